@@ -1,0 +1,40 @@
+"""What every channel shares: the router's front door, clear JSON errors, message views."""
+
+from __future__ import annotations
+
+from flask import current_app, jsonify
+
+from router.domain.commands import ReceiveMessage  # noqa: F401 - the channels' command
+
+
+def centre():
+    """Return the router's front door built by create_app."""
+    return current_app.extensions["kanal"].centre
+
+
+def views():
+    """Return the router's read-side queries."""
+    return current_app.extensions["kanal"].views
+
+
+def json_error(status: int, message: str, **extra):
+    """Return a JSON error body a developer can act on."""
+    return jsonify(error=message, **extra), status
+
+
+def message_view(message) -> dict:
+    """Return a message as the channel APIs show it."""
+    return {
+        "id": message.id,
+        "author": message.author,
+        "text": message.text,
+        "at": message.created_at.isoformat(timespec="seconds"),
+    }
+
+
+def as_text_lines(text: str, buttons: list[str] | None = None) -> str:
+    """Degrade buttons to numbered lines for text-only channels (SMS, voice)."""
+    if not buttons:
+        return text
+    numbered = "\n".join(f"{i}. {b}" for i, b in enumerate(buttons, 1))
+    return f"{text}\n{numbered}"

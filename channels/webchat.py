@@ -1,0 +1,176 @@
+"""Web chat: a JSON API and a push stream for the citizen's chat widget."""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+import json
+import secrets
+import time
+
+from flask import Blueprint, Response, current_app, render_template, request, stream_with_context
+from werkzeug.exceptions import HTTPException
+
+from channels.base import centre, json_error, message_view, views
+from router.domain.commands import ReceiveMessage, StartChat
+from router.service.errors import ServiceError
+
+bp = Blueprint("webchat", __name__, template_folder="templates", static_folder="static",
+               static_url_path="/static/webchat")
+
+MAX_TEXT = 2000
+STREAM_SECONDS = 300  # the widget reconnects after this; keeps worker threads turning over
+
+
+def _hash(token: str) -> str:
+    return hashlib.sha256(token.encode()).hexdigest()
+
+
+def identity_token(secret: str, pseudonym: str) -> str:
+    """Return a signed identity for a citizen already signed in on the agency's portal."""
+    mac = hmac.new(secret.encode(), b"chat-identity:" + pseudonym.encode(), hashlib.sha256)
+    return f"{pseudonym}.{mac.hexdigest()[:32]}"
+
+
+def _verified_pseudonym(identity: str) -> str | None:
+    pseudonym, _, _mac = identity.rpartition(".")
+    expected = identity_token(current_app.config["SECRET_KEY"], pseudonym)
+    return pseudonym if pseudonym and hmac.compare_digest(expected, identity) else None
+
+
+def _session():
+    """Return the contact behind the URL's session after checking the bearer token."""
+    session_id = request.view_args["session_id"]
+    contact = views().contact_on("webchat", session_id)
+    if contact is None:
+        return None, json_error(404, "No such chat session.")
+    scheme, _, token = request.headers.get("Authorization", "").partition(" ")
+    if scheme.lower() != "bearer" or not hmac.compare_digest(
+        _hash(token.strip()), contact.secret_hash or ""
+    ):
+        return None, json_error(401, "Send the session's token: Authorization: Bearer <token>.")
+    return contact, None
+
+
+@bp.errorhandler(HTTPException)
+def _http_error(exc: HTTPException):
+    if exc.code == 413:
+        return json_error(413, "The request body is larger than 64 KB.")
+    return json_error(exc.code or 500, exc.description or exc.name)
+
+
+@bp.errorhandler(ServiceError)
+def _service_error(exc: ServiceError):
+    return json_error(exc.status, str(exc))
+
+
+@bp.post("/api/v1/chat/sessions")
+def start_session():
+    """Open a chat session; answer its id and the token that guards it."""
+    body = request.get_json(silent=True) if request.data else {}
+    if body is None or not isinstance(body, dict):
+        return json_error(400, "The body must be a JSON object (or empty).")
+    pseudonym = None
+    if body.get("identity"):
+        pseudonym = _verified_pseudonym(str(body["identity"]))
+        if pseudonym is None:
+            return json_error(400, "The identity is not signed by this agency.")
+    session_id = "s_" + secrets.token_urlsafe(16)
+    token = secrets.token_urlsafe(32)
+    centre().start_chat(
+        StartChat(secret_hash=_hash(token), citizen_pseudonym=pseudonym), address=session_id
+    )
+    return {"session_id": session_id, "token": token}, 201
+
+
+@bp.post("/api/v1/chat/sessions/<session_id>/messages")
+def post_message(session_id: str):
+    """Take the citizen's message, route it, and answer what the citizen should see now."""
+    contact, error = _session()
+    if error:
+        return error
+    body = request.get_json(silent=True)
+    if not isinstance(body, dict) or not isinstance(body.get("text"), str):
+        return json_error(400, 'The body must be JSON like {"text": "your message"}.')
+    text = body["text"].strip()
+    if not text:
+        return json_error(400, "The message is empty.")
+    if len(text) > MAX_TEXT:
+        return json_error(400, f"The message is longer than {MAX_TEXT} characters.", limit=MAX_TEXT)
+    client_id = body.get("client_id")
+    provider_id = f"{session_id}:{client_id}"[:64] if isinstance(client_id, str) and client_id else None
+    accepted, result = centre().receive(
+        ReceiveMessage(
+            channel="webchat",
+            address=session_id,
+            text=text,
+            provider_id=provider_id,
+            contact_id=contact.id,
+        )
+    )
+    messages = [m for m in views().messages(contact.id, accepted.message_id - 1)]
+    return {"messages": [message_view(m) for m in messages], "state": result.state}
+
+
+@bp.get("/api/v1/chat/sessions/<session_id>/messages")
+def list_messages(session_id: str):
+    """Answer the messages after a cursor (message id) and the conversation's state."""
+    contact, error = _session()
+    if error:
+        return error
+    try:
+        after = int(request.args.get("after", "0"))
+    except ValueError:
+        return json_error(400, "`after` must be a message id (an integer).")
+    messages = views().messages(contact.id, after)
+    return {"messages": [message_view(m) for m in messages], "state": contact.state}
+
+
+@bp.get("/api/v1/chat/sessions/<session_id>/stream")
+def stream(session_id: str):
+    """Push new messages and state changes as server-sent events."""
+    contact, error = _session()
+    if error:
+        return error
+    try:
+        after = int(request.args.get("after") or request.headers.get("Last-Event-ID") or 0)
+    except ValueError:
+        return json_error(400, "`after` must be a message id (an integer).")
+    read = views()
+    contact_id = contact.id
+
+    def events():
+        nonlocal after
+        state = None
+        deadline = time.monotonic() + STREAM_SECONDS
+        quiet_since = time.monotonic()
+        yield "retry: 2000\n\n"
+        while time.monotonic() < deadline:
+            for m in read.messages(contact_id, after):
+                after = m.id
+                quiet_since = time.monotonic()
+                yield f"id: {m.id}\nevent: message\ndata: {json.dumps(message_view(m))}\n\n"
+            current = read.contact(contact_id).state
+            if current != state:
+                state = current
+                yield f"event: state\ndata: {json.dumps({'state': state})}\n\n"
+            if state == "closed":
+                return
+            if time.monotonic() - quiet_since > 15:
+                quiet_since = time.monotonic()
+                yield ": keep-alive\n\n"
+            time.sleep(0.5)
+
+    headers = {"Cache-Control": "no-cache", "X-Accel-Buffering": "no"}
+    return Response(stream_with_context(events()), mimetype="text/event-stream", headers=headers)
+
+
+@bp.get("/chat")
+def demo_page():
+    """A demo page embedding the chat widget; in development it can sign in demo citizens."""
+    demo = []
+    if current_app.config["KANAL_ENV"] != "production":
+        from router.demo import demo_identities
+
+        demo = demo_identities(current_app)
+    return render_template("chat.html", demo=demo)

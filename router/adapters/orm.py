@@ -1,0 +1,233 @@
+"""Storage schema: SQLAlchemy 2 tables, mapped imperatively onto the domain dataclasses."""
+
+from __future__ import annotations
+
+from datetime import timezone
+
+from sqlalchemy import (
+    JSON,
+    BigInteger,
+    Boolean,
+    Column,
+    Date,
+    DateTime,
+    ForeignKey,
+    Index,
+    Integer,
+    MetaData,
+    String,
+    Table,
+    Text,
+    UniqueConstraint,
+)
+from sqlalchemy.orm import registry
+from sqlalchemy.types import TypeDecorator
+
+from router.domain import model
+
+_utc = timezone.utc
+
+metadata = MetaData(
+    naming_convention={
+        "ix": "ix_%(column_0_label)s",
+        "uq": "uq_%(table_name)s_%(column_0_name)s",
+        "ck": "ck_%(table_name)s_%(constraint_name)s",
+        "fk": "fk_%(table_name)s_%(column_0_name)s_%(referred_table_name)s",
+        "pk": "pk_%(table_name)s",
+    }
+)
+mapper_registry = registry(metadata=metadata)
+
+# BigInteger ids on PostgreSQL, INTEGER PRIMARY KEY (rowid) on SQLite.
+Id = BigInteger().with_variant(Integer(), "sqlite")
+
+
+class UTCDateTime(TypeDecorator):
+    """A timestamp stored in UTC and always read back timezone-aware (SQLite forgets)."""
+
+    impl = DateTime(timezone=True)
+    cache_ok = True
+
+    def process_bind_param(self, value, dialect):  # noqa: ANN001
+        if value is not None and value.tzinfo is None:
+            raise ValueError("naive datetime; kanal stores aware UTC timestamps only")
+        return value.astimezone(_utc) if value is not None else None
+
+    def process_result_value(self, value, dialect):  # noqa: ANN001
+        if value is not None and value.tzinfo is None:
+            return value.replace(tzinfo=_utc)
+        return value
+
+
+UTC = UTCDateTime()
+
+citizens = Table(
+    "citizens",
+    metadata,
+    Column("id", Id, primary_key=True, autoincrement=True),
+    Column("pseudonym", String(40), nullable=False, unique=True),
+    Column("phone", String(20), unique=True),
+    Column("name", String(200)),
+    Column("language", String(8), nullable=False, default="en"),
+    Column("birth_year", Integer),
+    Column("created_at", UTC),
+)
+
+exemptions = Table(
+    "exemptions",
+    metadata,
+    Column("id", Id, primary_key=True, autoincrement=True),
+    Column("citizen_id", Id, ForeignKey("citizens.id"), nullable=False, index=True),
+    Column("ground", String(32), nullable=False),
+    Column("valid_from", Date, nullable=False),
+    Column("valid_until", Date),
+    Column("registered_by", String(120), nullable=False, default=""),
+    Column("created_at", UTC),
+    UniqueConstraint("citizen_id", "ground", "valid_from", name="uq_exemptions_citizen_ground_from"),
+)
+
+users = Table(
+    "users",
+    metadata,
+    Column("id", Id, primary_key=True, autoincrement=True),
+    Column("username", String(80), nullable=False, unique=True),
+    Column("password_hash", String(255), nullable=False),
+    Column("role", String(16), nullable=False),
+    Column("display_name", String(120), nullable=False, default=""),
+    Column("active", Boolean, nullable=False, default=True),
+    Column("created_at", UTC),
+)
+
+api_tokens = Table(
+    "api_tokens",
+    metadata,
+    Column("id", Id, primary_key=True, autoincrement=True),
+    Column("name", String(80), nullable=False),
+    Column("token_hash", String(64), nullable=False, unique=True),
+    Column("user_id", Id, ForeignKey("users.id"), nullable=False),
+    Column("created_at", UTC, nullable=False),
+    Column("revoked", Boolean, nullable=False, default=False),
+)
+
+contacts = Table(
+    "contacts",
+    metadata,
+    Column("id", Id, primary_key=True, autoincrement=True),
+    Column("channel", String(16), nullable=False),
+    Column("address", String(64), nullable=False),
+    Column("citizen_id", Id, ForeignKey("citizens.id"), index=True),
+    Column("need", String(40)),
+    Column("state", String(16), nullable=False),
+    Column("opened_at", UTC, nullable=False),
+    Column("last_activity_at", UTC),
+    Column("closed_at", UTC),
+    Column("bot_failures", Integer, nullable=False, default=0),
+    Column("digital_offered", Boolean, nullable=False, default=False),
+    Column("bot_sender", String(40), nullable=False, default=""),
+    Column("secret_hash", String(64)),
+    Column("agent_id", Id, ForeignKey("users.id")),
+    Column("wrap_up", String(40)),
+    Index("ix_contacts_channel_address_state", "channel", "address", "state"),
+)
+
+messages = Table(
+    "messages",
+    metadata,
+    Column("id", Id, primary_key=True, autoincrement=True),
+    Column("contact_id", Id, ForeignKey("contacts.id"), index=True),
+    Column("channel", String(16), nullable=False),
+    Column("direction", String(3), nullable=False),
+    Column("author", String(8), nullable=False),
+    Column("text", Text, nullable=False),
+    Column("created_at", UTC, nullable=False),
+    Column("address", String(64)),
+    Column("provider_id", String(64)),
+    Column("kind", String(10), nullable=False, default="message"),
+    Column("processed", Boolean, nullable=False, default=False),
+    Column("agent_id", Id, ForeignKey("users.id")),
+    Column("delivery_status", String(16)),
+    Column("segments", Integer),
+    Column("attempts", Integer, nullable=False, default=0),
+    Column("next_attempt_at", UTC),
+    Column("last_error", String(255)),
+    UniqueConstraint("channel", "provider_id", name="uq_messages_channel_provider_id"),
+    Index("ix_messages_outbox", "direction", "delivery_status", "next_attempt_at"),
+)
+
+routing_decisions = Table(
+    "routing_decisions",
+    metadata,
+    Column("id", Id, primary_key=True, autoincrement=True),
+    Column("contact_id", Id, ForeignKey("contacts.id"), nullable=False, index=True),
+    Column("message_id", Id, ForeignKey("messages.id")),
+    Column("profile", String(40), nullable=False),
+    Column("rule_id", String(80), nullable=False),
+    Column("action", String(16), nullable=False),
+    Column("reason", Text, nullable=False),
+    Column("inputs", JSON, nullable=False),
+    Column("skill", String(40)),
+    Column("priority", Integer, nullable=False, default=0),
+    Column("decided_at", UTC, nullable=False),
+)
+
+queue_items = Table(
+    "queue_items",
+    metadata,
+    Column("id", Id, primary_key=True, autoincrement=True),
+    Column("contact_id", Id, ForeignKey("contacts.id"), nullable=False, index=True),
+    Column("skill", String(40), nullable=False),
+    Column("priority", Integer, nullable=False, default=0),
+    Column("state", String(16), nullable=False),
+    Column("enqueued_at", UTC, nullable=False),
+    Column("agent_id", Id, ForeignKey("users.id")),
+    Column("claimed_at", UTC),
+    Column("answered_at", UTC),
+    Column("closed_at", UTC),
+    Index("ix_queue_items_waiting", "state", "priority", "enqueued_at"),
+)
+
+consents = Table(
+    "consents",
+    metadata,
+    Column("id", Id, primary_key=True, autoincrement=True),
+    Column("channel", String(16), nullable=False),
+    Column("address", String(64), nullable=False),
+    Column("opted_in", Boolean, nullable=False),
+    Column("keyword", String(16)),
+    Column("changed_at", UTC, nullable=False),
+    UniqueConstraint("channel", "address", name="uq_consents_channel_address"),
+)
+
+contact_events = Table(
+    "contact_events",
+    metadata,
+    Column("id", Id, primary_key=True, autoincrement=True),
+    Column("type", String(32), nullable=False),
+    Column("at", UTC, nullable=False),
+    Column("channel", String(16), nullable=False),
+    Column("contact_id", Id, index=True),
+    Column("citizen", String(40)),
+    Column("need", String(40)),
+    Column("data", JSON, nullable=False),
+    Index("ix_contact_events_type_at", "type", "at"),
+)
+
+_MAPPED = False
+
+
+def start_mappers() -> None:
+    """Map the domain dataclasses onto the tables (once per process)."""
+    global _MAPPED
+    if _MAPPED:
+        return
+    mapper_registry.map_imperatively(model.Citizen, citizens)
+    mapper_registry.map_imperatively(model.Exemption, exemptions)
+    mapper_registry.map_imperatively(model.User, users)
+    mapper_registry.map_imperatively(model.ApiToken, api_tokens)
+    mapper_registry.map_imperatively(model.Contact, contacts)
+    mapper_registry.map_imperatively(model.Message, messages)
+    mapper_registry.map_imperatively(model.RoutingDecision, routing_decisions)
+    mapper_registry.map_imperatively(model.QueueItem, queue_items)
+    mapper_registry.map_imperatively(model.Consent, consents)
+    mapper_registry.map_imperatively(model.ContactEvent, contact_events)
+    _MAPPED = True

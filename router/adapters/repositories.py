@@ -1,0 +1,275 @@
+"""Repositories: the queries the service layer needs, in its own words."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from sqlalchemy import func, select, update
+from sqlalchemy.orm import Session
+
+from router.domain.model import (
+    ApiToken,
+    Citizen,
+    Consent,
+    Contact,
+    ContactEvent,
+    Exemption,
+    Message,
+    QueueItem,
+    RoutingDecision,
+    User,
+)
+
+
+class _Repository:
+    def __init__(self, session: Session) -> None:
+        self.session = session
+
+    def add(self, obj):
+        """Add an object and flush so it has its id."""
+        self.session.add(obj)
+        self.session.flush()
+        return obj
+
+
+class CitizenRepository(_Repository):
+    def get(self, citizen_id: int) -> Citizen | None:
+        return self.session.get(Citizen, citizen_id)
+
+    def by_phone(self, phone: str) -> Citizen | None:
+        return self.session.scalars(select(Citizen).where(Citizen.phone == phone)).first()
+
+    def by_pseudonym(self, pseudonym: str) -> Citizen | None:
+        return self.session.scalars(select(Citizen).where(Citizen.pseudonym == pseudonym)).first()
+
+    def exemptions(self, citizen_id: int) -> list[Exemption]:
+        stmt = select(Exemption).where(Exemption.citizen_id == citizen_id).order_by(Exemption.id)
+        return list(self.session.scalars(stmt))
+
+    def add_exemption(self, exemption: Exemption) -> Exemption:
+        return self.add(exemption)
+
+    def count(self) -> int:
+        return self.session.scalar(select(func.count()).select_from(Citizen)) or 0
+
+
+class ContactRepository(_Repository):
+    def get(self, contact_id: int, *, for_update: bool = False) -> Contact | None:
+        if for_update:
+            stmt = select(Contact).where(Contact.id == contact_id).with_for_update()
+            return self.session.scalars(stmt).first()
+        return self.session.get(Contact, contact_id)
+
+    def open_on(self, channel: str, address: str, active_since: datetime) -> Contact | None:
+        """Return the citizen's open contact on a channel address, if active since then."""
+        stmt = (
+            select(Contact)
+            .where(
+                Contact.channel == channel,
+                Contact.address == address,
+                Contact.state != "closed",
+                (Contact.state != "bot") | (Contact.last_activity_at >= active_since),
+            )
+            .order_by(Contact.id.desc())
+        )
+        return self.session.scalars(stmt).first()
+
+    def stale_open_on(self, channel: str, address: str) -> list[Contact]:
+        stmt = select(Contact).where(
+            Contact.channel == channel, Contact.address == address, Contact.state != "closed"
+        )
+        return list(self.session.scalars(stmt))
+
+    def latest_on(self, channel: str, address: str) -> Contact | None:
+        stmt = (
+            select(Contact)
+            .where(Contact.channel == channel, Contact.address == address)
+            .order_by(Contact.id.desc())
+        )
+        return self.session.scalars(stmt).first()
+
+    def resolved_on_need_since(
+        self, citizen_id: int, need: str, since: datetime, exclude_id: int | None
+    ) -> int:
+        """Count the citizen's contacts on a need resolved since a time."""
+        stmt = select(func.count()).where(
+            Contact.citizen_id == citizen_id,
+            Contact.need == need,
+            Contact.state == "closed",
+            Contact.closed_at >= since,
+        )
+        if exclude_id is not None:
+            stmt = stmt.where(Contact.id != exclude_id)
+        return self.session.scalar(stmt) or 0
+
+    def list_by_state(self, states: tuple[str, ...], limit: int = 200) -> list[Contact]:
+        stmt = (
+            select(Contact)
+            .where(Contact.state.in_(states))
+            .order_by(Contact.last_activity_at.desc())
+            .limit(limit)
+        )
+        return list(self.session.scalars(stmt))
+
+    def assigned_to(self, agent_id: int) -> list[Contact]:
+        stmt = (
+            select(Contact)
+            .where(Contact.agent_id == agent_id, Contact.state == "assigned")
+            .order_by(Contact.last_activity_at)
+        )
+        return list(self.session.scalars(stmt))
+
+
+class MessageRepository(_Repository):
+    def get(self, message_id: int) -> Message | None:
+        return self.session.get(Message, message_id)
+
+    def by_provider_id(self, channel: str, provider_id: str) -> Message | None:
+        stmt = select(Message).where(Message.channel == channel, Message.provider_id == provider_id)
+        return self.session.scalars(stmt).first()
+
+    def for_contact(self, contact_id: int, after_id: int = 0) -> list[Message]:
+        stmt = (
+            select(Message)
+            .where(Message.contact_id == contact_id, Message.id > after_id)
+            .order_by(Message.id)
+        )
+        return list(self.session.scalars(stmt))
+
+    def unprocessed_inbound(self, before: datetime, limit: int = 100) -> list[Message]:
+        stmt = (
+            select(Message)
+            .where(
+                Message.direction == "in",
+                Message.processed.is_(False),
+                Message.created_at <= before,
+            )
+            .order_by(Message.id)
+            .limit(limit)
+        )
+        return list(self.session.scalars(stmt))
+
+    def due_outbound(self, channel: str, now: datetime, limit: int = 50) -> list[Message]:
+        """Return outbound messages waiting to be handed to the provider, oldest first."""
+        stmt = (
+            select(Message)
+            .where(
+                Message.channel == channel,
+                Message.direction == "out",
+                Message.delivery_status.in_(("pending", "retry")),
+                (Message.next_attempt_at.is_(None)) | (Message.next_attempt_at <= now),
+            )
+            .order_by(Message.id)
+            .limit(limit)
+        )
+        return list(self.session.scalars(stmt))
+
+    def claim_for_sending(self, message_id: int, statuses: tuple[str, ...]) -> bool:
+        """Atomically move a message to 'sending' if it is still in one of `statuses`."""
+        result = self.session.execute(
+            update(Message)
+            .where(Message.id == message_id, Message.delivery_status.in_(statuses))
+            .values(delivery_status="sending_local")
+            .execution_options(synchronize_session=False)
+        )
+        return result.rowcount == 1
+
+
+class DecisionRepository(_Repository):
+    def for_contact(self, contact_id: int) -> list[RoutingDecision]:
+        stmt = (
+            select(RoutingDecision)
+            .where(RoutingDecision.contact_id == contact_id)
+            .order_by(RoutingDecision.id)
+        )
+        return list(self.session.scalars(stmt))
+
+
+class QueueRepository(_Repository):
+    def get(self, item_id: int) -> QueueItem | None:
+        return self.session.get(QueueItem, item_id)
+
+    def open_for_contact(self, contact_id: int) -> QueueItem | None:
+        stmt = (
+            select(QueueItem)
+            .where(QueueItem.contact_id == contact_id, QueueItem.state.in_(("waiting", "assigned")))
+            .order_by(QueueItem.id.desc())
+        )
+        return self.session.scalars(stmt).first()
+
+    def waiting(self, limit: int = 200) -> list[QueueItem]:
+        stmt = (
+            select(QueueItem)
+            .where(QueueItem.state == "waiting")
+            .order_by(QueueItem.priority.desc(), QueueItem.enqueued_at, QueueItem.id)
+            .limit(limit)
+        )
+        return list(self.session.scalars(stmt))
+
+    def waiting_count(self) -> int:
+        stmt = select(func.count()).select_from(QueueItem).where(QueueItem.state == "waiting")
+        return self.session.scalar(stmt) or 0
+
+    def claim_next(self, skills: tuple[str, ...]) -> QueueItem | None:
+        """Lock and return the next waiting item: highest priority, then oldest.
+
+        On PostgreSQL `FOR UPDATE SKIP LOCKED` lets many web processes hand out work without
+        giving one item to two agents; SQLite has a single writer, and the caller's
+        conditional update guards the hand-over there.
+        """
+        stmt = (
+            select(QueueItem)
+            .where(QueueItem.state == "waiting")
+            .order_by(QueueItem.priority.desc(), QueueItem.enqueued_at, QueueItem.id)
+            .limit(1)
+            .with_for_update(skip_locked=True)
+        )
+        if skills:
+            stmt = stmt.where(QueueItem.skill.in_(skills))
+        return self.session.scalars(stmt).first()
+
+    def take(self, item_id: int, agent_id: int, now: datetime) -> bool:
+        """Assign a waiting item to an agent unless someone else took it first."""
+        result = self.session.execute(
+            update(QueueItem)
+            .where(QueueItem.id == item_id, QueueItem.state == "waiting")
+            .values(state="assigned", agent_id=agent_id, claimed_at=now)
+            .execution_options(synchronize_session=False)
+        )
+        return result.rowcount == 1
+
+
+class UserRepository(_Repository):
+    def get(self, user_id: int) -> User | None:
+        return self.session.get(User, user_id)
+
+    def by_username(self, username: str) -> User | None:
+        return self.session.scalars(select(User).where(User.username == username)).first()
+
+    def count(self) -> int:
+        return self.session.scalar(select(func.count()).select_from(User)) or 0
+
+    def token_by_hash(self, token_hash: str) -> ApiToken | None:
+        stmt = select(ApiToken).where(ApiToken.token_hash == token_hash, ApiToken.revoked.is_(False))
+        return self.session.scalars(stmt).first()
+
+
+class ConsentRepository(_Repository):
+    def get(self, channel: str, address: str) -> Consent | None:
+        stmt = select(Consent).where(Consent.channel == channel, Consent.address == address)
+        return self.session.scalars(stmt).first()
+
+
+class EventLog(_Repository):
+    def append(self, event: ContactEvent) -> ContactEvent:
+        """Append one event; the log is never updated or deleted from."""
+        self.session.add(event)
+        return event
+
+    def for_contact(self, contact_id: int) -> list[ContactEvent]:
+        stmt = (
+            select(ContactEvent)
+            .where(ContactEvent.contact_id == contact_id)
+            .order_by(ContactEvent.id)
+        )
+        return list(self.session.scalars(stmt))

@@ -1,0 +1,37 @@
+"""The SQLAlchemy unit of work."""
+
+from __future__ import annotations
+
+from sqlalchemy.orm import sessionmaker
+
+from router.adapters import repositories as repos
+
+
+class SqlUnitOfWork:
+    """A session and its repositories; leaving the block without commit rolls back."""
+
+    def __init__(self, session_factory: sessionmaker) -> None:
+        self.session_factory = session_factory
+
+    def __enter__(self) -> SqlUnitOfWork:
+        self.session = self.session_factory()
+        s = self.session
+        self.citizens = repos.CitizenRepository(s)
+        self.contacts = repos.ContactRepository(s)
+        self.messages = repos.MessageRepository(s)
+        self.decisions = repos.DecisionRepository(s)
+        self.queue = repos.QueueRepository(s)
+        self.users = repos.UserRepository(s)
+        self.consents = repos.ConsentRepository(s)
+        self.events = repos.EventLog(s)
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.session.rollback()
+        self.session.close()
+
+    def commit(self) -> None:
+        self.session.commit()
+
+    def rollback(self) -> None:
+        self.session.rollback()

@@ -1,0 +1,172 @@
+"""Staff sign-in (Flask-Login, hashed passwords, CSRF) and API bearer tokens."""
+
+from __future__ import annotations
+
+import hashlib
+import secrets
+from datetime import UTC, datetime
+from functools import wraps
+
+from flask import (
+    Blueprint,
+    current_app,
+    flash,
+    g,
+    jsonify,
+    redirect,
+    render_template,
+    request,
+    url_for,
+)
+from flask_login import LoginManager, UserMixin, current_user, login_user, logout_user
+from flask_wtf import CSRFProtect
+from werkzeug.security import check_password_hash, generate_password_hash
+
+from router.domain.model import ROLES, ApiToken, User
+
+bp = Blueprint("auth", __name__, template_folder="templates")
+login_manager = LoginManager()
+csrf = CSRFProtect()
+
+
+class StaffUser(UserMixin):
+    """A signed-in member of staff, as Flask-Login needs it."""
+
+    def __init__(self, user: User) -> None:
+        self.user = user
+        self.id = str(user.id)
+        self.role = user.role
+        self.username = user.username
+        self.display_name = user.display_name or user.username
+
+    def has_role(self, *roles: str) -> bool:
+        return self.role in roles or self.role == "admin"
+
+
+def _uow():
+    return current_app.extensions["kanal"].uow()
+
+
+@login_manager.user_loader
+def _load(user_id: str) -> StaffUser | None:
+    with _uow() as uow:
+        user = uow.users.get(int(user_id))
+        return StaffUser(user) if user and user.active else None
+
+
+def create_user(uow_factory, username: str, password: str, role: str, display_name: str = "") -> User:
+    """Create a member of staff with a hashed password."""
+    if role not in ROLES:
+        raise ValueError(f"role must be one of {', '.join(ROLES)}")
+    if len(password) < 8:
+        raise ValueError("password must have at least 8 characters")
+    with uow_factory() as uow:
+        if uow.users.by_username(username):
+            raise ValueError(f"user {username!r} exists already")
+        user = uow.users.add(
+            User(
+                username=username,
+                password_hash=generate_password_hash(password),
+                role=role,
+                display_name=display_name or username,
+                created_at=datetime.now(UTC),
+            )
+        )
+        uow.commit()
+        return user
+
+
+def hash_token(token: str) -> str:
+    return hashlib.sha256(token.encode()).hexdigest()
+
+
+def create_token(uow_factory, name: str, username: str) -> str:
+    """Create an API token for a user; only its hash is stored, the token is shown once."""
+    token = "knl_" + secrets.token_urlsafe(32)
+    with uow_factory() as uow:
+        user = uow.users.by_username(username)
+        if user is None:
+            raise ValueError(f"no user {username!r}")
+        uow.users.add(
+            ApiToken(name=name, token_hash=hash_token(token), user_id=user.id, created_at=datetime.now(UTC))
+        )
+        uow.commit()
+    return token
+
+
+def token_required(*roles: str):
+    """Require `Authorization: Bearer <token>` of a user with one of `roles` (admin always)."""
+
+    def wrap(view):
+        @wraps(view)
+        def checked(*args, **kwargs):
+            header = request.headers.get("Authorization", "")
+            scheme, _, token = header.partition(" ")
+            if scheme.lower() != "bearer" or not token:
+                if current_user.is_authenticated and current_user.has_role(*roles):
+                    g.api_user = current_user.user
+                    return view(*args, **kwargs)
+                return jsonify(error="Send an API token: Authorization: Bearer <token>."), 401
+            with _uow() as uow:
+                found = uow.users.token_by_hash(hash_token(token.strip()))
+                user = uow.users.get(found.user_id) if found else None
+            if user is None or not user.active:
+                return jsonify(error="The API token is not valid."), 401
+            if user.role not in roles and user.role != "admin":
+                return jsonify(error=f"This needs the role {' or '.join(roles)}."), 403
+            g.api_user = user
+            return view(*args, **kwargs)
+
+        return checked
+
+    return wrap
+
+
+def role_required(*roles: str):
+    """Require a signed-in member of staff with one of `roles` (admin always)."""
+
+    def wrap(view):
+        @wraps(view)
+        def checked(*args, **kwargs):
+            if not current_user.is_authenticated:
+                return login_manager.unauthorized()
+            if not current_user.has_role(*roles):
+                return render_template("forbidden.html"), 403
+            return view(*args, **kwargs)
+
+        return checked
+
+    return wrap
+
+
+@bp.route("/login", methods=["GET", "POST"])
+def login():
+    """Sign in with username and password."""
+    if request.method == "POST":
+        username = request.form.get("username", "").strip()
+        password = request.form.get("password", "")
+        with _uow() as uow:
+            user = uow.users.by_username(username)
+        if user and user.active and check_password_hash(user.password_hash, password):
+            login_user(StaffUser(user))
+            target = request.args.get("next", "")
+            if not target.startswith("/") or target.startswith("//"):
+                target = url_for("desk.queue")
+            return redirect(target)
+        flash("Wrong username or password.", "error")
+        return render_template("login.html", username=username), 401
+    return render_template("login.html", username="")
+
+
+@bp.post("/logout")
+def logout():
+    logout_user()
+    return redirect(url_for("auth.login"))
+
+
+def init_app(app) -> None:
+    login_manager.init_app(app)
+    login_manager.login_view = "auth.login"
+    login_manager.login_message = "Please sign in to use the desk."
+    csrf.init_app(app)
+    app.register_blueprint(bp)

@@ -1,0 +1,200 @@
+"""The `kanal` command: serve, migrate, seed and administer."""
+
+from __future__ import annotations
+
+import os
+import sys
+
+import click
+
+
+def _app():
+    from router import create_app
+
+    return create_app()
+
+
+def _kanal(app):
+    return app.extensions["kanal"]
+
+
+@click.group()
+def main() -> None:
+    """kanal: omnichannel contact centre and digital-first channel router."""
+
+
+# -- serving ------------------------------------------------------------------------------
+
+
+@main.command()
+@click.option("--workers", default=2, show_default=True)
+def web(workers: int) -> None:
+    """Serve the web app with gunicorn on KANAL_PORT (default 8000)."""
+    port = os.environ.get("KANAL_PORT", "8000")
+    host = os.environ.get("KANAL_HOST", "127.0.0.1")
+    args = [
+        "gunicorn",
+        "--workers",
+        str(workers),
+        "--threads",
+        "8",
+        "--bind",
+        f"{host}:{port}",
+        "--access-logfile",
+        "-",
+        "--access-logformat",
+        '{"msg":"%(m)s %(U)s %(s)s","duration_ms":%(M)s}',
+        "router:create_app()",
+    ]
+    os.execvp(sys.executable, [sys.executable, "-m", *args])
+
+
+@main.command()
+def scheduler() -> None:
+    """Run the scheduler process (SLA checks, retries, sweeps) until stopped."""
+    from router.scheduler import run
+
+    run(_app())
+
+
+@main.group()
+def bot() -> None:
+    """Train and serve the Rasa bot (in its own Python 3.10 environment)."""
+
+
+@bot.command("train")
+@click.option("--force", is_flag=True, help="Train even if bots/rasa/ did not change.")
+def bot_train(force: bool) -> None:
+    """Train the bot when its data changed."""
+    from bots.train import train_if_changed
+
+    train_if_changed(force=force)
+
+
+@bot.command("serve")
+def bot_serve() -> None:
+    """Run the Rasa server."""
+    from bots.serve import serve_rasa
+
+    serve_rasa()
+
+
+@bot.command("actions")
+def bot_actions() -> None:
+    """Run the Rasa action server."""
+    from bots.serve import serve_actions
+
+    serve_actions()
+
+
+# -- database ----------------------------------------------------------------------------
+
+
+@main.group()
+def db() -> None:
+    """Database migrations."""
+
+
+@db.command("upgrade")
+def db_upgrade() -> None:
+    """Apply migrations up to the newest."""
+    from router.adapters.migrate import upgrade
+
+    app = _app()
+    upgrade(app.config["KANAL_DATABASE_URL"])
+    click.echo("database is up to date")
+
+
+@main.command()
+def seed() -> None:
+    """Seed a demo agent, supervisor, manager and demo citizens when the database is empty."""
+    from router.demo import seed_demo
+
+    for line in seed_demo(_app()):
+        click.echo(line)
+
+
+# -- administration ----------------------------------------------------------------------
+
+
+@main.group()
+def users() -> None:
+    """Staff accounts."""
+
+
+@users.command("create")
+@click.argument("name")
+@click.option("--role", type=click.Choice(["agent", "supervisor", "manager", "admin"]), required=True)
+@click.option("--display-name", default="")
+def users_create(name: str, role: str, display_name: str) -> None:
+    """Create a user; the password is read from standard input."""
+    from router.auth import create_user
+
+    if sys.stdin.isatty():
+        password = click.prompt("Password", hide_input=True, confirmation_prompt=True)
+    else:
+        password = sys.stdin.readline().rstrip("\n")
+    app = _app()
+    try:
+        create_user(_kanal(app).uow, name, password, role, display_name)
+    except ValueError as exc:
+        raise click.ClickException(str(exc)) from exc
+    click.echo(f"created {role} {name}")
+
+
+@main.group()
+def tokens() -> None:
+    """API tokens."""
+
+
+@tokens.command("create")
+@click.argument("name")
+@click.option("--user", "username", required=True, help="The user the token acts as.")
+def tokens_create(name: str, username: str) -> None:
+    """Create an API token and print it once."""
+    from router.auth import create_token
+
+    app = _app()
+    try:
+        click.echo(create_token(_kanal(app).uow, name, username))
+    except ValueError as exc:
+        raise click.ClickException(str(exc)) from exc
+
+
+@main.group()
+def policy() -> None:
+    """Digital-first policy profiles."""
+
+
+@policy.command("check")
+@click.argument("path", type=click.Path(exists=True, dir_okay=False))
+def policy_check(path: str) -> None:
+    """Check that a profile keeps the no-citizen-trapped invariant."""
+    from router.policy import check_profile_file
+
+    report = check_profile_file(path)
+    click.echo(str(report))
+    if not report.ok:
+        sys.exit(1)
+
+
+@main.group()
+def citizens() -> None:
+    """The citizen register."""
+
+
+@citizens.command("import")
+@click.argument("path", type=click.Path(exists=True, dir_okay=False))
+@click.option("--registered-by", default="import", show_default=True)
+def citizens_import(path: str, registered_by: str) -> None:
+    """Import citizens and exemptions from a CSV file (all or nothing)."""
+    from router.register import import_csv
+
+    app = _app()
+    report = import_csv(_kanal(app).uow, path, app.config["SECRET_KEY"], registered_by)
+    for line in report.lines():
+        click.echo(line)
+    if not report.ok:
+        sys.exit(1)
+
+

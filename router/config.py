@@ -1,0 +1,76 @@
+"""Configuration from KANAL_* (and TWILIO_*) environment variables, with safe local defaults."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+DEV_SECRET = "kanal-development-secret-change-me"
+# Twilio signs sandbox webhooks with this token too; documented in the README.
+DEV_TWILIO_TOKEN = "kanal-sandbox-auth-token"
+DEV_TWILIO_SID = "ACkanal0000000000000000000000sandbox"
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+def _bool(value: str | None, default: bool = False) -> bool:
+    if value is None or value == "":
+        return default
+    return value.strip().lower() in ("1", "true", "yes", "on")
+
+
+def from_env(env: dict[str, str] | None = None, instance_path: str | None = None) -> dict:
+    """Return Flask config values read from the environment."""
+    env = dict(os.environ if env is None else env)
+    instance = Path(env.get("KANAL_INSTANCE_PATH") or instance_path or ROOT / "instance")
+    port = int(env.get("KANAL_PORT", "8000"))
+    sid = env.get("TWILIO_ACCOUNT_SID") or ""
+    sandbox = _bool(env.get("KANAL_TWILIO_SANDBOX"), default=not sid)
+    return {
+        "KANAL_ENV": env.get("KANAL_ENV", "development"),
+        "SECRET_KEY": env.get("KANAL_SECRET_KEY", DEV_SECRET),
+        "KANAL_INSTANCE_PATH": str(instance),
+        "KANAL_DATABASE_URL": env.get("KANAL_DATABASE_URL") or f"sqlite:///{instance / 'kanal.db'}",
+        "KANAL_PORT": port,
+        "KANAL_PUBLIC_URL": (env.get("KANAL_PUBLIC_URL") or f"http://127.0.0.1:{port}").rstrip("/"),
+        "KANAL_POLICY": env.get("KANAL_POLICY", "denmark"),
+        "KANAL_RASA_URL": env.get("KANAL_RASA_URL", "http://127.0.0.1:5005"),
+        "KANAL_BOT_TIMEOUT": float(env.get("KANAL_BOT_TIMEOUT", "2.5")),
+        "KANAL_BUSINESS_HOURS": env.get("KANAL_BUSINESS_HOURS", "08:00-16:00"),
+        "KANAL_BUSINESS_DAYS": env.get("KANAL_BUSINESS_DAYS", "mon-fri"),
+        "KANAL_TIMEZONE": env.get("KANAL_TIMEZONE", "Europe/Copenhagen"),
+        "KANAL_ALWAYS_OPEN": _bool(env.get("KANAL_ALWAYS_OPEN")),
+        "KANAL_SMS_INACTIVITY_MINUTES": int(env.get("KANAL_SMS_INACTIVITY_MINUTES", "30")),
+        "KANAL_CHAT_INACTIVITY_MINUTES": int(env.get("KANAL_CHAT_INACTIVITY_MINUTES", "30")),
+        "KANAL_SMS_HELP_TEXT": env.get("KANAL_SMS_HELP_TEXT")
+        or (
+            "kanal: text your question and our assistant or a person will answer. "
+            "Reply STOP to stop messages, START to resume."
+        ),
+        "KANAL_LOG_LEVEL": env.get("KANAL_LOG_LEVEL", "INFO"),
+        "TWILIO_ACCOUNT_SID": sid or DEV_TWILIO_SID,
+        "TWILIO_AUTH_TOKEN": env.get("TWILIO_AUTH_TOKEN") or DEV_TWILIO_TOKEN,
+        "TWILIO_FROM_NUMBER": env.get("TWILIO_FROM_NUMBER", "+4570000000"),
+        "KANAL_TWILIO_SANDBOX": sandbox,
+        "MAX_CONTENT_LENGTH": 64 * 1024,
+        "WTF_CSRF_TIME_LIMIT": None,
+    }
+
+
+class ConfigError(RuntimeError):
+    """The configuration is unsafe or inconsistent; the service refuses to start."""
+
+
+def check(config: dict) -> None:
+    """Refuse production with development secrets."""
+    if config.get("KANAL_ENV") != "production":
+        return
+    if config.get("SECRET_KEY") in (None, "", DEV_SECRET):
+        raise ConfigError("KANAL_ENV=production needs KANAL_SECRET_KEY set to a secret of your own.")
+    if not config.get("KANAL_TWILIO_SANDBOX") and config.get("TWILIO_AUTH_TOKEN") == DEV_TWILIO_TOKEN:
+        raise ConfigError("KANAL_ENV=production needs TWILIO_AUTH_TOKEN from your Twilio account.")
+    if config.get("KANAL_TWILIO_SANDBOX"):
+        raise ConfigError(
+            "KANAL_ENV=production runs with real Twilio credentials, not the sandbox: set "
+            "TWILIO_ACCOUNT_SID and TWILIO_AUTH_TOKEN, and unset KANAL_TWILIO_SANDBOX."
+        )

@@ -1,0 +1,62 @@
+"""Commands the channels and the desk send to the router: plain, imperative dataclasses."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import datetime
+
+
+@dataclass(frozen=True)
+class ReceiveMessage:
+    """A citizen's message as a channel received it, transport-neutral.
+
+    `address` is the citizen's address on the channel (a chat session id, a phone number);
+    `provider_id` makes delivery idempotent per channel (MessageSid, a client message id).
+    `kind` lets a channel mark keyword-only messages (opt_out, opt_in, help) that never
+    reach the bot.
+    """
+
+    channel: str
+    address: str
+    text: str
+    provider_id: str | None = None
+    kind: str = "message"
+    contact_id: int | None = None
+    received_at: datetime | None = None
+    metadata: dict = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class StartChat:
+    """Open a web-chat session, optionally for a citizen already signed in elsewhere."""
+
+    secret_hash: str
+    citizen_pseudonym: str | None = None
+    language: str = "en"
+
+
+@dataclass(frozen=True)
+class ClaimNext:
+    """Give the agent the next waiting contact they may take."""
+
+    agent_id: int
+    skills: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True)
+class AgentReply:
+    """An agent's answer to the citizen, on the citizen's own channel."""
+
+    agent_id: int
+    contact_id: int
+    text: str
+
+
+@dataclass(frozen=True)
+class Resolve:
+    """Close a contact with a wrap-up code."""
+
+    agent_id: int
+    contact_id: int
+    wrap_up: str
+    completed: bool = True

@@ -1,0 +1,27 @@
+"""Names of the contact events appended to `contact_events`; analytics reads only these.
+
+Every event carries the contact id, channel, the citizen's pseudonym (if identified) and the
+need (if known). `data` holds the details named beside each type.
+"""
+
+CONTACT_OPENED = "contact_opened"  # {}
+CITIZEN_IDENTIFIED = "citizen_identified"  # {"exempt": bool, "grounds": [..], "age_band": str}
+MESSAGE_RECEIVED = "message_received"  # {"message_id"}
+DECISION_MADE = "decision_made"  # {"rule_id", "action", "reason", "profile", "stage"}
+BOT_ANSWERED = "bot_answered"  # {"intent", "confidence"}
+BOT_FAILED = "bot_failed"  # {"error", "intent", "confidence", "consecutive"}
+DIGITAL_OFFERED = "digital_offered"  # {"route"}
+HANDED_OFF = "handed_off"  # {"reason", "rule_id", "from_bot": bool}
+QUEUED = "queued"  # {"queue_item_id", "skill", "priority"}
+AGENT_ASSIGNED = "agent_assigned"  # {"queue_item_id", "agent_id", "wait_seconds"}
+AGENT_REPLIED = "agent_replied"  # {"message_id", "agent_id", "first": bool}
+CALLBACK_SCHEDULED = "callback_scheduled"  # {"rule_id"}
+SMS_OPT_OUT = "sms_opt_out"  # {"keyword"}
+SMS_OPT_IN = "sms_opt_in"  # {"keyword"}
+MESSAGE_BLOCKED = "message_blocked"  # {"message_id", "why"}
+DELIVERY_UPDATED = "delivery_updated"  # {"message_id", "status"}
+RESOLVED = "resolved"  # {"wrap_up", "by": "bot"|"agent"|"system", "completed": bool, "digital": bool}
+CLOSED = "contact_closed"  # {"why"}
+
+# Channels that count as digital for digital take-up (DOMAIN.md §4).
+DIGITAL_CHANNELS = frozenset({"webchat", "sms"})

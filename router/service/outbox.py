@@ -1,0 +1,66 @@
+"""Messages to the citizen, on the channel of their contact."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from router.domain.model import Consent, Contact, Message
+
+
+def may_message(uow, channel: str, address: str | None) -> bool:
+    """Return False when the address has opted out of this channel."""
+    if channel != "sms" or not address:
+        return True
+    consent = uow.consents.get(channel, address)
+    return consent is None or consent.opted_in
+
+
+def say(
+    uow,
+    contact: Contact,
+    author: str,
+    text: str,
+    now: datetime,
+    *,
+    agent_id: int | None = None,
+    notice: bool = False,
+) -> Message:
+    """Add an outbound message to a contact; SMS ones wait for the dispatcher.
+
+    An SMS to an opted-out number is stored as `blocked` and never sent, so the desk can show
+    why the citizen did not get it. `notice` marks service texts (HELP answers) that carriers
+    allow even after STOP is not assumed: they are blocked too.
+    """
+    status = None
+    address = None
+    if contact.channel == "sms":
+        address = contact.address
+        status = "pending" if may_message(uow, "sms", address) else "blocked"
+    return uow.messages.add(
+        Message(
+            channel=contact.channel,
+            direction="out",
+            author=author,
+            text=text,
+            created_at=now,
+            contact_id=contact.id,
+            address=address,
+            agent_id=agent_id,
+            delivery_status=status,
+            kind="notice" if notice else "message",
+            processed=True,
+        )
+    )
+
+
+def set_consent(uow, channel: str, address: str, opted_in: bool, keyword: str, now: datetime) -> None:
+    """Record an opt-out or opt-in for a channel address."""
+    consent = uow.consents.get(channel, address)
+    if consent is None:
+        uow.consents.add(
+            Consent(channel=channel, address=address, opted_in=opted_in, keyword=keyword, changed_at=now)
+        )
+    else:
+        consent.opted_in = opted_in
+        consent.keyword = keyword
+        consent.changed_at = now

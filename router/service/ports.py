@@ -1,0 +1,63 @@
+"""Ports: the small interfaces through which the service layer reaches the outside world.
+
+Concrete implementations live in `bots.client` (the bot), `router.adapters` (storage,
+Twilio) and are chosen in one place, `router.bootstrap.create_app`.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Protocol
+
+
+@dataclass(frozen=True)
+class BotTurn:
+    """What the bot made of one citizen message.
+
+    `ok` is False when the bot could not answer (down, slow, circuit open, or it
+    answered nothing at all); the policy treats that as a bot failure.
+    """
+
+    ok: bool
+    messages: tuple[str, ...] = ()
+    intent: str | None = None
+    confidence: float = 0.0
+    handoff: bool = False
+    error: str | None = None
+
+
+class BotPort(Protocol):
+    """A self-service bot reached by opaque conversation id."""
+
+    def turn(self, conversation_id: str, text: str, *, language: str | None = None) -> BotTurn:
+        """Send one citizen message and return the bot's answer and what it understood."""
+        ...
+
+    def status(self) -> dict[str, object]:
+        """Return the bot's state for /readyz: {"state": "up"|"down"|"circuit-open", ...}."""
+        ...
+
+
+@dataclass(frozen=True)
+class SendResult:
+    """Outcome of handing one SMS to the provider.
+
+    outcome is one of:
+      "accepted"  – the provider took it; `provider_id` is its sid
+      "retry"     – certainly not sent (429, connection refused): safe to retry later
+      "uncertain" – may have been sent (timeout, 5xx): never replay blindly, mark for review
+      "rejected"  – the provider refused it for good (invalid number, opted out, ...)
+    """
+
+    outcome: str
+    provider_id: str | None = None
+    segments: int | None = None
+    error_code: str | None = None
+    error: str | None = None
+    extra: dict[str, object] = field(default_factory=dict)
+
+
+class SmsSender(Protocol):
+    """Outbound SMS through a provider (Twilio, or the local Twilio-compatible sandbox)."""
+
+    def send(self, to: str, body: str, *, status_callback: str | None = None) -> SendResult: ...

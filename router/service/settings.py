@@ -1,0 +1,46 @@
+"""Settings the service layer needs, as a plain value (built from config at the wiring point)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import datetime, time
+from zoneinfo import ZoneInfo
+
+
+@dataclass(frozen=True)
+class BusinessHours:
+    """Opening hours of assisted service in the agency's time zone."""
+
+    opens: time = time(8, 0)
+    closes: time = time(16, 0)
+    weekdays: tuple[int, ...] = (0, 1, 2, 3, 4)
+    timezone: str = "Europe/Copenhagen"
+    always_open: bool = False
+
+    def open_at(self, moment: datetime) -> bool:
+        """Return True when a person can answer at this moment."""
+        if self.always_open:
+            return True
+        local = moment.astimezone(ZoneInfo(self.timezone))
+        return local.weekday() in self.weekdays and self.opens <= local.time() < self.closes
+
+    def describe(self) -> str:
+        if self.always_open:
+            return "at any time"
+        return f"{self.opens:%H:%M}–{self.closes:%H:%M} on weekdays ({self.timezone})"
+
+
+@dataclass(frozen=True)
+class RouterSettings:
+    """What the router needs to know about the agency."""
+
+    policy_name: str = "denmark"
+    business_hours: BusinessHours = field(default_factory=BusinessHours)
+    sms_inactivity_minutes: int = 30
+    chat_inactivity_minutes: int = 30
+    repeat_window_days: int = 7
+    sms_help_text: str = (
+        "kanal: text your question and our assistant or a person will answer. "
+        "Reply STOP to stop messages, START to resume."
+    )
+    average_handle_seconds: int = 240

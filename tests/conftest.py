@@ -1,0 +1,158 @@
+"""Shared fixtures: the app on SQLite and on PostgreSQL, a client, staff and citizens."""
+
+from __future__ import annotations
+
+import os
+import secrets
+import socket
+from datetime import UTC, date, datetime
+from pathlib import Path
+
+import pytest
+from sqlalchemy import create_engine, text
+
+from router import create_app
+from router.adapters.db import create_all
+from router.adapters.orm import metadata
+from router.domain.citizens import pseudonym_for
+from router.domain.model import Citizen, Exemption
+from tests.fakes import ScriptedBot
+
+if (Path(__file__).parent / "rasa_server.py").exists():
+    pytest_plugins = ["tests.rasa_server"]
+
+IN_CI = bool(os.environ.get("CI"))
+SECRET = "test-secret"
+
+
+def _postgres_admin_url() -> str | None:
+    url = os.environ.get("KANAL_TEST_POSTGRES_URL")
+    if url:
+        return url
+    try:
+        with socket.create_connection(("127.0.0.1", 5432), timeout=0.5):
+            return "postgresql+psycopg://postgres@127.0.0.1:5432/test"
+    except OSError:
+        return None
+
+
+@pytest.fixture(scope="session")
+def postgres_url():
+    """Create one scratch PostgreSQL database for the session and drop it afterwards."""
+    admin = _postgres_admin_url()
+    if admin is None:
+        if IN_CI:
+            pytest.fail("CI must test PostgreSQL, and none answers on 127.0.0.1:5432")
+        pytest.skip("PostgreSQL is not running here (set KANAL_TEST_POSTGRES_URL)")
+    name = f"kanal_test_{secrets.token_hex(4)}"
+    engine = create_engine(admin, isolation_level="AUTOCOMMIT")
+    with engine.connect() as conn:
+        conn.execute(text(f'CREATE DATABASE "{name}"'))
+    url = admin.rsplit("/", 1)[0] + "/" + name
+    schema = create_engine(url)
+    create_all(schema)
+    schema.dispose()
+    yield url
+    with engine.connect() as conn:
+        conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+    engine.dispose()
+
+
+@pytest.fixture(params=["sqlite", "postgres"])
+def database_url(request, tmp_path):
+    """Yield an empty database: a fresh SQLite file, or the session's PostgreSQL emptied."""
+    if request.param == "sqlite":
+        url = f"sqlite:///{tmp_path / 'kanal.db'}"
+        engine = create_engine(url)
+        create_all(engine)
+        engine.dispose()
+        yield url
+        return
+    url = request.getfixturevalue("postgres_url")
+    engine = create_engine(url)
+    with engine.begin() as conn:
+        names = ", ".join(f'"{t.name}"' for t in metadata.sorted_tables)
+        conn.execute(text(f"TRUNCATE {names} RESTART IDENTITY CASCADE"))
+    engine.dispose()
+    yield url
+
+
+@pytest.fixture
+def bot():
+    return ScriptedBot()
+
+
+@pytest.fixture
+def app_config(database_url, bot, tmp_path):
+    return {
+        "TESTING": True,
+        "SECRET_KEY": SECRET,
+        "KANAL_DATABASE_URL": database_url,
+        "KANAL_INSTANCE_PATH": str(tmp_path),
+        "KANAL_BOT": bot,
+        "KANAL_ALWAYS_OPEN": True,
+        "KANAL_POLICY": "denmark",
+        "WTF_CSRF_ENABLED": False,
+    }
+
+
+@pytest.fixture
+def app(app_config):
+    app = create_app(app_config)
+    yield app
+    app.extensions["kanal"].engine.dispose()
+
+
+@pytest.fixture
+def client(app):
+    return app.test_client()
+
+
+@pytest.fixture
+def kanal(app):
+    return app.extensions["kanal"]
+
+
+@pytest.fixture
+def add_citizen(kanal):
+    """Register a citizen (optionally exempt) and return their pseudonym."""
+
+    def add(phone=None, exempt_ground=None, birth_year=1950, name="Test Citizen", language="en"):
+        natural = phone or secrets.token_hex(6)
+        with kanal.uow() as uow:
+            citizen = uow.citizens.add(
+                Citizen(
+                    pseudonym=pseudonym_for(SECRET, natural),
+                    phone=phone,
+                    name=name,
+                    language=language,
+                    birth_year=birth_year,
+                    created_at=datetime.now(UTC),
+                )
+            )
+            if exempt_ground:
+                uow.citizens.add_exemption(
+                    Exemption(
+                        citizen_id=citizen.id,
+                        ground=exempt_ground,
+                        valid_from=date(2020, 1, 1),
+                        valid_until=None,
+                        registered_by="test",
+                    )
+                )
+            uow.commit()
+            return citizen.pseudonym
+
+    return add
+
+
+@pytest.fixture
+def staff(kanal):
+    """Create a member of staff and return their username (password: 'correct horse')."""
+    from router.auth import create_user
+
+    def make(username="agent1", role="agent"):
+        create_user(kanal.uow, username, "correct horse", role)
+        return username
+
+    return make
