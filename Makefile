@@ -1,0 +1,78 @@
+# kanal — `make run` brings everything up; `make test` runs the whole suite. See README.md.
+SHELL := /bin/bash
+.DEFAULT_GOAL := help
+
+PY311 ?= $(shell command -v python3.11 || command -v python3)
+PY310 ?= $(firstword $(wildcard /root/.pyenv/versions/3.10.*/bin/python) $(shell command -v python3.10))
+VENV := .venv
+RASA_VENV := .venv-rasa
+KANAL_PORT ?= 8000
+export KANAL_PORT
+PYTEST_ARGS ?=
+
+.PHONY: help install run test test-fast lint format bench train migrate seed browser clean
+
+help: ## list the targets
+	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-10s %s\n", $$1, $$2}'
+
+$(VENV)/.installed: pyproject.toml
+	$(PY311) -m venv $(VENV)
+	$(VENV)/bin/pip install -q --upgrade pip
+	$(VENV)/bin/pip install -q -e '.[dev]'
+	touch $@
+
+$(RASA_VENV)/.installed: bots/rasa/requirements.txt
+	@test -n "$(PY310)" || (echo "Rasa 3.6 needs Python 3.10: set PY310=/path/to/python3.10" && exit 1)
+	$(PY310) -m venv $(RASA_VENV)
+	$(RASA_VENV)/bin/pip install -q --upgrade pip
+	$(RASA_VENV)/bin/pip install -q -r bots/rasa/requirements.txt
+	touch $@
+
+install: $(VENV)/.installed $(RASA_VENV)/.installed ## create both virtual environments (app: 3.11, Rasa: 3.10)
+
+train: install ## train the bot if bots/rasa/ changed (content hash)
+	$(VENV)/bin/python -m bots.train
+
+migrate: $(VENV)/.installed ## apply database migrations (SQLite under instance/ by default)
+	$(VENV)/bin/kanal db upgrade
+
+seed: migrate ## create demo staff and citizens if the database is empty
+	$(VENV)/bin/kanal seed
+
+run: install train seed ## bring up web + scheduler + Rasa + actions (Ctrl-C stops all)
+	@echo
+	@echo "  kanal is starting (Rasa needs ~15 s before the bot answers):"
+	@echo "    citizen chat   http://127.0.0.1:$(KANAL_PORT)/chat"
+	@echo "    agent desk     http://127.0.0.1:$(KANAL_PORT)/desk/   (logins above)"
+	@echo "    SMS outbox     http://127.0.0.1:$(KANAL_PORT)/sandbox/outbox"
+	@echo "    try SMS        $(VENV)/bin/kanal sms --from +4512345678 \"when is my payment\""
+	@echo "    health         http://127.0.0.1:$(KANAL_PORT)/readyz"
+	@echo
+	$(VENV)/bin/honcho start -f Procfile
+
+browser: ## install Debian's Chromium for the browser tests (needs root)
+	@command -v chromium >/dev/null 2>&1 || (apt-get update -q && apt-get install -y -q chromium) \
+	  || echo "could not install chromium: browser tests will skip outside CI"
+
+test: install train browser ## run the whole suite (SQLite + PostgreSQL, real Rasa, browser)
+	$(VENV)/bin/python -m pytest -q -ra $(PYTEST_ARGS)
+	$(VENV)/bin/ruff check .
+	$(VENV)/bin/lint-imports
+
+test-fast: $(VENV)/.installed ## unit tests only
+	$(VENV)/bin/python -m pytest -q tests/unit
+
+lint: $(VENV)/.installed ## ruff + the import-linter layering contract
+	$(VENV)/bin/ruff check .
+	$(VENV)/bin/ruff format --check .
+	$(VENV)/bin/lint-imports
+
+format: $(VENV)/.installed
+	$(VENV)/bin/ruff format .
+	$(VENV)/bin/ruff check --fix .
+
+bench: install train ## benchmarks, reported as ratios against a baseline run in the same command
+	$(VENV)/bin/python -m benchmarks
+
+clean:
+	rm -rf $(VENV) $(RASA_VENV) instance bots/rasa/models
