@@ -1,0 +1,292 @@
+"""A local Twilio-compatible peer for development and tests: the Messages API and its outbox.
+
+It stands in for Twilio itself, so it keeps its own store (an SQLite file under the instance
+folder, shared by all web workers) and never touches the router's tables. Magic numbers
+behave as with Twilio's test credentials: +15005550001 is invalid (21211), +15005550004 has
+opted out at the carrier (21610), +15005550002 cannot be routed (21612).
+"""
+
+from __future__ import annotations
+
+import base64
+import logging
+import secrets
+import threading
+import time
+from concurrent.futures import ThreadPoolExecutor
+from datetime import UTC, datetime
+from email.utils import format_datetime
+from pathlib import Path
+
+import phonenumbers
+import requests
+from flask import Blueprint, current_app, jsonify, render_template, request
+from sqlalchemy import (
+    Column,
+    Integer,
+    MetaData,
+    String,
+    Table,
+    Text,
+    create_engine,
+    event,
+    select,
+    update,
+)
+from sqlalchemy.exc import OperationalError
+
+from channels.twilio_signature import sign
+from router.domain.segments import MAX_BODY, count_segments
+
+log = logging.getLogger(__name__)
+
+bp = Blueprint("sandbox", __name__, url_prefix="/sandbox", template_folder="templates")
+
+API = "/twilio/2010-04-01/Accounts/<account_sid>"
+CALLBACK_STATUSES = ("sending", "sent", "delivered")
+MAGIC_ERRORS = {
+    "+15005550001": (21211, "The 'To' number +15005550001 is not a valid phone number."),
+    "+15005550002": (21612, "The 'To' phone number is not currently reachable via SMS."),
+    "+15005550004": (21610, "Attempt to send to unsubscribed recipient"),
+}
+
+metadata = MetaData()
+sandbox_messages = Table(
+    "sandbox_messages",
+    metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("sid", String(34), nullable=False, unique=True),
+    Column("account_sid", String(64), nullable=False),
+    Column("to", String(32), nullable=False),
+    Column("from_", String(32), nullable=False),
+    Column("body", Text, nullable=False),
+    Column("status", String(16), nullable=False),
+    Column("segments", Integer, nullable=False),
+    Column("status_callback", Text),
+    Column("at", String(32), nullable=False),
+)
+
+
+class SandboxPeer:
+    """The sandbox's store and its status-callback sender, one per app."""
+
+    def __init__(self, database_url: str, auth_token: str, callback_delay: float) -> None:
+        self.engine = create_engine(database_url, connect_args={"timeout": 30})
+        event.listen(self.engine, "connect", _sqlite_wal)
+        self.auth_token = auth_token
+        self.callback_delay = callback_delay
+        self._pool: ThreadPoolExecutor | None = None
+        self._lock = threading.Lock()
+        for attempt in range(5):  # several workers may start at once
+            try:
+                metadata.create_all(self.engine)
+                break
+            except OperationalError:
+                time.sleep(0.1 * (attempt + 1))
+
+    def fire_callbacks(self, sid: str, params: dict[str, str], url: str) -> None:
+        """Move a message through sending, sent, delivered, telling `url` each time."""
+        with self._lock:
+            if self._pool is None:
+                self._pool = ThreadPoolExecutor(max_workers=4, thread_name_prefix="sandbox-cb")
+        self._pool.submit(self._callbacks, sid, params, url)
+
+    def _callbacks(self, sid: str, params: dict[str, str], url: str) -> None:
+        for status in CALLBACK_STATUSES:
+            time.sleep(self.callback_delay)
+            with self.engine.begin() as conn:
+                conn.execute(
+                    update(sandbox_messages)
+                    .where(sandbox_messages.c.sid == sid)
+                    .values(status=status)
+                )
+            if not url:
+                continue
+            form = {**params, "SmsStatus": status, "MessageStatus": status}
+            headers = {"X-Twilio-Signature": sign(url, form, self.auth_token)}
+            try:
+                requests.post(url, data=form, headers=headers, timeout=10)
+            except requests.RequestException as exc:
+                log.warning("sandbox status callback failed: %s", type(exc).__name__)
+
+
+def _sqlite_wal(dbapi_conn, _record) -> None:  # noqa: ANN001
+    cur = dbapi_conn.cursor()
+    cur.execute("PRAGMA journal_mode=WAL")
+    cur.execute("PRAGMA busy_timeout=30000")
+    cur.close()
+
+
+def init_app(app) -> None:  # noqa: ANN001
+    """Register the sandbox on an app (only in sandbox mode) with its own store."""
+    instance = Path(app.config.get("KANAL_INSTANCE_PATH") or app.instance_path)
+    url = app.config.get("KANAL_SANDBOX_DATABASE_URL")
+    if not url:
+        instance.mkdir(parents=True, exist_ok=True)
+        url = f"sqlite:///{instance / 'twilio-sandbox.db'}"
+    app.extensions["kanal.sandbox"] = SandboxPeer(
+        url,
+        app.config["TWILIO_AUTH_TOKEN"],
+        float(app.config.get("KANAL_SANDBOX_CALLBACK_DELAY", 0.2)),
+    )
+    app.register_blueprint(bp)
+    csrf = app.extensions.get("csrf")
+    if csrf is not None:
+        csrf.exempt(bp)
+
+
+def _peer() -> SandboxPeer:
+    return current_app.extensions["kanal.sandbox"]
+
+
+def twilio_error(status: int, code: int, message: str):
+    """Answer as Twilio does when it refuses a request."""
+    body = {
+        "code": code,
+        "message": message,
+        "more_info": f"https://www.twilio.com/docs/errors/{code}",
+        "status": status,
+    }
+    return jsonify(body), status
+
+
+def _authorised(account_sid: str) -> bool:
+    header = request.headers.get("Authorization", "")
+    if not header.startswith("Basic "):
+        return False
+    try:
+        user, _, password = base64.b64decode(header[6:]).decode().partition(":")
+    except ValueError:
+        return False
+    token_ok = secrets.compare_digest(password, current_app.config["TWILIO_AUTH_TOKEN"])
+    return user == account_sid and token_ok
+
+
+def _valid_number(number: str) -> bool:
+    try:
+        return phonenumbers.is_possible_number(phonenumbers.parse(number, None))
+    except phonenumbers.NumberParseException:
+        return False
+
+
+def _resource(row, account_sid: str) -> dict:
+    """Return a message resource shaped like Twilio's JSON."""
+    at = datetime.fromisoformat(row.at)
+    return {
+        "account_sid": account_sid,
+        "api_version": "2010-04-01",
+        "body": row.body,
+        "date_created": format_datetime(at),
+        "date_sent": None,
+        "date_updated": format_datetime(at),
+        "direction": "outbound-api",
+        "error_code": None,
+        "error_message": None,
+        "from": row.from_,
+        "messaging_service_sid": None,
+        "num_media": "0",
+        "num_segments": str(row.segments),
+        "price": None,
+        "price_unit": "USD",
+        "sid": row.sid,
+        "status": row.status,
+        "subresource_uris": {},
+        "to": row.to,
+        "uri": f"/2010-04-01/Accounts/{account_sid}/Messages/{row.sid}.json",
+    }
+
+
+@bp.post(API + "/Messages.json")
+def create_message(account_sid: str):
+    """Accept an outbound SMS like Twilio's Messages API, then report its delivery."""
+    if not _authorised(account_sid):
+        return twilio_error(401, 20003, "Authenticate")
+    to = request.form.get("To", "").strip()
+    sender = request.form.get("From", "").strip()
+    body = request.form.get("Body", "")
+    if not to:
+        return twilio_error(400, 21604, "A 'To' phone number is required.")
+    if to in MAGIC_ERRORS or not _valid_number(to):
+        code, message = MAGIC_ERRORS.get(to, (21211, f"The 'To' number {to} is not valid."))
+        return twilio_error(400, code, message)
+    if not sender:
+        return twilio_error(400, 21603, "A 'From' phone number is required.")
+    if not body:
+        return twilio_error(400, 21602, "Message body is required.")
+    if len(body.encode("utf-16-le")) // 2 > MAX_BODY:
+        return twilio_error(
+            400, 21617, "The concatenated message body exceeds the 1600 character limit."
+        )
+    sid = "SM" + secrets.token_hex(16)
+    row = {
+        "sid": sid,
+        "account_sid": account_sid,
+        "to": to,
+        "from_": sender,
+        "body": body,
+        "status": "queued",
+        "segments": count_segments(body).segments,
+        "status_callback": request.form.get("StatusCallback"),
+        "at": datetime.now(UTC).isoformat(timespec="milliseconds"),
+    }
+    peer = _peer()
+    with peer.engine.begin() as conn:
+        conn.execute(sandbox_messages.insert().values(**row))
+        stored = conn.execute(select(sandbox_messages).where(sandbox_messages.c.sid == sid)).one()
+    params = {
+        "AccountSid": account_sid,
+        "ApiVersion": "2010-04-01",
+        "From": sender,
+        "To": to,
+        "MessageSid": sid,
+        "SmsSid": sid,
+    }
+    peer.fire_callbacks(sid, params, row["status_callback"] or "")
+    return jsonify(_resource(stored, account_sid)), 201
+
+
+@bp.get(API + "/Messages/<sid>.json")
+def fetch_message(account_sid: str, sid: str):
+    """Return one message resource, as Twilio's fetch does."""
+    if not _authorised(account_sid):
+        return twilio_error(401, 20003, "Authenticate")
+    with _peer().engine.connect() as conn:
+        row = conn.execute(select(sandbox_messages).where(sandbox_messages.c.sid == sid)).first()
+    if row is None:
+        return twilio_error(404, 20404, f"The requested resource {request.path} was not found")
+    return jsonify(_resource(row, account_sid))
+
+
+def outbox_rows(to: str | None = None, limit: int = 200) -> list[dict]:
+    """Return the newest sent messages (oldest first), optionally to one number."""
+    stmt = select(sandbox_messages).order_by(sandbox_messages.c.id.desc()).limit(limit)
+    if to:
+        stmt = stmt.where(sandbox_messages.c.to == to)
+    with _peer().engine.connect() as conn:
+        rows = list(conn.execute(stmt))
+    return [
+        {
+            "sid": r.sid,
+            "to": r.to,
+            "from": r.from_,
+            "body": r.body,
+            "status": r.status,
+            "segments": r.segments,
+            "at": r.at,
+        }
+        for r in reversed(rows)
+    ]
+
+
+@bp.get("/outbox.json")
+def outbox_json():
+    """Return what the sandbox has sent: [{sid, to, from, body, status, segments, at}]."""
+    limit = min(max(request.args.get("limit", 200, type=int), 1), 1000)
+    return jsonify(outbox_rows(request.args.get("to") or None, limit))
+
+
+@bp.get("/outbox")
+def outbox_page():
+    """Show what the sandbox has sent, newest last."""
+    to = request.args.get("to") or None
+    return render_template("sandbox/outbox.html", rows=outbox_rows(to), to=to)

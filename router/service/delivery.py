@@ -1,0 +1,302 @@
+"""Outbound SMS delivery: consent first, send once, retry only what certainly did not go.
+
+A message goes pending → sending_local (claimed by one dispatcher) → queued (the provider
+took it) → sending → sent → delivered/undelivered/failed, with status callbacks moving it
+forward only. A refusal that is safe to repeat (429, connection refused) goes to `retry`
+with exponential backoff; an answer that leaves it unknown whether the SMS went (timeout,
+5xx) goes to `review` and is never resent automatically: the citizen must not get it twice.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+from collections.abc import Callable, Iterable
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+
+from router.domain import events as ev
+from router.domain.model import Message
+from router.domain.segments import count_segments, split_body
+from router.service.journal import pseudonym, record
+from router.service.outbox import may_message, set_consent
+from router.service.ports import SendResult, SmsSender
+
+log = logging.getLogger(__name__)
+
+CLAIMABLE = ("pending", "retry")
+# How far along a message is; a status callback may only move it to a higher rank.
+RANK = {
+    "pending": 0,
+    "retry": 0,
+    "sending_local": 1,
+    "review": 1,
+    "accepted": 2,
+    "scheduled": 2,
+    "queued": 2,
+    "sending": 3,
+    "sent": 4,
+    "delivered": 5,
+    "undelivered": 5,
+    "failed": 5,
+    "canceled": 5,
+    "read": 6,
+}
+# Twilio: "Attempt to send to unsubscribed recipient" — the carrier holds a STOP.
+OPTED_OUT_AT_PROVIDER = "21610"
+
+
+def advance(current: str | None, reported: str) -> str:
+    """Return the delivery state after a provider reports `reported`; never backwards."""
+    if current == "blocked" or reported not in RANK:
+        return current or reported
+    if RANK[reported] > RANK.get(current or "pending", 0):
+        return reported
+    return current or reported
+
+
+@dataclass(frozen=True)
+class Backoff:
+    """Exponential backoff for sends that certainly did not go out."""
+
+    first_seconds: int = 30
+    max_seconds: int = 3600
+    max_attempts: int = 6
+
+    def delay(self, attempts: int) -> timedelta:
+        """Return the wait before attempt number `attempts + 1`."""
+        return timedelta(seconds=min(self.max_seconds, self.first_seconds * 2 ** (attempts - 1)))
+
+
+@dataclass(frozen=True)
+class Claim:
+    """One message claimed for sending: where to and what."""
+
+    message_id: int
+    to: str
+    body: str
+
+
+def _utcnow() -> datetime:
+    return datetime.now(UTC)
+
+
+class SmsDelivery:
+    """Send the router's outbound SMS through the SmsSender port and track their state."""
+
+    def __init__(
+        self,
+        uow_factory: Callable,
+        sender: SmsSender,
+        status_callback_url: str | None,
+        *,
+        clock: Callable[[], datetime] = _utcnow,
+        backoff: Backoff | None = None,
+        lease: timedelta = timedelta(minutes=2),
+        background: bool = True,
+    ) -> None:
+        self.uow = uow_factory
+        self.sender = sender
+        self.status_callback_url = status_callback_url
+        self.clock = clock
+        self.backoff = backoff or Backoff()
+        self.lease = lease
+        self.background = background
+        self._pool: ThreadPoolExecutor | None = None
+        self._pool_lock = threading.Lock()
+
+    # -- entry points -----------------------------------------------------------------------
+
+    def on_turn(self, result) -> None:  # noqa: ANN001 - routing.TurnResult
+        """Send a turn's SMS replies after the turn (hook for ContactCentre.after_turn)."""
+        ids = [
+            m.id for m in result.replies if m.channel == "sms" and m.delivery_status in CLAIMABLE
+        ]
+        if not ids:
+            return
+        if not self.background:
+            self.deliver_all(ids)
+            return
+        with self._pool_lock:
+            if self._pool is None:
+                self._pool = ThreadPoolExecutor(max_workers=2, thread_name_prefix="kanal-sms")
+        self._pool.submit(self._safely, ids)
+
+    def dispatch_due(self) -> int:
+        """Send what is due (new and retries) and park stale claims for review; return sent."""
+        self.review_stale_claims()
+        with self.uow() as uow:
+            ids = [m.id for m in uow.messages.due_outbound("sms", self.clock())]
+        return self.deliver_all(ids)
+
+    def deliver_all(self, message_ids: Iterable[int]) -> int:
+        """Deliver messages in order; return how many the provider accepted."""
+        accepted = 0
+        for message_id in message_ids:
+            accepted += sum(1 for outcome in self.deliver(message_id) if outcome == "accepted")
+        return accepted
+
+    def deliver(self, message_id: int) -> list[str]:
+        """Claim, send and record one message (and the parts a long one was split into)."""
+        claimed, extra_ids = self._claim(message_id)
+        outcomes = []
+        if claimed is not None:
+            callback = None
+            if self.status_callback_url:
+                callback = f"{self.status_callback_url}?m={claimed.message_id}"
+            result = self.sender.send(claimed.to, claimed.body, status_callback=callback)
+            self._record(claimed, result)
+            outcomes.append(result.outcome)
+        for extra in extra_ids:
+            outcomes.extend(self.deliver(extra))
+        return outcomes
+
+    def record_status(
+        self, message_id: int | None, provider_id: str, status: str, error_code: str | None = None
+    ) -> str | None:
+        """Apply a provider's status callback; return the message's state, None if unknown."""
+        now = self.clock()
+        with self.uow() as uow:
+            message = None
+            if message_id is not None:
+                message = uow.messages.get(message_id, for_update=True)
+                if message is not None and message.provider_id not in (None, provider_id):
+                    message = None
+            if message is None:
+                found = uow.messages.by_provider_id("sms", provider_id)
+                message = uow.messages.get(found.id, for_update=True) if found else None
+            if message is None or message.direction != "out":
+                return None
+            # A callback proves the provider has it, even after a send that timed out.
+            message.provider_id = message.provider_id or provider_id
+            before = message.delivery_status
+            message.delivery_status = advance(before, status)
+            if error_code and message.delivery_status in ("undelivered", "failed"):
+                message.last_error = f"Twilio error {error_code}"
+                if error_code == OPTED_OUT_AT_PROVIDER:
+                    set_consent(uow, "sms", message.address, False, "carrier", now)
+            if message.delivery_status != before:
+                self._event(uow, message, ev.DELIVERY_UPDATED, now, status=message.delivery_status)
+            uow.commit()
+            return message.delivery_status
+
+    def review_stale_claims(self) -> int:
+        """Send claims a crashed dispatcher left behind to review (they may have gone out)."""
+        now = self.clock()
+        with self.uow() as uow:
+            stale = uow.messages.in_delivery_status("sms", ("sending_local",), now)
+            for message in stale:
+                message.delivery_status = "review"
+                message.last_error = "the dispatcher stopped while sending; check before resending"
+                self._event(uow, message, ev.DELIVERY_UPDATED, now, status="review")
+            uow.commit()
+            return len(stale)
+
+    # -- steps ----------------------------------------------------------------------------
+
+    def _safely(self, ids: list[int]) -> None:
+        try:
+            self.deliver_all(ids)
+        except Exception:  # the scheduler's dispatch picks up whatever is left
+            log.exception("sending SMS failed; the scheduler will retry")
+
+    def _claim(self, message_id: int) -> tuple[Claim | None, list[int]]:
+        """Take a due message for sending, unless its number has opted out."""
+        now = self.clock()
+        with self.uow() as uow:
+            message = uow.messages.get(message_id, for_update=True)
+            if (
+                message is None
+                or message.channel != "sms"
+                or message.direction != "out"
+                or message.delivery_status not in CLAIMABLE
+                or (message.next_attempt_at is not None and message.next_attempt_at > now)
+            ):
+                return None, []
+            if not message.address or not may_message(uow, "sms", message.address):
+                message.delivery_status = "blocked"
+                message.last_error = "the citizen has opted out of SMS (STOP)"
+                self._event(uow, message, ev.MESSAGE_BLOCKED, now, why="opted_out")
+                uow.commit()
+                return None, []
+            extra_ids = self._split(uow, message)
+            message.delivery_status = "sending_local"
+            message.attempts += 1
+            message.next_attempt_at = now + self.lease  # after that, a stale claim
+            uow.commit()
+            return Claim(message.id, message.address, message.text), extra_ids
+
+    @staticmethod
+    def _split(uow, message: Message) -> list[int]:
+        """Keep the first part of an over-long reply here; queue the rest as new messages."""
+        parts = split_body(message.text)
+        if len(parts) <= 1:
+            return []
+        message.text = parts[0]
+        extra = []
+        for part in parts[1:]:
+            copy = uow.messages.add(
+                Message(
+                    channel=message.channel,
+                    direction="out",
+                    author=message.author,
+                    text=part,
+                    created_at=message.created_at,
+                    contact_id=message.contact_id,
+                    address=message.address,
+                    agent_id=message.agent_id,
+                    kind=message.kind,
+                    processed=True,
+                    delivery_status="pending",
+                )
+            )
+            extra.append(copy.id)
+        return extra
+
+    def _record(self, claim: Claim, result: SendResult) -> None:
+        now = self.clock()
+        with self.uow() as uow:
+            message = uow.messages.get(claim.message_id, for_update=True)
+            outcome = result.outcome
+            if outcome == "accepted":
+                message.provider_id = result.provider_id
+                message.delivery_status = advance(message.delivery_status, "queued")
+                message.segments = result.segments or count_segments(claim.body).segments
+                message.next_attempt_at = None
+                message.last_error = None
+            elif outcome == "retry" and message.attempts < self.backoff.max_attempts:
+                message.delivery_status = "retry"
+                message.next_attempt_at = now + self.backoff.delay(message.attempts)
+                message.last_error = _describe(result)
+            elif outcome == "retry":
+                message.delivery_status = "failed"
+                message.last_error = (
+                    f"gave up after {message.attempts} attempts: {_describe(result)}"[:250]
+                )
+            elif outcome == "uncertain":
+                message.delivery_status = "review"
+                message.next_attempt_at = None
+                message.last_error = f"may have been sent: {_describe(result)}"[:250]
+            else:
+                message.delivery_status = "failed"
+                message.last_error = _describe(result)
+                if result.error_code == OPTED_OUT_AT_PROVIDER:
+                    set_consent(uow, "sms", message.address, False, "carrier", now)
+            self._event(uow, message, ev.DELIVERY_UPDATED, now, status=message.delivery_status)
+            uow.commit()
+        if outcome != "accepted":
+            log.warning(
+                "SMS %s not accepted: %s (%s)", claim.message_id, outcome, result.error_code or "-"
+            )
+
+    @staticmethod
+    def _event(uow, message: Message, type_: str, now: datetime, **data) -> None:
+        contact = uow.contacts.get(message.contact_id) if message.contact_id else None
+        if contact is not None:
+            record(uow, contact, type_, now, pseudonym(uow, contact), message_id=message.id, **data)
+
+
+def _describe(result: SendResult) -> str:
+    code = f"Twilio error {result.error_code}: " if result.error_code else ""
+    return (code + (result.error or result.outcome))[:250]
