@@ -1,0 +1,1 @@
+"""Alembic migrations for kanal's schema (run them with `kanal db upgrade`)."""

@@ -1,0 +1,60 @@
+"""Alembic environment: migrate the database named in the config against router's metadata."""
+
+from __future__ import annotations
+
+from alembic import context
+from sqlalchemy import create_engine, pool
+
+from router.adapters.orm import metadata
+
+# Tables in the same database that kanal does not own through its metadata.
+FOREIGN_TABLES = {"scheduler_jobs"}  # APScheduler's job store creates and migrates its own
+
+
+def include_object(obj, name, type_, reflected, compare_to):  # noqa: ANN001
+    """Leave tables that other libraries own out of autogenerate."""
+    return not (type_ == "table" and name in FOREIGN_TABLES)
+
+
+def _configure(**kwargs) -> None:
+    url = kwargs.pop("url", None) or kwargs["connection"].engine.url
+    context.configure(
+        target_metadata=metadata,
+        include_object=include_object,
+        compare_type=True,
+        # SQLite cannot ALTER most things; batch mode copies the table instead.
+        render_as_batch=str(url).startswith("sqlite"),
+        **kwargs,
+    )
+
+
+def run_offline() -> None:
+    """Emit SQL to standard output instead of running it."""
+    url = context.config.get_main_option("sqlalchemy.url")
+    _configure(url=url, literal_binds=True, dialect_opts={"paramstyle": "named"})
+    with context.begin_transaction():
+        context.run_migrations()
+
+
+def run_online() -> None:
+    """Run the migrations on a connection given by the caller, or on a new one."""
+    connection = context.config.attributes.get("connection")
+    if connection is not None:
+        _configure(connection=connection)
+        with context.begin_transaction():
+            context.run_migrations()
+        return
+    engine = create_engine(
+        context.config.get_main_option("sqlalchemy.url"), poolclass=pool.NullPool
+    )
+    with engine.connect() as conn:
+        _configure(connection=conn)
+        with context.begin_transaction():
+            context.run_migrations()
+    engine.dispose()
+
+
+if context.is_offline_mode():
+    run_offline()
+else:
+    run_online()
