@@ -198,3 +198,37 @@ def citizens_import(path: str, registered_by: str) -> None:
         sys.exit(1)
 
 
+
+
+# -- SMS simulator (issue 3) ----------------------------------------------------------------
+
+
+@main.command()
+@click.option("--from", "from_number", required=True, help="Citizen number, e.g. +4512345678.")
+@click.option("--url", default=None, help="Where kanal listens (default: KANAL_PUBLIC_URL).")
+@click.option("--wait", default=20.0, show_default=True, help="Seconds to wait for a reply.")
+@click.argument("text")
+def sms(from_number: str, url: str | None, wait: float, text: str) -> None:
+    """Text kanal as a citizen would (a signed Twilio webhook) and print the replies."""
+    from channels.sms_simulator import Phone, SimulatorError, send_and_watch
+    from router.config import from_env
+
+    config = from_env()
+    phone = Phone(
+        base_url=url or config["KANAL_PUBLIC_URL"],
+        public_url=config["KANAL_PUBLIC_URL"],
+        account_sid=config["TWILIO_ACCOUNT_SID"],
+        auth_token=config["TWILIO_AUTH_TOKEN"],
+        agency_number=config["TWILIO_FROM_NUMBER"],
+    )
+    click.echo(f"you → {phone.agency_number}: {text}")
+
+    def show(row: dict) -> None:
+        click.echo(f"{row['from']} → you: {row['body']}")
+
+    try:
+        replies = send_and_watch(phone, from_number, text, wait=wait, show=show)
+    except SimulatorError as exc:
+        raise click.ClickException(str(exc)) from exc
+    if not replies:
+        click.echo("(no reply)")
