@@ -184,6 +184,20 @@ class DecisionRepository(_Repository):
         )
         return list(self.session.scalars(stmt))
 
+    # -- read side for the desk (added by the desk's engineer) --------------------------------
+
+    def latest_for_contacts(self, contact_ids: list[int]) -> dict[int, RoutingDecision]:
+        """Return each contact's most recent decision, in one query."""
+        if not contact_ids:
+            return {}
+        newest = (
+            select(func.max(RoutingDecision.id))
+            .where(RoutingDecision.contact_id.in_(contact_ids))
+            .group_by(RoutingDecision.contact_id)
+        )
+        stmt = select(RoutingDecision).where(RoutingDecision.id.in_(newest))
+        return {d.contact_id: d for d in self.session.scalars(stmt)}
+
 
 class QueueRepository(_Repository):
     def get(self, item_id: int) -> QueueItem | None:

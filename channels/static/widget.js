@@ -1,0 +1,280 @@
+// kanal's web-chat widget: plain JS, no build step.
+//
+// It opens a chat session, posts the citizen's messages and shows every reply. Agent replies
+// arrive without a reload over the server-sent event stream, read with fetch() because
+// EventSource cannot send the session's bearer token; when streaming is impossible it polls.
+(function () {
+  "use strict";
+
+  var root = document.getElementById("kanal-chat");
+  if (!root) return;
+
+  var API = root.getAttribute("data-api") || "/api/v1/chat";
+  var STORE = "kanal-chat-session";
+  var POLL_MS = 3000;
+  var RETRY_MS = 2000;
+
+  var log = document.getElementById("kchat-log");
+  var form = document.getElementById("kchat-form");
+  var text = document.getElementById("kchat-text");
+  var send = document.getElementById("kchat-send");
+  var stateLine = document.getElementById("kchat-state");
+  var errorLine = document.getElementById("kchat-error");
+  var newButton = document.getElementById("kchat-new");
+  var identity = document.getElementById("kchat-identity");
+
+  var STATE_WORDS = {
+    "new": "Write a message to start.",
+    bot: "You are chatting with our digital assistant. Write \u201cperson\u201d at any time to talk to a person.",
+    queued: "Waiting for a person. They will see everything you have written; you can keep writing.",
+    assigned: "You are chatting with a person.",
+    closed: "This conversation has ended. You can start a new one."
+  };
+  var AUTHOR_WORDS = { citizen: "You", bot: "Assistant", agent: "Advisor", system: "Service" };
+
+  var session = null;   // {id, token}
+  var lastId = 0;
+  var state = "new";
+  var generation = 0;   // bumps on a new conversation so old streams stop
+  var sending = false;
+
+  // -- rendering ------------------------------------------------------------------------
+
+  function setState(next) {
+    if (!next || next === state) return;
+    state = next;
+    stateLine.setAttribute("data-state", state);
+    stateLine.textContent = STATE_WORDS[state] || state;
+    root.setAttribute("data-state", state);
+    var closed = state === "closed";
+    text.disabled = closed;
+    send.disabled = closed;
+  }
+
+  function showError(message) {
+    errorLine.textContent = message || "";
+  }
+
+  function timeOf(iso) {
+    var at = new Date(iso);
+    if (isNaN(at.getTime())) return "";
+    return at.toLocaleTimeString([], { hour: "2-digit", minute: "2-digit" });
+  }
+
+  function addMessage(m) {
+    if (document.getElementById("kchat-m" + m.id)) return;
+    var li = document.createElement("li");
+    li.id = "kchat-m" + m.id;
+    li.className = "kchat-msg kchat-" + m.author;
+    li.setAttribute("data-id", String(m.id));
+    var who = document.createElement("span");
+    who.className = "kchat-who";
+    who.textContent = (AUTHOR_WORDS[m.author] || m.author) + ": ";
+    var body = document.createElement("span");
+    body.className = "kchat-text";
+    body.textContent = m.text;
+    var at = document.createElement("time");
+    at.className = "kchat-time";
+    at.dateTime = m.at;
+    at.textContent = timeOf(m.at);
+    li.appendChild(who);
+    li.appendChild(body);
+    li.appendChild(at);
+    // Keep the transcript in the order the server gave the messages, whatever arrived first.
+    var next = null;
+    for (var i = 0; i < log.children.length; i++) {
+      if (Number(log.children[i].getAttribute("data-id")) > m.id) { next = log.children[i]; break; }
+    }
+    log.insertBefore(li, next);
+    if (m.id > lastId) lastId = m.id;
+    log.scrollTop = log.scrollHeight;
+  }
+
+  function take(data) {
+    (data.messages || []).forEach(addMessage);
+    if (data.state) setState(data.state);
+  }
+
+  // -- the API --------------------------------------------------------------------------
+
+  function headers() {
+    var h = { "Content-Type": "application/json", Accept: "application/json" };
+    if (session) h.Authorization = "Bearer " + session.token;
+    return h;
+  }
+
+  function api(method, path, body) {
+    return fetch(API + path, {
+      method: method,
+      headers: headers(),
+      body: body === undefined ? undefined : JSON.stringify(body)
+    }).then(function (r) {
+      return r.json().catch(function () { return {}; }).then(function (data) {
+        if (!r.ok) {
+          var err = new Error(data.error || "Something went wrong (" + r.status + ").");
+          err.status = r.status;
+          throw err;
+        }
+        return data;
+      });
+    });
+  }
+
+  function save() {
+    try {
+      if (session) sessionStorage.setItem(STORE, JSON.stringify(session));
+      else sessionStorage.removeItem(STORE);
+    } catch (e) { /* private mode: the chat still works, it just does not survive a reload */ }
+  }
+
+  function startSession() {
+    var body = {};
+    if (identity && identity.value) body.identity = identity.value;
+    return api("POST", "/sessions", body).then(function (data) {
+      session = { id: data.session_id, token: data.token };
+      save();
+      setState("bot");
+      listen(generation);
+      return session;
+    });
+  }
+
+  function clientId() {
+    return "c" + Date.now().toString(36) + Math.random().toString(36).slice(2, 10);
+  }
+
+  function post(message) {
+    var ready = session ? Promise.resolve(session) : startSession();
+    return ready.then(function (s) {
+      return api("POST", "/sessions/" + encodeURIComponent(s.id) + "/messages",
+        { text: message, client_id: clientId() });
+    }).then(take);
+  }
+
+  // -- push: the stream, read with fetch; polling when that is impossible ---------------
+
+  function listen(gen) {
+    if (!session || gen !== generation) return;
+    if (!window.ReadableStream || !window.TextDecoder) { poll(gen); return; }
+    var url = API + "/sessions/" + encodeURIComponent(session.id) + "/stream?after=" + lastId;
+    fetch(url, { headers: { Authorization: "Bearer " + session.token, Accept: "text/event-stream" } })
+      .then(function (r) {
+        if (r.status === 401 || r.status === 404) { forget(); return; }
+        if (!r.ok || !r.body || !r.body.getReader) throw new Error("no stream");
+        return read(r.body.getReader(), gen).then(function () {
+          if (gen === generation && state !== "closed") setTimeout(function () { listen(gen); }, 500);
+        });
+      })
+      .catch(function () {
+        if (gen === generation && state !== "closed") poll(gen);
+      });
+  }
+
+  function read(reader, gen) {
+    var decoder = new TextDecoder();
+    var buffer = "";
+    function pump() {
+      if (gen !== generation) { reader.cancel(); return Promise.resolve(); }
+      return reader.read().then(function (chunk) {
+        if (chunk.done) return;
+        buffer += decoder.decode(chunk.value, { stream: true }).replace(/\r\n?/g, "\n");
+        var end;
+        while ((end = buffer.indexOf("\n\n")) !== -1) {
+          dispatch(buffer.slice(0, end));
+          buffer = buffer.slice(end + 2);
+        }
+        return pump();
+      });
+    }
+    return pump();
+  }
+
+  function dispatch(block) {
+    var event = "message";
+    var data = [];
+    block.split("\n").forEach(function (line) {
+      if (line.indexOf("event:") === 0) event = line.slice(6).trim();
+      else if (line.indexOf("data:") === 0) data.push(line.slice(5).replace(/^ /, ""));
+    });
+    if (!data.length) return;
+    var payload;
+    try { payload = JSON.parse(data.join("\n")); } catch (e) { return; }
+    if (event === "message") addMessage(payload);
+    else if (event === "state") setState(payload.state);
+  }
+
+  function poll(gen) {
+    if (!session || gen !== generation || state === "closed") return;
+    api("GET", "/sessions/" + encodeURIComponent(session.id) + "/messages?after=" + lastId)
+      .then(take)
+      .catch(function (err) { if (err.status === 401 || err.status === 404) forget(); })
+      .then(function () { setTimeout(function () { poll(gen); }, POLL_MS); });
+  }
+
+  // -- conversation lifecycle -----------------------------------------------------------
+
+  function forget() {
+    generation += 1;
+    session = null;
+    lastId = 0;
+    save();
+    while (log.firstChild) log.removeChild(log.firstChild);
+    state = "";
+    setState("new");
+  }
+
+  function resume() {
+    var stored = null;
+    try { stored = JSON.parse(sessionStorage.getItem(STORE) || "null"); } catch (e) { stored = null; }
+    if (!stored || !stored.id || !stored.token) return;
+    session = stored;
+    api("GET", "/sessions/" + encodeURIComponent(session.id) + "/messages?after=0")
+      .then(function (data) {
+        take(data);
+        if (state !== "closed") listen(generation);
+      })
+      .catch(function () { forget(); });
+  }
+
+  form.addEventListener("submit", function (e) {
+    e.preventDefault();
+    var message = text.value.trim();
+    if (!message) { showError("Write a message first."); text.focus(); return; }
+    if (message.length > 2000) { showError("Your message is longer than 2,000 characters."); return; }
+    if (sending) return;
+    sending = true;
+    send.disabled = true;
+    send.textContent = "Sending\u2026";
+    showError("");
+    post(message).then(function () {
+      text.value = "";
+    }).catch(function (err) {
+      if (err.status === 409) setState("closed");
+      showError(err.message || "Your message was not sent. Please try again.");
+    }).then(function () {
+      sending = false;
+      send.textContent = "Send";
+      send.disabled = state === "closed";
+      if (state !== "closed") text.focus();
+      else newButton.focus();
+    });
+  });
+
+  text.addEventListener("keydown", function (e) {
+    if (e.key === "Enter" && !e.shiftKey && !e.isComposing) {
+      e.preventDefault();
+      if (typeof form.requestSubmit === "function") form.requestSubmit();
+      else form.dispatchEvent(new Event("submit", { cancelable: true }));
+    }
+  });
+
+  newButton.addEventListener("click", function () {
+    forget();
+    showError("");
+    text.focus();
+  });
+
+  setState("new");
+  stateLine.textContent = STATE_WORDS["new"];
+  resume();
+})();

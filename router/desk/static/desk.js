@@ -1,0 +1,158 @@
+// The agent desk's live parts: the queue refreshes itself and a conversation shows new
+// messages without a reload. Plain JS, no build step; the pages work without it.
+(function () {
+  "use strict";
+
+  var QUEUE_EVERY_MS = 4000;
+  var CONVERSATION_EVERY_MS = 2500;
+
+  function el(tag, attrs, text) {
+    var node = document.createElement(tag);
+    Object.keys(attrs || {}).forEach(function (k) { node.setAttribute(k, attrs[k]); });
+    if (text !== undefined && text !== null) node.textContent = text;
+    return node;
+  }
+
+  function getJSON(url) {
+    return fetch(url, { headers: { Accept: "application/json" }, credentials: "same-origin" })
+      .then(function (r) {
+        var type = r.headers.get("Content-Type") || "";
+        if (!r.ok || type.indexOf("application/json") === -1) throw new Error("status " + r.status);
+        return r.json();
+      });
+  }
+
+  // -- the queue ------------------------------------------------------------------------
+
+  function entryRow(e, mine) {
+    var tr = el("tr", { "data-contact": String(e.contact_id) });
+    tr.appendChild(el("td", {}, e.waited));
+    tr.appendChild(el("td", {}, e.channel));
+    tr.appendChild(el("td", {}, e.skill));
+    tr.appendChild(el("td", e.priority > 0 ? { "class": "prio-high" } : {}, String(e.priority)));
+    tr.appendChild(el("td", {}, e.need || "not known yet"));
+    var why = el("td", {}, (e.reason || "") + " ");
+    if (e.rule_id) {
+      var rule = el("span", { "class": "muted" }, "(");
+      rule.appendChild(el("code", {}, e.rule_id));
+      rule.appendChild(document.createTextNode(")"));
+      why.appendChild(rule);
+    }
+    tr.appendChild(why);
+    var link = el("td");
+    link.appendChild(el("a", { href: e.url }, (mine ? "Open" : "View") + " conversation " + e.contact_id));
+    tr.appendChild(link);
+    return tr;
+  }
+
+  function fillBody(tbody, entries, mine, emptyText) {
+    var focusedContact = null;
+    if (tbody.contains(document.activeElement)) {
+      var row = document.activeElement.closest("tr");
+      focusedContact = row && row.getAttribute("data-contact");
+    }
+    while (tbody.firstChild) tbody.removeChild(tbody.firstChild);
+    if (!entries.length) {
+      var tr = el("tr", { "class": "empty" });
+      tr.appendChild(el("td", { colspan: "7" }, emptyText));
+      tbody.appendChild(tr);
+      return;
+    }
+    entries.forEach(function (e) {
+      var row = entryRow(e, mine);
+      tbody.appendChild(row);
+      // Keep keyboard focus on the same link when the list is redrawn.
+      if (focusedContact === String(e.contact_id)) row.querySelector("a").focus();
+    });
+  }
+
+  function startQueue(table) {
+    var live = document.getElementById("queue-live");
+    var count = document.getElementById("queue-count");
+    var mineBody = document.querySelector("#mine tbody");
+    var known = {};
+    Array.prototype.forEach.call(table.querySelectorAll("tbody tr[data-contact]"), function (tr) {
+      known[tr.getAttribute("data-contact")] = true;
+    });
+
+    function refresh() {
+      getJSON(table.getAttribute("data-source")).then(function (data) {
+        var fresh = data.waiting.filter(function (e) { return !known[String(e.contact_id)]; });
+        known = {};
+        data.waiting.forEach(function (e) { known[String(e.contact_id)] = true; });
+        fillBody(table.querySelector("tbody"), data.waiting, false, "Nobody is waiting.");
+        if (mineBody) fillBody(mineBody, data.mine, true, "You have no open conversations.");
+        count.textContent = "";
+        count.appendChild(el("strong", {}, String(data.count)));
+        count.appendChild(document.createTextNode(data.count === 1 ? " contact waiting" : " contacts waiting"));
+        if (fresh.length) {
+          var first = fresh[0];
+          live.textContent = fresh.length + (fresh.length === 1 ? " new contact" : " new contacts") +
+            " waiting (" + first.channel + ", " + (first.need || "need not known") + "). " +
+            data.count + " waiting in all.";
+        }
+      }).catch(function () {
+        live.textContent = "The queue could not be refreshed. Reload the page if this lasts.";
+      }).then(function () { setTimeout(refresh, QUEUE_EVERY_MS); });
+    }
+    setTimeout(refresh, QUEUE_EVERY_MS);
+  }
+
+  // -- a conversation -------------------------------------------------------------------
+
+  function messageItem(m) {
+    var li = el("li", {
+      "class": "msg author-" + m.author + (m.delivery_status === "blocked" ? " blocked" : ""),
+      id: "m" + m.id, "data-id": String(m.id)
+    });
+    var meta = el("p", { "class": "meta" });
+    meta.appendChild(el("span", { "class": "author" }, m.author_words));
+    meta.appendChild(document.createTextNode(" "));
+    meta.appendChild(el("time", { datetime: m.at }, m.clock));
+    if (m.delivery_status) {
+      meta.appendChild(document.createTextNode(" "));
+      meta.appendChild(el("span", { "class": "delivery delivery-" + m.delivery_status },
+        "· SMS: " + m.delivery_words));
+    }
+    li.appendChild(meta);
+    li.appendChild(el("p", { "class": "text" }, m.text));
+    return li;
+  }
+
+  function startConversation(log) {
+    var stateWords = document.getElementById("state-words");
+    var empty = document.getElementById("no-messages");
+    var source = log.getAttribute("data-source");
+
+    function refresh() {
+      // Ask from the start so delivery states of earlier SMS replies update too.
+      getJSON(source + "?after=0").then(function (data) {
+        var atBottom = log.scrollHeight - log.scrollTop - log.clientHeight < 40;
+        data.messages.forEach(function (m) {
+          var existing = document.getElementById("m" + m.id);
+          if (!existing) {
+            log.appendChild(messageItem(m));
+            if (empty) { empty.remove(); empty = null; }
+          } else if (m.delivery_status) {
+            var status = existing.querySelector(".delivery");
+            var words = "· SMS: " + m.delivery_words;
+            if (status && status.textContent !== words) {
+              status.textContent = words;
+              status.className = "delivery delivery-" + m.delivery_status;
+            }
+          }
+        });
+        if (atBottom) log.scrollTop = log.scrollHeight;
+        if (stateWords.textContent !== data.state_words) stateWords.textContent = data.state_words;
+      }).catch(function () { /* a missed refresh is retried on the next tick */ })
+        .then(function () { setTimeout(refresh, CONVERSATION_EVERY_MS); });
+    }
+    log.scrollTop = log.scrollHeight;
+    setTimeout(refresh, CONVERSATION_EVERY_MS);
+  }
+
+  var table = document.getElementById("waiting");
+  if (table) startQueue(table);
+  var log = document.getElementById("transcript");
+  if (log) startConversation(log);
+})();

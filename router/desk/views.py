@@ -1,0 +1,295 @@
+"""The agent desk: the queue, taking the next contact, a conversation, reply and resolve."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from zoneinfo import ZoneInfo
+
+from flask import (
+    Blueprint,
+    abort,
+    current_app,
+    flash,
+    jsonify,
+    redirect,
+    render_template,
+    request,
+    url_for,
+)
+from flask_login import current_user
+
+from router.auth import role_required
+from router.domain.commands import AgentReply, ClaimNext, Resolve
+from router.service.errors import ServiceError
+
+bp = Blueprint(
+    "desk",
+    __name__,
+    url_prefix="/desk",
+    template_folder="templates",
+    static_folder="static",
+    static_url_path="/static",
+)
+
+DESK_ROLES = ("agent", "supervisor", "admin")
+MAX_REPLY = 2000
+
+# Wrap-up codes: (code, label, whether the citizen's need counts as completed).
+WRAP_UPS = (
+    ("answered", "Answered", True),
+    ("referred", "Referred elsewhere", False),
+    ("digital_route_shown", "Digital route shown", True),
+    ("callback_done", "Callback done", True),
+    ("no_answer_needed", "No answer needed", False),
+)
+_WRAP_UP = {code: completed for code, _label, completed in WRAP_UPS}
+
+STATE_WORDS = {
+    "bot": "with the assistant",
+    "queued": "waiting for a person",
+    "assigned": "with a person",
+    "closed": "closed",
+}
+AUTHOR_WORDS = {"citizen": "Citizen", "bot": "Assistant", "agent": "Agent", "system": "System"}
+DELIVERY_WORDS = {
+    "pending": "waiting to be sent",
+    "retry": "will be retried",
+    "sending_local": "sending",
+    "queued": "queued at the provider",
+    "sending": "sending",
+    "sent": "sent",
+    "delivered": "delivered",
+    "undelivered": "not delivered",
+    "failed": "failed",
+    "blocked": "NOT SENT: the citizen opted out of SMS (STOP)",
+}
+
+GROUND_WORDS = {
+    "impairment": "cognitive or physical impairment",
+    "no_computer": "no computer with a connection at home",
+    "emigrated": "registered as emigrated",
+    "homeless": "homeless (no fixed address)",
+    "language": "language barrier",
+    "no_digital_id": "cannot obtain a digital ID",
+}
+AGE_WORDS = {"under_15": "under 15", "15_64": "15–64", "65_79": "65–79", "80_plus": "80 or over"}
+CHANNEL_WORDS = {"webchat": "web chat", "sms": "SMS", "voice": "phone"}
+
+
+def _kanal():
+    return current_app.extensions["kanal"]
+
+
+def _agent_id() -> int:
+    return current_user.user.id
+
+
+def _local(at: datetime | None) -> datetime | None:
+    if at is None:
+        return None
+    return at.astimezone(ZoneInfo(current_app.config["KANAL_TIMEZONE"]))
+
+
+def waited(seconds: int) -> str:
+    """Return a wait in words an agent reads at a glance ("4 min 05 s")."""
+    if seconds < 60:
+        return f"{seconds} s"
+    minutes, secs = divmod(seconds, 60)
+    if minutes < 60:
+        return f"{minutes} min {secs:02d} s"
+    hours, minutes = divmod(minutes, 60)
+    return f"{hours} h {minutes:02d} min"
+
+
+@bp.app_template_filter("clock")
+def _clock(at: datetime | None) -> str:
+    local = _local(at)
+    return local.strftime("%H:%M:%S") if local else ""
+
+
+@bp.app_template_filter("stamp")
+def _stamp(at: datetime | None) -> str:
+    local = _local(at)
+    return local.strftime("%Y-%m-%d %H:%M") if local else ""
+
+
+@bp.app_template_filter("waited")
+def _waited(seconds: int) -> str:
+    return waited(seconds)
+
+
+@bp.app_context_processor
+def _words():
+    return {
+        "STATE_WORDS": STATE_WORDS,
+        "AUTHOR_WORDS": AUTHOR_WORDS,
+        "DELIVERY_WORDS": DELIVERY_WORDS,
+        "WRAP_UPS": WRAP_UPS,
+        "GROUND_WORDS": GROUND_WORDS,
+        "AGE_WORDS": AGE_WORDS,
+        "CHANNEL_WORDS": CHANNEL_WORDS,
+    }
+
+
+def _entry_json(entry) -> dict:
+    return {
+        "contact_id": entry.contact_id,
+        "channel": entry.channel,
+        "skill": entry.skill,
+        "priority": entry.priority,
+        "wait_seconds": entry.wait_seconds,
+        "waited": waited(entry.wait_seconds),
+        "enqueued_at": entry.enqueued_at.isoformat(timespec="seconds"),
+        "rule_id": entry.rule_id,
+        "reason": entry.reason,
+        "need": entry.need,
+        "identified": entry.identified,
+        "url": url_for("desk.conversation", contact_id=entry.contact_id),
+    }
+
+
+def _message_json(message) -> dict:
+    return {
+        "id": message.id,
+        "author": message.author,
+        "author_words": AUTHOR_WORDS.get(message.author, message.author),
+        "direction": message.direction,
+        "text": message.text,
+        "at": message.created_at.isoformat(timespec="seconds"),
+        "clock": _clock(message.created_at),
+        "delivery_status": message.delivery_status,
+        "delivery_words": DELIVERY_WORDS.get(message.delivery_status or "", message.delivery_status),
+    }
+
+
+@bp.get("/")
+@role_required(*DESK_ROLES)
+def queue():
+    """Show the waiting contacts and the agent's own conversations."""
+    views = _kanal().views
+    return render_template(
+        "desk/queue.html", waiting=views.queue(), mine=views.assigned_to(_agent_id())
+    )
+
+
+@bp.get("/queue.json")
+@role_required(*DESK_ROLES)
+def queue_json():
+    """Answer the queue as JSON for the page's self-refresh."""
+    views = _kanal().views
+    waiting = views.queue()
+    return jsonify(
+        waiting=[_entry_json(e) for e in waiting],
+        mine=[_entry_json(e) for e in views.assigned_to(_agent_id())],
+        count=len(waiting),
+    )
+
+
+@bp.post("/claim")
+@role_required(*DESK_ROLES)
+def claim():
+    """Take the next waiting contact and open it."""
+    # Agents' skills arrive with the full desk; until then every agent takes every skill.
+    claimed = _kanal().centre.claim_next(ClaimNext(agent_id=_agent_id(), skills=()))
+    if claimed is None:
+        flash("Nobody is waiting right now.", "info")
+        return redirect(url_for("desk.queue"))
+    flash(f"You took conversation {claimed.contact_id} (waited {waited(claimed.wait_seconds)}).")
+    return redirect(url_for("desk.conversation", contact_id=claimed.contact_id))
+
+
+@bp.get("/contacts/<int:contact_id>")
+@role_required(*DESK_ROLES)
+def conversation(contact_id: int):
+    """Show a conversation: transcript, citizen's facts, decision trail, reply and resolve."""
+    return _conversation_page(contact_id)
+
+
+def _conversation_page(contact_id: int, draft: str = "", status: int = 200):
+    found = _kanal().views.conversation(contact_id)
+    if found is None:
+        abort(404)
+    contact = found.contact
+    mine = contact.agent_id == _agent_id() and contact.state == "assigned"
+    page = render_template(
+        "desk/conversation.html",
+        c=found,
+        contact=contact,
+        mine=mine,
+        last_id=found.messages[-1].id if found.messages else 0,
+        draft=draft,
+    )
+    return page, status
+
+
+@bp.get("/contacts/<int:contact_id>/messages.json")
+@role_required(*DESK_ROLES)
+def conversation_json(contact_id: int):
+    """Answer a conversation's messages after a cursor, with its state, for live updates."""
+    try:
+        after = int(request.args.get("after", "0"))
+    except ValueError:
+        return jsonify(error="`after` must be a message id (an integer)."), 400
+    found = _kanal().views.conversation(contact_id, after)
+    if found is None:
+        return jsonify(error="No such conversation."), 404
+    state = found.contact.state
+    return jsonify(
+        messages=[_message_json(m) for m in found.messages],
+        state=state,
+        state_words=STATE_WORDS.get(state, state),
+    )
+
+
+@bp.post("/contacts/<int:contact_id>/reply")
+@role_required(*DESK_ROLES)
+def reply(contact_id: int):
+    """Send the agent's answer on the citizen's channel."""
+    text = request.form.get("text", "").strip()
+    back = url_for("desk.conversation", contact_id=contact_id)
+    if not text:
+        flash("Write a reply before sending.", "error")
+        return redirect(back + "#reply")
+    if len(text) > MAX_REPLY:
+        flash(f"The reply is longer than {MAX_REPLY} characters; shorten it.", "error")
+        return _conversation_page(contact_id, draft=text, status=400)
+    try:
+        replied = _kanal().centre.reply(
+            AgentReply(agent_id=_agent_id(), contact_id=contact_id, text=text)
+        )
+    except ServiceError as exc:
+        flash(str(exc), "error")
+        return redirect(back)
+    if replied.blocked:
+        flash(
+            "Your reply was NOT sent: this citizen has opted out of SMS (they texted STOP). "
+            "It is kept in the conversation. Reach them another way, or wait until they text START.",
+            "error",
+        )
+    else:
+        flash("Reply sent.")
+    return redirect(back + "#reply")
+
+
+@bp.post("/contacts/<int:contact_id>/resolve")
+@role_required(*DESK_ROLES)
+def resolve(contact_id: int):
+    """Close the conversation with a wrap-up code."""
+    code = request.form.get("wrap_up", "")
+    if code not in _WRAP_UP:
+        flash("Choose a wrap-up code.", "error")
+        return redirect(url_for("desk.conversation", contact_id=contact_id) + "#resolve")
+    try:
+        _kanal().centre.resolve(
+            Resolve(
+                agent_id=_agent_id(),
+                contact_id=contact_id,
+                wrap_up=code,
+                completed=_WRAP_UP[code],
+            )
+        )
+    except ServiceError as exc:
+        flash(str(exc), "error")
+        return redirect(url_for("desk.conversation", contact_id=contact_id))
+    flash(f"Conversation {contact_id} resolved.")
+    return redirect(url_for("desk.queue"))
