@@ -1,0 +1,158 @@
+"""Channel-shift statistics for managers as JSON and CSV, and the API's OpenAPI document."""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+import re
+from dataclasses import dataclass
+from datetime import UTC, date, datetime, timedelta
+
+from flask import Blueprint, Response, current_app, request
+
+from analytics import metrics, openapi
+from analytics.queries import cohort_and_repeats
+from router.auth import token_required
+
+bp = Blueprint("analytics", __name__)
+
+_DAY = re.compile(r"\d{4}-\d{2}-\d{2}")
+CSV_COLUMNS = (
+    "group",
+    "contacts",
+    "bot_conversations",
+    "bot_contained",
+    "bot_repeat_contacts",
+    "handed_off",
+    "assisted",
+    "completed_needs",
+    "completed_digital",
+    "digital_take_up",
+    "bot_containment",
+    "handoff_rate",
+    "handoff_reasons",
+)
+
+
+class BadQuery(ValueError):
+    """A query parameter a manager must correct; the message says how."""
+
+    def __init__(self, parameter: str, message: str) -> None:
+        super().__init__(message)
+        self.parameter = parameter
+
+
+@dataclass(frozen=True)
+class Query:
+    window: metrics.Window
+    group_by: str
+
+
+def _day(args, name: str) -> date:
+    value = args.get(name)
+    if not value:
+        raise BadQuery(name, f"`{name}` is missing: give a day as YYYY-MM-DD.")
+    try:
+        if not _DAY.fullmatch(value):
+            raise ValueError
+        return date.fromisoformat(value)
+    except ValueError:
+        raise BadQuery(name, f"`{name}` must be a day as YYYY-MM-DD, not {value[:20]!r}.") from None
+
+
+def read_query(args, timezone: str, repeat_days: int) -> Query:
+    """Return the report's window and grouping from query parameters, or raise BadQuery."""
+    first, last = _day(args, "from"), _day(args, "to")
+    if first > last:
+        raise BadQuery("from", f"`from` ({first}) is after `to` ({last}).")
+    group_by = args.get("group_by", "channel")
+    if group_by not in metrics.GROUPINGS:
+        raise BadQuery(
+            "group_by",
+            f"`group_by` must be one of {', '.join(metrics.GROUPINGS)}, not {group_by[:20]!r}.",
+        )
+    return Query(metrics.Window(first, last, timezone, timedelta(days=repeat_days)), group_by)
+
+
+def _error(exc: BadQuery) -> Response:
+    body = {"error": str(exc), "parameter": exc.parameter}
+    return Response(json.dumps(body), status=400, mimetype="application/json")
+
+
+def _report(query: Query) -> tuple[list[metrics.Row], metrics.Row]:
+    with current_app.extensions["kanal"].engine.connect() as conn:
+        cohort, repeats = cohort_and_repeats(conn, query.window)
+    return metrics.channel_shift(cohort, repeats, query.group_by)
+
+
+def _query() -> Query:
+    config = current_app.config
+    return read_query(
+        request.args,
+        config.get("KANAL_TIMEZONE", "Europe/Copenhagen"),
+        int(config.get("KANAL_REPEAT_WINDOW_DAYS", metrics.REPEAT_WINDOW_DAYS)),
+    )
+
+
+@bp.get("/api/v1/metrics/channel-shift")
+@token_required("manager", "supervisor")
+def channel_shift():
+    """Answer the channel-shift figures of a window, one row per group, with definitions."""
+    try:
+        query = _query()
+    except BadQuery as exc:
+        return _error(exc)
+    rows, total = _report(query)
+    window = query.window
+    body = {
+        "window": {**window.describe(datetime.now(UTC)), "group_by": query.group_by},
+        "definitions": metrics.definitions(window.repeat_window.days),
+        "rows": [r.as_dict() for r in rows],
+        "total": total.as_dict(),
+    }
+    # json.dumps keeps the fields in the order they are defined (jsonify would sort them).
+    return Response(json.dumps(body, ensure_ascii=False), mimetype="application/json")
+
+
+def _cell(value) -> str:
+    if value is None:
+        return ""
+    if isinstance(value, dict):
+        return "; ".join(f"{k}={v}" for k, v in value.items())
+    text = str(value)
+    # A spreadsheet runs a cell starting with these as a formula.
+    return "'" + text if text[:1] in ("=", "+", "-", "@") else text
+
+
+@bp.get("/api/v1/metrics/export.csv")
+@token_required("manager", "supervisor")
+def export_csv():
+    """Answer the same figures as CSV, one row per group."""
+    try:
+        query = _query()
+    except BadQuery as exc:
+        return _error(exc)
+    rows, _total = _report(query)
+    out = io.StringIO()
+    writer = csv.writer(out, lineterminator="\r\n")
+    writer.writerow(CSV_COLUMNS)
+    for r in rows:
+        values = r.as_dict()
+        writer.writerow([_cell(values[name]) for name in CSV_COLUMNS])
+    w = query.window
+    name = f"channel-shift_{w.first_day}_{w.last_day}_{query.group_by}.csv"
+    return Response(
+        out.getvalue(),
+        mimetype="text/csv",
+        headers={"Content-Disposition": f'attachment; filename="{name}"'},
+    )
+
+
+@bp.get("/api/v1/openapi.json")
+def openapi_document():
+    """Answer the OpenAPI document of kanal's public HTTP interface."""
+    return Response(
+        json.dumps(openapi.document(current_app), ensure_ascii=False),
+        mimetype="application/json",
+    )

@@ -1,0 +1,470 @@
+"""The OpenAPI 3.1 document of kanal's public HTTP interface (ARCHITECTURE.md's URL table).
+
+The document lists a path only when the running app serves it, so it never promises a URL
+this deployment does not have (the SMS and voice channels can be absent).
+"""
+
+from __future__ import annotations
+
+import re
+
+from analytics.metrics import GROUPINGS, definitions
+
+_RULE_ARG = re.compile(r"<(?:[^:<>]+:)?([^<>]+)>")
+
+
+def _json(schema: dict | str) -> dict:
+    if isinstance(schema, str):
+        schema = {"$ref": f"#/components/schemas/{schema}"}
+    return {"application/json": {"schema": schema}}
+
+
+def _answer(description: str, schema: dict | str | None = None, media: str | None = None) -> dict:
+    out: dict = {"description": description}
+    if media:
+        out["content"] = {media: {"schema": schema or {"type": "string"}}}
+    elif schema is not None:
+        out["content"] = _json(schema)
+    return out
+
+
+def _error(description: str) -> dict:
+    return _answer(description, "Error")
+
+
+_SESSION_ID = {"name": "session_id", "in": "path", "required": True, "schema": {"type": "string"}}
+_AFTER = {
+    "name": "after",
+    "in": "query",
+    "description": "Answer only messages with a greater id (the last id the client has).",
+    "schema": {"type": "integer", "minimum": 0},
+}
+_CHAT_ERRORS = {
+    "401": _error("Missing or wrong session token."),
+    "404": _error("No such chat session."),
+}
+_METRIC_PARAMS = [
+    {
+        "name": "from",
+        "in": "query",
+        "required": True,
+        "description": "First day of the window (YYYY-MM-DD, agency time zone, inclusive).",
+        "schema": {"type": "string", "format": "date"},
+    },
+    {
+        "name": "to",
+        "in": "query",
+        "required": True,
+        "description": "Last day of the window (YYYY-MM-DD, inclusive); not before `from`.",
+        "schema": {"type": "string", "format": "date"},
+    },
+    {
+        "name": "group_by",
+        "in": "query",
+        "description": "One row per value of this attribute of the contact.",
+        "schema": {"type": "string", "enum": list(GROUPINGS), "default": "channel"},
+    },
+]
+_METRIC_ERRORS = {
+    "400": _answer(
+        "A date is missing or malformed, `from` is after `to`, or `group_by` is "
+        "unknown; `parameter` names the culprit.",
+        "QueryError",
+    ),
+    "401": _error("No API token, or a token that is not valid."),
+    "403": _error("The token's user is neither a manager nor a supervisor (nor an admin)."),
+}
+_TWIML = _answer(
+    "TwiML; empty `<Response/>`: replies go out through the REST API.",
+    {"type": "string"},
+    "text/xml",
+)
+_FORGED = _answer(
+    "The X-Twilio-Signature does not match: the request is not from Twilio.",
+    {"type": "string"},
+    "text/plain",
+)
+
+PATHS: dict[str, dict] = {
+    "/api/v1/chat/sessions": {
+        "post": {
+            "tags": ["web chat"],
+            "summary": "Open a chat session",
+            "requestBody": {"required": False, "content": _json("StartSession")},
+            "responses": {
+                "201": _answer("The session and the token that guards it (shown once).", "Session"),
+                "400": _error("The body is not a JSON object, or the identity is not signed."),
+                "413": _error("The body is larger than 64 KB."),
+            },
+        }
+    },
+    "/api/v1/chat/sessions/{session_id}/messages": {
+        "parameters": [_SESSION_ID],
+        "post": {
+            "tags": ["web chat"],
+            "summary": "Send the citizen's message; answer what the citizen should see now",
+            "security": [{"chatSession": []}],
+            "requestBody": {"required": True, "content": _json("NewMessage")},
+            "responses": {
+                "200": _answer(
+                    "The messages since this one and the conversation's state.", "Messages"
+                ),
+                "400": _error(
+                    'Not JSON like {"text": ...}, empty text, or text over 2,000 '
+                    "characters (then `limit` is given)."
+                ),
+                **_CHAT_ERRORS,
+                "409": _error("The conversation has ended; start a new session."),
+                "413": _error("The body is larger than 64 KB."),
+            },
+        },
+        "get": {
+            "tags": ["web chat"],
+            "summary": "Answer the messages after a cursor and the conversation's state",
+            "security": [{"chatSession": []}],
+            "parameters": [_AFTER],
+            "responses": {
+                "200": _answer("Messages after the cursor, oldest first.", "Messages"),
+                "400": _error("`after` is not an integer."),
+                **_CHAT_ERRORS,
+            },
+        },
+    },
+    "/api/v1/chat/sessions/{session_id}/stream": {
+        "parameters": [_SESSION_ID],
+        "get": {
+            "tags": ["web chat"],
+            "summary": "Push new messages and state changes (server-sent events)",
+            "description": "Events `message` (data: a Message, id: its id) and `state` "
+            '(data: {"state"}); `Last-Event-ID` or `after` resumes. The stream ends when the '
+            "conversation closes, or after 5 minutes (the client reconnects).",
+            "security": [{"chatSession": []}],
+            "parameters": [_AFTER],
+            "responses": {
+                "200": _answer("An event stream.", {"type": "string"}, "text/event-stream"),
+                "400": _error("`after` is not an integer."),
+                **_CHAT_ERRORS,
+            },
+        },
+    },
+    "/api/v1/metrics/channel-shift": {
+        "get": {
+            "tags": ["metrics"],
+            "summary": "Channel-shift figures of a window, computed from the event log",
+            "description": "Definitions as in DOMAIN.md §4; the answer carries their text.",
+            "security": [{"apiToken": []}],
+            "parameters": _METRIC_PARAMS,
+            "responses": {"200": _answer("The figures.", "ChannelShift"), **_METRIC_ERRORS},
+        }
+    },
+    "/api/v1/metrics/export.csv": {
+        "get": {
+            "tags": ["metrics"],
+            "summary": "The same figures as CSV, one row per group",
+            "security": [{"apiToken": []}],
+            "parameters": _METRIC_PARAMS,
+            "responses": {
+                "200": _answer(
+                    "CSV with a header row; empty cells for null ratios; "
+                    "handoff_reasons as `rule=count; ...`.",
+                    None,
+                    "text/csv",
+                ),
+                **_METRIC_ERRORS,
+            },
+        }
+    },
+    "/api/v1/openapi.json": {
+        "get": {
+            "tags": ["meta"],
+            "summary": "This document",
+            "responses": {"200": _answer("OpenAPI 3.1 document.", {"type": "object"})},
+        }
+    },
+    "/twilio/sms": {
+        "post": {
+            "tags": ["twilio"],
+            "summary": "Inbound SMS webhook",
+            "description": "Signed by Twilio. The message is committed, then answered at once; "
+            "a retried delivery (same I-Twilio-Idempotency-Token or MessageSid) is handled once.",
+            "security": [{"twilioSignature": []}],
+            "requestBody": {
+                "required": True,
+                "content": {
+                    "application/x-www-form-urlencoded": {
+                        "schema": {"$ref": "#/components/schemas/TwilioInboundSms"}
+                    }
+                },
+            },
+            "responses": {"200": _TWIML, "403": _FORGED},
+        }
+    },
+    "/twilio/sms/status": {
+        "post": {
+            "tags": ["twilio"],
+            "summary": "Outbound SMS status callback",
+            "description": "Signed by Twilio. Callbacks may arrive out of order; a message's "
+            "delivery state never moves backwards.",
+            "security": [{"twilioSignature": []}],
+            "requestBody": {
+                "required": True,
+                "content": {
+                    "application/x-www-form-urlencoded": {
+                        "schema": {"$ref": "#/components/schemas/TwilioStatus"}
+                    }
+                },
+            },
+            "responses": {
+                "200": _answer("Taken (also for an unknown MessageSid)."),
+                "204": _answer("Taken (also for an unknown MessageSid)."),
+                "403": _FORGED,
+            },
+        }
+    },
+    "/healthz": {
+        "get": {
+            "tags": ["operations"],
+            "summary": "Liveness",
+            "responses": {
+                "200": _answer(
+                    "The process answers.",
+                    {"type": "object", "properties": {"status": {"const": "ok"}}},
+                )
+            },
+        }
+    },
+    "/readyz": {
+        "get": {
+            "tags": ["operations"],
+            "summary": "Readiness: database and bot",
+            "description": "Still ready without the bot: contacts then go to people "
+            "(`degraded` says so).",
+            "responses": {
+                "200": _answer("The database answers.", "Readiness"),
+                "503": _answer("The database does not answer.", "Readiness"),
+            },
+        }
+    },
+    "/metrics": {
+        "get": {
+            "tags": ["operations"],
+            "summary": "Prometheus metrics",
+            "responses": {"200": _answer("Prometheus text format.", None, "text/plain")},
+        }
+    },
+}
+
+
+def _schemas() -> dict:
+    count = {"type": "integer", "minimum": 0}
+    share = {"type": ["number", "null"], "minimum": 0, "maximum": 1}
+    row_fields = {
+        "group": {"type": "string"},
+        **{
+            name: count
+            for name in (
+                "contacts",
+                "bot_conversations",
+                "bot_contained",
+                "bot_repeat_contacts",
+                "handed_off",
+                "assisted",
+                "completed_needs",
+                "completed_digital",
+            )
+        },
+        "digital_take_up": share,
+        "bot_containment": share,
+        "handoff_rate": share,
+        "handoff_reasons": {"type": "object", "additionalProperties": count},
+    }
+    texts = definitions()
+    for name, schema in list(row_fields.items()):
+        if name in texts:
+            row_fields[name] = {**schema, "description": texts[name]}
+    return {
+        "Error": {
+            "type": "object",
+            "required": ["error"],
+            "properties": {"error": {"type": "string"}},
+        },
+        "QueryError": {
+            "type": "object",
+            "required": ["error", "parameter"],
+            "properties": {
+                "error": {"type": "string"},
+                "parameter": {"type": "string", "enum": ["from", "to", "group_by"]},
+            },
+        },
+        "StartSession": {
+            "type": "object",
+            "properties": {
+                "identity": {
+                    "type": "string",
+                    "description": "A signed citizen identity from the agency's portal (optional).",
+                }
+            },
+        },
+        "Session": {
+            "type": "object",
+            "required": ["session_id", "token"],
+            "properties": {"session_id": {"type": "string"}, "token": {"type": "string"}},
+        },
+        "NewMessage": {
+            "type": "object",
+            "required": ["text"],
+            "properties": {
+                "text": {"type": "string", "minLength": 1, "maxLength": 2000},
+                "client_id": {
+                    "type": "string",
+                    "description": "Makes a resent message count once.",
+                },
+            },
+        },
+        "Message": {
+            "type": "object",
+            "required": ["id", "author", "text", "at"],
+            "properties": {
+                "id": {"type": "integer"},
+                "author": {"type": "string", "enum": ["citizen", "bot", "agent", "system"]},
+                "text": {"type": "string"},
+                "at": {"type": "string", "format": "date-time"},
+            },
+        },
+        "Messages": {
+            "type": "object",
+            "required": ["messages", "state"],
+            "properties": {
+                "messages": {"type": "array", "items": {"$ref": "#/components/schemas/Message"}},
+                "state": {"type": "string", "enum": ["bot", "queued", "assigned", "closed"]},
+            },
+        },
+        "ChannelShiftRow": {
+            "type": "object",
+            "required": list(row_fields),
+            "properties": row_fields,
+        },
+        "ChannelShift": {
+            "type": "object",
+            "required": ["window", "definitions", "rows"],
+            "properties": {
+                "window": {
+                    "type": "object",
+                    "properties": {
+                        "from": {"type": "string", "format": "date"},
+                        "to": {"type": "string", "format": "date"},
+                        "timezone": {"type": "string"},
+                        "start": {"type": "string", "format": "date-time"},
+                        "end": {
+                            "type": "string",
+                            "format": "date-time",
+                            "description": "Exclusive.",
+                        },
+                        "repeat_window_days": {"type": "integer"},
+                        "final_after": {"type": "string", "format": "date-time"},
+                        "provisional": {
+                            "type": "boolean",
+                            "description": "Containment may still fall.",
+                        },
+                        "group_by": {"type": "string", "enum": list(GROUPINGS)},
+                    },
+                },
+                "definitions": {"type": "object", "additionalProperties": {"type": "string"}},
+                "rows": {
+                    "type": "array",
+                    "items": {"$ref": "#/components/schemas/ChannelShiftRow"},
+                },
+                "total": {"$ref": "#/components/schemas/ChannelShiftRow"},
+            },
+        },
+        "TwilioInboundSms": {
+            "type": "object",
+            "required": ["MessageSid", "From", "To"],
+            "properties": {
+                name: {"type": "string"}
+                for name in (
+                    "MessageSid",
+                    "AccountSid",
+                    "From",
+                    "To",
+                    "Body",
+                    "NumSegments",
+                    "NumMedia",
+                )
+            },
+        },
+        "TwilioStatus": {
+            "type": "object",
+            "required": ["MessageSid", "MessageStatus"],
+            "properties": {
+                "MessageSid": {"type": "string"},
+                "MessageStatus": {
+                    "type": "string",
+                    "examples": [
+                        "queued",
+                        "sending",
+                        "sent",
+                        "delivered",
+                        "undelivered",
+                        "failed",
+                        "read",
+                    ],
+                },
+                "ErrorCode": {"type": "string"},
+            },
+        },
+        "Readiness": {
+            "type": "object",
+            "required": ["status", "checks"],
+            "properties": {
+                "status": {"type": "string", "enum": ["ready", "unavailable"]},
+                "checks": {"type": "object"},
+                "degraded": {"type": "string"},
+            },
+        },
+    }
+
+
+def served_paths(app) -> set[str]:
+    """Return the app's URL rules in OpenAPI's spelling (`<x>` becomes `{x}`)."""
+    return {_RULE_ARG.sub(r"{\1}", rule.rule) for rule in app.url_map.iter_rules()}
+
+
+def document(app) -> dict:
+    """Return the OpenAPI document for the paths this app serves."""
+    served = served_paths(app)
+    return {
+        "openapi": "3.1.0",
+        "info": {
+            "title": "kanal",
+            "version": "1",
+            "description": "Omnichannel contact centre and digital-first channel router. "
+            "Web chat for citizens' widgets, Twilio webhooks, channel-shift statistics for "
+            "managers, and health checks.",
+            "license": {"name": "Apache-2.0", "identifier": "Apache-2.0"},
+        },
+        "servers": [{"url": app.config.get("KANAL_PUBLIC_URL", "/")}],
+        "paths": {path: item for path, item in PATHS.items() if path in served},
+        "components": {
+            "schemas": _schemas(),
+            "securitySchemes": {
+                "chatSession": {
+                    "type": "http",
+                    "scheme": "bearer",
+                    "description": "The token answered when the session opened.",
+                },
+                "apiToken": {
+                    "type": "http",
+                    "scheme": "bearer",
+                    "description": "A staff API token: `kanal tokens create NAME --user U`.",
+                },
+                "twilioSignature": {
+                    "type": "apiKey",
+                    "in": "header",
+                    "name": "X-Twilio-Signature",
+                    "description": "HMAC-SHA1 of the public URL and the POST "
+                    "parameters with the Twilio auth token.",
+                },
+            },
+        },
+    }

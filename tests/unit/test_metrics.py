@@ -1,0 +1,216 @@
+"""Channel-shift metrics as DOMAIN.md §4 defines them, on hand-built contact facts."""
+
+from datetime import UTC, date, datetime, timedelta
+
+import pytest
+
+from analytics.metrics import (
+    ContactFacts,
+    Window,
+    bot_containment,
+    channel_shift,
+    definitions,
+    digital_take_up,
+    group_of,
+    handoff_rate,
+    handoff_reasons,
+    ratio,
+    repeated,
+)
+
+pytestmark = pytest.mark.unit
+
+T0 = datetime(2026, 3, 2, 9, 0, tzinfo=UTC)
+WEEK = timedelta(days=7)
+
+
+def facts(contact_id, channel="webchat", at=T0, **kw) -> ContactFacts:
+    return ContactFacts(contact_id=contact_id, channel=channel, opened_at=at, **kw)
+
+
+def bot_ended(contact_id, at=T0, minutes=30, **kw) -> ContactFacts:
+    """A bot conversation that ended `minutes` after it opened."""
+    return facts(contact_id, at=at, bot=True, ended_at=at + timedelta(minutes=minutes), **kw)
+
+
+def test_ratio_is_null_when_nothing_to_divide():
+    assert ratio(0, 0) is None
+    assert ratio(2, 3) == 0.6667
+    assert ratio(3, 3) == 1.0
+
+
+def test_digital_take_up_counts_completed_needs_only():
+    contacts = [
+        facts(1, completed=True, digital=True),  # chat, completed
+        facts(2, "sms", completed=True, digital=True),
+        facts(3, "voice", completed=True, digital=False),
+        facts(4, "voice", completed=True, digital=False),
+        facts(5, completed=False, digital=True),  # resolved but not completed: not counted
+        facts(6),  # never resolved
+    ]
+    assert digital_take_up(contacts) == 0.5  # 2 digital of 4 completed
+
+
+def test_digital_take_up_is_null_without_completed_needs():
+    assert digital_take_up([facts(1), facts(2, completed=False, digital=True)]) is None
+
+
+def test_containment_counts_ended_bot_conversations_without_handoff_or_repeat():
+    contacts = [
+        bot_ended(1),  # contained
+        bot_ended(2),  # contained
+        bot_ended(3, handed_off=True, handoff_rule="asked_for_person"),
+        facts(4, bot=True),  # still open: in the denominator, not contained
+        facts(5, assisted=True),  # never a bot conversation: in neither
+    ]
+    assert bot_containment(contacts, frozenset()) == 0.5  # 2 of 4 bot conversations
+    assert bot_containment(contacts, frozenset({2})) == 0.25  # 2 came back on the same need
+
+
+def test_handoff_rate_and_reasons_count_bot_conversations_only():
+    contacts = [
+        bot_ended(1, handed_off=True, handoff_rule="asked_for_person"),
+        bot_ended(2, handed_off=True, handoff_rule="asked_for_person"),
+        bot_ended(3, handed_off=True, handoff_rule="two_bot_failures"),
+        bot_ended(4),
+        facts(5, handed_off=True, handoff_rule="exempt_priority", assisted=True),  # no bot turn
+    ]
+    assert handoff_rate(contacts) == 0.75
+    assert handoff_reasons(contacts) == {"asked_for_person": 2, "two_bot_failures": 1}
+    assert list(handoff_reasons(contacts)) == ["asked_for_person", "two_bot_failures"]
+
+
+def test_no_bot_conversations_gives_null_bot_ratios():
+    contacts = [facts(1, assisted=True), facts(2)]
+    assert bot_containment(contacts, frozenset()) is None
+    assert handoff_rate(contacts) is None
+
+
+def test_same_need_within_seven_days_of_the_end_is_a_repeat():
+    first = bot_ended(1, citizen="c_a", need="payment_date")
+    back = facts(2, "voice", at=first.ended_at + WEEK, citizen="c_a", need="payment_date")
+    assert repeated([first, back], WEEK) == {1}
+
+
+def test_a_contact_a_second_after_the_window_is_not_a_repeat():
+    first = bot_ended(1, citizen="c_a", need="payment_date")
+    late = facts(
+        2, at=first.ended_at + WEEK + timedelta(seconds=1), citizen="c_a", need="payment_date"
+    )
+    assert repeated([first, late], WEEK) == frozenset()
+
+
+@pytest.mark.parametrize(
+    "later",
+    [
+        {"citizen": "c_b", "need": "payment_date"},  # someone else
+        {"citizen": "c_a", "need": "change_address"},  # another need
+        {"citizen": "c_a", "need": None},  # need never recognised
+    ],
+)
+def test_other_citizens_and_other_needs_are_not_repeats(later):
+    first = bot_ended(1, citizen="c_a", need="payment_date")
+    assert repeated([first, facts(2, at=T0 + timedelta(days=1), **later)], WEEK) == frozenset()
+
+
+def test_anonymous_contacts_are_never_matched():
+    first = bot_ended(1, need="payment_date")
+    assert (
+        repeated([first, facts(2, at=T0 + timedelta(hours=2), need="payment_date")], WEEK)
+        == frozenset()
+    )
+
+
+def test_a_contact_opened_while_the_first_was_still_open_is_a_repeat():
+    first = bot_ended(1, citizen="c_a", need="payment_date", minutes=45)
+    meanwhile = facts(2, "voice", at=T0 + timedelta(minutes=10), citizen="c_a", need="payment_date")
+    assert repeated([meanwhile, first], WEEK) == {1}
+
+
+def test_the_last_contact_of_a_chain_is_not_a_repeat_of_itself():
+    a = bot_ended(1, citizen="c_a", need="payment_date")
+    b = bot_ended(2, at=T0 + timedelta(days=2), citizen="c_a", need="payment_date")
+    c = bot_ended(3, at=T0 + timedelta(days=4), citizen="c_a", need="payment_date")
+    assert repeated([c, a, b], WEEK) == {1, 2}
+
+
+def test_groups_name_unidentified_and_unknown_citizens_apart():
+    anonymous = facts(1)
+    exempt_old = facts(2, identified=True, exempt=True, age_band="80_plus", need="pension")
+    no_birth_year = facts(3, identified=True, exempt=False, age_band=None)
+    assert [group_of(c, "exempt") for c in (anonymous, exempt_old, no_birth_year)] == [
+        "unidentified",
+        "exempt",
+        "not_exempt",
+    ]
+    assert [group_of(c, "age_band") for c in (anonymous, exempt_old, no_birth_year)] == [
+        "unidentified",
+        "80_plus",
+        "unknown",
+    ]
+    assert [group_of(c, "need") for c in (anonymous, exempt_old)] == ["unrecognised", "pension"]
+    assert group_of(anonymous, "none") == "all"
+    with pytest.raises(ValueError):
+        group_of(anonymous, "colour")
+
+
+def test_channel_shift_rows_per_channel_and_the_total():
+    cohort = [
+        bot_ended(1, completed=True, digital=True),  # chat, contained, completed
+        bot_ended(
+            2,
+            handed_off=True,
+            handoff_rule="asked_for_person",
+            assisted=True,
+            completed=True,
+            digital=True,
+        ),  # chat, handed off, agent completed
+        bot_ended(3, citizen="c_a", need="payment_date", completed=True, digital=True),
+        facts(4, "voice", assisted=True, completed=True, digital=False),
+        facts(5, "voice"),
+    ]
+    rows, total = channel_shift(cohort, frozenset({3}), "channel")
+    by_group = {r.group: r for r in rows}
+    assert [r.group for r in rows] == ["voice", "webchat"]
+    chat = by_group["webchat"]
+    assert (
+        chat.contacts,
+        chat.bot_conversations,
+        chat.bot_contained,
+        chat.bot_repeat_contacts,
+        chat.handed_off,
+        chat.assisted,
+    ) == (3, 3, 1, 1, 1, 1)
+    assert (chat.completed_needs, chat.completed_digital, chat.digital_take_up) == (3, 3, 1.0)
+    assert chat.bot_containment == 0.3333 and chat.handoff_rate == 0.3333
+    voice = by_group["voice"]
+    assert (voice.contacts, voice.bot_conversations, voice.assisted) == (2, 0, 1)
+    assert voice.bot_containment is None and voice.digital_take_up == 0.0
+    assert total.contacts == 5 and total.digital_take_up == 0.75  # 3 digital of 4 completed
+    assert total.as_dict()["handoff_reasons"] == {"asked_for_person": 1}
+
+
+def test_window_is_whole_local_days_with_summer_time():
+    # Copenhagen moves to summer time on 29 March 2026: that day has 23 hours.
+    window = Window(date(2026, 3, 29), date(2026, 3, 29), "Europe/Copenhagen")
+    assert window.start == datetime(2026, 3, 28, 23, 0, tzinfo=UTC)
+    assert window.end == datetime(2026, 3, 29, 22, 0, tzinfo=UTC)
+    # A repeat contact may still come until 7 days after the end: 5 April 22:00 UTC.
+    assert window.describe(now=datetime(2026, 4, 5, 21, 59, tzinfo=UTC))["provisional"] is True
+    assert window.describe(now=datetime(2026, 4, 5, 22, 0, tzinfo=UTC))["provisional"] is False
+
+
+def test_definitions_state_the_repeat_window_and_exclusions():
+    text = definitions(7)
+    assert "7 days" in text["repeat_contact"] and "7 days" in text["exclusions"]
+    for name in (
+        "digital_take_up",
+        "bot_containment",
+        "handoff_rate",
+        "bot_conversations",
+        "handed_off",
+        "assisted",
+        "completed_needs",
+        "window",
+    ):
+        assert text[name]
