@@ -59,9 +59,10 @@ def rasa_server_env(actions_port: int) -> dict[str, str]:
     return rasa_env(KANAL_ACTION_ENDPOINT=f"http://{HOST}:{actions_port}/webhook")
 
 
-def actions_env() -> dict[str, str]:
-    """Return the action server's environment (loopback only)."""
-    return rasa_env(SANIC_HOST=HOST)
+def actions_env(routes_file: Path | None = None) -> dict[str, str]:
+    """Return the action server's environment (loopback only, optionally another routes file)."""
+    extra = {"KANAL_DIGITAL_ROUTES_FILE": str(routes_file)} if routes_file else {}
+    return rasa_env(SANIC_HOST=HOST, **extra)
 
 
 def _exec(command: list[str], env: dict[str, str]) -> NoReturn:
@@ -137,7 +138,12 @@ def _tail(path: Path, lines: int = 40) -> str:
 
 @contextlib.contextmanager
 def running_bot(
-    log_dir: Path, *, port: int | None = None, action_port: int | None = None, timeout: float = 120
+    log_dir: Path,
+    *,
+    port: int | None = None,
+    action_port: int | None = None,
+    routes_file: Path | None = None,
+    timeout: float = 120,
 ) -> Iterator[RunningBot]:
     """Start the Rasa server and the action server on free ports, wait until ready, then stop."""
     port, action_port = port or free_port(), action_port or free_port()
@@ -147,12 +153,12 @@ def running_bot(
     rasa_log, actions_log = log_dir / "rasa.log", log_dir / "actions.log"
     try:
         with open(actions_log, "wb") as alog, open(rasa_log, "wb") as rlog:
-            processes.append(_start(actions_command(action_port), actions_env(), alog))
+            processes.append(_start(actions_command(action_port), actions_env(routes_file), alog))
             processes.append(_start(rasa_command(port), rasa_server_env(action_port), rlog))
         url, actions_url = f"http://{HOST}:{port}", f"http://{HOST}:{action_port}"
         checks = {f"{url}/status": rasa_log, f"{actions_url}/health": actions_log}
         while checks:
-            for check, log in list(checks.items()):
+            for check in list(checks):
                 if _ready(check):
                     del checks[check]
             for process, log in zip(processes, (actions_log, rasa_log), strict=True):
