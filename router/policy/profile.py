@@ -188,9 +188,8 @@ def _rule(raw: Any, index: int, source: str) -> Rule:
     try:
         action = Action(raw["action"])
     except ValueError:
-        raise ProfileError(
-            f"{where}: unknown action {raw['action']!r} (known: {', '.join(a.value for a in Action)})"
-        ) from None
+        known = ", ".join(a.value for a in Action)
+        raise ProfileError(f"{where}: unknown action {raw['action']!r} (known: {known})") from None
     reason = raw["reason"]
     if not isinstance(reason, str) or not reason.strip():
         raise ProfileError(f"{where}: 'reason' must be a plain-language text")
