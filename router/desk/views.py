@@ -81,7 +81,7 @@ def _kanal():
 
 
 def _agent_id() -> int:
-    return current_user.user.id
+    return int(current_user.id)
 
 
 def _local(at: datetime | None) -> datetime | None:
@@ -158,7 +158,9 @@ def _message_json(message) -> dict:
         "at": message.created_at.isoformat(timespec="seconds"),
         "clock": _clock(message.created_at),
         "delivery_status": message.delivery_status,
-        "delivery_words": DELIVERY_WORDS.get(message.delivery_status or "", message.delivery_status),
+        "delivery_words": DELIVERY_WORDS.get(
+            message.delivery_status or "", message.delivery_status
+        ),
     }
 
 
@@ -263,7 +265,8 @@ def reply(contact_id: int):
     if replied.blocked:
         flash(
             "Your reply was NOT sent: this citizen has opted out of SMS (they texted STOP). "
-            "It is kept in the conversation. Reach them another way, or wait until they text START.",
+            "It is kept in the conversation. Reach them another way, "
+            "or wait until they text START.",
             "error",
         )
     else:

@@ -30,6 +30,16 @@ KEY_INPUTS = (
     "bot_available",
 )
 
+# Values an ordinary turn has; the desk leaves them out of the trail.
+_UNREMARKABLE = {
+    "bot_failures": 0,
+    "asked_for_person": False,
+    "repeat_contact": False,
+    "business_hours": True,
+    "queue_wait_seconds": 0,
+    "bot_available": True,
+}
+
 
 def _plain(obj):
     """Return a copy of a mapped dataclass that outlives its session."""
@@ -112,10 +122,11 @@ def _wait(since: datetime, now: datetime) -> int:
 
 
 def _key_inputs(inputs: dict) -> dict:
+    """Return the inputs worth an agent's glance: what differs from an ordinary turn."""
     shown = {}
     for key in KEY_INPUTS:
         value = inputs.get(key)
-        if value in (None, (), []) and key not in ("identified",):
+        if key != "identified" and (value in (None, (), []) or _UNREMARKABLE.get(key) == value):
             continue
         shown[key] = value
     return shown

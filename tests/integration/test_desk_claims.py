@@ -1,0 +1,67 @@
+"""Taking work from the queue: never the same contact to two agents, on SQLite and PostgreSQL."""
+
+from __future__ import annotations
+
+import threading
+from collections import Counter
+
+import pytest
+
+from router.auth import create_user
+from router.domain.commands import ClaimNext, ReceiveMessage
+
+pytestmark = pytest.mark.integration
+
+AGENTS = 6
+CONTACTS = 15
+
+
+def test_agents_claiming_at_the_same_time_never_get_the_same_contact(kanal):
+    agent_ids = [
+        create_user(kanal.uow, f"agent{i}", "correct horse", "agent").id for i in range(AGENTS)
+    ]
+    for n in range(CONTACTS):
+        kanal.centre.receive(
+            ReceiveMessage(channel="webchat", address=f"s_{n}", text="I want to talk to a person")
+        )
+    assert len(kanal.views.queue()) == CONTACTS
+
+    claims: list[tuple[int, int]] = []
+    errors: list[BaseException] = []
+    start = threading.Barrier(AGENTS)
+
+    def agent(agent_id: int) -> None:
+        try:
+            start.wait()
+            while (claimed := kanal.centre.claim_next(ClaimNext(agent_id=agent_id))) is not None:
+                claims.append((agent_id, claimed.contact_id))
+        except BaseException as exc:  # surfaced below: a thread's error must fail the test
+            errors.append(exc)
+
+    threads = [threading.Thread(target=agent, args=(a,)) for a in agent_ids]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join(timeout=60)
+
+    assert not errors, errors
+    taken = Counter(contact_id for _agent, contact_id in claims)
+    assert len(taken) == CONTACTS
+    assert max(taken.values()) == 1, "a contact went to two agents"
+    assert kanal.views.queue() == []
+    owners = {contact_id: agent_id for agent_id, contact_id in claims}
+    for contact_id, agent_id in owners.items():
+        assert kanal.views.contact(contact_id).agent_id == agent_id
+    with kanal.uow() as uow:
+        assigned = [
+            sum(e.type == "agent_assigned" for e in uow.events.for_contact(contact_id))
+            for contact_id in owners
+        ]
+    assert assigned == [1] * CONTACTS
+
+
+def test_a_claim_finds_only_what_is_waiting(kanal):
+    agent = create_user(kanal.uow, "agent1", "correct horse", "agent").id
+    assert kanal.centre.claim_next(ClaimNext(agent_id=agent)) is None
+    kanal.centre.receive(ReceiveMessage(channel="webchat", address="s_1", text="hello"))
+    assert kanal.centre.claim_next(ClaimNext(agent_id=agent)) is None  # still with the bot
