@@ -156,3 +156,31 @@ def staff(kanal):
         return username
 
     return make
+
+
+def pytest_collection_modifyitems(config, items):
+    """Mark each test with its tier from the folder it lives in."""
+    for item in items:
+        parts = Path(str(item.fspath)).parts
+        for tier in ("unit", "integration", "e2e"):
+            if tier in parts:
+                item.add_marker(getattr(pytest.mark, tier))
+
+
+def pytest_terminal_summary(terminalreporter):
+    """Print how many tests ran and passed in each tier."""
+    counts: dict[str, dict[str, int]] = {}
+    for outcome in ("passed", "failed", "skipped", "error"):
+        for report in terminalreporter.stats.get(outcome, []):
+            if getattr(report, "when", "call") not in ("call", "setup"):
+                continue
+            if outcome == "passed" and report.when != "call":
+                continue
+            path = Path(report.nodeid.split("::")[0]).parts
+            tier = next((t for t in ("unit", "integration", "e2e") if t in path), "other")
+            counts.setdefault(tier, {}).setdefault(outcome, 0)
+            counts[tier][outcome] += 1
+    terminalreporter.write_sep("-", "tests per tier")
+    for tier, by_outcome in sorted(counts.items()):
+        line = ", ".join(f"{n} {o}" for o, n in sorted(by_outcome.items()))
+        terminalreporter.write_line(f"{tier:12s} {line}")

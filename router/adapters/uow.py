@@ -27,7 +27,8 @@ class SqlUnitOfWork:
         return self
 
     def __exit__(self, *exc: object) -> None:
-        self.session.rollback()
+        # close() rolls back what was not committed and detaches objects without expiring
+        # them, so what a handler read stays readable after the block.
         self.session.close()
 
     def commit(self) -> None:
