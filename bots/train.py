@@ -8,6 +8,7 @@ import hashlib
 import os
 import subprocess
 import sys
+import tempfile
 import time
 from dataclasses import dataclass
 from pathlib import Path
@@ -104,30 +105,40 @@ def train_if_changed(force: bool = False, *, quiet: bool = False) -> TrainResult
             return TrainResult(False, 0.0, MODEL_FILE, digest)
         HASH_FILE.unlink(missing_ok=True)
         started = time.monotonic()
-        command = [
-            str(rasa),
-            "train",
-            "--config", "config.yml",
-            "--domain", "domain.yml",
-            "--data", "data",
-            "--out", str(MODELS_DIR),
-            "--fixed-model-name", MODEL_NAME,
-        ]  # fmt: skip
-        completed = subprocess.run(
-            command,
-            cwd=PROJECT_DIR,
-            env=rasa_env(),
-            stdout=subprocess.DEVNULL if quiet else None,
-            stderr=subprocess.PIPE,
-            text=True,
-            check=False,
-        )
+        # Train beside the model, then swap it in whole: a server starting now never reads
+        # a half-written archive.
+        with tempfile.TemporaryDirectory(dir=MODELS_DIR, prefix=".training-") as out:
+            completed = _run_training(rasa, Path(out), quiet)
+            trained = Path(out) / MODEL_FILE.name
+            if completed.returncode != 0 or not trained.exists():
+                tail = "\n".join(completed.stderr.splitlines()[-30:])
+                raise RuntimeError(f"rasa train failed (exit {completed.returncode}):\n{tail}")
+            os.replace(trained, MODEL_FILE)
         seconds = time.monotonic() - started
-        if completed.returncode != 0 or not MODEL_FILE.exists():
-            tail = "\n".join(completed.stderr.splitlines()[-30:])
-            raise RuntimeError(f"rasa train failed (exit {completed.returncode}):\n{tail}")
         HASH_FILE.write_text(digest + "\n")
         return TrainResult(True, seconds, MODEL_FILE, digest)
+
+
+def _run_training(rasa: Path, out: Path, quiet: bool) -> subprocess.CompletedProcess[str]:
+    """Run `rasa train` in the project directory, writing the model into `out`."""
+    command = [
+        str(rasa),
+        "train",
+        "--config", "config.yml",
+        "--domain", "domain.yml",
+        "--data", "data",
+        "--out", str(out),
+        "--fixed-model-name", MODEL_NAME,
+    ]  # fmt: skip
+    return subprocess.run(
+        command,
+        cwd=PROJECT_DIR,
+        env=rasa_env(),
+        stdout=subprocess.DEVNULL if quiet else None,
+        stderr=subprocess.PIPE,
+        text=True,
+        check=False,
+    )
 
 
 def main(argv: list[str] | None = None) -> int:
