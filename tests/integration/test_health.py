@@ -1,0 +1,30 @@
+"""Liveness and readiness as an operator sees them."""
+
+
+def test_healthz_answers_ok(client):
+    assert client.get("/healthz").get_json() == {"status": "ok"}
+
+
+def test_readyz_reports_database_and_bot(client):
+    body = client.get("/readyz").get_json()
+    assert body["status"] == "ready"
+    assert body["checks"]["database"]["state"] == "up"
+    assert body["checks"]["bot"]["state"] == "up"
+
+
+def test_readyz_stays_ready_but_says_so_when_the_bot_is_down(client, bot):
+    bot.down = True
+    response = client.get("/readyz")
+    assert response.status_code == 200
+    body = response.get_json()
+    assert body["checks"]["bot"]["state"] == "down"
+    assert "people" in body["degraded"]
+
+
+def test_logs_carry_no_phone_numbers(caplog):
+    import logging
+
+    from router.logs import JsonFormatter
+
+    record = logging.LogRecord("kanal", logging.INFO, __file__, 1, "sms from +4512345678", None, None)
+    assert "+4512345678" not in JsonFormatter().format(record)

@@ -1,0 +1,40 @@
+"""Configuration: safe local defaults, and no production start with development secrets."""
+
+import pytest
+
+from router import config as cfg
+
+
+def test_local_defaults_use_the_sandbox_and_embedded_sqlite(tmp_path):
+    conf = cfg.from_env({}, instance_path=str(tmp_path))
+    assert conf["KANAL_TWILIO_SANDBOX"] is True
+    assert conf["KANAL_DATABASE_URL"] == f"sqlite:///{tmp_path / 'kanal.db'}"
+    assert conf["KANAL_PUBLIC_URL"] == "http://127.0.0.1:8000"
+    cfg.check(conf)  # development may use development secrets
+
+
+def test_the_port_changes_the_public_url():
+    assert cfg.from_env({"KANAL_PORT": "9000"})["KANAL_PUBLIC_URL"] == "http://127.0.0.1:9000"
+
+
+def test_real_twilio_credentials_turn_the_sandbox_off_unless_forced():
+    real = {"TWILIO_ACCOUNT_SID": "AC123", "TWILIO_AUTH_TOKEN": "tok"}
+    assert cfg.from_env(real)["KANAL_TWILIO_SANDBOX"] is False
+    assert cfg.from_env({**real, "KANAL_TWILIO_SANDBOX": "1"})["KANAL_TWILIO_SANDBOX"] is True
+
+
+def test_production_refuses_the_default_secret():
+    conf = cfg.from_env(
+        {"KANAL_ENV": "production", "TWILIO_ACCOUNT_SID": "AC1", "TWILIO_AUTH_TOKEN": "real"}
+    )
+    with pytest.raises(cfg.ConfigError, match="KANAL_SECRET_KEY"):
+        cfg.check(conf)
+
+
+def test_production_refuses_the_sandbox_and_the_development_twilio_token():
+    base = {"KANAL_ENV": "production", "KANAL_SECRET_KEY": "s3cret-of-our-own"}
+    with pytest.raises(cfg.ConfigError, match="sandbox"):
+        cfg.check(cfg.from_env(base))
+    with pytest.raises(cfg.ConfigError, match="TWILIO_AUTH_TOKEN"):
+        cfg.check(cfg.from_env({**base, "TWILIO_ACCOUNT_SID": "AC1"}))
+    cfg.check(cfg.from_env({**base, "TWILIO_ACCOUNT_SID": "AC1", "TWILIO_AUTH_TOKEN": "real"}))
