@@ -196,7 +196,11 @@ PATHS: dict[str, dict] = {
                     }
                 },
             },
-            "responses": {"200": _TWIML, "403": _FORGED},
+            "responses": {
+                "200": _TWIML,
+                "400": _answer("MessageSid or From is missing.", {"type": "string"}, "text/plain"),
+                "403": _FORGED,
+            },
         }
     },
     "/twilio/sms/status": {
@@ -204,7 +208,7 @@ PATHS: dict[str, dict] = {
             "tags": ["twilio"],
             "summary": "Outbound SMS status callback",
             "description": "Signed by Twilio. Callbacks may arrive out of order; a message's "
-            "delivery state never moves backwards.",
+            "delivery state never moves backwards. kanal asks for it with `?m=<message id>`.",
             "security": [{"twilioSignature": []}],
             "requestBody": {
                 "required": True,
@@ -215,8 +219,10 @@ PATHS: dict[str, dict] = {
                 },
             },
             "responses": {
-                "200": _answer("Taken (also for an unknown MessageSid)."),
-                "204": _answer("Taken (also for an unknown MessageSid)."),
+                "204": _answer("Recorded; an older status than the one known is ignored."),
+                "400": _answer(
+                    "MessageSid or MessageStatus is missing.", {"type": "string"}, "text/plain"
+                ),
                 "403": _FORGED,
             },
         }
@@ -379,7 +385,7 @@ def _schemas() -> dict:
         },
         "TwilioInboundSms": {
             "type": "object",
-            "required": ["MessageSid", "From", "To"],
+            "required": ["MessageSid", "From"],
             "properties": {
                 name: {"type": "string"}
                 for name in (
@@ -425,9 +431,14 @@ def _schemas() -> dict:
     }
 
 
+def openapi_path(rule: str) -> str:
+    """Return a Flask URL rule in OpenAPI's spelling: `<int:x>` becomes `{x}`."""
+    return _RULE_ARG.sub(r"{\1}", rule)
+
+
 def served_paths(app) -> set[str]:
-    """Return the app's URL rules in OpenAPI's spelling (`<x>` becomes `{x}`)."""
-    return {_RULE_ARG.sub(r"{\1}", rule.rule) for rule in app.url_map.iter_rules()}
+    """Return the paths of every URL rule the app serves, in OpenAPI's spelling."""
+    return {openapi_path(rule.rule) for rule in app.url_map.iter_rules()}
 
 
 def document(app) -> dict:

@@ -1,0 +1,329 @@
+"""The channel-shift figures a manager sees, from traffic through the real service.
+
+One day of traffic (Monday 2 March 2026, Denmark's policy, always open) on web chat, SMS and
+the phone, then follow-up contacts days later; the numbers below are counted by hand from
+the story told in `traffic`.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+from datetime import UTC, datetime, timedelta
+
+import pytest
+
+from router.auth import create_token, create_user
+from router.domain.commands import AgentReply, ClaimNext, ReceiveMessage, Resolve, StartChat
+
+pytestmark = pytest.mark.integration
+
+DAY1 = datetime(2026, 3, 2, 9, 0, tzinfo=UTC)  # 10:00 in Copenhagen
+URL = "/api/v1/metrics/channel-shift"
+
+
+class Clock:
+    """The service's clock, moved by the test."""
+
+    def __init__(self, now: datetime) -> None:
+        self.now = now
+
+    def __call__(self) -> datetime:
+        return self.now
+
+    def at(self, moment: datetime) -> None:
+        self.now = moment
+
+
+class Citizen:
+    """A citizen talking to kanal through the service's front door."""
+
+    def __init__(self, centre, pseudonym: str | None = None, phone: str | None = None) -> None:
+        self.centre, self.pseudonym, self.phone = centre, pseudonym, phone
+        self._sessions = 0
+        self._sids = 0
+
+    def chat(self, *texts: str) -> int:
+        self._sessions += 1
+        session = f"s_{self.pseudonym or 'anon'}_{self._sessions}_{id(self)}"
+        contact_id = self.centre.start_chat(
+            StartChat(secret_hash="x" * 64, citizen_pseudonym=self.pseudonym), address=session
+        )
+        for text in texts:
+            self.centre.receive(
+                ReceiveMessage(channel="webchat", address=session, text=text, contact_id=contact_id)
+            )
+        return contact_id
+
+    def text(self, channel: str, *texts: str) -> int:
+        """Write on a phone-number channel (sms, voice); return the contact's id."""
+        result = None
+        for text in texts:
+            self._sids += 1
+            _, result = self.centre.receive(
+                ReceiveMessage(
+                    channel=channel,
+                    address=self.phone,
+                    text=text,
+                    provider_id=f"{self.phone}:{channel}:{self._sids}",
+                )
+            )
+        return result.contact_id
+
+
+def serve(centre, agent_id: int, completed: bool = True) -> int:
+    """Let an agent take the next waiting contact, answer and resolve it."""
+    claimed = centre.claim_next(ClaimNext(agent_id=agent_id))
+    assert claimed is not None
+    centre.reply(AgentReply(agent_id, claimed.contact_id, "Here is the answer."))
+    centre.resolve(Resolve(agent_id, claimed.contact_id, "answered", completed=completed))
+    return claimed.contact_id
+
+
+@pytest.fixture
+def clock(kanal):
+    clock = Clock(DAY1)
+    kanal.centre.clock = clock
+    return clock
+
+
+@pytest.fixture
+def manager(kanal):
+    create_user(kanal.uow, "boss", "correct horse", "manager")
+    return {"Authorization": "Bearer " + create_token(kanal.uow, "dashboard", "boss")}
+
+
+@pytest.fixture
+def traffic(kanal, clock, bot, add_citizen):
+    """Make one day of contacts and the follow-ups; return their ids by name."""
+    centre = kanal.centre
+    agent = create_user(kanal.uow, "agent1", "correct horse", "agent").id
+    anna = Citizen(centre, add_citizen(phone="+4520000001", birth_year=1950), "+4520000001")
+    bo = Citizen(centre, add_citizen(phone="+4520000002", birth_year=1990), "+4520000002")
+    carl = Citizen(centre, add_citizen(phone="+4520000003", birth_year=1940), "+4520000003")
+    eva = Citizen(
+        centre, add_citizen(phone="+4520000004", exempt_ground="impairment"), "+4520000004"
+    )
+    anonymous = Citizen(centre)
+    ids = {}
+    # Anna asks the bot about her pension and says goodbye: the bot closes, need completed.
+    ids["anna_chat"] = anna.chat("When is my pension paid?", "bye")
+    # Someone anonymous greets the bot, then asks for a person; an agent answers.
+    clock.at(DAY1 + timedelta(minutes=5))
+    ids["anon_person"] = anonymous.chat("hello", "I want to talk to a person")
+    assert serve(centre, agent) == ids["anon_person"]
+    # Bo asks about his pension and leaves; the conversation times out.
+    clock.at(DAY1 + timedelta(minutes=10))
+    ids["bo_chat"] = bo.chat("pension payment date?")
+    clock.at(DAY1 + timedelta(minutes=41))
+    assert centre.close_inactive() == 1
+    # Eva is exempt: her call goes straight to a person, who completes her need.
+    clock.at(DAY1 + timedelta(minutes=50))
+    ids["eva_call"] = eva.text("voice", "I need help with my pension")
+    assert serve(centre, agent) == ids["eva_call"]
+    # Carl's texts are not understood twice: the policy hands him to a person (still waiting).
+    clock.at(DAY1 + timedelta(minutes=60))
+    ids["carl_sms"] = carl.text("sms", "xyzzy", "qwerty")
+    # The bot is down for an anonymous chat: handed to a person (still waiting).
+    clock.at(DAY1 + timedelta(minutes=70))
+    bot.down = True
+    ids["anon_bot_down"] = anonymous.chat("pension")
+    bot.down = False
+    # Three days later Anna texts about her payment again: a repeat of her chat.
+    clock.at(DAY1 + timedelta(days=3))
+    ids["anna_repeat"] = anna.text("sms", "my payment is missing")
+    # Eight days later Bo asks again: outside the 7-day repeat window.
+    clock.at(DAY1 + timedelta(days=8))
+    ids["bo_later"] = bo.chat("pension?")
+    return ids
+
+
+def report(client, headers, **params):
+    query = {"from": "2026-03-02", "to": "2026-03-02", "group_by": "channel", **params}
+    response = client.get(URL, query_string=query, headers=headers)
+    assert response.status_code == 200, response.get_json()
+    return response.get_json()
+
+
+def by_group(body) -> dict:
+    return {row["group"]: row for row in body["rows"]}
+
+
+def test_a_manager_sees_the_day_per_channel_as_counted_by_hand(client, traffic, manager):
+    rows = by_group(report(client, manager))
+    assert set(rows) == {"webchat", "sms", "voice"}
+    chat = rows["webchat"]
+    # Four chats; all four had the bot; only Bo's was contained (Anna came back, two handed off).
+    assert chat["contacts"] == 4
+    assert chat["bot_conversations"] == 4
+    assert chat["bot_contained"] == 1
+    assert chat["bot_repeat_contacts"] == 1
+    assert chat["handed_off"] == 2
+    assert chat["assisted"] == 2
+    assert chat["completed_needs"] == 3 and chat["completed_digital"] == 3
+    assert chat["bot_containment"] == 0.25
+    assert chat["handoff_rate"] == 0.5
+    assert chat["digital_take_up"] == 1.0
+    assert chat["handoff_reasons"] == {"bot-down": 1, "person-requested": 1}
+    sms = rows["sms"]
+    assert (sms["contacts"], sms["bot_conversations"], sms["handed_off"], sms["assisted"]) == (
+        1,
+        1,
+        1,
+        1,
+    )
+    assert sms["bot_containment"] == 0.0 and sms["handoff_rate"] == 1.0
+    assert sms["digital_take_up"] is None  # nothing completed: no denominator
+    assert sms["handoff_reasons"] == {"bot-failed-twice": 1}
+    voice = rows["voice"]
+    assert (voice["contacts"], voice["bot_conversations"], voice["assisted"]) == (1, 0, 1)
+    assert (voice["completed_needs"], voice["completed_digital"]) == (1, 0)
+    assert voice["digital_take_up"] == 0.0
+    assert voice["bot_containment"] is None and voice["handoff_rate"] is None
+
+
+def test_the_total_combines_the_channels(client, traffic, manager):
+    total = report(client, manager)["total"]
+    assert total["contacts"] == 6 and total["bot_conversations"] == 5
+    assert total["bot_contained"] == 1 and total["handed_off"] == 3 and total["assisted"] == 4
+    assert total["digital_take_up"] == 0.75  # 3 of 4 completed needs were digital
+    assert total["bot_containment"] == 0.2
+    assert total["handoff_rate"] == 0.6
+
+
+def test_a_repeat_contact_within_seven_days_takes_containment_away(client, traffic, manager):
+    chat = by_group(report(client, manager, group_by="need"))["payment_date"]
+    # Anna's and Bo's chats both ended without a person; only Anna came back within 7 days.
+    assert chat["contacts"] == 2 and chat["bot_conversations"] == 2
+    assert chat["bot_contained"] == 1 and chat["bot_repeat_contacts"] == 1
+    assert chat["bot_containment"] == 0.5
+
+
+def test_before_the_repeat_the_same_chat_counted_as_contained(
+    client, kanal, clock, manager, add_citizen
+):
+    anna = Citizen(kanal.centre, add_citizen(phone="+4520000009"), "+4520000009")
+    anna.chat("When is my pension paid?", "bye")
+    assert report(client, manager, group_by="none")["rows"][0]["bot_contained"] == 1
+    clock.at(DAY1 + timedelta(days=6, hours=23))
+    anna.text("sms", "my payment has not come")
+    row = report(client, manager, group_by="none")["rows"][0]
+    assert row["bot_contained"] == 0 and row["bot_repeat_contacts"] == 1
+
+
+def test_fairness_views_by_exemption_and_age(client, traffic, manager):
+    exempt = by_group(report(client, manager, group_by="exempt"))
+    assert {g: r["contacts"] for g, r in exempt.items()} == {
+        "exempt": 1,
+        "not_exempt": 3,
+        "unidentified": 2,
+    }
+    assert exempt["exempt"]["assisted"] == 1 and exempt["exempt"]["bot_conversations"] == 0
+    assert exempt["not_exempt"]["bot_containment"] == 0.3333  # Bo's of Anna, Bo, Carl
+    ages = by_group(report(client, manager, group_by="age_band"))
+    assert {g: r["contacts"] for g, r in ages.items()} == {
+        "15_64": 1,
+        "65_79": 2,
+        "80_plus": 1,
+        "unidentified": 2,
+    }
+
+
+def test_the_window_is_whole_days_in_the_agencys_time_zone(client, traffic, manager):
+    body = report(client, manager, **{"from": "2026-03-03", "to": "2026-03-05"})
+    assert body["window"]["start"] == "2026-03-02T23:00:00+00:00"
+    assert body["window"]["end"] == "2026-03-05T23:00:00+00:00"
+    (row,) = body["rows"]
+    # Only Anna's repeat text falls in it; it is still open, so not (yet) contained.
+    assert (row["group"], row["contacts"], row["bot_conversations"]) == ("sms", 1, 1)
+    assert row["bot_contained"] == 0 and row["bot_containment"] == 0.0
+    assert report(client, manager, **{"from": "2026-02-01", "to": "2026-02-28"})["rows"] == []
+
+
+def test_the_answer_explains_each_number(client, traffic, manager):
+    body = report(client, manager)
+    for name in (
+        "bot_conversations",
+        "bot_contained",
+        "handed_off",
+        "assisted",
+        "completed_needs",
+        "digital_take_up",
+        "bot_containment",
+        "handoff_rate",
+        "window",
+        "exclusions",
+    ):
+        assert body["definitions"][name]
+    assert "7 days" in body["definitions"]["repeat_contact"]
+    assert body["window"]["provisional"] is False  # March 2026 is long past
+    assert body["window"]["group_by"] == "channel"
+
+
+def test_the_csv_export_has_one_row_per_group(client, traffic, manager):
+    response = client.get(
+        "/api/v1/metrics/export.csv",
+        query_string={"from": "2026-03-02", "to": "2026-03-02"},
+        headers=manager,
+    )
+    assert response.status_code == 200
+    assert response.mimetype == "text/csv"
+    assert (
+        "channel-shift_2026-03-02_2026-03-02_channel.csv" in response.headers["Content-Disposition"]
+    )
+    rows = list(csv.DictReader(io.StringIO(response.get_data(as_text=True))))
+    assert [r["group"] for r in rows] == ["sms", "voice", "webchat"]
+    chat = rows[2]
+    assert chat["contacts"] == "4" and chat["bot_containment"] == "0.25"
+    assert chat["handoff_reasons"] == "bot-down=1; person-requested=1"
+    assert rows[0]["digital_take_up"] == ""  # null ratio
+
+
+# -- who may ask, and what they must ask ------------------------------------------------------
+
+
+def test_without_a_token_the_answer_is_401(client):
+    response = client.get(URL, query_string={"from": "2026-03-02", "to": "2026-03-02"})
+    assert response.status_code == 401
+    assert "token" in response.get_json()["error"]
+
+
+def test_an_unknown_token_is_401(client):
+    response = client.get(
+        URL,
+        query_string={"from": "2026-03-02", "to": "2026-03-02"},
+        headers={"Authorization": "Bearer knl_not-a-real-token"},
+    )
+    assert response.status_code == 401
+
+
+@pytest.mark.parametrize(("role", "status"), [("agent", 403), ("supervisor", 200), ("admin", 200)])
+def test_managers_and_supervisors_may_read_agents_may_not(client, kanal, role, status):
+    create_user(kanal.uow, "someone", "correct horse", role)
+    headers = {"Authorization": "Bearer " + create_token(kanal.uow, "t", "someone")}
+    for url in (URL, "/api/v1/metrics/export.csv"):
+        response = client.get(
+            url, query_string={"from": "2026-03-02", "to": "2026-03-02"}, headers=headers
+        )
+        assert response.status_code == status
+
+
+@pytest.mark.parametrize(
+    ("params", "parameter", "words"),
+    [
+        ({"to": "2026-03-02"}, "from", "missing"),
+        ({"from": "2026-03-02"}, "to", "missing"),
+        ({"from": "2/3/2026", "to": "2026-03-02"}, "from", "YYYY-MM-DD"),
+        ({"from": "2026-02-30", "to": "2026-03-02"}, "from", "YYYY-MM-DD"),
+        ({"from": "20260301", "to": "2026-03-02"}, "from", "YYYY-MM-DD"),
+        ({"from": "2026-03-05", "to": "2026-03-02"}, "from", "after"),
+        ({"from": "2026-03-01", "to": "2026-03-02", "group_by": "colour"}, "group_by", "need"),
+    ],
+)
+def test_a_wrong_query_is_400_saying_what_is_wrong(client, manager, params, parameter, words):
+    for url in (URL, "/api/v1/metrics/export.csv"):
+        response = client.get(url, query_string=params, headers=manager)
+        assert response.status_code == 400
+        body = response.get_json()
+        assert body["parameter"] == parameter
+        assert words in body["error"]
