@@ -124,7 +124,9 @@ def users() -> None:
 
 @users.command("create")
 @click.argument("name")
-@click.option("--role", type=click.Choice(["agent", "supervisor", "manager", "admin"]), required=True)
+@click.option(
+    "--role", type=click.Choice(["agent", "supervisor", "manager", "admin"]), required=True
+)
 @click.option("--display-name", default="")
 def users_create(name: str, role: str, display_name: str) -> None:
     """Create a user; the password is read from standard input."""
@@ -170,10 +172,13 @@ def policy() -> None:
 @click.argument("path", type=click.Path(exists=True, dir_okay=False))
 def policy_check(path: str) -> None:
     """Check that a profile keeps the no-citizen-trapped invariant."""
-    from router.policy import check_profile_file
+    from router.policy import ProfileError, check_profile_file
 
-    report = check_profile_file(path)
-    click.echo(str(report))
+    try:
+        report = check_profile_file(path)
+    except ProfileError as exc:
+        raise click.ClickException(str(exc)) from exc
+    click.echo(report.render())
     if not report.ok:
         sys.exit(1)
 
@@ -196,8 +201,6 @@ def citizens_import(path: str, registered_by: str) -> None:
         click.echo(line)
     if not report.ok:
         sys.exit(1)
-
-
 
 
 # -- SMS simulator (issue 3) ----------------------------------------------------------------
