@@ -1,0 +1,117 @@
+"""STOP, START and HELP: consent is recorded, honoured on every path, and never reaches the bot."""
+
+import time
+
+import pytest
+
+from channels.sms import keyword_kind
+from router.domain.commands import AgentReply, ClaimNext
+from tests.integration import sms_support
+from tests.integration.sms_support import new_number, wait_for
+
+live = sms_support.live  # the running kanal these tests text
+
+
+@pytest.mark.parametrize(
+    ("body", "kind"),
+    [
+        ("STOP", "opt_out"),
+        (" stop ", "opt_out"),
+        ("Stop.", "opt_out"),
+        ("unsubscribe", "opt_out"),
+        ("STOPALL", "opt_out"),
+        ("start", "opt_in"),
+        ("UNSTOP", "opt_in"),
+        ("yes", "opt_in"),
+        ("help", "help"),
+        ("INFO", "help"),
+        ("please stop sending me letters", "message"),
+        ("help me with my pension", "message"),
+    ],
+)
+def test_only_keyword_only_messages_are_keywords(body, kind):
+    assert keyword_kind(body) == kind
+
+
+def consent(live, number):
+    with live.kanal.uow() as uow:
+        found = uow.consents.get("sms", number)
+        return None if found is None else found.opted_in
+
+
+def test_stop_records_the_opt_out_and_sends_nothing_more(live, bot):
+    number = new_number()
+    live.text(number, "When is my payment?")
+    wait_for(lambda: live.outbox(number), what="the first reply")
+    live.text(number, "STOP")
+    assert consent(live, number) is False  # in force before Twilio got its answer
+    live.text(number, "When is my payment?")
+    live.settle()
+    assert [text for _, text in bot.turns] == ["When is my payment?", "When is my payment?"]
+    assert len(live.outbox(number)) == 1  # only the reply from before STOP
+    blocked = [m for m in live.messages(number, "out") if m.delivery_status == "blocked"]
+    assert len(blocked) == 1
+
+
+def test_an_agent_cannot_reach_an_opted_out_number(live, staff):
+    number = new_number()
+    live.text(number, "I want a person")
+    live.settle()
+    agent = staff("agent-sms")
+    with live.kanal.uow() as uow:
+        agent_id = uow.users.by_username(agent).id
+    claimed = live.kanal.centre.claim_next(ClaimNext(agent_id=agent_id))
+    live.text(number, "STOP")
+    replied = live.kanal.centre.reply(
+        AgentReply(agent_id=agent_id, contact_id=claimed.contact_id, text="Hello, I can help.")
+    )
+    assert replied.blocked
+    live.settle()
+    time.sleep(0.3)
+    assert all("I can help" not in row["body"] for row in live.outbox(number))
+
+
+def test_a_message_queued_before_stop_is_not_sent_after_it(live):
+    number = new_number()
+    live.text(number, "hello")
+    live.settle()
+    contact = live.kanal.views.contact_on("sms", number)
+    # An outbound message waiting for a retry when the citizen opts out.
+    with live.kanal.uow() as uow:
+        from router.service.outbox import say
+
+        pending = say(uow, uow.contacts.get(contact.id), "system", "A reminder.", contact.opened_at)
+        uow.commit()
+    live.text(number, "STOP")
+    live.delivery.dispatch_due()
+    assert live.message(pending.id).delivery_status == "blocked"
+    assert all(row["body"] != "A reminder." for row in live.outbox(number))
+
+
+def test_start_resumes_messages(live, bot):
+    number = new_number()
+    live.text(number, "STOP")
+    live.text(number, "START")
+    assert consent(live, number) is True
+    replies = wait_for(lambda: live.outbox(number), what="the START confirmation")
+    assert "receive messages from us again" in replies[0]["body"]
+    live.text(number, "When is my payment?")
+    wait_for(lambda: len(live.outbox(number)) == 2, what="the bot's reply after START")
+    assert bot.turns == [(bot.turns[0][0], "When is my payment?")]
+
+
+def test_help_gets_the_configured_help_text_without_the_bot(live, bot):
+    number = new_number()
+    live.text(number, "HELP")
+    replies = wait_for(lambda: live.outbox(number), what="the help text")
+    assert replies[0]["body"] == live.app.config["KANAL_SMS_HELP_TEXT"]
+    assert bot.turns == []
+
+
+def test_an_opted_out_citizen_gets_no_help_text_either(live):
+    number = new_number()
+    live.text(number, "STOP")
+    live.text(number, "HELP")
+    live.settle()
+    time.sleep(0.3)
+    assert live.outbox(number) == []
