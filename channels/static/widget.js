@@ -15,6 +15,7 @@
   var RETRY_MS = 2000;
 
   var log = document.getElementById("kchat-log");
+  var list = document.getElementById("kchat-list");
   var form = document.getElementById("kchat-form");
   var text = document.getElementById("kchat-text");
   var send = document.getElementById("kchat-send");
@@ -82,10 +83,10 @@
     li.appendChild(at);
     // Keep the transcript in the order the server gave the messages, whatever arrived first.
     var next = null;
-    for (var i = 0; i < log.children.length; i++) {
-      if (Number(log.children[i].getAttribute("data-id")) > m.id) { next = log.children[i]; break; }
+    for (var i = 0; i < list.children.length; i++) {
+      if (Number(list.children[i].getAttribute("data-id")) > m.id) { next = list.children[i]; break; }
     }
-    log.insertBefore(li, next);
+    list.insertBefore(li, next);
     if (m.id > lastId) lastId = m.id;
     log.scrollTop = log.scrollHeight;
   }
@@ -218,7 +219,7 @@
     session = null;
     lastId = 0;
     save();
-    while (log.firstChild) log.removeChild(log.firstChild);
+    while (list.firstChild) list.removeChild(list.firstChild);
     state = "";
     setState("new");
   }

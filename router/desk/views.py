@@ -135,6 +135,7 @@ def _entry_json(entry) -> dict:
     return {
         "contact_id": entry.contact_id,
         "channel": entry.channel,
+        "channel_words": CHANNEL_WORDS.get(entry.channel, entry.channel),
         "skill": entry.skill,
         "priority": entry.priority,
         "wait_seconds": entry.wait_seconds,

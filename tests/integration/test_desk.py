@@ -79,7 +79,7 @@ def test_the_queue_lists_priority_first_then_oldest_with_the_reason(
     assert rows == [str(exempt), str(first), str(second)]
     assert "3</strong> contacts waiting" in html
     assert "You asked for a person" in html  # the decision's plain-language reason
-    assert "webchat" in html
+    assert "web chat" in html
 
     data = desk.get("/desk/queue.json").get_json()
     assert [e["contact_id"] for e in data["waiting"]] == [exempt, first, second]

@@ -27,7 +27,7 @@
   function entryRow(e, mine) {
     var tr = el("tr", { "data-contact": String(e.contact_id) });
     tr.appendChild(el("td", {}, e.waited));
-    tr.appendChild(el("td", {}, e.channel));
+    tr.appendChild(el("td", {}, e.channel_words));
     tr.appendChild(el("td", {}, e.skill));
     tr.appendChild(el("td", e.priority > 0 ? { "class": "prio-high" } : {}, String(e.priority)));
     tr.appendChild(el("td", {}, e.need || "not known yet"));
@@ -88,7 +88,7 @@
         if (fresh.length) {
           var first = fresh[0];
           live.textContent = fresh.length + (fresh.length === 1 ? " new contact" : " new contacts") +
-            " waiting (" + first.channel + ", " + (first.need || "need not known") + "). " +
+            " waiting (" + first.channel_words + ", " + (first.need || "need not known") + "). " +
             data.count + " waiting in all.";
         }
       }).catch(function () {
@@ -123,6 +123,7 @@
     var stateWords = document.getElementById("state-words");
     var empty = document.getElementById("no-messages");
     var source = log.getAttribute("data-source");
+    var list = log.querySelector("ol");
 
     function refresh() {
       // Ask from the start so delivery states of earlier SMS replies update too.
@@ -131,7 +132,7 @@
         data.messages.forEach(function (m) {
           var existing = document.getElementById("m" + m.id);
           if (!existing) {
-            log.appendChild(messageItem(m));
+            list.appendChild(messageItem(m));
             if (empty) { empty.remove(); empty = null; }
           } else if (m.delivery_status) {
             var status = existing.querySelector(".delivery");

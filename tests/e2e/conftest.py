@@ -1,0 +1,124 @@
+"""Browser fixtures: the real app served on a free port, and Debian's Chromium via Playwright."""
+
+from __future__ import annotations
+
+import os
+import shutil
+import socket
+import threading
+from pathlib import Path
+
+import pytest
+
+from router import create_app
+from router.adapters.db import create_all
+from router.auth import create_user
+from tests.conftest import IN_CI, SECRET
+from tests.fakes import ScriptedBot
+
+CHROMIUM = os.environ.get("KANAL_CHROMIUM", "/usr/bin/chromium")
+CHROMIUM_FLAGS = [
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--no-first-run",
+]
+SHOTS = Path(os.environ.get("KANAL_SHOTS", "/tmp/kanal-shots"))
+AGENT = ("agent1", "correct horse")
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+class LiveKanal:
+    """The kanal web app served by werkzeug in a thread, on SQLite, with CSRF on."""
+
+    def __init__(self, tmp_path: Path, bot) -> None:
+        self.port = _free_port()
+        self.url = f"http://127.0.0.1:{self.port}"
+        self.app = create_app(
+            {
+                "SECRET_KEY": SECRET,
+                "KANAL_ENV": "development",
+                "KANAL_DATABASE_URL": f"sqlite:///{tmp_path / 'kanal.db'}",
+                "KANAL_INSTANCE_PATH": str(tmp_path),
+                "KANAL_PUBLIC_URL": self.url,
+                "KANAL_PORT": self.port,
+                "KANAL_BOT": bot,
+                "KANAL_ALWAYS_OPEN": True,
+                "KANAL_POLICY": "denmark",
+            }
+        )
+        self.kanal = self.app.extensions["kanal"]
+        create_all(self.kanal.engine)
+        create_user(self.kanal.uow, AGENT[0], AGENT[1], "agent", "Agnes Agent")
+
+    def __enter__(self) -> LiveKanal:
+        from werkzeug.serving import make_server
+
+        self.server = make_server("127.0.0.1", self.port, self.app, threaded=True)
+        self.thread = threading.Thread(target=self.server.serve_forever, daemon=True)
+        self.thread.start()
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.server.shutdown()
+        self.thread.join(timeout=10)
+        self.kanal.engine.dispose()
+
+
+@pytest.fixture
+def live_kanal(tmp_path):
+    """Serve the app on a free port for the length of one test."""
+    with LiveKanal(tmp_path, ScriptedBot()) as live:
+        yield live
+
+
+@pytest.fixture(scope="session")
+def chromium():
+    """Launch Debian's Chromium once per session (never a downloaded browser)."""
+    if not Path(CHROMIUM).exists() and not shutil.which("chromium"):
+        if IN_CI:
+            pytest.fail(f"CI must run the browser tests and {CHROMIUM} is absent")
+        pytest.skip(f"Chromium is not installed at {CHROMIUM} (apt-get install -y chromium)")
+    try:
+        from playwright.sync_api import sync_playwright
+    except ImportError:
+        if IN_CI:
+            pytest.fail("CI must run the browser tests: pip install -e '.[dev]' brings Playwright")
+        pytest.skip("Playwright is not installed (pip install -e '.[dev]')")
+    with sync_playwright() as p:
+        browser = p.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_FLAGS)
+        yield browser
+        browser.close()
+
+
+@pytest.fixture
+def shots():
+    """Return a function that saves a named screenshot of a page under /tmp/kanal-shots/."""
+    SHOTS.mkdir(parents=True, exist_ok=True)
+
+    def shoot(page, name: str) -> Path:
+        path = SHOTS / f"{name}.png"
+        page.screenshot(path=str(path), full_page=True)
+        return path
+
+    return shoot
+
+
+def serious_violations(page) -> list[str]:
+    """Run axe on the page and return its serious and critical violations, readable."""
+    from axe_playwright_python.sync_playwright import Axe
+
+    results = Axe().run(page)
+    found = []
+    for v in results.response["violations"]:
+        if v.get("impact") in ("serious", "critical"):
+            targets = [", ".join(n["target"]) for n in v["nodes"]][:3]
+            found.append(f"{v['id']} ({v['impact']}): {v['help']} at {targets}")
+    return found
