@@ -19,6 +19,7 @@ import operator
 import re
 from collections.abc import Callable
 from dataclasses import dataclass
+from dataclasses import field as dataclass_field
 from typing import Any
 
 from router.policy.context import AGE_BANDS, CHANNELS, EXEMPTION_GROUNDS, PolicyContext
@@ -78,23 +79,11 @@ class Condition:
     field: str
     op: str
     value: Any
+    holds: Callable[[PolicyContext], bool] = dataclass_field(init=False, repr=False, compare=False)
 
-    def holds(self, ctx: PolicyContext) -> bool:
-        """Return True when the context satisfies this condition."""
-        actual = FIELDS[self.field].read(ctx)
-        if FIELDS[self.field].kind == "grounds":
-            wanted = self.value if isinstance(self.value, tuple) else (self.value,)
-            hit = any(g in actual for g in wanted)
-            return not hit if self.op == "not" else hit
-        if self.op == "eq":
-            return actual == self.value
-        if self.op == "in":
-            return actual in self.value
-        if self.op == "not":
-            return (
-                actual not in self.value if isinstance(self.value, tuple) else actual != self.value
-            )
-        return actual is not None and NUMBER_OPERATORS[self.op](actual, self.value)
+    def __post_init__(self) -> None:
+        # Compiled once: the invariant check calls this hundreds of thousands of times.
+        object.__setattr__(self, "holds", _compile(FIELDS[self.field], self.op, self.value))
 
     def describe(self) -> str:
         """Return the condition as a profile author would write it."""
@@ -102,6 +91,31 @@ class Condition:
         if self.op in ("eq", "in"):
             return f"{self.field} = {value!r}"
         return f"{self.field} {self.op} {value!r}"
+
+
+def _compile(field: Field, op: str, value: Any) -> Callable[[PolicyContext], bool]:
+    """Return a test of the context for one condition."""
+    read = field.read
+    if field.kind == "grounds":
+        wanted = frozenset(value if isinstance(value, tuple) else (value,))
+        if op == "not":
+            return lambda ctx: wanted.isdisjoint(read(ctx))
+        return lambda ctx: not wanted.isdisjoint(read(ctx))
+    if op == "eq":
+        return lambda ctx: read(ctx) == value
+    if op == "in":
+        return lambda ctx: read(ctx) in value
+    if op == "not":
+        if isinstance(value, tuple):
+            return lambda ctx: read(ctx) not in value
+        return lambda ctx: read(ctx) != value
+    compare = NUMBER_OPERATORS[op]
+
+    def number(ctx: PolicyContext) -> bool:
+        actual = read(ctx)
+        return actual is not None and compare(actual, value)
+
+    return number
 
 
 def parse_when(when: Any) -> tuple[Condition, ...]:

@@ -8,11 +8,18 @@ from router.policy.profile import Profile, Rule
 
 def decide(context: PolicyContext, profile: Profile) -> Decision:
     """Return the profile's decision for this context; pure and deterministic."""
-    rule = next((r for r in profile.rules if r.matches(context)), profile.default)
-    return _decision(rule, context, profile)
+    return decision_of(first_rule(context, profile), context, profile)
 
 
-def _decision(rule: Rule, ctx: PolicyContext, profile: Profile) -> Decision:
+def first_rule(context: PolicyContext, profile: Profile) -> Rule:
+    """Return the first rule whose conditions all hold, else the default rule."""
+    for rule in profile.rules:
+        if all(c.holds(context) for c in rule.when):
+            return rule
+    return profile.default
+
+
+def decision_of(rule: Rule, ctx: PolicyContext, profile: Profile) -> Decision:
     if rule.action not in ASSISTED_SERVICE:
         return Decision(rule.action, rule.id, _reason(rule, ctx, None))
     skill = rule.skill or profile.skill_for(ctx.need)

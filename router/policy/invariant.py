@@ -47,7 +47,7 @@ from router.policy.context import (
     Decision,
     PolicyContext,
 )
-from router.policy.engine import decide
+from router.policy.engine import decision_of, first_rule
 from router.policy.profile import Profile, load_profile
 
 MAX_STEPS = 3
@@ -213,12 +213,14 @@ class _Search:
     def _needs(self) -> tuple[str | None, ...]:
         mentioned = [None if n == NO_NEED else n for n in self.named["need"]]
         other = next((n for n in _OTHER_NEEDS if n not in mentioned), "another_need")
+        if "need" not in self.named:
+            return (other, "request_person")  # the only need that changes anything: asking
         return tuple(dict.fromkeys([other, None, "request_person", *mentioned]))
 
     def _confidences(self) -> tuple[float | None, ...]:
+        if "confidence" not in self.named:
+            return (0.9,)  # any value will do; a failed turn shows it as 0.1
         points = sorted({0.0, 1.0, *self.named["confidence"]})
-        if len(points) == 2:
-            return (0.9, None)
         middles = [(a + b) / 2 for a, b in zip(points, points[1:], strict=False)]
         return (*sorted({*points, *middles}, reverse=True), None)
 
@@ -228,7 +230,7 @@ class _Search:
         pool += [g for g in EXEMPTION_GROUNDS if g not in pool][:1]
         exemption_sets = [()] + [c for n in range(1, len(pool) + 1) for c in combinations(pool, n)]
         ages = (None, *AGE_BANDS) if "age_band" in self.named else (None,)
-        citizens = [(False, (), None)]
+        citizens: list[tuple[bool, tuple[str, ...], str | None]] = [(False, (), None)]
         for grounds in exemption_sets:
             for age in ages:
                 if grounds or age or "identified" in self.named:
@@ -243,8 +245,11 @@ class _Search:
                         yield _State(channel, grounds, age, identified, failures, offered)
 
     def _turns(self, state: _State, trigger: str) -> tuple[tuple[Step, _State], ...]:
-        """Return every way one turn can go from this state, with the state after it."""
-        out = []
+        """Return the ways one turn can leave the citizen without a person, and where to.
+
+        One example is kept per outcome rule and next state: the search needs no more.
+        """
+        kept: dict[tuple[str, _State], Step] = {}
         asking = (True,) if trigger == "request" else self.flag("asked_for_person", False)
         for asked in asking:
             for open_ in self.flag("business_hours", True):
@@ -260,24 +265,29 @@ class _Search:
                         queue_wait_seconds=wait,
                         digital_offered=state.offered,
                     )
-                    first = Stage("before bot", ctx, decide(ctx, self.profile))
-                    if first.decision.action != Action.SELF_SERVICE:
-                        out.append(((first,), state.failures, first.decision))
+                    rule = first_rule(ctx, self.profile)
+                    if rule.action != Action.SELF_SERVICE:
+                        self._keep(kept, state, ((ctx, rule),), state.failures)
                         continue
                     for after in self._bot_answers(ctx, trigger):
-                        second = Stage("after bot", after, decide(after, self.profile))
-                        out.append(((first, second), after.bot_failures, second.decision))
-        return tuple(
-            (
-                Step(stages),
-                replace(
-                    state,
-                    failures=failures,
-                    offered=state.offered or decision.action == Action.OFFER_DIGITAL,
-                ),
+                        second = first_rule(after, self.profile)
+                        self._keep(kept, state, ((ctx, rule), (after, second)), after.bot_failures)
+        return tuple((step, nxt) for (_, nxt), step in kept.items())
+
+    def _keep(self, kept: dict, state: _State, stages: tuple, failures: int) -> None:
+        """Keep the first example of each way out that reaches no person."""
+        rule = stages[-1][1]
+        if rule.action in ASSISTED_SERVICE:
+            return
+        offered = state.offered or rule.action == Action.OFFER_DIGITAL
+        key = (rule.id, replace(state, failures=failures, offered=offered))
+        if key not in kept:
+            kept[key] = Step(
+                tuple(
+                    Stage(name, ctx, decision_of(r, ctx, self.profile))
+                    for name, (ctx, r) in zip(("before bot", "after bot"), stages, strict=False)
+                )
             )
-            for stages, failures, decision in out
-        )
 
     def _bot_answers(self, ctx: PolicyContext, trigger: str):
         """Yield the contexts after every answer the bot can give: failures first."""
@@ -286,7 +296,9 @@ class _Search:
             if not failed and trigger == "failures":
                 continue
             needs = ("nlu_fallback", *self.needs) if failed else self.needs
-            confidences = (None, *reversed(self.confidences[:-1])) if failed else self.confidences
+            confidences = self.confidences
+            if failed:
+                confidences = (0.1,) if len(confidences) == 1 else tuple(reversed(confidences))
             for need in dict.fromkeys(needs):
                 if need in FAILED_NEEDS and not failed:
                     continue
@@ -310,8 +322,6 @@ class _Search:
         found: dict[str, tuple[str, tuple[Step, ...]]] = {}
         for step, after in self.turns(state, trigger):
             outcome = step.outcome
-            if outcome.action in ASSISTED_SERVICE:
-                continue
             if outcome.action == Action.CLOSE:
                 found.setdefault(outcome.rule_id, ("closed", (step,)))
             elif remaining == 1:

@@ -18,7 +18,7 @@ DEFAULT_RULE_ID = "default"
 REASON_FIELDS = ("grounds", "channel", "need", "bot_failures", "skill", "wait_minutes")
 
 _TOP_KEYS = {"name", "description", "default_skill", "repeat_contact_priority", "skills", "rule"}
-_TOP_KEYS_REQUIRED = {"name", "description", "rule", "default"}
+_TOP_KEYS_REQUIRED = {"name", "description", "default"}
 _RULE_KEYS = {"id", "when", "action", "reason", "skill", "priority"}
 _DEFAULT_KEYS = {"action", "reason", "skill", "priority"}
 _SLUG = re.compile(r"^[a-z][a-z0-9_-]*$")
@@ -126,9 +126,10 @@ def _profile(data: dict[str, Any], source: str) -> Profile:
         raise ProfileError(f"{source}: 'name' must be a lowercase name like \"denmark\"")
     if not isinstance(description, str) or not description.strip():
         raise ProfileError(f"{source}: 'description' must be a non-empty text")
-    if not isinstance(data["rule"], list) or not data["rule"]:
-        raise ProfileError(f"{source}: give at least one [[rule]]")
-    rules = tuple(_rule(raw, i, source) for i, raw in enumerate(data["rule"], start=1))
+    raw_rules = data.get("rule", [])
+    if not isinstance(raw_rules, list):
+        raise ProfileError(f"{source}: write each rule as a [[rule]] table")
+    rules = tuple(_rule(raw, i, source) for i, raw in enumerate(raw_rules, start=1))
     seen: set[str] = set()
     for rule in rules:
         if rule.id in seen or rule.id == DEFAULT_RULE_ID:
