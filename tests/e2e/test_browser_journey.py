@@ -6,6 +6,7 @@ tests/e2e/test_journey_rasa.py. This test is about what the citizen and the agen
 
 from __future__ import annotations
 
+import json
 import re
 
 import pytest
@@ -149,8 +150,6 @@ def _focused_is(page, element_id: str) -> bool:
 
 def _session_id(page) -> str:
     stored = page.evaluate("sessionStorage.getItem('kanal-chat-session')")
-    import json
-
     return json.loads(stored)["id"]
 
 

@@ -1,0 +1,87 @@
+"""The chat widget's push path in a browser: the stream reconnects, polling stands in."""
+
+from __future__ import annotations
+
+import json
+import re
+
+import pytest
+
+from router.auth import create_user
+from router.domain.commands import AgentReply, ClaimNext
+
+pytestmark = [pytest.mark.e2e, pytest.mark.browser]
+
+WAIT_MS = 10_000
+
+
+def expect_text(locator, text, timeout=WAIT_MS):
+    from playwright.sync_api import expect
+
+    expect(locator).to_contain_text(text, timeout=timeout)
+
+
+def escalate(page, base):
+    page.goto(f"{base}/chat")
+    page.get_by_label("Your message").fill("I want to talk to a person")
+    page.keyboard.press("Enter")
+    expect_text(page.locator("#kchat-state"), "Waiting for a person")
+    return json.loads(page.evaluate("sessionStorage.getItem('kanal-chat-session')"))["id"]
+
+
+def answer(live, session_id, text):
+    """Claim the citizen's contact and answer it through the router, as the desk does."""
+    kanal = live.kanal
+    agent = create_user(kanal.uow, "agent9", "correct horse", "agent").id
+    contact = kanal.views.contact_on("webchat", session_id)
+    assert kanal.centre.claim_next(ClaimNext(agent_id=agent)).contact_id == contact.id
+    kanal.centre.reply(AgentReply(agent_id=agent, contact_id=contact.id, text=text))
+    return contact.id
+
+
+def test_the_widget_polls_when_the_stream_is_unavailable(live_kanal, chromium):
+    ctx = chromium.new_context()
+    polled = []
+    try:
+        page = ctx.new_page()
+        page.route(re.compile(r".*/stream(\?.*)?$"), lambda route: route.abort())
+        page.on("request", lambda r: polled.append(r.url) if "/messages?after=" in r.url else None)
+        session_id = escalate(page, live_kanal.url)
+
+        answer(live_kanal, session_id, "Polling brought this answer.")
+
+        expect_text(page.locator("#kchat-log"), "Polling brought this answer.")
+        expect_text(page.locator("#kchat-state"), "chatting with a person")
+        assert polled, "the widget asked for messages after a cursor"
+    finally:
+        ctx.close()
+
+
+def test_the_stream_reconnects_after_the_last_message_it_saw(live_kanal, chromium, monkeypatch):
+    import channels.webchat
+
+    monkeypatch.setattr(channels.webchat, "STREAM_SECONDS", 1.5)  # end streams quickly
+    ctx = chromium.new_context()
+    streams = []
+    try:
+        page = ctx.new_page()
+        page.on("request", lambda r: streams.append(r.url) if "/stream" in r.url else None)
+        session_id = escalate(page, live_kanal.url)
+        last_id = max(
+            int(i)
+            for i in page.locator("#kchat-list li").evaluate_all(
+                "items => items.map(li => li.dataset.id)"
+            )
+        )
+        page.wait_for_timeout(3000)  # at least one stream ends and the widget comes back
+
+        answer(live_kanal, session_id, "The reconnected stream brought this.")
+
+        expect_text(page.locator("#kchat-log"), "The reconnected stream brought this.")
+        assert len(streams) >= 2
+        assert any(url.endswith(f"after={last_id}") for url in streams[1:]), streams
+        assert page.locator("#kchat-list li").count() == len(
+            set(page.locator("#kchat-list li").evaluate_all("items => items.map(li => li.id)"))
+        ), "no message is shown twice"
+    finally:
+        ctx.close()
