@@ -24,9 +24,9 @@ class DemoCitizen:
 
 
 DEMO_CITIZENS = (
-    DemoCitizen("demo-inge", "Inge Demo", "+4520000001", 1941, "da", "impairment"),
-    DemoCitizen("demo-jonas", "Jonas Demo", "+4520000002", 1986, "da", None),
-    DemoCitizen("demo-amira", "Amira Demo", "+4520000003", 1979, "en", "language"),
+    DemoCitizen("demo-inge", "Inge Demo", "+4520123401", 1941, "da", "impairment"),
+    DemoCitizen("demo-jonas", "Jonas Demo", "+4520123402", 1986, "da", None),
+    DemoCitizen("demo-amira", "Amira Demo", "+4520123403", 1979, "en", "language"),
 )
 REGISTERED_BY = "kanal seed (demo)"
 

@@ -29,10 +29,13 @@ class ImportReport:
     def ok(self) -> bool:
         return not self.errors
 
-    def lines(self) -> list[str]:
-        """Return the report as lines for a terminal."""
+    def lines(self, max_errors: int = 100) -> list[str]:
+        """Return the report as lines for a terminal, the first `max_errors` errors in full."""
         if self.errors:
-            return [*self.errors, f"nothing imported: {len(self.errors)} error(s)"]
+            shown = self.errors[:max_errors]
+            if len(self.errors) > max_errors:
+                shown.append(f"... and {len(self.errors) - max_errors} more error(s)")
+            return [*shown, f"nothing imported: {len(self.errors)} error(s)"]
         return [
             f"imported {self.rows} row(s): {self.created} created, {self.updated} updated, "
             f"{self.unchanged} unchanged; {self.exemptions_added} exemption(s) added, "

@@ -1,5 +1,6 @@
 """Demo data for `make run`: staff who can sign in, citizens one can chat or text as."""
 
+import phonenumbers
 import pytest
 
 from router.demo import DEMO_CITIZENS, demo_identities, seed_demo
@@ -28,6 +29,16 @@ def test_seed_adds_one_user_per_role_and_three_demo_citizens(app, kanal):
             held = uow.citizens.exemptions(citizen.id)
             assert [e.ground for e in held] == ([demo.ground] if demo.ground else [])
     assert all(any(d.phone in line for line in lines) for d in DEMO_CITIZENS)
+
+
+def test_demo_phone_numbers_are_valid_danish_numbers():
+    # The SMS simulator and a register import accept only numbers that could exist.
+    for demo in DEMO_CITIZENS:
+        number = phonenumbers.parse(demo.phone)
+        assert phonenumbers.is_valid_number(number), demo.phone
+        kind = phonenumbers.number_type(number)
+        # Danish numbering does not tell mobile from fixed lines apart.
+        assert kind == phonenumbers.PhoneNumberType.FIXED_LINE_OR_MOBILE
 
 
 def test_seed_changes_nothing_when_someone_already_uses_the_database(app, kanal, staff):

@@ -179,3 +179,13 @@ def test_the_report_says_what_happened(run_import):
     assert run_import(*REGISTER).lines() == [
         "imported 3 row(s): 3 created, 0 updated, 0 unchanged; 2 exemption(s) added, 0 updated"
     ]
+
+
+def test_a_file_full_of_errors_shows_the_first_hundred_and_counts_the_rest(run_import):
+    report = run_import(*[f"{n},Name,123,da,1950,,," for n in range(1, 251)])
+
+    lines = report.lines()
+    assert len(report.errors) == 250
+    assert lines[0].startswith("line 2: phone")
+    assert lines[99].startswith("line 101: phone")
+    assert lines[100:] == ["... and 150 more error(s)", "nothing imported: 250 error(s)"]
