@@ -8,11 +8,13 @@ from router.policy import (
     Action,
     PolicyContext,
     ProfileError,
+    check_profile,
     check_profile_file,
     decide,
     load_profile,
     parse_profile,
 )
+from router.policy.profile import PROFILES_DIR
 
 pytestmark = pytest.mark.unit
 
@@ -238,3 +240,14 @@ def test_a_profile_file_loads_from_a_path(tmp_path):
     assert profile.name == "test"
     assert profile.source == str(path)
     assert [r.id for r in profile.rules] == ["the-rule"]
+
+
+def test_the_readme_example_profile_loads_and_keeps_the_invariant():
+    readme = (PROFILES_DIR.parent / "README.md").read_text(encoding="utf-8")
+    example = readme.split("```toml\n", 1)[1].split("```", 1)[0]
+
+    profile = parse_profile(example, "README.md")
+
+    assert [r.id for r in profile.rules][:2] == ["exempt-to-person", "person-requested"]
+    assert profile.skill_for("apply_benefit:child") == "family"
+    assert check_profile(profile).ok
