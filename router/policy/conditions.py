@@ -85,13 +85,6 @@ class Condition:
         # Compiled once: the invariant check calls this hundreds of thousands of times.
         object.__setattr__(self, "holds", _compile(FIELDS[self.field], self.op, self.value))
 
-    def describe(self) -> str:
-        """Return the condition as a profile author would write it."""
-        value = list(self.value) if isinstance(self.value, tuple) else self.value
-        if self.op in ("eq", "in"):
-            return f"{self.field} = {value!r}"
-        return f"{self.field} {self.op} {value!r}"
-
 
 def _compile(field: Field, op: str, value: Any) -> Callable[[PolicyContext], bool]:
     """Return a test of the context for one condition."""

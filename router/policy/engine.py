@@ -33,8 +33,16 @@ def _reason(rule: Rule, ctx: PolicyContext, skill: str | None) -> str:
     return rule.reason.format(
         grounds=grounds,
         channel=ctx.channel,
-        need=(ctx.need or "not known yet").replace("_", " "),
+        need=_need_words(ctx.need),
         bot_failures=ctx.bot_failures,
         skill=skill or "general",
         wait_minutes=round(ctx.queue_wait_seconds / 60),
     )
+
+
+def _need_words(need: str | None) -> str:
+    """Return a need as words: "apply_benefit:pension" reads "apply benefit (pension)"."""
+    if not need:
+        return "not known yet"
+    intent, _, qualifier = need.replace("_", " ").partition(":")
+    return f"{intent} ({qualifier})" if qualifier else intent

@@ -126,7 +126,7 @@ class CheckReport:
     source: str
     max_steps: int
     violations: list[Violation] = field(default_factory=list)
-    courses: int = 0  # starting states searched, over all triggers and channels
+    starting_states: int = 0  # starting states searched, over all triggers and channels
 
     @property
     def ok(self) -> bool:
@@ -139,7 +139,7 @@ class CheckReport:
             return (
                 f"{head} ok: a request for a person, two failed bot turns or a valid exemption "
                 f"reach a person within {self.max_steps} steps on every channel "
-                f"({self.courses} starting states searched)."
+                f"({self.starting_states} starting states searched)."
             )
         body = "\n".join(v.describe(self.max_steps) for v in self.violations)
         return f"{head} {len(self.violations)} rule(s) trap citizens.\n{body}"
@@ -152,7 +152,7 @@ def check_profile(profile: Profile, max_steps: int = MAX_STEPS) -> CheckReport:
     found: dict[str, dict[str, tuple[str, tuple[Step, ...]]]] = defaultdict(dict)
     for trigger in TRIGGERS:
         for state in search.starts(trigger):
-            report.courses += 1
+            report.starting_states += 1
             for rule_id, example in search.traps(state, trigger, max_steps).items():
                 found[rule_id].setdefault(trigger, example)
     order = [r.id for r in (*profile.rules, profile.default)]
@@ -195,11 +195,19 @@ class _Search:
         for rule in profile.rules:
             for c in rule.when:
                 named[c.field].extend(c.value if isinstance(c.value, tuple) else (c.value,))
-        self.named = named
-        self.cap = max([2, *named["bot_failures"]]) + 1
+        self.named = dict(named)  # a plain dict: looking a field up must not add it
+        self.cap = max([2, *self.values("bot_failures")]) + 1
         self.waits = tuple(
             sorted(
-                {0, *(w + d for w in named["queue_wait_seconds"] for d in (-1, 0, 1) if w + d >= 0)}
+                {
+                    0,
+                    *(
+                        w + d
+                        for w in self.values("queue_wait_seconds")
+                        for d in (-1, 0, 1)
+                        if w + d >= 0
+                    ),
+                }
             )
         )
         self.needs = self._needs()
@@ -207,11 +215,15 @@ class _Search:
         self.traps = cache(self._traps)
         self.turns = cache(self._turns)
 
+    def values(self, name: str) -> list:
+        """Return the values the profile's conditions name for a field."""
+        return self.named.get(name, [])
+
     def flag(self, name: str, usual: bool) -> tuple[bool, ...]:
         return (usual, not usual) if name in self.named else (usual,)
 
     def _needs(self) -> tuple[str | None, ...]:
-        mentioned = [None if n == NO_NEED else n for n in self.named["need"]]
+        mentioned = [None if n == NO_NEED else n for n in self.values("need")]
         other = next((n for n in _OTHER_NEEDS if n not in mentioned), "another_need")
         if "need" not in self.named:
             return (other, "request_person")  # the only need that changes anything: asking
@@ -220,13 +232,13 @@ class _Search:
     def _confidences(self) -> tuple[float | None, ...]:
         if "confidence" not in self.named:
             return (0.9,)  # any value will do; a failed turn shows it as 0.1
-        points = sorted({0.0, 1.0, *self.named["confidence"]})
+        points = sorted({0.0, 1.0, *self.values("confidence")})
         middles = [(a + b) / 2 for a, b in zip(points, points[1:], strict=False)]
         return (*sorted({*points, *middles}, reverse=True), None)
 
     def starts(self, trigger: str):
         """Yield every starting state of a watched course for the trigger."""
-        pool = [g for g in EXEMPTION_GROUNDS if g in self.named["exemption"]]
+        pool = [g for g in EXEMPTION_GROUNDS if g in self.values("exemption")]
         pool += [g for g in EXEMPTION_GROUNDS if g not in pool][:1]
         exemption_sets = [()] + [c for n in range(1, len(pool) + 1) for c in combinations(pool, n)]
         ages = (None, *AGE_BANDS) if "age_band" in self.named else (None,)

@@ -39,10 +39,6 @@ class Rule:
     skill: str | None = None
     priority: int = 0
 
-    def matches(self, ctx) -> bool:
-        """Return True when every condition of the rule holds in the context."""
-        return all(c.holds(ctx) for c in self.when)
-
 
 @dataclass(frozen=True)
 class Profile:

@@ -194,6 +194,8 @@ def test_voluntary_profiles_offer_the_digital_route_once_on_the_phone(name, rout
     assert offer.action == Action.OFFER_DIGITAL
     assert route in offer.reason
     assert "payment date" in offer.reason
+    pension = decide(answered("voice", need="apply_benefit:pension"), profile)
+    assert "(apply benefit (pension))" in pension.reason
     assert later.action == Action.SELF_SERVICE
 
 
