@@ -9,8 +9,10 @@ context (or `exempt` / `exemption`, derived from the citizen's valid exemptions)
   numbers (`bot_failures = { at_least = 2 }`), and `not` (a value or a list) for any field.
 
 `exemption` tests grounds: a scalar or list means "has any of these grounds", `not` means
-"has none of them". `need` and `age_band` are "none"/"unknown" when the context has no value.
-A number comparison never holds on an unknown value (no confidence before the bot answers).
+"has none of them". A need names an intent, optionally qualified ("apply_benefit:pension");
+`need = "apply_benefit"` matches both. `need` and `age_band` are "none"/"unknown" when the
+context has no value. A number comparison never holds on an unknown value (no confidence
+before the bot answers).
 """
 
 from __future__ import annotations
@@ -94,6 +96,15 @@ def _compile(field: Field, op: str, value: Any) -> Callable[[PolicyContext], boo
         if op == "not":
             return lambda ctx: wanted.isdisjoint(read(ctx))
         return lambda ctx: not wanted.isdisjoint(read(ctx))
+    if field.kind == "name":
+        # "apply_benefit" also matches the qualified need "apply_benefit:pension".
+        wanted = frozenset(value if isinstance(value, tuple) else (value,))
+
+        def named(ctx: PolicyContext) -> bool:
+            need = read(ctx)
+            return need in wanted or need.partition(":")[0] in wanted
+
+        return (lambda ctx: not named(ctx)) if op == "not" else named
     if op == "eq":
         return lambda ctx: read(ctx) == value
     if op == "in":

@@ -251,3 +251,10 @@ def test_the_readme_example_profile_loads_and_keeps_the_invariant():
     assert [r.id for r in profile.rules][:2] == ["exempt-to-person", "person-requested"]
     assert profile.skill_for("apply_benefit:child") == "family"
     assert check_profile(profile).ok
+
+
+def test_a_need_condition_matches_the_intent_of_a_qualified_need():
+    assert fires('{ need = "apply_benefit" }', need="apply_benefit:pension")
+    assert fires('{ need = ["payment_date", "apply_benefit"] }', need="apply_benefit:child")
+    assert not fires('{ need = "apply_benefit:pension" }', need="apply_benefit:child")
+    assert not fires('{ need = { not = "apply_benefit" } }', need="apply_benefit:pension")
