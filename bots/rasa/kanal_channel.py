@@ -13,15 +13,18 @@ the dialogue, so the intent kanal records is exactly the one the bot acted on.
 from __future__ import annotations
 
 import logging
-from typing import Any, Awaitable, Callable, Dict, Optional, Text
+from collections.abc import Awaitable, Callable
+from typing import Any
 
+from rasa.core.channels.channel import CollectingOutputChannel, InputChannel, UserMessage
+from rasa_patches import validate_action_results_once
 from sanic import Blueprint, response
 from sanic.request import Request
 from sanic.response import HTTPResponse
 
-from rasa.core.channels.channel import CollectingOutputChannel, InputChannel, UserMessage
-
 logger = logging.getLogger(__name__)
+
+validate_action_results_once()  # Rasa imports this module once, when the server starts
 
 MESSAGE_KEYS = ("text", "buttons", "custom", "image", "attachment")
 MAX_TEXT = 2000
@@ -31,12 +34,10 @@ class KanalInput(InputChannel):
     """Answer one citizen message with the bot's messages, intent and confidence."""
 
     @classmethod
-    def name(cls) -> Text:
+    def name(cls) -> str:
         return "kanal"
 
-    def blueprint(
-        self, on_new_message: Callable[[UserMessage], Awaitable[Any]]
-    ) -> Blueprint:
+    def blueprint(self, on_new_message: Callable[[UserMessage], Awaitable[Any]]) -> Blueprint:
         hook = Blueprint("kanal_webhook", __name__)
 
         @hook.route("/", methods=["GET"])
@@ -47,7 +48,7 @@ class KanalInput(InputChannel):
         async def receive(request: Request) -> HTTPResponse:
             body = request.json if isinstance(request.json, dict) else {}
             sender, text = body.get("sender"), body.get("message")
-            metadata: Optional[Dict[Text, Any]] = body.get("metadata")
+            metadata: dict[str, Any] | None = body.get("metadata")
             if not isinstance(sender, str) or not sender or not isinstance(text, str):
                 return response.json(
                     {"error": "expected {'sender': str, 'message': str}"}, status=400
