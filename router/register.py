@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
+from collections import defaultdict
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime
 from pathlib import Path
+
+from sqlalchemy import select
 
 from router.domain.model import Citizen, Exemption
 from router.register_file import ExemptionRow, RegisterRow, parse_register
@@ -57,44 +60,104 @@ def import_csv(
     if errors:
         return report
     with uow_factory() as uow:
-        existing = {row.pseudonym: uow.citizens.by_pseudonym(row.pseudonym) for row in rows}
-        report.errors = _phone_conflicts(uow, rows)
+        known = _Known.load(uow.session, rows)
+        report.errors = _phone_conflicts(rows, known)
         if report.errors:
             return report
-        changed = {row.pseudonym: _differs(row, existing[row.pseudonym]) for row in rows}
-        _release_phones(uow, rows, existing)
-        for row in rows:
-            _apply(uow, row, existing[row.pseudonym], changed[row.pseudonym], today, report)
+        changed = {row.pseudonym: _differs(row, known.citizens.get(row.pseudonym)) for row in rows}
+        _release_phones(uow.session, rows, known)
+        _write(uow.session, rows, known, changed, today, report)
         uow.commit()
     return report
 
 
-def _phone_conflicts(uow, rows: list[RegisterRow]) -> list[str]:
+@dataclass
+class _Known:
+    """What the register holds already about the file's citizens, read in a few queries."""
+
+    citizens: dict[str, Citizen]  # by pseudonym
+    phone_owners: dict[str, str]  # phone -> pseudonym
+    exemptions: dict[int, list[Exemption]]  # by citizen id
+
+    @classmethod
+    def load(cls, session, rows: list[RegisterRow]) -> _Known:
+        # One query per chunk instead of three per row: a 10,000-row file stays quick.
+        citizens = {
+            c.pseudonym: c
+            for chunk in _chunks([r.pseudonym for r in rows])
+            for c in session.scalars(select(Citizen).where(Citizen.pseudonym.in_(chunk)))
+        }
+        phone_owners = {
+            c.phone: c.pseudonym
+            for chunk in _chunks([r.phone for r in rows if r.phone])
+            for c in session.scalars(select(Citizen).where(Citizen.phone.in_(chunk)))
+        }
+        exemptions: dict[int, list[Exemption]] = defaultdict(list)
+        for chunk in _chunks([c.id for c in citizens.values()]):
+            stmt = select(Exemption).where(Exemption.citizen_id.in_(chunk)).order_by(Exemption.id)
+            for exemption in session.scalars(stmt):
+                exemptions[exemption.citizen_id].append(exemption)
+        return cls(citizens, phone_owners, exemptions)
+
+
+def _chunks(values: list, size: int = 500) -> Iterable[list]:
+    for start in range(0, len(values), size):
+        yield values[start : start + size]
+
+
+def _phone_conflicts(rows: list[RegisterRow], known: _Known) -> list[str]:
     """Name the rows whose phone belongs to a citizen the file does not give a new phone."""
     errors = []
     new_phone = {row.pseudonym: row.phone for row in rows}
     for row in rows:
-        if row.phone is None:
+        owner = known.phone_owners.get(row.phone) if row.phone else None
+        if owner is None or owner == row.pseudonym:
             continue
-        owner = uow.citizens.by_phone(row.phone)
-        if owner is None or owner.pseudonym == row.pseudonym:
-            continue
-        if owner.pseudonym in new_phone and new_phone[owner.pseudonym] != row.phone:
+        if owner in new_phone and new_phone[owner] != row.phone:
             continue  # the owner moves to another number in the same file
         errors.append(f"line {row.line}: phone belongs to another citizen in the register")
     return errors
 
 
-def _release_phones(uow, rows: Iterable[RegisterRow], existing: dict) -> None:
+def _release_phones(session, rows: Iterable[RegisterRow], known: _Known) -> None:
     """Free the numbers of citizens who change phone first, so numbers can swap owners."""
     moved = False
     for row in rows:
-        citizen = existing[row.pseudonym]
+        citizen = known.citizens.get(row.pseudonym)
         if citizen is not None and citizen.phone is not None and citizen.phone != row.phone:
             citizen.phone = None
             moved = True
     if moved:
-        uow.session.flush()
+        session.flush()
+
+
+def _write(session, rows, known: _Known, changed: dict, today: date, report) -> None:
+    """Create and update the citizens, then add or update their exemptions."""
+    now = datetime.now(UTC)
+    new = []
+    for row in rows:
+        citizen = known.citizens.get(row.pseudonym)
+        if citizen is None:
+            citizen = Citizen(pseudonym=row.pseudonym, created_at=now, **_facts(row))
+            known.citizens[row.pseudonym] = citizen
+            new.append(citizen)
+            report.created += 1
+        elif changed[row.pseudonym]:
+            for key, value in _facts(row).items():
+                setattr(citizen, key, value)
+            report.updated += 1
+        else:
+            report.unchanged += 1
+    session.add_all(new)
+    session.flush()  # one batch of inserts gives the new citizens their ids
+    for row in rows:
+        if row.exemption is not None:
+            citizen = known.citizens[row.pseudonym]
+            held = known.exemptions.get(citizen.id, [])
+            added = _apply_exemption(citizen, held, row.exemption, today, now, report)
+            if added is not None:
+                session.add(added)
+    session.flush()
 
 
 def _facts(row: RegisterRow) -> dict:
@@ -112,43 +175,27 @@ def _differs(row: RegisterRow, citizen: Citizen | None) -> bool:
     return any(getattr(citizen, key) != value for key, value in _facts(row).items())
 
 
-def _apply(uow, row: RegisterRow, citizen: Citizen | None, changed: bool, today, report) -> None:
-    """Create or update one citizen and their exemption."""
-    if citizen is None:
-        citizen = uow.citizens.add(
-            Citizen(pseudonym=row.pseudonym, created_at=datetime.now(UTC), **_facts(row))
-        )
-        report.created += 1
-    elif changed:
-        for key, value in _facts(row).items():
-            setattr(citizen, key, value)
-        report.updated += 1
-    else:
-        report.unchanged += 1
-    if row.exemption is not None:
-        _apply_exemption(uow, citizen, row.exemption, today, report)
-
-
-def _apply_exemption(uow, citizen: Citizen, ex: ExemptionRow, today: date, report) -> None:
-    """Add the exemption unless the citizen holds it already; an explicit end date updates it."""
-    held = [e for e in uow.citizens.exemptions(citizen.id) if e.ground == ex.ground]
+def _apply_exemption(
+    citizen: Citizen, held: list[Exemption], ex: ExemptionRow, today: date, now: datetime, report
+) -> Exemption | None:
+    """Return a new exemption unless the citizen holds it; an explicit end date updates it."""
+    same_ground = [e for e in held if e.ground == ex.ground]
     if ex.valid_from is None:
         # "From today" means the same exemption on every re-import: match one valid today.
-        match = next((e for e in held if e.is_valid_on(today)), None)
+        match = next((e for e in same_ground if e.is_valid_on(today)), None)
     else:
-        match = next((e for e in held if e.valid_from == ex.valid_from), None)
+        match = next((e for e in same_ground if e.valid_from == ex.valid_from), None)
     if match is None:
-        uow.citizens.add_exemption(
-            Exemption(
-                citizen_id=citizen.id,
-                ground=ex.ground,
-                valid_from=ex.valid_from or today,
-                valid_until=ex.valid_until,
-                registered_by=ex.registered_by,
-                created_at=datetime.now(UTC),
-            )
-        )
         report.exemptions_added += 1
-    elif (ex.valid_from is not None or ex.until_given) and match.valid_until != ex.valid_until:
+        return Exemption(
+            citizen_id=citizen.id,
+            ground=ex.ground,
+            valid_from=ex.valid_from or today,
+            valid_until=ex.valid_until,
+            registered_by=ex.registered_by,
+            created_at=now,
+        )
+    if (ex.valid_from is not None or ex.until_given) and match.valid_until != ex.valid_until:
         match.valid_until = ex.valid_until
         report.exemptions_updated += 1
+    return None

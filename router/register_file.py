@@ -88,9 +88,9 @@ def parse_register(
             errors.append(f"line {line}: expected {len(header)} fields, found {len(cells)}")
             continue
         values = {name: cell.strip() for name, cell in zip(header, cells, strict=True)}
-        row, row_errors = _row(line, values, secret, today, registered_by)
-        errors += [f"line {line}: {e}" for e in row_errors]
         keys = {"national_id": national_id(values["national_id"]), "phone": _phone(values["phone"])}
+        row, row_errors = _row(line, values, keys, secret, today, registered_by)
+        errors += [f"line {line}: {e}" for e in row_errors]
         for what, key in keys.items():
             seen = first_line[what]
             if key and key in seen:
@@ -117,17 +117,17 @@ class _Semicolon(csv.excel):
 
 
 def _row(
-    line: int, v: dict[str, str], secret: str, today: date, registered_by: str
+    line: int, v: dict[str, str], keys: dict, secret: str, today: date, registered_by: str
 ) -> tuple[RegisterRow | None, list[str]]:
     """Validate one line's values; national ids and phones never appear in messages."""
     errors: list[str] = []
-    natural_key = national_id(v["national_id"])
+    natural_key = keys["national_id"]
     if not natural_key:
         errors.append("national_id is empty")
     name = v["name"] or None
     if name and len(name) > 200:
         errors.append("name is longer than 200 characters")
-    phone = _phone(v["phone"])
+    phone = keys["phone"]
     if v["phone"] and phone is None:
         errors.append(
             f"phone is not a valid phone number (numbers without +country are {PHONE_REGION})"
