@@ -103,3 +103,29 @@ def _made_without_migrations(conn) -> bool:  # noqa: ANN001
             f"the schema ({len(missing)} differences); migrate a copy by hand or start afresh"
         )
     return True
+
+
+def revision(message: str) -> Path:
+    """Write a new revision with what the ORM metadata adds to the newest one; return its path.
+
+    Autogenerate compares against a scratch SQLite database migrated to head, so no server is
+    needed; the batch operations it writes run on PostgreSQL too. Read and edit the result.
+    """
+    import tempfile
+
+    with tempfile.TemporaryDirectory() as scratch:
+        url = f"sqlite:///{Path(scratch) / 'head.db'}"
+        upgrade(url)
+        number = len(list((MIGRATIONS / "versions").glob("[0-9]*.py"))) + 1
+        script = command.revision(
+            alembic_config(url), message=message, autogenerate=True, rev_id=f"{number:04d}"
+        )
+    return Path(script.path)
+
+
+if __name__ == "__main__":
+    import sys
+
+    if len(sys.argv) != 3 or sys.argv[1] != "revision":
+        sys.exit('usage: python -m router.adapters.migrate revision "what changes"')
+    print(revision(sys.argv[2]))

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from alembic import context
 from sqlalchemy import create_engine, pool
+from sqlalchemy.types import TypeDecorator
 
 from router.adapters.orm import metadata
 
@@ -16,11 +17,19 @@ def include_object(obj, name, type_, reflected, compare_to):  # noqa: ANN001
     return not (type_ == "table" and name in FOREIGN_TABLES)
 
 
+def render_item(type_, obj, autogen_context):  # noqa: ANN001
+    """Write a TypeDecorator as its storage type, so revisions never import router."""
+    if type_ == "type" and isinstance(obj, TypeDecorator):
+        return f"sa.{obj.impl!r}"
+    return False
+
+
 def _configure(**kwargs) -> None:
     url = kwargs.pop("url", None) or kwargs["connection"].engine.url
     context.configure(
         target_metadata=metadata,
         include_object=include_object,
+        render_item=render_item,
         compare_type=True,
         # SQLite cannot ALTER most things; batch mode copies the table instead.
         render_as_batch=str(url).startswith("sqlite"),
