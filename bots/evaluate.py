@@ -19,6 +19,9 @@ from bots.train import PROJECT_DIR
 HELDOUT_FILE = PROJECT_DIR / "tests" / "heldout.yml"
 TRAINING_FILE = PROJECT_DIR / "data" / "nlu.yml"
 
+# Intents the bot answers with "I did not understand": an honest miss, counted as a bot failure.
+NOT_UNDERSTOOD = frozenset({"nlu_fallback", "out_of_scope"})
+
 _INTENT = re.compile(r"^- intent:\s*(\S+)\s*$")
 _OTHER_BLOCK = re.compile(r"^- \w+:")
 _EXAMPLE = re.compile(r"^\s+- (.+?)\s*$")
@@ -63,6 +66,10 @@ class Evaluation:
         """Return the misclassified examples."""
         return [r for r in self.results if r[1] != r[2]]
 
+    def misrouted(self) -> list[tuple[str, str, str]]:
+        """Return the errors that answered another need (worse than admitting not understanding)."""
+        return [r for r in self.errors() if r[2] not in NOT_UNDERSTOOD]
+
 
 def evaluate(base_url: str, path: Path = HELDOUT_FILE, timeout: float = 5.0) -> Evaluation:
     """Parse every held-out example with the running server's /model/parse."""
@@ -83,6 +90,9 @@ def report(evaluation: Evaluation) -> str:
     lines = [
         f"held-out intent accuracy: {evaluation.accuracy:.1%} ({len(evaluation.results)} examples)"
     ]
+    misrouted = len(evaluation.misrouted())
+    share = misrouted / len(evaluation.results) if evaluation.results else 0.0
+    lines.append(f"  of the errors, answered as another need: {misrouted} ({share:.1%} of all)")
     for intent, (right, total) in evaluation.per_intent().items():
         lines.append(f"  {intent:<20} {right}/{total}")
     for text, expected, got in evaluation.errors():
