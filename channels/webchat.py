@@ -168,9 +168,6 @@ def stream(session_id: str):
 @bp.get("/chat")
 def demo_page():
     """A demo page embedding the chat widget; in development it can sign in demo citizens."""
-    demo = []
-    if current_app.config["KANAL_ENV"] != "production":
-        from router.demo import demo_identities
-
-        demo = demo_identities(current_app)
+    identities = current_app.extensions["kanal"].extras.get("demo_identities")
+    demo = identities() if identities else []
     return render_template("chat.html", demo=demo)

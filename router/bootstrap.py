@@ -104,6 +104,10 @@ def create_app(test_config: dict | None = None) -> Flask:
         bot=bot,
         profile=profile,
     )
+    if app.config["KANAL_ENV"] != "production":
+        from router.demo import demo_identities
+
+        app.extensions["kanal"].extras["demo_identities"] = lambda: demo_identities(app)
     _register(app)
     return app
 
@@ -126,9 +130,21 @@ def _register(app: Flask) -> None:
 
 
 def _register_sms(app: Flask) -> None:
-    """Register the SMS channel and, in sandbox mode, the local Twilio-compatible peer."""
-    try:
-        from channels import sms
-    except ImportError:  # the SMS channel lands separately
-        return
-    sms.init_app(app) if hasattr(sms, "init_app") else app.register_blueprint(sms.bp)
+    """Register the SMS channel, its delivery, and in sandbox mode the local Twilio peer."""
+    from channels import sandbox, sms
+    from router.adapters.twilio_sms import sender_from_config
+    from router.service.delivery import SmsDelivery
+
+    kanal = app.extensions["kanal"]
+    delivery = SmsDelivery(
+        kanal.uow,
+        sender_from_config(app.config),
+        app.config["KANAL_PUBLIC_URL"] + "/twilio/sms/status",
+        background=not app.config.get("KANAL_SMS_SEND_INLINE", False),
+    )
+    kanal.centre.after_turn.append(delivery.on_turn)
+    kanal.extras["sms"] = delivery
+    kanal.extras["dispatch_sms"] = delivery.dispatch_due
+    sms.init_app(app)
+    if app.config["KANAL_TWILIO_SANDBOX"]:
+        sandbox.init_app(app)  # absent when real credentials are configured

@@ -52,6 +52,10 @@ def from_env(env: dict[str, str] | None = None, instance_path: str | None = None
         "TWILIO_AUTH_TOKEN": env.get("TWILIO_AUTH_TOKEN") or DEV_TWILIO_TOKEN,
         "TWILIO_FROM_NUMBER": env.get("TWILIO_FROM_NUMBER", "+4570000000"),
         "KANAL_TWILIO_SANDBOX": sandbox,
+        # Unset means: the public URL + /sandbox/twilio, and a SQLite file in the instance folder.
+        "KANAL_TWILIO_SANDBOX_URL": env.get("KANAL_TWILIO_SANDBOX_URL"),
+        "KANAL_SANDBOX_DATABASE_URL": env.get("KANAL_SANDBOX_DATABASE_URL"),
+        "KANAL_TWILIO_TIMEOUT": float(env.get("KANAL_TWILIO_TIMEOUT", "10")),
         "MAX_CONTENT_LENGTH": 64 * 1024,
         "WTF_CSRF_TIME_LIMIT": None,
     }

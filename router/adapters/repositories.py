@@ -121,8 +121,28 @@ class ContactRepository(_Repository):
 
 
 class MessageRepository(_Repository):
-    def get(self, message_id: int) -> Message | None:
+    def get(self, message_id: int, *, for_update: bool = False) -> Message | None:
+        if for_update:
+            stmt = select(Message).where(Message.id == message_id).with_for_update()
+            return self.session.scalars(stmt).first()
         return self.session.get(Message, message_id)
+
+    def in_delivery_status(
+        self, channel: str, statuses: tuple[str, ...], due_before: datetime, limit: int = 100
+    ) -> list[Message]:
+        """Return outbound messages in one of `statuses` whose next_attempt_at has passed."""
+        stmt = (
+            select(Message)
+            .where(
+                Message.channel == channel,
+                Message.direction == "out",
+                Message.delivery_status.in_(statuses),
+                Message.next_attempt_at <= due_before,
+            )
+            .order_by(Message.id)
+            .limit(limit)
+        )
+        return list(self.session.scalars(stmt))
 
     def by_provider_id(self, channel: str, provider_id: str) -> Message | None:
         stmt = select(Message).where(Message.channel == channel, Message.provider_id == provider_id)

@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import sessionmaker
 
 from router.adapters import repositories as repos
+from router.service.errors import DuplicateDelivery
 
 
 class SqlUnitOfWork:
@@ -32,7 +34,14 @@ class SqlUnitOfWork:
         self.session.close()
 
     def commit(self) -> None:
-        self.session.commit()
+        try:
+            self.session.commit()
+        except IntegrityError as exc:
+            self.session.rollback()
+            if "provider_id" in str(exc.orig):
+                # Two deliveries of one provider message raced; the other one was committed.
+                raise DuplicateDelivery("This message was received already.") from exc
+            raise
 
     def rollback(self) -> None:
         self.session.rollback()

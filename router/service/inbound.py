@@ -18,7 +18,7 @@ from router.domain.model import Contact, Message
 from router.policy import Action, Decision, PolicyContext, decide
 from router.service import escalation
 from router.service.conversation import asks_for_person, bot_failed, need_of
-from router.service.errors import Conflict, NotFound
+from router.service.errors import Conflict, DuplicateDelivery, NotFound
 from router.service.journal import pseudonym, record
 from router.service.ports import BotTurn
 
@@ -84,6 +84,15 @@ def open_contact(uow, channel: str, address: str, now: datetime, **fields) -> Co
 
 def accept(uow, cmd: ReceiveMessage, now: datetime, inactivity: timedelta) -> Accepted:
     """Commit an inbound message once, joining or opening the citizen's contact."""
+    try:
+        return _accept(uow, cmd, now, inactivity)
+    except DuplicateDelivery:
+        with uow:
+            seen = uow.messages.by_provider_id(cmd.channel, cmd.provider_id)
+            return Accepted(seen.id, seen.contact_id, duplicate=True)
+
+
+def _accept(uow, cmd: ReceiveMessage, now: datetime, inactivity: timedelta) -> Accepted:
     with uow:
         if cmd.provider_id:
             seen = uow.messages.by_provider_id(cmd.channel, cmd.provider_id)
