@@ -13,7 +13,6 @@ from router.policy.engine import decide
 from router.policy.invariant import (
     MAX_STEPS,
     CheckReport,
-    Step,
     Violation,
     check_profile,
     check_profile_file,
@@ -26,6 +25,7 @@ from router.policy.profile import (
     load_profile,
     parse_profile,
 )
+from router.policy.search import Step
 
 __all__ = [
     "AGE_BANDS",
