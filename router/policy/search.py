@@ -175,9 +175,9 @@ class Search:
             )
 
     def _bot_answers(self, ctx: PolicyContext, trigger: str):
-        """Yield the contexts after every answer the bot can give: failures first."""
+        """Yield the contexts after every answer the bot can give: good answers first."""
         answers = []
-        for failed in (True, False):
+        for failed in (False, True):
             if not failed and trigger == "failures":
                 continue
             needs = ("nlu_fallback", *self.needs) if failed else self.needs
