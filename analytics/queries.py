@@ -1,12 +1,12 @@
 """SQL over the append-only `contact_events` log: one `ContactFacts` per contact.
 
-Read only. One statement folds each contact's events (grouped by contact id) into flags and
-the ids of the events whose data matter; a second fetches those events' data and needs.
+Read only. Each contact's events are folded (grouped by contact id) into flags and the ids of
+the events whose data matter; those events are joined back in the same statement. Repeat
+contacts are found with a second, lighter statement over the same citizens' later contacts.
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterable
 from datetime import datetime, timedelta
 
 from sqlalchemy import Connection, case, func, select
@@ -16,89 +16,117 @@ from router.adapters.orm import contact_events as E
 from router.domain import events as ev
 
 
-def _folded(opened_from: datetime, opened_before: datetime, identified_only: bool):
-    """Return a select of one row per contact opened in [opened_from, opened_before)."""
-    opened = select(E.c.contact_id, E.c.at.label("opened_at"), E.c.channel).where(
+def _opened(opened_from: datetime, opened_before: datetime):
+    """Return a select of the contacts opened in [opened_from, opened_before)."""
+    return select(E.c.contact_id, E.c.at.label("opened_at"), E.c.channel, E.c.citizen).where(
         E.c.type == ev.CONTACT_OPENED, E.c.at >= opened_from, E.c.at < opened_before
     )
-    if identified_only:
-        opened = opened.where(E.c.citizen.is_not(None))
+
+
+def _folded(opened, full: bool):
+    """Return one row per opened contact with its events folded into flags and event ids."""
     opened = opened.subquery("opened")
-    bot_turn = E.c.type.in_((ev.BOT_ANSWERED, ev.BOT_FAILED))
-    return (
-        select(
-            opened.c.contact_id,
-            opened.c.opened_at,
-            opened.c.channel,
-            func.max(E.c.citizen).label("citizen"),
+    columns = [
+        opened.c.contact_id,
+        opened.c.opened_at,
+        opened.c.channel,
+        func.max(E.c.citizen).label("citizen"),
+        func.min(case((E.c.type == ev.CLOSED, E.c.at))).label("ended_at"),
+        # The need is learnt during the conversation: the last event naming one wins.
+        func.max(case((E.c.need.is_not(None), E.c.id))).label("need_id"),
+    ]
+    if full:
+        bot_turn = E.c.type.in_((ev.BOT_ANSWERED, ev.BOT_FAILED))
+        columns += [
             func.max(case((bot_turn, 1), else_=0)).label("bot"),
             func.max(case((E.c.type == ev.QUEUED, 1), else_=0)).label("assisted"),
-            func.min(case((E.c.type == ev.CLOSED, E.c.at))).label("ended_at"),
             func.min(case((E.c.type == ev.HANDED_OFF, E.c.id))).label("handoff_id"),
             func.min(case((E.c.type == ev.CITIZEN_IDENTIFIED, E.c.id))).label("identified_id"),
             func.min(case((E.c.type == ev.RESOLVED, E.c.id))).label("resolved_id"),
-            # The need is learnt during the conversation: the last event naming one wins.
-            func.max(case((E.c.need.is_not(None), E.c.id))).label("need_id"),
-        )
+        ]
+    return (
+        select(*columns)
         .join(E, E.c.contact_id == opened.c.contact_id)
         .group_by(opened.c.contact_id, opened.c.opened_at, opened.c.channel)
-        .order_by(opened.c.contact_id)
+        .subquery("folded")
     )
 
 
-def _details(conn: Connection, ids: Iterable[int]) -> dict[int, tuple[str | None, dict]]:
-    """Return (need, data) of the given events by id."""
-    wanted = sorted({i for i in ids if i is not None})
-    found: dict[int, tuple[str | None, dict]] = {}
-    for chunk in range(0, len(wanted), 500):
-        part = wanted[chunk : chunk + 500]
-        for row in conn.execute(select(E.c.id, E.c.need, E.c.data).where(E.c.id.in_(part))):
-            found[row.id] = (row.need, row.data or {})
-    return found
-
-
-def contact_facts(
-    conn: Connection,
-    opened_from: datetime,
-    opened_before: datetime,
-    *,
-    identified_only: bool = False,
-) -> list[ContactFacts]:
+def contact_facts(conn: Connection, opened_from: datetime, opened_before: datetime):
     """Return the facts of every contact opened in [opened_from, opened_before)."""
-    rows = conn.execute(_folded(opened_from, opened_before, identified_only)).all()
-    details = _details(
-        conn,
-        (i for r in rows for i in (r.handoff_id, r.identified_id, r.resolved_id, r.need_id)),
-    )
-    facts = []
-    for r in rows:
-        handoff = details.get(r.handoff_id, (None, {}))[1]
-        identified = details.get(r.identified_id, (None, None))[1]
-        resolution = details.get(r.resolved_id, (None, {}))[1]
-        need = details.get(r.need_id, (None, {}))[0]
-        digital = resolution.get("digital")
-        if digital is None:  # events written before `digital` was recorded
-            digital = r.channel in ev.DIGITAL_CHANNELS
-        facts.append(
-            ContactFacts(
-                contact_id=r.contact_id,
-                channel=r.channel,
-                opened_at=r.opened_at,
-                citizen=r.citizen,
-                need=need,
-                identified=identified is not None,
-                exempt=bool(identified.get("exempt")) if identified is not None else None,
-                age_band=identified.get("age_band") if identified is not None else None,
-                bot=bool(r.bot),
-                handed_off=r.handoff_id is not None,
-                handoff_rule=handoff.get("rule_id"),
-                assisted=bool(r.assisted),
-                ended_at=r.ended_at,
-                completed=bool(resolution.get("completed")),
-                digital=bool(resolution) and bool(digital),
-            )
+    f = _folded(_opened(opened_from, opened_before), full=True)
+    need, handoff, identified, resolved = (E.alias(n) for n in ("n", "h", "i", "r"))
+    # JSON fields are read in SQL (JSON_EXTRACT on SQLite, ->> on PostgreSQL): decoding every
+    # event's data in Python would cost more than the query itself.
+    stmt = (
+        select(
+            f,
+            need.c.need,
+            handoff.c.data["rule_id"].as_string().label("handoff_rule"),
+            identified.c.data["exempt"].as_boolean().label("exempt"),
+            identified.c.data["age_band"].as_string().label("age_band"),
+            resolved.c.data["completed"].as_boolean().label("completed"),
+            resolved.c.data["digital"].as_boolean().label("digital"),
         )
-    return facts
+        .outerjoin(need, need.c.id == f.c.need_id)
+        .outerjoin(handoff, handoff.c.id == f.c.handoff_id)
+        .outerjoin(identified, identified.c.id == f.c.identified_id)
+        .outerjoin(resolved, resolved.c.id == f.c.resolved_id)
+        .order_by(f.c.contact_id)
+    )
+    return [_facts(r) for r in conn.execute(stmt)]
+
+
+def _facts(r) -> ContactFacts:
+    resolved = r.resolved_id is not None
+    digital = r.digital
+    if digital is None:  # events written before `digital` was recorded
+        digital = r.channel in ev.DIGITAL_CHANNELS
+    identified = r.identified_id is not None
+    return ContactFacts(
+        contact_id=r.contact_id,
+        channel=r.channel,
+        opened_at=r.opened_at,
+        citizen=r.citizen,
+        need=r.need,
+        identified=identified,
+        exempt=bool(r.exempt) if identified else None,
+        age_band=r.age_band,
+        bot=bool(r.bot),
+        handed_off=r.handoff_id is not None,
+        handoff_rule=r.handoff_rule,
+        assisted=bool(r.assisted),
+        ended_at=r.ended_at,
+        completed=resolved and bool(r.completed),
+        digital=resolved and bool(digital),
+    )
+
+
+def later_contacts(conn: Connection, window: Window, until: datetime) -> list[ContactFacts]:
+    """Return the contacts, opened from the window's start until `until`, of the citizens
+    who opened a contact in the window: the candidates for repeat contacts."""
+    o = E.alias("o")  # an alias, so the subquery is not correlated with the outer query
+    citizens = select(o.c.citizen).where(
+        o.c.type == ev.CONTACT_OPENED,
+        o.c.at >= window.start,
+        o.c.at < window.end,
+        o.c.citizen.is_not(None),
+    )
+    opened = _opened(window.start, until).where(E.c.citizen.in_(citizens))
+    f = _folded(opened, full=False)
+    need = E.alias("n")
+    stmt = select(f, need.c.need).join(need, need.c.id == f.c.need_id)
+    return [
+        ContactFacts(
+            contact_id=r.contact_id,
+            channel=r.channel,
+            opened_at=r.opened_at,
+            citizen=r.citizen,
+            need=r.need,
+            ended_at=r.ended_at,
+        )
+        for r in conn.execute(stmt)
+    ]
 
 
 def cohort_and_repeats(
@@ -112,6 +140,6 @@ def cohort_and_repeats(
     # Followers can open up to the repeat window after the latest end, past the window;
     # the bound is inclusive, hence the extra second.
     until = max(ends) + window.repeat_window + timedelta(seconds=1)
-    followers = contact_facts(conn, window.start, until, identified_only=True)
+    followers = later_contacts(conn, window, until)
     in_cohort = {c.contact_id for c in cohort}
     return cohort, repeated(followers, window.repeat_window) & in_cohort
