@@ -57,7 +57,7 @@ browser: ## install Debian's Chromium for the browser tests (needs root)
 test: install train browser ## run the whole suite (SQLite + PostgreSQL, real Rasa, browser)
 	$(VENV)/bin/python -m pytest -q -ra $(PYTEST_ARGS)
 	$(VENV)/bin/ruff check .
-	$(VENV)/bin/lint-imports
+	$(VENV)/bin/lint-imports --no-cache
 
 test-fast: $(VENV)/.installed ## unit tests only
 	$(VENV)/bin/python -m pytest -q tests/unit
@@ -65,7 +65,7 @@ test-fast: $(VENV)/.installed ## unit tests only
 lint: $(VENV)/.installed ## ruff + the import-linter layering contract
 	$(VENV)/bin/ruff check .
 	$(VENV)/bin/ruff format --check .
-	$(VENV)/bin/lint-imports
+	$(VENV)/bin/lint-imports --no-cache
 
 format: $(VENV)/.installed
 	$(VENV)/bin/ruff format .

@@ -193,4 +193,17 @@ def read_turn(body: dict[str, Any]) -> BotTurn:
     if not texts and not handoff:
         # Rasa answers [] when an action crashes: a silent bot is a broken bot.
         return BotTurn(ok=False, intent=name, confidence=confidence, error="no answer")
-    return BotTurn(ok=True, messages=texts, intent=name, confidence=confidence, handoff=handoff)
+    raw_entities = body.get("entities") if isinstance(body.get("entities"), list) else []
+    entities = tuple(
+        (str(e["entity"]), str(e["value"]))
+        for e in raw_entities
+        if isinstance(e, dict) and e.get("entity") and e.get("value") is not None
+    )
+    return BotTurn(
+        ok=True,
+        messages=texts,
+        intent=name,
+        confidence=confidence,
+        handoff=handoff,
+        entities=entities,
+    )

@@ -66,9 +66,9 @@ def bot() -> None:
 @click.option("--force", is_flag=True, help="Train even if bots/rasa/ did not change.")
 def bot_train(force: bool) -> None:
     """Train the bot when its data changed."""
-    from bots.train import train_if_changed
+    from bots.train import main as train_main
 
-    train_if_changed(force=force)
+    sys.exit(train_main(["--force"] if force else []))
 
 
 @bot.command("serve")

@@ -23,10 +23,16 @@ def asks_for_person(text: str) -> bool:
     return bool(_PERSON.search(text))
 
 
-def need_of(intent: str | None) -> str | None:
-    """Return the citizen's need named by an intent, or None for conversation moves."""
+def need_of(intent: str | None, entities: tuple[tuple[str, str], ...] = ()) -> str | None:
+    """Return the citizen's need named by an intent, or None for conversation moves.
+
+    An application names its benefit when the citizen did: "apply_benefit:pension".
+    """
     if not intent or intent in NON_NEEDS:
         return None
+    benefit = next((value for name, value in entities if name == "benefit"), None)
+    if intent == "apply_benefit" and benefit:
+        return f"{intent}:{benefit}"
     return intent
 
 

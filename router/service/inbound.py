@@ -173,7 +173,7 @@ def after_bot(context: PolicyContext, turn: BotTurn, repeat: bool) -> PolicyCont
     failed = bot_failed(turn.ok, turn.intent)
     return replace(
         context,
-        need=turn.intent,
+        need=need_of(turn.intent, turn.entities) or turn.intent,
         repeat_contact=repeat,
         confidence=turn.confidence if turn.ok else None,
         bot_failures=context.bot_failures + 1 if failed else 0,
@@ -196,7 +196,7 @@ def route(snap: Snapshot, profile, bot, is_repeat) -> tuple[Trail, BotTurn | Non
     if first.action != Action.SELF_SERVICE:
         return trail, None
     turn = bot.turn(snap.bot_sender, snap.text, language=snap.language)
-    need = need_of(turn.intent)
+    need = need_of(turn.intent, turn.entities)
     context = after_bot(snap.context, turn, bool(need) and is_repeat(need))
     trail.append(("after_bot", decide(context, profile), context))
     return trail, turn

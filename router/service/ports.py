@@ -24,6 +24,7 @@ class BotTurn:
     confidence: float = 0.0
     handoff: bool = False
     error: str | None = None
+    entities: tuple[tuple[str, str], ...] = ()  # (entity, value), e.g. ("benefit", "pension")
 
 
 class BotPort(Protocol):

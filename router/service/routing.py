@@ -128,7 +128,7 @@ def apply(uow, snap: Snapshot, trail: Trail, turn: BotTurn | None, now: datetime
             context = trail[-1][2]
             if turn is not None:
                 contact.bot_failures = context.bot_failures
-                contact.need = need_of(turn.intent) or contact.need
+                contact.need = need_of(turn.intent, turn.entities) or contact.need
                 _record_bot(uow, contact, turn, context.bot_failures, now, citizen)
             _store_trail(uow, contact, snap, trail, settings.policy_name, now, citizen)
             replies = _carry_out(uow, contact, final, turn, now, citizen, settings)
