@@ -23,6 +23,11 @@ CALLBACK_TEXT = (
     "Our staff answer {hours}. Your request is saved: a person will answer you here "
     "as soon as we open. You won't need to repeat anything."
 )
+BUSY_CALLBACK_TEXT = (
+    "All our staff are busy right now. Your request is saved and a person will get back to you "
+    "here as soon as one is free, so you don't have to wait on the line. "
+    "You won't need to repeat anything."
+)
 RETRY_TEXT = (
     "Sorry, I didn't manage to answer that. You can say it in other words, "
     "or write \"person\" at any time to talk to a person."
@@ -165,7 +170,10 @@ def _carry_out(uow, contact, decision: Decision, turn, now, citizen, settings) -
         escalation.enqueue(uow, contact, skill, decision.priority, now, citizen)
         if action == Action.CALLBACK:
             record(uow, contact, ev.CALLBACK_SCHEDULED, now, citizen, rule_id=decision.rule_id)
-            text = CALLBACK_TEXT.format(hours=settings.business_hours.describe())
+            if settings.business_hours.open_at(now):
+                text = BUSY_CALLBACK_TEXT
+            else:
+                text = CALLBACK_TEXT.format(hours=settings.business_hours.describe())
         else:
             text = HANDOFF_TEXT.format(wait=_wait_phrase(wait))
         return [say(uow, contact, "system", text, now)]
