@@ -13,6 +13,7 @@ from flask import Blueprint, Response, current_app, request
 
 from analytics import metrics, openapi
 from analytics.queries import cohort_and_repeats
+from analytics.reader import reader_for
 from router.auth import token_required
 
 bp = Blueprint("analytics", __name__)
@@ -81,7 +82,10 @@ def _error(exc: BadQuery) -> Response:
 
 
 def _report(query: Query) -> tuple[list[metrics.Row], metrics.Row]:
-    with current_app.extensions["kanal"].engine.connect() as conn:
+    with reader_for(current_app.extensions["kanal"]).connect() as conn:
+        if conn.dialect.name == "postgresql":
+            # Both statements read one snapshot, and nothing here can write.
+            conn.execution_options(isolation_level="REPEATABLE READ", postgresql_readonly=True)
         cohort, repeats = cohort_and_repeats(conn, query.window)
     return metrics.channel_shift(cohort, repeats, query.group_by)
 

@@ -1,0 +1,46 @@
+"""A read-only way into the router's database that never holds off its writers."""
+
+from __future__ import annotations
+
+import threading
+
+from sqlalchemy import Engine, create_engine, event
+
+_lock = threading.Lock()
+
+
+def _sqlite_reader(url) -> Engine:
+    engine = create_engine(url, connect_args={"check_same_thread": False, "timeout": 30})
+
+    @event.listens_for(engine, "connect")
+    def _pragmas(dbapi_conn, _record):  # noqa: ANN001
+        cur = dbapi_conn.cursor()
+        # WAL lets this reader and the router's writer work side by side (the router's engine
+        # sets it too, but a report may be the first to open a fresh database file).
+        cur.execute("PRAGMA journal_mode=WAL")
+        cur.execute("PRAGMA busy_timeout=30000")
+        cur.execute("PRAGMA query_only=ON")  # analytics never writes the router's tables
+        cur.close()
+        dbapi_conn.isolation_level = None  # SQLAlchemy, not the driver, begins transactions
+
+    @event.listens_for(engine, "begin")
+    def _begin(conn):  # noqa: ANN001
+        # A deferred BEGIN reads one WAL snapshot beside the writer; the router's engine
+        # begins IMMEDIATE (the write lock), which would stall citizens' messages while a
+        # report reads.
+        conn.exec_driver_sql("BEGIN DEFERRED")
+
+    return engine
+
+
+def reader_for(kanal) -> Engine:
+    """Return the engine analytics reads with: the router's own, or on SQLite a reader
+    built on first use and kept with the app."""
+    engine = kanal.engine
+    if engine.dialect.name != "sqlite":
+        return engine
+    with _lock:
+        reader = kanal.extras.get("analytics_reader")
+        if reader is None:
+            reader = kanal.extras["analytics_reader"] = _sqlite_reader(engine.url)
+        return reader
