@@ -47,8 +47,9 @@ DEFINITIONS = {
         "routed straight to a person by the policy."
     ),
     "completed_needs": (
-        "Contacts with a resolved event whose data says completed=true (set by the agent's "
-        "wrap-up, or by the bot when it ended a conversation on a recognised need)."
+        "Contacts with a resolved event whose data says completed=true: set by the agent's "
+        "wrap-up code, or, for a bot conversation on a recognised need, when the bot closed it "
+        "or the citizen left it without asking for more (the router's assumption)."
     ),
     "completed_digital": (
         "Completed needs whose resolved event says digital=true: completed in a digital "
