@@ -50,6 +50,9 @@
     var closed = state === "closed";
     text.disabled = closed;
     send.disabled = closed;
+    // Leaving a conversation a person is about to answer would strand them: offer a new
+    // one only while the assistant is talking or when this one has ended.
+    newButton.hidden = state === "queued" || state === "assigned";
   }
 
   function showError(message) {

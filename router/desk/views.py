@@ -233,12 +233,13 @@ def conversation_json(contact_id: int):
         after = int(request.args.get("after", "0"))
     except ValueError:
         return jsonify(error="`after` must be a message id (an integer)."), 400
-    found = _kanal().views.conversation(contact_id, after)
-    if found is None:
+    views = _kanal().views
+    contact = views.contact(contact_id)
+    if contact is None:
         return jsonify(error="No such conversation."), 404
-    state = found.contact.state
+    state = contact.state
     return jsonify(
-        messages=[_message_json(m) for m in found.messages],
+        messages=[_message_json(m) for m in views.messages(contact_id, after)],
         state=state,
         state_words=STATE_WORDS.get(state, state),
     )

@@ -72,6 +72,8 @@ def test_citizen_chats_asks_for_a_person_and_an_agent_answers_live(live_kanal, c
         citizen.keyboard.press("Enter")
         expect_text(citizen.locator("#kchat-state"), "Waiting for a person")
         expect_text(log, "passing you to a person")
+        new_chat = citizen.get_by_role("button", name="Start a new conversation")
+        assert new_chat.is_hidden(), "a waiting citizen is not offered to walk away by mistake"
         shots(citizen, "03-citizen-waiting")
         contact = live_kanal.kanal.views.contact_on("webchat", _session_id(citizen))
         reason = live_kanal.kanal.views.conversation(contact.id).decisions[-1].reason
@@ -116,6 +118,7 @@ def test_citizen_chats_asks_for_a_person_and_an_agent_answers_live(live_kanal, c
         expect_text(agent.locator(".flash"), f"Conversation {contact.id} resolved.")
         expect_text(citizen.locator("#kchat-state"), "This conversation has ended")
         assert citizen.locator("#kchat-text").is_disabled()
+        assert new_chat.is_visible()
         shots(citizen, "07-citizen-closed")
         assert live_kanal.kanal.views.contact(contact.id).wrap_up == "answered"
     finally:
