@@ -17,6 +17,7 @@ from concurrent.futures import ThreadPoolExecutor
 from datetime import UTC, datetime
 from email.utils import format_datetime
 from pathlib import Path
+from types import SimpleNamespace
 
 import phonenumbers
 import requests
@@ -232,7 +233,6 @@ def create_message(account_sid: str):
     peer = _peer()
     with peer.engine.begin() as conn:
         conn.execute(sandbox_messages.insert().values(**row))
-        stored = conn.execute(select(sandbox_messages).where(sandbox_messages.c.sid == sid)).one()
     params = {
         "AccountSid": account_sid,
         "ApiVersion": "2010-04-01",
@@ -242,7 +242,7 @@ def create_message(account_sid: str):
         "SmsSid": sid,
     }
     peer.fire_callbacks(sid, params, row["status_callback"] or "")
-    return jsonify(_resource(stored, account_sid)), 201
+    return jsonify(_resource(SimpleNamespace(**row), account_sid)), 201
 
 
 @bp.get(API + "/Messages/<sid>.json")

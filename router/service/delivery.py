@@ -43,6 +43,8 @@ RANK = {
     "canceled": 5,
     "read": 6,
 }
+# States worth an event in the log; passing through sending/sent is only kept on the message.
+LOGGED = frozenset({"queued", "delivered", "undelivered", "failed", "read", "review", "retry"})
 # Twilio: "Attempt to send to unsubscribed recipient" — the carrier holds a STOP.
 OPTED_OUT_AT_PROVIDER = "21610"
 
@@ -176,7 +178,7 @@ class SmsDelivery:
                 message.last_error = f"Twilio error {error_code}"
                 if error_code == OPTED_OUT_AT_PROVIDER:
                     set_consent(uow, "sms", message.address, False, "carrier", now)
-            if message.delivery_status != before:
+            if message.delivery_status != before and message.delivery_status in LOGGED:
                 self._event(uow, message, ev.DELIVERY_UPDATED, now, status=message.delivery_status)
             uow.commit()
             return message.delivery_status
