@@ -61,6 +61,7 @@ def router_settings(config: dict) -> RouterSettings:
         business_hours=hours,
         sms_inactivity_minutes=config["KANAL_SMS_INACTIVITY_MINUTES"],
         chat_inactivity_minutes=config["KANAL_CHAT_INACTIVITY_MINUTES"],
+        repeat_window_days=config["KANAL_REPEAT_WINDOW_DAYS"],
         sms_help_text=config["KANAL_SMS_HELP_TEXT"],
     )
 

@@ -42,6 +42,7 @@ def from_env(env: dict[str, str] | None = None, instance_path: str | None = None
         "KANAL_ALWAYS_OPEN": _bool(env.get("KANAL_ALWAYS_OPEN")),
         "KANAL_SMS_INACTIVITY_MINUTES": int(env.get("KANAL_SMS_INACTIVITY_MINUTES", "30")),
         "KANAL_CHAT_INACTIVITY_MINUTES": int(env.get("KANAL_CHAT_INACTIVITY_MINUTES", "30")),
+        "KANAL_REPEAT_WINDOW_DAYS": int(env.get("KANAL_REPEAT_WINDOW_DAYS", "7")),
         "KANAL_SMS_HELP_TEXT": env.get("KANAL_SMS_HELP_TEXT")
         or (
             "kanal: text your question and our assistant or a person will answer. "
