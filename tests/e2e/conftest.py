@@ -82,7 +82,8 @@ def live_kanal(tmp_path):
 @pytest.fixture(scope="session")
 def chromium():
     """Launch Debian's Chromium once per session (never a downloaded browser)."""
-    if not Path(CHROMIUM).exists() and not shutil.which("chromium"):
+    executable = CHROMIUM if Path(CHROMIUM).exists() else shutil.which("chromium")
+    if executable is None:
         if IN_CI:
             pytest.fail(f"CI must run the browser tests and {CHROMIUM} is absent")
         pytest.skip(f"Chromium is not installed at {CHROMIUM} (apt-get install -y chromium)")
@@ -93,7 +94,7 @@ def chromium():
             pytest.fail("CI must run the browser tests: pip install -e '.[dev]' brings Playwright")
         pytest.skip("Playwright is not installed (pip install -e '.[dev]')")
     with sync_playwright() as p:
-        browser = p.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_FLAGS)
+        browser = p.chromium.launch(executable_path=executable, args=CHROMIUM_FLAGS)
         yield browser
         browser.close()
 
