@@ -90,7 +90,8 @@ def wrk(port: int, args, requests_file: Path, mode: str = "unique", rate: float 
     }
     cmd = [
         "wrk", f"-t{threads}", f"-c{connections}", f"-d{args.duration}s",
-        "--latency", "-s", str(HERE / "post.lua"), f"http://127.0.0.1:{port}/twilio/sms",
+        "--latency", "--timeout", "15s", "-s", str(HERE / "post.lua"),
+        f"http://127.0.0.1:{port}/twilio/sms",
     ]  # fmt: skip
     out = subprocess.run(cmd, env=env, capture_output=True, text=True, check=True).stdout
     line = next(x for x in out.splitlines() if x.startswith("JSON "))
