@@ -6,6 +6,7 @@ import hashlib
 import hmac
 import json
 import secrets
+import threading
 import time
 
 from flask import Blueprint, Response, current_app, render_template, request, stream_with_context
@@ -19,7 +20,10 @@ bp = Blueprint("webchat", __name__, template_folder="templates", static_folder="
                static_url_path="/static/webchat")
 
 MAX_TEXT = 2000
-STREAM_SECONDS = 300  # the widget reconnects after this; keeps worker threads turning over
+# A stream holds a worker thread: keep it short (the widget reconnects with after=<last id>)
+# and cap how many one process serves, so open chat pages never starve the desk and webhooks.
+STREAM_SECONDS = 55
+KEEPALIVE_SECONDS = 5
 
 
 def _hash(token: str) -> str:
@@ -138,8 +142,21 @@ def stream(session_id: str):
         return json_error(400, "`after` must be a message id (an integer).")
     read = views()
     contact_id = contact.id
+    slots = current_app.extensions["kanal"].extras.setdefault(
+        "stream_slots", threading.BoundedSemaphore(current_app.config["KANAL_MAX_STREAMS"])
+    )
+    if not slots.acquire(blocking=False):
+        response = json_error(503, "Too many live streams here now; poll GET .../messages?after=.")
+        response[0].headers["Retry-After"] = "5"
+        return response
 
     def events():
+        try:
+            yield from _events()
+        finally:
+            slots.release()
+
+    def _events():
         nonlocal after
         state = None
         deadline = time.monotonic() + STREAM_SECONDS
@@ -156,10 +173,10 @@ def stream(session_id: str):
                 yield f"event: state\ndata: {json.dumps({'state': state})}\n\n"
             if state == "closed":
                 return
-            if time.monotonic() - quiet_since > 15:
+            if time.monotonic() - quiet_since > KEEPALIVE_SECONDS:
                 quiet_since = time.monotonic()
                 yield ": keep-alive\n\n"
-            time.sleep(0.5)
+            time.sleep(1.0)
 
     headers = {"Cache-Control": "no-cache", "X-Accel-Buffering": "no"}
     return Response(stream_with_context(events()), mimetype="text/event-stream", headers=headers)

@@ -37,7 +37,7 @@ def web(workers: int) -> None:
         "--workers",
         str(workers),
         "--threads",
-        "8",
+        os.environ.get("KANAL_WEB_THREADS", "24"),
         "--bind",
         f"{host}:{port}",
         "--access-logfile",

@@ -48,6 +48,8 @@ def from_env(env: dict[str, str] | None = None, instance_path: str | None = None
             "kanal: text your question and our assistant or a person will answer. "
             "Reply STOP to stop messages, START to resume."
         ),
+        # Live chat streams one web process serves at once; more get 503 and the widget polls.
+        "KANAL_MAX_STREAMS": int(env.get("KANAL_MAX_STREAMS", "12")),
         "KANAL_LOG_LEVEL": env.get("KANAL_LOG_LEVEL", "INFO"),
         "TWILIO_ACCOUNT_SID": sid or DEV_TWILIO_SID,
         "TWILIO_AUTH_TOKEN": env.get("TWILIO_AUTH_TOKEN") or DEV_TWILIO_TOKEN,

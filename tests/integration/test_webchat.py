@@ -162,3 +162,18 @@ def test_the_stream_pushes_new_messages(client, kanal, staff):
     text = "".join(chunks)
     assert "event: message" in text and "talk to a person" in text
     assert '"state": "queued"' in text
+
+
+def test_streams_over_the_cap_get_503_so_the_widget_polls(app, client):
+    app.config["KANAL_MAX_STREAMS"] = 1
+    sid, auth = start(client)
+    say(client, sid, auth, "talk to a person")
+    first = client.get(f"/api/v1/chat/sessions/{sid}/stream", headers=auth, buffered=False)
+    assert first.status_code == 200
+    second = client.get(f"/api/v1/chat/sessions/{sid}/stream", headers=auth, buffered=False)
+    assert second.status_code == 503
+    assert "poll" in second.get_json()["error"]
+    first.close()  # the slot is given back when the citizen leaves
+    third = client.get(f"/api/v1/chat/sessions/{sid}/stream", headers=auth, buffered=False)
+    assert third.status_code == 200
+    third.close()
