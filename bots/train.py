@@ -54,6 +54,8 @@ def rasa_env(**extra: str) -> dict[str, str]:
         RASA_TELEMETRY_ENABLED="false",
         TF_CPP_MIN_LOG_LEVEL="2",
         SQLALCHEMY_SILENCE_UBER_WARNING="1",
+        # Rasa 3.6's dependencies warn about their own deprecations on every start.
+        PYTHONWARNINGS="ignore::DeprecationWarning,ignore::PendingDeprecationWarning",
     )
     env.update(extra)
     return env

@@ -37,3 +37,5 @@ def configure_logging(level: str = "INFO") -> None:
     handler.setFormatter(JsonFormatter())
     root.addHandler(handler)
     root.setLevel(level.upper())
+    # Every scheduler run would otherwise log two lines; failures still show.
+    logging.getLogger("apscheduler").setLevel(logging.WARNING)
