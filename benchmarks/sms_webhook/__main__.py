@@ -196,6 +196,16 @@ def main() -> None:
     finally:
         server.terminate()
         server.wait()
+    # The webhook on its own: the same server with routing left for later (a harness patch).
+    ack_env = {**env, "PYTHONPATH": os.pathsep.join([str(HERE / "ack_only"), str(ROOT)])}
+    fresh = work / "requests-ack.tsv"
+    write_requests(fresh, public + "/twilio/sms", args.requests, args.citizens)
+    server = start("router:create_app()", kanal_port, args.workers, ack_env, work / "ack.log")
+    try:
+        results["kanal_ack"] = wrk(kanal_port, args, fresh)
+    finally:
+        server.terminate()
+        server.wait()
     base = results["baseline"]
     print(
         f"{'':<28} {'req/s':>9} {'ratio':>7} {'p50 ms':>8} {'p90 ms':>8} {'p99 ms':>8} "
@@ -209,6 +219,7 @@ def main() -> None:
     print(row("  bare Flask (baseline)", base, base))
     print(row("  kanal POST /twilio/sms", results["kanal"], base))
     print(row("  kanal, retried webhook", results["kanal_retry"], base))
+    print(row("  kanal, routing deferred", results["kanal_ack"], base))
     accepted = results["kanal"]["requests"]
     print(
         f"under saturation kanal acknowledged {accepted} webhooks in {args.duration} s; routing "
