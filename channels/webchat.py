@@ -16,8 +16,13 @@ from channels.base import centre, json_error, message_view, views
 from router.domain.commands import ReceiveMessage, StartChat
 from router.service.errors import ServiceError
 
-bp = Blueprint("webchat", __name__, template_folder="templates", static_folder="static",
-               static_url_path="/static/webchat")
+bp = Blueprint(
+    "webchat",
+    __name__,
+    template_folder="templates",
+    static_folder="static",
+    static_url_path="/static/webchat",
+)
 
 MAX_TEXT = 2000
 # A stream holds a worker thread: keep it short (the widget reconnects with after=<last id>)
@@ -102,7 +107,9 @@ def post_message(session_id: str):
     if len(text) > MAX_TEXT:
         return json_error(400, f"The message is longer than {MAX_TEXT} characters.", limit=MAX_TEXT)
     client_id = body.get("client_id")
-    provider_id = f"{session_id}:{client_id}"[:64] if isinstance(client_id, str) and client_id else None
+    provider_id = (
+        f"{session_id}:{client_id}"[:64] if isinstance(client_id, str) and client_id else None
+    )
     accepted, result = centre().receive(
         ReceiveMessage(
             channel="webchat",

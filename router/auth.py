@@ -54,7 +54,9 @@ def _load(user_id: str) -> StaffUser | None:
         return StaffUser(user) if user and user.active else None
 
 
-def create_user(uow_factory, username: str, password: str, role: str, display_name: str = "") -> User:
+def create_user(
+    uow_factory, username: str, password: str, role: str, display_name: str = ""
+) -> User:
     """Create a member of staff with a hashed password."""
     if role not in ROLES:
         raise ValueError(f"role must be one of {', '.join(ROLES)}")
@@ -88,7 +90,12 @@ def create_token(uow_factory, name: str, username: str) -> str:
         if user is None:
             raise ValueError(f"no user {username!r}")
         uow.users.add(
-            ApiToken(name=name, token_hash=hash_token(token), user_id=user.id, created_at=datetime.now(UTC))
+            ApiToken(
+                name=name,
+                token_hash=hash_token(token),
+                user_id=user.id,
+                created_at=datetime.now(UTC),
+            )
         )
         uow.commit()
     return token

@@ -15,8 +15,8 @@ from router.adapters.uow import SqlUnitOfWork
 from router.logs import configure_logging
 from router.policy import load_profile
 from router.service.contact_centre import ContactCentre
-from router.service.views import Views
 from router.service.settings import BusinessHours, RouterSettings
+from router.service.views import Views
 
 log = logging.getLogger(__name__)
 
@@ -48,7 +48,9 @@ def _weekdays(spec: str) -> tuple[int, ...]:
 
 def router_settings(config: dict) -> RouterSettings:
     """Build the service layer's settings from Flask config."""
-    opens, closes = (time.fromisoformat(t.strip()) for t in config["KANAL_BUSINESS_HOURS"].split("-"))
+    opens, closes = (
+        time.fromisoformat(t.strip()) for t in config["KANAL_BUSINESS_HOURS"].split("-")
+    )
     hours = BusinessHours(
         opens=opens,
         closes=closes,

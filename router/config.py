@@ -73,8 +73,13 @@ def check(config: dict) -> None:
     if config.get("KANAL_ENV") != "production":
         return
     if config.get("SECRET_KEY") in (None, "", DEV_SECRET):
-        raise ConfigError("KANAL_ENV=production needs KANAL_SECRET_KEY set to a secret of your own.")
-    if not config.get("KANAL_TWILIO_SANDBOX") and config.get("TWILIO_AUTH_TOKEN") == DEV_TWILIO_TOKEN:
+        raise ConfigError(
+            "KANAL_ENV=production needs KANAL_SECRET_KEY set to a secret of your own."
+        )
+    if (
+        not config.get("KANAL_TWILIO_SANDBOX")
+        and config.get("TWILIO_AUTH_TOKEN") == DEV_TWILIO_TOKEN
+    ):
         raise ConfigError("KANAL_ENV=production needs TWILIO_AUTH_TOKEN from your Twilio account.")
     if config.get("KANAL_TWILIO_SANDBOX"):
         raise ConfigError(

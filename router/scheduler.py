@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import logging
 
 log = logging.getLogger(__name__)
@@ -34,7 +35,5 @@ def run(app) -> None:
     """Run the scheduler until interrupted."""
     scheduler = build(app)
     log.info("scheduler started with %s jobs", len(scheduler.get_jobs()))
-    try:
+    with contextlib.suppress(KeyboardInterrupt, SystemExit):
         scheduler.start()
-    except (KeyboardInterrupt, SystemExit):
-        pass

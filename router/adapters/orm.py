@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import timezone
+from datetime import UTC
 
 from sqlalchemy import (
     JSON,
@@ -25,7 +25,7 @@ from sqlalchemy.types import TypeDecorator
 
 from router.domain import model
 
-_utc = timezone.utc
+_utc = UTC
 
 metadata = MetaData(
     naming_convention={
@@ -83,7 +83,9 @@ exemptions = Table(
     Column("valid_until", Date),
     Column("registered_by", String(120), nullable=False, default=""),
     Column("created_at", UTC),
-    UniqueConstraint("citizen_id", "ground", "valid_from", name="uq_exemptions_citizen_ground_from"),
+    UniqueConstraint(
+        "citizen_id", "ground", "valid_from", name="uq_exemptions_citizen_ground_from"
+    ),
 )
 
 users = Table(

@@ -284,7 +284,9 @@ class UserRepository(_Repository):
         return self.session.scalar(select(func.count()).select_from(User)) or 0
 
     def token_by_hash(self, token_hash: str) -> ApiToken | None:
-        stmt = select(ApiToken).where(ApiToken.token_hash == token_hash, ApiToken.revoked.is_(False))
+        stmt = select(ApiToken).where(
+            ApiToken.token_hash == token_hash, ApiToken.revoked.is_(False)
+        )
         return self.session.scalars(stmt).first()
 
 

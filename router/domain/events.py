@@ -20,7 +20,9 @@ SMS_OPT_OUT = "sms_opt_out"  # {"keyword"}
 SMS_OPT_IN = "sms_opt_in"  # {"keyword"}
 MESSAGE_BLOCKED = "message_blocked"  # {"message_id", "why"}
 DELIVERY_UPDATED = "delivery_updated"  # {"message_id", "status"}
-RESOLVED = "resolved"  # {"wrap_up", "by": "bot"|"agent"|"system", "completed": bool, "digital": bool}
+RESOLVED = (
+    "resolved"  # {"wrap_up", "by": "bot"|"agent"|"system", "completed": bool, "digital": bool}
+)
 CLOSED = "contact_closed"  # {"why"}
 
 # Channels that count as digital for digital take-up (DOMAIN.md §4).

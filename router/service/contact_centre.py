@@ -8,12 +8,9 @@ from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from datetime import UTC, datetime, timedelta
 
-from router.domain import events as ev
 from router.domain.commands import AgentReply, ClaimNext, ReceiveMessage, Resolve, StartChat
-from router.policy import Action
 from router.service import desk, escalation, inbound, routing
 from router.service.errors import NotFound
-from router.service.journal import record
 from router.service.ports import BotPort
 from router.service.settings import RouterSettings
 from router.service.unit_of_work import UnitOfWork
@@ -127,7 +124,9 @@ class ContactCentre:
             since = self.clock() - timedelta(days=self.settings.repeat_window_days)
             with self.uow() as uow:
                 return (
-                    uow.contacts.resolved_on_need_since(snap.citizen_id, need, since, snap.contact_id)
+                    uow.contacts.resolved_on_need_since(
+                        snap.citizen_id, need, since, snap.contact_id
+                    )
                     > 0
                 )
 
@@ -180,6 +179,3 @@ class ContactCentre:
                     closed += 1
             uow.commit()
         return closed
-
-
-

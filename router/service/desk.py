@@ -100,7 +100,15 @@ def reply(uow, cmd: AgentReply, now: datetime) -> Replied:
         )
         blocked = message.delivery_status == "blocked"
         if blocked:
-            record(uow, contact, ev.MESSAGE_BLOCKED, now, citizen, message_id=message.id, why="opted_out")
+            record(
+                uow,
+                contact,
+                ev.MESSAGE_BLOCKED,
+                now,
+                citizen,
+                message_id=message.id,
+                why="opted_out",
+            )
         uow.commit()
         return Replied(message, blocked)
 

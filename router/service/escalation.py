@@ -16,7 +16,16 @@ def enqueue(uow, contact: Contact, skill: str, priority: int, now: datetime, cit
         item = uow.queue.add(
             QueueItem(contact_id=contact.id, skill=skill, priority=priority, enqueued_at=now)
         )
-        record(uow, contact, ev.QUEUED, now, citizen, queue_item_id=item.id, skill=skill, priority=priority)
+        record(
+            uow,
+            contact,
+            ev.QUEUED,
+            now,
+            citizen,
+            queue_item_id=item.id,
+            skill=skill,
+            priority=priority,
+        )
     contact.state = "queued" if item.state == "waiting" else contact.state
     return item
 

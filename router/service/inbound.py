@@ -68,7 +68,9 @@ def open_contact(uow, channel: str, address: str, now: datetime, **fields) -> Co
             contact.citizen_id = citizen.id
     record(uow, contact, ev.CONTACT_OPENED, now, citizen.pseudonym if citizen else None)
     if citizen is not None:
-        grounds = [e.ground for e in uow.citizens.exemptions(citizen.id) if e.is_valid_on(now.date())]
+        grounds = [
+            e.ground for e in uow.citizens.exemptions(citizen.id) if e.is_valid_on(now.date())
+        ]
         record(
             uow,
             contact,
@@ -124,7 +126,9 @@ def _accept(uow, cmd: ReceiveMessage, now: datetime, inactivity: timedelta) -> A
             )
         )
         contact.last_activity_at = now
-        record(uow, contact, ev.MESSAGE_RECEIVED, now, pseudonym(uow, contact), message_id=message.id)
+        record(
+            uow, contact, ev.MESSAGE_RECEIVED, now, pseudonym(uow, contact), message_id=message.id
+        )
         uow.commit()
         return Accepted(message.id, contact.id)
 
@@ -141,7 +145,11 @@ def snapshot(uow, message_id: int, now: datetime, settings, profile_wait) -> Sna
         if citizen is not None:
             grounds = tuple(
                 sorted(
-                    {e.ground for e in uow.citizens.exemptions(citizen.id) if e.is_valid_on(now.date())}
+                    {
+                        e.ground
+                        for e in uow.citizens.exemptions(citizen.id)
+                        if e.is_valid_on(now.date())
+                    }
                 )
             )
         context = PolicyContext(
@@ -178,7 +186,9 @@ def after_bot(context: PolicyContext, turn: BotTurn, repeat: bool) -> PolicyCont
         confidence=turn.confidence if turn.ok else None,
         bot_failures=context.bot_failures + 1 if failed else 0,
         bot_available=turn.ok or turn.error is None,
-        asked_for_person=context.asked_for_person or turn.handoff or turn.intent == "request_person",
+        asked_for_person=context.asked_for_person
+        or turn.handoff
+        or turn.intent == "request_person",
     )
 
 

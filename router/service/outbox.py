@@ -53,12 +53,16 @@ def say(
     )
 
 
-def set_consent(uow, channel: str, address: str, opted_in: bool, keyword: str, now: datetime) -> None:
+def set_consent(
+    uow, channel: str, address: str, opted_in: bool, keyword: str, now: datetime
+) -> None:
     """Record an opt-out or opt-in for a channel address."""
     consent = uow.consents.get(channel, address)
     if consent is None:
         uow.consents.add(
-            Consent(channel=channel, address=address, opted_in=opted_in, keyword=keyword, changed_at=now)
+            Consent(
+                channel=channel, address=address, opted_in=opted_in, keyword=keyword, changed_at=now
+            )
         )
     else:
         consent.opted_in = opted_in

@@ -30,11 +30,11 @@ BUSY_CALLBACK_TEXT = (
 )
 RETRY_TEXT = (
     "Sorry, I didn't manage to answer that. You can say it in other words, "
-    "or write \"person\" at any time to talk to a person."
+    'or write "person" at any time to talk to a person.'
 )
 OFFER_TEXT = (
     "You can do this online yourself at any time. If that doesn't work for you, "
-    "write \"person\" and a person will help."
+    'write "person" and a person will help.'
 )
 CLOSE_TEXT = "Thank you for contacting us. Goodbye."
 
@@ -65,7 +65,9 @@ def _store_trail(uow, contact: Contact, snap: Snapshot, trail: Trail, profile: s
                 rule_id=decision.rule_id,
                 action=str(decision.action),
                 reason=decision.reason,
-                inputs={k: (list(v) if isinstance(v, tuple) else v) for k, v in asdict(context).items()},
+                inputs={
+                    k: (list(v) if isinstance(v, tuple) else v) for k, v in asdict(context).items()
+                },
                 skill=decision.skill,
                 priority=decision.priority,
                 decided_at=now,
@@ -87,7 +89,15 @@ def _store_trail(uow, contact: Contact, snap: Snapshot, trail: Trail, profile: s
 
 def _record_bot(uow, contact: Contact, turn: BotTurn, failures: int, now, citizen) -> None:
     if failures == 0:
-        record(uow, contact, ev.BOT_ANSWERED, now, citizen, intent=turn.intent, confidence=turn.confidence)
+        record(
+            uow,
+            contact,
+            ev.BOT_ANSWERED,
+            now,
+            citizen,
+            intent=turn.intent,
+            confidence=turn.confidence,
+        )
     else:
         record(
             uow,
@@ -115,7 +125,9 @@ def _keyword(uow, contact: Contact, snap: Snapshot, now, citizen, settings) -> l
     return [say(uow, contact, "system", settings.sms_help_text, now, notice=True)]
 
 
-def apply(uow, snap: Snapshot, trail: Trail, turn: BotTurn | None, now: datetime, settings) -> TurnResult:
+def apply(
+    uow, snap: Snapshot, trail: Trail, turn: BotTurn | None, now: datetime, settings
+) -> TurnResult:
     """Store the decision trail and carry out the final decision; idempotent per message."""
     with uow:
         message = uow.messages.get(snap.message_id)

@@ -27,7 +27,9 @@ def start(client, **body):
 
 
 def say(client, sid, auth, text):
-    response = client.post(f"/api/v1/chat/sessions/{sid}/messages", json={"text": text}, headers=auth)
+    response = client.post(
+        f"/api/v1/chat/sessions/{sid}/messages", json={"text": text}, headers=auth
+    )
     assert response.status_code == 200, response.get_json()
     return response.get_json()
 
@@ -57,7 +59,9 @@ def test_pension_question_then_person_then_agent_answer(client, kanal, staff):
 
     claimed = kanal.centre.claim_next(ClaimNext(agent_id=agent_id))
     assert claimed.contact_id == contact.id
-    kanal.centre.reply(AgentReply(agent_id=agent_id, contact_id=contact.id, text="Paid on the 28th."))
+    kanal.centre.reply(
+        AgentReply(agent_id=agent_id, contact_id=contact.id, text="Paid on the 28th.")
+    )
     seen = client.get(f"/api/v1/chat/sessions/{sid}/messages", headers=auth).get_json()
     assert seen["state"] == "assigned"
     assert seen["messages"][-1]["author"] == "agent"

@@ -26,5 +26,7 @@ def test_logs_carry_no_phone_numbers(caplog):
 
     from router.logs import JsonFormatter
 
-    record = logging.LogRecord("kanal", logging.INFO, __file__, 1, "sms from +4512345678", None, None)
+    record = logging.LogRecord(
+        "kanal", logging.INFO, __file__, 1, "sms from +4512345678", None, None
+    )
     assert "+4512345678" not in JsonFormatter().format(record)

@@ -18,7 +18,9 @@ def start(client, **body):
 
 def say(client, session_id, headers, text, **extra):
     return client.post(
-        f"/api/v1/chat/sessions/{session_id}/messages", json={"text": text, **extra}, headers=headers
+        f"/api/v1/chat/sessions/{session_id}/messages",
+        json={"text": text, **extra},
+        headers=headers,
     )
 
 
@@ -98,7 +100,9 @@ def test_the_agent_answer_reaches_the_citizen(client, kanal, staff):
     last_seen = said["messages"][-1]["id"]
     claimed = kanal.centre.claim_next(ClaimNext(agent_id=agent_id))
     assert claimed is not None
-    kanal.centre.reply(AgentReply(agent_id=agent_id, contact_id=claimed.contact_id, text="Hello, Mette here."))
+    kanal.centre.reply(
+        AgentReply(agent_id=agent_id, contact_id=claimed.contact_id, text="Hello, Mette here.")
+    )
     response = client.get(f"/api/v1/chat/sessions/{sid}/messages?after={last_seen}", headers=auth)
     body = response.get_json()
     assert body["state"] == "assigned"
@@ -130,7 +134,9 @@ def test_bad_requests_get_a_clear_json_error(client, headers, sid_ok, body, stat
     sid, auth = start(client)
     url_sid = sid if sid_ok else "s_nosuchsession"
     response = client.post(
-        f"/api/v1/chat/sessions/{url_sid}/messages", json=body, headers=auth if headers is None else headers
+        f"/api/v1/chat/sessions/{url_sid}/messages",
+        json=body,
+        headers=auth if headers is None else headers,
     )
     assert response.status_code == status
     assert words in response.get_json()["error"]
