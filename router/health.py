@@ -32,3 +32,52 @@ def readyz():
     if checks["bot"].get("state") != "up":
         body["degraded"] = "bot unavailable: contacts are routed to people"
     return jsonify(body), 200 if db_up else 503
+
+
+def _line(name: str, value: float, **labels: str) -> str:
+    if not labels:
+        return f"{name} {value}"
+    body = ",".join(f'{k}="{v}"' for k, v in sorted(labels.items()))
+    return f"{name}{{{body}}} {value}"
+
+
+@bp.get("/metrics")
+def metrics():
+    """Expose operational gauges in Prometheus' text format (no personal data)."""
+    from datetime import UTC, datetime
+
+    from router.service.gauges import read_gauges
+
+    kanal = current_app.extensions["kanal"]
+    g = read_gauges(kanal.uow, datetime.now(UTC))
+    out = [
+        "# HELP kanal_open_contacts Open contacts by channel and state.",
+        "# TYPE kanal_open_contacts gauge",
+    ]
+    out += [
+        _line("kanal_open_contacts", n, channel=c, state=s) for (c, s), n in g.open_contacts.items()
+    ]
+    out += [
+        "# HELP kanal_queue_waiting Contacts waiting for a person, by skill.",
+        "# TYPE kanal_queue_waiting gauge",
+    ]
+    out += [_line("kanal_queue_waiting", n, skill=k) for k, n in g.waiting.items()]
+    out += [
+        "# HELP kanal_queue_oldest_wait_seconds How long the oldest waiting contact has waited.",
+        "# TYPE kanal_queue_oldest_wait_seconds gauge",
+    ]
+    out += [
+        _line("kanal_queue_oldest_wait_seconds", round(v, 1), skill=k)
+        for k, v in g.oldest_wait_seconds.items()
+    ]
+    out += [
+        "# HELP kanal_outbound_messages Outbound messages by channel and delivery status.",
+        "# TYPE kanal_outbound_messages gauge",
+    ]
+    out += [
+        _line("kanal_outbound_messages", n, channel=c, status=s) for (c, s), n in g.outbound.items()
+    ]
+    bot_up = 1 if kanal.bot.status().get("state") == "up" else 0
+    out += ["# HELP kanal_bot_up Whether the bot answers.", "# TYPE kanal_bot_up gauge"]
+    out.append(_line("kanal_bot_up", bot_up))
+    return current_app.response_class("\n".join(out) + "\n", mimetype="text/plain; version=0.0.4")

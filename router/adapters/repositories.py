@@ -80,6 +80,15 @@ class ContactRepository(_Repository):
         )
         return list(self.session.scalars(stmt))
 
+    def count_open_by_state(self) -> dict[tuple[str, str], int]:
+        """Count open contacts by (channel, state)."""
+        stmt = (
+            select(Contact.channel, Contact.state, func.count())
+            .where(Contact.state != "closed")
+            .group_by(Contact.channel, Contact.state)
+        )
+        return {(c, st): n for c, st, n in self.session.execute(stmt)}
+
     def latest_on(self, channel: str, address: str) -> Contact | None:
         stmt = (
             select(Contact)
@@ -126,6 +135,15 @@ class MessageRepository(_Repository):
             stmt = select(Message).where(Message.id == message_id).with_for_update()
             return self.session.scalars(stmt).first()
         return self.session.get(Message, message_id)
+
+    def count_outbound_by_status(self) -> dict[tuple[str, str], int]:
+        """Count outbound messages by (channel, delivery status)."""
+        stmt = (
+            select(Message.channel, Message.delivery_status, func.count())
+            .where(Message.direction == "out", Message.delivery_status.is_not(None))
+            .group_by(Message.channel, Message.delivery_status)
+        )
+        return {(c, st): n for c, st, n in self.session.execute(stmt)}
 
     def in_delivery_status(
         self, channel: str, statuses: tuple[str, ...], due_before: datetime, limit: int = 100
@@ -239,6 +257,15 @@ class QueueRepository(_Repository):
             .limit(limit)
         )
         return list(self.session.scalars(stmt))
+
+    def waiting_by_skill(self) -> dict[str, tuple[int, datetime | None]]:
+        """Return, per skill, how many contacts wait and since when the oldest waits."""
+        stmt = (
+            select(QueueItem.skill, func.count(), func.min(QueueItem.enqueued_at))
+            .where(QueueItem.state == "waiting")
+            .group_by(QueueItem.skill)
+        )
+        return {skill: (n, oldest) for skill, n, oldest in self.session.execute(stmt)}
 
     def waiting_count(self) -> int:
         stmt = select(func.count()).select_from(QueueItem).where(QueueItem.state == "waiting")

@@ -30,3 +30,19 @@ def test_logs_carry_no_phone_numbers(caplog):
         "kanal", logging.INFO, __file__, 1, "sms from +4512345678", None, None
     )
     assert "+4512345678" not in JsonFormatter().format(record)
+
+
+def test_metrics_show_the_waiting_queue_and_no_personal_data(client, add_citizen):
+    add_citizen(phone="+4520123499", name="Karen Blixen")
+    session = client.post("/api/v1/chat/sessions").get_json()
+    auth = {"Authorization": f"Bearer {session['token']}"}
+    client.post(
+        f"/api/v1/chat/sessions/{session['session_id']}/messages",
+        json={"text": "I want a person"},
+        headers=auth,
+    )
+    body = client.get("/metrics").get_data(as_text=True)
+    assert 'kanal_queue_waiting{skill="general"} 1' in body
+    assert 'kanal_open_contacts{channel="webchat",state="queued"} 1' in body
+    assert "kanal_bot_up 1" in body
+    assert "Karen" not in body and "4520123499" not in body
