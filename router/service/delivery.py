@@ -147,7 +147,11 @@ class SmsDelivery:
             callback = None
             if self.status_callback_url:
                 callback = f"{self.status_callback_url}?m={claimed.message_id}"
-            result = self.sender.send(claimed.to, claimed.body, status_callback=callback)
+            try:
+                result = self.sender.send(claimed.to, claimed.body, status_callback=callback)
+            except Exception as exc:  # an adapter bug: whether it went out is unknown
+                log.exception("the SMS sender failed on message %s", claimed.message_id)
+                result = SendResult("uncertain", error=f"sender error: {type(exc).__name__}")
             self._record(claimed, result)
             outcomes.append(result.outcome)
         for extra in extra_ids:

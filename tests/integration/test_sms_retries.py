@@ -269,3 +269,20 @@ def test_two_dispatchers_never_send_one_message_twice(kanal, delivery, twilio):
         t.join()
     assert sorted(r["Body"] for r in twilio.received) == sorted(f"message {i}" for i in range(10))
     assert {state(kanal, i).delivery_status for i in ids} == {"queued"}
+
+
+def test_a_sender_that_crashes_leaves_the_message_for_review(kanal, clock):
+    class Broken:
+        calls = 0
+
+        def send(self, to, body, *, status_callback=None):
+            Broken.calls += 1
+            raise RuntimeError("bug in an adapter")
+
+    delivery = SmsDelivery(kanal.uow, Broken(), None, clock=clock, background=False)
+    message_id = outbound(kanal)
+    delivery.dispatch_due()
+    clock.now += timedelta(days=1)
+    delivery.dispatch_due()
+    assert state(kanal, message_id).delivery_status == "review"
+    assert Broken.calls == 1
