@@ -84,6 +84,7 @@ class SandboxPeer:
                 break
             except OperationalError:
                 time.sleep(0.1 * (attempt + 1))
+        self.engine.dispose()  # hold no file open until the sandbox is used
 
     def fire_callbacks(self, sid: str, params: dict[str, str], url: str) -> None:
         """Move a message through sending, sent, delivered, telling `url` each time."""
