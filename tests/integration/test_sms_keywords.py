@@ -2,35 +2,11 @@
 
 import time
 
-import pytest
-
-from channels.sms import keyword_kind
 from router.domain.commands import AgentReply, ClaimNext
 from tests.integration import sms_support
 from tests.integration.sms_support import new_number, wait_for
 
 live = sms_support.live  # the running kanal these tests text
-
-
-@pytest.mark.parametrize(
-    ("body", "kind"),
-    [
-        ("STOP", "opt_out"),
-        (" stop ", "opt_out"),
-        ("Stop.", "opt_out"),
-        ("unsubscribe", "opt_out"),
-        ("STOPALL", "opt_out"),
-        ("start", "opt_in"),
-        ("UNSTOP", "opt_in"),
-        ("yes", "opt_in"),
-        ("help", "help"),
-        ("INFO", "help"),
-        ("please stop sending me letters", "message"),
-        ("help me with my pension", "message"),
-    ],
-)
-def test_only_keyword_only_messages_are_keywords(body, kind):
-    assert keyword_kind(body) == kind
 
 
 def consent(live, number):
