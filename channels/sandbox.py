@@ -220,6 +220,7 @@ def create_message(account_sid: str):
             400, 21617, "The concatenated message body exceeds the 1600 character limit."
         )
     sid = "SM" + secrets.token_hex(16)
+    callback = request.form.get("StatusCallback", "")
     row = {
         "sid": sid,
         "account_sid": account_sid,
@@ -228,7 +229,7 @@ def create_message(account_sid: str):
         "body": body,
         "status": "queued",
         "segments": count_segments(body).segments,
-        "status_callback": request.form.get("StatusCallback"),
+        "status_callback": callback or None,
         "at": datetime.now(UTC).isoformat(timespec="milliseconds"),
     }
     peer = _peer()
@@ -242,7 +243,7 @@ def create_message(account_sid: str):
         "MessageSid": sid,
         "SmsSid": sid,
     }
-    peer.fire_callbacks(sid, params, row["status_callback"] or "")
+    peer.fire_callbacks(sid, params, callback)
     return jsonify(_resource(SimpleNamespace(**row), account_sid)), 201
 
 
