@@ -13,6 +13,8 @@ from urllib3.exceptions import NewConnectionError
 from router.service.ports import SendResult
 
 log = logging.getLogger(__name__)
+# The library logs each request in five INFO lines; kanal logs the outcomes that matter itself.
+http_log = logging.getLogger("kanal.twilio.http")
 
 TWILIO_API = "https://api.twilio.com"
 
@@ -50,10 +52,12 @@ class TwilioSmsSender:
         sandbox_url: str | None = None,
         timeout: float = 10.0,
     ) -> None:
+        if http_log.level == logging.NOTSET:
+            http_log.setLevel(logging.WARNING)
         if sandbox_url:
-            http_client = SandboxHttpClient(sandbox_url, timeout=timeout)
+            http_client = SandboxHttpClient(sandbox_url, timeout=timeout, logger=http_log)
         else:
-            http_client = TwilioHttpClient(timeout=timeout)
+            http_client = TwilioHttpClient(timeout=timeout, logger=http_log)
         self.client = Client(account_sid, auth_token, http_client=http_client)
         self.from_number = from_number
 
