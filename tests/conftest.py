@@ -5,6 +5,7 @@ from __future__ import annotations
 import os
 import secrets
 import socket
+from contextlib import contextmanager
 from datetime import UTC, date, datetime
 from pathlib import Path
 
@@ -36,26 +37,34 @@ def _postgres_admin_url() -> str | None:
         return None
 
 
-@pytest.fixture(scope="session")
-def postgres_url():
-    """Create one scratch PostgreSQL database for the session and drop it afterwards."""
+@contextmanager
+def scratch_postgres(prefix: str):
+    """Create an empty PostgreSQL database, yield its URL, and drop it afterwards."""
     admin = _postgres_admin_url()
     if admin is None:
         if IN_CI:
             pytest.fail("CI must test PostgreSQL, and none answers on 127.0.0.1:5432")
         pytest.skip("PostgreSQL is not running here (set KANAL_TEST_POSTGRES_URL)")
-    name = f"kanal_test_{secrets.token_hex(4)}"
+    name = f"{prefix}_{secrets.token_hex(4)}"
     engine = create_engine(admin, isolation_level="AUTOCOMMIT")
     with engine.connect() as conn:
         conn.execute(text(f'CREATE DATABASE "{name}"'))
-    url = admin.rsplit("/", 1)[0] + "/" + name
-    schema = create_engine(url)
-    create_all(schema)
-    schema.dispose()
-    yield url
-    with engine.connect() as conn:
-        conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
-    engine.dispose()
+    try:
+        yield admin.rsplit("/", 1)[0] + "/" + name
+    finally:
+        with engine.connect() as conn:
+            conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+        engine.dispose()
+
+
+@pytest.fixture(scope="session")
+def postgres_url():
+    """One scratch PostgreSQL database with kanal's tables, for the whole session."""
+    with scratch_postgres("kanal_test") as url:
+        schema = create_engine(url)
+        create_all(schema)
+        schema.dispose()
+        yield url
 
 
 @pytest.fixture(params=["sqlite", "postgres"])

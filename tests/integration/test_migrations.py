@@ -1,17 +1,16 @@
 """Alembic migrations build exactly the schema the ORM maps, on SQLite and PostgreSQL."""
 
-import secrets
 from pathlib import Path
 
 import pytest
 from alembic import command
 from alembic.autogenerate import compare_metadata
 from alembic.runtime.migration import MigrationContext
-from sqlalchemy import Column, Integer, MetaData, create_engine, inspect, make_url, text
+from sqlalchemy import Column, Integer, MetaData, create_engine, inspect, make_url
 
 from router.adapters.migrate import MigrationError, alembic_config, current, head, upgrade
 from router.adapters.orm import metadata
-from tests.conftest import IN_CI, _postgres_admin_url
+from tests.conftest import scratch_postgres
 
 pytestmark = pytest.mark.integration
 
@@ -23,19 +22,8 @@ def empty_url(request, tmp_path):
         # A folder that does not exist yet: upgrade() must create it.
         yield f"sqlite:///{tmp_path / 'instance' / 'kanal.db'}"
         return
-    admin = _postgres_admin_url()
-    if admin is None:
-        if IN_CI:
-            pytest.fail("CI must test PostgreSQL, and none answers on 127.0.0.1:5432")
-        pytest.skip("PostgreSQL is not running here (set KANAL_TEST_POSTGRES_URL)")
-    name = f"kanal_mig_{secrets.token_hex(4)}"
-    engine = create_engine(admin, isolation_level="AUTOCOMMIT")
-    with engine.connect() as conn:
-        conn.execute(text(f'CREATE DATABASE "{name}"'))
-    yield admin.rsplit("/", 1)[0] + "/" + name
-    with engine.connect() as conn:
-        conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
-    engine.dispose()
+    with scratch_postgres("kanal_mig") as url:
+        yield url
 
 
 def differences(url, target=metadata):
