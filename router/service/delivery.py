@@ -265,7 +265,15 @@ class SmsDelivery:
         with self.uow() as uow:
             message = uow.messages.get(claim.message_id, for_update=True)
             outcome = result.outcome
-            if outcome == "accepted":
+            if (
+                outcome != "accepted"
+                and RANK.get(message.delivery_status or "", 0) >= RANK["queued"]
+            ):
+                # A status callback overtook a failed answer: the provider has it, so it went.
+                message.last_error = f"sent, though the provider's answer was: {_describe(result)}"[
+                    :250
+                ]
+            elif outcome == "accepted":
                 message.provider_id = result.provider_id
                 message.delivery_status = advance(message.delivery_status, "queued")
                 message.segments = result.segments or count_segments(claim.body).segments

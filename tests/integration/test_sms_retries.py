@@ -286,3 +286,29 @@ def test_a_sender_that_crashes_leaves_the_message_for_review(kanal, clock):
     delivery.dispatch_due()
     assert state(kanal, message_id).delivery_status == "review"
     assert Broken.calls == 1
+
+
+@pytest.mark.parametrize("outcome", ["retry", "uncertain"])
+def test_a_callback_that_overtakes_a_failed_answer_wins(kanal, clock, outcome):
+    """Twilio took the message and called back, but its answer to us was lost or an error."""
+    from router.service.ports import SendResult
+
+    class Overtaken:
+        calls = 0
+
+        def send(self, to, body, *, status_callback=None):
+            Overtaken.calls += 1
+            message_id = int(status_callback.rsplit("=", 1)[1])
+            delivery.record_status(message_id, "SM" + "7" * 32, "sent")
+            return SendResult(outcome, error="answer lost")
+
+    delivery = SmsDelivery(
+        kanal.uow, Overtaken(), "https://kanal.example/s", clock=clock, background=False
+    )
+    message_id = outbound(kanal)
+    delivery.dispatch_due()
+    clock.now += timedelta(days=1)
+    delivery.dispatch_due()
+    message = state(kanal, message_id)
+    assert (message.delivery_status, message.provider_id) == ("sent", "SM" + "7" * 32)
+    assert Overtaken.calls == 1
