@@ -264,6 +264,7 @@ class SmsDelivery:
         now = self.clock()
         with self.uow() as uow:
             message = uow.messages.get(claim.message_id, for_update=True)
+            before = message.delivery_status
             outcome = result.outcome
             if (
                 outcome != "accepted"
@@ -297,7 +298,8 @@ class SmsDelivery:
                 message.last_error = _describe(result)
                 if result.error_code == OPTED_OUT_AT_PROVIDER:
                     set_consent(uow, "sms", message.address, False, "carrier", now)
-            self._event(uow, message, ev.DELIVERY_UPDATED, now, status=message.delivery_status)
+            if message.delivery_status != before and message.delivery_status in LOGGED:
+                self._event(uow, message, ev.DELIVERY_UPDATED, now, status=message.delivery_status)
             uow.commit()
         if outcome != "accepted":
             log.warning(

@@ -32,6 +32,7 @@ def test_the_sandbox_reports_a_reply_delivered_in_both_stores(live):
     live.text(number, "When is my payment?")
     message = reply_of(live, number)
     wait_for(lambda: stored(live, message.id).delivery_status == "delivered", what="delivered")
+    wait_for(lambda: stored(live, message.id).segments, what="the send's own answer recorded")
     row = live.outbox(number)[0]
     assert row["status"] == "delivered"
     assert row["sid"] == stored(live, message.id).provider_id
@@ -92,5 +93,5 @@ def test_the_delivery_trail_is_in_the_event_log(live):
             for e in uow.events.for_contact(message.contact_id)
             if e.type == "delivery_updated" and e.data["message_id"] == message.id
         ]
-    assert statuses[-1] == "delivered"
-    assert statuses[0] == "queued"
+    # queued, then delivered; a callback may overtake the send's own answer and hide queued.
+    assert statuses in (["queued", "delivered"], ["delivered"])
