@@ -71,7 +71,8 @@ format: $(VENV)/.installed
 	$(VENV)/bin/ruff format .
 	$(VENV)/bin/ruff check --fix .
 
-bench: install train ## benchmarks, reported as ratios against a baseline run in the same command
+bench: install ## benchmarks, reported as ratios against a baseline run in the same command
+	@command -v wrk >/dev/null 2>&1 || (apt-get update -q && apt-get install -y -q wrk)
 	$(VENV)/bin/python -m benchmarks
 
 clean:
