@@ -5,6 +5,7 @@ from __future__ import annotations
 from datetime import datetime
 
 from sqlalchemy import func, select, update
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from router.domain.model import (
@@ -19,6 +20,14 @@ from router.domain.model import (
     RoutingDecision,
     User,
 )
+from router.service.errors import DuplicateDelivery
+
+
+def raise_duplicate_delivery(session: Session, exc: IntegrityError) -> None:
+    """Turn a clash on a provider's message id into DuplicateDelivery (a retried webhook)."""
+    if "provider_id" in str(exc.orig):
+        session.rollback()
+        raise DuplicateDelivery("This message was received already.") from exc
 
 
 class _Repository:
@@ -28,7 +37,11 @@ class _Repository:
     def add(self, obj):
         """Add an object and flush so it has its id."""
         self.session.add(obj)
-        self.session.flush()
+        try:
+            self.session.flush()
+        except IntegrityError as exc:
+            raise_duplicate_delivery(self.session, exc)
+            raise
         return obj
 
 

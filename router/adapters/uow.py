@@ -6,7 +6,6 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import sessionmaker
 
 from router.adapters import repositories as repos
-from router.service.errors import DuplicateDelivery
 
 
 class SqlUnitOfWork:
@@ -37,10 +36,8 @@ class SqlUnitOfWork:
         try:
             self.session.commit()
         except IntegrityError as exc:
-            self.session.rollback()
-            if "provider_id" in str(exc.orig):
-                # Two deliveries of one provider message raced; the other one was committed.
-                raise DuplicateDelivery("This message was received already.") from exc
+            # Two deliveries of one provider message raced; the other one was committed.
+            repos.raise_duplicate_delivery(self.session, exc)
             raise
 
     def rollback(self) -> None:

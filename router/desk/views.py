@@ -62,6 +62,10 @@ DELIVERY_WORDS = {
     "undelivered": "not delivered",
     "failed": "failed",
     "blocked": "NOT SENT: the citizen opted out of SMS (STOP)",
+    "review": (
+        "NOT CONFIRMED: it may have gone out (the provider timed out); check before sending again"
+    ),
+    "read": "read",
 }
 
 GROUND_WORDS = {

@@ -183,3 +183,23 @@ def test_streams_over_the_cap_get_503_so_the_widget_polls(app, client):
     third = client.get(f"/api/v1/chat/sessions/{sid}/stream", headers=auth, buffered=False)
     assert third.status_code == 200
     third.close()
+
+
+def test_racing_deliveries_of_one_message_store_it_once(kanal):
+    from concurrent.futures import ThreadPoolExecutor
+
+    from router.domain.commands import ReceiveMessage, StartChat
+
+    contact_id = kanal.centre.start_chat(StartChat(secret_hash="x"), address="s_race")
+    command = ReceiveMessage(
+        channel="webchat",
+        address="s_race",
+        text="hello",
+        provider_id="s_race:m1",
+        contact_id=contact_id,
+    )
+    with ThreadPoolExecutor(8) as pool:
+        accepted = list(pool.map(lambda _: kanal.centre.accept(command), range(16)))
+    assert len({a.message_id for a in accepted}) == 1
+    assert sum(not a.duplicate for a in accepted) == 1
+    assert len(kanal.views.messages(contact_id)) == 1
