@@ -5,15 +5,9 @@ from __future__ import annotations
 from dataclasses import dataclass
 from enum import StrEnum
 
+from router.domain.model import EXEMPTION_GROUNDS  # noqa: F401 - the grounds are the domain's
+
 CHANNELS = ("webchat", "sms", "voice")
-EXEMPTION_GROUNDS = (
-    "impairment",
-    "no_computer",
-    "emigrated",
-    "homeless",
-    "language",
-    "no_digital_id",
-)
 AGE_BANDS = ("under_15", "15_64", "65_79", "80_plus")
 
 # How a ground reads in a reason given to a citizen, an agent or an auditor.
