@@ -23,8 +23,16 @@ class JsonFormatter(logging.Formatter):
         for key in ("contact_id", "channel", "event", "status", "path", "duration_ms"):
             if hasattr(record, key):
                 entry[key] = getattr(record, key)
-        if record.exc_info:
-            entry["exc"] = self.formatException(record.exc_info).splitlines()[-1]
+        if record.exc_info and record.exc_info[1] is not None:
+            # The type and where it was raised, never the message: database errors carry the
+            # statement's parameters (numbers, message text) in theirs.
+            exc = record.exc_info[1]
+            entry["exc"] = type(exc).__name__
+            tb = exc.__traceback__
+            while tb is not None and tb.tb_next is not None:
+                tb = tb.tb_next
+            if tb is not None:
+                entry["where"] = f"{tb.tb_frame.f_code.co_filename}:{tb.tb_lineno}"
         return json.dumps(entry)
 
 

@@ -46,3 +46,21 @@ def test_metrics_show_the_waiting_queue_and_no_personal_data(client, add_citizen
     assert 'kanal_open_contacts{channel="webchat",state="queued"} 1' in body
     assert "kanal_bot_up 1" in body
     assert "Karen" not in body and "4520123499" not in body
+
+
+def test_logged_errors_name_the_exception_not_its_data():
+    import logging
+
+    from router.logs import JsonFormatter
+
+    try:
+        raise ValueError("INSERT ... parameters: ('+4520123499', 'my secret words')")
+    except ValueError:
+        import sys
+
+        record = logging.LogRecord(
+            "kanal", logging.ERROR, __file__, 1, "failed", None, sys.exc_info()
+        )
+    line = JsonFormatter().format(record)
+    assert '"exc": "ValueError"' in line
+    assert "4520123499" not in line and "secret words" not in line
