@@ -280,6 +280,25 @@ def reply(contact_id: int):
     return redirect(back + "#reply")
 
 
+@bp.post("/contacts/<int:contact_id>/messages/<int:message_id>/review")
+@role_required(*DESK_ROLES)
+def settle_review(contact_id: int, message_id: int):
+    """Settle an SMS that may have gone out: confirmed received, or send it again."""
+    action = request.form.get("action", "")
+    back = url_for("desk.conversation", contact_id=contact_id)
+    sms = _kanal().extras.get("sms")
+    if action not in ("confirm", "resend") or sms is None:
+        flash("Choose whether the citizen got the message or it should be sent again.", "error")
+        return redirect(back)
+    try:
+        sms.settle_review(contact_id, message_id, resend=action == "resend", by=_agent_id())
+    except ServiceError as exc:
+        flash(str(exc), "error")
+        return redirect(back)
+    flash("Sent again." if action == "resend" else "Marked as received.")
+    return redirect(back + f"#m{message_id}")
+
+
 @bp.post("/contacts/<int:contact_id>/resolve")
 @role_required(*DESK_ROLES)
 def resolve(contact_id: int):

@@ -19,6 +19,7 @@ from datetime import UTC, datetime, timedelta
 from router.domain import events as ev
 from router.domain.model import Message
 from router.domain.segments import count_segments, split_body
+from router.service.errors import Conflict, NotFound
 from router.service.journal import pseudonym, record
 from router.service.outbox import may_message, set_consent
 from router.service.ports import SendResult, SmsSender
@@ -120,10 +121,7 @@ class SmsDelivery:
         if not self.background:
             self.deliver_all(ids)
             return
-        with self._pool_lock:
-            if self._pool is None:
-                self._pool = ThreadPoolExecutor(max_workers=2, thread_name_prefix="kanal-sms")
-        self._pool.submit(self._safely, ids)
+        self._submit(ids)
 
     def dispatch_due(self) -> int:
         """Send what is due (new and retries) and park stale claims for review; return sent."""
@@ -186,6 +184,41 @@ class SmsDelivery:
                 self._event(uow, message, ev.DELIVERY_UPDATED, now, status=message.delivery_status)
             uow.commit()
             return message.delivery_status
+
+    def settle_review(self, contact_id: int, message_id: int, *, resend: bool, by: int) -> str:
+        """Settle a message whose sending may or may not have gone out; return its new state.
+
+        A person decides: after checking with the citizen, either it arrived (mark it sent) or
+        it did not (send it again, through the same consent check as every send).
+        """
+        now = self.clock()
+        with self.uow() as uow:
+            message = uow.messages.get(message_id, for_update=True)
+            if message is None or message.contact_id != contact_id or message.direction != "out":
+                raise NotFound("No such message in this conversation.")
+            if message.delivery_status != "review":
+                raise Conflict("This message is not waiting for a check; nothing to settle.")
+            if resend:
+                message.delivery_status = "pending"
+                message.next_attempt_at = None
+                message.last_error = f"sent again by staff member {by} after a check"
+            else:
+                message.delivery_status = "sent"
+                message.last_error = f"confirmed as received by staff member {by}"
+            self._event(uow, message, ev.DELIVERY_UPDATED, now, status=message.delivery_status)
+            uow.commit()
+            state = message.delivery_status
+        if resend and self.background:
+            self._submit([message_id])
+        elif resend:
+            self.deliver_all([message_id])
+        return state
+
+    def _submit(self, ids: list[int]) -> None:
+        with self._pool_lock:
+            if self._pool is None:
+                self._pool = ThreadPoolExecutor(max_workers=2, thread_name_prefix="kanal-sms")
+        self._pool.submit(self._safely, ids)
 
     def review_stale_claims(self) -> int:
         """Send claims a crashed dispatcher left behind to review (they may have gone out)."""
