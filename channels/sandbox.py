@@ -16,12 +16,13 @@ import time
 from concurrent.futures import ThreadPoolExecutor
 from datetime import UTC, datetime
 from email.utils import format_datetime
+from functools import partial
 from pathlib import Path
 from types import SimpleNamespace
 
 import phonenumbers
 import requests
-from flask import Blueprint, current_app, jsonify, render_template, request
+from flask import Blueprint, jsonify, render_template, request
 from sqlalchemy import (
     Column,
     Integer,
@@ -40,8 +41,6 @@ from channels.twilio_signature import sign
 from router.domain.segments import MAX_BODY, count_segments
 
 log = logging.getLogger(__name__)
-
-bp = Blueprint("sandbox", __name__, url_prefix="/sandbox", template_folder="templates")
 
 API = "/twilio/2010-04-01/Accounts/<account_sid>"
 CALLBACK_STATUSES = ("sending", "sent", "delivered")
@@ -86,6 +85,22 @@ class SandboxPeer:
                 time.sleep(0.1 * (attempt + 1))
         self.engine.dispose()  # hold no file open until the sandbox is used
 
+    @classmethod
+    def from_config(cls, config) -> SandboxPeer:  # noqa: ANN001
+        """Build the peer kanal's configuration asks for (its store beside kanal's)."""
+        url = config.get("KANAL_SANDBOX_DATABASE_URL")
+        if not url:
+            instance = Path(config["KANAL_INSTANCE_PATH"])
+            instance.mkdir(parents=True, exist_ok=True)
+            url = f"sqlite:///{instance / 'twilio-sandbox.db'}"
+        return cls(url, config["TWILIO_AUTH_TOKEN"], config["KANAL_SANDBOX_CALLBACK_DELAY"])
+
+    def close(self) -> None:
+        """Finish pending status callbacks and release the store."""
+        if self._pool is not None:
+            self._pool.shutdown(wait=True)
+        self.engine.dispose()
+
     def fire_callbacks(self, sid: str, params: dict[str, str], url: str) -> None:
         """Move a message through sending, sent, delivered, telling `url` each time."""
         with self._lock:
@@ -119,26 +134,20 @@ def _sqlite_wal(dbapi_conn, _record) -> None:  # noqa: ANN001
     cur.close()
 
 
-def init_app(app) -> None:  # noqa: ANN001
-    """Register the sandbox on an app (only in sandbox mode) with its own store."""
-    instance = Path(app.config.get("KANAL_INSTANCE_PATH") or app.instance_path)
-    url = app.config.get("KANAL_SANDBOX_DATABASE_URL")
-    if not url:
-        instance.mkdir(parents=True, exist_ok=True)
-        url = f"sqlite:///{instance / 'twilio-sandbox.db'}"
-    app.extensions["kanal.sandbox"] = SandboxPeer(
-        url,
-        app.config["TWILIO_AUTH_TOKEN"],
-        float(app.config.get("KANAL_SANDBOX_CALLBACK_DELAY", 0.2)),
+def blueprint(peer: SandboxPeer) -> Blueprint:
+    """Return the sandbox's endpoints (Twilio's Messages API and the outbox) over `peer`."""
+    bp = Blueprint("sandbox", __name__, url_prefix="/sandbox", template_folder="templates")
+    routes = (
+        (API + "/Messages.json", create_message, "POST"),
+        (API + "/Messages/<sid>.json", fetch_message, "GET"),
+        ("/outbox.json", outbox_json, "GET"),
+        ("/outbox", outbox_page, "GET"),
     )
-    app.register_blueprint(bp)
-    csrf = app.extensions.get("csrf")
-    if csrf is not None:
-        csrf.exempt(bp)
-
-
-def _peer() -> SandboxPeer:
-    return current_app.extensions["kanal.sandbox"]
+    for rule, view, method in routes:
+        bp.add_url_rule(
+            rule, endpoint=view.__name__, view_func=partial(view, peer), methods=[method]
+        )
+    return bp
 
 
 def twilio_error(status: int, code: int, message: str):
@@ -152,7 +161,7 @@ def twilio_error(status: int, code: int, message: str):
     return jsonify(body), status
 
 
-def _authorised(account_sid: str) -> bool:
+def _authorised(peer: SandboxPeer, account_sid: str) -> bool:
     header = request.headers.get("Authorization", "")
     if not header.startswith("Basic "):
         return False
@@ -160,7 +169,7 @@ def _authorised(account_sid: str) -> bool:
         user, _, password = base64.b64decode(header[6:]).decode().partition(":")
     except ValueError:
         return False
-    token_ok = secrets.compare_digest(password, current_app.config["TWILIO_AUTH_TOKEN"])
+    token_ok = secrets.compare_digest(password, peer.auth_token)
     return user == account_sid and token_ok
 
 
@@ -198,10 +207,9 @@ def _resource(row, account_sid: str) -> dict:
     }
 
 
-@bp.post(API + "/Messages.json")
-def create_message(account_sid: str):
+def create_message(peer: SandboxPeer, account_sid: str):
     """Accept an outbound SMS like Twilio's Messages API, then report its delivery."""
-    if not _authorised(account_sid):
+    if not _authorised(peer, account_sid):
         return twilio_error(401, 20003, "Authenticate")
     to = request.form.get("To", "").strip()
     sender = request.form.get("From", "").strip()
@@ -232,7 +240,6 @@ def create_message(account_sid: str):
         "status_callback": callback or None,
         "at": datetime.now(UTC).isoformat(timespec="milliseconds"),
     }
-    peer = _peer()
     with peer.engine.begin() as conn:
         conn.execute(sandbox_messages.insert().values(**row))
     params = {
@@ -247,24 +254,23 @@ def create_message(account_sid: str):
     return jsonify(_resource(SimpleNamespace(**row), account_sid)), 201
 
 
-@bp.get(API + "/Messages/<sid>.json")
-def fetch_message(account_sid: str, sid: str):
+def fetch_message(peer: SandboxPeer, account_sid: str, sid: str):
     """Return one message resource, as Twilio's fetch does."""
-    if not _authorised(account_sid):
+    if not _authorised(peer, account_sid):
         return twilio_error(401, 20003, "Authenticate")
-    with _peer().engine.connect() as conn:
+    with peer.engine.connect() as conn:
         row = conn.execute(select(sandbox_messages).where(sandbox_messages.c.sid == sid)).first()
     if row is None:
         return twilio_error(404, 20404, f"The requested resource {request.path} was not found")
     return jsonify(_resource(row, account_sid))
 
 
-def outbox_rows(to: str | None = None, limit: int = 200) -> list[dict]:
+def outbox_rows(peer: SandboxPeer, to: str | None = None, limit: int = 200) -> list[dict]:
     """Return the newest sent messages (oldest first), optionally to one number."""
     stmt = select(sandbox_messages).order_by(sandbox_messages.c.id.desc()).limit(limit)
     if to:
         stmt = stmt.where(sandbox_messages.c.to == to)
-    with _peer().engine.connect() as conn:
+    with peer.engine.connect() as conn:
         rows = list(conn.execute(stmt))
     return [
         {
@@ -280,15 +286,13 @@ def outbox_rows(to: str | None = None, limit: int = 200) -> list[dict]:
     ]
 
 
-@bp.get("/outbox.json")
-def outbox_json():
+def outbox_json(peer: SandboxPeer):
     """Return what the sandbox has sent: [{sid, to, from, body, status, segments, at}]."""
     limit = min(max(request.args.get("limit", 200, type=int), 1), 1000)
-    return jsonify(outbox_rows(request.args.get("to") or None, limit))
+    return jsonify(outbox_rows(peer, request.args.get("to") or None, limit))
 
 
-@bp.get("/outbox")
-def outbox_page():
+def outbox_page(peer: SandboxPeer):
     """Show what the sandbox has sent, newest last."""
     to = request.args.get("to") or None
-    return render_template("sandbox/outbox.html", rows=outbox_rows(to), to=to)
+    return render_template("sandbox/outbox.html", rows=outbox_rows(peer, to), to=to)

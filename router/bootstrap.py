@@ -1,42 +1,76 @@
-"""create_app: the one place that reads configuration and picks concrete adapters."""
+"""create_app: the one place that reads configuration and picks concrete adapters.
+
+Everything the app is made of is built here, in order, and kept in one typed container
+(`Kanal`); blueprints are built by factories handed what they need, never looking it up.
+"""
 
 from __future__ import annotations
 
-import logging
-from dataclasses import dataclass, field
-from datetime import time
-from typing import Any
+import importlib
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+from datetime import UTC, datetime, time, timedelta
+from pathlib import Path
 
 from flask import Flask
+from sqlalchemy import Engine
 
 from router import config as cfg
 from router.adapters.db import make_engine, make_session_factory
+from router.adapters.inbox import SqlInbox
 from router.adapters.uow import SqlUnitOfWork
 from router.logs import configure_logging
-from router.policy import load_profile
-from router.service.contact_centre import ContactCentre
+from router.policy import Profile, load_profile
+from router.service.channels import Channel, Channels
+from router.service.delivery import Delivery
+from router.service.desk import Desk
+from router.service.ports import BotPort, Sender
+from router.service.services import ChannelServices
 from router.service.settings import BusinessHours, RouterSettings
+from router.service.turn import Turns
 from router.service.views import Views
-
-log = logging.getLogger(__name__)
+from router.worker import Worker
 
 _DAYS = ["mon", "tue", "wed", "thu", "fri", "sat", "sun"]
 
 
+def utcnow() -> datetime:
+    return datetime.now(UTC)
+
+
 @dataclass
 class Kanal:
-    """What the wiring point built, kept on `app.extensions["kanal"]`."""
+    """What the wiring point built: one typed container, handed to whoever needs a part."""
 
-    engine: Any
-    session_factory: Any
-    centre: ContactCentre
+    config: Mapping[str, object]
+    engine: Engine
+    uow: Callable[[], SqlUnitOfWork]
+    bot: BotPort
+    profile: Profile
+    settings: RouterSettings
+    channels: Channels
+    delivery: Delivery
+    turns: Turns
+    desk: Desk
     views: Views
-    bot: Any
-    profile: Any
-    extras: dict = field(default_factory=dict)
+    worker: Worker
+    clock: Callable[[], datetime]
+    analytics_engine: Engine
+    sandbox: object | None = None  # channels.sandbox.SandboxPeer, in sandbox mode
 
-    def uow(self) -> SqlUnitOfWork:
-        return SqlUnitOfWork(self.session_factory)
+    def close(self) -> None:
+        """Stop the worker and release database connections (tests, shutdown)."""
+        self.worker.stop()
+        self.engine.dispose()
+        if self.analytics_engine is not self.engine:
+            self.analytics_engine.dispose()
+        if self.sandbox is not None:
+            self.sandbox.close()
+
+
+def kanal_of(app: Flask) -> Kanal:
+    """Return the container create_app built for this app (the CLI and tests use it)."""
+    return app.extensions["kanal"]
 
 
 def _weekdays(spec: str) -> tuple[int, ...]:
@@ -46,8 +80,8 @@ def _weekdays(spec: str) -> tuple[int, ...]:
     return tuple(_DAYS.index(d.strip().lower()[:3]) for d in spec.split(","))
 
 
-def router_settings(config: dict) -> RouterSettings:
-    """Build the service layer's settings from Flask config."""
+def router_settings(config: Mapping) -> RouterSettings:
+    """Build the service layer's settings from the configuration."""
     opens, closes = (
         time.fromisoformat(t.strip()) for t in config["KANAL_BUSINESS_HOURS"].split("-")
     )
@@ -61,93 +95,139 @@ def router_settings(config: dict) -> RouterSettings:
     return RouterSettings(
         policy_name=config["KANAL_POLICY"],
         business_hours=hours,
-        sms_inactivity_minutes=config["KANAL_SMS_INACTIVITY_MINUTES"],
-        chat_inactivity_minutes=config["KANAL_CHAT_INACTIVITY_MINUTES"],
         repeat_window_days=config["KANAL_REPEAT_WINDOW_DAYS"],
-        sms_help_text=config["KANAL_SMS_HELP_TEXT"],
     )
 
 
-def _bot(config: dict):
-    if config.get("KANAL_BOT") is not None:  # tests plug a bot in
-        return config["KANAL_BOT"]
+def _rasa_bot(config: Mapping) -> BotPort:
     from bots.client import RasaBot
 
     return RasaBot(config["KANAL_RASA_URL"], timeout=config["KANAL_BOT_TIMEOUT"])
 
 
-def create_app(test_config: dict | None = None) -> Flask:
-    """Create the kanal web application."""
-    app = Flask(__name__, instance_relative_config=False)
-    app.config.from_mapping(cfg.from_env())
-    if test_config:
-        app.config.update(test_config)
-    cfg.check(app.config)
-    configure_logging(app.config["KANAL_LOG_LEVEL"])
+def installed_channels() -> list:
+    """Return the channel modules listed in `channels.INSTALLED`."""
+    from channels import INSTALLED
 
-    url = app.config["KANAL_DATABASE_URL"]
+    return [importlib.import_module(name) for name in INSTALLED]
+
+
+def build(
+    config: Mapping,
+    *,
+    bot: BotPort | None = None,
+    senders: Mapping[str, Sender] | None = None,
+    clock: Callable[[], datetime] | None = None,
+) -> Kanal:
+    """Build the container from configuration, with stand-ins where the caller gives them."""
+    clock = clock or utcnow
+    url = config["KANAL_DATABASE_URL"]
     if url.startswith("sqlite:///"):
-        from pathlib import Path
-
         Path(url.removeprefix("sqlite:///")).parent.mkdir(parents=True, exist_ok=True)
     engine = make_engine(url)
     session_factory = make_session_factory(engine)
-    profile = load_profile(app.config["KANAL_POLICY"])
-    bot = _bot(app.config)
 
-    def uow_factory() -> SqlUnitOfWork:
+    def uow() -> SqlUnitOfWork:
         return SqlUnitOfWork(session_factory)
 
-    centre = ContactCentre(uow_factory, bot, profile, router_settings(app.config))
-    app.extensions["kanal"] = Kanal(
+    sandbox = None
+    if config["KANAL_TWILIO_SANDBOX"]:
+        from channels.sandbox import SandboxPeer
+
+        sandbox = SandboxPeer.from_config(config)
+    channels = Channels()
+    for module in installed_channels():
+        channel: Channel = module.channel(config, sender=(senders or {}).get(module.NAME))
+        channels.add(channel)
+    settings = router_settings(config)
+    delivery = Delivery(uow, channels, clock)
+    bot = bot if bot is not None else _rasa_bot(config)
+    profile = load_profile(config["KANAL_POLICY"])
+    turns = Turns(uow, SqlInbox(engine), bot, profile, channels, delivery, settings, clock)
+    in_web = config["KANAL_TURN_WORKER"] == "thread"
+    worker = Worker(
+        turns,
+        uow,
+        clock,
+        threads=config["KANAL_TURN_THREADS"],
+        poll_seconds=1.0 if in_web else 0.05,
+        poll_age=timedelta(seconds=5) if in_web else timedelta(0),
+    )
+    from analytics.reader import reader_engine
+
+    return Kanal(
+        config=config,
         engine=engine,
-        session_factory=session_factory,
-        centre=centre,
-        views=Views(uow_factory),
+        uow=uow,
         bot=bot,
         profile=profile,
+        settings=settings,
+        channels=channels,
+        delivery=delivery,
+        turns=turns,
+        desk=Desk(uow, channels, delivery, clock),
+        views=Views(uow),
+        worker=worker,
+        clock=clock,
+        analytics_engine=reader_engine(engine),
+        sandbox=sandbox,
     )
-    if app.config["KANAL_ENV"] != "production":
-        from router.demo import demo_identities
 
-        app.extensions["kanal"].extras["demo_identities"] = lambda: demo_identities(app)
-    _register(app)
+
+def create_app(
+    config: Mapping | None = None,
+    *,
+    bot: BotPort | None = None,
+    senders: Mapping[str, Sender] | None = None,
+    clock: Callable[[], datetime] | None = None,
+) -> Flask:
+    """Create the kanal web application."""
+    app = Flask(__name__, instance_relative_config=False)
+    app.config.from_mapping(cfg.from_env())
+    if config:
+        app.config.update(config)
+    cfg.check(app.config)
+    configure_logging(app.config["KANAL_LOG_LEVEL"])
+    kanal = build(app.config, bot=bot, senders=senders, clock=clock)
+    app.extensions["kanal"] = kanal
+    _register(app, kanal)
     return app
 
 
-def _register(app: Flask) -> None:
-    """Register blueprints, sign-in and CSRF."""
-    from analytics.api import bp as analytics_bp
-    from channels.webchat import bp as webchat_bp
+def _register(app: Flask, kanal: Kanal) -> None:
+    """Register sign-in, CSRF and every blueprint, each handed what it needs."""
+    from analytics import api as analytics_api
     from router import auth, health
-    from router.desk.views import bp as desk_bp
+    from router.desk import views as desk_views
 
-    auth.init_app(app)
-    app.register_blueprint(health.bp)
-    app.register_blueprint(webchat_bp)
-    app.register_blueprint(desk_bp)
-    app.register_blueprint(analytics_bp)
-    auth.csrf.exempt(webchat_bp)
-    auth.csrf.exempt(analytics_bp)
-    _register_sms(app)
+    auth.init_app(app, kanal.uow)
+    app.register_blueprint(health.blueprint(kanal.engine, kanal.bot, kanal.uow))
+    app.register_blueprint(desk_views.blueprint(kanal.desk, kanal.views, kanal.config))
+    api = analytics_api.blueprint(kanal.analytics_engine, kanal.config)
+    app.register_blueprint(api)
+    auth.csrf.exempt(api)
+    demo = None
+    if app.config["KANAL_ENV"] != "production":
+        from router.demo import demo_identities
 
+        def demo() -> list[dict[str, str]]:
+            return demo_identities(kanal.uow, app.config["SECRET_KEY"])
 
-def _register_sms(app: Flask) -> None:
-    """Register the SMS channel, its delivery, and in sandbox mode the local Twilio peer."""
-    from channels import sandbox, sms
-    from router.adapters.twilio_sms import sender_from_config
-    from router.service.delivery import SmsDelivery
-
-    kanal = app.extensions["kanal"]
-    delivery = SmsDelivery(
-        kanal.uow,
-        sender_from_config(app.config),
-        app.config["KANAL_PUBLIC_URL"] + "/twilio/sms/status",
-        background=not app.config.get("KANAL_SMS_SEND_INLINE", False),
+    services = ChannelServices(
+        turns=kanal.turns,
+        views=kanal.views,
+        delivery=kanal.delivery,
+        run_turn=kanal.worker.notify if app.config["KANAL_TURN_WORKER"] == "thread" else None,
+        config=kanal.config,
+        demo_identities=demo,
     )
-    kanal.centre.after_turn.append(delivery.on_turn)
-    kanal.extras["sms"] = delivery
-    kanal.extras["dispatch_sms"] = delivery.dispatch_due
-    sms.init_app(app)
-    if app.config["KANAL_TWILIO_SANDBOX"]:
-        sandbox.init_app(app)  # absent when real credentials are configured
+    for module in installed_channels():
+        bp = module.blueprint(services)
+        app.register_blueprint(bp)
+        auth.csrf.exempt(bp)  # channels authenticate their callers themselves
+    if kanal.sandbox is not None:
+        from channels import sandbox
+
+        bp = sandbox.blueprint(kanal.sandbox)
+        app.register_blueprint(bp)
+        auth.csrf.exempt(bp)

@@ -214,6 +214,22 @@ contact_events = Table(
     Index("ix_contact_events_type_at", "type", "at"),
 )
 
+inbox = Table(
+    "inbox",
+    metadata,
+    Column("id", Id, primary_key=True, autoincrement=True),
+    Column("channel", String(16), nullable=False),
+    Column("provider_id", String(64)),
+    Column("address", String(64), nullable=False),
+    Column("text", Text, nullable=False),
+    Column("kind", String(10), nullable=False, default="message"),
+    Column("contact_id", Id),
+    Column("received_at", UTC, nullable=False),
+    Column("message_id", Id),
+    UniqueConstraint("channel", "provider_id", name="uq_inbox_channel_provider_id"),
+    Index("ix_inbox_waiting", "message_id", "id"),
+)
+
 _MAPPED = False
 
 
@@ -232,4 +248,5 @@ def start_mappers() -> None:
     mapper_registry.map_imperatively(model.QueueItem, queue_items)
     mapper_registry.map_imperatively(model.Consent, consents)
     mapper_registry.map_imperatively(model.ContactEvent, contact_events)
+    mapper_registry.map_imperatively(model.InboxEntry, inbox)
     _MAPPED = True

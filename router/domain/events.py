@@ -4,6 +4,10 @@ Every event carries the contact id, channel, the citizen's pseudonym (if identif
 need (if known). `data` holds the details named beside each type.
 """
 
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
 CONTACT_OPENED = "contact_opened"  # {}
 CITIZEN_IDENTIFIED = "citizen_identified"  # {"exempt": bool, "grounds": [..], "age_band": str}
 MESSAGE_RECEIVED = "message_received"  # {"message_id"}
@@ -27,3 +31,11 @@ CLOSED = "contact_closed"  # {"why"}
 
 # Channels that count as digital for digital take-up (DOMAIN.md §4).
 DIGITAL_CHANNELS = frozenset({"webchat", "sms"})
+
+
+@dataclass(frozen=True)
+class Happened:
+    """Something a domain object did, for the service layer to append to the log."""
+
+    type: str
+    data: dict = field(default_factory=dict)

@@ -11,6 +11,7 @@ from dataclasses import dataclass, replace
 from functools import cache
 from itertools import combinations
 
+from router.domain.needs import NOT_UNDERSTOOD
 from router.policy.conditions import NO_NEED
 from router.policy.context import (
     AGE_BANDS,
@@ -25,7 +26,7 @@ from router.policy.engine import decision_of, first_rule
 from router.policy.profile import Profile
 
 TRIGGERS = ("request", "failures", "exemption")
-FAILED_NEEDS = ("nlu_fallback", "out_of_scope")
+FAILED_NEEDS = tuple(sorted(NOT_UNDERSTOOD))
 _OTHER_NEEDS = ("payment_date", "apply_benefit", "application_status", "complaint")
 
 

@@ -1,4 +1,5 @@
-"""Outbound SMS delivery: consent first, send once, retry only what certainly did not go.
+"""Outbound delivery through a channel's sender: consent first, send once, retry only what
+certainly did not go.
 
 A message goes pending → sending_local (claimed by one dispatcher) → queued (the provider
 took it) → sending → sent → delivered/undelivered/failed, with status callbacks moving it
@@ -10,19 +11,19 @@ with exponential backoff; an answer that leaves it unknown whether the SMS went 
 from __future__ import annotations
 
 import logging
-import threading
 from collections.abc import Callable, Iterable
-from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
-from datetime import UTC, datetime, timedelta
+from datetime import datetime, timedelta
 
 from router.domain import events as ev
 from router.domain.model import Message
 from router.domain.segments import count_segments, split_body
+from router.service.channels import Channels
 from router.service.errors import Conflict, NotFound
-from router.service.journal import pseudonym, record
+from router.service.journal import pseudonym_of, record
 from router.service.outbox import may_message, set_consent
-from router.service.ports import SendResult, SmsSender
+from router.service.ports import SendResult
+from router.service.unit_of_work import UnitOfWork
 
 log = logging.getLogger(__name__)
 
@@ -74,90 +75,79 @@ class Backoff:
 
 @dataclass(frozen=True)
 class Claim:
-    """One message claimed for sending: where to and what."""
+    """One message claimed for sending: on which channel, where to and what."""
 
     message_id: int
+    channel: str
     to: str
     body: str
 
 
-def _utcnow() -> datetime:
-    return datetime.now(UTC)
-
-
-class SmsDelivery:
-    """Send the router's outbound SMS through the SmsSender port and track their state."""
+class Delivery:
+    """Send the router's outbound messages through each channel's sender and track them."""
 
     def __init__(
         self,
-        uow_factory: Callable,
-        sender: SmsSender,
-        status_callback_url: str | None,
+        uow_factory: Callable[[], UnitOfWork],
+        channels: Channels,
+        clock: Callable[[], datetime],
         *,
-        clock: Callable[[], datetime] = _utcnow,
         backoff: Backoff | None = None,
         lease: timedelta = timedelta(minutes=2),
-        background: bool = True,
     ) -> None:
         self.uow = uow_factory
-        self.sender = sender
-        self.status_callback_url = status_callback_url
+        self.channels = channels
         self.clock = clock
         self.backoff = backoff or Backoff()
         self.lease = lease
-        self.background = background
-        self._pool: ThreadPoolExecutor | None = None
-        self._pool_lock = threading.Lock()
 
-    # -- entry points -----------------------------------------------------------------------
+    # -- inside a turn's transaction, then after its commit ---------------------------------
 
-    def on_turn(self, result) -> None:  # noqa: ANN001 - routing.TurnResult
-        """Send a turn's SMS replies after the turn (hook for ContactCentre.after_turn)."""
-        ids = [
-            m.id for m in result.replies if m.channel == "sms" and m.delivery_status in CLAIMABLE
-        ]
-        if not ids:
-            return
-        if not self.background:
-            self.deliver_all(ids)
-            return
-        self._submit(ids)
+    def claim(self, uow: UnitOfWork, message_ids: Iterable[int]) -> tuple[Claim, ...]:
+        """Claim due messages for sending in the caller's transaction."""
+        now = self.clock()
+        claims: list[Claim] = []
+        for message_id in message_ids:
+            claims.extend(self._claim_one(uow, message_id, now))
+        return tuple(claims)
+
+    def send(self, claims: Iterable[Claim]) -> int:
+        """Hand claimed messages to their senders; return how many were accepted."""
+        accepted = 0
+        for claim in claims:
+            accepted += self._send(claim) == "accepted"
+        return accepted
+
+    # -- on their own (scheduler, desk) --------------------------------------------------------
+
+    def deliver(self, message_ids: Iterable[int]) -> int:
+        """Claim and send messages, each claim in its own transaction; return accepted."""
+        accepted = 0
+        for message_id in message_ids:
+            with self.uow() as uow:
+                claims = self.claim(uow, [message_id])
+                uow.commit()
+            accepted += self.send(claims)
+        return accepted
 
     def dispatch_due(self) -> int:
         """Send what is due (new and retries) and park stale claims for review; return sent."""
         self.review_stale_claims()
         with self.uow() as uow:
-            ids = [m.id for m in uow.messages.due_outbound("sms", self.clock())]
-        return self.deliver_all(ids)
-
-    def deliver_all(self, message_ids: Iterable[int]) -> int:
-        """Deliver messages in order; return how many the provider accepted."""
-        accepted = 0
-        for message_id in message_ids:
-            accepted += sum(1 for outcome in self.deliver(message_id) if outcome == "accepted")
-        return accepted
-
-    def deliver(self, message_id: int) -> list[str]:
-        """Claim, send and record one message (and the parts a long one was split into)."""
-        claimed, extra_ids = self._claim(message_id)
-        outcomes = []
-        if claimed is not None:
-            callback = None
-            if self.status_callback_url:
-                callback = f"{self.status_callback_url}?m={claimed.message_id}"
-            try:
-                result = self.sender.send(claimed.to, claimed.body, status_callback=callback)
-            except Exception as exc:  # an adapter bug: whether it went out is unknown
-                log.exception("the SMS sender failed on message %s", claimed.message_id)
-                result = SendResult("uncertain", error=f"sender error: {type(exc).__name__}")
-            self._record(claimed, result)
-            outcomes.append(result.outcome)
-        for extra in extra_ids:
-            outcomes.extend(self.deliver(extra))
-        return outcomes
+            ids = [
+                m.id
+                for channel in self.channels.with_senders()
+                for m in uow.messages.due_outbound(channel.name, self.clock())
+            ]
+        return self.deliver(ids)
 
     def record_status(
-        self, message_id: int | None, provider_id: str, status: str, error_code: str | None = None
+        self,
+        channel: str,
+        message_id: int | None,
+        provider_id: str,
+        status: str,
+        error_code: str | None = None,
     ) -> str | None:
         """Apply a provider's status callback; return the message's state, None if unknown."""
         now = self.clock()
@@ -168,7 +158,7 @@ class SmsDelivery:
                 if message is not None and message.provider_id not in (None, provider_id):
                     message = None
             if message is None:
-                found = uow.messages.by_provider_id("sms", provider_id)
+                found = uow.messages.by_provider_id(channel, provider_id)
                 message = uow.messages.get(found.id, for_update=True) if found else None
             if message is None or message.direction != "out":
                 return None
@@ -179,7 +169,7 @@ class SmsDelivery:
             if error_code and message.delivery_status in ("undelivered", "failed"):
                 message.last_error = f"Twilio error {error_code}"
                 if error_code == OPTED_OUT_AT_PROVIDER:
-                    set_consent(uow, "sms", message.address, False, "carrier", now)
+                    set_consent(uow, message.channel, message.address, False, "carrier", now)
             if message.delivery_status != before and message.delivery_status in LOGGED:
                 self._event(uow, message, ev.DELIVERY_UPDATED, now, status=message.delivery_status)
             uow.commit()
@@ -206,25 +196,21 @@ class SmsDelivery:
                 message.delivery_status = "sent"
                 message.last_error = f"confirmed as received by staff member {by}"
             self._event(uow, message, ev.DELIVERY_UPDATED, now, status=message.delivery_status)
+            claims = self.claim(uow, [message_id]) if resend else ()
             uow.commit()
             state = message.delivery_status
-        if resend and self.background:
-            self._submit([message_id])
-        elif resend:
-            self.deliver_all([message_id])
+        self.send(claims)
         return state
-
-    def _submit(self, ids: list[int]) -> None:
-        with self._pool_lock:
-            if self._pool is None:
-                self._pool = ThreadPoolExecutor(max_workers=2, thread_name_prefix="kanal-sms")
-        self._pool.submit(self._safely, ids)
 
     def review_stale_claims(self) -> int:
         """Send claims a crashed dispatcher left behind to review (they may have gone out)."""
         now = self.clock()
         with self.uow() as uow:
-            stale = uow.messages.in_delivery_status("sms", ("sending_local",), now)
+            stale = [
+                m
+                for channel in self.channels.with_senders()
+                for m in uow.messages.in_delivery_status(channel.name, ("sending_local",), now)
+            ]
             for message in stale:
                 message.delivery_status = "review"
                 message.last_error = "the dispatcher stopped while sending; check before resending"
@@ -234,48 +220,44 @@ class SmsDelivery:
 
     # -- steps ----------------------------------------------------------------------------
 
-    def _safely(self, ids: list[int]) -> None:
-        try:
-            self.deliver_all(ids)
-        except Exception:  # the scheduler's dispatch picks up whatever is left
-            log.exception("sending SMS failed; the scheduler will retry")
+    def _claim_one(self, uow: UnitOfWork, message_id: int, now: datetime) -> list[Claim]:
+        """Take a due message for sending, unless its address has opted out."""
+        message = uow.messages.get(message_id, for_update=True)
+        if (
+            message is None
+            or message.direction != "out"
+            or message.delivery_status not in CLAIMABLE
+            or (message.next_attempt_at is not None and message.next_attempt_at > now)
+        ):
+            return []
+        channel = self.channels[message.channel]
+        if channel.sender is None:
+            return []
+        if not message.address or not may_message(uow, channel, message.address):
+            message.delivery_status = "blocked"
+            message.last_error = "the citizen has opted out of this channel (STOP)"
+            self._event(uow, message, ev.MESSAGE_BLOCKED, now, why="opted_out")
+            return []
+        extra = self._split(uow, message)
+        claims = [self._take(message, now)]
+        claims.extend(self._take(part, now) for part in extra)
+        return claims
 
-    def _claim(self, message_id: int) -> tuple[Claim | None, list[int]]:
-        """Take a due message for sending, unless its number has opted out."""
-        now = self.clock()
-        with self.uow() as uow:
-            message = uow.messages.get(message_id, for_update=True)
-            if (
-                message is None
-                or message.channel != "sms"
-                or message.direction != "out"
-                or message.delivery_status not in CLAIMABLE
-                or (message.next_attempt_at is not None and message.next_attempt_at > now)
-            ):
-                return None, []
-            if not message.address or not may_message(uow, "sms", message.address):
-                message.delivery_status = "blocked"
-                message.last_error = "the citizen has opted out of SMS (STOP)"
-                self._event(uow, message, ev.MESSAGE_BLOCKED, now, why="opted_out")
-                uow.commit()
-                return None, []
-            extra_ids = self._split(uow, message)
-            message.delivery_status = "sending_local"
-            message.attempts += 1
-            message.next_attempt_at = now + self.lease  # after that, a stale claim
-            uow.commit()
-            return Claim(message.id, message.address, message.text), extra_ids
+    def _take(self, message: Message, now: datetime) -> Claim:
+        message.delivery_status = "sending_local"
+        message.attempts += 1
+        message.next_attempt_at = now + self.lease  # after that, a stale claim
+        return Claim(message.id, message.channel, message.address, message.text)
 
     @staticmethod
-    def _split(uow, message: Message) -> list[int]:
-        """Keep the first part of an over-long reply here; queue the rest as new messages."""
+    def _split(uow: UnitOfWork, message: Message) -> list[Message]:
+        """Keep the first part of an over-long reply here; add the rest as new messages."""
         parts = split_body(message.text)
         if len(parts) <= 1:
             return []
         message.text = parts[0]
-        extra = []
-        for part in parts[1:]:
-            copy = uow.messages.add(
+        return [
+            uow.messages.add(
                 Message(
                     channel=message.channel,
                     direction="out",
@@ -290,8 +272,21 @@ class SmsDelivery:
                     delivery_status="pending",
                 )
             )
-            extra.append(copy.id)
-        return extra
+            for part in parts[1:]
+        ]
+
+    def _send(self, claim: Claim) -> str:
+        channel = self.channels[claim.channel]
+        callback = None
+        if channel.status_callback:
+            callback = f"{channel.status_callback}?m={claim.message_id}"
+        try:
+            result = channel.sender.send(claim.to, claim.body, status_callback=callback)
+        except Exception as exc:  # an adapter bug: whether it went out is unknown
+            log.exception("the %s sender failed on message %s", claim.channel, claim.message_id)
+            result = SendResult("uncertain", error=f"sender error: {type(exc).__name__}")
+        self._record(claim, result)
+        return result.outcome
 
     def _record(self, claim: Claim, result: SendResult) -> None:
         now = self.clock()
@@ -330,20 +325,22 @@ class SmsDelivery:
                 message.delivery_status = "failed"
                 message.last_error = _describe(result)
                 if result.error_code == OPTED_OUT_AT_PROVIDER:
-                    set_consent(uow, "sms", message.address, False, "carrier", now)
+                    set_consent(uow, message.channel, message.address, False, "carrier", now)
             if message.delivery_status != before and message.delivery_status in LOGGED:
                 self._event(uow, message, ev.DELIVERY_UPDATED, now, status=message.delivery_status)
             uow.commit()
         if outcome != "accepted":
             log.warning(
-                "SMS %s not accepted: %s (%s)", claim.message_id, outcome, result.error_code or "-"
+                "message %s not accepted: %s (%s)", claim.message_id, outcome, result.error_code or "-"
             )
 
     @staticmethod
     def _event(uow, message: Message, type_: str, now: datetime, **data) -> None:
         contact = uow.contacts.get(message.contact_id) if message.contact_id else None
         if contact is not None:
-            record(uow, contact, type_, now, pseudonym(uow, contact), message_id=message.id, **data)
+            record(
+                uow, contact, type_, now, pseudonym_of(uow, contact), message_id=message.id, **data
+            )
 
 
 def _describe(result: SendResult) -> str:

@@ -2,27 +2,44 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from datetime import datetime
 
+from router.domain.events import Happened
 from router.domain.model import Contact, ContactEvent
+from router.service.unit_of_work import UnitOfWork
 
 
-def record(uow, contact: Contact, type_: str, at: datetime, citizen: str | None, **data) -> None:
-    """Append one event about a contact to the log."""
+def record(
+    uow: UnitOfWork, contact: Contact, type_: str, at: datetime, pseudonym: str | None, **data
+) -> None:
+    """Append one event about a contact to the log (with the citizen's pseudonym only)."""
     uow.events.append(
         ContactEvent(
             type=type_,
             at=at,
             channel=contact.channel,
             contact_id=contact.id,
-            citizen=citizen,
+            citizen=pseudonym,
             need=contact.need,
             data=data,
         )
     )
 
 
-def pseudonym(uow, contact: Contact) -> str | None:
+def record_all(
+    uow: UnitOfWork,
+    contact: Contact,
+    happened: Iterable[Happened],
+    at: datetime,
+    pseudonym: str | None,
+) -> None:
+    """Append what a domain object reported it did."""
+    for h in happened:
+        record(uow, contact, h.type, at, pseudonym, **h.data)
+
+
+def pseudonym_of(uow: UnitOfWork, contact: Contact) -> str | None:
     """Return the pseudonym of the contact's citizen, if identified."""
     if contact.citizen_id is None:
         return None

@@ -1,23 +1,26 @@
-"""Messages to the citizen, on the channel of their contact."""
+"""Messages to the citizen, on the channel of their contact, and the consent they gave."""
 
 from __future__ import annotations
 
 from datetime import datetime
 
 from router.domain.model import Consent, Contact, Message
+from router.service.channels import Channel
+from router.service.unit_of_work import UnitOfWork
 
 
-def may_message(uow, channel: str, address: str | None) -> bool:
-    """Return False when the address has opted out of this channel."""
-    if channel != "sms" or not address:
+def may_message(uow: UnitOfWork, channel: Channel, address: str | None) -> bool:
+    """Return False when the address has opted out of a channel that needs consent."""
+    if not channel.needs_consent or not address:
         return True
-    consent = uow.consents.get(channel, address)
+    consent = uow.consents.get(channel.name, address)
     return consent is None or consent.opted_in
 
 
 def say(
-    uow,
+    uow: UnitOfWork,
     contact: Contact,
+    channel: Channel,
     author: str,
     text: str,
     now: datetime,
@@ -25,17 +28,16 @@ def say(
     agent_id: int | None = None,
     notice: bool = False,
 ) -> Message:
-    """Add an outbound message to a contact; SMS ones wait for the dispatcher.
+    """Add an outbound message to a contact.
 
-    An SMS to an opted-out number is stored as `blocked` and never sent, so the desk can show
-    why the citizen did not get it. `notice` marks service texts (HELP answers) that carriers
-    allow even after STOP is not assumed: they are blocked too.
+    On a channel with a sender the message waits (`pending`) for delivery; to an address that
+    opted out it is stored as `blocked` and never sent, so the desk can show why the citizen
+    did not get it. `notice` marks service texts (HELP answers).
     """
-    status = None
-    address = None
-    if contact.channel == "sms":
+    status = address = None
+    if channel.sender is not None:
         address = contact.address
-        status = "pending" if may_message(uow, "sms", address) else "blocked"
+        status = "pending" if may_message(uow, channel, address) else "blocked"
     return uow.messages.add(
         Message(
             channel=contact.channel,
@@ -54,7 +56,7 @@ def say(
 
 
 def set_consent(
-    uow, channel: str, address: str, opted_in: bool, keyword: str, now: datetime
+    uow: UnitOfWork, channel: str, address: str, opted_in: bool, keyword: str, now: datetime
 ) -> None:
     """Record an opt-out or opt-in for a channel address."""
     consent = uow.consents.get(channel, address)

@@ -1,13 +1,17 @@
 """Ports: the small interfaces through which the service layer reaches the outside world.
 
 Concrete implementations live in `bots.client` (the bot), `router.adapters` (storage,
-Twilio) and are chosen in one place, `router.bootstrap.create_app`.
+Twilio, the inbox) and are chosen in one place, `router.bootstrap.create_app`. Tests plug
+in the fakes of `tests/fakes.py`, which implement the same ports.
 """
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Protocol
+
+from router.domain.commands import ReceiveMessage
 
 
 @dataclass(frozen=True)
@@ -41,7 +45,7 @@ class BotPort(Protocol):
 
 @dataclass(frozen=True)
 class SendResult:
-    """Outcome of handing one SMS to the provider.
+    """Outcome of handing one message to a channel's provider.
 
     outcome is one of:
       "accepted"  – the provider took it; `provider_id` is its sid
@@ -58,7 +62,38 @@ class SendResult:
     extra: dict[str, object] = field(default_factory=dict)
 
 
-class SmsSender(Protocol):
-    """Outbound SMS through a provider (Twilio, or the local Twilio-compatible sandbox)."""
+class Sender(Protocol):
+    """A channel's way out: hands one message to the provider (Twilio, the local sandbox).
+
+    Channels whose citizens read replies from kanal itself (web chat) have no sender.
+    """
 
     def send(self, to: str, body: str, *, status_callback: str | None = None) -> SendResult: ...
+
+
+class Inbox(Protocol):
+    """Where an acknowledged inbound message waits for its turn: one durable INSERT.
+
+    `add` answers the new entry's id, or None when the provider's id was received before
+    (a retried webhook): the idempotency check and the insert are one statement.
+    """
+
+    def add(self, cmd: ReceiveMessage) -> int | None: ...
+
+    def get(self, entry_id: int) -> ReceiveMessage | None:
+        """Return the entry's command while its turn has not been taken, else None."""
+        ...
+
+    def waiting(self, older_than_seconds: float, limit: int = 100) -> list[int]:
+        """Return entries whose turn nobody has finished, oldest first."""
+        ...
+
+
+# Runs work after the request that asked for it has been answered (a thread pool in the
+# web process; inline in tests and in the worker).
+Runner = Callable[[Callable[[], object]], None]
+
+
+def run_inline(work: Callable[[], object]) -> None:
+    """Run the work now, in the caller's thread."""
+    work()

@@ -2,20 +2,23 @@
 
 from __future__ import annotations
 
-from typing import Any, Protocol
+from typing import Protocol
+
+from router.service import repositories as r
 
 
 class UnitOfWork(Protocol):
     """One transaction over the router's repositories; rolled back unless committed."""
 
-    citizens: Any
-    contacts: Any
-    messages: Any
-    decisions: Any
-    queue: Any
-    users: Any
-    consents: Any
-    events: Any
+    citizens: r.CitizenRepository
+    contacts: r.ContactRepository
+    messages: r.MessageRepository
+    decisions: r.DecisionRepository
+    queue: r.QueueRepository
+    users: r.UserRepository
+    consents: r.ConsentRepository
+    events: r.EventLog
+    inbox: r.InboxRepository
 
     def __enter__(self) -> UnitOfWork: ...
 

@@ -13,6 +13,7 @@ import pytest
 from hypothesis import event, given, settings
 from hypothesis import strategies as st
 
+from router.domain.needs import NOT_UNDERSTOOD
 from router.policy import (
     AGE_BANDS,
     ASSISTED_SERVICE,
@@ -53,7 +54,7 @@ INTENTS = (
     "nlu_fallback",
     None,
 )
-FAILED_INTENTS = ("nlu_fallback", "out_of_scope")
+FAILED_INTENTS = tuple(NOT_UNDERSTOOD)
 
 
 @dataclass(frozen=True)

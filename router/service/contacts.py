@@ -1,0 +1,84 @@
+"""Opening, queueing and closing contacts: the domain's state changes, recorded."""
+
+from __future__ import annotations
+
+import secrets
+from datetime import datetime
+
+from router.domain import events as ev
+from router.domain.citizens import age_band
+from router.domain.model import Citizen, Contact, QueueItem
+from router.service.journal import record, record_all
+from router.service.unit_of_work import UnitOfWork
+
+
+def valid_grounds(uow: UnitOfWork, citizen: Citizen, now: datetime) -> tuple[str, ...]:
+    """Return the citizen's exemption grounds valid today, sorted."""
+    today = now.date()
+    return tuple(sorted({e.ground for e in uow.citizens.exemptions(citizen.id) if e.is_valid_on(today)}))
+
+
+def open_contact(
+    uow: UnitOfWork,
+    channel: str,
+    address: str,
+    now: datetime,
+    *,
+    citizen: Citizen | None = None,
+    secret_hash: str | None = None,
+) -> Contact:
+    """Open a contact for a citizen (identified once, if known) and record both."""
+    contact = uow.contacts.add(
+        Contact(
+            channel=channel,
+            address=address,
+            opened_at=now,
+            last_activity_at=now,
+            bot_sender="k_" + secrets.token_hex(12),
+            citizen_id=citizen.id if citizen else None,
+            secret_hash=secret_hash,
+        )
+    )
+    pseudonym = citizen.pseudonym if citizen else None
+    record(uow, contact, ev.CONTACT_OPENED, now, pseudonym)
+    if citizen is not None:
+        grounds = valid_grounds(uow, citizen, now)
+        record(
+            uow,
+            contact,
+            ev.CITIZEN_IDENTIFIED,
+            now,
+            pseudonym,
+            exempt=bool(grounds),
+            grounds=list(grounds),
+            age_band=age_band(citizen.birth_year, now.date()),
+        )
+    return contact
+
+
+def enqueue(
+    uow: UnitOfWork,
+    contact: Contact,
+    skill: str,
+    priority: int,
+    now: datetime,
+    pseudonym: str | None,
+) -> QueueItem:
+    """Put a contact in the assisted queue (once) and record it."""
+    item = uow.queue.open_for_contact(contact.id)
+    if item is not None:
+        contact.enqueue(item)  # already waiting or with a person: nothing new to record
+        return item
+    item = uow.queue.add(
+        QueueItem(contact_id=contact.id, skill=skill, priority=priority, enqueued_at=now)
+    )
+    record_all(uow, contact, contact.enqueue(item), now, pseudonym)
+    return item
+
+
+def close(
+    uow: UnitOfWork, contact: Contact, now: datetime, why: str, pseudonym: str | None, **how
+) -> None:
+    """Close a contact, whoever closes it (the bot, the desk, the inactivity sweep)."""
+    item = uow.queue.open_for_contact(contact.id)
+    record_all(uow, contact, contact.close(now, why, item=item, **how), now, pseudonym)

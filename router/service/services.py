@@ -1,0 +1,24 @@
+"""What a channel's entrypoint is handed: the service layer's front doors and its settings."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+
+from router.service.delivery import Delivery
+from router.service.turn import Turns
+from router.service.views import Views
+
+
+@dataclass(frozen=True)
+class ChannelServices:
+    """The parts of kanal a channel's blueprint may use."""
+
+    turns: Turns
+    views: Views
+    delivery: Delivery
+    # Hands an acknowledged inbox entry to the turn worker in this process; None when a
+    # separate `kanal worker` process polls the inbox.
+    run_turn: Callable[[int], None] | None
+    config: Mapping[str, object]
+    demo_identities: Callable[[], list[dict[str, str]]] | None = None

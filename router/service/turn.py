@@ -1,0 +1,497 @@
+"""One citizen message, start to finish: the turn.
+
+    accept   the channel commits the message to the inbox (one INSERT) and answers at once
+    take     transaction 1: the inbox entry becomes a message of the citizen's contact, and
+             the policy decides with what the register and the contact say
+    bot      only when the policy says self-service, outside any transaction
+    finish   transaction 2: the policy decides again with what the bot understood, and the
+             decision is carried out (answer, offer the digital route, queue, close)
+    send     the replies leave through the channel's sender (`Delivery`)
+
+A turn that does not need the bot (a keyword, a contact already with people, an exempt
+citizen) is taken and finished in one transaction.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import asdict, dataclass, replace
+from datetime import datetime, timedelta
+
+from router.domain import events as ev
+from router.domain.citizens import age_band
+from router.domain.commands import ReceiveMessage, StartChat
+from router.domain.model import (
+    CLOSED_BY_BOT,
+    CLOSED_INACTIVE,
+    Citizen,
+    Contact,
+    ContactState,
+    InboxEntry,
+    Message,
+    RoutingDecision,
+)
+from router.domain.needs import asks_for_person, need_of, not_understood
+from router.policy import Action, Decision, PolicyContext, Profile, decide
+from router.service import contacts, wording
+from router.service.channels import Channel, Channels
+from router.service.delivery import Claim, Delivery
+from router.service.errors import Conflict, NotFound, ServiceError
+from router.service.journal import record
+from router.service.outbox import say, set_consent
+from router.service.ports import BotPort, BotTurn, Inbox
+from router.service.settings import RouterSettings
+from router.service.unit_of_work import UnitOfWork
+
+
+# An inbox entry that can never become a message (its conversation has ended).
+REFUSED = 0
+
+
+@dataclass(frozen=True)
+class Step:
+    """One policy decision of a turn, with the stage it was taken at and what it saw."""
+
+    stage: str  # before_bot | after_bot
+    decision: Decision
+    context: PolicyContext
+
+
+@dataclass(frozen=True)
+class TurnResult:
+    """What a turn left behind: the contact's state and the messages it produced."""
+
+    contact_id: int
+    state: str
+    message_id: int | None = None
+    replies: tuple[Message, ...] = ()
+    decision: Decision | None = None
+    claims: tuple[Claim, ...] = ()
+
+
+@dataclass(frozen=True)
+class AtBot:
+    """What transaction 1 hands to the bot call and to transaction 2."""
+
+    message_id: int
+    contact_id: int
+    text: str
+    bot_sender: str
+    language: str
+    citizen_id: int | None
+    first: Step
+    cut: bool = False  # the message was longer than the channel takes and was cut
+
+
+class Turns:
+    """Takes citizens' messages through the turn; the channels' front door."""
+
+    def __init__(
+        self,
+        uow: Callable[[], UnitOfWork],
+        inbox: Inbox,
+        bot: BotPort,
+        profile: Profile,
+        channels: Channels,
+        delivery: Delivery,
+        settings: RouterSettings,
+        clock: Callable[[], datetime],
+    ) -> None:
+        self.uow = uow
+        self.inbox = inbox
+        self.bot = bot
+        self.profile = profile
+        self.channels = channels
+        self.delivery = delivery
+        self.settings = settings
+        self.clock = clock
+
+    # -- accept ---------------------------------------------------------------------------
+
+    def accept(self, cmd: ReceiveMessage) -> int | None:
+        """Commit a message to the inbox; None when the provider delivered it before."""
+        limit = self.channels[cmd.channel].max_text
+        if len(cmd.text) > limit:
+            cmd = replace(cmd, text=cmd.text[:limit], kind="too_long")
+        return self.inbox.add(replace(cmd, received_at=cmd.received_at or self.clock()))
+
+    def receive(self, cmd: ReceiveMessage) -> TurnResult | None:
+        """Accept and take a message now (web chat answers with the turn's replies)."""
+        entry_id = self.accept(cmd)
+        return None if entry_id is None else self.take(entry_id)
+
+    def start_chat(self, cmd: StartChat, address: str) -> int:
+        """Open a web-chat contact, identified when the session carries a citizen."""
+        now = self.clock()
+        with self.uow() as uow:
+            citizen = None
+            if cmd.citizen_pseudonym:
+                citizen = uow.citizens.by_pseudonym(cmd.citizen_pseudonym)
+                if citizen is None:
+                    raise NotFound("Unknown citizen.")
+            contact = contacts.open_contact(
+                uow, "webchat", address, now, citizen=citizen, secret_hash=cmd.secret_hash
+            )
+            uow.commit()
+            return contact.id
+
+    # -- take: transaction 1 --------------------------------------------------------------
+
+    def take(self, entry_id: int) -> TurnResult | None:
+        """Run the turn of one inbox entry; None when another worker has taken it."""
+        now = self.clock()
+        with self.uow() as uow:
+            entry = uow.inbox.get(entry_id, for_update=True)
+            if entry is None or entry.message_id is not None:
+                return None
+            channel = self.channels[entry.channel]
+            try:
+                contact, citizen = self._contact_for(uow, entry, channel, now)
+            except ServiceError:
+                entry.message_id = REFUSED  # never a turn: the conversation is gone
+                uow.commit()
+                raise
+            message = self._file(uow, entry, contact, now)
+            cut = entry.kind == "too_long"
+            if message.kind != "message" or contact.state != ContactState.BOT:
+                result = self._finish(uow, contact, message, citizen, [], None, now, cut)
+                uow.commit()
+                return self._send(result)
+            context = self._context(uow, contact, citizen, message, now)
+            first = Step("before_bot", decide(context, self.profile), context)
+            if first.decision.action != Action.SELF_SERVICE:
+                result = self._finish(uow, contact, message, citizen, [first], None, now, cut)
+                uow.commit()
+                return self._send(result)
+            at_bot = AtBot(
+                message.id,
+                contact.id,
+                message.text,
+                contact.bot_sender,
+                citizen.language if citizen else "en",
+                citizen.id if citizen else None,
+                first,
+                cut,
+            )
+            uow.commit()
+        return self._at_bot(at_bot)
+
+    def resume(self, message_id: int) -> TurnResult | None:
+        """Finish the turn of a message whose worker stopped after transaction 1."""
+        now = self.clock()
+        with self.uow() as uow:
+            message = uow.messages.get(message_id)
+            if message is None or message.processed:
+                return None
+            contact = uow.contacts.get(message.contact_id)
+            citizen = uow.citizens.get(contact.citizen_id) if contact.citizen_id else None
+            if message.kind != "message" or contact.state != ContactState.BOT:
+                result = self._finish(uow, contact, message, citizen, [], None, now)
+                uow.commit()
+                return self._send(result)
+            context = self._context(uow, contact, citizen, message, now)
+            first = Step("before_bot", decide(context, self.profile), context)
+            at_bot = AtBot(
+                message.id,
+                contact.id,
+                message.text,
+                contact.bot_sender,
+                citizen.language if citizen else "en",
+                citizen.id if citizen else None,
+                first,
+            )
+        if first.decision.action != Action.SELF_SERVICE:
+            return self._finish_after(at_bot, None)
+        return self._at_bot(at_bot)
+
+    def _contact_for(
+        self, uow: UnitOfWork, entry: InboxEntry, channel: Channel, now: datetime
+    ) -> tuple[Contact, Citizen | None]:
+        """Return the contact the message belongs to, opening one when needed."""
+        if entry.contact_id is not None:
+            contact = uow.contacts.get(entry.contact_id, for_update=True)
+            if contact is None:
+                raise NotFound("No such conversation.")
+            if contact.state == ContactState.CLOSED:
+                raise Conflict("This conversation has ended. Please start a new one.")
+        else:
+            contact = uow.contacts.open_on(entry.channel, entry.address, now - channel.inactivity)
+        if contact is not None:
+            citizen = uow.citizens.get(contact.citizen_id) if contact.citizen_id else None
+            return contact, citizen
+        for stale in uow.contacts.stale_open_on(entry.channel, entry.address):
+            pseudonym = uow.citizens.get(stale.citizen_id).pseudonym if stale.citizen_id else None
+            contacts.close(
+                uow, stale, now, CLOSED_INACTIVE, pseudonym, digital=channel.digital
+            )
+        citizen = uow.citizens.by_phone(entry.address) if channel.address_is_phone else None
+        return contacts.open_contact(uow, entry.channel, entry.address, now, citizen=citizen), citizen
+
+    def _file(self, uow: UnitOfWork, entry: InboxEntry, contact: Contact, now: datetime) -> Message:
+        """Store the entry as the contact's message and mark the entry taken."""
+        message = uow.messages.add(
+            Message(
+                channel=entry.channel,
+                direction="in",
+                author="citizen",
+                text=entry.text,
+                created_at=entry.received_at,
+                contact_id=contact.id,
+                address=entry.address if self.channels[entry.channel].address_is_phone else None,
+                provider_id=entry.provider_id,
+                kind=entry.kind if entry.kind != "too_long" else "message",
+            )
+        )
+        entry.message_id = message.id
+        contact.last_activity_at = now
+        pseudonym = self._pseudonym(uow, contact)
+        record(
+            uow, contact, ev.MESSAGE_RECEIVED, now, pseudonym, message_id=message.id
+        )
+        return message
+
+    def _context(
+        self,
+        uow: UnitOfWork,
+        contact: Contact,
+        citizen: Citizen | None,
+        message: Message,
+        now: datetime,
+    ) -> PolicyContext:
+        """Return what the policy may look at before the bot has seen the message."""
+        return PolicyContext(
+            channel=contact.channel,
+            exemptions=contacts.valid_grounds(uow, citizen, now) if citizen else (),
+            age_band=age_band(citizen.birth_year, now.date()) if citizen else None,
+            identified=citizen is not None,
+            bot_failures=contact.bot_failures,
+            asked_for_person=asks_for_person(message.text),
+            business_hours=self.settings.business_hours.open_at(now),
+            queue_wait_seconds=self._estimated_wait(uow),
+            digital_offered=contact.digital_offered,
+        )
+
+    # -- bot: no transaction --------------------------------------------------------------
+
+    def _at_bot(self, at_bot: AtBot) -> TurnResult:
+        turn = self.bot.turn(at_bot.bot_sender, at_bot.text, language=at_bot.language)
+        return self._finish_after(at_bot, turn)
+
+    # -- finish: transaction 2 ------------------------------------------------------------
+
+    def _finish_after(self, at_bot: AtBot, turn: BotTurn | None) -> TurnResult:
+        now = self.clock()
+        with self.uow() as uow:
+            message = uow.messages.get(at_bot.message_id)
+            contact = uow.contacts.get(at_bot.contact_id, for_update=True)
+            if message.processed:  # another worker finished it meanwhile
+                return TurnResult(contact.id, contact.state, message.id)
+            citizen = uow.citizens.get(at_bot.citizen_id) if at_bot.citizen_id else None
+            steps = [at_bot.first]
+            if turn is not None and contact.state == ContactState.BOT:
+                context = self._after_bot(uow, contact, at_bot, turn, now)
+                steps.append(Step("after_bot", decide(context, self.profile), context))
+            elif contact.state != ContactState.BOT:
+                steps = []
+            result = self._finish(uow, contact, message, citizen, steps, turn, now, at_bot.cut)
+            uow.commit()
+        return self._send(result)
+
+    def _after_bot(
+        self, uow: UnitOfWork, contact: Contact, at_bot: AtBot, turn: BotTurn, now: datetime
+    ) -> PolicyContext:
+        """Return the policy context once the bot has seen the message."""
+        context = at_bot.first.context
+        failed = not turn.ok or not_understood(turn.intent)
+        need = need_of(turn.intent, turn.entities)
+        since = now - timedelta(days=self.settings.repeat_window_days)
+        repeat = bool(
+            need
+            and at_bot.citizen_id is not None
+            and uow.contacts.resolved_on_need_since(at_bot.citizen_id, need, since, contact.id)
+        )
+        return replace(
+            context,
+            need=need or turn.intent,
+            repeat_contact=repeat,
+            confidence=turn.confidence if turn.ok else None,
+            bot_failures=context.bot_failures + 1 if failed else 0,
+            bot_available=turn.ok or turn.error is None,
+            asked_for_person=context.asked_for_person
+            or turn.handoff
+            or turn.intent == "request_person",
+        )
+
+    def _finish(
+        self,
+        uow: UnitOfWork,
+        contact: Contact,
+        message: Message,
+        citizen: Citizen | None,
+        steps: list[Step],
+        turn: BotTurn | None,
+        now: datetime,
+        cut: bool = False,
+    ) -> TurnResult:
+        """Store the decisions and carry out the last one; the message is then processed."""
+        message.processed = True
+        pseudonym = citizen.pseudonym if citizen else None
+        channel = self.channels[contact.channel]
+        replies: list[Message] = []
+        final = steps[-1].decision if steps else None
+        if message.kind != "message":
+            replies = self._keyword(uow, contact, channel, message, now, pseudonym)
+        elif final is not None:
+            if turn is not None:
+                failures = steps[-1].context.bot_failures
+                contact.bot_failures = failures
+                contact.need = need_of(turn.intent, turn.entities) or contact.need
+                self._record_bot(uow, contact, turn, failures, now, pseudonym)
+            self._store(uow, contact, message, steps, now, pseudonym)
+            replies = self._carry_out(uow, contact, channel, final, turn, now, pseudonym)
+        if cut:
+            replies.insert(0, say(uow, contact, channel, "system", wording.too_long(channel), now))
+        claims = self.delivery.claim(uow, [m.id for m in replies if m.delivery_status])
+        return TurnResult(contact.id, contact.state, message.id, tuple(replies), final, claims)
+
+    def _carry_out(
+        self,
+        uow: UnitOfWork,
+        contact: Contact,
+        channel: Channel,
+        decision: Decision,
+        turn: BotTurn | None,
+        now: datetime,
+        pseudonym: str | None,
+    ) -> list[Message]:
+        bot_texts = list(turn.messages) if turn is not None and turn.ok else []
+        action = decision.action
+
+        def tell(author: str, text: str) -> Message:
+            return say(uow, contact, channel, author, text, now)
+
+        if action == Action.SELF_SERVICE:
+            if not bot_texts:
+                return [tell("system", wording.retry(channel))]
+            return [tell("bot", t) for t in bot_texts]
+        if action == Action.OFFER_DIGITAL:
+            out = [tell("bot", t) for t in bot_texts]
+            out.append(tell("system", wording.offer_digital(channel)))
+            contact.digital_offered = True
+            record(
+                uow, contact, ev.DIGITAL_OFFERED, now, pseudonym, rule_id=decision.rule_id
+            )
+            return out
+        if action in (Action.ASSISTED, Action.CALLBACK):
+            callback = action == Action.CALLBACK
+            record(
+                uow,
+                contact,
+                ev.HANDED_OFF,
+                now,
+                pseudonym,
+                rule_id=decision.rule_id,
+                reason=decision.reason,
+                from_bot=turn is not None,
+                callback=callback,
+            )
+            wait = self._estimated_wait(uow)
+            skill = decision.skill or "general"
+            contacts.enqueue(uow, contact, skill, decision.priority, now, pseudonym)
+            if not callback:
+                return [tell("system", wording.handoff(channel, wait))]
+            record(
+                uow, contact, ev.CALLBACK_SCHEDULED, now, pseudonym, rule_id=decision.rule_id
+            )
+            return [tell("system", wording.callback(channel, self.settings.business_hours, now))]
+        # CLOSE
+        out = [tell("bot", t) for t in bot_texts] or [tell("system", wording.CLOSE)]
+        contacts.close(
+            uow,
+            contact,
+            now,
+            CLOSED_BY_BOT,
+            pseudonym,
+            digital=channel.digital,
+            rule_id=decision.rule_id,
+        )
+        return out
+
+    def _keyword(self, uow, contact, channel, message, now, pseudonym) -> list[Message]:  # noqa: ANN001
+        """Handle STOP/START/HELP: consent and help never reach the bot."""
+        keyword = message.text.strip().upper()[:16]
+        if message.kind == "opt_out":
+            set_consent(uow, contact.channel, contact.address, False, keyword, now)
+            record(uow, contact, ev.SMS_OPT_OUT, now, pseudonym, keyword=keyword)
+            return []
+        if message.kind == "opt_in":
+            set_consent(uow, contact.channel, contact.address, True, keyword, now)
+            record(uow, contact, ev.SMS_OPT_IN, now, pseudonym, keyword=keyword)
+            return [say(uow, contact, channel, "system", wording.OPTED_IN, now)]
+        return [say(uow, contact, channel, "system", channel.help_text, now, notice=True)]
+
+    def _store(self, uow, contact, message, steps, now, pseudonym) -> None:  # noqa: ANN001
+        """Keep each decision with the inputs it saw, for the desk and for audit."""
+        for step in steps:
+            d = step.decision
+            inputs = {k: list(v) if isinstance(v, tuple) else v for k, v in asdict(step.context).items()}
+            uow.decisions.add(
+                RoutingDecision(
+                    contact_id=contact.id,
+                    message_id=message.id,
+                    profile=self.settings.policy_name,
+                    rule_id=d.rule_id,
+                    action=str(d.action),
+                    reason=d.reason,
+                    inputs=inputs,
+                    skill=d.skill,
+                    priority=d.priority,
+                    decided_at=now,
+                )
+            )
+            record(
+                uow,
+                contact,
+                ev.DECISION_MADE,
+                now,
+                pseudonym,
+                stage=step.stage,
+                rule_id=d.rule_id,
+                action=str(d.action),
+                reason=d.reason,
+                profile=self.settings.policy_name,
+            )
+
+    @staticmethod
+    def _record_bot(uow, contact, turn: BotTurn, failures: int, now, pseudonym) -> None:  # noqa: ANN001
+        if failures == 0:
+            record(
+                uow, contact, ev.BOT_ANSWERED, now, pseudonym,
+                intent=turn.intent, confidence=turn.confidence,
+            )  # fmt: skip
+            return
+        record(
+            uow, contact, ev.BOT_FAILED, now, pseudonym,
+            intent=turn.intent, confidence=turn.confidence, error=turn.error,
+            consecutive=failures,
+        )  # fmt: skip
+
+    # -- send -----------------------------------------------------------------------------
+
+    def _send(self, result: TurnResult) -> TurnResult:
+        """Hand the turn's replies to their channel's sender, after the commit."""
+        self.delivery.send(result.claims)
+        return result
+
+    # -- helpers --------------------------------------------------------------------------
+
+    def _estimated_wait(self, uow: UnitOfWork) -> int:
+        """Estimate the wait of a new arrival from the queue's length."""
+        return uow.queue.waiting_count() * self.settings.average_handle_seconds
+
+    @staticmethod
+    def _pseudonym(uow: UnitOfWork, contact: Contact) -> str | None:
+        if contact.citizen_id is None:
+            return None
+        citizen = uow.citizens.get(contact.citizen_id)
+        return citizen.pseudonym if citizen else None

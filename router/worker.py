@@ -1,0 +1,121 @@
+"""The turn worker: takes acknowledged messages from the inbox and runs their turns.
+
+It runs as threads in the web process (`KANAL_TURN_WORKER=thread`, the default: the webhook
+hands it the new entry at once) or as its own process (`kanal worker`, with
+`KANAL_TURN_WORKER=process`: the web process then only acknowledges, and the worker finds
+new entries by polling the inbox). Either way the inbox is the truth: an entry acknowledged
+but not taken when a process dies is taken by the next poll or the scheduler's sweep.
+"""
+
+from __future__ import annotations
+
+import logging
+import queue
+import threading
+from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
+from datetime import datetime, timedelta
+
+from router.service.turn import Turns
+from router.service.unit_of_work import UnitOfWork
+
+log = logging.getLogger(__name__)
+
+
+class Worker:
+    """Feeds inbox entries to a small pool of turn threads, each entry once."""
+
+    def __init__(
+        self,
+        turns: Turns,
+        uow: Callable[[], UnitOfWork],
+        clock: Callable[[], datetime],
+        *,
+        threads: int = 4,
+        poll_seconds: float = 1.0,
+        poll_age: timedelta = timedelta(0),
+    ) -> None:
+        self.turns = turns
+        self.uow = uow
+        self.clock = clock
+        self.threads = threads
+        self.poll_seconds = poll_seconds
+        # Beside a web process that hands entries over at once, the poll only looks for
+        # entries left behind (older than this), not ones another process is about to take.
+        self.poll_age = poll_age
+        self._new: queue.SimpleQueue[int] = queue.SimpleQueue()
+        self._busy: set[int] = set()
+        self._lock = threading.Lock()
+        self._stop = threading.Event()
+        self._pool: ThreadPoolExecutor | None = None
+        self._feeder: threading.Thread | None = None
+
+    def notify(self, entry_id: int) -> None:
+        """Take this entry's turn soon (called after the entry is committed)."""
+        self.start()
+        self._new.put(entry_id)
+
+    def start(self) -> None:
+        with self._lock:
+            if self._feeder is not None:
+                return
+            self._pool = ThreadPoolExecutor(self.threads, thread_name_prefix="kanal-turn")
+            self._feeder = threading.Thread(target=self._feed, name="kanal-feeder", daemon=True)
+            self._feeder.start()
+
+    def stop(self, wait: bool = True) -> None:
+        self._stop.set()
+        self._new.put(-1)
+        if self._feeder is not None:
+            self._feeder.join(5)
+        if self._pool is not None:
+            self._pool.shutdown(wait=wait)
+
+    def run_forever(self) -> None:
+        """Run until interrupted (the `kanal worker` process)."""
+        self.start()
+        try:
+            self._stop.wait()
+        except KeyboardInterrupt:
+            pass
+        finally:
+            self.stop()
+
+    def idle(self) -> bool:
+        """Return True when no turn is running or waiting to run here."""
+        with self._lock:
+            return not self._busy and self._new.empty()
+
+    def _feed(self) -> None:
+        while not self._stop.is_set():
+            try:
+                ids = [self._new.get(timeout=self.poll_seconds)]
+            except queue.Empty:
+                ids = self._waiting()
+            for entry_id in ids:
+                if entry_id >= 0:
+                    self._submit(entry_id)
+
+    def _waiting(self) -> list[int]:
+        try:
+            with self.uow() as uow:
+                return uow.inbox.waiting(self.clock() - self.poll_age)
+        except Exception:  # the database may be restarting: poll again later
+            log.exception("reading the inbox failed")
+            return []
+
+    def _submit(self, entry_id: int) -> None:
+        with self._lock:
+            if entry_id in self._busy or self._pool is None:
+                return
+            self._busy.add(entry_id)
+        self._pool.submit(self._take, entry_id)
+
+    def _take(self, entry_id: int) -> None:
+        try:
+            self.turns.take(entry_id)
+        except Exception:  # the entry stays in the inbox; the next poll or sweep retries it
+            log.exception("a turn failed; it will be retried")
+        finally:
+            with self._lock:
+                self._busy.discard(entry_id)
