@@ -119,10 +119,11 @@ def _register(app: Flask) -> None:
     """Register blueprints, sign-in and CSRF."""
     from analytics.api import bp as analytics_bp
     from channels.webchat import bp as webchat_bp
-    from router import auth, health
+    from router import auth, health, web
     from router.desk.views import bp as desk_bp
 
     auth.init_app(app)
+    web.init_app(app)
     app.register_blueprint(health.bp)
     app.register_blueprint(webchat_bp)
     app.register_blueprint(desk_bp)
