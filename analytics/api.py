@@ -19,6 +19,9 @@ from router.auth import token_required
 bp = Blueprint("analytics", __name__)
 
 _DAY = re.compile(r"\d{4}-\d{2}-\d{2}")
+# Days a report may cover: kanal holds nothing older, and the window's arithmetic (the next
+# day, the repeat window, the time zone) stays far from datetime's limits (years 1-9999).
+FIRST_DAY, LAST_DAY = date(2000, 1, 1), date(2999, 12, 31)
 CSV_COLUMNS = (
     "group",
     "contacts",
@@ -57,9 +60,12 @@ def _day(args, name: str) -> date:
     try:
         if not _DAY.fullmatch(value):
             raise ValueError
-        return date.fromisoformat(value)
+        day = date.fromisoformat(value)
     except ValueError:
         raise BadQuery(name, f"`{name}` must be a day as YYYY-MM-DD, not {value[:20]!r}.") from None
+    if not FIRST_DAY <= day <= LAST_DAY:
+        raise BadQuery(name, f"`{name}` must be a day from {FIRST_DAY} to {LAST_DAY}, not {day}.")
+    return day
 
 
 def read_query(args, timezone: str, repeat_days: int) -> Query:

@@ -37,7 +37,7 @@ _AFTER = {
     "name": "after",
     "in": "query",
     "description": "Answer only messages with a greater id (the last id the client has).",
-    "schema": {"type": "integer", "minimum": 0},
+    "schema": {"type": "integer", "minimum": 0, "maximum": 2**63 - 1},
 }
 _CHAT_ERRORS = {
     "401": _error("Missing or wrong session token."),
@@ -48,14 +48,16 @@ _METRIC_PARAMS = [
         "name": "from",
         "in": "query",
         "required": True,
-        "description": "First day of the window (YYYY-MM-DD, agency time zone, inclusive).",
+        "description": "First day of the window (YYYY-MM-DD, agency time zone, inclusive; "
+        "from 2000-01-01 to 2999-12-31).",
         "schema": {"type": "string", "format": "date"},
     },
     {
         "name": "to",
         "in": "query",
         "required": True,
-        "description": "Last day of the window (YYYY-MM-DD, inclusive); not before `from`.",
+        "description": "Last day of the window (YYYY-MM-DD, inclusive; at most 2999-12-31); "
+        "not before `from`.",
         "schema": {"type": "string", "format": "date"},
     },
     {
@@ -67,8 +69,8 @@ _METRIC_PARAMS = [
 ]
 _METRIC_ERRORS = {
     "400": _answer(
-        "A date is missing or malformed, `from` is after `to`, or `group_by` is "
-        "unknown; `parameter` names the culprit.",
+        "A date is missing, malformed or outside 2000-01-01 to 2999-12-31, `from` is after "
+        "`to`, or `group_by` is unknown; `parameter` names the culprit.",
         "QueryError",
     ),
     "401": _error("No API token, or a token that is not valid."),
@@ -110,7 +112,8 @@ PATHS: dict[str, dict] = {
                     "The messages since this one and the conversation's state.", "Messages"
                 ),
                 "400": _error(
-                    'Not JSON like {"text": ...}, empty text, or text over 2,000 '
+                    'Not JSON like {"text": ...}, empty text, text that is not valid Unicode '
+                    "(a lone surrogate) or holds a NUL character, or text over 2,000 "
                     "characters (then `limit` is given)."
                 ),
                 **_CHAT_ERRORS,
@@ -125,7 +128,7 @@ PATHS: dict[str, dict] = {
             "parameters": [_AFTER],
             "responses": {
                 "200": _answer("Messages after the cursor, oldest first.", "Messages"),
-                "400": _error("`after` is not an integer."),
+                "400": _error("`after` is not an integer from 0 to 2^63 - 1."),
                 **_CHAT_ERRORS,
             },
         },
@@ -142,7 +145,7 @@ PATHS: dict[str, dict] = {
             "parameters": [_AFTER],
             "responses": {
                 "200": _answer("An event stream.", {"type": "string"}, "text/event-stream"),
-                "400": _error("`after` is not an integer."),
+                "400": _error("`after` is not an integer from 0 to 2^63 - 1."),
                 **_CHAT_ERRORS,
             },
         },
@@ -186,7 +189,8 @@ PATHS: dict[str, dict] = {
             "tags": ["twilio"],
             "summary": "Inbound SMS webhook",
             "description": "Signed by Twilio. The message is committed, then answered at once; "
-            "a retried delivery (same I-Twilio-Idempotency-Token or MessageSid) is handled once.",
+            "a retried delivery (same I-Twilio-Idempotency-Token or MessageSid) is handled once. "
+            "Only the first 1,600 characters of Body (Twilio's maximum) are kept.",
             "security": [{"twilioSignature": []}],
             "requestBody": {
                 "required": True,
@@ -221,7 +225,9 @@ PATHS: dict[str, dict] = {
             "responses": {
                 "204": _answer("Recorded; an older status than the one known is ignored."),
                 "400": _answer(
-                    "MessageSid or MessageStatus is missing.", {"type": "string"}, "text/plain"
+                    "MessageSid or MessageStatus is missing, or `m` is not a message id.",
+                    {"type": "string"},
+                    "text/plain",
                 ),
                 "403": _FORGED,
             },

@@ -3,6 +3,9 @@
 The webhook only checks, classifies and commits the message, then answers an empty TwiML
 `<Response/>` at once: Twilio waits at most 15 s, and the bot turn and the replies (sent
 through the REST API) happen after the answer.
+
+An inbound body longer than MAX_SMS_TEXT (Twilio's maximum, 10 segments) cannot come from
+Twilio: only its first MAX_SMS_TEXT characters are stored and go to the bot.
 """
 
 from __future__ import annotations
@@ -18,6 +21,7 @@ from channels.base import centre
 from channels.twilio_signature import twilio_signed
 from router.domain.commands import ReceiveMessage
 from router.service.errors import ServiceError
+from router.web import parse_id
 
 log = logging.getLogger(__name__)
 
@@ -28,6 +32,7 @@ OPT_OUT = frozenset({"STOP", "STOPALL", "UNSUBSCRIBE", "CANCEL", "END", "QUIT", 
 OPT_IN = frozenset({"START", "YES", "UNSTOP"})
 HELP = frozenset({"HELP", "INFO"})
 MAX_REMEMBERED_TOKENS = 10_000
+MAX_SMS_TEXT = 1600  # Twilio's longest message body, in characters
 
 
 def keyword_kind(body: str) -> str:
@@ -100,11 +105,13 @@ def receive_sms():
     token = request.headers.get("I-Twilio-Idempotency-Token", "")
     if token and token in tokens:
         return empty_twiml()
-    body = form.get("Body", "")
+    # PostgreSQL's text refuses NUL characters; no real SMS carries them.
+    body = form.get("Body", "").replace("\x00", "")
     kind = keyword_kind(body)
     text = body.strip() or (
         "(a picture or file without text)" if form.get("NumMedia", "0") != "0" else ""
     )
+    text = text[:MAX_SMS_TEXT]
     cmd = ReceiveMessage(
         channel="sms",
         address=number,
@@ -133,8 +140,11 @@ def delivery_status():
     status = (request.form.get("MessageStatus") or request.form.get("SmsStatus") or "").lower()
     if not sid or not status:
         return Response("MessageSid and MessageStatus are required.", 400, mimetype="text/plain")
+    try:
+        # kanal signs `m` into the callback URL; a value past 64 bits was never one of ours.
+        message_id = parse_id(request.args.get("m"))
+    except ValueError:
+        return Response("`m` must be a message id.", 400, mimetype="text/plain")
     delivery = current_app.extensions["kanal"].extras["sms"]
-    delivery.record_status(
-        request.args.get("m", type=int), sid, status, request.form.get("ErrorCode") or None
-    )
+    delivery.record_status(message_id, sid, status, request.form.get("ErrorCode") or None)
     return Response(status=204)

@@ -12,12 +12,13 @@ import logging
 from collections.abc import Callable, Mapping
 from urllib.parse import quote
 
-from flask import abort, current_app, request
+from flask import Response, current_app, request
 from twilio.request_validator import RequestValidator
 
 log = logging.getLogger(__name__)
 
 SIGNATURE_HEADER = "X-Twilio-Signature"
+FORGED = "The X-Twilio-Signature does not match: the request is not from Twilio."
 # Characters Twilio leaves unencoded in a path; anything else was percent-encoded on the wire.
 _PATH_SAFE = "/:@!$&'()*+,;=-._~"
 
@@ -56,7 +57,7 @@ def twilio_signed(view: Callable) -> Callable:
             why = "unsigned" if SIGNATURE_HEADER not in request.headers else "bad signature"
             # Never the body or the From number: the log must not hold personal data.
             log.warning("rejected Twilio webhook on %s: %s", request.path, why)
-            abort(403)
+            return Response(FORGED, status=403, mimetype="text/plain")
         return view(*args, **kwargs)
 
     return checked

@@ -15,6 +15,7 @@ from werkzeug.exceptions import HTTPException
 from channels.base import centre, json_error, message_view, views
 from router.domain.commands import ReceiveMessage, StartChat
 from router.service.errors import ServiceError
+from router.web import parse_id, storable
 
 bp = Blueprint(
     "webchat",
@@ -29,6 +30,7 @@ MAX_TEXT = 2000
 # and cap how many one process serves, so open chat pages never starve the desk and webhooks.
 STREAM_SECONDS = 55
 KEEPALIVE_SECONDS = 5
+AFTER_ERROR = "`after` must be a message id: an integer from 0 to 9223372036854775807."
 
 
 def _hash(token: str) -> str:
@@ -42,9 +44,13 @@ def identity_token(secret: str, pseudonym: str) -> str:
 
 
 def _verified_pseudonym(identity: str) -> str | None:
+    if not storable(identity):
+        return None
     pseudonym, _, _mac = identity.rpartition(".")
     expected = identity_token(current_app.config["SECRET_KEY"], pseudonym)
-    return pseudonym if pseudonym and hmac.compare_digest(expected, identity) else None
+    # Bytes: compare_digest refuses str holding anything but ASCII (TypeError, then 500).
+    matches = hmac.compare_digest(expected.encode(), identity.encode())
+    return pseudonym if pseudonym and matches else None
 
 
 def _session():
@@ -102,11 +108,15 @@ def post_message(session_id: str):
     if not isinstance(body, dict) or not isinstance(body.get("text"), str):
         return json_error(400, 'The body must be JSON like {"text": "your message"}.')
     text = body["text"].strip()
+    if not storable(text):
+        return json_error(400, "The message must be valid Unicode text without NUL characters.")
     if not text:
         return json_error(400, "The message is empty.")
     if len(text) > MAX_TEXT:
         return json_error(400, f"The message is longer than {MAX_TEXT} characters.", limit=MAX_TEXT)
     client_id = body.get("client_id")
+    if isinstance(client_id, str) and not storable(client_id):
+        return json_error(400, "`client_id` must be valid Unicode text without NUL characters.")
     provider_id = (
         f"{session_id}:{client_id}"[:64] if isinstance(client_id, str) and client_id else None
     )
@@ -130,9 +140,9 @@ def list_messages(session_id: str):
     if error:
         return error
     try:
-        after = int(request.args.get("after", "0"))
+        after = parse_id(request.args.get("after"), 0)
     except ValueError:
-        return json_error(400, "`after` must be a message id (an integer).")
+        return json_error(400, AFTER_ERROR)
     messages = views().messages(contact.id, after)
     return {"messages": [message_view(m) for m in messages], "state": contact.state}
 
@@ -144,9 +154,9 @@ def stream(session_id: str):
     if error:
         return error
     try:
-        after = int(request.args.get("after") or request.headers.get("Last-Event-ID") or 0)
+        after = parse_id(request.args.get("after") or request.headers.get("Last-Event-ID"), 0)
     except ValueError:
-        return json_error(400, "`after` must be a message id (an integer).")
+        return json_error(400, AFTER_ERROR)
     read = views()
     contact_id = contact.id
     slots = current_app.extensions["kanal"].extras.setdefault(

@@ -197,10 +197,11 @@ def create_app(
 def _register(app: Flask, kanal: Kanal) -> None:
     """Register sign-in, CSRF and every blueprint, each handed what it needs."""
     from analytics import api as analytics_api
-    from router import auth, health
+    from router import auth, health, web
     from router.desk import views as desk_views
 
     auth.init_app(app, kanal.uow)
+    web.init_app(app)
     app.register_blueprint(health.blueprint(kanal.engine, kanal.bot, kanal.uow))
     app.register_blueprint(desk_views.blueprint(kanal.desk, kanal.views, kanal.config))
     api = analytics_api.blueprint(kanal.analytics_engine, kanal.config)

@@ -21,6 +21,7 @@ from flask_login import current_user
 from router.auth import role_required
 from router.domain.commands import AgentReply, ClaimNext, Resolve
 from router.service.errors import ServiceError
+from router.web import ID_CONVERTER, parse_id
 
 bp = Blueprint(
     "desk",
@@ -205,7 +206,7 @@ def claim():
     return redirect(url_for("desk.conversation", contact_id=claimed.contact_id))
 
 
-@bp.get("/contacts/<int:contact_id>")
+@bp.get(f"/contacts/<{ID_CONVERTER}:contact_id>")
 @role_required(*DESK_ROLES)
 def conversation(contact_id: int):
     """Show a conversation: transcript, citizen's facts, decision trail, reply and resolve."""
@@ -229,14 +230,14 @@ def _conversation_page(contact_id: int, draft: str = "", status: int = 200):
     return page, status
 
 
-@bp.get("/contacts/<int:contact_id>/messages.json")
+@bp.get(f"/contacts/<{ID_CONVERTER}:contact_id>/messages.json")
 @role_required(*DESK_ROLES)
 def conversation_json(contact_id: int):
     """Answer a conversation's messages after a cursor, with its state, for live updates."""
     try:
-        after = int(request.args.get("after", "0"))
+        after = parse_id(request.args.get("after"), 0)
     except ValueError:
-        return jsonify(error="`after` must be a message id (an integer)."), 400
+        return jsonify(error="`after` must be a message id: an integer of at most 64 bits."), 400
     views = _kanal().views
     contact = views.contact(contact_id)
     if contact is None:
@@ -249,7 +250,7 @@ def conversation_json(contact_id: int):
     )
 
 
-@bp.post("/contacts/<int:contact_id>/reply")
+@bp.post(f"/contacts/<{ID_CONVERTER}:contact_id>/reply")
 @role_required(*DESK_ROLES)
 def reply(contact_id: int):
     """Send the agent's answer on the citizen's channel."""
@@ -280,7 +281,7 @@ def reply(contact_id: int):
     return redirect(back + "#reply")
 
 
-@bp.post("/contacts/<int:contact_id>/messages/<int:message_id>/review")
+@bp.post(f"/contacts/<{ID_CONVERTER}:contact_id>/messages/<{ID_CONVERTER}:message_id>/review")
 @role_required(*DESK_ROLES)
 def settle_review(contact_id: int, message_id: int):
     """Settle an SMS that may have gone out: confirmed received, or send it again."""
@@ -299,7 +300,7 @@ def settle_review(contact_id: int, message_id: int):
     return redirect(back + f"#m{message_id}")
 
 
-@bp.post("/contacts/<int:contact_id>/resolve")
+@bp.post(f"/contacts/<{ID_CONVERTER}:contact_id>/resolve")
 @role_required(*DESK_ROLES)
 def resolve(contact_id: int):
     """Close the conversation with a wrap-up code."""

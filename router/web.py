@@ -1,0 +1,77 @@
+"""HTTP conventions the API, the channels and the desk share.
+
+Ids and cursors are 64-bit signed integers in storage, so a value past that range is a
+client's mistake (400), never a database error (500); text from JSON bodies can hold lone
+surrogates or NUL characters that no database column takes; and every error under /api/
+answers JSON like `{"error": ...}`, routing errors (404, 405) and server errors included.
+"""
+
+from __future__ import annotations
+
+import logging
+
+from flask import jsonify, request
+from werkzeug.exceptions import HTTPException, InternalServerError
+
+log = logging.getLogger(__name__)
+
+MAX_ID = 2**63 - 1  # the largest value a signed 64-bit (BIGINT) column holds
+# A URL converter for ids: a larger value cannot name anything, so its URL answers 404.
+ID_CONVERTER = f"int(max={MAX_ID})"
+API_PREFIX = "/api/"
+
+
+def parse_id(value: str | None, default: int | None = None) -> int | None:
+    """Return a non-negative id or cursor that fits 64 bits; raise ValueError otherwise.
+
+    An absent or empty value gives `default`.
+    """
+    if value is None or value == "":
+        return default
+    text = value.strip()
+    # int() would take "+5", "1_000" and other digits (Arabic-Indic...): ids are ASCII digits.
+    if not text.isascii() or not text.isdigit() or len(text) > 19:
+        raise ValueError(value)
+    number = int(text)
+    if number > MAX_ID:
+        raise ValueError(value)
+    return number
+
+
+def storable(text: str) -> bool:
+    """Return True when a database column can store the text as it is.
+
+    JSON can carry lone surrogates (not valid Unicode, so never UTF-8) and NUL characters
+    (which PostgreSQL's text type refuses).
+    """
+    if "\x00" in text:
+        return False
+    try:
+        text.encode("utf-8")
+    except UnicodeEncodeError:
+        return False
+    return True
+
+
+def _api_error(exc: HTTPException):
+    if not request.path.startswith(API_PREFIX):
+        return exc
+    code = exc.code or 500
+    if isinstance(exc, InternalServerError):
+        message = "Something went wrong on our side; the error is logged."
+    elif code == 413:
+        message = "The request body is larger than 64 KB."
+    else:
+        message = exc.description or exc.name
+    response = jsonify(error=message)
+    response.status_code = code
+    # Keep what the exception adds, such as 405's Allow header.
+    for name, value in exc.get_headers():
+        if name.lower() != "content-type":
+            response.headers[name] = value
+    return response
+
+
+def init_app(app) -> None:  # noqa: ANN001
+    """Answer HTTP errors under /api/ as JSON; elsewhere Flask's pages stay."""
+    app.register_error_handler(HTTPException, _api_error)
