@@ -6,17 +6,36 @@ import csv
 import io
 import json
 import re
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
+from functools import partial
 
 from flask import Blueprint, Response, current_app, request
+from sqlalchemy import Engine
 
 from analytics import metrics, openapi
 from analytics.queries import cohort_and_repeats
-from analytics.reader import reader_for
-from router.auth import token_required
 
-bp = Blueprint("analytics", __name__)
+MANAGERS = ("manager", "supervisor")
+
+
+def blueprint(engine: Engine, config: Mapping, token_required: Callable) -> Blueprint:
+    """Return the metrics API over a read-only engine; `token_required(*roles)` guards it."""
+    bp = Blueprint("analytics", __name__)
+    guard = token_required(*MANAGERS)
+    report = partial(_report, engine)
+    bp.add_url_rule(
+        "/api/v1/metrics/channel-shift",
+        "channel_shift",
+        guard(partial(channel_shift, config, report)),
+    )
+    bp.add_url_rule(
+        "/api/v1/metrics/export.csv", "export_csv", guard(partial(export_csv, config, report))
+    )
+    bp.add_url_rule("/api/v1/openapi.json", "openapi_document", openapi_document)
+    return bp
+
 
 _DAY = re.compile(r"\d{4}-\d{2}-\d{2}")
 # Days a report may cover: kanal holds nothing older, and the window's arithmetic (the next
@@ -87,8 +106,8 @@ def _error(exc: BadQuery) -> Response:
     return Response(json.dumps(body), status=400, mimetype="application/json")
 
 
-def _report(query: Query) -> tuple[list[metrics.Row], metrics.Row]:
-    with reader_for(current_app.extensions["kanal"]).connect() as conn:
+def _report(engine: Engine, query: Query) -> tuple[list[metrics.Row], metrics.Row]:
+    with engine.connect() as conn:
         if conn.dialect.name == "postgresql":
             # Both statements read one snapshot, and nothing here can write.
             conn.execution_options(isolation_level="REPEATABLE READ", postgresql_readonly=True)
@@ -96,8 +115,7 @@ def _report(query: Query) -> tuple[list[metrics.Row], metrics.Row]:
     return metrics.channel_shift(cohort, repeats, query.group_by)
 
 
-def _query() -> Query:
-    config = current_app.config
+def _query(config: Mapping) -> Query:
     return read_query(
         request.args,
         config.get("KANAL_TIMEZONE", "Europe/Copenhagen"),
@@ -105,15 +123,13 @@ def _query() -> Query:
     )
 
 
-@bp.get("/api/v1/metrics/channel-shift")
-@token_required("manager", "supervisor")
-def channel_shift():
+def channel_shift(config: Mapping, report: Callable):
     """Answer the channel-shift figures of a window, one row per group, with definitions."""
     try:
-        query = _query()
+        query = _query(config)
     except BadQuery as exc:
         return _error(exc)
-    rows, total = _report(query)
+    rows, total = report(query)
     window = query.window
     body = {
         "window": {**window.describe(datetime.now(UTC)), "group_by": query.group_by},
@@ -135,15 +151,13 @@ def _cell(value) -> str:
     return "'" + text if text[:1] in ("=", "+", "-", "@") else text
 
 
-@bp.get("/api/v1/metrics/export.csv")
-@token_required("manager", "supervisor")
-def export_csv():
+def export_csv(config: Mapping, report: Callable):
     """Answer the same figures as CSV, one row per group."""
     try:
-        query = _query()
+        query = _query(config)
     except BadQuery as exc:
         return _error(exc)
-    rows, _total = _report(query)
+    rows, _total = report(query)
     out = io.StringIO()
     writer = csv.writer(out, lineterminator="\r\n")
     writer.writerow(CSV_COLUMNS)
@@ -159,7 +173,6 @@ def export_csv():
     )
 
 
-@bp.get("/api/v1/openapi.json")
 def openapi_document():
     """Answer the OpenAPI document of kanal's public HTTP interface."""
     return Response(

@@ -11,8 +11,8 @@ from datetime import datetime, timedelta
 
 from sqlalchemy import Connection, case, func, select
 
+from analytics.log import contact_events as E
 from analytics.metrics import ContactFacts, Window, repeated
-from router.adapters.orm import contact_events as E
 from router.domain import events as ev
 
 

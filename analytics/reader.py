@@ -2,11 +2,7 @@
 
 from __future__ import annotations
 
-import threading
-
 from sqlalchemy import Engine, create_engine, event
-
-_lock = threading.Lock()
 
 
 def _sqlite_reader(url) -> Engine:
@@ -33,14 +29,9 @@ def _sqlite_reader(url) -> Engine:
     return engine
 
 
-def reader_for(kanal) -> Engine:
-    """Return the engine analytics reads with: the router's own, or on SQLite a reader
-    built on first use and kept with the app."""
-    engine = kanal.engine
+def reader_engine(engine: Engine) -> Engine:
+    """Return the engine analytics reads with: the router's own, or on SQLite a reader of
+    its own that never takes the write lock."""
     if engine.dialect.name != "sqlite":
         return engine
-    with _lock:
-        reader = kanal.extras.get("analytics_reader")
-        if reader is None:
-            reader = kanal.extras["analytics_reader"] = _sqlite_reader(engine.url)
-        return reader
+    return _sqlite_reader(engine.url)

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import argparse
-import os
 import re
 import sys
 import tempfile
@@ -15,7 +14,9 @@ from pathlib import Path
 import requests
 
 from bots.train import PROJECT_DIR
+
 # Intents the bot answers with "I did not understand": an honest miss, counted as a bot failure.
+from router.config import from_env
 from router.domain.needs import NOT_UNDERSTOOD
 
 HELDOUT_FILE = PROJECT_DIR / "tests" / "heldout.yml"
@@ -105,9 +106,7 @@ def report(evaluation: Evaluation) -> str:
 def main(argv: list[str] | None = None) -> int:
     """Evaluate against a running Rasa server, or start one with --start."""
     parser = argparse.ArgumentParser(prog="python -m bots.evaluate", description=__doc__)
-    default_url = os.environ.get(
-        "KANAL_RASA_URL", f"http://127.0.0.1:{os.environ.get('KANAL_RASA_PORT', '5005')}"
-    )
+    default_url = from_env()["KANAL_RASA_URL"]
     parser.add_argument("--url", default=default_url, help="running Rasa server (--enable-api)")
     parser.add_argument("--start", action="store_true", help="train if needed and start a bot")
     parser.add_argument("--file", type=Path, default=HELDOUT_FILE, help="held-out examples")

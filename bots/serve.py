@@ -17,18 +17,19 @@ from typing import IO, NoReturn
 import requests
 
 from bots.train import MODEL_FILE, PROJECT_DIR, rasa_env, rasa_executable
+from router.config import from_env
 
 HOST = "127.0.0.1"  # Rasa's HTTP API is unauthenticated: never listen beyond loopback.
 
 
 def rasa_port() -> int:
     """Return the Rasa server's port (KANAL_RASA_PORT, default 5005)."""
-    return int(os.environ.get("KANAL_RASA_PORT", "5005"))
+    return from_env()["KANAL_RASA_PORT"]
 
 
 def actions_port() -> int:
     """Return the action server's port (KANAL_ACTIONS_PORT, default 5055)."""
-    return int(os.environ.get("KANAL_ACTIONS_PORT", "5055"))
+    return from_env()["KANAL_ACTIONS_PORT"]
 
 
 def rasa_command(port: int, model: Path = MODEL_FILE) -> list[str]:
@@ -43,7 +44,7 @@ def rasa_command(port: int, model: Path = MODEL_FILE) -> list[str]:
         "--endpoints", "endpoints.yml",
     ]  # fmt: skip
     # kanal calls Rasa from the server side; browsers need CORS only if someone opts in.
-    cors = os.environ.get("KANAL_RASA_CORS")
+    cors = from_env()["KANAL_RASA_CORS"]
     if cors:
         command += ["--cors", *cors.split()]
     return command

@@ -37,7 +37,9 @@ class TrainResult:
 
 def rasa_venv() -> Path:
     """Return the Rasa virtual environment: KANAL_RASA_VENV or .venv-rasa in the repo root."""
-    configured = os.environ.get("KANAL_RASA_VENV")
+    from router.config import from_env
+
+    configured = from_env()["KANAL_RASA_VENV"]
     return Path(configured) if configured else REPO_ROOT / ".venv-rasa"
 
 

@@ -1,20 +1,8 @@
-"""What every channel shares: the router's front door, clear JSON errors, message views."""
+"""What every channel shares: clear JSON errors and message views."""
 
 from __future__ import annotations
 
-from flask import current_app, jsonify
-
-from router.domain.commands import ReceiveMessage  # noqa: F401 - the channels' command
-
-
-def centre():
-    """Return the router's front door built by create_app."""
-    return current_app.extensions["kanal"].centre
-
-
-def views():
-    """Return the router's read-side queries."""
-    return current_app.extensions["kanal"].views
+from flask import jsonify
 
 
 def json_error(status: int, message: str, **extra):

@@ -1,38 +1,56 @@
-"""SMS through Twilio: the inbound webhook and the delivery status callback.
+"""SMS through Twilio: the channel's settings, its sender, the inbound webhook and the
+delivery status callback.
 
-The webhook only checks, classifies and commits the message, then answers an empty TwiML
-`<Response/>` at once: Twilio waits at most 15 s, and the bot turn and the replies (sent
-through the REST API) happen after the answer.
-
-An inbound body longer than MAX_SMS_TEXT (Twilio's maximum, 10 segments) cannot come from
-Twilio: only its first MAX_SMS_TEXT characters are stored and go to the bot.
+Acknowledging a webhook is the signature check, the idempotency check and one INSERT into
+the inbox, then an empty TwiML `<Response/>`: Twilio waits at most 15 s, and the turn and
+its replies (sent through the REST API) happen after the answer. A body longer than
+Twilio's maximum (1,600 characters) cannot come from Twilio: only its beginning is kept,
+and the citizen is told so.
 """
 
 from __future__ import annotations
 
-import logging
 import threading
 from collections import OrderedDict
+from collections.abc import Mapping
+from datetime import timedelta
+from functools import partial
 
-from flask import Blueprint, Response, current_app, request
+from flask import Blueprint, Response, request
 from twilio.twiml.messaging_response import MessagingResponse
 
-from channels.base import centre
 from channels.twilio_signature import twilio_signed
+from router.adapters.twilio_sms import sender_from_config
 from router.domain.commands import ReceiveMessage
-from router.service.errors import ServiceError
+from router.domain.segments import MAX_BODY
+from router.service.channels import Channel
+from router.service.ports import Sender
+from router.service.services import ChannelServices
 from router.web import parse_id
 
-log = logging.getLogger(__name__)
-
-bp = Blueprint("sms", __name__)
-
-# Twilio's default opt-out, opt-in and help keywords (DOMAIN.md §5).
+NAME = "sms"
+# Twilio's default opt-out, opt-in and help keywords (docs/domain.md §5.5).
 OPT_OUT = frozenset({"STOP", "STOPALL", "UNSUBSCRIBE", "CANCEL", "END", "QUIT", "REVOKE", "OPTOUT"})
 OPT_IN = frozenset({"START", "YES", "UNSTOP"})
 HELP = frozenset({"HELP", "INFO"})
 MAX_REMEMBERED_TOKENS = 10_000
-MAX_SMS_TEXT = 1600  # Twilio's longest message body, in characters
+MAX_SMS_TEXT = MAX_BODY  # Twilio's longest message body, in characters
+
+
+def channel(config: Mapping, sender: Sender | None = None) -> Channel:
+    """Describe SMS to the core: a phone number, consent rules, and Twilio as the way out."""
+    return Channel(
+        name=NAME,
+        inactivity=timedelta(minutes=config["KANAL_SMS_INACTIVITY_MINUTES"]),
+        verb="write",
+        max_text=MAX_SMS_TEXT,
+        address_is_phone=True,
+        needs_consent=True,
+        digital=True,
+        sender=sender if sender is not None else sender_from_config(config),
+        status_callback=config["KANAL_PUBLIC_URL"] + "/twilio/sms/status",
+        help_text=config["KANAL_SMS_HELP_TEXT"],
+    )
 
 
 def keyword_kind(body: str) -> str:
@@ -47,8 +65,8 @@ def keyword_kind(body: str) -> str:
     return "message"
 
 
-class _RecentTokens:
-    """Idempotency tokens this process has answered; the database stays the real guard."""
+class RecentTokens:
+    """Idempotency tokens this process has answered; the inbox stays the real guard."""
 
     def __init__(self, size: int = MAX_REMEMBERED_TOKENS) -> None:
         self._seen: OrderedDict[str, None] = OrderedDict()
@@ -66,13 +84,14 @@ class _RecentTokens:
                 self._seen.popitem(last=False)
 
 
-def init_app(app) -> None:  # noqa: ANN001
-    """Register the SMS webhooks; Twilio signs them, so they need no CSRF token."""
-    app.extensions["kanal.sms_tokens"] = _RecentTokens()
-    app.register_blueprint(bp)
-    csrf = app.extensions.get("csrf")
-    if csrf is not None:
-        csrf.exempt(bp)
+def blueprint(services: ChannelServices) -> Blueprint:
+    """Return the SMS webhooks; Twilio signs them (checked), so they need no CSRF token."""
+    bp = Blueprint(NAME, __name__)
+    receive = twilio_signed(partial(receive_sms, services, RecentTokens()))
+    status = twilio_signed(partial(delivery_status, services))
+    bp.add_url_rule("/twilio/sms", "receive_sms", receive, methods=["POST"])
+    bp.add_url_rule("/twilio/sms/status", "delivery_status", status, methods=["POST"])
+    return bp
 
 
 def empty_twiml() -> Response:
@@ -80,28 +99,13 @@ def empty_twiml() -> Response:
     return Response(str(MessagingResponse()), mimetype="text/xml")
 
 
-def _accept(cmd: ReceiveMessage):
-    try:
-        return centre().accept(cmd)
-    except ServiceError:
-        raise
-    except Exception:
-        # Two deliveries of one message can race to the unique provider id; the second
-        # attempt finds the first one committed and reports it as a duplicate.
-        log.warning("accepting an SMS failed once; trying again")
-        return centre().accept(cmd)
-
-
-@bp.post("/twilio/sms")
-@twilio_signed
-def receive_sms():
-    """Commit an inbound SMS once and acknowledge it; the turn runs after the answer."""
+def receive_sms(services: ChannelServices, tokens: RecentTokens):
+    """Commit an inbound SMS to the inbox once and acknowledge it; the turn runs after."""
     form = request.form
     sid = form.get("MessageSid") or form.get("SmsSid")
     number = form.get("From", "").strip()
     if not sid or not number:
         return Response("MessageSid and From are required.", status=400, mimetype="text/plain")
-    tokens: _RecentTokens = current_app.extensions["kanal.sms_tokens"]
     token = request.headers.get("I-Twilio-Idempotency-Token", "")
     if token and token in tokens:
         return empty_twiml()
@@ -111,30 +115,22 @@ def receive_sms():
     text = body.strip() or (
         "(a picture or file without text)" if form.get("NumMedia", "0") != "0" else ""
     )
-    text = text[:MAX_SMS_TEXT]
     cmd = ReceiveMessage(
-        channel="sms",
-        address=number,
-        text=text or "(empty message)",
-        provider_id=sid,
-        kind=kind,
-        metadata={"to": form.get("To", ""), "segments": form.get("NumSegments", "1")},
+        channel=NAME, address=number, text=text or "(empty message)", provider_id=sid, kind=kind
     )
-    accepted = _accept(cmd)
-    if not accepted.duplicate:
-        if kind == "message":
-            centre().process_later(accepted.message_id)
-        else:
+    entry_id = services.turns.accept(cmd)
+    if entry_id is not None:
+        if kind != "message":
             # Consent changes take effect before Twilio hears back; they never reach the bot.
-            centre().process(accepted.message_id)
+            services.turns.take(entry_id)
+        elif services.run_turn is not None:
+            services.run_turn(entry_id)
     if token:
         tokens.add(token)
     return empty_twiml()
 
 
-@bp.post("/twilio/sms/status")
-@twilio_signed
-def delivery_status():
+def delivery_status(services: ChannelServices):
     """Record a delivery status callback; out-of-order ones never move a message back."""
     sid = request.form.get("MessageSid") or request.form.get("SmsSid")
     status = (request.form.get("MessageStatus") or request.form.get("SmsStatus") or "").lower()
@@ -145,6 +141,7 @@ def delivery_status():
         message_id = parse_id(request.args.get("m"))
     except ValueError:
         return Response("`m` must be a message id.", 400, mimetype="text/plain")
-    delivery = current_app.extensions["kanal"].extras["sms"]
-    delivery.record_status(message_id, sid, status, request.form.get("ErrorCode") or None)
+    services.delivery.record_status(
+        NAME, message_id, sid, status, request.form.get("ErrorCode") or None
+    )
     return Response(status=204)

@@ -8,22 +8,22 @@ import json
 import secrets
 import threading
 import time
+from collections.abc import Mapping
+from datetime import timedelta
+from functools import partial
 
-from flask import Blueprint, Response, current_app, render_template, request, stream_with_context
+from flask import Blueprint, Response, render_template, request, stream_with_context
 from werkzeug.exceptions import HTTPException
 
-from channels.base import centre, json_error, message_view, views
+from channels.base import json_error, message_view
 from router.domain.commands import ReceiveMessage, StartChat
+from router.service.channels import Channel
 from router.service.errors import ServiceError
+from router.service.ports import Sender
+from router.service.services import ChannelServices
 from router.web import parse_id, storable
 
-bp = Blueprint(
-    "webchat",
-    __name__,
-    template_folder="templates",
-    static_folder="static",
-    static_url_path="/static/webchat",
-)
+NAME = "webchat"
 
 MAX_TEXT = 2000
 # A stream holds a worker thread: keep it short (the widget reconnects with after=<last id>)
@@ -43,20 +43,58 @@ def identity_token(secret: str, pseudonym: str) -> str:
     return f"{pseudonym}.{mac.hexdigest()[:32]}"
 
 
-def _verified_pseudonym(identity: str) -> str | None:
+def channel(config: Mapping, sender: Sender | None = None) -> Channel:
+    """Describe web chat to the core: citizens read replies from kanal, so no sender."""
+    return Channel(
+        name=NAME,
+        inactivity=timedelta(minutes=config["KANAL_CHAT_INACTIVITY_MINUTES"]),
+        verb="write",
+        max_text=MAX_TEXT,
+        digital=True,
+        sender=sender,
+    )
+
+
+def blueprint(services: ChannelServices) -> Blueprint:
+    """Return the chat API, its stream and the widget's demo page."""
+    bp = Blueprint(
+        NAME,
+        __name__,
+        template_folder="templates",
+        static_folder="static",
+        static_url_path="/static/webchat",
+    )
+    bp.register_error_handler(HTTPException, _http_error)
+    bp.register_error_handler(ServiceError, _service_error)
+    slots = threading.BoundedSemaphore(services.config["KANAL_MAX_STREAMS"])
+    sessions = "/api/v1/chat/sessions"
+    routes = (
+        (sessions, start_session, "POST", services),
+        (sessions + "/<session_id>/messages", post_message, "POST", services),
+        (sessions + "/<session_id>/messages", list_messages, "GET", services),
+        (sessions + "/<session_id>/stream", partial(stream, slots), "GET", services),
+        ("/chat", demo_page, "GET", services),
+    )
+    for rule, view, method, deps in routes:
+        name = getattr(view, "__name__", None) or view.func.__name__
+        bp.add_url_rule(rule, name, partial(view, deps), methods=[method])
+    return bp
+
+
+def _verified_pseudonym(secret: str, identity: str) -> str | None:
     if not storable(identity):
         return None
     pseudonym, _, _mac = identity.rpartition(".")
-    expected = identity_token(current_app.config["SECRET_KEY"], pseudonym)
+    expected = identity_token(secret, pseudonym)
     # Bytes: compare_digest refuses str holding anything but ASCII (TypeError, then 500).
     matches = hmac.compare_digest(expected.encode(), identity.encode())
     return pseudonym if pseudonym and matches else None
 
 
-def _session():
+def _session(services: ChannelServices):
     """Return the contact behind the URL's session after checking the bearer token."""
     session_id = request.view_args["session_id"]
-    contact = views().contact_on("webchat", session_id)
+    contact = services.views.contact_on(NAME, session_id)
     if contact is None:
         return None, json_error(404, "No such chat session.")
     scheme, _, token = request.headers.get("Authorization", "").partition(" ")
@@ -67,41 +105,37 @@ def _session():
     return contact, None
 
 
-@bp.errorhandler(HTTPException)
 def _http_error(exc: HTTPException):
     if exc.code == 413:
         return json_error(413, "The request body is larger than 64 KB.")
     return json_error(exc.code or 500, exc.description or exc.name)
 
 
-@bp.errorhandler(ServiceError)
 def _service_error(exc: ServiceError):
     return json_error(exc.status, str(exc))
 
 
-@bp.post("/api/v1/chat/sessions")
-def start_session():
+def start_session(services: ChannelServices):
     """Open a chat session; answer its id and the token that guards it."""
     body = request.get_json(silent=True) if request.data else {}
     if body is None or not isinstance(body, dict):
         return json_error(400, "The body must be a JSON object (or empty).")
     pseudonym = None
     if body.get("identity"):
-        pseudonym = _verified_pseudonym(str(body["identity"]))
+        pseudonym = _verified_pseudonym(services.config["SECRET_KEY"], str(body["identity"]))
         if pseudonym is None:
             return json_error(400, "The identity is not signed by this agency.")
     session_id = "s_" + secrets.token_urlsafe(16)
     token = secrets.token_urlsafe(32)
-    centre().start_chat(
+    services.turns.start_chat(
         StartChat(secret_hash=_hash(token), citizen_pseudonym=pseudonym), address=session_id
     )
     return {"session_id": session_id, "token": token}, 201
 
 
-@bp.post("/api/v1/chat/sessions/<session_id>/messages")
-def post_message(session_id: str):
+def post_message(services: ChannelServices, session_id: str):
     """Take the citizen's message, route it, and answer what the citizen should see now."""
-    contact, error = _session()
+    contact, error = _session(services)
     if error:
         return error
     body = request.get_json(silent=True)
@@ -120,48 +154,51 @@ def post_message(session_id: str):
     provider_id = (
         f"{session_id}:{client_id}"[:64] if isinstance(client_id, str) and client_id else None
     )
-    accepted, result = centre().receive(
+    if contact.state == "closed":
+        return json_error(409, "This conversation has ended. Please start a new one.")
+    result = services.turns.receive(
         ReceiveMessage(
-            channel="webchat",
+            channel=NAME,
             address=session_id,
             text=text,
             provider_id=provider_id,
             contact_id=contact.id,
         )
     )
-    messages = [m for m in views().messages(contact.id, accepted.message_id - 1)]
-    return {"messages": [message_view(m) for m in messages], "state": result.state}
+    if result is None:  # the same client_id again: answer what the first one got
+        first = services.views.message_id_of(NAME, provider_id) if provider_id else None
+        since = (first - 1) if first else 0
+        state = services.views.contact(contact.id).state
+    else:
+        since, state = result.message_id - 1, result.state
+    messages = services.views.messages(contact.id, since)
+    return {"messages": [message_view(m) for m in messages], "state": state}
 
 
-@bp.get("/api/v1/chat/sessions/<session_id>/messages")
-def list_messages(session_id: str):
+def list_messages(services: ChannelServices, session_id: str):
     """Answer the messages after a cursor (message id) and the conversation's state."""
-    contact, error = _session()
+    contact, error = _session(services)
     if error:
         return error
     try:
         after = parse_id(request.args.get("after"), 0)
     except ValueError:
         return json_error(400, AFTER_ERROR)
-    messages = views().messages(contact.id, after)
+    messages = services.views.messages(contact.id, after)
     return {"messages": [message_view(m) for m in messages], "state": contact.state}
 
 
-@bp.get("/api/v1/chat/sessions/<session_id>/stream")
-def stream(session_id: str):
+def stream(slots: threading.BoundedSemaphore, services: ChannelServices, session_id: str):
     """Push new messages and state changes as server-sent events."""
-    contact, error = _session()
+    contact, error = _session(services)
     if error:
         return error
     try:
         after = parse_id(request.args.get("after") or request.headers.get("Last-Event-ID"), 0)
     except ValueError:
         return json_error(400, AFTER_ERROR)
-    read = views()
+    read = services.views
     contact_id = contact.id
-    slots = current_app.extensions["kanal"].extras.setdefault(
-        "stream_slots", threading.BoundedSemaphore(current_app.config["KANAL_MAX_STREAMS"])
-    )
     if not slots.acquire(blocking=False):
         response = json_error(503, "Too many live streams here now; poll GET .../messages?after=.")
         response[0].headers["Retry-After"] = "5"
@@ -199,9 +236,7 @@ def stream(session_id: str):
     return Response(stream_with_context(events()), mimetype="text/event-stream", headers=headers)
 
 
-@bp.get("/chat")
-def demo_page():
+def demo_page(services: ChannelServices):
     """A demo page embedding the chat widget; in development it can sign in demo citizens."""
-    identities = current_app.extensions["kanal"].extras.get("demo_identities")
-    demo = identities() if identities else []
+    demo = services.demo_identities() if services.demo_identities else []
     return render_template("chat.html", demo=demo)

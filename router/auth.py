@@ -25,8 +25,18 @@ from werkzeug.security import check_password_hash, generate_password_hash
 from router.domain.model import ROLES, ApiToken, User
 
 bp = Blueprint("auth", __name__, template_folder="templates")
-login_manager = LoginManager()
 csrf = CSRFProtect()
+
+
+class StaffLogin(LoginManager):
+    """Flask-Login for kanal's staff, with the unit of work that finds them."""
+
+    def __init__(self, uow_factory) -> None:  # noqa: ANN001
+        super().__init__()
+        self.uow_factory = uow_factory
+        self.user_loader(_load)
+        self.login_view = "auth.login"
+        self.login_message = "Please sign in to use the desk."
 
 
 class StaffUser(UserMixin):
@@ -44,10 +54,9 @@ class StaffUser(UserMixin):
 
 
 def _uow():
-    return current_app.extensions["kanal"].uow()
+    return current_app.login_manager.uow_factory()
 
 
-@login_manager.user_loader
 def _load(user_id: str) -> StaffUser | None:
     with _uow() as uow:
         user = uow.users.get(int(user_id))
@@ -136,7 +145,7 @@ def role_required(*roles: str):
         @wraps(view)
         def checked(*args, **kwargs):
             if not current_user.is_authenticated:
-                return login_manager.unauthorized()
+                return current_app.login_manager.unauthorized()
             if not current_user.has_role(*roles):
                 return render_template("forbidden.html"), 403
             return view(*args, **kwargs)
@@ -171,9 +180,8 @@ def logout():
     return redirect(url_for("auth.login"))
 
 
-def init_app(app) -> None:
-    login_manager.init_app(app)
-    login_manager.login_view = "auth.login"
-    login_manager.login_message = "Please sign in to use the desk."
+def init_app(app, uow_factory) -> None:  # noqa: ANN001
+    """Sign-in for staff and CSRF protection on the app's forms."""
+    StaffLogin(uow_factory).init_app(app)
     csrf.init_app(app)
     app.register_blueprint(bp)

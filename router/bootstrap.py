@@ -203,8 +203,8 @@ def _register(app: Flask, kanal: Kanal) -> None:
     auth.init_app(app, kanal.uow)
     web.init_app(app)
     app.register_blueprint(health.blueprint(kanal.engine, kanal.bot, kanal.uow))
-    app.register_blueprint(desk_views.blueprint(kanal.desk, kanal.views, kanal.config))
-    api = analytics_api.blueprint(kanal.analytics_engine, kanal.config)
+    app.register_blueprint(desk_views.blueprint(kanal.desk, kanal.views))
+    api = analytics_api.blueprint(kanal.analytics_engine, kanal.config, auth.token_required)
     app.register_blueprint(api)
     auth.csrf.exempt(api)
     demo = None

@@ -15,7 +15,9 @@ def _app():
 
 
 def _kanal(app):
-    return app.extensions["kanal"]
+    from router.bootstrap import kanal_of
+
+    return kanal_of(app)
 
 
 @click.group()
@@ -27,19 +29,20 @@ def main() -> None:
 
 
 @main.command()
-@click.option("--workers", default=2, show_default=True)
-def web(workers: int) -> None:
-    """Serve the web app with gunicorn on KANAL_PORT (default 8000)."""
-    port = os.environ.get("KANAL_PORT", "8000")
-    host = os.environ.get("KANAL_HOST", "127.0.0.1")
+@click.option("--workers", type=int, default=None, help="Default: KANAL_WEB_WORKERS (2).")
+def web(workers: int | None) -> None:
+    """Serve the web app with gunicorn on KANAL_HOST:KANAL_PORT (default 127.0.0.1:8000)."""
+    from router.config import from_env
+
+    config = from_env()
     args = [
         "gunicorn",
         "--workers",
-        str(workers),
+        str(workers or config["KANAL_WEB_WORKERS"]),
         "--threads",
-        os.environ.get("KANAL_WEB_THREADS", "24"),
+        str(config["KANAL_WEB_THREADS"]),
         "--bind",
-        f"{host}:{port}",
+        f"{config['KANAL_HOST']}:{config['KANAL_PORT']}",
         "--access-logfile",
         "-",
         "--access-logformat",
@@ -54,7 +57,17 @@ def scheduler() -> None:
     """Run the scheduler process (SLA checks, retries, sweeps) until stopped."""
     from router.scheduler import run
 
-    run(_app())
+    run(_kanal(_app()))
+
+
+@main.command()
+def worker() -> None:
+    """Run the turn worker: take acknowledged messages from the inbox and route them.
+
+    Needed when KANAL_TURN_WORKER=process; the web process then only acknowledges.
+    """
+    os.nice(5)  # acknowledgements first: Twilio waits at most 15 s for them
+    _kanal(_app()).worker.run_forever()
 
 
 @main.group()

@@ -34,7 +34,9 @@ def from_env(env: dict[str, str] | None = None, instance_path: str | None = None
         "KANAL_PORT": port,
         "KANAL_PUBLIC_URL": (env.get("KANAL_PUBLIC_URL") or f"http://127.0.0.1:{port}").rstrip("/"),
         "KANAL_POLICY": env.get("KANAL_POLICY", "denmark"),
-        "KANAL_RASA_URL": env.get("KANAL_RASA_URL", "http://127.0.0.1:5005"),
+        "KANAL_RASA_URL": env.get(
+            "KANAL_RASA_URL", f"http://127.0.0.1:{env.get('KANAL_RASA_PORT', '5005')}"
+        ),
         "KANAL_BOT_TIMEOUT": float(env.get("KANAL_BOT_TIMEOUT", "2.5")),
         "KANAL_BUSINESS_HOURS": env.get("KANAL_BUSINESS_HOURS", "08:00-16:00"),
         "KANAL_BUSINESS_DAYS": env.get("KANAL_BUSINESS_DAYS", "mon-fri"),
@@ -51,6 +53,21 @@ def from_env(env: dict[str, str] | None = None, instance_path: str | None = None
         # Live chat streams one web process serves at once; more get 503 and the widget polls.
         "KANAL_MAX_STREAMS": int(env.get("KANAL_MAX_STREAMS", "12")),
         "KANAL_LOG_LEVEL": env.get("KANAL_LOG_LEVEL", "INFO"),
+        # Where turns run: "thread" (worker threads in each web process) or "process"
+        # (a separate `kanal worker` process; the web process then only acknowledges).
+        "KANAL_TURN_WORKER": env.get("KANAL_TURN_WORKER", "thread"),
+        "KANAL_TURN_THREADS": int(env.get("KANAL_TURN_THREADS", "4")),
+        # Taken inbox entries are kept this long to recognise a webhook Twilio retries.
+        "KANAL_INBOX_KEEP_HOURS": int(env.get("KANAL_INBOX_KEEP_HOURS", "48")),
+        "KANAL_HOST": env.get("KANAL_HOST", "127.0.0.1"),
+        "KANAL_WEB_WORKERS": int(env.get("KANAL_WEB_WORKERS", "2")),
+        "KANAL_WEB_THREADS": int(env.get("KANAL_WEB_THREADS", "24")),
+        "KANAL_RASA_PORT": int(env.get("KANAL_RASA_PORT", "5005")),
+        "KANAL_ACTIONS_PORT": int(env.get("KANAL_ACTIONS_PORT", "5055")),
+        "KANAL_RASA_CORS": env.get("KANAL_RASA_CORS") or None,
+        "KANAL_RASA_VENV": env.get("KANAL_RASA_VENV") or None,
+        # Seconds between the sandbox's status callbacks (queued → sent → delivered).
+        "KANAL_SANDBOX_CALLBACK_DELAY": float(env.get("KANAL_SANDBOX_CALLBACK_DELAY", "0.2")),
         "TWILIO_ACCOUNT_SID": sid or DEV_TWILIO_SID,
         "TWILIO_AUTH_TOKEN": env.get("TWILIO_AUTH_TOKEN") or DEV_TWILIO_TOKEN,
         "TWILIO_FROM_NUMBER": env.get("TWILIO_FROM_NUMBER", "+4570000000"),

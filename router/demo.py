@@ -33,7 +33,9 @@ REGISTERED_BY = "kanal seed (demo)"
 
 def seed_demo(app) -> list[str]:
     """Create demo staff and citizens when there are no users; return what to print."""
-    kanal = app.extensions["kanal"]
+    from router.bootstrap import kanal_of
+
+    kanal = kanal_of(app)
     with kanal.uow() as uow:
         if uow.users.count():
             return [
@@ -55,14 +57,13 @@ def seed_demo(app) -> list[str]:
     return lines
 
 
-def demo_identities(app) -> list[dict[str, str]]:
+def demo_identities(uow_factory, secret: str) -> list[dict[str, str]]:  # noqa: ANN001
     """Return the signed chat identities of the demo citizens in the database, for /chat."""
     from channels.webchat import identity_token
 
-    secret = app.config["SECRET_KEY"]
     today = date.today()
     found = []
-    with app.extensions["kanal"].uow() as uow:
+    with uow_factory() as uow:
         for demo in DEMO_CITIZENS:
             pseudonym = pseudonym_for(secret, demo.key)
             if uow.citizens.by_pseudonym(pseudonym) is not None:

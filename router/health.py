@@ -2,30 +2,41 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from datetime import UTC, datetime
+from functools import partial
+
 from flask import Blueprint, current_app, jsonify
-from sqlalchemy import text
+from sqlalchemy import Engine, text
 
-bp = Blueprint("health", __name__)
+from router.service.gauges import read_gauges
+from router.service.ports import BotPort
 
 
-@bp.get("/healthz")
+def blueprint(engine: Engine, bot: BotPort, uow: Callable) -> Blueprint:
+    """Return liveness, readiness and the Prometheus gauges over the given parts."""
+    bp = Blueprint("health", __name__)
+    bp.add_url_rule("/healthz", "healthz", healthz)
+    bp.add_url_rule("/readyz", "readyz", partial(readyz, engine, bot))
+    bp.add_url_rule("/metrics", "metrics", partial(metrics, uow, bot))
+    return bp
+
+
 def healthz():
     """Answer while the process is alive."""
     return jsonify(status="ok")
 
 
-@bp.get("/readyz")
-def readyz():
+def readyz(engine: Engine, bot: BotPort):
     """Report whether the database and the bot can serve; 503 when the database cannot."""
-    kanal = current_app.extensions["kanal"]
     checks: dict[str, object] = {}
     try:
-        with kanal.engine.connect() as conn:
+        with engine.connect() as conn:
             conn.execute(text("SELECT 1"))
         checks["database"] = {"state": "up"}
     except Exception as exc:  # noqa: BLE001 - readiness reports any failure
         checks["database"] = {"state": "down", "error": type(exc).__name__}
-    checks["bot"] = kanal.bot.status()
+    checks["bot"] = bot.status()
     db_up = checks["database"]["state"] == "up"
     # Without the bot kanal still serves: every contact goes to people, so it stays ready.
     body = {"status": "ready" if db_up else "unavailable", "checks": checks}
@@ -41,15 +52,9 @@ def _line(name: str, value: float, **labels: str) -> str:
     return f"{name}{{{body}}} {value}"
 
 
-@bp.get("/metrics")
-def metrics():
+def metrics(uow: Callable, bot: BotPort):
     """Expose operational gauges in Prometheus' text format (no personal data)."""
-    from datetime import UTC, datetime
-
-    from router.service.gauges import read_gauges
-
-    kanal = current_app.extensions["kanal"]
-    g = read_gauges(kanal.uow, datetime.now(UTC))
+    g = read_gauges(uow, datetime.now(UTC))
     out = [
         "# HELP kanal_open_contacts Open contacts by channel and state.",
         "# TYPE kanal_open_contacts gauge",
@@ -77,7 +82,7 @@ def metrics():
     out += [
         _line("kanal_outbound_messages", n, channel=c, status=s) for (c, s), n in g.outbound.items()
     ]
-    bot_up = 1 if kanal.bot.status().get("state") == "up" else 0
+    bot_up = 1 if bot.status().get("state") == "up" else 0
     out += ["# HELP kanal_bot_up Whether the bot answers.", "# TYPE kanal_bot_up gauge"]
     out.append(_line("kanal_bot_up", bot_up))
     return current_app.response_class("\n".join(out) + "\n", mimetype="text/plain; version=0.0.4")

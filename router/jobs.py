@@ -1,51 +1,50 @@
-"""Scheduler jobs: plain functions, registered in one place (JOBS) and run by `kanal scheduler`.
+"""Scheduler jobs: plain functions of the container, registered in one place (JOBS).
 
-APScheduler stores jobs by textual reference, so each job finds the app it works on through
-`current()`, built once per scheduler process.
+`kanal scheduler` builds the container once and hands it to every job (router.scheduler).
 """
 
 from __future__ import annotations
 
 import logging
+from datetime import timedelta
+
+from router.bootstrap import Kanal
+from router.service import housekeeping
 
 log = logging.getLogger(__name__)
-_app = None
 
 
-def current():
-    """Return this process's app, creating it on first use."""
-    global _app
-    if _app is None:
-        from router import create_app
-
-        _app = create_app()
-    return _app
-
-
-def sweep_inbound() -> None:
-    """Route inbound messages a crashed web worker left unrouted."""
-    count = current().extensions["kanal"].centre.sweep()
+def finish_left_turns(kanal: Kanal) -> None:
+    """Run turns a stopped worker left: entries not taken, messages not finished."""
+    count = housekeeping.finish_left_turns(
+        kanal.turns, kanal.uow, kanal.clock(), older_than=timedelta(seconds=15)
+    )
     if count:
-        log.info("routed %s left-over inbound messages", count)
+        log.info("ran %s left-over turns", count)
 
 
-def close_inactive() -> None:
+def close_inactive(kanal: Kanal) -> None:
     """Close bot conversations the citizen left."""
-    count = current().extensions["kanal"].centre.close_inactive()
+    count = housekeeping.close_inactive(kanal.uow, kanal.channels, kanal.clock())
     if count:
         log.info("closed %s inactive conversations", count)
 
 
-def dispatch_outbound() -> None:
-    """Hand due outbound SMS (new ones and retries) to the provider."""
-    dispatch = current().extensions["kanal"].extras.get("dispatch_sms")
-    if dispatch is not None:
-        dispatch()
+def dispatch_outbound(kanal: Kanal) -> None:
+    """Hand due outbound messages (new ones and retries) to their channels' providers."""
+    kanal.delivery.dispatch_due()
 
 
-# (job id, function reference, seconds between runs)
+def purge_inbox(kanal: Kanal) -> None:
+    """Forget inbox entries taken long ago (kept to recognise retried webhooks)."""
+    keep = timedelta(hours=int(kanal.config["KANAL_INBOX_KEEP_HOURS"]))
+    housekeeping.purge_inbox(kanal.uow, kanal.clock(), keep)
+
+
+# (job id, function, seconds between runs)
 JOBS = (
-    ("sweep_inbound", "router.jobs:sweep_inbound", 10),
-    ("close_inactive", "router.jobs:close_inactive", 60),
-    ("dispatch_outbound", "router.jobs:dispatch_outbound", 5),
+    ("sweep_inbound", finish_left_turns, 10),
+    ("close_inactive", close_inactive, 60),
+    ("dispatch_outbound", dispatch_outbound, 5),
+    ("purge_inbox", purge_inbox, 3600),
 )

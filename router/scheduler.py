@@ -1,39 +1,50 @@
-"""The scheduler process: APScheduler with its job store in kanal's database."""
+"""The scheduler process: APScheduler running the jobs of router.jobs on one container.
+
+Interval jobs are rebuilt at every start from JOBS, so they live in memory; jobs that must
+survive a restart (callbacks, follow-ups) go to the SQLAlchemy job store in kanal's database.
+"""
 
 from __future__ import annotations
 
 import contextlib
 import logging
 
+from router.bootstrap import Kanal
+
 log = logging.getLogger(__name__)
 
 
-def build(app, blocking: bool = True):
-    """Return a scheduler with every job in router.jobs.JOBS registered."""
+def build(kanal: Kanal, blocking: bool = True):
+    """Return a scheduler with every job in router.jobs.JOBS registered on `kanal`."""
     from apscheduler.executors.pool import ThreadPoolExecutor
+    from apscheduler.jobstores.memory import MemoryJobStore
     from apscheduler.jobstores.sqlalchemy import SQLAlchemyJobStore
     from apscheduler.schedulers.background import BackgroundScheduler
     from apscheduler.schedulers.blocking import BlockingScheduler
 
     from router import jobs
 
-    jobs._app = app
-    url = app.config["KANAL_DATABASE_URL"]
+    url = kanal.config["KANAL_DATABASE_URL"]
     cls = BlockingScheduler if blocking else BackgroundScheduler
     scheduler = cls(
-        jobstores={"default": SQLAlchemyJobStore(url=url, tablename="scheduler_jobs")},
+        jobstores={
+            "default": MemoryJobStore(),
+            "durable": SQLAlchemyJobStore(url=url, tablename="scheduler_jobs"),
+        },
         executors={"default": ThreadPoolExecutor(4)},
         job_defaults={"coalesce": True, "max_instances": 1, "misfire_grace_time": 30},
         timezone="UTC",
     )
-    for job_id, ref, seconds in jobs.JOBS:
-        scheduler.add_job(ref, "interval", seconds=seconds, id=job_id, replace_existing=True)
+    for job_id, job, seconds in jobs.JOBS:
+        scheduler.add_job(
+            job, "interval", args=[kanal], seconds=seconds, id=job_id, replace_existing=True
+        )
     return scheduler
 
 
-def run(app) -> None:
+def run(kanal: Kanal) -> None:
     """Run the scheduler until interrupted."""
-    scheduler = build(app)
+    scheduler = build(kanal)
     log.info("scheduler started with %s jobs", len(scheduler.get_jobs()))
     with contextlib.suppress(KeyboardInterrupt, SystemExit):
         scheduler.start()

@@ -15,6 +15,7 @@ from sqlalchemy import create_engine, text
 from router import create_app
 from router.adapters.db import create_all
 from router.adapters.orm import metadata
+from router.bootstrap import kanal_of
 from router.domain.citizens import pseudonym_for
 from router.domain.model import Citizen, Exemption
 from tests.fakes import ScriptedBot
@@ -98,7 +99,6 @@ def app_config(database_url, bot, tmp_path):
         "SECRET_KEY": SECRET,
         "KANAL_DATABASE_URL": database_url,
         "KANAL_INSTANCE_PATH": str(tmp_path),
-        "KANAL_BOT": bot,
         "KANAL_ALWAYS_OPEN": True,
         "KANAL_POLICY": "denmark",
         "WTF_CSRF_ENABLED": False,
@@ -108,10 +108,10 @@ def app_config(database_url, bot, tmp_path):
 
 
 @pytest.fixture
-def app(app_config):
-    app = create_app(app_config)
+def app(app_config, bot):
+    app = create_app(app_config, bot=bot)
     yield app
-    app.extensions["kanal"].engine.dispose()
+    kanal_of(app).close()
 
 
 @pytest.fixture
@@ -121,7 +121,7 @@ def client(app):
 
 @pytest.fixture
 def kanal(app):
-    return app.extensions["kanal"]
+    return kanal_of(app)
 
 
 @pytest.fixture

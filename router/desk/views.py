@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from datetime import datetime
+from functools import partial
 from zoneinfo import ZoneInfo
 
 from flask import (
@@ -20,17 +22,10 @@ from flask_login import current_user
 
 from router.auth import role_required
 from router.domain.commands import AgentReply, ClaimNext, Resolve
+from router.service.desk import Desk
 from router.service.errors import ServiceError
+from router.service.views import Views
 from router.web import ID_CONVERTER, parse_id
-
-bp = Blueprint(
-    "desk",
-    __name__,
-    url_prefix="/desk",
-    template_folder="templates",
-    static_folder="static",
-    static_url_path="/static",
-)
 
 DESK_ROLES = ("agent", "supervisor", "admin")
 MAX_REPLY = 2000
@@ -81,8 +76,47 @@ AGE_WORDS = {"under_15": "under 15", "15_64": "15–64", "65_79": "65–79", "80
 CHANNEL_WORDS = {"webchat": "web chat", "sms": "SMS", "voice": "phone"}
 
 
-def _kanal():
-    return current_app.extensions["kanal"]
+@dataclass(frozen=True)
+class DeskParts:
+    """What the desk's pages work with."""
+
+    desk: Desk
+    views: Views
+
+
+def blueprint(desk: Desk, views: Views) -> Blueprint:
+    """Return the desk's pages, each for signed-in agents, supervisors and admins."""
+    bp = Blueprint(
+        "desk",
+        __name__,
+        url_prefix="/desk",
+        template_folder="templates",
+        static_folder="static",
+        static_url_path="/static",
+    )
+    bp.add_app_template_filter(_clock, "clock")
+    bp.add_app_template_filter(_stamp, "stamp")
+    bp.add_app_template_filter(_waited, "waited")
+    bp.app_context_processor(_words)
+    parts = DeskParts(desk, views)
+    routes = (
+        ("/", queue, "GET"),
+        ("/queue.json", queue_json, "GET"),
+        ("/claim", claim, "POST"),
+        (f"/contacts/<{ID_CONVERTER}:contact_id>", conversation, "GET"),
+        (f"/contacts/<{ID_CONVERTER}:contact_id>/messages.json", conversation_json, "GET"),
+        (f"/contacts/<{ID_CONVERTER}:contact_id>/reply", reply, "POST"),
+        (
+            f"/contacts/<{ID_CONVERTER}:contact_id>/messages/<{ID_CONVERTER}:message_id>/review",
+            settle_review,
+            "POST",
+        ),
+        (f"/contacts/<{ID_CONVERTER}:contact_id>/resolve", resolve, "POST"),
+    )
+    for rule, view, method in routes:
+        guarded = role_required(*DESK_ROLES)(partial(view, parts))
+        bp.add_url_rule(rule, view.__name__, guarded, methods=[method])
+    return bp
 
 
 def _agent_id() -> int:
@@ -106,24 +140,20 @@ def waited(seconds: int) -> str:
     return f"{hours} h {minutes:02d} min"
 
 
-@bp.app_template_filter("clock")
 def _clock(at: datetime | None) -> str:
     local = _local(at)
     return local.strftime("%H:%M:%S") if local else ""
 
 
-@bp.app_template_filter("stamp")
 def _stamp(at: datetime | None) -> str:
     local = _local(at)
     return local.strftime("%Y-%m-%d %H:%M") if local else ""
 
 
-@bp.app_template_filter("waited")
 def _waited(seconds: int) -> str:
     return waited(seconds)
 
 
-@bp.app_context_processor
 def _words():
     return {
         "STATE_WORDS": STATE_WORDS,
@@ -170,21 +200,17 @@ def _message_json(message) -> dict:
     }
 
 
-@bp.get("/")
-@role_required(*DESK_ROLES)
-def queue():
+def queue(parts: DeskParts):
     """Show the waiting contacts and the agent's own conversations."""
-    views = _kanal().views
+    views = parts.views
     return render_template(
         "desk/queue.html", waiting=views.queue(), mine=views.assigned_to(_agent_id())
     )
 
 
-@bp.get("/queue.json")
-@role_required(*DESK_ROLES)
-def queue_json():
+def queue_json(parts: DeskParts):
     """Answer the queue as JSON for the page's self-refresh."""
-    views = _kanal().views
+    views = parts.views
     waiting = views.queue()
     return jsonify(
         waiting=[_entry_json(e) for e in waiting],
@@ -193,12 +219,10 @@ def queue_json():
     )
 
 
-@bp.post("/claim")
-@role_required(*DESK_ROLES)
-def claim():
+def claim(parts: DeskParts):
     """Take the next waiting contact and open it."""
     # Agents' skills arrive with the full desk; until then every agent takes every skill.
-    claimed = _kanal().centre.claim_next(ClaimNext(agent_id=_agent_id(), skills=()))
+    claimed = parts.desk.claim_next(ClaimNext(agent_id=_agent_id(), skills=()))
     if claimed is None:
         flash("Nobody is waiting right now.", "info")
         return redirect(url_for("desk.queue"))
@@ -206,15 +230,13 @@ def claim():
     return redirect(url_for("desk.conversation", contact_id=claimed.contact_id))
 
 
-@bp.get(f"/contacts/<{ID_CONVERTER}:contact_id>")
-@role_required(*DESK_ROLES)
-def conversation(contact_id: int):
+def conversation(parts: DeskParts, contact_id: int):
     """Show a conversation: transcript, citizen's facts, decision trail, reply and resolve."""
-    return _conversation_page(contact_id)
+    return _conversation_page(parts, contact_id)
 
 
-def _conversation_page(contact_id: int, draft: str = "", status: int = 200):
-    found = _kanal().views.conversation(contact_id)
+def _conversation_page(parts: DeskParts, contact_id: int, draft: str = "", status: int = 200):
+    found = parts.views.conversation(contact_id)
     if found is None:
         abort(404)
     contact = found.contact
@@ -230,15 +252,13 @@ def _conversation_page(contact_id: int, draft: str = "", status: int = 200):
     return page, status
 
 
-@bp.get(f"/contacts/<{ID_CONVERTER}:contact_id>/messages.json")
-@role_required(*DESK_ROLES)
-def conversation_json(contact_id: int):
+def conversation_json(parts: DeskParts, contact_id: int):
     """Answer a conversation's messages after a cursor, with its state, for live updates."""
     try:
         after = parse_id(request.args.get("after"), 0)
     except ValueError:
         return jsonify(error="`after` must be a message id: an integer of at most 64 bits."), 400
-    views = _kanal().views
+    views = parts.views
     contact = views.contact(contact_id)
     if contact is None:
         return jsonify(error="No such conversation."), 404
@@ -250,9 +270,7 @@ def conversation_json(contact_id: int):
     )
 
 
-@bp.post(f"/contacts/<{ID_CONVERTER}:contact_id>/reply")
-@role_required(*DESK_ROLES)
-def reply(contact_id: int):
+def reply(parts: DeskParts, contact_id: int):
     """Send the agent's answer on the citizen's channel."""
     text = request.form.get("text", "").strip()
     back = url_for("desk.conversation", contact_id=contact_id)
@@ -261,9 +279,9 @@ def reply(contact_id: int):
         return redirect(back + "#reply")
     if len(text) > MAX_REPLY:
         flash(f"The reply is longer than {MAX_REPLY} characters; shorten it.", "error")
-        return _conversation_page(contact_id, draft=text, status=400)
+        return _conversation_page(parts, contact_id, draft=text, status=400)
     try:
-        replied = _kanal().centre.reply(
+        replied = parts.desk.reply(
             AgentReply(agent_id=_agent_id(), contact_id=contact_id, text=text)
         )
     except ServiceError as exc:
@@ -281,18 +299,15 @@ def reply(contact_id: int):
     return redirect(back + "#reply")
 
 
-@bp.post(f"/contacts/<{ID_CONVERTER}:contact_id>/messages/<{ID_CONVERTER}:message_id>/review")
-@role_required(*DESK_ROLES)
-def settle_review(contact_id: int, message_id: int):
+def settle_review(parts: DeskParts, contact_id: int, message_id: int):
     """Settle an SMS that may have gone out: confirmed received, or send it again."""
     action = request.form.get("action", "")
     back = url_for("desk.conversation", contact_id=contact_id)
-    sms = _kanal().extras.get("sms")
-    if action not in ("confirm", "resend") or sms is None:
+    if action not in ("confirm", "resend"):
         flash("Choose whether the citizen got the message or it should be sent again.", "error")
         return redirect(back)
     try:
-        sms.settle_review(contact_id, message_id, resend=action == "resend", by=_agent_id())
+        parts.desk.settle_review(contact_id, message_id, resend=action == "resend", by=_agent_id())
     except ServiceError as exc:
         flash(str(exc), "error")
         return redirect(back)
@@ -300,16 +315,14 @@ def settle_review(contact_id: int, message_id: int):
     return redirect(back + f"#m{message_id}")
 
 
-@bp.post(f"/contacts/<{ID_CONVERTER}:contact_id>/resolve")
-@role_required(*DESK_ROLES)
-def resolve(contact_id: int):
+def resolve(parts: DeskParts, contact_id: int):
     """Close the conversation with a wrap-up code."""
     code = request.form.get("wrap_up", "")
     if code not in _WRAP_UP:
         flash("Choose a wrap-up code.", "error")
         return redirect(url_for("desk.conversation", contact_id=contact_id) + "#resolve")
     try:
-        _kanal().centre.resolve(
+        parts.desk.resolve(
             Resolve(
                 agent_id=_agent_id(),
                 contact_id=contact_id,

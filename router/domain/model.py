@@ -185,9 +185,7 @@ class Contact:
         if item is not None and item.state in (QueueState.WAITING, QueueState.ASSIGNED):
             waiting = item.state == QueueState.WAITING
             item.state = (
-                QueueState.ABANDONED
-                if waiting and why == CLOSED_INACTIVE
-                else QueueState.DONE
+                QueueState.ABANDONED if waiting and why == CLOSED_INACTIVE else QueueState.DONE
             )
             item.closed_at = now
         self.state = ContactState.CLOSED

@@ -15,7 +15,9 @@ from router.service.unit_of_work import UnitOfWork
 def valid_grounds(uow: UnitOfWork, citizen: Citizen, now: datetime) -> tuple[str, ...]:
     """Return the citizen's exemption grounds valid today, sorted."""
     today = now.date()
-    return tuple(sorted({e.ground for e in uow.citizens.exemptions(citizen.id) if e.is_valid_on(today)}))
+    return tuple(
+        sorted({e.ground for e in uow.citizens.exemptions(citizen.id) if e.is_valid_on(today)})
+    )
 
 
 def open_contact(

@@ -331,7 +331,10 @@ class Delivery:
             uow.commit()
         if outcome != "accepted":
             log.warning(
-                "message %s not accepted: %s (%s)", claim.message_id, outcome, result.error_code or "-"
+                "message %s not accepted: %s (%s)",
+                claim.message_id,
+                outcome,
+                result.error_code or "-",
             )
 
     @staticmethod

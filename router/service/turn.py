@@ -43,7 +43,6 @@ from router.service.ports import BotPort, BotTurn, Inbox
 from router.service.settings import RouterSettings
 from router.service.unit_of_work import UnitOfWork
 
-
 # An inbox entry that can never become a message (its conversation has ended).
 REFUSED = 0
 
@@ -221,11 +220,11 @@ class Turns:
             return contact, citizen
         for stale in uow.contacts.stale_open_on(entry.channel, entry.address):
             pseudonym = uow.citizens.get(stale.citizen_id).pseudonym if stale.citizen_id else None
-            contacts.close(
-                uow, stale, now, CLOSED_INACTIVE, pseudonym, digital=channel.digital
-            )
+            contacts.close(uow, stale, now, CLOSED_INACTIVE, pseudonym, digital=channel.digital)
         citizen = uow.citizens.by_phone(entry.address) if channel.address_is_phone else None
-        return contacts.open_contact(uow, entry.channel, entry.address, now, citizen=citizen), citizen
+        return contacts.open_contact(
+            uow, entry.channel, entry.address, now, citizen=citizen
+        ), citizen
 
     def _file(self, uow: UnitOfWork, entry: InboxEntry, contact: Contact, now: datetime) -> Message:
         """Store the entry as the contact's message and mark the entry taken."""
@@ -245,9 +244,7 @@ class Turns:
         entry.message_id = message.id
         contact.last_activity_at = now
         pseudonym = self._pseudonym(uow, contact)
-        record(
-            uow, contact, ev.MESSAGE_RECEIVED, now, pseudonym, message_id=message.id
-        )
+        record(uow, contact, ev.MESSAGE_RECEIVED, now, pseudonym, message_id=message.id)
         return message
 
     def _context(
@@ -378,9 +375,7 @@ class Turns:
             out = [tell("bot", t) for t in bot_texts]
             out.append(tell("system", wording.offer_digital(channel)))
             contact.digital_offered = True
-            record(
-                uow, contact, ev.DIGITAL_OFFERED, now, pseudonym, rule_id=decision.rule_id
-            )
+            record(uow, contact, ev.DIGITAL_OFFERED, now, pseudonym, rule_id=decision.rule_id)
             return out
         if action in (Action.ASSISTED, Action.CALLBACK):
             callback = action == Action.CALLBACK
@@ -400,9 +395,7 @@ class Turns:
             contacts.enqueue(uow, contact, skill, decision.priority, now, pseudonym)
             if not callback:
                 return [tell("system", wording.handoff(channel, wait))]
-            record(
-                uow, contact, ev.CALLBACK_SCHEDULED, now, pseudonym, rule_id=decision.rule_id
-            )
+            record(uow, contact, ev.CALLBACK_SCHEDULED, now, pseudonym, rule_id=decision.rule_id)
             return [tell("system", wording.callback(channel, self.settings.business_hours, now))]
         # CLOSE
         out = [tell("bot", t) for t in bot_texts] or [tell("system", wording.CLOSE)]
@@ -434,7 +427,9 @@ class Turns:
         """Keep each decision with the inputs it saw, for the desk and for audit."""
         for step in steps:
             d = step.decision
-            inputs = {k: list(v) if isinstance(v, tuple) else v for k, v in asdict(step.context).items()}
+            inputs = {
+                k: list(v) if isinstance(v, tuple) else v for k, v in asdict(step.context).items()
+            }
             uow.decisions.add(
                 RoutingDecision(
                     contact_id=contact.id,

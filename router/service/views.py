@@ -156,6 +156,12 @@ class Views:
         with self.uow() as uow:
             return [_plain(m) for m in uow.messages.for_contact(contact_id, after)]
 
+    def message_id_of(self, channel: str, provider_id: str) -> int | None:
+        """Return the id of the message a provider delivered under its own id, if filed."""
+        with self.uow() as uow:
+            found = uow.messages.by_provider_id(channel, provider_id)
+            return found.id if found else None
+
     # -- the desk ---------------------------------------------------------------------------
 
     def queue(self, limit: int = 200) -> list[QueueEntry]:

@@ -13,6 +13,7 @@ import pytest
 from router import create_app
 from router.adapters.db import create_all
 from router.auth import create_user
+from router.bootstrap import kanal_of
 from tests.conftest import IN_CI, SECRET
 from tests.fakes import ScriptedBot
 
@@ -49,12 +50,12 @@ class LiveKanal:
                 "KANAL_INSTANCE_PATH": str(tmp_path),
                 "KANAL_PUBLIC_URL": self.url,
                 "KANAL_PORT": self.port,
-                "KANAL_BOT": bot,
                 "KANAL_ALWAYS_OPEN": True,
                 "KANAL_POLICY": "denmark",
-            }
+            },
+            bot=bot,
         )
-        self.kanal = self.app.extensions["kanal"]
+        self.kanal = kanal_of(self.app)
         create_all(self.kanal.engine)
         create_user(self.kanal.uow, AGENT[0], AGENT[1], "agent", "Agnes Agent")
 

@@ -34,8 +34,8 @@ def answer(live, session_id, text):
     kanal = live.kanal
     agent = create_user(kanal.uow, "agent9", "correct horse", "agent").id
     contact = kanal.views.contact_on("webchat", session_id)
-    assert kanal.centre.claim_next(ClaimNext(agent_id=agent)).contact_id == contact.id
-    kanal.centre.reply(AgentReply(agent_id=agent, contact_id=contact.id, text=text))
+    assert kanal.desk.claim_next(ClaimNext(agent_id=agent)).contact_id == contact.id
+    kanal.desk.reply(AgentReply(agent_id=agent, contact_id=contact.id, text=text))
     return contact.id
 
 

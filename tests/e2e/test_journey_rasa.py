@@ -6,6 +6,7 @@ import pytest
 
 from channels.webchat import identity_token
 from router import create_app
+from router.bootstrap import kanal_of
 from router.domain.commands import AgentReply, ClaimNext
 from tests.conftest import SECRET
 
@@ -15,10 +16,9 @@ pytestmark = pytest.mark.rasa
 @pytest.fixture
 def app(app_config, rasa_url):
     config = {**app_config, "KANAL_RASA_URL": rasa_url}
-    config.pop("KANAL_BOT")
-    app = create_app(config)
+    app = create_app(config)  # the real Rasa bot at KANAL_RASA_URL
     yield app
-    app.extensions["kanal"].engine.dispose()
+    kanal_of(app).close()
 
 
 def start(client, **body):
@@ -57,11 +57,9 @@ def test_pension_question_then_person_then_agent_answer(client, kanal, staff):
     assert trail[-1].action == "assisted"
     assert "bot_answered" in events and "handed_off" in events
 
-    claimed = kanal.centre.claim_next(ClaimNext(agent_id=agent_id))
+    claimed = kanal.desk.claim_next(ClaimNext(agent_id=agent_id))
     assert claimed.contact_id == contact.id
-    kanal.centre.reply(
-        AgentReply(agent_id=agent_id, contact_id=contact.id, text="Paid on the 28th.")
-    )
+    kanal.desk.reply(AgentReply(agent_id=agent_id, contact_id=contact.id, text="Paid on the 28th."))
     seen = client.get(f"/api/v1/chat/sessions/{sid}/messages", headers=auth).get_json()
     assert seen["state"] == "assigned"
     assert seen["messages"][-1]["author"] == "agent"

@@ -16,7 +16,6 @@ def app_config(app_config, rasa_url):
     """Use the session's real Rasa server instead of the scripted bot."""
     # A generous bot timeout: on a busy test machine a slow turn must not read as a bot failure.
     config = {**app_config, "KANAL_RASA_URL": rasa_url, "KANAL_BOT_TIMEOUT": 10.0}
-    config.pop("KANAL_BOT")
     return config
 
 

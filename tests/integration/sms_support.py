@@ -19,6 +19,7 @@ from werkzeug.serving import make_server
 
 from channels.sms_simulator import Phone, post_sms, webhook_form
 from router import create_app
+from router.bootstrap import kanal_of
 
 TOKEN = "test-twilio-token"
 ACCOUNT = "ACtest00000000000000000000000000"
@@ -46,11 +47,11 @@ class LiveKanal:
 
     @property
     def kanal(self):
-        return self.app.extensions["kanal"]
+        return kanal_of(self.app)
 
     @property
     def delivery(self):
-        return self.kanal.extras["sms"]
+        return self.kanal.delivery
 
     def text(self, number: str, body: str, *, sid: str | None = None, token: str | None = None):
         """Send a signed inbound SMS as Twilio would; return the HTTP response."""
@@ -89,9 +90,13 @@ class LiveKanal:
 
         def quiet() -> bool:
             with self.kanal.uow() as uow:
+                waiting = uow.inbox.waiting(_far_future(), limit=1)
                 unrouted = uow.messages.unprocessed_inbound(_far_future(), limit=1)
                 moving = uow.messages.due_outbound("sms", _far_future(), limit=1)
-            return not unrouted and not moving
+                sending = uow.messages.in_delivery_status(
+                    "sms", ("sending_local",), _far_future(), limit=1
+                )
+            return not (waiting or unrouted or moving or sending)
 
         wait_for(quiet, timeout, "kanal to finish its turns")
 
@@ -109,20 +114,8 @@ def _far_future():
     return datetime.now(UTC) + timedelta(days=3650)
 
 
-def _shutdown_pools(app) -> None:
-    kanal = app.extensions["kanal"]
-    pools = [
-        getattr(kanal.centre, "_pool", None),
-        getattr(kanal.extras.get("sms"), "_pool", None),
-        getattr(app.extensions.get("kanal.sandbox"), "_pool", None),
-    ]
-    for pool in pools:
-        if pool is not None:
-            pool.shutdown(wait=True)
-
-
 @pytest.fixture
-def live(app_config):
+def live(app_config, bot):
     """Serve kanal on a free local port in sandbox mode and yield a LiveKanal."""
     holder: dict = {}
     server = make_server(
@@ -138,19 +131,16 @@ def live(app_config):
         "TWILIO_FROM_NUMBER": AGENCY,
         "KANAL_SANDBOX_CALLBACK_DELAY": 0.05,
     }
-    app = create_app(config)
+    app = create_app(config, bot=bot)
     holder["app"] = app
     thread = threading.Thread(target=server.serve_forever, daemon=True)
     thread.start()
     phone = Phone(base, base, ACCOUNT, TOKEN, AGENCY)
     yield LiveKanal(app, base, phone)
-    _shutdown_pools(app)
+    kanal_of(app).worker.stop()
     server.shutdown()
     thread.join(5)
-    app.extensions["kanal"].engine.dispose()
-    sandbox = app.extensions.get("kanal.sandbox")
-    if sandbox is not None:
-        sandbox.engine.dispose()
+    kanal_of(app).close()
 
 
 def new_number() -> str:

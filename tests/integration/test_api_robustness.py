@@ -14,6 +14,7 @@ from channels.sms import MAX_SMS_TEXT
 from channels.twilio_signature import sign
 from channels.webchat import identity_token
 from router.auth import create_token, create_user
+from router.bootstrap import kanal_of
 from router.web import MAX_ID
 from tests.conftest import SECRET
 from tests.integration import sms_support
@@ -220,7 +221,7 @@ def test_a_server_error_under_api_answers_json(app, client, monkeypatch):
     def broken(*_args, **_kwargs):
         raise RuntimeError("boom")
 
-    monkeypatch.setattr(app.extensions["kanal"].centre, "start_chat", broken)
+    monkeypatch.setattr(kanal_of(app).centre, "start_chat", broken)
     response = client.post("/api/v1/chat/sessions")
     assert response.status_code == 500
     assert response.mimetype == "application/json"

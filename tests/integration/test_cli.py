@@ -9,6 +9,7 @@ from werkzeug.security import check_password_hash
 
 from router import create_app
 from router.adapters.migrate import current, head
+from router.bootstrap import kanal_of
 from router.cli import main
 from router.domain.citizens import pseudonym_for
 from tests.fakes import ScriptedBot
@@ -64,16 +65,16 @@ def read_app(db_url):
             {
                 "KANAL_DATABASE_URL": db_url,
                 "SECRET_KEY": SECRET,
-                "KANAL_BOT": ScriptedBot(),
                 "WTF_CSRF_ENABLED": False,
-            }
+            },
+            bot=ScriptedBot(),
         )
         apps.append(app)
         return app
 
     yield make
     for app in apps:
-        app.extensions["kanal"].engine.dispose()
+        kanal_of(app).close()
 
 
 def test_db_upgrade_creates_and_migrates_a_fresh_database(migrated, db_url):
@@ -94,7 +95,7 @@ def test_citizens_import_reports_counts_and_a_second_run_changes_nothing(
     assert "2 created, 0 updated, 0 unchanged; 1 exemption(s) added" in first.output
     assert second.exit_code == 0, second.output
     assert "0 created, 0 updated, 2 unchanged; 0 exemption(s) added" in second.output
-    with read_app().extensions["kanal"].uow() as uow:
+    with kanal_of(read_app()).uow() as uow:
         inge = uow.citizens.by_pseudonym(pseudonym_for(SECRET, "0101401234"))
         (exemption,) = uow.citizens.exemptions(inge.id)
         assert (inge.phone, exemption.registered_by) == ("+4520112233", "Aarhus Kommune")
@@ -111,7 +112,7 @@ def test_citizens_import_with_errors_exits_1_and_imports_nothing(
     assert result.exit_code == 1
     assert "line 4: phone is not a valid phone number" in result.output
     assert "nothing imported: 1 error(s)" in result.output
-    with read_app().extensions["kanal"].uow() as uow:
+    with kanal_of(read_app()).uow() as uow:
         assert uow.citizens.count() == 0
 
 
@@ -120,7 +121,7 @@ def test_users_create_reads_the_password_from_stdin(kanal_cli, migrated, read_ap
 
     assert result.exit_code == 0, result.output
     assert "created supervisor mette" in result.output
-    with read_app().extensions["kanal"].uow() as uow:
+    with kanal_of(read_app()).uow() as uow:
         user = uow.users.by_username("mette")
         assert user.role == "supervisor"
         assert check_password_hash(user.password_hash, "long enough pw")
@@ -172,7 +173,7 @@ def test_seed_prints_logins_that_work_and_leaves_a_used_database_alone(
     client = read_app().test_client()
     signed_in = client.post("/login", data={"username": "agent", "password": logins["agent"]})
     assert signed_in.status_code == 302
-    with read_app().extensions["kanal"].uow() as uow:
+    with kanal_of(read_app()).uow() as uow:
         assert uow.users.count() == 4
         assert uow.citizens.count() == 3
         assert all(uow.citizens.by_phone(p) is not None for p in phones)

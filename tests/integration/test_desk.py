@@ -8,6 +8,7 @@ import pytest
 
 from channels.webchat import identity_token
 from router import create_app
+from router.bootstrap import kanal_of
 from router.domain.commands import ReceiveMessage
 from tests.conftest import SECRET
 
@@ -182,13 +183,13 @@ def test_new_citizen_messages_reach_the_desk_after_the_cursor(app, client, kanal
 
 def test_a_reply_to_an_opted_out_number_is_not_sent_and_the_agent_is_warned(app, kanal, staff):
     phone = "+4520304050"
-    kanal.centre.receive(
+    kanal.turns.receive(
         ReceiveMessage(channel="sms", address=phone, text="I want a person", provider_id="SM1")
     )
     contact_id = kanal.views.contact_on("sms", phone).id
     desk = sign_in(app, staff)
     desk.post("/desk/claim")
-    kanal.centre.receive(
+    kanal.turns.receive(
         ReceiveMessage(channel="sms", address=phone, text="STOP", provider_id="SM2", kind="opt_out")
     )
 
@@ -252,11 +253,11 @@ def test_an_empty_or_overlong_reply_is_refused_and_kept(app, client, kanal, staf
 
 
 def test_desk_forms_are_refused_without_the_csrf_token(app_config):
-    app = create_app({**app_config, "WTF_CSRF_ENABLED": True})
+    app = create_app({**app_config, "WTF_CSRF_ENABLED": True}, bot=ScriptedBot())
     try:
         from router.auth import create_user
 
-        create_user(app.extensions["kanal"].uow, "agent1", PASSWORD, "agent")
+        create_user(kanal_of(app).uow, "agent1", PASSWORD, "agent")
         desk = app.test_client()
         login_page = page(desk.get("/login"))
         token = re.search(r'name="csrf_token" value="([^"]+)"', login_page).group(1)
@@ -269,4 +270,4 @@ def test_desk_forms_are_refused_without_the_csrf_token(app_config):
         token = re.search(r'name="csrf_token" value="([^"]+)"', queue_page).group(1)
         assert desk.post("/desk/claim", data={"csrf_token": token}).status_code == 302
     finally:
-        app.extensions["kanal"].engine.dispose()
+        kanal_of(app).close()

@@ -21,7 +21,7 @@ def test_agents_claiming_at_the_same_time_never_get_the_same_contact(kanal):
         create_user(kanal.uow, f"agent{i}", "correct horse", "agent").id for i in range(AGENTS)
     ]
     for n in range(CONTACTS):
-        kanal.centre.receive(
+        kanal.turns.receive(
             ReceiveMessage(channel="webchat", address=f"s_{n}", text="I want to talk to a person")
         )
     assert len(kanal.views.queue()) == CONTACTS
@@ -33,7 +33,7 @@ def test_agents_claiming_at_the_same_time_never_get_the_same_contact(kanal):
     def agent(agent_id: int) -> None:
         try:
             start.wait()
-            while (claimed := kanal.centre.claim_next(ClaimNext(agent_id=agent_id))) is not None:
+            while (claimed := kanal.desk.claim_next(ClaimNext(agent_id=agent_id))) is not None:
                 claims.append((agent_id, claimed.contact_id))
         except BaseException as exc:  # surfaced below: a thread's error must fail the test
             errors.append(exc)
@@ -62,6 +62,6 @@ def test_agents_claiming_at_the_same_time_never_get_the_same_contact(kanal):
 
 def test_a_claim_finds_only_what_is_waiting(kanal):
     agent = create_user(kanal.uow, "agent1", "correct horse", "agent").id
-    assert kanal.centre.claim_next(ClaimNext(agent_id=agent)) is None
-    kanal.centre.receive(ReceiveMessage(channel="webchat", address="s_1", text="hello"))
-    assert kanal.centre.claim_next(ClaimNext(agent_id=agent)) is None  # still with the bot
+    assert kanal.desk.claim_next(ClaimNext(agent_id=agent)) is None
+    kanal.turns.receive(ReceiveMessage(channel="webchat", address="s_1", text="hello"))
+    assert kanal.desk.claim_next(ClaimNext(agent_id=agent)) is None  # still with the bot

@@ -5,6 +5,7 @@ from __future__ import annotations
 import pytest
 
 from router import create_app
+from router.bootstrap import kanal_of
 from router.domain.commands import ReceiveMessage
 from router.service.ports import SendResult
 from tests.integration.test_desk import page, sign_in
@@ -22,16 +23,21 @@ class RecordingSender:
 
 
 @pytest.fixture
-def app(app_config):
-    app = create_app({**app_config, "KANAL_SMS_SEND_INLINE": True})
+def sender():
+    return RecordingSender()
+
+
+@pytest.fixture
+def app(app_config, bot, sender):
+    app = create_app(app_config, bot=bot, senders={"sms": sender})
     yield app
-    app.extensions["kanal"].engine.dispose()
+    kanal_of(app).close()
 
 
 def agent_reply_in_review(app, kanal, staff):
     """Return (desk client, contact id, message id) of an agent's SMS reply left in review."""
     phone = "+4520304051"
-    kanal.centre.receive(
+    kanal.turns.receive(
         ReceiveMessage(channel="sms", address=phone, text="person please", provider_id="SMa")
     )
     contact_id = kanal.views.contact_on("sms", phone).id
@@ -42,7 +48,7 @@ def agent_reply_in_review(app, kanal, staff):
         reply = [m for m in uow.messages.for_contact(contact_id) if m.author == "agent"][0]
         reply.delivery_status = "review"  # as after a Twilio timeout
         uow.commit()
-    kanal.extras["sms"].sender = RecordingSender()
+    kanal.channels["sms"].sender.sent.clear()
     return desk, contact_id, reply.id
 
 
@@ -58,7 +64,7 @@ def test_send_again_sends_it_once_more(app, kanal, staff):
     desk.post(
         f"/desk/contacts/{contact_id}/messages/{message_id}/review", data={"action": "resend"}
     )
-    sender = kanal.extras["sms"].sender
+    sender = kanal.channels["sms"].sender
     assert sender.sent == [("+4520304051", "Your payment left today.")]
     assert kanal.views.messages(contact_id)[-1].delivery_status == "queued"
     again = desk.post(
@@ -73,5 +79,5 @@ def test_they_got_it_marks_it_sent_without_sending(app, kanal, staff):
     desk.post(
         f"/desk/contacts/{contact_id}/messages/{message_id}/review", data={"action": "confirm"}
     )
-    assert kanal.extras["sms"].sender.sent == []
+    assert kanal.channels["sms"].sender.sent == []
     assert kanal.views.messages(contact_id)[-1].delivery_status == "sent"

@@ -9,22 +9,21 @@ import pytest
 from sqlalchemy import insert, select, text
 from sqlalchemy.exc import DBAPIError
 
-from analytics.reader import reader_for
-from router.adapters.orm import contact_events
+from analytics.log import contact_events
 from router.domain.commands import ReceiveMessage, StartChat
 
 pytestmark = pytest.mark.integration
 
 
 def test_a_citizen_is_answered_while_a_report_is_reading(kanal):
-    reader = reader_for(kanal)
+    reader = kanal.analytics_engine
     with reader.connect() as conn:
         conn.execute(select(contact_events.c.id)).all()  # a report's transaction is open
         done = threading.Event()
 
         def citizen_writes():
-            contact_id = kanal.centre.start_chat(StartChat(secret_hash="x" * 64), address="s_r")
-            kanal.centre.receive(
+            contact_id = kanal.turns.start_chat(StartChat(secret_hash="x" * 64), address="s_r")
+            kanal.turns.receive(
                 ReceiveMessage(
                     channel="webchat", address="s_r", text="pension?", contact_id=contact_id
                 )
@@ -45,7 +44,7 @@ def test_a_citizen_is_answered_while_a_report_is_reading(kanal):
 def test_the_report_reader_cannot_write(kanal, database_url):
     if not database_url.startswith("sqlite"):
         pytest.skip("on PostgreSQL each report's transaction is opened read-only instead")
-    with reader_for(kanal).connect() as conn, pytest.raises(DBAPIError):
+    with kanal.analytics_engine.connect() as conn, pytest.raises(DBAPIError):
         conn.execute(
             insert(contact_events).values(
                 type="x", at=text("CURRENT_TIMESTAMP"), channel="sms", data={}

@@ -33,7 +33,7 @@ def decisions(kanal, contact_id):
 
 def test_an_imported_exempt_citizen_texting_in_is_queued_with_the_rule_and_reason(kanal, imported):
     # The number as Twilio sends it: E.164, which the import stored from "20 11 22 33".
-    _, turn = kanal.centre.receive(
+    turn = kanal.turns.receive(
         ReceiveMessage(channel="sms", address="+4520112233", text="hej", provider_id="SM1")
     )
 
@@ -45,7 +45,7 @@ def test_an_imported_exempt_citizen_texting_in_is_queued_with_the_rule_and_reaso
 
 
 def test_an_imported_citizen_without_exemption_gets_the_digital_assistant(kanal, imported):
-    _, turn = kanal.centre.receive(
+    turn = kanal.turns.receive(
         ReceiveMessage(channel="sms", address="+4520445566", text="hello", provider_id="SM2")
     )
 
@@ -54,12 +54,12 @@ def test_an_imported_citizen_without_exemption_gets_the_digital_assistant(kanal,
 
 
 def test_an_imported_exempt_citizen_signed_in_on_web_chat_is_queued(kanal, imported):
-    contact_id = kanal.centre.start_chat(
+    contact_id = kanal.turns.start_chat(
         StartChat(secret_hash="x" * 64, citizen_pseudonym=pseudonym_for(SECRET, "0101401234")),
         address="session-1",
     )
 
-    _, turn = kanal.centre.receive(
+    turn = kanal.turns.receive(
         ReceiveMessage(channel="webchat", address="session-1", text="hi", contact_id=contact_id)
     )
 

@@ -36,9 +36,9 @@ def test_an_agent_cannot_reach_an_opted_out_number(live, staff):
     agent = staff("agent-sms")
     with live.kanal.uow() as uow:
         agent_id = uow.users.by_username(agent).id
-    claimed = live.kanal.centre.claim_next(ClaimNext(agent_id=agent_id))
+    claimed = live.kanal.desk.claim_next(ClaimNext(agent_id=agent_id))
     live.text(number, "STOP")
-    replied = live.kanal.centre.reply(
+    replied = live.kanal.desk.reply(
         AgentReply(agent_id=agent_id, contact_id=claimed.contact_id, text="Hello, I can help.")
     )
     assert replied.blocked
@@ -56,7 +56,10 @@ def test_a_message_queued_before_stop_is_not_sent_after_it(live):
     with live.kanal.uow() as uow:
         from router.service.outbox import say
 
-        pending = say(uow, uow.contacts.get(contact.id), "system", "A reminder.", contact.opened_at)
+        sms = live.kanal.channels["sms"]
+        pending = say(
+            uow, uow.contacts.get(contact.id), sms, "system", "A reminder.", contact.opened_at
+        )
         uow.commit()
     live.text(number, "STOP")
     live.delivery.dispatch_due()

@@ -16,9 +16,10 @@ from urllib.parse import parse_qs
 import pytest
 
 from router.adapters.twilio_sms import TwilioSmsSender
-from router.domain.commands import ReceiveMessage
 from router.domain.segments import MAX_BODY, body_length
-from router.service.delivery import Backoff, SmsDelivery
+from router.service.channels import Channel, Channels
+from router.service.contacts import open_contact
+from router.service.delivery import Backoff, Delivery
 from router.service.outbox import say
 from tests.integration.sms_support import copy
 
@@ -95,9 +96,15 @@ def clock():
 @pytest.fixture
 def delivery(kanal, twilio, clock):
     sender = TwilioSmsSender(ACCOUNT, "token", "+4570000000", sandbox_url=twilio.url, timeout=0.5)
-    return SmsDelivery(
-        kanal.uow, sender, "https://kanal.example/twilio/sms/status", clock=clock, background=False
+    return sms_delivery(kanal, sender, "https://kanal.example/twilio/sms/status", clock)
+
+
+def sms_delivery(kanal, sender, callback, clock, backoff=None):
+    """Return a Delivery whose SMS channel sends through `sender`."""
+    sms = Channel(
+        "sms", sender=sender, status_callback=callback, needs_consent=True, address_is_phone=True
     )
+    return Delivery(kanal.uow, Channels([sms]), clock, backoff=backoff)
 
 
 ACCOUNT = "ACtest00000000000000000000000000"
@@ -105,10 +112,10 @@ ACCOUNT = "ACtest00000000000000000000000000"
 
 def outbound(kanal, text="Your payment is on the 1st.", number=NUMBER) -> int:
     """Store an outbound SMS waiting to be sent in a conversation with `number`."""
-    accepted = kanal.centre.accept(ReceiveMessage(channel="sms", address=number, text="hi"))
     with kanal.uow() as uow:
-        contact = uow.contacts.get(accepted.contact_id)
-        message = say(uow, contact, "bot", text, datetime.now(UTC))
+        contact = uow.contacts.open_on("sms", number, datetime(2000, 1, 1, tzinfo=UTC))
+        contact = contact or open_contact(uow, "sms", number, datetime.now(UTC))
+        message = say(uow, contact, kanal.channels["sms"], "bot", text, datetime.now(UTC))
         uow.commit()
         return message.id
 
@@ -157,7 +164,7 @@ def test_a_refused_connection_is_retried(kanal, clock):
     sender = TwilioSmsSender(
         ACCOUNT, "token", "+4570000000", sandbox_url=f"http://127.0.0.1:{closed_port}", timeout=1
     )
-    delivery = SmsDelivery(kanal.uow, sender, None, clock=clock, background=False)
+    delivery = sms_delivery(kanal, sender, None, clock)
     message_id = outbound(kanal)
     delivery.dispatch_due()
     message = state(kanal, message_id)
@@ -193,7 +200,7 @@ def test_a_status_callback_after_a_timeout_shows_the_message_went(kanal, deliver
     message_id = outbound(kanal)
     delivery.dispatch_due()
     assert state(kanal, message_id).delivery_status == "review"
-    delivery.record_status(message_id, "SM" + "9" * 32, "delivered")
+    delivery.record_status("sms", message_id, "SM" + "9" * 32, "delivered")
     message = state(kanal, message_id)
     assert (message.delivery_status, message.provider_id) == ("delivered", "SM" + "9" * 32)
 
@@ -222,9 +229,7 @@ def test_a_carrier_opt_out_fails_and_records_the_opt_out(kanal, delivery, twilio
 
 def test_retries_give_up_after_the_last_attempt(kanal, twilio, clock):
     sender = TwilioSmsSender(ACCOUNT, "token", "+4570000000", sandbox_url=twilio.url, timeout=1)
-    delivery = SmsDelivery(
-        kanal.uow, sender, None, clock=clock, background=False, backoff=Backoff(1, 1, 3)
-    )
+    delivery = sms_delivery(kanal, sender, None, clock, Backoff(1, 1, 3))
     twilio.script = [("Too Many Requests", 429, 20429)] * 3
     message_id = outbound(kanal)
     for _ in range(5):
@@ -279,7 +284,7 @@ def test_a_sender_that_crashes_leaves_the_message_for_review(kanal, clock):
             Broken.calls += 1
             raise RuntimeError("bug in an adapter")
 
-    delivery = SmsDelivery(kanal.uow, Broken(), None, clock=clock, background=False)
+    delivery = sms_delivery(kanal, Broken(), None, clock)
     message_id = outbound(kanal)
     delivery.dispatch_due()
     clock.now += timedelta(days=1)
@@ -299,12 +304,10 @@ def test_a_callback_that_overtakes_a_failed_answer_wins(kanal, clock, outcome):
         def send(self, to, body, *, status_callback=None):
             Overtaken.calls += 1
             message_id = int(status_callback.rsplit("=", 1)[1])
-            delivery.record_status(message_id, "SM" + "7" * 32, "sent")
+            delivery.record_status("sms", message_id, "SM" + "7" * 32, "sent")
             return SendResult(outcome, error="answer lost")
 
-    delivery = SmsDelivery(
-        kanal.uow, Overtaken(), "https://kanal.example/s", clock=clock, background=False
-    )
+    delivery = sms_delivery(kanal, Overtaken(), "https://kanal.example/s", clock)
     message_id = outbound(kanal)
     delivery.dispatch_due()
     clock.now += timedelta(days=1)

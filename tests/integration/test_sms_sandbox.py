@@ -7,6 +7,7 @@ from twilio.base.exceptions import TwilioRestException
 
 from router import create_app
 from router.adapters.twilio_sms import TwilioSmsSender, sender_from_config
+from router.bootstrap import kanal_of
 from tests.integration import sms_support
 from tests.integration.sms_support import ACCOUNT, AGENCY, TOKEN, new_number, wait_for
 
@@ -79,7 +80,7 @@ def test_the_sandbox_is_absent_with_real_credentials(app_config):
         "TWILIO_AUTH_TOKEN": "a-real-token",
         "KANAL_TWILIO_SANDBOX": False,
     }
-    app = create_app(config)
+    app = create_app(config, bot=ScriptedBot())
     try:
         client = app.test_client()
         assert client.get("/sandbox/outbox").status_code == 404
@@ -88,7 +89,7 @@ def test_the_sandbox_is_absent_with_real_credentials(app_config):
         assert type(sender.client.http_client).__name__ == "TwilioHttpClient"
         assert client.post("/twilio/sms").status_code == 403  # the webhook is still there
     finally:
-        app.extensions["kanal"].engine.dispose()
+        kanal_of(app).close()
 
 
 def test_sandbox_mode_is_the_default_without_an_account_sid(app):

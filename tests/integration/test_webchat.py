@@ -98,9 +98,9 @@ def test_the_agent_answer_reaches_the_citizen(client, kanal, staff):
     sid, auth = start(client)
     said = say(client, sid, auth, "I want a human please").get_json()
     last_seen = said["messages"][-1]["id"]
-    claimed = kanal.centre.claim_next(ClaimNext(agent_id=agent_id))
+    claimed = kanal.desk.claim_next(ClaimNext(agent_id=agent_id))
     assert claimed is not None
-    kanal.centre.reply(
+    kanal.desk.reply(
         AgentReply(agent_id=agent_id, contact_id=claimed.contact_id, text="Hello, Mette here.")
     )
     response = client.get(f"/api/v1/chat/sessions/{sid}/messages?after={last_seen}", headers=auth)
@@ -190,7 +190,7 @@ def test_racing_deliveries_of_one_message_store_it_once(kanal):
 
     from router.domain.commands import ReceiveMessage, StartChat
 
-    contact_id = kanal.centre.start_chat(StartChat(secret_hash="x"), address="s_race")
+    contact_id = kanal.turns.start_chat(StartChat(secret_hash="x"), address="s_race")
     command = ReceiveMessage(
         channel="webchat",
         address="s_race",
@@ -199,7 +199,7 @@ def test_racing_deliveries_of_one_message_store_it_once(kanal):
         contact_id=contact_id,
     )
     with ThreadPoolExecutor(8) as pool:
-        accepted = list(pool.map(lambda _: kanal.centre.accept(command), range(16)))
+        accepted = list(pool.map(lambda _: kanal.turns.accept(command), range(16)))
     assert len({a.message_id for a in accepted}) == 1
     assert sum(not a.duplicate for a in accepted) == 1
     assert len(kanal.views.messages(contact_id)) == 1

@@ -1,4 +1,4 @@
-"""The house stays as drawn in ARCHITECTURE.md: the import-linter contracts hold."""
+"""The house stays as drawn in docs/architecture.md: the import-linter contracts hold."""
 
 import subprocess
 import sys
@@ -17,3 +17,34 @@ def test_import_linter_contracts_are_kept():
     )
     assert result.returncode == 0, result.stdout + result.stderr
     assert "0 broken" in result.stdout
+
+
+# The pure core is held to an allow-list: what it may import, everything else is refused.
+ALLOWED = {
+    "router.domain": {"router.domain"},
+    "router.policy": {"router.domain", "router.policy"},
+    "router.service": {"router.domain", "router.policy", "router.service"},
+}
+
+
+def _imports_of(package: str) -> dict[str, set[str]]:
+    import grimp
+
+    graph = grimp.build_graph("router", include_external_packages=True, cache_dir=None)
+    found: dict[str, set[str]] = {}
+    for module in graph.find_descendants(package) | {package}:
+        for imported in graph.find_modules_directly_imported_by(module):
+            found.setdefault(imported, set()).add(module)
+    return found
+
+
+@pytest.mark.unit
+@pytest.mark.parametrize("package", sorted(ALLOWED))
+def test_the_pure_core_imports_only_what_its_allow_list_names(package):
+    refused = {
+        imported: sorted(importers)
+        for imported, importers in _imports_of(package).items()
+        if imported.split(".")[0] not in sys.stdlib_module_names
+        and not any(imported == a or imported.startswith(a + ".") for a in ALLOWED[package])
+    }
+    assert refused == {}, f"{package} imports what its allow-list does not name: {refused}"
