@@ -221,7 +221,7 @@ def test_a_server_error_under_api_answers_json(app, client, monkeypatch):
     def broken(*_args, **_kwargs):
         raise RuntimeError("boom")
 
-    monkeypatch.setattr(kanal_of(app).centre, "start_chat", broken)
+    monkeypatch.setattr(kanal_of(app).turns, "start_chat", broken)
     response = client.post("/api/v1/chat/sessions")
     assert response.status_code == 500
     assert response.mimetype == "application/json"

@@ -53,10 +53,12 @@ def test_seed_changes_nothing_when_someone_already_uses_the_database(app, kanal,
 
 
 def test_demo_identities_sign_in_the_demo_citizens_on_the_chat(app, client, kanal):
-    assert demo_identities(app) == []  # nothing seeded, nothing offered
+    assert (
+        demo_identities(kanal.uow, app.config["SECRET_KEY"]) == []
+    )  # nothing seeded, nothing offered
     seed_demo(app)
 
-    identities = demo_identities(app)
+    identities = demo_identities(kanal.uow, app.config["SECRET_KEY"])
 
     assert len(identities) == 3
     inge = next(i for i in identities if "impairment" in i["label"])
@@ -71,9 +73,9 @@ def test_demo_identities_sign_in_the_demo_citizens_on_the_chat(app, client, kana
     assert answer.get_json()["state"] == "queued"  # exempt: straight to a person (denmark)
 
 
-def test_a_forged_demo_identity_is_refused(app, client):
+def test_a_forged_demo_identity_is_refused(app, client, kanal):
     seed_demo(app)
-    identity = demo_identities(app)[0]["identity"]
+    identity = demo_identities(kanal.uow, app.config["SECRET_KEY"])[0]["identity"]
     forged = identity[:-1] + ("0" if identity[-1] != "0" else "1")
 
     assert client.post("/api/v1/chat/sessions", json={"identity": forged}).status_code == 400

@@ -11,6 +11,7 @@ from router import create_app
 from router.bootstrap import kanal_of
 from router.domain.commands import ReceiveMessage
 from tests.conftest import SECRET
+from tests.fakes import ScriptedBot
 
 pytestmark = pytest.mark.integration
 

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import itertools
+
 import pytest
 
 from router import create_app
@@ -9,6 +11,8 @@ from router.bootstrap import kanal_of
 from router.domain.commands import ReceiveMessage
 from router.service.ports import SendResult
 from tests.integration.test_desk import page, sign_in
+
+SIDS = itertools.count(1)
 
 
 class RecordingSender:
@@ -19,7 +23,7 @@ class RecordingSender:
 
     def send(self, to, body, *, status_callback=None):
         self.sent.append((to, body))
-        return SendResult("accepted", provider_id=f"SMtest{len(self.sent)}", segments=1)
+        return SendResult("accepted", provider_id=f"SMtest{next(SIDS)}", segments=1)
 
 
 @pytest.fixture
