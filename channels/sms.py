@@ -23,7 +23,7 @@ log = logging.getLogger(__name__)
 
 bp = Blueprint("sms", __name__)
 
-# Twilio's default opt-out, opt-in and help keywords (DOMAIN.md §5).
+# Twilio's default opt-out, opt-in and help keywords (docs/domain.md §5.5).
 OPT_OUT = frozenset({"STOP", "STOPALL", "UNSUBSCRIBE", "CANCEL", "END", "QUIT", "REVOKE", "OPTOUT"})
 OPT_IN = frozenset({"START", "YES", "UNSTOP"})
 HELP = frozenset({"HELP", "INFO"})

@@ -1,4 +1,4 @@
-"""The house stays as drawn in ARCHITECTURE.md: the import-linter contracts hold."""
+"""The house stays as drawn in docs/architecture.md: the import-linter contracts hold."""
 
 import subprocess
 import sys
