@@ -1,4 +1,4 @@
-"""Channel-shift metrics as DOMAIN.md §4 defines them, over facts read from the event log.
+"""Channel-shift metrics as docs/domain.md §4 defines them, over facts read from the event log.
 
 Pure: the standard library only. `analytics.queries` folds each contact's events into one
 `ContactFacts`; everything a manager sees is computed here from those facts.
@@ -13,7 +13,7 @@ from datetime import UTC, date, datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
 GROUPINGS = ("channel", "need", "exempt", "age_band", "none")
-REPEAT_WINDOW_DAYS = 7  # DOMAIN.md §4: repeat contact "within 7 days"
+REPEAT_WINDOW_DAYS = 7  # docs/domain.md §4.1: repeat contact "within 7 days"
 
 DEFINITIONS = {
     "window": (

@@ -1,4 +1,4 @@
-"""The OpenAPI 3.1 document of kanal's public HTTP interface (ARCHITECTURE.md's URL table).
+"""The OpenAPI 3.1 document of kanal's public HTTP interface (docs/architecture.md's URL table).
 
 The document lists a path only when the running app serves it, so it never promises a URL
 this deployment does not have (the SMS and voice channels can be absent).
@@ -154,7 +154,7 @@ PATHS: dict[str, dict] = {
         "get": {
             "tags": ["metrics"],
             "summary": "Channel-shift figures of a window, computed from the event log",
-            "description": "Definitions as in DOMAIN.md §4; the answer carries their text.",
+            "description": "Definitions as in docs/domain.md §4; the answer carries their text.",
             "security": [{"apiToken": []}],
             "parameters": _METRIC_PARAMS,
             "responses": {"200": _answer("The figures.", "ChannelShift"), **_METRIC_ERRORS},

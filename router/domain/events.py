@@ -29,7 +29,7 @@ RESOLVED = (
 )
 CLOSED = "contact_closed"  # {"why"}
 
-# Channels that count as digital for digital take-up (DOMAIN.md §4).
+# Channels that count as digital for digital take-up (docs/domain.md §4).
 DIGITAL_CHANNELS = frozenset({"webchat", "sms"})
 
 

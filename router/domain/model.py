@@ -36,7 +36,7 @@ class Citizen:
 
 @dataclass
 class Exemption:
-    """A registered exemption from digital self-service (DOMAIN.md §2)."""
+    """A registered exemption from digital self-service (docs/domain.md §2.5)."""
 
     citizen_id: int
     ground: str

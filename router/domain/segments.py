@@ -4,7 +4,7 @@ GSM-7 (3GPP TS 23.038) packs 160 septets in one SMS, 153 per part once a message
 concatenated (the user-data header takes the rest). Characters of the extension table cost
 two septets (escape + character) and an escape pair is never split across parts. One
 character outside GSM-7 turns the whole message into UCS-2: 70 UTF-16 code units, 67 per
-part, and a surrogate pair (an emoji) is never split either. DOMAIN.md §5.
+part, and a surrogate pair (an emoji) is never split either. docs/domain.md §5.6.
 """
 
 from __future__ import annotations

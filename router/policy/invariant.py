@@ -1,4 +1,4 @@
-"""Check that a profile traps no citizen in a digital route (DOMAIN.md §2), by exhaustive search.
+"""Check by exhaustive search that a profile traps no citizen (docs/domain.md §2.6).
 
 A *step* is one citizen turn: one inbound message, decided the way the service layer decides it.
 `decide()` first runs before the bot (need and confidence unknown, bot available, no repeat flag).

@@ -8,7 +8,7 @@ from analytics.openapi import openapi_path, served_paths
 
 pytestmark = pytest.mark.integration
 
-# Public contract (ARCHITECTURE.md): these prefixes must all be documented.
+# Public contract (docs/architecture.md): these prefixes must all be documented.
 PUBLIC = ("/api/", "/twilio/", "/healthz", "/readyz", "/metrics")
 
 

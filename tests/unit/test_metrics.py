@@ -1,4 +1,4 @@
-"""Channel-shift metrics as DOMAIN.md §4 defines them, on hand-built contact facts."""
+"""Channel-shift metrics as docs/domain.md §4 defines them, on hand-built contact facts."""
 
 from datetime import UTC, date, datetime, timedelta
 

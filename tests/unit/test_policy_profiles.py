@@ -1,4 +1,4 @@
-"""Each shipped profile behaves as its country's digital-first model says (DOMAIN.md §2)."""
+"""Each shipped profile behaves as its country's digital-first model says (docs/domain.md §2)."""
 
 from __future__ import annotations
 

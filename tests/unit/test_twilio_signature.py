@@ -10,7 +10,7 @@ from channels.twilio_signature import sign, twilio_signed
 
 pytestmark = pytest.mark.unit
 
-# Twilio's official test vector (DOMAIN.md §5).
+# Twilio's official test vector (docs/domain.md §5.1).
 VECTOR_TOKEN = "12345"
 VECTOR_URL = "https://mycompany.com/myapp.php?foo=1&bar=2"
 VECTOR_PARAMS = {
