@@ -116,6 +116,13 @@ def show(results: dict) -> None:
     for t in results["targets"]:
         value = "-" if t["value"] is None else f"{t['value']:g}"
         print(f"{t['id']:<16} {value:>10} {t['target']:>9}  {t['verdict']:<7}  {t['what']}")
+    a = results.get("a_ack_distinct_webhooks")
+    if a:
+        base = a["baseline_bare_flask"]
+        print(
+            f"context: bare Flask under the same load: {base['requests_per_s']:g} req/s, "
+            f"p50 {base['p50_ms']:g} ms, p99 {base['p99_ms']:g} ms"
+        )
     for name, acc in accounting(results):
         verdict = "OK" if acc["ok"] else "LOST OR DUPLICATED: " + "; ".join(acc["problems"])
         print(
