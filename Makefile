@@ -9,6 +9,7 @@ RASA_VENV := .venv-rasa
 KANAL_PORT ?= 8000
 export KANAL_PORT
 PYTEST_ARGS ?=
+BENCH_ARGS ?=
 
 .PHONY: help install run test test-fast lint format bench train migrate seed browser clean
 
@@ -71,9 +72,9 @@ format: $(VENV)/.installed
 	$(VENV)/bin/ruff format .
 	$(VENV)/bin/ruff check --fix .
 
-bench: install ## benchmarks, reported as ratios against a baseline run in the same command
+bench: install train ## benchmarks as ratios to a baseline run alongside (BENCH_ARGS=--quick)
 	@command -v wrk >/dev/null 2>&1 || (apt-get update -q && apt-get install -y -q wrk)
-	$(VENV)/bin/python -m benchmarks
+	$(VENV)/bin/python -m benchmarks $(BENCH_ARGS)
 
 clean:
 	rm -rf $(VENV) $(RASA_VENV) instance bots/rasa/models

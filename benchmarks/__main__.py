@@ -1,4 +1,7 @@
-"""Run every benchmark in turn: `python -m benchmarks [NAME ...]` (what `make bench` runs)."""
+"""Run every benchmark in turn: `python -m benchmarks [NAME ...] [--quick ...]` (`make bench`).
+
+Options (anything starting with "-") are passed to every benchmark run.
+"""
 
 from __future__ import annotations
 
@@ -14,7 +17,8 @@ def available() -> list[str]:
 
 
 def main(argv: list[str]) -> int:
-    names = argv or available()
+    first_option = next((i for i, a in enumerate(argv) if a.startswith("-")), len(argv))
+    names, options = argv[:first_option] or available(), argv[first_option:]
     unknown = sorted(set(names) - set(available()))
     if unknown:
         print(f"unknown benchmark(s): {', '.join(unknown)}; known: {', '.join(available())}")
@@ -22,8 +26,9 @@ def main(argv: list[str]) -> int:
     failed = 0
     for name in names:
         print(f"== benchmarks.{name}", flush=True)
-        failed |= subprocess.call([sys.executable, "-m", f"benchmarks.{name}"], cwd=HERE.parent)
-    return 1 if failed else 0
+        command = [sys.executable, "-m", f"benchmarks.{name}", *options]
+        failed = max(failed, subprocess.call(command, cwd=HERE.parent))
+    return failed
 
 
 if __name__ == "__main__":

@@ -1,0 +1,56 @@
+"""Target (d) wiring: Rasa + actions once, kanal pointed at them, both clients, the ratios."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from benchmarks.sms_webhook import rasa_pair
+from benchmarks.sms_webhook.db import Database, check_chat
+from benchmarks.sms_webhook.servers import free_port, kanal
+
+# Rasa direct, 16 concurrent conversations, on the reference 2-core machine (turns/s).
+REFERENCE_RASA_TURNS_PER_S = 190
+
+
+def chat(work: Path, env: dict, args, notes: list[str]) -> dict:
+    rasa_bin = args.rasa_venv / "bin" / "rasa"
+    if not rasa_bin.exists() or not args.rasa_model.exists():
+        why = f"no Rasa at {rasa_bin} or no model at {args.rasa_model} (make install train)"
+        notes.append(f"(d) skipped: {why}")
+        return {"skipped": why}
+    with rasa_pair.rasa(work, args.rasa_model, args.rasa_venv) as rasa_url:
+        kanal_env = {**env, "KANAL_RASA_URL": rasa_url}
+        factory = "benchmarks.sms_webhook.factory:rasa_app()"
+        with kanal("chat", work, kanal_env, factory, free_port(), args.worker_cmd) as (
+            url,
+            database_url,
+        ):
+            db = Database(database_url)
+            try:
+                runs = rasa_pair.compare(rasa_url, url, args, lambda acked: check_chat(db, acked))
+            finally:
+                db.close()
+    seq, conc = runs["sequential"], runs["concurrent"]
+    direct = conc["rasa_direct"]["turns_per_s"]
+    if direct < 0.75 * REFERENCE_RASA_TURNS_PER_S:
+        notes.append(
+            f"(d) Rasa direct made {direct:g} turns/s at {args.chat_concurrency} concurrent, "
+            f"under the ~{REFERENCE_RASA_TURNS_PER_S} expected: a slower machine, or the "
+            f"client is the bottleneck (client CPU {conc['rasa_direct']['client_cpu_share']:.0%} "
+            "of one core)"
+        )
+    for kind, run in (("sequential", seq), ("concurrent", conc)):
+        for who, r in run.items():
+            if r["failed_conversations"]:
+                notes.append(
+                    f"(d) {who} {kind}: {r['failed_conversations']} conversations "
+                    f"failed: {r['failures']}"
+                )
+    return {
+        "turns_per_conversation": len(rasa_pair.TURNS),
+        **runs,
+        "ratio_kanal_to_rasa_turns_per_s": conc["kanal"]["turns_per_s"] / direct,
+        "kanal_added_p50_ms_sequential": seq["kanal"]["p50_ms"] - seq["rasa_direct"]["p50_ms"],
+        "p99_ratio_kanal_to_rasa_concurrent": conc["kanal"]["p99_ms"]
+        / conc["rasa_direct"]["p99_ms"],
+    }

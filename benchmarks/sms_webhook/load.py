@@ -1,0 +1,145 @@
+"""The SMS load: signed webhooks, wrk runs with per-request accounting, a Python burst sender."""
+
+from __future__ import annotations
+
+import json
+import os
+import secrets
+import subprocess
+import threading
+import time
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass, field
+from pathlib import Path
+from urllib.parse import urlencode
+
+import requests
+
+from benchmarks.sms_webhook.servers import HERE, TOKEN
+from channels.twilio_signature import sign
+
+
+@dataclass(frozen=True)
+class Webhook:
+    sid: str
+    body: str  # urlencoded form
+    signature: str  # also sent as I-Twilio-Idempotency-Token, so a replay carries the same one
+
+
+def make_webhooks(url: str, count: int, citizens: int, prefix: str = "31") -> list[Webhook]:
+    """`count` distinct inbound SMS webhooks (own MessageSid each), signed for `url`."""
+    hooks = []
+    for i in range(count):
+        sid = "SM" + secrets.token_hex(16)
+        form = {
+            "MessageSid": sid,
+            "SmsSid": sid,
+            "AccountSid": "ACbenchmark",
+            "From": f"+45{prefix}{i % citizens:06d}",
+            "To": "+4570000000",
+            "Body": "When is my payment?",
+            "NumMedia": "0",
+            "NumSegments": "1",
+            "SmsStatus": "received",
+            "ApiVersion": "2010-04-01",
+        }
+        hooks.append(Webhook(sid, urlencode(form), sign(url, form, TOKEN)))
+    return hooks
+
+
+def write_tsv(path: Path, hooks: list[Webhook]) -> None:
+    path.write_text("".join(f"{h.body}\t{h.signature}\n" for h in hooks))
+
+
+def wrk(url: str, tsv: Path, connections: int, duration: float, mode: str = "unique") -> dict:
+    """Flat out: one wrk thread per connection, so each response pairs with its request.
+
+    Returns rps, latency percentiles, errors, and per wrk thread how many requests it sent
+    and which of them did not get a 200 (errors, other statuses, in flight at the end).
+    """
+    env = {
+        **os.environ,
+        "KANAL_BENCH_REQUESTS": str(tsv),
+        "KANAL_BENCH_MODE": mode,
+        "KANAL_BENCH_THREADS": str(connections),
+    }
+    cmd = [
+        "wrk",
+        f"-t{connections}",
+        f"-c{connections}",
+        f"-d{max(1, round(duration))}s",
+        "--latency",
+        "--timeout",
+        "15s",
+        "-s",
+        str(HERE / "post.lua"),
+        url + "/twilio/sms",
+    ]
+    out = subprocess.run(cmd, env=env, capture_output=True, text=True, check=True).stdout
+    line = next(x for x in out.splitlines() if x.startswith("JSON "))
+    result = json.loads(line[5:])
+    result["rps"] = result["requests"] / (result["duration_us"] / 1e6)
+    result["repeated_requests"] = "WARNING" in out
+    return result
+
+
+def sent_and_unacked(result: dict, hooks: list[Webhook], connections: int):
+    """Map wrk's per-thread counters back to webhooks: (sent sids, sids without a 200)."""
+    by_thread = [hooks[t::connections] for t in range(connections)]
+    sent, unacked = set(), set()
+    for thread in result["threads"]:
+        mine = by_thread[thread["id"]]
+        sent.update(h.sid for h in mine[: thread["sent"]])
+        unacked.update(mine[i - 1].sid for i in thread["unacked"])
+    return sent, unacked
+
+
+@dataclass
+class Burst:
+    """What a Python sender saw: status per MessageSid, first and last send times."""
+
+    status: dict[str, int] = field(default_factory=dict)
+    started: float = 0.0
+    finished: float = 0.0
+
+    @property
+    def acked(self) -> set[str]:
+        return {sid for sid, status in self.status.items() if status == 200}
+
+
+def post_all(url: str, hooks: list[Webhook], concurrency: int = 16) -> Burst:
+    """POST every webhook (threads, one pooled session each); record each one's status."""
+    local = threading.local()
+    burst = Burst()
+    lock = threading.Lock()
+
+    def post(hook: Webhook) -> None:
+        session = getattr(local, "session", None) or requests.Session()
+        local.session = session
+        headers = {
+            "Content-Type": "application/x-www-form-urlencoded",
+            "X-Twilio-Signature": hook.signature,
+            "I-Twilio-Idempotency-Token": hook.signature,
+        }
+        try:
+            status = session.post(
+                url + "/twilio/sms", data=hook.body, headers=headers, timeout=15
+            ).status_code
+        except requests.RequestException:
+            status = 0
+        with lock:
+            burst.status[hook.sid] = status
+
+    burst.started = time.monotonic()
+    with ThreadPoolExecutor(concurrency) as pool:
+        list(pool.map(post, hooks))
+    burst.finished = time.monotonic()
+    return burst
+
+
+def redeliver(url: str, hooks: list[Webhook], sids: set[str]) -> set[str]:
+    """Deliver again, as Twilio does, the webhooks never acknowledged; return those still not."""
+    again = [h for h in hooks if h.sid in sids]
+    if not again:
+        return set()
+    return {h.sid for h in again} - post_all(url, again, concurrency=4).acked

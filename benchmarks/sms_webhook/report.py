@@ -1,0 +1,139 @@
+"""The targets, the table and the JSON file: every figure a ratio or a bound from one command."""
+
+from __future__ import annotations
+
+import json
+import math
+from pathlib import Path
+
+RESULTS = Path(__file__).resolve().parent.parent / "results" / "sms_webhook.json"
+
+
+def _target(key: str, what: str, value: float | None, limit: float, op: str) -> dict:
+    if value is None or (isinstance(value, float) and math.isnan(value)):
+        verdict = "SKIP"
+    else:
+        verdict = "PASS" if (value >= limit if op == ">=" else value <= limit) else "FAIL"
+    value = None if verdict == "SKIP" else round(value, 3)
+    return {
+        "id": key,
+        "what": what,
+        "value": value,
+        "target": f"{op} {limit:g}",
+        "verdict": verdict,
+    }
+
+
+def targets(results: dict) -> list[dict]:
+    out = []
+    a, b = results.get("a_ack_distinct_webhooks"), results.get("b_ack_retried_webhook")
+    c, d = results.get("c_turns_end_to_end_scripted_bot"), results.get("d_chat_with_real_rasa")
+    out.append(
+        _target(
+            "a.ack_ratio",
+            "distinct SMS webhooks acknowledged: kanal ÷ bare Flask req/s",
+            a and a["ratio_kanal_to_baseline_rps"],
+            0.60,
+            ">=",
+        )
+    )
+    out.append(
+        _target(
+            "a.ack_p99_ms",
+            "distinct SMS webhooks: kanal p99 ms",
+            a and a["kanal"]["p99_ms"],
+            50,
+            "<=",
+        )
+    )
+    out.append(
+        _target(
+            "b.retry_ratio",
+            "retried webhook (same MessageSid + token): kanal ÷ bare Flask req/s",
+            b and b["ratio_kanal_to_baseline_rps"],
+            0.60,
+            ">=",
+        )
+    )
+    out.append(
+        _target(
+            "c.turns_per_s",
+            "SMS turns end to end (scripted bot, SQLite) per s",
+            c and c["turns_per_s"],
+            300,
+            ">=",
+        )
+    )
+    d_ok = d and not d.get("skipped")
+    out.append(
+        _target(
+            "d.chat_ratio",
+            "chat turns/s via kanal ÷ Rasa direct (16 concurrent)",
+            d_ok and d["ratio_kanal_to_rasa_turns_per_s"],
+            0.80,
+            ">=",
+        )
+    )
+    out.append(
+        _target(
+            "d.added_p50_ms",
+            "kanal's added median ms per turn (sequential)",
+            d_ok and d["kanal_added_p50_ms_sequential"],
+            5,
+            "<=",
+        )
+    )
+    out.append(
+        _target(
+            "d.p99_ratio",
+            "chat p99 kanal ÷ Rasa direct (16 concurrent)",
+            d_ok and d["p99_ratio_kanal_to_rasa_concurrent"],
+            1.5,
+            "<=",
+        )
+    )
+    return out
+
+
+def accounting(results: dict) -> list[tuple[str, dict]]:
+    """Every run's exactly-once accounting, by run."""
+    found = []
+    for name, section in results.items():
+        if isinstance(section, dict) and "accounting" in section:
+            found.append((name, section["accounting"]))
+        elif isinstance(section, dict):
+            found += [
+                (f"{name}.{k}", v["accounting"])
+                for k, v in section.items()
+                if isinstance(v, dict) and "accounting" in v
+            ]
+    return found
+
+
+def show(results: dict) -> None:
+    print()
+    print(f"{'target':<16} {'measured':>10} {'target':>9}  verdict  what")
+    for t in results["targets"]:
+        value = "-" if t["value"] is None else f"{t['value']:g}"
+        print(f"{t['id']:<16} {value:>10} {t['target']:>9}  {t['verdict']:<7}  {t['what']}")
+    a = results.get("a_ack_distinct_webhooks")
+    if a:
+        base = a["baseline_bare_flask"]
+        print(
+            f"context: bare Flask under the same load: {base['requests_per_s']:g} req/s, "
+            f"p50 {base['p50_ms']:g} ms, p99 {base['p99_ms']:g} ms"
+        )
+    for name, acc in accounting(results):
+        verdict = "OK" if acc["ok"] else "LOST OR DUPLICATED: " + "; ".join(acc["problems"])
+        print(
+            f"exactly once, {name}: {acc['acknowledged_distinct_ids']} acknowledged, "
+            f"{acc['stored_distinct_ids']} stored: {verdict}"
+        )
+    for note in results.get("notes", []):
+        print("note:", note)
+
+
+def write(results: dict, path: Path = RESULTS) -> None:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(json.dumps(results, indent=2, ensure_ascii=False) + "\n")
+    print(f"written: {path}")

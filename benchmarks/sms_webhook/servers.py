@@ -1,0 +1,179 @@
+"""Start and stop the processes under test: gunicorn servers, the Twilio sandbox, migrations."""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import shlex
+import signal
+import socket
+import subprocess
+import sys
+import time
+from collections.abc import Iterator
+from pathlib import Path
+
+import requests
+
+HERE = Path(__file__).resolve().parent
+ROOT = HERE.parent.parent
+TOKEN = "benchmark-twilio-token"
+ACCOUNT_SID = "ACbenchmark000000000000000000000"
+# The gunicorn settings of `kanal web` on this machine; the baseline runs with the same ones.
+WORKERS, THREADS = 2, 8
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def stop(process: subprocess.Popen) -> None:
+    """Stop a process started here (and its process group), firmly if it lingers."""
+    if process.poll() is not None:
+        return
+    with contextlib.suppress(ProcessLookupError):
+        os.killpg(process.pid, signal.SIGTERM)
+    try:
+        process.wait(timeout=15)
+    except subprocess.TimeoutExpired:
+        with contextlib.suppress(ProcessLookupError):
+            os.killpg(process.pid, signal.SIGKILL)
+        process.wait(timeout=10)
+
+
+def wait_ready(url: str, process: subprocess.Popen, log: Path, timeout: float = 120) -> None:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if process.poll() is not None:
+            raise SystemExit(f"{process.args} exited early; see {log}:\n{tail(log)}")
+        try:
+            if requests.get(url, timeout=1).ok:
+                return
+        except requests.RequestException:
+            pass
+        time.sleep(0.2)
+    stop(process)
+    raise SystemExit(f"{url} not ready after {timeout:.0f} s; see {log}")
+
+
+def tail(path: Path, lines: int = 30) -> str:
+    text = path.read_text(errors="replace") if path.exists() else ""
+    return "\n".join(text.splitlines()[-lines:])
+
+
+def spawn(cmd: list[str], env: dict, log: Path, cwd: Path = ROOT) -> subprocess.Popen:
+    return subprocess.Popen(
+        cmd,
+        cwd=cwd,
+        env=env,
+        stdout=log.open("ab"),
+        stderr=subprocess.STDOUT,
+        start_new_session=True,
+    )
+
+
+@contextlib.contextmanager
+def gunicorn(
+    app: str,
+    env: dict,
+    log: Path,
+    *,
+    port: int = 0,
+    workers: int = WORKERS,
+    threads: int = THREADS,
+) -> Iterator[str]:
+    """Serve `app` (module:factory()) with gunicorn gthread on `port`; yield its URL."""
+    port = port or free_port()
+    cmd = [
+        sys.executable,
+        "-m",
+        "gunicorn",
+        "--workers",
+        str(workers),
+        "--threads",
+        str(threads),
+        "--worker-class",
+        "gthread",
+        "--bind",
+        f"127.0.0.1:{port}",
+        app,
+    ]
+    env = {**env, "KANAL_PORT": str(port), "KANAL_PUBLIC_URL": f"http://127.0.0.1:{port}"}
+    process = spawn(cmd, env, log)
+    try:
+        wait_ready(f"http://127.0.0.1:{port}/healthz", process, log)
+        yield f"http://127.0.0.1:{port}"
+    finally:
+        stop(process)
+
+
+def pythonpath(env: dict) -> str:
+    return os.pathsep.join(filter(None, [str(ROOT), env.get("PYTHONPATH")]))
+
+
+def base_env(work: Path) -> dict:
+    """The environment every kanal process shares (the sandbox's URL is added once known)."""
+    env = {
+        **os.environ,
+        "KANAL_INSTANCE_PATH": str(work),
+        "KANAL_ENV": "development",
+        "KANAL_TWILIO_SANDBOX": "1",
+        "TWILIO_ACCOUNT_SID": ACCOUNT_SID,
+        "TWILIO_AUTH_TOKEN": TOKEN,
+        "KANAL_ALWAYS_OPEN": "1",
+        "KANAL_LOG_LEVEL": "WARNING",
+        "KANAL_RASA_URL": f"http://127.0.0.1:{free_port()}",  # unused unless a run sets it
+    }
+    env["PYTHONPATH"] = pythonpath(env)
+    return env
+
+
+@contextlib.contextmanager
+def sandbox(work: Path, callback_delay: float) -> Iterator[str]:
+    """Run the Twilio-compatible sandbox in its own gunicorn; yield its /sandbox/twilio URL."""
+    env = {
+        **base_env(work),
+        "KANAL_SANDBOX_DATABASE_URL": f"sqlite:///{work / 'twilio-sandbox.db'}",
+        "KANAL_SANDBOX_CALLBACK_DELAY": str(callback_delay),
+    }
+    log = work / "sandbox.log"
+    with gunicorn(
+        "benchmarks.sms_webhook.sandbox_app:create_app()", env, log, workers=1, threads=8
+    ) as url:
+        yield url + "/sandbox/twilio"
+
+
+@contextlib.contextmanager
+def kanal(
+    name: str, work: Path, env: dict, factory: str, port: int, worker_cmd: str | None = None
+) -> Iterator[tuple[str, str]]:
+    """Migrate a fresh database, serve kanal from `factory`; yield (URL, database URL).
+
+    `worker_cmd` (for a design whose turns run in a separate process) starts alongside it
+    with the same environment.
+    """
+    db = work / f"{name}.db"
+    database_url = f"sqlite:///{db}"
+    env = {**env, "KANAL_DATABASE_URL": database_url}
+    kanal_cli = str(Path(sys.executable).parent / "kanal")
+    subprocess.run([kanal_cli, "db", "upgrade"], cwd=ROOT, env=env, check=True, capture_output=True)
+    with gunicorn(factory, env, work / f"{name}.log", port=port) as url:
+        worker = None
+        if worker_cmd:
+            worker_env = {**env, "KANAL_PUBLIC_URL": url, "KANAL_PORT": url.rsplit(":", 1)[1]}
+            worker = spawn(shlex.split(worker_cmd), worker_env, work / f"{name}-worker.log")
+        try:
+            check_sandbox_outside(url)
+            yield url, database_url
+        finally:
+            if worker is not None:
+                stop(worker)
+
+
+def check_sandbox_outside(url: str) -> None:
+    """Fail if the server under test serves the sandbox itself (it must be its own process)."""
+    answer = requests.get(url + "/sandbox/outbox.json", timeout=5)
+    if answer.status_code != 404:
+        raise SystemExit(f"the sandbox runs inside the server under test ({url}/sandbox/...)")

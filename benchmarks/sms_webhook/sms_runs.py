@@ -1,0 +1,110 @@
+"""Targets (a)-(c): acknowledging distinct and retried SMS webhooks; turns end to end."""
+
+from __future__ import annotations
+
+import time
+from pathlib import Path
+
+from benchmarks.sms_webhook import load
+from benchmarks.sms_webhook.db import Database, check_stored
+from benchmarks.sms_webhook.servers import free_port, gunicorn, kanal
+
+SCRIPTED = "benchmarks.sms_webhook.scripted:create_app()"
+
+
+def _latency(result: dict) -> dict:
+    return {
+        "requests_per_s": round(result["rps"], 1),
+        "p50_ms": result["p50_us"] / 1000,
+        "p90_ms": result["p90_us"] / 1000,
+        "p99_ms": result["p99_us"] / 1000,
+        "responses": result["requests"],
+        "errors_and_non_2xx": result["errors"] + result["non2xx"],
+    }
+
+
+def baseline(work: Path, env: dict, args) -> dict:
+    """Bare Flask answering the same empty TwiML, same gunicorn settings, same wrk load."""
+    port = free_port()
+    hooks = load.make_webhooks(f"http://127.0.0.1:{port}/twilio/sms", args.requests, args.citizens)
+    load.write_tsv(work / "baseline.tsv", hooks)
+    with gunicorn(
+        "benchmarks.sms_webhook.baseline:app", env, work / "baseline.log", port=port
+    ) as url:
+        return _latency(load.wrk(url, work / "baseline.tsv", args.connections, args.duration))
+
+
+def ack_distinct(work: Path, env: dict, args) -> dict:
+    """(a) Every request a distinct signed inbound SMS; then account for every MessageSid."""
+    port = free_port()
+    hooks = load.make_webhooks(f"http://127.0.0.1:{port}/twilio/sms", args.requests, args.citizens)
+    tsv = work / "ack.tsv"
+    load.write_tsv(tsv, hooks)
+    with kanal("ack", work, env, SCRIPTED, port, args.worker_cmd) as (url, database_url):
+        result = load.wrk(url, tsv, args.connections, args.duration)
+        sent, unacked = load.sent_and_unacked(result, hooks, args.connections)
+        # Like Twilio: what got no 200 is delivered again, so every sent SMS ends acknowledged.
+        still = load.redeliver(url, hooks, unacked)
+        db = Database(database_url)
+        try:
+            accounting = check_stored(db, sent - still)
+        finally:
+            db.close()
+    if result["repeated_requests"]:
+        accounting["problems"].append("wrk ran out of distinct webhooks: raise --requests")
+        accounting["ok"] = False
+    accounting.update(sent=len(sent), redelivered=len(unacked), never_acknowledged=len(still))
+    return {**_latency(result), "accounting": accounting}
+
+
+def ack_retried(work: Path, env: dict, args) -> dict:
+    """(b) One webhook delivered once, then replayed flat out (same MessageSid and token)."""
+    port = free_port()
+    hooks = load.make_webhooks(f"http://127.0.0.1:{port}/twilio/sms", 1, 1)
+    tsv = work / "retry.tsv"
+    load.write_tsv(tsv, hooks)
+    with kanal("retry", work, env, SCRIPTED, port, args.worker_cmd) as (url, database_url):
+        first = load.post_all(url, hooks, concurrency=1)
+        result = load.wrk(url, tsv, args.connections, args.duration, mode="duplicate")
+        db = Database(database_url)
+        try:
+            accounting = check_stored(db, first.acked)
+        finally:
+            db.close()
+    accounting["first_delivery_status"] = first.status[hooks[0].sid]
+    return {**_latency(result), "accounting": accounting}
+
+
+def turns(work: Path, env: dict, args) -> dict:
+    """(c) A burst of distinct webhooks, then wait until each is routed and answered."""
+    port = free_port()
+    count = args.burst
+    hooks = load.make_webhooks(f"http://127.0.0.1:{port}/twilio/sms", count, args.citizens, "32")
+    with kanal("turns", work, env, SCRIPTED, port, args.worker_cmd) as (url, database_url):
+        db = Database(database_url)
+        try:
+            burst = load.post_all(url, hooks, concurrency=args.connections)
+            unacked = {h.sid for h in hooks} - burst.acked
+            still = load.redeliver(url, hooks, unacked)
+            done = db.wait_for_turns(count, timeout=args.drain_timeout)
+            processed, replies = db.turns()
+            accounting = check_stored(db, {h.sid for h in hooks} - still)
+        finally:
+            db.close()
+    seconds = (done - burst.started) if done else float("nan")
+    accounting.update(redelivered=len(unacked), never_acknowledged=len(still))
+    if done is None:
+        accounting["problems"].append(
+            f"only {processed}/{count} routed, {replies} replies after {args.drain_timeout} s"
+        )
+        accounting["ok"] = False
+    return {
+        "inbound_sms": count,
+        "acknowledged_in_s": round(burst.finished - burst.started, 3),
+        "all_routed_and_answered_in_s": round(seconds, 3),
+        "turns_per_s": round(count / seconds, 1) if done else 0.0,
+        "routed_inbound": processed,
+        "replies_written": replies,
+        "accounting": accounting,
+        "measured_at": time.strftime("%Y-%m-%dT%H:%M:%S"),
+    }
