@@ -296,3 +296,19 @@ def outbox_page(peer: SandboxPeer):
     """Show what the sandbox has sent, newest last."""
     to = request.args.get("to") or None
     return render_template("sandbox/outbox.html", rows=outbox_rows(peer, to), to=to)
+
+
+def create_app(config: dict | None = None):  # noqa: ANN201
+    """Serve the sandbox alone, as its own process (as Twilio is to a deployed kanal).
+
+    kanal then points KANAL_TWILIO_SANDBOX_URL at <this server>/sandbox/twilio.
+    """
+    from flask import Flask
+
+    from router.config import from_env
+
+    settings = {**from_env(), **(config or {})}
+    app = Flask(__name__)
+    app.register_blueprint(blueprint(SandboxPeer.from_config(settings)))
+    app.add_url_rule("/healthz", "healthz", lambda: "ok")
+    return app

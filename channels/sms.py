@@ -124,7 +124,7 @@ def receive_sms(services: ChannelServices, tokens: RecentTokens):
             # Consent changes take effect before Twilio hears back; they never reach the bot.
             services.turns.take(entry_id)
         elif services.run_turn is not None:
-            services.run_turn(entry_id)
+            services.run_turn(entry_id, f"{NAME}:{number}")
     if token:
         tokens.add(token)
     return empty_twiml()

@@ -131,7 +131,8 @@ def build(
         return SqlUnitOfWork(session_factory)
 
     sandbox = None
-    if config["KANAL_TWILIO_SANDBOX"]:
+    # The sandbox lives in kanal's process unless it is served elsewhere (its own process).
+    if config["KANAL_TWILIO_SANDBOX"] and not config["KANAL_TWILIO_SANDBOX_URL"]:
         from channels.sandbox import SandboxPeer
 
         sandbox = SandboxPeer.from_config(config)

@@ -12,6 +12,7 @@ from __future__ import annotations
 import logging
 import queue
 import threading
+from collections import deque
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from datetime import datetime, timedelta
@@ -43,17 +44,19 @@ class Worker:
         # Beside a web process that hands entries over at once, the poll only looks for
         # entries left behind (older than this), not ones another process is about to take.
         self.poll_age = poll_age
-        self._new: queue.SimpleQueue[int] = queue.SimpleQueue()
+        self._new: queue.SimpleQueue[tuple[int, str]] = queue.SimpleQueue()
         self._busy: set[int] = set()
+        # One citizen's messages are taken one after another, in the order they came.
+        self._lanes: dict[str, deque[int]] = {}
         self._lock = threading.Lock()
         self._stop = threading.Event()
         self._pool: ThreadPoolExecutor | None = None
         self._feeder: threading.Thread | None = None
 
-    def notify(self, entry_id: int) -> None:
-        """Take this entry's turn soon (called after the entry is committed)."""
+    def notify(self, entry_id: int, lane: str) -> None:
+        """Take this entry's turn soon, after earlier ones in its lane (`channel:address`)."""
         self.start()
-        self._new.put(entry_id)
+        self._new.put((entry_id, lane))
 
     def start(self) -> None:
         with self._lock:
@@ -65,7 +68,7 @@ class Worker:
 
     def stop(self, wait: bool = True) -> None:
         self._stop.set()
-        self._new.put(-1)
+        self._new.put((-1, ""))
         if self._feeder is not None:
             self._feeder.join(5)
         if self._pool is not None:
@@ -92,11 +95,11 @@ class Worker:
                 ids = [self._new.get(timeout=self.poll_seconds)]
             except queue.Empty:
                 ids = self._waiting()
-            for entry_id in ids:
+            for entry_id, lane in ids:
                 if entry_id >= 0:
-                    self._submit(entry_id)
+                    self._submit(entry_id, lane)
 
-    def _waiting(self) -> list[int]:
+    def _waiting(self) -> list[tuple[int, str]]:
         try:
             with self.uow() as uow:
                 return uow.inbox.waiting(self.clock() - self.poll_age)
@@ -104,14 +107,18 @@ class Worker:
             log.exception("reading the inbox failed")
             return []
 
-    def _submit(self, entry_id: int) -> None:
+    def _submit(self, entry_id: int, lane: str) -> None:
         with self._lock:
             if entry_id in self._busy or self._pool is None:
                 return
             self._busy.add(entry_id)
-        self._pool.submit(self._take, entry_id)
+            if lane in self._lanes:  # an earlier message of this citizen is being taken
+                self._lanes[lane].append(entry_id)
+                return
+            self._lanes[lane] = deque()
+        self._pool.submit(self._take, entry_id, lane)
 
-    def _take(self, entry_id: int) -> None:
+    def _take(self, entry_id: int, lane: str) -> None:
         try:
             self.turns.take(entry_id)
         except Exception:  # the entry stays in the inbox; the next poll or sweep retries it
@@ -119,3 +126,9 @@ class Worker:
         finally:
             with self._lock:
                 self._busy.discard(entry_id)
+                waiting = self._lanes.get(lane)
+                following = waiting.popleft() if waiting else None
+                if following is None:
+                    self._lanes.pop(lane, None)
+        if following is not None and not self._stop.is_set():
+            self._pool.submit(self._take, following, lane)

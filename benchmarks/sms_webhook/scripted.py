@@ -36,3 +36,17 @@ class ScriptedBot:
 
 def create_app() -> Flask:
     return make_app(ScriptedBot())
+
+
+def run_worker() -> None:
+    """`python -m benchmarks.sms_webhook.scripted`: the turn worker with the scripted bot."""
+    import os
+
+    from router.bootstrap import kanal_of
+
+    os.nice(5)  # as `kanal worker`: acknowledgements first
+    kanal_of(create_app()).worker.run_forever()
+
+
+if __name__ == "__main__":
+    run_worker()

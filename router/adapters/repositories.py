@@ -4,10 +4,11 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import delete, func, select, update
+from sqlalchemy import delete, func, insert, select, text, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
+from router.adapters.orm import contact_events
 from router.domain.model import (
     ApiToken,
     Citizen,
@@ -68,6 +69,18 @@ class CitizenRepository(_Repository):
 
 
 class ContactRepository(_Repository):
+    def lock_address(self, channel: str, address: str) -> None:
+        """Hold the citizen's address on a channel until the transaction ends.
+
+        Two messages from one number must not both open a contact. PostgreSQL takes an
+        advisory lock on the address; SQLite's single writer (BEGIN IMMEDIATE) already holds.
+        """
+        if self.session.get_bind().dialect.name == "postgresql":
+            key = f"{channel}:{address}"
+            self.session.execute(
+                text("SELECT pg_advisory_xact_lock(hashtextextended(:key, 0))"), {"key": key}
+            )
+
     def get(self, contact_id: int, *, for_update: bool = False) -> Contact | None:
         if for_update:
             stmt = select(Contact).where(Contact.id == contact_id).with_for_update()
@@ -338,10 +351,35 @@ class ConsentRepository(_Repository):
 
 
 class EventLog(_Repository):
+    """The append-only log: a transaction's events are written in one statement at commit."""
+
+    def __init__(self, session: Session) -> None:
+        super().__init__(session)
+        self.pending: list[ContactEvent] = []
+
     def append(self, event: ContactEvent) -> ContactEvent:
         """Append one event; the log is never updated or deleted from."""
-        self.session.add(event)
+        self.pending.append(event)
         return event
+
+    def write(self) -> None:
+        """Insert the transaction's events (one executemany), before its commit."""
+        if not self.pending:
+            return
+        rows = [
+            {
+                "type": e.type,
+                "at": e.at,
+                "channel": e.channel,
+                "contact_id": e.contact_id,
+                "citizen": e.citizen,
+                "need": e.need,
+                "data": e.data,
+            }
+            for e in self.pending
+        ]
+        self.pending = []
+        self.session.execute(insert(contact_events), rows)
 
     def for_contact(self, contact_id: int) -> list[ContactEvent]:
         stmt = (
@@ -359,14 +397,14 @@ class InboxRepository(_Repository):
             return self.session.scalars(stmt).first()
         return self.session.get(InboxEntry, entry_id)
 
-    def waiting(self, before: datetime, limit: int = 100) -> list[int]:
+    def waiting(self, before: datetime, limit: int = 100) -> list[tuple[int, str]]:
         stmt = (
-            select(InboxEntry.id)
+            select(InboxEntry.id, InboxEntry.channel, InboxEntry.address)
             .where(InboxEntry.message_id.is_(None), InboxEntry.received_at <= before)
             .order_by(InboxEntry.id)
             .limit(limit)
         )
-        return list(self.session.scalars(stmt))
+        return [(i, f"{channel}:{address}") for i, channel, address in self.session.execute(stmt)]
 
     def purge_taken(self, before: datetime) -> int:
         result = self.session.execute(

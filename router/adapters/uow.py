@@ -35,6 +35,7 @@ class SqlUnitOfWork:
 
     def commit(self) -> None:
         try:
+            self.events.write()
             self.session.commit()
         except IntegrityError as exc:
             # Two deliveries of one provider message raced; the other one was committed.

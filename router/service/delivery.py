@@ -16,7 +16,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from router.domain import events as ev
-from router.domain.model import Message
+from router.domain.model import Contact, ContactEvent, Message
 from router.domain.segments import count_segments, split_body
 from router.service.channels import Channels
 from router.service.errors import Conflict, NotFound
@@ -81,6 +81,10 @@ class Claim:
     channel: str
     to: str
     body: str
+    # What the delivery events carry, so recording the outcome reads no contact.
+    contact_id: int | None = None
+    pseudonym: str | None = None
+    need: str | None = None
 
 
 class Delivery:
@@ -109,6 +113,22 @@ class Delivery:
         claims: list[Claim] = []
         for message_id in message_ids:
             claims.extend(self._claim_one(uow, message_id, now))
+        return tuple(claims)
+
+    def claim_new(
+        self, uow: UnitOfWork, contact: Contact, pseudonym: str | None, messages: Iterable[Message]
+    ) -> tuple[Claim, ...]:
+        """Claim messages `say` has just added in the caller's transaction.
+
+        Consent was checked when they were added (an opted-out address made them `blocked`).
+        """
+        now = self.clock()
+        claims: list[Claim] = []
+        for message in messages:
+            if message.delivery_status != "pending":
+                continue
+            for part in [message, *self._split(uow, message)]:
+                claims.append(self._take(part, now, contact, pseudonym))
         return tuple(claims)
 
     def send(self, claims: Iterable[Claim]) -> int:
@@ -238,16 +258,28 @@ class Delivery:
             message.last_error = "the citizen has opted out of this channel (STOP)"
             self._event(uow, message, ev.MESSAGE_BLOCKED, now, why="opted_out")
             return []
-        extra = self._split(uow, message)
-        claims = [self._take(message, now)]
-        claims.extend(self._take(part, now) for part in extra)
-        return claims
+        contact = uow.contacts.get(message.contact_id) if message.contact_id else None
+        pseudonym = pseudonym_of(uow, contact) if contact else None
+        return [
+            self._take(part, now, contact, pseudonym)
+            for part in [message, *self._split(uow, message)]
+        ]
 
-    def _take(self, message: Message, now: datetime) -> Claim:
+    def _take(
+        self, message: Message, now: datetime, contact: Contact | None, pseudonym: str | None
+    ) -> Claim:
         message.delivery_status = "sending_local"
         message.attempts += 1
         message.next_attempt_at = now + self.lease  # after that, a stale claim
-        return Claim(message.id, message.channel, message.address, message.text)
+        return Claim(
+            message.id,
+            message.channel,
+            message.address,
+            message.text,
+            contact.id if contact else None,
+            pseudonym,
+            contact.need if contact else None,
+        )
 
     @staticmethod
     def _split(uow: UnitOfWork, message: Message) -> list[Message]:
@@ -327,7 +359,17 @@ class Delivery:
                 if result.error_code == OPTED_OUT_AT_PROVIDER:
                     set_consent(uow, message.channel, message.address, False, "carrier", now)
             if message.delivery_status != before and message.delivery_status in LOGGED:
-                self._event(uow, message, ev.DELIVERY_UPDATED, now, status=message.delivery_status)
+                uow.events.append(
+                    ContactEvent(
+                        type=ev.DELIVERY_UPDATED,
+                        at=now,
+                        channel=claim.channel,
+                        contact_id=claim.contact_id,
+                        citizen=claim.pseudonym,
+                        need=claim.need,
+                        data={"message_id": message.id, "status": message.delivery_status},
+                    )
+                )
             uow.commit()
         if outcome != "accepted":
             log.warning(

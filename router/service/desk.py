@@ -93,7 +93,7 @@ class Desk:
                     uow, contact, ev.MESSAGE_BLOCKED, now, pseudonym,
                     message_id=message.id, why="opted_out",
                 )  # fmt: skip
-            claims = self.delivery.claim(uow, [message.id] if message.delivery_status else [])
+            claims = self.delivery.claim_new(uow, contact, pseudonym, [message])
             uow.commit()
         self.delivery.send(claims)
         return Replied(message, blocked)

@@ -24,7 +24,7 @@ def finish_left_turns(
     with uow() as u:
         entries = u.inbox.waiting(before)
         messages = [m.id for m in u.messages.unprocessed_inbound(before)]
-    for entry_id in entries:
+    for entry_id, _lane in entries:
         _safely(turns.take, entry_id)
     for message_id in messages:
         _safely(turns.resume, message_id)

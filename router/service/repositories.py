@@ -41,6 +41,10 @@ class CitizenRepository(Repository, Protocol):
 
 
 class ContactRepository(Repository, Protocol):
+    def lock_address(self, channel: str, address: str) -> None:
+        """Hold a channel address until the transaction ends (one contact opens, not two)."""
+        ...
+
     def get(self, contact_id: int, *, for_update: bool = False) -> Contact | None: ...
 
     def open_on(self, channel: str, address: str, active_since: datetime) -> Contact | None:
@@ -113,8 +117,11 @@ class EventLog(Protocol):
 class InboxRepository(Protocol):
     def get(self, entry_id: int, *, for_update: bool = False) -> InboxEntry | None: ...
 
-    def waiting(self, before: datetime, limit: int = 100) -> list[int]:
-        """Return ids of entries received before then whose turn was not taken."""
+    def waiting(self, before: datetime, limit: int = 100) -> list[tuple[int, str]]:
+        """Return (id, lane) of entries received before then whose turn was not taken.
+
+        The lane ("channel:address") names whose messages must be taken one after another.
+        """
         ...
 
     def purge_taken(self, before: datetime) -> int:

@@ -19,6 +19,6 @@ class ChannelServices:
     delivery: Delivery
     # Hands an acknowledged inbox entry to the turn worker in this process; None when a
     # separate `kanal worker` process polls the inbox.
-    run_turn: Callable[[int], None] | None
+    run_turn: Callable[[int, str], None] | None
     config: Mapping[str, object]
     demo_identities: Callable[[], list[dict[str, str]]] | None = None

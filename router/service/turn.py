@@ -214,6 +214,7 @@ class Turns:
             if contact.state == ContactState.CLOSED:
                 raise Conflict("This conversation has ended. Please start a new one.")
         else:
+            uow.contacts.lock_address(entry.channel, entry.address)
             contact = uow.contacts.open_on(entry.channel, entry.address, now - channel.inactivity)
         if contact is not None:
             citizen = uow.citizens.get(contact.citizen_id) if contact.citizen_id else None
@@ -348,7 +349,7 @@ class Turns:
             replies = self._carry_out(uow, contact, channel, final, turn, now, pseudonym)
         if cut:
             replies.insert(0, say(uow, contact, channel, "system", wording.too_long(channel), now))
-        claims = self.delivery.claim(uow, [m.id for m in replies if m.delivery_status])
+        claims = self.delivery.claim_new(uow, contact, pseudonym, replies)
         return TurnResult(contact.id, contact.state, message.id, tuple(replies), final, claims)
 
     def _carry_out(

@@ -12,6 +12,12 @@ live = sms_support.live  # the running kanal these tests text
 
 
 @pytest.fixture
+def bot():
+    """No stand-in: create_app builds the real Rasa client from KANAL_RASA_URL."""
+    return None
+
+
+@pytest.fixture
 def app_config(app_config, rasa_url):
     """Use the session's real Rasa server instead of the scripted bot."""
     # A generous bot timeout: on a busy test machine a slow turn must not read as a bot failure.
