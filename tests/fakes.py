@@ -2,11 +2,48 @@
 
 A stand-in implements the same port as the real peer; the real Rasa server is tested in
 tests/integration/test_bot_rasa.py and the journeys that use it.
+
+Fakes by port: `FakeUnitOfWork` and its repositories keep the router's storage in memory,
+`FakeInbox` is the inbox port on the same store, `RecordingSender` is a channel's way out,
+and `fake_kanal()` wires `Turns`, `Desk` and `Delivery` on them, so the service layer's
+handlers run in the unit tier without Flask or a database. tests/unit/test_fakes_match_ports.py
+keeps the fakes' methods in step with the Protocols they stand in for.
 """
 
 from __future__ import annotations
 
-from router.service.ports import BotTurn
+import copy
+import itertools
+from collections import Counter, deque
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass, field, fields
+from datetime import UTC, date, datetime, timedelta
+from typing import TypeVar
+
+from router.domain.commands import ReceiveMessage
+from router.domain.model import (
+    ApiToken,
+    Citizen,
+    Consent,
+    Contact,
+    ContactEvent,
+    Exemption,
+    InboxEntry,
+    Message,
+    QueueItem,
+    RoutingDecision,
+    User,
+)
+from router.policy import load_profile
+from router.service.channels import Channel, Channels
+from router.service.delivery import Delivery
+from router.service.desk import Desk
+from router.service.errors import DuplicateDelivery
+from router.service.ports import BotTurn, SendResult
+from router.service.settings import BusinessHours, RouterSettings
+from router.service.turn import Turns
+
+T = TypeVar("T")
 
 # (keyword, intent) pairs: the first keyword found in the text decides the intent.
 SCRIPT = (
@@ -41,3 +78,681 @@ class ScriptedBot:
 
     def status(self) -> dict[str, object]:
         return {"state": "down" if self.down else "up"}
+
+
+# -- storage in memory ----------------------------------------------------------------------
+
+
+def _copy(obj: T) -> T:
+    """Return an independent copy of a domain dataclass (a row as another session sees it).
+
+    Built through the constructor, so an instance mapped by SQLAlchemy gets its own state.
+    """
+    return type(obj)(**{f.name: copy.deepcopy(getattr(obj, f.name)) for f in fields(obj)})
+
+
+class FakeStore:
+    """The committed rows of every table, by domain class and id, shared by units of work.
+
+    Ids come from one counter per table and, like database sequences, are not given back
+    when a transaction rolls back.
+    """
+
+    def __init__(self) -> None:
+        self.rows: dict[type, dict[int, object]] = {}
+        self._ids: dict[type, itertools.count] = {}
+        self.commits = 0
+
+    def table(self, kind: type) -> dict[int, object]:
+        return self.rows.setdefault(kind, {})
+
+    def next_id(self, kind: type) -> int:
+        return next(self._ids.setdefault(kind, itertools.count(1)))
+
+    def all(self, kind: type[T]) -> list[T]:
+        """Return copies of the committed rows of a table, by id (for assertions)."""
+        return [_copy(row) for _, row in sorted(self.table(kind).items())]
+
+
+class _Rows:
+    """A unit of work's view of the store: rows are copied in when first seen, written back
+    (only those added, changed or deleted) on commit, and dropped on rollback."""
+
+    def __init__(self, store: FakeStore) -> None:
+        self.store = store
+        self.reset()
+
+    def reset(self) -> None:
+        self.work: dict[type, dict[int, object]] = {}
+        self.base: dict[type, dict[int, object]] = {}
+        self.deleted: dict[type, set[int]] = {}
+
+    def table(self, kind: type) -> dict[int, object]:
+        work = self.work.setdefault(kind, {})
+        base = self.base.setdefault(kind, {})
+        deleted = self.deleted.setdefault(kind, set())
+        for row_id, row in self.store.table(kind).items():
+            if row_id not in work and row_id not in deleted:
+                work[row_id] = _copy(row)
+                base[row_id] = _copy(row)
+        return work
+
+    def select(self, kind: type[T], where: Callable[[T], bool] = lambda _: True) -> list[T]:
+        return [row for _, row in sorted(self.table(kind).items()) if where(row)]
+
+    def add(self, obj: T) -> T:
+        kind = type(obj)
+        table = self.table(kind)
+        if obj.id is None:
+            obj.id = self.store.next_id(kind)
+        table[obj.id] = obj
+        return obj
+
+    def delete(self, obj: object) -> None:
+        kind = type(obj)
+        self.table(kind).pop(obj.id, None)
+        self.deleted.setdefault(kind, set()).add(obj.id)
+
+    def committed(self, kind: type[T], row_id: int) -> T | None:
+        return self.store.table(kind).get(row_id)
+
+    def write(self) -> None:
+        for kind, work in self.work.items():
+            stored = self.store.table(kind)
+            base = self.base[kind]
+            for row_id, row in work.items():
+                if row_id not in base or base[row_id] != row:
+                    stored[row_id] = _copy(row)
+                    base[row_id] = _copy(row)
+            for row_id in self.deleted.get(kind, ()):
+                stored.pop(row_id, None)
+
+
+class _FakeRepository:
+    def __init__(self, rows: _Rows) -> None:
+        self._rows = rows
+
+    def add(self, obj: T) -> T:
+        """Add an object and give it its id."""
+        return self._rows.add(obj)
+
+    def _one(self, kind: type[T], where: Callable[[T], bool], newest: bool = False) -> T | None:
+        found = self._rows.select(kind, where)
+        if not found:
+            return None
+        return found[-1] if newest else found[0]
+
+
+class FakeCitizenRepository(_FakeRepository):
+    def get(self, citizen_id: int) -> Citizen | None:
+        return self._rows.table(Citizen).get(citizen_id)
+
+    def by_phone(self, phone: str) -> Citizen | None:
+        return self._one(Citizen, lambda c: c.phone == phone)
+
+    def by_pseudonym(self, pseudonym: str) -> Citizen | None:
+        return self._one(Citizen, lambda c: c.pseudonym == pseudonym)
+
+    def exemptions(self, citizen_id: int) -> list[Exemption]:
+        return self._rows.select(Exemption, lambda e: e.citizen_id == citizen_id)
+
+    def add_exemption(self, exemption: Exemption) -> Exemption:
+        return self.add(exemption)
+
+    def count(self) -> int:
+        return len(self._rows.table(Citizen))
+
+
+class FakeContactRepository(_FakeRepository):
+    def __init__(self, rows: _Rows) -> None:
+        super().__init__(rows)
+        self.locked: list[tuple[str, str]] = []
+
+    def lock_address(self, channel: str, address: str) -> None:
+        """Hold a channel address until the transaction ends (one contact opens, not two)."""
+        self.locked.append((channel, address))
+
+    def get(self, contact_id: int, *, for_update: bool = False) -> Contact | None:
+        return self._rows.table(Contact).get(contact_id)
+
+    def open_on(self, channel: str, address: str, active_since: datetime) -> Contact | None:
+        """Return the open contact on a channel address (a bot one only if active since)."""
+        return self._one(
+            Contact,
+            lambda c: (
+                c.channel == channel
+                and c.address == address
+                and c.state != "closed"
+                and (
+                    c.state != "bot"
+                    or (c.last_activity_at is not None and c.last_activity_at >= active_since)
+                )
+            ),
+            newest=True,
+        )
+
+    def stale_open_on(self, channel: str, address: str) -> list[Contact]:
+        return self._rows.select(
+            Contact, lambda c: c.channel == channel and c.address == address and c.state != "closed"
+        )
+
+    def latest_on(self, channel: str, address: str) -> Contact | None:
+        return self._one(
+            Contact, lambda c: c.channel == channel and c.address == address, newest=True
+        )
+
+    def resolved_on_need_since(
+        self, citizen_id: int, need: str, since: datetime, exclude_id: int | None
+    ) -> int:
+        return len(
+            self._rows.select(
+                Contact,
+                lambda c: (
+                    c.citizen_id == citizen_id
+                    and c.need == need
+                    and c.state == "closed"
+                    and c.closed_at is not None
+                    and c.closed_at >= since
+                    and (exclude_id is None or c.id != exclude_id)
+                ),
+            )
+        )
+
+    def list_by_state(self, states: tuple[str, ...], limit: int = 200) -> list[Contact]:
+        found = self._rows.select(Contact, lambda c: c.state in states)
+        # Most recent activity first; no activity at all last (as SQLite orders NULLs).
+        found.sort(key=lambda c: c.last_activity_at or datetime.min.replace(tzinfo=UTC))
+        return list(reversed(found))[:limit]
+
+    def assigned_to(self, agent_id: int) -> list[Contact]:
+        found = self._rows.select(
+            Contact, lambda c: c.agent_id == agent_id and c.state == "assigned"
+        )
+        return sorted(found, key=lambda c: c.last_activity_at or datetime.min.replace(tzinfo=UTC))
+
+    def count_open_by_state(self) -> dict[tuple[str, str], int]:
+        open_ = self._rows.select(Contact, lambda c: c.state != "closed")
+        return dict(Counter((c.channel, str(c.state)) for c in open_))
+
+
+class FakeMessageRepository(_FakeRepository):
+    def add(self, obj: T) -> T:
+        """Add a message; a provider's id is unique per channel (a retried delivery)."""
+        if (
+            isinstance(obj, Message)
+            and obj.provider_id is not None
+            and self.by_provider_id(obj.channel, obj.provider_id) is not None
+        ):
+            raise DuplicateDelivery("This message was received already.")
+        return super().add(obj)
+
+    def get(self, message_id: int, *, for_update: bool = False) -> Message | None:
+        return self._rows.table(Message).get(message_id)
+
+    def by_provider_id(self, channel: str, provider_id: str) -> Message | None:
+        return self._one(Message, lambda m: m.channel == channel and m.provider_id == provider_id)
+
+    def for_contact(self, contact_id: int, after_id: int = 0) -> list[Message]:
+        return self._rows.select(Message, lambda m: m.contact_id == contact_id and m.id > after_id)
+
+    def unprocessed_inbound(self, before: datetime, limit: int = 100) -> list[Message]:
+        return self._rows.select(
+            Message, lambda m: m.direction == "in" and not m.processed and m.created_at <= before
+        )[:limit]
+
+    def due_outbound(self, channel: str, now: datetime, limit: int = 50) -> list[Message]:
+        return self._rows.select(
+            Message,
+            lambda m: (
+                m.channel == channel
+                and m.direction == "out"
+                and m.delivery_status in ("pending", "retry")
+                and (m.next_attempt_at is None or m.next_attempt_at <= now)
+            ),
+        )[:limit]
+
+    def in_delivery_status(
+        self, channel: str, statuses: tuple[str, ...], due_before: datetime, limit: int = 100
+    ) -> list[Message]:
+        return self._rows.select(
+            Message,
+            lambda m: (
+                m.channel == channel
+                and m.direction == "out"
+                and m.delivery_status in statuses
+                and m.next_attempt_at is not None
+                and m.next_attempt_at <= due_before
+            ),
+        )[:limit]
+
+    def count_outbound_by_status(self) -> dict[tuple[str, str], int]:
+        out = self._rows.select(
+            Message, lambda m: m.direction == "out" and m.delivery_status is not None
+        )
+        return dict(Counter((m.channel, m.delivery_status) for m in out))
+
+
+class FakeDecisionRepository(_FakeRepository):
+    def for_contact(self, contact_id: int) -> list[RoutingDecision]:
+        return self._rows.select(RoutingDecision, lambda d: d.contact_id == contact_id)
+
+    def latest_for_contacts(self, contact_ids: list[int]) -> dict[int, RoutingDecision]:
+        latest: dict[int, RoutingDecision] = {}
+        for d in self._rows.select(RoutingDecision, lambda d: d.contact_id in contact_ids):
+            latest[d.contact_id] = d  # by id: the last one seen is the newest
+        return latest
+
+
+def _queue_order(item: QueueItem) -> tuple:
+    return (-item.priority, item.enqueued_at, item.id)
+
+
+class FakeQueueRepository(_FakeRepository):
+    def get(self, item_id: int) -> QueueItem | None:
+        return self._rows.table(QueueItem).get(item_id)
+
+    def open_for_contact(self, contact_id: int) -> QueueItem | None:
+        return self._one(
+            QueueItem,
+            lambda q: q.contact_id == contact_id and q.state in ("waiting", "assigned"),
+            newest=True,
+        )
+
+    def waiting(self, limit: int = 200) -> list[QueueItem]:
+        return sorted(
+            self._rows.select(QueueItem, lambda q: q.state == "waiting"), key=_queue_order
+        )[:limit]
+
+    def waiting_count(self) -> int:
+        return len(self._rows.select(QueueItem, lambda q: q.state == "waiting"))
+
+    def waiting_by_skill(self) -> dict[str, tuple[int, datetime | None]]:
+        by_skill: dict[str, tuple[int, datetime | None]] = {}
+        for q in self._rows.select(QueueItem, lambda q: q.state == "waiting"):
+            n, oldest = by_skill.get(q.skill, (0, None))
+            by_skill[q.skill] = (
+                n + 1,
+                q.enqueued_at if oldest is None else min(oldest, q.enqueued_at),
+            )
+        return by_skill
+
+    def claim_next(self, skills: tuple[str, ...]) -> QueueItem | None:
+        """Return the next waiting item: highest priority, then oldest."""
+        found = self._rows.select(
+            QueueItem, lambda q: q.state == "waiting" and (not skills or q.skill in skills)
+        )
+        return min(found, key=_queue_order) if found else None
+
+    def take(self, item_id: int, agent_id: int, now: datetime) -> bool:
+        """Assign a waiting item to an agent unless someone else took it first.
+
+        Like the conditional UPDATE, this sees what other transactions committed meanwhile.
+        """
+        item = self._rows.table(QueueItem).get(item_id)
+        committed = self._rows.committed(QueueItem, item_id)
+        if item is None or item.state != "waiting":
+            return False
+        if committed is not None and committed.state != "waiting":
+            return False
+        item.state = "assigned"
+        item.agent_id = agent_id
+        item.claimed_at = now
+        return True
+
+
+class FakeUserRepository(_FakeRepository):
+    def get(self, user_id: int) -> User | None:
+        return self._rows.table(User).get(user_id)
+
+    def by_username(self, username: str) -> User | None:
+        return self._one(User, lambda u: u.username == username)
+
+    def count(self) -> int:
+        return len(self._rows.table(User))
+
+    def token_by_hash(self, token_hash: str) -> ApiToken | None:
+        return self._one(ApiToken, lambda t: t.token_hash == token_hash and not t.revoked)
+
+
+class FakeConsentRepository(_FakeRepository):
+    def add(self, obj: T) -> T:
+        """Add a consent; one per channel address (a unique constraint in SQL)."""
+        if isinstance(obj, Consent) and self.get(obj.channel, obj.address) is not None:
+            raise ValueError(f"a consent for {obj.channel}:{obj.address} exists already")
+        return super().add(obj)
+
+    def get(self, channel: str, address: str) -> Consent | None:
+        return self._one(Consent, lambda c: c.channel == channel and c.address == address)
+
+
+class FakeEventLog(_FakeRepository):
+    """The append-only log; an event is kept only if its transaction commits."""
+
+    def append(self, event: ContactEvent) -> ContactEvent:
+        return self._rows.add(event)
+
+    def for_contact(self, contact_id: int) -> list[ContactEvent]:
+        return self._rows.select(ContactEvent, lambda e: e.contact_id == contact_id)
+
+
+class FakeInboxRepository(_FakeRepository):
+    def get(self, entry_id: int, *, for_update: bool = False) -> InboxEntry | None:
+        return self._rows.table(InboxEntry).get(entry_id)
+
+    def waiting(self, before: datetime, limit: int = 100) -> list[tuple[int, str]]:
+        """Return (id, lane) of entries received before then whose turn was not taken."""
+        found = self._rows.select(
+            InboxEntry, lambda e: e.message_id is None and e.received_at <= before
+        )
+        return [(e.id, f"{e.channel}:{e.address}") for e in found[:limit]]
+
+    def purge_taken(self, before: datetime) -> int:
+        """Delete entries whose turn was taken before then; return how many."""
+        taken = self._rows.select(
+            InboxEntry, lambda e: e.message_id is not None and e.received_at < before
+        )
+        for entry in taken:
+            self._rows.delete(entry)
+        return len(taken)
+
+
+class FakeUnitOfWork:
+    """One transaction over the in-memory store; rolled back unless committed.
+
+    Objects a repository hands out belong to this unit of work: changes to them, and what
+    was added, reach the store (and later units of work) only on commit(). `committed`
+    counts this unit's commits; `store.commits` all of them.
+    """
+
+    def __init__(self, store: FakeStore) -> None:
+        self.store = store
+        self.committed = 0
+        self._rows = _Rows(store)
+        self._repositories()
+
+    def _repositories(self) -> None:
+        rows = self._rows
+        self.citizens = FakeCitizenRepository(rows)
+        self.contacts = FakeContactRepository(rows)
+        self.messages = FakeMessageRepository(rows)
+        self.decisions = FakeDecisionRepository(rows)
+        self.queue = FakeQueueRepository(rows)
+        self.users = FakeUserRepository(rows)
+        self.consents = FakeConsentRepository(rows)
+        self.events = FakeEventLog(rows)
+        self.inbox = FakeInboxRepository(rows)
+
+    def __enter__(self) -> FakeUnitOfWork:
+        self._rows.reset()
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.rollback()
+
+    def commit(self) -> None:
+        self._rows.write()
+        self.committed += 1
+        self.store.commits += 1
+
+    def rollback(self) -> None:
+        self._rows.reset()
+
+
+class FakeInbox:
+    """The inbox port on the fake store: each entry is committed at once, as one INSERT."""
+
+    def __init__(self, store: FakeStore, clock: Callable[[], datetime]) -> None:
+        self.store = store
+        self.clock = clock
+
+    def add(self, cmd: ReceiveMessage) -> int | None:
+        """Commit the message; return its entry id, or None if the provider sent it before."""
+        entries = self.store.table(InboxEntry)
+        if cmd.provider_id is not None and any(
+            e.channel == cmd.channel and e.provider_id == cmd.provider_id for e in entries.values()
+        ):
+            return None
+        entry = InboxEntry(
+            channel=cmd.channel,
+            address=cmd.address,
+            text=cmd.text,
+            received_at=cmd.received_at or self.clock(),
+            provider_id=cmd.provider_id,
+            kind=cmd.kind,
+            contact_id=cmd.contact_id,
+            id=self.store.next_id(InboxEntry),
+        )
+        entries[entry.id] = entry
+        return entry.id
+
+    def get(self, entry_id: int) -> ReceiveMessage | None:
+        """Return the entry's command while its turn has not been taken, else None."""
+        entry = self.store.table(InboxEntry).get(entry_id)
+        if entry is None or entry.message_id is not None:
+            return None
+        return ReceiveMessage(
+            channel=entry.channel,
+            address=entry.address,
+            text=entry.text,
+            provider_id=entry.provider_id,
+            kind=entry.kind,
+            contact_id=entry.contact_id,
+            received_at=entry.received_at,
+        )
+
+    def waiting(self, older_than_seconds: float, limit: int = 100) -> list[int]:
+        """Return entries whose turn nobody has finished, oldest first."""
+        before = self.clock() - timedelta(seconds=older_than_seconds)
+        found = sorted(
+            e.id
+            for e in self.store.table(InboxEntry).values()
+            if e.message_id is None and e.received_at <= before
+        )
+        return found[:limit]
+
+
+# -- a channel's way out --------------------------------------------------------------------
+
+
+class RecordingSender:
+    """A sender port that records what it was handed and answers with scripted outcomes.
+
+    Each outcome is a SendResult, an outcome name ("accepted", "retry", "uncertain",
+    "rejected") or an exception to raise; when the script runs out, `default` answers.
+    """
+
+    def __init__(self, *outcomes: SendResult | str | Exception, default: str = "accepted") -> None:
+        self.outcomes: deque[SendResult | str | Exception] = deque(outcomes)
+        self.default = default
+        self.sent: list[tuple[str, str, str | None]] = []
+
+    def send(self, to: str, body: str, *, status_callback: str | None = None) -> SendResult:
+        self.sent.append((to, body, status_callback))
+        outcome = self.outcomes.popleft() if self.outcomes else self.default
+        if isinstance(outcome, Exception):
+            raise outcome
+        if isinstance(outcome, SendResult):
+            return outcome
+        if outcome == "accepted":
+            return SendResult("accepted", provider_id=f"SM{len(self.sent):032x}", segments=1)
+        return SendResult(outcome, error=f"scripted {outcome}")
+
+    def bodies(self, to: str | None = None) -> list[str]:
+        """Return the bodies sent (to one address, if given), in order."""
+        return [body for dest, body, _ in self.sent if to is None or dest == to]
+
+
+# -- the service layer on fakes ---------------------------------------------------------------
+
+# A Tuesday at 11:00 in Copenhagen: within the default opening hours.
+OPEN_HOURS = datetime(2025, 3, 4, 10, 0, tzinfo=UTC)
+STATUS_CALLBACK = "https://kanal.test/twilio/sms/status"
+
+
+class FakeClock:
+    """A clock that stands still until a test moves it."""
+
+    def __init__(self, now: datetime = OPEN_HOURS) -> None:
+        self.now = now
+
+    def __call__(self) -> datetime:
+        return self.now
+
+    def advance(self, **delta: float) -> datetime:
+        self.now += timedelta(**delta)
+        return self.now
+
+
+@dataclass
+class FakeKanal:
+    """The service layer wired on fakes: what `router.bootstrap.build` makes, in memory."""
+
+    store: FakeStore
+    inbox: FakeInbox
+    bot: object
+    sender: RecordingSender
+    channels: Channels
+    settings: RouterSettings
+    clock: FakeClock
+    delivery: Delivery
+    turns: Turns
+    desk: Desk
+    secret: str = "test-secret"
+    _citizens: Iterable[int] = field(default_factory=lambda: itertools.count(1))
+
+    def uow(self) -> FakeUnitOfWork:
+        return FakeUnitOfWork(self.store)
+
+    # -- arranging --
+
+    def add_citizen(
+        self,
+        phone: str | None = None,
+        *,
+        exempt_ground: str | None = None,
+        birth_year: int = 1950,
+        language: str = "en",
+    ) -> Citizen:
+        """Register a citizen (optionally exempt from digital self-service)."""
+        with self.uow() as uow:
+            citizen = uow.citizens.add(
+                Citizen(
+                    pseudonym=f"c_{next(self._citizens):020d}",
+                    phone=phone,
+                    language=language,
+                    birth_year=birth_year,
+                    created_at=self.clock(),
+                )
+            )
+            if exempt_ground:
+                uow.citizens.add_exemption(
+                    Exemption(
+                        citizen_id=citizen.id,
+                        ground=exempt_ground,
+                        valid_from=date(2020, 1, 1),
+                        registered_by="test",
+                    )
+                )
+            uow.commit()
+            return citizen
+
+    def add_agent(self, username: str = "agent1") -> int:
+        """Create a member of staff at the desk and return their id."""
+        with self.uow() as uow:
+            user = uow.users.add(
+                User(username=username, password_hash="-", role="agent", created_at=self.clock())
+            )
+            uow.commit()
+            return user.id
+
+    # -- reading what happened --
+
+    def contact(self, contact_id: int) -> Contact:
+        with self.uow() as uow:
+            return uow.contacts.get(contact_id)
+
+    def contact_on(self, channel: str, address: str) -> Contact | None:
+        with self.uow() as uow:
+            return uow.contacts.latest_on(channel, address)
+
+    def messages(self, contact_id: int, direction: str | None = None) -> list[Message]:
+        with self.uow() as uow:
+            found = uow.messages.for_contact(contact_id)
+        return [m for m in found if direction is None or m.direction == direction]
+
+    def events(self, contact_id: int) -> list[ContactEvent]:
+        with self.uow() as uow:
+            return uow.events.for_contact(contact_id)
+
+    def event_types(self, contact_id: int) -> list[str]:
+        return [e.type for e in self.events(contact_id)]
+
+    def decisions(self, contact_id: int) -> list[RoutingDecision]:
+        with self.uow() as uow:
+            return uow.decisions.for_contact(contact_id)
+
+    def consent(self, channel: str, address: str) -> bool | None:
+        with self.uow() as uow:
+            found = uow.consents.get(channel, address)
+            return None if found is None else found.opted_in
+
+    def queue_item(self, contact_id: int) -> QueueItem | None:
+        with self.uow() as uow:
+            found = uow.queue.open_for_contact(contact_id)
+            if found is None:
+                items = [q for q in self.store.all(QueueItem) if q.contact_id == contact_id]
+                found = items[-1] if items else None
+            return found
+
+
+def fake_kanal(
+    bot: object | None = None,
+    profile: str = "denmark",
+    clock: FakeClock | Callable[[], datetime] | None = None,
+    *,
+    sender: RecordingSender | None = None,
+    always_open: bool = False,
+    extra_channels: Iterable[Channel] = (),
+) -> FakeKanal:
+    """Build Turns, Desk and Delivery on fakes, with a web chat and an SMS channel."""
+    clock = clock if clock is not None else FakeClock()
+    store = FakeStore()
+    bot = bot if bot is not None else ScriptedBot()
+    sender = sender if sender is not None else RecordingSender()
+    settings = RouterSettings(
+        policy_name=profile, business_hours=BusinessHours(always_open=always_open)
+    )
+    channels = Channels(
+        [
+            Channel("webchat"),
+            Channel(
+                "sms",
+                max_text=1600,
+                address_is_phone=True,
+                needs_consent=True,
+                sender=sender,
+                status_callback=STATUS_CALLBACK,
+                help_text=settings.sms_help_text,
+            ),
+            *extra_channels,
+        ]
+    )
+
+    def uow() -> FakeUnitOfWork:
+        return FakeUnitOfWork(store)
+
+    delivery = Delivery(uow, channels, clock)
+    inbox = FakeInbox(store, clock)
+    turns = Turns(uow, inbox, bot, load_profile(profile), channels, delivery, settings, clock)
+    return FakeKanal(
+        store=store,
+        inbox=inbox,
+        bot=bot,
+        sender=sender,
+        channels=channels,
+        settings=settings,
+        clock=clock,
+        delivery=delivery,
+        turns=turns,
+        desk=Desk(uow, channels, delivery, clock),
+    )
