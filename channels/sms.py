@@ -94,9 +94,12 @@ def blueprint(services: ChannelServices) -> Blueprint:
     return bp
 
 
+EMPTY_TWIML = str(MessagingResponse())  # built once: every acknowledgement answers it
+
+
 def empty_twiml() -> Response:
     """Answer Twilio with nothing to send: replies go out through the REST API."""
-    return Response(str(MessagingResponse()), mimetype="text/xml")
+    return Response(EMPTY_TWIML, mimetype="text/xml")
 
 
 def receive_sms(services: ChannelServices, tokens: RecentTokens):

@@ -66,7 +66,7 @@ def worker() -> None:
 
     Needed when KANAL_TURN_WORKER=process; the web process then only acknowledges.
     """
-    os.nice(5)  # acknowledgements first: Twilio waits at most 15 s for them
+    os.nice(10)  # acknowledgements first: Twilio waits at most 15 s for them
     _kanal(_app()).worker.run_forever()
 
 

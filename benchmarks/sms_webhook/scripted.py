@@ -44,7 +44,7 @@ def run_worker() -> None:
 
     from router.bootstrap import kanal_of
 
-    os.nice(5)  # as `kanal worker`: acknowledgements first
+    os.nice(10)  # as `kanal worker`: acknowledgements first
     kanal_of(create_app()).worker.run_forever()
 
 

@@ -7,7 +7,6 @@ in the fakes of `tests/fakes.py`, which implement the same ports.
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Protocol
 
@@ -75,25 +74,8 @@ class Inbox(Protocol):
     """Where an acknowledged inbound message waits for its turn: one durable INSERT.
 
     `add` answers the new entry's id, or None when the provider's id was received before
-    (a retried webhook): the idempotency check and the insert are one statement.
+    (a retried webhook): the idempotency check and the insert are one statement. The turn
+    reads and takes entries through the unit of work (`uow.inbox`).
     """
 
     def add(self, cmd: ReceiveMessage) -> int | None: ...
-
-    def get(self, entry_id: int) -> ReceiveMessage | None:
-        """Return the entry's command while its turn has not been taken, else None."""
-        ...
-
-    def waiting(self, older_than_seconds: float, limit: int = 100) -> list[int]:
-        """Return entries whose turn nobody has finished, oldest first."""
-        ...
-
-
-# Runs work after the request that asked for it has been answered (a thread pool in the
-# web process; inline in tests and in the worker).
-Runner = Callable[[Callable[[], object]], None]
-
-
-def run_inline(work: Callable[[], object]) -> None:
-    """Run the work now, in the caller's thread."""
-    work()

@@ -125,5 +125,5 @@ class InboxRepository(Protocol):
         ...
 
     def purge_taken(self, before: datetime) -> int:
-        """Delete entries whose turn was taken before then; return how many."""
+        """Delete taken entries received before then; return how many."""
         ...

@@ -39,8 +39,4 @@ class RouterSettings:
     sms_inactivity_minutes: int = 30
     chat_inactivity_minutes: int = 30
     repeat_window_days: int = 7
-    sms_help_text: str = (
-        "kanal: text your question and our assistant or a person will answer. "
-        "Reply STOP to stop messages, START to resume."
-    )
     average_handle_seconds: int = 240
