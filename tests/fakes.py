@@ -526,7 +526,7 @@ class FakeInbox:
         return entry.id
 
     def get(self, entry_id: int) -> ReceiveMessage | None:
-        """Return the entry's command while its turn has not been taken, else None."""
+        """Return the entry's command while its turn has not been taken (for assertions)."""
         entry = self.store.table(InboxEntry).get(entry_id)
         if entry is None or entry.message_id is not None:
             return None
@@ -539,16 +539,6 @@ class FakeInbox:
             contact_id=entry.contact_id,
             received_at=entry.received_at,
         )
-
-    def waiting(self, older_than_seconds: float, limit: int = 100) -> list[int]:
-        """Return entries whose turn nobody has finished, oldest first."""
-        before = self.clock() - timedelta(seconds=older_than_seconds)
-        found = sorted(
-            e.id
-            for e in self.store.table(InboxEntry).values()
-            if e.message_id is None and e.received_at <= before
-        )
-        return found[:limit]
 
 
 # -- a channel's way out --------------------------------------------------------------------
@@ -587,6 +577,7 @@ class RecordingSender:
 # A Tuesday at 11:00 in Copenhagen: within the default opening hours.
 OPEN_HOURS = datetime(2025, 3, 4, 10, 0, tzinfo=UTC)
 STATUS_CALLBACK = "https://kanal.test/twilio/sms/status"
+SMS_HELP_TEXT = "kanal: text your question. Reply STOP to stop messages, START to resume."
 
 
 class FakeClock:
@@ -732,7 +723,7 @@ def fake_kanal(
                 needs_consent=True,
                 sender=sender,
                 status_callback=STATUS_CALLBACK,
-                help_text=settings.sms_help_text,
+                help_text=SMS_HELP_TEXT,
             ),
             *extra_channels,
         ]

@@ -9,7 +9,7 @@ from router.domain.commands import ReceiveMessage
 from router.domain.model import CLOSED_INACTIVE, ContactState, InboxEntry
 from router.service import wording
 from router.service.housekeeping import close_inactive, finish_left_turns, purge_inbox
-from tests.fakes import STATUS_CALLBACK, ScriptedBot, fake_kanal
+from tests.fakes import SMS_HELP_TEXT, STATUS_CALLBACK, ScriptedBot, fake_kanal
 
 pytestmark = pytest.mark.unit
 
@@ -91,7 +91,7 @@ def test_start_after_stop_lets_messages_through_again():
 def test_help_gets_the_help_text_and_never_reaches_the_bot():
     kanal = fake_kanal()
     result = kanal.turns.receive(sms("HELP", kind="help"))
-    assert kanal.sender.bodies(NUMBER) == [kanal.settings.sms_help_text]
+    assert kanal.sender.bodies(NUMBER) == [SMS_HELP_TEXT]
     assert result.replies[0].kind == "notice"
     assert kanal.bot.turns == []
 
