@@ -21,13 +21,21 @@ def sms(text, number=NUMBER, kind="message", sid=None):
     return ReceiveMessage("sms", number, text, provider_id=sid or f"SM{next(_sids)}", kind=kind)
 
 
-def test_a_retried_webhook_is_taken_once():
+def test_a_retried_webhook_is_acknowledged_and_taken_once():
     kanal = fake_kanal()
-    first = kanal.turns.receive(sms("When is my pension paid?", sid="SMretried"))
-    again = kanal.turns.accept(sms("When is my pension paid?", sid="SMretried"))
-    assert first is not None
-    assert again is None
-    assert kanal.turns.receive(sms("When is my pension paid?", sid="SMretried")) is None
+    entry_id = kanal.turns.accept(sms("When is my pension paid?", sid="SMretried"))
+    assert kanal.turns.accept(sms("When is my pension paid?", sid="SMretried")) is None
+    result = kanal.turns.take(entry_id)
+    assert kanal.turns.accept(sms("When is my pension paid?", sid="SMretried")) is None
+    assert len(kanal.bot.turns) == 1
+    assert len(kanal.messages(result.contact_id, "in")) == 1
+    assert len(kanal.sender.sent) == 1
+
+
+def test_a_message_received_twice_is_answered_once():
+    kanal = fake_kanal()
+    first = kanal.turns.receive(sms("When is my pension paid?", sid="SMtwice"))
+    assert kanal.turns.receive(sms("When is my pension paid?", sid="SMtwice")) is None
     assert len(kanal.bot.turns) == 1
     assert len(kanal.messages(first.contact_id, "in")) == 1
     assert len(kanal.sender.sent) == 1
@@ -207,7 +215,7 @@ def test_the_inactivity_sweep_closes_bot_conversations_the_citizen_left():
 
 def test_taken_inbox_entries_are_forgotten_after_a_while_but_waiting_ones_are_kept():
     kanal = fake_kanal()
-    kanal.turns.receive(sms("hello"))
+    kanal.turns.take(kanal.turns.accept(sms("hello")))
     waiting = kanal.turns.accept(sms("later"))
     kanal.clock.advance(hours=49)
     assert purge_inbox(kanal.uow, kanal.clock(), timedelta(hours=48)) == 1
