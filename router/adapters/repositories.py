@@ -229,16 +229,6 @@ class MessageRepository(_Repository):
         )
         return list(self.session.scalars(stmt))
 
-    def claim_for_sending(self, message_id: int, statuses: tuple[str, ...]) -> bool:
-        """Atomically move a message to 'sending' if it is still in one of `statuses`."""
-        result = self.session.execute(
-            update(Message)
-            .where(Message.id == message_id, Message.delivery_status.in_(statuses))
-            .values(delivery_status="sending_local")
-            .execution_options(synchronize_session=False)
-        )
-        return result.rowcount == 1
-
 
 class DecisionRepository(_Repository):
     def for_contact(self, contact_id: int) -> list[RoutingDecision]:

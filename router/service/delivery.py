@@ -219,8 +219,11 @@ class Delivery:
             claims = self.claim(uow, [message_id]) if resend else ()
             uow.commit()
             state = message.delivery_status
+        if not claims:
+            return state
         self.send(claims)
-        return state
+        with self.uow() as uow:
+            return uow.messages.get(message_id).delivery_status
 
     def review_stale_claims(self) -> int:
         """Send claims a crashed dispatcher left behind to review (they may have gone out)."""

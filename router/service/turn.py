@@ -36,7 +36,7 @@ from router.policy import Action, Decision, PolicyContext, Profile, decide
 from router.service import contacts, wording
 from router.service.channels import Channel, Channels
 from router.service.delivery import Claim, Delivery
-from router.service.errors import Conflict, NotFound, ServiceError
+from router.service.errors import Conflict, DuplicateDelivery, NotFound, ServiceError
 from router.service.journal import record
 from router.service.outbox import say, set_consent
 from router.service.ports import BotPort, BotTurn, Inbox
@@ -109,15 +109,37 @@ class Turns:
 
     def accept(self, cmd: ReceiveMessage) -> int | None:
         """Commit a message to the inbox; None when the provider delivered it before."""
+        return self.inbox.add(self._fit(cmd))
+
+    def receive(self, cmd: ReceiveMessage) -> TurnResult | None:
+        """Take a message's turn now, in the request (web chat answers with the replies).
+
+        The citizen waits for the answer, so no inbox is needed: transaction 1 commits the
+        message before the bot is asked. None when the same message was received before.
+        """
+        cmd = self._fit(cmd)
+        entry = InboxEntry(
+            channel=cmd.channel,
+            address=cmd.address,
+            text=cmd.text,
+            received_at=cmd.received_at,
+            provider_id=cmd.provider_id,
+            kind=cmd.kind,
+            contact_id=cmd.contact_id,
+        )
+        try:
+            with self.uow() as uow:
+                first = self._first(uow, entry, self.clock())
+        except DuplicateDelivery:
+            return None
+        return self._send(first) if isinstance(first, TurnResult) else self._at_bot(first)
+
+    def _fit(self, cmd: ReceiveMessage) -> ReceiveMessage:
+        """Cut a message to what its channel takes (and say so), and stamp its arrival."""
         limit = self.channels[cmd.channel].max_text
         if len(cmd.text) > limit:
             cmd = replace(cmd, text=cmd.text[:limit], kind="too_long")
-        return self.inbox.add(replace(cmd, received_at=cmd.received_at or self.clock()))
-
-    def receive(self, cmd: ReceiveMessage) -> TurnResult | None:
-        """Accept and take a message now (web chat answers with the turn's replies)."""
-        entry_id = self.accept(cmd)
-        return None if entry_id is None else self.take(entry_id)
+        return replace(cmd, received_at=cmd.received_at or self.clock())
 
     def start_chat(self, cmd: StartChat, address: str) -> int:
         """Open a web-chat contact, identified when the session carries a citizen."""
@@ -138,42 +160,55 @@ class Turns:
 
     def take(self, entry_id: int) -> TurnResult | None:
         """Run the turn of one inbox entry; None when another worker has taken it."""
-        now = self.clock()
+        try:
+            with self.uow() as uow:
+                entry = uow.inbox.get(entry_id, for_update=True)
+                if entry is None or entry.message_id is not None:
+                    return None
+                first = self._first(uow, entry, self.clock())
+        except DuplicateDelivery:  # filed before under the provider's id: nothing to do
+            self._settle_duplicate(entry_id)
+            return None
+        return self._send(first) if isinstance(first, TurnResult) else self._at_bot(first)
+
+    def _settle_duplicate(self, entry_id: int) -> None:
         with self.uow() as uow:
             entry = uow.inbox.get(entry_id, for_update=True)
-            if entry is None or entry.message_id is not None:
-                return None
-            channel = self.channels[entry.channel]
-            try:
-                contact, citizen = self._contact_for(uow, entry, channel, now)
-            except ServiceError:
-                entry.message_id = REFUSED  # never a turn: the conversation is gone
-                uow.commit()
-                raise
-            message = self._file(uow, entry, contact, now)
-            cut = entry.kind == "too_long"
-            if message.kind != "message" or contact.state != ContactState.BOT:
-                result = self._finish(uow, contact, message, citizen, [], None, now, cut)
-                uow.commit()
-                return self._send(result)
-            context = self._context(uow, contact, citizen, message, now)
-            first = Step("before_bot", decide(context, self.profile), context)
-            if first.decision.action != Action.SELF_SERVICE:
-                result = self._finish(uow, contact, message, citizen, [first], None, now, cut)
-                uow.commit()
-                return self._send(result)
-            at_bot = AtBot(
-                message.id,
-                contact.id,
-                message.text,
-                contact.bot_sender,
-                citizen.language if citizen else "en",
-                citizen.id if citizen else None,
-                first,
-                cut,
-            )
+            filed = uow.messages.by_provider_id(entry.channel, entry.provider_id)
+            entry.message_id = filed.id if filed else REFUSED
             uow.commit()
-        return self._at_bot(at_bot)
+
+    def _first(self, uow: UnitOfWork, entry: InboxEntry, now: datetime) -> TurnResult | AtBot:
+        """File the message and decide; finish here unless the bot is to be asked."""
+        channel = self.channels[entry.channel]
+        try:
+            contact, citizen = self._contact_for(uow, entry, channel, now)
+        except ServiceError:
+            entry.message_id = REFUSED  # never a turn: the conversation is gone
+            uow.commit()
+            raise
+        message = self._file(uow, entry, contact, now)
+        cut = entry.kind == "too_long"
+        steps: list[Step] = []
+        if message.kind == "message" and contact.state == ContactState.BOT:
+            context = self._context(uow, contact, citizen, message, now)
+            steps = [Step("before_bot", decide(context, self.profile), context)]
+            if steps[0].decision.action == Action.SELF_SERVICE:
+                at_bot = AtBot(
+                    message.id,
+                    contact.id,
+                    message.text,
+                    contact.bot_sender,
+                    citizen.language if citizen else "en",
+                    citizen.id if citizen else None,
+                    steps[0],
+                    cut,
+                )
+                uow.commit()
+                return at_bot
+        result = self._finish(uow, contact, message, citizen, steps, None, now, cut)
+        uow.commit()
+        return result
 
     def resume(self, message_id: int) -> TurnResult | None:
         """Finish the turn of a message whose worker stopped after transaction 1."""
