@@ -18,6 +18,7 @@ from sqlalchemy import Engine
 from router import config as cfg
 from router.adapters.db import make_engine, make_session_factory
 from router.adapters.inbox import SqlInbox
+from router.adapters.inbox import inbox_url as default_inbox_url
 from router.adapters.uow import SqlUnitOfWork
 from router.logs import configure_logging
 from router.policy import Profile, load_profile
@@ -62,6 +63,7 @@ class Kanal:
         """Stop the worker and release database connections (tests, shutdown)."""
         self.worker.stop()
         self.engine.dispose()
+        self.turns.inbox.engine.dispose()
         if self.analytics_engine is not self.engine:
             self.analytics_engine.dispose()
         if self.sandbox is not None:
@@ -144,7 +146,9 @@ def build(
     delivery = Delivery(uow, channels, clock)
     bot = bot if bot is not None else _rasa_bot(config)
     profile = load_profile(config["KANAL_POLICY"])
-    turns = Turns(uow, SqlInbox(engine), bot, profile, channels, delivery, settings, clock)
+    inbox_url = config["KANAL_INBOX_DATABASE_URL"] or default_inbox_url(url)
+    inbox_engine = engine if inbox_url == url else make_engine(inbox_url, immediate=False)
+    turns = Turns(uow, SqlInbox(inbox_engine), bot, profile, channels, delivery, settings, clock)
     in_web = config["KANAL_TURN_WORKER"] == "thread"
     worker = Worker(
         turns,

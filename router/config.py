@@ -57,6 +57,10 @@ def from_env(env: dict[str, str] | None = None, instance_path: str | None = None
         # (a separate `kanal worker` process; the web process then only acknowledges).
         "KANAL_TURN_WORKER": env.get("KANAL_TURN_WORKER", "thread"),
         "KANAL_TURN_THREADS": int(env.get("KANAL_TURN_THREADS", "4")),
+        # Where acknowledged messages wait for their turn. Unset: beside an SQLite database
+        # (its own file, so acknowledging never waits for a turn's write lock), or the same
+        # PostgreSQL database.
+        "KANAL_INBOX_DATABASE_URL": env.get("KANAL_INBOX_DATABASE_URL") or None,
         # Taken inbox entries are kept this long to recognise a webhook Twilio retries.
         "KANAL_INBOX_KEEP_HOURS": int(env.get("KANAL_INBOX_KEEP_HOURS", "48")),
         "KANAL_HOST": env.get("KANAL_HOST", "127.0.0.1"),

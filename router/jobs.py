@@ -38,7 +38,7 @@ def dispatch_outbound(kanal: Kanal) -> None:
 def purge_inbox(kanal: Kanal) -> None:
     """Forget inbox entries taken long ago (kept to recognise retried webhooks)."""
     keep = timedelta(hours=int(kanal.config["KANAL_INBOX_KEEP_HOURS"]))
-    housekeeping.purge_inbox(kanal.uow, kanal.clock(), keep)
+    housekeeping.purge_inbox(kanal.turns.inbox, kanal.clock(), keep)
 
 
 # (job id, function, seconds between runs)

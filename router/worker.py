@@ -101,8 +101,7 @@ class Worker:
 
     def _waiting(self) -> list[tuple[int, str]]:
         try:
-            with self.uow() as uow:
-                return uow.inbox.waiting(self.clock() - self.poll_age)
+            return self.turns.inbox.waiting(self.clock() - self.poll_age)
         except Exception:  # the database may be restarting: poll again later
             log.exception("reading the inbox failed")
             return []

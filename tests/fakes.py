@@ -16,7 +16,7 @@ import copy
 import itertools
 from collections import Counter, deque
 from collections.abc import Callable, Iterable
-from dataclasses import dataclass, field, fields
+from dataclasses import dataclass, field, fields, replace
 from datetime import UTC, date, datetime, timedelta
 from typing import TypeVar
 
@@ -435,27 +435,6 @@ class FakeEventLog(_FakeRepository):
         return self._rows.select(ContactEvent, lambda e: e.contact_id == contact_id)
 
 
-class FakeInboxRepository(_FakeRepository):
-    def get(self, entry_id: int, *, for_update: bool = False) -> InboxEntry | None:
-        return self._rows.table(InboxEntry).get(entry_id)
-
-    def waiting(self, before: datetime, limit: int = 100) -> list[tuple[int, str]]:
-        """Return (id, lane) of entries received before then whose turn was not taken."""
-        found = self._rows.select(
-            InboxEntry, lambda e: e.message_id is None and e.received_at <= before
-        )
-        return [(e.id, f"{e.channel}:{e.address}") for e in found[:limit]]
-
-    def purge_taken(self, before: datetime) -> int:
-        """Delete entries whose turn was taken before then; return how many."""
-        taken = self._rows.select(
-            InboxEntry, lambda e: e.message_id is not None and e.received_at < before
-        )
-        for entry in taken:
-            self._rows.delete(entry)
-        return len(taken)
-
-
 class FakeUnitOfWork:
     """One transaction over the in-memory store; rolled back unless committed.
 
@@ -480,7 +459,6 @@ class FakeUnitOfWork:
         self.users = FakeUserRepository(rows)
         self.consents = FakeConsentRepository(rows)
         self.events = FakeEventLog(rows)
-        self.inbox = FakeInboxRepository(rows)
 
     def __enter__(self) -> FakeUnitOfWork:
         self._rows.reset()
@@ -525,23 +503,33 @@ class FakeInbox:
         entries[entry.id] = entry
         return entry.id
 
-    def get(self, entry_id: int) -> ReceiveMessage | None:
-        """Return the entry's command while its turn has not been taken (for assertions)."""
+    def get(self, entry_id: int) -> InboxEntry | None:
+        """Return a copy of the entry while its turn has not been taken, else None."""
         entry = self.store.table(InboxEntry).get(entry_id)
         if entry is None or entry.message_id is not None:
             return None
-        return ReceiveMessage(
-            channel=entry.channel,
-            address=entry.address,
-            text=entry.text,
-            provider_id=entry.provider_id,
-            kind=entry.kind,
-            contact_id=entry.contact_id,
-            received_at=entry.received_at,
-        )
+        return replace(entry)
 
+    def taken(self, entry_id: int, message_id: int) -> None:
+        """Mark the entry's turn taken: it became `message_id` (0: it never will)."""
+        self.store.table(InboxEntry)[entry_id].message_id = message_id
 
-# -- a channel's way out --------------------------------------------------------------------
+    def waiting(self, before: datetime, limit: int = 100) -> list[tuple[int, str]]:
+        """Return (id, lane) of entries received before then whose turn was not taken."""
+        found = sorted(
+            (e for e in self.store.table(InboxEntry).values()
+             if e.message_id is None and e.received_at <= before),
+            key=lambda e: e.id,
+        )  # fmt: skip
+        return [(e.id, f"{e.channel}:{e.address}") for e in found[:limit]]
+
+    def purge_taken(self, before: datetime) -> int:
+        """Delete taken entries received before then; return how many."""
+        table = self.store.table(InboxEntry)
+        old = [i for i, e in table.items() if e.message_id is not None and e.received_at < before]
+        for entry_id in old:
+            del table[entry_id]
+        return len(old)
 
 
 class RecordingSender:

@@ -8,8 +8,13 @@ from sqlalchemy.orm import sessionmaker
 from router.adapters.orm import metadata, start_mappers
 
 
-def make_engine(url: str) -> Engine:
-    """Create an engine tuned for the database behind `url`."""
+def make_engine(url: str, *, immediate: bool = True) -> Engine:
+    """Create an engine tuned for the database behind `url`.
+
+    On SQLite every transaction takes the write lock at BEGIN (`immediate`), so two writers
+    queue instead of deadlocking; a store whose transactions are single statements (the
+    inbox) can leave reads lock-free.
+    """
     start_mappers()
     if url.startswith("sqlite"):
         engine = create_engine(url, connect_args={"check_same_thread": False, "timeout": 30})
@@ -28,7 +33,7 @@ def make_engine(url: str) -> Engine:
 
         @event.listens_for(engine, "begin")
         def _sqlite_begin(conn):  # noqa: ANN001
-            conn.exec_driver_sql("BEGIN IMMEDIATE")
+            conn.exec_driver_sql("BEGIN IMMEDIATE" if immediate else "BEGIN")
 
         return engine
     return create_engine(url, pool_pre_ping=True, pool_size=10, max_overflow=10)

@@ -1,13 +1,22 @@
-"""The Inbox port: an acknowledged message is one INSERT, idempotent on the provider's id."""
+"""The Inbox port: an acknowledged message is one INSERT, idempotent on the provider's id.
+
+On SQLite the inbox is a file of its own beside kanal's database, so acknowledging never
+waits for the write lock a turn holds on the main file; on PostgreSQL it is a table in the
+same database (row locks do not block inserts).
+"""
 
 from __future__ import annotations
 
+import time as _time
 from datetime import UTC, datetime
 
-from sqlalchemy import Engine, bindparam, text
+from sqlalchemy import Engine, bindparam, delete, select, text, update
+from sqlalchemy.exc import OperationalError
 
 from router.adapters.orm import UTC as UTC_TIMESTAMP
+from router.adapters.orm import inbox
 from router.domain.commands import ReceiveMessage
+from router.domain.model import InboxEntry
 
 # One statement is both the idempotency check and the insert. Written out (not built with
 # the dialects' insert().on_conflict_do_nothing(), which SQLAlchemy compiles anew on every
@@ -18,12 +27,28 @@ _INSERT = text(
     "ON CONFLICT (channel, provider_id) DO NOTHING RETURNING id"
 ).bindparams(bindparam("received_at", type_=UTC_TIMESTAMP))
 
+_COLUMNS = ("channel", "address", "text", "received_at", "provider_id", "kind", "contact_id")
+
+
+def inbox_url(database_url: str) -> str:
+    """Return where the inbox lives: beside an SQLite file, or in the same PostgreSQL."""
+    if database_url.startswith("sqlite:///") and database_url.endswith(".db"):
+        return database_url[: -len(".db")] + "-inbox.db"
+    return database_url
+
 
 class SqlInbox:
-    """Commits inbound messages to the `inbox` table, each provider's message once."""
+    """Inbound messages committed before they are acknowledged, each provider's message once."""
 
     def __init__(self, engine: Engine) -> None:
         self.engine = engine
+        if engine.dialect.name == "sqlite":
+            for attempt in range(5):  # several web workers may start at once
+                try:
+                    inbox.create(engine, checkfirst=True)
+                    break
+                except OperationalError:
+                    _time.sleep(0.1 * (attempt + 1))
 
     def add(self, cmd: ReceiveMessage) -> int | None:
         """Commit the message; return its entry id, or None if the provider sent it before."""
@@ -38,3 +63,34 @@ class SqlInbox:
         }
         with self.engine.begin() as conn:
             return conn.execute(_INSERT, row).scalar()
+
+    def get(self, entry_id: int) -> InboxEntry | None:
+        """Return the entry while its turn has not been taken, else None."""
+        stmt = select(inbox).where(inbox.c.id == entry_id, inbox.c.message_id.is_(None))
+        with self.engine.connect() as conn:
+            row = conn.execute(stmt).first()
+        if row is None:
+            return None
+        return InboxEntry(id=row.id, **{c: getattr(row, c) for c in _COLUMNS})
+
+    def taken(self, entry_id: int, message_id: int) -> None:
+        """Mark the entry's turn taken: it became `message_id` (0: it never will)."""
+        with self.engine.begin() as conn:
+            conn.execute(update(inbox).where(inbox.c.id == entry_id).values(message_id=message_id))
+
+    def waiting(self, before: datetime, limit: int = 100) -> list[tuple[int, str]]:
+        """Return (id, lane) of entries received before then whose turn was not taken."""
+        stmt = (
+            select(inbox.c.id, inbox.c.channel, inbox.c.address)
+            .where(inbox.c.message_id.is_(None), inbox.c.received_at <= before)
+            .order_by(inbox.c.id)
+            .limit(limit)
+        )
+        with self.engine.connect() as conn:
+            return [(i, f"{channel}:{address}") for i, channel, address in conn.execute(stmt)]
+
+    def purge_taken(self, before: datetime) -> int:
+        """Delete taken entries received before then; return how many."""
+        stmt = delete(inbox).where(inbox.c.message_id.is_not(None), inbox.c.received_at < before)
+        with self.engine.begin() as conn:
+            return conn.execute(stmt).rowcount or 0

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import delete, func, insert, select, text, update
+from sqlalchemy import func, insert, select, text, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
@@ -16,7 +16,6 @@ from router.domain.model import (
     Contact,
     ContactEvent,
     Exemption,
-    InboxEntry,
     Message,
     QueueItem,
     RoutingDecision,
@@ -378,28 +377,3 @@ class EventLog(_Repository):
             .order_by(ContactEvent.id)
         )
         return list(self.session.scalars(stmt))
-
-
-class InboxRepository(_Repository):
-    def get(self, entry_id: int, *, for_update: bool = False) -> InboxEntry | None:
-        if for_update:
-            stmt = select(InboxEntry).where(InboxEntry.id == entry_id).with_for_update()
-            return self.session.scalars(stmt).first()
-        return self.session.get(InboxEntry, entry_id)
-
-    def waiting(self, before: datetime, limit: int = 100) -> list[tuple[int, str]]:
-        stmt = (
-            select(InboxEntry.id, InboxEntry.channel, InboxEntry.address)
-            .where(InboxEntry.message_id.is_(None), InboxEntry.received_at <= before)
-            .order_by(InboxEntry.id)
-            .limit(limit)
-        )
-        return [(i, f"{channel}:{address}") for i, channel, address in self.session.execute(stmt)]
-
-    def purge_taken(self, before: datetime) -> int:
-        result = self.session.execute(
-            delete(InboxEntry)
-            .where(InboxEntry.message_id.is_not(None), InboxEntry.received_at < before)
-            .execution_options(synchronize_session=False)
-        )
-        return result.rowcount or 0

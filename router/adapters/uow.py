@@ -25,7 +25,6 @@ class SqlUnitOfWork:
         self.users = repos.UserRepository(s)
         self.consents = repos.ConsentRepository(s)
         self.events = repos.EventLog(s)
-        self.inbox = repos.InboxRepository(s)
         return self
 
     def __exit__(self, *exc: object) -> None:

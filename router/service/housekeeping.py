@@ -10,6 +10,7 @@ from router.domain.model import CLOSED_INACTIVE, ContactState
 from router.service import contacts
 from router.service.channels import Channels
 from router.service.journal import pseudonym_of
+from router.service.ports import Inbox
 from router.service.turn import Turns
 from router.service.unit_of_work import UnitOfWork
 
@@ -21,8 +22,8 @@ def finish_left_turns(
 ) -> int:
     """Run the turns a stopped worker left: inbox entries not taken, messages not finished."""
     before = now - older_than
+    entries = turns.inbox.waiting(before)
     with uow() as u:
-        entries = u.inbox.waiting(before)
         messages = [m.id for m in u.messages.unprocessed_inbound(before)]
     for entry_id, _lane in entries:
         _safely(turns.take, entry_id)
@@ -60,9 +61,6 @@ def close_inactive(
     return closed
 
 
-def purge_inbox(uow: Callable[[], UnitOfWork], now: datetime, keep: timedelta) -> int:
+def purge_inbox(inbox: Inbox, now: datetime, keep: timedelta) -> int:
     """Forget inbox entries taken long ago (kept only to recognise retried webhooks)."""
-    with uow() as u:
-        purged = u.inbox.purge_taken(now - keep)
-        u.commit()
-    return purged
+    return inbox.purge_taken(now - keep)

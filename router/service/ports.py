@@ -8,9 +8,11 @@ in the fakes of `tests/fakes.py`, which implement the same ports.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from datetime import datetime
 from typing import Protocol
 
 from router.domain.commands import ReceiveMessage
+from router.domain.model import InboxEntry
 
 
 @dataclass(frozen=True)
@@ -74,8 +76,29 @@ class Inbox(Protocol):
     """Where an acknowledged inbound message waits for its turn: one durable INSERT.
 
     `add` answers the new entry's id, or None when the provider's id was received before
-    (a retried webhook): the idempotency check and the insert are one statement. The turn
-    reads and takes entries through the unit of work (`uow.inbox`).
+    (a retried webhook): the idempotency check and the insert are one statement. The inbox
+    keeps its own transactions: a turn files the message in its first transaction, then
+    marks the entry `taken`; a turn that stops in between finds the message filed (by the
+    provider's id) when the entry is taken again.
     """
 
     def add(self, cmd: ReceiveMessage) -> int | None: ...
+
+    def get(self, entry_id: int) -> InboxEntry | None:
+        """Return the entry while its turn has not been taken, else None."""
+        ...
+
+    def taken(self, entry_id: int, message_id: int) -> None:
+        """Mark the entry's turn taken: it became `message_id` (0: it never will)."""
+        ...
+
+    def waiting(self, before: datetime, limit: int = 100) -> list[tuple[int, str]]:
+        """Return (id, lane) of entries received before then whose turn was not taken.
+
+        The lane ("channel:address") names whose messages must be taken one after another.
+        """
+        ...
+
+    def purge_taken(self, before: datetime) -> int:
+        """Delete taken entries received before then; return how many."""
+        ...

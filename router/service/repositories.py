@@ -15,7 +15,6 @@ from router.domain.model import (
     Contact,
     ContactEvent,
     Exemption,
-    InboxEntry,
     Message,
     QueueItem,
     RoutingDecision,
@@ -112,18 +111,3 @@ class ConsentRepository(Repository, Protocol):
 class EventLog(Protocol):
     def append(self, event: ContactEvent) -> ContactEvent: ...
     def for_contact(self, contact_id: int) -> list[ContactEvent]: ...
-
-
-class InboxRepository(Protocol):
-    def get(self, entry_id: int, *, for_update: bool = False) -> InboxEntry | None: ...
-
-    def waiting(self, before: datetime, limit: int = 100) -> list[tuple[int, str]]:
-        """Return (id, lane) of entries received before then whose turn was not taken.
-
-        The lane ("channel:address") names whose messages must be taken one after another.
-        """
-        ...
-
-    def purge_taken(self, before: datetime) -> int:
-        """Delete taken entries received before then; return how many."""
-        ...

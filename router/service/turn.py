@@ -160,33 +160,29 @@ class Turns:
 
     def take(self, entry_id: int) -> TurnResult | None:
         """Run the turn of one inbox entry; None when another worker has taken it."""
+        entry = self.inbox.get(entry_id)
+        if entry is None:
+            return None
+        if entry.provider_id is None:  # every filed message is found again by its id
+            entry.provider_id = f"inbox:{entry.id}"
         try:
             with self.uow() as uow:
-                entry = uow.inbox.get(entry_id, for_update=True)
-                if entry is None or entry.message_id is not None:
-                    return None
                 first = self._first(uow, entry, self.clock())
-        except DuplicateDelivery:  # filed before under the provider's id: nothing to do
-            self._settle_duplicate(entry_id)
+        except DuplicateDelivery:  # filed before, by a turn that stopped: nothing more to do
+            with self.uow() as uow:
+                filed = uow.messages.by_provider_id(entry.channel, entry.provider_id)
+            self.inbox.taken(entry_id, filed.id if filed else REFUSED)
             return None
+        except ServiceError:
+            self.inbox.taken(entry_id, REFUSED)  # never a turn: the conversation is gone
+            raise
+        self.inbox.taken(entry_id, entry.message_id)
         return self._send(first) if isinstance(first, TurnResult) else self._at_bot(first)
-
-    def _settle_duplicate(self, entry_id: int) -> None:
-        with self.uow() as uow:
-            entry = uow.inbox.get(entry_id, for_update=True)
-            filed = uow.messages.by_provider_id(entry.channel, entry.provider_id)
-            entry.message_id = filed.id if filed else REFUSED
-            uow.commit()
 
     def _first(self, uow: UnitOfWork, entry: InboxEntry, now: datetime) -> TurnResult | AtBot:
         """File the message and decide; finish here unless the bot is to be asked."""
         channel = self.channels[entry.channel]
-        try:
-            contact, citizen = self._contact_for(uow, entry, channel, now)
-        except ServiceError:
-            entry.message_id = REFUSED  # never a turn: the conversation is gone
-            uow.commit()
-            raise
+        contact, citizen = self._contact_for(uow, entry, channel, now)
         message = self._file(uow, entry, contact, now)
         cut = entry.kind == "too_long"
         steps: list[Step] = []

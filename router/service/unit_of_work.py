@@ -18,7 +18,6 @@ class UnitOfWork(Protocol):
     users: r.UserRepository
     consents: r.ConsentRepository
     events: r.EventLog
-    inbox: r.InboxRepository
 
     def __enter__(self) -> UnitOfWork: ...
 

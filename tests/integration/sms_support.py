@@ -90,7 +90,7 @@ class LiveKanal:
 
         def quiet() -> bool:
             with self.kanal.uow() as uow:
-                waiting = uow.inbox.waiting(_far_future(), limit=1)
+                waiting = self.kanal.turns.inbox.waiting(_far_future(), limit=1)
                 unrouted = uow.messages.unprocessed_inbound(_far_future(), limit=1)
                 moving = uow.messages.due_outbound("sms", _far_future(), limit=1)
                 sending = uow.messages.in_delivery_status(

@@ -25,7 +25,6 @@ REPOSITORIES = {
     r.UserRepository: (fakes.FakeUserRepository, sql.UserRepository),
     r.ConsentRepository: (fakes.FakeConsentRepository, sql.ConsentRepository),
     r.EventLog: (fakes.FakeEventLog, sql.EventLog),
-    r.InboxRepository: (fakes.FakeInboxRepository, sql.InboxRepository),
 }
 PORTS = {
     ports.BotPort: fakes.ScriptedBot,

@@ -218,5 +218,5 @@ def test_taken_inbox_entries_are_forgotten_after_a_while_but_waiting_ones_are_ke
     kanal.turns.take(kanal.turns.accept(sms("hello")))
     waiting = kanal.turns.accept(sms("later"))
     kanal.clock.advance(hours=49)
-    assert purge_inbox(kanal.uow, kanal.clock(), timedelta(hours=48)) == 1
+    assert purge_inbox(kanal.inbox, kanal.clock(), timedelta(hours=48)) == 1
     assert [e.id for e in kanal.store.all(InboxEntry)] == [waiting]

@@ -4,6 +4,8 @@ import logging
 
 import pytest
 from flask import Flask
+from hypothesis import given, settings
+from hypothesis import strategies as st
 from twilio.request_validator import RequestValidator
 
 from channels.twilio_signature import sign, twilio_signed
@@ -151,3 +153,21 @@ def test_a_refusal_is_logged_without_the_body_or_the_number(caplog):
     assert "/twilio/sms" in caplog.text
     assert "my secret question" not in caplog.text
     assert "4512345678" not in caplog.text
+
+
+@settings(max_examples=200, deadline=None)
+@given(
+    st.dictionaries(
+        st.text("abcXYZ_", min_size=1, max_size=8),
+        st.lists(st.text(max_size=12), min_size=1, max_size=3),
+        max_size=6,
+    ),
+    st.sampled_from(["https://kanal.example/twilio/sms", "http://127.0.0.1:8000/x?a=%27b"]),
+)
+def test_the_fast_check_signs_exactly_as_twilios_validator(fields, url):
+    from werkzeug.datastructures import MultiDict
+
+    from channels.twilio_signature import _form_signature
+
+    form = MultiDict([(k, v) for k, values in fields.items() for v in values])
+    assert _form_signature("tok", url, form) == RequestValidator("tok").compute_signature(url, form)
