@@ -165,13 +165,13 @@ def post_message(services: ChannelServices, session_id: str):
             contact_id=contact.id,
         )
     )
-    if result is None:  # the same client_id again: answer what the first one got
+    if result is not None and result.message is not None:
+        messages, state = result.transcript(), result.state
+    else:  # the same client_id again (or a turn another request finished): read what it got
         first = services.views.message_id_of(NAME, provider_id) if provider_id else None
         since = (first - 1) if first else 0
+        messages = services.views.messages(contact.id, since)
         state = services.views.contact(contact.id).state
-    else:
-        since, state = result.message_id - 1, result.state
-    messages = services.views.messages(contact.id, since)
     return {"messages": [message_view(m) for m in messages], "state": state}
 
 

@@ -26,10 +26,15 @@ INBOX_SID_COLUMNS = ("message_sid", "provider_id", "sid", "external_id")
 
 class Database:
     def __init__(self, url: str) -> None:
+        from router.adapters.inbox import inbox_url
+
         self.engine = create_engine(url)
+        # kanal keeps acknowledged SMS in an inbox beside an SQLite database (its own file).
+        self.inbox_engine = create_engine(inbox_url(url))
 
     def close(self) -> None:
         self.engine.dispose()
+        self.inbox_engine.dispose()
 
     def _column(self, query: str) -> list:
         with self.engine.connect() as conn:
@@ -42,11 +47,13 @@ class Database:
     def stores(self) -> dict[str, Counter]:
         """MessageSid -> rows, per durable store of inbound SMS (messages, and an inbox)."""
         found = {"messages": Counter(self._column(INBOUND_SMS))}
-        tables = inspect(self.engine).get_table_names()
+        tables = inspect(self.inbox_engine).get_table_names()
         for table in (t for t in INBOX_TABLES if t in tables):
-            columns = {c["name"] for c in inspect(self.engine).get_columns(table)}
+            columns = {c["name"] for c in inspect(self.inbox_engine).get_columns(table)}
             for column in (c for c in INBOX_SID_COLUMNS if c in columns):
-                found[f"{table}.{column}"] = Counter(self._column(f"SELECT {column} FROM {table}"))
+                with self.inbox_engine.connect() as conn:
+                    sids = [row[0] for row in conn.execute(text(f"SELECT {column} FROM {table}"))]
+                found[f"{table}.{column}"] = Counter(sids)
                 break
         return found
 

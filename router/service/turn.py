@@ -66,6 +66,11 @@ class TurnResult:
     replies: tuple[Message, ...] = ()
     decision: Decision | None = None
     claims: tuple[Claim, ...] = ()
+    message: Message | None = None  # the citizen's message, as filed
+
+    def transcript(self) -> tuple[Message, ...]:
+        """Return the citizen's message and what the turn answered, in order."""
+        return ((self.message,) if self.message else ()) + self.replies
 
 
 @dataclass(frozen=True)
@@ -381,7 +386,9 @@ class Turns:
         if cut:
             replies.insert(0, say(uow, contact, channel, "system", wording.too_long(channel), now))
         claims = self.delivery.claim_new(uow, contact, pseudonym, replies)
-        return TurnResult(contact.id, contact.state, message.id, tuple(replies), final, claims)
+        return TurnResult(
+            contact.id, contact.state, message.id, tuple(replies), final, claims, message
+        )
 
     def _carry_out(
         self,
