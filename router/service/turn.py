@@ -15,45 +15,35 @@ citizen) is taken and finished in one transaction.
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import asdict, dataclass, replace
+from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
 
 from router.domain import events as ev
 from router.domain.citizens import age_band
 from router.domain.commands import ReceiveMessage, StartChat
 from router.domain.model import (
-    CLOSED_BY_BOT,
     CLOSED_INACTIVE,
     Citizen,
     Contact,
     ContactState,
     InboxEntry,
     Message,
-    RoutingDecision,
 )
 from router.domain.needs import asks_for_person, need_of, not_understood
 from router.policy import Action, Decision, PolicyContext, Profile, decide
-from router.service import contacts, wording
+from router.service import contacts, outcome, wording
 from router.service.channels import Channel, Channels
 from router.service.delivery import Claim, Delivery
 from router.service.errors import Conflict, DuplicateDelivery, NotFound, ServiceError
 from router.service.journal import record
-from router.service.outbox import say, set_consent
+from router.service.outbox import say
+from router.service.outcome import Step
 from router.service.ports import BotPort, BotTurn, Inbox
 from router.service.settings import RouterSettings
 from router.service.unit_of_work import UnitOfWork
 
 # An inbox entry that can never become a message (its conversation has ended).
 REFUSED = 0
-
-
-@dataclass(frozen=True)
-class Step:
-    """One policy decision of a turn, with the stage it was taken at and what it saw."""
-
-    stage: str  # before_bot | after_bot
-    decision: Decision
-    context: PolicyContext
 
 
 @dataclass(frozen=True)
@@ -189,7 +179,29 @@ class Turns:
         channel = self.channels[entry.channel]
         contact, citizen = self._contact_for(uow, entry, channel, now)
         message = self._file(uow, entry, contact, now)
-        cut = entry.kind == "too_long"
+        return self._decide(uow, contact, citizen, message, now, entry.kind == "too_long")
+
+    def resume(self, message_id: int) -> TurnResult | None:
+        """Finish the turn of a message whose worker stopped after transaction 1."""
+        with self.uow() as uow:
+            message = uow.messages.get(message_id)
+            if message is None or message.processed:
+                return None
+            contact = uow.contacts.get(message.contact_id, for_update=True)
+            citizen = uow.citizens.get(contact.citizen_id) if contact.citizen_id else None
+            first = self._decide(uow, contact, citizen, message, self.clock())
+        return self._send(first) if isinstance(first, TurnResult) else self._at_bot(first)
+
+    def _decide(
+        self,
+        uow: UnitOfWork,
+        contact: Contact,
+        citizen: Citizen | None,
+        message: Message,
+        now: datetime,
+        cut: bool = False,
+    ) -> TurnResult | AtBot:
+        """Decide before the bot; commit, finishing here unless the bot is to be asked."""
         steps: list[Step] = []
         if message.kind == "message" and contact.state == ContactState.BOT:
             context = self._context(uow, contact, citizen, message, now)
@@ -210,34 +222,6 @@ class Turns:
         result = self._finish(uow, contact, message, citizen, steps, None, now, cut)
         uow.commit()
         return result
-
-    def resume(self, message_id: int) -> TurnResult | None:
-        """Finish the turn of a message whose worker stopped after transaction 1."""
-        now = self.clock()
-        with self.uow() as uow:
-            message = uow.messages.get(message_id)
-            if message is None or message.processed:
-                return None
-            contact = uow.contacts.get(message.contact_id)
-            citizen = uow.citizens.get(contact.citizen_id) if contact.citizen_id else None
-            if message.kind != "message" or contact.state != ContactState.BOT:
-                result = self._finish(uow, contact, message, citizen, [], None, now)
-                uow.commit()
-                return self._send(result)
-            context = self._context(uow, contact, citizen, message, now)
-            first = Step("before_bot", decide(context, self.profile), context)
-            at_bot = AtBot(
-                message.id,
-                contact.id,
-                message.text,
-                contact.bot_sender,
-                citizen.language if citizen else "en",
-                citizen.id if citizen else None,
-                first,
-            )
-        if first.decision.action != Action.SELF_SERVICE:
-            return self._finish_after(at_bot, None)
-        return self._at_bot(at_bot)
 
     def _contact_for(
         self, uow: UnitOfWork, entry: InboxEntry, channel: Channel, now: datetime
@@ -374,141 +358,25 @@ class Turns:
         replies: list[Message] = []
         final = steps[-1].decision if steps else None
         if message.kind != "message":
-            replies = self._keyword(uow, contact, channel, message, now, pseudonym)
+            replies = outcome.answer_keyword(uow, contact, channel, message, now, pseudonym)
         elif final is not None:
             if turn is not None:
                 failures = steps[-1].context.bot_failures
                 contact.bot_failures = failures
                 contact.need = need_of(turn.intent, turn.entities) or contact.need
-                self._record_bot(uow, contact, turn, failures, now, pseudonym)
-            self._store(uow, contact, message, steps, now, pseudonym)
-            replies = self._carry_out(uow, contact, channel, final, turn, now, pseudonym)
+                outcome.record_bot(uow, contact, turn, failures, now, pseudonym)
+            outcome.store_decisions(
+                uow, contact, message, steps, now, pseudonym, self.settings.policy_name
+            )
+            replies = outcome.carry_out(
+                uow, contact, channel, final, turn, now, pseudonym, self.settings
+            )
         if cut:
             replies.insert(0, say(uow, contact, channel, "system", wording.too_long(channel), now))
         claims = self.delivery.claim_new(uow, contact, pseudonym, replies)
         return TurnResult(
             contact.id, contact.state, message.id, tuple(replies), final, claims, message
         )
-
-    def _carry_out(
-        self,
-        uow: UnitOfWork,
-        contact: Contact,
-        channel: Channel,
-        decision: Decision,
-        turn: BotTurn | None,
-        now: datetime,
-        pseudonym: str | None,
-    ) -> list[Message]:
-        bot_texts = list(turn.messages) if turn is not None and turn.ok else []
-        action = decision.action
-
-        def tell(author: str, text: str) -> Message:
-            return say(uow, contact, channel, author, text, now)
-
-        if action == Action.SELF_SERVICE:
-            if not bot_texts:
-                return [tell("system", wording.retry(channel))]
-            return [tell("bot", t) for t in bot_texts]
-        if action == Action.OFFER_DIGITAL:
-            out = [tell("bot", t) for t in bot_texts]
-            out.append(tell("system", wording.offer_digital(channel)))
-            contact.digital_offered = True
-            record(uow, contact, ev.DIGITAL_OFFERED, now, pseudonym, rule_id=decision.rule_id)
-            return out
-        if action in (Action.ASSISTED, Action.CALLBACK):
-            callback = action == Action.CALLBACK
-            record(
-                uow,
-                contact,
-                ev.HANDED_OFF,
-                now,
-                pseudonym,
-                rule_id=decision.rule_id,
-                reason=decision.reason,
-                from_bot=turn is not None,
-                callback=callback,
-            )
-            wait = self._estimated_wait(uow)
-            skill = decision.skill or "general"
-            contacts.enqueue(uow, contact, skill, decision.priority, now, pseudonym)
-            if not callback:
-                return [tell("system", wording.handoff(channel, wait))]
-            record(uow, contact, ev.CALLBACK_SCHEDULED, now, pseudonym, rule_id=decision.rule_id)
-            return [tell("system", wording.callback(channel, self.settings.business_hours, now))]
-        # CLOSE
-        out = [tell("bot", t) for t in bot_texts] or [tell("system", wording.CLOSE)]
-        contacts.close(
-            uow,
-            contact,
-            now,
-            CLOSED_BY_BOT,
-            pseudonym,
-            digital=channel.digital,
-            rule_id=decision.rule_id,
-        )
-        return out
-
-    def _keyword(self, uow, contact, channel, message, now, pseudonym) -> list[Message]:  # noqa: ANN001
-        """Handle STOP/START/HELP: consent and help never reach the bot."""
-        keyword = message.text.strip().upper()[:16]
-        if message.kind == "opt_out":
-            set_consent(uow, contact.channel, contact.address, False, keyword, now)
-            record(uow, contact, ev.SMS_OPT_OUT, now, pseudonym, keyword=keyword)
-            return []
-        if message.kind == "opt_in":
-            set_consent(uow, contact.channel, contact.address, True, keyword, now)
-            record(uow, contact, ev.SMS_OPT_IN, now, pseudonym, keyword=keyword)
-            return [say(uow, contact, channel, "system", wording.OPTED_IN, now)]
-        return [say(uow, contact, channel, "system", channel.help_text, now, notice=True)]
-
-    def _store(self, uow, contact, message, steps, now, pseudonym) -> None:  # noqa: ANN001
-        """Keep each decision with the inputs it saw, for the desk and for audit."""
-        for step in steps:
-            d = step.decision
-            inputs = {
-                k: list(v) if isinstance(v, tuple) else v for k, v in asdict(step.context).items()
-            }
-            uow.decisions.add(
-                RoutingDecision(
-                    contact_id=contact.id,
-                    message_id=message.id,
-                    profile=self.settings.policy_name,
-                    rule_id=d.rule_id,
-                    action=str(d.action),
-                    reason=d.reason,
-                    inputs=inputs,
-                    skill=d.skill,
-                    priority=d.priority,
-                    decided_at=now,
-                )
-            )
-            record(
-                uow,
-                contact,
-                ev.DECISION_MADE,
-                now,
-                pseudonym,
-                stage=step.stage,
-                rule_id=d.rule_id,
-                action=str(d.action),
-                reason=d.reason,
-                profile=self.settings.policy_name,
-            )
-
-    @staticmethod
-    def _record_bot(uow, contact, turn: BotTurn, failures: int, now, pseudonym) -> None:  # noqa: ANN001
-        if failures == 0:
-            record(
-                uow, contact, ev.BOT_ANSWERED, now, pseudonym,
-                intent=turn.intent, confidence=turn.confidence,
-            )  # fmt: skip
-            return
-        record(
-            uow, contact, ev.BOT_FAILED, now, pseudonym,
-            intent=turn.intent, confidence=turn.confidence, error=turn.error,
-            consecutive=failures,
-        )  # fmt: skip
 
     # -- send -----------------------------------------------------------------------------
 
@@ -520,8 +388,7 @@ class Turns:
     # -- helpers --------------------------------------------------------------------------
 
     def _estimated_wait(self, uow: UnitOfWork) -> int:
-        """Estimate the wait of a new arrival from the queue's length."""
-        return uow.queue.waiting_count() * self.settings.average_handle_seconds
+        return outcome.estimated_wait(uow, self.settings)
 
     @staticmethod
     def _pseudonym(uow: UnitOfWork, contact: Contact) -> str | None:

@@ -1,0 +1,159 @@
+"""Carrying out a turn's decision: what kanal says, queues, closes and records.
+
+The turn (`router/service/turn.py`) calls these inside its finishing transaction.
+"""
+
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass
+from datetime import datetime
+
+from router.domain import events as ev
+from router.domain.model import CLOSED_BY_BOT, Contact, Message, RoutingDecision
+from router.policy import Action, Decision, PolicyContext
+from router.service import contacts, wording
+from router.service.channels import Channel
+from router.service.journal import record
+from router.service.outbox import say, set_consent
+from router.service.ports import BotTurn
+from router.service.settings import RouterSettings
+from router.service.unit_of_work import UnitOfWork
+
+
+@dataclass(frozen=True)
+class Step:
+    """One policy decision of a turn, with the stage it was taken at and what it saw."""
+
+    stage: str  # before_bot | after_bot
+    decision: Decision
+    context: PolicyContext
+
+
+def estimated_wait(uow: UnitOfWork, settings: RouterSettings) -> int:
+    """Estimate the wait of a new arrival from the queue's length."""
+    return uow.queue.waiting_count() * settings.average_handle_seconds
+
+
+def carry_out(
+    uow: UnitOfWork,
+    contact: Contact,
+    channel: Channel,
+    decision: Decision,
+    turn: BotTurn | None,
+    now: datetime,
+    pseudonym: str | None,
+    settings: RouterSettings,
+) -> list[Message]:
+    """Carry out the policy's decision: answer, offer the digital route, queue, or close."""
+    bot_texts = list(turn.messages) if turn is not None and turn.ok else []
+    action = decision.action
+
+    def tell(author: str, text: str) -> Message:
+        return say(uow, contact, channel, author, text, now)
+
+    if action == Action.SELF_SERVICE:
+        if not bot_texts:
+            return [tell("system", wording.retry(channel))]
+        return [tell("bot", t) for t in bot_texts]
+    if action == Action.OFFER_DIGITAL:
+        out = [tell("bot", t) for t in bot_texts]
+        out.append(tell("system", wording.offer_digital(channel)))
+        contact.digital_offered = True
+        record(uow, contact, ev.DIGITAL_OFFERED, now, pseudonym, rule_id=decision.rule_id)
+        return out
+    if action in (Action.ASSISTED, Action.CALLBACK):
+        callback = action == Action.CALLBACK
+        record(
+            uow,
+            contact,
+            ev.HANDED_OFF,
+            now,
+            pseudonym,
+            rule_id=decision.rule_id,
+            reason=decision.reason,
+            from_bot=turn is not None,
+            callback=callback,
+        )
+        wait = estimated_wait(uow, settings)
+        skill = decision.skill or "general"
+        contacts.enqueue(uow, contact, skill, decision.priority, now, pseudonym)
+        if not callback:
+            return [tell("system", wording.handoff(channel, wait))]
+        record(uow, contact, ev.CALLBACK_SCHEDULED, now, pseudonym, rule_id=decision.rule_id)
+        return [tell("system", wording.callback(channel, settings.business_hours, now))]
+    # CLOSE
+    out = [tell("bot", t) for t in bot_texts] or [tell("system", wording.CLOSE)]
+    contacts.close(
+        uow,
+        contact,
+        now,
+        CLOSED_BY_BOT,
+        pseudonym,
+        digital=channel.digital,
+        rule_id=decision.rule_id,
+    )
+    return out
+
+
+def answer_keyword(uow, contact, channel, message, now, pseudonym) -> list[Message]:  # noqa: ANN001
+    """Handle STOP/START/HELP: consent and help never reach the bot."""
+    keyword = message.text.strip().upper()[:16]
+    if message.kind == "opt_out":
+        set_consent(uow, contact.channel, contact.address, False, keyword, now)
+        record(uow, contact, ev.SMS_OPT_OUT, now, pseudonym, keyword=keyword)
+        return []
+    if message.kind == "opt_in":
+        set_consent(uow, contact.channel, contact.address, True, keyword, now)
+        record(uow, contact, ev.SMS_OPT_IN, now, pseudonym, keyword=keyword)
+        return [say(uow, contact, channel, "system", wording.OPTED_IN, now)]
+    return [say(uow, contact, channel, "system", channel.help_text, now, notice=True)]
+
+
+def store_decisions(uow, contact, message, steps, now, pseudonym, profile: str) -> None:  # noqa: ANN001
+    """Keep each decision with the inputs it saw, for the desk and for audit."""
+    for step in steps:
+        d = step.decision
+        inputs = {
+            k: list(v) if isinstance(v, tuple) else v for k, v in asdict(step.context).items()
+        }
+        uow.decisions.add(
+            RoutingDecision(
+                contact_id=contact.id,
+                message_id=message.id,
+                profile=profile,
+                rule_id=d.rule_id,
+                action=str(d.action),
+                reason=d.reason,
+                inputs=inputs,
+                skill=d.skill,
+                priority=d.priority,
+                decided_at=now,
+            )
+        )
+        record(
+            uow,
+            contact,
+            ev.DECISION_MADE,
+            now,
+            pseudonym,
+            stage=step.stage,
+            rule_id=d.rule_id,
+            action=str(d.action),
+            reason=d.reason,
+            profile=profile,
+        )
+
+
+def record_bot(uow, contact, turn: BotTurn, failures: int, now, pseudonym) -> None:  # noqa: ANN001
+    """Record how the bot did on this turn."""
+    if failures == 0:
+        record(
+            uow, contact, ev.BOT_ANSWERED, now, pseudonym,
+            intent=turn.intent, confidence=turn.confidence,
+        )  # fmt: skip
+        return
+    record(
+        uow, contact, ev.BOT_FAILED, now, pseudonym,
+        intent=turn.intent, confidence=turn.confidence, error=turn.error,
+        consecutive=failures,
+    )  # fmt: skip
