@@ -124,6 +124,8 @@ def base_env(work: Path) -> dict:
         "TWILIO_AUTH_TOKEN": TOKEN,
         "KANAL_ALWAYS_OPEN": "1",
         "KANAL_LOG_LEVEL": "WARNING",
+        # The web process only acknowledges; a `kanal worker`-like process runs the turns.
+        "KANAL_TURN_WORKER": "process",
         "KANAL_RASA_URL": f"http://127.0.0.1:{free_port()}",  # unused unless a run sets it
     }
     env["PYTHONPATH"] = pythonpath(env)

@@ -1,0 +1,158 @@
+"""SQL statements, transactions and CPU per turn, counted in-process on SQLite.
+
+    .venv/bin/python -m benchmarks.turn_cost [--turns 500]
+
+Kinds of turn: an SMS the bot answers (scripted in-process bot, reply sent through a
+recording sender), a chat message the bot answers, a message that needs no bot (an exempt
+citizen's: to a person), and a message to a contact already waiting for a person. Writes
+benchmarks/results/turn_cost.json. No target here: these are the figures the issue asks for.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import secrets
+import sys
+import tempfile
+import time
+from datetime import UTC, date, datetime
+from pathlib import Path
+
+from sqlalchemy import event
+
+from benchmarks.sms_webhook.scripted import ScriptedBot
+from router import create_app
+from router.adapters.db import create_all
+from router.bootstrap import kanal_of
+from router.domain.commands import ReceiveMessage, StartChat
+from router.domain.model import Citizen, Exemption
+from router.service.ports import SendResult
+
+RESULTS = Path(__file__).resolve().parents[1] / "results" / "turn_cost.json"
+
+
+class Accepting:
+    """A sender that accepts at once: the provider's time is not kanal's."""
+
+    def send(self, to, body, *, status_callback=None):  # noqa: ANN001, ANN201
+        return SendResult("accepted", provider_id="SM" + secrets.token_hex(16), segments=1)
+
+
+class Counter:
+    def __init__(self, engines) -> None:  # noqa: ANN001
+        self.statements = self.transactions = 0
+        for engine in engines:
+            event.listen(engine, "before_cursor_execute", self._statement)
+            event.listen(engine, "commit", self._commit)
+
+    def _statement(self, *args) -> None:  # noqa: ANN002
+        self.statements += 1
+
+    def _commit(self, *args) -> None:  # noqa: ANN002
+        self.transactions += 1
+
+
+def exempt_phone(i: int) -> str:
+    return f"+4529{i + 100:06d}"
+
+
+def measure(name: str, turns: int, run, counter: Counter) -> dict:  # noqa: ANN001
+    for i in range(20):  # warm up: compiled statements cached, pools filled
+        run(-1 - i)
+    counter.statements = counter.transactions = 0
+    wall, cpu = time.perf_counter(), time.process_time()
+    for i in range(turns):
+        run(i)
+    wall, cpu = time.perf_counter() - wall, time.process_time() - cpu
+    return {
+        "turn": name,
+        "sql_statements_per_turn": round(counter.statements / turns, 1),
+        "transactions_per_turn": round(counter.transactions / turns, 2),
+        "cpu_ms_per_turn": round(cpu / turns * 1000, 2),
+        "wall_ms_per_turn": round(wall / turns * 1000, 2),
+    }
+
+
+def main(argv: list[str]) -> int:
+    p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    p.add_argument("--turns", type=int, default=500)
+    p.add_argument("--quick", action="store_true")
+    args = p.parse_args(argv)
+    turns = 100 if args.quick else args.turns
+    work = Path(tempfile.mkdtemp(prefix="kanal-turn-cost-"))
+    app = create_app(
+        {
+            "KANAL_DATABASE_URL": f"sqlite:///{work / 'kanal.db'}",
+            "KANAL_INSTANCE_PATH": str(work),
+            "KANAL_TWILIO_SANDBOX_URL": "http://127.0.0.1:9/sandbox/twilio",
+            "KANAL_LOG_LEVEL": "WARNING",
+            "KANAL_ALWAYS_OPEN": True,
+        },
+        bot=ScriptedBot(),
+        senders={"sms": Accepting()},
+    )
+    kanal = kanal_of(app)
+    create_all(kanal.engine)
+    turns_ = kanal.turns
+    counter = Counter([kanal.engine, turns_.inbox.engine])
+    with kanal.uow() as uow:  # exempt citizens, each writing for the first time
+        for i in range(-20, turns):
+            exempt = uow.citizens.add(
+                Citizen(pseudonym=f"c_bench_{i}", phone=exempt_phone(i), birth_year=1940,
+                        created_at=datetime.now(UTC))
+            )  # fmt: skip
+            uow.citizens.add_exemption(
+                Exemption(citizen_id=exempt.id, ground="impairment", valid_from=date(2020, 1, 1))
+            )
+        uow.commit()
+
+    def sms(number: str, text: str) -> ReceiveMessage:
+        sid = "SM" + secrets.token_hex(16)
+        return ReceiveMessage(channel="sms", address=number, text=text, provider_id=sid)
+
+    def sms_with_bot(i: int) -> None:
+        turns_.take(turns_.accept(sms(f"+4531{i % 500:06d}", "When is my payment?")))
+
+    def chat_with_bot(i: int) -> None:
+        address = f"s_bench_{i}"
+        contact_id = turns_.start_chat(StartChat(secret_hash="x" * 64), address=address)
+        turns_.receive(
+            ReceiveMessage(channel="webchat", address=address, text="pension?",
+                           contact_id=contact_id)
+        )  # fmt: skip
+
+    def without_bot(i: int) -> None:
+        turns_.take(turns_.accept(sms(exempt_phone(i), "I need help with my pension")))
+
+    def to_waiting_contact(i: int) -> None:
+        turns_.take(turns_.accept(sms("+4528888888", "talk to a person please")))
+
+    results = [
+        measure("sms, bot answers (ack INSERT + 3 transactions + taken)", turns, sms_with_bot,
+                counter),
+        measure("sms, no bot: an exempt citizen's first message, to a person", turns,
+                without_bot, counter),
+        measure("sms, contact already waiting for a person", turns, to_waiting_contact, counter),
+    ]  # fmt: skip
+    chat_turn = measure("chat, bot answers (opening the session included)", turns,
+                        chat_with_bot, counter)  # fmt: skip
+    results.append(chat_turn)
+    kanal.close()
+    RESULTS.parent.mkdir(parents=True, exist_ok=True)
+    RESULTS.write_text(json.dumps({"about": {"database": "SQLite (WAL)", "turns": turns},
+                                   "turns": results}, indent=2) + "\n")  # fmt: skip
+    width = max(len(r["turn"]) for r in results)
+    print(f"{'turn (SQLite)':<{width}}  statements  transactions  cpu ms  wall ms")
+    for r in results:
+        print(
+            f"{r['turn']:<{width}}  {r['sql_statements_per_turn']:>10}  "
+            f"{r['transactions_per_turn']:>12}  {r['cpu_ms_per_turn']:>6}  "
+            f"{r['wall_ms_per_turn']:>7}"
+        )
+    print(f"written: {RESULTS}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main(sys.argv[1:]))
