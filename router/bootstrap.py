@@ -45,7 +45,9 @@ class Kanal:
 
     config: Mapping[str, object]
     engine: Engine
+    read_engine: Engine
     uow: Callable[[], SqlUnitOfWork]
+    read_uow: Callable[[], SqlUnitOfWork]
     bot: BotPort
     profile: Profile
     settings: RouterSettings
@@ -63,6 +65,7 @@ class Kanal:
         """Stop the worker and release database connections (tests, shutdown)."""
         self.worker.stop()
         self.engine.dispose()
+        self.read_engine.dispose()
         self.turns.inbox.engine.dispose()
         if self.analytics_engine is not self.engine:
             self.analytics_engine.dispose()
@@ -132,6 +135,14 @@ def build(
     def uow() -> SqlUnitOfWork:
         return SqlUnitOfWork(session_factory)
 
+    # Reads (the channels' and the desk's views, staff sign-in) never take SQLite's write
+    # lock: a transaction that only reads begins DEFERRED and sees one WAL snapshot.
+    read_engine = make_engine(url, immediate=False) if url.startswith("sqlite") else engine
+    read_sessions = make_session_factory(read_engine)
+
+    def read_uow() -> SqlUnitOfWork:
+        return SqlUnitOfWork(read_sessions)
+
     sandbox = None
     # The sandbox lives in kanal's process unless it is served elsewhere (its own process).
     if config["KANAL_TWILIO_SANDBOX"] and not config["KANAL_TWILIO_SANDBOX_URL"]:
@@ -163,7 +174,9 @@ def build(
     return Kanal(
         config=config,
         engine=engine,
+        read_engine=read_engine,
         uow=uow,
+        read_uow=read_uow,
         bot=bot,
         profile=profile,
         settings=settings,
@@ -171,7 +184,7 @@ def build(
         delivery=delivery,
         turns=turns,
         desk=Desk(uow, channels, delivery, clock),
-        views=Views(uow),
+        views=Views(read_uow),
         worker=worker,
         clock=clock,
         analytics_engine=reader_engine(engine),
@@ -205,7 +218,7 @@ def _register(app: Flask, kanal: Kanal) -> None:
     from router import auth, health, web
     from router.desk import views as desk_views
 
-    auth.init_app(app, kanal.uow)
+    auth.init_app(app, kanal.read_uow)
     web.init_app(app)
     app.register_blueprint(health.blueprint(kanal.engine, kanal.bot, kanal.uow))
     app.register_blueprint(desk_views.blueprint(kanal.desk, kanal.views))
