@@ -16,6 +16,7 @@ from sqlalchemy import Engine
 
 from analytics import metrics, openapi
 from analytics.queries import cohort_and_repeats
+from router.web import bound
 
 MANAGERS = ("manager", "supervisor")
 
@@ -28,10 +29,10 @@ def blueprint(engine: Engine, config: Mapping, token_required: Callable) -> Blue
     bp.add_url_rule(
         "/api/v1/metrics/channel-shift",
         "channel_shift",
-        guard(partial(channel_shift, config, report)),
+        guard(bound(channel_shift, config, report)),
     )
     bp.add_url_rule(
-        "/api/v1/metrics/export.csv", "export_csv", guard(partial(export_csv, config, report))
+        "/api/v1/metrics/export.csv", "export_csv", guard(bound(export_csv, config, report))
     )
     bp.add_url_rule("/api/v1/openapi.json", "openapi_document", openapi_document)
     return bp

@@ -16,7 +16,6 @@ import time
 from concurrent.futures import ThreadPoolExecutor
 from datetime import UTC, datetime
 from email.utils import format_datetime
-from functools import partial
 from pathlib import Path
 from types import SimpleNamespace
 
@@ -39,6 +38,7 @@ from sqlalchemy.exc import OperationalError
 
 from channels.twilio_signature import sign
 from router.domain.segments import MAX_BODY, count_segments
+from router.web import bound
 
 log = logging.getLogger(__name__)
 
@@ -144,9 +144,7 @@ def blueprint(peer: SandboxPeer) -> Blueprint:
         ("/outbox", outbox_page, "GET"),
     )
     for rule, view, method in routes:
-        bp.add_url_rule(
-            rule, endpoint=view.__name__, view_func=partial(view, peer), methods=[method]
-        )
+        bp.add_url_rule(rule, endpoint=view.__name__, view_func=bound(view, peer), methods=[method])
     return bp
 
 

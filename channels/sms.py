@@ -14,7 +14,6 @@ import threading
 from collections import OrderedDict
 from collections.abc import Mapping
 from datetime import timedelta
-from functools import partial
 
 from flask import Blueprint, Response, request
 from twilio.twiml.messaging_response import MessagingResponse
@@ -26,7 +25,7 @@ from router.domain.segments import MAX_BODY
 from router.service.channels import Channel
 from router.service.ports import Sender
 from router.service.services import ChannelServices
-from router.web import parse_id
+from router.web import bound, parse_id
 
 NAME = "sms"
 # Twilio's default opt-out, opt-in and help keywords (docs/domain.md §5.5).
@@ -87,8 +86,8 @@ class RecentTokens:
 def blueprint(services: ChannelServices) -> Blueprint:
     """Return the SMS webhooks; Twilio signs them (checked), so they need no CSRF token."""
     bp = Blueprint(NAME, __name__)
-    receive = twilio_signed(partial(receive_sms, services, RecentTokens()))
-    status = twilio_signed(partial(delivery_status, services))
+    receive = twilio_signed(bound(receive_sms, services, RecentTokens()))
+    status = twilio_signed(bound(delivery_status, services))
     bp.add_url_rule("/twilio/sms", "receive_sms", receive, methods=["POST"])
     bp.add_url_rule("/twilio/sms/status", "delivery_status", status, methods=["POST"])
     return bp

@@ -10,7 +10,6 @@ import threading
 import time
 from collections.abc import Mapping
 from datetime import timedelta
-from functools import partial
 
 from flask import Blueprint, Response, render_template, request, stream_with_context
 from werkzeug.exceptions import HTTPException
@@ -21,7 +20,7 @@ from router.service.channels import Channel
 from router.service.errors import ServiceError
 from router.service.ports import Sender
 from router.service.services import ChannelServices
-from router.web import parse_id, storable
+from router.web import bound, parse_id, storable
 
 NAME = "webchat"
 
@@ -72,12 +71,11 @@ def blueprint(services: ChannelServices) -> Blueprint:
         (sessions, start_session, "POST", services),
         (sessions + "/<session_id>/messages", post_message, "POST", services),
         (sessions + "/<session_id>/messages", list_messages, "GET", services),
-        (sessions + "/<session_id>/stream", partial(stream, slots), "GET", services),
+        (sessions + "/<session_id>/stream", bound(stream, slots), "GET", services),
         ("/chat", demo_page, "GET", services),
     )
     for rule, view, method, deps in routes:
-        name = getattr(view, "__name__", None) or view.func.__name__
-        bp.add_url_rule(rule, name, partial(view, deps), methods=[method])
+        bp.add_url_rule(rule, view.__name__, bound(view, deps), methods=[method])
     return bp
 
 

@@ -4,21 +4,21 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from datetime import UTC, datetime
-from functools import partial
 
 from flask import Blueprint, current_app, jsonify
 from sqlalchemy import Engine, text
 
 from router.service.gauges import read_gauges
 from router.service.ports import BotPort
+from router.web import bound
 
 
 def blueprint(engine: Engine, bot: BotPort, uow: Callable) -> Blueprint:
     """Return liveness, readiness and the Prometheus gauges over the given parts."""
     bp = Blueprint("health", __name__)
     bp.add_url_rule("/healthz", "healthz", healthz)
-    bp.add_url_rule("/readyz", "readyz", partial(readyz, engine, bot))
-    bp.add_url_rule("/metrics", "metrics", partial(metrics, uow, bot))
+    bp.add_url_rule("/readyz", "readyz", bound(readyz, engine, bot))
+    bp.add_url_rule("/metrics", "metrics", bound(metrics, uow, bot))
     return bp
 
 

@@ -8,6 +8,7 @@ answers JSON like `{"error": ...}`, routing errors (404, 405) and server errors 
 
 from __future__ import annotations
 
+import functools
 import logging
 
 from flask import jsonify, request
@@ -75,3 +76,12 @@ def _api_error(exc: HTTPException):
 def init_app(app) -> None:  # noqa: ANN001
     """Answer HTTP errors under /api/ as JSON; elsewhere Flask's pages stay."""
     app.register_error_handler(HTTPException, _api_error)
+
+
+def bound(view, *parts):  # noqa: ANN001, ANN201
+    """Return `view` with its first arguments bound to the parts a blueprint was handed.
+
+    Flask and its extensions (CSRF's exemptions, url_for) know a view by its name and module,
+    which a bare functools.partial lacks: the bound view keeps the function's.
+    """
+    return functools.update_wrapper(functools.partial(view, *parts), view)

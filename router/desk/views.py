@@ -4,7 +4,6 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime
-from functools import partial
 from zoneinfo import ZoneInfo
 
 from flask import (
@@ -25,7 +24,7 @@ from router.domain.commands import AgentReply, ClaimNext, Resolve
 from router.service.desk import Desk
 from router.service.errors import ServiceError
 from router.service.views import Views
-from router.web import ID_CONVERTER, parse_id
+from router.web import ID_CONVERTER, bound, parse_id
 
 DESK_ROLES = ("agent", "supervisor", "admin")
 MAX_REPLY = 2000
@@ -114,7 +113,7 @@ def blueprint(desk: Desk, views: Views) -> Blueprint:
         (f"/contacts/<{ID_CONVERTER}:contact_id>/resolve", resolve, "POST"),
     )
     for rule, view, method in routes:
-        guarded = role_required(*DESK_ROLES)(partial(view, parts))
+        guarded = role_required(*DESK_ROLES)(bound(view, parts))
         bp.add_url_rule(rule, view.__name__, guarded, methods=[method])
     return bp
 
