@@ -45,7 +45,10 @@ def carry_out(
     settings: RouterSettings,
 ) -> list[Message]:
     """Carry out the policy's decision: answer, offer the digital route, queue, or close."""
-    bot_texts = list(turn.messages) if turn is not None and turn.ok else []
+    bot_texts = [
+        wording.for_channel(channel, text)
+        for text in (turn.messages if turn is not None and turn.ok else ())
+    ]
     action = decision.action
 
     def tell(author: str, text: str) -> Message:

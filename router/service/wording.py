@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import re
+
 from router.service.channels import Channel
 from router.service.settings import BusinessHours
 
@@ -33,6 +35,8 @@ TOO_LONG = (
     "beginning reached us."
 )
 
+NO_LINK = "the agency's website"
+_LINK = re.compile(r"https?://\S+?(?=[.,;:!?)]*(?:\s|$))")
 _DONE = {"write": "written", "say": "said"}
 
 
@@ -62,6 +66,12 @@ def retry(channel: Channel) -> str:
 
 def offer_digital(channel: Channel) -> str:
     return _say(OFFER_DIGITAL, channel)
+
+
+def for_channel(channel: Channel, text: str) -> str:
+    """Return a text as the channel can carry it: where a link cannot be followed (a
+    phone call), the address is named as the website instead of read out."""
+    return text if channel.sends_links else _LINK.sub(NO_LINK, text)
 
 
 def too_long(channel: Channel) -> str:

@@ -202,3 +202,13 @@ def test_an_unknown_citizen_cannot_open_a_chat_in_their_name():
     with pytest.raises(NotFound):
         kanal.turns.start_chat(StartChat(secret_hash="h", citizen_pseudonym="c_nobody"), "s-3")
     assert kanal.contact_on("webchat", "s-3") is None
+
+
+def test_a_channel_that_cannot_carry_links_names_the_website_instead():
+    from router.service.channels import Channel
+    from router.service.wording import for_channel
+
+    phone = Channel("voice", verb="say", sends_links=False)
+    text = "See https://selvbetjening.example.gov/payments/dates (log in first)."
+    assert for_channel(phone, text) == "See the agency's website (log in first)."
+    assert for_channel(Channel("sms"), text) == text
