@@ -47,8 +47,12 @@ def make_webhooks(url: str, count: int, citizens: int, prefix: str = "31") -> li
     return hooks
 
 
-def write_tsv(path: Path, hooks: list[Webhook]) -> None:
+def write_tsv(path: Path, hooks: list[Webhook], threads: int = 32) -> None:
+    """Write the webhooks, and each wrk thread's share (hooks[t::threads]) as `path.<t>`."""
     path.write_text("".join(f"{h.body}\t{h.signature}\n" for h in hooks))
+    for t in range(threads):
+        share = hooks[t::threads]
+        Path(f"{path}.{t}").write_text("".join(f"{h.body}\t{h.signature}\n" for h in share))
 
 
 def wrk(url: str, tsv: Path, connections: int, duration: float, mode: str = "unique") -> dict:
@@ -81,6 +85,15 @@ def wrk(url: str, tsv: Path, connections: int, duration: float, mode: str = "uni
     result["rps"] = result["requests"] / (result["duration_us"] / 1e6)
     result["repeated_requests"] = "WARNING" in out
     return result
+
+
+def warm_up(url: str, tsv: Path, hooks: list[Webhook], connections: int) -> tuple[set, set]:
+    """An unmeasured 2 s wrk run on webhooks of its own: wrk's threads have loaded their
+    Lua states and the server's threads have served, so the measured run starts level.
+    Returns (sent, unacknowledged) MessageSids, for the accounting."""
+    write_tsv(tsv, hooks, connections)
+    result = wrk(url, tsv, connections, 2)
+    return sent_and_unacked(result, hooks, connections)
 
 
 def sent_and_unacked(result: dict, hooks: list[Webhook], connections: int):

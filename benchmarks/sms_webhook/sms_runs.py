@@ -28,11 +28,11 @@ def baseline(work: Path, env: dict, args) -> dict:
     """Bare Flask answering the same empty TwiML, same gunicorn settings, same wrk load."""
     port = free_port()
     hooks = load.make_webhooks(f"http://127.0.0.1:{port}/twilio/sms", args.requests, args.citizens)
-    load.write_tsv(work / "baseline.tsv", hooks[:-WARM_UP])
+    load.write_tsv(work / "baseline.tsv", hooks[:-WARM_UP], args.connections)
     with gunicorn(
         "benchmarks.sms_webhook.baseline:app", env, work / "baseline.log", port=port
     ) as url:
-        load.post_all(url, hooks[-WARM_UP:])  # as for kanal: every thread has served
+        load.warm_up(url, work / "baseline-warm.tsv", hooks[-WARM_UP:], args.connections)
         return _latency(load.wrk(url, work / "baseline.tsv", args.connections, args.duration))
 
 
@@ -41,15 +41,17 @@ def ack_distinct(work: Path, env: dict, args) -> dict:
     port = free_port()
     hooks = load.make_webhooks(f"http://127.0.0.1:{port}/twilio/sms", args.requests, args.citizens)
     tsv = work / "ack.tsv"
-    load.write_tsv(tsv, hooks[:-WARM_UP])
+    load.write_tsv(tsv, hooks[:-WARM_UP], args.connections)
     with kanal("ack", work, env, SCRIPTED, port, args.worker_cmd) as (url, database_url):
         # Warm up every server thread (connections, compiled statements) before measuring;
         # the warm-up's webhooks are accounted for like the others.
-        warm = load.post_all(url, hooks[-WARM_UP:])
+        warm_sent, warm_unacked = load.warm_up(
+            url, work / "ack-warm.tsv", hooks[-WARM_UP:], args.connections
+        )
         result = load.wrk(url, tsv, args.connections, args.duration)
         sent, unacked = load.sent_and_unacked(result, hooks[:-WARM_UP], args.connections)
-        sent |= set(warm.status)
-        unacked |= set(warm.status) - warm.acked
+        sent |= warm_sent
+        unacked |= warm_unacked
         # Like Twilio: what got no 200 is delivered again, so every sent SMS ends acknowledged.
         still = load.redeliver(url, hooks, unacked)
         db = Database(database_url)

@@ -7,7 +7,9 @@ same database (row locks do not block inserts).
 
 from __future__ import annotations
 
+import threading
 import time as _time
+from contextlib import nullcontext
 from datetime import UTC, datetime
 
 from sqlalchemy import Engine, bindparam, delete, select, text, update
@@ -42,6 +44,9 @@ class SqlInbox:
 
     def __init__(self, engine: Engine) -> None:
         self.engine = engine
+        # SQLite has one writer: threads of one process queue here, on a lock that wakes the
+        # next at once, rather than in SQLite's busy handler, which sleeps and retries.
+        self._writing = threading.Lock() if engine.dialect.name == "sqlite" else nullcontext()
         if engine.dialect.name == "sqlite":
             for attempt in range(5):  # several web workers may start at once
                 try:
@@ -61,7 +66,7 @@ class SqlInbox:
             "contact_id": cmd.contact_id,
             "received_at": cmd.received_at or datetime.now(UTC),
         }
-        with self.engine.begin() as conn:
+        with self._writing, self.engine.begin() as conn:
             return conn.execute(_INSERT, row).scalar()
 
     def get(self, entry_id: int) -> InboxEntry | None:
@@ -75,7 +80,7 @@ class SqlInbox:
 
     def taken(self, entry_id: int, message_id: int) -> None:
         """Mark the entry's turn taken: it became `message_id` (0: it never will)."""
-        with self.engine.begin() as conn:
+        with self._writing, self.engine.begin() as conn:
             conn.execute(update(inbox).where(inbox.c.id == entry_id).values(message_id=message_id))
 
     def waiting(self, before: datetime, limit: int = 100) -> list[tuple[int, str]]:
@@ -92,5 +97,5 @@ class SqlInbox:
     def purge_taken(self, before: datetime) -> int:
         """Delete taken entries received before then; return how many."""
         stmt = delete(inbox).where(inbox.c.message_id.is_not(None), inbox.c.received_at < before)
-        with self.engine.begin() as conn:
+        with self._writing, self.engine.begin() as conn:
             return conn.execute(stmt).rowcount or 0
