@@ -271,7 +271,8 @@ def conversation_json(parts: DeskParts, contact_id: int):
 
 def reply(parts: DeskParts, contact_id: int):
     """Send the agent's answer on the citizen's channel."""
-    text = request.form.get("text", "").strip()
+    # PostgreSQL refuses NUL characters in text; nobody means to send one.
+    text = request.form.get("text", "").replace("\x00", "").strip()
     back = url_for("desk.conversation", contact_id=contact_id)
     if not text:
         flash("Write a reply before sending.", "error")

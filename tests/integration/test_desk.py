@@ -166,6 +166,17 @@ def test_an_agents_reply_reaches_the_citizens_chat(app, client, kanal, staff):
     assert seen["messages"][-1]["text"] == "Your pension is paid on the 1st."
 
 
+def test_a_nul_character_in_a_reply_is_dropped_not_a_server_error(app, client, kanal, staff):
+    sid, auth, _ = chat(client, "I want to talk to a person")
+    contact_id = kanal.views.contact_on("webchat", sid).id
+    desk = sign_in(app, staff)
+    desk.post("/desk/claim")
+    response = desk.post(f"/desk/contacts/{contact_id}/reply", data={"text": "Paid\x00 today."})
+    assert response.status_code == 302
+    seen = client.get(f"/api/v1/chat/sessions/{sid}/messages?after=0", headers=auth).get_json()
+    assert seen["messages"][-1]["text"] == "Paid today."
+
+
 def test_new_citizen_messages_reach_the_desk_after_the_cursor(app, client, kanal, staff):
     sid, auth, _ = chat(client, "I want to talk to a person")
     contact_id = kanal.views.contact_on("webchat", sid).id
