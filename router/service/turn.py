@@ -35,7 +35,7 @@ from router.service import contacts, outcome, wording
 from router.service.channels import Channel, Channels
 from router.service.delivery import Claim, Delivery
 from router.service.errors import Conflict, DuplicateDelivery, NotFound, ServiceError
-from router.service.journal import record
+from router.service.journal import pseudonym_of, record
 from router.service.outbox import say
 from router.service.outcome import Step
 from router.service.ports import BotPort, BotTurn, Inbox
@@ -178,7 +178,7 @@ class Turns:
         """File the message and decide; finish here unless the bot is to be asked."""
         channel = self.channels[entry.channel]
         contact, citizen = self._contact_for(uow, entry, channel, now)
-        message = self._file(uow, entry, contact, now)
+        message = self._file(uow, entry, contact, citizen, now)
         return self._decide(uow, contact, citizen, message, now, entry.kind == "too_long")
 
     def resume(self, message_id: int) -> TurnResult | None:
@@ -240,15 +240,23 @@ class Turns:
             citizen = uow.citizens.get(contact.citizen_id) if contact.citizen_id else None
             return contact, citizen
         for stale in uow.contacts.stale_open_on(entry.channel, entry.address):
-            pseudonym = uow.citizens.get(stale.citizen_id).pseudonym if stale.citizen_id else None
-            contacts.close(uow, stale, now, CLOSED_INACTIVE, pseudonym, digital=channel.digital)
+            contacts.close(
+                uow, stale, now, CLOSED_INACTIVE, pseudonym_of(uow, stale), digital=channel.digital
+            )
         citizen = uow.citizens.by_phone(entry.address) if channel.address_is_phone else None
         return contacts.open_contact(
             uow, entry.channel, entry.address, now, citizen=citizen
         ), citizen
 
-    def _file(self, uow: UnitOfWork, entry: InboxEntry, contact: Contact, now: datetime) -> Message:
-        """Store the entry as the contact's message and mark the entry taken."""
+    def _file(
+        self,
+        uow: UnitOfWork,
+        entry: InboxEntry,
+        contact: Contact,
+        citizen: Citizen | None,
+        now: datetime,
+    ) -> Message:
+        """Store the entry as the contact's message (its id noted on the entry)."""
         message = uow.messages.add(
             Message(
                 channel=entry.channel,
@@ -264,7 +272,7 @@ class Turns:
         )
         entry.message_id = message.id
         contact.last_activity_at = now
-        pseudonym = self._pseudonym(uow, contact)
+        pseudonym = citizen.pseudonym if citizen else None
         record(uow, contact, ev.MESSAGE_RECEIVED, now, pseudonym, message_id=message.id)
         return message
 
@@ -285,7 +293,7 @@ class Turns:
             bot_failures=contact.bot_failures,
             asked_for_person=asks_for_person(message.text),
             business_hours=self.settings.business_hours.open_at(now),
-            queue_wait_seconds=self._estimated_wait(uow),
+            queue_wait_seconds=outcome.estimated_wait(uow, self.settings),
             digital_offered=contact.digital_offered,
         )
 
@@ -384,15 +392,3 @@ class Turns:
         """Hand the turn's replies to their channel's sender, after the commit."""
         self.delivery.send(result.claims)
         return result
-
-    # -- helpers --------------------------------------------------------------------------
-
-    def _estimated_wait(self, uow: UnitOfWork) -> int:
-        return outcome.estimated_wait(uow, self.settings)
-
-    @staticmethod
-    def _pseudonym(uow: UnitOfWork, contact: Contact) -> str | None:
-        if contact.citizen_id is None:
-            return None
-        citizen = uow.citizens.get(contact.citizen_id)
-        return citizen.pseudonym if citizen else None
