@@ -11,7 +11,7 @@ export KANAL_PORT
 PYTEST_ARGS ?=
 BENCH_ARGS ?=
 
-.PHONY: help install run test test-fast lint format bench train migrate seed browser clean
+.PHONY: help install run test test-fast lint format bench train migrate seed browser clean translations
 
 help: ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-10s %s\n", $$1, $$2}'
@@ -71,6 +71,12 @@ lint: $(VENV)/.installed ## ruff + the import-linter layering contract
 format: $(VENV)/.installed
 	$(VENV)/bin/ruff format .
 	$(VENV)/bin/ruff check --fix .
+
+translations: $(VENV)/.installed ## extract kanal's texts and update every catalogue (docs/translations.md)
+	$(VENV)/bin/pybabel extract -F babel.cfg --sort-output --no-wrap --project kanal \
+	  --copyright-holder "kanal contributors" -c TRANSLATORS: -o router/translations/messages.pot .
+	$(VENV)/bin/pybabel update -D messages -i router/translations/messages.pot \
+	  -d router/translations --no-wrap --ignore-obsolete
 
 bench: install train ## benchmarks as ratios to a baseline run alongside (BENCH_ARGS=--quick)
 	@command -v wrk >/dev/null 2>&1 || (apt-get update -q && apt-get install -y -q wrk)

@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from collections.abc import Callable
+from dataclasses import dataclass, field
 from enum import StrEnum
 
 from router.domain.model import EXEMPTION_GROUNDS  # noqa: F401 - the grounds are the domain's
@@ -10,15 +11,23 @@ from router.domain.model import EXEMPTION_GROUNDS  # noqa: F401 - the grounds ar
 CHANNELS = ("webchat", "sms", "voice")
 AGE_BANDS = ("under_15", "15_64", "65_79", "80_plus")
 
+
+def N_(message: str) -> str:  # noqa: N802 - the name gettext tools look for
+    """Mark a message id for translation (router/service/translations.py translates it)."""
+    return message
+
+
 # How a ground reads in a reason given to a citizen, an agent or an auditor.
 GROUND_WORDS = {
-    "impairment": "impairment",
-    "no_computer": "no computer at home",
-    "emigrated": "emigrated",
-    "homeless": "no fixed address",
-    "language": "language",
-    "no_digital_id": "no digital ID",
+    "impairment": N_("impairment"),
+    "no_computer": N_("no computer at home"),
+    "emigrated": N_("emigrated"),
+    "homeless": N_("no fixed address"),
+    "language": N_("language"),
+    "no_digital_id": N_("no digital ID"),
 }
+NO_GROUNDS = N_("none")
+NEED_NOT_KNOWN = N_("not known yet")
 
 
 class Action(StrEnum):
@@ -63,3 +72,35 @@ class Decision:
     reason: str
     skill: str | None = None
     priority: int = 0
+    # The rule's reason as written in the profile (a message id of the translations) and
+    # what it quotes, so the reason can be given again in the citizen's language.
+    template: str = field(default="", compare=False)
+    values: tuple[tuple[str, object], ...] = field(default=(), compare=False)
+
+    def explain(self, translate: Callable[[str], str] = str) -> str:
+        """Return the reason in the words `translate` gives (English: the stored reason)."""
+        if not self.template:
+            return self.reason
+        return reason_text(self.template, dict(self.values), translate)
+
+
+def reason_text(
+    template: str, values: dict[str, object], translate: Callable[[str], str] = str
+) -> str:
+    """Fill in a reason: grounds as words, the need as words, in `translate`'s language."""
+    grounds = values.get("grounds") or ()
+    words = ", ".join(translate(GROUND_WORDS.get(g, g)) for g in grounds)  # type: ignore[union-attr]
+    need = values.get("need")
+    return translate(template).format(
+        **{
+            **values,
+            "grounds": words or translate(NO_GROUNDS),
+            "need": _need_words(need) if need else translate(NEED_NOT_KNOWN),
+        }
+    )
+
+
+def _need_words(need: object) -> str:
+    """Return a need as words: "apply_benefit:pension" reads "apply benefit (pension)"."""
+    intent, _, qualifier = str(need).replace("_", " ").partition(":")
+    return f"{intent} ({qualifier})" if qualifier else intent

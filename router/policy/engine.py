@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from router.policy.context import ASSISTED_SERVICE, GROUND_WORDS, Decision, PolicyContext
+from router.policy.context import ASSISTED_SERVICE, Decision, PolicyContext, reason_text
 from router.policy.profile import Profile, Rule
 
 
@@ -21,28 +21,29 @@ def first_rule(context: PolicyContext, profile: Profile) -> Rule:
 
 def decision_of(rule: Rule, ctx: PolicyContext, profile: Profile) -> Decision:
     if rule.action not in ASSISTED_SERVICE:
-        return Decision(rule.action, rule.id, _reason(rule, ctx, None))
+        return _decision(rule, ctx, None)
     skill = rule.skill or profile.skill_for(ctx.need)
     # A citizen who comes back on the same need was failed once already: serve them sooner.
     priority = rule.priority + (profile.repeat_contact_priority if ctx.repeat_contact else 0)
-    return Decision(rule.action, rule.id, _reason(rule, ctx, skill), skill, priority)
+    return _decision(rule, ctx, skill, priority)
 
 
-def _reason(rule: Rule, ctx: PolicyContext, skill: str | None) -> str:
-    grounds = ", ".join(GROUND_WORDS.get(g, g) for g in ctx.exemptions) or "none"
-    return rule.reason.format(
-        grounds=grounds,
-        channel=ctx.channel,
-        need=_need_words(ctx.need),
-        bot_failures=ctx.bot_failures,
-        skill=skill or "general",
-        wait_minutes=round(ctx.queue_wait_seconds / 60),
+def _decision(rule: Rule, ctx: PolicyContext, skill: str | None, priority: int = 0) -> Decision:
+    values = {
+        "grounds": ctx.exemptions,
+        "channel": ctx.channel,
+        "need": ctx.need,
+        "bot_failures": ctx.bot_failures,
+        "skill": skill or "general",
+        "wait_minutes": round(ctx.queue_wait_seconds / 60),
+    }
+    reason = reason_text(rule.reason, values)
+    if rule.action not in ASSISTED_SERVICE:
+        return Decision(rule.action, rule.id, reason, template=rule.reason, values=_items(values))
+    return Decision(
+        rule.action, rule.id, reason, skill, priority, template=rule.reason, values=_items(values)
     )
 
 
-def _need_words(need: str | None) -> str:
-    """Return a need as words: "apply_benefit:pension" reads "apply benefit (pension)"."""
-    if not need:
-        return "not known yet"
-    intent, _, qualifier = need.replace("_", " ").partition(":")
-    return f"{intent} ({qualifier})" if qualifier else intent
+def _items(values: dict[str, object]) -> tuple[tuple[str, object], ...]:
+    return tuple(sorted(values.items()))

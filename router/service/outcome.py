@@ -17,6 +17,7 @@ from router.service.journal import record
 from router.service.outbox import say, set_consent
 from router.service.ports import BotTurn
 from router.service.settings import RouterSettings
+from router.service.translations import Translator
 from router.service.unit_of_work import UnitOfWork
 
 
@@ -43,10 +44,15 @@ def carry_out(
     now: datetime,
     pseudonym: str | None,
     settings: RouterSettings,
+    _: Translator = wording.ENGLISH,
 ) -> list[Message]:
-    """Carry out the policy's decision: answer, offer the digital route, queue, or close."""
+    """Carry out the policy's decision: answer, offer the digital route, queue, or close.
+
+    What kanal writes itself is in the contact's language (`_`); when a person takes over,
+    the citizen is told the policy's reason first, in that language too.
+    """
     bot_texts = [
-        wording.for_channel(channel, text)
+        wording.for_channel(channel, text, _)
         for text in (turn.messages if turn is not None and turn.ok else ())
     ]
     action = decision.action
@@ -56,11 +62,11 @@ def carry_out(
 
     if action == Action.SELF_SERVICE:
         if not bot_texts:
-            return [tell("system", wording.retry(channel))]
+            return [tell("system", wording.retry(channel, _))]
         return [tell("bot", t) for t in bot_texts]
     if action == Action.OFFER_DIGITAL:
         out = [tell("bot", t) for t in bot_texts]
-        out.append(tell("system", wording.offer_digital(channel)))
+        out.append(tell("system", wording.offer_digital(channel, _)))
         contact.digital_offered = True
         record(uow, contact, ev.DIGITAL_OFFERED, now, pseudonym, rule_id=decision.rule_id)
         return out
@@ -80,12 +86,14 @@ def carry_out(
         wait = estimated_wait(uow, settings)
         skill = decision.skill or "general"
         contacts.enqueue(uow, contact, skill, decision.priority, now, pseudonym)
+        why = wording.reason(decision, _)
         if not callback:
-            return [tell("system", wording.handoff(channel, wait))]
+            return [tell("system", f"{why} {wording.handoff(channel, wait, _)}")]
         record(uow, contact, ev.CALLBACK_SCHEDULED, now, pseudonym, rule_id=decision.rule_id)
-        return [tell("system", wording.callback(channel, settings.business_hours, now))]
+        told = wording.callback(channel, settings.business_hours, now, _)
+        return [tell("system", f"{why} {told}")]
     # CLOSE
-    out = [tell("bot", t) for t in bot_texts] or [tell("system", wording.CLOSE)]
+    out = [tell("bot", t) for t in bot_texts] or [tell("system", wording.close(_))]
     contacts.close(
         uow,
         contact,
@@ -98,8 +106,15 @@ def carry_out(
     return out
 
 
-def answer_keyword(uow, contact, channel, message, now, pseudonym) -> list[Message]:  # noqa: ANN001
-    """Handle STOP/START/HELP: consent and help never reach the bot."""
+def answer_keyword(  # noqa: ANN001
+    uow, contact, channel, message, now, pseudonym, _: Translator = wording.ENGLISH
+) -> list[Message]:
+    """Handle STOP/START/HELP: consent and help never reach the bot.
+
+    HELP is answered even to a number that has opted out (the answer is a `notice`, which
+    consent does not block): carriers' messaging rules expect it, and it is the one reply an
+    opted-out number still gets.
+    """
     keyword = message.text.strip().upper()[:16]
     if message.kind == "opt_out":
         set_consent(uow, contact.channel, contact.address, False, keyword, now)
@@ -108,8 +123,8 @@ def answer_keyword(uow, contact, channel, message, now, pseudonym) -> list[Messa
     if message.kind == "opt_in":
         set_consent(uow, contact.channel, contact.address, True, keyword, now)
         record(uow, contact, ev.SMS_OPT_IN, now, pseudonym, keyword=keyword)
-        return [say(uow, contact, channel, "system", wording.OPTED_IN, now)]
-    return [say(uow, contact, channel, "system", channel.help_text, now, notice=True)]
+        return [say(uow, contact, channel, "system", wording.opted_in(_), now)]
+    return [say(uow, contact, channel, "system", wording.sms_help(channel, _), now, notice=True)]
 
 
 def store_decisions(uow, contact, message, steps, now, pseudonym, profile: str) -> None:  # noqa: ANN001

@@ -1,78 +1,132 @@
-"""What kanal itself says to citizens, in the channel's own words ("write" or "say")."""
+"""What kanal itself says to citizens, in the channel's own words ("write" or "say") and in
+the citizen's language.
+
+The texts are English message ids of the translations (`router/service/translations.py`);
+each function takes the translator of the contact's language (English when none is given).
+Texts meant for SMS keep to the GSM-7 alphabet (straight quotes, a hyphen between hours) so
+a reply travels in 160-character segments, in Danish too (æ ø å are GSM-7).
+"""
 
 from __future__ import annotations
 
 import re
 
+from router.policy import Decision
 from router.service.channels import Channel
 from router.service.settings import BusinessHours
+from router.service.translations import N_, Translator, translator
 
-HANDOFF = (
+HANDOFF = N_(
     "I'm passing you to a person now. They will see everything you have {done} here, "
-    "so you won't need to repeat it.{wait}"
+    "so you won't need to repeat it."
 )
-CALLBACK = (
+WAIT_A_MINUTE = N_("Someone should be with you in about a minute.")
+CALLBACK = N_(
     "Our staff answer {hours}. Your request is saved: a person will answer you here "
     "as soon as we open. You won't need to repeat anything."
 )
-BUSY_CALLBACK = (
+HOURS = N_("{opens}-{closes} on weekdays ({timezone})")
+ANY_TIME = N_("at any time")
+BUSY_CALLBACK = N_(
     "All our staff are busy right now. Your request is saved and a person will get back to you "
     "here as soon as one is free, so you don't have to wait on the line. "
     "You won't need to repeat anything."
 )
-RETRY = (
+RETRY = N_(
     "Sorry, I didn't manage to answer that. You can say it in other words, "
     'or {verb} "person" at any time to talk to a person.'
 )
-OFFER_DIGITAL = (
+OFFER_DIGITAL = N_(
     "You can do this online yourself at any time. If that doesn't work for you, "
     '{verb} "person" and a person will help.'
 )
-CLOSE = "Thank you for contacting us. Goodbye."
-OPTED_IN = "You will receive messages from us again."
-TOO_LONG = (
+CLOSE = N_("Thank you for contacting us. Goodbye.")
+OPTED_IN = N_("You will receive messages from us again.")
+SMS_HELP = N_(
+    "kanal: text your question and our assistant or a person will answer. "
+    "Reply STOP to stop messages, START to resume."
+)
+TOO_LONG = N_(
     "Your message was longer than we can receive here ({limit} characters), so only its "
     "beginning reached us."
 )
+NO_LINK = N_("the agency's website")
+# How citizens talk to us on a channel (`Channel.verb`), and what they have done so far.
+VERBS = {"write": N_("write"), "say": N_("say")}
+DONE = {"write": N_("written"), "say": N_("said")}
 
-NO_LINK = "the agency's website"
+ENGLISH = translator("en")
 _LINK = re.compile(r"https?://\S+?(?=[.,;:!?)]*(?:\s|$))")
-_DONE = {"write": "written", "say": "said"}
 
 
-def _say(template: str, channel: Channel, **values: object) -> str:
-    return template.format(verb=channel.verb, done=_DONE.get(channel.verb, "sent"), **values)
+def _say(_: Translator, template: str, channel: Channel, **values: object) -> str:
+    return _(
+        template,
+        verb=_(VERBS.get(channel.verb, channel.verb)),
+        done=_(DONE.get(channel.verb, N_("written"))),
+        **values,
+    )
 
 
-def wait_phrase(seconds: int) -> str:
+def wait_phrase(seconds: int, _: Translator = ENGLISH) -> str:
+    """Say how long the citizen will wait for a person."""
     if seconds <= 60:
-        return " Someone should be with you in about a minute."
-    return f" The expected wait is about {round(seconds / 60)} minutes."
+        return _(WAIT_A_MINUTE)
+    minutes = round(seconds / 60)
+    return _.ngettext(
+        "The expected wait is about {n} minute.", "The expected wait is about {n} minutes.", minutes
+    )
 
 
-def handoff(channel: Channel, wait_seconds: int) -> str:
-    return _say(HANDOFF, channel, wait=wait_phrase(wait_seconds))
+def handoff(channel: Channel, wait_seconds: int, _: Translator = ENGLISH) -> str:
+    return f"{_say(_, HANDOFF, channel)} {wait_phrase(wait_seconds, _)}"
 
 
-def callback(channel: Channel, hours: BusinessHours, now) -> str:  # noqa: ANN001
+def opening_hours(hours: BusinessHours, _: Translator = ENGLISH) -> str:
+    """Say when people answer, e.g. "08:00-16:00 on weekdays (Europe/Copenhagen)"."""
+    if hours.always_open:
+        return _(ANY_TIME)
+    opens, closes = hours.opens.strftime("%H:%M"), hours.closes.strftime("%H:%M")
+    return _(HOURS, opens=opens, closes=closes, timezone=hours.timezone)
+
+
+def callback(channel: Channel, hours: BusinessHours, now, _: Translator = ENGLISH) -> str:  # noqa: ANN001
     if hours.open_at(now):
-        return BUSY_CALLBACK
-    return CALLBACK.format(hours=hours.describe())
+        return _(BUSY_CALLBACK)
+    return _(CALLBACK, hours=opening_hours(hours, _))
 
 
-def retry(channel: Channel) -> str:
-    return _say(RETRY, channel)
+def retry(channel: Channel, _: Translator = ENGLISH) -> str:
+    return _say(_, RETRY, channel)
 
 
-def offer_digital(channel: Channel) -> str:
-    return _say(OFFER_DIGITAL, channel)
+def offer_digital(channel: Channel, _: Translator = ENGLISH) -> str:
+    return _say(_, OFFER_DIGITAL, channel)
 
 
-def for_channel(channel: Channel, text: str) -> str:
+def close(_: Translator = ENGLISH) -> str:
+    return _(CLOSE)
+
+
+def opted_in(_: Translator = ENGLISH) -> str:
+    return _(OPTED_IN)
+
+
+def sms_help(channel: Channel, _: Translator = ENGLISH) -> str:
+    """The answer to HELP: the agency's own text when it set one, else kanal's, translated."""
+    return channel.help_text or _(SMS_HELP)
+
+
+def reason(decision: Decision, _: Translator = ENGLISH) -> str:
+    """The policy's reason for a decision, in the citizen's language."""
+    return decision.explain(_)
+
+
+def for_channel(channel: Channel, text: str, _: Translator = ENGLISH) -> str:
     """Return a text as the channel can carry it: where a link cannot be followed (a
     phone call), the address is named as the website instead of read out."""
-    return text if channel.sends_links else _LINK.sub(NO_LINK, text)
+    return text if channel.sends_links else _LINK.sub(_(NO_LINK), text)
 
 
-def too_long(channel: Channel) -> str:
-    return TOO_LONG.format(limit=channel.max_text)
+def too_long(channel: Channel, _: Translator = ENGLISH) -> str:
+    return _(TOO_LONG, limit=channel.max_text)

@@ -92,8 +92,11 @@ def test_an_exempt_citizen_out_of_hours_is_promised_a_call_back():
     kanal.add_citizen(NUMBER, exempt_ground="impairment")
     result = kanal.turns.receive(ReceiveMessage("sms", NUMBER, "Hello", provider_id="SM1"))
     assert result.decision.rule_id == "exempt-out-of-hours"
-    assert result.replies[0].text == wording.callback(
-        kanal.channels["sms"], kanal.settings.business_hours, kanal.clock()
+    told = result.replies[0].text
+    # The citizen is told why (the policy's reason), then when a person will answer.
+    assert told.startswith("Registered exemption from digital self-service (impairment)")
+    assert told.endswith(
+        wording.callback(kanal.channels["sms"], kanal.settings.business_hours, kanal.clock())
     )
     assert ev.CALLBACK_SCHEDULED in kanal.event_types(result.contact_id)
 
