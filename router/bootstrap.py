@@ -19,6 +19,7 @@ from router import config as cfg
 from router.adapters.db import make_engine, make_session_factory
 from router.adapters.inbox import SqlInbox
 from router.adapters.inbox import inbox_url as default_inbox_url
+from router.adapters.language import LinguaIdentifier
 from router.adapters.uow import SqlUnitOfWork
 from router.logs import configure_logging
 from router.policy import Profile, load_profile
@@ -101,6 +102,7 @@ def router_settings(config: Mapping) -> RouterSettings:
         policy_name=config["KANAL_POLICY"],
         business_hours=hours,
         repeat_window_days=config["KANAL_REPEAT_WINDOW_DAYS"],
+        languages=tuple(config["KANAL_LANGUAGES"]),
     )
 
 
@@ -159,7 +161,10 @@ def build(
     profile = load_profile(config["KANAL_POLICY"])
     inbox_url = config["KANAL_INBOX_DATABASE_URL"] or default_inbox_url(url)
     inbox_engine = engine if inbox_url == url else make_engine(inbox_url, immediate=False)
-    turns = Turns(uow, SqlInbox(inbox_engine), bot, profile, channels, delivery, settings, clock)
+    turns = Turns(
+        uow, SqlInbox(inbox_engine), bot, profile, channels, delivery, settings, clock,
+        identify=LinguaIdentifier(settings.languages),
+    )  # fmt: skip
     in_web = config["KANAL_TURN_WORKER"] == "thread"
     worker = Worker(
         turns,
@@ -204,6 +209,8 @@ def create_app(
     app.config.from_mapping(cfg.from_env())
     if config:
         app.config.update(config)
+    if isinstance(app.config["KANAL_LANGUAGES"], str):  # given as in the environment: "da,en"
+        app.config["KANAL_LANGUAGES"] = cfg.languages(app.config["KANAL_LANGUAGES"])
     cfg.check(app.config)
     configure_logging(app.config["KANAL_LOG_LEVEL"])
     kanal = build(app.config, bot=bot, senders=senders, clock=clock)

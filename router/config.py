@@ -19,6 +19,17 @@ def _bool(value: str | None, default: bool = False) -> bool:
     return value.strip().lower() in ("1", "true", "yes", "on")
 
 
+def languages(spec: str) -> tuple[str, ...]:
+    """Parse KANAL_LANGUAGES ("da,en"): two-letter codes, the default first, no repeats."""
+    codes = tuple(dict.fromkeys(c.strip().lower() for c in spec.split(",") if c.strip()))
+    bad = [c for c in codes if len(c) != 2 or not c.isalpha()]
+    if not codes or bad:
+        raise ConfigError(
+            f"KANAL_LANGUAGES must list two-letter ISO 639-1 codes such as da,en (got {spec!r})."
+        )
+    return codes
+
+
 def from_env(env: dict[str, str] | None = None, instance_path: str | None = None) -> dict:
     """Return Flask config values read from the environment."""
     env = dict(os.environ if env is None else env)
@@ -45,11 +56,10 @@ def from_env(env: dict[str, str] | None = None, instance_path: str | None = None
         "KANAL_SMS_INACTIVITY_MINUTES": int(env.get("KANAL_SMS_INACTIVITY_MINUTES", "30")),
         "KANAL_CHAT_INACTIVITY_MINUTES": int(env.get("KANAL_CHAT_INACTIVITY_MINUTES", "30")),
         "KANAL_REPEAT_WINDOW_DAYS": int(env.get("KANAL_REPEAT_WINDOW_DAYS", "7")),
-        "KANAL_SMS_HELP_TEXT": env.get("KANAL_SMS_HELP_TEXT")
-        or (
-            "kanal: text your question and our assistant or a person will answer. "
-            "Reply STOP to stop messages, START to resume."
-        ),
+        # The answer to HELP/INFO; unset: kanal's own text in the citizen's language.
+        "KANAL_SMS_HELP_TEXT": env.get("KANAL_SMS_HELP_TEXT") or "",
+        # The languages the agency serves (ISO 639-1), the first when a message's is unsure.
+        "KANAL_LANGUAGES": languages(env.get("KANAL_LANGUAGES") or "da,en"),
         # Live chat streams one web process serves at once; more get 503 and the widget polls.
         "KANAL_MAX_STREAMS": int(env.get("KANAL_MAX_STREAMS", "12")),
         "KANAL_LOG_LEVEL": env.get("KANAL_LOG_LEVEL", "INFO"),

@@ -101,6 +101,8 @@ def app_config(database_url, bot, tmp_path):
         "KANAL_INSTANCE_PATH": str(tmp_path),
         "KANAL_ALWAYS_OPEN": True,
         "KANAL_POLICY": "denmark",
+        # The suite's messages are English; Danish journeys say so. (Production: da,en.)
+        "KANAL_LANGUAGES": "en,da",
         "WTF_CSRF_ENABLED": False,
         # The discard port: SMS a test sends in the background never reaches a running kanal.
         "KANAL_PUBLIC_URL": "http://127.0.0.1:9",

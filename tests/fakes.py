@@ -63,9 +63,11 @@ class ScriptedBot:
     def __init__(self) -> None:
         self.down = False
         self.turns: list[tuple[str, str]] = []
+        self.languages: list[str | None] = []  # the language kanal passed on each turn
 
     def turn(self, conversation_id: str, text: str, *, language: str | None = None) -> BotTurn:
         self.turns.append((conversation_id, text))
+        self.languages.append(language)
         if self.down:
             return BotTurn(ok=False, error="connection refused")
         lowered = text.lower()
@@ -78,6 +80,21 @@ class ScriptedBot:
 
     def status(self) -> dict[str, object]:
         return {"state": "down" if self.down else "up"}
+
+
+class ScriptedLanguages:
+    """A language-identification port that knows the languages of the texts it was given.
+
+    Any other text is unsure (None), as a real identifier is on a word like "ok".
+    """
+
+    def __init__(self, script: dict[str, str] | None = None) -> None:
+        self.script = dict(script or {})
+        self.asked: list[str] = []
+
+    def identify(self, text: str) -> str | None:
+        self.asked.append(text)
+        return self.script.get(text)
 
 
 # -- storage in memory ----------------------------------------------------------------------
@@ -692,6 +709,9 @@ def fake_kanal(
     sender: RecordingSender | None = None,
     always_open: bool = False,
     extra_channels: Iterable[Channel] = (),
+    languages: tuple[str, ...] = ("en", "da"),
+    identify: object | None = None,
+    sms_help_text: str = SMS_HELP_TEXT,
 ) -> FakeKanal:
     """Build Turns, Desk and Delivery on fakes, with a web chat and an SMS channel."""
     clock = clock if clock is not None else FakeClock()
@@ -699,7 +719,9 @@ def fake_kanal(
     bot = bot if bot is not None else ScriptedBot()
     sender = sender if sender is not None else RecordingSender()
     settings = RouterSettings(
-        policy_name=profile, business_hours=BusinessHours(always_open=always_open)
+        policy_name=profile,
+        business_hours=BusinessHours(always_open=always_open),
+        languages=languages,
     )
     channels = Channels(
         [
@@ -711,7 +733,7 @@ def fake_kanal(
                 needs_consent=True,
                 sender=sender,
                 status_callback=STATUS_CALLBACK,
-                help_text=SMS_HELP_TEXT,
+                help_text=sms_help_text,
             ),
             *extra_channels,
         ]
@@ -722,7 +744,10 @@ def fake_kanal(
 
     delivery = Delivery(uow, channels, clock)
     inbox = FakeInbox(store, clock)
-    turns = Turns(uow, inbox, bot, load_profile(profile), channels, delivery, settings, clock)
+    turns = Turns(
+        uow, inbox, bot, load_profile(profile), channels, delivery, settings, clock,
+        identify=identify,
+    )  # fmt: skip
     return FakeKanal(
         store=store,
         inbox=inbox,

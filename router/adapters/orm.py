@@ -129,6 +129,7 @@ contacts = Table(
     Column("secret_hash", String(64)),
     Column("agent_id", Id, ForeignKey("users.id")),
     Column("wrap_up", String(40)),
+    Column("language", String(8)),
     Index("ix_contacts_channel_address_state", "channel", "address", "state"),
 )
 

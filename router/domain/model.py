@@ -103,6 +103,9 @@ class Contact:
     secret_hash: str | None = None
     agent_id: int | None = None
     wrap_up: str | None = None
+    # The conversation's language (ISO 639-1), once known: from the register, else identified
+    # from the citizen's words; kanal's own texts and the bot use it.
+    language: str | None = None
     id: int | None = None
 
     @property

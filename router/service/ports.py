@@ -44,6 +44,14 @@ class BotPort(Protocol):
         ...
 
 
+class LanguageIdentifier(Protocol):
+    """Tells which of the agency's languages a citizen's message is written in."""
+
+    def identify(self, text: str) -> str | None:
+        """Return the language (ISO 639-1) of `text`, or None when it cannot tell for sure."""
+        ...
+
+
 @dataclass(frozen=True)
 class SendResult:
     """Outcome of handing one message to a channel's provider.

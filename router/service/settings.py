@@ -40,3 +40,5 @@ class RouterSettings:
     chat_inactivity_minutes: int = 30
     repeat_window_days: int = 7
     average_handle_seconds: int = 240
+    # The languages the agency serves (ISO 639-1); the first is used when unsure.
+    languages: tuple[str, ...] = ("da", "en")

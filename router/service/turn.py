@@ -31,15 +31,16 @@ from router.domain.model import (
 )
 from router.domain.needs import asks_for_person, need_of, not_understood
 from router.policy import Action, Decision, PolicyContext, Profile, decide
-from router.service import contacts, outcome, wording
+from router.service import contacts, languages, outcome, wording
 from router.service.channels import Channel, Channels
 from router.service.delivery import Claim, Delivery
 from router.service.errors import Conflict, DuplicateDelivery, NotFound, ServiceError
 from router.service.journal import pseudonym_of, record
 from router.service.outbox import say
 from router.service.outcome import Step
-from router.service.ports import BotPort, BotTurn, Inbox
+from router.service.ports import BotPort, BotTurn, Inbox, LanguageIdentifier
 from router.service.settings import RouterSettings
+from router.service.translations import translator
 from router.service.unit_of_work import UnitOfWork
 
 # An inbox entry that can never become a message (its conversation has ended).
@@ -57,6 +58,7 @@ class TurnResult:
     decision: Decision | None = None
     claims: tuple[Claim, ...] = ()
     message: Message | None = None  # the citizen's message, as filed
+    language: str | None = None  # the conversation's language, once known
 
     def transcript(self) -> tuple[Message, ...]:
         """Return the citizen's message and what the turn answered, in order."""
@@ -90,6 +92,7 @@ class Turns:
         delivery: Delivery,
         settings: RouterSettings,
         clock: Callable[[], datetime],
+        identify: LanguageIdentifier | None = None,
     ) -> None:
         self.uow = uow
         self.inbox = inbox
@@ -99,6 +102,7 @@ class Turns:
         self.delivery = delivery
         self.settings = settings
         self.clock = clock
+        self.identify = identify
 
     # -- accept ---------------------------------------------------------------------------
 
@@ -148,6 +152,7 @@ class Turns:
             contact = contacts.open_contact(
                 uow, "webchat", address, now, citizen=citizen, secret_hash=cmd.secret_hash
             )
+            languages.settle(self.settings.languages, citizen, contact, None, None)
             uow.commit()
             return contact.id
 
@@ -179,6 +184,9 @@ class Turns:
         channel = self.channels[entry.channel]
         contact, citizen = self._contact_for(uow, entry, channel, now)
         message = self._file(uow, entry, contact, citizen, now)
+        # A keyword (STOP, HELP) is a Twilio word, not the citizen's language.
+        words = entry.text if entry.kind in ("message", "too_long") else None
+        languages.settle(self.settings.languages, citizen, contact, words, self.identify)
         return self._decide(uow, contact, citizen, message, now, entry.kind == "too_long")
 
     def resume(self, message_id: int) -> TurnResult | None:
@@ -212,7 +220,7 @@ class Turns:
                     contact.id,
                     message.text,
                     contact.bot_sender,
-                    citizen.language if citizen else "en",
+                    self._language(contact, citizen),
                     citizen.id if citizen else None,
                     steps[0],
                     cut,
@@ -222,6 +230,10 @@ class Turns:
         result = self._finish(uow, contact, message, citizen, steps, None, now, cut)
         uow.commit()
         return result
+
+    def _language(self, contact: Contact, citizen: Citizen | None) -> str:
+        """Return the conversation's language (the agency's first until it is known)."""
+        return languages.resolve(self.settings.languages, citizen, contact, None, None).language
 
     def _contact_for(
         self, uow: UnitOfWork, entry: InboxEntry, channel: Channel, now: datetime
@@ -363,10 +375,11 @@ class Turns:
         message.processed = True
         pseudonym = citizen.pseudonym if citizen else None
         channel = self.channels[contact.channel]
+        _ = translator(self._language(contact, citizen))
         replies: list[Message] = []
         final = steps[-1].decision if steps else None
         if message.kind != "message":
-            replies = outcome.answer_keyword(uow, contact, channel, message, now, pseudonym)
+            replies = outcome.answer_keyword(uow, contact, channel, message, now, pseudonym, _)
         elif final is not None:
             if turn is not None:
                 failures = steps[-1].context.bot_failures
@@ -377,14 +390,16 @@ class Turns:
                 uow, contact, message, steps, now, pseudonym, self.settings.policy_name
             )
             replies = outcome.carry_out(
-                uow, contact, channel, final, turn, now, pseudonym, self.settings
+                uow, contact, channel, final, turn, now, pseudonym, self.settings, _
             )
         if cut:
-            replies.insert(0, say(uow, contact, channel, "system", wording.too_long(channel), now))
+            told = wording.too_long(channel, _)
+            replies.insert(0, say(uow, contact, channel, "system", told, now))
         claims = self.delivery.claim_new(uow, contact, pseudonym, replies)
         return TurnResult(
-            contact.id, contact.state, message.id, tuple(replies), final, claims, message
-        )
+            contact.id, contact.state, message.id, tuple(replies), final, claims, message,
+            contact.language,
+        )  # fmt: skip
 
     # -- send -----------------------------------------------------------------------------
 

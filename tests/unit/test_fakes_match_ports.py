@@ -30,6 +30,7 @@ PORTS = {
     ports.BotPort: fakes.ScriptedBot,
     ports.Sender: fakes.RecordingSender,
     ports.Inbox: fakes.FakeInbox,
+    ports.LanguageIdentifier: fakes.ScriptedLanguages,
 }
 # The context-manager methods a unit of work must have besides its public ones.
 DUNDERS = {"__enter__", "__exit__"}
