@@ -256,7 +256,10 @@ class Delivery:
         channel = self.channels[message.channel]
         if channel.sender is None:
             return []
-        if not message.address or not may_message(uow, channel, message.address):
+        # A notice (the answer to the citizen's own HELP) is sent even after STOP.
+        if not message.address or not (
+            message.kind == "notice" or may_message(uow, channel, message.address)
+        ):
             message.delivery_status = "blocked"
             message.last_error = "the citizen has opted out of this channel (STOP)"
             self._event(uow, message, ev.MESSAGE_BLOCKED, now, why="opted_out")

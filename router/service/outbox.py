@@ -32,12 +32,14 @@ def say(
 
     On a channel with a sender the message waits (`pending`) for delivery; to an address that
     opted out it is stored as `blocked` and never sent, so the desk can show why the citizen
-    did not get it. `notice` marks service texts (HELP answers).
+    did not get it. `notice` marks service texts (HELP answers): the answer to the citizen's
+    own HELP is sent even after STOP, as carriers' messaging rules expect.
     """
     status = address = None
     if channel.sender is not None:
         address = contact.address
-        status = "pending" if may_message(uow, channel, address) else "blocked"
+        allowed = notice or may_message(uow, channel, address)
+        status = "pending" if allowed else "blocked"
     return uow.messages.add(
         Message(
             channel=contact.channel,

@@ -3,6 +3,8 @@
 import time
 
 from router.domain.commands import AgentReply, ClaimNext
+from router.service import wording
+from router.service.translations import translator
 from tests.integration import sms_support
 from tests.integration.sms_support import new_number, wait_for
 
@@ -73,24 +75,44 @@ def test_start_resumes_messages(live, bot):
     live.text(number, "START")
     assert consent(live, number) is True
     replies = wait_for(lambda: live.outbox(number), what="the START confirmation")
-    assert "receive messages from us again" in replies[0]["body"]
+    assert replies[0]["body"] == wording.opted_in()  # the agency's first language: en in tests
     live.text(number, "When is my payment?")
     wait_for(lambda: len(live.outbox(number)) == 2, what="the bot's reply after START")
     assert bot.turns == [(bot.turns[0][0], "When is my payment?")]
 
 
-def test_help_gets_the_configured_help_text_without_the_bot(live, bot):
+def test_help_gets_the_help_text_without_the_bot(live, bot):
     number = new_number()
     live.text(number, "HELP")
     replies = wait_for(lambda: live.outbox(number), what="the help text")
-    assert replies[0]["body"] == live.app.config["KANAL_SMS_HELP_TEXT"]
+    assert replies[0]["body"] == wording.sms_help(live.kanal.channels["sms"])
+    assert "Reply STOP to stop messages" in replies[0]["body"]
     assert bot.turns == []
 
 
-def test_an_opted_out_citizen_gets_no_help_text_either(live):
+def test_an_opted_out_citizen_still_gets_the_help_text_and_nothing_else(live, bot):
     number = new_number()
     live.text(number, "STOP")
+    live.text(number, "When is my payment?")
     live.text(number, "HELP")
+    replies = wait_for(lambda: live.outbox(number), what="the help text after STOP")
     live.settle()
     time.sleep(0.3)
-    assert live.outbox(number) == []
+    assert [r["body"] for r in live.outbox(number)] == [replies[0]["body"]]
+    assert "START" in replies[0]["body"]
+    assert consent(live, number) is False  # HELP does not opt the number back in
+
+
+def test_a_danish_conversation_gets_its_keyword_answers_in_danish(live, bot):
+    number = new_number()
+    live.text(number, "hvornår bliver min pension udbetalt")
+    wait_for(lambda: live.outbox(number), what="the bot's reply")
+    assert bot.languages[-1] == "da"
+    live.text(number, "HELP")
+    replies = wait_for(lambda: len(live.outbox(number)) == 2 and live.outbox(number), what="HELP")
+    assert replies[1]["body"] == translator("da")(wording.SMS_HELP)
+    live.text(number, "STOP")
+    live.text(number, "START")
+    replies = wait_for(lambda: len(live.outbox(number)) == 3 and live.outbox(number), what="START")
+    assert replies[2]["body"] == "Du modtager beskeder fra os igen."
+    assert [m.segments for m in live.messages(number, "out")] == [1, 1, 1]
