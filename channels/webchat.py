@@ -10,7 +10,10 @@ import threading
 import time
 from collections.abc import Mapping
 from datetime import timedelta
+from functools import lru_cache
+from pathlib import Path
 
+from babel.messages.extract import extract
 from flask import Blueprint, Response, render_template, request, stream_with_context
 from werkzeug.exceptions import HTTPException
 
@@ -20,6 +23,7 @@ from router.service.channels import Channel
 from router.service.errors import ServiceError
 from router.service.ports import Sender
 from router.service.services import ChannelServices
+from router.service.translations import language_code, translator
 from router.web import bound, parse_id, storable
 
 NAME = "webchat"
@@ -30,6 +34,10 @@ MAX_TEXT = 2000
 STREAM_SECONDS = 55
 KEEPALIVE_SECONDS = 5
 AFTER_ERROR = "`after` must be a message id: an integer from 0 to 9223372036854775807."
+WIDGET_JS = Path(__file__).parent / "static" / "widget.js"
+# Each language's name in that language, for the widget's language switch.
+LANGUAGE_NAMES = {"da": "Dansk", "en": "English", "sv": "Svenska", "de": "Deutsch",
+                  "fr": "Français", "nb": "Norsk", "ar": "العربية"}  # fmt: skip
 
 
 def _hash(token: str) -> str:
@@ -72,6 +80,7 @@ def blueprint(services: ChannelServices) -> Blueprint:
         (sessions + "/<session_id>/messages", post_message, "POST", services),
         (sessions + "/<session_id>/messages", list_messages, "GET", services),
         (sessions + "/<session_id>/stream", bound(stream, slots), "GET", services),
+        ("/api/v1/chat/texts/<language>", widget_texts, "GET", services),
         ("/chat", demo_page, "GET", services),
     )
     for rule, view, method, deps in routes:
@@ -164,13 +173,14 @@ def post_message(services: ChannelServices, session_id: str):
         )
     )
     if result is not None and result.message is not None:
-        messages, state = result.transcript(), result.state
+        messages, state, language = result.transcript(), result.state, result.language
     else:  # the same client_id again (or a turn another request finished): read what it got
         first = services.views.message_id_of(NAME, provider_id) if provider_id else None
         since = (first - 1) if first else 0
         messages = services.views.messages(contact.id, since)
-        state = services.views.contact(contact.id).state
-    return {"messages": [message_view(m) for m in messages], "state": state}
+        now = services.views.contact(contact.id)
+        state, language = now.state, now.language
+    return {"messages": [message_view(m) for m in messages], "state": state, "language": language}
 
 
 def list_messages(services: ChannelServices, session_id: str):
@@ -183,7 +193,11 @@ def list_messages(services: ChannelServices, session_id: str):
     except ValueError:
         return json_error(400, AFTER_ERROR)
     messages = services.views.messages(contact.id, after)
-    return {"messages": [message_view(m) for m in messages], "state": contact.state}
+    return {
+        "messages": [message_view(m) for m in messages],
+        "state": contact.state,
+        "language": contact.language,
+    }
 
 
 def stream(slots: threading.BoundedSemaphore, services: ChannelServices, session_id: str):
@@ -210,7 +224,7 @@ def stream(slots: threading.BoundedSemaphore, services: ChannelServices, session
 
     def _events():
         nonlocal after
-        state = None
+        state = language = None
         deadline = time.monotonic() + STREAM_SECONDS
         quiet_since = time.monotonic()
         yield "retry: 2000\n\n"
@@ -219,10 +233,11 @@ def stream(slots: threading.BoundedSemaphore, services: ChannelServices, session
                 after = m.id
                 quiet_since = time.monotonic()
                 yield f"id: {m.id}\nevent: message\ndata: {json.dumps(message_view(m))}\n\n"
-            current = read.contact(contact_id).state
-            if current != state:
-                state = current
-                yield f"event: state\ndata: {json.dumps({'state': state})}\n\n"
+            now = read.contact(contact_id)
+            if (now.state, now.language) != (state, language):
+                state, language = now.state, now.language
+                data = json.dumps({"state": state, "language": language})
+                yield f"event: state\ndata: {data}\n\n"
             if state == "closed":
                 return
             if time.monotonic() - quiet_since > KEEPALIVE_SECONDS:
@@ -234,7 +249,46 @@ def stream(slots: threading.BoundedSemaphore, services: ChannelServices, session
     return Response(stream_with_context(events()), mimetype="text/event-stream", headers=headers)
 
 
+@lru_cache(maxsize=1)
+def widget_messages() -> tuple[str, ...]:
+    """Return the message ids of the widget's own words, as pybabel finds them in widget.js."""
+    with WIDGET_JS.open("rb") as js:
+        found = (m[1] for m in extract("javascript", js))
+        return tuple(dict.fromkeys(m for m in found if isinstance(m, str)))
+
+
+def served(services: ChannelServices) -> tuple[str, ...]:
+    return tuple(services.config["KANAL_LANGUAGES"])
+
+
+def page_language(services: ChannelServices) -> str:
+    """The page's language: ?lang=, else the browser's Accept-Language, else the agency's first."""
+    languages = served(services)
+    asked = language_code(request.args.get("lang"))
+    if asked in languages:
+        return asked
+    return request.accept_languages.best_match(languages) or languages[0]
+
+
+def widget_texts(services: ChannelServices, language: str):
+    """Answer the widget's own words in a language the agency serves."""
+    if language_code(language) not in served(services):
+        return json_error(404, f"This agency serves {', '.join(served(services))}.")
+    _ = translator(language)
+    response = {"language": _.language, "texts": _.all(widget_messages())}
+    return response, 200, {"Cache-Control": "public, max-age=300"}
+
+
 def demo_page(services: ChannelServices):
     """A demo page embedding the chat widget; in development it can sign in demo citizens."""
     demo = services.demo_identities() if services.demo_identities else []
-    return render_template("chat.html", demo=demo)
+    _ = translator(page_language(services))
+    languages = [(code, LANGUAGE_NAMES.get(code, code)) for code in served(services)]
+    return render_template(
+        "chat.html",
+        demo=demo,
+        _=_,
+        lang=_.language,
+        languages=languages,
+        texts=_.all(widget_messages()),
+    )

@@ -3,6 +3,11 @@
 // It opens a chat session, posts the citizen's messages and shows every reply. Agent replies
 // arrive without a reload over the server-sent event stream, read with fetch() because
 // EventSource cannot send the session's bearer token; when streaming is impossible it polls.
+//
+// Its own words are English message ids, translated by the server's catalogues: the page
+// embeds them for the page's language (#kchat-texts), and when kanal answers that the
+// conversation is held in another language, the widget fetches that language's words
+// (GET {api}/texts/{language}) and follows it.
 (function () {
   "use strict";
 
@@ -24,14 +29,32 @@
   var newButton = document.getElementById("kchat-new");
   var identity = document.getElementById("kchat-identity");
 
+  // A message id marked for extraction (pybabel), translated where it is shown.
+  function N_(msgid) { return msgid; }
+  var texts = {};
+  try { texts = JSON.parse(document.getElementById("kchat-texts").textContent) || {}; } catch (e) { texts = {}; }
+  var language = root.getAttribute("data-language") || "en";
+  function gettext(msgid) { return texts[msgid] || msgid; }
+
   var STATE_WORDS = {
-    "new": "Write a message to start.",
-    bot: "You are chatting with our digital assistant. Write \u201cperson\u201d at any time to talk to a person.",
-    queued: "Waiting for a person. They will see everything you have written; you can keep writing.",
-    assigned: "You are chatting with a person.",
-    closed: "This conversation has ended. You can start a new one."
+    "new": N_("Write a message to start."),
+    bot: N_("You are chatting with our digital assistant. Write \u201cperson\u201d at any time to talk to a person."),
+    queued: N_("Waiting for a person. They will see everything you have written; you can keep writing."),
+    assigned: N_("You are chatting with a person."),
+    closed: N_("This conversation has ended. You can start a new one.")
   };
-  var AUTHOR_WORDS = { citizen: "You", bot: "Assistant", agent: "Advisor", system: "Service" };
+  var AUTHOR_WORDS = {
+    citizen: N_("You"), bot: N_("Assistant"), agent: N_("Advisor"), system: N_("Service")
+  };
+  // The widget's own labels, shown again in the conversation's language when it changes.
+  var LABELS = {
+    "kchat-title": N_("Chat"),
+    "kchat-send": N_("Send"),
+    "kchat-keys": N_("Enter sends, Shift+Enter starts a new line."),
+    "kchat-new": N_("Start a new conversation")
+  };
+  var TEXT_LABEL = N_("Your message");
+  var SEND_ID = "kchat-send";
 
   var session = null;   // {id, token}
   var lastId = 0;
@@ -45,7 +68,7 @@
     if (!next || next === state) return;
     state = next;
     stateLine.setAttribute("data-state", state);
-    stateLine.textContent = STATE_WORDS[state] || state;
+    stateLine.textContent = STATE_WORDS[state] ? gettext(STATE_WORDS[state]) : state;
     root.setAttribute("data-state", state);
     var closed = state === "closed";
     text.disabled = closed;
@@ -73,7 +96,8 @@
     li.setAttribute("data-id", String(m.id));
     var who = document.createElement("span");
     who.className = "kchat-who";
-    who.textContent = (AUTHOR_WORDS[m.author] || m.author) + ": ";
+    who.setAttribute("data-author", m.author);
+    who.textContent = (AUTHOR_WORDS[m.author] ? gettext(AUTHOR_WORDS[m.author]) : m.author) + ": ";
     var body = document.createElement("span");
     body.className = "kchat-text";
     body.textContent = m.text;
@@ -97,6 +121,38 @@
   function take(data) {
     (data.messages || []).forEach(addMessage);
     if (data.state) setState(data.state);
+    if (data.language) follow(data.language);
+  }
+
+  // -- the conversation's language --------------------------------------------------------
+
+  function relabel() {
+    root.setAttribute("lang", language);
+    root.setAttribute("data-language", language);
+    Object.keys(LABELS).forEach(function (id) {
+      var el = document.getElementById(id);
+      if (el && !(id === SEND_ID && sending)) el.textContent = gettext(LABELS[id]);
+    });
+    var label = form.querySelector("label[for=kchat-text]");
+    if (label) label.textContent = gettext(TEXT_LABEL);
+    stateLine.textContent = STATE_WORDS[state] ? gettext(STATE_WORDS[state]) : state;
+    Array.prototype.forEach.call(list.querySelectorAll(".kchat-who"), function (who) {
+      var author = who.getAttribute("data-author");
+      who.textContent = (AUTHOR_WORDS[author] ? gettext(AUTHOR_WORDS[author]) : author) + ": ";
+    });
+  }
+
+  function follow(next) {
+    if (!next || next === language) return;
+    fetch(API + "/texts/" + encodeURIComponent(next), { headers: { Accept: "application/json" } })
+      .then(function (r) { return r.ok ? r.json() : null; })
+      .then(function (data) {
+        if (!data || !data.texts || data.language !== next) return;
+        texts = data.texts;
+        language = next;
+        relabel();
+      })
+      .catch(function () { /* the widget keeps the words it has */ });
   }
 
   // -- the API --------------------------------------------------------------------------
@@ -115,7 +171,7 @@
     }).then(function (r) {
       return r.json().catch(function () { return {}; }).then(function (data) {
         if (!r.ok) {
-          var err = new Error(data.error || "Something went wrong (" + r.status + ").");
+          var err = new Error(data.error || gettext("Something went wrong.") + " (" + r.status + ")");
           err.status = r.status;
           throw err;
         }
@@ -204,7 +260,7 @@
     var payload;
     try { payload = JSON.parse(data.join("\n")); } catch (e) { return; }
     if (event === "message") addMessage(payload);
-    else if (event === "state") setState(payload.state);
+    else if (event === "state") { setState(payload.state); follow(payload.language); }
   }
 
   function poll(gen) {
@@ -243,21 +299,25 @@
   form.addEventListener("submit", function (e) {
     e.preventDefault();
     var message = text.value.trim();
-    if (!message) { showError("Write a message first."); text.focus(); return; }
-    if (message.length > 2000) { showError("Your message is longer than 2,000 characters."); return; }
+    if (!message) { showError(gettext("Write a message first.")); text.focus(); return; }
+    if (message.length > 2000) { showError(gettext("Your message is longer than 2,000 characters.")); return; }
     if (sending) return;
     sending = true;
     send.disabled = true;
-    send.textContent = "Sending\u2026";
+    send.textContent = gettext("Sending\u2026");
     showError("");
     post(message).then(function () {
       text.value = "";
     }).catch(function (err) {
       if (err.status === 409) setState("closed");
-      showError(err.message || "Your message was not sent. Please try again.");
+      // The API's own errors are for developers; the citizen reads the widget's words.
+      var said = err.status === 409 ? gettext(STATE_WORDS.closed)
+        : err.status && err.status < 500 ? err.message
+        : gettext("Your message was not sent. Please try again.");
+      showError(said);
     }).then(function () {
       sending = false;
-      send.textContent = "Send";
+      send.textContent = gettext(LABELS[SEND_ID]);
       send.disabled = state === "closed";
       if (state !== "closed") text.focus();
       else newButton.focus();
@@ -279,6 +339,6 @@
   });
 
   setState("new");
-  stateLine.textContent = STATE_WORDS["new"];
+  stateLine.textContent = gettext(STATE_WORDS[state]);
   resume();
 })();
