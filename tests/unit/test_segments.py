@@ -17,6 +17,19 @@ def test_plain_danish_text_is_gsm7():
     assert is_gsm7("Hej Søren, din ansøgning er modtaget. Å ja!")
 
 
+@pytest.mark.parametrize("letter", list("æøåÆØÅé"))
+def test_each_danish_letter_is_one_septet_of_the_basic_set(letter):
+    count = count_segments(letter * 160)
+    assert (count.encoding, count.units, count.segments) == ("GSM-7", 160, 1)
+    assert count_segments(letter * 161).segments == 2
+
+
+def test_danish_typography_outside_gsm7_makes_a_message_ucs2():
+    # Danish quotes and the en dash are not GSM-7: kanal's own texts avoid them.
+    for text in ("„person“", "08:00–16:00"):
+        assert count_segments(text).encoding == "UCS-2"
+
+
 def test_a_single_emoji_makes_the_whole_message_ucs2():
     count = count_segments("a" * 60 + " 🙂")
     assert count.encoding == "UCS-2"
