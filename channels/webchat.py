@@ -132,10 +132,18 @@ def start_session(services: ChannelServices):
         pseudonym = _verified_pseudonym(services.config["SECRET_KEY"], str(body["identity"]))
         if pseudonym is None:
             return json_error(400, "The identity is not signed by this agency.")
+    language = body.get("language")
+    if language is not None and language_code(str(language)) not in served(services):
+        return json_error(400, f"`language` must be one of {', '.join(served(services))}.")
     session_id = "s_" + secrets.token_urlsafe(16)
     token = secrets.token_urlsafe(32)
     services.turns.start_chat(
-        StartChat(secret_hash=_hash(token), citizen_pseudonym=pseudonym), address=session_id
+        StartChat(
+            secret_hash=_hash(token),
+            citizen_pseudonym=pseudonym,
+            language=language_code(language) if language else None,
+        ),
+        address=session_id,
     )
     return {"session_id": session_id, "token": token}, 201
 
@@ -288,6 +296,7 @@ def demo_page(services: ChannelServices):
         "chat.html",
         demo=demo,
         _=_,
+        chosen=language_code(request.args.get("lang")) == _.language,
         lang=_.language,
         languages=languages,
         texts=_.all(widget_messages()),

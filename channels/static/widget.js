@@ -34,6 +34,9 @@
   var texts = {};
   try { texts = JSON.parse(document.getElementById("kchat-texts").textContent) || {}; } catch (e) { texts = {}; }
   var language = root.getAttribute("data-language") || "en";
+  // The citizen chose the language on the page (?lang=): the widget keeps it, and a new
+  // conversation starts in it. Otherwise the widget follows the conversation's language.
+  var chosen = root.getAttribute("data-chosen") === "true";
   function gettext(msgid) { return texts[msgid] || msgid; }
 
   var STATE_WORDS = {
@@ -143,7 +146,7 @@
   }
 
   function follow(next) {
-    if (!next || next === language) return;
+    if (chosen || !next || next === language) return;
     fetch(API + "/texts/" + encodeURIComponent(next), { headers: { Accept: "application/json" } })
       .then(function (r) { return r.ok ? r.json() : null; })
       .then(function (data) {
@@ -190,6 +193,7 @@
   function startSession() {
     var body = {};
     if (identity && identity.value) body.identity = identity.value;
+    if (chosen) body.language = language;
     return api("POST", "/sessions", body).then(function (data) {
       session = { id: data.session_id, token: data.token };
       save();

@@ -32,7 +32,7 @@ class StartChat:
 
     secret_hash: str
     citizen_pseudonym: str | None = None
-    language: str = "en"
+    language: str | None = None  # the language the citizen chose on the page, if any
 
 
 @dataclass(frozen=True)

@@ -152,6 +152,8 @@ class Turns:
             contact = contacts.open_contact(
                 uow, "webchat", address, now, citizen=citizen, secret_hash=cmd.secret_hash
             )
+            if cmd.language in self.settings.languages:
+                contact.language = cmd.language  # chosen by the citizen; the register still wins
             languages.settle(self.settings.languages, citizen, contact, None, None)
             uow.commit()
             return contact.id

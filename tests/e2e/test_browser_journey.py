@@ -191,7 +191,12 @@ def test_a_demo_citizen_registered_exempt_reaches_a_person_on_the_first_message(
         page.get_by_label("Chat as").select_option(value=option.get_attribute("value"))
         page.get_by_label("Your message").fill("when will my pension be paid")
         page.keyboard.press("Enter")
-        expect_text(page.locator("#kchat-state"), "Waiting for a person")
+        # Inge is registered as Danish: kanal answers in Danish and the widget follows it.
+        expect_text(page.locator("#kchat-state"), "Venter på en medarbejder")
+        expect_text(page.locator("#kchat-log"), "Jeg sender dig videre til en medarbejder")
+        assert page.locator("#kanal-chat").get_attribute("lang") == "da"
+        assert page.get_by_label("Din besked").is_visible()
+        no_serious_violations(page, "/chat once the widget follows Danish")
         shots(page, "09-demo-citizen-exempt")
         contact = live_kanal.kanal.views.contact_on("webchat", _session_id(page))
 

@@ -85,3 +85,52 @@ def test_the_stream_reconnects_after_the_last_message_it_saw(live_kanal, chromiu
         ), "no message is shown twice"
     finally:
         ctx.close()
+
+
+def test_a_danish_browser_gets_the_danish_widget_and_it_follows_the_conversation(
+    live_kanal, chromium, shots
+):
+    from tests.e2e.conftest import serious_violations
+
+    ctx = chromium.new_context(locale="da-DK")
+    try:
+        page = ctx.new_page()
+        page.goto(f"{live_kanal.url}/chat")
+        assert page.locator("html").get_attribute("lang") == "da"
+        expect_text(page.locator("#kchat-state"), "Skriv en besked for at begynde.")
+        assert serious_violations(page) == []
+        page.get_by_label("Din besked").fill("hvornår bliver min pension udbetalt")
+        page.keyboard.press("Enter")
+        expect_text(page.locator("#kchat-log"), "https://example.org/payment_date")
+        expect_text(page.locator("#kchat-state"), "Du chatter med vores digitale assistent")
+        expect_text(page.locator("#kchat-log .kchat-who").first, "Dig")
+        shots(page, "11-widget-danish")
+
+        # Another citizen on a Danish browser writes English: the widget follows kanal.
+        page.get_by_role("button", name="Start en ny samtale").click()
+        page.get_by_label("Din besked").fill("I want to talk to a person")
+        page.keyboard.press("Enter")
+        expect_text(page.locator("#kchat-state"), "Waiting for a person")
+        expect_text(page.locator("#kchat-log"), "passing you to a person")
+        assert page.locator("#kanal-chat").get_attribute("lang") == "en"
+        assert page.get_by_label("Your message").is_visible()
+        assert serious_violations(page) == []
+    finally:
+        ctx.close()
+
+
+def test_the_language_chosen_on_the_page_is_kept_and_starts_the_conversation(live_kanal, chromium):
+    ctx = chromium.new_context(locale="da-DK")
+    try:
+        page = ctx.new_page()
+        page.goto(f"{live_kanal.url}/chat")
+        page.get_by_role("link", name="English").click()  # the language switch
+        expect_text(page.locator("#kchat-state"), "Write a message to start.")
+        page.get_by_label("Your message").fill("12345678")  # no language of its own
+        page.keyboard.press("Enter")
+        expect_text(page.locator("#kchat-state"), "You are chatting with our digital assistant")
+        expect_text(page.locator("#kchat-log"), "12345678")
+        session_id = json.loads(page.evaluate("sessionStorage.getItem('kanal-chat-session')"))["id"]
+        assert live_kanal.kanal.views.contact_on("webchat", session_id).language == "en"
+    finally:
+        ctx.close()

@@ -79,3 +79,12 @@ def test_the_chat_page_speaks_the_browsers_language_or_the_one_asked_for(client)
     assert '<html lang="en">' in english
     assert "Ask us a question" in english
     assert translator("da")(wording.CLOSE) not in english
+
+
+def test_a_language_chosen_on_the_page_starts_the_conversation(client, kanal, bot):
+    sid, auth = start(client, language="da")
+    say(client, sid, auth, "When will my pension be paid?")
+    assert bot.languages == ["da"]  # chosen by the citizen: it holds over identification
+    response = client.post("/api/v1/chat/sessions", json={"language": "xx"})
+    assert response.status_code == 400
+    assert "da" in response.get_json()["error"]
