@@ -7,6 +7,7 @@ Everything the app is made of is built here, in order, and kept in one typed con
 from __future__ import annotations
 
 import importlib
+import logging
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime, time, timedelta
@@ -19,7 +20,7 @@ from router import config as cfg
 from router.adapters.db import make_engine, make_session_factory
 from router.adapters.inbox import SqlInbox
 from router.adapters.inbox import inbox_url as default_inbox_url
-from router.adapters.language import LinguaIdentifier
+from router.adapters.language import LinguaIdentifier, UnknownLanguage
 from router.adapters.uow import SqlUnitOfWork
 from router.logs import configure_logging
 from router.policy import Profile, load_profile
@@ -29,10 +30,12 @@ from router.service.desk import Desk
 from router.service.ports import BotPort, Sender
 from router.service.services import ChannelServices
 from router.service.settings import BusinessHours, RouterSettings
+from router.service.translations import available as available_languages
 from router.service.turn import Turns
 from router.service.views import Views
 from router.worker import Worker
 
+log = logging.getLogger(__name__)
 _DAYS = ["mon", "tue", "wed", "thu", "fri", "sat", "sun"]
 
 
@@ -112,6 +115,21 @@ def _rasa_bot(config: Mapping) -> BotPort:
     return RasaBot(config["KANAL_RASA_URL"], timeout=config["KANAL_BOT_TIMEOUT"])
 
 
+def _language_identifier(languages: tuple[str, ...]) -> LinguaIdentifier:
+    """Identify messages among the agency's languages; say so when kanal lacks a catalogue."""
+    try:
+        identifier = LinguaIdentifier(languages)
+    except UnknownLanguage as exc:
+        raise cfg.ConfigError(f"KANAL_LANGUAGES: {exc}") from None
+    missing = [code for code in languages if code not in available_languages()]
+    if missing:
+        log.warning(
+            "no catalogue for %s: kanal's own texts fall back to English (docs/translations.md)",
+            ", ".join(missing),
+        )
+    return identifier
+
+
 def installed_channels() -> list:
     """Return the channel modules listed in `channels.INSTALLED`."""
     from channels import INSTALLED
@@ -128,6 +146,8 @@ def build(
 ) -> Kanal:
     """Build the container from configuration, with stand-ins where the caller gives them."""
     clock = clock or utcnow
+    settings = router_settings(config)
+    identify = _language_identifier(settings.languages)  # refuses a language it cannot tell
     url = config["KANAL_DATABASE_URL"]
     if url.startswith("sqlite:///"):
         Path(url.removeprefix("sqlite:///")).parent.mkdir(parents=True, exist_ok=True)
@@ -155,7 +175,6 @@ def build(
     for module in installed_channels():
         channel: Channel = module.channel(config, sender=(senders or {}).get(module.NAME))
         channels.add(channel)
-    settings = router_settings(config)
     delivery = Delivery(uow, channels, clock)
     bot = bot if bot is not None else _rasa_bot(config)
     profile = load_profile(config["KANAL_POLICY"])
@@ -163,7 +182,7 @@ def build(
     inbox_engine = engine if inbox_url == url else make_engine(inbox_url, immediate=False)
     turns = Turns(
         uow, SqlInbox(inbox_engine), bot, profile, channels, delivery, settings, clock,
-        identify=LinguaIdentifier(settings.languages),
+        identify=identify,
     )  # fmt: skip
     in_web = config["KANAL_TURN_WORKER"] == "thread"
     worker = Worker(

@@ -38,3 +38,19 @@ def test_production_refuses_the_sandbox_and_the_development_twilio_token():
     with pytest.raises(cfg.ConfigError, match="TWILIO_AUTH_TOKEN"):
         cfg.check(cfg.from_env({**base, "TWILIO_ACCOUNT_SID": "AC1"}))
     cfg.check(cfg.from_env({**base, "TWILIO_ACCOUNT_SID": "AC1", "TWILIO_AUTH_TOKEN": "real"}))
+
+
+def test_the_agencys_languages_are_danish_first_by_default_and_checked():
+    assert cfg.from_env({})["KANAL_LANGUAGES"] == ("da", "en")
+    assert cfg.from_env({"KANAL_LANGUAGES": " EN, da ,en"})["KANAL_LANGUAGES"] == ("en", "da")
+    for bad in ("danish", "d1", ",", "da;en"):
+        with pytest.raises(cfg.ConfigError, match="KANAL_LANGUAGES"):
+            cfg.from_env({"KANAL_LANGUAGES": bad})
+
+
+def test_a_language_the_identifier_cannot_tell_is_refused_at_start(tmp_path):
+    from router.bootstrap import build
+
+    conf = cfg.from_env({"KANAL_LANGUAGES": "da,xx"}, instance_path=str(tmp_path))
+    with pytest.raises(cfg.ConfigError, match="xx"):
+        build(conf, bot=object())
