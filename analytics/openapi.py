@@ -95,7 +95,10 @@ PATHS: dict[str, dict] = {
             "requestBody": {"required": False, "content": _json("StartSession")},
             "responses": {
                 "201": _answer("The session and the token that guards it (shown once).", "Session"),
-                "400": _error("The body is not a JSON object, or the identity is not signed."),
+                "400": _error(
+                    "The body is not a JSON object, the identity is not signed, or the "
+                    "language is not one the agency serves."
+                ),
                 "413": _error("The body is larger than 64 KB."),
             },
         }
@@ -139,7 +142,7 @@ PATHS: dict[str, dict] = {
             "tags": ["web chat"],
             "summary": "Push new messages and state changes (server-sent events)",
             "description": "Events `message` (data: a Message, id: its id) and `state` "
-            '(data: {"state"}); `Last-Event-ID` or `after` resumes. The stream ends when the '
+            '(data: {"state", "language"}); `Last-Event-ID` or `after` resumes. The stream ends when the '
             "conversation closes, or after 5 minutes (the client reconnects).",
             "security": [{"chatSession": []}],
             "parameters": [_AFTER],
@@ -149,6 +152,25 @@ PATHS: dict[str, dict] = {
                 **_CHAT_ERRORS,
             },
         },
+    },
+    "/api/v1/chat/texts/{language}": {
+        "get": {
+            "tags": ["web chat"],
+            "summary": "The chat widget's own words in a language the agency serves",
+            "parameters": [
+                {
+                    "name": "language",
+                    "in": "path",
+                    "required": True,
+                    "schema": {"type": "string"},
+                    "description": "ISO 639-1 code (a regional tag such as da-DK is accepted).",
+                }
+            ],
+            "responses": {
+                "200": _answer("The widget's words, by English message id.", "WidgetTexts"),
+                "404": _error("The agency does not serve that language."),
+            },
+        }
     },
     "/api/v1/metrics/channel-shift": {
         "get": {
@@ -314,7 +336,12 @@ def _schemas() -> dict:
                 "identity": {
                     "type": "string",
                     "description": "A signed citizen identity from the agency's portal (optional).",
-                }
+                },
+                "language": {
+                    "type": "string",
+                    "description": "The language the citizen chose (ISO 639-1, one the agency "
+                    "serves); the conversation starts in it unless the register says otherwise.",
+                },
             },
         },
         "Session": {
@@ -349,6 +376,22 @@ def _schemas() -> dict:
             "properties": {
                 "messages": {"type": "array", "items": {"$ref": "#/components/schemas/Message"}},
                 "state": {"type": "string", "enum": ["bot", "queued", "assigned", "closed"]},
+                "language": {
+                    "type": ["string", "null"],
+                    "description": "The conversation's language (ISO 639-1) once kanal knows it.",
+                },
+            },
+        },
+        "WidgetTexts": {
+            "type": "object",
+            "required": ["language", "texts"],
+            "properties": {
+                "language": {"type": "string"},
+                "texts": {
+                    "type": "object",
+                    "description": "Each English message id of the widget and its translation.",
+                    "additionalProperties": {"type": "string"},
+                },
             },
         },
         "ChannelShiftRow": {

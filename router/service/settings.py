@@ -24,11 +24,6 @@ class BusinessHours:
         local = moment.astimezone(ZoneInfo(self.timezone))
         return local.weekday() in self.weekdays and self.opens <= local.time() < self.closes
 
-    def describe(self) -> str:
-        if self.always_open:
-            return "at any time"
-        return f"{self.opens:%H:%M}–{self.closes:%H:%M} on weekdays ({self.timezone})"
-
 
 @dataclass(frozen=True)
 class RouterSettings:

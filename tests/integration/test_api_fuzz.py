@@ -60,6 +60,12 @@ def _prepare(case, credentials) -> dict:
         if hashlib.sha256(generated.encode("utf-8", "replace")).digest()[0] % 4:
             case.path_parameters["session_id"] = credentials["session_id"]
         return {"Authorization": f"Bearer {credentials['token']}"}
+    if "{language}" in path:
+        generated = str(case.path_parameters.get("language", ""))
+        # One case in four keeps its generated language (one the agency does not serve: 404).
+        if hashlib.sha256(generated.encode("utf-8", "replace")).digest()[0] % 4:
+            case.path_parameters["language"] = "da"
+        return {}
     if path.startswith("/api/v1/metrics/"):
         return {"Authorization": f"Bearer {credentials['manager']}"}
     return {}
