@@ -142,8 +142,8 @@ PATHS: dict[str, dict] = {
             "tags": ["web chat"],
             "summary": "Push new messages and state changes (server-sent events)",
             "description": "Events `message` (data: a Message, id: its id) and `state` "
-            '(data: {"state", "language"}); `Last-Event-ID` or `after` resumes. The stream ends when the '
-            "conversation closes, or after 5 minutes (the client reconnects).",
+            '(data: {"state", "language"}); `Last-Event-ID` or `after` resumes. The stream ends '
+            "when the conversation closes, or after 5 minutes (the client reconnects).",
             "security": [{"chatSession": []}],
             "parameters": [_AFTER],
             "responses": {
