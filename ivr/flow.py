@@ -237,11 +237,16 @@ def _start(call: Call, settings: Settings) -> Reply:
     return _listen(call, settings, p.text(call.lang, welcome, agency=settings.agency), _ask(call))
 
 
-def _language(call: Call, heard: Heard, perform: Perform, settings: Settings) -> Reply:
-    offered = [lang for lang in settings.languages if lang in p.TEXTS]
+def chosen_language(heard: Heard, settings: Settings) -> str:
+    """Return the language a keypad choice picks (the first offered for anything else)."""
+    offered = [lang for lang in settings.languages if lang in p.TEXTS] or [p.DEFAULT_LANGUAGE]
     digit = heard.digits.strip()
     chosen = offered[int(digit) - 1] if digit.isdigit() and 0 < int(digit) <= len(offered) else ""
-    call = replace(call, lang=chosen or offered[0], tries=0, silences=0)
+    return chosen or offered[0]
+
+
+def _language(call: Call, heard: Heard, perform: Perform, settings: Settings) -> Reply:
+    call = replace(call, lang=chosen_language(heard, settings), tries=0, silences=0)
     if asks_for_person(heard, call.lang):
         return _outcome(call, perform(Turn(_person_text(call)), call), perform, settings)
     return _listen(
@@ -388,13 +393,14 @@ def _wait_choice(call: Call, heard: Heard, perform: Perform, settings: Settings)
     return Reply(call.lang, say=(p.text(call.lang, "still_waiting"),), state=call)
 
 
-def queued(call: Call, result: str) -> Reply:
+def queued(call: Call, result: str, perform: Perform) -> Reply:
     """What happens when the caller's wait ends (the Enqueue action's QueueResult)."""
     if result in ("bridged", "bridging-in-process", "leave", "hangup"):
         return Reply(call.lang, next="hangup", state=call, end="person")
     # queue-full, error, system-error, redirected: never a hang-up without an option.
-    return Reply(call.lang, say=(p.text(call.lang, "queue_problem"),), next="callback",
-                 state=call)  # fmt: skip
+    booked = perform(Book("waited_too_long"), call)
+    assert isinstance(booked, Booked)
+    return _booked(call, booked, p.text(call.lang, "queue_problem"), leave=False)
 
 
 def connecting(lang: str) -> Reply:

@@ -143,6 +143,7 @@ TEXTS: dict[str, dict[str, str]] = {
         "goodbye": "Thank you for calling. Goodbye.",
         "queue_problem": "I'm sorry, we could not keep you in the queue.",
         "hours": "from {opens} to {closes} on weekdays",
+        "link_sms": "Here is the link you asked for on the phone: {link}",
     },
     "da": {
         "welcome": "Velkommen til {agency}.",
@@ -192,6 +193,7 @@ TEXTS: dict[str, dict[str, str]] = {
         "goodbye": "Tak for opkaldet. Farvel.",
         "queue_problem": "Vi kunne desværre ikke holde dig i køen.",
         "hours": "fra {opens} til {closes} på hverdage",
+        "link_sms": "Her er linket, du bad om i telefonen: {link}",
     },
 }
 WEEKDAYS = {
