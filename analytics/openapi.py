@@ -149,8 +149,11 @@ _VOICE_STEPS = (
 def _voice(summary: str, description: str, schema: str, parameters: list) -> dict:
     responses = {
         "200": _TWIML,
-        "400": _answer("A required field is missing or the URL's call state is malformed.",
-                       {"type": "string"}, "text/plain"),  # fmt: skip
+        "400": _answer(
+            "A required field is missing or the URL's call state is malformed.",
+            {"type": "string"},
+            "text/plain",
+        ),  # fmt: skip
         "403": _FORGED,
     }
     if summary == "Call status callback":
@@ -504,9 +507,19 @@ def _schemas() -> dict:
             "properties": {
                 name: {"type": "string"}
                 for name in (
-                    "CallSid", "AccountSid", "From", "To", "CallStatus", "Direction",
-                    "SpeechResult", "Confidence", "Digits", "QueueResult", "QueueTime",
-                    "QueuePosition", "CallDuration",
+                    "CallSid",
+                    "AccountSid",
+                    "From",
+                    "To",
+                    "CallStatus",
+                    "Direction",
+                    "SpeechResult",
+                    "Confidence",
+                    "Digits",
+                    "QueueResult",
+                    "QueueTime",
+                    "QueuePosition",
+                    "CallDuration",
                 )
             },
         },

@@ -187,9 +187,7 @@ def _no(heard: Heard, lang: str) -> bool:
 # -- the steps ------------------------------------------------------------------------------
 
 
-def respond(
-    step: str, call: Call, heard: Heard, perform: Perform, settings: Settings
-) -> Reply:
+def respond(step: str, call: Call, heard: Heard, perform: Perform, settings: Settings) -> Reply:
     """Return what the phone does next at `step`, given what the caller did."""
     lang = p.language_of(call.lang, settings.languages)
     call = replace(call, lang=lang if call.lang else call.lang)
@@ -222,9 +220,7 @@ def _ask(call: Call) -> str:
 def _start(call: Call, settings: Settings) -> Reply:
     offered = [lang for lang in settings.languages if lang in p.TEXTS]
     if not call.lang and len(offered) > 1:
-        lines = tuple(
-            p.CHOOSE_LANGUAGE[lang].format(digit=i) for i, lang in enumerate(offered, 1)
-        )
+        lines = tuple(p.CHOOSE_LANGUAGE[lang].format(digit=i) for i, lang in enumerate(offered, 1))
         first = offered[0]
         return Reply(
             first,
@@ -249,9 +245,7 @@ def _language(call: Call, heard: Heard, perform: Perform, settings: Settings) ->
     call = replace(call, lang=chosen_language(heard, settings), tries=0, silences=0)
     if asks_for_person(heard, call.lang):
         return _outcome(call, perform(Turn(_person_text(call)), call), perform, settings)
-    return _listen(
-        call, settings, p.text(call.lang, "welcome", agency=settings.agency), _ask(call)
-    )
+    return _listen(call, settings, p.text(call.lang, "welcome", agency=settings.agency), _ask(call))
 
 
 def _person_text(call: Call) -> str:
@@ -329,8 +323,8 @@ def _when(call: Call, booked: Booked) -> str:
 def _booked(call: Call, booked: Booked, *before: str, leave: bool) -> Reply:
     lang = call.lang
     if not booked.ok:
-        return Reply(lang, say=(*before, p.text(lang, "callback_failed"), p.text(lang, "to_person")),
-                     next="" if leave else "enqueue", state=call, end="person")  # fmt: skip
+        lines = (*before, p.text(lang, "callback_failed"), p.text(lang, "to_person"))
+        return Reply(lang, say=lines, next="" if leave else "enqueue", state=call, end="person")
     when = _when(call, booked)
     if booked.open:
         line = p.text(lang, "callback_booked", when=when)

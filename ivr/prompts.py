@@ -129,8 +129,7 @@ TEXTS: dict[str, dict[str, str]] = {
         "queue_wait": "The expected wait is about {minutes} minutes.",
         "queue_wait_short": "Someone should be with you in about a minute.",
         "queue_next": "You are next in line.",
-        "callback_offer": "To be called back instead, press 1. You keep your place in the "
-        "queue.",
+        "callback_offer": "To be called back instead, press 1. You keep your place in the queue.",
         "callback_booked": "Thank you. We will call you back on this number {when}. You keep "
         "your place. Goodbye.",
         "callback_closed": "We are closed now. Our staff answer {hours}. We will call you back "
@@ -184,8 +183,7 @@ TEXTS: dict[str, dict[str, str]] = {
         "plads. Farvel.",
         "callback_closed": "Vi har lukket nu. Vores medarbejdere svarer {hours}. Vi ringer dig "
         "op på dette nummer {when}. Du skal ikke gentage noget. Farvel.",
-        "callback_failed": "Jeg kunne desværre ikke bestille et opkald. Bliv venligst i "
-        "røret.",
+        "callback_failed": "Jeg kunne desværre ikke bestille et opkald. Bliv venligst i røret.",
         "when_soon": "så snart en medarbejder er ledig",
         "when_at": "{day} klokken {time}",
         "still_waiting": "Tak fordi du venter. Du beholder din plads.",

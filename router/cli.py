@@ -283,9 +283,7 @@ def phone(from_number: str, url: str | None) -> None:
             typed = click.prompt("you", default="", show_default=False).strip()
             if typed == "hangup":
                 call.hang_up()
-            elif call.gather is None and call.queue is not None:
-                call.wait(30)
-            elif typed == "wait" and call.queue is not None:
+            elif call.queue is not None and (call.gather is None or typed == "wait"):
                 call.wait(30)
             elif not typed:
                 call.silence()

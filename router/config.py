@@ -84,7 +84,8 @@ def from_env(env: dict[str, str] | None = None, instance_path: str | None = None
         # the greeting, the speech confidence below which the caller is asked again, and how
         # long a caller waits before being offered a callback.
         "KANAL_VOICE_LANGUAGES": tuple(
-            lang.strip() for lang in env.get("KANAL_VOICE_LANGUAGES", "da,en").split(",")
+            lang.strip()
+            for lang in env.get("KANAL_VOICE_LANGUAGES", "da,en").split(",")
             if lang.strip()
         ),
         "KANAL_AGENCY_NAME": env.get("KANAL_AGENCY_NAME", "kanal"),

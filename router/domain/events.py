@@ -19,8 +19,12 @@ HANDED_OFF = "handed_off"  # {"reason", "rule_id", "from_bot": bool}
 QUEUED = "queued"  # {"queue_item_id", "skill", "priority"}
 AGENT_ASSIGNED = "agent_assigned"  # {"queue_item_id", "agent_id", "wait_seconds"}
 AGENT_REPLIED = "agent_replied"  # {"message_id", "agent_id", "first": bool}
-CALLBACK_SCHEDULED = "callback_scheduled"  # {"rule_id"} or, booked on the phone, {"reason", "call_at"}
-DEFLECTION_OFFERED = "deflection_offered"  # {"need", "route": "sms"}: digital route offered on the phone
+CALLBACK_SCHEDULED = (
+    "callback_scheduled"  # {"rule_id"} or, booked on the phone, {"reason", "call_at"}
+)
+DEFLECTION_OFFERED = (
+    "deflection_offered"  # {"need", "route": "sms"}: digital route offered on the phone
+)
 DEFLECTION_ACCEPTED = "deflection_accepted"  # {"need", "route": "sms", "message_id"}
 CALL_ENDED = "call_ended"  # {"status", "queue_result", "seconds"}
 SMS_OPT_OUT = "sms_opt_out"  # {"keyword"}

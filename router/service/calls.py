@@ -162,9 +162,9 @@ class Calls:
             metadata=metadata,
         )
         result = self.turns.receive(cmd)
-        if result is not None and result.decision is not None:
-            if str(result.decision.action) == "offer_digital":
-                self._offered(contact_id, provider_id.split(":")[0], result)
+        decision = result.decision if result is not None else None
+        if decision is not None and str(decision.action) == "offer_digital":
+            self._offered(contact_id, provider_id.split(":")[0], result)
         return result
 
     def escalate(self, contact_id: int, provider_id: str, why: str) -> TurnResult | None:
@@ -337,7 +337,9 @@ class Calls:
             call.status = "abandoned" if call.status in ("queued", "abandoned") else status[:16]
             if call.queue_result == "callback" and call.status == "abandoned":
                 call.status = status[:16]
-            contact = uow.contacts.get(call.contact_id, for_update=True) if call.contact_id else None
+            contact = (
+                uow.contacts.get(call.contact_id, for_update=True) if call.contact_id else None
+            )
             if contact is not None:
                 pseudonym = pseudonym_of(uow, contact)
                 record(uow, contact, ev.CALL_ENDED, now, pseudonym, status=call.status,
@@ -357,4 +359,3 @@ class Calls:
         with self.uow() as uow:
             found = uow.calls.for_contact(contact_id)
             return found[-1] if found else None
-

@@ -16,9 +16,7 @@ pytestmark = pytest.mark.integration
 
 # Settings some tests run with (by test name).
 CONFIG = {
-    "test_a_caller_on_a_voluntary_profile_asking_for_a_person_gets_one": {
-        "KANAL_POLICY": "canada"
-    },
+    "test_a_caller_on_a_voluntary_profile_asking_for_a_person_gets_one": {"KANAL_POLICY": "canada"},
     "test_out_of_hours_a_person_becomes_a_callback_booked_for_opening_time": {
         "KANAL_ALWAYS_OPEN": False,
         "KANAL_BUSINESS_HOURS": "00:00-00:00",
@@ -59,7 +57,9 @@ def test_a_danish_caller_with_a_self_servable_need_gets_the_link_by_sms(live, ad
     call.say("ja")
     assert call.said[-1] == p.text("da", "link_sent") and call.ended
     sms = wait_for(lambda: live.outbox(number), what="the link in the sandbox outbox")
-    assert sms[0]["body"] == "Her er linket, du bad om i telefonen: https://example.org/payment_date"
+    assert (
+        sms[0]["body"] == "Her er linket, du bad om i telefonen: https://example.org/payment_date"
+    )
     [row] = calls(live)
     assert row.status == "completed" and row.direction == "inbound"
     kinds = [e.type for e in events(live, row.contact_id)]
@@ -81,14 +81,14 @@ def test_a_caller_who_sent_stop_is_told_and_put_through_to_a_person(live, add_ci
 
 
 def test_an_exempt_caller_reaches_a_person_with_priority_and_is_never_offered_the_link(
-    live, add_citizen  # noqa: F811
+    live,  # noqa: F811
+    add_citizen,
 ):
     number = new_number()
     add_citizen(phone=number, exempt_ground="impairment", language="da")
     call = phone(live, number).dial()
     call.say("hvornår bliver min pension udbetalt")
-    assert call.queue == {"name": f"contact-{calls(live)[0].contact_id}",
-                          "waitUrl": call.queue["waitUrl"], "action": call.queue["action"]}  # fmt: skip
+    assert call.queue["name"] == f"contact-{calls(live)[0].contact_id}"
     assert p.text("da", "offer") not in call.said
     assert call.said[-1] == p.text("da", "queue_next")
     contact_id = calls(live)[0].contact_id
