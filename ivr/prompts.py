@@ -63,17 +63,43 @@ NEED_NAMES = {
         "report_change": "at melde en ændring",
     },
 }
-# Words that help the recogniser, per language: the needs the bot serves and the way out.
-HINTS = {
-    "en": (
-        "pension, payment, payment date, missing payment, application, status, address, "
-        "report a change, documents, complaint, person, agent, yes, no"
-    ),
-    "da": (
-        "pension, udbetaling, ydelse, ansøgning, adresse, ændring, dokumenter, klage, "
-        "medarbejder, menneske, person, ja, nej"
-    ),
+# Words that help the recogniser, per language and per need the bot serves (the needs of
+# bots/rasa/digital_routes.yml; a test keeps them in step): `hints()` joins them with the way
+# out (person words) and yes/no.
+NEED_HINTS = {
+    "en": {
+        "payment_date": "payment date, when is my payment, pension paid",
+        "missing_payment": "missing payment, payment did not arrive",
+        "application_status": "application status, my case",
+        "change_address": "change address, new address, moving",
+        "report_change": "report a change, income, work",
+        "login_help": "log in, digital ID, MitID",
+        "document_upload": "upload documents, send papers",
+        "complaint": "complaint, appeal",
+        "apply_benefit": "apply, pension, unemployment, child benefit, housing benefit",
+    },
+    "da": {
+        "payment_date": "udbetaling, hvornår får jeg penge, pension udbetalt",
+        "missing_payment": "mangler udbetaling, pengene er ikke kommet",
+        "application_status": "ansøgning, min sag",
+        "change_address": "ny adresse, flytte, adresseændring",
+        "report_change": "melde ændring, indtægt, arbejde",
+        "login_help": "logge ind, MitID",
+        "document_upload": "sende dokumenter, uploade",
+        "complaint": "klage, anke",
+        "apply_benefit": "søge, pension, dagpenge, børnetilskud, boligstøtte",
+    },
 }
+
+
+def hints(language: str) -> str:
+    """Return the recogniser's hints for a language: the bot's needs, a person, yes and no."""
+    lang = language if language in NEED_HINTS else DEFAULT_LANGUAGE
+    words = [*NEED_HINTS[lang].values(), ", ".join(PERSON_WORDS[lang])]
+    words.append(", ".join(YES_WORDS[lang][:2] + NO_WORDS[lang][:2]))
+    return ", ".join(words)
+
+
 # Words that ask for a person at every step, with 0 on the keypad.
 PERSON_WORDS = {
     "en": ("agent", "person", "operator", "human", "someone"),

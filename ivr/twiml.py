@@ -48,7 +48,7 @@ def render(
                 language=voice.language,
                 speech_model=voice.speech_model,
                 speech_timeout="auto",
-                hints=prompts.HINTS.get(lang, prompts.HINTS["en"]),
+                hints=prompts.hints(lang),
             )
         if g.num_digits:
             attrs["num_digits"] = g.num_digits

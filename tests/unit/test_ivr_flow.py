@@ -216,7 +216,18 @@ def test_every_language_has_every_prompt_and_a_valid_voice_pair():
         assert voice.voice in p.POLLY_VOICES[voice.language], lang
         assert set(p.TEXTS[lang]) == set(p.TEXTS["en"]), lang
         assert set(p.NEED_PHRASES[lang]) == set(p.MENU) == set(p.NEED_NAMES[lang])
-        assert lang in p.HINTS and lang in p.CHOOSE_LANGUAGE
+        assert lang in p.CHOOSE_LANGUAGE and "pension" in p.hints(lang)
+
+
+def test_the_recogniser_is_hinted_with_every_need_the_bot_serves():
+    import yaml
+
+    from bots.train import PROJECT_DIR
+
+    routes = yaml.safe_load((PROJECT_DIR / "digital_routes.yml").read_text(encoding="utf-8"))
+    for lang in p.VOICES:
+        assert set(p.NEED_HINTS[lang]) == set(routes["routes"]), lang
+        assert p.hints(lang).count(",") >= len(routes["routes"])
 
 
 @pytest.mark.parametrize("said", ["agent", "person", "medarbejder", "menneske", "I want a person."])

@@ -53,7 +53,7 @@ def test_the_greeting_of_a_known_danish_caller_gathers_speech_and_keys_in_danish
                 "language": "da-DK",
                 "speechModel": "default",
                 "speechTimeout": "auto",
-                "hints": p.HINTS["da"],
+                "hints": p.hints("da"),
             },
             "",
             [
