@@ -59,6 +59,7 @@ class Phone:
     voices: list[tuple[str, str]] = field(default_factory=list)  # (language, voice) per Say
     show: Callable[[str], None] = lambda line: None
     sandbox_queue: bool = True
+    bridged_to: str | None = None  # the agent an agent's <Dial><Queue> bridged the caller to
 
     # -- Twilio's requests ----------------------------------------------------------------
 
@@ -131,6 +132,8 @@ class Phone:
         """Wait in the queue this long: Twilio asks the wait URL again."""
         if self.queue is None:
             raise CallFailed("The caller is not waiting in a queue.")
+        if self._is_bridged():
+            return self
         self.queue_time += seconds
         self.gather = None
         twiml = self.request(
@@ -142,8 +145,11 @@ class Phone:
         return self
 
     def hang_up(self) -> Phone:
-        """Hang up: in a queue the Enqueue action hears `hangup`; the status callback follows."""
-        if self.queue is not None:
+        """Hang up: in a queue the Enqueue action hears `hangup` (`bridged` after talking to an
+        agent); the status callback follows."""
+        if self.bridged_to is not None and self.queue is not None:
+            self._leave_queue("bridged")
+        elif self.queue is not None:
             self._leave_queue("hangup")
         self.end("completed")
         return self
@@ -223,11 +229,14 @@ class Phone:
         queue, self.queue = self.queue, None
         if queue is None:
             return
-        self._sandbox("DELETE", f"/sandbox/voice/queues/{queue['name']}/members/{self.call_sid}")
+        if result != "bridged":
+            self._sandbox(
+                "DELETE", f"/sandbox/voice/queues/{queue['name']}/members/{self.call_sid}"
+            )
         twiml = self.request(queue["action"], QueueResult=result, QueueTime=str(self.queue_time),
                              QueueSid="QU" + self.call_sid[2:])  # fmt: skip
-        if result == "hangup":
-            return
+        if result in ("hangup", "bridged"):
+            return  # the caller is gone: Twilio ignores the action's TwiML
         self.play(twiml)
 
     def bridged(self) -> dict | None:
@@ -237,6 +246,19 @@ class Phone:
         if status != 200:
             return None
         return json.loads(body)
+
+    def _is_bridged(self) -> bool:
+        """Ask the sandbox whether an agent's leg has bridged the caller; announce it if so."""
+        if not self.sandbox_queue or self.bridged_to is not None:
+            return self.bridged_to is not None
+        state = self.bridged()
+        if not state or state.get("state") != "bridged":
+            return False
+        self.bridged_to = state.get("bridged_to") or "an agent"
+        if state.get("announce_url"):
+            self.play(self.request(state["announce_url"]), waiting=True)
+        self.show(f"(connected to {self.bridged_to})")
+        return True
 
     def _sandbox(self, method: str, path: str, **form: str) -> None:
         """Hold the caller's place in the sandbox's voice queue; skipped where none serves."""

@@ -173,3 +173,22 @@ def test_the_agent_leg_dials_the_callers_own_queue(live):  # noqa: F811
     contact_id = calls(live)[0].contact_id
     leg = call.request(f"/twilio/voice/agent/{contact_id}")
     assert f">contact-{contact_id}</Queue>" in leg and "connecting?l=da" in leg
+
+
+def test_kanal_phone_plays_a_call_in_the_terminal(live, monkeypatch):  # noqa: F811
+    from click.testing import CliRunner
+
+    from router.cli import main
+
+    for name, value in (("KANAL_PUBLIC_URL", live.base_url), ("TWILIO_AUTH_TOKEN", TOKEN),
+                        ("TWILIO_ACCOUNT_SID", live.phone.account_sid),
+                        ("TWILIO_FROM_NUMBER", live.phone.agency_number)):  # fmt: skip
+        monkeypatch.setenv(name, value)
+    number = new_number()
+    typed = "2\nwhen is my payment\nyes\n"
+    result = CliRunner().invoke(main, ["phone", "--from", number], input=typed)
+    assert result.exit_code == 0, result.output
+    assert "kanal: For English, press 2." in result.output
+    assert f"kanal: {p.text('en', 'link_sent')}" in result.output
+    assert result.output.rstrip().endswith("(call ended)")
+    assert wait_for(lambda: live.outbox(number), what="the link texted")
