@@ -309,8 +309,8 @@ class Calls:
                 return
             if call.queue_result != "callback":
                 call.queue_result = result[:24]
-            if result == "hangup" and call.queue_result != "callback":
-                call.status = "abandoned"
+            # Hung up while waiting, with no callback booked: the caller abandoned the queue.
+            call.status = "abandoned" if call.queue_result == "hangup" else "in-progress"
             uow.commit()
 
     # -- the call ends --------------------------------------------------------------------
@@ -334,9 +334,9 @@ class Calls:
             if call.ended_at is not None:  # told before (Twilio retries callbacks)
                 return True
             call.ended_at = now
-            call.status = "abandoned" if call.status in ("queued", "abandoned") else status[:16]
-            if call.queue_result == "callback" and call.status == "abandoned":
-                call.status = status[:16]
+            # Still waiting when the call ended (no Enqueue action heard): abandoned too.
+            waiting = call.status == "queued" and call.queue_result is None
+            call.status = "abandoned" if call.status == "abandoned" or waiting else status[:16]
             contact = (
                 uow.contacts.get(call.contact_id, for_update=True) if call.contact_id else None
             )

@@ -192,3 +192,11 @@ def test_kanal_phone_plays_a_call_in_the_terminal(live, monkeypatch):  # noqa: F
     assert f"kanal: {p.text('en', 'link_sent')}" in result.output
     assert result.output.rstrip().endswith("(call ended)")
     assert wait_for(lambda: live.outbox(number), what="the link texted")
+
+
+def test_a_caller_bridged_to_an_agent_is_not_counted_as_abandoned(live):  # noqa: F811
+    call = phone(live, new_number()).dial().press("2").press("0")
+    call.bridged_to = "client:agent-1"  # what the sandbox reports once an agent's leg dials in
+    call.hang_up()
+    [row] = calls(live)
+    assert (row.status, row.queue_result) == ("completed", "bridged")
