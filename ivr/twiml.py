@@ -15,7 +15,7 @@ from ivr import prompts
 from ivr.flow import Reply
 
 # What the wait loop plays between announcements when no hold music is configured.
-PAUSE_SECONDS = 10
+PAUSE_SECONDS = 20
 
 
 def _say(target, lang: str, line: str) -> None:  # noqa: ANN001 - a VoiceResponse or Gather

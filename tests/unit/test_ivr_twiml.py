@@ -136,3 +136,33 @@ def test_the_agent_leg_dials_the_callers_queue_and_announces_the_adviser():
     assert tree(twiml.render(flow.connecting("da"), url)) == [
         say("da", "Du er nu forbundet til en medarbejder.")
     ]
+
+
+def test_the_digital_offer_speaks_the_answer_then_gathers_yes_or_a_key_at_the_offer_step():
+    def perform(task, call):  # noqa: ANN001, ANN202
+        return flow.Outcome("offer_digital", said=("See the agency's website.",))
+
+    reply = flow.respond("heard", flow.Call(contact=5, lang="en", n=3),
+                         flow.Heard(speech="when is my pension paid", confidence=0.8), perform,
+                         SETTINGS)  # fmt: skip
+    [gather] = tree(twiml.render(reply, url))
+    assert gather[0] == "Gather" and gather[1]["action"] == url("offer")
+    assert gather[1]["input"] == "speech dtmf" and gather[1]["language"] == "en-GB"
+    assert gather[1]["speechModel"] == "phone_call"
+    assert gather[3] == [say("en", "See the agency's website."), say("en", p.text("en", "offer"))]
+    assert reply.state.n == 4
+
+
+def test_a_wait_that_ends_in_a_queue_error_books_a_callback_and_says_so():
+    def perform(task, call):  # noqa: ANN001, ANN202
+        assert task == flow.Book("waited_too_long")
+        return flow.Booked(True)
+
+    reply = flow.queued(flow.Call(contact=5, lang="da"), "queue-full", perform)
+    assert tree(twiml.render(reply, url)) == [
+        say("da", p.text("da", "queue_problem")),
+        say("da", p.text("da", "callback_booked", when=p.text("da", "when_soon"))),
+        ("Hangup", {}, "", []),
+    ]
+    bridged = flow.queued(flow.Call(contact=5, lang="da"), "bridged", perform)
+    assert tree(twiml.render(bridged, url)) == [("Hangup", {}, "", [])]
