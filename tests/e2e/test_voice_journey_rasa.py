@@ -48,3 +48,11 @@ def test_pressing_0_at_the_first_prompt_reaches_the_agent_queue(live):
     phone.press("2")  # English
     phone.press("0")
     assert phone.queue is not None and phone.said[-1] == p.text("en", "queue_next")
+
+
+@pytest.mark.parametrize("digit", ["1", "2", "3", "4"])
+def test_every_keypad_choice_is_understood_by_the_real_bot(live, digit):
+    phone = call(live, new_number()).dial()
+    phone.press("2")  # English
+    phone.press(digit)
+    assert phone.said[-1] == p.text("en", "offer"), phone.said[-3:]
