@@ -86,7 +86,8 @@ class Turn:
 class Escalate:
     """The phone could not understand the caller twice: the policy hands over."""
 
-    why: str  # silence | low_confidence
+    why: str  # silence | low_confidence | unknown_key
+    confidence: float | None = None  # Twilio's, for what was last heard
 
 
 @dataclass(frozen=True)
@@ -268,19 +269,21 @@ def _heard(step: str, call: Call, heard: Heard, perform: Perform, settings: Sett
     if digits:
         index = int(digits[0]) - 1 if digits[0].isdigit() else -1
         if not 0 <= index < len(p.MENU):
-            return _not_understood(call, perform, settings, "low_confidence")
+            return _not_understood(call, perform, settings, "unknown_key")
         text = p.NEED_PHRASES.get(call.lang, p.NEED_PHRASES["en"])[p.MENU[index]]
         return _outcome(call, perform(Turn(text, input="dtmf"), call), perform, settings)
     if heard.confidence is not None and heard.confidence < settings.min_confidence:
-        return _not_understood(call, perform, settings, "low_confidence")
+        return _not_understood(call, perform, settings, "low_confidence", heard.confidence)
     turn = Turn(heard.speech.strip(), heard.confidence)
     return _outcome(call, perform(turn, call), perform, settings)
 
 
-def _not_understood(call: Call, perform: Perform, settings: Settings, why: str) -> Reply:
+def _not_understood(
+    call: Call, perform: Perform, settings: Settings, why: str, confidence: float | None = None
+) -> Reply:
     call = replace(call, tries=call.tries + 1)
     if call.tries >= 2:
-        return _outcome(call, perform(Escalate(why), call), perform, settings)
+        return _outcome(call, perform(Escalate(why, confidence), call), perform, settings)
     return _listen(call, settings, p.text(call.lang, "ask_again"))
 
 

@@ -174,7 +174,9 @@ def _perform(services: ChannelServices, number: str, call_sid: str):  # noqa: AN
             )  # fmt: skip
             return _outcome(services, calls, result)
         if isinstance(task, flow.Escalate):
-            result = calls.escalate(call.contact, f"{provider_id}:{task.why}", task.why)
+            result = calls.escalate(
+                call.contact, f"{provider_id}:{task.why}", task.why, task.confidence
+            )
             return _outcome(services, calls, result)
         if isinstance(task, flow.TextLink):
             template = p.text(call.lang or "en", "link_sms", link="{link}")

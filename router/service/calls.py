@@ -167,9 +167,16 @@ class Calls:
             self._offered(contact_id, provider_id.split(":")[0], result)
         return result
 
-    def escalate(self, contact_id: int, provider_id: str, why: str) -> TurnResult | None:
-        """The phone could not hear or understand the caller twice: the policy hands over."""
-        return self.turns.escalate(contact_id, f"({why.replace('_', ' ')})", provider_id)
+    def escalate(
+        self, contact_id: int, provider_id: str, why: str, confidence: float | None = None
+    ) -> TurnResult | None:
+        """The phone could not hear or understand the caller twice: the policy hands over.
+
+        The speech confidence Twilio gave what was last heard is recorded with the turn."""
+        heard: dict = {"input": why}
+        if confidence is not None:
+            heard["confidence"] = round(confidence, 3)
+        return self.turns.escalate(contact_id, f"({why.replace('_', ' ')})", provider_id, **heard)
 
     def _offered(self, contact_id: int, call_sid: str, result: TurnResult) -> None:
         now = self.clock()

@@ -135,10 +135,14 @@ class Turns:
             return None
         return self._send(first) if isinstance(first, TurnResult) else self._at_bot(first)
 
-    def escalate(self, contact_id: int, text: str, provider_id: str) -> TurnResult | None:
+    def escalate(
+        self, contact_id: int, text: str, provider_id: str, **heard: object
+    ) -> TurnResult | None:
         """The channel could not understand the citizen twice (a silent or garbled phone
         line): file what happened as the citizen's turn and let the policy decide as after
-        two failures of the digital assistant (a person, or a callback when closed)."""
+        two failures of the digital assistant (a person, or a callback when closed).
+
+        `heard` (e.g. input, confidence) is recorded with the message."""
         now = self.clock()
         entry = InboxEntry(
             channel="", address="", text=text, received_at=now, provider_id=provider_id,
@@ -151,7 +155,7 @@ class Turns:
                     raise NotFound("No such conversation.")
                 entry = replace(entry, channel=contact.channel, address=contact.address)
                 citizen = uow.citizens.get(contact.citizen_id) if contact.citizen_id else None
-                message = self._file(uow, entry, contact, citizen, now)
+                message = self._file(uow, entry, contact, citizen, now, **heard)
                 steps: list[Step] = []
                 if contact.state == ContactState.BOT:
                     base = self._context(uow, contact, citizen, message, now)

@@ -200,3 +200,17 @@ def test_a_caller_bridged_to_an_agent_is_not_counted_as_abandoned(live):  # noqa
     call.hang_up()
     [row] = calls(live)
     assert (row.status, row.queue_result) == ("completed", "bridged")
+
+
+def test_mumbling_twice_reaches_a_person_with_the_confidence_recorded(live):  # noqa: F811
+    call = phone(live, new_number()).dial().press("2")
+    call.say("pen shun", confidence=0.12)
+    assert call.said[-1] == p.text("en", "ask_again")
+    call.say("pen shun", confidence=0.2)
+    assert call.queue is not None
+    [row] = calls(live)
+    heard = [e.data for e in events(live, row.contact_id) if e.type == "message_received"]
+    assert heard[-1]["input"] == "low_confidence" and heard[-1]["confidence"] == 0.2
+    with live.kanal.uow() as uow:
+        [decision] = uow.decisions.for_contact(row.contact_id)
+        assert decision.rule_id == "bot-failed-twice"

@@ -148,7 +148,7 @@ def test_low_confidence_is_asked_again_in_other_words_once_then_a_person():
     first = flow.respond("heard", flow.Call(contact=1, lang="en"), mumble, world, SETTINGS)
     assert first.say == (p.text("en", "ask_again"),) and world.tasks == []
     second = flow.respond("heard", first.state, mumble, world, SETTINGS)
-    assert second.next == "enqueue" and world.tasks == [flow.Escalate("low_confidence")]
+    assert second.next == "enqueue" and world.tasks == [flow.Escalate("low_confidence", 0.1)]
 
 
 def test_a_keypad_digit_goes_through_the_turn_as_the_need_it_stands_for():
