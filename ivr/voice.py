@@ -234,8 +234,10 @@ def caller_input(services: ChannelServices, settings: flow.Settings, step: str):
     try:
         reply = flow.respond(step, state, _heard(), _perform(services, number, call_sid),
                              settings)  # fmt: skip
-    except ServiceError as exc:
-        return Response(str(exc), status=exc.status, mimetype="text/plain")
+    except ServiceError:  # the conversation has ended meanwhile (an agent closed it)
+        lang = p.language_of(state.lang, settings.languages)
+        ended = flow.Reply(lang, say=(p.text(lang, "call_again"),), next="hangup", state=state)
+        return _answer(services, ended, call_sid)
     return _answer(services, reply, call_sid)
 
 

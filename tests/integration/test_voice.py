@@ -214,3 +214,16 @@ def test_mumbling_twice_reaches_a_person_with_the_confidence_recorded(live):  # 
     with live.kanal.uow() as uow:
         [decision] = uow.decisions.for_contact(row.contact_id)
         assert decision.rule_id == "bot-failed-twice"
+
+
+def test_a_call_whose_conversation_was_closed_meanwhile_is_told_to_call_again(live):  # noqa: F811
+    call = phone(live, new_number()).dial().press("2")
+    [row] = calls(live)
+    with live.kanal.uow() as uow:  # e.g. staff closed it while the caller was on the line
+        from router.service import contacts
+
+        contacts.close(uow, uow.contacts.get(row.contact_id), live.kanal.clock(), "resolved",
+                       None, wrap_up="other", completed=True)  # fmt: skip
+        uow.commit()
+    call.say("when is my payment")
+    assert call.said[-1] == p.text("en", "call_again") and call.ended
