@@ -64,6 +64,13 @@ def test_a_danish_caller_with_a_self_servable_need_gets_the_link_by_sms(live, ad
     assert row.status == "completed" and row.direction == "inbound"
     kinds = [e.type for e in events(live, row.contact_id)]
     assert "deflection_offered" in kinds and "deflection_accepted" in kinds
+
+    def delivered():  # the link is the voice contact's message, delivered through SMS
+        with live.kanal.uow() as uow:
+            texts = [m for m in uow.messages.for_contact(row.contact_id) if m.channel == "sms"]
+        return texts and texts[0].delivery_status == "delivered"
+
+    wait_for(delivered, what="the sandbox's delivery callback for the link")
     heard = [e.data for e in events(live, row.contact_id) if e.type == "message_received"]
     assert heard[0] == {"message_id": heard[0]["message_id"], "input": "speech",
                         "confidence": 0.87, }  # fmt: skip
