@@ -24,6 +24,7 @@ from router.adapters.language import LinguaIdentifier, UnknownLanguage
 from router.adapters.uow import SqlUnitOfWork
 from router.logs import configure_logging
 from router.policy import Profile, load_profile
+from router.service.calls import Calls
 from router.service.channels import Channel, Channels
 from router.service.delivery import Delivery
 from router.service.desk import Desk
@@ -63,6 +64,7 @@ class Kanal:
     worker: Worker
     clock: Callable[[], datetime]
     analytics_engine: Engine
+    calls: Calls
     sandbox: object | None = None  # channels.sandbox.SandboxPeer, in sandbox mode
 
     def close(self) -> None:
@@ -212,6 +214,7 @@ def build(
         worker=worker,
         clock=clock,
         analytics_engine=reader_engine(engine),
+        calls=Calls(uow, turns, delivery, channels, settings, clock),
         sandbox=sandbox,
     )
 
@@ -265,6 +268,7 @@ def _register(app: Flask, kanal: Kanal) -> None:
         run_turn=kanal.worker.notify if app.config["KANAL_TURN_WORKER"] == "thread" else None,
         config=kanal.config,
         demo_identities=demo,
+        calls=kanal.calls,
     )
     for module in installed_channels():
         bp = module.blueprint(services)

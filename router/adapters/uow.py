@@ -25,6 +25,7 @@ class SqlUnitOfWork:
         self.users = repos.UserRepository(s)
         self.consents = repos.ConsentRepository(s)
         self.events = repos.EventLog(s)
+        self.calls = repos.CallRepository(s)
         return self
 
     def __exit__(self, *exc: object) -> None:

@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 
+from router.service.calls import Calls
 from router.service.delivery import Delivery
 from router.service.turn import Turns
 from router.service.views import Views
@@ -22,3 +23,4 @@ class ChannelServices:
     run_turn: Callable[[int, str], None] | None
     config: Mapping[str, object]
     demo_identities: Callable[[], list[dict[str, str]]] | None = None
+    calls: Calls | None = None  # the phone's front door beside the turns

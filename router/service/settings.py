@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from datetime import datetime, time
+from datetime import datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
 
@@ -23,6 +23,19 @@ class BusinessHours:
             return True
         local = moment.astimezone(ZoneInfo(self.timezone))
         return local.weekday() in self.weekdays and self.opens <= local.time() < self.closes
+
+    def next_opening(self, moment: datetime) -> datetime:
+        """Return when people next answer: `moment` itself when open now."""
+        if self.open_at(moment):
+            return moment
+        zone = ZoneInfo(self.timezone)
+        local = moment.astimezone(zone)
+        for days in range(8):
+            day = (local + timedelta(days=days)).date()
+            opening = datetime.combine(day, self.opens, tzinfo=zone)
+            if day.weekday() in self.weekdays and opening > local:
+                return opening
+        return moment  # no opening day configured: as soon as possible
 
 
 @dataclass(frozen=True)

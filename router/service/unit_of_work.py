@@ -18,6 +18,7 @@ class UnitOfWork(Protocol):
     users: r.UserRepository
     consents: r.ConsentRepository
     events: r.EventLog
+    calls: r.CallRepository
 
     def __enter__(self) -> UnitOfWork: ...
 

@@ -128,5 +128,10 @@ def for_channel(channel: Channel, text: str, _: Translator = ENGLISH) -> str:
     return text if channel.sends_links else _LINK.sub(_(NO_LINK), text)
 
 
+def links_in(text: str) -> list[str]:
+    """Return the web addresses a text holds, in order."""
+    return _LINK.findall(text)
+
+
 def too_long(channel: Channel, _: Translator = ENGLISH) -> str:
     return _(TOO_LONG, limit=channel.max_text)

@@ -25,6 +25,7 @@ REPOSITORIES = {
     r.UserRepository: (fakes.FakeUserRepository, sql.UserRepository),
     r.ConsentRepository: (fakes.FakeConsentRepository, sql.ConsentRepository),
     r.EventLog: (fakes.FakeEventLog, sql.EventLog),
+    r.CallRepository: (fakes.FakeCallRepository, sql.CallRepository),
 }
 PORTS = {
     ports.BotPort: fakes.ScriptedBot,

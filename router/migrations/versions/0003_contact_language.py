@@ -4,7 +4,10 @@ Set from the citizen register when the citizen is known, else from the first mes
 language is identified with confidence; kanal's own texts and the bot use it from then on.
 
 Revision ID: 0003
-Revises: 0002
+Revises: 0004
+
+Written as 0003 beside the phone's 0004 (calls), which was merged first; it follows 0004 so a
+database already at 0004 gets it too.
 Create Date: 2026-11-30
 """
 
@@ -14,7 +17,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision = "0003"
-down_revision = "0002"
+down_revision = "0004"
 branch_labels = None
 depends_on = None
 
