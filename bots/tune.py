@@ -3,8 +3,8 @@
 `python -m bots.tune [--seed N] [--share 0.2]` sets aside a share of every intent's training
 examples in each language, trains an NLU model on the rest (with the fallback and the scope
 check switched off), parses the set-aside examples once, and then scores every combination of
-FallbackClassifier `threshold`/`ambiguity_threshold` and ScopeGuard `min_coverage` as
-bots.evaluate does. The held-out files in bots/rasa/tests/ are never read here.
+FallbackClassifier `threshold`/`ambiguity_threshold` and TfidfIntentClassifier `scope_margin`
+(the nearest-example check) as bots.evaluate does. The held-out files in bots/rasa/tests/ are never read here.
 """
 
 from __future__ import annotations
@@ -36,7 +36,8 @@ from bots.evaluate import (
 )
 from bots.train import PROJECT_DIR, rasa_env, rasa_executable, rasa_venv
 
-NEEDS_EXEMPT = {"greet", "thanks", "goodbye", "request_person", "out_of_scope"}
+SCOPE_EXEMPT = {"greet", "thanks", "goodbye", "request_person", "out_of_scope"}
+MARGINS = (None, 0.1, 0.05, 0.0, -0.05, -0.1)
 
 # Run in the Rasa environment: parse every text with the trained model, in process.
 _PARSE = """
@@ -91,8 +92,8 @@ def _tuning_config(project: Path, overrides: dict[str, dict[str, Any]]) -> None:
         component.update(overrides.get(component["name"].rsplit(".", 1)[-1], {}))
         if component["name"] == "FallbackClassifier":
             component.update(threshold=0.0, ambiguity_threshold=0.0)
-        if component["name"].endswith("ScopeGuard"):
-            component["min_coverage"] = 0.0
+        if component["name"].endswith("TfidfIntentClassifier"):
+            component["scope_margin"] = None
     (project / "config.yml").write_text(yaml.safe_dump(config))
 
 
@@ -124,7 +125,9 @@ def train_and_parse(
         return seconds, json.loads((project / "parses.json").read_text())
 
 
-def decide(data: dict[str, Any], threshold: float, ambiguity: float, coverage: float) -> str:
+def decide(
+    data: dict[str, Any], threshold: float, ambiguity: float, margin: float | None
+) -> str:
     """Return the intent the pipeline would give with these thresholds."""
     ranking = [r for r in data.get("intent_ranking") or [] if r["name"] != "nlu_fallback"]
     if not ranking:
@@ -133,8 +136,13 @@ def decide(data: dict[str, Any], threshold: float, ambiguity: float, coverage: f
     second = ranking[1]["confidence"] if len(ranking) > 1 else 0.0
     if top["confidence"] < threshold or top["confidence"] - second < ambiguity:
         return "nlu_fallback"
-    if top["name"] not in NEEDS_EXEMPT and data.get("scope_coverage", 1.0) < coverage:
-        return "nlu_fallback"
+    similarity = data.get("scope_similarity") or {}
+    if (
+        margin is not None
+        and top["name"] not in SCOPE_EXEMPT
+        and similarity.get("outside", 0.0) > similarity.get("inside", 0.0) - margin
+    ):
+        return "out_of_scope"
     return top["name"]
 
 
@@ -176,8 +184,7 @@ def main(argv: list[str] | None = None) -> int:
     seconds, parses = train_and_parse(train, [e.text for e in validation], overrides)
     print(f"trained (NLU only) in {seconds:.1f} s")
     rows = []
-    grid = product((0.2, 0.3, 0.35, 0.4, 0.45, 0.5, 0.55, 0.6), (0.0, 0.05, 0.1),
-                   (0.0, 0.2, 0.3, 0.4, 0.5, 0.6))  # fmt: skip
+    grid = product((0.2, 0.3, 0.35, 0.4, 0.45, 0.5, 0.55, 0.6), (0.0, 0.05, 0.1), MARGINS)
     for setting in grid:
         scores = score(validation, parses, setting)
         worst = {
@@ -187,13 +194,13 @@ def main(argv: list[str] | None = None) -> int:
         }
         rows.append((setting, worst, scores))
     if args.grid:
-        print("threshold ambiguity coverage | worst: accuracy wrong-need oos-false")
+        print("threshold ambiguity margin | worst: accuracy wrong-need oos-false")
     for setting, worst, _ in rows if args.grid else []:
-        print(f"  {setting[0]:.2f} {setting[1]:.2f} {setting[2]:.1f} | "
+        print(f"  {setting[0]:.2f} {setting[1]:.2f} {setting[2]} | "
               f"{worst['acc']:.3f} {worst['wrong']:.3f} {worst['oos']:.3f}")  # fmt: skip
     fine = [r for r in rows if r[1]["oos"] <= 0.05 and r[1]["wrong"] <= 0.02] or rows
     best = max(fine, key=lambda r: (r[1]["acc"], -r[1]["oos"], -r[0][0]))
-    print(f"best: threshold {best[0][0]}, ambiguity {best[0][1]}, min_coverage {best[0][2]}")
+    print(f"best: threshold {best[0][0]}, ambiguity {best[0][1]}, scope_margin {best[0][2]}")
     for lang, s in best[2].items():
         m = s.metrics()
         print(f"  [{lang}] " + ", ".join(f"{k} {v:.3f}" for k, v in m.items()))

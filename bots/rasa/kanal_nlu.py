@@ -5,11 +5,10 @@
 - `BenefitMatcher`: finds the benefit a citizen names, as entity `benefit` with its canonical
   value, from the synonyms in data/benefits.yml, also when misspelt by a letter or two.
 - `TfidfIntentClassifier`: logistic regression over TF-IDF word and character n-grams of the
-  folded text (Rasa's own count features are raw counts, which make long messages
-  over-confident).
-- `ScopeGuard`: the second check of the out-of-scope detector. The classifier must pick one of
-  the intents it knows; a message that shares too few words with everything the bot was
-  trained to answer is not understood, however sure the classifier is.
+  folded text, with a second check against out-of-scope questions: a message more like an
+  out-of-scope example than like any in-scope one is out of scope, however sure the
+  regression is ("I forgot my Netflix password" is nearest to "I forgot my Facebook
+  password", not to "I forgot my password").
 """
 
 from __future__ import annotations
@@ -17,7 +16,6 @@ from __future__ import annotations
 import json
 import pickle
 import re
-from collections.abc import Iterable
 from functools import lru_cache
 from typing import Any
 
@@ -224,142 +222,38 @@ class BenefitMatcher(GraphComponent, EntityExtractorMixin):
         return training_data
 
 
-def _content_words(text: str, stop: Iterable[str] = ()) -> list[str]:
-    """Return the folded words of a text, without the given function words."""
-    stopped = set(stop)
-    return [w for w in (fold(m) for m in _WORD.findall(text)) if w not in stopped]
-
-
-@DefaultV1Recipe.register(DefaultV1Recipe.ComponentType.INTENT_CLASSIFIER, is_trainable=True)
-class ScopeGuard(GraphComponent):
-    """Say "not understood" when a message's words are mostly unknown to the in-scope examples.
-
-    At training it keeps the vocabulary of the in-scope examples, and as function words those
-    that are as common out of scope as in scope ("when", "my", "hvordan"). At parse time, the
-    share of the message's other words (misspellings of known words count as known) that the
-    in-scope examples use is its coverage: below `min_coverage` the intent becomes
-    `nlu_fallback`, with the classifier's ranking kept. Conversation moves are left alone.
-    """
-
-    FILE = "scope.json"
-
-    @staticmethod
-    def get_default_config() -> dict[str, Any]:
-        return {
-            "min_coverage": 0.5,
-            "out_of_scope_intent": "out_of_scope",
-            "fallback_intent": "nlu_fallback",
-            "exempt_intents": ["greet", "thanks", "goodbye", "request_person", "out_of_scope"],
-        }
-
-    def __init__(
-        self,
-        config: dict[str, Any],
-        model_storage: ModelStorage,
-        resource: Resource,
-        known: set[str] | None = None,
-        stop: set[str] | None = None,
-    ) -> None:
-        self._config = config
-        self._model_storage = model_storage
-        self._resource = resource
-        self.known = known or set()
-        self.stop = stop or set()
-        self._lexicon = BenefitLexicon({w: w for w in self.known if len(w) > 4})
-
-    @classmethod
-    def create(
-        cls,
-        config: dict[str, Any],
-        model_storage: ModelStorage,
-        resource: Resource,
-        execution_context: ExecutionContext,
-    ) -> ScopeGuard:
-        return cls(config, model_storage, resource)
-
-    def train(self, training_data: TrainingData) -> Resource:
-        oos = self._config["out_of_scope_intent"]
-        inside: dict[str, int] = {}
-        outside: dict[str, int] = {}
-        for example in training_data.intent_examples:
-            counts = outside if example.get(INTENT) == oos else inside
-            for word in set(_content_words(example.get(TEXT) or "")):
-                counts[word] = counts.get(word, 0) + 1
-        for name in training_data.entity_synonyms:
-            for word in _content_words(name):
-                inside[word] = inside.get(word, 0) + 1
-        n_in = max(1, sum(1 for e in training_data.intent_examples if e.get(INTENT) != oos))
-        n_out = max(1, sum(1 for e in training_data.intent_examples if e.get(INTENT) == oos))
-        # A function word: frequent in scope and at least as frequent (per example) outside it.
-        stop = {
-            w
-            for w, c in inside.items()
-            if c >= 5 and outside.get(w, 0) / n_out >= 0.6 * c / n_in
-        }
-        known = set(inside) - stop
-        with self._model_storage.write_to(self._resource) as directory:
-            (directory / self.FILE).write_text(
-                json.dumps({"known": sorted(known), "stop": sorted(stop)}, ensure_ascii=False)
-            )
-        self.known, self.stop = known, stop
-        return self._resource
-
-    @classmethod
-    def load(
-        cls,
-        config: dict[str, Any],
-        model_storage: ModelStorage,
-        resource: Resource,
-        execution_context: ExecutionContext,
-        **kwargs: Any,
-    ) -> ScopeGuard:
-        try:
-            with model_storage.read_from(resource) as directory:
-                data = json.loads((directory / cls.FILE).read_text())
-        except (ValueError, OSError):
-            data = {}
-        return cls(config, model_storage, resource, set(data.get("known", ())),
-                   set(data.get("stop", ())))  # fmt: skip
-
-    def coverage(self, text: str) -> float:
-        """Return the share of the text's content words known from the in-scope examples."""
-        words = _content_words(text, self.stop)
-        if not words:
-            return 1.0
-        known = sum(1 for w in words if w in self.known or self._lexicon.correct(w)[0])
-        return known / len(words)
-
-    def process(self, messages: list[Message]) -> list[Message]:
-        for message in messages:
-            coverage = self.coverage(message.get(TEXT) or "")
-            message.set("scope_coverage", round(coverage, 3), add_to_output=True)
-            intent = message.get(INTENT) or {}
-            name = intent.get("name")
-            if not name or name in self._config["exempt_intents"]:
-                continue
-            if name == self._config["fallback_intent"]:
-                continue
-            if coverage >= self._config["min_coverage"]:
-                continue
-            fallback = {"name": self._config["fallback_intent"], "confidence": 1.0}
-            ranking = message.get(INTENT_RANKING_KEY) or []
-            message.set(INTENT, fallback, add_to_output=True)
-            message.set(INTENT_RANKING_KEY, [fallback, *ranking], add_to_output=True)
-        return messages
-
-    def process_training_data(self, training_data: TrainingData) -> TrainingData:
-        return training_data
+def _nearest(vectors: Any, examples: Any) -> list[float]:
+    """Return each vector's highest cosine similarity to the examples (rows, L2-normalised)."""
+    if examples.shape[0] == 0:
+        return [0.0] * vectors.shape[0]
+    return [float(x) for x in (vectors @ examples.T).max(axis=1).toarray().ravel()]
 
 
 @DefaultV1Recipe.register(DefaultV1Recipe.ComponentType.INTENT_CLASSIFIER, is_trainable=True)
 class TfidfIntentClassifier(GraphComponent, IntentClassifier):
-    """Intent by logistic regression over TF-IDF word (1-2) and character (2-5) n-grams."""
+    """Intent by logistic regression over TF-IDF word (1-2) and character (2-5) n-grams.
+
+    The nearest-example check: the cosine similarity of the message to its nearest
+    out-of-scope training example and to its nearest in-scope one. When the first exceeds the
+    second by more than `-scope_margin`, an intent that is a need becomes `out_of_scope`
+    (ranking kept). Both similarities are in the parse output as `scope_similarity`.
+    """
 
     FILE = "tfidf_intent.pkl"
 
     @staticmethod
     def get_default_config() -> dict[str, Any]:
-        return {"C": 10.0, "max_char_ngram": 5, "ranking_length": 10, "class_weight": "balanced"}
+        return {
+            "C": 10.0,
+            "max_char_ngram": 5,
+            "ranking_length": 10,
+            "class_weight": None,
+            "out_of_scope_intent": "out_of_scope",
+            # None switches the nearest-example check off.
+            "scope_margin": 0.05,
+            # Conversation moves the nearest-example check leaves alone.
+            "scope_exempt": ["greet", "thanks", "goodbye", "request_person"],
+        }
 
     def __init__(
         self,
@@ -402,10 +296,22 @@ class TfidfIntentClassifier(GraphComponent, IntentClassifier):
         return make_pipeline(make_union(words, chars), classifier)
 
     def train(self, training_data: TrainingData) -> Resource:
+        from sklearn.preprocessing import normalize
+
         examples = [e for e in training_data.intent_examples if e.get(INTENT) and e.get(TEXT)]
         if examples:
-            self.model = self._pipeline()
-            self.model.fit([e.get(TEXT) for e in examples], [e.get(INTENT) for e in examples])
+            texts = [e.get(TEXT) for e in examples]
+            labels = [e.get(INTENT) for e in examples]
+            pipeline = self._pipeline()
+            pipeline.fit(texts, labels)
+            features, _ = pipeline.steps[0][1], pipeline.steps[1][1]
+            matrix = normalize(features.transform(texts)).tocsr()
+            outside = [label == self._config["out_of_scope_intent"] for label in labels]
+            self.model = {
+                "pipeline": pipeline,
+                "inside": matrix[[i for i, o in enumerate(outside) if not o]],
+                "outside": matrix[[i for i, o in enumerate(outside) if o]],
+            }
         with self._model_storage.write_to(self._resource) as directory:
             (directory / self.FILE).write_bytes(pickle.dumps(self.model))
         return self._resource
@@ -429,16 +335,35 @@ class TfidfIntentClassifier(GraphComponent, IntentClassifier):
     def process(self, messages: list[Message]) -> list[Message]:
         if self.model is None:
             return messages
+        from sklearn.preprocessing import normalize
+
+        pipeline = self.model["pipeline"]
         texts = [m.get(TEXT) or "" for m in messages]
-        probabilities = self.model.predict_proba(texts)
-        labels = list(self.model.classes_)
-        for message, row in zip(messages, probabilities, strict=True):
+        features = pipeline.steps[0][1].transform(texts)
+        probabilities = pipeline.steps[1][1].predict_proba(features)
+        vectors = normalize(features)
+        inside = _nearest(vectors, self.model["inside"])
+        outside = _nearest(vectors, self.model["outside"])
+        labels = list(pipeline.classes_)
+        margin = self._config["scope_margin"]
+        oos = self._config["out_of_scope_intent"]
+        for i, (message, row) in enumerate(zip(messages, probabilities, strict=True)):
             ranked = sorted(zip(labels, row, strict=True), key=lambda x: -x[1])
             ranking = [
                 {"name": str(name), "confidence": float(p)}
                 for name, p in ranked[: self._config["ranking_length"]]
             ]
-            message.set(INTENT, ranking[0], add_to_output=True)
+            intent = ranking[0]
+            if (
+                margin is not None
+                and intent["name"] not in (*self._config["scope_exempt"], oos)
+                and outside[i] > inside[i] - margin
+            ):
+                intent = {"name": oos, "confidence": intent["confidence"]}
+                ranking = [intent, *[r for r in ranking if r["name"] != oos]]
+            similarity = {"inside": round(inside[i], 4), "outside": round(outside[i], 4)}
+            message.set("scope_similarity", similarity, add_to_output=True)
+            message.set(INTENT, intent, add_to_output=True)
             message.set(INTENT_RANKING_KEY, ranking, add_to_output=True)
         return messages
 
