@@ -169,6 +169,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--share", type=float, default=0.2)
     parser.add_argument("--show", action="store_true", help="list the errors of the best")
     parser.add_argument("--grid", action="store_true", help="print every setting's scores")
+    parser.add_argument("--at", metavar="THRESHOLD,AMBIGUITY,MARGIN",
+                        help="show this setting instead of the best, e.g. 0.45,0.1,0.0")
     parser.add_argument("--set", action="append", default=[], metavar="COMPONENT.OPTION=VALUE",
                         help="override a pipeline option, e.g. TfidfIntentClassifier.C=30")
     args = parser.parse_args(argv)
@@ -200,7 +202,10 @@ def main(argv: list[str] | None = None) -> int:
               f"{worst['acc']:.3f} {worst['wrong']:.3f} {worst['oos']:.3f}")  # fmt: skip
     fine = [r for r in rows if r[1]["oos"] <= 0.05 and r[1]["wrong"] <= 0.02] or rows
     best = max(fine, key=lambda r: (r[1]["acc"], -r[1]["oos"], -r[0][0]))
-    print(f"best: threshold {best[0][0]}, ambiguity {best[0][1]}, scope_margin {best[0][2]}")
+    if args.at:
+        wanted = tuple(None if v == "None" else float(v) for v in args.at.split(","))
+        best = next(r for r in rows if r[0] == wanted)
+    print(f"{'chosen' if args.at else 'best'}: threshold {best[0][0]}, ambiguity {best[0][1]}, scope_margin {best[0][2]}")
     for lang, s in best[2].items():
         m = s.metrics()
         print(f"  [{lang}] " + ", ".join(f"{k} {v:.3f}" for k, v in m.items()))
