@@ -312,14 +312,15 @@ def report(scores: dict[str, Scores], thresholds: dict[str, dict[str, float]] | 
     for language, s in scores.items():
         limits = (thresholds or {}).get(language, {})
 
-        def limit(name: str) -> str:
+        def limit(name: str, limits: dict[str, float] = limits) -> str:
             if name not in limits:
                 return ""
             return f"  ({'max' if name in AT_MOST else 'min'} {limits[name]:g})"
 
         named = len(s.with_benefit())
         lines += [
-            f"[{language}] {len(s.in_scope)} held-out questions, {len(s.out_of_scope)} out of scope",
+            f"[{language}] {len(s.in_scope)} held-out questions,"
+            f" {len(s.out_of_scope)} out of scope",
             f"  intent accuracy              {s.intent_accuracy:7.1%}{limit('intent_accuracy')}",
             f"  wrong need                   {s.wrong_need_rate:7.1%}"
             f" ({len(s.wrong_needs())}){limit('wrong_need_rate')}",
@@ -347,8 +348,11 @@ def report(scores: dict[str, Scores], thresholds: dict[str, dict[str, float]] | 
 
 def main(argv: list[str] | None = None) -> int:
     """Evaluate against a running Rasa server, or start one with --start."""
-    parser = argparse.ArgumentParser(prog="python -m bots.evaluate", description=__doc__,
-                                     formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser = argparse.ArgumentParser(
+        prog="python -m bots.evaluate",
+        description=__doc__,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
     default_url = from_env()["KANAL_RASA_URL"]
     parser.add_argument("--url", default=default_url, help="running Rasa server (--enable-api)")
     parser.add_argument("--start", action="store_true", help="train if needed and start a bot")

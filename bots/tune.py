@@ -4,7 +4,8 @@
 examples in each language, trains an NLU model on the rest (with the fallback and the scope
 check switched off), parses the set-aside examples once, and then scores every combination of
 FallbackClassifier `threshold`/`ambiguity_threshold` and TfidfIntentClassifier `scope_margin`
-(the nearest-example check) as bots.evaluate does. The held-out files in bots/rasa/tests/ are never read here.
+(the nearest-example check) as bots.evaluate does. The held-out files in bots/rasa/tests/
+are never read here.
 """
 
 from __future__ import annotations
@@ -125,9 +126,7 @@ def train_and_parse(
         return seconds, json.loads((project / "parses.json").read_text())
 
 
-def decide(
-    data: dict[str, Any], threshold: float, ambiguity: float, margin: float | None
-) -> str:
+def decide(data: dict[str, Any], threshold: float, ambiguity: float, margin: float | None) -> str:
     """Return the intent the pipeline would give with these thresholds."""
     ranking = [r for r in data.get("intent_ranking") or [] if r["name"] != "nlu_fallback"]
     if not ranking:
@@ -169,10 +168,18 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--share", type=float, default=0.2)
     parser.add_argument("--show", action="store_true", help="list the errors of the best")
     parser.add_argument("--grid", action="store_true", help="print every setting's scores")
-    parser.add_argument("--at", metavar="THRESHOLD,AMBIGUITY,MARGIN",
-                        help="show this setting instead of the best, e.g. 0.45,0.1,0.0")
-    parser.add_argument("--set", action="append", default=[], metavar="COMPONENT.OPTION=VALUE",
-                        help="override a pipeline option, e.g. TfidfIntentClassifier.C=30")
+    parser.add_argument(
+        "--at",
+        metavar="THRESHOLD,AMBIGUITY,MARGIN",
+        help="show this setting instead of the best, e.g. 0.45,0.1,0.0",
+    )
+    parser.add_argument(
+        "--set",
+        action="append",
+        default=[],
+        metavar="COMPONENT.OPTION=VALUE",
+        help="override a pipeline option, e.g. TfidfIntentClassifier.C=30",
+    )
     args = parser.parse_args(argv)
     names = benefit_names()
     examples = [e for path in training_files() for e in read_examples(path, names) if e.language]
@@ -205,7 +212,10 @@ def main(argv: list[str] | None = None) -> int:
     if args.at:
         wanted = tuple(None if v == "None" else float(v) for v in args.at.split(","))
         best = next(r for r in rows if r[0] == wanted)
-    print(f"{'chosen' if args.at else 'best'}: threshold {best[0][0]}, ambiguity {best[0][1]}, scope_margin {best[0][2]}")
+    print(
+        f"{'chosen' if args.at else 'best'}: threshold {best[0][0]},"
+        f" ambiguity {best[0][1]}, scope_margin {best[0][2]}"
+    )
     for lang, s in best[2].items():
         m = s.metrics()
         print(f"  [{lang}] " + ", ".join(f"{k} {v:.3f}" for k, v in m.items()))

@@ -9,7 +9,9 @@ import re
 NOT_UNDERSTOOD = frozenset({"nlu_fallback", "out_of_scope"})
 
 # Needs a benefit qualifies: their digital route and their queue skill are the benefit's.
-BENEFIT_NEEDS = frozenset({"apply_benefit", "payment_date", "missing_payment", "application_status"})
+BENEFIT_NEEDS = frozenset(
+    {"apply_benefit", "payment_date", "missing_payment", "application_status"}
+)
 
 # Intents that are conversation moves rather than needs a citizen came to get done.
 NON_NEEDS = frozenset({"greet", "thanks", "goodbye", "request_person"}) | NOT_UNDERSTOOD

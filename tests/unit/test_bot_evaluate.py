@@ -11,7 +11,7 @@ def test_annotations_are_read_as_canonical_benefits_and_removed_from_the_text(tm
     path = tmp_path / "heldout_da.yml"
     path.write_text(
         'version: "3.1"\nnlu:\n- intent: apply_benefit\n  examples: |\n'
-        '    - how do I get [old age pension](benefit)\n'
+        "    - how do I get [old age pension](benefit)\n"
         '    - søg [boligstøtte]{"entity": "benefit", "value": "housing"} nu\n'
         "    - [dole](benefit:unemployment) please\n"
         "- synonym: pension\n  examples: |\n    - pensoin\n",
