@@ -1,37 +1,136 @@
-"""Measure the bot's intent accuracy on held-out examples it was not trained on."""
+"""Measure the bot on held-out examples it was not trained on, per language.
+
+For each language (en, da) two files in bots/rasa/tests/: `heldout_<lang>.yml` (citizen
+questions, with the benefit they name annotated) and `out_of_scope_<lang>.yml` (everyday
+questions the bot must not answer as a need). The figures:
+
+- intent accuracy: held-out questions given their intent;
+- wrong-need rate: held-out questions answered as another need (worse than "not understood");
+- out-of-scope false answers: out-of-scope questions answered as a need;
+- benefit entity accuracy: held-out questions naming a benefit whose first benefit found is it;
+- parse p50: the median time of one /model/parse call.
+
+`python -m bots.evaluate [--start]` (or `kanal bot evaluate`) prints them and the thresholds
+of bots/rasa/tests/thresholds.toml they must reach; the exit status is 1 when one is missed.
+"""
 
 from __future__ import annotations
 
 import argparse
+import json
 import re
+import statistics
 import sys
 import tempfile
 import time
+import tomllib
 from collections import Counter
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 import requests
+import yaml
 
 from bots.train import PROJECT_DIR
 
 # Intents the bot answers with "I did not understand": an honest miss, counted as a bot failure.
 from router.config import from_env
-from router.domain.needs import NOT_UNDERSTOOD
+from router.domain.needs import NOT_UNDERSTOOD, need_of
 
-HELDOUT_FILE = PROJECT_DIR / "tests" / "heldout.yml"
-TRAINING_FILE = PROJECT_DIR / "data" / "nlu.yml"
+LANGUAGES = ("en", "da")
+TESTS_DIR = PROJECT_DIR / "tests"
+DATA_DIR = PROJECT_DIR / "data"
+THRESHOLDS_FILE = TESTS_DIR / "thresholds.toml"
+BENEFITS_FILE = DATA_DIR / "benefits.yml"
 
 _INTENT = re.compile(r"^- intent:\s*(\S+)\s*$")
 _OTHER_BLOCK = re.compile(r"^- \w+:")
 _EXAMPLE = re.compile(r"^\s+- (.+?)\s*$")
-# [shown text](entity) or [shown text]{"entity": ...}: keep the shown text.
-_ANNOTATION = re.compile(r"\[([^\]]+)\](?:\([^)]*\)|\{[^}]*\})")
+# [shown text](entity), [shown text](entity:value) or [shown text]{"entity": ..., "value": ...}
+_ANNOTATION = re.compile(r"\[([^\]]+)\](?:\(([^)]*)\)|(\{[^}]*\}))")
 
 
-def read_examples(path: Path) -> list[tuple[str, str]]:
-    """Return (intent, text) pairs from a file in Rasa's nlu.yml shape, annotations removed."""
-    examples: list[tuple[str, str]] = []
+@dataclass(frozen=True)
+class Example:
+    """One example: its intent, its text (annotations removed) and the benefits it names."""
+
+    intent: str
+    text: str
+    benefits: tuple[str, ...] = ()
+    language: str = ""
+
+
+def heldout_file(language: str) -> Path:
+    """Return the held-out in-scope questions of a language."""
+    return TESTS_DIR / f"heldout_{language}.yml"
+
+
+def out_of_scope_file(language: str) -> Path:
+    """Return the held-out out-of-scope questions of a language."""
+    return TESTS_DIR / f"out_of_scope_{language}.yml"
+
+
+def training_files() -> list[Path]:
+    """Return the training files that hold intent examples."""
+    return sorted(DATA_DIR.glob("*.yml"))
+
+
+def language_of(path: Path) -> str:
+    """Return the language a data file is written in, from its name (nlu_da.yml: da)."""
+    stem = path.stem.rsplit("_", 1)[-1]
+    return stem if stem in LANGUAGES else ""
+
+
+def benefit_names(path: Path = BENEFITS_FILE) -> dict[str, str]:
+    """Return the benefit names (lowercase) of the lexicon and the canonical value of each."""
+    names: dict[str, str] = {}
+    data = yaml.safe_load(path.read_text(encoding="utf-8")) if path.exists() else {}
+    for block in (data or {}).get("nlu") or []:
+        if "synonym" in block:
+            value = str(block["synonym"])
+            names[value] = value
+            for line in str(block.get("examples") or "").splitlines():
+                name = line.strip().removeprefix("- ").strip().lower()
+                if name:
+                    names[name] = value
+    return names
+
+
+def _benefit_of(shown: str, entity: str, value: str | None, names: dict[str, str]) -> str | None:
+    """Return the canonical benefit an annotation means, or None if it is another entity."""
+    if entity != "benefit":
+        return None
+    if value:
+        return value
+    return names.get(shown.lower(), shown.lower())
+
+
+def _annotations(text: str, names: dict[str, str]) -> tuple[str, tuple[str, ...]]:
+    """Return the text without annotations and the benefits annotated in it, in order."""
+    benefits: list[str] = []
+    for match in _ANNOTATION.finditer(text):
+        shown, short, long = match.groups()
+        if long:
+            try:
+                data = json.loads(long)
+            except ValueError:
+                data = {}
+            entity, value = str(data.get("entity") or ""), data.get("value")
+        else:
+            entity, _, value = (short or "").partition(":")
+        benefit = _benefit_of(shown, entity.strip(), value or None, names)
+        if benefit:
+            benefits.append(benefit)
+    return _ANNOTATION.sub(r"\1", text), tuple(benefits)
+
+
+def read_examples(path: Path, names: dict[str, str] | None = None) -> list[Example]:
+    """Return the examples of a file in Rasa's nlu.yml shape, annotations read and removed."""
+    names = benefit_names() if names is None else names
+    language = language_of(path)
+    examples: list[Example] = []
     intent: str | None = None
     for line in path.read_text(encoding="utf-8").splitlines():
         if match := _INTENT.match(line):
@@ -39,91 +138,244 @@ def read_examples(path: Path) -> list[tuple[str, str]]:
         elif _OTHER_BLOCK.match(line):
             intent = None  # synonyms, lookups and regexes are not intent examples
         elif intent and (match := _EXAMPLE.match(line)):
-            examples.append((intent, _ANNOTATION.sub(r"\1", match.group(1))))
+            raw = match.group(1)
+            if len(raw) > 1 and raw[0] == raw[-1] and raw[0] in "\"'":
+                raw = yaml.safe_load(raw)
+            text, benefits = _annotations(raw, names)
+            examples.append(Example(intent, text, benefits, language))
     return examples
 
 
-@dataclass
-class Evaluation:
-    """Predictions on the held-out set and what they add up to."""
+@dataclass(frozen=True)
+class Prediction:
+    """What the bot made of one example."""
 
-    results: list[tuple[str, str, str]] = field(default_factory=list)  # (text, expected, got)
-    seconds: list[float] = field(default_factory=list)
+    example: Example
+    intent: str
+    benefits: tuple[str, ...] = ()
+    seconds: float = 0.0
+
+
+def answered_as_need(intent: str) -> bool:
+    """Return True when an intent is answered as a need (a digital route)."""
+    return need_of(intent) is not None
+
+
+@dataclass
+class Scores:
+    """The figures of one language over its held-out and out-of-scope examples."""
+
+    language: str
+    in_scope: list[Prediction] = field(default_factory=list)
+    out_of_scope: list[Prediction] = field(default_factory=list)
 
     @property
-    def accuracy(self) -> float:
-        """Return the share of examples whose predicted intent is the expected one."""
-        right = sum(expected == got for _, expected, got in self.results)
-        return right / len(self.results) if self.results else 0.0
+    def intent_accuracy(self) -> float:
+        right = sum(p.intent == p.example.intent for p in self.in_scope)
+        return right / len(self.in_scope) if self.in_scope else 0.0
+
+    def wrong_needs(self) -> list[Prediction]:
+        """Return in-scope examples answered as something else than asked, not as a miss."""
+        return [
+            p
+            for p in self.in_scope
+            if p.intent != p.example.intent and p.intent not in NOT_UNDERSTOOD
+        ]
+
+    @property
+    def wrong_need_rate(self) -> float:
+        return len(self.wrong_needs()) / len(self.in_scope) if self.in_scope else 0.0
+
+    def false_answers(self) -> list[Prediction]:
+        """Return out-of-scope examples answered as if they were a need."""
+        return [p for p in self.out_of_scope if answered_as_need(p.intent)]
+
+    @property
+    def out_of_scope_false_answer_rate(self) -> float:
+        if not self.out_of_scope:
+            return 0.0
+        return len(self.false_answers()) / len(self.out_of_scope)
+
+    def with_benefit(self) -> list[Prediction]:
+        return [p for p in self.in_scope if p.example.benefits]
+
+    def entity_errors(self) -> list[Prediction]:
+        """Return examples naming a benefit whose first benefit found is not the one named."""
+        return [p for p in self.with_benefit() if p.benefits[:1] != p.example.benefits[:1]]
+
+    @property
+    def entity_accuracy(self) -> float:
+        named = self.with_benefit()
+        return 1 - len(self.entity_errors()) / len(named) if named else 0.0
+
+    @property
+    def parse_p50_ms(self) -> float:
+        seconds = [p.seconds for p in self.in_scope + self.out_of_scope if p.seconds]
+        return statistics.median(seconds) * 1000 if seconds else 0.0
+
+    def metrics(self) -> dict[str, float]:
+        """Return the figures thresholds.toml names, by the same keys."""
+        return {
+            "intent_accuracy": self.intent_accuracy,
+            "wrong_need_rate": self.wrong_need_rate,
+            "out_of_scope_false_answer_rate": self.out_of_scope_false_answer_rate,
+            "entity_accuracy": self.entity_accuracy,
+            "parse_p50_ms": self.parse_p50_ms,
+        }
 
     def per_intent(self) -> dict[str, tuple[int, int]]:
         """Return (right, total) per expected intent."""
-        total = Counter(expected for _, expected, _ in self.results)
-        right = Counter(expected for _, expected, got in self.results if expected == got)
+        total = Counter(p.example.intent for p in self.in_scope)
+        right = Counter(p.example.intent for p in self.in_scope if p.intent == p.example.intent)
         return {intent: (right[intent], total[intent]) for intent in sorted(total)}
 
-    def errors(self) -> list[tuple[str, str, str]]:
-        """Return the misclassified examples."""
-        return [r for r in self.results if r[1] != r[2]]
 
-    def misrouted(self) -> list[tuple[str, str, str]]:
-        """Return the errors that answered another need (worse than admitting not understanding)."""
-        return [r for r in self.errors() if r[2] not in NOT_UNDERSTOOD]
+# The figures where lower is better; the others must be at least their threshold.
+AT_MOST = ("wrong_need_rate", "out_of_scope_false_answer_rate", "parse_p50_ms")
 
 
-def evaluate(base_url: str, path: Path = HELDOUT_FILE, timeout: float = 5.0) -> Evaluation:
-    """Parse every held-out example with the running server's /model/parse."""
-    evaluation = Evaluation()
-    with requests.Session() as session:
-        for expected, text in read_examples(path):
-            started = time.perf_counter()
-            answer = session.post(f"{base_url}/model/parse", json={"text": text}, timeout=timeout)
-            evaluation.seconds.append(time.perf_counter() - started)
-            answer.raise_for_status()
-            got = (answer.json().get("intent") or {}).get("name") or ""
-            evaluation.results.append((text, expected, got))
-    return evaluation
+def load_thresholds(path: Path = THRESHOLDS_FILE) -> dict[str, dict[str, float]]:
+    """Return the committed thresholds per language (a `[<lang>]` table each)."""
+    with open(path, "rb") as handle:
+        data = tomllib.load(handle)
+    return {lang: {k: float(v) for k, v in data.get(lang, {}).items()} for lang in LANGUAGES}
 
 
-def report(evaluation: Evaluation) -> str:
-    """Return a plain-text report: accuracy, per intent, errors, parse latency."""
-    lines = [
-        f"held-out intent accuracy: {evaluation.accuracy:.1%} ({len(evaluation.results)} examples)"
-    ]
-    misrouted = len(evaluation.misrouted())
-    share = misrouted / len(evaluation.results) if evaluation.results else 0.0
-    lines.append(f"  of the errors, answered as another need: {misrouted} ({share:.1%} of all)")
-    for intent, (right, total) in evaluation.per_intent().items():
-        lines.append(f"  {intent:<20} {right}/{total}")
-    for text, expected, got in evaluation.errors():
-        lines.append(f"  wrong: {text!r}: expected {expected}, got {got}")
-    if evaluation.seconds:
-        ordered = sorted(evaluation.seconds)
-        lines.append(f"/model/parse median {ordered[len(ordered) // 2] * 1000:.1f} ms")
+def shortfalls(scores: Scores, thresholds: dict[str, float]) -> list[str]:
+    """Return, in words, every figure of a language that misses its threshold."""
+    missed = []
+    figures = scores.metrics()
+    for name, limit in thresholds.items():
+        value = figures.get(name)
+        if value is None:
+            missed.append(f"{scores.language}: unknown figure {name!r} in thresholds")
+        elif (value > limit) if name in AT_MOST else (value < limit):
+            relation = "above" if name in AT_MOST else "below"
+            missed.append(f"{scores.language}: {name} {value:.3f} is {relation} {limit}")
+    return missed
+
+
+Parser = Callable[[str], dict[str, Any]]
+
+
+def http_parser(base_url: str, timeout: float = 5.0) -> Parser:
+    """Return a function asking a running Rasa server's /model/parse about a text."""
+    session = requests.Session()
+
+    def parse(text: str) -> dict[str, Any]:
+        answer = session.post(f"{base_url}/model/parse", json={"text": text}, timeout=timeout)
+        answer.raise_for_status()
+        return answer.json()
+
+    return parse
+
+
+def predict(parse: Parser, examples: Iterable[Example]) -> list[Prediction]:
+    """Parse every example; keep the intent, the benefits found and the time it took."""
+    predictions = []
+    for example in examples:
+        started = time.perf_counter()
+        data = parse(example.text)
+        seconds = time.perf_counter() - started
+        predictions.append(prediction_of(example, data, seconds))
+    return predictions
+
+
+def prediction_of(example: Example, data: dict[str, Any], seconds: float = 0.0) -> Prediction:
+    """Return the prediction a parse result (Rasa's shape) makes for an example."""
+    intent = (data.get("intent") or {}).get("name") or ""
+    found = sorted(
+        (e for e in data.get("entities") or [] if e.get("entity") == "benefit"),
+        key=lambda e: e.get("start") or 0,
+    )
+    return Prediction(example, intent, tuple(str(e.get("value")) for e in found), seconds)
+
+
+def evaluate(base_url: str, languages: Iterable[str] = LANGUAGES) -> dict[str, Scores]:
+    """Score a running Rasa server on the held-out files of each language."""
+    parse = http_parser(base_url)
+    names = benefit_names()
+    scores = {}
+    for language in languages:
+        scores[language] = Scores(
+            language,
+            predict(parse, read_examples(heldout_file(language), names)),
+            predict(parse, read_examples(out_of_scope_file(language), names)),
+        )
+    return scores
+
+
+def report(scores: dict[str, Scores], thresholds: dict[str, dict[str, float]] | None = None,
+           verbose: bool = False) -> str:  # fmt: skip
+    """Return a plain-text report: the figures per language against their thresholds."""
+    lines = []
+    for language, s in scores.items():
+        limits = (thresholds or {}).get(language, {})
+
+        def limit(name: str, limits: dict[str, float] = limits) -> str:
+            if name not in limits:
+                return ""
+            return f"  ({'max' if name in AT_MOST else 'min'} {limits[name]:g})"
+
+        named = len(s.with_benefit())
+        lines += [
+            f"[{language}] {len(s.in_scope)} held-out questions,"
+            f" {len(s.out_of_scope)} out of scope",
+            f"  intent accuracy              {s.intent_accuracy:7.1%}{limit('intent_accuracy')}",
+            f"  wrong need                   {s.wrong_need_rate:7.1%}"
+            f" ({len(s.wrong_needs())}){limit('wrong_need_rate')}",
+            f"  out-of-scope false answers   {s.out_of_scope_false_answer_rate:7.1%}"
+            f" ({len(s.false_answers())}){limit('out_of_scope_false_answer_rate')}",
+            f"  benefit entity accuracy      {s.entity_accuracy:7.1%}"
+            f" (of {named}){limit('entity_accuracy')}",
+            f"  parse p50                    {s.parse_p50_ms:6.1f} ms{limit('parse_p50_ms')}",
+        ]
+        if verbose:
+            for intent, (right, total) in s.per_intent().items():
+                lines.append(f"    {intent:<20} {right}/{total}")
+            for p in [x for x in s.in_scope if x.intent != x.example.intent]:
+                lines.append(f"    wrong: {p.example.text!r}: {p.example.intent} -> {p.intent}")
+            for p in s.false_answers():
+                lines.append(f"    answered: {p.example.text!r} -> {p.intent}")
+            for p in s.entity_errors():
+                lines.append(
+                    f"    benefit: {p.example.text!r}: {p.example.benefits} -> {p.benefits}"
+                )
+        if thresholds:
+            lines += [f"  MISSED {m}" for m in shortfalls(s, limits)]
     return "\n".join(lines)
 
 
 def main(argv: list[str] | None = None) -> int:
     """Evaluate against a running Rasa server, or start one with --start."""
-    parser = argparse.ArgumentParser(prog="python -m bots.evaluate", description=__doc__)
+    parser = argparse.ArgumentParser(
+        prog="python -m bots.evaluate",
+        description=__doc__,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
     default_url = from_env()["KANAL_RASA_URL"]
     parser.add_argument("--url", default=default_url, help="running Rasa server (--enable-api)")
     parser.add_argument("--start", action="store_true", help="train if needed and start a bot")
-    parser.add_argument("--file", type=Path, default=HELDOUT_FILE, help="held-out examples")
+    parser.add_argument("--verbose", "-v", action="store_true", help="list every error")
+    parser.add_argument("--language", choices=LANGUAGES, action="append", help="only these")
     args = parser.parse_args(argv)
-    if not args.start:
-        print(report(evaluate(args.url, args.file)))
-        return 0
-    from bots.serve import running_bot
-    from bots.train import train_if_changed
+    languages = args.language or LANGUAGES
+    thresholds = load_thresholds()
+    if args.start:
+        from bots.serve import running_bot
+        from bots.train import train_if_changed
 
-    trained = train_if_changed(quiet=True)
-    if trained.trained:
-        print(f"trained in {trained.seconds:.1f} s")
-    with tempfile.TemporaryDirectory() as logs, running_bot(Path(logs)) as bot:
-        print(f"server ready in {bot.start_seconds:.1f} s")
-        print(report(evaluate(bot.url, args.file)))
-    return 0
+        trained = train_if_changed(quiet=True)
+        if trained.trained:
+            print(f"trained in {trained.seconds:.1f} s")
+        with tempfile.TemporaryDirectory() as logs, running_bot(Path(logs)) as bot:
+            print(f"server ready in {bot.start_seconds:.1f} s")
+            scores = evaluate(bot.url, languages)
+    else:
+        scores = evaluate(args.url, languages)
+    print(report(scores, thresholds, verbose=args.verbose))
+    missed = [m for lang, s in scores.items() for m in shortfalls(s, thresholds[lang])]
+    return 1 if missed else 0
 
 
 if __name__ == "__main__":

@@ -22,7 +22,7 @@ HASH_FILE = MODELS_DIR / f"{MODEL_NAME}.sha256"
 
 # Only what the trained model depends on: the channel, actions and digital_routes.yml are read
 # at run time, so editing them must not cost a retraining.
-TRAINING_INPUTS = ("config.yml", "domain.yml", "data")
+TRAINING_INPUTS = ("config.yml", "domain.yml", "data", "kanal_nlu.py")
 
 
 @dataclass(frozen=True)

@@ -92,6 +92,20 @@ def bot_serve() -> None:
     serve_rasa()
 
 
+@bot.command("evaluate")
+@click.option("--url", default=None, help="A running Rasa server (default: KANAL_RASA_URL).")
+@click.option("--start", is_flag=True, help="Train if needed and start a bot for the run.")
+@click.option("--verbose", "-v", is_flag=True, help="List every error.")
+@click.option("--language", "languages", multiple=True, type=click.Choice(["en", "da"]))
+def bot_evaluate(url: str | None, start: bool, verbose: bool, languages: tuple[str, ...]) -> None:
+    """Score the bot on the held-out sets, per language, against the committed thresholds."""
+    from bots.evaluate import main as evaluate_main
+
+    args = [*(["--url", url] if url else []), *(["--start"] if start else [])]
+    args += [*(["--verbose"] if verbose else []), *(f"--language={lang}" for lang in languages)]
+    sys.exit(evaluate_main(args))
+
+
 @bot.command("actions")
 def bot_actions() -> None:
     """Run the Rasa action server."""

@@ -8,6 +8,11 @@ POST /webhooks/kanal/webhook with {"sender", "message", "metadata"?} and answeri
 Rasa's REST channel does not say what the bot understood, and asking /model/parse as well
 would run the NLU twice per turn; here the message is parsed once and that parse is handed to
 the dialogue, so the intent kanal records is exactly the one the bot acted on.
+
+The citizen's language (metadata {"language": "en"|"da"}, which kanal knows from the register
+or the message) reaches the dialogue as entity `language`: it fills the slot `language` that
+picks the reply's variation in domain.yml, and stays for the conversation. It is not part of
+what the channel answers.
 """
 
 from __future__ import annotations
@@ -27,7 +32,17 @@ logger = logging.getLogger(__name__)
 validate_action_results_once()  # Rasa imports this module once, when the server starts
 
 MESSAGE_KEYS = ("text", "buttons", "custom", "image", "attachment")
+LANGUAGES = ("en", "da")
+LANGUAGE_ENTITY = "language"
 MAX_TEXT = 2000
+
+
+def language_in(metadata: dict[str, Any] | None) -> str | None:
+    """Return the language kanal passed ("en" or "da"), or None when none or another."""
+    language = (metadata or {}).get("language")
+    if isinstance(language, str) and language.strip().lower()[:2] in LANGUAGES:
+        return language.strip().lower()[:2]
+    return None
 
 
 class KanalInput(InputChannel):
@@ -49,6 +64,8 @@ class KanalInput(InputChannel):
             body = request.json if isinstance(request.json, dict) else {}
             sender, text = body.get("sender"), body.get("message")
             metadata: dict[str, Any] | None = body.get("metadata")
+            if not isinstance(metadata, dict):
+                metadata = None
             if not isinstance(sender, str) or not sender or not isinstance(text, str):
                 return response.json(
                     {"error": "expected {'sender': str, 'message': str}"}, status=400
@@ -64,13 +81,19 @@ class KanalInput(InputChannel):
                 parse_data = await agent.processor.parse_message(
                     UserMessage(text, sender_id=sender, input_channel=self.name())
                 )
+                language = language_in(metadata)
+                if language:
+                    parse_data["entities"] = [
+                        *(parse_data.get("entities") or []),
+                        {"entity": LANGUAGE_ENTITY, "value": language, "extractor": "kanal"},
+                    ]
                 await on_new_message(
                     UserMessage(
                         text,
                         collector,
                         sender,
                         input_channel=self.name(),
-                        metadata=metadata if isinstance(metadata, dict) else None,
+                        metadata=metadata,
                         parse_data=parse_data,
                     )
                 )
@@ -89,6 +112,7 @@ class KanalInput(InputChannel):
                     "entities": [
                         {"entity": e.get("entity"), "value": e.get("value")}
                         for e in parse_data.get("entities") or []
+                        if e.get("entity") != LANGUAGE_ENTITY
                     ],
                 }
             )

@@ -8,6 +8,11 @@ import re
 # evaluation share.
 NOT_UNDERSTOOD = frozenset({"nlu_fallback", "out_of_scope"})
 
+# Needs a benefit qualifies: their digital route and their queue skill are the benefit's.
+BENEFIT_NEEDS = frozenset(
+    {"apply_benefit", "payment_date", "missing_payment", "application_status"}
+)
+
 # Intents that are conversation moves rather than needs a citizen came to get done.
 NON_NEEDS = frozenset({"greet", "thanks", "goodbye", "request_person"}) | NOT_UNDERSTOOD
 
@@ -15,12 +20,13 @@ NON_NEEDS = frozenset({"greet", "thanks", "goodbye", "request_person"}) | NOT_UN
 def need_of(intent: str | None, entities: tuple[tuple[str, str], ...] = ()) -> str | None:
     """Return the citizen's need named by an intent, or None for conversation moves.
 
-    An application names its benefit when the citizen did: "apply_benefit:pension".
+    A need about one benefit names it when the citizen did: "apply_benefit:pension",
+    "payment_date:pension" (the first benefit named counts).
     """
     if not intent or intent in NON_NEEDS:
         return None
     benefit = next((value for name, value in entities if name == "benefit"), None)
-    if intent == "apply_benefit" and benefit:
+    if intent in BENEFIT_NEEDS and benefit:
         return f"{intent}:{benefit}"
     return intent
 

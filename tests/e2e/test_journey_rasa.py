@@ -52,7 +52,7 @@ def test_pension_question_then_person_then_agent_answer(client, kanal, staff):
     with kanal.uow() as uow:
         trail = uow.decisions.for_contact(contact.id)
         events = [e.type for e in uow.events.for_contact(contact.id)]
-    assert trail[0].inputs["need"] is None and trail[1].inputs["need"] == "payment_date"
+    assert trail[0].inputs["need"] is None and trail[1].inputs["need"] == "payment_date:pension"
     assert trail[-1].inputs["asked_for_person"] is True
     assert trail[-1].action == "assisted"
     assert "bot_answered" in events and "handed_off" in events

@@ -14,8 +14,15 @@ import pytest
 import requests
 
 from bots.client import WEBHOOK_PATH, RasaBot
-from bots.evaluate import HELDOUT_FILE, TRAINING_FILE, evaluate, read_examples
+from bots.evaluate import (
+    LANGUAGES,
+    heldout_file,
+    out_of_scope_file,
+    read_examples,
+    training_files,
+)
 from bots.train import PROJECT_DIR, train_if_changed, training_digest
+from router.domain.needs import NOT_UNDERSTOOD
 
 pytestmark = pytest.mark.integration
 rasa = pytest.mark.rasa
@@ -67,17 +74,65 @@ def test_asking_for_a_person_hands_off(bot):
 def test_gibberish_gets_an_honest_not_understood(bot):
     turn = bot.turn(new_conversation(), "blorp fnarg xqzt")
 
-    assert turn.ok and turn.intent == "nlu_fallback"
-    assert "did not understand" in " ".join(turn.messages)
+    assert turn.ok and turn.intent in NOT_UNDERSTOOD
+    assert "Sorry" in " ".join(turn.messages) and "http" not in " ".join(turn.messages)
     assert not turn.handoff
 
 
 @rasa
-def test_an_off_topic_question_is_not_answered_as_if_understood(bot):
-    turn = bot.turn(new_conversation(), "what's the weather going to be like this weekend")
+@pytest.mark.parametrize(
+    "text",
+    [
+        "what's the weather going to be like this weekend",
+        "what is the payment date of my credit card",
+        "how do I apply for a passport",
+        "I can't log in to Netflix",
+    ],
+)
+def test_an_off_topic_question_says_what_the_bot_can_do_and_offers_a_person(bot, text):
+    turn = bot.turn(new_conversation(), text)
 
-    assert turn.intent in ("out_of_scope", "nlu_fallback")
-    assert "did not understand" in " ".join(turn.messages)
+    assert turn.intent in NOT_UNDERSTOOD
+    said = " ".join(turn.messages)
+    assert "http" not in said, "no digital route for a question the bot does not cover"
+    assert "person" in said
+
+
+@rasa
+def test_a_danish_citizen_gets_a_danish_answer_with_the_danish_route(bot, digital_routes_file):
+    turn = bot.turn(new_conversation(), "hvornår bliver min pension udbetalt", language="da")
+
+    said = " ".join(turn.messages)
+    assert turn.ok and turn.intent == "payment_date" and ("benefit", "pension") in turn.entities
+    assert "udbetales" in said and "/payments/dates/pension" in said
+
+
+@rasa
+def test_an_english_writer_still_gets_english(bot):
+    turn = bot.turn(new_conversation(), "when will my pension be paid", language="en")
+
+    said = " ".join(turn.messages)
+    assert "paid on the last working day" in said and "udbetales" not in said
+
+
+@rasa
+def test_the_language_stays_for_the_conversation(bot):
+    conversation = new_conversation()
+    bot.turn(conversation, "hej", language="da")
+
+    thanks = bot.turn(conversation, "tak")  # no language passed with this message
+    person = bot.turn(conversation, "jeg vil tale med et menneske")
+
+    assert thanks.messages == ("Selv tak. Er der andet, jeg kan hjælpe med?",)
+    assert person.handoff and "medarbejder" in " ".join(person.messages)
+
+
+@rasa
+def test_not_understood_is_answered_in_danish_too(bot):
+    turn = bot.turn(new_conversation(), "hvordan bager jeg rugbrød", language="da")
+
+    assert turn.intent in NOT_UNDERSTOOD
+    assert "Undskyld" in " ".join(turn.messages)
 
 
 @rasa
@@ -88,6 +143,38 @@ def test_applying_for_a_named_benefit_points_to_that_application(bot):
     assert housing.intent == unnamed.intent == "apply_benefit"
     assert "/apply/housing" in " ".join(housing.messages)
     assert "/apply " in " ".join(unnamed.messages) or "/apply." in " ".join(unnamed.messages)
+
+
+@rasa
+@pytest.mark.parametrize(
+    ("text", "benefit"),
+    [
+        ("how do i apply for a pensoin", "pension"),
+        ("I want to claim jobseekers allowence", "unemployment"),
+        ("when is the chlid benefit paid", "child"),
+        ("can I get housing benifit", "housing"),
+        ("I want to apply for disabilty benefit", "disability"),
+        ("how to apply for maternaty pay", "maternity"),
+        ("I need sick pay, I have a long term illness", "sickness"),
+        ("hvordan søger jeg boligstoette", "housing"),
+        ("hvornår kommer boernepengene", "child"),
+        ("kan jeg få sygedagpenge", "sickness"),
+        ("jeg vil søge foertidspension", "disability"),
+        ("hvornår får jeg min folkepensjon", "pension"),
+    ],
+)
+def test_a_named_benefit_is_found_even_misspelt(rasa_url, text, benefit):
+    parse = requests.post(rasa_url + "/model/parse", json={"text": text}, timeout=5).json()
+
+    found = [e["value"] for e in parse["entities"] if e["entity"] == "benefit"]
+    assert found[:1] == [benefit]
+
+
+@rasa
+def test_applying_for_sickness_benefit_points_to_its_own_application(bot):
+    turn = bot.turn(new_conversation(), "how do I apply for sickness benefit")
+
+    assert turn.intent == "apply_benefit" and "/apply/sickness" in " ".join(turn.messages)
 
 
 @rasa
@@ -151,14 +238,6 @@ def test_a_turn_answers_well_within_the_client_timeout(bot):
 
 
 @rasa
-def test_the_bot_recognises_most_held_out_phrasings(rasa_url):
-    result = evaluate(rasa_url)
-
-    assert result.accuracy >= 0.85, result.errors()
-    assert len(result.misrouted()) <= 0.06 * len(result.results), result.misrouted()
-
-
-@rasa
 def test_an_unchanged_bot_is_not_trained_again(rasa_bot):
     started = time.monotonic()
     result = train_if_changed()
@@ -173,17 +252,24 @@ def domain_intents() -> set[str]:
     return {line.strip().removeprefix("- ") for line in block.splitlines()}
 
 
-def test_the_held_out_set_covers_every_intent_with_phrasings_not_trained_on():
-    training = {text.lower() for _, text in read_examples(TRAINING_FILE)}
-    heldout = read_examples(HELDOUT_FILE)
-    per_intent = Counter(intent for intent, _ in heldout)
-
-    assert [text for _, text in heldout if text.lower() in training] == []
-    assert {i for i in domain_intents() if per_intent[i] < 4} <= {"nlu_fallback"}
+def training_examples():
+    return [e for path in training_files() for e in read_examples(path)]
 
 
-def test_every_intent_has_at_least_fifteen_training_examples():
-    per_intent = Counter(intent for intent, _ in read_examples(TRAINING_FILE))
+@pytest.mark.parametrize("language", LANGUAGES)
+def test_the_held_out_set_covers_every_intent_with_phrasings_not_trained_on(language):
+    training = {e.text.lower() for e in training_examples()}
+    heldout = read_examples(heldout_file(language))
+    everyday = read_examples(out_of_scope_file(language))
+    per_intent = Counter(e.intent for e in heldout)
+
+    assert [e.text for e in heldout + everyday if e.text.lower() in training] == []
+    assert {i for i in domain_intents() if per_intent[i] < 4} <= {"nlu_fallback", "out_of_scope"}
+
+
+@pytest.mark.parametrize("language", LANGUAGES)
+def test_every_intent_has_at_least_fifteen_training_examples_in_each_language(language):
+    per_intent = Counter(e.intent for e in training_examples() if e.language == language)
 
     assert {i for i in domain_intents() - {"nlu_fallback"} if per_intent[i] < 15} == set()
 
@@ -197,6 +283,6 @@ def test_only_what_shapes_the_model_triggers_a_retraining(tmp_path):
     (project / "actions" / "routes.py").write_text("# changed\n")
     assert training_digest(project) == before
 
-    nlu = project / "data" / "nlu.yml"
+    nlu = project / "data" / "nlu_en.yml"
     nlu.write_text(nlu.read_text().replace("- hiya\n", "- hiya there\n"))
     assert training_digest(project) != before

@@ -1,0 +1,233 @@
+"""Choose the bot's not-understood thresholds on a validation split of its own training data.
+
+`python -m bots.tune [--seed N] [--share 0.2]` sets aside a share of every intent's training
+examples in each language, trains an NLU model on the rest (with the fallback and the scope
+check switched off), parses the set-aside examples once, and then scores every combination of
+FallbackClassifier `threshold`/`ambiguity_threshold` and TfidfIntentClassifier `scope_margin`
+(the nearest-example check) as bots.evaluate does. The held-out files in bots/rasa/tests/
+are never read here.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import random
+import shutil
+import subprocess
+import sys
+import tempfile
+import time
+from collections import defaultdict
+from itertools import product
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+from bots.evaluate import (
+    DATA_DIR,
+    LANGUAGES,
+    Example,
+    Prediction,
+    Scores,
+    benefit_names,
+    read_examples,
+    training_files,
+)
+from bots.train import PROJECT_DIR, rasa_env, rasa_executable, rasa_venv
+
+SCOPE_EXEMPT = {"greet", "thanks", "goodbye", "request_person", "out_of_scope"}
+MARGINS = (None, 0.1, 0.05, 0.0, -0.05, -0.1)
+
+# Run in the Rasa environment: parse every text with the trained model, in process.
+_PARSE = """
+import asyncio, json, sys, time
+from rasa.core.agent import Agent
+agent = Agent.load(sys.argv[1])
+texts = json.load(open(sys.argv[2]))
+async def run():
+    out = []
+    for text in texts:
+        started = time.perf_counter()
+        data = await agent.parse_message(text)
+        data["seconds"] = time.perf_counter() - started
+        out.append(data)
+    return out
+json.dump(asyncio.run(run()), open(sys.argv[3], "w"))
+"""
+
+
+def split(examples: list[Example], share: float, seed: int) -> tuple[list[Example], list[Example]]:
+    """Return (train, validation): `share` of each language's intent's examples set aside."""
+    groups: dict[tuple[str, str], list[Example]] = defaultdict(list)
+    for example in examples:
+        groups[(example.language, example.intent)].append(example)
+    rng = random.Random(seed)
+    train, validation = [], []
+    for key in sorted(groups):
+        group = groups[key][:]
+        rng.shuffle(group)
+        cut = max(1, round(len(group) * share))
+        validation += group[:cut]
+        train += group[cut:]
+    return train, validation
+
+
+def _write_nlu(path: Path, examples: list[Example]) -> None:
+    by_intent: dict[str, list[str]] = defaultdict(list)
+    for example in examples:
+        by_intent[example.intent].append(example.text)
+    nlu = [
+        {"intent": intent, "examples": "".join(f"- {json.dumps(t, ensure_ascii=False)}\n"
+                                               for t in texts)}
+        for intent, texts in by_intent.items()
+    ]  # fmt: skip
+    path.write_text(yaml.safe_dump({"version": "3.1", "nlu": nlu}, allow_unicode=True))
+
+
+def _tuning_config(project: Path, overrides: dict[str, dict[str, Any]]) -> None:
+    """Switch the fallback and the scope check off: their thresholds are chosen afterwards."""
+    config = yaml.safe_load((PROJECT_DIR / "config.yml").read_text())
+    for component in config["pipeline"]:
+        component.update(overrides.get(component["name"].rsplit(".", 1)[-1], {}))
+        if component["name"] == "FallbackClassifier":
+            component.update(threshold=0.0, ambiguity_threshold=0.0)
+        if component["name"].endswith("TfidfIntentClassifier"):
+            component["scope_margin"] = None
+    (project / "config.yml").write_text(yaml.safe_dump(config))
+
+
+def train_and_parse(
+    train: list[Example], texts: list[str], overrides: dict[str, dict[str, Any]]
+) -> tuple[float, list[dict[str, Any]]]:
+    """Train an NLU model on `train` and parse `texts` with it; return (train seconds, parses)."""
+    with tempfile.TemporaryDirectory(prefix="kanal-tune-") as tmp:
+        project = Path(tmp)
+        (project / "data").mkdir()
+        shutil.copy(PROJECT_DIR / "kanal_nlu.py", project)
+        shutil.copy(DATA_DIR / "benefits.yml", project / "data")
+        _write_nlu(project / "data" / "train.yml", train)
+        _tuning_config(project, overrides)
+        env = rasa_env(PYTHONPATH=str(project), LOG_LEVEL="WARNING")
+        started = time.monotonic()
+        subprocess.run(
+            [str(rasa_executable()), "train", "nlu", "--config", "config.yml", "--nlu", "data",
+             "--out", "models", "--fixed-model-name", "tune"],
+            cwd=project, env=env, check=True, stdout=subprocess.DEVNULL,
+        )  # fmt: skip
+        seconds = time.monotonic() - started
+        (project / "texts.json").write_text(json.dumps(texts))
+        subprocess.run(
+            [str(rasa_venv() / "bin" / "python"), "-c", _PARSE, "models/tune.tar.gz",
+             "texts.json", "parses.json"],
+            cwd=project, env=env, check=True,
+        )  # fmt: skip
+        return seconds, json.loads((project / "parses.json").read_text())
+
+
+def decide(data: dict[str, Any], threshold: float, ambiguity: float, margin: float | None) -> str:
+    """Return the intent the pipeline would give with these thresholds."""
+    ranking = [r for r in data.get("intent_ranking") or [] if r["name"] != "nlu_fallback"]
+    if not ranking:
+        return "nlu_fallback"
+    top = ranking[0]
+    second = ranking[1]["confidence"] if len(ranking) > 1 else 0.0
+    if top["confidence"] < threshold or top["confidence"] - second < ambiguity:
+        return "nlu_fallback"
+    similarity = data.get("scope_similarity") or {}
+    if (
+        margin is not None
+        and top["name"] not in SCOPE_EXEMPT
+        and similarity.get("outside", 0.0) > similarity.get("inside", 0.0) - margin
+    ):
+        return "out_of_scope"
+    return top["name"]
+
+
+def score(validation: list[Example], parses: list[dict[str, Any]], setting: tuple[float, ...]
+          ) -> dict[str, Scores]:  # fmt: skip
+    """Return the scores per language of the validation split under one setting."""
+    scores = {lang: Scores(lang) for lang in LANGUAGES}
+    for example, data in zip(validation, parses, strict=True):
+        intent = decide(data, *setting)
+        found = sorted((e for e in data.get("entities") or [] if e["entity"] == "benefit"),
+                       key=lambda e: e["start"])  # fmt: skip
+        prediction = Prediction(example, intent, tuple(e["value"] for e in found),
+                                data.get("seconds", 0.0))  # fmt: skip
+        target = scores[example.language]
+        (target.out_of_scope if example.intent == "out_of_scope" else target.in_scope).append(
+            prediction
+        )
+    return scores
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="python -m bots.tune", description=__doc__)
+    parser.add_argument("--seed", type=int, default=7)
+    parser.add_argument("--share", type=float, default=0.2)
+    parser.add_argument("--show", action="store_true", help="list the errors of the best")
+    parser.add_argument("--grid", action="store_true", help="print every setting's scores")
+    parser.add_argument(
+        "--at",
+        metavar="THRESHOLD,AMBIGUITY,MARGIN",
+        help="show this setting instead of the best, e.g. 0.45,0.1,0.0",
+    )
+    parser.add_argument(
+        "--set",
+        action="append",
+        default=[],
+        metavar="COMPONENT.OPTION=VALUE",
+        help="override a pipeline option, e.g. TfidfIntentClassifier.C=30",
+    )
+    args = parser.parse_args(argv)
+    names = benefit_names()
+    examples = [e for path in training_files() for e in read_examples(path, names) if e.language]
+    train, validation = split(examples, args.share, args.seed)
+    print(f"{len(train)} training, {len(validation)} validation examples")
+    overrides: dict[str, dict[str, Any]] = defaultdict(dict)
+    for item in args.set:
+        key, _, value = item.partition("=")
+        component, _, option = key.partition(".")
+        overrides[component][option] = yaml.safe_load(value)
+    seconds, parses = train_and_parse(train, [e.text for e in validation], overrides)
+    print(f"trained (NLU only) in {seconds:.1f} s")
+    rows = []
+    grid = product((0.2, 0.3, 0.35, 0.4, 0.45, 0.5, 0.55, 0.6), (0.0, 0.05, 0.1), MARGINS)
+    for setting in grid:
+        scores = score(validation, parses, setting)
+        worst = {
+            "acc": min(s.intent_accuracy for s in scores.values()),
+            "wrong": max(s.wrong_need_rate for s in scores.values()),
+            "oos": max(s.out_of_scope_false_answer_rate for s in scores.values()),
+        }
+        rows.append((setting, worst, scores))
+    if args.grid:
+        print("threshold ambiguity margin | worst: accuracy wrong-need oos-false")
+    for setting, worst, _ in rows if args.grid else []:
+        print(f"  {setting[0]:.2f} {setting[1]:.2f} {setting[2]} | "
+              f"{worst['acc']:.3f} {worst['wrong']:.3f} {worst['oos']:.3f}")  # fmt: skip
+    fine = [r for r in rows if r[1]["oos"] <= 0.05 and r[1]["wrong"] <= 0.02] or rows
+    best = max(fine, key=lambda r: (r[1]["acc"], -r[1]["oos"], -r[0][0]))
+    if args.at:
+        wanted = tuple(None if v == "None" else float(v) for v in args.at.split(","))
+        best = next(r for r in rows if r[0] == wanted)
+    print(
+        f"{'chosen' if args.at else 'best'}: threshold {best[0][0]},"
+        f" ambiguity {best[0][1]}, scope_margin {best[0][2]}"
+    )
+    for lang, s in best[2].items():
+        # The training data names benefits through the lexicon, not annotations: no entity figure.
+        m = {k: v for k, v in s.metrics().items() if k != "entity_accuracy"}
+        print(f"  [{lang}] " + ", ".join(f"{k} {v:.3f}" for k, v in m.items()))
+        if args.show:
+            for p in s.in_scope:
+                if p.intent != p.example.intent:
+                    print(f"    wrong: {p.example.text!r}: {p.example.intent} -> {p.intent}")
+            for p in s.false_answers():
+                print(f"    answered: {p.example.text!r} -> {p.intent}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
