@@ -137,6 +137,7 @@ class RunningBot:
     actions_url: str
     start_seconds: float
     log_dir: Path
+    rasa_pid: int = 0  # the Rasa server's process, when started here
 
 
 def _start(command: list[str], env: dict[str, str], log: IO[bytes]) -> subprocess.Popen[bytes]:
@@ -219,7 +220,8 @@ def running_bot(
                 logs = "\n".join(_tail(log) for log in checks.values())
                 raise TimeoutError(f"bot not ready after {timeout:.0f} s:\n{logs}")
             time.sleep(0.25)
-        yield RunningBot(url, actions_url, time.monotonic() - started, log_dir)
+        ready = time.monotonic() - started
+        yield RunningBot(url, actions_url, ready, log_dir, rasa_pid=processes[-1].pid)
     finally:
         for process in reversed(processes):
             _stop(process)

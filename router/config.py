@@ -80,7 +80,7 @@ def from_env(env: dict[str, str] | None = None, instance_path: str | None = None
         ),
         # "memory" only: beyond this many conversations the least recently active goes first.
         "KANAL_RASA_TRACKER_MAX_CONVERSATIONS": int(
-            env.get("KANAL_RASA_TRACKER_MAX_CONVERSATIONS") or "2000"
+            env.get("KANAL_RASA_TRACKER_MAX_CONVERSATIONS") or "5000"
         ),
         # Seconds between the sandbox's status callbacks (queued → sent → delivered).
         "KANAL_SANDBOX_CALLBACK_DELAY": float(env.get("KANAL_SANDBOX_CALLBACK_DELAY", "0.2")),
