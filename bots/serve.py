@@ -30,6 +30,7 @@ TRACKER_SETTINGS = (
     "KANAL_RASA_TRACKER_MAX_CONVERSATIONS",
 )
 TRACKER_STORE_SCHEMES = ("redis", "rediss", "unix")
+REDIS_LOCK_STORE = "kanal_tracker_store.RedisUrlLockStore"
 
 
 def rasa_port() -> int:
@@ -68,7 +69,7 @@ def actions_command(port: int) -> list[str]:
 
 
 def tracker_store_env(config: Mapping[str, object]) -> dict[str, str]:
-    """Return the tracker store settings endpoints.yml reads, checked, as environment strings."""
+    """Return the tracker and lock store settings endpoints.yml reads, checked, as strings."""
     url = str(config["KANAL_RASA_TRACKER_STORE"])
     if url != "memory" and urlsplit(url).scheme not in TRACKER_STORE_SCHEMES:
         raise ValueError(
@@ -79,7 +80,15 @@ def tracker_store_env(config: Mapping[str, object]) -> dict[str, str]:
             raise ValueError(f"{name} must be at least 1")
     if float(config["KANAL_RASA_TRACKER_IDLE_MINUTES"]) <= 0:  # type: ignore[arg-type]
         raise ValueError("KANAL_RASA_TRACKER_IDLE_MINUTES must be more than 0")
-    return {name: str(config[name]) for name in TRACKER_SETTINGS}
+    env = {name: str(config[name]) for name in TRACKER_SETTINGS}
+    locks = str(config["KANAL_RASA_LOCK_STORE"])
+    if locks == "memory":
+        env.update(KANAL_RASA_LOCK_STORE_TYPE="in_memory", KANAL_RASA_LOCK_STORE="")
+    elif urlsplit(locks).scheme in ("redis", "rediss"):
+        env.update(KANAL_RASA_LOCK_STORE_TYPE=REDIS_LOCK_STORE, KANAL_RASA_LOCK_STORE=locks)
+    else:
+        raise ValueError(f"KANAL_RASA_LOCK_STORE must be 'memory' or a redis:// URL, not {locks!r}")
+    return env
 
 
 def rasa_server_env(actions_port: int, settings: Mapping[str, str] | None = None) -> dict[str, str]:

@@ -82,6 +82,9 @@ def from_env(env: dict[str, str] | None = None, instance_path: str | None = None
         "KANAL_RASA_TRACKER_MAX_CONVERSATIONS": int(
             env.get("KANAL_RASA_TRACKER_MAX_CONVERSATIONS") or "5000"
         ),
+        # Rasa's lock per conversation: "memory" (one Rasa process) or redis://host:port/db
+        # (several Rasa processes sharing a Redis tracker store).
+        "KANAL_RASA_LOCK_STORE": env.get("KANAL_RASA_LOCK_STORE") or "memory",
         # Seconds between the sandbox's status callbacks (queued → sent → delivered).
         "KANAL_SANDBOX_CALLBACK_DELAY": float(env.get("KANAL_SANDBOX_CALLBACK_DELAY", "0.2")),
         "TWILIO_ACCOUNT_SID": sid or DEV_TWILIO_SID,

@@ -22,6 +22,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import signal
 import statistics
 import sys
 import tempfile
@@ -191,6 +192,8 @@ def main(argv: list[str]) -> int:
     p.add_argument("--redis", default="redis://127.0.0.1:6379/13")
     p.add_argument("--only", default="baseline,memory,redis")
     args = p.parse_args(argv)
+    # Stopped from outside: still stop the Rasa servers this run started.
+    signal.signal(signal.SIGTERM, lambda *_: sys.exit(143))
     if args.quick:
         args.conversations = 1_000
     train_if_changed(quiet=True)

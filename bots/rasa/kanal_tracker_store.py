@@ -34,8 +34,10 @@ import zlib
 from collections import OrderedDict
 from collections.abc import Callable, Iterable
 from typing import Any, Optional, Text
+from urllib.parse import unquote, urlsplit
 
 from rasa.core.brokers.broker import EventBroker
+from rasa.core.lock_store import RedisLockStore
 from rasa.core.tracker_store import SerializedTrackerAsText, TrackerStore
 from rasa.shared.core.domain import Domain
 from rasa.shared.core.trackers import DialogueStateTracker
@@ -218,3 +220,26 @@ class KanalTrackerStore(TrackerStore, SerializedTrackerAsText):
     async def keys(self) -> Iterable[Text]:
         """Return the ids of the conversations held now."""
         return self.conversations.keys()
+
+
+class RedisUrlLockStore(RedisLockStore):
+    """Rasa's Redis lock store, configured by one redis:// URL (KANAL_RASA_LOCK_STORE).
+
+    Several Rasa processes that share a Redis tracker store (replicas, or SANIC_WORKERS > 1)
+    need it, so that two turns of one conversation never run at once in two of them.
+    endpoints.yml names this class only when a URL is set; otherwise Rasa's in-memory lock
+    store serves one process.
+    """
+
+    def __init__(self, endpoint_config: Any = None) -> None:
+        url = urlsplit(getattr(endpoint_config, "url", None) or "")
+        if url.scheme not in ("redis", "rediss"):
+            raise ValueError(f"KANAL_RASA_LOCK_STORE must be a redis:// URL, not {url.geturl()!r}")
+        super().__init__(
+            host=url.hostname or "localhost",
+            port=url.port or 6379,
+            db=int(url.path.strip("/") or 0),
+            username=unquote(url.username) if url.username else None,
+            password=unquote(url.password) if url.password else None,
+            use_ssl=url.scheme == "rediss",
+        )

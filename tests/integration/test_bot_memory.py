@@ -61,6 +61,8 @@ def bounded_bot(request, tmp_path_factory: pytest.TempPathFactory) -> Iterator[R
         "KANAL_RASA_TRACKER_STORE": REDIS_URL if store == "redis" else "memory",
         "KANAL_RASA_TRACKER_MAX_EVENTS": str(MAX_EVENTS),
         "KANAL_RASA_TRACKER_IDLE_MINUTES": str(IDLE_SECONDS / 60),
+        # With Redis, Rasa's conversation locks go there too (as several replicas need)
+        "KANAL_RASA_LOCK_STORE": REDIS_URL if store == "redis" else "memory",
     }
     with running_bot(tmp_path_factory.mktemp(f"rasa-{store}"), settings=settings) as bot:
         yield bot
