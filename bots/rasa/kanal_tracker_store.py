@@ -28,11 +28,7 @@ from __future__ import annotations
 
 import json
 import logging
-import threading
-import time
-import zlib
-from collections import OrderedDict
-from collections.abc import Callable, Iterable
+from collections.abc import Iterable
 from typing import Any, Optional, Text
 from urllib.parse import unquote, urlsplit
 
@@ -41,7 +37,7 @@ from rasa.core.lock_store import RedisLockStore
 from rasa.core.tracker_store import SerializedTrackerAsText, TrackerStore
 from rasa.shared.core.domain import Domain
 from rasa.shared.core.trackers import DialogueStateTracker
-from tracker_bounds import bounded_events, session_start
+from tracker_bounds import MemoryConversations, bounded_events, session_start
 
 logger = logging.getLogger(__name__)
 
@@ -49,59 +45,6 @@ DEFAULT_MAX_EVENTS = 60
 DEFAULT_IDLE_MINUTES = 60.0
 DEFAULT_MAX_CONVERSATIONS = 5000
 REDIS_KEY_PREFIX = "kanal:tracker:"
-
-
-class MemoryConversations:
-    """Serialised trackers in this process: expire when idle, least recently saved out first."""
-
-    def __init__(
-        self,
-        idle_seconds: float,
-        max_conversations: int,
-        clock: Callable[[], float] = time.monotonic,
-    ) -> None:
-        if idle_seconds <= 0 or max_conversations < 1:
-            raise ValueError("idle time and max_conversations must be positive")
-        self.idle_seconds = idle_seconds
-        self.max_conversations = max_conversations
-        self._clock = clock
-        self._lock = threading.Lock()
-        # conversation id -> (time of the last save, compressed tracker), oldest save first
-        self._trackers: OrderedDict[str, tuple[float, bytes]] = OrderedDict()
-
-    def get(self, key: str) -> Optional[str]:
-        with self._lock:
-            entry = self._trackers.get(key)
-            if entry is None:
-                return None
-            if self._clock() - entry[0] > self.idle_seconds:
-                del self._trackers[key]
-                return None
-            return zlib.decompress(entry[1]).decode()
-
-    def put(self, key: str, text: str) -> None:
-        now = self._clock()
-        packed = zlib.compress(text.encode(), 1)
-        with self._lock:
-            self._trackers[key] = (now, packed)
-            self._trackers.move_to_end(key)
-            self._evict(now)
-
-    def _evict(self, now: float) -> None:
-        """Drop idle conversations and, beyond the limit, the least recently saved ones."""
-        while self._trackers:
-            key, (saved, _) = next(iter(self._trackers.items()))
-            if now - saved <= self.idle_seconds and len(self._trackers) <= self.max_conversations:
-                return
-            del self._trackers[key]
-
-    def keys(self) -> list[str]:
-        with self._lock:
-            self._evict(self._clock())
-            return list(self._trackers)
-
-    def __len__(self) -> int:
-        return len(self._trackers)
 
 
 class RedisConversations:

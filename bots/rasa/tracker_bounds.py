@@ -1,7 +1,8 @@
-"""Where to cut a conversation's history so that Rasa loads and saves a bounded tracker.
+"""How much of each conversation the bot keeps: where a history is cut, and when it is forgotten.
 
-Pure functions over serialised Rasa events (dicts with an "event" key), so they can be
-tested without Rasa. `kanal_tracker_store` uses them on every save.
+Pure functions over serialised Rasa events (dicts with an "event" key), and the in-process
+store of serialised trackers, so that all of it can be tested without Rasa.
+`kanal_tracker_store` uses them on every save.
 
 The kept history is the latest session only (kanal does not carry slots over sessions, see
 domain.yml), and of that at most `max_events` events, cut before a user message so that
@@ -12,8 +13,12 @@ were set, the active loop, and a listen.
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
-from typing import Any
+import threading
+import time
+import zlib
+from collections import OrderedDict
+from collections.abc import Callable, Mapping, Sequence
+from typing import Any, Optional
 
 Event = Mapping[str, Any]
 
@@ -98,3 +103,56 @@ def bounded_events(
     slots, loop = state_at(cut)
     timestamp = float(events[cut - 1].get("timestamp") or events[cut].get("timestamp") or 0.0)
     return [*session_header(timestamp, slots, loop), *kept]
+
+
+class MemoryConversations:
+    """Serialised trackers in this process: expire when idle, least recently saved out first."""
+
+    def __init__(
+        self,
+        idle_seconds: float,
+        max_conversations: int,
+        clock: Callable[[], float] = time.monotonic,
+    ) -> None:
+        if idle_seconds <= 0 or max_conversations < 1:
+            raise ValueError("idle time and max_conversations must be positive")
+        self.idle_seconds = idle_seconds
+        self.max_conversations = max_conversations
+        self._clock = clock
+        self._lock = threading.Lock()
+        # conversation id -> (time of the last save, compressed tracker), oldest save first
+        self._trackers: OrderedDict[str, tuple[float, bytes]] = OrderedDict()
+
+    def get(self, key: str) -> Optional[str]:
+        with self._lock:
+            entry = self._trackers.get(key)
+            if entry is None:
+                return None
+            if self._clock() - entry[0] > self.idle_seconds:
+                del self._trackers[key]
+                return None
+            return zlib.decompress(entry[1]).decode()
+
+    def put(self, key: str, text: str) -> None:
+        now = self._clock()
+        packed = zlib.compress(text.encode(), 1)
+        with self._lock:
+            self._trackers[key] = (now, packed)
+            self._trackers.move_to_end(key)
+            self._evict(now)
+
+    def _evict(self, now: float) -> None:
+        """Drop idle conversations and, beyond the limit, the least recently saved ones."""
+        while self._trackers:
+            key, (saved, _) = next(iter(self._trackers.items()))
+            if now - saved <= self.idle_seconds and len(self._trackers) <= self.max_conversations:
+                return
+            del self._trackers[key]
+
+    def keys(self) -> list[str]:
+        with self._lock:
+            self._evict(self._clock())
+            return list(self._trackers)
+
+    def __len__(self) -> int:
+        return len(self._trackers)

@@ -133,3 +133,58 @@ def test_a_history_without_user_messages_is_not_cut():
 def test_the_limit_must_allow_at_least_one_event():
     with pytest.raises(ValueError):
         bounds.keep_from(conversation(1), 0)
+
+
+class Clock:
+    def __init__(self) -> None:
+        self.now = 1000.0
+
+    def __call__(self) -> float:
+        return self.now
+
+
+def test_a_conversation_in_memory_comes_back_as_saved_until_it_is_idle_too_long():
+    clock = Clock()
+    memory = bounds.MemoryConversations(idle_seconds=60, max_conversations=10, clock=clock)
+    memory.put("c_1", '{"events": [], "name": "c_1"}')
+
+    clock.now += 59
+    assert memory.get("c_1") == '{"events": [], "name": "c_1"}'
+    memory.put("c_1", "second turn")  # a turn renews it
+    clock.now += 59
+    assert memory.get("c_1") == "second turn"
+
+    clock.now += 2
+    assert memory.get("c_1") is None
+    assert memory.keys() == [] and len(memory) == 0
+
+
+def test_idle_conversations_are_dropped_when_others_are_saved():
+    clock = Clock()
+    memory = bounds.MemoryConversations(idle_seconds=60, max_conversations=10, clock=clock)
+    for i in range(5):
+        memory.put(f"old_{i}", "x")
+    clock.now += 61
+    memory.put("new", "y")
+
+    assert len(memory) == 1 and memory.keys() == ["new"]
+
+
+def test_beyond_the_limit_the_least_recently_active_conversation_goes_first():
+    clock = Clock()
+    memory = bounds.MemoryConversations(idle_seconds=3600, max_conversations=3, clock=clock)
+    for name in ("a", "b", "c"):
+        memory.put(name, name)
+        clock.now += 1
+    memory.put("a", "a again")  # active again: now the most recent
+    memory.put("d", "d")
+
+    assert sorted(memory.keys()) == ["a", "c", "d"]
+    assert memory.get("b") is None and memory.get("a") == "a again"
+
+
+def test_the_memory_store_refuses_limits_that_keep_nothing():
+    with pytest.raises(ValueError):
+        bounds.MemoryConversations(idle_seconds=0, max_conversations=10)
+    with pytest.raises(ValueError):
+        bounds.MemoryConversations(idle_seconds=60, max_conversations=0)
