@@ -127,3 +127,23 @@ def test_an_idle_conversation_is_forgotten(bounded_bot: RunningBot, request):
     answer = say(bounded_bot, sender, "when is my payment")
     assert "/payments/dates" in answer[0]["text"]
     assert user_texts(tracker(bounded_bot, sender)) == ["when is my payment"]
+
+
+def test_after_rasas_session_expiry_only_the_new_session_is_kept(bounded_bot: RunningBot):
+    sender = new_sender()
+    say(bounded_bot, sender, "I want to apply for pension")
+    # The citizen wrote two hours ago: past the domain's 60-minute session expiry
+    events = tracker(bounded_bot, sender)["events"]
+    for event in events:
+        event["timestamp"] -= 2 * 3600
+    response = requests.put(
+        f"{bounded_bot.url}/conversations/{sender}/tracker/events", json=events, timeout=10
+    )
+    assert response.status_code == 200, response.text
+
+    answer = say(bounded_bot, sender, "when is my payment")
+
+    assert "/payments/dates" in answer[0]["text"]
+    state = tracker(bounded_bot, sender)
+    assert user_texts(state) == ["when is my payment"]
+    assert [e["event"] for e in state["events"]].count("session_started") == 1
