@@ -87,7 +87,7 @@ def user_texts(state: dict) -> list[str]:
 
 
 def new_sender() -> str:
-    return "c_" + uuid.uuid4().hex  # opaque, like the pseudonyms kanal gives Rasa
+    return "k_" + uuid.uuid4().hex[:24]  # opaque, like the sender ids kanal gives Rasa
 
 
 def test_a_long_conversation_is_cut_and_still_answered_with_its_slots(bounded_bot: RunningBot):
