@@ -198,6 +198,36 @@ def redis_answers(url: str) -> bool:
         return False
 
 
+FLAT_MIB = 2.0  # growth from half the conversations to all of them, for kanal's stores
+LATENCY_RATIO = 0.5  # kanal's store at turn 100 ÷ Rasa's default at turn 100
+MIN_CONVERSATIONS_FOR_FLAT = 10_000  # twice the memory store's 5,000: it is full by half-way
+
+
+def targets(results: list[dict], conversations: int) -> list[dict]:
+    """Return each target, its figure and whether it passed (the stores measured only)."""
+    by_store = {r["store"]: r for r in results}
+    baseline = by_store.get("baseline")
+    checks = []
+    for store in ("memory", "redis"):
+        r = by_store.get(store)
+        if r is None:
+            continue
+        if conversations >= MIN_CONVERSATIONS_FOR_FLAT:
+            growth = r["growth_mib_last_half"]
+            checks.append(
+                {"id": f"{store}.flat_mib", "figure": growth, "target": f"<= {FLAT_MIB}",
+                 "passed": growth <= FLAT_MIB}
+            )  # fmt: skip
+        if baseline:
+            at_100 = r["latency_ms_at_turn"]["100"] / baseline["latency_ms_at_turn"]["100"]
+            ratio = round(at_100, 2)
+            checks.append(
+                {"id": f"{store}.turn100_ratio", "figure": ratio, "target": f"<= {LATENCY_RATIO}",
+                 "passed": ratio <= LATENCY_RATIO}
+            )  # fmt: skip
+    return checks
+
+
 def main(argv: list[str]) -> int:
     p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     p.add_argument("--conversations", type=int, default=10_000)
@@ -233,7 +263,9 @@ def main(argv: list[str]) -> int:
         "defaults": "KANAL_RASA_TRACKER_MAX_EVENTS=60, IDLE_MINUTES=60, MAX_CONVERSATIONS=5000",
         "notes": notes,
     }
-    RESULTS.write_text(json.dumps({"about": about, "stores": results}, indent=2) + "\n")
+    checks = targets(results, args.conversations)
+    report = {"about": about, "stores": results, "targets": checks}
+    RESULTS.write_text(json.dumps(report, indent=2) + "\n")
     print(f"\n{'store':<9} " + " ".join(f"{c:>8}" for c in (m["conversations"]
           for m in results[0]["memory"])) + "  (RSS MiB after N conversations)")  # fmt: skip
     for r in results:
@@ -242,7 +274,12 @@ def main(argv: list[str]) -> int:
     for r in results:
         print(f"{r['store']:<9} " + " ".join(f"{ms:>9}" for ms in r["latency_ms_at_turn"].values()))
     print(f"\nresults in {RESULTS}")
-    return 1 if any(r["failed_turns"] for r in results) else 0
+    for check in checks:
+        verdict = "PASS" if check["passed"] else "FAIL"
+        print(f"{check['id']:<22} {check['figure']:>7}  target {check['target']:<7} {verdict}")
+    if any(r["failed_turns"] for r in results):
+        return 2
+    return 0 if all(c["passed"] for c in checks) else 1
 
 
 if __name__ == "__main__":
