@@ -53,7 +53,10 @@ class RedisConversations:
     def __init__(self, url: str, idle_seconds: float, prefix: str = REDIS_KEY_PREFIX) -> None:
         import redis
 
-        self.redis = redis.Redis.from_url(url, decode_responses=True)
+        # Calls are synchronous inside Rasa's event loop: a Redis that hangs must not hang Rasa.
+        self.redis = redis.Redis.from_url(
+            url, decode_responses=True, socket_timeout=1.0, socket_connect_timeout=1.0
+        )
         self.idle_ms = max(1, int(idle_seconds * 1000))
         self.prefix = prefix
 

@@ -147,3 +147,21 @@ def test_after_rasas_session_expiry_only_the_new_session_is_kept(bounded_bot: Ru
     state = tracker(bounded_bot, sender)
     assert user_texts(state) == ["when is my payment"]
     assert [e["event"] for e in state["events"]].count("session_started") == 1
+
+
+def test_without_redis_the_bot_still_answers(tmp_path):
+    if not rasa_executable().exists():
+        pytest.skip(f"Rasa is not installed at {rasa_executable()} (run `make install`)")
+    with socket.socket() as probe:  # a port nobody listens on
+        probe.bind(("127.0.0.1", 0))
+        nobody = probe.getsockname()[1]
+    settings = {"KANAL_RASA_TRACKER_STORE": f"redis://127.0.0.1:{nobody}/0"}
+
+    with running_bot(tmp_path, settings=settings) as bot:
+        sender = new_sender()
+        first = say(bot, sender, "hello")
+        second = say(bot, sender, "when is my payment")
+
+    assert "Hello" in first[0]["text"]
+    assert "/payments/dates" in second[0]["text"]
+    assert "could not save" in (tmp_path / "rasa.log").read_text()
