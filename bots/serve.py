@@ -9,10 +9,11 @@ import socket
 import subprocess
 import sys
 import time
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from typing import IO, NoReturn
+from urllib.parse import urlsplit
 
 import requests
 
@@ -20,6 +21,16 @@ from bots.train import MODEL_FILE, PROJECT_DIR, rasa_env, rasa_executable
 from router.config import from_env
 
 HOST = "127.0.0.1"  # Rasa's HTTP API is unauthenticated: never listen beyond loopback.
+ENDPOINTS_FILE = Path("endpoints.yml")  # in the Rasa project directory
+# The settings endpoints.yml reads (as ${ENV}) for kanal's bounded tracker store.
+TRACKER_SETTINGS = (
+    "KANAL_RASA_TRACKER_STORE",
+    "KANAL_RASA_TRACKER_MAX_EVENTS",
+    "KANAL_RASA_TRACKER_IDLE_MINUTES",
+    "KANAL_RASA_TRACKER_MAX_CONVERSATIONS",
+)
+TRACKER_STORE_SCHEMES = ("redis", "rediss", "unix")
+REDIS_LOCK_STORE = "kanal_tracker_store.RedisUrlLockStore"
 
 
 def rasa_port() -> int:
@@ -32,7 +43,9 @@ def actions_port() -> int:
     return from_env()["KANAL_ACTIONS_PORT"]
 
 
-def rasa_command(port: int, model: Path = MODEL_FILE) -> list[str]:
+def rasa_command(
+    port: int, model: Path = MODEL_FILE, endpoints: Path = ENDPOINTS_FILE
+) -> list[str]:
     """Return the command line of the Rasa server with the kanal channel and the HTTP API."""
     command = [
         str(rasa_executable()), "run",
@@ -41,7 +54,7 @@ def rasa_command(port: int, model: Path = MODEL_FILE) -> list[str]:
         "-i", HOST,
         "--model", str(model),
         "--credentials", "credentials.yml",
-        "--endpoints", "endpoints.yml",
+        "--endpoints", str(endpoints),
     ]  # fmt: skip
     # kanal calls Rasa from the server side; browsers need CORS only if someone opts in.
     cors = from_env()["KANAL_RASA_CORS"]
@@ -55,9 +68,39 @@ def actions_command(port: int) -> list[str]:
     return [str(rasa_executable()), "run", "actions", "-p", str(port), "--actions", "actions"]
 
 
-def rasa_server_env(actions_port: int) -> dict[str, str]:
-    """Return the Rasa server's environment, pointing it at the action server."""
-    return rasa_env(KANAL_ACTION_ENDPOINT=f"http://{HOST}:{actions_port}/webhook")
+def tracker_store_env(config: Mapping[str, object]) -> dict[str, str]:
+    """Return the tracker and lock store settings endpoints.yml reads, checked, as strings."""
+    url = str(config["KANAL_RASA_TRACKER_STORE"])
+    if url != "memory" and urlsplit(url).scheme not in TRACKER_STORE_SCHEMES:
+        raise ValueError(
+            f"KANAL_RASA_TRACKER_STORE must be 'memory' or a redis:// URL, not {url!r}"
+        )
+    for name in ("KANAL_RASA_TRACKER_MAX_EVENTS", "KANAL_RASA_TRACKER_MAX_CONVERSATIONS"):
+        if int(config[name]) < 1:  # type: ignore[call-overload]
+            raise ValueError(f"{name} must be at least 1")
+    if float(config["KANAL_RASA_TRACKER_IDLE_MINUTES"]) <= 0:  # type: ignore[arg-type]
+        raise ValueError("KANAL_RASA_TRACKER_IDLE_MINUTES must be more than 0")
+    env = {name: str(config[name]) for name in TRACKER_SETTINGS}
+    locks = str(config["KANAL_RASA_LOCK_STORE"])
+    if locks == "memory":
+        env.update(KANAL_RASA_LOCK_STORE_TYPE="in_memory", KANAL_RASA_LOCK_STORE="")
+    elif urlsplit(locks).scheme in ("redis", "rediss"):
+        env.update(KANAL_RASA_LOCK_STORE_TYPE=REDIS_LOCK_STORE, KANAL_RASA_LOCK_STORE=locks)
+    else:
+        raise ValueError(f"KANAL_RASA_LOCK_STORE must be 'memory' or a redis:// URL, not {locks!r}")
+    return env
+
+
+def rasa_server_env(actions_port: int, settings: Mapping[str, str] | None = None) -> dict[str, str]:
+    """Return the Rasa server's environment: the action server and the tracker store.
+
+    `settings` are KANAL_* values that override the process environment for this server.
+    """
+    config = from_env({**os.environ, **(settings or {})})
+    return rasa_env(
+        KANAL_ACTION_ENDPOINT=f"http://{HOST}:{actions_port}/webhook",
+        **tracker_store_env(config),
+    )
 
 
 def actions_env(routes_file: Path | None = None) -> dict[str, str]:
@@ -76,7 +119,11 @@ def serve_rasa() -> NoReturn:
     """Run the Rasa server in the foreground (for `kanal bot serve` and the Procfile)."""
     if not MODEL_FILE.exists():
         sys.exit(f"no trained model at {MODEL_FILE}: run `python -m bots.train` first")
-    _exec(rasa_command(rasa_port()), rasa_server_env(actions_port()))
+    try:
+        env = rasa_server_env(actions_port())
+    except ValueError as exc:
+        sys.exit(f"bot: {exc}")
+    _exec(rasa_command(rasa_port()), env)
 
 
 def serve_actions() -> NoReturn:
@@ -99,6 +146,7 @@ class RunningBot:
     actions_url: str
     start_seconds: float
     log_dir: Path
+    rasa_pid: int = 0  # the Rasa server's process, when started here
 
 
 def _start(command: list[str], env: dict[str, str], log: IO[bytes]) -> subprocess.Popen[bytes]:
@@ -145,8 +193,14 @@ def running_bot(
     action_port: int | None = None,
     routes_file: Path | None = None,
     timeout: float = 120,
+    settings: Mapping[str, str] | None = None,
+    endpoints: Path = ENDPOINTS_FILE,
 ) -> Iterator[RunningBot]:
-    """Start the Rasa server and the action server on free ports, wait until ready, then stop."""
+    """Start the Rasa server and the action server on free ports, wait until ready, then stop.
+
+    `settings` override KANAL_* settings of the environment for this Rasa server (e.g. the
+    tracker store's); `endpoints` is another endpoints file (absolute, or in bots/rasa/).
+    """
     port, action_port = port or free_port(), action_port or free_port()
     log_dir.mkdir(parents=True, exist_ok=True)
     started = time.monotonic()
@@ -155,7 +209,13 @@ def running_bot(
     try:
         with open(actions_log, "wb") as alog, open(rasa_log, "wb") as rlog:
             processes.append(_start(actions_command(action_port), actions_env(routes_file), alog))
-            processes.append(_start(rasa_command(port), rasa_server_env(action_port), rlog))
+            processes.append(
+                _start(
+                    rasa_command(port, endpoints=endpoints),
+                    rasa_server_env(action_port, settings),
+                    rlog,
+                )
+            )
         url, actions_url = f"http://{HOST}:{port}", f"http://{HOST}:{action_port}"
         checks = {f"{url}/status": rasa_log, f"{actions_url}/health": actions_log}
         while checks:
@@ -169,7 +229,8 @@ def running_bot(
                 logs = "\n".join(_tail(log) for log in checks.values())
                 raise TimeoutError(f"bot not ready after {timeout:.0f} s:\n{logs}")
             time.sleep(0.25)
-        yield RunningBot(url, actions_url, time.monotonic() - started, log_dir)
+        ready = time.monotonic() - started
+        yield RunningBot(url, actions_url, ready, log_dir, rasa_pid=processes[-1].pid)
     finally:
         for process in reversed(processes):
             _stop(process)

@@ -80,6 +80,21 @@ def from_env(env: dict[str, str] | None = None, instance_path: str | None = None
         "KANAL_ACTIONS_PORT": int(env.get("KANAL_ACTIONS_PORT", "5055")),
         "KANAL_RASA_CORS": env.get("KANAL_RASA_CORS") or None,
         "KANAL_RASA_VENV": env.get("KANAL_RASA_VENV") or None,
+        # Rasa's conversation memory (bots/rasa/kanal_tracker_store.py): "memory" (in the Rasa
+        # process) or redis://host:port/db; each conversation keeps its latest session, at most
+        # MAX_EVENTS events of it, and is forgotten after IDLE_MINUTES without a turn.
+        "KANAL_RASA_TRACKER_STORE": env.get("KANAL_RASA_TRACKER_STORE") or "memory",
+        "KANAL_RASA_TRACKER_MAX_EVENTS": int(env.get("KANAL_RASA_TRACKER_MAX_EVENTS") or "60"),
+        "KANAL_RASA_TRACKER_IDLE_MINUTES": float(
+            env.get("KANAL_RASA_TRACKER_IDLE_MINUTES") or "60"
+        ),
+        # "memory" only: beyond this many conversations the least recently active goes first.
+        "KANAL_RASA_TRACKER_MAX_CONVERSATIONS": int(
+            env.get("KANAL_RASA_TRACKER_MAX_CONVERSATIONS") or "5000"
+        ),
+        # Rasa's lock per conversation: "memory" (one Rasa process) or redis://host:port/db
+        # (several Rasa processes sharing a Redis tracker store).
+        "KANAL_RASA_LOCK_STORE": env.get("KANAL_RASA_LOCK_STORE") or "memory",
         # Seconds between the sandbox's status callbacks (queued → sent → delivered).
         "KANAL_SANDBOX_CALLBACK_DELAY": float(env.get("KANAL_SANDBOX_CALLBACK_DELAY", "0.2")),
         "TWILIO_ACCOUNT_SID": sid or DEV_TWILIO_SID,
