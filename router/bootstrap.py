@@ -22,10 +22,12 @@ from router.adapters.inbox import inbox_url as default_inbox_url
 from router.adapters.uow import SqlUnitOfWork
 from router.logs import configure_logging
 from router.policy import Profile, load_profile
+from router.service.callbacks import Callbacks, CallbackSettings
 from router.service.channels import Channel, Channels
 from router.service.delivery import Delivery
 from router.service.desk import Desk
-from router.service.ports import BotPort, Sender
+from router.service.followups import Followups
+from router.service.ports import BotPort, Caller, DurableJobs, Sender
 from router.service.services import ChannelServices
 from router.service.settings import BusinessHours, RouterSettings
 from router.service.turn import Turns
@@ -59,6 +61,9 @@ class Kanal:
     worker: Worker
     clock: Callable[[], datetime]
     analytics_engine: Engine
+    callbacks: Callbacks
+    followups: Followups
+    jobs: DurableJobs
     sandbox: object | None = None  # channels.sandbox.SandboxPeer, in sandbox mode
 
     def close(self) -> None:
@@ -71,6 +76,9 @@ class Kanal:
             self.analytics_engine.dispose()
         if self.sandbox is not None:
             self.sandbox.close()
+        close_jobs = getattr(self.jobs, "close", None)
+        if close_jobs is not None:
+            close_jobs()
 
 
 def kanal_of(app: Flask) -> Kanal:
@@ -123,6 +131,8 @@ def build(
     bot: BotPort | None = None,
     senders: Mapping[str, Sender] | None = None,
     clock: Callable[[], datetime] | None = None,
+    caller: Caller | None = None,
+    jobs: DurableJobs | None = None,
 ) -> Kanal:
     """Build the container from configuration, with stand-ins where the caller gives them."""
     clock = clock or utcnow
@@ -171,6 +181,24 @@ def build(
     )
     from analytics.reader import reader_engine
 
+    if caller is None:
+        from router.adapters.twilio_voice import caller_from_config
+
+        caller = caller_from_config(config)
+    if jobs is None:
+        from router.adapters.durable_jobs import SqlDurableJobs
+
+        jobs = SqlDurableJobs(url)
+    callbacks = Callbacks(uow, caller, jobs, callback_settings(config), clock)
+    followups = Followups(
+        uow,
+        channels,
+        delivery,
+        callbacks,
+        jobs,
+        timedelta(hours=config["KANAL_DEFLECTION_FOLLOWUP_HOURS"]),
+        clock,
+    )
     return Kanal(
         config=config,
         engine=engine,
@@ -188,7 +216,21 @@ def build(
         worker=worker,
         clock=clock,
         analytics_engine=reader_engine(engine),
+        callbacks=callbacks,
+        followups=followups,
+        jobs=jobs,
         sandbox=sandbox,
+    )
+
+
+def callback_settings(config: Mapping) -> CallbackSettings:
+    """Build the callbacks' settings from the configuration."""
+    return CallbackSettings(
+        public_url=config["KANAL_PUBLIC_URL"].rstrip("/"),
+        attempts=config["KANAL_CALLBACK_ATTEMPTS"],
+        retry_after=timedelta(minutes=config["KANAL_CALLBACK_RETRY_MINUTES"]),
+        recheck=timedelta(seconds=config["KANAL_CALLBACK_RECHECK_SECONDS"]),
+        agent_endpoint=config["KANAL_AGENT_CALL_ENDPOINT"],
     )
 
 
@@ -198,6 +240,8 @@ def create_app(
     bot: BotPort | None = None,
     senders: Mapping[str, Sender] | None = None,
     clock: Callable[[], datetime] | None = None,
+    caller: Caller | None = None,
+    jobs: DurableJobs | None = None,
 ) -> Flask:
     """Create the kanal web application."""
     app = Flask(__name__, instance_relative_config=False)
@@ -206,7 +250,7 @@ def create_app(
         app.config.update(config)
     cfg.check(app.config)
     configure_logging(app.config["KANAL_LOG_LEVEL"])
-    kanal = build(app.config, bot=bot, senders=senders, clock=clock)
+    kanal = build(app.config, bot=bot, senders=senders, clock=clock, caller=caller, jobs=jobs)
     app.extensions["kanal"] = kanal
     _register(app, kanal)
     return app
@@ -239,11 +283,18 @@ def _register(app: Flask, kanal: Kanal) -> None:
         run_turn=kanal.worker.notify if app.config["KANAL_TURN_WORKER"] == "thread" else None,
         config=kanal.config,
         demo_identities=demo,
+        callbacks=kanal.callbacks,
+        followups=kanal.followups,
     )
     for module in installed_channels():
         bp = module.blueprint(services)
         app.register_blueprint(bp)
         auth.csrf.exempt(bp)  # channels authenticate their callers themselves
+    from ivr import legs
+
+    bp = legs.blueprint(services)  # outbound calls: callbacks answered, calls' statuses
+    app.register_blueprint(bp)
+    auth.csrf.exempt(bp)
     if kanal.sandbox is not None:
         from channels import sandbox
 

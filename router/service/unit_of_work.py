@@ -18,6 +18,8 @@ class UnitOfWork(Protocol):
     users: r.UserRepository
     consents: r.ConsentRepository
     events: r.EventLog
+    callbacks: r.CallbackRepository
+    followups: r.FollowupRepository
 
     def __enter__(self) -> UnitOfWork: ...
 

@@ -25,11 +25,15 @@ REPOSITORIES = {
     r.UserRepository: (fakes.FakeUserRepository, sql.UserRepository),
     r.ConsentRepository: (fakes.FakeConsentRepository, sql.ConsentRepository),
     r.EventLog: (fakes.FakeEventLog, sql.EventLog),
+    r.CallbackRepository: (fakes.FakeCallbackRepository, sql.CallbackRepository),
+    r.FollowupRepository: (fakes.FakeFollowupRepository, sql.FollowupRepository),
 }
 PORTS = {
     ports.BotPort: fakes.ScriptedBot,
     ports.Sender: fakes.RecordingSender,
     ports.Inbox: fakes.FakeInbox,
+    ports.Caller: fakes.RecordingCaller,
+    ports.DurableJobs: fakes.FakeJobs,
 }
 # The context-manager methods a unit of work must have besides its public ones.
 DUNDERS = {"__enter__", "__exit__"}

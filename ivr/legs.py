@@ -1,0 +1,106 @@
+"""Outbound calls' webhooks: a citizen answering a callback, and how outbound calls end.
+
+`POST /twilio/voice/callback/<callback_id>` is the callback call's `Url`: the citizen
+answered, so kanal says who is calling in the citizen's language and connects the call to
+the agent held for it. `POST /twilio/voice/call-status` receives the status callbacks of
+the calls kanal places (callbacks, `?callback=<id>`; the desk's agent legs,
+`?contact=<id>`). Both are signed by Twilio (checked: a forged request gets 403).
+"""
+
+from __future__ import annotations
+
+from flask import Blueprint, Response, request
+from twilio.twiml.voice_response import Dial, VoiceResponse
+
+from channels.twilio_signature import twilio_signed
+from router.service.services import ChannelServices
+from router.web import ID_CONVERTER, bound, parse_id
+
+# What the callback says, per language: (Twilio `language`, Polly voice, connecting, sorry).
+SPOKEN = {
+    "en": (
+        "en-GB",
+        "Polly.Amy",
+        "Hello, this is your social security office calling you back, as you asked. "
+        "Please hold while we connect you to an adviser.",
+        "Hello, this is your social security office. We tried to call you back, but the "
+        "adviser is no longer available. Please call us again. Goodbye.",
+    ),
+    "da": (
+        "da-DK",
+        "Polly.Naja",
+        "Hej, det er dit ydelseskontor, der ringer tilbage, som du bad om. "
+        "Vent venligst, mens vi stiller dig om til en rådgiver.",
+        "Hej, det er dit ydelseskontor. Vi prøvede at ringe tilbage, men rådgiveren er ikke "
+        "længere ledig. Ring venligst til os igen. Farvel.",
+    ),
+}
+
+
+def blueprint(services: ChannelServices) -> Blueprint:
+    """Return the outbound calls' webhooks; Twilio signs them, so they need no CSRF token."""
+    bp = Blueprint("voice_legs", __name__)
+    answered = twilio_signed(bound(callback_answered, services))
+    status = twilio_signed(bound(call_status, services))
+    bp.add_url_rule(
+        f"/twilio/voice/callback/<{ID_CONVERTER}:callback_id>",
+        "callback_answered",
+        answered,
+        methods=["POST"],
+    )
+    bp.add_url_rule("/twilio/voice/call-status", "call_status", status, methods=["POST"])
+    return bp
+
+
+def _twiml(response: VoiceResponse) -> Response:
+    return Response(str(response), mimetype="text/xml")
+
+
+def callback_twiml(language: str, agent_endpoint: str | None) -> VoiceResponse:
+    """Say who is calling and connect to the agent; or apologise when nobody waits."""
+    twilio_language, voice, connecting, sorry = SPOKEN.get(language, SPOKEN["en"])
+    response = VoiceResponse()
+    if agent_endpoint is None:
+        response.say(sorry, language=twilio_language, voice=voice)
+        response.hangup()
+        return response
+    response.say(connecting, language=twilio_language, voice=voice)
+    dial = Dial()
+    if agent_endpoint.startswith("client:"):
+        dial.client(agent_endpoint.removeprefix("client:"))
+    elif agent_endpoint.startswith("sip:"):
+        dial.sip(agent_endpoint)
+    else:
+        dial.number(agent_endpoint)
+    response.append(dial)
+    return response
+
+
+def callback_answered(services: ChannelServices, callback_id: int):
+    """The citizen answered a callback: connect them to the agent held for it."""
+    answered = services.callbacks.answered(callback_id, request.form.get("CallSid") or None)
+    if answered is None:
+        return Response(f"No callback {callback_id}.", status=404, mimetype="text/plain")
+    return _twiml(callback_twiml(answered.language, answered.agent_endpoint))
+
+
+def call_status(services: ChannelServices):
+    """Record an outbound call's status: a callback not answered is retried or fails."""
+    sid = request.form.get("CallSid", "").strip()
+    status = request.form.get("CallStatus", "").strip().lower()
+    if not sid or not status:
+        return Response("CallSid and CallStatus are required.", 400, mimetype="text/plain")
+    try:
+        callback_id = parse_id(request.args.get("callback"))
+        parse_id(request.args.get("contact"))  # an agent's leg: checked, nothing to record
+    except ValueError:
+        return Response(
+            "`callback` and `contact` must be ids (integers of at most 64 bits).",
+            400,
+            mimetype="text/plain",
+        )
+    if callback_id is not None and services.callbacks.call_status(callback_id, sid, status) is None:
+        return Response(f"No callback {callback_id}.", status=404, mimetype="text/plain")
+    # An agent's leg (`contact`) needs nothing recorded: the caller's own call reports
+    # how the conversation ends, and the desk shows the contact's state.
+    return Response(status=204)
