@@ -233,6 +233,80 @@ PATHS: dict[str, dict] = {
             },
         }
     },
+    "/twilio/voice/callback/{callback_id}": {
+        "post": {
+            "tags": ["twilio"],
+            "summary": "A citizen answered a callback",
+            "description": "Signed by Twilio: the `Url` of a callback call kanal placed. Says who "
+            "is calling in the citizen's language, assigns the contact to the agent held for "
+            "the callback and connects the call to them (`<Dial><Client>`); a callback no longer "
+            "waiting for this call apologises and hangs up.",
+            "security": [{"twilioSignature": []}],
+            "parameters": [
+                {
+                    "name": "callback_id",
+                    "in": "path",
+                    "required": True,
+                    "schema": {"type": "integer", "minimum": 0, "maximum": 2**63 - 1},
+                }
+            ],
+            "requestBody": {
+                "required": True,
+                "content": {
+                    "application/x-www-form-urlencoded": {
+                        "schema": {"$ref": "#/components/schemas/TwilioCallStatus"}
+                    }
+                },
+            },
+            "responses": {
+                "200": _answer("TwiML: `<Say>` then `<Dial>`.", {"type": "string"}, "text/xml"),
+                "403": _FORGED,
+                "404": _answer("No such callback.", {"type": "string"}, "text/plain"),
+            },
+        }
+    },
+    "/twilio/voice/call-status": {
+        "post": {
+            "tags": ["twilio"],
+            "summary": "Outbound call status callback",
+            "description": "Signed by Twilio. Status callbacks of the calls kanal places: "
+            "callbacks (`?callback=<id>`: busy, no-answer, failed or canceled ends the attempt; "
+            "it is retried or the callback lands on the desk's failed list) and the desk's "
+            "agent legs (`?contact=<id>`). Callbacks may arrive out of order; a status of an "
+            "older call is ignored.",
+            "security": [{"twilioSignature": []}],
+            "parameters": [
+                {
+                    "name": "callback",
+                    "in": "query",
+                    "schema": {"type": "integer", "minimum": 0, "maximum": 2**63 - 1},
+                },
+                {
+                    "name": "contact",
+                    "in": "query",
+                    "schema": {"type": "integer", "minimum": 0, "maximum": 2**63 - 1},
+                },
+            ],
+            "requestBody": {
+                "required": True,
+                "content": {
+                    "application/x-www-form-urlencoded": {
+                        "schema": {"$ref": "#/components/schemas/TwilioCallStatus"}
+                    }
+                },
+            },
+            "responses": {
+                "204": _answer("Recorded."),
+                "400": _answer(
+                    "CallSid or CallStatus is missing, or `callback`/`contact` is not an id.",
+                    {"type": "string"},
+                    "text/plain",
+                ),
+                "403": _FORGED,
+                "404": _answer("No such callback.", {"type": "string"}, "text/plain"),
+            },
+        }
+    },
     "/healthz": {
         "get": {
             "tags": ["operations"],
@@ -423,6 +497,30 @@ def _schemas() -> dict:
                     ],
                 },
                 "ErrorCode": {"type": "string"},
+            },
+        },
+        "TwilioCallStatus": {
+            "type": "object",
+            "required": ["CallSid", "CallStatus"],
+            "properties": {
+                "CallSid": {"type": "string"},
+                "CallStatus": {
+                    "type": "string",
+                    "examples": [
+                        "initiated",
+                        "ringing",
+                        "in-progress",
+                        "completed",
+                        "busy",
+                        "no-answer",
+                        "failed",
+                        "canceled",
+                    ],
+                },
+                "From": {"type": "string"},
+                "To": {"type": "string"},
+                "Direction": {"type": "string", "examples": ["outbound-api"]},
+                "AccountSid": {"type": "string"},
             },
         },
         "Readiness": {

@@ -18,6 +18,7 @@ from apscheduler.jobstores.base import ConflictingIdError, JobLookupError
 from apscheduler.jobstores.sqlalchemy import SQLAlchemyJobStore
 from apscheduler.schedulers.background import BackgroundScheduler
 from apscheduler.triggers.date import DateTrigger
+from sqlalchemy import create_engine
 
 TABLE = "scheduler_jobs"
 ALIAS = "durable"
@@ -26,8 +27,13 @@ TARGET = "router.jobs:run_durable"
 
 
 def job_store(url: str) -> SQLAlchemyJobStore:
-    """Return the durable job store on kanal's database (the scheduler uses the same)."""
-    return SQLAlchemyJobStore(url=url, tablename=TABLE)
+    """Return the durable job store on kanal's database (the scheduler uses the same).
+
+    On SQLite a write waits for another process's transaction (up to 30 s) instead of
+    failing at once with "database is locked".
+    """
+    args = {"timeout": 30} if url.startswith("sqlite") else {}
+    return SQLAlchemyJobStore(engine=create_engine(url, connect_args=args), tablename=TABLE)
 
 
 class SqlDurableJobs:

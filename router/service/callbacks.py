@@ -118,7 +118,7 @@ class Callbacks:
             )  # fmt: skip
             uow.commit()
             callback_id = callback.id
-        self.jobs.schedule(RUN_JOB, f"callback-{callback_id}", at or now, callback_id)
+        self._schedule(callback_id, at or now)
         return callback_id
 
     def _reopen(self, uow: UnitOfWork, closed: Contact, now: datetime) -> Contact:
@@ -179,22 +179,21 @@ class Callbacks:
                 uow.commit()
                 return "settled"
             due = callback.next_attempt_at or callback.booked_at
-            if due > now:
-                self.jobs.schedule(RUN_JOB, f"callback-{callback.id}", due, callback.id)
-                return "waiting"
-            agent_id = self._free_agent(uow, contact.id)
-            if agent_id is None:
-                later = now + self.settings.recheck
-                self.jobs.schedule(RUN_JOB, f"callback-{callback.id}", later, callback.id)
-                return "waiting"
-            citizen = uow.citizens.get(contact.citizen_id) if contact.citizen_id else None
-            to = citizen.phone if citizen and citizen.phone else contact.address
-            callback.state = CallbackState.CALLING
-            callback.agent_id = agent_id
-            callback.attempts += 1
-            callback.call_sid = None
-            attempt = callback.attempts
-            uow.commit()
+            agent_id = self._free_agent(uow, contact.id) if due <= now else None
+            later = due if due > now else now + self.settings.recheck
+            if agent_id is not None:
+                citizen = uow.citizens.get(contact.citizen_id) if contact.citizen_id else None
+                to = citizen.phone if citizen and citizen.phone else contact.address
+                callback.state = CallbackState.CALLING
+                callback.agent_id = agent_id
+                callback.attempts += 1
+                callback.call_sid = None
+                attempt = callback.attempts
+                uow.commit()
+        if agent_id is None:
+            # Written after the transaction ends: the job store is another connection.
+            self._schedule(callback_id, later)
+            return "waiting"
         base = self.settings.public_url
         result = self._place(
             to,
@@ -202,6 +201,9 @@ class Callbacks:
             status_callback=f"{base}/twilio/voice/call-status?callback={callback_id}",
         )
         return self._placed(callback_id, attempt, agent_id, result)
+
+    def _schedule(self, callback_id: int, at: datetime) -> None:
+        self.jobs.schedule(RUN_JOB, f"callback-{callback_id}", at, callback_id)
 
     def _place(self, to: str, *, url: str, status_callback: str) -> CallResult:
         try:
@@ -232,7 +234,10 @@ class Callbacks:
             status = "rejected" if result.outcome == "rejected" else "not placed"
             outcome = self._not_answered(uow, callback, contact, pseudonym, status, now,
                                          final=result.outcome == "rejected")  # fmt: skip
+            retry_at = callback.next_attempt_at
             uow.commit()
+        if outcome == "waiting":
+            self._schedule(callback_id, retry_at)
         return outcome
 
     def _not_answered(
@@ -246,7 +251,11 @@ class Callbacks:
         *,
         final: bool = False,
     ) -> str:
-        """A call did not reach the citizen: try again later, or list the callback as failed."""
+        """A call did not reach the citizen: try again later, or list the callback as failed.
+
+        Answers "waiting" (the caller schedules the retry at `next_attempt_at`, after its
+        commit) or "failed".
+        """
         callback.last_status = status
         callback.agent_id = None
         callback.call_sid = None
@@ -258,9 +267,6 @@ class Callbacks:
         if retry:
             callback.state = CallbackState.BOOKED
             callback.next_attempt_at = now + self.settings.retry_after
-            self.jobs.schedule(
-                RUN_JOB, f"callback-{callback.id}", callback.next_attempt_at, callback.id
-            )
             return "waiting"
         callback.state = CallbackState.FAILED
         record(
@@ -345,9 +351,12 @@ class Callbacks:
                 return str(callback.state)
             contact = uow.contacts.get(callback.contact_id)
             pseudonym = pseudonym_of(uow, contact)
-            self._not_answered(uow, callback, contact, pseudonym, status, now)
+            outcome = self._not_answered(uow, callback, contact, pseudonym, status, now)
+            state, retry_at = str(callback.state), callback.next_attempt_at
             uow.commit()
-            return str(callback.state)
+        if outcome == "waiting":
+            self._schedule(callback_id, retry_at)
+        return state
 
     def _endpoint(self, agent_id: int) -> str:
         return self.settings.agent_endpoint.format(id=agent_id)
@@ -379,7 +388,7 @@ class Callbacks:
                 callback_id=callback.id, reason=callback.reason, not_before=None, by=by,
             )  # fmt: skip
             uow.commit()
-        self.jobs.schedule(RUN_JOB, f"callback-{callback_id}", now, callback_id)
+        self._schedule(callback_id, now)
 
     def close(self, callback_id: int, by: int, note: str) -> None:
         """Staff close a failed callback with a note; its contact closes too."""

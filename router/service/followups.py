@@ -167,7 +167,9 @@ class Followups:
             if followup is None or followup.state != FollowupState.SCHEDULED:
                 return "settled"
             if followup.due_at > now:
-                self.jobs.schedule(RUN_JOB, f"followup-{followup.id}", followup.due_at, followup.id)
+                due = followup.due_at
+                uow.rollback()
+                self.jobs.schedule(RUN_JOB, f"followup-{followup_id}", due, followup_id)
                 return "settled"
             deflected = uow.contacts.get(followup.contact_id)
             citizen = uow.citizens.get(followup.citizen_id) if followup.citizen_id else None
