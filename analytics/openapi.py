@@ -184,6 +184,34 @@ PATHS: dict[str, dict] = {
             "responses": {"200": _answer("OpenAPI 3.1 document.", {"type": "object"})},
         }
     },
+    "/api/v1/events/digital-completion": {
+        "post": {
+            "tags": ["integration"],
+            "summary": "A need was completed digitally",
+            "description": "Called by the agency's self-service when a citizen completes a need "
+            "online. A caller who took the digital route for that need is then not offered a "
+            "callback when the follow-up window ends (KANAL_DEFLECTION_FOLLOWUP_HOURS). Name the "
+            "citizen by pseudonymous id (`citizen`) or by the deflected contact (`contact_id`). "
+            "Needs the API token of an `integration` user (or an admin).",
+            "security": [{"apiToken": []}],
+            "requestBody": {"required": True, "content": _json("DigitalCompletion")},
+            "responses": {
+                "200": _answer(
+                    "Recorded; `followups_closed` follow-ups will offer nothing.",
+                    "DigitalCompletionRecorded",
+                ),  # fmt: skip
+                "400": _answer(
+                    "The body is not a JSON object, has an unknown field, names nobody, or a "
+                    "value is malformed; `field` names the culprit.",
+                    "FieldError",
+                ),
+                "401": _error("No API token, or a token that is not valid."),
+                "403": _error("The token's user is not an integration (nor an admin)."),
+                "404": _error("No citizen with that pseudonymous id, or no such contact."),
+                "413": _error("The body is larger than 64 KB."),
+            },
+        }
+    },
     "/twilio/sms": {
         "post": {
             "tags": ["twilio"],
@@ -497,6 +525,38 @@ def _schemas() -> dict:
                     ],
                 },
                 "ErrorCode": {"type": "string"},
+            },
+        },
+        "FieldError": {
+            "type": "object",
+            "required": ["error"],
+            "properties": {
+                "error": {"type": "string"},
+                "field": {"type": "string", "enum": ["citizen", "contact_id", "need"]},
+            },
+        },
+        "DigitalCompletion": {
+            "type": "object",
+            "required": ["need"],
+            "additionalProperties": False,
+            "properties": {
+                "citizen": {
+                    "type": "string",
+                    "maxLength": 40,
+                    "description": "The citizen's pseudonymous id (as in kanal's events).",
+                },
+                "contact_id": {"type": "integer", "minimum": 0, "maximum": 2**63 - 1},
+                "need": {"type": "string", "pattern": "^[a-z][a-z0-9_]{0,39}$"},
+            },
+            "anyOf": [{"required": ["citizen"]}, {"required": ["contact_id"]}],
+        },
+        "DigitalCompletionRecorded": {
+            "type": "object",
+            "properties": {
+                "recorded": {"const": True},
+                "citizen": {"type": ["string", "null"]},
+                "need": {"type": "string"},
+                "followups_closed": {"type": "integer", "minimum": 0},
             },
         },
         "TwilioCallStatus": {

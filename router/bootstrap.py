@@ -265,10 +265,15 @@ def _register(app: Flask, kanal: Kanal) -> None:
     auth.init_app(app, kanal.read_uow)
     web.init_app(app)
     app.register_blueprint(health.blueprint(kanal.engine, kanal.bot, kanal.uow))
-    app.register_blueprint(desk_views.blueprint(kanal.desk, kanal.views))
+    app.register_blueprint(desk_views.blueprint(kanal.desk, kanal.views, kanal.callbacks))
     api = analytics_api.blueprint(kanal.analytics_engine, kanal.config, auth.token_required)
     app.register_blueprint(api)
     auth.csrf.exempt(api)
+    from router import integration_api
+
+    events_api = integration_api.blueprint(kanal.followups, auth.token_required)
+    app.register_blueprint(events_api)
+    auth.csrf.exempt(events_api)
     demo = None
     if app.config["KANAL_ENV"] != "production":
         from router.demo import demo_identities

@@ -18,7 +18,10 @@ EXEMPTION_GROUNDS = (
     "no_digital_id",
 )
 
-ROLES = ("agent", "supervisor", "manager", "admin")
+STAFF_ROLES = ("agent", "supervisor", "manager", "admin")
+# An agency system's account (its API tokens report digital completions), not a person.
+INTEGRATION_ROLE = "integration"
+ROLES = (*STAFF_ROLES, INTEGRATION_ROLE)
 
 
 @dataclass

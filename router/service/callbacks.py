@@ -424,6 +424,21 @@ class Callbacks:
             raise Conflict("This callback is not on the failed list any more.")
         return callback
 
+    def taking_calls(self, agent_id: int) -> bool:
+        """Return whether the agent said they take calls."""
+        with self.uow() as uow:
+            user = uow.users.get(agent_id)
+            return bool(user and user.available_for_calls)
+
+    def set_taking_calls(self, agent_id: int, taking: bool) -> None:
+        """An agent says at the desk whether callbacks may be placed for them."""
+        with self.uow() as uow:
+            user = uow.users.get(agent_id)
+            if user is None:
+                raise NotFound("No such member of staff.")
+            user.available_for_calls = taking
+            uow.commit()
+
     # -- the desk's "Connect call" ----------------------------------------------------------
 
     def connect_agent(self, contact_id: int, agent: int) -> CallResult:
@@ -439,6 +454,8 @@ class Callbacks:
                 raise NotFound("No such conversation.")
             if contact.channel != "voice":
                 raise Conflict("Only phone calls are connected; answer this one in writing.")
+            if not contact.is_open:
+                raise Conflict("The caller is gone: the call ended before you connected.")
             if contact.state != ContactState.ASSIGNED or contact.agent_id != agent:
                 raise Conflict("Take this call first: it is not assigned to you.")
         base = self.settings.public_url

@@ -236,6 +236,8 @@ class Followups:
         now = self.clock()
         channel = self.channels[self.sms_channel]
         with self.uow() as uow:
+            if uow.messages.by_provider_id(channel.name, provider_id) is not None:
+                return True  # a retried webhook: received (and answered) already
             citizen = uow.citizens.by_phone(phone)
             followup = uow.followups.offered_to(citizen.id) if citizen else None
             if followup is None:
