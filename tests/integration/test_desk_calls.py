@@ -113,3 +113,16 @@ def test_callbacks_show_on_the_contact_and_failed_ones_are_acted_on(app, staff, 
     assert kanal.callbacks.run(one) == "placed"
     twice = desk.post(f"/desk/callbacks/{one}/call-again", follow_redirects=True)
     assert "not on the failed list" in page(twice)
+
+
+def test_a_callback_answered_puts_the_call_through_without_connect(app, staff, kanal, caller):
+    desk = sign_in(app, staff, "agent3")
+    desk.post("/desk/calls/taking", data={"taking": "yes"})
+    contact_id = waiting_call(kanal, "+4520002006")
+    callback_id = kanal.callbacks.book(contact_id, reason="asked")
+    assert kanal.callbacks.run(callback_id) == "placed"
+    kanal.callbacks.answered(callback_id, "CA1")
+    html = page(desk.get(f"/desk/contacts/{contact_id}"))
+    assert "put through to your phone" in html
+    assert "Connect call</button>" not in html
+    assert "answered: connected to an agent" in html
