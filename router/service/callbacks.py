@@ -49,6 +49,9 @@ class CallbackSettings:
     attempts: int = 3  # calls placed before a callback counts as failed
     retry_after: timedelta = timedelta(minutes=10)  # between a call not answered and the next
     recheck: timedelta = timedelta(seconds=20)  # when no agent is free, look again after this
+    # A call neither answered nor reported on after this is counted as not answered (the
+    # provider's status callback was lost); Twilio rings for 60 s by default.
+    ring_timeout: timedelta = timedelta(minutes=5)
     agent_endpoint: str = "client:agent-{id}"  # where an agent's leg rings ({id}: user id)
 
 
@@ -163,6 +166,8 @@ class Callbacks:
             # single writer holds already), so two callbacks never hold the same agent.
             uow.contacts.lock_address("voice", "callback-agents")
             callback = uow.callbacks.get(callback_id, for_update=True)
+            if callback is not None and callback.state == CallbackState.CALLING:
+                return self._ringing_too_long(uow, callback, now)
             if callback is None or callback.state != CallbackState.BOOKED:
                 return "settled"
             contact = uow.contacts.get(callback.contact_id)
@@ -188,6 +193,7 @@ class Callbacks:
                 callback.agent_id = agent_id
                 callback.attempts += 1
                 callback.call_sid = None
+                callback.next_attempt_at = now  # when this attempt started ringing
                 attempt = callback.attempts
                 uow.commit()
         if agent_id is None:
@@ -200,7 +206,27 @@ class Callbacks:
             url=f"{base}/twilio/voice/callback/{callback_id}",
             status_callback=f"{base}/twilio/voice/call-status?callback={callback_id}",
         )
-        return self._placed(callback_id, attempt, agent_id, result)
+        outcome = self._placed(callback_id, attempt, agent_id, result)
+        if outcome == "placed":
+            # A watchdog: should no status ever come (kanal was down when the provider sent
+            # it), the agent is not held for ever.
+            self._schedule(callback_id, now + self.settings.ring_timeout)
+        return outcome
+
+    def _ringing_too_long(self, uow: UnitOfWork, callback: Callback, now: datetime) -> str:
+        """A call placed long ago with neither answer nor status: count it as not answered."""
+        started = callback.next_attempt_at or callback.booked_at
+        if now < started + self.settings.ring_timeout:
+            return "settled"
+        contact = uow.contacts.get(callback.contact_id)
+        outcome = self._not_answered(
+            uow, callback, contact, pseudonym_of(uow, contact), "no status", now
+        )
+        retry_at = callback.next_attempt_at
+        uow.commit()
+        if outcome == "waiting":
+            self._schedule(callback.id, retry_at)
+        return outcome
 
     def _schedule(self, callback_id: int, at: datetime) -> None:
         self.jobs.schedule(RUN_JOB, f"callback-{callback_id}", at, callback_id)

@@ -285,3 +285,28 @@ def test_connect_agent_refuses_a_written_conversation():
     k.desk.claim_next(ClaimNext(agent_id=agent, skills=()))
     with pytest.raises(Conflict, match="Only phone calls"):
         k.callbacks.connect_agent(contact_id, agent)
+
+
+def test_a_call_never_reported_on_frees_the_agent_after_the_ring_timeout():
+    k = make()
+    k.add_agent(takes_calls=True)
+    callback_id = k.callbacks.book(waiting_call(k), reason="asked")
+    assert k.jobs.run_due(k.clock()) == ["placed"]
+    assert k.jobs.run_due(k.clock() + timedelta(minutes=4)) == []
+    k.clock.advance(minutes=5)  # the status callback was lost: kanal was down
+    assert k.jobs.run_due(k.clock()) == ["waiting"]
+    lost = callback(k, callback_id)
+    assert (lost.state, lost.agent_id, lost.last_status) == ("booked", None, "no status")
+    k.clock.advance(minutes=10)
+    assert k.jobs.run_due(k.clock()) == ["placed"], "the next attempt"
+
+
+def test_an_answered_call_is_left_alone_by_the_watchdog():
+    k = make()
+    k.add_agent(takes_calls=True)
+    callback_id = k.callbacks.book(waiting_call(k), reason="asked")
+    k.jobs.run_due(k.clock())
+    k.callbacks.answered(callback_id, "CA1")
+    k.clock.advance(minutes=5)
+    assert k.jobs.run_due(k.clock()) == ["settled"]
+    assert callback(k, callback_id).state == "answered"
