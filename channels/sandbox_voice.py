@@ -47,9 +47,15 @@ MAGIC_ANSWERS = {
 MAGIC_ERRORS = {
     "+15005550001": (21217, "Phone number does not appear to be valid"),
     "+15005550002": (21214, "'To' phone number cannot be reached"),
+    "+15005550003": (
+        21215,
+        "Account not authorized to call +15005550003. Perhaps you need to enable some "
+        "international permissions",
+    ),
     "+15005550004": (21216, "Account not allowed to call +15005550004"),
 }
 EVENTS = ("initiated", "ringing", "answered", "completed")
+APPLICATION_ERROR = "We are sorry, an application error has occurred. Goodbye."
 
 
 def tables(metadata):  # noqa: ANN001, ANN201
@@ -290,8 +296,12 @@ def place_call(peer: SandboxPeer, sid: str) -> None:
     if call.url:
         response = _signed_post(peer, call.url, {**params, "CallStatus": "in-progress"})
         if response is None or response.status_code >= 400:
-            _set(peer, sid, dial_status="failed")
-            report("completed", "failed", CallDuration="0")
+            # As Twilio: the callee hears that an application error occurred, and the
+            # answered call completes.
+            _set(peer, sid, said=APPLICATION_ERROR)
+            time.sleep(delay)
+            _set(peer, sid, duration=1)
+            report("completed", "completed", CallDuration="1")
             return
         twiml = response.text
     _follow(peer, sid, twiml or "", params, call.url or "")

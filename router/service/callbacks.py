@@ -371,7 +371,13 @@ class Callbacks:
             callback = uow.callbacks.get(callback_id, for_update=True)
             if callback is None:
                 return None
-            if status not in NOT_ANSWERED or callback.state != CallbackState.CALLING:
+            if callback.state != CallbackState.CALLING:
+                return str(callback.state)
+            if status == "completed":
+                # Ended without ever reaching kanal's answer URL (an error on our side, or
+                # the citizen hung up at once): the citizen was not connected to anyone.
+                status = "ended unconnected"
+            elif status not in NOT_ANSWERED:
                 return str(callback.state)
             if callback.call_sid not in (None, call_sid):
                 return str(callback.state)

@@ -38,6 +38,8 @@ class Peer:
             request.base_url, form, request.headers.get("X-Twilio-Signature", "")
         )
         self.requests.append((request.path, form, signed))
+        if request.path == "/missing":
+            return Response("Not Found", status=404)(environ, start_response)
         body = self.twiml if request.path == "/answer" else ""
         return Response(body, mimetype="text/xml")(environ, start_response)
 
@@ -161,6 +163,7 @@ def test_magic_numbers_answer_busy(live, peer):
         ("+4512", 21211),
         ("+15005550001", 21217),
         ("+15005550002", 21214),
+        ("+15005550003", 21215),
         ("+15005550004", 21216),
     ],
 )
@@ -235,3 +238,17 @@ def test_the_outbox_page_lists_calls_beside_messages(live, peer):
     html = requests.get(live.base_url + "/sandbox/outbox", params={"to": number}, timeout=5).text
     assert "1 call to " + number in html
     assert "Calling you back" in html and "client:agent-2" in html
+
+
+def test_an_application_error_is_spoken_and_the_answered_call_completes(live, peer):
+    agency = peer()
+    number = new_number()
+    twilio(live).calls.create(
+        to=number,
+        from_=AGENCY,
+        url=agency.base + "/missing",
+        status_callback=agency.base + "/status",
+    )
+    wait_for(lambda: agency.statuses(), what="the completed callback")
+    assert agency.statuses() == ["completed"]
+    assert "application error" in calls_to(live, number)[0]["said"]

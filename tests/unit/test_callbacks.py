@@ -310,3 +310,12 @@ def test_an_answered_call_is_left_alone_by_the_watchdog():
     k.clock.advance(minutes=5)
     assert k.jobs.run_due(k.clock()) == ["settled"]
     assert callback(k, callback_id).state == "answered"
+
+
+def test_a_call_that_completes_without_reaching_the_answer_url_is_not_answered():
+    k = make()
+    k.add_agent(takes_calls=True)
+    callback_id = k.callbacks.book(waiting_call(k), reason="asked")
+    k.jobs.run_due(k.clock())
+    assert k.callbacks.call_status(callback_id, f"CA{1:032x}", "completed") == "booked"
+    assert callback(k, callback_id).last_status == "ended unconnected"
