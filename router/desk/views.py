@@ -129,6 +129,7 @@ def blueprint(desk: Desk, views: Views, callbacks: Callbacks | None = None) -> B
         ),
         (f"/contacts/<{ID_CONVERTER}:contact_id>/resolve", resolve, "POST"),
         (f"/contacts/<{ID_CONVERTER}:contact_id>/connect", connect_call, "POST"),
+        (f"/contacts/<{ID_CONVERTER}:contact_id>/call-back", call_back_now, "POST"),
         ("/calls/taking", taking_calls, "POST"),
         ("/callbacks/failed", failed_callbacks, "GET"),
         (f"/callbacks/<{ID_CONVERTER}:callback_id>/call-again", call_again, "POST"),
@@ -383,6 +384,23 @@ def connect_call(parts: DeskParts, contact_id: int):
         flash(f"The call could not be placed ({result.error}). Check your phone setting.", "error")
     else:
         flash("The phone service did not answer; try Connect call again.", "error")
+    return redirect(back)
+
+
+def call_back_now(parts: DeskParts, contact_id: int):
+    """Call back the citizen of a contact the agent took while it waited for its callback."""
+    back = url_for("desk.conversation", contact_id=contact_id)
+    if parts.callbacks is None:
+        abort(404)
+    try:
+        state = parts.callbacks.call_back_now(contact_id, _agent_id())
+    except ServiceError as exc:
+        flash(str(exc), "error")
+        return redirect(back)
+    if state == "calling":
+        flash("Calling the citizen: when they answer, the call is put through to your phone.")
+    else:
+        flash("The call could not be placed; the callback stays booked.", "error")
     return redirect(back)
 
 

@@ -171,11 +171,17 @@ class Callbacks:
             if callback is None or callback.state != CallbackState.BOOKED:
                 return "settled"
             contact = uow.contacts.get(callback.contact_id)
-            if contact is None or not contact.is_open or contact.state == ContactState.ASSIGNED:
-                # The citizen was reached another way (called again, an agent took them).
+            if contact is not None and contact.state == ContactState.ASSIGNED:
+                # An agent took the contact from the queue: theirs to call back ("Call back
+                # now" on the desk); looked at again later, in case they close it instead.
+                uow.rollback()
+                self._schedule(callback_id, now + self.settings.recheck)
+                return "waiting"
+            if contact is None or not contact.is_open:
+                # The conversation ended first (the citizen called again and was helped).
                 callback.state = CallbackState.CLOSED
                 callback.closed_at = now
-                callback.note = "settled: the contact was answered or closed first"
+                callback.note = "settled: the conversation ended first"
                 if contact is not None:
                     record(
                         uow, contact, ev.CALLBACK_CLOSED, now, pseudonym_of(uow, contact),
@@ -455,6 +461,47 @@ class Callbacks:
         if callback.state != CallbackState.FAILED:
             raise Conflict("This callback is not on the failed list any more.")
         return callback
+
+    def call_back_now(self, contact_id: int, agent: int) -> str:
+        """The agent who took a contact waiting for its callback calls the citizen now.
+
+        Answers the callback's state after placing: "calling", or "booked"/"failed" when
+        the call could not be placed.
+        """
+        now = self.clock()
+        with self.uow() as uow:
+            contact = uow.contacts.get(contact_id)
+            if contact is None:
+                raise NotFound("No such conversation.")
+            if contact.state != ContactState.ASSIGNED or contact.agent_id != agent:
+                raise Conflict("Take this contact first: it is not assigned to you.")
+            booked = [
+                c for c in uow.callbacks.for_contact(contact_id)
+                if c.state in (CallbackState.BOOKED, CallbackState.FAILED)
+            ]  # fmt: skip
+            if not booked:
+                raise Conflict("No callback is waiting on this contact.")
+            callback = uow.callbacks.get(booked[-1].id, for_update=True)
+            citizen = uow.citizens.get(contact.citizen_id) if contact.citizen_id else None
+            to = citizen.phone if citizen and citizen.phone else contact.address
+            callback.state = CallbackState.CALLING
+            callback.agent_id = agent
+            callback.attempts += 1
+            callback.call_sid = None
+            callback.next_attempt_at = now
+            callback_id, attempt = callback.id, callback.attempts
+            uow.commit()
+        base = self.settings.public_url
+        result = self._place(
+            to,
+            url=f"{base}/twilio/voice/callback/{callback_id}",
+            status_callback=f"{base}/twilio/voice/call-status?callback={callback_id}",
+        )
+        outcome = self._placed(callback_id, attempt, agent, result)
+        if outcome == "placed":
+            self._schedule(callback_id, now + self.settings.ring_timeout)
+            return "calling"
+        return "booked" if outcome == "waiting" else outcome
 
     def taking_calls(self, agent_id: int) -> bool:
         """Return whether the agent said they take calls."""

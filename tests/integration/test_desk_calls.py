@@ -126,3 +126,15 @@ def test_a_callback_answered_puts_the_call_through_without_connect(app, staff, k
     assert "put through to your phone" in html
     assert "Connect call</button>" not in html
     assert "answered: connected to an agent" in html
+
+
+def test_an_agent_who_took_a_caller_waiting_for_a_callback_calls_back(app, staff, kanal, caller):
+    contact_id = waiting_call(kanal, "+4520002007")
+    kanal.callbacks.book(contact_id, reason="out_of_hours")
+    desk = sign_in(app, staff, "agent4")
+    html = page(desk.post("/desk/claim", follow_redirects=True))
+    assert "not on the line" in html and "Call back now</button>" in html
+    assert "Connect call</button>" not in html
+    calling = page(desk.post(f"/desk/contacts/{contact_id}/call-back", follow_redirects=True))
+    assert "Calling the citizen" in calling
+    assert caller.placed[-1][0] == "+4520002007"

@@ -244,14 +244,37 @@ def test_a_callback_on_a_closed_contact_opens_a_new_call_that_waits():
     assert k.queue_item(new).state == "waiting"
 
 
-def test_a_booked_callback_is_settled_when_an_agent_took_the_caller_first():
+def test_an_agent_who_took_a_contact_waiting_for_its_callback_calls_back_now():
     k = make()
-    agent = k.add_agent(takes_calls=True)
+    agent = k.add_agent()  # not taking calls: the job would never pick them
     contact_id = waiting_call(k)
-    callback_id = k.callbacks.book(contact_id, reason="asked")
+    callback_id = k.callbacks.book(contact_id, reason="out_of_hours")
     from router.domain.commands import ClaimNext
 
+    with pytest.raises(Conflict, match="not assigned to you"):
+        k.callbacks.call_back_now(contact_id, agent)
     k.desk.claim_next(ClaimNext(agent_id=agent, skills=()))
+    assert k.jobs.run_due(k.clock()) == ["waiting"], "the job leaves it to the agent"
+    assert callback(k, callback_id).state == "booked"
+    assert k.callbacks.call_back_now(contact_id, agent) == "calling"
+    assert k.caller.placed[-1][0] == "+4520000001"
+    answered = k.callbacks.answered(callback_id, "CA1")
+    assert answered.agent_endpoint == f"client:agent-{agent}"
+    assert k.contact(contact_id).agent_id == agent
+    with pytest.raises(Conflict, match="No callback is waiting"):
+        k.callbacks.call_back_now(contact_id, agent)
+
+
+def test_a_booked_callback_is_closed_when_its_conversation_ended_first():
+    k = make()
+    agent = k.add_agent()
+    contact_id = waiting_call(k)
+    callback_id = k.callbacks.book(contact_id, reason="asked")
+    from router.domain.commands import ClaimNext, Resolve
+
+    k.desk.claim_next(ClaimNext(agent_id=agent, skills=()))
+    k.desk.resolve(Resolve(agent_id=agent, contact_id=contact_id, wrap_up="answered",
+                           completed=True))  # fmt: skip
     assert k.jobs.run_due(k.clock()) == ["settled"]
     assert callback(k, callback_id).state == "closed"
     assert k.caller.placed == []
