@@ -9,7 +9,7 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 import requests
-from sqlalchemy import create_engine, text
+from sqlalchemy import create_engine, inspect, text
 
 from channels.twilio_signature import sign
 from router import create_app, scheduler
@@ -164,8 +164,20 @@ def stored_jobs(url: str) -> list[str]:
         engine.dispose()
 
 
+def forget_stored_jobs(url: str) -> None:
+    """Empty the job store: the session's PostgreSQL database keeps it between tests."""
+    engine = create_engine(url)
+    try:
+        with engine.begin() as conn:
+            if inspect(conn).has_table("scheduler_jobs"):
+                conn.execute(text("DELETE FROM scheduler_jobs"))
+    finally:
+        engine.dispose()
+
+
 def test_a_callback_job_survives_a_scheduler_restart(app_config):
     """Booked while a scheduler runs, stopped before it is due, placed by the next one."""
+    forget_stored_jobs(app_config["KANAL_DATABASE_URL"])
     first_caller = RecordingCaller()
     first = create_app(app_config, caller=first_caller)
     one = kanal_of(first)
@@ -183,6 +195,8 @@ def test_a_callback_job_survives_a_scheduler_restart(app_config):
     time.sleep(2.5)  # due while no scheduler runs
     assert first_caller.placed == []
     one.close()
+    stored = stored_jobs(app_config["KANAL_DATABASE_URL"])
+    assert any(key.startswith(f"callback-{callback_id}@") for key in stored), "still stored"
 
     second_caller = RecordingCaller()
     again = create_app(app_config, caller=second_caller)
@@ -201,6 +215,7 @@ def test_a_callback_job_survives_a_scheduler_restart(app_config):
 
 
 def test_a_callback_booked_by_the_web_process_reaches_the_running_scheduler(app_config):
+    forget_stored_jobs(app_config["KANAL_DATABASE_URL"])
     web_caller, scheduler_caller = RecordingCaller(), RecordingCaller()
     web = kanal_of(create_app(app_config, caller=web_caller))
     process = kanal_of(create_app(app_config, caller=scheduler_caller))
