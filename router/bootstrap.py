@@ -231,6 +231,7 @@ def callback_settings(config: Mapping) -> CallbackSettings:
         retry_after=timedelta(minutes=config["KANAL_CALLBACK_RETRY_MINUTES"]),
         recheck=timedelta(seconds=config["KANAL_CALLBACK_RECHECK_SECONDS"]),
         agent_endpoint=config["KANAL_AGENT_CALL_ENDPOINT"],
+        hours=router_settings(config).business_hours,
     )
 
 

@@ -32,6 +32,7 @@ from router.service import contacts
 from router.service.errors import Conflict, NotFound
 from router.service.journal import pseudonym_of, record, record_all
 from router.service.ports import Caller, CallResult, DurableJobs
+from router.service.settings import BusinessHours
 from router.service.unit_of_work import UnitOfWork
 
 log = logging.getLogger(__name__)
@@ -53,6 +54,8 @@ class CallbackSettings:
     # provider's status callback was lost); Twilio rings for 60 s by default.
     ring_timeout: timedelta = timedelta(minutes=5)
     agent_endpoint: str = "client:agent-{id}"  # where an agent's leg rings ({id}: user id)
+    # Callbacks are placed in opening hours only; outside them the job sleeps until opening.
+    hours: BusinessHours = BusinessHours(always_open=True)
 
 
 @dataclass(frozen=True)
@@ -189,7 +192,9 @@ class Callbacks:
                     )  # fmt: skip
                 uow.commit()
                 return "settled"
-            due = callback.next_attempt_at or callback.booked_at
+            due = self.settings.hours.next_opening(
+                max(callback.next_attempt_at or callback.booked_at, now)
+            )
             agent_id = self._free_agent(uow, contact.id) if due <= now else None
             later = due if due > now else now + self.settings.recheck
             if agent_id is not None:

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from datetime import datetime, time
+from datetime import datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
 
@@ -23,6 +23,19 @@ class BusinessHours:
             return True
         local = moment.astimezone(ZoneInfo(self.timezone))
         return local.weekday() in self.weekdays and self.opens <= local.time() < self.closes
+
+    def next_opening(self, moment: datetime) -> datetime:
+        """Return `moment` when people answer then, else when they next start to (UTC)."""
+        if self.open_at(moment) or not self.weekdays:
+            return moment
+        zone = ZoneInfo(self.timezone)
+        local = moment.astimezone(zone)
+        for days in range(8):
+            day = local.date() + timedelta(days=days)
+            opening = datetime.combine(day, self.opens, tzinfo=zone)
+            if day.weekday() in self.weekdays and opening > local:
+                return opening.astimezone(moment.tzinfo)
+        return moment
 
     def describe(self) -> str:
         if self.always_open:

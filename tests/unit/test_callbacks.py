@@ -342,3 +342,41 @@ def test_a_call_that_completes_without_reaching_the_answer_url_is_not_answered()
     k.jobs.run_due(k.clock())
     assert k.callbacks.call_status(callback_id, f"CA{1:032x}", "completed") == "booked"
     assert callback(k, callback_id).last_status == "ended unconnected"
+
+
+def test_outside_opening_hours_the_job_sleeps_until_opening():
+    from datetime import UTC, datetime
+
+    from router.service.settings import BusinessHours
+
+    hours = BusinessHours()  # 08:00-16:00 Monday to Friday, Copenhagen
+    settings = CallbackSettings("https://kanal.test", hours=hours)
+    k = fake_kanal(caller=RecordingCaller(), callback_settings=settings)
+    k.add_agent(takes_calls=True)
+    k.clock.now = datetime(2025, 3, 7, 15, 30, tzinfo=UTC)  # Friday 16:30 in Copenhagen
+    callback_id = k.callbacks.book(waiting_call(k), reason="waited_too_long")
+    assert k.jobs.run_due(k.clock()) == ["waiting"]
+    monday_eight = datetime(2025, 3, 10, 7, 0, tzinfo=UTC)  # 08:00 in Copenhagen (CET)
+    assert k.jobs.jobs[f"callback-{callback_id}"][1] == monday_eight
+    k.clock.now = monday_eight
+    assert k.jobs.run_due(k.clock()) == ["placed"]
+
+
+@pytest.mark.parametrize(
+    ("moment", "opening"),
+    [
+        ("2025-03-04T10:00", "2025-03-04T10:00"),  # Tuesday 11:00 local: open now
+        ("2025-03-04T05:00", "2025-03-04T07:00"),  # Tuesday 06:00 local: at 08:00
+        ("2025-03-04T15:00", "2025-03-05T07:00"),  # Tuesday 16:00 local: Wednesday
+        ("2025-03-08T12:00", "2025-03-10T07:00"),  # Saturday: Monday
+        ("2025-03-28T16:00", "2025-03-31T06:00"),  # Friday evening: Monday, summer time
+    ],
+)
+def test_the_next_opening(moment, opening):
+    from datetime import UTC, datetime
+
+    from router.service.settings import BusinessHours
+
+    at = datetime.fromisoformat(moment).replace(tzinfo=UTC)
+    assert BusinessHours().next_opening(at) == datetime.fromisoformat(opening).replace(tzinfo=UTC)
+    assert BusinessHours(always_open=True).next_opening(at) == at
