@@ -127,8 +127,13 @@ class Callbacks:
         self._schedule(callback_id, at or now)
         return callback_id
 
-    def _reopen(self, uow: UnitOfWork, closed: Contact, now: datetime) -> Contact:
-        """Open a phone contact for a citizen to be called back about a closed one's need."""
+    def _reopen(
+        self, uow: UnitOfWork, closed: Contact, now: datetime, waiting_since: datetime | None = None
+    ) -> Contact:
+        """Open a phone contact for a citizen to be called back about a closed one's need.
+
+        It waits in the queue since `waiting_since` (now when not given).
+        """
         citizen = uow.citizens.get(closed.citizen_id) if closed.citizen_id else None
         address = citizen.phone if citizen and citizen.phone else closed.address
         contact = uow.contacts.add(
@@ -144,14 +149,16 @@ class Callbacks:
         )
         pseudonym = pseudonym_of(uow, contact)
         record(uow, contact, ev.CONTACT_OPENED, now, pseudonym, reopens=closed.id)
-        self._enqueue(uow, contact, now)
+        self._enqueue(uow, contact, now, waiting_since)
         return contact
 
     @staticmethod
-    def _enqueue(uow: UnitOfWork, contact: Contact, now: datetime) -> None:
+    def _enqueue(
+        uow: UnitOfWork, contact: Contact, now: datetime, since: datetime | None = None
+    ) -> None:
         item = uow.queue.add(
             QueueItem(contact_id=contact.id, skill=contact.need or "general", priority=0,
-                      enqueued_at=now)
+                      enqueued_at=since or now)
         )  # fmt: skip
         record_all(uow, contact, contact.enqueue(item), now, pseudonym_of(uow, contact))
 
@@ -180,11 +187,16 @@ class Callbacks:
                 uow.rollback()
                 self._schedule(callback_id, now + self.settings.recheck)
                 return "waiting"
+            if contact is not None and not contact.is_open and contact.wrap_up is None:
+                # The caller hung up after booking (the call ended, nobody resolved it): the
+                # callback stands, on a phone contact of its own that waits where they did.
+                contact = self._reopen(uow, contact, now, waiting_since=callback.booked_at)
+                callback.contact_id = contact.id
             if contact is None or not contact.is_open:
-                # The conversation ended first (the citizen called again and was helped).
+                # The conversation was resolved first (an agent helped the citizen).
                 callback.state = CallbackState.CLOSED
                 callback.closed_at = now
-                callback.note = "settled: the conversation ended first"
+                callback.note = "settled: the conversation was resolved first"
                 if contact is not None:
                     record(
                         uow, contact, ev.CALLBACK_CLOSED, now, pseudonym_of(uow, contact),
@@ -206,7 +218,7 @@ class Callbacks:
                 callback.call_sid = None
                 callback.next_attempt_at = now  # when this attempt started ringing
                 attempt = callback.attempts
-                uow.commit()
+            uow.commit()  # the call about to ring, or a contact reopened for the callback
         if agent_id is None:
             # Written after the transaction ends: the job store is another connection.
             self._schedule(callback_id, later)

@@ -380,3 +380,30 @@ def test_the_next_opening(moment, opening):
     at = datetime.fromisoformat(moment).replace(tzinfo=UTC)
     assert BusinessHours().next_opening(at) == datetime.fromisoformat(opening).replace(tzinfo=UTC)
     assert BusinessHours(always_open=True).next_opening(at) == at
+
+
+def test_a_caller_who_hangs_up_after_booking_is_still_called_back_in_their_place():
+    from router.domain.model import CLOSED_INACTIVE
+    from router.service import contacts
+
+    k = make()
+    k.add_agent(takes_calls=True)
+    earlier = waiting_call(k, "+4520000008")
+    k.clock.advance(seconds=30)
+    hung_up = waiting_call(k, "+4520000009")
+    k.clock.advance(seconds=30)
+    callback_id = k.callbacks.book(hung_up, reason="waited_too_long")
+    booked_at = k.clock()
+    k.clock.advance(seconds=30)
+    later = waiting_call(k, "+4520000010")
+    with k.uow() as uow:  # the caller hangs up: the voice channel ends the call
+        contact = uow.contacts.get(hung_up)
+        contacts.close(uow, contact, k.clock(), CLOSED_INACTIVE, None)
+        uow.commit()
+    assert k.jobs.run_due(k.clock()) == ["waiting"], "one agent, one caller ahead"
+    moved = callback(k, callback_id)
+    assert moved.state == "booked" and moved.contact_id not in (hung_up, earlier, later)
+    with k.uow() as uow:
+        order = [item.contact_id for item in uow.queue.waiting()]
+    assert order == [earlier, moved.contact_id, later], "their place is kept"
+    assert k.queue_item(moved.contact_id).enqueued_at == booked_at
