@@ -294,3 +294,20 @@ def test_a_busy_citizen_is_called_again_then_listed_as_failed(live):
     wait_for(lambda: state().state == "failed", what="listed as failed after 2 attempts")
     assert [c.id for c in kanal.callbacks.failed()] == [callback_id]
     assert [c["status"] for c in sandbox_calls(live, number)] == ["busy", "busy"]
+    # What analytics reads: the callback's life, countable from the event log alone.
+    with kanal.analytics_engine.connect() as conn:
+        counts = dict(
+            conn.execute(
+                text(
+                    "SELECT type, COUNT(*) FROM contact_events "
+                    "WHERE contact_id = :c AND type LIKE 'callback%' GROUP BY type"
+                ),
+                {"c": contact_id},
+            ).all()
+        )
+    assert counts == {
+        "callback_booked": 1,
+        "callback_placed": 2,
+        "callback_not_answered": 2,
+        "callback_failed": 1,
+    }
