@@ -87,6 +87,98 @@ _FORGED = _answer(
     "text/plain",
 )
 
+_CALL_STATE = [
+    {"name": name, "in": "query", "description": description, "schema": schema}
+    for name, description, schema in (
+        ("c", "The call's contact id (kanal puts it in the URLs it hands Twilio).",
+         {"type": "integer", "minimum": 0}),
+        ("l", "The call's language (`da`, `en`, ...).", {"type": "string"}),
+        ("k", "1 when the caller's number is in the register.", {"type": "string"}),
+        ("t", "Re-prompts after not being understood.", {"type": "integer", "minimum": 0}),
+        ("s", "Prompts met by silence.", {"type": "integer", "minimum": 0}),
+        ("n", "Inputs so far (makes each turn's id unique).", {"type": "integer", "minimum": 0}),
+    )
+]  # fmt: skip
+_CONTACT_ID = {
+    "name": "contact_id",
+    "in": "path",
+    "required": True,
+    "schema": {"type": "integer", "minimum": 0, "maximum": 2**63 - 1},
+}
+# (path, summary, description, request schema, parameters) of the phone's webhooks.
+_VOICE_STEPS = (
+    ("/twilio/voice", "Incoming call",
+     "The caller is identified by number from the register and greeted in their language "
+     "(or asked to choose one of KANAL_VOICE_LANGUAGES); the answer gathers speech and keys.",
+     "TwilioVoice", []),
+    ("/twilio/voice/language", "Call step: language chosen",
+     "Digits pick one of the offered languages; 0 asks for a person.", "TwilioVoice",
+     _CALL_STATE),
+    ("/twilio/voice/heard", "Call step: what the caller said or pressed",
+     "SpeechResult (with Confidence) or Digits go through the turn (policy and bot); a "
+     "keypad digit stands for a need; 0 or a person word reaches a person; low confidence "
+     "or silence is asked again once, then a person.", "TwilioVoice", _CALL_STATE),
+    ("/twilio/voice/more", "Call step: anything else?",
+     "After a self-service answer: another question, no (goodbye) or a person.",
+     "TwilioVoice", _CALL_STATE),
+    ("/twilio/voice/offer", "Call step: the digital route offered",
+     "1 or yes texts the link through the SMS channel (never to a number that sent STOP); "
+     "2, no or 0 reaches a person.", "TwilioVoice", _CALL_STATE),
+    ("/twilio/voice/wait", "Queue wait URL",
+     "Position and estimated wait from kanal's queue; after "
+     "KANAL_VOICE_CALLBACK_OFFER_SECONDS, press 1 for a callback.", "TwilioVoice",
+     _CALL_STATE),
+    ("/twilio/voice/wait-choice", "Queue: callback chosen",
+     "1 books a callback (the caller keeps their place) and leaves the queue.",
+     "TwilioVoice", _CALL_STATE),
+    ("/twilio/voice/queued", "Enqueue action: how the wait ended",
+     "QueueResult bridged, leave, hangup (abandoned), queue-full, error, system-error.",
+     "TwilioVoice", _CALL_STATE),
+    ("/twilio/voice/status", "Call status callback",
+     "How the call ended: completed, busy, no-answer, failed, canceled; a caller who hung up "
+     "while waiting abandoned the queue.", "TwilioVoice", []),
+    ("/twilio/voice/agent/{contact_id}", "Agent leg",
+     "TwiML for the agent's leg: <Dial><Queue> the contact's own queue `contact-<id>`.",
+     "TwilioVoice", [_CONTACT_ID]),
+    ("/twilio/voice/connecting", "Said before the adviser is bridged",
+     "\"You are now connected to an adviser\" in the caller's language (`l`).",
+     "TwilioVoice", [_CALL_STATE[1]]),
+)  # fmt: skip
+
+
+def _voice(summary: str, description: str, schema: str, parameters: list) -> dict:
+    responses = {
+        "200": _TWIML,
+        "400": _answer(
+            "A required field is missing or the URL's call state is malformed.",
+            {"type": "string"},
+            "text/plain",
+        ),  # fmt: skip
+        "403": _FORGED,
+    }
+    if summary == "Call status callback":
+        responses["204"] = _answer("Recorded.")
+        del responses["200"]
+    operation = {
+        "tags": ["twilio"],
+        "summary": summary,
+        "description": "Signed by Twilio. " + description,
+        "security": [{"twilioSignature": []}],
+        "requestBody": {
+            "required": True,
+            "content": {
+                "application/x-www-form-urlencoded": {
+                    "schema": {"$ref": f"#/components/schemas/{schema}"}
+                }
+            },
+        },
+        "responses": responses,
+    }
+    if parameters:
+        operation["parameters"] = parameters
+    return {"post": operation}
+
+
 PATHS: dict[str, dict] = {
     "/api/v1/chat/sessions": {
         "post": {
@@ -235,6 +327,10 @@ PATHS: dict[str, dict] = {
             },
         }
     },
+    **{
+        path: _voice(summary, description, schema, parameters)
+        for path, summary, description, schema, parameters in _VOICE_STEPS
+    },
     "/twilio/sms/status": {
         "post": {
             "tags": ["twilio"],
@@ -288,6 +384,7 @@ PATHS: dict[str, dict] = {
             },
             "responses": {
                 "200": _answer("TwiML: `<Say>` then `<Dial>`.", {"type": "string"}, "text/xml"),
+                "400": _answer("CallSid is missing.", {"type": "string"}, "text/plain"),
                 "403": _FORGED,
                 "404": _answer("No such callback.", {"type": "string"}, "text/plain"),
             },
@@ -504,6 +601,28 @@ def _schemas() -> dict:
                     "Body",
                     "NumSegments",
                     "NumMedia",
+                )
+            },
+        },
+        "TwilioVoice": {
+            "type": "object",
+            "required": ["CallSid"],
+            "properties": {
+                name: {"type": "string"}
+                for name in (
+                    "CallSid",
+                    "AccountSid",
+                    "From",
+                    "To",
+                    "CallStatus",
+                    "Direction",
+                    "SpeechResult",
+                    "Confidence",
+                    "Digits",
+                    "QueueResult",
+                    "QueueTime",
+                    "QueuePosition",
+                    "CallDuration",
                 )
             },
         },

@@ -8,4 +8,5 @@ See docs/architecture.md, "Adding a channel".
 INSTALLED = (
     "channels.webchat",
     "channels.sms",
+    "ivr.voice",
 )

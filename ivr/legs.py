@@ -78,7 +78,10 @@ def callback_twiml(language: str, agent_endpoint: str | None) -> VoiceResponse:
 
 def callback_answered(services: ChannelServices, callback_id: int):
     """The citizen answered a callback: connect them to the agent held for it."""
-    answered = services.callbacks.answered(callback_id, request.form.get("CallSid") or None)
+    call_sid = request.form.get("CallSid", "").strip()
+    if not call_sid:
+        return Response("CallSid is required.", status=400, mimetype="text/plain")
+    answered = services.callbacks.answered(callback_id, call_sid)
     if answered is None:
         return Response(f"No callback {callback_id}.", status=404, mimetype="text/plain")
     return _twiml(callback_twiml(answered.language, answered.agent_endpoint))

@@ -23,6 +23,7 @@ from router.adapters.uow import SqlUnitOfWork
 from router.logs import configure_logging
 from router.policy import Profile, load_profile
 from router.service.callbacks import Callbacks, CallbackSettings
+from router.service.calls import Calls
 from router.service.channels import Channel, Channels
 from router.service.delivery import Delivery
 from router.service.desk import Desk
@@ -64,6 +65,7 @@ class Kanal:
     callbacks: Callbacks
     followups: Followups
     jobs: DurableJobs
+    calls: Calls
     sandbox: object | None = None  # channels.sandbox.SandboxPeer, in sandbox mode
 
     def close(self) -> None:
@@ -219,6 +221,16 @@ def build(
         callbacks=callbacks,
         followups=followups,
         jobs=jobs,
+        calls=Calls(
+            uow,
+            turns,
+            delivery,
+            channels,
+            settings,
+            clock,
+            callbacks=callbacks,
+            followups=followups,
+        ),  # fmt: skip
         sandbox=sandbox,
     )
 
@@ -291,6 +303,7 @@ def _register(app: Flask, kanal: Kanal) -> None:
         demo_identities=demo,
         callbacks=kanal.callbacks,
         followups=kanal.followups,
+        calls=kanal.calls,
     )
     for module in installed_channels():
         bp = module.blueprint(services)

@@ -251,3 +251,57 @@ def sms(from_number: str, url: str | None, wait: float, text: str) -> None:
         raise click.ClickException(str(exc)) from exc
     if not replies:
         click.echo("(no reply)")
+
+
+# -- phone simulator (issue 8) --------------------------------------------------------------
+
+
+@main.command()
+@click.option("--from", "from_number", required=True, help="Caller's number, e.g. +4512345678.")
+@click.option("--url", default=None, help="Where kanal listens (default: KANAL_PUBLIC_URL).")
+def phone(from_number: str, url: str | None) -> None:
+    """Call kanal as a citizen would (signed Twilio Voice requests); talk by typing.
+
+    Words are speech, digits are keys, an empty line is silence, `wait` waits 30 seconds in
+    the queue, `hangup` ends the call.
+    """
+    from ivr.phone import CallFailed, Line, Phone, http_send
+    from router.config import from_env
+
+    config = from_env()
+    public = config["KANAL_PUBLIC_URL"]
+    line = Line(
+        public_url=public,
+        auth_token=config["TWILIO_AUTH_TOKEN"],
+        account_sid=config["TWILIO_ACCOUNT_SID"],
+        agency_number=config["TWILIO_FROM_NUMBER"],
+    )
+    call = Phone(line, from_number, http_send(url or public, public),
+                 show=lambda text: click.echo(f"kanal: {text}"))  # fmt: skip
+    try:
+        call.dial()
+        while not call.ended:
+            if call.gather is None and call.queue is not None:
+                click.echo("(waiting in the queue — Enter waits 30 s, `hangup` ends the call)")
+            typed = click.prompt("you", default="", show_default=False).strip()
+            if typed == "hangup":
+                call.hang_up()
+            elif call.queue is not None and (call.gather is None or typed == "wait"):
+                call.wait(30)
+            elif not typed:
+                call.silence()
+            elif typed.replace("#", "").replace("*", "").isdigit():
+                call.press(typed)
+            else:
+                call.say(typed)
+    except CallFailed as exc:
+        raise click.ClickException(str(exc)) from exc
+    except requests_error() as exc:
+        raise click.ClickException(f"Nothing answers at {url or public}: `make run`.") from exc
+    click.echo("(call ended)")
+
+
+def requests_error() -> type[Exception]:
+    import requests
+
+    return requests.ConnectionError

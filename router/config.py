@@ -92,6 +92,20 @@ def from_env(env: dict[str, str] | None = None, instance_path: str | None = None
         "KANAL_TWILIO_SANDBOX_URL": env.get("KANAL_TWILIO_SANDBOX_URL"),
         "KANAL_SANDBOX_DATABASE_URL": env.get("KANAL_SANDBOX_DATABASE_URL"),
         "KANAL_TWILIO_TIMEOUT": float(env.get("KANAL_TWILIO_TIMEOUT", "10")),
+        # The phone (ivr/): languages offered (the first is the default), the agency's name in
+        # the greeting, the speech confidence below which the caller is asked again, and how
+        # long a caller waits before being offered a callback.
+        "KANAL_VOICE_LANGUAGES": tuple(
+            lang.strip()
+            for lang in env.get("KANAL_VOICE_LANGUAGES", "da,en").split(",")
+            if lang.strip()
+        ),
+        "KANAL_AGENCY_NAME": env.get("KANAL_AGENCY_NAME", "kanal"),
+        "KANAL_VOICE_MIN_CONFIDENCE": float(env.get("KANAL_VOICE_MIN_CONFIDENCE", "0.4")),
+        "KANAL_VOICE_CALLBACK_OFFER_SECONDS": int(
+            env.get("KANAL_VOICE_CALLBACK_OFFER_SECONDS", "120")
+        ),
+        "KANAL_VOICE_HOLD_MUSIC": env.get("KANAL_VOICE_HOLD_MUSIC") or None,
         "MAX_CONTENT_LENGTH": 64 * 1024,
         "WTF_CSRF_TIME_LIMIT": None,
     }

@@ -23,6 +23,7 @@ from typing import TypeVar
 from router.domain.commands import ReceiveMessage
 from router.domain.model import (
     ApiToken,
+    Call,
     Callback,
     Citizen,
     Consent,
@@ -412,6 +413,22 @@ class FakeQueueRepository(_FakeRepository):
         item.claimed_at = now
         return True
 
+    def answered_since(self, since: datetime) -> list[datetime]:
+        """Return when agents took waiting contacts since then, oldest first."""
+        return sorted(
+            q.claimed_at
+            for q in self._rows.select(QueueItem, lambda q: q.claimed_at is not None)
+            if q.claimed_at >= since
+        )
+
+
+class FakeCallRepository(_FakeRepository):
+    def by_sid(self, call_sid: str) -> Call | None:
+        return self._one(Call, lambda c: c.call_sid == call_sid)
+
+    def for_contact(self, contact_id: int) -> list[Call]:
+        return self._rows.select(Call, lambda c: c.contact_id == contact_id)
+
 
 class FakeUserRepository(_FakeRepository):
     def get(self, user_id: int) -> User | None:
@@ -518,6 +535,7 @@ class FakeUnitOfWork:
         self.events = FakeEventLog(rows)
         self.callbacks = FakeCallbackRepository(rows)
         self.followups = FakeFollowupRepository(rows)
+        self.calls = FakeCallRepository(rows)
 
     def __enter__(self) -> FakeUnitOfWork:
         self._rows.reset()

@@ -267,6 +267,22 @@ followups = Table(
     Column("callback_id", Id, ForeignKey("callbacks.id")),
 )
 
+calls = Table(
+    "calls",
+    metadata,
+    Column("id", Id, primary_key=True, autoincrement=True),
+    Column("call_sid", String(64), nullable=False, unique=True),
+    Column("contact_id", Id, ForeignKey("contacts.id"), index=True),
+    Column("direction", String(8), nullable=False),
+    Column("status", String(16), nullable=False),
+    Column("language", String(8)),
+    Column("queue_name", String(64)),
+    Column("queue_result", String(24)),
+    Column("link", String(500)),
+    Column("started_at", UTC, nullable=False),
+    Column("ended_at", UTC),
+)
+
 _MAPPED = False
 
 
@@ -288,4 +304,5 @@ def start_mappers() -> None:
     mapper_registry.map_imperatively(model.InboxEntry, inbox)
     mapper_registry.map_imperatively(model.Callback, callbacks)
     mapper_registry.map_imperatively(model.Followup, followups)
+    mapper_registry.map_imperatively(model.Call, calls)
     _MAPPED = True

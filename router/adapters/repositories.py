@@ -11,6 +11,7 @@ from sqlalchemy.orm import Session
 from router.adapters.orm import contact_events
 from router.domain.model import (
     ApiToken,
+    Call,
     Callback,
     Citizen,
     Consent,
@@ -322,6 +323,25 @@ class QueueRepository(_Repository):
             .execution_options(synchronize_session=False)
         )
         return result.rowcount == 1
+
+    def answered_since(self, since: datetime) -> list[datetime]:
+        """Return when agents took waiting contacts since then, oldest first."""
+        stmt = (
+            select(QueueItem.claimed_at)
+            .where(QueueItem.claimed_at.is_not(None), QueueItem.claimed_at >= since)
+            .order_by(QueueItem.claimed_at)
+            .limit(500)
+        )
+        return list(self.session.scalars(stmt))
+
+
+class CallRepository(_Repository):
+    def by_sid(self, call_sid: str) -> Call | None:
+        return self.session.scalars(select(Call).where(Call.call_sid == call_sid)).first()
+
+    def for_contact(self, contact_id: int) -> list[Call]:
+        stmt = select(Call).where(Call.contact_id == contact_id).order_by(Call.id)
+        return list(self.session.scalars(stmt))
 
 
 class UserRepository(_Repository):

@@ -27,6 +27,7 @@ class SqlUnitOfWork:
         self.events = repos.EventLog(s)
         self.callbacks = repos.CallbackRepository(s)
         self.followups = repos.FollowupRepository(s)
+        self.calls = repos.CallRepository(s)
         return self
 
     def __exit__(self, *exc: object) -> None:

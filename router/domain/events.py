@@ -10,7 +10,7 @@ from dataclasses import dataclass, field
 
 CONTACT_OPENED = "contact_opened"  # {}
 CITIZEN_IDENTIFIED = "citizen_identified"  # {"exempt": bool, "grounds": [..], "age_band": str}
-MESSAGE_RECEIVED = "message_received"  # {"message_id"}
+MESSAGE_RECEIVED = "message_received"  # {"message_id"}; on the phone also "input", "confidence"
 DECISION_MADE = "decision_made"  # {"rule_id", "action", "reason", "profile", "stage"}
 BOT_ANSWERED = "bot_answered"  # {"intent", "confidence"}
 BOT_FAILED = "bot_failed"  # {"error", "intent", "confidence", "consecutive"}
@@ -33,6 +33,14 @@ FOLLOWUP_SCHEDULED = "followup_scheduled"  # {"followup_id", "due_at"}
 DIGITAL_COMPLETED = "digital_completed"  # {"source": "self_service", "followups_closed"}
 FOLLOWUP_OFFERED = "followup_offered"  # {"followup_id", "sent": bool, "why"?, "contacted_again"}
 FOLLOWUP_ACCEPTED = "followup_accepted"  # {"followup_id", "callback_id"}
+CALLBACK_SCHEDULED = (
+    "callback_scheduled"  # {"rule_id"} or, booked on the phone, {"reason", "call_at"}
+)
+DEFLECTION_OFFERED = (
+    "deflection_offered"  # {"need", "route": "sms"}: digital route offered on the phone
+)
+DEFLECTION_ACCEPTED = "deflection_accepted"  # {"need", "route": "sms", "message_id"}
+CALL_ENDED = "call_ended"  # {"status", "queue_result", "seconds"}
 SMS_OPT_OUT = "sms_opt_out"  # {"keyword"}
 SMS_OPT_IN = "sms_opt_in"  # {"keyword"}
 MESSAGE_BLOCKED = "message_blocked"  # {"message_id", "why"}

@@ -317,6 +317,28 @@ class Consent:
 
 
 @dataclass
+class Call:
+    """One phone call, by Twilio's CallSid, and the contact it belongs to.
+
+    status: ringing, in-progress, queued (waiting for a person), completed, busy, no-answer,
+    failed, canceled, abandoned (hung up while waiting). `queue_result` says how the wait
+    ended (bridged, hangup, callback, ...); `link` is the digital route offered on the call.
+    """
+
+    call_sid: str
+    direction: str  # inbound | outbound
+    status: str
+    started_at: datetime
+    contact_id: int | None = None
+    language: str | None = None
+    queue_name: str | None = None
+    queue_result: str | None = None
+    link: str | None = None
+    ended_at: datetime | None = None
+    id: int | None = None
+
+
+@dataclass
 class ContactEvent:
     """One step of a contact, appended to the log that analytics reads."""
 

@@ -84,8 +84,13 @@ class Followups:
         self.clock = clock
         self.sms_channel = sms_channel
 
-    def schedule(self, contact_id: int, need: str) -> int:
-        """Start the window after a caller accepted the digital route; return the id."""
+    def schedule(self, contact_id: int, need: str | None) -> int | None:
+        """Start the window after a caller accepted the digital route; return the id.
+
+        None when the need is not known: a completion could never be matched to it.
+        """
+        if not need:
+            return None
         now = self.clock()
         due = now + self.window
         with self.uow() as uow:

@@ -10,6 +10,7 @@ from typing import Protocol, TypeVar
 
 from router.domain.model import (
     ApiToken,
+    Call,
     Callback,
     Citizen,
     Consent,
@@ -102,6 +103,15 @@ class QueueRepository(Repository, Protocol):
     def take(self, item_id: int, agent_id: int, now: datetime) -> bool:
         """Assign a waiting item to an agent unless someone else took it first."""
         ...
+
+    def answered_since(self, since: datetime) -> list[datetime]:
+        """Return when agents took waiting contacts since then, oldest first."""
+        ...
+
+
+class CallRepository(Repository, Protocol):
+    def by_sid(self, call_sid: str) -> Call | None: ...
+    def for_contact(self, contact_id: int) -> list[Call]: ...
 
 
 class UserRepository(Repository, Protocol):

@@ -6,6 +6,7 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 
 from router.service.callbacks import Callbacks
+from router.service.calls import Calls
 from router.service.delivery import Delivery
 from router.service.followups import Followups
 from router.service.turn import Turns
@@ -28,3 +29,4 @@ class ChannelServices:
     # side of outbound calls, and follow deflections up (`followups.schedule(contact_id, need)`).
     callbacks: Callbacks | None = None
     followups: Followups | None = None
+    calls: Calls | None = None  # the phone's front door beside the turns

@@ -25,17 +25,17 @@ class BusinessHours:
         return local.weekday() in self.weekdays and self.opens <= local.time() < self.closes
 
     def next_opening(self, moment: datetime) -> datetime:
-        """Return `moment` when people answer then, else when they next start to (UTC)."""
-        if self.open_at(moment) or not self.weekdays:
+        """Return when people next answer: `moment` itself when open now."""
+        if self.open_at(moment):
             return moment
         zone = ZoneInfo(self.timezone)
         local = moment.astimezone(zone)
         for days in range(8):
-            day = local.date() + timedelta(days=days)
+            day = (local + timedelta(days=days)).date()
             opening = datetime.combine(day, self.opens, tzinfo=zone)
             if day.weekday() in self.weekdays and opening > local:
-                return opening.astimezone(moment.tzinfo)
-        return moment
+                return opening
+        return moment  # no opening day configured: as soon as possible
 
     def describe(self) -> str:
         if self.always_open:

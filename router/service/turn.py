@@ -57,6 +57,12 @@ class TurnResult:
     decision: Decision | None = None
     claims: tuple[Claim, ...] = ()
     message: Message | None = None  # the citizen's message, as filed
+    # Whether the bot understood the message (None: the bot was not asked).
+    understood: bool | None = None
+    # The links the bot's answer carried, before a channel that cannot show them named the
+    # website instead (the phone offers to text them).
+    links: tuple[str, ...] = ()
+    need: str | None = None  # the contact's need as now known
 
     def transcript(self) -> tuple[Message, ...]:
         """Return the citizen's message and what the turn answered, in order."""
@@ -124,10 +130,43 @@ class Turns:
         )
         try:
             with self.uow() as uow:
-                first = self._first(uow, entry, self.clock())
+                first = self._first(uow, entry, self.clock(), cmd.metadata)
         except DuplicateDelivery:
             return None
         return self._send(first) if isinstance(first, TurnResult) else self._at_bot(first)
+
+    def escalate(
+        self, contact_id: int, text: str, provider_id: str, **heard: object
+    ) -> TurnResult | None:
+        """The channel could not understand the citizen twice (a silent or garbled phone
+        line): file what happened as the citizen's turn and let the policy decide as after
+        two failures of the digital assistant (a person, or a callback when closed).
+
+        `heard` (e.g. input, confidence) is recorded with the message."""
+        now = self.clock()
+        entry = InboxEntry(
+            channel="", address="", text=text, received_at=now, provider_id=provider_id,
+            contact_id=contact_id, kind="unheard",
+        )  # fmt: skip
+        try:
+            with self.uow() as uow:
+                contact = uow.contacts.get(contact_id, for_update=True)
+                if contact is None:
+                    raise NotFound("No such conversation.")
+                entry = replace(entry, channel=contact.channel, address=contact.address)
+                citizen = uow.citizens.get(contact.citizen_id) if contact.citizen_id else None
+                message = self._file(uow, entry, contact, citizen, now, **heard)
+                steps: list[Step] = []
+                if contact.state == ContactState.BOT:
+                    base = self._context(uow, contact, citizen, message, now)
+                    context = replace(base, bot_failures=max(2, contact.bot_failures + 1))
+                    contact.bot_failures = context.bot_failures
+                    steps = [Step("unheard", decide(context, self.profile), context)]
+                result = self._finish(uow, contact, message, citizen, steps, None, now)
+                uow.commit()
+        except DuplicateDelivery:
+            return None
+        return self._send(result)
 
     def _fit(self, cmd: ReceiveMessage) -> ReceiveMessage:
         """Cut a message to what its channel takes (and say so), and stamp its arrival."""
@@ -174,12 +213,22 @@ class Turns:
         self.inbox.taken(entry_id, entry.message_id)
         return self._send(first) if isinstance(first, TurnResult) else self._at_bot(first)
 
-    def _first(self, uow: UnitOfWork, entry: InboxEntry, now: datetime) -> TurnResult | AtBot:
-        """File the message and decide; finish here unless the bot is to be asked."""
+    def _first(
+        self, uow: UnitOfWork, entry: InboxEntry, now: datetime, metadata: dict | None = None
+    ) -> TurnResult | AtBot:
+        """File the message and decide; finish here unless the bot is to be asked.
+
+        `metadata` may carry how the message was heard ("input", "confidence": recorded with
+        it) and the language the citizen chose ("language": the bot's, when the register
+        does not know the citizen).
+        """
+        metadata = metadata or {}
         channel = self.channels[entry.channel]
         contact, citizen = self._contact_for(uow, entry, channel, now)
-        message = self._file(uow, entry, contact, citizen, now)
-        return self._decide(uow, contact, citizen, message, now, entry.kind == "too_long")
+        heard = {k: metadata[k] for k in ("input", "confidence") if k in metadata}
+        message = self._file(uow, entry, contact, citizen, now, **heard)
+        cut = entry.kind == "too_long"
+        return self._decide(uow, contact, citizen, message, now, cut, metadata.get("language"))
 
     def resume(self, message_id: int) -> TurnResult | None:
         """Finish the turn of a message whose worker stopped after transaction 1."""
@@ -200,6 +249,7 @@ class Turns:
         message: Message,
         now: datetime,
         cut: bool = False,
+        language: str | None = None,
     ) -> TurnResult | AtBot:
         """Decide before the bot; commit, finishing here unless the bot is to be asked."""
         steps: list[Step] = []
@@ -212,7 +262,7 @@ class Turns:
                     contact.id,
                     message.text,
                     contact.bot_sender,
-                    citizen.language if citizen else "en",
+                    citizen.language if citizen else (language or "en"),
                     citizen.id if citizen else None,
                     steps[0],
                     cut,
@@ -255,6 +305,7 @@ class Turns:
         contact: Contact,
         citizen: Citizen | None,
         now: datetime,
+        **heard: object,
     ) -> Message:
         """Store the entry as the contact's message (its id noted on the entry)."""
         message = uow.messages.add(
@@ -267,13 +318,13 @@ class Turns:
                 contact_id=contact.id,
                 address=entry.address if self.channels[entry.channel].address_is_phone else None,
                 provider_id=entry.provider_id,
-                kind=entry.kind if entry.kind != "too_long" else "message",
+                kind=entry.kind if entry.kind not in ("too_long", "unheard") else "message",
             )
         )
         entry.message_id = message.id
         contact.last_activity_at = now
         pseudonym = citizen.pseudonym if citizen else None
-        record(uow, contact, ev.MESSAGE_RECEIVED, now, pseudonym, message_id=message.id)
+        record(uow, contact, ev.MESSAGE_RECEIVED, now, pseudonym, message_id=message.id, **heard)
         return message
 
     def _context(
@@ -382,8 +433,20 @@ class Turns:
         if cut:
             replies.insert(0, say(uow, contact, channel, "system", wording.too_long(channel), now))
         claims = self.delivery.claim_new(uow, contact, pseudonym, replies)
+        bot_ok = turn is not None and turn.ok
         return TurnResult(
-            contact.id, contact.state, message.id, tuple(replies), final, claims, message
+            contact.id,
+            contact.state,
+            message.id,
+            tuple(replies),
+            final,
+            claims,
+            message,
+            understood=None if turn is None else bot_ok and not not_understood(turn.intent),
+            links=tuple(link for t in turn.messages for link in wording.links_in(t))
+            if bot_ok
+            else (),
+            need=contact.need,
         )
 
     # -- send -----------------------------------------------------------------------------

@@ -20,6 +20,7 @@ class UnitOfWork(Protocol):
     events: r.EventLog
     callbacks: r.CallbackRepository
     followups: r.FollowupRepository
+    calls: r.CallRepository
 
     def __enter__(self) -> UnitOfWork: ...
 

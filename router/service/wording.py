@@ -74,5 +74,10 @@ def for_channel(channel: Channel, text: str) -> str:
     return text if channel.sends_links else _LINK.sub(NO_LINK, text)
 
 
+def links_in(text: str) -> list[str]:
+    """Return the web addresses a text holds, in order."""
+    return _LINK.findall(text)
+
+
 def too_long(channel: Channel) -> str:
     return TOO_LONG.format(limit=channel.max_text)

@@ -129,6 +129,8 @@ def test_malformed_status_callbacks_say_what_is_wrong(client, app):
     agent_leg = signed_post(client, app, "/twilio/voice/call-status", form, "contact=5")
     assert agent_leg.status_code == 204
     assert signed_post(client, app, "/twilio/voice/callback/77", form).status_code == 404
+    no_sid = signed_post(client, app, "/twilio/voice/callback/77", {"CallStatus": "in-progress"})
+    assert no_sid.status_code == 400 and "CallSid" in no_sid.get_data(as_text=True)
 
 
 def test_an_answered_callback_says_who_calls_in_danish_and_dials_the_agent(app, client, kanal):

@@ -67,3 +67,15 @@ def test_the_twilio_webhooks_are_documented_as_signed(client, app):
     for path in ("/twilio/sms", "/twilio/sms/status"):
         assert paths[path]["post"]["security"] == [{"twilioSignature": []}]
         assert "403" in paths[path]["post"]["responses"]
+
+
+def test_the_phone_webhooks_every_step_included_are_documented_as_signed(client, app):
+    if "/twilio/voice" not in served_paths(app):
+        pytest.skip("the voice channel is not installed in this app")
+    paths = fetch(client)["paths"]
+    voice = sorted(p for p in served_paths(app) if p.startswith("/twilio/voice"))
+    assert {"/twilio/voice", "/twilio/voice/heard", "/twilio/voice/offer", "/twilio/voice/wait",
+            "/twilio/voice/queued", "/twilio/voice/status"} <= set(voice)  # fmt: skip
+    for path in voice:
+        assert paths[path]["post"]["security"] == [{"twilioSignature": []}], path
+        assert {"400", "403"} <= set(paths[path]["post"]["responses"]), path

@@ -27,6 +27,7 @@ REPOSITORIES = {
     r.EventLog: (fakes.FakeEventLog, sql.EventLog),
     r.CallbackRepository: (fakes.FakeCallbackRepository, sql.CallbackRepository),
     r.FollowupRepository: (fakes.FakeFollowupRepository, sql.FollowupRepository),
+    r.CallRepository: (fakes.FakeCallRepository, sql.CallRepository),
 }
 PORTS = {
     ports.BotPort: fakes.ScriptedBot,

@@ -1,0 +1,298 @@
+"""The phone through Twilio Voice: the channel's settings and its webhooks.
+
+    POST /twilio/voice                 a call comes in: identify the caller, greet, listen
+    POST /twilio/voice/<step>          what the caller said or pressed at a step (ivr.flow)
+    POST /twilio/voice/wait            the queue's wait URL: position, estimated wait, callback
+    POST /twilio/voice/queued          the Enqueue action: how the wait ended
+    POST /twilio/voice/status          the call's status callback: how the call ended
+    POST /twilio/voice/agent/<id>      the agent's leg: bridge the caller waiting for contact id
+    POST /twilio/voice/connecting      said to the caller just before the adviser is bridged
+
+Every request is signed by Twilio (checked: a forged one gets 403). The call's state between
+requests travels in the query of the URLs kanal hands Twilio (which Twilio signs with them).
+Replies are spoken in the TwiML answer, so the channel has no sender; the digital route is
+texted through the SMS channel.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from datetime import timedelta
+from urllib.parse import urlencode
+from zoneinfo import ZoneInfo
+
+from flask import Blueprint, Response, request
+
+from channels.twilio_signature import twilio_signed
+from ivr import flow, twiml
+from ivr import prompts as p
+from router.service.calls import Calls
+from router.service.channels import Channel
+from router.service.errors import ServiceError
+from router.service.ports import Sender
+from router.service.services import ChannelServices
+from router.service.turn import TurnResult
+from router.web import ID_CONVERTER, bound, parse_id
+
+NAME = "voice"
+BASE = "/twilio/voice"
+# The steps that take the caller's input (each its own URL, each in the OpenAPI document).
+INPUT_STEPS = ("language", "heard", "more", "offer", "wait-choice")
+MAX_SPEECH = 1000  # characters of SpeechResult kept (Twilio's transcripts are far shorter)
+
+
+def channel(config: Mapping, sender: Sender | None = None) -> Channel:
+    """Describe the phone to the core: spoken, no links, identified by number, not digital."""
+    return Channel(
+        name=NAME,
+        inactivity=timedelta(hours=2),  # a call is one contact; the status callback ends it
+        verb="say",
+        max_text=MAX_SPEECH,
+        sends_links=False,
+        address_is_phone=True,
+        needs_consent=False,
+        digital=False,
+        sender=None,  # spoken in the TwiML answer
+    )
+
+
+def flow_settings(config: Mapping) -> flow.Settings:
+    """Build the call flow's settings from the configuration."""
+    return flow.Settings(
+        languages=tuple(config["KANAL_VOICE_LANGUAGES"]) or ("en",),
+        agency=config["KANAL_AGENCY_NAME"],
+        min_confidence=config["KANAL_VOICE_MIN_CONFIDENCE"],
+        callback_offer_seconds=config["KANAL_VOICE_CALLBACK_OFFER_SECONDS"],
+    )
+
+
+def blueprint(services: ChannelServices) -> Blueprint:
+    """Return the voice webhooks; Twilio signs them (checked), so they need no CSRF token."""
+    bp = Blueprint(NAME, __name__)
+    settings = flow_settings(services.config)
+
+    def add(rule: str, endpoint: str, view, *parts) -> None:  # noqa: ANN001
+        bp.add_url_rule(
+            rule, endpoint, twilio_signed(bound(view, services, settings, *parts)),
+            methods=["POST"],
+        )  # fmt: skip
+
+    add(BASE, "incoming_call", incoming_call)
+    for step in INPUT_STEPS:
+        add(f"{BASE}/{step}", f"step_{step.replace('-', '_')}", caller_input, step)
+    add(f"{BASE}/wait", "queue_wait", queue_wait)
+    add(f"{BASE}/queued", "queue_ended", queue_ended)
+    add(f"{BASE}/status", "call_status", call_status)
+    add(f"{BASE}/agent/<{ID_CONVERTER}:contact_id>", "agent_leg", agent_leg)
+    add(f"{BASE}/connecting", "connecting", connecting)
+    return bp
+
+
+# -- helpers ------------------------------------------------------------------------------
+
+
+def _calls(services: ChannelServices) -> Calls:
+    if services.calls is None:
+        raise RuntimeError("the voice channel needs ChannelServices.calls")
+    return services.calls
+
+
+def _twiml(response) -> Response:  # noqa: ANN001 - a VoiceResponse
+    return Response(str(response), mimetype="text/xml")
+
+
+def _bad(message: str) -> Response:
+    return Response(message, status=400, mimetype="text/plain")
+
+
+def _state() -> flow.Call:
+    """Read the call's state from the query kanal put in the URL (ValueError if malformed)."""
+    args = request.args
+    lang = args.get("l", "")
+    if lang and lang not in p.TEXTS:
+        raise ValueError("`l` must be a language the phone speaks")
+    return flow.Call(
+        contact=parse_id(args.get("c")) or 0,
+        lang=lang,
+        known=args.get("k") == "1",
+        tries=min(parse_id(args.get("t"), 0), 9),
+        silences=min(parse_id(args.get("s"), 0), 9),
+        n=min(parse_id(args.get("n"), 0), 10_000),
+    )
+
+
+def _url(services: ChannelServices, call: flow.Call):  # noqa: ANN202
+    base = services.config["KANAL_PUBLIC_URL"].rstrip("/") + BASE
+
+    def url(step: str) -> str:
+        query = {"c": call.contact, "l": call.lang, "k": int(call.known), "t": call.tries,
+                 "s": call.silences, "n": call.n}  # fmt: skip
+        return f"{base}/{step}?{urlencode(query)}"
+
+    return url
+
+
+def _heard() -> flow.Heard:
+    form = request.form
+    confidence = form.get("Confidence")
+    try:
+        value = float(confidence) if confidence not in (None, "") else None
+    except ValueError:
+        value = None
+    speech = form.get("SpeechResult", "").replace("\x00", "")[:MAX_SPEECH]
+    digits = "".join(ch for ch in form.get("Digits", "") if ch in "0123456789*#")[:16]
+    return flow.Heard(speech=speech, confidence=value, digits=digits)
+
+
+def _outcome(services: ChannelServices, calls: Calls, result: TurnResult | None) -> flow.Outcome:
+    is_open = calls.settings.business_hours.open_at(calls.clock())
+    if result is None:  # Twilio sent the same input again: ask again
+        return flow.Outcome("self_service", understood=False, open=is_open)
+    if result.decision is None:
+        if result.state in ("queued", "assigned"):
+            return flow.Outcome("assisted", open=is_open)
+        return flow.Outcome("close", said=(), open=is_open)
+    said = tuple(m.text for m in result.replies if m.author == "bot")
+    return flow.Outcome(
+        str(result.decision.action),
+        understood=result.understood is not False,
+        said=said,
+        open=is_open,
+    )
+
+
+def _perform(services: ChannelServices, number: str, call_sid: str):  # noqa: ANN202
+    calls = _calls(services)
+    hours = calls.settings.business_hours
+
+    def perform(task: flow.Task, call: flow.Call):  # noqa: ANN202
+        provider_id = f"{call_sid}:{call.n}"
+        if isinstance(task, flow.Turn):
+            result = calls.turn(
+                call.contact, number, provider_id, task.text,
+                confidence=task.confidence, input=task.input, language=call.lang or "en",
+            )  # fmt: skip
+            return _outcome(services, calls, result)
+        if isinstance(task, flow.Escalate):
+            result = calls.escalate(
+                call.contact, f"{provider_id}:{task.why}", task.why, task.confidence
+            )
+            return _outcome(services, calls, result)
+        if isinstance(task, flow.TextLink):
+            template = p.text(call.lang or "en", "link_sms", link="{link}")
+            return flow.Texted(calls.text_link(call.contact, call_sid, template))
+        booking = calls.book(call.contact, call_sid, task.reason)
+        at = booking.at.astimezone(ZoneInfo(hours.timezone)) if booking.at else None
+        return flow.Booked(
+            booking.ok, at, booking.open, (f"{hours.opens:%H:%M}", f"{hours.closes:%H:%M}")
+        )
+
+    return perform
+
+
+def _answer(services: ChannelServices, reply: flow.Reply, call_sid: str) -> Response:
+    calls = _calls(services)
+    queue = calls.queue_name(reply.state.contact)
+    if reply.next == "enqueue":
+        calls.enqueued(call_sid, reply.state.contact)
+    response = twiml.render(
+        reply, _url(services, reply.state), queue=queue,
+        hold_music=services.config.get("KANAL_VOICE_HOLD_MUSIC"),
+    )  # fmt: skip
+    return _twiml(response)
+
+
+# -- views ----------------------------------------------------------------------------------
+
+
+def incoming_call(services: ChannelServices, settings: flow.Settings):
+    """A call comes in: identify the caller by number, greet, and listen."""
+    call_sid, number = request.form.get("CallSid", ""), request.form.get("From", "").strip()
+    if not call_sid or not number:
+        return _bad("CallSid and From are required.")
+    answered = _calls(services).answer(call_sid[:64], number[:64])
+    known_language = answered.language if answered.language in settings.languages else ""
+    state = flow.Call(contact=answered.contact_id, lang=known_language, known=answered.known)
+    reply = flow.respond("start", state, flow.Heard(), _perform(services, number, call_sid),
+                         settings)  # fmt: skip
+    return _answer(services, reply, call_sid)
+
+
+def caller_input(services: ChannelServices, settings: flow.Settings, step: str):
+    """What the caller said or pressed at a step."""
+    call_sid, number = request.form.get("CallSid", ""), request.form.get("From", "").strip()
+    if not call_sid or not number:
+        return _bad("CallSid and From are required.")
+    try:
+        state = _state()
+    except ValueError as exc:
+        return _bad(f"The URL's call state is malformed: {exc}")
+    if not state.contact:
+        return _bad("`c` (the call's contact id) is required.")
+    if step == "language":
+        _calls(services).choose_language(call_sid, flow.chosen_language(_heard(), settings))
+    try:
+        reply = flow.respond(step, state, _heard(), _perform(services, number, call_sid),
+                             settings)  # fmt: skip
+    except ServiceError:  # the conversation has ended meanwhile (an agent closed it)
+        lang = p.language_of(state.lang, settings.languages)
+        ended = flow.Reply(lang, say=(p.text(lang, "call_again"),), next="hangup", state=state)
+        return _answer(services, ended, call_sid)
+    return _answer(services, reply, call_sid)
+
+
+def queue_wait(services: ChannelServices, settings: flow.Settings):
+    """The wait URL: position and estimated wait from kanal's queue; later a callback offer."""
+    try:
+        state = _state()
+        queue_seconds = parse_id(request.form.get("QueueTime"), 0)
+    except ValueError:
+        return _bad("QueueTime and the URL's call state must be whole numbers.")
+    place = _calls(services).place(state.contact)
+    reply = flow.wait(state, place.position, place.wait_seconds, queue_seconds, settings)
+    return _answer(services, reply, request.form.get("CallSid", ""))
+
+
+def queue_ended(services: ChannelServices, settings: flow.Settings):
+    """The Enqueue action: record how the wait ended and end the call politely."""
+    call_sid, number = request.form.get("CallSid", ""), request.form.get("From", "").strip()
+    result = request.form.get("QueueResult", "").strip().lower()
+    if not call_sid or not result:
+        return _bad("CallSid and QueueResult are required.")
+    try:
+        state = _state()
+    except ValueError as exc:
+        return _bad(f"The URL's call state is malformed: {exc}")
+    _calls(services).wait_ended(call_sid, result)
+    reply = flow.queued(state, result, _perform(services, number, call_sid))
+    return _answer(services, reply, call_sid)
+
+
+def call_status(services: ChannelServices, settings: flow.Settings):
+    """The status callback: how the call ended (completed, busy, no-answer, failed…)."""
+    call_sid = request.form.get("CallSid", "")
+    status = request.form.get("CallStatus", "").strip().lower()
+    if not call_sid or not status:
+        return _bad("CallSid and CallStatus are required.")
+    try:
+        seconds = parse_id(request.form.get("CallDuration"))
+    except ValueError:
+        return _bad("CallDuration must be a whole number of seconds.")
+    _calls(services).ended(call_sid, status, seconds)
+    return Response(status=204)
+
+
+def agent_leg(services: ChannelServices, settings: flow.Settings, contact_id: int):
+    """The agent's leg: `<Dial><Queue>` the contact's own queue, announced to the caller."""
+    calls = _calls(services)
+    found = calls.call_for_contact(contact_id)
+    lang = p.language_of(found.language if found else None, settings.languages)
+    base = services.config["KANAL_PUBLIC_URL"].rstrip("/") + BASE
+    connecting_url = f"{base}/connecting?{urlencode({'l': lang})}"
+    return _twiml(twiml.agent_leg(calls.queue_name(contact_id), connecting_url))
+
+
+def connecting(services: ChannelServices, settings: flow.Settings):
+    """Said to the caller just before the adviser is bridged, in the caller's language."""
+    lang = p.language_of(request.args.get("l"), settings.languages)
+    return _twiml(twiml.render(flow.connecting(lang), lambda step: step))

@@ -1,0 +1,58 @@
+"""The phone with the real Rasa server: a spoken question, the link by SMS, a person on 0."""
+
+import pytest
+
+from ivr import prompts as p
+from ivr.phone import Line, Phone, http_send
+from tests.integration import sms_support
+from tests.integration.sms_support import TOKEN, new_number, wait_for
+
+pytestmark = pytest.mark.rasa
+
+live = sms_support.live  # the running kanal these tests call
+
+
+@pytest.fixture
+def bot():
+    """No stand-in: create_app builds the real Rasa client from KANAL_RASA_URL."""
+    return None
+
+
+@pytest.fixture
+def app_config(app_config, rasa_url):
+    """Use the session's real Rasa server instead of the scripted bot."""
+    return {**app_config, "KANAL_RASA_URL": rasa_url, "KANAL_BOT_TIMEOUT": 10.0}
+
+
+def call(live, number: str) -> Phone:
+    line = Line(public_url=live.base_url, auth_token=TOKEN, account_sid=live.phone.account_sid,
+                agency_number=live.phone.agency_number)  # fmt: skip
+    return Phone(line, number, http_send(live.base_url, live.base_url))
+
+
+def test_a_spoken_payment_question_gets_the_digital_route_by_sms(live, add_citizen):
+    number = new_number()
+    add_citizen(phone=number, language="en")
+    phone = call(live, number).dial()
+    phone.say("when is my pension paid")
+    assert phone.said[-1] == p.text("en", "offer"), phone.said
+    assert "the agency's website" in phone.said[-2], "the answer names the site, no URL read out"
+    phone.press("1")
+    assert phone.said[-1] == p.text("en", "link_sent") and phone.ended
+    sms = wait_for(lambda: live.outbox(number), timeout=20, what="the link in the outbox")
+    assert "https://selvbetjening.example.gov/payments/dates" in sms[0]["body"]
+
+
+def test_pressing_0_at_the_first_prompt_reaches_the_agent_queue(live):
+    phone = call(live, new_number()).dial()
+    phone.press("2")  # English
+    phone.press("0")
+    assert phone.queue is not None and phone.said[-1] == p.text("en", "queue_next")
+
+
+@pytest.mark.parametrize("digit", ["1", "2", "3", "4"])
+def test_every_keypad_choice_is_understood_by_the_real_bot(live, digit):
+    phone = call(live, new_number()).dial()
+    phone.press("2")  # English
+    phone.press(digit)
+    assert phone.said[-1] == p.text("en", "offer"), phone.said[-3:]
