@@ -13,28 +13,9 @@ from flask import Blueprint, Response, request
 from twilio.twiml.voice_response import Dial, VoiceResponse
 
 from channels.twilio_signature import twilio_signed
+from ivr import prompts as p
 from router.service.services import ChannelServices
 from router.web import ID_CONVERTER, bound, parse_id
-
-# What the callback says, per language: (Twilio `language`, Polly voice, connecting, sorry).
-SPOKEN = {
-    "en": (
-        "en-GB",
-        "Polly.Amy",
-        "Hello, this is your social security office calling you back, as you asked. "
-        "Please hold while we connect you to an adviser.",
-        "Hello, this is your social security office. We tried to call you back, but the "
-        "adviser is no longer available. Please call us again. Goodbye.",
-    ),
-    "da": (
-        "da-DK",
-        "Polly.Naja",
-        "Hej, det er dit ydelseskontor, der ringer tilbage, som du bad om. "
-        "Vent venligst, mens vi stiller dig om til en rådgiver.",
-        "Hej, det er dit ydelseskontor. Vi prøvede at ringe tilbage, men rådgiveren er ikke "
-        "længere ledig. Ring venligst til os igen. Farvel.",
-    ),
-}
 
 
 def blueprint(services: ChannelServices) -> Blueprint:
@@ -56,15 +37,22 @@ def _twiml(response: VoiceResponse) -> Response:
     return Response(str(response), mimetype="text/xml")
 
 
-def callback_twiml(language: str, agent_endpoint: str | None) -> VoiceResponse:
+def callback_twiml(language: str, agent_endpoint: str | None, agency: str) -> VoiceResponse:
     """Say who is calling and connect to the agent; or apologise when nobody waits."""
-    twilio_language, voice, connecting, sorry = SPOKEN.get(language, SPOKEN["en"])
+    voice = p.VOICES.get(language) or p.VOICES[p.DEFAULT_LANGUAGE]
+    spoken = language if language in p.VOICES else p.DEFAULT_LANGUAGE
     response = VoiceResponse()
     if agent_endpoint is None:
-        response.say(sorry, language=twilio_language, voice=voice)
+        response.say(
+            p.text(spoken, "calling_back_gone", agency=agency),
+            language=voice.language,
+            voice=voice.voice,
+        )
         response.hangup()
         return response
-    response.say(connecting, language=twilio_language, voice=voice)
+    response.say(
+        p.text(spoken, "calling_back", agency=agency), language=voice.language, voice=voice.voice
+    )
     dial = Dial()
     if agent_endpoint.startswith("client:"):
         dial.client(agent_endpoint.removeprefix("client:"))
@@ -84,7 +72,8 @@ def callback_answered(services: ChannelServices, callback_id: int):
     answered = services.callbacks.answered(callback_id, call_sid)
     if answered is None:
         return Response(f"No callback {callback_id}.", status=404, mimetype="text/plain")
-    return _twiml(callback_twiml(answered.language, answered.agent_endpoint))
+    agency = str(services.config.get("KANAL_AGENCY_NAME") or "kanal")
+    return _twiml(callback_twiml(answered.language, answered.agent_endpoint, agency))
 
 
 def call_status(services: ChannelServices):

@@ -147,7 +147,7 @@ def test_an_answered_callback_says_who_calls_in_danish_and_dials_the_agent(app, 
     root = ET.fromstring(answer.get_data(as_text=True))
     say = root.find("Say")
     assert (say.get("language"), say.get("voice")) == ("da-DK", "Polly.Naja")
-    assert "ringer tilbage" in say.text
+    assert "ringer dig op" in say.text
     assert root.find("Dial/Client").text == f"agent-{agent}"
     with kanal.uow() as uow:
         contact = uow.contacts.get(contact_id)

@@ -6,20 +6,14 @@ import xml.etree.ElementTree as ET
 
 import pytest
 
-from ivr.legs import SPOKEN, callback_twiml
+from ivr import prompts as p
+from ivr.legs import callback_twiml
 
 pytestmark = pytest.mark.unit
 
-# Twilio `language` and Amazon Polly voice pairs that work together (docs/domain.md §5.7).
-VALID_PAIRS = {("en-GB", "Polly.Amy"), ("da-DK", "Polly.Naja")}
-
 
 def parsed(language, endpoint):
-    return ET.fromstring(str(callback_twiml(language, endpoint)))
-
-
-def test_every_spoken_language_uses_a_valid_voice_pair():
-    assert {(lang, voice) for lang, voice, _c, _s in SPOKEN.values()} <= VALID_PAIRS
+    return ET.fromstring(str(callback_twiml(language, endpoint, "Udbetaling Danmark")))
 
 
 @pytest.mark.parametrize(
@@ -35,16 +29,18 @@ def test_an_answered_callback_says_who_calls_then_dials_the_agent(endpoint, path
     assert [child.tag for child in root] == ["Say", "Dial"]
     say = root.find("Say")
     assert (say.get("language"), say.get("voice")) == ("da-DK", "Polly.Naja")
-    assert say.text == SPOKEN["da"][2]
+    assert say.text == p.text("da", "calling_back", agency="Udbetaling Danmark")
+    assert "Udbetaling Danmark" in say.text
     assert root.find(path).text == text
 
 
 def test_an_unknown_language_is_spoken_in_english():
     say = parsed("fr", "client:agent-1").find("Say")
-    assert (say.get("language"), say.text) == ("en-GB", SPOKEN["en"][2])
+    assert (say.get("language"), say.get("voice")) == ("en-GB", "Polly.Amy")
+    assert say.text == p.text("en", "calling_back", agency="Udbetaling Danmark")
 
 
 def test_a_callback_no_longer_waiting_apologises_and_hangs_up():
     root = parsed("en", None)
     assert [child.tag for child in root] == ["Say", "Hangup"]
-    assert root.find("Say").text == SPOKEN["en"][3]
+    assert root.find("Say").text == p.text("en", "calling_back_gone", agency="Udbetaling Danmark")
