@@ -298,6 +298,34 @@ PATHS: dict[str, dict] = {
             "responses": {"200": _answer("OpenAPI 3.1 document.", {"type": "object"})},
         }
     },
+    "/api/v1/events/digital-completion": {
+        "post": {
+            "tags": ["integration"],
+            "summary": "A need was completed digitally",
+            "description": "Called by the agency's self-service when a citizen completes a need "
+            "online. A caller who took the digital route for that need is then not offered a "
+            "callback when the follow-up window ends (KANAL_DEFLECTION_FOLLOWUP_HOURS). Name the "
+            "citizen by pseudonymous id (`citizen`) or by the deflected contact (`contact_id`). "
+            "Needs the API token of an `integration` user (or an admin).",
+            "security": [{"apiToken": []}],
+            "requestBody": {"required": True, "content": _json("DigitalCompletion")},
+            "responses": {
+                "200": _answer(
+                    "Recorded; `followups_closed` follow-ups will offer nothing.",
+                    "DigitalCompletionRecorded",
+                ),  # fmt: skip
+                "400": _answer(
+                    "The body is not a JSON object, has an unknown field, names nobody, or a "
+                    "value is malformed; `field` names the culprit.",
+                    "FieldError",
+                ),
+                "401": _error("No API token, or a token that is not valid."),
+                "403": _error("The token's user is not an integration (nor an admin)."),
+                "404": _error("No citizen with that pseudonymous id, or no such contact."),
+                "413": _error("The body is larger than 64 KB."),
+            },
+        }
+    },
     "/twilio/sms": {
         "post": {
             "tags": ["twilio"],
@@ -348,6 +376,81 @@ PATHS: dict[str, dict] = {
                     "text/plain",
                 ),
                 "403": _FORGED,
+            },
+        }
+    },
+    "/twilio/voice/callback/{callback_id}": {
+        "post": {
+            "tags": ["twilio"],
+            "summary": "A citizen answered a callback",
+            "description": "Signed by Twilio: the `Url` of a callback call kanal placed. Says who "
+            "is calling in the citizen's language, assigns the contact to the agent held for "
+            "the callback and connects the call to them (`<Dial><Client>`); a callback no longer "
+            "waiting for this call apologises and hangs up.",
+            "security": [{"twilioSignature": []}],
+            "parameters": [
+                {
+                    "name": "callback_id",
+                    "in": "path",
+                    "required": True,
+                    "schema": {"type": "integer", "minimum": 0, "maximum": 2**63 - 1},
+                }
+            ],
+            "requestBody": {
+                "required": True,
+                "content": {
+                    "application/x-www-form-urlencoded": {
+                        "schema": {"$ref": "#/components/schemas/TwilioCallStatus"}
+                    }
+                },
+            },
+            "responses": {
+                "200": _answer("TwiML: `<Say>` then `<Dial>`.", {"type": "string"}, "text/xml"),
+                "400": _answer("CallSid is missing.", {"type": "string"}, "text/plain"),
+                "403": _FORGED,
+                "404": _answer("No such callback.", {"type": "string"}, "text/plain"),
+            },
+        }
+    },
+    "/twilio/voice/call-status": {
+        "post": {
+            "tags": ["twilio"],
+            "summary": "Outbound call status callback",
+            "description": "Signed by Twilio. Status callbacks of the calls kanal places: "
+            "callbacks (`?callback=<id>`: busy, no-answer, failed or canceled ends the attempt; "
+            "it is retried or the callback lands on the desk's failed list) and the desk's "
+            "agent legs (`?contact=<id>`). Callbacks may arrive out of order; a status of an "
+            "older call is ignored.",
+            "security": [{"twilioSignature": []}],
+            "parameters": [
+                {
+                    "name": "callback",
+                    "in": "query",
+                    "schema": {"type": "integer", "minimum": 0, "maximum": 2**63 - 1},
+                },
+                {
+                    "name": "contact",
+                    "in": "query",
+                    "schema": {"type": "integer", "minimum": 0, "maximum": 2**63 - 1},
+                },
+            ],
+            "requestBody": {
+                "required": True,
+                "content": {
+                    "application/x-www-form-urlencoded": {
+                        "schema": {"$ref": "#/components/schemas/TwilioCallStatus"}
+                    }
+                },
+            },
+            "responses": {
+                "204": _answer("Recorded."),
+                "400": _answer(
+                    "CallSid or CallStatus is missing, or `callback`/`contact` is not an id.",
+                    {"type": "string"},
+                    "text/plain",
+                ),
+                "403": _FORGED,
+                "404": _answer("No such callback.", {"type": "string"}, "text/plain"),
             },
         }
     },
@@ -584,6 +687,62 @@ def _schemas() -> dict:
                     ],
                 },
                 "ErrorCode": {"type": "string"},
+            },
+        },
+        "FieldError": {
+            "type": "object",
+            "required": ["error"],
+            "properties": {
+                "error": {"type": "string"},
+                "field": {"type": "string", "enum": ["citizen", "contact_id", "need"]},
+            },
+        },
+        "DigitalCompletion": {
+            "type": "object",
+            "required": ["need"],
+            "additionalProperties": False,
+            "properties": {
+                "citizen": {
+                    "type": "string",
+                    "maxLength": 40,
+                    "description": "The citizen's pseudonymous id (as in kanal's events).",
+                },
+                "contact_id": {"type": "integer", "minimum": 0, "maximum": 2**63 - 1},
+                "need": {"type": "string", "pattern": "^[a-z][a-z0-9_]{0,39}$"},
+            },
+            "anyOf": [{"required": ["citizen"]}, {"required": ["contact_id"]}],
+        },
+        "DigitalCompletionRecorded": {
+            "type": "object",
+            "properties": {
+                "recorded": {"const": True},
+                "citizen": {"type": ["string", "null"]},
+                "need": {"type": "string"},
+                "followups_closed": {"type": "integer", "minimum": 0},
+            },
+        },
+        "TwilioCallStatus": {
+            "type": "object",
+            "required": ["CallSid", "CallStatus"],
+            "properties": {
+                "CallSid": {"type": "string"},
+                "CallStatus": {
+                    "type": "string",
+                    "examples": [
+                        "initiated",
+                        "ringing",
+                        "in-progress",
+                        "completed",
+                        "busy",
+                        "no-answer",
+                        "failed",
+                        "canceled",
+                    ],
+                },
+                "From": {"type": "string"},
+                "To": {"type": "string"},
+                "Direction": {"type": "string", "examples": ["outbound-api"]},
+                "AccountSid": {"type": "string"},
             },
         },
         "Readiness": {

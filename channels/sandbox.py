@@ -36,6 +36,7 @@ from sqlalchemy import (
 )
 from sqlalchemy.exc import OperationalError
 
+from channels import sandbox_voice
 from channels.twilio_signature import sign
 from router.domain.segments import MAX_BODY, count_segments
 from router.web import bound
@@ -65,10 +66,15 @@ sandbox_messages = Table(
     Column("status_callback", Text),
     Column("at", String(32), nullable=False),
 )
+sandbox_calls, sandbox_queue_members, sandbox_voice_answers = sandbox_voice.tables(metadata)
 
 
 class SandboxPeer:
     """The sandbox's store and its status-callback sender, one per app."""
+
+    calls = sandbox_calls
+    queue_members = sandbox_queue_members
+    voice_answers = sandbox_voice_answers
 
     def __init__(self, database_url: str, auth_token: str, callback_delay: float) -> None:
         self.engine = create_engine(database_url, connect_args={"timeout": 30})
@@ -101,12 +107,16 @@ class SandboxPeer:
             self._pool.shutdown(wait=True)
         self.engine.dispose()
 
-    def fire_callbacks(self, sid: str, params: dict[str, str], url: str) -> None:
-        """Move a message through sending, sent, delivered, telling `url` each time."""
+    def submit(self, fn, *args) -> None:  # noqa: ANN001
+        """Run Twilio's side of something later, in the sandbox's own threads."""
         with self._lock:
             if self._pool is None:
-                self._pool = ThreadPoolExecutor(max_workers=4, thread_name_prefix="sandbox-cb")
-        self._pool.submit(self._callbacks, sid, params, url)
+                self._pool = ThreadPoolExecutor(max_workers=8, thread_name_prefix="sandbox-cb")
+        self._pool.submit(_logged, fn, *args)
+
+    def fire_callbacks(self, sid: str, params: dict[str, str], url: str) -> None:
+        """Move a message through sending, sent, delivered, telling `url` each time."""
+        self.submit(self._callbacks, sid, params, url)
 
     def _callbacks(self, sid: str, params: dict[str, str], url: str) -> None:
         for status in CALLBACK_STATUSES:
@@ -127,6 +137,13 @@ class SandboxPeer:
                 log.warning("sandbox status callback failed: %s", type(exc).__name__)
 
 
+def _logged(fn, *args) -> None:  # noqa: ANN001
+    try:
+        fn(*args)
+    except Exception:  # a thread's failure must show in the log, not vanish
+        log.exception("sandbox background work failed")
+
+
 def _sqlite_wal(dbapi_conn, _record) -> None:  # noqa: ANN001
     cur = dbapi_conn.cursor()
     cur.execute("PRAGMA journal_mode=WAL")
@@ -145,6 +162,7 @@ def blueprint(peer: SandboxPeer) -> Blueprint:
     )
     for rule, view, method in routes:
         bp.add_url_rule(rule, endpoint=view.__name__, view_func=bound(view, peer), methods=[method])
+    sandbox_voice.add_routes(bp, peer, API)
     return bp
 
 
@@ -285,15 +303,27 @@ def outbox_rows(peer: SandboxPeer, to: str | None = None, limit: int = 200) -> l
 
 
 def outbox_json(peer: SandboxPeer):
-    """Return what the sandbox has sent: [{sid, to, from, body, status, segments, at}]."""
+    """Return what the sandbox has sent: [{sid, to, from, body, status, segments, at}].
+
+    `?kind=calls` answers the calls placed instead:
+    [{sid, to, from, url, status, said, connected_to, dial_status, at}].
+    """
     limit = min(max(request.args.get("limit", 200, type=int), 1), 1000)
-    return jsonify(outbox_rows(peer, request.args.get("to") or None, limit))
+    to = request.args.get("to") or None
+    if request.args.get("kind") == "calls":
+        return jsonify(sandbox_voice.call_rows(peer, to, limit))
+    return jsonify(outbox_rows(peer, to, limit))
 
 
 def outbox_page(peer: SandboxPeer):
-    """Show what the sandbox has sent, newest last."""
+    """Show what the sandbox has sent and the calls it placed, newest last."""
     to = request.args.get("to") or None
-    return render_template("sandbox/outbox.html", rows=outbox_rows(peer, to), to=to)
+    return render_template(
+        "sandbox/outbox.html",
+        rows=outbox_rows(peer, to),
+        calls=sandbox_voice.call_rows(peer, to),
+        to=to,
+    )
 
 
 def create_app(config: dict | None = None):  # noqa: ANN201

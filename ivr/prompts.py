@@ -161,6 +161,11 @@ TEXTS: dict[str, dict[str, str]] = {
         "callback_closed": "We are closed now. Our staff answer {hours}. We will call you back "
         "on this number {when}. You won't need to repeat anything. Goodbye.",
         "callback_failed": "I'm sorry, I could not book a call back. Please stay on the line.",
+        # A callback the citizen answered (ivr/legs.py): who calls, then the adviser.
+        "calling_back": "Hello, this is {agency} calling you back, as you asked. Please hold "
+        "while we connect you to an adviser.",
+        "calling_back_gone": "Hello, this is {agency}. We tried to call you back, but the "
+        "adviser is no longer available. Please call us again. Goodbye.",
         "when_soon": "as soon as an adviser is free",
         "when_at": "on {day} at {time}",
         "still_waiting": "Thank you for waiting. You keep your place.",
@@ -211,6 +216,10 @@ TEXTS: dict[str, dict[str, str]] = {
         "callback_closed": "Vi har lukket nu. Vores medarbejdere svarer {hours}. Vi ringer dig "
         "op på dette nummer {when}. Du skal ikke gentage noget. Farvel.",
         "callback_failed": "Jeg kunne desværre ikke bestille et opkald. Bliv venligst i røret.",
+        "calling_back": "Hej, det er {agency}, der ringer dig op, som du bad om. Vent venligst, "
+        "mens vi stiller dig om til en rådgiver.",
+        "calling_back_gone": "Hej, det er {agency}. Vi prøvede at ringe dig op, men rådgiveren er "
+        "ikke længere ledig. Ring venligst til os igen. Farvel.",
         "when_soon": "så snart en medarbejder er ledig",
         "when_at": "{day} klokken {time}",
         "still_waiting": "Tak fordi du venter. Du beholder din plads.",

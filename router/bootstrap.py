@@ -24,11 +24,13 @@ from router.adapters.language import LinguaIdentifier, UnknownLanguage
 from router.adapters.uow import SqlUnitOfWork
 from router.logs import configure_logging
 from router.policy import Profile, load_profile
+from router.service.callbacks import Callbacks, CallbackSettings
 from router.service.calls import Calls
 from router.service.channels import Channel, Channels
 from router.service.delivery import Delivery
 from router.service.desk import Desk
-from router.service.ports import BotPort, Sender
+from router.service.followups import Followups
+from router.service.ports import BotPort, Caller, DurableJobs, Sender
 from router.service.services import ChannelServices
 from router.service.settings import BusinessHours, RouterSettings
 from router.service.translations import available as available_languages
@@ -64,6 +66,9 @@ class Kanal:
     worker: Worker
     clock: Callable[[], datetime]
     analytics_engine: Engine
+    callbacks: Callbacks
+    followups: Followups
+    jobs: DurableJobs
     calls: Calls
     sandbox: object | None = None  # channels.sandbox.SandboxPeer, in sandbox mode
 
@@ -77,6 +82,9 @@ class Kanal:
             self.analytics_engine.dispose()
         if self.sandbox is not None:
             self.sandbox.close()
+        close_jobs = getattr(self.jobs, "close", None)
+        if close_jobs is not None:
+            close_jobs()
 
 
 def kanal_of(app: Flask) -> Kanal:
@@ -145,6 +153,8 @@ def build(
     bot: BotPort | None = None,
     senders: Mapping[str, Sender] | None = None,
     clock: Callable[[], datetime] | None = None,
+    caller: Caller | None = None,
+    jobs: DurableJobs | None = None,
 ) -> Kanal:
     """Build the container from configuration, with stand-ins where the caller gives them."""
     clock = clock or utcnow
@@ -197,6 +207,24 @@ def build(
     )
     from analytics.reader import reader_engine
 
+    if caller is None:
+        from router.adapters.twilio_voice import caller_from_config
+
+        caller = caller_from_config(config)
+    if jobs is None:
+        from router.adapters.durable_jobs import SqlDurableJobs
+
+        jobs = SqlDurableJobs(url)
+    callbacks = Callbacks(uow, caller, jobs, callback_settings(config), clock)
+    followups = Followups(
+        uow,
+        channels,
+        delivery,
+        callbacks,
+        jobs,
+        timedelta(hours=config["KANAL_DEFLECTION_FOLLOWUP_HOURS"]),
+        clock,
+    )
     return Kanal(
         config=config,
         engine=engine,
@@ -214,8 +242,32 @@ def build(
         worker=worker,
         clock=clock,
         analytics_engine=reader_engine(engine),
-        calls=Calls(uow, turns, delivery, channels, settings, clock),
+        callbacks=callbacks,
+        followups=followups,
+        jobs=jobs,
+        calls=Calls(
+            uow,
+            turns,
+            delivery,
+            channels,
+            settings,
+            clock,
+            callbacks=callbacks,
+            followups=followups,
+        ),  # fmt: skip
         sandbox=sandbox,
+    )
+
+
+def callback_settings(config: Mapping) -> CallbackSettings:
+    """Build the callbacks' settings from the configuration."""
+    return CallbackSettings(
+        public_url=config["KANAL_PUBLIC_URL"].rstrip("/"),
+        attempts=config["KANAL_CALLBACK_ATTEMPTS"],
+        retry_after=timedelta(minutes=config["KANAL_CALLBACK_RETRY_MINUTES"]),
+        recheck=timedelta(seconds=config["KANAL_CALLBACK_RECHECK_SECONDS"]),
+        agent_endpoint=config["KANAL_AGENT_CALL_ENDPOINT"],
+        hours=router_settings(config).business_hours,
     )
 
 
@@ -225,6 +277,8 @@ def create_app(
     bot: BotPort | None = None,
     senders: Mapping[str, Sender] | None = None,
     clock: Callable[[], datetime] | None = None,
+    caller: Caller | None = None,
+    jobs: DurableJobs | None = None,
 ) -> Flask:
     """Create the kanal web application."""
     app = Flask(__name__, instance_relative_config=False)
@@ -235,7 +289,7 @@ def create_app(
         app.config["KANAL_LANGUAGES"] = cfg.languages(app.config["KANAL_LANGUAGES"])
     cfg.check(app.config)
     configure_logging(app.config["KANAL_LOG_LEVEL"])
-    kanal = build(app.config, bot=bot, senders=senders, clock=clock)
+    kanal = build(app.config, bot=bot, senders=senders, clock=clock, caller=caller, jobs=jobs)
     app.extensions["kanal"] = kanal
     _register(app, kanal)
     return app
@@ -250,10 +304,15 @@ def _register(app: Flask, kanal: Kanal) -> None:
     auth.init_app(app, kanal.read_uow)
     web.init_app(app)
     app.register_blueprint(health.blueprint(kanal.engine, kanal.bot, kanal.uow))
-    app.register_blueprint(desk_views.blueprint(kanal.desk, kanal.views))
+    app.register_blueprint(desk_views.blueprint(kanal.desk, kanal.views, kanal.callbacks))
     api = analytics_api.blueprint(kanal.analytics_engine, kanal.config, auth.token_required)
     app.register_blueprint(api)
     auth.csrf.exempt(api)
+    from router import integration_api
+
+    events_api = integration_api.blueprint(kanal.followups, auth.token_required)
+    app.register_blueprint(events_api)
+    auth.csrf.exempt(events_api)
     demo = None
     if app.config["KANAL_ENV"] != "production":
         from router.demo import demo_identities
@@ -268,12 +327,19 @@ def _register(app: Flask, kanal: Kanal) -> None:
         run_turn=kanal.worker.notify if app.config["KANAL_TURN_WORKER"] == "thread" else None,
         config=kanal.config,
         demo_identities=demo,
+        callbacks=kanal.callbacks,
+        followups=kanal.followups,
         calls=kanal.calls,
     )
     for module in installed_channels():
         bp = module.blueprint(services)
         app.register_blueprint(bp)
         auth.csrf.exempt(bp)  # channels authenticate their callers themselves
+    from ivr import legs
+
+    bp = legs.blueprint(services)  # outbound calls: callbacks answered, calls' statuses
+    app.register_blueprint(bp)
+    auth.csrf.exempt(bp)
     if kanal.sandbox is not None:
         from channels import sandbox
 

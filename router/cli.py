@@ -152,7 +152,10 @@ def users() -> None:
 @users.command("create")
 @click.argument("name")
 @click.option(
-    "--role", type=click.Choice(["agent", "supervisor", "manager", "admin"]), required=True
+    "--role",
+    type=click.Choice(["agent", "supervisor", "manager", "admin", "integration"]),
+    required=True,
+    help="integration: an agency system's account, for API tokens (digital completions)",
 )
 @click.option("--display-name", default="")
 def users_create(name: str, role: str, display_name: str) -> None:

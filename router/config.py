@@ -73,6 +73,18 @@ def from_env(env: dict[str, str] | None = None, instance_path: str | None = None
         "KANAL_INBOX_DATABASE_URL": env.get("KANAL_INBOX_DATABASE_URL") or None,
         # Taken inbox entries are kept this long to recognise a webhook Twilio retries.
         "KANAL_INBOX_KEEP_HOURS": int(env.get("KANAL_INBOX_KEEP_HOURS", "48")),
+        # Callbacks: calls placed before a callback lands on the desk's failed list, the wait
+        # between a call not answered and the next, and how often a booked callback looks
+        # for a free agent.
+        "KANAL_CALLBACK_ATTEMPTS": int(env.get("KANAL_CALLBACK_ATTEMPTS", "3")),
+        "KANAL_CALLBACK_RETRY_MINUTES": float(env.get("KANAL_CALLBACK_RETRY_MINUTES", "10")),
+        "KANAL_CALLBACK_RECHECK_SECONDS": float(env.get("KANAL_CALLBACK_RECHECK_SECONDS", "20")),
+        # Where an agent's leg rings: a Twilio Client identity or a phone number; {id} is the
+        # agent's user id.
+        "KANAL_AGENT_CALL_ENDPOINT": env.get("KANAL_AGENT_CALL_ENDPOINT", "client:agent-{id}"),
+        # Hours after a caller took the digital route before a callback is offered by SMS
+        # (unless the agency's self-service reported the need completed).
+        "KANAL_DEFLECTION_FOLLOWUP_HOURS": float(env.get("KANAL_DEFLECTION_FOLLOWUP_HOURS", "48")),
         "KANAL_HOST": env.get("KANAL_HOST", "127.0.0.1"),
         "KANAL_WEB_WORKERS": int(env.get("KANAL_WEB_WORKERS", "2")),
         "KANAL_WEB_THREADS": int(env.get("KANAL_WEB_THREADS", "24")),

@@ -8,7 +8,7 @@ from datetime import UTC, date, datetime
 
 from router.auth import create_user
 from router.domain.citizens import default_exemption_expiry, pseudonym_for
-from router.domain.model import ROLES, Citizen, Exemption
+from router.domain.model import STAFF_ROLES, Citizen, Exemption
 
 
 @dataclass(frozen=True)
@@ -43,7 +43,7 @@ def seed_demo(app) -> list[str]:
                 "(demo passwords are printed only when the database is first seeded)"
             ]
     lines = ["demo staff (sign in at /login; passwords are shown only now):"]
-    for role in ROLES:
+    for role in STAFF_ROLES:
         password = secrets.token_urlsafe(9)
         create_user(kanal.uow, role, password, role, f"Demo {role}")
         lines.append(f"  {role:<11} user {role:<11} password {password}")

@@ -41,6 +41,39 @@ def purge_inbox(kanal: Kanal) -> None:
     housekeeping.purge_inbox(kanal.turns.inbox, kanal.clock(), keep)
 
 
+# -- durable jobs (router.adapters.durable_jobs): stored in the database, run here ------------
+
+_container: Kanal | None = None
+
+
+def bind(kanal: Kanal) -> None:
+    """Name the container durable jobs run on (the scheduler process's, set at its start)."""
+    global _container
+    _container = kanal
+
+
+def run_callback(kanal: Kanal, callback_id: int) -> None:
+    """Place a booked callback's call when an agent is free (or look again later)."""
+    outcome = kanal.callbacks.run(callback_id)
+    log.info("callback %s: %s", callback_id, outcome)
+
+
+def run_followup(kanal: Kanal, followup_id: int) -> None:
+    """After a deflection's window: offer a callback by SMS unless the need was completed."""
+    outcome = kanal.followups.run(followup_id)
+    log.info("follow-up %s: %s", followup_id, outcome)
+
+
+DURABLE = {"run_callback": run_callback, "run_followup": run_followup}
+
+
+def run_durable(job: str, arg: int) -> None:
+    """Run a durable job by name: what the job store holds is (name, argument) only."""
+    if _container is None:
+        raise RuntimeError("durable jobs run in the scheduler process (router.scheduler)")
+    DURABLE[job](_container, arg)
+
+
 # (job id, function, seconds between runs)
 JOBS = (
     ("sweep_inbound", finish_left_turns, 10),

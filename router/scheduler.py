@@ -18,23 +18,24 @@ def build(kanal: Kanal, blocking: bool = True):
     """Return a scheduler with every job in router.jobs.JOBS registered on `kanal`."""
     from apscheduler.executors.pool import ThreadPoolExecutor
     from apscheduler.jobstores.memory import MemoryJobStore
-    from apscheduler.jobstores.sqlalchemy import SQLAlchemyJobStore
     from apscheduler.schedulers.background import BackgroundScheduler
     from apscheduler.schedulers.blocking import BlockingScheduler
 
     from router import jobs
+    from router.adapters.durable_jobs import job_store
 
     url = kanal.config["KANAL_DATABASE_URL"]
     cls = BlockingScheduler if blocking else BackgroundScheduler
     scheduler = cls(
         jobstores={
             "default": MemoryJobStore(),
-            "durable": SQLAlchemyJobStore(url=url, tablename="scheduler_jobs"),
+            "durable": job_store(url),
         },
         executors={"default": ThreadPoolExecutor(4)},
         job_defaults={"coalesce": True, "max_instances": 1, "misfire_grace_time": 30},
         timezone="UTC",
     )
+    jobs.bind(kanal)  # durable jobs (callbacks, follow-ups) run on this container
     for job_id, job, seconds in jobs.JOBS:
         scheduler.add_job(
             job, "interval", args=[kanal], seconds=seconds, id=job_id, replace_existing=True

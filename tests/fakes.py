@@ -24,11 +24,13 @@ from router.domain.commands import ReceiveMessage
 from router.domain.model import (
     ApiToken,
     Call,
+    Callback,
     Citizen,
     Consent,
     Contact,
     ContactEvent,
     Exemption,
+    Followup,
     InboxEntry,
     Message,
     QueueItem,
@@ -36,11 +38,13 @@ from router.domain.model import (
     User,
 )
 from router.policy import load_profile
+from router.service.callbacks import Callbacks, CallbackSettings
 from router.service.channels import Channel, Channels
 from router.service.delivery import Delivery
 from router.service.desk import Desk
 from router.service.errors import DuplicateDelivery
-from router.service.ports import BotTurn, SendResult
+from router.service.followups import Followups
+from router.service.ports import BotTurn, CallResult, SendResult
 from router.service.settings import BusinessHours, RouterSettings
 from router.service.turn import Turns
 
@@ -292,6 +296,15 @@ class FakeContactRepository(_FakeRepository):
         open_ = self._rows.select(Contact, lambda c: c.state != "closed")
         return dict(Counter((c.channel, str(c.state)) for c in open_))
 
+    def agents_holding(self, channel: str) -> set[int]:
+        return {
+            c.agent_id
+            for c in self._rows.select(
+                Contact,
+                lambda c: c.channel == channel and c.state == "assigned" and c.agent_id,
+            )
+        }
+
 
 class FakeMessageRepository(_FakeRepository):
     def add(self, obj: T) -> T:
@@ -447,6 +460,9 @@ class FakeUserRepository(_FakeRepository):
     def token_by_hash(self, token_hash: str) -> ApiToken | None:
         return self._one(ApiToken, lambda t: t.token_hash == token_hash and not t.revoked)
 
+    def available_for_calls(self) -> list[User]:
+        return self._rows.select(User, lambda u: u.active and u.available_for_calls)
+
 
 class FakeConsentRepository(_FakeRepository):
     def add(self, obj: T) -> T:
@@ -457,6 +473,47 @@ class FakeConsentRepository(_FakeRepository):
 
     def get(self, channel: str, address: str) -> Consent | None:
         return self._one(Consent, lambda c: c.channel == channel and c.address == address)
+
+
+class FakeCallbackRepository(_FakeRepository):
+    def get(self, callback_id: int, *, for_update: bool = False) -> Callback | None:
+        return self._rows.table(Callback).get(callback_id)
+
+    def for_contact(self, contact_id: int) -> list[Callback]:
+        return self._rows.select(Callback, lambda c: c.contact_id == contact_id)
+
+    def in_states(self, states: tuple[str, ...], limit: int = 200) -> list[Callback]:
+        found = self._rows.select(Callback, lambda c: c.state in states)
+        return sorted(found, key=lambda c: (c.booked_at, c.id))[:limit]
+
+    def agents_calling(self) -> set[int]:
+        return {
+            c.agent_id
+            for c in self._rows.select(Callback, lambda c: c.state == "calling" and c.agent_id)
+        }
+
+
+class FakeFollowupRepository(_FakeRepository):
+    def get(self, followup_id: int, *, for_update: bool = False) -> Followup | None:
+        return self._rows.table(Followup).get(followup_id)
+
+    def scheduled_on_need(
+        self, need: str, *, citizen_id: int | None = None, contact_id: int | None = None
+    ) -> list[Followup]:
+        return self._rows.select(
+            Followup,
+            lambda f: (
+                f.need == need
+                and f.state == "scheduled"
+                and (citizen_id is None or f.citizen_id == citizen_id)
+                and (contact_id is None or f.contact_id == contact_id)
+            ),
+        )
+
+    def offered_to(self, citizen_id: int) -> Followup | None:
+        return self._one(
+            Followup, lambda f: f.citizen_id == citizen_id and f.state == "offered", newest=True
+        )
 
 
 class FakeEventLog(_FakeRepository):
@@ -493,6 +550,8 @@ class FakeUnitOfWork:
         self.users = FakeUserRepository(rows)
         self.consents = FakeConsentRepository(rows)
         self.events = FakeEventLog(rows)
+        self.callbacks = FakeCallbackRepository(rows)
+        self.followups = FakeFollowupRepository(rows)
         self.calls = FakeCallRepository(rows)
 
     def __enter__(self) -> FakeUnitOfWork:
@@ -595,6 +654,52 @@ class RecordingSender:
         return [body for dest, body, _ in self.sent if to is None or dest == to]
 
 
+class RecordingCaller:
+    """A caller port that records the calls asked for and answers with scripted outcomes.
+
+    Each outcome is a CallResult, an outcome name or an exception to raise; when the script
+    runs out, `default` answers.
+    """
+
+    def __init__(self, *outcomes: CallResult | str | Exception, default: str = "accepted") -> None:
+        self.outcomes: deque[CallResult | str | Exception] = deque(outcomes)
+        self.default = default
+        self.placed: list[tuple[str, str, str]] = []
+
+    def place(self, to: str, *, url: str, status_callback: str) -> CallResult:
+        self.placed.append((to, url, status_callback))
+        outcome = self.outcomes.popleft() if self.outcomes else self.default
+        if isinstance(outcome, Exception):
+            raise outcome
+        if isinstance(outcome, CallResult):
+            return outcome
+        if outcome == "accepted":
+            return CallResult("accepted", call_sid=f"CA{len(self.placed):032x}")
+        return CallResult(outcome, error=f"scripted {outcome}")
+
+
+class FakeJobs:
+    """Durable jobs in memory: what was scheduled, run when a test says time has come."""
+
+    def __init__(self) -> None:
+        self.jobs: dict[str, tuple[str, datetime, int]] = {}
+        self.handlers: dict[str, Callable[[int], object]] = {}
+
+    def schedule(self, job: str, key: str, at: datetime, arg: int) -> None:
+        self.jobs[key] = (job, at, arg)
+
+    def due(self, now: datetime) -> list[str]:
+        return sorted(k for k, (_job, at, _arg) in self.jobs.items() if at <= now)
+
+    def run_due(self, now: datetime) -> list[object]:
+        """Run every job due by `now` (once each), as the scheduler would; return outcomes."""
+        outcomes = []
+        for key in self.due(now):
+            job, _at, arg = self.jobs.pop(key)
+            outcomes.append(self.handlers[job](arg))
+        return outcomes
+
+
 # -- the service layer on fakes ---------------------------------------------------------------
 
 # A Tuesday at 11:00 in Copenhagen: within the default opening hours.
@@ -631,6 +736,10 @@ class FakeKanal:
     delivery: Delivery
     turns: Turns
     desk: Desk
+    caller: RecordingCaller
+    jobs: FakeJobs
+    callbacks: Callbacks
+    followups: Followups
     secret: str = "test-secret"
     _citizens: Iterable[int] = field(default_factory=lambda: itertools.count(1))
 
@@ -670,11 +779,17 @@ class FakeKanal:
             uow.commit()
             return citizen
 
-    def add_agent(self, username: str = "agent1") -> int:
+    def add_agent(self, username: str = "agent1", *, takes_calls: bool = False) -> int:
         """Create a member of staff at the desk and return their id."""
         with self.uow() as uow:
             user = uow.users.add(
-                User(username=username, password_hash="-", role="agent", created_at=self.clock())
+                User(
+                    username=username,
+                    password_hash="-",
+                    role="agent",
+                    created_at=self.clock(),
+                    available_for_calls=takes_calls,
+                )
             )
             uow.commit()
             return user.id
@@ -730,6 +845,9 @@ def fake_kanal(
     languages: tuple[str, ...] = ("en", "da"),
     identify: object | None = None,
     sms_help_text: str = SMS_HELP_TEXT,
+    caller: RecordingCaller | None = None,
+    callback_settings: CallbackSettings | None = None,
+    followup_window: timedelta = timedelta(hours=48),
 ) -> FakeKanal:
     """Build Turns, Desk and Delivery on fakes, with a web chat and an SMS channel."""
     clock = clock if clock is not None else FakeClock()
@@ -766,6 +884,13 @@ def fake_kanal(
         uow, inbox, bot, load_profile(profile), channels, delivery, settings, clock,
         identify=identify,
     )  # fmt: skip
+    caller = caller if caller is not None else RecordingCaller()
+    jobs = FakeJobs()
+    callbacks = Callbacks(
+        uow, caller, jobs, callback_settings or CallbackSettings("https://kanal.test"), clock
+    )
+    followups = Followups(uow, channels, delivery, callbacks, jobs, followup_window, clock)
+    jobs.handlers = {"run_callback": callbacks.run, "run_followup": followups.run}
     return FakeKanal(
         store=store,
         inbox=inbox,
@@ -777,4 +902,8 @@ def fake_kanal(
         delivery=delivery,
         turns=turns,
         desk=Desk(uow, channels, delivery, clock),
+        caller=caller,
+        jobs=jobs,
+        callbacks=callbacks,
+        followups=followups,
     )

@@ -19,6 +19,7 @@ from sqlalchemy import (
     Table,
     Text,
     UniqueConstraint,
+    false,
 )
 from sqlalchemy.orm import registry
 from sqlalchemy.types import TypeDecorator
@@ -98,6 +99,7 @@ users = Table(
     Column("display_name", String(120), nullable=False, default=""),
     Column("active", Boolean, nullable=False, default=True),
     Column("created_at", UTC),
+    Column("available_for_calls", Boolean, nullable=False, default=False, server_default=false()),
 )
 
 api_tokens = Table(
@@ -231,6 +233,41 @@ inbox = Table(
     Index("ix_inbox_waiting", "message_id", "id"),
 )
 
+callbacks = Table(
+    "callbacks",
+    metadata,
+    Column("id", Id, primary_key=True, autoincrement=True),
+    Column("contact_id", Id, ForeignKey("contacts.id"), nullable=False, index=True),
+    Column("reason", String(32), nullable=False),
+    Column("state", String(16), nullable=False),
+    Column("booked_at", UTC, nullable=False),
+    Column("not_before", UTC),
+    Column("attempts", Integer, nullable=False, default=0),
+    Column("next_attempt_at", UTC),
+    Column("agent_id", Id, ForeignKey("users.id")),
+    Column("call_sid", String(64)),
+    Column("last_status", String(32)),
+    Column("note", Text),
+    Column("closed_by", Id, ForeignKey("users.id")),
+    Column("closed_at", UTC),
+    Index("ix_callbacks_state", "state", "booked_at"),
+)
+
+followups = Table(
+    "followups",
+    metadata,
+    Column("id", Id, primary_key=True, autoincrement=True),
+    Column("contact_id", Id, ForeignKey("contacts.id"), nullable=False, index=True),
+    Column("citizen_id", Id, ForeignKey("citizens.id"), index=True),
+    Column("need", String(40), nullable=False),
+    Column("state", String(16), nullable=False),
+    Column("scheduled_at", UTC, nullable=False),
+    Column("due_at", UTC, nullable=False),
+    Column("offered_at", UTC),
+    Column("offer_contact_id", Id, ForeignKey("contacts.id")),
+    Column("callback_id", Id, ForeignKey("callbacks.id")),
+)
+
 calls = Table(
     "calls",
     metadata,
@@ -266,5 +303,7 @@ def start_mappers() -> None:
     mapper_registry.map_imperatively(model.Consent, consents)
     mapper_registry.map_imperatively(model.ContactEvent, contact_events)
     mapper_registry.map_imperatively(model.InboxEntry, inbox)
+    mapper_registry.map_imperatively(model.Callback, callbacks)
+    mapper_registry.map_imperatively(model.Followup, followups)
     mapper_registry.map_imperatively(model.Call, calls)
     _MAPPED = True

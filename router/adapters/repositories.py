@@ -12,11 +12,13 @@ from router.adapters.orm import contact_events
 from router.domain.model import (
     ApiToken,
     Call,
+    Callback,
     Citizen,
     Consent,
     Contact,
     ContactEvent,
     Exemption,
+    Followup,
     Message,
     QueueItem,
     RoutingDecision,
@@ -154,6 +156,12 @@ class ContactRepository(_Repository):
             .order_by(Contact.last_activity_at)
         )
         return list(self.session.scalars(stmt))
+
+    def agents_holding(self, channel: str) -> set[int]:
+        stmt = select(Contact.agent_id).where(
+            Contact.channel == channel, Contact.state == "assigned", Contact.agent_id.is_not(None)
+        )
+        return set(self.session.scalars(stmt))
 
 
 class MessageRepository(_Repository):
@@ -352,10 +360,71 @@ class UserRepository(_Repository):
         )
         return self.session.scalars(stmt).first()
 
+    def available_for_calls(self) -> list[User]:
+        stmt = (
+            select(User)
+            .where(User.active.is_(True), User.available_for_calls.is_(True))
+            .order_by(User.id)
+        )
+        return list(self.session.scalars(stmt))
+
 
 class ConsentRepository(_Repository):
     def get(self, channel: str, address: str) -> Consent | None:
         stmt = select(Consent).where(Consent.channel == channel, Consent.address == address)
+        return self.session.scalars(stmt).first()
+
+
+class CallbackRepository(_Repository):
+    def get(self, callback_id: int, *, for_update: bool = False) -> Callback | None:
+        if for_update:
+            stmt = select(Callback).where(Callback.id == callback_id).with_for_update()
+            return self.session.scalars(stmt).first()
+        return self.session.get(Callback, callback_id)
+
+    def for_contact(self, contact_id: int) -> list[Callback]:
+        stmt = select(Callback).where(Callback.contact_id == contact_id).order_by(Callback.id)
+        return list(self.session.scalars(stmt))
+
+    def in_states(self, states: tuple[str, ...], limit: int = 200) -> list[Callback]:
+        stmt = (
+            select(Callback)
+            .where(Callback.state.in_(states))
+            .order_by(Callback.booked_at, Callback.id)
+            .limit(limit)
+        )
+        return list(self.session.scalars(stmt))
+
+    def agents_calling(self) -> set[int]:
+        stmt = select(Callback.agent_id).where(
+            Callback.state == "calling", Callback.agent_id.is_not(None)
+        )
+        return set(self.session.scalars(stmt))
+
+
+class FollowupRepository(_Repository):
+    def get(self, followup_id: int, *, for_update: bool = False) -> Followup | None:
+        if for_update:
+            stmt = select(Followup).where(Followup.id == followup_id).with_for_update()
+            return self.session.scalars(stmt).first()
+        return self.session.get(Followup, followup_id)
+
+    def scheduled_on_need(
+        self, need: str, *, citizen_id: int | None = None, contact_id: int | None = None
+    ) -> list[Followup]:
+        stmt = select(Followup).where(Followup.need == need, Followup.state == "scheduled")
+        if citizen_id is not None:
+            stmt = stmt.where(Followup.citizen_id == citizen_id)
+        if contact_id is not None:
+            stmt = stmt.where(Followup.contact_id == contact_id)
+        return list(self.session.scalars(stmt.order_by(Followup.id)))
+
+    def offered_to(self, citizen_id: int) -> Followup | None:
+        stmt = (
+            select(Followup)
+            .where(Followup.citizen_id == citizen_id, Followup.state == "offered")
+            .order_by(Followup.id.desc())
+        )
         return self.session.scalars(stmt).first()
 
 

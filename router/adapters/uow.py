@@ -25,6 +25,8 @@ class SqlUnitOfWork:
         self.users = repos.UserRepository(s)
         self.consents = repos.ConsentRepository(s)
         self.events = repos.EventLog(s)
+        self.callbacks = repos.CallbackRepository(s)
+        self.followups = repos.FollowupRepository(s)
         self.calls = repos.CallRepository(s)
         return self
 

@@ -21,6 +21,7 @@ from flask_login import current_user
 
 from router.auth import role_required
 from router.domain.commands import AgentReply, ClaimNext, Resolve
+from router.service.callbacks import Callbacks
 from router.service.desk import Desk
 from router.service.errors import ServiceError
 from router.service.views import Views
@@ -38,6 +39,21 @@ WRAP_UPS = (
     ("no_answer_needed", "No answer needed", False),
 )
 _WRAP_UP = {code: completed for code, _label, completed in WRAP_UPS}
+
+CALLBACK_WORDS = {
+    "booked": "booked: waiting for a free agent",
+    "calling": "calling the citizen now",
+    "answered": "answered: connected to an agent",
+    "failed": "FAILED: not reached; call again or close it",
+    "closed": "closed",
+}
+REASON_WORDS = {
+    "waited_too_long": "waited too long in the queue",
+    "out_of_hours": "called outside opening hours",
+    "asked": "asked to be called back",
+    "digital_not_completed": "the digital route did not work out",
+}
+MAX_NOTE = 2000
 
 STATE_WORDS = {
     "bot": "with the assistant",
@@ -81,9 +97,10 @@ class DeskParts:
 
     desk: Desk
     views: Views
+    callbacks: Callbacks | None = None
 
 
-def blueprint(desk: Desk, views: Views) -> Blueprint:
+def blueprint(desk: Desk, views: Views, callbacks: Callbacks | None = None) -> Blueprint:
     """Return the desk's pages, each for signed-in agents, supervisors and admins."""
     bp = Blueprint(
         "desk",
@@ -97,7 +114,7 @@ def blueprint(desk: Desk, views: Views) -> Blueprint:
     bp.add_app_template_filter(_stamp, "stamp")
     bp.add_app_template_filter(_waited, "waited")
     bp.app_context_processor(_words)
-    parts = DeskParts(desk, views)
+    parts = DeskParts(desk, views, callbacks)
     routes = (
         ("/", queue, "GET"),
         ("/queue.json", queue_json, "GET"),
@@ -111,6 +128,12 @@ def blueprint(desk: Desk, views: Views) -> Blueprint:
             "POST",
         ),
         (f"/contacts/<{ID_CONVERTER}:contact_id>/resolve", resolve, "POST"),
+        (f"/contacts/<{ID_CONVERTER}:contact_id>/connect", connect_call, "POST"),
+        (f"/contacts/<{ID_CONVERTER}:contact_id>/call-back", call_back_now, "POST"),
+        ("/calls/taking", taking_calls, "POST"),
+        ("/callbacks/failed", failed_callbacks, "GET"),
+        (f"/callbacks/<{ID_CONVERTER}:callback_id>/call-again", call_again, "POST"),
+        (f"/callbacks/<{ID_CONVERTER}:callback_id>/close", close_callback, "POST"),
     )
     for rule, view, method in routes:
         guarded = role_required(*DESK_ROLES)(bound(view, parts))
@@ -162,6 +185,8 @@ def _words():
         "GROUND_WORDS": GROUND_WORDS,
         "AGE_WORDS": AGE_WORDS,
         "CHANNEL_WORDS": CHANNEL_WORDS,
+        "CALLBACK_WORDS": CALLBACK_WORDS,
+        "REASON_WORDS": REASON_WORDS,
     }
 
 
@@ -202,8 +227,13 @@ def _message_json(message) -> dict:
 def queue(parts: DeskParts):
     """Show the waiting contacts and the agent's own conversations."""
     views = parts.views
+    calls = parts.callbacks
     return render_template(
-        "desk/queue.html", waiting=views.queue(), mine=views.assigned_to(_agent_id())
+        "desk/queue.html",
+        waiting=views.queue(),
+        mine=views.assigned_to(_agent_id()),
+        taking_calls=calls.taking_calls(_agent_id()) if calls else False,
+        failed_count=len(calls.failed()) if calls else 0,
     )
 
 
@@ -245,6 +275,7 @@ def _conversation_page(parts: DeskParts, contact_id: int, draft: str = "", statu
         c=found,
         contact=contact,
         mine=mine,
+        callbacks=parts.callbacks.for_contact(contact_id) if parts.callbacks else [],
         last_id=found.messages[-1].id if found.messages else 0,
         draft=draft,
     )
@@ -335,3 +366,86 @@ def resolve(parts: DeskParts, contact_id: int):
         return redirect(url_for("desk.conversation", contact_id=contact_id))
     flash(f"Conversation {contact_id} resolved.")
     return redirect(url_for("desk.queue"))
+
+
+def connect_call(parts: DeskParts, contact_id: int):
+    """Ring the agent's phone and connect it to the caller waiting on this contact."""
+    back = url_for("desk.conversation", contact_id=contact_id)
+    if parts.callbacks is None:
+        abort(404)
+    try:
+        result = parts.callbacks.connect_agent(contact_id, _agent_id())
+    except ServiceError as exc:
+        flash(str(exc), "error")
+        return redirect(back)
+    if result.outcome == "accepted":
+        flash("Your phone is ringing: answer it to speak to the caller.")
+    elif result.outcome == "rejected":
+        flash(f"The call could not be placed ({result.error}). Check your phone setting.", "error")
+    else:
+        flash("The phone service did not answer; try Connect call again.", "error")
+    return redirect(back)
+
+
+def call_back_now(parts: DeskParts, contact_id: int):
+    """Call back the citizen of a contact the agent took while it waited for its callback."""
+    back = url_for("desk.conversation", contact_id=contact_id)
+    if parts.callbacks is None:
+        abort(404)
+    try:
+        state = parts.callbacks.call_back_now(contact_id, _agent_id())
+    except ServiceError as exc:
+        flash(str(exc), "error")
+        return redirect(back)
+    if state == "calling":
+        flash("Calling the citizen: when they answer, the call is put through to your phone.")
+    else:
+        flash("The call could not be placed; the callback stays booked.", "error")
+    return redirect(back)
+
+
+def taking_calls(parts: DeskParts):
+    """Say whether callbacks may be placed for this agent (they take calls) or not."""
+    if parts.callbacks is None:
+        abort(404)
+    taking = request.form.get("taking") == "yes"
+    parts.callbacks.set_taking_calls(_agent_id(), taking)
+    flash(
+        "You take calls: callbacks are placed for you when you are free."
+        if taking
+        else "You do not take calls now: no callback will be placed for you."
+    )
+    return redirect(url_for("desk.queue"))
+
+
+def failed_callbacks(parts: DeskParts):
+    """List the callbacks whose attempts are used up, for staff to call again or close."""
+    if parts.callbacks is None:
+        abort(404)
+    return render_template("desk/failed_callbacks.html", failed=parts.callbacks.failed())
+
+
+def call_again(parts: DeskParts, callback_id: int):
+    """Book a failed callback again: a new round of calls from now."""
+    try:
+        parts.callbacks.call_again(callback_id, _agent_id())
+    except ServiceError as exc:
+        flash(str(exc), "error")
+    else:
+        flash(f"Callback {callback_id} is booked again: it is placed when an agent is free.")
+    return redirect(url_for("desk.failed_callbacks"))
+
+
+def close_callback(parts: DeskParts, callback_id: int):
+    """Close a failed callback with a note saying what was done instead."""
+    note = request.form.get("note", "").replace("\x00", "").strip()
+    if len(note) > MAX_NOTE:
+        flash(f"The note is longer than {MAX_NOTE} characters; shorten it.", "error")
+        return redirect(url_for("desk.failed_callbacks"))
+    try:
+        parts.callbacks.close(callback_id, _agent_id(), note)
+    except ServiceError as exc:
+        flash(str(exc), "error")
+    else:
+        flash(f"Callback {callback_id} is closed with your note.")
+    return redirect(url_for("desk.failed_callbacks"))

@@ -19,6 +19,20 @@ HANDED_OFF = "handed_off"  # {"reason", "rule_id", "from_bot": bool}
 QUEUED = "queued"  # {"queue_item_id", "skill", "priority"}
 AGENT_ASSIGNED = "agent_assigned"  # {"queue_item_id", "agent_id", "wait_seconds"}
 AGENT_REPLIED = "agent_replied"  # {"message_id", "agent_id", "first": bool}
+CALLBACK_SCHEDULED = "callback_scheduled"  # {"rule_id"}
+# Callbacks (docs/domain.md §4): booked, each call placed, answered, a failed attempt, used up.
+CALLBACK_BOOKED = "callback_booked"  # {"callback_id", "reason", "not_before"}
+CALLBACK_PLACED = "callback_placed"  # {"callback_id", "attempt", "agent_id", "outcome"}
+CALLBACK_ANSWERED = "callback_answered"  # {"callback_id", "agent_id", "attempt"}
+CALLBACK_NOT_ANSWERED = "callback_not_answered"  # {"callback_id", "attempt", "status", "retry"}
+CALLBACK_FAILED = "callback_failed"  # {"callback_id", "attempts", "status"}
+CALLBACK_CLOSED = "callback_closed"  # {"callback_id", "by", "state_before"}
+AGENT_CALL_PLACED = "agent_call_placed"  # {"agent_id", "outcome"}: the desk's "Connect call"
+# Deflection follow-ups: the window opened, the need was completed, a callback was offered.
+FOLLOWUP_SCHEDULED = "followup_scheduled"  # {"followup_id", "due_at"}
+DIGITAL_COMPLETED = "digital_completed"  # {"source": "self_service", "followups_closed"}
+FOLLOWUP_OFFERED = "followup_offered"  # {"followup_id", "sent": bool, "why"?, "contacted_again"}
+FOLLOWUP_ACCEPTED = "followup_accepted"  # {"followup_id", "callback_id"}
 CALLBACK_SCHEDULED = (
     "callback_scheduled"  # {"rule_id"} or, booked on the phone, {"reason", "call_at"}
 )

@@ -110,3 +110,36 @@ class Inbox(Protocol):
     def purge_taken(self, before: datetime) -> int:
         """Delete taken entries received before then; return how many."""
         ...
+
+
+@dataclass(frozen=True)
+class CallResult:
+    """Outcome of asking the voice provider to place one call (SendResult's vocabulary).
+
+    outcome is "accepted" (ringing; `call_sid` is its sid), "retry" (certainly not placed:
+    429, connection refused), "uncertain" (may have been placed: timeout, 5xx) or "rejected"
+    (refused for good: invalid number, not allowed).
+    """
+
+    outcome: str
+    call_sid: str | None = None
+    error_code: str | None = None
+    error: str | None = None
+
+
+class Caller(Protocol):
+    """The way out for calls: asks the provider (Twilio, the sandbox) to place one."""
+
+    def place(self, to: str, *, url: str, status_callback: str) -> CallResult:
+        """Place a call to `to`; the provider fetches `url` when it is answered."""
+        ...
+
+
+class DurableJobs(Protocol):
+    """Jobs that survive restarts: run `job(arg)` in the scheduler process at `at`.
+
+    `key` names the job (one job per key: scheduling a key again moves it). The job's name
+    is one of the functions in `router.jobs.DURABLE`.
+    """
+
+    def schedule(self, job: str, key: str, at: datetime, arg: int) -> None: ...

@@ -11,11 +11,13 @@ from typing import Protocol, TypeVar
 from router.domain.model import (
     ApiToken,
     Call,
+    Callback,
     Citizen,
     Consent,
     Contact,
     ContactEvent,
     Exemption,
+    Followup,
     Message,
     QueueItem,
     RoutingDecision,
@@ -60,6 +62,11 @@ class ContactRepository(Repository, Protocol):
 
     def list_by_state(self, states: tuple[str, ...], limit: int = 200) -> list[Contact]: ...
     def assigned_to(self, agent_id: int) -> list[Contact]: ...
+
+    def agents_holding(self, channel: str) -> set[int]:
+        """Return the ids of agents holding an open assigned contact on a channel."""
+        ...
+
     def count_open_by_state(self) -> dict[tuple[str, str], int]: ...
 
 
@@ -113,6 +120,10 @@ class UserRepository(Repository, Protocol):
     def count(self) -> int: ...
     def token_by_hash(self, token_hash: str) -> ApiToken | None: ...
 
+    def available_for_calls(self) -> list[User]:
+        """Return active staff who said they take calls, by id."""
+        ...
+
 
 class ConsentRepository(Repository, Protocol):
     def get(self, channel: str, address: str) -> Consent | None: ...
@@ -121,3 +132,30 @@ class ConsentRepository(Repository, Protocol):
 class EventLog(Protocol):
     def append(self, event: ContactEvent) -> ContactEvent: ...
     def for_contact(self, contact_id: int) -> list[ContactEvent]: ...
+
+
+class CallbackRepository(Repository, Protocol):
+    def get(self, callback_id: int, *, for_update: bool = False) -> Callback | None: ...
+    def for_contact(self, contact_id: int) -> list[Callback]: ...
+
+    def in_states(self, states: tuple[str, ...], limit: int = 200) -> list[Callback]:
+        """Return callbacks in one of the states, oldest booking first."""
+        ...
+
+    def agents_calling(self) -> set[int]:
+        """Return the ids of agents held for a callback that is ringing."""
+        ...
+
+
+class FollowupRepository(Repository, Protocol):
+    def get(self, followup_id: int, *, for_update: bool = False) -> Followup | None: ...
+
+    def scheduled_on_need(
+        self, need: str, *, citizen_id: int | None = None, contact_id: int | None = None
+    ) -> list[Followup]:
+        """Return the follow-ups still waiting on a need, of a citizen or of a contact."""
+        ...
+
+    def offered_to(self, citizen_id: int) -> Followup | None:
+        """Return the citizen's newest follow-up whose callback offer is open."""
+        ...

@@ -5,8 +5,10 @@ from __future__ import annotations
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 
+from router.service.callbacks import Callbacks
 from router.service.calls import Calls
 from router.service.delivery import Delivery
+from router.service.followups import Followups
 from router.service.turn import Turns
 from router.service.views import Views
 
@@ -23,4 +25,8 @@ class ChannelServices:
     run_turn: Callable[[int, str], None] | None
     config: Mapping[str, object]
     demo_identities: Callable[[], list[dict[str, str]]] | None = None
+    # Book callbacks (`callbacks.book(contact_id, reason=…, at=…)`), answer the provider's
+    # side of outbound calls, and follow deflections up (`followups.schedule(contact_id, need)`).
+    callbacks: Callbacks | None = None
+    followups: Followups | None = None
     calls: Calls | None = None  # the phone's front door beside the turns

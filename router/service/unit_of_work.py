@@ -18,6 +18,8 @@ class UnitOfWork(Protocol):
     users: r.UserRepository
     consents: r.ConsentRepository
     events: r.EventLog
+    callbacks: r.CallbackRepository
+    followups: r.FollowupRepository
     calls: r.CallRepository
 
     def __enter__(self) -> UnitOfWork: ...

@@ -124,8 +124,11 @@ def test_a_caller_waiting_too_long_books_a_callback_and_keeps_the_place(live):  
     assert call.ended
     [row] = calls(live)
     assert row.queue_result == "callback" and row.status == "completed"
-    booked = [e for e in events(live, row.contact_id) if e.type == "callback_scheduled"]
-    assert booked[0].data["reason"] == "waited_too_long"
+    booked = [e for e in events(live, row.contact_id) if e.type == "callback_booked"]
+    assert booked[0].data["reason"] == "waited_too_long" and booked[0].data["not_before"] is None
+    with live.kanal.uow() as uow:  # the callbacks service has it, to place when one is free
+        [callback] = uow.callbacks.for_contact(row.contact_id)
+        assert callback.state == "booked"
     with live.kanal.uow() as uow:  # the place in kanal's queue is kept for the callback
         assert uow.queue.open_for_contact(row.contact_id).state == "waiting"
 
@@ -157,8 +160,8 @@ def test_out_of_hours_a_person_becomes_a_callback_booked_for_opening_time(live):
     call.press("0")
     assert call.ended and "We are closed now." in call.said[-1]
     [row] = calls(live)
-    booked = [e for e in events(live, row.contact_id) if e.type == "callback_scheduled"]
-    assert booked[-1].data["reason"] == "out_of_hours" and booked[-1].data["call_at"]
+    booked = [e for e in events(live, row.contact_id) if e.type == "callback_booked"]
+    assert booked[-1].data["reason"] == "out_of_hours" and booked[-1].data["not_before"]
 
 
 def test_a_forged_call_is_refused_and_a_malformed_one_says_what_is_wrong(live):  # noqa: F811

@@ -54,7 +54,10 @@ def test_no_call_ends_without_a_person_an_answer_the_link_or_a_callback(app, kan
     with kanal.uow() as uow:
         row = uow.calls.by_sid(call.call_sid)
         contact = uow.contacts.get(row.contact_id)
-        booked = any(e.type == "callback_scheduled" for e in uow.events.for_contact(contact.id))
+        booked = any(
+            e.type in ("callback_booked", "callback_scheduled")
+            for e in uow.events.for_contact(contact.id)
+        )
         decisions = uow.decisions.for_contact(contact.id)
         said_goodbye = bool(decisions) and decisions[-1].action == "close"
     if call.ended:

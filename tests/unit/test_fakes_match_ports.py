@@ -25,6 +25,8 @@ REPOSITORIES = {
     r.UserRepository: (fakes.FakeUserRepository, sql.UserRepository),
     r.ConsentRepository: (fakes.FakeConsentRepository, sql.ConsentRepository),
     r.EventLog: (fakes.FakeEventLog, sql.EventLog),
+    r.CallbackRepository: (fakes.FakeCallbackRepository, sql.CallbackRepository),
+    r.FollowupRepository: (fakes.FakeFollowupRepository, sql.FollowupRepository),
     r.CallRepository: (fakes.FakeCallRepository, sql.CallRepository),
 }
 PORTS = {
@@ -32,6 +34,8 @@ PORTS = {
     ports.Sender: fakes.RecordingSender,
     ports.Inbox: fakes.FakeInbox,
     ports.LanguageIdentifier: fakes.ScriptedLanguages,
+    ports.Caller: fakes.RecordingCaller,
+    ports.DurableJobs: fakes.FakeJobs,
 }
 # The context-manager methods a unit of work must have besides its public ones.
 DUNDERS = {"__enter__", "__exit__"}

@@ -3,8 +3,8 @@
 Set from the citizen register when the citizen is known, else from the first message whose
 language is identified with confidence; kanal's own texts and the bot use it from then on.
 
-Revision ID: 0003
-Revises: 0004
+Revision ID: 0004
+Revises: 0003
 
 Written as 0003 beside the phone's 0004 (calls), which was merged first; it follows 0004 so a
 database already at 0004 gets it too.
@@ -16,8 +16,8 @@ from __future__ import annotations
 import sqlalchemy as sa
 from alembic import op
 
-revision = "0003"
-down_revision = "0004"
+revision = "0004"
+down_revision = "0003"
 branch_labels = None
 depends_on = None
 

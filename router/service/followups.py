@@ -1,0 +1,280 @@
+"""Deflection follow-ups: a caller who took the digital route is offered a callback if the
+need was not completed digitally within the window.
+
+When a caller accepts the digital route (the SMS with the link), the voice channel calls
+`schedule(contact_id, need)`. After the window a durable job looks: if the agency's
+self-service reported the need completed (`POST /api/v1/events/digital-completion`), nothing
+is sent; otherwise the citizen gets one SMS offering a callback (never to a number that
+texted STOP), and a reply of CALL books it (`Callbacks.book(…, reason="digital_not_completed")`).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+from router.domain import events as ev
+from router.domain.model import (
+    Contact,
+    ContactEvent,
+    ContactState,
+    Followup,
+    FollowupState,
+    Message,
+)
+from router.service.callbacks import Callbacks
+from router.service.channels import Channels
+from router.service.delivery import Delivery
+from router.service.errors import DuplicateDelivery, NotFound
+from router.service.journal import pseudonym_of, record
+from router.service.outbox import say
+from router.service.ports import DurableJobs
+from router.service.unit_of_work import UnitOfWork
+
+RUN_JOB = "run_followup"  # the durable job's name in router.jobs.DURABLE
+# Replies that accept the callback offer (English and Danish), as a whole message.
+ACCEPT_WORDS = frozenset({"CALL", "CALL ME", "RING", "RING OP", "RING MIG OP", "RING TIL MIG"})
+OFFER = {
+    "en": "You were sent a link for {need}. If it did not work out, we can call you: "
+    "reply CALL and an adviser will phone you. Reply STOP to stop messages.",
+    "da": "Du fik et link om {need}. Hvis det ikke lykkedes, kan vi ringe til dig: "
+    "svar RING, så ringer en rådgiver. Svar STOP for at stoppe beskeder.",
+}
+BOOKED = {
+    "en": "Thank you. An adviser will phone you as soon as one is free.",
+    "da": "Tak. En rådgiver ringer til dig, så snart en er ledig.",
+}
+
+
+def is_acceptance(text: str) -> bool:
+    """Return True when an SMS reply accepts the callback offer (CALL, RING)."""
+    return " ".join(text.strip().strip(".!").upper().split()) in ACCEPT_WORDS
+
+
+@dataclass(frozen=True)
+class Completion:
+    """What a digital-completion report changed."""
+
+    citizen: str | None  # the citizen's pseudonym, when known
+    need: str
+    followups_closed: int
+
+
+class Followups:
+    """Schedule, run and answer deflection follow-ups."""
+
+    def __init__(
+        self,
+        uow: Callable[[], UnitOfWork],
+        channels: Channels,
+        delivery: Delivery,
+        callbacks: Callbacks,
+        jobs: DurableJobs,
+        window: timedelta,
+        clock: Callable[[], datetime],
+        sms_channel: str = "sms",
+    ) -> None:
+        self.uow = uow
+        self.channels = channels
+        self.delivery = delivery
+        self.callbacks = callbacks
+        self.jobs = jobs
+        self.window = window
+        self.clock = clock
+        self.sms_channel = sms_channel
+
+    def schedule(self, contact_id: int, need: str | None) -> int | None:
+        """Start the window after a caller accepted the digital route; return the id.
+
+        None when the need is not known: a completion could never be matched to it.
+        """
+        if not need:
+            return None
+        now = self.clock()
+        due = now + self.window
+        with self.uow() as uow:
+            contact = uow.contacts.get(contact_id)
+            if contact is None:
+                raise NotFound("No such contact.")
+            for waiting in uow.followups.scheduled_on_need(need, contact_id=contact_id):
+                return waiting.id  # one follow-up per accepted deflection
+            followup = uow.followups.add(
+                Followup(
+                    contact_id=contact.id,
+                    citizen_id=contact.citizen_id,
+                    need=need,
+                    due_at=due,
+                    scheduled_at=now,
+                )
+            )
+            record(
+                uow, contact, ev.FOLLOWUP_SCHEDULED, now, pseudonym_of(uow, contact),
+                followup_id=followup.id, due_at=due.isoformat(),
+            )  # fmt: skip
+            uow.commit()
+            followup_id = followup.id
+        self.jobs.schedule(RUN_JOB, f"followup-{followup_id}", due, followup_id)
+        return followup_id
+
+    def completed(
+        self, need: str, *, pseudonym: str | None = None, contact_id: int | None = None
+    ) -> Completion:
+        """Record that the agency's self-service saw the need completed; close follow-ups.
+
+        The citizen is named by pseudonym or by the contact that was deflected.
+        Raises NotFound when neither names anyone kanal knows.
+        """
+        now = self.clock()
+        with self.uow() as uow:
+            contact = uow.contacts.get(contact_id) if contact_id is not None else None
+            if contact_id is not None and contact is None:
+                raise NotFound(f"No contact {contact_id}.")
+            citizen = uow.citizens.by_pseudonym(pseudonym) if pseudonym else None
+            if pseudonym and citizen is None:
+                raise NotFound("No citizen with that pseudonymous id.")
+            citizen_id = citizen.id if citizen else (contact.citizen_id if contact else None)
+            found: dict[int, Followup] = {}
+            if citizen_id is not None:
+                found.update(
+                    (f.id, f) for f in uow.followups.scheduled_on_need(need, citizen_id=citizen_id)
+                )
+            if contact is not None:
+                found.update(
+                    (f.id, f) for f in uow.followups.scheduled_on_need(need, contact_id=contact.id)
+                )
+            for followup in found.values():
+                followup.state = FollowupState.COMPLETED
+            who = citizen.pseudonym if citizen else pseudonym_of(uow, contact) if contact else None
+            uow.events.append(
+                ContactEvent(
+                    type=ev.DIGITAL_COMPLETED,
+                    at=now,
+                    channel=contact.channel if contact else "self_service",
+                    contact_id=contact.id if contact else None,
+                    citizen=who,
+                    need=need,
+                    data={"source": "self_service", "followups_closed": len(found)},
+                )
+            )
+            uow.commit()
+        return Completion(who, need, len(found))
+
+    def run(self, followup_id: int) -> str:
+        """After the window: offer a callback by SMS unless the need was completed.
+
+        Returns "completed", "offered", "not_sent" or "settled" (nothing to do).
+        """
+        now = self.clock()
+        channel = self.channels[self.sms_channel]
+        with self.uow() as uow:
+            followup = uow.followups.get(followup_id, for_update=True)
+            if followup is None or followup.state != FollowupState.SCHEDULED:
+                return "settled"
+            if followup.due_at > now:
+                due = followup.due_at
+                uow.rollback()
+                self.jobs.schedule(RUN_JOB, f"followup-{followup_id}", due, followup_id)
+                return "settled"
+            deflected = uow.contacts.get(followup.contact_id)
+            citizen = uow.citizens.get(followup.citizen_id) if followup.citizen_id else None
+            pseudonym = citizen.pseudonym if citizen else None
+            again = self._contacted_again(uow, followup)
+            phone = citizen.phone if citizen and citizen.phone else None
+            if phone is None and deflected.channel == "voice":
+                phone = deflected.address if deflected.address.startswith("+") else None
+            if phone is None or channel.sender is None:
+                followup.state = FollowupState.NOT_SENT
+                record(
+                    uow, deflected, ev.FOLLOWUP_OFFERED, now, pseudonym, followup_id=followup.id,
+                    sent=False, why="no phone number", contacted_again=again,
+                )  # fmt: skip
+                uow.commit()
+                return "not_sent"
+            offer = uow.contacts.add(
+                Contact(
+                    channel=channel.name,
+                    address=phone,
+                    opened_at=now,
+                    # The offer is the agency's message, not a citizen's contact: it opens
+                    # and closes at once, and a reply finds it through the follow-up.
+                    state=ContactState.CLOSED,
+                    closed_at=now,
+                    citizen_id=followup.citizen_id,
+                    need=followup.need,
+                    last_activity_at=now,
+                )
+            )
+            language = citizen.language if citizen and citizen.language in OFFER else "en"
+            text = OFFER[language].format(need=followup.need.replace("_", " "))
+            message = say(uow, offer, channel, "system", text, now)
+            sent = message.delivery_status == "pending"
+            followup.offer_contact_id = offer.id
+            followup.offered_at = now
+            followup.state = FollowupState.OFFERED if sent else FollowupState.NOT_SENT
+            record(
+                uow, deflected, ev.FOLLOWUP_OFFERED, now, pseudonym, followup_id=followup.id,
+                sent=sent, why=None if sent else "opted_out", contacted_again=again,
+            )  # fmt: skip
+            claims = self.delivery.claim_new(uow, offer, pseudonym, [message])
+            uow.commit()
+        self.delivery.send(claims)
+        return "offered" if sent else "not_sent"
+
+    @staticmethod
+    def _contacted_again(uow: UnitOfWork, followup: Followup) -> bool:
+        """Return True when the citizen contacted kanal again about the need since."""
+        if followup.citizen_id is None:
+            return False
+        resolved = uow.contacts.resolved_on_need_since(
+            followup.citizen_id, followup.need, followup.scheduled_at, followup.contact_id
+        )
+        return resolved > 0
+
+    def accept_reply(self, phone: str, text: str, provider_id: str) -> bool:
+        """Book the callback a citizen accepted by SMS; False when no offer is open to them.
+
+        The reply is kept in the offer's conversation, with the confirmation sent back.
+        """
+        if not is_acceptance(text):
+            return False
+        now = self.clock()
+        channel = self.channels[self.sms_channel]
+        with self.uow() as uow:
+            if uow.messages.by_provider_id(channel.name, provider_id) is not None:
+                return True  # a retried webhook: received (and answered) already
+            citizen = uow.citizens.by_phone(phone)
+            followup = uow.followups.offered_to(citizen.id) if citizen else None
+            if followup is None:
+                return False
+            offer = uow.contacts.get(followup.offer_contact_id)
+            try:
+                uow.messages.add(
+                    Message(
+                        channel=channel.name, direction="in", author="citizen", text=text.strip(),
+                        created_at=now, contact_id=offer.id, address=phone,
+                        provider_id=provider_id, processed=True,
+                    )
+                )  # fmt: skip
+            except DuplicateDelivery:
+                return True  # a retried webhook: booked already
+            followup.state = FollowupState.ACCEPTED
+            uow.commit()
+            followup_id, contact_id = followup.id, followup.contact_id
+            language = citizen.language if citizen.language in BOOKED else "en"
+        callback_id = self.callbacks.book(contact_id, reason="digital_not_completed")
+        with self.uow() as uow:
+            followup = uow.followups.get(followup_id, for_update=True)
+            followup.callback_id = callback_id
+            offer = uow.contacts.get(followup.offer_contact_id)
+            deflected = uow.contacts.get(followup.contact_id)
+            pseudonym = pseudonym_of(uow, deflected)
+            record(
+                uow, deflected, ev.FOLLOWUP_ACCEPTED, now, pseudonym,
+                followup_id=followup_id, callback_id=callback_id,
+            )  # fmt: skip
+            message = say(uow, offer, channel, "system", BOOKED[language], now)
+            claims = self.delivery.claim_new(uow, offer, pseudonym, [message])
+            uow.commit()
+        self.delivery.send(claims)
+        return True
