@@ -5,9 +5,6 @@ language is identified with confidence; kanal's own texts and the bot use it fro
 
 Revision ID: 0004
 Revises: 0003
-
-Written as 0003 beside the phone's 0004 (calls), which was merged first; it follows 0004 so a
-database already at 0004 gets it too.
 Create Date: 2026-11-30
 """
 
