@@ -13,7 +13,7 @@ from twilio.rest import Client
 from werkzeug.serving import make_server
 from werkzeug.wrappers import Request, Response
 
-from router.adapters.twilio_sms import SandboxHttpClient
+from router.adapters.twilio_rest import SandboxHttpClient
 from tests.integration import sms_support
 from tests.integration.sms_support import ACCOUNT, AGENCY, TOKEN, new_number, wait_for
 
