@@ -192,9 +192,18 @@ def build(
     profile = load_profile(config["KANAL_POLICY"])
     inbox_url = config["KANAL_INBOX_DATABASE_URL"] or default_inbox_url(url)
     inbox_engine = engine if inbox_url == url else make_engine(inbox_url, immediate=False)
+    if caller is None:
+        from router.adapters.twilio_voice import caller_from_config
+
+        caller = caller_from_config(config)
+    if jobs is None:
+        from router.adapters.durable_jobs import SqlDurableJobs
+
+        jobs = SqlDurableJobs(url)
+    callbacks = Callbacks(uow, caller, jobs, callback_settings(config), clock)
     turns = Turns(
         uow, SqlInbox(inbox_engine), bot, profile, channels, delivery, settings, clock,
-        identify=identify,
+        identify=identify, callbacks=callbacks,
     )  # fmt: skip
     in_web = config["KANAL_TURN_WORKER"] == "thread"
     worker = Worker(
@@ -207,15 +216,6 @@ def build(
     )
     from analytics.reader import reader_engine
 
-    if caller is None:
-        from router.adapters.twilio_voice import caller_from_config
-
-        caller = caller_from_config(config)
-    if jobs is None:
-        from router.adapters.durable_jobs import SqlDurableJobs
-
-        jobs = SqlDurableJobs(url)
-    callbacks = Callbacks(uow, caller, jobs, callback_settings(config), clock)
     followups = Followups(
         uow,
         channels,
