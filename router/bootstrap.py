@@ -9,7 +9,7 @@ from __future__ import annotations
 import importlib
 import logging
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import UTC, datetime, time, timedelta
 from pathlib import Path
 
@@ -190,6 +190,8 @@ def build(
     delivery = Delivery(uow, channels, clock)
     bot = bot if bot is not None else _rasa_bot(config)
     profile = load_profile(config["KANAL_POLICY"])
+    # Decisions name the profile by its own name: KANAL_POLICY may be a long file path.
+    settings = replace(settings, policy_name=profile.name[:40])
     inbox_url = config["KANAL_INBOX_DATABASE_URL"] or default_inbox_url(url)
     inbox_engine = engine if inbox_url == url else make_engine(inbox_url, immediate=False)
     if caller is None:

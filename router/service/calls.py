@@ -280,10 +280,17 @@ class Calls:
         at = None if is_open else hours.next_opening(now)
         if self.callbacks is not None:
             try:
-                self.callbacks.book(contact_id, reason=reason, at=at)
+                callback_id = self.callbacks.book(contact_id, reason=reason, at=at)
             except Exception:
                 log.exception("could not book a callback for contact %s", contact_id)
                 return Booking(False, at, is_open)
+            with self.uow() as uow:
+                callback = uow.callbacks.get(callback_id)
+            if callback is not None and callback.contact_id != contact_id:
+                # Booked on an earlier call and still to be made: that one stands (the
+                # caller is told its time), and this call's contact ends with the call.
+                due = hours.next_opening(max(callback.not_before or now, now))
+                return Booking(True, due if due > now else None, is_open)
             self._note(call_sid, "callback")
             return Booking(True, at, is_open)
         with self.uow() as uow:
