@@ -500,6 +500,41 @@ class Callbacks:
         with self.uow() as uow:
             return uow.callbacks.for_contact(contact_id)
 
+    def cancel_pending(self, contact_id: int) -> bool | None:
+        """The citizen cancels their callback still to be made (from a new call).
+
+        The callback is the one `pending` finds for the contact's citizen (or address).
+        Returns True when cancelled (its conversation, waiting only for the call, ends
+        too), False when it is ringing already, None when there is none.
+        """
+        now = self.clock()
+        with self.uow() as uow:
+            contact = uow.contacts.get(contact_id)
+            if contact is None:
+                raise NotFound("No such conversation.")
+            found = pending(uow, contact)
+            if found is None:
+                return None
+            callback = uow.callbacks.get(found.id, for_update=True)
+            if callback.state != CallbackState.BOOKED:
+                return False
+            waiting = uow.contacts.get(callback.contact_id, for_update=True)
+            pseudonym = pseudonym_of(uow, waiting)
+            callback.state = CallbackState.CLOSED
+            callback.closed_at = now
+            callback.note = "cancelled by the citizen"
+            record(
+                uow, waiting, ev.CALLBACK_CLOSED, now, pseudonym, callback_id=callback.id,
+                by="citizen", state_before="booked",
+            )  # fmt: skip
+            if waiting.is_open and waiting.state != ContactState.ASSIGNED:
+                contacts.close(
+                    uow, waiting, now, CLOSED_RESOLVED, pseudonym,
+                    wrap_up="callback_cancelled", completed=False, digital=False,
+                )  # fmt: skip
+            uow.commit()
+            return True
+
     def call_again(self, callback_id: int, by: int) -> None:
         """Staff book a failed callback again: a new round of attempts, from now."""
         now = self.clock()
