@@ -8,7 +8,6 @@ import pytest
 from router.domain import events as ev
 from router.domain.commands import ReceiveMessage, StartChat
 from router.domain.model import ContactState
-from router.service import wording
 from router.service.channels import Channel
 from router.service.errors import Conflict, NotFound
 from tests.fakes import ScriptedBot, fake_kanal
