@@ -124,6 +124,10 @@ _VOICE_STEPS = (
     ("/twilio/voice/offer", "Call step: the digital route offered",
      "1 or yes texts the link through the SMS channel (never to a number that sent STOP); "
      "2, no or 0 reaches a person.", "TwilioVoice", _CALL_STATE),
+    ("/twilio/voice/pending", "Call step: a callback booked before",
+     "A caller with a callback still to be made hears when it calls: 1 keeps it (goodbye), "
+     "2 cancels it, anything else goes on to the question; 0 reaches a person.",
+     "TwilioVoice", _CALL_STATE),
     ("/twilio/voice/wait", "Queue wait URL",
      "Position and estimated wait from kanal's queue; after "
      "KANAL_VOICE_CALLBACK_OFFER_SECONDS, press 1 for a callback.", "TwilioVoice",

@@ -10,6 +10,8 @@
                                │   assisted ─► queue ─► wait loop (position, estimated wait;
                                │                       after a while "press 1 for a callback")
                                │   callback ─► booked (when), goodbye
+    start with a callback pending (booked on an earlier call) ─► callback? 1 keep it (goodbye),
+                               2 cancel it, anything else: the question as usual
                                │ low confidence ─► once in other words, then a person
                                │ silence ─► once more, then a person
                                └ 0 / agent / person / medarbejder … at every step ─► a person
@@ -29,7 +31,9 @@ from datetime import datetime
 from ivr import prompts as p
 
 # The steps a request can name (POST /twilio/voice/<step>).
-STEPS = ("start", "language", "heard", "more", "offer", "wait", "wait-choice", "queued")
+STEPS = (
+    "start", "language", "heard", "more", "offer", "wait", "wait-choice", "queued", "pending",
+)  # fmt: skip
 # How a call can end in the flow: with a person, an answer, or a booked callback.
 ENDS = ("person", "self_service", "digital", "callback", "goodbye")
 
@@ -55,6 +59,9 @@ class Call:
     tries: int = 0  # re-prompts after not being understood (this step)
     silences: int = 0  # prompts met by silence (this step)
     n: int = 0  # how many inputs the call has had (makes each turn's id unique)
+    # A callback booked on an earlier call and still to be made (None: none); only the
+    # greeting reads it, so it is not carried in the URL.
+    pending: Booked | None = None
 
 
 @dataclass(frozen=True)
@@ -102,7 +109,12 @@ class Book:
     reason: str
 
 
-Task = Turn | Escalate | TextLink | Book
+@dataclass(frozen=True)
+class CancelCallback:
+    """Cancel the callback the caller booked on an earlier call."""
+
+
+Task = Turn | Escalate | TextLink | Book | CancelCallback
 
 
 @dataclass(frozen=True)
@@ -132,7 +144,14 @@ class Texted:
     result: str
 
 
-Perform = Callable[[Task, Call], Outcome | Booked | Texted]
+@dataclass(frozen=True)
+class Cancelled:
+    """Whether the pending callback was cancelled (False: it is ringing already)."""
+
+    ok: bool
+
+
+Perform = Callable[[Task, Call], Outcome | Booked | Texted | Cancelled]
 
 
 # -- what the flow answers -----------------------------------------------------------------------
@@ -202,6 +221,8 @@ def respond(step: str, call: Call, heard: Heard, perform: Perform, settings: Set
         return _offer(call, heard, perform, settings)
     if step == "wait-choice":
         return _wait_choice(call, heard, perform, settings)
+    if step == "pending":
+        return _pending(call, heard, perform, settings)
     raise ValueError(f"unknown step {step!r}")
 
 
@@ -231,7 +252,36 @@ def _start(call: Call, settings: Settings) -> Reply:
         )
     call = replace(call, lang=p.language_of(call.lang, settings.languages))
     welcome = "welcome_known" if call.known else "welcome"
-    return _listen(call, settings, p.text(call.lang, welcome, agency=settings.agency), _ask(call))
+    greeting = p.text(call.lang, welcome, agency=settings.agency)
+    if call.pending is not None:
+        # A caller already waiting for a callback hears it first, and keeps or cancels it.
+        when = _when(call, call.pending)
+        line = p.text(call.lang, "callback_pending", when=when)
+        return Reply(
+            call.lang,
+            say=(greeting, line),
+            gather=Gather("pending", input="dtmf", num_digits=1, timeout=settings.gather_timeout),
+            state=replace(call, pending=None, n=call.n + 1),
+        )
+    return _listen(call, settings, greeting, _ask(call))
+
+
+def _pending(call: Call, heard: Heard, perform: Perform, settings: Settings) -> Reply:
+    """1 keeps the pending callback (goodbye); 2 cancels it; anything else goes on to the
+    question as usual (the callback stands); 0 reaches a person."""
+    digit = heard.digits.strip()
+    if asks_for_person(heard, call.lang):
+        return _outcome(call, perform(Turn(_person_text(call), input="dtmf"), call), perform,
+                        settings)  # fmt: skip
+    if digit == "1":
+        return Reply(call.lang, say=(p.text(call.lang, "callback_kept"),), next="hangup",
+                     state=call, end="callback")  # fmt: skip
+    if digit == "2":
+        cancelled = perform(CancelCallback(), call)
+        assert isinstance(cancelled, Cancelled)
+        said = "callback_cancelled" if cancelled.ok else "callback_not_cancelled"
+        return _listen(call, settings, p.text(call.lang, said), _ask(call))
+    return _listen(call, settings, _ask(call))
 
 
 def chosen_language(heard: Heard, settings: Settings) -> str:

@@ -161,6 +161,13 @@ TEXTS: dict[str, dict[str, str]] = {
         "callback_closed": "We are closed now. Our staff answer {hours}. We will call you back "
         "on this number {when}. You won't need to repeat anything. Goodbye.",
         "callback_failed": "I'm sorry, I could not book a call back. Please stay on the line.",
+        # A caller with a callback booked on an earlier call (flow step "pending").
+        "callback_pending": "You already have a call back booked: we will call you {when}. "
+        "To keep it, press 1. To cancel it, press 2. For something else, press 3.",
+        "callback_kept": "Thank you. We will call you back as booked. Goodbye.",
+        "callback_cancelled": "Your call back is cancelled.",
+        "callback_not_cancelled": "I'm sorry, we are calling you back right now, so the call "
+        "back could not be cancelled.",
         # A callback the citizen answered (ivr/legs.py): who calls, then the adviser.
         "calling_back": "Hello, this is {agency} calling you back, as you asked. Please hold "
         "while we connect you to an adviser.",
@@ -216,6 +223,12 @@ TEXTS: dict[str, dict[str, str]] = {
         "callback_closed": "Vi har lukket nu. Vores medarbejdere svarer {hours}. Vi ringer dig "
         "op på dette nummer {when}. Du skal ikke gentage noget. Farvel.",
         "callback_failed": "Jeg kunne desværre ikke bestille et opkald. Bliv venligst i røret.",
+        "callback_pending": "Du har allerede bestilt et opkald: vi ringer dig op {when}. "
+        "Tryk 1 for at beholde det. Tryk 2 for at aflyse det. Tryk 3 for noget andet.",
+        "callback_kept": "Tak. Vi ringer dig op som aftalt. Farvel.",
+        "callback_cancelled": "Dit opkald er aflyst.",
+        "callback_not_cancelled": "Beklager, vi ringer dig op lige nu, så opkaldet kunne ikke "
+        "aflyses.",
         "calling_back": "Hej, det er {agency}, der ringer dig op, som du bad om. Vent venligst, "
         "mens vi stiller dig om til en rådgiver.",
         "calling_back_gone": "Hej, det er {agency}. Vi prøvede at ringe dig op, men rådgiveren er "

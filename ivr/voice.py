@@ -37,7 +37,7 @@ from router.web import ID_CONVERTER, bound, parse_id
 NAME = "voice"
 BASE = "/twilio/voice"
 # The steps that take the caller's input (each its own URL, each in the OpenAPI document).
-INPUT_STEPS = ("language", "heard", "more", "offer", "wait-choice")
+INPUT_STEPS = ("language", "heard", "more", "offer", "wait-choice", "pending")
 MAX_SPEECH = 1000  # characters of SpeechResult kept (Twilio's transcripts are far shorter)
 
 
@@ -161,6 +161,11 @@ def _outcome(services: ChannelServices, calls: Calls, result: TurnResult | None)
     )
 
 
+def _local(calls, at):  # noqa: ANN001, ANN202
+    """Return a time in the agency's time zone, as the caller hears it (None stays None)."""
+    return at.astimezone(ZoneInfo(calls.settings.business_hours.timezone)) if at else None
+
+
 def _perform(services: ChannelServices, number: str, call_sid: str):  # noqa: ANN202
     calls = _calls(services)
     hours = calls.settings.business_hours
@@ -181,8 +186,10 @@ def _perform(services: ChannelServices, number: str, call_sid: str):  # noqa: AN
         if isinstance(task, flow.TextLink):
             template = p.text(call.lang or "en", "link_sms", link="{link}")
             return flow.Texted(calls.text_link(call.contact, call_sid, template))
+        if isinstance(task, flow.CancelCallback):
+            return flow.Cancelled(calls.cancel_callback(call.contact))
         booking = calls.book(call.contact, call_sid, task.reason)
-        at = booking.at.astimezone(ZoneInfo(hours.timezone)) if booking.at else None
+        at = _local(calls, booking.at)
         return flow.Booked(
             booking.ok, at, booking.open, (f"{hours.opens:%H:%M}", f"{hours.closes:%H:%M}")
         )
@@ -210,9 +217,14 @@ def incoming_call(services: ChannelServices, settings: flow.Settings):
     call_sid, number = request.form.get("CallSid", ""), request.form.get("From", "").strip()
     if not call_sid or not number:
         return _bad("CallSid and From are required.")
-    answered = _calls(services).answer(call_sid[:64], number[:64])
+    calls = _calls(services)
+    answered = calls.answer(call_sid[:64], number[:64])
     known_language = answered.language if answered.language in settings.languages else ""
-    state = flow.Call(contact=answered.contact_id, lang=known_language, known=answered.known)
+    pending = None
+    if answered.callback_pending:
+        pending = flow.Booked(True, _local(calls, answered.callback_at))
+    state = flow.Call(contact=answered.contact_id, lang=known_language, known=answered.known,
+                      pending=pending)  # fmt: skip
     reply = flow.respond("start", state, flow.Heard(), _perform(services, number, call_sid),
                          settings)  # fmt: skip
     return _answer(services, reply, call_sid)

@@ -9,7 +9,7 @@ from __future__ import annotations
 import importlib
 import logging
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import UTC, datetime, time, timedelta
 from pathlib import Path
 
@@ -190,11 +190,22 @@ def build(
     delivery = Delivery(uow, channels, clock)
     bot = bot if bot is not None else _rasa_bot(config)
     profile = load_profile(config["KANAL_POLICY"])
+    # Decisions name the profile by its own name: KANAL_POLICY may be a long file path.
+    settings = replace(settings, policy_name=profile.name[:40])
     inbox_url = config["KANAL_INBOX_DATABASE_URL"] or default_inbox_url(url)
     inbox_engine = engine if inbox_url == url else make_engine(inbox_url, immediate=False)
+    if caller is None:
+        from router.adapters.twilio_voice import caller_from_config
+
+        caller = caller_from_config(config)
+    if jobs is None:
+        from router.adapters.durable_jobs import SqlDurableJobs
+
+        jobs = SqlDurableJobs(url)
+    callbacks = Callbacks(uow, caller, jobs, callback_settings(config), clock)
     turns = Turns(
         uow, SqlInbox(inbox_engine), bot, profile, channels, delivery, settings, clock,
-        identify=identify,
+        identify=identify, callbacks=callbacks,
     )  # fmt: skip
     in_web = config["KANAL_TURN_WORKER"] == "thread"
     worker = Worker(
@@ -207,15 +218,6 @@ def build(
     )
     from analytics.reader import reader_engine
 
-    if caller is None:
-        from router.adapters.twilio_voice import caller_from_config
-
-        caller = caller_from_config(config)
-    if jobs is None:
-        from router.adapters.durable_jobs import SqlDurableJobs
-
-        jobs = SqlDurableJobs(url)
-    callbacks = Callbacks(uow, caller, jobs, callback_settings(config), clock)
     followups = Followups(
         uow,
         channels,

@@ -492,6 +492,20 @@ class FakeCallbackRepository(_FakeRepository):
             for c in self._rows.select(Callback, lambda c: c.state == "calling" and c.agent_id)
         }
 
+    def pending_for(self, citizen_id: int | None, channel: str, address: str) -> Callback | None:
+        contacts = self._rows.table(Contact)
+
+        def theirs(c: Callback) -> bool:
+            contact = contacts.get(c.contact_id)
+            if contact is None or c.state not in ("booked", "calling"):
+                return False
+            if citizen_id is not None:
+                return contact.citizen_id == citizen_id
+            return contact.channel == channel and contact.address == address
+
+        found = self._rows.select(Callback, theirs)
+        return min(found, key=lambda c: c.id) if found else None
+
 
 class FakeFollowupRepository(_FakeRepository):
     def get(self, followup_id: int, *, for_update: bool = False) -> Followup | None:
@@ -880,15 +894,15 @@ def fake_kanal(
 
     delivery = Delivery(uow, channels, clock)
     inbox = FakeInbox(store, clock)
-    turns = Turns(
-        uow, inbox, bot, load_profile(profile), channels, delivery, settings, clock,
-        identify=identify,
-    )  # fmt: skip
     caller = caller if caller is not None else RecordingCaller()
     jobs = FakeJobs()
     callbacks = Callbacks(
         uow, caller, jobs, callback_settings or CallbackSettings("https://kanal.test"), clock
     )
+    turns = Turns(
+        uow, inbox, bot, load_profile(profile), channels, delivery, settings, clock,
+        identify=identify, callbacks=callbacks,
+    )  # fmt: skip
     followups = Followups(uow, channels, delivery, callbacks, jobs, followup_window, clock)
     jobs.handlers = {"run_callback": callbacks.run, "run_followup": followups.run}
     return FakeKanal(

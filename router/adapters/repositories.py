@@ -401,6 +401,20 @@ class CallbackRepository(_Repository):
         )
         return set(self.session.scalars(stmt))
 
+    def pending_for(self, citizen_id: int | None, channel: str, address: str) -> Callback | None:
+        if citizen_id is not None:
+            whose = Contact.citizen_id == citizen_id
+        else:
+            whose = (Contact.channel == channel) & (Contact.address == address)
+        stmt = (
+            select(Callback)
+            .join(Contact, Contact.id == Callback.contact_id)
+            .where(Callback.state.in_(("booked", "calling")), whose)
+            .order_by(Callback.id)
+            .limit(1)
+        )
+        return self.session.scalars(stmt).first()
+
 
 class FollowupRepository(_Repository):
     def get(self, followup_id: int, *, for_update: bool = False) -> Followup | None:

@@ -52,6 +52,7 @@ REASON_WORDS = {
     "out_of_hours": "called outside opening hours",
     "asked": "asked to be called back",
     "digital_not_completed": "the digital route did not work out",
+    "policy": "the routing policy chose a callback (chat or SMS)",
 }
 MAX_NOTE = 2000
 

@@ -15,7 +15,9 @@ DECISION_MADE = "decision_made"  # {"rule_id", "action", "reason", "profile", "s
 BOT_ANSWERED = "bot_answered"  # {"intent", "confidence"}
 BOT_FAILED = "bot_failed"  # {"error", "intent", "confidence", "consecutive"}
 DIGITAL_OFFERED = "digital_offered"  # {"route"}
-HANDED_OFF = "handed_off"  # {"reason", "rule_id", "from_bot": bool}
+# {"reason", "rule_id", "from_bot": bool, "callback": bool}; "callback_refused": "no_phone"
+# when the policy's callback could not be made (no phone number for a written contact).
+HANDED_OFF = "handed_off"
 QUEUED = "queued"  # {"queue_item_id", "skill", "priority"}
 AGENT_ASSIGNED = "agent_assigned"  # {"queue_item_id", "agent_id", "wait_seconds"}
 AGENT_REPLIED = "agent_replied"  # {"message_id", "agent_id", "first": bool}
@@ -26,7 +28,7 @@ CALLBACK_PLACED = "callback_placed"  # {"callback_id", "attempt", "agent_id", "o
 CALLBACK_ANSWERED = "callback_answered"  # {"callback_id", "agent_id", "attempt"}
 CALLBACK_NOT_ANSWERED = "callback_not_answered"  # {"callback_id", "attempt", "status", "retry"}
 CALLBACK_FAILED = "callback_failed"  # {"callback_id", "attempts", "status"}
-CALLBACK_CLOSED = "callback_closed"  # {"callback_id", "by", "state_before"}
+CALLBACK_CLOSED = "callback_closed"  # {"callback_id", "by": system|staff|citizen, "state_before"}
 AGENT_CALL_PLACED = "agent_call_placed"  # {"agent_id", "outcome"}: the desk's "Connect call"
 # Deflection follow-ups: the window opened, the need was completed, a callback was offered.
 FOLLOWUP_SCHEDULED = "followup_scheduled"  # {"followup_id", "due_at"}

@@ -356,7 +356,10 @@ class ContactEvent:
 
 
 # Why a callback was booked.
-CALLBACK_REASONS = ("waited_too_long", "out_of_hours", "asked", "digital_not_completed")
+# "policy": the routing policy chose a callback for a citizen writing in (chat, SMS).
+CALLBACK_REASONS = (
+    "waited_too_long", "out_of_hours", "asked", "digital_not_completed", "policy",
+)  # fmt: skip
 
 
 class CallbackState(StrEnum):

@@ -22,6 +22,7 @@ from router.domain import events as ev
 from router.domain.model import (
     CALLBACK_REASONS,
     CLOSED_RESOLVED,
+    Call,
     Callback,
     CallbackState,
     Contact,
@@ -40,6 +41,10 @@ log = logging.getLogger(__name__)
 RUN_JOB = "run_callback"  # the durable job's name in router.jobs.DURABLE
 # Call statuses that mean the citizen did not answer (Twilio's final CallStatus values).
 NOT_ANSWERED = frozenset({"busy", "no-answer", "failed", "canceled"})
+# A call's final statuses (Twilio's), when its row gets its end time.
+ENDED = NOT_ANSWERED | {"completed"}
+# A callback still to be made: booked (waiting for its time or an agent) or ringing.
+PENDING = (CallbackState.BOOKED, CallbackState.CALLING)
 
 
 @dataclass(frozen=True)
@@ -68,6 +73,80 @@ class Answered:
     agent_endpoint: str | None  # None: the callback is no longer waiting for this call
 
 
+def track_call(
+    uow: UnitOfWork, call_sid: str, contact: Contact, status: str, now: datetime
+) -> None:
+    """Keep a callback's outbound call in the contact's calls (`calls`, by CallSid), beside
+    the citizen's own calls in: placed, answered, and how it ended."""
+    call = uow.calls.by_sid(call_sid)
+    if call is None:
+        citizen = uow.citizens.get(contact.citizen_id) if contact.citizen_id else None
+        call = uow.calls.add(
+            Call(
+                call_sid=call_sid[:64],
+                direction="outbound",
+                status=status[:16],
+                started_at=now,
+                contact_id=contact.id,
+                language=citizen.language if citizen else None,
+            )
+        )
+    if call.ended_at is not None:
+        return  # told before (the provider retries status callbacks)
+    if call.status == "in-progress" and status == "ringing":
+        return  # a late "ringing" after the answer
+    call.status = status[:16]
+    if status in ENDED:
+        call.ended_at = now
+
+
+def pending(uow: UnitOfWork, contact: Contact) -> Callback | None:
+    """Return the citizen's callback still to be made (booked or ringing), if any.
+
+    Looked up on the contact itself and, for a citizen the register knows, on their other
+    contacts (a caller who booked a callback and then called again); for an unknown
+    caller, on other contacts from the same address.
+    """
+    for existing in uow.callbacks.for_contact(contact.id):
+        if existing.state in PENDING:
+            return existing
+    return uow.callbacks.pending_for(contact.citizen_id, contact.channel, contact.address)
+
+
+def book_in(
+    uow: UnitOfWork, contact: Contact, *, reason: str, at: datetime | None, now: datetime
+) -> tuple[Callback, bool]:
+    """Book a callback on a contact within the caller's transaction.
+
+    Returns the callback and whether it is new; the caller writes its durable job
+    (`Callbacks.schedule`) once the transaction has committed. One callback at a time per
+    citizen: with one pending already, that one is returned and nothing is booked.
+    """
+    if reason not in CALLBACK_REASONS:
+        raise ValueError(f"reason must be one of {', '.join(CALLBACK_REASONS)}")
+    existing = pending(uow, contact)
+    if existing is not None:
+        return existing, False
+    if not contact.is_open:
+        contact = Callbacks._reopen(uow, contact, now)
+    elif uow.queue.open_for_contact(contact.id) is None:
+        Callbacks._enqueue(uow, contact, now)
+    callback = uow.callbacks.add(
+        Callback(
+            contact_id=contact.id,
+            reason=reason,
+            booked_at=now,
+            not_before=at,
+            next_attempt_at=at or now,
+        )
+    )
+    record(
+        uow, contact, ev.CALLBACK_BOOKED, now, pseudonym_of(uow, contact),
+        callback_id=callback.id, reason=reason, not_before=at.isoformat() if at else None,
+    )  # fmt: skip
+    return callback, True
+
+
 class Callbacks:
     """Book, place, retry and settle callbacks; place the desk's agent legs."""
 
@@ -93,42 +172,28 @@ class Callbacks:
         `at` None: as soon as an agent is free; else not before `at` (e.g. opening time).
         A contact that waits keeps its place in the queue; a closed one (a citizen who took
         the digital route and did not complete it) opens a new phone contact that waits.
+        A citizen with a callback pending already (booked on an earlier call, say) is not
+        booked twice: the pending one's id is returned.
         """
-        if reason not in CALLBACK_REASONS:
-            raise ValueError(f"reason must be one of {', '.join(CALLBACK_REASONS)}")
         now = self.clock()
         with self.uow() as uow:
             contact = uow.contacts.get(contact_id, for_update=True)
             if contact is None:
                 raise NotFound("No such contact.")
-            for existing in uow.callbacks.for_contact(contact.id):
-                if existing.state in (CallbackState.BOOKED, CallbackState.CALLING):
-                    return existing.id  # one callback at a time: booking again is a no-op
-            if not contact.is_open:
-                contact = self._reopen(uow, contact, now)
-            elif uow.queue.open_for_contact(contact.id) is None:
-                self._enqueue(uow, contact, now)
-            callback = uow.callbacks.add(
-                Callback(
-                    contact_id=contact.id,
-                    reason=reason,
-                    booked_at=now,
-                    not_before=at,
-                    next_attempt_at=at or now,
-                )
-            )
-            record(
-                uow, contact, ev.CALLBACK_BOOKED, now, pseudonym_of(uow, contact),
-                callback_id=callback.id, reason=reason,
-                not_before=at.isoformat() if at else None,
-            )  # fmt: skip
+            callback, new = book_in(uow, contact, reason=reason, at=at, now=now)
             uow.commit()
             callback_id = callback.id
-        self._schedule(callback_id, at or now)
+        if new:
+            self._schedule(callback_id, at or now)
         return callback_id
 
+    def schedule(self, callback_id: int, at: datetime) -> None:
+        """Write the callback's durable job (after the booking's transaction committed)."""
+        self._schedule(callback_id, at)
+
+    @staticmethod
     def _reopen(
-        self, uow: UnitOfWork, closed: Contact, now: datetime, waiting_since: datetime | None = None
+        uow: UnitOfWork, closed: Contact, now: datetime, waiting_since: datetime | None = None
     ) -> Contact:
         """Open a phone contact for a citizen to be called back about a closed one's need.
 
@@ -149,7 +214,7 @@ class Callbacks:
         )
         pseudonym = pseudonym_of(uow, contact)
         record(uow, contact, ev.CONTACT_OPENED, now, pseudonym, reopens=closed.id)
-        self._enqueue(uow, contact, now, waiting_since)
+        Callbacks._enqueue(uow, contact, now, waiting_since)
         return contact
 
     @staticmethod
@@ -274,6 +339,8 @@ class Callbacks:
             if result.outcome == "accepted":
                 if callback.state == CallbackState.CALLING and callback.call_sid is None:
                     callback.call_sid = result.call_sid
+                if result.call_sid:
+                    track_call(uow, result.call_sid, contact, "ringing", now)
                 uow.commit()
                 return "placed"
             if result.outcome == "uncertain":
@@ -374,6 +441,8 @@ class Callbacks:
                         item.answered_at = now
             callback.state = CallbackState.ANSWERED
             callback.call_sid = call_sid or callback.call_sid
+            if call_sid:
+                track_call(uow, call_sid, contact, "in-progress", now)
             record(
                 uow, contact, ev.CALLBACK_ANSWERED, now, pseudonym, callback_id=callback.id,
                 agent_id=agent_id, attempt=callback.attempts,
@@ -394,17 +463,21 @@ class Callbacks:
             callback = uow.callbacks.get(callback_id, for_update=True)
             if callback is None:
                 return None
-            if callback.state != CallbackState.CALLING:
-                return str(callback.state)
+            contact = uow.contacts.get(callback.contact_id)
+            if call_sid:
+                # The call's own row (the contact's list of calls) follows every status.
+                track_call(uow, call_sid, contact, status, now)
             if status == "completed":
                 # Ended without ever reaching kanal's answer URL (an error on our side, or
                 # the citizen hung up at once): the citizen was not connected to anyone.
                 status = "ended unconnected"
-            elif status not in NOT_ANSWERED:
+            if (
+                callback.state != CallbackState.CALLING
+                or status not in NOT_ANSWERED | {"ended unconnected"}
+                or callback.call_sid not in (None, call_sid)
+            ):
+                uow.commit()
                 return str(callback.state)
-            if callback.call_sid not in (None, call_sid):
-                return str(callback.state)
-            contact = uow.contacts.get(callback.contact_id)
             pseudonym = pseudonym_of(uow, contact)
             outcome = self._not_answered(uow, callback, contact, pseudonym, status, now)
             state, retry_at = str(callback.state), callback.next_attempt_at
@@ -426,6 +499,41 @@ class Callbacks:
     def for_contact(self, contact_id: int) -> list[Callback]:
         with self.uow() as uow:
             return uow.callbacks.for_contact(contact_id)
+
+    def cancel_pending(self, contact_id: int) -> bool | None:
+        """The citizen cancels their callback still to be made (from a new call).
+
+        The callback is the one `pending` finds for the contact's citizen (or address).
+        Returns True when cancelled (its conversation, waiting only for the call, ends
+        too), False when it is ringing already, None when there is none.
+        """
+        now = self.clock()
+        with self.uow() as uow:
+            contact = uow.contacts.get(contact_id)
+            if contact is None:
+                raise NotFound("No such conversation.")
+            found = pending(uow, contact)
+            if found is None:
+                return None
+            callback = uow.callbacks.get(found.id, for_update=True)
+            if callback.state != CallbackState.BOOKED:
+                return False
+            waiting = uow.contacts.get(callback.contact_id, for_update=True)
+            pseudonym = pseudonym_of(uow, waiting)
+            callback.state = CallbackState.CLOSED
+            callback.closed_at = now
+            callback.note = "cancelled by the citizen"
+            record(
+                uow, waiting, ev.CALLBACK_CLOSED, now, pseudonym, callback_id=callback.id,
+                by="citizen", state_before="booked",
+            )  # fmt: skip
+            if waiting.is_open and waiting.state != ContactState.ASSIGNED:
+                contacts.close(
+                    uow, waiting, now, CLOSED_RESOLVED, pseudonym,
+                    wrap_up="callback_cancelled", completed=False, digital=False,
+                )  # fmt: skip
+            uow.commit()
+            return True
 
     def call_again(self, callback_id: int, by: int) -> None:
         """Staff book a failed callback again: a new round of attempts, from now."""

@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
 from typing import Protocol
 
@@ -43,6 +43,8 @@ class CallbackBooker(Protocol):
 
     def book(self, contact_id: int, *, reason: str, at: datetime | None = None) -> int: ...
 
+    def cancel_pending(self, contact_id: int) -> bool | None: ...
+
 
 class FollowUps(Protocol):
     """Follows up an accepted deflection: was the need completed digitally?"""
@@ -57,6 +59,10 @@ class Answered:
     contact_id: int
     known: bool
     language: str | None
+    # A callback booked on an earlier call and still to be made: when it calls (None: as
+    # soon as an adviser is free); see `callback_pending`.
+    callback_at: datetime | None = None
+    callback_pending: bool = False
 
 
 @dataclass(frozen=True)
@@ -111,7 +117,9 @@ class Calls:
             if call is not None and call.contact_id is not None:
                 contact = uow.contacts.get(call.contact_id)
                 citizen = uow.citizens.get(contact.citizen_id) if contact.citizen_id else None
-                return Answered(contact.id, citizen is not None, call.language)
+                return self._pending(
+                    uow, Answered(contact.id, citizen is not None, call.language), contact, now
+                )
             citizen = uow.citizens.by_phone(number)
             contact = contacts.open_contact(uow, VOICE, number, now, citizen=citizen)
             language = citizen.language if citizen else None
@@ -126,7 +134,23 @@ class Calls:
                 )
             )
             uow.commit()
-            return Answered(contact.id, citizen is not None, language)
+            return self._pending(uow, Answered(contact.id, citizen is not None, language),
+                                 contact, now)  # fmt: skip
+
+    def _pending(self, uow: UnitOfWork, answered: Answered, contact, now: datetime) -> Answered:  # noqa: ANN001
+        """Add the callback the caller booked before and is still waiting for, if any."""
+        found = uow.callbacks.pending_for(contact.citizen_id, VOICE, contact.address)
+        if found is None or found.contact_id == contact.id:
+            return answered
+        due = self.settings.business_hours.next_opening(max(found.not_before or now, now))
+        return replace(answered, callback_at=due if due > now else None, callback_pending=True)
+
+    def cancel_callback(self, contact_id: int) -> bool:
+        """The caller cancels the callback they booked before; False when it could not be
+        (it is ringing now, or there is none)."""
+        if self.callbacks is None:
+            return False
+        return bool(self.callbacks.cancel_pending(contact_id))
 
     def choose_language(self, call_sid: str, language: str) -> None:
         """Remember the language the caller chose."""
@@ -280,10 +304,17 @@ class Calls:
         at = None if is_open else hours.next_opening(now)
         if self.callbacks is not None:
             try:
-                self.callbacks.book(contact_id, reason=reason, at=at)
+                callback_id = self.callbacks.book(contact_id, reason=reason, at=at)
             except Exception:
                 log.exception("could not book a callback for contact %s", contact_id)
                 return Booking(False, at, is_open)
+            with self.uow() as uow:
+                callback = uow.callbacks.get(callback_id)
+            if callback is not None and callback.contact_id != contact_id:
+                # Booked on an earlier call and still to be made: that one stands (the
+                # caller is told its time), and this call's contact ends with the call.
+                due = hours.next_opening(max(callback.not_before or now, now))
+                return Booking(True, due if due > now else None, is_open)
             self._note(call_sid, "callback")
             return Booking(True, at, is_open)
         with self.uow() as uow:

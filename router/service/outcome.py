@@ -9,9 +9,9 @@ from dataclasses import asdict, dataclass
 from datetime import datetime
 
 from router.domain import events as ev
-from router.domain.model import CLOSED_BY_BOT, Contact, Message, RoutingDecision
+from router.domain.model import CLOSED_BY_BOT, Citizen, Contact, Message, RoutingDecision
 from router.policy import Action, Decision, PolicyContext
-from router.service import contacts, wording
+from router.service import callbacks, contacts, wording
 from router.service.channels import Channel
 from router.service.journal import record
 from router.service.outbox import say, set_consent
@@ -30,6 +30,14 @@ class Step:
     context: PolicyContext
 
 
+@dataclass(frozen=True)
+class Booked:
+    """A callback the turn booked: its durable job is written once the turn has committed."""
+
+    callback_id: int
+    at: datetime  # when the job first runs
+
+
 def estimated_wait(uow: UnitOfWork, settings: RouterSettings) -> int:
     """Estimate the wait of a new arrival from the queue's length."""
     return uow.queue.waiting_count() * settings.average_handle_seconds
@@ -45,11 +53,20 @@ def carry_out(
     pseudonym: str | None,
     settings: RouterSettings,
     _: Translator = wording.ENGLISH,
+    *,
+    citizen: Citizen | None = None,
+    booked: list[Booked] | None = None,
 ) -> list[Message]:
     """Carry out the policy's decision: answer, offer the digital route, queue, or close.
 
     What kanal writes itself is in the contact's language (`_`); when a person takes over,
     the citizen is told the policy's reason first, in that language too.
+
+    A callback on a written channel is booked when `booked` is given (callbacks are wired):
+    to the phone number the register has for the citizen (an SMS's own number when the
+    register does not know it), and a new booking is appended to `booked` for its job.
+    Without a phone number the callback cannot be made: the citizen is told so and waits
+    for a person here. The phone books its own callbacks (the call flow says when).
     """
     bot_texts = [
         wording.for_channel(channel, text, _)
@@ -72,6 +89,13 @@ def carry_out(
         return out
     if action in (Action.ASSISTED, Action.CALLBACK):
         callback = action == Action.CALLBACK
+        phone = None
+        if callback and booked is not None and channel.digital:
+            phone = citizen.phone if citizen is not None and citizen.phone else None
+            phone = phone or (contact.address if channel.address_is_phone else None)
+            no_phone = phone is None
+        else:
+            no_phone = False
         record(
             uow,
             contact,
@@ -81,16 +105,22 @@ def carry_out(
             rule_id=decision.rule_id,
             reason=decision.reason,
             from_bot=turn is not None,
-            callback=callback,
+            callback=callback and not no_phone,
+            **({"callback_refused": "no_phone"} if no_phone else {}),
         )
         wait = estimated_wait(uow, settings)
         skill = decision.skill or "general"
         contacts.enqueue(uow, contact, skill, decision.priority, now, pseudonym)
         why = wording.reason(decision, _)
+        hours = settings.business_hours
+        if no_phone:
+            return [tell("system", f"{why} {wording.no_phone(channel, hours, now, wait, _)}")]
         if not callback:
             return [tell("system", f"{why} {wording.handoff(channel, wait, _)}")]
+        if phone is not None:
+            return [tell("system", f"{why} {_book(uow, contact, hours, now, booked, _)}")]
         record(uow, contact, ev.CALLBACK_SCHEDULED, now, pseudonym, rule_id=decision.rule_id)
-        told = wording.callback(channel, settings.business_hours, now, _)
+        told = wording.callback(channel, hours, now, _)
         return [tell("system", f"{why} {told}")]
     # CLOSE
     out = [tell("bot", t) for t in bot_texts] or [tell("system", wording.close(_))]
@@ -104,6 +134,18 @@ def carry_out(
         rule_id=decision.rule_id,
     )
     return out
+
+
+def _book(uow, contact, hours, now, booked, _) -> str:  # noqa: ANN001
+    """Book the policy's callback (next opening time when closed); say when it will call.
+
+    A citizen with a callback pending already keeps that one (not booked twice)."""
+    at = None if hours.open_at(now) else hours.next_opening(now)
+    callback, new = callbacks.book_in(uow, contact, reason="policy", at=at, now=now)
+    if new:
+        booked.append(Booked(callback.id, at or now))
+    when = hours.next_opening(max(callback.not_before or now, now))
+    return wording.called_back(hours, when, now, _)
 
 
 def answer_keyword(  # noqa: ANN001

@@ -146,6 +146,11 @@ class CallbackRepository(Repository, Protocol):
         """Return the ids of agents held for a callback that is ringing."""
         ...
 
+    def pending_for(self, citizen_id: int | None, channel: str, address: str) -> Callback | None:
+        """Return a callback still to be made (booked or calling) for the citizen: on any
+        contact of theirs, or (citizen_id None) on a contact from that channel address."""
+        ...
+
 
 class FollowupRepository(Repository, Protocol):
     def get(self, followup_id: int, *, for_update: bool = False) -> Followup | None: ...

@@ -24,6 +24,10 @@ class BusinessHours:
         local = moment.astimezone(ZoneInfo(self.timezone))
         return local.weekday() in self.weekdays and self.opens <= local.time() < self.closes
 
+    def local(self, moment: datetime) -> datetime:
+        """Return the moment in the agency's time zone."""
+        return moment.astimezone(ZoneInfo(self.timezone))
+
     def next_opening(self, moment: datetime) -> datetime:
         """Return when people next answer: `moment` itself when open now."""
         if self.open_at(moment):

@@ -14,9 +14,11 @@ citizen) is taken and finished in one transaction.
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Callable
 from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
+from typing import Protocol
 
 from router.domain import events as ev
 from router.domain.citizens import age_band
@@ -43,8 +45,16 @@ from router.service.settings import RouterSettings
 from router.service.translations import translator
 from router.service.unit_of_work import UnitOfWork
 
+log = logging.getLogger(__name__)
+
 # An inbox entry that can never become a message (its conversation has ended).
 REFUSED = 0
+
+
+class CallbackJobs(Protocol):
+    """The callbacks service (router/service/callbacks.py) as the turn uses it."""
+
+    def schedule(self, callback_id: int, at: datetime) -> None: ...
 
 
 @dataclass(frozen=True)
@@ -65,6 +75,8 @@ class TurnResult:
     # website instead (the phone offers to text them).
     links: tuple[str, ...] = ()
     need: str | None = None  # the contact's need as now known
+    # Callbacks the turn booked, whose jobs are written after its commit.
+    booked: tuple[outcome.Booked, ...] = ()
 
     def transcript(self) -> tuple[Message, ...]:
         """Return the citizen's message and what the turn answered, in order."""
@@ -99,8 +111,11 @@ class Turns:
         settings: RouterSettings,
         clock: Callable[[], datetime],
         identify: LanguageIdentifier | None = None,
+        callbacks: CallbackJobs | None = None,
     ) -> None:
         self.uow = uow
+        # Books the policy's callbacks on written channels; None: they are only recorded.
+        self.callbacks = callbacks
         self.inbox = inbox
         self.bot = bot
         self.profile = profile
@@ -441,6 +456,7 @@ class Turns:
         channel = self.channels[contact.channel]
         _ = translator(self._language(contact, citizen))
         replies: list[Message] = []
+        booked: list[outcome.Booked] | None = [] if self.callbacks is not None else None
         final = steps[-1].decision if steps else None
         if message.kind != "message":
             replies = outcome.answer_keyword(uow, contact, channel, message, now, pseudonym, _)
@@ -454,8 +470,9 @@ class Turns:
                 uow, contact, message, steps, now, pseudonym, self.settings.policy_name
             )
             replies = outcome.carry_out(
-                uow, contact, channel, final, turn, now, pseudonym, self.settings, _
-            )
+                uow, contact, channel, final, turn, now, pseudonym, self.settings, _,
+                citizen=citizen, booked=booked,
+            )  # fmt: skip
         if cut:
             told = wording.too_long(channel, _)
             replies.insert(0, say(uow, contact, channel, "system", told, now))
@@ -475,11 +492,18 @@ class Turns:
             if bot_ok
             else (),
             need=contact.need,
+            booked=tuple(booked or ()),
         )
 
     # -- send -----------------------------------------------------------------------------
 
     def _send(self, result: TurnResult) -> TurnResult:
-        """Hand the turn's replies to their channel's sender, after the commit."""
+        """Hand the turn's replies to their channel's sender, after the commit; write the
+        jobs of the callbacks it booked."""
         self.delivery.send(result.claims)
+        for booking in result.booked:
+            try:
+                self.callbacks.schedule(booking.callback_id, booking.at)
+            except Exception:  # the contact waits in the queue: a person still answers it
+                log.exception("could not write the job of callback %s", booking.callback_id)
         return result

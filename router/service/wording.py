@@ -32,6 +32,24 @@ BUSY_CALLBACK = N_(
     "here as soon as one is free, so you don't have to wait on the line. "
     "You won't need to repeat anything."
 )
+CALLED_SOON = N_(
+    "A person will call you on the phone number we have registered for you as soon as one is "
+    "free. You won't need to repeat anything."
+)
+CALLED_AT = N_(
+    "Our staff answer {hours}. A person will call you on the phone number we have registered "
+    "for you on {day} from {time}. You won't need to repeat anything."
+)
+NO_PHONE = N_("We can't call you back: we have no phone number for you.")
+WEEKDAYS = (
+    N_("Monday"),
+    N_("Tuesday"),
+    N_("Wednesday"),
+    N_("Thursday"),
+    N_("Friday"),
+    N_("Saturday"),
+    N_("Sunday"),
+)
 RETRY = N_(
     "Sorry, I didn't manage to answer that. You can say it in other words, "
     'or {verb} "person" at any time to talk to a person.'
@@ -94,6 +112,39 @@ def callback(channel: Channel, hours: BusinessHours, now, _: Translator = ENGLIS
     if hours.open_at(now):
         return _(BUSY_CALLBACK)
     return _(CALLBACK, hours=opening_hours(hours, _))
+
+
+def called_back(hours: BusinessHours, at, now, _: Translator = ENGLISH) -> str:  # noqa: ANN001
+    """Tell a citizen on a written channel when the booked callback will call them.
+
+    `at` is the earliest time the callback is placed (None: as soon as a person is free);
+    a time in the future is said in the agency's time zone, as "on Monday from 08:00".
+    """
+    if at is None or at <= now:
+        return _(CALLED_SOON)
+    local = hours.local(at)
+    return _(
+        CALLED_AT,
+        hours=opening_hours(hours, _),
+        day=_(WEEKDAYS[local.weekday()]),
+        time=local.strftime("%H:%M"),
+    )
+
+
+def no_phone(
+    channel: Channel,
+    hours: BusinessHours,
+    now,
+    wait_seconds: int,
+    _: Translator = ENGLISH,  # noqa: ANN001
+) -> str:
+    """Say honestly that the policy's callback cannot be made, and what happens instead:
+    a person answers in writing here (when open: now, with the wait; else at opening)."""
+    if hours.open_at(now):
+        instead = handoff(channel, wait_seconds, _)
+    else:
+        instead = callback(channel, hours, now, _)
+    return f"{_(NO_PHONE)} {instead}"
 
 
 def retry(channel: Channel, _: Translator = ENGLISH) -> str:

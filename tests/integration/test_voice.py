@@ -237,3 +237,34 @@ def test_a_call_whose_conversation_was_closed_meanwhile_is_told_to_call_again(li
         uow.commit()
     call.say("when is my payment")
     assert call.said[-1] == p.text("en", "call_again") and call.ended
+
+
+def test_a_caller_who_calls_again_before_the_callback_keeps_or_cancels_it(live, add_citizen):  # noqa: F811
+    number = new_number()
+    add_citizen(phone=number, language="en")
+    first = phone(live, number).dial()
+    first.press("0")
+    first.wait(150)
+    first.press("1")
+    assert first.said[-1] == p.text("en", "callback_booked", when=p.text("en", "when_soon"))
+    pending = p.text("en", "callback_pending", when=p.text("en", "when_soon"))
+    again = phone(live, number).dial()
+    assert again.said == [p.text("en", "welcome_known", agency="kanal"), pending]
+    again.press("1")  # keep it
+    assert again.said[-1] == p.text("en", "callback_kept") and again.ended
+    with live.kanal.uow() as uow:
+        booked = uow.callbacks.in_states(("booked", "calling"))
+    assert len(booked) == 1, "calling again books nothing"
+    third = phone(live, number).dial()
+    assert third.said[-1] == pending
+    third.press("2")  # cancel it, then ask something else
+    assert third.said[-2:] == [p.text("en", "callback_cancelled"),
+                               p.text("en", "ask", menu=p.menu("en"))]  # fmt: skip
+    with live.kanal.uow() as uow:
+        callback = uow.callbacks.get(booked[0].id)
+        waiting = uow.contacts.get(callback.contact_id)
+    assert (callback.state, callback.note) == ("closed", "cancelled by the citizen")
+    assert waiting.state == "closed"
+    assert phone(live, number).dial().said == [
+        p.text("en", "welcome_known", agency="kanal"), p.text("en", "ask", menu=p.menu("en"))
+    ]  # fmt: skip

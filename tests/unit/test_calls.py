@@ -94,3 +94,42 @@ def test_a_caller_who_hangs_up_with_the_bot_ends_the_conversation_once():
     assert k.contact(answered.contact_id).state == "closed"
     assert k.event_types(answered.contact_id).count("call_ended") == 1
     assert calls.ended("CA-unknown", "completed") is False
+
+
+def test_a_caller_who_calls_again_before_the_callback_knows_of_it_and_books_no_second():
+    k, calls = phone_calls(callback_settings=None)
+    calls.callbacks = k.callbacks
+    k.add_citizen("+4511111111")
+    first = calls.answer("CA1", "+4511111111")
+    assert first.callback_pending is False
+    booked = calls.book(first.contact_id, "CA1", "asked")
+    assert booked.ok
+    calls.ended("CA1", "completed")  # hung up after booking: the callback stands
+    again = calls.answer("CA2", "+4511111111")
+    assert again.contact_id != first.contact_id
+    assert (again.callback_pending, again.callback_at) == (True, None)  # open: when free
+    second = calls.book(again.contact_id, "CA2", "asked")
+    assert second.ok
+    with k.uow() as uow:
+        pending = uow.callbacks.in_states(("booked", "calling"))
+    assert [c.contact_id for c in pending] == [first.contact_id], "no second callback"
+    calls.ended("CA2", "completed")
+    assert k.contact(again.contact_id).state == "closed", "the new call's contact ends"
+
+
+def test_a_caller_cancels_the_pending_callback_from_a_new_call():
+    k, calls = phone_calls()
+    calls.callbacks = k.callbacks
+    k.add_citizen("+4511111111")
+    first = calls.answer("CA1", "+4511111111")
+    calls.book(first.contact_id, "CA1", "asked")
+    calls.ended("CA1", "completed")
+    again = calls.answer("CA2", "+4511111111")
+    assert calls.cancel_callback(again.contact_id) is True
+    [callback] = k.callbacks.for_contact(first.contact_id)
+    assert (callback.state, callback.note) == ("closed", "cancelled by the citizen")
+    assert k.contact(first.contact_id).state == "closed"
+    assert k.queue_item(first.contact_id).state != "waiting"
+    assert "callback_closed" in k.event_types(first.contact_id)
+    assert calls.answer("CA3", "+4511111111").callback_pending is False
+    assert calls.cancel_callback(again.contact_id) is False, "nothing left to cancel"

@@ -234,3 +234,51 @@ def test_the_recogniser_is_hinted_with_every_need_the_bot_serves():
 def test_person_words_work_in_both_languages(said):
     assert flow.asks_for_person(flow.Heard(speech=said), "da")
     assert flow.asks_for_person(flow.Heard(speech=said), "en")
+
+
+def test_a_caller_with_a_callback_pending_hears_it_and_keeps_or_cancels_it():
+    pending = flow.Booked(True, at=datetime(2026, 12, 2, 8, 0))  # a Wednesday
+    call = flow.Call(contact=4, lang="en", known=True, pending=pending)
+    greeting = flow.respond("start", call, flow.Heard(), World(None, None, None), SETTINGS)
+    assert greeting.say == (
+        "Welcome to Udbetaling Danmark. We recognise your number.",
+        "You already have a call back booked: we will call you on Wednesday at 08:00. "
+        "To keep it, press 1. To cancel it, press 2. For something else, press 3.",
+    )
+    assert (greeting.gather.step, greeting.gather.input) == ("pending", "dtmf")
+    after = greeting.state
+    world = World(lambda: None, lambda: "sent", lambda: True)
+    kept = flow.respond("pending", after, flow.Heard(digits="1"), world, SETTINGS)
+    assert (kept.next, kept.end, world.tasks) == ("hangup", "callback", [])
+
+    def cancelling(ok):  # noqa: ANN001, ANN202
+        tasks = []
+
+        def perform(task, call):  # noqa: ANN001, ANN202
+            tasks.append(task)
+            return flow.Cancelled(ok)
+
+        return tasks, perform
+
+    tasks, perform = cancelling(True)
+    cancelled = flow.respond("pending", after, flow.Heard(digits="2"), perform, SETTINGS)
+    assert tasks == [flow.CancelCallback()]
+    assert cancelled.say[0] == "Your call back is cancelled." and cancelled.gather.step == "heard"
+    _, ringing = cancelling(False)
+    refused = flow.respond("pending", after, flow.Heard(digits="2"), ringing, SETTINGS)
+    assert refused.say[0].startswith("I'm sorry, we are calling you back right now")
+    for other in (flow.Heard(digits="3"), flow.Heard()):  # something else, or silence
+        on = flow.respond("pending", after, other, world, SETTINGS)
+        assert on.gather.step == "heard" and on.say == (p.text("en", "ask", menu=p.menu("en")),)
+    person = flow.respond("pending", after, flow.Heard(digits="0"), World(
+        lambda: None, lambda: "sent", lambda: True), SETTINGS)  # fmt: skip
+    assert person.next == "enqueue"
+
+
+def test_without_a_pending_callback_the_greeting_is_unchanged():
+    call = flow.Call(contact=4, lang="da", known=True)
+    reply = flow.respond("start", call, flow.Heard(), World(None, None, None), SETTINGS)
+    assert reply.gather.step == "heard"
+    assert (
+        reply.say[0] == "Velkommen til Udbetaling Danmark. Vi kan se, hvem du er ud fra dit nummer."
+    )

@@ -8,7 +8,6 @@ import pytest
 from router.domain import events as ev
 from router.domain.commands import ReceiveMessage, StartChat
 from router.domain.model import ContactState
-from router.service import wording
 from router.service.channels import Channel
 from router.service.errors import Conflict, NotFound
 from tests.fakes import ScriptedBot, fake_kanal
@@ -93,12 +92,14 @@ def test_an_exempt_citizen_out_of_hours_is_promised_a_call_back():
     result = kanal.turns.receive(ReceiveMessage("sms", NUMBER, "Hello", provider_id="SM1"))
     assert result.decision.rule_id == "exempt-out-of-hours"
     told = result.replies[0].text
-    # The citizen is told why (the policy's reason), then when a person will answer.
+    # The citizen is told why (the policy's reason), then when they will be called: at the
+    # next opening (23:00 on a Tuesday in Copenhagen: Wednesday from 08:00).
     assert told.startswith("Registered exemption from digital self-service (impairment)")
     assert told.endswith(
-        wording.callback(kanal.channels["sms"], kanal.settings.business_hours, kanal.clock())
+        "A person will call you on the phone number we have registered for you on Wednesday "
+        "from 08:00. You won't need to repeat anything."
     )
-    assert ev.CALLBACK_SCHEDULED in kanal.event_types(result.contact_id)
+    assert ev.CALLBACK_BOOKED in kanal.event_types(result.contact_id)
 
 
 def test_when_the_bot_is_down_the_citizen_goes_to_a_person():
