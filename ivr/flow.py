@@ -10,6 +10,7 @@
                                │   assisted ─► queue ─► wait loop (position, estimated wait;
                                │                       after a while "press 1 for a callback")
                                │   callback ─► booked (when), goodbye
+                               │   assisted, and the caller said "call me back" ─► booked
                                │ low confidence ─► once in other words, then a person
                                │ silence ─► once more, then a person
                                └ 0 / agent / person / medarbejder … at every step ─► a person
@@ -173,6 +174,11 @@ def asks_for_person(heard: Heard, lang: str) -> bool:
     return heard.digits.strip() == "0" or p.has_word(p.PERSON_WORDS, lang, heard.speech)
 
 
+def asks_for_callback(heard: Heard, lang: str) -> bool:
+    """Return True when the caller asks to be called back ("call me back", "ring mig op")."""
+    return not heard.digits and p.has_word(p.CALLBACK_WORDS, lang, heard.speech)
+
+
 def _yes(heard: Heard, lang: str) -> bool:
     return heard.digits.strip() == "1" or (
         not heard.digits and p.has_word(p.YES_WORDS, lang, heard.speech)
@@ -275,7 +281,13 @@ def _heard(step: str, call: Call, heard: Heard, perform: Perform, settings: Sett
     if heard.confidence is not None and heard.confidence < settings.min_confidence:
         return _not_understood(call, perform, settings, "low_confidence", heard.confidence)
     turn = Turn(heard.speech.strip(), heard.confidence)
-    return _outcome(call, perform(turn, call), perform, settings)
+    outcome = perform(turn, call)
+    if asks_for_callback(heard, call.lang) and isinstance(outcome, Outcome):
+        if outcome.action == "assisted":  # a person, and the caller would rather be called
+            booked = perform(Book("asked"), call)
+            assert isinstance(booked, Booked)
+            return _booked(call, booked, leave=False)
+    return _outcome(call, outcome, perform, settings)
 
 
 def _not_understood(

@@ -105,6 +105,12 @@ PERSON_WORDS = {
     "en": ("agent", "person", "operator", "human", "someone"),
     "da": ("medarbejder", "menneske", "person", "sagsbehandler"),
 }
+# Words that ask to be called back instead of waiting (when a person is what the policy says).
+CALLBACK_WORDS = {
+    "en": ("call me back", "call back", "callback", "ring me back", "phone me back"),
+    "da": ("ring mig op", "ringe mig op", "ring tilbage", "ringe tilbage", "ringer tilbage",
+           "ring mig tilbage", "ringe mig tilbage"),
+}
 YES_WORDS = {
     "en": ("yes", "yeah", "yep", "please", "sure", "ok", "okay"),
     "da": ("ja", "gerne", "jo", "ok", "okay"),

@@ -234,3 +234,23 @@ def test_the_recogniser_is_hinted_with_every_need_the_bot_serves():
 def test_person_words_work_in_both_languages(said):
     assert flow.asks_for_person(flow.Heard(speech=said), "da")
     assert flow.asks_for_person(flow.Heard(speech=said), "en")
+
+
+@pytest.mark.parametrize(("lang", "said"), [("en", "can you call me back"),
+                                            ("da", "kan I ringe mig op")])  # fmt: skip
+def test_a_caller_who_asks_to_be_called_back_gets_a_callback_instead_of_the_queue(lang, said):
+    world = World(lambda: flow.Outcome("assisted"), lambda: "sent", lambda: True)
+    reply = flow.respond("heard", flow.Call(contact=1, lang=lang),
+                         flow.Heard(speech=said, confidence=0.9), world, SETTINGS)  # fmt: skip
+    assert world.tasks == [flow.Turn(said, 0.9), flow.Book("asked")]
+    assert reply.next == "hangup" and reply.end == "callback"
+    assert reply.say == (p.text(lang, "callback_booked", when=p.text(lang, "when_soon")),)
+
+
+def test_asking_for_a_callback_does_not_skip_what_the_policy_says_first():
+    world = World(lambda: flow.Outcome("offer_digital", said=("Online: x",)), lambda: "sent",
+                  lambda: True)  # fmt: skip
+    reply = flow.respond("heard", flow.Call(contact=1, lang="en"),
+                         flow.Heard(speech="call me back about my pension", confidence=0.9),
+                         world, SETTINGS)  # fmt: skip
+    assert reply.gather.step == "offer" and not any(isinstance(t, flow.Book) for t in world.tasks)
