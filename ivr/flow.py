@@ -282,11 +282,15 @@ def _heard(step: str, call: Call, heard: Heard, perform: Perform, settings: Sett
         return _not_understood(call, perform, settings, "low_confidence", heard.confidence)
     turn = Turn(heard.speech.strip(), heard.confidence)
     outcome = perform(turn, call)
-    if asks_for_callback(heard, call.lang) and isinstance(outcome, Outcome):
-        if outcome.action == "assisted":  # a person, and the caller would rather be called
-            booked = perform(Book("asked"), call)
-            assert isinstance(booked, Booked)
-            return _booked(call, booked, leave=False)
+    # A person, and the caller would rather be called back than wait.
+    if (
+        isinstance(outcome, Outcome)
+        and outcome.action == "assisted"
+        and asks_for_callback(heard, call.lang)
+    ):
+        booked = perform(Book("asked"), call)
+        assert isinstance(booked, Booked)
+        return _booked(call, booked, leave=False)
     return _outcome(call, outcome, perform, settings)
 
 

@@ -108,8 +108,15 @@ PERSON_WORDS = {
 # Words that ask to be called back instead of waiting (when a person is what the policy says).
 CALLBACK_WORDS = {
     "en": ("call me back", "call back", "callback", "ring me back", "phone me back"),
-    "da": ("ring mig op", "ringe mig op", "ring tilbage", "ringe tilbage", "ringer tilbage",
-           "ring mig tilbage", "ringe mig tilbage"),
+    "da": (
+        "ring mig op",
+        "ringe mig op",
+        "ring tilbage",
+        "ringe tilbage",
+        "ringer tilbage",
+        "ring mig tilbage",
+        "ringe mig tilbage",
+    ),
 }
 YES_WORDS = {
     "en": ("yes", "yeah", "yep", "please", "sure", "ok", "okay"),
