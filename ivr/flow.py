@@ -225,9 +225,9 @@ def _ask(call: Call) -> str:
 
 
 def _start(call: Call, settings: Settings) -> Reply:
-    offered = [lang for lang in settings.languages if lang in p.TEXTS]
+    offered = [lang for lang in settings.languages if lang in p.VOICES]
     if not call.lang and len(offered) > 1:
-        lines = tuple(p.CHOOSE_LANGUAGE[lang].format(digit=i) for i, lang in enumerate(offered, 1))
+        lines = tuple(p.choose_language(lang, i) for i, lang in enumerate(offered, 1))
         first = offered[0]
         return Reply(
             first,
@@ -242,7 +242,7 @@ def _start(call: Call, settings: Settings) -> Reply:
 
 def chosen_language(heard: Heard, settings: Settings) -> str:
     """Return the language a keypad choice picks (the first offered for anything else)."""
-    offered = [lang for lang in settings.languages if lang in p.TEXTS] or [p.DEFAULT_LANGUAGE]
+    offered = [lang for lang in settings.languages if lang in p.VOICES] or [p.DEFAULT_LANGUAGE]
     digit = heard.digits.strip()
     chosen = offered[int(digit) - 1] if digit.isdigit() and 0 < int(digit) <= len(offered) else ""
     return chosen or offered[0]
@@ -276,7 +276,7 @@ def _heard(step: str, call: Call, heard: Heard, perform: Perform, settings: Sett
         index = int(digits[0]) - 1 if digits[0].isdigit() else -1
         if not 0 <= index < len(p.MENU):
             return _not_understood(call, perform, settings, "unknown_key")
-        text = p.NEED_PHRASES.get(call.lang, p.NEED_PHRASES["en"])[p.MENU[index]]
+        text = p.need_phrase(call.lang, p.MENU[index])
         return _outcome(call, perform(Turn(text, input="dtmf"), call), perform, settings)
     if heard.confidence is not None and heard.confidence < settings.min_confidence:
         return _not_understood(call, perform, settings, "low_confidence", heard.confidence)
@@ -335,7 +335,7 @@ def _outcome(
 def _when(call: Call, booked: Booked) -> str:
     if booked.at is None:
         return p.text(call.lang, "when_soon")
-    day = p.WEEKDAYS.get(call.lang, p.WEEKDAYS["en"])[booked.at.weekday()]
+    day = p.weekday(call.lang, booked.at.weekday())
     return p.text(call.lang, "when_at", day=day, time=f"{booked.at:%H:%M}")
 
 

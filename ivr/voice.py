@@ -109,7 +109,7 @@ def _state() -> flow.Call:
     """Read the call's state from the query kanal put in the URL (ValueError if malformed)."""
     args = request.args
     lang = args.get("l", "")
-    if lang and lang not in p.TEXTS:
+    if lang and lang not in p.VOICES:
         raise ValueError("`l` must be a language the phone speaks")
     return flow.Call(
         contact=parse_id(args.get("c")) or 0,
