@@ -295,4 +295,6 @@ def agent_leg(services: ChannelServices, settings: flow.Settings, contact_id: in
 def connecting(services: ChannelServices, settings: flow.Settings):
     """Said to the caller just before the adviser is bridged, in the caller's language."""
     lang = p.language_of(request.args.get("l"), settings.languages)
+    if request.form.get("CallSid"):  # the queued caller's call, being bridged to the agent
+        _calls(services).connected(request.form["CallSid"])
     return _twiml(twiml.render(flow.connecting(lang), lambda step: step))

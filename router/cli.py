@@ -336,7 +336,6 @@ def _wait_in_queue(call, poll_seconds: float = 2.0) -> str | None:  # noqa: ANN0
     import sys
 
     click.echo("(waiting in the queue — Enter waits 30 s, `hangup` ends the call)")
-    click.echo("you: ", nl=False)
     while True:
         if not sys.stdin.isatty():
             line = sys.stdin.readline()

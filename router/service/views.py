@@ -116,6 +116,7 @@ class Conversation:
     queue_item: object | None = None
     opted_out: bool = False
     call_ended: bool = False  # a phone contact whose caller's call has ended (hung up)
+    call_connected: bool = False  # the caller is on the line with the agent
 
 
 def _wait(since: datetime, now: datetime) -> int:
@@ -262,4 +263,6 @@ class Views:
                 queue_item=_plain(uow.queue.open_for_contact(contact_id)),
                 opted_out=consent is not None and not consent.opted_in,
                 call_ended=bool(calls) and calls[-1].ended_at is not None,
+                call_connected=bool(calls) and calls[-1].ended_at is None
+                and calls[-1].queue_result == "bridged",
             )

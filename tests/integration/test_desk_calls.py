@@ -140,7 +140,7 @@ def test_an_agent_who_took_a_caller_waiting_for_a_callback_calls_back(app, staff
     assert caller.placed[-1][0] == "+4520002007"
 
 
-def test_a_caller_who_hung_up_after_the_agent_took_them_is_shown_as_gone(app, staff, kanal):
+def test_the_desk_shows_the_caller_connected_then_gone(app, staff, kanal):
     from datetime import UTC, datetime
 
     from router.domain.model import Call
@@ -152,6 +152,9 @@ def test_a_caller_who_hung_up_after_the_agent_took_them_is_shown_as_gone(app, st
         uow.commit()
     desk = sign_in(app, staff)
     assert "Connect call</button>" in page(desk.post("/desk/claim", follow_redirects=True))
+    kanal.calls.connected("CAgone")  # the agent's leg dequeued the caller
+    talking = page(desk.get(f"/desk/contacts/{contact_id}"))
+    assert "You are connected" in talking and "Connect call</button>" not in talking
     kanal.calls.wait_ended("CAgone", "bridged")  # talked to the agent, then hung up
     kanal.calls.ended("CAgone", "completed")
     html = page(desk.get(f"/desk/contacts/{contact_id}"))
