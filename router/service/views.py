@@ -263,6 +263,7 @@ class Views:
                 queue_item=_plain(uow.queue.open_for_contact(contact_id)),
                 opted_out=consent is not None and not consent.opted_in,
                 call_ended=bool(calls) and calls[-1].ended_at is not None,
-                call_connected=bool(calls) and calls[-1].ended_at is None
+                call_connected=bool(calls)
+                and calls[-1].ended_at is None
                 and calls[-1].queue_result == "bridged",
             )
