@@ -252,7 +252,7 @@ def _language(call: Call, heard: Heard, perform: Perform, settings: Settings) ->
     call = replace(call, lang=chosen_language(heard, settings), tries=0, silences=0)
     if asks_for_person(heard, call.lang):
         return _outcome(call, perform(Turn(_person_text(call)), call), perform, settings)
-    return _listen(call, settings, p.text(call.lang, "welcome", agency=settings.agency), _ask(call))
+    return _listen(call, settings, _ask(call))  # welcomed already, before the choice
 
 
 def _person_text(call: Call) -> str:

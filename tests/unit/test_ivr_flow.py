@@ -269,3 +269,11 @@ def test_asking_for_a_callback_does_not_skip_what_the_policy_says_first():
                          flow.Heard(speech="call me back about my pension", confidence=0.9),
                          world, SETTINGS)  # fmt: skip
     assert reply.gather.step == "offer" and not any(isinstance(t, flow.Book) for t in world.tasks)
+
+
+def test_a_caller_who_chose_a_language_is_asked_at_once_not_welcomed_twice():
+    world = World(lambda: None, lambda: "sent", lambda: True)
+    choice = flow.respond("start", flow.Call(contact=1), flow.Heard(), world, SETTINGS)
+    assert choice.say[0] == "Velkommen til Udbetaling Danmark."
+    english = flow.respond("language", choice.state, flow.Heard(digits="2"), world, SETTINGS)
+    assert english.lang == "en" and english.say == (p.text("en", "ask", menu=p.menu("en")),)
