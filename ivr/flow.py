@@ -261,8 +261,10 @@ def _person_text(call: Call) -> str:
 
 def _heard(step: str, call: Call, heard: Heard, perform: Perform, settings: Settings) -> Reply:
     if asks_for_person(heard, call.lang):
-        return _outcome(call, perform(Turn(_person_text(call), input="dtmf"), call), perform,
-                        settings)  # fmt: skip
+        person = perform(Turn(_person_text(call), input="dtmf"), call)
+        return _called_back(call, heard, person, perform) or _outcome(
+            call, person, perform, settings
+        )
     if step == "more" and (heard.silent or _no(heard, call.lang)):
         return Reply(call.lang, say=(p.text(call.lang, "goodbye"),), next="hangup", state=call,
                      end="self_service")  # fmt: skip
@@ -282,16 +284,18 @@ def _heard(step: str, call: Call, heard: Heard, perform: Perform, settings: Sett
         return _not_understood(call, perform, settings, "low_confidence", heard.confidence)
     turn = Turn(heard.speech.strip(), heard.confidence)
     outcome = perform(turn, call)
-    # A person, and the caller would rather be called back than wait.
-    if (
-        isinstance(outcome, Outcome)
-        and outcome.action == "assisted"
-        and asks_for_callback(heard, call.lang)
-    ):
-        booked = perform(Book("asked"), call)
-        assert isinstance(booked, Booked)
-        return _booked(call, booked, leave=False)
-    return _outcome(call, outcome, perform, settings)
+    return _called_back(call, heard, outcome, perform) or _outcome(call, outcome, perform, settings)
+
+
+def _called_back(call: Call, heard: Heard, outcome: object, perform: Perform) -> Reply | None:
+    """A person, and the caller said they would rather be called back: book it (else None)."""
+    if not (isinstance(outcome, Outcome) and outcome.action == "assisted"):
+        return None
+    if not asks_for_callback(heard, call.lang):
+        return None
+    booked = perform(Book("asked"), call)
+    assert isinstance(booked, Booked)
+    return _booked(call, booked, leave=False)
 
 
 def _not_understood(

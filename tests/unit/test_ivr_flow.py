@@ -277,3 +277,11 @@ def test_a_caller_who_chose_a_language_is_asked_at_once_not_welcomed_twice():
     assert choice.say[0] == "Velkommen til Udbetaling Danmark."
     english = flow.respond("language", choice.state, flow.Heard(digits="2"), world, SETTINGS)
     assert english.lang == "en" and english.say == (p.text("en", "ask", menu=p.menu("en")),)
+
+
+def test_a_caller_who_asks_a_person_to_call_back_gets_a_callback():
+    world = World(lambda: None, lambda: "sent", lambda: True)
+    said = "kan en medarbejder ringe mig op"
+    reply = flow.respond("heard", flow.Call(contact=1, lang="da"),
+                         flow.Heard(speech=said, confidence=0.9), world, SETTINGS)  # fmt: skip
+    assert world.tasks[-1] == flow.Book("asked") and reply.end == "callback"
