@@ -47,7 +47,7 @@ MENU = ("payment_date", "application_status", "change_address", "report_change")
 # so write them as a citizen would say the need in your language.
 NEED_PHRASES = {
     "payment_date": N_("when is my payment"),
-    "application_status": N_("what is the status of my application"),
+    "application_status": N_("has my application been processed"),
     "change_address": N_("I want to change my address"),
     "report_change": N_("I want to report a change"),
 }
