@@ -47,6 +47,7 @@ run: install train seed ## bring up web + scheduler + Rasa + actions (Ctrl-C sto
 	@echo "    agent desk     http://127.0.0.1:$(KANAL_PORT)/desk/   (logins above)"
 	@echo "    SMS outbox     http://127.0.0.1:$(KANAL_PORT)/sandbox/outbox"
 	@echo "    try SMS        $(VENV)/bin/kanal sms --from +4512345678 \"when is my payment\""
+	@echo "    try the phone  $(VENV)/bin/kanal phone --from +4512345678"
 	@echo "    health         http://127.0.0.1:$(KANAL_PORT)/readyz"
 	@echo
 	$(VENV)/bin/honcho start -f Procfile

@@ -12,6 +12,7 @@
                                │   callback ─► booked (when), goodbye
     start with a callback pending (booked on an earlier call) ─► callback? 1 keep it (goodbye),
                                2 cancel it, anything else: the question as usual
+                               │   assisted, and the caller said "call me back" ─► booked
                                │ low confidence ─► once in other words, then a person
                                │ silence ─► once more, then a person
                                └ 0 / agent / person / medarbejder … at every step ─► a person
@@ -192,6 +193,11 @@ def asks_for_person(heard: Heard, lang: str) -> bool:
     return heard.digits.strip() == "0" or p.has_word(p.PERSON_WORDS, lang, heard.speech)
 
 
+def asks_for_callback(heard: Heard, lang: str) -> bool:
+    """Return True when the caller asks to be called back ("call me back", "ring mig op")."""
+    return not heard.digits and p.has_word(p.CALLBACK_WORDS, lang, heard.speech)
+
+
 def _yes(heard: Heard, lang: str) -> bool:
     return heard.digits.strip() == "1" or (
         not heard.digits and p.has_word(p.YES_WORDS, lang, heard.speech)
@@ -240,9 +246,9 @@ def _ask(call: Call) -> str:
 
 
 def _start(call: Call, settings: Settings) -> Reply:
-    offered = [lang for lang in settings.languages if lang in p.TEXTS]
+    offered = [lang for lang in settings.languages if lang in p.VOICES]
     if not call.lang and len(offered) > 1:
-        lines = tuple(p.CHOOSE_LANGUAGE[lang].format(digit=i) for i, lang in enumerate(offered, 1))
+        lines = tuple(p.choose_language(lang, i) for i, lang in enumerate(offered, 1))
         first = offered[0]
         return Reply(
             first,
@@ -286,7 +292,7 @@ def _pending(call: Call, heard: Heard, perform: Perform, settings: Settings) -> 
 
 def chosen_language(heard: Heard, settings: Settings) -> str:
     """Return the language a keypad choice picks (the first offered for anything else)."""
-    offered = [lang for lang in settings.languages if lang in p.TEXTS] or [p.DEFAULT_LANGUAGE]
+    offered = [lang for lang in settings.languages if lang in p.VOICES] or [p.DEFAULT_LANGUAGE]
     digit = heard.digits.strip()
     chosen = offered[int(digit) - 1] if digit.isdigit() and 0 < int(digit) <= len(offered) else ""
     return chosen or offered[0]
@@ -296,7 +302,7 @@ def _language(call: Call, heard: Heard, perform: Perform, settings: Settings) ->
     call = replace(call, lang=chosen_language(heard, settings), tries=0, silences=0)
     if asks_for_person(heard, call.lang):
         return _outcome(call, perform(Turn(_person_text(call)), call), perform, settings)
-    return _listen(call, settings, p.text(call.lang, "welcome", agency=settings.agency), _ask(call))
+    return _listen(call, settings, _ask(call))  # welcomed already, before the choice
 
 
 def _person_text(call: Call) -> str:
@@ -305,8 +311,10 @@ def _person_text(call: Call) -> str:
 
 def _heard(step: str, call: Call, heard: Heard, perform: Perform, settings: Settings) -> Reply:
     if asks_for_person(heard, call.lang):
-        return _outcome(call, perform(Turn(_person_text(call), input="dtmf"), call), perform,
-                        settings)  # fmt: skip
+        person = perform(Turn(_person_text(call), input="dtmf"), call)
+        return _called_back(call, heard, person, perform) or _outcome(
+            call, person, perform, settings
+        )
     if step == "more" and (heard.silent or _no(heard, call.lang)):
         return Reply(call.lang, say=(p.text(call.lang, "goodbye"),), next="hangup", state=call,
                      end="self_service")  # fmt: skip
@@ -320,12 +328,24 @@ def _heard(step: str, call: Call, heard: Heard, perform: Perform, settings: Sett
         index = int(digits[0]) - 1 if digits[0].isdigit() else -1
         if not 0 <= index < len(p.MENU):
             return _not_understood(call, perform, settings, "unknown_key")
-        text = p.NEED_PHRASES.get(call.lang, p.NEED_PHRASES["en"])[p.MENU[index]]
+        text = p.need_phrase(call.lang, p.MENU[index])
         return _outcome(call, perform(Turn(text, input="dtmf"), call), perform, settings)
     if heard.confidence is not None and heard.confidence < settings.min_confidence:
         return _not_understood(call, perform, settings, "low_confidence", heard.confidence)
     turn = Turn(heard.speech.strip(), heard.confidence)
-    return _outcome(call, perform(turn, call), perform, settings)
+    outcome = perform(turn, call)
+    return _called_back(call, heard, outcome, perform) or _outcome(call, outcome, perform, settings)
+
+
+def _called_back(call: Call, heard: Heard, outcome: object, perform: Perform) -> Reply | None:
+    """A person, and the caller said they would rather be called back: book it (else None)."""
+    if not (isinstance(outcome, Outcome) and outcome.action == "assisted"):
+        return None
+    if not asks_for_callback(heard, call.lang):
+        return None
+    booked = perform(Book("asked"), call)
+    assert isinstance(booked, Booked)
+    return _booked(call, booked, leave=False)
 
 
 def _not_understood(
@@ -369,7 +389,7 @@ def _outcome(
 def _when(call: Call, booked: Booked) -> str:
     if booked.at is None:
         return p.text(call.lang, "when_soon")
-    day = p.WEEKDAYS.get(call.lang, p.WEEKDAYS["en"])[booked.at.weekday()]
+    day = p.weekday(call.lang, booked.at.weekday())
     return p.text(call.lang, "when_at", day=day, time=f"{booked.at:%H:%M}")
 
 

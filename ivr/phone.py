@@ -57,7 +57,8 @@ class Phone:
     queue_time: int = 0
     status: str = "ringing"
     voices: list[tuple[str, str]] = field(default_factory=list)  # (language, voice) per Say
-    show: Callable[[str], None] = lambda line: None
+    show: Callable[[str], None] = lambda line: None  # what the phone says
+    note: Callable[[str], None] = lambda line: None  # what happens on the line (not spoken)
     sandbox_queue: bool = True
     bridged_to: str | None = None  # the agent an agent's <Dial><Queue> bridged the caller to
 
@@ -247,8 +248,11 @@ class Phone:
             return None
         return json.loads(body)
 
-    def _is_bridged(self) -> bool:
+    def check_bridged(self) -> bool:
         """Ask the sandbox whether an agent's leg has bridged the caller; announce it if so."""
+        return self._is_bridged()
+
+    def _is_bridged(self) -> bool:
         if not self.sandbox_queue or self.bridged_to is not None:
             return self.bridged_to is not None
         state = self.bridged()
@@ -257,7 +261,7 @@ class Phone:
         self.bridged_to = state.get("bridged_to") or "an agent"
         if state.get("announce_url"):
             self.play(self.request(state["announce_url"]), waiting=True)
-        self.show(f"(connected to {self.bridged_to})")
+        self.note(f"(connected to {self.bridged_to}: you are talking to the adviser)")
         return True
 
     def _sandbox(self, method: str, path: str, **form: str) -> None:

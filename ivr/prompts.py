@@ -1,15 +1,23 @@
-"""Everything the phone says, in English and Danish, and how each language is spoken.
+"""Everything the phone says, and how each language is spoken.
 
 One table (`VOICES`) pairs each language with Twilio's recognition `language`, the Amazon
 Polly voice that reads it and the speech model: an unsupported voice/language pair makes
-`<Say>` fail, so the pairs live here only and the tests check them. Texts are plain
-`str.format` templates; the lead moves them into the Babel catalogues.
+`<Say>` fail, so the pairs live here only and the tests check them. The phone speaks the
+languages of that table.
+
+The words are English message ids marked with `N_()`, translated through kanal's Babel
+catalogues like every other text kanal writes to citizens (`router/translations/`,
+docs/translations.md): `text()` says a prompt in the caller's language and fills in its
+placeholders. What the caller may say (person, yes, no, callback words) and the recogniser's
+hints are word lists per language below, not prompts.
 """
 
 from __future__ import annotations
 
 import re
 from dataclasses import dataclass
+
+from router.service.translations import N_, translator
 
 
 @dataclass(frozen=True)
@@ -35,33 +43,19 @@ DEFAULT_LANGUAGE = "en"
 # What a keypad digit at the main menu stands for: a need, said as a citizen would say it
 # (so the digit goes through the same turn as speech), and how the menu names it.
 MENU = ("payment_date", "application_status", "change_address", "report_change")
+# TRANSLATORS: the next four are not said: a keypad choice is given to the bot as these words,
+# so write them as a citizen would say the need in your language.
 NEED_PHRASES = {
-    "en": {
-        "payment_date": "when is my payment",
-        "application_status": "what is the status of my application",
-        "change_address": "I want to change my address",
-        "report_change": "I want to report a change",
-    },
-    "da": {
-        "payment_date": "hvornår bliver min ydelse udbetalt",
-        "application_status": "hvordan går det med min ansøgning",
-        "change_address": "jeg vil ændre min adresse",
-        "report_change": "jeg vil melde en ændring",
-    },
+    "payment_date": N_("when is my payment"),
+    "application_status": N_("has my application been processed"),
+    "change_address": N_("I want to change my address"),
+    "report_change": N_("I want to report a change"),
 }
 NEED_NAMES = {
-    "en": {
-        "payment_date": "payments",
-        "application_status": "your application",
-        "change_address": "a new address",
-        "report_change": "reporting a change",
-    },
-    "da": {
-        "payment_date": "udbetalinger",
-        "application_status": "din ansøgning",
-        "change_address": "ny adresse",
-        "report_change": "at melde en ændring",
-    },
+    "payment_date": N_("payments"),
+    "application_status": N_("your application"),
+    "change_address": N_("a new address"),
+    "report_change": N_("reporting a change"),
 }
 # Words that help the recogniser, per language and per need the bot serves (the needs of
 # bots/rasa/digital_routes.yml; a test keeps them in step): `hints()` joins them with the way
@@ -105,6 +99,19 @@ PERSON_WORDS = {
     "en": ("agent", "person", "operator", "human", "someone"),
     "da": ("medarbejder", "menneske", "person", "sagsbehandler"),
 }
+# Words that ask to be called back instead of waiting (when a person is what the policy says).
+CALLBACK_WORDS = {
+    "en": ("call me back", "call back", "callback", "ring me back", "phone me back"),
+    "da": (
+        "ring mig op",
+        "ringe mig op",
+        "ring tilbage",
+        "ringe tilbage",
+        "ringer tilbage",
+        "ring mig tilbage",
+        "ringe mig tilbage",
+    ),
+}
 YES_WORDS = {
     "en": ("yes", "yeah", "yep", "please", "sure", "ok", "okay"),
     "da": ("ja", "gerne", "jo", "ok", "okay"),
@@ -114,160 +121,132 @@ NO_WORDS = {
     "da": ("nej", "ikke", "farvel", "tak", "intet", "det var det"),
 }
 
-# Language names as each language says itself, for the language choice.
-CHOOSE_LANGUAGE = {
-    "en": "For English, press {digit}.",
-    "da": "For dansk, tryk {digit}.",
-}
+# The language choice: each offered language says this in itself ("For dansk, tryk 1.").
+# TRANSLATORS: said in your language to offer it on the phone: name your language in itself.
+CHOOSE_LANGUAGE = N_("For English, press {digit}.")
 
-TEXTS: dict[str, dict[str, str]] = {
-    "en": {
-        "welcome": "Welcome to {agency}.",
-        "welcome_known": "Welcome to {agency}. We recognise your number.",
-        "ask": (
-            "In a few words, what are you calling about? You can also use the keypad: {menu}. "
-            "Press 0 or say person to talk to a person."
-        ),
-        "menu_item": "for {name} press {digit}",
-        "ask_again": (
-            "Sorry, I didn't catch that. Please say it in other words, for example "
-            "'when is my payment', or press 0 for a person."
-        ),
-        "silence": "I didn't hear anything. Please tell me what you are calling about, "
-        "or press 0 for a person.",
-        "anything_else": "Is there anything else? Say it now, or say no to end the call. "
-        "Press 0 for a person.",
-        "offer": (
-            "I can text you a link to do this online, at any time. To get the text, press 1 or "
-            "say yes. Press 2 or say no to talk to a person."
-        ),
-        "offer_again": "To get the link by text message, press 1. For a person, press 2 or 0.",
-        "link_sent": "I have sent you a text message with the link. Thank you for calling. "
-        "Goodbye.",
-        "link_blocked": (
-            "You have asked us not to send text messages to this number, so I cannot text you. "
-            "I will put you through to a person."
-        ),
-        "no_link": "I'm sorry, I cannot text you a link for this. I will put you through to a "
-        "person.",
-        "to_person": "I will put you through to a person.",
-        "queue_position": "You are number {position} in the queue.",
-        "queue_wait": "The expected wait is about {minutes} minutes.",
-        "queue_wait_short": "Someone should be with you in about a minute.",
-        "queue_next": "You are next in line.",
-        "callback_offer": "To be called back instead, press 1. You keep your place in the queue.",
-        "callback_booked": "Thank you. We will call you back on this number {when}. You keep "
-        "your place. Goodbye.",
-        "callback_closed": "We are closed now. Our staff answer {hours}. We will call you back "
-        "on this number {when}. You won't need to repeat anything. Goodbye.",
-        "callback_failed": "I'm sorry, I could not book a call back. Please stay on the line.",
-        # A caller with a callback booked on an earlier call (flow step "pending").
-        "callback_pending": "You already have a call back booked: we will call you {when}. "
-        "To keep it, press 1. To cancel it, press 2. For something else, press 3.",
-        "callback_kept": "Thank you. We will call you back as booked. Goodbye.",
-        "callback_cancelled": "Your call back is cancelled.",
-        "callback_not_cancelled": "I'm sorry, we are calling you back right now, so the call "
-        "back could not be cancelled.",
-        # A callback the citizen answered (ivr/legs.py): who calls, then the adviser.
-        "calling_back": "Hello, this is {agency} calling you back, as you asked. Please hold "
-        "while we connect you to an adviser.",
-        "calling_back_gone": "Hello, this is {agency}. We tried to call you back, but the "
-        "adviser is no longer available. Please call us again. Goodbye.",
-        "when_soon": "as soon as an adviser is free",
-        "when_at": "on {day} at {time}",
-        "still_waiting": "Thank you for waiting. You keep your place.",
-        "connected": "You are now connected to an adviser.",
-        "goodbye": "Thank you for calling. Goodbye.",
-        "queue_problem": "I'm sorry, we could not keep you in the queue.",
-        "call_again": "I'm sorry, this conversation has already ended. Please call us again.",
-        "hours": "from {opens} to {closes} on weekdays",
-        "link_sms": "Here is the link you asked for on the phone: {link}",
-    },
-    "da": {
-        "welcome": "Velkommen til {agency}.",
-        "welcome_known": "Velkommen til {agency}. Vi kan se, hvem du er ud fra dit nummer.",
-        "ask": (
-            "Fortæl kort, hvad du ringer om. Du kan også bruge tastaturet: {menu}. "
-            "Tryk 0 eller sig medarbejder for at tale med en medarbejder."
-        ),
-        "menu_item": "tryk {digit} for {name}",
-        "ask_again": (
-            "Undskyld, det forstod jeg ikke. Sig det gerne med andre ord, for eksempel "
-            "'hvornår får jeg min pension', eller tryk 0 for en medarbejder."
-        ),
-        "silence": "Jeg hørte ikke noget. Fortæl, hvad du ringer om, eller tryk 0 for en "
-        "medarbejder.",
-        "anything_else": "Er der andet, jeg kan hjælpe med? Sig det nu, eller sig nej for at "
-        "afslutte. Tryk 0 for en medarbejder.",
-        "offer": (
-            "Jeg kan sende dig et link i en sms, så du kan klare det selv på nettet, når det "
-            "passer dig. Tryk 1 eller sig ja for at få sms'en. Tryk 2 eller sig nej for at tale "
-            "med en medarbejder."
-        ),
-        "offer_again": "Tryk 1 for at få linket i en sms. Tryk 2 eller 0 for en medarbejder.",
-        "link_sent": "Jeg har sendt dig en sms med linket. Tak for opkaldet. Farvel.",
-        "link_blocked": (
-            "Du har bedt os om ikke at sende sms til dette nummer, så jeg kan ikke sende linket. "
-            "Jeg stiller dig videre til en medarbejder."
-        ),
-        "no_link": "Jeg kan desværre ikke sende et link til det her. Jeg stiller dig videre til "
-        "en medarbejder.",
-        "to_person": "Jeg stiller dig videre til en medarbejder.",
-        "queue_position": "Du er nummer {position} i køen.",
-        "queue_wait": "Den forventede ventetid er cirka {minutes} minutter.",
-        "queue_wait_short": "En medarbejder er hos dig om cirka et minut.",
-        "queue_next": "Du er den næste i køen.",
-        "callback_offer": "Tryk 1, hvis du hellere vil ringes op. Du beholder din plads i køen.",
-        "callback_booked": "Tak. Vi ringer dig op på dette nummer {when}. Du beholder din "
-        "plads. Farvel.",
-        "callback_closed": "Vi har lukket nu. Vores medarbejdere svarer {hours}. Vi ringer dig "
-        "op på dette nummer {when}. Du skal ikke gentage noget. Farvel.",
-        "callback_failed": "Jeg kunne desværre ikke bestille et opkald. Bliv venligst i røret.",
-        "callback_pending": "Du har allerede bestilt et opkald: vi ringer dig op {when}. "
-        "Tryk 1 for at beholde det. Tryk 2 for at aflyse det. Tryk 3 for noget andet.",
-        "callback_kept": "Tak. Vi ringer dig op som aftalt. Farvel.",
-        "callback_cancelled": "Dit opkald er aflyst.",
-        "callback_not_cancelled": "Beklager, vi ringer dig op lige nu, så opkaldet kunne ikke "
-        "aflyses.",
-        "calling_back": "Hej, det er {agency}, der ringer dig op, som du bad om. Vent venligst, "
-        "mens vi stiller dig om til en rådgiver.",
-        "calling_back_gone": "Hej, det er {agency}. Vi prøvede at ringe dig op, men rådgiveren er "
-        "ikke længere ledig. Ring venligst til os igen. Farvel.",
-        "when_soon": "så snart en medarbejder er ledig",
-        "when_at": "{day} klokken {time}",
-        "still_waiting": "Tak fordi du venter. Du beholder din plads.",
-        "connected": "Du er nu forbundet til en medarbejder.",
-        "goodbye": "Tak for opkaldet. Farvel.",
-        "queue_problem": "Vi kunne desværre ikke holde dig i køen.",
-        "call_again": "Beklager, denne samtale er allerede afsluttet. Ring venligst igen.",
-        "hours": "fra {opens} til {closes} på hverdage",
-        "link_sms": "Her er linket, du bad om i telefonen: {link}",
-    },
+# Everything the phone says, as English message ids; `text()` says it in the caller's language.
+PROMPTS: dict[str, str] = {
+    # TRANSLATORS: the phone's greeting; {agency} is the agency's name (KANAL_AGENCY_NAME).
+    "welcome": N_("Welcome to {agency}."),
+    "welcome_known": N_("Welcome to {agency}. We recognise your number."),
+    "ask": N_(
+        "In a few words, what are you calling about? You can also use the keypad: {menu}. Press 0 "
+        "or say person to talk to a person."
+    ),
+    # TRANSLATORS: one item of the keypad menu read out in the question ({menu}); {name} is a need's
+    # name.
+    "menu_item": N_("for {name} press {digit}"),
+    "ask_again": N_(
+        "Sorry, I didn't catch that. Please say it in other words, for example 'when is my "
+        "payment', or press 0 for a person."
+    ),
+    "silence": N_(
+        "I didn't hear anything. Please tell me what you are calling about, or press 0 for a "
+        "person."
+    ),
+    "anything_else": N_(
+        "Is there anything else? Say it now, or say no to end the call. Press 0 for a person."
+    ),
+    "offer": N_(
+        "I can text you a link to do this online, at any time. To get the text, press 1 or say "
+        "yes. Press 2 or say no to talk to a person."
+    ),
+    "offer_again": N_("To get the link by text message, press 1. For a person, press 2 or 0."),
+    "link_sent": N_(
+        "I have sent you a text message with the link. Thank you for calling. Goodbye."
+    ),
+    "link_blocked": N_(
+        "You have asked us not to send text messages to this number, so I cannot text you. I will "
+        "put you through to a person."
+    ),
+    "no_link": N_(
+        "I'm sorry, I cannot text you a link for this. I will put you through to a person."
+    ),
+    "to_person": N_("I will put you through to a person."),
+    "queue_position": N_("You are number {position} in the queue."),
+    "queue_wait": N_("The expected wait is about {minutes} minutes."),
+    "queue_wait_short": N_("Someone should be with you in about a minute."),
+    "queue_next": N_("You are next in line."),
+    "callback_offer": N_("To be called back instead, press 1. You keep your place in the queue."),
+    "callback_booked": N_(
+        "Thank you. We will call you back on this number {when}. You keep your place. Goodbye."
+    ),
+    "callback_closed": N_(
+        "We are closed now. Our staff answer {hours}. We will call you back on this number {when}."
+        " You won't need to repeat anything. Goodbye."
+    ),
+    "callback_failed": N_("I'm sorry, I could not book a call back. Please stay on the line."),
+    # A caller with a callback booked on an earlier call (flow step "pending").
+    "callback_pending": N_(
+        "You already have a call back booked: we will call you {when}. To keep it, press 1. To "
+        "cancel it, press 2. For something else, press 3."
+    ),
+    "callback_kept": N_("Thank you. We will call you back as booked. Goodbye."),
+    "callback_cancelled": N_("Your call back is cancelled."),
+    "callback_not_cancelled": N_(
+        "I'm sorry, we are calling you back right now, so the call back could not be cancelled."
+    ),
+    # TRANSLATORS: said to a citizen who answers a callback, before the adviser is put through.
+    "calling_back": N_(
+        "Hello, this is {agency} calling you back, as you asked. Please hold while we connect you "
+        "to an adviser."
+    ),
+    "calling_back_gone": N_(
+        "Hello, this is {agency}. We tried to call you back, but the adviser is no longer "
+        "available. Please call us again. Goodbye."
+    ),
+    "when_soon": N_("as soon as an adviser is free"),
+    # TRANSLATORS: when a callback will be made: {day} is a weekday name, {time} is HH:MM.
+    "when_at": N_("on {day} at {time}"),
+    "still_waiting": N_("Thank you for waiting. You keep your place."),
+    "connected": N_("You are now connected to an adviser."),
+    "goodbye": N_("Thank you for calling. Goodbye."),
+    "queue_problem": N_("I'm sorry, we could not keep you in the queue."),
+    "call_again": N_("I'm sorry, this conversation has already ended. Please call us again."),
+    # TRANSLATORS: opening hours as said on the phone ({hours} in the callback when closed).
+    "hours": N_("from {opens} to {closes} on weekdays"),
+    # TRANSLATORS: the text message that carries the link a caller accepted on the phone (keep it
+    # GSM-7).
+    "link_sms": N_("Here is the link you asked for on the phone: {link}"),
 }
-WEEKDAYS = {
-    "en": ("Monday", "Tuesday", "Wednesday", "Thursday", "Friday", "Saturday", "Sunday"),
-    "da": ("mandag", "tirsdag", "onsdag", "torsdag", "fredag", "lørdag", "søndag"),
-}
+WEEKDAYS = (N_("Monday"), N_("Tuesday"), N_("Wednesday"), N_("Thursday"), N_("Friday"),
+            N_("Saturday"), N_("Sunday"))  # fmt: skip
 
 
 def language_of(language: str | None, offered: tuple[str, ...]) -> str:
     """Return the language to speak: the one asked for if offered, else the first offered."""
-    if language in offered and language in TEXTS:
+    if language in offered and language in VOICES:
         return language
-    return next((lang for lang in offered if lang in TEXTS), DEFAULT_LANGUAGE)
+    return next((lang for lang in offered if lang in VOICES), DEFAULT_LANGUAGE)
 
 
 def text(language: str, key: str, **values: object) -> str:
-    """Return one prompt in a language (English when the language has no such prompt)."""
-    template = TEXTS.get(language, TEXTS[DEFAULT_LANGUAGE]).get(key) or TEXTS["en"][key]
-    return template.format(**values)
+    """Return one prompt in a language (English when the catalogue has no translation)."""
+    return translator(language)(PROMPTS[key], **values)
+
+
+def choose_language(language: str, digit: int) -> str:
+    """Return how a language offers itself, in itself: "For dansk, tryk 1."."""
+    return translator(language)(CHOOSE_LANGUAGE, digit=digit)
+
+
+def need_phrase(language: str, need: str) -> str:
+    """Return the words a keypad choice stands for, as a citizen says them in a language."""
+    return translator(language)(NEED_PHRASES[need])
+
+
+def weekday(language: str, index: int) -> str:
+    """Return a weekday's name (Monday is 0) in a language."""
+    return translator(language)(WEEKDAYS[index])
 
 
 def menu(language: str) -> str:
     """Return the keypad menu as it is read out: "for payments press 1, ..."."""
-    names = NEED_NAMES.get(language, NEED_NAMES["en"])
+    _ = translator(language)
     return ", ".join(
-        text(language, "menu_item", name=names[need], digit=i) for i, need in enumerate(MENU, 1)
+        text(language, "menu_item", name=_(NEED_NAMES[need]), digit=i)
+        for i, need in enumerate(MENU, 1)
     )
 
 

@@ -109,7 +109,7 @@ def _state() -> flow.Call:
     """Read the call's state from the query kanal put in the URL (ValueError if malformed)."""
     args = request.args
     lang = args.get("l", "")
-    if lang and lang not in p.TEXTS:
+    if lang and lang not in p.VOICES:
         raise ValueError("`l` must be a language the phone speaks")
     return flow.Call(
         contact=parse_id(args.get("c")) or 0,
@@ -307,4 +307,6 @@ def agent_leg(services: ChannelServices, settings: flow.Settings, contact_id: in
 def connecting(services: ChannelServices, settings: flow.Settings):
     """Said to the caller just before the adviser is bridged, in the caller's language."""
     lang = p.language_of(request.args.get("l"), settings.languages)
+    if request.form.get("CallSid"):  # the queued caller's call, being bridged to the agent
+        _calls(services).connected(request.form["CallSid"])
     return _twiml(twiml.render(flow.connecting(lang), lambda step: step))

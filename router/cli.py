@@ -291,13 +291,24 @@ def phone(from_number: str, url: str | None) -> None:
         agency_number=config["TWILIO_FROM_NUMBER"],
     )
     call = Phone(line, from_number, http_send(url or public, public),
-                 show=lambda text: click.echo(f"kanal: {text}"))  # fmt: skip
+                 show=lambda text: click.echo(f"kanal: {text}"), note=click.echo)  # fmt: skip
     try:
         call.dial()
         while not call.ended:
+            if call.bridged_to is not None:
+                typed = click.prompt(
+                    "(talking to the adviser — `hangup` ends the call)", default="",
+                    show_default=False, prompt_suffix="\n",
+                ).strip()  # fmt: skip
+                if typed == "hangup":
+                    call.hang_up()
+                continue
             if call.gather is None and call.queue is not None:
-                click.echo("(waiting in the queue — Enter waits 30 s, `hangup` ends the call)")
-            typed = click.prompt("you", default="", show_default=False).strip()
+                typed = _wait_in_queue(call)
+            else:
+                typed = click.prompt("you", default="", show_default=False).strip()
+            if typed is None:
+                continue  # an agent took the call while the caller waited
             if typed == "hangup":
                 call.hang_up()
             elif call.queue is not None and (call.gather is None or typed == "wait"):
@@ -315,7 +326,33 @@ def phone(from_number: str, url: str | None) -> None:
     click.echo("(call ended)")
 
 
+def _wait_in_queue(call, poll_seconds: float = 2.0) -> str | None:  # noqa: ANN001 - a Phone
+    """Hold in the queue until the caller types something or an agent takes the call.
+
+    Returns what was typed, or None when an agent's leg bridged the caller meanwhile (the
+    sandbox says so), so the terminal shows the adviser's greeting without a key press.
+    """
+    import select
+    import sys
+
+    click.echo("(waiting in the queue — Enter waits 30 s, `hangup` ends the call)")
+    while True:
+        if not sys.stdin.isatty():
+            line = sys.stdin.readline()
+            return line.strip() if line else "hangup"
+        ready, _, _ = select.select([sys.stdin], [], [], poll_seconds)
+        if ready:
+            line = sys.stdin.readline()
+            return line.strip() if line else "hangup"
+        if call.check_bridged():
+            return None
+
+
 def requests_error() -> type[Exception]:
     import requests
 
     return requests.ConnectionError
+
+
+if __name__ == "__main__":  # `python -m router.cli` as well as the `kanal` script
+    main()

@@ -210,6 +210,7 @@ class Callbacks:
                 citizen_id=closed.citizen_id,
                 need=closed.need,
                 last_activity_at=now,
+                language=closed.language,
             )
         )
         pseudonym = pseudonym_of(uow, contact)
@@ -423,7 +424,8 @@ class Callbacks:
                 return None
             contact = uow.contacts.get(callback.contact_id, for_update=True)
             citizen = uow.citizens.get(contact.citizen_id) if contact.citizen_id else None
-            language = citizen.language if citizen else "en"
+            # The register's language, else the one the caller chose (the conversation's).
+            language = (citizen.language if citizen else None) or contact.language or "en"
             if callback.state == CallbackState.ANSWERED and callback.agent_id is not None:
                 return Answered(
                     callback.id, contact.id, language, self._endpoint(callback.agent_id)

@@ -339,6 +339,14 @@ class Calls:
                 call.queue_result = queue_result
                 uow.commit()
 
+    def connected(self, call_sid: str) -> None:
+        """Record that an agent's leg has dequeued the caller (the caller hears "connected")."""
+        with self.uow() as uow:
+            call = uow.calls.by_sid(call_sid)
+            if call is not None and call.ended_at is None and call.queue_result != "callback":
+                call.queue_result = "bridged"
+                uow.commit()
+
     def wait_ended(self, call_sid: str, result: str) -> None:
         """Record how the wait in the Twilio queue ended (the Enqueue action's QueueResult)."""
         with self.uow() as uow:

@@ -115,6 +115,8 @@ class Conversation:
     citizen: CitizenFacts | None = None
     queue_item: object | None = None
     opted_out: bool = False
+    call_ended: bool = False  # a phone contact whose caller's call has ended (hung up)
+    call_connected: bool = False  # the caller is on the line with the agent
 
 
 def _wait(since: datetime, now: datetime) -> int:
@@ -252,6 +254,7 @@ class Views:
                     ),
                 )
             consent = uow.consents.get(contact.channel, contact.address)
+            calls = uow.calls.for_contact(contact_id) if contact.channel == "voice" else []
             return Conversation(
                 contact=_plain(contact),
                 messages=messages,
@@ -259,4 +262,8 @@ class Views:
                 citizen=facts,
                 queue_item=_plain(uow.queue.open_for_contact(contact_id)),
                 opted_out=consent is not None and not consent.opted_in,
+                call_ended=bool(calls) and calls[-1].ended_at is not None,
+                call_connected=bool(calls)
+                and calls[-1].ended_at is None
+                and calls[-1].queue_result == "bridged",
             )

@@ -51,8 +51,41 @@ def test_pressing_0_at_the_first_prompt_reaches_the_agent_queue(live):
 
 
 @pytest.mark.parametrize("digit", ["1", "2", "3", "4"])
-def test_every_keypad_choice_is_understood_by_the_real_bot(live, digit):
+@pytest.mark.parametrize(("choice", "lang"), [("2", "en"), ("1", "da")])
+def test_every_keypad_choice_is_understood_by_the_real_bot(live, digit, choice, lang):
     phone = call(live, new_number()).dial()
-    phone.press("2")  # English
+    phone.press(choice)  # English or dansk
     phone.press(digit)
-    assert phone.said[-1] == p.text("en", "offer"), phone.said[-3:]
+    assert phone.said[-1] == p.text(lang, "offer"), phone.said[-3:]
+
+
+def test_a_danish_caller_hears_danish_and_gets_the_danish_link_by_sms(live, add_citizen):
+    number = new_number()
+    add_citizen(phone=number, language="da")
+    phone = call(live, number).dial()
+    assert phone.voices[0] == ("da-DK", "Polly.Naja"), "a Danish citizen is greeted in Danish"
+    phone.say("hvornår bliver min pension udbetalt")
+    assert phone.said[-1] == p.text("da", "offer"), phone.said
+    answer = phone.said[-2]
+    assert answer.startswith("Din pension udbetales"), answer
+    assert "myndighedens hjemmeside" in answer, "the Danish answer names the site, no URL"
+    assert set(phone.voices) == {("da-DK", "Polly.Naja")}, "every <Say> is spoken in Danish"
+    phone.say("ja")
+    assert phone.said[-1] == "Jeg har sendt dig en sms med linket. Tak for opkaldet. Farvel."
+    assert phone.ended
+    sms = wait_for(lambda: live.outbox(number), timeout=20, what="the link in the outbox")
+    assert sms[0]["body"] == (
+        "Her er linket, du bad om i telefonen: "
+        "https://selvbetjening.example.gov/payments/dates/pension"
+    )
+
+
+def test_a_danish_caller_who_asks_for_a_person_reaches_the_queue(live):
+    phone = call(live, new_number()).dial()
+    phone.press("1")  # dansk
+    phone.say("jeg vil gerne tale med en medarbejder")
+    assert phone.queue is not None, phone.said
+    assert phone.said[-2:] == ["Jeg stiller dig videre til en medarbejder.",
+                               "Du er den næste i køen."]  # fmt: skip
+    assert phone.voices[-1] == ("da-DK", "Polly.Naja")
+    phone.hang_up()

@@ -138,3 +138,25 @@ def test_an_agent_who_took_a_caller_waiting_for_a_callback_calls_back(app, staff
     calling = page(desk.post(f"/desk/contacts/{contact_id}/call-back", follow_redirects=True))
     assert "Calling the citizen" in calling
     assert caller.placed[-1][0] == "+4520002007"
+
+
+def test_the_desk_shows_the_caller_connected_then_gone(app, staff, kanal):
+    from datetime import UTC, datetime
+
+    from router.domain.model import Call
+
+    contact_id = waiting_call(kanal, "+4520002007")
+    with kanal.uow() as uow:
+        uow.calls.add(Call(call_sid="CAgone", direction="inbound", status="queued",
+                           started_at=datetime.now(UTC), contact_id=contact_id))  # fmt: skip
+        uow.commit()
+    desk = sign_in(app, staff)
+    assert "Connect call</button>" in page(desk.post("/desk/claim", follow_redirects=True))
+    kanal.calls.connected("CAgone")  # the agent's leg dequeued the caller
+    talking = page(desk.get(f"/desk/contacts/{contact_id}"))
+    assert "You are connected" in talking and "Connect call</button>" not in talking
+    kanal.calls.wait_ended("CAgone", "bridged")  # talked to the agent, then hung up
+    kanal.calls.ended("CAgone", "completed")
+    html = page(desk.get(f"/desk/contacts/{contact_id}"))
+    assert "The call has ended: the caller hung up" in html
+    assert "Connect call</button>" not in html and "Resolve and close" in html

@@ -53,6 +53,35 @@ def test_a_caller_who_waited_too_long_is_called_back_and_reaches_the_agent(live)
         assert uow.callbacks.get(callback.id).state == "answered"
 
 
+def test_a_caller_who_chose_danish_is_called_back_in_danish(live):  # noqa: F811
+    kanal = live.kanal
+    number = new_number()  # not in the register: the language is the caller's choice
+    call = phone(live, number).dial()
+    call.press("1")  # dansk
+    call.press("0")
+    call.wait(150)
+    call.press("1")  # ring mig op
+    assert call.ended and call.said[-1].startswith("Tak. Vi ringer dig op")
+    [row] = calls(live)
+    with kanal.uow() as uow:
+        [callback] = uow.callbacks.for_contact(row.contact_id)
+    agent_taking_calls(kanal, "caller-da")
+    assert kanal.callbacks.run(callback.id) == "placed"
+    placed = wait_for(
+        lambda: [
+            c
+            for c in requests.get(
+                live.base_url + "/sandbox/outbox.json", params={"kind": "calls", "to": number},
+                timeout=5,
+            ).json()
+            if c["status"] == "completed"
+        ],
+        what="the callback answered and finished",
+    )  # fmt: skip
+    assert placed[0]["said"] == p.text("da", "calling_back", agency="kanal")
+    assert placed[0]["said"].startswith("Hej, det er kanal, der ringer dig op")
+
+
 def test_a_caller_who_took_the_link_is_followed_up_by_sms(live, add_citizen):  # noqa: F811
     kanal = live.kanal
     number = new_number()

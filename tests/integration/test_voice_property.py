@@ -19,7 +19,7 @@ from router.domain.model import Call
 pytestmark = pytest.mark.integration
 
 PUBLIC = "http://127.0.0.1:9"
-ENDINGS = {p.text(lang, key) for lang in p.TEXTS for key in ("goodbye", "link_sent")}
+ENDINGS = {p.text(lang, key) for lang in p.VOICES for key in ("goodbye", "link_sent")}
 
 said = st.one_of(
     st.just(("silence", "")),

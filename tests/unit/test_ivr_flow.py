@@ -155,7 +155,7 @@ def test_a_keypad_digit_goes_through_the_turn_as_the_need_it_stands_for():
     world = World(lambda: flow.Outcome("self_service", said=("x",)), lambda: "sent", lambda: True)
     flow.respond("heard", flow.Call(contact=1, lang="da"), flow.Heard(digits="1"), world,
                  SETTINGS)  # fmt: skip
-    assert world.tasks == [flow.Turn(p.NEED_PHRASES["da"]["payment_date"], input="dtmf")]
+    assert world.tasks == [flow.Turn("hvornår bliver min ydelse udbetalt", input="dtmf")]
 
 
 def test_an_unknown_caller_chooses_among_the_offered_languages_and_a_known_one_does_not():
@@ -209,14 +209,29 @@ def test_out_of_hours_a_callback_is_booked_for_opening_time_and_said():
     assert "on Monday at 08:00" in reply.say[0] and "from 08:00 to 16:00" in reply.say[0]
 
 
-def test_every_language_has_every_prompt_and_a_valid_voice_pair():
+def test_every_language_has_a_valid_voice_pair_and_its_prompts_in_the_catalogues():
+    from router.service.translations import available
+
     assert p.VOICES["da"] == p.Voice("da-DK", "Polly.Naja", "default")
     assert p.VOICES["en"].language == "en-GB" and p.VOICES["en"].voice == "Polly.Amy"
     for lang, voice in p.VOICES.items():
         assert voice.voice in p.POLLY_VOICES[voice.language], lang
-        assert set(p.TEXTS[lang]) == set(p.TEXTS["en"]), lang
-        assert set(p.NEED_PHRASES[lang]) == set(p.MENU) == set(p.NEED_NAMES[lang])
-        assert lang in p.CHOOSE_LANGUAGE and "pension" in p.hints(lang)
+        assert lang in available(), f"the phone speaks {lang}: kanal needs its catalogue"
+        assert lang in p.PERSON_WORDS and lang in p.NEED_HINTS and "pension" in p.hints(lang)
+    # Danish is said in Danish (test_translations checks every message id in every language).
+    assert p.choose_language("da", 1) == "For dansk, tryk 1."
+    assert p.text("da", "queue_next") == "Du er den næste i køen."
+    assert p.weekday("da", 0) == "mandag" and p.weekday("en", 0) == "Monday"
+    assert p.menu("da").startswith("tryk 1 for udbetalinger, tryk 2 for din ansøgning")
+
+
+def test_the_phones_words_are_marked_for_the_catalogues():
+    from tests.unit.test_translations import extracted
+
+    marked = extracted()
+    spoken = [*p.PROMPTS.values(), p.CHOOSE_LANGUAGE, *p.WEEKDAYS, *p.NEED_NAMES.values(),
+              *p.NEED_PHRASES.values()]  # fmt: skip
+    assert not [m for m in spoken if m not in marked], "mark with N_() and list ivr/ in babel.cfg"
 
 
 def test_the_recogniser_is_hinted_with_every_need_the_bot_serves():
@@ -282,3 +297,39 @@ def test_without_a_pending_callback_the_greeting_is_unchanged():
     assert (
         reply.say[0] == "Velkommen til Udbetaling Danmark. Vi kan se, hvem du er ud fra dit nummer."
     )
+
+
+@pytest.mark.parametrize(("lang", "said"), [("en", "can you call me back"),
+                                            ("da", "kan I ringe mig op")])  # fmt: skip
+def test_a_caller_who_asks_to_be_called_back_gets_a_callback_instead_of_the_queue(lang, said):
+    world = World(lambda: flow.Outcome("assisted"), lambda: "sent", lambda: True)
+    reply = flow.respond("heard", flow.Call(contact=1, lang=lang),
+                         flow.Heard(speech=said, confidence=0.9), world, SETTINGS)  # fmt: skip
+    assert world.tasks == [flow.Turn(said, 0.9), flow.Book("asked")]
+    assert reply.next == "hangup" and reply.end == "callback"
+    assert reply.say == (p.text(lang, "callback_booked", when=p.text(lang, "when_soon")),)
+
+
+def test_asking_for_a_callback_does_not_skip_what_the_policy_says_first():
+    world = World(lambda: flow.Outcome("offer_digital", said=("Online: x",)), lambda: "sent",
+                  lambda: True)  # fmt: skip
+    reply = flow.respond("heard", flow.Call(contact=1, lang="en"),
+                         flow.Heard(speech="call me back about my pension", confidence=0.9),
+                         world, SETTINGS)  # fmt: skip
+    assert reply.gather.step == "offer" and not any(isinstance(t, flow.Book) for t in world.tasks)
+
+
+def test_a_caller_who_chose_a_language_is_asked_at_once_not_welcomed_twice():
+    world = World(lambda: None, lambda: "sent", lambda: True)
+    choice = flow.respond("start", flow.Call(contact=1), flow.Heard(), world, SETTINGS)
+    assert choice.say[0] == "Velkommen til Udbetaling Danmark."
+    english = flow.respond("language", choice.state, flow.Heard(digits="2"), world, SETTINGS)
+    assert english.lang == "en" and english.say == (p.text("en", "ask", menu=p.menu("en")),)
+
+
+def test_a_caller_who_asks_a_person_to_call_back_gets_a_callback():
+    world = World(lambda: None, lambda: "sent", lambda: True)
+    said = "kan en medarbejder ringe mig op"
+    reply = flow.respond("heard", flow.Call(contact=1, lang="da"),
+                         flow.Heard(speech=said, confidence=0.9), world, SETTINGS)  # fmt: skip
+    assert world.tasks[-1] == flow.Book("asked") and reply.end == "callback"
