@@ -1,11 +1,14 @@
 """Choose the bot's not-understood thresholds on a validation split of its own training data.
 
-`python -m bots.tune [--seed N] [--share 0.2]` sets aside a share of every intent's training
-examples in each language, trains an NLU model on the rest (with the fallback and the scope
-check switched off), parses the set-aside examples once, and then scores every combination of
-FallbackClassifier `threshold`/`ambiguity_threshold` and TfidfIntentClassifier `scope_margin`
-(the nearest-example check) as bots.evaluate does. The held-out files in bots/rasa/tests/
-are never read here.
+`python -m bots.tune [--folds 5] [--seed N]` validates like real traffic, which never repeats
+a training phrasing: every training example is validated once, by a model trained on the other
+folds (cross-validation, per language and intent), and near-copies of one phrasing ("I forgot my
+password" / "forgot my password!") stay in the same fold, so a message is never scored against
+its own twin. Each fold's model is trained with the fallback and the scope check switched off;
+then every combination of FallbackClassifier `threshold`/`ambiguity_threshold` and
+TfidfIntentClassifier `scope_margin` (the nearest-example check) is scored as bots.evaluate
+does. `--folds 1 --share 0.2` is the old single random split. The held-out files in
+bots/rasa/tests/ are never read here.
 """
 
 from __future__ import annotations
@@ -13,6 +16,7 @@ from __future__ import annotations
 import argparse
 import json
 import random
+import re
 import shutil
 import subprocess
 import sys
@@ -38,7 +42,7 @@ from bots.evaluate import (
 from bots.train import PROJECT_DIR, rasa_env, rasa_executable, rasa_venv
 
 SCOPE_EXEMPT = {"greet", "thanks", "goodbye", "request_person", "out_of_scope"}
-MARGINS = (None, 0.1, 0.05, 0.0, -0.05, -0.1)
+MARGINS = (None, 0.2, 0.15, 0.1, 0.05, 0.0, -0.05, -0.1)
 
 # Run in the Rasa environment: parse every text with the trained model, in process.
 _PARSE = """
@@ -72,6 +76,61 @@ def split(examples: list[Example], share: float, seed: int) -> tuple[list[Exampl
         validation += group[:cut]
         train += group[cut:]
     return train, validation
+
+
+_TOKEN = re.compile(r"\w+")
+
+
+def _words(text: str) -> frozenset[str]:
+    return frozenset(_TOKEN.findall(text.lower()))
+
+
+def twins(group: list[Example], similar: float = 0.6) -> list[list[Example]]:
+    """Return the examples of one language's intent in clusters of near-copies.
+
+    Two examples are near-copies when their word sets overlap by at least `similar`
+    (Jaccard); clusters are the connected groups of near-copies.
+    """
+    words = [_words(e.text) for e in group]
+    parent = list(range(len(group)))
+
+    def root(i: int) -> int:
+        while parent[i] != i:
+            parent[i] = parent[parent[i]]
+            i = parent[i]
+        return i
+
+    for i in range(len(group)):
+        for j in range(i):
+            union = len(words[i] | words[j])
+            if union and len(words[i] & words[j]) / union >= similar:
+                parent[root(i)] = root(j)
+    clusters: dict[int, list[Example]] = defaultdict(list)
+    for i, example in enumerate(group):
+        clusters[root(i)].append(example)
+    return list(clusters.values())
+
+
+def folds(examples: list[Example], count: int, seed: int) -> list[list[Example]]:
+    """Return `count` folds, each with about 1/count of every language's intent's examples.
+
+    Near-copies (see `twins`) go to the same fold, so validation never sees its own twin.
+    """
+    groups: dict[tuple[str, str], list[Example]] = defaultdict(list)
+    for example in examples:
+        groups[(example.language, example.intent)].append(example)
+    rng = random.Random(seed)
+    result: list[list[Example]] = [[] for _ in range(count)]
+    for key in sorted(groups):
+        clusters = twins(groups[key])
+        rng.shuffle(clusters)
+        clusters.sort(key=len, reverse=True)  # big clusters first, then fill the smallest fold
+        sizes = [0] * count
+        for cluster in clusters:
+            smallest = min(range(count), key=lambda f: (sizes[f], rng.random()))
+            result[smallest] += cluster
+            sizes[smallest] += len(cluster)
+    return result
 
 
 def _write_nlu(path: Path, examples: list[Example]) -> None:
@@ -162,10 +221,21 @@ def score(validation: list[Example], parses: list[dict[str, Any]], setting: tupl
     return scores
 
 
+def committed_setting() -> tuple[float, float, float | None]:
+    """Return (threshold, ambiguity, scope_margin) as config.yml commits them."""
+    config = yaml.safe_load((PROJECT_DIR / "config.yml").read_text())
+    options = {c["name"].rsplit(".", 1)[-1]: c for c in config["pipeline"]}
+    fallback = options.get("FallbackClassifier", {})
+    margin = options.get("TfidfIntentClassifier", {}).get("scope_margin")
+    return (float(fallback.get("threshold", 0.3)), float(fallback.get("ambiguity_threshold", 0.1)),
+            None if margin is None else float(margin))  # fmt: skip
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m bots.tune", description=__doc__)
     parser.add_argument("--seed", type=int, default=7)
-    parser.add_argument("--share", type=float, default=0.2)
+    parser.add_argument("--folds", type=int, default=5, help="cross-validation folds")
+    parser.add_argument("--share", type=float, default=0.2, help="with --folds 1")
     parser.add_argument("--show", action="store_true", help="list the errors of the best")
     parser.add_argument("--grid", action="store_true", help="print every setting's scores")
     parser.add_argument(
@@ -183,17 +253,28 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
     names = benefit_names()
     examples = [e for path in training_files() for e in read_examples(path, names) if e.language]
-    train, validation = split(examples, args.share, args.seed)
-    print(f"{len(train)} training, {len(validation)} validation examples")
     overrides: dict[str, dict[str, Any]] = defaultdict(dict)
     for item in args.set:
         key, _, value = item.partition("=")
         component, _, option = key.partition(".")
         overrides[component][option] = yaml.safe_load(value)
-    seconds, parses = train_and_parse(train, [e.text for e in validation], overrides)
-    print(f"trained (NLU only) in {seconds:.1f} s")
+    if args.folds > 1:
+        parts = folds(examples, args.folds, args.seed)
+        rounds = [([e for j, p in enumerate(parts) if j != i for e in p], part)
+                  for i, part in enumerate(parts)]  # fmt: skip
+    else:
+        rounds = [split(examples, args.share, args.seed)]
+    validation: list[Example] = []
+    parses: list[dict[str, Any]] = []
+    for number, (train, part) in enumerate(rounds, 1):
+        seconds, parsed = train_and_parse(train, [e.text for e in part], overrides)
+        validation += part
+        parses += parsed
+        print(f"fold {number}/{len(rounds)}: {len(train)} training, {len(part)} validation"
+              f" examples, trained (NLU only) in {seconds:.1f} s")  # fmt: skip
     rows = []
-    grid = product((0.2, 0.3, 0.35, 0.4, 0.45, 0.5, 0.55, 0.6), (0.0, 0.05, 0.1), MARGINS)
+    grid = list(product((0.2, 0.3, 0.35, 0.4, 0.45, 0.5, 0.55, 0.6), (0.0, 0.05, 0.1), MARGINS))
+    grid += [committed_setting()] if committed_setting() not in grid else []
     for setting in grid:
         scores = score(validation, parses, setting)
         worst = {
@@ -207,7 +288,18 @@ def main(argv: list[str] | None = None) -> int:
     for setting, worst, _ in rows if args.grid else []:
         print(f"  {setting[0]:.2f} {setting[1]:.2f} {setting[2]} | "
               f"{worst['acc']:.3f} {worst['wrong']:.3f} {worst['oos']:.3f}")  # fmt: skip
-    fine = [r for r in rows if r[1]["oos"] <= 0.05 and r[1]["wrong"] <= 0.02] or rows
+    # New phrasings are harder than the held-out sets' (their out-of-scope questions are
+    # further from the needs than the near-misses trained on), so the issue's targets are not
+    # absolute here: a setting must answer no more out-of-scope questions as a need and no
+    # more needs wrongly than the committed setting does on this same validation; of those,
+    # the one that understands most wins.
+    reference = next(r for r in rows if r[0] == committed_setting())
+    (threshold, ambiguity, margin), worst = reference[0], reference[1]
+    print(f"committed: threshold {threshold}, ambiguity {ambiguity}, scope_margin {margin}"
+          f" | worst: accuracy {worst['acc']:.3f} wrong-need {worst['wrong']:.3f}"
+          f" oos-false {worst['oos']:.3f}")  # fmt: skip
+    fine = [r for r in rows if r[1]["oos"] <= reference[1]["oos"] + 1e-9
+            and r[1]["wrong"] <= reference[1]["wrong"] + 1e-9]  # fmt: skip
     best = max(fine, key=lambda r: (r[1]["acc"], -r[1]["oos"], -r[0][0]))
     if args.at:
         wanted = tuple(None if v == "None" else float(v) for v in args.at.split(","))

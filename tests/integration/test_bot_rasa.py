@@ -256,14 +256,23 @@ def training_examples():
     return [e for path in training_files() for e in read_examples(path)]
 
 
+def normalised(text: str) -> str:
+    """Return text as the classifier sees it: lowercase, æ ø å folded, words only.
+
+    The folding is kanal_nlu.fold's (which needs Rasa's environment to import).
+    """
+    text = text.lower().replace("æ", "ae").replace("ø", "o").replace("å", "a")
+    return " ".join(re.findall(r"\w+", text.replace("aa", "a").replace("oe", "o")))
+
+
 @pytest.mark.parametrize("language", LANGUAGES)
 def test_the_held_out_set_covers_every_intent_with_phrasings_not_trained_on(language):
-    training = {e.text.lower() for e in training_examples()}
+    training = {normalised(e.text) for e in training_examples()}
     heldout = read_examples(heldout_file(language))
     everyday = read_examples(out_of_scope_file(language))
     per_intent = Counter(e.intent for e in heldout)
 
-    assert [e.text for e in heldout + everyday if e.text.lower() in training] == []
+    assert [e.text for e in heldout + everyday if normalised(e.text) in training] == []
     assert {i for i in domain_intents() if per_intent[i] < 4} <= {"nlu_fallback", "out_of_scope"}
 
 
