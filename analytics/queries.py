@@ -3,27 +3,43 @@
 Read only. Each contact's events are folded (grouped by contact id) into flags and the ids of
 the events whose data matter; those events are joined back in the same statement. Repeat
 contacts are found with a second, lighter statement over the same citizens' later contacts.
+The phone's figures take three small statements more, each over one kind of event found by
+its type and time (the `type, at` index): callbacks, digital completions, and the assisted
+contacts of the citizens who took the digital route.
 """
 
 from __future__ import annotations
 
+from dataclasses import replace
 from datetime import datetime, timedelta
 
 from sqlalchemy import Connection, case, func, select
 
 from analytics.log import contact_events as E
-from analytics.metrics import ContactFacts, Window, repeated
+from analytics.metrics import (
+    CallbackFacts,
+    Completion,
+    ContactFacts,
+    Window,
+    deflections_completed,
+    repeated,
+)
 from router.domain import events as ev
 
 
 def _opened(opened_from: datetime, opened_before: datetime):
     """Return a select of the contacts opened in [opened_from, opened_before)."""
-    return select(E.c.contact_id, E.c.at.label("opened_at"), E.c.channel, E.c.citizen).where(
-        E.c.type == ev.CONTACT_OPENED, E.c.at >= opened_from, E.c.at < opened_before
-    )
+    return select(
+        E.c.contact_id,
+        E.c.at.label("opened_at"),
+        E.c.channel,
+        E.c.citizen,
+        # Read on contact_opened events only: a contact opened to call back about another.
+        E.c.data["reopens"].as_integer().label("reopens"),
+    ).where(E.c.type == ev.CONTACT_OPENED, E.c.at >= opened_from, E.c.at < opened_before)
 
 
-def _folded(opened, full: bool):
+def _folded(opened, full: bool, assisted: bool = False):
     """Return one row per opened contact with its events folded into flags and event ids."""
     opened = opened.subquery("opened")
     columns = [
@@ -34,7 +50,10 @@ def _folded(opened, full: bool):
         func.min(case((E.c.type == ev.CLOSED, E.c.at))).label("ended_at"),
         # The need is learnt during the conversation: the last event naming one wins.
         func.max(case((E.c.need.is_not(None), E.c.id))).label("need_id"),
+        func.max(opened.c.reopens).label("reopens"),
     ]
+    if assisted and not full:
+        columns.append(func.max(case((E.c.type == ev.QUEUED, 1), else_=0)).label("assisted"))
     if full:
         bot_turn = E.c.type.in_((ev.BOT_ANSWERED, ev.BOT_FAILED))
         columns += [
@@ -43,6 +62,10 @@ def _folded(opened, full: bool):
             func.min(case((E.c.type == ev.HANDED_OFF, E.c.id))).label("handoff_id"),
             func.min(case((E.c.type == ev.CITIZEN_IDENTIFIED, E.c.id))).label("identified_id"),
             func.min(case((E.c.type == ev.RESOLVED, E.c.id))).label("resolved_id"),
+            func.max(case((E.c.type == ev.DEFLECTION_OFFERED, 1), else_=0)).label("offered"),
+            func.min(case((E.c.type == ev.DEFLECTION_ACCEPTED, E.c.id))).label("accepted_id"),
+            func.min(case((E.c.type == ev.QUEUED, E.c.at))).label("queued_at"),
+            func.min(case((E.c.type == ev.CALL_ENDED, E.c.id))).label("call_ended_id"),
         ]
     return (
         select(*columns)
@@ -55,7 +78,9 @@ def _folded(opened, full: bool):
 def contact_facts(conn: Connection, opened_from: datetime, opened_before: datetime):
     """Return the facts of every contact opened in [opened_from, opened_before)."""
     f = _folded(_opened(opened_from, opened_before), full=True)
-    need, handoff, identified, resolved = (E.alias(n) for n in ("n", "h", "i", "r"))
+    need, handoff, identified, resolved, accepted, ended = (
+        E.alias(n) for n in ("n", "h", "i", "r", "a", "e")
+    )
     # JSON fields are read in SQL (JSON_EXTRACT on SQLite, ->> on PostgreSQL): decoding every
     # event's data in Python would cost more than the query itself.
     stmt = (
@@ -67,11 +92,17 @@ def contact_facts(conn: Connection, opened_from: datetime, opened_before: dateti
             identified.c.data["age_band"].as_string().label("age_band"),
             resolved.c.data["completed"].as_boolean().label("completed"),
             resolved.c.data["digital"].as_boolean().label("digital"),
+            accepted.c.at.label("accepted_at"),
+            accepted.c.need.label("accepted_need"),
+            ended.c.at.label("call_ended_at"),
+            ended.c.data["status"].as_string().label("call_status"),
         )
         .outerjoin(need, need.c.id == f.c.need_id)
         .outerjoin(handoff, handoff.c.id == f.c.handoff_id)
         .outerjoin(identified, identified.c.id == f.c.identified_id)
         .outerjoin(resolved, resolved.c.id == f.c.resolved_id)
+        .outerjoin(accepted, accepted.c.id == f.c.accepted_id)
+        .outerjoin(ended, ended.c.id == f.c.call_ended_id)
         .order_by(f.c.contact_id)
     )
     return [_facts(r) for r in conn.execute(stmt)]
@@ -99,6 +130,13 @@ def _facts(r) -> ContactFacts:
         ended_at=r.ended_at,
         completed=resolved and bool(r.completed),
         digital=resolved and bool(digital),
+        deflection_offered=bool(r.offered),
+        deflection_accepted_at=r.accepted_at,
+        deflection_need=r.accepted_need,
+        queued_at=r.queued_at,
+        call_status=r.call_status,
+        call_ended_at=r.call_ended_at,
+        reopens=r.reopens,
     )
 
 
@@ -124,6 +162,7 @@ def later_contacts(conn: Connection, window: Window, until: datetime) -> list[Co
             citizen=r.citizen,
             need=r.need,
             ended_at=r.ended_at,
+            reopens=r.reopens,
         )
         for r in conn.execute(stmt)
     ]
@@ -143,3 +182,132 @@ def cohort_and_repeats(
     followers = later_contacts(conn, window, until)
     in_cohort = {c.contact_id for c in cohort}
     return cohort, repeated(followers, window.repeat_window) & in_cohort
+
+
+# -- the phone: callbacks and deflections -----------------------------------------------------
+
+CALLBACK_EVENTS = (
+    ev.CALLBACK_BOOKED,
+    ev.CALLBACK_PLACED,
+    ev.CALLBACK_ANSWERED,
+    ev.CALLBACK_FAILED,
+    ev.CALLBACK_CLOSED,
+)
+
+
+def callbacks(conn: Connection, since: datetime) -> dict[int, tuple[int, CallbackFacts]]:
+    """Return each callback booked since `since`: the contact it was first booked on, and
+    what became of it (its later events may be on a contact opened to call back)."""
+    stmt = (
+        select(
+            E.c.id,
+            E.c.type,
+            E.c.contact_id,
+            E.c.data["callback_id"].as_integer().label("callback_id"),
+            E.c.data["reason"].as_string().label("reason"),
+            E.c.data["status"].as_string().label("status"),
+            E.c.data["by"].as_string().label("by"),
+        )
+        .where(E.c.type.in_(CALLBACK_EVENTS), E.c.at >= since)
+        .order_by(E.c.id)
+    )
+    found: dict[int, tuple[int, CallbackFacts]] = {}
+    for r in conn.execute(stmt):
+        if r.callback_id is None:
+            continue
+        if r.callback_id not in found:
+            if r.type != ev.CALLBACK_BOOKED:
+                continue  # booked before `since`: not this window's
+            found[r.callback_id] = (r.contact_id, CallbackFacts(r.callback_id, reason=r.reason))
+            continue
+        contact_id, cb = found[r.callback_id]
+        if r.type == ev.CALLBACK_BOOKED:  # staff "call again": a new round, not a new callback
+            cb = replace(cb, failed=False, failure_status=None)
+        elif r.type == ev.CALLBACK_PLACED:
+            cb = replace(cb, calls=cb.calls + 1)
+        elif r.type == ev.CALLBACK_ANSWERED:
+            cb = replace(cb, answered=True)
+        elif r.type == ev.CALLBACK_FAILED:
+            cb = replace(cb, failed=True, failure_status=r.status)
+        elif r.type == ev.CALLBACK_CLOSED and r.by == "system":
+            cb = replace(cb, settled=True)
+        found[r.callback_id] = (contact_id, cb)
+    return found
+
+
+def completions(conn: Connection, since: datetime, until: datetime) -> list[Completion]:
+    """Return the digital completions the agency's self-service reported in [since, until)."""
+    stmt = select(E.c.at, E.c.need, E.c.citizen, E.c.contact_id).where(
+        E.c.type == ev.DIGITAL_COMPLETED, E.c.at >= since, E.c.at < until
+    )
+    return [Completion(r.at, r.need, r.citizen, r.contact_id) for r in conn.execute(stmt)]
+
+
+def assisted_contacts(conn: Connection, since: datetime, until: datetime) -> list[ContactFacts]:
+    """Return the contacts that entered the queue, opened in [since, until), of citizens who
+    accepted a deflection since `since`, and the contacts opened to call someone back."""
+    a = E.alias("a")  # an alias, so the subquery is not correlated with the outer query
+    deflected = select(a.c.citizen).where(
+        a.c.type == ev.DEFLECTION_ACCEPTED,
+        a.c.at >= since,
+        a.c.at < until,
+        a.c.citizen.is_not(None),
+    )
+    opened = _opened(since, until).where(E.c.citizen.in_(deflected))
+    f = _folded(opened, full=False, assisted=True)
+    need = E.alias("n")
+    stmt = select(f, need.c.need).outerjoin(need, need.c.id == f.c.need_id)
+    others = [
+        ContactFacts(
+            contact_id=r.contact_id,
+            channel=r.channel,
+            opened_at=r.opened_at,
+            citizen=r.citizen,
+            need=r.need,
+            reopens=r.reopens,
+            assisted=bool(r.assisted),
+        )
+        for r in conn.execute(stmt)
+    ]
+    # Contacts reopened for a callback, whoever the citizen (a caller not in the register).
+    reopened = select(E.c.contact_id, E.c.at, E.c.channel, E.c.data["reopens"].as_integer()).where(
+        E.c.type == ev.CONTACT_OPENED, E.c.at >= since, E.c.at < until
+    )
+    known = {o.contact_id for o in others}
+    for r in conn.execute(reopened):
+        if r[3] is not None and r.contact_id not in known:
+            others.append(ContactFacts(r.contact_id, r.channel, r.at, reopens=r[3], assisted=True))
+    return [o for o in others if o.assisted]
+
+
+def phone_facts(
+    conn: Connection, window: Window, cohort: list[ContactFacts]
+) -> tuple[list[ContactFacts], frozenset[int]]:
+    """Return the cohort with its callbacks, and the ids of its completed deflections."""
+    booked: dict[int, list[CallbackFacts]] = {}
+    for contact_id, cb in callbacks(conn, window.start).values():
+        booked.setdefault(contact_id, []).append(cb)
+    if booked:
+        cohort = [
+            replace(c, callbacks=tuple(booked[c.contact_id])) if c.contact_id in booked else c
+            for c in cohort
+        ]
+    accepted = [c.deflection_accepted_at for c in cohort if c.deflection_accepted_at]
+    if not accepted:
+        return cohort, frozenset()
+    until = max(accepted) + window.followup_window + timedelta(seconds=1)
+    done = completions(conn, min(accepted), until)
+    if not done:
+        return cohort, frozenset()
+    others = assisted_contacts(conn, window.start, until)
+    return cohort, deflections_completed(cohort, done, others, window.followup_window)
+
+
+def report_facts(
+    conn: Connection, window: Window
+) -> tuple[list[ContactFacts], frozenset[int], frozenset[int]]:
+    """Return the window's contacts, the ids of those followed by a repeat contact, and the
+    ids of their deflections completed digitally."""
+    cohort, repeats = cohort_and_repeats(conn, window)
+    cohort, deflected = phone_facts(conn, window, cohort)
+    return cohort, repeats, deflected
