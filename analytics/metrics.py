@@ -204,6 +204,7 @@ class ContactFacts:
     call_status: str | None = None  # status of the call_ended event
     call_ended_at: datetime | None = None
     reopens: int | None = None  # opened to call back about this earlier contact
+    followup_accepted_at: datetime | None = None  # a callback asked for after the link
     callbacks: tuple[CallbackFacts, ...] = ()
 
 
@@ -326,16 +327,19 @@ def deflections_completed(
     """Return the ids of accepted deflections completed digitally within the follow-up window.
 
     A deflection is completed when a completion names its contact, or its citizen and need,
-    from the moment the link was texted until `within` after, and no other assisted contact
-    (`others`: contacts that entered the queue) by the same citizen on the same need, or
-    reopening it for a callback, opened in that time.
+    from the moment the link was texted until `within` after, and in that time the citizen
+    neither asked for a callback about it (the follow-up's offer) nor opened another assisted
+    contact (`others`: contacts that entered the queue) on the same need.
     """
-    completions = list(completions)
+    by_contact: dict[int, list[datetime]] = {}
+    by_need: dict[tuple[str, str | None], list[datetime]] = {}
+    for x in completions:
+        if x.contact_id is not None:
+            by_contact.setdefault(x.contact_id, []).append(x.at)
+        if x.citizen is not None:
+            by_need.setdefault((x.citizen, x.need), []).append(x.at)
     assisted: dict[tuple[str, str], list[ContactFacts]] = {}
-    reopened: dict[int, list[datetime]] = {}
     for o in others:
-        if o.reopens is not None:
-            reopened.setdefault(o.reopens, []).append(o.opened_at)
         if o.citizen and o.need:
             assisted.setdefault((o.citizen, o.need), []).append(o)
     found: set[int] = set()
@@ -344,25 +348,19 @@ def deflections_completed(
         if start is None:
             continue
         end = start + within
-        if any(start < at <= end for at in reopened.get(c.contact_id, ())):
-            continue  # reopened for a callback: the digital route did not work out
+        if c.followup_accepted_at is not None and start <= c.followup_accepted_at <= end:
+            continue  # a callback booked: the digital route did not work out
         need = c.deflection_need or c.need
-        done = any(
-            start <= x.at <= end
-            and (
-                x.contact_id == c.contact_id
-                or (c.citizen is not None and x.citizen == c.citizen and x.need == need)
-            )
-            for x in completions
-        )
-        if not done:
+        times = list(by_contact.get(c.contact_id, ()))
+        if c.citizen is not None:
+            times += by_need.get((c.citizen, need), ())
+        if not any(start <= at <= end for at in times):
             continue
-        again = any(
-            o.contact_id != c.contact_id and start < o.opened_at <= end
-            for o in assisted.get((c.citizen or "", need or ""), ())
-        )
-        if not again:
-            found.add(c.contact_id)
+        if c.citizen is not None and need is not None:
+            again = assisted.get((c.citizen, need), ())
+            if any(o.contact_id != c.contact_id and start < o.opened_at <= end for o in again):
+                continue
+        found.add(c.contact_id)
     return frozenset(found)
 
 

@@ -3,9 +3,10 @@
 Read only. Each contact's events are folded (grouped by contact id) into flags and the ids of
 the events whose data matter; those events are joined back in the same statement. Repeat
 contacts are found with a second, lighter statement over the same citizens' later contacts.
-The phone's figures take three small statements more, each over one kind of event found by
-its type and time (the `type, at` index): callbacks, digital completions, and the assisted
-contacts of the citizens who took the digital route.
+The phone's figures take two small statements more, each over one kind of event found by
+its type and time (the `type, at` index): callbacks and digital completions; the statement
+over the later contacts also says which entered the queue (another assisted contact after a
+deflection).
 """
 
 from __future__ import annotations
@@ -29,14 +30,9 @@ from router.domain import events as ev
 
 def _opened(opened_from: datetime, opened_before: datetime):
     """Return a select of the contacts opened in [opened_from, opened_before)."""
-    return select(
-        E.c.contact_id,
-        E.c.at.label("opened_at"),
-        E.c.channel,
-        E.c.citizen,
-        # Read on contact_opened events only: a contact opened to call back about another.
-        E.c.data["reopens"].as_integer().label("reopens"),
-    ).where(E.c.type == ev.CONTACT_OPENED, E.c.at >= opened_from, E.c.at < opened_before)
+    return select(E.c.contact_id, E.c.at.label("opened_at"), E.c.channel, E.c.citizen).where(
+        E.c.type == ev.CONTACT_OPENED, E.c.at >= opened_from, E.c.at < opened_before
+    )
 
 
 def _folded(opened, full: bool, assisted: bool = False):
@@ -50,7 +46,6 @@ def _folded(opened, full: bool, assisted: bool = False):
         func.min(case((E.c.type == ev.CLOSED, E.c.at))).label("ended_at"),
         # The need is learnt during the conversation: the last event naming one wins.
         func.max(case((E.c.need.is_not(None), E.c.id))).label("need_id"),
-        func.max(opened.c.reopens).label("reopens"),
     ]
     if assisted and not full:
         columns.append(func.max(case((E.c.type == ev.QUEUED, 1), else_=0)).label("assisted"))
@@ -62,10 +57,12 @@ def _folded(opened, full: bool, assisted: bool = False):
             func.min(case((E.c.type == ev.HANDED_OFF, E.c.id))).label("handoff_id"),
             func.min(case((E.c.type == ev.CITIZEN_IDENTIFIED, E.c.id))).label("identified_id"),
             func.min(case((E.c.type == ev.RESOLVED, E.c.id))).label("resolved_id"),
+            func.max(opened.c.reopens).label("reopens"),
             func.max(case((E.c.type == ev.DEFLECTION_OFFERED, 1), else_=0)).label("offered"),
             func.min(case((E.c.type == ev.DEFLECTION_ACCEPTED, E.c.id))).label("accepted_id"),
             func.min(case((E.c.type == ev.QUEUED, E.c.at))).label("queued_at"),
             func.min(case((E.c.type == ev.CALL_ENDED, E.c.id))).label("call_ended_id"),
+            func.min(case((E.c.type == ev.FOLLOWUP_ACCEPTED, E.c.at))).label("callback_asked_at"),
         ]
     return (
         select(*columns)
@@ -77,7 +74,11 @@ def _folded(opened, full: bool, assisted: bool = False):
 
 def contact_facts(conn: Connection, opened_from: datetime, opened_before: datetime):
     """Return the facts of every contact opened in [opened_from, opened_before)."""
-    f = _folded(_opened(opened_from, opened_before), full=True)
+    opened = _opened(opened_from, opened_before).add_columns(
+        # Read on contact_opened events only: a contact opened to call back about another.
+        E.c.data["reopens"].as_integer().label("reopens")
+    )
+    f = _folded(opened, full=True)
     need, handoff, identified, resolved, accepted, ended = (
         E.alias(n) for n in ("n", "h", "i", "r", "a", "e")
     )
@@ -137,12 +138,16 @@ def _facts(r) -> ContactFacts:
         call_status=r.call_status,
         call_ended_at=r.call_ended_at,
         reopens=r.reopens,
+        followup_accepted_at=r.callback_asked_at,
     )
 
 
-def later_contacts(conn: Connection, window: Window, until: datetime) -> list[ContactFacts]:
+def later_contacts(
+    conn: Connection, window: Window, until: datetime, assisted: bool = False
+) -> list[ContactFacts]:
     """Return the contacts, opened from the window's start until `until`, of the citizens
-    who opened a contact in the window: the candidates for repeat contacts."""
+    who opened a contact in the window: the candidates for repeat contacts (and, with
+    `assisted`, for another assisted contact after a deflection)."""
     o = E.alias("o")  # an alias, so the subquery is not correlated with the outer query
     citizens = select(o.c.citizen).where(
         o.c.type == ev.CONTACT_OPENED,
@@ -151,7 +156,7 @@ def later_contacts(conn: Connection, window: Window, until: datetime) -> list[Co
         o.c.citizen.is_not(None),
     )
     opened = _opened(window.start, until).where(E.c.citizen.in_(citizens))
-    f = _folded(opened, full=False)
+    f = _folded(opened, full=False, assisted=assisted)
     need = E.alias("n")
     stmt = select(f, need.c.need).join(need, need.c.id == f.c.need_id)
     return [
@@ -162,7 +167,7 @@ def later_contacts(conn: Connection, window: Window, until: datetime) -> list[Co
             citizen=r.citizen,
             need=r.need,
             ended_at=r.ended_at,
-            reopens=r.reopens,
+            assisted=bool(r.assisted) if assisted else False,
         )
         for r in conn.execute(stmt)
     ]
@@ -243,47 +248,15 @@ def completions(conn: Connection, since: datetime, until: datetime) -> list[Comp
     return [Completion(r.at, r.need, r.citizen, r.contact_id) for r in conn.execute(stmt)]
 
 
-def assisted_contacts(conn: Connection, since: datetime, until: datetime) -> list[ContactFacts]:
-    """Return the contacts that entered the queue, opened in [since, until), of citizens who
-    accepted a deflection since `since`, and the contacts opened to call someone back."""
-    a = E.alias("a")  # an alias, so the subquery is not correlated with the outer query
-    deflected = select(a.c.citizen).where(
-        a.c.type == ev.DEFLECTION_ACCEPTED,
-        a.c.at >= since,
-        a.c.at < until,
-        a.c.citizen.is_not(None),
-    )
-    opened = _opened(since, until).where(E.c.citizen.in_(deflected))
-    f = _folded(opened, full=False, assisted=True)
-    need = E.alias("n")
-    stmt = select(f, need.c.need).outerjoin(need, need.c.id == f.c.need_id)
-    others = [
-        ContactFacts(
-            contact_id=r.contact_id,
-            channel=r.channel,
-            opened_at=r.opened_at,
-            citizen=r.citizen,
-            need=r.need,
-            reopens=r.reopens,
-            assisted=bool(r.assisted),
-        )
-        for r in conn.execute(stmt)
-    ]
-    # Contacts reopened for a callback, whoever the citizen (a caller not in the register).
-    reopened = select(E.c.contact_id, E.c.at, E.c.channel, E.c.data["reopens"].as_integer()).where(
-        E.c.type == ev.CONTACT_OPENED, E.c.at >= since, E.c.at < until
-    )
-    known = {o.contact_id for o in others}
-    for r in conn.execute(reopened):
-        if r[3] is not None and r.contact_id not in known:
-            others.append(ContactFacts(r.contact_id, r.channel, r.at, reopens=r[3], assisted=True))
-    return [o for o in others if o.assisted]
+def report_facts(
+    conn: Connection, window: Window
+) -> tuple[list[ContactFacts], frozenset[int], frozenset[int]]:
+    """Return the window's contacts (with their callbacks), the ids of those followed by a
+    repeat contact, and the ids of their deflections completed digitally.
 
-
-def phone_facts(
-    conn: Connection, window: Window, cohort: list[ContactFacts]
-) -> tuple[list[ContactFacts], frozenset[int]]:
-    """Return the cohort with its callbacks, and the ids of its completed deflections."""
+    One statement over the citizens' later contacts serves both: the repeats, and the
+    assisted contacts that undo a deflection."""
+    cohort = contact_facts(conn, window.start, window.end)
     booked: dict[int, list[CallbackFacts]] = {}
     for contact_id, cb in callbacks(conn, window.start).values():
         booked.setdefault(contact_id, []).append(cb)
@@ -292,22 +265,25 @@ def phone_facts(
             replace(c, callbacks=tuple(booked[c.contact_id])) if c.contact_id in booked else c
             for c in cohort
         ]
+    ends = [c.ended_at for c in cohort if c.ended_at is not None and c.citizen and c.need]
     accepted = [c.deflection_accepted_at for c in cohort if c.deflection_accepted_at]
-    if not accepted:
-        return cohort, frozenset()
-    until = max(accepted) + window.followup_window + timedelta(seconds=1)
-    done = completions(conn, min(accepted), until)
-    if not done:
-        return cohort, frozenset()
-    others = assisted_contacts(conn, window.start, until)
-    return cohort, deflections_completed(cohort, done, others, window.followup_window)
-
-
-def report_facts(
-    conn: Connection, window: Window
-) -> tuple[list[ContactFacts], frozenset[int], frozenset[int]]:
-    """Return the window's contacts, the ids of those followed by a repeat contact, and the
-    ids of their deflections completed digitally."""
-    cohort, repeats = cohort_and_repeats(conn, window)
-    cohort, deflected = phone_facts(conn, window, cohort)
+    # Bounds are inclusive, hence the extra second.
+    until: list[datetime] = []
+    if ends:
+        until = [max(ends) + window.repeat_window + timedelta(seconds=1)]
+    done: list[Completion] = []
+    if accepted:
+        followup_until = max(accepted) + window.followup_window + timedelta(seconds=1)
+        done = completions(conn, min(accepted), followup_until)
+        if done:
+            until.append(followup_until)
+    if not until:
+        return cohort, frozenset(), frozenset()
+    followers = later_contacts(conn, window, max(until), assisted=bool(done))
+    in_cohort = {c.contact_id for c in cohort}
+    repeats = repeated(followers, window.repeat_window) & in_cohort if ends else frozenset()
+    deflected = frozenset()
+    if done:
+        others = [f for f in followers if f.assisted]
+        deflected = deflections_completed(cohort, done, others, window.followup_window)
     return cohort, repeats, deflected
