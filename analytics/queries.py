@@ -53,14 +53,14 @@ def _folded(opened, full: bool, assisted: bool = False):
         bot_turn = E.c.type.in_((ev.BOT_ANSWERED, ev.BOT_FAILED))
         columns += [
             func.max(case((bot_turn, 1), else_=0)).label("bot"),
-            func.max(case((E.c.type == ev.QUEUED, 1), else_=0)).label("assisted"),
+            # When it first entered the queue; none: not assisted.
+            func.min(case((E.c.type == ev.QUEUED, E.c.at))).label("queued_at"),
             func.min(case((E.c.type == ev.HANDED_OFF, E.c.id))).label("handoff_id"),
             func.min(case((E.c.type == ev.CITIZEN_IDENTIFIED, E.c.id))).label("identified_id"),
             func.min(case((E.c.type == ev.RESOLVED, E.c.id))).label("resolved_id"),
             func.max(opened.c.reopens).label("reopens"),
             func.max(case((E.c.type == ev.DEFLECTION_OFFERED, 1), else_=0)).label("offered"),
             func.min(case((E.c.type == ev.DEFLECTION_ACCEPTED, E.c.id))).label("accepted_id"),
-            func.min(case((E.c.type == ev.QUEUED, E.c.at))).label("queued_at"),
             func.min(case((E.c.type == ev.CALL_ENDED, E.c.id))).label("call_ended_id"),
             func.min(case((E.c.type == ev.FOLLOWUP_ACCEPTED, E.c.at))).label("callback_asked_at"),
         ]
@@ -127,7 +127,7 @@ def _facts(r) -> ContactFacts:
         bot=bool(r.bot),
         handed_off=r.handoff_id is not None,
         handoff_rule=r.handoff_rule,
-        assisted=bool(r.assisted),
+        assisted=r.queued_at is not None,
         ended_at=r.ended_at,
         completed=resolved and bool(r.completed),
         digital=resolved and bool(digital),
