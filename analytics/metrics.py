@@ -199,9 +199,8 @@ class ContactFacts:
     # The phone's figures.
     deflection_offered: bool = False
     deflection_accepted_at: datetime | None = None  # when the link was texted
-    deflection_need: str | None = None
     queued_at: datetime | None = None  # first queued event
-    call_status: str | None = None  # status of the call_ended event
+    abandoned: bool = False  # the call_ended event says abandoned
     call_ended_at: datetime | None = None
     reopens: int | None = None  # opened to call back about this earlier contact
     followup_accepted_at: datetime | None = None  # a callback asked for after the link
@@ -350,7 +349,7 @@ def deflections_completed(
         end = start + within
         if c.followup_accepted_at is not None and start <= c.followup_accepted_at <= end:
             continue  # a callback booked: the digital route did not work out
-        need = c.deflection_need or c.need
+        need = c.need
         times = list(by_contact.get(c.contact_id, ()))
         if c.citizen is not None:
             times += by_need.get((c.citizen, need), ())
@@ -370,7 +369,7 @@ def is_queued_caller(c: ContactFacts) -> bool:
 
 
 def is_abandoned(c: ContactFacts) -> bool:
-    return is_queued_caller(c) and c.call_status == "abandoned"
+    return is_queued_caller(c) and c.abandoned
 
 
 def is_short_abandon(c: ContactFacts) -> bool:

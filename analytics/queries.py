@@ -50,6 +50,7 @@ def _folded(opened, full: bool, assisted: bool = False):
     if assisted and not full:
         columns.append(func.max(case((E.c.type == ev.QUEUED, 1), else_=0)).label("assisted"))
     if full:
+        abandoned = E.c.data["status"].as_string() == "abandoned"
         bot_turn = E.c.type.in_((ev.BOT_ANSWERED, ev.BOT_FAILED))
         columns += [
             func.max(case((bot_turn, 1), else_=0)).label("bot"),
@@ -60,8 +61,12 @@ def _folded(opened, full: bool, assisted: bool = False):
             func.min(case((E.c.type == ev.RESOLVED, E.c.id))).label("resolved_id"),
             func.max(opened.c.reopens).label("reopens"),
             func.max(case((E.c.type == ev.DEFLECTION_OFFERED, 1), else_=0)).label("offered"),
-            func.min(case((E.c.type == ev.DEFLECTION_ACCEPTED, E.c.id))).label("accepted_id"),
-            func.min(case((E.c.type == ev.CALL_ENDED, E.c.id))).label("call_ended_id"),
+            func.min(case((E.c.type == ev.DEFLECTION_ACCEPTED, E.c.at))).label("accepted_at"),
+            func.min(case((E.c.type == ev.CALL_ENDED, E.c.at))).label("call_ended_at"),
+            # The status is read on call_ended events only (no join back: one scan fewer).
+            func.max(case((E.c.type == ev.CALL_ENDED, case((abandoned, 1), else_=0)))).label(
+                "abandoned"
+            ),
             func.min(case((E.c.type == ev.FOLLOWUP_ACCEPTED, E.c.at))).label("callback_asked_at"),
         ]
     return (
@@ -79,9 +84,7 @@ def contact_facts(conn: Connection, opened_from: datetime, opened_before: dateti
         E.c.data["reopens"].as_integer().label("reopens")
     )
     f = _folded(opened, full=True)
-    need, handoff, identified, resolved, accepted, ended = (
-        E.alias(n) for n in ("n", "h", "i", "r", "a", "e")
-    )
+    need, handoff, identified, resolved = (E.alias(n) for n in ("n", "h", "i", "r"))
     # JSON fields are read in SQL (JSON_EXTRACT on SQLite, ->> on PostgreSQL): decoding every
     # event's data in Python would cost more than the query itself.
     stmt = (
@@ -93,17 +96,11 @@ def contact_facts(conn: Connection, opened_from: datetime, opened_before: dateti
             identified.c.data["age_band"].as_string().label("age_band"),
             resolved.c.data["completed"].as_boolean().label("completed"),
             resolved.c.data["digital"].as_boolean().label("digital"),
-            accepted.c.at.label("accepted_at"),
-            accepted.c.need.label("accepted_need"),
-            ended.c.at.label("call_ended_at"),
-            ended.c.data["status"].as_string().label("call_status"),
         )
         .outerjoin(need, need.c.id == f.c.need_id)
         .outerjoin(handoff, handoff.c.id == f.c.handoff_id)
         .outerjoin(identified, identified.c.id == f.c.identified_id)
         .outerjoin(resolved, resolved.c.id == f.c.resolved_id)
-        .outerjoin(accepted, accepted.c.id == f.c.accepted_id)
-        .outerjoin(ended, ended.c.id == f.c.call_ended_id)
         .order_by(f.c.contact_id)
     )
     return [_facts(r) for r in conn.execute(stmt)]
@@ -133,9 +130,8 @@ def _facts(r) -> ContactFacts:
         digital=resolved and bool(digital),
         deflection_offered=bool(r.offered),
         deflection_accepted_at=r.accepted_at,
-        deflection_need=r.accepted_need,
         queued_at=r.queued_at,
-        call_status=r.call_status,
+        abandoned=bool(r.abandoned),
         call_ended_at=r.call_ended_at,
         reopens=r.reopens,
         followup_accepted_at=r.callback_asked_at,

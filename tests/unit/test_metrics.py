@@ -229,7 +229,7 @@ HOURS48 = timedelta(hours=48)
 def accepted(contact_id, citizen="c1", need="payment_date", at=T0, **kw) -> ContactFacts:
     """A phone contact whose caller took the link at `at`."""
     return facts(contact_id, "voice", at=at, citizen=citizen, need=need, deflection_offered=True,
-                 deflection_accepted_at=at, deflection_need=need, **kw)  # fmt: skip
+                 deflection_accepted_at=at, **kw)  # fmt: skip
 
 
 def test_a_completion_within_the_follow_up_window_completes_the_deflection():
@@ -275,11 +275,11 @@ def test_the_funnel_callbacks_and_abandonment_in_a_row():
         accepted(1),
         accepted(2, citizen="c2"),
         facts(3, "voice", deflection_offered=True),
-        facts(4, "voice", queued_at=queued, call_status="abandoned",
+        facts(4, "voice", queued_at=queued, abandoned=True,
               call_ended_at=queued + timedelta(seconds=60)),
-        facts(5, "voice", queued_at=queued, call_status="abandoned",
+        facts(5, "voice", queued_at=queued, abandoned=True,
               call_ended_at=queued + timedelta(seconds=4)),  # a short abandon
-        facts(6, "voice", queued_at=queued, call_status="completed", callbacks=(
+        facts(6, "voice", queued_at=queued, callbacks=(
             CallbackFacts(1, "waited_too_long", calls=2, answered=True),
             CallbackFacts(2, "asked", calls=2, failed=True, failure_status="busy"),
         )),
