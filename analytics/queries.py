@@ -59,7 +59,7 @@ def _folded(opened, full: bool, assisted: bool = False):
             func.min(case((E.c.type == ev.HANDED_OFF, E.c.id))).label("handoff_id"),
             func.min(case((E.c.type == ev.CITIZEN_IDENTIFIED, E.c.id))).label("identified_id"),
             func.min(case((E.c.type == ev.RESOLVED, E.c.id))).label("resolved_id"),
-            func.max(opened.c.reopens).label("reopens"),
+            func.min(case((E.c.type == ev.CONTACT_OPENED, E.c.id))).label("opened_id"),
             func.max(case((E.c.type == ev.DEFLECTION_OFFERED, 1), else_=0)).label("offered"),
             func.min(case((E.c.type == ev.DEFLECTION_ACCEPTED, E.c.at))).label("accepted_at"),
             func.min(case((E.c.type == ev.CALL_ENDED, E.c.at))).label("call_ended_at"),
@@ -79,12 +79,8 @@ def _folded(opened, full: bool, assisted: bool = False):
 
 def contact_facts(conn: Connection, opened_from: datetime, opened_before: datetime):
     """Return the facts of every contact opened in [opened_from, opened_before)."""
-    opened = _opened(opened_from, opened_before).add_columns(
-        # Read on contact_opened events only: a contact opened to call back about another.
-        E.c.data["reopens"].as_integer().label("reopens")
-    )
-    f = _folded(opened, full=True)
-    need, handoff, identified, resolved = (E.alias(n) for n in ("n", "h", "i", "r"))
+    f = _folded(_opened(opened_from, opened_before), full=True)
+    need, handoff, identified, resolved, opened = (E.alias(n) for n in ("n", "h", "i", "r", "o"))
     # JSON fields are read in SQL (JSON_EXTRACT on SQLite, ->> on PostgreSQL): decoding every
     # event's data in Python would cost more than the query itself.
     stmt = (
@@ -96,11 +92,14 @@ def contact_facts(conn: Connection, opened_from: datetime, opened_before: dateti
             identified.c.data["age_band"].as_string().label("age_band"),
             resolved.c.data["completed"].as_boolean().label("completed"),
             resolved.c.data["digital"].as_boolean().label("digital"),
+            # A contact opened to call back about another one.
+            opened.c.data["reopens"].as_integer().label("reopens"),
         )
         .outerjoin(need, need.c.id == f.c.need_id)
         .outerjoin(handoff, handoff.c.id == f.c.handoff_id)
         .outerjoin(identified, identified.c.id == f.c.identified_id)
         .outerjoin(resolved, resolved.c.id == f.c.resolved_id)
+        .outerjoin(opened, opened.c.id == f.c.opened_id)
         .order_by(f.c.contact_id)
     )
     return [_facts(r) for r in conn.execute(stmt)]
