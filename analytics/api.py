@@ -15,7 +15,7 @@ from flask import Blueprint, Response, current_app, request
 from sqlalchemy import Engine
 
 from analytics import metrics, openapi
-from analytics.queries import cohort_and_repeats
+from analytics.queries import report_facts
 from router.web import bound
 
 MANAGERS = ("manager", "supervisor")
@@ -56,6 +56,26 @@ CSV_COLUMNS = (
     "bot_containment",
     "handoff_rate",
     "handoff_reasons",
+    # The phone's figures, added after the first columns.
+    "deflection_offered",
+    "deflection_accepted",
+    "deflection_completed",
+    "deflection_acceptance_rate",
+    "deflection_completion_rate",
+    "callbacks_booked",
+    "callbacks_placed",
+    "callback_calls",
+    "callbacks_answered",
+    "callbacks_failed",
+    "callbacks_settled",
+    "callbacks_pending",
+    "callback_answer_rate",
+    "callback_reasons",
+    "callback_failures",
+    "phone_queued",
+    "phone_abandoned",
+    "phone_short_abandons",
+    "phone_abandonment_rate",
 )
 
 
@@ -88,7 +108,9 @@ def _day(args, name: str) -> date:
     return day
 
 
-def read_query(args, timezone: str, repeat_days: int) -> Query:
+def read_query(
+    args, timezone: str, repeat_days: int, followup_hours: float = metrics.FOLLOWUP_WINDOW_HOURS
+) -> Query:
     """Return the report's window and grouping from query parameters, or raise BadQuery."""
     first, last = _day(args, "from"), _day(args, "to")
     if first > last:
@@ -99,7 +121,10 @@ def read_query(args, timezone: str, repeat_days: int) -> Query:
             "group_by",
             f"`group_by` must be one of {', '.join(metrics.GROUPINGS)}, not {group_by[:20]!r}.",
         )
-    return Query(metrics.Window(first, last, timezone, timedelta(days=repeat_days)), group_by)
+    window = metrics.Window(
+        first, last, timezone, timedelta(days=repeat_days), timedelta(hours=followup_hours)
+    )
+    return Query(window, group_by)
 
 
 def _error(exc: BadQuery) -> Response:
@@ -110,10 +135,10 @@ def _error(exc: BadQuery) -> Response:
 def _report(engine: Engine, query: Query) -> tuple[list[metrics.Row], metrics.Row]:
     with engine.connect() as conn:
         if conn.dialect.name == "postgresql":
-            # Both statements read one snapshot, and nothing here can write.
+            # All statements read one snapshot, and nothing here can write.
             conn.execution_options(isolation_level="REPEATABLE READ", postgresql_readonly=True)
-        cohort, repeats = cohort_and_repeats(conn, query.window)
-    return metrics.channel_shift(cohort, repeats, query.group_by)
+        cohort, repeats, deflected = report_facts(conn, query.window)
+    return metrics.channel_shift(cohort, repeats, query.group_by, deflected)
 
 
 def _query(config: Mapping) -> Query:
@@ -121,6 +146,7 @@ def _query(config: Mapping) -> Query:
         request.args,
         config.get("KANAL_TIMEZONE", "Europe/Copenhagen"),
         int(config.get("KANAL_REPEAT_WINDOW_DAYS", metrics.REPEAT_WINDOW_DAYS)),
+        float(config.get("KANAL_DEFLECTION_FOLLOWUP_HOURS", metrics.FOLLOWUP_WINDOW_HOURS)),
     )
 
 
@@ -134,7 +160,9 @@ def channel_shift(config: Mapping, report: Callable):
     window = query.window
     body = {
         "window": {**window.describe(datetime.now(UTC)), "group_by": query.group_by},
-        "definitions": metrics.definitions(window.repeat_window.days),
+        "definitions": metrics.definitions(
+            window.repeat_window.days, window.followup_window / timedelta(hours=1)
+        ),
         "rows": [r.as_dict() for r in rows],
         "total": total.as_dict(),
     }

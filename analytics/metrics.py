@@ -14,6 +14,9 @@ from zoneinfo import ZoneInfo
 
 GROUPINGS = ("channel", "need", "exempt", "age_band", "none")
 REPEAT_WINDOW_DAYS = 7  # docs/domain.md §4.1: repeat contact "within 7 days"
+FOLLOWUP_WINDOW_HOURS = 48  # the deflection follow-up window (KANAL_DEFLECTION_FOLLOWUP_HOURS)
+SHORT_ABANDON_SECONDS = 5  # docs/domain.md §4.1: abandons shorter than this are excluded
+PHONE = "voice"  # the phone's channel name
 
 DEFINITIONS = {
     "window": (
@@ -62,6 +65,75 @@ DEFINITIONS = {
         "Handed-off bot conversations counted by the policy rule that handed them off "
         "(rule_id of the first handed_off event)."
     ),
+    "deflection_offered": (
+        "Contacts on an assisted channel in which kanal offered the digital route: on the "
+        "phone, a deflection_offered event (the IVR offered to text the link for the need). "
+        "The digital_offered events of web chat and SMS do not count: those channels are "
+        "already digital. No agent-offered route is recorded yet."
+    ),
+    "deflection_accepted": (
+        "Offered contacts with a deflection_accepted event: the caller said yes and the link "
+        "was texted. kanal cannot see whether the link was opened or a digital session "
+        "started, so this is an upper bound of 'link opened'."
+    ),
+    "deflection_completed": (
+        "Accepted deflections whose need the agency's self-service reported completed (a "
+        "digital_completed event naming the same citizen and need, or the deflected contact) "
+        "no later than {followup_hours} hours (the follow-up window) after the link was "
+        "texted, with no other assisted contact (one that entered the queue, a callback "
+        "included) by the same citizen on the same need opened in that window. kanal sees only "
+        "completions the self-service reports; for a caller not in the register another "
+        "assisted contact cannot be matched, so their completion is an upper bound. Provisional "
+        "until the follow-up window of the last acceptance has passed."
+    ),
+    "deflection_acceptance_rate": "deflection_accepted ÷ deflection_offered.",
+    "deflection_completion_rate": "deflection_completed ÷ deflection_accepted.",
+    "callbacks_booked": (
+        "Callbacks booked on contacts opened in the window (distinct callbacks: a staff 'call "
+        "again' re-books the same callback and does not count twice). A callback booked for a "
+        "closed contact (a follow-up after a deflection) belongs to the phone contact opened "
+        "for it."
+    ),
+    "callbacks_placed": "Booked callbacks for which kanal placed at least one call.",
+    "callback_calls": "Calls placed for the booked callbacks, retries included.",
+    "callbacks_answered": (
+        "Booked callbacks the citizen answered and were connected to an agent "
+        "(callback_answered), counted once however many attempts it took."
+    ),
+    "callbacks_failed": (
+        "Booked callbacks never answered whose attempts were used up (callback_failed) and "
+        "that were not booked again by staff since, whether or not staff have closed them."
+    ),
+    "callbacks_settled": (
+        "Booked callbacks closed unanswered because the conversation was resolved first."
+    ),
+    "callbacks_pending": "Booked callbacks still waiting for a call or an answer at query time.",
+    "callback_answer_rate": "callbacks_answered ÷ callbacks_booked (callback completion rate).",
+    "callback_reasons": (
+        "Booked callbacks counted by the reason they were booked: waited_too_long, "
+        "out_of_hours, asked, digital_not_completed (the deflection follow-up)."
+    ),
+    "callback_failures": (
+        "Failed callbacks counted by the status of the last attempt: busy, no-answer, failed, "
+        "canceled, rejected, not placed, no status, ended unconnected."
+    ),
+    "phone_queued": (
+        "Phone contacts that entered the assisted queue while the caller was on the line (a "
+        "queued event; the contacts kanal opens to call someone back are not callers)."
+    ),
+    "phone_abandoned": (
+        "Queued callers who hung up before an agent answered and without booking a callback "
+        "(the call_ended event says abandoned). A caller still waiting at query time is not "
+        "abandoned."
+    ),
+    "phone_short_abandons": (
+        "Abandoned callers who hung up less than {short_abandon} seconds after entering the "
+        "queue (the short-abandon threshold, fixed in kanal today)."
+    ),
+    "phone_abandonment_rate": (
+        "(phone_abandoned − phone_short_abandons) ÷ (phone_queued − phone_short_abandons): "
+        "short abandons are excluded from both (Amazon Connect)."
+    ),
     "ratios": "Ratios are fractions between 0 and 1, rounded to 4 places; null when the "
     "denominator is 0.",
     "groups": (
@@ -76,9 +148,33 @@ DEFINITIONS = {
         "be matched as repeat contacts, so their containment is an upper bound. A bot "
         "conversation still open at query time counts in bot_conversations but not yet as "
         "contained. Containment is provisional until {days} days after the window's end. "
-        "Keyword-only SMS (STOP, START, HELP) open contacts but never bot conversations."
+        "Keyword-only SMS (STOP, START, HELP) open contacts but never bot conversations. "
+        "Callbacks and phone abandonment are counted as they stand at query time."
     ),
 }
+
+
+@dataclass(frozen=True)
+class CallbackFacts:
+    """What the event log says about one callback (its events may span two contacts)."""
+
+    callback_id: int
+    reason: str | None = None
+    calls: int = 0  # callback_placed events
+    answered: bool = False
+    failed: bool = False  # attempts used up, not booked again since
+    failure_status: str | None = None
+    settled: bool = False  # closed by the system: the conversation was resolved first
+
+
+@dataclass(frozen=True)
+class Completion:
+    """A need the agency's self-service reported completed (a digital_completed event)."""
+
+    at: datetime
+    need: str | None
+    citizen: str | None = None
+    contact_id: int | None = None
 
 
 @dataclass(frozen=True)
@@ -100,6 +196,15 @@ class ContactFacts:
     ended_at: datetime | None = None
     completed: bool = False
     digital: bool = False
+    # The phone's figures.
+    deflection_offered: bool = False
+    deflection_accepted_at: datetime | None = None  # when the link was texted
+    queued_at: datetime | None = None  # first queued event
+    abandoned: bool = False  # the call_ended event says abandoned
+    call_ended_at: datetime | None = None
+    reopens: int | None = None  # opened to call back about this earlier contact
+    followup_accepted_at: datetime | None = None  # a callback asked for after the link
+    callbacks: tuple[CallbackFacts, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -110,6 +215,7 @@ class Window:
     last_day: date
     timezone: str
     repeat_window: timedelta = timedelta(days=REPEAT_WINDOW_DAYS)
+    followup_window: timedelta = timedelta(hours=FOLLOWUP_WINDOW_HOURS)
 
     @property
     def start(self) -> datetime:
@@ -122,8 +228,9 @@ class Window:
         return datetime.combine(next_day, time(0), ZoneInfo(self.timezone)).astimezone(UTC)
 
     def final_after(self) -> datetime:
-        """Return when no repeat contact can change the window's containment any more."""
-        return self.end + self.repeat_window
+        """Return when no repeat contact can change the window's containment, nor another
+        contact or a completion its deflections, any more."""
+        return self.end + max(self.repeat_window, self.followup_window)
 
     def describe(self, now: datetime) -> dict:
         return {
@@ -133,14 +240,22 @@ class Window:
             "start": self.start.isoformat(),
             "end": self.end.isoformat(),
             "repeat_window_days": self.repeat_window.days,
+            "followup_window_hours": self.followup_window / timedelta(hours=1),
+            "short_abandon_seconds": SHORT_ABANDON_SECONDS,
             "final_after": self.final_after().isoformat(),
             "provisional": now < self.final_after(),
         }
 
 
-def definitions(repeat_days: int = REPEAT_WINDOW_DAYS) -> dict[str, str]:
+def definitions(
+    repeat_days: int = REPEAT_WINDOW_DAYS, followup_hours: float = FOLLOWUP_WINDOW_HOURS
+) -> dict[str, str]:
     """Return the plain-language definitions shown beside the numbers."""
-    return {k: v.format(days=repeat_days) for k, v in DEFINITIONS.items()}
+    hours = f"{followup_hours:g}"
+    return {
+        k: v.format(days=repeat_days, followup_hours=hours, short_abandon=SHORT_ABANDON_SECONDS)
+        for k, v in DEFINITIONS.items()
+    }
 
 
 def ratio(numerator: int, denominator: int) -> float | None:
@@ -200,6 +315,73 @@ def repeated(contacts: Iterable[ContactFacts], within: timedelta) -> frozenset[i
 def is_contained(c: ContactFacts, repeats: frozenset[int]) -> bool:
     """Return True for a bot conversation that ended without handoff and without a repeat."""
     return c.bot and not c.handed_off and c.ended_at is not None and c.contact_id not in repeats
+
+
+def deflections_completed(
+    contacts: Iterable[ContactFacts],
+    completions: Iterable[Completion],
+    others: Iterable[ContactFacts],
+    within: timedelta,
+) -> frozenset[int]:
+    """Return the ids of accepted deflections completed digitally within the follow-up window.
+
+    A deflection is completed when a completion names its contact, or its citizen and need,
+    from the moment the link was texted until `within` after, and in that time the citizen
+    neither asked for a callback about it (the follow-up's offer) nor opened another assisted
+    contact (`others`: contacts that entered the queue) on the same need.
+    """
+    by_contact: dict[int, list[datetime]] = {}
+    by_need: dict[tuple[str, str | None], list[datetime]] = {}
+    for x in completions:
+        if x.contact_id is not None:
+            by_contact.setdefault(x.contact_id, []).append(x.at)
+        if x.citizen is not None:
+            by_need.setdefault((x.citizen, x.need), []).append(x.at)
+    assisted: dict[tuple[str, str], list[ContactFacts]] = {}
+    for o in others:
+        if o.citizen and o.need:
+            assisted.setdefault((o.citizen, o.need), []).append(o)
+    found: set[int] = set()
+    for c in contacts:
+        start = c.deflection_accepted_at
+        if start is None:
+            continue
+        end = start + within
+        if c.followup_accepted_at is not None and start <= c.followup_accepted_at <= end:
+            continue  # a callback booked: the digital route did not work out
+        need = c.need
+        times = list(by_contact.get(c.contact_id, ()))
+        if c.citizen is not None:
+            times += by_need.get((c.citizen, need), ())
+        if not any(start <= at <= end for at in times):
+            continue
+        if c.citizen is not None and need is not None:
+            again = assisted.get((c.citizen, need), ())
+            if any(o.contact_id != c.contact_id and start < o.opened_at <= end for o in again):
+                continue
+        found.add(c.contact_id)
+    return frozenset(found)
+
+
+def is_queued_caller(c: ContactFacts) -> bool:
+    """Return True for a phone contact that entered the queue with the caller on the line."""
+    return c.channel == PHONE and c.queued_at is not None and c.reopens is None
+
+
+def is_abandoned(c: ContactFacts) -> bool:
+    return is_queued_caller(c) and c.abandoned
+
+
+def is_short_abandon(c: ContactFacts) -> bool:
+    """Return True for an abandon within the short-abandon threshold of entering the queue."""
+    if not is_abandoned(c) or c.call_ended_at is None:
+        return False
+    return c.call_ended_at - c.queued_at < timedelta(seconds=SHORT_ABANDON_SECONDS)
+
+
+def _counted(values: Iterable[str]) -> dict[str, int]:
+    counts = Counter(values)
+    return dict(sorted(counts.items(), key=lambda kv: (-kv[1], kv[0])))
 
 
 # -- the metrics ------------------------------------------------------------------------------
@@ -268,15 +450,50 @@ class Row:
     bot_containment: float | None
     handoff_rate: float | None
     handoff_reasons: dict[str, int] = field(default_factory=dict)
+    # The phone: deflection funnel, callbacks, abandonment (added fields; see DEFINITIONS).
+    deflection_offered: int = 0
+    deflection_accepted: int = 0
+    deflection_completed: int = 0
+    deflection_acceptance_rate: float | None = None
+    deflection_completion_rate: float | None = None
+    callbacks_booked: int = 0
+    callbacks_placed: int = 0
+    callback_calls: int = 0
+    callbacks_answered: int = 0
+    callbacks_failed: int = 0
+    callbacks_settled: int = 0
+    callbacks_pending: int = 0
+    callback_answer_rate: float | None = None
+    callback_reasons: dict[str, int] = field(default_factory=dict)
+    callback_failures: dict[str, int] = field(default_factory=dict)
+    phone_queued: int = 0
+    phone_abandoned: int = 0
+    phone_short_abandons: int = 0
+    phone_abandonment_rate: float | None = None
 
     def as_dict(self) -> dict:
         return {name: getattr(self, name) for name in self.__dataclass_fields__}
 
 
-def row(group: str, contacts: Sequence[ContactFacts], repeats: frozenset[int]) -> Row:
-    """Compute one group's row."""
+def row(
+    group: str,
+    contacts: Sequence[ContactFacts],
+    repeats: frozenset[int],
+    deflected: frozenset[int] = frozenset(),
+) -> Row:
+    """Compute one group's row; `deflected` holds the ids of completed deflections."""
     bot = [c for c in contacts if is_bot_conversation(c)]
     ended_alone = [c for c in bot if not c.handed_off and c.ended_at is not None]
+    offered = sum(1 for c in contacts if c.deflection_offered)
+    accepted = [c for c in contacts if c.deflection_accepted_at is not None]
+    completed = sum(1 for c in accepted if c.contact_id in deflected)
+    callbacks = [cb for c in contacts for cb in c.callbacks]
+    answered = sum(1 for cb in callbacks if cb.answered)
+    failed = [cb for cb in callbacks if cb.failed and not cb.answered]
+    settled = sum(1 for cb in callbacks if cb.settled and not cb.answered and not cb.failed)
+    queued = sum(1 for c in contacts if is_queued_caller(c))
+    abandoned = sum(1 for c in contacts if is_abandoned(c))
+    short = sum(1 for c in contacts if is_short_abandon(c))
     return Row(
         group=group,
         contacts=len(contacts),
@@ -291,15 +508,37 @@ def row(group: str, contacts: Sequence[ContactFacts], repeats: frozenset[int]) -
         bot_containment=bot_containment(contacts, repeats),
         handoff_rate=handoff_rate(contacts),
         handoff_reasons=handoff_reasons(contacts),
+        deflection_offered=offered,
+        deflection_accepted=len(accepted),
+        deflection_completed=completed,
+        deflection_acceptance_rate=ratio(len(accepted), offered),
+        deflection_completion_rate=ratio(completed, len(accepted)),
+        callbacks_booked=len(callbacks),
+        callbacks_placed=sum(1 for cb in callbacks if cb.calls),
+        callback_calls=sum(cb.calls for cb in callbacks),
+        callbacks_answered=answered,
+        callbacks_failed=len(failed),
+        callbacks_settled=settled,
+        callbacks_pending=len(callbacks) - answered - len(failed) - settled,
+        callback_answer_rate=ratio(answered, len(callbacks)),
+        callback_reasons=_counted(cb.reason or "unknown" for cb in callbacks),
+        callback_failures=_counted(cb.failure_status or "unknown" for cb in failed),
+        phone_queued=queued,
+        phone_abandoned=abandoned,
+        phone_short_abandons=short,
+        phone_abandonment_rate=ratio(abandoned - short, queued - short),
     )
 
 
 def channel_shift(
-    cohort: Sequence[ContactFacts], repeats: frozenset[int], group_by: str
+    cohort: Sequence[ContactFacts],
+    repeats: frozenset[int],
+    group_by: str,
+    deflected: frozenset[int] = frozenset(),
 ) -> tuple[list[Row], Row]:
     """Return one row per group (sorted by group) and the row of the whole cohort."""
     groups: dict[str, list[ContactFacts]] = {}
     for c in cohort:
         groups.setdefault(group_of(c, group_by), []).append(c)
-    rows = [row(name, members, repeats) for name, members in sorted(groups.items())]
-    return rows, row("all", cohort, repeats)
+    rows = [row(name, members, repeats, deflected) for name, members in sorted(groups.items())]
+    return rows, row("all", cohort, repeats, deflected)

@@ -287,7 +287,8 @@ PATHS: dict[str, dict] = {
             "responses": {
                 "200": _answer(
                     "CSV with a header row; empty cells for null ratios; "
-                    "handoff_reasons as `rule=count; ...`.",
+                    "handoff_reasons, callback_reasons and callback_failures as "
+                    "`name=count; ...`.",
                     None,
                     "text/csv",
                 ),
@@ -514,6 +515,34 @@ def _schemas() -> dict:
         "bot_containment": share,
         "handoff_rate": share,
         "handoff_reasons": {"type": "object", "additionalProperties": count},
+        # The phone's figures (added after the first fields).
+        **{
+            name: count
+            for name in (
+                "deflection_offered",
+                "deflection_accepted",
+                "deflection_completed",
+            )
+        },
+        "deflection_acceptance_rate": share,
+        "deflection_completion_rate": share,
+        **{
+            name: count
+            for name in (
+                "callbacks_booked",
+                "callbacks_placed",
+                "callback_calls",
+                "callbacks_answered",
+                "callbacks_failed",
+                "callbacks_settled",
+                "callbacks_pending",
+            )
+        },
+        "callback_answer_rate": share,
+        "callback_reasons": {"type": "object", "additionalProperties": count},
+        "callback_failures": {"type": "object", "additionalProperties": count},
+        **{name: count for name in ("phone_queued", "phone_abandoned", "phone_short_abandons")},
+        "phone_abandonment_rate": share,
     }
     texts = definitions()
     for name, schema in list(row_fields.items()):
@@ -619,10 +648,19 @@ def _schemas() -> dict:
                             "description": "Exclusive.",
                         },
                         "repeat_window_days": {"type": "integer"},
+                        "followup_window_hours": {
+                            "type": "number",
+                            "description": "The deflection follow-up window.",
+                        },
+                        "short_abandon_seconds": {
+                            "type": "integer",
+                            "description": "Abandons shorter than this are excluded.",
+                        },
                         "final_after": {"type": "string", "format": "date-time"},
                         "provisional": {
                             "type": "boolean",
-                            "description": "Containment may still fall.",
+                            "description": "Containment, completed deflections, callbacks "
+                            "and abandonment may still change.",
                         },
                         "group_by": {"type": "string", "enum": list(GROUPINGS)},
                     },

@@ -3,16 +3,28 @@
 Read only. Each contact's events are folded (grouped by contact id) into flags and the ids of
 the events whose data matter; those events are joined back in the same statement. Repeat
 contacts are found with a second, lighter statement over the same citizens' later contacts.
+The phone's figures take two small statements more, each over one kind of event found by
+its type and time (the `type, at` index): callbacks and digital completions; the statement
+over the later contacts also says which entered the queue (another assisted contact after a
+deflection).
 """
 
 from __future__ import annotations
 
+from dataclasses import replace
 from datetime import datetime, timedelta
 
 from sqlalchemy import Connection, case, func, select
 
 from analytics.log import contact_events as E
-from analytics.metrics import ContactFacts, Window, repeated
+from analytics.metrics import (
+    CallbackFacts,
+    Completion,
+    ContactFacts,
+    Window,
+    deflections_completed,
+    repeated,
+)
 from router.domain import events as ev
 
 
@@ -23,7 +35,7 @@ def _opened(opened_from: datetime, opened_before: datetime):
     )
 
 
-def _folded(opened, full: bool):
+def _folded(opened, full: bool, assisted: bool = False):
     """Return one row per opened contact with its events folded into flags and event ids."""
     opened = opened.subquery("opened")
     columns = [
@@ -35,14 +47,27 @@ def _folded(opened, full: bool):
         # The need is learnt during the conversation: the last event naming one wins.
         func.max(case((E.c.need.is_not(None), E.c.id))).label("need_id"),
     ]
+    if assisted and not full:
+        columns.append(func.max(case((E.c.type == ev.QUEUED, 1), else_=0)).label("assisted"))
     if full:
+        abandoned = E.c.data["status"].as_string() == "abandoned"
         bot_turn = E.c.type.in_((ev.BOT_ANSWERED, ev.BOT_FAILED))
         columns += [
             func.max(case((bot_turn, 1), else_=0)).label("bot"),
-            func.max(case((E.c.type == ev.QUEUED, 1), else_=0)).label("assisted"),
+            # When it first entered the queue; none: not assisted.
+            func.min(case((E.c.type == ev.QUEUED, E.c.at))).label("queued_at"),
             func.min(case((E.c.type == ev.HANDED_OFF, E.c.id))).label("handoff_id"),
             func.min(case((E.c.type == ev.CITIZEN_IDENTIFIED, E.c.id))).label("identified_id"),
             func.min(case((E.c.type == ev.RESOLVED, E.c.id))).label("resolved_id"),
+            func.min(case((E.c.type == ev.CONTACT_OPENED, E.c.id))).label("opened_id"),
+            func.max(case((E.c.type == ev.DEFLECTION_OFFERED, 1), else_=0)).label("offered"),
+            func.min(case((E.c.type == ev.DEFLECTION_ACCEPTED, E.c.at))).label("accepted_at"),
+            func.min(case((E.c.type == ev.CALL_ENDED, E.c.at))).label("call_ended_at"),
+            # The status is read on call_ended events only (no join back: one scan fewer).
+            func.max(case((E.c.type == ev.CALL_ENDED, case((abandoned, 1), else_=0)))).label(
+                "abandoned"
+            ),
+            func.min(case((E.c.type == ev.FOLLOWUP_ACCEPTED, E.c.at))).label("callback_asked_at"),
         ]
     return (
         select(*columns)
@@ -55,7 +80,7 @@ def _folded(opened, full: bool):
 def contact_facts(conn: Connection, opened_from: datetime, opened_before: datetime):
     """Return the facts of every contact opened in [opened_from, opened_before)."""
     f = _folded(_opened(opened_from, opened_before), full=True)
-    need, handoff, identified, resolved = (E.alias(n) for n in ("n", "h", "i", "r"))
+    need, handoff, identified, resolved, opened = (E.alias(n) for n in ("n", "h", "i", "r", "o"))
     # JSON fields are read in SQL (JSON_EXTRACT on SQLite, ->> on PostgreSQL): decoding every
     # event's data in Python would cost more than the query itself.
     stmt = (
@@ -67,11 +92,14 @@ def contact_facts(conn: Connection, opened_from: datetime, opened_before: dateti
             identified.c.data["age_band"].as_string().label("age_band"),
             resolved.c.data["completed"].as_boolean().label("completed"),
             resolved.c.data["digital"].as_boolean().label("digital"),
+            # A contact opened to call back about another one.
+            opened.c.data["reopens"].as_integer().label("reopens"),
         )
         .outerjoin(need, need.c.id == f.c.need_id)
         .outerjoin(handoff, handoff.c.id == f.c.handoff_id)
         .outerjoin(identified, identified.c.id == f.c.identified_id)
         .outerjoin(resolved, resolved.c.id == f.c.resolved_id)
+        .outerjoin(opened, opened.c.id == f.c.opened_id)
         .order_by(f.c.contact_id)
     )
     return [_facts(r) for r in conn.execute(stmt)]
@@ -95,16 +123,26 @@ def _facts(r) -> ContactFacts:
         bot=bool(r.bot),
         handed_off=r.handoff_id is not None,
         handoff_rule=r.handoff_rule,
-        assisted=bool(r.assisted),
+        assisted=r.queued_at is not None,
         ended_at=r.ended_at,
         completed=resolved and bool(r.completed),
         digital=resolved and bool(digital),
+        deflection_offered=bool(r.offered),
+        deflection_accepted_at=r.accepted_at,
+        queued_at=r.queued_at,
+        abandoned=bool(r.abandoned),
+        call_ended_at=r.call_ended_at,
+        reopens=r.reopens,
+        followup_accepted_at=r.callback_asked_at,
     )
 
 
-def later_contacts(conn: Connection, window: Window, until: datetime) -> list[ContactFacts]:
+def later_contacts(
+    conn: Connection, window: Window, until: datetime, assisted: bool = False
+) -> list[ContactFacts]:
     """Return the contacts, opened from the window's start until `until`, of the citizens
-    who opened a contact in the window: the candidates for repeat contacts."""
+    who opened a contact in the window: the candidates for repeat contacts (and, with
+    `assisted`, for another assisted contact after a deflection)."""
     o = E.alias("o")  # an alias, so the subquery is not correlated with the outer query
     citizens = select(o.c.citizen).where(
         o.c.type == ev.CONTACT_OPENED,
@@ -113,7 +151,7 @@ def later_contacts(conn: Connection, window: Window, until: datetime) -> list[Co
         o.c.citizen.is_not(None),
     )
     opened = _opened(window.start, until).where(E.c.citizen.in_(citizens))
-    f = _folded(opened, full=False)
+    f = _folded(opened, full=False, assisted=assisted)
     need = E.alias("n")
     stmt = select(f, need.c.need).join(need, need.c.id == f.c.need_id)
     return [
@@ -124,6 +162,7 @@ def later_contacts(conn: Connection, window: Window, until: datetime) -> list[Co
             citizen=r.citizen,
             need=r.need,
             ended_at=r.ended_at,
+            assisted=bool(r.assisted) if assisted else False,
         )
         for r in conn.execute(stmt)
     ]
@@ -143,3 +182,103 @@ def cohort_and_repeats(
     followers = later_contacts(conn, window, until)
     in_cohort = {c.contact_id for c in cohort}
     return cohort, repeated(followers, window.repeat_window) & in_cohort
+
+
+# -- the phone: callbacks and deflections -----------------------------------------------------
+
+CALLBACK_EVENTS = (
+    ev.CALLBACK_BOOKED,
+    ev.CALLBACK_PLACED,
+    ev.CALLBACK_ANSWERED,
+    ev.CALLBACK_FAILED,
+    ev.CALLBACK_CLOSED,
+)
+
+
+def callbacks(conn: Connection, since: datetime) -> dict[int, tuple[int, CallbackFacts]]:
+    """Return each callback booked since `since`: the contact it was first booked on, and
+    what became of it (its later events may be on a contact opened to call back)."""
+    stmt = (
+        select(
+            E.c.id,
+            E.c.type,
+            E.c.contact_id,
+            E.c.data["callback_id"].as_integer().label("callback_id"),
+            E.c.data["reason"].as_string().label("reason"),
+            E.c.data["status"].as_string().label("status"),
+            E.c.data["by"].as_string().label("by"),
+        )
+        .where(E.c.type.in_(CALLBACK_EVENTS), E.c.at >= since)
+        .order_by(E.c.id)
+    )
+    found: dict[int, tuple[int, CallbackFacts]] = {}
+    for r in conn.execute(stmt):
+        if r.callback_id is None:
+            continue
+        if r.callback_id not in found:
+            if r.type != ev.CALLBACK_BOOKED:
+                continue  # booked before `since`: not this window's
+            found[r.callback_id] = (r.contact_id, CallbackFacts(r.callback_id, reason=r.reason))
+            continue
+        contact_id, cb = found[r.callback_id]
+        if r.type == ev.CALLBACK_BOOKED:  # staff "call again": a new round, not a new callback
+            cb = replace(cb, failed=False, failure_status=None)
+        elif r.type == ev.CALLBACK_PLACED:
+            cb = replace(cb, calls=cb.calls + 1)
+        elif r.type == ev.CALLBACK_ANSWERED:
+            cb = replace(cb, answered=True)
+        elif r.type == ev.CALLBACK_FAILED:
+            cb = replace(cb, failed=True, failure_status=r.status)
+        elif r.type == ev.CALLBACK_CLOSED and r.by == "system":
+            cb = replace(cb, settled=True)
+        found[r.callback_id] = (contact_id, cb)
+    return found
+
+
+def completions(conn: Connection, since: datetime, until: datetime) -> list[Completion]:
+    """Return the digital completions the agency's self-service reported in [since, until)."""
+    stmt = select(E.c.at, E.c.need, E.c.citizen, E.c.contact_id).where(
+        E.c.type == ev.DIGITAL_COMPLETED, E.c.at >= since, E.c.at < until
+    )
+    return [Completion(r.at, r.need, r.citizen, r.contact_id) for r in conn.execute(stmt)]
+
+
+def report_facts(
+    conn: Connection, window: Window
+) -> tuple[list[ContactFacts], frozenset[int], frozenset[int]]:
+    """Return the window's contacts (with their callbacks), the ids of those followed by a
+    repeat contact, and the ids of their deflections completed digitally.
+
+    One statement over the citizens' later contacts serves both: the repeats, and the
+    assisted contacts that undo a deflection."""
+    cohort = contact_facts(conn, window.start, window.end)
+    booked: dict[int, list[CallbackFacts]] = {}
+    for contact_id, cb in callbacks(conn, window.start).values():
+        booked.setdefault(contact_id, []).append(cb)
+    if booked:
+        cohort = [
+            replace(c, callbacks=tuple(booked[c.contact_id])) if c.contact_id in booked else c
+            for c in cohort
+        ]
+    ends = [c.ended_at for c in cohort if c.ended_at is not None and c.citizen and c.need]
+    accepted = [c.deflection_accepted_at for c in cohort if c.deflection_accepted_at]
+    # Bounds are inclusive, hence the extra second.
+    until: list[datetime] = []
+    if ends:
+        until = [max(ends) + window.repeat_window + timedelta(seconds=1)]
+    done: list[Completion] = []
+    if accepted:
+        followup_until = max(accepted) + window.followup_window + timedelta(seconds=1)
+        done = completions(conn, min(accepted), followup_until)
+        if done:
+            until.append(followup_until)
+    if not until:
+        return cohort, frozenset(), frozenset()
+    followers = later_contacts(conn, window, max(until), assisted=bool(done))
+    in_cohort = {c.contact_id for c in cohort}
+    repeats = repeated(followers, window.repeat_window) & in_cohort if ends else frozenset()
+    deflected = frozenset()
+    if done:
+        others = [f for f in followers if f.assisted]
+        deflected = deflections_completed(cohort, done, others, window.followup_window)
+    return cohort, repeats, deflected

@@ -1,21 +1,26 @@
 """Channel-shift metrics as docs/domain.md §4 defines them, on hand-built contact facts."""
 
+from dataclasses import replace
 from datetime import UTC, date, datetime, timedelta
 
 import pytest
 
 from analytics.metrics import (
+    CallbackFacts,
+    Completion,
     ContactFacts,
     Window,
     bot_containment,
     channel_shift,
     definitions,
+    deflections_completed,
     digital_take_up,
     group_of,
     handoff_rate,
     handoff_reasons,
     ratio,
     repeated,
+    row,
 )
 
 pytestmark = pytest.mark.unit
@@ -214,3 +219,96 @@ def test_definitions_state_the_repeat_window_and_exclusions():
         "window",
     ):
         assert text[name]
+
+
+# -- the phone: deflections, callbacks, abandonment --------------------------------------------
+
+HOURS48 = timedelta(hours=48)
+
+
+def accepted(contact_id, citizen="c1", need="payment_date", at=T0, **kw) -> ContactFacts:
+    """A phone contact whose caller took the link at `at`."""
+    return facts(contact_id, "voice", at=at, citizen=citizen, need=need, deflection_offered=True,
+                 deflection_accepted_at=at, **kw)  # fmt: skip
+
+
+def test_a_completion_within_the_follow_up_window_completes_the_deflection():
+    contacts = [accepted(1), accepted(2, citizen="c2"), accepted(3, citizen="c3")]
+    done = [
+        Completion(T0 + timedelta(hours=47), "payment_date", citizen="c1"),
+        Completion(T0 + timedelta(hours=49), "payment_date", citizen="c2"),  # too late
+        Completion(T0 + timedelta(hours=1), "address_change", citizen="c3"),  # another need
+    ]
+    assert deflections_completed(contacts, done, [], HOURS48) == {1}
+
+
+def test_a_completion_before_the_link_was_texted_does_not_count():
+    done = [Completion(T0 - timedelta(minutes=1), "payment_date", citizen="c1")]
+    assert deflections_completed([accepted(1)], done, [], HOURS48) == frozenset()
+
+
+def test_an_anonymous_caller_is_matched_by_the_deflected_contact_only():
+    contacts = [accepted(1, citizen=None), accepted(2, citizen=None)]
+    done = [Completion(T0 + timedelta(hours=1), "payment_date", contact_id=2)]
+    assert deflections_completed(contacts, done, [], HOURS48) == {2}
+
+
+def test_another_assisted_contact_in_the_window_undoes_the_completion():
+    done = [Completion(T0 + timedelta(hours=1), "payment_date", citizen="c1")]
+    within = facts(9, "sms", at=T0 + timedelta(hours=30), citizen="c1", need="payment_date",
+                   assisted=True)  # fmt: skip
+    after = replace(within, opened_at=T0 + timedelta(hours=49))
+    other_need = replace(within, need="tax_card")
+    assert deflections_completed([accepted(1)], done, [within], HOURS48) == frozenset()
+    assert deflections_completed([accepted(1)], done, [after, other_need], HOURS48) == {1}
+
+
+def test_a_callback_asked_for_after_the_link_undoes_the_completion():
+    done = [Completion(T0 + timedelta(hours=1), "payment_date", citizen="c1")]
+    asked = accepted(1, followup_accepted_at=T0 + timedelta(hours=48))
+    assert deflections_completed([asked], done, [], HOURS48) == frozenset()
+
+
+def test_the_funnel_callbacks_and_abandonment_in_a_row():
+    queued = T0 + timedelta(seconds=10)
+    contacts = [
+        accepted(1),
+        accepted(2, citizen="c2"),
+        facts(3, "voice", deflection_offered=True),
+        facts(4, "voice", queued_at=queued, abandoned=True,
+              call_ended_at=queued + timedelta(seconds=60)),
+        facts(5, "voice", queued_at=queued, abandoned=True,
+              call_ended_at=queued + timedelta(seconds=4)),  # a short abandon
+        facts(6, "voice", queued_at=queued, callbacks=(
+            CallbackFacts(1, "waited_too_long", calls=2, answered=True),
+            CallbackFacts(2, "asked", calls=2, failed=True, failure_status="busy"),
+        )),
+        facts(7, "voice", queued_at=queued, reopens=1, callbacks=(
+            CallbackFacts(3, "digital_not_completed", settled=True),
+            CallbackFacts(4, "asked"),
+        )),  # opened to call back: not a queued caller
+    ]  # fmt: skip
+    r = row("voice", contacts, frozenset(), frozenset({1}))
+    assert (r.deflection_offered, r.deflection_accepted, r.deflection_completed) == (3, 2, 1)
+    assert (r.deflection_acceptance_rate, r.deflection_completion_rate) == (0.6667, 0.5)
+    assert (r.callbacks_booked, r.callbacks_placed, r.callback_calls) == (4, 2, 4)
+    assert (r.callbacks_answered, r.callbacks_failed, r.callbacks_settled) == (1, 1, 1)
+    assert r.callbacks_pending == 1 and r.callback_answer_rate == 0.25
+    assert r.callback_failures == {"busy": 1}
+    assert r.callback_reasons == {"asked": 2, "digital_not_completed": 1, "waited_too_long": 1}
+    assert (r.phone_queued, r.phone_abandoned, r.phone_short_abandons) == (3, 2, 1)
+    assert r.phone_abandonment_rate == 0.5  # (2 - 1) ÷ (3 - 1)
+
+
+def test_without_phone_traffic_the_phone_ratios_are_null():
+    r = row("webchat", [bot_ended(1)], frozenset())
+    assert r.deflection_acceptance_rate is None and r.callback_answer_rate is None
+    assert r.phone_abandonment_rate is None and r.callback_reasons == {}
+
+
+def test_definitions_state_the_follow_up_window_and_the_short_abandon_threshold():
+    texts = definitions(7, 24)
+    assert "24 hours" in texts["deflection_completed"]
+    assert "5 seconds" in texts["phone_short_abandons"]
+    window = Window(date(2026, 3, 2), date(2026, 3, 2), "UTC", WEEK, timedelta(days=10))
+    assert window.final_after() == window.end + timedelta(days=10)
