@@ -32,12 +32,34 @@ def _error(description: str) -> dict:
     return _answer(description, "Error")
 
 
+# kanal's ids are 64-bit integers (router.web.MAX_ID).
+_ID = {"type": "integer", "minimum": 0, "maximum": 2**63 - 1}
+
+
+def _id_param(name: str, where: str = "path") -> dict:
+    """Return a parameter that carries one of kanal's ids."""
+    parameter = {"name": name, "in": where, "schema": _ID}
+    return {**parameter, "required": True} if where == "path" else parameter
+
+
+def _form(schema: str) -> dict:
+    """Return a required form-encoded request body (Twilio's webhooks) of a named schema."""
+    return {
+        "required": True,
+        "content": {
+            "application/x-www-form-urlencoded": {
+                "schema": {"$ref": f"#/components/schemas/{schema}"}
+            }
+        },
+    }
+
+
 _SESSION_ID = {"name": "session_id", "in": "path", "required": True, "schema": {"type": "string"}}
 _AFTER = {
     "name": "after",
     "in": "query",
     "description": "Answer only messages with a greater id (the last id the client has).",
-    "schema": {"type": "integer", "minimum": 0, "maximum": 2**63 - 1},
+    "schema": _ID,
 }
 _CHAT_ERRORS = {
     "401": _error("Missing or wrong session token."),
@@ -99,12 +121,7 @@ _CALL_STATE = [
         ("n", "Inputs so far (makes each turn's id unique).", {"type": "integer", "minimum": 0}),
     )
 ]  # fmt: skip
-_CONTACT_ID = {
-    "name": "contact_id",
-    "in": "path",
-    "required": True,
-    "schema": {"type": "integer", "minimum": 0, "maximum": 2**63 - 1},
-}
+_CONTACT_ID = _id_param("contact_id")
 # (path, summary, description, request schema, parameters) of the phone's webhooks.
 _VOICE_STEPS = (
     ("/twilio/voice", "Incoming call",
@@ -168,14 +185,7 @@ def _voice(summary: str, description: str, schema: str, parameters: list) -> dic
         "summary": summary,
         "description": "Signed by Twilio. " + description,
         "security": [{"twilioSignature": []}],
-        "requestBody": {
-            "required": True,
-            "content": {
-                "application/x-www-form-urlencoded": {
-                    "schema": {"$ref": f"#/components/schemas/{schema}"}
-                }
-            },
-        },
+        "requestBody": _form(schema),
         "responses": responses,
     }
     if parameters:
@@ -339,14 +349,7 @@ PATHS: dict[str, dict] = {
             "a retried delivery (same I-Twilio-Idempotency-Token or MessageSid) is handled once. "
             "Only the first 1,600 characters of Body (Twilio's maximum) are kept.",
             "security": [{"twilioSignature": []}],
-            "requestBody": {
-                "required": True,
-                "content": {
-                    "application/x-www-form-urlencoded": {
-                        "schema": {"$ref": "#/components/schemas/TwilioInboundSms"}
-                    }
-                },
-            },
+            "requestBody": _form("TwilioInboundSms"),
             "responses": {
                 "200": _TWIML,
                 "400": _answer("MessageSid or From is missing.", {"type": "string"}, "text/plain"),
@@ -365,14 +368,7 @@ PATHS: dict[str, dict] = {
             "description": "Signed by Twilio. Callbacks may arrive out of order; a message's "
             "delivery state never moves backwards. kanal asks for it with `?m=<message id>`.",
             "security": [{"twilioSignature": []}],
-            "requestBody": {
-                "required": True,
-                "content": {
-                    "application/x-www-form-urlencoded": {
-                        "schema": {"$ref": "#/components/schemas/TwilioStatus"}
-                    }
-                },
-            },
+            "requestBody": _form("TwilioStatus"),
             "responses": {
                 "204": _answer("Recorded; an older status than the one known is ignored."),
                 "400": _answer(
@@ -393,22 +389,8 @@ PATHS: dict[str, dict] = {
             "the callback and connects the call to them (`<Dial><Client>`); a callback no longer "
             "waiting for this call apologises and hangs up.",
             "security": [{"twilioSignature": []}],
-            "parameters": [
-                {
-                    "name": "callback_id",
-                    "in": "path",
-                    "required": True,
-                    "schema": {"type": "integer", "minimum": 0, "maximum": 2**63 - 1},
-                }
-            ],
-            "requestBody": {
-                "required": True,
-                "content": {
-                    "application/x-www-form-urlencoded": {
-                        "schema": {"$ref": "#/components/schemas/TwilioCallStatus"}
-                    }
-                },
-            },
+            "parameters": [_id_param("callback_id")],
+            "requestBody": _form("TwilioCallStatus"),
             "responses": {
                 "200": _answer("TwiML: `<Say>` then `<Dial>`.", {"type": "string"}, "text/xml"),
                 "400": _answer("CallSid is missing.", {"type": "string"}, "text/plain"),
@@ -427,26 +409,8 @@ PATHS: dict[str, dict] = {
             "agent legs (`?contact=<id>`). Callbacks may arrive out of order; a status of an "
             "older call is ignored.",
             "security": [{"twilioSignature": []}],
-            "parameters": [
-                {
-                    "name": "callback",
-                    "in": "query",
-                    "schema": {"type": "integer", "minimum": 0, "maximum": 2**63 - 1},
-                },
-                {
-                    "name": "contact",
-                    "in": "query",
-                    "schema": {"type": "integer", "minimum": 0, "maximum": 2**63 - 1},
-                },
-            ],
-            "requestBody": {
-                "required": True,
-                "content": {
-                    "application/x-www-form-urlencoded": {
-                        "schema": {"$ref": "#/components/schemas/TwilioCallStatus"}
-                    }
-                },
-            },
+            "parameters": [_id_param("callback", "query"), _id_param("contact", "query")],
+            "requestBody": _form("TwilioCallStatus"),
             "responses": {
                 "204": _answer("Recorded."),
                 "400": _answer(
@@ -749,7 +713,7 @@ def _schemas() -> dict:
                     "maxLength": 40,
                     "description": "The citizen's pseudonymous id (as in kanal's events).",
                 },
-                "contact_id": {"type": "integer", "minimum": 0, "maximum": 2**63 - 1},
+                "contact_id": _ID,
                 "need": {"type": "string", "pattern": "^[a-z][a-z0-9_]{0,39}$"},
             },
             "anyOf": [{"required": ["citizen"]}, {"required": ["contact_id"]}],

@@ -283,11 +283,6 @@ def fetch_message(peer: SandboxPeer, account_sid: str, sid: str):
 
 def outbox_rows(peer: SandboxPeer, to: str | None = None, limit: int = 200) -> list[dict]:
     """Return the newest sent messages (oldest first), optionally to one number."""
-    stmt = select(sandbox_messages).order_by(sandbox_messages.c.id.desc()).limit(limit)
-    if to:
-        stmt = stmt.where(sandbox_messages.c.to == to)
-    with peer.engine.connect() as conn:
-        rows = list(conn.execute(stmt))
     return [
         {
             "sid": r.sid,
@@ -298,7 +293,7 @@ def outbox_rows(peer: SandboxPeer, to: str | None = None, limit: int = 200) -> l
             "segments": r.segments,
             "at": r.at,
         }
-        for r in reversed(rows)
+        for r in sandbox_voice.newest(peer, sandbox_messages, to, limit)
     ]
 
 

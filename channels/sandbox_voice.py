@@ -437,14 +437,17 @@ def member_state(peer: SandboxPeer, call_sid: str):
     )
 
 
+def newest(peer: SandboxPeer, table: Table, to: str | None, limit: int) -> list:
+    """Return the newest rows of an outbox table (oldest first), optionally to one number."""
+    stmt = select(table).order_by(table.c.id.desc()).limit(limit)
+    if to:
+        stmt = stmt.where(table.c.to == to)
+    with peer.engine.connect() as conn:
+        return list(reversed(list(conn.execute(stmt))))
+
+
 def call_rows(peer: SandboxPeer, to: str | None = None, limit: int = 200) -> list[dict]:
     """Return the newest placed calls (oldest first), optionally to one number."""
-    calls = peer.calls
-    stmt = select(calls).order_by(calls.c.id.desc()).limit(limit)
-    if to:
-        stmt = stmt.where(calls.c.to == to)
-    with peer.engine.connect() as conn:
-        rows = list(conn.execute(stmt))
     return [
         {
             "sid": r.sid,
@@ -457,5 +460,5 @@ def call_rows(peer: SandboxPeer, to: str | None = None, limit: int = 200) -> lis
             "dial_status": r.dial_status,
             "at": r.at,
         }
-        for r in reversed(rows)
+        for r in newest(peer, peer.calls, to, limit)
     ]
