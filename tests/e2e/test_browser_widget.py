@@ -125,6 +125,9 @@ def test_the_language_chosen_on_the_page_is_kept_and_starts_the_conversation(liv
         page = ctx.new_page()
         page.goto(f"{live_kanal.url}/chat")
         page.get_by_role("link", name="English").click()  # the language switch
+        # The switch loads the page again: type only once its widget has started.
+        page.wait_for_url("**/chat?lang=en")
+        page.wait_for_load_state("networkidle")
         expect_text(page.locator("#kchat-state"), "Write a message to start.")
         page.get_by_label("Your message").fill("12345678")  # no language of its own
         page.keyboard.press("Enter")
