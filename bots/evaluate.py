@@ -8,7 +8,9 @@ questions the bot must not answer as a need). The figures:
 - wrong-need rate: held-out questions answered as another need (worse than "not understood");
 - out-of-scope false answers: out-of-scope questions answered as a need;
 - benefit entity accuracy: held-out questions naming a benefit whose first benefit found is it;
-- parse p50: the median time of one /model/parse call.
+- parse p50: the median time of one /model/parse call;
+- read for meaning: the share of messages the words alone left unsure, which the sentence
+  encoder read too (bots/rasa/sentence_encoder.py; the slower path, about 15 ms more).
 
 `python -m bots.evaluate [--start]` (or `kanal bot evaluate`) prints them and the thresholds
 of bots/rasa/tests/thresholds.toml they must reach; the exit status is 1 when one is missed.
@@ -154,6 +156,7 @@ class Prediction:
     intent: str
     benefits: tuple[str, ...] = ()
     seconds: float = 0.0
+    reading: str = ""
 
 
 def answered_as_need(intent: str) -> bool:
@@ -212,6 +215,12 @@ class Scores:
     def parse_p50_ms(self) -> float:
         seconds = [p.seconds for p in self.in_scope + self.out_of_scope if p.seconds]
         return statistics.median(seconds) * 1000 if seconds else 0.0
+
+    @property
+    def read_for_meaning(self) -> float:
+        """Return the share of messages the classifier read for meaning, not by words alone."""
+        every = self.in_scope + self.out_of_scope
+        return sum(p.reading == "meaning" for p in every) / len(every) if every else 0.0
 
     def metrics(self) -> dict[str, float]:
         """Return the figures thresholds.toml names, by the same keys."""
@@ -288,7 +297,8 @@ def prediction_of(example: Example, data: dict[str, Any], seconds: float = 0.0) 
         (e for e in data.get("entities") or [] if e.get("entity") == "benefit"),
         key=lambda e: e.get("start") or 0,
     )
-    return Prediction(example, intent, tuple(str(e.get("value")) for e in found), seconds)
+    benefits = tuple(str(e.get("value")) for e in found)
+    return Prediction(example, intent, benefits, seconds, str(data.get("intent_reading") or ""))
 
 
 def evaluate(base_url: str, languages: Iterable[str] = LANGUAGES) -> dict[str, Scores]:
@@ -329,6 +339,7 @@ def report(scores: dict[str, Scores], thresholds: dict[str, dict[str, float]] | 
             f"  benefit entity accuracy      {s.entity_accuracy:7.1%}"
             f" (of {named}){limit('entity_accuracy')}",
             f"  parse p50                    {s.parse_p50_ms:6.1f} ms{limit('parse_p50_ms')}",
+            f"  read for meaning             {s.read_for_meaning:7.1%}",
         ]
         if verbose:
             for intent, (right, total) in s.per_intent().items():

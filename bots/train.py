@@ -22,7 +22,9 @@ HASH_FILE = MODELS_DIR / f"{MODEL_NAME}.sha256"
 
 # Only what the trained model depends on: the channel, actions and digital_routes.yml are read
 # at run time, so editing them must not cost a retraining.
-TRAINING_INPUTS = ("config.yml", "domain.yml", "data", "kanal_nlu.py")
+# The sentence vectors of the training examples, kept between trainings (sentence_encoder.py).
+EMBEDDING_CACHE = PROJECT_DIR / ".cache" / "sentences.sqlite3"
+TRAINING_INPUTS = ("config.yml", "domain.yml", "data", "kanal_nlu.py", "sentence_encoder.py")
 
 
 @dataclass(frozen=True)
@@ -51,6 +53,7 @@ def rasa_executable() -> Path:
 def rasa_env(**extra: str) -> dict[str, str]:
     """Return the environment for Rasa processes: the project importable, no telemetry."""
     env = {k: v for k, v in os.environ.items() if k not in ("VIRTUAL_ENV", "PYTHONHOME")}
+    env.setdefault("KANAL_RASA_EMBEDDING_CACHE", str(EMBEDDING_CACHE))
     env.update(
         PYTHONPATH=str(PROJECT_DIR),
         RASA_TELEMETRY_ENABLED="false",

@@ -138,8 +138,8 @@ def _write_nlu(path: Path, examples: list[Example]) -> None:
     for example in examples:
         by_intent[example.intent].append(example.text)
     nlu = [
-        {"intent": intent, "examples": "".join(f"- {json.dumps(t, ensure_ascii=False)}\n"
-                                               for t in texts)}
+        # Rasa reads each "- " line as it stands (quotes would become part of the text).
+        {"intent": intent, "examples": "".join(f"- {' '.join(t.split())}\n" for t in texts)}
         for intent, texts in by_intent.items()
     ]  # fmt: skip
     path.write_text(yaml.safe_dump({"version": "3.1", "nlu": nlu}, allow_unicode=True))
@@ -164,7 +164,8 @@ def train_and_parse(
     with tempfile.TemporaryDirectory(prefix="kanal-tune-") as tmp:
         project = Path(tmp)
         (project / "data").mkdir()
-        shutil.copy(PROJECT_DIR / "kanal_nlu.py", project)
+        for module in ("kanal_nlu.py", "sentence_encoder.py"):
+            shutil.copy(PROJECT_DIR / module, project)
         shutil.copy(DATA_DIR / "benefits.yml", project / "data")
         _write_nlu(project / "data" / "train.yml", train)
         _tuning_config(project, overrides)
@@ -212,8 +213,9 @@ def score(validation: list[Example], parses: list[dict[str, Any]], setting: tupl
         intent = decide(data, *setting)
         found = sorted((e for e in data.get("entities") or [] if e["entity"] == "benefit"),
                        key=lambda e: e["start"])  # fmt: skip
-        prediction = Prediction(example, intent, tuple(e["value"] for e in found),
-                                data.get("seconds", 0.0))  # fmt: skip
+        benefits = tuple(e["value"] for e in found)
+        reading = data.get("intent_reading") or ""
+        prediction = Prediction(example, intent, benefits, data.get("seconds", 0.0), reading)
         target = scores[example.language]
         (target.out_of_scope if example.intent == "out_of_scope" else target.in_scope).append(
             prediction
@@ -244,6 +246,18 @@ def main(argv: list[str] | None = None) -> int:
         help="show this setting instead of the best, e.g. 0.45,0.1,0.0",
     )
     parser.add_argument(
+        "--max-wrong-need", type=float, help="limit on the validation (default: the committed's)"
+    )
+    parser.add_argument(
+        "--max-out-of-scope", type=float, help="limit on the validation (default: the committed's)"
+    )
+    parser.add_argument(
+        "--parses",
+        type=Path,
+        metavar="FILE",
+        help="keep the validation parses in FILE and, when it exists, score those again",
+    )
+    parser.add_argument(
         "--set",
         action="append",
         default=[],
@@ -266,14 +280,24 @@ def main(argv: list[str] | None = None) -> int:
         rounds = [split(examples, args.share, args.seed)]
     validation: list[Example] = []
     parses: list[dict[str, Any]] = []
+    if args.parses and args.parses.exists():
+        rounds = []
+        kept = json.loads(args.parses.read_text())
+        validation = [Example(**e | {"benefits": tuple(e["benefits"])}) for e in kept["validation"]]
+        parses = kept["parses"]
     for number, (train, part) in enumerate(rounds, 1):
         seconds, parsed = train_and_parse(train, [e.text for e in part], overrides)
         validation += part
         parses += parsed
         print(f"fold {number}/{len(rounds)}: {len(train)} training, {len(part)} validation"
               f" examples, trained (NLU only) in {seconds:.1f} s")  # fmt: skip
+    if args.parses and rounds:
+        kept = {"validation": [vars(e) | {"benefits": list(e.benefits)} for e in validation],
+                "parses": parses}  # fmt: skip
+        args.parses.write_text(json.dumps(kept, ensure_ascii=False))
     rows = []
-    grid = list(product((0.2, 0.3, 0.35, 0.4, 0.45, 0.5, 0.55, 0.6), (0.0, 0.05, 0.1), MARGINS))
+    thresholds = (0.2, 0.3, 0.35, 0.4, 0.45, 0.5, 0.55, 0.6, 0.65, 0.7)
+    grid = list(product(thresholds, (0.0, 0.05, 0.1), MARGINS))
     grid += [committed_setting()] if committed_setting() not in grid else []
     for setting in grid:
         scores = score(validation, parses, setting)
@@ -291,15 +315,18 @@ def main(argv: list[str] | None = None) -> int:
     # New phrasings are harder than the held-out sets' (their out-of-scope questions are
     # further from the needs than the near-misses trained on), so the issue's targets are not
     # absolute here: a setting must answer no more out-of-scope questions as a need and no
-    # more needs wrongly than the committed setting does on this same validation; of those,
-    # the one that understands most wins.
+    # more needs wrongly than the limits (by default what the committed setting does on this
+    # same validation; --max-wrong-need and --max-out-of-scope set them); of those, the one
+    # that understands most wins.
     reference = next(r for r in rows if r[0] == committed_setting())
     (threshold, ambiguity, margin), worst = reference[0], reference[1]
     print(f"committed: threshold {threshold}, ambiguity {ambiguity}, scope_margin {margin}"
           f" | worst: accuracy {worst['acc']:.3f} wrong-need {worst['wrong']:.3f}"
           f" oos-false {worst['oos']:.3f}")  # fmt: skip
-    fine = [r for r in rows if r[1]["oos"] <= reference[1]["oos"] + 1e-9
-            and r[1]["wrong"] <= reference[1]["wrong"] + 1e-9]  # fmt: skip
+    most_wrong = worst["wrong"] if args.max_wrong_need is None else args.max_wrong_need
+    most_oos = worst["oos"] if args.max_out_of_scope is None else args.max_out_of_scope
+    fine = [r for r in rows if r[1]["oos"] <= most_oos + 1e-9
+            and r[1]["wrong"] <= most_wrong + 1e-9]  # fmt: skip
     best = max(fine, key=lambda r: (r[1]["acc"], -r[1]["oos"], -r[0][0]))
     if args.at:
         wanted = tuple(None if v == "None" else float(v) for v in args.at.split(","))
@@ -311,6 +338,7 @@ def main(argv: list[str] | None = None) -> int:
     for lang, s in best[2].items():
         # The training data names benefits through the lexicon, not annotations: no entity figure.
         m = {k: v for k, v in s.metrics().items() if k != "entity_accuracy"}
+        m["read_for_meaning"] = s.read_for_meaning
         print(f"  [{lang}] " + ", ".join(f"{k} {v:.3f}" for k, v in m.items()))
         if args.show:
             for p in s.in_scope:

@@ -171,6 +171,33 @@ def test_a_named_benefit_is_found_even_misspelt(rasa_url, text, benefit):
 
 
 @rasa
+@pytest.mark.parametrize(
+    ("text", "intent", "route"),
+    [
+        ("hvilken dato lander pengene", "payment_date", "/payments/dates"),
+        ("my request from march, has anyone looked at it yet", "application_status", "/my-cases"),
+        ("har I kigget på det jeg sendte i foråret", "application_status", "/my-cases"),
+    ],
+)
+def test_a_need_said_in_other_words_is_understood_by_its_meaning(rasa_url, text, intent, route):
+    """Words the training data never pairs with the need: the sentence encoder reads them."""
+    parse = requests.post(rasa_url + "/model/parse", json={"text": text}, timeout=5).json()
+    turn = RasaBot(rasa_url, timeout=5.0).turn(new_conversation(), text)
+
+    assert parse["intent_reading"] == "meaning"
+    assert turn.intent == intent and route in " ".join(turn.messages)
+
+
+@rasa
+def test_a_plain_question_is_answered_by_its_words_alone(rasa_url):
+    parse = requests.post(
+        rasa_url + "/model/parse", json={"text": "when will my pension be paid"}, timeout=5
+    ).json()
+
+    assert parse["intent"]["name"] == "payment_date" and parse["intent_reading"] == "words"
+
+
+@rasa
 def test_applying_for_sickness_benefit_points_to_its_own_application(bot):
     turn = bot.turn(new_conversation(), "how do I apply for sickness benefit")
 
@@ -285,7 +312,9 @@ def test_every_intent_has_at_least_fifteen_training_examples_in_each_language(la
 
 def test_only_what_shapes_the_model_triggers_a_retraining(tmp_path):
     project = tmp_path / "rasa"
-    shutil.copytree(PROJECT_DIR, project, ignore=shutil.ignore_patterns("models", ".rasa"))
+    shutil.copytree(
+        PROJECT_DIR, project, ignore=shutil.ignore_patterns("models", ".rasa", ".cache")
+    )
     before = training_digest(project)
 
     (project / "digital_routes.yml").write_text("routes: {}\n")

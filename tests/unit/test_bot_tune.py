@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from collections import Counter
 
+import yaml
+
 from bots.evaluate import Example
 from bots.tune import folds, twins
 
@@ -53,3 +55,15 @@ def test_every_example_is_validated_once_and_never_beside_its_twin():
     assert len(set(twin_folds)) == 1
     per_fold = [Counter(e.language for e in p) for p in parts]
     assert all(c["da"] == 2 for c in per_fold)
+
+
+def test_the_validation_models_train_on_the_texts_as_written(tmp_path):
+    # Rasa takes each "- " line of an examples block as it stands: quoting a text would make
+    # the quotes part of what the fold's model learns (and what the encoder caches).
+    from bots.tune import _write_nlu
+
+    path = tmp_path / "train.yml"
+    _write_nlu(path, [example('she said "hi" to me'), example("hvornår  kommer\tpengene")])
+
+    block = yaml.safe_load(path.read_text())["nlu"][0]["examples"]
+    assert block.splitlines() == ['- she said "hi" to me', "- hvornår kommer pengene"]
