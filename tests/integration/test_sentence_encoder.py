@@ -96,4 +96,3 @@ def test_a_very_long_message_is_read_for_meaning_from_its_beginning(encoded):
     # Encoding time grows with length (0.9 s for 2,000 characters): only the start is encoded.
     assert encoded["long_is_its_beginning"]
     assert 250 <= encoded["clipped_length"] <= 300
-
