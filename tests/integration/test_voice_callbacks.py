@@ -17,6 +17,21 @@ from tests.integration.test_voice import calls, phone
 pytestmark = pytest.mark.integration
 
 
+def finished_calls(live, number: str) -> list[dict]:  # noqa: F811
+    """Wait until the sandbox shows a finished call to the number; return the finished ones."""
+    return wait_for(
+        lambda: [
+            c
+            for c in requests.get(
+                live.base_url + "/sandbox/outbox.json", params={"kind": "calls", "to": number},
+                timeout=5,
+            ).json()
+            if c["status"] == "completed"
+        ],
+        what="the callback answered and finished",
+    )  # fmt: skip
+
+
 def test_a_caller_who_waited_too_long_is_called_back_and_reaches_the_agent(live):  # noqa: F811
     kanal = live.kanal
     number = new_number()
@@ -34,17 +49,7 @@ def test_a_caller_who_waited_too_long_is_called_back_and_reaches_the_agent(live)
     assert kanal.callbacks.run(callback.id) == "waiting", "no agent takes calls yet"
     agent = agent_taking_calls(kanal)
     assert kanal.callbacks.run(callback.id) == "placed"
-    placed = wait_for(
-        lambda: [
-            c
-            for c in requests.get(
-                live.base_url + "/sandbox/outbox.json", params={"kind": "calls", "to": number},
-                timeout=5,
-            ).json()
-            if c["status"] == "completed"
-        ],
-        what="the callback answered and finished",
-    )  # fmt: skip
+    placed = finished_calls(live, number)
     assert placed[0]["connected_to"] == f"client:agent-{agent}"
     assert placed[0]["said"] == p.text("en", "calling_back", agency="kanal")
     with kanal.uow() as uow:
@@ -67,17 +72,7 @@ def test_a_caller_who_chose_danish_is_called_back_in_danish(live):  # noqa: F811
         [callback] = uow.callbacks.for_contact(row.contact_id)
     agent_taking_calls(kanal, "caller-da")
     assert kanal.callbacks.run(callback.id) == "placed"
-    placed = wait_for(
-        lambda: [
-            c
-            for c in requests.get(
-                live.base_url + "/sandbox/outbox.json", params={"kind": "calls", "to": number},
-                timeout=5,
-            ).json()
-            if c["status"] == "completed"
-        ],
-        what="the callback answered and finished",
-    )  # fmt: skip
+    placed = finished_calls(live, number)
     assert placed[0]["said"] == p.text("da", "calling_back", agency="kanal")
     assert placed[0]["said"].startswith("Hej, det er kanal, der ringer dig op")
 
