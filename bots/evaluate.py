@@ -14,6 +14,8 @@ questions the bot must not answer as a need). The figures:
 
 `python -m bots.evaluate [--start]` (or `kanal bot evaluate`) prints them and the thresholds
 of bots/rasa/tests/thresholds.toml they must reach; the exit status is 1 when one is missed.
+`--set dev` scores the development sets (tests/dev/, the ones to choose training data on) and
+`--set blind` the blind sets (tests/blind/, final figures only), without thresholds.
 """
 
 from __future__ import annotations
@@ -72,6 +74,16 @@ def heldout_file(language: str) -> Path:
 def out_of_scope_file(language: str) -> Path:
     """Return the held-out out-of-scope questions of a language."""
     return TESTS_DIR / f"out_of_scope_{language}.yml"
+
+
+# The evaluation sets, each a language's files (in-scope and out-of-scope examples together):
+# held-out (the bot's figures and thresholds.toml's), development (to choose training data and
+# settings on, tests/dev/README.md) and blind (final figures only, tests/blind/README.md).
+SETS: dict[str, Callable[[str], list[Path]]] = {
+    "heldout": lambda language: [heldout_file(language), out_of_scope_file(language)],
+    "dev": lambda language: [TESTS_DIR / "dev" / f"dev_{language}.yml"],
+    "blind": lambda language: sorted((TESTS_DIR / "blind").glob(f"*_{language}.yml")),
+}
 
 
 def training_files() -> list[Path]:
@@ -301,22 +313,27 @@ def prediction_of(example: Example, data: dict[str, Any], seconds: float = 0.0) 
     return Prediction(example, intent, benefits, seconds, str(data.get("intent_reading") or ""))
 
 
-def evaluate(base_url: str, languages: Iterable[str] = LANGUAGES) -> dict[str, Scores]:
-    """Score a running Rasa server on the held-out files of each language."""
+def evaluate(
+    base_url: str, languages: Iterable[str] = LANGUAGES, evaluation_set: str = "heldout"
+) -> dict[str, Scores]:
+    """Score a running Rasa server on one evaluation set (`SETS`) of each language."""
     parse = http_parser(base_url)
     names = benefit_names()
     scores = {}
     for language in languages:
+        files = SETS[evaluation_set](language)
+        examples = [e for path in files for e in read_examples(path, names)]
+        predictions = predict(parse, examples)
         scores[language] = Scores(
             language,
-            predict(parse, read_examples(heldout_file(language), names)),
-            predict(parse, read_examples(out_of_scope_file(language), names)),
+            [p for p in predictions if p.example.intent != "out_of_scope"],
+            [p for p in predictions if p.example.intent == "out_of_scope"],
         )
     return scores
 
 
 def report(scores: dict[str, Scores], thresholds: dict[str, dict[str, float]] | None = None,
-           verbose: bool = False) -> str:  # fmt: skip
+           verbose: bool = False, title: str = "held-out") -> str:  # fmt: skip
     """Return a plain-text report: the figures per language against their thresholds."""
     lines = []
     for language, s in scores.items():
@@ -329,15 +346,16 @@ def report(scores: dict[str, Scores], thresholds: dict[str, dict[str, float]] | 
 
         named = len(s.with_benefit())
         lines += [
-            f"[{language}] {len(s.in_scope)} held-out questions,"
-            f" {len(s.out_of_scope)} out of scope",
+            f"[{language}] {len(s.in_scope)} {title} questions, {len(s.out_of_scope)} out of scope",
             f"  intent accuracy              {s.intent_accuracy:7.1%}{limit('intent_accuracy')}",
             f"  wrong need                   {s.wrong_need_rate:7.1%}"
             f" ({len(s.wrong_needs())}){limit('wrong_need_rate')}",
             f"  out-of-scope false answers   {s.out_of_scope_false_answer_rate:7.1%}"
             f" ({len(s.false_answers())}){limit('out_of_scope_false_answer_rate')}",
             f"  benefit entity accuracy      {s.entity_accuracy:7.1%}"
-            f" (of {named}){limit('entity_accuracy')}",
+            f" (of {named}){limit('entity_accuracy')}"
+            if named
+            else "  benefit entity accuracy          -  (no benefits annotated)",
             f"  parse p50                    {s.parse_p50_ms:6.1f} ms{limit('parse_p50_ms')}",
             f"  read for meaning             {s.read_for_meaning:7.1%}",
         ]
@@ -369,9 +387,14 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--start", action="store_true", help="train if needed and start a bot")
     parser.add_argument("--verbose", "-v", action="store_true", help="list every error")
     parser.add_argument("--language", choices=LANGUAGES, action="append", help="only these")
+    parser.add_argument(
+        "--set", dest="evaluation_set", choices=SETS, default="heldout",
+        help="the set to score: heldout (the default, held to thresholds.toml), dev or blind",
+    )  # fmt: skip
     args = parser.parse_args(argv)
     languages = args.language or LANGUAGES
-    thresholds = load_thresholds()
+    # Only the held-out figures are held to thresholds; the other sets' are printed.
+    thresholds = load_thresholds() if args.evaluation_set == "heldout" else {}
     if args.start:
         from bots.serve import running_bot
         from bots.train import train_if_changed
@@ -381,11 +404,12 @@ def main(argv: list[str] | None = None) -> int:
             print(f"trained in {trained.seconds:.1f} s")
         with tempfile.TemporaryDirectory() as logs, running_bot(Path(logs)) as bot:
             print(f"server ready in {bot.start_seconds:.1f} s")
-            scores = evaluate(bot.url, languages)
+            scores = evaluate(bot.url, languages, args.evaluation_set)
     else:
-        scores = evaluate(args.url, languages)
-    print(report(scores, thresholds, verbose=args.verbose))
-    missed = [m for lang, s in scores.items() for m in shortfalls(s, thresholds[lang])]
+        scores = evaluate(args.url, languages, args.evaluation_set)
+    title = {"heldout": "held-out", "dev": "development", "blind": "blind"}[args.evaluation_set]
+    print(report(scores, thresholds, verbose=args.verbose, title=title))
+    missed = [m for lang, s in scores.items() for m in shortfalls(s, thresholds.get(lang, {}))]
     return 1 if missed else 0
 
 

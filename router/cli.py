@@ -97,12 +97,19 @@ def bot_serve() -> None:
 @click.option("--start", is_flag=True, help="Train if needed and start a bot for the run.")
 @click.option("--verbose", "-v", is_flag=True, help="List every error.")
 @click.option("--language", "languages", multiple=True, type=click.Choice(["en", "da"]))
-def bot_evaluate(url: str | None, start: bool, verbose: bool, languages: tuple[str, ...]) -> None:
+@click.option(
+    "--set", "evaluation_set", default="heldout", type=click.Choice(["heldout", "dev", "blind"]),
+    help="heldout (held to the thresholds), dev (to choose training data on) or blind.",
+)  # fmt: skip
+def bot_evaluate(
+    url: str | None, start: bool, verbose: bool, languages: tuple[str, ...], evaluation_set: str
+) -> None:
     """Score the bot on the held-out sets, per language, against the committed thresholds."""
     from bots.evaluate import main as evaluate_main
 
     args = [*(["--url", url] if url else []), *(["--start"] if start else [])]
     args += [*(["--verbose"] if verbose else []), *(f"--language={lang}" for lang in languages)]
+    args += [f"--set={evaluation_set}"]
     sys.exit(evaluate_main(args))
 
 

@@ -2,7 +2,16 @@
 
 from __future__ import annotations
 
-from bots.evaluate import Example, Prediction, Scores, read_examples, shortfalls
+from collections import Counter
+
+import pytest
+
+from bots.evaluate import LANGUAGES, SETS, Example, Prediction, Scores, read_examples, shortfalls
+
+NEEDS = (
+    "payment_date", "missing_payment", "apply_benefit", "application_status", "change_address",
+    "report_change", "login_help", "document_upload", "complaint", "request_person",
+)  # fmt: skip
 
 NAMES = {"old age pension": "pension", "boligstøtte": "housing"}
 
@@ -60,3 +69,15 @@ def test_a_figure_below_its_threshold_is_named():
     assert shortfalls(scores, {"intent_accuracy": 0.9, "wrong_need_rate": 0.02}) == []
     missed = shortfalls(scores, {"intent_accuracy": 1.1, "wrong_need_rate": -1})
     assert len(missed) == 2 and all(m.startswith("da: ") for m in missed)
+
+
+@pytest.mark.parametrize("evaluation_set", sorted(SETS))
+@pytest.mark.parametrize("language", LANGUAGES)
+def test_every_evaluation_set_has_needs_and_everyday_questions_in_each_language(
+    evaluation_set, language
+):
+    examples = [e for path in SETS[evaluation_set](language) for e in read_examples(path)]
+    intents = Counter(e.intent for e in examples)
+
+    assert intents["out_of_scope"] >= 150
+    assert {i for i in NEEDS if intents[i] < 10} == set()
