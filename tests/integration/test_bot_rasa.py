@@ -173,9 +173,9 @@ def test_a_named_benefit_is_found_even_misspelt(rasa_url, text, benefit):
 @pytest.mark.parametrize(
     ("text", "intent", "route"),
     [
-        ("hvilken dato lander pengene", "payment_date", "/payments/dates"),
+        ("hvornår havner ydelsen på min konto", "payment_date", "/payments/dates"),
         ("my request from march, has anyone looked at it yet", "application_status", "/my-cases"),
-        ("har I kigget på det jeg sendte i foråret", "application_status", "/my-cases"),
+        ("har nogen taget stilling til det jeg indsendte", "application_status", "/my-cases"),
     ],
 )
 def test_a_need_said_in_other_words_is_understood_by_its_meaning(rasa_url, text, intent, route):
