@@ -9,7 +9,8 @@ Three Rasa servers in turn, the same model and command line, only the tracker st
 - memory:   kanal's default, `KanalTrackerStore` in the Rasa process (bounded, idle expiry);
 - redis:    `KanalTrackerStore` over Redis (skipped with a note when Redis does not answer).
 
-Each gets scripted conversations of two turns (a greeting, a question) through kanal's channel
+Each first answers one message read for meaning, which loads the sentence encoder, as in
+service. Then scripted conversations of two turns (a greeting, a question) through kanal's channel
 (`POST /webhooks/kanal/webhook`), 16 at a time, each under its own opaque id; the resident
 memory of the Rasa process (VmRSS from /proc) is read after 0, 1,000, 5,000 and 10,000
 conversations. Then three conversations of 100 turns, one turn at a time, timed by the client:
@@ -41,6 +42,9 @@ from bots.train import PROJECT_DIR, train_if_changed
 RESULTS = Path(__file__).resolve().parents[1] / "results" / "rasa_memory.json"
 TURNS = ("hello", "when will my pension be paid")
 LONG_TURNS = ("hello", "when is my payment", "I want to apply for pension", "how do I log in")
+# Read for meaning (the words alone are unsure), so the sentence encoder is loaded before the
+# first reading: the process is measured as it runs in service, encoder included.
+MEANING_TURN = "my request from march, has anyone looked at it yet"
 CHECKPOINTS = (0, 1_000, 5_000, 10_000)
 LATENCY_AT = (1, 10, 50, 100)
 CONCURRENCY = 16
@@ -139,6 +143,7 @@ def measure(name: str, settings: dict[str, str], endpoints: Path | None, args, w
         client = Client(bot.url)
         for _ in range(5):  # warm up: first turns load lazily what every turn needs
             client.conversation(pseudonym())
+        client.turn(pseudonym(), MEANING_TURN)
         memory = []
         done, started = 0, time.monotonic()
         with ThreadPoolExecutor(CONCURRENCY) as pool:
