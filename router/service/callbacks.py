@@ -38,7 +38,7 @@ from router.service.unit_of_work import UnitOfWork
 
 log = logging.getLogger(__name__)
 
-RUN_JOB = "run_callback"  # the durable job's name in router.jobs.DURABLE
+RUN_JOB = "run_callback"  # the durable job's name in router.entrypoints.jobs.DURABLE
 # Call statuses that mean the citizen did not answer (Twilio's final CallStatus values).
 NOT_ANSWERED = frozenset({"busy", "no-answer", "failed", "canceled"})
 # A call's final statuses (Twilio's), when its row gets its end time.

@@ -19,8 +19,8 @@ from flask import (
 )
 from flask_login import current_user
 
-from router.auth import role_required
 from router.domain.commands import AgentReply, ClaimNext, Resolve
+from router.entrypoints.auth import role_required
 from router.service.callbacks import Callbacks
 from router.service.desk import Desk
 from router.service.errors import ServiceError
