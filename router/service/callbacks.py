@@ -436,7 +436,7 @@ class Callbacks:
             agent_id = callback.agent_id
             if contact.state == ContactState.QUEUED:
                 item = uow.queue.open_for_contact(contact.id)
-                if item is not None and uow.queue.take(item.id, agent_id, now):
+                if item is not None and contacts.claim_item(uow, item.id, agent_id, now):
                     item = uow.queue.get(item.id)
                     record_all(uow, contact, contact.assign(item, agent_id, now), now, pseudonym)
                     if item.answered_at is None:
