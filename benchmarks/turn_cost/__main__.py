@@ -110,7 +110,8 @@ def spoken_turn(app):  # noqa: ANN001, ANN201
 
 def followup_reply(app, kanal, turns: int):  # noqa: ANN001, ANN201
     """A citizen offered a callback by SMS (a deflection follow-up) replies CALL."""
-    from router.domain.model import Contact, ContactState, Followup, FollowupState
+    from router.domain.followups import Followup, FollowupState
+    from router.domain.model import Contact, ContactState
 
     now = datetime.now(UTC)
     numbers = {}
@@ -120,8 +121,14 @@ def followup_reply(app, kanal, turns: int):  # noqa: ANN001, ANN201
             citizen = uow.citizens.add(
                 Citizen(pseudonym=f"c_follow_{i}", phone=phone, birth_year=1950, created_at=now)
             )
-            closed = {"state": ContactState.CLOSED, "closed_at": now, "need": "pension",
-                      "citizen_id": citizen.id, "opened_at": now, "last_activity_at": now}
+            closed = {
+                "state": ContactState.CLOSED,
+                "closed_at": now,
+                "need": "pension",
+                "citizen_id": citizen.id,
+                "opened_at": now,
+                "last_activity_at": now,
+            }
             deflected = uow.contacts.add(Contact(channel="voice", address=phone, **closed))
             offer = uow.contacts.add(Contact(channel="sms", address=phone, **closed))
             uow.followups.add(

@@ -9,16 +9,16 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from router.adapters.orm import contact_events
+from router.domain.callbacks import Callback
+from router.domain.calls import Call
+from router.domain.followups import Followup
 from router.domain.model import (
     ApiToken,
-    Call,
-    Callback,
     Citizen,
     Consent,
     Contact,
     ContactEvent,
     Exemption,
-    Followup,
     Message,
     QueueItem,
     RoutingDecision,
