@@ -9,20 +9,18 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from router.adapters.orm import contact_events
+from router.domain.callbacks import PENDING, Callback, CallbackState
+from router.domain.calls import Call
+from router.domain.followups import Followup, FollowupState
 from router.domain.model import (
     CLAIMABLE,
     ApiToken,
-    Call,
-    Callback,
-    CallbackState,
     Citizen,
     Consent,
     Contact,
     ContactEvent,
     ContactState,
     Exemption,
-    Followup,
-    FollowupState,
     Message,
     QueueItem,
     QueueState,
@@ -32,7 +30,6 @@ from router.domain.model import (
 from router.service.errors import DuplicateDelivery
 
 OPEN_ITEM = (QueueState.WAITING, QueueState.ASSIGNED)
-TO_BE_MADE = (CallbackState.BOOKED, CallbackState.CALLING)
 
 
 def raise_duplicate_delivery(session: Session, exc: IntegrityError) -> None:
@@ -424,7 +421,7 @@ class CallbackRepository(_Repository):
         stmt = (
             select(Callback)
             .join(Contact, Contact.id == Callback.contact_id)
-            .where(Callback.state.in_(TO_BE_MADE), whose)
+            .where(Callback.state.in_(PENDING), whose)
             .order_by(Callback.id)
             .limit(1)
         )
