@@ -114,6 +114,10 @@ class Call:
         self.status = CallStatus.QUEUED
         self.queue_name = queue_name
 
+    def waits_in(self, queue_name: str) -> bool:
+        """Return True when the caller waits in that queue already."""
+        return self.status == CallStatus.QUEUED and self.queue_name == queue_name
+
     def book_callback(self) -> None:
         """The caller booked a callback: that is how their wait ends, whatever follows."""
         self.queue_result = BY_CALLBACK
