@@ -14,6 +14,7 @@ from enum import StrEnum
 
 from router.domain import events as ev
 from router.domain.events import Happened
+from router.domain.model import Aggregate
 
 
 class CallStatus(StrEnum):
@@ -54,7 +55,7 @@ HUNG_UP = "hangup"
 
 
 @dataclass
-class Call:
+class Call(Aggregate):
     """One phone call, by Twilio's CallSid, and the contact it belongs to.
 
     `queue_result` says how the wait ended (bridged, hangup, callback, ...); `link` is the
@@ -157,7 +158,7 @@ class Call:
             self.status = status
         data = {"status": str(self.status), "queue_result": self.queue_result,
                 "seconds": seconds}  # fmt: skip
-        return [Happened(ev.CALL_ENDED, data)]
+        return [self._happened(ev.CALL_ENDED, now, **data)]
 
     @property
     def keeps_contact(self) -> bool:

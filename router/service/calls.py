@@ -24,7 +24,7 @@ from router.domain.model import CLOSED_INACTIVE, Contact, ContactState, Message
 from router.service import contacts
 from router.service.channels import Channels
 from router.service.delivery import Delivery
-from router.service.journal import pseudonym_of, record, record_all
+from router.service.journal import pseudonym_of, record
 from router.service.outbox import may_message
 from router.service.settings import RouterSettings
 from router.service.turn import TurnResult, Turns
@@ -421,15 +421,13 @@ class Calls:
                     call.progress(reported)
                 uow.commit()
                 return True
-            happened = call.end(reported, now, seconds)
-            if not happened:  # told before (Twilio retries callbacks)
+            if not call.end(reported, now, seconds):  # told before (Twilio retries callbacks)
                 return True
             contact = (
                 uow.contacts.get(call.contact_id, for_update=True) if call.contact_id else None
             )
             if contact is not None:
                 pseudonym = pseudonym_of(uow, contact)
-                record_all(uow, contact, happened, now, pseudonym)
                 keep = call.keeps_contact or contact.state == ContactState.ASSIGNED
                 if contact.is_open and not keep:
                     contacts.close(uow, contact, now, CLOSED_INACTIVE, pseudonym, digital=False)
