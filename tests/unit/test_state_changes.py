@@ -45,7 +45,7 @@ STATE_WORDS = {
 # is found before and after it moves into its own package.
 TWILIOS_PART = (
     "channels/sandbox.py",
-    "channels/sandbox_voice.py",
+    "channels/twilio_sandbox/voice.py",
     "channels/twilio_sandbox/",
     "ivr/phone.py",
 )
