@@ -20,8 +20,10 @@ from flask import (
 from flask_login import current_user
 
 from router.auth import role_required
+from router.domain.callbacks import CallbackState
 from router.domain.commands import AgentReply, ClaimNext, Resolve
-from router.service.callbacks import Callbacks
+from router.domain.model import ContactState
+from router.service.callback_desk import CallbackDesk
 from router.service.desk import Desk
 from router.service.errors import ServiceError
 from router.service.views import Views
@@ -98,10 +100,10 @@ class DeskParts:
 
     desk: Desk
     views: Views
-    callbacks: Callbacks | None = None
+    callbacks: CallbackDesk | None = None
 
 
-def blueprint(desk: Desk, views: Views, callbacks: Callbacks | None = None) -> Blueprint:
+def blueprint(desk: Desk, views: Views, callbacks: CallbackDesk | None = None) -> Blueprint:
     """Return the desk's pages, each for signed-in agents, supervisors and admins."""
     bp = Blueprint(
         "desk",
@@ -233,7 +235,7 @@ def queue(parts: DeskParts):
         "desk/queue.html",
         waiting=views.queue(),
         mine=views.assigned_to(_agent_id()),
-        taking_calls=calls.taking_calls(_agent_id()) if calls else False,
+        taking_calls=parts.desk.taking_calls(_agent_id()) if calls else False,
         failed_count=len(calls.failed()) if calls else 0,
     )
 
@@ -270,7 +272,7 @@ def _conversation_page(parts: DeskParts, contact_id: int, draft: str = "", statu
     if found is None:
         abort(404)
     contact = found.contact
-    mine = contact.agent_id == _agent_id() and contact.state == "assigned"
+    mine = contact.agent_id == _agent_id() and contact.state == ContactState.ASSIGNED
     page = render_template(
         "desk/conversation.html",
         c=found,
@@ -398,7 +400,7 @@ def call_back_now(parts: DeskParts, contact_id: int):
     except ServiceError as exc:
         flash(str(exc), "error")
         return redirect(back)
-    if state == "calling":
+    if state == CallbackState.CALLING:
         flash("Calling the citizen: when they answer, the call is put through to your phone.")
     else:
         flash("The call could not be placed; the callback stays booked.", "error")
@@ -410,7 +412,7 @@ def taking_calls(parts: DeskParts):
     if parts.callbacks is None:
         abort(404)
     taking = request.form.get("taking") == "yes"
-    parts.callbacks.set_taking_calls(_agent_id(), taking)
+    parts.desk.set_taking_calls(_agent_id(), taking)
     flash(
         "You take calls: callbacks are placed for you when you are free."
         if taking
