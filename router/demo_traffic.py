@@ -209,6 +209,7 @@ class Driver:
 
     def chat(self, before: datetime) -> None:
         from channels.webchat import identity_token
+        from router.domain.model import ContactState
 
         who, _, texts = self._story()
         body = {}
@@ -231,7 +232,7 @@ class Driver:
             self._later(self.rng.uniform(10, 60), before)
             answer = self.client.post(url, json={"text": text}, headers=headers)
             state = (answer.get_json() or {}).get("state")
-            if state != "bot":
+            if state != ContactState.BOT:
                 break
         self._serve(before)
 
