@@ -9,7 +9,7 @@ from contextlib import contextmanager
 import click
 
 from analytics.cli import simulate as simulate_command
-from router import demo_traffic
+from router.entrypoints import demo_traffic
 
 
 @contextmanager
@@ -374,7 +374,7 @@ def requests_error() -> type[Exception]:
 
 
 main.add_command(simulate_command)  # analytics/cli.py: `kanal simulate`
-main.add_command(demo_traffic.demo)  # router/demo_traffic.py: `kanal demo traffic`
+main.add_command(demo_traffic.demo)  # router/entrypoints/demo_traffic.py: `kanal demo traffic`
 
 
 if __name__ == "__main__":  # `python -m router.entrypoints.cli` as well as the `kanal` script

@@ -81,6 +81,11 @@ class Worker:
         finally:
             self.stop()
 
+    def idle(self) -> bool:
+        """Return True when no turn is running or waiting to run here (kanal demo traffic)."""
+        with self._lock:
+            return not self._busy and self._new.empty()
+
     def _feed(self) -> None:
         while not self._stop.is_set():
             try:
