@@ -33,6 +33,7 @@ from router.service.followups import Followups
 from router.service.ports import BotPort, Caller, DurableJobs, Sender
 from router.service.services import ChannelServices
 from router.service.settings import BusinessHours, RouterSettings
+from router.service.survey import Surveys, SurveySettings
 from router.service.translations import available as available_languages
 from router.service.turn import Turns
 from router.service.views import Views
@@ -71,6 +72,7 @@ class Kanal:
     jobs: DurableJobs
     calls: Calls
     sandbox: object | None = None  # channels.sandbox.SandboxPeer, in sandbox mode
+    surveys: Surveys | None = None  # the satisfaction question after a contact closes
 
     def close(self) -> None:
         """Stop the worker and release database connections (tests, shutdown)."""
@@ -203,9 +205,10 @@ def build(
 
         jobs = SqlDurableJobs(url)
     callbacks = Callbacks(uow, caller, jobs, callback_settings(config), clock)
+    surveys = Surveys(uow, channels, delivery, survey_settings(config), settings.languages, clock)
     turns = Turns(
         uow, SqlInbox(inbox_engine), bot, profile, channels, delivery, settings, clock,
-        identify=identify, callbacks=callbacks,
+        identify=identify, callbacks=callbacks, surveys=surveys,
     )  # fmt: skip
     in_web = config["KANAL_TURN_WORKER"] == "thread"
     worker = Worker(
@@ -258,6 +261,16 @@ def build(
             followups=followups,
         ),  # fmt: skip
         sandbox=sandbox,
+        surveys=surveys,
+    )
+
+
+def survey_settings(config: Mapping) -> SurveySettings:
+    """Build the satisfaction survey's settings from the configuration."""
+    return SurveySettings(
+        share=float(config["KANAL_SURVEY_SHARE"]),
+        channels=tuple(config["KANAL_SURVEY_CHANNELS"]),
+        answer_window=timedelta(hours=float(config["KANAL_SURVEY_ANSWER_HOURS"])),
     )
 
 
@@ -332,6 +345,7 @@ def _register(app: Flask, kanal: Kanal) -> None:
         callbacks=kanal.callbacks,
         followups=kanal.followups,
         calls=kanal.calls,
+        surveys=kanal.surveys,
     )
     for module in installed_channels():
         bp = module.blueprint(services)

@@ -37,6 +37,7 @@ from router.domain.model import (
     RoutingDecision,
     User,
 )
+from router.domain.survey import Survey, SurveyState
 from router.policy import load_profile
 from router.service.callbacks import Callbacks, CallbackSettings
 from router.service.channels import Channel, Channels
@@ -46,6 +47,7 @@ from router.service.errors import DuplicateDelivery
 from router.service.followups import Followups
 from router.service.ports import BotTurn, CallResult, SendResult
 from router.service.settings import BusinessHours, RouterSettings
+from router.service.survey import Surveys, SurveySettings
 from router.service.turn import Turns
 
 T = TypeVar("T")
@@ -530,6 +532,47 @@ class FakeFollowupRepository(_FakeRepository):
         )
 
 
+class FakeSurveyRepository(_FakeRepository):
+    def for_contact(self, contact_id: int, *, for_update: bool = False) -> Survey | None:
+        return self._one(Survey, lambda s: s.contact_id == contact_id)
+
+    def asked_on(self, channel: str, address: str, since: datetime) -> Survey | None:
+        contacts = self._rows.table(Contact)
+
+        def waiting(s: Survey) -> bool:
+            contact = contacts.get(s.contact_id)
+            return (
+                contact is not None
+                and (contact.channel, contact.address) == (channel, address)
+                and s.state == SurveyState.ASKED
+                and s.asked_at >= since
+            )
+
+        return self._one(Survey, waiting, newest=True)
+
+    def closed_unasked(
+        self, channels: tuple[str, ...], since: datetime, limit: int = 200
+    ) -> list[Contact]:
+        asked = {s.contact_id for s in self._rows.select(Survey)}
+        wrote = {
+            m.contact_id
+            for m in self._rows.select(Message, lambda m: m.direction == "in")
+            if m.kind == "message"
+        }
+        found = self._rows.select(
+            Contact,
+            lambda c: (
+                c.channel in channels
+                and c.state == "closed"
+                and c.closed_at is not None
+                and c.closed_at >= since
+                and c.id in wrote
+                and c.id not in asked
+            ),
+        )
+        return sorted(found, key=lambda c: (c.closed_at, c.id))[:limit]
+
+
 class FakeEventLog(_FakeRepository):
     """The append-only log; an event is kept only if its transaction commits."""
 
@@ -567,6 +610,7 @@ class FakeUnitOfWork:
         self.callbacks = FakeCallbackRepository(rows)
         self.followups = FakeFollowupRepository(rows)
         self.calls = FakeCallRepository(rows)
+        self.surveys = FakeSurveyRepository(rows)
 
     def __enter__(self) -> FakeUnitOfWork:
         self._rows.reset()
@@ -754,6 +798,7 @@ class FakeKanal:
     jobs: FakeJobs
     callbacks: Callbacks
     followups: Followups
+    surveys: Surveys
     secret: str = "test-secret"
     _citizens: Iterable[int] = field(default_factory=lambda: itertools.count(1))
 
@@ -862,6 +907,7 @@ def fake_kanal(
     caller: RecordingCaller | None = None,
     callback_settings: CallbackSettings | None = None,
     followup_window: timedelta = timedelta(hours=48),
+    survey_settings: SurveySettings | None = None,
 ) -> FakeKanal:
     """Build Turns, Desk and Delivery on fakes, with a web chat and an SMS channel."""
     clock = clock if clock is not None else FakeClock()
@@ -899,9 +945,12 @@ def fake_kanal(
     callbacks = Callbacks(
         uow, caller, jobs, callback_settings or CallbackSettings("https://kanal.test"), clock
     )
+    surveys = Surveys(
+        uow, channels, delivery, survey_settings or SurveySettings(), languages, clock
+    )
     turns = Turns(
         uow, inbox, bot, load_profile(profile), channels, delivery, settings, clock,
-        identify=identify, callbacks=callbacks,
+        identify=identify, callbacks=callbacks, surveys=surveys,
     )  # fmt: skip
     followups = Followups(uow, channels, delivery, callbacks, jobs, followup_window, clock)
     jobs.handlers = {"run_callback": callbacks.run, "run_followup": followups.run}
@@ -920,4 +969,5 @@ def fake_kanal(
         jobs=jobs,
         callbacks=callbacks,
         followups=followups,
+        surveys=surveys,
     )

@@ -25,6 +25,7 @@ from sqlalchemy.orm import registry
 from sqlalchemy.types import TypeDecorator
 
 from router.domain import model
+from router.domain.survey import Survey
 
 _utc = UTC
 
@@ -284,6 +285,23 @@ calls = Table(
     Column("ended_at", UTC),
 )
 
+# The satisfaction question asked about a closed contact (router/domain/survey.py): at most
+# one per contact.
+surveys = Table(
+    "surveys",
+    metadata,
+    Column("id", Id, primary_key=True, autoincrement=True),
+    Column("contact_id", Id, ForeignKey("contacts.id"), nullable=False, unique=True),
+    Column("channel", String(16), nullable=False),
+    Column("language", String(8), nullable=False),
+    Column("need", String(40)),
+    Column("state", String(16), nullable=False),
+    Column("asked_at", UTC, nullable=False),
+    Column("score", Integer),
+    Column("answered_at", UTC),
+    Index("ix_surveys_state_asked_at", "state", "asked_at"),
+)
+
 _MAPPED = False
 
 
@@ -306,4 +324,5 @@ def start_mappers() -> None:
     mapper_registry.map_imperatively(model.Callback, callbacks)
     mapper_registry.map_imperatively(model.Followup, followups)
     mapper_registry.map_imperatively(model.Call, calls)
+    mapper_registry.map_imperatively(Survey, surveys)
     _MAPPED = True

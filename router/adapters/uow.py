@@ -28,6 +28,7 @@ class SqlUnitOfWork:
         self.callbacks = repos.CallbackRepository(s)
         self.followups = repos.FollowupRepository(s)
         self.calls = repos.CallRepository(s)
+        self.surveys = repos.SurveyRepository(s)
         return self
 
     def __exit__(self, *exc: object) -> None:

@@ -51,6 +51,12 @@ RESOLVED = (
     "resolved"  # {"wrap_up", "by": "bot"|"agent"|"system", "completed": bool, "digital": bool}
 )
 CLOSED = "contact_closed"  # {"why"}
+# The satisfaction survey after a contact closed (router/domain/survey.py, docs/domain.md §4.4).
+SURVEY_ASKED = "survey_asked"  # {"channel", "need", "language"}
+SURVEY_NOT_SENT = "survey_not_sent"  # {"channel", "need", "language", "why": "opted_out"}
+# {"score": 1..5 (5 very satisfied), "channel", "need", "language"}
+SATISFACTION_ANSWERED = "satisfaction_answered"
+SURVEY_DECLINED = "survey_declined"  # {"channel", "need", "language"}
 
 # Channels that count as digital for digital take-up (docs/domain.md §4).
 DIGITAL_CHANNELS = frozenset({"webchat", "sms"})

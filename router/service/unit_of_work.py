@@ -21,6 +21,7 @@ class UnitOfWork(Protocol):
     callbacks: r.CallbackRepository
     followups: r.FollowupRepository
     calls: r.CallRepository
+    surveys: r.SurveyRepository
 
     def __enter__(self) -> UnitOfWork: ...
 
