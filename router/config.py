@@ -97,7 +97,7 @@ def from_env(env: dict[str, str] | None = None, instance_path: str | None = None
         # Hours after a caller took the digital route before a callback is offered by SMS
         # (unless the agency's self-service reported the need completed).
         "KANAL_DEFLECTION_FOLLOWUP_HOURS": float(env.get("KANAL_DEFLECTION_FOLLOWUP_HOURS", "48")),
-        # The satisfaction survey after a contact closes (docs/domain.md §4.4): the share of
+        # The satisfaction survey after a contact closes (docs/domain.md §4.5): the share of
         # closed contacts asked (0 to 1, chosen by the contact's id), the channels that ask,
         # and the hours an SMS question waits for its answer (a digit 1-5).
         "KANAL_SURVEY_SHARE": share(env.get("KANAL_SURVEY_SHARE") or "1"),

@@ -36,7 +36,7 @@ def dispatch_outbound(kanal: Kanal) -> None:
 
 
 def ask_surveys(kanal: Kanal) -> None:
-    """Text the satisfaction question about contacts closed lately (docs/domain.md §4.4)."""
+    """Text the satisfaction question about contacts closed lately (docs/domain.md §4.5)."""
     if kanal.surveys is None:
         return
     count = kanal.surveys.ask_closed()
@@ -63,7 +63,7 @@ def bind(kanal: Kanal) -> None:
 
 def run_callback(kanal: Kanal, callback_id: int) -> None:
     """Place a booked callback's call when an agent is free (or look again later)."""
-    outcome = kanal.callbacks.run(callback_id)
+    outcome = kanal.dialling.run(callback_id)
     log.info("callback %s: %s", callback_id, outcome)
 
 

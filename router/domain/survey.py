@@ -1,4 +1,4 @@
-"""The satisfaction survey: one question after a contact closes (docs/domain.md §4.4).
+"""The satisfaction survey: one question after a contact closes (docs/domain.md §4.5).
 
 GOV.UK's user satisfaction is the share of "very satisfied" and "satisfied" answers on a
 5-point scale. kanal asks it once per contact, of a configurable share of contacts, on the

@@ -1,5 +1,5 @@
 """The satisfaction survey: asking the one question after a contact closes, and taking the
-answer (the domain's rules are in `router/domain/survey.py`; docs/domain.md §4.4).
+answer (the domain's rules are in `router/domain/survey.py`; docs/domain.md §4.5).
 
 - **SMS** (channels with a sender): the scheduler's `ask_closed` finds contacts closed lately
   in which the citizen wrote, and texts the question to the share of them chosen — never to
