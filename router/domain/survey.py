@@ -131,9 +131,7 @@ class Survey:
         self.state = SurveyState.ANSWERED
         self.score = score
         self.answered_at = now
-        self.pending().append(
-            Happened(ev.SATISFACTION_ANSWERED, {"score": score, **self._payload()})
-        )
+        self.pending().append(Happened(ev.SATISFACTION, {"score": score, **self._payload()}))
 
     def decline(self, now: datetime) -> None:
         """The citizen chose not to answer."""

@@ -72,7 +72,7 @@ def test_a_chat_that_ended_asks_once_and_a_second_click_does_not_count(client, k
     assert "answered already" in second.get_json()["error"]
 
     contact = kanal.views.contact_on("webchat", sid)
-    [answered] = events_of(kanal, contact.id, ev.SATISFACTION_ANSWERED)
+    [answered] = events_of(kanal, contact.id, ev.SATISFACTION)
     assert answered.data == {
         "score": 4, "channel": "webchat", "need": "payment_date", "language": "en",
     }  # fmt: skip
@@ -93,7 +93,7 @@ def test_a_chat_survey_can_be_declined_and_bad_answers_are_refused(client, kanal
     assert declined.get_json()["state"] == "declined"
     contact = kanal.views.contact_on("webchat", sid)
     assert len(events_of(kanal, contact.id, ev.SURVEY_DECLINED)) == 1
-    assert events_of(kanal, contact.id, ev.SATISFACTION_ANSWERED) == []
+    assert events_of(kanal, contact.id, ev.SATISFACTION) == []
 
 
 def test_a_danish_chat_is_asked_in_danish(client):
@@ -153,7 +153,7 @@ def test_an_sms_contact_that_closed_is_asked_and_a_4_is_recorded(live, bot):
     assert live.outbox(number)[-1]["body"].startswith("Thank you for your answer")
     assert len(bot.turns) == bot_turns, "the digit never reached the bot"
     assert live.kanal.views.contact_on("sms", number).id == contact.id, "no new contact"
-    [answered] = events_of(live.kanal, contact.id, ev.SATISFACTION_ANSWERED)
+    [answered] = events_of(live.kanal, contact.id, ev.SATISFACTION)
     assert answered.data["score"] == 4 and answered.data["channel"] == "sms"
     assert live.kanal.surveys.ask_closed() == 0 or all(
         r["body"] != question for r in live.outbox(number)[before + 2 :]

@@ -46,7 +46,7 @@ def test_an_answer_is_taken_once_and_recorded_with_its_score():
     survey.answer(4, NOW + timedelta(minutes=2))
     assert (survey.state, survey.score) == (SurveyState.ANSWERED, 4)
     [happened] = survey.collect()
-    assert happened.type == ev.SATISFACTION_ANSWERED == "satisfaction_answered"
+    assert happened.type == ev.SATISFACTION == "satisfaction_answered"
     assert happened.data == {
         "score": 4, "channel": "sms", "need": "payment_date", "language": "da",
     }  # fmt: skip
@@ -134,7 +134,7 @@ def test_a_closed_sms_contact_is_asked_once_and_a_digit_answers_it():
     assert result.contact_id == contact_id, "the answer files in the surveyed contact"
     assert len(kanal.bot.turns) == bot_turns, "a survey answer is never the bot's"
     assert kanal.contact_on("sms", NUMBER).id == contact_id, "no new contact"
-    [answered] = [e for e in kanal.events(contact_id) if e.type == ev.SATISFACTION_ANSWERED]
+    [answered] = [e for e in kanal.events(contact_id) if e.type == ev.SATISFACTION]
     assert answered.data == {
         "score": 4, "channel": "sms", "need": "payment_date", "language": "en",
     }  # fmt: skip
@@ -144,7 +144,7 @@ def test_a_closed_sms_contact_is_asked_once_and_a_digit_answers_it():
     again = kanal.turns.receive(sms("5"))
     assert again.contact_id != contact_id
     assert len(kanal.bot.turns) == bot_turns + 1
-    assert kanal.event_types(contact_id).count(ev.SATISFACTION_ANSWERED) == 1
+    assert kanal.event_types(contact_id).count(ev.SATISFACTION) == 1
 
 
 def test_anything_but_a_digit_goes_on_as_a_new_contact():
@@ -157,7 +157,7 @@ def test_anything_but_a_digit_goes_on_as_a_new_contact():
     # The citizen has started another conversation: a digit now belongs to it.
     later = kanal.turns.receive(sms("3"))
     assert later.contact_id == result.contact_id
-    assert ev.SATISFACTION_ANSWERED not in kanal.event_types(contact_id)
+    assert ev.SATISFACTION not in kanal.event_types(contact_id)
 
 
 def test_a_digit_after_the_answer_window_is_a_new_message():
@@ -167,14 +167,14 @@ def test_a_digit_after_the_answer_window_is_a_new_message():
     kanal.clock.advance(hours=2)
     result = kanal.turns.receive(sms("4"))
     assert result.contact_id != contact_id
-    assert ev.SATISFACTION_ANSWERED not in kanal.event_types(contact_id)
+    assert ev.SATISFACTION not in kanal.event_types(contact_id)
 
 
 def test_a_digit_without_a_question_is_a_message_for_the_bot():
     kanal = fake_kanal()
     result = kanal.turns.receive(sms("2"))
     assert kanal.bot.turns[-1][1] == "2"
-    assert ev.SATISFACTION_ANSWERED not in kanal.event_types(result.contact_id)
+    assert ev.SATISFACTION not in kanal.event_types(result.contact_id)
 
 
 def test_an_opted_out_number_is_never_texted_the_question():
@@ -187,7 +187,7 @@ def test_an_opted_out_number_is_never_texted_the_question():
     assert ev.SURVEY_NOT_SENT in kanal.event_types(contact_id)
     assert all(m.text != SMS_QUESTION for m in kanal.messages(contact_id)), "not even blocked"
     kanal.turns.receive(sms("4"))
-    assert ev.SATISFACTION_ANSWERED not in kanal.event_types(contact_id)
+    assert ev.SATISFACTION not in kanal.event_types(contact_id)
 
 
 def test_a_share_of_zero_asks_nobody():
@@ -234,7 +234,7 @@ def test_a_chat_is_asked_when_it_has_ended_and_a_second_click_does_not_count():
     assert kanal.surveys.answer_chat(contact_id, 2).score == 2
     with pytest.raises(Conflict):
         kanal.surveys.answer_chat(contact_id, 5)
-    assert kanal.event_types(contact_id).count(ev.SATISFACTION_ANSWERED) == 1
+    assert kanal.event_types(contact_id).count(ev.SATISFACTION) == 1
     assert kanal.surveys.for_chat(contact_id).state == "answered"
 
 
