@@ -172,3 +172,34 @@ def test_an_opted_out_number_never_gets_the_question(live):
     assert len(live.outbox(number)) == before
     assert len(events_of(live.kanal, contact.id, ev.SURVEY_NOT_SENT)) == 1
     assert events_of(live.kanal, contact.id, ev.SURVEY_ASKED) == []
+
+
+def test_chat_answers_feed_the_satisfaction_metric_by_channel_and_need(client, kanal):
+    from zoneinfo import ZoneInfo
+
+    from router.auth import create_token, create_user
+
+    for score in (5, 4, 2):
+        sid, auth = start(client)
+        say(client, sid, auth, "When is my pension paid?")
+        say(client, sid, auth, "bye")
+        assert survey_of(client, sid, auth).get_json()["state"] == "asked"
+        assert answer(client, sid, auth, score).status_code == 200
+    sid, auth = start(client)
+    say(client, sid, auth, "bye")
+    answer(client, sid, auth, None)  # declined: not an answer
+
+    create_user(kanal.uow, "boss", "correct horse", "manager")
+    manager = {"Authorization": "Bearer " + create_token(kanal.uow, "dashboard", "boss")}
+    today = kanal.clock().astimezone(ZoneInfo("Europe/Copenhagen")).date().isoformat()
+    for group_by, group in (("channel", "webchat"), ("need", "payment_date")):
+        response = client.get(
+            "/api/v1/metrics/channel-shift",
+            query_string={"from": today, "to": today, "group_by": group_by},
+            headers=manager,
+        )
+        assert response.status_code == 200, response.get_json()
+        [row] = [r for r in response.get_json()["rows"] if r["group"] == group]
+        assert row["satisfaction_answers"] == 3
+        assert row["satisfied"] == 2
+        assert row["user_satisfaction"] == round(2 / 3, 4)
