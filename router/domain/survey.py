@@ -9,20 +9,19 @@ channel the citizen used; a `Survey` is that one question and its answer:
     not_sent     an opted-out number: nothing was sent, nothing can be answered
     not_sampled  not among the share asked: decided once, never asked
 
-Every move is checked (`IllegalTransition` otherwise) and records what happened in
-`events`, for the service to append to the contact's log.
+Every move is checked (`IllegalTransition` otherwise) and records what happened; the unit of
+work collects it for the contact's log (`Aggregate`).
 """
 
 from __future__ import annotations
 
 import hashlib
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import datetime, timedelta
 from enum import StrEnum
 
 from router.domain import events as ev
-from router.domain.events import Happened
-from router.domain.model import IllegalTransition
+from router.domain.model import Aggregate, IllegalTransition
 
 # GOV.UK's 5-point scale, best first: the score each answer is recorded as.
 VERY_SATISFIED = 5
@@ -69,7 +68,7 @@ def score_of(text: str) -> int | None:
 
 
 @dataclass
-class Survey:
+class Survey(Aggregate):
     """The satisfaction question asked about one contact, and its answer."""
 
     contact_id: int
@@ -81,7 +80,6 @@ class Survey:
     score: int | None = None
     answered_at: datetime | None = None
     id: int | None = None
-    events: list[Happened] = field(default_factory=list, compare=False, repr=False)
 
     @classmethod
     def ask(
@@ -104,11 +102,9 @@ class Survey:
             state=SurveyState.ASKED if sent else SurveyState.NOT_SENT,
         )
         if sent:
-            survey.events.append(Happened(ev.SURVEY_ASKED, survey._payload()))
+            survey._happened(ev.SURVEY_ASKED, now, **survey._payload())
         else:
-            survey.events.append(
-                Happened(ev.SURVEY_NOT_SENT, {**survey._payload(), "why": "opted_out"})
-            )
+            survey._happened(ev.SURVEY_NOT_SENT, now, **survey._payload(), why="opted_out")
         return survey
 
     @classmethod
@@ -131,25 +127,14 @@ class Survey:
         self.state = SurveyState.ANSWERED
         self.score = score
         self.answered_at = now
-        self.pending().append(Happened(ev.SATISFACTION, {"score": score, **self._payload()}))
+        self._happened(ev.SATISFACTION, now, score=score, **self._payload())
 
     def decline(self, now: datetime) -> None:
         """The citizen chose not to answer."""
         self._require_asked()
         self.state = SurveyState.DECLINED
         self.answered_at = now
-        self.pending().append(Happened(ev.SURVEY_DECLINED, self._payload()))
-
-    def pending(self) -> list[Happened]:
-        """Return the events recorded and not yet collected (loaded surveys have none)."""
-        if not hasattr(self, "events"):
-            self.events = []
-        return self.events
-
-    def collect(self) -> list[Happened]:
-        """Hand over the events recorded so far, once."""
-        found, self.events = list(self.pending()), []
-        return found
+        self._happened(ev.SURVEY_DECLINED, now, **self._payload())
 
     def _require_asked(self) -> None:
         if self.state != SurveyState.ASKED:

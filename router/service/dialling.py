@@ -21,6 +21,7 @@ from datetime import datetime, timedelta
 from router.domain.callbacks import Callback, CallbackState
 from router.domain.calls import NOT_ANSWERED, Call, CallStatus
 from router.domain.model import Contact, ContactState
+from router.service import contacts
 from router.service.callbacks import Callbacks, reopen
 from router.service.journal import pseudonym_of, record_all
 from router.service.ports import CallResult, Dialler
@@ -286,7 +287,7 @@ class Dialling:
             pseudonym = pseudonym_of(uow, contact)
             if contact.state == ContactState.QUEUED:
                 item = uow.queue.open_for_contact(contact.id)
-                if item is not None and uow.queue.take(item.id, agent_id, now):
+                if item is not None and contacts.claim_item(uow, item.id, agent_id, now):
                     item = uow.queue.get(item.id)
                     record_all(uow, contact, contact.assign(item, agent_id, now), now, pseudonym)
                     if item.answered_at is None:

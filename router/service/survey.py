@@ -26,7 +26,7 @@ from router.service import languages
 from router.service.channels import Channels
 from router.service.delivery import Claim, Delivery
 from router.service.errors import Conflict, NotFound, ServiceError
-from router.service.journal import pseudonym_of, record_all
+from router.service.journal import pseudonym_of
 from router.service.outbox import may_message, say
 from router.service.translations import N_, translator
 from router.service.unit_of_work import UnitOfWork
@@ -165,7 +165,6 @@ class Surveys:
         survey = Survey.ask(contact.id, channel.name, language, now, need=contact.need, sent=sent)
         uow.surveys.add(survey)
         pseudonym = pseudonym_of(uow, contact)
-        record_all(uow, contact, survey.collect(), now, pseudonym)
         if not sent:
             return ()
         _ = translator(language)
@@ -206,7 +205,6 @@ class Surveys:
         entry.message_id = message.id
         survey.answer(score, now)
         pseudonym = pseudonym_of(uow, contact)
-        record_all(uow, contact, survey.collect(), now, pseudonym)
         _ = translator(survey.language)
         thanks = say(uow, contact, channel, "system", _(THANKS), now)
         claims = self.delivery.claim_new(uow, contact, pseudonym, [thanks])
@@ -236,7 +234,6 @@ class Surveys:
                         contact.id, contact.channel, language, now, need=contact.need
                     )
                     uow.surveys.add(survey)
-                    record_all(uow, contact, survey.collect(), now, pseudonym_of(uow, contact))
                     uow.commit()
             return self._view(survey)
 
@@ -268,12 +265,10 @@ class Surveys:
                 raise Conflict("This survey has been answered already.")
             if not survey.open_at(now, self.settings.answer_window):
                 raise Conflict("This survey has closed.")
-            contact = uow.contacts.get(contact_id)
             if score is None:
                 survey.decline(now)
             else:
                 survey.answer(score, now)
-            record_all(uow, contact, survey.collect(), now, pseudonym_of(uow, contact))
             uow.commit()
             return self._view(survey)
 

@@ -34,18 +34,18 @@ def asked() -> Survey:
 def test_asking_records_the_question_with_channel_need_and_language():
     survey = asked()
     assert survey.state == SurveyState.ASKED
-    [happened] = survey.collect()
+    [happened] = survey.collect_events()
     assert happened.type == ev.SURVEY_ASKED
     assert happened.data == {"channel": "sms", "need": "payment_date", "language": "da"}
-    assert survey.collect() == [], "events are handed over once"
+    assert survey.collect_events() == [], "events are handed over once"
 
 
 def test_an_answer_is_taken_once_and_recorded_with_its_score():
     survey = asked()
-    survey.collect()
+    survey.collect_events()
     survey.answer(4, NOW + timedelta(minutes=2))
     assert (survey.state, survey.score) == (SurveyState.ANSWERED, 4)
-    [happened] = survey.collect()
+    [happened] = survey.collect_events()
     assert happened.type == ev.SATISFACTION == "satisfaction_answered"
     assert happened.data == {
         "score": 4, "channel": "sms", "need": "payment_date", "language": "da",
@@ -54,13 +54,13 @@ def test_an_answer_is_taken_once_and_recorded_with_its_score():
         survey.answer(5, NOW)
     with pytest.raises(IllegalTransition):
         survey.decline(NOW)
-    assert survey.score == 4 and survey.collect() == []
+    assert survey.score == 4 and survey.collect_events() == []
 
 
 def test_a_declined_survey_takes_no_answer_after():
     survey = asked()
     survey.decline(NOW)
-    assert [h.type for h in survey.collect()] == [ev.SURVEY_ASKED, ev.SURVEY_DECLINED]
+    assert [h.type for h in survey.collect_events()] == [ev.SURVEY_ASKED, ev.SURVEY_DECLINED]
     with pytest.raises(IllegalTransition):
         survey.answer(3, NOW)
 
@@ -68,7 +68,7 @@ def test_a_declined_survey_takes_no_answer_after():
 def test_a_question_never_sent_cannot_be_answered():
     survey = Survey.ask(7, "sms", "en", NOW, sent=False)
     assert survey.state == SurveyState.NOT_SENT
-    [happened] = survey.collect()
+    [happened] = survey.collect_events()
     assert (happened.type, happened.data["why"]) == (ev.SURVEY_NOT_SENT, "opted_out")
     with pytest.raises(IllegalTransition):
         survey.answer(5, NOW)
