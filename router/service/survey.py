@@ -10,7 +10,10 @@ answer (the domain's rules are in `router/domain/survey.py`; docs/domain.md §4.
 - **Web chat** (no sender): the widget asks `for_chat` when its conversation has ended and
   shows the question with five labelled buttons; `answer_chat` records the click, once.
 
-What kanal writes is in the conversation's language, through the catalogues.
+What kanal writes is in the conversation's language, through the catalogues. A survey's
+events are journaled right after each move (`journal`): the session keeps a flushed
+aggregate only weakly, so one no longer referenced at the commit would take its events with
+it.
 """
 
 from __future__ import annotations
@@ -27,6 +30,7 @@ from router.service.channels import Channels
 from router.service.delivery import Claim, Delivery
 from router.service.errors import Conflict, NotFound, ServiceError
 from router.service.journal import pseudonym_of
+from router.service.journal import write_new_events as journal
 from router.service.outbox import may_message, say
 from router.service.translations import N_, translator
 from router.service.unit_of_work import UnitOfWork
@@ -164,6 +168,7 @@ class Surveys:
         sent = may_message(uow, channel, contact.address)
         survey = Survey.ask(contact.id, channel.name, language, now, need=contact.need, sent=sent)
         uow.surveys.add(survey)
+        journal(uow)
         pseudonym = pseudonym_of(uow, contact)
         if not sent:
             return ()
@@ -204,6 +209,7 @@ class Surveys:
         )  # fmt: skip
         entry.message_id = message.id
         survey.answer(score, now)
+        journal(uow)
         pseudonym = pseudonym_of(uow, contact)
         _ = translator(survey.language)
         thanks = say(uow, contact, channel, "system", _(THANKS), now)
@@ -234,6 +240,7 @@ class Surveys:
                         contact.id, contact.channel, language, now, need=contact.need
                     )
                     uow.surveys.add(survey)
+                    journal(uow)
                     uow.commit()
             return self._view(survey)
 
@@ -269,6 +276,7 @@ class Surveys:
                 survey.decline(now)
             else:
                 survey.answer(score, now)
+            journal(uow)
             uow.commit()
             return self._view(survey)
 
