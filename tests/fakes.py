@@ -803,7 +803,7 @@ class FakeClock:
 
 @dataclass
 class FakeKanal:
-    """The service layer wired on fakes: what `router.bootstrap.build` makes, in memory."""
+    """The service layer wired on fakes: what `router.entrypoints.bootstrap.build` makes."""
 
     store: FakeStore
     inbox: FakeInbox

@@ -29,9 +29,9 @@ from sqlalchemy import event
 from benchmarks.sms_webhook.scripted import ScriptedBot
 from router import create_app
 from router.adapters.db import create_all
-from router.bootstrap import kanal_of
 from router.domain.commands import ReceiveMessage, StartChat
 from router.domain.model import Citizen, Exemption
+from router.entrypoints.bootstrap import kanal_of
 from router.service.ports import SendResult
 
 PUBLIC = "http://127.0.0.1:9"

@@ -16,9 +16,9 @@ from datetime import UTC, datetime, timedelta
 import pytest
 
 from router import create_app
-from router.auth import create_token, create_user
-from router.bootstrap import kanal_of
 from router.domain.commands import AgentReply, ClaimNext, Resolve
+from router.entrypoints.auth import create_token, create_user
+from router.entrypoints.bootstrap import kanal_of
 from tests.fakes import FakeJobs, RecordingCaller, RecordingSender
 
 pytestmark = pytest.mark.integration

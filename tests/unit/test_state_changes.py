@@ -46,7 +46,7 @@ STATE_WORDS = CALL_STATUSES | {
 # is found before and after it moves into its own package.
 TWILIOS_PART = (
     "channels/sandbox.py",
-    "channels/sandbox_voice.py",
+    "channels/twilio_sandbox/voice.py",
     "channels/twilio_sandbox/",
     "ivr/phone.py",
 )

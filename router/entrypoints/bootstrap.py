@@ -22,7 +22,8 @@ from router.adapters.inbox import SqlInbox
 from router.adapters.inbox import inbox_url as default_inbox_url
 from router.adapters.language import LinguaIdentifier, UnknownLanguage
 from router.adapters.uow import SqlUnitOfWork
-from router.logs import configure_logging
+from router.entrypoints.logs import configure_logging
+from router.entrypoints.worker import Worker
 from router.policy import Profile, load_profile
 from router.service.callback_desk import CallbackDesk
 from router.service.callbacks import Callbacks
@@ -39,7 +40,6 @@ from router.service.survey import Surveys, SurveySettings
 from router.service.translations import available as available_languages
 from router.service.turn import Turns
 from router.service.views import Views
-from router.worker import Worker
 
 log = logging.getLogger(__name__)
 _DAYS = ["mon", "tue", "wed", "thu", "fri", "sat", "sun"]
@@ -75,7 +75,7 @@ class Kanal:
     followups: Followups
     jobs: DurableJobs
     calls: Calls
-    sandbox: object | None = None  # channels.sandbox.SandboxPeer, in sandbox mode
+    sandbox: object | None = None  # channels.twilio_sandbox.peer.SandboxPeer, in sandbox mode
     surveys: Surveys | None = None  # the satisfaction question after a contact closes
 
     def close(self) -> None:
@@ -186,7 +186,7 @@ def build(
     sandbox = None
     # The sandbox lives in kanal's process unless it is served elsewhere (its own process).
     if config["KANAL_TWILIO_SANDBOX"] and not config["KANAL_TWILIO_SANDBOX_URL"]:
-        from channels.sandbox import SandboxPeer
+        from channels.twilio_sandbox.peer import SandboxPeer
 
         sandbox = SandboxPeer.from_config(config)
     channels = Channels()
@@ -325,8 +325,9 @@ def create_app(
 def _register(app: Flask, kanal: Kanal) -> None:
     """Register sign-in, CSRF and every blueprint, each handed what it needs."""
     from analytics import api as analytics_api
-    from router import auth, health, web
-    from router.desk import views as desk_views
+    from router import web
+    from router.entrypoints import auth, health
+    from router.entrypoints.desk import views as desk_views
 
     auth.init_app(app, kanal.read_uow)
     web.init_app(app)
@@ -335,14 +336,14 @@ def _register(app: Flask, kanal: Kanal) -> None:
     api = analytics_api.blueprint(kanal.analytics_engine, kanal.config, auth.token_required)
     app.register_blueprint(api)
     auth.csrf.exempt(api)
-    from router import integration_api
+    from router.entrypoints import integration_api
 
     events_api = integration_api.blueprint(kanal.followups, auth.token_required)
     app.register_blueprint(events_api)
     auth.csrf.exempt(events_api)
     demo = None
     if app.config["KANAL_ENV"] != "production":
-        from router.demo import demo_identities
+        from router.entrypoints.demo import demo_identities
 
         def demo() -> list[dict[str, str]]:
             return demo_identities(kanal.uow, app.config["SECRET_KEY"])
@@ -370,7 +371,7 @@ def _register(app: Flask, kanal: Kanal) -> None:
     app.register_blueprint(bp)
     auth.csrf.exempt(bp)
     if kanal.sandbox is not None:
-        from channels import sandbox
+        from channels.twilio_sandbox import app as sandbox
 
         bp = sandbox.blueprint(kanal.sandbox)
         app.register_blueprint(bp)
