@@ -6,8 +6,8 @@ from __future__ import annotations
 import pytest
 
 from router import create_app
-from router.bootstrap import kanal_of
 from router.domain import events as ev
+from router.entrypoints.bootstrap import kanal_of
 from tests.integration import sms_support
 from tests.integration.sms_support import new_number, wait_for
 
@@ -177,7 +177,7 @@ def test_an_opted_out_number_never_gets_the_question(live):
 def test_chat_answers_feed_the_satisfaction_metric_by_channel_and_need(client, kanal):
     from zoneinfo import ZoneInfo
 
-    from router.auth import create_token, create_user
+    from router.entrypoints.auth import create_token, create_user
 
     for score in (5, 4, 2):
         sid, auth = start(client)
