@@ -32,6 +32,7 @@ from router.domain.model import (
     Consent,
     Contact,
     ContactEvent,
+    ContactState,
     Exemption,
     InboxEntry,
     Message,
@@ -39,11 +40,13 @@ from router.domain.model import (
     RoutingDecision,
     User,
 )
+from router.domain.survey import Survey, SurveyState
 from router.entrypoints.bootstrap import Kanal, bootstrap
 from router.service.dialling import CallbackSettings
 from router.service.errors import DuplicateDelivery
 from router.service.journal import write_new_events
 from router.service.ports import BotTurn, CallResult, SendResult
+from router.service.survey import SurveySettings
 
 T = TypeVar("T")
 
@@ -269,7 +272,7 @@ class FakeContactRepository(_FakeRepository):
                 lambda c: (
                     c.citizen_id == citizen_id
                     and c.need == need
-                    and c.state == "closed"
+                    and c.state == ContactState.CLOSED
                     and c.closed_at is not None
                     and c.closed_at >= since
                     and (exclude_id is None or c.id != exclude_id)
@@ -521,6 +524,47 @@ class FakeFollowupRepository(_FakeRepository):
         )
 
 
+class FakeSurveyRepository(_FakeRepository):
+    def for_contact(self, contact_id: int, *, for_update: bool = False) -> Survey | None:
+        return self._one(Survey, lambda s: s.contact_id == contact_id)
+
+    def asked_on(self, channel: str, address: str, since: datetime) -> Survey | None:
+        contacts = self._rows.table(Contact)
+
+        def waiting(s: Survey) -> bool:
+            contact = contacts.get(s.contact_id)
+            return (
+                contact is not None
+                and (contact.channel, contact.address) == (channel, address)
+                and s.state == SurveyState.ASKED
+                and s.asked_at >= since
+            )
+
+        return self._one(Survey, waiting, newest=True)
+
+    def closed_unasked(
+        self, channels: tuple[str, ...], since: datetime, limit: int = 200
+    ) -> list[Contact]:
+        asked = {s.contact_id for s in self._rows.select(Survey)}
+        wrote = {
+            m.contact_id
+            for m in self._rows.select(Message, lambda m: m.direction == "in")
+            if m.kind == "message"
+        }
+        found = self._rows.select(
+            Contact,
+            lambda c: (
+                c.channel in channels
+                and c.state == ContactState.CLOSED
+                and c.closed_at is not None
+                and c.closed_at >= since
+                and c.id in wrote
+                and c.id not in asked
+            ),
+        )
+        return sorted(found, key=lambda c: (c.closed_at, c.id))[:limit]
+
+
 class FakeEventLog(_FakeRepository):
     """The append-only log; an event is kept only if its transaction commits."""
 
@@ -560,6 +604,7 @@ class FakeUnitOfWork:
         self.callbacks = FakeCallbackRepository(rows)
         self.followups = FakeFollowupRepository(rows)
         self.calls = FakeCallRepository(rows)
+        self.surveys = FakeSurveyRepository(rows)
 
     def __enter__(self) -> FakeUnitOfWork:
         self._rows.reset()
@@ -878,6 +923,7 @@ def fake_kanal(
     caller: RecordingCaller | None = None,
     callback_settings: CallbackSettings | None = None,
     followup_window: timedelta = timedelta(hours=48),
+    survey_settings: SurveySettings | None = None,
 ) -> FakeKanal:
     """Bootstrap kanal on fakes: the installed channels (or `channels`), SMS through `sender`.
 
@@ -891,6 +937,7 @@ def fake_kanal(
     inbox = FakeInbox(store, clock)
     jobs = FakeJobs()
     placing = callback_settings or CallbackSettings()
+    asking = survey_settings or SurveySettings()
     config = {
         "SECRET_KEY": "test-secret",
         "KANAL_POLICY": profile,
@@ -903,6 +950,9 @@ def fake_kanal(
         "KANAL_CALLBACK_RETRY_MINUTES": placing.retry_after / timedelta(minutes=1),
         "KANAL_CALLBACK_RECHECK_SECONDS": placing.recheck.total_seconds(),
         "KANAL_DEFLECTION_FOLLOWUP_HOURS": followup_window / timedelta(hours=1),
+        "KANAL_SURVEY_SHARE": asking.share,
+        "KANAL_SURVEY_CHANNELS": asking.channels,
+        "KANAL_SURVEY_ANSWER_HOURS": asking.answer_window / timedelta(hours=1),
     }
 
     def uow() -> FakeUnitOfWork:

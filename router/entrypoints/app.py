@@ -78,6 +78,7 @@ def _register(app: Flask, kanal: Kanal) -> None:
         dialling=kanal.dialling,
         followups=kanal.followups,
         calls=kanal.calls,
+        surveys=kanal.surveys,
     )
     for name in kanal.installed:
         bp = importlib.import_module(name).blueprint(services)

@@ -39,6 +39,7 @@ from router.service.dialling import CallbackSettings, Dialling
 from router.service.followups import Followups
 from router.service.ports import BotPort, Caller, DurableJobs, Inbox, LanguageIdentifier, Sender
 from router.service.settings import BusinessHours, RouterSettings
+from router.service.survey import Surveys, SurveySettings
 from router.service.translations import available as available_languages
 from router.service.turn import Turns
 from router.service.unit_of_work import UnitOfWork
@@ -109,6 +110,15 @@ def callback_settings(config: Mapping) -> CallbackSettings:
         retry_after=timedelta(minutes=config["KANAL_CALLBACK_RETRY_MINUTES"]),
         recheck=timedelta(seconds=config["KANAL_CALLBACK_RECHECK_SECONDS"]),
         hours=router_settings(config).business_hours,
+    )
+
+
+def survey_settings(config: Mapping) -> SurveySettings:
+    """Build the satisfaction survey's settings from the configuration."""
+    return SurveySettings(
+        share=float(config["KANAL_SURVEY_SHARE"]),
+        channels=tuple(config["KANAL_SURVEY_CHANNELS"]),
+        answer_window=timedelta(hours=float(config["KANAL_SURVEY_ANSWER_HOURS"])),
     )
 
 
@@ -241,9 +251,10 @@ def bootstrap(
     callbacks = Callbacks(uow, jobs, clock, phone=PHONE)
     dialler = TwilioDialler(caller, config["KANAL_PUBLIC_URL"], config["KANAL_AGENT_CALL_ENDPOINT"])
     dialling = Dialling(uow, callbacks, dialler, callback_settings(config), clock)
+    surveys = Surveys(uow, registry, delivery, survey_settings(config), settings.languages, clock)
     turns = Turns(
         uow, inbox, bot, profile, registry, delivery, settings, clock,
-        identify=identify, callbacks=callbacks,
+        identify=identify, callbacks=callbacks, surveys=surveys,
     )  # fmt: skip
     in_web = config["KANAL_TURN_WORKER"] == "thread"
     worker = Worker(
@@ -303,4 +314,5 @@ def bootstrap(
         storage=storage,
         sandbox=sandbox,
         installed=tuple(module.__name__ for module in modules),
+        surveys=surveys,
     )

@@ -374,7 +374,7 @@ def requests_error() -> type[Exception]:
 
 
 main.add_command(simulate_command)  # analytics/cli.py: `kanal simulate`
-main.add_command(demo_traffic.demo)  # router/entrypoints/demo_traffic.py: `kanal demo traffic`
+main.add_command(demo_traffic.demo)  # demo_traffic.py: `kanal demo traffic`
 
 
 if __name__ == "__main__":  # `python -m router.entrypoints.cli` as well as the `kanal` script

@@ -24,6 +24,7 @@ from router.service.dialling import Dialling
 from router.service.followups import Followups
 from router.service.ports import BotPort, DurableJobs
 from router.service.settings import RouterSettings
+from router.service.survey import Surveys
 from router.service.turn import Turns
 from router.service.unit_of_work import UnitOfWork
 from router.service.views import Views
@@ -110,6 +111,7 @@ class Kanal:
     storage: Storage | None = None  # None on fakes
     sandbox: object | None = None  # channels.twilio_sandbox.peer.SandboxPeer, in sandbox mode
     installed: tuple[str, ...] = ()  # the channel modules, by name: the web serves their blueprints
+    surveys: Surveys | None = None  # the satisfaction question after a contact closes
 
     @property
     def engine(self):  # noqa: ANN201 - sqlalchemy.Engine
