@@ -42,12 +42,13 @@ def _register(app: Flask, kanal: Kanal) -> None:
     """Register sign-in, CSRF and every blueprint, each handed what it needs."""
     from analytics import api as analytics_api
     from router import web
-    from router.entrypoints import health, integration_api
+    from router.entrypoints import health, integration_api, security
     from router.entrypoints.auth import StaffSignIn
     from router.entrypoints.desk import views as desk_views
 
     staff = StaffSignIn(kanal.read_uow)
     staff.init_app(app)
+    security.init_app(app)  # cookies' flags, security headers, sign-in limits
     web.init_app(app)
     app.register_blueprint(health.blueprint(kanal.engine, kanal.bot, kanal.uow))
     desk = desk_views.blueprint(
