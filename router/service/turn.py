@@ -65,6 +65,14 @@ class CallbackJobs(Protocol):
     def schedule(self, callback_id: int, at: datetime) -> None: ...
 
 
+class SurveyReplies(Protocol):
+    """The satisfaction survey (router/service/survey.py) as the turn uses it."""
+
+    def take_reply(
+        self, uow: UnitOfWork, entry: InboxEntry, now: datetime
+    ) -> TurnResult | None: ...
+
+
 @dataclass(frozen=True)
 class TurnResult:
     """What a turn left behind: the contact's state and the messages it produced."""
@@ -104,6 +112,10 @@ class AtBot:
     cut: bool = False  # the message was longer than the channel takes and was cut
 
 
+# A channel's part of a turn's finishing transaction: (uow, contact, result, now, pseudonym).
+Finisher = Callable[[UnitOfWork, Contact, "TurnResult", datetime, str | None], None]
+
+
 class Turns:
     """Takes citizens' messages through the turn; the channels' front door."""
 
@@ -119,6 +131,7 @@ class Turns:
         clock: Callable[[], datetime],
         identify: LanguageIdentifier | None = None,
         callbacks: CallbackJobs | None = None,
+        surveys: SurveyReplies | None = None,
     ) -> None:
         self.bus = MessageBus(uow)
         self.uow = self.bus.uow  # the bus dispatches what these units of work raise
@@ -127,6 +140,8 @@ class Turns:
         self.bus.on_command(ResumeTurn, lambda cmd: self._resume(cmd.message_id))
         self.bus.on_command(Escalate, self._escalate)
         self.bus.on_event(ReplyWaiting, self._send_replies)
+        # Takes an SMS digit answering the satisfaction question (never the bot's).
+        self.surveys = surveys
         # Books the policy's callbacks on written channels; None: they are only recorded.
         self.callbacks = callbacks
         self.inbox = inbox
@@ -137,6 +152,13 @@ class Turns:
         self.settings = settings
         self.clock = clock
         self.identify = identify
+        # What a channel adds to a turn's finishing transaction (`finish_with`).
+        self.finishers: dict[str, Finisher] = {}
+
+    def finish_with(self, channel: str, finisher: Finisher) -> None:
+        """Let a channel write what it keeps of a turn in the turn's own last transaction
+        (the phone: the link offered on the call, the call waiting in its queue)."""
+        self.finishers[channel] = finisher
 
     # -- accept ---------------------------------------------------------------------------
 
@@ -270,6 +292,11 @@ class Turns:
         does not know the citizen).
         """
         metadata = metadata or {}
+        if self.surveys is not None:
+            answered = self.surveys.take_reply(uow, entry, now)
+            if answered is not None:  # "4" to the satisfaction question: no new contact
+                uow.commit()
+                return answered
         channel = self.channels[entry.channel]
         contact, citizen = self._contact_for(uow, entry, channel, now)
         heard = {k: metadata[k] for k in ("input", "confidence") if k in metadata}
@@ -508,7 +535,7 @@ class Turns:
             if reply.is_claimable:
                 reply.wait_for_delivery()
         bot_ok = turn is not None and turn.ok
-        return TurnResult(
+        result = TurnResult(
             contact.id,
             contact.state,
             message.id,
@@ -523,6 +550,10 @@ class Turns:
             need=contact.need,
             booked=tuple(booked or ()),
         )
+        finisher = self.finishers.get(contact.channel)
+        if finisher is not None:
+            finisher(uow, contact, result, now, pseudonym)
+        return result
 
     # -- send -----------------------------------------------------------------------------
 

@@ -26,7 +26,7 @@ CHILD = textwrap.dedent(
     """
     import json, os, sys
     from router import create_app
-    from router.bootstrap import kanal_of
+    from router.entrypoints.bootstrap import kanal_of
     from router.domain.commands import ReceiveMessage
     from router.service.delivery import Delivery
     from router.service.ports import SendResult

@@ -19,10 +19,10 @@ from flask import (
 )
 from flask_login import current_user
 
-from router.auth import role_required
 from router.domain.callbacks import CallbackState
 from router.domain.commands import AgentReply, ClaimNext, Resolve
 from router.domain.model import ContactState
+from router.entrypoints.auth import role_required
 from router.service.callback_desk import CallbackDesk
 from router.service.desk import Desk
 from router.service.errors import ServiceError

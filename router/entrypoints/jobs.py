@@ -1,6 +1,7 @@
 """Scheduler jobs: plain functions of the container, registered in one place (JOBS).
 
-`kanal scheduler` builds the container once and hands it to every job (router.scheduler).
+`kanal scheduler` builds the container once and hands it to every job
+(router.entrypoints.scheduler).
 """
 
 from __future__ import annotations
@@ -8,7 +9,7 @@ from __future__ import annotations
 import logging
 from datetime import timedelta
 
-from router.bootstrap import Kanal
+from router.entrypoints.bootstrap import Kanal
 from router.service import housekeeping
 
 log = logging.getLogger(__name__)
@@ -33,6 +34,15 @@ def close_inactive(kanal: Kanal) -> None:
 def dispatch_outbound(kanal: Kanal) -> None:
     """Hand due outbound messages (new ones and retries) to their channels' providers."""
     kanal.delivery.dispatch_due()
+
+
+def ask_surveys(kanal: Kanal) -> None:
+    """Text the satisfaction question about contacts closed lately (docs/domain.md §4.5)."""
+    if kanal.surveys is None:
+        return
+    count = kanal.surveys.ask_closed()
+    if count:
+        log.info("asked %s satisfaction questions", count)
 
 
 def purge_inbox(kanal: Kanal) -> None:
@@ -70,7 +80,9 @@ DURABLE = {"run_callback": run_callback, "run_followup": run_followup}
 def run_durable(job: str, arg: int) -> None:
     """Run a durable job by name: what the job store holds is (name, argument) only."""
     if _container is None:
-        raise RuntimeError("durable jobs run in the scheduler process (router.scheduler)")
+        raise RuntimeError(
+            "durable jobs run in the scheduler process (router.entrypoints.scheduler)"
+        )
     DURABLE[job](_container, arg)
 
 
@@ -79,5 +91,6 @@ JOBS = (
     ("sweep_inbound", finish_left_turns, 10),
     ("close_inactive", close_inactive, 60),
     ("dispatch_outbound", dispatch_outbound, 5),
+    ("ask_surveys", ask_surveys, 30),
     ("purge_inbox", purge_inbox, 3600),
 )

@@ -22,7 +22,8 @@ from router.adapters.inbox import SqlInbox
 from router.adapters.inbox import inbox_url as default_inbox_url
 from router.adapters.language import LinguaIdentifier, UnknownLanguage
 from router.adapters.uow import SqlUnitOfWork
-from router.logs import configure_logging
+from router.entrypoints.logs import configure_logging
+from router.entrypoints.worker import Worker
 from router.policy import Profile, load_profile
 from router.service.callback_desk import CallbackDesk
 from router.service.callbacks import Callbacks
@@ -35,10 +36,10 @@ from router.service.followups import Followups
 from router.service.ports import BotPort, Caller, DurableJobs, Sender
 from router.service.services import ChannelServices
 from router.service.settings import BusinessHours, RouterSettings
+from router.service.survey import Surveys, SurveySettings
 from router.service.translations import available as available_languages
 from router.service.turn import Turns
 from router.service.views import Views
-from router.worker import Worker
 
 log = logging.getLogger(__name__)
 _DAYS = ["mon", "tue", "wed", "thu", "fri", "sat", "sun"]
@@ -74,7 +75,8 @@ class Kanal:
     followups: Followups
     jobs: DurableJobs
     calls: Calls
-    sandbox: object | None = None  # channels.sandbox.SandboxPeer, in sandbox mode
+    sandbox: object | None = None  # channels.twilio_sandbox.peer.SandboxPeer, in sandbox mode
+    surveys: Surveys | None = None  # the satisfaction question after a contact closes
 
     def close(self) -> None:
         """Stop the worker and release database connections (tests, shutdown)."""
@@ -184,7 +186,7 @@ def build(
     sandbox = None
     # The sandbox lives in kanal's process unless it is served elsewhere (its own process).
     if config["KANAL_TWILIO_SANDBOX"] and not config["KANAL_TWILIO_SANDBOX_URL"]:
-        from channels.sandbox import SandboxPeer
+        from channels.twilio_sandbox.peer import SandboxPeer
 
         sandbox = SandboxPeer.from_config(config)
     channels = Channels()
@@ -213,9 +215,10 @@ def build(
     callbacks = Callbacks(uow, jobs, clock, phone=PHONE)
     dialler = TwilioDialler(caller, config["KANAL_PUBLIC_URL"], config["KANAL_AGENT_CALL_ENDPOINT"])
     dialling = Dialling(uow, callbacks, dialler, callback_settings(config), clock)
+    surveys = Surveys(uow, channels, delivery, survey_settings(config), settings.languages, clock)
     turns = Turns(
         uow, SqlInbox(inbox_engine), bot, profile, channels, delivery, settings, clock,
-        identify=identify, callbacks=callbacks,
+        identify=identify, callbacks=callbacks, surveys=surveys,
     )  # fmt: skip
     in_web = config["KANAL_TURN_WORKER"] == "thread"
     worker = Worker(
@@ -272,6 +275,16 @@ def build(
             sms=SMS,
         ),  # fmt: skip
         sandbox=sandbox,
+        surveys=surveys,
+    )
+
+
+def survey_settings(config: Mapping) -> SurveySettings:
+    """Build the satisfaction survey's settings from the configuration."""
+    return SurveySettings(
+        share=float(config["KANAL_SURVEY_SHARE"]),
+        channels=tuple(config["KANAL_SURVEY_CHANNELS"]),
+        answer_window=timedelta(hours=float(config["KANAL_SURVEY_ANSWER_HOURS"])),
     )
 
 
@@ -312,24 +325,26 @@ def create_app(
 def _register(app: Flask, kanal: Kanal) -> None:
     """Register sign-in, CSRF and every blueprint, each handed what it needs."""
     from analytics import api as analytics_api
-    from router import auth, health, web
-    from router.desk import views as desk_views
+    from router import web
+    from router.entrypoints import auth, health, security
+    from router.entrypoints.desk import views as desk_views
 
     auth.init_app(app, kanal.read_uow)
+    security.init_app(app)  # cookies' flags, security headers, sign-in limits
     web.init_app(app)
     app.register_blueprint(health.blueprint(kanal.engine, kanal.bot, kanal.uow))
     app.register_blueprint(desk_views.blueprint(kanal.desk, kanal.views, kanal.callback_desk))
     api = analytics_api.blueprint(kanal.analytics_engine, kanal.config, auth.token_required)
     app.register_blueprint(api)
     auth.csrf.exempt(api)
-    from router import integration_api
+    from router.entrypoints import integration_api
 
     events_api = integration_api.blueprint(kanal.followups, auth.token_required)
     app.register_blueprint(events_api)
     auth.csrf.exempt(events_api)
     demo = None
     if app.config["KANAL_ENV"] != "production":
-        from router.demo import demo_identities
+        from router.entrypoints.demo import demo_identities
 
         def demo() -> list[dict[str, str]]:
             return demo_identities(kanal.uow, app.config["SECRET_KEY"])
@@ -345,6 +360,7 @@ def _register(app: Flask, kanal: Kanal) -> None:
         dialling=kanal.dialling,
         followups=kanal.followups,
         calls=kanal.calls,
+        surveys=kanal.surveys,
     )
     for module in installed_channels():
         bp = module.blueprint(services)
@@ -356,7 +372,7 @@ def _register(app: Flask, kanal: Kanal) -> None:
     app.register_blueprint(bp)
     auth.csrf.exempt(bp)
     if kanal.sandbox is not None:
-        from channels import sandbox
+        from channels.twilio_sandbox import app as sandbox
 
         bp = sandbox.blueprint(kanal.sandbox)
         app.register_blueprint(bp)
