@@ -77,10 +77,27 @@ def run_durable(job: str, arg: int) -> None:
     DURABLE[job](_container, arg)
 
 
+def refresh_metric_rollups(kanal: Kanal) -> None:
+    """Keep the managers' daily figures up to date (analytics' own tables, docs/domain.md §4)."""
+    from analytics.rollups import refresh
+
+    c = kanal.config
+    done = refresh(
+        kanal.analytics_engine,
+        kanal.engine,
+        c["KANAL_TIMEZONE"],
+        int(c["KANAL_REPEAT_WINDOW_DAYS"]),
+        float(c["KANAL_DEFLECTION_FOLLOWUP_HOURS"]),
+    )
+    if done["days"]:
+        log.info("metric rollups: %s days recomputed", done["days"])
+
+
 # (job id, function, seconds between runs)
 JOBS = (
     ("sweep_inbound", finish_left_turns, 10),
     ("close_inactive", close_inactive, 60),
     ("dispatch_outbound", dispatch_outbound, 5),
     ("purge_inbox", purge_inbox, 3600),
+    ("metric_rollups", refresh_metric_rollups, 60),
 )
