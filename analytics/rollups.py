@@ -1,5 +1,5 @@
 """Daily rollups of the channel-shift figures, so a report over a million contacts answers in
-milliseconds (docs/domain.md §4.5).
+milliseconds (docs/domain.md §4.6).
 
 `refresh` (the scheduler's `metric_rollups` job) keeps one row per day and group — channel,
 need, exemption, age band, language — holding the tally of the contacts opened that day

@@ -8,6 +8,7 @@ import sys
 import click
 
 from analytics.cli import simulate as simulate_command
+from router.entrypoints import demo_traffic
 
 
 def _app():
@@ -365,6 +366,7 @@ def requests_error() -> type[Exception]:
 
 
 main.add_command(simulate_command)  # analytics/cli.py: `kanal simulate`
+main.add_command(demo_traffic.demo)  # demo_traffic.py: `kanal demo traffic`
 
 
 if __name__ == "__main__":  # `python -m router.entrypoints.cli` as well as the `kanal` script

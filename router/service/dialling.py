@@ -132,11 +132,10 @@ class Dialling:
                 callback.contact_id = contact.id
             if contact is None or not contact.is_open:
                 # The conversation was resolved first (an agent helped the citizen).
-                closed = callback.close(
+                # Recorded on the contact, when there is one still.
+                callback.close(
                     now, by="system", note="settled: the conversation was resolved first"
                 )
-                if contact is not None:
-                    record_all(uow, contact, closed, now, pseudonym_of(uow, contact))
                 uow.commit()
                 return "settled"
             due = self.settings.hours.next_opening(
@@ -198,9 +197,7 @@ class Dialling:
         with self.uow() as uow:
             callback = uow.callbacks.get(callback_id, for_update=True)
             contact = uow.contacts.get(callback.contact_id)
-            pseudonym = pseudonym_of(uow, contact)
-            placed = callback.placed(result.outcome, result.call_sid, attempt.n, attempt.agent)
-            record_all(uow, contact, placed, now, pseudonym)
+            callback.placed(result.outcome, result.call_sid, attempt.n, attempt.agent, now)
             if result.outcome == "accepted":
                 if result.call_sid:
                     track_call(uow, result.call_sid, contact, CallStatus.RINGING, now)
@@ -237,11 +234,10 @@ class Dialling:
         Answers "waiting" (the caller schedules the retry at `next_attempt_at`, after its
         commit) or "failed".
         """
-        happened = callback.not_answered(
+        callback.not_answered(
             status, now, attempts=self.settings.attempts, retry_after=self.settings.retry_after,
             final=final,
         )  # fmt: skip
-        record_all(uow, contact, happened, now, pseudonym_of(uow, contact))
         return "waiting" if callback.state == CallbackState.BOOKED else "failed"
 
     def _free_agent(self, uow: UnitOfWork, contact_id: int) -> int | None:
@@ -292,10 +288,9 @@ class Dialling:
                     record_all(uow, contact, contact.assign(item, agent_id, now), now, pseudonym)
                     if item.answered_at is None:
                         item.answered_at = now
-            happened = callback.answer(call_sid)
+            callback.answer(call_sid, now)
             if call_sid:
                 track_call(uow, call_sid, contact, CallStatus.IN_PROGRESS, now)
-            record_all(uow, contact, happened, now, pseudonym)
             uow.commit()
             return CallbackAnswered(
                 callback.id, contact.id, language, self.dialler.endpoint(agent_id)

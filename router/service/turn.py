@@ -57,6 +57,14 @@ class CallbackJobs(Protocol):
     def schedule(self, callback_id: int, at: datetime) -> None: ...
 
 
+class SurveyReplies(Protocol):
+    """The satisfaction survey (router/service/survey.py) as the turn uses it."""
+
+    def take_reply(
+        self, uow: UnitOfWork, entry: InboxEntry, now: datetime
+    ) -> TurnResult | None: ...
+
+
 @dataclass(frozen=True)
 class TurnResult:
     """What a turn left behind: the contact's state and the messages it produced."""
@@ -97,6 +105,10 @@ class AtBot:
     cut: bool = False  # the message was longer than the channel takes and was cut
 
 
+# A channel's part of a turn's finishing transaction: (uow, contact, result, now, pseudonym).
+Finisher = Callable[[UnitOfWork, Contact, "TurnResult", datetime, str | None], None]
+
+
 class Turns:
     """Takes citizens' messages through the turn; the channels' front door."""
 
@@ -112,8 +124,11 @@ class Turns:
         clock: Callable[[], datetime],
         identify: LanguageIdentifier | None = None,
         callbacks: CallbackJobs | None = None,
+        surveys: SurveyReplies | None = None,
     ) -> None:
         self.uow = uow
+        # Takes an SMS digit answering the satisfaction question (never the bot's).
+        self.surveys = surveys
         # Books the policy's callbacks on written channels; None: they are only recorded.
         self.callbacks = callbacks
         self.inbox = inbox
@@ -124,6 +139,13 @@ class Turns:
         self.settings = settings
         self.clock = clock
         self.identify = identify
+        # What a channel adds to a turn's finishing transaction (`finish_with`).
+        self.finishers: dict[str, Finisher] = {}
+
+    def finish_with(self, channel: str, finisher: Finisher) -> None:
+        """Let a channel write what it keeps of a turn in the turn's own last transaction
+        (the phone: the link offered on the call, the call waiting in its queue)."""
+        self.finishers[channel] = finisher
 
     # -- accept ---------------------------------------------------------------------------
 
@@ -245,6 +267,11 @@ class Turns:
         does not know the citizen).
         """
         metadata = metadata or {}
+        if self.surveys is not None:
+            answered = self.surveys.take_reply(uow, entry, now)
+            if answered is not None:  # "4" to the satisfaction question: no new contact
+                uow.commit()
+                return answered
         channel = self.channels[entry.channel]
         contact, citizen = self._contact_for(uow, entry, channel, now)
         heard = {k: metadata[k] for k in ("input", "confidence") if k in metadata}
@@ -478,7 +505,7 @@ class Turns:
             replies.insert(0, say(uow, contact, channel, "system", told, now))
         claims = self.delivery.claim_new(uow, contact, pseudonym, replies)
         bot_ok = turn is not None and turn.ok
-        return TurnResult(
+        result = TurnResult(
             contact.id,
             contact.state,
             message.id,
@@ -494,6 +521,10 @@ class Turns:
             need=contact.need,
             booked=tuple(booked or ()),
         )
+        finisher = self.finishers.get(contact.channel)
+        if finisher is not None:
+            finisher(uow, contact, result, now, pseudonym)
+        return result
 
     # -- send -----------------------------------------------------------------------------
 

@@ -1,5 +1,5 @@
 """The daily rollup answers what a full recomputation from the event log answers, late events
-included, on SQLite and PostgreSQL (analytics/rollups.py, docs/domain.md §4.5)."""
+included, on SQLite and PostgreSQL (analytics/rollups.py, docs/domain.md §4.6)."""
 
 from __future__ import annotations
 
