@@ -54,6 +54,22 @@ def purge_inbox(kanal: Kanal) -> None:
 # Durable jobs (callbacks, follow-ups) are not here: they are stored in the database by any
 # process and run by the scheduler through the registry bootstrap builds (`kanal.durable`).
 
+def refresh_metric_rollups(kanal: Kanal) -> None:
+    """Keep the managers' daily figures up to date (analytics' own tables, docs/domain.md §4)."""
+    from analytics.rollups import refresh
+
+    c = kanal.config
+    done = refresh(
+        kanal.analytics_engine,
+        kanal.engine,
+        c["KANAL_TIMEZONE"],
+        int(c["KANAL_REPEAT_WINDOW_DAYS"]),
+        float(c["KANAL_DEFLECTION_FOLLOWUP_HOURS"]),
+    )
+    if done["days"]:
+        log.info("metric rollups: %s days recomputed", done["days"])
+
+
 # (job id, function, seconds between runs)
 JOBS = (
     ("sweep_inbound", finish_left_turns, 10),
@@ -61,4 +77,5 @@ JOBS = (
     ("dispatch_outbound", dispatch_outbound, 5),
     ("ask_surveys", ask_surveys, 30),
     ("purge_inbox", purge_inbox, 3600),
+    ("metric_rollups", refresh_metric_rollups, 60),
 )
