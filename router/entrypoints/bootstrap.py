@@ -282,8 +282,8 @@ def build(
 def survey_settings(config: Mapping) -> SurveySettings:
     """Build the satisfaction survey's settings from the configuration."""
     return SurveySettings(
-        share=float(config["KANAL_SURVEY_SHARE"]),
-        channels=tuple(config["KANAL_SURVEY_CHANNELS"]),
+        share=cfg.share(str(config["KANAL_SURVEY_SHARE"])),
+        channels=cfg.names(config["KANAL_SURVEY_CHANNELS"]),
         answer_window=timedelta(hours=float(config["KANAL_SURVEY_ANSWER_HOURS"])),
     )
 
