@@ -25,7 +25,7 @@ def blueprint(engine: Engine, config: Mapping, token_required: Callable) -> Blue
     """Return the metrics API over a read-only engine; `token_required(*roles)` guards it."""
     bp = Blueprint("analytics", __name__)
     guard = token_required(*MANAGERS)
-    report = partial(_report, engine)
+    report = reporter(engine)
     bp.add_url_rule(
         "/api/v1/metrics/channel-shift",
         "channel_shift",
@@ -139,6 +139,11 @@ def _report(engine: Engine, query: Query) -> tuple[list[metrics.Row], metrics.Ro
             conn.execution_options(isolation_level="REPEATABLE READ", postgresql_readonly=True)
         cohort, repeats, deflected = report_facts(conn, query.window)
     return metrics.channel_shift(cohort, repeats, query.group_by, deflected)
+
+
+def reporter(engine: Engine) -> Callable[[Query], tuple[list[metrics.Row], metrics.Row]]:
+    """Return the report function over a read-only engine: the API's and the dashboard's."""
+    return partial(_report, engine)
 
 
 def _query(config: Mapping) -> Query:

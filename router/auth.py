@@ -23,8 +23,11 @@ from flask_wtf import CSRFProtect
 from werkzeug.security import check_password_hash, generate_password_hash
 
 from router.domain.model import ROLES, ApiToken, User
+from router.front_door import landing
+from router.service.translations import N_, language_code, translator
 
 bp = Blueprint("auth", __name__, template_folder="templates")
+WRONG_PASSWORD = N_("Wrong username or password.")
 csrf = CSRFProtect()
 
 
@@ -36,7 +39,7 @@ class StaffLogin(LoginManager):
         self.uow_factory = uow_factory
         self.user_loader(_load)
         self.login_view = "auth.login"
-        self.login_message = "Please sign in to use the desk."
+        self.login_message = "Please sign in to use this page."
 
 
 class StaffUser(UserMixin):
@@ -157,21 +160,30 @@ def role_required(*roles: str):
 
 @bp.route("/login", methods=["GET", "POST"])
 def login():
-    """Sign in with username and password."""
+    """Sign in with username and password; land on the page the role is for."""
+    _login_language()
     if request.method == "POST":
         username = request.form.get("username", "").strip()
         password = request.form.get("password", "")
         with _uow() as uow:
             user = uow.users.by_username(username)
         if user and user.active and check_password_hash(user.password_hash, password):
-            login_user(StaffUser(user))
+            staff = StaffUser(user)
+            login_user(staff)
             target = request.args.get("next", "")
             if not target.startswith("/") or target.startswith("//"):
-                target = url_for("desk.queue")
+                target = landing(staff, g.get("page_language"))
             return redirect(target)
-        flash("Wrong username or password.", "error")
+        flash(translator(g.get("page_language"))(WRONG_PASSWORD), "error")
         return render_template("login.html", username=username), 401
     return render_template("login.html", username="")
+
+
+def _login_language() -> None:
+    """Sign-in speaks the language the front door asked for (?lang=), else English."""
+    asked = language_code(request.args.get("lang"))
+    if asked in current_app.config.get("KANAL_LANGUAGES", ()):
+        g.page_language = asked
 
 
 @bp.post("/logout")

@@ -300,16 +300,27 @@ def create_app(
 def _register(app: Flask, kanal: Kanal) -> None:
     """Register sign-in, CSRF and every blueprint, each handed what it needs."""
     from analytics import api as analytics_api
-    from router import auth, health, web
+    from router import auth, front_door, health, web
     from router.desk import views as desk_views
 
     auth.init_app(app, kanal.read_uow)
     web.init_app(app)
+    development = app.config["KANAL_ENV"] != "production"
+    app.register_blueprint(front_door.blueprint(kanal.settings.languages, development))
     app.register_blueprint(health.blueprint(kanal.engine, kanal.bot, kanal.uow))
     app.register_blueprint(desk_views.blueprint(kanal.desk, kanal.views, kanal.callbacks))
     api = analytics_api.blueprint(kanal.analytics_engine, kanal.config, auth.token_required)
     app.register_blueprint(api)
     auth.csrf.exempt(api)
+    from analytics import dashboard
+
+    page = dashboard.blueprint(
+        analytics_api.reporter(kanal.analytics_engine),
+        kanal.config,
+        auth.role_required(*dashboard.DASHBOARD_ROLES),
+        front_door.speaker(kanal.settings.languages),
+    )
+    app.register_blueprint(page)
     from router import integration_api
 
     events_api = integration_api.blueprint(kanal.followups, auth.token_required)

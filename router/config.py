@@ -56,6 +56,8 @@ def from_env(env: dict[str, str] | None = None, instance_path: str | None = None
         "KANAL_SMS_INACTIVITY_MINUTES": int(env.get("KANAL_SMS_INACTIVITY_MINUTES", "30")),
         "KANAL_CHAT_INACTIVITY_MINUTES": int(env.get("KANAL_CHAT_INACTIVITY_MINUTES", "30")),
         "KANAL_REPEAT_WINDOW_DAYS": int(env.get("KANAL_REPEAT_WINDOW_DAYS", "7")),
+        # The dashboard's targets, "digital_take_up=0.8,phone_abandonment_rate=0.05" (analytics).
+        "KANAL_TARGETS": env.get("KANAL_TARGETS", ""),
         # The answer to HELP/INFO; unset: kanal's own text in the citizen's language.
         "KANAL_SMS_HELP_TEXT": env.get("KANAL_SMS_HELP_TEXT") or "",
         # The languages the agency serves (ISO 639-1), the first when a message's is unsure.
