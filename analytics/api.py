@@ -16,6 +16,9 @@ from sqlalchemy import Engine
 
 from analytics import metrics, openapi
 from analytics.queries import report_facts
+from analytics.recorded import simulate_period
+from analytics.simulator import COSTS, SERVICE_LEVEL_SECONDS
+from router.policy import available_profiles, load_profile
 from router.web import bound
 
 MANAGERS = ("manager", "supervisor")
@@ -33,6 +36,9 @@ def blueprint(engine: Engine, config: Mapping, token_required: Callable) -> Blue
     )
     bp.add_url_rule(
         "/api/v1/metrics/export.csv", "export_csv", guard(bound(export_csv, config, report))
+    )
+    bp.add_url_rule(
+        "/api/v1/simulate", "simulate", guard(bound(simulate, config, partial(_simulate, engine)))
     )
     bp.add_url_rule("/api/v1/openapi.json", "openapi_document", openapi_document)
     return bp
@@ -172,6 +178,39 @@ def channel_shift(config: Mapping, report: Callable):
         "total": total.as_dict(),
     }
     # json.dumps keeps the fields in the order they are defined (jsonify would sort them).
+    return Response(json.dumps(body, ensure_ascii=False), mimetype="application/json")
+
+
+def simulation_settings(config: Mapping) -> dict:
+    """Return the simulator's settings from the configuration (costs, service level's Y)."""
+    costs = {k: float(config.get(f"KANAL_COST_{k.upper()}", v)) for k, v in COSTS.items()}
+    return {
+        "costs": costs,
+        "threshold": float(config.get("KANAL_SERVICE_LEVEL_SECONDS", SERVICE_LEVEL_SECONDS)),
+    }
+
+
+def _simulate(engine: Engine, profile, first: date, last: date, config: Mapping) -> dict:  # noqa: ANN001
+    timezone = config.get("KANAL_TIMEZONE", "Europe/Copenhagen")
+    return simulate_period(engine, profile, first, last, timezone, **simulation_settings(config))
+
+
+def simulate(config: Mapping, run: Callable):
+    """Replay a period's recorded contacts under a shipped profile (analytics.simulator)."""
+    try:
+        first, last = _day(request.args, "from"), _day(request.args, "to")
+        if first > last:
+            raise BadQuery("from", f"`from` ({first}) is after `to` ({last}).")
+        name = request.args.get("profile", "")
+        # Only the shipped profiles: a query parameter never names a file to read.
+        if name not in available_profiles():
+            raise BadQuery(
+                "profile",
+                f"`profile` must be one of {', '.join(available_profiles())}, not {name[:20]!r}.",
+            )
+    except BadQuery as exc:
+        return _error(exc)
+    body = run(load_profile(name), first, last, config)
     return Response(json.dumps(body, ensure_ascii=False), mimetype="application/json")
 
 

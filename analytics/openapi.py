@@ -9,6 +9,7 @@ from __future__ import annotations
 import re
 
 from analytics.metrics import GROUPINGS, definitions
+from router.policy import available_profiles
 
 _RULE_ARG = re.compile(r"<(?:[^:<>]+:)?([^<>]+)>")
 
@@ -306,6 +307,32 @@ PATHS: dict[str, dict] = {
             },
         }
     },
+    "/api/v1/simulate": {
+        "get": {
+            "tags": ["metrics"],
+            "summary": "Replay a period's recorded contacts under another policy profile",
+            "description": "Each recorded decision is decided again by the same pure policy "
+            "on the context it saw; contacts whose route changes are projected from the "
+            "behaviour observed in the period. Recorded and projected figures side by side, "
+            "with the fairness panel, the observed rates and the assumptions "
+            "(docs/domain.md, policy simulator).",
+            "security": [{"apiToken": []}],
+            "parameters": [
+                {
+                    "name": "profile",
+                    "in": "query",
+                    "required": True,
+                    "description": "A shipped policy profile.",
+                    "schema": {"type": "string", "enum": available_profiles()},
+                },
+                *_METRIC_PARAMS[:2],
+            ],
+            "responses": {
+                "200": _answer("The simulation.", "Simulation"),
+                **_METRIC_ERRORS,
+            },
+        }
+    },
     "/api/v1/openapi.json": {
         "get": {
             "tags": ["meta"],
@@ -518,12 +545,16 @@ def _schemas() -> dict:
             "required": ["error"],
             "properties": {"error": {"type": "string"}},
         },
+        "Simulation": _simulation(),
         "QueryError": {
             "type": "object",
             "required": ["error", "parameter"],
             "properties": {
                 "error": {"type": "string"},
-                "parameter": {"type": "string", "enum": ["from", "to", "group_by"]},
+                "parameter": {
+                    "type": "string",
+                    "enum": ["from", "to", "group_by", "profile"],
+                },
             },
         },
         "StartSession": {
@@ -759,6 +790,43 @@ def _schemas() -> dict:
                 "checks": {"type": "object"},
                 "degraded": {"type": "string"},
             },
+        },
+    }
+
+
+def _simulation() -> dict:
+    number = {"type": ["number", "null"]}
+    figures = {
+        "type": "object",
+        "required": ["contacts", "digital_take_up", "agent_hours", "service_level", "cost"],
+        "properties": {
+            "contacts": {"type": "integer"},
+            "digital_take_up": number,
+            "assisted": {"type": "number"},
+            "agent_hours": {"type": "number"},
+            "service_level": number,
+            "average_speed_of_answer_seconds": number,
+            "cost": {"type": "number"},
+        },
+    }
+    return {
+        "type": "object",
+        "required": ["window", "profile", "contacts", "recorded", "projected", "assumptions"],
+        "properties": {
+            "window": {"type": "object"},
+            "profile": {"type": "string"},
+            "contacts": {"type": "integer"},
+            "not_replayable": {"type": "integer"},
+            "contacts_rerouted": {"type": "integer"},
+            "decisions": {"type": "object"},
+            "recorded": figures,
+            "projected": figures,
+            "difference": {"type": "object"},
+            "fairness": {"type": "object"},
+            "flags": {"type": "array", "items": {"type": "string"}},
+            "observed_rates": {"type": "object"},
+            "defaults_used": {"type": "array", "items": {"type": "string"}},
+            "assumptions": {"type": "array", "items": {"type": "string"}},
         },
     }
 

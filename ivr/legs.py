@@ -69,7 +69,7 @@ def callback_answered(services: ChannelServices, callback_id: int):
     call_sid = request.form.get("CallSid", "").strip()
     if not call_sid:
         return Response("CallSid is required.", status=400, mimetype="text/plain")
-    answered = services.callbacks.answered(callback_id, call_sid)
+    answered = services.dialling.answered(callback_id, call_sid)
     if answered is None:
         return Response(f"No callback {callback_id}.", status=404, mimetype="text/plain")
     agency = str(services.config.get("KANAL_AGENCY_NAME") or "kanal")
@@ -91,7 +91,7 @@ def call_status(services: ChannelServices):
             400,
             mimetype="text/plain",
         )
-    if callback_id is not None and services.callbacks.call_status(callback_id, sid, status) is None:
+    if callback_id is not None and services.dialling.call_status(callback_id, sid, status) is None:
         return Response(f"No callback {callback_id}.", status=404, mimetype="text/plain")
     # An agent's leg (`contact`) needs nothing recorded: the caller's own call reports
     # how the conversation ends, and the desk shows the contact's state.

@@ -24,11 +24,13 @@ from router.adapters.language import LinguaIdentifier, UnknownLanguage
 from router.adapters.uow import SqlUnitOfWork
 from router.logs import configure_logging
 from router.policy import Profile, load_profile
-from router.service.callbacks import Callbacks, CallbackSettings
+from router.service.callback_desk import CallbackDesk
+from router.service.callbacks import Callbacks
 from router.service.calls import Calls
 from router.service.channels import Channel, Channels
 from router.service.delivery import Delivery
 from router.service.desk import Desk
+from router.service.dialling import CallbackSettings, Dialling
 from router.service.followups import Followups
 from router.service.ports import BotPort, Caller, DurableJobs, Sender
 from router.service.services import ChannelServices
@@ -67,6 +69,8 @@ class Kanal:
     clock: Callable[[], datetime]
     analytics_engine: Engine
     callbacks: Callbacks
+    dialling: Dialling
+    callback_desk: CallbackDesk
     followups: Followups
     jobs: DurableJobs
     calls: Calls
@@ -202,7 +206,13 @@ def build(
         from router.adapters.durable_jobs import SqlDurableJobs
 
         jobs = SqlDurableJobs(url)
-    callbacks = Callbacks(uow, caller, jobs, callback_settings(config), clock)
+    from channels.sms import NAME as SMS
+    from ivr.dialler import TwilioDialler
+    from ivr.voice import NAME as PHONE
+
+    callbacks = Callbacks(uow, jobs, clock, phone=PHONE)
+    dialler = TwilioDialler(caller, config["KANAL_PUBLIC_URL"], config["KANAL_AGENT_CALL_ENDPOINT"])
+    dialling = Dialling(uow, callbacks, dialler, callback_settings(config), clock)
     turns = Turns(
         uow, SqlInbox(inbox_engine), bot, profile, channels, delivery, settings, clock,
         identify=identify, callbacks=callbacks,
@@ -245,6 +255,8 @@ def build(
         clock=clock,
         analytics_engine=reader_engine(engine),
         callbacks=callbacks,
+        dialling=dialling,
+        callback_desk=CallbackDesk(uow, dialling, clock),
         followups=followups,
         jobs=jobs,
         calls=Calls(
@@ -256,6 +268,8 @@ def build(
             clock,
             callbacks=callbacks,
             followups=followups,
+            phone=PHONE,
+            sms=SMS,
         ),  # fmt: skip
         sandbox=sandbox,
     )
@@ -264,11 +278,9 @@ def build(
 def callback_settings(config: Mapping) -> CallbackSettings:
     """Build the callbacks' settings from the configuration."""
     return CallbackSettings(
-        public_url=config["KANAL_PUBLIC_URL"].rstrip("/"),
         attempts=config["KANAL_CALLBACK_ATTEMPTS"],
         retry_after=timedelta(minutes=config["KANAL_CALLBACK_RETRY_MINUTES"]),
         recheck=timedelta(seconds=config["KANAL_CALLBACK_RECHECK_SECONDS"]),
-        agent_endpoint=config["KANAL_AGENT_CALL_ENDPOINT"],
         hours=router_settings(config).business_hours,
     )
 
@@ -308,7 +320,7 @@ def _register(app: Flask, kanal: Kanal) -> None:
     development = app.config["KANAL_ENV"] != "production"
     app.register_blueprint(front_door.blueprint(kanal.settings.languages, development))
     app.register_blueprint(health.blueprint(kanal.engine, kanal.bot, kanal.uow))
-    app.register_blueprint(desk_views.blueprint(kanal.desk, kanal.views, kanal.callbacks))
+    app.register_blueprint(desk_views.blueprint(kanal.desk, kanal.views, kanal.callback_desk))
     api = analytics_api.blueprint(kanal.analytics_engine, kanal.config, auth.token_required)
     app.register_blueprint(api)
     auth.csrf.exempt(api)
@@ -341,6 +353,7 @@ def _register(app: Flask, kanal: Kanal) -> None:
         config=kanal.config,
         demo_identities=demo,
         callbacks=kanal.callbacks,
+        dialling=kanal.dialling,
         followups=kanal.followups,
         calls=kanal.calls,
     )

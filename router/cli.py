@@ -7,6 +7,8 @@ import sys
 
 import click
 
+from analytics.cli import simulate as simulate_command
+
 
 def _app():
     from router import create_app
@@ -359,6 +361,9 @@ def requests_error() -> type[Exception]:
     import requests
 
     return requests.ConnectionError
+
+
+main.add_command(simulate_command)  # analytics/cli.py: `kanal simulate`
 
 
 if __name__ == "__main__":  # `python -m router.cli` as well as the `kanal` script

@@ -54,7 +54,7 @@ def bind(kanal: Kanal) -> None:
 
 def run_callback(kanal: Kanal, callback_id: int) -> None:
     """Place a booked callback's call when an agent is free (or look again later)."""
-    outcome = kanal.callbacks.run(callback_id)
+    outcome = kanal.dialling.run(callback_id)
     log.info("callback %s: %s", callback_id, outcome)
 
 

@@ -20,17 +20,18 @@ from dataclasses import dataclass, field, fields, replace
 from datetime import UTC, date, datetime, timedelta
 from typing import TypeVar
 
+from ivr.dialler import TwilioDialler
+from router.domain.callbacks import Callback
+from router.domain.calls import Call
 from router.domain.commands import ReceiveMessage
+from router.domain.followups import Followup
 from router.domain.model import (
     ApiToken,
-    Call,
-    Callback,
     Citizen,
     Consent,
     Contact,
     ContactEvent,
     Exemption,
-    Followup,
     InboxEntry,
     Message,
     QueueItem,
@@ -38,10 +39,12 @@ from router.domain.model import (
     User,
 )
 from router.policy import load_profile
-from router.service.callbacks import Callbacks, CallbackSettings
+from router.service.callback_desk import CallbackDesk
+from router.service.callbacks import Callbacks
 from router.service.channels import Channel, Channels
 from router.service.delivery import Delivery
 from router.service.desk import Desk
+from router.service.dialling import CallbackSettings, Dialling
 from router.service.errors import DuplicateDelivery
 from router.service.followups import Followups
 from router.service.ports import BotTurn, CallResult, SendResult
@@ -753,6 +756,8 @@ class FakeKanal:
     caller: RecordingCaller
     jobs: FakeJobs
     callbacks: Callbacks
+    dialling: Dialling
+    callback_desk: CallbackDesk
     followups: Followups
     secret: str = "test-secret"
     _citizens: Iterable[int] = field(default_factory=lambda: itertools.count(1))
@@ -896,15 +901,15 @@ def fake_kanal(
     inbox = FakeInbox(store, clock)
     caller = caller if caller is not None else RecordingCaller()
     jobs = FakeJobs()
-    callbacks = Callbacks(
-        uow, caller, jobs, callback_settings or CallbackSettings("https://kanal.test"), clock
-    )
+    callbacks = Callbacks(uow, jobs, clock, phone="voice")
+    dialler = TwilioDialler(caller, "https://kanal.test")
+    dialling = Dialling(uow, callbacks, dialler, callback_settings or CallbackSettings(), clock)
     turns = Turns(
         uow, inbox, bot, load_profile(profile), channels, delivery, settings, clock,
         identify=identify, callbacks=callbacks,
     )  # fmt: skip
     followups = Followups(uow, channels, delivery, callbacks, jobs, followup_window, clock)
-    jobs.handlers = {"run_callback": callbacks.run, "run_followup": followups.run}
+    jobs.handlers = {"run_callback": dialling.run, "run_followup": followups.run}
     return FakeKanal(
         store=store,
         inbox=inbox,
@@ -919,5 +924,7 @@ def fake_kanal(
         caller=caller,
         jobs=jobs,
         callbacks=callbacks,
+        dialling=dialling,
+        callback_desk=CallbackDesk(uow, dialling, clock),
         followups=followups,
     )

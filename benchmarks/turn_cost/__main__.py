@@ -4,8 +4,13 @@
 
 Kinds of turn: an SMS the bot answers (scripted in-process bot, reply sent through a
 recording sender), a chat message the bot answers, a message that needs no bot (an exempt
-citizen's: to a person), and a message to a contact already waiting for a person. Writes
-benchmarks/results/turn_cost.json. No target here: these are the figures the issue asks for.
+citizen's: to a person), a message to a contact already waiting for a person, one spoken
+phone turn (a signed Twilio Voice webhook: the caller's words answered with the SMS offer)
+and one SMS reply of CALL to a deflection follow-up's offer (the callback booked, the
+confirmation sent). Transactions are counted on the main database apart from the inbox's
+acknowledgement and the durable job store (each a connection of its own on SQLite); the
+target for the phone turn and the follow-up reply is at most two on the main database.
+Writes benchmarks/results/turn_cost.json.
 """
 
 from __future__ import annotations
@@ -16,7 +21,7 @@ import secrets
 import sys
 import tempfile
 import time
-from datetime import UTC, date, datetime
+from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 
 from sqlalchemy import event
@@ -29,6 +34,7 @@ from router.domain.commands import ReceiveMessage, StartChat
 from router.domain.model import Citizen, Exemption
 from router.service.ports import SendResult
 
+PUBLIC = "http://127.0.0.1:9"
 RESULTS = Path(__file__).resolve().parents[1] / "results" / "turn_cost.json"
 
 
@@ -41,16 +47,22 @@ class Accepting:
 
 class Counter:
     def __init__(self, engines) -> None:  # noqa: ANN001
-        self.statements = self.transactions = 0
+        self.statements = self.transactions = self.main = 0
+        self.main_engine = engines[0]
         for engine in engines:
             event.listen(engine, "before_cursor_execute", self._statement)
-            event.listen(engine, "commit", self._commit)
+            event.listen(engine, "commit", self._commit(engine))
 
     def _statement(self, *args) -> None:  # noqa: ANN002
         self.statements += 1
 
-    def _commit(self, *args) -> None:  # noqa: ANN002
-        self.transactions += 1
+    def _commit(self, engine):  # noqa: ANN001, ANN202
+        def count(*args) -> None:  # noqa: ANN002
+            self.transactions += 1
+            if engine is self.main_engine:
+                self.main += 1
+
+        return count
 
 
 def exempt_phone(i: int) -> str:
@@ -60,7 +72,7 @@ def exempt_phone(i: int) -> str:
 def measure(name: str, turns: int, run, counter: Counter) -> dict:  # noqa: ANN001
     for i in range(20):  # warm up: compiled statements cached, pools filled
         run(-1 - i)
-    counter.statements = counter.transactions = 0
+    counter.statements = counter.transactions = counter.main = 0
     wall, cpu = time.perf_counter(), time.process_time()
     for i in range(turns):
         run(i)
@@ -69,9 +81,79 @@ def measure(name: str, turns: int, run, counter: Counter) -> dict:  # noqa: ANN0
         "turn": name,
         "sql_statements_per_turn": round(counter.statements / turns, 1),
         "transactions_per_turn": round(counter.transactions / turns, 2),
+        "main_db_transactions_per_turn": round(counter.main / turns, 2),
         "cpu_ms_per_turn": round(cpu / turns * 1000, 2),
         "wall_ms_per_turn": round(wall / turns * 1000, 2),
     }
+
+
+def spoken_turn(app):  # noqa: ANN001, ANN201
+    """One spoken input on a call already answered (the greeting is not counted)."""
+    from ivr.phone import Line, Phone, flask_send
+
+    line = Line(public_url=PUBLIC, auth_token=app.config["TWILIO_AUTH_TOKEN"])
+    client = app.test_client()
+    phones: dict[int, Phone] = {}
+
+    def prepare(i: int) -> Phone:
+        phone = Phone(line, f"+4540{i + 100:06d}", flask_send(client, PUBLIC))
+        phone.dial()
+        return phone
+
+    def run(i: int) -> None:
+        phone = phones.pop(i, None) or prepare(i)
+        phones[i + 1] = prepare(i + 1)  # the next call's greeting, outside the count
+        phone.say("when is my pension paid")
+
+    return run
+
+
+def followup_reply(app, kanal, turns: int):  # noqa: ANN001, ANN201
+    """A citizen offered a callback by SMS (a deflection follow-up) replies CALL."""
+    from router.domain.followups import Followup, FollowupState
+    from router.domain.model import Contact, ContactState
+
+    now = datetime.now(UTC)
+    numbers = {}
+    with kanal.uow() as uow:
+        for i in range(-20, turns):
+            phone = f"+4527{i + 100:06d}"
+            citizen = uow.citizens.add(
+                Citizen(pseudonym=f"c_follow_{i}", phone=phone, birth_year=1950, created_at=now)
+            )
+            closed = {
+                "state": ContactState.CLOSED,
+                "closed_at": now,
+                "need": "pension",
+                "citizen_id": citizen.id,
+                "opened_at": now,
+                "last_activity_at": now,
+            }
+            deflected = uow.contacts.add(Contact(channel="voice", address=phone, **closed))
+            offer = uow.contacts.add(Contact(channel="sms", address=phone, **closed))
+            uow.followups.add(
+                Followup(contact_id=deflected.id, citizen_id=citizen.id, need="pension",
+                         due_at=now, scheduled_at=now, state=FollowupState.OFFERED,
+                         offered_at=now, offer_contact_id=offer.id)
+            )  # fmt: skip
+            numbers[i] = phone
+        uow.commit()
+    from channels.twilio_signature import sign
+
+    client = app.test_client()
+    token = app.config["TWILIO_AUTH_TOKEN"]
+
+    def run(i: int) -> None:
+        form = {"MessageSid": "SM" + secrets.token_hex(16), "From": numbers[i], "Body": "CALL",
+                "To": "+4570000000"}  # fmt: skip
+        signature = sign(PUBLIC + "/twilio/sms", form, token)
+        answer = client.post("/twilio/sms", data=form, headers={"X-Twilio-Signature": signature})
+        assert answer.status_code == 200, answer.status_code
+        # The turn, when the reply is one (no worker thread here: `KANAL_TURN_WORKER=process`).
+        for entry_id, _lane in kanal.turns.inbox.waiting(datetime.now(UTC) + timedelta(1)):
+            kanal.turns.take(entry_id)
+
+    return run
 
 
 def main(argv: list[str]) -> int:
@@ -85,9 +167,12 @@ def main(argv: list[str]) -> int:
         {
             "KANAL_DATABASE_URL": f"sqlite:///{work / 'kanal.db'}",
             "KANAL_INSTANCE_PATH": str(work),
-            "KANAL_TWILIO_SANDBOX_URL": "http://127.0.0.1:9/sandbox/twilio",
+            "KANAL_TWILIO_SANDBOX_URL": PUBLIC + "/sandbox/twilio",
             "KANAL_LOG_LEVEL": "WARNING",
             "KANAL_ALWAYS_OPEN": True,
+            "KANAL_TURN_WORKER": "process",
+            "KANAL_PUBLIC_URL": PUBLIC,
+            "KANAL_VOICE_LANGUAGES": ("en",),
         },
         bot=ScriptedBot(),
         senders={"sms": Accepting()},
@@ -138,6 +223,10 @@ def main(argv: list[str]) -> int:
     chat_turn = measure("chat, bot answers (opening the session included)", turns,
                         chat_with_bot, counter)  # fmt: skip
     results.append(chat_turn)
+    results.append(measure("phone, one spoken turn (answered with the SMS offer)", turns,
+                           spoken_turn(app), counter))  # fmt: skip
+    results.append(measure("sms, a follow-up reply CALL (callback booked, reply sent)", turns,
+                           followup_reply(app, kanal, turns), counter))  # fmt: skip
     kanal.close()
     RESULTS.parent.mkdir(parents=True, exist_ok=True)
     RESULTS.write_text(json.dumps({"about": {"database": "SQLite (WAL)", "turns": turns},

@@ -24,6 +24,9 @@ from sqlalchemy import (
 from sqlalchemy.orm import registry
 from sqlalchemy.types import TypeDecorator
 
+from router.domain import callbacks as callback_model
+from router.domain import calls as call_model
+from router.domain import followups as followup_model
 from router.domain import model
 
 _utc = UTC
@@ -303,7 +306,7 @@ def start_mappers() -> None:
     mapper_registry.map_imperatively(model.Consent, consents)
     mapper_registry.map_imperatively(model.ContactEvent, contact_events)
     mapper_registry.map_imperatively(model.InboxEntry, inbox)
-    mapper_registry.map_imperatively(model.Callback, callbacks)
-    mapper_registry.map_imperatively(model.Followup, followups)
-    mapper_registry.map_imperatively(model.Call, calls)
+    mapper_registry.map_imperatively(callback_model.Callback, callbacks)
+    mapper_registry.map_imperatively(followup_model.Followup, followups)
+    mapper_registry.map_imperatively(call_model.Call, calls)
     _MAPPED = True

@@ -9,16 +9,16 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from router.adapters.orm import contact_events
+from router.domain.callbacks import PENDING, Callback, CallbackState
+from router.domain.calls import Call
+from router.domain.followups import Followup, FollowupState
 from router.domain.model import (
     ApiToken,
-    Call,
-    Callback,
     Citizen,
     Consent,
     Contact,
     ContactEvent,
     Exemption,
-    Followup,
     Message,
     QueueItem,
     RoutingDecision,
@@ -397,7 +397,7 @@ class CallbackRepository(_Repository):
 
     def agents_calling(self) -> set[int]:
         stmt = select(Callback.agent_id).where(
-            Callback.state == "calling", Callback.agent_id.is_not(None)
+            Callback.state == CallbackState.CALLING, Callback.agent_id.is_not(None)
         )
         return set(self.session.scalars(stmt))
 
@@ -409,7 +409,7 @@ class CallbackRepository(_Repository):
         stmt = (
             select(Callback)
             .join(Contact, Contact.id == Callback.contact_id)
-            .where(Callback.state.in_(("booked", "calling")), whose)
+            .where(Callback.state.in_(PENDING), whose)
             .order_by(Callback.id)
             .limit(1)
         )
@@ -426,7 +426,9 @@ class FollowupRepository(_Repository):
     def scheduled_on_need(
         self, need: str, *, citizen_id: int | None = None, contact_id: int | None = None
     ) -> list[Followup]:
-        stmt = select(Followup).where(Followup.need == need, Followup.state == "scheduled")
+        stmt = select(Followup).where(
+            Followup.need == need, Followup.state == FollowupState.SCHEDULED
+        )
         if citizen_id is not None:
             stmt = stmt.where(Followup.citizen_id == citizen_id)
         if contact_id is not None:
@@ -436,7 +438,7 @@ class FollowupRepository(_Repository):
     def offered_to(self, citizen_id: int) -> Followup | None:
         stmt = (
             select(Followup)
-            .where(Followup.citizen_id == citizen_id, Followup.state == "offered")
+            .where(Followup.citizen_id == citizen_id, Followup.state == FollowupState.OFFERED)
             .order_by(Followup.id.desc())
         )
         return self.session.scalars(stmt).first()

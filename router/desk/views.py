@@ -21,7 +21,7 @@ from flask_login import current_user
 
 from router.auth import role_required
 from router.domain.commands import AgentReply, ClaimNext, Resolve
-from router.service.callbacks import Callbacks
+from router.service.callback_desk import CallbackDesk
 from router.service.desk import Desk
 from router.service.errors import ServiceError
 from router.service.views import Views
@@ -98,10 +98,10 @@ class DeskParts:
 
     desk: Desk
     views: Views
-    callbacks: Callbacks | None = None
+    callbacks: CallbackDesk | None = None
 
 
-def blueprint(desk: Desk, views: Views, callbacks: Callbacks | None = None) -> Blueprint:
+def blueprint(desk: Desk, views: Views, callbacks: CallbackDesk | None = None) -> Blueprint:
     """Return the desk's pages, each for signed-in agents, supervisors and admins."""
     bp = Blueprint(
         "desk",
@@ -233,7 +233,7 @@ def queue(parts: DeskParts):
         "desk/queue.html",
         waiting=views.queue(),
         mine=views.assigned_to(_agent_id()),
-        taking_calls=calls.taking_calls(_agent_id()) if calls else False,
+        taking_calls=parts.desk.taking_calls(_agent_id()) if calls else False,
         failed_count=len(calls.failed()) if calls else 0,
     )
 
@@ -410,7 +410,7 @@ def taking_calls(parts: DeskParts):
     if parts.callbacks is None:
         abort(404)
     taking = request.form.get("taking") == "yes"
-    parts.callbacks.set_taking_calls(_agent_id(), taking)
+    parts.desk.set_taking_calls(_agent_id(), taking)
     flash(
         "You take calls: callbacks are placed for you when you are free."
         if taking

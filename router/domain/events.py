@@ -11,7 +11,9 @@ from dataclasses import dataclass, field
 CONTACT_OPENED = "contact_opened"  # {}
 CITIZEN_IDENTIFIED = "citizen_identified"  # {"exempt": bool, "grounds": [..], "age_band": str}
 MESSAGE_RECEIVED = "message_received"  # {"message_id"}; on the phone also "input", "confidence"
-DECISION_MADE = "decision_made"  # {"rule_id", "action", "reason", "profile", "stage"}
+# {"rule_id", "action", "reason", "profile", "stage", "context"}: "context" is the policy's
+# input (router.policy.PolicyContext as a dict), so the decision can be replayed.
+DECISION_MADE = "decision_made"
 BOT_ANSWERED = "bot_answered"  # {"intent", "confidence"}
 BOT_FAILED = "bot_failed"  # {"error", "intent", "confidence", "consecutive"}
 DIGITAL_OFFERED = "digital_offered"  # {"route"}

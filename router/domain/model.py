@@ -320,28 +320,6 @@ class Consent:
 
 
 @dataclass
-class Call:
-    """One phone call, by Twilio's CallSid, and the contact it belongs to.
-
-    status: ringing, in-progress, queued (waiting for a person), completed, busy, no-answer,
-    failed, canceled, abandoned (hung up while waiting). `queue_result` says how the wait
-    ended (bridged, hangup, callback, ...); `link` is the digital route offered on the call.
-    """
-
-    call_sid: str
-    direction: str  # inbound | outbound
-    status: str
-    started_at: datetime
-    contact_id: int | None = None
-    language: str | None = None
-    queue_name: str | None = None
-    queue_result: str | None = None
-    link: str | None = None
-    ended_at: datetime | None = None
-    id: int | None = None
-
-
-@dataclass
 class ContactEvent:
     """One step of a contact, appended to the log that analytics reads."""
 
@@ -352,74 +330,4 @@ class ContactEvent:
     citizen: str | None = None  # pseudonym only
     need: str | None = None
     data: dict = field(default_factory=dict)
-    id: int | None = None
-
-
-# Why a callback was booked.
-# "policy": the routing policy chose a callback for a citizen writing in (chat, SMS).
-CALLBACK_REASONS = (
-    "waited_too_long", "out_of_hours", "asked", "digital_not_completed", "policy",
-)  # fmt: skip
-
-
-class CallbackState(StrEnum):
-    """Where a callback is.
-
-    booked → calling (an agent is held, the citizen's phone rings) → answered (connected to
-    the agent); a call that is not answered goes back to booked for a retry, or to failed
-    when the attempts are used up; staff close a failed callback with a note, or book it
-    again (call again).
-    """
-
-    BOOKED = "booked"
-    CALLING = "calling"
-    ANSWERED = "answered"
-    FAILED = "failed"
-    CLOSED = "closed"
-
-
-@dataclass
-class Callback:
-    """A promise to call a citizen back about one contact, with its attempts."""
-
-    contact_id: int
-    reason: str
-    booked_at: datetime
-    not_before: datetime | None = None  # None: as soon as an agent is free
-    state: str = CallbackState.BOOKED
-    attempts: int = 0
-    next_attempt_at: datetime | None = None
-    agent_id: int | None = None
-    call_sid: str | None = None
-    last_status: str | None = None  # the last call's end: busy, no-answer, failed, rejected…
-    note: str | None = None  # staff's note when they closed it (shown on the desk only)
-    closed_by: int | None = None
-    closed_at: datetime | None = None
-    id: int | None = None
-
-
-class FollowupState(StrEnum):
-    """Where a deflection follow-up is: waiting for its window, then one of its ends."""
-
-    SCHEDULED = "scheduled"
-    COMPLETED = "completed"  # the need was completed digitally: nothing to offer
-    OFFERED = "offered"  # a callback was offered by SMS
-    ACCEPTED = "accepted"  # the citizen replied to book the callback
-    NOT_SENT = "not_sent"  # opted out of SMS (STOP), or no phone number in the register
-
-
-@dataclass
-class Followup:
-    """After a caller accepted the digital route: did they complete the need, or do they
-    want a callback? One per accepted deflection."""
-
-    contact_id: int
-    need: str
-    due_at: datetime
-    scheduled_at: datetime
-    citizen_id: int | None = None
-    state: str = FollowupState.SCHEDULED
-    offered_at: datetime | None = None
-    offer_contact_id: int | None = None  # the SMS conversation the offer was sent in
-    callback_id: int | None = None
     id: int | None = None

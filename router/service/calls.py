@@ -18,12 +18,13 @@ from datetime import datetime, timedelta
 from typing import Protocol
 
 from router.domain import events as ev
+from router.domain.calls import ENDED, Call, CallStatus
 from router.domain.commands import ReceiveMessage
-from router.domain.model import CLOSED_INACTIVE, Call, ContactState, Message
+from router.domain.model import CLOSED_INACTIVE, Contact, ContactState, Message
 from router.service import contacts
 from router.service.channels import Channels
 from router.service.delivery import Delivery
-from router.service.journal import pseudonym_of, record
+from router.service.journal import pseudonym_of, record, record_all
 from router.service.outbox import may_message
 from router.service.settings import RouterSettings
 from router.service.turn import TurnResult, Turns
@@ -31,11 +32,8 @@ from router.service.unit_of_work import UnitOfWork
 
 log = logging.getLogger(__name__)
 
-VOICE = "voice"
-SMS = "sms"
 # How long back the answer times of the queue are read for the wait estimate.
 RECENT = timedelta(hours=1)
-ENDED = frozenset({"completed", "busy", "no-answer", "failed", "canceled"})
 
 
 class CallbackBooker(Protocol):
@@ -53,7 +51,7 @@ class FollowUps(Protocol):
 
 
 @dataclass(frozen=True)
-class Answered:
+class CallAnswered:
     """A call as the flow starts it: its contact and what the register says of the caller."""
 
     contact_id: int
@@ -97,6 +95,8 @@ class Calls:
         *,
         callbacks: CallbackBooker | None = None,
         followups: FollowUps | None = None,
+        phone: str,
+        sms: str,
     ) -> None:
         self.uow = uow
         self.turns = turns
@@ -106,10 +106,12 @@ class Calls:
         self.clock = clock
         self.callbacks = callbacks
         self.followups = followups
+        self.phone = phone  # the phone channel's name
+        self.sms = sms  # the channel the digital route is texted through
 
     # -- the call starts -----------------------------------------------------------------
 
-    def answer(self, call_sid: str, number: str) -> Answered:
+    def answer(self, call_sid: str, number: str) -> CallAnswered:
         """Open the call's contact once (a retried webhook finds it again)."""
         now = self.clock()
         with self.uow() as uow:
@@ -117,29 +119,21 @@ class Calls:
             if call is not None and call.contact_id is not None:
                 contact = uow.contacts.get(call.contact_id)
                 citizen = uow.citizens.get(contact.citizen_id) if contact.citizen_id else None
-                return self._pending(
-                    uow, Answered(contact.id, citizen is not None, call.language), contact, now
-                )
+                known = CallAnswered(contact.id, citizen is not None, call.language)
+                return self._pending(uow, known, contact, now)
             citizen = uow.citizens.by_phone(number)
-            contact = contacts.open_contact(uow, VOICE, number, now, citizen=citizen)
+            contact = contacts.open_contact(uow, self.phone, number, now, citizen=citizen)
             language = citizen.language if citizen else None
-            uow.calls.add(
-                Call(
-                    call_sid=call_sid,
-                    direction="inbound",
-                    status="in-progress",
-                    started_at=now,
-                    contact_id=contact.id,
-                    language=language,
-                )
-            )
+            uow.calls.add(Call.answered(call_sid, contact.id, language, now))
             uow.commit()
-            return self._pending(uow, Answered(contact.id, citizen is not None, language),
-                                 contact, now)  # fmt: skip
+            answered = CallAnswered(contact.id, citizen is not None, language)
+            return self._pending(uow, answered, contact, now)
 
-    def _pending(self, uow: UnitOfWork, answered: Answered, contact, now: datetime) -> Answered:  # noqa: ANN001
+    def _pending(
+        self, uow: UnitOfWork, answered: CallAnswered, contact: Contact, now: datetime
+    ) -> CallAnswered:
         """Add the callback the caller booked before and is still waiting for, if any."""
-        found = uow.callbacks.pending_for(contact.citizen_id, VOICE, contact.address)
+        found = uow.callbacks.pending_for(contact.citizen_id, self.phone, contact.address)
         if found is None or found.contact_id == contact.id:
             return answered
         due = self.settings.business_hours.next_opening(max(found.not_before or now, now))
@@ -157,7 +151,7 @@ class Calls:
         with self.uow() as uow:
             call = uow.calls.by_sid(call_sid)
             if call is not None and call.language != language:
-                call.language = language
+                call.speak(language)
                 uow.commit()
 
     # -- turns ----------------------------------------------------------------------------
@@ -178,7 +172,7 @@ class Calls:
         if confidence is not None:
             metadata["confidence"] = round(confidence, 3)
         cmd = ReceiveMessage(
-            channel=VOICE,
+            channel=self.phone,
             address=number,
             text=text or "(nothing)",
             provider_id=provider_id,
@@ -208,10 +202,10 @@ class Calls:
             contact = uow.contacts.get(contact_id)
             call = uow.calls.by_sid(call_sid)
             if call is not None:
-                call.link = result.links[0][:500] if result.links else None
+                call.offer(result.links[0] if result.links else None)
             record(
                 uow, contact, ev.DEFLECTION_OFFERED, now, pseudonym_of(uow, contact),
-                need=result.need, route=SMS, link=bool(result.links),
+                need=result.need, route=self.sms, link=bool(result.links),
             )  # fmt: skip
             uow.commit()
 
@@ -223,7 +217,7 @@ class Calls:
         `template` is the text in the caller's language, with `{link}` where the link goes.
         """
         now = self.clock()
-        sms = self.channels[SMS]
+        sms = self.channels[self.sms]
         if sms.sender is None:
             return "no_link"
         with self.uow() as uow:
@@ -234,13 +228,13 @@ class Calls:
             pseudonym = pseudonym_of(uow, contact)
             if not may_message(uow, sms, contact.address):
                 record(uow, contact, ev.MESSAGE_BLOCKED, now, pseudonym, why="opted_out",
-                       route=SMS)  # fmt: skip
+                       route=sms.name)  # fmt: skip
                 uow.commit()
                 return "opted_out"
             body = template.format(link=call.link)
             message = uow.messages.add(
                 Message(
-                    channel=SMS,
+                    channel=sms.name,
                     direction="out",
                     author="system",
                     text=body,
@@ -252,7 +246,7 @@ class Calls:
                 )
             )
             record(uow, contact, ev.DEFLECTION_ACCEPTED, now, pseudonym, need=contact.need,
-                   route=SMS, message_id=message.id)  # fmt: skip
+                   route=sms.name, message_id=message.id)  # fmt: skip
             claims = self.delivery.claim_new(uow, contact, pseudonym, [message])
             need = contact.need
             uow.commit()
@@ -274,8 +268,7 @@ class Calls:
         with self.uow() as uow:
             call = uow.calls.by_sid(call_sid)
             if call is not None:
-                call.status = "queued"
-                call.queue_name = self.queue_name(contact_id)
+                call.wait(self.queue_name(contact_id))
                 uow.commit()
 
     def place(self, contact_id: int) -> Place:
@@ -315,7 +308,7 @@ class Calls:
                 # caller is told its time), and this call's contact ends with the call.
                 due = hours.next_opening(max(callback.not_before or now, now))
                 return Booking(True, due if due > now else None, is_open)
-            self._note(call_sid, "callback")
+            self._booked_callback(call_sid)
             return Booking(True, at, is_open)
         with self.uow() as uow:
             contact = uow.contacts.get(contact_id, for_update=True)
@@ -328,23 +321,22 @@ class Calls:
                    call_at=at.isoformat() if at else None)  # fmt: skip
             call = uow.calls.by_sid(call_sid)
             if call is not None:
-                call.queue_result = "callback"
+                call.book_callback()
             uow.commit()
         return Booking(True, at, is_open)
 
-    def _note(self, call_sid: str, queue_result: str) -> None:
+    def _booked_callback(self, call_sid: str) -> None:
         with self.uow() as uow:
             call = uow.calls.by_sid(call_sid)
             if call is not None:
-                call.queue_result = queue_result
+                call.book_callback()
                 uow.commit()
 
     def connected(self, call_sid: str) -> None:
         """Record that an agent's leg has dequeued the caller (the caller hears "connected")."""
         with self.uow() as uow:
             call = uow.calls.by_sid(call_sid)
-            if call is not None and call.ended_at is None and call.queue_result != "callback":
-                call.queue_result = "bridged"
+            if call is not None and call.bridge():
                 uow.commit()
 
     def wait_ended(self, call_sid: str, result: str) -> None:
@@ -353,10 +345,8 @@ class Calls:
             call = uow.calls.by_sid(call_sid)
             if call is None:
                 return
-            if call.queue_result != "callback":
-                call.queue_result = result[:24]
             # Hung up while waiting, with no callback booked: the caller abandoned the queue.
-            call.status = "abandoned" if call.queue_result == "hangup" else "in-progress"
+            call.wait_ended(result)
             uow.commit()
 
     # -- the call ends --------------------------------------------------------------------
@@ -368,38 +358,30 @@ class Calls:
         up while waiting (without a booked callback) abandons their place in the queue.
         """
         now = self.clock()
+        reported = CallStatus.of(status)
         with self.uow() as uow:
             call = uow.calls.by_sid(call_sid)
             if call is None:
                 return False
-            if status not in ENDED:
-                if call.status not in ENDED and call.status not in ("abandoned", "queued"):
-                    call.status = status[:16]
+            if reported not in ENDED:
+                if reported is not None:
+                    call.progress(reported)
                 uow.commit()
                 return True
-            if call.ended_at is not None:  # told before (Twilio retries callbacks)
+            happened = call.end(reported, now, seconds)
+            if not happened:  # told before (Twilio retries callbacks)
                 return True
-            call.ended_at = now
-            # Still waiting when the call ended (no Enqueue action heard): abandoned too.
-            waiting = call.status == "queued" and call.queue_result is None
-            call.status = "abandoned" if call.status == "abandoned" or waiting else status[:16]
             contact = (
                 uow.contacts.get(call.contact_id, for_update=True) if call.contact_id else None
             )
             if contact is not None:
                 pseudonym = pseudonym_of(uow, contact)
-                record(uow, contact, ev.CALL_ENDED, now, pseudonym, status=call.status,
-                       queue_result=call.queue_result, seconds=seconds)  # fmt: skip
-                keep = call.queue_result == "callback" or contact.state == ContactState.ASSIGNED
+                record_all(uow, contact, happened, now, pseudonym)
+                keep = call.keeps_contact or contact.state == ContactState.ASSIGNED
                 if contact.is_open and not keep:
                     contacts.close(uow, contact, now, CLOSED_INACTIVE, pseudonym, digital=False)
             uow.commit()
             return True
-
-    def language(self, call_sid: str) -> str | None:
-        with self.uow() as uow:
-            call = uow.calls.by_sid(call_sid)
-            return call.language if call else None
 
     def call_for_contact(self, contact_id: int) -> Call | None:
         with self.uow() as uow:

@@ -116,6 +116,21 @@ class Desk:
             )
             uow.commit()
 
+    def taking_calls(self, agent_id: int) -> bool:
+        """Return whether the agent said they take calls (callbacks are placed for them)."""
+        with self.uow() as uow:
+            user = uow.users.get(agent_id)
+            return bool(user and user.available_for_calls)
+
+    def set_taking_calls(self, agent_id: int, taking: bool) -> None:
+        """An agent says at the desk whether callbacks may be placed for them."""
+        with self.uow() as uow:
+            user = uow.users.get(agent_id)
+            if user is None:
+                raise NotFound("No such member of staff.")
+            user.available_for_calls = taking
+            uow.commit()
+
     def settle_review(self, contact_id: int, message_id: int, *, resend: bool, by: int) -> str:
         """Settle a message that may or may not have gone out (see Delivery.settle_review)."""
         return self.delivery.settle_review(contact_id, message_id, resend=resend, by=by)

@@ -15,19 +15,13 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from router.domain import events as ev
-from router.domain.model import (
-    Contact,
-    ContactEvent,
-    ContactState,
-    Followup,
-    FollowupState,
-    Message,
-)
-from router.service.callbacks import Callbacks
+from router.domain.followups import Followup, FollowupState
+from router.domain.model import Contact, ContactEvent, ContactState, Message
+from router.service.callbacks import Callbacks, book_in
 from router.service.channels import Channels
 from router.service.delivery import Delivery
 from router.service.errors import DuplicateDelivery, NotFound
-from router.service.journal import pseudonym_of, record
+from router.service.journal import pseudonym_of, record_all
 from router.service.outbox import say
 from router.service.ports import DurableJobs
 from router.service.unit_of_work import UnitOfWork
@@ -108,10 +102,7 @@ class Followups:
                     scheduled_at=now,
                 )
             )
-            record(
-                uow, contact, ev.FOLLOWUP_SCHEDULED, now, pseudonym_of(uow, contact),
-                followup_id=followup.id, due_at=due.isoformat(),
-            )  # fmt: skip
+            record_all(uow, contact, followup.was_scheduled(), now, pseudonym_of(uow, contact))
             uow.commit()
             followup_id = followup.id
         self.jobs.schedule(RUN_JOB, f"followup-{followup_id}", due, followup_id)
@@ -144,7 +135,7 @@ class Followups:
                     (f.id, f) for f in uow.followups.scheduled_on_need(need, contact_id=contact.id)
                 )
             for followup in found.values():
-                followup.state = FollowupState.COMPLETED
+                followup.complete()
             who = citizen.pseudonym if citizen else pseudonym_of(uow, contact) if contact else None
             uow.events.append(
                 ContactEvent(
@@ -181,14 +172,13 @@ class Followups:
             pseudonym = citizen.pseudonym if citizen else None
             again = self._contacted_again(uow, followup)
             phone = citizen.phone if citizen and citizen.phone else None
-            if phone is None and deflected.channel == "voice":
+            if phone is None and deflected.channel == self.callbacks.phone:
                 phone = deflected.address if deflected.address.startswith("+") else None
             if phone is None or channel.sender is None:
-                followup.state = FollowupState.NOT_SENT
-                record(
-                    uow, deflected, ev.FOLLOWUP_OFFERED, now, pseudonym, followup_id=followup.id,
-                    sent=False, why="no phone number", contacted_again=again,
-                )  # fmt: skip
+                not_sent = followup.offer(
+                    sent=False, why="no phone number", contacted_again=again, now=now
+                )
+                record_all(uow, deflected, not_sent, now, pseudonym)
                 uow.commit()
                 return "not_sent"
             offer = uow.contacts.add(
@@ -209,13 +199,11 @@ class Followups:
             text = OFFER[language].format(need=followup.need.replace("_", " "))
             message = say(uow, offer, channel, "system", text, now)
             sent = message.delivery_status == "pending"
-            followup.offer_contact_id = offer.id
-            followup.offered_at = now
-            followup.state = FollowupState.OFFERED if sent else FollowupState.NOT_SENT
-            record(
-                uow, deflected, ev.FOLLOWUP_OFFERED, now, pseudonym, followup_id=followup.id,
-                sent=sent, why=None if sent else "opted_out", contacted_again=again,
+            offered = followup.offer(
+                sent=sent, why=None if sent else "opted_out", contacted_again=again, now=now,
+                offer_contact_id=offer.id,
             )  # fmt: skip
+            record_all(uow, deflected, offered, now, pseudonym)
             claims = self.delivery.claim_new(uow, offer, pseudonym, [message])
             uow.commit()
         self.delivery.send(claims)
@@ -258,23 +246,19 @@ class Followups:
                 )  # fmt: skip
             except DuplicateDelivery:
                 return True  # a retried webhook: booked already
-            followup.state = FollowupState.ACCEPTED
-            uow.commit()
-            followup_id, contact_id = followup.id, followup.contact_id
             language = citizen.language if citizen.language in BOOKED else "en"
-        callback_id = self.callbacks.book(contact_id, reason="digital_not_completed")
-        with self.uow() as uow:
-            followup = uow.followups.get(followup_id, for_update=True)
-            followup.callback_id = callback_id
-            offer = uow.contacts.get(followup.offer_contact_id)
-            deflected = uow.contacts.get(followup.contact_id)
-            pseudonym = pseudonym_of(uow, deflected)
-            record(
-                uow, deflected, ev.FOLLOWUP_ACCEPTED, now, pseudonym,
-                followup_id=followup_id, callback_id=callback_id,
+            deflected = uow.contacts.get(followup.contact_id, for_update=True)
+            callback, new = book_in(
+                uow, deflected, reason="digital_not_completed", at=None, now=now,
+                phone=self.callbacks.phone,
             )  # fmt: skip
+            pseudonym = pseudonym_of(uow, deflected)
+            record_all(uow, deflected, followup.accept(callback.id), now, pseudonym)
             message = say(uow, offer, channel, "system", BOOKED[language], now)
             claims = self.delivery.claim_new(uow, offer, pseudonym, [message])
             uow.commit()
+            callback_id = callback.id
+        if new:
+            self.callbacks.schedule(callback_id, now)
         self.delivery.send(claims)
         return True

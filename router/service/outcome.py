@@ -201,6 +201,9 @@ def store_decisions(uow, contact, message, steps, now, pseudonym, profile: str) 
             action=str(d.action),
             reason=d.reason,
             profile=profile,
+            # What the policy saw, so a period can be replayed under another profile
+            # (analytics/simulator.py); no personal data: the context holds none.
+            context=inputs,
         )
 
 

@@ -135,6 +135,26 @@ class Caller(Protocol):
         ...
 
 
+class Dialler(Protocol):
+    """kanal's own calls, as the core asks for them: a citizen called back, an agent's leg.
+
+    The adapter (`ivr/dialler.py`) knows where the provider fetches what the call says and
+    where it reports the call's statuses; the core names only whom and why.
+    """
+
+    def call_citizen(self, to: str, callback_id: int) -> CallResult:
+        """Call `to` back for the callback; answering fetches the callback's leg."""
+        ...
+
+    def ring_agent(self, agent_id: int, contact_id: int) -> CallResult:
+        """Ring the agent's endpoint; answering bridges the caller waiting in `contact_id`."""
+        ...
+
+    def endpoint(self, agent_id: int) -> str:
+        """Whom a citizen who answered a callback is connected to (the agent's endpoint)."""
+        ...
+
+
 class DurableJobs(Protocol):
     """Jobs that survive restarts: run `job(arg)` in the scheduler process at `at`.
 

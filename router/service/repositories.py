@@ -8,16 +8,16 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Protocol, TypeVar
 
+from router.domain.callbacks import Callback
+from router.domain.calls import Call
+from router.domain.followups import Followup
 from router.domain.model import (
     ApiToken,
-    Call,
-    Callback,
     Citizen,
     Consent,
     Contact,
     ContactEvent,
     Exemption,
-    Followup,
     Message,
     QueueItem,
     RoutingDecision,

@@ -8,6 +8,7 @@ from dataclasses import dataclass
 from router.service.callbacks import Callbacks
 from router.service.calls import Calls
 from router.service.delivery import Delivery
+from router.service.dialling import Dialling
 from router.service.followups import Followups
 from router.service.turn import Turns
 from router.service.views import Views
@@ -26,7 +27,9 @@ class ChannelServices:
     config: Mapping[str, object]
     demo_identities: Callable[[], list[dict[str, str]]] | None = None
     # Book callbacks (`callbacks.book(contact_id, reason=…, at=…)`), answer the provider's
-    # side of outbound calls, and follow deflections up (`followups.schedule(contact_id, need)`).
+    # side of outbound calls (`dialling`), and follow deflections up
+    # (`followups.schedule(contact_id, need)`).
     callbacks: Callbacks | None = None
+    dialling: Dialling | None = None
     followups: Followups | None = None
     calls: Calls | None = None  # the phone's front door beside the turns

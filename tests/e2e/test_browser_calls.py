@@ -133,7 +133,7 @@ def test_staff_close_a_failed_callback_with_a_note(live_kanal, chromium, shots):
         uow.users.by_username(AGENT[0]).available_for_calls = True
         uow.commit()
     callback_id = kanal.callbacks.book(contact_id, reason="waited_too_long")
-    assert kanal.callbacks.run(callback_id) == "failed"
+    assert kanal.dialling.run(callback_id) == "failed"
     ctx = chromium.new_context(viewport={"width": 1280, "height": 1000})
     try:
         page = ctx.new_page()

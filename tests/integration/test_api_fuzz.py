@@ -71,7 +71,7 @@ def _prepare(case, credentials) -> dict:
         if hashlib.sha256(generated.encode("utf-8", "replace")).digest()[0] % 4:
             case.path_parameters["language"] = "da"
         return {}
-    if path.startswith("/api/v1/metrics/"):
+    if path.startswith("/api/v1/metrics/") or path == "/api/v1/simulate":
         return {"Authorization": f"Bearer {credentials['manager']}"}
     if path.startswith("/api/v1/events/"):
         body = case.body

@@ -14,7 +14,9 @@ from sqlalchemy import create_engine, inspect, text
 from channels.twilio_signature import sign
 from router import create_app, scheduler
 from router.bootstrap import kanal_of
-from router.domain.model import Callback, Contact, ContactState, Followup, QueueItem
+from router.domain.callbacks import Callback
+from router.domain.followups import Followup
+from router.domain.model import Contact, ContactState, QueueItem
 from tests.conftest import SECRET
 from tests.fakes import RecordingCaller
 from tests.integration import sms_support
@@ -136,9 +138,9 @@ def test_malformed_status_callbacks_say_what_is_wrong(client, app):
 def test_an_answered_callback_says_who_calls_in_danish_and_dials_the_agent(app, client, kanal):
     agent = agent_taking_calls(kanal)
     contact_id = waiting_call(kanal, "+4520001002", language="da")
-    kanal.callbacks.caller = RecordingCaller()
+    kanal.dialling.dialler.caller = RecordingCaller()
     callback_id = kanal.callbacks.book(contact_id, reason="asked")
-    assert kanal.callbacks.run(callback_id) == "placed"
+    assert kanal.dialling.run(callback_id) == "placed"
     answer = signed_post(
         client, app, f"/twilio/voice/callback/{callback_id}",
         {"CallSid": "CA" + "a" * 32, "CallStatus": "in-progress", "To": "+4520001002"},
@@ -250,7 +252,7 @@ def test_the_sandbox_places_a_callback_that_reaches_the_agent(live):
     number = new_number()
     contact_id = waiting_call(kanal, number)
     callback_id = kanal.callbacks.book(contact_id, reason="waited_too_long")
-    assert kanal.callbacks.run(callback_id) == "placed"
+    assert kanal.dialling.run(callback_id) == "placed"
     wait_for(
         lambda: (
             sandbox_calls(live, number) and sandbox_calls(live, number)[0]["status"] == "completed"
@@ -286,15 +288,15 @@ def test_a_busy_citizen_is_called_again_then_listed_as_failed(live):
         with kanal.uow() as uow:
             return uow.callbacks.get(callback_id)
 
-    assert kanal.callbacks.run(callback_id) == "placed"
+    assert kanal.dialling.run(callback_id) == "placed"
     wait_for(lambda: state().state == "booked" and state().attempts == 1, what="busy, retried")
     assert state().last_status == "busy"
     with kanal.uow() as uow:  # the retry's time has come
         uow.callbacks.get(callback_id).next_attempt_at = datetime.now(UTC)
         uow.commit()
-    assert kanal.callbacks.run(callback_id) == "placed"
+    assert kanal.dialling.run(callback_id) == "placed"
     wait_for(lambda: state().state == "failed", what="listed as failed after 2 attempts")
-    assert [c.id for c in kanal.callbacks.failed()] == [callback_id]
+    assert [c.id for c in kanal.callback_desk.failed()] == [callback_id]
     assert [c["status"] for c in sandbox_calls(live, number)] == ["busy", "busy"]
     # What analytics reads: the callback's life, countable from the event log alone.
     with kanal.analytics_engine.connect() as conn:

@@ -14,8 +14,8 @@ pytestmark = pytest.mark.integration
 
 @pytest.fixture
 def caller(kanal):
-    kanal.callbacks.caller = RecordingCaller()
-    return kanal.callbacks.caller
+    kanal.dialling.dialler.caller = RecordingCaller()
+    return kanal.dialling.dialler.caller
 
 
 def user_id(kanal, username: str) -> int:
@@ -29,9 +29,9 @@ def test_an_agent_says_they_take_calls_and_stops(app, staff, kanal):
     assert "Take calls</button>" in page(desk.get("/desk/"))
     taken = desk.post("/desk/calls/taking", data={"taking": "yes"}, follow_redirects=True)
     assert "You take calls" in page(taken)
-    assert kanal.callbacks.taking_calls(agent)
+    assert kanal.desk.taking_calls(agent)
     desk.post("/desk/calls/taking", data={"taking": "no"})
-    assert not kanal.callbacks.taking_calls(agent)
+    assert not kanal.desk.taking_calls(agent)
 
 
 def test_an_agent_takes_a_queued_caller_and_connects_the_call(app, staff, kanal, caller):
@@ -72,7 +72,7 @@ def test_connecting_a_caller_who_hung_up_says_the_caller_is_gone(app, staff, kan
 def test_a_provider_refusal_is_shown_to_the_agent(app, staff, kanal):
     from router.service.ports import CallResult
 
-    kanal.callbacks.caller = RecordingCaller(CallResult("rejected", error="HTTP 400: bad"))
+    kanal.dialling.dialler.caller = RecordingCaller(CallResult("rejected", error="HTTP 400: bad"))
     contact_id = waiting_call(kanal, "+4520002003")
     desk = sign_in(app, staff)
     desk.post("/desk/claim")
@@ -81,15 +81,15 @@ def test_a_provider_refusal_is_shown_to_the_agent(app, staff, kanal):
 
 
 def test_callbacks_show_on_the_contact_and_failed_ones_are_acted_on(app, staff, kanal):
-    kanal.callbacks.caller = RecordingCaller(default="rejected")
+    kanal.dialling.dialler.caller = RecordingCaller(default="rejected")
     desk = sign_in(app, staff, "agent2")
     desk.post("/desk/calls/taking", data={"taking": "yes"})
     first = waiting_call(kanal, "+4520002004")
     second = waiting_call(kanal, "+4520002005")
     one = kanal.callbacks.book(first, reason="waited_too_long")
     two = kanal.callbacks.book(second, reason="asked")
-    assert kanal.callbacks.run(one) == "failed"
-    assert kanal.callbacks.run(two) == "failed"
+    assert kanal.dialling.run(one) == "failed"
+    assert kanal.dialling.run(two) == "failed"
     contact_page = page(desk.get(f"/desk/contacts/{first}"))
     assert "FAILED: not reached" in contact_page and "waited too long in the queue" in contact_page
     listing = page(desk.get("/desk/callbacks/failed"))
@@ -106,11 +106,11 @@ def test_callbacks_show_on_the_contact_and_failed_ones_are_acted_on(app, staff, 
     )
     assert f"Callback {two} is closed" in page(closed)
     assert "Note: Sent a letter instead." in page(desk.get(f"/desk/contacts/{second}"))
-    kanal.callbacks.caller = RecordingCaller()
+    kanal.dialling.dialler.caller = RecordingCaller()
     again = desk.post(f"/desk/callbacks/{one}/call-again", follow_redirects=True)
     assert f"Callback {one} is booked again" in page(again)
     assert "No failed callbacks" in page(desk.get("/desk/callbacks/failed"))
-    assert kanal.callbacks.run(one) == "placed"
+    assert kanal.dialling.run(one) == "placed"
     twice = desk.post(f"/desk/callbacks/{one}/call-again", follow_redirects=True)
     assert "not on the failed list" in page(twice)
 
@@ -120,8 +120,8 @@ def test_a_callback_answered_puts_the_call_through_without_connect(app, staff, k
     desk.post("/desk/calls/taking", data={"taking": "yes"})
     contact_id = waiting_call(kanal, "+4520002006")
     callback_id = kanal.callbacks.book(contact_id, reason="asked")
-    assert kanal.callbacks.run(callback_id) == "placed"
-    kanal.callbacks.answered(callback_id, "CA1")
+    assert kanal.dialling.run(callback_id) == "placed"
+    kanal.dialling.answered(callback_id, "CA1")
     html = page(desk.get(f"/desk/contacts/{contact_id}"))
     assert "put through to your phone" in html
     assert "Connect call</button>" not in html
@@ -143,7 +143,7 @@ def test_an_agent_who_took_a_caller_waiting_for_a_callback_calls_back(app, staff
 def test_the_desk_shows_the_caller_connected_then_gone(app, staff, kanal):
     from datetime import UTC, datetime
 
-    from router.domain.model import Call
+    from router.domain.calls import Call
 
     contact_id = waiting_call(kanal, "+4520002007")
     with kanal.uow() as uow:

@@ -8,7 +8,8 @@ from datetime import UTC, datetime, timedelta
 import pytest
 
 from router.auth import create_token, create_user
-from router.domain.model import Callback, Contact, ContactState
+from router.domain.callbacks import Callback
+from router.domain.model import Contact, ContactState
 from tests.integration import sms_support
 from tests.integration.sms_support import new_number, wait_for
 

@@ -225,20 +225,20 @@ def waiting_caller(kanal, number: str) -> Caller:
 
 
 def test_callbacks_booked_placed_answered_and_failed(client, kanal, clock, manager, agent):
-    kanal.callbacks.caller = RecordingCaller()
+    kanal.dialling.dialler.caller = RecordingCaller()
     # Gustav waits too long and books a callback: busy once, then answered. It counts once.
     gustav = waiting_caller(kanal, "+4520005031")
     clock.later(minutes=3)
     assert kanal.calls.book(gustav.contact_id, gustav.sid, "waited_too_long").ok
     kanal.calls.ended(gustav.sid, "completed", 200)
     [callback] = kanal.callbacks.for_contact(gustav.contact_id)
-    assert kanal.callbacks.run(callback.id) == "placed"
+    assert kanal.dialling.run(callback.id) == "placed"
     sid = kanal.callbacks.for_contact(gustav.contact_id)[0].call_sid
-    assert kanal.callbacks.call_status(callback.id, sid, "busy") == "booked"
+    assert kanal.dialling.call_status(callback.id, sid, "busy") == "booked"
     clock.later(minutes=11)
-    assert kanal.callbacks.run(callback.id) == "placed"
+    assert kanal.dialling.run(callback.id) == "placed"
     sid = kanal.callbacks.for_contact(gustav.contact_id)[0].call_sid
-    assert kanal.callbacks.answered(callback.id, sid).agent_endpoint
+    assert kanal.dialling.answered(callback.id, sid).agent_endpoint
     kanal.desk.resolve(Resolve(agent, gustav.contact_id, "answered", completed=True))
     # Hanne asks for a callback: no answer twice, the attempts are used up.
     clock.later(minutes=1)
@@ -247,9 +247,9 @@ def test_callbacks_booked_placed_answered_and_failed(client, kanal, clock, manag
     kanal.calls.ended(hanne.sid, "completed", 30)
     [failing] = kanal.callbacks.for_contact(hanne.contact_id)
     for _ in range(2):
-        assert kanal.callbacks.run(failing.id) == "placed"
+        assert kanal.dialling.run(failing.id) == "placed"
         sid = kanal.callbacks.for_contact(hanne.contact_id)[0].call_sid
-        kanal.callbacks.call_status(failing.id, sid, "no-answer")
+        kanal.dialling.call_status(failing.id, sid, "no-answer")
         clock.later(minutes=11)
     assert kanal.callbacks.for_contact(hanne.contact_id)[0].state == "failed"
     # Ib books one and is still waiting for it.
@@ -265,10 +265,10 @@ def test_callbacks_booked_placed_answered_and_failed(client, kanal, clock, manag
     assert row["callback_answer_rate"] == 0.3333
     assert row["callback_reasons"] == {"waited_too_long": 2, "asked": 1}
     # Staff call Hanne again and she answers: answered now, no longer failed.
-    kanal.callbacks.call_again(failing.id, by=agent)
-    assert kanal.callbacks.run(failing.id) == "placed"
+    kanal.callback_desk.call_again(failing.id, by=agent)
+    assert kanal.dialling.run(failing.id) == "placed"
     sid = kanal.callbacks.for_contact(hanne.contact_id)[0].call_sid
-    kanal.callbacks.answered(failing.id, sid)
+    kanal.dialling.answered(failing.id, sid)
     row = phone_row(client, manager)
     assert (row["callbacks_booked"], row["callbacks_answered"], row["callbacks_failed"]) == (
         3,

@@ -82,7 +82,7 @@ def test_a_chat_citizen_the_policy_calls_back_is_called_by_the_sandbox(live):
     with kanal.uow() as uow:
         [callback] = uow.callbacks.for_contact(contact.id)
     assert (callback.reason, callback.state) == ("policy", "booked")
-    assert kanal.callbacks.run(callback.id) == "placed"  # the job, as the scheduler runs it
+    assert kanal.dialling.run(callback.id) == "placed"  # the job, as the scheduler runs it
     wait_for(
         lambda: (
             sandbox_calls(live, number) and sandbox_calls(live, number)[0]["status"] == "completed"

@@ -8,7 +8,7 @@ import requests
 
 from ivr import prompts as p
 from ivr.phone import CallFailed, Line, Phone, http_send
-from router.domain.model import Call
+from router.domain.calls import Call
 from tests.integration.sms_support import TOKEN, live, new_number, wait_for  # noqa: F401
 
 pytestmark = pytest.mark.integration

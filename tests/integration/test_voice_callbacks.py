@@ -46,9 +46,9 @@ def test_a_caller_who_waited_too_long_is_called_back_and_reaches_the_agent(live)
     with kanal.uow() as uow:
         [callback] = uow.callbacks.for_contact(row.contact_id)
     assert (callback.reason, callback.state) == ("waited_too_long", "booked")
-    assert kanal.callbacks.run(callback.id) == "waiting", "no agent takes calls yet"
+    assert kanal.dialling.run(callback.id) == "waiting", "no agent takes calls yet"
     agent = agent_taking_calls(kanal)
-    assert kanal.callbacks.run(callback.id) == "placed"
+    assert kanal.dialling.run(callback.id) == "placed"
     placed = finished_calls(live, number)
     assert placed[0]["connected_to"] == f"client:agent-{agent}"
     assert placed[0]["said"] == p.text("en", "calling_back", agency="kanal")
@@ -71,7 +71,7 @@ def test_a_caller_who_chose_danish_is_called_back_in_danish(live):  # noqa: F811
     with kanal.uow() as uow:
         [callback] = uow.callbacks.for_contact(row.contact_id)
     agent_taking_calls(kanal, "caller-da")
-    assert kanal.callbacks.run(callback.id) == "placed"
+    assert kanal.dialling.run(callback.id) == "placed"
     placed = finished_calls(live, number)
     assert placed[0]["said"] == p.text("da", "calling_back", agency="kanal")
     assert placed[0]["said"].startswith("Hej, det er kanal, der ringer dig op")

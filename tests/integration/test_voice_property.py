@@ -14,7 +14,7 @@ from hypothesis import strategies as st
 
 from ivr import prompts as p
 from ivr.phone import Line, Phone, flask_send
-from router.domain.model import Call
+from router.domain.calls import Call
 
 pytestmark = pytest.mark.integration
 

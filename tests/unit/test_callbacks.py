@@ -9,7 +9,7 @@ import pytest
 
 from router.domain import events as ev
 from router.domain.model import Contact, ContactState, QueueItem
-from router.service.callbacks import CallbackSettings
+from router.service.dialling import CallbackSettings
 from router.service.errors import Conflict
 from router.service.ports import CallResult
 from tests.fakes import RecordingCaller, fake_kanal
@@ -17,7 +17,7 @@ from tests.fakes import RecordingCaller, fake_kanal
 pytestmark = pytest.mark.unit
 
 SETTINGS = CallbackSettings(
-    "https://kanal.test", attempts=3, retry_after=timedelta(minutes=10),
+    attempts=3, retry_after=timedelta(minutes=10),
     recheck=timedelta(seconds=20),
 )  # fmt: skip
 
@@ -124,7 +124,7 @@ def test_an_agent_on_a_call_or_held_for_one_is_busy():
     assert k.jobs.run_due(k.clock()) == ["waiting"]
     with k.uow() as uow:  # the first citizen answered: the agent holds an open call
         first = uow.callbacks.for_contact(on_call)[0]
-    k.callbacks.answered(first.id, "CA1")
+    k.dialling.answered(first.id, "CA1")
     assert k.contact(on_call).agent_id == agent
     k.clock.advance(seconds=20)
     assert k.jobs.run_due(k.clock()) == ["waiting"]
@@ -137,16 +137,16 @@ def test_answering_assigns_the_contact_to_the_held_agent_and_names_the_endpoint(
     contact_id = waiting_call(k, language="da")
     callback_id = k.callbacks.book(contact_id, reason="asked")
     k.jobs.run_due(k.clock())
-    answered = k.callbacks.answered(callback_id, "CA1")
+    answered = k.dialling.answered(callback_id, "CA1")
     assert (answered.language, answered.agent_endpoint) == ("da", f"client:agent-{agent}")
     contact = k.contact(contact_id)
     assert (contact.state, contact.agent_id) == ("assigned", agent)
     assert callback(k, callback_id).state == "answered"
     types = k.event_types(contact_id)
     assert types.index(ev.AGENT_ASSIGNED) < types.index(ev.CALLBACK_ANSWERED)
-    again = k.callbacks.answered(callback_id, "CA1")  # Twilio fetched the URL twice
+    again = k.dialling.answered(callback_id, "CA1")  # Twilio fetched the URL twice
     assert again.agent_endpoint == f"client:agent-{agent}"
-    assert k.callbacks.answered(999, "CA9") is None
+    assert k.dialling.answered(999, "CA9") is None
 
 
 def test_a_call_not_answered_is_retried_then_listed_as_failed():
@@ -157,13 +157,13 @@ def test_a_call_not_answered_is_retried_then_listed_as_failed():
     for attempt, status in enumerate(("busy", "no-answer", "failed"), start=1):
         assert k.jobs.run_due(k.clock()) == ["placed"]
         sid = f"CA{attempt:032x}"  # the recording caller numbers its calls
-        state = k.callbacks.call_status(callback_id, sid, status)
+        state = k.dialling.call_status(callback_id, sid, status)
         assert state == ("booked" if attempt < 3 else "failed")
         if attempt < 3:
             assert k.jobs.run_due(k.clock() + timedelta(minutes=9)) == [], "not before 10 min"
             k.clock.advance(minutes=10)
     assert len(k.caller.placed) == 3
-    failed = k.callbacks.failed()
+    failed = k.callback_desk.failed()
     assert [(c.id, c.attempts, c.last_status) for c in failed] == [(callback_id, 3, "failed")]
     assert k.event_types(contact_id).count(ev.CALLBACK_NOT_ANSWERED) == 3
     assert k.event_types(contact_id).count(ev.CALLBACK_FAILED) == 1
@@ -176,11 +176,11 @@ def test_late_statuses_and_progress_do_not_move_a_callback():
     callback_id = k.callbacks.book(waiting_call(k), reason="asked")
     k.jobs.run_due(k.clock())
     sid = f"CA{1:032x}"
-    assert k.callbacks.call_status(callback_id, sid, "ringing") == "calling"
-    assert k.callbacks.call_status(callback_id, "CAother", "busy") == "calling", "another call"
-    k.callbacks.answered(callback_id, sid)
-    assert k.callbacks.call_status(callback_id, sid, "completed") == "answered"
-    assert k.callbacks.call_status(4242, sid, "busy") is None
+    assert k.dialling.call_status(callback_id, sid, "ringing") == "calling"
+    assert k.dialling.call_status(callback_id, "CAother", "busy") == "calling", "another call"
+    k.dialling.answered(callback_id, sid)
+    assert k.dialling.call_status(callback_id, sid, "completed") == "answered"
+    assert k.dialling.call_status(4242, sid, "busy") is None
 
 
 def test_a_number_the_provider_refuses_fails_at_once():
@@ -210,23 +210,23 @@ def test_staff_call_a_failed_callback_again_or_close_it_with_a_note():
     two = k.callbacks.book(second, reason="asked")
     k.jobs.run_due(k.clock())
     k.jobs.run_due(k.clock() + timedelta(seconds=30))
-    assert {c.id for c in k.callbacks.failed()} == {one, two}
+    assert {c.id for c in k.callback_desk.failed()} == {one, two}
     with pytest.raises(Conflict, match="Write a note"):
-        k.callbacks.close(one, agent, "  ")
+        k.callback_desk.close(one, agent, "  ")
     k.caller.default = "accepted"
-    k.callbacks.call_again(one, agent)
+    k.callback_desk.call_again(one, agent)
     assert callback(k, one).state == "booked" and callback(k, one).attempts == 0
     assert k.jobs.run_due(k.clock()) == ["placed"]
-    k.callbacks.close(two, agent, "Number no longer in use; wrote a letter.")
+    k.callback_desk.close(two, agent, "Number no longer in use; wrote a letter.")
     closed = callback(k, two)
     assert (closed.state, closed.note, closed.closed_by) == (
         "closed", "Number no longer in use; wrote a letter.", agent
     )  # fmt: skip
     assert k.contact(second).state == "closed"
     assert k.contact(second).wrap_up == "callback_failed"
-    assert [c.id for c in k.callbacks.failed()] == []
+    assert [c.id for c in k.callback_desk.failed()] == []
     with pytest.raises(Conflict, match="not on the failed list"):
-        k.callbacks.call_again(two, agent)
+        k.callback_desk.call_again(two, agent)
 
 
 def test_a_callback_on_a_closed_contact_opens_a_new_call_that_waits():
@@ -252,17 +252,17 @@ def test_an_agent_who_took_a_contact_waiting_for_its_callback_calls_back_now():
     from router.domain.commands import ClaimNext
 
     with pytest.raises(Conflict, match="not assigned to you"):
-        k.callbacks.call_back_now(contact_id, agent)
+        k.callback_desk.call_back_now(contact_id, agent)
     k.desk.claim_next(ClaimNext(agent_id=agent, skills=()))
     assert k.jobs.run_due(k.clock()) == ["waiting"], "the job leaves it to the agent"
     assert callback(k, callback_id).state == "booked"
-    assert k.callbacks.call_back_now(contact_id, agent) == "calling"
+    assert k.callback_desk.call_back_now(contact_id, agent) == "calling"
     assert k.caller.placed[-1][0] == "+4520000001"
-    answered = k.callbacks.answered(callback_id, "CA1")
+    answered = k.dialling.answered(callback_id, "CA1")
     assert answered.agent_endpoint == f"client:agent-{agent}"
     assert k.contact(contact_id).agent_id == agent
     with pytest.raises(Conflict, match="No callback is waiting"):
-        k.callbacks.call_back_now(contact_id, agent)
+        k.callback_desk.call_back_now(contact_id, agent)
 
 
 def test_a_booked_callback_is_closed_when_its_conversation_ended_first():
@@ -287,9 +287,9 @@ def test_connect_agent_rings_the_agent_and_dials_the_callers_queue():
     from router.domain.commands import ClaimNext
 
     with pytest.raises(Conflict, match="Take this call first"):
-        k.callbacks.connect_agent(contact_id, agent)
+        k.callback_desk.connect_agent(contact_id, agent)
     k.desk.claim_next(ClaimNext(agent_id=agent, skills=()))
-    result = k.callbacks.connect_agent(contact_id, agent)
+    result = k.callback_desk.connect_agent(contact_id, agent)
     assert result.outcome == "accepted"
     assert k.caller.placed[-1] == (
         f"client:agent-{agent}",
@@ -307,7 +307,7 @@ def test_connect_agent_refuses_a_written_conversation():
 
     k.desk.claim_next(ClaimNext(agent_id=agent, skills=()))
     with pytest.raises(Conflict, match="Only phone calls"):
-        k.callbacks.connect_agent(contact_id, agent)
+        k.callback_desk.connect_agent(contact_id, agent)
 
 
 def test_a_call_never_reported_on_frees_the_agent_after_the_ring_timeout():
@@ -329,7 +329,7 @@ def test_an_answered_call_is_left_alone_by_the_watchdog():
     k.add_agent(takes_calls=True)
     callback_id = k.callbacks.book(waiting_call(k), reason="asked")
     k.jobs.run_due(k.clock())
-    k.callbacks.answered(callback_id, "CA1")
+    k.dialling.answered(callback_id, "CA1")
     k.clock.advance(minutes=5)
     assert k.jobs.run_due(k.clock()) == ["settled"]
     assert callback(k, callback_id).state == "answered"
@@ -340,7 +340,7 @@ def test_a_call_that_completes_without_reaching_the_answer_url_is_not_answered()
     k.add_agent(takes_calls=True)
     callback_id = k.callbacks.book(waiting_call(k), reason="asked")
     k.jobs.run_due(k.clock())
-    assert k.callbacks.call_status(callback_id, f"CA{1:032x}", "completed") == "booked"
+    assert k.dialling.call_status(callback_id, f"CA{1:032x}", "completed") == "booked"
     assert callback(k, callback_id).last_status == "ended unconnected"
 
 
@@ -350,7 +350,7 @@ def test_outside_opening_hours_the_job_sleeps_until_opening():
     from router.service.settings import BusinessHours
 
     hours = BusinessHours()  # 08:00-16:00 Monday to Friday, Copenhagen
-    settings = CallbackSettings("https://kanal.test", hours=hours)
+    settings = CallbackSettings(hours=hours)
     k = fake_kanal(caller=RecordingCaller(), callback_settings=settings)
     k.add_agent(takes_calls=True)
     k.clock.now = datetime(2025, 3, 7, 15, 30, tzinfo=UTC)  # Friday 16:30 in Copenhagen

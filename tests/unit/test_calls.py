@@ -28,7 +28,9 @@ class Booker:
 
 def phone_calls(**kw):  # noqa: ANN003, ANN201
     k = fake_kanal(extra_channels=[VOICE], **kw)
-    calls = Calls(k.uow, k.turns, k.delivery, k.channels, k.settings, k.clock)
+    calls = Calls(
+        k.uow, k.turns, k.delivery, k.channels, k.settings, k.clock, phone="voice", sms="sms"
+    )
     return k, calls
 
 

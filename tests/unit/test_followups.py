@@ -8,7 +8,8 @@ from datetime import timedelta
 import pytest
 
 from router.domain import events as ev
-from router.domain.model import Callback, Contact, ContactEvent, ContactState, Message
+from router.domain.callbacks import Callback
+from router.domain.model import Contact, ContactEvent, ContactState, Message
 from router.service.errors import NotFound
 from router.service.followups import is_acceptance
 from tests.fakes import fake_kanal

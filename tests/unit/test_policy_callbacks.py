@@ -13,8 +13,9 @@ from datetime import UTC, datetime, timedelta
 import pytest
 
 from router.domain import events as ev
+from router.domain.callbacks import Callback
+from router.domain.calls import Call
 from router.domain.commands import ReceiveMessage, StartChat
-from router.domain.model import Call, Callback
 from tests.fakes import fake_kanal
 
 pytestmark = pytest.mark.unit
@@ -89,7 +90,7 @@ def test_the_scheduler_calls_the_citizens_registered_phone_at_opening():
     assert to == PHONE
     [booked] = callbacks(k)
     assert url == f"https://kanal.test/twilio/voice/callback/{booked.id}"
-    answered = k.callbacks.answered(booked.id, booked.call_sid)
+    answered = k.dialling.answered(booked.id, booked.call_sid)
     assert answered.agent_endpoint is not None
     assert k.contact(contact_id).state == "assigned"
 
@@ -158,17 +159,17 @@ def test_a_callbacks_outbound_calls_are_the_contacts_calls_too():
     [call] = calls(k, contact_id)
     assert (call.call_sid, call.direction, call.status, call.ended_at) == (
         first_sid, "outbound", "ringing", None)  # fmt: skip
-    k.callbacks.call_status(booked.id, first_sid, "busy")
+    k.dialling.call_status(booked.id, first_sid, "busy")
     [call] = calls(k, contact_id)
     assert (call.status, call.ended_at) == ("busy", k.clock())
     k.clock.advance(minutes=10)
     k.jobs.run_due(k.clock())
     second_sid = f"CA{2:032x}"
-    k.callbacks.call_status(booked.id, second_sid, "ringing")
-    k.callbacks.answered(booked.id, second_sid)
+    k.dialling.call_status(booked.id, second_sid, "ringing")
+    k.dialling.answered(booked.id, second_sid)
     k.clock.advance(minutes=4)
-    k.callbacks.call_status(booked.id, second_sid, "completed")
-    k.callbacks.call_status(booked.id, second_sid, "completed")  # the provider retried
+    k.dialling.call_status(booked.id, second_sid, "completed")
+    k.dialling.call_status(booked.id, second_sid, "completed")  # the provider retried
     found = [(c.call_sid, c.status, c.ended_at) for c in calls(k, contact_id)]
     assert found == [
         (first_sid, "busy", WEDNESDAY_OPENING),

@@ -1,0 +1,553 @@
+"""The policy simulator: a period's recorded contacts replayed under another profile.
+
+Every recorded policy decision (a `decision_made` event) carries the context the policy saw.
+The simulator calls the same pure `decide()` on each of them with another profile. A contact
+whose decisions all come out the same keeps exactly what happened to it. A contact whose
+route changes (the first turn where the other profile takes another action) is projected:
+from that turn on it takes the average outcome of the recorded contacts of its group that
+went the new way, weighted by the behaviour rates observed in the same period:
+
+- the bot answers (`self_service`): it contains the need at the group's observed
+  containment rate (bot conversations not handed to a person); otherwise a person serves;
+- the digital route is offered (`offer_digital`): the citizen takes it at the group's
+  observed acceptance rate; one who does not is served like a bot conversation on a written
+  channel, and by a person on the phone;
+- a person serves (`assisted`, `callback`): the group's observed assisted outcome and
+  agent time per assisted contact;
+- the conversation is closed (`close`): the group's observed self-service outcome.
+
+A group is channel × need × exemption, falling back to channel × need, then channel, then the
+whole period when it has fewer than `MIN_SAMPLE` contacts; a rate the period cannot give at
+all takes a stated default, and the report says which defaults were used. Projections are
+expected values (fractions of contacts), not random draws: the same history always gives
+the same answer.
+
+Service level and speed of answer are an Erlang C estimate per hour: the hour's assisted
+work (agent seconds of the contacts opened in it) on the number of agents who answered
+contacts opened in that hour (at least one), with the period's average handle time. The
+recorded column is estimated the same way, beside the service level actually measured, so
+the model's error can be seen. Decisions are replayed on the contexts as recorded: a change
+of policy does not feed back into the queue waits later decisions saw.
+
+Pure: no storage, no clock. `analytics.recorded` reads the contacts from the event log.
+"""
+
+from __future__ import annotations
+
+import math
+from collections import Counter, defaultdict
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass, field
+from datetime import datetime
+
+from router.domain.events import DIGITAL_CHANNELS
+from router.policy import ASSISTED_SERVICE, Action, PolicyContext, Profile, decide
+
+PHONE = "voice"
+MIN_SAMPLE = 30  # contacts a group needs before its own rate is used
+SERVICE_LEVEL_SECONDS = 20  # Y of service level X/Y: answered within 20 s (the 80/20 convention)
+# Cost of a contact by kind (SOCITM 2012, docs/domain.md): a call at the phone rate, a person on
+# web chat or SMS at the assisted written rate, self-service at the digital rate.
+COSTS = {"digital": 0.15, "phone": 2.83, "assisted_written": 2.83}
+# When the period shows no contact at all that went a way, these stand in (and are reported).
+DEFAULT_RATES = {"containment": 0.5, "acceptance": 0.3}
+DEFAULT_HANDLE_SECONDS = 300.0
+FAIRNESS_GROUPS = ("exempt", "age_band", "channel")
+FLAG_POINTS = 0.05  # a group's assisted share or take-up moving by 5 points is flagged
+
+ASSUMPTIONS = (
+    "Each recorded decision is replayed with the same pure decide() on the context the "
+    "policy saw when it was made; contexts are as recorded, so a policy's effect on queue "
+    "waits does not feed back into later decisions.",
+    "A contact whose decisions all come out the same keeps what happened to it.",
+    "A contact whose route changes takes, from the first changed turn, the average outcome "
+    "of the recorded contacts of its group that went the new way, weighted by the observed "
+    "rates: bot containment for self-service, acceptance for an offered digital route.",
+    f"A group is channel x need x exemption, then channel x need, then channel, then the "
+    f"whole period, whichever first has {MIN_SAMPLE} contacts.",
+    "A citizen who declines an offered digital route is served like a bot conversation on a "
+    "written channel and by a person on the phone.",
+    "Service level and speed of answer are Erlang C estimates per hour: the hour's assisted "
+    "agent time on the agents who answered contacts opened in that hour (at least one), "
+    "with the period's average handle time. The same model gives the recorded column.",
+    "Cost: a call at the phone rate, a person on web chat or SMS at the assisted written "
+    "rate, self-service at the digital rate; savings against the same contacts all by phone.",
+)
+
+
+@dataclass(frozen=True, slots=True)
+class Turn:
+    """One recorded policy decision: its stage, the rule and action chosen, what it saw."""
+
+    stage: str
+    rule_id: str
+    action: str
+    profile: str | None
+    context: PolicyContext | None
+
+
+@dataclass(frozen=True, slots=True)
+class Recorded:
+    """One recorded contact: its group, its decisions and what became of it."""
+
+    contact_id: int
+    channel: str
+    opened_at: datetime
+    turns: tuple[Turn, ...] = ()
+    need: str | None = None
+    exempt: bool | None = None  # None: not identified
+    age_band: str | None = None
+    assisted: bool = False  # entered the queue for a person
+    agent_id: int | None = None
+    wait_seconds: float | None = None  # queue wait until an agent took it
+    handle_seconds: float | None = None  # agent time, from taking it to resolving it
+    completed: bool = False
+    digital: bool = False  # completed digitally
+    offered: bool = False  # a digital route was offered
+    accepted: bool = False  # and taken (the link texted; on a written channel: no person)
+    abandoned: bool = False
+
+    @property
+    def bot(self) -> bool:
+        return any(t.stage == "after_bot" for t in self.turns)
+
+    @property
+    def callback(self) -> bool:
+        return any(t.action == Action.CALLBACK for t in self.turns)
+
+    @property
+    def replayable(self) -> bool:
+        return all(t.context is not None for t in self.turns)
+
+
+@dataclass(frozen=True, slots=True)
+class Outcome:
+    """What became (or would become) of one contact, as expected shares of it."""
+
+    assisted: float = 0.0
+    callback: float = 0.0
+    completed: float = 0.0
+    digital: float = 0.0
+    agent_seconds: float = 0.0
+
+    def __add__(self, other: Outcome) -> Outcome:
+        return Outcome(
+            self.assisted + other.assisted,
+            self.callback + other.callback,
+            self.completed + other.completed,
+            self.digital + other.digital,
+            self.agent_seconds + other.agent_seconds,
+        )
+
+    def times(self, weight: float) -> Outcome:
+        return Outcome(
+            self.assisted * weight,
+            self.callback * weight,
+            self.completed * weight,
+            self.digital * weight,
+            self.agent_seconds * weight,
+        )
+
+
+def recorded_outcome(c: Recorded) -> Outcome:
+    """Return what happened to a contact."""
+    return Outcome(
+        assisted=1.0 if c.assisted else 0.0,
+        callback=1.0 if c.callback else 0.0,
+        completed=1.0 if c.completed else 0.0,
+        digital=1.0 if c.completed and c.digital else 0.0,
+        agent_seconds=c.handle_seconds or 0.0,
+    )
+
+
+# -- observed behaviour ------------------------------------------------------------------------
+
+
+def group_keys(c: Recorded) -> tuple[tuple, ...]:
+    """Return the contact's behaviour groups, the narrowest first."""
+    intent = (c.need or "none").partition(":")[0]
+    return ((c.channel, intent, c.exempt), (c.channel, intent), (c.channel,), ())
+
+
+@dataclass
+class _Tally:
+    n: int = 0
+    yes: int = 0
+    outcome: Outcome = field(default_factory=Outcome)
+
+
+class Behaviour:
+    """The rates and outcomes observed in the period, by group."""
+
+    def __init__(self, contacts: Iterable[Recorded]) -> None:
+        self.containment: dict[tuple, _Tally] = defaultdict(_Tally)
+        self.acceptance: dict[tuple, _Tally] = defaultdict(_Tally)
+        self.routes: dict[str, dict[tuple, _Tally]] = {
+            r: defaultdict(_Tally) for r in ("assisted", "self_served", "accepted")
+        }
+        self.defaults_used: set[str] = set()
+        self._contacts = contacts_list(contacts)
+        handled = [c.handle_seconds for c in self._contacts if c.handle_seconds]
+        self.average_handle_seconds = (
+            sum(handled) / len(handled) if handled else DEFAULT_HANDLE_SECONDS
+        )
+        for c in self._contacts:
+            outcome = recorded_outcome(c)
+            for key in group_keys(c):
+                if c.bot:
+                    _count(self.containment[key], not c.assisted)
+                if c.offered:
+                    _count(self.acceptance[key], c.accepted)
+                if c.assisted:
+                    _add(self.routes["assisted"][key], outcome)
+                elif c.offered and c.accepted:
+                    _add(self.routes["accepted"][key], outcome)
+                elif c.bot or c.completed:
+                    _add(self.routes["self_served"][key], outcome)
+
+    def rate(self, name: str, c: Recorded) -> float:
+        tallies = self.containment if name == "containment" else self.acceptance
+        tally = _pick(tallies, group_keys(c))
+        if tally is None:
+            self.defaults_used.add(name)
+            return DEFAULT_RATES[name]
+        return tally.yes / tally.n
+
+    def route(self, name: str, c: Recorded) -> Outcome:
+        tally = _pick(self.routes[name], group_keys(c))
+        if tally is None:
+            self.defaults_used.add(f"{name}_outcome")
+            return _default_route(name, c, self.average_handle_seconds)
+        return tally.outcome.times(1 / tally.n)
+
+    def summary(self) -> dict:
+        """Return the period's overall rates (the whole-period group)."""
+
+        def overall(tallies: dict[tuple, _Tally]) -> float | None:
+            t = tallies.get(())
+            return t.yes / t.n if t and t.n else None
+
+        return {
+            "bot_containment": overall(self.containment),
+            "digital_acceptance": overall(self.acceptance),
+            "average_handle_seconds": round(self.average_handle_seconds, 1),
+            "bot_conversations": self.containment[()].n,
+            "offers": self.acceptance[()].n,
+        }
+
+
+def contacts_list(contacts: Iterable[Recorded]) -> Sequence[Recorded]:
+    return contacts if isinstance(contacts, Sequence) else list(contacts)
+
+
+def _count(tally: _Tally, yes: bool) -> None:
+    tally.n += 1
+    tally.yes += yes
+
+
+def _add(tally: _Tally, outcome: Outcome) -> None:
+    tally.n += 1
+    tally.outcome = tally.outcome + outcome
+
+
+def _pick(tallies: Mapping[tuple, _Tally], keys: tuple[tuple, ...]) -> _Tally | None:
+    for key in keys:
+        tally = tallies.get(key)
+        if tally is not None and tally.n >= MIN_SAMPLE:
+            return tally
+    tally = tallies.get(())
+    return tally if tally is not None and tally.n else None
+
+
+def _default_route(name: str, c: Recorded, handle: float) -> Outcome:
+    if name == "assisted":
+        return Outcome(assisted=1.0, completed=1.0, agent_seconds=handle)
+    return Outcome(completed=1.0, digital=1.0)
+
+
+# -- the replay ----------------------------------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class Replayed:
+    """One contact replayed: whether its decisions and its route changed, and its outcome."""
+
+    contact: Recorded
+    outcome: Outcome
+    decisions: int  # decisions replayed
+    changed: tuple[tuple[str, str], ...] = ()  # (recorded rule, new rule) of changed decisions
+    route_changed: bool = False
+
+
+class Replayer:
+    """Replays contacts under one profile (decide() is pure, so its answers are memoised)."""
+
+    def __init__(self, profile: Profile, behaviour: Behaviour) -> None:
+        self.profile = profile
+        self.behaviour = behaviour
+        self._decided: dict[PolicyContext, tuple[str, str]] = {}
+
+    def decide(self, context: PolicyContext) -> tuple[str, str]:
+        found = self._decided.get(context)
+        if found is None:
+            d = decide(context, self.profile)
+            found = self._decided[context] = (d.rule_id, str(d.action))
+        return found
+
+    def replay(self, c: Recorded) -> Replayed:
+        if not c.replayable:
+            return Replayed(c, recorded_outcome(c), 0)
+        changed: list[tuple[str, str]] = []
+        diverged: str | None = None
+        for turn in c.turns:
+            rule_id, action = self.decide(turn.context)  # type: ignore[arg-type]
+            if rule_id != turn.rule_id or action != turn.action:
+                changed.append((f"{turn.profile}:{turn.rule_id}", f"{self.profile.name}:{rule_id}"))
+            if action != turn.action:
+                diverged = action
+                break
+        if diverged is None:
+            return Replayed(c, recorded_outcome(c), len(c.turns), tuple(changed))
+        return Replayed(c, self.project(c, diverged), len(c.turns), tuple(changed), True)
+
+    def project(self, c: Recorded, action: str) -> Outcome:
+        """Return the expected outcome of a contact that takes `action` instead."""
+        b = self.behaviour
+        if action in ASSISTED_SERVICE:
+            out = b.route("assisted", c)
+            return Outcome(
+                out.assisted, 1.0 if action == Action.CALLBACK else 0.0, out.completed,
+                out.digital, out.agent_seconds,
+            )  # fmt: skip
+        if action == Action.CLOSE:
+            return b.route("self_served", c)
+        if action == Action.OFFER_DIGITAL:
+            accept = b.rate("acceptance", c)
+            declined = self._bot(c) if c.channel in DIGITAL_CHANNELS else b.route("assisted", c)
+            return b.route("accepted", c).times(accept) + declined.times(1 - accept)
+        return self._bot(c)
+
+    def _bot(self, c: Recorded) -> Outcome:
+        contain = self.behaviour.rate("containment", c)
+        b = self.behaviour
+        return b.route("self_served", c).times(contain) + b.route("assisted", c).times(1 - contain)
+
+
+# -- the figures -------------------------------------------------------------------------------
+
+
+def erlang_c(agents: int, load: float) -> float:
+    """Return the probability that an arrival waits (Erlang C), `load` in erlangs."""
+    if load <= 0:
+        return 0.0
+    if load >= agents:
+        return 1.0
+    blocked = 1.0  # Erlang B, by its recurrence (stable for any number of agents)
+    for k in range(1, agents + 1):
+        blocked = load * blocked / (k + load * blocked)
+    return agents * blocked / (agents - load * (1 - blocked))
+
+
+@dataclass(frozen=True)
+class Hour:
+    """One hour's assisted demand and the agents who met it."""
+
+    arrivals: float
+    agent_seconds: float
+    agents: int
+
+
+def service(
+    hours: Iterable[Hour], handle_seconds: float, threshold: float = SERVICE_LEVEL_SECONDS
+) -> dict:
+    """Return the Erlang C service level and speed of answer over hours, arrival-weighted."""
+    arrivals = within = waited = stable = 0.0
+    overloaded = 0
+    for h in hours:
+        if h.arrivals <= 0:
+            continue
+        load = h.agent_seconds / 3600
+        agents = max(1, h.agents)
+        arrivals += h.arrivals
+        if load >= agents:
+            overloaded += 1
+            continue
+        waits = erlang_c(agents, load)
+        aht = handle_seconds or DEFAULT_HANDLE_SECONDS
+        within += h.arrivals * (1 - waits * math.exp(-(agents - load) * threshold / aht))
+        waited += h.arrivals * waits * aht / (agents - load)
+        stable += h.arrivals
+    return {
+        "service_level": within / arrivals if arrivals else None,
+        "average_speed_of_answer_seconds": round(waited / stable, 1) if stable else None,
+        "overloaded_hours": overloaded,
+    }
+
+
+def _hour(at: datetime) -> datetime:
+    return at.replace(minute=0, second=0, microsecond=0)
+
+
+def figures(
+    items: Sequence[tuple[Recorded, Outcome]],
+    staffing: Mapping[datetime, int],
+    handle_seconds: float,
+    costs: Mapping[str, float] = COSTS,
+    threshold: float = SERVICE_LEVEL_SECONDS,
+) -> dict:
+    """Return the headline figures of contacts with their outcomes."""
+    total = Outcome()
+    cost = 0.0
+    hours: dict[datetime, list[float]] = defaultdict(lambda: [0.0, 0.0])
+    for c, o in items:
+        total = total + o
+        if c.channel == PHONE:
+            cost += costs["phone"]
+        else:
+            cost += o.assisted * costs["assisted_written"] + (1 - o.assisted) * costs["digital"]
+        if o.assisted:
+            slot = hours[_hour(c.opened_at)]
+            slot[0] += o.assisted
+            slot[1] += o.agent_seconds
+    n = len(items)
+    return {
+        "contacts": n,
+        "completed": round(total.completed, 1),
+        "completed_digitally": round(total.digital, 1),
+        "digital_take_up": _ratio(total.digital, total.completed),
+        "assisted": round(total.assisted, 1),
+        "assisted_share": _ratio(total.assisted, n),
+        "callbacks": round(total.callback, 1),
+        "agent_hours": round(total.agent_seconds / 3600, 1),
+        **service(
+            (Hour(a, s, staffing.get(h, 0)) for h, (a, s) in hours.items()),
+            handle_seconds,
+            threshold,
+        ),
+        "cost": round(cost, 2),
+        "cost_per_contact": round(cost / n, 3) if n else None,
+        "savings_against_all_phone": round(n * costs["phone"] - cost, 2),
+    }
+
+
+def _ratio(a: float, b: float) -> float | None:
+    return round(a / b, 4) if b else None
+
+
+def group_value(c: Recorded, by: str) -> str:
+    if by == "exempt":
+        return "unidentified" if c.exempt is None else ("exempt" if c.exempt else "not_exempt")
+    if by == "age_band":
+        return c.age_band or "unknown"
+    return c.channel
+
+
+def observed_service(contacts: Iterable[Recorded], threshold: float) -> float | None:
+    """Return the measured service level: queued contacts an agent took within the threshold."""
+    queued = answered = 0
+    for c in contacts:
+        if c.assisted:
+            queued += 1
+            answered += c.wait_seconds is not None and c.wait_seconds <= threshold
+    return answered / queued if queued else None
+
+
+def staffing_of(contacts: Iterable[Recorded]) -> dict[datetime, int]:
+    """Return, per hour, how many agents took contacts opened in it."""
+    agents: dict[datetime, set[int]] = defaultdict(set)
+    for c in contacts:
+        if c.agent_id is not None:
+            agents[_hour(c.opened_at)].add(c.agent_id)
+    return {h: len(a) for h, a in agents.items()}
+
+
+def simulate(
+    contacts: Sequence[Recorded],
+    profile: Profile,
+    costs: Mapping[str, float] = COSTS,
+    threshold: float = SERVICE_LEVEL_SECONDS,
+) -> dict:
+    """Replay the contacts under `profile`; return what happened and what would, side by side."""
+    behaviour = Behaviour(contacts)
+    replayer = Replayer(profile, behaviour)
+    replayed = [replayer.replay(c) for c in contacts]
+    staffing = staffing_of(contacts)
+    aht = behaviour.average_handle_seconds
+    was = [(r.contact, recorded_outcome(r.contact)) for r in replayed]
+    now = [(r.contact, r.outcome) for r in replayed]
+    recorded_figures = figures(was, staffing, aht, costs, threshold)
+    recorded_figures["observed_service_level"] = observed_service(contacts, threshold)
+    projected = figures(now, staffing, aht, costs, threshold)
+    changes: Counter[tuple[str, str]] = Counter(ch for r in replayed for ch in r.changed)
+    fairness = {
+        by: _fairness(was, now, by, staffing, aht, costs, threshold) for by in FAIRNESS_GROUPS
+    }
+    return {
+        "profile": profile.name,
+        "recorded_profiles": dict(Counter(t.profile for c in contacts for t in c.turns[:1])),
+        "contacts": len(contacts),
+        "not_replayable": sum(not c.replayable for c in contacts),
+        "decisions": {
+            "replayed": sum(r.decisions for r in replayed),
+            "changed": sum(len(r.changed) for r in replayed),
+            "changes": [
+                {"recorded": a, "simulated": b, "count": n} for (a, b), n in changes.most_common()
+            ],
+        },
+        "contacts_rerouted": sum(r.route_changed for r in replayed),
+        "recorded": recorded_figures,
+        "projected": projected,
+        "difference": {
+            k: _difference(recorded_figures[k], projected[k]) for k in projected if k != "contacts"
+        },
+        "fairness": fairness,
+        "flags": _flags(fairness),
+        "observed_rates": behaviour.summary(),
+        "defaults_used": sorted(behaviour.defaults_used),
+        "settings": {
+            "service_level_seconds": threshold,
+            "costs": dict(costs),
+            "min_sample": MIN_SAMPLE,
+            "default_rates": DEFAULT_RATES,
+        },
+        "assumptions": list(ASSUMPTIONS),
+    }
+
+
+def _difference(a: float | None, b: float | None) -> float | None:
+    if a is None or b is None:
+        return None
+    return round(b - a, 4)
+
+
+def _fairness(was, now, by, staffing, aht, costs, threshold) -> list[dict]:  # noqa: ANN001
+    groups: dict[str, tuple[list, list]] = defaultdict(lambda: ([], []))
+    for (c, o_was), (_, o_now) in zip(was, now, strict=True):
+        key = group_value(c, by)
+        groups[key][0].append((c, o_was))
+        groups[key][1].append((c, o_now))
+    return [
+        {
+            "group": key,
+            "recorded": _panel(figures(w, staffing, aht, costs, threshold)),
+            "projected": _panel(figures(n, staffing, aht, costs, threshold)),
+        }
+        for key, (w, n) in sorted(groups.items())
+    ]
+
+
+def _panel(f: dict) -> dict:
+    keys = ("contacts", "assisted_share", "digital_take_up", "average_speed_of_answer_seconds")
+    return {k: f[k] for k in keys}
+
+
+def _flags(fairness: dict) -> list[str]:
+    """Say where a group's share of assisted service or its take-up moves by 5 points."""
+    flags = []
+    for by, rows in fairness.items():
+        for row in rows:
+            for k in ("assisted_share", "digital_take_up"):
+                a, b = row["recorded"][k], row["projected"][k]
+                if a is not None and b is not None and abs(b - a) >= FLAG_POINTS:
+                    flags.append(f"{by}={row['group']}: {k} {a:.0%} -> {b:.0%}")
+    return flags

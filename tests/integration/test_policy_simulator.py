@@ -1,0 +1,129 @@
+"""The policy simulator over traffic through the real service, by API and by `kanal simulate`.
+
+One morning under Denmark's policy (always open): two bot conversations that end well, one
+SMS the bot fails twice (Denmark hands it to a person, France offers digital support), one
+exempt caller served by a person, one chat that asks for a person.
+"""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+
+import pytest
+from click.testing import CliRunner
+
+from analytics.cli import simulate as simulate_command
+from router import create_app
+from router.auth import create_token, create_user
+from router.bootstrap import kanal_of
+from router.service.channels import Channel
+from tests.integration.test_metrics_channel_shift import Citizen, Clock, serve
+
+pytestmark = pytest.mark.integration
+
+DAY1 = datetime(2026, 3, 2, 9, 0, tzinfo=UTC)
+URL = "/api/v1/simulate"
+
+
+@pytest.fixture
+def clock():
+    return Clock(DAY1)
+
+
+@pytest.fixture
+def app(app_config, bot, clock):
+    app = create_app(app_config, bot=bot, clock=clock)
+    kanal_of(app).channels.add(Channel("voice", verb="say", address_is_phone=True, digital=False))
+    yield app
+    kanal_of(app).close()
+
+
+@pytest.fixture
+def manager(kanal):
+    create_user(kanal.uow, "boss", "correct horse", "manager")
+    return {"Authorization": "Bearer " + create_token(kanal.uow, "dashboard", "boss")}
+
+
+@pytest.fixture
+def traffic(kanal, clock, add_citizen):
+    turns, desk = kanal.turns, kanal.desk
+    agent = create_user(kanal.uow, "agent1", "correct horse", "agent").id
+    anna = Citizen(turns, add_citizen(phone="+4520000001", birth_year=1950), "+4520000001")
+    carl = Citizen(turns, add_citizen(phone="+4520000003", birth_year=1940), "+4520000003")
+    eva = Citizen(
+        turns, add_citizen(phone="+4520000004", exempt_ground="impairment"), "+4520000004"
+    )
+    anonymous = Citizen(turns)
+    anna.chat("When is my pension paid?", "bye")
+    clock.at(DAY1 + timedelta(minutes=5))
+    anonymous.chat("pension payment date?", "bye")
+    clock.at(DAY1 + timedelta(minutes=10))
+    carl.text("sms", "xyzzy", "qwerty")  # the bot fails twice
+    assert serve(desk, agent) is not None
+    clock.at(DAY1 + timedelta(minutes=20))
+    eva.text("voice", "I need help with my pension")
+    assert serve(desk, agent) is not None
+    clock.at(DAY1 + timedelta(minutes=30))
+    anonymous.chat("hello", "I want to talk to a person")
+    assert serve(desk, agent) is not None
+
+
+def simulate(client, headers, profile: str):
+    query = {"profile": profile, "from": "2026-03-02", "to": "2026-03-02"}
+    response = client.get(URL, query_string=query, headers=headers)
+    assert response.status_code == 200, response.get_json()
+    return response.get_json()
+
+
+def test_replaying_the_day_under_its_own_profile_gives_back_what_happened(client, traffic, manager):
+    body = simulate(client, manager, "denmark")
+    assert body["contacts"] == 5
+    assert body["recorded_profiles"] == {"denmark": 5}
+    assert body["not_replayable"] == 0
+    # Every message was decided before the bot and again after it.
+    assert body["decisions"]["replayed"] >= 2 * 5
+    assert body["decisions"]["changed"] == 0 and body["contacts_rerouted"] == 0
+    recorded = {k: v for k, v in body["recorded"].items() if k != "observed_service_level"}
+    assert body["projected"] == recorded
+    assert recorded["assisted"] == 3 and recorded["completed"] == 5
+    # Completed on chat or SMS, by the bot or a person, as the log records it; the call not.
+    assert recorded["digital_take_up"] == round(4 / 5, 4)
+
+
+def test_another_profile_reports_the_decisions_it_changes(client, traffic, manager):
+    body = simulate(client, manager, "france")
+    changes = {(c["recorded"], c["simulated"]): c["count"] for c in body["decisions"]["changes"]}
+    # Carl's second failure: France offers digital support where Denmark handed him over.
+    assert changes[("denmark:bot-failed-twice", "france:support-offered")] == 1
+    # Eva's rule has another name in France, with the same action: not rerouted.
+    assert changes[("denmark:exempt-to-person", "france:exempt-substitute-route")] == 1
+    assert body["contacts_rerouted"] == 1
+    assert body["projected"]["assisted"] < body["recorded"]["assisted"]
+    exempt = {row["group"]: row for row in body["fairness"]["exempt"]}
+    assert exempt["exempt"]["projected"]["assisted_share"] == 1.0
+    assert body["assumptions"]
+
+
+def test_a_bad_profile_or_day_is_a_clear_400(client, manager):
+    for query, parameter in (
+        ({"profile": "../../etc/passwd", "from": "2026-03-02", "to": "2026-03-02"}, "profile"),
+        ({"profile": "france", "from": "2026-03-02"}, "to"),
+        ({"profile": "france", "from": "2026-03-03", "to": "2026-03-02"}, "from"),
+    ):
+        response = client.get(URL, query_string=query, headers=manager)
+        assert response.status_code == 400
+        assert response.get_json()["parameter"] == parameter
+    assert client.get(URL, query_string={"profile": "france"}).status_code == 401
+
+
+def test_kanal_simulate_prints_the_comparison(traffic, database_url, monkeypatch):
+    monkeypatch.setenv("KANAL_DATABASE_URL", database_url)
+    runner = CliRunner()
+    args = ["--profile", "france", "--from", "2026-03-02", "--to", "2026-03-02"]
+    result = runner.invoke(simulate_command, args)
+    assert result.exit_code == 0, result.output
+    assert "replayed under france" in result.output
+    assert "denmark:bot-failed-twice -> france:support-offered: 1" in result.output
+    assert "assumptions:" in result.output
+    wrong = runner.invoke(simulate_command, ["--profile", "nowhere", *args[2:]])
+    assert wrong.exit_code == 2 and "unknown policy profile" in wrong.output
