@@ -7,7 +7,6 @@ import io
 import json
 import re
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
 from functools import partial
 
@@ -15,8 +14,8 @@ from flask import Blueprint, Response, current_app, request
 from sqlalchemy import Engine
 
 from analytics import metrics, openapi
-from analytics.queries import report_facts
 from analytics.recorded import simulate_period
+from analytics.report import FILTERS, Query, channel_shift_report, settings_of
 from analytics.simulator import COSTS, SERVICE_LEVEL_SECONDS
 from router.policy import available_profiles, load_profile
 from router.web import bound
@@ -28,7 +27,7 @@ def blueprint(engine: Engine, config: Mapping, token_required: Callable) -> Blue
     """Return the metrics API over a read-only engine; `token_required(*roles)` guards it."""
     bp = Blueprint("analytics", __name__)
     guard = token_required(*MANAGERS)
-    report = reporter(engine)
+    report = partial(channel_shift_report, engine)
     bp.add_url_rule(
         "/api/v1/metrics/channel-shift",
         "channel_shift",
@@ -48,7 +47,7 @@ _DAY = re.compile(r"\d{4}-\d{2}-\d{2}")
 # Days a report may cover: kanal holds nothing older, and the window's arithmetic (the next
 # day, the repeat window, the time zone) stays far from datetime's limits (years 1-9999).
 FIRST_DAY, LAST_DAY = date(2000, 1, 1), date(2999, 12, 31)
-CSV_COLUMNS = (
+_FIRST_COLUMNS = (
     "group",
     "contacts",
     "bot_conversations",
@@ -83,6 +82,10 @@ CSV_COLUMNS = (
     "phone_short_abandons",
     "phone_abandonment_rate",
 )
+# The managers' view (issue 17), added after the phone's columns.
+CSV_COLUMNS = _FIRST_COLUMNS + tuple(
+    name for name in metrics.Row.__dataclass_fields__ if name not in _FIRST_COLUMNS
+)
 
 
 class BadQuery(ValueError):
@@ -91,12 +94,6 @@ class BadQuery(ValueError):
     def __init__(self, parameter: str, message: str) -> None:
         super().__init__(message)
         self.parameter = parameter
-
-
-@dataclass(frozen=True)
-class Query:
-    window: metrics.Window
-    group_by: str
 
 
 def _day(args, name: str) -> date:
@@ -115,12 +112,32 @@ def _day(args, name: str) -> date:
 
 
 def read_query(
-    args, timezone: str, repeat_days: int, followup_hours: float = metrics.FOLLOWUP_WINDOW_HOURS
+    args,
+    timezone: str,
+    repeat_days: int,
+    followup_hours: float = metrics.FOLLOWUP_WINDOW_HOURS,
+    settings: metrics.Settings | None = None,
 ) -> Query:
-    """Return the report's window and grouping from query parameters, or raise BadQuery."""
+    """Return the report's window, grouping, filters and comparison period from query
+    parameters, or raise BadQuery."""
     first, last = _day(args, "from"), _day(args, "to")
     if first > last:
         raise BadQuery("from", f"`from` ({first}) is after `to` ({last}).")
+    filters = {}
+    for name in FILTERS:
+        value = args.get(name)
+        if value is not None:
+            if not value or len(value) > 64:
+                raise BadQuery(name, f"`{name}` must name one group (1 to 64 characters).")
+            filters[name] = value
+    compare = None
+    if args.get("compare_from") is not None or args.get("compare_to") is not None:
+        c_first, c_last = _day(args, "compare_from"), _day(args, "compare_to")
+        if c_first > c_last:
+            raise BadQuery(
+                "compare_from", f"`compare_from` ({c_first}) is after `compare_to` ({c_last})."
+            )
+        compare = metrics.Window(c_first, c_last, timezone)
     group_by = args.get("group_by", "channel")
     if group_by not in metrics.GROUPINGS:
         raise BadQuery(
@@ -130,26 +147,12 @@ def read_query(
     window = metrics.Window(
         first, last, timezone, timedelta(days=repeat_days), timedelta(hours=followup_hours)
     )
-    return Query(window, group_by)
+    return Query(window, group_by, filters, settings or metrics.Settings(), compare)
 
 
 def _error(exc: BadQuery) -> Response:
     body = {"error": str(exc), "parameter": exc.parameter}
     return Response(json.dumps(body), status=400, mimetype="application/json")
-
-
-def _report(engine: Engine, query: Query) -> tuple[list[metrics.Row], metrics.Row]:
-    with engine.connect() as conn:
-        if conn.dialect.name == "postgresql":
-            # All statements read one snapshot, and nothing here can write.
-            conn.execution_options(isolation_level="REPEATABLE READ", postgresql_readonly=True)
-        cohort, repeats, deflected = report_facts(conn, query.window)
-    return metrics.channel_shift(cohort, repeats, query.group_by, deflected)
-
-
-def reporter(engine: Engine) -> Callable[[Query], tuple[list[metrics.Row], metrics.Row]]:
-    """Return the report function over a read-only engine: the API's and the dashboard's."""
-    return partial(_report, engine)
 
 
 def _query(config: Mapping) -> Query:
@@ -158,6 +161,7 @@ def _query(config: Mapping) -> Query:
         config.get("KANAL_TIMEZONE", "Europe/Copenhagen"),
         int(config.get("KANAL_REPEAT_WINDOW_DAYS", metrics.REPEAT_WINDOW_DAYS)),
         float(config.get("KANAL_DEFLECTION_FOLLOWUP_HOURS", metrics.FOLLOWUP_WINDOW_HOURS)),
+        settings_of(config),
     )
 
 
@@ -167,16 +171,7 @@ def channel_shift(config: Mapping, report: Callable):
         query = _query(config)
     except BadQuery as exc:
         return _error(exc)
-    rows, total = report(query)
-    window = query.window
-    body = {
-        "window": {**window.describe(datetime.now(UTC)), "group_by": query.group_by},
-        "definitions": metrics.definitions(
-            window.repeat_window.days, window.followup_window / timedelta(hours=1)
-        ),
-        "rows": [r.as_dict() for r in rows],
-        "total": total.as_dict(),
-    }
+    body = report(query, datetime.now(UTC))
     # json.dumps keeps the fields in the order they are defined (jsonify would sort them).
     return Response(json.dumps(body, ensure_ascii=False), mimetype="application/json")
 
@@ -230,12 +225,11 @@ def export_csv(config: Mapping, report: Callable):
         query = _query(config)
     except BadQuery as exc:
         return _error(exc)
-    rows, _total = report(query)
+    rows = report(query, datetime.now(UTC))["rows"]
     out = io.StringIO()
     writer = csv.writer(out, lineterminator="\r\n")
     writer.writerow(CSV_COLUMNS)
-    for r in rows:
-        values = r.as_dict()
+    for values in rows:
         writer.writerow([_cell(values[name]) for name in CSV_COLUMNS])
     w = query.window
     name = f"channel-shift_{w.first_day}_{w.last_day}_{query.group_by}.csv"

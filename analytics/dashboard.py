@@ -17,19 +17,23 @@ from __future__ import annotations
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, replace
 from datetime import UTC, date, datetime, timedelta
+from functools import partial
 from zoneinfo import ZoneInfo
 
 from babel.numbers import format_decimal
 from flask import Blueprint, render_template, request, url_for
+from sqlalchemy import Engine
 
 from analytics import metrics
-from analytics.api import BadQuery, Query, read_query
+from analytics.api import BadQuery, read_query
+from analytics.report import FILTERS, Query, channel_shift_report, settings_of
 
 DASHBOARD_ROLES = ("manager", "supervisor")
 DEFAULT_DAYS = 28  # the period shown when none is asked for: the last four weeks
 MAX_DAYS = 366  # a longer period is refused (weekly trends of more than a year)
-FAIRNESS_GAP = 0.10  # a group this far (10 percentage points) from everyone is flagged
-FAIRNESS_MIN = 10  # ... when its denominator counts at least this many contacts
+FAIRNESS_GAP = 0.10  # a rate this far (10 percentage points) from everyone's is flagged
+WAIT_RATIO, WAIT_MARGIN = 1.5, 30  # a mean wait 1.5 times everyone's and 30 s longer, too
+FAIRNESS_MIN = 10  # ... when the group counts at least this many contacts to take it over
 LANGUAGE_NAMES = {"da": "Dansk", "en": "English", "sv": "Svenska", "de": "Deutsch"}
 
 
@@ -51,23 +55,41 @@ class Target:
         return figure >= self.value if self.higher_is_better else figure <= self.value
 
 
-# The headline figures, in the order the page shows them: (field, label, default target).
+# The headline figures, in the order the page shows them: (field, label, kind, target).
 HEADLINES = (
-    ("digital_take_up", N_("Digital take-up"), Target(0.80, True)),
-    ("bot_containment", N_("Bot containment"), Target(0.60, True)),
-    ("handoff_rate", N_("Handoff rate"), Target(0.30, False)),
-    ("deflection_acceptance_rate", N_("Phone deflection accepted"), Target(0.30, True)),
-    ("callback_answer_rate", N_("Callbacks answered"), Target(0.90, True)),
-    ("phone_abandonment_rate", N_("Phone abandonment"), Target(0.05, False)),
+    ("digital_take_up", N_("Digital take-up"), "percent", Target(0.80, True)),
+    ("completion_rate", N_("Completion rate"), "percent", None),
+    ("user_satisfaction", N_("User satisfaction"), "percent", Target(0.80, True)),
+    ("bot_containment", N_("Bot containment"), "percent", Target(0.60, True)),
+    ("handoff_rate", N_("Handoff rate"), "percent", Target(0.30, False)),
+    ("service_level", N_("Service level"), "percent", Target(0.80, True)),
+    ("abandonment_rate", N_("Abandonment"), "percent", Target(0.05, False)),
+    ("first_contact_resolution", N_("First contact resolution"), "percent", Target(0.70, True)),
+    ("cost_per_contact", N_("Cost per contact"), "money", None),
+    ("savings", N_("Savings against the phone"), "money", None),
 )
-DEFAULT_TARGETS = {name: target for name, _label, target in HEADLINES}
+LOWER_IS_BETTER = {"handoff_rate", "abandonment_rate"}
+RATES = {name for name, _label, kind, _target in HEADLINES if kind == "percent"}
+DEFAULT_TARGETS = {name: target for name, _l, _k, target in HEADLINES if target is not None}
 
 GROUPINGS = (
     ("channel", N_("Channel")),
     ("need", N_("Need")),
     ("exempt", N_("Exemption")),
     ("age_band", N_("Age band")),
+    ("language", N_("Language")),
     ("none", N_("Everyone")),
+)
+# The groups a manager can narrow the whole page to (grouping, group).
+NARROWING = (
+    ("channel", "webchat"),
+    ("channel", "sms"),
+    ("channel", "voice"),
+    ("exempt", "exempt"),
+    ("exempt", "not_exempt"),
+    ("age_band", "15_64"),
+    ("age_band", "65_79"),
+    ("age_band", "80_plus"),
 )
 GROUP_WORDS = {
     "webchat": N_("web chat"),
@@ -83,15 +105,25 @@ GROUP_WORDS = {
     "65_79": N_("65-79"),
     "80_plus": N_("80 or over"),
     "all": N_("everyone"),
+    "da": N_("Danish"),
+    "en": N_("English"),
 }
-# The fairness panel: the groupings it compares and the figures it compares them on,
-# each with the count its rate is taken over (a group too small is not flagged).
-FAIRNESS_GROUPINGS = (("exempt", N_("Exempt and not exempt")), ("age_band", N_("Age band")))
+# The fairness panel: the groupings it compares, and the figures it compares them on, each
+# with the count it is taken over (a group with fewer than FAIRNESS_MIN is not flagged).
+FAIRNESS_GROUPINGS = (
+    ("exempt", N_("Exempt and not exempt")),
+    ("age_band", N_("Age band")),
+    ("language", N_("Language")),
+)
 FAIRNESS_FIGURES = (
-    ("digital_take_up", N_("Digital take-up"), "completed_needs"),
-    ("bot_containment", N_("Bot containment"), "bot_conversations"),
-    ("handoff_rate", N_("Handoff rate"), "bot_conversations"),
-    ("phone_abandonment_rate", N_("Phone abandonment"), "phone_queued"),
+    ("asa_seconds", N_("Mean wait"), "answered", "seconds"),
+    ("service_level", N_("Service level"), "queued", "percent"),
+    ("abandonment_rate", N_("Abandonment"), "queued", "percent"),
+    ("digital_take_up", N_("Digital take-up"), "completed_needs", "percent"),
+    ("completion_rate", N_("Completion rate"), "needs_started", "percent"),
+    ("bot_containment", N_("Bot containment"), "bot_conversations", "percent"),
+    ("first_contact_resolution", N_("First contact resolution"), "resolved_contacts", "percent"),
+    ("user_satisfaction", N_("User satisfaction"), "satisfaction_answers", "percent"),
 )
 
 
@@ -106,15 +138,17 @@ def targets(spec: str) -> dict[str, Target]:
             continue
         name, _, value = item.partition("=")
         name = name.strip()
-        if name not in chosen:
-            raise ValueError(f"KANAL_TARGETS: unknown figure {name!r}; one of {', '.join(chosen)}")
+        if name not in RATES:
+            raise ValueError(
+                f"KANAL_TARGETS: unknown figure {name!r}; one of {', '.join(sorted(RATES))}"
+            )
         try:
             number = float(value)
         except ValueError:
             raise ValueError(f"KANAL_TARGETS: {name} needs a number from 0 to 1") from None
         if not 0 <= number <= 1:
             raise ValueError(f"KANAL_TARGETS: {name} needs a number from 0 to 1, not {value}")
-        chosen[name] = replace(chosen[name], value=number)
+        chosen[name] = Target(number, name not in LOWER_IS_BETTER)
     return chosen
 
 
@@ -129,53 +163,87 @@ def weeks(first: date, last: date) -> list[tuple[date, date]]:
     return out
 
 
+Report = dict  # the report function's answer: window, definitions, rows, total, migration
+
+
 @dataclass
 class Figures:
     """What the page shows for one period, each part as the report function answered it."""
 
     query: Query
-    window: dict
-    total: metrics.Row
-    rows: list[metrics.Row]
-    by_channel: list[metrics.Row]
-    weekly: list[tuple[date, date, metrics.Row]]
-    fairness: dict[str, list[metrics.Row]]
+    report: Report  # the chosen grouping, with the migration from the period before
+    by_channel: Report
+    weekly: list[tuple[date, date, dict]]  # each week's total
+    fairness: dict[str, Report]
+
+    @property
+    def total(self) -> dict:
+        return self.report["total"]
+
+
+def previous(window: metrics.Window) -> metrics.Window:
+    """The period of the same length just before a window (the migration's first period)."""
+    days = (window.last_day - window.first_day).days + 1
+    return replace(
+        window,
+        first_day=window.first_day - timedelta(days=days),
+        last_day=window.first_day - timedelta(days=1),
+    )
 
 
 def gather(report: Callable, query: Query, now: datetime) -> Figures:
     """Ask the report function for everything the page shows for the query's period."""
-    cache: dict[str, tuple[list[metrics.Row], metrics.Row]] = {}
+    cache: dict[str, Report] = {}
 
-    def grouped(group_by: str) -> tuple[list[metrics.Row], metrics.Row]:
+    def grouped(group_by: str) -> Report:
         if group_by not in cache:
-            cache[group_by] = report(replace(query, group_by=group_by))
+            cache[group_by] = report(replace(query, group_by=group_by, compare=None), now)
         return cache[group_by]
 
-    rows, total = grouped(query.group_by)
+    main = report(replace(query, compare=previous(query.window)), now)
+    cache[query.group_by] = main
     window = query.window
     weekly = [
-        (start, end, report(Query(replace(window, first_day=start, last_day=end), "none"))[1])
+        (
+            start,
+            end,
+            report(
+                replace(
+                    query,
+                    window=replace(window, first_day=start, last_day=end),
+                    group_by="none",
+                    compare=None,
+                ),
+                now,
+            )["total"],
+        )
         for start, end in weeks(window.first_day, window.last_day)
     ]
     return Figures(
         query=query,
-        window=window.describe(now),
-        total=total,
-        rows=rows,
-        by_channel=grouped("channel")[0],
+        report=main,
+        by_channel=grouped("channel"),
         weekly=weekly,
-        fairness={g: grouped(g)[0] for g, _label in FAIRNESS_GROUPINGS},
+        fairness={g: grouped(g) for g, _label in FAIRNESS_GROUPINGS},
     )
 
 
-def flag(row: metrics.Row, total: metrics.Row, figure: str, base: str) -> str | None:
+def flag(row: Mapping, total: Mapping, figure: str, base: str, kind: str) -> str | None:
     """Say how a group compares with everyone on a figure: "above", "below", or None.
 
-    None when the difference is under FAIRNESS_GAP, or the group (or everyone) has no rate,
-    or too few contacts (FAIRNESS_MIN) to compare.
+    A rate is flagged FAIRNESS_GAP or more from everyone's; a mean wait when it is
+    WAIT_RATIO times everyone's and WAIT_MARGIN seconds longer (or that much shorter). None
+    when the group (or everyone) has no figure or the group counts fewer than FAIRNESS_MIN
+    contacts to take it over.
     """
-    mine, everyone = getattr(row, figure), getattr(total, figure)
-    if mine is None or everyone is None or getattr(row, base) < FAIRNESS_MIN:
+    mine, everyone = row.get(figure), total.get(figure)
+    if mine is None or everyone is None or (row.get(base) or 0) < FAIRNESS_MIN:
+        return None
+    if kind == "seconds":
+        if mine >= everyone * WAIT_RATIO and mine - everyone >= WAIT_MARGIN:
+            return "above"
+        if everyone >= mine * WAIT_RATIO and everyone - mine >= WAIT_MARGIN:
+            return "below"
         return None
     if abs(mine - everyone) < FAIRNESS_GAP:
         return None
@@ -189,13 +257,28 @@ class Words:
         self._ = _
         self.language = getattr(_, "language", "en")
 
-    def count(self, value: int | None) -> str:
+    def count(self, value: float | None) -> str:
         return "–" if value is None else format_decimal(value, locale=self.language)
 
     def percent(self, value: float | None) -> str:
         if value is None:
             return "–"
         return format_decimal(value * 100, format="#,##0.0", locale=self.language) + " %"
+
+    def money(self, value: float | None) -> str:
+        if value is None:
+            return "–"
+        return format_decimal(value, format="#,##0.00", locale=self.language)
+
+    def seconds(self, value: float | None) -> str:
+        if value is None:
+            return "–"
+        return self._("{seconds} s", seconds=format_decimal(round(value), locale=self.language))
+
+    def figure(self, value: float | None, kind: str) -> str:
+        return {"percent": self.percent, "money": self.money, "seconds": self.seconds}.get(
+            kind, self.count
+        )(value)
 
     def group(self, name: str) -> str:
         return self._(GROUP_WORDS[name]) if name in GROUP_WORDS else name.replace("_", " ")
@@ -206,47 +289,75 @@ def _default_period(timezone: str, now: datetime) -> tuple[date, date]:
     return today - timedelta(days=DEFAULT_DAYS - 1), today
 
 
-def _chart_data(figures: Figures, _: Callable) -> dict:
+def _chart_data(figures: Figures, words: Words) -> dict:
     """The figures the charts draw, with their labels in the page's language."""
+    _ = words._
     t = figures.total
-    weeks = [start.isoformat() for start, _end, _row in figures.weekly]
+    weeks_ = [start.isoformat() for start, _end, _row in figures.weekly]
     weekly = [row for _start, _end, row in figures.weekly]
+    channels = figures.by_channel["rows"]
 
     def series(label: str, values: list) -> dict:
         return {"label": _(label), "values": values}
 
     trend = [
-        series(label, [getattr(r, name) for r in weekly])
+        series(label, [r[name] for r in weekly])
         for name, label in (
             ("digital_take_up", "Digital take-up"),
             ("bot_containment", "Bot containment"),
-            ("handoff_rate", "Handoff rate"),
+            ("service_level", "Service level"),
+            ("user_satisfaction", "User satisfaction"),
         )
     ]
-    words = Words(_)
-    funnel = [t.deflection_offered, t.deflection_accepted, t.deflection_completed]
+    scores = [str(n) for n in range(1, 6)]
+    funnel = [t["deflection_offered"], t["deflection_accepted"], t["deflection_completed"]]
     return {
-        "trend": {"kind": "line", "percent": True, "labels": weeks, "series": trend},
+        "trend": {"kind": "line", "percent": True, "labels": weeks_, "series": trend},
         "volume": {
             "kind": "bar",
-            "labels": weeks,
-            "series": [series("Contacts", [r.contacts for r in weekly])],
+            "labels": weeks_,
+            "series": [series("Contacts", [r["contacts"] for r in weekly])],
         },
         "channels": {
             "kind": "bar",
-            "labels": [words.group(r.group) for r in figures.by_channel],
-            "series": [series("Contacts", [r.contacts for r in figures.by_channel])],
+            "labels": [words.group(r["group"]) for r in channels],
+            "series": [series("Contacts", [r["contacts"] for r in channels])],
         },
         "handoffs": {
             "kind": "bar",
             "horizontal": True,
-            "labels": list(t.handoff_reasons),
-            "series": [series("Handed off", list(t.handoff_reasons.values()))],
+            "labels": list(t["handoff_reasons"]),
+            "series": [series("Handed off", list(t["handoff_reasons"].values()))],
         },
         "funnel": {
             "kind": "bar",
             "labels": [_("Offered"), _("Accepted"), _("Completed")],
             "series": [series("Phone callers", funnel)],
+        },
+        "waits": {
+            "kind": "bar",
+            "seconds": True,
+            "labels": [words.group(r["group"]) for r in channels],
+            "series": [
+                series("Median wait", [r["answer_p50_seconds"] for r in channels]),
+                series("90th percentile wait", [r["answer_p90_seconds"] for r in channels]),
+            ],
+        },
+        "satisfaction": {
+            "kind": "bar",
+            "labels": scores,
+            "series": [series("Answers", [t["satisfaction_scores"].get(n, 0) for n in scores])],
+        },
+        "cost": {
+            "kind": "bar",
+            "money": True,
+            "labels": [words.group(r["group"]) for r in channels],
+            "series": [
+                series("Cost", [r["cost"] for r in channels]),
+                series(
+                    "The same contacts by phone", [r["phone_cost_same_demand"] for r in channels]
+                ),
+            ],
         },
     }
 
@@ -264,30 +375,48 @@ def _switch(config: Mapping, args: Mapping, language: str) -> list[tuple[str, st
     ]
 
 
+def _narrowing(args: dict) -> None:
+    """Turn the form's `only` ("grouping:group") into the API's filter parameter."""
+    only = args.pop("only", "")
+    name, _, group = only.partition(":")
+    if name in FILTERS and group:
+        args[name] = group
+
+
 def overview(report: Callable, config: Mapping, speak: Callable, targets: Mapping):
-    """The dashboard for a period and a grouping (query parameters as the API's)."""
+    """The dashboard for a period, a grouping and a group (query parameters as the API's)."""
     _ = speak()
     words = Words(_)
     now = datetime.now(UTC)
     timezone = config.get("KANAL_TIMEZONE", "Europe/Copenhagen")
     args = request.args.to_dict()
+    _narrowing(args)
     first, last = _default_period(timezone, now)
     args.setdefault("from", first.isoformat())
     args.setdefault("to", last.isoformat())
     args.setdefault("group_by", "channel")
-    error = None
+    only = next((f"{name}:{args[name]}" for name in FILTERS if name in args), "")
+    page = {
+        "args": args,
+        "groupings": GROUPINGS,
+        "narrowing": [(f"{g}:{v}", words.group(v)) for g, v in NARROWING],
+        "only": only,
+        "words": words,
+        "switch": _switch(config, args, _.language),
+    }
     try:
         query = read_query(
             args,
             timezone,
             int(config.get("KANAL_REPEAT_WINDOW_DAYS", metrics.REPEAT_WINDOW_DAYS)),
             float(config.get("KANAL_DEFLECTION_FOLLOWUP_HOURS", metrics.FOLLOWUP_WINDOW_HOURS)),
+            settings_of(config),
         )
         days = (query.window.last_day - query.window.first_day).days + 1
         if days > MAX_DAYS:
             raise BadQuery("to", f"at most {MAX_DAYS} days")
     except BadQuery as exc:
-        if exc.parameter == "group_by":
+        if exc.parameter == "group_by" or exc.parameter in FILTERS:
             error = _("Choose one of the groupings offered.")
         else:
             error = _(
@@ -295,46 +424,38 @@ def overview(report: Callable, config: Mapping, speak: Callable, targets: Mappin
                 "at most {days} days apart.",
                 days=MAX_DAYS,
             )
-    if error is not None:
-        body = render_template(
-            "dashboard/overview.html",
-            error=error,
-            args=args,
-            groupings=GROUPINGS,
-            words=words,
-            switch=_switch(config, args, _.language),
-        )
-        return body, 400
+        return render_template("dashboard/overview.html", error=error, **page), 400
     figures = gather(report, query, now)
+    api_args = {k: v for k, v in args.items() if k != "lang"}
     return render_template(
         "dashboard/overview.html",
         error=None,
-        args=args,
-        groupings=GROUPINGS,
-        words=words,
         f=figures,
         t=figures.total,
-        headlines=[(name, label, targets[name]) for name, label, _t in HEADLINES],
+        window=figures.report["window"],
+        headlines=[(name, label, kind, targets.get(name)) for name, label, kind, _t in HEADLINES],
         fairness_groupings=FAIRNESS_GROUPINGS,
         fairness_figures=FAIRNESS_FIGURES,
         flag=flag,
         gap=FAIRNESS_GAP,
         fairness_min=FAIRNESS_MIN,
-        charts=_chart_data(figures, _),
-        switch=_switch(config, args, _.language),
-        api_url=url_for(
-            "analytics.channel_shift", **{k: args[k] for k in ("from", "to", "group_by")}
+        charts=_chart_data(figures, words),
+        migration_columns=sorted(
+            {to for row in figures.report["migration"]["matrix"].values() for to in row}
         ),
-        csv_url=url_for("analytics.export_csv", **{k: args[k] for k in ("from", "to", "group_by")}),
+        api_url=url_for("analytics.channel_shift", **api_args),
+        csv_url=url_for("analytics.export_csv", **api_args),
+        **page,
     )
 
 
-def blueprint(report: Callable, config: Mapping, guard: Callable, speak: Callable) -> Blueprint:
-    """Return the dashboard's pages over `report` (the API's report function).
+def blueprint(engine: Engine, config: Mapping, guard: Callable, speak: Callable) -> Blueprint:
+    """Return the dashboard's pages over a read-only engine, reading the API's report.
 
     `guard(view)` admits managers and supervisors; `speak()` picks the page's language.
     """
     chosen = targets(str(config.get("KANAL_TARGETS", "")))
+    report = partial(channel_shift_report, engine)
     bp = Blueprint(
         "dashboard",
         __name__,

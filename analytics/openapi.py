@@ -8,8 +8,23 @@ from __future__ import annotations
 
 import re
 
-from analytics.metrics import GROUPINGS, definitions
+from analytics.metrics import GROUPINGS, Row, definitions
 from router.policy import available_profiles
+
+# Row fields that are fractions between 0 and 1.
+_SHARES = frozenset(
+    {
+        "completion_rate",
+        "assisted_digital_share",
+        "first_contact_resolution",
+        "user_satisfaction",
+        "service_level",
+        "abandonment_rate",
+        "occupancy",
+        "exemption_share_contacts",
+        "exemption_share",
+    }
+)
 
 _RULE_ARG = re.compile(r"<(?:[^:<>]+:)?([^<>]+)>")
 
@@ -88,6 +103,29 @@ _METRIC_PARAMS = [
         "in": "query",
         "description": "One row per value of this attribute of the contact.",
         "schema": {"type": "string", "enum": list(GROUPINGS), "default": "channel"},
+    },
+    *(
+        {
+            "name": name,
+            "in": "query",
+            "description": f"Only contacts in this `{name}` group (as `group_by={name}` names it).",
+            "schema": {"type": "string", "minLength": 1, "maxLength": 64},
+        }
+        for name in GROUPINGS
+        if name != "none"
+    ),
+    {
+        "name": "compare_from",
+        "in": "query",
+        "description": "With `compare_to`: an earlier period; the answer adds `migration`, "
+        "citizens' main channel then against the window's (YYYY-MM-DD).",
+        "schema": {"type": "string", "format": "date"},
+    },
+    {
+        "name": "compare_to",
+        "in": "query",
+        "description": "Last day of the comparison period (YYYY-MM-DD).",
+        "schema": {"type": "string", "format": "date"},
     },
 ]
 _METRIC_ERRORS = {
@@ -535,6 +573,24 @@ def _schemas() -> dict:
         **{name: count for name in ("phone_queued", "phone_abandoned", "phone_short_abandons")},
         "phone_abandonment_rate": share,
     }
+    # The managers' view (issue 17): the row's other fields, typed from the dataclass.
+    number = {"type": ["number", "null"], "minimum": 0}
+    for name, f in Row.__dataclass_fields__.items():
+        if name in row_fields:
+            continue
+        kind = str(f.type)
+        if "dict" in kind:
+            row_fields[name] = {"type": "object", "additionalProperties": count}
+        elif name in ("savings",):
+            row_fields[name] = {"type": "number"}
+        elif "float | None" in kind and name in _SHARES:
+            row_fields[name] = share
+        elif "float" in kind:
+            row_fields[name] = number if "None" in kind else {"type": "number", "minimum": 0}
+        elif "None" in kind:
+            row_fields[name] = {"type": ["integer", "null"], "minimum": 0}
+        else:
+            row_fields[name] = count
     texts = definitions()
     for name, schema in list(row_fields.items()):
         if name in texts:
@@ -553,7 +609,15 @@ def _schemas() -> dict:
                 "error": {"type": "string"},
                 "parameter": {
                     "type": "string",
-                    "enum": ["from", "to", "group_by", "profile"],
+                    "enum": [
+                        "from",
+                        "to",
+                        "group_by",
+                        "profile",
+                        *(g for g in GROUPINGS if g != "none"),
+                        "compare_from",
+                        "compare_to",
+                    ],
                 },
             },
         },
@@ -658,6 +722,29 @@ def _schemas() -> dict:
                             "and abandonment may still change.",
                         },
                         "group_by": {"type": "string", "enum": list(GROUPINGS)},
+                        "service_level_seconds": {"type": "integer"},
+                        "costs": {"type": "object", "additionalProperties": {"type": "number"}},
+                        "filters": {
+                            "type": "object",
+                            "additionalProperties": {"type": "string"},
+                        },
+                    },
+                },
+                "migration": {
+                    "type": "object",
+                    "description": "Citizens seen in both periods: their main channel in the "
+                    "earlier period (rows) against the window's (columns).",
+                    "properties": {
+                        "from_period": {"type": "object"},
+                        "to_period": {"type": "object"},
+                        "citizens": {"type": "integer", "minimum": 0},
+                        "matrix": {
+                            "type": "object",
+                            "additionalProperties": {
+                                "type": "object",
+                                "additionalProperties": {"type": "integer", "minimum": 0},
+                            },
+                        },
                     },
                 },
                 "definitions": {"type": "object", "additionalProperties": {"type": "string"}},

@@ -18,21 +18,27 @@ from sqlalchemy import Connection, case, func, select
 
 from analytics.log import contact_events as E
 from analytics.metrics import (
+    PHONE,
     CallbackFacts,
     Completion,
     ContactFacts,
     Window,
     deflections_completed,
+    linked,
     repeated,
 )
 from router.domain import events as ev
 
 
-def _opened(opened_from: datetime, opened_before: datetime):
-    """Return a select of the contacts opened in [opened_from, opened_before)."""
-    return select(E.c.contact_id, E.c.at.label("opened_at"), E.c.channel, E.c.citizen).where(
+def _opened(opened_from: datetime, opened_before: datetime, citizens=None):
+    """Return a select of the contacts opened in [opened_from, opened_before) (by the
+    citizens `citizens` selects, when given)."""
+    stmt = select(E.c.contact_id, E.c.at.label("opened_at"), E.c.channel, E.c.citizen).where(
         E.c.type == ev.CONTACT_OPENED, E.c.at >= opened_from, E.c.at < opened_before
     )
+    if citizens is not None:
+        stmt = stmt.where(E.c.citizen.in_(citizens))
+    return stmt
 
 
 def _folded(opened, full: bool, assisted: bool = False):
@@ -68,6 +74,12 @@ def _folded(opened, full: bool, assisted: bool = False):
                 "abandoned"
             ),
             func.min(case((E.c.type == ev.FOLLOWUP_ACCEPTED, E.c.at))).label("callback_asked_at"),
+            func.sum(case((bot_turn, 1), else_=0)).label("bot_turns"),
+            func.max(case((bot_turn, E.c.id))).label("last_bot_id"),
+            func.max(case((E.c.type == ev.BOT_ANSWERED, E.c.id))).label("last_answer_id"),
+            func.min(case((E.c.type == ev.AGENT_ASSIGNED, E.c.at))).label("assigned_at"),
+            func.min(case((E.c.type == ev.CLOSED, E.c.id))).label("closed_id"),
+            func.max(case((E.c.type == ev.DECISION_MADE, E.c.id))).label("decision_id"),
         ]
     return (
         select(*columns)
@@ -77,10 +89,15 @@ def _folded(opened, full: bool, assisted: bool = False):
     )
 
 
-def contact_facts(conn: Connection, opened_from: datetime, opened_before: datetime):
-    """Return the facts of every contact opened in [opened_from, opened_before)."""
-    f = _folded(_opened(opened_from, opened_before), full=True)
-    need, handoff, identified, resolved, opened = (E.alias(n) for n in ("n", "h", "i", "r", "o"))
+def contact_facts(
+    conn: Connection, opened_from: datetime, opened_before: datetime, citizens=None
+) -> list[ContactFacts]:
+    """Return the facts of every contact opened in [opened_from, opened_before) (by the
+    citizens `citizens` selects, when given)."""
+    f = _folded(_opened(opened_from, opened_before, citizens), full=True)
+    need, handoff, identified, resolved, opened, closed, decision = (
+        E.alias(n) for n in ("n", "h", "i", "r", "o", "c", "d")
+    )
     # JSON fields are read in SQL (JSON_EXTRACT on SQLite, ->> on PostgreSQL): decoding every
     # event's data in Python would cost more than the query itself.
     stmt = (
@@ -94,12 +111,19 @@ def contact_facts(conn: Connection, opened_from: datetime, opened_before: dateti
             resolved.c.data["digital"].as_boolean().label("digital"),
             # A contact opened to call back about another one.
             opened.c.data["reopens"].as_integer().label("reopens"),
+            resolved.c.data["by"].as_string().label("resolved_by"),
+            resolved.c.data["wrap_up"].as_string().label("wrap_up"),
+            closed.c.data["state_before"].as_string().label("state_before"),
+            closed.c.data["language"].as_string().label("language"),
+            decision.c.data["profile"].as_string().label("profile"),
         )
         .outerjoin(need, need.c.id == f.c.need_id)
         .outerjoin(handoff, handoff.c.id == f.c.handoff_id)
         .outerjoin(identified, identified.c.id == f.c.identified_id)
         .outerjoin(resolved, resolved.c.id == f.c.resolved_id)
         .outerjoin(opened, opened.c.id == f.c.opened_id)
+        .outerjoin(closed, closed.c.id == f.c.closed_id)
+        .outerjoin(decision, decision.c.id == f.c.decision_id)
         .order_by(f.c.contact_id)
     )
     return [_facts(r) for r in conn.execute(stmt)]
@@ -134,6 +158,15 @@ def _facts(r) -> ContactFacts:
         call_ended_at=r.call_ended_at,
         reopens=r.reopens,
         followup_accepted_at=r.callback_asked_at,
+        language=r.language,
+        profile=r.profile,
+        bot_turns=int(r.bot_turns or 0),
+        bot_answered_last=r.last_bot_id is not None and r.last_bot_id == r.last_answer_id,
+        resolved=resolved,
+        resolved_by=r.resolved_by,
+        wrap_up=r.wrap_up,
+        assigned_at=r.assigned_at,
+        left_queue=r.state_before == "queued" and r.channel != PHONE,
     )
 
 
@@ -195,9 +228,12 @@ CALLBACK_EVENTS = (
 )
 
 
-def callbacks(conn: Connection, since: datetime) -> dict[int, tuple[int, CallbackFacts]]:
-    """Return each callback booked since `since`: the contact it was first booked on, and
-    what became of it (its later events may be on a contact opened to call back)."""
+def callbacks(
+    conn: Connection, since: datetime, until: datetime
+) -> dict[int, tuple[int, CallbackFacts]]:
+    """Return each callback booked from `since`, with its events before `until`: the contact
+    it was first booked on, and what became of it (its later events may be on a contact
+    opened to call back). The upper bound makes a past window's figures stop changing."""
     stmt = (
         select(
             E.c.id,
@@ -208,7 +244,7 @@ def callbacks(conn: Connection, since: datetime) -> dict[int, tuple[int, Callbac
             E.c.data["status"].as_string().label("status"),
             E.c.data["by"].as_string().label("by"),
         )
-        .where(E.c.type.in_(CALLBACK_EVENTS), E.c.at >= since)
+        .where(E.c.type.in_(CALLBACK_EVENTS), E.c.at >= since, E.c.at < until)
         .order_by(E.c.id)
     )
     found: dict[int, tuple[int, CallbackFacts]] = {}
@@ -243,42 +279,74 @@ def completions(conn: Connection, since: datetime, until: datetime) -> list[Comp
     return [Completion(r.at, r.need, r.citizen, r.contact_id) for r in conn.execute(stmt)]
 
 
-def report_facts(
-    conn: Connection, window: Window
-) -> tuple[list[ContactFacts], frozenset[int], frozenset[int]]:
-    """Return the window's contacts (with their callbacks), the ids of those followed by a
-    repeat contact, and the ids of their deflections completed digitally.
+def satisfaction(conn: Connection, since: datetime, until: datetime) -> dict[int, int]:
+    """Return the last satisfaction answer (1-5) per contact, given in [since, until)."""
+    stmt = (
+        select(E.c.contact_id, E.c.data["score"].as_integer().label("score"))
+        .where(E.c.type == ev.SATISFACTION, E.c.at >= since, E.c.at < until)
+        .order_by(E.c.id)
+    )
+    return {r.contact_id: r.score for r in conn.execute(stmt) if r.score in range(1, 6)}
 
-    One statement over the citizens' later contacts serves both: the repeats, and the
-    assisted contacts that undo a deflection."""
+
+# Contacts opened this long before the window are read for the links of its contacts (a
+# contact that continues one opened earlier still is not a new need).
+LOOK_BACK_MARGIN = timedelta(days=2)
+
+
+def window_facts(conn: Connection, window: Window, now: datetime | None = None):
+    """Return the facts of the window's contacts, complete: their callbacks, satisfaction
+    answers, completed deflections and links to the same citizens' contacts on the same need
+    before and after (repeat contacts, needs continued)."""
     cohort = contact_facts(conn, window.start, window.end)
+    if not cohort:
+        return []
+    final = window.final_after()
     booked: dict[int, list[CallbackFacts]] = {}
-    for contact_id, cb in callbacks(conn, window.start).values():
+    for contact_id, cb in callbacks(conn, window.start, final).values():
         booked.setdefault(contact_id, []).append(cb)
-    if booked:
-        cohort = [
-            replace(c, callbacks=tuple(booked[c.contact_id])) if c.contact_id in booked else c
-            for c in cohort
-        ]
-    ends = [c.ended_at for c in cohort if c.ended_at is not None and c.citizen and c.need]
+    scores = satisfaction(conn, window.start, final + window.repeat_window)
+    cohort = [
+        replace(
+            c, callbacks=tuple(booked.get(c.contact_id, ())), satisfaction=scores.get(c.contact_id)
+        )
+        if c.contact_id in booked or c.contact_id in scores
+        else c
+        for c in cohort
+    ]
+    o = E.alias("o")  # an alias, so the subquery is not correlated with the outer query
+    citizens = select(o.c.citizen).where(
+        o.c.type == ev.CONTACT_OPENED,
+        o.c.at >= window.start,
+        o.c.at < window.end,
+        o.c.citizen.is_not(None),
+    )
+    earlier = contact_facts(
+        conn, window.start - window.repeat_window - LOOK_BACK_MARGIN, window.start, citizens
+    )
+    ends = [c.ended_at for c in cohort if c.ended_at is not None]
     accepted = [c.deflection_accepted_at for c in cohort if c.deflection_accepted_at]
     # Bounds are inclusive, hence the extra second.
-    until: list[datetime] = []
-    if ends:
-        until = [max(ends) + window.repeat_window + timedelta(seconds=1)]
+    until = max(ends, default=window.end) + window.repeat_window + timedelta(seconds=1)
     done: list[Completion] = []
     if accepted:
         followup_until = max(accepted) + window.followup_window + timedelta(seconds=1)
         done = completions(conn, min(accepted), followup_until)
-        if done:
-            until.append(followup_until)
-    if not until:
-        return cohort, frozenset(), frozenset()
-    followers = later_contacts(conn, window, max(until), assisted=bool(done))
-    in_cohort = {c.contact_id for c in cohort}
-    repeats = repeated(followers, window.repeat_window) & in_cohort if ends else frozenset()
-    deflected = frozenset()
+        until = max(until, followup_until)
+    later = contact_facts(conn, window.end, until, citizens)
     if done:
-        others = [f for f in followers if f.assisted]
+        others = [c for c in (*cohort, *later) if c.assisted]
         deflected = deflections_completed(cohort, done, others, window.followup_window)
-    return cohort, repeats, deflected
+        cohort = [
+            replace(c, deflection_completed=True) if c.contact_id in deflected else c
+            for c in cohort
+        ]
+    return linked(cohort, [*earlier, *later], window.repeat_window)
+
+
+def report_facts(
+    conn: Connection, window: Window
+) -> tuple[list[ContactFacts], frozenset[int], frozenset[int]]:
+    """Return the window's contacts, complete (`window_facts`), in the shape
+    `metrics.channel_shift` takes (repeats and deflections are marked on the contacts)."""
+    return window_facts(conn, window), frozenset(), frozenset()

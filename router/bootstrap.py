@@ -327,7 +327,7 @@ def _register(app: Flask, kanal: Kanal) -> None:
     from analytics import dashboard
 
     page = dashboard.blueprint(
-        analytics_api.reporter(kanal.analytics_engine),
+        kanal.analytics_engine,
         kanal.config,
         auth.role_required(*dashboard.DASHBOARD_ROLES),
         front_door.speaker(kanal.settings.languages),

@@ -58,6 +58,13 @@ def from_env(env: dict[str, str] | None = None, instance_path: str | None = None
         "KANAL_REPEAT_WINDOW_DAYS": int(env.get("KANAL_REPEAT_WINDOW_DAYS", "7")),
         # The dashboard's targets, "digital_take_up=0.8,phone_abandonment_rate=0.05" (analytics).
         "KANAL_TARGETS": env.get("KANAL_TARGETS", ""),
+        # The managers' figures (docs/domain.md §4): abandons shorter than this are excluded,
+        # Y of service level X/Y, and the cost of a contact by kind (SOCITM 2012, £).
+        "KANAL_SHORT_ABANDON_SECONDS": int(env.get("KANAL_SHORT_ABANDON_SECONDS", "5")),
+        "KANAL_SERVICE_LEVEL_SECONDS": int(env.get("KANAL_SERVICE_LEVEL_SECONDS", "20")),
+        "KANAL_COST_DIGITAL": float(env.get("KANAL_COST_DIGITAL", "0.15")),
+        "KANAL_COST_PHONE": float(env.get("KANAL_COST_PHONE", "2.83")),
+        "KANAL_COST_ASSISTED_WRITTEN": float(env.get("KANAL_COST_ASSISTED_WRITTEN", "2.83")),
         # The answer to HELP/INFO; unset: kanal's own text in the citizen's language.
         "KANAL_SMS_HELP_TEXT": env.get("KANAL_SMS_HELP_TEXT") or "",
         # The languages the agency serves (ISO 639-1), the first when a message's is unsure.

@@ -11,6 +11,8 @@
   var colours = ["#0b5cad", "#b35900", "#1d6b2f", "#8a1c7c", "#545454"];
   var percent = new Intl.NumberFormat(lang, { style: "percent", maximumFractionDigits: 1 });
   var count = new Intl.NumberFormat(lang);
+  var money = new Intl.NumberFormat(lang, { minimumFractionDigits: 2, maximumFractionDigits: 2 });
+  var secondsWord = (document.getElementById("dashboard-charts").dataset.seconds || "{seconds} s");
   Chart.defaults.font.family = "system-ui, sans-serif";
   Chart.defaults.color = "#1b1b1b";
   Chart.defaults.animation = false; // calmer, and printing draws the final chart
@@ -18,8 +20,12 @@
   document.querySelectorAll("canvas[data-chart]").forEach(function (canvas) {
     var spec = charts[canvas.dataset.chart];
     if (!spec) { return; }
-    var format = spec.percent ? function (v) { return percent.format(v); }
-                              : function (v) { return count.format(v); };
+    var format = function (v) { return count.format(v); };
+    if (spec.percent) { format = function (v) { return percent.format(v); }; }
+    if (spec.money) { format = function (v) { return money.format(v); }; }
+    if (spec.seconds) {
+      format = function (v) { return secondsWord.replace("{seconds}", count.format(Math.round(v))); };
+    }
     var datasets = spec.series.map(function (s, i) {
       return {
         label: s.label,

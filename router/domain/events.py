@@ -52,7 +52,10 @@ DELIVERY_UPDATED = "delivery_updated"  # {"message_id", "status"}
 RESOLVED = (
     "resolved"  # {"wrap_up", "by": "bot"|"agent"|"system", "completed": bool, "digital": bool}
 )
-CLOSED = "contact_closed"  # {"why"}
+CLOSED = "contact_closed"  # {"why", "state_before"?, "rule_id"?, "language"?}
+# An answer to the satisfaction question about a closed contact (docs/domain.md §4.2):
+# {"score": 1..5, "asked_on": channel, "language": "en"|"da"}; 5 = very satisfied.
+SATISFACTION = "satisfaction"
 
 # Channels that count as digital for digital take-up (docs/domain.md §4).
 DIGITAL_CHANNELS = frozenset({"webchat", "sms"})

@@ -199,6 +199,8 @@ class Contact:
         data: dict = {"why": why}
         if why == CLOSED_INACTIVE:
             data["state_before"] = str(was)
+        if self.language:
+            data["language"] = self.language  # for outcomes by language (docs/domain.md §4)
         if rule_id:
             data["rule_id"] = rule_id
         happened.append(Happened(ev.CLOSED, data))

@@ -172,10 +172,13 @@ def test_a_manager_sees_the_day_per_channel_as_counted_by_hand(client, traffic, 
     assert chat["bot_repeat_contacts"] == 1
     assert chat["handed_off"] == 2
     assert chat["assisted"] == 2
-    assert chat["completed_needs"] == 3 and chat["completed_digital"] == 3
+    # The anonymous chat an agent answered completed a need, but not digitally (issue 17:
+    # a person answering on web chat is not digital take-up; before, 3 of 3 were digital).
+    assert chat["completed_needs"] == 3 and chat["completed_digital"] == 2
+    assert chat["completed_other"] == 1
     assert chat["bot_containment"] == 0.25
     assert chat["handoff_rate"] == 0.5
-    assert chat["digital_take_up"] == 1.0
+    assert chat["digital_take_up"] == 0.6667
     assert chat["handoff_reasons"] == {"bot-down": 1, "person-requested": 1}
     sms = rows["sms"]
     assert (sms["contacts"], sms["bot_conversations"], sms["handed_off"], sms["assisted"]) == (
@@ -198,7 +201,9 @@ def test_the_total_combines_the_channels(client, traffic, manager):
     total = report(client, manager)["total"]
     assert total["contacts"] == 6 and total["bot_conversations"] == 5
     assert total["bot_contained"] == 1 and total["handed_off"] == 3 and total["assisted"] == 4
-    assert total["digital_take_up"] == 0.75  # 3 of 4 completed needs were digital
+    # Anna's and Bo's chats were self-service; the anonymous chat and Eva's call were served
+    # by a person (before issue 17: 0.75, the agent's chat counted as digital).
+    assert total["digital_take_up"] == 0.5
     assert total["bot_containment"] == 0.2
     assert total["handoff_rate"] == 0.6
 
@@ -246,9 +251,11 @@ def test_the_window_is_whole_days_in_the_agencys_time_zone(client, traffic, mana
     assert body["window"]["start"] == "2026-03-02T23:00:00+00:00"
     assert body["window"]["end"] == "2026-03-05T23:00:00+00:00"
     (row,) = body["rows"]
-    # Only Anna's repeat text falls in it; it is still open, so not (yet) contained.
+    # Only Anna's repeat text falls in it; it is still open: in progress, neither contained
+    # nor failed (before issue 17 its containment read 0.0).
     assert (row["group"], row["contacts"], row["bot_conversations"]) == ("sms", 1, 1)
-    assert row["bot_contained"] == 0 and row["bot_containment"] == 0.0
+    assert row["bot_contained"] == 0 and row["bot_containment"] is None
+    assert row["bot_in_progress"] == 1 and row["in_progress"] == 1
     assert report(client, manager, **{"from": "2026-02-01", "to": "2026-02-28"})["rows"] == []
 
 
@@ -339,3 +346,95 @@ def test_a_wrong_query_is_400_saying_what_is_wrong(client, manager, params, para
         body = response.get_json()
         assert body["parameter"] == parameter
         assert words in body["error"]
+
+
+# -- the managers' view (issue 17) ------------------------------------------------------------
+
+
+def test_a_figure_for_today_says_what_is_settled_and_what_is_in_progress(client, kanal, manager):
+    # The issue's story: 14 chats today; the bot answers 7 (still open), 4 ask for a person,
+    # 3 are not understood twice. Before issue 17 containment read 0 of 14 and said nothing of
+    # the 7 still open.
+    chats = Citizen(kanal.turns)
+    for _ in range(7):
+        chats.chat("When is my pension paid?")
+    for _ in range(4):
+        chats.chat("hello", "I want to talk to a person")
+    for _ in range(3):
+        chats.chat("xyzzy", "qwerty")
+    total = report(client, manager, group_by="none")["total"]
+    assert (total["contacts"], total["bot_conversations"], total["handed_off"]) == (14, 14, 7)
+    assert total["handoff_reasons"] == {"bot-failed-twice": 3, "person-requested": 4}
+    # The 7 answered are in progress: not contained yet, not failed either.
+    assert total["bot_in_progress"] == 7 and total["in_progress"] == 14
+    assert total["bot_contained"] == 0 and total["bot_containment"] == 0.0  # 0 of 7 settled
+    assert total["queue_in_progress"] == 7 and total["service_level"] is None
+    assert total["completed_needs"] == 0 and total["digital_take_up"] is None
+
+
+def test_satisfaction_language_filters_and_the_queue_by_hand(
+    client, kanal, clock, traffic, manager
+):
+    from router.domain import events as ev
+    from router.domain.model import ContactEvent
+
+    # Two answers to the satisfaction question: Anna's chat 5, Eva's call 2.
+    with kanal.uow() as uow:
+        for contact_id, score in ((traffic["anna_chat"], 5), (traffic["eva_call"], 2)):
+            contact = uow.contacts.get(contact_id)
+            uow.events.append(
+                ContactEvent(type=ev.SATISFACTION, at=DAY1 + timedelta(hours=2),
+                             channel=contact.channel, contact_id=contact_id, citizen=None,
+                             need=contact.need, data={"score": score, "language": "en"})
+            )  # fmt: skip
+        uow.commit()
+    body = report(client, manager, group_by="none")
+    total = body["total"]
+    assert (total["satisfaction_answers"], total["satisfied"]) == (2, 1)
+    assert total["user_satisfaction"] == 0.5
+    assert total["satisfaction_scores"] == {"1": 0, "2": 1, "3": 0, "4": 0, "5": 1}
+    # The queue: the anonymous chat and Eva's call were answered at once (the agent was free,
+    # the test's clock still); Carl's SMS and the bot-down chat still wait.
+    assert (total["queued"], total["answered"], total["queue_in_progress"]) == (2, 2, 2)
+    assert total["service_level"] == 1.0 and total["asa_seconds"] == 0.0
+    # Exemption share counts citizens: Eva of Anna, Bo, Carl, Eva.
+    assert (total["citizens"], total["exempt_citizens"], total["exemption_share"]) == (4, 1, 0.25)
+    # Cost: 2 self-service chats (£0.15), 2 chats and 1 SMS with a person (£2.83), 1 call.
+    assert total["cost"] == round(2 * 0.15 + 4 * 2.83, 2)
+    # Narrowed to the phone: Eva's call only.
+    phone = report(client, manager, group_by="none", channel="voice")["total"]
+    assert (phone["contacts"], phone["satisfaction_answers"], phone["user_satisfaction"]) == (
+        1,
+        1,
+        0.0,
+    )
+    assert report(client, manager, channel="voice")["window"]["filters"] == {"channel": "voice"}
+    # Every contact here is in English (the register's language) or unknown (anonymous).
+    languages = by_group(report(client, manager, group_by="language"))
+    assert sum(r["contacts"] for r in languages.values()) == 6
+
+
+def test_channel_migration_between_two_periods(client, traffic, manager):
+    # Anna chatted on 2 March and texted on 5 March; Bo chatted on 2 and on 10 March.
+    body = report(
+        client,
+        manager,
+        **{"from": "2026-03-03", "to": "2026-03-12", "compare_from": "2026-03-02",
+           "compare_to": "2026-03-02"},
+    )  # fmt: skip
+    assert body["migration"]["matrix"] == {"webchat": {"sms": 1, "webchat": 1}}
+    assert body["migration"]["citizens"] == 2
+
+
+@pytest.mark.parametrize(
+    ("params", "parameter"),
+    [
+        ({"channel": ""}, "channel"),
+        ({"compare_from": "2026-03-01"}, "compare_to"),
+        ({"compare_from": "2026-03-05", "compare_to": "2026-03-01"}, "compare_from"),
+    ],
+)
+def test_a_wrong_filter_or_comparison_is_400(client, manager, params, parameter):
+    query = {"from": "2026-03-02", "to": "2026-03-02", **params}
+    response = client.get(URL, query_string=query, headers=manager)
+    assert response.status_code == 400 and response.get_json()["parameter"] == parameter

@@ -55,7 +55,14 @@ def test_the_metrics_document_their_parameters_and_refusals(client):
     get = fetch(client)["paths"]["/api/v1/metrics/channel-shift"]["get"]
     params = {p["name"]: p for p in get["parameters"]}
     assert params["from"]["required"] and params["to"]["required"]
-    assert params["group_by"]["schema"]["enum"] == ["channel", "need", "exempt", "age_band", "none"]
+    assert params["group_by"]["schema"]["enum"] == [
+        "channel",
+        "need",
+        "exempt",
+        "age_band",
+        "language",
+        "none",
+    ]
     assert {"200", "400", "401", "403"} <= set(get["responses"])
     assert get["security"] == [{"apiToken": []}]
 

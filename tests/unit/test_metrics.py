@@ -65,11 +65,11 @@ def test_containment_counts_ended_bot_conversations_without_handoff_or_repeat():
         bot_ended(1),  # contained
         bot_ended(2),  # contained
         bot_ended(3, handed_off=True, handoff_rule="asked_for_person"),
-        facts(4, bot=True),  # still open: in the denominator, not contained
+        facts(4, bot=True),  # still open: in progress, in neither (was: not contained)
         facts(5, assisted=True),  # never a bot conversation: in neither
     ]
-    assert bot_containment(contacts, frozenset()) == 0.5  # 2 of 4 bot conversations
-    assert bot_containment(contacts, frozenset({2})) == 0.25  # 2 came back on the same need
+    assert bot_containment(contacts, frozenset()) == 0.6667  # 2 of 3 settled bot conversations
+    assert bot_containment(contacts, frozenset({2})) == 0.3333  # 2 came back on the same need
 
 
 def test_handoff_rate_and_reasons_count_bot_conversations_only():
@@ -126,10 +126,11 @@ def test_anonymous_contacts_are_never_matched():
     )
 
 
-def test_a_contact_opened_while_the_first_was_still_open_is_a_repeat():
+def test_a_contact_opened_while_the_first_was_still_open_is_not_a_repeat():
+    # Repeat contacts do not overlap the first contact (issue 17: before, this was a repeat).
     first = bot_ended(1, citizen="c_a", need="payment_date", minutes=45)
     meanwhile = facts(2, "voice", at=T0 + timedelta(minutes=10), citizen="c_a", need="payment_date")
-    assert repeated([meanwhile, first], WEEK) == {1}
+    assert repeated([meanwhile, first], WEEK) == frozenset()
 
 
 def test_the_last_contact_of_a_chain_is_not_a_repeat_of_itself():
@@ -175,6 +176,8 @@ def test_channel_shift_rows_per_channel_and_the_total():
         facts(5, "voice"),
     ]
     rows, total = channel_shift(cohort, frozenset({3}), "channel")
+    # Contact 2 was completed by an agent on web chat: a completed need, but not digital
+    # take-up (issue 17; before, 3 of 3 chat needs and 3 of 4 in all were digital).
     by_group = {r.group: r for r in rows}
     assert [r.group for r in rows] == ["voice", "webchat"]
     chat = by_group["webchat"]
@@ -186,12 +189,13 @@ def test_channel_shift_rows_per_channel_and_the_total():
         chat.handed_off,
         chat.assisted,
     ) == (3, 3, 1, 1, 1, 1)
-    assert (chat.completed_needs, chat.completed_digital, chat.digital_take_up) == (3, 3, 1.0)
+    assert (chat.completed_needs, chat.completed_digital, chat.digital_take_up) == (3, 2, 0.6667)
+    assert chat.completed_other == 1
     assert chat.bot_containment == 0.3333 and chat.handoff_rate == 0.3333
     voice = by_group["voice"]
     assert (voice.contacts, voice.bot_conversations, voice.assisted) == (2, 0, 1)
     assert voice.bot_containment is None and voice.digital_take_up == 0.0
-    assert total.contacts == 5 and total.digital_take_up == 0.75  # 3 digital of 4 completed
+    assert total.contacts == 5 and total.digital_take_up == 0.5  # 2 digital of 4 completed
     assert total.as_dict()["handoff_reasons"] == {"asked_for_person": 1}
 
 

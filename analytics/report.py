@@ -1,0 +1,147 @@
+"""The channel-shift report of a period: one function the JSON API, the CSV and the dashboard
+share (`channel_shift_report`).
+
+It reads the event log through analytics' read-only engine and answers a plain dict: the
+window, the definitions, one row per group, the total and, when asked, the citizens' channel
+migration from an earlier period.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta
+
+from sqlalchemy import Connection, Engine, select
+
+from analytics import metrics
+from analytics.log import contact_events as E
+from analytics.queries import window_facts
+from router.domain import events as ev
+
+# The groupings a report can also be narrowed to (`filters`: grouping → group).
+FILTERS = tuple(g for g in metrics.GROUPINGS if g != "none")
+
+
+@dataclass(frozen=True)
+class Query:
+    """What a manager asks: a window, a grouping, filters, thresholds and prices, and an
+    earlier window to compare citizens' channels with."""
+
+    window: metrics.Window
+    group_by: str = "channel"
+    filters: Mapping[str, str] = field(default_factory=dict)
+    settings: metrics.Settings = field(default_factory=metrics.Settings)
+    compare: metrics.Window | None = None
+
+
+def settings_of(config: Mapping) -> metrics.Settings:
+    """Return the report's thresholds and prices from kanal's configuration."""
+    costs = dict(metrics.DEFAULT_COSTS)
+    for kind in ("digital", "phone", "assisted_written"):
+        value = config.get(f"KANAL_COST_{kind.upper()}")
+        if value is not None:
+            costs[kind] = float(value)
+    return metrics.Settings(
+        short_abandon_seconds=int(
+            config.get("KANAL_SHORT_ABANDON_SECONDS", metrics.SHORT_ABANDON_SECONDS)
+        ),
+        service_level_seconds=int(
+            config.get("KANAL_SERVICE_LEVEL_SECONDS", metrics.SERVICE_LEVEL_SECONDS)
+        ),
+        costs=costs,
+    )
+
+
+def _begin(conn: Connection) -> None:
+    if conn.dialect.name == "postgresql":
+        # All statements read one snapshot, and nothing here can write.
+        conn.execution_options(isolation_level="REPEATABLE READ", postgresql_readonly=True)
+
+
+def rows_of(
+    facts: list[metrics.ContactFacts], query: Query
+) -> tuple[list[metrics.Row], metrics.Row]:
+    """Return one row per group and the total of the contacts the filters keep."""
+    kept = [c for c in facts if metrics.matches(c, query.filters)]
+    return metrics.channel_shift(kept, group_by=query.group_by, settings=query.settings)
+
+
+def facts_of(engine: Engine, window: metrics.Window) -> list[metrics.ContactFacts]:
+    """Return the window's contacts, complete, read in one snapshot."""
+    with engine.connect() as conn:
+        _begin(conn)
+        return window_facts(conn, window)
+
+
+def channels_by_citizen(conn: Connection, window: metrics.Window) -> list[tuple[str, str]]:
+    """Return (pseudonym, channel) for each identified contact opened in the window."""
+    stmt = select(E.c.citizen, E.c.channel).where(
+        E.c.type == ev.CONTACT_OPENED,
+        E.c.at >= window.start,
+        E.c.at < window.end,
+        E.c.citizen.is_not(None),
+    )
+    return [(r.citizen, r.channel) for r in conn.execute(stmt)]
+
+
+def migration(engine: Engine, first: metrics.Window, second: metrics.Window) -> dict:
+    """Return the citizens' channel migration from the first period to the second."""
+    with engine.connect() as conn:
+        _begin(conn)
+        a, b = channels_by_citizen(conn, first), channels_by_citizen(conn, second)
+    matrix = metrics.channel_migration(a, b)
+    return {
+        "from_period": {"from": first.first_day.isoformat(), "to": first.last_day.isoformat()},
+        "to_period": {"from": second.first_day.isoformat(), "to": second.last_day.isoformat()},
+        "citizens": sum(sum(row.values()) for row in matrix.values()),
+        "matrix": matrix,
+    }
+
+
+def describe(query: Query, now: datetime | None = None) -> dict:
+    """Return the answer's `window`: the period, its bounds, thresholds and whether its
+    figures may still change."""
+    window = query.window
+    return {
+        **window.describe(now or datetime.now(UTC)),
+        "short_abandon_seconds": query.settings.short_abandon_seconds,
+        "service_level_seconds": query.settings.service_level_seconds,
+        "costs": dict(query.settings.costs),
+        "group_by": query.group_by,
+        "filters": dict(query.filters),
+    }
+
+
+def answer(
+    query: Query,
+    rows: list[metrics.Row],
+    total: metrics.Row,
+    now: datetime | None = None,
+    migration_: dict | None = None,
+) -> dict:
+    """Return the report as the API answers it (and the dashboard and CSV read it)."""
+    window = query.window
+    body = {
+        "window": describe(query, now),
+        "definitions": metrics.definitions(
+            window.repeat_window.days,
+            window.followup_window / timedelta(hours=1),
+            query.settings.short_abandon_seconds,
+            query.settings.service_level_seconds,
+        ),
+        "rows": [r.as_dict() for r in rows],
+        "total": total.as_dict(),
+    }
+    if migration_ is not None:
+        body["migration"] = migration_
+    return body
+
+
+def channel_shift_report(engine: Engine, query: Query, now: datetime | None = None) -> dict:
+    """Return the whole channel-shift report of a period and filters, as a plain dict:
+    `window`, `definitions`, `rows` (one per group of `query.group_by`), `total` and, with
+    `query.compare`, `migration`. Every figure is computed from the event log."""
+    rows, total = rows_of(facts_of(engine, query.window), query)
+    moved = migration(engine, query.compare, query.window) if query.compare else None
+    return answer(query, rows, total, now, moved)
