@@ -15,7 +15,7 @@ from dataclasses import fields
 from datetime import UTC, date, datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import Connection, Engine, String, select, type_coerce
+from sqlalchemy import Connection, Engine, String, Text, cast, select, type_coerce
 
 from analytics.log import contact_events as E
 from analytics.simulator import COSTS, SERVICE_LEVEL_SECONDS, Recorded, Turn, simulate
@@ -34,16 +34,22 @@ TYPES = (
     ev.DEFLECTION_ACCEPTED,
     ev.CALL_ENDED,
 )
-_CONTEXT_FIELDS = frozenset(f.name for f in fields(PolicyContext))
+_CONTEXT_FIELDS = tuple((f.name, f.default) for f in fields(PolicyContext))
 
 
 def context_of(data: dict | None) -> PolicyContext | None:
     """Return the recorded policy context (None: recorded before contexts were kept)."""
     if not data:
         return None
-    values = {k: v for k, v in data.items() if k in _CONTEXT_FIELDS}
-    values["exemptions"] = tuple(values.get("exemptions") or ())
-    return PolicyContext(**values)
+    values = [data.get(name, default) for name, default in _CONTEXT_FIELDS]
+    values[1] = tuple(values[1] or ())  # exemptions
+    return PolicyContext(*values)
+
+
+def _time(value) -> datetime:  # noqa: ANN001 - SQLite's text or PostgreSQL's timestamp
+    if isinstance(value, str):
+        return datetime.fromisoformat(value).replace(tzinfo=UTC)
+    return value if value.tzinfo else value.replace(tzinfo=UTC)
 
 
 class _Contact:
@@ -90,28 +96,49 @@ class _Contact:
         )
 
 
+MAX_SHARED_TURNS = 200_000
+
+
+def _turn(d: dict) -> Turn:
+    return Turn(
+        d.get("stage", ""),
+        d.get("rule_id", ""),
+        d.get("action", ""),
+        d.get("profile"),
+        context_of(d.get("context")),
+    )
+
+
 def _data(raw) -> dict:  # noqa: ANN001 - JSON text or an already decoded dict
     if raw is None:
         return {}
     return json.loads(raw) if isinstance(raw, str) else raw
 
 
-def recorded_contacts(conn: Connection, start: datetime, end: datetime) -> list[Recorded]:
-    """Return every contact opened in [start, end), folded from its events."""
+def events_of_period(start: datetime, end: datetime):  # noqa: ANN201
+    """Return the statement reading the events that matter of the contacts opened in
+    [start, end), in the order they were appended."""
     opened = select(E.c.contact_id).where(
         E.c.type == ev.CONTACT_OPENED, E.c.at >= start, E.c.at < end
     )
     # The data column is read as text and decoded here only for the events that need it.
-    data = type_coerce(E.c.data, String)
-    stmt = (
-        select(E.c.contact_id, E.c.type, E.c.at, E.c.channel, E.c.need, data)
+    # So are timestamps, for the few events whose time matters.
+    data, at = cast(E.c.data, Text), type_coerce(E.c.at, String)
+    return (
+        select(E.c.contact_id, E.c.type, at, E.c.channel, E.c.need, data)
         .where(E.c.contact_id.in_(opened), E.c.type.in_(TYPES))
         .order_by(E.c.id)
     )
+
+
+def recorded_contacts(conn: Connection, start: datetime, end: datetime) -> list[Recorded]:
+    """Return every contact opened in [start, end), folded from its events."""
+    stmt = events_of_period(start, end)
     contacts: dict[int, _Contact] = {}
+    turns: dict[str, Turn] = {}
     for contact_id, type_, at, channel, need, data in conn.execute(stmt):
         if type_ == ev.CONTACT_OPENED:
-            contacts[contact_id] = _Contact(contact_id, channel, at)
+            contacts[contact_id] = _Contact(contact_id, channel, _time(at))
             continue
         c = contacts.get(contact_id)
         if c is None:
@@ -119,17 +146,15 @@ def recorded_contacts(conn: Connection, start: datetime, end: datetime) -> list[
         if need is not None:
             c.need = need
         if type_ == ev.DECISION_MADE:
-            d = _data(data)
-            c.turns.append(
-                Turn(
-                    d.get("stage", ""),
-                    d.get("rule_id", ""),
-                    d.get("action", ""),
-                    d.get("profile"),
-                    context_of(d.get("context")),
-                )
-            )
-            if d.get("action") == "offer_digital":
+            # Identical decisions (same stage, rule and context: most decisions before the
+            # bot) are read once and shared: the simulator replays a shared one once.
+            turn = turns.get(data)
+            if turn is None:
+                turn = _turn(_data(data))
+                if len(turns) < MAX_SHARED_TURNS:
+                    turns[data] = turn
+            c.turns.append(turn)
+            if turn.action == "offer_digital":
                 c.offered = True
         elif type_ == ev.CITIZEN_IDENTIFIED:
             d = _data(data)
@@ -139,11 +164,12 @@ def recorded_contacts(conn: Connection, start: datetime, end: datetime) -> list[
         elif type_ == ev.AGENT_ASSIGNED:
             if c.assigned_at is None:
                 d = _data(data)
-                c.assigned_at, c.agent_id, c.wait = at, d.get("agent_id"), d.get("wait_seconds")
+                c.assigned_at, c.agent_id = _time(at), d.get("agent_id")
+                c.wait = d.get("wait_seconds")
         elif type_ == ev.RESOLVED:
             if c.resolved_at is None:
                 d = _data(data)
-                c.resolved_at = at
+                c.resolved_at = _time(at)
                 c.completed = bool(d.get("completed"))
                 digital = d.get("digital")
                 c.digital = channel in ev.DIGITAL_CHANNELS if digital is None else bool(digital)

@@ -193,8 +193,9 @@ class Behaviour:
         )
         for c in self._contacts:
             outcome = recorded_outcome(c)
+            bot = c.bot
             for key in group_keys(c):
-                if c.bot:
+                if bot:
                     _count(self.containment[key], not c.assisted)
                 if c.offered:
                     _count(self.acceptance[key], c.accepted)
@@ -202,7 +203,7 @@ class Behaviour:
                     _add(self.routes["assisted"][key], outcome)
                 elif c.offered and c.accepted:
                     _add(self.routes["accepted"][key], outcome)
-                elif c.bot or c.completed:
+                elif bot or c.completed:
                     _add(self.routes["self_served"][key], outcome)
 
     def rate(self, name: str, c: Recorded) -> float:
@@ -282,36 +283,61 @@ class Replayed:
 class Replayer:
     """Replays contacts under one profile (decide() is pure, so its answers are memoised)."""
 
-    def __init__(self, profile: Profile, behaviour: Behaviour) -> None:
+    def __init__(self, profile: Profile, behaviour: Behaviour, memo: bool = True) -> None:
         self.profile = profile
         self.behaviour = behaviour
+        self.memo = memo
         self._decided: dict[PolicyContext, tuple[str, str]] = {}
+        # A projection depends on the contact's group and the new action only.
+        self._projected: dict[tuple, Outcome] = {}
+        # Contacts whose turns are the same objects (analytics.recorded shares identical
+        # decisions) are replayed once: (changed decisions, new action or None, replayed).
+        self._paths: dict[tuple[int, ...], tuple] = {}
 
     def decide(self, context: PolicyContext) -> tuple[str, str]:
         found = self._decided.get(context)
         if found is None:
             d = decide(context, self.profile)
-            found = self._decided[context] = (d.rule_id, str(d.action))
+            found = (d.rule_id, str(d.action))
+            if self.memo:
+                self._decided[context] = found
         return found
 
     def replay(self, c: Recorded) -> Replayed:
         if not c.replayable:
             return Replayed(c, recorded_outcome(c), 0)
+        key = tuple(map(id, c.turns))
+        path = self._paths.get(key) if self.memo else None
+        if path is None:
+            path = self._path(c.turns)
+            if self.memo:
+                self._paths[key] = path
+        changed, diverged, replayed = path
+        if diverged is None:
+            return Replayed(c, recorded_outcome(c), replayed, changed)
+        return Replayed(c, self.project(c, diverged), replayed, changed, True)
+
+    def _path(self, turns: tuple[Turn, ...]) -> tuple:
         changed: list[tuple[str, str]] = []
-        diverged: str | None = None
-        for turn in c.turns:
+        replayed = 0
+        for turn in turns:
+            replayed += 1
             rule_id, action = self.decide(turn.context)  # type: ignore[arg-type]
             if rule_id != turn.rule_id or action != turn.action:
                 changed.append((f"{turn.profile}:{turn.rule_id}", f"{self.profile.name}:{rule_id}"))
             if action != turn.action:
-                diverged = action
-                break
-        if diverged is None:
-            return Replayed(c, recorded_outcome(c), len(c.turns), tuple(changed))
-        return Replayed(c, self.project(c, diverged), len(c.turns), tuple(changed), True)
+                return tuple(changed), action, replayed
+        return tuple(changed), None, replayed
 
     def project(self, c: Recorded, action: str) -> Outcome:
         """Return the expected outcome of a contact that takes `action` instead."""
+        key = (group_keys(c)[0], action)
+        found = self._projected.get(key)
+        if found is None:
+            found = self._projected[key] = self._project(c, action)
+        return found
+
+    def _project(self, c: Recorded, action: str) -> Outcome:
         b = self.behaviour
         if action in ASSISTED_SERVICE:
             out = b.route("assisted", c)
@@ -388,39 +414,58 @@ def _hour(at: datetime) -> datetime:
     return at.replace(minute=0, second=0, microsecond=0)
 
 
+# A cell's sums: contacts, assisted, callbacks, completed, completed digitally, agent seconds.
+N, ASSISTED, CALLBACK, COMPLETED, DIGITAL, SECONDS = range(6)
+
+
+def _sums() -> list[float]:
+    return [0.0] * 6
+
+
+def _into(sums: list[float], o: Outcome) -> None:
+    sums[N] += 1
+    sums[ASSISTED] += o.assisted
+    sums[CALLBACK] += o.callback
+    sums[COMPLETED] += o.completed
+    sums[DIGITAL] += o.digital
+    sums[SECONDS] += o.agent_seconds
+
+
 def figures(
-    items: Sequence[tuple[Recorded, Outcome]],
+    cells: Iterable[tuple[tuple, list[float]]],
     staffing: Mapping[datetime, int],
     handle_seconds: float,
     costs: Mapping[str, float] = COSTS,
     threshold: float = SERVICE_LEVEL_SECONDS,
 ) -> dict:
-    """Return the headline figures of contacts with their outcomes."""
-    total = Outcome()
+    """Return the headline figures of cells: ((hour, channel, ...), sums) pairs."""
+    total = _sums()
     cost = 0.0
     hours: dict[datetime, list[float]] = defaultdict(lambda: [0.0, 0.0])
-    for c, o in items:
-        total = total + o
-        if c.channel == PHONE:
-            cost += costs["phone"]
+    for (hour, channel, *_), sums in cells:
+        for i in range(6):
+            total[i] += sums[i]
+        if channel == PHONE:
+            cost += sums[N] * costs["phone"]
         else:
-            cost += o.assisted * costs["assisted_written"] + (1 - o.assisted) * costs["digital"]
-        if o.assisted:
-            slot = hours[_hour(c.opened_at)]
-            slot[0] += o.assisted
-            slot[1] += o.agent_seconds
-    n = len(items)
+            assisted = sums[ASSISTED]
+            cost += assisted * costs["assisted_written"] + (sums[N] - assisted) * costs["digital"]
+        if sums[ASSISTED]:
+            slot = hours[hour]
+            slot[0] += sums[ASSISTED]
+            slot[1] += sums[SECONDS]
+    n = round(total[N])
     return {
         "contacts": n,
-        "completed": round(total.completed, 1),
-        "completed_digitally": round(total.digital, 1),
-        "digital_take_up": _ratio(total.digital, total.completed),
-        "assisted": round(total.assisted, 1),
-        "assisted_share": _ratio(total.assisted, n),
-        "callbacks": round(total.callback, 1),
-        "agent_hours": round(total.agent_seconds / 3600, 1),
+        "completed": round(total[COMPLETED], 1),
+        "completed_digitally": round(total[DIGITAL], 1),
+        "digital_take_up": _ratio(total[DIGITAL], total[COMPLETED]),
+        "assisted": round(total[ASSISTED], 1),
+        "assisted_share": _ratio(total[ASSISTED], n),
+        "callbacks": round(total[CALLBACK], 1),
+        "agent_hours": round(total[SECONDS] / 3600, 1),
         **service(
-            (Hour(a, s, staffing.get(h, 0)) for h, (a, s) in hours.items()),
+            (Hour(a, sec, staffing.get(h, 0)) for h, (a, sec) in hours.items()),
             handle_seconds,
             threshold,
         ),
@@ -466,35 +511,72 @@ def simulate(
     profile: Profile,
     costs: Mapping[str, float] = COSTS,
     threshold: float = SERVICE_LEVEL_SECONDS,
+    memo: bool = True,
 ) -> dict:
-    """Replay the contacts under `profile`; return what happened and what would, side by side."""
+    """Replay the contacts under `profile`; return what happened and what would, side by side.
+
+    `memo` remembers decide()'s answer per context (it is pure); off, every decision is made
+    afresh (the benchmark's worst case)."""
     behaviour = Behaviour(contacts)
-    replayer = Replayer(profile, behaviour)
-    replayed = [replayer.replay(c) for c in contacts]
+    replayer = Replayer(profile, behaviour, memo)
     staffing = staffing_of(contacts)
+    # Sums by cell (hour, channel, exemption, age band), what happened and what would: every
+    # figure and the fairness panel are read from the cells.
+    cells: dict[tuple, tuple[list[float], list[float]]] = {}
+    changes: Counter[tuple[str, str]] = Counter()
+    decisions = rerouted = not_replayable = 0
+    first_profiles: Counter[str | None] = Counter()
+    for c in contacts:
+        r = replayer.replay(c)
+        decisions += r.decisions
+        rerouted += r.route_changed
+        not_replayable += not c.replayable
+        if c.turns:
+            first_profiles[c.turns[0].profile] += 1
+        if r.changed:
+            changes.update(r.changed)
+        key = (
+            _hour(c.opened_at), c.channel, group_value(c, "exempt"), group_value(c, "age_band")
+        )  # fmt: skip
+        cell = cells.get(key)
+        if cell is None:
+            cell = cells[key] = (_sums(), _sums())
+        was = recorded_outcome(c)
+        _into(cell[0], was)
+        _into(cell[1], r.outcome if r.route_changed else was)
     aht = behaviour.average_handle_seconds
-    was = [(r.contact, recorded_outcome(r.contact)) for r in replayed]
-    now = [(r.contact, r.outcome) for r in replayed]
-    recorded_figures = figures(was, staffing, aht, costs, threshold)
+
+    def figures_of(which: int, where=lambda key: True) -> dict:  # noqa: ANN001
+        chosen = ((k, v[which]) for k, v in cells.items() if where(k))
+        return figures(chosen, staffing, aht, costs, threshold)
+
+    recorded_figures = figures_of(0)
     recorded_figures["observed_service_level"] = observed_service(contacts, threshold)
-    projected = figures(now, staffing, aht, costs, threshold)
-    changes: Counter[tuple[str, str]] = Counter(ch for r in replayed for ch in r.changed)
-    fairness = {
-        by: _fairness(was, now, by, staffing, aht, costs, threshold) for by in FAIRNESS_GROUPS
-    }
+    projected = figures_of(1)
+    fairness = {}
+    for index, by in ((2, "exempt"), (3, "age_band"), (1, "channel")):
+        values = sorted({k[index] for k in cells})
+        fairness[by] = [
+            {
+                "group": value,
+                "recorded": _panel(figures_of(0, lambda k, i=index, v=value: k[i] == v)),
+                "projected": _panel(figures_of(1, lambda k, i=index, v=value: k[i] == v)),
+            }
+            for value in values
+        ]
     return {
         "profile": profile.name,
-        "recorded_profiles": dict(Counter(t.profile for c in contacts for t in c.turns[:1])),
+        "recorded_profiles": dict(first_profiles),
         "contacts": len(contacts),
-        "not_replayable": sum(not c.replayable for c in contacts),
+        "not_replayable": not_replayable,
         "decisions": {
-            "replayed": sum(r.decisions for r in replayed),
-            "changed": sum(len(r.changed) for r in replayed),
+            "replayed": decisions,
+            "changed": sum(changes.values()),
             "changes": [
                 {"recorded": a, "simulated": b, "count": n} for (a, b), n in changes.most_common()
             ],
         },
-        "contacts_rerouted": sum(r.route_changed for r in replayed),
+        "contacts_rerouted": rerouted,
         "recorded": recorded_figures,
         "projected": projected,
         "difference": {
@@ -518,22 +600,6 @@ def _difference(a: float | None, b: float | None) -> float | None:
     if a is None or b is None:
         return None
     return round(b - a, 4)
-
-
-def _fairness(was, now, by, staffing, aht, costs, threshold) -> list[dict]:  # noqa: ANN001
-    groups: dict[str, tuple[list, list]] = defaultdict(lambda: ([], []))
-    for (c, o_was), (_, o_now) in zip(was, now, strict=True):
-        key = group_value(c, by)
-        groups[key][0].append((c, o_was))
-        groups[key][1].append((c, o_now))
-    return [
-        {
-            "group": key,
-            "recorded": _panel(figures(w, staffing, aht, costs, threshold)),
-            "projected": _panel(figures(n, staffing, aht, costs, threshold)),
-        }
-        for key, (w, n) in sorted(groups.items())
-    ]
 
 
 def _panel(f: dict) -> dict:

@@ -18,11 +18,3 @@ def message_view(message) -> dict:
         "text": message.text,
         "at": message.created_at.isoformat(timespec="seconds"),
     }
-
-
-def as_text_lines(text: str, buttons: list[str] | None = None) -> str:
-    """Degrade buttons to numbered lines for text-only channels (SMS, voice)."""
-    if not buttons:
-        return text
-    numbered = "\n".join(f"{i}. {b}" for i, b in enumerate(buttons, 1))
-    return f"{text}\n{numbered}"

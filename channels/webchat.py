@@ -19,6 +19,7 @@ from werkzeug.exceptions import HTTPException
 
 from channels.base import json_error, message_view
 from router.domain.commands import ReceiveMessage, StartChat
+from router.domain.model import ContactState
 from router.service.channels import Channel
 from router.service.errors import ServiceError
 from router.service.ports import Sender
@@ -169,7 +170,7 @@ def post_message(services: ChannelServices, session_id: str):
     provider_id = (
         f"{session_id}:{client_id}"[:64] if isinstance(client_id, str) and client_id else None
     )
-    if contact.state == "closed":
+    if contact.state == ContactState.CLOSED:
         return json_error(409, "This conversation has ended. Please start a new one.")
     result = services.turns.receive(
         ReceiveMessage(
@@ -246,7 +247,7 @@ def stream(slots: threading.BoundedSemaphore, services: ChannelServices, session
                 state, language = now.state, now.language
                 data = json.dumps({"state": state, "language": language})
                 yield f"event: state\ndata: {data}\n\n"
-            if state == "closed":
+            if state == ContactState.CLOSED:
                 return
             if time.monotonic() - quiet_since > KEEPALIVE_SECONDS:
                 quiet_since = time.monotonic()

@@ -51,7 +51,7 @@ class Settings:
 
 
 @dataclass(frozen=True)
-class Call:
+class CallState:
     """The state of one call between two requests (carried in the next request's URL)."""
 
     contact: int = 0
@@ -62,7 +62,7 @@ class Call:
     n: int = 0  # how many inputs the call has had (makes each turn's id unique)
     # A callback booked on an earlier call and still to be made (None: none); only the
     # greeting reads it, so it is not carried in the URL.
-    pending: Booked | None = None
+    pending: CallbackTime | None = None
 
 
 @dataclass(frozen=True)
@@ -120,16 +120,31 @@ Task = Turn | Escalate | TextLink | Book | CancelCallback
 
 @dataclass(frozen=True)
 class Outcome:
-    """What a turn decided: the policy's action and what the bot said."""
+    """What a turn came to: the policy's action and what the bot said.
 
-    action: str  # self_service | offer_digital | assisted | callback | close
+    `action` None: the policy decided nothing (the contact is with people, or has ended):
+    `waiting` says which. `again`: the same input reached the turn twice.
+    """
+
+    action: str | None  # self_service | offer_digital | assisted | callback | close | None
     understood: bool = True
     said: tuple[str, ...] = ()
     open: bool = True  # people answer now
+    waiting: bool = False  # the contact waits for a person (or is with one)
+    again: bool = False
+
+    def decided(self) -> Outcome:
+        """The outcome as the phone acts on it: the same input twice is asked again; with
+        no decision, a contact waiting for people goes to the queue, any other ends."""
+        if self.again:
+            return replace(self, action="self_service", understood=False, said=())
+        if self.action is None:
+            return replace(self, action="assisted" if self.waiting else "close", said=())
+        return self
 
 
 @dataclass(frozen=True)
-class Booked:
+class CallbackTime:
     """A callback was booked (or not): when the caller will be called, in local time."""
 
     ok: bool
@@ -152,7 +167,7 @@ class Cancelled:
     ok: bool
 
 
-Perform = Callable[[Task, Call], Outcome | Booked | Texted | Cancelled]
+Perform = Callable[[Task, CallState], Outcome | CallbackTime | Texted | Cancelled]
 
 
 # -- what the flow answers -----------------------------------------------------------------------
@@ -180,7 +195,7 @@ class Reply:
     say: tuple[str, ...] = ()
     gather: Gather | None = None
     next: str = ""
-    state: Call = field(default_factory=Call)
+    state: CallState = field(default_factory=CallState)
     end: str = ""
     events: tuple[str, ...] = ()
 
@@ -213,7 +228,9 @@ def _no(heard: Heard, lang: str) -> bool:
 # -- the steps ------------------------------------------------------------------------------
 
 
-def respond(step: str, call: Call, heard: Heard, perform: Perform, settings: Settings) -> Reply:
+def respond(
+    step: str, call: CallState, heard: Heard, perform: Perform, settings: Settings
+) -> Reply:
     """Return what the phone does next at `step`, given what the caller did."""
     lang = p.language_of(call.lang, settings.languages)
     call = replace(call, lang=lang if call.lang else call.lang)
@@ -232,7 +249,7 @@ def respond(step: str, call: Call, heard: Heard, perform: Perform, settings: Set
     raise ValueError(f"unknown step {step!r}")
 
 
-def _listen(call: Call, settings: Settings, *lines: str, step: str = "heard") -> Reply:
+def _listen(call: CallState, settings: Settings, *lines: str, step: str = "heard") -> Reply:
     return Reply(
         call.lang,
         say=lines,
@@ -241,11 +258,11 @@ def _listen(call: Call, settings: Settings, *lines: str, step: str = "heard") ->
     )
 
 
-def _ask(call: Call) -> str:
+def _ask(call: CallState) -> str:
     return p.text(call.lang, "ask", menu=p.menu(call.lang))
 
 
-def _start(call: Call, settings: Settings) -> Reply:
+def _start(call: CallState, settings: Settings) -> Reply:
     offered = [lang for lang in settings.languages if lang in p.VOICES]
     if not call.lang and len(offered) > 1:
         lines = tuple(p.choose_language(lang, i) for i, lang in enumerate(offered, 1))
@@ -272,7 +289,7 @@ def _start(call: Call, settings: Settings) -> Reply:
     return _listen(call, settings, greeting, _ask(call))
 
 
-def _pending(call: Call, heard: Heard, perform: Perform, settings: Settings) -> Reply:
+def _pending(call: CallState, heard: Heard, perform: Perform, settings: Settings) -> Reply:
     """1 keeps the pending callback (goodbye); 2 cancels it; anything else goes on to the
     question as usual (the callback stands); 0 reaches a person."""
     digit = heard.digits.strip()
@@ -298,18 +315,18 @@ def chosen_language(heard: Heard, settings: Settings) -> str:
     return chosen or offered[0]
 
 
-def _language(call: Call, heard: Heard, perform: Perform, settings: Settings) -> Reply:
+def _language(call: CallState, heard: Heard, perform: Perform, settings: Settings) -> Reply:
     call = replace(call, lang=chosen_language(heard, settings), tries=0, silences=0)
     if asks_for_person(heard, call.lang):
         return _outcome(call, perform(Turn(_person_text(call)), call), perform, settings)
     return _listen(call, settings, _ask(call))  # welcomed already, before the choice
 
 
-def _person_text(call: Call) -> str:
+def _person_text(call: CallState) -> str:
     return "person (0)" if call.lang != "da" else "medarbejder (0)"
 
 
-def _heard(step: str, call: Call, heard: Heard, perform: Perform, settings: Settings) -> Reply:
+def _heard(step: str, call: CallState, heard: Heard, perform: Perform, settings: Settings) -> Reply:
     if asks_for_person(heard, call.lang):
         person = perform(Turn(_person_text(call), input="dtmf"), call)
         return _called_back(call, heard, person, perform) or _outcome(
@@ -337,19 +354,19 @@ def _heard(step: str, call: Call, heard: Heard, perform: Perform, settings: Sett
     return _called_back(call, heard, outcome, perform) or _outcome(call, outcome, perform, settings)
 
 
-def _called_back(call: Call, heard: Heard, outcome: object, perform: Perform) -> Reply | None:
+def _called_back(call: CallState, heard: Heard, outcome: object, perform: Perform) -> Reply | None:
     """A person, and the caller said they would rather be called back: book it (else None)."""
-    if not (isinstance(outcome, Outcome) and outcome.action == "assisted"):
+    if not (isinstance(outcome, Outcome) and outcome.decided().action == "assisted"):
         return None
     if not asks_for_callback(heard, call.lang):
         return None
     booked = perform(Book("asked"), call)
-    assert isinstance(booked, Booked)
+    assert isinstance(booked, CallbackTime)
     return _booked(call, booked, leave=False)
 
 
 def _not_understood(
-    call: Call, perform: Perform, settings: Settings, why: str, confidence: float | None = None
+    call: CallState, perform: Perform, settings: Settings, why: str, confidence: float | None = None
 ) -> Reply:
     call = replace(call, tries=call.tries + 1)
     if call.tries >= 2:
@@ -358,11 +375,12 @@ def _not_understood(
 
 
 def _outcome(
-    call: Call, outcome: Outcome | Booked | Texted, perform: Perform, settings: Settings,
+    call: CallState, outcome: Outcome | CallbackTime | Texted, perform: Perform, settings: Settings,
     *before: str,
 ) -> Reply:  # fmt: skip
     """Turn the policy's decision into what the phone does."""
     assert isinstance(outcome, Outcome)
+    outcome = outcome.decided()
     lang = call.lang
     said = tuple(outcome.said)
     if outcome.action == "assisted":
@@ -371,7 +389,7 @@ def _outcome(
     if outcome.action == "callback":
         reason = "asked" if outcome.open else "out_of_hours"
         booked = perform(Book(reason), call)
-        assert isinstance(booked, Booked)
+        assert isinstance(booked, CallbackTime)
         return _booked(call, booked, *before, leave=False)
     if outcome.action == "close":
         return Reply(lang, say=(*before, *said) or (p.text(lang, "goodbye"),), next="hangup",
@@ -386,14 +404,14 @@ def _outcome(
     return _listen(call, settings, *before, *said, p.text(lang, "anything_else"), step="more")
 
 
-def _when(call: Call, booked: Booked) -> str:
+def _when(call: CallState, booked: CallbackTime) -> str:
     if booked.at is None:
         return p.text(call.lang, "when_soon")
     day = p.weekday(call.lang, booked.at.weekday())
     return p.text(call.lang, "when_at", day=day, time=f"{booked.at:%H:%M}")
 
 
-def _booked(call: Call, booked: Booked, *before: str, leave: bool) -> Reply:
+def _booked(call: CallState, booked: CallbackTime, *before: str, leave: bool) -> Reply:
     lang = call.lang
     if not booked.ok:
         lines = (*before, p.text(lang, "callback_failed"), p.text(lang, "to_person"))
@@ -409,7 +427,7 @@ def _booked(call: Call, booked: Booked, *before: str, leave: bool) -> Reply:
                  end="callback")  # fmt: skip
 
 
-def _offer(call: Call, heard: Heard, perform: Perform, settings: Settings) -> Reply:
+def _offer(call: CallState, heard: Heard, perform: Perform, settings: Settings) -> Reply:
     lang = call.lang
     if _yes(heard, lang):
         texted = perform(TextLink(), call)
@@ -433,7 +451,7 @@ def _offer(call: Call, heard: Heard, perform: Perform, settings: Settings) -> Re
 
 
 def wait(
-    call: Call, position: int, wait_seconds: int, queue_seconds: int, settings: Settings
+    call: CallState, position: int, wait_seconds: int, queue_seconds: int, settings: Settings
 ) -> Reply:
     """What a caller waiting in the queue hears, each time Twilio asks the wait URL."""
     lang = call.lang
@@ -452,21 +470,21 @@ def wait(
     return Reply(lang, say=tuple(lines), next="pause", state=call)
 
 
-def _wait_choice(call: Call, heard: Heard, perform: Perform, settings: Settings) -> Reply:
+def _wait_choice(call: CallState, heard: Heard, perform: Perform, settings: Settings) -> Reply:
     if heard.digits.strip() == "1":
         booked = perform(Book("waited_too_long"), call)
-        assert isinstance(booked, Booked)
+        assert isinstance(booked, CallbackTime)
         return _booked(call, booked, leave=True)
     return Reply(call.lang, say=(p.text(call.lang, "still_waiting"),), state=call)
 
 
-def queued(call: Call, result: str, perform: Perform) -> Reply:
+def queued(call: CallState, result: str, perform: Perform) -> Reply:
     """What happens when the caller's wait ends (the Enqueue action's QueueResult)."""
     if result in ("bridged", "bridging-in-process", "leave", "hangup"):
         return Reply(call.lang, next="hangup", state=call, end="person")
     # queue-full, error, system-error, redirected: never a hang-up without an option.
     booked = perform(Book("waited_too_long"), call)
-    assert isinstance(booked, Booked)
+    assert isinstance(booked, CallbackTime)
     return _booked(call, booked, p.text(call.lang, "queue_problem"), leave=False)
 
 

@@ -26,12 +26,11 @@ from flask import Blueprint, Response, request
 from channels.twilio_signature import twilio_signed
 from ivr import flow, twiml
 from ivr import prompts as p
-from router.service.calls import Calls
+from router.service.calls import Calls, Input, Spoken
 from router.service.channels import Channel
 from router.service.errors import ServiceError
 from router.service.ports import Sender
 from router.service.services import ChannelServices
-from router.service.turn import TurnResult
 from router.web import ID_CONVERTER, bound, parse_id
 
 NAME = "voice"
@@ -105,13 +104,13 @@ def _bad(message: str) -> Response:
     return Response(message, status=400, mimetype="text/plain")
 
 
-def _state() -> flow.Call:
+def _state() -> flow.CallState:
     """Read the call's state from the query kanal put in the URL (ValueError if malformed)."""
     args = request.args
     lang = args.get("l", "")
     if lang and lang not in p.VOICES:
         raise ValueError("`l` must be a language the phone speaks")
-    return flow.Call(
+    return flow.CallState(
         contact=parse_id(args.get("c")) or 0,
         lang=lang,
         known=args.get("k") == "1",
@@ -121,7 +120,7 @@ def _state() -> flow.Call:
     )
 
 
-def _url(services: ChannelServices, call: flow.Call):  # noqa: ANN202
+def _url(services: ChannelServices, call: flow.CallState):  # noqa: ANN202
     base = services.config["KANAL_PUBLIC_URL"].rstrip("/") + BASE
 
     def url(step: str) -> str:
@@ -144,21 +143,12 @@ def _heard() -> flow.Heard:
     return flow.Heard(speech=speech, confidence=value, digits=digits)
 
 
-def _outcome(services: ChannelServices, calls: Calls, result: TurnResult | None) -> flow.Outcome:
-    is_open = calls.settings.business_hours.open_at(calls.clock())
-    if result is None:  # Twilio sent the same input again: ask again
-        return flow.Outcome("self_service", understood=False, open=is_open)
-    if result.decision is None:
-        if result.state in ("queued", "assigned"):
-            return flow.Outcome("assisted", open=is_open)
-        return flow.Outcome("close", said=(), open=is_open)
-    said = tuple(m.text for m in result.replies if m.author == "bot")
+def _outcome(spoken: Spoken) -> flow.Outcome:
+    """The service's account of a phone turn, in the flow's words."""
     return flow.Outcome(
-        str(result.decision.action),
-        understood=result.understood is not False,
-        said=said,
-        open=is_open,
-    )
+        spoken.action, understood=spoken.understood, said=spoken.said, open=spoken.open,
+        waiting=spoken.waiting, again=spoken.again,
+    )  # fmt: skip
 
 
 def _local(calls, at):  # noqa: ANN001, ANN202
@@ -170,19 +160,16 @@ def _perform(services: ChannelServices, number: str, call_sid: str):  # noqa: AN
     calls = _calls(services)
     hours = calls.settings.business_hours
 
-    def perform(task: flow.Task, call: flow.Call):  # noqa: ANN202
-        provider_id = f"{call_sid}:{call.n}"
+    def perform(task: flow.Task, call: flow.CallState):  # noqa: ANN202
+        heard = Input(call_sid, call.n)
         if isinstance(task, flow.Turn):
-            result = calls.turn(
-                call.contact, number, provider_id, task.text,
+            spoken = calls.turn(
+                call.contact, number, heard, task.text,
                 confidence=task.confidence, input=task.input, language=call.lang or "en",
             )  # fmt: skip
-            return _outcome(services, calls, result)
+            return _outcome(spoken)
         if isinstance(task, flow.Escalate):
-            result = calls.escalate(
-                call.contact, f"{provider_id}:{task.why}", task.why, task.confidence
-            )
-            return _outcome(services, calls, result)
+            return _outcome(calls.escalate(call.contact, heard, task.why, task.confidence))
         if isinstance(task, flow.TextLink):
             template = p.text(call.lang or "en", "link_sms", link="{link}")
             return flow.Texted(calls.text_link(call.contact, call_sid, template))
@@ -190,7 +177,7 @@ def _perform(services: ChannelServices, number: str, call_sid: str):  # noqa: AN
             return flow.Cancelled(calls.cancel_callback(call.contact))
         booking = calls.book(call.contact, call_sid, task.reason)
         at = _local(calls, booking.at)
-        return flow.Booked(
+        return flow.CallbackTime(
             booking.ok, at, booking.open, (f"{hours.opens:%H:%M}", f"{hours.closes:%H:%M}")
         )
 
@@ -222,8 +209,8 @@ def incoming_call(services: ChannelServices, settings: flow.Settings):
     known_language = answered.language if answered.language in settings.languages else ""
     pending = None
     if answered.callback_pending:
-        pending = flow.Booked(True, _local(calls, answered.callback_at))
-    state = flow.Call(contact=answered.contact_id, lang=known_language, known=answered.known,
+        pending = flow.CallbackTime(True, _local(calls, answered.callback_at))
+    state = flow.CallState(contact=answered.contact_id, lang=known_language, known=answered.known,
                       pending=pending)  # fmt: skip
     reply = flow.respond("start", state, flow.Heard(), _perform(services, number, call_sid),
                          settings)  # fmt: skip

@@ -15,9 +15,9 @@ from sqlalchemy import create_engine, text
 from router import create_app
 from router.adapters.db import create_all
 from router.adapters.orm import metadata
-from router.bootstrap import kanal_of
 from router.domain.citizens import pseudonym_for
 from router.domain.model import Citizen, Exemption
+from router.entrypoints.bootstrap import kanal_of
 from tests.fakes import ScriptedBot
 
 if (Path(__file__).parent / "rasa_server.py").exists():
@@ -162,7 +162,7 @@ def add_citizen(kanal):
 @pytest.fixture
 def staff(kanal):
     """Create a member of staff and return their username (password: 'correct horse')."""
-    from router.auth import create_user
+    from router.entrypoints.auth import create_user
 
     def make(username="agent1", role="agent"):
         create_user(kanal.uow, username, "correct horse", role)

@@ -15,7 +15,7 @@ from __future__ import annotations
 import copy
 import itertools
 from collections import Counter, deque
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field, fields, replace
 from datetime import UTC, date, datetime, timedelta
 from typing import TypeVar
@@ -26,6 +26,7 @@ from router.domain.calls import Call
 from router.domain.commands import ReceiveMessage
 from router.domain.followups import Followup
 from router.domain.model import (
+    Aggregate,
     ApiToken,
     Citizen,
     Consent,
@@ -47,6 +48,7 @@ from router.service.desk import Desk
 from router.service.dialling import CallbackSettings, Dialling
 from router.service.errors import DuplicateDelivery
 from router.service.followups import Followups
+from router.service.journal import write_new_events
 from router.service.ports import BotTurn, CallResult, SendResult
 from router.service.settings import BusinessHours, RouterSettings
 from router.service.turn import Turns
@@ -417,21 +419,15 @@ class FakeQueueRepository(_FakeRepository):
         )
         return min(found, key=_queue_order) if found else None
 
-    def take(self, item_id: int, agent_id: int, now: datetime) -> bool:
-        """Assign a waiting item to an agent unless someone else took it first.
-
-        Like the conditional UPDATE, this sees what other transactions committed meanwhile.
-        """
+    def lock(self, item_id: int) -> QueueItem | None:
+        """Return the item as committed now: like a row lock, this sees what other
+        transactions committed meanwhile (a claim by another agent)."""
         item = self._rows.table(QueueItem).get(item_id)
         committed = self._rows.committed(QueueItem, item_id)
-        if item is None or item.state != "waiting":
-            return False
-        if committed is not None and committed.state != "waiting":
-            return False
-        item.state = "assigned"
-        item.agent_id = agent_id
-        item.claimed_at = now
-        return True
+        if item is not None and committed is not None and committed.state != item.state:
+            for f in fields(committed):
+                setattr(item, f.name, copy.deepcopy(getattr(committed, f.name)))
+        return item
 
     def answered_since(self, since: datetime) -> list[datetime]:
         """Return when agents took waiting contacts since then, oldest first."""
@@ -555,6 +551,8 @@ class FakeUnitOfWork:
         self.store = store
         self.committed = 0
         self._rows = _Rows(store)
+        self.after_commit: list[object] = []
+        self.published: list[object] = []
         self._repositories()
 
     def _repositories(self) -> None:
@@ -573,17 +571,36 @@ class FakeUnitOfWork:
 
     def __enter__(self) -> FakeUnitOfWork:
         self._rows.reset()
+        self.after_commit = []
+        self.published = []
         return self
+
+    def collect_new_events(self) -> Iterator[tuple[object, object]]:
+        """Yield (aggregate, event) for what the aggregates seen here recorded, once each."""
+        raised = [
+            (number, obj, event)
+            for table in list(self._rows.work.values())
+            for obj in list(table.values())
+            if isinstance(obj, Aggregate)
+            for number, event in obj.collect_numbered()
+        ]
+        for _, obj, event in sorted(raised, key=lambda r: r[0]):
+            yield obj, event
 
     def __exit__(self, *exc: object) -> None:
         self.rollback()
 
     def commit(self) -> None:
+        """Write the aggregates' new events to the journal, then commit."""
+        write_new_events(self)
         self._rows.write()
+        self.published.extend(self.after_commit)
+        self.after_commit.clear()
         self.committed += 1
         self.store.commits += 1
 
     def rollback(self) -> None:
+        self.after_commit.clear()
         self._rows.reset()
 
 
@@ -741,7 +758,7 @@ class FakeClock:
 
 @dataclass
 class FakeKanal:
-    """The service layer wired on fakes: what `router.bootstrap.build` makes, in memory."""
+    """The service layer wired on fakes: what `router.entrypoints.bootstrap.build` makes."""
 
     store: FakeStore
     inbox: FakeInbox

@@ -47,7 +47,7 @@ def _stats(samples: list[float]) -> dict:
 def _app(work: Path, bot):  # noqa: ANN001, ANN202
     from router import create_app
     from router.adapters.db import create_all
-    from router.bootstrap import kanal_of
+    from router.entrypoints.bootstrap import kanal_of
     from router.service.ports import SendResult
 
     class Accepting:

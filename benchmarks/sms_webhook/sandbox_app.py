@@ -8,6 +8,6 @@ points KANAL_TWILIO_SANDBOX_URL at <this server>/sandbox/twilio.
 
 from __future__ import annotations
 
-from channels.sandbox import create_app
+from channels.twilio_sandbox.app import create_app
 
 __all__ = ["create_app"]

@@ -42,7 +42,7 @@ def run_worker() -> None:
     """`python -m benchmarks.sms_webhook.scripted`: the turn worker with the scripted bot."""
     import os
 
-    from router.bootstrap import kanal_of
+    from router.entrypoints.bootstrap import kanal_of
 
     os.nice(10)  # as `kanal worker`: acknowledgements first
     kanal_of(create_app()).worker.run_forever()

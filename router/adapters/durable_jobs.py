@@ -22,8 +22,9 @@ from sqlalchemy import create_engine
 
 TABLE = "scheduler_jobs"
 ALIAS = "durable"
-# The functions durable jobs run, by the name the service layer gives (router.jobs.DURABLE).
-TARGET = "router.jobs:run_durable"
+# The functions durable jobs run, by the name the service layer gives
+# (router.entrypoints.jobs.DURABLE).
+TARGET = "router.entrypoints.jobs:run_durable"
 
 
 def job_store(url: str) -> SQLAlchemyJobStore:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import func, insert, select, text, update
+from sqlalchemy import func, insert, select, text
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
@@ -13,18 +13,23 @@ from router.domain.callbacks import PENDING, Callback, CallbackState
 from router.domain.calls import Call
 from router.domain.followups import Followup, FollowupState
 from router.domain.model import (
+    CLAIMABLE,
     ApiToken,
     Citizen,
     Consent,
     Contact,
     ContactEvent,
+    ContactState,
     Exemption,
     Message,
     QueueItem,
+    QueueState,
     RoutingDecision,
     User,
 )
 from router.service.errors import DuplicateDelivery
+
+OPEN_ITEM = (QueueState.WAITING, QueueState.ASSIGNED)
 
 
 def raise_duplicate_delivery(session: Session, exc: IntegrityError) -> None:
@@ -96,8 +101,8 @@ class ContactRepository(_Repository):
             .where(
                 Contact.channel == channel,
                 Contact.address == address,
-                Contact.state != "closed",
-                (Contact.state != "bot") | (Contact.last_activity_at >= active_since),
+                Contact.state != ContactState.CLOSED,
+                (Contact.state != ContactState.BOT) | (Contact.last_activity_at >= active_since),
             )
             .order_by(Contact.id.desc())
         )
@@ -105,7 +110,9 @@ class ContactRepository(_Repository):
 
     def stale_open_on(self, channel: str, address: str) -> list[Contact]:
         stmt = select(Contact).where(
-            Contact.channel == channel, Contact.address == address, Contact.state != "closed"
+            Contact.channel == channel,
+            Contact.address == address,
+            Contact.state != ContactState.CLOSED,
         )
         return list(self.session.scalars(stmt))
 
@@ -113,7 +120,7 @@ class ContactRepository(_Repository):
         """Count open contacts by (channel, state)."""
         stmt = (
             select(Contact.channel, Contact.state, func.count())
-            .where(Contact.state != "closed")
+            .where(Contact.state != ContactState.CLOSED)
             .group_by(Contact.channel, Contact.state)
         )
         return {(c, st): n for c, st, n in self.session.execute(stmt)}
@@ -133,7 +140,7 @@ class ContactRepository(_Repository):
         stmt = select(func.count()).where(
             Contact.citizen_id == citizen_id,
             Contact.need == need,
-            Contact.state == "closed",
+            Contact.state == ContactState.CLOSED,
             Contact.closed_at >= since,
         )
         if exclude_id is not None:
@@ -152,14 +159,16 @@ class ContactRepository(_Repository):
     def assigned_to(self, agent_id: int) -> list[Contact]:
         stmt = (
             select(Contact)
-            .where(Contact.agent_id == agent_id, Contact.state == "assigned")
+            .where(Contact.agent_id == agent_id, Contact.state == ContactState.ASSIGNED)
             .order_by(Contact.last_activity_at)
         )
         return list(self.session.scalars(stmt))
 
     def agents_holding(self, channel: str) -> set[int]:
         stmt = select(Contact.agent_id).where(
-            Contact.channel == channel, Contact.state == "assigned", Contact.agent_id.is_not(None)
+            Contact.channel == channel,
+            Contact.state == ContactState.ASSIGNED,
+            Contact.agent_id.is_not(None),
         )
         return set(self.session.scalars(stmt))
 
@@ -229,7 +238,7 @@ class MessageRepository(_Repository):
             .where(
                 Message.channel == channel,
                 Message.direction == "out",
-                Message.delivery_status.in_(("pending", "retry")),
+                Message.delivery_status.in_(CLAIMABLE),
                 (Message.next_attempt_at.is_(None)) | (Message.next_attempt_at <= now),
             )
             .order_by(Message.id)
@@ -269,7 +278,7 @@ class QueueRepository(_Repository):
     def open_for_contact(self, contact_id: int) -> QueueItem | None:
         stmt = (
             select(QueueItem)
-            .where(QueueItem.contact_id == contact_id, QueueItem.state.in_(("waiting", "assigned")))
+            .where(QueueItem.contact_id == contact_id, QueueItem.state.in_(OPEN_ITEM))
             .order_by(QueueItem.id.desc())
         )
         return self.session.scalars(stmt).first()
@@ -277,7 +286,7 @@ class QueueRepository(_Repository):
     def waiting(self, limit: int = 200) -> list[QueueItem]:
         stmt = (
             select(QueueItem)
-            .where(QueueItem.state == "waiting")
+            .where(QueueItem.state == QueueState.WAITING)
             .order_by(QueueItem.priority.desc(), QueueItem.enqueued_at, QueueItem.id)
             .limit(limit)
         )
@@ -287,42 +296,45 @@ class QueueRepository(_Repository):
         """Return, per skill, how many contacts wait and since when the oldest waits."""
         stmt = (
             select(QueueItem.skill, func.count(), func.min(QueueItem.enqueued_at))
-            .where(QueueItem.state == "waiting")
+            .where(QueueItem.state == QueueState.WAITING)
             .group_by(QueueItem.skill)
         )
         return {skill: (n, oldest) for skill, n, oldest in self.session.execute(stmt)}
 
     def waiting_count(self) -> int:
-        stmt = select(func.count()).select_from(QueueItem).where(QueueItem.state == "waiting")
+        stmt = (
+            select(func.count()).select_from(QueueItem).where(QueueItem.state == QueueState.WAITING)
+        )
         return self.session.scalar(stmt) or 0
 
     def claim_next(self, skills: tuple[str, ...]) -> QueueItem | None:
         """Lock and return the next waiting item: highest priority, then oldest.
 
-        On PostgreSQL `FOR UPDATE SKIP LOCKED` lets many web processes hand out work without
-        giving one item to two agents; SQLite has a single writer, and the caller's
-        conditional update guards the hand-over there.
+        The item stays locked until the transaction ends, so only this caller may claim it:
+        on PostgreSQL `FOR UPDATE SKIP LOCKED` lets many web processes hand out work at once,
+        each passing over the items others hold; SQLite has a single writer (BEGIN IMMEDIATE).
         """
         stmt = (
             select(QueueItem)
-            .where(QueueItem.state == "waiting")
+            .where(QueueItem.state == QueueState.WAITING)
             .order_by(QueueItem.priority.desc(), QueueItem.enqueued_at, QueueItem.id)
             .limit(1)
             .with_for_update(skip_locked=True)
+            .execution_options(populate_existing=True)
         )
         if skills:
             stmt = stmt.where(QueueItem.skill.in_(skills))
         return self.session.scalars(stmt).first()
 
-    def take(self, item_id: int, agent_id: int, now: datetime) -> bool:
-        """Assign a waiting item to an agent unless someone else took it first."""
-        result = self.session.execute(
-            update(QueueItem)
-            .where(QueueItem.id == item_id, QueueItem.state == "waiting")
-            .values(state="assigned", agent_id=agent_id, claimed_at=now)
-            .execution_options(synchronize_session=False)
+    def lock(self, item_id: int) -> QueueItem | None:
+        """Lock and return an item as committed now (another transaction may have claimed it)."""
+        stmt = (
+            select(QueueItem)
+            .where(QueueItem.id == item_id)
+            .with_for_update()
+            .execution_options(populate_existing=True)
         )
-        return result.rowcount == 1
+        return self.session.scalars(stmt).first()
 
     def answered_since(self, since: datetime) -> list[datetime]:
         """Return when agents took waiting contacts since then, oldest first."""

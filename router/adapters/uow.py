@@ -2,10 +2,14 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import sessionmaker
 
 from router.adapters import repositories as repos
+from router.domain.model import Aggregate
+from router.service.journal import write_new_events
 
 
 class SqlUnitOfWork:
@@ -28,21 +32,38 @@ class SqlUnitOfWork:
         self.callbacks = repos.CallbackRepository(s)
         self.followups = repos.FollowupRepository(s)
         self.calls = repos.CallRepository(s)
+        self.after_commit: list[object] = []
+        self.published: list[object] = []
         return self
 
     def __exit__(self, *exc: object) -> None:
         # close() rolls back what was not committed and detaches objects without expiring
         # them, so what a handler read stays readable after the block.
+        self.after_commit.clear()
         self.session.close()
+
+    def collect_new_events(self) -> Iterator[tuple[object, object]]:
+        raised = [
+            (number, obj, event)
+            for obj in list(self.session)
+            if isinstance(obj, Aggregate)
+            for number, event in obj.collect_numbered()
+        ]
+        for _, obj, event in sorted(raised, key=lambda r: r[0]):
+            yield obj, event
 
     def commit(self) -> None:
         try:
+            write_new_events(self)
             self.events.write()
             self.session.commit()
+            self.published.extend(self.after_commit)
+            self.after_commit.clear()
         except IntegrityError as exc:
             # Two deliveries of one provider message raced; the other one was committed.
             repos.raise_duplicate_delivery(self.session, exc)
             raise
 
     def rollback(self) -> None:
+        self.after_commit.clear()
         self.session.rollback()

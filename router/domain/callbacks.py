@@ -6,8 +6,8 @@
       │  └──► closed (settled by the system, cancelled by the citizen)
       └── failed ─► booked (staff call again) / closed (staff close it with a note)
 
-Each move checks where the callback is, raises `IllegalTransition` otherwise, and returns
-what happened for the service layer to append to the contact's log.
+Each move checks where the callback is, raises `IllegalTransition` otherwise, and records
+what happened (the unit of work collects it for the contact's log).
 """
 
 from __future__ import annotations
@@ -18,7 +18,7 @@ from enum import StrEnum
 
 from router.domain import events as ev
 from router.domain.events import Happened
-from router.domain.model import IllegalTransition
+from router.domain.model import Aggregate, IllegalTransition
 
 # Why a callback was booked.
 # "policy": the routing policy chose a callback for a citizen writing in (chat, SMS).
@@ -48,7 +48,7 @@ PENDING = (CallbackState.BOOKED, CallbackState.CALLING)
 
 
 @dataclass
-class Callback:
+class Callback(Aggregate):
     """A promise to call a citizen back about one contact, with its attempts."""
 
     contact_id: int
@@ -84,16 +84,11 @@ class Callback:
         if self.state not in states:
             raise IllegalTransition(f"a callback in state {self.state!r} cannot do that")
 
-    def was_booked(self, by: int | None = None) -> list[Happened]:
-        """What booking it (once it has its id) or booking it again reports."""
-        data = {
-            "callback_id": self.id,
-            "reason": self.reason,
-            "not_before": self.not_before.isoformat() if self.not_before else None,
-        }
-        if by is not None:
-            data["by"] = by
-        return [Happened(ev.CALLBACK_BOOKED, data)]
+    def was_booked(self, now: datetime) -> list[Happened]:
+        """Record the booking, once the callback is stored (it has its id)."""
+        not_before = self.not_before.isoformat() if self.not_before else None
+        data = {"callback_id": self.id, "reason": self.reason, "not_before": not_before}
+        return [self._happened(ev.CALLBACK_BOOKED, now, **data)]
 
     def dial(self, agent_id: int, now: datetime) -> None:
         """Hold `agent_id` and ring the citizen: one more attempt starts now."""
@@ -105,7 +100,7 @@ class Callback:
         self.next_attempt_at = now  # when this attempt started ringing
 
     def placed(
-        self, outcome: str, call_sid: str | None, attempt: int, agent_id: int
+        self, outcome: str, call_sid: str | None, attempt: int, agent_id: int, now: datetime
     ) -> list[Happened]:
         """The provider took attempt `attempt`'s call (or may have): keep its id while it
         rings."""
@@ -113,19 +108,19 @@ class Callback:
             self.call_sid = call_sid
         data = {"callback_id": self.id, "attempt": attempt, "agent_id": agent_id,
                 "outcome": outcome}  # fmt: skip
-        return [Happened(ev.CALLBACK_PLACED, data)]
+        return [self._happened(ev.CALLBACK_PLACED, now, **data)]
 
     def rings_for(self, call_sid: str) -> bool:
         """Return True while the call `call_sid` (or a call not yet named) rings for it."""
         return self.state == CallbackState.CALLING and self.call_sid in (None, call_sid)
 
-    def answer(self, call_sid: str | None) -> list[Happened]:
+    def answer(self, call_sid: str | None, now: datetime) -> list[Happened]:
         """The citizen answered: the held agent is connected."""
         self._require(CallbackState.CALLING)
         self.state = CallbackState.ANSWERED
         self.call_sid = call_sid or self.call_sid
         data = {"callback_id": self.id, "agent_id": self.agent_id, "attempt": self.attempts}
-        return [Happened(ev.CALLBACK_ANSWERED, data)]
+        return [self._happened(ev.CALLBACK_ANSWERED, now, **data)]
 
     def not_answered(
         self,
@@ -144,10 +139,9 @@ class Callback:
         self.call_sid = None
         retry = not final and self.attempts < attempts
         happened = [
-            Happened(
-                ev.CALLBACK_NOT_ANSWERED,
-                {"callback_id": self.id, "attempt": self.attempts, "status": status,
-                 "retry": retry},
+            self._happened(
+                ev.CALLBACK_NOT_ANSWERED, now, callback_id=self.id, attempt=self.attempts,
+                status=status, retry=retry,
             )
         ]  # fmt: skip
         if retry:
@@ -156,11 +150,11 @@ class Callback:
             return happened
         self.state = CallbackState.FAILED
         happened.append(
-            Happened(
-                ev.CALLBACK_FAILED,
-                {"callback_id": self.id, "attempts": self.attempts, "status": status},
+            self._happened(
+                ev.CALLBACK_FAILED, now, callback_id=self.id, attempts=self.attempts,
+                status=status,
             )
-        )
+        )  # fmt: skip
         return happened
 
     def call_again(self, now: datetime, by: int) -> list[Happened]:
@@ -169,9 +163,8 @@ class Callback:
         self.state = CallbackState.BOOKED
         self.attempts = 0
         self.next_attempt_at = now
-        happened = self.was_booked(by)
-        happened[0].data["not_before"] = None
-        return happened
+        data = {"callback_id": self.id, "reason": self.reason, "not_before": None, "by": by}
+        return [self._happened(ev.CALLBACK_BOOKED, now, **data)]
 
     def close(
         self, now: datetime, *, by: str, note: str, closed_by: int | None = None
@@ -185,4 +178,4 @@ class Callback:
         self.note = note
         self.closed_by = closed_by
         data = {"callback_id": self.id, "by": by, "state_before": before}
-        return [Happened(ev.CALLBACK_CLOSED, data)]
+        return [self._happened(ev.CALLBACK_CLOSED, now, **data)]

@@ -14,6 +14,7 @@ from enum import StrEnum
 
 from router.domain import events as ev
 from router.domain.events import Happened
+from router.domain.model import Aggregate
 
 
 class CallStatus(StrEnum):
@@ -54,7 +55,7 @@ HUNG_UP = "hangup"
 
 
 @dataclass
-class Call:
+class Call(Aggregate):
     """One phone call, by Twilio's CallSid, and the contact it belongs to.
 
     `queue_result` says how the wait ended (bridged, hangup, callback, ...); `link` is the
@@ -114,6 +115,10 @@ class Call:
         self.status = CallStatus.QUEUED
         self.queue_name = queue_name
 
+    def waits_in(self, queue_name: str) -> bool:
+        """Return True when the caller waits in that queue already."""
+        return self.status == CallStatus.QUEUED and self.queue_name == queue_name
+
     def book_callback(self) -> None:
         """The caller booked a callback: that is how their wait ends, whatever follows."""
         self.queue_result = BY_CALLBACK
@@ -153,7 +158,7 @@ class Call:
             self.status = status
         data = {"status": str(self.status), "queue_result": self.queue_result,
                 "seconds": seconds}  # fmt: skip
-        return [Happened(ev.CALL_ENDED, data)]
+        return [self._happened(ev.CALL_ENDED, now, **data)]
 
     @property
     def keeps_contact(self) -> bool:

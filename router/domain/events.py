@@ -7,6 +7,7 @@ need (if known). `data` holds the details named beside each type.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from datetime import datetime
 
 CONTACT_OPENED = "contact_opened"  # {}
 CITIZEN_IDENTIFIED = "citizen_identified"  # {"exempt": bool, "grounds": [..], "age_band": str}
@@ -23,7 +24,9 @@ HANDED_OFF = "handed_off"
 QUEUED = "queued"  # {"queue_item_id", "skill", "priority"}
 AGENT_ASSIGNED = "agent_assigned"  # {"queue_item_id", "agent_id", "wait_seconds"}
 AGENT_REPLIED = "agent_replied"  # {"message_id", "agent_id", "first": bool}
-CALLBACK_SCHEDULED = "callback_scheduled"  # {"rule_id"}
+# The policy chose a callback that kanal does not book itself: {"rule_id"}; booked on the
+# phone: {"reason", "call_at"}.
+CALLBACK_SCHEDULED = "callback_scheduled"
 # Callbacks (docs/domain.md §4): booked, each call placed, answered, a failed attempt, used up.
 CALLBACK_BOOKED = "callback_booked"  # {"callback_id", "reason", "not_before"}
 CALLBACK_PLACED = "callback_placed"  # {"callback_id", "attempt", "agent_id", "outcome"}
@@ -37,9 +40,6 @@ FOLLOWUP_SCHEDULED = "followup_scheduled"  # {"followup_id", "due_at"}
 DIGITAL_COMPLETED = "digital_completed"  # {"source": "self_service", "followups_closed"}
 FOLLOWUP_OFFERED = "followup_offered"  # {"followup_id", "sent": bool, "why"?, "contacted_again"}
 FOLLOWUP_ACCEPTED = "followup_accepted"  # {"followup_id", "callback_id"}
-CALLBACK_SCHEDULED = (
-    "callback_scheduled"  # {"rule_id"} or, booked on the phone, {"reason", "call_at"}
-)
 DEFLECTION_OFFERED = (
     "deflection_offered"  # {"need", "route": "sms"}: digital route offered on the phone
 )
@@ -63,7 +63,19 @@ DIGITAL_CHANNELS = frozenset({"webchat", "sms"})
 
 @dataclass(frozen=True)
 class Happened:
-    """Something a domain object did, for the service layer to append to the log."""
+    """Something a domain object did, for the journal to append to the log.
+
+    `at` is when it happened, when the method knew (the journal stamps the others).
+    """
 
     type: str
     data: dict = field(default_factory=dict)
+    at: datetime | None = None
+
+
+@dataclass(frozen=True)
+class ReplyWaiting:
+    """An outbound message was stored `pending`: the message bus hands it to its sender
+    once the transaction that stored it has committed. Not written to the log."""
+
+    message_id: int

@@ -14,7 +14,7 @@ from enum import StrEnum
 
 from router.domain import events as ev
 from router.domain.events import Happened
-from router.domain.model import IllegalTransition
+from router.domain.model import Aggregate, IllegalTransition
 
 
 class FollowupState(StrEnum):
@@ -28,7 +28,7 @@ class FollowupState(StrEnum):
 
 
 @dataclass
-class Followup:
+class Followup(Aggregate):
     """After a caller accepted the digital route: did they complete the need, or do they
     want a callback? One per accepted deflection."""
 
@@ -48,9 +48,9 @@ class Followup:
             raise IllegalTransition(f"a follow-up in state {self.state!r} cannot do that")
 
     def was_scheduled(self) -> list[Happened]:
-        """What scheduling it reports (once stored, with its id)."""
+        """Record the scheduling, once the follow-up is stored (it has its id)."""
         data = {"followup_id": self.id, "due_at": self.due_at.isoformat()}
-        return [Happened(ev.FOLLOWUP_SCHEDULED, data)]
+        return [self._happened(ev.FOLLOWUP_SCHEDULED, self.scheduled_at, **data)]
 
     def complete(self) -> None:
         """The self-service reported the need completed: nothing to offer."""
@@ -69,12 +69,12 @@ class Followup:
         self.state = FollowupState.OFFERED if sent else FollowupState.NOT_SENT
         data = {"followup_id": self.id, "sent": sent, "why": why,
                 "contacted_again": contacted_again}  # fmt: skip
-        return [Happened(ev.FOLLOWUP_OFFERED, data)]
+        return [self._happened(ev.FOLLOWUP_OFFERED, now, **data)]
 
-    def accept(self, callback_id: int) -> list[Happened]:
+    def accept(self, callback_id: int, now: datetime) -> list[Happened]:
         """The citizen replied to the offer: the callback `callback_id` is booked."""
         self._require(FollowupState.OFFERED)
         self.state = FollowupState.ACCEPTED
         self.callback_id = callback_id
         data = {"followup_id": self.id, "callback_id": callback_id}
-        return [Happened(ev.FOLLOWUP_ACCEPTED, data)]
+        return [self._happened(ev.FOLLOWUP_ACCEPTED, now, **data)]

@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
+import itertools
 from dataclasses import dataclass, field
-from datetime import date, datetime
+from datetime import date, datetime, timedelta
 from enum import StrEnum
 
 from router.domain import events as ev
@@ -75,7 +76,41 @@ class QueueState(StrEnum):
 
 
 class IllegalTransition(ValueError):
-    """A contact was asked to move to a state it cannot reach from where it is."""
+    """An aggregate was asked to move to a state it cannot reach from where it is."""
+
+
+class Aggregate:
+    """Something with a life of its own: its state changes only through its methods, and
+    each keeps what happened until the unit of work collects it (`collect_events`).
+
+    The new events live in the instance's own dictionary, not in a dataclass field: they are
+    never stored, and an instance loaded from the database simply has none yet. Each is
+    numbered as it is raised, so events of several aggregates are collected in that order.
+    """
+
+    def _raise(self, event: object) -> None:
+        self.__dict__.setdefault("_new_events", []).append((next(_RAISED), event))
+
+    def _happened(self, type_: str, at: datetime | None = None, **data: object) -> Happened:
+        happened = Happened(type_, data, at)
+        self._raise(happened)
+        return happened
+
+    def collect_numbered(self) -> list[tuple[int, object]]:
+        """Return and forget (number, event) for what happened since the last collection."""
+        return self.__dict__.pop("_new_events", [])
+
+    def collect_events(self) -> list:
+        """Return and forget what happened since the last collection, in order."""
+        return [event for _, event in self.collect_numbered()]
+
+    def forget(self, events: list) -> None:
+        """Forget events a caller has journaled itself (they are not collected again)."""
+        pending = self.__dict__.get("_new_events", [])
+        pending[:] = [(n, e) for n, e in pending if not any(e is f for f in events)]
+
+
+_RAISED = itertools.count(1)
 
 
 # Why a contact closed, and whether that counts as the need resolved by the bot.
@@ -85,11 +120,11 @@ CLOSED_RESOLVED = "resolved"
 
 
 @dataclass
-class Contact:
+class Contact(Aggregate):
     """One conversation of a citizen on one channel, from first message to close.
 
-    The state changes only through the methods below; each checks the move and returns what
-    happened, for the service layer to append to the event log.
+    The state changes only through the methods below; each checks the move, records what
+    happened (the unit of work collects it for the journal) and returns it.
     """
 
     channel: str
@@ -124,12 +159,8 @@ class Contact:
         self._require(ContactState.BOT, ContactState.QUEUED, ContactState.ASSIGNED)
         if item.state == QueueState.WAITING:
             self.state = ContactState.QUEUED
-        return [
-            Happened(
-                ev.QUEUED,
-                {"queue_item_id": item.id, "skill": item.skill, "priority": item.priority},
-            )
-        ]
+        data = {"queue_item_id": item.id, "skill": item.skill, "priority": item.priority}
+        return [self._happened(ev.QUEUED, item.enqueued_at, **data)]
 
     def assign(self, item: QueueItem, agent_id: int, now: datetime) -> list[Happened]:
         """Give the waiting contact to an agent."""
@@ -139,7 +170,7 @@ class Contact:
         self.last_activity_at = now
         wait = max(0, int((now - item.enqueued_at).total_seconds()))
         data = {"queue_item_id": item.id, "agent_id": agent_id, "wait_seconds": wait}
-        return [Happened(ev.AGENT_ASSIGNED, data)]
+        return [self._happened(ev.AGENT_ASSIGNED, now, **data)]
 
     def close(
         self,
@@ -188,12 +219,8 @@ class Contact:
                     },
                 )
             )
-        if item is not None and item.state in (QueueState.WAITING, QueueState.ASSIGNED):
-            waiting = item.state == QueueState.WAITING
-            item.state = (
-                QueueState.ABANDONED if waiting and why == CLOSED_INACTIVE else QueueState.DONE
-            )
-            item.closed_at = now
+        if item is not None and item.is_open:
+            item.end(now, left=why == CLOSED_INACTIVE)
         self.state = ContactState.CLOSED
         self.closed_at = now
         data: dict = {"why": why}
@@ -204,12 +231,74 @@ class Contact:
         if rule_id:
             data["rule_id"] = rule_id
         happened.append(Happened(ev.CLOSED, data))
+        happened = [Happened(h.type, h.data, now) for h in happened]
+        for h in happened:
+            self._raise(h)
         return happened
 
 
+class DeliveryState(StrEnum):
+    """How far an outbound message has gone (router/service/delivery.py tells the story).
+
+    pending → sending_local (claimed by one dispatcher) → queued (the provider took it) →
+    sending → sent → delivered/undelivered/failed, the provider's reports moving it forward
+    only. A refusal safe to repeat goes to retry; an answer that leaves it unknown whether
+    the message went goes to review, which only a person settles. blocked: never sent
+    (the citizen opted out).
+    """
+
+    PENDING = "pending"
+    RETRY = "retry"
+    SENDING_LOCAL = "sending_local"
+    REVIEW = "review"
+    ACCEPTED = "accepted"
+    SCHEDULED = "scheduled"
+    QUEUED = "queued"
+    SENDING = "sending"
+    SENT = "sent"
+    DELIVERED = "delivered"
+    UNDELIVERED = "undelivered"
+    FAILED = "failed"
+    CANCELED = "canceled"
+    READ = "read"
+    BLOCKED = "blocked"
+
+
+D = DeliveryState
+# How far along a message is; a provider's report may only move it to a higher rank.
+DELIVERY_RANK = {
+    D.PENDING: 0, D.RETRY: 0, D.SENDING_LOCAL: 1, D.REVIEW: 1, D.ACCEPTED: 2, D.SCHEDULED: 2,
+    D.QUEUED: 2, D.SENDING: 3, D.SENT: 4, D.DELIVERED: 5, D.UNDELIVERED: 5, D.FAILED: 5,
+    D.CANCELED: 5, D.READ: 6,
+}  # fmt: skip
+# Waiting to be handed to the provider.
+CLAIMABLE = (D.PENDING, D.RETRY)
+# Handed to a sender and not yet answered for (review: a stale claim whose send may still
+# come back with an answer).
+SENDING = (D.SENDING_LOCAL, D.REVIEW)
+# States worth an event in the log; passing through sending/sent is only kept on the message.
+LOGGED_DELIVERY = frozenset({D.QUEUED, D.DELIVERED, D.UNDELIVERED, D.FAILED, D.READ, D.REVIEW,
+                             D.RETRY})  # fmt: skip
+del D
+
+
+def advance(current: str | None, reported: str) -> str:
+    """Return the delivery state after a provider reports `reported`; never backwards."""
+    if current == DeliveryState.BLOCKED or reported not in DELIVERY_RANK:
+        return current or reported
+    if DELIVERY_RANK[DeliveryState(reported)] > DELIVERY_RANK.get(current or "pending", 0):
+        return DeliveryState(reported)
+    return current or reported
+
+
 @dataclass
-class Message:
-    """A message in a contact, either way, with its delivery state when it leaves."""
+class Message(Aggregate):
+    """A message in a contact, either way, with its delivery state when it leaves.
+
+    An outbound message on a channel with a sender is created `pending` (or `blocked`); from
+    there its delivery changes only through the methods below, which record what the log
+    keeps (`delivery_updated`, `message_blocked`).
+    """
 
     channel: str
     direction: str  # in | out
@@ -228,6 +317,132 @@ class Message:
     next_attempt_at: datetime | None = None
     last_error: str | None = None
     id: int | None = None
+
+    @property
+    def is_claimable(self) -> bool:
+        """Waiting for the provider (new, or a retry), whether or not it is due yet."""
+        return self.direction == "out" and self.delivery_status in CLAIMABLE
+
+    def is_due(self, now: datetime) -> bool:
+        return self.is_claimable and (self.next_attempt_at is None or self.next_attempt_at <= now)
+
+    @property
+    def went_out(self) -> bool:
+        """The provider has it (a report says so), whatever the send's own answer was."""
+        rank = DELIVERY_RANK.get(self.delivery_status or "", 0)
+        return rank >= DELIVERY_RANK[DeliveryState.QUEUED]
+
+    def _require(self, *states: DeliveryState) -> None:
+        if self.direction != "out" or self.delivery_status not in states:
+            raise IllegalTransition(
+                f"a message in delivery state {self.delivery_status!r} cannot do that"
+            )
+
+    def _moved(self, before: str | None, now: datetime) -> None:
+        if self.delivery_status != before and self.delivery_status in LOGGED_DELIVERY:
+            self._happened(
+                ev.DELIVERY_UPDATED, now, message_id=self.id, status=str(self.delivery_status)
+            )
+
+    def wait_for_delivery(self) -> None:
+        """Stored: wait (`pending`) for the dispatcher, after this transaction commits."""
+        self._require(DeliveryState.PENDING)
+        self._raise(ev.ReplyWaiting(self.id))
+
+    def claim(self, now: datetime, lease: timedelta) -> None:
+        """Taken by one dispatcher; after `lease` an unfinished claim is stale."""
+        self._require(*CLAIMABLE)
+        self.delivery_status = DeliveryState.SENDING_LOCAL
+        self.attempts += 1
+        self.next_attempt_at = now + lease
+
+    def block(self, now: datetime, why: str = "opted_out") -> None:
+        """Never to be sent: the citizen opted out of the channel."""
+        self._require(*CLAIMABLE)
+        self.delivery_status = DeliveryState.BLOCKED
+        self.last_error = "the citizen has opted out of this channel (STOP)"
+        self._happened(ev.MESSAGE_BLOCKED, now, message_id=self.id, why=why)
+
+    def handed_over(self, now: datetime, provider_id: str | None, segments: int) -> None:
+        """The provider took the claimed message."""
+        self._require(DeliveryState.SENDING_LOCAL, *DELIVERY_RANK)
+        before = self.delivery_status
+        self.provider_id = provider_id
+        self.delivery_status = advance(before, DeliveryState.QUEUED)
+        self.segments = segments
+        self.next_attempt_at = None
+        self.last_error = None
+        self._moved(before, now)
+
+    def not_taken(self, now: datetime, error: str, retry_at: datetime | None) -> None:
+        """Certainly not sent: try again at `retry_at`, or give up when it is None."""
+        self._require(*SENDING)
+        before = self.delivery_status
+        if retry_at is not None:
+            self.delivery_status = DeliveryState.RETRY
+            self.next_attempt_at = retry_at
+            self.last_error = error
+        else:
+            self.delivery_status = DeliveryState.FAILED
+            self.last_error = f"gave up after {self.attempts} attempts: {error}"[:250]
+        self._moved(before, now)
+
+    def maybe_sent(self, now: datetime, error: str) -> None:
+        """The provider's answer leaves it unknown whether it went: a person checks."""
+        self._require(*SENDING)
+        before = self.delivery_status
+        self.delivery_status = DeliveryState.REVIEW
+        self.next_attempt_at = None
+        self.last_error = f"may have been sent: {error}"[:250]
+        self._moved(before, now)
+
+    def refused(self, now: datetime, error: str) -> None:
+        """The provider refused it for good."""
+        self._require(*SENDING)
+        before = self.delivery_status
+        self.delivery_status = DeliveryState.FAILED
+        self.last_error = error
+        self._moved(before, now)
+
+    def overtaken(self, error: str) -> None:
+        """A provider's report said it went before the send's failed answer came back."""
+        if not self.went_out:
+            raise IllegalTransition("a message the provider has not reported cannot do that")
+        self.last_error = f"sent, though the provider's answer was: {error}"[:250]
+
+    def reported(self, now: datetime, status: str, error_code: str | None = None) -> None:
+        """Apply the provider's report of how far the message has gone (never backwards)."""
+        if self.direction != "out":
+            raise IllegalTransition("an inbound message has no delivery")
+        before = self.delivery_status
+        self.delivery_status = advance(before, status)
+        if error_code and self.delivery_status in (
+            DeliveryState.UNDELIVERED,
+            DeliveryState.FAILED,
+        ):
+            self.last_error = f"Twilio error {error_code}"
+        self._moved(before, now)
+
+    def claim_went_stale(self, now: datetime) -> None:
+        """Its dispatcher stopped while sending: it may have gone out, so a person checks."""
+        self._require(DeliveryState.SENDING_LOCAL)
+        self.delivery_status = DeliveryState.REVIEW
+        self.last_error = "the dispatcher stopped while sending; check before resending"
+        self._happened(ev.DELIVERY_UPDATED, now, message_id=self.id, status="review")
+
+    def settle(self, now: datetime, *, resend: bool, by: int) -> None:
+        """A person checked with the citizen: send it again, or it did arrive."""
+        self._require(DeliveryState.REVIEW)
+        if resend:
+            self.delivery_status = DeliveryState.PENDING
+            self.next_attempt_at = None
+            self.last_error = f"sent again by staff member {by} after a check"
+        else:
+            self.delivery_status = DeliveryState.SENT
+            self.last_error = f"confirmed as received by staff member {by}"
+        self._happened(
+            ev.DELIVERY_UPDATED, now, message_id=self.id, status=str(self.delivery_status)
+        )
 
 
 @dataclass
@@ -267,8 +482,12 @@ class RoutingDecision:
 
 
 @dataclass
-class QueueItem:
-    """A contact waiting for, or handled by, a person."""
+class QueueItem(Aggregate):
+    """A contact waiting for, or handled by, a person.
+
+    waiting → assigned (an agent claimed it) → done; a waiting item the citizen left is
+    abandoned. What the log keeps of it is recorded by its contact.
+    """
 
     contact_id: int
     skill: str
@@ -280,6 +499,37 @@ class QueueItem:
     answered_at: datetime | None = None
     closed_at: datetime | None = None
     id: int | None = None
+
+    @property
+    def is_open(self) -> bool:
+        return self.state in (QueueState.WAITING, QueueState.ASSIGNED)
+
+    @property
+    def is_waiting(self) -> bool:
+        return self.state == QueueState.WAITING
+
+    def claim(self, agent_id: int, now: datetime) -> None:
+        """Give the waiting item to an agent."""
+        if self.state != QueueState.WAITING:
+            raise IllegalTransition(f"a queue item in state {self.state!r} cannot be claimed")
+        self.state = QueueState.ASSIGNED
+        self.agent_id = agent_id
+        self.claimed_at = now
+
+    def answer(self, now: datetime) -> bool:
+        """Note a person's first answer; return True when this was the first."""
+        if self.answered_at is not None:
+            return False
+        self.answered_at = now
+        return True
+
+    def end(self, now: datetime, *, left: bool = False) -> None:
+        """Done with; a waiting item whose citizen `left` is abandoned instead."""
+        if not self.is_open:
+            raise IllegalTransition(f"a queue item in state {self.state!r} has ended already")
+        waiting = self.state == QueueState.WAITING
+        self.state = QueueState.ABANDONED if waiting and left else QueueState.DONE
+        self.closed_at = now
 
 
 @dataclass

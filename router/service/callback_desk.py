@@ -47,8 +47,7 @@ class CallbackDesk:
             contact = uow.contacts.get(callback.contact_id, for_update=True)
             if not contact.is_open:
                 raise Conflict("The contact is closed; book a new callback from a new call.")
-            happened = callback.call_again(now, by)
-            record_all(uow, contact, happened, now, pseudonym_of(uow, contact))
+            callback.call_again(now, by)
             uow.commit()
         self.callbacks.schedule(callback_id, now)
 
@@ -62,8 +61,7 @@ class CallbackDesk:
             callback = self._failed(uow, callback_id)
             contact = uow.contacts.get(callback.contact_id, for_update=True)
             pseudonym = pseudonym_of(uow, contact)
-            closed = callback.close(now, by="staff", note=note[:2000], closed_by=by)
-            record_all(uow, contact, closed, now, pseudonym)
+            callback.close(now, by="staff", note=note[:2000], closed_by=by)
             if contact.is_open:
                 contacts.close(
                     uow, contact, now, CLOSED_RESOLVED, pseudonym, agent_id=by,

@@ -21,7 +21,7 @@ from router.service.journal import pseudonym_of, record, record_all
 from router.service.ports import DurableJobs
 from router.service.unit_of_work import UnitOfWork
 
-RUN_JOB = "run_callback"  # the durable job's name in router.jobs.DURABLE
+RUN_JOB = "run_callback"  # the durable job's name in router.entrypoints.jobs.DURABLE
 
 
 def pending(uow: UnitOfWork, contact: Contact) -> Callback | None:
@@ -65,7 +65,7 @@ def book_in(
     elif uow.queue.open_for_contact(contact.id) is None:
         _enqueue(uow, contact, now)
     callback = uow.callbacks.add(callback)
-    record_all(uow, contact, callback.was_booked(), now, pseudonym_of(uow, contact))
+    callback.was_booked(now)
     return callback, True
 
 
@@ -174,8 +174,7 @@ class Callbacks:
                 return False
             waiting = uow.contacts.get(callback.contact_id, for_update=True)
             pseudonym = pseudonym_of(uow, waiting)
-            closed = callback.close(now, by="citizen", note="cancelled by the citizen")
-            record_all(uow, waiting, closed, now, pseudonym)
+            callback.close(now, by="citizen", note="cancelled by the citizen")
             if waiting.is_open and waiting.state != ContactState.ASSIGNED:
                 contacts.close(
                     uow, waiting, now, CLOSED_RESOLVED, pseudonym,

@@ -18,13 +18,13 @@ from datetime import datetime, timedelta
 from typing import Protocol
 
 from router.domain import events as ev
-from router.domain.calls import ENDED, Call, CallStatus
+from router.domain.calls import ENDED, INBOUND, Call, CallStatus
 from router.domain.commands import ReceiveMessage
 from router.domain.model import CLOSED_INACTIVE, Contact, ContactState, Message
 from router.service import contacts
 from router.service.channels import Channels
 from router.service.delivery import Delivery
-from router.service.journal import pseudonym_of, record, record_all
+from router.service.journal import pseudonym_of, record
 from router.service.outbox import may_message
 from router.service.settings import RouterSettings
 from router.service.turn import TurnResult, Turns
@@ -61,6 +61,36 @@ class CallAnswered:
     # soon as an adviser is free); see `callback_pending`.
     callback_at: datetime | None = None
     callback_pending: bool = False
+
+
+@dataclass(frozen=True)
+class Input:
+    """One input of a call: the call, and how many inputs it has had (unique per input)."""
+
+    call_sid: str
+    n: int
+
+    @property
+    def provider_id(self) -> str:
+        return f"{self.call_sid}:{self.n}"
+
+
+@dataclass(frozen=True)
+class Spoken:
+    """What a phone turn came to, as the call flow reads it.
+
+    `action` is the policy's (None: no decision was made: the contact is with people, or
+    has ended); `waiting`: the contact waits for, or is with, a person; `open`: people
+    answer now; `again`: the provider sent the same input twice (nothing was decided).
+    """
+
+    action: str | None
+    open: bool
+    said: tuple[str, ...] = ()
+    waiting: bool = False
+    understood: bool = True
+    again: bool = False
+    result: TurnResult | None = None
 
 
 @dataclass(frozen=True)
@@ -108,6 +138,7 @@ class Calls:
         self.followups = followups
         self.phone = phone  # the phone channel's name
         self.sms = sms  # the channel the digital route is texted through
+        turns.finish_with(phone, self._finished)
 
     # -- the call starts -----------------------------------------------------------------
 
@@ -160,13 +191,13 @@ class Calls:
         self,
         contact_id: int,
         number: str,
-        provider_id: str,
+        heard: Input,
         text: str,
         *,
         confidence: float | None,
         input: str,
         language: str,
-    ) -> TurnResult | None:
+    ) -> Spoken:
         """Take what the caller said (or pressed) through the turn: policy and bot."""
         metadata: dict = {"input": input, "language": language}
         if confidence is not None:
@@ -175,39 +206,59 @@ class Calls:
             channel=self.phone,
             address=number,
             text=text or "(nothing)",
-            provider_id=provider_id,
+            provider_id=heard.provider_id,
             contact_id=contact_id,
             metadata=metadata,
         )
-        result = self.turns.receive(cmd)
-        decision = result.decision if result is not None else None
-        if decision is not None and str(decision.action) == "offer_digital":
-            self._offered(contact_id, provider_id.split(":")[0], result)
-        return result
+        return self._spoken(self.turns.receive(cmd))
 
     def escalate(
-        self, contact_id: int, provider_id: str, why: str, confidence: float | None = None
-    ) -> TurnResult | None:
+        self, contact_id: int, heard: Input, why: str, confidence: float | None = None
+    ) -> Spoken:
         """The phone could not hear or understand the caller twice: the policy hands over.
 
         The speech confidence Twilio gave what was last heard is recorded with the turn."""
-        heard: dict = {"input": why}
+        data: dict = {"input": why}
         if confidence is not None:
-            heard["confidence"] = round(confidence, 3)
-        return self.turns.escalate(contact_id, f"({why.replace('_', ' ')})", provider_id, **heard)
+            data["confidence"] = round(confidence, 3)
+        text = f"({why.replace('_', ' ')})"
+        return self._spoken(
+            self.turns.escalate(contact_id, text, f"{heard.provider_id}:{why}", **data)
+        )
 
-    def _offered(self, contact_id: int, call_sid: str, result: TurnResult) -> None:
-        now = self.clock()
-        with self.uow() as uow:
-            contact = uow.contacts.get(contact_id)
-            call = uow.calls.by_sid(call_sid)
+    def _spoken(self, result: TurnResult | None) -> Spoken:
+        is_open = self.settings.business_hours.open_at(self.clock())
+        if result is None:  # the provider sent the same input again
+            return Spoken(None, open=is_open, again=True)
+        action = str(result.decision.action) if result.decision is not None else None
+        said = tuple(m.text for m in result.replies if m.author == "bot")
+        waiting = result.state in (ContactState.QUEUED, ContactState.ASSIGNED)
+        return Spoken(action, open=is_open, said=said, waiting=waiting,
+                      understood=result.understood is not False, result=result)  # fmt: skip
+
+    def _finished(
+        self,
+        uow: UnitOfWork,
+        contact: Contact,
+        result: TurnResult,
+        now: datetime,
+        pseudonym: str | None,
+    ) -> None:
+        """The call's part of a phone turn, in the turn's last transaction: the digital
+        route offered on the call; the call waiting in its queue for a person."""
+        calls = [c for c in uow.calls.for_contact(contact.id) if c.direction == INBOUND]
+        call = calls[-1] if calls else None
+        action = str(result.decision.action) if result.decision is not None else None
+        if action == "offer_digital":
             if call is not None:
                 call.offer(result.links[0] if result.links else None)
             record(
-                uow, contact, ev.DEFLECTION_OFFERED, now, pseudonym_of(uow, contact),
+                uow, contact, ev.DEFLECTION_OFFERED, now, pseudonym,
                 need=result.need, route=self.sms, link=bool(result.links),
             )  # fmt: skip
-            uow.commit()
+        waits = contact.state in (ContactState.QUEUED, ContactState.ASSIGNED)
+        if call is not None and waits and action in (None, "assisted") and not call.has_ended:
+            call.wait(self.queue_name(contact.id))
 
     # -- the digital route by SMS --------------------------------------------------------
 
@@ -264,11 +315,13 @@ class Calls:
         return f"contact-{contact_id}"
 
     def enqueued(self, call_sid: str, contact_id: int) -> None:
-        """Note that the caller's audio waits in the contact's own Twilio queue."""
+        """Note that the caller's audio waits in the contact's own Twilio queue (the turn
+        that put the contact in the queue has noted it already, most often)."""
+        name = self.queue_name(contact_id)
         with self.uow() as uow:
             call = uow.calls.by_sid(call_sid)
-            if call is not None:
-                call.wait(self.queue_name(contact_id))
+            if call is not None and not call.waits_in(name):
+                call.wait(name)
                 uow.commit()
 
     def place(self, contact_id: int) -> Place:
@@ -368,15 +421,13 @@ class Calls:
                     call.progress(reported)
                 uow.commit()
                 return True
-            happened = call.end(reported, now, seconds)
-            if not happened:  # told before (Twilio retries callbacks)
+            if not call.end(reported, now, seconds):  # told before (Twilio retries callbacks)
                 return True
             contact = (
                 uow.contacts.get(call.contact_id, for_update=True) if call.contact_id else None
             )
             if contact is not None:
                 pseudonym = pseudonym_of(uow, contact)
-                record_all(uow, contact, happened, now, pseudonym)
                 keep = call.keeps_contact or contact.state == ContactState.ASSIGNED
                 if contact.is_open and not keep:
                     contacts.close(uow, contact, now, CLOSED_INACTIVE, pseudonym, digital=False)

@@ -69,7 +69,8 @@ def enqueue(
     """Put a contact in the assisted queue (once) and record it."""
     item = uow.queue.open_for_contact(contact.id)
     if item is not None:
-        contact.enqueue(item)  # already waiting or with a person: nothing new to record
+        # Already waiting or with a person: nothing new for the log.
+        contact.forget(contact.enqueue(item))
         return item
     item = uow.queue.add(
         QueueItem(contact_id=contact.id, skill=skill, priority=priority, enqueued_at=now)
@@ -84,3 +85,12 @@ def close(
     """Close a contact, whoever closes it (the bot, the desk, the inactivity sweep)."""
     item = uow.queue.open_for_contact(contact.id)
     record_all(uow, contact, contact.close(now, why, item=item, **how), now, pseudonym)
+
+
+def claim_item(uow: UnitOfWork, item_id: int, agent_id: int, now: datetime) -> bool:
+    """Give a waiting queue item to an agent unless someone took it first (it is locked)."""
+    item = uow.queue.lock(item_id)
+    if item is None or not item.is_waiting:
+        return False
+    item.claim(agent_id, now)
+    return True

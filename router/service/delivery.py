@@ -15,49 +15,19 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from router.domain import events as ev
-from router.domain.model import Contact, ContactEvent, Message
+from router.domain.model import Contact, DeliveryState, Message
 from router.domain.segments import count_segments, split_body
 from router.service.channels import Channels
 from router.service.errors import Conflict, NotFound
-from router.service.journal import pseudonym_of, record
+from router.service.journal import pseudonym_of, record_events, write_new_events
 from router.service.outbox import may_message, set_consent
 from router.service.ports import SendResult
 from router.service.unit_of_work import UnitOfWork
 
 log = logging.getLogger(__name__)
 
-CLAIMABLE = ("pending", "retry")
-# How far along a message is; a status callback may only move it to a higher rank.
-RANK = {
-    "pending": 0,
-    "retry": 0,
-    "sending_local": 1,
-    "review": 1,
-    "accepted": 2,
-    "scheduled": 2,
-    "queued": 2,
-    "sending": 3,
-    "sent": 4,
-    "delivered": 5,
-    "undelivered": 5,
-    "failed": 5,
-    "canceled": 5,
-    "read": 6,
-}
-# States worth an event in the log; passing through sending/sent is only kept on the message.
-LOGGED = frozenset({"queued", "delivered", "undelivered", "failed", "read", "review", "retry"})
 # Twilio: "Attempt to send to unsubscribed recipient" — the carrier holds a STOP.
 OPTED_OUT_AT_PROVIDER = "21610"
-
-
-def advance(current: str | None, reported: str) -> str:
-    """Return the delivery state after a provider reports `reported`; never backwards."""
-    if current == "blocked" or reported not in RANK:
-        return current or reported
-    if RANK[reported] > RANK.get(current or "pending", 0):
-        return reported
-    return current or reported
 
 
 @dataclass(frozen=True)
@@ -125,7 +95,7 @@ class Delivery:
         now = self.clock()
         claims: list[Claim] = []
         for message in messages:
-            if message.delivery_status != "pending":
+            if message.delivery_status != DeliveryState.PENDING:
                 continue
             for part in [message, *self._split(uow, message)]:
                 claims.append(self._take(part, now, contact, pseudonym))
@@ -149,6 +119,13 @@ class Delivery:
                 uow.commit()
             accepted += self.send(claims)
         return accepted
+
+    def deliver_now(self, message_ids: list[int]) -> int:
+        """Claim a turn's replies in one transaction, then send them; return accepted."""
+        with self.uow() as uow:
+            claims = self.claim(uow, message_ids)
+            uow.commit()
+        return self.send(claims)
 
     def dispatch_due(self) -> int:
         """Send what is due (new and retries) and park stale claims for review; return sent."""
@@ -184,14 +161,10 @@ class Delivery:
                 return None
             # A callback proves the provider has it, even after a send that timed out.
             message.provider_id = message.provider_id or provider_id
-            before = message.delivery_status
-            message.delivery_status = advance(before, status)
-            if error_code and message.delivery_status in ("undelivered", "failed"):
-                message.last_error = f"Twilio error {error_code}"
-                if error_code == OPTED_OUT_AT_PROVIDER:
-                    set_consent(uow, message.channel, message.address, False, "carrier", now)
-            if message.delivery_status != before and message.delivery_status in LOGGED:
-                self._event(uow, message, ev.DELIVERY_UPDATED, now, status=message.delivery_status)
+            message.reported(now, status, error_code)
+            failed = (DeliveryState.UNDELIVERED, DeliveryState.FAILED)
+            if error_code == OPTED_OUT_AT_PROVIDER and message.delivery_status in failed:
+                set_consent(uow, message.channel, message.address, False, "carrier", now)
             uow.commit()
             return message.delivery_status
 
@@ -206,16 +179,10 @@ class Delivery:
             message = uow.messages.get(message_id, for_update=True)
             if message is None or message.contact_id != contact_id or message.direction != "out":
                 raise NotFound("No such message in this conversation.")
-            if message.delivery_status != "review":
+            if message.delivery_status != DeliveryState.REVIEW:
                 raise Conflict("This message is not waiting for a check; nothing to settle.")
-            if resend:
-                message.delivery_status = "pending"
-                message.next_attempt_at = None
-                message.last_error = f"sent again by staff member {by} after a check"
-            else:
-                message.delivery_status = "sent"
-                message.last_error = f"confirmed as received by staff member {by}"
-            self._event(uow, message, ev.DELIVERY_UPDATED, now, status=message.delivery_status)
+            message.settle(now, resend=resend, by=by)
+            write_new_events(uow)  # journaled before the claim moves it on
             claims = self.claim(uow, [message_id]) if resend else ()
             uow.commit()
             state = message.delivery_status
@@ -232,12 +199,12 @@ class Delivery:
             stale = [
                 m
                 for channel in self.channels.with_senders()
-                for m in uow.messages.in_delivery_status(channel.name, ("sending_local",), now)
+                for m in uow.messages.in_delivery_status(
+                    channel.name, (DeliveryState.SENDING_LOCAL,), now
+                )
             ]
             for message in stale:
-                message.delivery_status = "review"
-                message.last_error = "the dispatcher stopped while sending; check before resending"
-                self._event(uow, message, ev.DELIVERY_UPDATED, now, status="review")
+                message.claim_went_stale(now)
             uow.commit()
             return len(stale)
 
@@ -246,12 +213,7 @@ class Delivery:
     def _claim_one(self, uow: UnitOfWork, message_id: int, now: datetime) -> list[Claim]:
         """Take a due message for sending, unless its address has opted out."""
         message = uow.messages.get(message_id, for_update=True)
-        if (
-            message is None
-            or message.direction != "out"
-            or message.delivery_status not in CLAIMABLE
-            or (message.next_attempt_at is not None and message.next_attempt_at > now)
-        ):
+        if message is None or not message.is_due(now):
             return []
         channel = self.channels[message.channel]
         if channel.sender is None:
@@ -260,9 +222,7 @@ class Delivery:
         if not message.address or not (
             message.kind == "notice" or may_message(uow, channel, message.address)
         ):
-            message.delivery_status = "blocked"
-            message.last_error = "the citizen has opted out of this channel (STOP)"
-            self._event(uow, message, ev.MESSAGE_BLOCKED, now, why="opted_out")
+            message.block(now)
             return []
         contact = uow.contacts.get(message.contact_id) if message.contact_id else None
         pseudonym = pseudonym_of(uow, contact) if contact else None
@@ -274,9 +234,7 @@ class Delivery:
     def _take(
         self, message: Message, now: datetime, contact: Contact | None, pseudonym: str | None
     ) -> Claim:
-        message.delivery_status = "sending_local"
-        message.attempts += 1
-        message.next_attempt_at = now + self.lease  # after that, a stale claim
+        message.claim(now, self.lease)  # after the lease, a stale claim
         return Claim(
             message.id,
             message.channel,
@@ -307,7 +265,7 @@ class Delivery:
                     agent_id=message.agent_id,
                     kind=message.kind,
                     processed=True,
-                    delivery_status="pending",
+                    delivery_status=DeliveryState.PENDING,
                 )
             )
             for part in parts[1:]
@@ -330,52 +288,26 @@ class Delivery:
         now = self.clock()
         with self.uow() as uow:
             message = uow.messages.get(claim.message_id, for_update=True)
-            before = message.delivery_status
             outcome = result.outcome
-            if (
-                outcome != "accepted"
-                and RANK.get(message.delivery_status or "", 0) >= RANK["queued"]
-            ):
-                # A status callback overtook a failed answer: the provider has it, so it went.
-                message.last_error = f"sent, though the provider's answer was: {_describe(result)}"[
-                    :250
-                ]
+            if outcome != "accepted" and message.went_out:
+                message.overtaken(_describe(result))  # a report came first: it went
             elif outcome == "accepted":
-                message.provider_id = result.provider_id
-                message.delivery_status = advance(message.delivery_status, "queued")
-                message.segments = result.segments or count_segments(claim.body).segments
-                message.next_attempt_at = None
-                message.last_error = None
-            elif outcome == "retry" and message.attempts < self.backoff.max_attempts:
-                message.delivery_status = "retry"
-                message.next_attempt_at = now + self.backoff.delay(message.attempts)
-                message.last_error = _describe(result)
+                segments = result.segments or count_segments(claim.body).segments
+                message.handed_over(now, result.provider_id, segments)
             elif outcome == "retry":
-                message.delivery_status = "failed"
-                message.last_error = (
-                    f"gave up after {message.attempts} attempts: {_describe(result)}"[:250]
-                )
+                again = message.attempts < self.backoff.max_attempts
+                retry_at = now + self.backoff.delay(message.attempts) if again else None
+                message.not_taken(now, _describe(result), retry_at)
             elif outcome == "uncertain":
-                message.delivery_status = "review"
-                message.next_attempt_at = None
-                message.last_error = f"may have been sent: {_describe(result)}"[:250]
+                message.maybe_sent(now, _describe(result))
             else:
-                message.delivery_status = "failed"
-                message.last_error = _describe(result)
+                message.refused(now, _describe(result))
                 if result.error_code == OPTED_OUT_AT_PROVIDER:
                     set_consent(uow, message.channel, message.address, False, "carrier", now)
-            if message.delivery_status != before and message.delivery_status in LOGGED:
-                uow.events.append(
-                    ContactEvent(
-                        type=ev.DELIVERY_UPDATED,
-                        at=now,
-                        channel=claim.channel,
-                        contact_id=claim.contact_id,
-                        citizen=claim.pseudonym,
-                        need=claim.need,
-                        data={"message_id": message.id, "status": message.delivery_status},
-                    )
-                )
+            record_events(
+                uow, message, channel=claim.channel, contact_id=claim.contact_id,
+                pseudonym=claim.pseudonym, need=claim.need, at=now,
+            )  # fmt: skip
             uow.commit()
         if outcome != "accepted":
             log.warning(
@@ -383,14 +315,6 @@ class Delivery:
                 claim.message_id,
                 outcome,
                 result.error_code or "-",
-            )
-
-    @staticmethod
-    def _event(uow, message: Message, type_: str, now: datetime, **data) -> None:
-        contact = uow.contacts.get(message.contact_id) if message.contact_id else None
-        if contact is not None:
-            record(
-                uow, contact, type_, now, pseudonym_of(uow, contact), message_id=message.id, **data
             )
 
 

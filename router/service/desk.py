@@ -8,12 +8,12 @@ from datetime import datetime
 
 from router.domain import events as ev
 from router.domain.commands import AgentReply, ClaimNext, Resolve
-from router.domain.model import CLOSED_RESOLVED, Contact, ContactState, Message
+from router.domain.model import CLOSED_RESOLVED, Contact, ContactState, DeliveryState, Message
 from router.service import contacts
 from router.service.channels import Channels
 from router.service.delivery import Delivery
 from router.service.errors import Conflict, Forbidden, NotFound
-from router.service.journal import pseudonym_of, record, record_all
+from router.service.journal import pseudonym_of, record
 from router.service.outbox import say
 from router.service.unit_of_work import UnitOfWork
 
@@ -49,8 +49,9 @@ class Desk:
     def claim_next(self, cmd: ClaimNext, attempts: int = 5) -> Claimed | None:
         """Assign the next waiting contact to the agent; None when the queue is empty.
 
-        The item is locked (`SKIP LOCKED` on PostgreSQL) and handed over with a conditional
-        update, so two agents never get the same contact.
+        The item is locked until the commit (`FOR UPDATE SKIP LOCKED` on PostgreSQL, the
+        single writer on SQLite), looked at again under the lock and claimed by the item
+        itself, so two agents never get the same contact.
         """
         now = self.clock()
         for _ in range(attempts):
@@ -58,11 +59,10 @@ class Desk:
                 item = uow.queue.claim_next(cmd.skills)
                 if item is None:
                     return None
-                if not uow.queue.take(item.id, cmd.agent_id, now):
-                    continue
+                if not contacts.claim_item(uow, item.id, cmd.agent_id, now):
+                    continue  # another agent took it between the two looks
                 contact = uow.contacts.get(item.contact_id, for_update=True)
                 happened = contact.assign(item, cmd.agent_id, now)
-                record_all(uow, contact, happened, now, pseudonym_of(uow, contact))
                 uow.commit()
                 return Claimed(contact.id, item.id, happened[0].data["wait_seconds"])
         return None
@@ -78,16 +78,14 @@ class Desk:
             channel = self.channels[contact.channel]
             message = say(uow, contact, channel, "agent", text, now, agent_id=cmd.agent_id)
             item = uow.queue.open_for_contact(contact.id)
-            first = item is not None and item.answered_at is None
-            if first:
-                item.answered_at = now
+            first = item is not None and item.answer(now)
             contact.last_activity_at = now
             pseudonym = pseudonym_of(uow, contact)
             record(
                 uow, contact, ev.AGENT_REPLIED, now, pseudonym,
                 message_id=message.id, agent_id=cmd.agent_id, first=first,
             )  # fmt: skip
-            blocked = message.delivery_status == "blocked"
+            blocked = message.delivery_status == DeliveryState.BLOCKED
             if blocked:
                 record(
                     uow, contact, ev.MESSAGE_BLOCKED, now, pseudonym,

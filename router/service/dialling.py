@@ -21,6 +21,7 @@ from datetime import datetime, timedelta
 from router.domain.callbacks import Callback, CallbackState
 from router.domain.calls import NOT_ANSWERED, Call, CallStatus
 from router.domain.model import Contact, ContactState
+from router.service import contacts
 from router.service.callbacks import Callbacks, reopen
 from router.service.journal import pseudonym_of, record_all
 from router.service.ports import CallResult, Dialler
@@ -131,11 +132,10 @@ class Dialling:
                 callback.contact_id = contact.id
             if contact is None or not contact.is_open:
                 # The conversation was resolved first (an agent helped the citizen).
-                closed = callback.close(
+                # Recorded on the contact, when there is one still.
+                callback.close(
                     now, by="system", note="settled: the conversation was resolved first"
                 )
-                if contact is not None:
-                    record_all(uow, contact, closed, now, pseudonym_of(uow, contact))
                 uow.commit()
                 return "settled"
             due = self.settings.hours.next_opening(
@@ -197,9 +197,7 @@ class Dialling:
         with self.uow() as uow:
             callback = uow.callbacks.get(callback_id, for_update=True)
             contact = uow.contacts.get(callback.contact_id)
-            pseudonym = pseudonym_of(uow, contact)
-            placed = callback.placed(result.outcome, result.call_sid, attempt.n, attempt.agent)
-            record_all(uow, contact, placed, now, pseudonym)
+            callback.placed(result.outcome, result.call_sid, attempt.n, attempt.agent, now)
             if result.outcome == "accepted":
                 if result.call_sid:
                     track_call(uow, result.call_sid, contact, CallStatus.RINGING, now)
@@ -236,11 +234,10 @@ class Dialling:
         Answers "waiting" (the caller schedules the retry at `next_attempt_at`, after its
         commit) or "failed".
         """
-        happened = callback.not_answered(
+        callback.not_answered(
             status, now, attempts=self.settings.attempts, retry_after=self.settings.retry_after,
             final=final,
         )  # fmt: skip
-        record_all(uow, contact, happened, now, pseudonym_of(uow, contact))
         return "waiting" if callback.state == CallbackState.BOOKED else "failed"
 
     def _free_agent(self, uow: UnitOfWork, contact_id: int) -> int | None:
@@ -286,15 +283,14 @@ class Dialling:
             pseudonym = pseudonym_of(uow, contact)
             if contact.state == ContactState.QUEUED:
                 item = uow.queue.open_for_contact(contact.id)
-                if item is not None and uow.queue.take(item.id, agent_id, now):
+                if item is not None and contacts.claim_item(uow, item.id, agent_id, now):
                     item = uow.queue.get(item.id)
                     record_all(uow, contact, contact.assign(item, agent_id, now), now, pseudonym)
                     if item.answered_at is None:
                         item.answered_at = now
-            happened = callback.answer(call_sid)
+            callback.answer(call_sid, now)
             if call_sid:
                 track_call(uow, call_sid, contact, CallStatus.IN_PROGRESS, now)
-            record_all(uow, contact, happened, now, pseudonym)
             uow.commit()
             return CallbackAnswered(
                 callback.id, contact.id, language, self.dialler.endpoint(agent_id)

@@ -16,17 +16,17 @@ from datetime import datetime, timedelta
 
 from router.domain import events as ev
 from router.domain.followups import Followup, FollowupState
-from router.domain.model import Contact, ContactEvent, ContactState, Message
+from router.domain.model import Contact, ContactEvent, ContactState, DeliveryState, Message
 from router.service.callbacks import Callbacks, book_in
 from router.service.channels import Channels
 from router.service.delivery import Delivery
 from router.service.errors import DuplicateDelivery, NotFound
-from router.service.journal import pseudonym_of, record_all
+from router.service.journal import pseudonym_of
 from router.service.outbox import say
 from router.service.ports import DurableJobs
 from router.service.unit_of_work import UnitOfWork
 
-RUN_JOB = "run_followup"  # the durable job's name in router.jobs.DURABLE
+RUN_JOB = "run_followup"  # the durable job's name in router.entrypoints.jobs.DURABLE
 # Replies that accept the callback offer (English and Danish), as a whole message.
 ACCEPT_WORDS = frozenset({"CALL", "CALL ME", "RING", "RING OP", "RING MIG OP", "RING TIL MIG"})
 OFFER = {
@@ -102,7 +102,7 @@ class Followups:
                     scheduled_at=now,
                 )
             )
-            record_all(uow, contact, followup.was_scheduled(), now, pseudonym_of(uow, contact))
+            followup.was_scheduled()
             uow.commit()
             followup_id = followup.id
         self.jobs.schedule(RUN_JOB, f"followup-{followup_id}", due, followup_id)
@@ -175,10 +175,7 @@ class Followups:
             if phone is None and deflected.channel == self.callbacks.phone:
                 phone = deflected.address if deflected.address.startswith("+") else None
             if phone is None or channel.sender is None:
-                not_sent = followup.offer(
-                    sent=False, why="no phone number", contacted_again=again, now=now
-                )
-                record_all(uow, deflected, not_sent, now, pseudonym)
+                followup.offer(sent=False, why="no phone number", contacted_again=again, now=now)
                 uow.commit()
                 return "not_sent"
             offer = uow.contacts.add(
@@ -198,12 +195,11 @@ class Followups:
             language = citizen.language if citizen and citizen.language in OFFER else "en"
             text = OFFER[language].format(need=followup.need.replace("_", " "))
             message = say(uow, offer, channel, "system", text, now)
-            sent = message.delivery_status == "pending"
-            offered = followup.offer(
+            sent = message.delivery_status == DeliveryState.PENDING
+            followup.offer(
                 sent=sent, why=None if sent else "opted_out", contacted_again=again, now=now,
                 offer_contact_id=offer.id,
             )  # fmt: skip
-            record_all(uow, deflected, offered, now, pseudonym)
             claims = self.delivery.claim_new(uow, offer, pseudonym, [message])
             uow.commit()
         self.delivery.send(claims)
@@ -253,7 +249,7 @@ class Followups:
                 phone=self.callbacks.phone,
             )  # fmt: skip
             pseudonym = pseudonym_of(uow, deflected)
-            record_all(uow, deflected, followup.accept(callback.id), now, pseudonym)
+            followup.accept(callback.id, now)
             message = say(uow, offer, channel, "system", BOOKED[language], now)
             claims = self.delivery.claim_new(uow, offer, pseudonym, [message])
             uow.commit()

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from router.domain.model import Consent, Contact, Message
+from router.domain.model import Consent, Contact, DeliveryState, Message
 from router.service.channels import Channel
 from router.service.unit_of_work import UnitOfWork
 
@@ -30,16 +30,17 @@ def say(
 ) -> Message:
     """Add an outbound message to a contact.
 
-    On a channel with a sender the message waits (`pending`) for delivery; to an address that
-    opted out it is stored as `blocked` and never sent, so the desk can show why the citizen
-    did not get it. `notice` marks service texts (HELP answers): the answer to the citizen's
-    own HELP is sent even after STOP, as carriers' messaging rules expect.
+    On a channel with a sender the message waits (`pending`, the outbox row) for delivery;
+    to an address that opted out it is stored as `blocked` and never sent, so the desk can
+    show why the citizen did not get it. `notice` marks service texts (HELP answers): the
+    answer to the citizen's own HELP is sent even after STOP, as carriers' messaging rules
+    expect.
     """
     status = address = None
     if channel.sender is not None:
         address = contact.address
         allowed = notice or may_message(uow, channel, address)
-        status = "pending" if allowed else "blocked"
+        status = DeliveryState.PENDING if allowed else DeliveryState.BLOCKED
     return uow.messages.add(
         Message(
             channel=contact.channel,

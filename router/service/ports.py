@@ -1,8 +1,8 @@
 """Ports: the small interfaces through which the service layer reaches the outside world.
 
 Concrete implementations live in `bots.client` (the bot), `router.adapters` (storage,
-Twilio, the inbox) and are chosen in one place, `router.bootstrap.create_app`. Tests plug
-in the fakes of `tests/fakes.py`, which implement the same ports.
+Twilio, the inbox) and are chosen in one place, `router.entrypoints.bootstrap`. Tests plug in
+the fakes of `tests/fakes.py`, which implement the same ports.
 """
 
 from __future__ import annotations
@@ -159,7 +159,7 @@ class DurableJobs(Protocol):
     """Jobs that survive restarts: run `job(arg)` in the scheduler process at `at`.
 
     `key` names the job (one job per key: scheduling a key again moves it). The job's name
-    is one of the functions in `router.jobs.DURABLE`.
+    is one of the functions in `router.entrypoints.jobs.DURABLE`.
     """
 
     def schedule(self, job: str, key: str, at: datetime, arg: int) -> None: ...

@@ -97,11 +97,12 @@ class QueueRepository(Repository, Protocol):
     def waiting_by_skill(self) -> dict[str, tuple[int, datetime | None]]: ...
 
     def claim_next(self, skills: tuple[str, ...]) -> QueueItem | None:
-        """Lock and return the next waiting item: highest priority, then oldest."""
+        """Lock and return the next waiting item (highest priority, then oldest), passing
+        over items other transactions hold."""
         ...
 
-    def take(self, item_id: int, agent_id: int, now: datetime) -> bool:
-        """Assign a waiting item to an agent unless someone else took it first."""
+    def lock(self, item_id: int) -> QueueItem | None:
+        """Lock and return an item as committed now (another transaction may have claimed it)."""
         ...
 
     def answered_since(self, since: datetime) -> list[datetime]:

@@ -97,6 +97,10 @@ class AtBot:
     cut: bool = False  # the message was longer than the channel takes and was cut
 
 
+# A channel's part of a turn's finishing transaction: (uow, contact, result, now, pseudonym).
+Finisher = Callable[[UnitOfWork, Contact, "TurnResult", datetime, str | None], None]
+
+
 class Turns:
     """Takes citizens' messages through the turn; the channels' front door."""
 
@@ -124,6 +128,13 @@ class Turns:
         self.settings = settings
         self.clock = clock
         self.identify = identify
+        # What a channel adds to a turn's finishing transaction (`finish_with`).
+        self.finishers: dict[str, Finisher] = {}
+
+    def finish_with(self, channel: str, finisher: Finisher) -> None:
+        """Let a channel write what it keeps of a turn in the turn's own last transaction
+        (the phone: the link offered on the call, the call waiting in its queue)."""
+        self.finishers[channel] = finisher
 
     # -- accept ---------------------------------------------------------------------------
 
@@ -478,7 +489,7 @@ class Turns:
             replies.insert(0, say(uow, contact, channel, "system", told, now))
         claims = self.delivery.claim_new(uow, contact, pseudonym, replies)
         bot_ok = turn is not None and turn.ok
-        return TurnResult(
+        result = TurnResult(
             contact.id,
             contact.state,
             message.id,
@@ -494,6 +505,10 @@ class Turns:
             need=contact.need,
             booked=tuple(booked or ()),
         )
+        finisher = self.finishers.get(contact.channel)
+        if finisher is not None:
+            finisher(uow, contact, result, now, pseudonym)
+        return result
 
     # -- send -----------------------------------------------------------------------------
 

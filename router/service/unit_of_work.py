@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from typing import Protocol
 
 from router.service import repositories as r
@@ -21,11 +22,21 @@ class UnitOfWork(Protocol):
     callbacks: r.CallbackRepository
     followups: r.FollowupRepository
     calls: r.CallRepository
+    # Events for after the commit (ReplyWaiting), gathered as the journal writes the others;
+    # moved to `published` by the commit (dropped by a rollback) for the message bus.
+    after_commit: list[object]
+    published: list[object]
 
     def __enter__(self) -> UnitOfWork: ...
 
     def __exit__(self, *exc: object) -> None: ...
 
-    def commit(self) -> None: ...
+    def collect_new_events(self) -> Iterator[tuple[object, object]]:
+        """Yield (aggregate, event) for what the aggregates seen here recorded, once each."""
+        ...
+
+    def commit(self) -> None:
+        """Write the aggregates' new events to the journal, then commit."""
+        ...
 
     def rollback(self) -> None: ...

@@ -12,8 +12,8 @@ import pytest
 
 from router import create_app
 from router.adapters.db import create_all
-from router.auth import create_user
-from router.bootstrap import kanal_of
+from router.entrypoints.auth import create_user
+from router.entrypoints.bootstrap import kanal_of
 from tests.conftest import IN_CI, SECRET
 from tests.fakes import ScriptedBot
 

@@ -11,8 +11,8 @@ import re
 
 import pytest
 
-from router.auth import create_user
 from router.domain.commands import AgentReply, ClaimNext, ReceiveMessage, Resolve, StartChat
+from router.entrypoints.auth import create_user
 from tests.e2e.conftest import SHOTS, serious_violations
 
 pytestmark = [pytest.mark.e2e, pytest.mark.browser]

@@ -161,9 +161,9 @@ def test_a_demo_citizen_registered_exempt_reaches_a_person_on_the_first_message(
 ):
     from datetime import UTC, date, datetime
 
-    from router.demo import DEMO_CITIZENS
     from router.domain.citizens import pseudonym_for
     from router.domain.model import Citizen, Exemption
+    from router.entrypoints.demo import DEMO_CITIZENS
     from tests.conftest import SECRET
 
     inge = next(d for d in DEMO_CITIZENS if d.ground)

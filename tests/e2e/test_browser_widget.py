@@ -7,8 +7,8 @@ import re
 
 import pytest
 
-from router.auth import create_user
 from router.domain.commands import AgentReply, ClaimNext
+from router.entrypoints.auth import create_user
 
 pytestmark = [pytest.mark.e2e, pytest.mark.browser]
 

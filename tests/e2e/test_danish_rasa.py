@@ -14,8 +14,8 @@ import pytest
 import yaml
 
 from router import create_app
-from router.bootstrap import kanal_of
 from router.domain.segments import count_segments
+from router.entrypoints.bootstrap import kanal_of
 from tests.integration import sms_support
 from tests.integration.sms_support import new_number, wait_for
 

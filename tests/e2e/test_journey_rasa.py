@@ -6,8 +6,8 @@ import pytest
 
 from channels.webchat import identity_token
 from router import create_app
-from router.bootstrap import kanal_of
 from router.domain.commands import AgentReply, ClaimNext
+from router.entrypoints.bootstrap import kanal_of
 from tests.conftest import SECRET
 
 pytestmark = pytest.mark.rasa

@@ -21,14 +21,14 @@ import pytest
 import requests
 
 from router import create_app
-from router.bootstrap import kanal_of
 from router.config import from_env
+from router.entrypoints.bootstrap import kanal_of
 from tests.integration.sms_support import wait_for
 
 pytestmark = pytest.mark.e2e
 
 ROOT = Path(__file__).resolve().parents[2]
-KANAL = [sys.executable, "-c", "from router.cli import main; main()"]
+KANAL = [sys.executable, "-c", "from router.entrypoints.cli import main; main()"]
 CALLER = "+4512345678"
 
 

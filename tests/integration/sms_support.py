@@ -17,9 +17,9 @@ import pytest
 import requests
 from werkzeug.serving import make_server
 
-from channels.sms_simulator import Phone, post_sms, webhook_form
+from channels.twilio_sandbox.sms_simulator import Phone, post_sms, webhook_form
 from router import create_app
-from router.bootstrap import kanal_of
+from router.entrypoints.bootstrap import kanal_of
 
 TOKEN = "test-twilio-token"
 ACCOUNT = "ACtest00000000000000000000000000"

@@ -9,7 +9,7 @@ from sqlalchemy import create_engine
 import channels
 from router import create_app
 from router.adapters.db import create_all
-from router.bootstrap import kanal_of
+from router.entrypoints.bootstrap import kanal_of
 from tests import throwaway_channel
 from tests.fakes import RecordingSender
 

@@ -22,7 +22,7 @@ from schemathesis.checks import not_a_server_error
 from schemathesis.specs.openapi.checks import response_schema_conformance
 
 from channels import webchat
-from router.auth import create_token, create_user
+from router.entrypoints.auth import create_token, create_user
 
 pytestmark = pytest.mark.integration
 

@@ -13,8 +13,8 @@ import requests
 from channels.sms import MAX_SMS_TEXT
 from channels.twilio_signature import sign
 from channels.webchat import identity_token
-from router.auth import create_token, create_user
-from router.bootstrap import kanal_of
+from router.entrypoints.auth import create_token, create_user
+from router.entrypoints.bootstrap import kanal_of
 from router.web import MAX_ID
 from tests.conftest import SECRET
 from tests.integration import sms_support

@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from router import create_app
-from router.bootstrap import kanal_of
+from router.entrypoints.bootstrap import kanal_of
 from tests.fakes import ScriptedBot
 
 pytestmark = pytest.mark.integration

@@ -12,11 +12,12 @@ import requests
 from sqlalchemy import create_engine, inspect, text
 
 from channels.twilio_signature import sign
-from router import create_app, scheduler
-from router.bootstrap import kanal_of
+from router import create_app
 from router.domain.callbacks import Callback
 from router.domain.followups import Followup
 from router.domain.model import Contact, ContactState, QueueItem
+from router.entrypoints import scheduler
+from router.entrypoints.bootstrap import kanal_of
 from tests.conftest import SECRET
 from tests.fakes import RecordingCaller
 from tests.integration import sms_support
@@ -54,7 +55,7 @@ def waiting_call(kanal, phone: str, language: str = "en") -> int:
 
 
 def agent_taking_calls(kanal, username: str = "caller1") -> int:
-    from router.auth import create_user
+    from router.entrypoints.auth import create_user
 
     user = create_user(kanal.uow, username, "correct horse", "agent")
     with kanal.uow() as uow:

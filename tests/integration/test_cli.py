@@ -9,9 +9,9 @@ from werkzeug.security import check_password_hash
 
 from router import create_app
 from router.adapters.migrate import current, head
-from router.bootstrap import kanal_of
-from router.cli import main
 from router.domain.citizens import pseudonym_for
+from router.entrypoints.bootstrap import kanal_of
+from router.entrypoints.cli import main
 from tests.fakes import ScriptedBot
 
 pytestmark = pytest.mark.integration

@@ -3,13 +3,13 @@
 import phonenumbers
 import pytest
 
-from router.demo import DEMO_CITIZENS, demo_identities, seed_demo
+from router.entrypoints.demo import DEMO_CITIZENS, demo_identities, seed_demo
 
 pytestmark = pytest.mark.integration
 
 
 def test_seed_adds_one_user_per_role_and_three_demo_citizens(app, kanal):
-    lines = seed_demo(app)
+    lines = seed_demo(kanal.uow, app.config["SECRET_KEY"])
 
     with kanal.uow() as uow:
         assert {
@@ -44,7 +44,7 @@ def test_demo_phone_numbers_are_valid_danish_numbers():
 def test_seed_changes_nothing_when_someone_already_uses_the_database(app, kanal, staff):
     staff("mette", "agent")
 
-    lines = seed_demo(app)
+    lines = seed_demo(kanal.uow, app.config["SECRET_KEY"])
 
     assert lines and "no demo data added" in lines[0]
     with kanal.uow() as uow:
@@ -56,7 +56,7 @@ def test_demo_identities_sign_in_the_demo_citizens_on_the_chat(app, client, kana
     assert (
         demo_identities(kanal.uow, app.config["SECRET_KEY"]) == []
     )  # nothing seeded, nothing offered
-    seed_demo(app)
+    seed_demo(kanal.uow, app.config["SECRET_KEY"])
 
     identities = demo_identities(kanal.uow, app.config["SECRET_KEY"])
 
@@ -74,7 +74,7 @@ def test_demo_identities_sign_in_the_demo_citizens_on_the_chat(app, client, kana
 
 
 def test_a_forged_demo_identity_is_refused(app, client, kanal):
-    seed_demo(app)
+    seed_demo(kanal.uow, app.config["SECRET_KEY"])
     identity = demo_identities(kanal.uow, app.config["SECRET_KEY"])[0]["identity"]
     forged = identity[:-1] + ("0" if identity[-1] != "0" else "1")
 

@@ -8,8 +8,8 @@ import pytest
 
 from channels.webchat import identity_token
 from router import create_app
-from router.bootstrap import kanal_of
 from router.domain.commands import ReceiveMessage
+from router.entrypoints.bootstrap import kanal_of
 from tests.conftest import SECRET
 from tests.fakes import ScriptedBot
 
@@ -268,7 +268,7 @@ def test_an_empty_or_overlong_reply_is_refused_and_kept(app, client, kanal, staf
 def test_desk_forms_are_refused_without_the_csrf_token(app_config):
     app = create_app({**app_config, "WTF_CSRF_ENABLED": True}, bot=ScriptedBot())
     try:
-        from router.auth import create_user
+        from router.entrypoints.auth import create_user
 
         create_user(kanal_of(app).uow, "agent1", PASSWORD, "agent")
         desk = app.test_client()

@@ -7,8 +7,8 @@ from collections import Counter
 
 import pytest
 
-from router.auth import create_user
 from router.domain.commands import ClaimNext, ReceiveMessage
+from router.entrypoints.auth import create_user
 
 pytestmark = pytest.mark.integration
 

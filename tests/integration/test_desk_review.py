@@ -7,8 +7,8 @@ import itertools
 import pytest
 
 from router import create_app
-from router.bootstrap import kanal_of
 from router.domain.commands import ReceiveMessage
+from router.entrypoints.bootstrap import kanal_of
 from router.service.ports import SendResult
 from tests.integration.test_desk import page, sign_in
 

@@ -7,9 +7,9 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
-from router.auth import create_token, create_user
 from router.domain.callbacks import Callback
 from router.domain.model import Contact, ContactState
+from router.entrypoints.auth import create_token, create_user
 from tests.integration import sms_support
 from tests.integration.sms_support import new_number, wait_for
 

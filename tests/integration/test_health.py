@@ -24,7 +24,7 @@ def test_readyz_stays_ready_but_says_so_when_the_bot_is_down(client, bot):
 def test_logs_carry_no_phone_numbers(caplog):
     import logging
 
-    from router.logs import JsonFormatter
+    from router.entrypoints.logs import JsonFormatter
 
     record = logging.LogRecord(
         "kanal", logging.INFO, __file__, 1, "sms from +4512345678", None, None
@@ -51,7 +51,7 @@ def test_metrics_show_the_waiting_queue_and_no_personal_data(client, add_citizen
 def test_logged_errors_name_the_exception_not_its_data():
     import logging
 
-    from router.logs import JsonFormatter
+    from router.entrypoints.logs import JsonFormatter
 
     try:
         raise ValueError("INSERT ... parameters: ('+4520123499', 'my secret words')")

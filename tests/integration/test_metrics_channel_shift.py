@@ -14,9 +14,9 @@ from datetime import UTC, datetime, timedelta
 import pytest
 
 from router import create_app
-from router.auth import create_token, create_user
-from router.bootstrap import kanal_of
 from router.domain.commands import AgentReply, ClaimNext, ReceiveMessage, Resolve, StartChat
+from router.entrypoints.auth import create_token, create_user
+from router.entrypoints.bootstrap import kanal_of
 from router.service.channels import Channel
 from router.service.housekeeping import close_inactive
 

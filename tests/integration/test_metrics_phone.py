@@ -16,9 +16,10 @@ from datetime import UTC, datetime, timedelta
 import pytest
 
 from router import create_app
-from router.auth import create_token, create_user
-from router.bootstrap import kanal_of
 from router.domain.commands import AgentReply, ClaimNext, Resolve
+from router.entrypoints.auth import create_token, create_user
+from router.entrypoints.bootstrap import kanal_of
+from router.service.calls import Input
 from tests.fakes import FakeJobs, RecordingCaller, RecordingSender
 
 pytestmark = pytest.mark.integration
@@ -100,9 +101,9 @@ class Caller:
     def say(self, text: str):  # noqa: ANN201
         self.turns += 1
         return self.kanal.calls.turn(
-            self.contact_id, self.number, f"{self.sid}:{self.turns}", text,
+            self.contact_id, self.number, Input(self.sid, self.turns), text,
             confidence=0.9, input="speech", language="en",
-        )  # fmt: skip
+        ).result  # fmt: skip
 
     def take_the_link(self) -> None:
         result = self.say("when is my pension paid")

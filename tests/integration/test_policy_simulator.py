@@ -14,8 +14,8 @@ from click.testing import CliRunner
 
 from analytics.cli import simulate as simulate_command
 from router import create_app
-from router.auth import create_token, create_user
-from router.bootstrap import kanal_of
+from router.entrypoints.auth import create_token, create_user
+from router.entrypoints.bootstrap import kanal_of
 from router.service.channels import Channel
 from tests.integration.test_metrics_channel_shift import Citizen, Clock, serve
 

@@ -7,9 +7,9 @@ from types import SimpleNamespace
 import pytest
 from sqlalchemy import func, select
 
+from router.adapters.register import import_csv
 from router.domain.citizens import pseudonym_for
 from router.domain.model import Citizen, Exemption
-from router.register import import_csv
 from tests.conftest import SECRET
 
 pytestmark = pytest.mark.integration

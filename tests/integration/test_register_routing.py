@@ -4,9 +4,9 @@ from datetime import date
 
 import pytest
 
+from router.adapters.register import import_csv
 from router.domain.citizens import pseudonym_for
 from router.domain.commands import ReceiveMessage, StartChat
-from router.register import import_csv
 from tests.conftest import SECRET
 
 pytestmark = pytest.mark.integration

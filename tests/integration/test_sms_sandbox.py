@@ -7,7 +7,7 @@ from twilio.base.exceptions import TwilioRestException
 
 from router import create_app
 from router.adapters.twilio_sms import TwilioSmsSender, sender_from_config
-from router.bootstrap import kanal_of
+from router.entrypoints.bootstrap import kanal_of
 from tests.fakes import ScriptedBot
 from tests.integration import sms_support
 from tests.integration.sms_support import ACCOUNT, AGENCY, TOKEN, new_number, wait_for

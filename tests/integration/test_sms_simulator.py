@@ -2,7 +2,7 @@
 
 from click.testing import CliRunner
 
-from router.cli import main
+from router.entrypoints.cli import main
 from tests.integration import sms_support
 from tests.integration.sms_support import ACCOUNT, AGENCY, TOKEN, new_number
 

@@ -188,7 +188,7 @@ def test_the_agent_leg_dials_the_callers_own_queue(live):  # noqa: F811
 def test_kanal_phone_plays_a_call_in_the_terminal(live, monkeypatch):  # noqa: F811
     from click.testing import CliRunner
 
-    from router.cli import main
+    from router.entrypoints.cli import main
 
     for name, value in (("KANAL_PUBLIC_URL", live.base_url), ("TWILIO_AUTH_TOKEN", TOKEN),
                         ("TWILIO_ACCOUNT_SID", live.phone.account_sid),

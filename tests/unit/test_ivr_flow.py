@@ -53,7 +53,7 @@ class World:
             return self.person()
         if isinstance(task, flow.TextLink):
             return flow.Texted(self.draw_texted())
-        return flow.Booked(self.draw_booked(), at=None, open=self.is_open)
+        return flow.CallbackTime(self.draw_booked(), at=None, open=self.is_open)
 
 
 heard = st.one_of(
@@ -95,7 +95,7 @@ def test_every_path_reaches_a_person_an_answer_or_a_callback(data, inputs, known
         lambda: data.draw(st.booleans()),
         is_open,
     )
-    reply = flow.respond("start", flow.Call(contact=7, lang=known_lang), flow.Heard(), world,
+    reply = flow.respond("start", flow.CallState(contact=7, lang=known_lang), flow.Heard(), world,
                          SETTINGS)  # fmt: skip
     for said in inputs:
         assert reply.say, "the phone never goes quiet on the caller"
@@ -121,7 +121,8 @@ def test_every_path_reaches_a_person_an_answer_or_a_callback(data, inputs, known
 def test_a_person_is_reached_from_every_step(prefix, way, is_open):
     world = World(lambda: flow.Outcome("self_service", said=("ok",)), lambda: "sent",
                   lambda: True, is_open)  # fmt: skip
-    reply = flow.respond("start", flow.Call(contact=1, lang="en"), flow.Heard(), world, SETTINGS)
+    start = flow.CallState(contact=1, lang="en")
+    reply = flow.respond("start", start, flow.Heard(), world, SETTINGS)
     for said in prefix:
         if reply.next in TERMINAL:
             return
@@ -135,7 +136,7 @@ def test_a_person_is_reached_from_every_step(prefix, way, is_open):
 
 def test_silence_twice_reaches_a_person():
     world = World(lambda: None, lambda: "sent", lambda: True)
-    call = flow.Call(contact=1, lang="da")
+    call = flow.CallState(contact=1, lang="da")
     first = flow.respond("heard", call, flow.Heard(), world, SETTINGS)
     assert first.gather.step == "heard" and first.say == (p.text("da", "silence"),)
     second = flow.respond("heard", first.state, flow.Heard(), world, SETTINGS)
@@ -145,7 +146,7 @@ def test_silence_twice_reaches_a_person():
 def test_low_confidence_is_asked_again_in_other_words_once_then_a_person():
     world = World(lambda: None, lambda: "sent", lambda: True)
     mumble = flow.Heard(speech="pen shun", confidence=0.1)
-    first = flow.respond("heard", flow.Call(contact=1, lang="en"), mumble, world, SETTINGS)
+    first = flow.respond("heard", flow.CallState(contact=1, lang="en"), mumble, world, SETTINGS)
     assert first.say == (p.text("en", "ask_again"),) and world.tasks == []
     second = flow.respond("heard", first.state, mumble, world, SETTINGS)
     assert second.next == "enqueue" and world.tasks == [flow.Escalate("low_confidence", 0.1)]
@@ -153,34 +154,34 @@ def test_low_confidence_is_asked_again_in_other_words_once_then_a_person():
 
 def test_a_keypad_digit_goes_through_the_turn_as_the_need_it_stands_for():
     world = World(lambda: flow.Outcome("self_service", said=("x",)), lambda: "sent", lambda: True)
-    flow.respond("heard", flow.Call(contact=1, lang="da"), flow.Heard(digits="1"), world,
+    flow.respond("heard", flow.CallState(contact=1, lang="da"), flow.Heard(digits="1"), world,
                  SETTINGS)  # fmt: skip
     assert world.tasks == [flow.Turn("hvornår bliver min ydelse udbetalt", input="dtmf")]
 
 
 def test_an_unknown_caller_chooses_among_the_offered_languages_and_a_known_one_does_not():
     world = World(lambda: None, lambda: "sent", lambda: True)
-    unknown = flow.respond("start", flow.Call(contact=1), flow.Heard(), world, SETTINGS)
+    unknown = flow.respond("start", flow.CallState(contact=1), flow.Heard(), world, SETTINGS)
     assert unknown.gather.step == "language"
     assert unknown.say[1:] == ("For dansk, tryk 1.", "For English, press 2.")
-    known = flow.respond("start", flow.Call(contact=1, lang="da", known=True), flow.Heard(),
+    known = flow.respond("start", flow.CallState(contact=1, lang="da", known=True), flow.Heard(),
                          world, SETTINGS)  # fmt: skip
     assert known.gather.step == "heard" and known.lang == "da"
-    one = flow.respond("start", flow.Call(contact=1), flow.Heard(), world,
+    one = flow.respond("start", flow.CallState(contact=1), flow.Heard(), world,
                        replace(SETTINGS, languages=("en",)))  # fmt: skip
     assert one.gather.step == "heard" and one.lang == "en"
 
 
 def test_declining_the_text_reaches_a_person_and_a_stop_is_said_and_respected():
     world = World(lambda: None, lambda: "opted_out", lambda: True)
-    call = flow.Call(contact=1, lang="en")
+    call = flow.CallState(contact=1, lang="en")
     reply = flow.respond("offer", call, flow.Heard(speech="yes please", confidence=0.9), world,
                          SETTINGS)  # fmt: skip
     assert reply.say[0] == p.text("en", "link_blocked") and reply.end == "person"
 
 
 def test_waiting_long_offers_a_callback_and_pressing_1_books_it_and_leaves_the_queue():
-    call = flow.Call(contact=3, lang="da")
+    call = flow.CallState(contact=3, lang="da")
     early = flow.wait(call, 3, 600, 30, SETTINGS)
     assert early.gather is None and early.next == "pause"
     assert early.say == ("Du er nummer 3 i køen.", "Den forventede ventetid er cirka 10 minutter.")
@@ -199,10 +200,10 @@ def test_out_of_hours_a_callback_is_booked_for_opening_time_and_said():
     def perform(task, call):  # noqa: ANN001, ANN202
         world.tasks.append(task)
         if isinstance(task, flow.Book):
-            return flow.Booked(True, at=at, open=False, hours=("08:00", "16:00"))
+            return flow.CallbackTime(True, at=at, open=False, hours=("08:00", "16:00"))
         return flow.Outcome("callback", open=False)
 
-    reply = flow.respond("heard", flow.Call(contact=1, lang="en"), flow.Heard(digits="0"),
+    reply = flow.respond("heard", flow.CallState(contact=1, lang="en"), flow.Heard(digits="0"),
                          perform, SETTINGS)  # fmt: skip
     assert world.tasks[-1] == flow.Book("out_of_hours")
     assert reply.next == "hangup" and reply.end == "callback"
@@ -252,8 +253,8 @@ def test_person_words_work_in_both_languages(said):
 
 
 def test_a_caller_with_a_callback_pending_hears_it_and_keeps_or_cancels_it():
-    pending = flow.Booked(True, at=datetime(2026, 12, 2, 8, 0))  # a Wednesday
-    call = flow.Call(contact=4, lang="en", known=True, pending=pending)
+    pending = flow.CallbackTime(True, at=datetime(2026, 12, 2, 8, 0))  # a Wednesday
+    call = flow.CallState(contact=4, lang="en", known=True, pending=pending)
     greeting = flow.respond("start", call, flow.Heard(), World(None, None, None), SETTINGS)
     assert greeting.say == (
         "Welcome to Udbetaling Danmark. We recognise your number.",
@@ -291,7 +292,7 @@ def test_a_caller_with_a_callback_pending_hears_it_and_keeps_or_cancels_it():
 
 
 def test_without_a_pending_callback_the_greeting_is_unchanged():
-    call = flow.Call(contact=4, lang="da", known=True)
+    call = flow.CallState(contact=4, lang="da", known=True)
     reply = flow.respond("start", call, flow.Heard(), World(None, None, None), SETTINGS)
     assert reply.gather.step == "heard"
     assert (
@@ -303,7 +304,7 @@ def test_without_a_pending_callback_the_greeting_is_unchanged():
                                             ("da", "kan I ringe mig op")])  # fmt: skip
 def test_a_caller_who_asks_to_be_called_back_gets_a_callback_instead_of_the_queue(lang, said):
     world = World(lambda: flow.Outcome("assisted"), lambda: "sent", lambda: True)
-    reply = flow.respond("heard", flow.Call(contact=1, lang=lang),
+    reply = flow.respond("heard", flow.CallState(contact=1, lang=lang),
                          flow.Heard(speech=said, confidence=0.9), world, SETTINGS)  # fmt: skip
     assert world.tasks == [flow.Turn(said, 0.9), flow.Book("asked")]
     assert reply.next == "hangup" and reply.end == "callback"
@@ -313,7 +314,7 @@ def test_a_caller_who_asks_to_be_called_back_gets_a_callback_instead_of_the_queu
 def test_asking_for_a_callback_does_not_skip_what_the_policy_says_first():
     world = World(lambda: flow.Outcome("offer_digital", said=("Online: x",)), lambda: "sent",
                   lambda: True)  # fmt: skip
-    reply = flow.respond("heard", flow.Call(contact=1, lang="en"),
+    reply = flow.respond("heard", flow.CallState(contact=1, lang="en"),
                          flow.Heard(speech="call me back about my pension", confidence=0.9),
                          world, SETTINGS)  # fmt: skip
     assert reply.gather.step == "offer" and not any(isinstance(t, flow.Book) for t in world.tasks)
@@ -321,7 +322,7 @@ def test_asking_for_a_callback_does_not_skip_what_the_policy_says_first():
 
 def test_a_caller_who_chose_a_language_is_asked_at_once_not_welcomed_twice():
     world = World(lambda: None, lambda: "sent", lambda: True)
-    choice = flow.respond("start", flow.Call(contact=1), flow.Heard(), world, SETTINGS)
+    choice = flow.respond("start", flow.CallState(contact=1), flow.Heard(), world, SETTINGS)
     assert choice.say[0] == "Velkommen til Udbetaling Danmark."
     english = flow.respond("language", choice.state, flow.Heard(digits="2"), world, SETTINGS)
     assert english.lang == "en" and english.say == (p.text("en", "ask", menu=p.menu("en")),)
@@ -330,6 +331,6 @@ def test_a_caller_who_chose_a_language_is_asked_at_once_not_welcomed_twice():
 def test_a_caller_who_asks_a_person_to_call_back_gets_a_callback():
     world = World(lambda: None, lambda: "sent", lambda: True)
     said = "kan en medarbejder ringe mig op"
-    reply = flow.respond("heard", flow.Call(contact=1, lang="da"),
+    reply = flow.respond("heard", flow.CallState(contact=1, lang="da"),
                          flow.Heard(speech=said, confidence=0.9), world, SETTINGS)  # fmt: skip
     assert world.tasks[-1] == flow.Book("asked") and reply.end == "callback"

@@ -39,7 +39,7 @@ def say(lang: str, text: str) -> tuple:
 
 
 def test_the_greeting_of_a_known_danish_caller_gathers_speech_and_keys_in_danish():
-    reply = flow.respond("start", flow.Call(contact=5, lang="da", known=True), flow.Heard(),
+    reply = flow.respond("start", flow.CallState(contact=5, lang="da", known=True), flow.Heard(),
                          nobody, SETTINGS)  # fmt: skip
     assert tree(twiml.render(reply, url)) == [
         (
@@ -65,7 +65,7 @@ def test_the_greeting_of_a_known_danish_caller_gathers_speech_and_keys_in_danish
 
 
 def test_the_language_choice_gathers_one_key():
-    reply = flow.respond("start", flow.Call(contact=5), flow.Heard(), nobody, SETTINGS)
+    reply = flow.respond("start", flow.CallState(contact=5), flow.Heard(), nobody, SETTINGS)
     assert tree(twiml.render(reply, url)) == [
         (
             "Gather",
@@ -82,7 +82,7 @@ def test_a_caller_for_a_person_is_enqueued_in_the_contacts_own_queue():
     def perform(task, call):  # noqa: ANN001, ANN202
         return flow.Outcome("assisted")
 
-    reply = flow.respond("heard", flow.Call(contact=5, lang="en"), flow.Heard(digits="0"),
+    reply = flow.respond("heard", flow.CallState(contact=5, lang="en"), flow.Heard(digits="0"),
                          perform, SETTINGS)  # fmt: skip
     assert tree(twiml.render(reply, url, queue="contact-5")) == [
         say("en", p.text("en", "to_person")),
@@ -92,7 +92,7 @@ def test_a_caller_for_a_person_is_enqueued_in_the_contacts_own_queue():
 
 
 def test_the_wait_loop_announces_then_pauses_or_plays_hold_music():
-    reply = flow.wait(flow.Call(contact=5, lang="en"), 2, 240, 10, SETTINGS)
+    reply = flow.wait(flow.CallState(contact=5, lang="en"), 2, 240, 10, SETTINGS)
     assert tree(twiml.render(reply, url)) == [
         say("en", "You are number 2 in the queue."),
         say("en", "The expected wait is about 4 minutes."),
@@ -103,7 +103,7 @@ def test_the_wait_loop_announces_then_pauses_or_plays_hold_music():
 
 
 def test_the_callback_offer_gathers_one_key_inside_the_wait_loop():
-    reply = flow.wait(flow.Call(contact=5, lang="da"), 1, 30, 300, SETTINGS)
+    reply = flow.wait(flow.CallState(contact=5, lang="da"), 1, 30, 300, SETTINGS)
     assert tree(twiml.render(reply, url)) == [
         ("Gather", {"input": "dtmf", "action": url("wait-choice"), "method": "POST",
                     "actionOnEmptyResult": "true", "timeout": "5", "numDigits": "1"}, "",
@@ -113,9 +113,9 @@ def test_the_callback_offer_gathers_one_key_inside_the_wait_loop():
 
 def test_a_booked_callback_leaves_the_queue_and_the_link_sent_hangs_up():
     def perform(task, call):  # noqa: ANN001, ANN202
-        return flow.Booked(True) if isinstance(task, flow.Book) else flow.Texted("sent")
+        return flow.CallbackTime(True) if isinstance(task, flow.Book) else flow.Texted("sent")
 
-    call = flow.Call(contact=5, lang="en")
+    call = flow.CallState(contact=5, lang="en")
     booked = flow.respond("wait-choice", call, flow.Heard(digits="1"), perform, SETTINGS)
     assert tree(twiml.render(booked, url)) == [
         say("en", p.text("en", "callback_booked", when=p.text("en", "when_soon"))),
@@ -142,7 +142,7 @@ def test_the_digital_offer_speaks_the_answer_then_gathers_yes_or_a_key_at_the_of
     def perform(task, call):  # noqa: ANN001, ANN202
         return flow.Outcome("offer_digital", said=("See the agency's website.",))
 
-    reply = flow.respond("heard", flow.Call(contact=5, lang="en", n=3),
+    reply = flow.respond("heard", flow.CallState(contact=5, lang="en", n=3),
                          flow.Heard(speech="when is my pension paid", confidence=0.8), perform,
                          SETTINGS)  # fmt: skip
     [gather] = tree(twiml.render(reply, url))
@@ -156,13 +156,13 @@ def test_the_digital_offer_speaks_the_answer_then_gathers_yes_or_a_key_at_the_of
 def test_a_wait_that_ends_in_a_queue_error_books_a_callback_and_says_so():
     def perform(task, call):  # noqa: ANN001, ANN202
         assert task == flow.Book("waited_too_long")
-        return flow.Booked(True)
+        return flow.CallbackTime(True)
 
-    reply = flow.queued(flow.Call(contact=5, lang="da"), "queue-full", perform)
+    reply = flow.queued(flow.CallState(contact=5, lang="da"), "queue-full", perform)
     assert tree(twiml.render(reply, url)) == [
         say("da", p.text("da", "queue_problem")),
         say("da", p.text("da", "callback_booked", when=p.text("da", "when_soon"))),
         ("Hangup", {}, "", []),
     ]
-    bridged = flow.queued(flow.Call(contact=5, lang="da"), "bridged", perform)
+    bridged = flow.queued(flow.CallState(contact=5, lang="da"), "bridged", perform)
     assert tree(twiml.render(bridged, url)) == [("Hangup", {}, "", [])]

@@ -4,8 +4,8 @@ from datetime import date
 
 import pytest
 
+from router.adapters.register_file import parse_register
 from router.domain.citizens import pseudonym_for
-from router.register_file import parse_register
 
 pytestmark = pytest.mark.unit
 

@@ -6,7 +6,9 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from router.service.delivery import RANK, Backoff, advance
+from router.domain.model import DELIVERY_RANK as RANK
+from router.domain.model import advance
+from router.service.delivery import Backoff
 
 pytestmark = pytest.mark.unit
 

@@ -19,8 +19,10 @@ from flask import (
 )
 from flask_login import current_user
 
-from router.auth import role_required
+from router.domain.callbacks import CallbackState
 from router.domain.commands import AgentReply, ClaimNext, Resolve
+from router.domain.model import ContactState
+from router.entrypoints.auth import role_required
 from router.service.callback_desk import CallbackDesk
 from router.service.desk import Desk
 from router.service.errors import ServiceError
@@ -270,7 +272,7 @@ def _conversation_page(parts: DeskParts, contact_id: int, draft: str = "", statu
     if found is None:
         abort(404)
     contact = found.contact
-    mine = contact.agent_id == _agent_id() and contact.state == "assigned"
+    mine = contact.agent_id == _agent_id() and contact.state == ContactState.ASSIGNED
     page = render_template(
         "desk/conversation.html",
         c=found,
@@ -398,7 +400,7 @@ def call_back_now(parts: DeskParts, contact_id: int):
     except ServiceError as exc:
         flash(str(exc), "error")
         return redirect(back)
-    if state == "calling":
+    if state == CallbackState.CALLING:
         flash("Calling the citizen: when they answer, the call is put through to your phone.")
     else:
         flash("The call could not be placed; the callback stays booked.", "error")

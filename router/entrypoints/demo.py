@@ -6,9 +6,9 @@ import secrets
 from dataclasses import dataclass
 from datetime import UTC, date, datetime
 
-from router.auth import create_user
 from router.domain.citizens import default_exemption_expiry, pseudonym_for
 from router.domain.model import STAFF_ROLES, Citizen, Exemption
+from router.entrypoints.auth import create_user
 
 
 @dataclass(frozen=True)
@@ -31,12 +31,9 @@ DEMO_CITIZENS = (
 REGISTERED_BY = "kanal seed (demo)"
 
 
-def seed_demo(app) -> list[str]:
+def seed_demo(uow_factory, secret: str) -> list[str]:  # noqa: ANN001
     """Create demo staff and citizens when there are no users; return what to print."""
-    from router.bootstrap import kanal_of
-
-    kanal = kanal_of(app)
-    with kanal.uow() as uow:
+    with uow_factory() as uow:
         if uow.users.count():
             return [
                 "the database has users already: no demo data added "
@@ -45,13 +42,13 @@ def seed_demo(app) -> list[str]:
     lines = ["demo staff (sign in at /login; passwords are shown only now):"]
     for role in STAFF_ROLES:
         password = secrets.token_urlsafe(9)
-        create_user(kanal.uow, role, password, role, f"Demo {role}")
+        create_user(uow_factory, role, password, role, f"Demo {role}")
         lines.append(f"  {role:<11} user {role:<11} password {password}")
     today = date.today()
     lines.append("demo citizens (text from these numbers, or pick one on /chat):")
-    with kanal.uow() as uow:
+    with uow_factory() as uow:
         for demo in DEMO_CITIZENS:
-            _add_citizen(uow, demo, app.config["SECRET_KEY"], today)
+            _add_citizen(uow, demo, secret, today)
             lines.append(f"  {demo.phone}  {_label(demo, today)}")
         uow.commit()
     return lines

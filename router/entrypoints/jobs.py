@@ -1,6 +1,7 @@
 """Scheduler jobs: plain functions of the container, registered in one place (JOBS).
 
-`kanal scheduler` builds the container once and hands it to every job (router.scheduler).
+`kanal scheduler` builds the container once and hands it to every job
+(router.entrypoints.scheduler).
 """
 
 from __future__ import annotations
@@ -8,7 +9,7 @@ from __future__ import annotations
 import logging
 from datetime import timedelta
 
-from router.bootstrap import Kanal
+from router.entrypoints.bootstrap import Kanal
 from router.service import housekeeping
 
 log = logging.getLogger(__name__)
@@ -70,7 +71,9 @@ DURABLE = {"run_callback": run_callback, "run_followup": run_followup}
 def run_durable(job: str, arg: int) -> None:
     """Run a durable job by name: what the job store holds is (name, argument) only."""
     if _container is None:
-        raise RuntimeError("durable jobs run in the scheduler process (router.scheduler)")
+        raise RuntimeError(
+            "durable jobs run in the scheduler process (router.entrypoints.scheduler)"
+        )
     DURABLE[job](_container, arg)
 
 

@@ -23,7 +23,7 @@ from flask_wtf import CSRFProtect
 from werkzeug.security import check_password_hash, generate_password_hash
 
 from router.domain.model import ROLES, ApiToken, User
-from router.front_door import landing
+from router.entrypoints.front_door import landing
 from router.service.translations import N_, language_code, translator
 
 bp = Blueprint("auth", __name__, template_folder="templates")

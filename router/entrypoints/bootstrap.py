@@ -22,7 +22,8 @@ from router.adapters.inbox import SqlInbox
 from router.adapters.inbox import inbox_url as default_inbox_url
 from router.adapters.language import LinguaIdentifier, UnknownLanguage
 from router.adapters.uow import SqlUnitOfWork
-from router.logs import configure_logging
+from router.entrypoints.logs import configure_logging
+from router.entrypoints.worker import Worker
 from router.policy import Profile, load_profile
 from router.service.callback_desk import CallbackDesk
 from router.service.callbacks import Callbacks
@@ -38,7 +39,6 @@ from router.service.settings import BusinessHours, RouterSettings
 from router.service.translations import available as available_languages
 from router.service.turn import Turns
 from router.service.views import Views
-from router.worker import Worker
 
 log = logging.getLogger(__name__)
 _DAYS = ["mon", "tue", "wed", "thu", "fri", "sat", "sun"]
@@ -74,7 +74,7 @@ class Kanal:
     followups: Followups
     jobs: DurableJobs
     calls: Calls
-    sandbox: object | None = None  # channels.sandbox.SandboxPeer, in sandbox mode
+    sandbox: object | None = None  # channels.twilio_sandbox.peer.SandboxPeer, in sandbox mode
 
     def close(self) -> None:
         """Stop the worker and release database connections (tests, shutdown)."""
@@ -184,7 +184,7 @@ def build(
     sandbox = None
     # The sandbox lives in kanal's process unless it is served elsewhere (its own process).
     if config["KANAL_TWILIO_SANDBOX"] and not config["KANAL_TWILIO_SANDBOX_URL"]:
-        from channels.sandbox import SandboxPeer
+        from channels.twilio_sandbox.peer import SandboxPeer
 
         sandbox = SandboxPeer.from_config(config)
     channels = Channels()
@@ -312,8 +312,9 @@ def create_app(
 def _register(app: Flask, kanal: Kanal) -> None:
     """Register sign-in, CSRF and every blueprint, each handed what it needs."""
     from analytics import api as analytics_api
-    from router import auth, front_door, health, web
-    from router.desk import views as desk_views
+    from router import web
+    from router.entrypoints import auth, front_door, health
+    from router.entrypoints.desk import views as desk_views
 
     auth.init_app(app, kanal.read_uow)
     web.init_app(app)
@@ -333,14 +334,14 @@ def _register(app: Flask, kanal: Kanal) -> None:
         front_door.speaker(kanal.settings.languages),
     )
     app.register_blueprint(page)
-    from router import integration_api
+    from router.entrypoints import integration_api
 
     events_api = integration_api.blueprint(kanal.followups, auth.token_required)
     app.register_blueprint(events_api)
     auth.csrf.exempt(events_api)
     demo = None
     if app.config["KANAL_ENV"] != "production":
-        from router.demo import demo_identities
+        from router.entrypoints.demo import demo_identities
 
         def demo() -> list[dict[str, str]]:
             return demo_identities(kanal.uow, app.config["SECRET_KEY"])
@@ -367,7 +368,7 @@ def _register(app: Flask, kanal: Kanal) -> None:
     app.register_blueprint(bp)
     auth.csrf.exempt(bp)
     if kanal.sandbox is not None:
-        from channels import sandbox
+        from channels.twilio_sandbox import app as sandbox
 
         bp = sandbox.blueprint(kanal.sandbox)
         app.register_blueprint(bp)

@@ -1,4 +1,4 @@
-"""The scheduler process: APScheduler running the jobs of router.jobs on one container.
+"""The scheduler process: APScheduler running the jobs of router.entrypoints.jobs on one container.
 
 Interval jobs are rebuilt at every start from JOBS, so they live in memory; jobs that must
 survive a restart (callbacks, follow-ups) go to the SQLAlchemy job store in kanal's database.
@@ -9,20 +9,20 @@ from __future__ import annotations
 import contextlib
 import logging
 
-from router.bootstrap import Kanal
+from router.entrypoints.bootstrap import Kanal
 
 log = logging.getLogger(__name__)
 
 
 def build(kanal: Kanal, blocking: bool = True):
-    """Return a scheduler with every job in router.jobs.JOBS registered on `kanal`."""
+    """Return a scheduler with every job in router.entrypoints.jobs.JOBS registered on `kanal`."""
     from apscheduler.executors.pool import ThreadPoolExecutor
     from apscheduler.jobstores.memory import MemoryJobStore
     from apscheduler.schedulers.background import BackgroundScheduler
     from apscheduler.schedulers.blocking import BlockingScheduler
 
-    from router import jobs
     from router.adapters.durable_jobs import job_store
+    from router.entrypoints import jobs
 
     url = kanal.config["KANAL_DATABASE_URL"]
     cls = BlockingScheduler if blocking else BackgroundScheduler

@@ -8,16 +8,17 @@ import sys
 import click
 
 from analytics.cli import simulate as simulate_command
+from router import demo_traffic
 
 
 def _app():
-    from router import create_app
+    from router.entrypoints.bootstrap import create_app
 
     return create_app()
 
 
 def _kanal(app):
-    from router.bootstrap import kanal_of
+    from router.entrypoints.bootstrap import kanal_of
 
     return kanal_of(app)
 
@@ -57,7 +58,7 @@ def web(workers: int | None) -> None:
 @main.command()
 def scheduler() -> None:
     """Run the scheduler process (SLA checks, retries, sweeps) until stopped."""
-    from router.scheduler import run
+    from router.entrypoints.scheduler import run
 
     run(_kanal(_app()))
 
@@ -144,9 +145,10 @@ def db_upgrade() -> None:
 @main.command()
 def seed() -> None:
     """Seed a demo agent, supervisor, manager and demo citizens when the database is empty."""
-    from router.demo import seed_demo
+    from router.entrypoints.demo import seed_demo
 
-    for line in seed_demo(_app()):
+    app = _app()
+    for line in seed_demo(_kanal(app).uow, app.config["SECRET_KEY"]):
         click.echo(line)
 
 
@@ -169,7 +171,7 @@ def users() -> None:
 @click.option("--display-name", default="")
 def users_create(name: str, role: str, display_name: str) -> None:
     """Create a user; the password is read from standard input."""
-    from router.auth import create_user
+    from router.entrypoints.auth import create_user
 
     if sys.stdin.isatty():
         password = click.prompt("Password", hide_input=True, confirmation_prompt=True)
@@ -193,7 +195,7 @@ def tokens() -> None:
 @click.option("--user", "username", required=True, help="The user the token acts as.")
 def tokens_create(name: str, username: str) -> None:
     """Create an API token and print it once."""
-    from router.auth import create_token
+    from router.entrypoints.auth import create_token
 
     app = _app()
     try:
@@ -232,7 +234,7 @@ def citizens() -> None:
 @click.option("--registered-by", default="import", show_default=True)
 def citizens_import(path: str, registered_by: str) -> None:
     """Import citizens and exemptions from a CSV file (all or nothing)."""
-    from router.register import import_csv
+    from router.adapters.register import import_csv
 
     app = _app()
     report = import_csv(_kanal(app).uow, path, app.config["SECRET_KEY"], registered_by)
@@ -252,7 +254,7 @@ def citizens_import(path: str, registered_by: str) -> None:
 @click.argument("text")
 def sms(from_number: str, url: str | None, wait: float, text: str) -> None:
     """Text kanal as a citizen would (a signed Twilio webhook) and print the replies."""
-    from channels.sms_simulator import Phone, SimulatorError, send_and_watch
+    from channels.twilio_sandbox.sms_simulator import Phone, SimulatorError, send_and_watch
     from router.config import from_env
 
     config = from_env()
@@ -364,7 +366,8 @@ def requests_error() -> type[Exception]:
 
 
 main.add_command(simulate_command)  # analytics/cli.py: `kanal simulate`
+main.add_command(demo_traffic.demo)  # router/demo_traffic.py: `kanal demo traffic`
 
 
-if __name__ == "__main__":  # `python -m router.cli` as well as the `kanal` script
+if __name__ == "__main__":  # `python -m router.entrypoints.cli` as well as the `kanal` script
     main()

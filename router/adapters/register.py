@@ -10,8 +10,8 @@ from pathlib import Path
 
 from sqlalchemy import select
 
+from router.adapters.register_file import ExemptionRow, RegisterRow, parse_register
 from router.domain.model import Citizen, Exemption
-from router.register_file import ExemptionRow, RegisterRow, parse_register
 
 __all__ = ["ImportReport", "import_csv", "parse_register"]
 

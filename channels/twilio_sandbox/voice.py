@@ -23,16 +23,16 @@ import time
 import xml.etree.ElementTree as ET
 from datetime import UTC, datetime
 from email.utils import format_datetime
-from typing import TYPE_CHECKING
+from types import SimpleNamespace
+from urllib.parse import urljoin
 
 import requests
 from flask import jsonify, request
-from sqlalchemy import Column, Integer, String, Table, Text, delete, select, update
+from sqlalchemy import delete, select, update
 
+from channels.twilio_sandbox.api import authorised, twilio_error, valid_number
+from channels.twilio_sandbox.peer import SandboxPeer, newest
 from channels.twilio_signature import sign
-
-if TYPE_CHECKING:
-    from channels.sandbox import SandboxPeer
 
 log = logging.getLogger(__name__)
 
@@ -58,66 +58,8 @@ EVENTS = ("initiated", "ringing", "answered", "completed")
 APPLICATION_ERROR = "We are sorry, an application error has occurred. Goodbye."
 
 
-def tables(metadata):  # noqa: ANN001, ANN201
-    """Define the sandbox's voice tables on its metadata: calls, queue members, answers."""
-    calls = Table(
-        "sandbox_calls",
-        metadata,
-        Column("id", Integer, primary_key=True, autoincrement=True),
-        Column("sid", String(34), nullable=False, unique=True),
-        Column("account_sid", String(64), nullable=False),
-        Column("to", String(64), nullable=False),
-        Column("from_", String(64), nullable=False),
-        Column("url", Text),
-        Column("twiml", Text),
-        Column("status", String(16), nullable=False),
-        Column("status_callback", Text),
-        Column("events", String(64), nullable=False),
-        Column("connected_to", String(80)),  # whom a <Dial> reached: client:…, a number, queue
-        Column("dial_status", String(16)),
-        Column("said", Text),  # what the call's TwiML said, for the outbox
-        Column("duration", Integer),
-        Column("at", String(32), nullable=False),
-    )
-    members = Table(
-        "sandbox_queue_members",
-        metadata,
-        Column("id", Integer, primary_key=True, autoincrement=True),
-        Column("call_sid", String(64), nullable=False, unique=True),
-        Column("queue", String(64), nullable=False),
-        Column("state", String(16), nullable=False),  # queued | bridged | left
-        Column("bridged_to", String(80)),
-        Column("announce_url", Text),
-        Column("at", String(32), nullable=False),
-    )
-    answers = Table(
-        "sandbox_voice_answers",
-        metadata,
-        Column("number", String(64), primary_key=True),
-        Column("answer", String(16), nullable=False),
-        Column("remaining", Integer),  # None: always; else this many calls, then answer
-    )
-    return calls, members, answers
-
-
 def _now() -> str:
     return datetime.now(UTC).isoformat(timespec="milliseconds")
-
-
-def add_routes(bp, peer: SandboxPeer, api: str) -> None:  # noqa: ANN001
-    """Add the voice endpoints to the sandbox's blueprint."""
-    from router.web import bound
-
-    routes = (
-        (api + "/Calls.json", create_call, "POST"),
-        (api + "/Calls/<sid>.json", fetch_call, "GET"),
-        ("/voice/answers", set_answer, "POST"),
-        ("/voice/queues/<name>/members", join_queue, "POST"),
-        ("/voice/queues/<name>/members/<call_sid>", leave_queue, "DELETE"),
-        ("/voice/calls/<call_sid>", member_state, "GET"),
-    )
-    for rule, view, method in routes:
-        bp.add_url_rule(rule, endpoint=view.__name__, view_func=bound(view, peer), methods=[method])
 
 
 def _resource(row, account_sid: str) -> dict:
@@ -178,9 +120,7 @@ def _answer_for(peer: SandboxPeer, number: str) -> str:
 
 def create_call(peer: SandboxPeer, account_sid: str):
     """Accept an outbound call like Twilio's Calls API, then place it."""
-    from channels.sandbox import _authorised, _valid_number, twilio_error
-
-    if not _authorised(peer, account_sid):
+    if not authorised(peer, account_sid):
         return twilio_error(401, 20003, "Authenticate")
     form = request.form
     to = form.get("To", "").strip()
@@ -196,7 +136,7 @@ def create_call(peer: SandboxPeer, account_sid: str):
     if not is_client:
         if not to.startswith("+") or not to[1:].isdigit():
             return twilio_error(400, 13223, f"Dial: Invalid phone number format: {to}")
-        if not _valid_number(to):
+        if not valid_number(to):
             return twilio_error(400, 21211, f"Invalid 'To' Phone Number: {to}")
     if not sender:
         return twilio_error(400, 21213, "No 'From' number is specified")
@@ -225,16 +165,12 @@ def create_call(peer: SandboxPeer, account_sid: str):
     with peer.engine.begin() as conn:
         conn.execute(peer.calls.insert().values(**row))
     peer.submit(place_call, peer, row["sid"])
-    from types import SimpleNamespace
-
     return jsonify(_resource(SimpleNamespace(**row), account_sid)), 201
 
 
 def fetch_call(peer: SandboxPeer, account_sid: str, sid: str):
     """Return one call resource, as Twilio's fetch does."""
-    from channels.sandbox import _authorised, twilio_error
-
-    if not _authorised(peer, account_sid):
+    if not authorised(peer, account_sid):
         return twilio_error(401, 20003, "Authenticate")
     with peer.engine.connect() as conn:
         row = conn.execute(select(peer.calls).where(peer.calls.c.sid == sid)).first()
@@ -338,8 +274,6 @@ def _follow(peer: SandboxPeer, sid: str, twiml: str, params: dict[str, str], bas
     _set(peer, sid, dial_status=status)
     action = dial.get("action")
     if action:
-        from urllib.parse import urljoin
-
         url = urljoin(base, action)
         if url.startswith("http"):
             _signed_post(peer, url, {**params, "DialCallStatus": status})
@@ -435,15 +369,6 @@ def member_state(peer: SandboxPeer, call_sid: str):
     return jsonify(
         state=row.state, queue=row.queue, bridged_to=row.bridged_to, announce_url=row.announce_url
     )
-
-
-def newest(peer: SandboxPeer, table: Table, to: str | None, limit: int) -> list:
-    """Return the newest rows of an outbox table (oldest first), optionally to one number."""
-    stmt = select(table).order_by(table.c.id.desc()).limit(limit)
-    if to:
-        stmt = stmt.where(table.c.to == to)
-    with peer.engine.connect() as conn:
-        return list(reversed(list(conn.execute(stmt))))
 
 
 def call_rows(peer: SandboxPeer, to: str | None = None, limit: int = 200) -> list[dict]:
