@@ -57,6 +57,14 @@ class CallbackJobs(Protocol):
     def schedule(self, callback_id: int, at: datetime) -> None: ...
 
 
+class SurveyReplies(Protocol):
+    """The satisfaction survey (router/service/survey.py) as the turn uses it."""
+
+    def take_reply(
+        self, uow: UnitOfWork, entry: InboxEntry, now: datetime
+    ) -> TurnResult | None: ...
+
+
 @dataclass(frozen=True)
 class TurnResult:
     """What a turn left behind: the contact's state and the messages it produced."""
@@ -116,8 +124,11 @@ class Turns:
         clock: Callable[[], datetime],
         identify: LanguageIdentifier | None = None,
         callbacks: CallbackJobs | None = None,
+        surveys: SurveyReplies | None = None,
     ) -> None:
         self.uow = uow
+        # Takes an SMS digit answering the satisfaction question (never the bot's).
+        self.surveys = surveys
         # Books the policy's callbacks on written channels; None: they are only recorded.
         self.callbacks = callbacks
         self.inbox = inbox
@@ -256,6 +267,11 @@ class Turns:
         does not know the citizen).
         """
         metadata = metadata or {}
+        if self.surveys is not None:
+            answered = self.surveys.take_reply(uow, entry, now)
+            if answered is not None:  # "4" to the satisfaction question: no new contact
+                uow.commit()
+                return answered
         channel = self.channels[entry.channel]
         contact, citizen = self._contact_for(uow, entry, channel, now)
         heard = {k: metadata[k] for k in ("input", "confidence") if k in metadata}
