@@ -84,6 +84,12 @@ def from_env(env: dict[str, str] | None = None, instance_path: str | None = None
         # Live chat streams one web process serves at once; more get 503 and the widget polls.
         "KANAL_MAX_STREAMS": int(env.get("KANAL_MAX_STREAMS", "12")),
         "KANAL_LOG_LEVEL": env.get("KANAL_LOG_LEVEL", "INFO"),
+        # Sign-in limits (router/entrypoints/security.py): attempts per address, failed
+        # attempts per account and address, and where the counts live (memory:// is per
+        # process; redis://… shares them between web processes).
+        "KANAL_LOGIN_RATE": env.get("KANAL_LOGIN_RATE") or "20 per minute",
+        "KANAL_LOGIN_LOCKOUT": env.get("KANAL_LOGIN_LOCKOUT") or "5 per 15 minutes",
+        "KANAL_RATE_LIMIT_STORAGE": env.get("KANAL_RATE_LIMIT_STORAGE") or "memory://",
         # Where turns run: "thread" (worker threads in each web process) or "process"
         # (a separate `kanal worker` process; the web process then only acknowledges).
         "KANAL_TURN_WORKER": env.get("KANAL_TURN_WORKER", "thread"),

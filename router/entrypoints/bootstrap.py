@@ -326,10 +326,11 @@ def _register(app: Flask, kanal: Kanal) -> None:
     """Register sign-in, CSRF and every blueprint, each handed what it needs."""
     from analytics import api as analytics_api
     from router import web
-    from router.entrypoints import auth, front_door, health
+    from router.entrypoints import auth, front_door, health, security
     from router.entrypoints.desk import views as desk_views
 
     auth.init_app(app, kanal.read_uow)
+    security.init_app(app)  # cookies' flags, security headers, sign-in limits
     web.init_app(app)
     development = app.config["KANAL_ENV"] != "production"
     app.register_blueprint(front_door.blueprint(kanal.settings.languages, development))
