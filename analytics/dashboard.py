@@ -400,7 +400,7 @@ def overview(report: Callable, config: Mapping, speak: Callable, targets: Mappin
         "args": args,
         "groupings": GROUPINGS,
         "narrowing": [(f"{g}:{v}", words.group(v)) for g, v in NARROWING],
-        "only": only,
+        "narrowed_to": only,
         "words": words,
         "switch": _switch(config, args, _.language),
     }
