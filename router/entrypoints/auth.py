@@ -15,7 +15,6 @@ from functools import wraps
 from flask import (
     Blueprint,
     Flask,
-    current_app,
     flash,
     g,
     jsonify,
@@ -46,8 +45,9 @@ WRONG_PASSWORD = N_("Wrong username or password.")
 class StaffSignIn:
     """Sign-in for one app's staff: Flask-Login, CSRF, the sign-in pages and the API's guard."""
 
-    def __init__(self, uow_factory) -> None:  # noqa: ANN001
+    def __init__(self, uow_factory, languages: tuple[str, ...] = ()) -> None:  # noqa: ANN001
         self.uow_factory = uow_factory
+        self.languages = tuple(languages)  # the sign-in page may speak these (?lang=)
         self.login = LoginManager()
         self.login.user_loader(lambda user_id: _load(uow_factory, user_id))
         self.login.login_view = "auth.login"
@@ -62,7 +62,12 @@ class StaffSignIn:
 
     def blueprint(self) -> Blueprint:
         bp = Blueprint("auth", __name__, template_folder="templates")
-        bp.add_url_rule("/login", "login", bound(login, self.uow_factory), methods=["GET", "POST"])
+        bp.add_url_rule(
+            "/login",
+            "login",
+            bound(login, self.uow_factory, self.languages),
+            methods=["GET", "POST"],
+        )
         bp.add_url_rule("/logout", "logout", logout, methods=["POST"])
         return bp
 
@@ -181,9 +186,9 @@ def role_required(*roles: str):
     return wrap
 
 
-def login(uow_factory):  # noqa: ANN001, ANN201
+def login(uow_factory, languages: tuple[str, ...] = ()):  # noqa: ANN001, ANN201
     """Sign in with username and password; land on the page the role is for."""
-    _login_language()
+    _login_language(languages)
     if request.method == "POST":
         username = request.form.get("username", "").strip()
         password = request.form.get("password", "")
@@ -201,10 +206,10 @@ def login(uow_factory):  # noqa: ANN001, ANN201
     return render_template("login.html", username="")
 
 
-def _login_language() -> None:
+def _login_language(languages: tuple[str, ...]) -> None:
     """Sign-in speaks the language the front door asked for (?lang=), else English."""
     asked = language_code(request.args.get("lang"))
-    if asked in current_app.config.get("KANAL_LANGUAGES", ()):
+    if asked in languages:
         g.page_language = asked
 
 

@@ -9,8 +9,9 @@ language, English where a page has not chosen one (the desk).
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
+from dataclasses import dataclass
 
-from flask import Blueprint, current_app, g, render_template, request, url_for
+from flask import Blueprint, g, render_template, request, url_for
 from flask_login import current_user
 from werkzeug.routing import BuildError
 
@@ -21,6 +22,16 @@ from router.web import bound
 LANGUAGE_NAMES = {"da": "Dansk", "en": "English", "sv": "Svenska", "de": "Deutsch"}
 DESK_ROLES = ("agent", "supervisor")
 DASHBOARD_ROLES = ("manager", "supervisor")
+
+
+@dataclass(frozen=True)
+class Doors:
+    """Which pages this kanal serves, for the front door's links (the app factory knows)."""
+
+    chat: bool = True
+    dashboard: bool = True
+    sandbox_outbox: bool = False  # development in sandbox mode
+    api_document: bool = False  # development
 
 
 def page_language(languages: Sequence[str]) -> str:
@@ -41,13 +52,9 @@ def speaker(languages: Sequence[str]) -> Callable[[], Translator]:
     return speak
 
 
-def _template_words() -> dict:
+def _template_words(doors: Doors) -> dict:
     language = g.get("page_language") or "en"
-    return {
-        "_": translator(language),
-        "page_lang": language,
-        "has_dashboard": "dashboard" in current_app.blueprints,
-    }
+    return {"_": translator(language), "page_lang": language, "has_dashboard": doors.dashboard}
 
 
 def landing(user, language: str | None = None) -> str:  # noqa: ANN001 - a StaffUser
@@ -68,12 +75,12 @@ def landing(user, language: str | None = None) -> str:  # noqa: ANN001 - a Staff
         return url_for("front_door.home", **args)
 
 
-def staff_pages(user, language: str) -> list[tuple[str, str]]:  # noqa: ANN001
+def staff_pages(user, language: str, doors: Doors) -> list[tuple[str, str]]:  # noqa: ANN001
     """The pages a signed-in member of staff may open: (label, URL)."""
     pages = []
     if user.has_role(*DESK_ROLES):
         pages.append((N_("The desk: the queue and conversations"), url_for("desk.queue")))
-    if user.has_role(*DASHBOARD_ROLES) and "dashboard" in current_app.blueprints:
+    if user.has_role(*DASHBOARD_ROLES) and doors.dashboard:
         pages.append(
             (N_("The dashboard: channel shift, service and fairness"),
              url_for("dashboard.overview", lang=language))
@@ -81,7 +88,7 @@ def staff_pages(user, language: str) -> list[tuple[str, str]]:  # noqa: ANN001
     return pages
 
 
-def home(languages: Sequence[str], development: bool):
+def home(languages: Sequence[str], doors: Doors):
     """The front door, in the page's language."""
     _ = speaker(languages)()
     switch = [
@@ -90,17 +97,15 @@ def home(languages: Sequence[str], development: bool):
         if code != _.language
     ]
     developer = []
-    if development:
-        if "sandbox" in current_app.blueprints:
-            developer.append((N_("The sandbox outbox: SMS and calls kanal sent"),
-                              url_for("sandbox.outbox_page")))  # fmt: skip
+    if doors.sandbox_outbox:
+        developer.append((N_("The sandbox outbox: SMS and calls kanal sent"),
+                          url_for("sandbox.outbox_page")))  # fmt: skip
+    if doors.api_document:
         developer.append((N_("The API document (OpenAPI)"), url_for("analytics.openapi_document")))
-    staff = staff_pages(current_user, _.language) if current_user.is_authenticated else []
+    staff = staff_pages(current_user, _.language, doors) if current_user.is_authenticated else []
     return render_template(
         "front_door.html",
-        chat_url=url_for("webchat.demo_page", lang=_.language)
-        if "webchat" in current_app.blueprints
-        else None,
+        chat_url=url_for("webchat.demo_page", lang=_.language) if doors.chat else None,
         login_url=url_for("auth.login", lang=_.language),
         staff=staff,
         developer=developer,
@@ -108,9 +113,9 @@ def home(languages: Sequence[str], development: bool):
     )
 
 
-def blueprint(languages: Sequence[str], development: bool) -> Blueprint:
-    """Return the front door; `development` adds the developer's links (sandbox, API)."""
+def blueprint(languages: Sequence[str], doors: Doors) -> Blueprint:
+    """Return the front door over the pages this kanal serves (`doors`)."""
     bp = Blueprint("front_door", __name__, template_folder="templates")
-    bp.app_context_processor(_template_words)
-    bp.add_url_rule("/", "home", bound(home, tuple(languages), development))
+    bp.app_context_processor(bound(_template_words, doors))
+    bp.add_url_rule("/", "home", bound(home, tuple(languages), doors))
     return bp
