@@ -925,7 +925,10 @@ def fake_kanal(
         uow, inbox, bot, load_profile(profile), channels, delivery, settings, clock,
         identify=identify, callbacks=callbacks,
     )  # fmt: skip
-    followups = Followups(uow, channels, delivery, callbacks, jobs, followup_window, clock)
+    followups = Followups(
+        uow, channels, delivery, callbacks, jobs, followup_window, clock, sms_channel="sms"
+    )
+    turns.answer_with("sms", followups.answer)
     jobs.handlers = {"run_callback": dialling.run, "run_followup": followups.run}
     return FakeKanal(
         store=store,

@@ -236,7 +236,10 @@ def build(
         jobs,
         timedelta(hours=config["KANAL_DEFLECTION_FOLLOWUP_HOURS"]),
         clock,
+        sms_channel=SMS,
     )
+    # A reply of CALL to a follow-up's offer is answered in its turn, before any contact.
+    turns.answer_with(SMS, followups.answer)
     return Kanal(
         config=config,
         engine=engine,

@@ -36,6 +36,13 @@ def dispatch_outbound(kanal: Kanal) -> None:
     kanal.delivery.dispatch_due()
 
 
+def schedule_callbacks(kanal: Kanal) -> None:
+    """Write again the job of every booked callback (one lost to a crash is written)."""
+    count = kanal.callbacks.schedule_booked()
+    if count:
+        log.debug("rescheduled %s booked callbacks", count)
+
+
 def purge_inbox(kanal: Kanal) -> None:
     """Forget inbox entries taken long ago (kept to recognise retried webhooks)."""
     keep = timedelta(hours=int(kanal.config["KANAL_INBOX_KEEP_HOURS"]))
@@ -83,4 +90,5 @@ JOBS = (
     ("close_inactive", close_inactive, 60),
     ("dispatch_outbound", dispatch_outbound, 5),
     ("purge_inbox", purge_inbox, 3600),
+    ("schedule_callbacks", schedule_callbacks, 60),
 )
