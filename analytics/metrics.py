@@ -187,7 +187,7 @@ DEFINITIONS = {
         "short abandons are excluded from both (Amazon Connect)."
     ),
     "satisfaction_scores": (
-        "Answers to the satisfaction question (a satisfaction event, score 1 'very "
+        "Answers to the satisfaction question (a satisfaction_answered event, score 1 'very "
         "dissatisfied' to 5 'very satisfied') about the contacts, by score; the last answer "
         "per contact counts."
     ),

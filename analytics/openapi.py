@@ -298,6 +298,32 @@ PATHS: dict[str, dict] = {
             },
         },
     },
+    "/api/v1/chat/sessions/{session_id}/survey": {
+        "parameters": [_SESSION_ID],
+        "get": {
+            "tags": ["web chat"],
+            "summary": "The satisfaction question, once the conversation has ended",
+            "description": "Asked once, of the share of conversations the agency asks "
+            "(KANAL_SURVEY_SHARE), in the conversation's language: GOV.UK's 5-point scale, "
+            "very satisfied (5) first. `state` is none (not asked), asked, answered or declined "
+            "(docs/domain.md §4.5).",
+            "security": [{"chatSession": []}],
+            "responses": {"200": _answer("The survey as it stands.", "Survey"), **_CHAT_ERRORS},
+        },
+        "post": {
+            "tags": ["web chat"],
+            "summary": "Answer the satisfaction question (once)",
+            "security": [{"chatSession": []}],
+            "requestBody": {"required": True, "content": _json("SurveyAnswer")},
+            "responses": {
+                "200": _answer("The answer recorded, with the thanks to show.", "Survey"),
+                "400": _error('Not JSON like {"score": 4} (1 to 5) or {"score": null}.'),
+                **_CHAT_ERRORS,
+                "409": _error("No question is waiting: never asked, or answered already."),
+                "413": _error("The body is larger than 64 KB."),
+            },
+        },
+    },
     "/api/v1/chat/texts/{language}": {
         "get": {
             "tags": ["web chat"],
@@ -639,6 +665,41 @@ def _schemas() -> dict:
             "type": "object",
             "required": ["session_id", "token"],
             "properties": {"session_id": {"type": "string"}, "token": {"type": "string"}},
+        },
+        "SurveyAnswer": {
+            "type": "object",
+            "required": ["score"],
+            "properties": {
+                "score": {
+                    "type": ["integer", "null"],
+                    "minimum": 1,
+                    "maximum": 5,
+                    "description": "5 very satisfied ... 1 very dissatisfied; null declines.",
+                }
+            },
+        },
+        "Survey": {
+            "type": "object",
+            "required": ["state"],
+            "properties": {
+                "state": {"type": "string", "enum": ["none", "asked", "answered", "declined"]},
+                "language": {"type": "string"},
+                "question": {"type": "string"},
+                "options": {
+                    "type": "array",
+                    "items": {
+                        "type": "object",
+                        "required": ["score", "label"],
+                        "properties": {
+                            "score": {"type": "integer", "minimum": 1, "maximum": 5},
+                            "label": {"type": "string"},
+                        },
+                    },
+                },
+                "decline": {"type": "string"},
+                "thanks": {"type": "string"},
+                "score": {"type": "integer", "minimum": 1, "maximum": 5},
+            },
         },
         "NewMessage": {
             "type": "object",

@@ -81,6 +81,8 @@ def blueprint(services: ChannelServices) -> Blueprint:
         (sessions + "/<session_id>/messages", post_message, "POST", services),
         (sessions + "/<session_id>/messages", list_messages, "GET", services),
         (sessions + "/<session_id>/stream", bound(stream, slots), "GET", services),
+        (sessions + "/<session_id>/survey", survey, "GET", services),
+        (sessions + "/<session_id>/survey", answer_survey, "POST", services),
         ("/api/v1/chat/texts/<language>", widget_texts, "GET", services),
         ("/chat", demo_page, "GET", services),
     )
@@ -256,6 +258,34 @@ def stream(slots: threading.BoundedSemaphore, services: ChannelServices, session
 
     headers = {"Cache-Control": "no-cache", "X-Accel-Buffering": "no"}
     return Response(stream_with_context(events()), mimetype="text/event-stream", headers=headers)
+
+
+def survey(services: ChannelServices, session_id: str):
+    """Answer the satisfaction question once the conversation has ended (asked once, of the
+    share of conversations the agency asks): `{"state": "none"}` when there is none."""
+    contact, error = _session(services)
+    if error:
+        return error
+    if services.surveys is None:
+        return {"state": "none"}
+    return services.surveys.for_chat(contact.id).as_dict()
+
+
+def answer_survey(services: ChannelServices, session_id: str):
+    """Record the citizen's answer, `{"score": 1..5}` (5 very satisfied), or
+    `{"score": null}` to decline; once (409 after that)."""
+    contact, error = _session(services)
+    if error:
+        return error
+    body = request.get_json(silent=True)
+    score = body.get("score", False) if isinstance(body, dict) else False
+    if score is not None and (type(score) is not int or not 1 <= score <= 5):
+        return json_error(
+            400, 'The body must be JSON like {"score": 4} (1 to 5) or {"score": null}.'
+        )
+    if services.surveys is None:
+        return json_error(409, "No survey was asked in this conversation.")
+    return services.surveys.answer_chat(contact.id, score).as_dict()
 
 
 @lru_cache(maxsize=1)

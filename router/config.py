@@ -30,6 +30,18 @@ def languages(spec: str) -> tuple[str, ...]:
     return codes
 
 
+def share(spec: str) -> float:
+    """Parse KANAL_SURVEY_SHARE: a fraction from 0 to 1 ("0.25"), or a percentage ("25%")."""
+    text = spec.strip()
+    try:
+        value = float(text[:-1]) / 100 if text.endswith("%") else float(text)
+    except ValueError:
+        value = -1.0
+    if not 0 <= value <= 1:
+        raise ConfigError(f"KANAL_SURVEY_SHARE must be a share from 0 to 1 (got {spec!r}).")
+    return value
+
+
 def from_env(env: dict[str, str] | None = None, instance_path: str | None = None) -> dict:
     """Return Flask config values read from the environment."""
     env = dict(os.environ if env is None else env)
@@ -70,6 +82,12 @@ def from_env(env: dict[str, str] | None = None, instance_path: str | None = None
         # Live chat streams one web process serves at once; more get 503 and the widget polls.
         "KANAL_MAX_STREAMS": int(env.get("KANAL_MAX_STREAMS", "12")),
         "KANAL_LOG_LEVEL": env.get("KANAL_LOG_LEVEL", "INFO"),
+        # Sign-in limits (router/entrypoints/security.py): attempts per address, failed
+        # attempts per account and address, and where the counts live (memory:// is per
+        # process; redis://… shares them between web processes).
+        "KANAL_LOGIN_RATE": env.get("KANAL_LOGIN_RATE") or "20 per minute",
+        "KANAL_LOGIN_LOCKOUT": env.get("KANAL_LOGIN_LOCKOUT") or "5 per 15 minutes",
+        "KANAL_RATE_LIMIT_STORAGE": env.get("KANAL_RATE_LIMIT_STORAGE") or "memory://",
         # Where turns run: "thread" (worker threads in each web process) or "process"
         # (a separate `kanal worker` process; the web process then only acknowledges).
         "KANAL_TURN_WORKER": env.get("KANAL_TURN_WORKER", "thread"),
@@ -92,6 +110,16 @@ def from_env(env: dict[str, str] | None = None, instance_path: str | None = None
         # Hours after a caller took the digital route before a callback is offered by SMS
         # (unless the agency's self-service reported the need completed).
         "KANAL_DEFLECTION_FOLLOWUP_HOURS": float(env.get("KANAL_DEFLECTION_FOLLOWUP_HOURS", "48")),
+        # The satisfaction survey after a contact closes (docs/domain.md §4.5): the share of
+        # closed contacts asked (0 to 1, chosen by the contact's id), the channels that ask,
+        # and the hours an SMS question waits for its answer (a digit 1-5).
+        "KANAL_SURVEY_SHARE": share(env.get("KANAL_SURVEY_SHARE") or "1"),
+        "KANAL_SURVEY_CHANNELS": tuple(
+            c.strip()
+            for c in env.get("KANAL_SURVEY_CHANNELS", "webchat,sms").split(",")
+            if c.strip()
+        ),
+        "KANAL_SURVEY_ANSWER_HOURS": float(env.get("KANAL_SURVEY_ANSWER_HOURS", "24")),
         "KANAL_HOST": env.get("KANAL_HOST", "127.0.0.1"),
         "KANAL_WEB_WORKERS": int(env.get("KANAL_WEB_WORKERS", "2")),
         "KANAL_WEB_THREADS": int(env.get("KANAL_WEB_THREADS", "24")),

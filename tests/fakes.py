@@ -32,6 +32,7 @@ from router.domain.model import (
     Consent,
     Contact,
     ContactEvent,
+    ContactState,
     Exemption,
     InboxEntry,
     Message,
@@ -39,6 +40,7 @@ from router.domain.model import (
     RoutingDecision,
     User,
 )
+from router.domain.survey import Survey, SurveyState
 from router.policy import load_profile
 from router.service.callback_desk import CallbackDesk
 from router.service.callbacks import Callbacks
@@ -51,6 +53,7 @@ from router.service.followups import Followups
 from router.service.journal import write_new_events
 from router.service.ports import BotTurn, CallResult, SendResult
 from router.service.settings import BusinessHours, RouterSettings
+from router.service.survey import Surveys, SurveySettings
 from router.service.turn import Turns
 
 T = TypeVar("T")
@@ -277,7 +280,7 @@ class FakeContactRepository(_FakeRepository):
                 lambda c: (
                     c.citizen_id == citizen_id
                     and c.need == need
-                    and c.state == "closed"
+                    and c.state == ContactState.CLOSED
                     and c.closed_at is not None
                     and c.closed_at >= since
                     and (exclude_id is None or c.id != exclude_id)
@@ -529,6 +532,47 @@ class FakeFollowupRepository(_FakeRepository):
         )
 
 
+class FakeSurveyRepository(_FakeRepository):
+    def for_contact(self, contact_id: int, *, for_update: bool = False) -> Survey | None:
+        return self._one(Survey, lambda s: s.contact_id == contact_id)
+
+    def asked_on(self, channel: str, address: str, since: datetime) -> Survey | None:
+        contacts = self._rows.table(Contact)
+
+        def waiting(s: Survey) -> bool:
+            contact = contacts.get(s.contact_id)
+            return (
+                contact is not None
+                and (contact.channel, contact.address) == (channel, address)
+                and s.state == SurveyState.ASKED
+                and s.asked_at >= since
+            )
+
+        return self._one(Survey, waiting, newest=True)
+
+    def closed_unasked(
+        self, channels: tuple[str, ...], since: datetime, limit: int = 200
+    ) -> list[Contact]:
+        asked = {s.contact_id for s in self._rows.select(Survey)}
+        wrote = {
+            m.contact_id
+            for m in self._rows.select(Message, lambda m: m.direction == "in")
+            if m.kind == "message"
+        }
+        found = self._rows.select(
+            Contact,
+            lambda c: (
+                c.channel in channels
+                and c.state == ContactState.CLOSED
+                and c.closed_at is not None
+                and c.closed_at >= since
+                and c.id in wrote
+                and c.id not in asked
+            ),
+        )
+        return sorted(found, key=lambda c: (c.closed_at, c.id))[:limit]
+
+
 class FakeEventLog(_FakeRepository):
     """The append-only log; an event is kept only if its transaction commits."""
 
@@ -568,6 +612,7 @@ class FakeUnitOfWork:
         self.callbacks = FakeCallbackRepository(rows)
         self.followups = FakeFollowupRepository(rows)
         self.calls = FakeCallRepository(rows)
+        self.surveys = FakeSurveyRepository(rows)
 
     def __enter__(self) -> FakeUnitOfWork:
         self._rows.reset()
@@ -776,6 +821,7 @@ class FakeKanal:
     dialling: Dialling
     callback_desk: CallbackDesk
     followups: Followups
+    surveys: Surveys
     secret: str = "test-secret"
     _citizens: Iterable[int] = field(default_factory=lambda: itertools.count(1))
 
@@ -884,6 +930,7 @@ def fake_kanal(
     caller: RecordingCaller | None = None,
     callback_settings: CallbackSettings | None = None,
     followup_window: timedelta = timedelta(hours=48),
+    survey_settings: SurveySettings | None = None,
 ) -> FakeKanal:
     """Build Turns, Desk and Delivery on fakes, with a web chat and an SMS channel."""
     clock = clock if clock is not None else FakeClock()
@@ -921,9 +968,12 @@ def fake_kanal(
     callbacks = Callbacks(uow, jobs, clock, phone="voice")
     dialler = TwilioDialler(caller, "https://kanal.test")
     dialling = Dialling(uow, callbacks, dialler, callback_settings or CallbackSettings(), clock)
+    surveys = Surveys(
+        uow, channels, delivery, survey_settings or SurveySettings(), languages, clock
+    )
     turns = Turns(
         uow, inbox, bot, load_profile(profile), channels, delivery, settings, clock,
-        identify=identify, callbacks=callbacks,
+        identify=identify, callbacks=callbacks, surveys=surveys,
     )  # fmt: skip
     followups = Followups(
         uow, channels, delivery, callbacks, jobs, followup_window, clock, sms_channel="sms"
@@ -947,4 +997,5 @@ def fake_kanal(
         dialling=dialling,
         callback_desk=CallbackDesk(uow, dialling, clock),
         followups=followups,
+        surveys=surveys,
     )

@@ -82,8 +82,8 @@ def _percentile(values: list[float], q: float) -> float:
 def api_times(url: str, samples: int, budget_s: float) -> dict:
     """Send each request `samples` times (within `budget_s` each) through the real app."""
     from router import create_app
-    from router.auth import create_token, create_user
-    from router.bootstrap import kanal_of
+    from router.entrypoints.auth import create_token, create_user
+    from router.entrypoints.bootstrap import kanal_of
 
     with tempfile.TemporaryDirectory() as instance:
         config = {

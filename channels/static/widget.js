@@ -28,6 +28,7 @@
   var errorLine = document.getElementById("kchat-error");
   var newButton = document.getElementById("kchat-new");
   var identity = document.getElementById("kchat-identity");
+  var surveyBox = null;  // the satisfaction question, shown once the conversation has ended
 
   // A message id marked for extraction (pybabel), translated where it is shown.
   function N_(msgid) { return msgid; }
@@ -57,6 +58,7 @@
     "kchat-new": N_("Start a new conversation")
   };
   var TEXT_LABEL = N_("Your message");
+  var SURVEY_FAILED = N_("Your answer was not saved. Please try again.");
   var SEND_ID = "kchat-send";
 
   var session = null;   // {id, token}
@@ -79,6 +81,90 @@
     // Leaving a conversation a person is about to answer would strand them: offer a new
     // one only while the assistant is talking or when this one has ended.
     newButton.hidden = state === "queued" || state === "assigned";
+    if (closed) askSurvey(generation);
+  }
+
+  // -- the satisfaction question, after the conversation has ended -----------------------
+  //
+  // One question on GOV.UK's 5-point scale, as five buttons that say their answer in words
+  // (never colour alone), in a group named by the question. kanal decides whether this
+  // conversation is asked (a share of them) and words it in the conversation's language.
+
+  function clearSurvey() {
+    if (surveyBox && surveyBox.parentNode) surveyBox.parentNode.removeChild(surveyBox);
+    surveyBox = null;
+  }
+
+  function askSurvey(gen) {
+    if (!session || surveyBox) return;
+    surveyBox = document.createElement("section");
+    surveyBox.className = "kchat-survey";
+    surveyBox.id = "kchat-survey";
+    surveyBox.hidden = true;
+    form.parentNode.insertBefore(surveyBox, form);
+    api("GET", "/sessions/" + encodeURIComponent(session.id) + "/survey")
+      .then(function (data) { if (gen === generation) showSurvey(data); })
+      .catch(function () { /* no question: the conversation has ended all the same */ });
+  }
+
+  function showSurvey(data) {
+    if (!surveyBox) return;
+    while (surveyBox.firstChild) surveyBox.removeChild(surveyBox.firstChild);
+    if (data.state === "answered" || data.state === "declined") {
+      var thanks = document.createElement("p");
+      thanks.className = "kchat-survey-thanks";
+      thanks.setAttribute("role", "status");
+      thanks.textContent = data.thanks || "";
+      surveyBox.appendChild(thanks);
+      surveyBox.hidden = false;
+      return;
+    }
+    if (data.state !== "asked") return;
+    var question = document.createElement("h3");
+    question.id = "kchat-survey-q";
+    question.textContent = data.question;
+    var group = document.createElement("div");
+    group.className = "kchat-survey-options";
+    group.setAttribute("role", "group");
+    group.setAttribute("aria-labelledby", "kchat-survey-q");
+    (data.options || []).forEach(function (option) {
+      var button = document.createElement("button");
+      button.type = "button";
+      button.className = "kchat-survey-option";
+      button.setAttribute("data-score", String(option.score));
+      button.textContent = option.label;
+      button.addEventListener("click", function () { answerSurvey(option.score); });
+      group.appendChild(button);
+    });
+    var decline = document.createElement("button");
+    decline.type = "button";
+    decline.className = "kchat-secondary kchat-survey-decline";
+    decline.textContent = data.decline;
+    decline.addEventListener("click", function () { answerSurvey(null); });
+    surveyBox.setAttribute("aria-labelledby", "kchat-survey-q");
+    surveyBox.appendChild(question);
+    surveyBox.appendChild(group);
+    surveyBox.appendChild(decline);
+    surveyBox.hidden = false;
+  }
+
+  function answerSurvey(score) {
+    if (!session || !surveyBox) return;
+    Array.prototype.forEach.call(surveyBox.querySelectorAll("button"), function (b) { b.disabled = true; });
+    var gen = generation;
+    api("POST", "/sessions/" + encodeURIComponent(session.id) + "/survey", { score: score })
+      .then(function (data) {
+        if (gen !== generation) return;
+        showSurvey(data);
+        newButton.focus();
+      })
+      .catch(function (err) {
+        if (err.status === 409) {  // answered before (another tab): show where it stands
+          return api("GET", "/sessions/" + encodeURIComponent(session.id) + "/survey").then(showSurvey);
+        }
+        Array.prototype.forEach.call(surveyBox.querySelectorAll("button"), function (b) { b.disabled = false; });
+        showError(gettext(SURVEY_FAILED));
+      });
   }
 
   function showError(message) {
@@ -279,6 +365,7 @@
 
   function forget() {
     generation += 1;
+    clearSurvey();
     session = null;
     lastId = 0;
     save();

@@ -28,6 +28,7 @@ from router.domain import callbacks as callback_model
 from router.domain import calls as call_model
 from router.domain import followups as followup_model
 from router.domain import model
+from router.domain.survey import Survey
 
 _utc = UTC
 
@@ -287,6 +288,23 @@ calls = Table(
     Column("ended_at", UTC),
 )
 
+# The satisfaction question asked about a closed contact (router/domain/survey.py): at most
+# one per contact.
+surveys = Table(
+    "surveys",
+    metadata,
+    Column("id", Id, primary_key=True, autoincrement=True),
+    Column("contact_id", Id, ForeignKey("contacts.id"), nullable=False, unique=True),
+    Column("channel", String(16), nullable=False),
+    Column("language", String(8), nullable=False),
+    Column("need", String(40)),
+    Column("state", String(16), nullable=False),
+    Column("asked_at", UTC, nullable=False),
+    Column("score", Integer),
+    Column("answered_at", UTC),
+    Index("ix_surveys_state_asked_at", "state", "asked_at"),
+)
+
 _MAPPED = False
 
 
@@ -309,4 +327,5 @@ def start_mappers() -> None:
     mapper_registry.map_imperatively(callback_model.Callback, callbacks)
     mapper_registry.map_imperatively(followup_model.Followup, followups)
     mapper_registry.map_imperatively(call_model.Call, calls)
+    mapper_registry.map_imperatively(Survey, surveys)
     _MAPPED = True

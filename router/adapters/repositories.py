@@ -27,6 +27,7 @@ from router.domain.model import (
     RoutingDecision,
     User,
 )
+from router.domain.survey import Survey, SurveyState
 from router.service.errors import DuplicateDelivery
 
 OPEN_ITEM = (QueueState.WAITING, QueueState.ASSIGNED)
@@ -492,5 +493,56 @@ class EventLog(_Repository):
             select(ContactEvent)
             .where(ContactEvent.contact_id == contact_id)
             .order_by(ContactEvent.id)
+        )
+        return list(self.session.scalars(stmt))
+
+
+class SurveyRepository(_Repository):
+    def for_contact(self, contact_id: int, *, for_update: bool = False) -> Survey | None:
+        stmt = select(Survey).where(Survey.contact_id == contact_id)
+        if for_update:
+            stmt = stmt.with_for_update()
+        return self.session.scalars(stmt).first()
+
+    def asked_on(self, channel: str, address: str, since: datetime) -> Survey | None:
+        stmt = (
+            select(Survey)
+            .join(Contact, Contact.id == Survey.contact_id)
+            .where(
+                Contact.channel == channel,
+                Contact.address == address,
+                Survey.state == SurveyState.ASKED,
+                Survey.asked_at >= since,
+            )
+            .order_by(Survey.id.desc())
+            .limit(1)
+            .with_for_update()
+        )
+        return self.session.scalars(stmt).first()
+
+    def closed_unasked(
+        self, channels: tuple[str, ...], since: datetime, limit: int = 200
+    ) -> list[Contact]:
+        wrote = (
+            select(Message.id)
+            .where(
+                Message.contact_id == Contact.id,
+                Message.direction == "in",
+                Message.kind == "message",
+            )
+            .exists()
+        )
+        asked = select(Survey.id).where(Survey.contact_id == Contact.id).exists()
+        stmt = (
+            select(Contact)
+            .where(
+                Contact.channel.in_(channels),
+                Contact.state == ContactState.CLOSED,
+                Contact.closed_at >= since,
+                wrote,
+                ~asked,
+            )
+            .order_by(Contact.closed_at, Contact.id)
+            .limit(limit)
         )
         return list(self.session.scalars(stmt))

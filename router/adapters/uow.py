@@ -32,6 +32,7 @@ class SqlUnitOfWork:
         self.callbacks = repos.CallbackRepository(s)
         self.followups = repos.FollowupRepository(s)
         self.calls = repos.CallRepository(s)
+        self.surveys = repos.SurveyRepository(s)
         self.after_commit: list[object] = []
         self.published: list[object] = []
         return self

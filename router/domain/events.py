@@ -53,9 +53,13 @@ RESOLVED = (
     "resolved"  # {"wrap_up", "by": "bot"|"agent"|"system", "completed": bool, "digital": bool}
 )
 CLOSED = "contact_closed"  # {"why", "state_before"?, "rule_id"?, "language"?}
-# An answer to the satisfaction question about a closed contact (docs/domain.md §4.2):
-# {"score": 1..5, "asked_on": channel, "language": "en"|"da"}; 5 = very satisfied.
-SATISFACTION = "satisfaction"
+# The satisfaction survey after a contact closed (router/domain/survey.py, docs/domain.md §4.5).
+SURVEY_ASKED = "survey_asked"  # {"channel", "need", "language"}
+SURVEY_NOT_SENT = "survey_not_sent"  # {"channel", "need", "language", "why": "opted_out"}
+# An answer to the satisfaction question about a closed contact (docs/domain.md §4.2, §4.5):
+# {"score": 1..5, "channel", "need", "language": "en"|"da"}; 5 = very satisfied.
+SATISFACTION = "satisfaction_answered"
+SURVEY_DECLINED = "survey_declined"  # {"channel", "need", "language"}
 
 # Channels that count as digital for digital take-up (docs/domain.md §4).
 DIGITAL_CHANNELS = frozenset({"webchat", "sms"})

@@ -36,6 +36,7 @@ from router.service.followups import Followups
 from router.service.ports import BotPort, Caller, DurableJobs, Sender
 from router.service.services import ChannelServices
 from router.service.settings import BusinessHours, RouterSettings
+from router.service.survey import Surveys, SurveySettings
 from router.service.translations import available as available_languages
 from router.service.turn import Turns
 from router.service.views import Views
@@ -75,6 +76,7 @@ class Kanal:
     jobs: DurableJobs
     calls: Calls
     sandbox: object | None = None  # channels.twilio_sandbox.peer.SandboxPeer, in sandbox mode
+    surveys: Surveys | None = None  # the satisfaction question after a contact closes
 
     def close(self) -> None:
         """Stop the worker and release database connections (tests, shutdown)."""
@@ -213,9 +215,10 @@ def build(
     callbacks = Callbacks(uow, jobs, clock, phone=PHONE)
     dialler = TwilioDialler(caller, config["KANAL_PUBLIC_URL"], config["KANAL_AGENT_CALL_ENDPOINT"])
     dialling = Dialling(uow, callbacks, dialler, callback_settings(config), clock)
+    surveys = Surveys(uow, channels, delivery, survey_settings(config), settings.languages, clock)
     turns = Turns(
         uow, SqlInbox(inbox_engine), bot, profile, channels, delivery, settings, clock,
-        identify=identify, callbacks=callbacks,
+        identify=identify, callbacks=callbacks, surveys=surveys,
     )  # fmt: skip
     in_web = config["KANAL_TURN_WORKER"] == "thread"
     worker = Worker(
@@ -275,6 +278,16 @@ def build(
             sms=SMS,
         ),  # fmt: skip
         sandbox=sandbox,
+        surveys=surveys,
+    )
+
+
+def survey_settings(config: Mapping) -> SurveySettings:
+    """Build the satisfaction survey's settings from the configuration."""
+    return SurveySettings(
+        share=float(config["KANAL_SURVEY_SHARE"]),
+        channels=tuple(config["KANAL_SURVEY_CHANNELS"]),
+        answer_window=timedelta(hours=float(config["KANAL_SURVEY_ANSWER_HOURS"])),
     )
 
 
@@ -316,10 +329,11 @@ def _register(app: Flask, kanal: Kanal) -> None:
     """Register sign-in, CSRF and every blueprint, each handed what it needs."""
     from analytics import api as analytics_api
     from router import web
-    from router.entrypoints import auth, health
+    from router.entrypoints import auth, health, security
     from router.entrypoints.desk import views as desk_views
 
     auth.init_app(app, kanal.read_uow)
+    security.init_app(app)  # cookies' flags, security headers, sign-in limits
     web.init_app(app)
     app.register_blueprint(health.blueprint(kanal.engine, kanal.bot, kanal.uow))
     app.register_blueprint(desk_views.blueprint(kanal.desk, kanal.views, kanal.callback_desk))
@@ -349,6 +363,7 @@ def _register(app: Flask, kanal: Kanal) -> None:
         dialling=kanal.dialling,
         followups=kanal.followups,
         calls=kanal.calls,
+        surveys=kanal.surveys,
     )
     for module in installed_channels():
         bp = module.blueprint(services)

@@ -8,7 +8,7 @@ import sys
 import click
 
 from analytics.cli import simulate as simulate_command
-from router import demo_traffic
+from router.entrypoints import demo_traffic
 
 
 def _app():
@@ -366,7 +366,7 @@ def requests_error() -> type[Exception]:
 
 
 main.add_command(simulate_command)  # analytics/cli.py: `kanal simulate`
-main.add_command(demo_traffic.demo)  # router/demo_traffic.py: `kanal demo traffic`
+main.add_command(demo_traffic.demo)  # demo_traffic.py: `kanal demo traffic`
 
 
 if __name__ == "__main__":  # `python -m router.entrypoints.cli` as well as the `kanal` script

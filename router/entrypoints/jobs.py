@@ -43,6 +43,15 @@ def schedule_callbacks(kanal: Kanal) -> None:
         log.debug("rescheduled %s booked callbacks", count)
 
 
+def ask_surveys(kanal: Kanal) -> None:
+    """Text the satisfaction question about contacts closed lately (docs/domain.md §4.5)."""
+    if kanal.surveys is None:
+        return
+    count = kanal.surveys.ask_closed()
+    if count:
+        log.info("asked %s satisfaction questions", count)
+
+
 def purge_inbox(kanal: Kanal) -> None:
     """Forget inbox entries taken long ago (kept to recognise retried webhooks)."""
     keep = timedelta(hours=int(kanal.config["KANAL_INBOX_KEEP_HOURS"]))
@@ -89,6 +98,7 @@ JOBS = (
     ("sweep_inbound", finish_left_turns, 10),
     ("close_inactive", close_inactive, 60),
     ("dispatch_outbound", dispatch_outbound, 5),
+    ("ask_surveys", ask_surveys, 30),
     ("purge_inbox", purge_inbox, 3600),
     ("schedule_callbacks", schedule_callbacks, 60),
 )

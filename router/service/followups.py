@@ -15,6 +15,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from router.domain import events as ev
+from router.domain.events import ReplyWaiting
 from router.domain.followups import Followup, FollowupState
 from router.domain.model import (
     Contact,
@@ -242,19 +243,20 @@ class Followups:
                 if answered is None:
                     return False
                 uow.commit()
+                waiting = [e.message_id for e in uow.published if isinstance(e, ReplyWaiting)]
         except DuplicateDelivery:
             return True  # a retried webhook: booked already
         for booking in answered.booked:
             self.callbacks.schedule(booking.callback_id, booking.at)
-        self.delivery.deliver_now(list(answered.waiting))
+        self.delivery.deliver_now(waiting)
         return True
 
     def answer(self, uow: UnitOfWork, entry: InboxEntry, now: datetime) -> TurnResult | None:
         """Answer a reply of CALL to a callback offer, in the turn's first transaction.
 
         The callback is booked, the follow-up accepted and the confirmation written in the
-        offer's conversation, waiting (`pending`) for delivery: the turn writes the
-        callback's job and sends the confirmation after its commit, and should the process
+        offer's conversation, waiting (`pending`, `ReplyWaiting`) for delivery: the turn writes
+        the callback's job and sends the confirmation after its commit, and should the process
         stop first, the callbacks' sweep and the dispatcher still do (once). None when the
         message is no reply to an offer (it takes its turn as any other).
         """
@@ -282,11 +284,12 @@ class Followups:
         )  # fmt: skip
         followup.accept(callback.id, now)
         reply = say(uow, offer, channel, "system", BOOKED[language], now)
-        waiting = (reply.id,) if reply.delivery_status == DeliveryState.PENDING else ()
+        if reply.delivery_status == DeliveryState.PENDING:
+            reply.wait_for_delivery()  # sent once this transaction has committed
         # Journaled now: the session holds clean objects weakly, and the callback and the
         # follow-up are not referenced once this returns (before the turn's commit).
         write_new_events(uow)
         return TurnResult(
             offer.id, offer.state, received.id, (reply,), message=received,
-            booked=(Booked(callback.id, now),) if new else (), waiting=waiting,
+            booked=(Booked(callback.id, now),) if new else (),
         )  # fmt: skip

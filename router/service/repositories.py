@@ -23,6 +23,7 @@ from router.domain.model import (
     RoutingDecision,
     User,
 )
+from router.domain.survey import Survey
 
 T = TypeVar("T")
 
@@ -164,4 +165,22 @@ class FollowupRepository(Repository, Protocol):
 
     def offered_to(self, citizen_id: int) -> Followup | None:
         """Return the citizen's newest follow-up whose callback offer is open."""
+        ...
+
+
+class SurveyRepository(Repository, Protocol):
+    def for_contact(self, contact_id: int, *, for_update: bool = False) -> Survey | None:
+        """Return the contact's survey, if it was asked (at most one per contact)."""
+        ...
+
+    def asked_on(self, channel: str, address: str, since: datetime) -> Survey | None:
+        """Return the newest survey still waiting for an answer from a channel address,
+        asked at `since` or later (locked for update)."""
+        ...
+
+    def closed_unasked(
+        self, channels: tuple[str, ...], since: datetime, limit: int = 200
+    ) -> list[Contact]:
+        """Return contacts on these channels closed at `since` or later, in which the
+        citizen wrote, with no survey yet (oldest first)."""
         ...

@@ -10,6 +10,7 @@ from router.service.calls import Calls
 from router.service.delivery import Delivery
 from router.service.dialling import Dialling
 from router.service.followups import Followups
+from router.service.survey import Surveys
 from router.service.turn import Turns
 from router.service.views import Views
 
@@ -33,3 +34,5 @@ class ChannelServices:
     dialling: Dialling | None = None
     followups: Followups | None = None
     calls: Calls | None = None  # the phone's front door beside the turns
+    # The satisfaction question after a contact closes (the chat widget shows it).
+    surveys: Surveys | None = None

@@ -48,8 +48,14 @@ def credentials(app, kanal, add_citizen):
     opened = app.test_client().post("/api/v1/chat/sessions")
     assert opened.status_code == 201
     citizen = add_citizen("+4520009999")
+    # A conversation that has ended, asked the satisfaction question: its survey is fuzzed.
+    ended = app.test_client().post("/api/v1/chat/sessions").get_json()
+    auth = {"Authorization": f"Bearer {ended['token']}"}
+    url = f"/api/v1/chat/sessions/{ended['session_id']}"
+    app.test_client().post(url + "/messages", json={"text": "bye"}, headers=auth)
+    assert app.test_client().get(url + "/survey", headers=auth).get_json()["state"] == "asked"
     return {"manager": manager, "integration": integration, "citizen": citizen,
-            **opened.get_json()}  # fmt: skip
+            "ended": ended, **opened.get_json()}  # fmt: skip
 
 
 def _operations(schema):
@@ -60,11 +66,12 @@ def _prepare(case, credentials) -> dict:
     """Point the case at the live session (mostly) and return the headers it needs."""
     path = case.operation.path
     if "{session_id}" in path:
+        session = credentials["ended"] if path.endswith("/survey") else credentials
         generated = str(case.path_parameters.get("session_id", ""))
         # One case in four keeps its generated (unknown, odd) session id: 404 or 401.
         if hashlib.sha256(generated.encode("utf-8", "replace")).digest()[0] % 4:
-            case.path_parameters["session_id"] = credentials["session_id"]
-        return {"Authorization": f"Bearer {credentials['token']}"}
+            case.path_parameters["session_id"] = session["session_id"]
+        return {"Authorization": f"Bearer {session['token']}"}
     if "{language}" in path:
         generated = str(case.path_parameters.get("language", ""))
         # One case in four keeps its generated language (one the agency does not serve: 404).

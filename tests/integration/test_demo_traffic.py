@@ -8,9 +8,9 @@ from datetime import UTC, datetime, timedelta
 import pytest
 
 from router import create_app
-from router.auth import create_token, create_user
-from router.bootstrap import kanal_of
-from router.demo_traffic import DemoClock, drive
+from router.entrypoints.auth import create_token, create_user
+from router.entrypoints.bootstrap import kanal_of
+from router.entrypoints.demo_traffic import DemoClock, drive
 
 pytestmark = pytest.mark.integration
 

@@ -28,6 +28,7 @@ REPOSITORIES = {
     r.CallbackRepository: (fakes.FakeCallbackRepository, sql.CallbackRepository),
     r.FollowupRepository: (fakes.FakeFollowupRepository, sql.FollowupRepository),
     r.CallRepository: (fakes.FakeCallRepository, sql.CallRepository),
+    r.SurveyRepository: (fakes.FakeSurveyRepository, sql.SurveyRepository),
 }
 PORTS = {
     ports.BotPort: fakes.ScriptedBot,

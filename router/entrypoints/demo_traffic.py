@@ -90,7 +90,7 @@ class Driver:
     """Drives contacts through one in-process kanal on a demo clock."""
 
     def __init__(self, app, clock: DemoClock, seed: int = 7, echo=print) -> None:  # noqa: ANN001
-        from router.bootstrap import kanal_of
+        from router.entrypoints.bootstrap import kanal_of
 
         self.app, self.clock, self.echo = app, clock, echo
         self.kanal = kanal_of(app)
@@ -104,7 +104,7 @@ class Driver:
     # -- set-up: citizens through the register import, agents as staff ---------------------
 
     def register_citizens(self, count: int, since: date) -> None:
-        from router.register import import_csv
+        from router.adapters.register import import_csv
 
         rng = self.rng
         rows = []
@@ -132,7 +132,7 @@ class Driver:
     def ensure_agents(self, count: int) -> None:
         import secrets
 
-        from router.auth import create_user
+        from router.entrypoints.auth import create_user
 
         for i in range(1, count + 1):
             name = f"demo-agent-{i}"
@@ -214,8 +214,8 @@ class Driver:
         who, _, texts = self._story()
         body = {}
         if who is not None:
+            from router.adapters.register_file import national_id
             from router.domain.citizens import pseudonym_for
-            from router.register_file import national_id
 
             secret = self.config["SECRET_KEY"]
             pseudonym = pseudonym_for(secret, national_id(who["national_id"]))
@@ -237,7 +237,7 @@ class Driver:
         self._serve(before)
 
     def text(self, before: datetime) -> None:
-        from channels.sms_simulator import webhook_form
+        from channels.twilio_sandbox.sms_simulator import webhook_form
         from channels.twilio_signature import sign
 
         who, _, texts = self._story()
@@ -256,7 +256,7 @@ class Driver:
         self._serve(before)
 
     def _sms_phone(self):  # noqa: ANN202
-        from channels.sms_simulator import Phone
+        from channels.twilio_sandbox.sms_simulator import Phone
 
         return Phone(
             base_url="", public_url=self.config["KANAL_PUBLIC_URL"],
@@ -373,7 +373,7 @@ def traffic(days: int, contacts: int, seed: int) -> None:
     try:
         tally = drive(app, clock, days, contacts, now, seed, click.echo)
     finally:
-        from router.bootstrap import kanal_of
+        from router.entrypoints.bootstrap import kanal_of
 
         kanal_of(app).close()
     click.echo("done: " + ", ".join(f"{k} {v}" for k, v in sorted(tally.items())))

@@ -1,0 +1,108 @@
+"""The desk as an attacker sees it: headers, cookies, sign-in limits and CSRF, on both databases."""
+
+from __future__ import annotations
+
+import re
+
+import pytest
+
+from router import create_app
+from router.entrypoints.bootstrap import kanal_of
+
+pytestmark = pytest.mark.integration
+
+PASSWORD = "correct horse"
+
+
+def test_every_kind_of_page_says_it_may_not_be_framed_sniffed_or_run_inline_script(client):
+    for path in ("/login", "/desk/", "/chat", "/healthz", "/api/v1/openapi.json"):
+        headers = client.get(path).headers
+        policy = headers["Content-Security-Policy"]
+        assert "frame-ancestors 'none'" in policy, path
+        assert "script-src 'self'" in policy and "unsafe-inline" not in policy, path
+        assert headers["X-Frame-Options"] == "DENY", path
+        assert headers["X-Content-Type-Options"] == "nosniff", path
+        assert headers["Referrer-Policy"] == "same-origin", path
+    # The Twilio webhooks answer with the same headers (a forged one is refused as before).
+    forged = client.post("/twilio/sms", data={"From": "+4512345678", "Body": "hi"})
+    assert forged.status_code == 403
+    assert forged.headers["X-Content-Type-Options"] == "nosniff"
+
+
+def test_no_template_runs_inline_script():
+    from pathlib import Path
+
+    root = Path(__file__).resolve().parents[2]
+    templates = [p for p in root.glob("**/templates/**/*.html") if ".venv" not in p.parts]
+    assert templates
+    for template in templates:
+        html = template.read_text()
+        scripts = re.findall(r"<script(?![^>]*\bsrc=)(?![^>]*application/json)[^>]*>", html)
+        assert not scripts, f"{template}: inline script"
+        assert not re.search(r"\son[a-z]+\s*=", html), f"{template}: inline event handler"
+        assert "style=" not in html, f"{template}: inline style"
+
+
+def test_the_session_cookie_is_httponly_and_samesite(app, staff):
+    staff("agent1", "agent")
+    response = app.test_client().post("/login", data={"username": "agent1", "password": PASSWORD})
+    cookie = response.headers["Set-Cookie"]
+    assert "HttpOnly" in cookie and "SameSite=Lax" in cookie
+    assert "Secure" not in cookie  # development runs on plain http://127.0.0.1
+
+
+def test_in_production_the_session_cookie_is_secure_and_https_is_pinned(app_config, bot):
+    config = {
+        **app_config,
+        "KANAL_ENV": "production",
+        "SECRET_KEY": "a-production-secret-of-our-own",
+        "TWILIO_ACCOUNT_SID": "AC" + "1" * 32,
+        "TWILIO_AUTH_TOKEN": "real-token",
+        "KANAL_TWILIO_SANDBOX": False,
+    }
+    app = create_app(config, bot=bot)
+    try:
+        from router.entrypoints.auth import create_user
+
+        create_user(kanal_of(app).uow, "agent1", PASSWORD, "agent")
+        client = app.test_client()
+        response = client.post("/login", data={"username": "agent1", "password": PASSWORD})
+        cookie = response.headers["Set-Cookie"]
+        assert "Secure" in cookie and "HttpOnly" in cookie and "SameSite=Lax" in cookie
+        assert "max-age=" in response.headers["Strict-Transport-Security"]
+    finally:
+        kanal_of(app).close()
+
+
+def test_thirty_wrong_passwords_lock_the_account_from_that_address_only(app, staff):
+    staff("agent1", "agent")
+    attacker = app.test_client()
+    answers = [
+        attacker.post(
+            "/login",
+            data={"username": "agent1", "password": f"guess {n}"},
+            environ_base={"REMOTE_ADDR": "203.0.113.9"},
+        )
+        for n in range(30)
+    ]
+    codes = [a.status_code for a in answers]
+    assert codes[:5] == [401] * 5
+    assert set(codes[5:]) == {429}, codes
+    locked = answers[5]
+    assert 0 < int(locked.headers["Retry-After"]) <= 15 * 60
+    assert "Try again in" in locked.get_data(as_text=True)
+    # Even the right password is refused from the attacker's address while it is locked…
+    again = attacker.post(
+        "/login",
+        data={"username": "agent1", "password": PASSWORD},
+        environ_base={"REMOTE_ADDR": "203.0.113.9"},
+    )
+    assert again.status_code == 429
+    # …but the real agent, at their own desk, signs in.
+    agent = app.test_client()
+    ok = agent.post(
+        "/login",
+        data={"username": "agent1", "password": PASSWORD},
+        environ_base={"REMOTE_ADDR": "10.0.0.7"},
+    )
+    assert ok.status_code == 302
