@@ -272,7 +272,10 @@ def bootstrap(
         jobs,
         timedelta(hours=config["KANAL_DEFLECTION_FOLLOWUP_HOURS"]),
         clock,
+        sms_channel=SMS,
     )
+    # A reply of CALL to a follow-up's offer is answered in its turn, before any contact.
+    turns.answer_with(SMS, followups.answer)
     durable = DurableJobRegistry(
         [
             DurableJob(callbacks_jobs.RUN_JOB, dialling.run),  # place a booked callback's call

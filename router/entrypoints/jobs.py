@@ -36,6 +36,13 @@ def dispatch_outbound(kanal: Kanal) -> None:
     kanal.delivery.dispatch_due()
 
 
+def schedule_callbacks(kanal: Kanal) -> None:
+    """Write again the job of every booked callback (one lost to a crash is written)."""
+    count = kanal.callbacks.schedule_booked()
+    if count:
+        log.debug("rescheduled %s booked callbacks", count)
+
+
 def ask_surveys(kanal: Kanal) -> None:
     """Text the satisfaction question about contacts closed lately (docs/domain.md §4.5)."""
     if kanal.surveys is None:
@@ -76,5 +83,6 @@ JOBS = (
     ("dispatch_outbound", dispatch_outbound, 5),
     ("ask_surveys", ask_surveys, 30),
     ("purge_inbox", purge_inbox, 3600),
+    ("schedule_callbacks", schedule_callbacks, 60),
     ("metric_rollups", refresh_metric_rollups, 60),
 )
