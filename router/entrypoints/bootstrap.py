@@ -328,12 +328,16 @@ def _register(app: Flask, kanal: Kanal) -> None:
     from router import web
     from router.entrypoints import auth, health, security
     from router.entrypoints.desk import views as desk_views
+    from router.service.access import DeskAccess
 
     auth.init_app(app, kanal.read_uow)
     security.init_app(app)  # cookies' flags, security headers, sign-in limits
     web.init_app(app)
     app.register_blueprint(health.blueprint(kanal.engine, kanal.bot, kanal.uow))
-    app.register_blueprint(desk_views.blueprint(kanal.desk, kanal.views, kanal.callback_desk))
+    audit = DeskAccess(kanal.uow, kanal.clock)  # the desk's access rule and its audit log
+    app.register_blueprint(
+        desk_views.blueprint(kanal.desk, kanal.views, kanal.callback_desk, audit)
+    )
     api = analytics_api.blueprint(kanal.analytics_engine, kanal.config, auth.token_required)
     app.register_blueprint(api)
     auth.csrf.exempt(api)
