@@ -27,6 +27,30 @@ class ReceiveMessage:
 
 
 @dataclass(frozen=True)
+class TakeTurn:
+    """Run the turn of one acknowledged inbox entry (an SMS, by the worker)."""
+
+    entry_id: int
+
+
+@dataclass(frozen=True)
+class ResumeTurn:
+    """Finish the turn of a message whose worker stopped after filing it."""
+
+    message_id: int
+
+
+@dataclass(frozen=True)
+class Escalate:
+    """The channel could not understand the citizen twice: file it as their turn."""
+
+    contact_id: int
+    text: str
+    provider_id: str
+    heard: dict = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
 class StartChat:
     """Open a web-chat session, optionally for a citizen already signed in elsewhere."""
 

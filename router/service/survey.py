@@ -210,12 +210,12 @@ class Surveys:
         entry.message_id = message.id
         survey.answer(score, now)
         journal(uow)
-        pseudonym = pseudonym_of(uow, contact)
         _ = translator(survey.language)
         thanks = say(uow, contact, channel, "system", _(THANKS), now)
-        claims = self.delivery.claim_new(uow, contact, pseudonym, [thanks])
+        if thanks.is_claimable:
+            thanks.wait_for_delivery()  # sent by the turn's bus once this commits
         return TurnResult(
-            contact.id, contact.state, message.id, (thanks,), None, claims, message,
+            contact.id, contact.state, message.id, (thanks,), None, message,
             language=survey.language, need=contact.need,
         )  # fmt: skip
 

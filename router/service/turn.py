@@ -6,10 +6,16 @@
     bot      only when the policy says self-service, outside any transaction
     finish   transaction 2: the policy decides again with what the bot understood, and the
              decision is carried out (answer, offer the digital route, queue, close)
-    send     the replies leave through the channel's sender (`Delivery`)
+    send     after the commit, the replies leave through the channel's sender (`Delivery`)
 
 A turn that does not need the bot (a keyword, a contact already with people, an exempt
 citizen) is taken and finished in one transaction.
+
+Each public method is a command on the turn's message bus (`router/service/messagebus.py`):
+a reply is stored `pending` in the transaction that decides it (the outbox row) and raises
+`ReplyWaiting`, whose handler claims and sends it once that transaction has committed. A
+process that stops in between leaves the reply pending, and the `dispatch_outbound` job
+sends it.
 """
 
 from __future__ import annotations
@@ -22,7 +28,8 @@ from typing import Protocol
 
 from router.domain import events as ev
 from router.domain.citizens import age_band
-from router.domain.commands import ReceiveMessage, StartChat
+from router.domain.commands import Escalate, ReceiveMessage, ResumeTurn, StartChat, TakeTurn
+from router.domain.events import ReplyWaiting
 from router.domain.model import (
     CLOSED_INACTIVE,
     Citizen,
@@ -35,9 +42,10 @@ from router.domain.needs import asks_for_person, need_of, not_understood
 from router.policy import Action, Decision, PolicyContext, Profile, decide
 from router.service import contacts, languages, outcome, wording
 from router.service.channels import Channel, Channels
-from router.service.delivery import Claim, Delivery
+from router.service.delivery import Delivery
 from router.service.errors import Conflict, DuplicateDelivery, NotFound, ServiceError
 from router.service.journal import pseudonym_of, record
+from router.service.messagebus import MessageBus
 from router.service.outbox import say
 from router.service.outcome import Step
 from router.service.ports import BotPort, BotTurn, Inbox, LanguageIdentifier
@@ -74,7 +82,6 @@ class TurnResult:
     message_id: int | None = None
     replies: tuple[Message, ...] = ()
     decision: Decision | None = None
-    claims: tuple[Claim, ...] = ()
     message: Message | None = None  # the citizen's message, as filed
     language: str | None = None  # the conversation's language, once known
     # Whether the bot understood the message (None: the bot was not asked).
@@ -126,7 +133,13 @@ class Turns:
         callbacks: CallbackJobs | None = None,
         surveys: SurveyReplies | None = None,
     ) -> None:
-        self.uow = uow
+        self.bus = MessageBus(uow)
+        self.uow = self.bus.uow  # the bus dispatches what these units of work raise
+        self.bus.on_command(TakeTurn, lambda cmd: self._take(cmd.entry_id))
+        self.bus.on_command(ReceiveMessage, self._receive)
+        self.bus.on_command(ResumeTurn, lambda cmd: self._resume(cmd.message_id))
+        self.bus.on_command(Escalate, self._escalate)
+        self.bus.on_event(ReplyWaiting, self._send_replies)
         # Takes an SMS digit answering the satisfaction question (never the bot's).
         self.surveys = surveys
         # Books the policy's callbacks on written channels; None: they are only recorded.
@@ -159,6 +172,9 @@ class Turns:
         The citizen waits for the answer, so no inbox is needed: transaction 1 commits the
         message before the bot is asked. None when the same message was received before.
         """
+        return self.bus.handle(cmd)
+
+    def _receive(self, cmd: ReceiveMessage) -> TurnResult | None:
         cmd = self._fit(cmd)
         entry = InboxEntry(
             channel=cmd.channel,
@@ -184,6 +200,12 @@ class Turns:
         two failures of the digital assistant (a person, or a callback when closed).
 
         `heard` (e.g. input, confidence) is recorded with the message."""
+        return self.bus.handle(Escalate(contact_id, text, provider_id, dict(heard)))
+
+    def _escalate(self, cmd: Escalate) -> TurnResult | None:
+        contact_id, text, provider_id, heard = (
+            cmd.contact_id, cmd.text, cmd.provider_id, cmd.heard,
+        )  # fmt: skip
         now = self.clock()
         entry = InboxEntry(
             channel="", address="", text=text, received_at=now, provider_id=provider_id,
@@ -238,6 +260,9 @@ class Turns:
 
     def take(self, entry_id: int) -> TurnResult | None:
         """Run the turn of one inbox entry; None when another worker has taken it."""
+        return self.bus.handle(TakeTurn(entry_id))
+
+    def _take(self, entry_id: int) -> TurnResult | None:
         entry = self.inbox.get(entry_id)
         if entry is None:
             return None
@@ -287,6 +312,9 @@ class Turns:
 
     def resume(self, message_id: int) -> TurnResult | None:
         """Finish the turn of a message whose worker stopped after transaction 1."""
+        return self.bus.handle(ResumeTurn(message_id))
+
+    def _resume(self, message_id: int) -> TurnResult | None:
         with self.uow() as uow:
             message = uow.messages.get(message_id)
             if message is None or message.processed:
@@ -503,7 +531,9 @@ class Turns:
         if cut:
             told = wording.too_long(channel, _)
             replies.insert(0, say(uow, contact, channel, "system", told, now))
-        claims = self.delivery.claim_new(uow, contact, pseudonym, replies)
+        for reply in replies:  # sent, in this order, once this transaction has committed
+            if reply.is_claimable:
+                reply.wait_for_delivery()
         bot_ok = turn is not None and turn.ok
         result = TurnResult(
             contact.id,
@@ -511,7 +541,6 @@ class Turns:
             message.id,
             tuple(replies),
             final,
-            claims,
             message,
             language=contact.language,
             understood=None if turn is None else bot_ok and not not_understood(turn.intent),
@@ -528,10 +557,13 @@ class Turns:
 
     # -- send -----------------------------------------------------------------------------
 
+    def _send_replies(self, waiting: list[ReplyWaiting]) -> None:
+        """Claim the replies a turn stored, together, and hand them to their senders."""
+        self.delivery.deliver_now([event.message_id for event in waiting])
+
     def _send(self, result: TurnResult) -> TurnResult:
-        """Hand the turn's replies to their channel's sender, after the commit; write the
-        jobs of the callbacks it booked."""
-        self.delivery.send(result.claims)
+        """Write the jobs of the callbacks the turn booked, after its commit (its replies
+        are sent by `_send_replies` once the handler returns)."""
         for booking in result.booked:
             try:
                 self.callbacks.schedule(booking.callback_id, booking.at)
