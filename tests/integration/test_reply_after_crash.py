@@ -41,7 +41,7 @@ CHILD = textwrap.dedent(
             return SendResult("accepted", provider_id="SM" + os.urandom(16).hex(), segments=1)
 
     if die:
-        Delivery.deliver_now = lambda self, ids: os._exit(%d)
+        Delivery.deliver_now = lambda self, ids: os._exit(EXIT_CODE)
     kanal = kanal_of(create_app(config, bot=ScriptedBot(), senders={"sms": FileSender()}))
     if die:
         kanal.turns.take(kanal.turns.accept(
@@ -50,8 +50,7 @@ CHILD = textwrap.dedent(
     else:
         print(kanal.delivery.dispatch_due())
     """
-    % DIED
-)
+).replace("EXIT_CODE", str(DIED))
 
 
 def run(config: dict, sent: Path, what: str) -> subprocess.CompletedProcess:
