@@ -10,7 +10,7 @@ from collections.abc import Callable, Mapping
 from datetime import UTC, date, datetime, timedelta
 from functools import partial
 
-from flask import Blueprint, Response, current_app, request
+from flask import Blueprint, Response, request
 from sqlalchemy import Engine
 
 from analytics import metrics, openapi
@@ -39,7 +39,12 @@ def blueprint(engine: Engine, config: Mapping, token_required: Callable) -> Blue
     bp.add_url_rule(
         "/api/v1/simulate", "simulate", guard(bound(simulate, config, partial(_simulate, engine)))
     )
-    bp.add_url_rule("/api/v1/openapi.json", "openapi_document", openapi_document)
+    # The document describes the app the blueprint is registered on, handed to it then.
+    bp.record_once(
+        lambda state: state.add_url_rule(
+            "/api/v1/openapi.json", "openapi_document", bound(openapi_document, state.app)
+        )
+    )
     return bp
 
 
@@ -240,9 +245,9 @@ def export_csv(config: Mapping, report: Callable):
     )
 
 
-def openapi_document():
+def openapi_document(app):  # noqa: ANN001, ANN201 - the Flask app served
     """Answer the OpenAPI document of kanal's public HTTP interface."""
     return Response(
-        json.dumps(openapi.document(current_app), ensure_ascii=False),
+        json.dumps(openapi.document(app), ensure_ascii=False),
         mimetype="application/json",
     )

@@ -25,7 +25,10 @@ ASSISTED_DIGITAL_WRAP_UP = "digital_route_shown"
 # phone £2.83, web £0.15; a person on web chat or SMS is priced as a phone contact (an
 # agent's time; SOCITM has no figure for it), face to face £8.62 (kanal has no such channel).
 DEFAULT_COSTS = {"digital": 0.15, "phone": 2.83, "assisted_written": 2.83, "face_to_face": 8.62}
-SATISFIED = (4, 5)  # "satisfied" and "very satisfied" on the 5-point scale
+SATISFIED = (4, 5)
+# Two contacts of a citizen on a need are linked (repeat, same need) only when opened at most
+# the repeat window + this apart, so a contact's figures never depend on the report's window.
+LINK_MARGIN = timedelta(days=2)  # "satisfied" and "very satisfied" on the 5-point scale
 
 DEFINITIONS = {
     "window": (
@@ -467,11 +470,13 @@ def link(contacts: Iterable[ContactFacts], within: timedelta) -> dict[int, dict]
     citizen's other contacts on the same need: `repeats_after` (contacts opened from its end
     to `within` after), `continues` (opened while an earlier one was open, or within `within`
     after an earlier one ended: the same need, not a new one) and `completes_again` (an
-    earlier one that completed the need ended within `within` before it opened)."""
+    earlier one that completed the need ended within `within` before it opened). Contacts
+    opened more than `within` + LINK_MARGIN apart are never linked."""
     by_key: dict[tuple[str, str], list[ContactFacts]] = {}
     for c in contacts:
         if c.citizen and c.need:
             by_key.setdefault((c.citizen, c.need), []).append(c)
+    reach = within + LINK_MARGIN
     out: dict[int, dict] = {}
     for same in by_key.values():
         same.sort(key=lambda c: (c.opened_at, c.contact_id))
@@ -480,18 +485,20 @@ def link(contacts: Iterable[ContactFacts], within: timedelta) -> dict[int, dict]
             if c.ended_at is not None:
                 limit = c.ended_at + within
                 for later in same[i + 1 :]:
-                    if later.opened_at > limit:
+                    if later.opened_at > limit or later.opened_at > c.opened_at + reach:
                         break
                     if later.opened_at >= c.ended_at:
                         after += 1
             continues = completes_again = False
             for earlier in same[:i]:
+                if earlier.opened_at < c.opened_at - reach:
+                    continue
                 if earlier.ended_at is None or c.opened_at <= earlier.ended_at + within:
                     continues = True
                     if (
                         earlier.ended_at is not None
                         and earlier.ended_at <= c.opened_at
-                        and completion(earlier) is not None
+                        and is_completed(earlier)
                     ):
                         completes_again = True
             out[c.contact_id] = {
@@ -777,7 +784,9 @@ NAMED = (
 
 
 def empty_tally() -> dict:
-    return {**dict.fromkeys(COUNTS, 0), **{name: {} for name in NAMED}}
+    # `people`: each identified citizen's pseudonym → 1 if exempt on a day of contact, else 0
+    # (distinct people do not add up; a merge takes the union).
+    return {**dict.fromkeys(COUNTS, 0), **{name: {} for name in NAMED}, "people": {}}
 
 
 def _bump(counts: dict, key, by: int = 1) -> None:
@@ -830,6 +839,9 @@ def add_contact(t: dict, c: ContactFacts, repeats: frozenset[int] = frozenset())
     if c.identified:
         t["identified_contacts"] += 1
         t["exempt_contacts"] += bool(c.exempt)
+        if c.citizen:
+            people = t["people"]
+            people[c.citizen] = max(people.get(c.citizen, 0), int(bool(c.exempt)))
     _bump(t["cost_kinds"], cost_kind(c))
     # The phone.
     t["deflection_offered"] += c.deflection_offered
@@ -873,6 +885,10 @@ def merge(tallies: Iterable[Mapping]) -> dict:
             target = out[name]
             for key, n in t.get(name, {}).items():
                 target[key] = target.get(key, 0) + n
+        people = out["people"]
+        for who, exempt in t.get("people", {}).items():
+            if exempt or who not in people:
+                people[who] = exempt
     return out
 
 
@@ -1014,6 +1030,8 @@ def from_tally(
         t["callbacks_settled"],
     )
     settled_bot = t["bot_conversations"] - t["bot_in_progress"]
+    if citizens is None and "people" in t:
+        citizens = (len(t["people"]), sum(t["people"].values()))
     people, exempt_people = citizens if citizens is not None else (None, None)
     return Row(
         group=group,
@@ -1121,7 +1139,7 @@ def row(
             replace(c, deflection_completed=True) if c.contact_id in deflected else c
             for c in contacts
         ]
-    return from_tally(group, tally(contacts, repeats), settings, citizens_of(contacts))
+    return from_tally(group, tally(contacts, repeats), settings)
 
 
 def channel_shift(

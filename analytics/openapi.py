@@ -784,6 +784,13 @@ def _schemas() -> dict:
                         },
                         "group_by": {"type": "string", "enum": list(GROUPINGS)},
                         "service_level_seconds": {"type": "integer"},
+                        "source": {
+                            "type": "string",
+                            "enum": ["rollup", "events"],
+                            "description": "rollup: read from the daily rollup the scheduler "
+                            "keeps (as of `as_of`); events: computed from the events at once.",
+                        },
+                        "as_of": {"type": ["string", "null"], "format": "date-time"},
                         "costs": {"type": "object", "additionalProperties": {"type": "number"}},
                         "filters": {
                             "type": "object",

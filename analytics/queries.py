@@ -18,6 +18,7 @@ from sqlalchemy import Connection, case, func, select
 
 from analytics.log import contact_events as E
 from analytics.metrics import (
+    LINK_MARGIN,
     PHONE,
     CallbackFacts,
     Completion,
@@ -229,11 +230,12 @@ CALLBACK_EVENTS = (
 
 
 def callbacks(
-    conn: Connection, since: datetime, until: datetime
+    conn: Connection, since: datetime, until: datetime, horizon: timedelta
 ) -> dict[int, tuple[int, CallbackFacts]]:
-    """Return each callback booked from `since`, with its events before `until`: the contact
-    it was first booked on, and what became of it (its later events may be on a contact
-    opened to call back). The upper bound makes a past window's figures stop changing."""
+    """Return each callback booked in [since, until): the contact it was first booked on,
+    and what became of it (its later events may be on a contact opened to call back) by
+    `horizon` after it was booked. The upper bound makes a past window's figures stop
+    changing, and the same for one callback whatever the window."""
     stmt = (
         select(
             E.c.id,
@@ -243,18 +245,23 @@ def callbacks(
             E.c.data["reason"].as_string().label("reason"),
             E.c.data["status"].as_string().label("status"),
             E.c.data["by"].as_string().label("by"),
+            E.c.at,
         )
-        .where(E.c.type.in_(CALLBACK_EVENTS), E.c.at >= since, E.c.at < until)
+        .where(E.c.type.in_(CALLBACK_EVENTS), E.c.at >= since, E.c.at < until + horizon)
         .order_by(E.c.id)
     )
     found: dict[int, tuple[int, CallbackFacts]] = {}
+    booked_at: dict[int, datetime] = {}
     for r in conn.execute(stmt):
         if r.callback_id is None:
             continue
         if r.callback_id not in found:
-            if r.type != ev.CALLBACK_BOOKED:
-                continue  # booked before `since`: not this window's
+            if r.type != ev.CALLBACK_BOOKED or r.at >= until:
+                continue  # booked before `since` or after `until`: not this window's
             found[r.callback_id] = (r.contact_id, CallbackFacts(r.callback_id, reason=r.reason))
+            booked_at[r.callback_id] = r.at
+            continue
+        if r.at >= booked_at[r.callback_id] + horizon:
             continue
         contact_id, cb = found[r.callback_id]
         if r.type == ev.CALLBACK_BOOKED:  # staff "call again": a new round, not a new callback
@@ -279,11 +286,11 @@ def completions(conn: Connection, since: datetime, until: datetime) -> list[Comp
     return [Completion(r.at, r.need, r.citizen, r.contact_id) for r in conn.execute(stmt)]
 
 
-def satisfaction(conn: Connection, since: datetime, until: datetime) -> dict[int, int]:
-    """Return the last satisfaction answer (1-5) per contact, given in [since, until)."""
+def satisfaction(conn: Connection, since: datetime) -> dict[int, int]:
+    """Return the last satisfaction answer (1-5) per contact, given since `since`."""
     stmt = (
         select(E.c.contact_id, E.c.data["score"].as_integer().label("score"))
-        .where(E.c.type == ev.SATISFACTION, E.c.at >= since, E.c.at < until)
+        .where(E.c.type == ev.SATISFACTION, E.c.at >= since)
         .order_by(E.c.id)
     )
     return {r.contact_id: r.score for r in conn.execute(stmt) if r.score in range(1, 6)}
@@ -291,7 +298,7 @@ def satisfaction(conn: Connection, since: datetime, until: datetime) -> dict[int
 
 # Contacts opened this long before the window are read for the links of its contacts (a
 # contact that continues one opened earlier still is not a new need).
-LOOK_BACK_MARGIN = timedelta(days=2)
+LOOK_BACK_MARGIN = LINK_MARGIN
 
 
 def window_facts(conn: Connection, window: Window, now: datetime | None = None):
@@ -303,9 +310,9 @@ def window_facts(conn: Connection, window: Window, now: datetime | None = None):
         return []
     final = window.final_after()
     booked: dict[int, list[CallbackFacts]] = {}
-    for contact_id, cb in callbacks(conn, window.start, final).values():
+    for contact_id, cb in callbacks(conn, window.start, final, window.repeat_window).values():
         booked.setdefault(contact_id, []).append(cb)
-    scores = satisfaction(conn, window.start, final + window.repeat_window)
+    scores = satisfaction(conn, window.start)
     cohort = [
         replace(
             c, callbacks=tuple(booked.get(c.contact_id, ())), satisfaction=scores.get(c.contact_id)

@@ -14,7 +14,7 @@ from datetime import UTC, datetime, timedelta
 
 from sqlalchemy import Connection, Engine, select
 
-from analytics import metrics
+from analytics import metrics, rollups
 from analytics.log import contact_events as E
 from analytics.queries import window_facts
 from router.domain import events as ev
@@ -119,11 +119,12 @@ def answer(
     total: metrics.Row,
     now: datetime | None = None,
     migration_: dict | None = None,
+    source: Mapping | None = None,
 ) -> dict:
     """Return the report as the API answers it (and the dashboard and CSV read it)."""
     window = query.window
     body = {
-        "window": describe(query, now),
+        "window": {**describe(query, now), **(source or {"source": "events", "as_of": None})},
         "definitions": metrics.definitions(
             window.repeat_window.days,
             window.followup_window / timedelta(hours=1),
@@ -138,10 +139,38 @@ def answer(
     return body
 
 
-def channel_shift_report(engine: Engine, query: Query, now: datetime | None = None) -> dict:
+def from_rollup(engine: Engine, query: Query) -> tuple[list, metrics.Row, dict] | None:
+    """Return the rows, total and source from the daily rollup, or None when there is no
+    rollup computed with the query's time zone and windows (the scheduler keeps it)."""
+    w = query.window
+    followup_hours = w.followup_window / timedelta(hours=1)
+    mark = rollups.usable(engine, w.timezone, w.repeat_window.days, followup_hours)
+    if mark is None:
+        return None
+    with engine.connect() as conn:
+        _begin(conn)
+        rows, total = rollups.rollup_rows(
+            conn, w.first_day, w.last_day, query.group_by, query.filters, query.settings
+        )
+    as_of = mark["refreshed_at"]
+    if as_of.tzinfo is None:
+        as_of = as_of.replace(tzinfo=UTC)
+    return rows, total, {"source": "rollup", "as_of": as_of.isoformat()}
+
+
+def channel_shift_report(
+    engine: Engine, query: Query, now: datetime | None = None, rollup: bool = True
+) -> dict:
     """Return the whole channel-shift report of a period and filters, as a plain dict:
     `window`, `definitions`, `rows` (one per group of `query.group_by`), `total` and, with
-    `query.compare`, `migration`. Every figure is computed from the event log."""
-    rows, total = rows_of(facts_of(engine, query.window), query)
+    `query.compare`, `migration`. Every figure is computed from the event log: from the
+    daily rollup when the scheduler keeps one (`window.source` "rollup", as of
+    `window.as_of`), else from the events at once (`window.source` "events")."""
+    found = from_rollup(engine, query) if rollup else None
+    if found is not None:
+        rows, total, source = found
+    else:
+        rows, total = rows_of(facts_of(engine, query.window), query)
+        source = None
     moved = migration(engine, query.compare, query.window) if query.compare else None
-    return answer(query, rows, total, now, moved)
+    return answer(query, rows, total, now, moved, source)

@@ -86,8 +86,9 @@ class RecentTokens:
 def blueprint(services: ChannelServices) -> Blueprint:
     """Return the SMS webhooks; Twilio signs them (checked), so they need no CSRF token."""
     bp = Blueprint(NAME, __name__)
-    receive = twilio_signed(bound(receive_sms, services, RecentTokens()))
-    status = twilio_signed(bound(delivery_status, services))
+    signed = twilio_signed(services.config)
+    receive = signed(bound(receive_sms, services, RecentTokens()))
+    status = signed(bound(delivery_status, services))
     bp.add_url_rule("/twilio/sms", "receive_sms", receive, methods=["POST"])
     bp.add_url_rule("/twilio/sms/status", "delivery_status", status, methods=["POST"])
     return bp

@@ -3,6 +3,9 @@
 Twilio signs the URL it requested, so the URL is rebuilt from the configured public base URL
 (what Twilio sees, even behind a TLS proxy), the path and the raw query string: Werkzeug's
 `request.url` percent-decodes the query and would break signatures on encoded values.
+
+The public URL and the auth token come from the configuration the blueprint factory was
+handed: `twilio_signed(services.config)(view)`.
 """
 
 from __future__ import annotations
@@ -15,7 +18,7 @@ import logging
 from collections.abc import Callable, Mapping
 from urllib.parse import quote
 
-from flask import Response, current_app, request
+from flask import Response, request
 from twilio.request_validator import RequestValidator
 
 log = logging.getLogger(__name__)
@@ -27,9 +30,9 @@ FORGED = "The X-Twilio-Signature does not match: the request is not from Twilio.
 _PATH_SAFE = "/:@!$&'()*+,;=-._~"
 
 
-def signed_url() -> str:
-    """Return the URL Twilio requested, as Twilio signed it."""
-    base = current_app.config["KANAL_PUBLIC_URL"].rstrip("/")
+def signed_url(public_url: str) -> str:
+    """Return the URL Twilio requested, as Twilio signed it (`public_url`: what Twilio sees)."""
+    base = public_url.rstrip("/")
     url = base + quote(request.path, safe=_PATH_SAFE)
     if request.query_string:
         url += "?" + request.query_string.decode("latin-1")
@@ -52,13 +55,12 @@ def _form_signature(token: str, url: str, form) -> str:  # noqa: ANN001 - a Mult
     return base64.b64encode(digest).decode()
 
 
-def is_signed_by_twilio() -> bool:
-    """Return True when the current request carries a valid Twilio signature."""
+def is_signed_by_twilio(public_url: str, token: str) -> bool:
+    """Return True when the current request carries a valid signature made with `token`."""
     signature = request.headers.get(SIGNATURE_HEADER, "")
     if not signature:
         return False
-    token = current_app.config["TWILIO_AUTH_TOKEN"]
-    url, params = signed_url(), _signed_params()
+    url, params = signed_url(public_url), _signed_params()
     # The common case, checked once: a form signed with the auth token on the URL as built.
     # Anything else (the port variants Twilio may sign, JSON bodies, SHA-256 shared keys)
     # goes to the library's validator.
@@ -73,19 +75,27 @@ def is_signed_by_twilio() -> bool:
     return RequestValidator(token).validate(url, params, signature)
 
 
-def twilio_signed(view: Callable) -> Callable:
-    """Let only requests signed with our Twilio auth token through; answer others 403."""
+def twilio_signed(config: Mapping) -> Callable[[Callable], Callable]:
+    """Return a decorator that lets through only requests Twilio signed; others get 403.
 
-    @functools.wraps(view)
-    def checked(*args, **kwargs):
-        if not is_signed_by_twilio():
-            why = "unsigned" if SIGNATURE_HEADER not in request.headers else "bad signature"
-            # Never the body or the From number: the log must not hold personal data.
-            log.warning("rejected Twilio webhook on %s: %s", request.path, why)
-            return Response(FORGED, status=403, mimetype="text/plain")
-        return view(*args, **kwargs)
+    `config` gives the auth token (`TWILIO_AUTH_TOKEN`) and the public URL Twilio requests
+    (`KANAL_PUBLIC_URL`).
+    """
+    public_url, token = config["KANAL_PUBLIC_URL"], config["TWILIO_AUTH_TOKEN"]
 
-    return checked
+    def decorate(view: Callable) -> Callable:
+        @functools.wraps(view)
+        def checked(*args, **kwargs):
+            if not is_signed_by_twilio(public_url, token):
+                why = "unsigned" if SIGNATURE_HEADER not in request.headers else "bad signature"
+                # Never the body or the From number: the log must not hold personal data.
+                log.warning("rejected Twilio webhook on %s: %s", request.path, why)
+                return Response(FORGED, status=403, mimetype="text/plain")
+            return view(*args, **kwargs)
+
+        return checked
+
+    return decorate
 
 
 def sign(url: str, params: Mapping[str, str], token: str) -> str:

@@ -21,8 +21,9 @@ from router.web import ID_CONVERTER, bound, parse_id
 def blueprint(services: ChannelServices) -> Blueprint:
     """Return the outbound calls' webhooks; Twilio signs them, so they need no CSRF token."""
     bp = Blueprint("voice_legs", __name__)
-    answered = twilio_signed(bound(callback_answered, services))
-    status = twilio_signed(bound(call_status, services))
+    signed = twilio_signed(services.config)
+    answered = signed(bound(callback_answered, services))
+    status = signed(bound(call_status, services))
     bp.add_url_rule(
         f"/twilio/voice/callback/<{ID_CONVERTER}:callback_id>",
         "callback_answered",

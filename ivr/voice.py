@@ -69,10 +69,11 @@ def blueprint(services: ChannelServices) -> Blueprint:
     """Return the voice webhooks; Twilio signs them (checked), so they need no CSRF token."""
     bp = Blueprint(NAME, __name__)
     settings = flow_settings(services.config)
+    signed = twilio_signed(services.config)
 
     def add(rule: str, endpoint: str, view, *parts) -> None:  # noqa: ANN001
         bp.add_url_rule(
-            rule, endpoint, twilio_signed(bound(view, services, settings, *parts)),
+            rule, endpoint, signed(bound(view, services, settings, *parts)),
             methods=["POST"],
         )  # fmt: skip
 

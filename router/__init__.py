@@ -2,7 +2,7 @@
 
 
 def create_app(config=None, **parts):  # noqa: ANN001, ANN003, ANN201
-    """Create the kanal web application (router.entrypoints.bootstrap: bot, senders, clock...)."""
-    from router.entrypoints.bootstrap import create_app as _create_app
+    """Create the kanal web application (router.entrypoints.app: bot, senders, clock...)."""
+    from router.entrypoints.app import create_app as _create_app
 
     return _create_app(config, **parts)

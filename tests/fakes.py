@@ -5,9 +5,10 @@ tests/integration/test_bot_rasa.py and the journeys that use it.
 
 Fakes by port: `FakeUnitOfWork` and its repositories keep the router's storage in memory,
 `FakeInbox` is the inbox port on the same store, `RecordingSender` is a channel's way out,
-and `fake_kanal()` wires `Turns`, `Desk` and `Delivery` on them, so the service layer's
-handlers run in the unit tier without Flask or a database. tests/unit/test_fakes_match_ports.py
-keeps the fakes' methods in step with the Protocols they stand in for.
+and `fake_kanal()` is kanal's own wiring (`bootstrap(config, uow=FakeUnitOfWork...)`) on
+them, so the service layer's handlers run in the unit tier without Flask or a database.
+tests/unit/test_fakes_match_ports.py keeps the fakes' methods in step with the Protocols they
+stand in for.
 """
 
 from __future__ import annotations
@@ -20,7 +21,6 @@ from dataclasses import dataclass, field, fields, replace
 from datetime import UTC, date, datetime, timedelta
 from typing import TypeVar
 
-from ivr.dialler import TwilioDialler
 from router.domain.callbacks import Callback
 from router.domain.calls import Call
 from router.domain.commands import ReceiveMessage
@@ -41,20 +41,12 @@ from router.domain.model import (
     User,
 )
 from router.domain.survey import Survey, SurveyState
-from router.policy import load_profile
-from router.service.callback_desk import CallbackDesk
-from router.service.callbacks import Callbacks
-from router.service.channels import Channel, Channels
-from router.service.delivery import Delivery
-from router.service.desk import Desk
-from router.service.dialling import CallbackSettings, Dialling
+from router.entrypoints.bootstrap import Kanal, bootstrap
+from router.service.dialling import CallbackSettings
 from router.service.errors import DuplicateDelivery
-from router.service.followups import Followups
 from router.service.journal import write_new_events
 from router.service.ports import BotTurn, CallResult, SendResult
-from router.service.settings import BusinessHours, RouterSettings
-from router.service.survey import Surveys, SurveySettings
-from router.service.turn import Turns
+from router.service.survey import SurveySettings
 
 T = TypeVar("T")
 
@@ -762,7 +754,8 @@ class FakeJobs:
 
     def __init__(self) -> None:
         self.jobs: dict[str, tuple[str, datetime, int]] = {}
-        self.handlers: dict[str, Callable[[int], object]] = {}
+        # The registry the scheduler would run them through (`kanal.durable.run`).
+        self.run: Callable[[str, int], object] | None = None
 
     def schedule(self, job: str, key: str, at: datetime, arg: int) -> None:
         self.jobs[key] = (job, at, arg)
@@ -775,7 +768,7 @@ class FakeJobs:
         outcomes = []
         for key in self.due(now):
             job, _at, arg = self.jobs.pop(key)
-            outcomes.append(self.handlers[job](arg))
+            outcomes.append(self.run(job, arg))
         return outcomes
 
 
@@ -783,7 +776,8 @@ class FakeJobs:
 
 # A Tuesday at 11:00 in Copenhagen: within the default opening hours.
 OPEN_HOURS = datetime(2025, 3, 4, 10, 0, tzinfo=UTC)
-STATUS_CALLBACK = "https://kanal.test/twilio/sms/status"
+PUBLIC_URL = "https://kanal.test"
+STATUS_CALLBACK = PUBLIC_URL + "/twilio/sms/status"
 SMS_HELP_TEXT = "kanal: text your question. Reply STOP to stop messages, START to resume."
 
 
@@ -803,27 +797,25 @@ class FakeClock:
 
 @dataclass
 class FakeKanal:
-    """The service layer wired on fakes: what `router.entrypoints.bootstrap.build` makes."""
+    """Kanal as bootstrap builds it on fakes, with the fakes at hand and helpers for tests.
 
+    Every part of the container (`turns`, `desk`, `channels`, `clock`...) is reached through
+    it: `k.turns` is `k.kanal.turns`.
+    """
+
+    kanal: Kanal
     store: FakeStore
     inbox: FakeInbox
-    bot: object
     sender: RecordingSender
-    channels: Channels
-    settings: RouterSettings
-    clock: FakeClock
-    delivery: Delivery
-    turns: Turns
-    desk: Desk
     caller: RecordingCaller
     jobs: FakeJobs
-    callbacks: Callbacks
-    dialling: Dialling
-    callback_desk: CallbackDesk
-    followups: Followups
-    surveys: Surveys
     secret: str = "test-secret"
     _citizens: Iterable[int] = field(default_factory=lambda: itertools.count(1))
+
+    def __getattr__(self, name: str) -> object:
+        if name.startswith("__") or name == "kanal":
+            raise AttributeError(name)
+        return getattr(self.kanal, name)
 
     def uow(self) -> FakeUnitOfWork:
         return FakeUnitOfWork(self.store)
@@ -923,7 +915,8 @@ def fake_kanal(
     *,
     sender: RecordingSender | None = None,
     always_open: bool = False,
-    extra_channels: Iterable[Channel] = (),
+    channels: Iterable[str] | None = None,
+    senders: dict[str, object] | None = None,
     languages: tuple[str, ...] = ("en", "da"),
     identify: object | None = None,
     sms_help_text: str = SMS_HELP_TEXT,
@@ -932,67 +925,51 @@ def fake_kanal(
     followup_window: timedelta = timedelta(hours=48),
     survey_settings: SurveySettings | None = None,
 ) -> FakeKanal:
-    """Build Turns, Desk and Delivery on fakes, with a web chat and an SMS channel."""
+    """Bootstrap kanal on fakes: the installed channels (or `channels`), SMS through `sender`.
+
+    The arguments become configuration (`KANAL_POLICY`, `KANAL_ALWAYS_OPEN`...) read as in
+    production; nothing of the machine's environment reaches it (`env={}`).
+    """
     clock = clock if clock is not None else FakeClock()
     store = FakeStore()
-    bot = bot if bot is not None else ScriptedBot()
     sender = sender if sender is not None else RecordingSender()
-    settings = RouterSettings(
-        policy_name=profile,
-        business_hours=BusinessHours(always_open=always_open),
-        languages=languages,
-    )
-    channels = Channels(
-        [
-            Channel("webchat"),
-            Channel(
-                "sms",
-                max_text=1600,
-                address_is_phone=True,
-                needs_consent=True,
-                sender=sender,
-                status_callback=STATUS_CALLBACK,
-                help_text=sms_help_text,
-            ),
-            *extra_channels,
-        ]
-    )
+    caller = caller if caller is not None else RecordingCaller()
+    inbox = FakeInbox(store, clock)
+    jobs = FakeJobs()
+    placing = callback_settings or CallbackSettings()
+    asking = survey_settings or SurveySettings()
+    config = {
+        "SECRET_KEY": "test-secret",
+        "KANAL_POLICY": profile,
+        "KANAL_ALWAYS_OPEN": always_open,
+        "KANAL_LANGUAGES": tuple(languages),
+        "KANAL_PUBLIC_URL": PUBLIC_URL,
+        "KANAL_SMS_HELP_TEXT": sms_help_text,
+        "KANAL_TWILIO_SANDBOX": False,
+        "KANAL_CALLBACK_ATTEMPTS": placing.attempts,
+        "KANAL_CALLBACK_RETRY_MINUTES": placing.retry_after / timedelta(minutes=1),
+        "KANAL_CALLBACK_RECHECK_SECONDS": placing.recheck.total_seconds(),
+        "KANAL_DEFLECTION_FOLLOWUP_HOURS": followup_window / timedelta(hours=1),
+        "KANAL_SURVEY_SHARE": asking.share,
+        "KANAL_SURVEY_CHANNELS": asking.channels,
+        "KANAL_SURVEY_ANSWER_HOURS": asking.answer_window / timedelta(hours=1),
+    }
 
     def uow() -> FakeUnitOfWork:
         return FakeUnitOfWork(store)
 
-    delivery = Delivery(uow, channels, clock)
-    inbox = FakeInbox(store, clock)
-    caller = caller if caller is not None else RecordingCaller()
-    jobs = FakeJobs()
-    callbacks = Callbacks(uow, jobs, clock, phone="voice")
-    dialler = TwilioDialler(caller, "https://kanal.test")
-    dialling = Dialling(uow, callbacks, dialler, callback_settings or CallbackSettings(), clock)
-    surveys = Surveys(
-        uow, channels, delivery, survey_settings or SurveySettings(), languages, clock
-    )
-    turns = Turns(
-        uow, inbox, bot, load_profile(profile), channels, delivery, settings, clock,
-        identify=identify, callbacks=callbacks, surveys=surveys,
-    )  # fmt: skip
-    followups = Followups(uow, channels, delivery, callbacks, jobs, followup_window, clock)
-    jobs.handlers = {"run_callback": dialling.run, "run_followup": followups.run}
-    return FakeKanal(
-        store=store,
+    kanal = bootstrap(
+        config,
+        env={},
+        uow=uow,
         inbox=inbox,
-        bot=bot,
-        sender=sender,
-        channels=channels,
-        settings=settings,
+        bot=bot if bot is not None else ScriptedBot(),
+        senders={"sms": sender, **(senders or {})},
         clock=clock,
-        delivery=delivery,
-        turns=turns,
-        desk=Desk(uow, channels, delivery, clock),
         caller=caller,
         jobs=jobs,
-        callbacks=callbacks,
-        dialling=dialling,
-        callback_desk=CallbackDesk(uow, dialling, clock),
-        followups=followups,
-        surveys=surveys,
+        identify=identify,
+        channels=channels,
     )
+    jobs.run = kanal.durable.run
+    return FakeKanal(kanal, store=store, inbox=inbox, sender=sender, caller=caller, jobs=jobs)

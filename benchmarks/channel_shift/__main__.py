@@ -1,18 +1,22 @@
-"""The month's channel-shift report over 50,000 contacts: the phone's figures' extra cost.
+"""The month's channel-shift report over 50,000 contacts, as the API answers it.
 
-    python -m benchmarks.channel_shift [--quick] [--sqlite-only]
+    python -m benchmarks.channel_shift [--quick] [--sqlite-only] [--baseline=REF]
 
 A month of traffic (50,000 contacts: web chat and SMS with the bot, phone calls offered the
 link, queued, abandoned, called back) is written as events into a fresh database, then the
 month's report is read the way `GET /api/v1/metrics/channel-shift` reads it, alternately:
 
-- baseline: the report before the phone's figures: `analytics/queries.py` as it is on the
-  `--baseline=REF` commit (default `main`, read with `git show`), its `cohort_and_repeats`,
-  then this tree's `channel_shift` (whose phone figures then count nothing);
-- kanal: this tree's report (`report_facts` + `channel_shift` with completed deflections).
+- baseline: the report as the issue measured it: `analytics/queries.py` as it is on the
+  `--baseline=REF` commit (default ae71b23, read with `git show`), its `cohort_and_repeats`,
+  then this tree's `channel_shift`;
+- events: this tree's report computed from the events at once (`channel_shift_report` with
+  `rollup=False`: every figure of the managers' view);
+- kanal: this tree's report as the API answers it once the scheduler keeps the daily rollup
+  (`channel_shift_report`, which reads `analytics.rollups`).
 
-The ratio kanal ÷ baseline of the median times is the cost of the phone's figures.
-Results: benchmarks/results/channel_shift.json.
+The rollup is built once before the runs (its time is `rollup_build_s`, the scheduler's first
+run) and refreshed once after a late event (`rollup_refresh_s`). The ratio kanal ÷ baseline
+of the median times is what the rollup saves. Results: benchmarks/results/channel_shift.json.
 """
 
 from __future__ import annotations
@@ -32,9 +36,9 @@ from pathlib import Path
 
 from sqlalchemy import create_engine, insert, text
 
-from analytics import metrics
-from analytics.queries import report_facts
+from analytics import metrics, rollups
 from analytics.reader import reader_engine
+from analytics.report import Query, channel_shift_report
 from router.adapters.orm import contact_events, metadata
 from router.domain import events as ev
 
@@ -156,33 +160,64 @@ def baseline(conn) -> object:  # noqa: ANN001
     return metrics.channel_shift(cohort, repeats, "channel")
 
 
-def with_phone(conn) -> object:  # noqa: ANN001
-    cohort, repeats, deflected = report_facts(conn, MONTH)
-    return metrics.channel_shift(cohort, repeats, "channel", deflected)
+def timed(engine, writer, runs: int) -> dict:  # noqa: ANN001
+    query = Query(MONTH, "channel")
+    started = time.perf_counter()
+    rollups.refresh(engine, writer, MONTH.timezone)
+    build = time.perf_counter() - started
 
+    def baseline_report():  # noqa: ANN202
+        with engine.connect() as conn:
+            return baseline(conn)
 
-def timed(engine, runs: int) -> dict:  # noqa: ANN001
-    times: dict[str, list[float]] = {"baseline": [], "kanal": []}
+    def events_report():  # noqa: ANN202
+        return channel_shift_report(engine, query, rollup=False)
+
+    def rollup_report():  # noqa: ANN202
+        return channel_shift_report(engine, query)
+
+    times: dict[str, list[float]] = {"baseline": [], "events": [], "kanal": []}
+    answers = {}
     for _ in range(runs):
-        for name, report in (("baseline", baseline), ("kanal", with_phone)):
-            with engine.connect() as conn:
-                started = time.perf_counter()
-                rows, total = report(conn)
-                times[name].append(time.perf_counter() - started)
+        for name, report in (
+            ("baseline", baseline_report),
+            ("events", events_report),
+            ("kanal", rollup_report),
+        ):
+            started = time.perf_counter()
+            answers[name] = report()
+            times[name].append(time.perf_counter() - started)
+    assert answers["kanal"]["window"]["source"] == "rollup"
+    assert answers["kanal"]["total"] == answers["events"]["total"], "rollup ≠ recomputation"
+    # A late event (a contact closed long after it opened) and the scheduler's next run.
+    with writer.begin() as conn:
+        conn.execute(
+            insert(contact_events),
+            [{"type": ev.CLOSED, "at": MONTH.end, "channel": "voice", "contact_id": 1,
+              "citizen": None, "need": None, "data": {"why": "late"}}],
+        )  # fmt: skip
+    started = time.perf_counter()
+    refreshed = rollups.refresh(engine, writer, MONTH.timezone)
+    refresh = time.perf_counter() - started
+    rollups.drop_tables(writer)
     medians = {k: statistics.median(v) for k, v in times.items()}
     return {
         "baseline_s": round(medians["baseline"], 3),
-        "kanal_s": round(medians["kanal"], 3),
-        "ratio": round(medians["kanal"] / medians["baseline"], 3),
-        "runs": {k: [round(x, 3) for x in v] for k, v in times.items()},
-        "month_total": total.as_dict(),
+        "events_s": round(medians["events"], 3),
+        "kanal_s": round(medians["kanal"], 4),
+        "ratio": round(medians["kanal"] / medians["baseline"], 4),
+        "rollup_build_s": round(build, 2),
+        "rollup_refresh_s": round(refresh, 2),
+        "rollup_refresh_days": refreshed["days"],
+        "runs": {k: [round(x, 4) for x in v] for k, v in times.items()},
+        "month_total": answers["kanal"]["total"],
     }
 
 
 def main(argv: list[str]) -> int:
     global BASELINE
     quick = "--quick" in argv
-    ref = next((a.split("=", 1)[1] for a in argv if a.startswith("--baseline=")), "main")
+    ref = next((a.split("=", 1)[1] for a in argv if a.startswith("--baseline=")), "ae71b23")
     BASELINE = baseline_queries(ref)
     contacts = 5_000 if quick else 50_000
     runs = 3 if quick else 5
@@ -202,9 +237,11 @@ def main(argv: list[str]) -> int:
     with tempfile.TemporaryDirectory() as tmp:
         engine = load(f"sqlite:///{tmp}/month.db", rows)
         engine.dispose()
-        reader = reader_engine(create_engine(f"sqlite:///{tmp}/month.db"))
-        out["sqlite"] = timed(reader, runs)
+        writer = create_engine(f"sqlite:///{tmp}/month.db")
+        reader = reader_engine(writer)
+        out["sqlite"] = timed(reader, writer, runs)
         reader.dispose()
+        writer.dispose()
         print("sqlite", {k: v for k, v in out["sqlite"].items() if k != "month_total"})
     pg = os.environ.get("KANAL_TEST_POSTGRES_URL")
     if pg and "--sqlite-only" not in argv:
@@ -215,7 +252,7 @@ def main(argv: list[str]) -> int:
         url = pg.rsplit("/", 1)[0] + "/bench_channel_shift"
         engine = load(url, rows)
         try:
-            out["postgresql"] = timed(engine, runs)
+            out["postgresql"] = timed(engine, engine, runs)
             print("postgresql", {k: v for k, v in out["postgresql"].items() if k != "month_total"})
         finally:
             engine.dispose()

@@ -6,11 +6,17 @@ scheduler object that is never started. The scheduler process (`kanal scheduler`
 that store whenever it wakes, which its interval jobs make happen every few seconds, so a
 job written elsewhere runs soon after it is due; a job due while no scheduler ran runs at
 the next start (no misfire limit: a callback is never dropped for being late).
+
+A row holds the job's name and its argument only. The scheduler process runs it through the
+registry its container was built with (`job_store(url, run=kanal.durable.run)`): no row names
+a Python function, so moving one never strands the jobs already written.
 """
 
 from __future__ import annotations
 
+import pickle
 import threading
+from collections.abc import Callable
 from datetime import datetime
 
 from apscheduler.job import Job
@@ -22,19 +28,47 @@ from sqlalchemy import create_engine
 
 TABLE = "scheduler_jobs"
 ALIAS = "durable"
-# The functions durable jobs run, by the name the service layer gives
-# (router.entrypoints.jobs.DURABLE).
-TARGET = "router.entrypoints.jobs:run_durable"
+# What APScheduler records as a row's function: a stand-in, replaced when the scheduler reads
+# the row by the registry's `run(name, arg)`.
+TARGET = "router.adapters.durable_jobs:not_bound"
 
 
-def job_store(url: str) -> SQLAlchemyJobStore:
+def not_bound(job: str, arg: int) -> None:
+    """Refuse to run a durable job outside the scheduler's registry."""
+    raise RuntimeError(f"durable job {job}({arg}) read without a registry (job_store(run=...))")
+
+
+class RegistryJobStore(SQLAlchemyJobStore):
+    """APScheduler's SQLAlchemy store whose jobs run `run(name, arg)`, whatever a row names."""
+
+    def __init__(self, run: Callable[[str, int], object] | None, **kwargs: object) -> None:
+        super().__init__(**kwargs)
+        self._run = run
+
+    def _reconstitute_job(self, job_state: bytes) -> Job:
+        state = pickle.loads(job_state)
+        # Rows written before the registry named router.jobs:run_durable and its later path.
+        state["func"] = TARGET
+        state["jobstore"] = self
+        job = Job.__new__(Job)
+        job.__setstate__(state)
+        if self._run is not None:
+            job.func = self._run
+        job._scheduler = self._scheduler
+        job._jobstore_alias = self._alias
+        return job
+
+
+def job_store(url: str, run: Callable[[str, int], object] | None = None) -> SQLAlchemyJobStore:
     """Return the durable job store on kanal's database (the scheduler uses the same).
 
-    On SQLite a write waits for another process's transaction (up to 30 s) instead of
-    failing at once with "database is locked".
+    `run(name, arg)` runs a job that falls due (the scheduler's registry); a store that only
+    writes jobs (the web process) needs none. On SQLite a write waits for another process's
+    transaction (up to 30 s) instead of failing at once with "database is locked".
     """
     args = {"timeout": 30} if url.startswith("sqlite") else {}
-    return SQLAlchemyJobStore(engine=create_engine(url, connect_args=args), tablename=TABLE)
+    engine = create_engine(url, connect_args=args)
+    return RegistryJobStore(run, engine=engine, tablename=TABLE)
 
 
 class SqlDurableJobs:

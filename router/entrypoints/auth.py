@@ -1,4 +1,9 @@
-"""Staff sign-in (Flask-Login, hashed passwords, CSRF) and API bearer tokens."""
+"""Staff sign-in (Flask-Login, hashed passwords, CSRF) and API bearer tokens.
+
+`StaffSignIn(uow_factory)` is built by the app factory for its app: it holds the unit of work
+staff are found through, registers sign-in and CSRF on the app, and makes the guards of the
+API (`token_required`). Nothing here is kept at module level.
+"""
 
 from __future__ import annotations
 
@@ -9,7 +14,7 @@ from functools import wraps
 
 from flask import (
     Blueprint,
-    current_app,
+    Flask,
     flash,
     g,
     jsonify,
@@ -18,25 +23,47 @@ from flask import (
     request,
     url_for,
 )
-from flask_login import LoginManager, UserMixin, current_user, login_user, logout_user
+from flask_login import (
+    LoginManager,
+    UserMixin,
+    current_user,
+    login_required,
+    login_user,
+    logout_user,
+)
 from flask_wtf import CSRFProtect
 from werkzeug.security import check_password_hash, generate_password_hash
 
 from router.domain.model import ROLES, ApiToken, User
-
-bp = Blueprint("auth", __name__, template_folder="templates")
-csrf = CSRFProtect()
+from router.web import bound
 
 
-class StaffLogin(LoginManager):
-    """Flask-Login for kanal's staff, with the unit of work that finds them."""
+class StaffSignIn:
+    """Sign-in for one app's staff: Flask-Login, CSRF, the sign-in pages and the API's guard."""
 
     def __init__(self, uow_factory) -> None:  # noqa: ANN001
-        super().__init__()
         self.uow_factory = uow_factory
-        self.user_loader(_load)
-        self.login_view = "auth.login"
-        self.login_message = "Please sign in to use the desk."
+        self.login = LoginManager()
+        self.login.user_loader(lambda user_id: _load(uow_factory, user_id))
+        self.login.login_view = "auth.login"
+        self.login.login_message = "Please sign in to use the desk."
+        self.csrf = CSRFProtect()
+
+    def init_app(self, app: Flask) -> None:
+        """Sign-in for staff and CSRF protection on the app's forms."""
+        self.login.init_app(app)
+        self.csrf.init_app(app)
+        app.register_blueprint(self.blueprint())
+
+    def blueprint(self) -> Blueprint:
+        bp = Blueprint("auth", __name__, template_folder="templates")
+        bp.add_url_rule("/login", "login", bound(login, self.uow_factory), methods=["GET", "POST"])
+        bp.add_url_rule("/logout", "logout", logout, methods=["POST"])
+        return bp
+
+    def token_required(self, *roles: str):  # noqa: ANN201
+        """Require `Authorization: Bearer <token>` of a user with one of `roles` (admin always)."""
+        return token_required(self.uow_factory, *roles)
 
 
 class StaffUser(UserMixin):
@@ -53,12 +80,8 @@ class StaffUser(UserMixin):
         return self.role in roles or self.role == "admin"
 
 
-def _uow():
-    return current_app.login_manager.uow_factory()
-
-
-def _load(user_id: str) -> StaffUser | None:
-    with _uow() as uow:
+def _load(uow_factory, user_id: str) -> StaffUser | None:  # noqa: ANN001
+    with uow_factory() as uow:
         user = uow.users.get(int(user_id))
         return StaffUser(user) if user and user.active else None
 
@@ -110,7 +133,7 @@ def create_token(uow_factory, name: str, username: str) -> str:
     return token
 
 
-def token_required(*roles: str):
+def token_required(uow_factory, *roles: str):  # noqa: ANN001, ANN201
     """Require `Authorization: Bearer <token>` of a user with one of `roles` (admin always)."""
 
     def wrap(view):
@@ -123,7 +146,7 @@ def token_required(*roles: str):
                     g.api_user = current_user.user
                     return view(*args, **kwargs)
                 return jsonify(error="Send an API token: Authorization: Bearer <token>."), 401
-            with _uow() as uow:
+            with uow_factory() as uow:
                 found = uow.users.token_by_hash(hash_token(token.strip()))
                 user = uow.users.get(found.user_id) if found else None
             if user is None or not user.active:
@@ -144,24 +167,21 @@ def role_required(*roles: str):
     def wrap(view):
         @wraps(view)
         def checked(*args, **kwargs):
-            if not current_user.is_authenticated:
-                return current_app.login_manager.unauthorized()
             if not current_user.has_role(*roles):
                 return render_template("forbidden.html"), 403
             return view(*args, **kwargs)
 
-        return checked
+        return login_required(checked)  # not signed in: Flask-Login's way to the sign-in page
 
     return wrap
 
 
-@bp.route("/login", methods=["GET", "POST"])
-def login():
+def login(uow_factory):  # noqa: ANN001, ANN201
     """Sign in with username and password."""
     if request.method == "POST":
         username = request.form.get("username", "").strip()
         password = request.form.get("password", "")
-        with _uow() as uow:
+        with uow_factory() as uow:
             user = uow.users.by_username(username)
         if user and user.active and check_password_hash(user.password_hash, password):
             login_user(StaffUser(user))
@@ -174,14 +194,6 @@ def login():
     return render_template("login.html", username="")
 
 
-@bp.post("/logout")
-def logout():
+def logout():  # noqa: ANN201
     logout_user()
     return redirect(url_for("auth.login"))
-
-
-def init_app(app, uow_factory) -> None:  # noqa: ANN001
-    """Sign-in for staff and CSRF protection on the app's forms."""
-    StaffLogin(uow_factory).init_app(app)
-    csrf.init_app(app)
-    app.register_blueprint(bp)

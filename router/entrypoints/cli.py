@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 import sys
+from contextlib import contextmanager
 
 import click
 
@@ -11,16 +12,18 @@ from analytics.cli import simulate as simulate_command
 from router.entrypoints import demo_traffic
 
 
-def _app():
-    from router.entrypoints.bootstrap import create_app
+@contextmanager
+def _kanal():
+    """Build kanal's container from the environment, without the web; close it after."""
+    from router.entrypoints.bootstrap import bootstrap
+    from router.entrypoints.logs import configure_logging
 
-    return create_app()
-
-
-def _kanal(app):
-    from router.entrypoints.bootstrap import kanal_of
-
-    return kanal_of(app)
+    kanal = bootstrap()
+    configure_logging(kanal.config["KANAL_LOG_LEVEL"])
+    try:
+        yield kanal
+    finally:
+        kanal.close()
 
 
 @click.group()
@@ -60,7 +63,8 @@ def scheduler() -> None:
     """Run the scheduler process (SLA checks, retries, sweeps) until stopped."""
     from router.entrypoints.scheduler import run
 
-    run(_kanal(_app()))
+    with _kanal() as kanal:
+        run(kanal)
 
 
 @main.command()
@@ -70,7 +74,8 @@ def worker() -> None:
     Needed when KANAL_TURN_WORKER=process; the web process then only acknowledges.
     """
     os.nice(10)  # acknowledgements first: Twilio waits at most 15 s for them
-    _kanal(_app()).worker.run_forever()
+    with _kanal() as kanal:
+        kanal.worker.run_forever()
 
 
 @main.group()
@@ -136,9 +141,9 @@ def db() -> None:
 def db_upgrade() -> None:
     """Apply migrations up to the newest."""
     from router.adapters.migrate import upgrade
+    from router.entrypoints.bootstrap import configuration
 
-    app = _app()
-    upgrade(app.config["KANAL_DATABASE_URL"])
+    upgrade(configuration()["KANAL_DATABASE_URL"])
     click.echo("database is up to date")
 
 
@@ -147,8 +152,9 @@ def seed() -> None:
     """Seed a demo agent, supervisor, manager and demo citizens when the database is empty."""
     from router.entrypoints.demo import seed_demo
 
-    app = _app()
-    for line in seed_demo(_kanal(app).uow, app.config["SECRET_KEY"]):
+    with _kanal() as kanal:
+        lines = seed_demo(kanal.uow, kanal.config["SECRET_KEY"])
+    for line in lines:
         click.echo(line)
 
 
@@ -177,11 +183,11 @@ def users_create(name: str, role: str, display_name: str) -> None:
         password = click.prompt("Password", hide_input=True, confirmation_prompt=True)
     else:
         password = sys.stdin.readline().rstrip("\n")
-    app = _app()
-    try:
-        create_user(_kanal(app).uow, name, password, role, display_name)
-    except ValueError as exc:
-        raise click.ClickException(str(exc)) from exc
+    with _kanal() as kanal:
+        try:
+            create_user(kanal.uow, name, password, role, display_name)
+        except ValueError as exc:
+            raise click.ClickException(str(exc)) from exc
     click.echo(f"created {role} {name}")
 
 
@@ -197,11 +203,11 @@ def tokens_create(name: str, username: str) -> None:
     """Create an API token and print it once."""
     from router.entrypoints.auth import create_token
 
-    app = _app()
-    try:
-        click.echo(create_token(_kanal(app).uow, name, username))
-    except ValueError as exc:
-        raise click.ClickException(str(exc)) from exc
+    with _kanal() as kanal:
+        try:
+            click.echo(create_token(kanal.uow, name, username))
+        except ValueError as exc:
+            raise click.ClickException(str(exc)) from exc
 
 
 @main.group()
@@ -213,10 +219,12 @@ def policy() -> None:
 @click.argument("path", type=click.Path(exists=True, dir_okay=False))
 def policy_check(path: str) -> None:
     """Check that a profile keeps the no-citizen-trapped invariant."""
+    from router.entrypoints.bootstrap import channel_modules
     from router.policy import ProfileError, check_profile_file
 
+    installed = tuple(module.NAME for module in channel_modules())  # a rule may name any
     try:
-        report = check_profile_file(path)
+        report = check_profile_file(path, installed)
     except ProfileError as exc:
         raise click.ClickException(str(exc)) from exc
     click.echo(report.render())
@@ -236,8 +244,8 @@ def citizens_import(path: str, registered_by: str) -> None:
     """Import citizens and exemptions from a CSV file (all or nothing)."""
     from router.adapters.register import import_csv
 
-    app = _app()
-    report = import_csv(_kanal(app).uow, path, app.config["SECRET_KEY"], registered_by)
+    with _kanal() as kanal:
+        report = import_csv(kanal.uow, path, kanal.config["SECRET_KEY"], registered_by)
     for line in report.lines():
         click.echo(line)
     if not report.ok:

@@ -5,7 +5,7 @@
 Citizens write, text and call the way they do (needs, times of day, age groups, exemptions,
 Danish and English), and agents answer, so a fresh `make run` has a living dashboard. Nothing
 is inserted directly: citizens are registered through the register import
-(`router.register.import_csv`), chats go through the chat API, texts through the signed
+(`router.adapters.register.import_csv`), chats go through the chat API, texts through the signed
 Twilio SMS webhook, calls through the signed Twilio Voice webhooks (the phone simulator of
 `kanal phone`, `ivr/phone.py`), and agents take, answer and resolve contacts through the desk
 service (`kanal.desk`), all against one in-process kanal on the configured database.
@@ -337,8 +337,8 @@ class Driver:
 
 def demo_app(clock: DemoClock, **parts):  # noqa: ANN003, ANN201
     """Return kanal on the demo clock, with the configured bot, database and channels."""
-    from router import create_app
     from router.config import from_env
+    from router.entrypoints.app import create_app
 
     config = from_env()
     # Always open: the demo's agents answer at any hour the contacts come.

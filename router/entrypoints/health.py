@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from datetime import UTC, datetime
 
-from flask import Blueprint, current_app, jsonify
+from flask import Blueprint, Response, jsonify
 from sqlalchemy import Engine, text
 
 from router.service.gauges import read_gauges
@@ -85,4 +85,4 @@ def metrics(uow: Callable, bot: BotPort):
     bot_up = 1 if bot.status().get("state") == "up" else 0
     out += ["# HELP kanal_bot_up Whether the bot answers.", "# TYPE kanal_bot_up gauge"]
     out.append(_line("kanal_bot_up", bot_up))
-    return current_app.response_class("\n".join(out) + "\n", mimetype="text/plain; version=0.0.4")
+    return Response("\n".join(out) + "\n", mimetype="text/plain; version=0.0.4")

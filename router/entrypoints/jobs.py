@@ -9,7 +9,7 @@ from __future__ import annotations
 import logging
 from datetime import timedelta
 
-from router.entrypoints.bootstrap import Kanal
+from router.entrypoints.container import Kanal
 from router.service import housekeeping
 
 log = logging.getLogger(__name__)
@@ -51,39 +51,23 @@ def purge_inbox(kanal: Kanal) -> None:
     housekeeping.purge_inbox(kanal.turns.inbox, kanal.clock(), keep)
 
 
-# -- durable jobs (router.adapters.durable_jobs): stored in the database, run here ------------
+# Durable jobs (callbacks, follow-ups) are not here: they are stored in the database by any
+# process and run by the scheduler through the registry bootstrap builds (`kanal.durable`).
 
-_container: Kanal | None = None
+def refresh_metric_rollups(kanal: Kanal) -> None:
+    """Keep the managers' daily figures up to date (analytics' own tables, docs/domain.md §4)."""
+    from analytics.rollups import refresh
 
-
-def bind(kanal: Kanal) -> None:
-    """Name the container durable jobs run on (the scheduler process's, set at its start)."""
-    global _container
-    _container = kanal
-
-
-def run_callback(kanal: Kanal, callback_id: int) -> None:
-    """Place a booked callback's call when an agent is free (or look again later)."""
-    outcome = kanal.dialling.run(callback_id)
-    log.info("callback %s: %s", callback_id, outcome)
-
-
-def run_followup(kanal: Kanal, followup_id: int) -> None:
-    """After a deflection's window: offer a callback by SMS unless the need was completed."""
-    outcome = kanal.followups.run(followup_id)
-    log.info("follow-up %s: %s", followup_id, outcome)
-
-
-DURABLE = {"run_callback": run_callback, "run_followup": run_followup}
-
-
-def run_durable(job: str, arg: int) -> None:
-    """Run a durable job by name: what the job store holds is (name, argument) only."""
-    if _container is None:
-        raise RuntimeError(
-            "durable jobs run in the scheduler process (router.entrypoints.scheduler)"
-        )
-    DURABLE[job](_container, arg)
+    c = kanal.config
+    done = refresh(
+        kanal.analytics_engine,
+        kanal.engine,
+        c["KANAL_TIMEZONE"],
+        int(c["KANAL_REPEAT_WINDOW_DAYS"]),
+        float(c["KANAL_DEFLECTION_FOLLOWUP_HOURS"]),
+    )
+    if done["days"]:
+        log.info("metric rollups: %s days recomputed", done["days"])
 
 
 # (job id, function, seconds between runs)
@@ -93,4 +77,5 @@ JOBS = (
     ("dispatch_outbound", dispatch_outbound, 5),
     ("ask_surveys", ask_surveys, 30),
     ("purge_inbox", purge_inbox, 3600),
+    ("metric_rollups", refresh_metric_rollups, 60),
 )

@@ -9,7 +9,7 @@ from __future__ import annotations
 import contextlib
 import logging
 
-from router.entrypoints.bootstrap import Kanal
+from router.entrypoints.container import Kanal
 
 log = logging.getLogger(__name__)
 
@@ -29,13 +29,13 @@ def build(kanal: Kanal, blocking: bool = True):
     scheduler = cls(
         jobstores={
             "default": MemoryJobStore(),
-            "durable": job_store(url),
+            # Durable jobs (callbacks, follow-ups) run through this container's registry.
+            "durable": job_store(url, run=kanal.durable.run),
         },
         executors={"default": ThreadPoolExecutor(4)},
         job_defaults={"coalesce": True, "max_instances": 1, "misfire_grace_time": 30},
         timezone="UTC",
     )
-    jobs.bind(kanal)  # durable jobs (callbacks, follow-ups) run on this container
     for job_id, job, seconds in jobs.JOBS:
         scheduler.add_job(
             job, "interval", args=[kanal], seconds=seconds, id=job_id, replace_existing=True

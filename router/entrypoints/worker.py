@@ -18,7 +18,6 @@ from concurrent.futures import ThreadPoolExecutor
 from datetime import datetime, timedelta
 
 from router.service.turn import Turns
-from router.service.unit_of_work import UnitOfWork
 
 log = logging.getLogger(__name__)
 
@@ -29,7 +28,6 @@ class Worker:
     def __init__(
         self,
         turns: Turns,
-        uow: Callable[[], UnitOfWork],
         clock: Callable[[], datetime],
         *,
         threads: int = 4,
@@ -37,7 +35,6 @@ class Worker:
         poll_age: timedelta = timedelta(0),
     ) -> None:
         self.turns = turns
-        self.uow = uow
         self.clock = clock
         self.threads = threads
         self.poll_seconds = poll_seconds
@@ -85,7 +82,7 @@ class Worker:
             self.stop()
 
     def idle(self) -> bool:
-        """Return True when no turn is running or waiting to run here."""
+        """Return True when no turn is running or waiting to run here (kanal demo traffic)."""
         with self._lock:
             return not self._busy and self._new.empty()
 

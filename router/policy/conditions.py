@@ -20,7 +20,7 @@ from __future__ import annotations
 import operator
 import re
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from dataclasses import field as dataclass_field
 from typing import Any
 
@@ -122,8 +122,11 @@ def _compile(field: Field, op: str, value: Any) -> Callable[[PolicyContext], boo
     return number
 
 
-def parse_when(when: Any) -> tuple[Condition, ...]:
-    """Parse a rule's `when` table into conditions, or raise ConditionError."""
+def parse_when(when: Any, channels: tuple[str, ...] = CHANNELS) -> tuple[Condition, ...]:
+    """Parse a rule's `when` table into conditions, or raise ConditionError.
+
+    `channels` are the names a `channel` condition may take: those of kanal's registry.
+    """
     if not isinstance(when, dict):
         raise ConditionError("'when' must be a table of conditions, e.g. when = { exempt = true }")
     conditions: list[Condition] = []
@@ -131,6 +134,8 @@ def parse_when(when: Any) -> tuple[Condition, ...]:
         field = FIELDS.get(name)
         if field is None:
             raise ConditionError(f"unknown condition '{name}' (known: {', '.join(FIELDS)})")
+        if name == "channel":
+            field = replace(field, choices=tuple(channels))
         if isinstance(spec, dict):
             if not spec:
                 raise ConditionError(f"condition '{name}' has an empty table of operators")

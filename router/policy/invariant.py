@@ -35,7 +35,7 @@ from __future__ import annotations
 from collections import defaultdict
 from dataclasses import dataclass, field, fields
 
-from router.policy.context import PolicyContext
+from router.policy.context import CHANNELS, PolicyContext
 from router.policy.profile import Profile, load_profile
 from router.policy.search import TRIGGERS, Search, Step
 
@@ -137,9 +137,9 @@ def _triggers_met(path: tuple[Step, ...]) -> int:
     return bool(ctx.exemptions) + ctx.asked_for_person + (ctx.bot_failures >= 1)
 
 
-def check_profile_file(path) -> CheckReport:
+def check_profile_file(path, channels: tuple[str, ...] = CHANNELS) -> CheckReport:
     """Load a profile file (ProfileError when it is invalid) and check it."""
-    return check_profile(load_profile(path))
+    return check_profile(load_profile(path, channels))
 
 
 _USUAL = PolicyContext(channel="")

@@ -10,7 +10,7 @@ from pathlib import Path
 from typing import Any
 
 from router.policy.conditions import Condition, ConditionError, parse_when
-from router.policy.context import Action
+from router.policy.context import CHANNELS, Action
 
 PROFILES_DIR = Path(__file__).parent / "profiles"
 DEFAULT_RULE_ID = "default"
@@ -52,6 +52,8 @@ class Profile:
     default_skill: str = "general"
     repeat_contact_priority: int = 1
     source: str = ""
+    # The channels it was read against (the registry's): the invariant check walks them all.
+    channels: tuple[str, ...] = CHANNELS
 
     def skill_for(self, need: str | None) -> str:
         """Return the queue skill for a need; "intent:qualifier" tries the qualifier first."""
@@ -75,8 +77,11 @@ def available_profiles() -> list[str]:
     return sorted(p.stem for p in PROFILES_DIR.glob("*.toml"))
 
 
-def load_profile(name_or_path: str | Path) -> Profile:
-    """Load a shipped profile by name, or any profile file by path, validating it."""
+def load_profile(name_or_path: str | Path, channels: tuple[str, ...] = CHANNELS) -> Profile:
+    """Load a shipped profile by name, or any profile file by path, validating it.
+
+    `channels` are the channels a rule may name: the registry's (bootstrap gives them).
+    """
     path = Path(name_or_path)
     is_path = path.suffix == ".toml" or len(path.parts) > 1
     if not is_path:
@@ -90,24 +95,26 @@ def load_profile(name_or_path: str | Path) -> Profile:
         text = path.read_text(encoding="utf-8")
     except OSError as exc:
         raise ProfileError(f"{path}: cannot read the profile ({exc.strerror or exc})") from exc
-    return parse_profile(text, source=str(path))
+    return parse_profile(text, source=str(path), channels=channels)
 
 
-def parse_profile(text: str, source: str = "<profile>") -> Profile:
+def parse_profile(
+    text: str, source: str = "<profile>", channels: tuple[str, ...] = CHANNELS
+) -> Profile:
     """Parse and validate a profile's TOML text; errors name `source` and the rule."""
     try:
         data = tomllib.loads(text)
     except tomllib.TOMLDecodeError as exc:
         raise ProfileError(f"{source}: not valid TOML: {exc}") from exc
     try:
-        return _profile(data, source)
+        return _profile(data, source, tuple(channels))
     except ProfileError:
         raise
     except (ConditionError, ValueError) as exc:
         raise ProfileError(f"{source}: {exc}") from exc
 
 
-def _profile(data: dict[str, Any], source: str) -> Profile:
+def _profile(data: dict[str, Any], source: str, channels: tuple[str, ...]) -> Profile:
     unknown = set(data) - _TOP_KEYS - {"default"}
     if unknown:
         raise ProfileError(
@@ -125,7 +132,7 @@ def _profile(data: dict[str, Any], source: str) -> Profile:
     raw_rules = data.get("rule", [])
     if not isinstance(raw_rules, list):
         raise ProfileError(f"{source}: write each rule as a [[rule]] table")
-    rules = tuple(_rule(raw, i, source) for i, raw in enumerate(raw_rules, start=1))
+    rules = tuple(_rule(raw, i, source, channels) for i, raw in enumerate(raw_rules, start=1))
     seen: set[str] = set()
     for rule in rules:
         if rule.id in seen or rule.id == DEFAULT_RULE_ID:
@@ -135,7 +142,7 @@ def _profile(data: dict[str, Any], source: str) -> Profile:
     if not isinstance(default, dict):
         raise ProfileError(f"{source}: [default] must be a table with action and reason")
     _keys(default, _DEFAULT_KEYS, f"{source}: [default]")
-    default_rule = _rule({**default, "id": DEFAULT_RULE_ID}, 0, source)
+    default_rule = _rule({**default, "id": DEFAULT_RULE_ID}, 0, source, channels)
     skills = data.get("skills", {})
     if not isinstance(skills, dict) or not all(
         isinstance(k, str) and isinstance(v, str) and _SLUG.match(v) for k, v in skills.items()
@@ -158,6 +165,7 @@ def _profile(data: dict[str, Any], source: str) -> Profile:
         default_skill=default_skill,
         repeat_contact_priority=bonus,
         source=source,
+        channels=channels,
     )
 
 
@@ -170,7 +178,7 @@ def _keys(raw: dict, allowed: set[str], where: str) -> None:
         )
 
 
-def _rule(raw: Any, index: int, source: str) -> Rule:
+def _rule(raw: Any, index: int, source: str, channels: tuple[str, ...] = CHANNELS) -> Rule:
     if not isinstance(raw, dict):
         raise ProfileError(f"{source}: rule {index} must be a table")
     rule_id = raw.get("id")
@@ -198,7 +206,7 @@ def _rule(raw: Any, index: int, source: str) -> Rule:
     if isinstance(priority, bool) or not isinstance(priority, int) or not 0 <= priority <= 9:
         raise ProfileError(f"{where}: 'priority' must be a whole number 0-9 (higher is sooner)")
     try:
-        when = parse_when(raw.get("when", {}))
+        when = parse_when(raw.get("when", {}), channels)
     except ConditionError as exc:
         raise ProfileError(f"{where}: {exc}") from None
     return Rule(rule_id, action, reason.strip(), when, skill, priority)

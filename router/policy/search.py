@@ -16,7 +16,6 @@ from router.policy.conditions import NO_NEED
 from router.policy.context import (
     AGE_BANDS,
     ASSISTED_SERVICE,
-    CHANNELS,
     EXEMPTION_GROUNDS,
     Action,
     Decision,
@@ -122,7 +121,7 @@ class Search:
                 if grounds or age or "identified" in self.named:
                     citizens.append((True, grounds, age))
         low = 1 if trigger == "failures" else 0
-        for channel in CHANNELS:
+        for channel in self.profile.channels:
             for identified, grounds, age in citizens:
                 if trigger == "exemption" and not grounds:
                     continue

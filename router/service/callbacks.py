@@ -21,7 +21,7 @@ from router.service.journal import pseudonym_of, record, record_all
 from router.service.ports import DurableJobs
 from router.service.unit_of_work import UnitOfWork
 
-RUN_JOB = "run_callback"  # the durable job's name in router.entrypoints.jobs.DURABLE
+RUN_JOB = "run_callback"  # the durable job's name (bootstrap's registry)
 
 
 def pending(uow: UnitOfWork, contact: Contact) -> Callback | None:

@@ -26,7 +26,7 @@ from router.service.outbox import say
 from router.service.ports import DurableJobs
 from router.service.unit_of_work import UnitOfWork
 
-RUN_JOB = "run_followup"  # the durable job's name in router.entrypoints.jobs.DURABLE
+RUN_JOB = "run_followup"  # the durable job's name (bootstrap's registry)
 # Replies that accept the callback offer (English and Danish), as a whole message.
 ACCEPT_WORDS = frozenset({"CALL", "CALL ME", "RING", "RING OP", "RING MIG OP", "RING TIL MIG"})
 OFFER = {

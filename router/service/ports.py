@@ -159,7 +159,7 @@ class DurableJobs(Protocol):
     """Jobs that survive restarts: run `job(arg)` in the scheduler process at `at`.
 
     `key` names the job (one job per key: scheduling a key again moves it). The job's name
-    is one of the functions in `router.entrypoints.jobs.DURABLE`.
+    is one in the registry of durable jobs bootstrap builds (`Kanal.durable`).
     """
 
     def schedule(self, job: str, key: str, at: datetime, arg: int) -> None: ...

@@ -8,13 +8,10 @@ import pytest
 
 from router.domain.model import QueueItem
 from router.service.calls import Calls
-from router.service.channels import Channel
 from router.service.settings import BusinessHours
 from tests.fakes import fake_kanal
 
 pytestmark = pytest.mark.unit
-
-VOICE = Channel("voice", verb="say", sends_links=False, address_is_phone=True, digital=False)
 
 
 class Booker:
@@ -27,7 +24,7 @@ class Booker:
 
 
 def phone_calls(**kw):  # noqa: ANN003, ANN201
-    k = fake_kanal(extra_channels=[VOICE], **kw)
+    k = fake_kanal(**kw)
     calls = Calls(
         k.uow, k.turns, k.delivery, k.channels, k.settings, k.clock, phone="voice", sms="sms"
     )

@@ -49,8 +49,8 @@ def test_the_agencys_languages_are_danish_first_by_default_and_checked():
 
 
 def test_a_language_the_identifier_cannot_tell_is_refused_at_start(tmp_path):
-    from router.entrypoints.bootstrap import build
+    from router.entrypoints.bootstrap import bootstrap
 
-    conf = cfg.from_env({"KANAL_LANGUAGES": "da,xx"}, instance_path=str(tmp_path))
+    conf = {"KANAL_LANGUAGES": "da,xx", "KANAL_INSTANCE_PATH": str(tmp_path)}
     with pytest.raises(cfg.ConfigError, match="xx"):
-        build(conf, bot=object())
+        bootstrap(conf, env={}, bot=object())

@@ -272,4 +272,4 @@ def test_tallies_of_parts_add_up_to_the_tally_of_the_whole():
     story = [*queue_story(), bot_done(20, citizen="anna", satisfaction=5)]
     whole = from_tally("all", tally(story))
     halves = from_tally("all", merge([tally(story[:4]), tally(story[4:])]))
-    assert whole.as_dict() | {"citizens": None, "exempt_citizens": None} == halves.as_dict()
+    assert whole.as_dict() == halves.as_dict()

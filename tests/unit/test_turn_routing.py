@@ -55,7 +55,7 @@ def test_asking_for_a_person_queues_the_contact_and_says_so_in_written_words():
 
 
 def test_the_handoff_on_a_spoken_channel_says_said_not_written():
-    kanal = fake_kanal(extra_channels=[Channel("voice", verb="say", digital=False)])
+    kanal = fake_kanal()  # the phone is installed: "say", not digital
     result = kanal.turns.receive(ReceiveMessage("voice", "call-1", "a person please"))
     assert result.state == ContactState.QUEUED
     assert "everything you have said here" in result.replies[0].text
@@ -209,7 +209,6 @@ def test_an_unknown_citizen_cannot_open_a_chat_in_their_name():
 
 
 def test_a_channel_that_cannot_carry_links_names_the_website_instead():
-    from router.service.channels import Channel
     from router.service.wording import for_channel
 
     phone = Channel("voice", verb="say", sends_links=False)

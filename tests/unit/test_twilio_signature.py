@@ -27,15 +27,15 @@ VECTOR_SIGNATURE = "RSOYDt4T1cUTdK1PDd93/VVr8B8="
 
 def make_app(public_url: str, token: str = VECTOR_TOKEN) -> Flask:
     app = Flask(__name__)
-    app.config.update(KANAL_PUBLIC_URL=public_url, TWILIO_AUTH_TOKEN=token)
+    signed = twilio_signed({"KANAL_PUBLIC_URL": public_url, "TWILIO_AUTH_TOKEN": token})
 
     @app.post("/myapp.php")
-    @twilio_signed
+    @signed
     def hook():
         return "ok"
 
     @app.post("/twilio/sms")
-    @twilio_signed
+    @signed
     def sms():
         return "ok"
 

@@ -4,12 +4,12 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime
+from functools import partial
 from zoneinfo import ZoneInfo
 
 from flask import (
     Blueprint,
     abort,
-    current_app,
     flash,
     jsonify,
     redirect,
@@ -101,10 +101,19 @@ class DeskParts:
     desk: Desk
     views: Views
     callbacks: CallbackDesk | None = None
+    zone: ZoneInfo = ZoneInfo("Europe/Copenhagen")  # the agency's: times are shown in it
 
 
-def blueprint(desk: Desk, views: Views, callbacks: CallbackDesk | None = None) -> Blueprint:
-    """Return the desk's pages, each for signed-in agents, supervisors and admins."""
+def blueprint(
+    desk: Desk,
+    views: Views,
+    callbacks: CallbackDesk | None = None,
+    timezone: str = "Europe/Copenhagen",
+) -> Blueprint:
+    """Return the desk's pages, each for signed-in agents, supervisors and admins.
+
+    Times are shown in `timezone`, the agency's (KANAL_TIMEZONE).
+    """
     bp = Blueprint(
         "desk",
         __name__,
@@ -113,11 +122,12 @@ def blueprint(desk: Desk, views: Views, callbacks: CallbackDesk | None = None) -
         static_folder="static",
         static_url_path="/static",
     )
-    bp.add_app_template_filter(_clock, "clock")
-    bp.add_app_template_filter(_stamp, "stamp")
+    zone = ZoneInfo(timezone)
+    bp.add_app_template_filter(partial(_clock, zone), "clock")
+    bp.add_app_template_filter(partial(_stamp, zone), "stamp")
     bp.add_app_template_filter(_waited, "waited")
     bp.app_context_processor(_words)
-    parts = DeskParts(desk, views, callbacks)
+    parts = DeskParts(desk, views, callbacks, zone)
     routes = (
         ("/", queue, "GET"),
         ("/queue.json", queue_json, "GET"),
@@ -148,10 +158,8 @@ def _agent_id() -> int:
     return int(current_user.id)
 
 
-def _local(at: datetime | None) -> datetime | None:
-    if at is None:
-        return None
-    return at.astimezone(ZoneInfo(current_app.config["KANAL_TIMEZONE"]))
+def _local(at: datetime | None, zone: ZoneInfo) -> datetime | None:
+    return None if at is None else at.astimezone(zone)
 
 
 def waited(seconds: int) -> str:
@@ -165,13 +173,13 @@ def waited(seconds: int) -> str:
     return f"{hours} h {minutes:02d} min"
 
 
-def _clock(at: datetime | None) -> str:
-    local = _local(at)
+def _clock(zone: ZoneInfo, at: datetime | None) -> str:
+    local = _local(at, zone)
     return local.strftime("%H:%M:%S") if local else ""
 
 
-def _stamp(at: datetime | None) -> str:
-    local = _local(at)
+def _stamp(zone: ZoneInfo, at: datetime | None) -> str:
+    local = _local(at, zone)
     return local.strftime("%Y-%m-%d %H:%M") if local else ""
 
 
@@ -211,7 +219,7 @@ def _entry_json(entry) -> dict:
     }
 
 
-def _message_json(message) -> dict:
+def _message_json(message, zone: ZoneInfo) -> dict:  # noqa: ANN001
     return {
         "id": message.id,
         "author": message.author,
@@ -219,7 +227,7 @@ def _message_json(message) -> dict:
         "direction": message.direction,
         "text": message.text,
         "at": message.created_at.isoformat(timespec="seconds"),
-        "clock": _clock(message.created_at),
+        "clock": _clock(zone, message.created_at),
         "delivery_status": message.delivery_status,
         "delivery_words": DELIVERY_WORDS.get(
             message.delivery_status or "", message.delivery_status
@@ -297,7 +305,7 @@ def conversation_json(parts: DeskParts, contact_id: int):
         return jsonify(error="No such conversation."), 404
     state = contact.state
     return jsonify(
-        messages=[_message_json(m) for m in views.messages(contact_id, after)],
+        messages=[_message_json(m, parts.zone) for m in views.messages(contact_id, after)],
         state=state,
         state_words=STATE_WORDS.get(state, state),
     )

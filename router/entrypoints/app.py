@@ -1,0 +1,98 @@
+"""create_app: the web around a container bootstrap built.
+
+It adds what only the web needs: sign-in and CSRF, the HTTP conventions, and every
+blueprint, each built by a factory handed the parts it uses. The container itself
+(`router.entrypoints.bootstrap.bootstrap`) knows nothing of Flask.
+"""
+
+from __future__ import annotations
+
+import importlib
+from collections.abc import Mapping
+
+from flask import Flask
+
+from router.entrypoints.bootstrap import bootstrap, kanal_of
+from router.entrypoints.container import Kanal
+from router.entrypoints.logs import configure_logging
+from router.service.services import ChannelServices
+
+__all__ = ["create_app", "kanal_of"]
+
+
+def create_app(kanal: Kanal | Mapping | None = None, **parts: object) -> Flask:
+    """Create the kanal web application around `kanal`.
+
+    Given a configuration (or nothing) instead of a container, bootstrap one first from it
+    and `parts` (`bot=`, `senders=`, `clock=`, `caller=`, `jobs=`: bootstrap's stand-ins).
+    """
+    if not isinstance(kanal, Kanal):
+        kanal = bootstrap(kanal, **parts)
+    elif parts:
+        raise TypeError("create_app(kanal) takes no parts: give them to bootstrap()")
+    configure_logging(kanal.config["KANAL_LOG_LEVEL"])  # the process's: JSON lines
+    app = Flask(__name__, instance_relative_config=False)
+    app.config.from_mapping(kanal.config)
+    app.extensions["kanal"] = kanal
+    _register(app, kanal)
+    return app
+
+
+def _register(app: Flask, kanal: Kanal) -> None:
+    """Register sign-in, CSRF and every blueprint, each handed what it needs."""
+    from analytics import api as analytics_api
+    from router import web
+    from router.entrypoints import health, integration_api, security
+    from router.entrypoints.auth import StaffSignIn
+    from router.entrypoints.desk import views as desk_views
+
+    staff = StaffSignIn(kanal.read_uow)
+    staff.init_app(app)
+    security.init_app(app)  # cookies' flags, security headers, sign-in limits
+    web.init_app(app)
+    app.register_blueprint(health.blueprint(kanal.engine, kanal.bot, kanal.uow))
+    desk = desk_views.blueprint(
+        kanal.desk, kanal.views, kanal.callback_desk, timezone=kanal.config["KANAL_TIMEZONE"]
+    )
+    app.register_blueprint(desk)
+    api = analytics_api.blueprint(kanal.analytics_engine, kanal.config, staff.token_required)
+    app.register_blueprint(api)
+    staff.csrf.exempt(api)
+    events_api = integration_api.blueprint(kanal.followups, staff.token_required)
+    app.register_blueprint(events_api)
+    staff.csrf.exempt(events_api)
+    demo = None
+    if kanal.config["KANAL_ENV"] != "production":
+        from router.entrypoints.demo import demo_identities
+
+        def demo() -> list[dict[str, str]]:
+            return demo_identities(kanal.uow, kanal.config["SECRET_KEY"])
+
+    services = ChannelServices(
+        turns=kanal.turns,
+        views=kanal.views,
+        delivery=kanal.delivery,
+        run_turn=kanal.worker.notify if kanal.config["KANAL_TURN_WORKER"] == "thread" else None,
+        config=kanal.config,
+        demo_identities=demo,
+        callbacks=kanal.callbacks,
+        dialling=kanal.dialling,
+        followups=kanal.followups,
+        calls=kanal.calls,
+        surveys=kanal.surveys,
+    )
+    for name in kanal.installed:
+        bp = importlib.import_module(name).blueprint(services)
+        app.register_blueprint(bp)
+        staff.csrf.exempt(bp)  # channels authenticate their callers themselves
+    from ivr import legs
+
+    bp = legs.blueprint(services)  # outbound calls: callbacks answered, calls' statuses
+    app.register_blueprint(bp)
+    staff.csrf.exempt(bp)
+    if kanal.sandbox is not None:
+        from channels.twilio_sandbox import app as sandbox
+
+        bp = sandbox.blueprint(kanal.sandbox)
+        app.register_blueprint(bp)
+        staff.csrf.exempt(bp)
