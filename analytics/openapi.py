@@ -180,6 +180,10 @@ _VOICE_STEPS = (
     ("/twilio/voice/offer", "Call step: the digital route offered",
      "1 or yes texts the link through the SMS channel (never to a number that sent STOP); "
      "2, no or 0 reaches a person.", "TwilioVoice", _CALL_STATE),
+    ("/twilio/voice/rating", "Call step: the keypad rating",
+     "After a self-service answer, for the share of calls surveyed (KANAL_SURVEY_SHARE, with "
+     "voice in KANAL_SURVEY_CHANNELS): Digits 1-5 record the caller's satisfaction (5 very "
+     "satisfied); anything else says goodbye.", "TwilioVoice", _CALL_STATE),
     ("/twilio/voice/pending", "Call step: a callback booked before",
      "A caller with a callback still to be made hears when it calls: 1 keeps it (goodbye), "
      "2 cancels it, anything else goes on to the question; 0 reaches a person.",

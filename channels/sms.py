@@ -115,10 +115,6 @@ def receive_sms(services: ChannelServices, tokens: RecentTokens):
     # PostgreSQL's text refuses NUL characters; no real SMS carries them.
     body = form.get("Body", "").replace("\x00", "")
     kind = keyword_kind(body)
-    followups = services.followups
-    if kind == "message" and followups is not None and followups.accept_reply(number, body, sid):
-        # "CALL" answering a callback offer: booked now, never a turn of the bot.
-        return empty_twiml()
     text = body.strip() or (
         "(a picture or file without text)" if form.get("NumMedia", "0") != "0" else ""
     )

@@ -3,6 +3,8 @@
     start ─► language? ─► listen (greeting + question + keypad menu)
                                │ speech / digits ─► turn (policy + bot)
                                │   self-service answered ─► more ─► listen … / goodbye
+                               │                     (or, for the share surveyed: rating ─►
+                               │                      keypad 1-5 recorded, goodbye)
                                │   not understood ─► listen again in other words (the
                                │                     policy hands over on the second failure)
                                │   offer digital ─► offer ─► yes: text the link, goodbye
@@ -30,10 +32,12 @@ from dataclasses import dataclass, field, replace
 from datetime import datetime
 
 from ivr import prompts as p
+from router.domain.survey import SCORES, sampled
 
 # The steps a request can name (POST /twilio/voice/<step>).
 STEPS = (
     "start", "language", "heard", "more", "offer", "wait", "wait-choice", "queued", "pending",
+    "rating",
 )  # fmt: skip
 # How a call can end in the flow: with a person, an answer, or a booked callback.
 ENDS = ("person", "self_service", "digital", "callback", "goodbye")
@@ -48,6 +52,9 @@ class Settings:
     min_confidence: float = 0.4
     callback_offer_seconds: int = 120
     gather_timeout: int = 5
+    # The share of calls answered by self-service asked for a keypad rating before goodbye
+    # (0: none; the satisfaction survey, docs/domain.md §4.5).
+    survey_share: float = 0.0
 
 
 @dataclass(frozen=True)
@@ -115,7 +122,14 @@ class CancelCallback:
     """Cancel the callback the caller booked on an earlier call."""
 
 
-Task = Turn | Escalate | TextLink | Book | CancelCallback
+@dataclass(frozen=True)
+class Rate:
+    """Record the caller's keypad rating (1 very dissatisfied ... 5 very satisfied)."""
+
+    score: int
+
+
+Task = Turn | Escalate | TextLink | Book | CancelCallback | Rate
 
 
 @dataclass(frozen=True)
@@ -167,7 +181,14 @@ class Cancelled:
     ok: bool
 
 
-Perform = Callable[[Task, CallState], Outcome | CallbackTime | Texted | Cancelled]
+@dataclass(frozen=True)
+class Rated:
+    """Whether the rating was recorded (False: the call had been rated already)."""
+
+    ok: bool
+
+
+Perform = Callable[[Task, CallState], Outcome | CallbackTime | Texted | Cancelled | Rated]
 
 
 # -- what the flow answers -----------------------------------------------------------------------
@@ -246,6 +267,8 @@ def respond(
         return _wait_choice(call, heard, perform, settings)
     if step == "pending":
         return _pending(call, heard, perform, settings)
+    if step == "rating":
+        return _rating(call, heard, perform)
     raise ValueError(f"unknown step {step!r}")
 
 
@@ -307,6 +330,16 @@ def _pending(call: CallState, heard: Heard, perform: Perform, settings: Settings
     return _listen(call, settings, _ask(call))
 
 
+def _rating(call: CallState, heard: Heard, perform: Perform) -> Reply:
+    """A keypad digit 1-5 is the caller's rating; anything else (or silence) says goodbye."""
+    digits = heard.digits.strip()
+    said = p.text(call.lang, "goodbye")
+    if len(digits) == 1 and digits.isdigit() and int(digits) in SCORES:
+        perform(Rate(int(digits)), call)
+        said = p.text(call.lang, "rating_thanks")
+    return Reply(call.lang, say=(said,), next="hangup", state=call, end="self_service")
+
+
 def chosen_language(heard: Heard, settings: Settings) -> str:
     """Return the language a keypad choice picks (the first offered for anything else)."""
     offered = [lang for lang in settings.languages if lang in p.VOICES] or [p.DEFAULT_LANGUAGE]
@@ -333,6 +366,10 @@ def _heard(step: str, call: CallState, heard: Heard, perform: Perform, settings:
             call, person, perform, settings
         )
     if step == "more" and (heard.silent or _no(heard, call.lang)):
+        if call.contact and sampled(call.contact, settings.survey_share):
+            gather = Gather("rating", input="dtmf", num_digits=1, timeout=settings.gather_timeout)
+            return Reply(call.lang, say=(p.text(call.lang, "rating"),), gather=gather,
+                         state=replace(call, n=call.n + 1))  # fmt: skip
         return Reply(call.lang, say=(p.text(call.lang, "goodbye"),), next="hangup", state=call,
                      end="self_service")  # fmt: skip
     if heard.silent:

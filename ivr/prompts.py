@@ -202,6 +202,14 @@ PROMPTS: dict[str, str] = {
     "still_waiting": N_("Thank you for waiting. You keep your place."),
     "connected": N_("You are now connected to an adviser."),
     "goodbye": N_("Thank you for calling. Goodbye."),
+    # The satisfaction survey's keypad rating (GOV.UK's 5-point scale), after a self-service
+    # answer, for the share of calls surveyed.
+    "rating": N_(
+        "Before you go: overall, how did you feel about the service you received today? Press 5 "
+        "for very satisfied, 4 for satisfied, 3 for neither satisfied or dissatisfied, 2 for "
+        "dissatisfied, or 1 for very dissatisfied."
+    ),
+    "rating_thanks": N_("Thank you for your answer. Goodbye."),
     "queue_problem": N_("I'm sorry, we could not keep you in the queue."),
     "call_again": N_("I'm sorry, this conversation has already ended. Please call us again."),
     # TRANSLATORS: opening hours as said on the phone ({hours} in the callback when closed).

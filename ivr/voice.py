@@ -26,6 +26,7 @@ from flask import Blueprint, Response, request
 from channels.twilio_signature import twilio_signed
 from ivr import flow, twiml
 from ivr import prompts as p
+from router.config import names, share
 from router.service.calls import Calls, Input, Spoken
 from router.service.channels import Channel
 from router.service.errors import ServiceError
@@ -36,7 +37,7 @@ from router.web import ID_CONVERTER, bound, parse_id
 NAME = "voice"
 BASE = "/twilio/voice"
 # The steps that take the caller's input (each its own URL, each in the OpenAPI document).
-INPUT_STEPS = ("language", "heard", "more", "offer", "wait-choice", "pending")
+INPUT_STEPS = ("language", "heard", "more", "offer", "wait-choice", "pending", "rating")
 MAX_SPEECH = 1000  # characters of SpeechResult kept (Twilio's transcripts are far shorter)
 
 
@@ -62,6 +63,10 @@ def flow_settings(config: Mapping) -> flow.Settings:
         agency=config["KANAL_AGENCY_NAME"],
         min_confidence=config["KANAL_VOICE_MIN_CONFIDENCE"],
         callback_offer_seconds=config["KANAL_VOICE_CALLBACK_OFFER_SECONDS"],
+        # The keypad rating: only when the phone is one of the channels that ask.
+        survey_share=share(str(config.get("KANAL_SURVEY_SHARE", 0)))
+        if NAME in names(config.get("KANAL_SURVEY_CHANNELS", ()))
+        else 0.0,
     )
 
 
@@ -176,6 +181,9 @@ def _perform(services: ChannelServices, number: str, call_sid: str):  # noqa: AN
             return flow.Texted(calls.text_link(call.contact, call_sid, template))
         if isinstance(task, flow.CancelCallback):
             return flow.Cancelled(calls.cancel_callback(call.contact))
+        if isinstance(task, flow.Rate):
+            surveys = services.surveys
+            return flow.Rated(surveys is not None and surveys.rate_call(call.contact, task.score))
         booking = calls.book(call.contact, call_sid, task.reason)
         at = _local(calls, booking.at)
         return flow.CallbackTime(

@@ -30,6 +30,12 @@ def languages(spec: str) -> tuple[str, ...]:
     return codes
 
 
+def names(value: str | tuple[str, ...] | list[str]) -> tuple[str, ...]:
+    """Return a list setting's names: "webchat,sms" (as in the environment) or a sequence."""
+    items = value.split(",") if isinstance(value, str) else value
+    return tuple(n.strip() for n in items if n and n.strip())
+
+
 def share(spec: str) -> float:
     """Parse KANAL_SURVEY_SHARE: a fraction from 0 to 1 ("0.25"), or a percentage ("25%")."""
     text = spec.strip()
@@ -114,11 +120,7 @@ def from_env(env: dict[str, str] | None = None, instance_path: str | None = None
         # closed contacts asked (0 to 1, chosen by the contact's id), the channels that ask,
         # and the hours an SMS question waits for its answer (a digit 1-5).
         "KANAL_SURVEY_SHARE": share(env.get("KANAL_SURVEY_SHARE") or "1"),
-        "KANAL_SURVEY_CHANNELS": tuple(
-            c.strip()
-            for c in env.get("KANAL_SURVEY_CHANNELS", "webchat,sms").split(",")
-            if c.strip()
-        ),
+        "KANAL_SURVEY_CHANNELS": names(env.get("KANAL_SURVEY_CHANNELS", "webchat,sms")),
         "KANAL_SURVEY_ANSWER_HOURS": float(env.get("KANAL_SURVEY_ANSWER_HOURS", "24")),
         "KANAL_HOST": env.get("KANAL_HOST", "127.0.0.1"),
         "KANAL_WEB_WORKERS": int(env.get("KANAL_WEB_WORKERS", "2")),

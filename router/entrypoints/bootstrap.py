@@ -103,6 +103,15 @@ def router_settings(config: Mapping) -> RouterSettings:
     )
 
 
+def survey_settings(config: Mapping) -> SurveySettings:
+    """Build the satisfaction survey's settings from the configuration."""
+    return SurveySettings(
+        share=cfg.share(str(config["KANAL_SURVEY_SHARE"])),
+        channels=cfg.names(config["KANAL_SURVEY_CHANNELS"]),
+        answer_window=timedelta(hours=float(config["KANAL_SURVEY_ANSWER_HOURS"])),
+    )
+
+
 def callback_settings(config: Mapping) -> CallbackSettings:
     """Build the callbacks' settings from the configuration."""
     return CallbackSettings(
@@ -110,15 +119,6 @@ def callback_settings(config: Mapping) -> CallbackSettings:
         retry_after=timedelta(minutes=config["KANAL_CALLBACK_RETRY_MINUTES"]),
         recheck=timedelta(seconds=config["KANAL_CALLBACK_RECHECK_SECONDS"]),
         hours=router_settings(config).business_hours,
-    )
-
-
-def survey_settings(config: Mapping) -> SurveySettings:
-    """Build the satisfaction survey's settings from the configuration."""
-    return SurveySettings(
-        share=float(config["KANAL_SURVEY_SHARE"]),
-        channels=tuple(config["KANAL_SURVEY_CHANNELS"]),
-        answer_window=timedelta(hours=float(config["KANAL_SURVEY_ANSWER_HOURS"])),
     )
 
 
@@ -272,7 +272,10 @@ def bootstrap(
         jobs,
         timedelta(hours=config["KANAL_DEFLECTION_FOLLOWUP_HOURS"]),
         clock,
+        sms_channel=SMS,
     )
+    # A reply of CALL to a follow-up's offer is answered in its turn, before any contact.
+    turns.answer_with(SMS, followups.answer)
     durable = DurableJobRegistry(
         [
             DurableJob(callbacks_jobs.RUN_JOB, dialling.run),  # place a booked callback's call

@@ -36,6 +36,13 @@ def dispatch_outbound(kanal: Kanal) -> None:
     kanal.delivery.dispatch_due()
 
 
+def schedule_callbacks(kanal: Kanal) -> None:
+    """Write again the job of every booked callback (one lost to a crash is written)."""
+    count = kanal.callbacks.schedule_booked()
+    if count:
+        log.debug("rescheduled %s booked callbacks", count)
+
+
 def ask_surveys(kanal: Kanal) -> None:
     """Text the satisfaction question about contacts closed lately (docs/domain.md §4.5)."""
     if kanal.surveys is None:
@@ -53,6 +60,7 @@ def purge_inbox(kanal: Kanal) -> None:
 
 # Durable jobs (callbacks, follow-ups) are not here: they are stored in the database by any
 # process and run by the scheduler through the registry bootstrap builds (`kanal.durable`).
+
 
 def refresh_metric_rollups(kanal: Kanal) -> None:
     """Keep the managers' daily figures up to date (analytics' own tables, docs/domain.md §4)."""
@@ -77,5 +85,6 @@ JOBS = (
     ("dispatch_outbound", dispatch_outbound, 5),
     ("ask_surveys", ask_surveys, 30),
     ("purge_inbox", purge_inbox, 3600),
+    ("schedule_callbacks", schedule_callbacks, 60),
     ("metric_rollups", refresh_metric_rollups, 60),
 )

@@ -150,6 +150,23 @@ class Callbacks:
         """Write the callback's durable job (after the booking's transaction committed)."""
         self.jobs.schedule(RUN_JOB, f"callback-{callback_id}", at, callback_id)
 
+    def schedule_booked(self, limit: int = 1000) -> int:
+        """Write the job of every booked callback again, at its next attempt (or now).
+
+        A callback's row is its durable record: a booking commits before its job is written
+        (the job store is another connection), so a process that stops in between leaves a
+        booked callback without a job. The scheduler runs this every minute; the job is keyed
+        by the callback, so writing it again only moves it, and the job checks the
+        callback's state, so an early run does nothing twice. Returns how many.
+        """
+        now = self.clock()
+        with self.uow() as uow:
+            booked = uow.callbacks.in_states((CallbackState.BOOKED,), limit)
+            due = [(c.id, max(c.next_attempt_at or now, now)) for c in booked]
+        for callback_id, at in due:
+            self.schedule(callback_id, at)
+        return len(due)
+
     def for_contact(self, contact_id: int) -> list[Callback]:
         with self.uow() as uow:
             return uow.callbacks.for_contact(contact_id)

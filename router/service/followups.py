@@ -15,15 +15,25 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from router.domain import events as ev
+from router.domain.events import ReplyWaiting
 from router.domain.followups import Followup, FollowupState
-from router.domain.model import Contact, ContactEvent, ContactState, DeliveryState, Message
+from router.domain.model import (
+    Contact,
+    ContactEvent,
+    ContactState,
+    DeliveryState,
+    InboxEntry,
+    Message,
+)
 from router.service.callbacks import Callbacks, book_in
 from router.service.channels import Channels
 from router.service.delivery import Delivery
 from router.service.errors import DuplicateDelivery, NotFound
-from router.service.journal import pseudonym_of
+from router.service.journal import pseudonym_of, write_new_events
 from router.service.outbox import say
+from router.service.outcome import Booked
 from router.service.ports import DurableJobs
+from router.service.turn import TurnResult
 from router.service.unit_of_work import UnitOfWork
 
 RUN_JOB = "run_followup"  # the durable job's name (bootstrap's registry)
@@ -67,7 +77,8 @@ class Followups:
         jobs: DurableJobs,
         window: timedelta,
         clock: Callable[[], datetime],
-        sms_channel: str = "sms",
+        *,
+        sms_channel: str,
     ) -> None:
         self.uow = uow
         self.channels = channels
@@ -218,43 +229,67 @@ class Followups:
     def accept_reply(self, phone: str, text: str, provider_id: str) -> bool:
         """Book the callback a citizen accepted by SMS; False when no offer is open to them.
 
-        The reply is kept in the offer's conversation, with the confirmation sent back.
+        The SMS channel hands the reply to the turn (`answer`, in the turn's transaction);
+        this runs the same answer in a transaction of its own.
         """
-        if not is_acceptance(text):
-            return False
         now = self.clock()
-        channel = self.channels[self.sms_channel]
-        with self.uow() as uow:
-            if uow.messages.by_provider_id(channel.name, provider_id) is not None:
-                return True  # a retried webhook: received (and answered) already
-            citizen = uow.citizens.by_phone(phone)
-            followup = uow.followups.offered_to(citizen.id) if citizen else None
-            if followup is None:
-                return False
-            offer = uow.contacts.get(followup.offer_contact_id)
-            try:
-                uow.messages.add(
-                    Message(
-                        channel=channel.name, direction="in", author="citizen", text=text.strip(),
-                        created_at=now, contact_id=offer.id, address=phone,
-                        provider_id=provider_id, processed=True,
-                    )
-                )  # fmt: skip
-            except DuplicateDelivery:
-                return True  # a retried webhook: booked already
-            language = citizen.language if citizen.language in BOOKED else "en"
-            deflected = uow.contacts.get(followup.contact_id, for_update=True)
-            callback, new = book_in(
-                uow, deflected, reason="digital_not_completed", at=None, now=now,
-                phone=self.callbacks.phone,
-            )  # fmt: skip
-            pseudonym = pseudonym_of(uow, deflected)
-            followup.accept(callback.id, now)
-            message = say(uow, offer, channel, "system", BOOKED[language], now)
-            claims = self.delivery.claim_new(uow, offer, pseudonym, [message])
-            uow.commit()
-            callback_id = callback.id
-        if new:
-            self.callbacks.schedule(callback_id, now)
-        self.delivery.send(claims)
+        entry = InboxEntry(channel=self.sms_channel, address=phone, text=text,
+                           received_at=now, provider_id=provider_id)  # fmt: skip
+        try:
+            with self.uow() as uow:
+                if uow.messages.by_provider_id(self.sms_channel, provider_id) is not None:
+                    return True  # a retried webhook: received (and answered) already
+                answered = self.answer(uow, entry, now)
+                if answered is None:
+                    return False
+                uow.commit()
+                waiting = [e.message_id for e in uow.published if isinstance(e, ReplyWaiting)]
+        except DuplicateDelivery:
+            return True  # a retried webhook: booked already
+        for booking in answered.booked:
+            self.callbacks.schedule(booking.callback_id, booking.at)
+        self.delivery.deliver_now(waiting)
         return True
+
+    def answer(self, uow: UnitOfWork, entry: InboxEntry, now: datetime) -> TurnResult | None:
+        """Answer a reply of CALL to a callback offer, in the turn's first transaction.
+
+        The callback is booked, the follow-up accepted and the confirmation written in the
+        offer's conversation, waiting (`pending`, `ReplyWaiting`) for delivery: the turn writes
+        the callback's job and sends the confirmation after its commit, and should the process
+        stop first, the callbacks' sweep and the dispatcher still do (once). None when the
+        message is no reply to an offer (it takes its turn as any other).
+        """
+        if entry.kind != "message" or not is_acceptance(entry.text):
+            return None
+        citizen = uow.citizens.by_phone(entry.address)
+        followup = uow.followups.offered_to(citizen.id) if citizen else None
+        if followup is None:
+            return None
+        channel = self.channels[entry.channel]
+        offer = uow.contacts.get(followup.offer_contact_id)
+        received = uow.messages.add(
+            Message(
+                channel=channel.name, direction="in", author="citizen", text=entry.text.strip(),
+                created_at=now, contact_id=offer.id, address=entry.address,
+                provider_id=entry.provider_id, processed=True,
+            )
+        )  # fmt: skip
+        entry.message_id = received.id
+        language = citizen.language if citizen.language in BOOKED else "en"
+        deflected = uow.contacts.get(followup.contact_id, for_update=True)
+        callback, new = book_in(
+            uow, deflected, reason="digital_not_completed", at=None, now=now,
+            phone=self.callbacks.phone,
+        )  # fmt: skip
+        followup.accept(callback.id, now)
+        reply = say(uow, offer, channel, "system", BOOKED[language], now)
+        if reply.delivery_status == DeliveryState.PENDING:
+            reply.wait_for_delivery()  # sent once this transaction has committed
+        # Journaled now: the session holds clean objects weakly, and the callback and the
+        # follow-up are not referenced once this returns (before the turn's commit).
+        write_new_events(uow)
+        return TurnResult(
+            offer.id, offer.state, received.id, (reply,), message=received,
+            booked=(Booked(callback.id, now),) if new else (),
+        )  # fmt: skip

@@ -280,6 +280,27 @@ class Surveys:
             uow.commit()
             return self._view(survey)
 
+    # -- the phone's keypad rating -----------------------------------------------------------
+
+    def rate_call(self, contact_id: int, score: int) -> bool:
+        """Record a caller's keypad rating at the end of a call (asked and answered at once);
+        False when the call was rated already (once per contact)."""
+        now = self.clock()
+        with self.uow() as uow:
+            contact = uow.contacts.get(contact_id, for_update=True)
+            if contact is None:
+                raise NotFound("No such conversation.")
+            if uow.surveys.for_contact(contact_id) is not None:
+                return False
+            survey = Survey.ask(
+                contact.id, contact.channel, self._language(uow, contact), now, need=contact.need
+            )
+            uow.surveys.add(survey)
+            survey.answer(score, now)
+            journal(uow)
+            uow.commit()
+            return True
+
     # -- shared -----------------------------------------------------------------------------
 
     def _language(self, uow: UnitOfWork, contact: Contact) -> str:

@@ -111,6 +111,9 @@ class AtBot:
     cut: bool = False  # the message was longer than the channel takes and was cut
 
 
+# Answers a message in the turn's first transaction before any contact is found for it
+# (a reply to something the agency sent): (uow, entry, now) -> the turn's result, or None.
+Answerer = Callable[[UnitOfWork, InboxEntry, datetime], "TurnResult | None"]
 # A channel's part of a turn's finishing transaction: (uow, contact, result, now, pseudonym).
 Finisher = Callable[[UnitOfWork, Contact, "TurnResult", datetime, str | None], None]
 
@@ -153,11 +156,18 @@ class Turns:
         self.identify = identify
         # What a channel adds to a turn's finishing transaction (`finish_with`).
         self.finishers: dict[str, Finisher] = {}
+        # What answers a message before it takes a turn of its own (`answer_with`).
+        self.answerers: dict[str, Answerer] = {}
 
     def finish_with(self, channel: str, finisher: Finisher) -> None:
         """Let a channel write what it keeps of a turn in the turn's own last transaction
         (the phone: the link offered on the call, the call waiting in its queue)."""
         self.finishers[channel] = finisher
+
+    def answer_with(self, channel: str, answerer: Answerer) -> None:
+        """Let `answerer` answer a message on `channel` before it takes a turn (the SMS
+        reply accepting a follow-up's callback offer)."""
+        self.answerers[channel] = answerer
 
     # -- accept ---------------------------------------------------------------------------
 
@@ -296,6 +306,11 @@ class Turns:
             if answered is not None:  # "4" to the satisfaction question: no new contact
                 uow.commit()
                 return answered
+        answerer = self.answerers.get(entry.channel)
+        answered = answerer(uow, entry, now) if answerer is not None else None
+        if answered is not None:
+            uow.commit()
+            return answered
         channel = self.channels[entry.channel]
         contact, citizen = self._contact_for(uow, entry, channel, now)
         heard = {k: metadata[k] for k in ("input", "confidence") if k in metadata}

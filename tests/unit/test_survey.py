@@ -245,3 +245,60 @@ def test_an_open_chat_is_not_asked():
     assert kanal.surveys.for_chat(contact_id).state == "none"
     with pytest.raises(Conflict):
         kanal.surveys.answer_chat(contact_id, 4)
+
+
+# -- the phone: a keypad rating at the end of a call answered by self-service ----------------
+
+
+def test_a_surveyed_call_is_asked_for_a_keypad_rating_instead_of_goodbye():
+    from ivr import flow
+    from ivr import prompts as p
+
+    done: list = []
+
+    def perform(task, call):
+        done.append(task)
+        return flow.Rated(True)
+
+    call = flow.CallState(contact=12, lang="da")
+    surveyed = flow.Settings(survey_share=1.0)
+    asked = flow.respond("more", call, flow.Heard(), perform, surveyed)
+    assert asked.say == (p.text("da", "rating"),)
+    assert asked.say[0].startswith("Inden du går")
+    assert (asked.gather.step, asked.gather.input, asked.gather.num_digits) == ("rating", "dtmf", 1)
+    assert asked.next == ""
+
+    rated = flow.respond("rating", asked.state, flow.Heard(digits="4"), perform, surveyed)
+    assert done == [flow.Rate(4)]
+    assert (rated.say, rated.next) == ((p.text("da", "rating_thanks"),), "hangup")
+
+    for other in ("0", "7", "", "12"):
+        bye = flow.respond("rating", asked.state, flow.Heard(digits=other), perform, surveyed)
+        assert (bye.say, bye.next) == ((p.text("da", "goodbye"),), "hangup"), other
+    assert done == [flow.Rate(4)], "only a digit 1-5 is a rating"
+
+    not_surveyed = flow.respond("more", call, flow.Heard(), perform, flow.Settings())
+    assert (not_surveyed.next, not_surveyed.end) == ("hangup", "self_service")
+
+
+def test_a_call_is_rated_once_and_feeds_the_same_event():
+    kanal = fake_kanal()
+    contact_id = kanal.turns.start_chat(StartChat(secret_hash="x"), address="s_phone_like")
+    assert kanal.surveys.rate_call(contact_id, 5) is True
+    assert kanal.surveys.rate_call(contact_id, 1) is False
+    [answered] = [e for e in kanal.events(contact_id) if e.type == ev.SATISFACTION]
+    assert answered.data["score"] == 5
+    assert kanal.event_types(contact_id).count(ev.SURVEY_ASKED) == 1
+
+
+def test_the_share_and_the_channels_are_read_from_the_configuration():
+    from router import config as cfg
+
+    assert cfg.share("0.25") == 0.25 and cfg.share("25%") == 0.25 and cfg.share("1") == 1
+    for bad in ("1.5", "-0.1", "half", "101%"):
+        with pytest.raises(cfg.ConfigError):
+            cfg.share(bad)
+    assert cfg.names("webchat, sms,voice") == ("webchat", "sms", "voice")
+    assert cfg.names(("webchat", "sms")) == ("webchat", "sms")
+    env = cfg.from_env({"KANAL_SURVEY_SHARE": "10%", "KANAL_SURVEY_CHANNELS": "sms"})
+    assert (env["KANAL_SURVEY_SHARE"], env["KANAL_SURVEY_CHANNELS"]) == (0.1, ("sms",))
