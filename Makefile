@@ -43,8 +43,10 @@ seed: migrate ## create demo staff and citizens if the database is empty
 run: install train seed ## bring up web + scheduler + Rasa + actions (Ctrl-C stops all)
 	@echo
 	@echo "  kanal is starting (Rasa needs ~15 s before the bot answers):"
+	@echo "    front door     http://127.0.0.1:$(KANAL_PORT)/"
 	@echo "    citizen chat   http://127.0.0.1:$(KANAL_PORT)/chat"
 	@echo "    agent desk     http://127.0.0.1:$(KANAL_PORT)/desk/   (logins above)"
+	@echo "    dashboard      http://127.0.0.1:$(KANAL_PORT)/dashboard   (manager, supervisor)"
 	@echo "    SMS outbox     http://127.0.0.1:$(KANAL_PORT)/sandbox/outbox"
 	@echo "    try SMS        $(VENV)/bin/kanal sms --from +4512345678 \"when is my payment\""
 	@echo "    try the phone  $(VENV)/bin/kanal phone --from +4512345678"

@@ -74,6 +74,8 @@ def from_env(env: dict[str, str] | None = None, instance_path: str | None = None
         "KANAL_SMS_INACTIVITY_MINUTES": int(env.get("KANAL_SMS_INACTIVITY_MINUTES", "30")),
         "KANAL_CHAT_INACTIVITY_MINUTES": int(env.get("KANAL_CHAT_INACTIVITY_MINUTES", "30")),
         "KANAL_REPEAT_WINDOW_DAYS": int(env.get("KANAL_REPEAT_WINDOW_DAYS", "7")),
+        # The dashboard's targets, "digital_take_up=0.8,phone_abandonment_rate=0.05" (analytics).
+        "KANAL_TARGETS": env.get("KANAL_TARGETS", ""),
         # The managers' figures (docs/domain.md §4): abandons shorter than this are excluded,
         # Y of service level X/Y, and the cost of a contact by kind (SOCITM 2012, £).
         "KANAL_SHORT_ABANDON_SECONDS": int(env.get("KANAL_SHORT_ABANDON_SECONDS", "5")),

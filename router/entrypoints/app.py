@@ -42,14 +42,22 @@ def _register(app: Flask, kanal: Kanal) -> None:
     """Register sign-in, CSRF and every blueprint, each handed what it needs."""
     from analytics import api as analytics_api
     from router import web
-    from router.entrypoints import health, integration_api, security
+    from router.entrypoints import auth, front_door, health, integration_api, security
     from router.entrypoints.auth import StaffSignIn
     from router.entrypoints.desk import views as desk_views
 
-    staff = StaffSignIn(kanal.read_uow)
+    staff = StaffSignIn(kanal.read_uow, kanal.settings.languages)
     staff.init_app(app)
     security.init_app(app)  # cookies' flags, security headers, sign-in limits
     web.init_app(app)
+    development = kanal.config["KANAL_ENV"] != "production"
+    doors = front_door.Doors(
+        chat="channels.webchat" in kanal.installed,
+        dashboard=True,
+        sandbox_outbox=development and kanal.sandbox is not None,
+        api_document=development,
+    )
+    app.register_blueprint(front_door.blueprint(kanal.settings.languages, doors))
     app.register_blueprint(health.blueprint(kanal.engine, kanal.bot, kanal.uow))
     desk = desk_views.blueprint(
         kanal.desk, kanal.views, kanal.callback_desk, timezone=kanal.config["KANAL_TIMEZONE"]
@@ -58,6 +66,15 @@ def _register(app: Flask, kanal: Kanal) -> None:
     api = analytics_api.blueprint(kanal.analytics_engine, kanal.config, staff.token_required)
     app.register_blueprint(api)
     staff.csrf.exempt(api)
+    from analytics import dashboard
+
+    page = dashboard.blueprint(
+        kanal.analytics_engine,
+        kanal.config,
+        auth.role_required(*dashboard.DASHBOARD_ROLES),
+        front_door.speaker(kanal.settings.languages),
+    )
+    app.register_blueprint(page)
     events_api = integration_api.blueprint(kanal.followups, staff.token_required)
     app.register_blueprint(events_api)
     staff.csrf.exempt(events_api)

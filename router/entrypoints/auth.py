@@ -35,18 +35,23 @@ from flask_wtf import CSRFProtect
 from werkzeug.security import check_password_hash, generate_password_hash
 
 from router.domain.model import ROLES, ApiToken, User
+from router.entrypoints.front_door import landing
+from router.service.translations import N_, language_code, translator
 from router.web import bound
+
+WRONG_PASSWORD = N_("Wrong username or password.")
 
 
 class StaffSignIn:
     """Sign-in for one app's staff: Flask-Login, CSRF, the sign-in pages and the API's guard."""
 
-    def __init__(self, uow_factory) -> None:  # noqa: ANN001
+    def __init__(self, uow_factory, languages: tuple[str, ...] = ()) -> None:  # noqa: ANN001
         self.uow_factory = uow_factory
+        self.languages = tuple(languages)  # the sign-in page may speak these (?lang=)
         self.login = LoginManager()
         self.login.user_loader(lambda user_id: _load(uow_factory, user_id))
         self.login.login_view = "auth.login"
-        self.login.login_message = "Please sign in to use the desk."
+        self.login.login_message = "Please sign in to use this page."
         self.csrf = CSRFProtect()
 
     def init_app(self, app: Flask) -> None:
@@ -57,7 +62,12 @@ class StaffSignIn:
 
     def blueprint(self) -> Blueprint:
         bp = Blueprint("auth", __name__, template_folder="templates")
-        bp.add_url_rule("/login", "login", bound(login, self.uow_factory), methods=["GET", "POST"])
+        bp.add_url_rule(
+            "/login",
+            "login",
+            bound(login, self.uow_factory, self.languages),
+            methods=["GET", "POST"],
+        )
         bp.add_url_rule("/logout", "logout", logout, methods=["POST"])
         return bp
 
@@ -176,22 +186,31 @@ def role_required(*roles: str):
     return wrap
 
 
-def login(uow_factory):  # noqa: ANN001, ANN201
-    """Sign in with username and password."""
+def login(uow_factory, languages: tuple[str, ...] = ()):  # noqa: ANN001, ANN201
+    """Sign in with username and password; land on the page the role is for."""
+    _login_language(languages)
     if request.method == "POST":
         username = request.form.get("username", "").strip()
         password = request.form.get("password", "")
         with uow_factory() as uow:
             user = uow.users.by_username(username)
         if user and user.active and check_password_hash(user.password_hash, password):
-            login_user(StaffUser(user))
+            staff = StaffUser(user)
+            login_user(staff)
             target = request.args.get("next", "")
             if not target.startswith("/") or target.startswith("//"):
-                target = url_for("desk.queue")
+                target = landing(staff, g.get("page_language"))
             return redirect(target)
-        flash("Wrong username or password.", "error")
+        flash(translator(g.get("page_language"))(WRONG_PASSWORD), "error")
         return render_template("login.html", username=username), 401
     return render_template("login.html", username="")
+
+
+def _login_language(languages: tuple[str, ...]) -> None:
+    """Sign-in speaks the language the front door asked for (?lang=), else English."""
+    asked = language_code(request.args.get("lang"))
+    if asked in languages:
+        g.page_language = asked
 
 
 def logout():  # noqa: ANN201

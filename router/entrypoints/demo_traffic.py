@@ -235,25 +235,59 @@ class Driver:
             if state != ContactState.BOT:
                 break
         self._serve(before)
+        # The widget asks the satisfaction question once the conversation has ended.
+        survey = self.client.get(url.replace("/messages", "/survey"), headers=headers)
+        if (survey.get_json() or {}).get("state") == "asked" and self.rng.random() < 0.6:
+            self._later(self.rng.uniform(5, 30), before)
+            answer = {"score": self._score()}
+            self.client.post(url.replace("/messages", "/survey"), json=answer, headers=headers)
+            self.tally["satisfaction_answers"] += 1
 
     def text(self, before: datetime) -> None:
+        who, _, texts = self._story()
+        number = who["phone"] if who else f"+452813{self.rng.randrange(10**4):04d}"
+        for text in texts:
+            self._later(self.rng.uniform(20, 120), before)
+            if not self._post_sms(number, text):
+                return
+        self._serve(before)
+        self._answer_by_sms(number, before)
+
+    def _post_sms(self, number: str, text: str) -> bool:
+        """Post one signed inbound-SMS webhook and wait for its turn; False when refused."""
         from channels.twilio_sandbox.sms_simulator import webhook_form
         from channels.twilio_signature import sign
 
-        who, _, texts = self._story()
-        number = who["phone"] if who else f"+452813{self.rng.randrange(10**4):04d}"
         public = self.config["KANAL_PUBLIC_URL"].rstrip("/")
-        for text in texts:
-            self._later(self.rng.uniform(20, 120), before)
-            form = webhook_form(self._sms_phone(), number, text)
-            headers = {"X-Twilio-Signature": sign(public + "/twilio/sms", form,
-                                                  self.config["TWILIO_AUTH_TOKEN"])}  # fmt: skip
-            response = self.client.post("/twilio/sms", data=form, headers=headers)
-            if response.status_code != 200:
-                self.tally["sms_refused"] += 1
-                return
-            self._settle()
-        self._serve(before)
+        form = webhook_form(self._sms_phone(), number, text)
+        signature = sign(public + "/twilio/sms", form, self.config["TWILIO_AUTH_TOKEN"])
+        response = self.client.post("/twilio/sms", data=form,
+                                    headers={"X-Twilio-Signature": signature})  # fmt: skip
+        if response.status_code != 200:
+            self.tally["sms_refused"] += 1
+            return False
+        self._settle()
+        return True
+
+    def _answer_by_sms(self, number: str, before: datetime) -> None:
+        """The scheduler's survey job texts the question; some citizens text a score back."""
+        from router.entrypoints.jobs import ask_surveys
+
+        if self.kanal.surveys is None:
+            return
+        self._later(self.rng.uniform(60, 300), before)
+        ask_surveys(self.kanal)
+        with self.kanal.uow() as uow:
+            asked = uow.surveys.asked_on("sms", number, self.clock() - timedelta(hours=1))
+        if asked is None or self.rng.random() >= 0.5:
+            return
+        self._later(self.rng.uniform(60, 600), before)
+        self._post_sms(number, str(self._score()))
+        self.tally["satisfaction_answers"] += 1
+
+    def _score(self) -> int:
+        """A 5-point answer, 5 very satisfied: most are content, a tail is not."""
+        return self.rng.choices((5, 4, 3, 2, 1), (35, 33, 14, 11, 7))[0]
 
     def _sms_phone(self):  # noqa: ANN202
         from channels.twilio_sandbox.sms_simulator import Phone

@@ -137,3 +137,47 @@ def test_the_language_chosen_on_the_page_is_kept_and_starts_the_conversation(liv
         assert live_kanal.kanal.views.contact_on("webchat", session_id).language == "en"
     finally:
         ctx.close()
+
+
+def test_the_satisfaction_question_after_the_chat_ends_is_five_named_buttons(live_kanal, chromium):
+    from playwright.sync_api import expect
+
+    from router.domain import events as ev
+    from tests.e2e.conftest import serious_violations
+
+    ctx = chromium.new_context()
+    try:
+        page = ctx.new_page()
+        page.goto(f"{live_kanal.url}/chat")
+        page.get_by_label("Your message").fill("When is my pension paid?")
+        page.keyboard.press("Enter")
+        expect_text(page.locator("#kchat-log"), "payment_date")
+        page.get_by_label("Your message").fill("bye")
+        page.keyboard.press("Enter")
+        expect_text(page.locator("#kchat-state"), "This conversation has ended")
+
+        group = page.get_by_role(
+            "group", name="Overall, how did you feel about the service you received today?"
+        )
+        expect(group).to_be_visible(timeout=WAIT_MS)
+        labels = [b.inner_text() for b in group.get_by_role("button").all()]
+        assert labels == [
+            "Very satisfied", "Satisfied", "Neither satisfied or dissatisfied", "Dissatisfied",
+            "Very dissatisfied",
+        ]  # fmt: skip
+        found = serious_violations(page)
+        assert not found, "axe on the survey: " + "; ".join(found)
+
+        group.get_by_role("button", name="Satisfied", exact=True).click()
+        expect_text(page.locator(".kchat-survey-thanks"), "Thank you for your answer")
+        session_id = json.loads(page.evaluate("sessionStorage.getItem('kanal-chat-session')"))["id"]
+        contact = live_kanal.kanal.views.contact_on("webchat", session_id)
+        with live_kanal.kanal.uow() as uow:
+            scores = [
+                e.data["score"]
+                for e in uow.events.for_contact(contact.id)
+                if e.type == ev.SATISFACTION
+            ]
+        assert scores == [4]
+    finally:
+        ctx.close()

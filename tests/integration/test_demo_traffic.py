@@ -37,6 +37,7 @@ def test_demo_traffic_lands_in_the_metrics_on_the_days_it_was_backdated_to(
     assert driven == 24 and tally["webchat"] and tally["sms"] and tally["voice"]
     assert not (tally["chat_refused"] or tally["sms_refused"] or tally["calls_failed"])
     assert tally["served"] > 0  # agents answered through the desk service
+    assert tally["satisfaction_answers"] > 0  # the survey's question, answered
     assert clock() == END
     create_user(kanal.uow, "boss", "correct horse", "manager")
     headers = {"Authorization": "Bearer " + create_token(kanal.uow, "dashboard", "boss")}
@@ -47,7 +48,9 @@ def test_demo_traffic_lands_in_the_metrics_on_the_days_it_was_backdated_to(
     assert {g: r["contacts"] for g, r in rows.items()} == {
         "webchat": tally["webchat"], "sms": tally["sms"], "voice": tally["voice"]
     }  # fmt: skip
-    assert body.get_json()["total"]["assisted"] >= tally["served"]
+    total = body.get_json()["total"]
+    assert total["assisted"] >= tally["served"]
+    assert sum(total["satisfaction_scores"].values()) == tally["satisfaction_answers"]
     # Nothing lands outside the days it was backdated to.
     before = {"from": "2026-02-01", "to": "2026-03-02", "group_by": "none"}
     early = client.get("/api/v1/metrics/channel-shift", query_string=before, headers=headers)

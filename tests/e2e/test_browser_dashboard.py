@@ -1,0 +1,167 @@
+"""The front door and the managers' dashboard in a real browser (Debian's Chromium).
+
+A citizen finds the chat from `/`; a manager signs in from `/`, lands on the dashboard, sees
+charts drawn by the Chart.js kanal serves and the tables beside them, changes the period and
+the grouping, switches to Danish and prints; axe finds no serious violation on any of it.
+"""
+
+from __future__ import annotations
+
+import re
+
+import pytest
+
+from router.domain.commands import AgentReply, ClaimNext, ReceiveMessage, Resolve, StartChat
+from router.entrypoints.auth import create_user
+from tests.e2e.conftest import SHOTS, serious_violations
+
+pytestmark = [pytest.mark.e2e, pytest.mark.browser]
+
+MANAGER = ("manager1", "correct horse")
+WAIT_MS = 10_000
+
+
+def expect_text(locator, text):
+    from playwright.sync_api import expect
+
+    expect(locator).to_contain_text(text, timeout=WAIT_MS)
+
+
+def no_serious_violations(page, what):
+    found = serious_violations(page)
+    assert not found, f"axe on {what}: " + "; ".join(found)
+
+
+@pytest.fixture
+def traffic(live_kanal):
+    """Today's contacts: three chats the bot answers, one that asks for a person."""
+    kanal = live_kanal.kanal
+    agent = create_user(kanal.uow, "agent2", "correct horse", "agent").id
+    create_user(kanal.uow, MANAGER[0], MANAGER[1], "manager", "Mona Manager")
+    for n, texts in enumerate(
+        (
+            ("When is my pension paid?", "bye"),
+            ("pension payment date?", "bye"),
+            ("hello", "I want to talk to a person"),
+            ("When is my pension paid?",),
+        )
+    ):
+        session = f"browser-{n}"
+        contact = kanal.turns.start_chat(StartChat(secret_hash="x" * 64), address=session)
+        for text in texts:
+            kanal.turns.receive(
+                ReceiveMessage(channel="webchat", address=session, text=text, contact_id=contact)
+            )
+    claimed = kanal.desk.claim_next(ClaimNext(agent_id=agent))
+    kanal.desk.reply(AgentReply(agent, claimed.contact_id, "Here is the answer."))
+    kanal.desk.resolve(Resolve(agent, claimed.contact_id, "answered", completed=True))
+
+
+def kpi(page, field: str) -> str:
+    return page.locator(f'#kpis [data-field="{field}"]').inner_text()
+
+
+def test_a_citizen_finds_the_chat_from_the_front_door_in_danish(live_kanal, chromium, shots):
+    ctx = chromium.new_context(locale="da-DK", viewport={"width": 400, "height": 800})
+    try:
+        page = ctx.new_page()
+        page.goto(live_kanal.url + "/")
+        assert page.locator("html").get_attribute("lang") == "da"
+        expect_text(page.locator("h1"), "Hjælp og kontakt")
+        no_serious_violations(page, "/ in Danish at 400 px")
+        width = page.evaluate("document.documentElement.scrollWidth")
+        assert width <= 400, f"the front door scrolls sideways at 400 px ({width} px wide)"
+        shots(page, "20-front-door-da")
+        page.get_by_role("link", name="Chat med os").click()
+        page.wait_for_url(re.compile(r".*/chat\?lang=da$"))
+        expect_text(page.locator("h1"), "Stil os et spørgsmål")
+    finally:
+        ctx.close()
+
+
+def test_a_manager_signs_in_from_the_front_door_and_reads_the_dashboard(
+    live_kanal, chromium, shots, traffic
+):
+    ctx = chromium.new_context(locale="en-GB", viewport={"width": 1280, "height": 1000})
+    try:
+        page = ctx.new_page()
+        page.goto(live_kanal.url + "/")
+        expect_text(page.locator("h1"), "Help and contact about your social security")
+        no_serious_violations(page, "/")
+        shots(page, "21-front-door-en")
+
+        # Sign in: the manager lands on the dashboard, not on a 403.
+        page.get_by_role("link", name="Sign in").click()
+        page.get_by_label("Username").fill(MANAGER[0])
+        page.get_by_label("Password").fill(MANAGER[1])
+        page.get_by_role("button", name="Sign in").click()
+        page.wait_for_url(re.compile(r".*/dashboard(\?lang=en)?$"))
+        expect_text(page.locator("h1"), "Channel shift dashboard")
+
+        # Charts drawn by the Chart.js kanal serves, each with its table.
+        page.wait_for_function("Object.keys(Chart.instances).length === 8")
+        for canvas in page.locator("canvas[data-chart]").all():
+            assert canvas.get_attribute("role") == "img"
+            assert canvas.get_attribute("aria-label")
+        for table in ("trend-table", "channels-table", "handoffs-table", "funnel-table"):
+            assert page.locator(f"#{table} caption").count() == 1
+        assert kpi(page, "contacts") == "4"
+        expect_text(page.locator("#handoffs-table"), "person-requested")
+        assert page.locator("#groups-table tbody tr").count() == 1  # web chat only
+        no_serious_violations(page, "/dashboard")
+        shots(page, "22-dashboard-en")
+
+        # A period before any contact: the figures change to none.
+        page.get_by_label("From", exact=True).fill("2025-01-06")
+        page.get_by_label("To", exact=True).fill("2025-01-19")
+        page.get_by_role("button", name="Show").click()
+        page.wait_for_url(re.compile(r".*from=2025-01-06.*"))
+        assert kpi(page, "contacts") == "0"
+        assert kpi(page, "digital_take_up") == "–"
+        expect_text(page.locator("#channels-table"), "No contacts in this period.")
+        assert page.locator("#trend-table tbody tr").count() == 2  # two weeks
+
+        # Back to today, grouped by exemption: the groups table follows the grouping.
+        page.goto(live_kanal.url + "/dashboard?lang=en")
+        page.get_by_label("Group by").select_option("exempt")
+        page.get_by_role("button", name="Show").click()
+        page.wait_for_url(re.compile(r".*group_by=exempt.*"))
+        expect_text(page.locator("#groups-h"), "Exemption")
+        expect_text(page.locator("#groups-table tbody"), "not identified")
+
+        # Danish, with the same period and grouping.
+        page.get_by_role("link", name="Dansk").click()
+        page.wait_for_url(re.compile(r".*lang=da.*"))
+        assert page.locator("html").get_attribute("lang") == "da"
+        expect_text(page.locator("h1"), "Overblik over kanalskift")
+        expect_text(page.locator("#kpis"), "Mål: mindst 80,0 %")
+        assert page.get_by_label("Gruppér efter").input_value() == "exempt"
+        page.wait_for_function("Object.keys(Chart.instances).length === 8")
+        no_serious_violations(page, "/dashboard in Danish")
+        shots(page, "23-dashboard-da")
+
+        # Print: no navigation or filters, the tables stay.
+        page.emulate_media(media="print")
+        assert page.locator("form.filters").is_hidden()
+        assert page.locator("header.top nav").is_hidden()
+        assert page.locator("#fairness-exempt").is_visible()
+        page.pdf(path=str(SHOTS / "24-dashboard-print.pdf"))
+    finally:
+        ctx.close()
+
+
+def test_an_agent_is_refused_the_dashboard_and_shown_the_way_back(live_kanal, chromium):
+    ctx = chromium.new_context(locale="en-GB")
+    try:
+        page = ctx.new_page()
+        page.goto(live_kanal.url + "/dashboard")
+        page.wait_for_url(re.compile(r".*/login\?next=.*"))
+        page.get_by_label("Username").fill("agent1")
+        page.get_by_label("Password").fill("correct horse")
+        page.get_by_role("button", name="Sign in").click()
+        expect_text(page.locator("h1"), "Not allowed")
+        no_serious_violations(page, "the 403 page")
+        page.get_by_role("link", name="Go to the pages your role is for").click()
+        expect_text(page.locator("main"), "The desk: the queue and conversations")
+    finally:
+        ctx.close()
