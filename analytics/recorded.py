@@ -1,10 +1,12 @@
 """The recorded contacts of a period, read from the event log for the policy simulator.
 
-One statement reads the events that matter of every contact opened in [start, end), in the
-order they were appended, and folds them per contact: the policy's decisions with the
-contexts they saw (`decision_made`), the citizen's group (`citizen_identified`), the queue
-(`queued`, `agent_assigned`), the end (`resolved`, `call_ended`) and the digital route
-(`digital_offered`, `deflection_offered`, `deflection_accepted`). Read only.
+One statement per event type reads the events that matter (a range of the `type, at` index,
+in time order) of every contact opened in [start, end), and folds them per contact: the
+policy's decisions with the contexts they saw (`decision_made`), the citizen's group
+(`citizen_identified`), the queue (`queued`, `agent_assigned`), the end (`resolved`,
+`call_ended`) and the digital route (`digital_offered`, `deflection_offered`,
+`deflection_accepted`). A contact's events are read until FOLLOW_UP after the period. Read
+only.
 """
 
 from __future__ import annotations
@@ -58,7 +60,7 @@ class _Contact:
     __slots__ = (
         "id", "channel", "opened_at", "need", "turns", "exempt", "age_band", "assisted",
         "agent_id", "assigned_at", "wait", "resolved_at", "completed", "digital", "by_agent",
-        "offered", "accepted", "abandoned",
+        "offered", "accepted", "abandoned", "need_id",
     )  # fmt: skip
 
     def __init__(self, contact_id: int, channel: str, opened_at: datetime) -> None:
@@ -68,6 +70,7 @@ class _Contact:
         self.turns: list[Turn] = []
         self.assisted = self.completed = self.digital = self.by_agent = False
         self.offered = self.accepted = self.abandoned = False
+        self.need_id = 0
 
     def done(self) -> Recorded:
         handle = None
@@ -115,36 +118,45 @@ def _data(raw) -> dict:  # noqa: ANN001 - JSON text or an already decoded dict
     return json.loads(raw) if isinstance(raw, str) else raw
 
 
-def events_of_period(start: datetime, end: datetime):  # noqa: ANN201
-    """Return the statement reading the events that matter of the contacts opened in
-    [start, end), in the order they were appended."""
-    opened = select(E.c.contact_id).where(
-        E.c.type == ev.CONTACT_OPENED, E.c.at >= start, E.c.at < end
-    )
+# A contact's events are read until this long after the period (a resolution, an agent taking
+# a callback the next working day); later ones are not seen by the simulator.
+FOLLOW_UP = timedelta(days=7)
+
+
+def events_of_period(start: datetime, end: datetime) -> list:
+    """Return the statements reading the events that matter, one per type (each a range of
+    the `type, at` index, in time order): the contacts opened in [start, end), then their
+    other events until FOLLOW_UP after `end`."""
     # The data column is read as text and decoded here only for the events that need it.
     # So are timestamps, for the few events whose time matters.
     data, at = cast(E.c.data, Text), type_coerce(E.c.at, String)
-    return (
-        select(E.c.contact_id, E.c.type, at, E.c.channel, E.c.need, data)
-        .where(E.c.contact_id.in_(opened), E.c.type.in_(TYPES))
-        .order_by(E.c.id)
-    )
+    columns = (E.c.id, E.c.contact_id, E.c.type, at, E.c.channel, E.c.need, data)
+    return [
+        select(*columns)
+        .where(
+            E.c.type == type_,
+            E.c.at >= start,
+            E.c.at < (end if type_ == ev.CONTACT_OPENED else end + FOLLOW_UP),
+        )
+        .order_by(E.c.at, E.c.id)
+        for type_ in TYPES
+    ]
 
 
 def recorded_contacts(conn: Connection, start: datetime, end: datetime) -> list[Recorded]:
     """Return every contact opened in [start, end), folded from its events."""
-    stmt = events_of_period(start, end)
     contacts: dict[int, _Contact] = {}
     turns: dict[str, Turn] = {}
-    for contact_id, type_, at, channel, need, data in conn.execute(stmt):
+    rows = (row for stmt in events_of_period(start, end) for row in conn.execute(stmt))
+    for event_id, contact_id, type_, at, channel, need, data in rows:
         if type_ == ev.CONTACT_OPENED:
             contacts[contact_id] = _Contact(contact_id, channel, _time(at))
             continue
         c = contacts.get(contact_id)
         if c is None:
-            continue  # an event before its contact's opening (not written by kanal)
-        if need is not None:
-            c.need = need
+            continue  # a contact opened before the period, or after it
+        if need is not None and event_id > c.need_id:
+            c.need, c.need_id = need, event_id  # the latest event naming a need wins
         if type_ == ev.DECISION_MADE:
             # Identical decisions (same stage, rule and context: most decisions before the
             # bot) are read once and shared: the simulator replays a shared one once.

@@ -33,6 +33,7 @@ class SqlUnitOfWork:
         self.followups = repos.FollowupRepository(s)
         self.calls = repos.CallRepository(s)
         self.surveys = repos.SurveyRepository(s)
+        self.audit = repos.AuditLog(s)
         self.after_commit: list[object] = []
         self.published: list[object] = []
         return self

@@ -302,3 +302,13 @@ def test_the_share_and_the_channels_are_read_from_the_configuration():
     assert cfg.names(("webchat", "sms")) == ("webchat", "sms")
     env = cfg.from_env({"KANAL_SURVEY_SHARE": "10%", "KANAL_SURVEY_CHANNELS": "sms"})
     assert (env["KANAL_SURVEY_SHARE"], env["KANAL_SURVEY_CHANNELS"]) == (0.1, ("sms",))
+
+
+@pytest.mark.parametrize("language", ["en", "da"])
+def test_the_sms_question_and_thanks_stay_gsm7_in_two_segments_at_most(language):
+    from router.domain.segments import count_segments
+
+    _ = translator(language)
+    question, thanks = count_segments(_(SMS_QUESTION)), count_segments(_(THANKS))
+    assert (question.encoding, thanks.encoding) == ("GSM-7", "GSM-7")
+    assert question.segments <= 2 and thanks.segments == 1
