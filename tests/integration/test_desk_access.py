@@ -64,6 +64,9 @@ RULES: dict[str, object] = {
     "analytics.openapi_document": PUBLIC,
     "integration_api.digital_completion": INTEGRATION,
     "webchat.static": PUBLIC,
+    "front_door.home": PUBLIC,
+    "dashboard.static": PUBLIC,
+    "dashboard.overview": METRICS,
     "webchat.start_session": PUBLIC,
     "webchat.post_message": CHAT_TOKEN,
     "webchat.list_messages": CHAT_TOKEN,
@@ -164,7 +167,8 @@ def test_an_agent_cannot_open_a_bot_only_conversation_and_the_attempt_is_audited
     page = desk.get(f"/desk/contacts/{bot_only}")
     assert page.status_code == 403
     text = page.get_data(as_text=True)
-    assert "pension" not in text and "never handed to a person" in text
+    assert "when is my pension paid" not in text
+    assert "never handed to a person" in text, text[-600:]
     assert desk.get(f"/desk/contacts/{bot_only}/messages.json").status_code == 403
     replied = desk.post(f"/desk/contacts/{bot_only}/reply", data={"text": "hello"})
     assert replied.status_code == 403
