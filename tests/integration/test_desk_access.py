@@ -60,6 +60,7 @@ RULES: dict[str, object] = {
     "desk.close_callback": DESK,
     "analytics.channel_shift": METRICS,
     "analytics.export_csv": METRICS,
+    "analytics.conversations_csv": METRICS,
     "analytics.simulate": METRICS,
     "analytics.openapi_document": PUBLIC,
     "integration_api.digital_completion": INTEGRATION,
