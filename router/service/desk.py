@@ -79,12 +79,8 @@ class Desk:
             message = say(uow, contact, channel, "agent", text, now, agent_id=cmd.agent_id)
             item = uow.queue.open_for_contact(contact.id)
             first = item is not None and item.answer(now)
-            contact.last_activity_at = now
+            contact.agent_replied(now, message_id=message.id, agent_id=cmd.agent_id, first=first)
             pseudonym = pseudonym_of(uow, contact)
-            record(
-                uow, contact, ev.AGENT_REPLIED, now, pseudonym,
-                message_id=message.id, agent_id=cmd.agent_id, first=first,
-            )  # fmt: skip
             blocked = message.delivery_status == DeliveryState.BLOCKED
             if blocked:
                 record(
