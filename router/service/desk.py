@@ -133,9 +133,9 @@ class Desk:
     def _owned(uow: UnitOfWork, contact_id: int, agent_id: int) -> Contact:
         contact = uow.contacts.get(contact_id, for_update=True)
         if contact is None:
-            raise NotFound("No such conversation.")
+            raise NotFound("No such contact.")
         if contact.state == ContactState.CLOSED:
-            raise Conflict("This conversation is closed.")
+            raise Conflict("This contact is closed.")
         if contact.agent_id != agent_id:
-            raise Forbidden("This conversation is assigned to someone else. Claim it first.")
+            raise Forbidden("This contact is assigned to someone else. Claim it first.")
         return contact

@@ -224,7 +224,7 @@ class Turns:
             with self.uow() as uow:
                 contact = uow.contacts.get(contact_id, for_update=True)
                 if contact is None:
-                    raise NotFound("No such conversation.")
+                    raise NotFound("No such contact.")
                 entry = replace(entry, channel=contact.channel, address=contact.address)
                 citizen = uow.citizens.get(contact.citizen_id) if contact.citizen_id else None
                 message = self._file(uow, entry, contact, citizen, now, **heard)
@@ -389,7 +389,7 @@ class Turns:
         if entry.contact_id is not None:
             contact = uow.contacts.get(entry.contact_id, for_update=True)
             if contact is None:
-                raise NotFound("No such conversation.")
+                raise NotFound("No such contact.")
             if contact.state == ContactState.CLOSED:
                 raise Conflict("This conversation has ended. Please start a new one.")
         else:
