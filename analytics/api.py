@@ -14,6 +14,8 @@ from flask import Blueprint, Response, request
 from sqlalchemy import Engine
 
 from analytics import metrics, openapi
+from analytics.conversations import COLUMNS as CONVERSATION_COLUMNS
+from analytics.conversations import conversations
 from analytics.recorded import simulate_period
 from analytics.report import FILTERS, Query, channel_shift_report, settings_of
 from analytics.simulator import COSTS, SERVICE_LEVEL_SECONDS
@@ -38,6 +40,11 @@ def blueprint(engine: Engine, config: Mapping, token_required: Callable) -> Blue
     )
     bp.add_url_rule(
         "/api/v1/simulate", "simulate", guard(bound(simulate, config, partial(_simulate, engine)))
+    )
+    bp.add_url_rule(
+        "/api/v1/metrics/conversations.csv",
+        "conversations_csv",
+        guard(bound(conversations_csv, config, engine)),
     )
     # The document describes the app the blueprint is registered on, handed to it then.
     bp.record_once(
@@ -214,14 +221,21 @@ def simulate(config: Mapping, run: Callable):
     return Response(json.dumps(body, ensure_ascii=False), mimetype="application/json")
 
 
+# A spreadsheet runs a cell starting with one of these as a formula (OWASP, CSV injection).
+FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
+
+
 def _cell(value) -> str:
+    """Return a CSV cell that no spreadsheet runs as a formula."""
     if value is None:
         return ""
     if isinstance(value, dict):
-        return "; ".join(f"{k}={v}" for k, v in value.items())
-    text = str(value)
-    # A spreadsheet runs a cell starting with these as a formula.
-    return "'" + text if text[:1] in ("=", "+", "-", "@") else text
+        text = "; ".join(f"{k}={v}" for k, v in value.items())
+    else:
+        text = str(value)
+    if isinstance(value, int | float) and not isinstance(value, bool) and value >= 0:
+        return text
+    return "'" + text if text[:1] in FORMULA_STARTS else text
 
 
 def export_csv(config: Mapping, report: Callable):
@@ -240,6 +254,35 @@ def export_csv(config: Mapping, report: Callable):
     name = f"channel-shift_{w.first_day}_{w.last_day}_{query.group_by}.csv"
     return Response(
         out.getvalue(),
+        mimetype="text/csv",
+        headers={"Content-Disposition": f'attachment; filename="{name}"'},
+    )
+
+
+def conversations_csv(config: Mapping, engine: Engine):
+    """Answer one row per conversation of the window (streamed), with the same parameters."""
+    try:
+        query = _query(config)
+    except BadQuery as exc:
+        return _error(exc)
+    rows = conversations(engine, query)
+
+    def lines():  # noqa: ANN202
+        out = io.StringIO()
+        writer = csv.writer(out, lineterminator="\r\n")
+        writer.writerow(CONVERSATION_COLUMNS)
+        for n, values in enumerate(rows, 1):
+            writer.writerow([_cell(values[name]) for name in CONVERSATION_COLUMNS])
+            if n % 500 == 0:
+                yield out.getvalue()
+                out.seek(0)
+                out.truncate()
+        yield out.getvalue()
+
+    w = query.window
+    name = f"conversations_{w.first_day}_{w.last_day}.csv"
+    return Response(
+        lines(),
         mimetype="text/csv",
         headers={"Content-Disposition": f'attachment; filename="{name}"'},
     )

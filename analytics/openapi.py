@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import re
 
+from analytics.conversations import COLUMNS as CONVERSATION_COLUMNS
 from analytics.metrics import GROUPINGS, Row, definitions
 from router.policy import available_profiles
 
@@ -370,6 +371,25 @@ PATHS: dict[str, dict] = {
                     "`name=count; ...`.",
                     None,
                     "text/csv",
+                ),
+                **_METRIC_ERRORS,
+            },
+        }
+    },
+    "/api/v1/metrics/conversations.csv": {
+        "get": {
+            "tags": ["metrics"],
+            "summary": "One row per conversation of the window (streamed CSV)",
+            "description": "The same parameters as channel-shift (`group_by` is accepted and "
+            "does not change the rows). Columns: " + ", ".join(CONVERSATION_COLUMNS) + ". "
+            "The citizen is their pseudonym; no name, phone number or citizen text. A cell "
+            "that would start with =, +, -, @, a tab or a carriage return is prefixed with ' "
+            "so that no spreadsheet runs it as a formula.",
+            "security": [{"apiToken": []}],
+            "parameters": _METRIC_PARAMS,
+            "responses": {
+                "200": _answer(
+                    "CSV with a header row; empty cells for unknown values.", None, "text/csv"
                 ),
                 **_METRIC_ERRORS,
             },

@@ -357,3 +357,28 @@ def report_facts(
     """Return the window's contacts, complete (`window_facts`), in the shape
     `metrics.channel_shift` takes (repeats and deflections are marked on the contacts)."""
     return window_facts(conn, window), frozenset(), frozenset()
+
+
+def decisions(conn: Connection, window: Window) -> dict[int, list[tuple[str, str]]]:
+    """Return, per contact opened in the window, its policy decisions in order: (rule id,
+    action) of each decision_made event."""
+    opened = select(E.c.contact_id).where(
+        E.c.type == ev.CONTACT_OPENED, E.c.at >= window.start, E.c.at < window.end
+    )
+    stmt = (
+        select(
+            E.c.contact_id,
+            E.c.data["rule_id"].as_string().label("rule_id"),
+            E.c.data["action"].as_string().label("action"),
+        )
+        .where(
+            E.c.type == ev.DECISION_MADE,
+            E.c.at >= window.start,
+            E.c.contact_id.in_(opened),
+        )
+        .order_by(E.c.id)
+    )
+    found: dict[int, list[tuple[str, str]]] = {}
+    for r in conn.execute(stmt):
+        found.setdefault(r.contact_id, []).append((r.rule_id or "", r.action or ""))
+    return found

@@ -21,6 +21,7 @@ from dataclasses import dataclass, field, fields, replace
 from datetime import UTC, date, datetime, timedelta
 from typing import TypeVar
 
+from router.domain.access import AuditEntry
 from router.domain.callbacks import Callback
 from router.domain.calls import Call
 from router.domain.commands import ReceiveMessage
@@ -575,6 +576,19 @@ class FakeEventLog(_FakeRepository):
         return self._rows.select(ContactEvent, lambda e: e.contact_id == contact_id)
 
 
+class FakeAuditLog(_FakeRepository):
+    def append(self, entry: AuditEntry) -> AuditEntry:
+        return self._rows.add(entry)
+
+    def between(
+        self, since: datetime | None = None, until: datetime | None = None, limit: int = 100_000
+    ) -> list[AuditEntry]:
+        return self._rows.select(
+            AuditEntry,
+            lambda e: (since is None or e.at >= since) and (until is None or e.at < until),
+        )[:limit]
+
+
 class FakeUnitOfWork:
     """One transaction over the in-memory store; rolled back unless committed.
 
@@ -604,6 +618,7 @@ class FakeUnitOfWork:
         self.callbacks = FakeCallbackRepository(rows)
         self.followups = FakeFollowupRepository(rows)
         self.calls = FakeCallRepository(rows)
+        self.audit = FakeAuditLog(rows)
         self.surveys = FakeSurveyRepository(rows)
 
     def __enter__(self) -> FakeUnitOfWork:

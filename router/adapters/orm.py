@@ -28,6 +28,7 @@ from router.domain import callbacks as callback_model
 from router.domain import calls as call_model
 from router.domain import followups as followup_model
 from router.domain import model
+from router.domain.access import AuditEntry
 from router.domain.survey import Survey
 
 _utc = UTC
@@ -305,6 +306,25 @@ surveys = Table(
     Index("ix_surveys_state_asked_at", "state", "asked_at"),
 )
 
+# Who viewed a citizen's data at the desk, or tried to (router/domain/access.py): the
+# citizen only by pseudonym. Append-only; `kanal audit export` reads it.
+audit_log = Table(
+    "audit_log",
+    metadata,
+    Column("id", Id, primary_key=True, autoincrement=True),
+    Column("at", UTC, nullable=False),
+    Column("user_id", Id, nullable=False),
+    Column("username", String(80), nullable=False),
+    Column("role", String(20), nullable=False),
+    Column("action", String(40), nullable=False),
+    Column("route", String(300), nullable=False),
+    Column("allowed", Boolean, nullable=False),
+    Column("reason", String(120), nullable=False),
+    Column("contact_id", Id),
+    Column("citizen", String(40)),
+    Index("ix_audit_log_at", "at"),
+)
+
 _MAPPED = False
 
 
@@ -328,4 +348,5 @@ def start_mappers() -> None:
     mapper_registry.map_imperatively(followup_model.Followup, followups)
     mapper_registry.map_imperatively(call_model.Call, calls)
     mapper_registry.map_imperatively(Survey, surveys)
+    mapper_registry.map_imperatively(AuditEntry, audit_log)
     _MAPPED = True

@@ -9,6 +9,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from router.adapters.orm import contact_events
+from router.domain.access import AuditEntry
 from router.domain.callbacks import PENDING, Callback, CallbackState
 from router.domain.calls import Call
 from router.domain.followups import Followup, FollowupState
@@ -546,3 +547,18 @@ class SurveyRepository(_Repository):
             .limit(limit)
         )
         return list(self.session.scalars(stmt))
+
+
+class AuditLog(_Repository):
+    def append(self, entry: AuditEntry) -> AuditEntry:
+        return self.add(entry)
+
+    def between(
+        self, since: datetime | None = None, until: datetime | None = None, limit: int = 100_000
+    ) -> list[AuditEntry]:
+        stmt = select(AuditEntry)
+        if since is not None:
+            stmt = stmt.where(AuditEntry.at >= since)
+        if until is not None:
+            stmt = stmt.where(AuditEntry.at < until)
+        return list(self.session.scalars(stmt.order_by(AuditEntry.id).limit(limit)))

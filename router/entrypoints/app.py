@@ -45,6 +45,7 @@ def _register(app: Flask, kanal: Kanal) -> None:
     from router.entrypoints import auth, front_door, health, integration_api, security
     from router.entrypoints.auth import StaffSignIn
     from router.entrypoints.desk import views as desk_views
+    from router.service.access import DeskAccess
 
     staff = StaffSignIn(kanal.read_uow, kanal.settings.languages)
     staff.init_app(app)
@@ -60,7 +61,11 @@ def _register(app: Flask, kanal: Kanal) -> None:
     app.register_blueprint(front_door.blueprint(kanal.settings.languages, doors))
     app.register_blueprint(health.blueprint(kanal.engine, kanal.bot, kanal.uow))
     desk = desk_views.blueprint(
-        kanal.desk, kanal.views, kanal.callback_desk, timezone=kanal.config["KANAL_TIMEZONE"]
+        kanal.desk,
+        kanal.views,
+        kanal.callback_desk,
+        timezone=kanal.config["KANAL_TIMEZONE"],
+        access=DeskAccess(kanal.uow, kanal.clock),  # the access rule and its audit log
     )
     app.register_blueprint(desk)
     api = analytics_api.blueprint(kanal.analytics_engine, kanal.config, staff.token_required)

@@ -211,6 +211,35 @@ def tokens_create(name: str, username: str) -> None:
 
 
 @main.group()
+def audit() -> None:
+    """The desk's audit log: who viewed which citizen's data, and refused attempts."""
+
+
+@audit.command("export")
+@click.option("--admin", "admin", required=True, help="The admin account asking (audited).")
+@click.option("--format", "fmt", type=click.Choice(["csv", "jsonl"]), default="csv")
+@click.option("--since", type=click.DateTime(), default=None, help="From this time (UTC).")
+@click.option("--until", type=click.DateTime(), default=None, help="Before this time (UTC).")
+@click.option("--output", type=click.File("w"), default="-", help="A file; default stdout.")
+def audit_export(admin: str, fmt: str, since, until, output) -> None:  # noqa: ANN001
+    """Write the audit log as CSV or JSON lines, oldest first."""
+    from datetime import UTC
+
+    from router.entrypoints import audit as audit_log
+    from router.service.access import DeskAccess
+
+    since, until = (t.replace(tzinfo=UTC) if t else None for t in (since, until))
+    with _kanal() as kanal:
+        try:
+            count = audit_log.export(
+                kanal.uow, DeskAccess(kanal.uow, kanal.clock), admin, output, fmt, since, until
+            )
+        except PermissionError as exc:
+            raise click.ClickException(str(exc)) from exc
+    click.echo(f"exported {count} entries", err=True)
+
+
+@main.group()
 def policy() -> None:
     """Digital-first policy profiles."""
 

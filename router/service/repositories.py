@@ -8,6 +8,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Protocol, TypeVar
 
+from router.domain.access import AuditEntry
 from router.domain.callbacks import Callback
 from router.domain.calls import Call
 from router.domain.followups import Followup
@@ -183,4 +184,16 @@ class SurveyRepository(Repository, Protocol):
     ) -> list[Contact]:
         """Return contacts on these channels closed at `since` or later, in which the
         citizen wrote, with no survey yet (oldest first)."""
+        ...
+
+
+class AuditLog(Protocol):
+    """Who viewed a citizen's data at the desk, or tried to: append-only."""
+
+    def append(self, entry: AuditEntry) -> AuditEntry: ...
+
+    def between(
+        self, since: datetime | None = None, until: datetime | None = None, limit: int = 100_000
+    ) -> list[AuditEntry]:
+        """Return the entries at `since` or later and before `until`, oldest first."""
         ...

@@ -106,3 +106,45 @@ def test_thirty_wrong_passwords_lock_the_account_from_that_address_only(app, sta
         environ_base={"REMOTE_ADDR": "10.0.0.7"},
     )
     assert ok.status_code == 302
+
+
+def test_every_form_of_the_desk_and_sign_in_refuses_a_post_without_its_csrf_token(app_config, bot):
+    app = create_app({**app_config, "WTF_CSRF_ENABLED": True}, bot=bot)
+    try:
+        from router.entrypoints.auth import create_user
+
+        create_user(kanal_of(app).uow, "agent1", PASSWORD, "agent")
+        forms = [
+            rule
+            for rule in app.url_map.iter_rules()
+            if "POST" in rule.methods and rule.endpoint.split(".")[0] in ("desk", "auth")
+        ]
+        assert len(forms) >= 10
+        stranger = app.test_client()
+        signin = stranger.post("/login", data={"username": "agent1", "password": PASSWORD})
+        assert signin.status_code == 400  # no token: not even the password is looked at
+        desk = app.test_client()
+        token = re.search(r'name="csrf_token" value="([^"]+)"', desk.get("/login").text)[1]
+        signed = desk.post(
+            "/login", data={"username": "agent1", "password": PASSWORD, "csrf_token": token}
+        )
+        assert signed.status_code == 302
+        for rule in forms:
+            values = {name: 1 for name in rule.arguments}
+            url = rule.build(values, append_unknown=False)[1]
+            assert desk.post(url, data={"text": "hi"}).status_code == 400, rule.rule
+    finally:
+        kanal_of(app).close()
+
+
+def test_every_post_form_in_the_templates_carries_the_csrf_token():
+    from pathlib import Path
+
+    root = Path(__file__).resolve().parents[2]
+    for template in root.glob("**/templates/**/*.html"):
+        if ".venv" in template.parts:
+            continue
+        html = template.read_text()
+        for form in re.findall(r"<form\b[^>]*>.*?</form>", html, re.S | re.I):
+            if re.search(r'method="post"', form, re.I):
+                assert "csrf_token()" in form, f"{template}: a form without its CSRF token"

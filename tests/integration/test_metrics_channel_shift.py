@@ -438,3 +438,54 @@ def test_a_wrong_filter_or_comparison_is_400(client, manager, params, parameter)
     query = {"from": "2026-03-02", "to": "2026-03-02", **params}
     response = client.get(URL, query_string=query, headers=manager)
     assert response.status_code == 400 and response.get_json()["parameter"] == parameter
+
+
+def conversations_csv(client, headers, **params):
+    query = {"from": "2026-03-02", "to": "2026-03-02", **params}
+    response = client.get("/api/v1/metrics/conversations.csv", query_string=query, headers=headers)
+    assert response.status_code == 200, response.get_data(as_text=True)
+    assert response.mimetype == "text/csv" and response.is_streamed
+    text = response.get_data(as_text=True)
+    return text, {int(r["conversation"]): r for r in csv.DictReader(io.StringIO(text))}
+
+
+def test_one_row_per_conversation_and_nothing_personal(client, traffic, manager):
+    text, rows = conversations_csv(client, manager)
+    assert list(rows) == [traffic[name] for name in (
+        "anna_chat", "anon_person", "bo_chat", "eva_call", "carl_sms", "anon_bot_down"
+    )]  # fmt: skip
+    anna = rows[traffic["anna_chat"]]
+    assert anna["citizen"].startswith("p") or len(anna["citizen"]) > 8  # a pseudonym
+    assert (anna["channel"], anna["need"], anna["profile"]) == (
+        "webchat",
+        "payment_date",
+        "denmark",
+    )
+    assert anna["outcome"] == "completed_digital" and anna["repeat"] == "1"  # she texted again
+    assert anna["bot_turns"] == "2" and anna["cost"] == "0.15" and anna["handed_off"] == "0"
+    assert anna["decisions"]  # each decision as rule:action
+    eva = rows[traffic["eva_call"]]
+    assert (eva["queue"], eva["queue_wait_seconds"]) == ("answered", "0")
+    assert eva["outcome"] == "completed_other"
+    assert eva["exempt"] == "exempt" and eva["wrap_up"] == "answered" and eva["cost"] == "2.83"
+    carl = rows[traffic["carl_sms"]]
+    assert (carl["handoff_reason"], carl["queue"], carl["outcome"]) == (
+        "bot-failed-twice", "in_progress", "in_progress")  # fmt: skip
+    assert carl["repeat"] == ""  # still open: not known yet
+    anonymous = rows[traffic["anon_person"]]
+    assert anonymous["citizen"] == "" and anonymous["outcome"] == "completed_other"
+    # No phone number, name or anything a citizen wrote.
+    for secret in ("+4520000001", "4520000003", "Test Citizen", "pension payment date",
+                   "xyzzy", "When is my pension paid"):  # fmt: skip
+        assert secret not in text
+
+
+def test_conversations_take_the_reports_filters_and_guards(client, traffic, manager):
+    _text, rows = conversations_csv(client, manager, channel="voice")
+    assert list(rows) == [traffic["eva_call"]]
+    url = "/api/v1/metrics/conversations.csv"
+    bad = client.get(url, query_string={"from": "2026-03-02"}, headers=manager)
+    assert bad.status_code == 400 and bad.get_json()["parameter"] == "to"
+    assert (
+        client.get(url, query_string={"from": "2026-03-02", "to": "2026-03-02"}).status_code == 401
+    )

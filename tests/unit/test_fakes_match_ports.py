@@ -29,6 +29,7 @@ REPOSITORIES = {
     r.FollowupRepository: (fakes.FakeFollowupRepository, sql.FollowupRepository),
     r.CallRepository: (fakes.FakeCallRepository, sql.CallRepository),
     r.SurveyRepository: (fakes.FakeSurveyRepository, sql.SurveyRepository),
+    r.AuditLog: (fakes.FakeAuditLog, sql.AuditLog),
 }
 PORTS = {
     ports.BotPort: fakes.ScriptedBot,

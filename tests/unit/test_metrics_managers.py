@@ -273,3 +273,26 @@ def test_tallies_of_parts_add_up_to_the_tally_of_the_whole():
     whole = from_tally("all", tally(story))
     halves = from_tally("all", merge([tally(story[:4]), tally(story[4:])]))
     assert whole.as_dict() == halves.as_dict()
+
+
+@pytest.mark.parametrize(
+    ("value", "cell"),
+    [
+        ('=HYPERLINK("x")', '\'=HYPERLINK("x")'),
+        ("+1", "'+1"),
+        ("-1", "'-1"),
+        ("@SUM(A1)", "'@SUM(A1)"),
+        ("\tx", "'\tx"),
+        ("\rx", "'\rx"),
+        (-3, "'-3"),
+        (3, "3"),
+        (0.15, "0.15"),
+        (None, ""),
+        ({"=a": 1, "b": 2}, "'=a=1; b=2"),
+        ("payment_date", "payment_date"),
+    ],
+)
+def test_no_csv_cell_starts_a_spreadsheet_formula(value, cell):
+    from analytics.api import _cell
+
+    assert _cell(value) == cell

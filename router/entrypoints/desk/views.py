@@ -1,10 +1,10 @@
-"""The agent desk: the queue, taking the next contact, a conversation, reply and resolve."""
+"""The agent desk: the queue, taking the next contact, a contact's page, reply and resolve."""
 
 from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime
-from functools import partial
+from functools import partial, wraps
 from zoneinfo import ZoneInfo
 
 from flask import (
@@ -19,10 +19,12 @@ from flask import (
 )
 from flask_login import current_user
 
+from router.domain.access import Viewer
 from router.domain.callbacks import CallbackState
 from router.domain.commands import AgentReply, ClaimNext, Resolve
-from router.domain.model import ContactState
+from router.domain.model import STAFF_ROLES, ContactState
 from router.entrypoints.auth import role_required
+from router.service.access import DeskAccess
 from router.service.callback_desk import CallbackDesk
 from router.service.desk import Desk
 from router.service.errors import ServiceError
@@ -102,6 +104,12 @@ class DeskParts:
     views: Views
     callbacks: CallbackDesk | None = None
     zone: ZoneInfo = ZoneInfo("Europe/Copenhagen")  # the agency's: times are shown in it
+    access: DeskAccess | None = None
+
+
+# Pages that show citizens' data without being one conversation: each view is audited.
+AUDITED_LISTS = ("failed_callbacks", "call_again", "close_callback")
+DESK_ROLE = "a desk role"
 
 
 def blueprint(
@@ -109,10 +117,13 @@ def blueprint(
     views: Views,
     callbacks: CallbackDesk | None = None,
     timezone: str = "Europe/Copenhagen",
+    access: DeskAccess | None = None,
 ) -> Blueprint:
     """Return the desk's pages, each for signed-in agents, supervisors and admins.
 
-    Times are shown in `timezone`, the agency's (KANAL_TIMEZONE).
+    Times are shown in `timezone`, the agency's (KANAL_TIMEZONE). A conversation's pages
+    (every route with a contact id) follow the access rule of `router/domain/access.py`
+    instead, and each attempt is written to the audit log by `access`.
     """
     bp = Blueprint(
         "desk",
@@ -127,7 +138,7 @@ def blueprint(
     bp.add_app_template_filter(partial(_stamp, zone), "stamp")
     bp.add_app_template_filter(_waited, "waited")
     bp.app_context_processor(_words)
-    parts = DeskParts(desk, views, callbacks, zone)
+    parts = DeskParts(desk, views, callbacks, zone, access)
     routes = (
         ("/", queue, "GET"),
         ("/queue.json", queue_json, "GET"),
@@ -149,9 +160,55 @@ def blueprint(
         (f"/callbacks/<{ID_CONVERTER}:callback_id>/close", close_callback, "POST"),
     )
     for rule, view, method in routes:
-        guarded = role_required(*DESK_ROLES)(bound(view, parts))
+        if "contact_id" in rule:
+            guarded = role_required(*STAFF_ROLES)(_conversation_rule(bound(view, parts), parts))
+        elif view.__name__ in AUDITED_LISTS:
+            guarded = role_required(*DESK_ROLES)(_audited(bound(view, parts), parts))
+        else:
+            guarded = role_required(*DESK_ROLES)(bound(view, parts))
         bp.add_url_rule(rule, view.__name__, guarded, methods=[method])
     return bp
+
+
+def _viewer() -> Viewer:
+    return Viewer(user_id=_agent_id(), username=current_user.username, role=current_user.role)
+
+
+def _route() -> str:
+    return f"{request.method} {request.path}"
+
+
+def _conversation_rule(view, parts: DeskParts):  # noqa: ANN001, ANN202
+    """Let the view run only for whoever the access rule allows; audit every attempt."""
+
+    @wraps(view)
+    def checked(contact_id: int, **kwargs):  # noqa: ANN202
+        if parts.access is None:  # a desk built without its audit log: the desk's roles
+            if not current_user.has_role(*DESK_ROLES):
+                return render_template("forbidden.html"), 403
+            return view(contact_id=contact_id, **kwargs)
+        found = parts.access.open(_viewer(), contact_id, action=view.__name__, route=_route())
+        if found is None:
+            abort(404)
+        if not found.allowed:
+            if request.path.endswith(".json"):
+                return jsonify(error="You may not open this conversation."), 403
+            return render_template("forbidden.html", reason=found.reason), 403
+        return view(contact_id=contact_id, **kwargs)
+
+    return checked
+
+
+def _audited(view, parts: DeskParts):  # noqa: ANN001, ANN202
+    """Audit each use of a page that shows citizens' data but is not one conversation."""
+
+    @wraps(view)
+    def checked(**kwargs):  # noqa: ANN202
+        if parts.access is not None:
+            parts.access.record(_viewer(), action=view.__name__, route=_route(), reason=DESK_ROLE)
+        return view(**kwargs)
+
+    return checked
 
 
 def _agent_id() -> int:
@@ -236,7 +293,7 @@ def _message_json(message, zone: ZoneInfo) -> dict:  # noqa: ANN001
 
 
 def queue(parts: DeskParts):
-    """Show the waiting contacts and the agent's own conversations."""
+    """Show the waiting contacts and the agent's own contacts."""
     views = parts.views
     calls = parts.callbacks
     return render_template(
@@ -266,12 +323,12 @@ def claim(parts: DeskParts):
     if claimed is None:
         flash("Nobody is waiting right now.", "info")
         return redirect(url_for("desk.queue"))
-    flash(f"You took conversation {claimed.contact_id} (waited {waited(claimed.wait_seconds)}).")
+    flash(f"You took contact {claimed.contact_id} (waited {waited(claimed.wait_seconds)}).")
     return redirect(url_for("desk.conversation", contact_id=claimed.contact_id))
 
 
 def conversation(parts: DeskParts, contact_id: int):
-    """Show a conversation: transcript, citizen's facts, decision trail, reply and resolve."""
+    """Show a contact: transcript, citizen's facts, decision trail, reply and resolve."""
     return _conversation_page(parts, contact_id)
 
 
@@ -294,7 +351,7 @@ def _conversation_page(parts: DeskParts, contact_id: int, draft: str = "", statu
 
 
 def conversation_json(parts: DeskParts, contact_id: int):
-    """Answer a conversation's messages after a cursor, with its state, for live updates."""
+    """Answer a contact's messages after a cursor, with its state, for live updates."""
     try:
         after = parse_id(request.args.get("after"), 0)
     except ValueError:
@@ -302,7 +359,7 @@ def conversation_json(parts: DeskParts, contact_id: int):
     views = parts.views
     contact = views.contact(contact_id)
     if contact is None:
-        return jsonify(error="No such conversation."), 404
+        return jsonify(error="No such contact."), 404
     state = contact.state
     return jsonify(
         messages=[_message_json(m, parts.zone) for m in views.messages(contact_id, after)],
@@ -332,7 +389,7 @@ def reply(parts: DeskParts, contact_id: int):
     if replied.blocked:
         flash(
             "Your reply was NOT sent: this citizen has opted out of SMS (they texted STOP). "
-            "It is kept in the conversation. Reach them another way, "
+            "It is kept in the contact's transcript. Reach them another way, "
             "or wait until they text START.",
             "error",
         )
@@ -358,7 +415,7 @@ def settle_review(parts: DeskParts, contact_id: int, message_id: int):
 
 
 def resolve(parts: DeskParts, contact_id: int):
-    """Close the conversation with a wrap-up code."""
+    """Close the contact with a wrap-up code."""
     code = request.form.get("wrap_up", "")
     if code not in _WRAP_UP:
         flash("Choose a wrap-up code.", "error")
@@ -375,7 +432,7 @@ def resolve(parts: DeskParts, contact_id: int):
     except ServiceError as exc:
         flash(str(exc), "error")
         return redirect(url_for("desk.conversation", contact_id=contact_id))
-    flash(f"Conversation {contact_id} resolved.")
+    flash(f"Contact {contact_id} resolved.")
     return redirect(url_for("desk.queue"))
 
 

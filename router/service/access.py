@@ -1,0 +1,93 @@
+"""The desk's access rule carried out, and every attempt written to the audit log."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from datetime import UTC, datetime
+
+from router.domain import events as ev
+from router.domain.access import Access, AuditEntry, Viewer, may_open
+from router.service.unit_of_work import UnitOfWork
+
+NO_SUCH_CONVERSATION = "no such conversation"
+
+
+class DeskAccess:
+    """Decide whether a member of staff may open a conversation, and audit the attempt."""
+
+    def __init__(
+        self, uow_factory: Callable[[], UnitOfWork], clock: Callable[[], datetime] | None = None
+    ) -> None:
+        self.uow = uow_factory
+        self.clock = clock or (lambda: datetime.now(UTC))
+
+    def open(self, viewer: Viewer, contact_id: int, *, action: str, route: str) -> Access | None:
+        """Apply the rule to one conversation and audit it; None when there is no such one
+        (the attempt is audited as refused: probing ids is worth knowing about)."""
+        with self.uow() as uow:
+            contact = uow.contacts.get(contact_id)
+            if contact is None:
+                access, citizen = None, None
+            else:
+                handed_to = tuple(
+                    e.data.get("skill") or ""
+                    for e in uow.events.for_contact(contact_id)
+                    if e.type == ev.QUEUED
+                )
+                access = may_open(viewer, assigned_to=contact.agent_id, handed_to=handed_to)
+                found = uow.citizens.get(contact.citizen_id) if contact.citizen_id else None
+                citizen = found.pseudonym if found else None
+            uow.audit.append(
+                self._entry(
+                    viewer,
+                    action,
+                    route,
+                    access or Access(False, NO_SUCH_CONVERSATION),
+                    contact_id=contact_id,
+                    citizen=citizen,
+                )
+            )
+            uow.commit()
+        return access
+
+    def record(self, viewer: Viewer, *, action: str, route: str, reason: str) -> None:
+        """Audit an allowed view of citizens' data that is not one conversation (a list)."""
+        with self.uow() as uow:
+            uow.audit.append(self._entry(viewer, action, route, Access(True, reason)))
+            uow.commit()
+
+    def refused(self, viewer: Viewer, *, action: str, route: str, reason: str) -> None:
+        """Audit an attempt the viewer's role does not allow."""
+        with self.uow() as uow:
+            uow.audit.append(self._entry(viewer, action, route, Access(False, reason)))
+            uow.commit()
+
+    def entries(
+        self, since: datetime | None = None, until: datetime | None = None
+    ) -> list[AuditEntry]:
+        """Return the audit log between two instants, oldest first (for the export)."""
+        with self.uow() as uow:
+            return uow.audit.between(since, until)
+
+    def _entry(
+        self,
+        viewer: Viewer,
+        action: str,
+        route: str,
+        access: Access,
+        *,
+        contact_id: int | None = None,
+        citizen: str | None = None,
+    ) -> AuditEntry:
+        return AuditEntry(
+            at=self.clock(),
+            user_id=viewer.user_id,
+            username=viewer.username,
+            role=viewer.role,
+            action=action,
+            route=route[:300],
+            allowed=access.allowed,
+            reason=access.reason,
+            contact_id=contact_id,
+            citizen=citizen,
+        )
