@@ -68,6 +68,7 @@ RULES: dict[str, object] = {
     "front_door.home": PUBLIC,
     "dashboard.static": PUBLIC,
     "dashboard.overview": METRICS,
+    "dashboard.simulator": METRICS,
     "webchat.start_session": PUBLIC,
     "webchat.post_message": CHAT_TOKEN,
     "webchat.list_messages": CHAT_TOKEN,
