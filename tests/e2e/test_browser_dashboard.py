@@ -28,8 +28,13 @@ def expect_text(locator, text):
 
 
 def no_serious_violations(page, what):
+    """axe finds nothing on these pages: no violation of any impact, minor ones included."""
+    from axe_playwright_python.sync_playwright import Axe
+
     found = serious_violations(page)
     assert not found, f"axe on {what}: " + "; ".join(found)
+    others = [f"{v['id']} ({v['impact']})" for v in Axe().run(page).response["violations"]]
+    assert not others, f"axe on {what}: " + "; ".join(others)
 
 
 @pytest.fixture
