@@ -25,8 +25,10 @@ from flask import Blueprint, render_template, request, url_for
 from sqlalchemy import Engine
 
 from analytics import metrics
-from analytics.api import BadQuery, read_query
+from analytics.api import BadQuery, read_query, simulation_settings
+from analytics.recorded import simulate_period
 from analytics.report import FILTERS, Query, channel_shift_report, settings_of
+from router.policy import available_profiles, load_profile
 
 DASHBOARD_ROLES = ("manager", "supervisor")
 DEFAULT_DAYS = 28  # the period shown when none is asked for: the last four weeks
@@ -362,14 +364,12 @@ def _chart_data(figures: Figures, words: Words) -> dict:
     }
 
 
-def _switch(config: Mapping, args: Mapping, language: str) -> list[tuple[str, str, str]]:
+def _switch(
+    config: Mapping, args: Mapping, language: str, endpoint: str = "dashboard.overview"
+) -> list[tuple[str, str, str]]:
     """The language switch: the same page in each other language the agency serves."""
     return [
-        (
-            code,
-            LANGUAGE_NAMES.get(code, code),
-            url_for("dashboard.overview", **{**args, "lang": code}),
-        )
+        (code, LANGUAGE_NAMES.get(code, code), url_for(endpoint, **{**args, "lang": code}))
         for code in config.get("KANAL_LANGUAGES", ())
         if code != language
     ]
@@ -449,6 +449,101 @@ def overview(report: Callable, config: Mapping, speak: Callable, targets: Mappin
     )
 
 
+# The policy simulator's side-by-side figures: (field, label, kind).
+SIMULATED = (
+    ("contacts", N_("Contacts"), "count"),
+    ("completed", N_("Completed needs"), "count"),
+    ("completed_digitally", N_("Completed digitally"), "count"),
+    ("digital_take_up", N_("Digital take-up"), "percent"),
+    ("assisted", N_("Assisted by a person"), "count"),
+    ("assisted_share", N_("Share assisted"), "percent"),
+    ("callbacks", N_("Callbacks"), "count"),
+    ("agent_hours", N_("Agent hours"), "count"),
+    ("service_level", N_("Service level"), "percent"),
+    ("average_speed_of_answer_seconds", N_("Mean wait"), "seconds"),
+    ("cost", N_("Cost"), "money"),
+    ("cost_per_contact", N_("Cost per contact"), "money"),
+    ("savings_against_all_phone", N_("Savings against the phone"), "money"),
+)
+SIMULATED_FAIRNESS = (
+    ("assisted_share", N_("Share assisted"), "percent"),
+    ("digital_take_up", N_("Digital take-up"), "percent"),
+    ("average_speed_of_answer_seconds", N_("Mean wait"), "seconds"),
+)
+SIMULATED_GROUPINGS = (
+    ("exempt", N_("Exempt and not exempt")),
+    ("age_band", N_("Age band")),
+    ("channel", N_("Channel")),
+)
+
+
+def simulator(engine: Engine, config: Mapping, speak: Callable):
+    """The policy simulator's page: a period replayed under another profile, as the API's
+    `GET /api/v1/simulate` answers it (the same function, analytics.recorded.simulate_period)."""
+    _ = speak()
+    words = Words(_)
+    now = datetime.now(UTC)
+    timezone = config.get("KANAL_TIMEZONE", "Europe/Copenhagen")
+    args = request.args.to_dict()
+    first, last = _default_period(timezone, now)
+    args.setdefault("from", first.isoformat())
+    args.setdefault("to", last.isoformat())
+    profiles = available_profiles()
+    args.setdefault("profile", next((p for p in profiles if p != config.get("KANAL_POLICY")), ""))
+    page = {
+        "args": args,
+        "profiles": profiles,
+        "words": words,
+        "switch": _switch(config, args, _.language, "dashboard.simulator"),
+    }
+    try:
+        query = read_query({**args, "group_by": "none"}, timezone, metrics.REPEAT_WINDOW_DAYS)
+        days = (query.window.last_day - query.window.first_day).days + 1
+        if days > MAX_DAYS or args["profile"] not in profiles:
+            raise BadQuery("to", "")
+    except BadQuery:
+        error = _(
+            "Give the period as two days (YYYY-MM-DD), the first not after the last, "
+            "at most {days} days apart, and one of the profiles offered.",
+            days=MAX_DAYS,
+        )
+        return render_template("dashboard/simulator.html", error=error, **page), 400
+    window = query.window
+    body = simulate_period(
+        engine,
+        load_profile(args["profile"]),
+        window.first_day,
+        window.last_day,
+        timezone,
+        **simulation_settings(config),
+    )
+    rates = ("digital_take_up", "assisted_share", "service_level")
+    labels = {name: label for name, label, _kind in SIMULATED}
+    chart = {
+        "kind": "bar",
+        "percent": True,
+        "labels": [_(labels[name]) for name in rates],
+        "series": [
+            {"label": _("What happened"), "values": [body["recorded"][n] for n in rates]},
+            {
+                "label": _("Under {profile}", profile=body["profile"]),
+                "values": [body["projected"][n] for n in rates],
+            },
+        ],
+    }
+    return render_template(
+        "dashboard/simulator.html",
+        error=None,
+        s=body,
+        simulated=SIMULATED,
+        simulated_fairness=SIMULATED_FAIRNESS,
+        simulated_groupings=SIMULATED_GROUPINGS,
+        charts={"simulated": chart},
+        api_url=url_for("analytics.simulate", **{k: args[k] for k in ("from", "to", "profile")}),
+        **page,
+    )
+
+
 def blueprint(engine: Engine, config: Mapping, guard: Callable, speak: Callable) -> Blueprint:
     """Return the dashboard's pages over a read-only engine, reading the API's report.
 
@@ -467,6 +562,11 @@ def blueprint(engine: Engine, config: Mapping, guard: Callable, speak: Callable)
     def view():
         return overview(report, config, speak, chosen)
 
+    def simulator_view():
+        return simulator(engine, config, speak)
+
     view.__name__ = "overview"
+    simulator_view.__name__ = "simulator"
     bp.add_url_rule("/dashboard", "overview", guard(view))
+    bp.add_url_rule("/dashboard/simulate", "simulator", guard(simulator_view))
     return bp

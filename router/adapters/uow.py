@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 
+from sqlalchemy import event as orm_events
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import sessionmaker
 
@@ -36,18 +37,30 @@ class SqlUnitOfWork:
         self.audit = repos.AuditLog(s)
         self.after_commit: list[object] = []
         self.published: list[object] = []
+        # The session holds a flushed, unchanged object only weakly: an aggregate a handler
+        # moved and then dropped could vanish with its new events before the commit. Every
+        # aggregate this unit of work loads or adds is held here until the block ends.
+        self._seen: dict[int, Aggregate] = {}
+        orm_events.listen(s, "loaded_as_persistent", self._hold)
+        orm_events.listen(s, "transient_to_pending", self._hold)
+        orm_events.listen(s, "detached_to_persistent", self._hold)
         return self
+
+    def _hold(self, session: object, obj: object) -> None:
+        if isinstance(obj, Aggregate):
+            self._seen[id(obj)] = obj
 
     def __exit__(self, *exc: object) -> None:
         # close() rolls back what was not committed and detaches objects without expiring
         # them, so what a handler read stays readable after the block.
         self.after_commit.clear()
+        self._seen.clear()
         self.session.close()
 
     def collect_new_events(self) -> Iterator[tuple[object, object]]:
         raised = [
             (number, obj, event)
-            for obj in list(self.session)
+            for obj in {id(o): o for o in (*self._seen.values(), *self.session)}.values()
             if isinstance(obj, Aggregate)
             for number, event in obj.collect_numbered()
         ]

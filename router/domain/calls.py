@@ -106,9 +106,19 @@ class Call(Aggregate):
         """The caller chose the language of the call."""
         self.language = language
 
-    def offer(self, link: str | None) -> None:
-        """The digital route was offered on the call (its link, when there is one)."""
+    def offer(self, link: str | None, *, need: str | None, route: str, now: datetime) -> None:
+        """The digital route was offered on the call (its link, when there is one), to be
+        texted through `route`."""
         self.link = link[:500] if link else None
+        self._happened(ev.DEFLECTION_OFFERED, now, need=need, route=route, link=bool(link))
+
+    def link_texted(self, *, need: str | None, route: str, message_id: int, now: datetime) -> None:
+        """The caller took the digital route: its link is texted through `route`."""
+        self._happened(ev.DEFLECTION_ACCEPTED, now, need=need, route=route, message_id=message_id)
+
+    def link_blocked(self, *, route: str, now: datetime) -> None:
+        """The caller took the digital route, but their number opted out of `route`."""
+        self._happened(ev.MESSAGE_BLOCKED, now, why="opted_out", route=route)
 
     def wait(self, queue_name: str) -> None:
         """The caller's audio waits in a queue for a person."""

@@ -172,6 +172,80 @@ class Contact(Aggregate):
         data = {"queue_item_id": item.id, "agent_id": agent_id, "wait_seconds": wait}
         return [self._happened(ev.AGENT_ASSIGNED, now, **data)]
 
+    # -- what happened in the conversation (the log's record; no state of its own) ---------
+
+    def opened(
+        self, now: datetime, *, grounds: tuple[str, ...] | None = None, age_band: str | None = None
+    ) -> None:
+        """Opened; `grounds` given (maybe empty) when the citizen is identified at once."""
+        self._happened(ev.CONTACT_OPENED, now)
+        if grounds is not None:
+            self._happened(
+                ev.CITIZEN_IDENTIFIED,
+                now,
+                exempt=bool(grounds),
+                grounds=list(grounds),
+                age_band=age_band,
+            )
+
+    def received(self, message_id: int, now: datetime, **heard: object) -> None:
+        """The citizen's message was filed (`heard`: how the phone understood it)."""
+        self.last_activity_at = now
+        self._happened(ev.MESSAGE_RECEIVED, now, message_id=message_id, **heard)
+
+    def decided(self, now: datetime, **decision: object) -> None:
+        """The policy decided (stage, rule_id, action, reason, profile, context)."""
+        self._happened(ev.DECISION_MADE, now, **decision)
+
+    def heard_from_bot(
+        self,
+        now: datetime,
+        *,
+        need: str | None,
+        intent: str | None,
+        confidence: float,
+        error: str | None,
+        failures: int,
+    ) -> None:
+        """The bot answered (`failures` 0) or failed for the `failures`th time in a row."""
+        self.bot_failures = failures
+        self.need = need or self.need
+        if failures == 0:
+            self._happened(ev.BOT_ANSWERED, now, intent=intent, confidence=confidence)
+        else:
+            self._happened(
+                ev.BOT_FAILED,
+                now,
+                intent=intent,
+                confidence=confidence,
+                error=error,
+                consecutive=failures,
+            )
+
+    def offer_digital(self, now: datetime, rule_id: str) -> None:
+        """The digital route was offered (once is remembered: the policy looks)."""
+        self.digital_offered = True
+        self._happened(ev.DIGITAL_OFFERED, now, rule_id=rule_id)
+
+    def hand_off(self, now: datetime, **how: object) -> None:
+        """Handed to people (rule_id, reason, from_bot, callback, callback_refused)."""
+        self._require(ContactState.BOT, ContactState.QUEUED, ContactState.ASSIGNED)
+        self._happened(ev.HANDED_OFF, now, **how)
+
+    def callback_promised(self, now: datetime, rule_id: str) -> None:
+        """The policy chose a callback that kanal does not book itself."""
+        self._happened(ev.CALLBACK_SCHEDULED, now, rule_id=rule_id)
+
+    def consent_changed(self, now: datetime, *, opted_in: bool, keyword: str) -> None:
+        """The citizen opted out of (STOP) or back in to (START) the channel."""
+        self._happened(ev.SMS_OPT_IN if opted_in else ev.SMS_OPT_OUT, now, keyword=keyword)
+
+    def agent_replied(self, now: datetime, *, message_id: int, agent_id: int, first: bool) -> None:
+        """The agent holding the contact answered the citizen."""
+        self._require(ContactState.ASSIGNED)
+        self.last_activity_at = now
+        self._happened(ev.AGENT_REPLIED, now, message_id=message_id, agent_id=agent_id, first=first)
+
     def close(
         self,
         now: datetime,

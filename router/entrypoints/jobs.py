@@ -58,10 +58,6 @@ def purge_inbox(kanal: Kanal) -> None:
     housekeeping.purge_inbox(kanal.turns.inbox, kanal.clock(), keep)
 
 
-# Durable jobs (callbacks, follow-ups) are not here: they are stored in the database by any
-# process and run by the scheduler through the registry bootstrap builds (`kanal.durable`).
-
-
 def refresh_metric_rollups(kanal: Kanal) -> None:
     """Keep the managers' daily figures up to date (analytics' own tables, docs/domain.md §4)."""
     from analytics.rollups import refresh
@@ -78,6 +74,8 @@ def refresh_metric_rollups(kanal: Kanal) -> None:
         log.info("metric rollups: %s days recomputed", done["days"])
 
 
+# Durable jobs (callbacks, follow-ups) are not here: they are stored in the database by any
+# process and run by the scheduler through the registry bootstrap builds (`kanal.durable`).
 # (job id, function, seconds between runs)
 JOBS = (
     ("sweep_inbound", finish_left_turns, 10),

@@ -88,7 +88,7 @@ class CallbackDesk:
         with self.uow() as uow:
             contact = uow.contacts.get(contact_id)
             if contact is None:
-                raise NotFound("No such conversation.")
+                raise NotFound("No such contact.")
             if contact.state != ContactState.ASSIGNED or contact.agent_id != agent:
                 raise Conflict("Take this contact first: it is not assigned to you.")
             booked = [
@@ -115,7 +115,7 @@ class CallbackDesk:
         with self.uow() as uow:
             contact = uow.contacts.get(contact_id)
             if contact is None:
-                raise NotFound("No such conversation.")
+                raise NotFound("No such contact.")
             if contact.channel != self.dialling.phone:
                 raise Conflict("Only phone calls are connected; answer this one in writing.")
             if not contact.is_open:

@@ -20,11 +20,11 @@ from typing import Protocol
 from router.domain import events as ev
 from router.domain.calls import ENDED, INBOUND, Call, CallStatus
 from router.domain.commands import ReceiveMessage
-from router.domain.model import CLOSED_INACTIVE, Contact, ContactState, Message
+from router.domain.model import CLOSED_INACTIVE, Contact, ContactState, DeliveryState, Message
 from router.service import contacts
 from router.service.channels import Channels
 from router.service.delivery import Delivery
-from router.service.journal import pseudonym_of, record
+from router.service.journal import pseudonym_of, record, write_new_events
 from router.service.outbox import may_message
 from router.service.settings import RouterSettings
 from router.service.turn import TurnResult, Turns
@@ -250,12 +250,15 @@ class Calls:
         call = calls[-1] if calls else None
         action = str(result.decision.action) if result.decision is not None else None
         if action == "offer_digital":
+            link = result.links[0] if result.links else None
             if call is not None:
-                call.offer(result.links[0] if result.links else None)
-            record(
-                uow, contact, ev.DEFLECTION_OFFERED, now, pseudonym,
-                need=result.need, route=self.sms, link=bool(result.links),
-            )  # fmt: skip
+                call.offer(link, need=result.need, route=self.sms, now=now)
+                # Journaled now: the turn commits after this returns, when nothing holds
+                # the call (the session keeps clean objects only weakly).
+                write_new_events(uow)
+            else:  # a contact on the phone channel without a call row (not answered here)
+                record(uow, contact, ev.DEFLECTION_OFFERED, now, pseudonym,
+                       need=result.need, route=self.sms, link=bool(link))  # fmt: skip
         waits = contact.state in (ContactState.QUEUED, ContactState.ASSIGNED)
         if call is not None and waits and action in (None, "assisted") and not call.has_ended:
             call.wait(self.queue_name(contact.id))
@@ -278,8 +281,7 @@ class Calls:
                 return "no_link"
             pseudonym = pseudonym_of(uow, contact)
             if not may_message(uow, sms, contact.address):
-                record(uow, contact, ev.MESSAGE_BLOCKED, now, pseudonym, why="opted_out",
-                       route=sms.name)  # fmt: skip
+                call.link_blocked(route=sms.name, now=now)
                 uow.commit()
                 return "opted_out"
             body = template.format(link=call.link)
@@ -292,12 +294,11 @@ class Calls:
                     created_at=now,
                     contact_id=contact.id,
                     address=contact.address,
-                    delivery_status="pending",
+                    delivery_status=DeliveryState.PENDING,
                     processed=True,
                 )
             )
-            record(uow, contact, ev.DEFLECTION_ACCEPTED, now, pseudonym, need=contact.need,
-                   route=sms.name, message_id=message.id)  # fmt: skip
+            call.link_texted(need=contact.need, route=sms.name, message_id=message.id, now=now)
             claims = self.delivery.claim_new(uow, contact, pseudonym, [message])
             need = contact.need
             uow.commit()

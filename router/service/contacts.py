@@ -5,10 +5,9 @@ from __future__ import annotations
 import secrets
 from datetime import datetime
 
-from router.domain import events as ev
 from router.domain.citizens import age_band
 from router.domain.model import Citizen, Contact, QueueItem
-from router.service.journal import record, record_all
+from router.service.journal import record_all
 from router.service.unit_of_work import UnitOfWork
 
 
@@ -41,20 +40,11 @@ def open_contact(
             secret_hash=secret_hash,
         )
     )
-    pseudonym = citizen.pseudonym if citizen else None
-    record(uow, contact, ev.CONTACT_OPENED, now, pseudonym)
-    if citizen is not None:
+    if citizen is None:
+        contact.opened(now)
+    else:
         grounds = valid_grounds(uow, citizen, now)
-        record(
-            uow,
-            contact,
-            ev.CITIZEN_IDENTIFIED,
-            now,
-            pseudonym,
-            exempt=bool(grounds),
-            grounds=list(grounds),
-            age_band=age_band(citizen.birth_year, now.date()),
-        )
+        contact.opened(now, grounds=grounds, age_band=age_band(citizen.birth_year, now.date()))
     return contact
 
 

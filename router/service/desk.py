@@ -79,12 +79,8 @@ class Desk:
             message = say(uow, contact, channel, "agent", text, now, agent_id=cmd.agent_id)
             item = uow.queue.open_for_contact(contact.id)
             first = item is not None and item.answer(now)
-            contact.last_activity_at = now
+            contact.agent_replied(now, message_id=message.id, agent_id=cmd.agent_id, first=first)
             pseudonym = pseudonym_of(uow, contact)
-            record(
-                uow, contact, ev.AGENT_REPLIED, now, pseudonym,
-                message_id=message.id, agent_id=cmd.agent_id, first=first,
-            )  # fmt: skip
             blocked = message.delivery_status == DeliveryState.BLOCKED
             if blocked:
                 record(
@@ -137,9 +133,9 @@ class Desk:
     def _owned(uow: UnitOfWork, contact_id: int, agent_id: int) -> Contact:
         contact = uow.contacts.get(contact_id, for_update=True)
         if contact is None:
-            raise NotFound("No such conversation.")
+            raise NotFound("No such contact.")
         if contact.state == ContactState.CLOSED:
-            raise Conflict("This conversation is closed.")
+            raise Conflict("This contact is closed.")
         if contact.agent_id != agent_id:
-            raise Forbidden("This conversation is assigned to someone else. Claim it first.")
+            raise Forbidden("This contact is assigned to someone else. Claim it first.")
         return contact

@@ -8,12 +8,10 @@ from __future__ import annotations
 from dataclasses import asdict, dataclass
 from datetime import datetime
 
-from router.domain import events as ev
 from router.domain.model import CLOSED_BY_BOT, Citizen, Contact, Message, RoutingDecision
 from router.policy import Action, Decision, PolicyContext
 from router.service import callbacks, contacts, wording
 from router.service.channels import Channel
-from router.service.journal import record
 from router.service.outbox import say, set_consent
 from router.service.ports import BotTurn
 from router.service.settings import RouterSettings
@@ -84,8 +82,7 @@ def carry_out(
     if action == Action.OFFER_DIGITAL:
         out = [tell("bot", t) for t in bot_texts]
         out.append(tell("system", wording.offer_digital(channel, _)))
-        contact.digital_offered = True
-        record(uow, contact, ev.DIGITAL_OFFERED, now, pseudonym, rule_id=decision.rule_id)
+        contact.offer_digital(now, decision.rule_id)
         return out
     if action in (Action.ASSISTED, Action.CALLBACK):
         callback = action == Action.CALLBACK
@@ -96,12 +93,8 @@ def carry_out(
             no_phone = phone is None
         else:
             no_phone = False
-        record(
-            uow,
-            contact,
-            ev.HANDED_OFF,
+        contact.hand_off(
             now,
-            pseudonym,
             rule_id=decision.rule_id,
             reason=decision.reason,
             from_bot=turn is not None,
@@ -119,7 +112,7 @@ def carry_out(
             return [tell("system", f"{why} {wording.handoff(channel, wait, _)}")]
         if phone is not None:
             return [tell("system", f"{why} {_book(uow, contact, hours, now, booked, _)}")]
-        record(uow, contact, ev.CALLBACK_SCHEDULED, now, pseudonym, rule_id=decision.rule_id)
+        contact.callback_promised(now, decision.rule_id)
         told = wording.callback(channel, hours, now, _)
         return [tell("system", f"{why} {told}")]
     # CLOSE
@@ -160,11 +153,11 @@ def answer_keyword(  # noqa: ANN001
     keyword = message.text.strip().upper()[:16]
     if message.kind == "opt_out":
         set_consent(uow, contact.channel, contact.address, False, keyword, now)
-        record(uow, contact, ev.SMS_OPT_OUT, now, pseudonym, keyword=keyword)
+        contact.consent_changed(now, opted_in=False, keyword=keyword)
         return []
     if message.kind == "opt_in":
         set_consent(uow, contact.channel, contact.address, True, keyword, now)
-        record(uow, contact, ev.SMS_OPT_IN, now, pseudonym, keyword=keyword)
+        contact.consent_changed(now, opted_in=True, keyword=keyword)
         return [say(uow, contact, channel, "system", wording.opted_in(_), now)]
     return [say(uow, contact, channel, "system", wording.sms_help(channel, _), now, notice=True)]
 
@@ -190,12 +183,8 @@ def store_decisions(uow, contact, message, steps, now, pseudonym, profile: str) 
                 decided_at=now,
             )
         )
-        record(
-            uow,
-            contact,
-            ev.DECISION_MADE,
+        contact.decided(
             now,
-            pseudonym,
             stage=step.stage,
             rule_id=d.rule_id,
             action=str(d.action),
@@ -205,18 +194,3 @@ def store_decisions(uow, contact, message, steps, now, pseudonym, profile: str) 
             # (analytics/simulator.py); no personal data: the context holds none.
             context=inputs,
         )
-
-
-def record_bot(uow, contact, turn: BotTurn, failures: int, now, pseudonym) -> None:  # noqa: ANN001
-    """Record how the bot did on this turn."""
-    if failures == 0:
-        record(
-            uow, contact, ev.BOT_ANSWERED, now, pseudonym,
-            intent=turn.intent, confidence=turn.confidence,
-        )  # fmt: skip
-        return
-    record(
-        uow, contact, ev.BOT_FAILED, now, pseudonym,
-        intent=turn.intent, confidence=turn.confidence, error=turn.error,
-        consecutive=failures,
-    )  # fmt: skip

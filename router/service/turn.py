@@ -26,7 +26,6 @@ from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
 from typing import Protocol
 
-from router.domain import events as ev
 from router.domain.citizens import age_band
 from router.domain.commands import Escalate, ReceiveMessage, ResumeTurn, StartChat, TakeTurn
 from router.domain.events import ReplyWaiting
@@ -44,7 +43,7 @@ from router.service import contacts, languages, outcome, wording
 from router.service.channels import Channel, Channels
 from router.service.delivery import Delivery
 from router.service.errors import Conflict, DuplicateDelivery, NotFound, ServiceError
-from router.service.journal import pseudonym_of, record
+from router.service.journal import pseudonym_of
 from router.service.messagebus import MessageBus
 from router.service.outbox import say
 from router.service.outcome import Step
@@ -225,7 +224,7 @@ class Turns:
             with self.uow() as uow:
                 contact = uow.contacts.get(contact_id, for_update=True)
                 if contact is None:
-                    raise NotFound("No such conversation.")
+                    raise NotFound("No such contact.")
                 entry = replace(entry, channel=contact.channel, address=contact.address)
                 citizen = uow.citizens.get(contact.citizen_id) if contact.citizen_id else None
                 message = self._file(uow, entry, contact, citizen, now, **heard)
@@ -390,7 +389,7 @@ class Turns:
         if entry.contact_id is not None:
             contact = uow.contacts.get(entry.contact_id, for_update=True)
             if contact is None:
-                raise NotFound("No such conversation.")
+                raise NotFound("No such contact.")
             if contact.state == ContactState.CLOSED:
                 raise Conflict("This conversation has ended. Please start a new one.")
         else:
@@ -432,9 +431,7 @@ class Turns:
             )
         )
         entry.message_id = message.id
-        contact.last_activity_at = now
-        pseudonym = citizen.pseudonym if citizen else None
-        record(uow, contact, ev.MESSAGE_RECEIVED, now, pseudonym, message_id=message.id, **heard)
+        contact.received(message.id, now, **heard)
         return message
 
     def _context(
@@ -532,10 +529,11 @@ class Turns:
             replies = outcome.answer_keyword(uow, contact, channel, message, now, pseudonym, _)
         elif final is not None:
             if turn is not None:
-                failures = steps[-1].context.bot_failures
-                contact.bot_failures = failures
-                contact.need = need_of(turn.intent, turn.entities) or contact.need
-                outcome.record_bot(uow, contact, turn, failures, now, pseudonym)
+                contact.heard_from_bot(
+                    now, need=need_of(turn.intent, turn.entities), intent=turn.intent,
+                    confidence=turn.confidence, error=turn.error,
+                    failures=steps[-1].context.bot_failures,
+                )  # fmt: skip
             outcome.store_decisions(
                 uow, contact, message, steps, now, pseudonym, self.settings.policy_name
             )

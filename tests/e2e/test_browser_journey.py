@@ -115,7 +115,7 @@ def test_citizen_chats_asks_for_a_person_and_an_agent_answers_live(live_kanal, c
         agent.get_by_label("Wrap-up code").select_option("answered")
         agent.get_by_role("button", name="Resolve and close").click()
         agent.wait_for_url(re.compile(r".*/desk/$"))
-        expect_text(agent.locator(".flash"), f"Conversation {contact.id} resolved.")
+        expect_text(agent.locator(".flash"), f"Contact {contact.id} resolved.")
         expect_text(citizen.locator("#kchat-state"), "This conversation has ended")
         assert citizen.locator("#kchat-text").is_disabled()
         assert new_chat.is_visible()

@@ -448,3 +448,39 @@ def test_targets_come_from_the_configuration(app_config, bot, clock):
         assert "Target: at least 50.0 %" in html
     finally:
         kanal_of(app).close()
+
+
+# -- the policy simulator's page ---------------------------------------------------------------
+
+
+def test_the_simulator_page_shows_the_apis_replay_side_by_side(client, people, history):
+    sign_in(client, "manager")
+    query = {"from": "2026-03-02", "to": "2026-03-15", "profile": "australia"}
+    response = client.get("/dashboard/simulate", query_string={**query, "lang": "en"})
+    assert response.status_code == 200
+    page = Page(response.get_data(as_text=True))
+    body = client.get("/api/v1/simulate", query_string=query, headers=people).get_json()
+    side = page.tables["side-table"]
+    assert set(side) >= {"contacts", "digital_take_up", "assisted_share", "service_level", "cost"}
+    for field, cells in side.items():
+        assert value(cells["recorded"]) == body["recorded"][field], field
+        assert value(cells["projected"]) == body["projected"][field], field
+    assert body["recorded"]["contacts"] == 15
+    assert page.charts["simulated"]["series"][1]["values"] == [
+        body["projected"][n] for n in ("digital_take_up", "assisted_share", "service_level")
+    ]
+
+
+@pytest.mark.parametrize(
+    ("role", "status"), [("manager", 200), ("supervisor", 200), ("agent", 403)]
+)
+def test_the_simulator_page_is_for_managers_and_supervisors(client, people, role, status):
+    sign_in(client, role)
+    assert client.get("/dashboard/simulate?profile=denmark").status_code == status
+
+
+def test_a_profile_that_is_not_shipped_answers_400(client, people):
+    sign_in(client, "manager")
+    response = client.get("/dashboard/simulate?profile=../../etc/passwd&lang=en")
+    assert response.status_code == 400
+    assert 'role="alert"' in response.get_data(as_text=True)

@@ -231,7 +231,7 @@ def test_resolve_closes_the_conversation_with_its_wrap_up(app, client, kanal, st
     assert (contact.state, contact.wrap_up) == ("closed", "answered")
     seen = client.get(f"/api/v1/chat/sessions/{sid}/messages", headers=auth).get_json()
     assert seen["state"] == "closed"
-    assert "This conversation is closed." in page(desk.get(f"/desk/contacts/{contact_id}"))
+    assert "This contact is closed." in page(desk.get(f"/desk/contacts/{contact_id}"))
 
 
 def test_an_agent_cannot_answer_a_conversation_another_agent_took(app, client, kanal, staff):
@@ -241,7 +241,7 @@ def test_an_agent_cannot_answer_a_conversation_another_agent_took(app, client, k
     first.post("/desk/claim")
 
     html = page(second.get(f"/desk/contacts/{contact_id}"))
-    assert "Another agent is handling this conversation." in html
+    assert "Another agent is handling this contact." in html
     assert "Send reply" not in html
     response = second.post(
         f"/desk/contacts/{contact_id}/reply", data={"text": "Hi"}, follow_redirects=True

@@ -60,10 +60,15 @@ RULES: dict[str, object] = {
     "desk.close_callback": DESK,
     "analytics.channel_shift": METRICS,
     "analytics.export_csv": METRICS,
+    "analytics.conversations_csv": METRICS,
     "analytics.simulate": METRICS,
     "analytics.openapi_document": PUBLIC,
     "integration_api.digital_completion": INTEGRATION,
     "webchat.static": PUBLIC,
+    "front_door.home": PUBLIC,
+    "dashboard.static": PUBLIC,
+    "dashboard.overview": METRICS,
+    "dashboard.simulator": METRICS,
     "webchat.start_session": PUBLIC,
     "webchat.post_message": CHAT_TOKEN,
     "webchat.list_messages": CHAT_TOKEN,
@@ -164,7 +169,8 @@ def test_an_agent_cannot_open_a_bot_only_conversation_and_the_attempt_is_audited
     page = desk.get(f"/desk/contacts/{bot_only}")
     assert page.status_code == 403
     text = page.get_data(as_text=True)
-    assert "pension" not in text and "never handed to a person" in text
+    assert "when is my pension paid" not in text
+    assert "never handed to a person" in text, text[-600:]
     assert desk.get(f"/desk/contacts/{bot_only}/messages.json").status_code == 403
     replied = desk.post(f"/desk/contacts/{bot_only}/reply", data={"text": "hello"})
     assert replied.status_code == 403

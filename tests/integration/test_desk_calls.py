@@ -43,7 +43,7 @@ def test_an_agent_takes_a_queued_caller_and_connects_the_call(app, staff, kanal,
     assert "Connect call</button>" not in queued
     taken = desk.post("/desk/claim", follow_redirects=True)
     html = page(taken)
-    assert f"Conversation {contact_id}" in html and "Connect call</button>" in html
+    assert f"Contact {contact_id}" in html and "Connect call</button>" in html
     assert 'id="reply-text"' not in html, "nobody writes to a caller"
     assert "registered facts" in html and "Decision trail" in html
     connected = desk.post(f"/desk/contacts/{contact_id}/connect", follow_redirects=True)

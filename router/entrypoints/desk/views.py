@@ -1,4 +1,4 @@
-"""The agent desk: the queue, taking the next contact, a conversation, reply and resolve."""
+"""The agent desk: the queue, taking the next contact, a contact's page, reply and resolve."""
 
 from __future__ import annotations
 
@@ -293,7 +293,7 @@ def _message_json(message, zone: ZoneInfo) -> dict:  # noqa: ANN001
 
 
 def queue(parts: DeskParts):
-    """Show the waiting contacts and the agent's own conversations."""
+    """Show the waiting contacts and the agent's own contacts."""
     views = parts.views
     calls = parts.callbacks
     return render_template(
@@ -323,12 +323,12 @@ def claim(parts: DeskParts):
     if claimed is None:
         flash("Nobody is waiting right now.", "info")
         return redirect(url_for("desk.queue"))
-    flash(f"You took conversation {claimed.contact_id} (waited {waited(claimed.wait_seconds)}).")
+    flash(f"You took contact {claimed.contact_id} (waited {waited(claimed.wait_seconds)}).")
     return redirect(url_for("desk.conversation", contact_id=claimed.contact_id))
 
 
 def conversation(parts: DeskParts, contact_id: int):
-    """Show a conversation: transcript, citizen's facts, decision trail, reply and resolve."""
+    """Show a contact: transcript, citizen's facts, decision trail, reply and resolve."""
     return _conversation_page(parts, contact_id)
 
 
@@ -351,7 +351,7 @@ def _conversation_page(parts: DeskParts, contact_id: int, draft: str = "", statu
 
 
 def conversation_json(parts: DeskParts, contact_id: int):
-    """Answer a conversation's messages after a cursor, with its state, for live updates."""
+    """Answer a contact's messages after a cursor, with its state, for live updates."""
     try:
         after = parse_id(request.args.get("after"), 0)
     except ValueError:
@@ -359,7 +359,7 @@ def conversation_json(parts: DeskParts, contact_id: int):
     views = parts.views
     contact = views.contact(contact_id)
     if contact is None:
-        return jsonify(error="No such conversation."), 404
+        return jsonify(error="No such contact."), 404
     state = contact.state
     return jsonify(
         messages=[_message_json(m, parts.zone) for m in views.messages(contact_id, after)],
@@ -389,7 +389,7 @@ def reply(parts: DeskParts, contact_id: int):
     if replied.blocked:
         flash(
             "Your reply was NOT sent: this citizen has opted out of SMS (they texted STOP). "
-            "It is kept in the conversation. Reach them another way, "
+            "It is kept in the contact's transcript. Reach them another way, "
             "or wait until they text START.",
             "error",
         )
@@ -415,7 +415,7 @@ def settle_review(parts: DeskParts, contact_id: int, message_id: int):
 
 
 def resolve(parts: DeskParts, contact_id: int):
-    """Close the conversation with a wrap-up code."""
+    """Close the contact with a wrap-up code."""
     code = request.form.get("wrap_up", "")
     if code not in _WRAP_UP:
         flash("Choose a wrap-up code.", "error")
@@ -432,7 +432,7 @@ def resolve(parts: DeskParts, contact_id: int):
     except ServiceError as exc:
         flash(str(exc), "error")
         return redirect(url_for("desk.conversation", contact_id=contact_id))
-    flash(f"Conversation {contact_id} resolved.")
+    flash(f"Contact {contact_id} resolved.")
     return redirect(url_for("desk.queue"))
 
 

@@ -1,4 +1,4 @@
-// The agent desk's live parts: the queue refreshes itself and a conversation shows new
+// The agent desk's live parts: the queue refreshes itself and a contact's page shows new
 // messages without a reload. Plain JS, no build step; the pages work without it.
 (function () {
   "use strict";
@@ -40,7 +40,7 @@
     }
     tr.appendChild(why);
     var link = el("td");
-    link.appendChild(el("a", { href: e.url }, (mine ? "Open" : "View") + " conversation " + e.contact_id));
+    link.appendChild(el("a", { href: e.url }, (mine ? "Open" : "View") + " contact " + e.contact_id));
     tr.appendChild(link);
     return tr;
   }
@@ -81,7 +81,7 @@
         known = {};
         data.waiting.forEach(function (e) { known[String(e.contact_id)] = true; });
         fillBody(table.querySelector("tbody"), data.waiting, false, "Nobody is waiting.");
-        if (mineBody) fillBody(mineBody, data.mine, true, "You have no open conversations.");
+        if (mineBody) fillBody(mineBody, data.mine, true, "You have no open contacts.");
         count.textContent = "";
         count.appendChild(el("strong", {}, String(data.count)));
         count.appendChild(document.createTextNode(data.count === 1 ? " contact waiting" : " contacts waiting"));
@@ -98,7 +98,7 @@
     setTimeout(refresh, QUEUE_EVERY_MS);
   }
 
-  // -- a conversation -------------------------------------------------------------------
+  // -- a contact's page -----------------------------------------------------------------
 
   function messageItem(m) {
     var li = el("li", {
