@@ -278,8 +278,9 @@ def bootstrap(
     turns.answer_with(SMS, followups.answer)
     durable = DurableJobRegistry(
         [
-            DurableJob(callbacks_jobs.RUN_JOB, dialling.run),  # place a booked callback's call
-            DurableJob(followups_jobs.RUN_JOB, followups.run),  # offer a callback by SMS
+            # place a booked callback's call; offer a callback by SMS
+            DurableJob(callbacks_jobs.RUN_JOB, dialling.run, "callback"),
+            DurableJob(followups_jobs.RUN_JOB, followups.run, "follow-up"),
         ]
     )
     return Kanal(

@@ -38,6 +38,7 @@ class DurableJob:
 
     name: str
     run: Callable[[int], object]
+    subject: str = "job"  # what its argument is, for the log: "callback 1: placed"
 
 
 class DurableJobRegistry:
@@ -63,7 +64,7 @@ class DurableJobRegistry:
         if job is None:
             raise LookupError(f"no durable job is named {name!r} ({', '.join(self.names())})")
         outcome = job.run(arg)
-        log.info("%s(%s): %s", name, arg, outcome)
+        log.info("%s %s: %s", job.subject, arg, outcome)
         return outcome
 
 
