@@ -258,13 +258,10 @@ def rollup_rows(
     for name, value in filters.items():
         stmt = stmt.where(daily.c[name] == value)
     groups: dict[str, list[Mapping]] = {}
-    every: list[Mapping] = []
     for r in conn.execute(stmt).mappings():
         group = "all" if group_by == "none" else r[group_by]
         groups.setdefault(group, []).append(r["tally"])
-        every.append(r["tally"])
-    rows = [
-        metrics.from_tally(name, metrics.merge(tallies), settings)
-        for name, tallies in sorted(groups.items())
-    ]
-    return rows, metrics.from_tally("all", metrics.merge(every), settings)
+    merged = {name: metrics.merge(tallies) for name, tallies in sorted(groups.items())}
+    rows = [metrics.from_tally(name, t, settings) for name, t in merged.items()]
+    total = merged["all"] if group_by == "none" and merged else metrics.merge(merged.values())
+    return rows, metrics.from_tally("all", total, settings)

@@ -6,6 +6,7 @@ import re
 import string
 import tomllib
 from dataclasses import dataclass
+from functools import lru_cache
 from pathlib import Path
 from typing import Any
 
@@ -95,9 +96,10 @@ def load_profile(name_or_path: str | Path, channels: tuple[str, ...] = CHANNELS)
         text = path.read_text(encoding="utf-8")
     except OSError as exc:
         raise ProfileError(f"{path}: cannot read the profile ({exc.strerror or exc})") from exc
-    return parse_profile(text, source=str(path), channels=channels)
+    return parse_profile(text, source=str(path), channels=tuple(channels))
 
 
+@lru_cache(maxsize=32)  # a Profile is immutable: the same text parses to the same profile
 def parse_profile(
     text: str, source: str = "<profile>", channels: tuple[str, ...] = CHANNELS
 ) -> Profile:

@@ -289,7 +289,7 @@ class Surveys:
         with self.uow() as uow:
             contact = uow.contacts.get(contact_id, for_update=True)
             if contact is None:
-                raise NotFound("No such conversation.")
+                raise NotFound("No such contact.")
             if uow.surveys.for_contact(contact_id) is not None:
                 return False
             survey = Survey.ask(
