@@ -22,6 +22,7 @@ and the SMS sandbox answer in real time, which does not matter to a backdated co
 from __future__ import annotations
 
 import csv
+import os
 import random
 import tempfile
 import threading
@@ -124,7 +125,12 @@ class Driver:
             writer = csv.DictWriter(f, fieldnames=list(rows[0]))
             writer.writeheader()
             writer.writerows(rows)
-        report = import_csv(self.kanal.uow, f.name, self.config["SECRET_KEY"], "kanal demo traffic")
+        try:
+            report = import_csv(
+                self.kanal.uow, f.name, self.config["SECRET_KEY"], "kanal demo traffic"
+            )
+        finally:
+            os.unlink(f.name)
         if not report.ok:
             raise click.ClickException("\n".join(report.lines()))
         self.citizens = rows
