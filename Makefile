@@ -59,11 +59,11 @@ browser: ## install Debian's Chromium for the browser tests (needs root)
 	  || echo "could not install chromium: browser tests will skip outside CI"
 
 test: install train browser ## run the whole suite (SQLite + PostgreSQL, real Rasa, browser)
-	$(VENV)/bin/python -m pytest -q -ra $(PYTEST_ARGS)
+	KANAL_HYPOTHESIS=deep $(VENV)/bin/python -m pytest -q -ra $(PYTEST_ARGS)
 	$(VENV)/bin/ruff check .
 	$(VENV)/bin/lint-imports --no-cache
 
-test-fast: $(VENV)/.installed ## unit tests only
+test-fast: $(VENV)/.installed ## unit tests only (property tests draw a fifth of their examples)
 	$(VENV)/bin/python -m pytest -q tests/unit
 
 lint: $(VENV)/.installed ## ruff + the import-linter layering contract

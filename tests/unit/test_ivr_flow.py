@@ -6,11 +6,12 @@ from dataclasses import replace
 from datetime import datetime
 
 import pytest
-from hypothesis import given, settings
+from hypothesis import given
 from hypothesis import strategies as st
 
 from ivr import flow
 from ivr import prompts as p
+from tests.properties import search
 
 pytestmark = pytest.mark.unit
 
@@ -81,7 +82,7 @@ outcomes = st.sampled_from(
 )
 
 
-@settings(max_examples=300, deadline=None)
+@search(300)
 @given(
     data=st.data(),
     inputs=st.lists(heard, min_size=1, max_size=40),
@@ -115,7 +116,7 @@ def test_every_path_reaches_a_person_an_answer_or_a_callback(data, inputs, known
             assert isinstance(world.tasks[-1], flow.TextLink)
 
 
-@settings(max_examples=200, deadline=None)
+@search(200)
 @given(prefix=st.lists(heard, max_size=6), way=st.sampled_from(["0", "person", "agent",
        "medarbejder", "menneske"]), is_open=st.booleans())  # fmt: skip
 def test_a_person_is_reached_from_every_step(prefix, way, is_open):

@@ -10,7 +10,7 @@ from __future__ import annotations
 from dataclasses import dataclass, replace
 
 import pytest
-from hypothesis import event, given, settings
+from hypothesis import event, given
 from hypothesis import strategies as st
 
 from router.domain.needs import NOT_UNDERSTOOD
@@ -30,6 +30,7 @@ from router.policy import (
     load_profile,
     parse_profile,
 )
+from tests.properties import search
 
 pytestmark = pytest.mark.unit
 
@@ -172,7 +173,7 @@ def citizens(draw, exempt: bool | None = None) -> Citizen:
 
 
 profiles = st.sampled_from(sorted(PROFILES))
-SHIPPED = settings(max_examples=200, deadline=None)
+SHIPPED = search(200)
 
 
 @SHIPPED
@@ -332,7 +333,7 @@ def replay(profile: Profile, violation) -> list[Decision]:
     return Conversation(profile, citizen, first.bot_failures, first.digital_offered).play(turns)
 
 
-@settings(max_examples=120, deadline=None)
+@search(120)
 @given(random_profiles(), st.data())
 def test_the_checker_agrees_with_random_conversations(profile, data):
     report = check_profile(profile)

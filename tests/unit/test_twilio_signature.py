@@ -4,11 +4,12 @@ import logging
 
 import pytest
 from flask import Flask
-from hypothesis import given, settings
+from hypothesis import given
 from hypothesis import strategies as st
 from twilio.request_validator import RequestValidator
 
 from channels.twilio_signature import sign, twilio_signed
+from tests.properties import search
 
 pytestmark = pytest.mark.unit
 
@@ -155,7 +156,7 @@ def test_a_refusal_is_logged_without_the_body_or_the_number(caplog):
     assert "4512345678" not in caplog.text
 
 
-@settings(max_examples=200, deadline=None)
+@search(200)
 @given(
     st.dictionaries(
         st.text("abcXYZ_", min_size=1, max_size=8),
