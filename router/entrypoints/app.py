@@ -59,7 +59,9 @@ def _register(app: Flask, kanal: Kanal) -> None:
         api_document=development,
     )
     app.register_blueprint(front_door.blueprint(kanal.settings.languages, doors))
-    app.register_blueprint(health.blueprint(kanal.engine, kanal.bot, kanal.uow))
+    app.register_blueprint(
+        health.blueprint(kanal.engine, kanal.bot, kanal.uow, kanal.counters, kanal.clock)
+    )
     desk = desk_views.blueprint(
         kanal.desk,
         kanal.views,

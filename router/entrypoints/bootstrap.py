@@ -33,6 +33,7 @@ from router.service.callback_desk import CallbackDesk
 from router.service.callbacks import Callbacks
 from router.service.calls import Calls
 from router.service.channels import Channel, Channels
+from router.service.counters import ProcessCounters
 from router.service.delivery import Delivery
 from router.service.desk import Desk
 from router.service.dialling import CallbackSettings, Dialling
@@ -234,7 +235,8 @@ def bootstrap(
     for module in modules:
         channel: Channel = module.channel(config, sender=(senders or {}).get(module.NAME))
         registry.add(channel)
-    delivery = Delivery(uow, registry, clock)
+    counters = ProcessCounters()  # this process' turns, bot failures, deliveries (/metrics)
+    delivery = Delivery(uow, registry, clock, counters=counters)
     bot = bot if bot is not None else _rasa_bot(config)
     # The policy reads its profile against the channels installed here: a rule may name any.
     profile = load_profile(config["KANAL_POLICY"], channels=registry.names())
@@ -254,7 +256,7 @@ def bootstrap(
     surveys = Surveys(uow, registry, delivery, survey_settings(config), settings.languages, clock)
     turns = Turns(
         uow, inbox, bot, profile, registry, delivery, settings, clock,
-        identify=identify, callbacks=callbacks, surveys=surveys,
+        identify=identify, callbacks=callbacks, surveys=surveys, counters=counters,
     )  # fmt: skip
     in_web = config["KANAL_TURN_WORKER"] == "thread"
     worker = Worker(
@@ -319,4 +321,5 @@ def bootstrap(
         sandbox=sandbox,
         installed=tuple(module.__name__ for module in modules),
         surveys=surveys,
+        counters=counters,
     )

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Callable, Iterable, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime
 
 from router.entrypoints.worker import Worker
@@ -18,6 +18,7 @@ from router.service.callback_desk import CallbackDesk
 from router.service.callbacks import Callbacks
 from router.service.calls import Calls
 from router.service.channels import Channels
+from router.service.counters import ProcessCounters
 from router.service.delivery import Delivery
 from router.service.desk import Desk
 from router.service.dialling import Dialling
@@ -113,6 +114,8 @@ class Kanal:
     sandbox: object | None = None  # channels.twilio_sandbox.peer.SandboxPeer, in sandbox mode
     installed: tuple[str, ...] = ()  # the channel modules, by name: the web serves their blueprints
     surveys: Surveys | None = None  # the satisfaction question after a contact closes
+    # What this process counted (turns, bot failures, deliveries): /metrics' `_total` series.
+    counters: ProcessCounters = field(default_factory=ProcessCounters)
 
     @property
     def engine(self):  # noqa: ANN201 - sqlalchemy.Engine

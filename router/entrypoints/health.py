@@ -1,24 +1,35 @@
-"""Liveness and readiness."""
+"""Liveness, readiness and `/metrics` (served by prometheus-client from a per-app registry)."""
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from datetime import UTC, datetime
 
 from flask import Blueprint, Response, jsonify
+from prometheus_client import CONTENT_TYPE_LATEST, CollectorRegistry, generate_latest
+from prometheus_client.core import CounterMetricFamily, GaugeMetricFamily, Metric
+from prometheus_client.registry import Collector
 from sqlalchemy import Engine, text
 
+from router.service.counters import COUNTERS, ProcessCounters
 from router.service.gauges import read_gauges
 from router.service.ports import BotPort
 from router.web import bound
 
 
-def blueprint(engine: Engine, bot: BotPort, uow: Callable) -> Blueprint:
-    """Return liveness, readiness and the Prometheus gauges over the given parts."""
+def blueprint(
+    engine: Engine,
+    bot: BotPort,
+    uow: Callable,
+    counters: ProcessCounters | None = None,
+    clock: Callable[[], datetime] | None = None,
+) -> Blueprint:
+    """Return liveness, readiness and the Prometheus metrics over the given parts."""
     bp = Blueprint("health", __name__)
+    reg = registry(uow, bot, counters or ProcessCounters(), clock or (lambda: datetime.now(UTC)))
     bp.add_url_rule("/healthz", "healthz", healthz)
     bp.add_url_rule("/readyz", "readyz", bound(readyz, engine, bot))
-    bp.add_url_rule("/metrics", "metrics", bound(metrics, uow, bot))
+    bp.add_url_rule("/metrics", "metrics", bound(metrics, reg))
     return bp
 
 
@@ -45,44 +56,70 @@ def readyz(engine: Engine, bot: BotPort):
     return jsonify(body), 200 if db_up else 503
 
 
-def _line(name: str, value: float, **labels: str) -> str:
-    if not labels:
-        return f"{name} {value}"
-    body = ",".join(f'{k}="{v}"' for k, v in sorted(labels.items()))
-    return f"{name}{{{body}}} {value}"
+class KanalCollector(Collector):
+    """Reads the service's gauges and this process' counters each time Prometheus scrapes."""
+
+    def __init__(
+        self, uow: Callable, bot: BotPort, counters: ProcessCounters, clock: Callable[[], datetime]
+    ) -> None:
+        self.uow = uow
+        self.clock = clock
+        self.bot = bot
+        self.counters = counters
+
+    def collect(self) -> Iterator[Metric]:
+        g = read_gauges(self.uow, self.clock())
+        yield _family(
+            GaugeMetricFamily, "kanal_open_contacts", "Open contacts by channel and state.",
+            ("channel", "state"), g.open_contacts.items(),
+        )  # fmt: skip
+        yield _family(
+            GaugeMetricFamily, "kanal_queue_waiting", "Contacts waiting for a person, by skill.",
+            ("skill",), (((k,), n) for k, n in g.waiting.items()),
+        )  # fmt: skip
+        yield _family(
+            GaugeMetricFamily, "kanal_queue_oldest_wait_seconds",
+            "How long the oldest waiting contact has waited, by skill.",
+            ("skill",), (((k,), round(v, 1)) for k, v in g.oldest_wait_seconds.items()),
+        )  # fmt: skip
+        yield _family(
+            GaugeMetricFamily, "kanal_outbound_messages",
+            "Outbound messages by channel and delivery status.",
+            ("channel", "status"), g.outbound.items(),
+        )  # fmt: skip
+        up = GaugeMetricFamily("kanal_bot_up", "Whether the bot answers.")
+        up.add_metric([], 1 if self.bot.status().get("state") == "up" else 0)
+        yield up
+        for name, help_text in COUNTER_HELP.items():
+            yield _family(
+                CounterMetricFamily, f"kanal_{name}", help_text, COUNTERS[name],
+                self.counters.read(name).items(),
+            )  # fmt: skip
 
 
-def metrics(uow: Callable, bot: BotPort):
-    """Expose operational gauges in Prometheus' text format (no personal data)."""
-    g = read_gauges(uow, datetime.now(UTC))
-    out = [
-        "# HELP kanal_open_contacts Open contacts by channel and state.",
-        "# TYPE kanal_open_contacts gauge",
-    ]
-    out += [
-        _line("kanal_open_contacts", n, channel=c, state=s) for (c, s), n in g.open_contacts.items()
-    ]
-    out += [
-        "# HELP kanal_queue_waiting Contacts waiting for a person, by skill.",
-        "# TYPE kanal_queue_waiting gauge",
-    ]
-    out += [_line("kanal_queue_waiting", n, skill=k) for k, n in g.waiting.items()]
-    out += [
-        "# HELP kanal_queue_oldest_wait_seconds How long the oldest waiting contact has waited.",
-        "# TYPE kanal_queue_oldest_wait_seconds gauge",
-    ]
-    out += [
-        _line("kanal_queue_oldest_wait_seconds", round(v, 1), skill=k)
-        for k, v in g.oldest_wait_seconds.items()
-    ]
-    out += [
-        "# HELP kanal_outbound_messages Outbound messages by channel and delivery status.",
-        "# TYPE kanal_outbound_messages gauge",
-    ]
-    out += [
-        _line("kanal_outbound_messages", n, channel=c, status=s) for (c, s), n in g.outbound.items()
-    ]
-    bot_up = 1 if bot.status().get("state") == "up" else 0
-    out += ["# HELP kanal_bot_up Whether the bot answers.", "# TYPE kanal_bot_up gauge"]
-    out.append(_line("kanal_bot_up", bot_up))
-    return Response("\n".join(out) + "\n", mimetype="text/plain; version=0.0.4")
+COUNTER_HELP = {
+    "turns": "Citizens' messages the bot took a turn on, by channel (this process).",
+    "bot_failures": "Bot turns that failed, by channel and reason (this process).",
+    "deliveries": "Outbound sends by channel and outcome (this process).",
+}
+
+
+def _family(kind, name: str, help_text: str, labels, samples) -> Metric:  # noqa: ANN001
+    family = kind(name, help_text, labels=list(labels))
+    for values, value in samples:
+        family.add_metric(list(values), value)
+    return family
+
+
+def registry(
+    uow: Callable, bot: BotPort, counters: ProcessCounters, clock: Callable[[], datetime]
+) -> CollectorRegistry:
+    """One app's Prometheus registry: kanal's collector, nothing process-global."""
+    reg = CollectorRegistry(auto_describe=False)
+    reg.register(KanalCollector(uow, bot, counters, clock))
+    return reg
+
+
+def metrics(reg: CollectorRegistry):
+    """Expose gauges and counters in Prometheus' text format (no personal data)."""
+    return Response(generate_latest(reg), content_type=CONTENT_TYPE_LATEST)

@@ -18,6 +18,7 @@ from datetime import datetime, timedelta
 from router.domain.model import Contact, DeliveryState, Message
 from router.domain.segments import count_segments, split_body
 from router.service.channels import Channels
+from router.service.counters import ProcessCounters
 from router.service.errors import Conflict, NotFound
 from router.service.journal import pseudonym_of, record_events, write_new_events
 from router.service.outbox import may_message, set_consent
@@ -68,8 +69,11 @@ class Delivery:
         *,
         backoff: Backoff | None = None,
         lease: timedelta = timedelta(minutes=2),
+        counters: ProcessCounters | None = None,
     ) -> None:
         self.uow = uow_factory
+        # Deliveries by outcome for /metrics (this process' own counts).
+        self.counters = counters or ProcessCounters()
         self.channels = channels
         self.clock = clock
         self.backoff = backoff or Backoff()
@@ -309,6 +313,7 @@ class Delivery:
                 pseudonym=claim.pseudonym, need=claim.need, at=now,
             )  # fmt: skip
             uow.commit()
+        self.counters.add("deliveries", claim.channel, outcome)
         if outcome != "accepted":
             log.warning(
                 "message %s not accepted: %s (%s)",

@@ -41,6 +41,7 @@ from router.domain.needs import asks_for_person, need_of, not_understood
 from router.policy import Action, Decision, PolicyContext, Profile, decide
 from router.service import contacts, languages, outcome, wording
 from router.service.channels import Channel, Channels
+from router.service.counters import ProcessCounters
 from router.service.delivery import Delivery
 from router.service.errors import Conflict, DuplicateDelivery, NotFound, ServiceError
 from router.service.journal import pseudonym_of
@@ -134,6 +135,7 @@ class Turns:
         identify: LanguageIdentifier | None = None,
         callbacks: CallbackJobs | None = None,
         surveys: SurveyReplies | None = None,
+        counters: ProcessCounters | None = None,
     ) -> None:
         self.bus = MessageBus(uow)
         self.uow = self.bus.uow  # the bus dispatches what these units of work raise
@@ -154,6 +156,8 @@ class Turns:
         self.settings = settings
         self.clock = clock
         self.identify = identify
+        # Turns and bot failures for /metrics (this process' own counts).
+        self.counters = counters or ProcessCounters()
         # What a channel adds to a turn's finishing transaction (`finish_with`).
         self.finishers: dict[str, Finisher] = {}
         # What answers a message before it takes a turn of its own (`answer_with`).
@@ -459,7 +463,15 @@ class Turns:
 
     def _at_bot(self, at_bot: AtBot) -> TurnResult:
         turn = self.bot.turn(at_bot.bot_sender, at_bot.text, language=at_bot.language)
+        self._count(at_bot.first.context.channel, turn)
         return self._finish_after(at_bot, turn)
+
+    def _count(self, channel: str, turn: BotTurn) -> None:
+        self.counters.add("turns", channel)
+        if not turn.ok:
+            self.counters.add("bot_failures", channel, "unavailable")
+        elif not_understood(turn.intent):
+            self.counters.add("bot_failures", channel, "not_understood")
 
     # -- finish: transaction 2 ------------------------------------------------------------
 

@@ -27,6 +27,7 @@ PER_APP = {
     "LoginManager",
     "StaffSignIn",
     "BackgroundScheduler",
+    "CollectorRegistry",  # a Prometheus registry: /metrics of one app
 }
 
 

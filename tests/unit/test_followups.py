@@ -135,3 +135,15 @@ def test_call_without_an_open_offer_is_an_ordinary_message():
 )  # fmt: skip
 def test_what_counts_as_accepting_the_offer(text, accepts):
     assert is_acceptance(text) is accepts
+
+
+def test_each_send_is_counted_by_channel_and_outcome_for_metrics():
+    from tests.fakes import RecordingSender
+
+    k = fake_kanal(sender=RecordingSender("refused"))
+    for phone in (PHONE, "+4520003002"):
+        contact_id, _ = deflected_call(k, phone)
+        k.followups.schedule(contact_id, "payment_date")
+    k.clock.advance(hours=48)
+    k.jobs.run_due(k.clock())
+    assert k.kanal.counters.read("deliveries") == {("sms", "refused"): 1, ("sms", "accepted"): 1}
