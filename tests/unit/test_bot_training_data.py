@@ -8,6 +8,7 @@ the classifier sees them: lowercase, æ ø å folded, words only.
 from __future__ import annotations
 
 import re
+from functools import cache
 
 import pytest
 
@@ -32,8 +33,10 @@ def normalised(text: str) -> str:
     return " ".join(re.findall(r"\w+", text.replace("aa", "a").replace("oe", "o")))
 
 
-def trained() -> set[str]:
-    texts = {normalised(e.text) for path in training_files() for e in read_examples(path)}
+@cache
+def trained() -> frozenset[str]:
+    """Every training message, normalised (read once per test session: the files do not change)."""
+    texts = frozenset(normalised(e.text) for path in training_files() for e in read_examples(path))
     assert len(texts) > 5000, "the training data was not found"
     return texts
 
