@@ -12,6 +12,7 @@ import pytest
 from router.entrypoints.bootstrap import bootstrap
 from router.entrypoints.container import DurableJob, DurableJobRegistry, Kanal
 from tests.fakes import fake_kanal
+from tests.source_tree import parsed
 
 pytestmark = pytest.mark.unit
 
@@ -40,7 +41,7 @@ def sources() -> list[Path]:
 
 
 def tree(path: Path) -> ast.Module:
-    return ast.parse((ROOT / path).read_text(encoding="utf-8"), filename=str(path))
+    return parsed(ROOT / path)
 
 
 def reads_current_app(module: ast.Module) -> bool:

@@ -16,11 +16,13 @@ from __future__ import annotations
 
 import ast
 from enum import StrEnum
+from functools import cache
 from pathlib import Path
 
 import pytest
 
 from router.domain import callbacks, calls, followups, model
+from tests.source_tree import parsed
 
 pytestmark = pytest.mark.unit
 
@@ -72,10 +74,10 @@ def _state_words(node: ast.AST) -> list[str]:
     return [v for v in values if isinstance(v, str) and v in STATE_WORDS]
 
 
-def findings(source: str) -> list[tuple[int, str]]:
+def findings(source: str | ast.Module) -> list[tuple[int, str]]:
     """Return (line, what) for each state assignment and bare-string state comparison."""
     found: list[tuple[int, str]] = []
-    for node in ast.walk(ast.parse(source)):
+    for node in ast.walk(ast.parse(source) if isinstance(source, str) else source):
         if isinstance(node, ast.Assign | ast.AugAssign | ast.AnnAssign):
             targets = node.targets if isinstance(node, ast.Assign) else [node.target]
             for target in targets:
@@ -113,12 +115,13 @@ def _modules() -> list[str]:
     )
 
 
+@cache
 def _scan() -> dict[str, list[tuple[int, str]]]:
     found = {}
     for module in _modules():
         if module.startswith("router/domain/") or module.startswith(TWILIOS_PART):
             continue
-        hits = findings((ROOT / module).read_text())
+        hits = findings(parsed(ROOT / module))
         if hits:
             found[module] = hits
     return found

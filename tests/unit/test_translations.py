@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import io
+from functools import cache
 from pathlib import Path
 
 import pytest
@@ -34,12 +35,16 @@ def ids(messages) -> set:
     return {m.id for m in messages if m.id}
 
 
-def extracted() -> set:
-    """Return the message ids `pybabel extract -F babel.cfg .` finds in the code today."""
+@cache
+def extracted() -> frozenset:
+    """Return the message ids `pybabel extract -F babel.cfg .` finds in the code today.
+
+    Extraction walks the whole tree; it is pure, so one test session does it once.
+    """
     with (ROOT / "babel.cfg").open(encoding="utf-8") as cfg:
         method_map, options_map = parse_mapping_cfg(cfg)
     found = extract_from_dir(str(ROOT), method_map, options_map)
-    return {message for _file, _line, message, _comments, _context in found}
+    return frozenset(message for _file, _line, message, _comments, _context in found)
 
 
 def test_kanal_ships_english_and_danish():
