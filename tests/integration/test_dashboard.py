@@ -17,22 +17,14 @@ from router import create_app
 from router.domain.commands import AgentReply, ClaimNext, ReceiveMessage, Resolve, StartChat
 from router.entrypoints.auth import create_token, create_user
 from router.entrypoints.bootstrap import kanal_of
-from router.service.channels import Channel
 from router.service.housekeeping import close_inactive
+from tests.integration.metrics_support import Clock, clocked_app
 
 pytestmark = pytest.mark.integration
 
 MONDAY = datetime(2026, 3, 2, 9, 0, tzinfo=UTC)  # 10:00 in Copenhagen
 API = "/api/v1/metrics/channel-shift"
 PASSWORD = "correct horse"
-
-
-class Clock:
-    def __init__(self, now: datetime) -> None:
-        self.now = now
-
-    def __call__(self) -> datetime:
-        return self.now
 
 
 class Page(HTMLParser):
@@ -94,10 +86,7 @@ def clock():
 
 @pytest.fixture
 def app(app_config, bot, clock):
-    app = create_app(app_config, bot=bot, clock=clock)
-    kanal_of(app).channels.add(Channel("voice", verb="say", address_is_phone=True, digital=False))
-    yield app
-    kanal_of(app).close()
+    yield from clocked_app(app_config, bot, clock)
 
 
 def sign_in(client, username: str, **query):

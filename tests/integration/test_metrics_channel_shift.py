@@ -13,75 +13,14 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
-from router import create_app
-from router.domain.commands import AgentReply, ClaimNext, ReceiveMessage, Resolve, StartChat
 from router.entrypoints.auth import create_token, create_user
-from router.entrypoints.bootstrap import kanal_of
-from router.service.channels import Channel
 from router.service.housekeeping import close_inactive
+from tests.integration.metrics_support import Citizen, Clock, clocked_app, serve
 
 pytestmark = pytest.mark.integration
 
 DAY1 = datetime(2026, 3, 2, 9, 0, tzinfo=UTC)  # 10:00 in Copenhagen
 URL = "/api/v1/metrics/channel-shift"
-
-
-class Clock:
-    """The service's clock, moved by the test."""
-
-    def __init__(self, now: datetime) -> None:
-        self.now = now
-
-    def __call__(self) -> datetime:
-        return self.now
-
-    def at(self, moment: datetime) -> None:
-        self.now = moment
-
-
-class Citizen:
-    """A citizen talking to kanal through the service's front door."""
-
-    def __init__(self, turns, pseudonym: str | None = None, phone: str | None = None) -> None:
-        self.turns, self.pseudonym, self.phone = turns, pseudonym, phone
-        self._sessions = 0
-        self._sids = 0
-
-    def chat(self, *texts: str) -> int:
-        self._sessions += 1
-        session = f"s_{self.pseudonym or 'anon'}_{self._sessions}_{id(self)}"
-        contact_id = self.turns.start_chat(
-            StartChat(secret_hash="x" * 64, citizen_pseudonym=self.pseudonym), address=session
-        )
-        for text in texts:
-            self.turns.receive(
-                ReceiveMessage(channel="webchat", address=session, text=text, contact_id=contact_id)
-            )
-        return contact_id
-
-    def text(self, channel: str, *texts: str) -> int:
-        """Write on a phone-number channel (sms, voice); return the contact's id."""
-        result = None
-        for text in texts:
-            self._sids += 1
-            result = self.turns.receive(
-                ReceiveMessage(
-                    channel=channel,
-                    address=self.phone,
-                    text=text,
-                    provider_id=f"{self.phone}:{channel}:{self._sids}",
-                )
-            )
-        return result.contact_id
-
-
-def serve(desk, agent_id: int, completed: bool = True) -> int:
-    """Let an agent take the next waiting contact, answer and resolve it."""
-    claimed = desk.claim_next(ClaimNext(agent_id=agent_id))
-    assert claimed is not None
-    desk.reply(AgentReply(agent_id, claimed.contact_id, "Here is the answer."))
-    desk.resolve(Resolve(agent_id, claimed.contact_id, "answered", completed=completed))
-    return claimed.contact_id
 
 
 @pytest.fixture
@@ -91,12 +30,7 @@ def clock():
 
 @pytest.fixture
 def app(app_config, bot, clock):
-    """kanal on the test's clock, with a phone channel registered the way a channel is."""
-    app = create_app(app_config, bot=bot, clock=clock)
-    # A throwaway voice channel (the IVR is not built yet): identified by number, not digital.
-    kanal_of(app).channels.add(Channel("voice", verb="say", address_is_phone=True, digital=False))
-    yield app
-    kanal_of(app).close()
+    yield from clocked_app(app_config, bot, clock)
 
 
 @pytest.fixture

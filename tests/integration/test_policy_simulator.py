@@ -13,11 +13,8 @@ import pytest
 from click.testing import CliRunner
 
 from analytics.cli import simulate as simulate_command
-from router import create_app
 from router.entrypoints.auth import create_token, create_user
-from router.entrypoints.bootstrap import kanal_of
-from router.service.channels import Channel
-from tests.integration.test_metrics_channel_shift import Citizen, Clock, serve
+from tests.integration.metrics_support import Citizen, Clock, clocked_app, serve
 
 pytestmark = pytest.mark.integration
 
@@ -32,10 +29,7 @@ def clock():
 
 @pytest.fixture
 def app(app_config, bot, clock):
-    app = create_app(app_config, bot=bot, clock=clock)
-    kanal_of(app).channels.add(Channel("voice", verb="say", address_is_phone=True, digital=False))
-    yield app
-    kanal_of(app).close()
+    yield from clocked_app(app_config, bot, clock)
 
 
 @pytest.fixture
