@@ -296,7 +296,7 @@ def bootstrap(
         delivery=delivery,
         turns=turns,
         desk=Desk(uow, registry, delivery, clock),
-        views=Views(read_uow),
+        views=Views(read_uow, channels=registry),
         worker=worker,
         clock=clock,
         callbacks=callbacks,
