@@ -259,7 +259,8 @@ class Views:
                     ),
                 )
             consent = uow.consents.get(contact.channel, contact.address)
-            calls = uow.calls.for_contact(contact_id) if self.channels[contact.channel].calls else []
+            on_calls = self.channels[contact.channel].calls
+            calls = uow.calls.for_contact(contact_id) if on_calls else []
             return Conversation(
                 contact=_plain(contact),
                 messages=messages,
