@@ -190,9 +190,7 @@ def pytest_terminal_summary(terminalreporter):
             if outcome == "passed" and report.when != "call":
                 continue
             path = Path(report.nodeid.split("::")[0]).parts
-            tier = next(
-                (t for t in ("unit", "integration", "e2e", "faults") if t in path), "other"
-            )
+            tier = next((t for t in ("unit", "integration", "e2e", "faults") if t in path), "other")
             counts.setdefault(tier, {}).setdefault(outcome, 0)
             counts[tier][outcome] += 1
     terminalreporter.write_sep("-", "tests per tier")
