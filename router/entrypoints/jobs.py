@@ -74,6 +74,15 @@ def refresh_metric_rollups(kanal: Kanal) -> None:
         log.info("metric rollups: %s days recomputed", done["days"])
 
 
+def refresh_recorded_contacts(kanal: Kanal) -> None:
+    """Keep the policy simulator's one row per contact up to date (analytics' own tables)."""
+    from analytics.recordings import refresh
+
+    done = refresh(kanal.analytics_engine, kanal.engine)
+    if done["contacts"]:
+        log.info("recorded contacts: %s folded", done["contacts"])
+
+
 # Durable jobs (callbacks, follow-ups) are not here: they are stored in the database by any
 # process and run by the scheduler through the registry bootstrap builds (`kanal.durable`).
 # (job id, function, seconds between runs)
@@ -85,4 +94,5 @@ JOBS = (
     ("purge_inbox", purge_inbox, 3600),
     ("schedule_callbacks", schedule_callbacks, 60),
     ("metric_rollups", refresh_metric_rollups, 60),
+    ("recorded_contacts", refresh_recorded_contacts, 60),
 )
