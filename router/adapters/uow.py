@@ -39,6 +39,7 @@ class SqlUnitOfWork:
         self.presence = repos.PresenceRepository(s)
         self.offers = repos.OfferRepository(s)
         self.transfers = repos.TransferRepository(s)
+        self.notes = repos.NoteRepository(s)
         self.after_commit: list[object] = []
         self.published: list[object] = []
         # The session holds a flushed, unchanged object only weakly: an aggregate a handler

@@ -53,6 +53,7 @@ def _register(app: Flask, kanal: Kanal) -> None:
     """Register sign-in, CSRF and every blueprint, each handed what it needs."""
     from analytics import api as analytics_api
     from router import web
+    from router.adapters.replies_file import load_replies
     from router.entrypoints import auth, front_door, health, integration_api, security
     from router.entrypoints.auth import StaffSignIn
     from router.entrypoints.desk import views as desk_views
@@ -81,6 +82,8 @@ def _register(app: Flask, kanal: Kanal) -> None:
         access=DeskAccess(kanal.uow, kanal.clock),  # the access rule and its audit log
         languages=kanal.settings.languages,
         rules=_rule_reasons(kanal),
+        replies=load_replies(kanal.config["KANAL_CANNED_REPLIES"]),
+        agency=kanal.config["KANAL_AGENCY_NAME"],
     )
     app.register_blueprint(desk)
     api = analytics_api.blueprint(kanal.analytics_engine, kanal.config, staff.token_required)

@@ -34,6 +34,7 @@ REPOSITORIES = {
     r.PresenceRepository: (fakes.FakePresenceRepository, sql.PresenceRepository),
     r.OfferRepository: (fakes.FakeOfferRepository, sql.OfferRepository),
     r.TransferRepository: (fakes.FakeTransferRepository, sql.TransferRepository),
+    r.NoteRepository: (fakes.FakeNoteRepository, sql.NoteRepository),
 }
 PORTS = {
     ports.BotPort: fakes.ScriptedBot,
