@@ -98,6 +98,7 @@ class FakeTwilio(ThreadingHTTPServer):
         super().__init__(("127.0.0.1", port), _TwilioHandler)
         self.behaviour = "ok"
         self.slow_seconds = 1.5
+        self.delay = 0.0  # seconds before every answer (a Twilio under load)
         # Twilio back on the same address after an outage (`after`) remembers what it created.
         self.created: list[dict[str, str]] = after.created if after else []
         self.answers: Counter = after.answers if after else Counter()
@@ -142,6 +143,7 @@ class _TwilioHandler(BaseHTTPRequestHandler):
         form = dict(urllib.parse.parse_qsl(self.rfile.read(length).decode()))
         kind = "CA" if self.path.endswith("/Calls.json") else "SM"
         server = self.server
+        time.sleep(server.delay)
         with server.lock:
             behaviour = server.behaviour
             server.answers[behaviour] += 1
