@@ -301,6 +301,17 @@ class FakeContactRepository(_FakeRepository):
         open_ = self._rows.select(Contact, lambda c: c.state != "closed")
         return dict(Counter((c.channel, str(c.state)) for c in open_))
 
+    def held_by(self, agent_id: int) -> dict[str, int]:
+        """Count the open contacts assigned to an agent, by channel."""
+        return dict(
+            Counter(
+                c.channel
+                for c in self._rows.select(
+                    Contact, lambda c: c.agent_id == agent_id and c.state == "assigned"
+                )
+            )
+        )
+
     def agents_holding(self, channel: str) -> set[int]:
         return {
             c.agent_id
