@@ -55,6 +55,7 @@ def channel(config: Mapping, sender: Sender | None = None) -> Channel:
         needs_consent=False,
         digital=False,
         sender=None,  # spoken in the TwiML answer
+        calls=True,
     )
 
 
