@@ -352,4 +352,5 @@ def demo_page(services: ChannelServices):
         lang=_.language,
         languages=languages,
         texts=_.all(widget_messages()),
+        timezone=services.config.get("KANAL_TIMEZONE", "Europe/Copenhagen"),
     )
