@@ -8,9 +8,11 @@ blueprint, each built by a factory handed the parts it uses. The container itsel
 from __future__ import annotations
 
 import importlib
+import logging
 from collections.abc import Mapping
 
-from flask import Flask
+from flask import Flask, Response, jsonify, request
+from sqlalchemy.exc import InterfaceError, OperationalError
 
 from router.entrypoints.bootstrap import bootstrap, kanal_of
 from router.entrypoints.container import Kanal
@@ -18,6 +20,9 @@ from router.entrypoints.logs import configure_logging
 from router.service.services import ChannelServices
 
 __all__ = ["create_app", "kanal_of"]
+
+log = logging.getLogger(__name__)
+RETRY_AFTER_SECONDS = "5"
 
 
 def create_app(kanal: Kanal | Mapping | None = None, **parts: object) -> Flask:
@@ -38,6 +43,23 @@ def create_app(kanal: Kanal | Mapping | None = None, **parts: object) -> Flask:
     return app
 
 
+# The public contract (docs/architecture.md): every URL under these is in the API document.
+PUBLIC = ("/api/", "/twilio/", "/healthz", "/readyz", "/metrics")
+
+
+def _api_info(kanal: Kanal) -> dict:
+    """The API document's title, version, description and server (docs/api.md)."""
+    return {
+        "title": "kanal",
+        "version": "1",
+        "description": "Omnichannel contact centre and digital-first channel router. Web chat "
+        "for citizens' widgets, Twilio webhooks, channel-shift statistics for managers, the "
+        "agency's integration API, and health checks.",
+        "license": {"name": "Apache-2.0", "identifier": "Apache-2.0"},
+        "servers": [{"url": kanal.config.get("KANAL_PUBLIC_URL") or "/"}],
+    }
+
+
 def _rule_reasons(kanal: Kanal):  # noqa: ANN202
     """Return (profile, rule id) -> the running profile's reason for that rule, as written."""
     profile = kanal.profile
@@ -52,7 +74,7 @@ def _rule_reasons(kanal: Kanal):  # noqa: ANN202
 def _register(app: Flask, kanal: Kanal) -> None:
     """Register sign-in, CSRF and every blueprint, each handed what it needs."""
     from analytics import api as analytics_api
-    from router import web
+    from router import openapi, web
     from router.adapters.replies_file import load_replies
     from router.entrypoints import auth, front_door, health, integration_api, security
     from router.entrypoints.auth import StaffSignIn
@@ -63,6 +85,8 @@ def _register(app: Flask, kanal: Kanal) -> None:
     staff.init_app(app)
     security.init_app(app)  # cookies' flags, security headers, sign-in limits
     web.init_app(app)
+    for unavailable in (OperationalError, InterfaceError):
+        app.register_error_handler(unavailable, _database_unavailable)
     development = kanal.config["KANAL_ENV"] != "production"
     doors = front_door.Doors(
         chat="channels.webchat" in kanal.installed,
@@ -89,6 +113,7 @@ def _register(app: Flask, kanal: Kanal) -> None:
     api = analytics_api.blueprint(kanal.analytics_engine, kanal.config, staff.token_required)
     app.register_blueprint(api)
     staff.csrf.exempt(api)
+    app.register_blueprint(openapi.blueprint(_api_info(kanal), PUBLIC))
     from analytics import dashboard
 
     page = dashboard.blueprint(
@@ -136,3 +161,18 @@ def _register(app: Flask, kanal: Kanal) -> None:
         bp = sandbox.blueprint(kanal.sandbox)
         app.register_blueprint(bp)
         staff.csrf.exempt(bp)
+
+
+def _database_unavailable(exc: Exception) -> Response:
+    """Answer 503 with Retry-After while the database cannot be reached (restarting, down,
+    or SQLite busy past its wait): nothing was stored, so the caller's retry is safe, and
+    Twilio retries a webhook it got a 5xx for. The pool reconnects by itself afterwards."""
+    log.warning("database unavailable: %s", type(exc.orig or exc).__name__)
+    text = "The service is briefly unavailable; please try again shortly."
+    if request.path.startswith("/api/"):
+        response = jsonify(error=text)
+        response.status_code = 503
+    else:
+        response = Response(text, status=503, mimetype="text/plain")
+    response.headers["Retry-After"] = RETRY_AFTER_SECONDS
+    return response

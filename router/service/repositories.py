@@ -77,6 +77,10 @@ class ContactRepository(Repository, Protocol):
         unidentified citizen's: those on the same channel address)."""
         ...
 
+    def held_by(self, agent_id: int) -> dict[str, int]:
+        """Count the open contacts assigned to an agent, by channel."""
+        ...
+
     def agents_holding(self, channel: str) -> set[int]:
         """Return the ids of agents holding an open assigned contact on a channel."""
         ...
@@ -183,6 +187,10 @@ class FollowupRepository(Repository, Protocol):
 
     def offered_to(self, citizen_id: int) -> Followup | None:
         """Return the citizen's newest follow-up whose callback offer is open."""
+        ...
+
+    def waiting(self, limit: int = 1000) -> list[Followup]:
+        """Return the follow-ups still scheduled (their job still to run), soonest due first."""
         ...
 
 
