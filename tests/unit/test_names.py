@@ -3,7 +3,10 @@ and what staff and the API are told about a missing contact says "contact".
 
 A Protocol and its implementation are two classes too: the SQL repositories are named
 `Sql…` (`SqlContactRepository` implements the service's `ContactRepository`), as
-`SqlUnitOfWork` and `SqlInbox` are.
+`SqlUnitOfWork` and `SqlInbox` are. The HTTP API's models (pydantic `BaseModel`s, in the
+`*_doc.py` modules) are named after the JSON they describe, which the OpenAPI document shows
+by that name: they are unique among themselves, and may share a name with the domain's
+class of the same thing (the chat API's `Message` is a `Message` as JSON).
 """
 
 from __future__ import annotations
@@ -38,13 +41,19 @@ def _modules() -> list[Path]:
     )
 
 
+def _is_api_model(node: ast.ClassDef) -> bool:
+    return any(ast.unparse(base).endswith("BaseModel") for base in node.bases)
+
+
 def classes_by_name(modules: list[Path]) -> dict[str, list[str]]:
+    """Return where each class is defined, the API's models apart (`name (API model)`)."""
     found: dict[str, list[str]] = defaultdict(list)
     for path in modules:
         for node in ast.walk(parsed(path)):
             if isinstance(node, ast.ClassDef):
                 shown = path.relative_to(ROOT) if path.is_relative_to(ROOT) else path.name
-                found[node.name].append(f"{Path(shown).as_posix()}:{node.lineno}")
+                name = f"{node.name} (API model)" if _is_api_model(node) else node.name
+                found[name].append(f"{Path(shown).as_posix()}:{node.lineno}")
     return found
 
 
@@ -76,8 +85,13 @@ def test_every_clash_not_yet_renamed_still_needs_its_place_on_the_list():
 def test_the_walk_finds_classes_at_any_depth(tmp_path):
     (tmp_path / "a.py").write_text("class Step:\n    class Inner: ...\n")
     (tmp_path / "b.py").write_text("def f():\n    class Step: ...\n")
-    found = classes_by_name([tmp_path / "a.py", tmp_path / "b.py"])
-    assert {name: len(where) for name, where in found.items()} == {"Step": 2, "Inner": 1}
+    (tmp_path / "c.py").write_text(
+        "class Step(BaseModel): ...\nclass Inner(pydantic.BaseModel): ...\n"
+    )
+    found = classes_by_name([tmp_path / "a.py", tmp_path / "b.py", tmp_path / "c.py"])
+    assert {name: len(where) for name, where in found.items()} == {
+        "Step": 2, "Inner": 1, "Step (API model)": 1, "Inner (API model)": 1
+    }
     assert len(_modules()) > 50
 
 
