@@ -77,10 +77,3 @@ class Happened:
     data: dict = field(default_factory=dict)
     at: datetime | None = None
 
-
-@dataclass(frozen=True)
-class ReplyWaiting:
-    """An outbound message was stored `pending`: the message bus hands it to its sender
-    once the transaction that stored it has committed. Not written to the log."""
-
-    message_id: int
