@@ -56,6 +56,8 @@ RULES: dict[str, object] = {
     "desk.add_note": CONVERSATION,
     "desk.connect_call": CONVERSATION,
     "desk.call_back_now": CONVERSATION,
+    "desk.transfer": CONVERSATION,
+    "desk.presence": DESK,
     "desk.taking_calls": DESK,
     "desk.failed_callbacks": DESK,
     "desk.call_again": DESK,
