@@ -78,6 +78,17 @@ class Happened:
 
 
 @dataclass(frozen=True)
+class ContactChanged:
+    """Something was written to a contact's log (`kind`: the event's type): the message bus
+    announces it to live pages once the transaction has committed. Ids only, never a
+    citizen's words or number: the stream process reads what it shows. Not written to the log.
+    """
+
+    contact_id: int
+    kind: str
+
+
+@dataclass(frozen=True)
 class ReplyWaiting:
     """An outbound message was stored `pending`: the message bus hands it to its sender
     once the transaction that stored it has committed. Not written to the log."""

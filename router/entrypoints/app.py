@@ -68,6 +68,7 @@ def _register(app: Flask, kanal: Kanal) -> None:
         kanal.callback_desk,
         timezone=kanal.config["KANAL_TIMEZONE"],
         access=DeskAccess(kanal.uow, kanal.clock),  # the access rule and its audit log
+        live=(str(kanal.config["KANAL_STREAM_URL"]), str(kanal.config["SECRET_KEY"])),
     )
     app.register_blueprint(desk)
     api = analytics_api.blueprint(kanal.analytics_engine, kanal.config, staff.token_required)

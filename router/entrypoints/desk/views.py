@@ -24,6 +24,7 @@ from router.domain.callbacks import CallbackState
 from router.domain.commands import AgentReply, ClaimNext, Resolve
 from router.domain.model import STAFF_ROLES, ContactState
 from router.entrypoints.auth import role_required
+from router.entrypoints.live_tokens import desk_token
 from router.service.access import DeskAccess
 from router.service.callback_desk import CallbackDesk
 from router.service.desk import Desk
@@ -118,12 +119,15 @@ def blueprint(
     callbacks: CallbackDesk | None = None,
     timezone: str = "Europe/Copenhagen",
     access: DeskAccess | None = None,
+    live: tuple[str, str] = ("", ""),
 ) -> Blueprint:
     """Return the desk's pages, each for signed-in agents, supervisors and admins.
 
     Times are shown in `timezone`, the agency's (KANAL_TIMEZONE). A conversation's pages
     (every route with a contact id) follow the access rule of `router/domain/access.py`
-    instead, and each attempt is written to the audit log by `access`.
+    instead, and each attempt is written to the audit log by `access`. `live` is the stream
+    process's origin ("" for this one) and the secret its desk tokens are signed with: the
+    pages follow their live streams there (router/entrypoints/streams/app.py).
     """
     bp = Blueprint(
         "desk",
@@ -138,6 +142,12 @@ def blueprint(
     bp.add_app_template_filter(partial(_stamp, zone), "stamp")
     bp.add_app_template_filter(_waited, "waited")
     bp.app_context_processor(_words)
+    live_url, secret = live
+
+    @bp.context_processor
+    def _live():  # noqa: ANN202
+        return {"live_url": live_url, "live_token": lambda: desk_token(secret, _agent_id())}
+
     parts = DeskParts(desk, views, callbacks, zone, access)
     routes = (
         ("/", queue, "GET"),
