@@ -53,6 +53,7 @@ def channel(config: Mapping, sender: Sender | None = None) -> Channel:
         needs_consent=False,
         digital=False,
         sender=None,  # spoken in the TwiML answer
+        calls=True,
     )
 
 

@@ -136,7 +136,13 @@ def callback_settings(config: Mapping) -> CallbackSettings:
 def _rasa_bot(config: Mapping) -> BotPort:
     from bots.client import RasaBot
 
-    return RasaBot(config["KANAL_RASA_URL"], timeout=config["KANAL_BOT_TIMEOUT"])
+    return RasaBot(
+        config["KANAL_RASA_URL"],
+        timeout=config["KANAL_BOT_TIMEOUT"],
+        failure_threshold=config["KANAL_BOT_FAILURES"],
+        reset_after=config["KANAL_BOT_RESET_SECONDS"],
+        concurrency=config["KANAL_BOT_CONCURRENCY"],
+    )
 
 
 def _language_identifier(languages: tuple[str, ...]) -> LinguaIdentifier:
@@ -323,7 +329,7 @@ def bootstrap(
         delivery=delivery,
         turns=turns,
         desk=Desk(uow, registry, delivery, clock),
-        views=Views(read_uow),
+        views=Views(read_uow, channels=registry),
         worker=worker,
         clock=clock,
         callbacks=callbacks,

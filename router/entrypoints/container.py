@@ -140,6 +140,7 @@ class Kanal:
             self.storage.close()
         if self.sandbox is not None:
             self.sandbox.close()
-        close_jobs = getattr(self.jobs, "close", None)
-        if close_jobs is not None:
-            close_jobs()
+        for part in (self.jobs, self.bot):
+            close = getattr(part, "close", None)
+            if close is not None:
+                close()

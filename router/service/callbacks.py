@@ -182,7 +182,7 @@ class Callbacks:
         with self.uow() as uow:
             contact = uow.contacts.get(contact_id)
             if contact is None:
-                raise NotFound("No such conversation.")
+                raise NotFound("No such contact.")
             found = pending(uow, contact)
             if found is None:
                 return None

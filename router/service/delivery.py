@@ -182,7 +182,7 @@ class Delivery:
         with self.uow() as uow:
             message = uow.messages.get(message_id, for_update=True)
             if message is None or message.contact_id != contact_id or message.direction != "out":
-                raise NotFound("No such message in this conversation.")
+                raise NotFound("No such message in this contact.")
             if message.delivery_status != DeliveryState.REVIEW:
                 raise Conflict("This message is not waiting for a check; nothing to settle.")
             message.settle(now, resend=resend, by=by)

@@ -6,14 +6,13 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
 
-from router.domain import events as ev
 from router.domain.commands import AgentReply, ClaimNext, Resolve
 from router.domain.model import CLOSED_RESOLVED, Contact, ContactState, DeliveryState, Message
 from router.service import contacts
 from router.service.channels import Channels
 from router.service.delivery import Delivery
 from router.service.errors import Conflict, Forbidden, NotFound
-from router.service.journal import pseudonym_of, record
+from router.service.journal import pseudonym_of
 from router.service.outbox import say
 from router.service.unit_of_work import UnitOfWork
 
@@ -81,12 +80,7 @@ class Desk:
             first = item is not None and item.answer(now)
             contact.agent_replied(now, message_id=message.id, agent_id=cmd.agent_id, first=first)
             pseudonym = pseudonym_of(uow, contact)
-            blocked = message.delivery_status == DeliveryState.BLOCKED
-            if blocked:
-                record(
-                    uow, contact, ev.MESSAGE_BLOCKED, now, pseudonym,
-                    message_id=message.id, why="opted_out",
-                )  # fmt: skip
+            blocked = message.delivery_status == DeliveryState.BLOCKED  # logged by `say`
             claims = self.delivery.claim_new(uow, contact, pseudonym, [message])
             uow.commit()
         self.delivery.send(claims)

@@ -29,7 +29,7 @@ from router.service.callbacks import Callbacks, book_in
 from router.service.channels import Channels
 from router.service.delivery import Delivery
 from router.service.errors import DuplicateDelivery, NotFound
-from router.service.journal import pseudonym_of, write_new_events
+from router.service.journal import pseudonym_of
 from router.service.outbox import say
 from router.service.outcome import Booked
 from router.service.ports import DurableJobs
@@ -286,9 +286,6 @@ class Followups:
         reply = say(uow, offer, channel, "system", BOOKED[language], now)
         if reply.delivery_status == DeliveryState.PENDING:
             reply.wait_for_delivery()  # sent once this transaction has committed
-        # Journaled now: the session holds clean objects weakly, and the callback and the
-        # follow-up are not referenced once this returns (before the turn's commit).
-        write_new_events(uow)
         return TurnResult(
             offer.id, offer.state, received.id, (reply,), message=received,
             booked=(Booked(callback.id, now),) if new else (),

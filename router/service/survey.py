@@ -11,9 +11,7 @@ answer (the domain's rules are in `router/domain/survey.py`; docs/domain.md §4.
   shows the question with five labelled buttons; `answer_chat` records the click, once.
 
 What kanal writes is in the conversation's language, through the catalogues. A survey's
-events are journaled right after each move (`journal`): the session keeps a flushed
-aggregate only weakly, so one no longer referenced at the commit would take its events with
-it.
+events are written by the unit of work at the commit, like every aggregate's.
 """
 
 from __future__ import annotations
@@ -30,7 +28,6 @@ from router.service.channels import Channels
 from router.service.delivery import Claim, Delivery
 from router.service.errors import Conflict, NotFound, ServiceError
 from router.service.journal import pseudonym_of
-from router.service.journal import write_new_events as journal
 from router.service.outbox import may_message, say
 from router.service.translations import N_, translator
 from router.service.unit_of_work import UnitOfWork
@@ -168,7 +165,6 @@ class Surveys:
         sent = may_message(uow, channel, contact.address)
         survey = Survey.ask(contact.id, channel.name, language, now, need=contact.need, sent=sent)
         uow.surveys.add(survey)
-        journal(uow)
         pseudonym = pseudonym_of(uow, contact)
         if not sent:
             return ()
@@ -209,7 +205,6 @@ class Surveys:
         )  # fmt: skip
         entry.message_id = message.id
         survey.answer(score, now)
-        journal(uow)
         _ = translator(survey.language)
         thanks = say(uow, contact, channel, "system", _(THANKS), now)
         if thanks.is_claimable:
@@ -240,7 +235,6 @@ class Surveys:
                         contact.id, contact.channel, language, now, need=contact.need
                     )
                     uow.surveys.add(survey)
-                    journal(uow)
                     uow.commit()
             return self._view(survey)
 
@@ -276,7 +270,6 @@ class Surveys:
                 survey.decline(now)
             else:
                 survey.answer(score, now)
-            journal(uow)
             uow.commit()
             return self._view(survey)
 
@@ -297,7 +290,6 @@ class Surveys:
             )
             uow.surveys.add(survey)
             survey.answer(score, now)
-            journal(uow)
             uow.commit()
             return True
 
