@@ -41,7 +41,11 @@ from router.domain.model import (
     RoutingDecision,
     User,
 )
+from router.domain.offers import Offer
+from router.domain.presence import Presence
+from router.domain.routing import AgentProfile, Match
 from router.domain.survey import Survey, SurveyState
+from router.domain.transfers import Transfer
 from router.entrypoints.bootstrap import Kanal, bootstrap
 from router.service.dialling import CallbackSettings
 from router.service.errors import DuplicateDelivery
@@ -376,7 +380,7 @@ class FakeDecisionRepository(_FakeRepository):
 
 
 def _queue_order(item: QueueItem) -> tuple:
-    return (-item.priority, item.enqueued_at, item.id)
+    return (item.rank_at, item.id)
 
 
 class FakeQueueRepository(_FakeRepository):
@@ -408,12 +412,31 @@ class FakeQueueRepository(_FakeRepository):
             )
         return by_skill
 
-    def claim_next(self, skills: tuple[str, ...]) -> QueueItem | None:
-        """Return the next waiting item: highest priority, then oldest."""
+    def claim_next(self, match: Match) -> QueueItem | None:
+        """Return the next waiting item the match allows, by rank, not offered to another."""
+        offered = {
+            o.queue_item_id
+            for o in self._rows.select(Offer, lambda o: o.state == "offered")
+            if o.agent_id != match.agent_id
+        }
         found = self._rows.select(
-            QueueItem, lambda q: q.state == "waiting" and (not skills or q.skill in skills)
+            QueueItem,
+            lambda q: (
+                q.state == "waiting"
+                and q.id not in offered
+                and match.allows(q.queue, q.channel, q.language)
+            ),
         )
         return min(found, key=_queue_order) if found else None
+
+    def offerable(self, limit: int = 200) -> list[QueueItem]:
+        offered = {
+            o.queue_item_id for o in self._rows.select(Offer, lambda o: o.state == "offered")
+        }
+        return sorted(
+            self._rows.select(QueueItem, lambda q: q.state == "waiting" and q.id not in offered),
+            key=_queue_order,
+        )[:limit]
 
     def lock(self, item_id: int) -> QueueItem | None:
         """Return the item as committed now: like a row lock, this sees what other
@@ -589,6 +612,67 @@ class FakeAuditLog(_FakeRepository):
         )[:limit]
 
 
+class FakeAgentRepository(_FakeRepository):
+    def add(self, obj: T) -> T:
+        """Add an agent's profile, keyed by their user id."""
+        self._rows.table(AgentProfile)[obj.user_id] = obj
+        return obj
+
+    def get(self, user_id: int) -> AgentProfile | None:
+        return self._rows.table(AgentProfile).get(user_id)
+
+    def all(self) -> list[AgentProfile]:
+        return self._rows.select(AgentProfile)
+
+
+class FakePresenceRepository(_FakeRepository):
+    def add(self, obj: T) -> T:
+        """Add an agent's presence, keyed by their user id."""
+        self._rows.table(Presence)[obj.agent_id] = obj
+        return obj
+
+    def get(self, agent_id: int, *, for_update: bool = False) -> Presence | None:
+        return self._rows.table(Presence).get(agent_id)
+
+    def lock(self, agent_id: int) -> Presence:
+        """Return the agent's presence (offline if new)."""
+        found = self.get(agent_id)
+        return found if found is not None else self.add(Presence(agent_id=agent_id))
+
+    def online(self) -> list[Presence]:
+        return self._rows.select(Presence, lambda p: p.state != "offline")
+
+
+class FakeOfferRepository(_FakeRepository):
+    def get(self, offer_id: int) -> Offer | None:
+        return self._rows.table(Offer).get(offer_id)
+
+    def open_for_agent(self, agent_id: int) -> list[Offer]:
+        return self._rows.select(Offer, lambda o: o.agent_id == agent_id and o.state == "offered")
+
+    def open_for_item(self, item_id: int) -> Offer | None:
+        return self._one(Offer, lambda o: o.queue_item_id == item_id and o.state == "offered")
+
+    def overdue(self, now: datetime, limit: int = 200) -> list[Offer]:
+        return self._rows.select(Offer, lambda o: o.state == "offered" and o.expires_at <= now)[
+            :limit
+        ]
+
+    def passed_over(self, item_id: int) -> set[int]:
+        return {
+            o.agent_id
+            for o in self._rows.select(
+                Offer,
+                lambda o: o.queue_item_id == item_id and o.state in ("expired", "declined"),
+            )
+        }
+
+
+class FakeTransferRepository(_FakeRepository):
+    def for_contact(self, contact_id: int) -> list[Transfer]:
+        return self._rows.select(Transfer, lambda t: t.contact_id == contact_id)
+
+
 class FakeUnitOfWork:
     """One transaction over the in-memory store; rolled back unless committed.
 
@@ -620,6 +704,10 @@ class FakeUnitOfWork:
         self.calls = FakeCallRepository(rows)
         self.audit = FakeAuditLog(rows)
         self.surveys = FakeSurveyRepository(rows)
+        self.agents = FakeAgentRepository(rows)
+        self.presence = FakePresenceRepository(rows)
+        self.offers = FakeOfferRepository(rows)
+        self.transfers = FakeTransferRepository(rows)
 
     def __enter__(self) -> FakeUnitOfWork:
         self._rows.reset()

@@ -19,6 +19,9 @@ EXEMPTION_GROUNDS = (
     "no_digital_id",
 )
 
+# One priority step counts as this much waiting (router/domain/routing.py, `rank_at`).
+DEFAULT_AGING = 300
+
 STAFF_ROLES = ("agent", "supervisor", "manager", "admin")
 # An agency system's account (its API tokens report digital completions), not a person.
 INTEGRATION_ROLE = "integration"
@@ -73,6 +76,7 @@ class QueueState(StrEnum):
     ASSIGNED = "assigned"
     DONE = "done"
     ABANDONED = "abandoned"
+    TRANSFERRED = "transferred"
 
 
 class IllegalTransition(ValueError):
@@ -159,7 +163,11 @@ class Contact(Aggregate):
         self._require(ContactState.BOT, ContactState.QUEUED, ContactState.ASSIGNED)
         if item.state == QueueState.WAITING:
             self.state = ContactState.QUEUED
-        data = {"queue_item_id": item.id, "skill": item.skill, "priority": item.priority}
+            self.agent_id = None  # waiting again (a transfer): nobody's until it is taken
+        data = {
+            "queue_item_id": item.id, "skill": item.skill, "priority": item.priority,
+            "queue": item.queue,
+        }  # fmt: skip
         return [self._happened(ev.QUEUED, item.enqueued_at, **data)]
 
     def assign(self, item: QueueItem, agent_id: int, now: datetime) -> list[Happened]:
@@ -560,7 +568,11 @@ class QueueItem(Aggregate):
     """A contact waiting for, or handled by, a person.
 
     waiting → assigned (an agent claimed it) → done; a waiting item the citizen left is
-    abandoned. What the log keeps of it is recorded by its contact.
+    abandoned; an item its agent (or a supervisor) handed on is transferred, and a new item
+    waits in the queue it went to. What the log keeps of it is recorded by its contact.
+
+    `queue` is the queue it waits in (router/domain/routing.py), `channel` and `language`
+    the contact's; `rank_at` orders the waiting (routing.rank_at: priority plus aging).
     """
 
     contact_id: int
@@ -572,7 +584,16 @@ class QueueItem(Aggregate):
     claimed_at: datetime | None = None
     answered_at: datetime | None = None
     closed_at: datetime | None = None
+    queue: str | None = None
+    channel: str | None = None
+    language: str | None = None
+    rank_at: datetime | None = None
     id: int | None = None
+
+    def __post_init__(self) -> None:
+        self.queue = self.queue or self.skill
+        if self.rank_at is None:
+            self.rank_at = self.enqueued_at - timedelta(seconds=self.priority * DEFAULT_AGING)
 
     @property
     def is_open(self) -> bool:
@@ -596,6 +617,13 @@ class QueueItem(Aggregate):
             return False
         self.answered_at = now
         return True
+
+    def transfer(self, now: datetime) -> None:
+        """Handed on to another queue or agent (a new item waits there)."""
+        if not self.is_open:
+            raise IllegalTransition(f"a queue item in state {self.state!r} cannot be transferred")
+        self.state = QueueState.TRANSFERRED
+        self.closed_at = now
 
     def end(self, now: datetime, *, left: bool = False) -> None:
         """Done with; a waiting item whose citizen `left` is abandoned instead."""

@@ -14,6 +14,7 @@ from datetime import datetime
 
 from router.entrypoints.worker import Worker
 from router.policy import Profile
+from router.service.assignments import Assignments
 from router.service.callback_desk import CallbackDesk
 from router.service.callbacks import Callbacks
 from router.service.calls import Calls
@@ -118,6 +119,8 @@ class Kanal:
     counters: ProcessCounters = field(default_factory=ProcessCounters)
     # Where committed contact changes are announced to live pages (LISTEN/NOTIFY on PostgreSQL).
     live: LiveUpdates | None = None
+    # Claims, offers, presence and transfers of assisted work (router/service/assignments.py).
+    assignments: Assignments | None = None
 
     @property
     def engine(self):  # noqa: ANN201 - sqlalchemy.Engine

@@ -8,20 +8,15 @@ from datetime import datetime
 
 from router.domain.commands import AgentReply, ClaimNext, Resolve
 from router.domain.model import CLOSED_RESOLVED, Contact, ContactState, DeliveryState, Message
+from router.domain.routing import Routing
 from router.service import contacts
+from router.service.assignments import Assignments, Claimed
 from router.service.channels import Channels
 from router.service.delivery import Delivery
 from router.service.errors import Conflict, Forbidden, NotFound
 from router.service.journal import pseudonym_of
 from router.service.outbox import say
 from router.service.unit_of_work import UnitOfWork
-
-
-@dataclass(frozen=True)
-class Claimed:
-    contact_id: int
-    queue_item_id: int
-    wait_seconds: int
 
 
 @dataclass(frozen=True)
@@ -39,32 +34,21 @@ class Desk:
         channels: Channels,
         delivery: Delivery,
         clock: Callable[[], datetime],
+        assignments: Assignments | None = None,
     ) -> None:
         self.uow = uow
         self.channels = channels
         self.delivery = delivery
         self.clock = clock
+        self.assignments = assignments or Assignments(uow, Routing(), clock)
 
-    def claim_next(self, cmd: ClaimNext, attempts: int = 5) -> Claimed | None:
-        """Assign the next waiting contact to the agent; None when the queue is empty.
+    def claim_next(self, cmd: ClaimNext) -> Claimed | None:
+        """Assign the next contact the agent may take; None when nothing matches them.
 
-        The item is locked until the commit (`FOR UPDATE SKIP LOCKED` on PostgreSQL, the
-        single writer on SQLite), looked at again under the lock and claimed by the item
-        itself, so two agents never get the same contact.
+        The routing rules (queues, language, capacity, offers, rank) and the locks are
+        `Assignments.claim`'s: two agents never get the same contact.
         """
-        now = self.clock()
-        for _ in range(attempts):
-            with self.uow() as uow:
-                item = uow.queue.claim_next(cmd.skills)
-                if item is None:
-                    return None
-                if not contacts.claim_item(uow, item.id, cmd.agent_id, now):
-                    continue  # another agent took it between the two looks
-                contact = uow.contacts.get(item.contact_id, for_update=True)
-                happened = contact.assign(item, cmd.agent_id, now)
-                uow.commit()
-                return Claimed(contact.id, item.id, happened[0].data["wait_seconds"])
-        return None
+        return self.assignments.claim(cmd.agent_id, cmd.skills)
 
     def reply(self, cmd: AgentReply) -> Replied:
         """Send an agent's answer on the citizen's own channel (never to an opted-out number)."""

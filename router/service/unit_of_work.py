@@ -24,6 +24,10 @@ class UnitOfWork(Protocol):
     calls: r.CallRepository
     surveys: r.SurveyRepository
     audit: r.AuditLog
+    agents: r.AgentRepository
+    presence: r.PresenceRepository
+    offers: r.OfferRepository
+    transfers: r.TransferRepository
     # Events for after the commit (ReplyWaiting), gathered as the journal writes the others;
     # moved to `published` by the commit (dropped by a rollback) for the message bus.
     after_commit: list[object]

@@ -30,6 +30,10 @@ REPOSITORIES = {
     r.CallRepository: (fakes.FakeCallRepository, sql.CallRepository),
     r.SurveyRepository: (fakes.FakeSurveyRepository, sql.SurveyRepository),
     r.AuditLog: (fakes.FakeAuditLog, sql.AuditLog),
+    r.AgentRepository: (fakes.FakeAgentRepository, sql.AgentRepository),
+    r.PresenceRepository: (fakes.FakePresenceRepository, sql.PresenceRepository),
+    r.OfferRepository: (fakes.FakeOfferRepository, sql.OfferRepository),
+    r.TransferRepository: (fakes.FakeTransferRepository, sql.TransferRepository),
 }
 PORTS = {
     ports.BotPort: fakes.ScriptedBot,
