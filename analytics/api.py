@@ -16,7 +16,7 @@ from sqlalchemy import Engine
 from analytics import metrics, openapi
 from analytics.conversations import COLUMNS as CONVERSATION_COLUMNS
 from analytics.conversations import conversations
-from analytics.recorded import simulate_period
+from analytics.recordings import simulate_period
 from analytics.report import FILTERS, Query, channel_shift_report, settings_of
 from analytics.simulator import COSTS, SERVICE_LEVEL_SECONDS
 from router.policy import available_profiles, load_profile

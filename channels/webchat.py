@@ -335,4 +335,5 @@ def demo_page(services: ChannelServices):
         languages=languages,
         texts=_.all(widget_messages()),
         stream_url=services.config["KANAL_STREAM_URL"],
+        timezone=services.config.get("KANAL_TIMEZONE", "Europe/Copenhagen"),
     )

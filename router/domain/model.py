@@ -9,6 +9,7 @@ from enum import StrEnum
 
 from router.domain import events as ev
 from router.domain.events import Happened
+from router.domain.wrapup import Outcome, completes
 
 EXEMPTION_GROUNDS = (
     "impairment",
@@ -265,30 +266,30 @@ class Contact(Aggregate):
         completed: bool | None = None,
         digital: bool = False,
         rule_id: str | None = None,
+        outcome: Outcome | None = None,
     ) -> list[Happened]:
         """Close the contact: the one way a contact ends, whoever ends it.
 
         A bot conversation that ends (the bot finished, or the citizen left it) was resolved
-        by self-service; an agent resolves with a wrap-up code; a citizen who leaves the queue
-        abandons their place in it.
+        by self-service; an agent resolves with a wrap-up code and, at the desk, an outcome
+        (router/domain/wrapup.py), which says whether the need was completed; a citizen who
+        leaves the queue abandons their place in it.
         """
         self._require(ContactState.BOT, ContactState.QUEUED, ContactState.ASSIGNED)
         was = self.state
         happened: list[Happened] = []
         if why == CLOSED_RESOLVED:
             self.wrap_up = wrap_up
-            happened.append(
-                Happened(
-                    ev.RESOLVED,
-                    {
-                        "by": "agent",
-                        "agent_id": agent_id,
-                        "wrap_up": wrap_up,
-                        "completed": bool(completed),
-                        "digital": digital,
-                    },
-                )
-            )
+            resolved = {
+                "by": "agent",
+                "agent_id": agent_id,
+                "wrap_up": wrap_up,
+                "completed": completes(outcome) if outcome is not None else bool(completed),
+                "digital": digital,
+            }
+            if outcome is not None:
+                resolved["outcome"] = str(Outcome(outcome))
+            happened.append(Happened(ev.RESOLVED, resolved))
         elif was == ContactState.BOT:
             happened.append(
                 Happened(

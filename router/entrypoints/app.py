@@ -38,6 +38,17 @@ def create_app(kanal: Kanal | Mapping | None = None, **parts: object) -> Flask:
     return app
 
 
+def _rule_reasons(kanal: Kanal):  # noqa: ANN202
+    """Return (profile, rule id) -> the running profile's reason for that rule, as written."""
+    profile = kanal.profile
+    reasons = {rule.id: rule.reason for rule in (*profile.rules, profile.default)}
+
+    def reason(profile_name: str, rule_id: str) -> str | None:
+        return reasons.get(rule_id) if profile_name == profile.name else None
+
+    return reason
+
+
 def _register(app: Flask, kanal: Kanal) -> None:
     """Register sign-in, CSRF and every blueprint, each handed what it needs."""
     from analytics import api as analytics_api
@@ -68,6 +79,8 @@ def _register(app: Flask, kanal: Kanal) -> None:
         kanal.callback_desk,
         timezone=kanal.config["KANAL_TIMEZONE"],
         access=DeskAccess(kanal.uow, kanal.clock),  # the access rule and its audit log
+        languages=kanal.settings.languages,
+        rules=_rule_reasons(kanal),
         live=(str(kanal.config["KANAL_STREAM_URL"]), str(kanal.config["SECRET_KEY"])),
     )
     app.register_blueprint(desk)

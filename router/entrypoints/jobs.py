@@ -74,6 +74,15 @@ def refresh_metric_rollups(kanal: Kanal) -> None:
         log.info("metric rollups: %s days recomputed", done["days"])
 
 
+def refresh_recorded_contacts(kanal: Kanal) -> None:
+    """Keep the policy simulator's one row per contact up to date (analytics' own tables)."""
+    from analytics.recordings import refresh
+
+    done = refresh(kanal.analytics_engine, kanal.engine)
+    if done["contacts"]:
+        log.info("recorded contacts: %s folded", done["contacts"])
+
+
 def offer_waiting(kanal: Kanal) -> None:
     """Move offers not accepted in time on, and offer waiting contacts to available agents."""
     if kanal.assignments is None:
@@ -100,6 +109,7 @@ JOBS = (
     ("purge_inbox", purge_inbox, 3600),
     ("schedule_callbacks", schedule_callbacks, 60),
     ("metric_rollups", refresh_metric_rollups, 60),
+    ("recorded_contacts", refresh_recorded_contacts, 60),
     ("offer_waiting", offer_waiting, 5),
     ("presence_timeouts", presence_timeouts, 30),
 )

@@ -9,6 +9,7 @@ from datetime import datetime
 from router.domain.commands import AgentReply, ClaimNext, Resolve
 from router.domain.model import CLOSED_RESOLVED, Contact, ContactState, DeliveryState, Message
 from router.domain.routing import Routing
+from router.domain.wrapup import outcome_of
 from router.service import contacts
 from router.service.assignments import Assignments, Claimed
 from router.service.channels import Channels
@@ -71,7 +72,8 @@ class Desk:
         return Replied(message, blocked)
 
     def resolve(self, cmd: Resolve) -> None:
-        """Close a contact with its wrap-up code."""
+        """Close a contact with its wrap-up code and outcome (ValueError for an unknown one)."""
+        outcome = outcome_of(cmd.outcome) if cmd.outcome is not None else None
         now = self.clock()
         with self.uow() as uow:
             contact = self._owned(uow, cmd.contact_id, cmd.agent_id)
@@ -84,6 +86,7 @@ class Desk:
                 agent_id=cmd.agent_id,
                 wrap_up=cmd.wrap_up,
                 completed=cmd.completed,
+                outcome=outcome,
                 digital=self.channels[contact.channel].digital,
             )
             uow.commit()

@@ -80,6 +80,7 @@ class DecisionView:
     skill: str | None
     priority: int
     inputs: dict
+    all_inputs: dict = field(default_factory=dict)  # everything the policy saw (no PII)
 
 
 @dataclass(frozen=True)
@@ -236,6 +237,7 @@ class Views:
                     skill=d.skill,
                     priority=d.priority,
                     inputs=_key_inputs(d.inputs or {}),
+                    all_inputs=dict(d.inputs or {}),
                 )
                 for stage, d in zip(stages, decisions, strict=True)
             ]

@@ -47,6 +47,7 @@ RULES: dict[str, object] = {
     "desk.queue": DESK,
     "desk.queue_json": DESK,
     "desk.claim": DESK,
+    "desk.choose_language": DESK,
     "desk.conversation": CONVERSATION,
     "desk.conversation_json": CONVERSATION,
     "desk.reply": CONVERSATION,
