@@ -301,6 +301,17 @@ class FakeContactRepository(_FakeRepository):
         open_ = self._rows.select(Contact, lambda c: c.state != "closed")
         return dict(Counter((c.channel, str(c.state)) for c in open_))
 
+    def held_by(self, agent_id: int) -> dict[str, int]:
+        """Count the open contacts assigned to an agent, by channel."""
+        return dict(
+            Counter(
+                c.channel
+                for c in self._rows.select(
+                    Contact, lambda c: c.agent_id == agent_id and c.state == "assigned"
+                )
+            )
+        )
+
     def agents_holding(self, channel: str) -> set[int]:
         return {
             c.agent_id
@@ -805,23 +816,31 @@ class RecordingSender:
 
     Each outcome is a SendResult, an outcome name ("accepted", "retry", "uncertain",
     "rejected") or an exception to raise; when the script runs out, `default` answers.
+    As the provider's record (`find_sent`) it knows the messages it answered "accepted" for.
     """
 
     def __init__(self, *outcomes: SendResult | str | Exception, default: str = "accepted") -> None:
         self.outcomes: deque[SendResult | str | Exception] = deque(outcomes)
         self.default = default
         self.sent: list[tuple[str, str, str | None]] = []
+        self.taken: list[tuple[str, str, SendResult]] = []
 
     def send(self, to: str, body: str, *, status_callback: str | None = None) -> SendResult:
         self.sent.append((to, body, status_callback))
         outcome = self.outcomes.popleft() if self.outcomes else self.default
         if isinstance(outcome, Exception):
             raise outcome
-        if isinstance(outcome, SendResult):
-            return outcome
         if outcome == "accepted":
-            return SendResult("accepted", provider_id=f"SM{len(self.sent):032x}", segments=1)
-        return SendResult(outcome, error=f"scripted {outcome}")
+            outcome = SendResult("accepted", provider_id=f"SM{len(self.sent):032x}", segments=1)
+        if not isinstance(outcome, SendResult):
+            return SendResult(outcome, error=f"scripted {outcome}")
+        if outcome.outcome == "accepted":
+            self.taken.append((to, body, outcome))
+        return outcome
+
+    def find_sent(self, to: str, body: str, since: datetime) -> SendResult | None:
+        """Answer a message taken for `to` with `body` (the fake keeps no times)."""
+        return next((r for t, b, r in self.taken if (t, b) == (to, body)), None)
 
     def bodies(self, to: str | None = None) -> list[str]:
         """Return the bodies sent (to one address, if given), in order."""

@@ -191,6 +191,15 @@ class ContactRepository(_Repository):
         )
         return list(self.session.scalars(stmt))
 
+    def held_by(self, agent_id: int) -> dict[str, int]:
+        """Count the open contacts assigned to an agent, by channel."""
+        stmt = (
+            select(Contact.channel, func.count())
+            .where(Contact.agent_id == agent_id, Contact.state == ContactState.ASSIGNED)
+            .group_by(Contact.channel)
+        )
+        return {channel: n for channel, n in self.session.execute(stmt)}
+
     def agents_holding(self, channel: str) -> set[int]:
         stmt = select(Contact.agent_id).where(
             Contact.channel == channel,
@@ -625,6 +634,9 @@ class PresenceRepository(_Repository):
     def lock(self, agent_id: int) -> Presence:
         """Return the agent's presence locked until the transaction ends (made offline if
         they had none): one agent's claims and offers queue behind it."""
+        found = self.get(agent_id, for_update=True)
+        if found is not None:
+            return found
         dialect = self.session.get_bind().dialect.name
         insert_ = pg_insert if dialect == "postgresql" else sqlite_insert
         self.session.execute(

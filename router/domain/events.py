@@ -88,10 +88,3 @@ class ContactChanged:
     contact_id: int
     kind: str
 
-
-@dataclass(frozen=True)
-class ReplyWaiting:
-    """An outbound message was stored `pending`: the message bus hands it to its sender
-    once the transaction that stored it has committed. Not written to the log."""
-
-    message_id: int

@@ -427,11 +427,6 @@ class Message(Aggregate):
                 ev.DELIVERY_UPDATED, now, message_id=self.id, status=str(self.delivery_status)
             )
 
-    def wait_for_delivery(self) -> None:
-        """Stored: wait (`pending`) for the dispatcher, after this transaction commits."""
-        self._require(DeliveryState.PENDING)
-        self._raise(ev.ReplyWaiting(self.id))
-
     def claim(self, now: datetime, lease: timedelta) -> None:
         """Taken by one dispatcher; after `lease` an unfinished claim is stale."""
         self._require(*CLAIMABLE)
@@ -505,6 +500,15 @@ class Message(Aggregate):
         ):
             self.last_error = f"Twilio error {error_code}"
         self._moved(before, now)
+
+    def claim_lapsed(self, now: datetime) -> None:
+        """Its dispatcher stopped before sending, as the provider says (it has no such
+        message): claimable again at once, and the attempt that never left not counted."""
+        self._require(DeliveryState.SENDING_LOCAL)
+        self.delivery_status = DeliveryState.PENDING
+        self.attempts = max(0, self.attempts - 1)
+        self.next_attempt_at = now
+        self.last_error = "its dispatcher stopped before sending; the provider had not got it"
 
     def claim_went_stale(self, now: datetime) -> None:
         """Its dispatcher stopped while sending: it may have gone out, so a person checks."""

@@ -80,10 +80,12 @@ class Presence(Aggregate):
         )  # fmt: skip
         return True
 
-    def working(self, now: datetime) -> bool:
-        """The agent asks for work (Take next): available unless they already are."""
+    def working(self, now: datetime, every: timedelta = timedelta(0)) -> bool:
+        """The agent asks for work (Take next): available unless they already are (then
+        seen, noted at most `every`)."""
         if self.state == PresenceState.AVAILABLE:
-            self.seen_at = now
+            if self.seen_at is None or now - self.seen_at >= every:
+                self.seen_at = now
             return False
         return self.change(PresenceState.AVAILABLE, now, why="took work")
 

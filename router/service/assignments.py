@@ -74,8 +74,9 @@ class Assignments:
         for _ in range(attempts):
             with self.uow() as uow:
                 presence = uow.presence.lock(agent_id)
-                presence.working(now)
-                offer = self._open_offer(uow, agent_id, now)
+                presence.working(now, every=SEEN_EVERY)
+                mine = uow.offers.open_for_agent(agent_id)
+                offer = next((o for o in mine if not o.is_overdue(now)), None)
                 if offer is not None:
                     item = uow.queue.lock(offer.queue_item_id)
                     if item is None or not item.is_waiting:
@@ -83,37 +84,34 @@ class Assignments:
                         uow.commit()
                         continue
                 else:
-                    match = self._match(uow, agent_id, exclude=None)
+                    match = self._match(uow, agent_id, mine)
                     if queues:
                         match = replace(match, queues=tuple(queues))
                     item = uow.queue.claim_next(match) if match.channels else None
-                if item is None:
-                    uow.commit()  # the presence
-                    return None
+                    if item is None:
+                        uow.commit()  # the presence
+                        return None
+                    offer = next((o for o in mine if o.queue_item_id == item.id), None)
                 if not contacts.claim_item(uow, item.id, agent_id, now):
                     continue  # another agent took it between the two looks
-                mine = uow.offers.open_for_item(item.id)
-                if mine is not None and mine.is_overdue(now):
-                    mine.expire(now)
-                elif mine is not None:
-                    mine.accept(agent_id, now)
+                if offer is not None and offer.is_overdue(now):
+                    offer.expire(now)
+                elif offer is not None:
+                    offer.accept(agent_id, now)
                 contact = uow.contacts.get(item.contact_id, for_update=True)
                 happened = contact.assign(item, agent_id, now)
                 uow.commit()
                 return Claimed(contact.id, item.id, happened[0].data["wait_seconds"])
         return None
 
-    def _open_offer(self, uow: UnitOfWork, agent_id: int, now: datetime) -> Offer | None:
-        for offer in uow.offers.open_for_agent(agent_id):
-            if not offer.is_overdue(now):
-                return offer
-        return None
-
-    def _match(self, uow: UnitOfWork, agent_id: int, exclude: Offer | None) -> Match:
-        """What the agent may take now: their profile against what they hold."""
-        held = [c.channel for c in uow.contacts.assigned_to(agent_id)]
-        offered = [o.channel for o in uow.offers.open_for_agent(agent_id) if o is not exclude]
-        load = load_of([*held, *offered])
+    def _match(self, uow: UnitOfWork, agent_id: int, offers: list[Offer] | None = None) -> Match:
+        """What the agent may take now: their profile against what they hold (their
+        assigned contacts and open offers, `offers` when the caller has them)."""
+        if offers is None:
+            offers = uow.offers.open_for_agent(agent_id)
+        load = load_of(o.channel for o in offers)
+        for channel, n in uow.contacts.held_by(agent_id).items():
+            load[channel] = load.get(channel, 0) + n
         return match_for(agent_id, uow.agents.get(agent_id), self.routing, load)
 
     # -- offers ------------------------------------------------------------------------------
@@ -156,9 +154,9 @@ class Assignments:
             for agent_id in agents:
                 if agent_id in passed:
                     continue
-                match = self._match(uow, agent_id, exclude=None)
+                match = self._match(uow, agent_id)
                 if match.allows(queue, channel, language):
-                    held = sum(1 for c in uow.contacts.assigned_to(agent_id))
+                    held = sum(uow.contacts.held_by(agent_id).values())
                     loads.append((held + len(uow.offers.open_for_agent(agent_id)), agent_id))
             for _, agent_id in sorted(loads):
                 presence = uow.presence.lock(agent_id)
@@ -167,7 +165,7 @@ class Assignments:
                     return False
                 if not presence.takes_offers:
                     continue
-                if not self._match(uow, agent_id, exclude=None).allows(queue, channel, language):
+                if not self._match(uow, agent_id).allows(queue, channel, language):
                     continue  # took other work meanwhile
                 self._make_offer(uow, item, agent_id, now)
                 uow.commit()

@@ -207,8 +207,9 @@ class Surveys:
         survey.answer(score, now)
         _ = translator(survey.language)
         thanks = say(uow, contact, channel, "system", _(THANKS), now)
-        if thanks.is_claimable:
-            thanks.wait_for_delivery()  # sent by the turn's bus once this commits
+        # Claimed now; the turn's bus sends it once this transaction has committed.
+        claims = self.delivery.claim_new(uow, contact, pseudonym_of(uow, contact), [thanks])
+        self.delivery.after_commit(uow, claims)
         return TurnResult(
             contact.id, contact.state, message.id, (thanks,), None, message,
             language=survey.language, need=contact.need,

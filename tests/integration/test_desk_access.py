@@ -63,7 +63,7 @@ RULES: dict[str, object] = {
     "analytics.export_csv": METRICS,
     "analytics.conversations_csv": METRICS,
     "analytics.simulate": METRICS,
-    "analytics.openapi_document": PUBLIC,
+    "openapi.document": PUBLIC,
     "integration_api.digital_completion": INTEGRATION,
     "webchat.static": PUBLIC,
     "front_door.home": PUBLIC,
