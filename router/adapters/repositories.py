@@ -513,6 +513,15 @@ class FollowupRepository(_Repository):
         )
         return self.session.scalars(stmt).first()
 
+    def waiting(self, limit: int = 1000) -> list[Followup]:
+        stmt = (
+            select(Followup)
+            .where(Followup.state == FollowupState.SCHEDULED)
+            .order_by(Followup.due_at, Followup.id)
+            .limit(limit)
+        )
+        return list(self.session.scalars(stmt))
+
 
 class EventLog(_Repository):
     """The append-only log: a transaction's events are written in one statement at commit."""

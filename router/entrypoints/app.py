@@ -8,9 +8,11 @@ blueprint, each built by a factory handed the parts it uses. The container itsel
 from __future__ import annotations
 
 import importlib
+import logging
 from collections.abc import Mapping
 
-from flask import Flask
+from flask import Flask, Response, jsonify, request
+from sqlalchemy.exc import InterfaceError, OperationalError
 
 from router.entrypoints.bootstrap import bootstrap, kanal_of
 from router.entrypoints.container import Kanal
@@ -18,6 +20,9 @@ from router.entrypoints.logs import configure_logging
 from router.service.services import ChannelServices
 
 __all__ = ["create_app", "kanal_of"]
+
+log = logging.getLogger(__name__)
+RETRY_AFTER_SECONDS = "5"
 
 
 def create_app(kanal: Kanal | Mapping | None = None, **parts: object) -> Flask:
@@ -79,6 +84,8 @@ def _register(app: Flask, kanal: Kanal) -> None:
     staff.init_app(app)
     security.init_app(app)  # cookies' flags, security headers, sign-in limits
     web.init_app(app)
+    for unavailable in (OperationalError, InterfaceError):
+        app.register_error_handler(unavailable, _database_unavailable)
     development = kanal.config["KANAL_ENV"] != "production"
     doors = front_door.Doors(
         chat="channels.webchat" in kanal.installed,
@@ -152,3 +159,18 @@ def _register(app: Flask, kanal: Kanal) -> None:
         bp = sandbox.blueprint(kanal.sandbox)
         app.register_blueprint(bp)
         staff.csrf.exempt(bp)
+
+
+def _database_unavailable(exc: Exception) -> Response:
+    """Answer 503 with Retry-After while the database cannot be reached (restarting, down,
+    or SQLite busy past its wait): nothing was stored, so the caller's retry is safe, and
+    Twilio retries a webhook it got a 5xx for. The pool reconnects by itself afterwards."""
+    log.warning("database unavailable: %s", type(exc.orig or exc).__name__)
+    text = "The service is briefly unavailable; please try again shortly."
+    if request.path.startswith("/api/"):
+        response = jsonify(error=text)
+        response.status_code = 503
+    else:
+        response = Response(text, status=503, mimetype="text/plain")
+    response.headers["Retry-After"] = RETRY_AFTER_SECONDS
+    return response

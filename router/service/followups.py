@@ -118,6 +118,23 @@ class Followups:
         self.jobs.schedule(RUN_JOB, f"followup-{followup_id}", due, followup_id)
         return followup_id
 
+    def schedule_waiting(self, limit: int = 1000) -> int:
+        """Write the job of every follow-up still scheduled again, at its due time.
+
+        The follow-up's row is its durable record; its job is not. APScheduler removes a
+        job's row when it hands the job to a thread, so a scheduler killed then (or a
+        process stopped between the follow-up's commit and its job) leaves a scheduled
+        follow-up without a job. The scheduler runs this at its start and every minute. The
+        job's id is the key and the due time, so writing it again only replaces it; a run
+        checks the follow-up's state, so a second run of one follow-up offers nothing twice.
+        Returns how many.
+        """
+        with self.uow() as uow:
+            waiting = [(f.id, f.due_at) for f in uow.followups.waiting(limit)]
+        for followup_id, due in waiting:
+            self.jobs.schedule(RUN_JOB, f"followup-{followup_id}", due, followup_id)
+        return len(waiting)
+
     def completed(
         self, need: str, *, pseudonym: str | None = None, contact_id: int | None = None
     ) -> Completion:
