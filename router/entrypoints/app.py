@@ -80,7 +80,11 @@ def _register(app: Flask, kanal: Kanal) -> None:
     from router.entrypoints.desk import views as desk_views
     from router.service.access import DeskAccess
 
-    staff = StaffSignIn(kanal.read_uow, kanal.settings.languages)
+    staff = StaffSignIn(
+        kanal.read_uow,
+        kanal.settings.languages,
+        on_sign_out=kanal.assignments.sign_out if kanal.assignments else None,
+    )
     staff.init_app(app)
     security.init_app(app)  # cookies' flags, security headers, sign-in limits
     web.init_app(app)
@@ -102,7 +106,9 @@ def _register(app: Flask, kanal: Kanal) -> None:
         kanal.views,
         kanal.callback_desk,
         timezone=kanal.config["KANAL_TIMEZONE"],
-        access=DeskAccess(kanal.uow, kanal.clock),  # the access rule and its audit log
+        access=DeskAccess(
+            kanal.uow, kanal.clock, kanal.settings.routing
+        ),  # the access rule and its audit log
         languages=kanal.settings.languages,
         rules=_rule_reasons(kanal),
         live=(str(kanal.config["KANAL_STREAM_URL"]), str(kanal.config["SECRET_KEY"])),

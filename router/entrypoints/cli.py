@@ -313,11 +313,11 @@ def citizens_import(path: str, registered_by: str) -> None:
 @click.argument("text")
 def sms(from_number: str, url: str | None, wait: float, text: str) -> None:
     """Text kanal as a citizen would (a signed Twilio webhook) and print the replies."""
-    from channels.twilio_sandbox.sms_simulator import Phone, SimulatorError, send_and_watch
+    from channels.twilio_sandbox.sms_simulator import SimulatorError, TextingPhone, send_and_watch
     from router.config import from_env
 
     config = from_env()
-    phone = Phone(
+    phone = TextingPhone(
         base_url=url or config["KANAL_PUBLIC_URL"],
         public_url=config["KANAL_PUBLIC_URL"],
         account_sid=config["TWILIO_ACCOUNT_SID"],

@@ -259,7 +259,11 @@ class Assignments:
             return presence
 
     def sign_out(self, agent_id: int) -> None:
-        """The agent signed out of the desk: offline."""
+        """The agent signed out of the desk: offline (staff never at the desk: nothing)."""
+        with self.uow() as uow:
+            found = uow.presence.get(agent_id)
+            if found is None or not found.is_online:
+                return
         self.set_presence(agent_id, PresenceState.OFFLINE, why="signed out")
 
     def seen(self, agent_id: int) -> None:
@@ -343,6 +347,14 @@ class Assignments:
             record.made()
             uow.commit()
             return Transferred(record.id, contact_id, to_queue, agent)
+
+    def agent_named(self, username: str) -> int:
+        """Return the id of the active desk member with this username."""
+        with self.uow() as uow:
+            user = uow.users.by_username(username)
+            if user is None or not user.active or user.role not in TRANSFER_ROLES:
+                raise NotFound(f"No such agent: {username}.")
+            return user.id
 
     def transfers(self, contact_id: int) -> list[Transfer]:
         """Return a contact's transfers, oldest first (with their notes, for the desk)."""

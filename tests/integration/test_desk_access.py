@@ -55,6 +55,8 @@ RULES: dict[str, object] = {
     "desk.resolve": CONVERSATION,
     "desk.connect_call": CONVERSATION,
     "desk.call_back_now": CONVERSATION,
+    "desk.transfer": CONVERSATION,
+    "desk.presence": DESK,
     "desk.taking_calls": DESK,
     "desk.failed_callbacks": DESK,
     "desk.call_again": DESK,
@@ -152,7 +154,7 @@ def test_the_roles_matrix_as_tested(app, client, kanal, staff):
                 expected = "allowed" if role in allowed else "refused"
                 assert got == expected, (rule.endpoint, label, role, answer.status_code)
     # The matrix covers every conversation route for both kinds of conversation.
-    assert sum(1 for (route, _role) in matrix if route.endswith("bot only")) == 7 * len(ROLES)
+    assert sum(1 for (route, _role) in matrix if route.endswith("bot only")) == 8 * len(ROLES)
 
 
 def test_an_agent_cannot_open_a_bot_only_conversation_and_the_attempt_is_audited(

@@ -33,6 +33,7 @@ from router.domain.commands import AgentReply, ClaimNext, Resolve
 from router.domain.model import STAFF_ROLES, ContactState
 from router.domain.wrapup import WRAP_UP_CODES, Outcome
 from router.entrypoints.auth import role_required
+from router.entrypoints.desk import routing_views
 from router.entrypoints.desk import words as w
 from router.entrypoints.desk.words import DeskWords, link_parts, waited
 from router.entrypoints.live_tokens import desk_token
@@ -123,6 +124,7 @@ def blueprint(
     bp.add_app_template_filter(link_parts, "link_parts")
     bp.add_app_template_filter(waited, "waited")
     bp.app_context_processor(bound(_words, parts))
+    bp.app_context_processor(bound(routing_views.template_values, parts))
     live_url, secret = live
 
     @bp.context_processor
@@ -149,6 +151,7 @@ def blueprint(
         ("/callbacks/failed", failed_callbacks, "GET"),
         (f"/callbacks/<{ID_CONVERTER}:callback_id>/call-again", call_again, "POST"),
         (f"/callbacks/<{ID_CONVERTER}:callback_id>/close", close_callback, "POST"),
+        *routing_views.routes(ID_CONVERTER),
     )
     for rule, view, method in routes:
         if "contact_id" in rule:
