@@ -114,6 +114,7 @@ def _register(app: Flask, kanal: Kanal) -> None:
         rules=_rule_reasons(kanal),
         replies=load_replies(kanal.config["KANAL_CANNED_REPLIES"]),
         agency=kanal.config["KANAL_AGENCY_NAME"],
+        live=(str(kanal.config["KANAL_STREAM_URL"]), str(kanal.config["SECRET_KEY"])),
     )
     app.register_blueprint(desk)
     api = analytics_api.blueprint(kanal.analytics_engine, kanal.config, staff.token_required)
