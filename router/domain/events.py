@@ -76,4 +76,3 @@ class Happened:
     type: str
     data: dict = field(default_factory=dict)
     at: datetime | None = None
-
