@@ -112,6 +112,7 @@ def _register(app: Flask, kanal: Kanal) -> None:
         ),  # the access rule and its audit log
         languages=kanal.settings.languages,
         rules=_rule_reasons(kanal),
+        live=(str(kanal.config["KANAL_STREAM_URL"]), str(kanal.config["SECRET_KEY"])),
     )
     app.register_blueprint(desk)
     desk_api = desk_api_views.blueprint(
