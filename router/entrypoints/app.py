@@ -78,6 +78,7 @@ def _register(app: Flask, kanal: Kanal) -> None:
     from router.adapters.replies_file import load_replies
     from router.entrypoints import auth, front_door, health, integration_api, security
     from router.entrypoints.auth import StaffSignIn
+    from router.entrypoints.desk import api as desk_api_views
     from router.entrypoints.desk import views as desk_views
     from router.service.access import DeskAccess
 
@@ -117,6 +118,14 @@ def _register(app: Flask, kanal: Kanal) -> None:
         live=(str(kanal.config["KANAL_STREAM_URL"]), str(kanal.config["SECRET_KEY"])),
     )
     app.register_blueprint(desk)
+    desk_api = desk_api_views.blueprint(
+        kanal.desk,
+        kanal.views,
+        DeskAccess(kanal.uow, kanal.clock, kanal.settings.routing),
+        staff.token_required,
+    )
+    app.register_blueprint(desk_api)
+    staff.csrf.exempt(desk_api)
     api = analytics_api.blueprint(kanal.analytics_engine, kanal.config, staff.token_required)
     app.register_blueprint(api)
     staff.csrf.exempt(api)
