@@ -27,7 +27,8 @@ from router.service.delivery import Delivery
 from router.service.journal import pseudonym_of, record, write_new_events
 from router.service.outbox import may_message
 from router.service.settings import RouterSettings
-from router.service.turn import TurnResult, Turns
+from router.service.turn import Turns
+from router.service.turn_result import TurnResult
 from router.service.unit_of_work import UnitOfWork
 
 log = logging.getLogger(__name__)
