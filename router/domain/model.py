@@ -241,9 +241,15 @@ class Contact(Aggregate):
         self._require(ContactState.BOT, ContactState.QUEUED, ContactState.ASSIGNED)
         self._happened(ev.HANDED_OFF, now, **how)
 
-    def callback_promised(self, now: datetime, rule_id: str) -> None:
-        """The policy chose a callback that kanal does not book itself."""
-        self._happened(ev.CALLBACK_SCHEDULED, now, rule_id=rule_id)
+    def callback_promised(self, now: datetime, **how: object) -> None:
+        """A callback was promised that kanal does not book itself: the policy's (`rule_id`),
+        or the phone's without a callbacks service (`reason`, `call_at`)."""
+        self._happened(ev.CALLBACK_SCHEDULED, now, **how)
+
+    def deflection_offered(self, now: datetime, **how: object) -> None:
+        """The digital route was offered on the phone, to a contact with no call of its own
+        to record it (`need`, `route`, `link`)."""
+        self._happened(ev.DEFLECTION_OFFERED, now, **how)
 
     def consent_changed(self, now: datetime, *, opted_in: bool, keyword: str) -> None:
         """The citizen opted out of (STOP) or back in to (START) the channel."""

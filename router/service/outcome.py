@@ -101,7 +101,7 @@ def carry_out(
             return [tell("system", f"{why} {wording.handoff(channel, wait, _)}")]
         if phone is not None:
             return [tell("system", f"{why} {_book(uow, contact, hours, now, booked, _)}")]
-        contact.callback_promised(now, decision.rule_id)
+        contact.callback_promised(now, rule_id=decision.rule_id)
         told = wording.callback(channel, hours, now, _)
         return [tell("system", f"{why} {told}")]
     # CLOSE
