@@ -111,6 +111,7 @@ def _register(app: Flask, kanal: Kanal) -> None:
         ),  # the access rule and its audit log
         languages=kanal.settings.languages,
         rules=_rule_reasons(kanal),
+        live=(str(kanal.config["KANAL_STREAM_URL"]), str(kanal.config["SECRET_KEY"])),
     )
     app.register_blueprint(desk)
     api = analytics_api.blueprint(kanal.analytics_engine, kanal.config, staff.token_required)

@@ -69,6 +69,27 @@ def scheduler() -> None:
 
 
 @main.command()
+@click.option("--host", default=None, help="Default: KANAL_STREAM_HOST (127.0.0.1).")
+@click.option("--port", type=int, default=None, help="Default: KANAL_STREAM_PORT (8001).")
+def streams(host: str | None, port: int | None) -> None:
+    """Serve the live pages' event streams (chat widget, desk) on asyncio until stopped."""
+    from router.entrypoints.bootstrap import bootstrap
+    from router.entrypoints.logs import configure_logging
+    from router.entrypoints.streams.app import serve
+
+    kanal = bootstrap(identify=None)  # it reads and streams; it never identifies a language
+    configure_logging(kanal.config["KANAL_LOG_LEVEL"])
+    try:
+        serve(
+            kanal,
+            host or kanal.config["KANAL_STREAM_HOST"],
+            port or kanal.config["KANAL_STREAM_PORT"],
+        )
+    finally:
+        kanal.close()
+
+
+@main.command()
 def worker() -> None:
     """Run the turn worker: take acknowledged messages from the inbox and route them.
 
