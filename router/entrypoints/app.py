@@ -77,10 +77,15 @@ def _register(app: Flask, kanal: Kanal) -> None:
     from router import openapi, web
     from router.entrypoints import auth, front_door, health, integration_api, security
     from router.entrypoints.auth import StaffSignIn
+    from router.entrypoints.desk import api as desk_api_views
     from router.entrypoints.desk import views as desk_views
     from router.service.access import DeskAccess
 
-    staff = StaffSignIn(kanal.read_uow, kanal.settings.languages)
+    staff = StaffSignIn(
+        kanal.read_uow,
+        kanal.settings.languages,
+        on_sign_out=kanal.assignments.sign_out if kanal.assignments else None,
+    )
     staff.init_app(app)
     security.init_app(app)  # cookies' flags, security headers, sign-in limits
     web.init_app(app)
@@ -102,11 +107,22 @@ def _register(app: Flask, kanal: Kanal) -> None:
         kanal.views,
         kanal.callback_desk,
         timezone=kanal.config["KANAL_TIMEZONE"],
-        access=DeskAccess(kanal.uow, kanal.clock),  # the access rule and its audit log
+        access=DeskAccess(
+            kanal.uow, kanal.clock, kanal.settings.routing
+        ),  # the access rule and its audit log
         languages=kanal.settings.languages,
         rules=_rule_reasons(kanal),
+        live=(str(kanal.config["KANAL_STREAM_URL"]), str(kanal.config["SECRET_KEY"])),
     )
     app.register_blueprint(desk)
+    desk_api = desk_api_views.blueprint(
+        kanal.desk,
+        kanal.views,
+        DeskAccess(kanal.uow, kanal.clock, kanal.settings.routing),
+        staff.token_required,
+    )
+    app.register_blueprint(desk_api)
+    staff.csrf.exempt(desk_api)
     api = analytics_api.blueprint(kanal.analytics_engine, kanal.config, staff.token_required)
     app.register_blueprint(api)
     staff.csrf.exempt(api)

@@ -56,7 +56,7 @@ def is_acceptance(text: str) -> bool:
 
 
 @dataclass(frozen=True)
-class Completion:
+class Completed:
     """What a digital-completion report changed."""
 
     citizen: str | None  # the citizen's pseudonym, when known
@@ -137,7 +137,7 @@ class Followups:
 
     def completed(
         self, need: str, *, pseudonym: str | None = None, contact_id: int | None = None
-    ) -> Completion:
+    ) -> Completed:
         """Record that the agency's self-service saw the need completed; close follow-ups.
 
         The citizen is named by pseudonym or by the contact that was deflected.
@@ -176,7 +176,7 @@ class Followups:
                 )
             )
             uow.commit()
-        return Completion(who, need, len(found))
+        return Completed(who, need, len(found))
 
     def run(self, followup_id: int) -> str:
         """After the window: offer a callback by SMS unless the need was completed.

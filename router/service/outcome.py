@@ -20,7 +20,7 @@ from router.service.unit_of_work import UnitOfWork
 
 
 @dataclass(frozen=True)
-class Step:
+class TurnDecision:
     """One policy decision of a turn, with the stage it was taken at and what it saw."""
 
     stage: str  # before_bot | after_bot

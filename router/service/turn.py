@@ -48,7 +48,7 @@ from router.service.errors import Conflict, DuplicateDelivery, NotFound, Service
 from router.service.journal import pseudonym_of
 from router.service.messagebus import MessageBus
 from router.service.outbox import say
-from router.service.outcome import Step
+from router.service.outcome import TurnDecision
 from router.service.ports import BotPort, BotTurn, Inbox, LanguageIdentifier
 from router.service.settings import RouterSettings
 from router.service.translations import translator
@@ -109,7 +109,7 @@ class AtBot:
     bot_sender: str
     language: str
     citizen_id: int | None
-    first: Step
+    first: TurnDecision
     cut: bool = False  # the message was longer than the channel takes and was cut
 
 
@@ -233,12 +233,12 @@ class Turns:
                 entry = replace(entry, channel=contact.channel, address=contact.address)
                 citizen = uow.citizens.get(contact.citizen_id) if contact.citizen_id else None
                 message = self._file(uow, entry, contact, citizen, now, **heard)
-                steps: list[Step] = []
+                steps: list[TurnDecision] = []
                 if contact.state == ContactState.BOT:
                     base = self._context(uow, contact, citizen, message, now)
                     context = replace(base, bot_failures=max(2, contact.bot_failures + 1))
                     contact.bot_failures = context.bot_failures
-                    steps = [Step("unheard", decide(context, self.profile), context)]
+                    steps = [TurnDecision("unheard", decide(context, self.profile), context)]
                 result = self._finish(uow, contact, message, citizen, steps, None, now)
                 uow.commit()
         except DuplicateDelivery:
@@ -354,10 +354,10 @@ class Turns:
         language: str | None = None,
     ) -> TurnResult | AtBot:
         """Decide before the bot; commit, finishing here unless the bot is to be asked."""
-        steps: list[Step] = []
+        steps: list[TurnDecision] = []
         if message.kind == "message" and contact.state == ContactState.BOT:
             context = self._context(uow, contact, citizen, message, now)
-            steps = [Step("before_bot", decide(context, self.profile), context)]
+            steps = [TurnDecision("before_bot", decide(context, self.profile), context)]
             if steps[0].decision.action == Action.SELF_SERVICE:
                 at_bot = AtBot(
                     message.id,
@@ -487,7 +487,7 @@ class Turns:
             steps = [at_bot.first]
             if turn is not None and contact.state == ContactState.BOT:
                 context = self._after_bot(uow, contact, at_bot, turn, now)
-                steps.append(Step("after_bot", decide(context, self.profile), context))
+                steps.append(TurnDecision("after_bot", decide(context, self.profile), context))
             elif contact.state != ContactState.BOT:
                 steps = []
             result = self._finish(uow, contact, message, citizen, steps, turn, now, at_bot.cut)
@@ -525,7 +525,7 @@ class Turns:
         contact: Contact,
         message: Message,
         citizen: Citizen | None,
-        steps: list[Step],
+        steps: list[TurnDecision],
         turn: BotTurn | None,
         now: datetime,
         cut: bool = False,
