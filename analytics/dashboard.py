@@ -26,8 +26,8 @@ from sqlalchemy import Engine
 
 from analytics import metrics
 from analytics.api import BadQuery, read_query, simulation_settings
-from analytics.recordings import simulate_period
 from analytics.report import FILTERS, Query, channel_shift_report, settings_of
+from analytics.simulation import simulate_period
 from analytics.simulator import ASSUMPTIONS, MIN_SAMPLE, flagged
 from router.policy import available_profiles, load_profile
 
@@ -510,7 +510,7 @@ def simulator_words(body: Mapping, _: Callable, words: Words) -> dict:
 
 def simulator(engine: Engine, config: Mapping, speak: Callable):
     """The policy simulator's page: a period replayed under another profile, as the API's
-    `GET /api/v1/simulate` answers it (the same function, analytics.recordings.simulate_period)."""
+    `GET /api/v1/simulate` answers it (the same function, analytics.simulation.simulate_period)."""
     _ = speak()
     words = Words(_)
     now = datetime.now(UTC)

@@ -13,7 +13,7 @@ from datetime import UTC, datetime, timedelta
 import pytest
 from click.testing import CliRunner
 
-from analytics import recordings
+from analytics import recordings, simulation
 from analytics.cli import simulate as simulate_command
 from analytics.recorded import period_bounds, recorded_contacts
 from analytics.simulator import simulate as replay
@@ -147,7 +147,7 @@ def from_the_log(kanal, profile: str) -> dict:
 def read_from(kanal) -> str:
     start, end = period_bounds(DAY1.date(), DAY1.date(), "Europe/Copenhagen")
     with kanal.analytics_engine.connect() as conn:
-        return recordings.period_contacts(conn, start, end, 20)[2]
+        return simulation.period_contacts(conn, start, end, 20)[2]
 
 
 def test_the_recordings_answer_as_the_event_log_does_and_keep_up_with_it(
