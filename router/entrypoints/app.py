@@ -77,6 +77,7 @@ def _register(app: Flask, kanal: Kanal) -> None:
     from router import openapi, web
     from router.entrypoints import auth, front_door, health, integration_api, security
     from router.entrypoints.auth import StaffSignIn
+    from router.entrypoints.desk import api as desk_api_views
     from router.entrypoints.desk import views as desk_views
     from router.service.access import DeskAccess
 
@@ -114,6 +115,14 @@ def _register(app: Flask, kanal: Kanal) -> None:
         live=(str(kanal.config["KANAL_STREAM_URL"]), str(kanal.config["SECRET_KEY"])),
     )
     app.register_blueprint(desk)
+    desk_api = desk_api_views.blueprint(
+        kanal.desk,
+        kanal.views,
+        DeskAccess(kanal.uow, kanal.clock, kanal.settings.routing),
+        staff.token_required,
+    )
+    app.register_blueprint(desk_api)
+    staff.csrf.exempt(desk_api)
     api = analytics_api.blueprint(kanal.analytics_engine, kanal.config, staff.token_required)
     app.register_blueprint(api)
     staff.csrf.exempt(api)

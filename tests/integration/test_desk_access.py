@@ -35,6 +35,9 @@ SANDBOX = "the local Twilio sandbox (refused in production)"
 CONVERSATION = "the access rule of router/domain/access.py"
 METRICS = frozenset({"manager", "supervisor", "admin"})  # analytics.api.MANAGERS and admin
 INTEGRATION = frozenset({"integration", "admin"})
+# The desk API: a desk member's API token, then the same rules as the pages
+# (tests/integration/test_desk_api.py holds its role × route matrix).
+DESK_TOKEN = "a desk member's API token"
 
 RULES: dict[str, object] = {
     "static": PUBLIC,
@@ -57,6 +60,11 @@ RULES: dict[str, object] = {
     "desk.call_back_now": CONVERSATION,
     "desk.transfer": CONVERSATION,
     "desk.presence": DESK,
+    "desk_api.claim": DESK_TOKEN,
+    "desk_api.reply": DESK_TOKEN,
+    "desk_api.transfer": DESK_TOKEN,
+    "desk_api.resolve": DESK_TOKEN,
+    "desk_api.presence": DESK_TOKEN,
     "desk.taking_calls": DESK,
     "desk.failed_callbacks": DESK,
     "desk.call_again": DESK,
