@@ -177,6 +177,8 @@ def from_env(env: dict[str, str] | None = None, instance_path: str | None = None
             if lang.strip()
         ),
         "KANAL_AGENCY_NAME": env.get("KANAL_AGENCY_NAME", "kanal"),
+        # The desk's canned replies (router/adapters/canned_replies.toml is the default).
+        "KANAL_CANNED_REPLIES": env.get("KANAL_CANNED_REPLIES") or None,
         "KANAL_VOICE_MIN_CONFIDENCE": float(env.get("KANAL_VOICE_MIN_CONFIDENCE", "0.4")),
         "KANAL_VOICE_CALLBACK_OFFER_SECONDS": int(
             env.get("KANAL_VOICE_CALLBACK_OFFER_SECONDS", "120")
