@@ -49,6 +49,11 @@ def _hash(token: str) -> str:
     return hashlib.sha256(token.encode()).hexdigest()
 
 
+def token_matches(contact, token: str) -> bool:  # noqa: ANN001 - a Contact
+    """Say whether `token` is the bearer token of the chat session `contact` is at."""
+    return hmac.compare_digest(_hash(token.strip()), contact.secret_hash or "")
+
+
 def identity_token(secret: str, pseudonym: str) -> str:
     """Return a signed identity for a citizen already signed in on the agency's portal."""
     mac = hmac.new(secret.encode(), b"chat-identity:" + pseudonym.encode(), hashlib.sha256)
@@ -115,9 +120,7 @@ def _session(services: ChannelServices):
     if contact is None:
         return None, json_error(404, "No such chat session.")
     scheme, _, token = request.headers.get("Authorization", "").partition(" ")
-    if scheme.lower() != "bearer" or not hmac.compare_digest(
-        _hash(token.strip()), contact.secret_hash or ""
-    ):
+    if scheme.lower() != "bearer" or not token_matches(contact, token):
         return None, json_error(401, "Send the session's token: Authorization: Bearer <token>.")
     return contact, None
 
@@ -192,7 +195,7 @@ def post_message(services: ChannelServices, session_id: str):
     provider_id = (
         f"{session_id}:{client_id}"[:64] if isinstance(client_id, str) and client_id else None
     )
-    if contact.state == ContactState.CLOSED:
+    if contact.state == ContactState.CLOSED and not _came_back(services, contact):
         return json_error(409, "This conversation has ended. Please start a new one.")
     result = services.turns.receive(
         ReceiveMessage(
@@ -223,12 +226,22 @@ def list_messages(services: ChannelServices, session_id: str):
         after = parse_id(request.args.get("after"), 0)
     except ValueError:
         return json_error(400, AFTER_ERROR)
+    if services.left_chats is not None:  # a widget that polls is there too
+        if contact.state == ContactState.CLOSED and _came_back(services, contact):
+            contact = services.views.contact(contact.id)
+        elif contact.state == ContactState.QUEUED:
+            services.left_chats.present([contact.id])
     messages = services.views.messages(contact.id, after)
     return {
         "messages": [message_view(m) for m in messages],
         "state": contact.state,
         "language": contact.language,
     }
+
+
+def _came_back(services: ChannelServices, contact) -> bool:  # noqa: ANN001 - a Contact
+    """An abandoned chat whose citizen returned waits again (router/service/left_chats.py)."""
+    return services.left_chats is not None and services.left_chats.come_back(contact.id)
 
 
 def stream(slots: threading.BoundedSemaphore, services: ChannelServices, session_id: str):
@@ -352,5 +365,6 @@ def demo_page(services: ChannelServices):
         lang=_.language,
         languages=languages,
         texts=_.all(widget_messages()),
+        stream_url=services.config["KANAL_STREAM_URL"],
         timezone=services.config.get("KANAL_TIMEZONE", "Europe/Copenhagen"),
     )
