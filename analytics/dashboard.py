@@ -27,7 +27,7 @@ from sqlalchemy import Engine
 from analytics import metrics
 from analytics.api import BadQuery, read_query, simulation_settings
 from analytics.recorded import simulate_period
-from analytics.report import FILTERS, Query, channel_shift_report, settings_of
+from analytics.report import FILTERS, Query, channel_shift_reports, settings_of
 from router.policy import available_profiles, load_profile
 
 DASHBOARD_ROLES = ("manager", "supervisor")
@@ -193,40 +193,39 @@ def previous(window: metrics.Window) -> metrics.Window:
     )
 
 
-def gather(report: Callable, query: Query, now: datetime) -> Figures:
-    """Ask the report function for everything the page shows for the query's period."""
-    cache: dict[str, Report] = {}
-
-    def grouped(group_by: str) -> Report:
-        if group_by not in cache:
-            cache[group_by] = report(replace(query, group_by=group_by, compare=None), now)
-        return cache[group_by]
-
-    main = report(replace(query, compare=previous(query.window)), now)
-    cache[query.group_by] = main
+def gather(reports: Callable, query: Query, now: datetime) -> Figures:
+    """Ask the report function for everything the page shows for the query's period, in one
+    call (`channel_shift_reports`: from the daily rollup, one read for every part)."""
     window = query.window
+    spans = weeks(window.first_day, window.last_day)
+    groupings = ["channel", *(g for g, _label in FAIRNESS_GROUPINGS)]
+    extra = [g for g in dict.fromkeys(groupings) if g != query.group_by]
+    asked = [
+        replace(query, compare=previous(window)),
+        *(replace(query, group_by=g, compare=None) for g in extra),
+        *(
+            replace(
+                query,
+                window=replace(window, first_day=start, last_day=end),
+                group_by="none",
+                compare=None,
+            )
+            for start, end in spans
+        ),
+    ]
+    answers = reports(asked, now)
+    main = answers[0]
+    grouped = {query.group_by: main, **dict(zip(extra, answers[1 : 1 + len(extra)], strict=True))}
     weekly = [
-        (
-            start,
-            end,
-            report(
-                replace(
-                    query,
-                    window=replace(window, first_day=start, last_day=end),
-                    group_by="none",
-                    compare=None,
-                ),
-                now,
-            )["total"],
-        )
-        for start, end in weeks(window.first_day, window.last_day)
+        (start, end, body["total"])
+        for (start, end), body in zip(spans, answers[1 + len(extra) :], strict=True)
     ]
     return Figures(
         query=query,
         report=main,
-        by_channel=grouped("channel"),
+        by_channel=grouped["channel"],
         weekly=weekly,
-        fairness={g: grouped(g) for g, _label in FAIRNESS_GROUPINGS},
+        fairness={g: grouped[g] for g, _label in FAIRNESS_GROUPINGS},
     )
 
 
@@ -550,7 +549,7 @@ def blueprint(engine: Engine, config: Mapping, guard: Callable, speak: Callable)
     `guard(view)` admits managers and supervisors; `speak()` picks the page's language.
     """
     chosen = targets(str(config.get("KANAL_TARGETS", "")))
-    report = partial(channel_shift_report, engine)
+    report = partial(channel_shift_reports, engine)
     bp = Blueprint(
         "dashboard",
         __name__,
