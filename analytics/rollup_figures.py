@@ -9,7 +9,7 @@ citizens counted once by the union of their people numbers, so the answer is the
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import date
 
 import numpy as np
@@ -50,6 +50,7 @@ class Period:
     waits: dict[str, tuple[np.ndarray, np.ndarray]]  # name → (seconds, row)
     citizens: tuple[np.ndarray, np.ndarray]  # (people number, row)
     exempt_citizens: tuple[np.ndarray, np.ndarray]
+    _totals: dict = field(default_factory=dict)
 
     def tallies(self, group_by: str, first: date, last: date) -> dict[str, tuple[dict, tuple]]:
         """Return each group's tally and (citizens, exempt citizens) over [first, last]."""
@@ -64,7 +65,11 @@ class Period:
         return {str(name): self._tally(group, g) for g, name in enumerate(names)}
 
     def total(self, first: date, last: date) -> tuple[dict, tuple]:
-        return self.tallies("none", first, last).get("all") or (metrics.empty_tally(), (0, 0))
+        """Return the tally of everyone over [first, last] (kept: many reports share one)."""
+        if (first, last) not in self._totals:
+            found = self.tallies("none", first, last).get("all")
+            self._totals[first, last] = found or (metrics.empty_tally(), (0, 0))
+        return self._totals[first, last]
 
     def _tally(self, group: np.ndarray, g: int) -> tuple[dict, tuple]:
         rows = group == g
