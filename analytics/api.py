@@ -5,7 +5,6 @@ from __future__ import annotations
 import csv
 import io
 import json
-import re
 from collections.abc import Callable, Mapping
 from datetime import UTC, date, datetime, timedelta
 from functools import partial
@@ -13,13 +12,15 @@ from functools import partial
 from flask import Blueprint, Response, request
 from sqlalchemy import Engine
 
-from analytics import metrics, openapi
+from analytics import api_doc as doc
+from analytics import metrics
 from analytics.conversations import COLUMNS as CONVERSATION_COLUMNS
 from analytics.conversations import conversations
-from analytics.recorded import simulate_period
+from analytics.recordings import simulate_period
 from analytics.report import FILTERS, Query, channel_shift_report, settings_of
 from analytics.simulator import COSTS, SERVICE_LEVEL_SECONDS
-from router.policy import available_profiles, load_profile
+from router.openapi import Invalid, describe, parse_query
+from router.policy import load_profile
 from router.web import bound
 
 MANAGERS = ("manager", "supervisor")
@@ -30,35 +31,20 @@ def blueprint(engine: Engine, config: Mapping, token_required: Callable) -> Blue
     bp = Blueprint("analytics", __name__)
     guard = token_required(*MANAGERS)
     report = partial(channel_shift_report, engine)
-    bp.add_url_rule(
-        "/api/v1/metrics/channel-shift",
-        "channel_shift",
-        guard(bound(channel_shift, config, report)),
-    )
-    bp.add_url_rule(
-        "/api/v1/metrics/export.csv", "export_csv", guard(bound(export_csv, config, report))
-    )
-    bp.add_url_rule(
-        "/api/v1/simulate", "simulate", guard(bound(simulate, config, partial(_simulate, engine)))
-    )
-    bp.add_url_rule(
-        "/api/v1/metrics/conversations.csv",
-        "conversations_csv",
-        guard(bound(conversations_csv, config, engine)),
-    )
-    # The document describes the app the blueprint is registered on, handed to it then.
-    bp.record_once(
-        lambda state: state.add_url_rule(
-            "/api/v1/openapi.json", "openapi_document", bound(openapi_document, state.app)
-        )
-    )
+    routes = (
+        ("/api/v1/metrics/channel-shift", bound(channel_shift, config, report),
+         doc.CHANNEL_SHIFT),
+        ("/api/v1/metrics/export.csv", bound(export_csv, config, report), doc.EXPORT_CSV),
+        ("/api/v1/simulate", bound(simulate, config, partial(_simulate, engine)), doc.SIMULATE),
+        ("/api/v1/metrics/conversations.csv", bound(conversations_csv, config, engine),
+         doc.CONVERSATIONS_CSV),
+    )  # fmt: skip
+    for rule, view, operation in routes:
+        bp.add_url_rule(rule, view.__name__, describe(guard(view), operation))
     return bp
 
 
-_DAY = re.compile(r"\d{4}-\d{2}-\d{2}")
-# Days a report may cover: kanal holds nothing older, and the window's arithmetic (the next
-# day, the repeat window, the time zone) stays far from datetime's limits (years 1-9999).
-FIRST_DAY, LAST_DAY = date(2000, 1, 1), date(2999, 12, 31)
+FIRST_DAY, LAST_DAY = doc.FIRST_DAY, doc.LAST_DAY
 _FIRST_COLUMNS = (
     "group",
     "contacts",
@@ -108,19 +94,16 @@ class BadQuery(ValueError):
         self.parameter = parameter
 
 
-def _day(args, name: str) -> date:
-    value = args.get(name)
-    if not value:
-        raise BadQuery(name, f"`{name}` is missing: give a day as YYYY-MM-DD.")
+def _parsed(model, args):  # noqa: ANN001, ANN202
+    """Return the query as `model` (analytics.api_doc), or raise BadQuery naming the culprit."""
     try:
-        if not _DAY.fullmatch(value):
-            raise ValueError
-        day = date.fromisoformat(value)
-    except ValueError:
-        raise BadQuery(name, f"`{name}` must be a day as YYYY-MM-DD, not {value[:20]!r}.") from None
-    if not FIRST_DAY <= day <= LAST_DAY:
-        raise BadQuery(name, f"`{name}` must be a day from {FIRST_DAY} to {LAST_DAY}, not {day}.")
-    return day
+        return parse_query(model, args)
+    except Invalid as exc:
+        name = (exc.field or "from").rstrip("_")
+        message = str(exc).replace("`from_`", "`from`")
+        if "is missing" in message:
+            message = f"`{name}` is missing: give a day as YYYY-MM-DD."
+        raise BadQuery(name, message) from None
 
 
 def read_query(
@@ -132,30 +115,24 @@ def read_query(
 ) -> Query:
     """Return the report's window, grouping, filters and comparison period from query
     parameters, or raise BadQuery."""
-    first, last = _day(args, "from"), _day(args, "to")
+    asked = _parsed(doc.MetricsQuery, args)
+    first, last = date.fromisoformat(asked.from_), date.fromisoformat(asked.to)
     if first > last:
         raise BadQuery("from", f"`from` ({first}) is after `to` ({last}).")
-    filters = {}
-    for name in FILTERS:
-        value = args.get(name)
-        if value is not None:
-            if not value or len(value) > 64:
-                raise BadQuery(name, f"`{name}` must name one group (1 to 64 characters).")
-            filters[name] = value
+    filters = {name: getattr(asked, name) for name in FILTERS if getattr(asked, name) is not None}
     compare = None
-    if args.get("compare_from") is not None or args.get("compare_to") is not None:
-        c_first, c_last = _day(args, "compare_from"), _day(args, "compare_to")
+    if asked.compare_from is not None or asked.compare_to is not None:
+        if asked.compare_from is None or asked.compare_to is None:
+            missing = "compare_from" if asked.compare_from is None else "compare_to"
+            raise BadQuery(missing, f"`{missing}` is missing: give a day as YYYY-MM-DD.")
+        c_first = date.fromisoformat(asked.compare_from)
+        c_last = date.fromisoformat(asked.compare_to)
         if c_first > c_last:
             raise BadQuery(
                 "compare_from", f"`compare_from` ({c_first}) is after `compare_to` ({c_last})."
             )
         compare = metrics.Window(c_first, c_last, timezone)
-    group_by = args.get("group_by", "channel")
-    if group_by not in metrics.GROUPINGS:
-        raise BadQuery(
-            "group_by",
-            f"`group_by` must be one of {', '.join(metrics.GROUPINGS)}, not {group_by[:20]!r}.",
-        )
+    group_by = asked.group_by
     window = metrics.Window(
         first, last, timezone, timedelta(days=repeat_days), timedelta(hours=followup_hours)
     )
@@ -205,19 +182,14 @@ def _simulate(engine: Engine, profile, first: date, last: date, config: Mapping)
 def simulate(config: Mapping, run: Callable):
     """Replay a period's recorded contacts under a shipped profile (analytics.simulator)."""
     try:
-        first, last = _day(request.args, "from"), _day(request.args, "to")
+        asked = _parsed(doc.SimulationQuery, request.args)
+        first, last = date.fromisoformat(asked.from_), date.fromisoformat(asked.to)
         if first > last:
             raise BadQuery("from", f"`from` ({first}) is after `to` ({last}).")
-        name = request.args.get("profile", "")
-        # Only the shipped profiles: a query parameter never names a file to read.
-        if name not in available_profiles():
-            raise BadQuery(
-                "profile",
-                f"`profile` must be one of {', '.join(available_profiles())}, not {name[:20]!r}.",
-            )
     except BadQuery as exc:
         return _error(exc)
-    body = run(load_profile(name), first, last, config)
+    # Only the shipped profiles (the model's enum): a query parameter never names a file.
+    body = run(load_profile(asked.profile), first, last, config)
     return Response(json.dumps(body, ensure_ascii=False), mimetype="application/json")
 
 
@@ -285,12 +257,4 @@ def conversations_csv(config: Mapping, engine: Engine):
         lines(),
         mimetype="text/csv",
         headers={"Content-Disposition": f'attachment; filename="{name}"'},
-    )
-
-
-def openapi_document(app):  # noqa: ANN001, ANN201 - the Flask app served
-    """Answer the OpenAPI document of kanal's public HTTP interface."""
-    return Response(
-        json.dumps(openapi.document(app), ensure_ascii=False),
-        mimetype="application/json",
     )

@@ -26,7 +26,7 @@ from sqlalchemy import Engine
 
 from analytics import metrics
 from analytics.api import BadQuery, read_query, simulation_settings
-from analytics.recorded import simulate_period
+from analytics.recordings import simulate_period
 from analytics.report import FILTERS, Query, channel_shift_reports, settings_of
 from router.policy import available_profiles, load_profile
 
@@ -478,7 +478,7 @@ SIMULATED_GROUPINGS = (
 
 def simulator(engine: Engine, config: Mapping, speak: Callable):
     """The policy simulator's page: a period replayed under another profile, as the API's
-    `GET /api/v1/simulate` answers it (the same function, analytics.recorded.simulate_period)."""
+    `GET /api/v1/simulate` answers it (the same function, analytics.recordings.simulate_period)."""
     _ = speak()
     words = Words(_)
     now = datetime.now(UTC)

@@ -19,7 +19,10 @@ FOLLOWUP_WINDOW_HOURS = 48  # the deflection follow-up window (KANAL_DEFLECTION_
 SHORT_ABANDON_SECONDS = 5  # docs/domain.md §4.1: abandons shorter than this are excluded
 SERVICE_LEVEL_SECONDS = 20  # Y of service level X/Y: the common 80/20 convention (WFM)
 PHONE = "voice"  # the phone's channel name
-# The desk's wrap-up code for a person who took the citizen through the digital route.
+# The desk's outcome for a person who took the citizen through the digital route
+# (router/domain/wrapup.py); contacts resolved before the desk recorded outcomes said it with
+# the wrap-up code alone.
+ASSISTED_DIGITAL_OUTCOME = "assisted_digital"
 ASSISTED_DIGITAL_WRAP_UP = "digital_route_shown"
 # Cost of one contact by kind, in pounds (SOCITM 2012, UK councils; docs/domain.md §4.3):
 # phone £2.83, web £0.15; a person on web chat or SMS is priced as a phone contact (an
@@ -98,8 +101,9 @@ DEFINITIONS = {
         "no person, or by the agency's self-service after a deflection."
     ),
     "completed_assisted_digital": (
-        "Completed needs where a person took the citizen through the digital route (wrap-up "
-        "digital_route_shown): assisted digital, shown apart."
+        "Completed needs where a person took the citizen through the digital route (the "
+        "desk's outcome assisted_digital; before outcomes, the wrap-up digital_route_shown): "
+        "assisted digital, shown apart."
     ),
     "completed_other": (
         "Completed needs served otherwise: by a person on any channel (a person answering on "
@@ -320,6 +324,7 @@ class ContactFacts:
     resolved: bool = False  # a resolved event
     resolved_by: str | None = None  # bot | agent | system
     wrap_up: str | None = None
+    outcome: str | None = None  # the agent's outcome: resolved, assisted_digital, referred, …
     assigned_at: datetime | None = None  # first agent_assigned event
     left_queue: bool = False  # a written contact closed while waiting in the queue
     satisfaction: int | None = None  # the last satisfaction answer (1-5)
@@ -436,7 +441,9 @@ def completion(c: ContactFacts) -> str | None:
     channel, or a completed deflection), assisted_digital (a person showed the citizen through
     the digital route), other (a person, or the phone), or None when not completed."""
     if is_completed(c):
-        if c.wrap_up == ASSISTED_DIGITAL_WRAP_UP:
+        if c.outcome == ASSISTED_DIGITAL_OUTCOME or (
+            c.outcome is None and c.wrap_up == ASSISTED_DIGITAL_WRAP_UP
+        ):
             return "assisted_digital"
         if is_served_by_person(c) or not c.digital:
             return "other"

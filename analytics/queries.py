@@ -114,6 +114,7 @@ def contact_facts(
             opened.c.data["reopens"].as_integer().label("reopens"),
             resolved.c.data["by"].as_string().label("resolved_by"),
             resolved.c.data["wrap_up"].as_string().label("wrap_up"),
+            resolved.c.data["outcome"].as_string().label("outcome"),
             closed.c.data["state_before"].as_string().label("state_before"),
             closed.c.data["language"].as_string().label("language"),
             decision.c.data["profile"].as_string().label("profile"),
@@ -166,6 +167,7 @@ def _facts(r) -> ContactFacts:
         resolved=resolved,
         resolved_by=r.resolved_by,
         wrap_up=r.wrap_up,
+        outcome=r.outcome,
         assigned_at=r.assigned_at,
         left_queue=r.state_before == "queued" and r.channel != PHONE,
     )

@@ -24,8 +24,10 @@ compute it, so the rollup's answer equals a full recomputation (a property test 
 from __future__ import annotations
 
 import hashlib
+import sys
 from collections.abc import Iterable, Mapping
 from datetime import UTC, date, datetime, timedelta
+from pathlib import Path
 from zoneinfo import ZoneInfo
 
 import numpy as np
@@ -49,7 +51,7 @@ from sqlalchemy import (
     select,
 )
 
-from analytics import metrics
+from analytics import metrics, queries
 from analytics.log import contact_events as E
 from analytics.queries import window_facts
 from router.domain import events as ev
@@ -64,8 +66,11 @@ WAITS = ("answered_waits", "abandoned_waits", "phone_abandoned_waits")
 SMALL = tuple(name for name in metrics.NAMED if name not in WAITS)
 NUMBERS = "<u4"  # how the arrays are stored: little-endian unsigned 32-bit
 COUNTS = "<i8"  # ... and the counts (handle seconds add up): signed 64-bit
-# What a row's arrays mean: another layout (a count added to metrics) means a rebuild.
-LAYOUT = hashlib.sha256(" ".join((*metrics.COUNTS, *metrics.NAMED)).encode()).hexdigest()[:16]
+# What a row holds and how its figures were computed: the source of the metrics, the queries
+# and this module. Another version of them (a count added, a definition changed) rebuilds.
+LAYOUT = hashlib.sha256(
+    b"".join(Path(m.__file__).read_bytes() for m in (metrics, queries, sys.modules[__name__]))
+).hexdigest()[:16]
 
 daily = Table(
     "metric_rollups",

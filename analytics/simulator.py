@@ -106,6 +106,10 @@ class Recorded:
     offered: bool = False  # a digital route was offered
     accepted: bool = False  # and taken (the link texted; on a written channel: no person)
     abandoned: bool = False
+    # How many identical contacts this one stands for (analytics.recordings reads a period as
+    # classes of contacts alike in everything the simulator uses): then `handle_seconds` is
+    # their mean agent time and `wait_seconds` their longest wait.
+    count: int = 1
 
     @property
     def bot(self) -> bool:
@@ -149,15 +153,32 @@ class Outcome:
         )
 
 
-def recorded_outcome(c: Recorded) -> Outcome:
-    """Return what happened to a contact."""
+def recorded_outcome(c: Recorded, callback: bool | None = None) -> Outcome:
+    """Return what happened to a contact (`callback`: whether it was called back, if known)."""
+    if callback is None:
+        callback = c.callback
     return Outcome(
         assisted=1.0 if c.assisted else 0.0,
-        callback=1.0 if c.callback else 0.0,
+        callback=1.0 if callback else 0.0,
         completed=1.0 if c.completed else 0.0,
         digital=1.0 if c.completed and c.digital else 0.0,
         agent_seconds=c.handle_seconds or 0.0,
     )
+
+
+class Paths:
+    """What contacts' recorded decisions say (bot, callback, replayable), worked out once per
+    tuple of turns: contacts read from storage share their tuples."""
+
+    def __init__(self) -> None:
+        self._facts: dict[int, tuple[bool, bool, bool]] = {}
+
+    def of(self, c: Recorded) -> tuple[bool, bool, bool]:
+        key = id(c.turns)  # the contacts, which hold the tuples, outlive this
+        found = self._facts.get(key)
+        if found is None:
+            found = self._facts[key] = (c.bot, c.callback, c.replayable)
+        return found
 
 
 # -- observed behaviour ------------------------------------------------------------------------
@@ -179,7 +200,8 @@ class _Tally:
 class Behaviour:
     """The rates and outcomes observed in the period, by group."""
 
-    def __init__(self, contacts: Iterable[Recorded]) -> None:
+    def __init__(self, contacts: Iterable[Recorded], paths: Paths | None = None) -> None:
+        paths = paths or Paths()
         self.containment: dict[tuple, _Tally] = defaultdict(_Tally)
         self.acceptance: dict[tuple, _Tally] = defaultdict(_Tally)
         self.routes: dict[str, dict[tuple, _Tally]] = {
@@ -187,24 +209,39 @@ class Behaviour:
         }
         self.defaults_used: set[str] = set()
         self._contacts = contacts_list(contacts)
-        handled = [c.handle_seconds for c in self._contacts if c.handle_seconds]
-        self.average_handle_seconds = (
-            sum(handled) / len(handled) if handled else DEFAULT_HANDLE_SECONDS
-        )
+        handled = handled_n = 0.0
+        # Contacts alike in group and in what became of them are tallied together.
+        alike: dict[tuple, list] = {}
         for c in self._contacts:
-            outcome = recorded_outcome(c)
-            bot = c.bot
-            for key in group_keys(c):
+            if c.handle_seconds:
+                handled += c.handle_seconds * c.count
+                handled_n += c.count
+            bot, callback, _ = paths.of(c)
+            if c.assisted:
+                route = "assisted"
+            elif c.offered and c.accepted:
+                route = "accepted"
+            elif bot or c.completed:
+                route = "self_served"
+            else:
+                route = None
+            key = (group_keys(c), bot, c.offered, c.accepted, c.assisted, route)
+            outcome = recorded_outcome(c, callback).times(c.count)
+            same = alike.get(key)
+            if same is None:
+                alike[key] = [c.count, outcome]
+            else:
+                same[0] += c.count
+                same[1] = same[1] + outcome
+        self.average_handle_seconds = handled / handled_n if handled_n else DEFAULT_HANDLE_SECONDS
+        for (keys, bot, offered, accepted, assisted, route), (n, outcome) in alike.items():
+            for key in keys:
                 if bot:
-                    _count(self.containment[key], not c.assisted)
-                if c.offered:
-                    _count(self.acceptance[key], c.accepted)
-                if c.assisted:
-                    _add(self.routes["assisted"][key], outcome)
-                elif c.offered and c.accepted:
-                    _add(self.routes["accepted"][key], outcome)
-                elif bot or c.completed:
-                    _add(self.routes["self_served"][key], outcome)
+                    _count(self.containment[key], not assisted, n)
+                if offered:
+                    _count(self.acceptance[key], accepted, n)
+                if route is not None:
+                    _add(self.routes[route][key], outcome, n)
 
     def rate(self, name: str, c: Recorded) -> float:
         tallies = self.containment if name == "containment" else self.acceptance
@@ -241,13 +278,14 @@ def contacts_list(contacts: Iterable[Recorded]) -> Sequence[Recorded]:
     return contacts if isinstance(contacts, Sequence) else list(contacts)
 
 
-def _count(tally: _Tally, yes: bool) -> None:
-    tally.n += 1
-    tally.yes += yes
+def _count(tally: _Tally, yes: bool, n: int = 1) -> None:
+    tally.n += n
+    tally.yes += n if yes else 0
 
 
-def _add(tally: _Tally, outcome: Outcome) -> None:
-    tally.n += 1
+def _add(tally: _Tally, outcome: Outcome, n: int = 1) -> None:
+    """Add `n` contacts whose outcomes sum to `outcome`."""
+    tally.n += n
     tally.outcome = tally.outcome + outcome
 
 
@@ -269,17 +307,6 @@ def _default_route(name: str, c: Recorded, handle: float) -> Outcome:
 # -- the replay ----------------------------------------------------------------------------
 
 
-@dataclass(frozen=True, slots=True)
-class Replayed:
-    """One contact replayed: whether its decisions and its route changed, and its outcome."""
-
-    contact: Recorded
-    outcome: Outcome
-    decisions: int  # decisions replayed
-    changed: tuple[tuple[str, str], ...] = ()  # (recorded rule, new rule) of changed decisions
-    route_changed: bool = False
-
-
 class Replayer:
     """Replays contacts under one profile (decide() is pure, so its answers are memoised)."""
 
@@ -291,8 +318,10 @@ class Replayer:
         # A projection depends on the contact's group and the new action only.
         self._projected: dict[tuple, Outcome] = {}
         # Contacts whose turns are the same objects (analytics.recorded shares identical
-        # decisions) are replayed once: (changed decisions, new action or None, replayed).
+        # decisions) are replayed once: (changed decisions, new action or None, replayed),
+        # found by the tuple of turns itself first (shared by contacts read from storage).
         self._paths: dict[tuple[int, ...], tuple] = {}
+        self._tuples: dict[int, tuple] = {}
 
     def decide(self, context: PolicyContext) -> tuple[str, str]:
         found = self._decided.get(context)
@@ -303,19 +332,23 @@ class Replayer:
                 self._decided[context] = found
         return found
 
-    def replay(self, c: Recorded) -> Replayed:
-        if not c.replayable:
-            return Replayed(c, recorded_outcome(c), 0)
-        key = tuple(map(id, c.turns))
-        path = self._paths.get(key) if self.memo else None
+    def replay(self, c: Recorded) -> tuple[Outcome | None, int, tuple[tuple[str, str], ...]]:
+        """Return a replayable contact's projected outcome (None: its route is unchanged),
+        the decisions replayed and the (recorded rule, new rule) of those that changed."""
+        path = self._tuples.get(id(c.turns)) if self.memo else None
         if path is None:
-            path = self._path(c.turns)
+            key = tuple(map(id, c.turns))
+            path = self._paths.get(key) if self.memo else None
+            if path is None:
+                path = self._path(c.turns)
+                if self.memo:
+                    self._paths[key] = path
             if self.memo:
-                self._paths[key] = path
+                self._tuples[id(c.turns)] = path  # the contacts outlive the replayer
         changed, diverged, replayed = path
         if diverged is None:
-            return Replayed(c, recorded_outcome(c), replayed, changed)
-        return Replayed(c, self.project(c, diverged), replayed, changed, True)
+            return None, replayed, changed
+        return self.project(c, diverged), replayed, changed
 
     def _path(self, turns: tuple[Turn, ...]) -> tuple:
         changed: list[tuple[str, str]] = []
@@ -404,7 +437,7 @@ def service(
         waited += h.arrivals * waits * aht / (agents - load)
         stable += h.arrivals
     return {
-        "service_level": within / arrivals if arrivals else None,
+        "service_level": round(within / arrivals, 4) if arrivals else None,
         "average_speed_of_answer_seconds": round(waited / stable, 1) if stable else None,
         "overloaded_hours": overloaded,
     }
@@ -422,13 +455,13 @@ def _sums() -> list[float]:
     return [0.0] * 6
 
 
-def _into(sums: list[float], o: Outcome) -> None:
-    sums[N] += 1
-    sums[ASSISTED] += o.assisted
-    sums[CALLBACK] += o.callback
-    sums[COMPLETED] += o.completed
-    sums[DIGITAL] += o.digital
-    sums[SECONDS] += o.agent_seconds
+def _into(sums: list[float], o: Outcome, n: int = 1) -> None:
+    sums[N] += n
+    sums[ASSISTED] += o.assisted * n
+    sums[CALLBACK] += o.callback * n
+    sums[COMPLETED] += o.completed * n
+    sums[DIGITAL] += o.digital * n
+    sums[SECONDS] += o.agent_seconds * n
 
 
 def figures(
@@ -492,8 +525,9 @@ def observed_service(contacts: Iterable[Recorded], threshold: float) -> float | 
     queued = answered = 0
     for c in contacts:
         if c.assisted:
-            queued += 1
-            answered += c.wait_seconds is not None and c.wait_seconds <= threshold
+            queued += c.count
+            if c.wait_seconds is not None and c.wait_seconds <= threshold:
+                answered += c.count
     return answered / queued if queued else None
 
 
@@ -512,62 +546,75 @@ def simulate(
     costs: Mapping[str, float] = COSTS,
     threshold: float = SERVICE_LEVEL_SECONDS,
     memo: bool = True,
+    staffing: Mapping[datetime, int] | None = None,
 ) -> dict:
     """Replay the contacts under `profile`; return what happened and what would, side by side.
 
     `memo` remembers decide()'s answer per context (it is pure); off, every decision is made
-    afresh (the benchmark's worst case)."""
-    behaviour = Behaviour(contacts)
+    afresh (the benchmark's worst case). `staffing` (agents per hour) is read from the
+    contacts' agents unless given (contacts read as classes carry no agent)."""
+    paths = Paths()
+    behaviour = Behaviour(contacts, paths)
     replayer = Replayer(profile, behaviour, memo)
-    staffing = staffing_of(contacts)
+    if staffing is None:
+        staffing = staffing_of(contacts)
     # Sums by cell (hour, channel, exemption, age band), what happened and what would: every
     # figure and the fairness panel are read from the cells.
     cells: dict[tuple, tuple[list[float], list[float]]] = {}
     changes: Counter[tuple[str, str]] = Counter()
     decisions = rerouted = not_replayable = 0
     first_profiles: Counter[str | None] = Counter()
+    total = 0
     for c in contacts:
-        r = replayer.replay(c)
-        decisions += r.decisions
-        rerouted += r.route_changed
-        not_replayable += not c.replayable
+        n = c.count
+        total += n
+        _bot, callback, replayable = paths.of(c)
+        projected = None
+        if replayable:
+            projected, replayed, changed = replayer.replay(c)
+            decisions += replayed * n
+            for change in changed:
+                changes[change] += n
+            if projected is not None:
+                rerouted += n
+        else:
+            not_replayable += n
         if c.turns:
-            first_profiles[c.turns[0].profile] += 1
-        if r.changed:
-            changes.update(r.changed)
+            first_profiles[c.turns[0].profile] += n
         key = (
             _hour(c.opened_at), c.channel, group_value(c, "exempt"), group_value(c, "age_band")
         )  # fmt: skip
         cell = cells.get(key)
         if cell is None:
             cell = cells[key] = (_sums(), _sums())
-        was = recorded_outcome(c)
-        _into(cell[0], was)
-        _into(cell[1], r.outcome if r.route_changed else was)
+        was = recorded_outcome(c, callback)
+        _into(cell[0], was, n)
+        _into(cell[1], was if projected is None else projected, n)
     aht = behaviour.average_handle_seconds
 
-    def figures_of(which: int, where=lambda key: True) -> dict:  # noqa: ANN001
-        chosen = ((k, v[which]) for k, v in cells.items() if where(k))
-        return figures(chosen, staffing, aht, costs, threshold)
+    def figures_of(which: int, chosen: Iterable[tuple]) -> dict:
+        return figures(((k, v[which]) for k, v in chosen), staffing, aht, costs, threshold)
 
-    recorded_figures = figures_of(0)
+    recorded_figures = figures_of(0, cells.items())
     recorded_figures["observed_service_level"] = observed_service(contacts, threshold)
-    projected = figures_of(1)
+    projected = figures_of(1, cells.items())
     fairness = {}
     for index, by in ((2, "exempt"), (3, "age_band"), (1, "channel")):
-        values = sorted({k[index] for k in cells})
+        groups: dict[str, list[tuple]] = defaultdict(list)
+        for item in cells.items():
+            groups[item[0][index]].append(item)
         fairness[by] = [
             {
                 "group": value,
-                "recorded": _panel(figures_of(0, lambda k, i=index, v=value: k[i] == v)),
-                "projected": _panel(figures_of(1, lambda k, i=index, v=value: k[i] == v)),
+                "recorded": _panel(figures_of(0, groups[value])),
+                "projected": _panel(figures_of(1, groups[value])),
             }
-            for value in values
+            for value in sorted(groups)
         ]
     return {
         "profile": profile.name,
         "recorded_profiles": dict(first_profiles),
-        "contacts": len(contacts),
+        "contacts": total,
         "not_replayable": not_replayable,
         "decisions": {
             "replayed": decisions,

@@ -6,78 +6,19 @@ import logging
 import threading
 import time
 from collections.abc import Callable
-from dataclasses import dataclass
 from typing import Any
 
 import requests
 
+from bots.breaker import CircuitBreaker, Outcome
+from bots.outbound import NotAPseudonym, payload
 from router.service.ports import BotTurn
 
 logger = logging.getLogger(__name__)
 
 WEBHOOK_PATH = "/webhooks/kanal/webhook"
 STATUS_TIMEOUT = 1.0  # /readyz must answer quickly even when Rasa hangs
-
-
-@dataclass(frozen=True)
-class CircuitState:
-    """What the breaker knows: its state, the failures in a row, seconds until a retry."""
-
-    state: str  # "closed", "open" or "half-open"
-    failures: int
-    retry_in: float
-
-
-class CircuitBreaker:
-    """Fail fast after repeated failures, so a dead bot does not make every citizen wait.
-
-    After `threshold` failures in a row the circuit opens: calls are refused for
-    `reset_after` seconds. Then one trial call is let through (half-open): its success
-    closes the circuit, its failure opens it again.
-    """
-
-    def __init__(
-        self, threshold: int, reset_after: float, clock: Callable[[], float] = time.monotonic
-    ) -> None:
-        if threshold < 1 or reset_after < 0:
-            raise ValueError("threshold must be >= 1 and reset_after >= 0")
-        self.threshold = threshold
-        self.reset_after = reset_after
-        self._clock = clock
-        self._lock = threading.Lock()
-        self._state = "closed"
-        self._failures = 0
-        self._opened_at = 0.0
-
-    def allow(self) -> bool:
-        """Return True if a call may go through now (and claim the trial when half-open)."""
-        with self._lock:
-            if self._state == "closed":
-                return True
-            if self._state == "open" and self._clock() - self._opened_at >= self.reset_after:
-                self._state = "half-open"  # this caller is the one trial
-                return True
-            return False
-
-    def succeeded(self) -> None:
-        """Close the circuit after a call that worked."""
-        with self._lock:
-            self._state, self._failures = "closed", 0
-
-    def failed(self) -> None:
-        """Count a failed call; open the circuit at the threshold or after a failed trial."""
-        with self._lock:
-            self._failures += 1
-            if self._state == "half-open" or self._failures >= self.threshold:
-                self._state, self._opened_at = "open", self._clock()
-
-    def snapshot(self) -> CircuitState:
-        """Return the state as seen now."""
-        with self._lock:
-            retry_in = 0.0
-            if self._state == "open":
-                retry_in = max(0.0, self.reset_after - (self._clock() - self._opened_at))
-            return CircuitState(self._state, self._failures, retry_in)
+ANSWERED, OUTAGE, NEUTRAL = Outcome.ANSWERED, Outcome.OUTAGE, Outcome.NEUTRAL
 
 
 class RasaBot:
@@ -86,6 +27,14 @@ class RasaBot:
     One HTTP round trip per turn returns the bot's messages and the intent it acted on.
     Rasa down, slow, answering an error or nothing at all is a failed turn (`ok=False`),
     which the policy counts as a bot failure and escalates on.
+
+    A turn has a time budget (`timeout`, KANAL_BOT_TIMEOUT): it waits at most half of it for
+    one of the `concurrency` slots of this process' bulkhead (KANAL_BOT_CONCURRENCY), and the
+    call gets the rest. The circuit breaker (bots/breaker.py) counts only outages: a refused
+    connection, a 5xx, a call that timed out. A 4xx for one message, an empty answer, or a
+    turn that found no free slot ("busy") fail that turn only. While the circuit is open a
+    probe of Rasa's `/status` every `reset_after` seconds closes it when Rasa is back, even if
+    no citizen writes.
     """
 
     def __init__(
@@ -95,12 +44,24 @@ class RasaBot:
         failure_threshold: int = 3,
         reset_after: float = 30.0,
         *,
+        concurrency: int = 8,
+        probe: bool = True,
         clock: Callable[[], float] = time.monotonic,
         session_factory: Callable[[], Any] = requests.Session,
     ) -> None:
+        if timeout <= 0 or concurrency < 1:
+            raise ValueError("the bot's timeout must be > 0 and its concurrency >= 1")
         self.base_url = base_url.rstrip("/")
         self.timeout = timeout
-        self.breaker = CircuitBreaker(failure_threshold, reset_after, clock)
+        self.concurrency = concurrency
+        self.breaker = CircuitBreaker(
+            failure_threshold, reset_after, clock, trial_lease=max(reset_after, 2 * timeout)
+        )
+        self._slots = threading.BoundedSemaphore(concurrency)
+        self._clock = clock
+        self._probe = probe
+        self._prober: threading.Timer | None = None
+        self._prober_lock = threading.Lock()
         self._session_factory = session_factory
         self._local = threading.local()  # requests.Session is not safe to share across threads
 
@@ -112,44 +73,93 @@ class RasaBot:
 
     def turn(self, conversation_id: str, text: str, *, language: str | None = None) -> BotTurn:
         """Send one citizen message under its opaque conversation id; return the bot's turn."""
-        if not self.breaker.allow():
-            return BotTurn(ok=False, error="circuit-open")
+        started = self._clock()
         try:
-            turn = self._ask(conversation_id, text, language)
+            body = payload(conversation_id, text, language)
+        except NotAPseudonym:
+            logger.warning("bot turn refused: the sender id is not a pseudonym")
+            return BotTurn(ok=False, error="refused: sender is not a pseudonym")
+        ticket = self.breaker.allow()
+        if ticket is None:
+            return BotTurn(ok=False, error="circuit-open")
+        if not self._slots.acquire(timeout=self.timeout / 2):
+            self.breaker.record(ticket, Outcome.NEUTRAL)
+            logger.warning("bot turn failed: busy (no free slot in %.1f s)", self.timeout / 2)
+            return BotTurn(ok=False, error="busy")
+        try:
+            budget_left = max(self.timeout - (self._clock() - started), self.timeout / 2)
+            turn, outcome = self._ask(body, budget_left)
         except Exception as exc:  # noqa: BLE001 - any surprise is a failed turn, never a crash
-            turn = BotTurn(ok=False, error=f"unexpected: {type(exc).__name__}")
-        if turn.ok:
-            self.breaker.succeeded()
-        else:
-            self.breaker.failed()
+            turn, outcome = BotTurn(ok=False, error=f"unexpected: {type(exc).__name__}"), NEUTRAL
+        finally:
+            self._slots.release()
+        self.breaker.record(ticket, outcome)
+        if not turn.ok:
             # The error names the failure only: citizen text and ids stay out of the logs.
             logger.warning("bot turn failed: %s", turn.error)
+        if outcome is Outcome.OUTAGE:
+            self._probe_later()
         return turn
 
-    def _ask(self, conversation_id: str, text: str, language: str | None) -> BotTurn:
-        payload: dict[str, Any] = {"sender": conversation_id, "message": text}
-        if language:
-            payload["metadata"] = {"language": language}
+    def _ask(self, body: dict[str, Any], timeout: float) -> tuple[BotTurn, Outcome]:
         try:
-            answer = self._session().post(
-                self.base_url + WEBHOOK_PATH, json=payload, timeout=self.timeout
-            )
+            answer = self._session().post(self.base_url + WEBHOOK_PATH, json=body, timeout=timeout)
         except requests.Timeout:
-            return BotTurn(ok=False, error="timeout")
+            return BotTurn(ok=False, error="timeout"), OUTAGE
         except requests.RequestException as exc:
-            return BotTurn(ok=False, error=f"unreachable: {type(exc).__name__}")
+            return BotTurn(ok=False, error=f"unreachable: {type(exc).__name__}"), OUTAGE
+        if answer.status_code >= 500:
+            return BotTurn(ok=False, error=f"http {answer.status_code}"), OUTAGE
         if answer.status_code != 200:
-            return BotTurn(ok=False, error=f"http {answer.status_code}")
+            return BotTurn(ok=False, error=f"http {answer.status_code}"), ANSWERED
         try:
-            body = answer.json()
+            reply = answer.json()
         except ValueError:
-            return BotTurn(ok=False, error="invalid answer")
-        if not isinstance(body, dict):
-            return BotTurn(ok=False, error="invalid answer")
-        return read_turn(body)
+            return BotTurn(ok=False, error="invalid answer"), NEUTRAL
+        if not isinstance(reply, dict):
+            return BotTurn(ok=False, error="invalid answer"), NEUTRAL
+        return read_turn(reply), ANSWERED
+
+    def probe(self) -> None:
+        """When the circuit is due a trial, ask Rasa's /status: up closes it, down reopens it."""
+        if self.breaker.closed:
+            return
+        ticket = self.breaker.allow()
+        if ticket is None:
+            return
+        status = self._status()
+        self.breaker.record(ticket, ANSWERED if status["state"] == "up" else OUTAGE)
+
+    def _probe_later(self) -> None:
+        """While the circuit is open, probe again every reset_after seconds (one timer)."""
+        if not self._probe or self.breaker.closed:
+            return
+        with self._prober_lock:
+            if self._prober is not None and self._prober.is_alive():
+                return
+            self._prober = threading.Timer(self.breaker.reset_after, self._probe_and_again)
+            self._prober.daemon = True
+            self._prober.start()
+
+    def _probe_and_again(self) -> None:
+        with self._prober_lock:
+            self._prober = None
+        try:
+            self.probe()
+        except Exception:  # noqa: BLE001 - a probe never crashes its thread
+            logger.warning("bot probe failed")
+        self._probe_later()
+
+    def close(self) -> None:
+        """Stop probing (the process is ending)."""
+        self._probe = False
+        with self._prober_lock:
+            if self._prober is not None:
+                self._prober.cancel()
 
     def status(self) -> dict[str, object]:
         """Return the bot's state for /readyz: up, down (with why) or circuit-open."""
+        self.probe()
         circuit = self.breaker.snapshot()
         if circuit.state == "open":
             return {
@@ -157,6 +167,10 @@ class RasaBot:
                 "failures": circuit.failures,
                 "retry_in_s": round(circuit.retry_in, 1),
             }
+        status = self._status()
+        return {**status, "circuit": circuit.state} if status["state"] == "up" else status
+
+    def _status(self) -> dict[str, object]:
         try:
             answer = self._session().get(self.base_url + "/status", timeout=STATUS_TIMEOUT)
         except requests.Timeout:
@@ -171,7 +185,7 @@ class RasaBot:
             model = str(answer.json().get("model_file") or "")
         except (ValueError, AttributeError):
             return {"state": "down", "error": "invalid answer"}
-        return {"state": "up", "model": model.rsplit("/", 1)[-1], "circuit": circuit.state}
+        return {"state": "up", "model": model.rsplit("/", 1)[-1]}
 
 
 def read_turn(body: dict[str, Any]) -> BotTurn:

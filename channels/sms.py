@@ -18,10 +18,12 @@ from datetime import timedelta
 from flask import Blueprint, Response, request
 from twilio.twiml.messaging_response import MessagingResponse
 
+from channels import twilio_doc as doc
 from channels.twilio_signature import twilio_signed
 from router.adapters.twilio_sms import sender_from_config
 from router.domain.commands import ReceiveMessage
 from router.domain.segments import MAX_BODY
+from router.openapi import describe
 from router.service.channels import Channel
 from router.service.ports import Sender
 from router.service.services import ChannelServices
@@ -87,8 +89,8 @@ def blueprint(services: ChannelServices) -> Blueprint:
     """Return the SMS webhooks; Twilio signs them (checked), so they need no CSRF token."""
     bp = Blueprint(NAME, __name__)
     signed = twilio_signed(services.config)
-    receive = signed(bound(receive_sms, services, RecentTokens()))
-    status = signed(bound(delivery_status, services))
+    receive = describe(signed(bound(receive_sms, services, RecentTokens())), doc.RECEIVE_SMS)
+    status = describe(signed(bound(delivery_status, services)), doc.DELIVERY_STATUS)
     bp.add_url_rule("/twilio/sms", "receive_sms", receive, methods=["POST"])
     bp.add_url_rule("/twilio/sms/status", "delivery_status", status, methods=["POST"])
     return bp

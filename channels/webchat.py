@@ -5,6 +5,7 @@ from __future__ import annotations
 import hashlib
 import hmac
 import json
+import re
 import secrets
 import threading
 import time
@@ -17,9 +18,11 @@ from babel.messages.extract import extract
 from flask import Blueprint, Response, render_template, request, stream_with_context
 from werkzeug.exceptions import HTTPException
 
+from channels import webchat_doc as doc
 from channels.base import json_error, message_view
 from router.domain.commands import ReceiveMessage, StartChat
 from router.domain.model import ContactState
+from router.openapi import Invalid, describe, parse_json
 from router.service.channels import Channel
 from router.service.errors import ServiceError
 from router.service.ports import Sender
@@ -29,7 +32,8 @@ from router.web import bound, parse_id, storable
 
 NAME = "webchat"
 
-MAX_TEXT = 2000
+MAX_TEXT = doc.MAX_TEXT
+_VISIBLE = re.compile(doc.VISIBLE)
 # A stream holds a worker thread: keep it short (the widget reconnects with after=<last id>)
 # and cap how many one process serves, so open chat pages never starve the desk and webhooks.
 STREAM_SECONDS = 55
@@ -77,17 +81,20 @@ def blueprint(services: ChannelServices) -> Blueprint:
     slots = threading.BoundedSemaphore(services.config["KANAL_MAX_STREAMS"])
     sessions = "/api/v1/chat/sessions"
     routes = (
-        (sessions, start_session, "POST", services),
-        (sessions + "/<session_id>/messages", post_message, "POST", services),
-        (sessions + "/<session_id>/messages", list_messages, "GET", services),
-        (sessions + "/<session_id>/stream", bound(stream, slots), "GET", services),
-        (sessions + "/<session_id>/survey", survey, "GET", services),
-        (sessions + "/<session_id>/survey", answer_survey, "POST", services),
-        ("/api/v1/chat/texts/<language>", widget_texts, "GET", services),
-        ("/chat", demo_page, "GET", services),
+        (sessions, start_session, "POST", doc.START),
+        (sessions + "/<session_id>/messages", post_message, "POST", doc.POST_MESSAGE),
+        (sessions + "/<session_id>/messages", list_messages, "GET", doc.LIST_MESSAGES),
+        (sessions + "/<session_id>/stream", bound(stream, slots), "GET", doc.STREAM),
+        (sessions + "/<session_id>/survey", survey, "GET", doc.SURVEY),
+        (sessions + "/<session_id>/survey", answer_survey, "POST", doc.ANSWER_SURVEY),
+        ("/api/v1/chat/texts/<language>", widget_texts, "GET", doc.TEXTS),
+        ("/chat", demo_page, "GET", None),
     )
-    for rule, view, method, deps in routes:
-        bp.add_url_rule(rule, view.__name__, bound(view, deps), methods=[method])
+    for rule, view, method, operation in routes:
+        view = bound(view, services)
+        if operation is not None:
+            describe(view, operation)
+        bp.add_url_rule(rule, view.__name__, view, methods=[method])
     return bp
 
 
@@ -127,17 +134,20 @@ def _service_error(exc: ServiceError):
 
 def start_session(services: ChannelServices):
     """Open a chat session; answer its id and the token that guards it."""
-    body = request.get_json(silent=True) if request.data else {}
-    if body is None or not isinstance(body, dict):
-        return json_error(400, "The body must be a JSON object (or empty).")
+    try:
+        asked = parse_json(doc.StartSession, request.get_json(silent=True) if request.data else {})
+    except Invalid as exc:
+        return json_error(400, str(exc), field=exc.field)
     pseudonym = None
-    if body.get("identity"):
-        pseudonym = _verified_pseudonym(services.config["SECRET_KEY"], str(body["identity"]))
+    if asked.identity:
+        pseudonym = _verified_pseudonym(services.config["SECRET_KEY"], asked.identity)
         if pseudonym is None:
-            return json_error(400, "The identity is not signed by this agency.")
-    language = body.get("language")
-    if language is not None and language_code(str(language)) not in served(services):
-        return json_error(400, f"`language` must be one of {', '.join(served(services))}.")
+            return json_error(400, "The identity is not signed by this agency.", field="identity")
+    language = asked.language
+    if language is not None and language_code(language) not in served(services):
+        return json_error(
+            400, f"`language` must be one of {', '.join(served(services))}.", field="language"
+        )
     session_id = "s_" + secrets.token_urlsafe(16)
     token = secrets.token_urlsafe(32)
     services.turns.start_chat(
@@ -157,18 +167,28 @@ def post_message(services: ChannelServices, session_id: str):
     if error:
         return error
     body = request.get_json(silent=True)
-    if not isinstance(body, dict) or not isinstance(body.get("text"), str):
-        return json_error(400, 'The body must be JSON like {"text": "your message"}.')
-    text = body["text"].strip()
-    if not storable(text):
-        return json_error(400, "The message must be valid Unicode text without NUL characters.")
-    if not text:
-        return json_error(400, "The message is empty.")
-    if len(text) > MAX_TEXT:
-        return json_error(400, f"The message is longer than {MAX_TEXT} characters.", limit=MAX_TEXT)
-    client_id = body.get("client_id")
+    text = body.get("text") if isinstance(body, dict) else None
+    if isinstance(text, str) and not storable(text):
+        return json_error(
+            400, "The message must be valid Unicode text without NUL characters.", field="text"
+        )
+    if isinstance(text, str) and len(text.strip()) > MAX_TEXT:
+        return json_error(400, f"The message is longer than {MAX_TEXT} characters.",
+                          field="text", limit=MAX_TEXT)  # fmt: skip
+    if isinstance(text, str) and not _VISIBLE.search(text):
+        return json_error(400, "The message is empty.", field="text")
+    client_id = body.get("client_id") if isinstance(body, dict) else None
     if isinstance(client_id, str) and not storable(client_id):
-        return json_error(400, "`client_id` must be valid Unicode text without NUL characters.")
+        return json_error(
+            400, "`client_id` must be valid Unicode text without NUL characters.",
+            field="client_id",
+        )  # fmt: skip
+    try:
+        message = parse_json(doc.NewMessage, body)
+    except Invalid as exc:
+        return json_error(400, f'{exc} Send JSON like {{"text": "your message"}}.',
+                          field=exc.field)  # fmt: skip
+    text, client_id = message.text.strip(), message.client_id
     provider_id = (
         f"{session_id}:{client_id}"[:64] if isinstance(client_id, str) and client_id else None
     )
@@ -277,12 +297,13 @@ def answer_survey(services: ChannelServices, session_id: str):
     contact, error = _session(services)
     if error:
         return error
-    body = request.get_json(silent=True)
-    score = body.get("score", False) if isinstance(body, dict) else False
-    if score is not None and (type(score) is not int or not 1 <= score <= 5):
+    try:
+        score = parse_json(doc.SurveyAnswer, request.get_json(silent=True)).score
+    except Invalid as exc:
         return json_error(
-            400, 'The body must be JSON like {"score": 4} (1 to 5) or {"score": null}.'
-        )
+            400, f'{exc} Send JSON like {{"score": 4}} (1 to 5) or {{"score": null}}.',
+            field=exc.field,
+        )  # fmt: skip
     if services.surveys is None:
         return json_error(409, "No survey was asked in this conversation.")
     return services.surveys.answer_chat(contact.id, score).as_dict()
@@ -331,4 +352,5 @@ def demo_page(services: ChannelServices):
         lang=_.language,
         languages=languages,
         texts=_.all(widget_messages()),
+        timezone=services.config.get("KANAL_TIMEZONE", "Europe/Copenhagen"),
     )

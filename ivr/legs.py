@@ -14,6 +14,8 @@ from twilio.twiml.voice_response import Dial, VoiceResponse
 
 from channels.twilio_signature import twilio_signed
 from ivr import prompts as p
+from ivr import voice_doc as doc
+from router.openapi import describe
 from router.service.services import ChannelServices
 from router.web import ID_CONVERTER, bound, parse_id
 
@@ -22,8 +24,8 @@ def blueprint(services: ChannelServices) -> Blueprint:
     """Return the outbound calls' webhooks; Twilio signs them, so they need no CSRF token."""
     bp = Blueprint("voice_legs", __name__)
     signed = twilio_signed(services.config)
-    answered = signed(bound(callback_answered, services))
-    status = signed(bound(call_status, services))
+    answered = describe(signed(bound(callback_answered, services)), doc.CALLBACK_ANSWERED)
+    status = describe(signed(bound(call_status, services)), doc.CALL_STATUS)
     bp.add_url_rule(
         f"/twilio/voice/callback/<{ID_CONVERTER}:callback_id>",
         "callback_answered",

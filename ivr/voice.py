@@ -26,7 +26,9 @@ from flask import Blueprint, Response, request
 from channels.twilio_signature import twilio_signed
 from ivr import flow, twiml
 from ivr import prompts as p
+from ivr import voice_doc as doc
 from router.config import names, share
+from router.openapi import describe
 from router.service.calls import Calls, Input, Spoken
 from router.service.channels import Channel
 from router.service.errors import ServiceError
@@ -53,6 +55,7 @@ def channel(config: Mapping, sender: Sender | None = None) -> Channel:
         needs_consent=False,
         digital=False,
         sender=None,  # spoken in the TwiML answer
+        calls=True,
     )
 
 
@@ -76,20 +79,19 @@ def blueprint(services: ChannelServices) -> Blueprint:
     settings = flow_settings(services.config)
     signed = twilio_signed(services.config)
 
-    def add(rule: str, endpoint: str, view, *parts) -> None:  # noqa: ANN001
-        bp.add_url_rule(
-            rule, endpoint, signed(bound(view, services, settings, *parts)),
-            methods=["POST"],
-        )  # fmt: skip
+    def add(rule: str, endpoint: str, operation, view, *parts) -> None:  # noqa: ANN001
+        view = signed(bound(view, services, settings, *parts))
+        bp.add_url_rule(rule, endpoint, describe(view, operation), methods=["POST"])
 
-    add(BASE, "incoming_call", incoming_call)
+    add(BASE, "incoming_call", doc.INCOMING, incoming_call)
     for step in INPUT_STEPS:
-        add(f"{BASE}/{step}", f"step_{step.replace('-', '_')}", caller_input, step)
-    add(f"{BASE}/wait", "queue_wait", queue_wait)
-    add(f"{BASE}/queued", "queue_ended", queue_ended)
-    add(f"{BASE}/status", "call_status", call_status)
-    add(f"{BASE}/agent/<{ID_CONVERTER}:contact_id>", "agent_leg", agent_leg)
-    add(f"{BASE}/connecting", "connecting", connecting)
+        name = f"step_{step.replace('-', '_')}"
+        add(f"{BASE}/{step}", name, doc.STEPS[step], caller_input, step)
+    add(f"{BASE}/wait", "queue_wait", doc.WAIT, queue_wait)
+    add(f"{BASE}/queued", "queue_ended", doc.QUEUED, queue_ended)
+    add(f"{BASE}/status", "call_status", doc.STATUS, call_status)
+    add(f"{BASE}/agent/<{ID_CONVERTER}:contact_id>", "agent_leg", doc.AGENT_LEG, agent_leg)
+    add(f"{BASE}/connecting", "connecting", doc.CONNECTING, connecting)
     return bp
 
 

@@ -67,6 +67,9 @@ def from_env(env: dict[str, str] | None = None, instance_path: str | None = None
             "KANAL_RASA_URL", f"http://127.0.0.1:{env.get('KANAL_RASA_PORT', '5005')}"
         ),
         "KANAL_BOT_TIMEOUT": float(env.get("KANAL_BOT_TIMEOUT", "2.5")),
+        "KANAL_BOT_CONCURRENCY": int(env.get("KANAL_BOT_CONCURRENCY", "8")),
+        "KANAL_BOT_FAILURES": int(env.get("KANAL_BOT_FAILURES", "3")),
+        "KANAL_BOT_RESET_SECONDS": float(env.get("KANAL_BOT_RESET_SECONDS", "30")),
         "KANAL_BUSINESS_HOURS": env.get("KANAL_BUSINESS_HOURS", "08:00-16:00"),
         "KANAL_BUSINESS_DAYS": env.get("KANAL_BUSINESS_DAYS", "mon-fri"),
         "KANAL_TIMEZONE": env.get("KANAL_TIMEZONE", "Europe/Copenhagen"),

@@ -41,7 +41,11 @@ from router.domain.model import (
     RoutingDecision,
     User,
 )
+from router.domain.offers import Offer
+from router.domain.presence import Presence
+from router.domain.routing import AgentProfile, Match
 from router.domain.survey import Survey, SurveyState
+from router.domain.transfers import Transfer
 from router.entrypoints.bootstrap import Kanal, bootstrap
 from router.service.dialling import CallbackSettings
 from router.service.errors import DuplicateDelivery
@@ -297,6 +301,17 @@ class FakeContactRepository(_FakeRepository):
         open_ = self._rows.select(Contact, lambda c: c.state != "closed")
         return dict(Counter((c.channel, str(c.state)) for c in open_))
 
+    def held_by(self, agent_id: int) -> dict[str, int]:
+        """Count the open contacts assigned to an agent, by channel."""
+        return dict(
+            Counter(
+                c.channel
+                for c in self._rows.select(
+                    Contact, lambda c: c.agent_id == agent_id and c.state == "assigned"
+                )
+            )
+        )
+
     def agents_holding(self, channel: str) -> set[int]:
         return {
             c.agent_id
@@ -376,7 +391,7 @@ class FakeDecisionRepository(_FakeRepository):
 
 
 def _queue_order(item: QueueItem) -> tuple:
-    return (-item.priority, item.enqueued_at, item.id)
+    return (item.rank_at, item.id)
 
 
 class FakeQueueRepository(_FakeRepository):
@@ -408,12 +423,31 @@ class FakeQueueRepository(_FakeRepository):
             )
         return by_skill
 
-    def claim_next(self, skills: tuple[str, ...]) -> QueueItem | None:
-        """Return the next waiting item: highest priority, then oldest."""
+    def claim_next(self, match: Match) -> QueueItem | None:
+        """Return the next waiting item the match allows, by rank, not offered to another."""
+        offered = {
+            o.queue_item_id
+            for o in self._rows.select(Offer, lambda o: o.state == "offered")
+            if o.agent_id != match.agent_id
+        }
         found = self._rows.select(
-            QueueItem, lambda q: q.state == "waiting" and (not skills or q.skill in skills)
+            QueueItem,
+            lambda q: (
+                q.state == "waiting"
+                and q.id not in offered
+                and match.allows(q.queue, q.channel, q.language)
+            ),
         )
         return min(found, key=_queue_order) if found else None
+
+    def offerable(self, limit: int = 200) -> list[QueueItem]:
+        offered = {
+            o.queue_item_id for o in self._rows.select(Offer, lambda o: o.state == "offered")
+        }
+        return sorted(
+            self._rows.select(QueueItem, lambda q: q.state == "waiting" and q.id not in offered),
+            key=_queue_order,
+        )[:limit]
 
     def lock(self, item_id: int) -> QueueItem | None:
         """Return the item as committed now: like a row lock, this sees what other
@@ -589,6 +623,67 @@ class FakeAuditLog(_FakeRepository):
         )[:limit]
 
 
+class FakeAgentRepository(_FakeRepository):
+    def add(self, obj: T) -> T:
+        """Add an agent's profile, keyed by their user id."""
+        self._rows.table(AgentProfile)[obj.user_id] = obj
+        return obj
+
+    def get(self, user_id: int) -> AgentProfile | None:
+        return self._rows.table(AgentProfile).get(user_id)
+
+    def all(self) -> list[AgentProfile]:
+        return self._rows.select(AgentProfile)
+
+
+class FakePresenceRepository(_FakeRepository):
+    def add(self, obj: T) -> T:
+        """Add an agent's presence, keyed by their user id."""
+        self._rows.table(Presence)[obj.agent_id] = obj
+        return obj
+
+    def get(self, agent_id: int, *, for_update: bool = False) -> Presence | None:
+        return self._rows.table(Presence).get(agent_id)
+
+    def lock(self, agent_id: int) -> Presence:
+        """Return the agent's presence (offline if new)."""
+        found = self.get(agent_id)
+        return found if found is not None else self.add(Presence(agent_id=agent_id))
+
+    def online(self) -> list[Presence]:
+        return self._rows.select(Presence, lambda p: p.state != "offline")
+
+
+class FakeOfferRepository(_FakeRepository):
+    def get(self, offer_id: int) -> Offer | None:
+        return self._rows.table(Offer).get(offer_id)
+
+    def open_for_agent(self, agent_id: int) -> list[Offer]:
+        return self._rows.select(Offer, lambda o: o.agent_id == agent_id and o.state == "offered")
+
+    def open_for_item(self, item_id: int) -> Offer | None:
+        return self._one(Offer, lambda o: o.queue_item_id == item_id and o.state == "offered")
+
+    def overdue(self, now: datetime, limit: int = 200) -> list[Offer]:
+        return self._rows.select(Offer, lambda o: o.state == "offered" and o.expires_at <= now)[
+            :limit
+        ]
+
+    def passed_over(self, item_id: int) -> set[int]:
+        return {
+            o.agent_id
+            for o in self._rows.select(
+                Offer,
+                lambda o: o.queue_item_id == item_id and o.state in ("expired", "declined"),
+            )
+        }
+
+
+class FakeTransferRepository(_FakeRepository):
+    def for_contact(self, contact_id: int) -> list[Transfer]:
+        return self._rows.select(Transfer, lambda t: t.contact_id == contact_id)
+
+
 class FakeUnitOfWork:
     """One transaction over the in-memory store; rolled back unless committed.
 
@@ -620,6 +715,10 @@ class FakeUnitOfWork:
         self.calls = FakeCallRepository(rows)
         self.audit = FakeAuditLog(rows)
         self.surveys = FakeSurveyRepository(rows)
+        self.agents = FakeAgentRepository(rows)
+        self.presence = FakePresenceRepository(rows)
+        self.offers = FakeOfferRepository(rows)
+        self.transfers = FakeTransferRepository(rows)
 
     def __enter__(self) -> FakeUnitOfWork:
         self._rows.reset()
@@ -717,23 +816,31 @@ class RecordingSender:
 
     Each outcome is a SendResult, an outcome name ("accepted", "retry", "uncertain",
     "rejected") or an exception to raise; when the script runs out, `default` answers.
+    As the provider's record (`find_sent`) it knows the messages it answered "accepted" for.
     """
 
     def __init__(self, *outcomes: SendResult | str | Exception, default: str = "accepted") -> None:
         self.outcomes: deque[SendResult | str | Exception] = deque(outcomes)
         self.default = default
         self.sent: list[tuple[str, str, str | None]] = []
+        self.taken: list[tuple[str, str, SendResult]] = []
 
     def send(self, to: str, body: str, *, status_callback: str | None = None) -> SendResult:
         self.sent.append((to, body, status_callback))
         outcome = self.outcomes.popleft() if self.outcomes else self.default
         if isinstance(outcome, Exception):
             raise outcome
-        if isinstance(outcome, SendResult):
-            return outcome
         if outcome == "accepted":
-            return SendResult("accepted", provider_id=f"SM{len(self.sent):032x}", segments=1)
-        return SendResult(outcome, error=f"scripted {outcome}")
+            outcome = SendResult("accepted", provider_id=f"SM{len(self.sent):032x}", segments=1)
+        if not isinstance(outcome, SendResult):
+            return SendResult(outcome, error=f"scripted {outcome}")
+        if outcome.outcome == "accepted":
+            self.taken.append((to, body, outcome))
+        return outcome
+
+    def find_sent(self, to: str, body: str, since: datetime) -> SendResult | None:
+        """Answer a message taken for `to` with `body` (the fake keeps no times)."""
+        return next((r for t, b, r in self.taken if (t, b) == (to, body)), None)
 
     def bodies(self, to: str | None = None) -> list[str]:
         """Return the bodies sent (to one address, if given), in order."""

@@ -1,7 +1,7 @@
 """A million contacts: the managers' dashboard, API and CSV at 1 M contacts, SQLite and PostgreSQL.
 
     python -m benchmarks.million_contacts [--quick] [--contacts=N] [--sqlite-only]
-        [--postgres-only] [--fresh] [--rebuild] [--simulator] [--sqlite-path=FILE]
+        [--postgres-only] [--fresh] [--rebuild] [--sqlite-path=FILE]
 
 A month of contacts (benchmarks/million_contacts/history.py) is written by the fast loader
 (load.py: straight into `contact_events`, never through the channels) and kept between runs
@@ -15,14 +15,11 @@ database:
 - through the real app (`create_app`, a manager's API token and signed-in session, Flask's
   test client), each request of REQUESTS (the dashboard page, the JSON API and the CSV export,
   for the month and for the quarter) is sent repeatedly and its p50/p95 taken; the baseline is
-  `/healthz` of the same app in the same run, and each p95 is also given as a ratio to it;
-- with `--simulator`: the month replayed under France's profile (analytics.recorded reading,
-  analytics.simulator replaying; the baseline is the same statement's rows fetched and
-  discarded, the I/O floor).
+  `/healthz` of the same app in the same run, and each p95 is also given as a ratio to it.
 
 A request slower than its budget is not repeated past it (the samples are reported), and past
 TOTAL_BUDGET_S per database the remaining requests are skipped (and reported as skipped).
-Targets (issue 17): dashboard/API p95 <= 250 ms, 1 M contacts replayed in <= 60 s.
+Target (issue 17): dashboard/API p95 <= 250 ms (the simulator's is benchmarks.simulator's).
 Results: benchmarks/results/million_contacts.json (not written by --quick).
 """
 
@@ -35,26 +32,20 @@ import statistics
 import sys
 import tempfile
 import time
-from datetime import date
 from pathlib import Path
 
 from sqlalchemy import create_engine, text
 
 from analytics import rollups
 from analytics.reader import reader_engine
-from analytics.recorded import events_of_period, period_bounds, recorded_contacts
-from analytics.simulator import simulate
 from benchmarks.million_contacts import cache
 from benchmarks.million_contacts.history import History
 from benchmarks.million_contacts.load import load
-from router.policy import load_profile
 
 RESULTS = Path(__file__).resolve().parents[1] / "results" / "million_contacts.json"
 TZ = "Europe/Copenhagen"
-FIRST, LAST = date(2026, 3, 1), date(2026, 3, 30)  # the history's month (the simulator)
 TARGET_P95_MS = 250
 TOTAL_BUDGET_S = 150.0  # per database: later requests are skipped past it
-TARGET_REPLAY_S = 60  # for a million contacts
 MONTH = "from=2026-03-01&to=2026-03-31"
 QUARTER = "from=2026-01-01&to=2026-03-31"
 BASELINE = ("baseline: /healthz", "/healthz")
@@ -200,56 +191,6 @@ def api_times(url: str, samples: int, budget_s: float) -> dict:
             kanal_of(app).close()
 
 
-def simulator_times(url: str) -> dict:
-    """Replay the month under France's profile; time the read, the replay and the I/O floor."""
-    engine = reader_engine(create_engine(url))
-    start, end = period_bounds(FIRST, LAST, TZ)
-    try:
-        with engine.connect() as conn:
-            started = time.perf_counter()
-            rows = sum(1 for stmt in events_of_period(start, end) for _ in conn.execute(stmt))
-            floor = time.perf_counter() - started
-        with engine.connect() as conn:
-            started, cpu = time.perf_counter(), time.process_time()
-            contacts = recorded_contacts(conn, start, end)
-            read = time.perf_counter() - started
-        france = load_profile("france")
-        started = time.perf_counter()
-        result = simulate(contacts, france)
-        replay = time.perf_counter() - started
-        cpu = time.process_time() - cpu
-        started = time.perf_counter()
-        simulate(contacts, france, memo=False)
-        cold = time.perf_counter() - started
-    finally:
-        engine.dispose()
-    n = len(contacts)
-    total = read + replay
-    return {
-        "contacts": n,
-        "events_read": rows,
-        "decisions": result["decisions"]["replayed"],
-        "distinct_contexts": len({t.context for c in contacts for t in c.turns}),
-        "rerouted": result["contacts_rerouted"],
-        "baseline_fetch_s": round(floor, 2),
-        "read_s": round(read, 2),
-        "replay_s": round(replay, 2),
-        "replay_without_memo_s": round(cold, 2),
-        "total_s": round(total, 2),
-        # This process's CPU time for reading and replaying: on a shared machine the wall
-        # clock also counts the time other processes had the cores.
-        "total_cpu_s": round(cpu, 2),
-        "contacts_per_cpu_s": round(n / cpu),
-        "contacts_per_s": round(n / total),
-        "contacts_per_s_without_memo": round(n / (read + cold)),
-        "ratio_to_baseline": round(total / floor, 2),
-        "projected_1m_s": round(1_000_000 / (n / total), 1),
-        "digital_take_up": [
-            result["recorded"]["digital_take_up"], result["projected"]["digital_take_up"]
-        ],
-    }  # fmt: skip
-
-
 def measure(database: str, url: str, loaded: dict, options: dict) -> dict:
     """Refresh the rollups, then time the requests (and the simulator when asked)."""
     contacts = options["contacts"]
@@ -258,9 +199,6 @@ def measure(database: str, url: str, loaded: dict, options: dict) -> dict:
     out["rollups"] = refresh_times(url, options["rebuild"])
     out["api"] = api_times(url, options["samples"], options["budget_s"])
     print(f"{database}: API {out['api']['all']}", flush=True)
-    if options["simulator"]:
-        out["simulator"] = simulator_times(url)
-        print(f"{database} simulator: {out['simulator']}", flush=True)
     return out
 
 
@@ -309,7 +247,6 @@ def main(argv: list[str]) -> int:
         "cached": not quick and contacts == 1_000_000,
         "fresh": "--fresh" in argv,
         "rebuild": "--rebuild" in argv,
-        "simulator": "--simulator" in argv,
         "sqlite_path": next((a.split("=", 1)[1] for a in argv if a.startswith("--sqlite-path=")),
                             None),
     }  # fmt: skip
@@ -326,7 +263,7 @@ def main(argv: list[str]) -> int:
             "quick": quick,
             "options": [a for a in argv if a.startswith("--")],
             "cache": str(cache.folder()) if options["cached"] else None,
-            "targets": {"p95_ms": TARGET_P95_MS, "replay_1m_s": TARGET_REPLAY_S},
+            "targets": {"p95_ms": TARGET_P95_MS},
         }
     }
     if "--postgres-only" not in argv:

@@ -210,7 +210,7 @@ def main(argv: list[str]) -> int:
         turns_.take(turns_.accept(sms("+4528888888", "talk to a person please")))
 
     results = [
-        measure("sms, bot answers (ack INSERT + 4 transactions + taken)", turns, sms_with_bot,
+        measure("sms, bot answers (ack INSERT + 3 transactions + taken)", turns, sms_with_bot,
                 counter),
         measure("sms, no bot: an exempt citizen's first message, to a person", turns,
                 without_bot, counter),

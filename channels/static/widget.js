@@ -171,10 +171,46 @@
     errorLine.textContent = message || "";
   }
 
+  // Times in the agency's time zone (data-timezone), 24-hour as the desk shows them: 14:43.
+  var zone = root.getAttribute("data-timezone") || undefined;
   function timeOf(iso) {
     var at = new Date(iso);
     if (isNaN(at.getTime())) return "";
-    return at.toLocaleTimeString([], { hour: "2-digit", minute: "2-digit" });
+    var options = { hour: "2-digit", minute: "2-digit", hourCycle: "h23", timeZone: zone };
+    var parts;
+    try { parts = new Intl.DateTimeFormat(language, options).formatToParts(at); } catch (e) {
+      delete options.timeZone;  // an unknown zone: the browser's own
+      parts = new Intl.DateTimeFormat(language, options).formatToParts(at);
+    }
+    var hour = "", minute = "";
+    parts.forEach(function (p) { if (p.type === "hour") hour = p.value; if (p.type === "minute") minute = p.value; });
+    return hour + ":" + minute;
+  }
+
+  // A message's text with its http(s) links clickable, built as DOM nodes: never as HTML.
+  var LINK = /https?:\/\/[^\s<>"']+/gi;
+  var TRAILING = ".,;:!?)]}'\"";
+  function linked(parent, text) {
+    var at = 0;
+    text = String(text);
+    text.replace(LINK, function (url, start) {
+      while (url && TRAILING.indexOf(url.charAt(url.length - 1)) !== -1) {
+        var last = url.charAt(url.length - 1);
+        if (last === ")" && url.split("(").length >= url.split(")").length) break;
+        url = url.slice(0, -1);
+      }
+      if (start > at) parent.appendChild(document.createTextNode(text.slice(at, start)));
+      var a = document.createElement("a");
+      a.href = url;
+      a.rel = "noopener noreferrer nofollow";
+      a.target = "_blank";
+      a.textContent = url;
+      parent.appendChild(a);
+      at = start + url.length;
+      return url;
+    });
+    if (at < text.length) parent.appendChild(document.createTextNode(text.slice(at)));
+    return parent;
   }
 
   function addMessage(m) {
@@ -189,7 +225,7 @@
     who.textContent = (AUTHOR_WORDS[m.author] ? gettext(AUTHOR_WORDS[m.author]) : m.author) + ": ";
     var body = document.createElement("span");
     body.className = "kchat-text";
-    body.textContent = m.text;
+    linked(body, m.text);
     var at = document.createElement("time");
     at.className = "kchat-time";
     at.dateTime = m.at;

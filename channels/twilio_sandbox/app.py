@@ -15,6 +15,7 @@ def blueprint(peer: SandboxPeer) -> Blueprint:
     bp = Blueprint("sandbox", __name__, url_prefix="/sandbox", template_folder="templates")
     routes = (
         (API + "/Messages.json", messages.create_message, "POST"),
+        (API + "/Messages.json", messages.list_messages, "GET"),
         (API + "/Messages/<sid>.json", messages.fetch_message, "GET"),
         (API + "/Calls.json", voice.create_call, "POST"),
         (API + "/Calls/<sid>.json", voice.fetch_call, "GET"),

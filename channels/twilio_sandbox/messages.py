@@ -110,6 +110,25 @@ def fetch_message(peer: SandboxPeer, account_sid: str, sid: str):
     return jsonify(_resource(row, account_sid))
 
 
+def list_messages(peer: SandboxPeer, account_sid: str):
+    """List messages newest first, as Twilio's list does (`To`, `From`, `PageSize`; one page)."""
+    if not authorised(peer, account_sid):
+        return twilio_error(401, 20003, "Authenticate")
+    size = min(max(request.args.get("PageSize", 50, type=int), 1), 1000)
+    stmt = select(sandbox_messages).order_by(sandbox_messages.c.id.desc()).limit(size)
+    for param, column in (("To", sandbox_messages.c.to), ("From", sandbox_messages.c.from_)):
+        if request.args.get(param):
+            stmt = stmt.where(column == request.args[param])
+    with peer.engine.connect() as conn:
+        rows = list(conn.execute(stmt))
+    uri = f"/2010-04-01/Accounts/{account_sid}/Messages.json"
+    return jsonify(
+        messages=[_resource(row, account_sid) for row in rows],
+        uri=uri, first_page_uri=uri, next_page_uri=None, previous_page_uri=None,
+        page=0, page_size=size, start=0, end=max(len(rows) - 1, 0),
+    )  # fmt: skip
+
+
 def outbox_rows(peer: SandboxPeer, to: str | None = None, limit: int = 200) -> list[dict]:
     """Return the newest sent messages (oldest first), optionally to one number."""
     return [

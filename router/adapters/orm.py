@@ -27,9 +27,12 @@ from sqlalchemy.types import TypeDecorator
 from router.domain import callbacks as callback_model
 from router.domain import calls as call_model
 from router.domain import followups as followup_model
-from router.domain import model
+from router.domain import model, routing
 from router.domain.access import AuditEntry
+from router.domain.offers import Offer
+from router.domain.presence import Presence
 from router.domain.survey import Survey
+from router.domain.transfers import Transfer
 
 _utc = UTC
 
@@ -193,7 +196,14 @@ queue_items = Table(
     Column("claimed_at", UTC),
     Column("answered_at", UTC),
     Column("closed_at", UTC),
+    # Routing (router/domain/routing.py): the queue it waits in, the contact's channel and
+    # language, and the instant it ranks at (priority plus aging).
+    Column("queue", String(40)),
+    Column("channel", String(16)),
+    Column("language", String(8)),
+    Column("rank_at", UTC),
     Index("ix_queue_items_waiting", "state", "priority", "enqueued_at"),
+    Index("ix_queue_items_rank", "state", "rank_at"),
 )
 
 consents = Table(
@@ -325,6 +335,54 @@ audit_log = Table(
     Index("ix_audit_log_at", "at"),
 )
 
+# Routing of assisted work (router/domain/routing.py, presence.py, offers.py, transfers.py).
+agent_profiles = Table(
+    "agent_profiles",
+    metadata,
+    Column("user_id", Id, ForeignKey("users.id"), primary_key=True, autoincrement=False),
+    Column("skills", JSON, nullable=False),
+    Column("languages", JSON, nullable=False),
+    Column("teams", JSON, nullable=False),
+    Column("capacity", JSON, nullable=False),
+)
+
+presence = Table(
+    "presence",
+    metadata,
+    Column("agent_id", Id, ForeignKey("users.id"), primary_key=True, autoincrement=False),
+    Column("state", String(16), nullable=False),
+    Column("since", UTC),
+    Column("seen_at", UTC),
+)
+
+offers = Table(
+    "offers",
+    metadata,
+    Column("id", Id, primary_key=True, autoincrement=True),
+    Column("queue_item_id", Id, ForeignKey("queue_items.id"), nullable=False, index=True),
+    Column("contact_id", Id, ForeignKey("contacts.id"), nullable=False),
+    Column("agent_id", Id, ForeignKey("users.id"), nullable=False),
+    Column("channel", String(16)),
+    Column("state", String(16), nullable=False),
+    Column("offered_at", UTC, nullable=False),
+    Column("expires_at", UTC, nullable=False),
+    Column("closed_at", UTC),
+    Index("ix_offers_state_agent", "state", "agent_id"),
+)
+
+transfers = Table(
+    "transfers",
+    metadata,
+    Column("id", Id, primary_key=True, autoincrement=True),
+    Column("contact_id", Id, ForeignKey("contacts.id"), nullable=False, index=True),
+    Column("by_id", Id, ForeignKey("users.id"), nullable=False),
+    Column("from_queue", String(40), nullable=False),
+    Column("to_queue", String(40), nullable=False),
+    Column("to_agent_id", Id, ForeignKey("users.id")),
+    Column("note", Text, nullable=False),
+    Column("at", UTC, nullable=False),
+)
+
 _MAPPED = False
 
 
@@ -349,4 +407,8 @@ def start_mappers() -> None:
     mapper_registry.map_imperatively(call_model.Call, calls)
     mapper_registry.map_imperatively(Survey, surveys)
     mapper_registry.map_imperatively(AuditEntry, audit_log)
+    mapper_registry.map_imperatively(routing.AgentProfile, agent_profiles)
+    mapper_registry.map_imperatively(Presence, presence)
+    mapper_registry.map_imperatively(Offer, offers)
+    mapper_registry.map_imperatively(Transfer, transfers)
     _MAPPED = True

@@ -5,10 +5,13 @@ from __future__ import annotations
 from datetime import datetime
 
 from sqlalchemy import func, insert, select, text
+from sqlalchemy.dialects.postgresql import insert as pg_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from router.adapters.orm import contact_events
+from router.adapters.orm import presence as presence_table
 from router.domain.access import AuditEntry
 from router.domain.callbacks import PENDING, Callback, CallbackState
 from router.domain.calls import Call
@@ -28,10 +31,32 @@ from router.domain.model import (
     RoutingDecision,
     User,
 )
+from router.domain.offers import Offer, OfferState
+from router.domain.presence import Presence, PresenceState
+from router.domain.routing import AgentProfile, Match
 from router.domain.survey import Survey, SurveyState
+from router.domain.transfers import Transfer
 from router.service.errors import DuplicateDelivery
 
 OPEN_ITEM = (QueueState.WAITING, QueueState.ASSIGNED)
+
+
+def _rank() -> tuple:
+    """The order the waiting are served in (router/domain/routing.py, rank_at)."""
+    return (QueueItem.rank_at, QueueItem.id)
+
+
+def _matching(stmt, match: Match):  # noqa: ANN001, ANN202
+    """Narrow a select of queue items to the waiting ones `match` allows."""
+    stmt = stmt.where(
+        QueueItem.state == QueueState.WAITING,
+        QueueItem.channel.is_(None) | QueueItem.channel.in_(match.channels),
+    )
+    if match.queues is not None:
+        stmt = stmt.where(QueueItem.queue.in_(match.queues))
+    if match.languages is not None:
+        stmt = stmt.where(QueueItem.language.is_(None) | QueueItem.language.in_(match.languages))
+    return stmt
 
 
 def raise_duplicate_delivery(session: Session, exc: IntegrityError) -> None:
@@ -166,6 +191,15 @@ class ContactRepository(_Repository):
         )
         return list(self.session.scalars(stmt))
 
+    def held_by(self, agent_id: int) -> dict[str, int]:
+        """Count the open contacts assigned to an agent, by channel."""
+        stmt = (
+            select(Contact.channel, func.count())
+            .where(Contact.agent_id == agent_id, Contact.state == ContactState.ASSIGNED)
+            .group_by(Contact.channel)
+        )
+        return {channel: n for channel, n in self.session.execute(stmt)}
+
     def agents_holding(self, channel: str) -> set[int]:
         stmt = select(Contact.agent_id).where(
             Contact.channel == channel,
@@ -289,7 +323,7 @@ class QueueRepository(_Repository):
         stmt = (
             select(QueueItem)
             .where(QueueItem.state == QueueState.WAITING)
-            .order_by(QueueItem.priority.desc(), QueueItem.enqueued_at, QueueItem.id)
+            .order_by(*_rank())
             .limit(limit)
         )
         return list(self.session.scalars(stmt))
@@ -309,24 +343,46 @@ class QueueRepository(_Repository):
         )
         return self.session.scalar(stmt) or 0
 
-    def claim_next(self, skills: tuple[str, ...]) -> QueueItem | None:
-        """Lock and return the next waiting item: highest priority, then oldest.
+    def claim_next(self, match: Match) -> QueueItem | None:
+        """Lock and return the next waiting item the agent may take, by rank (priority plus
+        aging, then the oldest), passing over items offered to another agent.
 
         The item stays locked until the transaction ends, so only this caller may claim it:
         on PostgreSQL `FOR UPDATE SKIP LOCKED` lets many web processes hand out work at once,
         each passing over the items others hold; SQLite has a single writer (BEGIN IMMEDIATE).
         """
+        offered_elsewhere = (
+            select(Offer.id)
+            .where(
+                Offer.queue_item_id == QueueItem.id,
+                Offer.state == OfferState.OFFERED,
+                Offer.agent_id != match.agent_id,
+            )
+            .exists()
+        )
+        stmt = _matching(select(QueueItem), match).where(~offered_elsewhere)
         stmt = (
-            select(QueueItem)
-            .where(QueueItem.state == QueueState.WAITING)
-            .order_by(QueueItem.priority.desc(), QueueItem.enqueued_at, QueueItem.id)
+            stmt.order_by(*_rank())
             .limit(1)
-            .with_for_update(skip_locked=True)
+            .with_for_update(skip_locked=True, of=QueueItem)
             .execution_options(populate_existing=True)
         )
-        if skills:
-            stmt = stmt.where(QueueItem.skill.in_(skills))
         return self.session.scalars(stmt).first()
+
+    def offerable(self, limit: int = 200) -> list[QueueItem]:
+        """Return waiting items with no open offer, by rank (for the offers job)."""
+        open_offer = (
+            select(Offer.id)
+            .where(Offer.queue_item_id == QueueItem.id, Offer.state == OfferState.OFFERED)
+            .exists()
+        )
+        stmt = (
+            select(QueueItem)
+            .where(QueueItem.state == QueueState.WAITING, ~open_offer)
+            .order_by(*_rank())
+            .limit(limit)
+        )
+        return list(self.session.scalars(stmt))
 
     def lock(self, item_id: int) -> QueueItem | None:
         """Lock and return an item as committed now (another transaction may have claimed it)."""
@@ -562,3 +618,92 @@ class AuditLog(_Repository):
         if until is not None:
             stmt = stmt.where(AuditEntry.at < until)
         return list(self.session.scalars(stmt.order_by(AuditEntry.id).limit(limit)))
+
+
+class AgentRepository(_Repository):
+    """Agents' routing profiles (skills, languages, teams, capacity)."""
+
+    def get(self, user_id: int) -> AgentProfile | None:
+        return self.session.get(AgentProfile, user_id)
+
+    def all(self) -> list[AgentProfile]:
+        return list(self.session.scalars(select(AgentProfile).order_by(AgentProfile.user_id)))
+
+
+class PresenceRepository(_Repository):
+    def lock(self, agent_id: int) -> Presence:
+        """Return the agent's presence locked until the transaction ends (made offline if
+        they had none): one agent's claims and offers queue behind it."""
+        found = self.get(agent_id, for_update=True)
+        if found is not None:
+            return found
+        dialect = self.session.get_bind().dialect.name
+        insert_ = pg_insert if dialect == "postgresql" else sqlite_insert
+        self.session.execute(
+            insert_(presence_table)
+            .values(agent_id=agent_id, state=str(PresenceState.OFFLINE))
+            .on_conflict_do_nothing(index_elements=["agent_id"])
+        )
+        return self.get(agent_id, for_update=True)
+
+    def get(self, agent_id: int, *, for_update: bool = False) -> Presence | None:
+        if for_update:
+            stmt = (
+                select(Presence)
+                .where(Presence.agent_id == agent_id)
+                .with_for_update()
+                .execution_options(populate_existing=True)
+            )
+            return self.session.scalars(stmt).first()
+        return self.session.get(Presence, agent_id)
+
+    def online(self) -> list[Presence]:
+        stmt = (
+            select(Presence)
+            .where(Presence.state != PresenceState.OFFLINE)
+            .order_by(Presence.agent_id)
+        )
+        return list(self.session.scalars(stmt))
+
+
+class OfferRepository(_Repository):
+    def get(self, offer_id: int) -> Offer | None:
+        return self.session.get(Offer, offer_id)
+
+    def open_for_agent(self, agent_id: int) -> list[Offer]:
+        stmt = (
+            select(Offer)
+            .where(Offer.agent_id == agent_id, Offer.state == OfferState.OFFERED)
+            .order_by(Offer.id)
+        )
+        return list(self.session.scalars(stmt))
+
+    def open_for_item(self, item_id: int) -> Offer | None:
+        stmt = select(Offer).where(
+            Offer.queue_item_id == item_id, Offer.state == OfferState.OFFERED
+        )
+        return self.session.scalars(stmt).first()
+
+    def overdue(self, now: datetime, limit: int = 200) -> list[Offer]:
+        stmt = (
+            select(Offer)
+            .where(Offer.state == OfferState.OFFERED, Offer.expires_at <= now)
+            .order_by(Offer.id)
+            .limit(limit)
+            .with_for_update(skip_locked=True)
+        )
+        return list(self.session.scalars(stmt))
+
+    def passed_over(self, item_id: int) -> set[int]:
+        """Return the agents who let this item's offer expire or declined it."""
+        stmt = select(Offer.agent_id).where(
+            Offer.queue_item_id == item_id,
+            Offer.state.in_((OfferState.EXPIRED, OfferState.DECLINED)),
+        )
+        return set(self.session.scalars(stmt))
+
+
+class TransferRepository(_Repository):
+    def for_contact(self, contact_id: int) -> list[Transfer]:
+        stmt = select(Transfer).where(Transfer.contact_id == contact_id).order_by(Transfer.id)
+        return list(self.session.scalars(stmt))

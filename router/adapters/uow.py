@@ -35,6 +35,10 @@ class SqlUnitOfWork:
         self.calls = repos.CallRepository(s)
         self.surveys = repos.SurveyRepository(s)
         self.audit = repos.AuditLog(s)
+        self.agents = repos.AgentRepository(s)
+        self.presence = repos.PresenceRepository(s)
+        self.offers = repos.OfferRepository(s)
+        self.transfers = repos.TransferRepository(s)
         self.after_commit: list[object] = []
         self.published: list[object] = []
         # The session holds a flushed, unchanged object only weakly: an aggregate a handler

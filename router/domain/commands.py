@@ -78,9 +78,14 @@ class AgentReply:
 
 @dataclass(frozen=True)
 class Resolve:
-    """Close a contact with a wrap-up code."""
+    """Close a contact with a wrap-up code and, from the desk, an outcome.
+
+    With an outcome (router/domain/wrapup.py) the outcome says whether the need was
+    completed and `completed` is not read.
+    """
 
     agent_id: int
     contact_id: int
     wrap_up: str
     completed: bool = True
+    outcome: str | None = None

@@ -50,7 +50,8 @@ SMS_OPT_IN = "sms_opt_in"  # {"keyword"}
 MESSAGE_BLOCKED = "message_blocked"  # {"message_id", "why"}
 DELIVERY_UPDATED = "delivery_updated"  # {"message_id", "status"}
 RESOLVED = (
-    "resolved"  # {"wrap_up", "by": "bot"|"agent"|"system", "completed": bool, "digital": bool}
+    "resolved"  # {"wrap_up", "by": "bot"|"agent"|"system", "completed": bool, "digital": bool,
+    # "outcome" (an agent's: resolved, assisted_digital, referred, not_resolved)}
 )
 CLOSED = "contact_closed"  # {"why", "state_before"?, "rule_id"?, "language"?}
 # The satisfaction survey after a contact closed (router/domain/survey.py, docs/domain.md §4.5).
@@ -76,10 +77,3 @@ class Happened:
     data: dict = field(default_factory=dict)
     at: datetime | None = None
 
-
-@dataclass(frozen=True)
-class ReplyWaiting:
-    """An outbound message was stored `pending`: the message bus hands it to its sender
-    once the transaction that stored it has committed. Not written to the log."""
-
-    message_id: int

@@ -9,6 +9,7 @@ from enum import StrEnum
 
 from router.domain import events as ev
 from router.domain.events import Happened
+from router.domain.wrapup import Outcome, completes
 
 EXEMPTION_GROUNDS = (
     "impairment",
@@ -18,6 +19,9 @@ EXEMPTION_GROUNDS = (
     "language",
     "no_digital_id",
 )
+
+# One priority step counts as this much waiting (router/domain/routing.py, `rank_at`).
+DEFAULT_AGING = 300
 
 STAFF_ROLES = ("agent", "supervisor", "manager", "admin")
 # An agency system's account (its API tokens report digital completions), not a person.
@@ -73,6 +77,7 @@ class QueueState(StrEnum):
     ASSIGNED = "assigned"
     DONE = "done"
     ABANDONED = "abandoned"
+    TRANSFERRED = "transferred"
 
 
 class IllegalTransition(ValueError):
@@ -159,7 +164,11 @@ class Contact(Aggregate):
         self._require(ContactState.BOT, ContactState.QUEUED, ContactState.ASSIGNED)
         if item.state == QueueState.WAITING:
             self.state = ContactState.QUEUED
-        data = {"queue_item_id": item.id, "skill": item.skill, "priority": item.priority}
+            self.agent_id = None  # waiting again (a transfer): nobody's until it is taken
+        data = {
+            "queue_item_id": item.id, "skill": item.skill, "priority": item.priority,
+            "queue": item.queue,
+        }  # fmt: skip
         return [self._happened(ev.QUEUED, item.enqueued_at, **data)]
 
     def assign(self, item: QueueItem, agent_id: int, now: datetime) -> list[Happened]:
@@ -257,30 +266,30 @@ class Contact(Aggregate):
         completed: bool | None = None,
         digital: bool = False,
         rule_id: str | None = None,
+        outcome: Outcome | None = None,
     ) -> list[Happened]:
         """Close the contact: the one way a contact ends, whoever ends it.
 
         A bot conversation that ends (the bot finished, or the citizen left it) was resolved
-        by self-service; an agent resolves with a wrap-up code; a citizen who leaves the queue
-        abandons their place in it.
+        by self-service; an agent resolves with a wrap-up code and, at the desk, an outcome
+        (router/domain/wrapup.py), which says whether the need was completed; a citizen who
+        leaves the queue abandons their place in it.
         """
         self._require(ContactState.BOT, ContactState.QUEUED, ContactState.ASSIGNED)
         was = self.state
         happened: list[Happened] = []
         if why == CLOSED_RESOLVED:
             self.wrap_up = wrap_up
-            happened.append(
-                Happened(
-                    ev.RESOLVED,
-                    {
-                        "by": "agent",
-                        "agent_id": agent_id,
-                        "wrap_up": wrap_up,
-                        "completed": bool(completed),
-                        "digital": digital,
-                    },
-                )
-            )
+            resolved = {
+                "by": "agent",
+                "agent_id": agent_id,
+                "wrap_up": wrap_up,
+                "completed": completes(outcome) if outcome is not None else bool(completed),
+                "digital": digital,
+            }
+            if outcome is not None:
+                resolved["outcome"] = str(Outcome(outcome))
+            happened.append(Happened(ev.RESOLVED, resolved))
         elif was == ContactState.BOT:
             happened.append(
                 Happened(
@@ -418,11 +427,6 @@ class Message(Aggregate):
                 ev.DELIVERY_UPDATED, now, message_id=self.id, status=str(self.delivery_status)
             )
 
-    def wait_for_delivery(self) -> None:
-        """Stored: wait (`pending`) for the dispatcher, after this transaction commits."""
-        self._require(DeliveryState.PENDING)
-        self._raise(ev.ReplyWaiting(self.id))
-
     def claim(self, now: datetime, lease: timedelta) -> None:
         """Taken by one dispatcher; after `lease` an unfinished claim is stale."""
         self._require(*CLAIMABLE)
@@ -497,6 +501,15 @@ class Message(Aggregate):
             self.last_error = f"Twilio error {error_code}"
         self._moved(before, now)
 
+    def claim_lapsed(self, now: datetime) -> None:
+        """Its dispatcher stopped before sending, as the provider says (it has no such
+        message): claimable again at once, and the attempt that never left not counted."""
+        self._require(DeliveryState.SENDING_LOCAL)
+        self.delivery_status = DeliveryState.PENDING
+        self.attempts = max(0, self.attempts - 1)
+        self.next_attempt_at = now
+        self.last_error = "its dispatcher stopped before sending; the provider had not got it"
+
     def claim_went_stale(self, now: datetime) -> None:
         """Its dispatcher stopped while sending: it may have gone out, so a person checks."""
         self._require(DeliveryState.SENDING_LOCAL)
@@ -560,7 +573,11 @@ class QueueItem(Aggregate):
     """A contact waiting for, or handled by, a person.
 
     waiting → assigned (an agent claimed it) → done; a waiting item the citizen left is
-    abandoned. What the log keeps of it is recorded by its contact.
+    abandoned; an item its agent (or a supervisor) handed on is transferred, and a new item
+    waits in the queue it went to. What the log keeps of it is recorded by its contact.
+
+    `queue` is the queue it waits in (router/domain/routing.py), `channel` and `language`
+    the contact's; `rank_at` orders the waiting (routing.rank_at: priority plus aging).
     """
 
     contact_id: int
@@ -572,7 +589,16 @@ class QueueItem(Aggregate):
     claimed_at: datetime | None = None
     answered_at: datetime | None = None
     closed_at: datetime | None = None
+    queue: str | None = None
+    channel: str | None = None
+    language: str | None = None
+    rank_at: datetime | None = None
     id: int | None = None
+
+    def __post_init__(self) -> None:
+        self.queue = self.queue or self.skill
+        if self.rank_at is None:
+            self.rank_at = self.enqueued_at - timedelta(seconds=self.priority * DEFAULT_AGING)
 
     @property
     def is_open(self) -> bool:
@@ -596,6 +622,13 @@ class QueueItem(Aggregate):
             return False
         self.answered_at = now
         return True
+
+    def transfer(self, now: datetime) -> None:
+        """Handed on to another queue or agent (a new item waits there)."""
+        if not self.is_open:
+            raise IllegalTransition(f"a queue item in state {self.state!r} cannot be transferred")
+        self.state = QueueState.TRANSFERRED
+        self.closed_at = now
 
     def end(self, now: datetime, *, left: bool = False) -> None:
         """Done with; a waiting item whose citizen `left` is abandoned instead."""

@@ -38,10 +38,38 @@ def create_app(kanal: Kanal | Mapping | None = None, **parts: object) -> Flask:
     return app
 
 
+# The public contract (docs/architecture.md): every URL under these is in the API document.
+PUBLIC = ("/api/", "/twilio/", "/healthz", "/readyz", "/metrics")
+
+
+def _api_info(kanal: Kanal) -> dict:
+    """The API document's title, version, description and server (docs/api.md)."""
+    return {
+        "title": "kanal",
+        "version": "1",
+        "description": "Omnichannel contact centre and digital-first channel router. Web chat "
+        "for citizens' widgets, Twilio webhooks, channel-shift statistics for managers, the "
+        "agency's integration API, and health checks.",
+        "license": {"name": "Apache-2.0", "identifier": "Apache-2.0"},
+        "servers": [{"url": kanal.config.get("KANAL_PUBLIC_URL") or "/"}],
+    }
+
+
+def _rule_reasons(kanal: Kanal):  # noqa: ANN202
+    """Return (profile, rule id) -> the running profile's reason for that rule, as written."""
+    profile = kanal.profile
+    reasons = {rule.id: rule.reason for rule in (*profile.rules, profile.default)}
+
+    def reason(profile_name: str, rule_id: str) -> str | None:
+        return reasons.get(rule_id) if profile_name == profile.name else None
+
+    return reason
+
+
 def _register(app: Flask, kanal: Kanal) -> None:
     """Register sign-in, CSRF and every blueprint, each handed what it needs."""
     from analytics import api as analytics_api
-    from router import web
+    from router import openapi, web
     from router.entrypoints import auth, front_door, health, integration_api, security
     from router.entrypoints.auth import StaffSignIn
     from router.entrypoints.desk import views as desk_views
@@ -68,11 +96,14 @@ def _register(app: Flask, kanal: Kanal) -> None:
         kanal.callback_desk,
         timezone=kanal.config["KANAL_TIMEZONE"],
         access=DeskAccess(kanal.uow, kanal.clock),  # the access rule and its audit log
+        languages=kanal.settings.languages,
+        rules=_rule_reasons(kanal),
     )
     app.register_blueprint(desk)
     api = analytics_api.blueprint(kanal.analytics_engine, kanal.config, staff.token_required)
     app.register_blueprint(api)
     staff.csrf.exempt(api)
+    app.register_blueprint(openapi.blueprint(_api_info(kanal), PUBLIC))
     from analytics import dashboard
 
     page = dashboard.blueprint(

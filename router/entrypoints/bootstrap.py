@@ -29,6 +29,7 @@ from router.entrypoints.worker import Worker
 from router.policy import load_profile
 from router.service import callbacks as callbacks_jobs
 from router.service import followups as followups_jobs
+from router.service.assignments import Assignments
 from router.service.callback_desk import CallbackDesk
 from router.service.callbacks import Callbacks
 from router.service.calls import Calls
@@ -126,7 +127,13 @@ def callback_settings(config: Mapping) -> CallbackSettings:
 def _rasa_bot(config: Mapping) -> BotPort:
     from bots.client import RasaBot
 
-    return RasaBot(config["KANAL_RASA_URL"], timeout=config["KANAL_BOT_TIMEOUT"])
+    return RasaBot(
+        config["KANAL_RASA_URL"],
+        timeout=config["KANAL_BOT_TIMEOUT"],
+        failure_threshold=config["KANAL_BOT_FAILURES"],
+        reset_after=config["KANAL_BOT_RESET_SECONDS"],
+        concurrency=config["KANAL_BOT_CONCURRENCY"],
+    )
 
 
 def _language_identifier(languages: tuple[str, ...]) -> LinguaIdentifier:
@@ -241,7 +248,7 @@ def bootstrap(
     # The policy reads its profile against the channels installed here: a rule may name any.
     profile = load_profile(config["KANAL_POLICY"], channels=registry.names())
     # Decisions name the profile by its own name: KANAL_POLICY may be a long file path.
-    settings = replace(settings, policy_name=profile.name[:40])
+    settings = replace(settings, policy_name=profile.name[:40], routing=profile.routing)
     if caller is None:
         from router.adapters.twilio_voice import caller_from_config
 
@@ -278,6 +285,7 @@ def bootstrap(
     )
     # A reply of CALL to a follow-up's offer is answered in its turn, before any contact.
     turns.answer_with(SMS, followups.answer)
+    assignments = Assignments(uow, settings.routing, clock)
     durable = DurableJobRegistry(
         [
             # place a booked callback's call; offer a callback by SMS
@@ -295,8 +303,9 @@ def bootstrap(
         channels=registry,
         delivery=delivery,
         turns=turns,
-        desk=Desk(uow, registry, delivery, clock),
-        views=Views(read_uow),
+        desk=Desk(uow, registry, delivery, clock, assignments),
+        assignments=assignments,
+        views=Views(read_uow, channels=registry),
         worker=worker,
         clock=clock,
         callbacks=callbacks,

@@ -10,6 +10,7 @@ import click
 
 from analytics.cli import simulate as simulate_command
 from router.entrypoints import demo_traffic
+from router.entrypoints.agents import agents as agents_command
 
 
 @contextmanager
@@ -404,6 +405,7 @@ def requests_error() -> type[Exception]:
 
 main.add_command(simulate_command)  # analytics/cli.py: `kanal simulate`
 main.add_command(demo_traffic.demo)  # demo_traffic.py: `kanal demo traffic`
+main.add_command(agents_command)  # agents.py: `kanal agents set`
 
 
 if __name__ == "__main__":  # `python -m router.entrypoints.cli` as well as the `kanal` script

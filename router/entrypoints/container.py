@@ -14,6 +14,7 @@ from datetime import datetime
 
 from router.entrypoints.worker import Worker
 from router.policy import Profile
+from router.service.assignments import Assignments
 from router.service.callback_desk import CallbackDesk
 from router.service.callbacks import Callbacks
 from router.service.calls import Calls
@@ -116,6 +117,8 @@ class Kanal:
     surveys: Surveys | None = None  # the satisfaction question after a contact closes
     # What this process counted (turns, bot failures, deliveries): /metrics' `_total` series.
     counters: ProcessCounters = field(default_factory=ProcessCounters)
+    # Claims, offers, presence and transfers of assisted work (router/service/assignments.py).
+    assignments: Assignments | None = None
 
     @property
     def engine(self):  # noqa: ANN201 - sqlalchemy.Engine
@@ -138,6 +141,7 @@ class Kanal:
             self.storage.close()
         if self.sandbox is not None:
             self.sandbox.close()
-        close_jobs = getattr(self.jobs, "close", None)
-        if close_jobs is not None:
-            close_jobs()
+        for part in (self.jobs, self.bot):
+            close = getattr(part, "close", None)
+            if close is not None:
+                close()

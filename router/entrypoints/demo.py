@@ -9,6 +9,7 @@ from datetime import UTC, date, datetime
 from router.domain.citizens import default_exemption_expiry, pseudonym_for
 from router.domain.model import STAFF_ROLES, Citizen, Exemption
 from router.entrypoints.auth import create_user
+from router.policy.context import GROUND_WORDS
 
 
 @dataclass(frozen=True)
@@ -65,7 +66,14 @@ def demo_identities(uow_factory, secret: str) -> list[dict[str, str]]:  # noqa: 
             pseudonym = pseudonym_for(secret, demo.key)
             if uow.citizens.by_pseudonym(pseudonym) is not None:
                 found.append(
-                    {"label": _label(demo, today), "identity": identity_token(secret, pseudonym)}
+                    {
+                        "label": _label(demo, today),
+                        "identity": identity_token(secret, pseudonym),
+                        "name": demo.name,
+                        "age": str(today.year - demo.birth_year),
+                        # the ground as a message id of the catalogues (the page translates)
+                        "ground": GROUND_WORDS.get(demo.ground, demo.ground) if demo.ground else "",
+                    }
                 )
     return found
 

@@ -101,7 +101,7 @@ def home(languages: Sequence[str], doors: Doors):
         developer.append((N_("The sandbox outbox: SMS and calls kanal sent"),
                           url_for("sandbox.outbox_page")))  # fmt: skip
     if doors.api_document:
-        developer.append((N_("The API document (OpenAPI)"), url_for("analytics.openapi_document")))
+        developer.append((N_("The API document (OpenAPI)"), url_for("openapi.document")))
     staff = staff_pages(current_user, _.language, doors) if current_user.is_authenticated else []
     return render_template(
         "front_door.html",

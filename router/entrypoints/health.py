@@ -4,13 +4,16 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterator
 from datetime import UTC, datetime
+from typing import Any, Literal
 
 from flask import Blueprint, Response, jsonify
 from prometheus_client import CONTENT_TYPE_LATEST, CollectorRegistry, generate_latest
 from prometheus_client.core import CounterMetricFamily, GaugeMetricFamily, Metric
 from prometheus_client.registry import Collector
+from pydantic import BaseModel
 from sqlalchemy import Engine, text
 
+from router.openapi import Answer, Operation, describe
 from router.service.counters import COUNTERS, ProcessCounters
 from router.service.gauges import read_gauges
 from router.service.ports import BotPort
@@ -27,10 +30,39 @@ def blueprint(
     """Return liveness, readiness and the Prometheus metrics over the given parts."""
     bp = Blueprint("health", __name__)
     reg = registry(uow, bot, counters or ProcessCounters(), clock or (lambda: datetime.now(UTC)))
-    bp.add_url_rule("/healthz", "healthz", healthz)
-    bp.add_url_rule("/readyz", "readyz", bound(readyz, engine, bot))
-    bp.add_url_rule("/metrics", "metrics", bound(metrics, reg))
+    bp.add_url_rule("/healthz", "healthz", describe(bound(healthz), LIVENESS))
+    bp.add_url_rule("/readyz", "readyz", describe(bound(readyz, engine, bot), READINESS))
+    bp.add_url_rule("/metrics", "metrics", describe(bound(metrics, reg), PROMETHEUS))
     return bp
+
+
+class Alive(BaseModel):
+    status: Literal["ok"]
+
+
+class Readiness(BaseModel):
+    status: Literal["ready", "unavailable"]
+    checks: dict[str, dict[str, Any]]
+    degraded: str | None = None
+
+
+_TAGS = ("operations",)
+LIVENESS = Operation("Liveness", _TAGS, answers={200: Answer("The process answers.", Alive)})
+READINESS = Operation(
+    "Readiness: database and bot",
+    _TAGS,
+    description="Still ready without the bot: contacts then go to people (`degraded` says so).",
+    answers={
+        200: Answer("The database answers.", Readiness),
+        503: Answer("The database does not answer.", Readiness),
+    },  # fmt: skip
+)
+PROMETHEUS = Operation(
+    "Prometheus metrics",
+    _TAGS,
+    description="This process' counters and the service's gauges (docs/architecture.md).",
+    answers={200: Answer("Prometheus text format.", media="text/plain")},
+)
 
 
 def healthz():

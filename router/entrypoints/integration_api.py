@@ -8,18 +8,77 @@ and the need; kanal then offers no callback for that need (docs/architecture.md,
 
 from __future__ import annotations
 
-import re
 from collections.abc import Callable
+from typing import Annotated, Literal
 
 from flask import Blueprint, jsonify, request
+from pydantic import BaseModel, ConfigDict, Field
 
 from router.domain.model import INTEGRATION_ROLE
+from router.openapi import Answer, Error, FieldError, Invalid, Operation, describe, parse_json
 from router.service.errors import NotFound
 from router.service.followups import Followups
 from router.web import MAX_ID, bound, storable
 
-_NEED = re.compile(r"[a-z][a-z0-9_]{0,39}")
-_FIELDS = {"citizen", "contact_id", "need"}
+NEED = r"^[a-z][a-z0-9_]{0,39}$"
+
+
+class DigitalCompletion(BaseModel):
+    """A need completed digitally, for a citizen named by pseudonym or by the deflected contact."""
+
+    model_config = ConfigDict(
+        extra="forbid",
+        json_schema_extra={"anyOf": [{"required": ["citizen"]}, {"required": ["contact_id"]}]},
+    )
+
+    citizen: Annotated[str, Field(max_length=40, pattern=r"^[^\x00]*\S[^\x00]*$")] | None = Field(
+        None, description="The citizen's pseudonymous id (as in kanal's events)."
+    )
+    contact_id: Annotated[int, Field(ge=0, le=MAX_ID)] | None = Field(
+        None, description="The contact that was deflected."
+    )
+    need: Annotated[str, Field(pattern=NEED)] = Field(description="The need, as kanal names it.")
+
+
+class DigitalCompletionRecorded(BaseModel):
+    recorded: Literal[True]
+    citizen: str | None
+    need: str
+    followups_closed: Annotated[int, Field(ge=0)]
+
+
+# What to tell the caller about each field the model refuses.
+_FIELD_ERRORS = {
+    "need": "`need` must name the need, as kanal does: lower-case letters, digits and "
+    "underscores, at most 40 characters (e.g. payment_date).",
+    "citizen": "`citizen` must be the citizen's pseudonymous id (a string).",
+    "contact_id": "`contact_id` must be a contact's id (an integer of at most 64 bits).",
+}
+DIGITAL_COMPLETION = Operation(
+    "A need was completed digitally",
+    ("integration",),
+    description="Called by the agency's self-service when a citizen completes a need online. "
+    "A caller who took the digital route for that need is then not offered a callback when "
+    "the follow-up window ends (KANAL_DEFLECTION_FOLLOWUP_HOURS). Name the citizen by "
+    "pseudonymous id (`citizen`) or by the deflected contact (`contact_id`). Needs the API "
+    "token of an `integration` user (or an admin).",
+    security="apiToken",
+    body=DigitalCompletion,
+    answers={
+        200: Answer(
+            "Recorded; `followups_closed` follow-ups will offer nothing.", DigitalCompletionRecorded
+        ),  # fmt: skip
+        400: Answer(
+            "The body is not a JSON object, has an unknown field, names nobody, or a "
+            "value is malformed; `field` names the culprit.",
+            FieldError,
+        ),  # fmt: skip
+        401: Answer("No API token, or a token that is not valid.", Error),
+        403: Answer("The token's user is not an integration (nor an admin).", Error),
+        404: Answer("No citizen with that pseudonymous id, or no such contact.", Error),
+        413: Answer("The body is larger than 64 KB.", Error),
+    },
+)
 
 
 def blueprint(followups: Followups, token_required: Callable) -> Blueprint:
@@ -29,7 +88,7 @@ def blueprint(followups: Followups, token_required: Callable) -> Blueprint:
     bp.add_url_rule(
         "/api/v1/events/digital-completion",
         "digital_completion",
-        guard(bound(digital_completion, followups)),
+        describe(guard(bound(digital_completion, followups)), DIGITAL_COMPLETION),
         methods=["POST"],
     )
     return bp
@@ -47,34 +106,21 @@ def digital_completion(followups: Followups):
     body = request.get_json(silent=True)
     if not isinstance(body, dict):
         return _bad('The body must be a JSON object: {"citizen" or "contact_id", "need"}.')
-    unknown = sorted(set(body) - _FIELDS)
-    if unknown:
-        return _bad(f"Unknown field {unknown[0]!r}: send citizen or contact_id, and need.")
-    need = body.get("need")
-    if not isinstance(need, str) or not _NEED.fullmatch(need):
-        return _bad(
-            "`need` must name the need, as kanal does: lower-case letters, digits and "
-            "underscores, at most 40 characters (e.g. payment_date).",
-            "need",
-        )
-    citizen, contact_id = body.get("citizen"), body.get("contact_id")
-    if citizen is None and contact_id is None:
-        return _bad("Name the citizen: `citizen` (pseudonymous id) or `contact_id`.", "citizen")
-    if citizen is not None and (
-        not isinstance(citizen, str) or not citizen.strip() or len(citizen) > 40
-        or not storable(citizen)
-    ):  # fmt: skip
-        return _bad("`citizen` must be the citizen's pseudonymous id (a string).", "citizen")
-    if contact_id is not None and (
-        isinstance(contact_id, bool) or not isinstance(contact_id, int)
-        or not 0 <= contact_id <= MAX_ID
-    ):  # fmt: skip
-        return _bad("`contact_id` must be a contact's id (an integer of at most 64 bits).",
-                    "contact_id")  # fmt: skip
+    if isinstance(body.get("citizen"), str) and not storable(body["citizen"]):
+        return _bad(_FIELD_ERRORS["citizen"], "citizen")
     try:
-        done = followups.completed(need, pseudonym=citizen, contact_id=contact_id)
+        done = parse_json(DigitalCompletion, body)
+    except Invalid as exc:
+        if exc.field in _FIELD_ERRORS:
+            return _bad(_FIELD_ERRORS[exc.field], exc.field)
+        if str(exc).startswith("Unknown field"):
+            return _bad(f"{exc} Send citizen or contact_id, and need.")
+        return _bad(str(exc), exc.field)
+    if done.citizen is None and done.contact_id is None:
+        return _bad("Name the citizen: `citizen` (pseudonymous id) or `contact_id`.", "citizen")
+    try:
+        found = followups.completed(done.need, pseudonym=done.citizen, contact_id=done.contact_id)
     except NotFound as exc:
         return jsonify(error=str(exc)), 404
-    return jsonify(
-        recorded=True, citizen=done.citizen, need=done.need, followups_closed=done.followups_closed
-    )
+    return jsonify(recorded=True, citizen=found.citizen, need=found.need,
+                   followups_closed=found.followups_closed)  # fmt: skip

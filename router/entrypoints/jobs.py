@@ -74,6 +74,30 @@ def refresh_metric_rollups(kanal: Kanal) -> None:
         log.info("metric rollups: %s days recomputed", done["days"])
 
 
+def refresh_recorded_contacts(kanal: Kanal) -> None:
+    """Keep the policy simulator's one row per contact up to date (analytics' own tables)."""
+    from analytics.recordings import refresh
+
+    done = refresh(kanal.analytics_engine, kanal.engine)
+    if done["contacts"]:
+        log.info("recorded contacts: %s folded", done["contacts"])
+
+
+def offer_waiting(kanal: Kanal) -> None:
+    """Move offers not accepted in time on, and offer waiting contacts to available agents."""
+    if kanal.assignments is None:
+        return
+    done = kanal.assignments.offer_waiting()
+    if done["expired"] or done["offered"]:
+        log.info("offers: %s expired, %s made", done["expired"], done["offered"])
+
+
+def presence_timeouts(kanal: Kanal) -> None:
+    """Take offline the agents not seen at the desk for the agency's timeout."""
+    if kanal.assignments is not None and (gone := kanal.assignments.time_out_absent()):
+        log.info("%s agents timed out (offline)", gone)
+
+
 # Durable jobs (callbacks, follow-ups) are not here: they are stored in the database by any
 # process and run by the scheduler through the registry bootstrap builds (`kanal.durable`).
 # (job id, function, seconds between runs)
@@ -85,4 +109,7 @@ JOBS = (
     ("purge_inbox", purge_inbox, 3600),
     ("schedule_callbacks", schedule_callbacks, 60),
     ("metric_rollups", refresh_metric_rollups, 60),
+    ("recorded_contacts", refresh_recorded_contacts, 60),
+    ("offer_waiting", offer_waiting, 5),
+    ("presence_timeouts", presence_timeouts, 30),
 )

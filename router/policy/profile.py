@@ -10,15 +10,19 @@ from functools import lru_cache
 from pathlib import Path
 from typing import Any
 
+from router.domain.routing import Routing
 from router.policy.conditions import Condition, ConditionError, parse_when
 from router.policy.context import CHANNELS, Action
+from router.policy.queues import parse_routing
 
 PROFILES_DIR = Path(__file__).parent / "profiles"
 DEFAULT_RULE_ID = "default"
 # Words a reason may quote from the context; anything else in braces is a typo.
 REASON_FIELDS = ("grounds", "channel", "need", "bot_failures", "skill", "wait_minutes")
 
-_TOP_KEYS = {"name", "description", "default_skill", "repeat_contact_priority", "skills", "rule"}
+_TOP_KEYS = {
+    "name", "description", "default_skill", "repeat_contact_priority", "skills", "rule", "routing"
+}  # fmt: skip
 _TOP_KEYS_REQUIRED = {"name", "description", "default"}
 _RULE_KEYS = {"id", "when", "action", "reason", "skill", "priority"}
 _DEFAULT_KEYS = {"action", "reason", "skill", "priority"}
@@ -55,6 +59,8 @@ class Profile:
     source: str = ""
     # The channels it was read against (the registry's): the invariant check walks them all.
     channels: tuple[str, ...] = CHANNELS
+    # Queues, capacities and timers of assisted work (router/policy/queues.py).
+    routing: Routing = Routing()
 
     def skill_for(self, need: str | None) -> str:
         """Return the queue skill for a need; "intent:qualifier" tries the qualifier first."""
@@ -168,6 +174,13 @@ def _profile(data: dict[str, Any], source: str, channels: tuple[str, ...]) -> Pr
         repeat_contact_priority=bonus,
         source=source,
         channels=channels,
+        routing=parse_routing(
+            data.get("routing"),
+            source,
+            skills=tuple(sorted(skills.items())),
+            default_skill=default_skill,
+            channels=channels,
+        ),  # fmt: skip
     )
 
 

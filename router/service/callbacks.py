@@ -14,7 +14,8 @@ from datetime import datetime
 
 from router.domain import events as ev
 from router.domain.callbacks import Callback, CallbackState
-from router.domain.model import CLOSED_RESOLVED, Contact, ContactState, QueueItem
+from router.domain.model import CLOSED_RESOLVED, Contact, ContactState
+from router.domain.routing import Routing
 from router.service import contacts
 from router.service.errors import NotFound
 from router.service.journal import pseudonym_of, record, record_all
@@ -103,9 +104,8 @@ def reopen(
 
 def _enqueue(uow: UnitOfWork, contact: Contact, now: datetime, since: datetime | None = None):  # noqa: ANN202
     item = uow.queue.add(
-        QueueItem(contact_id=contact.id, skill=contact.need or "general", priority=0,
-                  enqueued_at=since or now)
-    )  # fmt: skip
+        contacts.new_item(contact, contact.need or "general", 0, since or now, Routing())
+    )
     record_all(uow, contact, contact.enqueue(item), now, pseudonym_of(uow, contact))
 
 
@@ -182,7 +182,7 @@ class Callbacks:
         with self.uow() as uow:
             contact = uow.contacts.get(contact_id)
             if contact is None:
-                raise NotFound("No such conversation.")
+                raise NotFound("No such contact.")
             found = pending(uow, contact)
             if found is None:
                 return None

@@ -39,6 +39,8 @@ class Channel:
     status_callback: str | None = None
     # The answer to HELP/INFO (channels with keywords).
     help_text: str = ""
+    # Each contact here is a phone call (rows of `calls`, by CallSid), shown with the contact.
+    calls: bool = False
 
 
 class Channels:

@@ -7,6 +7,7 @@ from datetime import datetime
 
 from router.domain.citizens import age_band
 from router.domain.model import Citizen, Contact, QueueItem
+from router.domain.routing import Routing, rank_at
 from router.service.journal import record_all
 from router.service.unit_of_work import UnitOfWork
 
@@ -55,18 +56,35 @@ def enqueue(
     priority: int,
     now: datetime,
     pseudonym: str | None,
+    routing: Routing | None = None,
 ) -> QueueItem:
-    """Put a contact in the assisted queue (once) and record it."""
+    """Put a contact in the assisted queue (once) and record it: in the queue the agency's
+    routing gives its skill, language and channel, ranked by priority and aging."""
     item = uow.queue.open_for_contact(contact.id)
     if item is not None:
         # Already waiting or with a person: nothing new for the log.
         contact.forget(contact.enqueue(item))
         return item
-    item = uow.queue.add(
-        QueueItem(contact_id=contact.id, skill=skill, priority=priority, enqueued_at=now)
-    )
+    item = uow.queue.add(new_item(contact, skill, priority, now, routing or Routing()))
     record_all(uow, contact, contact.enqueue(item), now, pseudonym)
     return item
+
+
+def new_item(
+    contact: Contact,
+    skill: str,
+    priority: int,
+    since: datetime,
+    routing: Routing,
+    queue: str | None = None,
+) -> QueueItem:
+    """Return a waiting item for a contact, in `queue` or the one routing gives it."""
+    return QueueItem(
+        contact_id=contact.id, skill=skill, priority=priority, enqueued_at=since,
+        queue=queue or routing.queue_for(skill, contact.language, contact.channel),
+        channel=contact.channel, language=contact.language,
+        rank_at=rank_at(since, priority, routing.aging_seconds),
+    )  # fmt: skip
 
 
 def close(

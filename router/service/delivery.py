@@ -6,6 +6,13 @@ took it) → sending → sent → delivered/undelivered/failed, with status call
 forward only. A refusal that is safe to repeat (429, connection refused) goes to `retry`
 with exponential backoff; an answer that leaves it unknown whether the SMS went (timeout,
 5xx) goes to `review` and is never resent automatically: the citizen must not get it twice.
+
+What a handler writes is claimed in the transaction that writes it (`claim_new`, with a
+lease) and sent once that transaction has committed (`after_commit`: the message bus hands
+`ClaimedReplies` to `send`); the provider's answer is recorded in one more transaction. A
+claim whose lease ran out with nothing recorded (the process stopped) is settled by the
+provider's own record (`SentLookup`): sent if it never took the message, recorded if it did,
+and left to a person (`review`) when that cannot be known.
 """
 
 from __future__ import annotations
@@ -22,7 +29,7 @@ from router.service.counters import ProcessCounters
 from router.service.errors import Conflict, NotFound
 from router.service.journal import pseudonym_of, record_events, write_new_events
 from router.service.outbox import may_message, set_consent
-from router.service.ports import SendResult
+from router.service.ports import SendResult, SentLookup
 from router.service.unit_of_work import UnitOfWork
 
 log = logging.getLogger(__name__)
@@ -56,6 +63,13 @@ class Claim:
     contact_id: int | None = None
     pseudonym: str | None = None
     need: str | None = None
+
+
+@dataclass(frozen=True)
+class ClaimedReplies:
+    """Messages claimed in a transaction, to be sent once it has committed (not logged)."""
+
+    claims: tuple[Claim, ...]
 
 
 class Delivery:
@@ -105,6 +119,12 @@ class Delivery:
                 claims.append(self._take(part, now, contact, pseudonym))
         return tuple(claims)
 
+    @staticmethod
+    def after_commit(uow: UnitOfWork, claims: tuple[Claim, ...]) -> None:
+        """Have the message bus send `claims` once the caller's transaction has committed."""
+        if claims:
+            uow.after_commit.append(ClaimedReplies(claims))
+
     def send(self, claims: Iterable[Claim]) -> int:
         """Hand claimed messages to their senders; return how many were accepted."""
         accepted = 0
@@ -124,15 +144,8 @@ class Delivery:
             accepted += self.send(claims)
         return accepted
 
-    def deliver_now(self, message_ids: list[int]) -> int:
-        """Claim a turn's replies in one transaction, then send them; return accepted."""
-        with self.uow() as uow:
-            claims = self.claim(uow, message_ids)
-            uow.commit()
-        return self.send(claims)
-
     def dispatch_due(self) -> int:
-        """Send what is due (new and retries) and park stale claims for review; return sent."""
+        """Settle stale claims, then send what is due (new and retries); return accepted."""
         self.review_stale_claims()
         with self.uow() as uow:
             ids = [
@@ -182,7 +195,7 @@ class Delivery:
         with self.uow() as uow:
             message = uow.messages.get(message_id, for_update=True)
             if message is None or message.contact_id != contact_id or message.direction != "out":
-                raise NotFound("No such message in this conversation.")
+                raise NotFound("No such message in this contact.")
             if message.delivery_status != DeliveryState.REVIEW:
                 raise Conflict("This message is not waiting for a check; nothing to settle.")
             message.settle(now, resend=resend, by=by)
@@ -197,20 +210,57 @@ class Delivery:
             return uow.messages.get(message_id).delivery_status
 
     def review_stale_claims(self) -> int:
-        """Send claims a crashed dispatcher left behind to review (they may have gone out)."""
+        """Settle claims whose lease ran out with nothing recorded (their process stopped).
+
+        Each channel's provider is asked, outside any transaction, whether it took the
+        message since it was claimed: one it never took is claimable again (and sent by
+        this dispatch), one it took is recorded as handed over, and one it cannot answer
+        for goes to review (it may have gone out). Returns how many went to review.
+        """
         now = self.clock()
         with self.uow() as uow:
             stale = [
-                m
+                (m.id, m.channel, m.address, m.text, m.next_attempt_at)
                 for channel in self.channels.with_senders()
                 for m in uow.messages.in_delivery_status(
                     channel.name, (DeliveryState.SENDING_LOCAL,), now
                 )
             ]
-            for message in stale:
+        reviewed = 0
+        for message_id, channel, to, body, lease_end in stale:
+            sender = self.channels[channel].sender
+            found: SendResult | None = SendResult("uncertain")
+            if isinstance(sender, SentLookup) and to and lease_end is not None:
+                # Claimed a lease before `lease_end`; a minute more for the clocks' drift.
+                since = lease_end - self.lease - timedelta(minutes=1)
+                try:
+                    found = sender.find_sent(to, body, since)
+                except Exception:  # an adapter bug: whether it went out is unknown
+                    log.exception("asking the %s provider about message %s", channel, message_id)
+            reviewed += self._settle_stale(message_id, found, now)
+        return reviewed
+
+    def _settle_stale(self, message_id: int, found: SendResult | None, now: datetime) -> bool:
+        """Apply the provider's word to one stale claim; True when it went to review."""
+        with self.uow() as uow:
+            message = uow.messages.get(message_id, for_update=True)
+            stale = (
+                message is not None
+                and message.delivery_status == DeliveryState.SENDING_LOCAL
+                and message.next_attempt_at is not None
+                and message.next_attempt_at <= now
+            )
+            if not stale:  # recorded meanwhile, by a slow sender or a status callback
+                return False
+            if found is None:
+                message.claim_lapsed(now)
+            elif found.outcome == "accepted":
+                segments = found.segments or count_segments(message.text).segments
+                message.handed_over(now, found.provider_id, segments)
+            else:
                 message.claim_went_stale(now)
             uow.commit()
-            return len(stale)
+            return found is not None and found.outcome != "accepted"
 
     # -- steps ----------------------------------------------------------------------------
 

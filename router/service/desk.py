@@ -6,23 +6,18 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
 
-from router.domain import events as ev
 from router.domain.commands import AgentReply, ClaimNext, Resolve
 from router.domain.model import CLOSED_RESOLVED, Contact, ContactState, DeliveryState, Message
+from router.domain.routing import Routing
+from router.domain.wrapup import outcome_of
 from router.service import contacts
+from router.service.assignments import Assignments, Claimed
 from router.service.channels import Channels
 from router.service.delivery import Delivery
 from router.service.errors import Conflict, Forbidden, NotFound
-from router.service.journal import pseudonym_of, record
+from router.service.journal import pseudonym_of
 from router.service.outbox import say
 from router.service.unit_of_work import UnitOfWork
-
-
-@dataclass(frozen=True)
-class Claimed:
-    contact_id: int
-    queue_item_id: int
-    wait_seconds: int
 
 
 @dataclass(frozen=True)
@@ -40,32 +35,21 @@ class Desk:
         channels: Channels,
         delivery: Delivery,
         clock: Callable[[], datetime],
+        assignments: Assignments | None = None,
     ) -> None:
         self.uow = uow
         self.channels = channels
         self.delivery = delivery
         self.clock = clock
+        self.assignments = assignments or Assignments(uow, Routing(), clock)
 
-    def claim_next(self, cmd: ClaimNext, attempts: int = 5) -> Claimed | None:
-        """Assign the next waiting contact to the agent; None when the queue is empty.
+    def claim_next(self, cmd: ClaimNext) -> Claimed | None:
+        """Assign the next contact the agent may take; None when nothing matches them.
 
-        The item is locked until the commit (`FOR UPDATE SKIP LOCKED` on PostgreSQL, the
-        single writer on SQLite), looked at again under the lock and claimed by the item
-        itself, so two agents never get the same contact.
+        The routing rules (queues, language, capacity, offers, rank) and the locks are
+        `Assignments.claim`'s: two agents never get the same contact.
         """
-        now = self.clock()
-        for _ in range(attempts):
-            with self.uow() as uow:
-                item = uow.queue.claim_next(cmd.skills)
-                if item is None:
-                    return None
-                if not contacts.claim_item(uow, item.id, cmd.agent_id, now):
-                    continue  # another agent took it between the two looks
-                contact = uow.contacts.get(item.contact_id, for_update=True)
-                happened = contact.assign(item, cmd.agent_id, now)
-                uow.commit()
-                return Claimed(contact.id, item.id, happened[0].data["wait_seconds"])
-        return None
+        return self.assignments.claim(cmd.agent_id, cmd.skills)
 
     def reply(self, cmd: AgentReply) -> Replied:
         """Send an agent's answer on the citizen's own channel (never to an opted-out number)."""
@@ -81,19 +65,15 @@ class Desk:
             first = item is not None and item.answer(now)
             contact.agent_replied(now, message_id=message.id, agent_id=cmd.agent_id, first=first)
             pseudonym = pseudonym_of(uow, contact)
-            blocked = message.delivery_status == DeliveryState.BLOCKED
-            if blocked:
-                record(
-                    uow, contact, ev.MESSAGE_BLOCKED, now, pseudonym,
-                    message_id=message.id, why="opted_out",
-                )  # fmt: skip
+            blocked = message.delivery_status == DeliveryState.BLOCKED  # logged by `say`
             claims = self.delivery.claim_new(uow, contact, pseudonym, [message])
             uow.commit()
         self.delivery.send(claims)
         return Replied(message, blocked)
 
     def resolve(self, cmd: Resolve) -> None:
-        """Close a contact with its wrap-up code."""
+        """Close a contact with its wrap-up code and outcome (ValueError for an unknown one)."""
+        outcome = outcome_of(cmd.outcome) if cmd.outcome is not None else None
         now = self.clock()
         with self.uow() as uow:
             contact = self._owned(uow, cmd.contact_id, cmd.agent_id)
@@ -106,6 +86,7 @@ class Desk:
                 agent_id=cmd.agent_id,
                 wrap_up=cmd.wrap_up,
                 completed=cmd.completed,
+                outcome=outcome,
                 digital=self.channels[contact.channel].digital,
             )
             uow.commit()

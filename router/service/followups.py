@@ -15,7 +15,6 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from router.domain import events as ev
-from router.domain.events import ReplyWaiting
 from router.domain.followups import Followup, FollowupState
 from router.domain.model import (
     Contact,
@@ -27,9 +26,9 @@ from router.domain.model import (
 )
 from router.service.callbacks import Callbacks, book_in
 from router.service.channels import Channels
-from router.service.delivery import Delivery
+from router.service.delivery import ClaimedReplies, Delivery
 from router.service.errors import DuplicateDelivery, NotFound
-from router.service.journal import pseudonym_of, write_new_events
+from router.service.journal import pseudonym_of
 from router.service.outbox import say
 from router.service.outcome import Booked
 from router.service.ports import DurableJobs
@@ -243,22 +242,23 @@ class Followups:
                 if answered is None:
                     return False
                 uow.commit()
-                waiting = [e.message_id for e in uow.published if isinstance(e, ReplyWaiting)]
+                claims = [c for e in uow.published if isinstance(e, ClaimedReplies)
+                          for c in e.claims]  # fmt: skip
         except DuplicateDelivery:
             return True  # a retried webhook: booked already
         for booking in answered.booked:
             self.callbacks.schedule(booking.callback_id, booking.at)
-        self.delivery.deliver_now(waiting)
+        self.delivery.send(claims)
         return True
 
     def answer(self, uow: UnitOfWork, entry: InboxEntry, now: datetime) -> TurnResult | None:
         """Answer a reply of CALL to a callback offer, in the turn's first transaction.
 
         The callback is booked, the follow-up accepted and the confirmation written in the
-        offer's conversation, waiting (`pending`, `ReplyWaiting`) for delivery: the turn writes
-        the callback's job and sends the confirmation after its commit, and should the process
-        stop first, the callbacks' sweep and the dispatcher still do (once). None when the
-        message is no reply to an offer (it takes its turn as any other).
+        offer's conversation, claimed for sending after the commit (`ClaimedReplies`): the
+        turn writes the callback's job and sends the confirmation after its commit, and should
+        the process stop first, the callbacks' sweep and the dispatcher still do (once). None
+        when the message is no reply to an offer (it takes its turn as any other).
         """
         if entry.kind != "message" or not is_acceptance(entry.text):
             return None
@@ -284,11 +284,10 @@ class Followups:
         )  # fmt: skip
         followup.accept(callback.id, now)
         reply = say(uow, offer, channel, "system", BOOKED[language], now)
-        if reply.delivery_status == DeliveryState.PENDING:
-            reply.wait_for_delivery()  # sent once this transaction has committed
-        # Journaled now: the session holds clean objects weakly, and the callback and the
-        # follow-up are not referenced once this returns (before the turn's commit).
-        write_new_events(uow)
+        # Claimed now, sent once this transaction has committed (one transaction less than
+        # claiming after it; a process that stops first leaves it to the dispatcher).
+        claims = self.delivery.claim_new(uow, offer, citizen.pseudonym, [reply])
+        self.delivery.after_commit(uow, claims)
         return TurnResult(
             offer.id, offer.state, received.id, (reply,), message=received,
             booked=(Booked(callback.id, now),) if new else (),

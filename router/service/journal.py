@@ -64,7 +64,7 @@ def record_events(
 def write_new_events(uow: UnitOfWork) -> list[object]:
     """Append what the aggregates of this unit of work recorded since the last call.
 
-    Events that are not for the log (`ReplyWaiting`: work for after the commit) are kept
+    Events that are not for the log (work for after the commit) are kept
     on the unit of work (`uow.after_commit`) for the message bus.
     """
     for aggregate, event in uow.collect_new_events():

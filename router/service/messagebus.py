@@ -1,13 +1,13 @@
 """A small message bus: commands go to their handler, events to theirs after the commit.
 
 A command (`TakeTurn`, `ReceiveMessage`, ...) goes to exactly one handler, which does its
-work in units of work from `bus.uow` and answers. What the aggregates raised in a unit of work
-that committed and that is not for the log (`ReplyWaiting`: a message stored `pending`) is
+work in units of work from `bus.uow` and answers. What a unit of work that committed kept
+for after the commit and not for the log (`ClaimedReplies`: messages claimed for sending) is
 then handed to the event's handlers, after the commit and outside any transaction, in the
-order it was raised. The work an event asks for is already durable: the pending message is
+order it was raised. The work an event asks for is already durable: the claimed message is
 the outbox row, written in the transaction that raised the event, so when the process stops
-after the commit, or a handler fails, the `dispatch_outbound` job sends it later (once: a
-message is claimed before it is sent).
+after the commit, or a handler fails, the `dispatch_outbound` job sends it once the claim's
+lease has run out (once: it first asks the provider whether it has the message).
 """
 
 from __future__ import annotations
@@ -32,7 +32,7 @@ class MessageBus:
         self._uow = uow
         self.commands: dict[type, Handler] = {}
         # Each event handler gets the events of its type raised by one command, in order
-        # (so the replies of one turn can be claimed together).
+        # (so the replies of one turn are sent together, in order).
         self.events: dict[type, list[EventHandler]] = {}
         self._local = threading.local()
 

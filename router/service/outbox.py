@@ -31,17 +31,17 @@ def say(
     """Add an outbound message to a contact.
 
     On a channel with a sender the message waits (`pending`, the outbox row) for delivery;
-    to an address that opted out it is stored as `blocked` and never sent, so the desk can
-    show why the citizen did not get it. `notice` marks service texts (HELP answers): the
-    answer to the citizen's own HELP is sent even after STOP, as carriers' messaging rules
-    expect.
+    to an address that opted out it is stored as `blocked` (`Message.block`, which records
+    `message_blocked`) and never sent, so the desk can show why the citizen did not get it.
+    `notice` marks service texts (HELP answers): the answer to the citizen's own HELP is sent
+    even after STOP, as carriers' messaging rules expect.
     """
-    status = address = None
+    address = None
+    allowed = True
     if channel.sender is not None:
         address = contact.address
         allowed = notice or may_message(uow, channel, address)
-        status = DeliveryState.PENDING if allowed else DeliveryState.BLOCKED
-    return uow.messages.add(
+    message = uow.messages.add(
         Message(
             channel=contact.channel,
             direction="out",
@@ -51,11 +51,14 @@ def say(
             contact_id=contact.id,
             address=address,
             agent_id=agent_id,
-            delivery_status=status,
+            delivery_status=DeliveryState.PENDING if channel.sender is not None else None,
             kind="notice" if notice else "message",
             processed=True,
         )
     )
+    if not allowed:
+        message.block(now)  # records `message_blocked`
+    return message
 
 
 def set_consent(

@@ -103,7 +103,9 @@ def carry_out(
         )
         wait = estimated_wait(uow, settings)
         skill = decision.skill or "general"
-        contacts.enqueue(uow, contact, skill, decision.priority, now, pseudonym)
+        contacts.enqueue(
+            uow, contact, skill, decision.priority, now, pseudonym, routing=settings.routing
+        )
         why = wording.reason(decision, _)
         hours = settings.business_hours
         if no_phone:

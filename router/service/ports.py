@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from datetime import datetime
-from typing import Protocol
+from typing import Protocol, runtime_checkable
 
 from router.domain.commands import ReceiveMessage
 from router.domain.model import InboxEntry
@@ -78,6 +78,20 @@ class Sender(Protocol):
     """
 
     def send(self, to: str, body: str, *, status_callback: str | None = None) -> SendResult: ...
+
+
+@runtime_checkable
+class SentLookup(Protocol):
+    """What a sender may also do: say whether its provider took a message.
+
+    Asked about a claim whose sender stopped (the lease ran out, nothing was recorded):
+    `find_sent` answers the message the provider took for `to` with this `body` since
+    `since` (outcome "accepted", with the provider's id), None when it certainly took none,
+    or outcome "uncertain" when that cannot be known (the provider could not be asked).
+    A sender that cannot tell leaves such claims to a person (`review`).
+    """
+
+    def find_sent(self, to: str, body: str, since: datetime) -> SendResult | None: ...
 
 
 class Inbox(Protocol):

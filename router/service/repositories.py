@@ -24,7 +24,11 @@ from router.domain.model import (
     RoutingDecision,
     User,
 )
+from router.domain.offers import Offer
+from router.domain.presence import Presence
+from router.domain.routing import AgentProfile, Match
 from router.domain.survey import Survey
+from router.domain.transfers import Transfer
 
 T = TypeVar("T")
 
@@ -65,6 +69,10 @@ class ContactRepository(Repository, Protocol):
     def list_by_state(self, states: tuple[str, ...], limit: int = 200) -> list[Contact]: ...
     def assigned_to(self, agent_id: int) -> list[Contact]: ...
 
+    def held_by(self, agent_id: int) -> dict[str, int]:
+        """Count the open contacts assigned to an agent, by channel."""
+        ...
+
     def agents_holding(self, channel: str) -> set[int]:
         """Return the ids of agents holding an open assigned contact on a channel."""
         ...
@@ -98,9 +106,14 @@ class QueueRepository(Repository, Protocol):
     def waiting_count(self) -> int: ...
     def waiting_by_skill(self) -> dict[str, tuple[int, datetime | None]]: ...
 
-    def claim_next(self, skills: tuple[str, ...]) -> QueueItem | None:
-        """Lock and return the next waiting item (highest priority, then oldest), passing
-        over items other transactions hold."""
+    def claim_next(self, match: Match) -> QueueItem | None:
+        """Lock and return the next waiting item `match` allows, by rank (priority plus
+        aging, then the oldest), passing over items other transactions hold and items
+        offered to another agent."""
+        ...
+
+    def offerable(self, limit: int = 200) -> list[QueueItem]:
+        """Return waiting items with no open offer, by rank."""
         ...
 
     def lock(self, item_id: int) -> QueueItem | None:
@@ -197,3 +210,42 @@ class AuditLog(Protocol):
     ) -> list[AuditEntry]:
         """Return the entries at `since` or later and before `until`, oldest first."""
         ...
+
+
+class AgentRepository(Repository, Protocol):
+    """Agents' routing profiles: skills, languages, teams, capacity per channel."""
+
+    def get(self, user_id: int) -> AgentProfile | None: ...
+    def all(self) -> list[AgentProfile]: ...
+
+
+class PresenceRepository(Repository, Protocol):
+    def lock(self, agent_id: int) -> Presence:
+        """Return the agent's presence, locked until the transaction ends (offline if new)."""
+        ...
+
+    def get(self, agent_id: int, *, for_update: bool = False) -> Presence | None:
+        """Return an agent's presence (locked: their claims and offers queue behind it)."""
+        ...
+
+    def online(self) -> list[Presence]:
+        """Return the presence of every agent not offline, by agent id."""
+        ...
+
+
+class OfferRepository(Repository, Protocol):
+    def get(self, offer_id: int) -> Offer | None: ...
+    def open_for_agent(self, agent_id: int) -> list[Offer]: ...
+    def open_for_item(self, item_id: int) -> Offer | None: ...
+
+    def overdue(self, now: datetime, limit: int = 200) -> list[Offer]:
+        """Return open offers past their time (locked, skipping those others hold)."""
+        ...
+
+    def passed_over(self, item_id: int) -> set[int]:
+        """Return the agents who let this item's offer expire or declined it."""
+        ...
+
+
+class TransferRepository(Repository, Protocol):
+    def for_contact(self, contact_id: int) -> list[Transfer]: ...

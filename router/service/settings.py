@@ -6,6 +6,8 @@ from dataclasses import dataclass, field
 from datetime import datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
+from router.domain.routing import Routing
+
 
 @dataclass(frozen=True)
 class BusinessHours:
@@ -54,3 +56,6 @@ class RouterSettings:
     average_handle_seconds: int = 240
     # The languages the agency serves (ISO 639-1); the first is used when unsure.
     languages: tuple[str, ...] = ("da", "en")
+    # Queues, capacities, aging and the offers' and presence's timers (the profile's
+    # [routing] section, router/policy/queues.py).
+    routing: Routing = field(default_factory=Routing)

@@ -11,9 +11,7 @@ answer (the domain's rules are in `router/domain/survey.py`; docs/domain.md §4.
   shows the question with five labelled buttons; `answer_chat` records the click, once.
 
 What kanal writes is in the conversation's language, through the catalogues. A survey's
-events are journaled right after each move (`journal`): the session keeps a flushed
-aggregate only weakly, so one no longer referenced at the commit would take its events with
-it.
+events are written by the unit of work at the commit, like every aggregate's.
 """
 
 from __future__ import annotations
@@ -30,7 +28,6 @@ from router.service.channels import Channels
 from router.service.delivery import Claim, Delivery
 from router.service.errors import Conflict, NotFound, ServiceError
 from router.service.journal import pseudonym_of
-from router.service.journal import write_new_events as journal
 from router.service.outbox import may_message, say
 from router.service.translations import N_, translator
 from router.service.unit_of_work import UnitOfWork
@@ -168,7 +165,6 @@ class Surveys:
         sent = may_message(uow, channel, contact.address)
         survey = Survey.ask(contact.id, channel.name, language, now, need=contact.need, sent=sent)
         uow.surveys.add(survey)
-        journal(uow)
         pseudonym = pseudonym_of(uow, contact)
         if not sent:
             return ()
@@ -209,11 +205,11 @@ class Surveys:
         )  # fmt: skip
         entry.message_id = message.id
         survey.answer(score, now)
-        journal(uow)
         _ = translator(survey.language)
         thanks = say(uow, contact, channel, "system", _(THANKS), now)
-        if thanks.is_claimable:
-            thanks.wait_for_delivery()  # sent by the turn's bus once this commits
+        # Claimed now; the turn's bus sends it once this transaction has committed.
+        claims = self.delivery.claim_new(uow, contact, pseudonym_of(uow, contact), [thanks])
+        self.delivery.after_commit(uow, claims)
         return TurnResult(
             contact.id, contact.state, message.id, (thanks,), None, message,
             language=survey.language, need=contact.need,
@@ -240,7 +236,6 @@ class Surveys:
                         contact.id, contact.channel, language, now, need=contact.need
                     )
                     uow.surveys.add(survey)
-                    journal(uow)
                     uow.commit()
             return self._view(survey)
 
@@ -276,7 +271,6 @@ class Surveys:
                 survey.decline(now)
             else:
                 survey.answer(score, now)
-            journal(uow)
             uow.commit()
             return self._view(survey)
 
@@ -297,7 +291,6 @@ class Surveys:
             )
             uow.surveys.add(survey)
             survey.answer(score, now)
-            journal(uow)
             uow.commit()
             return True
 

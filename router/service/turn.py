@@ -6,16 +6,18 @@
     bot      only when the policy says self-service, outside any transaction
     finish   transaction 2: the policy decides again with what the bot understood, and the
              decision is carried out (answer, offer the digital route, queue, close)
-    send     after the commit, the replies leave through the channel's sender (`Delivery`)
+    send     after the commit, the replies leave through the channel's sender (`Delivery`),
+             and each answer is recorded in a transaction of its own
 
 A turn that does not need the bot (a keyword, a contact already with people, an exempt
 citizen) is taken and finished in one transaction.
 
 Each public method is a command on the turn's message bus (`router/service/messagebus.py`):
-a reply is stored `pending` in the transaction that decides it (the outbox row) and raises
-`ReplyWaiting`, whose handler claims and sends it once that transaction has committed. A
-process that stops in between leaves the reply pending, and the `dispatch_outbound` job
-sends it.
+a reply is stored in the transaction that decides it (the outbox row), already claimed for
+this process with a lease (`Delivery.claim_new`), and the bus hands it to its sender once
+that transaction has committed (`ClaimedReplies`). A process that stops in between leaves
+the claim; when its lease has run out the `dispatch_outbound` job asks the provider, and
+sends it if the provider never got it (once).
 """
 
 from __future__ import annotations
@@ -28,7 +30,6 @@ from typing import Protocol
 
 from router.domain.citizens import age_band
 from router.domain.commands import Escalate, ReceiveMessage, ResumeTurn, StartChat, TakeTurn
-from router.domain.events import ReplyWaiting
 from router.domain.model import (
     CLOSED_INACTIVE,
     Citizen,
@@ -42,7 +43,7 @@ from router.policy import Action, Decision, PolicyContext, Profile, decide
 from router.service import contacts, languages, outcome, wording
 from router.service.channels import Channel, Channels
 from router.service.counters import ProcessCounters
-from router.service.delivery import Delivery
+from router.service.delivery import ClaimedReplies, Delivery
 from router.service.errors import Conflict, DuplicateDelivery, NotFound, ServiceError
 from router.service.journal import pseudonym_of
 from router.service.messagebus import MessageBus
@@ -143,7 +144,7 @@ class Turns:
         self.bus.on_command(ReceiveMessage, self._receive)
         self.bus.on_command(ResumeTurn, lambda cmd: self._resume(cmd.message_id))
         self.bus.on_command(Escalate, self._escalate)
-        self.bus.on_event(ReplyWaiting, self._send_replies)
+        self.bus.on_event(ClaimedReplies, self._send_replies)
         # Takes an SMS digit answering the satisfaction question (never the bot's).
         self.surveys = surveys
         # Books the policy's callbacks on written channels; None: they are only recorded.
@@ -556,9 +557,8 @@ class Turns:
         if cut:
             told = wording.too_long(channel, _)
             replies.insert(0, say(uow, contact, channel, "system", told, now))
-        for reply in replies:  # sent, in this order, once this transaction has committed
-            if reply.is_claimable:
-                reply.wait_for_delivery()
+        # Claimed now, and sent in this order once this transaction has committed.
+        self.delivery.after_commit(uow, self.delivery.claim_new(uow, contact, pseudonym, replies))
         bot_ok = turn is not None and turn.ok
         result = TurnResult(
             contact.id,
@@ -582,9 +582,9 @@ class Turns:
 
     # -- send -----------------------------------------------------------------------------
 
-    def _send_replies(self, waiting: list[ReplyWaiting]) -> None:
-        """Claim the replies a turn stored, together, and hand them to their senders."""
-        self.delivery.deliver_now([event.message_id for event in waiting])
+    def _send_replies(self, claimed: list[ClaimedReplies]) -> None:
+        """Hand the replies a turn claimed to their senders, in order."""
+        self.delivery.send([claim for event in claimed for claim in event.claims])
 
     def _send(self, result: TurnResult) -> TurnResult:
         """Write the jobs of the callbacks the turn booked, after its commit (its replies

@@ -24,7 +24,11 @@ class UnitOfWork(Protocol):
     calls: r.CallRepository
     surveys: r.SurveyRepository
     audit: r.AuditLog
-    # Events for after the commit (ReplyWaiting), gathered as the journal writes the others;
+    agents: r.AgentRepository
+    presence: r.PresenceRepository
+    offers: r.OfferRepository
+    transfers: r.TransferRepository
+    # Events for after the commit (`ClaimedReplies`), gathered as the journal writes the others;
     # moved to `published` by the commit (dropped by a rollback) for the message bus.
     after_commit: list[object]
     published: list[object]

@@ -13,6 +13,7 @@ from datetime import UTC, date, datetime
 
 from router.domain import events as ev
 from router.domain.citizens import age_band
+from router.service.channels import Channels
 from router.service.unit_of_work import UnitOfWork
 
 # The policy inputs an agent needs to see why a decision was taken, in display order.
@@ -79,6 +80,7 @@ class DecisionView:
     skill: str | None
     priority: int
     inputs: dict
+    all_inputs: dict = field(default_factory=dict)  # everything the policy saw (no PII)
 
 
 @dataclass(frozen=True)
@@ -138,9 +140,13 @@ class Views:
     """Read-side queries for channels and the desk (no side effects)."""
 
     def __init__(
-        self, uow_factory: Callable[[], UnitOfWork], clock: Callable[[], datetime] | None = None
+        self,
+        uow_factory: Callable[[], UnitOfWork],
+        clock: Callable[[], datetime] | None = None,
+        channels: Channels | None = None,
     ) -> None:
         self.uow = uow_factory
+        self.channels = channels or Channels()
         self.clock = clock or (lambda: datetime.now(UTC))
 
     def contact_on(self, channel: str, address: str):
@@ -231,6 +237,7 @@ class Views:
                     skill=d.skill,
                     priority=d.priority,
                     inputs=_key_inputs(d.inputs or {}),
+                    all_inputs=dict(d.inputs or {}),
                 )
                 for stage, d in zip(stages, decisions, strict=True)
             ]
@@ -254,7 +261,8 @@ class Views:
                     ),
                 )
             consent = uow.consents.get(contact.channel, contact.address)
-            calls = uow.calls.for_contact(contact_id) if contact.channel == "voice" else []
+            on_calls = self.channels[contact.channel].calls
+            calls = uow.calls.for_contact(contact_id) if on_calls else []
             return Conversation(
                 contact=_plain(contact),
                 messages=messages,

@@ -113,6 +113,7 @@ def test_citizen_chats_asks_for_a_person_and_an_agent_answers_live(live_kanal, c
 
         # The agent resolves with a wrap-up code; the citizen sees the chat has ended.
         agent.get_by_label("Wrap-up code").select_option("answered")
+        agent.get_by_label("Resolved", exact=True).check()
         agent.get_by_role("button", name="Resolve and close").click()
         agent.wait_for_url(re.compile(r".*/desk/$"))
         expect_text(agent.locator(".flash"), f"Contact {contact.id} resolved.")

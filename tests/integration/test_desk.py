@@ -139,7 +139,8 @@ def test_the_conversation_shows_transcript_facts_and_decision_trail(
     with kanal.uow() as uow:
         decision = uow.decisions.for_contact(contact_id)[-1]
         rule_id, reason = decision.rule_id, decision.reason
-    assert f"<code>{rule_id}</code>" in html
+    assert rule_id == "exempt-to-person"
+    assert "rule “Exempt to person”" in html  # the rule in words, not its id
     assert reason.replace('"', "&#34;") in html
 
 
@@ -225,10 +226,20 @@ def test_resolve_closes_the_conversation_with_its_wrap_up(app, client, kanal, st
     assert kanal.views.contact(contact_id).state == "assigned"
     assert "Choose a wrap-up code." in page(desk.get(refused.location))
 
-    response = desk.post(f"/desk/contacts/{contact_id}/resolve", data={"wrap_up": "answered"})
+    no_outcome = desk.post(f"/desk/contacts/{contact_id}/resolve", data={"wrap_up": "answered"})
+    assert kanal.views.contact(contact_id).state == "assigned"
+    assert "Choose an outcome" in page(desk.get(no_outcome.location))
+
+    response = desk.post(
+        f"/desk/contacts/{contact_id}/resolve",
+        data={"wrap_up": "digital_route_shown", "outcome": "assisted_digital"},
+    )
     assert response.location.endswith("/desk/")
     contact = kanal.views.contact(contact_id)
-    assert (contact.state, contact.wrap_up) == ("closed", "answered")
+    assert (contact.state, contact.wrap_up) == ("closed", "digital_route_shown")
+    with kanal.uow() as uow:
+        resolved = [e.data for e in uow.events.for_contact(contact_id) if e.type == "resolved"]
+    assert resolved[-1]["outcome"] == "assisted_digital" and resolved[-1]["completed"] is True
     seen = client.get(f"/api/v1/chat/sessions/{sid}/messages", headers=auth).get_json()
     assert seen["state"] == "closed"
     assert "This contact is closed." in page(desk.get(f"/desk/contacts/{contact_id}"))
@@ -284,3 +295,40 @@ def test_desk_forms_are_refused_without_the_csrf_token(app_config):
         assert desk.post("/desk/claim", data={"csrf_token": token}).status_code == 302
     finally:
         kanal_of(app).close()
+
+
+def test_the_desk_speaks_danish_when_the_agent_chooses_it(app, client, kanal, staff):
+    contact_id = queued_chat(client, kanal, "I want to talk to a person")
+    desk = sign_in(app, staff)
+    assert "Take next" in page(desk.get("/desk/"))
+
+    chosen = desk.post("/desk/language", data={"language": "da", "next": "/desk/"})
+    assert chosen.location.endswith("/desk/")
+    queue_page = page(desk.get("/desk/"))
+    assert '<html lang="da">' in queue_page and "Tag næste" in queue_page
+    desk.post("/desk/claim")
+    html = page(desk.get(f"/desk/contacts/{contact_id}"))
+    assert "Beslutningsspor" in html and "Afslutningskode" in html
+    assert "Løst digitalt med hjælp (assisteret digital)" in html
+    assert "Henvendelse" in html and "Decision trail" not in html
+
+    elsewhere = desk.post("/desk/language", data={"language": "en", "next": "https://evil.example/"})
+    assert elsewhere.location.endswith("/desk/")  # back to the desk, never off the site
+    assert "Take next" in page(desk.get("/desk/"))
+
+
+def test_links_in_messages_are_clickable_and_markup_is_not(app, client, kanal, staff):
+    contact_id = queued_chat(client, kanal, "I want a person <img src=x onerror=alert(1)>")
+    desk = sign_in(app, staff)
+    desk.post("/desk/claim")
+    desk.post(
+        f"/desk/contacts/{contact_id}/reply",
+        data={"text": "Apply at https://example.org/apply?x=1&y=2. <script>alert(1)</script>"},
+    )
+    html = page(desk.get(f"/desk/contacts/{contact_id}"))
+    assert (
+        '<a href="https://example.org/apply?x=1&amp;y=2" rel="noopener noreferrer nofollow" '
+        'target="_blank">https://example.org/apply?x=1&amp;y=2</a>.'
+    ) in html
+    assert "&lt;script&gt;alert(1)&lt;/script&gt;" in html and "<script>alert" not in html
+    assert "&lt;img src=x onerror=alert(1)&gt;" in html

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from analytics.openapi import openapi_path, served_paths
+from router.openapi import openapi_path, served_paths
 
 pytestmark = pytest.mark.integration
 
@@ -86,3 +86,32 @@ def test_the_phone_webhooks_every_step_included_are_documented_as_signed(client,
     for path in voice:
         assert paths[path]["post"]["security"] == [{"twilioSignature": []}], path
         assert {"400", "403"} <= set(paths[path]["post"]["responses"]), path
+
+
+def test_the_report_row_is_documented_from_the_dataclass_with_each_definition(client):
+    from analytics.metrics import Row, definitions
+
+    row = fetch(client)["components"]["schemas"]["ChannelShiftRow"]
+    assert list(row["properties"]) == list(Row.__dataclass_fields__)
+    texts = definitions()
+    for name, prop in row["properties"].items():
+        if name in texts:
+            assert prop["description"] == texts[name], name
+
+
+def test_every_operation_has_an_id_and_the_new_chat_session_links_to_its_routes(client):
+    paths = fetch(client)["paths"]
+    ids = {op["operationId"] for item in paths.values() for op in item.values()}
+    links = paths["/api/v1/chat/sessions"]["post"]["responses"]["201"]["links"]
+    assert {link["operationId"] for link in links.values()} <= ids
+    assert links["PostMessage"]["parameters"] == {"session_id": "$response.body#/session_id"}
+
+
+def test_a_chat_language_may_be_null_as_documented_but_not_a_number(client):
+    start = fetch(client)["components"]["schemas"]["StartSession"]["properties"]["language"]
+    assert {"type": "null"} in start["anyOf"]
+    assert client.post("/api/v1/chat/sessions", json={"language": None}).status_code == 201
+    refused = client.post("/api/v1/chat/sessions", json={"identity": "", "language": 7})
+    assert refused.status_code == 400
+    assert refused.get_json()["field"] == "language"
+    assert "language" in refused.get_json()["error"]

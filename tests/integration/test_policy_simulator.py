@@ -2,7 +2,8 @@
 
 One morning under Denmark's policy (always open): two bot conversations that end well, one
 SMS the bot fails twice (Denmark hands it to a person, France offers digital support), one
-exempt caller served by a person, one chat that asks for a person.
+exempt caller served by a person, one chat that asks for a person. Read from the event log,
+and from the recordings the scheduler keeps (analytics/recordings.py), with the same answers.
 """
 
 from __future__ import annotations
@@ -12,8 +13,13 @@ from datetime import UTC, datetime, timedelta
 import pytest
 from click.testing import CliRunner
 
+from analytics import recordings
 from analytics.cli import simulate as simulate_command
+from analytics.recorded import period_bounds, recorded_contacts
+from analytics.simulator import simulate as replay
 from router.entrypoints.auth import create_token, create_user
+from router.entrypoints.jobs import JOBS, refresh_recorded_contacts
+from router.policy import load_profile
 from tests.integration.metrics_support import Citizen, Clock, clocked_app, serve
 
 pytestmark = pytest.mark.integration
@@ -30,6 +36,13 @@ def clock():
 @pytest.fixture
 def app(app_config, bot, clock):
     yield from clocked_app(app_config, bot, clock)
+
+
+@pytest.fixture
+def kept(kanal):
+    """The recordings' tables, dropped afterwards (PostgreSQL's test database outlives a test)."""
+    yield kanal
+    recordings.drop_tables(kanal.engine)
 
 
 @pytest.fixture
@@ -121,3 +134,46 @@ def test_kanal_simulate_prints_the_comparison(traffic, database_url, monkeypatch
     assert "assumptions:" in result.output
     wrong = runner.invoke(simulate_command, ["--profile", "nowhere", *args[2:]])
     assert wrong.exit_code == 2 and "unknown policy profile" in wrong.output
+
+
+def from_the_log(kanal, profile: str) -> dict:
+    """The simulation of the day with every contact folded from the event log."""
+    start, end = period_bounds(DAY1.date(), DAY1.date(), "Europe/Copenhagen")
+    with kanal.analytics_engine.connect() as conn:
+        contacts = recorded_contacts(conn, start, end)
+    return replay(contacts, load_profile(profile))
+
+
+def read_from(kanal) -> str:
+    start, end = period_bounds(DAY1.date(), DAY1.date(), "Europe/Copenhagen")
+    with kanal.analytics_engine.connect() as conn:
+        return recordings.period_contacts(conn, start, end, 20)[2]
+
+
+def test_the_recordings_answer_as_the_event_log_does_and_keep_up_with_it(
+    client, traffic, manager, kept, clock, kanal
+):
+    assert ("recorded_contacts", refresh_recorded_contacts, 60) in JOBS
+    refresh_recorded_contacts(kanal)  # the scheduler's job
+    assert read_from(kanal) == "recordings"
+    for profile in ("denmark", "france"):
+        body = simulate(client, manager, profile)
+        assert {k: v for k, v in body.items() if k != "window"} == from_the_log(kanal, profile)
+    # A contact after the job's last run is folded from the log: the answer is never stale.
+    clock.at(DAY1 + timedelta(minutes=40))
+    Citizen(kanal.turns).chat("hello", "I want to talk to a person")
+    body = simulate(client, manager, "france")
+    assert body["contacts"] == 6 and body["recorded"]["assisted"] == 4
+    assert {k: v for k, v in body.items() if k != "window"} == from_the_log(kanal, "france")
+    assert recordings.refresh(kanal.analytics_engine, kanal.engine)["contacts"] >= 1
+    assert simulate(client, manager, "france") == body
+
+
+def test_recordings_of_another_log_are_not_read(client, traffic, manager, kept, kanal):
+    refresh_recorded_contacts(kanal)
+    with kanal.engine.begin() as conn:  # as if the log were restored from an older backup
+        conn.execute(recordings.marks.update().values(event_id=10**9))
+    assert read_from(kanal) == "events"
+    assert simulate(client, manager, "denmark")["contacts"] == 5
+    assert recordings.refresh(kanal.analytics_engine, kanal.engine)["built"]
+    assert read_from(kanal) == "recordings"

@@ -1,6 +1,7 @@
 """The local Twilio-compatible sandbox answers like Twilio, and is absent with real credentials."""
 
 import base64
+from datetime import UTC, datetime, timedelta
 
 import pytest
 from twilio.base.exceptions import TwilioRestException
@@ -32,6 +33,23 @@ def test_the_twilio_library_sends_through_the_sandbox(live):
     assert set(row) == {"sid", "to", "from", "body", "status", "segments", "at"}
     assert (row["to"], row["from"], row["segments"]) == (number, AGENCY, 2)
     wait_for(lambda: live.outbox(number)[0]["status"] == "delivered", what="delivered")
+
+
+def test_the_sender_asks_the_provider_whether_it_took_a_message(live):
+    """What a dispatcher asks about a claim whose process stopped: Twilio's list, newest first."""
+    number, other = new_number(), new_number()
+    sender = TwilioSmsSender(ACCOUNT, TOKEN, AGENCY, sandbox_url=live.base_url + "/sandbox/twilio")
+    before = datetime.now(UTC) - timedelta(seconds=2)
+    assert sender.find_sent(number, "Your callback is booked.", before) is None
+    taken = sender.send(number, "Your callback is booked.")
+    sender.send(other, "Something else.")
+    found = sender.find_sent(number, "Your callback is booked.", before)
+    assert (found.outcome, found.provider_id) == ("accepted", taken.provider_id)
+    assert sender.find_sent(number, "Another text.", before) is None
+    later = datetime.now(UTC) + timedelta(minutes=5)
+    assert sender.find_sent(number, "Your callback is booked.", later) is None, "older: not it"
+    wrong = TwilioSmsSender(ACCOUNT, "wrong", AGENCY, sandbox_url=live.base_url + "/sandbox/twilio")
+    assert wrong.find_sent(number, "Your callback is booked.", before).outcome == "uncertain"
 
 
 @pytest.mark.parametrize(

@@ -1,4 +1,6 @@
-"""The Rasa bot client: what a turn means, what counts as failure, and the circuit breaker."""
+"""The Rasa bot client: what a turn means, what counts as failure, what is sent, the bulkhead.
+
+The breaker's own rules are in test_bot_breaker.py."""
 
 from __future__ import annotations
 
@@ -7,7 +9,7 @@ import threading
 import pytest
 import requests
 
-from bots.client import WEBHOOK_PATH, CircuitBreaker, RasaBot
+from bots.client import WEBHOOK_PATH, RasaBot
 
 pytestmark = pytest.mark.unit
 
@@ -68,6 +70,7 @@ def channel_answer(*messages: dict, intent: str = "payment_date", confidence: fl
 
 
 def bot_with(session: StandInSession, **kwargs) -> RasaBot:
+    kwargs.setdefault("probe", False)  # no timer thread: the tests move the clock themselves
     return RasaBot("http://rasa.test:5005/", session_factory=lambda: session, **kwargs)
 
 
@@ -93,7 +96,7 @@ def test_the_bot_is_asked_once_under_the_opaque_id_with_the_language():
     url, body, timeout = session.posts[0]
     assert url == "http://rasa.test:5005" + WEBHOOK_PATH
     assert body == {"sender": "c-7f3a", "message": "hej", "metadata": {"language": "da"}}
-    assert timeout == 1.5
+    assert 0.75 <= timeout <= 1.5, "the call gets what is left of the turn's budget"
 
 
 def test_a_handoff_payload_marks_the_turn_as_a_handoff():
@@ -221,17 +224,6 @@ def test_failures_must_be_consecutive_to_open_the_circuit():
     assert bot.breaker.snapshot().state == "closed"
 
 
-def test_a_half_open_circuit_lets_a_single_trial_through():
-    clock = Clock()
-    breaker = CircuitBreaker(threshold=1, reset_after=5.0, clock=clock)
-    breaker.failed()
-    clock.now += 5.0
-
-    assert [breaker.allow(), breaker.allow(), breaker.allow()] == [True, False, False]
-    breaker.succeeded()
-    assert breaker.allow() is True
-
-
 def test_each_thread_talks_through_its_own_session():
     made: list[StandInSession] = []
 
@@ -239,7 +231,7 @@ def test_each_thread_talks_through_its_own_session():
         made.append(StandInSession(channel_answer(PAYMENT_TEXT)))
         return made[-1]
 
-    bot = RasaBot("http://rasa.test", session_factory=factory)
+    bot = RasaBot("http://rasa.test", session_factory=factory, probe=False)
     threads = [threading.Thread(target=bot.turn, args=(f"c-{i}", "hi")) for i in range(4)]
     for thread in threads:
         thread.start()
@@ -274,8 +266,3 @@ def test_status_tells_whether_the_bot_can_answer(answer, expected):
 
     assert {k: status[k] for k in expected} == expected
     assert session.gets == ["http://rasa.test:5005/status"]
-
-
-def test_a_breaker_refuses_a_nonsense_configuration():
-    with pytest.raises(ValueError):
-        CircuitBreaker(threshold=0, reset_after=1.0)

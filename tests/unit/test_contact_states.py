@@ -49,7 +49,7 @@ def test_a_bot_conversation_handed_off_waits_in_the_queue():
     happened = c.enqueue(waiting_item())
     assert c.state == ContactState.QUEUED
     assert [(h.type, h.data) for h in happened] == [
-        (ev.QUEUED, {"queue_item_id": 3, "skill": "general", "priority": 1})
+        (ev.QUEUED, {"queue_item_id": 3, "skill": "general", "priority": 1, "queue": "general"})
     ]
 
 

@@ -30,10 +30,15 @@ REPOSITORIES = {
     r.CallRepository: (fakes.FakeCallRepository, sql.CallRepository),
     r.SurveyRepository: (fakes.FakeSurveyRepository, sql.SurveyRepository),
     r.AuditLog: (fakes.FakeAuditLog, sql.AuditLog),
+    r.AgentRepository: (fakes.FakeAgentRepository, sql.AgentRepository),
+    r.PresenceRepository: (fakes.FakePresenceRepository, sql.PresenceRepository),
+    r.OfferRepository: (fakes.FakeOfferRepository, sql.OfferRepository),
+    r.TransferRepository: (fakes.FakeTransferRepository, sql.TransferRepository),
 }
 PORTS = {
     ports.BotPort: fakes.ScriptedBot,
     ports.Sender: fakes.RecordingSender,
+    ports.SentLookup: fakes.RecordingSender,
     ports.Inbox: fakes.FakeInbox,
     ports.LanguageIdentifier: fakes.ScriptedLanguages,
     ports.Caller: fakes.RecordingCaller,
@@ -138,3 +143,10 @@ def test_the_check_catches_a_missing_method_and_a_renamed_parameter():
     assert missing == "Drifted.add is missing"
     assert renamed.startswith("Drifted.get(self, channel: str, where: str) differs from")
     assert len(mismatches(r.QueueRepository, Empty)) == len(protocol_methods(r.QueueRepository))
+
+
+def test_the_twilio_sender_can_say_what_twilio_took():
+    from router.adapters.twilio_sms import TwilioSmsSender
+
+    assert mismatches(ports.SentLookup, TwilioSmsSender) == []
+    assert mismatches(ports.Sender, TwilioSmsSender) == []

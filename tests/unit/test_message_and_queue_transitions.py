@@ -93,6 +93,14 @@ def test_a_stale_claim_goes_to_review_with_the_reason():
     assert "dispatcher stopped" in m.last_error
 
 
+def test_a_lapsed_claim_is_claimable_again_without_counting_the_attempt_that_never_left():
+    m = outbound()
+    m.claim(NOW, LEASE)
+    m.claim_lapsed(NOW + LEASE)
+    assert (m.delivery_status, m.attempts) == (DeliveryState.PENDING, 0)
+    assert m.is_due(NOW + LEASE)
+
+
 def test_an_opted_out_address_blocks_the_message_for_good():
     m = outbound()
     m.block(NOW)
@@ -136,7 +144,8 @@ def test_an_undelivered_report_keeps_the_providers_error_code():
         (DeliveryState.PENDING, lambda m: m.claim_went_stale(NOW)),
         (DeliveryState.SENDING_LOCAL, lambda m: m.overtaken("timeout")),
         (DeliveryState.BLOCKED, lambda m: m.handed_over(NOW, "SM1", 1)),
-        (DeliveryState.QUEUED, lambda m: m.wait_for_delivery()),
+        (DeliveryState.PENDING, lambda m: m.claim_lapsed(NOW)),
+        (DeliveryState.QUEUED, lambda m: m.claim_lapsed(NOW)),
     ],
 )
 def test_a_delivery_move_from_the_wrong_state_is_refused(state, move):

@@ -1,15 +1,17 @@
 """The message bus: a command goes to its handler; what it raised goes to the event handlers
-after the commit, never before and never for work rolled back; a reply the handler could not
-send stays pending and the next dispatcher sends it once."""
+after the commit, never before and never for work rolled back; a reply whose process stopped
+before sending is sent once by the next dispatcher after the claim's lease, and one the
+provider took before the process stopped is recorded, not sent again."""
 
 from dataclasses import dataclass
 
 import pytest
 
 from router.domain.commands import ReceiveMessage
-from router.domain.events import ReplyWaiting
 from router.domain.model import Contact, DeliveryState, Message
+from router.service.delivery import Delivery
 from router.service.messagebus import MessageBus
+from router.service.ports import SendResult
 from tests.fakes import OPEN_HOURS, FakeStore, FakeUnitOfWork, fake_kanal
 
 pytestmark = pytest.mark.unit
@@ -19,6 +21,11 @@ pytestmark = pytest.mark.unit
 class Say:
     text: str
     commit: bool = True
+
+
+@dataclass(frozen=True)
+class Stored:
+    message_id: int
 
 
 def bus_on(store: FakeStore):
@@ -33,17 +40,17 @@ def bus_on(store: FakeStore):
                         created_at=OPEN_HOURS, contact_id=contact.id, address="+45",
                         delivery_status=DeliveryState.PENDING)
             )  # fmt: skip
-            message.wait_for_delivery()
+            uow.after_commit.append(Stored(message.id))
             if cmd.commit:
                 uow.commit()
             return message.id
 
-    def stored(waiting: list[ReplyWaiting]) -> None:
+    def stored(waiting: list[Stored]) -> None:
         # What the handler sees is committed: another unit of work reads it.
         seen.append(([e.message_id for e in waiting], len(store.all(Message))))
 
     bus.on_command(Say, say)
-    bus.on_event(ReplyWaiting, stored)
+    bus.on_event(Stored, stored)
     return bus, seen
 
 
@@ -74,36 +81,64 @@ def test_a_failing_event_handler_does_not_fail_the_command():
     def broken(waiting):
         raise RuntimeError("the sender's adapter is broken")
 
-    bus.on_event(ReplyWaiting, broken)
+    bus.on_event(Stored, broken)
     assert bus.handle(Say("hello")) == 1
     assert len(seen) == 1  # the other handler still ran
 
 
-def test_a_reply_left_pending_by_a_failed_dispatch_is_sent_once_by_the_next_dispatcher():
+def _stopped(*args, **kwargs):  # the process dies after the commit
+    raise SystemExit(1)
+
+
+def test_a_reply_whose_process_stopped_before_sending_is_sent_once_after_its_lease(monkeypatch):
     kanal = fake_kanal()
-
-    def stopped(message_ids):  # the process dies between the commit and the send
-        raise SystemExit(1)
-
-    real = kanal.delivery.deliver_now
-    kanal.delivery.deliver_now = stopped
-    with pytest.raises(SystemExit):
-        kanal.turns.receive(ReceiveMessage("sms", "+4520000777", "When is my pension paid?"))
+    with monkeypatch.context() as stopping:
+        stopping.setattr(Delivery, "send", _stopped)
+        with pytest.raises(SystemExit):
+            kanal.turns.receive(ReceiveMessage("sms", "+4520000777", "When is my pension paid?"))
     contact = kanal.contact_on("sms", "+4520000777")
     [reply] = kanal.messages(contact.id, "out")
-    assert reply.delivery_status == DeliveryState.PENDING
+    assert reply.delivery_status == DeliveryState.SENDING_LOCAL  # claimed by the dead process
     assert kanal.sender.sent == []
 
-    kanal.delivery.deliver_now = real
+    assert kanal.delivery.dispatch_due() == 0, "another process' claim is left alone"
+    kanal.clock.advance(minutes=3)  # the claim's lease has run out
     assert kanal.delivery.dispatch_due() == 1
     assert kanal.delivery.dispatch_due() == 0
     assert kanal.sender.bodies() == [reply.text]
+    [sent] = kanal.messages(contact.id, "out")
+    assert (sent.delivery_status, sent.attempts) == (DeliveryState.QUEUED, 1)
 
 
-def test_a_turns_replies_leave_in_the_order_the_turn_gave_them():
+def test_a_reply_the_provider_took_before_its_process_stopped_is_not_sent_again(monkeypatch):
     kanal = fake_kanal()
-    result = kanal.turns.receive(
-        ReceiveMessage("sms", "+4520000778", "When is my pension paid? " + "x" * 1600)
-    )
-    assert len(result.replies) == 2  # "your message was cut", then the bot's answer
-    assert kanal.sender.bodies() == [r.text for r in result.replies]
+    with monkeypatch.context() as stopping:
+        stopping.setattr(Delivery, "_record", _stopped)
+        with pytest.raises(SystemExit):
+            kanal.turns.receive(ReceiveMessage("sms", "+4520000778", "When is my pension paid?"))
+    contact = kanal.contact_on("sms", "+4520000778")
+    [reply] = kanal.messages(contact.id, "out")
+    assert reply.delivery_status == DeliveryState.SENDING_LOCAL  # sent, never recorded
+    assert kanal.sender.bodies() == [reply.text]
+
+    kanal.clock.advance(minutes=3)
+    assert kanal.delivery.dispatch_due() == 0
+    assert kanal.sender.bodies() == [reply.text], "sent once"
+    [recorded] = kanal.messages(contact.id, "out")
+    assert recorded.delivery_status == DeliveryState.QUEUED
+    assert recorded.provider_id == kanal.sender.taken[0][2].provider_id
+
+
+def test_a_stale_claim_the_provider_cannot_answer_for_waits_for_a_person(monkeypatch):
+    kanal = fake_kanal()
+    with monkeypatch.context() as stopping:
+        stopping.setattr(Delivery, "send", _stopped)
+        with pytest.raises(SystemExit):
+            kanal.turns.receive(ReceiveMessage("sms", "+4520000779", "When is my pension paid?"))
+    kanal.sender.find_sent = lambda to, body, since: SendResult("uncertain", error="no answer")
+    kanal.clock.advance(minutes=3)
+    assert kanal.delivery.dispatch_due() == 0
+    contact = kanal.contact_on("sms", "+4520000779")
+    [reply] = kanal.messages(contact.id, "out")
+    assert reply.delivery_status == DeliveryState.REVIEW
+    assert kanal.sender.sent == []

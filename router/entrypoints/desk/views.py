@@ -1,20 +1,28 @@
-"""The agent desk: the queue, taking the next contact, a contact's page, reply and resolve."""
+"""The agent desk: the queue, taking the next contact, a contact's page, reply and resolve.
+
+The desk speaks the agent's language (`?lang=` or the switch on every page, kept in the
+session; else the browser's; else the agency's first) through kanal's catalogues, and shows
+times in the agency's time zone (router/entrypoints/desk/words.py).
+"""
 
 from __future__ import annotations
 
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
-from datetime import datetime
-from functools import partial, wraps
+from functools import wraps
+from urllib.parse import urlsplit
 from zoneinfo import ZoneInfo
 
 from flask import (
     Blueprint,
     abort,
     flash,
+    g,
     jsonify,
     redirect,
     render_template,
     request,
+    session,
     url_for,
 )
 from flask_login import current_user
@@ -23,77 +31,40 @@ from router.domain.access import Viewer
 from router.domain.callbacks import CallbackState
 from router.domain.commands import AgentReply, ClaimNext, Resolve
 from router.domain.model import STAFF_ROLES, ContactState
+from router.domain.wrapup import WRAP_UP_CODES, Outcome
 from router.entrypoints.auth import role_required
+from router.entrypoints.desk import words as w
+from router.entrypoints.desk.words import DeskWords, link_parts, waited
 from router.service.access import DeskAccess
 from router.service.callback_desk import CallbackDesk
 from router.service.desk import Desk
 from router.service.errors import ServiceError
+from router.service.translations import N_, language_code, translator
 from router.service.views import Views
 from router.web import ID_CONVERTER, bound, parse_id
 
 DESK_ROLES = ("agent", "supervisor", "admin")
 MAX_REPLY = 2000
-
-# Wrap-up codes: (code, label, whether the citizen's need counts as completed).
-WRAP_UPS = (
-    ("answered", "Answered", True),
-    ("referred", "Referred elsewhere", False),
-    ("digital_route_shown", "Digital route shown", True),
-    ("callback_done", "Callback done", True),
-    ("no_answer_needed", "No answer needed", False),
-)
-_WRAP_UP = {code: completed for code, _label, completed in WRAP_UPS}
-
-CALLBACK_WORDS = {
-    "booked": "booked: waiting for a free agent",
-    "calling": "calling the citizen now",
-    "answered": "answered: connected to an agent",
-    "failed": "FAILED: not reached; call again or close it",
-    "closed": "closed",
-}
-REASON_WORDS = {
-    "waited_too_long": "waited too long in the queue",
-    "out_of_hours": "called outside opening hours",
-    "asked": "asked to be called back",
-    "digital_not_completed": "the digital route did not work out",
-    "policy": "the routing policy chose a callback (chat or SMS)",
-}
 MAX_NOTE = 2000
+LANGUAGE_KEY = "desk_language"  # the agent's choice of the desk's language, in the session
 
-STATE_WORDS = {
-    "bot": "with the assistant",
-    "queued": "waiting for a person",
-    "assigned": "with a person",
-    "closed": "closed",
+# Wrap-up codes in words (router/domain/wrapup.py has the codes) and the outcomes.
+WRAP_UP_WORDS = {
+    "answered": N_("Question answered"),
+    "digital_route_shown": N_("Shown the digital route"),
+    "application_helped": N_("Helped with an application"),
+    "change_registered": N_("Change registered"),
+    "referred": N_("Referred elsewhere"),
+    "callback_done": N_("Callback done"),
+    "complaint_taken": N_("Complaint taken"),
+    "no_answer_needed": N_("No answer needed"),
 }
-AUTHOR_WORDS = {"citizen": "Citizen", "bot": "Assistant", "agent": "Agent", "system": "System"}
-DELIVERY_WORDS = {
-    "pending": "waiting to be sent",
-    "retry": "will be retried",
-    "sending_local": "sending",
-    "queued": "queued at the provider",
-    "sending": "sending",
-    "sent": "sent",
-    "delivered": "delivered",
-    "undelivered": "not delivered",
-    "failed": "failed",
-    "blocked": "NOT SENT: the citizen opted out of SMS (STOP)",
-    "review": (
-        "NOT CONFIRMED: it may have gone out (the provider timed out); check before sending again"
-    ),
-    "read": "read",
+OUTCOME_WORDS = {
+    Outcome.RESOLVED: N_("Resolved"),
+    Outcome.ASSISTED_DIGITAL: N_("Resolved digitally with help (assisted digital)"),
+    Outcome.REFERRED: N_("Referred"),
+    Outcome.NOT_RESOLVED: N_("Not resolved"),
 }
-
-GROUND_WORDS = {
-    "impairment": "cognitive or physical impairment",
-    "no_computer": "no computer with a connection at home",
-    "emigrated": "registered as emigrated",
-    "homeless": "homeless (no fixed address)",
-    "language": "language barrier",
-    "no_digital_id": "cannot obtain a digital ID",
-}
-AGE_WORDS = {"under_15": "under 15", "15_64": "15–64", "65_79": "65–79", "80_plus": "80 or over"}
-CHANNEL_WORDS = {"webchat": "web chat", "sms": "SMS", "voice": "phone"}
 
 
 @dataclass(frozen=True)
@@ -105,6 +76,10 @@ class DeskParts:
     callbacks: CallbackDesk | None = None
     zone: ZoneInfo = ZoneInfo("Europe/Copenhagen")  # the agency's: times are shown in it
     access: DeskAccess | None = None
+    languages: tuple[str, ...] = ("en",)
+    # (profile, rule id) -> the rule's reason as the profile wrote it, to say it again in
+    # the desk's language; None when the profile is not the one running.
+    rules: Callable[[str, str], str | None] = lambda _profile, _rule: None
 
 
 # Pages that show citizens' data without being one conversation: each view is audited.
@@ -118,12 +93,15 @@ def blueprint(
     callbacks: CallbackDesk | None = None,
     timezone: str = "Europe/Copenhagen",
     access: DeskAccess | None = None,
+    languages: Sequence[str] = ("en",),
+    rules: Callable[[str, str], str | None] | None = None,
 ) -> Blueprint:
     """Return the desk's pages, each for signed-in agents, supervisors and admins.
 
-    Times are shown in `timezone`, the agency's (KANAL_TIMEZONE). A conversation's pages
-    (every route with a contact id) follow the access rule of `router/domain/access.py`
-    instead, and each attempt is written to the audit log by `access`.
+    Times are shown in `timezone`, the agency's (KANAL_TIMEZONE), and texts in one of
+    `languages` (KANAL_LANGUAGES), the agent's choice. A conversation's pages (every route
+    with a contact id) follow the access rule of `router/domain/access.py` instead, and each
+    attempt is written to the audit log by `access`.
     """
     bp = Blueprint(
         "desk",
@@ -133,16 +111,19 @@ def blueprint(
         static_folder="static",
         static_url_path="/static",
     )
-    zone = ZoneInfo(timezone)
-    bp.add_app_template_filter(partial(_clock, zone), "clock")
-    bp.add_app_template_filter(partial(_stamp, zone), "stamp")
-    bp.add_app_template_filter(_waited, "waited")
-    bp.app_context_processor(_words)
-    parts = DeskParts(desk, views, callbacks, zone, access)
+    parts = DeskParts(
+        desk, views, callbacks, ZoneInfo(timezone), access, tuple(languages),
+        rules or DeskParts.rules,
+    )  # fmt: skip
+    bp.before_request(bound(_speak, parts))
+    bp.add_app_template_filter(link_parts, "link_parts")
+    bp.add_app_template_filter(waited, "waited")
+    bp.app_context_processor(bound(_words, parts))
     routes = (
         ("/", queue, "GET"),
         ("/queue.json", queue_json, "GET"),
         ("/claim", claim, "POST"),
+        ("/language", choose_language, "POST"),
         (f"/contacts/<{ID_CONVERTER}:contact_id>", conversation, "GET"),
         (f"/contacts/<{ID_CONVERTER}:contact_id>/messages.json", conversation_json, "GET"),
         (f"/contacts/<{ID_CONVERTER}:contact_id>/reply", reply, "POST"),
@@ -170,6 +151,44 @@ def blueprint(
     return bp
 
 
+def desk_language(languages: Sequence[str]) -> str:
+    """The desk's language: ?lang= (kept), else the agent's choice, else the browser's."""
+    asked = language_code(request.args.get("lang"))
+    if asked in languages:
+        session[LANGUAGE_KEY] = asked
+        return asked
+    chosen = session.get(LANGUAGE_KEY)
+    if chosen in languages:
+        return chosen
+    return request.accept_languages.best_match(languages) or languages[0]
+
+
+def _speak(parts: DeskParts) -> None:
+    g.page_language = desk_language(parts.languages)
+
+
+def _(message: str, **values: object) -> str:
+    """Translate one of the desk's texts into the page's language."""
+    return translator(g.get("page_language"))(message, **values)
+
+
+def _words(parts: DeskParts) -> dict:
+    if request.blueprint != "desk":
+        return {}
+    speak = translator(g.get("page_language"))
+    said = DeskWords(speak, parts.zone)
+    return {
+        "say": said,
+        "ngettext": speak.ngettext,
+        "W": w,
+        "WRAP_UP_WORDS_MAP": WRAP_UP_WORDS,
+        "WRAP_UPS": [(code, WRAP_UP_WORDS.get(code, code)) for code in WRAP_UP_CODES],
+        "OUTCOMES": list(OUTCOME_WORDS.items()),
+        "desk_languages": [(code, w.LANGUAGE_NAMES.get(code, code)) for code in parts.languages],
+        "reason_of": lambda d: said.reason(d, parts.rules),
+    }
+
+
 def _viewer() -> Viewer:
     return Viewer(user_id=_agent_id(), username=current_user.username, role=current_user.role)
 
@@ -192,7 +211,7 @@ def _conversation_rule(view, parts: DeskParts):  # noqa: ANN001, ANN202
             abort(404)
         if not found.allowed:
             if request.path.endswith(".json"):
-                return jsonify(error="You may not open this conversation."), 403
+                return jsonify(error=_("You may not open this conversation.")), 403
             return render_template("forbidden.html", reason=found.reason), 403
         return view(contact_id=contact_id, **kwargs)
 
@@ -215,81 +234,51 @@ def _agent_id() -> int:
     return int(current_user.id)
 
 
-def _local(at: datetime | None, zone: ZoneInfo) -> datetime | None:
-    return None if at is None else at.astimezone(zone)
-
-
-def waited(seconds: int) -> str:
-    """Return a wait in words an agent reads at a glance ("4 min 05 s")."""
-    if seconds < 60:
-        return f"{seconds} s"
-    minutes, secs = divmod(seconds, 60)
-    if minutes < 60:
-        return f"{minutes} min {secs:02d} s"
-    hours, minutes = divmod(minutes, 60)
-    return f"{hours} h {minutes:02d} min"
-
-
-def _clock(zone: ZoneInfo, at: datetime | None) -> str:
-    local = _local(at, zone)
-    return local.strftime("%H:%M:%S") if local else ""
-
-
-def _stamp(zone: ZoneInfo, at: datetime | None) -> str:
-    local = _local(at, zone)
-    return local.strftime("%Y-%m-%d %H:%M") if local else ""
-
-
-def _waited(seconds: int) -> str:
-    return waited(seconds)
-
-
-def _words():
-    return {
-        "STATE_WORDS": STATE_WORDS,
-        "AUTHOR_WORDS": AUTHOR_WORDS,
-        "DELIVERY_WORDS": DELIVERY_WORDS,
-        "WRAP_UPS": WRAP_UPS,
-        "GROUND_WORDS": GROUND_WORDS,
-        "AGE_WORDS": AGE_WORDS,
-        "CHANNEL_WORDS": CHANNEL_WORDS,
-        "CALLBACK_WORDS": CALLBACK_WORDS,
-        "REASON_WORDS": REASON_WORDS,
-    }
-
-
-def _entry_json(entry) -> dict:
+def _entry_json(entry, said: DeskWords) -> dict:  # noqa: ANN001
     return {
         "contact_id": entry.contact_id,
         "channel": entry.channel,
-        "channel_words": CHANNEL_WORDS.get(entry.channel, entry.channel),
+        "channel_words": said.word(w.CHANNEL_WORDS, entry.channel),
         "skill": entry.skill,
         "priority": entry.priority,
         "wait_seconds": entry.wait_seconds,
         "waited": waited(entry.wait_seconds),
         "enqueued_at": entry.enqueued_at.isoformat(timespec="seconds"),
         "rule_id": entry.rule_id,
+        "rule_words": said.rule(entry.rule_id),
         "reason": entry.reason,
         "need": entry.need,
+        "need_words": said.need(entry.need),
         "identified": entry.identified,
         "url": url_for("desk.conversation", contact_id=entry.contact_id),
     }
 
 
-def _message_json(message, zone: ZoneInfo) -> dict:  # noqa: ANN001
+def _message_json(message, said: DeskWords) -> dict:  # noqa: ANN001
     return {
         "id": message.id,
         "author": message.author,
-        "author_words": AUTHOR_WORDS.get(message.author, message.author),
+        "author_words": said.word(w.AUTHOR_WORDS, message.author),
         "direction": message.direction,
         "text": message.text,
         "at": message.created_at.isoformat(timespec="seconds"),
-        "clock": _clock(zone, message.created_at),
+        "clock": said.clock(message.created_at),
         "delivery_status": message.delivery_status,
-        "delivery_words": DELIVERY_WORDS.get(
-            message.delivery_status or "", message.delivery_status
-        ),
+        "delivery_words": said.word(w.DELIVERY_WORDS, message.delivery_status),
     }
+
+
+def choose_language(parts: DeskParts):
+    """Keep the agent's choice of the desk's language and go back to the page they were on."""
+    chosen = language_code(request.form.get("language"))
+    if chosen in parts.languages:
+        session[LANGUAGE_KEY] = chosen
+        g.page_language = chosen
+    back = request.form.get("next", "")
+    target = urlsplit(back)
+    if target.scheme or target.netloc or not back.startswith("/desk/"):
+        back = url_for("desk.queue")  # only a desk page of this site: no open redirect
+    return redirect(back)
 
 
 def queue(parts: DeskParts):
@@ -307,11 +296,12 @@ def queue(parts: DeskParts):
 
 def queue_json(parts: DeskParts):
     """Answer the queue as JSON for the page's self-refresh."""
+    said = DeskWords(translator(g.get("page_language")), parts.zone)
     views = parts.views
     waiting = views.queue()
     return jsonify(
-        waiting=[_entry_json(e) for e in waiting],
-        mine=[_entry_json(e) for e in views.assigned_to(_agent_id())],
+        waiting=[_entry_json(e, said) for e in waiting],
+        mine=[_entry_json(e, said) for e in views.assigned_to(_agent_id())],
         count=len(waiting),
     )
 
@@ -321,9 +311,12 @@ def claim(parts: DeskParts):
     # Agents' skills arrive with the full desk; until then every agent takes every skill.
     claimed = parts.desk.claim_next(ClaimNext(agent_id=_agent_id(), skills=()))
     if claimed is None:
-        flash("Nobody is waiting right now.", "info")
+        flash(_("Nobody is waiting right now."), "info")
         return redirect(url_for("desk.queue"))
-    flash(f"You took contact {claimed.contact_id} (waited {waited(claimed.wait_seconds)}).")
+    flash(
+        _("You took contact {id} (waited {wait}).", id=claimed.contact_id,
+          wait=waited(claimed.wait_seconds))
+    )  # fmt: skip
     return redirect(url_for("desk.conversation", contact_id=claimed.contact_id))
 
 
@@ -355,16 +348,17 @@ def conversation_json(parts: DeskParts, contact_id: int):
     try:
         after = parse_id(request.args.get("after"), 0)
     except ValueError:
-        return jsonify(error="`after` must be a message id: an integer of at most 64 bits."), 400
+        return jsonify(error=_("`after` must be a message id: an integer of at most 64 bits.")), 400
+    said = DeskWords(translator(g.get("page_language")), parts.zone)
     views = parts.views
     contact = views.contact(contact_id)
     if contact is None:
-        return jsonify(error="No such contact."), 404
+        return jsonify(error=_("No such contact.")), 404
     state = contact.state
     return jsonify(
-        messages=[_message_json(m, parts.zone) for m in views.messages(contact_id, after)],
+        messages=[_message_json(m, said) for m in views.messages(contact_id, after)],
         state=state,
-        state_words=STATE_WORDS.get(state, state),
+        state_words=said.word(w.STATE_WORDS, state),
     )
 
 
@@ -374,10 +368,10 @@ def reply(parts: DeskParts, contact_id: int):
     text = request.form.get("text", "").replace("\x00", "").strip()
     back = url_for("desk.conversation", contact_id=contact_id)
     if not text:
-        flash("Write a reply before sending.", "error")
+        flash(_("Write a reply before sending."), "error")
         return redirect(back + "#reply")
     if len(text) > MAX_REPLY:
-        flash(f"The reply is longer than {MAX_REPLY} characters; shorten it.", "error")
+        flash(_("The reply is longer than {n} characters; shorten it.", n=MAX_REPLY), "error")
         return _conversation_page(parts, contact_id, draft=text, status=400)
     try:
         replied = parts.desk.reply(
@@ -388,13 +382,15 @@ def reply(parts: DeskParts, contact_id: int):
         return redirect(back)
     if replied.blocked:
         flash(
-            "Your reply was NOT sent: this citizen has opted out of SMS (they texted STOP). "
-            "It is kept in the contact's transcript. Reach them another way, "
-            "or wait until they text START.",
+            _(
+                "Your reply was NOT sent: this citizen has opted out of SMS (they texted STOP). "
+                "It is kept in the contact's transcript. Reach them another way, "
+                "or wait until they text START."
+            ),
             "error",
         )
     else:
-        flash("Reply sent.")
+        flash(_("Reply sent."))
     return redirect(back + "#reply")
 
 
@@ -403,36 +399,37 @@ def settle_review(parts: DeskParts, contact_id: int, message_id: int):
     action = request.form.get("action", "")
     back = url_for("desk.conversation", contact_id=contact_id)
     if action not in ("confirm", "resend"):
-        flash("Choose whether the citizen got the message or it should be sent again.", "error")
+        flash(_("Choose whether the citizen got the message or it should be sent again."), "error")
         return redirect(back)
     try:
         parts.desk.settle_review(contact_id, message_id, resend=action == "resend", by=_agent_id())
     except ServiceError as exc:
         flash(str(exc), "error")
         return redirect(back)
-    flash("Sent again." if action == "resend" else "Marked as received.")
+    flash(_("Sent again.") if action == "resend" else _("Marked as received."))
     return redirect(back + f"#m{message_id}")
 
 
 def resolve(parts: DeskParts, contact_id: int):
-    """Close the contact with a wrap-up code."""
+    """Close the contact with a wrap-up code and an outcome, both required."""
     code = request.form.get("wrap_up", "")
-    if code not in _WRAP_UP:
-        flash("Choose a wrap-up code.", "error")
-        return redirect(url_for("desk.conversation", contact_id=contact_id) + "#resolve")
+    outcome = request.form.get("outcome", "")
+    back = url_for("desk.conversation", contact_id=contact_id)
+    if code not in WRAP_UP_CODES:
+        flash(_("Choose a wrap-up code."), "error")
+        return redirect(back + "#resolve")
+    if outcome not in OUTCOME_WORDS:
+        flash(_("Choose an outcome: resolved, assisted digital, referred or not resolved."),
+              "error")  # fmt: skip
+        return redirect(back + "#resolve")
     try:
         parts.desk.resolve(
-            Resolve(
-                agent_id=_agent_id(),
-                contact_id=contact_id,
-                wrap_up=code,
-                completed=_WRAP_UP[code],
-            )
+            Resolve(agent_id=_agent_id(), contact_id=contact_id, wrap_up=code, outcome=outcome)
         )
     except ServiceError as exc:
         flash(str(exc), "error")
-        return redirect(url_for("desk.conversation", contact_id=contact_id))
-    flash(f"Contact {contact_id} resolved.")
+        return redirect(back)
+    flash(_("Contact {id} resolved.", id=contact_id))
     return redirect(url_for("desk.queue"))
 
 
@@ -447,11 +444,12 @@ def connect_call(parts: DeskParts, contact_id: int):
         flash(str(exc), "error")
         return redirect(back)
     if result.outcome == "accepted":
-        flash("Your phone is ringing: answer it to speak to the caller.")
+        flash(_("Your phone is ringing: answer it to speak to the caller."))
     elif result.outcome == "rejected":
-        flash(f"The call could not be placed ({result.error}). Check your phone setting.", "error")
+        flash(_("The call could not be placed ({error}). Check your phone setting.",
+                error=result.error), "error")  # fmt: skip
     else:
-        flash("The phone service did not answer; try Connect call again.", "error")
+        flash(_("The phone service did not answer; try Connect call again."), "error")
     return redirect(back)
 
 
@@ -466,9 +464,9 @@ def call_back_now(parts: DeskParts, contact_id: int):
         flash(str(exc), "error")
         return redirect(back)
     if state == CallbackState.CALLING:
-        flash("Calling the citizen: when they answer, the call is put through to your phone.")
+        flash(_("Calling the citizen: when they answer, the call is put through to your phone."))
     else:
-        flash("The call could not be placed; the callback stays booked.", "error")
+        flash(_("The call could not be placed; the callback stays booked."), "error")
     return redirect(back)
 
 
@@ -479,9 +477,9 @@ def taking_calls(parts: DeskParts):
     taking = request.form.get("taking") == "yes"
     parts.desk.set_taking_calls(_agent_id(), taking)
     flash(
-        "You take calls: callbacks are placed for you when you are free."
+        _("You take calls: callbacks are placed for you when you are free.")
         if taking
-        else "You do not take calls now: no callback will be placed for you."
+        else _("You do not take calls now: no callback will be placed for you.")
     )
     return redirect(url_for("desk.queue"))
 
@@ -500,7 +498,8 @@ def call_again(parts: DeskParts, callback_id: int):
     except ServiceError as exc:
         flash(str(exc), "error")
     else:
-        flash(f"Callback {callback_id} is booked again: it is placed when an agent is free.")
+        flash(_("Callback {id} is booked again: it is placed when an agent is free.",
+                id=callback_id))  # fmt: skip
     return redirect(url_for("desk.failed_callbacks"))
 
 
@@ -508,12 +507,12 @@ def close_callback(parts: DeskParts, callback_id: int):
     """Close a failed callback with a note saying what was done instead."""
     note = request.form.get("note", "").replace("\x00", "").strip()
     if len(note) > MAX_NOTE:
-        flash(f"The note is longer than {MAX_NOTE} characters; shorten it.", "error")
+        flash(_("The note is longer than {n} characters; shorten it.", n=MAX_NOTE), "error")
         return redirect(url_for("desk.failed_callbacks"))
     try:
         parts.callbacks.close(callback_id, _agent_id(), note)
     except ServiceError as exc:
         flash(str(exc), "error")
     else:
-        flash(f"Callback {callback_id} is closed with your note.")
+        flash(_("Callback {id} is closed with your note.", id=callback_id))
     return redirect(url_for("desk.failed_callbacks"))

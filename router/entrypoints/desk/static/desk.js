@@ -6,6 +6,36 @@
   var QUEUE_EVERY_MS = 4000;
   var CONVERSATION_EVERY_MS = 2500;
 
+  // The page's own words in its language (a JSON data block the template fills in).
+  var texts = {};
+  try { texts = JSON.parse(document.getElementById("desk-texts").textContent) || {}; } catch (e) { texts = {}; }
+  function say(key, values) {
+    var text = texts[key] || key;
+    Object.keys(values || {}).forEach(function (k) { text = text.split("{" + k + "}").join(String(values[k])); });
+    return text;
+  }
+
+  // A message's text with its http(s) links clickable, built as DOM nodes: never as HTML.
+  var LINK = /https?:\/\/[^\s<>"']+/gi;
+  var TRAILING = ".,;:!?)]}'\"";
+  function linked(parent, text) {
+    var at = 0;
+    String(text).replace(LINK, function (url, start) {
+      while (url && TRAILING.indexOf(url.charAt(url.length - 1)) !== -1) {
+        var last = url.charAt(url.length - 1);
+        if (last === ")" && url.split("(").length >= url.split(")").length) break;
+        url = url.slice(0, -1);
+      }
+      if (start > at) parent.appendChild(document.createTextNode(text.slice(at, start)));
+      var a = el("a", { href: url, rel: "noopener noreferrer nofollow", target: "_blank" }, url);
+      parent.appendChild(a);
+      at = start + url.length;
+      return url;
+    });
+    if (at < text.length) parent.appendChild(document.createTextNode(text.slice(at)));
+    return parent;
+  }
+
   function el(tag, attrs, text) {
     var node = document.createElement(tag);
     Object.keys(attrs || {}).forEach(function (k) { node.setAttribute(k, attrs[k]); });
@@ -30,17 +60,13 @@
     tr.appendChild(el("td", {}, e.channel_words));
     tr.appendChild(el("td", {}, e.skill));
     tr.appendChild(el("td", e.priority > 0 ? { "class": "prio-high" } : {}, String(e.priority)));
-    tr.appendChild(el("td", {}, e.need || "not known yet"));
+    tr.appendChild(el("td", {}, e.need_words));
     var why = el("td", {}, (e.reason || "") + " ");
-    if (e.rule_id) {
-      var rule = el("span", { "class": "muted" }, "(");
-      rule.appendChild(el("code", {}, e.rule_id));
-      rule.appendChild(document.createTextNode(")"));
-      why.appendChild(rule);
-    }
+    if (e.rule_id) why.appendChild(el("span", { "class": "muted" }, "(" + e.rule_words + ")"));
     tr.appendChild(why);
     var link = el("td");
-    link.appendChild(el("a", { href: e.url }, (mine ? "Open" : "View") + " contact " + e.contact_id));
+    link.appendChild(el("a", { href: e.url },
+      say(mine ? "Open contact {id}" : "View contact {id}", { id: e.contact_id })));
     tr.appendChild(link);
     return tr;
   }
@@ -80,19 +106,19 @@
         var fresh = data.waiting.filter(function (e) { return !known[String(e.contact_id)]; });
         known = {};
         data.waiting.forEach(function (e) { known[String(e.contact_id)] = true; });
-        fillBody(table.querySelector("tbody"), data.waiting, false, "Nobody is waiting.");
-        if (mineBody) fillBody(mineBody, data.mine, true, "You have no open contacts.");
+        fillBody(table.querySelector("tbody"), data.waiting, false, say("Nobody is waiting."));
+        if (mineBody) fillBody(mineBody, data.mine, true, say("You have no open contacts."));
         count.textContent = "";
         count.appendChild(el("strong", {}, String(data.count)));
-        count.appendChild(document.createTextNode(data.count === 1 ? " contact waiting" : " contacts waiting"));
+        count.appendChild(document.createTextNode(" " + say(data.count === 1 ? "contact waiting" : "contacts waiting")));
         if (fresh.length) {
           var first = fresh[0];
-          live.textContent = fresh.length + (fresh.length === 1 ? " new contact" : " new contacts") +
-            " waiting (" + first.channel_words + ", " + (first.need || "need not known") + "). " +
-            data.count + " waiting in all.";
+          live.textContent = say(fresh.length === 1 ? "one new" : "many new", {
+            n: fresh.length, channel: first.channel_words, need: first.need_words, total: data.count
+          });
         }
       }).catch(function () {
-        live.textContent = "The queue could not be refreshed. Reload the page if this lasts.";
+        live.textContent = say("The queue could not be refreshed. Reload the page if this lasts.");
       }).then(function () { setTimeout(refresh, QUEUE_EVERY_MS); });
     }
     setTimeout(refresh, QUEUE_EVERY_MS);
@@ -112,10 +138,10 @@
     if (m.delivery_status) {
       meta.appendChild(document.createTextNode(" "));
       meta.appendChild(el("span", { "class": "delivery delivery-" + m.delivery_status },
-        "· SMS: " + m.delivery_words));
+        "· " + say("SMS:") + " " + m.delivery_words));
     }
     li.appendChild(meta);
-    li.appendChild(el("p", { "class": "text" }, m.text));
+    li.appendChild(linked(el("p", { "class": "text" }), m.text));
     return li;
   }
 
@@ -136,7 +162,7 @@
             if (empty) { empty.remove(); empty = null; }
           } else if (m.delivery_status) {
             var status = existing.querySelector(".delivery");
-            var words = "· SMS: " + m.delivery_words;
+            var words = "· " + say("SMS:") + " " + m.delivery_words;
             if (status && status.textContent !== words) {
               status.textContent = words;
               status.className = "delivery delivery-" + m.delivery_status;

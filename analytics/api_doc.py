@@ -1,0 +1,220 @@
+"""The metrics API's parameters and answers: the models the API checks and the document shows.
+
+The report's row is `analytics.metrics.Row` itself, read by pydantic: a field added to the
+row is in the document at once, with its definition's text.
+"""
+
+from __future__ import annotations
+
+import re
+from datetime import date
+from typing import Annotated, Any, Literal
+
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field, TypeAdapter, ValidationInfo
+
+from analytics.conversations import COLUMNS as CONVERSATION_COLUMNS
+from analytics.metrics import GROUPINGS, Row, definitions
+from router.openapi import Answer, Error, Operation
+from router.policy import available_profiles
+
+# Days a report may cover: kanal holds nothing older, and the window's arithmetic (the next
+# day, the repeat window, the time zone) stays far from datetime's limits (years 1-9999).
+FIRST_DAY, LAST_DAY = date(2000, 1, 1), date(2999, 12, 31)
+# The same bounds as a pattern, so the document declares them: years 2000 to 2999.
+DAY_PATTERN = r"^2[0-9]{3}-(0[1-9]|1[0-2])-(0[1-9]|[12][0-9]|3[01])$"
+_DAY = re.compile(r"\d{4}-\d{2}-\d{2}")
+FILTERS = tuple(g for g in GROUPINGS if g != "none")
+
+
+def day(value: str, info: ValidationInfo) -> str:
+    """Check a day (YYYY-MM-DD, 2000-01-01 to 2999-12-31); the message names the parameter."""
+    name = info.field_name.rstrip("_") if info.field_name else "day"
+    if not value:
+        raise ValueError(f"`{name}` is missing: give a day as YYYY-MM-DD.")
+    try:
+        if not _DAY.fullmatch(value):
+            raise ValueError
+        parsed = date.fromisoformat(value)
+    except ValueError:
+        raise ValueError(f"`{name}` must be a day as YYYY-MM-DD, not {value[:20]!r}.") from None
+    if not FIRST_DAY <= parsed <= LAST_DAY:
+        raise ValueError(f"`{name}` must be a day from {FIRST_DAY} to {LAST_DAY}, not {parsed}.")
+    return value
+
+
+Day = Annotated[
+    str,
+    Field(json_schema_extra={"format": "date", "pattern": DAY_PATTERN}),
+    AfterValidator(day),
+]
+Group = Annotated[str, Field(min_length=1, max_length=64)]
+Grouping = Literal[GROUPINGS]  # type: ignore[valid-type]
+
+
+class Window(BaseModel):
+    """The report's window: two days, inclusive, in the agency's time zone."""
+
+    model_config = ConfigDict(populate_by_name=True, extra="ignore")
+
+    from_: Day = Field(
+        alias="from",
+        description="First day of the window (YYYY-MM-DD, agency time zone, inclusive; from "
+        "2000-01-01 to 2999-12-31).",
+    )
+    to: Day = Field(
+        description="Last day of the window (YYYY-MM-DD, inclusive; at most 2999-12-31); not "
+        "before `from`."
+    )
+
+
+class MetricsQuery(Window):
+    group_by: Grouping = Field("channel", description="One row per value of this attribute.")
+    channel: Group | None = Field(None, description="Only contacts on this channel.")
+    need: Group | None = Field(None, description="Only contacts with this need.")
+    exempt: Group | None = Field(None, description="Only exempt (`yes`) or other (`no`) ones.")
+    age_band: Group | None = Field(None, description="Only contacts in this age band.")
+    language: Group | None = Field(None, description="Only contacts in this language.")
+    compare_from: Day | None = Field(
+        None,
+        description="With `compare_to`: an earlier period; the answer adds `migration`, "
+        "citizens' main channel then against the window's (YYYY-MM-DD).",
+    )
+    compare_to: Day | None = Field(None, description="Last day of the comparison period.")
+
+
+class SimulationQuery(Window):
+    profile: Literal[tuple(available_profiles())] = Field(  # type: ignore[valid-type]
+        description="A shipped policy profile."
+    )
+
+
+class QueryError(Error):
+    parameter: Literal[("from", "to", "group_by", "profile", *FILTERS,  # type: ignore[valid-type]
+                        "compare_from", "compare_to")]  # fmt: skip
+
+
+def _row_schema(handler: Any) -> dict:
+    schema = TypeAdapter(Row).json_schema(mode="serialization")
+    texts = definitions()
+    for name, prop in schema["properties"].items():
+        prop.pop("title", None)
+        if name in texts:
+            prop["description"] = texts[name]
+    schema["title"] = "ChannelShiftRow"
+    return schema
+
+
+class ChannelShiftRow(BaseModel):
+    """`analytics.metrics.Row`, as the report answers it (its schema is the dataclass')."""
+
+    model_config = ConfigDict(json_schema_extra=lambda s, _m: s.update(_row_schema(None)))
+
+
+class ReportWindow(BaseModel):
+    model_config = ConfigDict(extra="allow")
+
+    from_: date = Field(alias="from")
+    to: date
+    timezone: str
+    provisional: bool = Field(
+        description="Containment, completed deflections, callbacks and abandonment may still "
+        "change."
+    )
+    group_by: Grouping
+    source: Literal["rollup", "events"] = Field(
+        description="rollup: read from the daily rollup the scheduler keeps (as of `as_of`); "
+        "events: computed from the events at once."
+    )
+
+
+class ChannelShift(BaseModel):
+    window: ReportWindow
+    definitions: dict[str, str]
+    rows: list[ChannelShiftRow]
+    total: ChannelShiftRow | None = None
+    migration: dict[str, Any] | None = Field(
+        None,
+        description="Citizens seen in both periods: their main channel in the earlier period "
+        "(rows) against the window's (columns).",
+    )
+
+
+class Figures(BaseModel):
+    contacts: int
+    digital_take_up: float | None
+    agent_hours: float
+    service_level: float | None
+    cost: float
+    assisted: float | None = None
+    average_speed_of_answer_seconds: float | None = None
+
+
+class Simulation(BaseModel):
+    model_config = ConfigDict(extra="allow")
+
+    window: dict[str, Any]
+    profile: str
+    contacts: int
+    recorded: Figures
+    projected: Figures
+    assumptions: list[str]
+
+
+_TAGS = ("metrics",)
+_ERRORS = {
+    400: Answer(
+        "A date is missing, malformed or outside 2000-01-01 to 2999-12-31, `from` is after "
+        "`to`, or `group_by` is unknown; `parameter` names the culprit.",
+        QueryError,
+    ),
+    401: Answer("No API token, or a token that is not valid.", Error),
+    403: Answer("The token's user is neither a manager nor a supervisor (nor an admin).", Error),
+}
+CHANNEL_SHIFT = Operation(
+    "Channel-shift figures of a window, computed from the event log",
+    _TAGS,
+    description="Definitions as in docs/domain.md §4; the answer carries their text.",
+    security="apiToken",
+    query=MetricsQuery,
+    answers={200: Answer("The figures.", ChannelShift), **_ERRORS},
+)
+EXPORT_CSV = Operation(
+    "The same figures as CSV, one row per group",
+    _TAGS,
+    security="apiToken",
+    query=MetricsQuery,
+    answers={
+        200: Answer(
+            "CSV with a header row; empty cells for null ratios; handoff_reasons, "
+            "callback_reasons and callback_failures as `name=count; ...`.",
+            media="text/csv",
+        ),
+        **_ERRORS,
+    },
+)
+CONVERSATIONS_CSV = Operation(
+    "One row per conversation of the window (streamed CSV)",
+    _TAGS,
+    description="The same parameters as channel-shift (`group_by` is accepted and does not "
+    "change the rows). Columns: " + ", ".join(CONVERSATION_COLUMNS) + ". The citizen is their "
+    "pseudonym; no name, phone number or citizen text. A cell that would start with =, +, -, "
+    "@, a tab or a carriage return is prefixed with ' so that no spreadsheet runs it as a "
+    "formula.",
+    security="apiToken",
+    query=MetricsQuery,
+    answers={
+        200: Answer("CSV with a header row; empty cells for unknown values.", media="text/csv"),
+        **_ERRORS,
+    },
+)
+SIMULATE = Operation(
+    "Replay a period's recorded contacts under another policy profile",
+    _TAGS,
+    description="Each recorded decision is decided again by the same pure policy on the "
+    "context it saw; contacts whose route changes are projected from the behaviour observed "
+    "in the period. Recorded and projected figures side by side, with the fairness panel, "
+    "the observed rates and the assumptions (docs/domain.md, policy simulator).",
+    security="apiToken",
+    query=SimulationQuery,
+    answers={200: Answer("The simulation.", Simulation), **_ERRORS},
+)

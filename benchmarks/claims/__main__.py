@@ -1,0 +1,249 @@
+"""Claim latency with many agents taking work at once, on PostgreSQL and SQLite.
+
+    .venv/bin/python -m benchmarks.claims [--claimers 16] [--items 800] [--quick]
+
+Each claimer is a process of its own (as several web processes are), with its own engine,
+and claims through `Assignments.claim` (router/service/assignments.py: the agent's presence
+row locked, their match computed, the best-ranked waiting item taken with `FOR UPDATE SKIP
+LOCKED` on PostgreSQL, SQLite's single writer) until nothing is left. It reports claim
+latency p50/p99 and double assignments (a contact given to two agents, counted from what the
+claimers got and from the database), beside a baseline run in the same command: the same
+claimers taking rows of a plain table with one `SELECT … FOR UPDATE SKIP LOCKED` and an
+`UPDATE` per claim. Target: p99 ≤ 25 ms and 0 double assignments on PostgreSQL.
+Writes benchmarks/results/claims.json.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import multiprocessing as mp
+import os
+import statistics
+import sys
+import tempfile
+import time
+from contextlib import contextmanager
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+from sqlalchemy import create_engine, text
+
+POSTGRES = "postgresql+psycopg://postgres@127.0.0.1:5432/test"
+SCRATCH = "kanal_bench_claims"
+RESULTS = Path(__file__).resolve().parents[1] / "results" / "claims.json"
+CAPACITY = {"webchat": 100_000, "sms": 100_000, "voice": 100_000}
+CHANNELS = ("webchat", "sms", "voice")
+
+
+def _routing():
+    from router.domain.routing import Routing
+
+    return Routing(capacity=tuple(CAPACITY.items()))
+
+
+def _load(url: str, items: int, claimers: int) -> list[int]:
+    """Build kanal's tables with `items` contacts waiting and `claimers` agents; their ids."""
+    from router.adapters.db import create_all, make_engine, make_session_factory
+    from router.adapters.uow import SqlUnitOfWork
+    from router.domain.model import User
+    from router.service import contacts
+
+    engine = make_engine(url)
+    create_all(engine)
+    sessions = make_session_factory(engine)
+    start = datetime.now(UTC) - timedelta(hours=1)
+    routing = _routing()
+    with SqlUnitOfWork(sessions) as uow:
+        agents = [
+            uow.users.add(User(f"agent{n}", "-", "agent", created_at=start)).id
+            for n in range(claimers)
+        ]
+        for n in range(items):
+            at = start + timedelta(seconds=n)
+            contact = contacts.open_contact(uow, CHANNELS[n % 3], f"+45{n:08d}", at)
+            contacts.enqueue(uow, contact, "general", n % 3 == 0, at, None, routing=routing)
+        uow.commit()
+    engine.dispose()
+    return agents
+
+
+def _kanal_claimer(url: str, agent_id: int, start, out) -> None:  # noqa: ANN001
+    from router.adapters.db import make_engine, make_session_factory
+    from router.adapters.uow import SqlUnitOfWork
+    from router.service.assignments import Assignments
+
+    engine = make_engine(url)
+    sessions = make_session_factory(engine)
+    assignments = Assignments(
+        lambda: SqlUnitOfWork(sessions), _routing(), lambda: datetime.now(UTC)
+    )
+    assignments.claim(agent_id, queues=("nothing",))  # warm the connection and the mappers
+    got, times = [], []
+    start.wait()
+    while True:
+        t0 = time.perf_counter()
+        claimed = assignments.claim(agent_id)
+        times.append(time.perf_counter() - t0)
+        if claimed is None:
+            break
+        got.append(claimed.contact_id)
+    engine.dispose()
+    out.put((got, times[:-1]))
+
+
+def _baseline_claimer(url: str, agent_id: int, start, out) -> None:  # noqa: ANN001
+    engine = _plain_engine(url)
+    postgres = engine.dialect.name == "postgresql"
+    pick = "SELECT id FROM bench_jobs WHERE state = 'waiting' ORDER BY id LIMIT 1" + (
+        " FOR UPDATE SKIP LOCKED" if postgres else ""
+    )
+    take = "UPDATE bench_jobs SET state = 'taken', taken_by = :agent WHERE id = :id"
+    with engine.connect() as conn:
+        conn.execute(text("SELECT 1")).scalar()
+        conn.rollback()
+        got, times = [], []
+        start.wait()
+        while True:
+            t0 = time.perf_counter()
+            with conn.begin():
+                row = conn.execute(text(pick)).first()
+                if row is not None:
+                    conn.execute(text(take), {"agent": agent_id, "id": row[0]})
+            times.append(time.perf_counter() - t0)
+            if row is None:
+                break
+            got.append(row[0])
+    engine.dispose()
+    out.put((got, times[:-1]))
+
+
+def _plain_engine(url: str):  # noqa: ANN202
+    """An engine as kanal's: SQLite takes its write lock at BEGIN (the single writer)."""
+    from router.adapters.db import make_engine
+
+    return make_engine(url)
+
+
+def _load_baseline(url: str, items: int) -> None:
+    engine = _plain_engine(url)
+    with engine.begin() as conn:
+        conn.execute(text("DROP TABLE IF EXISTS bench_jobs"))
+        conn.execute(
+            text(
+                "CREATE TABLE bench_jobs (id INTEGER PRIMARY KEY, state VARCHAR(16) NOT NULL, "
+                "taken_by INTEGER)"
+            )
+        )
+        conn.execute(
+            text("INSERT INTO bench_jobs (id, state) VALUES (:id, 'waiting')"),
+            [{"id": n + 1} for n in range(items)],
+        )
+    engine.dispose()
+
+
+def _race(target, url: str, agents: list[int]) -> dict:  # noqa: ANN001
+    ctx = mp.get_context("fork")
+    start, out = ctx.Event(), ctx.Queue()
+    procs = [ctx.Process(target=target, args=(url, a, start, out)) for a in agents]
+    for p in procs:
+        p.start()
+    time.sleep(1.0)  # every claimer connected and warm
+    t0 = time.perf_counter()
+    start.set()
+    results = [out.get(timeout=600) for _ in procs]
+    wall = time.perf_counter() - t0
+    for p in procs:
+        p.join()
+    got = [c for claimed, _ in results for c in claimed]
+    times = sorted(t for _, ts in results for t in ts)
+    return {
+        "claims": len(got),
+        "double_assignments": len(got) - len(set(got)),
+        "p50_ms": round(1000 * statistics.median(times), 2),
+        "p99_ms": round(1000 * times[int(0.99 * (len(times) - 1))], 2),
+        "claims_per_second": round(len(got) / wall, 1),
+    }
+
+
+def _doubles_in_database(url: str) -> int:
+    """Contacts given to more than one agent, or items claimed twice, as stored."""
+    engine = create_engine(url)
+    with engine.connect() as conn:
+        twice = conn.execute(
+            text(
+                "SELECT COUNT(*) FROM (SELECT contact_id FROM queue_items "
+                "WHERE agent_id IS NOT NULL GROUP BY contact_id HAVING COUNT(*) > 1) t"
+            )
+        ).scalar()
+        mismatched = conn.execute(
+            text(
+                "SELECT COUNT(*) FROM queue_items q JOIN contacts c ON c.id = q.contact_id "
+                "WHERE q.agent_id IS NOT NULL AND (c.agent_id IS NULL OR c.agent_id <> q.agent_id)"
+            )
+        ).scalar()
+    engine.dispose()
+    return int(twice) + int(mismatched)
+
+
+def run(url: str, items: int, claimers: int) -> dict:
+    agents = _load(url, items, claimers)
+    claims = _race(_kanal_claimer, url, agents)
+    claims["double_assignments"] += _doubles_in_database(url)
+    _load_baseline(url, items)
+    baseline = _race(_baseline_claimer, url, agents)
+    return {
+        "claims": claims,
+        "baseline": baseline,
+        "ratio_p50": round(claims["p50_ms"] / baseline["p50_ms"], 2),
+        "ratio_p99": round(claims["p99_ms"] / baseline["p99_ms"], 2),
+    }
+
+
+@contextmanager
+def _postgres():  # noqa: ANN202
+    """A scratch database on KANAL_TEST_POSTGRES_URL's server (default: the local one)."""
+    admin_url = os.environ.get("KANAL_TEST_POSTGRES_URL") or POSTGRES
+    admin = create_engine(admin_url, isolation_level="AUTOCOMMIT")
+    with admin.connect() as conn:
+        conn.execute(text(f'DROP DATABASE IF EXISTS "{SCRATCH}" WITH (FORCE)'))
+        conn.execute(text(f'CREATE DATABASE "{SCRATCH}"'))
+    try:
+        yield admin_url.rsplit("/", 1)[0] + "/" + SCRATCH
+    finally:
+        with admin.connect() as conn:
+            conn.execute(text(f'DROP DATABASE IF EXISTS "{SCRATCH}" WITH (FORCE)'))
+        admin.dispose()
+
+
+def main(argv: list[str]) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--claimers", type=int, default=16)
+    parser.add_argument("--items", type=int, default=800)
+    parser.add_argument("--quick", action="store_true", help="160 items")
+    args = parser.parse_args(argv)
+    items = 160 if args.quick else args.items
+    report = {
+        "what": "claim latency, agents claiming at once, each a process of its own",
+        "claimers": args.claimers,
+        "items": items,
+        "target": {"postgresql_p99_ms": 25, "double_assignments": 0},
+        "measured_at": datetime.now(UTC).isoformat(timespec="seconds"),
+    }
+    try:
+        with _postgres() as url:
+            report["postgresql"] = run(url, items, args.claimers)
+    except Exception as exc:  # noqa: BLE001 - no PostgreSQL here: say so, run SQLite
+        report["postgresql"] = {"skipped": str(exc)[:200]}
+    with tempfile.TemporaryDirectory() as folder:
+        report["sqlite"] = run(f"sqlite:///{folder}/claims.db", items, args.claimers)
+    RESULTS.parent.mkdir(exist_ok=True)
+    RESULTS.write_text(json.dumps(report, indent=2) + "\n")
+    print(json.dumps(report, indent=2))
+    pg = report["postgresql"].get("claims", {})
+    failed = report["sqlite"]["claims"]["double_assignments"] or pg.get("double_assignments")
+    return 1 if failed else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main(sys.argv[1:]))

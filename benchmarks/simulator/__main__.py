@@ -1,0 +1,292 @@
+"""The policy simulator at a million contacts, on SQLite and PostgreSQL.
+
+    python -m benchmarks.simulator [--quick] [--contacts=N] [--sqlite-only] [--postgres-only]
+        [--fresh] [--from-events]
+
+A month of contacts (benchmarks/million_contacts/history.py, decided by Denmark's profile) is
+written by the fast loader (benchmarks/million_contacts/load.py: straight into
+`contact_events`, never through the channels), and the scheduler's `recorded_contacts` job
+(`analytics.recordings.refresh`) folds it into the simulator's one row per contact. Both are
+CACHED between runs, because loading a million contacts takes 5-10 minutes: a SQLite file and
+a PostgreSQL database named after the history's size and a digest of the loader's source (the
+recordings after the fold's source), in $KANAL_BENCH_CACHE (default ~/.cache/kanal-bench);
+--fresh loads and folds again. The results say whether each was reused, and how long the load
+and the first fold took when they ran.
+
+Then the month is replayed as `kanal simulate` does (`analytics.recordings.simulate_period`)
+under Denmark's profile (its own: every decision must come back unchanged) and France's, and
+timed in wall-clock and CPU seconds (this process; on PostgreSQL also the server process's,
+read from /proc). The baselines, in the same run: the same statement's rows merely fetched
+(the floor of reading), and decide() alone on every distinct recorded context (the floor of
+replaying). --from-events also times the simulator folding the month from the event log (the
+way it read before the recordings; minutes at a million contacts).
+Target (issue 17): 1 M contacts replayed in <= 60 s.
+Results: benchmarks/results/simulator.json (not written by --quick).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import platform
+import sys
+import time
+from datetime import date
+from pathlib import Path
+
+from sqlalchemy import create_engine, text
+
+from analytics import recordings
+from analytics.reader import reader_engine
+from analytics.recorded import period_bounds, recorded_contacts
+from analytics.simulator import simulate
+from benchmarks.million_contacts.history import History
+from benchmarks.million_contacts.load import load
+from router.policy import decide, load_profile
+
+HERE = Path(__file__).resolve().parent
+ROOT = HERE.parents[1]
+RESULTS = HERE.parent / "results" / "simulator.json"
+TZ = "Europe/Copenhagen"
+FIRST, LAST = date(2026, 3, 1), date(2026, 3, 30)
+PROFILES = ("denmark", "france")
+TARGET_S = 60  # for a million contacts
+
+
+def _digest(*paths: str) -> str:
+    h = hashlib.sha256()
+    for p in paths:
+        h.update((ROOT / p).read_bytes())
+    return h.hexdigest()[:10]
+
+
+LOAD_KEY = _digest("benchmarks/million_contacts/history.py", "benchmarks/million_contacts/load.py")
+FOLD_KEY = _digest("analytics/recorded.py", "analytics/recordings.py")
+
+
+def cache_dir() -> Path:
+    path = Path(os.environ.get("KANAL_BENCH_CACHE", Path.home() / ".cache" / "kanal-bench"))
+    path.mkdir(parents=True, exist_ok=True)
+    return path
+
+
+def _marks(url: str) -> dict:
+    engine = create_engine(url)
+    try:
+        with engine.begin() as conn:
+            conn.execute(text("CREATE TABLE IF NOT EXISTS bench_cache (name VARCHAR(20), k TEXT)"))
+            return dict(conn.execute(text("SELECT name, k FROM bench_cache")).all())
+    finally:
+        engine.dispose()
+
+
+def _mark(url: str, name: str, key: str) -> None:
+    engine = create_engine(url)
+    try:
+        with engine.begin() as conn:
+            conn.execute(text("DELETE FROM bench_cache WHERE name = :n"), {"n": name})
+            conn.execute(text("INSERT INTO bench_cache VALUES (:n, :k)"), {"n": name, "k": key})
+    finally:
+        engine.dispose()
+
+
+def prepare(url: str, contacts: int, fresh: bool) -> dict:
+    """Load the history and fold it into the recordings, unless the cache has them."""
+    out: dict = {}
+    marks = {} if fresh else _marks(url)
+    if marks.get("load") == f"{LOAD_KEY}:{contacts}":
+        out["load"] = "reused (cached)"
+    else:
+        out["load"] = load(url, History(contacts).rows())
+        _mark(url, "load", f"{LOAD_KEY}:{contacts}")
+        marks.pop("fold", None)
+    writer = create_engine(url)
+    try:
+        if marks.get("fold") == FOLD_KEY:
+            out["fold"] = "reused (cached)"
+        else:
+            recordings.drop_tables(writer)
+            started, cpu = time.perf_counter(), time.process_time()
+            done = recordings.refresh(reader_engine(writer), writer)
+            out["fold"] = {
+                "contacts": done["contacts"],
+                "seconds": round(time.perf_counter() - started, 1),
+                "cpu_s": round(time.process_time() - cpu, 1),
+            }
+            _mark(url, "fold", FOLD_KEY)
+    finally:
+        writer.dispose()
+    print(f"  prepared: {out}", flush=True)
+    return out
+
+
+def _server_cpu(engine) -> dict[int, float] | None:  # noqa: ANN001
+    """Return the CPU seconds so far of each PostgreSQL backend serving this database (None
+    on SQLite, or when /proc cannot be read: the server on another machine)."""
+    if engine.dialect.name != "postgresql":
+        return None
+    with engine.connect() as conn:
+        pids = conn.execute(
+            text("SELECT pid FROM pg_stat_activity WHERE datname = current_database()")
+        ).scalars()
+        out = {}
+        for pid in pids:
+            try:
+                fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+            except OSError:
+                return None
+            out[pid] = (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+        return out
+
+
+class Timer:
+    """Wall, this process's CPU and (PostgreSQL) the server's CPU of a block."""
+
+    def __init__(self, engine) -> None:  # noqa: ANN001
+        self.engine = engine
+
+    def __enter__(self) -> Timer:
+        self.before = _server_cpu(self.engine)
+        self.wall, self.cpu = time.perf_counter(), time.process_time()
+        return self
+
+    def __exit__(self, *exc) -> None:  # noqa: ANN002
+        self.wall = time.perf_counter() - self.wall
+        self.cpu = time.process_time() - self.cpu
+        after = _server_cpu(self.engine)
+        self.server = None
+        if after is not None and self.before is not None:
+            self.server = sum(v - self.before.get(pid, 0.0) for pid, v in after.items())
+
+    def figures(self, contacts: int) -> dict:
+        out = {"wall_s": round(self.wall, 2), "cpu_s": round(self.cpu, 2)}
+        if self.server is not None:
+            out["server_cpu_s"] = round(self.server, 2)
+        out["contacts_per_s"] = round(contacts / self.wall) if self.wall else None
+        return out
+
+
+def measure(url: str, from_events: bool) -> dict:
+    """Time the baselines and each profile's replay on one database."""
+    engine = reader_engine(create_engine(url))
+    start, end = period_bounds(FIRST, LAST, TZ)
+    out: dict = {}
+    try:
+        statement = recordings.classes_statement(start, end, 20, tail=False)
+        with Timer(engine) as fetched, engine.connect() as conn:
+            rows = conn.execute(statement).all()
+        with engine.connect() as conn:
+            contacts = sum(row[13] for row in rows)
+            out["contacts"] = contacts
+            out["classes"] = len(rows)
+            out["baseline_fetch"] = fetched.figures(contacts)
+            paths, _staffing, source = recordings.period_contacts(conn, start, end, 20)
+            assert source == "recordings", source
+        contexts = {t.context for c in paths for t in c.turns if t.context is not None}
+        out["distinct_contexts"] = len(contexts)
+        for name in PROFILES:
+            profile = load_profile(name)
+            started, cpu = time.perf_counter(), time.process_time()
+            for context in contexts:
+                decide(context, profile)
+            out[f"baseline_decide_{name}"] = {
+                "wall_s": round(time.perf_counter() - started, 2),
+                "cpu_s": round(time.process_time() - cpu, 2),
+            }
+        for name in PROFILES:
+            with Timer(engine) as timed:  # what `kanal simulate` runs
+                result = recordings.simulate_period(engine, load_profile(name), FIRST, LAST, TZ)
+            figures = timed.figures(result["contacts"])
+            figures["ratio_to_baseline_fetch"] = round(timed.wall / fetched.wall, 2)
+            figures["decisions_replayed"] = result["decisions"]["replayed"]
+            figures["decisions_changed"] = result["decisions"]["changed"]
+            figures["contacts_rerouted"] = result["contacts_rerouted"]
+            figures["digital_take_up"] = [
+                result["recorded"]["digital_take_up"], result["projected"]["digital_take_up"]
+            ]  # fmt: skip
+            if name == "denmark":  # the history's own profile: nothing may change
+                assert figures["decisions_changed"] == 0 and figures["contacts_rerouted"] == 0
+            out[name] = figures
+            print(f"  {name}: {figures}", flush=True)
+        if from_events:
+            with Timer(engine) as timed, engine.connect() as conn:
+                folded = recorded_contacts(conn, start, end)
+                before = simulate(folded, load_profile("france"))
+            out["france_from_events"] = timed.figures(before["contacts"])
+            print(f"  france from the events: {out['france_from_events']}", flush=True)
+    finally:
+        engine.dispose()
+    return out
+
+
+def _postgres_admin() -> str | None:
+    url = os.environ.get("KANAL_TEST_POSTGRES_URL")
+    if url:
+        return url
+    import socket
+
+    try:
+        with socket.create_connection(("127.0.0.1", 5432), timeout=0.5):
+            return "postgresql+psycopg://postgres@127.0.0.1:5432/postgres"
+    except OSError:
+        return None
+
+
+def postgres_database(admin: str, name: str) -> str:
+    """Return the URL of a PostgreSQL database `name`, made if missing (kept: the cache)."""
+    engine = create_engine(admin, isolation_level="AUTOCOMMIT")
+    try:
+        with engine.connect() as conn:
+            known = conn.execute(
+                text("SELECT 1 FROM pg_database WHERE datname = :n"), {"n": name}
+            ).scalar()
+            if not known:
+                conn.execute(text(f'CREATE DATABASE "{name}"'))
+    finally:
+        engine.dispose()
+    return admin.rsplit("/", 1)[0] + "/" + name
+
+
+def main(argv: list[str]) -> int:
+    quick = "--quick" in argv
+    contacts = 5_000 if quick else 1_000_000
+    for a in argv:
+        if a.startswith("--contacts="):
+            contacts = int(a.split("=", 1)[1])
+    fresh, from_events = "--fresh" in argv, "--from-events" in argv
+    out: dict = {
+        "about": {
+            "when": time.strftime("%Y-%m-%dT%H:%M:%S%z"),
+            "cpus": os.cpu_count(),
+            "load_average": os.getloadavg()[0],
+            "python": platform.python_version(),
+            "contacts": contacts,
+            "window": f"{FIRST}..{LAST} ({TZ})",
+            "profiles": PROFILES,
+            "target_s": TARGET_S,
+            "cache": str(cache_dir()),
+        }
+    }
+    name = f"simulator_{contacts}_{LOAD_KEY}"
+    if "--postgres-only" not in argv:
+        print(f"sqlite, {contacts:,} contacts", flush=True)
+        url = f"sqlite:///{cache_dir() / name}.db"
+        out["sqlite"] = {"prepared": prepare(url, contacts, fresh), **measure(url, from_events)}
+    admin = _postgres_admin()
+    if admin and "--sqlite-only" not in argv:
+        print(f"postgresql, {contacts:,} contacts", flush=True)
+        url = postgres_database(admin, f"kanal_bench_{name}")
+        out["postgresql"] = {"prepared": prepare(url, contacts, fresh), **measure(url, from_events)}
+    out["about"]["load_average_after"] = os.getloadavg()[0]
+    if not quick:
+        kept = json.loads(RESULTS.read_text()) if RESULTS.exists() else {}
+        for database in ("sqlite", "postgresql"):
+            if database not in out and database in kept:
+                out[database] = kept[database]  # from an earlier run that measured it
+        RESULTS.write_text(json.dumps(out, indent=2, ensure_ascii=False) + "\n")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main(sys.argv[1:]))

@@ -1,0 +1,48 @@
+"""What kanal sends to Rasa: a pseudonymous sender id, a clean and capped text, the language.
+
+A citizen may send anything (a control character, half of an emoji pair, 10,000 characters);
+Rasa may turn such a message down or fail on it, and one citizen's odd message must not look
+like the bot being down. So the text is cleaned before it leaves: control characters become
+spaces (line breaks and tabs stay), lone surrogates are dropped, and the text is cut to what
+kanal's Rasa channel accepts (`MAX_TEXT`, the same number as in bots/rasa/kanal_channel.py).
+
+Rasa sees pseudonymous ids only (docs/domain.md §6): a sender id that does not look like one
+(a phone number, a name, anything with characters beyond letters, digits, `_` and `-`) is
+never sent.
+"""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+from typing import Any
+
+MAX_TEXT = 2000  # kanal's Rasa channel answers 400 to a longer message
+KEEP = {"\n", "\t"}
+_SENDER = re.compile(r"[A-Za-z][A-Za-z0-9_-]{0,63}")
+_LANGUAGE = re.compile(r"[a-z]{2,3}(?:[-_][A-Za-z0-9]{2,8})?")
+
+
+class NotAPseudonym(ValueError):
+    """The sender id could identify a person: it is not sent to the bot."""
+
+
+def clean_text(text: str) -> str:
+    """Return the text Rasa gets: no control characters or lone surrogates, at most MAX_TEXT."""
+    kept = []
+    for char in text:
+        category = unicodedata.category(char)
+        if category == "Cs":
+            continue
+        kept.append(" " if category == "Cc" and char not in KEEP else char)
+    return "".join(kept)[:MAX_TEXT]
+
+
+def payload(sender: str, text: str, language: str | None) -> dict[str, Any]:
+    """Return the request body for kanal's Rasa channel, or raise NotAPseudonym."""
+    if not isinstance(sender, str) or not _SENDER.fullmatch(sender):
+        raise NotAPseudonym("the bot's sender id must be a pseudonym")
+    body: dict[str, Any] = {"sender": sender, "message": clean_text(text)}
+    if language and _LANGUAGE.fullmatch(language):
+        body["metadata"] = {"language": language}
+    return body
