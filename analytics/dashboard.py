@@ -257,24 +257,31 @@ class Words:
     def __init__(self, _: Callable) -> None:
         self._ = _
         self.language = getattr(_, "language", "en")
+        self._said: dict[tuple, str] = {}  # a page repeats many numbers; Babel is slow
+
+    def _number(self, value: float, pattern: str | None = None) -> str:
+        key = (value, pattern)
+        if key not in self._said:
+            self._said[key] = format_decimal(value, format=pattern, locale=self.language)
+        return self._said[key]
 
     def count(self, value: float | None) -> str:
-        return "–" if value is None else format_decimal(value, locale=self.language)
+        return "–" if value is None else self._number(value)
 
     def percent(self, value: float | None) -> str:
         if value is None:
             return "–"
-        return format_decimal(value * 100, format="#,##0.0", locale=self.language) + " %"
+        return self._number(value * 100, "#,##0.0") + " %"
 
     def money(self, value: float | None) -> str:
         if value is None:
             return "–"
-        return format_decimal(value, format="#,##0.00", locale=self.language)
+        return self._number(value, "#,##0.00")
 
     def seconds(self, value: float | None) -> str:
         if value is None:
             return "–"
-        return self._("{seconds} s", seconds=format_decimal(round(value), locale=self.language))
+        return self._("{seconds} s", seconds=self._number(round(value)))
 
     def figure(self, value: float | None, kind: str) -> str:
         return {"percent": self.percent, "money": self.money, "seconds": self.seconds}.get(

@@ -174,6 +174,8 @@ def from_rollup(engine: Engine, queries: list[Query], mark: Mapping, now: dateti
                 first = min(q.window.first_day for q in same)
                 last = max(q.window.last_day for q in same)
                 periods[filters] = rollup_figures.read(conn, first, last, dict(filters))
+                # Everyone's figures of every window at once (the weeks in one pass).
+                periods[filters].totals([_days(q.window) for q in same])
             w = query.window
             rows, total = rollup_figures.rows_of(
                 periods[filters], query.group_by, w.first_day, w.last_day, query.settings

@@ -62,38 +62,80 @@ class Period:
         names, inverse = np.unique(labels[kept], return_inverse=True)
         group = np.full(len(self.days), -1, dtype=np.int64)
         group[kept] = inverse
-        return {str(name): self._tally(group, g) for g, name in enumerate(names)}
+        found = self._by_group(group, len(names))
+        return {str(name): found[g] for g, name in enumerate(names)}
 
     def total(self, first: date, last: date) -> tuple[dict, tuple]:
         """Return the tally of everyone over [first, last] (kept: many reports share one)."""
-        if (first, last) not in self._totals:
-            found = self.tallies("none", first, last).get("all")
-            self._totals[first, last] = found or (metrics.empty_tally(), (0, 0))
-        return self._totals[first, last]
+        return self.totals([(first, last)])[0]
 
-    def _tally(self, group: np.ndarray, g: int) -> tuple[dict, tuple]:
-        rows = group == g
-        t = metrics.empty_tally()
-        del t["people"]
-        for name, n in zip(metrics.COUNTS, self.counts[rows].sum(axis=0), strict=True):
-            t[name] = int(n)
-        for (name, key), n in zip(self.named, self.named_counts[rows].sum(axis=0), strict=True):
-            if n:
-                t[name][key] = int(n)
-        for name, (seconds, row) in self.waits.items():
-            values, counts = np.unique(seconds[group[row] == g], return_counts=True)
-            t[name] = {str(v): int(n) for v, n in zip(values, counts, strict=True)}
-        return t, (_distinct(self.citizens, group, g), _distinct(self.exempt_citizens, group, g))
+    def totals(self, spans: list[tuple[date, date]]) -> list[tuple[dict, tuple]]:
+        """Return everyone's tally over each span; the new ones in one pass when they do not
+        overlap (the weeks of a period)."""
+        left = sorted({s for s in spans if s not in self._totals}, key=lambda s: (s[1], s[0]))
+        while left:  # each pass takes spans that do not overlap, earliest end first
+            batch, rest = [], []
+            for span in left:
+                (batch if not batch or span[0] > batch[-1][1] else rest).append(span)
+            left = rest
+            group = np.full(len(self.days), -1, dtype=np.int64)
+            for i, (first, last) in enumerate(batch):
+                group[(self.days >= first.toordinal()) & (self.days <= last.toordinal())] = i
+            self._totals.update(zip(batch, self._by_group(group, len(batch)), strict=True))
+        return [self._totals[span] for span in spans]
+
+    def _by_group(self, group: np.ndarray, size: int) -> list[tuple[dict, tuple]]:
+        """Return the tally and citizens of each group 0..size-1 (group -1: a row left out)."""
+        kept = group >= 0
+        counts = np.zeros((size, len(metrics.COUNTS)), dtype=np.int64)
+        np.add.at(counts, group[kept], self.counts[kept])
+        named = np.zeros((size, len(self.named)), dtype=np.int64)
+        np.add.at(named, group[kept], self.named_counts[kept])
+        waits = {name: _histograms(v, group[row], size) for name, (v, row) in self.waits.items()}
+        citizens = _distinct(*self.citizens, group, size)
+        exempt = _distinct(*self.exempt_citizens, group, size)
+        out = []
+        for g in range(size):
+            t = metrics.empty_tally()
+            del t["people"]
+            t.update(zip(metrics.COUNTS, map(int, counts[g]), strict=True))
+            for (name, key), n in zip(self.named, named[g], strict=True):
+                if n:
+                    t[name][key] = int(n)
+            for name, found in waits.items():
+                t[name] = found[g]
+            out.append((t, (citizens[g], exempt[g])))
+        return out
 
 
-def _distinct(numbers: tuple[np.ndarray, np.ndarray], group: np.ndarray, g: int) -> int:
-    values, row = numbers
-    mine = values[group[row] == g]
-    if not mine.size:
-        return 0
-    seen = np.zeros(int(mine.max()) + 1, dtype=bool)
-    seen[mine] = True
-    return int(seen.sum())
+def _histograms(seconds: np.ndarray, group: np.ndarray, size: int) -> list[dict[str, int]]:
+    """Return each group's histogram of seconds ({"seconds": entries})."""
+    kept = group >= 0
+    out: list[dict[str, int]] = [{} for _ in range(size)]
+    if not kept.any():
+        return out
+    values, groups = seconds[kept], group[kept]
+    width = int(values.max()) + 1
+    if size * width <= 4 * values.size:  # counting beats sorting when waits are dense
+        counts = np.bincount(groups * width + values, minlength=size * width)
+        keys = np.flatnonzero(counts)
+        n = counts[keys]
+    else:
+        keys, n = np.unique(groups * width + values, return_counts=True)
+    for key, count in zip(keys.tolist(), n.tolist(), strict=True):
+        out[key // width][str(key % width)] = count
+    return out
+
+
+def _distinct(numbers: np.ndarray, row: np.ndarray, group: np.ndarray, size: int) -> list[int]:
+    """Return how many distinct people numbers each group holds."""
+    g = group[row]
+    kept = g >= 0
+    if not kept.any():
+        return [0] * size
+    seen = np.zeros((size, int(numbers[kept].max()) + 1), dtype=bool)
+    seen[g[kept], numbers[kept]] = True
+    return [int(n) for n in seen.sum(axis=1)]
 
 
 def read(conn: Connection, first: date, last: date, filters: Mapping[str, str]) -> Period:

@@ -125,7 +125,7 @@ MARK = "daily"
 # Each run also re-reads this many events before the mark: on PostgreSQL an event with a
 # lower id can commit after one with a higher id, and re-reading is harmless (idempotent).
 OVERLAP_EVENTS = 5_000
-RUN_DAYS = 4  # consecutive days recomputed together (more: fewer reads, more memory)
+RUN_DAYS = 7  # consecutive days recomputed together (more: fewer reads, more memory)
 
 
 def create_tables(engine: Engine) -> None:
