@@ -8,6 +8,9 @@ VENV := .venv
 RASA_VENV := .venv-rasa
 KANAL_PORT ?= 8000
 export KANAL_PORT
+# `make run`: the stream process (`kanal streams`, in the Procfile) on its own port, and the
+# pages follow their live streams there (docs/live.md).
+KANAL_STREAM_PORT ?= 8001
 PYTEST_ARGS ?=
 BENCH_ARGS ?=
 
@@ -51,8 +54,11 @@ run: install train seed ## bring up web + scheduler + Rasa + actions (Ctrl-C sto
 	@echo "    try SMS        $(VENV)/bin/kanal sms --from +4512345678 \"when is my payment\""
 	@echo "    try the phone  $(VENV)/bin/kanal phone --from +4512345678"
 	@echo "    health         http://127.0.0.1:$(KANAL_PORT)/readyz"
+	@echo "    live streams   http://127.0.0.1:$(KANAL_STREAM_PORT)/streams/healthz   (kanal streams)"
 	@echo
-	$(VENV)/bin/honcho start -f Procfile
+	KANAL_STREAM_PORT=$(KANAL_STREAM_PORT) \
+	  KANAL_STREAM_URL=$${KANAL_STREAM_URL:-http://127.0.0.1:$(KANAL_STREAM_PORT)} \
+	  $(VENV)/bin/honcho start -f Procfile
 
 browser: ## install Debian's Chromium for the browser tests (needs root)
 	@command -v chromium >/dev/null 2>&1 || (apt-get update -q && apt-get install -y -q chromium) \

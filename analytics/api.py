@@ -16,8 +16,8 @@ from analytics import api_doc as doc
 from analytics import metrics
 from analytics.conversations import COLUMNS as CONVERSATION_COLUMNS
 from analytics.conversations import conversations
-from analytics.recordings import simulate_period
 from analytics.report import FILTERS, Query, channel_shift_report, settings_of
+from analytics.simulation import simulate_period
 from analytics.simulator import COSTS, SERVICE_LEVEL_SECONDS
 from router.openapi import Invalid, describe, parse_query
 from router.policy import load_profile

@@ -7,7 +7,7 @@ from datetime import date
 
 import click
 
-from analytics.recordings import simulate_period
+from analytics.simulation import simulate_period
 
 ROWS = (
     ("contacts", "contacts", "{:,.0f}"),

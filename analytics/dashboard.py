@@ -1,8 +1,9 @@
 """The managers' dashboard (`/dashboard`): the channel-shift figures as a page, in two languages.
 
 The page shows the same figures as `GET /api/v1/metrics/channel-shift` for the same period:
-both call the one report function they are handed (`report(query) -> (rows, total)`), so a
-number on the page is the number in the API. Every chart is drawn in the browser by Chart.js,
+both call one report function (`analytics.report.channel_shift_reports`; the page asks for all
+its parts in one call, which reads the daily rollup once), so a number on the page is the
+number in the API. Every chart is drawn in the browser by Chart.js,
 served by kanal itself from `analytics/static/vendor/chart.js/` (no CDN), from the figures the
 page embeds; every chart has a table beside it with the same numbers, for screen readers, for
 print and for anyone without JavaScript.
@@ -26,8 +27,9 @@ from sqlalchemy import Engine
 
 from analytics import metrics
 from analytics.api import BadQuery, read_query, simulation_settings
-from analytics.recordings import simulate_period
 from analytics.report import FILTERS, Query, channel_shift_reports, settings_of
+from analytics.simulation import simulate_period
+from analytics.simulator import ASSUMPTIONS, MIN_SAMPLE, flagged
 from router.policy import available_profiles, load_profile
 
 DASHBOARD_ROLES = ("manager", "supervisor")
@@ -481,11 +483,41 @@ SIMULATED_GROUPINGS = (
     ("age_band", N_("Age band")),
     ("channel", N_("Channel")),
 )
+# The rates a period may not show, for which the simulator took its defaults.
+SIMULATED_DEFAULTS = {
+    "containment": N_("bot containment"),
+    "acceptance": N_("acceptance of an offered digital route"),
+    "assisted_outcome": N_("the outcome when a person serves"),
+    "self_served_outcome": N_("the outcome of self-service"),
+    "accepted_outcome": N_("the outcome of a digital route taken"),
+}
+
+
+def simulator_words(body: Mapping, _: Callable, words: Words) -> dict:
+    """Return the simulator's assumptions, defaults and flags in the page's language."""
+    figures = {name: label for name, label, _kind in SIMULATED}
+    groupings = dict(SIMULATED_GROUPINGS)
+    flags = [
+        _(
+            "{grouping}, {group}: {figure} from {before} to {after}",
+            grouping=_(groupings[by]),
+            group=words.group(group),
+            figure=_(figures[figure]),
+            before=words.percent(before),
+            after=words.percent(after),
+        )
+        for by, group, figure, before, after in flagged(body["fairness"])
+    ]
+    return {
+        "assumptions": [_(a, min_sample=MIN_SAMPLE) for a in ASSUMPTIONS],
+        "defaults": [_(SIMULATED_DEFAULTS.get(n, n)) for n in body["defaults_used"]],
+        "flags": flags,
+    }
 
 
 def simulator(engine: Engine, config: Mapping, speak: Callable):
     """The policy simulator's page: a period replayed under another profile, as the API's
-    `GET /api/v1/simulate` answers it (the same function, analytics.recordings.simulate_period)."""
+    `GET /api/v1/simulate` answers it (the same function, analytics.simulation.simulate_period)."""
     _ = speak()
     words = Words(_)
     now = datetime.now(UTC)
@@ -545,6 +577,7 @@ def simulator(engine: Engine, config: Mapping, speak: Callable):
         simulated_fairness=SIMULATED_FAIRNESS,
         simulated_groupings=SIMULATED_GROUPINGS,
         charts={"simulated": chart},
+        said=simulator_words(body, _, words),
         api_url=url_for("analytics.simulate", **{k: args[k] for k in ("from", "to", "profile")}),
         **page,
     )

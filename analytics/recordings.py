@@ -8,17 +8,15 @@ decisions as a list of ids into `recorded_decisions`, where each distinct decisi
 rule, action, profile, context) is kept once. Both are analytics' own tables, written by
 analytics alone; the router's tables are only read.
 
-The simulator then reads a period as classes of contacts alike in everything it uses (one
-GROUP BY in the database), and folds from the log only the contacts touched since the job's
-last run, so its answer is always the event log's as it is now.
+The simulator then reads a period from them (analytics.simulation).
 """
 
 from __future__ import annotations
 
 import hashlib
 import json
-from collections.abc import Iterable, Iterator, Mapping
-from datetime import UTC, date, datetime
+from collections.abc import Iterator, Mapping
+from datetime import UTC, datetime
 
 from sqlalchemy import (
     BigInteger,
@@ -33,9 +31,6 @@ from sqlalchemy import (
     String,
     Table,
     Text,
-    and_,
-    bindparam,
-    case,
     delete,
     func,
     insert,
@@ -51,13 +46,8 @@ from analytics.recorded import (
     data_of,
     decision_of,
     fold,
-    period_bounds,
-    recorded_contacts,
-    shared_turns,
-    turn_of,
 )
-from analytics.simulator import COSTS, SERVICE_LEVEL_SECONDS, Recorded, Turn, simulate
-from router.policy import Profile
+from router.domain import events as ev
 
 metadata = MetaData()
 
@@ -104,9 +94,6 @@ MARK = "contacts"
 # event with a lower id can commit after one with a higher id (folding again is harmless).
 OVERLAP_EVENTS = 5_000
 CHUNK = 2_000  # contacts folded, or looked up, per statement
-# Past this many contacts touched since the last run, the simulator folds the whole period
-# from the log instead (the table is being built, or the job has not run for long).
-MAX_TAIL = 20_000
 EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 
 
@@ -120,14 +107,14 @@ def drop_tables(engine: Engine) -> None:
     metadata.drop_all(engine, checkfirst=True)
 
 
-def _chunks(ids: list[int], size: int = CHUNK) -> Iterator[list[int]]:
+def chunks(ids: list[int], size: int = CHUNK) -> Iterator[list[int]]:
     for i in range(0, len(ids), size):
         yield ids[i : i + size]
 
 
 def events_of_contacts(conn: Connection, ids: list[int]) -> Iterator[tuple]:
     """Yield the events that matter of the given contacts, each contact's in order."""
-    for chunk in _chunks(sorted(ids)):
+    for chunk in chunks(sorted(ids)):
         stmt = (
             select(*columns())
             .where(E.c.contact_id.in_(chunk), E.c.type.in_(TYPES))
@@ -137,7 +124,13 @@ def events_of_contacts(conn: Connection, ids: list[int]) -> Iterator[tuple]:
 
 
 def touched_since(conn: Connection, after: int, last: int) -> list[int]:
-    """Return the contacts with events in (after, last]."""
+    """Return the contacts with events in (after, last] (from the start: every contact opened,
+    read along the `type, at` index rather than by sorting the whole log)."""
+    if after < 0:
+        stmt = select(E.c.contact_id).where(
+            E.c.type == ev.CONTACT_OPENED, E.c.id <= last, E.c.contact_id.is_not(None)
+        )
+        return sorted({row[0] for row in conn.execute(stmt)})
     stmt = select(E.c.contact_id.distinct()).where(
         E.c.id > after, E.c.id <= last, E.c.contact_id.is_not(None)
     )
@@ -168,7 +161,7 @@ class _DecisionIds:
     def write(self, conn: Connection) -> None:
         """Give every decision seen an id: the stored one, or a new row."""
         wanted = list(self.new)
-        for chunk in _chunks(wanted):
+        for chunk in chunks(wanted):
             stmt = select(decisions_table.c.digest, decisions_table.c.id).where(
                 decisions_table.c.digest.in_(chunk)
             )
@@ -176,7 +169,7 @@ class _DecisionIds:
         missing = [{"digest": d, "decision": self.new[d]} for d in wanted if d not in self.ids]
         if missing:
             conn.execute(insert(decisions_table), missing)
-            for chunk in _chunks([m["digest"] for m in missing]):
+            for chunk in chunks([m["digest"] for m in missing]):
                 stmt = select(decisions_table.c.digest, decisions_table.c.id).where(
                     decisions_table.c.digest.in_(chunk)
                 )
@@ -225,7 +218,7 @@ def refresh(reader: Engine, writer: Engine, now: datetime | None = None) -> dict
         after = -1 if mark is None else max(0, mark - OVERLAP_EVENTS)
         touched = touched_since(conn, after, last) if last > after else []
     decisions = _DecisionIds()
-    for chunk in _chunks(sorted(touched), 5 * CHUNK):
+    for chunk in chunks(sorted(touched), 5 * CHUNK):
         folded: dict[int, Folded] = {}
         with reader.connect() as conn:
             fold(events_of_contacts(conn, chunk), decisions, folded)
@@ -243,165 +236,8 @@ def refresh(reader: Engine, writer: Engine, now: datetime | None = None) -> dict
     return {"events_up_to": last, "contacts": len(touched), "built": mark is None}
 
 
-# -- reading ---------------------------------------------------------------------------------
-
-
-def _mark(conn: Connection) -> int | None:
+def mark_of(conn: Connection) -> int | None:
+    """Return the last event the table has folded (None: not built)."""
     if not conn.dialect.has_table(conn, marks.name):
         return None
     return conn.execute(select(marks.c.event_id).where(marks.c.name == MARK)).scalar()
-
-
-def classes_statement(start: datetime, end: datetime, threshold: float, tail: bool):  # noqa: ANN201
-    """Return the statement reading the period's stored contacts as classes: contacts alike
-    in everything the simulator uses, counted (bound `tail`: contacts left out)."""
-    R = contacts_table.c
-    within = case((and_(R.assisted, R.wait_seconds <= threshold), 1), else_=0)
-    handled = case((R.handle_seconds > 0, 1), else_=0)
-    keys = (
-        R.opened_hour, R.channel, R.need, R.exempt, R.age_band, R.decisions, R.assisted,
-        R.completed, R.digital, R.offered, R.accepted, within, handled,
-    )  # fmt: skip
-    stmt = select(
-        *keys,
-        func.count(),
-        func.sum(R.handle_seconds),
-        func.max(R.wait_seconds),
-        func.min(R.contact_id),
-    ).where(R.opened_at >= start, R.opened_at < end)
-    if tail:
-        stmt = stmt.where(R.contact_id.not_in(bindparam("tail", expanding=True)))
-    return stmt.group_by(*keys)
-
-
-class _Turns:
-    """The stored decisions as shared `Turn`s, read once each."""
-
-    def __init__(self, conn: Connection) -> None:
-        self.conn = conn
-        self.turns: dict[int, Turn] = {}
-        self.paths: dict[str, tuple[Turn, ...]] = {}
-
-    def load(self, paths: Iterable[str]) -> None:
-        wanted = {int(i) for p in paths if p for i in p.split(",")} - self.turns.keys()
-        for chunk in _chunks(sorted(wanted)):
-            stmt = select(decisions_table.c.id, decisions_table.c.decision).where(
-                decisions_table.c.id.in_(chunk)
-            )
-            for id_, text in self.conn.execute(stmt):
-                self.turns[id_] = turn_of(json.loads(text))
-
-    def path(self, decisions: str) -> tuple[Turn, ...]:
-        found = self.paths.get(decisions)
-        if found is None:
-            turns = self.turns
-            found = tuple(turns[int(i)] for i in decisions.split(",")) if decisions else ()
-            self.paths[decisions] = found
-        return found
-
-
-def _hour_start(hours: dict[int, datetime], hour: int) -> datetime:
-    found = hours.get(hour)
-    if found is None:
-        found = hours[hour] = datetime.fromtimestamp(hour * 3600, UTC)
-    return found
-
-
-def stored_classes(
-    conn: Connection, start: datetime, end: datetime, threshold: float, tail: list[int]
-) -> tuple[list[Recorded], dict[datetime, set]]:
-    """Return the period's stored contacts (but the `tail`) as classes, and the agents who
-    took contacts opened in each hour."""
-    stmt = classes_statement(start, end, threshold, bool(tail))
-    params = {"tail": tail} if tail else {}
-    rows = conn.execute(stmt, params).all()
-    turns = _Turns(conn)
-    turns.load({row[5] for row in rows})
-    hours: dict[int, datetime] = {}
-    classes = []
-    for (
-        hour, channel, need, exempt, age_band, decisions, assisted, completed, digital,
-        offered, accepted, _within, handled, n, handle, wait, first,
-    ) in rows:  # fmt: skip
-        classes.append(
-            Recorded(
-                contact_id=first,
-                channel=channel,
-                opened_at=_hour_start(hours, hour),
-                turns=turns.path(decisions),
-                need=need,
-                exempt=None if exempt is None else bool(exempt),
-                age_band=age_band,
-                assisted=bool(assisted),
-                wait_seconds=wait,
-                handle_seconds=handle / n if handled and handle else None,
-                completed=bool(completed),
-                digital=bool(digital),
-                offered=bool(offered),
-                accepted=bool(accepted),
-                count=n,
-            )
-        )
-    R = contacts_table.c
-    agents = (
-        select(R.opened_hour, R.agent_id)
-        .distinct()
-        .where(R.opened_at >= start, R.opened_at < end, R.agent_id.is_not(None))
-    )
-    if tail:
-        agents = agents.where(R.contact_id.not_in(bindparam("tail", expanding=True)))
-    staffing: dict[datetime, set] = {}
-    for hour, agent in conn.execute(agents, params):
-        staffing.setdefault(_hour_start(hours, hour), set()).add(agent)
-    return classes, staffing
-
-
-def period_contacts(
-    conn: Connection, start: datetime, end: datetime, threshold: float
-) -> tuple[list[Recorded], dict[datetime, int] | None, str]:
-    """Return the contacts opened in [start, end) (classes of alike contacts where the table
-    has them), the agents per hour (None: the contacts carry their agents) and where they
-    were read from."""
-    mark = _mark(conn)
-    tail: list[int] = []
-    last = conn.execute(select(func.max(E.c.id))).scalar() or 0
-    if mark is not None and mark <= last:
-        after = max(0, mark - OVERLAP_EVENTS)
-        tail = touched_since(conn, after, last) if last > after else []
-    if mark is None or mark > last or len(tail) > MAX_TAIL:
-        return recorded_contacts(conn, start, end), None, "events"
-    classes, agents = stored_classes(conn, start, end, threshold, tail)
-    folded: dict[int, Folded] = {}
-    fold(events_of_contacts(conn, tail), shared_turns(), folded)
-    fresh = [c.recorded() for c in folded.values() if start <= c.opened_at < end]
-    for c in fresh:
-        if c.agent_id is not None:
-            hour = c.opened_at.replace(minute=0, second=0, microsecond=0)
-            agents.setdefault(hour, set()).add(c.agent_id)
-    staffing = {hour: len(ids) for hour, ids in agents.items()}
-    return classes + fresh, staffing, "recordings"
-
-
-def simulate_period(
-    engine: Engine,
-    profile: Profile,
-    first_day: date,
-    last_day: date,
-    timezone: str,
-    costs: Mapping[str, float] = COSTS,
-    threshold: float = SERVICE_LEVEL_SECONDS,
-) -> dict:
-    """Replay the contacts opened on the given days under `profile` (see analytics.simulator)."""
-    start, end = period_bounds(first_day, last_day, timezone)
-    with engine.connect() as conn:
-        if conn.dialect.name == "postgresql":
-            conn.execution_options(isolation_level="REPEATABLE READ", postgresql_readonly=True)
-        contacts, staffing, _source = period_contacts(conn, start, end, threshold)
-    window = {
-        "from": first_day.isoformat(),
-        "to": last_day.isoformat(),
-        "timezone": timezone,
-        "start": start.isoformat(),
-        "end": end.isoformat(),
-    }
-    return {"window": window, **simulate(contacts, profile, costs, threshold, staffing=staffing)}

@@ -55,24 +55,49 @@ DEFAULT_HANDLE_SECONDS = 300.0
 FAIRNESS_GROUPS = ("exempt", "age_band", "channel")
 FLAG_POINTS = 0.05  # a group's assisted share or take-up moving by 5 points is flagged
 
+
+def N_(message: str) -> str:  # noqa: N802 - the name gettext tools look for
+    """Mark a message id for the catalogues (the dashboard shows it in the page's language)."""
+    return message
+
+
+# What the simulator assumes, as message ids ({min_sample}: MIN_SAMPLE); the answer carries
+# them in English (`assumptions()`), the dashboard in the page's language.
 ASSUMPTIONS = (
-    "Each recorded decision is replayed with the same pure decide() on the context the "
-    "policy saw when it was made; contexts are as recorded, so a policy's effect on queue "
-    "waits does not feed back into later decisions.",
-    "A contact whose decisions all come out the same keeps what happened to it.",
-    "A contact whose route changes takes, from the first changed turn, the average outcome "
-    "of the recorded contacts of its group that went the new way, weighted by the observed "
-    "rates: bot containment for self-service, acceptance for an offered digital route.",
-    f"A group is channel x need x exemption, then channel x need, then channel, then the "
-    f"whole period, whichever first has {MIN_SAMPLE} contacts.",
-    "A citizen who declines an offered digital route is served like a bot conversation on a "
-    "written channel and by a person on the phone.",
-    "Service level and speed of answer are Erlang C estimates per hour: the hour's assisted "
-    "agent time on the agents who answered contacts opened in that hour (at least one), "
-    "with the period's average handle time. The same model gives the recorded column.",
-    "Cost: a call at the phone rate, a person on web chat or SMS at the assisted written "
-    "rate, self-service at the digital rate; savings against the same contacts all by phone.",
+    N_(
+        "Each recorded decision is replayed with the same pure decide() on the context the "
+        "policy saw when it was made; contexts are as recorded, so a policy's effect on queue "
+        "waits does not feed back into later decisions."
+    ),
+    N_("A contact whose decisions all come out the same keeps what happened to it."),
+    N_(
+        "A contact whose route changes takes, from the first changed turn, the average outcome "
+        "of the recorded contacts of its group that went the new way, weighted by the observed "
+        "rates: bot containment for self-service, acceptance for an offered digital route."
+    ),
+    N_(
+        "A group is channel x need x exemption, then channel x need, then channel, then the "
+        "whole period, whichever first has {min_sample} contacts."
+    ),
+    N_(
+        "A citizen who declines an offered digital route is served like a bot conversation on "
+        "a written channel and by a person on the phone."
+    ),
+    N_(
+        "Service level and speed of answer are Erlang C estimates per hour: the hour's assisted "
+        "agent time on the agents who answered contacts opened in that hour (at least one), "
+        "with the period's average handle time. The same model gives the recorded column."
+    ),
+    N_(
+        "Cost: a call at the phone rate, a person on web chat or SMS at the assisted written "
+        "rate, self-service at the digital rate; savings against the same contacts all by phone."
+    ),
 )
+
+
+def assumptions() -> list[str]:
+    """Return the assumptions in English, filled in."""
+    return [a.format(min_sample=MIN_SAMPLE) for a in ASSUMPTIONS]
 
 
 @dataclass(frozen=True, slots=True)
@@ -639,7 +664,7 @@ def simulate(
             "min_sample": MIN_SAMPLE,
             "default_rates": DEFAULT_RATES,
         },
-        "assumptions": list(ASSUMPTIONS),
+        "assumptions": assumptions(),
     }
 
 
@@ -654,13 +679,18 @@ def _panel(f: dict) -> dict:
     return {k: f[k] for k in keys}
 
 
-def _flags(fairness: dict) -> list[str]:
-    """Say where a group's share of assisted service or its take-up moves by 5 points."""
-    flags = []
+def flagged(fairness: dict) -> list[tuple[str, str, str, float, float]]:
+    """Return where a group's share of assisted service or its take-up moves by 5 points:
+    (grouping, group, figure, recorded, projected)."""
+    out = []
     for by, rows in fairness.items():
         for row in rows:
             for k in ("assisted_share", "digital_take_up"):
                 a, b = row["recorded"][k], row["projected"][k]
                 if a is not None and b is not None and abs(b - a) >= FLAG_POINTS:
-                    flags.append(f"{by}={row['group']}: {k} {a:.0%} -> {b:.0%}")
-    return flags
+                    out.append((by, row["group"], k, a, b))
+    return out
+
+
+def _flags(fairness: dict) -> list[str]:
+    return [f"{by}={group}: {k} {a:.0%} -> {b:.0%}" for by, group, k, a, b in flagged(fairness)]

@@ -49,6 +49,11 @@ def _hash(token: str) -> str:
     return hashlib.sha256(token.encode()).hexdigest()
 
 
+def token_matches(contact, token: str) -> bool:  # noqa: ANN001 - a Contact
+    """Say whether `token` is the bearer token of the chat session `contact` is at."""
+    return hmac.compare_digest(_hash(token.strip()), contact.secret_hash or "")
+
+
 def identity_token(secret: str, pseudonym: str) -> str:
     """Return a signed identity for a citizen already signed in on the agency's portal."""
     mac = hmac.new(secret.encode(), b"chat-identity:" + pseudonym.encode(), hashlib.sha256)
@@ -115,9 +120,7 @@ def _session(services: ChannelServices):
     if contact is None:
         return None, json_error(404, "No such chat session.")
     scheme, _, token = request.headers.get("Authorization", "").partition(" ")
-    if scheme.lower() != "bearer" or not hmac.compare_digest(
-        _hash(token.strip()), contact.secret_hash or ""
-    ):
+    if scheme.lower() != "bearer" or not token_matches(contact, token):
         return None, json_error(401, "Send the session's token: Authorization: Bearer <token>.")
     return contact, None
 
@@ -352,5 +355,6 @@ def demo_page(services: ChannelServices):
         lang=_.language,
         languages=languages,
         texts=_.all(widget_messages()),
+        stream_url=services.config["KANAL_STREAM_URL"],
         timezone=services.config.get("KANAL_TIMEZONE", "Europe/Copenhagen"),
     )

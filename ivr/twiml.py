@@ -12,7 +12,7 @@ from collections.abc import Callable
 from twilio.twiml.voice_response import Gather, VoiceResponse
 
 from ivr import prompts
-from ivr.flow import Reply
+from ivr.call import Reply
 
 # What the wait loop plays between announcements when no hold music is configured.
 PAUSE_SECONDS = 20

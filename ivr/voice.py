@@ -59,9 +59,9 @@ def channel(config: Mapping, sender: Sender | None = None) -> Channel:
     )
 
 
-def flow_settings(config: Mapping) -> flow.Settings:
+def flow_settings(config: Mapping) -> flow.LineSettings:
     """Build the call flow's settings from the configuration."""
-    return flow.Settings(
+    return flow.LineSettings(
         languages=tuple(config["KANAL_VOICE_LANGUAGES"]) or ("en",),
         agency=config["KANAL_AGENCY_NAME"],
         min_confidence=config["KANAL_VOICE_MIN_CONFIDENCE"],
@@ -151,9 +151,9 @@ def _heard() -> flow.Heard:
     return flow.Heard(speech=speech, confidence=value, digits=digits)
 
 
-def _outcome(spoken: Spoken) -> flow.Outcome:
+def _outcome(spoken: Spoken) -> flow.TurnOutcome:
     """The service's account of a phone turn, in the flow's words."""
-    return flow.Outcome(
+    return flow.TurnOutcome(
         spoken.action, understood=spoken.understood, said=spoken.said, open=spoken.open,
         waiting=spoken.waiting, again=spoken.again,
     )  # fmt: skip
@@ -170,13 +170,13 @@ def _perform(services: ChannelServices, number: str, call_sid: str):  # noqa: AN
 
     def perform(task: flow.Task, call: flow.CallState):  # noqa: ANN202
         heard = Input(call_sid, call.n)
-        if isinstance(task, flow.Turn):
+        if isinstance(task, flow.CallerTurn):
             spoken = calls.turn(
                 call.contact, number, heard, task.text,
                 confidence=task.confidence, input=task.input, language=call.lang or "en",
             )  # fmt: skip
             return _outcome(spoken)
-        if isinstance(task, flow.Escalate):
+        if isinstance(task, flow.NotUnderstood):
             return _outcome(calls.escalate(call.contact, heard, task.why, task.confidence))
         if isinstance(task, flow.TextLink):
             template = p.text(call.lang or "en", "link_sms", link="{link}")
@@ -210,7 +210,7 @@ def _answer(services: ChannelServices, reply: flow.Reply, call_sid: str) -> Resp
 # -- views ----------------------------------------------------------------------------------
 
 
-def incoming_call(services: ChannelServices, settings: flow.Settings):
+def incoming_call(services: ChannelServices, settings: flow.LineSettings):
     """A call comes in: identify the caller by number, greet, and listen."""
     call_sid, number = request.form.get("CallSid", ""), request.form.get("From", "").strip()
     if not call_sid or not number:
@@ -228,7 +228,7 @@ def incoming_call(services: ChannelServices, settings: flow.Settings):
     return _answer(services, reply, call_sid)
 
 
-def caller_input(services: ChannelServices, settings: flow.Settings, step: str):
+def caller_input(services: ChannelServices, settings: flow.LineSettings, step: str):
     """What the caller said or pressed at a step."""
     call_sid, number = request.form.get("CallSid", ""), request.form.get("From", "").strip()
     if not call_sid or not number:
@@ -251,7 +251,7 @@ def caller_input(services: ChannelServices, settings: flow.Settings, step: str):
     return _answer(services, reply, call_sid)
 
 
-def queue_wait(services: ChannelServices, settings: flow.Settings):
+def queue_wait(services: ChannelServices, settings: flow.LineSettings):
     """The wait URL: position and estimated wait from kanal's queue; later a callback offer."""
     try:
         state = _state()
@@ -263,7 +263,7 @@ def queue_wait(services: ChannelServices, settings: flow.Settings):
     return _answer(services, reply, request.form.get("CallSid", ""))
 
 
-def queue_ended(services: ChannelServices, settings: flow.Settings):
+def queue_ended(services: ChannelServices, settings: flow.LineSettings):
     """The Enqueue action: record how the wait ended and end the call politely."""
     call_sid, number = request.form.get("CallSid", ""), request.form.get("From", "").strip()
     result = request.form.get("QueueResult", "").strip().lower()
@@ -278,7 +278,7 @@ def queue_ended(services: ChannelServices, settings: flow.Settings):
     return _answer(services, reply, call_sid)
 
 
-def call_status(services: ChannelServices, settings: flow.Settings):
+def call_status(services: ChannelServices, settings: flow.LineSettings):
     """The status callback: how the call ended (completed, busy, no-answer, failed…)."""
     call_sid = request.form.get("CallSid", "")
     status = request.form.get("CallStatus", "").strip().lower()
@@ -292,7 +292,7 @@ def call_status(services: ChannelServices, settings: flow.Settings):
     return Response(status=204)
 
 
-def agent_leg(services: ChannelServices, settings: flow.Settings, contact_id: int):
+def agent_leg(services: ChannelServices, settings: flow.LineSettings, contact_id: int):
     """The agent's leg: `<Dial><Queue>` the contact's own queue, announced to the caller."""
     calls = _calls(services)
     found = calls.call_for_contact(contact_id)
@@ -302,7 +302,7 @@ def agent_leg(services: ChannelServices, settings: flow.Settings, contact_id: in
     return _twiml(twiml.agent_leg(calls.queue_name(contact_id), connecting_url))
 
 
-def connecting(services: ChannelServices, settings: flow.Settings):
+def connecting(services: ChannelServices, settings: flow.LineSettings):
     """Said to the caller just before the adviser is bridged, in the caller's language."""
     lang = p.language_of(request.args.get("l"), settings.languages)
     if request.form.get("CallSid"):  # the queued caller's call, being bridged to the agent

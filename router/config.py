@@ -92,6 +92,12 @@ def from_env(env: dict[str, str] | None = None, instance_path: str | None = None
         "KANAL_LANGUAGES": languages(env.get("KANAL_LANGUAGES") or "da,en"),
         # Live chat streams one web process serves at once; more get 503 and the widget polls.
         "KANAL_MAX_STREAMS": int(env.get("KANAL_MAX_STREAMS", "12")),
+        # The stream process (`kanal streams`): where it listens, and the origin pages open
+        # their live streams at (empty: the page's own origin, where a proxy routes the
+        # stream URLs to it; `make run` sets http://127.0.0.1:8001). Docs: docs/live.md.
+        "KANAL_STREAM_HOST": env.get("KANAL_STREAM_HOST") or "127.0.0.1",
+        "KANAL_STREAM_PORT": int(env.get("KANAL_STREAM_PORT", "8001")),
+        "KANAL_STREAM_URL": (env.get("KANAL_STREAM_URL") or "").rstrip("/"),
         "KANAL_LOG_LEVEL": env.get("KANAL_LOG_LEVEL", "INFO"),
         # Sign-in limits (router/entrypoints/security.py): attempts per address, failed
         # attempts per account and address, and where the counts live (memory:// is per

@@ -558,6 +558,10 @@ class FakeFollowupRepository(_FakeRepository):
             Followup, lambda f: f.citizen_id == citizen_id and f.state == "offered", newest=True
         )
 
+    def waiting(self, limit: int = 1000) -> list[Followup]:
+        found = self._rows.select(Followup, lambda f: f.state == "scheduled")
+        return sorted(found, key=lambda f: (f.due_at, f.id))[:limit]
+
 
 class FakeSurveyRepository(_FakeRepository):
     def for_contact(self, contact_id: int, *, for_update: bool = False) -> Survey | None:

@@ -13,7 +13,7 @@ recordings after the fold's source), in $KANAL_BENCH_CACHE (default ~/.cache/kan
 --fresh loads and folds again. The results say whether each was reused, and how long the load
 and the first fold took when they ran.
 
-Then the month is replayed as `kanal simulate` does (`analytics.recordings.simulate_period`)
+Then the month is replayed as `kanal simulate` does (`analytics.simulation.simulate_period`)
 under Denmark's profile (its own: every decision must come back unchanged) and France's, and
 timed in wall-clock and CPU seconds (this process; on PostgreSQL also the server process's,
 read from /proc). The baselines, in the same run: the same statement's rows merely fetched
@@ -37,7 +37,7 @@ from pathlib import Path
 
 from sqlalchemy import create_engine, text
 
-from analytics import recordings
+from analytics import recordings, simulation
 from analytics.reader import reader_engine
 from analytics.recorded import period_bounds, recorded_contacts
 from analytics.simulator import simulate
@@ -62,7 +62,7 @@ def _digest(*paths: str) -> str:
 
 
 LOAD_KEY = _digest("benchmarks/million_contacts/history.py", "benchmarks/million_contacts/load.py")
-FOLD_KEY = _digest("analytics/recorded.py", "analytics/recordings.py")
+FOLD_KEY = _digest("analytics/recorded.py", "analytics/recordings.py")  # the fold's code
 
 
 def cache_dir() -> Path:
@@ -173,7 +173,7 @@ def measure(url: str, from_events: bool) -> dict:
     start, end = period_bounds(FIRST, LAST, TZ)
     out: dict = {}
     try:
-        statement = recordings.classes_statement(start, end, 20, tail=False)
+        statement = simulation.classes_statement(start, end, 20, tail=False)
         with Timer(engine) as fetched, engine.connect() as conn:
             rows = conn.execute(statement).all()
         with engine.connect() as conn:
@@ -181,7 +181,7 @@ def measure(url: str, from_events: bool) -> dict:
             out["contacts"] = contacts
             out["classes"] = len(rows)
             out["baseline_fetch"] = fetched.figures(contacts)
-            paths, _staffing, source = recordings.period_contacts(conn, start, end, 20)
+            paths, _staffing, source = simulation.period_contacts(conn, start, end, 20)
             assert source == "recordings", source
         contexts = {t.context for c in paths for t in c.turns if t.context is not None}
         out["distinct_contexts"] = len(contexts)
@@ -196,7 +196,7 @@ def measure(url: str, from_events: bool) -> dict:
             }
         for name in PROFILES:
             with Timer(engine) as timed:  # what `kanal simulate` runs
-                result = recordings.simulate_period(engine, load_profile(name), FIRST, LAST, TZ)
+                result = simulation.simulate_period(engine, load_profile(name), FIRST, LAST, TZ)
             figures = timed.figures(result["contacts"])
             figures["ratio_to_baseline_fetch"] = round(timed.wall / fetched.wall, 2)
             figures["decisions_replayed"] = result["decisions"]["replayed"]

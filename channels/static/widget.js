@@ -15,6 +15,9 @@
   if (!root) return;
 
   var API = root.getAttribute("data-api") || "/api/v1/chat";
+  // The stream process's origin (`kanal streams`, KANAL_STREAM_URL); empty: this page's own,
+  // where a proxy routes the stream URLs to it.
+  var STREAM = root.getAttribute("data-stream") || "";
   var STORE = "kanal-chat-session";
   var POLL_MS = 3000;
   var RETRY_MS = 2000;
@@ -342,7 +345,7 @@
   function listen(gen) {
     if (!session || gen !== generation) return;
     if (!window.ReadableStream || !window.TextDecoder) { poll(gen); return; }
-    var url = API + "/sessions/" + encodeURIComponent(session.id) + "/stream?after=" + lastId;
+    var url = STREAM + API + "/sessions/" + encodeURIComponent(session.id) + "/stream?after=" + lastId;
     fetch(url, { headers: { Authorization: "Bearer " + session.token, Accept: "text/event-stream" } })
       .then(function (r) {
         if (r.status === 401 || r.status === 404) { forget(); return; }

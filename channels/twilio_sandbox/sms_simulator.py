@@ -23,7 +23,7 @@ class SimulatorError(RuntimeError):
 
 
 @dataclass(frozen=True)
-class Phone:
+class TextingPhone:
     """Where the service listens, the URL Twilio signs, and the agency's credentials."""
 
     base_url: str
@@ -33,7 +33,7 @@ class Phone:
     agency_number: str
 
 
-def webhook_form(phone: Phone, from_number: str, text: str, sid: str | None = None) -> dict:
+def webhook_form(phone: TextingPhone, from_number: str, text: str, sid: str | None = None) -> dict:
     """Return the form fields Twilio posts for an inbound SMS."""
     sid = sid or "SM" + secrets.token_hex(16)
     return {
@@ -53,7 +53,7 @@ def webhook_form(phone: Phone, from_number: str, text: str, sid: str | None = No
     }
 
 
-def post_sms(phone: Phone, form: dict, *, session: requests.Session | None = None):
+def post_sms(phone: TextingPhone, form: dict, *, session: requests.Session | None = None):
     """Post one signed inbound-SMS webhook; return the HTTP response."""
     http = session or requests
     signed = phone.public_url.rstrip("/") + "/twilio/sms"
@@ -67,7 +67,7 @@ def post_sms(phone: Phone, form: dict, *, session: requests.Session | None = Non
     )
 
 
-def outbox(phone: Phone, number: str) -> list[dict]:
+def outbox(phone: TextingPhone, number: str) -> list[dict]:
     """Return the sandbox's messages to `number`, oldest first."""
     url = phone.base_url.rstrip("/") + "/sandbox/outbox.json"
     response = requests.get(url, params={"to": number}, timeout=5)
@@ -80,7 +80,7 @@ def outbox(phone: Phone, number: str) -> list[dict]:
 
 
 def send_and_watch(
-    phone: Phone,
+    phone: TextingPhone,
     from_number: str,
     text: str,
     *,

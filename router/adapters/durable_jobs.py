@@ -14,6 +14,7 @@ a Python function, so moving one never strands the jobs already written.
 
 from __future__ import annotations
 
+import contextlib
 import pickle
 import threading
 from collections.abc import Callable
@@ -44,6 +45,17 @@ class RegistryJobStore(SQLAlchemyJobStore):
     def __init__(self, run: Callable[[str, int], object] | None, **kwargs: object) -> None:
         super().__init__(**kwargs)
         self._run = run
+
+    def remove_job(self, job_id: str) -> None:
+        """Remove a job's row; one already gone is removed (no error to kill the loop).
+
+        APScheduler's loop removes a date job's row right after handing the job to a thread,
+        and an error there ends the loop for good. The row may be gone already: the sweeps
+        (`schedule_callbacks`, `schedule_followups`) write jobs while the loop runs, and
+        every job checks its object's state, so a row missing here loses nothing.
+        """
+        with contextlib.suppress(JobLookupError):
+            super().remove_job(job_id)
 
     def _reconstitute_job(self, job_state: bytes) -> Job:
         state = pickle.loads(job_state)

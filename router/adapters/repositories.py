@@ -81,7 +81,7 @@ class _Repository:
         return obj
 
 
-class CitizenRepository(_Repository):
+class SqlCitizenRepository(_Repository):
     def get(self, citizen_id: int) -> Citizen | None:
         return self.session.get(Citizen, citizen_id)
 
@@ -102,7 +102,7 @@ class CitizenRepository(_Repository):
         return self.session.scalar(select(func.count()).select_from(Citizen)) or 0
 
 
-class ContactRepository(_Repository):
+class SqlContactRepository(_Repository):
     def lock_address(self, channel: str, address: str) -> None:
         """Hold the citizen's address on a channel until the transaction ends.
 
@@ -209,7 +209,7 @@ class ContactRepository(_Repository):
         return set(self.session.scalars(stmt))
 
 
-class MessageRepository(_Repository):
+class SqlMessageRepository(_Repository):
     def get(self, message_id: int, *, for_update: bool = False) -> Message | None:
         if for_update:
             stmt = select(Message).where(Message.id == message_id).with_for_update()
@@ -283,7 +283,7 @@ class MessageRepository(_Repository):
         return list(self.session.scalars(stmt))
 
 
-class DecisionRepository(_Repository):
+class SqlDecisionRepository(_Repository):
     def for_contact(self, contact_id: int) -> list[RoutingDecision]:
         stmt = (
             select(RoutingDecision)
@@ -307,7 +307,7 @@ class DecisionRepository(_Repository):
         return {d.contact_id: d for d in self.session.scalars(stmt)}
 
 
-class QueueRepository(_Repository):
+class SqlQueueRepository(_Repository):
     def get(self, item_id: int) -> QueueItem | None:
         return self.session.get(QueueItem, item_id)
 
@@ -405,7 +405,7 @@ class QueueRepository(_Repository):
         return list(self.session.scalars(stmt))
 
 
-class CallRepository(_Repository):
+class SqlCallRepository(_Repository):
     def by_sid(self, call_sid: str) -> Call | None:
         return self.session.scalars(select(Call).where(Call.call_sid == call_sid)).first()
 
@@ -414,7 +414,7 @@ class CallRepository(_Repository):
         return list(self.session.scalars(stmt))
 
 
-class UserRepository(_Repository):
+class SqlUserRepository(_Repository):
     def get(self, user_id: int) -> User | None:
         return self.session.get(User, user_id)
 
@@ -439,13 +439,13 @@ class UserRepository(_Repository):
         return list(self.session.scalars(stmt))
 
 
-class ConsentRepository(_Repository):
+class SqlConsentRepository(_Repository):
     def get(self, channel: str, address: str) -> Consent | None:
         stmt = select(Consent).where(Consent.channel == channel, Consent.address == address)
         return self.session.scalars(stmt).first()
 
 
-class CallbackRepository(_Repository):
+class SqlCallbackRepository(_Repository):
     def get(self, callback_id: int, *, for_update: bool = False) -> Callback | None:
         if for_update:
             stmt = select(Callback).where(Callback.id == callback_id).with_for_update()
@@ -486,7 +486,7 @@ class CallbackRepository(_Repository):
         return self.session.scalars(stmt).first()
 
 
-class FollowupRepository(_Repository):
+class SqlFollowupRepository(_Repository):
     def get(self, followup_id: int, *, for_update: bool = False) -> Followup | None:
         if for_update:
             stmt = select(Followup).where(Followup.id == followup_id).with_for_update()
@@ -513,8 +513,17 @@ class FollowupRepository(_Repository):
         )
         return self.session.scalars(stmt).first()
 
+    def waiting(self, limit: int = 1000) -> list[Followup]:
+        stmt = (
+            select(Followup)
+            .where(Followup.state == FollowupState.SCHEDULED)
+            .order_by(Followup.due_at, Followup.id)
+            .limit(limit)
+        )
+        return list(self.session.scalars(stmt))
 
-class EventLog(_Repository):
+
+class SqlEventLog(_Repository):
     """The append-only log: a transaction's events are written in one statement at commit."""
 
     def __init__(self, session: Session) -> None:
@@ -554,7 +563,7 @@ class EventLog(_Repository):
         return list(self.session.scalars(stmt))
 
 
-class SurveyRepository(_Repository):
+class SqlSurveyRepository(_Repository):
     def for_contact(self, contact_id: int, *, for_update: bool = False) -> Survey | None:
         stmt = select(Survey).where(Survey.contact_id == contact_id)
         if for_update:
@@ -605,7 +614,7 @@ class SurveyRepository(_Repository):
         return list(self.session.scalars(stmt))
 
 
-class AuditLog(_Repository):
+class SqlAuditLog(_Repository):
     def append(self, entry: AuditEntry) -> AuditEntry:
         return self.add(entry)
 
@@ -620,7 +629,7 @@ class AuditLog(_Repository):
         return list(self.session.scalars(stmt.order_by(AuditEntry.id).limit(limit)))
 
 
-class AgentRepository(_Repository):
+class SqlAgentRepository(_Repository):
     """Agents' routing profiles (skills, languages, teams, capacity)."""
 
     def get(self, user_id: int) -> AgentProfile | None:
@@ -630,7 +639,7 @@ class AgentRepository(_Repository):
         return list(self.session.scalars(select(AgentProfile).order_by(AgentProfile.user_id)))
 
 
-class PresenceRepository(_Repository):
+class SqlPresenceRepository(_Repository):
     def lock(self, agent_id: int) -> Presence:
         """Return the agent's presence locked until the transaction ends (made offline if
         they had none): one agent's claims and offers queue behind it."""
@@ -666,7 +675,7 @@ class PresenceRepository(_Repository):
         return list(self.session.scalars(stmt))
 
 
-class OfferRepository(_Repository):
+class SqlOfferRepository(_Repository):
     def get(self, offer_id: int) -> Offer | None:
         return self.session.get(Offer, offer_id)
 
@@ -703,7 +712,7 @@ class OfferRepository(_Repository):
         return set(self.session.scalars(stmt))
 
 
-class TransferRepository(_Repository):
+class SqlTransferRepository(_Repository):
     def for_contact(self, contact_id: int) -> list[Transfer]:
         stmt = select(Transfer).where(Transfer.contact_id == contact_id).order_by(Transfer.id)
         return list(self.session.scalars(stmt))

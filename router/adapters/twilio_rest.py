@@ -72,7 +72,7 @@ def client_settings(config: Mapping[str, Any]) -> dict[str, Any]:
 
 
 @dataclass(frozen=True)
-class Attempt:
+class TwilioAnswer:
     """One request to Twilio: the resource it created, or what its failure means."""
 
     outcome: str  # "accepted", "retry", "uncertain" or "rejected" (see router.service.ports)
@@ -81,25 +81,25 @@ class Attempt:
     error: str | None = None
 
 
-def attempt(create: Callable[[], Any]) -> Attempt:
+def attempt(create: Callable[[], Any]) -> TwilioAnswer:
     """Run one create request; map every failure to retry, uncertain or rejected."""
     try:
-        return Attempt("accepted", create())
+        return TwilioAnswer("accepted", create())
     except TwilioRestException as exc:
         code = str(exc.code) if exc.code is not None else None
         error = f"HTTP {exc.status}: {exc.msg}"[:250]
         if exc.status == 429:
-            return Attempt("retry", error_code=code, error=error)
+            return TwilioAnswer("retry", error_code=code, error=error)
         if exc.status >= 500:
-            return Attempt("uncertain", error_code=code, error=error)
-        return Attempt("rejected", error_code=code, error=error)
+            return TwilioAnswer("uncertain", error_code=code, error=error)
+        return TwilioAnswer("rejected", error_code=code, error=error)
     except requests.ConnectionError as exc:
         if _refused(exc):
-            return Attempt("retry", error="connection refused")
+            return TwilioAnswer("retry", error="connection refused")
         # The request may have reached Twilio before the connection broke.
-        return Attempt("uncertain", error=f"connection lost: {type(exc).__name__}")
+        return TwilioAnswer("uncertain", error=f"connection lost: {type(exc).__name__}")
     except requests.Timeout:
-        return Attempt("uncertain", error="timed out waiting for Twilio")
+        return TwilioAnswer("uncertain", error="timed out waiting for Twilio")
 
 
 def _refused(exc: requests.ConnectionError) -> bool:

@@ -4,8 +4,8 @@ The rule (docs/domain.md, "Who sees a conversation"):
 
 - an **agent** sees the conversations handed to people in one of their queues, and those
   assigned to them; a conversation only the assistant ever had is not theirs to read;
-- a **supervisor** sees every conversation handed to people (teams arrive with the full desk;
-  until then a supervisor's team is the whole desk);
+- a **supervisor** sees the conversations handed to people in their teams' queues and those
+  assigned to their teams' agents (a supervisor in no team supervises the whole desk);
 - a **manager** sees statistics, not conversations (a manager who also supervises has the
   supervisor's role);
 - an **admin** sees every conversation; the audit log says so.
@@ -31,18 +31,21 @@ SUPERVISES = "handed to people; supervisor"
 ADMINISTERS = "admin"
 NEVER_HANDED_OVER = "never handed to a person"
 OTHER_QUEUE = "another queue's conversation"
+OTHER_TEAM = "another team's conversation"
 ROLE_WITHOUT_CONVERSATIONS = "the role sees statistics, not conversations"
 
 
 @dataclass(frozen=True)
 class Viewer:
-    """The member of staff asking; `queues` are the queues (skills) an agent serves, and
-    empty means every queue (agents are offered every skill until skills are assigned)."""
+    """The member of staff asking; `queues` are the queues an agent serves (a supervisor's:
+    those their teams serve), and empty means every queue (an agent with no skills set, a
+    supervisor in no team); `team` the agents a supervisor's teams hold."""
 
     user_id: int
     username: str
     role: str
     queues: tuple[str, ...] = ()
+    team: frozenset[int] = frozenset()
 
 
 @dataclass(frozen=True)
@@ -68,7 +71,11 @@ def may_open(viewer: Viewer, *, assigned_to: int | None, handed_to: tuple[str, .
     if not handed_to:
         return Access(False, NEVER_HANDED_OVER)
     if viewer.role == SUPERVISOR:
-        return Access(True, SUPERVISES)
+        everyone = not viewer.queues and not viewer.team
+        theirs = assigned_to is not None and assigned_to in viewer.team
+        if everyone or theirs or any(queue in viewer.queues for queue in handed_to):
+            return Access(True, SUPERVISES)
+        return Access(False, OTHER_TEAM)
     if not viewer.queues or any(queue in viewer.queues for queue in handed_to):
         return Access(True, IN_THEIR_QUEUE)
     return Access(False, OTHER_QUEUE)

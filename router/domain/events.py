@@ -77,3 +77,14 @@ class Happened:
     data: dict = field(default_factory=dict)
     at: datetime | None = None
 
+
+@dataclass(frozen=True)
+class ContactChanged:
+    """Something was written to a contact's log (`kind`: the event's type): the message bus
+    announces it to live pages once the transaction has committed. Ids only, never a
+    citizen's words or number: the stream process reads what it shows. Not written to the log.
+    """
+
+    contact_id: int
+    kind: str
+

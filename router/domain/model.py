@@ -184,10 +184,16 @@ class Contact(Aggregate):
     # -- what happened in the conversation (the log's record; no state of its own) ---------
 
     def opened(
-        self, now: datetime, *, grounds: tuple[str, ...] | None = None, age_band: str | None = None
+        self,
+        now: datetime,
+        *,
+        grounds: tuple[str, ...] | None = None,
+        age_band: str | None = None,
+        reopens: int | None = None,
     ) -> None:
-        """Opened; `grounds` given (maybe empty) when the citizen is identified at once."""
-        self._happened(ev.CONTACT_OPENED, now)
+        """Opened; `grounds` given (maybe empty) when the citizen is identified at once;
+        `reopens`: the closed contact whose callback this one carries on."""
+        self._happened(ev.CONTACT_OPENED, now, **({} if reopens is None else {"reopens": reopens}))
         if grounds is not None:
             self._happened(
                 ev.CITIZEN_IDENTIFIED,
@@ -241,9 +247,19 @@ class Contact(Aggregate):
         self._require(ContactState.BOT, ContactState.QUEUED, ContactState.ASSIGNED)
         self._happened(ev.HANDED_OFF, now, **how)
 
-    def callback_promised(self, now: datetime, rule_id: str) -> None:
-        """The policy chose a callback that kanal does not book itself."""
-        self._happened(ev.CALLBACK_SCHEDULED, now, rule_id=rule_id)
+    def callback_promised(self, now: datetime, **how: object) -> None:
+        """A callback was promised that kanal does not book itself: the policy's (`rule_id`),
+        or the phone's without a callbacks service (`reason`, `call_at`)."""
+        self._happened(ev.CALLBACK_SCHEDULED, now, **how)
+
+    def agent_call_placed(self, now: datetime, *, agent_id: int, outcome: str) -> None:
+        """The desk rang an agent's leg to take this caller ("Connect call")."""
+        self._happened(ev.AGENT_CALL_PLACED, now, agent_id=agent_id, outcome=outcome)
+
+    def deflection_offered(self, now: datetime, **how: object) -> None:
+        """The digital route was offered on the phone, to a contact with no call of its own
+        to record it (`need`, `route`, `link`)."""
+        self._happened(ev.DEFLECTION_OFFERED, now, **how)
 
     def consent_changed(self, now: datetime, *, opted_in: bool, keyword: str) -> None:
         """The citizen opted out of (STOP) or back in to (START) the channel."""

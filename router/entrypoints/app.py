@@ -8,9 +8,11 @@ blueprint, each built by a factory handed the parts it uses. The container itsel
 from __future__ import annotations
 
 import importlib
+import logging
 from collections.abc import Mapping
 
-from flask import Flask
+from flask import Flask, Response, jsonify, request
+from sqlalchemy.exc import InterfaceError, OperationalError
 
 from router.entrypoints.bootstrap import bootstrap, kanal_of
 from router.entrypoints.container import Kanal
@@ -18,6 +20,9 @@ from router.entrypoints.logs import configure_logging
 from router.service.services import ChannelServices
 
 __all__ = ["create_app", "kanal_of"]
+
+log = logging.getLogger(__name__)
+RETRY_AFTER_SECONDS = "5"
 
 
 def create_app(kanal: Kanal | Mapping | None = None, **parts: object) -> Flask:
@@ -72,13 +77,20 @@ def _register(app: Flask, kanal: Kanal) -> None:
     from router import openapi, web
     from router.entrypoints import auth, front_door, health, integration_api, security
     from router.entrypoints.auth import StaffSignIn
+    from router.entrypoints.desk import api as desk_api_views
     from router.entrypoints.desk import views as desk_views
     from router.service.access import DeskAccess
 
-    staff = StaffSignIn(kanal.read_uow, kanal.settings.languages)
+    staff = StaffSignIn(
+        kanal.read_uow,
+        kanal.settings.languages,
+        on_sign_out=kanal.assignments.sign_out if kanal.assignments else None,
+    )
     staff.init_app(app)
     security.init_app(app)  # cookies' flags, security headers, sign-in limits
     web.init_app(app)
+    for unavailable in (OperationalError, InterfaceError):
+        app.register_error_handler(unavailable, _database_unavailable)
     development = kanal.config["KANAL_ENV"] != "production"
     doors = front_door.Doors(
         chat="channels.webchat" in kanal.installed,
@@ -95,11 +107,22 @@ def _register(app: Flask, kanal: Kanal) -> None:
         kanal.views,
         kanal.callback_desk,
         timezone=kanal.config["KANAL_TIMEZONE"],
-        access=DeskAccess(kanal.uow, kanal.clock),  # the access rule and its audit log
+        access=DeskAccess(
+            kanal.uow, kanal.clock, kanal.settings.routing
+        ),  # the access rule and its audit log
         languages=kanal.settings.languages,
         rules=_rule_reasons(kanal),
+        live=(str(kanal.config["KANAL_STREAM_URL"]), str(kanal.config["SECRET_KEY"])),
     )
     app.register_blueprint(desk)
+    desk_api = desk_api_views.blueprint(
+        kanal.desk,
+        kanal.views,
+        DeskAccess(kanal.uow, kanal.clock, kanal.settings.routing),
+        staff.token_required,
+    )
+    app.register_blueprint(desk_api)
+    staff.csrf.exempt(desk_api)
     api = analytics_api.blueprint(kanal.analytics_engine, kanal.config, staff.token_required)
     app.register_blueprint(api)
     staff.csrf.exempt(api)
@@ -151,3 +174,18 @@ def _register(app: Flask, kanal: Kanal) -> None:
         bp = sandbox.blueprint(kanal.sandbox)
         app.register_blueprint(bp)
         staff.csrf.exempt(bp)
+
+
+def _database_unavailable(exc: Exception) -> Response:
+    """Answer 503 with Retry-After while the database cannot be reached (restarting, down,
+    or SQLite busy past its wait): nothing was stored, so the caller's retry is safe, and
+    Twilio retries a webhook it got a 5xx for. The pool reconnects by itself afterwards."""
+    log.warning("database unavailable: %s", type(exc.orig or exc).__name__)
+    text = "The service is briefly unavailable; please try again shortly."
+    if request.path.startswith("/api/"):
+        response = jsonify(error=text)
+        response.status_code = 503
+    else:
+        response = Response(text, status=503, mimetype="text/plain")
+    response.headers["Retry-After"] = RETRY_AFTER_SECONDS
+    return response

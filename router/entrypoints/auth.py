@@ -45,9 +45,11 @@ WRONG_PASSWORD = N_("Wrong username or password.")
 class StaffSignIn:
     """Sign-in for one app's staff: Flask-Login, CSRF, the sign-in pages and the API's guard."""
 
-    def __init__(self, uow_factory, languages: tuple[str, ...] = ()) -> None:  # noqa: ANN001
+    def __init__(self, uow_factory, languages: tuple[str, ...] = (), on_sign_out=None) -> None:  # noqa: ANN001
         self.uow_factory = uow_factory
         self.languages = tuple(languages)  # the sign-in page may speak these (?lang=)
+        # Called with the user's id when they sign out (the desk: their presence goes offline).
+        self.on_sign_out = on_sign_out
         self.login = LoginManager()
         self.login.user_loader(lambda user_id: _load(uow_factory, user_id))
         self.login.login_view = "auth.login"
@@ -68,7 +70,7 @@ class StaffSignIn:
             bound(login, self.uow_factory, self.languages),
             methods=["GET", "POST"],
         )
-        bp.add_url_rule("/logout", "logout", logout, methods=["POST"])
+        bp.add_url_rule("/logout", "logout", bound(logout, self.on_sign_out), methods=["POST"])
         return bp
 
     def token_required(self, *roles: str):  # noqa: ANN201
@@ -213,6 +215,8 @@ def _login_language(languages: tuple[str, ...]) -> None:
         g.page_language = asked
 
 
-def logout():  # noqa: ANN201
+def logout(on_sign_out=None):  # noqa: ANN001, ANN201
+    if on_sign_out is not None and current_user.is_authenticated:
+        on_sign_out(int(current_user.id))
     logout_user()
     return redirect(url_for("auth.login"))

@@ -19,6 +19,7 @@ from types import ModuleType
 
 from router import config as cfg
 from router.adapters.language import LinguaIdentifier, UnknownLanguage
+from router.domain.events import ContactChanged
 from router.entrypoints.container import (
     DurableJob,
     DurableJobRegistry,
@@ -39,7 +40,16 @@ from router.service.delivery import Delivery
 from router.service.desk import Desk
 from router.service.dialling import CallbackSettings, Dialling
 from router.service.followups import Followups
-from router.service.ports import BotPort, Caller, DurableJobs, Inbox, LanguageIdentifier, Sender
+from router.service.messagebus import MessageBus
+from router.service.ports import (
+    BotPort,
+    Caller,
+    DurableJobs,
+    Inbox,
+    LanguageIdentifier,
+    LiveUpdates,
+    Sender,
+)
 from router.service.settings import BusinessHours, RouterSettings
 from router.service.survey import Surveys, SurveySettings
 from router.service.translations import available as available_languages
@@ -189,6 +199,14 @@ def _storage(config: Mapping) -> tuple[Storage, Callable, Callable]:
     return storage, uow, read_uow
 
 
+def _live_updates(storage: Storage | None) -> LiveUpdates:
+    from router.adapters.live import NoNotices, PgNotify
+
+    if storage is not None and storage.engine.dialect.name == "postgresql":
+        return PgNotify(storage.engine)
+    return NoNotices()
+
+
 def bootstrap(
     config: Mapping | None = None,
     *,
@@ -202,6 +220,7 @@ def bootstrap(
     identify: LanguageIdentifier | None | object = _BUILD,
     channels: Iterable[str] | None = None,
     env: Mapping | None = None,
+    live: LiveUpdates | None = None,
 ) -> Kanal:
     """Build kanal from configuration, with the stand-ins the caller gives.
 
@@ -209,7 +228,9 @@ def bootstrap(
     databases are opened (SQLAlchemy); with one, `inbox` and `jobs` must be given too and no
     database is touched. `senders={name: Sender}` replaces a channel's sender, `channels`
     lists the channel modules (default `channels.INSTALLED`), `identify` the language
-    identifier (None: identify none), `clock` replaces `utcnow`.
+    identifier (None: identify none), `clock` replaces `utcnow`, `live` where committed
+    contact changes are announced (default: `pg_notify` on PostgreSQL, nothing on SQLite
+    and on fakes, where the stream process reads the log).
     """
     config = configuration(config, env)
     clock = clock or utcnow
@@ -223,6 +244,12 @@ def bootstrap(
         if inbox is None or jobs is None:
             raise ValueError("bootstrap(uow=...) needs the inbox and the durable jobs too")
         read_uow = uow
+    # One bus for the whole kanal: every service works in its units of work, so what a
+    # commit changed is announced to the live pages after it (router/service/messagebus.py).
+    live = live if live is not None else _live_updates(storage)
+    bus = MessageBus(uow)
+    bus.on_event(ContactChanged, live.publish)
+    uow = bus.uow
     if inbox is None:
         from router.adapters.inbox import SqlInbox
 
@@ -331,4 +358,5 @@ def bootstrap(
         installed=tuple(module.__name__ for module in modules),
         surveys=surveys,
         counters=counters,
+        live=live,
     )

@@ -69,6 +69,27 @@ def scheduler() -> None:
 
 
 @main.command()
+@click.option("--host", default=None, help="Default: KANAL_STREAM_HOST (127.0.0.1).")
+@click.option("--port", type=int, default=None, help="Default: KANAL_STREAM_PORT (8001).")
+def streams(host: str | None, port: int | None) -> None:
+    """Serve the live pages' event streams (chat widget, desk) on asyncio until stopped."""
+    from router.entrypoints.bootstrap import bootstrap
+    from router.entrypoints.logs import configure_logging
+    from router.entrypoints.streams.app import serve
+
+    kanal = bootstrap(identify=None)  # it reads and streams; it never identifies a language
+    configure_logging(kanal.config["KANAL_LOG_LEVEL"])
+    try:
+        serve(
+            kanal,
+            host or kanal.config["KANAL_STREAM_HOST"],
+            port or kanal.config["KANAL_STREAM_PORT"],
+        )
+    finally:
+        kanal.close()
+
+
+@main.command()
 def worker() -> None:
     """Run the turn worker: take acknowledged messages from the inbox and route them.
 
@@ -292,11 +313,11 @@ def citizens_import(path: str, registered_by: str) -> None:
 @click.argument("text")
 def sms(from_number: str, url: str | None, wait: float, text: str) -> None:
     """Text kanal as a citizen would (a signed Twilio webhook) and print the replies."""
-    from channels.twilio_sandbox.sms_simulator import Phone, SimulatorError, send_and_watch
+    from channels.twilio_sandbox.sms_simulator import SimulatorError, TextingPhone, send_and_watch
     from router.config import from_env
 
     config = from_env()
-    phone = Phone(
+    phone = TextingPhone(
         base_url=url or config["KANAL_PUBLIC_URL"],
         public_url=config["KANAL_PUBLIC_URL"],
         account_sid=config["TWILIO_ACCOUNT_SID"],

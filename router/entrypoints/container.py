@@ -24,7 +24,7 @@ from router.service.delivery import Delivery
 from router.service.desk import Desk
 from router.service.dialling import Dialling
 from router.service.followups import Followups
-from router.service.ports import BotPort, DurableJobs
+from router.service.ports import BotPort, DurableJobs, LiveUpdates
 from router.service.settings import RouterSettings
 from router.service.survey import Surveys
 from router.service.turn import Turns
@@ -117,6 +117,8 @@ class Kanal:
     surveys: Surveys | None = None  # the satisfaction question after a contact closes
     # What this process counted (turns, bot failures, deliveries): /metrics' `_total` series.
     counters: ProcessCounters = field(default_factory=ProcessCounters)
+    # Where committed contact changes are announced to live pages (LISTEN/NOTIFY on PostgreSQL).
+    live: LiveUpdates | None = None
     # Claims, offers, presence and transfers of assisted work (router/service/assignments.py).
     assignments: Assignments | None = None
 

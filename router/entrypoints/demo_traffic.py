@@ -296,9 +296,9 @@ class Driver:
         return self.rng.choices((5, 4, 3, 2, 1), (35, 33, 14, 11, 7))[0]
 
     def _sms_phone(self):  # noqa: ANN202
-        from channels.twilio_sandbox.sms_simulator import Phone
+        from channels.twilio_sandbox.sms_simulator import TextingPhone
 
-        return Phone(
+        return TextingPhone(
             base_url="", public_url=self.config["KANAL_PUBLIC_URL"],
             account_sid=self.config["TWILIO_ACCOUNT_SID"] or "ACdemo",
             auth_token=self.config["TWILIO_AUTH_TOKEN"],

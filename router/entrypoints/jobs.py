@@ -43,6 +43,13 @@ def schedule_callbacks(kanal: Kanal) -> None:
         log.debug("rescheduled %s booked callbacks", count)
 
 
+def schedule_followups(kanal: Kanal) -> None:
+    """Write again the job of every scheduled follow-up (one lost to a crash is written)."""
+    count = kanal.followups.schedule_waiting()
+    if count:
+        log.debug("rescheduled %s follow-ups", count)
+
+
 def ask_surveys(kanal: Kanal) -> None:
     """Text the satisfaction question about contacts closed lately (docs/domain.md §4.5)."""
     if kanal.surveys is None:
@@ -101,6 +108,11 @@ def presence_timeouts(kanal: Kanal) -> None:
 # Durable jobs (callbacks, follow-ups) are not here: they are stored in the database by any
 # process and run by the scheduler through the registry bootstrap builds (`kanal.durable`).
 # (job id, function, seconds between runs)
+# The follow-ups' sweep also runs when the scheduler starts: a scheduler killed while jobs
+# it had taken were waiting for a thread lost them (their rows were gone). It writes each job
+# at its due time, under the id it had, so a job still stored is only replaced. (The
+# callbacks' sweep writes an overdue job at "now", a new row: it waits for its minute.)
+RUN_AT_START = frozenset({"schedule_followups"})
 JOBS = (
     ("sweep_inbound", finish_left_turns, 10),
     ("close_inactive", close_inactive, 60),
@@ -108,6 +120,7 @@ JOBS = (
     ("ask_surveys", ask_surveys, 30),
     ("purge_inbox", purge_inbox, 3600),
     ("schedule_callbacks", schedule_callbacks, 60),
+    ("schedule_followups", schedule_followups, 60),
     ("metric_rollups", refresh_metric_rollups, 60),
     ("recorded_contacts", refresh_recorded_contacts, 60),
     ("offer_waiting", offer_waiting, 5),

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import contextlib
 import logging
+from datetime import UTC, datetime
 
 from router.entrypoints.container import Kanal
 
@@ -37,9 +38,11 @@ def build(kanal: Kanal, blocking: bool = True):
         timezone="UTC",
     )
     for job_id, job, seconds in jobs.JOBS:
+        first = {"next_run_time": datetime.now(UTC)} if job_id in jobs.RUN_AT_START else {}
         scheduler.add_job(
-            job, "interval", args=[kanal], seconds=seconds, id=job_id, replace_existing=True
-        )
+            job, "interval", args=[kanal], seconds=seconds, id=job_id, replace_existing=True,
+            **first,
+        )  # fmt: skip
     return scheduler
 
 

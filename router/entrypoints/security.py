@@ -17,6 +17,7 @@ Sign-in is limited with Flask-Limiter in two ways (docs/architecture.md, "Securi
 from __future__ import annotations
 
 import time
+from urllib.parse import urlsplit
 
 from flask import Flask, Response, render_template, request
 from flask_limiter import Limiter, RequestLimit
@@ -58,9 +59,16 @@ def init_app(app: Flask) -> Limiter:
         app.config[f"{prefix}_SECURE"] = production
         app.config[f"{prefix}_SAMESITE"] = "Lax"
 
+    headers = dict(HEADERS)
+    streams = _origin(str(app.config.get("KANAL_STREAM_URL") or ""))
+    if streams:  # the stream process on an origin of its own (`make run`): pages connect to it
+        headers["Content-Security-Policy"] = CONTENT_SECURITY_POLICY.replace(
+            "connect-src 'self'", f"connect-src 'self' {streams}"
+        )
+
     @app.after_request
     def secure_headers(response: Response) -> Response:
-        for name, value in HEADERS.items():
+        for name, value in headers.items():
             response.headers.setdefault(name, value)
         if production:
             response.headers.setdefault("Strict-Transport-Security", HSTS)
@@ -69,6 +77,14 @@ def init_app(app: Flask) -> Limiter:
         return response
 
     return _limit_sign_in(app)
+
+
+def _origin(url: str) -> str:
+    """The origin (scheme://host:port) of a URL, or "" when it names none."""
+    parts = urlsplit(url)
+    if parts.scheme not in ("http", "https") or not parts.netloc:
+        return ""
+    return f"{parts.scheme}://{parts.netloc}"
 
 
 def _limit_sign_in(app: Flask) -> Limiter:

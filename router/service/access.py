@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 from collections.abc import Callable
+from dataclasses import replace
 from datetime import UTC, datetime
 
 from router.domain import events as ev
-from router.domain.access import Access, AuditEntry, Viewer, may_open
+from router.domain.access import AGENT, SUPERVISOR, Access, AuditEntry, Viewer, may_open
+from router.domain.routing import Routing, queues_of
 from router.service.unit_of_work import UnitOfWork
 
 NO_SUCH_CONVERSATION = "no such conversation"
@@ -16,21 +18,47 @@ class DeskAccess:
     """Decide whether a member of staff may open a conversation, and audit the attempt."""
 
     def __init__(
-        self, uow_factory: Callable[[], UnitOfWork], clock: Callable[[], datetime] | None = None
+        self,
+        uow_factory: Callable[[], UnitOfWork],
+        clock: Callable[[], datetime] | None = None,
+        routing: Routing | None = None,
     ) -> None:
         self.uow = uow_factory
         self.clock = clock or (lambda: datetime.now(UTC))
+        self.routing = routing or Routing()
+
+    def scope(self, uow: UnitOfWork, viewer: Viewer) -> Viewer:
+        """Return the viewer with the queues and team their routing profile gives them."""
+        if viewer.queues or viewer.team:
+            return viewer
+        mine = uow.agents.get(viewer.user_id)
+        if viewer.role == AGENT:
+            return replace(viewer, queues=queues_of(mine, self.routing) or ())
+        if viewer.role != SUPERVISOR or mine is None or not mine.teams:
+            return viewer
+        members = [
+            p
+            for p in uow.agents.all()
+            if set(p.teams) & set(mine.teams) and p.user_id != viewer.user_id
+        ]
+        queues: set[str] = set()
+        for member in members:
+            served = queues_of(member, self.routing)
+            queues |= set(self.routing.names() if served is None else served)
+        team = frozenset(p.user_id for p in members)
+        return replace(viewer, queues=tuple(sorted(queues)) or ("-",), team=team)
 
     def open(self, viewer: Viewer, contact_id: int, *, action: str, route: str) -> Access | None:
         """Apply the rule to one conversation and audit it; None when there is no such one
         (the attempt is audited as refused: probing ids is worth knowing about)."""
         with self.uow() as uow:
             contact = uow.contacts.get(contact_id)
+            viewer = self.scope(uow, viewer)
             if contact is None:
                 access, citizen = None, None
             else:
                 handed_to = tuple(
-                    e.data.get("skill") or ""
+                    e.data.get("queue") or e.data.get("skill") or ""
                     for e in uow.events.for_contact(contact_id)
                     if e.type == ev.QUEUED
                 )

@@ -121,7 +121,8 @@ class Assignments:
 
         The scheduler's job (`offer_waiting`). An item goes to an available agent who may
         take it and has room, the least loaded first, never to one who let it expire or
-        declined it. One short transaction per offer, so claims are never held up.
+        declined it. What each agent may take is read once per run; each offer is one short
+        transaction that looks again under the locks, so claims are never held up.
         """
         now = self.clock()
         expired = self._expire(now)
@@ -129,12 +130,23 @@ class Assignments:
         with self.uow() as uow:
             waiting = [(i.id, i.queue, i.channel, i.language) for i in uow.queue.offerable(limit)]
             agents = [p.agent_id for p in uow.presence.online() if p.takes_offers]
+            room = {a: self._room(uow, a) for a in agents}
         for item_id, queue, channel, language in waiting:
-            if not agents:
-                break
-            if self._offer_one(item_id, queue, channel, language, agents, now):
+            fits = [a for a, (match, _) in room.items() if match.allows(queue, channel, language)]
+            if not fits:
+                continue
+            offered_to = self._offer_one(item_id, fits, room, now)
+            if offered_to is not None:
                 made += 1
+                with self.uow() as uow:
+                    room[offered_to] = self._room(uow, offered_to)
         return {"expired": expired, "offered": made}
+
+    def _room(self, uow: UnitOfWork, agent_id: int) -> tuple[Match, int]:
+        """What the agent may take now, and how much they hold (contacts and offers)."""
+        offers = uow.offers.open_for_agent(agent_id)
+        held = sum(uow.contacts.held_by(agent_id).values()) + len(offers)
+        return self._match(uow, agent_id, offers), held
 
     def _expire(self, now: datetime) -> int:
         with self.uow() as uow:
@@ -145,32 +157,24 @@ class Assignments:
         return len(overdue)
 
     def _offer_one(
-        self, item_id: int, queue: str, channel: str | None, language: str | None,
-        agents: list[int], now: datetime,
-    ) -> bool:  # fmt: skip
+        self, item_id: int, fits: list[int], room: dict[int, tuple[Match, int]], now: datetime
+    ) -> int | None:
+        """Offer the item to the least loaded of `fits` who may still take it; their id."""
         with self.uow() as uow:
             passed = uow.offers.passed_over(item_id)
-            loads = []
-            for agent_id in agents:
-                if agent_id in passed:
-                    continue
-                match = self._match(uow, agent_id)
-                if match.allows(queue, channel, language):
-                    held = sum(uow.contacts.held_by(agent_id).values())
-                    loads.append((held + len(uow.offers.open_for_agent(agent_id)), agent_id))
-            for _, agent_id in sorted(loads):
+            for agent_id in sorted((a for a in fits if a not in passed), key=lambda a: room[a][1]):
                 presence = uow.presence.lock(agent_id)
                 item = uow.queue.lock(item_id)
                 if item is None or not item.is_waiting or uow.offers.open_for_item(item_id):
-                    return False
+                    return None
                 if not presence.takes_offers:
                     continue
-                if not self._match(uow, agent_id).allows(queue, channel, language):
+                if not self._match(uow, agent_id).allows(item.queue, item.channel, item.language):
                     continue  # took other work meanwhile
                 self._make_offer(uow, item, agent_id, now)
                 uow.commit()
-                return True
-        return False
+                return agent_id
+        return None
 
     def _make_offer(self, uow: UnitOfWork, item: QueueItem, agent_id: int, now: datetime) -> Offer:
         offer = uow.offers.add(
@@ -259,7 +263,11 @@ class Assignments:
             return presence
 
     def sign_out(self, agent_id: int) -> None:
-        """The agent signed out of the desk: offline."""
+        """The agent signed out of the desk: offline (staff never at the desk: nothing)."""
+        with self.uow() as uow:
+            found = uow.presence.get(agent_id)
+            if found is None or not found.is_online:
+                return
         self.set_presence(agent_id, PresenceState.OFFLINE, why="signed out")
 
     def seen(self, agent_id: int) -> None:
@@ -343,6 +351,14 @@ class Assignments:
             record.made()
             uow.commit()
             return Transferred(record.id, contact_id, to_queue, agent)
+
+    def agent_named(self, username: str) -> int:
+        """Return the id of the active desk member with this username."""
+        with self.uow() as uow:
+            user = uow.users.by_username(username)
+            if user is None or not user.active or user.role not in TRANSFER_ROLES:
+                raise NotFound(f"No such agent: {username}.")
+            return user.id
 
     def transfers(self, contact_id: int) -> list[Transfer]:
         """Return a contact's transfers, oldest first (with their notes, for the desk)."""

@@ -30,9 +30,8 @@ from router.service.delivery import ClaimedReplies, Delivery
 from router.service.errors import DuplicateDelivery, NotFound
 from router.service.journal import pseudonym_of
 from router.service.outbox import say
-from router.service.outcome import Booked
 from router.service.ports import DurableJobs
-from router.service.turn import TurnResult
+from router.service.turn_result import Booked, TurnResult
 from router.service.unit_of_work import UnitOfWork
 
 RUN_JOB = "run_followup"  # the durable job's name (bootstrap's registry)
@@ -56,7 +55,7 @@ def is_acceptance(text: str) -> bool:
 
 
 @dataclass(frozen=True)
-class Completion:
+class Completed:
     """What a digital-completion report changed."""
 
     citizen: str | None  # the citizen's pseudonym, when known
@@ -118,9 +117,26 @@ class Followups:
         self.jobs.schedule(RUN_JOB, f"followup-{followup_id}", due, followup_id)
         return followup_id
 
+    def schedule_waiting(self, limit: int = 1000) -> int:
+        """Write the job of every follow-up still scheduled again, at its due time.
+
+        The follow-up's row is its durable record; its job is not. APScheduler removes a
+        job's row when it hands the job to a thread, so a scheduler killed then (or a
+        process stopped between the follow-up's commit and its job) leaves a scheduled
+        follow-up without a job. The scheduler runs this at its start and every minute. The
+        job's id is the key and the due time, so writing it again only replaces it; a run
+        checks the follow-up's state, so a second run of one follow-up offers nothing twice.
+        Returns how many.
+        """
+        with self.uow() as uow:
+            waiting = [(f.id, f.due_at) for f in uow.followups.waiting(limit)]
+        for followup_id, due in waiting:
+            self.jobs.schedule(RUN_JOB, f"followup-{followup_id}", due, followup_id)
+        return len(waiting)
+
     def completed(
         self, need: str, *, pseudonym: str | None = None, contact_id: int | None = None
-    ) -> Completion:
+    ) -> Completed:
         """Record that the agency's self-service saw the need completed; close follow-ups.
 
         The citizen is named by pseudonym or by the contact that was deflected.
@@ -159,7 +175,7 @@ class Followups:
                 )
             )
             uow.commit()
-        return Completion(who, need, len(found))
+        return Completed(who, need, len(found))
 
     def run(self, followup_id: int) -> str:
         """After the window: offer a callback by SMS unless the need was completed.

@@ -12,7 +12,7 @@ from __future__ import annotations
 from collections.abc import Iterable
 from datetime import datetime
 
-from router.domain.events import Happened
+from router.domain.events import ContactChanged, Happened
 from router.domain.model import Contact, ContactEvent
 from router.service.unit_of_work import UnitOfWork
 
@@ -84,6 +84,8 @@ def write_new_events(uow: UnitOfWork) -> list[object]:
 
 
 def _append(uow, channel, contact_id, pseudonym, need, type_, at, data) -> None:  # noqa: ANN001
+    # Live pages hear of it after the commit (the message bus), by ids only.
+    uow.after_commit.append(ContactChanged(contact_id, type_))
     uow.events.append(
         ContactEvent(
             type=type_,

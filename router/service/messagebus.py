@@ -8,6 +8,11 @@ order it was raised. The work an event asks for is already durable: the claimed 
 the outbox row, written in the transaction that raised the event, so when the process stops
 after the commit, or a handler fails, the `dispatch_outbound` job sends it once the claim's
 lease has run out (once: it first asks the provider whether it has the message).
+
+A unit of work taken from `bus.uow` outside a command (the desk's, the scheduler's jobs')
+has its committed events dispatched when its block ends. bootstrap makes one bus for the
+whole kanal, whose `uow` every service works in: that is how `ContactChanged`
+reaches the live pages' publisher after every commit, whoever committed.
 """
 
 from __future__ import annotations
@@ -45,11 +50,13 @@ class MessageBus:
         self.events.setdefault(kind, []).append(handler)
 
     def uow(self) -> UnitOfWork:
-        """Return a unit of work whose committed events this bus dispatches."""
+        """Return a unit of work whose committed events this bus dispatches: at the end of
+        the command that opened it, or at the end of its own block outside a command."""
         uow = self._uow()
         opened = getattr(self._local, "opened", None)
-        if opened is not None:
-            opened.append(uow)
+        if opened is None:
+            return _Dispatched(uow, self._dispatch)  # type: ignore[return-value]
+        opened.append(uow)
         return uow
 
     def handle(self, command: object) -> Any:
@@ -73,3 +80,28 @@ class MessageBus:
                     handler(raised)
                 except Exception:  # the outbox keeps the work: a scheduled job does it later
                     log.exception("handling %s after the commit failed", kind.__name__)
+
+
+class _Dispatched:
+    """A unit of work used outside a command: its committed events are dispatched when its
+    block ends (after the commit, outside the transaction)."""
+
+    def __init__(self, uow: UnitOfWork, dispatch: Callable[[list[object]], None]) -> None:
+        self._inner = uow
+        self._dispatch = dispatch
+
+    def __enter__(self) -> UnitOfWork:
+        return self._inner.__enter__()
+
+    def __exit__(self, *exc: object) -> None:
+        try:
+            self._inner.__exit__(*exc)
+        finally:
+            # Left in place: a command's bus wrapping this one reads them too (each bus
+            # handles only its own kinds of event).
+            published = list(self._inner.published)
+            if published:
+                self._dispatch(published)
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self._inner, name)

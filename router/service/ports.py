@@ -177,3 +177,14 @@ class DurableJobs(Protocol):
     """
 
     def schedule(self, job: str, key: str, at: datetime, arg: int) -> None: ...
+
+
+class LiveUpdates(Protocol):
+    """Where live pages hear that contacts changed (the stream process listens).
+
+    `publish` is handed the `ContactChanged` events of one committed unit of work, after the
+    commit; it sends ids and kinds only. Failing is harmless: a page that missed a notice
+    catches up when it reconnects (Last-Event-ID) or at the stream process's next sweep.
+    """
+
+    def publish(self, changes: list) -> None: ...

@@ -181,6 +181,10 @@ class FollowupRepository(Repository, Protocol):
         """Return the citizen's newest follow-up whose callback offer is open."""
         ...
 
+    def waiting(self, limit: int = 1000) -> list[Followup]:
+        """Return the follow-ups still scheduled (their job still to run), soonest due first."""
+        ...
+
 
 class SurveyRepository(Repository, Protocol):
     def for_contact(self, contact_id: int, *, for_update: bool = False) -> Survey | None:

@@ -16,6 +16,7 @@ from router.entrypoints.auth import create_user
 from router.entrypoints.bootstrap import kanal_of
 from tests.conftest import IN_CI, SECRET
 from tests.fakes import ScriptedBot
+from tests.live_streams import StreamServer
 
 CHROMIUM = os.environ.get("KANAL_CHROMIUM", "/usr/bin/chromium")
 CHROMIUM_FLAGS = [
@@ -42,6 +43,9 @@ class LiveKanal:
     def __init__(self, tmp_path: Path, bot) -> None:
         self.port = _free_port()
         self.url = f"http://127.0.0.1:{self.port}"
+        # The stream process (`kanal streams`) on a port of its own, as `make run` serves it.
+        self.stream_port = _free_port()
+        self.stream_url = f"http://127.0.0.1:{self.stream_port}"
         self.app = create_app(
             {
                 "SECRET_KEY": SECRET,
@@ -52,6 +56,7 @@ class LiveKanal:
                 "KANAL_PORT": self.port,
                 "KANAL_ALWAYS_OPEN": True,
                 "KANAL_POLICY": "denmark",
+                "KANAL_STREAM_URL": self.stream_url,
             },
             bot=bot,
         )
@@ -65,9 +70,11 @@ class LiveKanal:
         self.server = make_server("127.0.0.1", self.port, self.app, threaded=True)
         self.thread = threading.Thread(target=self.server.serve_forever, daemon=True)
         self.thread.start()
+        self.streams = StreamServer(self.kanal, port=self.stream_port).__enter__()
         return self
 
     def __exit__(self, *exc: object) -> None:
+        self.streams.__exit__(*exc)
         self.server.shutdown()
         self.thread.join(timeout=10)
         self.kanal.engine.dispose()

@@ -57,10 +57,10 @@ def test_the_widget_polls_when_the_stream_is_unavailable(live_kanal, chromium):
         ctx.close()
 
 
-def test_the_stream_reconnects_after_the_last_message_it_saw(live_kanal, chromium, monkeypatch):
-    import channels.webchat
+def test_the_stream_reconnects_after_the_last_message_it_saw(live_kanal, chromium):
+    from router.entrypoints.streams.app import STREAMS
 
-    monkeypatch.setattr(channels.webchat, "STREAM_SECONDS", 1.5)  # end streams quickly
+    live_kanal.streams.app[STREAMS].seconds = 1.5  # the stream process ends streams quickly
     ctx = chromium.new_context()
     streams = []
     try:
@@ -79,6 +79,7 @@ def test_the_stream_reconnects_after_the_last_message_it_saw(live_kanal, chromiu
 
         expect_text(page.locator("#kchat-log"), "The reconnected stream brought this.")
         assert len(streams) >= 2
+        assert all(url.startswith(live_kanal.stream_url) for url in streams), streams
         assert any(url.endswith(f"after={last_id}") for url in streams[1:]), streams
         assert page.locator("#kchat-list li").count() == len(
             set(page.locator("#kchat-list li").evaluate_all("items => items.map(li => li.id)"))

@@ -98,6 +98,7 @@ class FakeTwilio(ThreadingHTTPServer):
         super().__init__(("127.0.0.1", port), _TwilioHandler)
         self.behaviour = "ok"
         self.slow_seconds = 1.5
+        self.delay = 0.0  # seconds before every answer (a Twilio under load)
         # Twilio back on the same address after an outage (`after`) remembers what it created.
         self.created: list[dict[str, str]] = after.created if after else []
         self.answers: Counter = after.answers if after else Counter()
@@ -142,6 +143,7 @@ class _TwilioHandler(BaseHTTPRequestHandler):
         form = dict(urllib.parse.parse_qsl(self.rfile.read(length).decode()))
         kind = "CA" if self.path.endswith("/Calls.json") else "SM"
         server = self.server
+        time.sleep(server.delay)
         with server.lock:
             behaviour = server.behaviour
             server.answers[behaviour] += 1
@@ -313,6 +315,124 @@ def children_of(pid: int) -> list[int]:
         if int(fields[1]) == pid:
             found.append(int(stat.split("/")[2]))
     return found
+
+
+# -- Twilio's side of inbound SMS ----------------------------------------------------------
+
+TWILIO_TOKEN = "kanal-sandbox-auth-token"  # the development token (router/config.py)
+AGENCY = "+4570000000"
+
+
+def sms_form(n: int, sid: str) -> dict[str, str]:
+    number = f"+4531{n:06d}"
+    return {
+        "MessageSid": sid, "SmsSid": sid, "AccountSid": "AC" + "0" * 32, "From": number,
+        "To": AGENCY, "Body": f"When is my pension paid? ({n})", "NumMedia": "0",
+    }  # fmt: skip
+
+
+@dataclass
+class Webhooks:
+    """Signed inbound-SMS webhooks sent as Twilio sends them, and what each was answered."""
+
+    base_url: str
+    count: int
+    statuses: dict[str, object] = field(default_factory=dict)  # sid -> status code or error
+    sids: list[str] = field(default_factory=list)
+
+    def __post_init__(self) -> None:
+        self.sids = [f"SM{secrets.token_hex(4)}{n:024d}" for n in range(self.count)]
+
+    def post(self, session, n: int) -> object:
+        from channels.twilio_signature import sign
+
+        sid = self.sids[n]
+        form = sms_form(n, sid)
+        url = self.base_url + "/twilio/sms"
+        headers = {
+            "X-Twilio-Signature": sign(url, form, TWILIO_TOKEN),
+            "I-Twilio-Idempotency-Token": f"idem-{sid}",  # the same on Twilio's retries
+        }
+        try:
+            status: object = session.post(url, data=form, headers=headers, timeout=15).status_code
+        except Exception as exc:  # noqa: BLE001 - a connection the test broke
+            status = type(exc).__name__
+        self.statuses[sid] = status
+        return status
+
+    def send_all(self, threads: int, indexes=None, on_progress=None) -> None:
+        """Post the webhooks `indexes` (all by default) over `threads` connections."""
+        import requests
+
+        todo = list(range(self.count) if indexes is None else indexes)
+        lock = threading.Lock()
+        done = [0]
+
+        def work(chunk: list[int]) -> None:
+            with requests.Session() as session:
+                for n in chunk:
+                    self.post(session, n)
+                    with lock:
+                        done[0] += 1
+                        if on_progress is not None:
+                            on_progress(done[0])
+
+        chunks = [todo[i::threads] for i in range(threads)]
+        workers = [threading.Thread(target=work, args=(c,)) for c in chunks if c]
+        for worker in workers:
+            worker.start()
+        for worker in workers:
+            worker.join(300)
+
+    def acknowledged(self) -> set[str]:
+        return {sid for sid, s in self.statuses.items() if isinstance(s, int) and 200 <= s < 300}
+
+    def replay_until_acknowledged(self, threads: int, rounds: int = 20) -> int:
+        """Retry every webhook not answered 2xx, as Twilio would; return how many were retried."""
+        retried = 0
+        for _ in range(rounds):
+            missing = [n for n, sid in enumerate(self.sids) if sid not in self.acknowledged()]
+            if not missing:
+                return retried
+            retried += len(missing)
+            self.send_all(min(threads, len(missing)), missing)
+            time.sleep(0.5)
+        pytest.fail(f"{len(missing)} webhooks never acknowledged after {rounds} rounds")
+        return retried
+
+
+def inbox_counts(database_url: str) -> Counter:
+    """How many inbox entries each provider id has (SQLite's inbox is a file of its own)."""
+    from sqlalchemy import create_engine, text
+
+    url = database_url
+    if url.startswith("sqlite:///") and url.endswith(".db"):
+        url = url[: -len(".db")] + "-inbox.db"
+    engine = create_engine(url)
+    try:
+        with engine.connect() as conn:
+            rows = conn.execute(text("SELECT provider_id, count(*) FROM inbox GROUP BY 1"))
+            return Counter({sid: n for sid, n in rows})
+    finally:
+        engine.dispose()
+
+
+def web_up(base_url: str) -> bool:
+    import requests
+
+    try:
+        return requests.get(base_url + "/healthz", timeout=2).ok
+    except requests.RequestException:
+        return False
+
+
+def sockets_of(pid: int) -> int:
+    """How many sockets a process holds open (a gunicorn worker: its clients' connections)."""
+    try:
+        links = [os.readlink(f) for f in glob(f"/proc/{pid}/fd/*")]
+    except OSError:
+        return 0
+    return sum(1 for link in links if link.startswith("socket:"))
 
 
 # -- a private PostgreSQL cluster ----------------------------------------------------------

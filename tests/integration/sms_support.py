@@ -17,7 +17,7 @@ import pytest
 import requests
 from werkzeug.serving import make_server
 
-from channels.twilio_sandbox.sms_simulator import Phone, post_sms, webhook_form
+from channels.twilio_sandbox.sms_simulator import TextingPhone, post_sms, webhook_form
 from router import create_app
 from router.entrypoints.bootstrap import kanal_of
 
@@ -43,7 +43,7 @@ class LiveKanal:
 
     app: object
     base_url: str
-    phone: Phone
+    phone: TextingPhone
 
     @property
     def kanal(self):
@@ -135,7 +135,7 @@ def live(app_config, bot):
     holder["app"] = app
     thread = threading.Thread(target=server.serve_forever, daemon=True)
     thread.start()
-    phone = Phone(base, base, ACCOUNT, TOKEN, AGENCY)
+    phone = TextingPhone(base, base, ACCOUNT, TOKEN, AGENCY)
     yield LiveKanal(app, base, phone)
     kanal_of(app).worker.stop()
     server.shutdown()

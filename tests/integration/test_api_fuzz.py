@@ -39,8 +39,8 @@ def schema(app, monkeypatch):
 
 @pytest.fixture
 def credentials(app, kanal, add_citizen):
-    """Return a manager's and an integration's API tokens, a live chat session with its
-    token, and a registered citizen's pseudonym."""
+    """Return a manager's, an integration's and an agent's API tokens, a live chat session
+    with its token, and a registered citizen's pseudonym."""
     create_user(kanal.uow, "fuzz-manager", "correct horse", "manager")
     manager = create_token(kanal.uow, "fuzz", "fuzz-manager")
     create_user(kanal.uow, "fuzz-portal", "correct horse", "integration")
@@ -54,8 +54,34 @@ def credentials(app, kanal, add_citizen):
     url = f"/api/v1/chat/sessions/{ended['session_id']}"
     app.test_client().post(url + "/messages", json={"text": "bye"}, headers=auth)
     assert app.test_client().get(url + "/survey", headers=auth).get_json()["state"] == "asked"
-    return {"manager": manager, "integration": integration, "citizen": citizen,
-            "ended": ended, **opened.get_json()}  # fmt: skip
+    create_user(kanal.uow, "fuzz-agent", "correct horse", "agent")
+    agent = create_token(kanal.uow, "fuzz-agent", "fuzz-agent")
+    with kanal.uow() as uow:
+        agent_id = uow.users.by_username("fuzz-agent").id
+    found = {"manager": manager, "integration": integration, "citizen": citizen,
+             "ended": ended, "agent": agent, "agent_id": agent_id,
+             **opened.get_json()}  # fmt: skip
+    # The desk API's conversation routes: a contact the agent holds (claimed anew when the
+    # last was transferred or resolved).
+    found["held_contact"] = lambda: _held_contact(app, kanal, found)
+    return found
+
+
+def _held_contact(app, kanal, credentials) -> int:
+    """Return a contact the fuzzing agent holds: the last one, or a new chat they claim."""
+    held = credentials.get("held")
+    if held is not None:
+        contact = kanal.views.contact(held)
+        if contact.state == "assigned" and contact.agent_id == credentials["agent_id"]:
+            return held
+    client = app.test_client()
+    opened = client.post("/api/v1/chat/sessions").get_json()
+    auth = {"Authorization": f"Bearer {opened['token']}"}
+    url = f"/api/v1/chat/sessions/{opened['session_id']}/messages"
+    client.post(url, json={"text": "I want a person"}, headers=auth)
+    claimed = kanal.assignments.claim(credentials["agent_id"])
+    credentials["held"] = claimed.contact_id
+    return claimed.contact_id
 
 
 def _operations(schema):
@@ -80,6 +106,18 @@ def _prepare(case, credentials) -> dict:
         return {}
     if path.startswith("/api/v1/metrics/") or path == "/api/v1/simulate":
         return {"Authorization": f"Bearer {credentials['manager']}"}
+    if path.startswith("/api/v1/desk/"):
+        if "{id}" in path:
+            generated = str(case.path_parameters.get("id", ""))
+            # One case in four keeps its generated contact id (someone else's, or none).
+            if hashlib.sha256(generated.encode("utf-8", "replace")).digest()[0] % 4:
+                case.path_parameters["id"] = credentials["held_contact"]()
+            body = case.body
+            # Three transfers in four name a queue kanal has.
+            transfer = path.endswith("/transfer") and isinstance(body, dict) and "queue" in body
+            if transfer and hashlib.sha256(repr(body).encode()).digest()[0] % 4:
+                body["queue"] = "housing"
+        return {"Authorization": f"Bearer {credentials['agent']}"}
     if path.startswith("/api/v1/events/"):
         body = case.body
         # Three cases in four name a citizen kanal knows, so valid ones are recorded.

@@ -7,17 +7,21 @@ SQLite and PostgreSQL.
 
 from __future__ import annotations
 
+import html
 import json
+import re
 from datetime import UTC, datetime, timedelta
 from html.parser import HTMLParser
 
 import pytest
 
+from analytics.simulator import ASSUMPTIONS, MIN_SAMPLE
 from router import create_app
 from router.domain.commands import AgentReply, ClaimNext, ReceiveMessage, Resolve, StartChat
 from router.entrypoints.auth import create_token, create_user
 from router.entrypoints.bootstrap import kanal_of
 from router.service.housekeeping import close_inactive
+from router.service.translations import translator
 from tests.integration.metrics_support import Clock, clocked_app
 
 pytestmark = pytest.mark.integration
@@ -482,6 +486,13 @@ def test_the_simulator_page_shows_the_apis_replay_side_by_side(client, people, h
     assert page.charts["simulated"]["series"][1]["values"] == [
         body["projected"][n] for n in ("digital_take_up", "assisted_share", "service_level")
     ]
+    # In Danish the page states the API's assumptions (English) in Danish, one for one.
+    danish = client.get("/dashboard/simulate", query_string={**query, "lang": "da"})
+    listed = re.search(r'<ul id="sim-assumptions">(.*?)</ul>', danish.get_data(as_text=True), re.S)
+    said = [html.unescape(a) for a in re.findall(r"<li>(.*?)</li>", listed.group(1), re.S)]
+    assert len(said) == len(body["assumptions"]) and not set(said) & set(body["assumptions"])
+    english = {translator("da")(a, min_sample=MIN_SAMPLE): a for a in ASSUMPTIONS}
+    assert [english[a].format(min_sample=MIN_SAMPLE) for a in said] == body["assumptions"]
 
 
 @pytest.mark.parametrize(

@@ -312,7 +312,9 @@ def test_the_desk_speaks_danish_when_the_agent_chooses_it(app, client, kanal, st
     assert "Løst digitalt med hjælp (assisteret digital)" in html
     assert "Henvendelse" in html and "Decision trail" not in html
 
-    elsewhere = desk.post("/desk/language", data={"language": "en", "next": "https://evil.example/"})
+    elsewhere = desk.post(
+        "/desk/language", data={"language": "en", "next": "https://evil.example/"}
+    )
     assert elsewhere.location.endswith("/desk/")  # back to the desk, never off the site
     assert "Take next" in page(desk.get("/desk/"))
 

@@ -35,6 +35,9 @@ SANDBOX = "the local Twilio sandbox (refused in production)"
 CONVERSATION = "the access rule of router/domain/access.py"
 METRICS = frozenset({"manager", "supervisor", "admin"})  # analytics.api.MANAGERS and admin
 INTEGRATION = frozenset({"integration", "admin"})
+# The desk API: a desk member's API token, then the same rules as the pages
+# (tests/integration/test_desk_api.py holds its role × route matrix).
+DESK_TOKEN = "a desk member's API token"
 
 RULES: dict[str, object] = {
     "static": PUBLIC,
@@ -55,6 +58,13 @@ RULES: dict[str, object] = {
     "desk.resolve": CONVERSATION,
     "desk.connect_call": CONVERSATION,
     "desk.call_back_now": CONVERSATION,
+    "desk.transfer": CONVERSATION,
+    "desk.presence": DESK,
+    "desk_api.claim": DESK_TOKEN,
+    "desk_api.reply": DESK_TOKEN,
+    "desk_api.transfer": DESK_TOKEN,
+    "desk_api.resolve": DESK_TOKEN,
+    "desk_api.presence": DESK_TOKEN,
     "desk.taking_calls": DESK,
     "desk.failed_callbacks": DESK,
     "desk.call_again": DESK,
@@ -152,7 +162,7 @@ def test_the_roles_matrix_as_tested(app, client, kanal, staff):
                 expected = "allowed" if role in allowed else "refused"
                 assert got == expected, (rule.endpoint, label, role, answer.status_code)
     # The matrix covers every conversation route for both kinds of conversation.
-    assert sum(1 for (route, _role) in matrix if route.endswith("bot only")) == 7 * len(ROLES)
+    assert sum(1 for (route, _role) in matrix if route.endswith("bot only")) == 8 * len(ROLES)
 
 
 def test_an_agent_cannot_open_a_bot_only_conversation_and_the_attempt_is_audited(

@@ -42,8 +42,11 @@ def test_times_are_in_the_agencys_zone_and_24_hour_in_every_language():
 
 
 def test_links_are_split_out_of_a_message_and_nothing_else_is():
-    text = 'See https://example.org/pay?x=1&y=2. Or <b>http://a.dk/(x)</b> javascript:alert(1)'
+    text = "See https://example.org/pay?x=1&y=2. Or <b>http://a.dk/(x)</b> javascript:alert(1)"
     parts = list(link_parts(text))
-    assert [p for p, link in parts if link] == ["https://example.org/pay?x=1&y=2", "http://a.dk/(x)"]
+    assert [p for p, link in parts if link] == [
+        "https://example.org/pay?x=1&y=2",
+        "http://a.dk/(x)",
+    ]
     assert "".join(p for p, _link in parts) == text  # nothing lost or added
     assert not any(link and not p.startswith("http") for p, link in parts)

@@ -147,3 +147,19 @@ def test_each_send_is_counted_by_channel_and_outcome_for_metrics():
     k.clock.advance(hours=48)
     k.jobs.run_due(k.clock())
     assert k.kanal.counters.read("deliveries") == {("sms", "refused"): 1, ("sms", "accepted"): 1}
+
+
+def test_a_follow_up_whose_job_was_lost_gets_it_again_and_runs_once():
+    k = fake_kanal()
+    lost_id = k.followups.schedule(deflected_call(k)[0], "payment_date")
+    done_id = k.followups.schedule(deflected_call(k, "+4520003002")[0], "payment_date")
+    k.clock.advance(hours=48)
+    k.jobs.jobs.pop(f"followup-{lost_id}")  # taken by a scheduler that was then killed
+    assert k.jobs.run_due(k.clock()) == ["offered"]  # the other one
+
+    assert k.followups.schedule_waiting() == 1
+    assert k.jobs.due(k.clock()) == [f"followup-{lost_id}"]
+    assert k.jobs.run_due(k.clock()) == ["offered"]
+    assert k.followups.schedule_waiting() == 0, "offered: nothing to write again"
+    assert sorted(to for to, _body, _cb in k.sender.sent) == [PHONE, "+4520003002"]
+    assert done_id != lost_id

@@ -15,7 +15,7 @@ from tests.properties import search
 
 pytestmark = pytest.mark.unit
 
-SETTINGS = flow.Settings(languages=("da", "en"), agency="Udbetaling Danmark")
+SETTINGS = flow.LineSettings(languages=("da", "en"), agency="Udbetaling Danmark")
 TERMINAL = ("hangup", "enqueue", "leave")
 
 
@@ -31,17 +31,17 @@ class World:
         self.is_open = is_open
         self.tasks: list[flow.Task] = []
 
-    def person(self) -> flow.Outcome:
-        return flow.Outcome("assisted" if self.is_open else "callback", open=self.is_open)
+    def person(self) -> flow.TurnOutcome:
+        return flow.TurnOutcome("assisted" if self.is_open else "callback", open=self.is_open)
 
     def __call__(self, task, call):  # noqa: ANN001, ANN204
         self.tasks.append(task)
-        if isinstance(task, flow.Turn):
+        if isinstance(task, flow.CallerTurn):
             if p.has_word(p.PERSON_WORDS, call.lang, task.text):
                 return self.person()
             outcome = self.draw_outcome()
             if outcome.action == "offer_digital" and self.offered:
-                outcome = flow.Outcome("self_service", said=("answer",))
+                outcome = flow.TurnOutcome("self_service", said=("answer",))
             self.offered |= outcome.action == "offer_digital"
             if outcome.action == "self_service" and not outcome.understood:
                 self.failures += 1
@@ -50,7 +50,7 @@ class World:
             else:
                 self.failures = 0
             return replace(outcome, open=self.is_open)
-        if isinstance(task, flow.Escalate):
+        if isinstance(task, flow.NotUnderstood):
             return self.person()
         if isinstance(task, flow.TextLink):
             return flow.Texted(self.draw_texted())
@@ -72,12 +72,12 @@ heard = st.one_of(
 )  # fmt: skip
 outcomes = st.sampled_from(
     [
-        flow.Outcome("self_service", understood=True, said=("Here is the answer.",)),
-        flow.Outcome("self_service", understood=False),
-        flow.Outcome("offer_digital", said=("You can do it online.",)),
-        flow.Outcome("close", said=("Goodbye.",)),
-        flow.Outcome("assisted"),
-        flow.Outcome("callback"),
+        flow.TurnOutcome("self_service", understood=True, said=("Here is the answer.",)),
+        flow.TurnOutcome("self_service", understood=False),
+        flow.TurnOutcome("offer_digital", said=("You can do it online.",)),
+        flow.TurnOutcome("close", said=("Goodbye.",)),
+        flow.TurnOutcome("assisted"),
+        flow.TurnOutcome("callback"),
     ]
 )
 
@@ -120,7 +120,7 @@ def test_every_path_reaches_a_person_an_answer_or_a_callback(data, inputs, known
 @given(prefix=st.lists(heard, max_size=6), way=st.sampled_from(["0", "person", "agent",
        "medarbejder", "menneske"]), is_open=st.booleans())  # fmt: skip
 def test_a_person_is_reached_from_every_step(prefix, way, is_open):
-    world = World(lambda: flow.Outcome("self_service", said=("ok",)), lambda: "sent",
+    world = World(lambda: flow.TurnOutcome("self_service", said=("ok",)), lambda: "sent",
                   lambda: True, is_open)  # fmt: skip
     start = flow.CallState(contact=1, lang="en")
     reply = flow.respond("start", start, flow.Heard(), world, SETTINGS)
@@ -141,7 +141,7 @@ def test_silence_twice_reaches_a_person():
     first = flow.respond("heard", call, flow.Heard(), world, SETTINGS)
     assert first.gather.step == "heard" and first.say == (p.text("da", "silence"),)
     second = flow.respond("heard", first.state, flow.Heard(), world, SETTINGS)
-    assert second.next == "enqueue" and world.tasks == [flow.Escalate("silence")]
+    assert second.next == "enqueue" and world.tasks == [flow.NotUnderstood("silence")]
 
 
 def test_low_confidence_is_asked_again_in_other_words_once_then_a_person():
@@ -150,14 +150,16 @@ def test_low_confidence_is_asked_again_in_other_words_once_then_a_person():
     first = flow.respond("heard", flow.CallState(contact=1, lang="en"), mumble, world, SETTINGS)
     assert first.say == (p.text("en", "ask_again"),) and world.tasks == []
     second = flow.respond("heard", first.state, mumble, world, SETTINGS)
-    assert second.next == "enqueue" and world.tasks == [flow.Escalate("low_confidence", 0.1)]
+    assert second.next == "enqueue" and world.tasks == [flow.NotUnderstood("low_confidence", 0.1)]
 
 
 def test_a_keypad_digit_goes_through_the_turn_as_the_need_it_stands_for():
-    world = World(lambda: flow.Outcome("self_service", said=("x",)), lambda: "sent", lambda: True)
+    world = World(
+        lambda: flow.TurnOutcome("self_service", said=("x",)), lambda: "sent", lambda: True
+    )
     flow.respond("heard", flow.CallState(contact=1, lang="da"), flow.Heard(digits="1"), world,
                  SETTINGS)  # fmt: skip
-    assert world.tasks == [flow.Turn("hvornår bliver min ydelse udbetalt", input="dtmf")]
+    assert world.tasks == [flow.CallerTurn("hvornår bliver min ydelse udbetalt", input="dtmf")]
 
 
 def test_an_unknown_caller_chooses_among_the_offered_languages_and_a_known_one_does_not():
@@ -202,7 +204,7 @@ def test_out_of_hours_a_callback_is_booked_for_opening_time_and_said():
         world.tasks.append(task)
         if isinstance(task, flow.Book):
             return flow.CallbackTime(True, at=at, open=False, hours=("08:00", "16:00"))
-        return flow.Outcome("callback", open=False)
+        return flow.TurnOutcome("callback", open=False)
 
     reply = flow.respond("heard", flow.CallState(contact=1, lang="en"), flow.Heard(digits="0"),
                          perform, SETTINGS)  # fmt: skip
@@ -304,16 +306,16 @@ def test_without_a_pending_callback_the_greeting_is_unchanged():
 @pytest.mark.parametrize(("lang", "said"), [("en", "can you call me back"),
                                             ("da", "kan I ringe mig op")])  # fmt: skip
 def test_a_caller_who_asks_to_be_called_back_gets_a_callback_instead_of_the_queue(lang, said):
-    world = World(lambda: flow.Outcome("assisted"), lambda: "sent", lambda: True)
+    world = World(lambda: flow.TurnOutcome("assisted"), lambda: "sent", lambda: True)
     reply = flow.respond("heard", flow.CallState(contact=1, lang=lang),
                          flow.Heard(speech=said, confidence=0.9), world, SETTINGS)  # fmt: skip
-    assert world.tasks == [flow.Turn(said, 0.9), flow.Book("asked")]
+    assert world.tasks == [flow.CallerTurn(said, 0.9), flow.Book("asked")]
     assert reply.next == "hangup" and reply.end == "callback"
     assert reply.say == (p.text(lang, "callback_booked", when=p.text(lang, "when_soon")),)
 
 
 def test_asking_for_a_callback_does_not_skip_what_the_policy_says_first():
-    world = World(lambda: flow.Outcome("offer_digital", said=("Online: x",)), lambda: "sent",
+    world = World(lambda: flow.TurnOutcome("offer_digital", said=("Online: x",)), lambda: "sent",
                   lambda: True)  # fmt: skip
     reply = flow.respond("heard", flow.CallState(contact=1, lang="en"),
                          flow.Heard(speech="call me back about my pension", confidence=0.9),

@@ -11,7 +11,7 @@ from ivr import prompts as p
 
 pytestmark = pytest.mark.unit
 
-SETTINGS = flow.Settings(languages=("da", "en"), agency="kanal")
+SETTINGS = flow.LineSettings(languages=("da", "en"), agency="kanal")
 
 
 def tree(response) -> list[tuple]:  # noqa: ANN001
@@ -80,7 +80,7 @@ def test_the_language_choice_gathers_one_key():
 
 def test_a_caller_for_a_person_is_enqueued_in_the_contacts_own_queue():
     def perform(task, call):  # noqa: ANN001, ANN202
-        return flow.Outcome("assisted")
+        return flow.TurnOutcome("assisted")
 
     reply = flow.respond("heard", flow.CallState(contact=5, lang="en"), flow.Heard(digits="0"),
                          perform, SETTINGS)  # fmt: skip
@@ -140,7 +140,7 @@ def test_the_agent_leg_dials_the_callers_queue_and_announces_the_adviser():
 
 def test_the_digital_offer_speaks_the_answer_then_gathers_yes_or_a_key_at_the_offer_step():
     def perform(task, call):  # noqa: ANN001, ANN202
-        return flow.Outcome("offer_digital", said=("See the agency's website.",))
+        return flow.TurnOutcome("offer_digital", said=("See the agency's website.",))
 
     reply = flow.respond("heard", flow.CallState(contact=5, lang="en", n=3),
                          flow.Heard(speech="when is my pension paid", confidence=0.8), perform,

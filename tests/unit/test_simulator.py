@@ -3,6 +3,7 @@ another profile reports the differences (expected values counted by hand below).
 
 from __future__ import annotations
 
+from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 
 import pytest
@@ -131,3 +132,22 @@ def test_erlang_c_matches_the_textbook_values():
     heavy = service([Hour(30, 30 * 300, 2)], 300)
     assert light["service_level"] > heavy["service_level"]
     assert heavy["overloaded_hours"] == 1 and heavy["service_level"] == 0
+
+
+def test_alike_contacts_counted_as_one_class_give_the_same_answer():
+    # Storage reads a period as classes of alike contacts (analytics.simulation): three
+    # contacts the bot failed twice, as three rows or as one row that counts three.
+    def failed(n: int, count: int = 1) -> Recorded:
+        return replace(
+            chat(n, failures=2, assisted=True, agent_id=7, wait_seconds=10, handle_seconds=600,
+                 completed=True),
+            opened_at=AT,
+            count=count,
+        )  # fmt: skip
+
+    contained = [replace(chat(i, completed=True, digital=True), opened_at=AT) for i in range(4)]
+    staffing = {AT: 1}
+    one_by_one = simulate([*contained, *(failed(n) for n in (4, 5, 6))], FRANCE)
+    as_a_class = simulate([*contained, failed(4, count=3)], FRANCE, staffing=staffing)
+    assert as_a_class == one_by_one
+    assert as_a_class["contacts"] == 7 and as_a_class["contacts_rerouted"] == 3

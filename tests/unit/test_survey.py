@@ -261,7 +261,7 @@ def test_a_surveyed_call_is_asked_for_a_keypad_rating_instead_of_goodbye():
         return flow.Rated(True)
 
     call = flow.CallState(contact=12, lang="da")
-    surveyed = flow.Settings(survey_share=1.0)
+    surveyed = flow.LineSettings(survey_share=1.0)
     asked = flow.respond("more", call, flow.Heard(), perform, surveyed)
     assert asked.say == (p.text("da", "rating"),)
     assert asked.say[0].startswith("Inden du går")
@@ -277,7 +277,7 @@ def test_a_surveyed_call_is_asked_for_a_keypad_rating_instead_of_goodbye():
         assert (bye.say, bye.next) == ((p.text("da", "goodbye"),), "hangup"), other
     assert done == [flow.Rate(4)], "only a digit 1-5 is a rating"
 
-    not_surveyed = flow.respond("more", call, flow.Heard(), perform, flow.Settings())
+    not_surveyed = flow.respond("more", call, flow.Heard(), perform, flow.LineSettings())
     assert (not_surveyed.next, not_surveyed.end) == ("hangup", "self_service")
 
 

@@ -33,8 +33,10 @@ from router.domain.commands import AgentReply, ClaimNext, Resolve
 from router.domain.model import STAFF_ROLES, ContactState
 from router.domain.wrapup import WRAP_UP_CODES, Outcome
 from router.entrypoints.auth import role_required
+from router.entrypoints.desk import routing_views
 from router.entrypoints.desk import words as w
 from router.entrypoints.desk.words import DeskWords, link_parts, waited
+from router.entrypoints.live_tokens import desk_token
 from router.service.access import DeskAccess
 from router.service.callback_desk import CallbackDesk
 from router.service.desk import Desk
@@ -95,13 +97,16 @@ def blueprint(
     access: DeskAccess | None = None,
     languages: Sequence[str] = ("en",),
     rules: Callable[[str, str], str | None] | None = None,
+    live: tuple[str, str] = ("", ""),
 ) -> Blueprint:
     """Return the desk's pages, each for signed-in agents, supervisors and admins.
 
     Times are shown in `timezone`, the agency's (KANAL_TIMEZONE), and texts in one of
     `languages` (KANAL_LANGUAGES), the agent's choice. A conversation's pages (every route
     with a contact id) follow the access rule of `router/domain/access.py` instead, and each
-    attempt is written to the audit log by `access`.
+    attempt is written to the audit log by `access`. `live` is the stream process's origin
+    ("" for this one) and the secret its desk tokens are signed with: the pages follow their
+    live streams there (router/entrypoints/streams/app.py, docs/live.md).
     """
     bp = Blueprint(
         "desk",
@@ -119,6 +124,13 @@ def blueprint(
     bp.add_app_template_filter(link_parts, "link_parts")
     bp.add_app_template_filter(waited, "waited")
     bp.app_context_processor(bound(_words, parts))
+    bp.app_context_processor(bound(routing_views.template_values, parts))
+    live_url, secret = live
+
+    @bp.context_processor
+    def _live():  # noqa: ANN202
+        return {"live_url": live_url, "live_token": lambda: desk_token(secret, _agent_id())}
+
     routes = (
         ("/", queue, "GET"),
         ("/queue.json", queue_json, "GET"),
@@ -139,6 +151,7 @@ def blueprint(
         ("/callbacks/failed", failed_callbacks, "GET"),
         (f"/callbacks/<{ID_CONVERTER}:callback_id>/call-again", call_again, "POST"),
         (f"/callbacks/<{ID_CONVERTER}:callback_id>/close", close_callback, "POST"),
+        *routing_views.routes(ID_CONVERTER),
     )
     for rule, view, method in routes:
         if "contact_id" in rule:

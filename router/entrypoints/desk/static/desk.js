@@ -1,5 +1,11 @@
 // The agent desk's live parts: the queue refreshes itself and a contact's page shows new
 // messages without a reload. Plain JS, no build step; the pages work without it.
+//
+// Live updates come from the stream process (`kanal streams`): the page follows its stream
+// (data-live, with the page's token in data-live-token) and, on each event, reads the JSON
+// it shows from the web (data-source). Events: `queue` on the queue page; `message`,
+// `state` and `delivery` on a contact's page. When the stream cannot be followed the page
+// refreshes on a timer instead.
 (function () {
   "use strict";
 
@@ -52,6 +58,63 @@
       });
   }
 
+  // -- the live stream: server-sent events read with fetch (it sends the token) -----------
+
+  function follow(node, onEvent, fallback, lastId) {
+    var url = node.getAttribute("data-live");
+    var token = node.getAttribute("data-live-token");
+    if (!url || !token || !window.ReadableStream || !window.TextDecoder) { fallback(); return; }
+    var failures = 0;
+
+    function handle(block) {
+      var name = "message", data = null;
+      block.split("\n").forEach(function (line) {
+        if (line.indexOf("event:") === 0) name = line.slice(6).trim();
+        else if (line.indexOf("id:") === 0) lastId = Number(line.slice(3).trim());
+        else if (line.indexOf("data:") === 0) data = line.slice(5).trim();
+      });
+      if (data !== null) onEvent(name);
+    }
+
+    function connect() {
+      var headers = { Authorization: "Bearer " + token, Accept: "text/event-stream" };
+      if (lastId) headers["Last-Event-ID"] = String(lastId);
+      fetch(url, { headers: headers, cache: "no-store" }).then(function (r) {
+        if (!r.ok || !r.body || !r.body.getReader) throw new Error("status " + r.status);
+        failures = 0;
+        var reader = r.body.getReader(), decoder = new TextDecoder(), buffer = "";
+        function pump() {
+          return reader.read().then(function (chunk) {
+            if (chunk.done) return;
+            buffer += decoder.decode(chunk.value, { stream: true }).replace(/\r\n?/g, "\n");
+            var end;
+            while ((end = buffer.indexOf("\n\n")) !== -1) {
+              handle(buffer.slice(0, end));
+              buffer = buffer.slice(end + 2);
+            }
+            return pump();
+          });
+        }
+        return pump();
+      }).then(function () { setTimeout(connect, 500); }, function () {
+        failures += 1;
+        if (failures >= 3) fallback();
+        else setTimeout(connect, 2000);
+      });
+    }
+    connect();
+  }
+
+  // Run `refresh` soon, once for a burst of events.
+  function debounced(refresh) {
+    var waiting = false;
+    return function () {
+      if (waiting) return;
+      waiting = true;
+      setTimeout(function () { waiting = false; refresh(false); }, 50);
+    };
+  }
+
   // -- the queue ------------------------------------------------------------------------
 
   function entryRow(e, mine) {
@@ -101,7 +164,7 @@
       known[tr.getAttribute("data-contact")] = true;
     });
 
-    function refresh() {
+    function refresh(again) {
       getJSON(table.getAttribute("data-source")).then(function (data) {
         var fresh = data.waiting.filter(function (e) { return !known[String(e.contact_id)]; });
         known = {};
@@ -119,9 +182,9 @@
         }
       }).catch(function () {
         live.textContent = say("The queue could not be refreshed. Reload the page if this lasts.");
-      }).then(function () { setTimeout(refresh, QUEUE_EVERY_MS); });
+      }).then(function () { if (again) setTimeout(function () { refresh(true); }, QUEUE_EVERY_MS); });
     }
-    setTimeout(refresh, QUEUE_EVERY_MS);
+    follow(table, debounced(refresh), function () { setTimeout(function () { refresh(true); }, QUEUE_EVERY_MS); }, 0);
   }
 
   // -- a contact's page -----------------------------------------------------------------
@@ -151,7 +214,7 @@
     var source = log.getAttribute("data-source");
     var list = log.querySelector("ol");
 
-    function refresh() {
+    function refresh(again) {
       // Ask from the start so delivery states of earlier SMS replies update too.
       getJSON(source + "?after=0").then(function (data) {
         var atBottom = log.scrollHeight - log.scrollTop - log.clientHeight < 40;
@@ -172,10 +235,18 @@
         if (atBottom) log.scrollTop = log.scrollHeight;
         if (stateWords.textContent !== data.state_words) stateWords.textContent = data.state_words;
       }).catch(function () { /* a missed refresh is retried on the next tick */ })
-        .then(function () { setTimeout(refresh, CONVERSATION_EVERY_MS); });
+        .then(function () {
+          if (again) setTimeout(function () { refresh(true); }, CONVERSATION_EVERY_MS);
+        });
     }
     log.scrollTop = log.scrollHeight;
-    setTimeout(refresh, CONVERSATION_EVERY_MS);
+    var shown = 0;
+    Array.prototype.forEach.call(list.querySelectorAll("li[data-id]"), function (li) {
+      shown = Math.max(shown, Number(li.getAttribute("data-id")));
+    });
+    follow(log, debounced(refresh), function () {
+      setTimeout(function () { refresh(true); }, CONVERSATION_EVERY_MS);
+    }, shown);
   }
 
   var table = document.getElementById("waiting");

@@ -1,0 +1,202 @@
+"""The desk's API: claim, answer, transfer, resolve and presence, for integrations and tests.
+
+Authenticated by a desk member's API token (`kanal tokens create LABEL --user NAME`), with the
+same rules as the desk's pages: the conversation routes go through the access rule
+(router/domain/access.py) and every attempt is audited; the work goes through the same
+services (`Assignments`, `Desk`). Schemas and operations: `api_doc.py` (docs/api.md).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+from flask import Blueprint, Response, g, jsonify, request
+
+from router.domain.access import Viewer
+from router.domain.commands import AgentReply, Resolve
+from router.domain.model import DeliveryState
+from router.domain.presence import PresenceState
+from router.entrypoints.desk import api_doc as doc
+from router.openapi import Invalid, describe, parse_json
+from router.service.access import DeskAccess
+from router.service.desk import Desk
+from router.service.errors import ServiceError
+from router.service.views import Views
+from router.web import ID_CONVERTER, bound
+
+DESK_ROLES = ("agent", "supervisor", "admin")
+PREFIX = "/api/v1/desk"
+
+
+def blueprint(desk: Desk, views: Views, access: DeskAccess, token_required: Callable) -> Blueprint:
+    """Return the desk API; `token_required(*roles)` guards it."""
+    bp = Blueprint("desk_api", __name__)
+    guard = token_required(*DESK_ROLES)
+    conversation = f"{PREFIX}/conversations/<{ID_CONVERTER}:id>"
+    routes = (
+        (f"{PREFIX}/claim", claim, doc.CLAIM),
+        (f"{conversation}/messages", reply, doc.MESSAGES),
+        (f"{conversation}/transfer", transfer, doc.TRANSFER),
+        (f"{conversation}/resolve", resolve, doc.RESOLVE),
+        (f"{PREFIX}/presence", presence, doc.PRESENCE),
+    )
+    for rule, view, operation in routes:
+        handler = bound(view, desk, views, access)
+        if "<" in rule:
+            handler = _conversation_rule(handler, access)
+        bp.add_url_rule(rule, view.__name__, describe(guard(handler), operation), methods=["POST"])
+    return bp
+
+
+def _viewer() -> Viewer:
+    user = g.api_user
+    return Viewer(user_id=int(user.id), username=user.username, role=user.role)
+
+
+def _conversation_rule(view, access: DeskAccess):  # noqa: ANN001, ANN202
+    """Let the view run only for whoever the access rule allows; audit every attempt."""
+
+    def checked(id: int):  # noqa: A002, ANN202
+        route = f"{request.method} {request.path}"
+        found = access.open(_viewer(), id, action=f"api_{view.__name__}", route=route)
+        if found is None:
+            return _error("No such contact.", 404)
+        if not found.allowed:
+            return _error("You may not open this conversation.", 403)
+        return view(contact_id=id)
+
+    checked.__name__ = view.__name__
+    return checked
+
+
+def _error(message: str, status: int, field: str | None = None) -> tuple[Response, int]:
+    body = {"error": message}
+    if field:
+        body["field"] = field
+    return jsonify(body), status
+
+
+def _body(model):  # noqa: ANN001, ANN202
+    body = request.get_json(silent=True)
+    if not isinstance(body, dict):
+        raise Invalid("The body must be a JSON object.")
+    return parse_json(model, body)
+
+
+def claim(desk: Desk, views: Views, access: DeskAccess):
+    """Take the next conversation the agent may take; 204 when nothing matches."""
+    me = _viewer()
+    claimed = desk.assignments.claim(me.user_id)
+    if claimed is None:
+        return Response(status=204)
+    route = f"{request.method} {request.path}"
+    access.open(me, claimed.contact_id, action="api_claim", route=route)  # audited
+    found = views.conversation(claimed.contact_id)
+    item = found.queue_item
+    return jsonify(
+        conversation_id=claimed.contact_id,
+        channel=found.contact.channel,
+        queue=getattr(item, "queue", None),
+        wait_seconds=claimed.wait_seconds,
+        citizen=_citizen(found.citizen),
+        transcript=[_message(m) for m in found.messages],
+    )
+
+
+def _citizen(facts) -> dict | None:  # noqa: ANN001 - CitizenFacts
+    if facts is None:
+        return None
+    return {
+        "pseudonym": facts.pseudonym,
+        "language": facts.language,
+        "age_band": facts.age_band,
+        "exempt": facts.exempt,
+        "exemptions": [
+            {
+                "ground": e.ground,
+                "valid_from": e.valid_from.isoformat(),
+                "valid_until": e.valid_until.isoformat() if e.valid_until else None,
+                "valid_now": e.valid_now,
+            }
+            for e in facts.exemptions
+        ],
+    }
+
+
+def _message(m) -> dict:  # noqa: ANN001 - a Message
+    return {
+        "id": m.id,
+        "author": m.author,
+        "direction": m.direction,
+        "text": m.text,
+        "at": m.created_at.isoformat(),
+        "delivery_status": m.delivery_status,
+    }
+
+
+def reply(desk: Desk, views: Views, access: DeskAccess, contact_id: int):
+    """Answer the citizen on their own channel."""
+    try:
+        asked = _body(doc.Reply)
+        replied = desk.reply(
+            AgentReply(agent_id=_viewer().user_id, contact_id=contact_id, text=asked.text)
+        )
+    except Invalid as exc:
+        return _error(str(exc), 400, exc.field)
+    except ServiceError as exc:
+        return _error(str(exc), exc.status)
+    status = replied.message.delivery_status
+    return jsonify(
+        message_id=replied.message.id,
+        delivery_status=status,
+        sent=status != DeliveryState.BLOCKED,
+    ), 201
+
+
+def transfer(desk: Desk, views: Views, access: DeskAccess, contact_id: int):
+    """Hand the conversation to another queue or agent, with a note."""
+    assignments = desk.assignments
+    try:
+        asked = _body(doc.Transfer)
+        if (asked.queue is None) == (asked.agent is None):
+            raise Invalid("Send `queue` or `agent` (one of them).", "queue")
+        agent = assignments.agent_named(asked.agent) if asked.agent else None
+        done = assignments.transfer(
+            _viewer().user_id, contact_id, queue=asked.queue, agent=agent, note=asked.note
+        )
+    except Invalid as exc:
+        return _error(str(exc), 400, exc.field)
+    except ServiceError as exc:
+        return _error(str(exc), exc.status)
+    return jsonify(conversation_id=contact_id, queue=done.to_queue, agent=asked.agent)
+
+
+def resolve(desk: Desk, views: Views, access: DeskAccess, contact_id: int):
+    """Close the conversation with its wrap-up code and outcome."""
+    try:
+        asked = _body(doc.Resolve)
+        desk.resolve(
+            Resolve(
+                agent_id=_viewer().user_id,
+                contact_id=contact_id,
+                wrap_up=asked.wrap_up,
+                outcome=asked.outcome,
+            )
+        )
+    except Invalid as exc:
+        return _error(str(exc), 400, exc.field)
+    except ServiceError as exc:
+        return _error(str(exc), exc.status)
+    return jsonify(conversation_id=contact_id, state="closed")
+
+
+def presence(desk: Desk, views: Views, access: DeskAccess):
+    """Say where the agent is."""
+    try:
+        asked = _body(doc.SetPresence)
+        now = desk.assignments.set_presence(_viewer().user_id, PresenceState(asked.status))
+    except Invalid as exc:
+        return _error(str(exc), 400, exc.field)
+    except ServiceError as exc:
+        return _error(str(exc), exc.status)
+    return jsonify(status=str(now.state), since=now.since.isoformat() if now.since else None)
