@@ -5,7 +5,7 @@ They hold figures derived from the event log and nothing else, so an older rollu
 before this revision (by the scheduler's first run) is dropped, and the next run rebuilds it.
 
 Revision ID: 0008
-Revises: 0009
+Revises: 0010
 Create Date: 2026-12-04
 """
 
@@ -15,7 +15,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision = "0008"
-down_revision = "0009"
+down_revision = "0010"
 branch_labels = None
 depends_on = None
 
