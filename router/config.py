@@ -98,6 +98,9 @@ def from_env(env: dict[str, str] | None = None, instance_path: str | None = None
         "KANAL_STREAM_HOST": env.get("KANAL_STREAM_HOST") or "127.0.0.1",
         "KANAL_STREAM_PORT": int(env.get("KANAL_STREAM_PORT", "8001")),
         "KANAL_STREAM_URL": (env.get("KANAL_STREAM_URL") or "").rstrip("/"),
+        # A queued web chat whose citizen has had no stream open, nor written or polled, for
+        # this long is abandoned (it comes back if they return): router/service/left_chats.py.
+        "KANAL_CHAT_ABANDON_SECONDS": int(env.get("KANAL_CHAT_ABANDON_SECONDS", "120")),
         "KANAL_LOG_LEVEL": env.get("KANAL_LOG_LEVEL", "INFO"),
         # Sign-in limits (router/entrypoints/security.py): attempts per address, failed
         # attempts per account and address, and where the counts live (memory:// is per

@@ -122,6 +122,8 @@ _RAISED = itertools.count(1)
 CLOSED_BY_BOT = "bot_finished"
 CLOSED_INACTIVE = "inactivity"
 CLOSED_RESOLVED = "resolved"
+# A web chat whose citizen left the queue (no stream, no heartbeat): it comes back if they do.
+CLOSED_ABANDONED = "abandoned"
 
 
 @dataclass
@@ -180,6 +182,30 @@ class Contact(Aggregate):
         wait = max(0, int((now - item.enqueued_at).total_seconds()))
         data = {"queue_item_id": item.id, "agent_id": agent_id, "wait_seconds": wait}
         return [self._happened(ev.AGENT_ASSIGNED, now, **data)]
+
+    def abandon(self, item: QueueItem | None, now: datetime) -> list[Happened]:
+        """The citizen left the queue (their chat closed, no heartbeat): close the contact as
+        abandoned (`contact_closed`, `state_before: queued`, which analytics counts as an
+        abandon); it comes back if they return (`come_back`)."""
+        self._require(ContactState.QUEUED)
+        happened = self.close(now, CLOSED_ABANDONED, item=item)
+        self.wrap_up = CLOSED_ABANDONED
+        return happened
+
+    def come_back(self, item: QueueItem, now: datetime) -> list[Happened]:
+        """The citizen of an abandoned chat returned: wait again, in the place they had."""
+        if self.state != ContactState.CLOSED or self.wrap_up != CLOSED_ABANDONED:
+            raise IllegalTransition("only a contact its citizen abandoned can come back")
+        item.reopen()
+        self.state = ContactState.QUEUED
+        self.closed_at = None
+        self.wrap_up = None
+        self.last_activity_at = now
+        return [self._happened(ev.RETURNED, now, queue_item_id=item.id)]
+
+    def citizen_present(self, now: datetime) -> None:
+        """The citizen still has the conversation open (a heartbeat): no event."""
+        self.last_activity_at = now
 
     # -- what happened in the conversation (the log's record; no state of its own) ---------
 
@@ -318,12 +344,13 @@ class Contact(Aggregate):
                     },
                 )
             )
+        left = why in (CLOSED_INACTIVE, CLOSED_ABANDONED)
         if item is not None and item.is_open:
-            item.end(now, left=why == CLOSED_INACTIVE)
+            item.end(now, left=left)
         self.state = ContactState.CLOSED
         self.closed_at = now
         data: dict = {"why": why}
-        if why == CLOSED_INACTIVE:
+        if left:
             data["state_before"] = str(was)
         if self.language:
             data["language"] = self.language  # for outcomes by language (docs/domain.md §4)
@@ -645,6 +672,13 @@ class QueueItem(Aggregate):
             raise IllegalTransition(f"a queue item in state {self.state!r} cannot be transferred")
         self.state = QueueState.TRANSFERRED
         self.closed_at = now
+
+    def reopen(self) -> None:
+        """A citizen who abandoned their place came back: waiting again, since the start."""
+        if self.state != QueueState.ABANDONED:
+            raise IllegalTransition(f"a queue item in state {self.state!r} cannot be reopened")
+        self.state = QueueState.WAITING
+        self.closed_at = None
 
     def end(self, now: datetime, *, left: bool = False) -> None:
         """Done with; a waiting item whose citizen `left` is abandoned instead."""

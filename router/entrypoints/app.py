@@ -161,6 +161,7 @@ def _register(app: Flask, kanal: Kanal) -> None:
         followups=kanal.followups,
         calls=kanal.calls,
         surveys=kanal.surveys,
+        left_chats=kanal.left_chats,
     )
     for name in kanal.installed:
         bp = importlib.import_module(name).blueprint(services)
