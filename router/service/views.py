@@ -66,6 +66,7 @@ class QueueEntry:
     reason: str | None
     need: str | None
     identified: bool
+    queue: str | None = None  # the queue it waits in (router/domain/routing.py)
     # The decision's profile and inputs (no personal data), to say its reason in the desk's
     # language.
     profile: str | None = None
@@ -214,6 +215,7 @@ class Views:
             reason=decision.reason if decision else None,
             need=contact.need,
             identified=contact.citizen_id is not None,
+            queue=item.queue,
             profile=decision.profile if decision else None,
             all_inputs=dict(decision.inputs or {}) if decision else {},
         )
