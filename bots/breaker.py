@@ -5,7 +5,9 @@ Every call to the bot ends in one of three outcomes:
 - `ANSWERED`: the bot answered, even if the answer was a refusal of this one message (a 4xx)
   or nothing at all (`[]`). The bot is up; the failures in a row start again from zero.
 - `OUTAGE`: the bot could not be reached (connection refused), answered a 5xx, or did not
-  answer within the time the call was given. Only these count towards opening the circuit.
+  answer within the time the call was given and has answered nothing else for a while (the
+  client's `down_after`; a timeout while other calls are answered is a slow bot, `NEUTRAL`).
+  Only outages count towards opening the circuit.
 - `NEUTRAL`: the call says nothing about the bot: it was never sent (the turn waited too long
   for a free slot in the bulkhead, or kanal refused what it would have sent), or kanal itself
   failed reading the answer. It neither counts nor resets.

@@ -11,6 +11,7 @@ from typing import Any
 import requests
 
 from bots.breaker import CircuitBreaker, Outcome
+from bots.bulkhead import Bulkhead
 from bots.outbound import NotAPseudonym, payload
 from router.service.ports import BotTurn
 
@@ -31,8 +32,11 @@ class RasaBot:
     A turn has a time budget (`timeout`, KANAL_BOT_TIMEOUT): it waits at most half of it for
     one of the `concurrency` slots of this process' bulkhead (KANAL_BOT_CONCURRENCY), and the
     call gets the rest. The circuit breaker (bots/breaker.py) counts only outages: a refused
-    connection, a 5xx, a call that timed out. A 4xx for one message, an empty answer, or a
-    turn that found no free slot ("busy") fail that turn only. While the circuit is open a
+    connection, a 5xx, a call that timed out when Rasa has answered nothing (no call, no
+    `/status`) for `down_after` seconds (4 budgets): a Rasa that answers other calls is slow
+    (an unsure message costs it seconds on a busy machine), not down. A 4xx for one message,
+    an empty answer, a slow timeout, or a turn that found no free slot ("busy") fail that
+    turn only. While the circuit is open a
     probe of Rasa's `/status` every `reset_after` seconds closes it when Rasa is back, even if
     no citizen writes.
     """
@@ -44,7 +48,8 @@ class RasaBot:
         failure_threshold: int = 3,
         reset_after: float = 30.0,
         *,
-        concurrency: int = 8,
+        concurrency: int = 4,
+        down_after: float | None = None,
         probe: bool = True,
         clock: Callable[[], float] = time.monotonic,
         session_factory: Callable[[], Any] = requests.Session,
@@ -57,7 +62,11 @@ class RasaBot:
         self.breaker = CircuitBreaker(
             failure_threshold, reset_after, clock, trial_lease=max(reset_after, 2 * timeout)
         )
-        self._slots = threading.BoundedSemaphore(concurrency)
+        self.bulkhead = Bulkhead(concurrency)
+        # A timeout is an outage only when Rasa has answered nothing for this long (counted
+        # from the first call too: a first slow turn is no proof that Rasa is down).
+        self.down_after = down_after if down_after is not None else 4 * timeout
+        self._last_answer: float | None = None
         self._clock = clock
         self._probe = probe
         self._prober: threading.Timer | None = None
@@ -82,17 +91,25 @@ class RasaBot:
         ticket = self.breaker.allow()
         if ticket is None:
             return BotTurn(ok=False, error="circuit-open")
-        if not self._slots.acquire(timeout=self.timeout / 2):
+        if self._last_answer is None:
+            self._last_answer = started  # the silence is counted from the first call
+        if not self.bulkhead.enter(self.timeout / 2):
             self.breaker.record(ticket, Outcome.NEUTRAL)
             logger.warning("bot turn failed: busy (no free slot in %.1f s)", self.timeout / 2)
             return BotTurn(ok=False, error="busy")
+        turn, outcome = BotTurn(ok=False, error="unexpected"), NEUTRAL
         try:
             budget_left = max(self.timeout - (self._clock() - started), self.timeout / 2)
             turn, outcome = self._ask(body, budget_left)
         except Exception as exc:  # noqa: BLE001 - any surprise is a failed turn, never a crash
             turn, outcome = BotTurn(ok=False, error=f"unexpected: {type(exc).__name__}"), NEUTRAL
         finally:
-            self._slots.release()
+            if outcome is ANSWERED:
+                self.bulkhead.leave(slow=False)
+            else:
+                self.bulkhead.leave(slow=True if turn.error == "timeout" else None)
+        if turn.error == "timeout" and self._answered_lately():
+            outcome = NEUTRAL  # slow, not down: Rasa answered another call lately
         self.breaker.record(ticket, outcome)
         if not turn.ok:
             # The error names the failure only: citizen text and ids stay out of the logs.
@@ -101,6 +118,11 @@ class RasaBot:
             self._probe_later()
         return turn
 
+    def _answered_lately(self) -> bool:
+        """Whether Rasa answered any call (not a 5xx) within `down_after` seconds."""
+        last = self._last_answer
+        return last is not None and self._clock() - last < self.down_after
+
     def _ask(self, body: dict[str, Any], timeout: float) -> tuple[BotTurn, Outcome]:
         try:
             answer = self._session().post(self.base_url + WEBHOOK_PATH, json=body, timeout=timeout)
@@ -108,6 +130,8 @@ class RasaBot:
             return BotTurn(ok=False, error="timeout"), OUTAGE
         except requests.RequestException as exc:
             return BotTurn(ok=False, error=f"unreachable: {type(exc).__name__}"), OUTAGE
+        if answer.status_code < 500:
+            self._last_answer = self._clock()
         if answer.status_code >= 500:
             return BotTurn(ok=False, error=f"http {answer.status_code}"), OUTAGE
         if answer.status_code != 200:
@@ -177,6 +201,8 @@ class RasaBot:
             return {"state": "down", "error": "timeout"}
         except requests.RequestException as exc:
             return {"state": "down", "error": f"unreachable: {type(exc).__name__}"}
+        if answer.status_code < 500:
+            self._last_answer = self._clock()
         if answer.status_code == 409:
             return {"state": "down", "error": "no model loaded"}
         if answer.status_code != 200:

@@ -279,8 +279,12 @@ def shortfalls(scores: Scores, thresholds: dict[str, float]) -> list[str]:
 Parser = Callable[[str], dict[str, Any]]
 
 
-def http_parser(base_url: str, timeout: float = 5.0) -> Parser:
-    """Return a function asking a running Rasa server's /model/parse about a text."""
+def http_parser(base_url: str, timeout: float = 30.0) -> Parser:
+    """Return a function asking a running Rasa server's /model/parse about a text.
+
+    The timeout is generous: on a loaded machine the first parses of a fresh server are slow,
+    and a slow answer is not a wrong one (the thresholds judge answers, not their speed).
+    """
     session = requests.Session()
 
     def parse(text: str) -> dict[str, Any]:

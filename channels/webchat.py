@@ -195,7 +195,7 @@ def post_message(services: ChannelServices, session_id: str):
     provider_id = (
         f"{session_id}:{client_id}"[:64] if isinstance(client_id, str) and client_id else None
     )
-    if contact.state == ContactState.CLOSED:
+    if contact.state == ContactState.CLOSED and not _came_back(services, contact):
         return json_error(409, "This conversation has ended. Please start a new one.")
     result = services.turns.receive(
         ReceiveMessage(
@@ -226,12 +226,22 @@ def list_messages(services: ChannelServices, session_id: str):
         after = parse_id(request.args.get("after"), 0)
     except ValueError:
         return json_error(400, AFTER_ERROR)
+    if services.left_chats is not None:  # a widget that polls is there too
+        if contact.state == ContactState.CLOSED and _came_back(services, contact):
+            contact = services.views.contact(contact.id)
+        elif contact.state == ContactState.QUEUED:
+            services.left_chats.present([contact.id])
     messages = services.views.messages(contact.id, after)
     return {
         "messages": [message_view(m) for m in messages],
         "state": contact.state,
         "language": contact.language,
     }
+
+
+def _came_back(services: ChannelServices, contact) -> bool:  # noqa: ANN001 - a Contact
+    """An abandoned chat whose citizen returned waits again (router/service/left_chats.py)."""
+    return services.left_chats is not None and services.left_chats.come_back(contact.id)
 
 
 def stream(slots: threading.BoundedSemaphore, services: ChannelServices, session_id: str):

@@ -132,5 +132,3 @@ def chosen_language(heard: Heard, settings: LineSettings) -> str:
     digit = heard.digits.strip()
     chosen = offered[int(digit) - 1] if digit.isdigit() and 0 < int(digit) <= len(offered) else ""
     return chosen or offered[0]
-
-

@@ -284,5 +284,3 @@ def _offer(call: CallState, heard: Heard, perform: Perform, settings: LineSettin
     if call.silences >= 2:
         return _outcome(call, perform(NotUnderstood("silence"), call), perform, settings)
     return _listen(call, settings, p.text(lang, "offer_again"), step="offer")
-
-

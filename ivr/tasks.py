@@ -102,5 +102,3 @@ class Rated:
 
 
 Perform = Callable[[Task, CallState], TurnOutcome | CallbackTime | Texted | Cancelled | Rated]
-
-

@@ -33,7 +33,6 @@ def booked_reply(call: CallState, booked: CallbackTime, *before: str, leave: boo
                  end="callback")  # fmt: skip
 
 
-
 def wait(
     call: CallState, position: int, wait_seconds: int, queue_seconds: int, settings: LineSettings
 ) -> Reply:

@@ -67,7 +67,7 @@ def from_env(env: dict[str, str] | None = None, instance_path: str | None = None
             "KANAL_RASA_URL", f"http://127.0.0.1:{env.get('KANAL_RASA_PORT', '5005')}"
         ),
         "KANAL_BOT_TIMEOUT": float(env.get("KANAL_BOT_TIMEOUT", "2.5")),
-        "KANAL_BOT_CONCURRENCY": int(env.get("KANAL_BOT_CONCURRENCY", "8")),
+        "KANAL_BOT_CONCURRENCY": int(env.get("KANAL_BOT_CONCURRENCY", "4")),
         "KANAL_BOT_FAILURES": int(env.get("KANAL_BOT_FAILURES", "3")),
         "KANAL_BOT_RESET_SECONDS": float(env.get("KANAL_BOT_RESET_SECONDS", "30")),
         "KANAL_BUSINESS_HOURS": env.get("KANAL_BUSINESS_HOURS", "08:00-16:00"),
@@ -98,6 +98,9 @@ def from_env(env: dict[str, str] | None = None, instance_path: str | None = None
         "KANAL_STREAM_HOST": env.get("KANAL_STREAM_HOST") or "127.0.0.1",
         "KANAL_STREAM_PORT": int(env.get("KANAL_STREAM_PORT", "8001")),
         "KANAL_STREAM_URL": (env.get("KANAL_STREAM_URL") or "").rstrip("/"),
+        # A queued web chat whose citizen has had no stream open, nor written or polled, for
+        # this long is abandoned (it comes back if they return): router/service/left_chats.py.
+        "KANAL_CHAT_ABANDON_SECONDS": int(env.get("KANAL_CHAT_ABANDON_SECONDS", "120")),
         "KANAL_LOG_LEVEL": env.get("KANAL_LOG_LEVEL", "INFO"),
         # Sign-in limits (router/entrypoints/security.py): attempts per address, failed
         # attempts per account and address, and where the counts live (memory:// is per
@@ -174,6 +177,8 @@ def from_env(env: dict[str, str] | None = None, instance_path: str | None = None
             if lang.strip()
         ),
         "KANAL_AGENCY_NAME": env.get("KANAL_AGENCY_NAME", "kanal"),
+        # The desk's canned replies (router/adapters/canned_replies.toml is the default).
+        "KANAL_CANNED_REPLIES": env.get("KANAL_CANNED_REPLIES") or None,
         "KANAL_VOICE_MIN_CONFIDENCE": float(env.get("KANAL_VOICE_MIN_CONFIDENCE", "0.4")),
         "KANAL_VOICE_CALLBACK_OFFER_SECONDS": int(
             env.get("KANAL_VOICE_CALLBACK_OFFER_SECONDS", "120")

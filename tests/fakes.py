@@ -41,6 +41,7 @@ from router.domain.model import (
     RoutingDecision,
     User,
 )
+from router.domain.notes import InternalNote
 from router.domain.offers import Offer
 from router.domain.presence import Presence
 from router.domain.routing import AgentProfile, Match
@@ -257,6 +258,24 @@ class FakeContactRepository(_FakeRepository):
             ),
             newest=True,
         )
+
+    def history(
+        self, citizen_id: int | None, channel: str, address: str, since: datetime, limit: int = 20
+    ) -> list[Contact]:
+        """Return a citizen's contacts on any channel opened since a time, newest first (an
+        unidentified citizen's: those on the same channel address)."""
+        found = self._rows.select(
+            Contact,
+            lambda c: (
+                c.opened_at >= since
+                and (
+                    c.citizen_id == citizen_id
+                    if citizen_id is not None
+                    else (c.channel, c.address) == (channel, address)
+                )
+            ),
+        )
+        return sorted(found, key=lambda c: (c.opened_at, c.id), reverse=True)[:limit]
 
     def stale_open_on(self, channel: str, address: str) -> list[Contact]:
         return self._rows.select(
@@ -688,6 +707,12 @@ class FakeTransferRepository(_FakeRepository):
         return self._rows.select(Transfer, lambda t: t.contact_id == contact_id)
 
 
+class FakeNoteRepository(_FakeRepository):
+    def for_contact(self, contact_id: int) -> list[InternalNote]:
+        """Return a contact's internal notes, oldest first."""
+        return self._rows.select(InternalNote, lambda n: n.contact_id == contact_id)
+
+
 class FakeUnitOfWork:
     """One transaction over the in-memory store; rolled back unless committed.
 
@@ -723,6 +748,7 @@ class FakeUnitOfWork:
         self.presence = FakePresenceRepository(rows)
         self.offers = FakeOfferRepository(rows)
         self.transfers = FakeTransferRepository(rows)
+        self.notes = FakeNoteRepository(rows)
 
     def __enter__(self) -> FakeUnitOfWork:
         self._rows.reset()

@@ -29,6 +29,7 @@ from router.domain import calls as call_model
 from router.domain import followups as followup_model
 from router.domain import model, routing
 from router.domain.access import AuditEntry
+from router.domain.notes import InternalNote
 from router.domain.offers import Offer
 from router.domain.presence import Presence
 from router.domain.survey import Survey
@@ -383,6 +384,17 @@ transfers = Table(
     Column("at", UTC, nullable=False),
 )
 
+# Internal notes on a contact (router/domain/notes.py): for colleagues, never sent.
+notes = Table(
+    "notes",
+    metadata,
+    Column("id", Id, primary_key=True, autoincrement=True),
+    Column("contact_id", Id, ForeignKey("contacts.id"), nullable=False, index=True),
+    Column("agent_id", Id, ForeignKey("users.id"), nullable=False),
+    Column("text", Text, nullable=False),
+    Column("at", UTC, nullable=False),
+)
+
 _MAPPED = False
 
 
@@ -411,4 +423,5 @@ def start_mappers() -> None:
     mapper_registry.map_imperatively(Presence, presence)
     mapper_registry.map_imperatively(Offer, offers)
     mapper_registry.map_imperatively(Transfer, transfers)
+    mapper_registry.map_imperatively(InternalNote, notes)
     _MAPPED = True

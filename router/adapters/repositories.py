@@ -31,6 +31,7 @@ from router.domain.model import (
     RoutingDecision,
     User,
 )
+from router.domain.notes import InternalNote
 from router.domain.offers import Offer, OfferState
 from router.domain.presence import Presence, PresenceState
 from router.domain.routing import AgentProfile, Match
@@ -173,6 +174,23 @@ class SqlContactRepository(_Repository):
         if exclude_id is not None:
             stmt = stmt.where(Contact.id != exclude_id)
         return self.session.scalar(stmt) or 0
+
+    def history(
+        self, citizen_id: int | None, channel: str, address: str, since: datetime, limit: int = 20
+    ) -> list[Contact]:
+        """Return a citizen's contacts on any channel opened since a time, newest first (an
+        unidentified citizen's: those on the same channel address)."""
+        if citizen_id is not None:
+            mine = Contact.citizen_id == citizen_id
+        else:
+            mine = (Contact.channel == channel) & (Contact.address == address)
+        stmt = (
+            select(Contact)
+            .where(mine, Contact.opened_at >= since)
+            .order_by(Contact.opened_at.desc(), Contact.id.desc())
+            .limit(limit)
+        )
+        return list(self.session.scalars(stmt))
 
     def list_by_state(self, states: tuple[str, ...], limit: int = 200) -> list[Contact]:
         stmt = (
@@ -715,4 +733,15 @@ class SqlOfferRepository(_Repository):
 class SqlTransferRepository(_Repository):
     def for_contact(self, contact_id: int) -> list[Transfer]:
         stmt = select(Transfer).where(Transfer.contact_id == contact_id).order_by(Transfer.id)
+        return list(self.session.scalars(stmt))
+
+
+class SqlNoteRepository(_Repository):
+    def for_contact(self, contact_id: int) -> list[InternalNote]:
+        """Return a contact's internal notes, oldest first."""
+        stmt = (
+            select(InternalNote)
+            .where(InternalNote.contact_id == contact_id)
+            .order_by(InternalNote.id)
+        )
         return list(self.session.scalars(stmt))

@@ -39,6 +39,7 @@ class SqlUnitOfWork:
         self.presence = repos.SqlPresenceRepository(s)
         self.offers = repos.SqlOfferRepository(s)
         self.transfers = repos.SqlTransferRepository(s)
+        self.notes = repos.SqlNoteRepository(s)
         self.after_commit: list[object] = []
         self.published: list[object] = []
         # The session holds a flushed, unchanged object only weakly: an aggregate a handler

@@ -53,6 +53,8 @@ RESOLVED = (
     "resolved"  # {"wrap_up", "by": "bot"|"agent"|"system", "completed": bool, "digital": bool,
     # "outcome" (an agent's: resolved, assisted_digital, referred, not_resolved)}
 )
+# A web chat abandoned in the queue came back: its citizen returned {"queue_item_id"}.
+RETURNED = "contact_returned"
 CLOSED = "contact_closed"  # {"why", "state_before"?, "rule_id"?, "language"?}
 # The satisfaction survey after a contact closed (router/domain/survey.py, docs/domain.md §4.5).
 SURVEY_ASKED = "survey_asked"  # {"channel", "need", "language"}

@@ -122,6 +122,8 @@ _RAISED = itertools.count(1)
 CLOSED_BY_BOT = "bot_finished"
 CLOSED_INACTIVE = "inactivity"
 CLOSED_RESOLVED = "resolved"
+# A web chat whose citizen left the queue (no stream, no heartbeat): it comes back if they do.
+CLOSED_ABANDONED = "abandoned"
 
 
 @dataclass
@@ -181,13 +183,43 @@ class Contact(Aggregate):
         data = {"queue_item_id": item.id, "agent_id": agent_id, "wait_seconds": wait}
         return [self._happened(ev.AGENT_ASSIGNED, now, **data)]
 
+    def abandon(self, item: QueueItem | None, now: datetime) -> list[Happened]:
+        """The citizen left the queue (their chat closed, no heartbeat): close the contact as
+        abandoned (`contact_closed`, `state_before: queued`, which analytics counts as an
+        abandon); it comes back if they return (`come_back`)."""
+        self._require(ContactState.QUEUED)
+        happened = self.close(now, CLOSED_ABANDONED, item=item)
+        self.wrap_up = CLOSED_ABANDONED
+        return happened
+
+    def come_back(self, item: QueueItem, now: datetime) -> list[Happened]:
+        """The citizen of an abandoned chat returned: wait again, in the place they had."""
+        if self.state != ContactState.CLOSED or self.wrap_up != CLOSED_ABANDONED:
+            raise IllegalTransition("only a contact its citizen abandoned can come back")
+        item.reopen()
+        self.state = ContactState.QUEUED
+        self.closed_at = None
+        self.wrap_up = None
+        self.last_activity_at = now
+        return [self._happened(ev.RETURNED, now, queue_item_id=item.id)]
+
+    def citizen_present(self, now: datetime) -> None:
+        """The citizen still has the conversation open (a heartbeat): no event."""
+        self.last_activity_at = now
+
     # -- what happened in the conversation (the log's record; no state of its own) ---------
 
     def opened(
-        self, now: datetime, *, grounds: tuple[str, ...] | None = None, age_band: str | None = None
+        self,
+        now: datetime,
+        *,
+        grounds: tuple[str, ...] | None = None,
+        age_band: str | None = None,
+        reopens: int | None = None,
     ) -> None:
-        """Opened; `grounds` given (maybe empty) when the citizen is identified at once."""
-        self._happened(ev.CONTACT_OPENED, now)
+        """Opened; `grounds` given (maybe empty) when the citizen is identified at once;
+        `reopens`: the closed contact whose callback this one carries on."""
+        self._happened(ev.CONTACT_OPENED, now, **({} if reopens is None else {"reopens": reopens}))
         if grounds is not None:
             self._happened(
                 ev.CITIZEN_IDENTIFIED,
@@ -241,9 +273,19 @@ class Contact(Aggregate):
         self._require(ContactState.BOT, ContactState.QUEUED, ContactState.ASSIGNED)
         self._happened(ev.HANDED_OFF, now, **how)
 
-    def callback_promised(self, now: datetime, rule_id: str) -> None:
-        """The policy chose a callback that kanal does not book itself."""
-        self._happened(ev.CALLBACK_SCHEDULED, now, rule_id=rule_id)
+    def callback_promised(self, now: datetime, **how: object) -> None:
+        """A callback was promised that kanal does not book itself: the policy's (`rule_id`),
+        or the phone's without a callbacks service (`reason`, `call_at`)."""
+        self._happened(ev.CALLBACK_SCHEDULED, now, **how)
+
+    def agent_call_placed(self, now: datetime, *, agent_id: int, outcome: str) -> None:
+        """The desk rang an agent's leg to take this caller ("Connect call")."""
+        self._happened(ev.AGENT_CALL_PLACED, now, agent_id=agent_id, outcome=outcome)
+
+    def deflection_offered(self, now: datetime, **how: object) -> None:
+        """The digital route was offered on the phone, to a contact with no call of its own
+        to record it (`need`, `route`, `link`)."""
+        self._happened(ev.DEFLECTION_OFFERED, now, **how)
 
     def consent_changed(self, now: datetime, *, opted_in: bool, keyword: str) -> None:
         """The citizen opted out of (STOP) or back in to (START) the channel."""
@@ -302,12 +344,13 @@ class Contact(Aggregate):
                     },
                 )
             )
+        left = why in (CLOSED_INACTIVE, CLOSED_ABANDONED)
         if item is not None and item.is_open:
-            item.end(now, left=why == CLOSED_INACTIVE)
+            item.end(now, left=left)
         self.state = ContactState.CLOSED
         self.closed_at = now
         data: dict = {"why": why}
-        if why == CLOSED_INACTIVE:
+        if left:
             data["state_before"] = str(was)
         if self.language:
             data["language"] = self.language  # for outcomes by language (docs/domain.md §4)
@@ -629,6 +672,13 @@ class QueueItem(Aggregate):
             raise IllegalTransition(f"a queue item in state {self.state!r} cannot be transferred")
         self.state = QueueState.TRANSFERRED
         self.closed_at = now
+
+    def reopen(self) -> None:
+        """A citizen who abandoned their place came back: waiting again, since the start."""
+        if self.state != QueueState.ABANDONED:
+            raise IllegalTransition(f"a queue item in state {self.state!r} cannot be reopened")
+        self.state = QueueState.WAITING
+        self.closed_at = None
 
     def end(self, now: datetime, *, left: bool = False) -> None:
         """Done with; a waiting item whose citizen `left` is abandoned instead."""

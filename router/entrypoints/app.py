@@ -75,6 +75,7 @@ def _register(app: Flask, kanal: Kanal) -> None:
     """Register sign-in, CSRF and every blueprint, each handed what it needs."""
     from analytics import api as analytics_api
     from router import openapi, web
+    from router.adapters.replies_file import load_replies
     from router.entrypoints import auth, front_door, health, integration_api, security
     from router.entrypoints.auth import StaffSignIn
     from router.entrypoints.desk import api as desk_api_views
@@ -112,6 +113,8 @@ def _register(app: Flask, kanal: Kanal) -> None:
         ),  # the access rule and its audit log
         languages=kanal.settings.languages,
         rules=_rule_reasons(kanal),
+        replies=load_replies(kanal.config["KANAL_CANNED_REPLIES"]),
+        agency=kanal.config["KANAL_AGENCY_NAME"],
         live=(str(kanal.config["KANAL_STREAM_URL"]), str(kanal.config["SECRET_KEY"])),
     )
     app.register_blueprint(desk)
@@ -158,6 +161,7 @@ def _register(app: Flask, kanal: Kanal) -> None:
         followups=kanal.followups,
         calls=kanal.calls,
         surveys=kanal.surveys,
+        left_chats=kanal.left_chats,
     )
     for name in kanal.installed:
         bp = importlib.import_module(name).blueprint(services)

@@ -40,6 +40,7 @@ from router.service.delivery import Delivery
 from router.service.desk import Desk
 from router.service.dialling import CallbackSettings, Dialling
 from router.service.followups import Followups
+from router.service.left_chats import LeftChats
 from router.service.messagebus import MessageBus
 from router.service.ports import (
     BotPort,
@@ -281,6 +282,7 @@ def bootstrap(
 
         caller = caller_from_config(config)
     from channels.sms import NAME as SMS
+    from channels.webchat import NAME as CHAT
     from ivr.dialler import TwilioDialler
     from ivr.voice import NAME as PHONE
 
@@ -359,4 +361,7 @@ def bootstrap(
         surveys=surveys,
         counters=counters,
         live=live,
+        left_chats=LeftChats(
+            uow, clock, channel=CHAT, after=timedelta(seconds=config["KANAL_CHAT_ABANDON_SECONDS"])
+        ),
     )

@@ -24,6 +24,7 @@ from router.service.delivery import Delivery
 from router.service.desk import Desk
 from router.service.dialling import Dialling
 from router.service.followups import Followups
+from router.service.left_chats import LeftChats
 from router.service.ports import BotPort, DurableJobs, LiveUpdates
 from router.service.settings import RouterSettings
 from router.service.survey import Surveys
@@ -119,6 +120,8 @@ class Kanal:
     counters: ProcessCounters = field(default_factory=ProcessCounters)
     # Where committed contact changes are announced to live pages (LISTEN/NOTIFY on PostgreSQL).
     live: LiveUpdates | None = None
+    # Queued web chats their citizens left: abandoned by the scheduler, back when they return.
+    left_chats: LeftChats | None = None
     # Claims, offers, presence and transfers of assisted work (router/service/assignments.py).
     assignments: Assignments | None = None
 

@@ -105,6 +105,12 @@ def presence_timeouts(kanal: Kanal) -> None:
         log.info("%s agents timed out (offline)", gone)
 
 
+def abandon_left_chats(kanal: Kanal) -> None:
+    """Abandon the queued web chats whose citizen left (router/service/left_chats.py)."""
+    if kanal.left_chats is not None and (left := kanal.left_chats.sweep()):
+        log.info("%s web chats abandoned in the queue", left)
+
+
 # Durable jobs (callbacks, follow-ups) are not here: they are stored in the database by any
 # process and run by the scheduler through the registry bootstrap builds (`kanal.durable`).
 # (job id, function, seconds between runs)
@@ -125,4 +131,5 @@ JOBS = (
     ("recorded_contacts", refresh_recorded_contacts, 60),
     ("offer_waiting", offer_waiting, 5),
     ("presence_timeouts", presence_timeouts, 30),
+    ("abandon_left_chats", abandon_left_chats, 30),
 )

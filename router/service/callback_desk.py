@@ -7,14 +7,12 @@ from __future__ import annotations
 from collections.abc import Callable
 from datetime import datetime
 
-from router.domain import events as ev
 from router.domain.callbacks import Callback, CallbackState
-from router.domain.events import Happened
 from router.domain.model import CLOSED_RESOLVED, ContactState
 from router.service import contacts
 from router.service.dialling import Dialling
 from router.service.errors import Conflict, NotFound
-from router.service.journal import pseudonym_of, record_all
+from router.service.journal import pseudonym_of
 from router.service.ports import CallResult
 from router.service.unit_of_work import UnitOfWork
 
@@ -125,7 +123,6 @@ class CallbackDesk:
         result = self.dialling.ring_agent(agent, contact_id)
         with self.uow() as uow:
             contact = uow.contacts.get(contact_id)
-            placed = Happened(ev.AGENT_CALL_PLACED, {"agent_id": agent, "outcome": result.outcome})
-            record_all(uow, contact, [placed], now, pseudonym_of(uow, contact))
+            contact.agent_call_placed(now, agent_id=agent, outcome=result.outcome)
             uow.commit()
         return result

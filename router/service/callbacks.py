@@ -12,13 +12,12 @@ from __future__ import annotations
 from collections.abc import Callable
 from datetime import datetime
 
-from router.domain import events as ev
 from router.domain.callbacks import Callback, CallbackState
 from router.domain.model import CLOSED_RESOLVED, Contact, ContactState
 from router.domain.routing import Routing
 from router.service import contacts
 from router.service.errors import NotFound
-from router.service.journal import pseudonym_of, record, record_all
+from router.service.journal import pseudonym_of, record_all
 from router.service.ports import DurableJobs
 from router.service.unit_of_work import UnitOfWork
 
@@ -96,8 +95,7 @@ def reopen(
             language=closed.language,
         )
     )
-    pseudonym = pseudonym_of(uow, contact)
-    record(uow, contact, ev.CONTACT_OPENED, now, pseudonym, reopens=closed.id)
+    contact.opened(now, reopens=closed.id)
     _enqueue(uow, contact, now, waiting_since)
     return contact
 

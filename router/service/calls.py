@@ -14,40 +14,24 @@ from __future__ import annotations
 import logging
 from collections.abc import Callable
 from dataclasses import dataclass, replace
-from datetime import datetime, timedelta
-from typing import Protocol
+from datetime import datetime
 
-from router.domain import events as ev
 from router.domain.calls import ENDED, INBOUND, Call, CallStatus
 from router.domain.commands import ReceiveMessage
-from router.domain.model import CLOSED_INACTIVE, Contact, ContactState, DeliveryState, Message
+from router.domain.model import CLOSED_INACTIVE, Contact, ContactState
 from router.service import contacts
+from router.service.call_callbacks import CallbackBooker, CallbacksOnThePhone
+from router.service.call_queue import CallerInQueue
 from router.service.channels import Channels
+from router.service.deflection import FollowUps, LinkByText
 from router.service.delivery import Delivery
-from router.service.journal import pseudonym_of, record, write_new_events
-from router.service.outbox import may_message
+from router.service.journal import pseudonym_of
 from router.service.settings import RouterSettings
-from router.service.turn import TurnResult, Turns
+from router.service.turn import Turns
+from router.service.turn_result import TurnResult
 from router.service.unit_of_work import UnitOfWork
 
 log = logging.getLogger(__name__)
-
-# How long back the answer times of the queue are read for the wait estimate.
-RECENT = timedelta(hours=1)
-
-
-class CallbackBooker(Protocol):
-    """The callbacks service (router/service/callbacks.py) as the phone uses it."""
-
-    def book(self, contact_id: int, *, reason: str, at: datetime | None = None) -> int: ...
-
-    def cancel_pending(self, contact_id: int) -> bool | None: ...
-
-
-class FollowUps(Protocol):
-    """Follows up an accepted deflection: was the need completed digitally?"""
-
-    def schedule(self, contact_id: int, need: str | None) -> None: ...
 
 
 @dataclass(frozen=True)
@@ -93,26 +77,10 @@ class Spoken:
     result: TurnResult | None = None
 
 
-@dataclass(frozen=True)
-class Place:
-    """Where a waiting caller stands in kanal's queue."""
-
-    position: int  # 1 = next
-    wait_seconds: int
-    waiting: bool  # False: a person has taken the contact (or it has ended)
-
-
-@dataclass(frozen=True)
-class Booking:
-    """A booked callback: when (None: as soon as an adviser is free) and whether open now."""
-
-    ok: bool
-    at: datetime | None
-    open: bool
-
-
-class Calls:
-    """The phone's front door to the core, beside `Turns`."""
+class Calls(CallerInQueue, CallbacksOnThePhone, LinkByText):
+    """The phone's front door to the core, beside `Turns`: the call's start, its turns and
+    its end here; the queue (`call_queue.py`), callbacks (`call_callbacks.py`) and the
+    texted link (`deflection.py`) in their own modules."""
 
     def __init__(
         self,
@@ -169,13 +137,6 @@ class Calls:
             return answered
         due = self.settings.business_hours.next_opening(max(found.not_before or now, now))
         return replace(answered, callback_at=due if due > now else None, callback_pending=True)
-
-    def cancel_callback(self, contact_id: int) -> bool:
-        """The caller cancels the callback they booked before; False when it could not be
-        (it is ringing now, or there is none)."""
-        if self.callbacks is None:
-            return False
-        return bool(self.callbacks.cancel_pending(contact_id))
 
     def choose_language(self, call_sid: str, language: str) -> None:
         """Remember the language the caller chose."""
@@ -253,155 +214,11 @@ class Calls:
             link = result.links[0] if result.links else None
             if call is not None:
                 call.offer(link, need=result.need, route=self.sms, now=now)
-                # Journaled now: the turn commits after this returns, when nothing holds
-                # the call (the session keeps clean objects only weakly).
-                write_new_events(uow)
             else:  # a contact on the phone channel without a call row (not answered here)
-                record(uow, contact, ev.DEFLECTION_OFFERED, now, pseudonym,
-                       need=result.need, route=self.sms, link=bool(link))  # fmt: skip
+                contact.deflection_offered(now, need=result.need, route=self.sms, link=bool(link))
         waits = contact.state in (ContactState.QUEUED, ContactState.ASSIGNED)
         if call is not None and waits and action in (None, "assisted") and not call.has_ended:
             call.wait(self.queue_name(contact.id))
-
-    # -- the digital route by SMS --------------------------------------------------------
-
-    def text_link(self, contact_id: int, call_sid: str, template: str) -> str:
-        """Text the offered link through the SMS channel: sent, opted_out or no_link.
-
-        `template` is the text in the caller's language, with `{link}` where the link goes.
-        """
-        now = self.clock()
-        sms = self.channels[self.sms]
-        if sms.sender is None:
-            return "no_link"
-        with self.uow() as uow:
-            contact = uow.contacts.get(contact_id, for_update=True)
-            call = uow.calls.by_sid(call_sid)
-            if contact is None or call is None or not call.link:
-                return "no_link"
-            pseudonym = pseudonym_of(uow, contact)
-            if not may_message(uow, sms, contact.address):
-                call.link_blocked(route=sms.name, now=now)
-                uow.commit()
-                return "opted_out"
-            body = template.format(link=call.link)
-            message = uow.messages.add(
-                Message(
-                    channel=sms.name,
-                    direction="out",
-                    author="system",
-                    text=body,
-                    created_at=now,
-                    contact_id=contact.id,
-                    address=contact.address,
-                    delivery_status=DeliveryState.PENDING,
-                    processed=True,
-                )
-            )
-            call.link_texted(need=contact.need, route=sms.name, message_id=message.id, now=now)
-            claims = self.delivery.claim_new(uow, contact, pseudonym, [message])
-            need = contact.need
-            uow.commit()
-        self.delivery.send(claims)
-        if self.followups is not None:
-            try:
-                self.followups.schedule(contact_id, need)
-            except Exception:  # the caller got the link; a follow-up is best effort
-                log.exception("could not schedule the follow-up of contact %s", contact_id)
-        return "sent"
-
-    # -- the queue ------------------------------------------------------------------------
-
-    def queue_name(self, contact_id: int) -> str:
-        return f"contact-{contact_id}"
-
-    def enqueued(self, call_sid: str, contact_id: int) -> None:
-        """Note that the caller's audio waits in the contact's own Twilio queue (the turn
-        that put the contact in the queue has noted it already, most often)."""
-        name = self.queue_name(contact_id)
-        with self.uow() as uow:
-            call = uow.calls.by_sid(call_sid)
-            if call is not None and not call.waits_in(name):
-                call.wait(name)
-                uow.commit()
-
-    def place(self, contact_id: int) -> Place:
-        """Return the caller's position in kanal's queue and the wait estimated from how
-        fast agents took contacts in the last hour (the average handle time until then)."""
-        now = self.clock()
-        with self.uow() as uow:
-            waiting = uow.queue.waiting(limit=1000)
-            answered = uow.queue.answered_since(now - RECENT)
-        ids = [item.contact_id for item in waiting]
-        if contact_id not in ids:
-            return Place(1, 0, False)
-        position = ids.index(contact_id) + 1
-        if len(answered) >= 2:
-            span = (answered[-1] - answered[0]).total_seconds()
-            every = span / (len(answered) - 1)
-        else:
-            every = self.settings.average_handle_seconds
-        return Place(position, int(position * every), True)
-
-    def book(self, contact_id: int, call_sid: str, reason: str) -> Booking:
-        """Book a callback: now-ish while open, else for the next opening; keep the place."""
-        now = self.clock()
-        hours = self.settings.business_hours
-        is_open = hours.open_at(now)
-        at = None if is_open else hours.next_opening(now)
-        if self.callbacks is not None:
-            try:
-                callback_id = self.callbacks.book(contact_id, reason=reason, at=at)
-            except Exception:
-                log.exception("could not book a callback for contact %s", contact_id)
-                return Booking(False, at, is_open)
-            with self.uow() as uow:
-                callback = uow.callbacks.get(callback_id)
-            if callback is not None and callback.contact_id != contact_id:
-                # Booked on an earlier call and still to be made: that one stands (the
-                # caller is told its time), and this call's contact ends with the call.
-                due = hours.next_opening(max(callback.not_before or now, now))
-                return Booking(True, due if due > now else None, is_open)
-            self._booked_callback(call_sid)
-            return Booking(True, at, is_open)
-        with self.uow() as uow:
-            contact = uow.contacts.get(contact_id, for_update=True)
-            if contact is None or not contact.is_open:
-                return Booking(False, at, is_open)
-            pseudonym = pseudonym_of(uow, contact)
-            if contact.state == ContactState.BOT:
-                contacts.enqueue(uow, contact, "general", 0, now, pseudonym)
-            record(uow, contact, ev.CALLBACK_SCHEDULED, now, pseudonym, reason=reason,
-                   call_at=at.isoformat() if at else None)  # fmt: skip
-            call = uow.calls.by_sid(call_sid)
-            if call is not None:
-                call.book_callback()
-            uow.commit()
-        return Booking(True, at, is_open)
-
-    def _booked_callback(self, call_sid: str) -> None:
-        with self.uow() as uow:
-            call = uow.calls.by_sid(call_sid)
-            if call is not None:
-                call.book_callback()
-                uow.commit()
-
-    def connected(self, call_sid: str) -> None:
-        """Record that an agent's leg has dequeued the caller (the caller hears "connected")."""
-        with self.uow() as uow:
-            call = uow.calls.by_sid(call_sid)
-            if call is not None and call.bridge():
-                uow.commit()
-
-    def wait_ended(self, call_sid: str, result: str) -> None:
-        """Record how the wait in the Twilio queue ended (the Enqueue action's QueueResult)."""
-        with self.uow() as uow:
-            call = uow.calls.by_sid(call_sid)
-            if call is None:
-                return
-            # Hung up while waiting, with no callback booked: the caller abandoned the queue.
-            call.wait_ended(result)
-            uow.commit()
 
     # -- the call ends --------------------------------------------------------------------
 

@@ -7,7 +7,15 @@ from dataclasses import dataclass
 from datetime import datetime
 
 from router.domain.commands import AgentReply, ClaimNext, Resolve
-from router.domain.model import CLOSED_RESOLVED, Contact, ContactState, DeliveryState, Message
+from router.domain.model import (
+    CLOSED_RESOLVED,
+    Contact,
+    ContactState,
+    DeliveryState,
+    IllegalTransition,
+    Message,
+)
+from router.domain.notes import InternalNote
 from router.domain.routing import Routing
 from router.domain.wrapup import outcome_of
 from router.service import contacts
@@ -90,6 +98,25 @@ class Desk:
                 digital=self.channels[contact.channel].digital,
             )
             uow.commit()
+
+    def add_note(self, agent_id: int, contact_id: int, text: str) -> int:
+        """Keep an internal note on a contact for colleagues; it is never sent to the citizen.
+
+        Whoever may open the conversation may note on it (the desk's access rule guards the
+        route). An empty or too long note raises Conflict.
+        """
+        now = self.clock()
+        with self.uow() as uow:
+            if uow.contacts.get(contact_id) is None:
+                raise NotFound("No such contact.")
+            try:
+                note = InternalNote(contact_id=contact_id, agent_id=agent_id, text=text, at=now)
+            except IllegalTransition as exc:
+                raise Conflict(f"The note was not kept: {exc}.") from None
+            uow.notes.add(note)
+            note.written()
+            uow.commit()
+            return note.id
 
     def taking_calls(self, agent_id: int) -> bool:
         """Return whether the agent said they take calls (callbacks are placed for them)."""

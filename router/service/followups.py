@@ -30,9 +30,8 @@ from router.service.delivery import ClaimedReplies, Delivery
 from router.service.errors import DuplicateDelivery, NotFound
 from router.service.journal import pseudonym_of
 from router.service.outbox import say
-from router.service.outcome import Booked
 from router.service.ports import DurableJobs
-from router.service.turn import TurnResult
+from router.service.turn_result import Booked, TurnResult
 from router.service.unit_of_work import UnitOfWork
 
 RUN_JOB = "run_followup"  # the durable job's name (bootstrap's registry)

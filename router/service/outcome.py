@@ -1,39 +1,26 @@
 """Carrying out a turn's decision: what kanal says, queues, closes and records.
 
-The turn (`router/service/turn.py`) calls these inside its finishing transaction.
+The turn (`router/service/turn.py`) calls `finish` inside its finishing transaction.
 """
 
 from __future__ import annotations
 
-from dataclasses import asdict, dataclass
+from dataclasses import asdict
 from datetime import datetime
 
 from router.domain.model import CLOSED_BY_BOT, Citizen, Contact, Message, RoutingDecision
-from router.policy import Action, Decision, PolicyContext
+from router.domain.needs import need_of, not_understood
+from router.policy import Action, Decision
 from router.service import callbacks, contacts, wording
 from router.service.channels import Channel
+from router.service.delivery import Delivery
+from router.service.filing import conversation_language
 from router.service.outbox import say, set_consent
 from router.service.ports import BotTurn
 from router.service.settings import RouterSettings
-from router.service.translations import Translator
+from router.service.translations import Translator, translator
+from router.service.turn_result import Booked, Finisher, TurnDecision, TurnResult
 from router.service.unit_of_work import UnitOfWork
-
-
-@dataclass(frozen=True)
-class TurnDecision:
-    """One policy decision of a turn, with the stage it was taken at and what it saw."""
-
-    stage: str  # before_bot | after_bot
-    decision: Decision
-    context: PolicyContext
-
-
-@dataclass(frozen=True)
-class Booked:
-    """A callback the turn booked: its durable job is written once the turn has committed."""
-
-    callback_id: int
-    at: datetime  # when the job first runs
 
 
 def estimated_wait(uow: UnitOfWork, settings: RouterSettings) -> int:
@@ -114,7 +101,7 @@ def carry_out(
             return [tell("system", f"{why} {wording.handoff(channel, wait, _)}")]
         if phone is not None:
             return [tell("system", f"{why} {_book(uow, contact, hours, now, booked, _)}")]
-        contact.callback_promised(now, decision.rule_id)
+        contact.callback_promised(now, rule_id=decision.rule_id)
         told = wording.callback(channel, hours, now, _)
         return [tell("system", f"{why} {told}")]
     # CLOSE
@@ -196,3 +183,66 @@ def store_decisions(uow, contact, message, steps, now, pseudonym, profile: str) 
             # (analytics/simulator.py); no personal data: the context holds none.
             context=inputs,
         )
+
+
+def finish(
+    uow: UnitOfWork,
+    contact: Contact,
+    message: Message,
+    citizen: Citizen | None,
+    steps: list[TurnDecision],
+    turn: BotTurn | None,
+    now: datetime,
+    cut: bool,
+    *,
+    channel: Channel,
+    delivery: Delivery,
+    settings: RouterSettings,
+    books: bool,
+    finisher: Finisher | None,
+) -> TurnResult:
+    """The turn's finishing work: store the decisions and carry out the last one (the
+    message is then processed), claim the replies for after the commit, and let the channel
+    add its part (`finisher`)."""
+    message.processed = True
+    pseudonym = citizen.pseudonym if citizen else None
+    _ = translator(conversation_language(settings.languages, contact, citizen))
+    replies: list[Message] = []
+    booked: list[Booked] | None = [] if books else None
+    final = steps[-1].decision if steps else None
+    if message.kind != "message":
+        replies = answer_keyword(uow, contact, channel, message, now, pseudonym, _)
+    elif final is not None:
+        if turn is not None:
+            contact.heard_from_bot(
+                now, need=need_of(turn.intent, turn.entities), intent=turn.intent,
+                confidence=turn.confidence, error=turn.error,
+                failures=steps[-1].context.bot_failures,
+            )  # fmt: skip
+        store_decisions(uow, contact, message, steps, now, pseudonym, settings.policy_name)
+        replies = carry_out(
+            uow, contact, channel, final, turn, now, pseudonym, settings, _,
+            citizen=citizen, booked=booked,
+        )  # fmt: skip
+    if cut:
+        told = wording.too_long(channel, _)
+        replies.insert(0, say(uow, contact, channel, "system", told, now))
+    # Claimed now, and sent in this order once this transaction has committed.
+    delivery.after_commit(uow, delivery.claim_new(uow, contact, pseudonym, replies))
+    bot_ok = turn is not None and turn.ok
+    result = TurnResult(
+        contact.id,
+        contact.state,
+        message.id,
+        tuple(replies),
+        final,
+        message,
+        language=contact.language,
+        understood=None if turn is None else bot_ok and not not_understood(turn.intent),
+        links=tuple(link for t in turn.messages for link in wording.links_in(t)) if bot_ok else (),
+        need=contact.need,
+        booked=tuple(booked or ()),
+    )
+    if finisher is not None:
+        finisher(uow, contact, result, now, pseudonym)
+    return result

@@ -24,6 +24,7 @@ from router.domain.model import (
     RoutingDecision,
     User,
 )
+from router.domain.notes import InternalNote
 from router.domain.offers import Offer
 from router.domain.presence import Presence
 from router.domain.routing import AgentProfile, Match
@@ -68,6 +69,13 @@ class ContactRepository(Repository, Protocol):
 
     def list_by_state(self, states: tuple[str, ...], limit: int = 200) -> list[Contact]: ...
     def assigned_to(self, agent_id: int) -> list[Contact]: ...
+
+    def history(
+        self, citizen_id: int | None, channel: str, address: str, since: datetime, limit: int = 20
+    ) -> list[Contact]:
+        """Return a citizen's contacts on any channel opened since a time, newest first (an
+        unidentified citizen's: those on the same channel address)."""
+        ...
 
     def held_by(self, agent_id: int) -> dict[str, int]:
         """Count the open contacts assigned to an agent, by channel."""
@@ -253,3 +261,9 @@ class OfferRepository(Repository, Protocol):
 
 class TransferRepository(Repository, Protocol):
     def for_contact(self, contact_id: int) -> list[Transfer]: ...
+
+
+class NoteRepository(Repository, Protocol):
+    def for_contact(self, contact_id: int) -> list[InternalNote]:
+        """Return a contact's internal notes, oldest first."""
+        ...

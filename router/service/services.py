@@ -10,6 +10,7 @@ from router.service.calls import Calls
 from router.service.delivery import Delivery
 from router.service.dialling import Dialling
 from router.service.followups import Followups
+from router.service.left_chats import LeftChats
 from router.service.survey import Surveys
 from router.service.turn import Turns
 from router.service.views import Views
@@ -36,3 +37,5 @@ class ChannelServices:
     calls: Calls | None = None  # the phone's front door beside the turns
     # The satisfaction question after a contact closes (the chat widget shows it).
     surveys: Surveys | None = None
+    # Web chats left in the queue: a returning citizen's comes back (router/service/left_chats.py).
+    left_chats: LeftChats | None = None

@@ -19,7 +19,6 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from typing import TYPE_CHECKING
 
 from router.domain.model import Contact, ContactState, InboxEntry, Message
 from router.domain.survey import SCORES, Survey, SurveyState, sampled, score_of
@@ -30,10 +29,8 @@ from router.service.errors import Conflict, NotFound, ServiceError
 from router.service.journal import pseudonym_of
 from router.service.outbox import may_message, say
 from router.service.translations import N_, translator
+from router.service.turn_result import TurnResult
 from router.service.unit_of_work import UnitOfWork
-
-if TYPE_CHECKING:
-    from router.service.turn import TurnResult
 
 # GOV.UK's question and its 5-point scale (Service Manual, "Measuring user satisfaction").
 QUESTION = N_("Overall, how did you feel about the service you received today?")
@@ -179,8 +176,6 @@ class Surveys:
         answer window ago, and the survey's contact is still the number's latest (a
         conversation started since gets the digit). None: the message goes on as usual.
         """
-        from router.service.turn import TurnResult
-
         score = score_of(entry.text) if entry.kind == "message" else None
         if score is None or entry.contact_id is not None:
             return None

@@ -24,100 +24,36 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Callable
-from dataclasses import dataclass, replace
-from datetime import datetime, timedelta
-from typing import Protocol
+from dataclasses import replace
+from datetime import datetime
 
-from router.domain.citizens import age_band
 from router.domain.commands import Escalate, ReceiveMessage, ResumeTurn, StartChat, TakeTurn
-from router.domain.model import (
-    CLOSED_INACTIVE,
-    Citizen,
-    Contact,
-    ContactState,
-    InboxEntry,
-    Message,
-)
-from router.domain.needs import asks_for_person, need_of, not_understood
-from router.policy import Action, Decision, PolicyContext, Profile, decide
-from router.service import contacts, languages, outcome, wording
-from router.service.channels import Channel, Channels
+from router.domain.model import Citizen, Contact, ContactState, InboxEntry, Message
+from router.domain.needs import not_understood
+from router.policy import Action, Profile, decide
+from router.service import contacts, filing, languages, outcome, policy_contexts
+from router.service.channels import Channels
 from router.service.counters import ProcessCounters
 from router.service.delivery import ClaimedReplies, Delivery
-from router.service.errors import Conflict, DuplicateDelivery, NotFound, ServiceError
-from router.service.journal import pseudonym_of
+from router.service.errors import DuplicateDelivery, NotFound, ServiceError
 from router.service.messagebus import MessageBus
-from router.service.outbox import say
-from router.service.outcome import TurnDecision
 from router.service.ports import BotPort, BotTurn, Inbox, LanguageIdentifier
 from router.service.settings import RouterSettings
-from router.service.translations import translator
+from router.service.turn_result import (
+    Answerer,
+    AtBot,
+    CallbackJobs,
+    Finisher,
+    SurveyReplies,
+    TurnDecision,
+    TurnResult,
+)
 from router.service.unit_of_work import UnitOfWork
 
 log = logging.getLogger(__name__)
 
 # An inbox entry that can never become a message (its conversation has ended).
 REFUSED = 0
-
-
-class CallbackJobs(Protocol):
-    """The callbacks service (router/service/callbacks.py) as the turn uses it."""
-
-    def schedule(self, callback_id: int, at: datetime) -> None: ...
-
-
-class SurveyReplies(Protocol):
-    """The satisfaction survey (router/service/survey.py) as the turn uses it."""
-
-    def take_reply(
-        self, uow: UnitOfWork, entry: InboxEntry, now: datetime
-    ) -> TurnResult | None: ...
-
-
-@dataclass(frozen=True)
-class TurnResult:
-    """What a turn left behind: the contact's state and the messages it produced."""
-
-    contact_id: int
-    state: str
-    message_id: int | None = None
-    replies: tuple[Message, ...] = ()
-    decision: Decision | None = None
-    message: Message | None = None  # the citizen's message, as filed
-    language: str | None = None  # the conversation's language, once known
-    # Whether the bot understood the message (None: the bot was not asked).
-    understood: bool | None = None
-    # The links the bot's answer carried, before a channel that cannot show them named the
-    # website instead (the phone offers to text them).
-    links: tuple[str, ...] = ()
-    need: str | None = None  # the contact's need as now known
-    # Callbacks the turn booked, whose jobs are written after its commit.
-    booked: tuple[outcome.Booked, ...] = ()
-
-    def transcript(self) -> tuple[Message, ...]:
-        """Return the citizen's message and what the turn answered, in order."""
-        return ((self.message,) if self.message else ()) + self.replies
-
-
-@dataclass(frozen=True)
-class AtBot:
-    """What transaction 1 hands to the bot call and to transaction 2."""
-
-    message_id: int
-    contact_id: int
-    text: str
-    bot_sender: str
-    language: str
-    citizen_id: int | None
-    first: TurnDecision
-    cut: bool = False  # the message was longer than the channel takes and was cut
-
-
-# Answers a message in the turn's first transaction before any contact is found for it
-# (a reply to something the agency sent): (uow, entry, now) -> the turn's result, or None.
-Answerer = Callable[[UnitOfWork, InboxEntry, datetime], "TurnResult | None"]
-# A channel's part of a turn's finishing transaction: (uow, contact, result, now, pseudonym).
-Finisher = Callable[[UnitOfWork, Contact, "TurnResult", datetime, str | None], None]
 
 
 class Turns:
@@ -232,10 +168,14 @@ class Turns:
                     raise NotFound("No such contact.")
                 entry = replace(entry, channel=contact.channel, address=contact.address)
                 citizen = uow.citizens.get(contact.citizen_id) if contact.citizen_id else None
-                message = self._file(uow, entry, contact, citizen, now, **heard)
+                message = filing.file_message(
+                    uow, entry, contact, self.channels[entry.channel], now, **heard
+                )
                 steps: list[TurnDecision] = []
                 if contact.state == ContactState.BOT:
-                    base = self._context(uow, contact, citizen, message, now)
+                    base = policy_contexts.before_bot(
+                        uow, contact, citizen, message, now, self.settings
+                    )
                     context = replace(base, bot_failures=max(2, contact.bot_failures + 1))
                     contact.bot_failures = context.bot_failures
                     steps = [TurnDecision("unheard", decide(context, self.profile), context)]
@@ -317,9 +257,11 @@ class Turns:
             uow.commit()
             return answered
         channel = self.channels[entry.channel]
-        contact, citizen = self._contact_for(uow, entry, channel, now)
+        contact, citizen = filing.contact_for(uow, entry, channel, now)
         heard = {k: metadata[k] for k in ("input", "confidence") if k in metadata}
-        message = self._file(uow, entry, contact, citizen, now, **heard)
+        message = filing.file_message(
+            uow, entry, contact, self.channels[entry.channel], now, **heard
+        )
         chosen = metadata.get("language")
         if chosen in self.settings.languages:
             contact.language = chosen  # chosen by the caller; the register still comes first
@@ -356,7 +298,7 @@ class Turns:
         """Decide before the bot; commit, finishing here unless the bot is to be asked."""
         steps: list[TurnDecision] = []
         if message.kind == "message" and contact.state == ContactState.BOT:
-            context = self._context(uow, contact, citizen, message, now)
+            context = policy_contexts.before_bot(uow, contact, citizen, message, now, self.settings)
             steps = [TurnDecision("before_bot", decide(context, self.profile), context)]
             if steps[0].decision.action == Action.SELF_SERVICE:
                 at_bot = AtBot(
@@ -364,7 +306,9 @@ class Turns:
                     contact.id,
                     message.text,
                     contact.bot_sender,
-                    self._language(contact, citizen, language),
+                    filing.conversation_language(
+                        self.settings.languages, contact, citizen, language
+                    ),
                     citizen.id if citizen else None,
                     steps[0],
                     cut,
@@ -374,91 +318,6 @@ class Turns:
         result = self._finish(uow, contact, message, citizen, steps, None, now, cut)
         uow.commit()
         return result
-
-    def _language(
-        self, contact: Contact, citizen: Citizen | None, chosen: str | None = None
-    ) -> str:
-        """Return the conversation's language (the agency's first until it is known).
-
-        A language the caller chose that the agency does not serve in text is still the bot's.
-        """
-        found = languages.resolve(self.settings.languages, citizen, contact, None, None)
-        if not found.sure and chosen and citizen is None:
-            return chosen
-        return found.language
-
-    def _contact_for(
-        self, uow: UnitOfWork, entry: InboxEntry, channel: Channel, now: datetime
-    ) -> tuple[Contact, Citizen | None]:
-        """Return the contact the message belongs to, opening one when needed."""
-        if entry.contact_id is not None:
-            contact = uow.contacts.get(entry.contact_id, for_update=True)
-            if contact is None:
-                raise NotFound("No such contact.")
-            if contact.state == ContactState.CLOSED:
-                raise Conflict("This conversation has ended. Please start a new one.")
-        else:
-            uow.contacts.lock_address(entry.channel, entry.address)
-            contact = uow.contacts.open_on(entry.channel, entry.address, now - channel.inactivity)
-        if contact is not None:
-            citizen = uow.citizens.get(contact.citizen_id) if contact.citizen_id else None
-            return contact, citizen
-        for stale in uow.contacts.stale_open_on(entry.channel, entry.address):
-            contacts.close(
-                uow, stale, now, CLOSED_INACTIVE, pseudonym_of(uow, stale), digital=channel.digital
-            )
-        citizen = uow.citizens.by_phone(entry.address) if channel.address_is_phone else None
-        return contacts.open_contact(
-            uow, entry.channel, entry.address, now, citizen=citizen
-        ), citizen
-
-    def _file(
-        self,
-        uow: UnitOfWork,
-        entry: InboxEntry,
-        contact: Contact,
-        citizen: Citizen | None,
-        now: datetime,
-        **heard: object,
-    ) -> Message:
-        """Store the entry as the contact's message (its id noted on the entry)."""
-        message = uow.messages.add(
-            Message(
-                channel=entry.channel,
-                direction="in",
-                author="citizen",
-                text=entry.text,
-                created_at=entry.received_at,
-                contact_id=contact.id,
-                address=entry.address if self.channels[entry.channel].address_is_phone else None,
-                provider_id=entry.provider_id,
-                kind=entry.kind if entry.kind not in ("too_long", "unheard") else "message",
-            )
-        )
-        entry.message_id = message.id
-        contact.received(message.id, now, **heard)
-        return message
-
-    def _context(
-        self,
-        uow: UnitOfWork,
-        contact: Contact,
-        citizen: Citizen | None,
-        message: Message,
-        now: datetime,
-    ) -> PolicyContext:
-        """Return what the policy may look at before the bot has seen the message."""
-        return PolicyContext(
-            channel=contact.channel,
-            exemptions=contacts.valid_grounds(uow, citizen, now) if citizen else (),
-            age_band=age_band(citizen.birth_year, now.date()) if citizen else None,
-            identified=citizen is not None,
-            bot_failures=contact.bot_failures,
-            asked_for_person=asks_for_person(message.text),
-            business_hours=self.settings.business_hours.open_at(now),
-            queue_wait_seconds=outcome.estimated_wait(uow, self.settings),
-            digital_offered=contact.digital_offered,
-        )
 
     # -- bot: no transaction --------------------------------------------------------------
 
@@ -486,38 +345,13 @@ class Turns:
             citizen = uow.citizens.get(at_bot.citizen_id) if at_bot.citizen_id else None
             steps = [at_bot.first]
             if turn is not None and contact.state == ContactState.BOT:
-                context = self._after_bot(uow, contact, at_bot, turn, now)
+                context = policy_contexts.after_bot(uow, contact, at_bot, turn, now, self.settings)
                 steps.append(TurnDecision("after_bot", decide(context, self.profile), context))
             elif contact.state != ContactState.BOT:
                 steps = []
             result = self._finish(uow, contact, message, citizen, steps, turn, now, at_bot.cut)
             uow.commit()
         return self._send(result)
-
-    def _after_bot(
-        self, uow: UnitOfWork, contact: Contact, at_bot: AtBot, turn: BotTurn, now: datetime
-    ) -> PolicyContext:
-        """Return the policy context once the bot has seen the message."""
-        context = at_bot.first.context
-        failed = not turn.ok or not_understood(turn.intent)
-        need = need_of(turn.intent, turn.entities)
-        since = now - timedelta(days=self.settings.repeat_window_days)
-        repeat = bool(
-            need
-            and at_bot.citizen_id is not None
-            and uow.contacts.resolved_on_need_since(at_bot.citizen_id, need, since, contact.id)
-        )
-        return replace(
-            context,
-            need=need or turn.intent,
-            repeat_contact=repeat,
-            confidence=turn.confidence if turn.ok else None,
-            bot_failures=context.bot_failures + 1 if failed else 0,
-            bot_available=turn.ok or turn.error is None,
-            asked_for_person=context.asked_for_person
-            or turn.handoff
-            or turn.intent == "request_person",
-        )
 
     def _finish(
         self,
@@ -530,55 +364,12 @@ class Turns:
         now: datetime,
         cut: bool = False,
     ) -> TurnResult:
-        """Store the decisions and carry out the last one; the message is then processed."""
-        message.processed = True
-        pseudonym = citizen.pseudonym if citizen else None
-        channel = self.channels[contact.channel]
-        _ = translator(self._language(contact, citizen))
-        replies: list[Message] = []
-        booked: list[outcome.Booked] | None = [] if self.callbacks is not None else None
-        final = steps[-1].decision if steps else None
-        if message.kind != "message":
-            replies = outcome.answer_keyword(uow, contact, channel, message, now, pseudonym, _)
-        elif final is not None:
-            if turn is not None:
-                contact.heard_from_bot(
-                    now, need=need_of(turn.intent, turn.entities), intent=turn.intent,
-                    confidence=turn.confidence, error=turn.error,
-                    failures=steps[-1].context.bot_failures,
-                )  # fmt: skip
-            outcome.store_decisions(
-                uow, contact, message, steps, now, pseudonym, self.settings.policy_name
-            )
-            replies = outcome.carry_out(
-                uow, contact, channel, final, turn, now, pseudonym, self.settings, _,
-                citizen=citizen, booked=booked,
-            )  # fmt: skip
-        if cut:
-            told = wording.too_long(channel, _)
-            replies.insert(0, say(uow, contact, channel, "system", told, now))
-        # Claimed now, and sent in this order once this transaction has committed.
-        self.delivery.after_commit(uow, self.delivery.claim_new(uow, contact, pseudonym, replies))
-        bot_ok = turn is not None and turn.ok
-        result = TurnResult(
-            contact.id,
-            contact.state,
-            message.id,
-            tuple(replies),
-            final,
-            message,
-            language=contact.language,
-            understood=None if turn is None else bot_ok and not not_understood(turn.intent),
-            links=tuple(link for t in turn.messages for link in wording.links_in(t))
-            if bot_ok
-            else (),
-            need=contact.need,
-            booked=tuple(booked or ()),
-        )
-        finisher = self.finishers.get(contact.channel)
-        if finisher is not None:
-            finisher(uow, contact, result, now, pseudonym)
-        return result
+        return outcome.finish(
+            uow, contact, message, citizen, steps, turn, now, cut,
+            channel=self.channels[contact.channel], delivery=self.delivery,
+            settings=self.settings, books=self.callbacks is not None,
+            finisher=self.finishers.get(contact.channel),
+        )  # fmt: skip
 
     # -- send -----------------------------------------------------------------------------
 

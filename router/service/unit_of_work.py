@@ -28,6 +28,7 @@ class UnitOfWork(Protocol):
     presence: r.PresenceRepository
     offers: r.OfferRepository
     transfers: r.TransferRepository
+    notes: r.NoteRepository
     # Events for after the commit (`ClaimedReplies`), gathered as the journal writes the others;
     # moved to `published` by the commit (dropped by a rollback) for the message bus.
     after_commit: list[object]

@@ -13,6 +13,7 @@ from datetime import UTC, date, datetime
 
 from router.domain import events as ev
 from router.domain.citizens import age_band
+from router.service.background import Background, background
 from router.service.channels import Channels
 from router.service.unit_of_work import UnitOfWork
 
@@ -119,6 +120,7 @@ class Conversation:
     opted_out: bool = False
     call_ended: bool = False  # a phone contact whose caller's call has ended (hung up)
     call_connected: bool = False  # the caller is on the line with the agent
+    background: Background = field(default_factory=Background)  # history, calls, notes
 
 
 def _wait(since: datetime, now: datetime) -> int:
@@ -274,4 +276,5 @@ class Views:
                 call_connected=bool(calls)
                 and calls[-1].ended_at is None
                 and calls[-1].queue_result == "bridged",
+                background=background(uow, contact, self.clock()),
             )

@@ -1,8 +1,9 @@
 """Rasa stopped, hung, or answering nothing in the middle of citizens' conversations.
 
 Eight citizens are talking to the bot through the chat API when Rasa fails; their next
-messages, sent at once, reach assisted service (queued for a person) without waiting for Rasa;
-an outage opens the bot's circuit and, when Rasa is back, the circuit closes by itself (the
+messages, sent at once, reach assisted service (queued for a person) without waiting for Rasa
+longer than the bot's budget; an outage (refused at once; hung, once Rasa has answered nothing
+for four budgets) opens the bot's circuit and, when Rasa is back, the circuit closes by itself (the
 probe) and new citizens get the bot again. An empty answer is a failed turn but not an outage:
 the circuit stays closed. Every message a citizen sent is stored once and answered.
 """
@@ -89,6 +90,14 @@ def test_rasa_failing_mid_conversation_sends_citizens_to_people_and_loses_nothin
         sent += [(s[0], f"And the child benefit? ({i})") for i, s in enumerate(sessions)]
         # Hung, Rasa has not answered any of these yet: the citizens did not wait for it.
         assert [a["state"] for a, _ in during] == ["queued"] * CITIZENS
+        if fault == "hung":
+            # A timeout is an outage once Rasa has answered nothing for 4 budgets (2 s):
+            # until then it may be slow. Newcomers write after that.
+            time.sleep(kanal.bot.down_after)
+            late = [start(client) for _ in range(4)]
+            answers = [say(app, s, f"Hello? ({i})") for i, s in enumerate(late)]
+            sent += [(s[0], f"Hello? ({i})") for i, s in enumerate(late)]
+            assert [a["state"] for a, _ in answers] == ["queued"] * 4
         bot_state = client.get("/readyz").get_json()["checks"]["bot"]
         if fault == "empty":
             assert bot_state["circuit"] == "closed", "an empty answer is not an outage"

@@ -56,6 +56,7 @@ RULES: dict[str, object] = {
     "desk.reply": CONVERSATION,
     "desk.settle_review": CONVERSATION,
     "desk.resolve": CONVERSATION,
+    "desk.add_note": CONVERSATION,
     "desk.connect_call": CONVERSATION,
     "desk.call_back_now": CONVERSATION,
     "desk.transfer": CONVERSATION,
@@ -162,7 +163,7 @@ def test_the_roles_matrix_as_tested(app, client, kanal, staff):
                 expected = "allowed" if role in allowed else "refused"
                 assert got == expected, (rule.endpoint, label, role, answer.status_code)
     # The matrix covers every conversation route for both kinds of conversation.
-    assert sum(1 for (route, _role) in matrix if route.endswith("bot only")) == 8 * len(ROLES)
+    assert sum(1 for (route, _role) in matrix if route.endswith("bot only")) == 9 * len(ROLES)
 
 
 def test_an_agent_cannot_open_a_bot_only_conversation_and_the_attempt_is_audited(

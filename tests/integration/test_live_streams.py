@@ -199,3 +199,83 @@ def _quiet_with_one_and_six_streams(client, kanal, streams):
     assert with_six <= with_one + 3, (with_one, with_six)
     if kanal.engine.dialect.name == "postgresql":
         assert with_six == 0
+
+
+class Clock:
+    def __init__(self) -> None:
+        from datetime import UTC, datetime
+
+        self.now = datetime.now(UTC)
+
+    def __call__(self):
+        return self.now
+
+    def later(self, seconds: float) -> None:
+        from datetime import timedelta
+
+        self.now += timedelta(seconds=seconds)
+
+
+def left_chats(kanal, clock):
+    from datetime import timedelta
+
+    from router.service.left_chats import LeftChats
+
+    return LeftChats(kanal.uow, clock, channel="webchat", after=timedelta(seconds=120))
+
+
+def test_a_waiting_chat_whose_citizen_left_is_abandoned_and_comes_back_when_they_write(
+    client, kanal
+):
+    from router.domain import events as ev
+
+    sid, token = chat(client)
+    contact = kanal.views.contact_on("webchat", sid)
+    waiting_since = kanal.views.queue()[0].enqueued_at
+    clock = Clock()
+    sweep = left_chats(kanal, clock)
+    clock.later(60)
+    assert sweep.sweep() == 0  # a minute: still there
+    clock.later(90)
+    assert sweep.sweep() == 1
+    assert kanal.views.contact(contact.id).state == "closed"
+    assert kanal.views.queue() == []
+    with kanal.uow() as uow:
+        closed = [e for e in uow.events.for_contact(contact.id) if e.type == ev.CLOSED]
+    assert closed[-1].data["why"] == "abandoned"
+    assert closed[-1].data["state_before"] == "queued"  # analytics' "left while queued"
+
+    write(client, sid, token, "Sorry, I am back")
+    assert kanal.views.contact(contact.id).state == "queued"
+    back = kanal.views.queue()
+    assert [e.contact_id for e in back] == [contact.id]
+    assert back[0].enqueued_at == waiting_since  # in the place it had
+    texts = [m.text for m in kanal.views.messages(contact.id)]
+    assert texts[-1] == "Sorry, I am back"
+
+
+def test_a_citizen_with_the_chat_stream_open_is_not_abandoned_and_a_stream_brings_one_back(
+    client, kanal, streams
+):
+    from router.entrypoints.streams.app import HUB
+
+    here_sid, here_token = chat(client)
+    gone_sid, gone_token = chat(client)
+    events = open_stream(f"{streams.url}/api/v1/chat/sessions/{here_sid}/stream", here_token)
+    events.until(lambda e: e["event"] == "state")
+    clock = Clock()
+    sweep = left_chats(kanal, clock)
+    clock.later(100)
+    sweep.present(streams.app[HUB].citizens_here())  # the stream process's heartbeat
+    events.close()
+    clock.later(100)
+    assert sweep.sweep() == 1
+    here = kanal.views.contact_on("webchat", here_sid)
+    gone = kanal.views.contact_on("webchat", gone_sid)
+    assert (here.state, gone.state) == ("queued", "closed")
+
+    back = open_stream(f"{streams.url}/api/v1/chat/sessions/{gone_sid}/stream", gone_token)
+    try:
+        assert back.until(lambda e: e["event"] == "state")["data"]["state"] == "queued"
+    finally:
+        back.close()

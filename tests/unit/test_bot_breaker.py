@@ -16,7 +16,7 @@ import requests
 
 from bots.breaker import CircuitBreaker, Outcome
 from bots.client import RasaBot
-from bots.outbound import MAX_TEXT, NotAPseudonym, clean_text, payload
+from bots.outbound import MAX_TEXT, MAX_WORDS, NotAPseudonym, clean_text, payload
 from tests.unit.test_bot_client import PAYMENT_TEXT, Answer, Clock, StandInSession, channel_answer
 
 pytestmark = pytest.mark.unit
@@ -179,8 +179,8 @@ def test_a_message_the_bot_turns_down_fails_its_turn_and_never_opens_the_circuit
     [requests.ConnectionError("refused"), requests.Timeout(), Answer(500), Answer(503)],
 )
 def test_an_outage_opens_the_circuit_at_the_threshold(answer):
-    session = StandInSession(answer)
-    bot = bot_with(session, failure_threshold=3)
+    session = StandInSession(answer, status=requests.ConnectionError("refused"))
+    bot = bot_with(session, failure_threshold=3, down_after=0.0)
 
     errors = [bot.turn("k_c1", "hi").error for _ in range(5)]
 
@@ -193,12 +193,49 @@ def test_rejected_messages_between_outages_show_the_bot_is_up():
         requests.Timeout(), requests.Timeout(), Answer(400, {"error": "message too long"}),
         requests.Timeout(), requests.Timeout(), channel_answer(),
     )  # fmt: skip
-    bot = bot_with(session, failure_threshold=3)
+    bot = bot_with(session, failure_threshold=3, down_after=0.0)
 
     for _ in range(6):
         bot.turn("k_c1", "hi")
 
     assert bot.breaker.snapshot().state == "closed"
+
+
+def test_a_timeout_while_rasa_answers_other_calls_is_slow_not_down():
+    clock = Clock()
+    session = StandInSession(channel_answer(PAYMENT_TEXT))
+    bot = bot_with(session, timeout=2.5, failure_threshold=3, clock=clock)
+    assert bot.turn("k_c1", "when is my pension paid").ok  # Rasa answered at 1000.0
+    session.answers = [requests.Timeout()]
+    clock.now += 9.9  # within 4 budgets (10 s) of that answer
+
+    errors = [bot.turn("k_c1", "!!!???" * 50).error for _ in range(10)]
+
+    assert errors == ["timeout"] * 10, "each slow turn fails; none is refused by the circuit"
+    assert bot.breaker.closed and session.gets == []
+
+
+def test_timeouts_after_rasa_went_silent_are_an_outage():
+    clock = Clock()
+    session = StandInSession(channel_answer(PAYMENT_TEXT))
+    bot = bot_with(session, timeout=2.5, failure_threshold=3, clock=clock)
+    bot.turn("k_c1", "when is my pension paid")
+    session.answers = [requests.Timeout()]
+    clock.now += 10.0  # nothing answered for 4 budgets: hung, not slow
+
+    errors = [bot.turn("k_c1", "hi").error for _ in range(4)]
+
+    assert errors == ["timeout", "timeout", "timeout", "circuit-open"]
+
+
+def test_a_rasa_that_never_answered_is_down_once_the_silence_is_long_enough():
+    clock = Clock()
+    session = StandInSession(requests.Timeout())
+    bot = bot_with(session, timeout=2.5, failure_threshold=3, clock=clock)
+    assert [bot.turn("k_c1", "hi").error for _ in range(4)][-1] == "timeout", "slow, maybe"
+    clock.now += 10.0
+
+    assert [bot.turn("k_c1", "hi").error for _ in range(4)][-1] == "circuit-open"
 
 
 def test_the_status_probe_closes_an_open_circuit_when_rasa_is_back():
@@ -285,6 +322,15 @@ def test_control_characters_and_lone_surrogates_are_cleaned_and_the_text_capped(
     assert clean_text("ø" * 5000) == "ø" * MAX_TEXT
 
 
+def test_what_would_stall_the_bot_is_cut_short():
+    assert clean_text("Really?!!!!!!!!!! 😀😀😀😀😀😀😀") == "Really?!!! 😀😀😀"
+    assert clean_text("!!!???...,,,;;;" * 40) == "!!!???...,,,"
+    assert clean_text("pension " * 300) == " ".join(["pension"] * MAX_WORDS)
+    assert clean_text("When is my pension paid? It's late...") == (
+        "When is my pension paid? It's late..."
+    )
+
+
 def test_the_cap_is_what_kanals_rasa_channel_accepts():
     channel = (ROOT / "bots" / "rasa" / "kanal_channel.py").read_text()
 
@@ -306,4 +352,23 @@ def test_only_a_pseudonymous_sender_id_is_sent(sender):
 def test_the_language_is_sent_only_when_it_looks_like_one():
     assert payload("k_0a1b", "hej", "da")["metadata"] == {"language": "da"}
     assert "metadata" not in payload("k_0a1b", "hej", "da'; drop table")
-    assert payload("k_0a1b", "a\x00" * 3000, None)["message"] == ("a " * 1000)
+    assert payload("k_0a1b", "a\x00" * 3000, None)["message"] == " ".join(["a"] * MAX_WORDS)
+
+
+def test_the_bulkhead_halves_on_a_call_past_its_time_and_grows_back_with_answers():
+    from bots.bulkhead import Bulkhead
+
+    bulkhead = Bulkhead(4)
+    for _ in range(3):
+        assert bulkhead.enter(0)
+        bulkhead.leave(slow=True)
+    assert bulkhead.limit == 1
+    assert bulkhead.enter(0) and not bulkhead.enter(0.01), "one call at a time now"
+    bulkhead.leave(slow=False)
+    for _ in range(1 + 2 + 3):
+        assert bulkhead.enter(0)
+        bulkhead.leave(slow=False)
+    assert bulkhead.limit == 4
+    bulkhead.enter(0)
+    bulkhead.leave(slow=None)
+    assert (bulkhead.limit, bulkhead.in_flight) == (4, 0)

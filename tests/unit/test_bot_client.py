@@ -30,8 +30,9 @@ class Answer:
 class StandInSession:
     """A stand-in for requests.Session: answers from a script and records what it was sent."""
 
-    def __init__(self, *answers: object) -> None:
+    def __init__(self, *answers: object, status: object = None) -> None:
         self.answers = list(answers)
+        self.status = status  # what GET /status answers, when not the next scripted answer
         self.posts: list[tuple[str, dict, object]] = []
         self.gets: list[str] = []
 
@@ -47,6 +48,10 @@ class StandInSession:
 
     def get(self, url: str, timeout: object) -> Answer:
         self.gets.append(url)
+        if self.status is not None:
+            if isinstance(self.status, Exception):
+                raise self.status
+            return self.status
         return self._next()
 
 
@@ -71,6 +76,7 @@ def channel_answer(*messages: dict, intent: str = "payment_date", confidence: fl
 
 def bot_with(session: StandInSession, **kwargs) -> RasaBot:
     kwargs.setdefault("probe", False)  # no timer thread: the tests move the clock themselves
+    kwargs.setdefault("down_after", 0.0)  # every timeout counts (slow vs down: test_bot_breaker)
     return RasaBot("http://rasa.test:5005/", session_factory=lambda: session, **kwargs)
 
 
@@ -182,7 +188,11 @@ def test_after_three_failures_in_a_row_the_bot_is_not_asked_until_the_reset_time
 def test_after_the_reset_time_one_good_trial_closes_the_circuit():
     clock = Clock()
     session = StandInSession(
-        requests.Timeout(), requests.Timeout(), requests.Timeout(), channel_answer(PAYMENT_TEXT)
+        requests.Timeout(),
+        requests.Timeout(),
+        requests.Timeout(),
+        channel_answer(PAYMENT_TEXT),
+        status=requests.Timeout(),  # Rasa hangs: its /status does not answer either
     )
     bot = bot_with(session, failure_threshold=3, reset_after=30.0, clock=clock)
     for _ in range(3):
@@ -199,7 +209,7 @@ def test_after_the_reset_time_one_good_trial_closes_the_circuit():
 
 def test_a_failed_trial_opens_the_circuit_again_for_the_full_reset_time():
     clock = Clock()
-    session = StandInSession(requests.Timeout())
+    session = StandInSession(requests.Timeout(), status=requests.Timeout())
     bot = bot_with(session, failure_threshold=3, reset_after=30.0, clock=clock)
     for _ in range(3):
         bot.turn("c-1", "hi")

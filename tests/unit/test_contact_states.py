@@ -136,3 +136,35 @@ def test_closing_a_waiting_contact_for_another_reason_finishes_its_item():
     item = waiting_item()
     c.close(NOW, CLOSED_BY_BOT, item=item)
     assert item.state == QueueState.DONE
+
+
+def test_a_chat_left_in_the_queue_is_abandoned_and_comes_back_in_its_place():
+    from router.domain.model import CLOSED_ABANDONED
+
+    item = waiting_item(minutes_ago=4)
+    c = contact(ContactState.QUEUED)
+    happened = c.abandon(item, NOW)
+    closed = happened[-1]
+    assert closed.type == ev.CLOSED
+    assert closed.data["why"] == CLOSED_ABANDONED and closed.data["state_before"] == "queued"
+    assert c.state == ContactState.CLOSED and item.state == QueueState.ABANDONED
+
+    later = NOW + timedelta(minutes=3)
+    back = c.come_back(item, later)
+    assert types(back) == [ev.RETURNED] and back[0].data == {"queue_item_id": 3}
+    assert c.state == ContactState.QUEUED and c.closed_at is None
+    assert item.state == QueueState.WAITING
+    assert item.enqueued_at == NOW - timedelta(minutes=4)  # the place it had
+
+
+def test_only_a_waiting_chat_can_be_abandoned_and_only_an_abandoned_one_comes_back():
+    for state in (ContactState.BOT, ContactState.ASSIGNED, ContactState.CLOSED):
+        with pytest.raises(IllegalTransition):
+            contact(state).abandon(waiting_item(), NOW)
+    resolved = contact(ContactState.QUEUED)
+    item = waiting_item()
+    resolved.close(NOW, CLOSED_RESOLVED, item=item, wrap_up="answered")
+    with pytest.raises(IllegalTransition):
+        resolved.come_back(item, NOW)
+    with pytest.raises(IllegalTransition):
+        contact(ContactState.QUEUED).come_back(waiting_item(), NOW)

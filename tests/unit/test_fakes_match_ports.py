@@ -34,6 +34,7 @@ REPOSITORIES = {
     r.PresenceRepository: (fakes.FakePresenceRepository, sql.SqlPresenceRepository),
     r.OfferRepository: (fakes.FakeOfferRepository, sql.SqlOfferRepository),
     r.TransferRepository: (fakes.FakeTransferRepository, sql.SqlTransferRepository),
+    r.NoteRepository: (fakes.FakeNoteRepository, sql.SqlNoteRepository),
 }
 PORTS = {
     ports.BotPort: fakes.ScriptedBot,

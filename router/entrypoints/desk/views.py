@@ -31,11 +31,12 @@ from router.domain.access import Viewer
 from router.domain.callbacks import CallbackState
 from router.domain.commands import AgentReply, ClaimNext, Resolve
 from router.domain.model import STAFF_ROLES, ContactState
+from router.domain.replies import CannedReply
 from router.domain.wrapup import WRAP_UP_CODES, Outcome
 from router.entrypoints.auth import role_required
 from router.entrypoints.desk import routing_views
 from router.entrypoints.desk import words as w
-from router.entrypoints.desk.words import DeskWords, link_parts, waited
+from router.entrypoints.desk.words import DeskWords, canned_replies, link_parts, waited
 from router.entrypoints.live_tokens import desk_token
 from router.service.access import DeskAccess
 from router.service.callback_desk import CallbackDesk
@@ -82,6 +83,8 @@ class DeskParts:
     # (profile, rule id) -> the rule's reason as the profile wrote it, to say it again in
     # the desk's language; None when the profile is not the one running.
     rules: Callable[[str, str], str | None] = lambda _profile, _rule: None
+    replies: tuple[CannedReply, ...] = ()  # the agency's canned replies (KANAL_CANNED_REPLIES)
+    agency: str = "kanal"
 
 
 # Pages that show citizens' data without being one conversation: each view is audited.
@@ -97,6 +100,8 @@ def blueprint(
     access: DeskAccess | None = None,
     languages: Sequence[str] = ("en",),
     rules: Callable[[str, str], str | None] | None = None,
+    replies: tuple[CannedReply, ...] = (),
+    agency: str = "kanal",
     live: tuple[str, str] = ("", ""),
 ) -> Blueprint:
     """Return the desk's pages, each for signed-in agents, supervisors and admins.
@@ -118,7 +123,7 @@ def blueprint(
     )
     parts = DeskParts(
         desk, views, callbacks, ZoneInfo(timezone), access, tuple(languages),
-        rules or DeskParts.rules,
+        rules or DeskParts.rules, tuple(replies), agency,
     )  # fmt: skip
     bp.before_request(bound(_speak, parts))
     bp.add_app_template_filter(link_parts, "link_parts")
@@ -145,6 +150,7 @@ def blueprint(
             "POST",
         ),
         (f"/contacts/<{ID_CONVERTER}:contact_id>/resolve", resolve, "POST"),
+        (f"/contacts/<{ID_CONVERTER}:contact_id>/notes", add_note, "POST"),
         (f"/contacts/<{ID_CONVERTER}:contact_id>/connect", connect_call, "POST"),
         (f"/contacts/<{ID_CONVERTER}:contact_id>/call-back", call_back_now, "POST"),
         ("/calls/taking", taking_calls, "POST"),
@@ -344,11 +350,21 @@ def _conversation_page(parts: DeskParts, contact_id: int, draft: str = "", statu
         abort(404)
     contact = found.contact
     mine = contact.agent_id == _agent_id() and contact.state == ContactState.ASSIGNED
+    language = contact.language or (found.citizen.language if found.citizen else None)
+    canned = canned_replies(
+        parts.replies,
+        contact.need,
+        language=language or parts.languages[0],
+        name=found.citizen.name if found.citizen else None,
+        today=parts.views.clock().astimezone(parts.zone).date(),
+        agency=parts.agency,
+    )
     page = render_template(
         "desk/conversation.html",
         c=found,
         contact=contact,
         mine=mine,
+        canned=canned,
         callbacks=parts.callbacks.for_contact(contact_id) if parts.callbacks else [],
         last_id=found.messages[-1].id if found.messages else 0,
         draft=draft,
@@ -444,6 +460,25 @@ def resolve(parts: DeskParts, contact_id: int):
         return redirect(back)
     flash(_("Contact {id} resolved.", id=contact_id))
     return redirect(url_for("desk.queue"))
+
+
+def add_note(parts: DeskParts, contact_id: int):
+    """Keep an internal note on the contact for colleagues (never sent to the citizen)."""
+    text = request.form.get("note", "")
+    back = url_for("desk.conversation", contact_id=contact_id)
+    if not text.strip():
+        flash(_("Write the note before saving it."), "error")
+        return redirect(back + "#notes")
+    if len(text.strip()) > MAX_NOTE:
+        flash(_("The note is longer than {n} characters; shorten it.", n=MAX_NOTE), "error")
+        return redirect(back + "#notes")
+    try:
+        parts.desk.add_note(_agent_id(), contact_id, text)
+    except ServiceError as exc:
+        flash(str(exc), "error")
+        return redirect(back + "#notes")
+    flash(_("Note saved. Only staff see it; it is not sent to the citizen."))
+    return redirect(back + "#notes")
 
 
 def connect_call(parts: DeskParts, contact_id: int):

@@ -9,13 +9,15 @@ in words ("Payment date — pension", "99 %", "Person requested").
 from __future__ import annotations
 
 import re
-from collections.abc import Callable, Iterator
-from datetime import datetime
+from collections.abc import Callable, Iterable, Iterator
+from dataclasses import dataclass
+from datetime import date, datetime
 from zoneinfo import ZoneInfo
 
 from babel.dates import format_date
 from babel.numbers import format_percent
 
+from router.domain.replies import CannedReply, fill, next_payment_date, replies_for, unfilled
 from router.policy.context import GROUND_WORDS, reason_text
 from router.service.translations import N_, Translator
 
@@ -134,8 +136,14 @@ CALL_STATUS_WORDS = {
 DIRECTION_WORDS = {"inbound": N_("Call from the citizen"), "outbound": N_("Call to the citizen")}
 CLOSE_WORDS = {
     "resolved": N_("resolved"),
-    "inactive": N_("the citizen left"),
-    "bot_done": N_("finished with the assistant"),
+    "inactivity": N_("the citizen left"),
+    "bot_finished": N_("finished with the assistant"),
+}
+OUTCOME_WORDS = {
+    "resolved": N_("Resolved"),
+    "assisted_digital": N_("Resolved digitally with help (assisted digital)"),
+    "referred": N_("Referred"),
+    "not_resolved": N_("Not resolved"),
 }
 YES, NO = N_("yes"), N_("no")
 # Each language's name in that language, for the desk's language switch.
@@ -221,6 +229,40 @@ class DeskWords:
         local = at.astimezone(self.zone)
         day = format_date(local.date(), "medium", locale=self.language)
         return f"{day} {local.strftime('%H:%M')}"
+
+
+@dataclass(frozen=True)
+class Canned:
+    """A canned reply ready for the reply box: filled in, in the citizen's language."""
+
+    title: str
+    text: str
+    language: str
+    unfilled: tuple[str, ...]  # placeholders the agent must still replace
+
+
+def canned_replies(
+    replies: Iterable[CannedReply],
+    need: str | None,
+    *,
+    language: str,
+    name: str | None,
+    today: date,
+    agency: str,
+) -> list[Canned]:
+    """Return the canned replies for a need, filled in for the citizen, in their language."""
+    found = []
+    for reply in replies_for(replies, need):
+        lang = reply.language_for((language, "en"))
+        values = {
+            "first_name": name.split()[0] if name and name.split() else "",
+            "next_payment_date": format_date(next_payment_date(today), "long", locale=lang),
+            "agency": agency,
+        }
+        text = fill(reply.texts[lang], values)
+        title = reply.titles.get(lang) or next(iter(reply.titles.values()), reply.need)
+        found.append(Canned(title, text, lang, tuple(sorted(unfilled(text)))))
+    return found
 
 
 def _humane(code: str) -> str:

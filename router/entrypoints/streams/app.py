@@ -37,6 +37,7 @@ from router.entrypoints.live_tokens import desk_user
 from router.entrypoints.streams import feed
 from router.entrypoints.streams.hub import Hub, Listener
 from router.service.access import DeskAccess
+from router.service.left_chats import HEARTBEAT_SECONDS
 from router.web import parse_id
 
 log = logging.getLogger(__name__)
@@ -97,6 +98,9 @@ class Streams:
             after = _cursor(request)
         except ValueError:
             return refuse(400, AFTER_ERROR)
+        left = self.kanal.left_chats
+        if contact.state == ContactState.CLOSED and left is not None:
+            await self.run(left.come_back, contact.id)  # an abandoned chat's citizen is back
         response = await _open(request)
         listener = Listener(contact.id, citizen=True)
         self.hub.watch(listener)
@@ -206,6 +210,16 @@ class Streams:
 
     # -- the process ----------------------------------------------------------------------
 
+    async def heartbeat(self, every: float = HEARTBEAT_SECONDS) -> None:
+        """Say, every `every` seconds, which waiting citizens have their chat open."""
+        while True:
+            await asyncio.sleep(every)
+            if self.kanal.left_chats is not None:
+                try:
+                    await self.run(self.kanal.left_chats.present, self.hub.citizens_here())
+                except Exception:  # the database is away: the next beat tries again
+                    log.exception("the citizens' heartbeat was not written")
+
     async def preflight(self, request: web.Request) -> web.Response:
         return web.Response(status=204, headers=CORS)
 
@@ -261,9 +275,11 @@ def make_app(
             task = asyncio.create_task(feed.listen(feed.dsn_of(engine), hub))
         else:
             task = asyncio.create_task(feed.poll(kanal.read_engine, hub, streams.run, poll_seconds))
+        beat = asyncio.create_task(streams.heartbeat())
         yield
         task.cancel()
-        await asyncio.gather(task, return_exceptions=True)
+        beat.cancel()
+        await asyncio.gather(task, beat, return_exceptions=True)
         streams.pool.shutdown(wait=False, cancel_futures=True)
 
     app.cleanup_ctx.append(feeding)

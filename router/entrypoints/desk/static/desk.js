@@ -249,6 +249,21 @@
     }, shown);
   }
 
+  // -- canned replies: a button puts its reply in the reply box, to edit before sending ---
+
+  function startCanned(box) {
+    Array.prototype.forEach.call(document.querySelectorAll("button.canned-use"), function (b) {
+      b.hidden = false;
+      b.addEventListener("click", function () {
+        box.value = b.getAttribute("data-text");
+        box.focus();
+        box.setSelectionRange(box.value.length, box.value.length);
+      });
+    });
+  }
+
+  var box = document.getElementById("reply-text");
+  if (box) startCanned(box);
   var table = document.getElementById("waiting");
   if (table) startQueue(table);
   var log = document.getElementById("transcript");

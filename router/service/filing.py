@@ -1,0 +1,78 @@
+"""Filing a citizen's message in its contact (the turn's first transaction): the contact it
+belongs to, found or opened (stale ones closed), the message stored, and the conversation's
+language."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from router.domain.model import CLOSED_INACTIVE, Citizen, Contact, ContactState, InboxEntry, Message
+from router.service import contacts, languages
+from router.service.channels import Channel
+from router.service.errors import Conflict, NotFound
+from router.service.journal import pseudonym_of
+from router.service.unit_of_work import UnitOfWork
+
+
+def contact_for(
+    uow: UnitOfWork, entry: InboxEntry, channel: Channel, now: datetime
+) -> tuple[Contact, Citizen | None]:
+    """Return the contact the message belongs to, opening one when needed."""
+    if entry.contact_id is not None:
+        contact = uow.contacts.get(entry.contact_id, for_update=True)
+        if contact is None:
+            raise NotFound("No such contact.")
+        if contact.state == ContactState.CLOSED:
+            raise Conflict("This conversation has ended. Please start a new one.")
+    else:
+        uow.contacts.lock_address(entry.channel, entry.address)
+        contact = uow.contacts.open_on(entry.channel, entry.address, now - channel.inactivity)
+    if contact is not None:
+        citizen = uow.citizens.get(contact.citizen_id) if contact.citizen_id else None
+        return contact, citizen
+    for stale in uow.contacts.stale_open_on(entry.channel, entry.address):
+        contacts.close(
+            uow, stale, now, CLOSED_INACTIVE, pseudonym_of(uow, stale), digital=channel.digital
+        )
+    citizen = uow.citizens.by_phone(entry.address) if channel.address_is_phone else None
+    return contacts.open_contact(uow, entry.channel, entry.address, now, citizen=citizen), citizen
+
+
+def file_message(
+    uow: UnitOfWork,
+    entry: InboxEntry,
+    contact: Contact,
+    channel: Channel,
+    now: datetime,
+    **heard: object,
+) -> Message:
+    """Store the entry as the contact's message (its id noted on the entry)."""
+    message = uow.messages.add(
+        Message(
+            channel=entry.channel,
+            direction="in",
+            author="citizen",
+            text=entry.text,
+            created_at=entry.received_at,
+            contact_id=contact.id,
+            address=entry.address if channel.address_is_phone else None,
+            provider_id=entry.provider_id,
+            kind=entry.kind if entry.kind not in ("too_long", "unheard") else "message",
+        )
+    )
+    entry.message_id = message.id
+    contact.received(message.id, now, **heard)
+    return message
+
+
+def conversation_language(
+    served: tuple[str, ...], contact: Contact, citizen: Citizen | None, chosen: str | None = None
+) -> str:
+    """Return the conversation's language (the agency's first until it is known).
+
+    A language the caller chose that the agency does not serve in text is still the bot's.
+    """
+    found = languages.resolve(served, citizen, contact, None, None)
+    if not found.sure and chosen and citizen is None:
+        return chosen
+    return found.language
