@@ -53,7 +53,15 @@ class StreamServer:
         return self
 
     def __exit__(self, *exc: object) -> None:
-        future = asyncio.run_coroutine_threadsafe(self.runner.cleanup(), self.loop)
+        async def stop() -> None:
+            await self.runner.cleanup()
+            current = asyncio.current_task()
+            rest = [t for t in asyncio.all_tasks() if t is not current]
+            for task in rest:  # streams still open when the test ends
+                task.cancel()
+            await asyncio.gather(*rest, return_exceptions=True)
+
+        future = asyncio.run_coroutine_threadsafe(stop(), self.loop)
         future.result(10)
         self.loop.call_soon_threadsafe(self.loop.stop)
         self.thread.join(10)

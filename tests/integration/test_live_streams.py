@@ -174,7 +174,10 @@ def statements_while_quiet(kanal, seconds: float = 1.0) -> int:
     return count
 
 
-def test_open_streams_do_not_each_poll_the_database(client, kanal):
+def test_open_streams_do_not_each_poll_the_database(client, kanal, monkeypatch):
+    from router.entrypoints.streams import app
+
+    monkeypatch.setattr(app, "KEEPALIVE_SECONDS", 0.1)  # ten keep-alives a second, no reads
     with StreamServer(kanal, poll_seconds=0.25) as streams:
         _quiet_with_one_and_six_streams(client, kanal, streams)
 

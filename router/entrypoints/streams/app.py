@@ -45,6 +45,9 @@ log = logging.getLogger(__name__)
 KEEPALIVE_SECONDS = 15.0
 QUEUE_EVERY_SECONDS = 0.5  # a queue page hears of changes at most twice a second
 DESK_ROLES = ("agent", "supervisor", "admin")
+# Changes that add a message and never move the contact's state or language: the widget's
+# stream reads the new messages only.
+MESSAGE_ONLY = frozenset({"agent_replied", "bot_answered", "delivery_updated", "message_blocked"})
 HUB: web.AppKey[Hub] = web.AppKey("hub", Hub)
 CORS = {
     "Access-Control-Allow-Origin": "*",
@@ -115,18 +118,29 @@ class Streams:
     async def _chat_events(self, response, listener: Listener, contact_id: int, after: int):  # noqa: ANN001, ANN202
         seen = None
         deadline = time.monotonic() + self.seconds
+        kinds = {"opened"}
         while time.monotonic() < deadline:
             for m in await self.run(self.views.messages, contact_id, after):
                 after = m.id
                 await response.write(event("message", message_view(m), m.id))
-            now = await self.run(self.views.contact, contact_id)
-            if (now.state, now.language) != seen:
-                seen = (now.state, now.language)
-                await response.write(event("state", {"state": now.state, "language": now.language}))
-            if now.state == ContactState.CLOSED:
-                return
-            if not await listener.wait(_until(deadline)):
-                await response.write(b": keep-alive\n\n")
+            if kinds - MESSAGE_ONLY:  # the state or the language may have changed: read it
+                now = await self.run(self.views.contact, contact_id)
+                if (now.state, now.language) != seen:
+                    seen = (now.state, now.language)
+                    data = {"state": now.state, "language": now.language}
+                    await response.write(event("state", data))
+                if now.state == ContactState.CLOSED:
+                    return
+            kinds = await self._quiet(response, listener, deadline)
+
+    async def _quiet(self, response, listener: Listener, deadline: float) -> set[str]:  # noqa: ANN001
+        """Wait for a change, with keep-alive comments (no read) while nothing happens."""
+        while time.monotonic() < deadline:
+            kinds = await listener.wait(_until(deadline))
+            if kinds:
+                return kinds
+            await response.write(b": keep-alive\n\n")
+        return set()
 
     # -- the desk -----------------------------------------------------------------------
 
@@ -197,10 +211,8 @@ class Streams:
                 if now.state != seen:
                     seen = now.state
                     await response.write(event("state", {"state": now.state}))
-                kinds = await listener.wait(_until(deadline))
-                if not kinds:
-                    await response.write(b": keep-alive\n\n")
-                elif "delivery_updated" in kinds or "message_blocked" in kinds:
+                kinds = await self._quiet(response, listener, deadline)
+                if "delivery_updated" in kinds or "message_blocked" in kinds:
                     await response.write(event("delivery", {}))
         except ConnectionResetError:  # the page went away
             pass
