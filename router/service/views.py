@@ -66,6 +66,7 @@ class QueueEntry:
     reason: str | None
     need: str | None
     identified: bool
+    queue: str | None = None  # the queue it waits in (router/domain/routing.py)
 
 
 @dataclass(frozen=True)
@@ -210,6 +211,7 @@ class Views:
             reason=decision.reason if decision else None,
             need=contact.need,
             identified=contact.citizen_id is not None,
+            queue=item.queue,
         )
 
     def conversation(self, contact_id: int, after: int = 0) -> Conversation | None:

@@ -249,6 +249,11 @@ def _audited(view, parts: DeskParts):  # noqa: ANN001, ANN202
     return checked
 
 
+def _visible(parts: DeskParts, entries: list) -> list:
+    """The waiting contacts of the agent's queues (a supervisor's: their teams')."""
+    return parts.access.visible(_viewer(), entries) if parts.access else entries
+
+
 def _agent_id() -> int:
     return int(current_user.id)
 
@@ -306,7 +311,7 @@ def queue(parts: DeskParts):
     calls = parts.callbacks
     return render_template(
         "desk/queue.html",
-        waiting=views.queue(),
+        waiting=_visible(parts, views.queue()),
         mine=views.assigned_to(_agent_id()),
         taking_calls=parts.desk.taking_calls(_agent_id()) if calls else False,
         failed_count=len(calls.failed()) if calls else 0,
@@ -317,7 +322,7 @@ def queue_json(parts: DeskParts):
     """Answer the queue as JSON for the page's self-refresh."""
     said = DeskWords(translator(g.get("page_language")), parts.zone)
     views = parts.views
-    waiting = views.queue()
+    waiting = _visible(parts, views.queue())
     return jsonify(
         waiting=[_entry_json(e, said) for e in waiting],
         mine=[_entry_json(e, said) for e in views.assigned_to(_agent_id())],
