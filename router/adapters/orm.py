@@ -203,6 +203,9 @@ queue_items = Table(
     Column("channel", String(16)),
     Column("language", String(8)),
     Column("rank_at", UTC),
+    # SLA timers (router/domain/sla.py): when the wait reached 80 % and 100 % of its target.
+    Column("sla_warned_at", UTC),
+    Column("sla_breached_at", UTC),
     Index("ix_queue_items_waiting", "state", "priority", "enqueued_at"),
     Index("ix_queue_items_rank", "state", "rank_at"),
 )

@@ -355,6 +355,11 @@ class SqlQueueRepository(_Repository):
         )
         return {skill: (n, oldest) for skill, n, oldest in self.session.execute(stmt)}
 
+    def enqueued_since(self, since: datetime) -> list[QueueItem]:
+        """Return the items that joined a queue since then (service level today)."""
+        stmt = select(QueueItem).where(QueueItem.enqueued_at >= since).order_by(QueueItem.id)
+        return list(self.session.scalars(stmt))
+
     def waiting_count(self) -> int:
         stmt = (
             select(func.count()).select_from(QueueItem).where(QueueItem.state == QueueState.WAITING)
@@ -447,6 +452,13 @@ class SqlUserRepository(_Repository):
             ApiToken.token_hash == token_hash, ApiToken.revoked.is_(False)
         )
         return self.session.scalars(stmt).first()
+
+    def with_roles(self, *roles: str) -> list[User]:
+        """Return the active staff of these roles, by name (the supervisor board)."""
+        stmt = (
+            select(User).where(User.active.is_(True), User.role.in_(roles)).order_by(User.username)
+        )
+        return list(self.session.scalars(stmt))
 
     def available_for_calls(self) -> list[User]:
         stmt = (

@@ -53,6 +53,16 @@ RESOLVED = (
     "resolved"  # {"wrap_up", "by": "bot"|"agent"|"system", "completed": bool, "digital": bool,
     # "outcome" (an agent's: resolved, assisted_digital, referred, not_resolved)}
 )
+# Supervision and SLA timers (router/domain/sla.py): a waiting item reached 80 % of its
+# queue's target wait {"queue_item_id", "queue", "target_seconds", "waited_seconds"}, or all
+# of it (the same, and "priority", the raised one); a callback was offered to its citizen
+# {"queue_item_id", "message_id"}; a supervisor changed its priority {"queue_item_id",
+# "from", "to", "by"} or moved it {"queue_item_id", "from_queue", "to_queue", "by"}.
+SLA_WARNED = "sla_warned"
+SLA_BREACHED = "sla_breached"
+SLA_CALLBACK_OFFERED = "sla_callback_offered"
+PRIORITY_CHANGED = "priority_changed"
+QUEUE_ITEM_MOVED = "queue_item_moved"
 # A web chat abandoned in the queue came back: its citizen returned {"queue_item_id"}.
 RETURNED = "contact_returned"
 CLOSED = "contact_closed"  # {"why", "state_before"?, "rule_id"?, "language"?}
@@ -89,4 +99,3 @@ class ContactChanged:
 
     contact_id: int
     kind: str
-

@@ -636,6 +636,9 @@ class QueueItem(Aggregate):
     channel: str | None = None
     language: str | None = None
     rank_at: datetime | None = None
+    # SLA timers (router/domain/sla.py): when the wait reached 80 % and 100 % of its target.
+    sla_warned_at: datetime | None = None
+    sla_breached_at: datetime | None = None
     id: int | None = None
 
     def __post_init__(self) -> None:
@@ -679,6 +682,69 @@ class QueueItem(Aggregate):
             raise IllegalTransition(f"a queue item in state {self.state!r} cannot be reopened")
         self.state = QueueState.WAITING
         self.closed_at = None
+
+    def _require_waiting(self, what: str) -> None:
+        if self.state != QueueState.WAITING:
+            raise IllegalTransition(f"a queue item in state {self.state!r} cannot {what}")
+
+    def warn_sla(self, now: datetime, target_seconds: int) -> None:
+        """The wait reached 80 % of the queue's target (once per item)."""
+        self._require_waiting("be warned about")
+        if self.sla_warned_at is not None:
+            raise IllegalTransition("a queue item is warned about its wait once")
+        self.sla_warned_at = now
+        self._sla_event(ev.SLA_WARNED, now, target_seconds)
+
+    def breach_sla(self, now: datetime, target_seconds: int, aging_seconds: int) -> None:
+        """The wait reached the queue's target (once per item): one priority step up."""
+        self._require_waiting("breach its target")
+        if self.sla_breached_at is not None:
+            raise IllegalTransition("a queue item breaches its target once")
+        self.sla_warned_at = self.sla_warned_at or now
+        self.sla_breached_at = now
+        self._set_priority(self.priority + 1, aging_seconds)
+        self._sla_event(ev.SLA_BREACHED, now, target_seconds, priority=self.priority)
+
+    def callback_offered(self, now: datetime, message_id: int | None) -> None:
+        """Its citizen, waiting in writing past the target, was offered a callback."""
+        if self.sla_breached_at is None:
+            raise IllegalTransition("a callback is offered only once the wait is past its target")
+        self._happened(ev.SLA_CALLBACK_OFFERED, now, queue_item_id=self.id, message_id=message_id)
+
+    def _sla_event(self, type_: str, now: datetime, target: int, **more: object) -> None:
+        waited = int((now - self.enqueued_at).total_seconds())
+        self._happened(
+            type_, now, queue_item_id=self.id, queue=self.queue, target_seconds=target,
+            waited_seconds=waited, **more,
+        )  # fmt: skip
+
+    def reprioritise(self, priority: int, now: datetime, aging_seconds: int, by: int) -> None:
+        """A supervisor sets the waiting item's priority (it ranks by it from now)."""
+        self._require_waiting("change its priority")
+        if priority == self.priority:
+            raise IllegalTransition(f"the item has priority {priority} already")
+        before = self.priority
+        self._set_priority(priority, aging_seconds)
+        self._happened(
+            ev.PRIORITY_CHANGED, now, queue_item_id=self.id, to=priority, by=by,
+            **{"from": before},
+        )  # fmt: skip
+
+    def _set_priority(self, priority: int, aging_seconds: int) -> None:
+        self.priority = priority
+        self.rank_at = self.enqueued_at - timedelta(seconds=priority * aging_seconds)
+
+    def move_to(self, queue: str, skill: str, now: datetime, by: int) -> None:
+        """A supervisor moves the waiting item to another queue; it keeps its place in time."""
+        self._require_waiting("be moved")
+        if queue == self.queue:
+            raise IllegalTransition(f"the item waits in {queue} already")
+        before = self.queue
+        self.queue, self.skill = queue, skill
+        self._happened(
+            ev.QUEUE_ITEM_MOVED, now, queue_item_id=self.id, from_queue=before,
+            to_queue=queue, by=by,
+        )  # fmt: skip
 
     def end(self, now: datetime, *, left: bool = False) -> None:
         """Done with; a waiting item whose citizen `left` is abandoned instead."""

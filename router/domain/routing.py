@@ -23,6 +23,7 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
 from router.domain.model import DEFAULT_AGING
+from router.domain.sla import DEFAULT_TARGET_WAIT
 
 CHANNELS = ("webchat", "sms", "voice")
 # How many contacts an agent holds at once on each channel, unless their profile says.
@@ -39,6 +40,8 @@ class Queue:
     skills: tuple[str, ...] = ()
     languages: tuple[str, ...] = ()
     channels: tuple[str, ...] = ()
+    # How long a contact should wait here at most (SLA timers); None: the agency's.
+    target_wait_seconds: int | None = None
 
     def takes(self, skill: str, language: str | None, channel: str | None) -> bool:
         """Return True when a contact of this skill, language and channel belongs here."""
@@ -64,6 +67,15 @@ class Routing:
     offer_seconds: int = 30
     # An agent not seen at the desk for this long is offline.
     presence_timeout_seconds: int = 300
+    # The target wait of a queue that does not set its own (router/domain/sla.py).
+    target_wait_seconds: int = DEFAULT_TARGET_WAIT
+
+    def target_wait(self, queue: str | None) -> int:
+        """Return the target wait of a queue, in seconds."""
+        found = self.queue(queue) if queue else None
+        if found is not None and found.target_wait_seconds is not None:
+            return found.target_wait_seconds
+        return self.target_wait_seconds
 
     def queue_for(self, skill: str, language: str | None, channel: str | None) -> str:
         """Return the queue a contact joins: the first that takes it, else its skill's own."""

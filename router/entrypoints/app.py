@@ -116,6 +116,7 @@ def _register(app: Flask, kanal: Kanal) -> None:
         replies=load_replies(kanal.config["KANAL_CANNED_REPLIES"]),
         agency=kanal.config["KANAL_AGENCY_NAME"],
         live=(str(kanal.config["KANAL_STREAM_URL"]), str(kanal.config["SECRET_KEY"])),
+        supervision=kanal.supervision,
     )
     app.register_blueprint(desk)
     desk_api = desk_api_views.blueprint(

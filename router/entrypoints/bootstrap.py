@@ -16,6 +16,7 @@ from dataclasses import replace
 from datetime import UTC, datetime, time, timedelta
 from pathlib import Path
 from types import ModuleType
+from zoneinfo import ZoneInfo
 
 from router import config as cfg
 from router.adapters.language import LinguaIdentifier, UnknownLanguage
@@ -30,6 +31,7 @@ from router.entrypoints.worker import Worker
 from router.policy import load_profile
 from router.service import callbacks as callbacks_jobs
 from router.service import followups as followups_jobs
+from router.service.access import DeskAccess
 from router.service.assignments import Assignments
 from router.service.callback_desk import CallbackDesk
 from router.service.callbacks import Callbacks
@@ -52,6 +54,8 @@ from router.service.ports import (
     Sender,
 )
 from router.service.settings import BusinessHours, RouterSettings
+from router.service.sla_timers import SlaTimers
+from router.service.supervision import Supervision
 from router.service.survey import Surveys, SurveySettings
 from router.service.translations import available as available_languages
 from router.service.turn import Turns
@@ -364,4 +368,14 @@ def bootstrap(
         left_chats=LeftChats(
             uow, clock, channel=CHAT, after=timedelta(seconds=config["KANAL_CHAT_ABANDON_SECONDS"])
         ),
+        supervision=Supervision(
+            uow,
+            settings.routing,
+            clock,
+            DeskAccess(uow, clock, settings.routing),
+            zone=ZoneInfo(config["KANAL_TIMEZONE"]),
+            service_level_seconds=config["KANAL_SERVICE_LEVEL_SECONDS"],
+            short_abandon_seconds=config["KANAL_SHORT_ABANDON_SECONDS"],
+        ),  # fmt: skip
+        sla_timers=SlaTimers(uow, settings.routing, clock, registry, delivery),
     )

@@ -27,6 +27,8 @@ from router.service.followups import Followups
 from router.service.left_chats import LeftChats
 from router.service.ports import BotPort, DurableJobs, LiveUpdates
 from router.service.settings import RouterSettings
+from router.service.sla_timers import SlaTimers
+from router.service.supervision import Supervision
 from router.service.survey import Surveys
 from router.service.turn import Turns
 from router.service.unit_of_work import UnitOfWork
@@ -124,6 +126,9 @@ class Kanal:
     left_chats: LeftChats | None = None
     # Claims, offers, presence and transfers of assisted work (router/service/assignments.py).
     assignments: Assignments | None = None
+    # The supervisor board's figures and moves; the SLA timers' job (docs/domain.md).
+    supervision: Supervision | None = None
+    sla_timers: SlaTimers | None = None
 
     @property
     def engine(self):  # noqa: ANN201 - sqlalchemy.Engine

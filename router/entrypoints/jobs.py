@@ -111,6 +111,18 @@ def abandon_left_chats(kanal: Kanal) -> None:
         log.info("%s web chats abandoned in the queue", left)
 
 
+def sla_timers(kanal: Kanal) -> None:
+    """Warn at 80 % of a queue's target wait; at 100 % raise the priority, offer a callback."""
+    if kanal.sla_timers is None:
+        return
+    done = kanal.sla_timers.check()
+    if done.warned or done.breached:
+        log.info(
+            "SLA: %s warned, %s breached, %s callbacks offered",
+            done.warned, done.breached, done.offered,
+        )  # fmt: skip
+
+
 # Durable jobs (callbacks, follow-ups) are not here: they are stored in the database by any
 # process and run by the scheduler through the registry bootstrap builds (`kanal.durable`).
 # (job id, function, seconds between runs)
@@ -132,4 +144,5 @@ JOBS = (
     ("offer_waiting", offer_waiting, 5),
     ("presence_timeouts", presence_timeouts, 30),
     ("abandon_left_chats", abandon_left_chats, 30),
+    ("sla_timers", sla_timers, 10),
 )

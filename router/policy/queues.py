@@ -5,6 +5,7 @@
 aging_seconds = 300              # one priority step counts as this much waiting
 offer_seconds = 30               # an offer not accepted in this time goes to the next agent
 presence_timeout_seconds = 300   # an agent not seen at the desk this long is offline
+target_wait_seconds = 120        # SLA: warn at 80 % of this wait, raise priority at 100 %
 capacity = { webchat = 3, sms = 5, voice = 1 }   # contacts an agent holds at once
 
 [[routing.queue]]                # the first queue that takes a contact gets it
@@ -12,6 +13,7 @@ name = "pension-da"
 skills = ["pension"]             # the policy's skills (benefit areas); empty: any
 languages = ["da"]               # the conversation's language; empty: any
 channels = []                    # webchat, sms, voice; empty: any
+target_wait_seconds = 60         # this queue's own target wait (else the one above)
 ```
 
 Without the section every skill of the profile (`[skills]`, `default_skill`) is a queue of
@@ -24,9 +26,14 @@ import re
 from typing import Any
 
 from router.domain.routing import DEFAULT_CAPACITY, Queue, Routing
+from router.domain.sla import DEFAULT_TARGET_WAIT
 
-_KEYS = {"aging_seconds", "offer_seconds", "presence_timeout_seconds", "capacity", "queue"}
-_QUEUE_KEYS = {"name", "skills", "languages", "channels"}
+_KEYS = {
+    "aging_seconds", "offer_seconds", "presence_timeout_seconds", "capacity", "queue",
+    "target_wait_seconds",
+}  # fmt: skip
+_QUEUE_KEYS = {"name", "skills", "languages", "channels", "target_wait_seconds"}
+_TARGET = (5, 86400)  # the range of a target wait, in seconds
 _SLUG = re.compile(r"^[a-z][a-z0-9_-]*$")
 _LANGUAGE = re.compile(r"^[a-z]{2}$")
 
@@ -86,6 +93,11 @@ def parse_routing(
             30,
             86400,
         ),  # fmt: skip
+        target_wait_seconds=_whole(
+            raw.get("target_wait_seconds", DEFAULT_TARGET_WAIT),
+            f"{where}: target_wait_seconds",
+            *_TARGET,
+        ),
     )
 
 
@@ -117,4 +129,9 @@ def _queue(raw: Any, i: int, where: str, channels: tuple[str, ...]) -> Queue:
         skills=_names(raw, "skills", here, _SLUG.match),
         languages=_names(raw, "languages", here, _LANGUAGE.match),
         channels=_names(raw, "channels", here, lambda c: c in channels),
+        target_wait_seconds=(
+            None
+            if raw.get("target_wait_seconds") is None
+            else _whole(raw["target_wait_seconds"], f"{here}: target_wait_seconds", *_TARGET)
+        ),
     )

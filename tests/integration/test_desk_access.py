@@ -34,6 +34,7 @@ TWILIO = "Twilio's signature"
 SANDBOX = "the local Twilio sandbox (refused in production)"
 CONVERSATION = "the access rule of router/domain/access.py"
 METRICS = frozenset({"manager", "supervisor", "admin"})  # analytics.api.MANAGERS and admin
+SUPERVISORS = frozenset({"supervisor", "admin"})  # the supervisor board
 INTEGRATION = frozenset({"integration", "admin"})
 # The desk API: a desk member's API token, then the same rules as the pages
 # (tests/integration/test_desk_api.py holds its role × route matrix).
@@ -61,6 +62,9 @@ RULES: dict[str, object] = {
     "desk.call_back_now": CONVERSATION,
     "desk.transfer": CONVERSATION,
     "desk.presence": DESK,
+    "desk.supervisor": SUPERVISORS,
+    "desk.move_item": SUPERVISORS,
+    "desk.change_priority": SUPERVISORS,
     "desk_api.claim": DESK_TOKEN,
     "desk_api.reply": DESK_TOKEN,
     "desk_api.transfer": DESK_TOKEN,
@@ -126,7 +130,12 @@ def _signed_in(app, staff, role: str):
 
 
 def _url(rule, contact_id: int, message_id: int) -> str:
-    values = {"contact_id": contact_id, "message_id": message_id, "callback_id": 999_999}
+    values = {
+        "contact_id": contact_id,
+        "message_id": message_id,
+        "callback_id": 999_999,
+        "item_id": 999_999,
+    }
     return rule.build({k: values[k] for k in rule.arguments}, append_unknown=False)[1]
 
 

@@ -34,7 +34,7 @@ from router.domain.model import STAFF_ROLES, ContactState
 from router.domain.replies import CannedReply
 from router.domain.wrapup import WRAP_UP_CODES, Outcome
 from router.entrypoints.auth import role_required
-from router.entrypoints.desk import routing_views
+from router.entrypoints.desk import routing_views, supervisor_views
 from router.entrypoints.desk import words as w
 from router.entrypoints.desk.words import DeskWords, canned_replies, link_parts, waited
 from router.entrypoints.live_tokens import desk_token
@@ -42,6 +42,7 @@ from router.service.access import DeskAccess
 from router.service.callback_desk import CallbackDesk
 from router.service.desk import Desk
 from router.service.errors import ServiceError
+from router.service.supervision import Supervision
 from router.service.translations import N_, language_code, translator
 from router.service.views import Views
 from router.web import ID_CONVERTER, bound, parse_id
@@ -85,6 +86,7 @@ class DeskParts:
     rules: Callable[[str, str], str | None] = lambda _profile, _rule: None
     replies: tuple[CannedReply, ...] = ()  # the agency's canned replies (KANAL_CANNED_REPLIES)
     agency: str = "kanal"
+    supervision: Supervision | None = None  # the supervisor board's figures and moves
 
 
 # Pages that show citizens' data without being one conversation: each view is audited.
@@ -103,6 +105,7 @@ def blueprint(
     replies: tuple[CannedReply, ...] = (),
     agency: str = "kanal",
     live: tuple[str, str] = ("", ""),
+    supervision: Supervision | None = None,
 ) -> Blueprint:
     """Return the desk's pages, each for signed-in agents, supervisors and admins.
 
@@ -123,7 +126,7 @@ def blueprint(
     )
     parts = DeskParts(
         desk, views, callbacks, ZoneInfo(timezone), access, tuple(languages),
-        rules or DeskParts.rules, tuple(replies), agency,
+        rules or DeskParts.rules, tuple(replies), agency, supervision,
     )  # fmt: skip
     bp.before_request(bound(_speak, parts))
     bp.add_app_template_filter(link_parts, "link_parts")
@@ -158,9 +161,13 @@ def blueprint(
         (f"/callbacks/<{ID_CONVERTER}:callback_id>/call-again", call_again, "POST"),
         (f"/callbacks/<{ID_CONVERTER}:callback_id>/close", close_callback, "POST"),
         *routing_views.routes(ID_CONVERTER),
+        *supervisor_views.routes(ID_CONVERTER),
     )
     for rule, view, method in routes:
-        if "contact_id" in rule:
+        if view.__name__ in supervisor_views.SUPERVISOR_VIEWS:
+            roles = supervisor_views.SUPERVISOR_ROLES
+            guarded = role_required(*roles)(_audited(bound(view, parts), parts))
+        elif "contact_id" in rule:
             guarded = role_required(*STAFF_ROLES)(_conversation_rule(bound(view, parts), parts))
         elif view.__name__ in AUDITED_LISTS:
             guarded = role_required(*DESK_ROLES)(_audited(bound(view, parts), parts))

@@ -1,0 +1,94 @@
+"""The supervisor board (`/desk/supervisor`): queues, waits, service level today, SLA
+warnings and breaches, the agents' presence and load, and moving a waiting item or changing
+its priority (router/service/supervision.py).
+
+Registered by the desk's blueprint (views.py) for supervisors (and admins); each use is
+written to the audit log, as the board lists waiting contacts.
+"""
+
+from __future__ import annotations
+
+from flask import abort, flash, g, redirect, render_template, request, url_for
+from flask_login import current_user
+
+from router.domain import sla
+from router.domain.access import Viewer
+from router.service.errors import ServiceError
+from router.service.translations import N_, translator
+
+SUPERVISOR_ROLES = ("supervisor", "admin")
+SUPERVISOR_VIEWS = ("supervisor", "move_item", "change_priority")
+STAGE_WORDS = {
+    sla.ON_TIME: N_("on time"),
+    sla.WARNING: N_("near the target (80 %)"),
+    sla.BREACHED: N_("past the target"),
+}
+
+
+def _(message: str, **values: object) -> str:
+    return translator(g.get("page_language"))(message, **values)
+
+
+def routes(id_converter: str) -> tuple:
+    """The board's routes: (rule, view, method), views taking the desk's parts."""
+    return (
+        ("/supervisor", supervisor, "GET"),
+        (f"/supervisor/items/<{id_converter}:item_id>/move", move_item, "POST"),
+        (f"/supervisor/items/<{id_converter}:item_id>/priority", change_priority, "POST"),
+    )
+
+
+def _viewer() -> Viewer:
+    return Viewer(
+        user_id=int(current_user.id), username=current_user.username, role=current_user.role
+    )
+
+
+def supervisor(parts):  # noqa: ANN001, ANN201
+    """Show the board of the queues and agents the supervisor supervises."""
+    if parts.supervision is None:
+        abort(404)
+    calls = parts.callbacks
+    return render_template(
+        "desk/supervisor.html",
+        board=parts.supervision.board(_viewer()),
+        queue_names=parts.supervision.queues(),
+        priorities=list(sla.PRIORITIES),
+        STAGE_WORDS=STAGE_WORDS,
+        failed_count=len(calls.failed()) if calls else 0,
+    )
+
+
+def move_item(parts, item_id: int):  # noqa: ANN001, ANN201
+    """Move a waiting item to another queue."""
+    queue = request.form.get("queue", "").strip()
+    return _act(
+        parts,
+        lambda s: s.move(_viewer(), item_id, queue),
+        _("Item {id} moved to {queue}.", id=item_id, queue=queue),
+    )
+
+
+def change_priority(parts, item_id: int):  # noqa: ANN001, ANN201
+    """Set a waiting item's priority."""
+    raw = request.form.get("priority", "").strip()
+    if not raw.isdigit():
+        flash(_("Choose a priority from 0 to 9."), "error")
+        return supervisor(parts), 400
+    return _act(
+        parts,
+        lambda s: s.set_priority(_viewer(), item_id, int(raw)),
+        _("Item {id} now has priority {priority}.", id=item_id, priority=int(raw)),
+    )
+
+
+def _act(parts, act, done: str):  # noqa: ANN001, ANN202
+    if parts.supervision is None:
+        abort(404)
+    try:
+        act(parts.supervision)
+    except ServiceError as exc:
+        flash(str(exc), "error")
+        return supervisor(parts), exc.status
+    flash(done)
+    return redirect(url_for("desk.supervisor"))

@@ -1,0 +1,112 @@
+"""The supervisor board and the SLA timers, on both databases, with a fake clock.
+
+A supervisor sees the queues' waits and service level, the agents' presence and load, moves
+a waiting item and changes its priority; the SLA job warns at 80 % of the target wait and at
+100 % raises the priority and offers a written-channel citizen a callback, once each.
+"""
+
+from __future__ import annotations
+
+from dataclasses import replace
+from datetime import timedelta
+
+import pytest
+
+from router.domain import events as ev
+from router.service.sla_timers import SlaTimers
+from tests.integration.test_desk import queued_chat, sign_in
+
+pytestmark = pytest.mark.integration
+
+
+def _item(kanal, contact_id):
+    with kanal.uow() as uow:
+        return uow.queue.open_for_contact(contact_id)
+
+
+def _types(kanal, contact_id):
+    with kanal.uow() as uow:
+        return [e.type for e in uow.events.for_contact(contact_id)]
+
+
+def _timers(kanal, at, target=100):
+    routing = replace(kanal.settings.routing, target_wait_seconds=target)
+    return SlaTimers(kanal.uow, routing, lambda: at, kanal.channels, kanal.delivery)
+
+
+def test_sla_timers_warn_then_raise_the_priority_and_offer_a_callback_once(
+    client, kanal, add_citizen
+):
+    from channels.webchat import identity_token
+    from tests.conftest import SECRET
+
+    pseudonym = add_citizen(phone="+4512345678", name="Karen Jensen")
+    contact_id = queued_chat(
+        client, kanal, "I want to talk to a person", identity=identity_token(SECRET, pseudonym)
+    )
+    anonymous = queued_chat(client, kanal)
+    start = _item(kanal, contact_id).enqueued_at
+    before = _item(kanal, contact_id).priority
+
+    assert _timers(kanal, start + timedelta(seconds=79)).check().warned == 0
+    warned = _timers(kanal, start + timedelta(seconds=85)).check()
+    assert warned.warned == 2 and warned.breached == 0
+    assert _timers(kanal, start + timedelta(seconds=90)).check().warned == 0  # once
+    assert ev.SLA_WARNED in _types(kanal, contact_id)
+
+    breached = _timers(kanal, start + timedelta(seconds=101)).check()
+    assert (breached.breached, breached.offered) == (2, 1)  # the anonymous chat: no phone
+    item = _item(kanal, contact_id)
+    assert item.priority == before + 1 and item.sla_breached_at is not None
+    offer = [m for m in kanal.views.messages(contact_id) if m.author == "system"]
+    assert offer and "called back" in offer[-1].text
+    assert ev.SLA_CALLBACK_OFFERED not in _types(kanal, anonymous)
+
+    again = _timers(kanal, start + timedelta(seconds=500)).check()
+    assert (again.warned, again.breached, again.offered) == (0, 0, 0)
+    assert _item(kanal, contact_id).priority == before + 1
+    types = _types(kanal, contact_id)
+    assert types.count(ev.SLA_WARNED) == 1 and types.count(ev.SLA_BREACHED) == 1
+    assert types.count(ev.SLA_CALLBACK_OFFERED) == 1
+
+
+def test_the_board_shows_waits_breaches_and_agents_and_the_supervisor_moves_an_item(
+    app, client, kanal, staff
+):
+    contact_id = queued_chat(client, kanal)
+    item = _item(kanal, contact_id)
+    _timers(kanal, item.enqueued_at + timedelta(seconds=200), target=100).check()
+    staff("agent7", "agent")
+    board = sign_in(app, staff, "boss", "supervisor")
+
+    page = board.get("/desk/supervisor")
+    assert page.status_code == 200
+    html = page.get_data(as_text=True)
+    assert f'id="item-{item.id}" class="sla-breached"' in html
+    assert f'id="queue-{item.queue}" class="sla-breached"' in html
+    assert "agent7" in html and "0 / 3" in html  # webchat: held / capacity
+    danish = board.get("/desk/supervisor?lang=da").get_data(as_text=True)
+    assert "Teamledertavle" in danish and "Længste ventetid" in danish
+
+    other = next(q for q in kanal.settings.routing.names() if q != item.queue)
+    moved = board.post(f"/desk/supervisor/items/{item.id}/move", data={"queue": other})
+    assert moved.status_code == 302
+    assert _item(kanal, contact_id).queue == other
+    raised = board.post(f"/desk/supervisor/items/{item.id}/priority", data={"priority": "7"})
+    assert raised.status_code == 302
+    assert _item(kanal, contact_id).priority == 7
+    types = _types(kanal, contact_id)
+    assert ev.QUEUE_ITEM_MOVED in types and ev.PRIORITY_CHANGED in types
+
+    nowhere = board.post(f"/desk/supervisor/items/{item.id}/move", data={"queue": "nowhere"})
+    assert nowhere.status_code == 404 and "No such queue" in nowhere.get_data(as_text=True)
+    bad = board.post(f"/desk/supervisor/items/{item.id}/priority", data={"priority": "high"})
+    assert bad.status_code == 400
+
+    agent = sign_in(app, staff, "agent8", "agent")
+    assert agent.get("/desk/supervisor").status_code == 403
+    refused = agent.post(f"/desk/supervisor/items/{item.id}/priority", data={"priority": "0"})
+    assert refused.status_code == 403 and _item(kanal, contact_id).priority == 7
+    with kanal.uow() as uow:
+        audited = [e.action for e in uow.audit.between(None, None) if e.username == "boss"]
+    assert "supervisor" in audited and "move_item" in audited
