@@ -258,7 +258,7 @@ def _agent_id() -> int:
     return int(current_user.id)
 
 
-def _entry_json(entry, said: DeskWords) -> dict:  # noqa: ANN001
+def _entry_json(entry, said: DeskWords, rules) -> dict:  # noqa: ANN001
     return {
         "contact_id": entry.contact_id,
         "channel": entry.channel,
@@ -271,6 +271,7 @@ def _entry_json(entry, said: DeskWords) -> dict:  # noqa: ANN001
         "rule_id": entry.rule_id,
         "rule_words": said.rule(entry.rule_id),
         "reason": entry.reason,
+        "reason_words": said.reason(entry, rules),
         "need": entry.need,
         "need_words": said.need(entry.need),
         "identified": entry.identified,
@@ -324,8 +325,8 @@ def queue_json(parts: DeskParts):
     views = parts.views
     waiting = _visible(parts, views.queue())
     return jsonify(
-        waiting=[_entry_json(e, said) for e in waiting],
-        mine=[_entry_json(e, said) for e in views.assigned_to(_agent_id())],
+        waiting=[_entry_json(e, said, parts.rules) for e in waiting],
+        mine=[_entry_json(e, said, parts.rules) for e in views.assigned_to(_agent_id())],
         count=len(waiting),
     )
 
