@@ -1,8 +1,9 @@
 """The managers' dashboard (`/dashboard`): the channel-shift figures as a page, in two languages.
 
 The page shows the same figures as `GET /api/v1/metrics/channel-shift` for the same period:
-both call the one report function they are handed (`report(query) -> (rows, total)`), so a
-number on the page is the number in the API. Every chart is drawn in the browser by Chart.js,
+both call one report function (`analytics.report.channel_shift_reports`; the page asks for all
+its parts in one call, which reads the daily rollup once), so a number on the page is the
+number in the API. Every chart is drawn in the browser by Chart.js,
 served by kanal itself from `analytics/static/vendor/chart.js/` (no CDN), from the figures the
 page embeds; every chart has a table beside it with the same numbers, for screen readers, for
 print and for anyone without JavaScript.
@@ -26,7 +27,7 @@ from sqlalchemy import Engine
 
 from analytics import metrics
 from analytics.api import BadQuery, read_query, simulation_settings
-from analytics.report import FILTERS, Query, channel_shift_report, settings_of
+from analytics.report import FILTERS, Query, channel_shift_reports, settings_of
 from analytics.simulation import simulate_period
 from analytics.simulator import ASSUMPTIONS, MIN_SAMPLE, flagged
 from router.policy import available_profiles, load_profile
@@ -194,40 +195,39 @@ def previous(window: metrics.Window) -> metrics.Window:
     )
 
 
-def gather(report: Callable, query: Query, now: datetime) -> Figures:
-    """Ask the report function for everything the page shows for the query's period."""
-    cache: dict[str, Report] = {}
-
-    def grouped(group_by: str) -> Report:
-        if group_by not in cache:
-            cache[group_by] = report(replace(query, group_by=group_by, compare=None), now)
-        return cache[group_by]
-
-    main = report(replace(query, compare=previous(query.window)), now)
-    cache[query.group_by] = main
+def gather(reports: Callable, query: Query, now: datetime) -> Figures:
+    """Ask the report function for everything the page shows for the query's period, in one
+    call (`channel_shift_reports`: from the daily rollup, one read for every part)."""
     window = query.window
+    spans = weeks(window.first_day, window.last_day)
+    groupings = ["channel", *(g for g, _label in FAIRNESS_GROUPINGS)]
+    extra = [g for g in dict.fromkeys(groupings) if g != query.group_by]
+    asked = [
+        replace(query, compare=previous(window)),
+        *(replace(query, group_by=g, compare=None) for g in extra),
+        *(
+            replace(
+                query,
+                window=replace(window, first_day=start, last_day=end),
+                group_by="none",
+                compare=None,
+            )
+            for start, end in spans
+        ),
+    ]
+    answers = reports(asked, now)
+    main = answers[0]
+    grouped = {query.group_by: main, **dict(zip(extra, answers[1 : 1 + len(extra)], strict=True))}
     weekly = [
-        (
-            start,
-            end,
-            report(
-                replace(
-                    query,
-                    window=replace(window, first_day=start, last_day=end),
-                    group_by="none",
-                    compare=None,
-                ),
-                now,
-            )["total"],
-        )
-        for start, end in weeks(window.first_day, window.last_day)
+        (start, end, body["total"])
+        for (start, end), body in zip(spans, answers[1 + len(extra) :], strict=True)
     ]
     return Figures(
         query=query,
         report=main,
-        by_channel=grouped("channel"),
+        by_channel=grouped["channel"],
         weekly=weekly,
-        fairness={g: grouped(g) for g, _label in FAIRNESS_GROUPINGS},
+        fairness={g: grouped[g] for g, _label in FAIRNESS_GROUPINGS},
     )
 
 
@@ -259,24 +259,31 @@ class Words:
     def __init__(self, _: Callable) -> None:
         self._ = _
         self.language = getattr(_, "language", "en")
+        self._said: dict[tuple, str] = {}  # a page repeats many numbers; Babel is slow
+
+    def _number(self, value: float, pattern: str | None = None) -> str:
+        key = (value, pattern)
+        if key not in self._said:
+            self._said[key] = format_decimal(value, format=pattern, locale=self.language)
+        return self._said[key]
 
     def count(self, value: float | None) -> str:
-        return "–" if value is None else format_decimal(value, locale=self.language)
+        return "–" if value is None else self._number(value)
 
     def percent(self, value: float | None) -> str:
         if value is None:
             return "–"
-        return format_decimal(value * 100, format="#,##0.0", locale=self.language) + " %"
+        return self._number(value * 100, "#,##0.0") + " %"
 
     def money(self, value: float | None) -> str:
         if value is None:
             return "–"
-        return format_decimal(value, format="#,##0.00", locale=self.language)
+        return self._number(value, "#,##0.00")
 
     def seconds(self, value: float | None) -> str:
         if value is None:
             return "–"
-        return self._("{seconds} s", seconds=format_decimal(round(value), locale=self.language))
+        return self._("{seconds} s", seconds=self._number(round(value)))
 
     def figure(self, value: float | None, kind: str) -> str:
         return {"percent": self.percent, "money": self.money, "seconds": self.seconds}.get(
@@ -582,7 +589,7 @@ def blueprint(engine: Engine, config: Mapping, guard: Callable, speak: Callable)
     `guard(view)` admits managers and supervisors; `speak()` picks the page's language.
     """
     chosen = targets(str(config.get("KANAL_TARGETS", "")))
-    report = partial(channel_shift_report, engine)
+    report = partial(channel_shift_reports, engine)
     bp = Blueprint(
         "dashboard",
         __name__,

@@ -14,7 +14,7 @@ from datetime import UTC, datetime, timedelta
 
 from sqlalchemy import Connection, Engine, select
 
-from analytics import metrics, rollups
+from analytics import metrics, rollup_figures, rollups
 from analytics.log import contact_events as E
 from analytics.queries import window_facts
 from router.domain import events as ev
@@ -90,7 +90,10 @@ def migration(engine: Engine, first: metrics.Window, second: metrics.Window) -> 
     with engine.connect() as conn:
         _begin(conn)
         a, b = channels_by_citizen(conn, first), channels_by_citizen(conn, second)
-    matrix = metrics.channel_migration(a, b)
+    return _migration_body(first, second, metrics.channel_migration(a, b))
+
+
+def _migration_body(first: metrics.Window, second: metrics.Window, matrix: dict) -> dict:
     return {
         "from_period": {"from": first.first_day.isoformat(), "to": first.last_day.isoformat()},
         "to_period": {"from": second.first_day.isoformat(), "to": second.last_day.isoformat()},
@@ -139,23 +142,81 @@ def answer(
     return body
 
 
-def from_rollup(engine: Engine, query: Query) -> tuple[list, metrics.Row, dict] | None:
-    """Return the rows, total and source from the daily rollup, or None when there is no
-    rollup computed with the query's time zone and windows (the scheduler keeps it)."""
-    w = query.window
-    followup_hours = w.followup_window / timedelta(hours=1)
-    mark = rollups.usable(engine, w.timezone, w.repeat_window.days, followup_hours)
-    if mark is None:
-        return None
-    with engine.connect() as conn:
-        _begin(conn)
-        rows, total = rollups.rollup_rows(
-            conn, w.first_day, w.last_day, query.group_by, query.filters, query.settings
-        )
+def _as_of(mark: Mapping) -> dict:
     as_of = mark["refreshed_at"]
     if as_of.tzinfo is None:
         as_of = as_of.replace(tzinfo=UTC)
-    return rows, total, {"source": "rollup", "as_of": as_of.isoformat()}
+    return {"source": "rollup", "as_of": as_of.isoformat()}
+
+
+def _rollup_mark(engine: Engine, query: Query) -> dict | None:
+    w = query.window
+    return rollups.usable(
+        engine, w.timezone, w.repeat_window.days, w.followup_window / timedelta(hours=1)
+    )
+
+
+def _days(window: metrics.Window) -> tuple:
+    return window.first_day, window.last_day
+
+
+def from_rollup(engine: Engine, queries: list[Query], mark: Mapping, now: datetime) -> list[dict]:
+    """Answer the queries from the daily rollup, reading each set of filters' rows once."""
+    periods: dict[tuple, rollup_figures.Period] = {}
+    source = _as_of(mark)
+    answers = []
+    with engine.connect() as conn:
+        _begin(conn)
+        for query in queries:
+            filters = tuple(sorted(query.filters.items()))
+            if filters not in periods:
+                same = [q for q in queries if tuple(sorted(q.filters.items())) == filters]
+                first = min(q.window.first_day for q in same)
+                last = max(q.window.last_day for q in same)
+                periods[filters] = rollup_figures.read(conn, first, last, dict(filters))
+                # Everyone's figures of every window at once (the weeks in one pass).
+                periods[filters].totals([_days(q.window) for q in same])
+            w = query.window
+            rows, total = rollup_figures.rows_of(
+                periods[filters], query.group_by, w.first_day, w.last_day, query.settings
+            )
+            moved = None
+            if query.compare is not None:
+                matrix = rollup_figures.migration(conn, _days(query.compare), _days(w))
+                moved = _migration_body(query.compare, w, matrix)
+            answers.append(answer(query, rows, total, now, moved, source))
+    return answers
+
+
+def channel_shift_reports(
+    engine: Engine, queries: list[Query], now: datetime | None = None, rollup: bool = True
+) -> list[dict]:
+    """Return the channel-shift report of each query (`channel_shift_report`), reading the
+    daily rollup once for all of them when one is kept: the dashboard's many figures (its
+    groupings, each week's trend, the migration) come from one read."""
+    now = now or datetime.now(UTC)
+    if not queries:
+        return []
+    if rollup:
+        mark = _rollup_mark(engine, queries[0])
+        if mark is not None and all(_rollup_mark_fits(q, queries[0]) for q in queries):
+            return from_rollup(engine, queries, mark, now)
+    return [_from_events(engine, q, now) for q in queries]
+
+
+def _rollup_mark_fits(query: Query, first: Query) -> bool:
+    a, b = query.window, first.window
+    return (a.timezone, a.repeat_window, a.followup_window) == (
+        b.timezone,
+        b.repeat_window,
+        b.followup_window,
+    )
+
+
+def _from_events(engine: Engine, query: Query, now: datetime) -> dict:
+    rows, total = rows_of(facts_of(engine, query.window), query)
+    moved = migration(engine, query.compare, query.window) if query.compare else None
+    return answer(query, rows, total, now, moved, None)
 
 
 def channel_shift_report(
@@ -166,11 +227,4 @@ def channel_shift_report(
     `query.compare`, `migration`. Every figure is computed from the event log: from the
     daily rollup when the scheduler keeps one (`window.source` "rollup", as of
     `window.as_of`), else from the events at once (`window.source` "events")."""
-    found = from_rollup(engine, query) if rollup else None
-    if found is not None:
-        rows, total, source = found
-    else:
-        rows, total = rows_of(facts_of(engine, query.window), query)
-        source = None
-    moved = migration(engine, query.compare, query.window) if query.compare else None
-    return answer(query, rows, total, now, moved, source)
+    return channel_shift_reports(engine, [query], now, rollup)[0]

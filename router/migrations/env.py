@@ -6,15 +6,14 @@ from alembic import context
 from sqlalchemy import create_engine, pool
 from sqlalchemy.types import TypeDecorator
 
+from router.adapters.migrate import owned_elsewhere
 from router.adapters.orm import metadata
-
-# Tables in the same database that kanal does not own through its metadata.
-FOREIGN_TABLES = {"scheduler_jobs"}  # APScheduler's job store creates and migrates its own
 
 
 def include_object(obj, name, type_, reflected, compare_to):  # noqa: ANN001
-    """Leave tables that other libraries own out of autogenerate."""
-    return not (type_ == "table" and name in FOREIGN_TABLES)
+    """Leave tables the router's metadata does not describe out of autogenerate: those other
+    libraries own (APScheduler's) and analytics' (migration 0008 made them by hand)."""
+    return not (type_ == "table" and owned_elsewhere(name))
 
 
 def render_item(type_, obj, autogen_context):  # noqa: ANN001

@@ -364,6 +364,30 @@ def test_every_figure_on_the_dashboard_is_the_apis_for_the_same_period(client, p
     }
 
 
+def test_from_the_daily_rollup_the_page_shows_the_same_figures_and_says_so(
+    client, people, history, kanal
+):
+    from analytics import rollups
+    from router.entrypoints.jobs import refresh_metric_rollups
+
+    sign_in(client, "manager")
+    query = {"from": "2026-03-02", "to": "2026-03-15", "group_by": "exempt", "lang": "en"}
+    live = client.get("/dashboard", query_string=query).get_data(as_text=True)
+    assert "Figures computed from the event log now" in live
+    refresh_metric_rollups(kanal)
+    try:
+        rolled = client.get("/dashboard", query_string=query).get_data(as_text=True)
+        assert "Figures from the daily rollup, as of 20" in rolled
+        before, after = Page(live), Page(rolled)
+        # Every table, headline and chart: the groupings, the weeks and the migration.
+        assert after.tables == before.tables and len(after.tables) > 8
+        assert after.kpis == before.kpis and after.charts == before.charts
+        danish = client.get("/dashboard", query_string={**query, "lang": "da"})
+        assert "Tallene er fra den daglige opsummering, opdateret" in danish.get_data(as_text=True)
+    finally:
+        rollups.drop_tables(kanal.engine)
+
+
 def test_narrowed_to_a_group_the_figures_are_the_apis_with_its_filter(client, people, history):
     sign_in(client, "manager")
     first, last = "2026-03-02", "2026-03-15"

@@ -13,7 +13,7 @@ from sqlalchemy import create_engine, delete, insert
 
 from analytics import metrics, rollups
 from analytics.reader import reader_engine
-from analytics.report import Query, channel_shift_report
+from analytics.report import Query, channel_shift_report, channel_shift_reports
 from router.adapters.orm import contact_events
 from router.domain import events as ev
 
@@ -153,6 +153,11 @@ def report(engine, first: date, last: date, group_by: str, rollup: bool) -> dict
     return {"rows": body["rows"], "total": body["total"], "source": body["window"]["source"]}
 
 
+def figures(bodies: list[dict]) -> list[dict]:
+    """The figures of several reports, without the parts that say where they came from."""
+    return [{k: body.get(k) for k in ("rows", "total", "migration")} for body in bodies]
+
+
 def append(engine, rows: list[dict]) -> None:  # noqa: ANN001
     if rows:
         with engine.begin() as conn:
@@ -170,9 +175,11 @@ def append(engine, rows: list[dict]) -> None:  # noqa: ANN001
     first=st.integers(0, 7),
     days=st.integers(0, 7),
     group_by=st.sampled_from(metrics.GROUPINGS),
+    compare_first=st.integers(0, 7),
+    narrowed=st.sampled_from([{}, {"exempt": "exempt"}, {"channel": "voice"}]),
 )
 def test_the_rollup_answers_what_a_full_recomputation_answers(
-    engines, specs, cut_hours, first, days, group_by
+    engines, specs, cut_hours, first, days, group_by, compare_first, narrowed
 ):
     reader, writer = engines
     rollups.drop_tables(writer)
@@ -193,6 +200,18 @@ def test_the_rollup_answers_what_a_full_recomputation_answers(
     assert from_rollup["source"] == "rollup" and recomputed["source"] == "events"
     assert from_rollup["rows"] == recomputed["rows"]
     assert from_rollup["total"] == recomputed["total"]
+    # The dashboard's questions in one call: the channel migration from another period,
+    # another grouping narrowed to one group, and a day of the period alone.
+    window = metrics.Window(start, end, TZ)
+    since = date(2026, 3, 1) + timedelta(days=compare_first)
+    asked = [
+        Query(window, group_by, compare=metrics.Window(since, since + timedelta(days=2), TZ)),
+        Query(window, "channel", filters=narrowed),
+        Query(metrics.Window(end, end, TZ), "none"),
+    ]
+    rolled = channel_shift_reports(reader, asked)
+    assert [body["window"]["source"] for body in rolled] == ["rollup"] * 3
+    assert figures(rolled) == figures(channel_shift_reports(reader, asked, rollup=False))
 
 
 def test_a_late_repeat_takes_yesterdays_containment_away(engines):

@@ -1,0 +1,226 @@
+"""Reports from the daily rollup (analytics/rollups.py): a period's rows read once, then any
+grouping and any run of its days summed in arrays (docs/domain.md §4.6).
+
+Every figure is `metrics.from_tally` of the tally a report over the events would build: the
+counts and named counts are summed, the waits' arrays joined into histograms, and the
+citizens counted once by the union of their people numbers, so the answer is the events'.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from datetime import date
+
+import numpy as np
+from sqlalchemy import Connection, select, type_coerce
+from sqlalchemy.types import NullType
+
+from analytics import metrics
+from analytics.rollups import COUNTS, KEYS, NUMBERS, WAITS, daily, names, openers
+
+_EMPTY = np.zeros(0, dtype=NUMBERS)
+
+
+def _day(value: date | str) -> date:
+    return date.fromisoformat(value) if isinstance(value, str) else value
+
+
+def _array(blob: bytes | None) -> np.ndarray:
+    return np.frombuffer(blob, dtype=NUMBERS) if blob else _EMPTY
+
+
+def _joined(blobs: list[bytes | None], dtype: str = NUMBERS) -> tuple[np.ndarray, np.ndarray]:
+    """Return the arrays joined, and the row each entry came from."""
+    width = np.dtype(dtype).itemsize
+    sizes = np.fromiter((len(b) // width if b else 0 for b in blobs), np.int64, len(blobs))
+    values = np.frombuffer(b"".join(b for b in blobs if b), dtype=dtype).astype(np.int64)
+    return values, np.repeat(np.arange(len(blobs)), sizes)
+
+
+@dataclass
+class Period:
+    """The rollup rows of a period and filters, as arrays (one entry per row)."""
+
+    days: np.ndarray  # each row's day, as an ordinal
+    keys: dict[str, np.ndarray]  # each row's group in each grouping
+    counts: np.ndarray  # rows × metrics.COUNTS
+    named: list[tuple[str, str]]  # the columns of `named_counts`: (name, key)
+    named_counts: np.ndarray  # rows × named
+    waits: dict[str, tuple[np.ndarray, np.ndarray]]  # name → (seconds, row)
+    citizens: tuple[np.ndarray, np.ndarray]  # (people number, row)
+    exempt_citizens: tuple[np.ndarray, np.ndarray]
+    _totals: dict = field(default_factory=dict)
+
+    def tallies(self, group_by: str, first: date, last: date) -> dict[str, tuple[dict, tuple]]:
+        """Return each group's tally and (citizens, exempt citizens) over [first, last]."""
+        kept = (self.days >= first.toordinal()) & (self.days <= last.toordinal())
+        if group_by == "none":
+            labels = np.full(len(self.days), "all", dtype=object)
+        else:
+            labels = self.keys[group_by]
+        names, inverse = np.unique(labels[kept], return_inverse=True)
+        group = np.full(len(self.days), -1, dtype=np.int64)
+        group[kept] = inverse
+        found = self._by_group(group, len(names))
+        return {str(name): found[g] for g, name in enumerate(names)}
+
+    def total(self, first: date, last: date) -> tuple[dict, tuple]:
+        """Return the tally of everyone over [first, last] (kept: many reports share one)."""
+        return self.totals([(first, last)])[0]
+
+    def totals(self, spans: list[tuple[date, date]]) -> list[tuple[dict, tuple]]:
+        """Return everyone's tally over each span; the new ones in one pass when they do not
+        overlap (the weeks of a period)."""
+        left = sorted({s for s in spans if s not in self._totals}, key=lambda s: (s[1], s[0]))
+        while left:  # each pass takes spans that do not overlap, earliest end first
+            batch, rest = [], []
+            for span in left:
+                (batch if not batch or span[0] > batch[-1][1] else rest).append(span)
+            left = rest
+            group = np.full(len(self.days), -1, dtype=np.int64)
+            for i, (first, last) in enumerate(batch):
+                group[(self.days >= first.toordinal()) & (self.days <= last.toordinal())] = i
+            self._totals.update(zip(batch, self._by_group(group, len(batch)), strict=True))
+        return [self._totals[span] for span in spans]
+
+    def _by_group(self, group: np.ndarray, size: int) -> list[tuple[dict, tuple]]:
+        """Return the tally and citizens of each group 0..size-1 (group -1: a row left out)."""
+        kept = group >= 0
+        counts = np.zeros((size, len(metrics.COUNTS)), dtype=np.int64)
+        np.add.at(counts, group[kept], self.counts[kept])
+        named = np.zeros((size, len(self.named)), dtype=np.int64)
+        np.add.at(named, group[kept], self.named_counts[kept])
+        waits = {name: _histograms(v, group[row], size) for name, (v, row) in self.waits.items()}
+        citizens = _distinct(*self.citizens, group, size)
+        exempt = _distinct(*self.exempt_citizens, group, size)
+        out = []
+        for g in range(size):
+            t = metrics.empty_tally()
+            del t["people"]
+            t.update(zip(metrics.COUNTS, map(int, counts[g]), strict=True))
+            for (name, key), n in zip(self.named, named[g], strict=True):
+                if n:
+                    t[name][key] = int(n)
+            for name, found in waits.items():
+                t[name] = found[g]
+            out.append((t, (citizens[g], exempt[g])))
+        return out
+
+
+def _histograms(seconds: np.ndarray, group: np.ndarray, size: int) -> list[dict[str, int]]:
+    """Return each group's histogram of seconds ({"seconds": entries})."""
+    kept = group >= 0
+    out: list[dict[str, int]] = [{} for _ in range(size)]
+    if not kept.any():
+        return out
+    values, groups = seconds[kept], group[kept]
+    width = int(values.max()) + 1
+    if size * width <= 4 * values.size:  # counting beats sorting when waits are dense
+        counts = np.bincount(groups * width + values, minlength=size * width)
+        keys = np.flatnonzero(counts)
+        n = counts[keys]
+    else:
+        keys, n = np.unique(groups * width + values, return_counts=True)
+    for key, count in zip(keys.tolist(), n.tolist(), strict=True):
+        out[key // width][str(key % width)] = count
+    return out
+
+
+def _distinct(numbers: np.ndarray, row: np.ndarray, group: np.ndarray, size: int) -> list[int]:
+    """Return how many distinct people numbers each group holds."""
+    g = group[row]
+    kept = g >= 0
+    if not kept.any():
+        return [0] * size
+    seen = np.zeros((size, int(numbers[kept].max()) + 1), dtype=bool)
+    seen[g[kept], numbers[kept]] = True
+    return [int(n) for n in seen.sum(axis=1)]
+
+
+def read(conn: Connection, first: date, last: date, filters: Mapping[str, str]) -> Period:
+    """Read the rollup rows of [first, last] that the filters keep."""
+    columns = [daily.c.day, *(daily.c[k] for k in KEYS), daily.c.counts, daily.c.named]
+    columns += [*(daily.c[n] for n in WAITS), daily.c.citizens, daily.c.exempt_citizens]
+    # As the driver gives them: no conversion per value (a day comes as text from SQLite).
+    raw = [type_coerce(c, NullType()) for c in columns]
+    stmt = select(*raw).where(daily.c.day >= first, daily.c.day <= last)
+    for name, value in filters.items():
+        stmt = stmt.where(daily.c[name] == value)
+    rows = conn.execute(stmt).all()
+    codes = {r.code: (r.name, r.key) for r in conn.execute(select(names))}
+    by_column = list(zip(*rows, strict=True)) if rows else [()] * len(columns)
+    ordinal = {d: _day(d).toordinal() for d in set(by_column[0])}
+    at = 1 + len(KEYS)
+    counts, _row = _joined(list(by_column[at]), COUNTS)
+    pairs, pair_row = _joined(list(by_column[at + 1]))
+    code, n, row = pairs[0::2], pairs[1::2], pair_row[0::2]
+    named = sorted({codes[c] for c in np.unique(code)})
+    where = {pair: i for i, pair in enumerate(named)}
+    column = np.array([where[codes[c]] for c in code], dtype=np.int64)
+    named_counts = np.zeros((len(rows), len(named)), dtype=np.int64)
+    np.add.at(named_counts, (row, column), n)
+    return Period(
+        days=np.fromiter((ordinal[d] for d in by_column[0]), np.int64, len(rows)),
+        keys={k: np.array(by_column[1 + i], dtype=object) for i, k in enumerate(KEYS)},
+        counts=counts.reshape(len(rows), len(metrics.COUNTS)),
+        named=named,
+        named_counts=named_counts,
+        waits={name: _joined(list(by_column[at + 2 + i])) for i, name in enumerate(WAITS)},
+        citizens=_joined(list(by_column[-2])),
+        exempt_citizens=_joined(list(by_column[-1])),
+    )
+
+
+def rows_of(
+    period: Period, group_by: str, first: date, last: date, settings: metrics.Settings
+) -> tuple[list[metrics.Row], metrics.Row]:
+    """Return one row per group and the total of [first, last] from a period read once."""
+    rows = [
+        metrics.from_tally(name, t, settings, citizens)
+        for name, (t, citizens) in sorted(period.tallies(group_by, first, last).items())
+    ]
+    t, citizens = period.total(first, last)
+    return rows, metrics.from_tally("all", t, settings, citizens)
+
+
+def _main_channels(conn: Connection, first: date, last: date) -> dict[str, np.ndarray]:
+    """Return, per channel, the people numbers of the contacts opened on it (one per contact)."""
+    stmt = select(openers.c.channel, openers.c.citizens).where(
+        openers.c.day >= first, openers.c.day <= last
+    )
+    found: dict[str, list[np.ndarray]] = {}
+    for r in conn.execute(stmt):
+        found.setdefault(r.channel, []).append(_array(r.citizens))
+    return {ch: np.concatenate(a).astype(np.int64) for ch, a in sorted(found.items())}
+
+
+def _main(by_channel: dict[str, np.ndarray], size: int) -> tuple[list[str], np.ndarray]:
+    """Return the channels and each citizen's main channel's index (-1: no contact); a tie
+    goes to the channel first in alphabetical order (np.argmax takes the first)."""
+    channels = sorted(by_channel)
+    if not channels:
+        return [], np.full(size, -1)
+    counts = np.stack([np.bincount(by_channel[ch], minlength=size) for ch in channels])
+    main = counts.argmax(axis=0)
+    main[counts.sum(axis=0) == 0] = -1
+    return channels, main
+
+
+def migration(
+    conn: Connection, first: tuple[date, date], second: tuple[date, date]
+) -> dict[str, dict[str, int]]:
+    """Return the channel-migration matrix (metrics.channel_migration) from the rollup."""
+    a, b = _main_channels(conn, *first), _main_channels(conn, *second)
+    size = 1 + max((int(x.max()) for x in (*a.values(), *b.values()) if x.size), default=0)
+    a_channels, a_main = _main(a, size)
+    b_channels, b_main = _main(b, size)
+    both = (a_main >= 0) & (b_main >= 0)
+    matrix: dict[str, dict[str, int]] = {}
+    if both.any():
+        pairs = a_main[both] * len(b_channels) + b_main[both]
+        for pair, n in enumerate(np.bincount(pairs)):
+            if n:
+                row = matrix.setdefault(a_channels[pair // len(b_channels)], {})
+                row[b_channels[pair % len(b_channels)]] = int(n)
+    return {k: dict(sorted(v.items())) for k, v in sorted(matrix.items())}
