@@ -109,7 +109,10 @@ _UNAUTHORISED = {401: Answer("Missing or wrong session token.", Error),
 _TOO_BIG = {413: Answer("The body is larger than 64 KB.", Error)}
 _CURSOR = {400: Answer("`after` is not an integer from 0 to 2^63 - 1.", Error)}
 # The stateful phase of schemathesis (and a reader) follows a new session to its routes.
-_SESSION = {"session_id": "$response.body#/session_id"}
+_SESSION = {
+    "session_id": "$response.body#/session_id",
+    "header.Authorization": "Bearer {$response.body#/token}",
+}
 _LINKS = {
     201: {
         name: {"operationId": target, "parameters": _SESSION}

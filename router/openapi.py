@@ -94,6 +94,15 @@ class FieldError(Error):
     field: str | None = None
 
 
+_TOO_LONG = Answer(
+    "The URL (path and query) is longer than 4,096 bytes. A request line over 8,190 bytes "
+    "is refused by the HTTP server itself, with an HTML page (docs/api.md).",
+    {"type": "object", "required": ["error"], "properties": {"error": {"type": "string"}}},
+)
+
+_TOO_LONG_TEXT = Answer(_TOO_LONG.description, {"type": "string"}, "text/plain")
+
+
 class Invalid(ValueError):
     """A request the schema refuses; `field` names the culprit (None: the whole body)."""
 
@@ -181,7 +190,9 @@ def _content(schema: Schema, media: str, refs: dict) -> dict:
     return {media: {"schema": dict(schema)}} if schema is not None else {}
 
 
-def _operation(op: Operation, endpoint: str, method: str, refs: dict, defs: dict) -> dict:
+def _operation(
+    op: Operation, path: str, endpoint: str, method: str, refs: dict, defs: dict
+) -> dict:
     out: dict[str, Any] = {
         "operationId": op.operation_id or f"{method}_{endpoint.replace('.', '_')}",
         "tags": list(op.tags),
@@ -200,7 +211,8 @@ def _operation(op: Operation, endpoint: str, method: str, refs: dict, defs: dict
             "content": {op.body_media: {"schema": refs[(op.body, "validation")]}},
         }
     responses = {}
-    for status, answer in sorted(op.answers.items()):
+    answers = {**op.answers, 414: _TOO_LONG if path.startswith("/api/") else _TOO_LONG_TEXT}
+    for status, answer in sorted(answers.items()):
         response: dict[str, Any] = {"description": answer.description}
         content = _content(answer.model, answer.media, refs)
         if content:
@@ -253,7 +265,7 @@ def document(app, info: Mapping[str, Any], public: tuple[str, ...]) -> dict:  # 
         spec.components.security_scheme(name, scheme)
     for path, method, endpoint, op in found:
         spec.path(path=path, operations={
-            method: _operation(op, endpoint, method, refs, parameter_schemas)
+            method: _operation(op, path, endpoint, method, refs, parameter_schemas)
         })  # fmt: skip
     return spec.to_dict()
 

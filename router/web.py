@@ -3,7 +3,8 @@
 Ids and cursors are 64-bit signed integers in storage, so a value past that range is a
 client's mistake (400), never a database error (500); text from JSON bodies can hold lone
 surrogates or NUL characters that no database column takes; and every error under /api/
-answers JSON like `{"error": ...}`, routing errors (404, 405) and server errors included.
+answers JSON like `{"error": ...}`, routing errors (404, 405) and server errors included;
+under /twilio/ they answer plain text.
 """
 
 from __future__ import annotations
@@ -11,8 +12,8 @@ from __future__ import annotations
 import functools
 import logging
 
-from flask import jsonify, request
-from werkzeug.exceptions import HTTPException, InternalServerError
+from flask import Response, jsonify, request
+from werkzeug.exceptions import HTTPException, InternalServerError, RequestURITooLarge
 
 log = logging.getLogger(__name__)
 
@@ -20,6 +21,11 @@ MAX_ID = 2**63 - 1  # the largest value a signed 64-bit (BIGINT) column holds
 # A URL converter for ids: a larger value cannot name anything, so its URL answers 404.
 ID_CONVERTER = f"int(max={MAX_ID})"
 API_PREFIX = "/api/"
+# The longest URL (path and query) kanal reads: longer ones get 414 in the API's own format.
+# gunicorn's request line is raised to its maximum (8190 bytes, `kanal web`) so that kanal,
+# not gunicorn's HTML page, answers; only a request line past 8190 bytes still gets that page.
+MAX_URL = 4096
+TWILIO_PREFIX = "/twilio/"
 
 
 def parse_id(value: str | None, default: int | None = None) -> int | None:
@@ -55,6 +61,14 @@ def storable(text: str) -> bool:
 
 
 def _api_error(exc: HTTPException):
+    if request.path.startswith(TWILIO_PREFIX):
+        # Twilio's webhooks answer errors in plain text, as the API document says.
+        response = Response(f"{exc.code} {exc.name}: {exc.description}", mimetype="text/plain")
+        response.status_code = exc.code or 500
+        for name, value in exc.get_headers():
+            if name.lower() != "content-type":
+                response.headers[name] = value
+        return response
     if not request.path.startswith(API_PREFIX):
         return exc
     code = exc.code or 500
@@ -73,9 +87,17 @@ def _api_error(exc: HTTPException):
     return response
 
 
+def _url_length() -> None:
+    if len(request.full_path.encode()) > MAX_URL:
+        raise RequestURITooLarge(f"The URL is longer than {MAX_URL} bytes: send fewer or shorter "
+                                 "parameters.")  # fmt: skip
+
+
 def init_app(app) -> None:  # noqa: ANN001
-    """Answer HTTP errors under /api/ as JSON; elsewhere Flask's pages stay."""
+    """Answer HTTP errors under /api/ as JSON, under /twilio/ as plain text; elsewhere Flask's
+    pages stay. Refuse URLs longer than MAX_URL with 414, in the same way."""
     app.register_error_handler(HTTPException, _api_error)
+    app.before_request(_url_length)
 
 
 def bound(view, *parts):  # noqa: ANN001, ANN201

@@ -8,18 +8,19 @@ written by the fast loader (benchmarks/million_contacts/load.py: straight into
 `contact_events`, never through the channels), and the scheduler's `recorded_contacts` job
 (`analytics.recordings.refresh`) folds it into the simulator's one row per contact. Both are
 CACHED between runs, because loading a million contacts takes 5-10 minutes: a SQLite file and
-a PostgreSQL database named after the history's size and a digest of the loader's source (the
-recordings after the fold's source), in $KANAL_BENCH_CACHE (default ~/.cache/kanal-bench);
---fresh loads and folds again. The results say whether each was reused, and how long the load
-and the first fold took when they ran.
+a PostgreSQL database named after the history's size and a digest of the loader's source
+(the recordings after analytics/recorded.py and recordings.FOLD_VERSION), in
+$KANAL_BENCH_CACHE (default ~/.cache/kanal-bench); --fresh loads and folds again. The
+results say whether each was reused, and how long the load and the first fold took.
 
 Then the month is replayed as `kanal simulate` does (`analytics.simulation.simulate_period`)
 under Denmark's profile (its own: every decision must come back unchanged) and France's, and
 timed in wall-clock and CPU seconds (this process; on PostgreSQL also the server process's,
 read from /proc). The baselines, in the same run: the same statement's rows merely fetched
 (the floor of reading), and decide() alone on every distinct recorded context (the floor of
-replaying). --from-events also times the simulator folding the month from the event log (the
-way it read before the recordings; minutes at a million contacts).
+replaying). The dashboard's simulator page for the month is requested once, through the real
+app as a signed-in manager, and timed. --from-events also times the simulator folding the
+month from the event log (the way it read before the recordings; minutes at a million).
 Target (issue 17): 1 M contacts replayed in <= 60 s.
 Results: benchmarks/results/simulator.json (not written by --quick).
 """
@@ -62,7 +63,7 @@ def _digest(*paths: str) -> str:
 
 
 LOAD_KEY = _digest("benchmarks/million_contacts/history.py", "benchmarks/million_contacts/load.py")
-FOLD_KEY = _digest("analytics/recorded.py", "analytics/recordings.py")  # the fold's code
+FOLD_KEY = f"{_digest('analytics/recorded.py')}:{recordings.FOLD_VERSION}"  # the fold
 
 
 def cache_dir() -> Path:
@@ -171,7 +172,7 @@ def measure(url: str, from_events: bool) -> dict:
     """Time the baselines and each profile's replay on one database."""
     engine = reader_engine(create_engine(url))
     start, end = period_bounds(FIRST, LAST, TZ)
-    out: dict = {}
+    out: dict = {"when": time.strftime("%Y-%m-%dT%H:%M:%S%z"), "load_average": os.getloadavg()[0]}
     try:
         statement = simulation.classes_statement(start, end, 20, tail=False)
         with Timer(engine) as fetched, engine.connect() as conn:
@@ -209,6 +210,8 @@ def measure(url: str, from_events: bool) -> dict:
                 assert figures["decisions_changed"] == 0 and figures["contacts_rerouted"] == 0
             out[name] = figures
             print(f"  {name}: {figures}", flush=True)
+        out["dashboard_page"] = dashboard_page(url)
+        print(f"  dashboard page: {out['dashboard_page']}", flush=True)
         if from_events:
             with Timer(engine) as timed, engine.connect() as conn:
                 folded = recorded_contacts(conn, start, end)
@@ -217,7 +220,50 @@ def measure(url: str, from_events: bool) -> dict:
             print(f"  france from the events: {out['france_from_events']}", flush=True)
     finally:
         engine.dispose()
+    out["load_average_after"] = os.getloadavg()[0]
     return out
+
+
+PAGE = "/dashboard/simulate?from=2026-03-01&to=2026-03-30&profile=france&lang=da"
+
+
+def dashboard_page(url: str) -> dict:
+    """Time the dashboard's simulator page for the month (a signed-in manager, Danish)."""
+    import tempfile
+
+    from router import create_app
+    from router.entrypoints.auth import create_user
+    from router.entrypoints.bootstrap import kanal_of
+
+    with tempfile.TemporaryDirectory() as instance:
+        config = {
+            "SECRET_KEY": "bench",
+            "KANAL_DATABASE_URL": url,
+            "KANAL_INSTANCE_PATH": instance,
+            "KANAL_TIMEZONE": TZ,
+            "KANAL_PUBLIC_URL": "http://127.0.0.1:9",
+            "WTF_CSRF_ENABLED": False,  # the manager signs in with a plain POST
+        }
+        app = create_app(config)
+        try:
+            kanal = kanal_of(app)
+            with kanal.uow() as uow:
+                known = uow.users.by_username("bench-manager") is not None
+            if not known:  # a cached database keeps its manager from the run before
+                create_user(kanal.uow, "bench-manager", "correct horse", "manager")
+            client = app.test_client()
+            signed_in = client.post(
+                "/login", data={"username": "bench-manager", "password": "correct horse"}
+            )
+            assert signed_in.status_code in (302, 303), signed_in.status_code
+            started, cpu = time.perf_counter(), time.process_time()
+            response = client.get(PAGE)
+            wall, cpu = time.perf_counter() - started, time.process_time() - cpu
+            assert response.status_code == 200, response.status_code
+            assert 'id="sim-assumptions"' in response.get_data(as_text=True)
+        finally:
+            kanal_of(app).close()
+    return {"path": PAGE, "wall_s": round(wall, 2), "cpu_s": round(cpu, 2)}
 
 
 def _postgres_admin() -> str | None:
@@ -266,6 +312,12 @@ def main(argv: list[str]) -> int:
             "profiles": PROFILES,
             "target_s": TARGET_S,
             "cache": str(cache_dir()),
+            "notes": (
+                "server_cpu_s: the PostgreSQL backends' CPU read from /proc before and after; "
+                "a parallel worker that starts and ends within a query is not counted. "
+                "france_from_events: the month folded from the events, as the simulator read "
+                "before the recordings (timed with --from-events; its own 'when')."
+            ),
         }
     }
     name = f"simulator_{contacts}_{LOAD_KEY}"
@@ -283,7 +335,12 @@ def main(argv: list[str]) -> int:
         kept = json.loads(RESULTS.read_text()) if RESULTS.exists() else {}
         for database in ("sqlite", "postgresql"):
             if database not in out and database in kept:
-                out[database] = kept[database]  # from an earlier run that measured it
+                out[database] = kept[database]  # from an earlier run (its own "when")
+            earlier = kept.get(database, {})
+            before = earlier.get("france_from_events")
+            if database in out and "france_from_events" not in out[database] and before:
+                # The slow way is not timed every run: the last time it was, and when.
+                out[database]["france_from_events"] = {"when": earlier.get("when"), **before}
         RESULTS.write_text(json.dumps(out, indent=2, ensure_ascii=False) + "\n")
     return 0
 

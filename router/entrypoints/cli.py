@@ -50,6 +50,9 @@ def web(workers: int | None) -> None:
         str(config["KANAL_WEB_THREADS"]),
         "--bind",
         f"{config['KANAL_HOST']}:{config['KANAL_PORT']}",
+        # Its maximum: kanal itself answers URLs over router.web.MAX_URL (414 in JSON).
+        "--limit-request-line",
+        "8190",
         "--access-logfile",
         "-",
         "--access-logformat",

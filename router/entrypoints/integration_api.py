@@ -28,7 +28,12 @@ class DigitalCompletion(BaseModel):
 
     model_config = ConfigDict(
         extra="forbid",
-        json_schema_extra={"anyOf": [{"required": ["citizen"]}, {"required": ["contact_id"]}]},
+        json_schema_extra={
+            "anyOf": [
+                {"required": ["citizen"], "properties": {"citizen": {"type": "string"}}},
+                {"required": ["contact_id"], "properties": {"contact_id": {"type": "integer"}}},
+            ]
+        },
     )
 
     citizen: Annotated[str, Field(max_length=40, pattern=r"^[^\x00]*\S[^\x00]*$")] | None = Field(

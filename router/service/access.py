@@ -48,6 +48,17 @@ class DeskAccess:
         team = frozenset(p.user_id for p in members)
         return replace(viewer, queues=tuple(sorted(queues)) or ("-",), team=team)
 
+    def visible(self, viewer: Viewer, entries: list) -> list:
+        """Keep the queue entries (anything with a `queue`) of the viewer's queues: an agent
+        sees their queues' waiting contacts, a supervisor their teams' (admins: all)."""
+        if viewer.role not in (AGENT, SUPERVISOR):
+            return entries
+        with self.uow() as uow:
+            scoped = self.scope(uow, viewer)
+        if not scoped.queues:
+            return entries
+        return [e for e in entries if e.queue is None or e.queue in scoped.queues]
+
     def open(self, viewer: Viewer, contact_id: int, *, action: str, route: str) -> Access | None:
         """Apply the rule to one conversation and audit it; None when there is no such one
         (the attempt is audited as refused: probing ids is worth knowing about)."""

@@ -6,12 +6,26 @@ from __future__ import annotations
 
 from datetime import datetime
 
+from router.domain.commands import ReceiveMessage, StartChat
 from router.domain.model import CLOSED_INACTIVE, Citizen, Contact, ContactState, InboxEntry, Message
 from router.service import contacts, languages
 from router.service.channels import Channel
 from router.service.errors import Conflict, NotFound
 from router.service.journal import pseudonym_of
 from router.service.unit_of_work import UnitOfWork
+
+
+def entry_of(cmd: ReceiveMessage) -> InboxEntry:
+    """Return a message received in the request (web chat) as the inbox would have kept it."""
+    return InboxEntry(
+        channel=cmd.channel,
+        address=cmd.address,
+        text=cmd.text,
+        received_at=cmd.received_at,
+        provider_id=cmd.provider_id,
+        kind=cmd.kind,
+        contact_id=cmd.contact_id,
+    )
 
 
 def contact_for(
@@ -76,3 +90,21 @@ def conversation_language(
     if not found.sure and chosen and citizen is None:
         return chosen
     return found.language
+
+
+def open_chat(
+    uow: UnitOfWork, cmd: StartChat, address: str, now: datetime, served: tuple[str, ...]
+) -> Contact:
+    """Open a web-chat contact, identified when the session carries a citizen."""
+    citizen = None
+    if cmd.citizen_pseudonym:
+        citizen = uow.citizens.by_pseudonym(cmd.citizen_pseudonym)
+        if citizen is None:
+            raise NotFound("Unknown citizen.")
+    contact = contacts.open_contact(
+        uow, "webchat", address, now, citizen=citizen, secret_hash=cmd.secret_hash
+    )
+    if cmd.language in served:
+        contact.language = cmd.language  # chosen by the citizen; the register still wins
+    languages.settle(served, citizen, contact, None, None)
+    return contact

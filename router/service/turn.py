@@ -8,6 +8,7 @@
              decision is carried out (answer, offer the digital route, queue, close)
     send     after the commit, the replies leave through the channel's sender (`Delivery`),
              and each answer is recorded in a transaction of its own
+(bot, finish and send: `turn_finish.py`; what the stages hand on: `turn_result.py`)
 
 A turn that does not need the bot (a keyword, a contact already with people, an exempt
 citizen) is taken and finished in one transaction.
@@ -16,29 +17,27 @@ Each public method is a command on the turn's message bus (`router/service/messa
 a reply is stored in the transaction that decides it (the outbox row), already claimed for
 this process with a lease (`Delivery.claim_new`), and the bus hands it to its sender once
 that transaction has committed (`ClaimedReplies`). A process that stops in between leaves
-the claim; when its lease has run out the `dispatch_outbound` job asks the provider, and
-sends it if the provider never got it (once).
+the claim; after its lease `dispatch_outbound` sends it if the provider never got it (once).
 """
 
 from __future__ import annotations
 
-import logging
 from collections.abc import Callable
 from dataclasses import replace
 from datetime import datetime
 
 from router.domain.commands import Escalate, ReceiveMessage, ResumeTurn, StartChat, TakeTurn
 from router.domain.model import Citizen, Contact, ContactState, InboxEntry, Message
-from router.domain.needs import not_understood
 from router.policy import Action, Profile, decide
-from router.service import contacts, filing, languages, outcome, policy_contexts
+from router.service import filing, languages, policy_contexts
 from router.service.channels import Channels
 from router.service.counters import ProcessCounters
 from router.service.delivery import ClaimedReplies, Delivery
 from router.service.errors import DuplicateDelivery, NotFound, ServiceError
 from router.service.messagebus import MessageBus
-from router.service.ports import BotPort, BotTurn, Inbox, LanguageIdentifier
+from router.service.ports import BotPort, Inbox, LanguageIdentifier
 from router.service.settings import RouterSettings
+from router.service.turn_finish import FinishingTurns
 from router.service.turn_result import (
     Answerer,
     AtBot,
@@ -50,13 +49,11 @@ from router.service.turn_result import (
 )
 from router.service.unit_of_work import UnitOfWork
 
-log = logging.getLogger(__name__)
-
 # An inbox entry that can never become a message (its conversation has ended).
 REFUSED = 0
 
 
-class Turns:
+class Turns(FinishingTurns):
     """Takes citizens' messages through the turn; the channels' front door."""
 
     def __init__(
@@ -126,15 +123,7 @@ class Turns:
 
     def _receive(self, cmd: ReceiveMessage) -> TurnResult | None:
         cmd = self._fit(cmd)
-        entry = InboxEntry(
-            channel=cmd.channel,
-            address=cmd.address,
-            text=cmd.text,
-            received_at=cmd.received_at,
-            provider_id=cmd.provider_id,
-            kind=cmd.kind,
-            contact_id=cmd.contact_id,
-        )
+        entry = filing.entry_of(cmd)
         try:
             with self.uow() as uow:
                 first = self._first(uow, entry, self.clock(), cmd.metadata)
@@ -194,19 +183,8 @@ class Turns:
 
     def start_chat(self, cmd: StartChat, address: str) -> int:
         """Open a web-chat contact, identified when the session carries a citizen."""
-        now = self.clock()
         with self.uow() as uow:
-            citizen = None
-            if cmd.citizen_pseudonym:
-                citizen = uow.citizens.by_pseudonym(cmd.citizen_pseudonym)
-                if citizen is None:
-                    raise NotFound("Unknown citizen.")
-            contact = contacts.open_contact(
-                uow, "webchat", address, now, citizen=citizen, secret_hash=cmd.secret_hash
-            )
-            if cmd.language in self.settings.languages:
-                contact.language = cmd.language  # chosen by the citizen; the register still wins
-            languages.settle(self.settings.languages, citizen, contact, None, None)
+            contact = filing.open_chat(uow, cmd, address, self.clock(), self.settings.languages)
             uow.commit()
             return contact.id
 
@@ -317,72 +295,4 @@ class Turns:
                 return at_bot
         result = self._finish(uow, contact, message, citizen, steps, None, now, cut)
         uow.commit()
-        return result
-
-    # -- bot: no transaction --------------------------------------------------------------
-
-    def _at_bot(self, at_bot: AtBot) -> TurnResult:
-        turn = self.bot.turn(at_bot.bot_sender, at_bot.text, language=at_bot.language)
-        self._count(at_bot.first.context.channel, turn)
-        return self._finish_after(at_bot, turn)
-
-    def _count(self, channel: str, turn: BotTurn) -> None:
-        self.counters.add("turns", channel)
-        if not turn.ok:
-            self.counters.add("bot_failures", channel, "unavailable")
-        elif not_understood(turn.intent):
-            self.counters.add("bot_failures", channel, "not_understood")
-
-    # -- finish: transaction 2 ------------------------------------------------------------
-
-    def _finish_after(self, at_bot: AtBot, turn: BotTurn | None) -> TurnResult:
-        now = self.clock()
-        with self.uow() as uow:
-            message = uow.messages.get(at_bot.message_id)
-            contact = uow.contacts.get(at_bot.contact_id, for_update=True)
-            if message.processed:  # another worker finished it meanwhile
-                return TurnResult(contact.id, contact.state, message.id)
-            citizen = uow.citizens.get(at_bot.citizen_id) if at_bot.citizen_id else None
-            steps = [at_bot.first]
-            if turn is not None and contact.state == ContactState.BOT:
-                context = policy_contexts.after_bot(uow, contact, at_bot, turn, now, self.settings)
-                steps.append(TurnDecision("after_bot", decide(context, self.profile), context))
-            elif contact.state != ContactState.BOT:
-                steps = []
-            result = self._finish(uow, contact, message, citizen, steps, turn, now, at_bot.cut)
-            uow.commit()
-        return self._send(result)
-
-    def _finish(
-        self,
-        uow: UnitOfWork,
-        contact: Contact,
-        message: Message,
-        citizen: Citizen | None,
-        steps: list[TurnDecision],
-        turn: BotTurn | None,
-        now: datetime,
-        cut: bool = False,
-    ) -> TurnResult:
-        return outcome.finish(
-            uow, contact, message, citizen, steps, turn, now, cut,
-            channel=self.channels[contact.channel], delivery=self.delivery,
-            settings=self.settings, books=self.callbacks is not None,
-            finisher=self.finishers.get(contact.channel),
-        )  # fmt: skip
-
-    # -- send -----------------------------------------------------------------------------
-
-    def _send_replies(self, claimed: list[ClaimedReplies]) -> None:
-        """Hand the replies a turn claimed to their senders, in order."""
-        self.delivery.send([claim for event in claimed for claim in event.claims])
-
-    def _send(self, result: TurnResult) -> TurnResult:
-        """Write the jobs of the callbacks the turn booked, after its commit (its replies
-        are sent by `_send_replies` once the handler returns)."""
-        for booking in result.booked:
-            try:
-                self.callbacks.schedule(booking.callback_id, booking.at)
-            except Exception:  # the contact waits in the queue: a person still answers it
-                log.exception("could not write the job of callback %s", booking.callback_id)
         return result

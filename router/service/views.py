@@ -66,6 +66,11 @@ class QueueEntry:
     reason: str | None
     need: str | None
     identified: bool
+    queue: str | None = None  # the queue it waits in (router/domain/routing.py)
+    # The decision's profile and inputs (no personal data), to say its reason in the desk's
+    # language.
+    profile: str | None = None
+    all_inputs: dict = field(default_factory=dict)
 
 
 @dataclass(frozen=True)
@@ -210,6 +215,9 @@ class Views:
             reason=decision.reason if decision else None,
             need=contact.need,
             identified=contact.citizen_id is not None,
+            queue=item.queue,
+            profile=decision.profile if decision else None,
+            all_inputs=dict(decision.inputs or {}) if decision else {},
         )
 
     def conversation(self, contact_id: int, after: int = 0) -> Conversation | None:

@@ -57,6 +57,9 @@ def all_say(app, sessions, text: str) -> list[tuple[dict, float]]:
     return answers
 
 
+@pytest.mark.parametrize(
+    "database_url", ["sqlite", pytest.param("postgres", marks=pytest.mark.long)], indirect=True
+)
 @pytest.mark.parametrize("fault", ["stopped", "hung", "empty"])
 def test_rasa_failing_mid_conversation_sends_citizens_to_people_and_loses_nothing(
     app_config, fault

@@ -96,7 +96,7 @@ def restart_postgres_under_load(tmp_path, webhooks: int, restarts: int) -> None:
 
 
 def test_a_postgres_restart_is_503s_then_recovery_and_nothing_lost(tmp_path):
-    restart_postgres_under_load(tmp_path, webhooks=400, restarts=1)
+    restart_postgres_under_load(tmp_path, webhooks=250, restarts=1)
 
 
 @pytest.mark.long

@@ -1,6 +1,6 @@
 """The scheduler killed with SIGKILL in the middle of its durable jobs, and started again.
 
-150 deflection follow-ups fall due at once (each a durable job that texts the citizen one
+90 deflection follow-ups fall due at once (each a durable job that texts the citizen one
 offer of a callback). `kanal scheduler` starts working through them against a Twilio that
 answers a little slowly; a third of the way in it is killed with SIGKILL, then started again.
 Every follow-up must end offered, and Twilio must have been asked for each offer exactly
@@ -37,7 +37,7 @@ from tests.faults.support import (
 
 pytestmark = pytest.mark.faults
 
-FOLLOWUPS = 150
+FOLLOWUPS = 90
 SETTLE_SECONDS = 60  # the restarted scheduler's sweep writes lost jobs again at its start
 
 

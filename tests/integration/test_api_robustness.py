@@ -228,6 +228,34 @@ def test_a_server_error_under_api_answers_json(app, client, monkeypatch):
     assert "boom" not in json.dumps(response.get_json())
 
 
+@pytest.mark.parametrize(
+    ("method", "url", "status"),
+    [
+        ("post", f"/twilio/voice/agent/{MAX_ID + 1}", 404),
+        ("post", f"/twilio/voice/callback/{2**64}", 404),
+        ("post", "/twilio/voice/no-such-step", 404),
+        ("get", "/twilio/sms", 405),
+    ],
+)
+def test_errors_under_twilio_answer_plain_text_as_documented(client, method, url, status):
+    response = getattr(client, method)(url)
+    assert response.status_code == status
+    assert response.mimetype == "text/plain"
+    if status == 405:
+        assert "POST" in response.headers["Allow"]
+
+
+@pytest.mark.parametrize(
+    ("prefix", "mimetype"),
+    [("/api/v1/metrics/channel-shift", "application/json"), ("/twilio/sms", "text/plain")],
+)
+def test_a_url_too_long_is_refused_414_in_the_routes_own_format(client, prefix, mimetype):
+    response = client.get(prefix + "?from=" + "9" * 5000)
+    assert response.status_code == 414
+    assert response.mimetype == mimetype
+    assert "4096" in response.get_data(as_text=True)
+
+
 def test_errors_outside_api_keep_their_pages(client):
     response = client.get("/desk/no-such-page")
     assert response.status_code == 404

@@ -306,9 +306,14 @@ def test_the_desk_speaks_danish_when_the_agent_chooses_it(app, client, kanal, st
     assert chosen.location.endswith("/desk/")
     queue_page = page(desk.get("/desk/"))
     assert '<html lang="da">' in queue_page and "Tag næste" in queue_page
+    # The policy's reason in the desk's language, from the rule's own words in the profile.
+    assert "Du bad om en medarbejder: en medarbejder tager over." in queue_page
+    refreshed = desk.get("/desk/queue.json").get_json()["waiting"][0]
+    assert refreshed["reason_words"] == "Du bad om en medarbejder: en medarbejder tager over."
     desk.post("/desk/claim")
     html = page(desk.get(f"/desk/contacts/{contact_id}"))
     assert "Beslutningsspor" in html and "Afslutningskode" in html
+    assert "Du bad om en medarbejder: en medarbejder tager over." in html
     assert "Løst digitalt med hjælp (assisteret digital)" in html
     assert "Henvendelse" in html and "Decision trail" not in html
 

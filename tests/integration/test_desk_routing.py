@@ -83,3 +83,14 @@ def test_agents_see_their_queues_and_supervisors_their_teams(app, client, kanal,
         ("bo", "another queue's conversation"),
         ("sam", "another team's conversation"),
     ]
+
+
+def test_the_queue_page_lists_only_the_agents_queues(app, client, kanal, staff):
+    contact = queued_chat(client, kanal)  # the general queue
+    general = sign_in(app, staff, "ann")
+    housing = sign_in(app, staff, "bo")
+    kanal.assignments.set_profile(user_id(kanal, "bo"), skills=["housing"])
+    listed = general.get("/desk/queue.json").get_json()
+    assert [e["contact_id"] for e in listed["waiting"]] == [contact]
+    assert housing.get("/desk/queue.json").get_json()["waiting"] == []
+    assert f"/desk/contacts/{contact}" not in housing.get("/desk/").get_data(as_text=True)

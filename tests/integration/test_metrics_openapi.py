@@ -104,7 +104,10 @@ def test_every_operation_has_an_id_and_the_new_chat_session_links_to_its_routes(
     ids = {op["operationId"] for item in paths.values() for op in item.values()}
     links = paths["/api/v1/chat/sessions"]["post"]["responses"]["201"]["links"]
     assert {link["operationId"] for link in links.values()} <= ids
-    assert links["PostMessage"]["parameters"] == {"session_id": "$response.body#/session_id"}
+    assert links["PostMessage"]["parameters"] == {
+        "session_id": "$response.body#/session_id",
+        "header.Authorization": "Bearer {$response.body#/token}",
+    }
 
 
 def test_a_chat_language_may_be_null_as_documented_but_not_a_number(client):

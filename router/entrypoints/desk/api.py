@@ -43,7 +43,7 @@ def blueprint(desk: Desk, views: Views, access: DeskAccess, token_required: Call
     for rule, view, operation in routes:
         handler = bound(view, desk, views, access)
         if "<" in rule:
-            handler = _conversation_rule(handler, access)
+            handler = _conversation_rule(handler, access, desk)
         bp.add_url_rule(rule, view.__name__, describe(guard(handler), operation), methods=["POST"])
     return bp
 
@@ -53,10 +53,12 @@ def _viewer() -> Viewer:
     return Viewer(user_id=int(user.id), username=user.username, role=user.role)
 
 
-def _conversation_rule(view, access: DeskAccess):  # noqa: ANN001, ANN202
-    """Let the view run only for whoever the access rule allows; audit every attempt."""
+def _conversation_rule(view, access: DeskAccess, desk: Desk):  # noqa: ANN001, ANN202
+    """Let the view run only for whoever the access rule allows; audit every attempt.
+    Working on a conversation counts as being at the desk (presence)."""
 
     def checked(id: int):  # noqa: A002, ANN202
+        desk.assignments.seen(int(g.api_user.id))
         route = f"{request.method} {request.path}"
         found = access.open(_viewer(), id, action=f"api_{view.__name__}", route=route)
         if found is None:

@@ -249,11 +249,16 @@ def _audited(view, parts: DeskParts):  # noqa: ANN001, ANN202
     return checked
 
 
+def _visible(parts: DeskParts, entries: list) -> list:
+    """The waiting contacts of the agent's queues (a supervisor's: their teams')."""
+    return parts.access.visible(_viewer(), entries) if parts.access else entries
+
+
 def _agent_id() -> int:
     return int(current_user.id)
 
 
-def _entry_json(entry, said: DeskWords) -> dict:  # noqa: ANN001
+def _entry_json(entry, said: DeskWords, rules) -> dict:  # noqa: ANN001
     return {
         "contact_id": entry.contact_id,
         "channel": entry.channel,
@@ -266,6 +271,7 @@ def _entry_json(entry, said: DeskWords) -> dict:  # noqa: ANN001
         "rule_id": entry.rule_id,
         "rule_words": said.rule(entry.rule_id),
         "reason": entry.reason,
+        "reason_words": said.reason(entry, rules),
         "need": entry.need,
         "need_words": said.need(entry.need),
         "identified": entry.identified,
@@ -306,7 +312,7 @@ def queue(parts: DeskParts):
     calls = parts.callbacks
     return render_template(
         "desk/queue.html",
-        waiting=views.queue(),
+        waiting=_visible(parts, views.queue()),
         mine=views.assigned_to(_agent_id()),
         taking_calls=parts.desk.taking_calls(_agent_id()) if calls else False,
         failed_count=len(calls.failed()) if calls else 0,
@@ -317,10 +323,10 @@ def queue_json(parts: DeskParts):
     """Answer the queue as JSON for the page's self-refresh."""
     said = DeskWords(translator(g.get("page_language")), parts.zone)
     views = parts.views
-    waiting = views.queue()
+    waiting = _visible(parts, views.queue())
     return jsonify(
-        waiting=[_entry_json(e, said) for e in waiting],
-        mine=[_entry_json(e, said) for e in views.assigned_to(_agent_id())],
+        waiting=[_entry_json(e, said, parts.rules) for e in waiting],
+        mine=[_entry_json(e, said, parts.rules) for e in views.assigned_to(_agent_id())],
         count=len(waiting),
     )
 

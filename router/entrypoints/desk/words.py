@@ -209,7 +209,9 @@ class DeskWords:
         `rules(profile, rule_id)` gives the rule's reason as the profile wrote it (a message
         id of the catalogues); without one, the reason as stored (English).
         """
-        template = rules(decision.profile, decision.rule_id)
+        if not decision.reason or not decision.rule_id:
+            return decision.reason or ""
+        template = rules(decision.profile or "", decision.rule_id)
         if not template:
             return decision.reason
         values = {"grounds": decision.all_inputs.get("exemptions") or (), **decision.all_inputs}

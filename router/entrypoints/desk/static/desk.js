@@ -124,7 +124,7 @@
     tr.appendChild(el("td", {}, e.skill));
     tr.appendChild(el("td", e.priority > 0 ? { "class": "prio-high" } : {}, String(e.priority)));
     tr.appendChild(el("td", {}, e.need_words));
-    var why = el("td", {}, (e.reason || "") + " ");
+    var why = el("td", {}, (e.reason_words || e.reason || "") + " ");
     if (e.rule_id) why.appendChild(el("span", { "class": "muted" }, "(" + e.rule_words + ")"));
     tr.appendChild(why);
     var link = el("td");
