@@ -3,7 +3,7 @@
 One reminder per end date before an exemption from digital-first ends (docs/domain.md §2.5).
 
 Revision ID: 0014
-Revises: 0010
+Revises: 0012
 Create Date: 2026-12-04
 """
 
@@ -13,7 +13,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision = "0014"
-down_revision = "0010"
+down_revision = "0012"
 branch_labels = None
 depends_on = None
 
