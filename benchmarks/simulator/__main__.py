@@ -8,10 +8,10 @@ written by the fast loader (benchmarks/million_contacts/load.py: straight into
 `contact_events`, never through the channels), and the scheduler's `recorded_contacts` job
 (`analytics.recordings.refresh`) folds it into the simulator's one row per contact. Both are
 CACHED between runs, because loading a million contacts takes 5-10 minutes: a SQLite file and
-a PostgreSQL database named after the history's size and a digest of the loader's source (the
-recordings after the fold's source), in $KANAL_BENCH_CACHE (default ~/.cache/kanal-bench);
---fresh loads and folds again. The results say whether each was reused, and how long the load
-and the first fold took when they ran.
+a PostgreSQL database named after the history's size and a digest of the loader's source
+(the recordings after analytics/recorded.py and recordings.FOLD_VERSION), in
+$KANAL_BENCH_CACHE (default ~/.cache/kanal-bench); --fresh loads and folds again. The
+results say whether each was reused, and how long the load and the first fold took.
 
 Then the month is replayed as `kanal simulate` does (`analytics.simulation.simulate_period`)
 under Denmark's profile (its own: every decision must come back unchanged) and France's, and
@@ -63,7 +63,7 @@ def _digest(*paths: str) -> str:
 
 
 LOAD_KEY = _digest("benchmarks/million_contacts/history.py", "benchmarks/million_contacts/load.py")
-FOLD_KEY = _digest("analytics/recorded.py", "analytics/recordings.py")  # the fold's code
+FOLD_KEY = f"{_digest('analytics/recorded.py')}:{recordings.FOLD_VERSION}"  # the fold
 
 
 def cache_dir() -> Path:

@@ -15,15 +15,16 @@ from router.adapters.orm import metadata
 
 MIGRATIONS = Path(__file__).resolve().parent.parent / "migrations"
 # Tables in kanal's database the router's metadata does not describe: APScheduler's job store
-# (it creates and migrates its own), and analytics' rollups (created by migration 0008,
-# described by analytics/rollups.py, which the core never imports).
+# (it creates and migrates its own), and analytics' own tables: the rollups (migration 0008,
+# analytics/rollups.py) and the simulator's recordings (migration 0012,
+# analytics/recordings.py), described by analytics, which the core never imports.
 OTHERS_TABLES = ("scheduler_jobs",)
-ANALYTICS_PREFIX = "metric_rollup"
+ANALYTICS_PREFIXES = ("metric_rollup", "recorded_")
 
 
 def owned_elsewhere(table: str) -> bool:
     """Tell whether a table of kanal's database is not the router's metadata's to compare."""
-    return table in OTHERS_TABLES or table.startswith(ANALYTICS_PREFIX)
+    return table in OTHERS_TABLES or table.startswith(ANALYTICS_PREFIXES)
 
 
 class MigrationError(RuntimeError):

@@ -1,7 +1,7 @@
 """SLA timers: when a waiting item's wait reached 80 % and 100 % of its queue's target.
 
 Revision ID: 0015
-Revises: 0008
+Revises: 0014
 Create Date: 2026-12-04
 """
 
@@ -11,7 +11,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision = "0015"
-down_revision = "0008"
+down_revision = "0014"
 branch_labels = None
 depends_on = None
 
