@@ -136,6 +136,9 @@ def from_env(env: dict[str, str] | None = None, instance_path: str | None = None
         "KANAL_SURVEY_SHARE": share(env.get("KANAL_SURVEY_SHARE") or "1"),
         "KANAL_SURVEY_CHANNELS": names(env.get("KANAL_SURVEY_CHANNELS", "webchat,sms")),
         "KANAL_SURVEY_ANSWER_HOURS": float(env.get("KANAL_SURVEY_ANSWER_HOURS", "24")),
+        # Days before an exemption from digital-first ends that the citizen is texted a
+        # reminder, once per end date (docs/domain.md §2.5).
+        "KANAL_EXEMPTION_REMINDER_DAYS": int(env.get("KANAL_EXEMPTION_REMINDER_DAYS", "30")),
         "KANAL_HOST": env.get("KANAL_HOST", "127.0.0.1"),
         "KANAL_WEB_WORKERS": int(env.get("KANAL_WEB_WORKERS", "2")),
         "KANAL_WEB_THREADS": int(env.get("KANAL_WEB_THREADS", "24")),

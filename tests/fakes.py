@@ -227,6 +227,13 @@ class FakeCitizenRepository(_FakeRepository):
     def add_exemption(self, exemption: Exemption) -> Exemption:
         return self.add(exemption)
 
+    def exemption(self, exemption_id: int, *, for_update: bool = False) -> Exemption | None:
+        return self._rows.table(Exemption).get(exemption_id)
+
+    def exemptions_to_remind(self, today: date, days: int, limit: int = 200) -> list[Exemption]:
+        found = self._rows.select(Exemption, lambda e: e.needs_reminder(today, days))
+        return sorted(found, key=lambda e: (e.valid_until, e.id))[:limit]
+
     def count(self) -> int:
         return len(self._rows.table(Citizen))
 

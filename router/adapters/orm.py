@@ -93,6 +93,7 @@ exemptions = Table(
     Column("valid_until", Date),
     Column("registered_by", String(120), nullable=False, default=""),
     Column("created_at", UTC),
+    Column("reminded_for", Date),
     UniqueConstraint(
         "citizen_id", "ground", "valid_from", name="uq_exemptions_citizen_ground_from"
     ),

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import date, datetime, timedelta
 
 from sqlalchemy import func, insert, select, text
 from sqlalchemy.dialects.postgresql import insert as pg_insert
@@ -98,6 +98,27 @@ class SqlCitizenRepository(_Repository):
 
     def add_exemption(self, exemption: Exemption) -> Exemption:
         return self.add(exemption)
+
+    def exemption(self, exemption_id: int, *, for_update: bool = False) -> Exemption | None:
+        if for_update:
+            stmt = select(Exemption).where(Exemption.id == exemption_id).with_for_update()
+            return self.session.scalars(stmt).first()
+        return self.session.get(Exemption, exemption_id)
+
+    def exemptions_to_remind(self, today: date, days: int, limit: int = 200) -> list[Exemption]:
+        stmt = (
+            select(Exemption)
+            .where(
+                Exemption.valid_from <= today,
+                Exemption.valid_until >= today,
+                Exemption.valid_until <= today + timedelta(days=days),
+                Exemption.reminded_for.is_(None)
+                | (Exemption.reminded_for != Exemption.valid_until),
+            )
+            .order_by(Exemption.valid_until, Exemption.id)
+            .limit(limit)
+        )
+        return list(self.session.scalars(stmt))
 
     def count(self) -> int:
         return self.session.scalar(select(func.count()).select_from(Citizen)) or 0

@@ -63,6 +63,9 @@ SURVEY_NOT_SENT = "survey_not_sent"  # {"channel", "need", "language", "why": "o
 # {"score": 1..5, "channel", "need", "language": "en"|"da"}; 5 = very satisfied.
 SATISFACTION = "satisfaction_answered"
 SURVEY_DECLINED = "survey_declined"  # {"channel", "need", "language"}
+# A reminder that an exemption from digital-first ends soon (docs/domain.md §2.5), once per
+# end date: {"exemption_id", "ground", "valid_until", "sent": bool, "why"?}. Pseudonym only.
+EXEMPTION_REMINDED = "exemption_reminded"
 
 # Channels that count as digital for digital take-up (docs/domain.md §4).
 DIGITAL_CHANNELS = frozenset({"webchat", "sms"})

@@ -39,6 +39,7 @@ from router.service.counters import ProcessCounters
 from router.service.delivery import Delivery
 from router.service.desk import Desk
 from router.service.dialling import CallbackSettings, Dialling
+from router.service.exemption_reminders import ExemptionReminders
 from router.service.followups import Followups
 from router.service.left_chats import LeftChats
 from router.service.messagebus import MessageBus
@@ -359,6 +360,11 @@ def bootstrap(
         sandbox=sandbox,
         installed=tuple(module.__name__ for module in modules),
         surveys=surveys,
+        exemption_reminders=ExemptionReminders(
+            uow, registry, delivery, clock,
+            days=int(config["KANAL_EXEMPTION_REMINDER_DAYS"]), timezone=config["KANAL_TIMEZONE"],
+            agency_phone=config["TWILIO_FROM_NUMBER"], sms_channel=SMS,
+        ),  # fmt: skip
         counters=counters,
         live=live,
         left_chats=LeftChats(

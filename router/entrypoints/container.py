@@ -23,6 +23,7 @@ from router.service.counters import ProcessCounters
 from router.service.delivery import Delivery
 from router.service.desk import Desk
 from router.service.dialling import Dialling
+from router.service.exemption_reminders import ExemptionReminders
 from router.service.followups import Followups
 from router.service.left_chats import LeftChats
 from router.service.ports import BotPort, DurableJobs, LiveUpdates
@@ -116,6 +117,8 @@ class Kanal:
     sandbox: object | None = None  # channels.twilio_sandbox.peer.SandboxPeer, in sandbox mode
     installed: tuple[str, ...] = ()  # the channel modules, by name: the web serves their blueprints
     surveys: Surveys | None = None  # the satisfaction question after a contact closes
+    # Texts before an exemption from digital-first ends (docs/domain.md §2.5).
+    exemption_reminders: ExemptionReminders | None = None
     # What this process counted (turns, bot failures, deliveries): /metrics' `_total` series.
     counters: ProcessCounters = field(default_factory=ProcessCounters)
     # Where committed contact changes are announced to live pages (LISTEN/NOTIFY on PostgreSQL).

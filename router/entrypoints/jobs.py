@@ -59,6 +59,15 @@ def ask_surveys(kanal: Kanal) -> None:
         log.info("asked %s satisfaction questions", count)
 
 
+def remind_exemptions(kanal: Kanal) -> None:
+    """Text citizens whose exemption from digital-first ends soon (docs/domain.md §2.5)."""
+    if kanal.exemption_reminders is None:
+        return
+    count = kanal.exemption_reminders.send_due()
+    if count:
+        log.info("reminded %s citizens of their exemption's end", count)
+
+
 def purge_inbox(kanal: Kanal) -> None:
     """Forget inbox entries taken long ago (kept to recognise retried webhooks)."""
     keep = timedelta(hours=int(kanal.config["KANAL_INBOX_KEEP_HOURS"]))
@@ -125,6 +134,7 @@ JOBS = (
     ("dispatch_outbound", dispatch_outbound, 5),
     ("ask_surveys", ask_surveys, 30),
     ("purge_inbox", purge_inbox, 3600),
+    ("remind_exemptions", remind_exemptions, 3600),
     ("schedule_callbacks", schedule_callbacks, 60),
     ("schedule_followups", schedule_followups, 60),
     ("metric_rollups", refresh_metric_rollups, 60),

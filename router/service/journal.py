@@ -61,6 +61,24 @@ def record_events(
     return others
 
 
+def record_for_citizen(
+    uow: UnitOfWork, aggregate, *, channel: str, contact_id: int | None,  # noqa: ANN001
+    pseudonym: str | None, at: datetime,
+) -> None:  # fmt: skip
+    """Append what an aggregate about a citizen recorded (an exemption's reminder), with the
+    citizen's pseudonym only; `contact_id` is None when no conversation was opened for it."""
+    for event in aggregate.collect_events():
+        if not isinstance(event, Happened):
+            continue
+        if contact_id is not None:  # live pages hear of a conversation's events
+            uow.after_commit.append(ContactChanged(contact_id, event.type))
+        uow.events.append(
+            ContactEvent(type=event.type, at=event.at or at, channel=channel,
+                         contact_id=contact_id, citizen=pseudonym, need=None,
+                         data=dict(event.data))  # fmt: skip
+        )
+
+
 def write_new_events(uow: UnitOfWork) -> list[object]:
     """Append what the aggregates of this unit of work recorded since the last call.
 

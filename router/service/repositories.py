@@ -5,7 +5,7 @@
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import date, datetime
 from typing import Protocol, TypeVar
 
 from router.domain.access import AuditEntry
@@ -46,6 +46,13 @@ class CitizenRepository(Repository, Protocol):
     def by_pseudonym(self, pseudonym: str) -> Citizen | None: ...
     def exemptions(self, citizen_id: int) -> list[Exemption]: ...
     def add_exemption(self, exemption: Exemption) -> Exemption: ...
+    def exemption(self, exemption_id: int, *, for_update: bool = False) -> Exemption | None: ...
+
+    def exemptions_to_remind(self, today: date, days: int, limit: int = 200) -> list[Exemption]:
+        """Return exemptions in force today that end within `days` and whose end date was
+        not reminded yet, soonest end first."""
+        ...
+
     def count(self) -> int: ...
 
 
