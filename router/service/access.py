@@ -69,9 +69,9 @@ class DeskAccess:
                 access, citizen = None, None
             else:
                 handed_to = tuple(
-                    e.data.get("queue") or e.data.get("skill") or ""
+                    e.data.get("to_queue") or e.data.get("queue") or e.data.get("skill") or ""
                     for e in uow.events.for_contact(contact_id)
-                    if e.type == ev.QUEUED
+                    if e.type in (ev.QUEUED, ev.QUEUE_ITEM_MOVED)  # moved by a supervisor
                 )
                 access = may_open(viewer, assigned_to=contact.agent_id, handed_to=handed_to)
                 found = uow.citizens.get(contact.citizen_id) if contact.citizen_id else None

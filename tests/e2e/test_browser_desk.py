@@ -133,6 +133,38 @@ def test_every_desk_page_passes_axe_at_wcag_21_aa_in_english_and_danish(live_kan
         ctx.close()
 
 
+def test_the_supervisor_board_passes_axe_in_english_and_danish(live_kanal, chromium):
+    from datetime import timedelta
+
+    from router.entrypoints.auth import create_user
+
+    create_user(live_kanal.kanal.uow, "boss1", "correct horse", "supervisor", "Sigrid Supervisor")
+    waiting = queued_chat(live_kanal, "I want to talk to a person")
+    with live_kanal.kanal.uow() as uow:  # past the target: the row is highlighted
+        item = uow.queue.open_for_contact(waiting)
+        item.breach_sla(item.enqueued_at + timedelta(seconds=999), 120, 300)
+        uow.commit()
+    ctx = chromium.new_context(locale="en-GB", viewport={"width": 1280, "height": 1000})
+    try:
+        page = ctx.new_page()
+        page.goto(f"{live_kanal.url}/login")
+        page.get_by_label("Username").fill("boss1")
+        page.get_by_label("Password").fill("correct horse")
+        page.get_by_label("Password").press("Enter")
+        page.goto(f"{live_kanal.url}/desk/supervisor")
+        expect_text(page.locator("h1"), "Supervisor board")
+        assert "sla-breached" in (page.locator(f"#item-{item.id}").get_attribute("class") or "")
+        no_violations(page, "the supervisor board with a breach")
+        page.get_by_label(f"Priority for contact {waiting}").select_option("5")
+        page.get_by_role("button", name="Set priority").first.click()
+        expect_text(page.locator(".flash"), "now has priority 5")
+        page.get_by_role("button", name="Dansk").click()
+        expect_text(page.locator("h1"), "Teamledertavle")
+        no_violations(page, "the supervisor board in Danish")
+    finally:
+        ctx.close()
+
+
 def test_an_agent_works_a_chat_by_keyboard_alone_in_danish_and_the_citizen_sees_it_live(
     live_kanal, chromium, shots
 ):

@@ -98,6 +98,11 @@ def test_the_board_shows_waits_breaches_and_agents_and_the_supervisor_moves_an_i
     types = _types(kanal, contact_id)
     assert ev.QUEUE_ITEM_MOVED in types and ev.PRIORITY_CHANGED in types
 
+    # An agent of the queue it moved to may open it now (the access rule reads the move).
+    desk = sign_in(app, staff, "agent9", "agent")
+    kanal.assignments.set_profile(kanal.assignments.agent_named("agent9"), skills=[other])
+    assert desk.get(f"/desk/contacts/{contact_id}").status_code == 200
+
     nowhere = board.post(f"/desk/supervisor/items/{item.id}/move", data={"queue": "nowhere"})
     assert nowhere.status_code == 404 and "No such queue" in nowhere.get_data(as_text=True)
     bad = board.post(f"/desk/supervisor/items/{item.id}/priority", data={"priority": "high"})
