@@ -21,7 +21,7 @@ EXEMPTION_GROUNDS = (
 )
 
 # One priority step counts as this much waiting (router/domain/routing.py, `rank_at`).
-DEFAULT_AGING = 300
+DEFAULT_AGING = 900
 
 STAFF_ROLES = ("agent", "supervisor", "manager", "admin")
 # An agency system's account (its API tokens report digital completions), not a person.

@@ -2,7 +2,7 @@
 
 ```toml
 [routing]
-aging_seconds = 300              # one priority step counts as this much waiting
+aging_seconds = 900              # one priority step counts as this much waiting
 offer_seconds = 30               # an offer not accepted in this time goes to the next agent
 presence_timeout_seconds = 300   # an agent not seen at the desk this long is offline
 target_wait_seconds = 120        # SLA: warn at 80 % of this wait, raise priority at 100 %
@@ -25,7 +25,7 @@ from __future__ import annotations
 import re
 from typing import Any
 
-from router.domain.routing import DEFAULT_CAPACITY, Queue, Routing
+from router.domain.routing import DEFAULT_AGING_SECONDS, DEFAULT_CAPACITY, Queue, Routing
 from router.domain.sla import DEFAULT_TARGET_WAIT
 
 _KEYS = {
@@ -85,7 +85,7 @@ def parse_routing(
     return Routing(
         queues=parsed,
         capacity=tuple(sorted(capacity.items())),
-        aging_seconds=_whole(raw.get("aging_seconds", 300), f"{where}: aging_seconds", 1, 86400),
+        aging_seconds=_whole(raw.get("aging_seconds", DEFAULT_AGING_SECONDS), f"{where}: aging_seconds", 1, 86400),
         offer_seconds=_whole(raw.get("offer_seconds", 30), f"{where}: offer_seconds", 5, 3600),
         presence_timeout_seconds=_whole(
             raw.get("presence_timeout_seconds", 300),
