@@ -85,7 +85,9 @@ def parse_routing(
     return Routing(
         queues=parsed,
         capacity=tuple(sorted(capacity.items())),
-        aging_seconds=_whole(raw.get("aging_seconds", DEFAULT_AGING_SECONDS), f"{where}: aging_seconds", 1, 86400),
+        aging_seconds=_whole(
+            raw.get("aging_seconds", DEFAULT_AGING_SECONDS), f"{where}: aging_seconds", 1, 86400
+        ),
         offer_seconds=_whole(raw.get("offer_seconds", 30), f"{where}: offer_seconds", 5, 3600),
         presence_timeout_seconds=_whole(
             raw.get("presence_timeout_seconds", 300),
