@@ -115,3 +115,24 @@ def test_the_board_shows_waits_breaches_and_agents_and_the_supervisor_moves_an_i
     with kanal.uow() as uow:
         audited = [e.action for e in uow.audit.between(None, None) if e.username == "boss"]
     assert "supervisor" in audited and "move_item" in audited
+
+
+def test_service_level_today_counts_answers_within_the_threshold(app, client, kanal, staff):
+    from router.entrypoints import jobs
+    from router.service.assignments import Assignments
+
+    first, second = queued_chat(client, kanal), queued_chat(client, kanal)
+    queue = _item(kanal, first).queue
+    staff("agent1", "agent")
+    agent = kanal.assignments.agent_named("agent1")
+    for contact_id, after in ((first, 5), (second, 60)):  # in time, and too late (20 s)
+        at = _item(kanal, contact_id).enqueued_at + timedelta(seconds=after)
+        late = Assignments(kanal.uow, kanal.settings.routing, lambda at=at: at)
+        assert late.claim(agent, queues=(queue,)).contact_id == contact_id
+    assert ("sla_timers", jobs.sla_timers, 10) in jobs.JOBS
+    jobs.sla_timers(kanal)  # nothing waits: nothing happens
+
+    board = sign_in(app, staff, "boss", "supervisor")
+    html = board.get("/desk/supervisor").get_data(as_text=True)
+    row = html[html.index(f'id="queue-{queue}"') :].split("</tr>")[0]
+    assert "50" in row and "(1/2)" in row, row
