@@ -55,6 +55,7 @@ from router.service.ports import (
     Sender,
 )
 from router.service.settings import BusinessHours, RouterSettings
+from router.service.sla_callbacks import SlaCallbacks, either
 from router.service.sla_timers import SlaTimers
 from router.service.supervision import Supervision
 from router.service.survey import Surveys, SurveySettings
@@ -318,7 +319,10 @@ def bootstrap(
         sms_channel=SMS,
     )
     # A reply of CALL to a follow-up's offer is answered in its turn, before any contact.
-    turns.answer_with(SMS, followups.answer)
+    # A reply of CALL to the SLA timers' callback offer books it (web chat and SMS).
+    sla_callbacks = SlaCallbacks(registry, delivery, phone=PHONE)
+    turns.answer_with(SMS, either(followups.answer, sla_callbacks.answer))
+    turns.answer_with(CHAT, sla_callbacks.answer)
     assignments = Assignments(uow, settings.routing, clock)
     durable = DurableJobRegistry(
         [
@@ -365,9 +369,14 @@ def bootstrap(
         installed=tuple(module.__name__ for module in modules),
         surveys=surveys,
         exemption_reminders=ExemptionReminders(
-            uow, registry, delivery, clock,
-            days=int(config["KANAL_EXEMPTION_REMINDER_DAYS"]), timezone=config["KANAL_TIMEZONE"],
-            agency_phone=config["TWILIO_FROM_NUMBER"], sms_channel=SMS,
+            uow,
+            registry,
+            delivery,
+            clock,
+            days=int(config["KANAL_EXEMPTION_REMINDER_DAYS"]),
+            timezone=config["KANAL_TIMEZONE"],
+            agency_phone=config["TWILIO_FROM_NUMBER"],
+            sms_channel=SMS,
         ),  # fmt: skip
         counters=counters,
         live=live,

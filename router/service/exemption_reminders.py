@@ -146,4 +146,3 @@ def _still_exempt_after(uow: UnitOfWork, exemption: Exemption) -> bool:
         other.id != exemption.id and other.is_valid_on(after)
         for other in uow.citizens.exemptions(exemption.citizen_id)
     )
-

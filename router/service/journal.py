@@ -73,9 +73,15 @@ def record_for_citizen(
         if contact_id is not None:  # live pages hear of a conversation's events
             uow.after_commit.append(ContactChanged(contact_id, event.type))
         uow.events.append(
-            ContactEvent(type=event.type, at=event.at or at, channel=channel,
-                         contact_id=contact_id, citizen=pseudonym, need=None,
-                         data=dict(event.data))  # fmt: skip
+            ContactEvent(
+                type=event.type,
+                at=event.at or at,
+                channel=channel,
+                contact_id=contact_id,
+                citizen=pseudonym,
+                need=None,
+                data=dict(event.data),
+            )  # fmt: skip
         )
 
 

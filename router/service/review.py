@@ -108,4 +108,3 @@ class Review:
         self.send(claims)
         with self.uow() as uow:
             return uow.messages.get(message_id).delivery_status
-

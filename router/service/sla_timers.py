@@ -3,8 +3,9 @@
 Each waiting item is looked at under its lock: at 80 % of its queue's target wait it is
 warned about (`sla_warned`, shown on the supervisor board); at 100 % it breaches
 (`sla_breached`): its priority goes up one step and, on a written channel (SMS, web chat)
-where kanal knows the citizen's phone number, the citizen is told in their conversation that
-a callback can be booked instead of waiting (`sla_callback_offered`). The offer is claimed
+where kanal knows the citizen's phone number, the citizen is offered a callback in their
+conversation instead of waiting (`sla_callback_offered`; a reply of CALL books it,
+router/service/sla_callbacks.py). The offer is claimed
 in the same transaction and sent by the message bus after the commit (the outbox keeps it
 should the process stop first). Each happens at most once per item (router/domain/sla.py).
 """
@@ -27,7 +28,7 @@ from router.service.unit_of_work import UnitOfWork
 
 CALLBACK_OFFER = N_(
     "Sorry for the wait: it is longer than we aim for. You keep your place. If you would "
-    "rather be called back, say so here and the adviser who answers will book the call."
+    "rather be called back, reply CALL and an adviser will phone you."
 )
 
 

@@ -14,7 +14,7 @@ import pytest
 
 from router.domain import events as ev
 from router.service.sla_timers import SlaTimers
-from tests.integration.test_desk import queued_chat, sign_in
+from tests.integration.test_desk import chat, queued_chat, sign_in
 
 pytestmark = pytest.mark.integration
 
@@ -41,10 +41,13 @@ def test_sla_timers_warn_then_raise_the_priority_and_offer_a_callback_once(
     from tests.conftest import SECRET
 
     pseudonym = add_citizen(phone="+4512345678", name="Karen Jensen")
-    contact_id = queued_chat(
-        client, kanal, "I want to talk to a person", identity=identity_token(SECRET, pseudonym)
+    sid, auth, last = chat(
+        client, "I want to talk to a person", identity=identity_token(SECRET, pseudonym)
     )
-    anonymous = queued_chat(client, kanal)
+    assert last["state"] == "queued"
+    contact_id = kanal.views.contact_on("webchat", sid).id
+    anon_sid, anon_auth, _last = chat(client, "I want to talk to a person")
+    anonymous = kanal.views.contact_on("webchat", anon_sid).id
     start = _item(kanal, contact_id).enqueued_at
     before = _item(kanal, contact_id).priority
 
@@ -68,6 +71,21 @@ def test_sla_timers_warn_then_raise_the_priority_and_offer_a_callback_once(
     types = _types(kanal, contact_id)
     assert types.count(ev.SLA_WARNED) == 1 and types.count(ev.SLA_BREACHED) == 1
     assert types.count(ev.SLA_CALLBACK_OFFERED) == 1
+
+    # The citizen replies CALL: the callback is booked; they keep their place meanwhile.
+    answer = client.post(
+        f"/api/v1/chat/sessions/{sid}/messages", json={"text": "call"}, headers=auth
+    ).get_json()
+    assert "phone you" in " ".join(m["text"] for m in answer["messages"]), answer
+    booked = kanal.callbacks.for_contact(contact_id)
+    assert [c.reason for c in booked] == ["waited_too_long"]
+    assert _item(kanal, contact_id).is_waiting
+    # CALL from a citizen who was offered nothing takes its turn as any other message.
+    client.post(
+        f"/api/v1/chat/sessions/{anon_sid}/messages", json={"text": "call"}, headers=anon_auth
+    )
+    assert kanal.callbacks.for_contact(anonymous) == []
+    assert "call" in [m.text for m in kanal.views.messages(anonymous)]
 
 
 def test_the_board_shows_waits_breaches_and_agents_and_the_supervisor_moves_an_item(
