@@ -29,8 +29,13 @@ def exempt_citizen(kanal, phone: str, until: date, language: str = "en") -> str:
                     language=language, birth_year=1950, created_at=datetime.now(UTC))
         )  # fmt: skip
         uow.citizens.add_exemption(
-            Exemption(citizen_id=citizen.id, ground="no_computer", valid_from=date(2024, 1, 1),
-                      valid_until=until, registered_by="test")  # fmt: skip
+            Exemption(
+                citizen_id=citizen.id,
+                ground="no_computer",
+                valid_from=date(2024, 1, 1),
+                valid_until=until,
+                registered_by="test",
+            )  # fmt: skip
         )
         uow.commit()
         return citizen.pseudonym

@@ -57,8 +57,12 @@ def _exempt(k, phone, until, *, language="en"):
     citizen = k.add_citizen(phone, language=language)
     with k.uow() as uow:
         uow.citizens.add_exemption(
-            Exemption(citizen_id=citizen.id, ground="no_computer", valid_from=date(2024, 1, 1),
-                      valid_until=until)  # fmt: skip
+            Exemption(
+                citizen_id=citizen.id,
+                ground="no_computer",
+                valid_from=date(2024, 1, 1),
+                valid_until=until,
+            )  # fmt: skip
         )
         uow.commit()
     return citizen
@@ -98,8 +102,12 @@ def test_a_citizen_renewed_already_is_not_texted():
     citizen = _exempt(k, "+4520004004", today + timedelta(days=5))
     with k.uow() as uow:
         uow.citizens.add_exemption(
-            Exemption(citizen_id=citizen.id, ground="no_computer",
-                      valid_from=today + timedelta(days=6), valid_until=None)  # fmt: skip
+            Exemption(
+                citizen_id=citizen.id,
+                ground="no_computer",
+                valid_from=today + timedelta(days=6),
+                valid_until=None,
+            )  # fmt: skip
         )
         uow.commit()
     assert k.exemption_reminders.send_due() == 0

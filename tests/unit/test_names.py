@@ -90,7 +90,10 @@ def test_the_walk_finds_classes_at_any_depth(tmp_path):
     )
     found = classes_by_name([tmp_path / "a.py", tmp_path / "b.py", tmp_path / "c.py"])
     assert {name: len(where) for name, where in found.items()} == {
-        "Step": 2, "Inner": 1, "Step (API model)": 1, "Inner (API model)": 1
+        "Step": 2,
+        "Inner": 1,
+        "Step (API model)": 1,
+        "Inner (API model)": 1,
     }
     assert len(_modules()) > 50
 
