@@ -13,6 +13,7 @@ export KANAL_PORT
 KANAL_STREAM_PORT ?= 8001
 PYTEST_ARGS ?=
 BENCH_ARGS ?=
+TEST_WORKERS ?= 2
 
 .PHONY: help install run test test-fast lint format bench train migrate seed browser clean translations
 
@@ -65,7 +66,7 @@ browser: ## install Debian's Chromium for the browser tests (needs root)
 	  || echo "could not install chromium: browser tests will skip outside CI"
 
 test: install train browser ## run the whole suite (SQLite + PostgreSQL, real Rasa, browser)
-	KANAL_HYPOTHESIS=deep $(VENV)/bin/python -m pytest -q -ra $(PYTEST_ARGS)
+	KANAL_HYPOTHESIS=deep $(VENV)/bin/python -m pytest -q -ra -n $(TEST_WORKERS) --dist loadfile $(PYTEST_ARGS)
 	$(VENV)/bin/ruff check .
 	$(VENV)/bin/lint-imports --no-cache
 
