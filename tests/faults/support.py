@@ -121,13 +121,13 @@ class FakeTwilio(ThreadingHTTPServer):
         return sum(1 for c in self.created if c.get("StatusCallback", "").endswith(suffix))
 
 
-class _TwilioHandler(BaseHTTPRequestHandler):
-    server: FakeTwilio
+class _JsonHandler(BaseHTTPRequestHandler):
+    """A quiet handler that answers JSON, whether or not the client still listens."""
 
     def log_message(self, format, *args) -> None:  # noqa: A002
         pass
 
-    def _answer(self, status: int, body: dict) -> None:
+    def _answer(self, status: int, body: object) -> None:
         data = json.dumps(body).encode()
         try:
             self.send_response(status)
@@ -137,6 +137,10 @@ class _TwilioHandler(BaseHTTPRequestHandler):
             self.wfile.write(data)
         except OSError:
             pass  # the client gave up (a slow answer)
+
+
+class _TwilioHandler(_JsonHandler):
+    server: FakeTwilio
 
     def do_POST(self) -> None:  # noqa: N802
         length = int(self.headers.get("Content-Length", 0))
@@ -211,23 +215,9 @@ class FakeRasa(ThreadingHTTPServer):
         self._thread.join(5)
 
 
-class _RasaHandler(BaseHTTPRequestHandler):
+class _RasaHandler(_JsonHandler):
     server: FakeRasa
     protocol_version = "HTTP/1.1"
-
-    def log_message(self, format, *args) -> None:  # noqa: A002
-        pass
-
-    def _answer(self, status: int, body: object) -> None:
-        data = json.dumps(body).encode()
-        try:
-            self.send_response(status)
-            self.send_header("Content-Type", "application/json")
-            self.send_header("Content-Length", str(len(data)))
-            self.end_headers()
-            self.wfile.write(data)
-        except OSError:
-            pass
 
     def _forward(self, method: str, body: bytes | None = None) -> None:
         import requests
