@@ -48,6 +48,13 @@ def dialect_insert(name: str):  # noqa: ANN201 - the dialect's insert() with ON 
     return insert
 
 
+# Built once: a statement built per call costs more than running it.
+_GET = select(inbox).where(inbox.c.id == bindparam("entry_id"), inbox.c.message_id.is_(None))
+_TAKEN = (
+    update(inbox)
+    .where(inbox.c.id == bindparam("entry_id"))
+    .values(message_id=bindparam("message_id"))
+)
 _COLUMNS = ("channel", "address", "text", "received_at", "provider_id", "kind", "contact_id")
 
 
@@ -102,9 +109,8 @@ class SqlInbox:
 
     def get(self, entry_id: int) -> InboxEntry | None:
         """Return the entry while its turn has not been taken, else None."""
-        stmt = select(inbox).where(inbox.c.id == entry_id, inbox.c.message_id.is_(None))
         with self.engine.connect() as conn:
-            row = conn.execute(stmt).first()
+            row = conn.execute(_GET, {"entry_id": entry_id}).first()
         if row is None:
             return None
         return InboxEntry(id=row.id, **{c: getattr(row, c) for c in _COLUMNS})
@@ -112,7 +118,7 @@ class SqlInbox:
     def taken(self, entry_id: int, message_id: int) -> None:
         """Mark the entry's turn taken: it became `message_id` (0: it never will)."""
         with self._writing, self.engine.begin() as conn:
-            conn.execute(update(inbox).where(inbox.c.id == entry_id).values(message_id=message_id))
+            conn.execute(_TAKEN, {"entry_id": entry_id, "message_id": message_id})
 
     def waiting(self, before: datetime, limit: int = 100) -> list[tuple[int, str]]:
         """Return (id, lane) of entries received before then whose turn was not taken."""
