@@ -5,6 +5,12 @@ from __future__ import annotations
 from tests.faults.support import REPORT
 
 
+def pytest_configure(config):
+    config.addinivalue_line(
+        "markers", "deploy: the deployment of deploy/ brought up on loopback (nginx, Redis, Rasa)"
+    )
+
+
 def pytest_terminal_summary(terminalreporter, config):
     """Print the deployment's tallies, unless the fault tests' summary prints them already."""
     names = [name or "" for name, _ in config.pluginmanager.list_name_plugin()]
