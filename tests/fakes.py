@@ -639,6 +639,10 @@ class FakeEventLog(_FakeRepository):
     def for_contact(self, contact_id: int) -> list[ContactEvent]:
         return self._rows.select(ContactEvent, lambda e: e.contact_id == contact_id)
 
+    def latest(self, types: tuple[str, ...]) -> ContactEvent | None:
+        found = self._rows.select(ContactEvent, lambda e: e.type in types)
+        return max(found, key=lambda e: e.at, default=None)
+
 
 class FakeAuditLog(_FakeRepository):
     def append(self, entry: AuditEntry) -> AuditEntry:

@@ -613,6 +613,19 @@ class SqlEventLog(_Repository):
         )
         return list(self.session.scalars(stmt))
 
+    def latest(self, types: tuple[str, ...]) -> ContactEvent | None:
+        """Return the latest event of these types: one seek of (type, at) per type."""
+        found = []
+        for type_ in types:
+            stmt = (
+                select(ContactEvent)
+                .where(ContactEvent.type == type_)
+                .order_by(ContactEvent.at.desc(), ContactEvent.id.desc())
+                .limit(1)
+            )
+            found += list(self.session.scalars(stmt))
+        return max(found, key=lambda e: (e.at, e.id), default=None)
+
 
 class SqlSurveyRepository(_Repository):
     def for_contact(self, contact_id: int, *, for_update: bool = False) -> Survey | None:
