@@ -53,6 +53,7 @@ from router.service.dialling import CallbackSettings
 from router.service.errors import DuplicateDelivery
 from router.service.journal import write_new_events
 from router.service.ports import BotTurn, CallResult, SendResult
+from router.service.repositories import AtDesk
 from router.service.survey import SurveySettings
 
 T = TypeVar("T")
@@ -640,6 +641,10 @@ class FakeEventLog(_FakeRepository):
     def for_contact(self, contact_id: int) -> list[ContactEvent]:
         return self._rows.select(ContactEvent, lambda e: e.contact_id == contact_id)
 
+    def latest(self, types: tuple[str, ...]) -> ContactEvent | None:
+        found = self._rows.select(ContactEvent, lambda e: e.type in types)
+        return max(found, key=lambda e: e.at, default=None)
+
 
 class FakeAuditLog(_FakeRepository):
     def append(self, entry: AuditEntry) -> AuditEntry:
@@ -680,6 +685,18 @@ class FakePresenceRepository(_FakeRepository):
         """Return the agent's presence (offline if new)."""
         found = self.get(agent_id)
         return found if found is not None else self.add(Presence(agent_id=agent_id))
+
+    def lock_at_desk(self, agent_id: int) -> AtDesk:
+        """Return the agent's presence with their profile, holdings and open offers."""
+        held = Counter(
+            c.channel
+            for c in self._rows.select(
+                Contact, lambda c: c.agent_id == agent_id and c.state == "assigned"
+            )
+        )
+        offers = self._rows.select(Offer, lambda o: o.agent_id == agent_id and o.state == "offered")
+        profile = self._rows.table(AgentProfile).get(agent_id)
+        return AtDesk(self.lock(agent_id), profile, dict(held), len(offers))
 
     def online(self) -> list[Presence]:
         return self._rows.select(Presence, lambda p: p.state != "offline")

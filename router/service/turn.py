@@ -30,7 +30,7 @@ from datetime import datetime
 from router.domain.commands import Escalate, ReceiveMessage, ResumeTurn, StartChat, TakeTurn
 from router.domain.model import Citizen, Contact, ContactState, InboxEntry, Message
 from router.policy import Action, Profile, decide
-from router.service import filing, languages, policy_contexts
+from router.service import filing, languages, policy_contexts, surges
 from router.service.channels import Channels
 from router.service.counters import ProcessCounters
 from router.service.delivery import ClaimedReplies, Delivery
@@ -166,8 +166,9 @@ class Turns(FinishingTurns):
                 steps: list[TurnDecision] = []
                 if contact.state == ContactState.BOT:
                     base = policy_contexts.before_bot(
-                        uow, contact, citizen, message, now, self.settings
-                    )
+                        uow, contact, citizen, message, now, self.settings,
+                        surge=surges.under_way(uow, self.profile),
+                    )  # fmt: skip
                     context = replace(base, bot_failures=max(2, contact.bot_failures + 1))
                     contact.bot_failures = context.bot_failures
                     steps = [TurnDecision("unheard", decide(context, self.profile), context)]
@@ -298,7 +299,10 @@ class Turns(FinishingTurns):
         """Decide before the bot; commit, finishing here unless the bot is to be asked."""
         steps: list[TurnDecision] = []
         if message.kind == "message" and contact.state == ContactState.BOT:
-            context = policy_contexts.before_bot(uow, contact, citizen, message, now, self.settings)
+            context = policy_contexts.before_bot(
+                uow, contact, citizen, message, now, self.settings,
+                surge=surges.under_way(uow, self.profile),
+            )  # fmt: skip
             steps = [TurnDecision("before_bot", decide(context, self.profile), context)]
             if steps[0].decision.action == Action.SELF_SERVICE:
                 at_bot = AtBot(
