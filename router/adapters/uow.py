@@ -88,6 +88,7 @@ class SqlUnitOfWork:
             self.decisions.write()
             self.events.write()
             self.session.commit()
+            self.session.info.pop(repos.LOCKED, None)
             self.published.extend(self.after_commit)
             self.after_commit.clear()
         except IntegrityError as exc:
@@ -98,3 +99,4 @@ class SqlUnitOfWork:
     def rollback(self) -> None:
         self.after_commit.clear()
         self.session.rollback()
+        self.session.info.pop(repos.LOCKED, None)
