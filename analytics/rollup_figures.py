@@ -97,11 +97,12 @@ class Period:
 
     def _by_group(self, group: np.ndarray, size: int) -> list[tuple[dict, tuple]]:
         """Return the tally and citizens of each group 0..size-1 (group -1: a row left out)."""
-        kept = group >= 0
         counts = np.zeros((size, len(metrics.COUNTS)), dtype=np.int64)
-        np.add.at(counts, group[kept], self.counts[kept])
         named = np.zeros((size, len(self.named)), dtype=np.int64)
-        np.add.at(named, group[kept], self.named_counts[kept])
+        for g in range(size):  # a few groups: a sum per group beats np.add.at's scatter
+            mine = group == g
+            counts[g] = self.counts[mine].sum(axis=0)
+            named[g] = self.named_counts[mine].sum(axis=0)
         waits = {name: _histograms(v, group[row], size) for name, (v, row) in self.waits.items()}
         if self.citizens is None or self.exempt_citizens is None:
             citizens = exempt = [None] * size
@@ -180,11 +181,14 @@ def read(
     counts, _row = _joined(list(by_column[at]), COUNTS)
     pairs, pair_row = _joined(list(by_column[at + 1]))
     code, n, row = pairs[0::2], pairs[1::2], pair_row[0::2]
-    named = sorted({codes[c] for c in np.unique(code)})
+    present = np.unique(code)
+    named = sorted({codes[c] for c in present.tolist()})
     where = {pair: i for i, pair in enumerate(named)}
-    column = np.array([where[codes[c]] for c in code], dtype=np.int64)
-    named_counts = np.zeros((len(rows), len(named)), dtype=np.int64)
-    np.add.at(named_counts, (row, column), n)
+    column_of = np.zeros(int(present.max()) + 1 if present.size else 1, dtype=np.int64)
+    column_of[present] = [where[codes[c]] for c in present.tolist()]
+    cell = row * len(named) + column_of[code]
+    named_counts = np.bincount(cell, weights=n, minlength=len(rows) * len(named))
+    named_counts = named_counts.astype(np.int64).reshape(len(rows), len(named))
     return Period(
         days=np.fromiter((ordinal[d] for d in by_column[0]), np.int64, len(rows)),
         keys={k: _coded(by_column[1 + i]) for i, k in enumerate(KEYS)},

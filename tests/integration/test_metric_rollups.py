@@ -246,10 +246,11 @@ def test_a_new_contact_recomputes_only_the_contacts_it_can_change(engines, monke
     reader, writer = engines
     monkeypatch.setattr(rollups, "OVERLAP_EVENTS", 0)
     log = Log()
-    for cid, (citizen, minute) in enumerate((("c_anna", 60), ("c_bo", 90), (None, 120)), 1):
-        story(log, cid, {"minute": minute, "channel": "webchat", "citizen": citizen,
-                         "need": "tax_card", "exempt": False, "age_band": "15_64",
-                         "bot_turns": [True], "how": "bot", "length": 5, "score": None})  # fmt: skip
+    for cid, (who, minute) in enumerate((("c_anna", 60), ("c_bo", 90), (None, 120)), 1):
+        spec = {"minute": minute, "channel": "webchat", "citizen": who, "need": "tax_card",
+                "exempt": False, "age_band": "15_64", "bot_turns": [True], "how": "bot",
+                "length": 5, "score": None}  # fmt: skip
+        story(log, cid, spec)
     append(writer, log.rows)
     assert rollups.refresh(reader, writer, TZ)["contacts"] == 3
     # The next day Bo writes again: his contact and his earlier one, not Anna's nor the
