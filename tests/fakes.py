@@ -640,6 +640,12 @@ class FakeEventLog(_FakeRepository):
     def for_contact(self, contact_id: int) -> list[ContactEvent]:
         return self._rows.select(ContactEvent, lambda e: e.contact_id == contact_id)
 
+    def on_desk(self, since: datetime, until: datetime) -> list[ContactEvent]:
+        return self._rows.select(
+            ContactEvent,
+            lambda e: e.channel == "desk" and e.contact_id is None and since <= e.at < until,
+        )
+
 
 class FakeAuditLog(_FakeRepository):
     def append(self, entry: AuditEntry) -> AuditEntry:
