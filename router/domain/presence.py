@@ -117,14 +117,14 @@ class PresenceChange:
 
 
 def time_in_states(
-    changes: Iterable[PresenceChange], start: datetime, end: datetime
+    changes: Iterable[PresenceChange], start: datetime, end: datetime, now_in: str
 ) -> dict[str, int]:
     """Return the seconds an agent spent in each state from `start` to `end`, given their
-    changes in that time, oldest first: before the first they were in its `before` state
-    (offline when there is none)."""
+    changes in that time, oldest first: before the first they were in its `before` state;
+    with none, in the state they are `now_in` all along."""
     changes = [c for c in changes if start <= c.at <= end]
     spent = {str(s): 0 for s in PresenceState}
-    state, since = (changes[0].before if changes else PresenceState.OFFLINE), start
+    state, since = (changes[0].before if changes else now_in), start
     for change in changes:
         spent[str(state)] = spent.get(str(state), 0) + int((change.at - since).total_seconds())
         state, since = change.after, change.at

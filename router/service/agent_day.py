@@ -7,7 +7,12 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import date, datetime
 
-from router.domain.presence import PRESENCE_CHANGED, PresenceChange, time_in_states
+from router.domain.presence import (
+    PRESENCE_CHANGED,
+    PresenceChange,
+    PresenceState,
+    time_in_states,
+)
 from router.service.unit_of_work import UnitOfWork
 
 
@@ -29,4 +34,7 @@ def read_day(
         for e in uow.events.on_desk(start, end)
         if e.type == PRESENCE_CHANGED and e.data.get("agent_id") == user_id
     ]
-    return AgentDay(user_id, username, start.date(), changes, time_in_states(changes, start, end))
+    presence = uow.presence.get(user_id)
+    now_in = presence.state if presence is not None else PresenceState.OFFLINE
+    spent = time_in_states(changes, start, end, str(now_in))
+    return AgentDay(user_id, username, start.date(), changes, spent)
