@@ -17,6 +17,7 @@ import copy
 import itertools
 from collections import Counter, deque
 from collections.abc import Callable, Iterable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field, fields, replace
 from datetime import UTC, date, datetime, timedelta
 from typing import TypeVar
@@ -646,6 +647,10 @@ class FakeEventLog(_FakeRepository):
             lambda e: e.channel == "desk" and e.contact_id is None and since <= e.at < until,
         )
 
+    def latest(self, types: tuple[str, ...]) -> ContactEvent | None:
+        found = self._rows.select(ContactEvent, lambda e: e.type in types)
+        return max(found, key=lambda e: e.at, default=None)
+
 
 class FakeAuditLog(_FakeRepository):
     def append(self, entry: AuditEntry) -> AuditEntry:
@@ -817,6 +822,7 @@ class FakeInbox:
     def __init__(self, store: FakeStore, clock: Callable[[], datetime]) -> None:
         self.store = store
         self.clock = clock
+        self.lanes_held: list[str] = []  # every lane a turn held, in order
 
     def add(self, cmd: ReceiveMessage) -> int | None:
         """Commit the message; return its entry id, or None if the provider sent it before."""
@@ -857,6 +863,19 @@ class FakeInbox:
             key=lambda e: e.id,
         )  # fmt: skip
         return [(e.id, f"{e.channel}:{e.address}") for e in found[:limit]]
+
+    def waiting_in(self, lane: str, up_to: int) -> list[int]:
+        """Return the ids of the lane's entries not taken, up to `up_to`, oldest first."""
+        return sorted(
+            e.id for e in self.store.table(InboxEntry).values()
+            if e.message_id is None and f"{e.channel}:{e.address}" == lane and e.id <= up_to
+        )  # fmt: skip
+
+    @contextmanager
+    def lane(self, lane: str) -> Iterator[None]:
+        """Hold the lane (one process: the worker's own lanes already keep the order)."""
+        self.lanes_held.append(lane)
+        yield
 
     def purge_taken(self, before: datetime) -> int:
         """Delete taken entries received before then; return how many."""

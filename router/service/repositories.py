@@ -166,6 +166,9 @@ class ConsentRepository(Repository, Protocol):
 class EventLog(Protocol):
     def append(self, event: ContactEvent) -> ContactEvent: ...
     def for_contact(self, contact_id: int) -> list[ContactEvent]: ...
+    def latest(self, types: tuple[str, ...]) -> ContactEvent | None:
+        """Return the latest event of these types (one index seek per type), or None."""
+        ...
 
     def on_desk(self, since: datetime, until: datetime) -> list[ContactEvent]:
         """Return the agents' own events (about no contact: their presence) in that time,
