@@ -1,34 +1,176 @@
-"""Run every benchmark in turn: `python -m benchmarks [NAME ...] [--quick ...]` (`make bench`).
+"""Run every benchmark in turn, each within a time budget: `python -m benchmarks` (`make bench`).
 
-Options (anything starting with "-") are passed to every benchmark run.
+    python -m benchmarks [NAME ...] [--full] [--budget=SECONDS] [OPTION ...]
+
+Without --full each benchmark runs at the size `make bench` chose for it (PLAN: the full run
+where it fits, else its --quick run, written to `<name>.quick.json`), stopped past its own
+timeout and past the overall budget (15 minutes), so that the whole of `make bench` fits in
+15 minutes on a 2-core machine. --full (`make bench-full`) runs each at its full size (a million
+contacts for million_contacts and simulator) with the long timeouts. Other options ("-...")
+are passed to every benchmark run. A benchmark that fails, times out or is skipped for want
+of time is reported, and the next one runs; the run's record (what ran, how, how long, the
+load average before and after) is written to benchmarks/results/_run.json, and the README's
+table is regenerated (benchmarks/table.py). Exit status: 1 if any benchmark did not finish.
 """
 
 from __future__ import annotations
 
+import contextlib
+import json
+import os
+import signal
 import subprocess
 import sys
+import time
+from dataclasses import dataclass
 from pathlib import Path
 
+from benchmarks import results, table
+
 HERE = Path(__file__).resolve().parent
+BUDGET_S = 15 * 60
+
+
+@dataclass(frozen=True)
+class Plan:
+    bench: tuple[str, ...]  # the options `make bench` runs it with
+    timeout_s: float  # under `make bench`
+    full_timeout_s: float = 3 * 3600  # under `make bench-full`
+
+
+# Sizes measured on the 2-core machine (see the README's benchmark section): the sum of the
+# timeouts stays under BUDGET_S.
+PLAN = {
+    "language_id": Plan(("--quick",), 60),
+    "claims": Plan(("--quick",), 90),
+    "turn_cost": Plan(("--quick",), 90),
+    "ivr_turn": Plan(("--quick",), 120),
+    "sms_webhook": Plan(("--quick",), 210),
+    "streams": Plan(("--quick",), 120),
+    "channel_shift": Plan(("--quick",), 90),
+    "million_contacts": Plan(("--quick",), 90, 6 * 3600),
+    "simulator": Plan(("--quick",), 60, 3 * 3600),
+    "rasa_memory": Plan(("--quick",), 180),
+}
+NEW = Plan(("--quick",), 90)  # a benchmark not in PLAN yet
 
 
 def available() -> list[str]:
     return sorted(p.name for p in HERE.iterdir() if (p / "__main__.py").exists())
 
 
+def order(names: list[str]) -> list[str]:
+    """PLAN's order (cheap first), then any benchmark PLAN does not know yet."""
+    known = [n for n in PLAN if n in names]
+    return known + sorted(n for n in names if n not in PLAN)
+
+
+def descendants(pid: int) -> list[int]:
+    """Every process below pid (also those in sessions of their own, e.g. servers)."""
+    children: dict[int, list[int]] = {}
+    for stat in Path("/proc").glob("[0-9]*/stat"):
+        try:
+            fields = stat.read_text().rsplit(")", 1)[1].split()
+        except OSError:
+            continue
+        children.setdefault(int(fields[1]), []).append(int(stat.parent.name))
+    found, todo = [], [pid]
+    while todo:
+        for child in children.get(todo.pop(), []):
+            found.append(child)
+            todo.append(child)
+    return found
+
+
+def stop(process: subprocess.Popen) -> None:
+    """Ctrl-C first (the benchmark's `finally` stops its servers), then TERM, then KILL."""
+    below = descendants(process.pid)
+    for sig, grace in ((signal.SIGINT, 20), (signal.SIGTERM, 10), (signal.SIGKILL, 5)):
+        for pid in [process.pid, *below]:
+            with contextlib.suppress(ProcessLookupError):
+                os.kill(pid, sig)
+        try:
+            process.wait(timeout=grace)
+            if not any(Path(f"/proc/{pid}").exists() for pid in below):
+                return
+        except subprocess.TimeoutExpired:
+            pass
+
+
+def run_one(name: str, options: list[str], timeout: float | None, quick: bool) -> dict:
+    command = [sys.executable, "-m", f"benchmarks.{name}", *options]
+    print(f"== benchmarks.{name} {' '.join(options)} (timeout {timeout:.0f} s)", flush=True)
+    before, started = os.getloadavg(), time.monotonic()
+    files_before = {p: p.stat().st_mtime for p in results.result_files()}
+    process = subprocess.Popen(command, cwd=HERE.parent, start_new_session=True)
+    try:
+        code = process.wait(timeout=timeout)
+        status = "ok" if code == 0 else f"exit {code}"
+    except subprocess.TimeoutExpired:
+        stop(process)
+        status = f"timed out after {timeout:.0f} s"
+    except KeyboardInterrupt:
+        stop(process)
+        raise
+    wrote = [
+        p.name for p in results.result_files() if files_before.get(p) != p.stat().st_mtime
+    ]  # fmt: skip
+    seconds = round(time.monotonic() - started, 1)
+    print(f"== benchmarks.{name}: {status} in {seconds:.0f} s; wrote {wrote or 'nothing'}",
+          flush=True)  # fmt: skip
+    return {
+        "name": name,
+        "options": options,
+        "status": status,
+        "seconds": seconds,
+        "timeout_s": timeout,
+        "load_average_before": [round(x, 2) for x in before],
+        "load_average_after": [round(x, 2) for x in os.getloadavg()],
+        "wrote": wrote,
+        "quick": quick or "--quick" in options,
+    }
+
+
 def main(argv: list[str]) -> int:
     first_option = next((i for i, a in enumerate(argv) if a.startswith("-")), len(argv))
     names, options = argv[:first_option] or available(), argv[first_option:]
+    full = "--full" in options
+    budget = next((float(a.split("=", 1)[1]) for a in options if a.startswith("--budget=")),
+                  None if full else BUDGET_S)  # fmt: skip
+    options = [a for a in options if a != "--full" and not a.startswith("--budget=")]
     unknown = sorted(set(names) - set(available()))
     if unknown:
         print(f"unknown benchmark(s): {', '.join(unknown)}; known: {', '.join(available())}")
         return 2
-    failed = 0
-    for name in names:
-        print(f"== benchmarks.{name}", flush=True)
-        command = [sys.executable, "-m", f"benchmarks.{name}", *options]
-        failed = max(failed, subprocess.call(command, cwd=HERE.parent))
-    return failed
+    started, runs = time.monotonic(), []
+    for name in order(names):
+        plan = PLAN.get(name, NEW)
+        own = [] if full else list(plan.bench)
+        timeout = plan.full_timeout_s if full else plan.timeout_s
+        if budget is not None:
+            left = budget - (time.monotonic() - started)
+            if left < 10:
+                runs.append({"name": name, "status": "skipped: the overall budget was spent",
+                             "seconds": 0, "options": own + options})  # fmt: skip
+                print(f"== benchmarks.{name}: {runs[-1]['status']}", flush=True)
+                continue
+            timeout = min(timeout, left)
+        runs.append(run_one(name, own + [a for a in options if a not in own], timeout, False))
+    record = {
+        "about": results.machine(quick=not full),
+        "mode": "make bench-full" if full else "make bench",
+        "budget_s": budget,
+        "benchmarks": runs,
+        "not_finished": [r["name"] for r in runs if r["status"] != "ok"],
+    }
+    record["about"]["seconds"] = round(time.monotonic() - started, 1)
+    if set(names) == set(available()):  # a whole run: the README's table says how it went
+        (results.DIR / "_run.json").write_text(json.dumps(record, indent=2) + "\n")
+    table.write_readme()
+    print(f"\n{len(runs)} benchmarks in {record['about']['seconds']:.0f} s", flush=True)
+    for r in runs:
+        print(f"  {r['name']:<18} {r['status']:<40} {r['seconds']:>6.0f} s")
+    return 1 if record["not_finished"] else 0
 
 
 if __name__ == "__main__":
