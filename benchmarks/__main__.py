@@ -1,17 +1,16 @@
 """Run every benchmark in turn, each within a time budget: `python -m benchmarks` (`make bench`).
 
-    python -m benchmarks [NAME ...] [--full] [--budget=SECONDS] [OPTION ...]
+    python -m benchmarks [NAME ...] [--full] [--budget=SECONDS] [--timeout=SECONDS] [OPTION ...]
 
-Without --full each benchmark runs at the size `make bench` chose for it (PLAN: the full run
-where it fits, else its --quick run, written to `<name>.quick.json`), stopped past its own
-timeout and past the overall budget (15 minutes), so that the whole of `make bench` fits in
-15 minutes on a 2-core machine. --full (`make bench-full`) runs each at its full size (a million
-contacts for million_contacts and simulator) with the long timeouts. Other options ("-...")
-are passed to every benchmark run. A benchmark that fails, times out or is skipped for want
-of time is reported, and the next one runs; the run's record (what ran, how, how long, the
-load average before and after) is written to benchmarks/results/_run.json, and the README's
-table is regenerated (benchmarks/table.py). Exit status: 1 if any benchmark did not finish.
-"""
+Without --full (`make bench`) each benchmark runs at its --quick size (PLAN; written to
+`<name>.quick.json`), is stopped past its own timeout, and none starts once the overall budget
+(15 minutes) is spent, so that `make bench` fits in 15 minutes on a 2-core machine. --full
+(`make bench-full`) runs each at its full size (a million contacts for million_contacts and
+simulator), written to `<name>.json`, with the long timeouts. --timeout sets every timeout.
+Other options ("-...") are passed to every benchmark run. A benchmark that fails, times out or
+is left out for want of time is reported and the next one runs; a whole run's record (what ran,
+how, how long, the load average before and after) goes to benchmarks/results/_run.json, and the
+README's table is regenerated (benchmarks/table.py). Exit status 1 if any did not finish with 0."""
 
 from __future__ import annotations
 
@@ -38,8 +37,8 @@ class Plan:
     full_timeout_s: float = 3 * 3600  # under `make bench-full`
 
 
-# Sizes measured on the 2-core machine (see the README's benchmark section): the sum of the
-# timeouts stays under BUDGET_S.
+# Cheap first; each timeout about twice its time measured under `make bench` on the 2-core
+# machine at load ~10 (the README's table says when and under what load).
 PLAN = {
     "language_id": Plan(("--quick",), 60),
     "claims": Plan(("--quick",), 90),
@@ -97,9 +96,12 @@ def stop(process: subprocess.Popen) -> None:
             pass
 
 
-def run_one(name: str, options: list[str], timeout: float | None, quick: bool) -> dict:
-    command = [sys.executable, "-m", f"benchmarks.{name}", *options]
-    print(f"== benchmarks.{name} {' '.join(options)} (timeout {timeout:.0f} s)", flush=True)
+def command_for(name: str, options: list[str]) -> list[str]:
+    return [sys.executable, "-m", f"benchmarks.{name}", *options]
+
+
+def run_one(name: str, command: list[str], timeout: float) -> dict:
+    print(f"== {' '.join(command[2:])} (timeout {timeout:.0f} s)", flush=True)
     before, started = os.getloadavg(), time.monotonic()
     files_before = {p: p.stat().st_mtime for p in results.result_files()}
     process = subprocess.Popen(command, cwd=HERE.parent, start_new_session=True)
@@ -120,33 +122,23 @@ def run_one(name: str, options: list[str], timeout: float | None, quick: bool) -
           flush=True)  # fmt: skip
     return {
         "name": name,
-        "options": options,
+        "options": command[3:],
         "status": status,
         "seconds": seconds,
-        "timeout_s": timeout,
+        "timeout_s": round(timeout),
         "load_average_before": [round(x, 2) for x in before],
         "load_average_after": [round(x, 2) for x in os.getloadavg()],
         "wrote": wrote,
-        "quick": quick or "--quick" in options,
     }
 
 
-def main(argv: list[str]) -> int:
-    first_option = next((i for i, a in enumerate(argv) if a.startswith("-")), len(argv))
-    names, options = argv[:first_option] or available(), argv[first_option:]
-    full = "--full" in options
-    budget = next((float(a.split("=", 1)[1]) for a in options if a.startswith("--budget=")),
-                  None if full else BUDGET_S)  # fmt: skip
-    options = [a for a in options if a != "--full" and not a.startswith("--budget=")]
-    unknown = sorted(set(names) - set(available()))
-    if unknown:
-        print(f"unknown benchmark(s): {', '.join(unknown)}; known: {', '.join(available())}")
-        return 2
+def run_all(names, options, *, full=False, budget=None, timeout=None, command=command_for):
+    """Run each benchmark in turn; return what became of each (nothing is raised)."""
     started, runs = time.monotonic(), []
     for name in order(names):
         plan = PLAN.get(name, NEW)
         own = [] if full else list(plan.bench)
-        timeout = plan.full_timeout_s if full else plan.timeout_s
+        limit = timeout or (plan.full_timeout_s if full else plan.timeout_s)
         if budget is not None:
             left = budget - (time.monotonic() - started)
             if left < 10:
@@ -154,8 +146,29 @@ def main(argv: list[str]) -> int:
                              "seconds": 0, "options": own + options})  # fmt: skip
                 print(f"== benchmarks.{name}: {runs[-1]['status']}", flush=True)
                 continue
-            timeout = min(timeout, left)
-        runs.append(run_one(name, own + [a for a in options if a not in own], timeout, False))
+            limit = min(limit, left)
+        runs.append(run_one(name, command(name, own + [a for a in options if a not in own]), limit))
+    return runs
+
+
+def _value(options: list[str], key: str) -> float | None:
+    return next((float(a.split("=", 1)[1]) for a in options if a.startswith(key + "=")), None)
+
+
+def main(argv: list[str]) -> int:
+    first_option = next((i for i, a in enumerate(argv) if a.startswith("-")), len(argv))
+    names, options = argv[:first_option] or available(), argv[first_option:]
+    full = "--full" in options
+    budget = _value(options, "--budget") or (None if full else BUDGET_S)
+    timeout = _value(options, "--timeout")
+    options = [
+        a for a in options if a != "--full" and not a.startswith(("--budget=", "--timeout="))
+    ]
+    unknown = sorted(set(names) - set(available()))
+    if unknown:
+        print(f"unknown benchmark(s): {', '.join(unknown)}; known: {', '.join(available())}")
+        return 2
+    runs = run_all(names, options, full=full, budget=budget, timeout=timeout)
     record = {
         "about": results.machine(quick=not full),
         "mode": "make bench-full" if full else "make bench",
@@ -163,7 +176,6 @@ def main(argv: list[str]) -> int:
         "benchmarks": runs,
         "not_finished": [r["name"] for r in runs if r["status"] != "ok"],
     }
-    record["about"]["seconds"] = round(time.monotonic() - started, 1)
     if set(names) == set(available()):  # a whole run: the README's table says how it went
         (results.DIR / "_run.json").write_text(json.dumps(record, indent=2) + "\n")
     table.write_readme()
