@@ -225,7 +225,7 @@ def rasa_memory(d: dict) -> list[dict]:
         flat = checks.get(f"{name}.flat_mib", {})
         rows.append(row(f"Rasa memory growth over the last half of {conversations:,} "
                         f"conversations, kanal's {name} store", s["growth_mib_last_half"], "MiB",
-                        target=flat.get("target", "<= 2.0 at 10,000") + " MiB",
+                        target=f"{flat['target']} MiB" if flat else "<= 2 MiB at 10,000",
                         met=flat.get("passed"),
                         baseline=base and base["growth_mib_last_half"]))  # fmt: skip
         ratio = checks.get(f"{name}.turn100_ratio", {})

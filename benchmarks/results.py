@@ -31,6 +31,7 @@ ROOT = HERE.parent
 # Imported when a benchmark starts: the load average before it, and its start.
 STARTED = time.monotonic()
 LOAD_BEFORE = os.getloadavg()
+QUICK = "KANAL_BENCH_QUICK"  # set by `make bench`: the sizes are its own, not the full ones
 
 
 def path(name: str, quick: bool = False) -> Path:
@@ -86,6 +87,7 @@ def machine(quick: bool) -> dict:
         "git_commit": git_commit(),
         "databases": {"sqlite": sqlite3.sqlite_version, "postgresql": postgres_version()},
         "seconds": round(time.monotonic() - STARTED, 1),
+        "argv": sys.argv[1:],
     }
 
 
@@ -99,10 +101,15 @@ def envelope(name: str, data: dict, about: dict) -> dict:
 
 
 def write(name: str, data: dict, *, quick: bool = False, to: Path | None = None) -> Path:
-    """Write a benchmark's results in the envelope; return the file written."""
+    """Write a benchmark's results in the envelope; return the file written.
+
+    Under `make bench` (QUICK set by the harness) every run is a quick one, whatever its sizes.
+    """
+    quick = quick or os.environ.get(QUICK) == "1"
     target = to or path(name, quick)
     target.parent.mkdir(parents=True, exist_ok=True)
     out = envelope(name, data, machine(quick))
+    out["about"]["quick"] = quick
     target.write_text(json.dumps(out, indent=2, ensure_ascii=False) + "\n", encoding="utf-8")
     return target
 

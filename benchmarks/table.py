@@ -95,9 +95,14 @@ def last_run() -> str:
         + f", {machine(about)}, commit {about.get('git_commit') or '?'}."
     ]
     for r in run["benchmarks"]:
-        if r["status"] != "ok":
-            lines.append(f"`{r['name']}`: {r['status']} (its rows below are from its last run).")
-    return "\n".join(lines)
+        if r["status"] == "ok":
+            continue
+        if r.get("wrote"):
+            lines.append(f"- `{r['name']}`: {r['status']} after writing its results (see met?).")
+        else:
+            lines.append(f"- `{r['name']}`: {r['status']}, nothing written: its rows below, if "
+                         "any, are from an earlier run.")  # fmt: skip
+    return "\n".join(lines[:1] + [""] * (len(lines) > 1) + lines[1:])
 
 
 def render() -> str:
