@@ -3,13 +3,20 @@
 On SQLite the inbox is a file of its own beside kanal's database, so acknowledging never
 waits for the write lock a turn holds on the main file; on PostgreSQL it is a table in the
 same database (row locks do not block inserts).
+
+One citizen's messages are taken one after another across every process: on PostgreSQL a
+turn holds its lane (`channel:address`) with a session advisory lock on a connection of its
+own, released when the turn ends or, if the process dies, when PostgreSQL sees the connection
+close. SQLite serves one machine: the turn worker's own lanes keep the order there.
 """
 
 from __future__ import annotations
 
+import logging
 import threading
 import time as _time
-from contextlib import nullcontext
+from collections.abc import Iterator
+from contextlib import contextmanager, nullcontext
 from datetime import UTC, datetime
 
 from sqlalchemy import Engine, bindparam, delete, select, text, update
@@ -20,14 +27,49 @@ from router.adapters.orm import inbox
 from router.domain.commands import ReceiveMessage
 from router.domain.model import InboxEntry
 
-# One statement is both the idempotency check and the insert. Written out (not built with
-# the dialects' insert().on_conflict_do_nothing(), which SQLAlchemy compiles anew on every
-# call): this is the acknowledgement's whole cost. SQLite ≥ 3.35 and PostgreSQL both take it.
-_INSERT = text(
-    "INSERT INTO inbox (channel, provider_id, address, text, kind, contact_id, received_at) "
-    "VALUES (:channel, :provider_id, :address, :text, :kind, :contact_id, :received_at) "
-    "ON CONFLICT (channel, provider_id) DO NOTHING RETURNING id"
-).bindparams(bindparam("received_at", type_=UTC_TIMESTAMP))
+# One statement is both the idempotency check and the insert, compiled once per dialect and
+# run on the pool's DBAPI connection: this is the acknowledgement's whole cost, and
+# SQLAlchemy's Connection (events, BEGIN, result metadata) cost three times the statement.
+# SQLite ≥ 3.35 and PostgreSQL both take it.
+_INSERTED = ("channel", "provider_id", "address", "text", "kind", "contact_id", "received_at")
+
+
+def _insert_statement(dialect) -> tuple[str, bool]:  # noqa: ANN001 - a SQLAlchemy Dialect
+    stmt = dialect_insert(dialect.name)(inbox).on_conflict_do_nothing(
+        index_elements=[inbox.c.channel, inbox.c.provider_id]
+    )
+    if dialect.name != "sqlite":  # SQLite's rowcount and lastrowid say it without a result
+        stmt = stmt.returning(inbox.c.id)
+    compiled = stmt.values({c: bindparam(c) for c in _INSERTED}).compile(dialect=dialect)
+    positional = compiled.positiontup is not None
+    if positional and list(compiled.positiontup) != list(_INSERTED):
+        raise RuntimeError(f"unexpected inbox INSERT parameters: {compiled.positiontup}")
+    return compiled.string, positional
+
+
+def dialect_insert(name: str):  # noqa: ANN201 - the dialect's insert() with ON CONFLICT
+    if name == "sqlite":
+        from sqlalchemy.dialects.sqlite import insert
+    else:
+        from sqlalchemy.dialects.postgresql import insert
+    return insert
+
+
+# Built once: a statement built per call costs more than running it.
+_GET = select(inbox).where(inbox.c.id == bindparam("entry_id"), inbox.c.message_id.is_(None))
+_TAKEN = (
+    update(inbox)
+    .where(inbox.c.id == bindparam("entry_id"))
+    .values(message_id=bindparam("message_id"))
+)
+
+log = logging.getLogger(__name__)
+
+# A lane's advisory lock: its own key space (hashtextextended's seed), apart from the
+# contact-opening locks of router.adapters.repositories.
+_LANE_SEED = 20170
+_LANE_LOCK = text("SELECT pg_advisory_lock(hashtextextended(:lane, :seed))")
+_LANE_UNLOCK = text("SELECT pg_advisory_unlock(hashtextextended(:lane, :seed))")
 
 _COLUMNS = ("channel", "address", "text", "received_at", "provider_id", "kind", "contact_id")
 
@@ -47,6 +89,9 @@ class SqlInbox:
         # SQLite has one writer: threads of one process queue here, on a lock that wakes the
         # next at once, rather than in SQLite's busy handler, which sleeps and retries.
         self._writing = threading.Lock() if engine.dialect.name == "sqlite" else nullcontext()
+        self._sqlite = engine.dialect.name == "sqlite"
+        self._insert, self._positional = _insert_statement(engine.dialect)
+        self._timestamp = UTC_TIMESTAMP.bind_processor(engine.dialect)
         if engine.dialect.name == "sqlite":
             for attempt in range(5):  # several web workers may start at once
                 try:
@@ -57,23 +102,31 @@ class SqlInbox:
 
     def add(self, cmd: ReceiveMessage) -> int | None:
         """Commit the message; return its entry id, or None if the provider sent it before."""
-        row = {
-            "channel": cmd.channel,
-            "provider_id": cmd.provider_id,
-            "address": cmd.address,
-            "text": cmd.text,
-            "kind": cmd.kind,
-            "contact_id": cmd.contact_id,
-            "received_at": cmd.received_at or datetime.now(UTC),
-        }
-        with self._writing, self.engine.begin() as conn:
-            return conn.execute(_INSERT, row).scalar()
+        values = (cmd.channel, cmd.provider_id, cmd.address, cmd.text, cmd.kind, cmd.contact_id,
+                  self._timestamp(cmd.received_at or datetime.now(UTC)))  # fmt: skip
+        row = values if self._positional else dict(zip(_INSERTED, values, strict=True))
+        with self._writing:
+            # Returned to the pool (which rolls back what was left open) whatever happens.
+            connection = self.engine.raw_connection()
+            try:
+                cursor = connection.cursor()
+                cursor.execute(self._insert, row)
+                if self._sqlite:
+                    # Autocommit (db.py): the one statement was its own transaction.
+                    entry_id = cursor.lastrowid if cursor.rowcount == 1 else None
+                else:
+                    found = cursor.fetchone()
+                    entry_id = found[0] if found else None
+                    connection.commit()
+                cursor.close()
+            finally:
+                connection.close()
+        return entry_id
 
     def get(self, entry_id: int) -> InboxEntry | None:
         """Return the entry while its turn has not been taken, else None."""
-        stmt = select(inbox).where(inbox.c.id == entry_id, inbox.c.message_id.is_(None))
         with self.engine.connect() as conn:
-            row = conn.execute(stmt).first()
+            row = conn.execute(_GET, {"entry_id": entry_id}).first()
         if row is None:
             return None
         return InboxEntry(id=row.id, **{c: getattr(row, c) for c in _COLUMNS})
@@ -81,7 +134,7 @@ class SqlInbox:
     def taken(self, entry_id: int, message_id: int) -> None:
         """Mark the entry's turn taken: it became `message_id` (0: it never will)."""
         with self._writing, self.engine.begin() as conn:
-            conn.execute(update(inbox).where(inbox.c.id == entry_id).values(message_id=message_id))
+            conn.execute(_TAKEN, {"entry_id": entry_id, "message_id": message_id})
 
     def waiting(self, before: datetime, limit: int = 100) -> list[tuple[int, str]]:
         """Return (id, lane) of entries received before then whose turn was not taken."""
@@ -93,6 +146,43 @@ class SqlInbox:
         )
         with self.engine.connect() as conn:
             return [(i, f"{channel}:{address}") for i, channel, address in conn.execute(stmt)]
+
+    def waiting_in(self, lane: str, up_to: int) -> list[int]:
+        """Return the ids of the lane's entries not taken, up to `up_to`, oldest first."""
+        channel, _, address = lane.partition(":")
+        stmt = (
+            select(inbox.c.id)
+            .where(
+                inbox.c.message_id.is_(None),
+                inbox.c.channel == channel,
+                inbox.c.address == address,
+                inbox.c.id <= up_to,
+            )
+            .order_by(inbox.c.id)
+        )
+        with self.engine.connect() as conn:
+            return list(conn.execute(stmt).scalars())
+
+    @contextmanager
+    def lane(self, lane: str) -> Iterator[None]:
+        """Hold `lane` against every other process until the block ends (PostgreSQL)."""
+        if self.engine.dialect.name != "postgresql":
+            yield
+            return
+        key = {"lane": lane, "seed": _LANE_SEED}
+        conn = self.engine.connect()
+        try:
+            conn.execute(_LANE_LOCK, key)
+            conn.commit()  # a session lock outlives the transaction: never idle in one
+            yield
+        finally:
+            try:
+                conn.execute(_LANE_UNLOCK, key)
+                conn.commit()
+            except Exception:  # the connection broke: PostgreSQL released the lock with it
+                log.warning("a lane's lock connection broke; PostgreSQL released the lock")
+                conn.invalidate()
+            conn.close()
 
     def purge_taken(self, before: datetime) -> int:
         """Delete taken entries received before then; return how many."""

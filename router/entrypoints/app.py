@@ -39,6 +39,11 @@ def create_app(kanal: Kanal | Mapping | None = None, **parts: object) -> Flask:
     app = Flask(__name__, instance_relative_config=False)
     app.config.from_mapping(kanal.config)
     app.extensions["kanal"] = kanal
+    proxies = int(kanal.config.get("KANAL_PROXIES") or 0)
+    if proxies > 0:  # behind nginx (deploy/): trust its X-Forwarded-* headers, no more
+        from werkzeug.middleware.proxy_fix import ProxyFix
+
+        app.wsgi_app = ProxyFix(app.wsgi_app, x_for=proxies, x_proto=proxies, x_host=proxies)
     _register(app, kanal)
     return app
 
@@ -165,9 +170,13 @@ def _register(app: Flask, kanal: Kanal) -> None:
         left_chats=kanal.left_chats,
     )
     for name in kanal.installed:
-        bp = importlib.import_module(name).blueprint(services)
+        module = importlib.import_module(name)
+        bp = module.blueprint(services)
         app.register_blueprint(bp)
         staff.csrf.exempt(bp)  # channels authenticate their callers themselves
+        if hasattr(module, "wsgi_lane"):  # a webhook answered before Flask (channels/sms.py)
+            lane = module.wsgi_lane(app.wsgi_app, services, security.response_headers(app.config))
+            app.wsgi_app = lane
     from ivr import legs
 
     bp = legs.blueprint(services)  # outbound calls: callbacks answered, calls' statuses
