@@ -44,12 +44,13 @@ PLAN = {
     "claims": Plan(("--quick",), 90),
     "turn_cost": Plan(("--quick",), 120),
     "ivr_turn": Plan(("--quick",), 120),
-    "sms_webhook": Plan(("--quick", "--requests=15000"), 300),
-    "streams": Plan(("--chats=60", "--desks=6", "--seconds=10"), 240),
+    "sms_webhook": Plan(("--quick", "--requests=10000", "--concurrent-conversations=32"), 300),
+    "streams": Plan(("--chats=60", "--desks=6", "--seconds=8"), 240),
     "channel_shift": Plan(("--quick",), 120),
     "million_contacts": Plan(("--quick",), 120, 6 * 3600),
     "simulator": Plan(("--quick",), 90, 3 * 3600),
-    "rasa_memory": Plan(("--conversations=200", "--only=baseline,memory"), 300),
+    "surge": Plan(("--quick",), 240),
+    "rasa_memory": Plan(("--conversations=200", "--only=baseline,memory"), 240),
 }
 NEW = Plan(("--quick",), 90)  # a benchmark not in PLAN yet
 

@@ -110,7 +110,8 @@ def write(name: str, data: dict, *, quick: bool = False, to: Path | None = None)
     target.parent.mkdir(parents=True, exist_ok=True)
     out = envelope(name, data, machine(quick))
     out["about"]["quick"] = quick
-    target.write_text(json.dumps(out, indent=2, ensure_ascii=False) + "\n", encoding="utf-8")
+    text = json.dumps(out, indent=2, ensure_ascii=False, default=str)
+    target.write_text(text + "\n", encoding="utf-8")
     return target
 
 
