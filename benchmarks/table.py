@@ -94,6 +94,12 @@ def last_run() -> str:
         + (f" (budget {run['budget_s'] / 60:.0f} min)" if run.get("budget_s") else "")
         + f", {machine(about)}, commit {about.get('git_commit') or '?'}."
     ]
+    load, cpus = _load(about, "before"), about.get("cpus") or 1
+    if load is not None and load > cpus:
+        lines[0] += (
+            f" The machine was loaded (load average {load:.0f} on {cpus} CPUs): times are slower "
+            "than on a quiet machine; the ratios to each baseline compare."
+        )
     for r in run["benchmarks"]:
         if r["status"] == "ok":
             continue
