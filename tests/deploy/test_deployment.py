@@ -26,7 +26,8 @@ from tests.deploy.topology import deployment, wait_until
 from tests.faults.support import AGENCY, TWILIO_TOKEN, Tally
 from tests.live_streams import open_stream
 
-pytestmark = [pytest.mark.deploy, pytest.mark.faults]
+# The first test brings the deployment up (Rasa takes most of a minute on loaded cores).
+pytestmark = [pytest.mark.deploy, pytest.mark.faults, pytest.mark.timeout(600)]
 
 SMS_CITIZENS = 8
 SMS_EACH = 3
