@@ -11,7 +11,7 @@ from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
-from router.adapters.orm import contact_events
+from router.adapters.orm import contact_events, routing_decisions
 from router.adapters.orm import presence as presence_table
 from router.domain.access import AuditEntry
 from router.domain.callbacks import PENDING, Callback, CallbackState
@@ -384,7 +384,32 @@ class SqlMessageRepository(_Repository):
 
 
 class SqlDecisionRepository(_Repository):
+    """Decisions are written at commit, a transaction's in one executemany (like events):
+    nothing needs a decision's id, and the ORM inserts rows of this table one at a time."""
+
+    _COLUMNS = ("contact_id", "message_id", "profile", "rule_id", "action", "reason", "inputs",
+                "skill", "priority", "decided_at")  # fmt: skip
+
+    def __init__(self, session: Session) -> None:
+        super().__init__(session)
+        self.pending: list[RoutingDecision] = []
+
+    def add(self, obj: RoutingDecision) -> RoutingDecision:
+        self.pending.append(obj)
+        return obj
+
+    def write(self) -> None:
+        """Insert the transaction's decisions (one executemany), before its commit."""
+        if not self.pending:
+            return
+        rows = [{c: getattr(d, c) for c in self._COLUMNS} for d in self.pending]
+        for row in rows:  # the column's default, as the ORM would give it
+            row["priority"] = row["priority"] or 0
+        self.pending = []
+        self.session.execute(insert(routing_decisions), rows)
+
     def for_contact(self, contact_id: int) -> list[RoutingDecision]:
+        self.write()  # this transaction's own, as the session's autoflush would
         stmt = (
             select(RoutingDecision)
             .where(RoutingDecision.contact_id == contact_id)
@@ -396,6 +421,7 @@ class SqlDecisionRepository(_Repository):
 
     def latest_for_contacts(self, contact_ids: list[int]) -> dict[int, RoutingDecision]:
         """Return each contact's most recent decision, in one query."""
+        self.write()
         if not contact_ids:
             return {}
         newest = (
