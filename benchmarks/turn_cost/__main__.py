@@ -26,6 +26,7 @@ from pathlib import Path
 
 from sqlalchemy import event
 
+from benchmarks import results as results_file
 from benchmarks.sms_webhook.scripted import ScriptedBot
 from router import create_app
 from router.adapters.db import create_all
@@ -221,7 +222,7 @@ def main(argv: list[str]) -> int:
     p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     p.add_argument("--turns", type=int, default=500)
     p.add_argument("--quick", action="store_true")
-    p.add_argument("--output", type=Path, default=RESULTS)
+    p.add_argument("--output", type=Path, help="write here instead of benchmarks/results")
     p.add_argument(
         "--before", type=Path, help="a turn_cost.json of an earlier commit to keep beside"
     )
@@ -311,19 +312,14 @@ def main(argv: list[str]) -> int:
     results.append(measure("bare Flask answering the webhook (WSGI call, the baseline)", turns,
                            bare_flask_webhook(turns), counter))  # fmt: skip
     kanal.close()
-    import os
-    import subprocess
-
-    commit = subprocess.run(["git", "rev-parse", "--short", "HEAD"], capture_output=True,
-                            text=True, cwd=Path(__file__).parent).stdout.strip()  # fmt: skip
-    about = {"database": "SQLite (WAL)", "turns": turns, "commit": commit,
-             "when": time.strftime("%Y-%m-%dT%H:%M:%S%z"),
-             "load_average": [round(x, 2) for x in os.getloadavg()]}  # fmt: skip
-    document = {"about": about, "turns": results}
-    if args.before:
+    document = {"about": {"database": "SQLite (WAL)", "turns": turns}, "turns": results}
+    if args.before:  # an earlier commit's figures, measured in the same session
         document["before"] = json.loads(args.before.read_text())
-    args.output.parent.mkdir(parents=True, exist_ok=True)
-    args.output.write_text(json.dumps(document, indent=2) + "\n")
+    if args.output:
+        args.output.write_text(json.dumps(document, indent=2) + "\n")
+        written = args.output
+    else:
+        written = results_file.write("turn_cost", document, quick=args.quick)
     width = max(len(r["turn"]) for r in results)
     print(f"{'turn (SQLite)':<{width}}  statements  transactions  main db  cpu ms  wall ms")
     for r in results:
@@ -333,7 +329,7 @@ def main(argv: list[str]) -> int:
             f"{r['cpu_ms_per_turn']:>6}  "
             f"{r['wall_ms_per_turn']:>7}"
         )
-    print(f"written: {args.output}")
+    print(f"written: {written}")
     return 0
 
 
