@@ -22,7 +22,9 @@ from router.domain.access import SUPERVISOR, Viewer
 from router.domain.model import IllegalTransition, QueueItem, QueueState
 from router.domain.routing import Routing, capacity_of
 from router.service.access import DeskAccess
+from router.service.agent_day import AgentDay, read_day
 from router.service.errors import Conflict, Forbidden, NotFound
+from router.service.surges import SurgeView, SurgeWatch
 from router.service.unit_of_work import UnitOfWork
 
 BOARD_ROLES = ("supervisor", "admin")
@@ -74,6 +76,8 @@ class Board:
     queues: list[QueueFigures] = field(default_factory=list)
     waiting: list[WaitingItem] = field(default_factory=list)
     agents: list[AgentFigures] = field(default_factory=list)
+    # Surge mode: on since when and why, or off (None: the profile has no surge rules).
+    surge: SurgeView | None = None
 
 
 def _stage(item: QueueItem, now: datetime, target: int) -> str:
@@ -97,6 +101,7 @@ class Supervision:
         zone: ZoneInfo | None = None,
         service_level_seconds: int = 20,
         short_abandon_seconds: int = 5,
+        surge: SurgeWatch | None = None,
     ) -> None:
         self.uow = uow
         self.routing = routing
@@ -105,6 +110,7 @@ class Supervision:
         self.zone = zone or ZoneInfo("Europe/Copenhagen")
         self.service_level_seconds = service_level_seconds
         self.short_abandon_seconds = short_abandon_seconds
+        self.surge = surge
 
     def queues(self) -> tuple[str, ...]:
         return self.routing.names()
@@ -138,6 +144,8 @@ class Supervision:
                 self._count_left(figures[item.queue], item)
             board.queues = sorted(figures.values(), key=lambda q: q.name)
             board.agents = self._agents(uow, scoped)
+        if self.surge is not None and self.surge.profile.surge is not None:
+            board.surge = self.surge.show()
         return board
 
     def _figures(self, name: str) -> QueueFigures:
@@ -179,6 +187,19 @@ class Supervision:
                 )
             )  # fmt: skip
         return shown
+
+    def agent_day(self, viewer: Viewer, agent_id: int) -> AgentDay:
+        """Return an agent's day so far (their presence changes, time in each state), for a
+        supervisor of their team (a supervisor in no team, and an admin: any agent)."""
+        now = self.clock()
+        with self.uow() as uow:
+            scoped = self.access.scope(uow, viewer)
+            user = uow.users.get(agent_id)
+            if user is None or user.role not in AGENT_ROLES:
+                raise NotFound("No such agent.")
+            if scoped.role == SUPERVISOR and scoped.team and agent_id not in scoped.team:
+                raise Forbidden("This agent is not in your teams.")
+            return read_day(uow, agent_id, user.username, self._midnight(now), now)
 
     # -- a supervisor's moves ------------------------------------------------------------------
 
