@@ -43,8 +43,8 @@ def test_a_failing_benchmark_is_reported_and_none_starts_past_the_budget():
     fails = [sys.executable, "-c", "raise SystemExit(3)"]
     runs = harness.run_all(["fails"], [], timeout=30, command=lambda n, _: fails)
     assert runs[0]["status"] == "exit 3"
-    runs = harness.run_all(["a", "b"], [], budget=5, command=lambda n, _: fails)
-    assert [r["status"] for r in runs] == ["skipped: the overall budget was spent"] * 2
+    runs = harness.run_all(["a", "b"], [], budget=60, timeout=50, command=lambda n, _: fails)
+    assert [r["status"] for r in runs] == ["skipped: 20 s left of the budget, its timeout 50 s"] * 2
 
 
 def test_results_start_with_the_machine_and_the_headlines_then_keep_their_own(tmp_path):
