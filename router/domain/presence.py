@@ -107,7 +107,7 @@ class Presence(Aggregate):
 
 
 @dataclass(frozen=True)
-class PresenceChange:
+class StatusChange:
     """One `presence_changed` of an agent, as the log keeps it."""
 
     at: datetime
@@ -117,7 +117,7 @@ class PresenceChange:
 
 
 def time_in_states(
-    changes: Iterable[PresenceChange], start: datetime, end: datetime, now_in: str
+    changes: Iterable[StatusChange], start: datetime, end: datetime, now_in: str
 ) -> dict[str, int]:
     """Return the seconds an agent spent in each state from `start` to `end`, given their
     changes in that time, oldest first: before the first they were in its `before` state;

@@ -9,8 +9,8 @@ from datetime import date, datetime
 
 from router.domain.presence import (
     PRESENCE_CHANGED,
-    PresenceChange,
     PresenceState,
+    StatusChange,
     time_in_states,
 )
 from router.service.unit_of_work import UnitOfWork
@@ -21,7 +21,7 @@ class AgentDay:
     user_id: int
     username: str
     day: date
-    changes: list[PresenceChange]
+    changes: list[StatusChange]
     seconds_in: dict[str, int]  # per presence state, from midnight to now (or the day's end)
 
 
@@ -30,7 +30,7 @@ def read_day(
 ) -> AgentDay:
     """Return the agent's presence changes from `start` to `end` and the time in each state."""
     changes = [
-        PresenceChange(e.at, e.data.get("from", ""), e.data.get("to", ""), e.data.get("why", ""))
+        StatusChange(e.at, e.data.get("from", ""), e.data.get("to", ""), e.data.get("why", ""))
         for e in uow.events.on_desk(start, end)
         if e.type == PRESENCE_CHANGED and e.data.get("agent_id") == user_id
     ]

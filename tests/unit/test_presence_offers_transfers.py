@@ -8,8 +8,8 @@ from router.domain.model import IllegalTransition, QueueItem, QueueState
 from router.domain.offers import Offer, OfferState
 from router.domain.presence import (
     Presence,
-    PresenceChange,
     PresenceState,
+    StatusChange,
     parse_status,
     time_in_states,
 )
@@ -105,10 +105,10 @@ def test_an_agents_day_adds_up_the_time_in_each_state_from_their_changes():
     midnight = NOW.replace(hour=0)
     at = lambda h, m=0: midnight + timedelta(hours=h, minutes=m)  # noqa: E731
     changes = [
-        PresenceChange(at(8), "offline", "available", "took work"),
-        PresenceChange(at(10), "available", "away", "agent"),
-        PresenceChange(at(10, 30), "away", "available", "agent"),
-        PresenceChange(at(12), "available", "offline", "signed out"),
+        StatusChange(at(8), "offline", "available", "took work"),
+        StatusChange(at(10), "available", "away", "agent"),
+        StatusChange(at(10, 30), "away", "available", "agent"),
+        StatusChange(at(12), "available", "offline", "signed out"),
     ]
     spent = time_in_states(changes, midnight, at(13), "offline")
     assert spent == {"offline": 9 * 3600, "available": 3.5 * 3600, "away": 1800, "busy": 0}
