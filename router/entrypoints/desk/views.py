@@ -137,7 +137,10 @@ def blueprint(
 
     @bp.context_processor
     def _live():  # noqa: ANN202
-        return {"live_url": live_url, "live_token": lambda: desk_token(secret, _agent_id())}
+        return {
+            "live_url": live_url,
+            "live_token": lambda: desk_token(secret, _agent_id(), parts.views.clock()),
+        }
 
     routes = (
         ("/", queue, "GET"),
