@@ -15,7 +15,7 @@ PYTEST_ARGS ?=
 BENCH_ARGS ?=
 TEST_WORKERS ?= 2
 
-.PHONY: help install run test test-fast lint format bench train migrate seed browser clean translations
+.PHONY: help install run test test-fast lint format bench train migrate seed browser nginx clean translations
 
 help: ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-10s %s\n", $$1, $$2}'
@@ -65,7 +65,12 @@ browser: ## install Debian's Chromium for the browser tests (needs root)
 	@command -v chromium >/dev/null 2>&1 || (apt-get update -q && apt-get install -y -q chromium) \
 	  || echo "could not install chromium: browser tests will skip outside CI"
 
-test: install train browser ## run the whole suite (SQLite + PostgreSQL, real Rasa, browser)
+nginx: ## install Debian's nginx for the deployment test (needs root; never started as a service)
+	@command -v nginx >/dev/null 2>&1 || test -x /usr/sbin/nginx \
+	  || (apt-get update -q && apt-get install -y -q nginx) \
+	  || echo "could not install nginx: the deployment test will skip outside CI"
+
+test: install train browser nginx ## run the whole suite (SQLite + PostgreSQL, real Rasa, browser, deploy/)
 	KANAL_HYPOTHESIS=deep $(VENV)/bin/python -m pytest -q -ra -n $(TEST_WORKERS) --dist loadfile $(PYTEST_ARGS)
 	$(VENV)/bin/ruff check .
 	$(VENV)/bin/lint-imports --no-cache

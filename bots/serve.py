@@ -38,6 +38,13 @@ def rasa_port() -> int:
     return from_env()["KANAL_RASA_PORT"]
 
 
+def endpoints_file() -> Path:
+    """Return the endpoints file Rasa reads (KANAL_RASA_ENDPOINTS, absolute; default: the
+    project's own endpoints.yml)."""
+    chosen = from_env()["KANAL_RASA_ENDPOINTS"]
+    return Path(chosen).resolve() if chosen else ENDPOINTS_FILE
+
+
 def actions_port() -> int:
     """Return the action server's port (KANAL_ACTIONS_PORT, default 5055)."""
     return from_env()["KANAL_ACTIONS_PORT"]
@@ -86,6 +93,14 @@ def tracker_store_env(config: Mapping[str, object]) -> dict[str, str]:
         env.update(KANAL_RASA_LOCK_STORE_TYPE="in_memory", KANAL_RASA_LOCK_STORE="")
     elif urlsplit(locks).scheme in ("redis", "rediss"):
         env.update(KANAL_RASA_LOCK_STORE_TYPE=REDIS_LOCK_STORE, KANAL_RASA_LOCK_STORE=locks)
+        # The same URL in parts, for an endpoints file naming Rasa's own `type: redis`
+        # (deploy/rasa/endpoints.yml), which takes a host, a port and a database number.
+        parts = urlsplit(locks)
+        env.update(
+            KANAL_RASA_LOCK_STORE_HOST=parts.hostname or "localhost",
+            KANAL_RASA_LOCK_STORE_PORT=str(parts.port or 6379),
+            KANAL_RASA_LOCK_STORE_DB=parts.path.strip("/") or "0",
+        )
     else:
         raise ValueError(f"KANAL_RASA_LOCK_STORE must be 'memory' or a redis:// URL, not {locks!r}")
     return env
@@ -123,7 +138,7 @@ def serve_rasa() -> NoReturn:
         env = rasa_server_env(actions_port())
     except ValueError as exc:
         sys.exit(f"bot: {exc}")
-    _exec(rasa_command(rasa_port()), env)
+    _exec(rasa_command(rasa_port(), endpoints=endpoints_file()), env)
 
 
 def serve_actions() -> NoReturn:

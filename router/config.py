@@ -142,6 +142,9 @@ def from_env(env: dict[str, str] | None = None, instance_path: str | None = None
         "KANAL_HOST": env.get("KANAL_HOST", "127.0.0.1"),
         "KANAL_WEB_WORKERS": int(env.get("KANAL_WEB_WORKERS", "2")),
         "KANAL_WEB_THREADS": int(env.get("KANAL_WEB_THREADS", "24")),
+        # Proxies in front of `kanal web` that set X-Forwarded-For, -Proto and -Host (nginx in
+        # deploy/: 1). kanal then sees the client's address (sign-in limits, audit) and URL.
+        "KANAL_PROXIES": int(env.get("KANAL_PROXIES", "0")),
         "KANAL_RASA_PORT": int(env.get("KANAL_RASA_PORT", "5005")),
         "KANAL_ACTIONS_PORT": int(env.get("KANAL_ACTIONS_PORT", "5055")),
         "KANAL_RASA_CORS": env.get("KANAL_RASA_CORS") or None,
@@ -161,6 +164,9 @@ def from_env(env: dict[str, str] | None = None, instance_path: str | None = None
         # Rasa's lock per conversation: "memory" (one Rasa process) or redis://host:port/db
         # (several Rasa processes sharing a Redis tracker store).
         "KANAL_RASA_LOCK_STORE": env.get("KANAL_RASA_LOCK_STORE") or "memory",
+        # The endpoints file `kanal bot serve` gives Rasa; unset: bots/rasa/endpoints.yml.
+        # deploy/rasa/endpoints.yml names Rasa's own Redis lock store (deploy/README.md).
+        "KANAL_RASA_ENDPOINTS": env.get("KANAL_RASA_ENDPOINTS") or None,
         # Seconds between the sandbox's status callbacks (queued → sent → delivered).
         "KANAL_SANDBOX_CALLBACK_DELAY": float(env.get("KANAL_SANDBOX_CALLBACK_DELAY", "0.2")),
         "TWILIO_ACCOUNT_SID": sid or DEV_TWILIO_SID,

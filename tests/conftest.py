@@ -24,6 +24,7 @@ if (Path(__file__).parent / "rasa_server.py").exists():
     pytest_plugins = ["tests.rasa_server"]
 
 IN_CI = bool(os.environ.get("CI"))
+TIERS = ("unit", "integration", "e2e", "faults", "deploy")  # the test folders
 SECRET = "test-secret"
 
 
@@ -175,7 +176,7 @@ def pytest_collection_modifyitems(config, items):
     """Mark each test with its tier from the folder it lives in."""
     for item in items:
         parts = Path(str(item.fspath)).parts
-        for tier in ("unit", "integration", "e2e", "faults"):
+        for tier in TIERS:
             if tier in parts:
                 item.add_marker(getattr(pytest.mark, tier))
 
@@ -190,7 +191,7 @@ def pytest_terminal_summary(terminalreporter):
             if outcome == "passed" and report.when != "call":
                 continue
             path = Path(report.nodeid.split("::")[0]).parts
-            tier = next((t for t in ("unit", "integration", "e2e", "faults") if t in path), "other")
+            tier = next((t for t in TIERS if t in path), "other")
             counts.setdefault(tier, {}).setdefault(outcome, 0)
             counts[tier][outcome] += 1
     terminalreporter.write_sep("-", "tests per tier")

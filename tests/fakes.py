@@ -17,6 +17,7 @@ import copy
 import itertools
 from collections import Counter, deque
 from collections.abc import Callable, Iterable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field, fields, replace
 from datetime import UTC, date, datetime, timedelta
 from typing import TypeVar
@@ -52,6 +53,7 @@ from router.service.dialling import CallbackSettings
 from router.service.errors import DuplicateDelivery
 from router.service.journal import write_new_events
 from router.service.ports import BotTurn, CallResult, SendResult
+from router.service.repositories import AtDesk
 from router.service.survey import SurveySettings
 
 T = TypeVar("T")
@@ -639,6 +641,10 @@ class FakeEventLog(_FakeRepository):
     def for_contact(self, contact_id: int) -> list[ContactEvent]:
         return self._rows.select(ContactEvent, lambda e: e.contact_id == contact_id)
 
+    def latest(self, types: tuple[str, ...]) -> ContactEvent | None:
+        found = self._rows.select(ContactEvent, lambda e: e.type in types)
+        return max(found, key=lambda e: e.at, default=None)
+
 
 class FakeAuditLog(_FakeRepository):
     def append(self, entry: AuditEntry) -> AuditEntry:
@@ -679,6 +685,18 @@ class FakePresenceRepository(_FakeRepository):
         """Return the agent's presence (offline if new)."""
         found = self.get(agent_id)
         return found if found is not None else self.add(Presence(agent_id=agent_id))
+
+    def lock_at_desk(self, agent_id: int) -> AtDesk:
+        """Return the agent's presence with their profile, holdings and open offers."""
+        held = Counter(
+            c.channel
+            for c in self._rows.select(
+                Contact, lambda c: c.agent_id == agent_id and c.state == "assigned"
+            )
+        )
+        offers = self._rows.select(Offer, lambda o: o.agent_id == agent_id and o.state == "offered")
+        profile = self._rows.table(AgentProfile).get(agent_id)
+        return AtDesk(self.lock(agent_id), profile, dict(held), len(offers))
 
     def online(self) -> list[Presence]:
         return self._rows.select(Presence, lambda p: p.state != "offline")
@@ -798,6 +816,7 @@ class FakeInbox:
     def __init__(self, store: FakeStore, clock: Callable[[], datetime]) -> None:
         self.store = store
         self.clock = clock
+        self.lanes_held: list[str] = []  # every lane a turn held, in order
 
     def add(self, cmd: ReceiveMessage) -> int | None:
         """Commit the message; return its entry id, or None if the provider sent it before."""
@@ -838,6 +857,19 @@ class FakeInbox:
             key=lambda e: e.id,
         )  # fmt: skip
         return [(e.id, f"{e.channel}:{e.address}") for e in found[:limit]]
+
+    def waiting_in(self, lane: str, up_to: int) -> list[int]:
+        """Return the ids of the lane's entries not taken, up to `up_to`, oldest first."""
+        return sorted(
+            e.id for e in self.store.table(InboxEntry).values()
+            if e.message_id is None and f"{e.channel}:{e.address}" == lane and e.id <= up_to
+        )  # fmt: skip
+
+    @contextmanager
+    def lane(self, lane: str) -> Iterator[None]:
+        """Hold the lane (one process: the worker's own lanes already keep the order)."""
+        self.lanes_held.append(lane)
+        yield
 
     def purge_taken(self, before: datetime) -> int:
         """Delete taken entries received before then; return how many."""

@@ -10,7 +10,11 @@ latency p50/p99 and double assignments (a contact given to two agents, counted f
 claimers got and from the database), beside a baseline run in the same command: the same
 claimers taking rows of a plain table with one `SELECT … FOR UPDATE SKIP LOCKED` and an
 `UPDATE` per claim. Target: p99 ≤ 25 ms and 0 double assignments on PostgreSQL.
-Writes benchmarks/results/claims.json.
+
+Each claimer also counts its statements and transactions and times them by kind (where a
+claim's time goes: the database's answers and lock waits, the commit, and the rest, Python),
+and the report keeps the counts measured before the claim was made one short transaction of
+two reads (`ROUND_TRIPS_BEFORE`). Writes benchmarks/results/claims.json.
 """
 
 from __future__ import annotations
@@ -19,6 +23,7 @@ import argparse
 import json
 import multiprocessing as mp
 import os
+import re
 import statistics
 import sys
 import tempfile
@@ -34,6 +39,60 @@ SCRATCH = "kanal_bench_claims"
 RESULTS = Path(__file__).resolve().parents[1] / "results" / "claims.json"
 CAPACITY = {"webchat": 100_000, "sms": 100_000, "voice": 100_000}
 CHANNELS = ("webchat", "sms", "voice")
+# Per claim at 6b29e99, counted as below: the presence locked, open offers, holdings and
+# profile read, the item locked and locked again, the contact locked; three writes.
+ROUND_TRIPS_BEFORE = {
+    "postgresql": {"statements_per_claim": 10.0, "transactions_per_claim": 1.0},
+    "sqlite": {"statements_per_claim": 11.0, "transactions_per_claim": 1.0},
+}
+
+
+class Tally:
+    """Statements and commits of one claimer's engine, counted and timed by kind."""
+
+    def __init__(self, engine) -> None:  # noqa: ANN001
+        from sqlalchemy import event
+
+        self.ms: dict[str, float] = {}
+        self.count: dict[str, int] = {}
+        event.listen(engine, "before_cursor_execute", self._before)
+        event.listen(engine, "after_cursor_execute", self._after)
+        commit = engine.dialect.do_commit
+
+        def timed_commit(dbapi_connection) -> None:  # noqa: ANN001
+            t0 = time.perf_counter()
+            commit(dbapi_connection)
+            self._add("COMMIT", time.perf_counter() - t0)
+
+        engine.dialect.do_commit = timed_commit
+
+    def _before(self, conn, cursor, statement, params, context, many) -> None:  # noqa: ANN001
+        conn.info["tally_t0"] = time.perf_counter()
+
+    def _after(self, conn, cursor, statement, params, context, many) -> None:  # noqa: ANN001
+        self._add(_kind(statement), time.perf_counter() - conn.info.pop("tally_t0"))
+
+    def _add(self, kind: str, seconds: float) -> None:
+        self.ms[kind] = self.ms.get(kind, 0.0) + 1000 * seconds
+        self.count[kind] = self.count.get(kind, 0) + 1
+
+    def reset(self) -> None:
+        self.ms.clear()
+        self.count.clear()
+
+
+def _kind(statement: str) -> str:
+    """A statement's kind: its verb and first table ("SELECT presence", "UPDATE contacts")."""
+    words = statement.split()
+    verb = words[0].upper() if words else "?"
+    if verb == "SELECT":  # the table of its first column, else of its first FROM
+        table = re.match(r"SELECT\s+(\w+)\.", statement) or re.search(r"FROM\s+(\w+)", statement)
+        return f"SELECT {table.group(1) if table else ''}".strip()
+    if verb == "UPDATE" and len(words) > 1:
+        return f"UPDATE {words[1]}"
+    if verb == "INSERT" and len(words) > 2:
+        return f"INSERT {words[2]}"
+    return " ".join(words[:2])
 
 
 def _routing():
@@ -79,6 +138,7 @@ def _kanal_claimer(url: str, agent_id: int, start, out) -> None:  # noqa: ANN001
         lambda: SqlUnitOfWork(sessions), _routing(), lambda: datetime.now(UTC)
     )
     assignments.claim(agent_id, queues=("nothing",))  # warm the connection and the mappers
+    tally = Tally(engine)
     got, times = [], []
     start.wait()
     while True:
@@ -89,7 +149,7 @@ def _kanal_claimer(url: str, agent_id: int, start, out) -> None:  # noqa: ANN001
             break
         got.append(claimed.contact_id)
     engine.dispose()
-    out.put((got, times[:-1]))
+    out.put((got, times, tally.count, tally.ms))
 
 
 def _baseline_claimer(url: str, agent_id: int, start, out) -> None:  # noqa: ANN001
@@ -102,6 +162,7 @@ def _baseline_claimer(url: str, agent_id: int, start, out) -> None:  # noqa: ANN
     with engine.connect() as conn:
         conn.execute(text("SELECT 1")).scalar()
         conn.rollback()
+        tally = Tally(engine)
         got, times = [], []
         start.wait()
         while True:
@@ -115,7 +176,7 @@ def _baseline_claimer(url: str, agent_id: int, start, out) -> None:  # noqa: ANN
                 break
             got.append(row[0])
     engine.dispose()
-    out.put((got, times[:-1]))
+    out.put((got, times, tally.count, tally.ms))
 
 
 def _plain_engine(url: str):  # noqa: ANN202
@@ -155,14 +216,33 @@ def _race(target, url: str, agents: list[int]) -> dict:  # noqa: ANN001
     wall = time.perf_counter() - t0
     for p in procs:
         p.join()
-    got = [c for claimed, _ in results for c in claimed]
-    times = sorted(t for _, ts in results for t in ts)
+    got = [c for claimed, *_ in results for c in claimed]
+    # Each claimer's last claim found nothing: its time counts in the means, not the claims'.
+    times = sorted(t for _, ts, *_ in results for t in ts[:-1])
+    calls = sum(len(ts) for _, ts, *_ in results)
+    counts: dict[str, int] = {}
+    spent: dict[str, float] = {}
+    for *_, count, ms in results:
+        for kind, n in count.items():
+            counts[kind] = counts.get(kind, 0) + n
+            spent[kind] = spent.get(kind, 0.0) + ms[kind]
+    commits = counts.get("COMMIT", 0)
+    in_database = sum(spent.values()) / calls
+    mean_ms = 1000 * sum(t for _, ts, *_ in results for t in ts) / calls
     return {
         "claims": len(got),
         "double_assignments": len(got) - len(set(got)),
         "p50_ms": round(1000 * statistics.median(times), 2),
         "p99_ms": round(1000 * times[int(0.99 * (len(times) - 1))], 2),
         "claims_per_second": round(len(got) / wall, 1),
+        "statements_per_claim": round((sum(counts.values()) - commits) / calls, 2),
+        "transactions_per_claim": round(commits / calls, 2),
+        # Mean milliseconds per claim: waiting on each kind of statement (its lock waits
+        # included), on the commit, and the rest of a claim (Python, the CPU queue).
+        "time_per_claim_ms": {
+            **{k: round(v / calls, 3) for k, v in sorted(spent.items(), key=lambda kv: -kv[1])},
+            "rest": round(max(0.0, mean_ms - in_database), 3),
+        },
     }
 
 
@@ -192,9 +272,11 @@ def run(url: str, items: int, claimers: int) -> dict:
     claims["double_assignments"] += _doubles_in_database(url)
     _load_baseline(url, items)
     baseline = _race(_baseline_claimer, url, agents)
+    dialect = "postgresql" if url.startswith("postgresql") else "sqlite"
     return {
         "claims": claims,
         "baseline": baseline,
+        "round_trips_before": ROUND_TRIPS_BEFORE[dialect],
         "ratio_p50": round(claims["p50_ms"] / baseline["p50_ms"], 2),
         "ratio_p99": round(claims["p99_ms"] / baseline["p99_ms"], 2),
     }
@@ -229,6 +311,7 @@ def main(argv: list[str]) -> int:
         "items": items,
         "target": {"postgresql_p99_ms": 25, "double_assignments": 0},
         "measured_at": datetime.now(UTC).isoformat(timespec="seconds"),
+        "load_average": [round(n, 2) for n in os.getloadavg()],
     }
     try:
         with _postgres() as url:

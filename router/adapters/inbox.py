@@ -3,13 +3,20 @@
 On SQLite the inbox is a file of its own beside kanal's database, so acknowledging never
 waits for the write lock a turn holds on the main file; on PostgreSQL it is a table in the
 same database (row locks do not block inserts).
+
+One citizen's messages are taken one after another across every process: on PostgreSQL a
+turn holds its lane (`channel:address`) with a session advisory lock on a connection of its
+own, released when the turn ends or, if the process dies, when PostgreSQL sees the connection
+close. SQLite serves one machine: the turn worker's own lanes keep the order there.
 """
 
 from __future__ import annotations
 
+import logging
 import threading
 import time as _time
-from contextlib import nullcontext
+from collections.abc import Iterator
+from contextlib import contextmanager, nullcontext
 from datetime import UTC, datetime
 
 from sqlalchemy import Engine, bindparam, delete, select, text, update
@@ -28,6 +35,14 @@ _INSERT = text(
     "VALUES (:channel, :provider_id, :address, :text, :kind, :contact_id, :received_at) "
     "ON CONFLICT (channel, provider_id) DO NOTHING RETURNING id"
 ).bindparams(bindparam("received_at", type_=UTC_TIMESTAMP))
+
+log = logging.getLogger(__name__)
+
+# A lane's advisory lock: its own key space (hashtextextended's seed), apart from the
+# contact-opening locks of router.adapters.repositories.
+_LANE_SEED = 20170
+_LANE_LOCK = text("SELECT pg_advisory_lock(hashtextextended(:lane, :seed))")
+_LANE_UNLOCK = text("SELECT pg_advisory_unlock(hashtextextended(:lane, :seed))")
 
 _COLUMNS = ("channel", "address", "text", "received_at", "provider_id", "kind", "contact_id")
 
@@ -93,6 +108,43 @@ class SqlInbox:
         )
         with self.engine.connect() as conn:
             return [(i, f"{channel}:{address}") for i, channel, address in conn.execute(stmt)]
+
+    def waiting_in(self, lane: str, up_to: int) -> list[int]:
+        """Return the ids of the lane's entries not taken, up to `up_to`, oldest first."""
+        channel, _, address = lane.partition(":")
+        stmt = (
+            select(inbox.c.id)
+            .where(
+                inbox.c.message_id.is_(None),
+                inbox.c.channel == channel,
+                inbox.c.address == address,
+                inbox.c.id <= up_to,
+            )
+            .order_by(inbox.c.id)
+        )
+        with self.engine.connect() as conn:
+            return list(conn.execute(stmt).scalars())
+
+    @contextmanager
+    def lane(self, lane: str) -> Iterator[None]:
+        """Hold `lane` against every other process until the block ends (PostgreSQL)."""
+        if self.engine.dialect.name != "postgresql":
+            yield
+            return
+        key = {"lane": lane, "seed": _LANE_SEED}
+        conn = self.engine.connect()
+        try:
+            conn.execute(_LANE_LOCK, key)
+            conn.commit()  # a session lock outlives the transaction: never idle in one
+            yield
+        finally:
+            try:
+                conn.execute(_LANE_UNLOCK, key)
+                conn.commit()
+            except Exception:  # the connection broke: PostgreSQL released the lock with it
+                log.warning("a lane's lock connection broke; PostgreSQL released the lock")
+                conn.invalidate()
+            conn.close()
 
     def purge_taken(self, before: datetime) -> int:
         """Delete taken entries received before then; return how many."""

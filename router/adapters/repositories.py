@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
+import functools
 from datetime import date, datetime, timedelta
 
-from sqlalchemy import func, insert, select, text
+from sqlalchemy import bindparam, func, insert, select, text
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.exc import IntegrityError
@@ -34,30 +35,20 @@ from router.domain.model import (
 from router.domain.notes import InternalNote
 from router.domain.offers import Offer, OfferState
 from router.domain.presence import Presence, PresenceState
-from router.domain.routing import AgentProfile, Match
+from router.domain.routing import AgentProfile, Match, load_of
 from router.domain.survey import Survey, SurveyState
 from router.domain.transfers import Transfer
 from router.service.errors import DuplicateDelivery
+from router.service.repositories import AtDesk
 
 OPEN_ITEM = (QueueState.WAITING, QueueState.ASSIGNED)
+# session.info key: the (class, id) of rows this transaction locked (claim_next).
+LOCKED = "kanal_locked"
 
 
 def _rank() -> tuple:
     """The order the waiting are served in (router/domain/routing.py, rank_at)."""
     return (QueueItem.rank_at, QueueItem.id)
-
-
-def _matching(stmt, match: Match):  # noqa: ANN001, ANN202
-    """Narrow a select of queue items to the waiting ones `match` allows."""
-    stmt = stmt.where(
-        QueueItem.state == QueueState.WAITING,
-        QueueItem.channel.is_(None) | QueueItem.channel.in_(match.channels),
-    )
-    if match.queues is not None:
-        stmt = stmt.where(QueueItem.queue.in_(match.queues))
-    if match.languages is not None:
-        stmt = stmt.where(QueueItem.language.is_(None) | QueueItem.language.in_(match.languages))
-    return stmt
 
 
 def raise_duplicate_delivery(session: Session, exc: IntegrityError) -> None:
@@ -67,9 +58,79 @@ def raise_duplicate_delivery(session: Session, exc: IntegrityError) -> None:
         raise DuplicateDelivery("This message was received already.") from exc
 
 
+@functools.cache
+def _claim_statement(by_queue: bool, by_language: bool):  # noqa: ANN202
+    """The claim's item statement, built once per shape (its parameters bound at each call:
+    building and keying a statement costs more than running it)."""
+    offered_elsewhere = (
+        select(Offer.id)
+        .where(
+            Offer.queue_item_id == QueueItem.id,
+            Offer.state == OfferState.OFFERED,
+            Offer.agent_id != bindparam("agent_id"),
+        )
+        .exists()
+    )
+    stmt = (
+        select(QueueItem, Contact, Citizen)
+        .join(Contact, Contact.id == QueueItem.contact_id)
+        .outerjoin(Citizen, Citizen.id == Contact.citizen_id)
+        .where(
+            QueueItem.state == QueueState.WAITING,
+            QueueItem.channel.is_(None)
+            | QueueItem.channel.in_(bindparam("channels", expanding=True)),
+            ~offered_elsewhere,
+        )
+    )
+    if by_queue:
+        stmt = stmt.where(QueueItem.queue.in_(bindparam("queues", expanding=True)))
+    if by_language:
+        stmt = stmt.where(
+            QueueItem.language.is_(None)
+            | QueueItem.language.in_(bindparam("languages", expanding=True))
+        )
+    return (
+        stmt.order_by(*_rank())
+        .limit(1)
+        .with_for_update(skip_locked=True, of=(QueueItem, Contact))
+        .execution_options(populate_existing=True)
+    )
+
+
+@functools.cache
+def _at_desk_statement():  # noqa: ANN202
+    """An agent's presence (locked), profile, holdings by channel and open offers' count."""
+    agent_id = bindparam("agent_id")
+    held = (
+        select(func.aggregate_strings(Contact.channel, ","))
+        .where(Contact.agent_id == agent_id, Contact.state == ContactState.ASSIGNED)
+        .scalar_subquery()
+    )
+    offered = (
+        select(func.count(Offer.id))
+        .where(Offer.agent_id == agent_id, Offer.state == OfferState.OFFERED)
+        .scalar_subquery()
+    )
+    return (
+        select(Presence, AgentProfile, held, offered)
+        .outerjoin(AgentProfile, AgentProfile.user_id == Presence.agent_id)
+        .where(Presence.agent_id == agent_id)
+        .with_for_update(of=Presence)
+        .execution_options(populate_existing=True)
+    )
+
+
 class _Repository:
     def __init__(self, session: Session) -> None:
         self.session = session
+
+    def _locked(self, *objs: object) -> None:
+        """Note rows this transaction holds locked (the unit of work forgets them at its end)."""
+        held = self.session.info.setdefault(LOCKED, set())
+        held.update((type(o), o.id) for o in objs if o is not None)
+
+    def _holds(self, cls: type, id_: int) -> bool:
+        return (cls, id_) in self.session.info.get(LOCKED, ())
 
     def add(self, obj):
         """Add an object and flush so it has its id."""
@@ -138,7 +199,7 @@ class SqlContactRepository(_Repository):
             )
 
     def get(self, contact_id: int, *, for_update: bool = False) -> Contact | None:
-        if for_update:
+        if for_update and not self._holds(Contact, contact_id):
             stmt = select(Contact).where(Contact.id == contact_id).with_for_update()
             return self.session.scalars(stmt).first()
         return self.session.get(Contact, contact_id)
@@ -389,29 +450,26 @@ class SqlQueueRepository(_Repository):
 
     def claim_next(self, match: Match) -> QueueItem | None:
         """Lock and return the next waiting item the agent may take, by rank (priority plus
-        aging, then the oldest), passing over items offered to another agent.
+        aging, then the oldest), passing over items offered to another agent; its contact
+        is locked with it and its citizen read (for the log's pseudonym), in one statement.
 
-        The item stays locked until the transaction ends, so only this caller may claim it:
-        on PostgreSQL `FOR UPDATE SKIP LOCKED` lets many web processes hand out work at once,
-        each passing over the items others hold; SQLite has a single writer (BEGIN IMMEDIATE).
+        The rows stay locked until the transaction ends, so only this caller may claim the
+        item: on PostgreSQL `FOR UPDATE SKIP LOCKED` lets many web processes hand out work
+        at once, each passing over the items (and contacts) others hold; SQLite has a single
+        writer (BEGIN IMMEDIATE).
         """
-        offered_elsewhere = (
-            select(Offer.id)
-            .where(
-                Offer.queue_item_id == QueueItem.id,
-                Offer.state == OfferState.OFFERED,
-                Offer.agent_id != match.agent_id,
-            )
-            .exists()
-        )
-        stmt = _matching(select(QueueItem), match).where(~offered_elsewhere)
-        stmt = (
-            stmt.order_by(*_rank())
-            .limit(1)
-            .with_for_update(skip_locked=True, of=QueueItem)
-            .execution_options(populate_existing=True)
-        )
-        return self.session.scalars(stmt).first()
+        params: dict[str, object] = {"agent_id": match.agent_id, "channels": list(match.channels)}
+        if match.queues is not None:
+            params["queues"] = list(match.queues)
+        if match.languages is not None:
+            params["languages"] = list(match.languages)
+        stmt = _claim_statement(match.queues is not None, match.languages is not None)
+        row = self.session.execute(stmt, params).first()
+        if row is None:
+            return None
+        item, contact, _citizen = row
+        self._locked(item, contact)
+        return item
 
     def offerable(self, limit: int = 200) -> list[QueueItem]:
         """Return waiting items with no open offer, by rank (for the offers job)."""
@@ -429,7 +487,10 @@ class SqlQueueRepository(_Repository):
         return list(self.session.scalars(stmt))
 
     def lock(self, item_id: int) -> QueueItem | None:
-        """Lock and return an item as committed now (another transaction may have claimed it)."""
+        """Lock and return an item as committed now (another transaction may have claimed it);
+        one this transaction locked already is as it holds it (no statement)."""
+        if self._holds(QueueItem, item_id):
+            return self.session.get(QueueItem, item_id)
         stmt = (
             select(QueueItem)
             .where(QueueItem.id == item_id)
@@ -613,6 +674,19 @@ class SqlEventLog(_Repository):
         )
         return list(self.session.scalars(stmt))
 
+    def latest(self, types: tuple[str, ...]) -> ContactEvent | None:
+        """Return the latest event of these types: one seek of (type, at) per type."""
+        found = []
+        for type_ in types:
+            stmt = (
+                select(ContactEvent)
+                .where(ContactEvent.type == type_)
+                .order_by(ContactEvent.at.desc(), ContactEvent.id.desc())
+                .limit(1)
+            )
+            found += list(self.session.scalars(stmt))
+        return max(found, key=lambda e: (e.at, e.id), default=None)
+
 
 class SqlSurveyRepository(_Repository):
     def for_contact(self, contact_id: int, *, for_update: bool = False) -> Survey | None:
@@ -691,6 +765,17 @@ class SqlAgentRepository(_Repository):
 
 
 class SqlPresenceRepository(_Repository):
+    def lock_at_desk(self, agent_id: int) -> AtDesk:
+        """Lock the agent's presence and read their profile, what they hold by channel and
+        their open offers' count in the same statement (a claim's first of two)."""
+        stmt = _at_desk_statement()
+        row = self.session.execute(stmt, {"agent_id": agent_id}).first()
+        if row is None:
+            self.lock(agent_id)  # their first time at the desk: offline, then as above
+            row = self.session.execute(stmt, {"agent_id": agent_id}).one()
+        presence, profile, channels, open_offers = row
+        return AtDesk(presence, profile, load_of((channels or "").split(",")), int(open_offers))
+
     def lock(self, agent_id: int) -> Presence:
         """Return the agent's presence locked until the transaction ends (made offline if
         they had none): one agent's claims and offers queue behind it."""

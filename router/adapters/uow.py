@@ -77,6 +77,7 @@ class SqlUnitOfWork:
             write_new_events(self)
             self.events.write()
             self.session.commit()
+            self.session.info.pop(repos.LOCKED, None)
             self.published.extend(self.after_commit)
             self.after_commit.clear()
         except IntegrityError as exc:
@@ -87,3 +88,4 @@ class SqlUnitOfWork:
     def rollback(self) -> None:
         self.after_commit.clear()
         self.session.rollback()
+        self.session.info.pop(repos.LOCKED, None)

@@ -39,6 +39,11 @@ def create_app(kanal: Kanal | Mapping | None = None, **parts: object) -> Flask:
     app = Flask(__name__, instance_relative_config=False)
     app.config.from_mapping(kanal.config)
     app.extensions["kanal"] = kanal
+    proxies = int(kanal.config.get("KANAL_PROXIES") or 0)
+    if proxies > 0:  # behind nginx (deploy/): trust its X-Forwarded-* headers, no more
+        from werkzeug.middleware.proxy_fix import ProxyFix
+
+        app.wsgi_app = ProxyFix(app.wsgi_app, x_for=proxies, x_proto=proxies, x_host=proxies)
     _register(app, kanal)
     return app
 

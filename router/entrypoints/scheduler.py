@@ -2,12 +2,13 @@
 
 Interval jobs are rebuilt at every start from JOBS, so they live in memory; jobs that must
 survive a restart (callbacks, follow-ups) go to the SQLAlchemy job store in kanal's database.
+One scheduler is active at a time however many run (`run`): the others stand by.
 """
 
 from __future__ import annotations
 
-import contextlib
 import logging
+import threading
 from datetime import UTC, datetime
 
 from router.entrypoints.container import Kanal
@@ -46,9 +47,37 @@ def build(kanal: Kanal, blocking: bool = True):
     return scheduler
 
 
-def run(kanal: Kanal) -> None:
-    """Run the scheduler until interrupted."""
-    scheduler = build(kanal)
-    log.info("scheduler started with %s jobs", len(scheduler.get_jobs()))
-    with contextlib.suppress(KeyboardInterrupt, SystemExit):
-        scheduler.start()
+def run(kanal: Kanal, check_seconds: float = 2.0, stop: threading.Event | None = None) -> None:
+    """Run the scheduler until interrupted, while this process holds the scheduler lock.
+
+    Exactly one scheduler runs jobs (router/adapters/scheduler_lock.py): a second process
+    waits as a hot standby, trying for the lock every `check_seconds`, and takes over when the
+    active one dies. An active scheduler that loses the lock (its database connection broke)
+    stops its jobs and stands by again.
+    """
+    from router.adapters.scheduler_lock import SchedulerLock
+
+    lock = SchedulerLock(kanal.config["KANAL_DATABASE_URL"])
+    stop = stop or threading.Event()
+    waiting_said = False
+    try:
+        while not stop.is_set():
+            if not lock.try_acquire():
+                if not waiting_said:
+                    log.info("another scheduler is active: standing by")
+                    waiting_said = True
+                stop.wait(check_seconds)
+                continue
+            waiting_said = False
+            scheduler = build(kanal, blocking=False)
+            scheduler.start()
+            log.info("scheduler active with %s jobs", len(scheduler.get_jobs()))
+            try:
+                while not stop.wait(check_seconds) and lock.held():
+                    pass
+            finally:
+                scheduler.shutdown(wait=False)
+    except KeyboardInterrupt:
+        pass
+    finally:
+        lock.release()

@@ -116,7 +116,7 @@ class Worker:
 
     def _take(self, entry_id: int, lane: str) -> None:
         try:
-            self.turns.take(entry_id)
+            self.turns.take_in_order(entry_id, lane)
         except Exception:  # the entry stays in the inbox; the next poll or sweep retries it
             log.exception("a turn failed; it will be retried")
         finally:

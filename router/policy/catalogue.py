@@ -19,7 +19,8 @@ def extract_reasons(
     raw = fileobj.read()
     data = tomllib.loads(raw.decode("utf-8"))
     lines = raw.decode("utf-8").splitlines()
-    rules = [*data.get("rule", []), {**data.get("default", {}), "id": "default"}]
+    surge = data.get("surge", {}).get("rule", [])
+    rules = [*data.get("rule", []), *surge, {**data.get("default", {}), "id": "default"}]
     for rule in rules:
         reason = rule.get("reason")
         if not isinstance(reason, str) or not reason.strip():

@@ -66,6 +66,7 @@ FIELDS: dict[str, Field] = {
         Field("queue_wait_seconds", "int", read=lambda c: c.queue_wait_seconds),
         Field("repeat_contact", "bool", read=lambda c: c.repeat_contact),
         Field("digital_offered", "bool", read=lambda c: c.digital_offered),
+        Field("surge", "bool", read=lambda c: c.surge),
     )
 }
 

@@ -64,6 +64,8 @@ class PolicyContext:
     queue_wait_seconds: int = 0
     repeat_contact: bool = False
     digital_offered: bool = False
+    # Surge mode is on: the queues' wait passed the profile's threshold (router/domain/surge.py).
+    surge: bool = False
 
 
 @dataclass(frozen=True)

@@ -12,11 +12,16 @@ def decide(context: PolicyContext, profile: Profile) -> Decision:
 
 
 def first_rule(context: PolicyContext, profile: Profile) -> Rule:
-    """Return the first rule whose conditions all hold, else the default rule."""
+    """Return the first rule whose conditions all hold, else the default rule; in surge mode
+    a surge rule that holds (and replaces what the profile would do) comes first."""
+    usual = profile.default
     for rule in profile.rules:
         if all(c.holds(context) for c in rule.when):
-            return rule
-    return profile.default
+            usual = rule
+            break
+    if context.surge and profile.surge is not None:
+        return profile.surge.rule_for(context, usual)
+    return usual
 
 
 def decision_of(rule: Rule, ctx: PolicyContext, profile: Profile) -> Decision:

@@ -25,6 +25,13 @@ The invariant holds when, for every trigger, channel, starting state (any `bot_f
 digital offered or not) and every course the watched turns can take, one of the first
 MAX_STEPS turns ends in ASSISTED or CALLBACK and no watched turn before it ends in CLOSE.
 
+Surge mode (router/policy/surge.py) may be on or off on any turn, so the surge rules are
+searched with the rest. Under surge one more thing must hold: an exempt citizen keeps the
+person the profile gives them. Wherever the profile's own rules decide ASSISTED or CALLBACK for
+a citizen with a valid exemption, a surge rule may only decide the same or ASSISTED (it may
+raise their priority, never book them a callback instead of a person or send them to a
+digital route); a callback may still be offered to them while they keep their place.
+
 The search is exhaustive: each field takes only the values the profile's conditions can tell
 apart (every value a rule names, one value no rule names, numbers just below, at and above each
 threshold), so these values stand for every possible context.
@@ -33,9 +40,10 @@ threshold), so these values stand for every possible context.
 from __future__ import annotations
 
 from collections import defaultdict
-from dataclasses import dataclass, field, fields
+from dataclasses import dataclass, field, fields, replace
 
-from router.policy.context import CHANNELS, PolicyContext
+from router.policy.context import ASSISTED_SERVICE, CHANNELS, Action, PolicyContext
+from router.policy.engine import first_rule
 from router.policy.profile import Profile, load_profile
 from router.policy.search import TRIGGERS, Search, Step
 
@@ -53,16 +61,18 @@ class Violation:
 
     rule_id: str
     trigger: str
-    problem: str  # "closed" | "no person"
+    problem: str  # "closed" | "no person" | "surge" (an exempt citizen's person taken)
     steps: tuple[Step, ...]
     also: tuple[str, ...] = ()  # other triggers the same rule traps
+    usual: str = ""  # "surge": the profile's own rule and action without surge mode
 
     def describe(self, max_steps: int = MAX_STEPS) -> str:
         """Return the counter-example as lines a profile author can follow."""
         first = self.steps[0].stages[0].context
         triggers = ", ".join(TRIGGER_WORDS[t] for t in self.also)
+        verb = "under surge takes the person from" if self.problem == "surge" else "traps"
         lines = [
-            f"rule '{self.rule_id}' traps a citizen who {TRIGGER_WORDS[self.trigger]}"
+            f"rule '{self.rule_id}' {verb} a citizen who {TRIGGER_WORDS[self.trigger]}"
             + (f" (also one who {triggers})" if triggers else "")
             + f", on {first.channel}:"
         ]
@@ -79,6 +89,11 @@ class Violation:
             lines.append(f"  step {number}: " + "; ".join(parts))
         if self.problem == "closed":
             lines.append("  the conversation was closed before a person was reached")
+        elif self.problem == "surge":
+            lines.append(
+                f"  without surge mode {self.usual}; a surge rule must leave an exempt "
+                "citizen's person as it is"
+            )
         else:
             lines.append(f"  no person after {max_steps} steps")
         return "\n".join(lines)
@@ -93,6 +108,7 @@ class CheckReport:
     max_steps: int
     violations: list[Violation] = field(default_factory=list)
     starting_states: int = 0  # starting states searched, over all triggers and channels
+    surge: bool = False  # the profile has surge rules, searched with the rest
 
     @property
     def ok(self) -> bool:
@@ -104,8 +120,9 @@ class CheckReport:
         if self.ok:
             return (
                 f"{head} ok: a request for a person, two failed bot turns or a valid exemption "
-                f"reach a person within {self.max_steps} steps on every channel "
-                f"({self.starting_states} starting states searched)."
+                f"reach a person within {self.max_steps} steps on every channel"
+                + (", with surge mode on or off" if self.surge else "")
+                + f" ({self.starting_states} starting states searched)."
             )
         body = "\n".join(v.describe(self.max_steps) for v in self.violations)
         return f"{head} {len(self.violations)} rule(s) trap citizens.\n{body}"
@@ -114,14 +131,14 @@ class CheckReport:
 def check_profile(profile: Profile, max_steps: int = MAX_STEPS) -> CheckReport:
     """Search every course of every trigger; report the first counter-example per rule."""
     search = Search(profile)
-    report = CheckReport(profile.name, profile.source, max_steps)
+    report = CheckReport(profile.name, profile.source, max_steps, surge=profile.surge is not None)
     found: dict[str, dict[str, tuple[str, tuple[Step, ...]]]] = defaultdict(dict)
     for trigger in TRIGGERS:
         for state in search.starts(trigger):
             report.starting_states += 1
             for rule_id, example in search.traps(state, trigger, max_steps).items():
                 found[rule_id].setdefault(trigger, example)
-    order = [r.id for r in (*profile.rules, profile.default)]
+    order = [r.id for r in (*profile.rules, *profile.surge_rules, profile.default)]
     for rule_id in sorted(found, key=order.index):
         examples = found[rule_id]
         # Show the plainest course: the one whose citizen meets the fewest triggers at once.
@@ -129,7 +146,33 @@ def check_profile(profile: Profile, max_steps: int = MAX_STEPS) -> CheckReport:
         problem, path = examples[trigger]
         also = tuple(t for t in TRIGGERS if t in examples and t != trigger)
         report.violations.append(Violation(rule_id, trigger, problem, path, also))
+    report.violations += surge_takes_person(search)
     return report
+
+
+def surge_takes_person(search: Search) -> list[Violation]:
+    """Return, per surge rule, the first turn where it takes from an exempt citizen the
+    person the profile's own rules give them (ASSISTED or CALLBACK becomes anything but the
+    same or ASSISTED)."""
+    profile = search.profile
+    surge_ids = {r.id for r in profile.surge_rules}
+    found: dict[str, Violation] = {}
+    for state in search.starts("exemption") if surge_ids else ():
+        for stages in search.courses(state, "exemption"):
+            for ctx, rule in stages:
+                if not ctx.surge or rule.id not in surge_ids or rule.id in found:
+                    continue
+                usual = first_rule(replace(ctx, surge=False), profile)
+                if usual.action in ASSISTED_SERVICE and rule.action not in (
+                    usual.action,
+                    Action.ASSISTED,
+                ):
+                    found[rule.id] = Violation(
+                        rule.id, "exemption", "surge", (search.step(stages),),
+                        usual=f"rule '{usual.id}' gives them a person ({usual.action.value})",
+                    )  # fmt: skip
+    order = [r.id for r in profile.surge_rules]
+    return sorted(found.values(), key=lambda v: order.index(v.rule_id))
 
 
 def _triggers_met(path: tuple[Step, ...]) -> int:

@@ -14,6 +14,7 @@ from router.domain.routing import Routing, skill_for_need
 from router.policy.conditions import Condition, ConditionError, parse_when
 from router.policy.context import CHANNELS, Action
 from router.policy.queues import parse_routing
+from router.policy.surge import SurgeRules, parse_instead_of, parse_surge
 
 PROFILES_DIR = Path(__file__).parent / "profiles"
 DEFAULT_RULE_ID = "default"
@@ -21,11 +22,13 @@ DEFAULT_RULE_ID = "default"
 REASON_FIELDS = ("grounds", "channel", "need", "bot_failures", "skill", "wait_minutes")
 
 _TOP_KEYS = {
-    "name", "description", "default_skill", "repeat_contact_priority", "skills", "rule", "routing"
+    "name", "description", "default_skill", "repeat_contact_priority", "skills", "rule", "routing",
+    "surge",
 }  # fmt: skip
 _TOP_KEYS_REQUIRED = {"name", "description", "default"}
 _RULE_KEYS = {"id", "when", "action", "reason", "skill", "priority"}
 _DEFAULT_KEYS = {"action", "reason", "skill", "priority"}
+_SURGE_RULE_KEYS = {*_RULE_KEYS, "instead_of"}
 _SLUG = re.compile(r"^[a-z][a-z0-9_-]*$")
 
 
@@ -43,6 +46,8 @@ class Rule:
     when: tuple[Condition, ...] = ()
     skill: str | None = None
     priority: int = 0
+    # A surge rule only: the profile's own actions it replaces (empty: any).
+    instead_of: tuple[Action, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -61,14 +66,20 @@ class Profile:
     channels: tuple[str, ...] = CHANNELS
     # Queues, capacities and timers of assisted work (router/policy/queues.py).
     routing: Routing = Routing()
+    # Surge mode: its thresholds and the rules it applies first (router/policy/surge.py).
+    surge: SurgeRules | None = None
 
     def skill_for(self, need: str | None) -> str:
         """Return the queue skill for a need; "intent:qualifier" tries the qualifier first."""
         return skill_for_need(self.skills, self.default_skill, need)
 
+    @property
+    def surge_rules(self) -> tuple[Rule, ...]:
+        return self.surge.rules if self.surge is not None else ()
+
     def rule(self, rule_id: str) -> Rule:
         """Return the rule with this id (the default rule is "default")."""
-        for rule in (*self.rules, self.default):
+        for rule in (*self.rules, *self.surge_rules, self.default):
             if rule.id == rule_id:
                 return rule
         raise KeyError(rule_id)
@@ -136,8 +147,13 @@ def _profile(data: dict[str, Any], source: str, channels: tuple[str, ...]) -> Pr
     if not isinstance(raw_rules, list):
         raise ProfileError(f"{source}: write each rule as a [[rule]] table")
     rules = tuple(_rule(raw, i, source, channels) for i, raw in enumerate(raw_rules, start=1))
+    surge = parse_surge(
+        data.get("surge"),
+        source,
+        lambda raw, i, src: _rule(raw, i, src, channels, surge=True),
+    )
     seen: set[str] = set()
-    for rule in rules:
+    for rule in (*rules, *(surge.rules if surge else ())):
         if rule.id in seen or rule.id == DEFAULT_RULE_ID:
             raise ProfileError(f"{source}: rule '{rule.id}': the id is used twice")
         seen.add(rule.id)
@@ -176,6 +192,7 @@ def _profile(data: dict[str, Any], source: str, channels: tuple[str, ...]) -> Pr
             default_skill=default_skill,
             channels=channels,
         ),  # fmt: skip
+        surge=surge,
     )
 
 
@@ -188,7 +205,9 @@ def _keys(raw: dict, allowed: set[str], where: str) -> None:
         )
 
 
-def _rule(raw: Any, index: int, source: str, channels: tuple[str, ...] = CHANNELS) -> Rule:
+def _rule(
+    raw: Any, index: int, source: str, channels: tuple[str, ...] = CHANNELS, *, surge: bool = False
+) -> Rule:
     if not isinstance(raw, dict):
         raise ProfileError(f"{source}: rule {index} must be a table")
     rule_id = raw.get("id")
@@ -197,7 +216,9 @@ def _rule(raw: Any, index: int, source: str, channels: tuple[str, ...] = CHANNEL
             f"{source}: rule {index} needs an 'id' of lowercase letters, digits, '-' and '_'"
         )
     where = f"{source}: rule '{rule_id}'" if index else f"{source}: [default]"
-    _keys(raw, _RULE_KEYS, where)
+    if surge:
+        where = f"{source}: surge rule '{rule_id}'"
+    _keys(raw, _SURGE_RULE_KEYS if surge else _RULE_KEYS, where)
     if "action" not in raw or "reason" not in raw:
         raise ProfileError(f"{where}: needs both 'action' and 'reason'")
     try:
@@ -219,7 +240,11 @@ def _rule(raw: Any, index: int, source: str, channels: tuple[str, ...] = CHANNEL
         when = parse_when(raw.get("when", {}), channels)
     except ConditionError as exc:
         raise ProfileError(f"{where}: {exc}") from None
-    return Rule(rule_id, action, reason.strip(), when, skill, priority)
+    try:
+        instead_of = parse_instead_of(raw.get("instead_of"), where)
+    except ValueError as exc:
+        raise ProfileError(str(exc)) from None
+    return Rule(rule_id, action, reason.strip(), when, skill, priority, instead_of)
 
 
 def _check_reason(reason: str, where: str) -> None:

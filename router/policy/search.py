@@ -65,7 +65,7 @@ class Search:
     def __init__(self, profile: Profile) -> None:
         self.profile = profile
         named: dict[str, list] = defaultdict(list)
-        for rule in profile.rules:
+        for rule in (*profile.rules, *profile.surge_rules):
             for c in rule.when:
                 named[c.field].extend(c.value if isinstance(c.value, tuple) else (c.value,))
         self.named = dict(named)  # a plain dict: looking a field up must not add it
@@ -83,6 +83,8 @@ class Search:
                 }
             )
         )
+        # Surge mode may start or end between any two turns.
+        self.surges = (False, True) if profile.surge or "surge" in self.named else (False,)
         self.needs = self._needs()
         self.confidences = self._confidences()
         self.traps = cache(self._traps)
@@ -129,35 +131,56 @@ class Search:
                     for offered in (False, True):
                         yield State(channel, grounds, age, identified, failures, offered)
 
+    def _moments(self):
+        """Yield (business hours, queue wait, surge) for every moment the profile tells apart."""
+        for open_ in self.flag("business_hours", True):
+            for wait in self.waits:
+                for surge in self.surges:
+                    yield open_, wait, surge
+
+    def courses(self, state: State, trigger: str):
+        """Yield every way one turn can go, as its stages: ((context, rule),) when the first
+        decision is not self-service, else ((context, rule), (after the bot, rule))."""
+        asking = (True,) if trigger == "request" else self.flag("asked_for_person", False)
+        for asked in asking:
+            for open_, wait, surge in self._moments():
+                ctx = PolicyContext(
+                    channel=state.channel,
+                    exemptions=state.exemptions,
+                    age_band=state.age_band,
+                    identified=state.identified,
+                    bot_failures=state.failures,
+                    asked_for_person=asked,
+                    business_hours=open_,
+                    queue_wait_seconds=wait,
+                    digital_offered=state.offered,
+                    surge=surge,
+                )
+                rule = first_rule(ctx, self.profile)
+                if rule.action != Action.SELF_SERVICE:
+                    yield ((ctx, rule),)
+                    continue
+                for after in self._bot_answers(ctx, trigger):
+                    yield ((ctx, rule), (after, first_rule(after, self.profile)))
+
     def _turns(self, state: State, trigger: str) -> tuple[tuple[Step, State], ...]:
         """Return the ways one turn can leave the citizen without a person, and where to.
 
         One example is kept per outcome rule and next state: the search needs no more.
         """
         kept: dict[tuple[str, State], Step] = {}
-        asking = (True,) if trigger == "request" else self.flag("asked_for_person", False)
-        for asked in asking:
-            for open_ in self.flag("business_hours", True):
-                for wait in self.waits:
-                    ctx = PolicyContext(
-                        channel=state.channel,
-                        exemptions=state.exemptions,
-                        age_band=state.age_band,
-                        identified=state.identified,
-                        bot_failures=state.failures,
-                        asked_for_person=asked,
-                        business_hours=open_,
-                        queue_wait_seconds=wait,
-                        digital_offered=state.offered,
-                    )
-                    rule = first_rule(ctx, self.profile)
-                    if rule.action != Action.SELF_SERVICE:
-                        self._keep(kept, state, ((ctx, rule),), state.failures)
-                        continue
-                    for after in self._bot_answers(ctx, trigger):
-                        second = first_rule(after, self.profile)
-                        self._keep(kept, state, ((ctx, rule), (after, second)), after.bot_failures)
+        for stages in self.courses(state, trigger):
+            self._keep(kept, state, stages, stages[-1][0].bot_failures)
         return tuple((step, nxt) for (_, nxt), step in kept.items())
+
+    def step(self, stages: tuple) -> Step:
+        """Return the stages of a turn as a Step (its decisions made)."""
+        return Step(
+            tuple(
+                Stage(name, ctx, decision_of(r, ctx, self.profile))
+                for name, (ctx, r) in zip(("before bot", "after bot"), stages, strict=False)
+            )
+        )
 
     def _keep(self, kept: dict, state: State, stages: tuple, failures: int) -> None:
         """Keep the first example of each way out that reaches no person."""
@@ -167,12 +190,7 @@ class Search:
         offered = state.offered or rule.action == Action.OFFER_DIGITAL
         key = (rule.id, replace(state, failures=failures, offered=offered))
         if key not in kept:
-            kept[key] = Step(
-                tuple(
-                    Stage(name, ctx, decision_of(r, ctx, self.profile))
-                    for name, (ctx, r) in zip(("before bot", "after bot"), stages, strict=False)
-                )
-            )
+            kept[key] = self.step(stages)
 
     def _bot_answers(self, ctx: PolicyContext, trigger: str):
         """Yield the contexts after every answer the bot can give: good answers first."""

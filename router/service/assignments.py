@@ -69,13 +69,18 @@ class Assignments:
 
         An open offer to the agent is taken first; else the best-ranked waiting item of
         their queues, language and channels with room. Asking for work makes them available.
+
+        One short transaction of two reads: the agent's presence locked with their profile
+        and what they hold (`lock_at_desk`), then the item locked with its contact
+        (`claim_next`, which the SQL pre-filters by the match); the domain decides and
+        records the rest, written at the commit.
         """
         now = self.clock()
         for _ in range(attempts):
             with self.uow() as uow:
-                presence = uow.presence.lock(agent_id)
-                presence.working(now, every=SEEN_EVERY)
-                mine = uow.offers.open_for_agent(agent_id)
+                desk = uow.presence.lock_at_desk(agent_id)
+                desk.presence.working(now, every=SEEN_EVERY)
+                mine = uow.offers.open_for_agent(agent_id) if desk.open_offers else []
                 offer = next((o for o in mine if not o.is_overdue(now)), None)
                 if offer is not None:
                     item = uow.queue.lock(offer.queue_item_id)
@@ -84,12 +89,15 @@ class Assignments:
                         uow.commit()
                         continue
                 else:
-                    match = self._match(uow, agent_id, mine)
+                    match = self._match_of(agent_id, desk.profile, desk.held, mine)
                     if queues:
                         match = replace(match, queues=tuple(queues))
                     item = uow.queue.claim_next(match) if match.channels else None
                     if item is None:
                         uow.commit()  # the presence
+                        return None
+                    if not match.allows(item.queue, item.channel, item.language):
+                        uow.commit()  # the storage's pre-filter let through what may not be
                         return None
                     offer = next((o for o in mine if o.queue_item_id == item.id), None)
                 if not contacts.claim_item(uow, item.id, agent_id, now):
@@ -109,10 +117,20 @@ class Assignments:
         assigned contacts and open offers, `offers` when the caller has them)."""
         if offers is None:
             offers = uow.offers.open_for_agent(agent_id)
+        held = uow.contacts.held_by(agent_id)
+        return self._match_of(agent_id, uow.agents.get(agent_id), held, offers)
+
+    def _match_of(
+        self,
+        agent_id: int,
+        profile: AgentProfile | None,
+        held: dict[str, int],
+        offers: list[Offer],
+    ) -> Match:
         load = load_of(o.channel for o in offers)
-        for channel, n in uow.contacts.held_by(agent_id).items():
+        for channel, n in held.items():
             load[channel] = load.get(channel, 0) + n
-        return match_for(agent_id, uow.agents.get(agent_id), self.routing, load)
+        return match_for(agent_id, profile, self.routing, load)
 
     # -- offers ------------------------------------------------------------------------------
 

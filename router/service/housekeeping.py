@@ -25,8 +25,8 @@ def finish_left_turns(
     entries = turns.inbox.waiting(before)
     with uow() as u:
         messages = [m.id for m in u.messages.unprocessed_inbound(before)]
-    for entry_id, _lane in entries:
-        _safely(turns.take, entry_id)
+    for entry_id, lane in entries:
+        _safely(lambda entry_id, lane=lane: turns.take_in_order(entry_id, lane), entry_id)
     for message_id in messages:
         _safely(turns.resume, message_id)
     return len(entries) + len(messages)

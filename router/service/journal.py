@@ -85,6 +85,24 @@ def record_for_citizen(
         )
 
 
+def record_for_service(uow: UnitOfWork, aggregate, *, channel: str, at: datetime) -> None:  # noqa: ANN001
+    """Append what an aggregate about the whole service recorded (surge mode, router/domain/
+    surge.py): no contact, no citizen."""
+    for event in aggregate.collect_events():
+        if isinstance(event, Happened):
+            uow.events.append(
+                ContactEvent(
+                    type=event.type,
+                    at=event.at or at,
+                    channel=channel,
+                    contact_id=None,
+                    citizen=None,
+                    need=None,
+                    data=dict(event.data),
+                )  # fmt: skip
+            )
+
+
 def write_new_events(uow: UnitOfWork) -> list[object]:
     """Append what the aggregates of this unit of work recorded since the last call.
 

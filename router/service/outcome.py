@@ -11,7 +11,7 @@ from datetime import datetime
 from router.domain.model import CLOSED_BY_BOT, Citizen, Contact, Message, RoutingDecision
 from router.domain.needs import need_of, not_understood
 from router.policy import Action, Decision
-from router.service import callbacks, contacts, wording
+from router.service import callbacks, contacts, surges, wording
 from router.service.channels import Channel
 from router.service.delivery import Delivery
 from router.service.filing import conversation_language
@@ -41,6 +41,7 @@ def carry_out(
     *,
     citizen: Citizen | None = None,
     booked: list[Booked] | None = None,
+    surge: bool = False,
 ) -> list[Message]:
     """Carry out the policy's decision: answer, offer the digital route, queue, or close.
 
@@ -52,6 +53,10 @@ def carry_out(
     register does not know it), and a new booking is appended to `booked` for its job.
     Without a phone number the callback cannot be made: the citizen is told so and waits
     for a person here. The phone books its own callbacks (the call flow says when).
+
+    In surge mode (`surge`) the citizen is told why (the rule's reason) when the digital
+    route is offered, and where they stand in the queue and how long they will wait (from the
+    pace of the last hour's answers) when a person takes over or a callback keeps their turn.
     """
     bot_texts = [
         wording.for_channel(channel, text, _)
@@ -68,7 +73,10 @@ def carry_out(
         return [tell("bot", t) for t in bot_texts]
     if action == Action.OFFER_DIGITAL:
         out = [tell("bot", t) for t in bot_texts]
-        out.append(tell("system", wording.offer_digital(channel, _)))
+        offer = wording.offer_digital(channel, _)
+        if surge:
+            offer = f"{wording.reason(decision, _)} {offer}"
+        out.append(tell("system", offer))
         contact.offer_digital(now, decision.rule_id)
         return out
     if action in (Action.ASSISTED, Action.CALLBACK):
@@ -95,12 +103,19 @@ def carry_out(
         )
         why = wording.reason(decision, _)
         hours = settings.business_hours
+        if surge:
+            position, wait = surges.place(uow, contact.id, now, settings.average_handle_seconds)
+        if surge and not callback:
+            return [tell("system", f"{why} {wording.surge_handoff(channel, position, wait, _)}")]
         if no_phone:
             return [tell("system", f"{why} {wording.no_phone(channel, hours, now, wait, _)}")]
         if not callback:
             return [tell("system", f"{why} {wording.handoff(channel, wait, _)}")]
         if phone is not None:
-            return [tell("system", f"{why} {_book(uow, contact, hours, now, booked, _)}")]
+            told = _book(uow, contact, hours, now, booked, _)
+            if surge:
+                told = f"{told} {wording.surge_kept_turn(position, _)}".strip()
+            return [tell("system", f"{why} {told}")]
         contact.callback_promised(now, rule_id=decision.rule_id)
         told = wording.callback(channel, hours, now, _)
         return [tell("system", f"{why} {told}")]
@@ -222,7 +237,7 @@ def finish(
         store_decisions(uow, contact, message, steps, now, pseudonym, settings.policy_name)
         replies = carry_out(
             uow, contact, channel, final, turn, now, pseudonym, settings, _,
-            citizen=citizen, booked=booked,
+            citizen=citizen, booked=booked, surge=steps[-1].context.surge,
         )  # fmt: skip
     if cut:
         told = wording.too_long(channel, _)

@@ -24,8 +24,11 @@ def before_bot(
     message: Message,
     now: datetime,
     settings: RouterSettings,
+    *,
+    surge: bool = False,
 ) -> PolicyContext:
-    """Return what the policy may look at before the bot has seen the message."""
+    """Return what the policy may look at before the bot has seen the message (`surge`:
+    surge mode is under way, router/service/surges.py)."""
     return PolicyContext(
         channel=contact.channel,
         exemptions=contacts.valid_grounds(uow, citizen, now) if citizen else (),
@@ -36,6 +39,7 @@ def before_bot(
         business_hours=settings.business_hours.open_at(now),
         queue_wait_seconds=outcome.estimated_wait(uow, settings),
         digital_offered=contact.digital_offered,
+        surge=surge,
     )
 
 

@@ -7,6 +7,7 @@ the fakes of `tests/fakes.py`, which implement the same ports.
 
 from __future__ import annotations
 
+from contextlib import AbstractContextManager
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Protocol, runtime_checkable
@@ -118,6 +119,18 @@ class Inbox(Protocol):
         """Return (id, lane) of entries received before then whose turn was not taken.
 
         The lane ("channel:address") names whose messages must be taken one after another.
+        """
+        ...
+
+    def waiting_in(self, lane: str, up_to: int) -> list[int]:
+        """Return the ids of the lane's entries not taken, up to `up_to`, oldest first."""
+        ...
+
+    def lane(self, lane: str) -> AbstractContextManager[None]:
+        """Hold `lane` against every other process until the block ends.
+
+        A process that dies holding it lets it go (PostgreSQL: a session advisory lock).
+        Within one process the turn worker keeps a lane's order itself.
         """
         ...
 

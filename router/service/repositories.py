@@ -6,7 +6,7 @@
 from __future__ import annotations
 
 from datetime import date, datetime
-from typing import Protocol, TypeVar
+from typing import NamedTuple, Protocol, TypeVar
 
 from router.domain.access import AuditEntry
 from router.domain.callbacks import Callback
@@ -124,7 +124,9 @@ class QueueRepository(Repository, Protocol):
     def claim_next(self, match: Match) -> QueueItem | None:
         """Lock and return the next waiting item `match` allows, by rank (priority plus
         aging, then the oldest), passing over items other transactions hold and items
-        offered to another agent."""
+        offered to another agent. Its contact is locked with it (and its citizen read), in
+        the same statement: `lock` and `contacts.get(..., for_update=True)` of them cost
+        nothing more in this transaction."""
         ...
 
     def offerable(self, limit: int = 200) -> list[QueueItem]:
@@ -132,7 +134,8 @@ class QueueRepository(Repository, Protocol):
         ...
 
     def lock(self, item_id: int) -> QueueItem | None:
-        """Lock and return an item as committed now (another transaction may have claimed it)."""
+        """Lock and return an item as committed now (another transaction may have claimed it);
+        an item this transaction locked already is returned as it holds it."""
         ...
 
     def answered_since(self, since: datetime) -> list[datetime]:
@@ -163,6 +166,9 @@ class ConsentRepository(Repository, Protocol):
 class EventLog(Protocol):
     def append(self, event: ContactEvent) -> ContactEvent: ...
     def for_contact(self, contact_id: int) -> list[ContactEvent]: ...
+    def latest(self, types: tuple[str, ...]) -> ContactEvent | None:
+        """Return the latest event of these types (one index seek per type), or None."""
+        ...
 
 
 class CallbackRepository(Repository, Protocol):
@@ -238,9 +244,23 @@ class AgentRepository(Repository, Protocol):
     def all(self) -> list[AgentProfile]: ...
 
 
+class AtDesk(NamedTuple):
+    """An agent's presence (locked) and what decides what they may take next."""
+
+    presence: Presence
+    profile: AgentProfile | None
+    held: dict[str, int]  # their assigned contacts, by channel
+    open_offers: int  # how many offers wait for their answer
+
+
 class PresenceRepository(Repository, Protocol):
     def lock(self, agent_id: int) -> Presence:
         """Return the agent's presence, locked until the transaction ends (offline if new)."""
+        ...
+
+    def lock_at_desk(self, agent_id: int) -> AtDesk:
+        """Lock the agent's presence (offline if new) and read, in the same statement, their
+        profile, what they hold by channel and how many open offers they have."""
         ...
 
     def get(self, agent_id: int, *, for_update: bool = False) -> Presence | None:

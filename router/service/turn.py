@@ -22,6 +22,7 @@ the claim; after its lease `dispatch_outbound` sends it if the provider never go
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Callable
 from dataclasses import replace
 from datetime import datetime
@@ -29,7 +30,7 @@ from datetime import datetime
 from router.domain.commands import Escalate, ReceiveMessage, ResumeTurn, StartChat, TakeTurn
 from router.domain.model import Citizen, Contact, ContactState, InboxEntry, Message
 from router.policy import Action, Profile, decide
-from router.service import filing, languages, policy_contexts
+from router.service import filing, languages, policy_contexts, surges
 from router.service.channels import Channels
 from router.service.counters import ProcessCounters
 from router.service.delivery import ClaimedReplies, Delivery
@@ -48,6 +49,8 @@ from router.service.turn_result import (
     TurnResult,
 )
 from router.service.unit_of_work import UnitOfWork
+
+log = logging.getLogger(__name__)
 
 # An inbox entry that can never become a message (its conversation has ended).
 REFUSED = 0
@@ -163,8 +166,9 @@ class Turns(FinishingTurns):
                 steps: list[TurnDecision] = []
                 if contact.state == ContactState.BOT:
                     base = policy_contexts.before_bot(
-                        uow, contact, citizen, message, now, self.settings
-                    )
+                        uow, contact, citizen, message, now, self.settings,
+                        surge=surges.under_way(uow, self.profile),
+                    )  # fmt: skip
                     context = replace(base, bot_failures=max(2, contact.bot_failures + 1))
                     contact.bot_failures = context.bot_failures
                     steps = [TurnDecision("unheard", decide(context, self.profile), context)]
@@ -193,6 +197,25 @@ class Turns(FinishingTurns):
     def take(self, entry_id: int) -> TurnResult | None:
         """Run the turn of one inbox entry; None when another worker has taken it."""
         return self.bus.handle(TakeTurn(entry_id))
+
+    def take_in_order(self, entry_id: int, lane: str) -> None:
+        """Run this entry's turn after every earlier entry of its lane, whichever process
+        acknowledged them: one citizen's messages are taken one after another, in the order
+        they came, across every process.
+
+        The lane (`channel:address`) is held against every other process for the whole of
+        each turn (bot and replies included); inside it the lane's waiting entries up to this
+        one are taken oldest first. An entry another process took meanwhile is skipped.
+        """
+        with self.inbox.lane(lane):
+            for waiting_id in self.inbox.waiting_in(lane, up_to=entry_id):
+                if waiting_id == entry_id:
+                    self.take(entry_id)
+                    continue
+                try:
+                    self.take(waiting_id)
+                except Exception:  # its own worker or the sweep retries it; go on in order
+                    log.exception("an earlier turn of the lane failed; it will be retried")
 
     def _take(self, entry_id: int) -> TurnResult | None:
         entry = self.inbox.get(entry_id)
@@ -276,7 +299,10 @@ class Turns(FinishingTurns):
         """Decide before the bot; commit, finishing here unless the bot is to be asked."""
         steps: list[TurnDecision] = []
         if message.kind == "message" and contact.state == ContactState.BOT:
-            context = policy_contexts.before_bot(uow, contact, citizen, message, now, self.settings)
+            context = policy_contexts.before_bot(
+                uow, contact, citizen, message, now, self.settings,
+                surge=surges.under_way(uow, self.profile),
+            )  # fmt: skip
             steps = [TurnDecision("before_bot", decide(context, self.profile), context)]
             if steps[0].decision.action == Action.SELF_SERVICE:
                 at_bot = AtBot(

@@ -40,6 +40,10 @@ CALLED_AT = N_(
     "Our staff answer {hours}. A person will call you on the phone number we have registered "
     "for you on {day} from {time}. You won't need to repeat anything."
 )
+# Surge mode (router/domain/surge.py): the queues are long, and the citizen is told where
+# they stand, honestly.
+SURGE_PLACE = N_("We are very busy right now. You are number {position} in the queue.")
+SURGE_KEEP_TURN = N_("You are number {position} in the queue and keep your turn.")
 NO_PHONE = N_("We can't call you back: we have no phone number for you.")
 WEEKDAYS = (
     N_("Monday"),
@@ -98,6 +102,23 @@ def wait_phrase(seconds: int, _: Translator = ENGLISH) -> str:
 
 def handoff(channel: Channel, wait_seconds: int, _: Translator = ENGLISH) -> str:
     return f"{_say(_, HANDOFF, channel)} {wait_phrase(wait_seconds, _)}"
+
+
+def surge_place(position: int, wait_seconds: int, _: Translator = ENGLISH) -> str:
+    """Say honestly, in a surge, where the citizen stands and how long they will wait."""
+    if position <= 0:
+        return wait_phrase(wait_seconds, _)
+    return f"{_(SURGE_PLACE, position=position)} {wait_phrase(wait_seconds, _)}"
+
+
+def surge_handoff(channel: Channel, position: int, wait_seconds: int, _: Translator = ENGLISH):  # noqa: ANN201
+    """Hand over to a person in a surge: the place in the queue and the wait, honestly."""
+    return f"{_say(_, HANDOFF, channel)} {surge_place(position, wait_seconds, _)}"
+
+
+def surge_kept_turn(position: int, _: Translator = ENGLISH) -> str:
+    """Tell a citizen booked a callback in a surge that they keep their place."""
+    return _(SURGE_KEEP_TURN, position=position) if position > 0 else ""
 
 
 def opening_hours(hours: BusinessHours, _: Translator = ENGLISH) -> str:

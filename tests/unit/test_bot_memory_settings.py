@@ -31,6 +31,12 @@ def test_a_redis_lock_store_is_named_only_when_asked_for():
 
     assert env["KANAL_RASA_LOCK_STORE_TYPE"] == "kanal_tracker_store.RedisUrlLockStore"
     assert env["KANAL_RASA_LOCK_STORE"] == "redis://cache.internal:6379/3"
+    # in parts too, for Rasa's own `type: redis` lock store (deploy/rasa/endpoints.yml)
+    assert (
+        env["KANAL_RASA_LOCK_STORE_HOST"],
+        env["KANAL_RASA_LOCK_STORE_PORT"],
+        env["KANAL_RASA_LOCK_STORE_DB"],
+    ) == ("cache.internal", "6379", "3")
 
 
 def test_a_redis_url_and_limits_are_passed_to_rasa(monkeypatch):
@@ -67,3 +73,13 @@ def test_endpoints_yml_reads_every_setting_serve_passes_and_uses_kanals_store():
     assert "type: kanal_tracker_store.KanalTrackerStore" in text
     read = set(re.findall(r"\$\{(KANAL_RASA_\w+)\}", text))
     assert read == set(tracker_store_env(from_env({}))) and set(TRACKER_SETTINGS) <= read
+
+
+def test_the_deployments_endpoints_read_only_what_serve_passes_with_a_redis_lock_store():
+    text = (PROJECT_DIR.parents[1] / "deploy" / "rasa" / "endpoints.yml").read_text()
+    redis = from_env({"KANAL_RASA_LOCK_STORE": "redis://127.0.0.1:6379/3"})
+
+    assert "type: kanal_tracker_store.KanalTrackerStore" in text
+    assert re.search(r"lock_store:\n  type: redis\n", text), "Rasa's own Redis lock store"
+    read = set(re.findall(r"\$\{(KANAL_RASA_\w+)\}", text))
+    assert read <= set(tracker_store_env(redis)) and set(TRACKER_SETTINGS) <= read
