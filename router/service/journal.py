@@ -12,7 +12,7 @@ from __future__ import annotations
 from collections.abc import Iterable
 from datetime import datetime
 
-from router.domain.events import ContactChanged, Happened
+from router.domain.events import DESK_WIDE, DESK_WIDE_KINDS, ContactChanged, Happened
 from router.domain.model import Contact, ContactEvent
 from router.service.unit_of_work import UnitOfWork
 
@@ -116,8 +116,10 @@ def write_new_events(uow: UnitOfWork) -> list[object]:
         contact = aggregate if isinstance(aggregate, Contact) else None
         if contact is None and getattr(aggregate, "contact_id", None) is not None:
             contact = uow.contacts.get(aggregate.contact_id)
-        if contact is None:
-            continue  # nothing the log is about
+        if contact is None:  # nothing the log is about; the board hears of an agent's move
+            if event.type in DESK_WIDE_KINDS:
+                uow.after_commit.append(ContactChanged(DESK_WIDE, event.type))
+            continue
         _append(
             uow, contact.channel, contact.id, pseudonym_of(uow, contact), contact.need,
             event.type, event.at, event.data,

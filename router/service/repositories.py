@@ -170,6 +170,11 @@ class EventLog(Protocol):
         """Return the latest event of these types (one index seek per type), or None."""
         ...
 
+    def recent(self, type_: str, since: datetime, limit: int = 500) -> list[ContactEvent]:
+        """Return the events of one type since `since`, newest first (a range of the
+        `type, at` index)."""
+        ...
+
 
 class CallbackRepository(Repository, Protocol):
     def get(self, callback_id: int, *, for_update: bool = False) -> Callback | None: ...

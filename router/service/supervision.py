@@ -23,6 +23,7 @@ from router.domain.model import IllegalTransition, QueueItem, QueueState
 from router.domain.routing import Routing, capacity_of
 from router.service.access import DeskAccess
 from router.service.errors import Conflict, Forbidden, NotFound
+from router.service.ratings import LowRating, low_ratings
 from router.service.unit_of_work import UnitOfWork
 
 BOARD_ROLES = ("supervisor", "admin")
@@ -74,6 +75,12 @@ class Board:
     queues: list[QueueFigures] = field(default_factory=list)
     waiting: list[WaitingItem] = field(default_factory=list)
     agents: list[AgentFigures] = field(default_factory=list)
+    low_ratings: list[LowRating] = field(default_factory=list)  # 1 or 2 of 5, newest first
+
+    @property
+    def breached(self) -> int:
+        """How many waiting contacts are past their queue's target wait."""
+        return sum(1 for item in self.waiting if item.stage == sla.BREACHED)
 
 
 def _stage(item: QueueItem, now: datetime, target: int) -> str:
@@ -138,6 +145,7 @@ class Supervision:
                 self._count_left(figures[item.queue], item)
             board.queues = sorted(figures.values(), key=lambda q: q.name)
             board.agents = self._agents(uow, scoped)
+            board.low_ratings = low_ratings(uow, scoped, now)
         return board
 
     def _figures(self, name: str) -> QueueFigures:

@@ -210,3 +210,32 @@ def test_an_agent_cannot_open_another_queues_conversation_and_the_attempt_is_aud
             f"GET /desk/contacts/{general}/messages.json",
         ),
     ]
+
+
+def test_the_supervisor_board_updates_itself_and_lists_low_ratings(desk_kanal, chromium):
+    from router.domain.commands import ClaimNext, Resolve
+
+    live = desk_kanal
+    staff_member(live, "sigrid", "supervisor", "Sigrid Supervisor")
+    agent = agent_with(live, "rita", [])
+    rated = queued_chat(live, "I want to talk to a person")
+    assert live.kanal.desk.claim_next(ClaimNext(agent_id=agent, skills=())).contact_id == rated
+    live.kanal.desk.resolve(
+        Resolve(agent_id=agent, contact_id=rated, wrap_up="answered", outcome="resolved")
+    )
+    live.kanal.surveys.rate_call(rated, 1)
+    ctx, boss = signed_in(chromium, live, "sigrid")
+    try:
+        boss.goto(f"{live.url}/desk/supervisor")
+        expect_text(boss.locator(f"#rating-{rated}"), "1 of 5")
+        boss.locator(f"#rating-{rated} a").wait_for()
+        expect_text(boss.locator("#board"), "Nobody is waiting right now.")
+        boss.evaluate("window.sameBoard = true")  # gone if the page were loaded again
+
+        arrived = queued_chat(live, "I want to talk to a person")
+        row = boss.locator(f"#item-{item_of(live, arrived).id}")
+        expect_text(row, f"Contact {arrived}")  # pushed: the stream, then the board's part
+        assert boss.evaluate("window.sameBoard") is True
+        no_violations(boss, "the supervisor board drawn again live, with a low rating")
+    finally:
+        ctx.close()

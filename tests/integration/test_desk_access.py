@@ -63,6 +63,7 @@ RULES: dict[str, object] = {
     "desk.transfer": CONVERSATION,
     "desk.presence": DESK,
     "desk.supervisor": SUPERVISORS,
+    "desk.supervisor_board": SUPERVISORS,
     "desk.move_item": SUPERVISORS,
     "desk.change_priority": SUPERVISORS,
     "desk_api.claim": DESK_TOKEN,

@@ -249,6 +249,40 @@
     }, shown);
   }
 
+  // -- the supervisor board: drawn again by the web when the queues or the agents change ---
+
+  // Agents' presence reaches the stream on PostgreSQL (NOTIFY), not through SQLite's log
+  // poller: the board also draws itself again on this timer.
+  var BOARD_EVERY_MS = 20000;
+
+  function startBoard(board) {
+    var source = board.getAttribute("data-source");
+    var pending = false;
+
+    function draw() {
+      // Never under the supervisor's hands: a board with focus in it waits until it leaves.
+      if (board.contains(document.activeElement)) { pending = true; return; }
+      pending = false;
+      fetch(source, { headers: { Accept: "text/html" }, credentials: "same-origin", cache: "no-store" })
+        .then(function (r) {
+          if (!r.ok) throw new Error("status " + r.status);
+          return r.text();
+        })
+        .then(function (html) {
+          var parsed = new DOMParser().parseFromString("<div>" + html + "</div>", "text/html");
+          var fresh = parsed.body.firstChild;
+          if (board.contains(document.activeElement)) { pending = true; return; }
+          board.replaceChildren.apply(board, Array.prototype.slice.call(fresh.childNodes));
+        })
+        .catch(function () { /* the next change or tick draws it again */ });
+    }
+    board.addEventListener("focusout", function () {
+      setTimeout(function () { if (pending) draw(); }, 0);
+    });
+    follow(board, debounced(draw), function () { /* the timer below keeps it fresh */ }, 0);
+    setInterval(draw, BOARD_EVERY_MS);
+  }
+
   // -- canned replies: a button puts its reply in the reply box, to edit before sending ---
 
   function startCanned(box) {
@@ -265,7 +299,9 @@
   var box = document.getElementById("reply-text");
   if (box) startCanned(box);
   var table = document.getElementById("waiting");
-  if (table) startQueue(table);
+  if (table && table.getAttribute("data-source")) startQueue(table);
+  var board = document.getElementById("board");
+  if (board && board.getAttribute("data-source")) startBoard(board);
   var log = document.getElementById("transcript");
   if (log) startConversation(log);
 })();
