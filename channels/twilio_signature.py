@@ -15,7 +15,7 @@ import functools
 import hashlib
 import hmac
 import logging
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from urllib.parse import quote
 
 from flask import Response, request
@@ -48,8 +48,17 @@ def _signed_params() -> Mapping[str, object] | str:
 
 def _form_signature(token: str, url: str, form) -> str:  # noqa: ANN001 - a MultiDict
     """Return the signature of a form POST to `url`: Twilio's HMAC-SHA1, computed once."""
+    return form_signature(token, url, form.items(multi=True))
+
+
+def form_signature(token: str, url: str, fields: Iterable[tuple[str, str]]) -> str:
+    """Return Twilio's HMAC-SHA1 signature of a form POST of `fields` (name, value) to `url`:
+    the URL, then every name with each of its distinct values, both in sorted order."""
+    values: dict[str, set[str]] = {}
+    for name, value in fields:
+        values.setdefault(name, set()).add(value)
     signed = url + "".join(
-        name + value for name in sorted(form) for value in sorted(set(form.getlist(name)))
+        name + value for name in sorted(values) for value in sorted(values[name])
     )
     digest = hmac.new(token.encode(), signed.encode(), hashlib.sha1).digest()
     return base64.b64encode(digest).decode()

@@ -27,14 +27,41 @@ from router.adapters.orm import inbox
 from router.domain.commands import ReceiveMessage
 from router.domain.model import InboxEntry
 
-# One statement is both the idempotency check and the insert. Written out (not built with
-# the dialects' insert().on_conflict_do_nothing(), which SQLAlchemy compiles anew on every
-# call): this is the acknowledgement's whole cost. SQLite ≥ 3.35 and PostgreSQL both take it.
-_INSERT = text(
-    "INSERT INTO inbox (channel, provider_id, address, text, kind, contact_id, received_at) "
-    "VALUES (:channel, :provider_id, :address, :text, :kind, :contact_id, :received_at) "
-    "ON CONFLICT (channel, provider_id) DO NOTHING RETURNING id"
-).bindparams(bindparam("received_at", type_=UTC_TIMESTAMP))
+# One statement is both the idempotency check and the insert, compiled once per dialect and
+# run on the pool's DBAPI connection: this is the acknowledgement's whole cost, and
+# SQLAlchemy's Connection (events, BEGIN, result metadata) cost three times the statement.
+# SQLite ≥ 3.35 and PostgreSQL both take it.
+_INSERTED = ("channel", "provider_id", "address", "text", "kind", "contact_id", "received_at")
+
+
+def _insert_statement(dialect) -> tuple[str, bool]:  # noqa: ANN001 - a SQLAlchemy Dialect
+    stmt = dialect_insert(dialect.name)(inbox).on_conflict_do_nothing(
+        index_elements=[inbox.c.channel, inbox.c.provider_id]
+    )
+    if dialect.name != "sqlite":  # SQLite's rowcount and lastrowid say it without a result
+        stmt = stmt.returning(inbox.c.id)
+    compiled = stmt.values({c: bindparam(c) for c in _INSERTED}).compile(dialect=dialect)
+    positional = compiled.positiontup is not None
+    if positional and list(compiled.positiontup) != list(_INSERTED):
+        raise RuntimeError(f"unexpected inbox INSERT parameters: {compiled.positiontup}")
+    return compiled.string, positional
+
+
+def dialect_insert(name: str):  # noqa: ANN201 - the dialect's insert() with ON CONFLICT
+    if name == "sqlite":
+        from sqlalchemy.dialects.sqlite import insert
+    else:
+        from sqlalchemy.dialects.postgresql import insert
+    return insert
+
+
+# Built once: a statement built per call costs more than running it.
+_GET = select(inbox).where(inbox.c.id == bindparam("entry_id"), inbox.c.message_id.is_(None))
+_TAKEN = (
+    update(inbox)
+    .where(inbox.c.id == bindparam("entry_id"))
+    .values(message_id=bindparam("message_id"))
+)
 
 log = logging.getLogger(__name__)
 
@@ -62,6 +89,9 @@ class SqlInbox:
         # SQLite has one writer: threads of one process queue here, on a lock that wakes the
         # next at once, rather than in SQLite's busy handler, which sleeps and retries.
         self._writing = threading.Lock() if engine.dialect.name == "sqlite" else nullcontext()
+        self._sqlite = engine.dialect.name == "sqlite"
+        self._insert, self._positional = _insert_statement(engine.dialect)
+        self._timestamp = UTC_TIMESTAMP.bind_processor(engine.dialect)
         if engine.dialect.name == "sqlite":
             for attempt in range(5):  # several web workers may start at once
                 try:
@@ -72,23 +102,31 @@ class SqlInbox:
 
     def add(self, cmd: ReceiveMessage) -> int | None:
         """Commit the message; return its entry id, or None if the provider sent it before."""
-        row = {
-            "channel": cmd.channel,
-            "provider_id": cmd.provider_id,
-            "address": cmd.address,
-            "text": cmd.text,
-            "kind": cmd.kind,
-            "contact_id": cmd.contact_id,
-            "received_at": cmd.received_at or datetime.now(UTC),
-        }
-        with self._writing, self.engine.begin() as conn:
-            return conn.execute(_INSERT, row).scalar()
+        values = (cmd.channel, cmd.provider_id, cmd.address, cmd.text, cmd.kind, cmd.contact_id,
+                  self._timestamp(cmd.received_at or datetime.now(UTC)))  # fmt: skip
+        row = values if self._positional else dict(zip(_INSERTED, values, strict=True))
+        with self._writing:
+            # Returned to the pool (which rolls back what was left open) whatever happens.
+            connection = self.engine.raw_connection()
+            try:
+                cursor = connection.cursor()
+                cursor.execute(self._insert, row)
+                if self._sqlite:
+                    # Autocommit (db.py): the one statement was its own transaction.
+                    entry_id = cursor.lastrowid if cursor.rowcount == 1 else None
+                else:
+                    found = cursor.fetchone()
+                    entry_id = found[0] if found else None
+                    connection.commit()
+                cursor.close()
+            finally:
+                connection.close()
+        return entry_id
 
     def get(self, entry_id: int) -> InboxEntry | None:
         """Return the entry while its turn has not been taken, else None."""
-        stmt = select(inbox).where(inbox.c.id == entry_id, inbox.c.message_id.is_(None))
         with self.engine.connect() as conn:
-            row = conn.execute(stmt).first()
+            row = conn.execute(_GET, {"entry_id": entry_id}).first()
         if row is None:
             return None
         return InboxEntry(id=row.id, **{c: getattr(row, c) for c in _COLUMNS})
@@ -96,7 +134,7 @@ class SqlInbox:
     def taken(self, entry_id: int, message_id: int) -> None:
         """Mark the entry's turn taken: it became `message_id` (0: it never will)."""
         with self._writing, self.engine.begin() as conn:
-            conn.execute(update(inbox).where(inbox.c.id == entry_id).values(message_id=message_id))
+            conn.execute(_TAKEN, {"entry_id": entry_id, "message_id": message_id})
 
     def waiting(self, before: datetime, limit: int = 100) -> list[tuple[int, str]]:
         """Return (id, lane) of entries received before then whose turn was not taken."""

@@ -2,15 +2,25 @@
 
 from __future__ import annotations
 
+import weakref
 from collections.abc import Iterator
 
 from sqlalchemy import event as orm_events
 from sqlalchemy.exc import IntegrityError
-from sqlalchemy.orm import sessionmaker
+from sqlalchemy.orm import Session, sessionmaker
 
 from router.adapters import repositories as repos
 from router.domain.model import Aggregate
 from router.service.journal import write_new_events
+
+_SEEN = "kanal_seen"  # session.info: the unit of work's aggregates, by id()
+_watched: weakref.WeakSet[sessionmaker] = weakref.WeakSet()
+
+
+def _hold(session: Session, obj: object) -> None:
+    seen = session.info.get(_SEEN)
+    if seen is not None and isinstance(obj, Aggregate):
+        seen[id(obj)] = obj
 
 
 class SqlUnitOfWork:
@@ -18,6 +28,10 @@ class SqlUnitOfWork:
 
     def __init__(self, session_factory: sessionmaker) -> None:
         self.session_factory = session_factory
+        if session_factory not in _watched:
+            for name in ("loaded_as_persistent", "transient_to_pending", "detached_to_persistent"):
+                orm_events.listen(session_factory, name, _hold)
+            _watched.add(session_factory)
 
     def __enter__(self) -> SqlUnitOfWork:
         self.session = self.session_factory()
@@ -44,22 +58,18 @@ class SqlUnitOfWork:
         self.published: list[object] = []
         # The session holds a flushed, unchanged object only weakly: an aggregate a handler
         # moved and then dropped could vanish with its new events before the commit. Every
-        # aggregate this unit of work loads or adds is held here until the block ends.
+        # aggregate this unit of work loads or adds is held here until the block ends
+        # (`_hold`, listening on the session factory once rather than on every session).
         self._seen: dict[int, Aggregate] = {}
-        orm_events.listen(s, "loaded_as_persistent", self._hold)
-        orm_events.listen(s, "transient_to_pending", self._hold)
-        orm_events.listen(s, "detached_to_persistent", self._hold)
+        s.info[_SEEN] = self._seen
         return self
-
-    def _hold(self, session: object, obj: object) -> None:
-        if isinstance(obj, Aggregate):
-            self._seen[id(obj)] = obj
 
     def __exit__(self, *exc: object) -> None:
         # close() rolls back what was not committed and detaches objects without expiring
         # them, so what a handler read stays readable after the block.
         self.after_commit.clear()
         self._seen.clear()
+        self.session.info.pop(_SEEN, None)
         self.session.close()
 
     def collect_new_events(self) -> Iterator[tuple[object, object]]:
@@ -75,6 +85,7 @@ class SqlUnitOfWork:
     def commit(self) -> None:
         try:
             write_new_events(self)
+            self.decisions.write()
             self.events.write()
             self.session.commit()
             self.session.info.pop(repos.LOCKED, None)

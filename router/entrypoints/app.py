@@ -168,9 +168,13 @@ def _register(app: Flask, kanal: Kanal) -> None:
         left_chats=kanal.left_chats,
     )
     for name in kanal.installed:
-        bp = importlib.import_module(name).blueprint(services)
+        module = importlib.import_module(name)
+        bp = module.blueprint(services)
         app.register_blueprint(bp)
         staff.csrf.exempt(bp)  # channels authenticate their callers themselves
+        if hasattr(module, "wsgi_lane"):  # a webhook answered before Flask (channels/sms.py)
+            lane = module.wsgi_lane(app.wsgi_app, services, security.response_headers(app.config))
+            app.wsgi_app = lane
     from ivr import legs
 
     bp = legs.blueprint(services)  # outbound calls: callbacks answered, calls' statuses

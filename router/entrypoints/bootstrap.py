@@ -58,6 +58,7 @@ from router.service.settings import BusinessHours, RouterSettings
 from router.service.sla_callbacks import SlaCallbacks, either
 from router.service.sla_timers import SlaTimers
 from router.service.supervision import Supervision
+from router.service.surges import SurgeWatch
 from router.service.survey import Surveys, SurveySettings
 from router.service.translations import available as available_languages
 from router.service.turn import Turns
@@ -324,6 +325,7 @@ def bootstrap(
     turns.answer_with(SMS, either(followups.answer, sla_callbacks.answer))
     turns.answer_with(CHAT, sla_callbacks.answer)
     assignments = Assignments(uow, settings.routing, clock)
+    surge_watch = SurgeWatch(uow, profile, clock, settings.average_handle_seconds)
     durable = DurableJobRegistry(
         [
             # place a booked callback's call; offer a callback by SMS
@@ -391,6 +393,8 @@ def bootstrap(
             zone=ZoneInfo(config["KANAL_TIMEZONE"]),
             service_level_seconds=config["KANAL_SERVICE_LEVEL_SECONDS"],
             short_abandon_seconds=config["KANAL_SHORT_ABANDON_SECONDS"],
+            surge=surge_watch,
         ),  # fmt: skip
         sla_timers=SlaTimers(uow, settings.routing, clock, registry, delivery),
+        surge_watch=surge_watch,
     )

@@ -30,6 +30,7 @@ from router.service.ports import BotPort, DurableJobs, LiveUpdates
 from router.service.settings import RouterSettings
 from router.service.sla_timers import SlaTimers
 from router.service.supervision import Supervision
+from router.service.surges import SurgeWatch
 from router.service.survey import Surveys
 from router.service.turn import Turns
 from router.service.unit_of_work import UnitOfWork
@@ -132,6 +133,8 @@ class Kanal:
     # The supervisor board's figures and moves; the SLA timers' job (docs/domain.md).
     supervision: Supervision | None = None
     sla_timers: SlaTimers | None = None
+    # Surge mode: started and ended by the queues' wait (router/service/surges.py).
+    surge_watch: SurgeWatch | None = None
 
     @property
     def engine(self):  # noqa: ANN201 - sqlalchemy.Engine

@@ -132,6 +132,16 @@ def sla_timers(kanal: Kanal) -> None:
         )  # fmt: skip
 
 
+def surge_watch(kanal: Kanal) -> None:
+    """Start or end surge mode as the queues' wait passes the profile's thresholds."""
+    if kanal.surge_watch is None:
+        return
+    before = kanal.surge_watch.show().active
+    now = kanal.surge_watch.check()
+    if now.active != before:
+        log.info("surge mode %s: wait %s s", "started" if now.active else "ended", now.wait_seconds)
+
+
 # Durable jobs (callbacks, follow-ups) are not here: they are stored in the database by any
 # process and run by the scheduler through the registry bootstrap builds (`kanal.durable`).
 # (job id, function, seconds between runs)
@@ -155,4 +165,5 @@ JOBS = (
     ("presence_timeouts", presence_timeouts, 30),
     ("abandon_left_chats", abandon_left_chats, 30),
     ("sla_timers", sla_timers, 10),
+    ("surge_watch", surge_watch, 10),
 )

@@ -17,6 +17,7 @@ Sign-in is limited with Flask-Limiter in two ways (docs/architecture.md, "Securi
 from __future__ import annotations
 
 import time
+from collections.abc import Mapping
 from urllib.parse import urlsplit
 
 from flask import Flask, Response, render_template, request
@@ -59,24 +60,30 @@ def init_app(app: Flask) -> Limiter:
         app.config[f"{prefix}_SECURE"] = production
         app.config[f"{prefix}_SAMESITE"] = "Lax"
 
-    headers = dict(HEADERS)
-    streams = _origin(str(app.config.get("KANAL_STREAM_URL") or ""))
-    if streams:  # the stream process on an origin of its own (`make run`): pages connect to it
-        headers["Content-Security-Policy"] = CONTENT_SECURITY_POLICY.replace(
-            "connect-src 'self'", f"connect-src 'self' {streams}"
-        )
+    headers = response_headers(app.config)
 
     @app.after_request
     def secure_headers(response: Response) -> Response:
         for name, value in headers.items():
             response.headers.setdefault(name, value)
-        if production:
-            response.headers.setdefault("Strict-Transport-Security", HSTS)
         if request.blueprint in ("desk", "auth"):  # citizens' data: never kept by a cache
             response.headers.setdefault("Cache-Control", "no-store")
         return response
 
     return _limit_sign_in(app)
+
+
+def response_headers(config: Mapping) -> dict[str, str]:
+    """Return the headers every response carries (pinned HTTPS in production)."""
+    headers = dict(HEADERS)
+    streams = _origin(str(config.get("KANAL_STREAM_URL") or ""))
+    if streams:  # the stream process on an origin of its own (`make run`): pages connect to it
+        headers["Content-Security-Policy"] = CONTENT_SECURITY_POLICY.replace(
+            "connect-src 'self'", f"connect-src 'self' {streams}"
+        )
+    if config.get("KANAL_ENV") == "production":
+        headers["Strict-Transport-Security"] = HSTS
+    return headers
 
 
 def _origin(url: str) -> str:

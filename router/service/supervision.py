@@ -24,6 +24,7 @@ from router.domain.routing import Routing, capacity_of
 from router.service.access import DeskAccess
 from router.service.errors import Conflict, Forbidden, NotFound
 from router.service.ratings import LowRating, low_ratings
+from router.service.surges import SurgeView, SurgeWatch
 from router.service.unit_of_work import UnitOfWork
 
 BOARD_ROLES = ("supervisor", "admin")
@@ -75,6 +76,8 @@ class Board:
     queues: list[QueueFigures] = field(default_factory=list)
     waiting: list[WaitingItem] = field(default_factory=list)
     agents: list[AgentFigures] = field(default_factory=list)
+    # Surge mode: on since when and why, or off (None: the profile has no surge rules).
+    surge: SurgeView | None = None
     low_ratings: list[LowRating] = field(default_factory=list)  # 1 or 2 of 5, newest first
 
     @property
@@ -104,6 +107,7 @@ class Supervision:
         zone: ZoneInfo | None = None,
         service_level_seconds: int = 20,
         short_abandon_seconds: int = 5,
+        surge: SurgeWatch | None = None,
     ) -> None:
         self.uow = uow
         self.routing = routing
@@ -112,6 +116,7 @@ class Supervision:
         self.zone = zone or ZoneInfo("Europe/Copenhagen")
         self.service_level_seconds = service_level_seconds
         self.short_abandon_seconds = short_abandon_seconds
+        self.surge = surge
 
     def queues(self) -> tuple[str, ...]:
         return self.routing.names()
@@ -146,6 +151,8 @@ class Supervision:
             board.queues = sorted(figures.values(), key=lambda q: q.name)
             board.agents = self._agents(uow, scoped)
             board.low_ratings = low_ratings(uow, scoped, now)
+        if self.surge is not None and self.surge.profile.surge is not None:
+            board.surge = self.surge.show()
         return board
 
     def _figures(self, name: str) -> QueueFigures:

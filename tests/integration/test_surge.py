@@ -1,0 +1,158 @@
+"""Surge mode on both databases: it starts when the queue's wait passes the profile's
+threshold and ends by itself when the wait falls; the supervisor board shows it; the log
+has its start and end; and what a citizen is told while it lasts, in their language.
+
+The Danish profile's thresholds: a surge starts at a wait of 900 s, ends at 300 s or less
+once it has lasted 600 s (router/policy/profiles/denmark.toml).
+"""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+
+import pytest
+
+from channels.webchat import identity_token
+from router.domain.surge import SURGE_ENDED, SURGE_EVENTS, SURGE_STARTED
+from router.service.surges import SurgeWatch
+from tests.conftest import SECRET
+from tests.integration.test_desk import chat, page, queued_chat, sign_in
+
+pytestmark = pytest.mark.integration
+
+
+def watch(kanal, at: datetime) -> SurgeWatch:
+    return SurgeWatch(kanal.uow, kanal.turns.profile, lambda: at, 240)
+
+
+def surge_events(kanal) -> list:
+    found = []
+    with kanal.uow() as uow:
+        for type_ in SURGE_EVENTS:
+            latest = uow.events.latest((type_,))
+            if latest is not None:
+                found.append(latest)
+    return sorted(found, key=lambda e: e.at)
+
+
+def start_surge(client, kanal) -> datetime:
+    """Queue one chat and let it wait past the threshold: surge mode starts."""
+    queued_chat(client, kanal)
+    now = datetime.now(UTC) + timedelta(seconds=901)
+    assert watch(kanal, now).check().active
+    return now
+
+
+def texts(body) -> list[str]:
+    return [m["text"] for m in body["messages"] if m["author"] == "system"]
+
+
+def test_a_surge_starts_past_the_threshold_and_ends_by_itself_when_the_wait_falls(
+    client, kanal, app, staff
+):
+    contact_id = queued_chat(client, kanal)
+    now = datetime.now(UTC)
+
+    assert not watch(kanal, now + timedelta(seconds=600)).check().active  # under 900 s
+    started = watch(kanal, now + timedelta(seconds=905)).check()
+    assert started.active and started.started_wait_seconds >= 900
+
+    (event,) = surge_events(kanal)
+    assert event.type == SURGE_STARTED and event.contact_id is None and event.channel == "all"
+    assert event.data["enter_wait_seconds"] == 900 and event.data["profile"] == "denmark"
+
+    # The supervisor board says so: since when and why.
+    board = sign_in(app, staff, "super1", "supervisor")
+    shown = page(board.get("/desk/supervisor"))
+    assert "Surge mode is on" in shown
+    assert "past the profile&#39;s threshold of 15 min 00 s" in shown
+
+    # An agent takes the contact: nobody waits. The surge lasts its minimum, then ends.
+    agent = sign_in(app, staff, "agent1", "agent")
+    assert agent.post("/desk/claim").status_code in (200, 302)
+    with kanal.uow() as uow:
+        assert uow.queue.open_for_contact(contact_id).claimed_at is not None
+    assert watch(kanal, now + timedelta(seconds=905 + 300)).check().active  # too soon
+    ended = watch(kanal, now + timedelta(seconds=905 + 600)).check()
+    assert not ended.active
+
+    types = [e.type for e in surge_events(kanal)]
+    assert types == [SURGE_STARTED, SURGE_ENDED]
+    assert surge_events(kanal)[-1].data["lasted_seconds"] == 600
+    assert "Surge mode is off" in page(board.get("/desk/supervisor"))
+    # A second check with nothing changed records nothing more.
+    watch(kanal, now + timedelta(seconds=2000)).check()
+    assert [e.type for e in surge_events(kanal)] == [SURGE_STARTED, SURGE_ENDED]
+
+
+def test_in_a_surge_a_request_is_offered_the_digital_route_first_then_a_callback(
+    client, kanal, add_citizen
+):
+    start_surge(client, kanal)
+    pseudonym = add_citizen(phone="+4512345678", name="Karen Jensen")
+
+    sid, auth, first = chat(
+        client, "I want to talk to a person", identity=identity_token(SECRET, pseudonym)
+    )
+    (told,) = texts(first)
+    assert told.startswith("We are very busy right now and the wait for a person is long.")
+    assert first["state"] != "queued"
+
+    again = client.post(
+        f"/api/v1/chat/sessions/{sid}/messages", json={"text": "person"}, headers=auth
+    ).get_json()
+    (booked,) = texts(again)
+    assert "instead of waiting in the queue, a person will contact you" in booked
+    assert "A person will call you on the phone number we have registered" in booked
+    assert "You are number 2 in the queue and keep your turn." in booked
+    contact_id = kanal.views.contact_on("webchat", sid).id
+    with kanal.uow() as uow:
+        assert [c.reason for c in uow.callbacks.for_contact(contact_id)] == ["policy"]
+        assert uow.queue.open_for_contact(contact_id).is_waiting  # keeps their turn
+
+
+def test_in_a_surge_an_exempt_citizen_reaches_a_person_and_is_told_their_place(
+    client, kanal, add_citizen
+):
+    start_surge(client, kanal)
+    pseudonym = add_citizen(phone="+4512345679", exempt_ground="no_computer")
+
+    _sid, _auth, body = chat(
+        client, "when is my pension paid", identity=identity_token(SECRET, pseudonym)
+    )
+
+    assert body["state"] == "queued"
+    (told,) = texts(body)
+    assert told.startswith("Registered exemption from digital self-service (no computer at home)")
+    assert "I'm passing you to a person now." in told
+    # Exempt contacts go first (priority 2): number 1, ahead of the one waiting.
+    assert "We are very busy right now. You are number 1 in the queue." in told
+    assert "The expected wait is about" in told or "about a minute" in told
+
+
+def test_in_a_surge_the_citizen_is_told_in_danish(client, kanal, add_citizen):
+    start_surge(client, kanal)
+    pseudonym = add_citizen(phone="+4512345670", exempt_ground="language", language="da")
+
+    _sid, _auth, body = chat(
+        client, "hvornår bliver min pension udbetalt", identity=identity_token(SECRET, pseudonym)
+    )
+
+    (told,) = texts(body)
+    assert "Vi har meget travlt lige nu. Du er nummer 1 i køen." in told
+
+
+def test_without_a_surge_nothing_changes(client, kanal):
+    _sid, _auth, body = chat(client, "I want to talk to a person")
+
+    assert body["state"] == "queued"
+    assert not any("very busy" in t for t in texts(body))
+    assert surge_events(kanal) == []
+
+
+def test_the_scheduler_watches_the_wait_every_ten_seconds(kanal):
+    from router.entrypoints import jobs
+
+    assert ("surge_watch", jobs.surge_watch, 10) in jobs.JOBS
+    jobs.surge_watch(kanal)  # nobody waits: no surge
+    assert surge_events(kanal) == []
