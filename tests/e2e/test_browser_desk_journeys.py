@@ -237,5 +237,16 @@ def test_the_supervisor_board_updates_itself_and_lists_low_ratings(desk_kanal, c
         expect_text(row, f"Contact {arrived}")  # pushed: the stream, then the board's part
         assert boss.evaluate("window.sameBoard") is True
         no_violations(boss, "the supervisor board drawn again live, with a low rating")
+
+        # A choice made and not yet sent is never drawn over: the board waits for it.
+        boss.get_by_label(f"Priority for contact {arrived}").select_option("3")
+        boss.locator("h1").click()  # focus leaves the board; the choice stays unsent
+        later = queued_chat(live, "I want to talk to a person")
+        boss.wait_for_timeout(2000)
+        assert boss.locator(f"#item-{item_of(live, later).id}").count() == 0
+        assert boss.get_by_label(f"Priority for contact {arrived}").input_value() == "3"
+        row.get_by_role("button", name="Set priority").click()
+        expect_text(boss.locator(".flash"), "now has priority 3")
+        expect_text(boss.locator(f"#item-{item_of(live, later).id}"), f"Contact {later}")
     finally:
         ctx.close()

@@ -259,9 +259,19 @@
     var source = board.getAttribute("data-source");
     var pending = false;
 
+    // The supervisor is acting: focus is in the board, or a choice was made and not sent.
+    function inUse() {
+      if (board.contains(document.activeElement)) return true;
+      return Array.prototype.some.call(board.querySelectorAll("select"), function (select) {
+        var chosen = Array.prototype.filter.call(select.options, function (o) { return o.defaultSelected; });
+        var initial = chosen.length ? chosen[0] : select.options[0];
+        return initial ? !initial.selected : false;
+      });
+    }
+
     function draw() {
-      // Never under the supervisor's hands: a board with focus in it waits until it leaves.
-      if (board.contains(document.activeElement)) { pending = true; return; }
+      // Never under the supervisor's hands: a board in use waits until they leave it.
+      if (inUse()) { pending = true; return; }
       pending = false;
       fetch(source, { headers: { Accept: "text/html" }, credentials: "same-origin", cache: "no-store" })
         .then(function (r) {
@@ -271,7 +281,7 @@
         .then(function (html) {
           var parsed = new DOMParser().parseFromString("<div>" + html + "</div>", "text/html");
           var fresh = parsed.body.firstChild;
-          if (board.contains(document.activeElement)) { pending = true; return; }
+          if (inUse()) { pending = true; return; }
           board.replaceChildren.apply(board, Array.prototype.slice.call(fresh.childNodes));
         })
         .catch(function () { /* the next change or tick draws it again */ });
