@@ -127,6 +127,24 @@ class ReportWindow(BaseModel):
     )
 
 
+class OccupancyDay(BaseModel):
+    day: date
+    staffed_seconds: int
+    handling_seconds: int
+    occupancy: float | None
+
+
+class Occupancy(BaseModel):
+    occupancy: float | None = Field(description="handling_seconds ÷ staffed_seconds.")
+    staffed_seconds: int | None = Field(
+        description="Agents' time available or busy, summed over agents."
+    )
+    handling_seconds: int | None = Field(
+        description="Agents' staffed time holding at least one contact, summed over agents."
+    )
+    days: list[OccupancyDay]
+
+
 class ChannelShift(BaseModel):
     window: ReportWindow
     definitions: dict[str, str]
@@ -136,6 +154,11 @@ class ChannelShift(BaseModel):
         None,
         description="Citizens seen in both periods: their main channel in the earlier period "
         "(rows) against the window's (columns).",
+    )
+    occupancy: Occupancy | None = Field(
+        None,
+        description="Agency-wide occupancy of the window and of each day (definitions: "
+        "occupancy); null figures in a report narrowed to a group.",
     )
 
 

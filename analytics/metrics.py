@@ -228,8 +228,13 @@ DEFINITIONS = {
         "this time or missing from it."
     ),
     "occupancy": (
-        "Not computable from the log: kanal records when agents handle contacts "
-        "(agent_handling_seconds) but not when they are available and idle; always null."
+        "Agents' handling time ÷ their staffed time (COPC; ICMI), agency-wide, per day in the "
+        "answer's occupancy section: staffed = signed in and available or busy "
+        "(presence_changed events); handling = holding at least one contact, from "
+        "agent_assigned to the contact's next queued, agent_assigned or contact_closed (the "
+        "wrap-up is inside: a contact closes when the agent resolves it), counted while "
+        "staffed, concurrent contacts once. Staffed time belongs to no channel, need or group: "
+        "null in the group rows and in a report narrowed to a group."
     ),
     "exemption_share": (
         "Citizens with a valid exemption on a day of contact ÷ identified citizens in contact "
@@ -1107,7 +1112,7 @@ def from_tally(
         answer_p90_seconds=percentile(answered_waits, 0.9),
         handled=t["handled"],
         aht_seconds=round(t["handle_seconds"] / t["handled"], 1) if t["handled"] else None,
-        occupancy=None,  # no agent availability is recorded (docs/domain.md §4.2)
+        occupancy=None,  # agency-wide: the report's occupancy section (analytics/occupancy.py)
         agent_handling_seconds=t["handle_seconds"],
         identified_contacts=t["identified_contacts"],
         exempt_contacts=t["exempt_contacts"],

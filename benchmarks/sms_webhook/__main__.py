@@ -58,7 +58,7 @@ def parse(argv: list[str]) -> argparse.Namespace:
     p.add_argument("--sequential-conversations", type=int, help="(d) one at a time (50; quick 8)")
     p.add_argument("--concurrent-conversations", type=int, help="(d) in all (240; quick 48)")
     p.add_argument("--chat-concurrency", type=int, default=16)
-    p.add_argument("--output", type=Path, default=report.RESULTS)
+    p.add_argument("--output", type=Path, help="default: benchmarks/results/sms_webhook.json")
     args = p.parse_args(argv)
     quick = args.quick
     defaults = {

@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
-import json
 import math
 from pathlib import Path
+
+from benchmarks import results as results_file
 
 RESULTS = Path(__file__).resolve().parent.parent / "results" / "sms_webhook.json"
 
@@ -155,7 +156,7 @@ def show(results: dict) -> None:
         print("note:", note)
 
 
-def write(results: dict, path: Path = RESULTS) -> None:
-    path.parent.mkdir(parents=True, exist_ok=True)
-    path.write_text(json.dumps(results, indent=2, ensure_ascii=False) + "\n")
-    print(f"written: {path}")
+def write(results: dict, path: Path | None = None) -> None:
+    """In the results envelope (benchmarks/results.py); --quick: sms_webhook.quick.json."""
+    quick = results.get("about", {}).get("quick", False)
+    print(f"written: {results_file.write('sms_webhook', results, quick=quick, to=path)}")

@@ -16,7 +16,6 @@ Writes benchmarks/results/turn_cost.json.
 from __future__ import annotations
 
 import argparse
-import json
 import secrets
 import sys
 import tempfile
@@ -26,6 +25,7 @@ from pathlib import Path
 
 from sqlalchemy import event
 
+from benchmarks import results as results_file
 from benchmarks.sms_webhook.scripted import ScriptedBot
 from router import create_app
 from router.adapters.db import create_all
@@ -224,9 +224,8 @@ def main(argv: list[str]) -> int:
     results.append(measure("sms, a follow-up reply CALL (callback booked, reply sent)", turns,
                            followup_reply(app, kanal, turns), counter))  # fmt: skip
     kanal.close()
-    RESULTS.parent.mkdir(parents=True, exist_ok=True)
-    RESULTS.write_text(json.dumps({"about": {"database": "SQLite (WAL)", "turns": turns},
-                                   "turns": results}, indent=2) + "\n")  # fmt: skip
+    written = results_file.write("turn_cost", {"about": {"database": "SQLite (WAL)",
+                                 "turns": turns}, "turns": results}, quick=args.quick)  # fmt: skip
     width = max(len(r["turn"]) for r in results)
     print(f"{'turn (SQLite)':<{width}}  statements  transactions  main db  cpu ms  wall ms")
     for r in results:
@@ -236,7 +235,7 @@ def main(argv: list[str]) -> int:
             f"{r['cpu_ms_per_turn']:>6}  "
             f"{r['wall_ms_per_turn']:>7}"
         )
-    print(f"written: {RESULTS}")
+    print(f"written: {written}")
     return 0
 
 

@@ -34,7 +34,7 @@ from router.domain.model import (
 )
 from router.domain.notes import InternalNote
 from router.domain.offers import Offer, OfferState
-from router.domain.presence import Presence, PresenceState
+from router.domain.presence import DESK, Presence, PresenceState
 from router.domain.routing import AgentProfile, Match, load_of
 from router.domain.survey import Survey, SurveyState
 from router.domain.transfers import Transfer
@@ -714,6 +714,20 @@ class SqlEventLog(_Repository):
         stmt = (
             select(ContactEvent)
             .where(ContactEvent.contact_id == contact_id)
+            .order_by(ContactEvent.id)
+        )
+        return list(self.session.scalars(stmt))
+
+    def on_desk(self, since: datetime, until: datetime) -> list[ContactEvent]:
+        """Return the agents' own events (about no contact) in that time, oldest first."""
+        stmt = (
+            select(ContactEvent)
+            .where(
+                ContactEvent.channel == DESK,
+                ContactEvent.contact_id.is_(None),
+                ContactEvent.at >= since,
+                ContactEvent.at < until,
+            )
             .order_by(ContactEvent.id)
         )
         return list(self.session.scalars(stmt))

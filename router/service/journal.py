@@ -14,6 +14,7 @@ from datetime import datetime
 
 from router.domain.events import DESK_WIDE, DESK_WIDE_KINDS, ContactChanged, Happened
 from router.domain.model import Contact, ContactEvent
+from router.domain.presence import DESK, Presence
 from router.service.unit_of_work import UnitOfWork
 
 
@@ -113,13 +114,17 @@ def write_new_events(uow: UnitOfWork) -> list[object]:
         if not isinstance(event, Happened):
             uow.after_commit.append(event)
             continue
-        contact = aggregate if isinstance(aggregate, Contact) else None
-        if contact is None and getattr(aggregate, "contact_id", None) is not None:
-            contact = uow.contacts.get(aggregate.contact_id)
-        if contact is None:  # nothing the log is about; the board hears of an agent's move
+        if isinstance(aggregate, Presence):
+            _append_desk(uow, event)
+            # The board and the queue pages hear of it (no conversation's: contact id 0).
             if event.type in DESK_WIDE_KINDS:
                 uow.after_commit.append(ContactChanged(DESK_WIDE, event.type))
             continue
+        contact = aggregate if isinstance(aggregate, Contact) else None
+        if contact is None and getattr(aggregate, "contact_id", None) is not None:
+            contact = uow.contacts.get(aggregate.contact_id)
+        if contact is None:
+            continue  # nothing the log is about
         _append(
             uow, contact.channel, contact.id, pseudonym_of(uow, contact), contact.need,
             event.type, event.at, event.data,
@@ -140,6 +145,22 @@ def _append(uow, channel, contact_id, pseudonym, need, type_, at, data) -> None:
             need=need,
             data=dict(data),
         )
+    )
+
+
+def _append_desk(uow: UnitOfWork, event: Happened) -> None:
+    """Append an agent's own event (their presence): about no contact, on the desk, so a
+    supervisor can read an agent's day from the log."""
+    uow.events.append(
+        ContactEvent(
+            type=event.type,
+            at=event.at,
+            channel=DESK,
+            contact_id=None,
+            citizen=None,
+            need=None,
+            data=dict(event.data),
+        )  # fmt: skip
     )
 
 

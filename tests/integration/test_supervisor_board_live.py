@@ -2,7 +2,7 @@
 process says the queues or agents changed), the page refreshing itself without JavaScript,
 SLA breaches said in words above the tables, and low satisfaction ratings (1 or 2 of 5) from
 the event log, most recent first, each linked to its conversation; an agent's presence
-reaches the board's stream on PostgreSQL. On both databases."""
+reaches the board's stream. On both databases."""
 
 from __future__ import annotations
 
@@ -80,9 +80,8 @@ def test_the_boards_live_part_is_drawn_alone_and_the_page_refreshes_without_java
     assert desk.get("/desk/supervisor/board").status_code == 403
 
 
-def test_an_agents_presence_reaches_the_boards_stream_on_postgresql(client, kanal):
-    if kanal.engine.dialect.name != "postgresql":
-        pytest.skip("SQLite has no NOTIFY: the board draws itself again every 20 s (desk.js)")
+def test_an_agents_presence_reaches_the_boards_stream(client, kanal):
+    """PostgreSQL: a notice of its own (0:presence_changed); SQLite: the log's poller."""
     from router.entrypoints.streams.app import HUB
 
     boss = create_user(kanal.uow, "boss1", "correct horse", "supervisor").id
