@@ -2,7 +2,7 @@
 so the desk's live tokens signed for them before it are refused.
 
 Revision ID: 0021
-Revises: 0015
+Revises: 0016
 Create Date: 2026-12-04
 """
 
@@ -12,7 +12,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision = "0021"
-down_revision = "0015"
+down_revision = "0016"
 branch_labels = None
 depends_on = None
 
