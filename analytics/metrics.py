@@ -236,6 +236,15 @@ DEFINITIONS = {
         "staffed, concurrent contacts once. Staffed time belongs to no channel, need or group: "
         "null in the group rows and in a report narrowed to a group."
     ),
+    "exemption_reminders": (
+        "Agency-wide, in the answer's exemption_reminders section: the exemption_reminded "
+        "events dated in the window (decided, sent, not sent by why) and, of the sent ones, "
+        "those whose citizen the log later shows exempt after the reminded end date (a contact "
+        "identified exempt on a later day, or a reminder of a later end date): renewed, a lower "
+        "bound, as the register's renewals are not in the log; lapsed (seen not exempt after "
+        "it), awaiting (the end date not passed), not seen since. renewal_rate = renewed ÷ sent "
+        "reminders whose end date has passed."
+    ),
     "exemption_share": (
         "Citizens with a valid exemption on a day of contact ÷ identified citizens in contact "
         "(exempt_citizens ÷ citizens); exemption_share_contacts is the same over contacts."

@@ -90,7 +90,9 @@ def days_of(
     start = occupancy.day_bounds(min(days), zone)[0]
     end = min(occupancy.day_bounds(max(days), zone)[1], max(now, start))
     changes = presence_changes(conn, start, end)
-    held = holdings(conn, start, end)
+    # No agent's presence in the log (a log from before presence was recorded, or a
+    # benchmark's): nobody was staffed, and the assignments need not be read.
+    held = holdings(conn, start, end) if changes else []
     return occupancy.by_day(days, zone, changes, held, now)
 
 

@@ -143,3 +143,44 @@ def test_the_rollup_answers_the_same_and_late_events_correct_it(engines):
     rolled = report(reader, SUNDAY, MONDAY, rollup=True)
     assert rolled["occupancy"] == report(reader, SUNDAY, MONDAY, rollup=False)["occupancy"]
     assert rolled["occupancy"]["occupancy"] == 0.3406
+
+
+@pytest.fixture
+def clock():
+    from tests.integration.metrics_support import Clock
+
+    return Clock(datetime(2026, 3, 2, 7, 0, tzinfo=ZONE).astimezone(ZONE))
+
+
+@pytest.fixture
+def app(app_config, bot, clock):
+    from tests.integration.metrics_support import clocked_app
+
+    yield from clocked_app(app_config, bot, clock)
+
+
+def test_an_agents_morning_at_the_desk_gives_the_days_occupancy(kanal, clock):
+    """Through the service: signed in 08:00, a chat taken 09:10 and resolved 09:40, signed
+    out 10:00 (local time): 30 minutes of 2 hours."""
+    from router.domain.commands import ClaimNext, Resolve
+    from router.domain.presence import PresenceState
+    from router.entrypoints.auth import create_user
+    from tests.integration.metrics_support import Citizen
+
+    agent = create_user(kanal.uow, "agent1", "correct horse", "agent").id
+    clock.at(local(MONDAY, 8))
+    kanal.assignments.set_presence(agent, PresenceState.AVAILABLE)
+    clock.at(local(MONDAY, 9))
+    Citizen(kanal.turns).chat("I want to talk to a person")
+    clock.at(local(MONDAY, 9, 10))
+    claimed = kanal.desk.claim_next(ClaimNext(agent_id=agent))
+    clock.at(local(MONDAY, 9, 40))
+    kanal.desk.resolve(Resolve(agent, claimed.contact_id, "answered", completed=True))
+    clock.at(local(MONDAY, 10))
+    kanal.assignments.sign_out(agent)
+
+    query = Query(metrics.Window(MONDAY, MONDAY, TZ), "channel")
+    body = channel_shift_report(kanal.analytics_engine, query, now=NOW, rollup=False)
+    [day] = body["occupancy"]["days"]
+    assert (day["staffed_seconds"], day["handling_seconds"]) == (7_200, 1_800)
+    assert body["total"]["occupancy"] == 0.25
