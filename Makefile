@@ -15,7 +15,7 @@ PYTEST_ARGS ?=
 BENCH_ARGS ?=
 TEST_WORKERS ?= 2
 
-.PHONY: help install run test test-fast lint format bench train migrate seed browser nginx clean translations
+.PHONY: help install run test test-fast lint format bench bench-full train migrate seed browser nginx clean translations
 
 help: ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-10s %s\n", $$1, $$2}'
@@ -93,9 +93,13 @@ translations: $(VENV)/.installed ## extract kanal's texts and update every catal
 	$(VENV)/bin/pybabel update -D messages -i router/translations/messages.pot \
 	  -d router/translations --no-wrap --ignore-obsolete
 
-bench: install train ## benchmarks as ratios to a baseline run alongside (BENCH_ARGS=--quick)
+bench: install train ## every benchmark within 15 min, each a ratio to a baseline; README table
 	@command -v wrk >/dev/null 2>&1 || (apt-get update -q && apt-get install -y -q wrk)
 	$(VENV)/bin/python -m benchmarks $(BENCH_ARGS)
+
+bench-full: install train ## every benchmark at full size (1 M contacts: hours the first time)
+	@command -v wrk >/dev/null 2>&1 || (apt-get update -q && apt-get install -y -q wrk)
+	$(VENV)/bin/python -m benchmarks --full $(BENCH_ARGS)
 
 clean:
 	rm -rf $(VENV) $(RASA_VENV) instance bots/rasa/models

@@ -127,6 +127,42 @@ class ReportWindow(BaseModel):
     )
 
 
+class OccupancyDay(BaseModel):
+    day: date
+    staffed_seconds: int
+    handling_seconds: int
+    occupancy: float | None
+
+
+class Occupancy(BaseModel):
+    occupancy: float | None = Field(description="handling_seconds ÷ staffed_seconds.")
+    staffed_seconds: int | None = Field(
+        description="Agents' time available or busy, summed over agents."
+    )
+    handling_seconds: int | None = Field(
+        description="Agents' staffed time holding at least one contact, summed over agents."
+    )
+    days: list[OccupancyDay]
+
+
+class ExemptionReminders(BaseModel):
+    decided: int | None = Field(description="exemption_reminded events dated in the window.")
+    sent: int | None = Field(description="Of them, reminders texted.")
+    citizens_reminded: int | None
+    not_sent: dict[str, int] | None = Field(description="Reminders not texted, by why.")
+    renewed_after_reminder: int | None = Field(
+        description="Sent reminders whose citizen the log later shows exempt after the "
+        "reminded end date (a contact identified exempt, or a reminder of a later end date): "
+        "a lower bound, the register's renewals are not in the log."
+    )
+    lapsed_after_reminder: int | None
+    awaiting_end_date: int | None
+    not_seen_since: int | None
+    renewal_rate: float | None = Field(
+        description="renewed_after_reminder ÷ sent reminders whose end date has passed."
+    )
+
+
 class ChannelShift(BaseModel):
     window: ReportWindow
     definitions: dict[str, str]
@@ -136,6 +172,16 @@ class ChannelShift(BaseModel):
         None,
         description="Citizens seen in both periods: their main channel in the earlier period "
         "(rows) against the window's (columns).",
+    )
+    occupancy: Occupancy | None = Field(
+        None,
+        description="Agency-wide occupancy of the window and of each day (definitions: "
+        "occupancy); null figures in a report narrowed to a group.",
+    )
+    exemption_reminders: ExemptionReminders | None = Field(
+        None,
+        description="Reminders before an exemption ends decided in the window, and what the log "
+        "has shown of their citizens since; null figures in a report narrowed to a group.",
     )
 
 

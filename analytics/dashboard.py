@@ -285,10 +285,18 @@ class Words:
             return "–"
         return self._("{seconds} s", seconds=self._number(round(value)))
 
+    def hours(self, seconds: float | None) -> str:
+        if seconds is None:
+            return "–"
+        return self._("{hours} h", hours=self._number(seconds / 3600, "#,##0.0"))
+
     def figure(self, value: float | None, kind: str) -> str:
-        return {"percent": self.percent, "money": self.money, "seconds": self.seconds}.get(
-            kind, self.count
-        )(value)
+        return {
+            "percent": self.percent,
+            "money": self.money,
+            "seconds": self.seconds,
+            "hours": self.hours,
+        }.get(kind, self.count)(value)
 
     def group(self, name: str) -> str:
         return self._(GROUP_WORDS[name]) if name in GROUP_WORDS else name.replace("_", " ")
@@ -320,6 +328,7 @@ def _chart_data(figures: Figures, words: Words) -> dict:
         )
     ]
     scores = [str(n) for n in range(1, 6)]
+    occupied = figures.report.get("occupancy") or {"days": []}
     funnel = [t["deflection_offered"], t["deflection_accepted"], t["deflection_completed"]]
     return {
         "trend": {"kind": "line", "percent": True, "labels": weeks_, "series": trend},
@@ -352,6 +361,12 @@ def _chart_data(figures: Figures, words: Words) -> dict:
                 series("Median wait", [r["answer_p50_seconds"] for r in channels]),
                 series("90th percentile wait", [r["answer_p90_seconds"] for r in channels]),
             ],
+        },
+        "occupancy": {
+            "kind": "line",
+            "percent": True,
+            "labels": [d["day"] for d in occupied["days"]],
+            "series": [series("Occupancy", [d["occupancy"] for d in occupied["days"]])],
         },
         "satisfaction": {
             "kind": "bar",

@@ -228,8 +228,22 @@ DEFINITIONS = {
         "this time or missing from it."
     ),
     "occupancy": (
-        "Not computable from the log: kanal records when agents handle contacts "
-        "(agent_handling_seconds) but not when they are available and idle; always null."
+        "Agents' handling time ÷ their staffed time (COPC; ICMI), agency-wide, per day in the "
+        "answer's occupancy section: staffed = signed in and available or busy "
+        "(presence_changed events); handling = holding at least one contact, from "
+        "agent_assigned to the contact's next queued, agent_assigned or contact_closed (the "
+        "wrap-up is inside: a contact closes when the agent resolves it), counted while "
+        "staffed, concurrent contacts once. Staffed time belongs to no channel, need or group: "
+        "null in the group rows and in a report narrowed to a group."
+    ),
+    "exemption_reminders": (
+        "Agency-wide, in the answer's exemption_reminders section: the exemption_reminded "
+        "events dated in the window (decided, sent, not sent by why) and, of the sent ones, "
+        "those whose citizen the log later shows exempt after the reminded end date (a contact "
+        "identified exempt on a later day, or a reminder of a later end date): renewed, a lower "
+        "bound, as the register's renewals are not in the log; lapsed (seen not exempt after "
+        "it), awaiting (the end date not passed), not seen since. renewal_rate = renewed ÷ sent "
+        "reminders whose end date has passed."
     ),
     "exemption_share": (
         "Citizens with a valid exemption on a day of contact ÷ identified citizens in contact "
@@ -1107,7 +1121,7 @@ def from_tally(
         answer_p90_seconds=percentile(answered_waits, 0.9),
         handled=t["handled"],
         aht_seconds=round(t["handle_seconds"] / t["handled"], 1) if t["handled"] else None,
-        occupancy=None,  # no agent availability is recorded (docs/domain.md §4.2)
+        occupancy=None,  # agency-wide: the report's occupancy section (analytics/occupancy.py)
         agent_handling_seconds=t["handle_seconds"],
         identified_contacts=t["identified_contacts"],
         exempt_contacts=t["exempt_contacts"],

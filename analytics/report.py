@@ -14,7 +14,15 @@ from datetime import UTC, datetime, timedelta
 
 from sqlalchemy import Connection, Engine, select
 
-from analytics import metrics, rollup_figures, rollups
+from analytics import (
+    exemption_reminders,
+    metrics,
+    occupancy,
+    occupancy_log,
+    occupancy_rollup,
+    rollup_figures,
+    rollups,
+)
 from analytics.log import contact_events as E
 from analytics.queries import window_facts
 from router.domain import events as ev
@@ -200,8 +208,42 @@ def channel_shift_reports(
     if rollup:
         mark = _rollup_mark(engine, queries[0])
         if mark is not None and all(_rollup_mark_fits(q, queries[0]) for q in queries):
-            return from_rollup(engine, queries, mark, now)
-    return [_from_events(engine, q, now) for q in queries]
+            return with_occupancy(engine, queries, from_rollup(engine, queries, mark, now), now)
+    answers = [_from_events(engine, q, now) for q in queries]
+    return with_occupancy(engine, queries, answers, now, rollup=False)
+
+
+def with_occupancy(
+    engine: Engine, queries: list[Query], answers: list[dict], now: datetime, rollup: bool = True
+) -> list[dict]:
+    """Add each answer's agency-wide sections: `occupancy` (and the total's occupancy), read
+    once for all the windows, from the occupancy rollup when one fits, else from the events;
+    and `exemption_reminders`, from the events. Both are empty in a report narrowed to a
+    group: staffed time and reminders belong to no contact's group."""
+    first = min(q.window.first_day for q in queries)
+    last = max(q.window.last_day for q in queries)
+    timezone = queries[0].window.timezone
+    reminded: dict[tuple, dict] = {}
+    with engine.connect() as conn:
+        _begin(conn)
+        if rollup and occupancy_rollup.usable(conn, timezone):
+            days = occupancy_rollup.read(conn, first, last)
+        else:
+            days = occupancy_log.days_of(conn, occupancy_log.span(first, last), timezone, now)
+        for w in {q.window for q in queries if not q.filters}:
+            reminded[w.first_day, w.last_day] = exemption_reminders.read(
+                conn, w.start, w.end, timezone, now
+            )
+    for query, body in zip(queries, answers, strict=True):
+        w = query.window
+        kept = [d for d in days if w.first_day <= d.day <= w.last_day]
+        section = occupancy.summary(kept, applies=not query.filters)
+        body["occupancy"] = section
+        body["total"]["occupancy"] = section["occupancy"]
+        body["exemption_reminders"] = reminded.get(
+            (w.first_day, w.last_day), exemption_reminders.empty()
+        )
+    return answers
 
 
 def _rollup_mark_fits(query: Query, first: Query) -> bool:

@@ -168,38 +168,44 @@ def delivery_status(services: ChannelServices):
 
 
 class AcknowledgingLane:
-    """The inbound webhook's own WSGI lane in front of the web app: what Twilio sends nearly
-    always (a form signed with the auth token, a message that is not a keyword) is checked,
-    committed to the inbox and answered here, without Flask's request, session, limits and
-    form parser (an acknowledgement then costs about a third). Anything else (a bad
-    signature, a keyword, a missing field, a database error) goes on to the app's
-    `receive_sms` unchanged, with the body it sent.
+    """The SMS webhooks' own WSGI lane in front of the web app. What Twilio sends nearly
+    always (a form signed with the auth token) is checked and handled here, without Flask's
+    request, session, limits and form parser: an inbound message that is not a keyword is
+    committed to the inbox and acknowledged (an acknowledgement costs about a sixth), a
+    delivery status callback is recorded. Anything else (a bad signature, a keyword, a
+    missing field, a database error) goes on to the app's `receive_sms` or
+    `delivery_status` unchanged, with the body it sent.
 
     `headers`: the headers every response of the app carries (security.response_headers).
     """
 
-    PATH = "/twilio/sms"
+    PATH, STATUS_PATH = "/twilio/sms", "/twilio/sms/status"
 
     def __init__(self, app, services: ChannelServices, headers: Mapping[str, str]) -> None:  # noqa: ANN001 - a WSGI app
         self.app = app
         self.services = services
-        self.url = str(services.config["KANAL_PUBLIC_URL"]).rstrip("/") + self.PATH
+        self.base_url = str(services.config["KANAL_PUBLIC_URL"]).rstrip("/")
         self.auth_token = str(services.config["TWILIO_AUTH_TOKEN"])
         self.max_body = int(services.config.get("MAX_CONTENT_LENGTH") or 64 * 1024)
         self.tokens = RecentTokens()
         body = EMPTY_TWIML.encode()
         self.answer = [body]
+        common = [
+            (name, value) for name, value in headers.items() if name.lower() != "content-type"
+        ]
         self.headers = [
             ("Content-Type", "text/xml; charset=utf-8"),
             ("Content-Length", str(len(body))),
-            *((name, value) for name, value in headers.items() if name.lower() != "content-type"),
+            *common,
         ]
+        self.status_headers = common
 
     def __call__(self, environ: dict, start_response):  # noqa: ANN204
+        path, query = environ.get("PATH_INFO"), environ.get("QUERY_STRING", "")
         if (
-            environ.get("PATH_INFO") != self.PATH
+            path not in (self.PATH, self.STATUS_PATH)
+            or (path == self.PATH and query)
             or environ.get("REQUEST_METHOD") != "POST"
-            or environ.get("QUERY_STRING")
             or "HTTP_X_TWILIO_SIGNATURE" not in environ
             or "HTTP_X_TWILIO_WEBHOOKS_SIGNATURE_SETTINGS" in environ
             or environ.get("CONTENT_TYPE", "").partition(";")[0].strip()
@@ -212,32 +218,46 @@ class AcknowledgingLane:
         body = environ["wsgi.input"].read(int(length))
         environ["wsgi.input"] = io.BytesIO(body)  # for the app, should it answer instead
         try:
-            answered = self._acknowledge(environ, body)
+            fields = self._signed_fields(environ, path, query, body)
+            if fields is None:
+                answered = False
+            elif path == self.PATH:
+                answered = self._acknowledge(environ, fields)
+            else:
+                answered = self._record_status(query, fields)
         except Exception:  # the app's own path answers it (a 503 while the database is down)
-            log.debug("the acknowledging lane passed a webhook on", exc_info=True)
+            log.debug("the SMS lane passed a webhook on", exc_info=True)
             answered = False
         if not answered:
             return self.app(environ, start_response)
+        if path == self.STATUS_PATH:
+            start_response("204 NO CONTENT", self.status_headers)
+            return []
         start_response("200 OK", self.headers)
         return self.answer
 
-    def _acknowledge(self, environ: dict, body: bytes) -> bool:
-        """Acknowledge the webhook; False to leave it to the app."""
+    def _signed_fields(
+        self, environ: dict, path: str, query: str, body: bytes
+    ) -> list[tuple[str, str]] | None:
+        """The form's fields when Twilio signed them for this URL with the auth token, else
+        None (the app then tries the port variants Twilio may sign, or answers 403)."""
         try:
             fields = parse_qsl(body.decode("ascii"), keep_blank_values=True, errors="strict")
         except (UnicodeDecodeError, ValueError):
-            return False
+            return None
+        url = self.base_url + path + ("?" + query if query else "")
+        expected = form_signature(self.auth_token, url, fields)
         signature = environ["HTTP_X_TWILIO_SIGNATURE"]
-        expected = form_signature(self.auth_token, self.url, fields)
         if not hmac.compare_digest(expected.encode(), signature.encode("latin-1")):
-            return False  # the app tries the port variants Twilio may sign, or answers 403
+            return None
+        return fields
+
+    def _acknowledge(self, environ: dict, fields: list[tuple[str, str]]) -> bool:
+        """Acknowledge an inbound message; False to leave it to the app."""
         token = environ.get("HTTP_I_TWILIO_IDEMPOTENCY_TOKEN", "")
         if token and token in self.tokens:
             return True
-        form: dict[str, str] = {}
-        for name, value in fields:
-            form.setdefault(name, value)  # the first value, as request.form.get
-        cmd = inbound(form)
+        cmd = inbound(_first_values(fields))
         if cmd is None or cmd.kind != "message":
             return False
         entry_id = self.services.turns.accept(cmd)
@@ -246,6 +266,30 @@ class AcknowledgingLane:
         if token:
             self.tokens.add(token)
         return True
+
+    def _record_status(self, query: str, fields: list[tuple[str, str]]) -> bool:
+        """Record a status callback to kanal's own URL (`?m=<message id>`); False to leave
+        anything else to the app."""
+        args = parse_qsl(query, keep_blank_values=True)
+        if len(args) != 1 or args[0][0] != "m":
+            return False
+        message_id = parse_id(args[0][1])  # ValueError: the app answers 400
+        form = _first_values(fields)
+        sid = form.get("MessageSid") or form.get("SmsSid")
+        status = (form.get("MessageStatus") or form.get("SmsStatus") or "").lower()
+        if not sid or not status:
+            return False
+        error_code = form.get("ErrorCode") or None
+        self.services.delivery.record_status(NAME, message_id, sid, status, error_code)
+        return True
+
+
+def _first_values(fields: list[tuple[str, str]]) -> dict[str, str]:
+    """Each field's first value, as `request.form.get` gives it."""
+    form: dict[str, str] = {}
+    for name, value in fields:
+        form.setdefault(name, value)
+    return form
 
 
 def wsgi_lane(app, services: ChannelServices, headers: Mapping[str, str]) -> AcknowledgingLane:  # noqa: ANN001

@@ -641,6 +641,12 @@ class FakeEventLog(_FakeRepository):
     def for_contact(self, contact_id: int) -> list[ContactEvent]:
         return self._rows.select(ContactEvent, lambda e: e.contact_id == contact_id)
 
+    def on_desk(self, since: datetime, until: datetime) -> list[ContactEvent]:
+        return self._rows.select(
+            ContactEvent,
+            lambda e: e.channel == "desk" and e.contact_id is None and since <= e.at < until,
+        )
+
     def latest(self, types: tuple[str, ...]) -> ContactEvent | None:
         found = self._rows.select(ContactEvent, lambda e: e.type in types)
         return max(found, key=lambda e: e.at, default=None)

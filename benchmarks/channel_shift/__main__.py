@@ -21,7 +21,6 @@ of the median times is what the rollup saves. Results: benchmarks/results/channe
 
 from __future__ import annotations
 
-import json
 import os
 import platform
 import random
@@ -39,6 +38,7 @@ from sqlalchemy import create_engine, insert, text
 from analytics import metrics, rollups
 from analytics.reader import reader_engine
 from analytics.report import Query, channel_shift_report
+from benchmarks import results
 from router.adapters.orm import contact_events, metadata
 from router.domain import events as ev
 
@@ -259,8 +259,7 @@ def main(argv: list[str]) -> int:
             with admin.connect() as conn:
                 conn.execute(text("DROP DATABASE IF EXISTS bench_channel_shift"))
             admin.dispose()
-    if not quick:
-        RESULTS.write_text(json.dumps(out, indent=2, ensure_ascii=False) + "\n")
+    print(f"written: {results.write('channel_shift', out, quick=quick)}")
     return 0
 
 

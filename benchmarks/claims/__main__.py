@@ -34,6 +34,8 @@ from pathlib import Path
 
 from sqlalchemy import create_engine, text
 
+from benchmarks import results
+
 POSTGRES = "postgresql+psycopg://postgres@127.0.0.1:5432/test"
 SCRATCH = "kanal_bench_claims"
 RESULTS = Path(__file__).resolve().parents[1] / "results" / "claims.json"
@@ -320,8 +322,7 @@ def main(argv: list[str]) -> int:
         report["postgresql"] = {"skipped": str(exc)[:200]}
     with tempfile.TemporaryDirectory() as folder:
         report["sqlite"] = run(f"sqlite:///{folder}/claims.db", items, args.claimers)
-    RESULTS.parent.mkdir(exist_ok=True)
-    RESULTS.write_text(json.dumps(report, indent=2) + "\n")
+    results.write("claims", report, quick=args.quick)
     print(json.dumps(report, indent=2))
     pg = report["postgresql"].get("claims", {})
     failed = report["sqlite"]["claims"]["double_assignments"] or pg.get("double_assignments")

@@ -29,6 +29,8 @@ import time
 import uuid
 from pathlib import Path
 
+from benchmarks import results as results_file
+
 RESULTS = Path(__file__).resolve().parents[1] / "results" / "ivr_turn.json"
 PUBLIC = "http://127.0.0.1:9"
 TEXT = "when is my pension paid"
@@ -175,10 +177,9 @@ def main(argv: list[str]) -> int:
         "without_bot": without_bot(calls),
         "with_rasa": "skipped: --no-rasa" if args.no_rasa else with_rasa(calls),
     }
-    RESULTS.parent.mkdir(parents=True, exist_ok=True)
-    RESULTS.write_text(json.dumps(results, indent=2) + "\n")
+    written = results_file.write("ivr_turn", results, quick=args.quick)
     print(json.dumps(results, indent=2))
-    print(f"written: {RESULTS}")
+    print(f"written: {written}")
     return 0
 
 

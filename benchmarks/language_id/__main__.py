@@ -11,12 +11,12 @@ Results: benchmarks/results/language_id.json.
 
 from __future__ import annotations
 
-import json
 import platform
 import sys
 import time
 from pathlib import Path
 
+from benchmarks import results
 from benchmarks.language_id.messages import DANISH, ENGLISH
 from router.adapters.language import MIN_CONFIDENCE, LinguaIdentifier
 from router.domain.needs import asks_for_person
@@ -92,7 +92,7 @@ def main(argv: list[str]) -> int:
             f"unsure {row['unsure']:2}  accuracy when sure {row['accuracy_when_sure']:.1%}"
         )
     print(f"timing: {result['timing']}")
-    RESULTS.write_text(json.dumps(result, indent=2, ensure_ascii=False) + "\n", encoding="utf-8")
+    print(f"written: {results.write('language_id', result, quick=quick)}")
     return 0
 
 

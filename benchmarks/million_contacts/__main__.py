@@ -20,7 +20,7 @@ database:
 A request slower than its budget is not repeated past it (the samples are reported), and past
 TOTAL_BUDGET_S per database the remaining requests are skipped (and reported as skipped).
 Target (issue 17): dashboard/API p95 <= 250 ms (the simulator's is benchmarks.simulator's).
-Results: benchmarks/results/million_contacts.json (not written by --quick).
+Results: benchmarks/results/million_contacts.json (--quick: million_contacts.quick.json).
 """
 
 from __future__ import annotations
@@ -38,6 +38,7 @@ from sqlalchemy import create_engine, text
 
 from analytics import rollups
 from analytics.reader import reader_engine
+from benchmarks import results
 from benchmarks.million_contacts import cache
 from benchmarks.million_contacts.history import History
 from benchmarks.million_contacts.load import load
@@ -285,18 +286,18 @@ def main(argv: list[str]) -> int:
     admin = _postgres_admin()
     if admin and "--sqlite-only" not in argv:
         out["postgresql"] = postgres_run(admin, options)
-    if not quick:
-        _write(out)
+    _write(out, quick)
     return 0
 
 
-def _write(out: dict) -> None:
+def _write(out: dict, quick: bool = False) -> None:
     """Write the results, keeping a database's figures from an earlier run that skipped it."""
-    kept = json.loads(RESULTS.read_text()) if RESULTS.exists() else {}
+    path = results.path("million_contacts", quick)
+    kept = json.loads(path.read_text()) if path.exists() else {}
     for database in ("sqlite", "postgresql"):
         if database not in out and database in kept:
             out[database] = kept[database]
-    RESULTS.write_text(json.dumps(out, indent=2, ensure_ascii=False) + "\n")
+    results.write("million_contacts", out, quick=quick)
 
 
 if __name__ == "__main__":

@@ -35,6 +35,7 @@ from http.client import HTTPConnection, RemoteDisconnected
 from pathlib import Path
 from urllib.parse import urlsplit
 
+from benchmarks import results as results_file
 from bots.client import WEBHOOK_PATH
 from bots.serve import running_bot
 from bots.train import PROJECT_DIR, train_if_changed
@@ -270,7 +271,7 @@ def main(argv: list[str]) -> int:
     }
     checks = targets(results, args.conversations)
     report = {"about": about, "stores": results, "targets": checks}
-    RESULTS.write_text(json.dumps(report, indent=2) + "\n")
+    written = results_file.write("rasa_memory", report, quick=args.quick)
     print(f"\n{'store':<9} " + " ".join(f"{c:>8}" for c in (m["conversations"]
           for m in results[0]["memory"])) + "  (RSS MiB after N conversations)")  # fmt: skip
     for r in results:
@@ -278,7 +279,7 @@ def main(argv: list[str]) -> int:
     print(f"\n{'store':<9} " + " ".join(f"{'turn ' + str(n):>9}" for n in LATENCY_AT) + "  (ms)")
     for r in results:
         print(f"{r['store']:<9} " + " ".join(f"{ms:>9}" for ms in r["latency_ms_at_turn"].values()))
-    print(f"\nresults in {RESULTS}")
+    print(f"\nresults in {written}")
     for check in checks:
         verdict = "PASS" if check["passed"] else "FAIL"
         print(f"{check['id']:<22} {check['figure']:>7}  target {check['target']:<7} {verdict}")

@@ -22,7 +22,7 @@ replaying). The dashboard's simulator page for the month is requested once, thro
 app as a signed-in manager, and timed. --from-events also times the simulator folding the
 month from the event log (the way it read before the recordings; minutes at a million).
 Target (issue 17): 1 M contacts replayed in <= 60 s.
-Results: benchmarks/results/simulator.json (not written by --quick).
+Results: benchmarks/results/simulator.json (--quick: simulator.quick.json).
 """
 
 from __future__ import annotations
@@ -42,6 +42,7 @@ from analytics import recordings, simulation
 from analytics.reader import reader_engine
 from analytics.recorded import period_bounds, recorded_contacts
 from analytics.simulator import simulate
+from benchmarks import results
 from benchmarks.million_contacts.history import History
 from benchmarks.million_contacts.load import load
 from router.policy import decide, load_profile
@@ -331,17 +332,17 @@ def main(argv: list[str]) -> int:
         url = postgres_database(admin, f"kanal_bench_{name}")
         out["postgresql"] = {"prepared": prepare(url, contacts, fresh), **measure(url, from_events)}
     out["about"]["load_average_after"] = os.getloadavg()[0]
-    if not quick:
-        kept = json.loads(RESULTS.read_text()) if RESULTS.exists() else {}
-        for database in ("sqlite", "postgresql"):
-            if database not in out and database in kept:
-                out[database] = kept[database]  # from an earlier run (its own "when")
-            earlier = kept.get(database, {})
-            before = earlier.get("france_from_events")
-            if database in out and "france_from_events" not in out[database] and before:
-                # The slow way is not timed every run: the last time it was, and when.
-                out[database]["france_from_events"] = {"when": earlier.get("when"), **before}
-        RESULTS.write_text(json.dumps(out, indent=2, ensure_ascii=False) + "\n")
+    path = results.path("simulator", quick)
+    kept = json.loads(path.read_text()) if path.exists() else {}
+    for database in ("sqlite", "postgresql"):
+        if database not in out and database in kept:
+            out[database] = kept[database]  # from an earlier run (its own "when")
+        earlier = kept.get(database, {})
+        before = earlier.get("france_from_events")
+        if database in out and "france_from_events" not in out[database] and before:
+            # The slow way is not timed every run: the last time it was, and when.
+            out[database]["france_from_events"] = {"when": earlier.get("when"), **before}
+    results.write("simulator", out, quick=quick)
     return 0
 
 

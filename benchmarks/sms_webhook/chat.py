@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from benchmarks.sms_webhook import rasa_pair
+from benchmarks.sms_webhook import rasa_pair, servers
 from benchmarks.sms_webhook.db import Database, check_chat
 from benchmarks.sms_webhook.servers import free_port, kanal
 
@@ -19,7 +19,11 @@ def chat(work: Path, env: dict, args, notes: list[str]) -> dict:
         notes.append(f"(d) skipped: {why}")
         return {"skipped": why}
     with rasa_pair.rasa(work, args.rasa_model, args.rasa_venv) as rasa_url:
-        kanal_env = {**env, "KANAL_RASA_URL": rasa_url}
+        # The bot's bulkhead is per web process (KANAL_BOT_CONCURRENCY, default 4): with the
+        # benchmark's 2 gunicorn workers, 4 would let only 8 of the 16 conversations reach
+        # Rasa at once. Each process gets an equal share of them, as a deployment sizes it.
+        per_process = -(-args.chat_concurrency // servers.WORKERS)
+        kanal_env = {**env, "KANAL_RASA_URL": rasa_url, "KANAL_BOT_CONCURRENCY": str(per_process)}
         factory = "benchmarks.sms_webhook.factory:rasa_app()"
         with kanal("chat", work, kanal_env, factory, free_port(), args.worker_cmd) as (
             url,

@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
-import json
 import math
 from pathlib import Path
+
+from benchmarks import results as results_file
 
 RESULTS = Path(__file__).resolve().parent.parent / "results" / "sms_webhook.json"
 
@@ -57,10 +58,20 @@ def targets(results: dict) -> list[dict]:
     )
     out.append(
         _target(
-            "c.turns_per_s",
-            "SMS turns end to end (scripted bot, SQLite) per s",
-            c and c["turns_per_s"],
-            300,
+            "c.turns_ratio",
+            "SMS turns end to end (scripted bot, SQLite) per s ÷ bare Flask req/s",
+            c and c["ratio_turns_to_baseline_rps"],
+            0.04,
+            ">=",
+        )
+    )
+    pg = results.get("c_turns_end_to_end_scripted_bot_postgresql")
+    out.append(
+        _target(
+            "c.turns_ratio_pg",
+            "the same on PostgreSQL (beside it; the target is SQLite's)",
+            pg and pg["ratio_turns_to_baseline_rps"],
+            0.04,
             ">=",
         )
     )
@@ -123,6 +134,18 @@ def show(results: dict) -> None:
             f"context: bare Flask under the same load: {base['requests_per_s']:g} req/s, "
             f"p50 {base['p50_ms']:g} ms, p99 {base['p99_ms']:g} ms"
         )
+        floor = a.get("floor_bare_flask_one_sqlite_insert")
+        if floor:
+            print(
+                f"context: the floor (bare Flask + one SQLite INSERT): "
+                f"{floor['requests_per_s']:g} req/s ({a['ratio_floor_to_baseline_rps']:.2f} of "
+                f"bare Flask), p99 {floor['p99_ms']:g} ms; kanal ÷ floor "
+                f"{a['ratio_kanal_to_floor_rps']:.2f}"
+            )
+    for key in ("c_turns_end_to_end_scripted_bot", "c_turns_end_to_end_scripted_bot_postgresql"):
+        c = results.get(key)
+        if c:
+            print(f"context: {key}: {c['turns_per_s']:g} turns/s")
     for name, acc in accounting(results):
         verdict = "OK" if acc["ok"] else "LOST OR DUPLICATED: " + "; ".join(acc["problems"])
         print(
@@ -133,7 +156,7 @@ def show(results: dict) -> None:
         print("note:", note)
 
 
-def write(results: dict, path: Path = RESULTS) -> None:
-    path.parent.mkdir(parents=True, exist_ok=True)
-    path.write_text(json.dumps(results, indent=2, ensure_ascii=False) + "\n")
-    print(f"written: {path}")
+def write(results: dict, path: Path | None = None) -> None:
+    """In the results envelope (benchmarks/results.py); --quick: sms_webhook.quick.json."""
+    quick = results.get("about", {}).get("quick", False)
+    print(f"written: {results_file.write('sms_webhook', results, quick=quick, to=path)}")

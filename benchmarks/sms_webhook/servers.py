@@ -149,15 +149,21 @@ def sandbox(work: Path, callback_delay: float) -> Iterator[str]:
 
 @contextlib.contextmanager
 def kanal(
-    name: str, work: Path, env: dict, factory: str, port: int, worker_cmd: str | None = None
+    name: str,
+    work: Path,
+    env: dict,
+    factory: str,
+    port: int,
+    worker_cmd: str | None = None,
+    database_url: str | None = None,
 ) -> Iterator[tuple[str, str]]:
     """Migrate a fresh database, serve kanal from `factory`; yield (URL, database URL).
 
     `worker_cmd` (for a design whose turns run in a separate process) starts alongside it
-    with the same environment.
+    with the same environment. `database_url`: an empty database to use (PostgreSQL)
+    instead of a fresh SQLite file.
     """
-    db = work / f"{name}.db"
-    database_url = f"sqlite:///{db}"
+    database_url = database_url or f"sqlite:///{work / f'{name}.db'}"
     env = {**env, "KANAL_DATABASE_URL": database_url}
     kanal_cli = str(Path(sys.executable).parent / "kanal")
     subprocess.run([kanal_cli, "db", "upgrade"], cwd=ROOT, env=env, check=True, capture_output=True)
@@ -179,3 +185,37 @@ def check_sandbox_outside(url: str) -> None:
     answer = requests.get(url + "/sandbox/outbox.json", timeout=5)
     if answer.status_code != 404:
         raise SystemExit(f"the sandbox runs inside the server under test ({url}/sandbox/...)")
+
+
+def postgres_admin_url() -> str | None:
+    """The PostgreSQL server to make benchmark databases on (KANAL_BENCH_POSTGRES_URL, else
+    KANAL_TEST_POSTGRES_URL, else 127.0.0.1:5432), or None if none answers."""
+    url = (
+        os.environ.get("KANAL_BENCH_POSTGRES_URL")
+        or os.environ.get("KANAL_TEST_POSTGRES_URL")
+        or "postgresql+psycopg://postgres@127.0.0.1:5432/postgres"
+    )
+    try:
+        import psycopg
+
+        psycopg.connect(url.replace("+psycopg", ""), connect_timeout=3).close()
+    except Exception:
+        return None
+    return url
+
+
+@contextlib.contextmanager
+def postgres_database(admin_url: str, name: str) -> Iterator[str]:
+    """Create an empty PostgreSQL database for one run; yield its URL; drop it after."""
+    import psycopg
+
+    prefix = os.environ.get("KANAL_BENCH_PG_PREFIX", "kanal_bench")
+    database = f"{prefix}_{name}_{os.getpid()}"
+    with psycopg.connect(admin_url.replace("+psycopg", ""), autocommit=True) as conn:
+        conn.execute(f'DROP DATABASE IF EXISTS "{database}"')
+        conn.execute(f'CREATE DATABASE "{database}"')
+    try:
+        yield admin_url.rsplit("/", 1)[0] + "/" + database
+    finally:
+        with psycopg.connect(admin_url.replace("+psycopg", ""), autocommit=True) as conn:
+            conn.execute(f'DROP DATABASE IF EXISTS "{database}" WITH (FORCE)')

@@ -36,6 +36,19 @@ def baseline(work: Path, env: dict, args) -> dict:
         return _latency(load.wrk(url, work / "baseline.tsv", args.connections, args.duration))
 
 
+def floor(work: Path, env: dict, args) -> dict:
+    """Bare Flask plus one committed SQLite INSERT per webhook: the acknowledgement's floor."""
+    port = free_port()
+    hooks = load.make_webhooks(f"http://127.0.0.1:{port}/twilio/sms", args.requests, args.citizens)
+    load.write_tsv(work / "floor.tsv", hooks[:-WARM_UP], args.connections)
+    env = {**env, "KANAL_BENCH_FLOOR_DB": str(work / f"floor-{port}.db")}
+    with gunicorn(
+        "benchmarks.sms_webhook.baseline:floor_app()", env, work / "floor.log", port=port
+    ) as url:
+        load.warm_up(url, work / "floor-warm.tsv", hooks[-WARM_UP:], args.connections)
+        return _latency(load.wrk(url, work / "floor.tsv", args.connections, args.duration))
+
+
 def ack_distinct(work: Path, env: dict, args) -> dict:
     """(a) Every request a distinct signed inbound SMS; then account for every MessageSid."""
     port = free_port()
@@ -85,12 +98,17 @@ def ack_retried(work: Path, env: dict, args) -> dict:
     return {**_latency(result), "accounting": accounting}
 
 
-def turns(work: Path, env: dict, args) -> dict:
-    """(c) A burst of distinct webhooks, then wait until each is routed and answered."""
+def turns(work: Path, env: dict, args, database_url: str | None = None) -> dict:
+    """(c) A burst of distinct webhooks, then wait until each is routed and answered
+    (on a fresh SQLite file, or on the fresh PostgreSQL database `database_url`)."""
     port = free_port()
     count = args.burst
     hooks = load.make_webhooks(f"http://127.0.0.1:{port}/twilio/sms", count, args.citizens, "32")
-    with kanal("turns", work, env, SCRIPTED, port, args.worker_cmd) as (url, database_url):
+    name = "turns" if database_url is None else "turns-pg"
+    with kanal(name, work, env, SCRIPTED, port, args.worker_cmd, database_url) as (
+        url,
+        database_url,
+    ):
         db = Database(database_url)
         try:
             burst = load.post_all(url, hooks, concurrency=args.connections)

@@ -35,6 +35,7 @@ from pathlib import Path
 
 from sqlalchemy import create_engine, text
 
+from benchmarks import results
 from benchmarks.sms_webhook import servers
 from benchmarks.streams import drive
 
@@ -205,9 +206,7 @@ def main(argv: list[str]) -> int:
     for d in ("postgresql", "sqlite"):
         if d in result:
             result[d]["ratio_p95_to_baseline"] = ratio(result[d], result["baseline"])
-    RESULTS.parent.mkdir(exist_ok=True)
-    RESULTS.write_text(json.dumps(result, indent=2) + "\n")
-    print(f"wrote {RESULTS}")
+    print(f"wrote {results.write('streams', result, quick=args.quick)}")
     return 0
 
 

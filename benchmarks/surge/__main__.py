@@ -34,6 +34,7 @@ from pathlib import Path
 
 from sqlalchemy import create_engine, text
 
+from benchmarks import results
 from benchmarks.sms_webhook import servers
 from benchmarks.surge.traffic import Citizen, Desk, Traffic, run_load
 
@@ -53,7 +54,7 @@ def parse(argv: list[str]) -> argparse.Namespace:
     p.add_argument("--agents", type=int, default=2)
     p.add_argument("--handle", type=float, default=2.0, help="seconds an agent holds a contact")
     p.add_argument("--person-share", type=float, default=0.3)
-    p.add_argument("--output", type=Path, default=RESULTS)
+    p.add_argument("--output", type=Path, help="default: benchmarks/results/surge.json")
     args, _ = p.parse_known_args(argv)
     args.seconds = args.seconds or (20.0 if args.quick else 30.0)
     args.drain = args.drain or (15.0 if args.quick else 25.0)
@@ -294,11 +295,10 @@ def main(argv: list[str]) -> int:
     surge = result["surge"]
     result["ok"] = surge["refused"] == 0 and surge["dropped_total"] == 0
     result["surge_started"] = any(e["type"] == "surge_started" for e in surge["surge"])
-    args.output.parent.mkdir(parents=True, exist_ok=True)
-    args.output.write_text(json.dumps(result, indent=2, default=str) + "\n")
+    written = results.write("surge", result, quick=args.quick, to=args.output)
     print(f"refused {surge['refused']}, dropped {surge['dropped_total']} (target 0); "
           f"routes {surge['route_shares']}; callbacks {surge['callbacks']}; "
-          f"surge started: {result['surge_started']}; written to {args.output}")  # fmt: skip
+          f"surge started: {result['surge_started']}; written to {written}")  # fmt: skip
     return 0 if result["ok"] else 1
 
 

@@ -26,6 +26,7 @@ from pathlib import Path
 
 from sqlalchemy import event
 
+from benchmarks import results as results_file
 from benchmarks.sms_webhook.scripted import ScriptedBot
 from router import create_app
 from router.adapters.db import create_all
@@ -152,10 +153,79 @@ def followup_reply(app, kanal, turns: int):  # noqa: ANN001, ANN201
     return run
 
 
+def wsgi_requests(app, path: str, forms: list[dict], query: str = ""):  # noqa: ANN001, ANN201
+    """Signed form POSTs called straight on the WSGI app (no HTTP server, no test client)."""
+    import io
+
+    from werkzeug.test import EnvironBuilder
+
+    from channels.twilio_signature import sign
+
+    token = app.config.get("TWILIO_AUTH_TOKEN") or ""
+    url = PUBLIC + path + ("?" + query if query else "")
+    prepared = []
+    for form in forms:
+        headers = {"X-Twilio-Signature": sign(url, form, token)}
+        environ = EnvironBuilder(
+            path=path, query_string=query, method="POST", data=form, headers=headers
+        ).get_environ()
+        prepared.append((environ, environ["wsgi.input"].read()))
+
+    def call(i: int) -> None:
+        environ, body = prepared[i]
+        environ = {**environ, "wsgi.input": io.BytesIO(body)}
+        status = []
+        b"".join(app.wsgi_app(environ, lambda s, h, e=None: status.append(s)))
+        assert status[0][:3] in ("200", "204"), status
+
+    return call
+
+
+def bare_flask_webhook(turns: int):  # noqa: ANN201
+    """Bare Flask answering the same webhook (benchmarks/sms_webhook/baseline.py)."""
+    from benchmarks.sms_webhook.baseline import app as bare
+
+    form = {"MessageSid": "SM" + "0" * 32, "From": "+4531000000", "Body": "When is my payment?"}
+    call = wsgi_requests(bare, "/twilio/sms", [form] * (turns + 20))
+    return lambda i: call(i + 20)
+
+
+def acknowledgements(app, turns: int):  # noqa: ANN001, ANN201
+    forms = [
+        {"MessageSid": "SM" + secrets.token_hex(16), "From": f"+4533{i:06d}",
+         "Body": "When is my payment?", "To": "+4570000000"}
+        for i in range(turns + 20)
+    ]  # fmt: skip
+    call = wsgi_requests(app, "/twilio/sms", forms)
+    return lambda i: call(i + 20)
+
+
+def status_callbacks(app, kanal, turns: int):  # noqa: ANN001, ANN201
+    """Twilio's "delivered" for replies the bot turns sent (signed, to `?m=<id>`)."""
+    from sqlalchemy import text
+
+    with kanal.engine.connect() as conn:
+        rows = conn.execute(
+            text("SELECT id, provider_id FROM messages WHERE direction = 'out' "
+                 "AND provider_id IS NOT NULL ORDER BY id LIMIT :n"), {"n": turns + 20}
+        ).all()  # fmt: skip
+    calls = [
+        wsgi_requests(app, "/twilio/sms/status",
+                      [{"MessageSid": sid, "MessageStatus": "delivered", "To": "+4531000000"}],
+                      query=f"m={message_id}")
+        for message_id, sid in rows
+    ]  # fmt: skip
+    return lambda i: calls[i + 20](0)
+
+
 def main(argv: list[str]) -> int:
     p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     p.add_argument("--turns", type=int, default=500)
     p.add_argument("--quick", action="store_true")
+    p.add_argument("--output", type=Path, help="write here instead of benchmarks/results")
+    p.add_argument(
+        "--before", type=Path, help="a turn_cost.json of an earlier commit to keep beside"
+    )
     args = p.parse_args(argv)
     turns = 100 if args.quick else args.turns
     work = Path(tempfile.mkdtemp(prefix="kanal-turn-cost-"))
@@ -169,6 +239,7 @@ def main(argv: list[str]) -> int:
             "KANAL_TURN_WORKER": "process",
             "KANAL_PUBLIC_URL": PUBLIC,
             "KANAL_VOICE_LANGUAGES": ("en",),
+            "TWILIO_AUTH_TOKEN": "turn-cost-token",
         },
         bot=ScriptedBot(),
         senders={"sms": Accepting()},
@@ -177,6 +248,17 @@ def main(argv: list[str]) -> int:
     create_all(kanal.engine)
     turns_ = kanal.turns
     counter = Counter([kanal.engine, turns_.inbox.engine])
+    if not hasattr(turns_.inbox, "_insert"):
+        pass  # an inbox whose INSERT goes through SQLAlchemy's Connection: counted by events
+    else:  # its INSERT runs on the DBAPI connection, which the engine's events do not see
+        add = turns_.inbox.add
+
+        def counted_add(cmd):  # noqa: ANN001, ANN202
+            counter.statements += 1
+            counter.transactions += 1
+            return add(cmd)
+
+        turns_.inbox.add = counted_add
     with kanal.uow() as uow:  # exempt citizens, each writing for the first time
         for i in range(-20, turns):
             exempt = uow.citizens.add(
@@ -223,10 +305,21 @@ def main(argv: list[str]) -> int:
                            spoken_turn(app, turns), counter))  # fmt: skip
     results.append(measure("sms, a follow-up reply CALL (callback booked, reply sent)", turns,
                            followup_reply(app, kanal, turns), counter))  # fmt: skip
+    results.append(measure("sms status callback 'delivered' (signed WSGI call, no HTTP)", turns,
+                           status_callbacks(app, kanal, turns), counter))  # fmt: skip
+    results.append(measure("sms acknowledgement (signed WSGI call, no HTTP)", turns,
+                           acknowledgements(app, turns), counter))  # fmt: skip
+    results.append(measure("bare Flask answering the webhook (WSGI call, the baseline)", turns,
+                           bare_flask_webhook(turns), counter))  # fmt: skip
     kanal.close()
-    RESULTS.parent.mkdir(parents=True, exist_ok=True)
-    RESULTS.write_text(json.dumps({"about": {"database": "SQLite (WAL)", "turns": turns},
-                                   "turns": results}, indent=2) + "\n")  # fmt: skip
+    document = {"about": {"database": "SQLite (WAL)", "turns": turns}, "turns": results}
+    if args.before:  # an earlier commit's figures, measured in the same session
+        document["before"] = json.loads(args.before.read_text())
+    if args.output:
+        args.output.write_text(json.dumps(document, indent=2) + "\n")
+        written = args.output
+    else:
+        written = results_file.write("turn_cost", document, quick=args.quick)
     width = max(len(r["turn"]) for r in results)
     print(f"{'turn (SQLite)':<{width}}  statements  transactions  main db  cpu ms  wall ms")
     for r in results:
@@ -236,7 +329,7 @@ def main(argv: list[str]) -> int:
             f"{r['cpu_ms_per_turn']:>6}  "
             f"{r['wall_ms_per_turn']:>7}"
         )
-    print(f"written: {RESULTS}")
+    print(f"written: {written}")
     return 0
 
 

@@ -143,6 +143,8 @@ contacts = Table(
     Column("wrap_up", String(40)),
     Column("language", String(8)),
     Index("ix_contacts_channel_address_state", "channel", "address", "state"),
+    # What an agent holds (every claim reads it): found by agent, not by a scan of contacts.
+    Index("ix_contacts_agent_state", "agent_id", "state"),
 )
 
 messages = Table(

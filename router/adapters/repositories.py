@@ -34,7 +34,7 @@ from router.domain.model import (
 )
 from router.domain.notes import InternalNote
 from router.domain.offers import Offer, OfferState
-from router.domain.presence import Presence, PresenceState
+from router.domain.presence import DESK, Presence, PresenceState
 from router.domain.routing import AgentProfile, Match, load_of
 from router.domain.survey import Survey, SurveyState
 from router.domain.transfers import Transfer
@@ -97,6 +97,37 @@ def _claim_statement(by_queue: bool, by_language: bool):  # noqa: ANN202
     )
 
 
+# The turn's statements, built once with bound parameters: building a select costs more
+# than SQLite takes to run it (coercion and the cache key on every call).
+@functools.cache
+def _turn_statements() -> dict[str, object]:
+    channel, address = bindparam("channel"), bindparam("address")
+    open_at = select(Contact).where(
+        Contact.channel == channel, Contact.address == address, Contact.state != ContactState.CLOSED
+    )
+    return {
+        "citizen_by_phone": select(Citizen).where(Citizen.phone == bindparam("phone")),
+        "contact_for_update": select(Contact)
+        .where(Contact.id == bindparam("id"))
+        .with_for_update(),
+        "contact_open_on": open_at.where(
+            (Contact.state != ContactState.BOT)
+            | (Contact.last_activity_at >= bindparam("active_since"))
+        ).order_by(Contact.id.desc()),
+        "contact_stale_open_on": open_at,
+        "message_for_update": select(Message)
+        .where(Message.id == bindparam("id"))
+        .with_for_update(),
+        "message_by_provider_id": select(Message).where(
+            Message.channel == channel, Message.provider_id == bindparam("provider_id")
+        ),
+        "queue_waiting_count": select(func.count())
+        .select_from(QueueItem)
+        .where(QueueItem.state == QueueState.WAITING),
+        "consent": select(Consent).where(Consent.channel == channel, Consent.address == address),
+    }
+
+
 @functools.cache
 def _at_desk_statement():  # noqa: ANN202
     """An agent's presence (locked), profile, holdings by channel and open offers' count."""
@@ -148,7 +179,8 @@ class SqlCitizenRepository(_Repository):
         return self.session.get(Citizen, citizen_id)
 
     def by_phone(self, phone: str) -> Citizen | None:
-        return self.session.scalars(select(Citizen).where(Citizen.phone == phone)).first()
+        stmt = _turn_statements()["citizen_by_phone"]
+        return self.session.scalars(stmt, {"phone": phone}).first()
 
     def by_pseudonym(self, pseudonym: str) -> Citizen | None:
         return self.session.scalars(select(Citizen).where(Citizen.pseudonym == pseudonym)).first()
@@ -200,31 +232,19 @@ class SqlContactRepository(_Repository):
 
     def get(self, contact_id: int, *, for_update: bool = False) -> Contact | None:
         if for_update and not self._holds(Contact, contact_id):
-            stmt = select(Contact).where(Contact.id == contact_id).with_for_update()
-            return self.session.scalars(stmt).first()
+            stmt = _turn_statements()["contact_for_update"]
+            return self.session.scalars(stmt, {"id": contact_id}).first()
         return self.session.get(Contact, contact_id)
 
     def open_on(self, channel: str, address: str, active_since: datetime) -> Contact | None:
         """Return the citizen's open contact on a channel address, if active since then."""
-        stmt = (
-            select(Contact)
-            .where(
-                Contact.channel == channel,
-                Contact.address == address,
-                Contact.state != ContactState.CLOSED,
-                (Contact.state != ContactState.BOT) | (Contact.last_activity_at >= active_since),
-            )
-            .order_by(Contact.id.desc())
-        )
-        return self.session.scalars(stmt).first()
+        stmt = _turn_statements()["contact_open_on"]
+        params = {"channel": channel, "address": address, "active_since": active_since}
+        return self.session.scalars(stmt, params).first()
 
     def stale_open_on(self, channel: str, address: str) -> list[Contact]:
-        stmt = select(Contact).where(
-            Contact.channel == channel,
-            Contact.address == address,
-            Contact.state != ContactState.CLOSED,
-        )
-        return list(self.session.scalars(stmt))
+        stmt = _turn_statements()["contact_stale_open_on"]
+        return list(self.session.scalars(stmt, {"channel": channel, "address": address}))
 
     def count_open_by_state(self) -> dict[tuple[str, str], int]:
         """Count open contacts by (channel, state)."""
@@ -312,8 +332,8 @@ class SqlContactRepository(_Repository):
 class SqlMessageRepository(_Repository):
     def get(self, message_id: int, *, for_update: bool = False) -> Message | None:
         if for_update:
-            stmt = select(Message).where(Message.id == message_id).with_for_update()
-            return self.session.scalars(stmt).first()
+            stmt = _turn_statements()["message_for_update"]
+            return self.session.scalars(stmt, {"id": message_id}).first()
         return self.session.get(Message, message_id)
 
     def count_outbound_by_status(self) -> dict[tuple[str, str], int]:
@@ -343,8 +363,9 @@ class SqlMessageRepository(_Repository):
         return list(self.session.scalars(stmt))
 
     def by_provider_id(self, channel: str, provider_id: str) -> Message | None:
-        stmt = select(Message).where(Message.channel == channel, Message.provider_id == provider_id)
-        return self.session.scalars(stmt).first()
+        stmt = _turn_statements()["message_by_provider_id"]
+        params = {"channel": channel, "provider_id": provider_id}
+        return self.session.scalars(stmt, params).first()
 
     def for_contact(self, contact_id: int, after_id: int = 0) -> list[Message]:
         stmt = (
@@ -469,10 +490,7 @@ class SqlQueueRepository(_Repository):
         return list(self.session.scalars(stmt))
 
     def waiting_count(self) -> int:
-        stmt = (
-            select(func.count()).select_from(QueueItem).where(QueueItem.state == QueueState.WAITING)
-        )
-        return self.session.scalar(stmt) or 0
+        return self.session.scalar(_turn_statements()["queue_waiting_count"]) or 0
 
     def claim_next(self, match: Match) -> QueueItem | None:
         """Lock and return the next waiting item the agent may take, by rank (priority plus
@@ -579,8 +597,8 @@ class SqlUserRepository(_Repository):
 
 class SqlConsentRepository(_Repository):
     def get(self, channel: str, address: str) -> Consent | None:
-        stmt = select(Consent).where(Consent.channel == channel, Consent.address == address)
-        return self.session.scalars(stmt).first()
+        stmt = _turn_statements()["consent"]
+        return self.session.scalars(stmt, {"channel": channel, "address": address}).first()
 
 
 class SqlCallbackRepository(_Repository):
@@ -696,6 +714,20 @@ class SqlEventLog(_Repository):
         stmt = (
             select(ContactEvent)
             .where(ContactEvent.contact_id == contact_id)
+            .order_by(ContactEvent.id)
+        )
+        return list(self.session.scalars(stmt))
+
+    def on_desk(self, since: datetime, until: datetime) -> list[ContactEvent]:
+        """Return the agents' own events (about no contact) in that time, oldest first."""
+        stmt = (
+            select(ContactEvent)
+            .where(
+                ContactEvent.channel == DESK,
+                ContactEvent.contact_id.is_(None),
+                ContactEvent.at >= since,
+                ContactEvent.at < until,
+            )
             .order_by(ContactEvent.id)
         )
         return list(self.session.scalars(stmt))

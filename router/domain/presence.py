@@ -11,6 +11,7 @@ states move freely between each other. Each change is recorded (`presence_change
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from enum import StrEnum
@@ -18,6 +19,8 @@ from enum import StrEnum
 from router.domain.model import Aggregate, IllegalTransition
 
 PRESENCE_CHANGED = "presence_changed"  # {"agent_id", "from", "to", "why"}
+# The log's channel of an agent's own events (about no contact).
+DESK = "desk"
 
 
 class PresenceState(StrEnum):
@@ -101,3 +104,29 @@ class Presence(Aggregate):
         if not self.is_online or (self.seen_at is not None and now - self.seen_at < after):
             return False
         return self.change(PresenceState.OFFLINE, now, why="timed out")
+
+
+@dataclass(frozen=True)
+class StatusChange:
+    """One `presence_changed` of an agent, as the log keeps it."""
+
+    at: datetime
+    before: str
+    after: str
+    why: str
+
+
+def time_in_states(
+    changes: Iterable[StatusChange], start: datetime, end: datetime, now_in: str
+) -> dict[str, int]:
+    """Return the seconds an agent spent in each state from `start` to `end`, given their
+    changes in that time, oldest first: before the first they were in its `before` state;
+    with none, in the state they are `now_in` all along."""
+    changes = [c for c in changes if start <= c.at <= end]
+    spent = {str(s): 0 for s in PresenceState}
+    state, since = (changes[0].before if changes else now_in), start
+    for change in changes:
+        spent[str(state)] = spent.get(str(state), 0) + int((change.at - since).total_seconds())
+        state, since = change.after, change.at
+    spent[str(state)] = spent.get(str(state), 0) + int((end - since).total_seconds())
+    return spent

@@ -30,6 +30,7 @@ import time
 from collections import Counter
 from collections.abc import Callable
 from datetime import UTC, date, datetime, timedelta
+from zoneinfo import ZoneInfo
 
 import click
 
@@ -173,7 +174,10 @@ class Driver:
 
         times = self.opening_times(days, contacts, end)
         last_sweep = times[0] if times else end
+        zone = ZoneInfo(self.config.get("KANAL_TIMEZONE", "Europe/Copenhagen"))
         for n, at in enumerate(times):
+            if n and at.astimezone(zone).date() != times[n - 1].astimezone(zone).date():
+                self._sign_out()  # the day's last contact is done: the agents go home
             self.clock.advance_to(at)
             if at - last_sweep > timedelta(hours=1):
                 close_inactive(self.kanal.uow, self.kanal.channels, at)
@@ -184,9 +188,16 @@ class Driver:
             self.tally[channel] += 1
             if (n + 1) % 50 == 0:
                 self.echo(f"  {n + 1} contacts, up to {at:%Y-%m-%d %H:%M} UTC")
+        self._sign_out()
         self.clock.advance_to(end)
         close_inactive(self.kanal.uow, self.kanal.channels, end)
         return self.tally
+
+    def _sign_out(self) -> None:
+        """Sign every agent out (their next Take next signs them in again), so their staffed
+        time is the day's working hours, not the whole month (occupancy)."""
+        for agent in self.agents:
+            self.kanal.assignments.sign_out(agent)
 
     def _story(self) -> tuple[dict | None, str, list[str]]:
         """Return who writes (None: anonymous), in which language, and what they write."""

@@ -88,6 +88,9 @@ def refresh_metric_rollups(kanal: Kanal) -> None:
     )
     if done["days"]:
         log.info("metric rollups: %s days recomputed", done["days"])
+    from analytics import occupancy_rollup
+
+    occupancy_rollup.refresh(kanal.analytics_engine, kanal.engine, c["KANAL_TIMEZONE"])
 
 
 def refresh_recorded_contacts(kanal: Kanal) -> None:

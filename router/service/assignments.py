@@ -28,6 +28,7 @@ from router.domain.routing import (
 from router.domain.transfers import Transfer
 from router.service import contacts
 from router.service.errors import Conflict, Forbidden, NotFound
+from router.service.translations import N_
 from router.service.unit_of_work import UnitOfWork
 
 # Presence is written at most this often for an agent who is only seen at the desk.
@@ -102,15 +103,47 @@ class Assignments:
                     offer = next((o for o in mine if o.queue_item_id == item.id), None)
                 if not contacts.claim_item(uow, item.id, agent_id, now):
                     continue  # another agent took it between the two looks
-                if offer is not None and offer.is_overdue(now):
-                    offer.expire(now)
-                elif offer is not None:
-                    offer.accept(agent_id, now)
-                contact = uow.contacts.get(item.contact_id, for_update=True)
-                happened = contact.assign(item, agent_id, now)
+                claimed = self._hand_over(uow, item, offer, agent_id, now)
                 uow.commit()
-                return Claimed(contact.id, item.id, happened[0].data["wait_seconds"])
+                return claimed
         return None
+
+    def accept(self, agent_id: int, offer_id: int) -> Claimed:
+        """The agent takes the contact offered to them (Accept at the desk)."""
+        now = self.clock()
+        with self.uow() as uow:
+            presence = uow.presence.lock(agent_id)  # their claims and offers queue behind it
+            offer = uow.offers.get(offer_id)
+            if offer is None or offer.agent_id != agent_id:
+                raise NotFound(N_("No such offer."))
+            if not offer.is_open:
+                raise Conflict(N_("This offer is no longer open."))
+            item = uow.queue.lock(offer.queue_item_id)
+            if offer.is_overdue(now):
+                offer.expire(now)
+                gone = N_("This offer has expired: it goes to the next agent.")
+            elif item is None or not contacts.claim_item(uow, item.id, agent_id, now):
+                offer.withdraw(now, why="taken")
+                gone = N_("Someone else took this contact.")
+            else:
+                presence.working(now, every=SEEN_EVERY)
+                claimed = self._hand_over(uow, item, offer, agent_id, now)
+                uow.commit()
+                return claimed
+            uow.commit()
+        raise Conflict(gone)
+
+    def _hand_over(
+        self, uow: UnitOfWork, item: QueueItem, offer: Offer | None, agent_id: int, now: datetime
+    ) -> Claimed:
+        """The claimed item's contact goes to the agent; an offer of it is closed."""
+        if offer is not None and offer.is_overdue(now):
+            offer.expire(now)
+        elif offer is not None:
+            offer.accept(agent_id, now)
+        contact = uow.contacts.get(item.contact_id, for_update=True)
+        happened = contact.assign(item, agent_id, now)
+        return Claimed(contact.id, item.id, happened[0].data["wait_seconds"])
 
     def _match(self, uow: UnitOfWork, agent_id: int, offers: list[Offer] | None = None) -> Match:
         """What the agent may take now: their profile against what they hold (their
@@ -216,9 +249,9 @@ class Assignments:
         with self.uow() as uow:
             offer = uow.offers.get(offer_id)
             if offer is None or offer.agent_id != agent_id:
-                raise NotFound("No such offer.")
+                raise NotFound(N_("No such offer."))
             if not offer.is_open:
-                raise Conflict("This offer is no longer open.")
+                raise Conflict(N_("This offer is no longer open."))
             offer.decline(self.clock())
             uow.commit()
 

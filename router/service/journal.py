@@ -14,6 +14,7 @@ from datetime import datetime
 
 from router.domain.events import ContactChanged, Happened
 from router.domain.model import Contact, ContactEvent
+from router.domain.presence import DESK, Presence
 from router.service.unit_of_work import UnitOfWork
 
 
@@ -113,6 +114,9 @@ def write_new_events(uow: UnitOfWork) -> list[object]:
         if not isinstance(event, Happened):
             uow.after_commit.append(event)
             continue
+        if isinstance(aggregate, Presence):
+            _append_desk(uow, event)
+            continue
         contact = aggregate if isinstance(aggregate, Contact) else None
         if contact is None and getattr(aggregate, "contact_id", None) is not None:
             contact = uow.contacts.get(aggregate.contact_id)
@@ -138,6 +142,22 @@ def _append(uow, channel, contact_id, pseudonym, need, type_, at, data) -> None:
             need=need,
             data=dict(data),
         )
+    )
+
+
+def _append_desk(uow: UnitOfWork, event: Happened) -> None:
+    """Append an agent's own event (their presence): about no contact, on the desk, so a
+    supervisor can read an agent's day from the log."""
+    uow.events.append(
+        ContactEvent(
+            type=event.type,
+            at=event.at,
+            channel=DESK,
+            contact_id=None,
+            citizen=None,
+            need=None,
+            data=dict(event.data),
+        )  # fmt: skip
     )
 
 

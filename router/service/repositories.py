@@ -170,6 +170,11 @@ class EventLog(Protocol):
         """Return the latest event of these types (one index seek per type), or None."""
         ...
 
+    def on_desk(self, since: datetime, until: datetime) -> list[ContactEvent]:
+        """Return the agents' own events (about no contact: their presence) in that time,
+        oldest first."""
+        ...
+
 
 class CallbackRepository(Repository, Protocol):
     def get(self, callback_id: int, *, for_update: bool = False) -> Callback | None: ...

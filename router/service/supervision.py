@@ -22,6 +22,7 @@ from router.domain.access import SUPERVISOR, Viewer
 from router.domain.model import IllegalTransition, QueueItem, QueueState
 from router.domain.routing import Routing, capacity_of
 from router.service.access import DeskAccess
+from router.service.agent_day import AgentDay, read_day
 from router.service.errors import Conflict, Forbidden, NotFound
 from router.service.surges import SurgeView, SurgeWatch
 from router.service.unit_of_work import UnitOfWork
@@ -186,6 +187,19 @@ class Supervision:
                 )
             )  # fmt: skip
         return shown
+
+    def agent_day(self, viewer: Viewer, agent_id: int) -> AgentDay:
+        """Return an agent's day so far (their presence changes, time in each state), for a
+        supervisor of their team (a supervisor in no team, and an admin: any agent)."""
+        now = self.clock()
+        with self.uow() as uow:
+            scoped = self.access.scope(uow, viewer)
+            user = uow.users.get(agent_id)
+            if user is None or user.role not in AGENT_ROLES:
+                raise NotFound("No such agent.")
+            if scoped.role == SUPERVISOR and scoped.team and agent_id not in scoped.team:
+                raise Forbidden("This agent is not in your teams.")
+            return read_day(uow, agent_id, user.username, self._midnight(now), now)
 
     # -- a supervisor's moves ------------------------------------------------------------------
 

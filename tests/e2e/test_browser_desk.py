@@ -234,3 +234,50 @@ def test_an_agent_works_a_chat_by_keyboard_alone_in_danish_and_the_citizen_sees_
     finally:
         citizen_ctx.close()
         agent_ctx.close()
+
+
+def test_an_offer_is_accepted_by_keyboard_and_a_supervisor_reads_the_agents_day(
+    live_kanal, chromium
+):
+    from router.entrypoints.auth import create_user
+
+    kanal = live_kanal.kanal
+    contact = queued_chat(live_kanal, "I want to talk to a person")
+    with kanal.uow() as uow:
+        agent = uow.users.by_username(AGENT[0]).id
+    kanal.assignments.set_presence(agent, "available")
+    assert kanal.assignments.offer_waiting()["offered"] == 1
+    create_user(kanal.uow, "boss2", "correct horse", "supervisor", "Sigrid Supervisor")
+    ctx = chromium.new_context(locale="en-GB", viewport={"width": 1280, "height": 1000})
+    try:
+        page = ctx.new_page()
+        page.goto(f"{live_kanal.url}/login")
+        page.get_by_label("Username").fill(AGENT[0])
+        page.get_by_label("Password").fill(AGENT[1])
+        page.get_by_label("Password").press("Enter")
+        page.wait_for_url(re.compile(r".*/desk/$"))
+        expect_text(page.locator("#offers"), f"Contact {contact} is offered to you")
+        expect_text(page.locator("#offers .offer-left"), "Time left:")
+        no_violations(page, "the queue with a contact offered to the agent")
+        tab_to(page, "Accept")
+        page.keyboard.press("Enter")
+        page.wait_for_url(re.compile(rf".*/desk/contacts/{contact}$"))
+        assert kanal.views.contact(contact).agent_id == agent
+
+        boss = chromium.new_context(locale="en-GB", viewport={"width": 1280, "height": 1000})
+        board = boss.new_page()
+        board.goto(f"{live_kanal.url}/login")
+        board.get_by_label("Username").fill("boss2")
+        board.get_by_label("Password").fill("correct horse")
+        board.get_by_label("Password").press("Enter")
+        board.goto(f"{live_kanal.url}/desk/supervisor")
+        board.get_by_role("link", name=AGENT[0]).click()
+        expect_text(board.locator("h1"), f"{AGENT[0]}'s day")
+        expect_text(board.locator("#presence-changes"), "available")
+        no_violations(board, "an agent's day")
+        board.get_by_role("button", name="Dansk").click()
+        expect_text(board.locator("h1"), f"{AGENT[0]}s dag")
+        no_violations(board, "an agent's day in Danish")
+        boss.close()
+    finally:
+        ctx.close()

@@ -121,6 +121,13 @@ def test_every_dashboard_figure_is_the_apis_and_the_exports(app, kanal, clock, c
             return total["satisfaction_scores"].get(group, 0)
         if where == "migration-table":
             return matrix.get(group, {}).get(field, 0)
+        if where == "reminders-table":
+            return by["channel"]["exemption_reminders"][field]
+        if where == "occupancy-table":
+            occupancy = by["channel"]["occupancy"]
+            if group == "all":
+                return occupancy[field]
+            return next(d for d in occupancy["days"] if d["day"] == group)[field]
         report = (
             by[where.removeprefix("fairness-")] if where.startswith("fairness-") else by["channel"]
         )

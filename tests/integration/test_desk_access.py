@@ -62,7 +62,10 @@ RULES: dict[str, object] = {
     "desk.call_back_now": CONVERSATION,
     "desk.transfer": CONVERSATION,
     "desk.presence": DESK,
+    "desk.accept_offer": DESK,
+    "desk.decline_offer": DESK,
     "desk.supervisor": SUPERVISORS,
+    "desk.agent_day": SUPERVISORS,
     "desk.move_item": SUPERVISORS,
     "desk.change_priority": SUPERVISORS,
     "desk_api.claim": DESK_TOKEN,
@@ -135,6 +138,8 @@ def _url(rule, contact_id: int, message_id: int) -> str:
         "message_id": message_id,
         "callback_id": 999_999,
         "item_id": 999_999,
+        "offer_id": 999_999,
+        "agent_id": 999_999,
     }
     return rule.build({k: values[k] for k in rule.arguments}, append_unknown=False)[1]
 

@@ -81,3 +81,20 @@ def test_a_webhook_without_a_message_sid_is_refused(live):
     headers = {"X-Twilio-Signature": sign(live.base_url + "/twilio/sms", form, TOKEN)}
     response = requests.post(live.base_url + "/twilio/sms", data=form, headers=headers)
     assert response.status_code == 400
+
+
+def test_a_message_and_a_keyword_are_answered_alike_though_the_keyword_takes_its_turn_at_once(
+    live,
+):
+    # A message is acknowledged before Flask (channels/sms.py, the SMS lane), a keyword by the
+    # app's view: Twilio cannot tell them apart.
+    number = new_number()
+    message = live.text(number, "When is my payment?")
+    keyword = live.text(number, "HELP")
+    forged = requests.post(live.base_url + "/twilio/sms", data={"From": number, "Body": "hi"})
+    assert (message.status_code, keyword.status_code, forged.status_code) == (200, 200, 403)
+    assert message.text == keyword.text == '<?xml version="1.0" encoding="UTF-8"?><Response />'
+    for name in ("Content-Type", "X-Content-Type-Options", "X-Frame-Options"):
+        assert message.headers[name] == keyword.headers[name], name
+    live.settle()
+    assert sorted(m.text for m in live.messages(number, "in")) == ["HELP", "When is my payment?"]

@@ -6,7 +6,13 @@ import pytest
 
 from router.domain.model import IllegalTransition, QueueItem, QueueState
 from router.domain.offers import Offer, OfferState
-from router.domain.presence import Presence, PresenceState, parse_status
+from router.domain.presence import (
+    Presence,
+    PresenceState,
+    StatusChange,
+    parse_status,
+    time_in_states,
+)
 from router.domain.transfers import Transfer
 
 pytestmark = pytest.mark.unit
@@ -93,3 +99,19 @@ def test_a_transferred_item_ends_and_a_transfer_records_where_it_went_not_the_no
     with pytest.raises(IllegalTransition):
         Transfer(contact_id=2, by_id=7, from_queue="a", to_queue="a", note="", at=NOW,
                  to_agent_id=7)  # fmt: skip
+
+
+def test_an_agents_day_adds_up_the_time_in_each_state_from_their_changes():
+    midnight = NOW.replace(hour=0)
+    at = lambda h, m=0: midnight + timedelta(hours=h, minutes=m)  # noqa: E731
+    changes = [
+        StatusChange(at(8), "offline", "available", "took work"),
+        StatusChange(at(10), "available", "away", "agent"),
+        StatusChange(at(10, 30), "away", "available", "agent"),
+        StatusChange(at(12), "available", "offline", "signed out"),
+    ]
+    spent = time_in_states(changes, midnight, at(13), "offline")
+    assert spent == {"offline": 9 * 3600, "available": 3.5 * 3600, "away": 1800, "busy": 0}
+    assert sum(spent.values()) == 13 * 3600
+    # No change yet today: in the state they are in now, all along.
+    assert time_in_states([], midnight, at(1), "available")["available"] == 3600

@@ -1,10 +1,13 @@
-"""The desk's part of routing: the agent's presence, and transferring a contact with a note.
+"""The desk's part of routing: the agent's presence, the contacts offered to them (Accept,
+Decline), and transferring a contact with a note.
 
 Registered by the desk's blueprint (views.py); what the pages show of it comes from
 `template_values` (presence, queues, a contact's transfers).
 """
 
 from __future__ import annotations
+
+from dataclasses import dataclass
 
 from flask import flash, g, redirect, request, url_for
 from flask_login import current_user
@@ -35,8 +38,61 @@ def routes(id_converter: str) -> tuple:
     """The desk's routing routes: (rule, view, method), views taking the desk's parts."""
     return (
         ("/presence", presence, "POST"),
+        (f"/offers/<{id_converter}:offer_id>/accept", accept_offer, "POST"),
+        (f"/offers/<{id_converter}:offer_id>/decline", decline_offer, "POST"),
         (f"/contacts/<{id_converter}:contact_id>/transfer", transfer, "POST"),
     )
+
+
+@dataclass(frozen=True)
+class OfferShown:
+    """An offer to the agent as the queue page shows it."""
+
+    offer_id: int
+    contact_id: int
+    channel: str | None
+    need: str | None
+    seconds_left: int
+    expires_at: str  # ISO 8601, for the page's countdown
+
+
+def offers_shown(parts) -> list[OfferShown]:  # noqa: ANN001 - the desk's DeskParts
+    """The agent's open offers still in their time, with what the page says of each."""
+    assignments: Assignments = parts.desk.assignments
+    now = assignments.clock()
+    shown = []
+    for offer in assignments.offers_for(_me()):
+        contact = parts.views.contact(offer.contact_id)
+        shown.append(
+            OfferShown(
+                offer.id, offer.contact_id, offer.channel, contact.need if contact else None,
+                max(0, int((offer.expires_at - now).total_seconds())),
+                offer.expires_at.isoformat(timespec="seconds"),
+            )
+        )  # fmt: skip
+    return shown
+
+
+def accept_offer(parts, offer_id: int):  # noqa: ANN001, ANN201
+    """The agent takes the contact offered to them, and opens it."""
+    try:
+        claimed = parts.desk.assignments.accept(_me(), offer_id)
+    except ServiceError as exc:
+        flash(_(str(exc)), "error")
+        return redirect(url_for("desk.queue"))
+    flash(_("You took contact {id}.", id=claimed.contact_id))
+    return redirect(url_for("desk.conversation", contact_id=claimed.contact_id))
+
+
+def decline_offer(parts, offer_id: int):  # noqa: ANN001, ANN201
+    """The agent says no: the contact is offered to the next agent."""
+    try:
+        parts.desk.assignments.decline(_me(), offer_id)
+    except ServiceError as exc:
+        flash(_(str(exc)), "error")
+    else:
+        flash(_("You declined the offer: it goes to the next agent."))
+    return redirect(url_for("desk.queue"))
 
 
 def template_values(parts) -> dict:  # noqa: ANN001 - the desk's DeskParts

@@ -17,7 +17,14 @@ from router.service.errors import ServiceError
 from router.service.translations import N_, translator
 
 SUPERVISOR_ROLES = ("supervisor", "admin")
-SUPERVISOR_VIEWS = ("supervisor", "move_item", "change_priority")
+SUPERVISOR_VIEWS = ("supervisor", "move_item", "change_priority", "agent_day")
+# Why an agent's presence changed (router/domain/presence.py, `why`), in words.
+WHY_WORDS = {
+    "agent": N_("the agent said so"),
+    "took work": N_("took work"),
+    "signed out": N_("signed out"),
+    "timed out": N_("not seen at the desk"),
+}
 STAGE_WORDS = {
     sla.ON_TIME: N_("on time"),
     sla.WARNING: N_("near the target (80 %)"),
@@ -35,6 +42,7 @@ def routes(id_converter: str) -> tuple:
         ("/supervisor", supervisor, "GET"),
         (f"/supervisor/items/<{id_converter}:item_id>/move", move_item, "POST"),
         (f"/supervisor/items/<{id_converter}:item_id>/priority", change_priority, "POST"),
+        (f"/supervisor/agents/<{id_converter}:agent_id>/day", agent_day, "GET"),
     )
 
 
@@ -57,6 +65,17 @@ def supervisor(parts):  # noqa: ANN001, ANN201
         STAGE_WORDS=STAGE_WORDS,
         failed_count=len(calls.failed()) if calls else 0,
     )
+
+
+def agent_day(parts, agent_id: int):  # noqa: ANN001, ANN201
+    """Show an agent's day so far: their presence changes and the time in each state."""
+    if parts.supervision is None:
+        abort(404)
+    try:
+        day = parts.supervision.agent_day(_viewer(), agent_id)
+    except ServiceError as exc:
+        abort(exc.status)
+    return render_template("desk/agent_day.html", day=day, WHY_WORDS=WHY_WORDS)
 
 
 def move_item(parts, item_id: int):  # noqa: ANN001, ANN201

@@ -319,6 +319,7 @@ def queue(parts: DeskParts):
     calls = parts.callbacks
     return render_template(
         "desk/queue.html",
+        offers=routing_views.offers_shown(parts),
         waiting=_visible(parts, views.queue()),
         mine=views.assigned_to(_agent_id()),
         taking_calls=parts.desk.taking_calls(_agent_id()) if calls else False,
@@ -334,6 +335,10 @@ def queue_json(parts: DeskParts):
     return jsonify(
         waiting=[_entry_json(e, said, parts.rules) for e in waiting],
         mine=[_entry_json(e, said, parts.rules) for e in views.assigned_to(_agent_id())],
+        offers=[
+            {"offer_id": o.offer_id, "contact_id": o.contact_id, "seconds_left": o.seconds_left}
+            for o in routing_views.offers_shown(parts)
+        ],
         count=len(waiting),
     )
 

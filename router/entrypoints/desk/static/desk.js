@@ -174,6 +174,11 @@
         count.textContent = "";
         count.appendChild(el("strong", {}, String(data.count)));
         count.appendChild(document.createTextNode(" " + say(data.count === 1 ? "contact waiting" : "contacts waiting")));
+        (data.offers || []).forEach(function (o) {
+          if (!document.querySelector('li[data-offer="' + o.offer_id + '"]')) {
+            live.textContent = say("offered", { id: o.contact_id });
+          }
+        });
         if (fresh.length) {
           var first = fresh[0];
           live.textContent = say(fresh.length === 1 ? "one new" : "many new", {
@@ -262,6 +267,25 @@
     });
   }
 
+  // -- offers to the agent: their time left counts down (the server decides) ------------
+
+  function startOffers(spans) {
+    var started = Date.now();
+    function tick() {
+      var gone = Math.floor((Date.now() - started) / 1000);
+      var open = 0;
+      Array.prototype.forEach.call(spans, function (span) {
+        var left = Number(span.getAttribute("data-left")) - gone;
+        span.textContent = left > 0 ? say("Time left: {n} s", { n: left }) : say("The offer has expired.");
+        if (left > 0) open += 1;
+      });
+      if (open) setTimeout(tick, 1000);
+    }
+    setTimeout(tick, 1000);
+  }
+
+  var spans = document.querySelectorAll("span.offer-left[data-left]");
+  if (spans.length) startOffers(spans);
   var box = document.getElementById("reply-text");
   if (box) startCanned(box);
   var table = document.getElementById("waiting");
