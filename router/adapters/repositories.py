@@ -745,6 +745,15 @@ class SqlEventLog(_Repository):
             found += list(self.session.scalars(stmt))
         return max(found, key=lambda e: (e.at, e.id), default=None)
 
+    def recent(self, type_: str, since: datetime, limit: int = 500) -> list[ContactEvent]:
+        stmt = (
+            select(ContactEvent)
+            .where(ContactEvent.type == type_, ContactEvent.at >= since)
+            .order_by(ContactEvent.at.desc(), ContactEvent.id.desc())
+            .limit(limit)
+        )
+        return list(self.session.scalars(stmt))
+
 
 class SqlSurveyRepository(_Repository):
     def for_contact(self, contact_id: int, *, for_update: bool = False) -> Survey | None:
