@@ -6,7 +6,7 @@ The rollup is derived from the event log only: its mark is removed, and the next
 job rebuilds it with the contacts' rows.
 
 Revision ID: 0019
-Revises: 0016
+Revises: 0021
 Create Date: 2026-12-04
 """
 
@@ -16,7 +16,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision = "0019"
-down_revision = "0016"
+down_revision = "0021"
 branch_labels = None
 depends_on = None
 
