@@ -14,7 +14,7 @@ from __future__ import annotations
 from dataclasses import replace
 from datetime import datetime, timedelta
 
-from sqlalchemy import Connection, case, func, select
+from sqlalchemy import Connection, case, func, or_, select
 
 from analytics.log import contact_events as E
 from analytics.metrics import (
@@ -45,12 +45,17 @@ def _opened(opened_from: datetime, opened_before: datetime, citizens=None):
 def _folded(opened, full: bool, assisted: bool = False):
     """Return one row per opened contact with its events folded into flags and event ids."""
     opened = opened.subquery("opened")
+    # A contact ends with its last close, unless its citizen came back after it (a web chat
+    # abandoned in the queue and returned to: contact_returned): then it is open again.
+    last_closed = func.max(case((E.c.type == ev.CLOSED, E.c.id)))
+    last_returned = func.max(case((E.c.type == ev.RETURNED, E.c.id)))
+    closed = or_(last_returned.is_(None), last_closed > last_returned)
     columns = [
         opened.c.contact_id,
         opened.c.opened_at,
         opened.c.channel,
         func.max(E.c.citizen).label("citizen"),
-        func.min(case((E.c.type == ev.CLOSED, E.c.at))).label("ended_at"),
+        case((closed, func.max(case((E.c.type == ev.CLOSED, E.c.at))))).label("ended_at"),
         # The need is learnt during the conversation: the last event naming one wins.
         func.max(case((E.c.need.is_not(None), E.c.id))).label("need_id"),
     ]
@@ -79,7 +84,7 @@ def _folded(opened, full: bool, assisted: bool = False):
             func.max(case((bot_turn, E.c.id))).label("last_bot_id"),
             func.max(case((E.c.type == ev.BOT_ANSWERED, E.c.id))).label("last_answer_id"),
             func.min(case((E.c.type == ev.AGENT_ASSIGNED, E.c.at))).label("assigned_at"),
-            func.min(case((E.c.type == ev.CLOSED, E.c.id))).label("closed_id"),
+            case((closed, last_closed)).label("closed_id"),
             func.max(case((E.c.type == ev.DECISION_MADE, E.c.id))).label("decision_id"),
         ]
     return (

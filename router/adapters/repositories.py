@@ -750,6 +750,15 @@ class SqlEventLog(_Repository):
         found = self.session.scalars(select(ContactEvent).from_statement(both)).all()
         return max(found, key=lambda ev: (ev.at, ev.id), default=None)
 
+    def recent(self, type_: str, since: datetime, limit: int = 500) -> list[ContactEvent]:
+        stmt = (
+            select(ContactEvent)
+            .where(ContactEvent.type == type_, ContactEvent.at >= since)
+            .order_by(ContactEvent.at.desc(), ContactEvent.id.desc())
+            .limit(limit)
+        )
+        return list(self.session.scalars(stmt))
+
 
 class SqlSurveyRepository(_Repository):
     def for_contact(self, contact_id: int, *, for_update: bool = False) -> Survey | None:
