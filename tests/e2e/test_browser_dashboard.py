@@ -103,12 +103,14 @@ def test_a_manager_signs_in_from_the_front_door_and_reads_the_dashboard(
         page.wait_for_url(re.compile(r".*/dashboard(\?lang=en)?$"))
         expect_text(page.locator("h1"), "Channel shift dashboard")
 
-        # Charts drawn by the Chart.js kanal serves, each with its table.
-        page.wait_for_function("Object.keys(Chart.instances).length === 8")
+        # Charts drawn by the Chart.js kanal serves, each with its table: 9 with occupancy's
+        # (the agent who served was signed in, available, from their Take next).
+        page.wait_for_function("Object.keys(Chart.instances).length === 9")
         for canvas in page.locator("canvas[data-chart]").all():
             assert canvas.get_attribute("role") == "img"
             assert canvas.get_attribute("aria-label")
-        for table in ("trend-table", "channels-table", "handoffs-table", "funnel-table"):
+        for table in ("trend-table", "channels-table", "handoffs-table", "funnel-table",
+                      "occupancy-table"):  # fmt: skip
             assert page.locator(f"#{table} caption").count() == 1
         assert kpi(page, "contacts") == "4"
         expect_text(page.locator("#handoffs-table"), "person-requested")
@@ -141,7 +143,8 @@ def test_a_manager_signs_in_from_the_front_door_and_reads_the_dashboard(
         expect_text(page.locator("h1"), "Overblik over kanalskift")
         expect_text(page.locator("#kpis"), "Mål: mindst 80,0 %")
         assert page.get_by_label("Gruppér efter").input_value() == "exempt"
-        page.wait_for_function("Object.keys(Chart.instances).length === 8")
+        page.wait_for_function("Object.keys(Chart.instances).length === 9")
+        expect_text(page.locator("#occupancy-table caption"), "Belægning pr. dag")
         no_serious_violations(page, "/dashboard in Danish")
         shots(page, "23-dashboard-da")
 

@@ -1,12 +1,14 @@
-"""`make bench`: a benchmark that hangs is stopped with its servers, reported, and the next runs."""
+"""`make bench`: a hanging benchmark is stopped with its servers, the next runs; the envelope."""
 
 from __future__ import annotations
 
+import json
 import sys
 import time
 from pathlib import Path
 
 from benchmarks import __main__ as harness
+from benchmarks import results
 
 
 def _gone(pid: int) -> bool:
@@ -41,5 +43,30 @@ def test_a_failing_benchmark_is_reported_and_none_starts_past_the_budget():
     fails = [sys.executable, "-c", "raise SystemExit(3)"]
     runs = harness.run_all(["fails"], [], timeout=30, command=lambda n, _: fails)
     assert runs[0]["status"] == "exit 3"
-    runs = harness.run_all(["a", "b"], [], budget=5, command=lambda n, _: fails)
-    assert [r["status"] for r in runs] == ["skipped: the overall budget was spent"] * 2
+    runs = harness.run_all(["a", "b"], [], budget=60, timeout=50, command=lambda n, _: fails)
+    assert [r["status"] for r in runs] == ["skipped: 20 s left of the budget, its timeout 50 s"] * 2
+
+
+def test_results_start_with_the_machine_and_the_headlines_then_keep_their_own(tmp_path):
+    own = {
+        "about": {"database": "SQLite (WAL)", "cpus": 2},
+        "claimers": 16,
+        "target": {"postgresql_p99_ms": 25},
+        "postgresql": {
+            "claims": {"p99_ms": 20.0, "double_assignments": 0},
+            "baseline": {"p99_ms": 10.0},
+            "ratio_p99": 2.0,
+        },
+    }
+    written = results.write("claims", own, quick=True, to=tmp_path / "claims.quick.json")
+    data = json.loads(written.read_text())
+    assert list(data)[:2] == ["about", "summary"]
+    about = data["about"]
+    assert about["database"] == "SQLite (WAL)" and about["quick"] is True
+    assert len(about["load_average_before"]) == len(about["load_average_after"]) == 3
+    assert about["git_commit"] and about["python"] and about["cpu_model"] is not None
+    assert about["databases"]["sqlite"]
+    assert data["summary"][0]["metric"].startswith("claim p99") and data["summary"][0]["met"]
+    assert {k: data[k] for k in ("claimers", "target", "postgresql")} == {
+        k: own[k] for k in ("claimers", "target", "postgresql")
+    }
