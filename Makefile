@@ -65,7 +65,7 @@ browser: ## install Debian's Chromium for the browser tests (needs root)
 	@command -v chromium >/dev/null 2>&1 || (apt-get update -q && apt-get install -y -q chromium) \
 	  || echo "could not install chromium: browser tests will skip outside CI"
 
-nginx: ## install Debian's nginx for the deployment test (needs root; never started as a service)
+nginx: ## install Debian's nginx for the deployment test (needs root; the test runs its own)
 	@command -v nginx >/dev/null 2>&1 || test -x /usr/sbin/nginx \
 	  || (apt-get update -q && apt-get install -y -q nginx) \
 	  || echo "could not install nginx: the deployment test will skip outside CI"

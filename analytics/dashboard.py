@@ -202,6 +202,8 @@ def gather(reports: Callable, query: Query, now: datetime) -> Figures:
     spans = weeks(window.first_day, window.last_day)
     groupings = ["channel", *(g for g, _label in FAIRNESS_GROUPINGS)]
     extra = [g for g in dict.fromkeys(groupings) if g != query.group_by]
+    # The page shows no count of distinct citizens but the migration's: none are counted.
+    query = replace(query, citizens=False)
     asked = [
         replace(query, compare=previous(window)),
         *(replace(query, group_by=g, compare=None) for g in extra),

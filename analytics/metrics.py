@@ -6,11 +6,13 @@ Pure: the standard library only. `analytics.queries` folds each contact's events
 
 from __future__ import annotations
 
+from bisect import bisect_left, bisect_right
 from collections import Counter
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from datetime import UTC, date, datetime, time, timedelta
 from functools import partial
+from itertools import accumulate
 from zoneinfo import ZoneInfo
 
 GROUPINGS = ("channel", "need", "exempt", "age_band", "language", "none")
@@ -689,16 +691,7 @@ def handoff_reasons(contacts: Iterable[ContactFacts]) -> dict[str, int]:
 
 def percentile(histogram: Mapping[int, int], share: float) -> int | None:
     """Return the smallest value with at least `share` of the counts at or below it."""
-    total = sum(histogram.values())
-    if not total:
-        return None
-    rank = share * total
-    seen = 0
-    for value in sorted(histogram):
-        seen += histogram[value]
-        if seen >= rank:
-            return value
-    return max(histogram)
+    return Seconds.of(histogram).percentile(share)
 
 
 def channel_migration(
@@ -925,19 +918,51 @@ class Settings:
     costs: Mapping[str, float] = field(default_factory=lambda: dict(DEFAULT_COSTS))
 
 
-def _below(histogram: Mapping[str, int], seconds: int) -> int:
-    return sum(n for wait, n in histogram.items() if int(wait) < seconds)
+class Seconds:
+    """A histogram of whole seconds, sorted, with running counts: what a row reads of the
+    waits (counts below or at most a threshold, the mean, percentiles) in a few lookups, and
+    the same whether it came from a tally's {"seconds": count} or from the rollup's arrays."""
 
+    __slots__ = ("values", "running", "weighted")
 
-def _at_most(histogram: Mapping[str, int], seconds: int) -> int:
-    return sum(n for wait, n in histogram.items() if int(wait) <= seconds)
+    def __init__(self, values: Sequence[int], counts: Sequence[int], weighted: int | None = None):
+        self.values = list(values)  # ascending, distinct
+        self.running: list[int] = list(accumulate(counts))
+        # The sum of value × count (the mean's numerator), exact in integers.
+        self.weighted = (
+            sum(v * n for v, n in zip(self.values, counts, strict=True))
+            if weighted is None
+            else weighted
+        )
 
+    @classmethod
+    def of(cls, histogram: Mapping) -> Seconds:
+        if isinstance(histogram, Seconds):
+            return histogram
+        ordered = sorted((int(k), n) for k, n in histogram.items() if n)
+        return cls([k for k, _n in ordered], [n for _k, n in ordered])
 
-def _mean(histogram: Mapping[str, int]) -> float | None:
-    total = sum(histogram.values())
-    if not total:
-        return None
-    return round(sum(int(k) * n for k, n in histogram.items()) / total, 1)
+    @property
+    def total(self) -> int:
+        return self.running[-1] if self.running else 0
+
+    def below(self, seconds: int) -> int:
+        i = bisect_left(self.values, seconds)
+        return self.running[i - 1] if i else 0
+
+    def at_most(self, seconds: int) -> int:
+        i = bisect_right(self.values, seconds)
+        return self.running[i - 1] if i else 0
+
+    def mean(self) -> float | None:
+        return round(self.weighted / self.total, 1) if self.total else None
+
+    def percentile(self, share: float) -> int | None:
+        """The smallest value with at least `share` of the counts at or below it."""
+        if not self.total:
+            return None
+        i = bisect_left(self.running, share * self.total)
+        return self.values[min(i, len(self.values) - 1)]
 
 
 @dataclass(frozen=True)
@@ -1030,12 +1055,14 @@ def from_tally(
     """Return a group's row from its tally; `citizens` = (citizens, exempt citizens) when
     known (distinct people do not add up across days, so a rollup may not have them)."""
     ordered = partial(sorted, key=lambda kv: (-kv[1], kv[0]))
-    answered_waits = {int(k): n for k, n in t["answered_waits"].items()}
-    answered = sum(answered_waits.values())
-    abandoned_all = sum(t["abandoned_waits"].values())
-    short = _below(t["abandoned_waits"], settings.short_abandon_seconds)
+    answered_waits = Seconds.of(t["answered_waits"])
+    abandoned_waits = Seconds.of(t["abandoned_waits"])
+    answered = answered_waits.total
+    abandoned_all = abandoned_waits.total
+    short = abandoned_waits.below(settings.short_abandon_seconds)
     queued = answered + abandoned_all + t["queue_other"]
-    phone_short = _below(t["phone_abandoned_waits"], settings.short_abandon_seconds)
+    phone_short = Seconds.of(t["phone_abandoned_waits"]).below(settings.short_abandon_seconds)
+    in_time = answered_waits.at_most(settings.service_level_seconds)
     scores = {k: t["satisfaction_scores"].get(k, 0) for k in ("1", "2", "3", "4", "5")}
     satisfied = scores["4"] + scores["5"]
     answers = sum(scores.values())
@@ -1109,16 +1136,14 @@ def from_tally(
         queued=queued,
         queue_in_progress=t["queue_in_progress"],
         answered=answered,
-        answered_in_time=_at_most(t["answered_waits"], settings.service_level_seconds),
+        answered_in_time=in_time,
         abandoned=abandoned_all - short,
         short_abandons=short,
-        service_level=ratio(
-            _at_most(t["answered_waits"], settings.service_level_seconds), queued - short
-        ),
+        service_level=ratio(in_time, queued - short),
         abandonment_rate=ratio(abandoned_all - short, queued - short),
-        asa_seconds=_mean(t["answered_waits"]),
-        answer_p50_seconds=percentile(answered_waits, 0.5),
-        answer_p90_seconds=percentile(answered_waits, 0.9),
+        asa_seconds=answered_waits.mean(),
+        answer_p50_seconds=answered_waits.percentile(0.5),
+        answer_p90_seconds=answered_waits.percentile(0.9),
         handled=t["handled"],
         aht_seconds=round(t["handle_seconds"] / t["handled"], 1) if t["handled"] else None,
         occupancy=None,  # agency-wide: the report's occupancy section (analytics/occupancy.py)

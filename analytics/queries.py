@@ -14,7 +14,7 @@ from __future__ import annotations
 from dataclasses import replace
 from datetime import datetime, timedelta
 
-from sqlalchemy import Connection, case, func, select
+from sqlalchemy import Connection, case, func, or_, select
 
 from analytics.log import contact_events as E
 from analytics.metrics import (
@@ -31,26 +31,33 @@ from analytics.metrics import (
 from router.domain import events as ev
 
 
-def _opened(opened_from: datetime, opened_before: datetime, citizens=None):
+def _opened(opened_from: datetime, opened_before: datetime, citizens=None, ids=None):
     """Return a select of the contacts opened in [opened_from, opened_before) (by the
-    citizens `citizens` selects, when given)."""
+    citizens `citizens` selects, when given; only the contacts `ids`, when given)."""
     stmt = select(E.c.contact_id, E.c.at.label("opened_at"), E.c.channel, E.c.citizen).where(
         E.c.type == ev.CONTACT_OPENED, E.c.at >= opened_from, E.c.at < opened_before
     )
     if citizens is not None:
         stmt = stmt.where(E.c.citizen.in_(citizens))
+    if ids is not None:
+        stmt = stmt.where(E.c.contact_id.in_(ids))
     return stmt
 
 
 def _folded(opened, full: bool, assisted: bool = False):
     """Return one row per opened contact with its events folded into flags and event ids."""
     opened = opened.subquery("opened")
+    # A contact ends with its last close, unless its citizen came back after it (a web chat
+    # abandoned in the queue and returned to: contact_returned): then it is open again.
+    last_closed = func.max(case((E.c.type == ev.CLOSED, E.c.id)))
+    last_returned = func.max(case((E.c.type == ev.RETURNED, E.c.id)))
+    closed = or_(last_returned.is_(None), last_closed > last_returned)
     columns = [
         opened.c.contact_id,
         opened.c.opened_at,
         opened.c.channel,
         func.max(E.c.citizen).label("citizen"),
-        func.min(case((E.c.type == ev.CLOSED, E.c.at))).label("ended_at"),
+        case((closed, func.max(case((E.c.type == ev.CLOSED, E.c.at))))).label("ended_at"),
         # The need is learnt during the conversation: the last event naming one wins.
         func.max(case((E.c.need.is_not(None), E.c.id))).label("need_id"),
     ]
@@ -79,7 +86,7 @@ def _folded(opened, full: bool, assisted: bool = False):
             func.max(case((bot_turn, E.c.id))).label("last_bot_id"),
             func.max(case((E.c.type == ev.BOT_ANSWERED, E.c.id))).label("last_answer_id"),
             func.min(case((E.c.type == ev.AGENT_ASSIGNED, E.c.at))).label("assigned_at"),
-            func.min(case((E.c.type == ev.CLOSED, E.c.id))).label("closed_id"),
+            case((closed, last_closed)).label("closed_id"),
             func.max(case((E.c.type == ev.DECISION_MADE, E.c.id))).label("decision_id"),
         ]
     return (
@@ -91,11 +98,11 @@ def _folded(opened, full: bool, assisted: bool = False):
 
 
 def contact_facts(
-    conn: Connection, opened_from: datetime, opened_before: datetime, citizens=None
+    conn: Connection, opened_from: datetime, opened_before: datetime, citizens=None, ids=None
 ) -> list[ContactFacts]:
     """Return the facts of every contact opened in [opened_from, opened_before) (by the
-    citizens `citizens` selects, when given)."""
-    f = _folded(_opened(opened_from, opened_before, citizens), full=True)
+    citizens `citizens` selects, when given; of the contacts `ids`, when given)."""
+    f = _folded(_opened(opened_from, opened_before, citizens, ids), full=True)
     need, handoff, identified, resolved, opened, closed, decision = (
         E.alias(n) for n in ("n", "h", "i", "r", "o", "c", "d")
     )
@@ -288,13 +295,16 @@ def completions(conn: Connection, since: datetime, until: datetime) -> list[Comp
     return [Completion(r.at, r.need, r.citizen, r.contact_id) for r in conn.execute(stmt)]
 
 
-def satisfaction(conn: Connection, since: datetime) -> dict[int, int]:
-    """Return the last satisfaction answer (1-5) per contact, given since `since`."""
+def satisfaction(conn: Connection, since: datetime, ids=None) -> dict[int, int]:
+    """Return the last satisfaction answer (1-5) per contact (of the contacts `ids`, when
+    given), given since `since`."""
     stmt = (
         select(E.c.contact_id, E.c.data["score"].as_integer().label("score"))
         .where(E.c.type == ev.SATISFACTION, E.c.at >= since)
         .order_by(E.c.id)
     )
+    if ids is not None:
+        stmt = stmt.where(E.c.contact_id.in_(ids))
     return {r.contact_id: r.score for r in conn.execute(stmt) if r.score in range(1, 6)}
 
 
@@ -303,18 +313,19 @@ def satisfaction(conn: Connection, since: datetime) -> dict[int, int]:
 LOOK_BACK_MARGIN = LINK_MARGIN
 
 
-def window_facts(conn: Connection, window: Window, now: datetime | None = None):
-    """Return the facts of the window's contacts, complete: their callbacks, satisfaction
-    answers, completed deflections and links to the same citizens' contacts on the same need
-    before and after (repeat contacts, needs continued)."""
-    cohort = contact_facts(conn, window.start, window.end)
+def window_facts(conn: Connection, window: Window, now: datetime | None = None, ids=None):
+    """Return the facts of the window's contacts (only of the contacts `ids` among them, when
+    given), complete: their callbacks, satisfaction answers, completed deflections and links
+    to the same citizens' contacts on the same need before and after (repeat contacts, needs
+    continued). A contact's facts are the same whichever window or ids it is read with."""
+    cohort = contact_facts(conn, window.start, window.end, ids=ids)
     if not cohort:
         return []
     final = window.final_after()
     booked: dict[int, list[CallbackFacts]] = {}
     for contact_id, cb in callbacks(conn, window.start, final, window.repeat_window).values():
         booked.setdefault(contact_id, []).append(cb)
-    scores = satisfaction(conn, window.start)
+    scores = satisfaction(conn, window.start, ids)
     cohort = [
         replace(
             c, callbacks=tuple(booked.get(c.contact_id, ())), satisfaction=scores.get(c.contact_id)
@@ -330,9 +341,9 @@ def window_facts(conn: Connection, window: Window, now: datetime | None = None):
         o.c.at < window.end,
         o.c.citizen.is_not(None),
     )
-    earlier = contact_facts(
-        conn, window.start - window.repeat_window - LOOK_BACK_MARGIN, window.start, citizens
-    )
+    if ids is not None:
+        citizens = citizens.where(o.c.contact_id.in_(ids))
+    look_back = window.start - window.repeat_window - LOOK_BACK_MARGIN
     ends = [c.ended_at for c in cohort if c.ended_at is not None]
     accepted = [c.deflection_accepted_at for c in cohort if c.deflection_accepted_at]
     # Bounds are inclusive, hence the extra second.
@@ -342,7 +353,14 @@ def window_facts(conn: Connection, window: Window, now: datetime | None = None):
         followup_until = max(accepted) + window.followup_window + timedelta(seconds=1)
         done = completions(conn, min(accepted), followup_until)
         until = max(until, followup_until)
-    later = contact_facts(conn, window.end, until, citizens)
+    if ids is None:
+        earlier = contact_facts(conn, look_back, window.start, citizens)
+        later = contact_facts(conn, window.end, until, citizens)
+    else:  # the same citizens' other contacts, in the window too
+        in_cohort = {c.contact_id for c in cohort}
+        around = contact_facts(conn, look_back, until, citizens)
+        earlier = [c for c in around if c.contact_id not in in_cohort]
+        later = [c for c in earlier if c.opened_at >= window.start]
     if done:
         others = [c for c in (*cohort, *later) if c.assisted]
         deflected = deflections_completed(cohort, done, others, window.followup_window)
@@ -350,6 +368,8 @@ def window_facts(conn: Connection, window: Window, now: datetime | None = None):
             replace(c, deflection_completed=True) if c.contact_id in deflected else c
             for c in cohort
         ]
+    if ids is not None:
+        return linked(cohort, earlier, window.repeat_window)
     return linked(cohort, [*earlier, *later], window.repeat_window)
 
 

@@ -9,7 +9,7 @@ migration from an earlier period.
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime, timedelta
 
 from sqlalchemy import Connection, Engine, select
@@ -41,6 +41,9 @@ class Query:
     filters: Mapping[str, str] = field(default_factory=dict)
     settings: metrics.Settings = field(default_factory=metrics.Settings)
     compare: metrics.Window | None = None
+    # Count distinct citizens (`citizens`, `exempt_citizens`, `exemption_share`); a page
+    # that shows none of them asks without, and those fields are null.
+    citizens: bool = True
 
 
 def settings_of(config: Mapping) -> metrics.Settings:
@@ -110,6 +113,12 @@ def _migration_body(first: metrics.Window, second: metrics.Window, matrix: dict)
     }
 
 
+def without_citizens(row: metrics.Row) -> metrics.Row:
+    """Return the row with its distinct citizens left uncounted (as the rollup answers a
+    query that does not ask for them)."""
+    return replace(row, citizens=None, exempt_citizens=None, exemption_share=None)
+
+
 def describe(query: Query, now: datetime | None = None) -> dict:
     """Return the answer's `window`: the period, its bounds, thresholds and whether its
     figures may still change."""
@@ -176,21 +185,23 @@ def from_rollup(engine: Engine, queries: list[Query], mark: Mapping, now: dateti
     with engine.connect() as conn:
         _begin(conn)
         for query in queries:
-            filters = tuple(sorted(query.filters.items()))
-            if filters not in periods:
-                same = [q for q in queries if tuple(sorted(q.filters.items())) == filters]
+            kind = (tuple(sorted(query.filters.items())), query.citizens)
+            if kind not in periods:
+                same = [
+                    q for q in queries if (tuple(sorted(q.filters.items())), q.citizens) == kind
+                ]
                 first = min(q.window.first_day for q in same)
                 last = max(q.window.last_day for q in same)
-                periods[filters] = rollup_figures.read(conn, first, last, dict(filters))
+                periods[kind] = rollup_figures.read(conn, first, last, dict(kind[0]), kind[1])
                 # Everyone's figures of every window at once (the weeks in one pass).
-                periods[filters].totals([_days(q.window) for q in same])
+                periods[kind].totals([_days(q.window) for q in same])
             w = query.window
             rows, total = rollup_figures.rows_of(
-                periods[filters], query.group_by, w.first_day, w.last_day, query.settings
+                periods[kind], query.group_by, w.first_day, w.last_day, query.settings
             )
             moved = None
             if query.compare is not None:
-                matrix = rollup_figures.migration(conn, _days(query.compare), _days(w))
+                matrix = rollup_figures.migration(conn, _days(query.compare), _days(w), mark)
                 moved = _migration_body(query.compare, w, matrix)
             answers.append(answer(query, rows, total, now, moved, source))
     return answers
@@ -257,6 +268,9 @@ def _rollup_mark_fits(query: Query, first: Query) -> bool:
 
 def _from_events(engine: Engine, query: Query, now: datetime) -> dict:
     rows, total = rows_of(facts_of(engine, query.window), query)
+    if not query.citizens:
+        rows = [without_citizens(r) for r in rows]
+        total = without_citizens(total)
     moved = migration(engine, query.compare, query.window) if query.compare else None
     return answer(query, rows, total, now, moved, None)
 

@@ -8,6 +8,8 @@ citizens counted once by the union of their people numbers, so the answer is the
 
 from __future__ import annotations
 
+import math
+from collections import OrderedDict
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import date
@@ -38,32 +40,48 @@ def _joined(blobs: list[bytes | None], dtype: str = NUMBERS) -> tuple[np.ndarray
     return values, np.repeat(np.arange(len(blobs)), sizes)
 
 
+def _coded(values: tuple) -> tuple[list[str], np.ndarray]:
+    """Return the distinct values, sorted, and each value's index among them."""
+    names = sorted(set(values))
+    index = {name: i for i, name in enumerate(names)}
+    return names, np.fromiter((index[v] for v in values), np.int64, len(values))
+
+
+def _sorted(values: np.ndarray, row: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Return the entries sorted by value (once per read, for every grouping's waits)."""
+    order = np.argsort(values, kind="stable")
+    return values[order], row[order]
+
+
 @dataclass
 class Period:
     """The rollup rows of a period and filters, as arrays (one entry per row)."""
 
     days: np.ndarray  # each row's day, as an ordinal
-    keys: dict[str, np.ndarray]  # each row's group in each grouping
+    # Each grouping's groups (sorted) and each row's group among them.
+    keys: dict[str, tuple[list[str], np.ndarray]]
     counts: np.ndarray  # rows × metrics.COUNTS
     named: list[tuple[str, str]]  # the columns of `named_counts`: (name, key)
     named_counts: np.ndarray  # rows × named
-    waits: dict[str, tuple[np.ndarray, np.ndarray]]  # name → (seconds, row)
-    citizens: tuple[np.ndarray, np.ndarray]  # (people number, row)
-    exempt_citizens: tuple[np.ndarray, np.ndarray]
+    waits: dict[str, tuple[np.ndarray, np.ndarray]]  # name → (seconds, row), by seconds
+    # (people number, row); None when read without them (distinct citizens not asked for)
+    citizens: tuple[np.ndarray, np.ndarray] | None
+    exempt_citizens: tuple[np.ndarray, np.ndarray] | None
     _totals: dict = field(default_factory=dict)
 
     def tallies(self, group_by: str, first: date, last: date) -> dict[str, tuple[dict, tuple]]:
         """Return each group's tally and (citizens, exempt citizens) over [first, last]."""
         kept = (self.days >= first.toordinal()) & (self.days <= last.toordinal())
         if group_by == "none":
-            labels = np.full(len(self.days), "all", dtype=object)
+            labels, codes = ["all"], np.zeros(len(self.days), dtype=np.int64)
         else:
-            labels = self.keys[group_by]
-        names, inverse = np.unique(labels[kept], return_inverse=True)
-        group = np.full(len(self.days), -1, dtype=np.int64)
-        group[kept] = inverse
-        found = self._by_group(group, len(names))
-        return {str(name): found[g] for g, name in enumerate(names)}
+            labels, codes = self.keys[group_by]
+        present = np.flatnonzero(np.bincount(codes[kept], minlength=len(labels)))
+        renumbered = np.full(len(labels), -1, dtype=np.int64)
+        renumbered[present] = np.arange(len(present))
+        group = np.where(kept, renumbered[codes], -1)
+        found = self._by_group(group, len(present))
+        return {labels[code]: found[g] for g, code in enumerate(present.tolist())}
 
     def total(self, first: date, last: date) -> tuple[dict, tuple]:
         """Return the tally of everyone over [first, last] (kept: many reports share one)."""
@@ -86,14 +104,18 @@ class Period:
 
     def _by_group(self, group: np.ndarray, size: int) -> list[tuple[dict, tuple]]:
         """Return the tally and citizens of each group 0..size-1 (group -1: a row left out)."""
-        kept = group >= 0
         counts = np.zeros((size, len(metrics.COUNTS)), dtype=np.int64)
-        np.add.at(counts, group[kept], self.counts[kept])
         named = np.zeros((size, len(self.named)), dtype=np.int64)
-        np.add.at(named, group[kept], self.named_counts[kept])
+        for g in range(size):  # a few groups: a sum per group beats np.add.at's scatter
+            mine = group == g
+            counts[g] = self.counts[mine].sum(axis=0)
+            named[g] = self.named_counts[mine].sum(axis=0)
         waits = {name: _histograms(v, group[row], size) for name, (v, row) in self.waits.items()}
-        citizens = _distinct(*self.citizens, group, size)
-        exempt = _distinct(*self.exempt_citizens, group, size)
+        if self.citizens is None or self.exempt_citizens is None:
+            citizens = exempt = [None] * size
+        else:
+            citizens = _distinct(*self.citizens, group, size)
+            exempt = _distinct(*self.exempt_citizens, group, size)
         out = []
         for g in range(size):
             t = metrics.empty_tally()
@@ -104,27 +126,45 @@ class Period:
                     t[name][key] = int(n)
             for name, found in waits.items():
                 t[name] = found[g]
-            out.append((t, (citizens[g], exempt[g])))
+            out.append((t, None if citizens[g] is None else (citizens[g], exempt[g])))
         return out
 
 
-def _histograms(seconds: np.ndarray, group: np.ndarray, size: int) -> list[dict[str, int]]:
-    """Return each group's histogram of seconds ({"seconds": entries})."""
-    kept = group >= 0
-    out: list[dict[str, int]] = [{} for _ in range(size)]
-    if not kept.any():
-        return out
-    values, groups = seconds[kept], group[kept]
-    width = int(values.max()) + 1
-    if size * width <= 4 * values.size:  # counting beats sorting when waits are dense
-        counts = np.bincount(groups * width + values, minlength=size * width)
-        keys = np.flatnonzero(counts)
-        n = counts[keys]
-    else:
-        keys, n = np.unique(groups * width + values, return_counts=True)
-    for key, count in zip(keys.tolist(), n.tolist(), strict=True):
-        out[key // width][str(key % width)] = count
-    return out
+class Sorted(metrics.Seconds):
+    """A group's waits as one sorted array (one entry per contact): what a row reads of them
+    (`metrics.Seconds`' counts below or at most a threshold, mean, percentiles) by binary
+    search, the same figures as the histogram's."""
+
+    __slots__ = ("array",)
+
+    def __init__(self, array: np.ndarray) -> None:  # sorted ascending
+        self.array = array
+
+    @property
+    def total(self) -> int:
+        return int(self.array.size)
+
+    def below(self, seconds: int) -> int:
+        return int(np.searchsorted(self.array, seconds, "left"))
+
+    def at_most(self, seconds: int) -> int:
+        return int(np.searchsorted(self.array, seconds, "right"))
+
+    def mean(self) -> float | None:
+        return round(int(self.array.sum()) / self.total, 1) if self.total else None
+
+    def percentile(self, share: float) -> int | None:
+        """The smallest value with at least `share` of the entries at or below it."""
+        if not self.total:
+            return None
+        rank = math.ceil(share * self.total)  # the fewest entries that reach the share
+        return int(self.array[min(max(rank, 1), self.total) - 1])
+
+
+def _histograms(seconds: np.ndarray, group: np.ndarray, size: int) -> list[metrics.Seconds]:
+    """Return each group's waits; `seconds` is sorted (`read` sorts each kind once), so each
+    group's share, taken in order, is sorted too."""
+    return [Sorted(seconds[group == g]) for g in range(size)]
 
 
 def _distinct(numbers: np.ndarray, row: np.ndarray, group: np.ndarray, size: int) -> list[int]:
@@ -138,10 +178,15 @@ def _distinct(numbers: np.ndarray, row: np.ndarray, group: np.ndarray, size: int
     return [int(n) for n in seen.sum(axis=1)]
 
 
-def read(conn: Connection, first: date, last: date, filters: Mapping[str, str]) -> Period:
-    """Read the rollup rows of [first, last] that the filters keep."""
+def read(
+    conn: Connection, first: date, last: date, filters: Mapping[str, str], citizens: bool = True
+) -> Period:
+    """Read the rollup rows of [first, last] that the filters keep (without the citizens'
+    numbers, the largest columns, when `citizens` is false: no distinct citizens counted)."""
     columns = [daily.c.day, *(daily.c[k] for k in KEYS), daily.c.counts, daily.c.named]
-    columns += [*(daily.c[n] for n in WAITS), daily.c.citizens, daily.c.exempt_citizens]
+    columns += [daily.c[n] for n in WAITS]
+    if citizens:
+        columns += [daily.c.citizens, daily.c.exempt_citizens]
     # As the driver gives them: no conversion per value (a day comes as text from SQLite).
     raw = [type_coerce(c, NullType()) for c in columns]
     stmt = select(*raw).where(daily.c.day >= first, daily.c.day <= last)
@@ -155,20 +200,25 @@ def read(conn: Connection, first: date, last: date, filters: Mapping[str, str]) 
     counts, _row = _joined(list(by_column[at]), COUNTS)
     pairs, pair_row = _joined(list(by_column[at + 1]))
     code, n, row = pairs[0::2], pairs[1::2], pair_row[0::2]
-    named = sorted({codes[c] for c in np.unique(code)})
+    present = np.unique(code)
+    named = sorted({codes[c] for c in present.tolist()})
     where = {pair: i for i, pair in enumerate(named)}
-    column = np.array([where[codes[c]] for c in code], dtype=np.int64)
-    named_counts = np.zeros((len(rows), len(named)), dtype=np.int64)
-    np.add.at(named_counts, (row, column), n)
+    column_of = np.zeros(int(present.max()) + 1 if present.size else 1, dtype=np.int64)
+    column_of[present] = [where[codes[c]] for c in present.tolist()]
+    cell = row * len(named) + column_of[code]
+    named_counts = np.bincount(cell, weights=n, minlength=len(rows) * len(named))
+    named_counts = named_counts.astype(np.int64).reshape(len(rows), len(named))
     return Period(
         days=np.fromiter((ordinal[d] for d in by_column[0]), np.int64, len(rows)),
-        keys={k: np.array(by_column[1 + i], dtype=object) for i, k in enumerate(KEYS)},
+        keys={k: _coded(by_column[1 + i]) for i, k in enumerate(KEYS)},
         counts=counts.reshape(len(rows), len(metrics.COUNTS)),
         named=named,
         named_counts=named_counts,
-        waits={name: _joined(list(by_column[at + 2 + i])) for i, name in enumerate(WAITS)},
-        citizens=_joined(list(by_column[-2])),
-        exempt_citizens=_joined(list(by_column[-1])),
+        waits={
+            name: _sorted(*_joined(list(by_column[at + 2 + i]))) for i, name in enumerate(WAITS)
+        },
+        citizens=_joined(list(by_column[-2])) if citizens else None,
+        exempt_citizens=_joined(list(by_column[-1])) if citizens else None,
     )
 
 
@@ -207,10 +257,43 @@ def _main(by_channel: dict[str, np.ndarray], size: int) -> tuple[list[str], np.n
     return channels, main
 
 
+# The last few migration matrices, by the rollup's state (its mark) and the two periods: a
+# matrix reads every contact of both periods, and changes only when the rollup job has read
+# new events (or was rebuilt with other settings), which moves the mark.
+_MATRICES: OrderedDict[tuple, dict[str, dict[str, int]]] = OrderedDict()
+KEPT_MATRICES = 32
+
+
+def forget() -> None:
+    """Forget the migration matrices kept (a benchmark's request with nothing cached)."""
+    _MATRICES.clear()
+
+
 def migration(
+    conn: Connection,
+    first: tuple[date, date],
+    second: tuple[date, date],
+    mark: Mapping | None = None,
+) -> dict[str, dict[str, int]]:
+    """Return the channel-migration matrix (metrics.channel_migration) from the rollup; with
+    the rollup's `mark`, kept until the mark moves."""
+    if mark is None:
+        return _migration(conn, first, second)
+    state = tuple(mark.get(k) for k in ("generation", "event_id", "timezone", "layout"))
+    key = (conn.engine.url.render_as_string(), state, first, second)
+    found = _MATRICES.get(key)
+    if found is None:
+        found = _MATRICES[key] = _migration(conn, first, second)
+        while len(_MATRICES) > KEPT_MATRICES:
+            _MATRICES.popitem(last=False)
+    else:
+        _MATRICES.move_to_end(key)
+    return {k: dict(v) for k, v in found.items()}
+
+
+def _migration(
     conn: Connection, first: tuple[date, date], second: tuple[date, date]
 ) -> dict[str, dict[str, int]]:
-    """Return the channel-migration matrix (metrics.channel_migration) from the rollup."""
     a, b = _main_channels(conn, *first), _main_channels(conn, *second)
     size = 1 + max((int(x.max()) for x in (*a.values(), *b.values()) if x.size), default=0)
     a_channels, a_main = _main(a, size)

@@ -10,22 +10,28 @@ seconds (so percentiles and any threshold stay exact) and the citizens seen, eac
 of analytics' own (`metric_rollup_people`), so distinct citizens over any period are counted
 by union. `metric_rollup_openers` keeps, per day and channel, the citizen of each contact
 opened with a pseudonym: the input of the channel migration. These are analytics' own tables
-(migration 0008), written by analytics alone; the router's tables are only read.
+(migrations 0008 and 0019), written by analytics alone; the router's tables are only read.
 
-Late events correct the rollup: each run reads the events appended since the last one and
-recomputes every day they can touch — the day their contact opened; the days of the same
-citizens' contacts opened within the repeat window (+ margin) either side, whose repeat
-contacts, needs and deflections they can change; and the day of the contact a callback was
-booked on. Consecutive days are recomputed together (a contact's figures do not depend on the
-window it is read in), each run of days from the event log exactly as a report over it would
-compute it, so the rollup's answer equals a full recomputation (a property test checks it).
+Each contact's share of the rows is kept too (`metric_rollup_contacts`, see
+analytics/rollup_contacts.py), so the job recomputes only what new events can change: each run
+reads the events appended since the last one and recomputes the contacts they touch — their
+own contacts; the same citizens' contacts opened within the repeat window (+ margin) or the
+follow-up window either side, whose repeat contacts, needs and deflections they can change;
+and the contact a callback was booked on — then sums again the day-and-group rows those
+contacts fall in, before and after. A late event still corrects its day (a repeat contact
+that makes yesterday's containment false, a callback answered the next day). A contact's
+figures do not depend on the window it is read in, so the rollup's answer equals a full
+recomputation (a property test checks it). A first run, or another time zone, windows or
+version of this code, rebuilds everything, a run of days at a time.
 """
 
 from __future__ import annotations
 
 import hashlib
+import secrets
 import sys
 from collections.abc import Iterable, Mapping
+from dataclasses import replace
 from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 from zoneinfo import ZoneInfo
@@ -51,7 +57,7 @@ from sqlalchemy import (
     select,
 )
 
-from analytics import metrics, queries
+from analytics import metrics, queries, rollup_contacts
 from analytics.log import contact_events as E
 from analytics.queries import window_facts
 from router.domain import events as ev
@@ -69,7 +75,10 @@ COUNTS = "<i8"  # ... and the counts (handle seconds add up): signed 64-bit
 # What a row holds and how its figures were computed: the source of the metrics, the queries
 # and this module. Another version of them (a count added, a definition changed) rebuilds.
 LAYOUT = hashlib.sha256(
-    b"".join(Path(m.__file__).read_bytes() for m in (metrics, queries, sys.modules[__name__]))
+    b"".join(
+        Path(m.__file__).read_bytes()
+        for m in (metrics, queries, rollup_contacts, sys.modules[__name__])
+    )
 ).hexdigest()[:16]
 
 daily = Table(
@@ -108,6 +117,8 @@ names = Table(
     UniqueConstraint("name", "key"),
 )
 
+contacts = rollup_contacts.table(metadata, KEYS)
+
 marks = Table(
     "metric_rollup_marks",
     metadata,
@@ -119,13 +130,15 @@ marks = Table(
     Column("repeat_days", Integer, nullable=False),
     Column("followup_hours", Float, nullable=False),
     Column("layout", String(16), nullable=False),
+    # Changes whenever the rollup's rows do (a cache of figures is good while it stands).
+    Column("generation", String(16), nullable=False, server_default=""),
 )
 
 MARK = "daily"
 # Each run also re-reads this many events before the mark: on PostgreSQL an event with a
 # lower id can commit after one with a higher id, and re-reading is harmless (idempotent).
 OVERLAP_EVENTS = 5_000
-RUN_DAYS = 7  # consecutive days recomputed together (more: fewer reads, more memory)
+RUN_DAYS = 10  # consecutive days recomputed together (more: fewer reads, more memory)
 
 
 def create_tables(engine: Engine) -> None:
@@ -142,7 +155,7 @@ def drop_tables(engine: Engine) -> None:
 def clear(engine: Engine) -> None:
     """Empty the rollup (the next refresh rebuilds it from the event log)."""
     with engine.begin() as conn:
-        for table in (marks, daily, openers):  # people numbers and name codes are kept
+        for table in (marks, daily, openers, contacts):  # people numbers, name codes are kept
             if engine.dialect.has_table(conn, table.name):
                 conn.execute(delete(table))
 
@@ -174,57 +187,6 @@ def all_days(conn: Connection, timezone: str) -> set[date]:
     return {_day_of(at, zone) for (at,) in conn.execute(stmt)}
 
 
-def touched_days(
-    conn: Connection,
-    after_id: int,
-    up_to_id: int,
-    timezone: str,
-    repeat: timedelta,
-    followup: timedelta,
-) -> set[date]:
-    """Return the days whose contacts' figures the events (after_id, up_to_id] can change."""
-    zone = ZoneInfo(timezone)
-    new = E.alias("new")
-    in_range = (new.c.id > after_id, new.c.id <= up_to_id)
-    days: set[date] = set()
-    # The day each changed contact opened.
-    changed = select(new.c.contact_id).where(*in_range, new.c.contact_id.is_not(None))
-    opened = select(E.c.at, E.c.citizen).where(
-        E.c.type == ev.CONTACT_OPENED, E.c.contact_id.in_(changed)
-    )
-    moments = []
-    for r in conn.execute(opened):
-        days.add(_day_of(r.at, zone))
-        if r.citizen:
-            moments.append(r.at)
-    # The same citizens' contacts around them, and around citizen-only events (completions).
-    bounds = conn.execute(
-        select(func.min(new.c.at), func.max(new.c.at)).where(*in_range, new.c.citizen.is_not(None))
-    ).one()
-    moments += [m for m in bounds if m is not None]
-    if moments:
-        reach = _reach(repeat, followup)
-        citizens = select(new.c.citizen).where(*in_range, new.c.citizen.is_not(None))
-        around = select(E.c.at).where(
-            E.c.type == ev.CONTACT_OPENED,
-            E.c.citizen.in_(citizens),
-            E.c.at >= min(moments) - reach,
-            E.c.at <= max(moments) + reach,
-        )
-        days.update(_day_of(r.at, zone) for r in conn.execute(around))
-    # The contact each callback was booked on (its later events may be on another contact).
-    ids = select(new.c.data["callback_id"].as_integer()).where(
-        *in_range, new.c.type.in_(CALLBACK_TYPES)
-    )
-    booked = E.alias("booked")
-    first = select(booked.c.contact_id).where(
-        booked.c.type == ev.CALLBACK_BOOKED, booked.c.data["callback_id"].as_integer().in_(ids)
-    )
-    booking_days = select(E.c.at).where(E.c.type == ev.CONTACT_OPENED, E.c.contact_id.in_(first))
-    days.update(_day_of(r.at, zone) for r in conn.execute(booking_days))
-    return days
-
-
 def runs(days: Iterable[date], longest: int = RUN_DAYS) -> list[tuple[date, date]]:
     """Split days into runs of consecutive days, each at most `longest` days long."""
     out: list[tuple[date, date]] = []
@@ -246,46 +208,6 @@ def pack(values: Iterable[int]) -> bytes | None:
     return array.tobytes() if array.size else None
 
 
-def _histogram(counts: Mapping[str, int]) -> bytes | None:
-    """Return a histogram of seconds as an array with one entry per contact."""
-    if not counts:
-        return None
-    seconds = np.array([int(k) for k in counts], dtype=NUMBERS)
-    return np.repeat(seconds, [counts[k] for k in counts]).astype(NUMBERS).tobytes()
-
-
-def tallies(
-    facts: Iterable[metrics.ContactFacts], zone: ZoneInfo
-) -> dict[tuple[date, tuple[str, ...]], dict]:
-    """Return the tally of each day's (opened, in the zone) contacts per group."""
-    groups: dict[tuple[date, tuple[str, ...]], list[metrics.ContactFacts]] = {}
-    for c in facts:
-        groups.setdefault((_day_of(c.opened_at, zone), key_of(c)), []).append(c)
-    return {at: metrics.tally(members) for at, members in sorted(groups.items())}
-
-
-def row_of(
-    day: date,
-    key: tuple[str, ...],
-    t: Mapping,
-    numbers: Mapping[str, int],
-    codes: Mapping[tuple[str, str], int],
-) -> dict:
-    """Return a group's rollup row of one day from its tally; `numbers` gives each
-    citizen's people number, `codes` each named count's code."""
-    pairs = [(codes[name, k], n) for name in SMALL for k, n in sorted(t[name].items())]
-    seen = t["people"]
-    return {
-        "day": day,
-        **dict(zip(KEYS, key, strict=True)),
-        "counts": np.array([t[n] for n in metrics.COUNTS], dtype=COUNTS).tobytes(),
-        "named": pack(x for pair in pairs for x in pair),
-        **{name: _histogram(t[name]) for name in WAITS},
-        "citizens": pack(sorted(numbers[who] for who in seen)),
-        "exempt_citizens": pack(sorted(numbers[who] for who, e in seen.items() if e)),
-    }
-
-
 def name_codes(writer: Engine, wanted: set[tuple[str, str]]) -> dict[tuple[str, str], int]:
     """Return the code of each (named count, key), giving new ones the next codes."""
     with writer.begin() as conn:
@@ -304,10 +226,15 @@ def people_numbers(writer: Engine, pseudonyms: set[str]) -> dict[str, int]:
     found: dict[str, int] = {}
     names = sorted(pseudonyms)
     with writer.begin() as conn:
-        for i in range(0, len(names), 900):
-            batch = names[i : i + 900]
-            stmt = select(people.c.citizen, people.c.number).where(people.c.citizen.in_(batch))
-            found.update((r.citizen, r.number) for r in conn.execute(stmt))
+        if len(names) > 20_000:  # most of them: read them all at once
+            known = set(names)
+            stmt = select(people.c.citizen, people.c.number)
+            found.update((r.citizen, r.number) for r in conn.execute(stmt) if r.citizen in known)
+        else:
+            for i in range(0, len(names), 900):
+                batch = names[i : i + 900]
+                stmt = select(people.c.citizen, people.c.number).where(people.c.citizen.in_(batch))
+                found.update((r.citizen, r.number) for r in conn.execute(stmt))
         new = [name for name in names if name not in found]
         if new:
             top = conn.execute(select(func.max(people.c.number))).scalar() or 0
@@ -322,46 +249,139 @@ def _begin(conn: Connection) -> None:
         conn.execution_options(isolation_level="REPEATABLE READ", postgresql_readonly=True)
 
 
-def _opened_by(conn: Connection, window: metrics.Window) -> list[tuple[datetime, str, str]]:
-    """Return (opened at, channel, pseudonym) of the window's contacts opened with one."""
-    stmt = select(E.c.at, E.c.channel, E.c.citizen).where(
-        E.c.type == ev.CONTACT_OPENED,
-        E.c.at >= window.start,
-        E.c.at < window.end,
-        E.c.citizen.is_not(None),
-    )
-    return [(r.at, r.channel, r.citizen) for r in conn.execute(stmt)]
+def contact_rows(
+    writer: Engine, facts: list[metrics.ContactFacts], opened: Mapping[int, str], zone: ZoneInfo
+) -> list[dict]:
+    """Return the contacts' rows (analytics.rollup_contacts) of the contacts' facts; `opened`
+    gives the pseudonym each was opened with."""
+    seen = {c.citizen for c in facts if c.citizen and c.identified}
+    numbers = people_numbers(writer, seen | set(opened.values()))
+    tallies = [metrics.tally([c]) for c in facts]
+    codes = name_codes(writer, {(n, k) for t in tallies for n in SMALL for k in t[n]})
+    return [
+        rollup_contacts.record(
+            c,
+            t,
+            _day_of(c.opened_at, zone),
+            key_of(c),
+            numbers[opened[c.contact_id]] if c.contact_id in opened else None,
+            numbers,
+            codes,
+            SMALL,
+            WAITS,
+        )
+        for c, t in zip(facts, tallies, strict=True)
+    ]
 
 
-def recompute(reader: Engine, writer: Engine, window: metrics.Window) -> None:
-    """Recompute the rollup rows of the window's days from the event log."""
+def _stored(r: Mapping) -> dict:
+    return {
+        **{k: r[k] for k in ("contact_id", "day", "opener", "person", "exempt_person", "figures")},
+        **dict(zip(KEYS, r["key"], strict=True)),
+    }
+
+
+def _loaded(r) -> dict:  # noqa: ANN001
+    return {
+        "contact_id": r.contact_id,
+        "day": r.day if isinstance(r.day, date) else date.fromisoformat(r.day),
+        "key": tuple(r._mapping[k] for k in KEYS),
+        "opener": r.opener,
+        "person": r.person,
+        "exempt_person": r.exempt_person,
+        "figures": r.figures,
+    }
+
+
+def recompute(reader: Engine, writer: Engine, window: metrics.Window) -> int:
+    """Recompute every contact of the window's days, and the days' rows, from the event log
+    (a rebuild); return how many contacts."""
     zone = ZoneInfo(window.timezone)
     with reader.connect() as conn:
         _begin(conn)
         facts = window_facts(conn, window)
-        opened = _opened_by(conn, window)
-    counted = tallies(facts, zone)
-    seen = {who for t in counted.values() for who in t["people"]}
-    numbers = people_numbers(writer, seen | {who for _at, _ch, who in opened if who})
-    codes = name_codes(writer, {(n, k) for t in counted.values() for n in SMALL for k in t[n]})
-    rows = [row_of(day, key, t, numbers, codes) for (day, key), t in counted.items()]
-    openings: dict[tuple[date, str], list[int]] = {}
-    for at, channel, who in opened:
-        if who:
-            openings.setdefault((_day_of(at, zone), channel), []).append(numbers[who])
-    opener_rows = [
-        {"day": day, "channel": channel, "citizens": pack(sorted(found))}
-        for (day, channel), found in sorted(openings.items())
-    ]
+        opened = rollup_contacts.opened_in(conn, window.start, window.end)
+    rows = contact_rows(writer, facts, opened, zone)
     with writer.begin() as conn:
-        for table in (daily, openers):
+        for table in (daily, openers, contacts):
             conn.execute(
                 delete(table).where(table.c.day >= window.first_day, table.c.day <= window.last_day)
             )
         if rows:
-            conn.execute(insert(daily), rows)
-        if opener_rows:
-            conn.execute(insert(openers), opener_rows)
+            conn.execute(insert(contacts), [_stored(r) for r in rows])
+            conn.execute(insert(daily), rollup_contacts.aggregate(rows, KEYS, WAITS))
+            found = rollup_contacts.openers(rows)
+            if found:
+                conn.execute(insert(openers), found)
+    return len(rows)
+
+
+BATCH = 2_000  # contacts recomputed together by an incremental run
+
+
+def update(reader: Engine, writer: Engine, touched: Mapping[int, datetime], w: metrics.Window):
+    """Recompute the touched contacts (id → when opened) and the day-and-group rows they fall
+    in, before and after; return how many contacts."""
+    zone = ZoneInfo(w.timezone)
+    ordered = sorted(touched, key=lambda i: (touched[i], i))
+    done = 0
+    for at in range(0, len(ordered), BATCH):
+        ids = ordered[at : at + BATCH]
+        first, last = _day_of(touched[ids[0]], zone), _day_of(touched[ids[-1]], zone)
+        window = replace(w, first_day=first, last_day=last)
+        with reader.connect() as conn:
+            _begin(conn)
+            facts = window_facts(conn, window, ids=ids)
+            opened = rollup_contacts.opened_by(conn, ids)
+        rows = contact_rows(writer, facts, opened, zone)
+        done += len(rows)
+        with writer.begin() as conn:
+            old = [
+                _loaded(r)
+                for r in conn.execute(select(contacts).where(contacts.c.contact_id.in_(ids)))
+            ]
+            groups = {(r["day"], r["key"]) for r in (*old, *rows)}
+            known = {r["contact_id"] for r in old}
+            channels = {
+                (r["day"], r["key"][0])
+                for r in rows
+                if r["opener"] is not None and r["contact_id"] not in known
+            }
+            conn.execute(delete(contacts).where(contacts.c.contact_id.in_(ids)))
+            if rows:
+                conn.execute(insert(contacts), [_stored(r) for r in rows])
+            _regroup(conn, groups)
+            _reopen(conn, channels)
+    return done
+
+
+def _same(table: Table, day: date, key: tuple[str, ...]) -> tuple:
+    return (table.c.day == day, *(table.c[k] == v for k, v in zip(KEYS, key, strict=True)))
+
+
+def _regroup(conn: Connection, groups: set[tuple[date, tuple[str, ...]]]) -> None:
+    """Sum the day-and-group rows of `groups` again from their contacts' rows."""
+    for day, key in sorted(groups):
+        members = [
+            _loaded(r) for r in conn.execute(select(contacts).where(*_same(contacts, day, key)))
+        ]
+        conn.execute(delete(daily).where(*_same(daily, day, key)))
+        if members:
+            conn.execute(insert(daily), rollup_contacts.aggregate(members, KEYS, WAITS))
+
+
+def _reopen(conn: Connection, channels: set[tuple[date, str]]) -> None:
+    """Write the migration's rows of (day, channel) again from their contacts' rows (a
+    contact's opener, day and channel never change: only new contacts add to them)."""
+    for day, channel in sorted(channels):
+        stmt = select(contacts).where(
+            contacts.c.day == day, contacts.c.channel == channel, contacts.c.opener.is_not(None)
+        )
+        members = [_loaded(r) for r in conn.execute(stmt)]
+        conn.execute(delete(openers).where(openers.c.day == day, openers.c.channel == channel))
+        found = rollup_contacts.openers(members)
+        if found:
+            conn.execute(insert(openers), found)
 
 
 def _read_mark(writer: Engine) -> Mapping | None:
@@ -370,11 +390,13 @@ def _read_mark(writer: Engine) -> Mapping | None:
         return dict(row) if row else None
 
 
-def _write_mark(writer: Engine, event_id: int, at: datetime, settings: Mapping) -> None:
+def _write_mark(
+    writer: Engine, event_id: int, at: datetime, settings: Mapping, generation: str
+) -> None:
     with writer.begin() as conn:
         conn.execute(delete(marks).where(marks.c.name == MARK))
         row = {"name": MARK, "event_id": event_id, "refreshed_at": at, **settings}
-        conn.execute(insert(marks).values(**row))
+        conn.execute(insert(marks).values(**row, generation=generation))
 
 
 def refresh(
@@ -388,8 +410,10 @@ def refresh(
     """Bring the daily rollup up to the event log's last event; return what it did.
 
     `reader` reads the log (analytics' read-only engine), `writer` writes only the rollup
-    tables. A change of time zone or windows rebuilds every day. With nothing appended since
-    the last run only the mark's time moves (the figures are as of now).
+    tables. A change of time zone or windows rebuilds every day; else only the contacts the
+    new events can change are recomputed (`rollup_contacts.touched`), with the day-and-group
+    rows they fall in. With nothing appended since the last run only the mark's time moves
+    (the figures are as of now).
     """
     create_tables(writer)
     now = now or datetime.now(UTC)
@@ -405,20 +429,27 @@ def refresh(
     with reader.connect() as conn:
         last = conn.execute(select(func.max(E.c.id))).scalar() or 0
     if not rebuild and last <= mark["event_id"]:
-        _write_mark(writer, last, now, settings)
-        return {"events_up_to": last, "days": 0, "rebuilt": False}
+        _write_mark(writer, last, now, settings, mark["generation"])
+        return {"events_up_to": last, "days": 0, "contacts": 0, "rebuilt": False}
     if rebuild:  # readers use the events meanwhile: no mark, or one of other settings
         clear(writer)
-    after = 0 if rebuild else max(0, mark["event_id"] - OVERLAP_EVENTS)
-    with reader.connect() as conn:
-        if rebuild:
+    window = metrics.Window(date.min, date.min, timezone, repeat, followup)
+    if rebuild:
+        with reader.connect() as conn:
             days = all_days(conn, timezone)
-        else:
-            days = touched_days(conn, after, last, timezone, repeat, followup)
-    for first, last_day in runs(days):
-        recompute(reader, writer, metrics.Window(first, last_day, timezone, repeat, followup))
-    _write_mark(writer, last, now, settings)
-    return {"events_up_to": last, "days": len(days), "rebuilt": rebuild}
+        done = 0
+        for first, last_day in runs(days):
+            done += recompute(reader, writer, replace(window, first_day=first, last_day=last_day))
+    else:
+        after = max(0, mark["event_id"] - OVERLAP_EVENTS)
+        with reader.connect() as conn:
+            _begin(conn)
+            found = rollup_contacts.touched(conn, after, last, _reach(repeat, followup))
+        zone = ZoneInfo(timezone)
+        days = {_day_of(at, zone) for at in found.values()}
+        done = update(reader, writer, found, window)
+    _write_mark(writer, last, now, settings, secrets.token_hex(8))
+    return {"events_up_to": last, "days": len(days), "contacts": done, "rebuilt": rebuild}
 
 
 def usable(engine: Engine, timezone: str, repeat_days: int, followup_hours: float) -> dict | None:

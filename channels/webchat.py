@@ -253,6 +253,8 @@ def stream(slots: threading.BoundedSemaphore, services: ChannelServices, session
         after = parse_id(request.args.get("after") or request.headers.get("Last-Event-ID"), 0)
     except ValueError:
         return json_error(400, AFTER_ERROR)
+    if contact.state == ContactState.CLOSED:
+        _came_back(services, contact)  # an abandoned chat's citizen is back: queued again
     read = services.views
     contact_id = contact.id
     if not slots.acquire(blocking=False):

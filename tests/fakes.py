@@ -651,6 +651,10 @@ class FakeEventLog(_FakeRepository):
         found = self._rows.select(ContactEvent, lambda e: e.type in types)
         return max(found, key=lambda e: e.at, default=None)
 
+    def recent(self, type_: str, since: datetime, limit: int = 500) -> list[ContactEvent]:
+        found = self._rows.select(ContactEvent, lambda e: e.type == type_ and e.at >= since)
+        return sorted(found, key=lambda e: (e.at, e.id or 0), reverse=True)[:limit]
+
 
 class FakeAuditLog(_FakeRepository):
     def append(self, entry: AuditEntry) -> AuditEntry:

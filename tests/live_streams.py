@@ -22,13 +22,19 @@ def free_port() -> int:
 class StreamServer:
     """`kanal streams` around a kanal, on a free port, for the length of a `with` block."""
 
-    def __init__(self, kanal, poll_seconds: float = 0.05, port: int | None = None) -> None:  # noqa: ANN001
+    def __init__(
+        self,
+        kanal,  # noqa: ANN001
+        poll_seconds: float = 0.05,
+        port: int | None = None,
+        keepalive_seconds: float = 15.0,
+    ) -> None:
         self.kanal = kanal
         self.poll_seconds = poll_seconds
         self.port = port or free_port()
         self.url = f"http://127.0.0.1:{self.port}"
         self.loop = asyncio.new_event_loop()
-        self.app = make_app(kanal, poll_seconds=poll_seconds)
+        self.app = make_app(kanal, poll_seconds=poll_seconds, keepalive_seconds=keepalive_seconds)
 
     def __enter__(self) -> StreamServer:
         started = threading.Event()

@@ -7,11 +7,13 @@ A month of contacts (benchmarks/million_contacts/history.py, decided by Denmark'
 written by the fast loader (benchmarks/million_contacts/load.py: straight into
 `contact_events`, never through the channels), and the scheduler's `recorded_contacts` job
 (`analytics.recordings.refresh`) folds it into the simulator's one row per contact. Both are
-CACHED between runs, because loading a million contacts takes 5-10 minutes: a SQLite file and
-a PostgreSQL database named after the history's size and a digest of the loader's source
-(the recordings after analytics/recorded.py and recordings.FOLD_VERSION), in
-$KANAL_BENCH_CACHE (default ~/.cache/kanal-bench); --fresh loads and folds again. The
-results say whether each was reused, and how long the load and the first fold took.
+CACHED between runs, because loading a million contacts takes 5-10 minutes: the load is the
+one benchmarks.million_contacts uses (benchmarks/million_contacts/cache.py: one SQLite file
+and one PostgreSQL database per size and version of the history, in $KANAL_BENCH_CACHE,
+default ~/.cache/kanal-bench, shared by both benchmarks), and the recordings are folded into
+it once per version of analytics/recorded.py and recordings.FOLD_VERSION; --fresh loads and
+folds again. The results say whether each was reused, and how long the load and the first
+fold took.
 
 Then the month is replayed as `kanal simulate` does (`analytics.simulation.simulate_period`)
 under Denmark's profile (its own: every decision must come back unchanged) and France's, and
@@ -43,8 +45,7 @@ from analytics.reader import reader_engine
 from analytics.recorded import period_bounds, recorded_contacts
 from analytics.simulator import simulate
 from benchmarks import results
-from benchmarks.million_contacts.history import History
-from benchmarks.million_contacts.load import load
+from benchmarks.million_contacts import cache
 from router.policy import decide, load_profile
 
 HERE = Path(__file__).resolve().parent
@@ -63,14 +64,7 @@ def _digest(*paths: str) -> str:
     return h.hexdigest()[:10]
 
 
-LOAD_KEY = _digest("benchmarks/million_contacts/history.py", "benchmarks/million_contacts/load.py")
 FOLD_KEY = f"{_digest('analytics/recorded.py')}:{recordings.FOLD_VERSION}"  # the fold
-
-
-def cache_dir() -> Path:
-    path = Path(os.environ.get("KANAL_BENCH_CACHE", Path.home() / ".cache" / "kanal-bench"))
-    path.mkdir(parents=True, exist_ok=True)
-    return path
 
 
 def _marks(url: str) -> dict:
@@ -93,15 +87,17 @@ def _mark(url: str, name: str, key: str) -> None:
         engine.dispose()
 
 
-def prepare(url: str, contacts: int, fresh: bool) -> dict:
-    """Load the history and fold it into the recordings, unless the cache has them."""
+def prepare(database: str, contacts: int, fresh: bool) -> tuple[str, dict]:
+    """Return the URL of the shared history (benchmarks/million_contacts/cache.py: loaded
+    once for both benchmarks) folded into the recordings, folding it unless already done."""
     out: dict = {}
-    marks = {} if fresh else _marks(url)
-    if marks.get("load") == f"{LOAD_KEY}:{contacts}":
-        out["load"] = "reused (cached)"
+    if database == "sqlite":
+        url, loaded = cache.sqlite(contacts, fresh)
     else:
-        out["load"] = load(url, History(contacts).rows())
-        _mark(url, "load", f"{LOAD_KEY}:{contacts}")
+        url, loaded = cache.postgres(database, contacts, fresh)
+    out["load"] = "reused (cached)" if "reused" in loaded else loaded
+    marks = _marks(url)
+    if "reused" not in loaded:
         marks.pop("fold", None)
     writer = create_engine(url)
     try:
@@ -120,7 +116,7 @@ def prepare(url: str, contacts: int, fresh: bool) -> dict:
     finally:
         writer.dispose()
     print(f"  prepared: {out}", flush=True)
-    return out
+    return url, out
 
 
 def _server_cpu(engine) -> dict[int, float] | None:  # noqa: ANN001
@@ -280,21 +276,6 @@ def _postgres_admin() -> str | None:
         return None
 
 
-def postgres_database(admin: str, name: str) -> str:
-    """Return the URL of a PostgreSQL database `name`, made if missing (kept: the cache)."""
-    engine = create_engine(admin, isolation_level="AUTOCOMMIT")
-    try:
-        with engine.connect() as conn:
-            known = conn.execute(
-                text("SELECT 1 FROM pg_database WHERE datname = :n"), {"n": name}
-            ).scalar()
-            if not known:
-                conn.execute(text(f'CREATE DATABASE "{name}"'))
-    finally:
-        engine.dispose()
-    return admin.rsplit("/", 1)[0] + "/" + name
-
-
 def main(argv: list[str]) -> int:
     quick = "--quick" in argv
     contacts = 5_000 if quick else 1_000_000
@@ -312,7 +293,7 @@ def main(argv: list[str]) -> int:
             "window": f"{FIRST}..{LAST} ({TZ})",
             "profiles": PROFILES,
             "target_s": TARGET_S,
-            "cache": str(cache_dir()),
+            "cache": str(cache.folder()),
             "notes": (
                 "server_cpu_s: the PostgreSQL backends' CPU read from /proc before and after; "
                 "a parallel worker that starts and ends within a query is not counted. "
@@ -321,16 +302,15 @@ def main(argv: list[str]) -> int:
             ),
         }
     }
-    name = f"simulator_{contacts}_{LOAD_KEY}"
     if "--postgres-only" not in argv:
         print(f"sqlite, {contacts:,} contacts", flush=True)
-        url = f"sqlite:///{cache_dir() / name}.db"
-        out["sqlite"] = {"prepared": prepare(url, contacts, fresh), **measure(url, from_events)}
+        url, prepared = prepare("sqlite", contacts, fresh)
+        out["sqlite"] = {"prepared": prepared, **measure(url, from_events)}
     admin = _postgres_admin()
     if admin and "--sqlite-only" not in argv:
         print(f"postgresql, {contacts:,} contacts", flush=True)
-        url = postgres_database(admin, f"kanal_bench_{name}")
-        out["postgresql"] = {"prepared": prepare(url, contacts, fresh), **measure(url, from_events)}
+        url, prepared = prepare(admin, contacts, fresh)
+        out["postgresql"] = {"prepared": prepared, **measure(url, from_events)}
     out["about"]["load_average_after"] = os.getloadavg()[0]
     path = results.path("simulator", quick)
     kept = json.loads(path.read_text()) if path.exists() else {}

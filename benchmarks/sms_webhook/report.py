@@ -96,6 +96,15 @@ def targets(results: dict) -> list[dict]:
     )
     out.append(
         _target(
+            "d.added_p50_vs_rasa",
+            "kanal's added median ÷ Rasa direct's own median (sequential)",
+            d_ok and d["kanal_added_p50_ms_sequential"] / d["sequential"]["rasa_direct"]["p50_ms"],
+            0.5,
+            "<=",
+        )
+    )
+    out.append(
+        _target(
             "d.p99_ratio",
             "chat p99 kanal ÷ Rasa direct (16 concurrent)",
             d_ok and d["p99_ratio_kanal_to_rasa_concurrent"],

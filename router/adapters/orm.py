@@ -110,6 +110,8 @@ users = Table(
     Column("active", Boolean, nullable=False, default=True),
     Column("created_at", UTC),
     Column("available_for_calls", Boolean, nullable=False, default=False, server_default=false()),
+    # The last sign-out (or desk session timed out): live tokens signed before it are refused.
+    Column("signed_out_at", UTC),
 )
 
 api_tokens = Table(

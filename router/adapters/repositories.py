@@ -5,7 +5,7 @@ from __future__ import annotations
 import functools
 from datetime import date, datetime, timedelta
 
-from sqlalchemy import bindparam, func, insert, select, text
+from sqlalchemy import bindparam, func, insert, select, text, union_all
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.exc import IntegrityError
@@ -733,17 +733,31 @@ class SqlEventLog(_Repository):
         return list(self.session.scalars(stmt))
 
     def latest(self, types: tuple[str, ...]) -> ContactEvent | None:
-        """Return the latest event of these types: one seek of (type, at) per type."""
-        found = []
-        for type_ in types:
-            stmt = (
-                select(ContactEvent)
-                .where(ContactEvent.type == type_)
-                .order_by(ContactEvent.at.desc(), ContactEvent.id.desc())
-                .limit(1)
-            )
-            found += list(self.session.scalars(stmt))
-        return max(found, key=lambda e: (e.at, e.id), default=None)
+        """Return the latest event of these types: one statement, one seek of (type, at)
+        per type (each turn asks it, for surge mode)."""
+        e = contact_events.c
+        latest = [
+            select(e.id, e.type, e.at, e.channel, e.contact_id, e.citizen, e.need, e.data)
+            .where(e.type == type_)
+            .order_by(e.at.desc(), e.id.desc())
+            .limit(1)
+            .subquery()
+            for type_ in types
+        ]
+        if not latest:
+            return None
+        both = union_all(*(select(q) for q in latest))
+        found = self.session.scalars(select(ContactEvent).from_statement(both)).all()
+        return max(found, key=lambda ev: (ev.at, ev.id), default=None)
+
+    def recent(self, type_: str, since: datetime, limit: int = 500) -> list[ContactEvent]:
+        stmt = (
+            select(ContactEvent)
+            .where(ContactEvent.type == type_, ContactEvent.at >= since)
+            .order_by(ContactEvent.at.desc(), ContactEvent.id.desc())
+            .limit(limit)
+        )
+        return list(self.session.scalars(stmt))
 
 
 class SqlSurveyRepository(_Repository):

@@ -102,3 +102,9 @@ class ContactChanged:
 
     contact_id: int
     kind: str
+
+
+# The contact id of a change to the desk as a whole, no conversation's: an agent's presence
+# (the supervisor board and the queue pages hear of it; it is not written to the log).
+DESK_WIDE = 0
+DESK_WIDE_KINDS = frozenset({"presence_changed"})

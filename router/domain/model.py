@@ -789,6 +789,18 @@ class User:
     # The agent has said, at the desk, that they take calls (callbacks are placed for them).
     available_for_calls: bool = False
     id: int | None = None
+    # When they last signed out, or their desk session timed out (presence).
+    signed_out_at: datetime | None = None
+
+    def sign_out(self, now: datetime) -> None:
+        """They signed out, or their session at the desk timed out: what was signed for them
+        before now (the desk's live tokens) is no longer theirs to use."""
+        self.signed_out_at = now
+
+    def issued_in_session(self, issued_at: datetime) -> bool:
+        """True when something signed for them at `issued_at` is still valid: they are
+        active and have not signed out (nor timed out) since."""
+        return self.active and (self.signed_out_at is None or issued_at > self.signed_out_at)
 
 
 @dataclass

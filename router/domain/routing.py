@@ -52,6 +52,16 @@ class Queue:
         )
 
 
+def skill_for_need(skills: Iterable[tuple[str, str]], default: str, need: str | None) -> str:
+    """Return the queue skill for a need; "intent:qualifier" tries the qualifier first."""
+    if need:
+        named = dict(skills)
+        for key in (need, *reversed(need.split(":"))):
+            if key in named:
+                return named[key]
+    return default
+
+
 def _any_or(allowed: tuple[str, ...], value: str | None) -> bool:
     return not allowed or value is None or value in allowed
 
@@ -69,6 +79,14 @@ class Routing:
     presence_timeout_seconds: int = 300
     # The target wait of a queue that does not set its own (router/domain/sla.py).
     target_wait_seconds: int = DEFAULT_TARGET_WAIT
+    # The profile's needs → skills (its `[skills]`) and the skill of any other need: how
+    # work that no policy decision names a skill for (callbacks) finds its queue.
+    skills: tuple[tuple[str, str], ...] = ()
+    default_skill: str = DEFAULT_QUEUE
+
+    def skill_for(self, need: str | None) -> str:
+        """Return the skill of a need, as the policy gives it (router/policy/profile.py)."""
+        return skill_for_need(self.skills, self.default_skill, need)
 
     def target_wait(self, queue: str | None) -> int:
         """Return the target wait of a queue, in seconds."""

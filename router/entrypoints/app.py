@@ -86,12 +86,10 @@ def _register(app: Flask, kanal: Kanal) -> None:
     from router.entrypoints.desk import api as desk_api_views
     from router.entrypoints.desk import views as desk_views
     from router.service.access import DeskAccess
+    from router.service.staff_sessions import StaffSessions
 
-    staff = StaffSignIn(
-        kanal.read_uow,
-        kanal.settings.languages,
-        on_sign_out=kanal.assignments.sign_out if kanal.assignments else None,
-    )
+    sessions = StaffSessions(kanal.uow, kanal.clock, kanal.assignments)
+    staff = StaffSignIn(kanal.read_uow, kanal.settings.languages, on_sign_out=sessions.sign_out)
     staff.init_app(app)
     security.init_app(app)  # cookies' flags, security headers, sign-in limits
     web.init_app(app)

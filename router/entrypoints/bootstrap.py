@@ -293,7 +293,7 @@ def bootstrap(
     from ivr.dialler import TwilioDialler
     from ivr.voice import NAME as PHONE
 
-    callbacks = Callbacks(uow, jobs, clock, phone=PHONE)
+    callbacks = Callbacks(uow, jobs, clock, phone=PHONE, routing=settings.routing)
     dialler = TwilioDialler(caller, config["KANAL_PUBLIC_URL"], config["KANAL_AGENT_CALL_ENDPOINT"])
     dialling = Dialling(uow, callbacks, dialler, callback_settings(config), clock)
     surveys = Surveys(uow, registry, delivery, survey_settings(config), settings.languages, clock)

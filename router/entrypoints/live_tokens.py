@@ -3,28 +3,47 @@ stream process (`kanal streams`) checks it.
 
 The stream process serves pages of another process (and, in `make run`, of another origin),
 so it does not read Flask's session cookie: the desk's page carries a short-lived token,
-signed with the app's secret, that names the user. The stream process still reads the user
-(active, role) and applies the access rule (router/domain/access.py) to every conversation
-stream, so a token says who is asking, never what they may see.
+signed with the app's secret, that names the user and when it was signed. The stream process
+still reads the user (active, role, last sign-out) and applies the access rule
+(router/domain/access.py) to every conversation stream, so a token says who is asking, never
+what they may see. A token signed before the user's last sign-out (or before their desk
+session timed out) is refused: signing out ends it (`User.issued_in_session`).
 """
 
 from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+from typing import NamedTuple
 
 from itsdangerous import BadSignature, URLSafeTimedSerializer
 
 SALT = "kanal-desk-live"
 MAX_AGE_SECONDS = 12 * 3600  # a shift: a page open longer gets a fresh token when reloaded
+EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 
 
-def desk_token(secret: str, user_id: int) -> str:
-    """Sign a token that names the member of staff `user_id`."""
-    return URLSafeTimedSerializer(secret, salt=SALT).dumps(int(user_id))
+class DeskToken(NamedTuple):
+    user_id: int
+    issued_at: datetime
 
 
-def desk_user(secret: str, token: str, max_age: int = MAX_AGE_SECONDS) -> int | None:
-    """Return the user id a token names, or None when it is forged, altered or too old."""
+def desk_token(secret: str, user_id: int, issued_at: datetime | None = None) -> str:
+    """Sign a token that names the member of staff `user_id` and when it was signed."""
+    issued = issued_at or datetime.now(UTC)
+    micros = (issued - EPOCH) // timedelta(microseconds=1)
+    return URLSafeTimedSerializer(secret, salt=SALT).dumps([int(user_id), micros])
+
+
+def desk_user(secret: str, token: str, max_age: int = MAX_AGE_SECONDS) -> DeskToken | None:
+    """Return who a token names and when it was signed, or None when it is forged, altered
+    or too old."""
     try:
-        user_id = URLSafeTimedSerializer(secret, salt=SALT).loads(token, max_age=max_age)
+        found = URLSafeTimedSerializer(secret, salt=SALT).loads(token, max_age=max_age)
     except BadSignature:  # SignatureExpired is one too
         return None
-    return user_id if isinstance(user_id, int) else None
+    if not (isinstance(found, list) and len(found) == 2):
+        return None
+    user_id, micros = found
+    if not (isinstance(user_id, int) and isinstance(micros, int)):
+        return None
+    return DeskToken(user_id, EPOCH + timedelta(microseconds=micros))

@@ -17,6 +17,7 @@ from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from datetime import datetime, timedelta
 
+from router.service.lanes import take_in_order
 from router.service.turn import Turns
 
 log = logging.getLogger(__name__)
@@ -116,7 +117,7 @@ class Worker:
 
     def _take(self, entry_id: int, lane: str) -> None:
         try:
-            self.turns.take_in_order(entry_id, lane)
+            take_in_order(self.turns, entry_id, lane)
         except Exception:  # the entry stays in the inbox; the next poll or sweep retries it
             log.exception("a turn failed; it will be retried")
         finally:

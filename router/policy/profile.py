@@ -10,7 +10,7 @@ from functools import lru_cache
 from pathlib import Path
 from typing import Any
 
-from router.domain.routing import Routing
+from router.domain.routing import Routing, skill_for_need
 from router.policy.conditions import Condition, ConditionError, parse_when
 from router.policy.context import CHANNELS, Action
 from router.policy.queues import parse_routing
@@ -71,12 +71,7 @@ class Profile:
 
     def skill_for(self, need: str | None) -> str:
         """Return the queue skill for a need; "intent:qualifier" tries the qualifier first."""
-        if need:
-            skills = dict(self.skills)
-            for key in (need, *reversed(need.split(":"))):
-                if key in skills:
-                    return skills[key]
-        return self.default_skill
+        return skill_for_need(self.skills, self.default_skill, need)
 
     @property
     def surge_rules(self) -> tuple[Rule, ...]:

@@ -54,8 +54,9 @@ def parse_routing(
 ) -> Routing:
     """Read the `[routing]` table (or its absence) into the agency's routing settings."""
     where = "[routing]"
+    needs = {"skills": skills, "default_skill": default_skill}
     if raw is None:
-        return Routing(queues=default_queues(skills, default_skill))
+        return Routing(queues=default_queues(skills, default_skill), **needs)
     if not isinstance(raw, dict):
         raise ValueError(f"{where} must be a table")
     unknown = set(raw) - _KEYS
@@ -100,6 +101,7 @@ def parse_routing(
             f"{where}: target_wait_seconds",
             *_TARGET,
         ),
+        **needs,
     )
 
 

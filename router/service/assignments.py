@@ -342,6 +342,9 @@ class Assignments:
             for presence in uow.presence.online():
                 if presence.time_out(now, after):
                     gone += 1
+                    user = uow.users.get(presence.agent_id)
+                    if user is not None:  # their desk session ends: its live tokens too
+                        user.sign_out(now)
                     for offer in uow.offers.open_for_agent(presence.agent_id):
                         offer.withdraw(now, why="timed out")
             uow.commit()

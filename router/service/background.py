@@ -98,6 +98,8 @@ def _past(uow: UnitOfWork, contact: Contact) -> PastContact:
             resolved = event.data or {}
         elif event.type == ev.CLOSED:
             closed = event.data or {}
+        elif event.type == ev.RETURNED:  # an abandoned chat's citizen came back: open again
+            closed = {}
     return PastContact(
         id=contact.id,
         channel=contact.channel,

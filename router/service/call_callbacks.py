@@ -78,7 +78,9 @@ class CallbacksOnThePhone:
                 return Booking(False, at, is_open)
             pseudonym = pseudonym_of(uow, contact)
             if contact.state == ContactState.BOT:
-                contacts.enqueue(uow, contact, "general", 0, now, pseudonym)
+                routing = self.settings.routing  # as other assisted work: by need and queue
+                skill = routing.skill_for(contact.need)
+                contacts.enqueue(uow, contact, skill, 0, now, pseudonym, routing=routing)
             contact.callback_promised(now, reason=reason, call_at=at.isoformat() if at else None)
             call = uow.calls.by_sid(call_sid)
             if call is not None:

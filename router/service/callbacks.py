@@ -45,6 +45,7 @@ def book_in(
     at: datetime | None,
     now: datetime,
     phone: str | None = None,
+    routing: Routing | None = None,
 ) -> tuple[Callback, bool]:
     """Book a callback on a contact within the caller's transaction.
 
@@ -60,10 +61,10 @@ def book_in(
     if not contact.is_open:
         if phone is None:
             raise ValueError("a closed contact is called back on the phone: name its channel")
-        contact = reopen(uow, contact, now, phone=phone)
+        contact = reopen(uow, contact, now, phone=phone, routing=routing)
         callback.contact_id = contact.id
     elif uow.queue.open_for_contact(contact.id) is None:
-        _enqueue(uow, contact, now)
+        _enqueue(uow, contact, now, routing)
     callback = uow.callbacks.add(callback)
     callback.was_booked(now)
     return callback, True
@@ -76,10 +77,12 @@ def reopen(
     waiting_since: datetime | None = None,
     *,
     phone: str,
+    routing: Routing | None = None,
 ) -> Contact:
     """Open a phone contact for a citizen to be called back about a closed one's need.
 
-    It waits in the queue since `waiting_since` (now when not given).
+    It waits in the queue since `waiting_since` (now when not given), in the queue the
+    agency's `routing` gives its need, language and the phone.
     """
     citizen = uow.citizens.get(closed.citizen_id) if closed.citizen_id else None
     address = citizen.phone if citizen and citizen.phone else closed.address
@@ -96,14 +99,23 @@ def reopen(
         )
     )
     contact.opened(now, reopens=closed.id)
-    _enqueue(uow, contact, now, waiting_since)
+    _enqueue(uow, contact, now, routing, waiting_since)
     return contact
 
 
-def _enqueue(uow: UnitOfWork, contact: Contact, now: datetime, since: datetime | None = None):  # noqa: ANN202
-    item = uow.queue.add(
-        contacts.new_item(contact, contact.need or "general", 0, since or now, Routing())
-    )
+def _enqueue(  # noqa: ANN202
+    uow: UnitOfWork,
+    contact: Contact,
+    now: datetime,
+    routing: Routing | None,
+    since: datetime | None = None,
+):
+    """Queue a callback's contact as other assisted work is queued: its need's skill (the
+    profile's `[skills]`), in the queue the `[routing]` section gives that skill, the
+    contact's language and channel."""
+    routing = routing or Routing()
+    skill = routing.skill_for(contact.need)
+    item = uow.queue.add(contacts.new_item(contact, skill, 0, since or now, routing))
     record_all(uow, contact, contact.enqueue(item), now, pseudonym_of(uow, contact))
 
 
@@ -117,11 +129,13 @@ class Callbacks:
         clock: Callable[[], datetime],
         *,
         phone: str,
+        routing: Routing | None = None,
     ) -> None:
         self.uow = uow
         self.jobs = jobs
         self.clock = clock
         self.phone = phone  # the phone channel's name: callbacks are phone contacts
+        self.routing = routing or Routing()  # the agency's queues (the profile's [routing])
 
     def book(self, contact_id: int, *, reason: str, at: datetime | None = None) -> int:
         """Book a callback on a contact; return its id.
@@ -137,7 +151,9 @@ class Callbacks:
             contact = uow.contacts.get(contact_id, for_update=True)
             if contact is None:
                 raise NotFound("No such contact.")
-            callback, new = book_in(uow, contact, reason=reason, at=at, now=now, phone=self.phone)
+            callback, new = book_in(
+                uow, contact, reason=reason, at=at, now=now, phone=self.phone, routing=self.routing
+            )
             uow.commit()
             callback_id = callback.id
         if new:

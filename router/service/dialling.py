@@ -87,7 +87,10 @@ class Dialling(CallbackCalls):
             if contact is not None and not contact.is_open and contact.wrap_up is None:
                 # The caller hung up after booking (the call ended, nobody resolved it): the
                 # callback stands, on a phone contact of its own that waits where they did.
-                contact = reopen(uow, contact, now, callback.booked_at, phone=self.phone)
+                contact = reopen(
+                    uow, contact, now, callback.booked_at, phone=self.phone,
+                    routing=self.callbacks.routing,
+                )  # fmt: skip
                 callback.contact_id = contact.id
             if contact is None or not contact.is_open:
                 # The conversation was resolved first (an agent helped the citizen).

@@ -296,7 +296,7 @@ class Followups:
         deflected = uow.contacts.get(followup.contact_id, for_update=True)
         callback, new = book_in(
             uow, deflected, reason="digital_not_completed", at=None, now=now,
-            phone=self.callbacks.phone,
+            phone=self.callbacks.phone, routing=self.callbacks.routing,
         )  # fmt: skip
         followup.accept(callback.id, now)
         reply = say(uow, offer, channel, "system", BOOKED[language], now)

@@ -7,7 +7,7 @@ from collections.abc import Callable
 from datetime import datetime, timedelta
 
 from router.domain.model import CLOSED_INACTIVE, ContactState
-from router.service import contacts
+from router.service import contacts, lanes
 from router.service.channels import Channels
 from router.service.journal import pseudonym_of
 from router.service.ports import Inbox
@@ -24,11 +24,16 @@ def finish_left_turns(
     before = now - older_than
     entries = turns.inbox.waiting(before)
     with uow() as u:
-        messages = [m.id for m in u.messages.unprocessed_inbound(before)]
+        messages = [
+            (m.id, f"{m.channel}:{m.address}" if m.address else None)
+            for m in u.messages.unprocessed_inbound(before)
+        ]
     for entry_id, lane in entries:
-        _safely(lambda entry_id, lane=lane: turns.take_in_order(entry_id, lane), entry_id)
-    for message_id in messages:
-        _safely(turns.resume, message_id)
+        _safely(lambda entry_id, lane=lane: lanes.take_in_order(turns, entry_id, lane), entry_id)
+    for message_id, lane in messages:  # in its citizen's lane, as the web processes take it
+        _safely(
+            lambda message_id, lane=lane: lanes.resume_in_order(turns, message_id, lane), message_id
+        )
     return len(entries) + len(messages)
 
 

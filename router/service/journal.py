@@ -12,7 +12,7 @@ from __future__ import annotations
 from collections.abc import Iterable
 from datetime import datetime
 
-from router.domain.events import ContactChanged, Happened
+from router.domain.events import DESK_WIDE, DESK_WIDE_KINDS, ContactChanged, Happened
 from router.domain.model import Contact, ContactEvent
 from router.domain.presence import DESK, Presence
 from router.service.unit_of_work import UnitOfWork
@@ -116,6 +116,9 @@ def write_new_events(uow: UnitOfWork) -> list[object]:
             continue
         if isinstance(aggregate, Presence):
             _append_desk(uow, event)
+            # The board and the queue pages hear of it (no conversation's: contact id 0).
+            if event.type in DESK_WIDE_KINDS:
+                uow.after_commit.append(ContactChanged(DESK_WIDE, event.type))
             continue
         contact = aggregate if isinstance(aggregate, Contact) else None
         if contact is None and getattr(aggregate, "contact_id", None) is not None:

@@ -170,6 +170,11 @@ class EventLog(Protocol):
         """Return the latest event of these types (one index seek per type), or None."""
         ...
 
+    def recent(self, type_: str, since: datetime, limit: int = 500) -> list[ContactEvent]:
+        """Return the events of one type since `since`, newest first (a range of the
+        `type, at` index)."""
+        ...
+
     def on_desk(self, since: datetime, until: datetime) -> list[ContactEvent]:
         """Return the agents' own events (about no contact: their presence) in that time,
         oldest first."""

@@ -24,6 +24,7 @@ from router.domain.routing import Routing, capacity_of
 from router.service.access import DeskAccess
 from router.service.agent_day import AgentDay, read_day
 from router.service.errors import Conflict, Forbidden, NotFound
+from router.service.ratings import LowRating, low_ratings
 from router.service.surges import SurgeView, SurgeWatch
 from router.service.unit_of_work import UnitOfWork
 
@@ -78,6 +79,12 @@ class Board:
     agents: list[AgentFigures] = field(default_factory=list)
     # Surge mode: on since when and why, or off (None: the profile has no surge rules).
     surge: SurgeView | None = None
+    low_ratings: list[LowRating] = field(default_factory=list)  # 1 or 2 of 5, newest first
+
+    @property
+    def breached(self) -> int:
+        """How many waiting contacts are past their queue's target wait."""
+        return sum(1 for item in self.waiting if item.stage == sla.BREACHED)
 
 
 def _stage(item: QueueItem, now: datetime, target: int) -> str:
@@ -144,6 +151,7 @@ class Supervision:
                 self._count_left(figures[item.queue], item)
             board.queues = sorted(figures.values(), key=lambda q: q.name)
             board.agents = self._agents(uow, scoped)
+            board.low_ratings = low_ratings(uow, scoped, now)
         if self.surge is not None and self.surge.profile.surge is not None:
             board.surge = self.surge.show()
         return board

@@ -22,7 +22,6 @@ the claim; after its lease `dispatch_outbound` sends it if the provider never go
 
 from __future__ import annotations
 
-import logging
 from collections.abc import Callable
 from dataclasses import replace
 from datetime import datetime
@@ -49,8 +48,6 @@ from router.service.turn_result import (
     TurnResult,
 )
 from router.service.unit_of_work import UnitOfWork
-
-log = logging.getLogger(__name__)
 
 # An inbox entry that can never become a message (its conversation has ended).
 REFUSED = 0
@@ -197,25 +194,6 @@ class Turns(FinishingTurns):
     def take(self, entry_id: int) -> TurnResult | None:
         """Run the turn of one inbox entry; None when another worker has taken it."""
         return self.bus.handle(TakeTurn(entry_id))
-
-    def take_in_order(self, entry_id: int, lane: str) -> None:
-        """Run this entry's turn after every earlier entry of its lane, whichever process
-        acknowledged them: one citizen's messages are taken one after another, in the order
-        they came, across every process.
-
-        The lane (`channel:address`) is held against every other process for the whole of
-        each turn (bot and replies included); inside it the lane's waiting entries up to this
-        one are taken oldest first. An entry another process took meanwhile is skipped.
-        """
-        with self.inbox.lane(lane):
-            for waiting_id in self.inbox.waiting_in(lane, up_to=entry_id):
-                if waiting_id == entry_id:
-                    self.take(entry_id)
-                    continue
-                try:
-                    self.take(waiting_id)
-                except Exception:  # its own worker or the sweep retries it; go on in order
-                    log.exception("an earlier turn of the lane failed; it will be retried")
 
     def _take(self, entry_id: int) -> TurnResult | None:
         entry = self.inbox.get(entry_id)

@@ -87,6 +87,40 @@ def live_kanal(tmp_path):
         yield live
 
 
+@pytest.fixture(scope="module")
+def shared_kanal(tmp_path_factory):
+    """One served kanal for a whole test module (the e2e tier stays fast): use it through
+    `desk_kanal`, which ends every open conversation before each test."""
+    with LiveKanal(tmp_path_factory.mktemp("shared-kanal"), ScriptedBot()) as live:
+        yield live
+
+
+@pytest.fixture
+def desk_kanal(shared_kanal):
+    """The module's kanal with nobody waiting and nothing held: each open conversation is
+    closed through the domain (its log says so), so the streams keep following the log."""
+    from datetime import UTC, datetime
+
+    from router.domain.model import CLOSED_INACTIVE, ContactState
+    from router.service import contacts
+
+    with shared_kanal.kanal.uow() as uow:
+        states = (ContactState.BOT, ContactState.QUEUED, ContactState.ASSIGNED)
+        for contact in uow.contacts.list_by_state(states, limit=10_000):
+            contacts.close(uow, contact, datetime.now(UTC), CLOSED_INACTIVE, None)
+        uow.commit()
+    return shared_kanal
+
+
+def staff_member(live: LiveKanal, username: str, role: str = "agent", name: str = "") -> int:
+    """Create a member of staff once per server (password: 'correct horse'); return their id."""
+    with live.kanal.uow() as uow:
+        found = uow.users.by_username(username)
+    if found is not None:
+        return found.id
+    return create_user(live.kanal.uow, username, AGENT[1], role, name or username).id
+
+
 @pytest.fixture(scope="session")
 def chromium():
     """Launch Debian's Chromium once per session (never a downloaded browser)."""

@@ -225,6 +225,32 @@ def test_policy_check_rejects_a_trap_naming_the_rule_and_a_counter_example(kanal
     assert "step 1:" in result.output and "no person after 3 steps" in result.output
 
 
+SURGE_TRAP = """
+[surge]
+enter_wait_seconds = 600
+exit_wait_seconds = 120
+
+[[surge.rule]]
+id = "surge-try-later"
+when = { exempt = false }
+action = "close"
+reason = "We are very busy right now: please try again later."
+"""
+
+
+def test_policy_check_rejects_surge_rules_that_turn_citizens_away(kanal_cli, tmp_path):
+    denmark = (PROFILES / "denmark.toml").read_text(encoding="utf-8")
+    start, end = denmark.index("[surge]"), denmark.index("[default]")
+    trap = tmp_path / "busy.toml"
+    trap.write_text(denmark[:start] + SURGE_TRAP + "\n" + denmark[end:], encoding="utf-8")
+
+    result = kanal_cli("policy", "check", str(trap))
+
+    assert result.exit_code == 1
+    assert "rule 'surge-try-later' traps a citizen who asks for a person" in result.output
+    assert "surge=True" in result.output and "closed before a person" in result.output
+
+
 def test_policy_check_explains_an_invalid_file(kanal_cli, tmp_path):
     broken = tmp_path / "broken.toml"
     broken.write_text('name = "x"\n[[rule]\n', encoding="utf-8")

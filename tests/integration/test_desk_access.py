@@ -65,6 +65,7 @@ RULES: dict[str, object] = {
     "desk.accept_offer": DESK,
     "desk.decline_offer": DESK,
     "desk.supervisor": SUPERVISORS,
+    "desk.supervisor_board": SUPERVISORS,
     "desk.agent_day": SUPERVISORS,
     "desk.move_item": SUPERVISORS,
     "desk.change_priority": SUPERVISORS,

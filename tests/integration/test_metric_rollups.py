@@ -179,9 +179,12 @@ def append(engine, rows: list[dict]) -> None:  # noqa: ANN001
     narrowed=st.sampled_from([{}, {"exempt": "exempt"}, {"channel": "voice"}]),
 )
 def test_the_rollup_answers_what_a_full_recomputation_answers(
-    engines, specs, cut_hours, first, days, group_by, compare_first, narrowed
+    engines, monkeypatch, specs, cut_hours, first, days, group_by, compare_first, narrowed
 ):
     reader, writer = engines
+    # The second refresh reads only the late events (no overlap): it recomputes only the
+    # contacts they can change.
+    monkeypatch.setattr(rollups, "OVERLAP_EVENTS", 0)
     rollups.drop_tables(writer)
     with writer.begin() as conn:
         conn.execute(delete(contact_events))
@@ -237,6 +240,32 @@ def test_a_late_repeat_takes_yesterdays_containment_away(engines):
     monday = report(reader, date(2026, 3, 2), date(2026, 3, 2), "none", rollup=True)
     assert monday["total"]["bot_contained"] == 0 and monday["total"]["bot_repeat_contacts"] == 1
     assert monday["total"]["bot_containment"] == 0.0
+
+
+def test_a_new_contact_recomputes_only_the_contacts_it_can_change(engines, monkeypatch):
+    reader, writer = engines
+    monkeypatch.setattr(rollups, "OVERLAP_EVENTS", 0)
+    log = Log()
+    for cid, (who, minute) in enumerate((("c_anna", 60), ("c_bo", 90), (None, 120)), 1):
+        spec = {"minute": minute, "channel": "webchat", "citizen": who, "need": "tax_card",
+                "exempt": False, "age_band": "15_64", "bot_turns": [True], "how": "bot",
+                "length": 5, "score": None}  # fmt: skip
+        story(log, cid, spec)
+    append(writer, log.rows)
+    assert rollups.refresh(reader, writer, TZ)["contacts"] == 3
+    # The next day Bo writes again: his contact and his earlier one, not Anna's nor the
+    # anonymous chat.
+    later = Log()
+    story(later, 4, {"minute": 24 * 60, "channel": "sms", "citizen": "c_bo",
+                     "need": "tax_card", "exempt": False, "age_band": "15_64",
+                     "bot_turns": [True], "how": "bot", "length": 5, "score": None})  # fmt: skip
+    append(writer, later.rows)
+    done = rollups.refresh(reader, writer, TZ)
+    assert done["rebuilt"] is False and done["contacts"] == 2
+    monday = report(reader, date(2026, 3, 2), date(2026, 3, 3), "channel", rollup=True)
+    recomputed = report(reader, date(2026, 3, 2), date(2026, 3, 3), "channel", rollup=False)
+    assert monday["rows"] == recomputed["rows"] and monday["total"] == recomputed["total"]
+    assert monday["total"]["contacts"] == 4 and monday["total"]["bot_repeat_contacts"] == 1
 
 
 def test_without_a_rollup_the_report_reads_the_events(engines):

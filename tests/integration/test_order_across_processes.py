@@ -16,6 +16,7 @@ from sqlalchemy import create_engine, text
 from router.adapters.scheduler_lock import SchedulerLock
 from router.domain.commands import ReceiveMessage
 from router.domain.model import Message
+from router.service.lanes import take_in_order
 
 pytestmark = pytest.mark.integration
 
@@ -37,8 +38,8 @@ def filed_texts(kanal) -> list[str]:
 def test_a_later_message_taken_first_files_the_earlier_ones_before_it(kanal):
     entries = [accept(kanal, n) for n in range(3)]
 
-    kanal.turns.take_in_order(entries[2], LANE)  # the last one reached a process first
-    kanal.turns.take_in_order(entries[0], LANE)  # the first: already taken, nothing to do
+    take_in_order(kanal.turns, entries[2], LANE)  # the last one reached a process first
+    take_in_order(kanal.turns, entries[0], LANE)  # the first: already taken, nothing to do
 
     assert filed_texts(kanal) == ["question 0", "question 1", "question 2"]
     assert kanal.turns.inbox.waiting_in(LANE, up_to=entries[2]) == []
@@ -56,7 +57,7 @@ def test_a_lane_held_by_another_process_waits_until_it_is_let_go(kanal, database
     with other.connect() as conn:
         conn.execute(text(key), {"lane": LANE})
         conn.commit()
-        turn = threading.Thread(target=kanal.turns.take_in_order, args=(entry, LANE))
+        turn = threading.Thread(target=take_in_order, args=(kanal.turns, entry, LANE))
         turn.start()
         turn.join(1.0)
         assert turn.is_alive(), "the turn waits for the lane"

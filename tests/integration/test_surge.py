@@ -16,6 +16,8 @@ from channels.webchat import identity_token
 from router.domain.surge import SURGE_ENDED, SURGE_EVENTS, SURGE_STARTED
 from router.service.surges import SurgeWatch
 from tests.conftest import SECRET
+from tests.integration import sms_support
+from tests.integration.sms_support import new_number, wait_for
 from tests.integration.test_desk import chat, page, queued_chat, sign_in
 
 pytestmark = pytest.mark.integration
@@ -156,3 +158,53 @@ def test_the_scheduler_watches_the_wait_every_ten_seconds(kanal):
     assert ("surge_watch", jobs.surge_watch, 10) in jobs.JOBS
     jobs.surge_watch(kanal)  # nobody waits: no surge
     assert surge_events(kanal) == []
+
+
+live = sms_support.live  # a running kanal, texted through signed webhooks
+
+
+def test_in_a_surge_an_sms_citizen_is_told_why_and_keeps_their_turn(live, add_citizen):
+    waiting, number = new_number(), new_number()
+    add_citizen(phone=number)
+    live.text(waiting, "I want to talk to a person")
+    wait_for(lambda: live.outbox(waiting), what="the first handoff")
+    at = datetime.now(UTC) + timedelta(seconds=901)
+    assert watch(live.kanal, at).check().active
+
+    live.text(number, "I want to talk to a person")
+    first = wait_for(lambda: live.outbox(number), what="the digital route first")
+    assert first[0]["body"].startswith("We are very busy right now and the wait for a person")
+
+    live.text(number, "person")
+    wait_for(lambda: len(live.outbox(number)) == 2, what="the callback booked")
+    booked = live.outbox(number)[1]["body"]
+    assert "instead of waiting in the queue" in booked
+    assert "You are number 2 in the queue and keep your turn." in booked
+
+
+def test_in_a_surge_a_caller_is_offered_the_link_first_then_booked_a_callback(live, add_citizen):
+    from ivr import prompts as p
+    from ivr.phone import Line, Phone, http_send
+
+    waiting, number = new_number(), new_number()
+    add_citizen(phone=number)
+    live.text(waiting, "I want to talk to a person")
+    wait_for(lambda: live.outbox(waiting), what="the first handoff")
+    assert watch(live.kanal, datetime.now(UTC) + timedelta(seconds=901)).check().active
+    line = Line(
+        public_url=live.base_url,
+        auth_token=sms_support.TOKEN,
+        account_sid=live.phone.account_sid,
+        agency_number=live.phone.agency_number,
+    )
+    call = Phone(line, number, http_send(live.base_url, live.base_url)).dial()
+
+    call.say("I want to talk to a person")
+    assert call.said[-1] == p.text("en", "offer")  # the digital route first, by SMS
+    call.say("person")
+
+    assert call.said[-1] == p.text("en", "callback_booked", when=p.text("en", "when_soon"))
+    assert call.ended
+    with live.kanal.uow() as uow:
+        contact = live.kanal.views.contact_on("voice", number)
+        assert [c.state for c in uow.callbacks.for_contact(contact.id)] == ["booked"]

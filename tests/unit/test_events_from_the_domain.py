@@ -23,7 +23,11 @@ PACKAGES = ("router", "channels", "ivr", "bots")
 # The journal writes what the aggregates raised (router/service/journal.py).
 WRITERS = ("router/service/journal.py",)
 EVENT_NAMES = {k for k, v in vars(events).items() if k.isupper() and isinstance(v, str)}
-OBSERVED = {("router/service/followups.py", "DIGITAL_COMPLETED")}
+# Events read, not built (an event type handed to a read of the log).
+OBSERVED = {
+    ("router/service/followups.py", "DIGITAL_COMPLETED"),
+    ("router/service/ratings.py", "SATISFACTION"),  # the board's low ratings
+}
 
 
 def _names_an_event(node: ast.AST) -> str | None:

@@ -18,6 +18,9 @@ from router.service.translations import N_, translator
 
 SUPERVISOR_ROLES = ("supervisor", "admin")
 SUPERVISOR_VIEWS = ("supervisor", "move_item", "change_priority", "agent_day")
+# The board's live part, drawn again when the stream process says something changed: the
+# page's view is audited, not each of its refreshes.
+BOARD_REFRESH = "supervisor_board"
 # Why an agent's presence changed (router/domain/presence.py, `why`), in words.
 WHY_WORDS = {
     "agent": N_("the agent said so"),
@@ -40,6 +43,7 @@ def routes(id_converter: str) -> tuple:
     """The board's routes: (rule, view, method), views taking the desk's parts."""
     return (
         ("/supervisor", supervisor, "GET"),
+        ("/supervisor/board", supervisor_board, "GET"),
         (f"/supervisor/items/<{id_converter}:item_id>/move", move_item, "POST"),
         (f"/supervisor/items/<{id_converter}:item_id>/priority", change_priority, "POST"),
         (f"/supervisor/agents/<{id_converter}:agent_id>/day", agent_day, "GET"),
@@ -54,11 +58,20 @@ def _viewer() -> Viewer:
 
 def supervisor(parts):  # noqa: ANN001, ANN201
     """Show the board of the queues and agents the supervisor supervises."""
+    return _board(parts, "desk/supervisor.html")
+
+
+def supervisor_board(parts):  # noqa: ANN001, ANN201
+    """The board's live part alone (HTML), for the page to draw again when things change."""
+    return _board(parts, "desk/_board.html")
+
+
+def _board(parts, template: str):  # noqa: ANN001, ANN202
     if parts.supervision is None:
         abort(404)
     calls = parts.callbacks
     return render_template(
-        "desk/supervisor.html",
+        template,
         board=parts.supervision.board(_viewer()),
         queue_names=parts.supervision.queues(),
         priorities=list(sla.PRIORITIES),

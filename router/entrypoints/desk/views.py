@@ -137,7 +137,10 @@ def blueprint(
 
     @bp.context_processor
     def _live():  # noqa: ANN202
-        return {"live_url": live_url, "live_token": lambda: desk_token(secret, _agent_id())}
+        return {
+            "live_url": live_url,
+            "live_token": lambda: desk_token(secret, _agent_id(), parts.views.clock()),
+        }
 
     routes = (
         ("/", queue, "GET"),
@@ -164,7 +167,9 @@ def blueprint(
         *supervisor_views.routes(ID_CONVERTER),
     )
     for rule, view, method in routes:
-        if view.__name__ in supervisor_views.SUPERVISOR_VIEWS:
+        if view.__name__ == supervisor_views.BOARD_REFRESH:
+            guarded = role_required(*supervisor_views.SUPERVISOR_ROLES)(bound(view, parts))
+        elif view.__name__ in supervisor_views.SUPERVISOR_VIEWS:
             roles = supervisor_views.SUPERVISOR_ROLES
             guarded = role_required(*roles)(_audited(bound(view, parts), parts))
         elif "contact_id" in rule:

@@ -33,7 +33,7 @@ from channels.webchat import token_matches
 from router.domain.access import Viewer
 from router.domain.model import ContactState
 from router.entrypoints.container import Kanal
-from router.entrypoints.live_tokens import desk_user
+from router.entrypoints.live_tokens import DeskToken, desk_user
 from router.entrypoints.streams import feed
 from router.entrypoints.streams.hub import Hub, Listener
 from router.service.access import DeskAccess
@@ -64,6 +64,10 @@ SSE_HEADERS = {
 AFTER_ERROR = "`after` must be a message id: an integer from 0 to 9223372036854775807."
 
 
+class SignedOut(Exception):
+    """A desk stream's user signed out while it was open."""
+
+
 def event(kind: str, data: dict, event_id: int | None = None) -> bytes:
     head = f"id: {event_id}\n" if event_id is not None else ""
     return f"{head}event: {kind}\ndata: {json.dumps(data)}\n\n".encode()
@@ -76,7 +80,15 @@ def refuse(status: int, message: str) -> web.Response:
 class Streams:
     """The handlers, over one kanal and one hub; blocking reads run in a few threads."""
 
-    def __init__(self, kanal: Kanal, hub: Hub, threads: int = 8, seconds: float = 900) -> None:
+    def __init__(
+        self,
+        kanal: Kanal,
+        hub: Hub,
+        threads: int = 8,
+        seconds: float = 900,
+        keepalive: float = KEEPALIVE_SECONDS,
+    ) -> None:
+        self.keepalive = keepalive  # seconds between keep-alive comments on a quiet stream
         self.kanal = kanal
         self.seconds = seconds  # a stream ends after this; the page reconnects after its cursor
         self.hub = hub
@@ -133,28 +145,40 @@ class Streams:
                     return
             kinds = await self._quiet(response, listener, deadline)
 
-    async def _quiet(self, response, listener: Listener, deadline: float) -> set[str]:  # noqa: ANN001
-        """Wait for a change, with keep-alive comments (no read) while nothing happens."""
+    async def _quiet(self, response, listener: Listener, deadline: float, request=None) -> set[str]:  # noqa: ANN001
+        """Wait for a change, with keep-alive comments (no read) while nothing happens; a
+        desk stream (`request` given) ends there once its user signed out."""
         while time.monotonic() < deadline:
-            kinds = await listener.wait(_until(deadline))
+            kinds = await listener.wait(_until(deadline, self.keepalive))
             if kinds:
                 return kinds
+            if request is not None and await self._signed_out(request):
+                raise SignedOut
             await response.write(b": keep-alive\n\n")
         return set()
 
     # -- the desk -----------------------------------------------------------------------
 
-    def _staff(self, user_id: int) -> Viewer | None:
+    def _staff(self, token: DeskToken) -> Viewer | None:
+        """The member of staff a token names, while it is valid: they are active and have
+        not signed out (nor timed out at the desk) since it was signed."""
         with self.kanal.read_uow() as uow:
-            user = uow.users.get(user_id)
-            if user is None or not user.active:
+            user = uow.users.get(token.user_id)
+            if user is None or not user.issued_in_session(token.issued_at):
                 return None
             return Viewer(user_id=user.id, username=user.username, role=user.role)
 
-    async def _viewer(self, request: web.Request) -> Viewer | None:
+    def _token(self, request: web.Request) -> DeskToken | None:
         scheme, _, token = request.headers.get("Authorization", "").partition(" ")
-        user_id = desk_user(self.secret, token.strip()) if scheme.lower() == "bearer" else None
-        return None if user_id is None else await self.run(self._staff, user_id)
+        return desk_user(self.secret, token.strip()) if scheme.lower() == "bearer" else None
+
+    async def _viewer(self, request: web.Request) -> Viewer | None:
+        token = self._token(request)
+        return None if token is None else await self.run(self._staff, token)
+
+    async def _signed_out(self, request: web.Request) -> bool:
+        """Checked at each keep-alive: an open desk stream ends once its user signed out."""
+        return await self._viewer(request) is None
 
     async def queue(self, request: web.Request) -> web.StreamResponse:
         viewer = await self._viewer(request)
@@ -169,9 +193,11 @@ class Streams:
         try:
             await response.write(event("queue", {}))  # whatever changed since the page was drawn
             while time.monotonic() < deadline:
-                if await listener.wait(_until(deadline)):
+                if await listener.wait(_until(deadline, self.keepalive)):
                     await response.write(event("queue", {}))
                     await asyncio.sleep(QUEUE_EVERY_SECONDS)
+                elif await self._signed_out(request):
+                    break  # the page's user signed out: the token ends here
                 else:
                     await response.write(b": keep-alive\n\n")
         except ConnectionResetError:  # the page went away
@@ -211,10 +237,10 @@ class Streams:
                 if now.state != seen:
                     seen = now.state
                     await response.write(event("state", {"state": now.state}))
-                kinds = await self._quiet(response, listener, deadline)
+                kinds = await self._quiet(response, listener, deadline, request)
                 if "delivery_updated" in kinds or "message_blocked" in kinds:
                     await response.write(event("delivery", {}))
-        except ConnectionResetError:  # the page went away
+        except (ConnectionResetError, SignedOut):  # the page went away, or its user did
             pass
         finally:
             self.hub.unwatch(listener)
@@ -242,8 +268,8 @@ class Streams:
 STREAMS: web.AppKey[Streams] = web.AppKey("streams", Streams)
 
 
-def _until(deadline: float) -> float:
-    return max(0.0, min(KEEPALIVE_SECONDS, deadline - time.monotonic()))
+def _until(deadline: float, every: float = KEEPALIVE_SECONDS) -> float:
+    return max(0.0, min(every, deadline - time.monotonic()))
 
 
 def _cursor(request: web.Request) -> int:
@@ -258,15 +284,21 @@ async def _open(request: web.Request) -> web.StreamResponse:
 
 
 def make_app(
-    kanal: Kanal, *, poll_seconds: float = 0.2, stream_seconds: float = 900
+    kanal: Kanal,
+    *,
+    poll_seconds: float = 0.2,
+    stream_seconds: float = 900,
+    keepalive_seconds: float = KEEPALIVE_SECONDS,
 ) -> web.Application:
     """Build the stream process's app around a kanal (its database, views and secret).
 
     `poll_seconds`: how often the SQLite poller reads the log; `stream_seconds`: how long one
-    stream lasts before the page reconnects (after its cursor, so nothing is missed).
+    stream lasts before the page reconnects (after its cursor, so nothing is missed);
+    `keepalive_seconds`: the quiet time between keep-alive comments, when a desk stream also
+    looks whether its user signed out since (then it ends).
     """
     hub = Hub()
-    streams = Streams(kanal, hub, seconds=stream_seconds)
+    streams = Streams(kanal, hub, seconds=stream_seconds, keepalive=keepalive_seconds)
     app = web.Application()
     app[HUB] = hub
     app[STREAMS] = streams

@@ -7,6 +7,7 @@ import logging
 from collections.abc import Awaitable, Callable
 
 from router.adapters.live import CHANNEL, events_after, last_event_id, parse_notice
+from router.domain.events import DESK_WIDE, DESK_WIDE_KINDS
 from router.entrypoints.streams.hub import Hub
 
 log = logging.getLogger(__name__)
@@ -55,6 +56,8 @@ async def poll(engine, hub: Hub, run: Run, every: float = 0.2) -> None:  # noqa:
                 last = event_id
                 if contact_id is not None:
                     hub.changed(contact_id, kind)
+                elif kind in DESK_WIDE_KINDS:  # an agent's presence: the board hears of it
+                    hub.changed(DESK_WIDE, kind)
             if not rows:
                 await asyncio.sleep(every)
         except asyncio.CancelledError:

@@ -254,6 +254,50 @@
     }, shown);
   }
 
+  // -- the supervisor board: drawn again by the web when the queues or the agents change ---
+
+  // A safety net for a notice lost (the stream process restarting): the board also draws
+  // itself again on this timer.
+  var BOARD_EVERY_MS = 20000;
+
+  function startBoard(board) {
+    var source = board.getAttribute("data-source");
+    var pending = false;
+
+    // The supervisor is acting: focus is in the board, or a choice was made and not sent.
+    function inUse() {
+      if (board.contains(document.activeElement)) return true;
+      return Array.prototype.some.call(board.querySelectorAll("select"), function (select) {
+        var chosen = Array.prototype.filter.call(select.options, function (o) { return o.defaultSelected; });
+        var initial = chosen.length ? chosen[0] : select.options[0];
+        return initial ? !initial.selected : false;
+      });
+    }
+
+    function draw() {
+      // Never under the supervisor's hands: a board in use waits until they leave it.
+      if (inUse()) { pending = true; return; }
+      pending = false;
+      fetch(source, { headers: { Accept: "text/html" }, credentials: "same-origin", cache: "no-store" })
+        .then(function (r) {
+          if (!r.ok) throw new Error("status " + r.status);
+          return r.text();
+        })
+        .then(function (html) {
+          var parsed = new DOMParser().parseFromString("<div>" + html + "</div>", "text/html");
+          var fresh = parsed.body.firstChild;
+          if (inUse()) { pending = true; return; }
+          board.replaceChildren.apply(board, Array.prototype.slice.call(fresh.childNodes));
+        })
+        .catch(function () { /* the next change or tick draws it again */ });
+    }
+    board.addEventListener("focusout", function () {
+      setTimeout(function () { if (pending) draw(); }, 0);
+    });
+    follow(board, debounced(draw), function () { /* the timer below keeps it fresh */ }, 0);
+    setInterval(draw, BOARD_EVERY_MS);
+  }
+
   // -- canned replies: a button puts its reply in the reply box, to edit before sending ---
 
   function startCanned(box) {
@@ -289,7 +333,9 @@
   var box = document.getElementById("reply-text");
   if (box) startCanned(box);
   var table = document.getElementById("waiting");
-  if (table) startQueue(table);
+  if (table && table.getAttribute("data-source")) startQueue(table);
+  var board = document.getElementById("board");
+  if (board && board.getAttribute("data-source")) startBoard(board);
   var log = document.getElementById("transcript");
   if (log) startConversation(log);
 })();
