@@ -37,7 +37,9 @@ from sqlalchemy import create_engine, text
 from benchmarks import results
 
 POSTGRES = "postgresql+psycopg://postgres@127.0.0.1:5432/test"
-SCRATCH = "kanal_bench_claims"
+# One scratch database per run: two runs at once (make bench beside a developer's) must not
+# drop each other's.
+SCRATCH = f"kanal_bench_claims_{os.getpid()}"
 RESULTS = Path(__file__).resolve().parents[1] / "results" / "claims.json"
 CAPACITY = {"webchat": 100_000, "sms": 100_000, "voice": 100_000}
 CHANNELS = ("webchat", "sms", "voice")
