@@ -21,6 +21,7 @@ from analytics import (
     occupancy_log,
     occupancy_rollup,
     rollup_figures,
+    rollup_kept,
     rollups,
 )
 from analytics.log import contact_events as E
@@ -192,7 +193,7 @@ def from_rollup(engine: Engine, queries: list[Query], mark: Mapping, now: dateti
                 ]
                 first = min(q.window.first_day for q in same)
                 last = max(q.window.last_day for q in same)
-                periods[kind] = rollup_figures.read(conn, first, last, dict(kind[0]), kind[1])
+                periods[kind] = rollup_kept.period(conn, first, last, dict(kind[0]), kind[1], mark)
                 # Everyone's figures of every window at once (the weeks in one pass).
                 periods[kind].totals([_days(q.window) for q in same])
             w = query.window
@@ -201,7 +202,7 @@ def from_rollup(engine: Engine, queries: list[Query], mark: Mapping, now: dateti
             )
             moved = None
             if query.compare is not None:
-                matrix = rollup_figures.migration(conn, _days(query.compare), _days(w), mark)
+                matrix = rollup_kept.migration(conn, _days(query.compare), _days(w), mark)
                 moved = _migration_body(query.compare, w, matrix)
             answers.append(answer(query, rows, total, now, moved, source))
     return answers

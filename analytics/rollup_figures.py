@@ -9,7 +9,6 @@ citizens counted once by the union of their people numbers, so the answer is the
 from __future__ import annotations
 
 import math
-from collections import OrderedDict
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import date
@@ -49,7 +48,10 @@ def _coded(values: tuple) -> tuple[list[str], np.ndarray]:
 
 def _sorted(values: np.ndarray, row: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     """Return the entries sorted by value (once per read, for every grouping's waits)."""
-    order = np.argsort(values, kind="stable")
+    # Waits under 18 hours (nearly always) fit 16 bits, which numpy's stable sort orders by
+    # radix, an order of magnitude faster than its merge sort of 64-bit values: same order.
+    small = values.size and values.min() >= 0 and values.max() <= np.iinfo(np.uint16).max
+    order = np.argsort(values.astype(np.uint16) if small else values, kind="stable")
     return values[order], row[order]
 
 
@@ -171,11 +173,14 @@ def _distinct(numbers: np.ndarray, row: np.ndarray, group: np.ndarray, size: int
     """Return how many distinct people numbers each group holds."""
     g = group[row]
     kept = g >= 0
-    if not kept.any():
+    if not kept.all():  # a period's total keeps every row: no copy then
+        g, numbers = g[kept], numbers[kept]
+    if not numbers.size:
         return [0] * size
-    seen = np.zeros((size, int(numbers[kept].max()) + 1), dtype=bool)
-    seen[g[kept], numbers[kept]] = True
-    return [int(n) for n in seen.sum(axis=1)]
+    width = int(numbers.max()) + 1
+    seen = np.zeros(size * width, dtype=bool)  # a row of people numbers per group
+    seen[g * width + numbers] = True
+    return np.count_nonzero(seen.reshape(size, width), axis=1).tolist()
 
 
 def read(
@@ -257,43 +262,11 @@ def _main(by_channel: dict[str, np.ndarray], size: int) -> tuple[list[str], np.n
     return channels, main
 
 
-# The last few migration matrices, by the rollup's state (its mark) and the two periods: a
-# matrix reads every contact of both periods, and changes only when the rollup job has read
-# new events (or was rebuilt with other settings), which moves the mark.
-_MATRICES: OrderedDict[tuple, dict[str, dict[str, int]]] = OrderedDict()
-KEPT_MATRICES = 32
-
-
-def forget() -> None:
-    """Forget the migration matrices kept (a benchmark's request with nothing cached)."""
-    _MATRICES.clear()
-
-
-def migration(
-    conn: Connection,
-    first: tuple[date, date],
-    second: tuple[date, date],
-    mark: Mapping | None = None,
-) -> dict[str, dict[str, int]]:
-    """Return the channel-migration matrix (metrics.channel_migration) from the rollup; with
-    the rollup's `mark`, kept until the mark moves."""
-    if mark is None:
-        return _migration(conn, first, second)
-    state = tuple(mark.get(k) for k in ("generation", "event_id", "timezone", "layout"))
-    key = (conn.engine.url.render_as_string(), state, first, second)
-    found = _MATRICES.get(key)
-    if found is None:
-        found = _MATRICES[key] = _migration(conn, first, second)
-        while len(_MATRICES) > KEPT_MATRICES:
-            _MATRICES.popitem(last=False)
-    else:
-        _MATRICES.move_to_end(key)
-    return {k: dict(v) for k, v in found.items()}
-
-
-def _migration(
+def matrix(
     conn: Connection, first: tuple[date, date], second: tuple[date, date]
 ) -> dict[str, dict[str, int]]:
+    """Return the channel-migration matrix (metrics.channel_migration) from the rollup
+    (analytics.rollup_kept.migration keeps it until the rollup's mark moves)."""
     a, b = _main_channels(conn, *first), _main_channels(conn, *second)
     size = 1 + max((int(x.max()) for x in (*a.values(), *b.values()) if x.size), default=0)
     a_channels, a_main = _main(a, size)

@@ -268,6 +268,25 @@ def test_a_new_contact_recomputes_only_the_contacts_it_can_change(engines, monke
     assert monday["total"]["contacts"] == 4 and monday["total"]["bot_repeat_contacts"] == 1
 
 
+def test_waits_of_a_day_or_more_rank_as_the_events_do(engines):
+    reader, writer = engines
+    log = Log()
+    # Waits past 65,535 seconds (18 hours) do not fit the 16 bits the rollup sorts most by.
+    for cid, wait in enumerate((70_000, 5, 90_000, 5, 65_535), 1):
+        story(log, cid, {"minute": 60 + cid, "channel": "voice", "citizen": "c_bo",
+                         "need": "tax_card", "exempt": False, "age_band": "15_64",
+                         "bot_turns": [], "how": "agent", "wait": wait, "length": 5,
+                         "wrap_up": "answered", "score": None})  # fmt: skip
+    append(writer, log.rows)
+    rollups.refresh(reader, writer, TZ)
+    asked = (reader, date(2026, 3, 2), date(2026, 3, 4), "channel")
+    from_rollup, recomputed = report(*asked, rollup=True), report(*asked, rollup=False)
+    assert from_rollup["source"] == "rollup"
+    assert from_rollup["rows"] == recomputed["rows"]
+    assert from_rollup["total"] == recomputed["total"]
+    assert from_rollup["total"]["answer_p90_seconds"] == 90_000
+
+
 def test_without_a_rollup_the_report_reads_the_events(engines):
     reader, _writer = engines
     body = report(reader, date(2026, 3, 2), date(2026, 3, 2), "channel", rollup=True)
