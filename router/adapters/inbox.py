@@ -20,7 +20,7 @@ from contextlib import contextmanager, nullcontext
 from datetime import UTC, datetime
 
 from sqlalchemy import Engine, bindparam, delete, select, text, update
-from sqlalchemy.exc import OperationalError
+from sqlalchemy.exc import DBAPIError, OperationalError
 
 from router.adapters.orm import UTC as UTC_TIMESTAMP
 from router.adapters.orm import inbox
@@ -90,6 +90,7 @@ class SqlInbox:
         # next at once, rather than in SQLite's busy handler, which sleeps and retries.
         self._writing = threading.Lock() if engine.dialect.name == "sqlite" else nullcontext()
         self._sqlite = engine.dialect.name == "sqlite"
+        self._dbapi_error = engine.dialect.loaded_dbapi.Error
         self._insert, self._positional = _insert_statement(engine.dialect)
         self._timestamp = UTC_TIMESTAMP.bind_processor(engine.dialect)
         if engine.dialect.name == "sqlite":
@@ -107,7 +108,11 @@ class SqlInbox:
         row = values if self._positional else dict(zip(_INSERTED, values, strict=True))
         with self._writing:
             # Returned to the pool (which rolls back what was left open) whatever happens.
-            connection = self.engine.raw_connection()
+            try:
+                connection = self.engine.raw_connection()
+            except self._dbapi_error as exc:  # no connection to be had: the server is down
+                raise self._wrapped(exc, None, None, row) from exc
+            cursor = None
             try:
                 cursor = connection.cursor()
                 cursor.execute(self._insert, row)
@@ -119,9 +124,26 @@ class SqlInbox:
                     entry_id = found[0] if found else None
                     connection.commit()
                 cursor.close()
+            except self._dbapi_error as exc:
+                raise self._wrapped(exc, connection, cursor, row) from exc
             finally:
                 connection.close()
         return entry_id
+
+    def _wrapped(self, exc: Exception, connection, cursor, row) -> DBAPIError:  # noqa: ANN001
+        """The driver's error as SQLAlchemy would raise it on its own path (so a database that
+        is down is answered 503 like anywhere else), the connection dropped from the pool if
+        the error says it is dead (a restarted server) rather than handed to the next caller."""
+        dialect = self.engine.dialect
+        if connection is None:
+            gone = True
+        else:
+            gone = dialect.is_disconnect(exc, connection.dbapi_connection, cursor)
+        if gone and connection is not None:
+            connection.invalidate(exc)
+        return DBAPIError.instance(
+            self._insert, row, exc, self._dbapi_error, connection_invalidated=gone, dialect=dialect
+        )
 
     def get(self, entry_id: int) -> InboxEntry | None:
         """Return the entry while its turn has not been taken, else None."""

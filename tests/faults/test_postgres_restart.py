@@ -53,12 +53,16 @@ def restart_postgres_under_load(tmp_path, webhooks: int, restarts: int) -> None:
         assert upgraded.returncode == 0, upgraded.stderr
         hooks = Webhooks(base, webhooks)
         marks = {webhooks * (k + 1) // (restarts + 2) for k in range(restarts)}
-        restart = threading.Event()
+        restart, down = threading.Event(), threading.Event()
         ready_during: list[int] = []
 
         def progress(done: int) -> None:
+            # Called under the sender's lock: every sender waits here until the cluster is
+            # down, so the webhooks meet the restart however fast kanal acknowledges them.
             if done in marks:
                 restart.set()
+                down.wait(60)
+                down.clear()
 
         with kanal_process(["web"], env, tmp_path / "web.log") as web:
             wait_for(lambda: web_up(base), 60, "kanal web to answer")
@@ -69,6 +73,7 @@ def restart_postgres_under_load(tmp_path, webhooks: int, restarts: int) -> None:
                 assert restart.wait(120), "the webhooks did not get going"
                 restart.clear()
                 cluster.stop("fast")
+                down.set()
                 time.sleep(0.5)  # down long enough for webhooks to find it so
                 ready_during.append(requests.get(base + "/readyz", timeout=10).status_code)
                 cluster.start()
