@@ -192,7 +192,8 @@ def _database_unavailable(exc: Exception) -> Response:
     """Answer 503 with Retry-After while the database cannot be reached (restarting, down,
     or SQLite busy past its wait): nothing was stored, so the caller's retry is safe, and
     Twilio retries a webhook it got a 5xx for. The pool reconnects by itself afterwards."""
-    log.warning("database unavailable: %s", type(exc.orig or exc).__name__)
+    cause = exc.orig or exc  # the driver's own words ("database is locked"), not the statement
+    log.warning("database unavailable: %s: %.200s", type(cause).__name__, str(cause).strip())
     text = "The service is briefly unavailable; please try again shortly."
     if request.path.startswith("/api/"):
         response = jsonify(error=text)
