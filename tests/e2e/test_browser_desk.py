@@ -236,6 +236,36 @@ def test_an_agent_works_a_chat_by_keyboard_alone_in_danish_and_the_citizen_sees_
         agent_ctx.close()
 
 
+def test_an_offer_made_while_the_agent_watches_the_queue_is_drawn_without_a_reload(
+    live_kanal, chromium
+):
+    kanal = live_kanal.kanal
+    with kanal.uow() as uow:
+        agent = uow.users.by_username(AGENT[0]).id
+    ctx = chromium.new_context(locale="en-GB", viewport={"width": 1280, "height": 1000})
+    try:
+        page = ctx.new_page()
+        page.goto(f"{live_kanal.url}/login")
+        page.get_by_label("Username").fill(AGENT[0])
+        page.get_by_label("Password").fill(AGENT[1])
+        page.get_by_label("Password").press("Enter")
+        page.wait_for_url(re.compile(r".*/desk/$"))
+        page.evaluate("window.__same_page = true")  # gone if the page were loaded again
+        kanal.assignments.set_presence(agent, "available")
+        contact = queued_chat(live_kanal, "I want to talk to a person")
+        assert kanal.assignments.offer_waiting()["offered"] >= 1
+        expect_text(page.locator("#offers"), f"Contact {contact} is offered to you")
+        expect_text(page.locator("#offers .offer-left"), "Time left:")
+        assert page.evaluate("window.__same_page === true"), "the page was reloaded"
+        no_violations(page, "the queue with an offer drawn live")
+        offer = page.locator("li[data-offer]", has_text=f"Contact {contact} is offered to you")
+        offer.get_by_role("button", name="Accept").click()
+        page.wait_for_url(re.compile(rf".*/desk/contacts/{contact}$"))
+        assert kanal.views.contact(contact).agent_id == agent
+    finally:
+        ctx.close()
+
+
 def test_an_offer_is_accepted_by_keyboard_and_a_supervisor_reads_the_agents_day(
     live_kanal, chromium
 ):

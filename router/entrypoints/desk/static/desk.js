@@ -155,6 +155,36 @@
     });
   }
 
+  // The offers to this agent, drawn by the server (its forms carry their CSRF tokens): when
+  // the queue's offers differ from the ones on the page, the slot is taken from the page
+  // itself, fetched again, unless the agent's focus is in it.
+  function offerIds(list) {
+    return list.map(function (x) { return String(x); }).sort().join(",");
+  }
+
+  function redrawOffers(offers) {
+    var slot = document.getElementById("offers-slot");
+    if (!slot || !window.DOMParser || slot.contains(document.activeElement)) return;
+    var drawn = Array.prototype.map.call(slot.querySelectorAll("li[data-offer]"), function (li) {
+      return li.getAttribute("data-offer");
+    });
+    if (offerIds(drawn) === offerIds(offers.map(function (o) { return o.offer_id; }))) return;
+    fetch(window.location.pathname, { credentials: "same-origin", cache: "no-store" })
+      .then(function (r) {
+        if (!r.ok) throw new Error("status " + r.status);
+        return r.text();
+      })
+      .then(function (html) {
+        var fresh = new DOMParser().parseFromString(html, "text/html").getElementById("offers-slot");
+        if (!fresh || slot.contains(document.activeElement)) return;
+        while (slot.firstChild) slot.removeChild(slot.firstChild);
+        while (fresh.firstChild) slot.appendChild(document.adoptNode(fresh.firstChild));
+        var left = slot.querySelectorAll("span.offer-left[data-left]");
+        if (left.length) startOffers(left);
+      })
+      .catch(function () { /* the next change of the queue tries again */ });
+  }
+
   function startQueue(table) {
     var live = document.getElementById("queue-live");
     var count = document.getElementById("queue-count");
@@ -179,6 +209,7 @@
             live.textContent = say("offered", { id: o.contact_id });
           }
         });
+        redrawOffers(data.offers || []);
         if (fresh.length) {
           var first = fresh[0];
           live.textContent = say(fresh.length === 1 ? "one new" : "many new", {
