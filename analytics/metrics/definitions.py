@@ -143,7 +143,7 @@ DEFINITIONS = {
     "callback_answer_rate": "callbacks_answered ÷ callbacks_booked (callback completion rate).",
     "callback_reasons": (
         "Booked callbacks counted by the reason they were booked: waited_too_long, "
-        "out_of_hours, asked, digital_not_completed (the deflection follow-up)."
+        "out_of_hours, asked, digital_not_completed (the deflection follow-up), policy, surge."
     ),
     "callback_failures": (
         "Failed callbacks counted by the status of the last attempt: busy, no-answer, failed, "
