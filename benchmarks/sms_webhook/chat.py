@@ -23,12 +23,12 @@ def chat(work: Path, env: dict, args, notes: list[str]) -> dict:
         # benchmark's 2 gunicorn workers, 4 would let only 8 of the 16 conversations reach
         # Rasa at once. Each process gets an equal share of them, as a deployment sizes it.
         per_process = -(-args.chat_concurrency // servers.WORKERS)
-        kanal_env = {**env, "KANAL_RASA_URL": rasa_url, "KANAL_BOT_CONCURRENCY": str(per_process)}
-        factory = "benchmarks.sms_webhook.factory:rasa_app()"
-        with kanal("chat", work, kanal_env, factory, free_port(), args.worker_cmd) as (
-            url,
-            database_url,
-        ):
+        # Served as `make run` serves it: `kanal web` (its gunicorn threads and access log),
+        # turns in the web process, kanal's own log level.
+        kanal_env = {**env, "KANAL_RASA_URL": rasa_url, "KANAL_BOT_CONCURRENCY": str(per_process),
+                     "KANAL_TURN_WORKER": "thread"}  # fmt: skip
+        kanal_env.pop("KANAL_LOG_LEVEL", None)
+        with kanal("chat", work, kanal_env, servers.KANAL_WEB, free_port()) as (url, database_url):
             db = Database(database_url)
             try:
                 runs = rasa_pair.compare(rasa_url, url, args, lambda acked: check_chat(db, acked))

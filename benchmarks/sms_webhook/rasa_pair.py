@@ -3,6 +3,8 @@
 One Rasa server and one action server serve both clients, started once. Every conversation
 is four turns; a turn's latency runs from sending the citizen's text until the bot's answer
 is in hand (for kanal: in the POST's answer, or, should the turn run later, on polling).
+The two paths take turns (one conversation each when sequential, rounds when concurrent),
+so that the load of other tenants of the machine falls on both alike.
 """
 
 from __future__ import annotations
@@ -22,6 +24,8 @@ import requests
 from benchmarks.sms_webhook.servers import spawn, stop, wait_ready
 
 TURNS = ("hello", "when is my payment", "how do I change my address", "thanks")
+# Concurrent runs alternate in this many rounds per path (direct, kanal, kanal, direct...).
+ROUNDS = 4
 
 
 @contextlib.contextmanager
@@ -127,32 +131,50 @@ def conversations(client, count: int, concurrency: int) -> dict:
         list(pool.map(one, range(count)))
     wall = time.perf_counter() - started
     cpu = time.process_time() - cpu  # the load generator's own CPU: near 1.0 means it is the bound
+    return {"latencies": latencies, "wall": wall, "cpu": cpu, "count": count,
+            "concurrent": concurrency, "failures": failures}  # fmt: skip
+
+
+def summary(runs: list[dict]) -> dict:
+    """One side's figures over its rounds: turns/s over its own time, pooled percentiles."""
+    latencies = [x for r in runs for x in r["latencies"]]
+    failures = [f for r in runs for f in r["failures"]]
+    wall = sum(r["wall"] for r in runs)
     return {
-        "conversations": count,
-        "concurrent": concurrency,
+        "conversations": sum(r["count"] for r in runs),
+        "concurrent": runs[0]["concurrent"],
+        "rounds": len(runs),
         "turns": len(latencies),
         "turns_per_s": round(len(latencies) / wall, 1),
         "p50_ms": round(1000 * statistics.median(latencies), 2) if latencies else None,
         "p99_ms": round(1000 * _percentile(latencies, 0.99), 2) if latencies else None,
-        "client_cpu_share": round(cpu / wall, 3),
+        "client_cpu_share": round(sum(r["cpu"] for r in runs) / wall, 3),
         "failed_conversations": len(failures),
         "failures": sorted(set(failures))[:5],
     }
 
 
+def interleaved(direct, kanal, count: int, concurrency: int, rounds: int) -> dict:
+    """Both paths in alternating rounds (direct, kanal, kanal, direct, ...), so the other
+    tenants' load, which moves from minute to minute on shared cores, weighs on both alike."""
+    per_round = max(1, count // rounds)
+    runs: dict[str, list[dict]] = {"rasa_direct": [], "kanal": []}
+    for i in range(rounds):
+        order = (("rasa_direct", direct), ("kanal", kanal))
+        for name, client in order if i % 2 == 0 else reversed(order):
+            runs[name].append(conversations(client, per_round, concurrency))
+    return {name: summary(found) for name, found in runs.items()}
+
+
 def compare(rasa_url: str, kanal_url: str, args, check: Callable[[set[str]], dict]) -> dict:
-    """Sequential, then concurrent: Rasa direct and kanal back to back, then the accounting."""
+    """Sequential, then concurrent, each in interleaved rounds; then the accounting."""
     direct, kanal = Direct(rasa_url), ThroughKanal(kanal_url)
     conversations(direct, 2, 1), conversations(kanal, 2, 1)  # warm both paths
-    sequential = {
-        "rasa_direct": conversations(direct, args.sequential_conversations, 1),
-        "kanal": conversations(kanal, args.sequential_conversations, 1),
-    }
-    n = args.concurrent_conversations
-    concurrent = {
-        "rasa_direct": conversations(direct, n, args.chat_concurrency),
-        "kanal": conversations(kanal, n, args.chat_concurrency),
-    }
+    # One at a time: a round of one conversation each, alternating.
+    sequential = interleaved(direct, kanal, args.sequential_conversations, 1,
+                             args.sequential_conversations)  # fmt: skip
+    concurrent = interleaved(direct, kanal, args.concurrent_conversations,
+                             args.chat_concurrency, ROUNDS)  # fmt: skip
     return {
         "sequential": sequential,
         "concurrent": concurrent,

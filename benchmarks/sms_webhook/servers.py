@@ -21,6 +21,7 @@ TOKEN = "benchmark-twilio-token"
 ACCOUNT_SID = "ACbenchmark000000000000000000000"
 # The gunicorn settings of `kanal web` on this machine; the baseline runs with the same ones.
 WORKERS, THREADS = 2, 8
+KANAL_WEB = "kanal web"  # as an app: kanal's own command, as `make run` starts it
 
 
 def free_port() -> int:
@@ -84,9 +85,28 @@ def gunicorn(
     workers: int = WORKERS,
     threads: int = THREADS,
 ) -> Iterator[str]:
-    """Serve `app` (module:factory()) with gunicorn gthread on `port`; yield its URL."""
+    """Serve `app` (module:factory()) with gunicorn gthread on `port`; yield its URL.
+
+    `app` "kanal web" runs kanal's own command instead, as `make run` serves it (gunicorn,
+    `KANAL_WEB_WORKERS` = `workers`, `KANAL_WEB_THREADS` threads, its access log).
+    """
     port = port or free_port()
-    cmd = [
+    if app == KANAL_WEB:
+        env = {**env, "KANAL_WEB_WORKERS": str(workers), "KANAL_HOST": "127.0.0.1"}
+        cmd = [str(Path(sys.executable).parent / "kanal"), "web"]
+    else:
+        cmd = gunicorn_command(app, port, workers, threads)
+    env = {**env, "KANAL_PORT": str(port), "KANAL_PUBLIC_URL": f"http://127.0.0.1:{port}"}
+    process = spawn(cmd, env, log)
+    try:
+        wait_ready(f"http://127.0.0.1:{port}/healthz", process, log)
+        yield f"http://127.0.0.1:{port}"
+    finally:
+        stop(process)
+
+
+def gunicorn_command(app: str, port: int, workers: int, threads: int) -> list[str]:
+    return [
         sys.executable,
         "-m",
         "gunicorn",
@@ -100,13 +120,6 @@ def gunicorn(
         f"127.0.0.1:{port}",
         app,
     ]
-    env = {**env, "KANAL_PORT": str(port), "KANAL_PUBLIC_URL": f"http://127.0.0.1:{port}"}
-    process = spawn(cmd, env, log)
-    try:
-        wait_ready(f"http://127.0.0.1:{port}/healthz", process, log)
-        yield f"http://127.0.0.1:{port}"
-    finally:
-        stop(process)
 
 
 def pythonpath(env: dict) -> str:
