@@ -25,7 +25,7 @@ from babel.numbers import format_decimal
 from flask import Blueprint, render_template, request, url_for
 from sqlalchemy import Engine
 
-from analytics import metrics
+from analytics import metrics, surge_dashboard
 from analytics.api import BadQuery, read_query, simulation_settings
 from analytics.report import FILTERS, Query, channel_shift_reports, settings_of
 from analytics.simulation import simulate_period
@@ -408,8 +408,15 @@ def _narrowing(args: dict) -> None:
         args[name] = group
 
 
-def overview(report: Callable, config: Mapping, speak: Callable, targets: Mapping):
-    """The dashboard for a period, a grouping and a group (query parameters as the API's)."""
+def overview(
+    report: Callable,
+    config: Mapping,
+    speak: Callable,
+    targets: Mapping,
+    surges: Callable | None = None,
+):
+    """The dashboard for a period, a grouping and a group (query parameters as the API's);
+    `surges(window, now)` reads the surge mode section (analytics/surge_dashboard.py)."""
     _ = speak()
     words = Words(_)
     now = datetime.now(UTC)
@@ -451,6 +458,10 @@ def overview(report: Callable, config: Mapping, speak: Callable, targets: Mappin
             )
         return render_template("dashboard/overview.html", error=error, **page), 400
     figures = gather(report, query, now)
+    surge = surges(query.window, now) if surges is not None else None
+    charts = _chart_data(figures, words)
+    if surge is not None:
+        charts["surges"] = surge_dashboard.chart(surge, _)
     api_args = {k: v for k, v in args.items() if k != "lang"}
     return render_template(
         "dashboard/overview.html",
@@ -464,7 +475,9 @@ def overview(report: Callable, config: Mapping, speak: Callable, targets: Mappin
         flag=flag,
         gap=FAIRNESS_GAP,
         fairness_min=FAIRNESS_MIN,
-        charts=_chart_data(figures, words),
+        charts=charts,
+        surge=surge,
+        surge_duration=partial(surge_dashboard.duration, words),
         migration_columns=sorted(
             {to for row in figures.report["migration"]["matrix"].values() for to in row}
         ),
@@ -607,6 +620,7 @@ def blueprint(engine: Engine, config: Mapping, guard: Callable, speak: Callable)
     """
     chosen = targets(str(config.get("KANAL_TARGETS", "")))
     report = partial(channel_shift_reports, engine)
+    surges = surge_dashboard.reader(engine)
     bp = Blueprint(
         "dashboard",
         __name__,
@@ -616,7 +630,7 @@ def blueprint(engine: Engine, config: Mapping, guard: Callable, speak: Callable)
     )
 
     def view():
-        return overview(report, config, speak, chosen)
+        return overview(report, config, speak, chosen, surges)
 
     def simulator_view():
         return simulator(engine, config, speak)

@@ -72,12 +72,16 @@ WAITS = ("answered_waits", "abandoned_waits", "phone_abandoned_waits")
 SMALL = tuple(name for name in metrics.NAMED if name not in WAITS)
 NUMBERS = "<u4"  # how the arrays are stored: little-endian unsigned 32-bit
 COUNTS = "<i8"  # ... and the counts (handle seconds add up): signed 64-bit
-# What a row holds and how its figures were computed: the source of the metrics, the queries
-# and this module. Another version of them (a count added, a definition changed) rebuilds.
+# What a row holds and how its figures were computed: the source of the metrics (every module
+# of the package), the queries and this module. Another version of them (a count added, a
+# definition changed) rebuilds.
 LAYOUT = hashlib.sha256(
     b"".join(
-        Path(m.__file__).read_bytes()
-        for m in (metrics, queries, rollup_contacts, sys.modules[__name__])
+        path.read_bytes()
+        for path in (
+            *sorted(Path(metrics.__file__).parent.glob("*.py")),
+            *(Path(m.__file__) for m in (queries, rollup_contacts, sys.modules[__name__])),
+        )
     )
 ).hexdigest()[:16]
 

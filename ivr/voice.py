@@ -155,7 +155,7 @@ def _outcome(spoken: Spoken) -> flow.TurnOutcome:
     """The service's account of a phone turn, in the flow's words."""
     return flow.TurnOutcome(
         spoken.action, understood=spoken.understood, said=spoken.said, open=spoken.open,
-        waiting=spoken.waiting, again=spoken.again,
+        waiting=spoken.waiting, again=spoken.again, surge=spoken.surge,
     )  # fmt: skip
 
 

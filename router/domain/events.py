@@ -13,7 +13,8 @@ CONTACT_OPENED = "contact_opened"  # {}
 CITIZEN_IDENTIFIED = "citizen_identified"  # {"exempt": bool, "grounds": [..], "age_band": str}
 MESSAGE_RECEIVED = "message_received"  # {"message_id"}; on the phone also "input", "confidence"
 # {"rule_id", "action", "reason", "profile", "stage", "context"}: "context" is the policy's
-# input (router.policy.PolicyContext as a dict), so the decision can be replayed.
+# input (router.policy.PolicyContext as a dict), so the decision can be replayed; "surge":
+# true when one of the profile's surge rules decided.
 DECISION_MADE = "decision_made"
 BOT_ANSWERED = "bot_answered"  # {"intent", "confidence"}
 BOT_FAILED = "bot_failed"  # {"error", "intent", "confidence", "consecutive"}

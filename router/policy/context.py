@@ -81,6 +81,9 @@ class Decision:
     # what it quotes, so the reason can be given again in the citizen's language.
     template: str = field(default="", compare=False)
     values: tuple[tuple[str, object], ...] = field(default=(), compare=False)
+    # Taken by one of the profile's surge rules (router/policy/surge.py): a callback it
+    # books is recorded as a surge's, apart from one the citizen asked for.
+    surge: bool = field(default=False, compare=False)
 
     def explain(self, translate: Callable[[str], str] = str) -> str:
         """Return the reason in the words `translate` gives (English: the stored reason)."""

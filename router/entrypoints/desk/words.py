@@ -121,6 +121,7 @@ CALLBACK_REASON_WORDS = {
     "asked": N_("asked to be called back"),
     "digital_not_completed": N_("the digital route did not work out"),
     "policy": N_("the routing policy chose a callback (chat or SMS)"),
+    "surge": N_("surge mode: a callback instead of a long wait"),
 }
 CALL_STATUS_WORDS = {
     "queued": N_("placed"),
