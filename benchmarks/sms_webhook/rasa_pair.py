@@ -29,8 +29,9 @@ ROUNDS = 4
 
 
 @contextlib.contextmanager
-def rasa(work: Path, model: Path, venv: Path) -> Iterator[str]:
-    """Start the action server and Rasa (bots/serve.py's commands) on free ports."""
+def rasa(work: Path, model: Path, venv: Path, groups: dict | None = None) -> Iterator[str]:
+    """Start the action server and Rasa (bots/serve.py's commands) on free ports; `groups`,
+    if given, gets their process groups under "rasa" and "actions"."""
     os.environ["KANAL_RASA_VENV"] = str(venv)  # read by bots.train.rasa_executable
     from bots.serve import actions_command, actions_env, free_port, rasa_command, rasa_server_env
     from bots.train import PROJECT_DIR
@@ -42,6 +43,8 @@ def rasa(work: Path, model: Path, venv: Path) -> Iterator[str]:
         server = spawn(
             rasa_command(port, model), rasa_server_env(action_port), work / "rasa.log", PROJECT_DIR
         )
+        if groups is not None:
+            groups.update(rasa=server.pid, actions=actions.pid)
         wait_ready(f"http://127.0.0.1:{action_port}/health", actions, work / "actions.log", 180)
         wait_ready(f"http://127.0.0.1:{port}/status", server, work / "rasa.log", 300)
         yield f"http://127.0.0.1:{port}"
@@ -136,8 +139,13 @@ def conversations(client, count: int, concurrency: int) -> dict:
 
 
 def summary(runs: list[dict]) -> dict:
-    """One side's figures over its rounds: turns/s over its own time, pooled percentiles."""
+    """One side's figures over its rounds: turns/s over its own time, pooled percentiles, and
+    the CPU each server spent per turn (when measured)."""
     latencies = [x for r in runs for x in r["latencies"]]
+    cpu: dict[str, float] = {}
+    for r in runs:
+        for name, seconds in r.get("server_cpu", {}).items():
+            cpu[name] = cpu.get(name, 0.0) + seconds
     failures = [f for r in runs for f in r["failures"]]
     wall = sum(r["wall"] for r in runs)
     return {
@@ -151,30 +159,44 @@ def summary(runs: list[dict]) -> dict:
         "client_cpu_share": round(sum(r["cpu"] for r in runs) / wall, 3),
         "failed_conversations": len(failures),
         "failures": sorted(set(failures))[:5],
-    }
+        **({"server_cpu_ms_per_turn": {name: round(1000 * seconds / len(latencies), 2)
+                                       for name, seconds in cpu.items()}}
+           if cpu and latencies else {}),
+    }  # fmt: skip
 
 
-def interleaved(direct, kanal, count: int, concurrency: int, rounds: int) -> dict:
+def interleaved(direct, kanal, count: int, concurrency: int, rounds: int, cpu=None) -> dict:  # noqa: ANN001
     """Both paths in alternating rounds (direct, kanal, kanal, direct, ...), so the other
-    tenants' load, which moves from minute to minute on shared cores, weighs on both alike."""
+    tenants' load, which moves from minute to minute on shared cores, weighs on both alike.
+    `cpu()`, if given, says the CPU seconds each server has used so far."""
     per_round = max(1, count // rounds)
     runs: dict[str, list[dict]] = {"rasa_direct": [], "kanal": []}
     for i in range(rounds):
         order = (("rasa_direct", direct), ("kanal", kanal))
         for name, client in order if i % 2 == 0 else reversed(order):
-            runs[name].append(conversations(client, per_round, concurrency))
+            before = cpu() if cpu else {}
+            run = conversations(client, per_round, concurrency)
+            after = cpu() if cpu else {}
+            run["server_cpu"] = {k: after[k] - before[k] for k in after if k in before}
+            runs[name].append(run)
     return {name: summary(found) for name, found in runs.items()}
 
 
-def compare(rasa_url: str, kanal_url: str, args, check: Callable[[set[str]], dict]) -> dict:
+def compare(
+    rasa_url: str,
+    kanal_url: str,
+    args,
+    check: Callable[[set[str]], dict],
+    cpu=None,  # noqa: ANN001
+) -> dict:
     """Sequential, then concurrent, each in interleaved rounds; then the accounting."""
     direct, kanal = Direct(rasa_url), ThroughKanal(kanal_url)
     conversations(direct, 2, 1), conversations(kanal, 2, 1)  # warm both paths
     # One at a time: a round of one conversation each, alternating.
     sequential = interleaved(direct, kanal, args.sequential_conversations, 1,
-                             args.sequential_conversations)  # fmt: skip
+                             args.sequential_conversations, cpu)  # fmt: skip
     concurrent = interleaved(direct, kanal, args.concurrent_conversations,
-                             args.chat_concurrency, ROUNDS)  # fmt: skip
+                             args.chat_concurrency, ROUNDS, cpu)  # fmt: skip
     return {
         "sequential": sequential,
         "concurrent": concurrent,

@@ -30,6 +30,19 @@ def free_port() -> int:
         return s.getsockname()[1]
 
 
+def group_cpu_seconds(pgid: int) -> float:
+    """CPU seconds (user + system) the live processes of a process group have used so far."""
+    total, tick = 0.0, os.sysconf("SC_CLK_TCK")
+    for stat in Path("/proc").glob("[0-9]*/stat"):
+        try:
+            fields = stat.read_text().rsplit(")", 1)[1].split()
+        except OSError:
+            continue  # ended meanwhile
+        if int(fields[2]) == pgid:  # pgrp
+            total += (int(fields[11]) + int(fields[12])) / tick  # utime, stime
+    return total
+
+
 def stop(process: subprocess.Popen) -> None:
     """Stop a process started here (and its process group), firmly if it lingers."""
     if process.poll() is not None:
@@ -84,11 +97,13 @@ def gunicorn(
     port: int = 0,
     workers: int = WORKERS,
     threads: int = THREADS,
+    groups: dict | None = None,
 ) -> Iterator[str]:
     """Serve `app` (module:factory()) with gunicorn gthread on `port`; yield its URL.
 
     `app` "kanal web" runs kanal's own command instead, as `make run` serves it (gunicorn,
     `KANAL_WEB_WORKERS` = `workers`, `KANAL_WEB_THREADS` threads, its access log).
+    `groups`, if given, gets the server's process group under "kanal" (group_cpu_seconds).
     """
     port = port or free_port()
     if app == KANAL_WEB:
@@ -98,6 +113,8 @@ def gunicorn(
         cmd = gunicorn_command(app, port, workers, threads)
     env = {**env, "KANAL_PORT": str(port), "KANAL_PUBLIC_URL": f"http://127.0.0.1:{port}"}
     process = spawn(cmd, env, log)
+    if groups is not None:
+        groups["kanal"] = process.pid  # spawned in a session of its own: pgid == pid
     try:
         wait_ready(f"http://127.0.0.1:{port}/healthz", process, log)
         yield f"http://127.0.0.1:{port}"
@@ -169,6 +186,7 @@ def kanal(
     port: int,
     worker_cmd: str | None = None,
     database_url: str | None = None,
+    groups: dict | None = None,
 ) -> Iterator[tuple[str, str]]:
     """Migrate a fresh database, serve kanal from `factory`; yield (URL, database URL).
 
@@ -180,7 +198,7 @@ def kanal(
     env = {**env, "KANAL_DATABASE_URL": database_url}
     kanal_cli = str(Path(sys.executable).parent / "kanal")
     subprocess.run([kanal_cli, "db", "upgrade"], cwd=ROOT, env=env, check=True, capture_output=True)
-    with gunicorn(factory, env, work / f"{name}.log", port=port) as url:
+    with gunicorn(factory, env, work / f"{name}.log", port=port, groups=groups) as url:
         worker = None
         if worker_cmd:
             worker_env = {**env, "KANAL_PUBLIC_URL": url, "KANAL_PORT": url.rsplit(":", 1)[1]}
