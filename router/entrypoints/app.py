@@ -129,6 +129,7 @@ def _register(app: Flask, kanal: Kanal) -> None:
         kanal.views,
         DeskAccess(kanal.uow, kanal.clock, kanal.settings.routing),
         staff.token_required,
+        kanal.callback_desk,
     )
     app.register_blueprint(desk_api)
     staff.csrf.exempt(desk_api)
