@@ -441,6 +441,11 @@ class FakeQueueRepository(_FakeRepository):
     def waiting_count(self) -> int:
         return len(self._rows.select(QueueItem, lambda q: q.state == "waiting"))
 
+    def position(self, contact_id: int) -> int:
+        ranks = [_queue_order(q) for q in self.waiting(limit=10**9)]
+        mine = [_queue_order(q) for q in self.waiting(limit=10**9) if q.contact_id == contact_id]
+        return sum(r <= mine[-1] for r in ranks) if mine else 0
+
     def waiting_by_skill(self) -> dict[str, tuple[int, datetime | None]]:
         by_skill: dict[str, tuple[int, datetime | None]] = {}
         for q in self._rows.select(QueueItem, lambda q: q.state == "waiting"):

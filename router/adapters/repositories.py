@@ -9,7 +9,7 @@ from sqlalchemy import bindparam, func, insert, select, text, union_all
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.exc import IntegrityError
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, aliased
 
 from router.adapters.orm import contact_events, routing_decisions
 from router.adapters.orm import presence as presence_table
@@ -94,6 +94,33 @@ def _claim_statement(by_queue: bool, by_language: bool):  # noqa: ANN202
         .limit(1)
         .with_for_update(skip_locked=True, of=(QueueItem, Contact))
         .execution_options(populate_existing=True)
+    )
+
+
+@functools.cache
+def _position_statement():  # noqa: ANN202
+    """Count the waiting items ranked at or before the contact's own waiting item: a range
+    of the rank index (state, rank_at) up to the item's rank, found by its contact."""
+    mine = aliased(QueueItem)
+
+    def own(column):  # noqa: ANN001, ANN202
+        return (
+            select(column)
+            .where(mine.contact_id == bindparam("contact_id"), mine.state == QueueState.WAITING)
+            .order_by(mine.id.desc())
+            .limit(1)
+            .scalar_subquery()
+        )
+
+    rank_at, item_id = own(mine.rank_at), own(mine.id)
+    return (
+        select(func.count())
+        .select_from(QueueItem)
+        .where(
+            QueueItem.state == QueueState.WAITING,
+            QueueItem.rank_at <= rank_at,
+            (QueueItem.rank_at < rank_at) | (QueueItem.id <= item_id),
+        )
     )
 
 
@@ -507,6 +534,11 @@ class SqlQueueRepository(_Repository):
 
     def waiting_count(self) -> int:
         return self.session.scalar(_turn_statements()["queue_waiting_count"]) or 0
+
+    def position(self, contact_id: int) -> int:
+        """Return the contact's place among the waiting by rank (1 = next; 0: not waiting):
+        one counted statement, a range of the rank index (state, rank_at) up to its item."""
+        return self.session.scalar(_position_statement(), {"contact_id": contact_id}) or 0
 
     def claim_next(self, match: Match) -> QueueItem | None:
         """Lock and return the next waiting item the agent may take, by rank (priority plus

@@ -121,6 +121,11 @@ class QueueRepository(Repository, Protocol):
     def waiting_count(self) -> int: ...
     def waiting_by_skill(self) -> dict[str, tuple[int, datetime | None]]: ...
 
+    def position(self, contact_id: int) -> int:
+        """Return the contact's place among the waiting, by rank (1 = next; 0: not waiting),
+        counted, not read row by row."""
+        ...
+
     def claim_next(self, match: Match) -> QueueItem | None:
         """Lock and return the next waiting item `match` allows, by rank (priority plus
         aging, then the oldest), passing over items other transactions hold and items
