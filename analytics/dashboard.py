@@ -30,6 +30,7 @@ from analytics.api import BadQuery, read_query, simulation_settings
 from analytics.report import FILTERS, Query, channel_shift_reports, settings_of
 from analytics.simulation import simulate_period
 from analytics.simulator import ASSUMPTIONS, MIN_SAMPLE, flagged
+from router.domain.channels import CHANNELS, SMS, VOICE, WEBCHAT
 from router.policy import available_profiles, load_profile
 
 DASHBOARD_ROLES = ("manager", "supervisor")
@@ -86,9 +87,7 @@ GROUPINGS = (
 )
 # The groups a manager can narrow the whole page to (grouping, group).
 NARROWING = (
-    ("channel", "webchat"),
-    ("channel", "sms"),
-    ("channel", "voice"),
+    *(("channel", channel) for channel in CHANNELS),
     ("exempt", "exempt"),
     ("exempt", "not_exempt"),
     ("age_band", "15_64"),
@@ -96,9 +95,9 @@ NARROWING = (
     ("age_band", "80_plus"),
 )
 GROUP_WORDS = {
-    "webchat": N_("web chat"),
-    "sms": N_("SMS"),
-    "voice": N_("phone"),
+    WEBCHAT: N_("web chat"),
+    SMS: N_("SMS"),
+    VOICE: N_("phone"),
     "exempt": N_("exempt"),
     "not_exempt": N_("not exempt"),
     "unidentified": N_("not identified"),

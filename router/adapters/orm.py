@@ -239,6 +239,9 @@ contact_events = Table(
     Column("need", String(40)),
     Column("data", JSON, nullable=False),
     Index("ix_contact_events_type_at", "type", "at"),
+    # One citizen's events of a type in a period (analytics: repeat contacts, the rollup's
+    # touched contacts, reminded citizens seen since): found by citizen, not by a scan.
+    Index("ix_contact_events_citizen_type_at", "citizen", "type", "at"),
 )
 
 inbox = Table(

@@ -9,6 +9,8 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from datetime import datetime
 
+from router.domain.channels import WRITTEN
+
 CONTACT_OPENED = "contact_opened"  # {}
 CITIZEN_IDENTIFIED = "citizen_identified"  # {"exempt": bool, "grounds": [..], "age_band": str}
 MESSAGE_RECEIVED = "message_received"  # {"message_id"}; on the phone also "input", "confidence"
@@ -79,7 +81,7 @@ SURVEY_DECLINED = "survey_declined"  # {"channel", "need", "language"}
 EXEMPTION_REMINDED = "exemption_reminded"
 
 # Channels that count as digital for digital take-up (docs/domain.md §4).
-DIGITAL_CHANNELS = frozenset({"webchat", "sms"})
+DIGITAL_CHANNELS = WRITTEN
 
 
 @dataclass(frozen=True)

@@ -190,7 +190,8 @@ BOT_ANSWER = {
 class FakeRasa(ThreadingHTTPServer):
     """kanal's Rasa channel, behaving as `mode` says: "ok", "empty" (an answer with no message,
     as Rasa gives when an action crashes), "hang" (no answer until `release` is set), "error"
-    (500); or "proxy" to a real Rasa at `upstream`. Stopped, nothing listens (refused)."""
+    (500); or "proxy" to a real Rasa at `upstream`. Stopped, nothing listens (refused) and the
+    connections kept open to it are closed, as when the Rasa process ends."""
 
     daemon_threads = True
     allow_reuse_address = True
@@ -201,6 +202,7 @@ class FakeRasa(ThreadingHTTPServer):
         self.upstream = upstream
         self.release = threading.Event()
         self.received: Counter = Counter()
+        self.open_connections: set[socket.socket] = set()
         self._thread = threading.Thread(target=self.serve_forever, daemon=True)
         self._thread.start()
 
@@ -212,12 +214,23 @@ class FakeRasa(ThreadingHTTPServer):
         self.release.set()
         self.shutdown()
         self.server_close()
+        for conn in list(self.open_connections):
+            with suppress(OSError):
+                conn.shutdown(socket.SHUT_RDWR)
         self._thread.join(5)
 
 
 class _RasaHandler(_JsonHandler):
     server: FakeRasa
     protocol_version = "HTTP/1.1"
+
+    def setup(self) -> None:
+        super().setup()
+        self.server.open_connections.add(self.connection)
+
+    def finish(self) -> None:
+        self.server.open_connections.discard(self.connection)
+        super().finish()
 
     def _forward(self, method: str, body: bytes | None = None) -> None:
         import requests
