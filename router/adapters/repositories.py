@@ -115,6 +115,22 @@ def _turn_statements() -> dict[str, object]:
     }
 
 
+@functools.cache
+def _latest_statement(types: tuple[str, ...]):  # noqa: ANN202
+    """The latest event of each of these types (EventLog.latest), a union of index seeks."""
+    e = contact_events.c
+    latest = [
+        select(e.id, e.type, e.at, e.channel, e.contact_id, e.citizen, e.need, e.data)
+        .where(e.type == type_)
+        .order_by(e.at.desc(), e.id.desc())
+        .limit(1)
+        .subquery()
+        for type_ in types
+    ]
+    both = union_all(*(select(q) for q in latest))
+    return select(ContactEvent).from_statement(both)
+
+
 class _Repository:
     def __init__(self, session: Session) -> None:
         self.session = session
@@ -702,20 +718,10 @@ class SqlEventLog(_Repository):
 
     def latest(self, types: tuple[str, ...]) -> ContactEvent | None:
         """Return the latest event of these types: one statement, one seek of (type, at)
-        per type (each turn asks it, for surge mode)."""
-        e = contact_events.c
-        latest = [
-            select(e.id, e.type, e.at, e.channel, e.contact_id, e.citizen, e.need, e.data)
-            .where(e.type == type_)
-            .order_by(e.at.desc(), e.id.desc())
-            .limit(1)
-            .subquery()
-            for type_ in types
-        ]
-        if not latest:
+        per type (each turn asks it, for surge mode), built once per set of types."""
+        if not types:
             return None
-        both = union_all(*(select(q) for q in latest))
-        found = self.session.scalars(select(ContactEvent).from_statement(both)).all()
+        found = self.session.scalars(_latest_statement(tuple(types))).all()
         return max(found, key=lambda ev: (ev.at, ev.id), default=None)
 
     def recent(self, type_: str, since: datetime, limit: int = 500) -> list[ContactEvent]:
