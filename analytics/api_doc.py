@@ -13,7 +13,9 @@ from typing import Annotated, Any, Literal
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field, TypeAdapter, ValidationInfo
 
 from analytics.conversations import COLUMNS as CONVERSATION_COLUMNS
-from analytics.metrics import GROUPINGS, Row, definitions
+from analytics.metrics.definitions import definitions
+from analytics.metrics.fairness import GROUPINGS
+from analytics.metrics.row import Row
 from router.openapi import Answer, Error, Operation
 from router.policy import available_profiles
 

@@ -25,11 +25,12 @@ from babel.numbers import format_decimal
 from flask import Blueprint, render_template, request, url_for
 from sqlalchemy import Engine
 
-from analytics import metrics
+from analytics import metrics, surge_dashboard
 from analytics.api import BadQuery, read_query, simulation_settings
 from analytics.report import FILTERS, Query, channel_shift_reports, settings_of
 from analytics.simulation import simulate_period
 from analytics.simulator import ASSUMPTIONS, MIN_SAMPLE, flagged
+from router.domain.channels import CHANNELS, SMS, VOICE, WEBCHAT
 from router.policy import available_profiles, load_profile
 
 DASHBOARD_ROLES = ("manager", "supervisor")
@@ -86,9 +87,7 @@ GROUPINGS = (
 )
 # The groups a manager can narrow the whole page to (grouping, group).
 NARROWING = (
-    ("channel", "webchat"),
-    ("channel", "sms"),
-    ("channel", "voice"),
+    *(("channel", channel) for channel in CHANNELS),
     ("exempt", "exempt"),
     ("exempt", "not_exempt"),
     ("age_band", "15_64"),
@@ -96,9 +95,9 @@ NARROWING = (
     ("age_band", "80_plus"),
 )
 GROUP_WORDS = {
-    "webchat": N_("web chat"),
-    "sms": N_("SMS"),
-    "voice": N_("phone"),
+    WEBCHAT: N_("web chat"),
+    SMS: N_("SMS"),
+    VOICE: N_("phone"),
     "exempt": N_("exempt"),
     "not_exempt": N_("not exempt"),
     "unidentified": N_("not identified"),
@@ -408,8 +407,15 @@ def _narrowing(args: dict) -> None:
         args[name] = group
 
 
-def overview(report: Callable, config: Mapping, speak: Callable, targets: Mapping):
-    """The dashboard for a period, a grouping and a group (query parameters as the API's)."""
+def overview(
+    report: Callable,
+    config: Mapping,
+    speak: Callable,
+    targets: Mapping,
+    surges: Callable | None = None,
+):
+    """The dashboard for a period, a grouping and a group (query parameters as the API's);
+    `surges(window, now)` reads the surge mode section (analytics/surge_dashboard.py)."""
     _ = speak()
     words = Words(_)
     now = datetime.now(UTC)
@@ -451,6 +457,10 @@ def overview(report: Callable, config: Mapping, speak: Callable, targets: Mappin
             )
         return render_template("dashboard/overview.html", error=error, **page), 400
     figures = gather(report, query, now)
+    surge = surges(query.window, now) if surges is not None else None
+    charts = _chart_data(figures, words)
+    if surge is not None:
+        charts["surges"] = surge_dashboard.chart(surge, _)
     api_args = {k: v for k, v in args.items() if k != "lang"}
     return render_template(
         "dashboard/overview.html",
@@ -464,7 +474,9 @@ def overview(report: Callable, config: Mapping, speak: Callable, targets: Mappin
         flag=flag,
         gap=FAIRNESS_GAP,
         fairness_min=FAIRNESS_MIN,
-        charts=_chart_data(figures, words),
+        charts=charts,
+        surge=surge,
+        surge_duration=partial(surge_dashboard.duration, words),
         migration_columns=sorted(
             {to for row in figures.report["migration"]["matrix"].values() for to in row}
         ),
@@ -607,6 +619,7 @@ def blueprint(engine: Engine, config: Mapping, guard: Callable, speak: Callable)
     """
     chosen = targets(str(config.get("KANAL_TARGETS", "")))
     report = partial(channel_shift_reports, engine)
+    surges = surge_dashboard.reader(engine)
     bp = Blueprint(
         "dashboard",
         __name__,
@@ -616,7 +629,7 @@ def blueprint(engine: Engine, config: Mapping, guard: Callable, speak: Callable)
     )
 
     def view():
-        return overview(report, config, speak, chosen)
+        return overview(report, config, speak, chosen, surges)
 
     def simulator_view():
         return simulator(engine, config, speak)

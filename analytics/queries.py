@@ -17,17 +17,10 @@ from datetime import datetime, timedelta
 from sqlalchemy import Connection, case, func, or_, select
 
 from analytics.log import contact_events as E
-from analytics.metrics import (
-    LINK_MARGIN,
-    PHONE,
-    CallbackFacts,
-    Completion,
-    ContactFacts,
-    Window,
-    deflections_completed,
-    linked,
-    repeated,
-)
+from analytics.metrics.deflection import deflections_completed
+from analytics.metrics.facts import PHONE, CallbackFacts, Completion, ContactFacts
+from analytics.metrics.repeat_contact import LINK_MARGIN, linked, repeated
+from analytics.metrics.window import Window
 from router.domain import events as ev
 
 

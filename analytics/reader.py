@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import sqlite3
+from contextlib import suppress
+
 from sqlalchemy import Engine, create_engine, event
 
 
@@ -11,10 +14,13 @@ def _sqlite_reader(url) -> Engine:
     @event.listens_for(engine, "connect")
     def _pragmas(dbapi_conn, _record):  # noqa: ANN001
         cur = dbapi_conn.cursor()
+        cur.execute("PRAGMA busy_timeout=30000")
         # WAL lets this reader and the router's writer work side by side (the router's engine
         # sets it too, but a report may be the first to open a fresh database file).
-        cur.execute("PRAGMA journal_mode=WAL")
-        cur.execute("PRAGMA busy_timeout=30000")
+        # On a fresh file another connection switches or writes to right now, SQLite says
+        # "locked" at once: the router's engine makes it WAL, and a reader reads either way.
+        with suppress(sqlite3.OperationalError):
+            cur.execute("PRAGMA journal_mode=WAL")
         cur.execute("PRAGMA query_only=ON")  # analytics never writes the router's tables
         cur.close()
         dbapi_conn.isolation_level = None  # SQLAlchemy, not the driver, begins transactions

@@ -22,7 +22,10 @@ contacts fall in, before and after. A late event still corrects its day (a repea
 that makes yesterday's containment false, a callback answered the next day). A contact's
 figures do not depend on the window it is read in, so the rollup's answer equals a full
 recomputation (a property test checks it). A first run, or another time zone, windows or
-version of this code, rebuilds everything, a run of days at a time.
+version of this code, rebuilds everything, a run of days at a time. An incremental run writes
+its rows and the new mark in one transaction; one of more than BATCH contacts, in several,
+with the mark's generation PENDING until the last (analytics/rollup_kept.py keeps no read of
+half a run).
 """
 
 from __future__ import annotations
@@ -30,7 +33,7 @@ from __future__ import annotations
 import hashlib
 import secrets
 import sys
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import replace
 from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
@@ -72,12 +75,16 @@ WAITS = ("answered_waits", "abandoned_waits", "phone_abandoned_waits")
 SMALL = tuple(name for name in metrics.NAMED if name not in WAITS)
 NUMBERS = "<u4"  # how the arrays are stored: little-endian unsigned 32-bit
 COUNTS = "<i8"  # ... and the counts (handle seconds add up): signed 64-bit
-# What a row holds and how its figures were computed: the source of the metrics, the queries
-# and this module. Another version of them (a count added, a definition changed) rebuilds.
+# What a row holds and how its figures were computed: the source of the metrics (every module
+# of the package), the queries and this module. Another version of them (a count added, a
+# definition changed) rebuilds.
 LAYOUT = hashlib.sha256(
     b"".join(
-        Path(m.__file__).read_bytes()
-        for m in (metrics, queries, rollup_contacts, sys.modules[__name__])
+        path.read_bytes()
+        for path in (
+            *sorted(Path(metrics.__file__).parent.glob("*.py")),
+            *(Path(m.__file__) for m in (queries, rollup_contacts, sys.modules[__name__])),
+        )
     )
 ).hexdigest()[:16]
 
@@ -135,6 +142,9 @@ marks = Table(
 )
 
 MARK = "daily"
+# The mark's generation while an incremental run writes rows (a generation is otherwise 16 hex
+# digits): the rows are then part old, part new.
+PENDING = "pending"
 # Each run also re-reads this many events before the mark: on PostgreSQL an event with a
 # lower id can commit after one with a higher id, and re-reading is harmless (idempotent).
 OVERLAP_EVENTS = 5_000
@@ -319,9 +329,16 @@ def recompute(reader: Engine, writer: Engine, window: metrics.Window) -> int:
 BATCH = 2_000  # contacts recomputed together by an incremental run
 
 
-def update(reader: Engine, writer: Engine, touched: Mapping[int, datetime], w: metrics.Window):
+def update(
+    reader: Engine,
+    writer: Engine,
+    touched: Mapping[int, datetime],
+    w: metrics.Window,
+    finish: Callable[[Connection], None] | None = None,
+):
     """Recompute the touched contacts (id → when opened) and the day-and-group rows they fall
-    in, before and after; return how many contacts."""
+    in, before and after; return how many contacts. `finish` runs in the last batch's
+    transaction (the new mark: readers see the rows and their mark change together)."""
     zone = ZoneInfo(w.timezone)
     ordered = sorted(touched, key=lambda i: (touched[i], i))
     done = 0
@@ -352,6 +369,8 @@ def update(reader: Engine, writer: Engine, touched: Mapping[int, datetime], w: m
                 conn.execute(insert(contacts), [_stored(r) for r in rows])
             _regroup(conn, groups)
             _reopen(conn, channels)
+            if finish is not None and at + BATCH >= len(ordered):
+                finish(conn)
     return done
 
 
@@ -384,19 +403,32 @@ def _reopen(conn: Connection, channels: set[tuple[date, str]]) -> None:
             conn.execute(insert(openers), found)
 
 
+def current_mark(conn: Connection) -> dict | None:
+    """Return the rollup's mark as this connection's transaction sees it (None: no rollup)."""
+    if not conn.dialect.has_table(conn, marks.name):
+        return None
+    row = conn.execute(select(marks).where(marks.c.name == MARK)).mappings().first()
+    return dict(row) if row else None
+
+
 def _read_mark(writer: Engine) -> Mapping | None:
     with writer.connect() as conn:
-        row = conn.execute(select(marks).where(marks.c.name == MARK)).mappings().first()
-        return dict(row) if row else None
+        return current_mark(conn)
+
+
+def _put_mark(
+    conn: Connection, event_id: int, at: datetime, settings: Mapping, generation: str
+) -> None:
+    conn.execute(delete(marks).where(marks.c.name == MARK))
+    row = {"name": MARK, "event_id": event_id, "refreshed_at": at, **settings}
+    conn.execute(insert(marks).values(**row, generation=generation))
 
 
 def _write_mark(
     writer: Engine, event_id: int, at: datetime, settings: Mapping, generation: str
 ) -> None:
     with writer.begin() as conn:
-        conn.execute(delete(marks).where(marks.c.name == MARK))
-        row = {"name": MARK, "event_id": event_id, "refreshed_at": at, **settings}
-        conn.execute(insert(marks).values(**row, generation=generation))
+        _put_mark(conn, event_id, at, settings, generation)
 
 
 def refresh(
@@ -428,7 +460,7 @@ def refresh(
     rebuild = mark is None or any(mark[k] != v for k, v in settings.items())
     with reader.connect() as conn:
         last = conn.execute(select(func.max(E.c.id))).scalar() or 0
-    if not rebuild and last <= mark["event_id"]:
+    if not rebuild and last <= mark["event_id"] and mark["generation"] != PENDING:
         _write_mark(writer, last, now, settings, mark["generation"])
         return {"events_up_to": last, "days": 0, "contacts": 0, "rebuilt": False}
     if rebuild:  # readers use the events meanwhile: no mark, or one of other settings
@@ -447,7 +479,21 @@ def refresh(
             found = rollup_contacts.touched(conn, after, last, _reach(repeat, followup))
         zone = ZoneInfo(timezone)
         days = {_day_of(at, zone) for at in found.values()}
-        done = update(reader, writer, found, window)
+        if len(found) > BATCH:
+            # The rows are written in several transactions: until the last, which writes the
+            # new generation, the mark says so, and a read of the rows meanwhile (part old,
+            # part new) is not kept (analytics.rollup_kept).
+            _write_mark(writer, mark["event_id"], mark["refreshed_at"], settings, PENDING)
+        generation = secrets.token_hex(8)
+        done = update(
+            reader,
+            writer,
+            found,
+            window,
+            lambda conn: _put_mark(conn, last, now, settings, generation),
+        )
+        if found:
+            return {"events_up_to": last, "days": len(days), "contacts": done, "rebuilt": False}
     _write_mark(writer, last, now, settings, secrets.token_hex(8))
     return {"events_up_to": last, "days": len(days), "contacts": done, "rebuilt": rebuild}
 

@@ -40,10 +40,11 @@ from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 
+from router.domain.channels import VOICE
 from router.domain.events import DIGITAL_CHANNELS
 from router.policy import ASSISTED_SERVICE, Action, PolicyContext, Profile, decide
 
-PHONE = "voice"
+PHONE = VOICE
 MIN_SAMPLE = 30  # contacts a group needs before its own rate is used
 SERVICE_LEVEL_SECONDS = 20  # Y of service level X/Y: answered within 20 s (the 80/20 convention)
 # Cost of a contact by kind (SOCITM 2012, docs/domain.md): a call at the phone rate, a person on

@@ -20,6 +20,7 @@ from werkzeug.exceptions import HTTPException
 
 from channels import webchat_doc as doc
 from channels.base import json_error, message_view
+from router.domain.channels import WEBCHAT
 from router.domain.commands import ReceiveMessage, StartChat
 from router.domain.model import ContactState
 from router.openapi import Invalid, describe, parse_json
@@ -30,7 +31,7 @@ from router.service.services import ChannelServices
 from router.service.translations import language_code, translator
 from router.web import bound, parse_id, storable
 
-NAME = "webchat"
+NAME = WEBCHAT
 
 MAX_TEXT = doc.MAX_TEXT
 _VISIBLE = re.compile(doc.VISIBLE)

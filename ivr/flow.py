@@ -249,7 +249,9 @@ def _outcome(
         return Reply(lang, say=(*before, p.text(lang, "to_person")), next="enqueue", state=call,
                      end="person")  # fmt: skip
     if outcome.action == "callback":
-        reason = "asked" if outcome.open else "out_of_hours"
+        # A surge rule's callback is the surge's (analytics tells them apart), else the
+        # policy's answer to a caller who asked for one, or one outside opening hours.
+        reason = "surge" if outcome.surge else "asked" if outcome.open else "out_of_hours"
         booked = perform(Book(reason), call)
         assert isinstance(booked, CallbackTime)
         return booked_reply(call, booked, *before, leave=False)

@@ -35,7 +35,7 @@ class TextLink:
 
 @dataclass(frozen=True)
 class Book:
-    """Book a callback (reason: waited_too_long, out_of_hours, asked)."""
+    """Book a callback (reason: waited_too_long, out_of_hours, asked, surge)."""
 
     reason: str
 
@@ -69,6 +69,7 @@ class TurnOutcome:
     open: bool = True  # people answer now
     waiting: bool = False  # the contact waits for a person (or is with one)
     again: bool = False
+    surge: bool = False  # a surge rule of the policy decided (a callback instead of a wait)
 
     def decided(self) -> TurnOutcome:
         """The outcome as the phone acts on it: the same input twice is asked again; with

@@ -28,6 +28,7 @@ from ivr import flow, twiml
 from ivr import prompts as p
 from ivr import voice_doc as doc
 from router.config import names, share
+from router.domain.channels import VOICE
 from router.openapi import describe
 from router.service.calls import Calls, Input, Spoken
 from router.service.channels import Channel
@@ -36,7 +37,7 @@ from router.service.ports import Sender
 from router.service.services import ChannelServices
 from router.web import ID_CONVERTER, bound, parse_id
 
-NAME = "voice"
+NAME = VOICE
 BASE = "/twilio/voice"
 # The steps that take the caller's input (each its own URL, each in the OpenAPI document).
 INPUT_STEPS = ("language", "heard", "more", "offer", "wait-choice", "pending", "rating")
@@ -155,7 +156,7 @@ def _outcome(spoken: Spoken) -> flow.TurnOutcome:
     """The service's account of a phone turn, in the flow's words."""
     return flow.TurnOutcome(
         spoken.action, understood=spoken.understood, said=spoken.said, open=spoken.open,
-        waiting=spoken.waiting, again=spoken.again,
+        waiting=spoken.waiting, again=spoken.again, surge=spoken.surge,
     )  # fmt: skip
 
 

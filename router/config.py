@@ -5,6 +5,8 @@ from __future__ import annotations
 import os
 from pathlib import Path
 
+from router.domain.channels import SMS, WEBCHAT
+
 DEV_SECRET = "kanal-development-secret-change-me"
 # Twilio signs sandbox webhooks with this token too; documented in the README.
 DEV_TWILIO_TOKEN = "kanal-sandbox-auth-token"
@@ -134,7 +136,7 @@ def from_env(env: dict[str, str] | None = None, instance_path: str | None = None
         # closed contacts asked (0 to 1, chosen by the contact's id), the channels that ask,
         # and the hours an SMS question waits for its answer (a digit 1-5).
         "KANAL_SURVEY_SHARE": share(env.get("KANAL_SURVEY_SHARE") or "1"),
-        "KANAL_SURVEY_CHANNELS": names(env.get("KANAL_SURVEY_CHANNELS", "webchat,sms")),
+        "KANAL_SURVEY_CHANNELS": names(env.get("KANAL_SURVEY_CHANNELS", f"{WEBCHAT},{SMS}")),
         "KANAL_SURVEY_ANSWER_HOURS": float(env.get("KANAL_SURVEY_ANSWER_HOURS", "24")),
         # Days before an exemption from digital-first ends that the citizen is texted a
         # reminder, once per end date (docs/domain.md §2.5).

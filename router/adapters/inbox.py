@@ -73,6 +73,17 @@ _INSERT_MANY = (
 
 # Built once: a statement built per call costs more than running it.
 _GET = select(inbox).where(inbox.c.id == bindparam("entry_id"), inbox.c.message_id.is_(None))
+# Every turn asks it (router/service/lanes.py).
+_WAITING_IN = (
+    select(inbox.c.id)
+    .where(
+        inbox.c.message_id.is_(None),
+        inbox.c.channel == bindparam("channel"),
+        inbox.c.address == bindparam("address"),
+        inbox.c.id <= bindparam("up_to"),
+    )
+    .order_by(inbox.c.id)
+)
 _TAKEN = (
     update(inbox)
     .where(inbox.c.id == bindparam("entry_id"))
@@ -248,18 +259,9 @@ class SqlInbox:
     def waiting_in(self, lane: str, up_to: int) -> list[int]:
         """Return the ids of the lane's entries not taken, up to `up_to`, oldest first."""
         channel, _, address = lane.partition(":")
-        stmt = (
-            select(inbox.c.id)
-            .where(
-                inbox.c.message_id.is_(None),
-                inbox.c.channel == channel,
-                inbox.c.address == address,
-                inbox.c.id <= up_to,
-            )
-            .order_by(inbox.c.id)
-        )
+        params = {"channel": channel, "address": address, "up_to": up_to}
         with self.engine.connect() as conn:
-            return list(conn.execute(stmt).scalars())
+            return list(conn.execute(_WAITING_IN, params).scalars())
 
     @contextmanager
     def lane(self, lane: str) -> Iterator[None]:
@@ -268,15 +270,15 @@ class SqlInbox:
             yield
             return
         key = {"lane": lane, "seed": _LANE_SEED}
-        conn = self.engine.connect()
+        # Autocommit: a session lock outlives transactions, so none is opened (never idle in
+        # one), and taking and releasing the lock are one round trip each.
+        conn = self.engine.connect().execution_options(isolation_level="AUTOCOMMIT")
         try:
             conn.execute(_LANE_LOCK, key)
-            conn.commit()  # a session lock outlives the transaction: never idle in one
             yield
         finally:
             try:
                 conn.execute(_LANE_UNLOCK, key)
-                conn.commit()
             except Exception:  # the connection broke: PostgreSQL released the lock with it
                 log.warning("a lane's lock connection broke; PostgreSQL released the lock")
                 conn.invalidate()

@@ -11,6 +11,7 @@ from alembic.runtime.migration import MigrationContext
 from alembic.script import ScriptDirectory
 from sqlalchemy import Engine, create_engine, event, inspect, make_url, pool
 
+from router.adapters.db import wal
 from router.adapters.orm import metadata
 
 MIGRATIONS = Path(__file__).resolve().parent.parent / "migrations"
@@ -51,7 +52,7 @@ def _engine(database_url: str) -> Engine:
     @event.listens_for(engine, "connect")
     def _connect(dbapi_conn, _record):  # noqa: ANN001
         # WAL is a property of the file: set it once here for every later process.
-        dbapi_conn.execute("PRAGMA journal_mode=WAL")
+        wal(dbapi_conn)
         # Foreign keys stay off (SQLite's default) so batch migrations can copy tables.
         dbapi_conn.isolation_level = None
 

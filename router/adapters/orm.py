@@ -212,7 +212,7 @@ queue_items = Table(
     Column("sla_warned_at", UTC),
     Column("sla_breached_at", UTC),
     Index("ix_queue_items_waiting", "state", "priority", "enqueued_at"),
-    Index("ix_queue_items_rank", "state", "rank_at"),
+    Index("ix_queue_items_rank", "state", "rank_at", "id"),
 )
 
 consents = Table(
@@ -239,6 +239,9 @@ contact_events = Table(
     Column("need", String(40)),
     Column("data", JSON, nullable=False),
     Index("ix_contact_events_type_at", "type", "at"),
+    # One citizen's events of a type in a period (analytics: repeat contacts, the rollup's
+    # touched contacts, reminded citizens seen since): found by citizen, not by a scan.
+    Index("ix_contact_events_citizen_type_at", "citizen", "type", "at"),
 )
 
 inbox = Table(

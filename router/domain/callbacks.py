@@ -22,8 +22,10 @@ from router.domain.model import Aggregate, IllegalTransition
 
 # Why a callback was booked.
 # "policy": the routing policy chose a callback for a citizen writing in (chat, SMS).
+# "surge": a surge rule of the policy chose it instead of a long wait, on any channel
+# (router/policy/surge.py), so a surge's callbacks are told apart from the ones asked for.
 CALLBACK_REASONS = (
-    "waited_too_long", "out_of_hours", "asked", "digital_not_completed", "policy",
+    "waited_too_long", "out_of_hours", "asked", "digital_not_completed", "policy", "surge",
 )  # fmt: skip
 
 

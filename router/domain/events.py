@@ -9,11 +9,14 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from datetime import datetime
 
+from router.domain.channels import WRITTEN
+
 CONTACT_OPENED = "contact_opened"  # {}
 CITIZEN_IDENTIFIED = "citizen_identified"  # {"exempt": bool, "grounds": [..], "age_band": str}
 MESSAGE_RECEIVED = "message_received"  # {"message_id"}; on the phone also "input", "confidence"
 # {"rule_id", "action", "reason", "profile", "stage", "context"}: "context" is the policy's
-# input (router.policy.PolicyContext as a dict), so the decision can be replayed.
+# input (router.policy.PolicyContext as a dict), so the decision can be replayed; "surge":
+# true when one of the profile's surge rules decided.
 DECISION_MADE = "decision_made"
 BOT_ANSWERED = "bot_answered"  # {"intent", "confidence"}
 BOT_FAILED = "bot_failed"  # {"error", "intent", "confidence", "consecutive"}
@@ -78,7 +81,7 @@ SURVEY_DECLINED = "survey_declined"  # {"channel", "need", "language"}
 EXEMPTION_REMINDED = "exemption_reminded"
 
 # Channels that count as digital for digital take-up (docs/domain.md §4).
-DIGITAL_CHANNELS = frozenset({"webchat", "sms"})
+DIGITAL_CHANNELS = WRITTEN
 
 
 @dataclass(frozen=True)

@@ -802,6 +802,14 @@ class User:
         active and have not signed out (nor timed out) since."""
         return self.active and (self.signed_out_at is None or issued_at > self.signed_out_at)
 
+    def session_start(self, now: datetime) -> datetime:
+        """When a session they open `now` counts from: after their last sign-out even when
+        the clock that stamped it (another process's, a job's) runs ahead of this one, so
+        signing in again always works while what was signed before stays refused."""
+        if self.signed_out_at is not None and now <= self.signed_out_at:
+            return self.signed_out_at + timedelta(microseconds=1)
+        return now
+
 
 @dataclass
 class ApiToken:

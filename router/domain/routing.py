@@ -22,12 +22,12 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
+from router.domain.channels import SMS, VOICE, WEBCHAT
 from router.domain.model import DEFAULT_AGING
 from router.domain.sla import DEFAULT_TARGET_WAIT
 
-CHANNELS = ("webchat", "sms", "voice")
 # How many contacts an agent holds at once on each channel, unless their profile says.
-DEFAULT_CAPACITY = {"webchat": 3, "sms": 5, "voice": 1}
+DEFAULT_CAPACITY = {WEBCHAT: 3, SMS: 5, VOICE: 1}
 DEFAULT_AGING_SECONDS = DEFAULT_AGING
 DEFAULT_QUEUE = "general"
 

@@ -11,10 +11,12 @@ from __future__ import annotations
 
 from datetime import datetime
 
+from router.domain.channels import WRITTEN
+
 WARN_AT = 0.8
 DEFAULT_TARGET_WAIT = 120
 # Channels where a waiting citizen can be offered a callback in writing.
-CALLBACK_CHANNELS = frozenset({"sms", "webchat"})
+CALLBACK_CHANNELS = WRITTEN
 # The priorities a supervisor may set (the policy's: 0 normal, higher goes first).
 PRIORITIES = range(0, 10)
 

@@ -59,10 +59,22 @@ def queue_wait(
 ) -> int:
     """Return the wait surge mode watches: the longer of the longest wait now and the wait
     expected behind everyone waiting (`waiting_since`: when each waiting contact joined)."""
-    if not waiting_since:
+    oldest = min(waiting_since, default=None)
+    return queue_wait_of(len(waiting_since), oldest, answered, now, each_seconds)
+
+
+def queue_wait_of(
+    waiting: int,
+    oldest: datetime | None,
+    answered: Sequence[datetime],
+    now: datetime,
+    each_seconds: int,
+) -> int:
+    """`queue_wait` from the queue's counts: how many wait, and since when the oldest."""
+    if waiting <= 0 or oldest is None:
         return 0
-    longest = max(0, int((now - min(waiting_since)).total_seconds()))
-    return max(longest, estimated_wait(len(waiting_since), answered, each_seconds))
+    longest = max(0, int((now - oldest).total_seconds()))
+    return max(longest, estimated_wait(waiting, answered, each_seconds))
 
 
 class Surge(Aggregate):

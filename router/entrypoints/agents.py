@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import click
 
-from router.domain.routing import CHANNELS
+from router.domain.channels import CHANNELS
 
 
 def _names(value: str | None) -> list[str] | None:

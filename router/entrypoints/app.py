@@ -89,7 +89,9 @@ def _register(app: Flask, kanal: Kanal) -> None:
     from router.service.staff_sessions import StaffSessions
 
     sessions = StaffSessions(kanal.uow, kanal.clock, kanal.assignments)
-    staff = StaffSignIn(kanal.read_uow, kanal.settings.languages, on_sign_out=sessions.sign_out)
+    staff = StaffSignIn(
+        kanal.read_uow, kanal.settings.languages, on_sign_out=sessions.sign_out, clock=kanal.clock
+    )
     staff.init_app(app)
     security.init_app(app)  # cookies' flags, security headers, sign-in limits
     web.init_app(app)
@@ -127,6 +129,7 @@ def _register(app: Flask, kanal: Kanal) -> None:
         kanal.views,
         DeskAccess(kanal.uow, kanal.clock, kanal.settings.routing),
         staff.token_required,
+        kanal.callback_desk,
     )
     app.register_blueprint(desk_api)
     staff.csrf.exempt(desk_api)

@@ -3,6 +3,11 @@
 `StaffSignIn(uow_factory)` is built by the app factory for its app: it holds the unit of work
 staff are found through, registers sign-in and CSRF on the app, and makes the guards of the
 API (`token_required`). Nothing here is kept at module level.
+
+A page session (Flask's signed cookie) carries when it began; it is honoured only while its
+user is active and has not signed out, nor timed out at the desk, since (`User.signed_out_at`):
+a copy of the cookie taken before the sign-out is refused like a stranger's, with the way to
+the sign-in page. API tokens keep their own rule (revoked, or the user inactive).
 """
 
 from __future__ import annotations
@@ -21,6 +26,7 @@ from flask import (
     redirect,
     render_template,
     request,
+    session,
     url_for,
 )
 from flask_login import (
@@ -36,17 +42,26 @@ from werkzeug.security import check_password_hash, generate_password_hash
 
 from router.domain.model import ROLES, ApiToken, User
 from router.entrypoints.front_door import landing
+from router.entrypoints.live_tokens import instant, micros
 from router.service.translations import N_, language_code, translator
 from router.web import bound
 
 WRONG_PASSWORD = N_("Wrong username or password.")
+SIGNED_IN = "kanal_signed_in"  # the session's key: when it began, in µs since the epoch
 
 
 class StaffSignIn:
     """Sign-in for one app's staff: Flask-Login, CSRF, the sign-in pages and the API's guard."""
 
-    def __init__(self, uow_factory, languages: tuple[str, ...] = (), on_sign_out=None) -> None:  # noqa: ANN001
+    def __init__(
+        self,
+        uow_factory,  # noqa: ANN001
+        languages: tuple[str, ...] = (),
+        on_sign_out=None,  # noqa: ANN001
+        clock=None,  # noqa: ANN001 - the container's, so sessions and sign-outs agree
+    ) -> None:
         self.uow_factory = uow_factory
+        self.clock = clock or (lambda: datetime.now(UTC))
         self.languages = tuple(languages)  # the sign-in page may speak these (?lang=)
         # Called with the user's id when they sign out (the desk: their presence goes offline).
         self.on_sign_out = on_sign_out
@@ -67,7 +82,7 @@ class StaffSignIn:
         bp.add_url_rule(
             "/login",
             "login",
-            bound(login, self.uow_factory, self.languages),
+            bound(login, self.uow_factory, self.languages, self.clock),
             methods=["GET", "POST"],
         )
         bp.add_url_rule("/logout", "logout", bound(logout, self.on_sign_out), methods=["POST"])
@@ -93,9 +108,16 @@ class StaffUser(UserMixin):
 
 
 def _load(uow_factory, user_id: str) -> StaffUser | None:  # noqa: ANN001
+    """The member of staff a page session names, while it is theirs: active, and not signed
+    out (nor timed out at the desk) since the session began. Otherwise the session is
+    emptied and the request is a stranger's (the pages send it to sign in)."""
+    began = session.get(SIGNED_IN)
     with uow_factory() as uow:
         user = uow.users.get(int(user_id))
-        return StaffUser(user) if user and user.active else None
+    if user is None or not isinstance(began, int) or not user.issued_in_session(instant(began)):
+        session.clear()
+        return None
+    return StaffUser(user)
 
 
 def create_user(
@@ -188,7 +210,7 @@ def role_required(*roles: str):
     return wrap
 
 
-def login(uow_factory, languages: tuple[str, ...] = ()):  # noqa: ANN001, ANN201
+def login(uow_factory, languages: tuple[str, ...] = (), clock=None):  # noqa: ANN001, ANN201
     """Sign in with username and password; land on the page the role is for."""
     _login_language(languages)
     if request.method == "POST":
@@ -199,6 +221,8 @@ def login(uow_factory, languages: tuple[str, ...] = ()):  # noqa: ANN001, ANN201
         if user and user.active and check_password_hash(user.password_hash, password):
             staff = StaffUser(user)
             login_user(staff)
+            now = clock() if clock is not None else datetime.now(UTC)
+            session[SIGNED_IN] = micros(user.session_start(now))
             target = request.args.get("next", "")
             if not target.startswith("/") or target.startswith("//"):
                 target = landing(staff, g.get("page_language"))
@@ -219,4 +243,5 @@ def logout(on_sign_out=None):  # noqa: ANN001, ANN201
     if on_sign_out is not None and current_user.is_authenticated:
         on_sign_out(int(current_user.id))
     logout_user()
+    session.pop(SIGNED_IN, None)
     return redirect(url_for("auth.login"))

@@ -34,9 +34,11 @@ from zoneinfo import ZoneInfo
 
 import click
 
+from router.domain.channels import SMS, VOICE, WEBCHAT
+
 # Contacts by hour of the day (agency time): a working day's shape.
 HOUR_WEIGHTS = (0, 0, 0, 0, 0, 1, 2, 5, 10, 12, 12, 11, 10, 10, 9, 8, 6, 4, 3, 3, 2, 2, 1, 1)
-CHANNELS = (("webchat", 45), ("sms", 20), ("voice", 35))
+CHANNELS = ((WEBCHAT, 45), (SMS, 20), (VOICE, 35))
 AGE_BIRTH_YEARS = (("15_64", 1985, 60), ("65_79", 1952, 27), ("80_plus", 1940, 13))
 EXEMPT_SHARE = {"15_64": 0.04, "65_79": 0.12, "80_plus": 0.30}
 GROUNDS = ("impairment", "no_computer", "language", "no_digital_id")
@@ -184,7 +186,7 @@ class Driver:
                 last_sweep = at
             following = times[n + 1] if n + 1 < len(times) else end
             channel = _pick(self.rng, CHANNELS)
-            {"webchat": self.chat, "sms": self.text, "voice": self.call}[channel](following)
+            {WEBCHAT: self.chat, SMS: self.text, VOICE: self.call}[channel](following)
             self.tally[channel] += 1
             if (n + 1) % 50 == 0:
                 self.echo(f"  {n + 1} contacts, up to {at:%Y-%m-%d %H:%M} UTC")
@@ -295,7 +297,7 @@ class Driver:
         self._later(self.rng.uniform(60, 300), before)
         ask_surveys(self.kanal)
         with self.kanal.uow() as uow:
-            asked = uow.surveys.asked_on("sms", number, self.clock() - timedelta(hours=1))
+            asked = uow.surveys.asked_on(SMS, number, self.clock() - timedelta(hours=1))
         if asked is None or self.rng.random() >= 0.5:
             return
         self._later(self.rng.uniform(60, 600), before)
@@ -376,7 +378,7 @@ class Driver:
                 return
             with self.kanal.uow() as uow:
                 channel = uow.contacts.get(claimed.contact_id).channel
-            if channel != "voice":
+            if channel != VOICE:
                 self._later(self.rng.uniform(30, 120), before)
                 desk.reply(AgentReply(agent, claimed.contact_id, "Thank you, I have looked into "
                                       "it: it is sorted now."))  # fmt: skip

@@ -27,11 +27,20 @@ class DeskToken(NamedTuple):
     issued_at: datetime
 
 
+def micros(at: datetime) -> int:
+    """An instant as whole microseconds since the epoch (what a token or a session keeps)."""
+    return (at - EPOCH) // timedelta(microseconds=1)
+
+
+def instant(micros: int) -> datetime:
+    """The instant `micros` (microseconds since the epoch) stands for."""
+    return EPOCH + timedelta(microseconds=micros)
+
+
 def desk_token(secret: str, user_id: int, issued_at: datetime | None = None) -> str:
     """Sign a token that names the member of staff `user_id` and when it was signed."""
     issued = issued_at or datetime.now(UTC)
-    micros = (issued - EPOCH) // timedelta(microseconds=1)
-    return URLSafeTimedSerializer(secret, salt=SALT).dumps([int(user_id), micros])
+    return URLSafeTimedSerializer(secret, salt=SALT).dumps([int(user_id), micros(issued)])
 
 
 def desk_user(secret: str, token: str, max_age: int = MAX_AGE_SECONDS) -> DeskToken | None:
@@ -43,7 +52,7 @@ def desk_user(secret: str, token: str, max_age: int = MAX_AGE_SECONDS) -> DeskTo
         return None
     if not (isinstance(found, list) and len(found) == 2):
         return None
-    user_id, micros = found
-    if not (isinstance(user_id, int) and isinstance(micros, int)):
+    user_id, signed = found
+    if not (isinstance(user_id, int) and isinstance(signed, int)):
         return None
-    return DeskToken(user_id, EPOCH + timedelta(microseconds=micros))
+    return DeskToken(user_id, instant(signed))

@@ -6,12 +6,12 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from enum import StrEnum
 
+from router.domain.channels import CHANNELS  # noqa: F401 - the channels are the domain's
 from router.domain.model import EXEMPTION_GROUNDS  # noqa: F401 - the grounds are the domain's
 
 # The channels kanal ships (channels.INSTALLED). A profile is read against the channels of the
 # running kanal's registry (`load_profile(..., channels=...)`), so one that names a channel
 # added later loads; these are the default when no registry is at hand (`kanal policy check`).
-CHANNELS = ("webchat", "sms", "voice")
 AGE_BANDS = ("under_15", "15_64", "65_79", "80_plus")
 
 
@@ -81,6 +81,9 @@ class Decision:
     # what it quotes, so the reason can be given again in the citizen's language.
     template: str = field(default="", compare=False)
     values: tuple[tuple[str, object], ...] = field(default=(), compare=False)
+    # Taken by one of the profile's surge rules (router/policy/surge.py): a callback it
+    # books is recorded as a surge's, apart from one the citizen asked for.
+    surge: bool = field(default=False, compare=False)
 
     def explain(self, translate: Callable[[str], str] = str) -> str:
         """Return the reason in the words `translate` gives (English: the stored reason)."""

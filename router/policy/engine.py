@@ -25,15 +25,18 @@ def first_rule(context: PolicyContext, profile: Profile) -> Rule:
 
 
 def decision_of(rule: Rule, ctx: PolicyContext, profile: Profile) -> Decision:
+    surge = profile.surge is not None and any(rule is r for r in profile.surge.rules)
     if rule.action not in ASSISTED_SERVICE:
-        return _decision(rule, ctx, None)
+        return _decision(rule, ctx, None, surge=surge)
     skill = rule.skill or profile.skill_for(ctx.need)
     # A citizen who comes back on the same need was failed once already: serve them sooner.
     priority = rule.priority + (profile.repeat_contact_priority if ctx.repeat_contact else 0)
-    return _decision(rule, ctx, skill, priority)
+    return _decision(rule, ctx, skill, priority, surge=surge)
 
 
-def _decision(rule: Rule, ctx: PolicyContext, skill: str | None, priority: int = 0) -> Decision:
+def _decision(
+    rule: Rule, ctx: PolicyContext, skill: str | None, priority: int = 0, *, surge: bool = False
+) -> Decision:
     values = {
         "grounds": ctx.exemptions,
         "channel": ctx.channel,
@@ -44,10 +47,13 @@ def _decision(rule: Rule, ctx: PolicyContext, skill: str | None, priority: int =
     }
     reason = reason_text(rule.reason, values)
     if rule.action not in ASSISTED_SERVICE:
-        return Decision(rule.action, rule.id, reason, template=rule.reason, values=_items(values))
+        return Decision(
+            rule.action, rule.id, reason, template=rule.reason, values=_items(values), surge=surge
+        )
     return Decision(
-        rule.action, rule.id, reason, skill, priority, template=rule.reason, values=_items(values)
-    )
+        rule.action, rule.id, reason, skill, priority, template=rule.reason,
+        values=_items(values), surge=surge,
+    )  # fmt: skip
 
 
 def _items(values: dict[str, object]) -> tuple[tuple[str, object], ...]:

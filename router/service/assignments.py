@@ -1,11 +1,12 @@
-"""Handing assisted work to agents: claims, offers, presence and transfers.
+"""Handing assisted work to agents: claims, presence, profiles and transfers.
 
 The rules of who may take what are pure (router/domain/routing.py); this module runs them
-in units of work. An agent's presence row is locked first in every step that gives them
-work, so one agent's claims and offers queue behind each other and their capacity holds;
-the item itself is locked (`FOR UPDATE SKIP LOCKED` on PostgreSQL, SQLite's single writer)
-and looked at again under the lock before it is handed over, so two agents never get the
-same contact, whatever the number of web processes.
+in units of work. Offers are router/service/offers.py (which `Assignments` fronts); what
+claims and offers share, router/service/handover.py. An agent's presence row is locked
+first in every step that gives them work, so one agent's claims and offers queue behind
+each other and their capacity holds; the item itself is locked (`FOR UPDATE SKIP LOCKED` on
+PostgreSQL, SQLite's single writer) and looked at again under the lock before it is handed
+over, so two agents never get the same contact, whatever the number of web processes.
 """
 
 from __future__ import annotations
@@ -14,33 +15,20 @@ from collections.abc import Callable
 from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
 
-from router.domain.model import ContactState, QueueItem
+from router.domain.model import ContactState
 from router.domain.offers import Offer
 from router.domain.presence import Presence, PresenceState
-from router.domain.routing import (
-    AgentProfile,
-    Match,
-    Routing,
-    load_of,
-    match_for,
-    queues_of,
-)
+from router.domain.routing import AgentProfile, Routing, queues_of
 from router.domain.transfers import Transfer
 from router.service import contacts
 from router.service.errors import Conflict, Forbidden, NotFound
-from router.service.translations import N_
+from router.service.handover import SEEN_EVERY, Claimed, hand_over, match_of
+from router.service.offers import Offers, make_offer
 from router.service.unit_of_work import UnitOfWork
 
-# Presence is written at most this often for an agent who is only seen at the desk.
-SEEN_EVERY = timedelta(seconds=30)
+__all__ = ["Assignments", "Claimed", "Transferred"]
+
 TRANSFER_ROLES = ("agent", "supervisor", "admin")
-
-
-@dataclass(frozen=True)
-class Claimed:
-    contact_id: int
-    queue_item_id: int
-    wait_seconds: int
 
 
 @dataclass(frozen=True)
@@ -60,6 +48,7 @@ class Assignments:
         self.uow = uow
         self.routing = routing
         self.clock = clock
+        self.offers = Offers(uow, routing, clock)
 
     # -- claims ------------------------------------------------------------------------------
 
@@ -72,9 +61,10 @@ class Assignments:
         their queues, language and channels with room. Asking for work makes them available.
 
         One short transaction of two reads: the agent's presence locked with their profile
-        and what they hold (`lock_at_desk`), then the item locked with its contact
-        (`claim_next`, which the SQL pre-filters by the match); the domain decides and
-        records the rest, written at the commit.
+        and what they hold (`lock_at_desk`), then the item locked with its contact and what
+        they hold read again (`claim_next`, which the SQL pre-filters by the match); when
+        the two reads differ the claim starts again. The domain decides and records the
+        rest, written at the commit.
         """
         now = self.clock()
         for _ in range(attempts):
@@ -90,170 +80,47 @@ class Assignments:
                         uow.commit()
                         continue
                 else:
-                    match = self._match_of(agent_id, desk.profile, desk.held, mine)
+                    match = match_of(self.routing, agent_id, desk.profile, desk.held, mine)
                     if queues:
                         match = replace(match, queues=tuple(queues))
-                    item = uow.queue.claim_next(match) if match.channels else None
-                    if item is None:
+                    found = uow.queue.claim_next(match) if match.channels else None
+                    if found is None:
                         uow.commit()  # the presence
                         return None
+                    if (found.held, found.open_offers) != (desk.held, desk.open_offers):
+                        # They took or were offered work while this claim waited for them
+                        # (a statement that waits for a lock reads the rest as it was when
+                        # it began): count again.
+                        continue
+                    item = found.item
                     if not match.allows(item.queue, item.channel, item.language):
                         uow.commit()  # the storage's pre-filter let through what may not be
                         return None
                     offer = next((o for o in mine if o.queue_item_id == item.id), None)
                 if not contacts.claim_item(uow, item.id, agent_id, now):
                     continue  # another agent took it between the two looks
-                claimed = self._hand_over(uow, item, offer, agent_id, now)
+                claimed = hand_over(uow, item, offer, agent_id, now)
                 uow.commit()
                 return claimed
         return None
 
-    def accept(self, agent_id: int, offer_id: int) -> Claimed:
-        """The agent takes the contact offered to them (Accept at the desk)."""
-        now = self.clock()
-        with self.uow() as uow:
-            presence = uow.presence.lock(agent_id)  # their claims and offers queue behind it
-            offer = uow.offers.get(offer_id)
-            if offer is None or offer.agent_id != agent_id:
-                raise NotFound(N_("No such offer."))
-            if not offer.is_open:
-                raise Conflict(N_("This offer is no longer open."))
-            item = uow.queue.lock(offer.queue_item_id)
-            if offer.is_overdue(now):
-                offer.expire(now)
-                gone = N_("This offer has expired: it goes to the next agent.")
-            elif item is None or not contacts.claim_item(uow, item.id, agent_id, now):
-                offer.withdraw(now, why="taken")
-                gone = N_("Someone else took this contact.")
-            else:
-                presence.working(now, every=SEEN_EVERY)
-                claimed = self._hand_over(uow, item, offer, agent_id, now)
-                uow.commit()
-                return claimed
-            uow.commit()
-        raise Conflict(gone)
-
-    def _hand_over(
-        self, uow: UnitOfWork, item: QueueItem, offer: Offer | None, agent_id: int, now: datetime
-    ) -> Claimed:
-        """The claimed item's contact goes to the agent; an offer of it is closed."""
-        if offer is not None and offer.is_overdue(now):
-            offer.expire(now)
-        elif offer is not None:
-            offer.accept(agent_id, now)
-        contact = uow.contacts.get(item.contact_id, for_update=True)
-        happened = contact.assign(item, agent_id, now)
-        return Claimed(contact.id, item.id, happened[0].data["wait_seconds"])
-
-    def _match(self, uow: UnitOfWork, agent_id: int, offers: list[Offer] | None = None) -> Match:
-        """What the agent may take now: their profile against what they hold (their
-        assigned contacts and open offers, `offers` when the caller has them)."""
-        if offers is None:
-            offers = uow.offers.open_for_agent(agent_id)
-        held = uow.contacts.held_by(agent_id)
-        return self._match_of(agent_id, uow.agents.get(agent_id), held, offers)
-
-    def _match_of(
-        self,
-        agent_id: int,
-        profile: AgentProfile | None,
-        held: dict[str, int],
-        offers: list[Offer],
-    ) -> Match:
-        load = load_of(o.channel for o in offers)
-        for channel, n in held.items():
-            load[channel] = load.get(channel, 0) + n
-        return match_for(agent_id, profile, self.routing, load)
-
-    # -- offers ------------------------------------------------------------------------------
+    # -- offers (router/service/offers.py) ---------------------------------------------------
 
     def offer_waiting(self, limit: int = 200) -> dict[str, int]:
-        """Expire offers past their time, then offer waiting items to available agents.
-
-        The scheduler's job (`offer_waiting`). An item goes to an available agent who may
-        take it and has room, the least loaded first, never to one who let it expire or
-        declined it. What each agent may take is read once per run; each offer is one short
-        transaction that looks again under the locks, so claims are never held up.
-        """
-        now = self.clock()
-        expired = self._expire(now)
-        made = 0
-        with self.uow() as uow:
-            waiting = [(i.id, i.queue, i.channel, i.language) for i in uow.queue.offerable(limit)]
-            agents = [p.agent_id for p in uow.presence.online() if p.takes_offers]
-            room = {a: self._room(uow, a) for a in agents}
-        for item_id, queue, channel, language in waiting:
-            fits = [a for a, (match, _) in room.items() if match.allows(queue, channel, language)]
-            if not fits:
-                continue
-            offered_to = self._offer_one(item_id, fits, room, now)
-            if offered_to is not None:
-                made += 1
-                with self.uow() as uow:
-                    room[offered_to] = self._room(uow, offered_to)
-        return {"expired": expired, "offered": made}
-
-    def _room(self, uow: UnitOfWork, agent_id: int) -> tuple[Match, int]:
-        """What the agent may take now, and how much they hold (contacts and offers)."""
-        offers = uow.offers.open_for_agent(agent_id)
-        held = sum(uow.contacts.held_by(agent_id).values()) + len(offers)
-        return self._match(uow, agent_id, offers), held
-
-    def _expire(self, now: datetime) -> int:
-        with self.uow() as uow:
-            overdue = uow.offers.overdue(now)
-            for offer in overdue:
-                offer.expire(now)
-            uow.commit()
-        return len(overdue)
-
-    def _offer_one(
-        self, item_id: int, fits: list[int], room: dict[int, tuple[Match, int]], now: datetime
-    ) -> int | None:
-        """Offer the item to the least loaded of `fits` who may still take it; their id."""
-        with self.uow() as uow:
-            passed = uow.offers.passed_over(item_id)
-            for agent_id in sorted((a for a in fits if a not in passed), key=lambda a: room[a][1]):
-                presence = uow.presence.lock(agent_id)
-                item = uow.queue.lock(item_id)
-                if item is None or not item.is_waiting or uow.offers.open_for_item(item_id):
-                    return None
-                if not presence.takes_offers:
-                    continue
-                if not self._match(uow, agent_id).allows(item.queue, item.channel, item.language):
-                    continue  # took other work meanwhile
-                self._make_offer(uow, item, agent_id, now)
-                uow.commit()
-                return agent_id
-        return None
-
-    def _make_offer(self, uow: UnitOfWork, item: QueueItem, agent_id: int, now: datetime) -> Offer:
-        offer = uow.offers.add(
-            Offer(
-                queue_item_id=item.id, contact_id=item.contact_id, agent_id=agent_id,
-                channel=item.channel, offered_at=now,
-                expires_at=now + timedelta(seconds=self.routing.offer_seconds),
-            )
-        )  # fmt: skip
-        offer.made()
-        return offer
+        """Expire offers past their time, then offer waiting items to available agents."""
+        return self.offers.offer_waiting(limit)
 
     def offers_for(self, agent_id: int) -> list[Offer]:
         """Return the agent's open offers still in their time."""
-        now = self.clock()
-        with self.uow() as uow:
-            return [o for o in uow.offers.open_for_agent(agent_id) if not o.is_overdue(now)]
+        return self.offers.offers_for(agent_id)
+
+    def accept(self, agent_id: int, offer_id: int) -> Claimed:
+        """The agent takes the contact offered to them (Accept at the desk)."""
+        return self.offers.accept(agent_id, offer_id)
 
     def decline(self, agent_id: int, offer_id: int) -> None:
         """The agent says no to an offer: it goes to the next agent."""
-        with self.uow() as uow:
-            offer = uow.offers.get(offer_id)
-            if offer is None or offer.agent_id != agent_id:
-                raise NotFound(N_("No such offer."))
-            if not offer.is_open:
-                raise Conflict(N_("This offer is no longer open."))
-            offer.decline(self.clock())
-            uow.commit()
+        self.offers.decline(agent_id, offer_id)
 
     # -- agents' profiles --------------------------------------------------------------------
 
@@ -395,7 +262,7 @@ class Assignments:
             )
             contact.enqueue(new)
             if agent is not None:
-                self._make_offer(uow, new, agent, now)
+                make_offer(uow, self.routing, new, agent, now)
             record = uow.transfers.add(
                 Transfer(
                     contact_id=contact_id, by_id=by, from_queue=item.queue, to_queue=to_queue,

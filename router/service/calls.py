@@ -75,6 +75,7 @@ class Spoken:
     understood: bool = True
     again: bool = False
     result: TurnResult | None = None
+    surge: bool = False  # a surge rule decided (router/policy/surge.py)
 
 
 class Calls(CallerInQueue, CallbacksOnThePhone, LinkByText):
@@ -194,8 +195,10 @@ class Calls(CallerInQueue, CallbacksOnThePhone, LinkByText):
         action = str(result.decision.action) if result.decision is not None else None
         said = tuple(m.text for m in result.replies if m.author == "bot")
         waiting = result.state in (ContactState.QUEUED, ContactState.ASSIGNED)
+        surge = result.decision is not None and result.decision.surge
         return Spoken(action, open=is_open, said=said, waiting=waiting,
-                      understood=result.understood is not False, result=result)  # fmt: skip
+                      understood=result.understood is not False, result=result,
+                      surge=surge)  # fmt: skip
 
     def _finished(
         self,

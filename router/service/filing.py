@@ -6,6 +6,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
+from router.domain.channels import WEBCHAT
 from router.domain.commands import ReceiveMessage, StartChat
 from router.domain.model import CLOSED_INACTIVE, Citizen, Contact, ContactState, InboxEntry, Message
 from router.service import contacts, languages
@@ -102,7 +103,7 @@ def open_chat(
         if citizen is None:
             raise NotFound("Unknown citizen.")
     contact = contacts.open_contact(
-        uow, "webchat", address, now, citizen=citizen, secret_hash=cmd.secret_hash
+        uow, WEBCHAT, address, now, citizen=citizen, secret_hash=cmd.secret_hash
     )
     if cmd.language in served:
         contact.language = cmd.language  # chosen by the citizen; the register still wins

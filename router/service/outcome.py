@@ -50,9 +50,11 @@ def carry_out(
 
     A callback on a written channel is booked when `booked` is given (callbacks are wired):
     to the phone number the register has for the citizen (an SMS's own number when the
-    register does not know it), and a new booking is appended to `booked` for its job.
-    Without a phone number the callback cannot be made: the citizen is told so and waits
-    for a person here. The phone books its own callbacks (the call flow says when).
+    register does not know it), and a new booking is appended to `booked` for its job, with
+    the reason "surge" when a surge rule chose it ("policy" otherwise). Without a phone
+    number the callback cannot be made: the citizen is told so and waits for a person here
+    (in a surge, with their place in the queue). The phone books its own callbacks (the call
+    flow says when).
 
     In surge mode (`surge`) the citizen is told why (the rule's reason) when the digital
     route is offered, and where they stand in the queue and how long they will wait (from the
@@ -107,12 +109,17 @@ def carry_out(
             position, wait = surges.place(uow, contact.id, now, settings.average_handle_seconds)
         if surge and not callback:
             return [tell("system", f"{why} {wording.surge_handoff(channel, position, wait, _)}")]
+        if no_phone and surge and hours.open_at(now):
+            # The surge's reason promises a call instead of the queue: not for this citizen,
+            # who is told why not and waits here, with their place and wait.
+            return [tell("system", wording.surge_no_phone(channel, position, wait, _))]
         if no_phone:
             return [tell("system", f"{why} {wording.no_phone(channel, hours, now, wait, _)}")]
         if not callback:
             return [tell("system", f"{why} {wording.handoff(channel, wait, _)}")]
         if phone is not None:
-            told = _book(uow, contact, hours, now, booked, _)
+            reason = "surge" if decision.surge else "policy"
+            told = _book(uow, contact, hours, now, booked, _, reason)
             if surge:
                 told = f"{told} {wording.surge_kept_turn(position, _)}".strip()
             return [tell("system", f"{why} {told}")]
@@ -133,12 +140,13 @@ def carry_out(
     return out
 
 
-def _book(uow, contact, hours, now, booked, _) -> str:  # noqa: ANN001
+def _book(uow, contact, hours, now, booked, _, reason: str = "policy") -> str:  # noqa: ANN001
     """Book the policy's callback (next opening time when closed); say when it will call.
 
-    A citizen with a callback pending already keeps that one (not booked twice)."""
+    `reason`: "surge" when a surge rule chose it, else "policy". A citizen with a callback
+    pending already keeps that one (not booked twice)."""
     at = None if hours.open_at(now) else hours.next_opening(now)
-    callback, new = callbacks.book_in(uow, contact, reason="policy", at=at, now=now)
+    callback, new = callbacks.book_in(uow, contact, reason=reason, at=at, now=now)
     if new:
         booked.append(Booked(callback.id, at or now))
     when = hours.next_opening(max(callback.not_before or now, now))
@@ -197,6 +205,8 @@ def store_decisions(uow, contact, message, steps, now, pseudonym, profile: str) 
             # What the policy saw, so a period can be replayed under another profile
             # (analytics/simulator.py); no personal data: the context holds none.
             context=inputs,
+            # A surge rule decided (the dashboard counts the surge's callbacks offered).
+            **({"surge": True} if d.surge else {}),
         )
 
 

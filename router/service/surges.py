@@ -19,7 +19,7 @@ from router.domain.surge import (
     SURGE_STARTED,
     Surge,
     estimated_wait,
-    queue_wait,
+    queue_wait_of,
 )
 from router.policy import Profile
 from router.service.journal import record_for_service
@@ -27,8 +27,6 @@ from router.service.unit_of_work import UnitOfWork
 
 # How far back the answers are read to estimate the pace of the queue.
 RECENT = timedelta(hours=1)
-# Items read to place a citizen and to find the longest wait.
-LOOK_AT = 1000
 
 
 @dataclass(frozen=True)
@@ -58,18 +56,22 @@ def under_way(uow: UnitOfWork, profile: Profile) -> bool:
 
 
 def watched_wait(uow: UnitOfWork, now: datetime, each_seconds: int) -> int:
-    """Return the wait surge mode watches (router/domain/surge.py `queue_wait`)."""
-    waiting = [item.enqueued_at for item in uow.queue.waiting(limit=LOOK_AT)]
-    return queue_wait(waiting, uow.queue.answered_since(now - RECENT), now, each_seconds)
+    """Return the wait surge mode watches (router/domain/surge.py `queue_wait`): how many
+    wait and since when the oldest waits, counted per skill rather than read row by row."""
+    by_skill = uow.queue.waiting_by_skill().values()
+    count = sum(n for n, _oldest in by_skill)
+    oldest = min((o for _n, o in by_skill if o is not None), default=None)
+    answered = uow.queue.answered_since(now - RECENT)
+    return queue_wait_of(count, oldest, answered, now, each_seconds)
 
 
 def place(uow: UnitOfWork, contact_id: int, now: datetime, each_seconds: int) -> tuple[int, int]:
     """Return the contact's position in the queue (1 = next; 0 when not waiting) and the wait
-    expected at that position from the pace of the last hour's answers."""
-    ids = [item.contact_id for item in uow.queue.waiting(limit=LOOK_AT)]
-    if contact_id not in ids:
+    expected at that position from the pace of the last hour's answers: the position is
+    counted on the queue's rank index, however many wait."""
+    position = uow.queue.position(contact_id)
+    if position <= 0:
         return 0, 0
-    position = ids.index(contact_id) + 1
     answered = uow.queue.answered_since(now - RECENT)
     return position, estimated_wait(position, answered, each_seconds)
 

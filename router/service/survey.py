@@ -20,6 +20,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
+from router.domain.channels import SMS, WEBCHAT
 from router.domain.model import Contact, ContactState, InboxEntry, Message
 from router.domain.survey import SCORES, Survey, SurveyState, sampled, score_of
 from router.service import languages
@@ -58,7 +59,7 @@ class SurveySettings:
     # The share of closed contacts asked (0 asks nobody, 1 everybody): KANAL_SURVEY_SHARE.
     share: float = 1.0
     # Channels that ask: texted on those with a sender, shown in the widget on web chat.
-    channels: tuple[str, ...] = ("webchat", "sms")
+    channels: tuple[str, ...] = (WEBCHAT, SMS)
     # A reply later than this after the question is a new message, not an answer.
     answer_window: timedelta = timedelta(hours=24)
     # A contact closed longer ago than this is no longer asked (the sweep was down).

@@ -116,6 +116,12 @@ def surge_handoff(channel: Channel, position: int, wait_seconds: int, _: Transla
     return f"{_say(_, HANDOFF, channel)} {surge_place(position, wait_seconds, _)}"
 
 
+def surge_no_phone(channel: Channel, position: int, wait_seconds: int, _: Translator = ENGLISH):  # noqa: ANN201
+    """Say, in a surge, that the callback cannot be made (no phone number) and that a person
+    answers here instead: the place in the queue and the wait, honestly."""
+    return f"{_(NO_PHONE)} {surge_handoff(channel, position, wait_seconds, _)}"
+
+
 def surge_kept_turn(position: int, _: Translator = ENGLISH) -> str:
     """Tell a citizen booked a callback in a surge that they keep their place."""
     return _(SURGE_KEEP_TURN, position=position) if position > 0 else ""

@@ -8,11 +8,14 @@ the grouping, switches to Danish and prints; axe finds no serious violation on a
 from __future__ import annotations
 
 import re
+from datetime import UTC, datetime, timedelta
 
 import pytest
 
 from router.domain.commands import AgentReply, ClaimNext, ReceiveMessage, Resolve, StartChat
+from router.domain.surge import Surge, SurgeThresholds
 from router.entrypoints.auth import create_user
+from router.service.journal import record_for_service
 from tests.e2e.conftest import SHOTS, serious_violations
 
 pytestmark = [pytest.mark.e2e, pytest.mark.browser]
@@ -60,6 +63,14 @@ def traffic(live_kanal):
     claimed = kanal.desk.claim_next(ClaimNext(agent_id=agent))
     kanal.desk.reply(AgentReply(agent, claimed.contact_id, "Here is the answer."))
     kanal.desk.resolve(Resolve(agent, claimed.contact_id, "answered", completed=True))
+    # A surge that ended a quarter of an hour ago: the surge mode section draws it.
+    now = datetime.now(UTC)
+    surge, limits = Surge(), SurgeThresholds(900, 300, 600)
+    surge.watch(960, now - timedelta(minutes=30), limits, "denmark")
+    surge.watch(120, now - timedelta(minutes=15), limits, "denmark")
+    with kanal.uow() as uow:
+        record_for_service(uow, surge, channel="all", at=now)
+        uow.commit()
 
 
 def kpi(page, field: str) -> str:
@@ -103,15 +114,17 @@ def test_a_manager_signs_in_from_the_front_door_and_reads_the_dashboard(
         page.wait_for_url(re.compile(r".*/dashboard(\?lang=en)?$"))
         expect_text(page.locator("h1"), "Channel shift dashboard")
 
-        # Charts drawn by the Chart.js kanal serves, each with its table: 9 with occupancy's
-        # (the agent who served was signed in, available, from their Take next).
-        page.wait_for_function("Object.keys(Chart.instances).length === 9")
+        # Charts drawn by the Chart.js kanal serves, each with its table: 10 with occupancy's
+        # (the agent who served was signed in, available, from their Take next) and the
+        # surge's.
+        page.wait_for_function("Object.keys(Chart.instances).length === 10")
         for canvas in page.locator("canvas[data-chart]").all():
             assert canvas.get_attribute("role") == "img"
             assert canvas.get_attribute("aria-label")
         for table in ("trend-table", "channels-table", "handoffs-table", "funnel-table",
-                      "occupancy-table"):  # fmt: skip
+                      "occupancy-table", "surges-table", "surge-days-table"):  # fmt: skip
             assert page.locator(f"#{table} caption").count() == 1
+        expect_text(page.locator("#surge-days-table tfoot"), "15 min")
         assert kpi(page, "contacts") == "4"
         expect_text(page.locator("#handoffs-table"), "person-requested")
         assert page.locator("#groups-table tbody tr").count() == 1  # web chat only
@@ -126,6 +139,7 @@ def test_a_manager_signs_in_from_the_front_door_and_reads_the_dashboard(
         assert kpi(page, "contacts") == "0"
         assert kpi(page, "digital_take_up") == "–"
         expect_text(page.locator("#channels-table"), "No contacts in this period.")
+        expect_text(page.locator("#no-surges"), "Surge mode was not on in this period.")
         assert page.locator("#trend-table tbody tr").count() == 2  # two weeks
 
         # Back to today, grouped by exemption: the groups table follows the grouping.
@@ -143,8 +157,9 @@ def test_a_manager_signs_in_from_the_front_door_and_reads_the_dashboard(
         expect_text(page.locator("h1"), "Overblik over kanalskift")
         expect_text(page.locator("#kpis"), "Mål: mindst 80,0 %")
         assert page.get_by_label("Gruppér efter").input_value() == "exempt"
-        page.wait_for_function("Object.keys(Chart.instances).length === 9")
+        page.wait_for_function("Object.keys(Chart.instances).length === 10")
         expect_text(page.locator("#occupancy-table caption"), "Belægning pr. dag")
+        expect_text(page.locator("#surges-h"), "Spidsbelastning")
         no_serious_violations(page, "/dashboard in Danish")
         shots(page, "23-dashboard-da")
 

@@ -23,6 +23,7 @@ from schemathesis.specs.openapi.checks import response_schema_conformance
 
 from channels import webchat
 from router.entrypoints.auth import create_token, create_user
+from tests.fakes import RecordingCaller
 
 pytestmark = pytest.mark.integration
 
@@ -64,6 +65,9 @@ def credentials(app, kanal, add_citizen):
     # The desk API's conversation routes: a contact the agent holds (claimed anew when the
     # last was transferred or resolved).
     found["held_contact"] = lambda: _held_contact(app, kanal, found)
+    # The call-back route: a callback waits on the held contact, placed by a recording caller.
+    kanal.dialling.dialler.caller = RecordingCaller()
+    found["callback_on"] = lambda contact: kanal.callbacks.book(contact, reason="asked")
     return found
 
 
@@ -112,6 +116,8 @@ def _prepare(case, credentials) -> dict:
             # One case in four keeps its generated contact id (someone else's, or none).
             if hashlib.sha256(generated.encode("utf-8", "replace")).digest()[0] % 4:
                 case.path_parameters["id"] = credentials["held_contact"]()
+                if path.endswith("/call-back"):
+                    credentials["callback_on"](case.path_parameters["id"])
             body = case.body
             # Three transfers in four name a queue kanal has.
             transfer = path.endswith("/transfer") and isinstance(body, dict) and "queue" in body

@@ -131,3 +131,45 @@ def test_the_api_keeps_the_pages_rules_role_by_role(client, kanal, token):
         refused = [(e.username, e.reason) for e in uow.audit.between() if not e.allowed]
     assert ("bo", "another queue's conversation") in refused
     assert ("manager1", "the role sees statistics, not conversations") not in refused  # 403 first
+
+
+def test_an_agent_who_takes_a_contact_waiting_for_its_callback_calls_back_through_the_api(
+    client, kanal, token, add_citizen
+):
+    """In a surge a chat is booked a callback; the agent who takes it calls the citizen back
+    (the desk's Call back now): the citizen's phone rings, the callback is being made."""
+    from datetime import UTC, datetime, timedelta
+
+    from channels.webchat import identity_token
+    from router.service.surges import SurgeWatch
+    from tests.conftest import SECRET
+    from tests.fakes import RecordingCaller
+
+    kanal.dialling.dialler.caller = caller = RecordingCaller()
+    queued_chat(client, kanal)  # waits: a surge starts 901 s later
+    surge = SurgeWatch(kanal.uow, kanal.turns.profile, lambda: datetime.now(UTC) + timedelta(
+        seconds=901), 240)  # fmt: skip
+    assert surge.check().active
+    pseudonym = add_citizen(phone="+4512345600")
+    chat(client, "I want to talk to a person", "person",
+         identity=identity_token(SECRET, pseudonym))  # fmt: skip
+    ann = token("ann")
+    first = client.post("/api/v1/desk/claim", headers=ann).get_json()["conversation_id"]
+    refused = client.post(f"/api/v1/desk/conversations/{first}/call-back", headers=ann)
+    assert refused.status_code == 409
+    assert refused.get_json()["error"] == "No callback is waiting on this contact."
+    client.post(f"/api/v1/desk/conversations/{first}/resolve",
+                json={"wrap_up": "answered", "outcome": "resolved"}, headers=ann)  # fmt: skip
+
+    second = client.post("/api/v1/desk/claim", headers=ann).get_json()["conversation_id"]
+    called = client.post(f"/api/v1/desk/conversations/{second}/call-back", headers=ann)
+
+    assert called.status_code == 200, called.get_json()
+    assert called.get_json() == {"conversation_id": second, "callback": "calling"}
+    assert [to for to, _url, _status in caller.placed] == ["+4512345600"]
+    with kanal.uow() as uow:
+        (callback,) = uow.callbacks.for_contact(second)
+    assert (callback.state, callback.reason) == ("calling", "surge")
+    not_hers = client.post(f"/api/v1/desk/conversations/{second}/call-back", headers=token("bo"))
+    assert not_hers.status_code == 409
+    assert not_hers.get_json()["error"] == "Take this contact first: it is not assigned to you."

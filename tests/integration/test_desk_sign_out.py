@@ -1,7 +1,8 @@
-"""Signing out of the desk ends its live token at once, on both databases: the stream
-process refuses the token a desk page carried (401) instead of honouring it for twelve
-hours, a stream still open on it ends, and the same happens when the agent's desk session
-times out (presence); signing in again gives pages a token that works."""
+"""Signing out of the desk ends what was signed for that session at once, on both databases:
+the stream process refuses the token a desk page carried (401) instead of honouring it for
+twelve hours, a stream still open on it ends, and a copy of the page session's cookie taken
+before the sign-out no longer opens a page (the sign-in page instead) nor the desk API; the
+same happens when the agent's desk session times out (presence); signing in again works."""
 
 from __future__ import annotations
 
@@ -83,3 +84,60 @@ def test_a_desk_session_that_times_out_ends_its_live_token(app, client, kanal, s
     absent = Assignments(kanal.uow, kanal.settings.routing, lambda: later)
     assert absent.time_out_absent() == 1
     assert status(queue, token) == 401
+
+
+def session_cookie(app, desk) -> str:
+    """The page session's cookie as the browser holds it (what an attacker would copy)."""
+    return desk.get_cookie(app.config["SESSION_COOKIE_NAME"]).value
+
+
+def browser_with(app, cookie: str):
+    """Another browser that replays a copied session cookie."""
+    other = app.test_client()
+    other.set_cookie(app.config["SESSION_COOKIE_NAME"], cookie)
+    return other
+
+
+def sent_to_sign_in(answer) -> bool:
+    return answer.status_code == 302 and "/login" in answer.headers["Location"]
+
+
+def test_a_session_cookie_copied_before_signing_out_is_refused_after_it(app, client, kanal, staff):
+    staff("agent1", "agent")
+    contact = queued_chat(client, kanal)
+    desk = sign_in(app)
+    assert desk.post("/desk/claim").status_code == 302  # the agent holds the conversation
+    copied = session_cookie(app, desk)
+    conversation = f"/desk/contacts/{contact}"
+    assert browser_with(app, copied).get(conversation).status_code == 200  # while signed in
+
+    assert desk.post("/logout").status_code == 302
+    replayed = browser_with(app, copied)
+    assert sent_to_sign_in(replayed.get(conversation))
+    assert sent_to_sign_in(replayed.get("/desk/"))
+    answer = replayed.post(f"{conversation}/reply", data={"text": "Send me your bank details."})
+    assert sent_to_sign_in(answer)
+    assert replayed.post("/api/v1/desk/claim").status_code == 401  # the API's session way in
+    texts = [m.text for m in kanal.views.messages(contact)]
+    assert "Send me your bank details." not in texts
+
+    again = sign_in(app)
+    assert again.get(conversation).status_code == 200
+    assert sent_to_sign_in(browser_with(app, copied).get(conversation))  # not revived
+
+
+def test_a_desk_session_that_times_out_ends_its_page_session(app, client, kanal, staff):
+    staff("agent1", "agent")
+    contact = queued_chat(client, kanal)
+    desk = sign_in(app)
+    assert desk.post("/desk/claim").status_code == 302
+    conversation = f"/desk/contacts/{contact}"
+    assert desk.get(conversation).status_code == 200
+
+    later = kanal.clock() + timedelta(minutes=10)  # the job's clock runs ahead of the web's
+    absent = Assignments(kanal.uow, kanal.settings.routing, lambda: later)
+    assert absent.time_out_absent() == 1
+    assert sent_to_sign_in(desk.get(conversation))
+
+    again = sign_in(app)  # at once, although the time-out is stamped ten minutes ahead
+    assert again.get(conversation).status_code == 200

@@ -109,8 +109,78 @@ def test_in_a_surge_a_request_is_offered_the_digital_route_first_then_a_callback
     assert "You are number 2 in the queue and keep your turn." in booked
     contact_id = kanal.views.contact_on("webchat", sid).id
     with kanal.uow() as uow:
-        assert [c.reason for c in uow.callbacks.for_contact(contact_id)] == ["policy"]
+        # A surge's callback, told apart from the ones citizens ask for (analytics).
+        assert [c.reason for c in uow.callbacks.for_contact(contact_id)] == ["surge"]
         assert uow.queue.open_for_contact(contact_id).is_waiting  # keeps their turn
+
+
+NO_PHONE = {
+    "en": (
+        "We can't call you back: we have no phone number for you. I'm passing you to a person "
+        "now. They will see everything you have written here, so you won't need to repeat it. "
+        "We are very busy right now. You are number 2 in the queue."
+    ),
+    "da": (
+        "Vi kan ikke ringe dig op: vi har intet telefonnummer på dig. {handoff} "
+        "Vi har meget travlt lige nu. Du er nummer 2 i køen."
+    ),
+}
+
+
+@pytest.mark.parametrize(
+    ("language", "asks", "again"),
+    [("en", "I want to talk to a person", "person"), ("da", "jeg vil tale med en medarbejder",
+                                                       "medarbejder")],
+)  # fmt: skip
+def test_in_a_surge_a_chat_with_no_phone_number_is_told_so_and_waits_with_its_place(
+    client, kanal, add_citizen, language, asks, again
+):
+    from router.service.translations import translator
+    from router.service.wording import HANDOFF
+
+    start_surge(client, kanal)
+    pseudonym = add_citizen(phone=None, language=language)  # registered, no phone number
+
+    sid, auth, first = chat(client, asks, identity=identity_token(SECRET, pseudonym))
+    assert first["state"] != "queued"  # the digital route first
+    second = client.post(
+        f"/api/v1/chat/sessions/{sid}/messages", json={"text": again}, headers=auth
+    ).get_json()
+
+    (told,) = texts(second)
+    handoff = translator("da")(HANDOFF, done="skrevet")
+    assert told.startswith(NO_PHONE[language].format(handoff=handoff)), told
+    assert "instead of waiting" not in told and "i stedet for at vente" not in told
+    assert second["state"] == "queued"  # it waits for a person here
+    contact_id = kanal.views.contact_on("webchat", sid).id
+    with kanal.uow() as uow:
+        assert uow.callbacks.for_contact(contact_id) == []
+        assert uow.queue.position(contact_id) == 2
+        (handed,) = [e for e in uow.events.for_contact(contact_id) if e.type == "handed_off"]
+    assert handed.data["callback_refused"] == "no_phone" and not handed.data["callback"]
+
+
+def test_a_place_in_the_queue_is_counted_by_rank_priority_first_then_the_oldest(
+    client, kanal, add_citizen, app, staff
+):
+    first = queued_chat(client, kanal)
+    second = queued_chat(client, kanal, "can I speak to a human")
+    exempt = queued_chat(
+        client, kanal, "when is my pension paid",
+        identity=identity_token(SECRET, add_citizen(exempt_ground="impairment")),
+    )  # fmt: skip
+
+    with kanal.uow() as uow:
+        by_rank = [item.contact_id for item in uow.queue.waiting()]
+        places = {c: uow.queue.position(c) for c in (first, second, exempt)}
+    assert by_rank == [exempt, first, second]  # an exempt citizen's priority comes first
+    assert places == {exempt: 1, first: 2, second: 3}
+
+    agent = sign_in(app, staff, "agent1", "agent")
+    assert agent.post("/desk/claim").status_code in (200, 302)  # takes the exempt citizen
+    with kanal.uow() as uow:
+        assert [uow.queue.position(c) for c in (exempt, first, second)] == [0, 1, 2]
+        assert uow.queue.position(10**6) == 0  # no such contact
 
 
 def test_in_a_surge_an_exempt_citizen_reaches_a_person_and_is_told_their_place(
@@ -180,6 +250,9 @@ def test_in_a_surge_an_sms_citizen_is_told_why_and_keeps_their_turn(live, add_ci
     booked = live.outbox(number)[1]["body"]
     assert "instead of waiting in the queue" in booked
     assert "You are number 2 in the queue and keep your turn." in booked
+    with live.kanal.uow() as uow:
+        contact = live.kanal.views.contact_on("sms", number)
+        assert [c.reason for c in uow.callbacks.for_contact(contact.id)] == ["surge"]
 
 
 def test_in_a_surge_a_caller_is_offered_the_link_first_then_booked_a_callback(live, add_citizen):
@@ -207,4 +280,5 @@ def test_in_a_surge_a_caller_is_offered_the_link_first_then_booked_a_callback(li
     assert call.ended
     with live.kanal.uow() as uow:
         contact = live.kanal.views.contact_on("voice", number)
-        assert [c.state for c in uow.callbacks.for_contact(contact.id)] == ["booked"]
+        booked = uow.callbacks.for_contact(contact.id)
+        assert [(c.state, c.reason) for c in booked] == [("booked", "surge")]

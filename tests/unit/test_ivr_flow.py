@@ -337,3 +337,18 @@ def test_a_caller_who_asks_a_person_to_call_back_gets_a_callback():
     reply = flow.respond("heard", flow.CallState(contact=1, lang="da"),
                          flow.Heard(speech=said, confidence=0.9), world, SETTINGS)  # fmt: skip
     assert world.tasks[-1] == flow.Book("asked") and reply.end == "callback"
+
+
+def test_a_callback_a_surge_rule_chose_is_booked_as_the_surges_not_as_asked():
+    tasks: list[flow.Task] = []
+
+    def perform(task, call):  # noqa: ANN001, ANN202
+        tasks.append(task)
+        if isinstance(task, flow.Book):
+            return flow.CallbackTime(True, at=None, open=True)
+        return flow.TurnOutcome("callback", open=True, surge=True)
+
+    reply = flow.respond("heard", flow.CallState(contact=1, lang="en"), flow.Heard(digits="0"),
+                         perform, SETTINGS)  # fmt: skip
+    assert tasks[-1] == flow.Book("surge")
+    assert reply.end == "callback"

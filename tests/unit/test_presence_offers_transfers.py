@@ -4,7 +4,7 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
-from router.domain.model import IllegalTransition, QueueItem, QueueState
+from router.domain.model import IllegalTransition, QueueItem, QueueState, User
 from router.domain.offers import Offer, OfferState
 from router.domain.presence import (
     Presence,
@@ -51,6 +51,19 @@ def test_an_agent_not_seen_for_the_timeout_goes_offline():
     assert p.time_out(NOW + timedelta(minutes=5), timedelta(minutes=5))
     assert p.state == PresenceState.OFFLINE
     assert p.collect_events()[-1].data["why"] == "timed out"
+
+
+def test_a_sign_out_ends_what_was_signed_before_it_and_a_new_session_starts_after_it():
+    user = User(username="agent1", password_hash="x", role="agent")
+    assert user.issued_in_session(NOW) and user.session_start(NOW) == NOW
+    user.sign_out(NOW + timedelta(minutes=10))  # stamped by a clock that runs ahead
+    assert not user.issued_in_session(NOW)  # a session (or live token) from before
+    start = user.session_start(NOW + timedelta(minutes=1))  # signing in again, at once
+    assert start > user.signed_out_at and user.issued_in_session(start)
+    later = NOW + timedelta(minutes=11)
+    assert user.session_start(later) == later
+    user.active = False
+    assert not user.issued_in_session(later)  # deactivated: nothing of theirs is valid
 
 
 def offer(**kw) -> Offer:

@@ -14,6 +14,7 @@ from router.domain.surge import (
     SurgeThresholds,
     estimated_wait,
     queue_wait,
+    queue_wait_of,
 )
 from router.policy import Action, PolicyContext, ProfileError, check_profile, decide, parse_profile
 from router.policy.profile import PROFILES_DIR, available_profiles, load_profile
@@ -113,6 +114,16 @@ def test_the_wait_watched_is_the_longest_wait_or_the_wait_behind_everyone():
     assert queue_wait([at(-7), at(2.9)], answered, at(3), 240) == 600
 
 
+def test_the_wait_watched_from_counts_is_the_wait_watched_from_rows():
+    now = at(30)
+    joined = [at(0), at(12), at(25)]
+    answered = [at(20), at(22), at(26)]
+
+    assert queue_wait_of(3, at(0), answered, now, 240) == queue_wait(joined, answered, now, 240)
+    assert queue_wait_of(3, at(0), answered, now, 240) == 30 * 60  # the oldest, 30 min
+    assert queue_wait_of(0, None, answered, now, 240) == 0
+
+
 def test_the_estimate_uses_the_average_handle_time_before_two_answers():
     assert estimated_wait(3, [], 240) == 720
     assert estimated_wait(2, [at(0), at(0.5)], 240) == 60
@@ -137,6 +148,18 @@ def test_in_surge_a_request_is_offered_the_digital_route_first_once():
 
     assert (first.action, first.rule_id) == (Action.OFFER_DIGITAL, "surge-digital-first")
     assert again.action == Action.CALLBACK and again.rule_id == "surge-callback"
+
+
+def test_a_decision_says_whether_a_surge_rule_took_it():
+    surge_callback = decide(
+        context(asked_for_person=True, surge=True, digital_offered=True), DENMARK
+    )
+    usual = decide(context(asked_for_person=True), DENMARK)
+    exempt_in_surge = decide(context(exemptions=("impairment",), surge=True), DENMARK)
+
+    assert surge_callback.surge and surge_callback.rule_id == "surge-callback"
+    assert not usual.surge
+    assert not exempt_in_surge.surge, "the profile's own rule decided, in a surge or not"
 
 
 def test_in_surge_the_digital_route_comes_first_only_where_the_need_has_one():

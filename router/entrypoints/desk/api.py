@@ -1,4 +1,5 @@
-"""The desk's API: claim, answer, transfer, resolve and presence, for integrations and tests.
+"""The desk's API: claim, answer, transfer, resolve, call back and presence, for integrations
+and tests.
 
 Authenticated by a desk member's API token (`kanal tokens create LABEL --user NAME`), with the
 same rules as the desk's pages: the conversation routes go through the access rule
@@ -19,6 +20,7 @@ from router.domain.presence import PresenceState
 from router.entrypoints.desk import api_doc as doc
 from router.openapi import Invalid, describe, parse_json
 from router.service.access import DeskAccess
+from router.service.callback_desk import CallbackDesk
 from router.service.desk import Desk
 from router.service.errors import ServiceError
 from router.service.views import Views
@@ -28,8 +30,15 @@ DESK_ROLES = ("agent", "supervisor", "admin")
 PREFIX = "/api/v1/desk"
 
 
-def blueprint(desk: Desk, views: Views, access: DeskAccess, token_required: Callable) -> Blueprint:
-    """Return the desk API; `token_required(*roles)` guards it."""
+def blueprint(
+    desk: Desk,
+    views: Views,
+    access: DeskAccess,
+    token_required: Callable,
+    callbacks: CallbackDesk | None = None,
+) -> Blueprint:
+    """Return the desk API; `token_required(*roles)` guards it; `callbacks` (when callbacks
+    are wired) lets an agent call back the citizen of a contact they took."""
     bp = Blueprint("desk_api", __name__)
     guard = token_required(*DESK_ROLES)
     conversation = f"{PREFIX}/conversations/<{ID_CONVERTER}:id>"
@@ -45,6 +54,12 @@ def blueprint(desk: Desk, views: Views, access: DeskAccess, token_required: Call
         if "<" in rule:
             handler = _conversation_rule(handler, access, desk)
         bp.add_url_rule(rule, view.__name__, describe(guard(handler), operation), methods=["POST"])
+    if callbacks is not None:
+        handler = _conversation_rule(bound(call_back, callbacks), access, desk)
+        bp.add_url_rule(
+            f"{conversation}/call-back", "call_back",
+            describe(guard(handler), doc.CALL_BACK), methods=["POST"],
+        )  # fmt: skip
     return bp
 
 
@@ -190,6 +205,16 @@ def resolve(desk: Desk, views: Views, access: DeskAccess, contact_id: int):
     except ServiceError as exc:
         return _error(str(exc), exc.status)
     return jsonify(conversation_id=contact_id, state="closed")
+
+
+def call_back(callbacks: CallbackDesk, contact_id: int):
+    """Call back now the citizen of a contact the agent took while it waited for its callback
+    (the desk's "Call back now"): when they answer, the call is put through to the agent."""
+    try:
+        state = callbacks.call_back_now(contact_id, _viewer().user_id)
+    except ServiceError as exc:
+        return _error(str(exc), exc.status)
+    return jsonify(conversation_id=contact_id, callback=str(state))
 
 
 def presence(desk: Desk, views: Views, access: DeskAccess):

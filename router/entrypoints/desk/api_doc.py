@@ -104,6 +104,14 @@ class Resolved(BaseModel):
     state: Literal["closed"]
 
 
+class CalledBack(BaseModel):
+    conversation_id: int
+    callback: Literal["calling", "booked", "failed"] = Field(
+        description="calling: the citizen's phone rings (answered, they are put through to "
+        "the agent); booked or failed: the call could not be placed."
+    )
+
+
 class SetPresence(BaseModel):
     model_config = ConfigDict(extra="forbid")
     status: Literal[STATUSES]  # type: ignore[valid-type]
@@ -189,6 +197,23 @@ RESOLVE = Operation(
         404: NO_SUCH,
         409: CONFLICT,
         413: Answer("The body is larger than 64 KB.", Error),
+    },
+)
+CALL_BACK = Operation(
+    "Call back now the citizen of a contact the agent took while it waited for its callback",
+    TAGS,
+    description="The desk's Call back now: the agent is held and the citizen's phone rings; "
+    "when they answer, the call is put through to the agent.",
+    security="apiToken",
+    path=ConversationPath,
+    answers={
+        200: Answer("The call was placed, or could not be (the callback's state).", CalledBack),
+        401: UNAUTHORISED,
+        403: REFUSED,
+        404: NO_SUCH,
+        409: Answer(
+            "The contact is not assigned to this agent, or no callback waits on it.", Error
+        ),  # fmt: skip
     },
 )
 PRESENCE = Operation(

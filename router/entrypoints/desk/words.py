@@ -17,6 +17,7 @@ from zoneinfo import ZoneInfo
 from babel.dates import format_date
 from babel.numbers import format_percent
 
+from router.domain.channels import SMS, VOICE, WEBCHAT
 from router.domain.replies import CannedReply, fill, next_payment_date, replies_for, unfilled
 from router.policy.context import GROUND_WORDS, reason_text
 from router.service.translations import N_, Translator
@@ -77,7 +78,7 @@ AUTHOR_WORDS = {
     "agent": N_("Agent"),
     "system": N_("System"),
 }
-CHANNEL_WORDS = {"webchat": N_("web chat"), "sms": N_("SMS"), "voice": N_("phone")}
+CHANNEL_WORDS = {WEBCHAT: N_("web chat"), SMS: N_("SMS"), VOICE: N_("phone")}
 DELIVERY_WORDS = {
     "pending": N_("waiting to be sent"),
     "retry": N_("will be retried"),
@@ -121,6 +122,7 @@ CALLBACK_REASON_WORDS = {
     "asked": N_("asked to be called back"),
     "digital_not_completed": N_("the digital route did not work out"),
     "policy": N_("the routing policy chose a callback (chat or SMS)"),
+    "surge": N_("surge mode: a callback instead of a long wait"),
 }
 CALL_STATUS_WORDS = {
     "queued": N_("placed"),

@@ -1,0 +1,67 @@
+"""How a figure is written: a ratio rounded to 4 places, and histograms of whole seconds
+(waits) read for counts below a threshold, the mean and percentiles."""
+
+from __future__ import annotations
+
+from bisect import bisect_left, bisect_right
+from collections.abc import Mapping, Sequence
+from itertools import accumulate
+
+
+def ratio(numerator: int, denominator: int) -> float | None:
+    """Return numerator ÷ denominator rounded to 4 places, or None when nothing to divide."""
+    if denominator == 0:
+        return None
+    return round(numerator / denominator, 4)
+
+
+def percentile(histogram: Mapping[int, int], share: float) -> int | None:
+    """Return the smallest value with at least `share` of the counts at or below it."""
+    return Seconds.of(histogram).percentile(share)
+
+
+class Seconds:
+    """A histogram of whole seconds, sorted, with running counts: what a row reads of the
+    waits (counts below or at most a threshold, the mean, percentiles) in a few lookups, and
+    the same whether it came from a tally's {"seconds": count} or from the rollup's arrays."""
+
+    __slots__ = ("values", "running", "weighted")
+
+    def __init__(self, values: Sequence[int], counts: Sequence[int], weighted: int | None = None):
+        self.values = list(values)  # ascending, distinct
+        self.running: list[int] = list(accumulate(counts))
+        # The sum of value × count (the mean's numerator), exact in integers.
+        self.weighted = (
+            sum(v * n for v, n in zip(self.values, counts, strict=True))
+            if weighted is None
+            else weighted
+        )
+
+    @classmethod
+    def of(cls, histogram: Mapping) -> Seconds:
+        if isinstance(histogram, Seconds):
+            return histogram
+        ordered = sorted((int(k), n) for k, n in histogram.items() if n)
+        return cls([k for k, _n in ordered], [n for _k, n in ordered])
+
+    @property
+    def total(self) -> int:
+        return self.running[-1] if self.running else 0
+
+    def below(self, seconds: int) -> int:
+        i = bisect_left(self.values, seconds)
+        return self.running[i - 1] if i else 0
+
+    def at_most(self, seconds: int) -> int:
+        i = bisect_right(self.values, seconds)
+        return self.running[i - 1] if i else 0
+
+    def mean(self) -> float | None:
+        return round(self.weighted / self.total, 1) if self.total else None
+
+    def percentile(self, share: float) -> int | None:
+        """The smallest value with at least `share` of the counts at or below it."""
+        if not self.total:
+            return None
+        i = bisect_left(self.running, share * self.total)
+        return self.values[min(i, len(self.values) - 1)]
