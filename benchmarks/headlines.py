@@ -279,6 +279,26 @@ def surge(d: dict) -> list[dict]:
             met=at["dropped_total"] == limit.get("dropped", 0), baseline=base["dropped_total"]),
         row("surge: share served without an agent (bot, digital route, callback booked)",
             served(at), "", baseline=served(base)),
+        *surge_end(at, base),
+    ]  # fmt: skip
+
+
+def surge_end(at: dict, base: dict) -> list[dict]:
+    """When surge mode started and ended, the peak wait, and the surge's callbacks made."""
+    if "surge_timeline" not in at:  # written before the surge's end was measured
+        return []
+    timeline = {e["type"]: e["after_load_start_s"] for e in at["surge_timeline"]}
+    started, ended = timeline.get("surge_started"), timeline.get("surge_ended")
+    cb = at["surge_callbacks"]
+    return [
+        row(f"surge: surge mode ended by itself, s after the load began (started at "
+            f"{started if started is not None else '-'} s, load {at['load_seconds']:g} s)",
+            ended, "s", target="ends", met=ended is not None),
+        row("surge: peak wait in the queue (the longest wait, sampled every second)",
+            at["peak_wait_seconds"], "s", baseline=base.get("peak_wait_seconds")),
+        row(f"surge: callbacks booked for the surge and made afterwards, of {cb['booked']} "
+            f"({cb['failed']} failed, {cb['settled']} settled, {cb['pending']} still pending)",
+            cb["made"], "", target="0 pending", met=cb["pending"] == 0),
     ]  # fmt: skip
 
 

@@ -12,6 +12,7 @@ import requests
 
 from bots.breaker import CircuitBreaker, Outcome
 from bots.bulkhead import Bulkhead
+from bots.keepalive import KeptAlive
 from bots.outbound import NotAPseudonym, payload
 from router.service.ports import BotTurn
 
@@ -25,7 +26,8 @@ ANSWERED, OUTAGE, NEUTRAL = Outcome.ANSWERED, Outcome.OUTAGE, Outcome.NEUTRAL
 class RasaBot:
     """Ask the Rasa bot, through kanal's channel, what it makes of a citizen's message.
 
-    One HTTP round trip per turn returns the bot's messages and the intent it acted on.
+    One HTTP round trip per turn (on a kept-alive connection) returns the bot's messages and
+    the intent it acted on.
     Rasa down, slow, answering an error or nothing at all is a failed turn (`ok=False`),
     which the policy counts as a bot failure and escalates on.
 
@@ -52,7 +54,7 @@ class RasaBot:
         down_after: float | None = None,
         probe: bool = True,
         clock: Callable[[], float] = time.monotonic,
-        session_factory: Callable[[], Any] = requests.Session,
+        session_factory: Callable[[], Any] | None = None,
     ) -> None:
         if timeout <= 0 or concurrency < 1:
             raise ValueError("the bot's timeout must be > 0 and its concurrency >= 1")
@@ -71,8 +73,13 @@ class RasaBot:
         self._probe = probe
         self._prober: threading.Timer | None = None
         self._prober_lock = threading.Lock()
-        self._session_factory = session_factory
-        self._local = threading.local()  # requests.Session is not safe to share across threads
+        # Kept-alive connections shared by this process' threads, as many as the bulkhead
+        # lets calls through at once (bots/keepalive.py); tests hand in a stand-in.
+        self._connections = (
+            KeptAlive(self.base_url, concurrency) if session_factory is None else None
+        )
+        self._session_factory = session_factory or (lambda: self._connections)
+        self._local = threading.local()  # each thread asks the factory for its session once
 
     def _session(self) -> Any:
         session = getattr(self._local, "session", None)
@@ -175,11 +182,13 @@ class RasaBot:
         self._probe_later()
 
     def close(self) -> None:
-        """Stop probing (the process is ending)."""
+        """Stop probing and close the kept connections (the process is ending)."""
         self._probe = False
         with self._prober_lock:
             if self._prober is not None:
                 self._prober.cancel()
+        if self._connections is not None:
+            self._connections.close()
 
     def status(self) -> dict[str, object]:
         """Return the bot's state for /readyz: up, down (with why) or circuit-open."""

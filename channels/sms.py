@@ -29,6 +29,7 @@ from router.domain.commands import ReceiveMessage
 from router.domain.segments import MAX_BODY
 from router.openapi import describe
 from router.service.channels import Channel
+from router.service.lanes import take_in_order
 from router.service.ports import Sender
 from router.service.services import ChannelServices
 from router.web import bound, parse_id
@@ -142,7 +143,8 @@ def receive_sms(services: ChannelServices, tokens: RecentTokens):
     if entry_id is not None:
         if cmd.kind != "message":
             # Consent changes take effect before Twilio hears back; they never reach the bot.
-            services.turns.take(entry_id)
+            # Taken in the citizen's lane, after the messages they sent before it.
+            take_in_order(services.turns, entry_id, f"{NAME}:{cmd.address}")
         elif services.run_turn is not None:
             services.run_turn(entry_id, f"{NAME}:{cmd.address}")
     if token:

@@ -53,7 +53,7 @@ from router.service.dialling import CallbackSettings
 from router.service.errors import DuplicateDelivery
 from router.service.journal import write_new_events
 from router.service.ports import BotTurn, CallResult, SendResult
-from router.service.repositories import AtDesk
+from router.service.repositories import AtDesk, NextItem
 from router.service.survey import SurveySettings
 
 T = TypeVar("T")
@@ -456,8 +456,9 @@ class FakeQueueRepository(_FakeRepository):
             )
         return by_skill
 
-    def claim_next(self, match: Match) -> QueueItem | None:
-        """Return the next waiting item the match allows, by rank, not offered to another."""
+    def claim_next(self, match: Match) -> NextItem | None:
+        """Return the next waiting item the match allows, by rank, not offered to another,
+        with what the agent holds now."""
         offered = {
             o.queue_item_id
             for o in self._rows.select(Offer, lambda o: o.state == "offered")
@@ -471,7 +472,18 @@ class FakeQueueRepository(_FakeRepository):
                 and match.allows(q.queue, q.channel, q.language)
             ),
         )
-        return min(found, key=_queue_order) if found else None
+        if not found:
+            return None
+        held = Counter(
+            c.channel
+            for c in self._rows.select(
+                Contact, lambda c: c.agent_id == match.agent_id and c.state == "assigned"
+            )
+        )
+        offers = self._rows.select(
+            Offer, lambda o: o.agent_id == match.agent_id and o.state == "offered"
+        )
+        return NextItem(min(found, key=_queue_order), dict(held), len(offers))
 
     def offerable(self, limit: int = 200) -> list[QueueItem]:
         offered = {

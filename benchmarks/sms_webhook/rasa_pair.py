@@ -3,6 +3,8 @@
 One Rasa server and one action server serve both clients, started once. Every conversation
 is four turns; a turn's latency runs from sending the citizen's text until the bot's answer
 is in hand (for kanal: in the POST's answer, or, should the turn run later, on polling).
+The two paths take turns (one conversation each when sequential, rounds when concurrent),
+so that the load of other tenants of the machine falls on both alike.
 """
 
 from __future__ import annotations
@@ -22,11 +24,14 @@ import requests
 from benchmarks.sms_webhook.servers import spawn, stop, wait_ready
 
 TURNS = ("hello", "when is my payment", "how do I change my address", "thanks")
+# Concurrent runs alternate in this many rounds per path (direct, kanal, kanal, direct...).
+ROUNDS = 4
 
 
 @contextlib.contextmanager
-def rasa(work: Path, model: Path, venv: Path) -> Iterator[str]:
-    """Start the action server and Rasa (bots/serve.py's commands) on free ports."""
+def rasa(work: Path, model: Path, venv: Path, groups: dict | None = None) -> Iterator[str]:
+    """Start the action server and Rasa (bots/serve.py's commands) on free ports; `groups`,
+    if given, gets their process groups under "rasa" and "actions"."""
     os.environ["KANAL_RASA_VENV"] = str(venv)  # read by bots.train.rasa_executable
     from bots.serve import actions_command, actions_env, free_port, rasa_command, rasa_server_env
     from bots.train import PROJECT_DIR
@@ -38,6 +43,8 @@ def rasa(work: Path, model: Path, venv: Path) -> Iterator[str]:
         server = spawn(
             rasa_command(port, model), rasa_server_env(action_port), work / "rasa.log", PROJECT_DIR
         )
+        if groups is not None:
+            groups.update(rasa=server.pid, actions=actions.pid)
         wait_ready(f"http://127.0.0.1:{action_port}/health", actions, work / "actions.log", 180)
         wait_ready(f"http://127.0.0.1:{port}/status", server, work / "rasa.log", 300)
         yield f"http://127.0.0.1:{port}"
@@ -127,32 +134,69 @@ def conversations(client, count: int, concurrency: int) -> dict:
         list(pool.map(one, range(count)))
     wall = time.perf_counter() - started
     cpu = time.process_time() - cpu  # the load generator's own CPU: near 1.0 means it is the bound
+    return {"latencies": latencies, "wall": wall, "cpu": cpu, "count": count,
+            "concurrent": concurrency, "failures": failures}  # fmt: skip
+
+
+def summary(runs: list[dict]) -> dict:
+    """One side's figures over its rounds: turns/s over its own time, pooled percentiles, and
+    the CPU each server spent per turn (when measured)."""
+    latencies = [x for r in runs for x in r["latencies"]]
+    cpu: dict[str, float] = {}
+    for r in runs:
+        for name, seconds in r.get("server_cpu", {}).items():
+            cpu[name] = cpu.get(name, 0.0) + seconds
+    failures = [f for r in runs for f in r["failures"]]
+    wall = sum(r["wall"] for r in runs)
     return {
-        "conversations": count,
-        "concurrent": concurrency,
+        "conversations": sum(r["count"] for r in runs),
+        "concurrent": runs[0]["concurrent"],
+        "rounds": len(runs),
         "turns": len(latencies),
         "turns_per_s": round(len(latencies) / wall, 1),
         "p50_ms": round(1000 * statistics.median(latencies), 2) if latencies else None,
         "p99_ms": round(1000 * _percentile(latencies, 0.99), 2) if latencies else None,
-        "client_cpu_share": round(cpu / wall, 3),
+        "client_cpu_share": round(sum(r["cpu"] for r in runs) / wall, 3),
         "failed_conversations": len(failures),
         "failures": sorted(set(failures))[:5],
-    }
+        **({"server_cpu_ms_per_turn": {name: round(1000 * seconds / len(latencies), 2)
+                                       for name, seconds in cpu.items()}}
+           if cpu and latencies else {}),
+    }  # fmt: skip
 
 
-def compare(rasa_url: str, kanal_url: str, args, check: Callable[[set[str]], dict]) -> dict:
-    """Sequential, then concurrent: Rasa direct and kanal back to back, then the accounting."""
+def interleaved(direct, kanal, count: int, concurrency: int, rounds: int, cpu=None) -> dict:  # noqa: ANN001
+    """Both paths in alternating rounds (direct, kanal, kanal, direct, ...), so the other
+    tenants' load, which moves from minute to minute on shared cores, weighs on both alike.
+    `cpu()`, if given, says the CPU seconds each server has used so far."""
+    per_round = max(1, count // rounds)
+    runs: dict[str, list[dict]] = {"rasa_direct": [], "kanal": []}
+    for i in range(rounds):
+        order = (("rasa_direct", direct), ("kanal", kanal))
+        for name, client in order if i % 2 == 0 else reversed(order):
+            before = cpu() if cpu else {}
+            run = conversations(client, per_round, concurrency)
+            after = cpu() if cpu else {}
+            run["server_cpu"] = {k: after[k] - before[k] for k in after if k in before}
+            runs[name].append(run)
+    return {name: summary(found) for name, found in runs.items()}
+
+
+def compare(
+    rasa_url: str,
+    kanal_url: str,
+    args,
+    check: Callable[[set[str]], dict],
+    cpu=None,  # noqa: ANN001
+) -> dict:
+    """Sequential, then concurrent, each in interleaved rounds; then the accounting."""
     direct, kanal = Direct(rasa_url), ThroughKanal(kanal_url)
     conversations(direct, 2, 1), conversations(kanal, 2, 1)  # warm both paths
-    sequential = {
-        "rasa_direct": conversations(direct, args.sequential_conversations, 1),
-        "kanal": conversations(kanal, args.sequential_conversations, 1),
-    }
-    n = args.concurrent_conversations
-    concurrent = {
-        "rasa_direct": conversations(direct, n, args.chat_concurrency),
-        "kanal": conversations(kanal, n, args.chat_concurrency),
-    }
+    # One at a time: a round of one conversation each, alternating.
+    sequential = interleaved(direct, kanal, args.sequential_conversations, 1,
+                             args.sequential_conversations, cpu)  # fmt: skip
+    concurrent = interleaved(direct, kanal, args.concurrent_conversations,
+                             args.chat_concurrency, ROUNDS, cpu)  # fmt: skip
     return {
         "sequential": sequential,
         "concurrent": concurrent,

@@ -21,12 +21,26 @@ TOKEN = "benchmark-twilio-token"
 ACCOUNT_SID = "ACbenchmark000000000000000000000"
 # The gunicorn settings of `kanal web` on this machine; the baseline runs with the same ones.
 WORKERS, THREADS = 2, 8
+KANAL_WEB = "kanal web"  # as an app: kanal's own command, as `make run` starts it
 
 
 def free_port() -> int:
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
         return s.getsockname()[1]
+
+
+def group_cpu_seconds(pgid: int) -> float:
+    """CPU seconds (user + system) the live processes of a process group have used so far."""
+    total, tick = 0.0, os.sysconf("SC_CLK_TCK")
+    for stat in Path("/proc").glob("[0-9]*/stat"):
+        try:
+            fields = stat.read_text().rsplit(")", 1)[1].split()
+        except OSError:
+            continue  # ended meanwhile
+        if int(fields[2]) == pgid:  # pgrp
+            total += (int(fields[11]) + int(fields[12])) / tick  # utime, stime
+    return total
 
 
 def stop(process: subprocess.Popen) -> None:
@@ -83,10 +97,33 @@ def gunicorn(
     port: int = 0,
     workers: int = WORKERS,
     threads: int = THREADS,
+    groups: dict | None = None,
 ) -> Iterator[str]:
-    """Serve `app` (module:factory()) with gunicorn gthread on `port`; yield its URL."""
+    """Serve `app` (module:factory()) with gunicorn gthread on `port`; yield its URL.
+
+    `app` "kanal web" runs kanal's own command instead, as `make run` serves it (gunicorn,
+    `KANAL_WEB_WORKERS` = `workers`, `KANAL_WEB_THREADS` threads, its access log).
+    `groups`, if given, gets the server's process group under "kanal" (group_cpu_seconds).
+    """
     port = port or free_port()
-    cmd = [
+    if app == KANAL_WEB:
+        env = {**env, "KANAL_WEB_WORKERS": str(workers), "KANAL_HOST": "127.0.0.1"}
+        cmd = [str(Path(sys.executable).parent / "kanal"), "web"]
+    else:
+        cmd = gunicorn_command(app, port, workers, threads)
+    env = {**env, "KANAL_PORT": str(port), "KANAL_PUBLIC_URL": f"http://127.0.0.1:{port}"}
+    process = spawn(cmd, env, log)
+    if groups is not None:
+        groups["kanal"] = process.pid  # spawned in a session of its own: pgid == pid
+    try:
+        wait_ready(f"http://127.0.0.1:{port}/healthz", process, log)
+        yield f"http://127.0.0.1:{port}"
+    finally:
+        stop(process)
+
+
+def gunicorn_command(app: str, port: int, workers: int, threads: int) -> list[str]:
+    return [
         sys.executable,
         "-m",
         "gunicorn",
@@ -100,13 +137,6 @@ def gunicorn(
         f"127.0.0.1:{port}",
         app,
     ]
-    env = {**env, "KANAL_PORT": str(port), "KANAL_PUBLIC_URL": f"http://127.0.0.1:{port}"}
-    process = spawn(cmd, env, log)
-    try:
-        wait_ready(f"http://127.0.0.1:{port}/healthz", process, log)
-        yield f"http://127.0.0.1:{port}"
-    finally:
-        stop(process)
 
 
 def pythonpath(env: dict) -> str:
@@ -156,6 +186,7 @@ def kanal(
     port: int,
     worker_cmd: str | None = None,
     database_url: str | None = None,
+    groups: dict | None = None,
 ) -> Iterator[tuple[str, str]]:
     """Migrate a fresh database, serve kanal from `factory`; yield (URL, database URL).
 
@@ -167,7 +198,7 @@ def kanal(
     env = {**env, "KANAL_DATABASE_URL": database_url}
     kanal_cli = str(Path(sys.executable).parent / "kanal")
     subprocess.run([kanal_cli, "db", "upgrade"], cwd=ROOT, env=env, check=True, capture_output=True)
-    with gunicorn(factory, env, work / f"{name}.log", port=port) as url:
+    with gunicorn(factory, env, work / f"{name}.log", port=port, groups=groups) as url:
         worker = None
         if worker_cmd:
             worker_env = {**env, "KANAL_PUBLIC_URL": url, "KANAL_PORT": url.rsplit(":", 1)[1]}

@@ -14,6 +14,7 @@ import secrets
 import threading
 import time
 from collections import Counter
+from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from urllib.parse import urlencode
@@ -156,16 +157,32 @@ def run_load(traffic: Traffic, rate: float, seconds: float, person_share: float)
 
 
 class Desk:
-    """`agents` agents answering through the desk's API: claim, hold `handle` s, resolve."""
+    """`agents` agents answering through the desk's API: claim, hold `handle` s, resolve.
 
-    def __init__(self, url: str, tokens: list[str], handle: float) -> None:
+    An agent who takes a contact waiting for its callback calls the citizen back (the desk's
+    Call back now; the sandbox's phone answers and is put through), then resolves it. A
+    callback the scheduler places while an agent is free is assigned to that agent when the
+    citizen answers: each agent also resolves the conversations assigned to them that they
+    did not claim (`assigned`: the ids their desk lists, read from kanal's database).
+    """
+
+    def __init__(
+        self,
+        url: str,
+        agents: list[tuple[str, int]],
+        handle: float,
+        assigned: Callable[[int], list[int]] | None = None,
+    ) -> None:
         self.url = url
-        self.tokens = tokens
         self.handle = handle
+        self.assigned = assigned
         self.stop = threading.Event()
         self.answered = Counter()
+        self.called_back = 0
+        self.swept = 0
         self.errors = 0
-        self.threads = [threading.Thread(target=self._agent, args=(t,)) for t in tokens]
+        self.lock = threading.Lock()
+        self.threads = [threading.Thread(target=self._agent, args=a) for a in agents]
 
     def __enter__(self) -> Desk:
         for t in self.threads:
@@ -177,13 +194,28 @@ class Desk:
         for t in self.threads:
             t.join(timeout=60)
 
-    def _agent(self, token: str) -> None:
+    def _resolve(self, session: requests.Session, auth: dict, contact_id: int) -> bool:
+        done = session.post(
+            f"{self.url}/api/v1/desk/conversations/{contact_id}/resolve",
+            json={"wrap_up": "answered", "outcome": "resolved"},
+            headers=auth,
+            timeout=30,
+        )
+        return done.status_code == 200
+
+    def _agent(self, token: str, agent_id: int) -> None:
         auth = {"Authorization": f"Bearer {token}"}
         session = requests.Session()
         session.post(f"{self.url}/api/v1/desk/presence", json={"status": "available"},
                      headers=auth, timeout=30)  # fmt: skip
         while not self.stop.is_set():
             try:
+                for contact_id in self.assigned(agent_id) if self.assigned else ():
+                    # Put through by a callback the scheduler placed: talk, then resolve.
+                    self.stop.wait(self.handle)
+                    if self._resolve(session, auth, contact_id):
+                        with self.lock:
+                            self.swept += 1
                 got = session.post(f"{self.url}/api/v1/desk/claim", headers=auth, timeout=30)
                 if got.status_code == 204:
                     self.stop.wait(0.5)
@@ -193,14 +225,19 @@ class Desk:
                     self.stop.wait(0.5)
                     continue
                 claimed = got.json()
-                self.stop.wait(self.handle)
-                done = session.post(
-                    f"{self.url}/api/v1/desk/conversations/{claimed['conversation_id']}/resolve",
-                    json={"wrap_up": "answered", "outcome": "resolved"},
+                contact_id = claimed["conversation_id"]
+                back = session.post(
+                    f"{self.url}/api/v1/desk/conversations/{contact_id}/call-back",
                     headers=auth,
                     timeout=30,
                 )
-                self.errors += done.status_code != 200
+                if back.status_code == 200 and back.json().get("callback") == "calling":
+                    with self.lock:
+                        self.called_back += 1
+                elif back.status_code not in (200, 409):
+                    self.errors += 1
+                self.stop.wait(self.handle)
+                self.errors += not self._resolve(session, auth, contact_id)
                 self.answered[claimed.get("channel", "?")] += 1
             except requests.RequestException:
                 self.errors += 1

@@ -28,11 +28,13 @@ from sqlalchemy import event
 
 from benchmarks import results as results_file
 from benchmarks.sms_webhook.scripted import ScriptedBot
+from benchmarks.turn_cost.profiled import profile
 from router import create_app
 from router.adapters.db import create_all
 from router.domain.commands import ReceiveMessage, StartChat
 from router.domain.model import Citizen, Exemption
 from router.entrypoints.bootstrap import kanal_of
+from router.service.lanes import take_in_order
 from router.service.ports import SendResult
 
 PUBLIC = "http://127.0.0.1:9"
@@ -50,7 +52,7 @@ class Counter:
     def __init__(self, engines) -> None:  # noqa: ANN001
         self.statements = self.transactions = self.main = 0
         self.main_engine = engines[0]
-        for engine in engines:
+        for engine in dict.fromkeys(engines):  # PostgreSQL: the inbox is the same engine
             event.listen(engine, "before_cursor_execute", self._statement)
             event.listen(engine, "commit", self._commit(engine))
 
@@ -218,20 +220,11 @@ def status_callbacks(app, kanal, turns: int):  # noqa: ANN001, ANN201
     return lambda i: calls[i + 20](0)
 
 
-def main(argv: list[str]) -> int:
-    p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    p.add_argument("--turns", type=int, default=500)
-    p.add_argument("--quick", action="store_true")
-    p.add_argument("--output", type=Path, help="write here instead of benchmarks/results")
-    p.add_argument(
-        "--before", type=Path, help="a turn_cost.json of an earlier commit to keep beside"
-    )
-    args = p.parse_args(argv)
-    turns = 100 if args.quick else args.turns
-    work = Path(tempfile.mkdtemp(prefix="kanal-turn-cost-"))
+def build(database_url: str, work: Path):  # noqa: ANN201 - (app, kanal, Counter)
+    """kanal on an empty database, with the scripted bot and a sender that accepts at once."""
     app = create_app(
         {
-            "KANAL_DATABASE_URL": f"sqlite:///{work / 'kanal.db'}",
+            "KANAL_DATABASE_URL": database_url,
             "KANAL_INSTANCE_PATH": str(work),
             "KANAL_TWILIO_SANDBOX_URL": PUBLIC + "/sandbox/twilio",
             "KANAL_LOG_LEVEL": "WARNING",
@@ -248,9 +241,8 @@ def main(argv: list[str]) -> int:
     create_all(kanal.engine)
     turns_ = kanal.turns
     counter = Counter([kanal.engine, turns_.inbox.engine])
-    if not hasattr(turns_.inbox, "_insert"):
-        pass  # an inbox whose INSERT goes through SQLAlchemy's Connection: counted by events
-    else:  # its INSERT runs on the DBAPI connection, which the engine's events do not see
+    if hasattr(turns_.inbox, "_insert"):
+        # Its INSERT runs on the DBAPI connection, which the engine's events do not see.
         add = turns_.inbox.add
 
         def counted_add(cmd):  # noqa: ANN001, ANN202
@@ -259,6 +251,64 @@ def main(argv: list[str]) -> int:
             return add(cmd)
 
         turns_.inbox.add = counted_add
+    return app, kanal, counter
+
+
+def sms_turns(turns_, prefix: str = "+4531"):  # noqa: ANN001, ANN201
+    """An SMS the bot answers, taken alone (`take`) and in its citizen's lane as the turn
+    worker takes it (`take_in_order`: the lane's waiting entries read, on PostgreSQL the
+    lane's advisory lock held)."""
+
+    def sms(number: str, text: str) -> ReceiveMessage:
+        sid = "SM" + secrets.token_hex(16)
+        return ReceiveMessage(channel="sms", address=number, text=text, provider_id=sid)
+
+    def alone(i: int) -> None:
+        turns_.take(turns_.accept(sms(f"{prefix}{i % 500:06d}", "When is my payment?")))
+
+    def in_lane(i: int) -> None:
+        number = f"{prefix}{i % 500 + 500:06d}"
+        take_in_order(turns_, turns_.accept(sms(number, "When is my payment?")), f"sms:{number}")
+
+    return alone, in_lane
+
+
+def on_postgresql(turns: int) -> list[dict]:
+    """The SMS turns again on an empty PostgreSQL database (none answering: no figures)."""
+    from benchmarks.sms_webhook import servers
+
+    admin = servers.postgres_admin_url()
+    if admin is None:
+        return []
+    work = Path(tempfile.mkdtemp(prefix="kanal-turn-cost-pg-"))
+    with servers.postgres_database(admin, "turn_cost") as url:
+        _app, kanal, counter = build(url, work)
+        try:
+            alone, in_lane = sms_turns(kanal.turns)
+            return [
+                measure("PostgreSQL: sms, bot answers (ack INSERT + 3 transactions + taken)",
+                        turns, alone, counter),
+                measure("PostgreSQL: sms, bot answers, taken in its citizen's lane (advisory "
+                        "lock)", turns, in_lane, counter),
+            ]  # fmt: skip
+        finally:
+            kanal.close()
+
+
+def main(argv: list[str]) -> int:
+    p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    p.add_argument("--turns", type=int, default=500)
+    p.add_argument("--quick", action="store_true")
+    p.add_argument("--output", type=Path, help="write here instead of benchmarks/results")
+    p.add_argument(
+        "--before", type=Path, help="a turn_cost.json of an earlier commit to keep beside"
+    )
+    p.add_argument("--sqlite-only", action="store_true", help="no PostgreSQL figures")
+    args = p.parse_args(argv)
+    turns = 100 if args.quick else args.turns
+    work = Path(tempfile.mkdtemp(prefix="kanal-turn-cost-"))
+    app, kanal, counter = build(f"sqlite:///{work / 'kanal.db'}", work)
+    turns_ = kanal.turns
     with kanal.uow() as uow:  # exempt citizens, each writing for the first time
         for i in range(-20, turns):
             exempt = uow.citizens.add(
@@ -274,8 +324,7 @@ def main(argv: list[str]) -> int:
         sid = "SM" + secrets.token_hex(16)
         return ReceiveMessage(channel="sms", address=number, text=text, provider_id=sid)
 
-    def sms_with_bot(i: int) -> None:
-        turns_.take(turns_.accept(sms(f"+4531{i % 500:06d}", "When is my payment?")))
+    sms_with_bot, sms_in_lane = sms_turns(turns_)
 
     def chat_with_bot(i: int) -> None:
         address = f"s_bench_{i}"
@@ -294,6 +343,8 @@ def main(argv: list[str]) -> int:
     results = [
         measure("sms, bot answers (ack INSERT + 3 transactions + taken)", turns, sms_with_bot,
                 counter),
+        measure("sms, bot answers, taken in its citizen's lane (as the turn worker does)",
+                turns, sms_in_lane, counter),
         measure("sms, no bot: an exempt citizen's first message, to a person", turns,
                 without_bot, counter),
         measure("sms, contact already waiting for a person", turns, to_waiting_contact, counter),
@@ -311,8 +362,16 @@ def main(argv: list[str]) -> int:
                            acknowledgements(app, turns), counter))  # fmt: skip
     results.append(measure("bare Flask answering the webhook (WSGI call, the baseline)", turns,
                            bare_flask_webhook(turns), counter))  # fmt: skip
+    # Where the CPU of an SMS turn goes (taken in its lane, as the worker takes it), by function.
+    where = profile(sms_in_lane, turns, first=turns)
     kanal.close()
-    document = {"about": {"database": "SQLite (WAL)", "turns": turns}, "turns": results}
+    if not args.sqlite_only:
+        results.extend(on_postgresql(turns))
+    document = {
+        "about": {"database": "SQLite (WAL); PostgreSQL where named", "turns": turns},
+        "turns": results,
+        "profile_sms_turn_in_lane_sqlite": where,
+    }
     if args.before:  # an earlier commit's figures, measured in the same session
         document["before"] = json.loads(args.before.read_text())
     if args.output:

@@ -6,9 +6,11 @@ import sqlite3
 import time
 
 from sqlalchemy import Engine, create_engine, event
+from sqlalchemy.engine import make_url
 from sqlalchemy.orm import sessionmaker
 
 from router.adapters.orm import metadata, start_mappers
+from router.adapters.sqlite_writers import QueuedConnection, queue_for
 
 BUSY_SECONDS = 30  # how long a connection waits for SQLite's write lock before failing
 
@@ -18,28 +20,44 @@ def make_engine(url: str, *, immediate: bool = True) -> Engine:
 
     On SQLite every transaction takes the write lock at BEGIN (`immediate`), so two writers
     queue instead of deadlocking; a store whose transactions are single statements (the
-    inbox) can leave reads lock-free.
+    inbox) can leave reads lock-free. Writers to a database file queue for the lock across
+    processes (router/adapters/sqlite_writers.py) instead of sleeping in SQLite's busy handler.
     """
     start_mappers()
     if url.startswith("sqlite"):
-        connect = {"check_same_thread": False, "timeout": BUSY_SECONDS}
+        database = make_url(url).database or ""
+        queued = immediate and database not in ("", ":memory:") and "mode=memory" not in url
+        busy = BUSY_SECONDS
+        connect: dict = {"check_same_thread": False, "timeout": busy}
+        if queued:
+            connect["factory"] = QueuedConnection
         engine = create_engine(url, connect_args=connect)
 
         @event.listens_for(engine, "connect")
         def _sqlite_pragmas(dbapi_conn, _record):  # noqa: ANN001
             # WAL lets readers run beside the one writer; busy_timeout waits instead of failing.
-            wal(dbapi_conn)
+            wal(dbapi_conn, busy)
             cur = dbapi_conn.cursor()
             cur.execute("PRAGMA synchronous=NORMAL")
             cur.execute("PRAGMA foreign_keys=ON")
-            cur.execute(f"PRAGMA busy_timeout={int(BUSY_SECONDS * 1000)}")
+            cur.execute(f"PRAGMA busy_timeout={int(busy * 1000)}")
             cur.close()
+            if isinstance(dbapi_conn, QueuedConnection):
+                dbapi_conn.writers, dbapi_conn.wait_seconds = queue_for(database), busy
             # Take the write lock at BEGIN so two writers queue instead of deadlocking.
             dbapi_conn.isolation_level = None
 
         @event.listens_for(engine, "begin")
         def _sqlite_begin(conn):  # noqa: ANN001
-            conn.exec_driver_sql("BEGIN IMMEDIATE" if immediate else "BEGIN")
+            raw = conn.connection.dbapi_connection
+            if isinstance(raw, QueuedConnection):
+                raw.take_place()  # given back when the transaction commits or rolls back
+            try:
+                conn.exec_driver_sql("BEGIN IMMEDIATE" if immediate else "BEGIN")
+            except BaseException:
+                if isinstance(raw, QueuedConnection):
+                    raw.give_back()
+                raise
 
         return engine
     return create_engine(url, pool_pre_ping=True, pool_size=10, max_overflow=10)

@@ -212,7 +212,7 @@ queue_items = Table(
     Column("sla_warned_at", UTC),
     Column("sla_breached_at", UTC),
     Index("ix_queue_items_waiting", "state", "priority", "enqueued_at"),
-    Index("ix_queue_items_rank", "state", "rank_at"),
+    Index("ix_queue_items_rank", "state", "rank_at", "id"),
 )
 
 consents = Table(

@@ -11,6 +11,7 @@ from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, aliased
 
+from router.adapters import claiming
 from router.adapters.orm import contact_events, routing_decisions
 from router.adapters.orm import presence as presence_table
 from router.domain.access import AuditEntry
@@ -35,15 +36,13 @@ from router.domain.model import (
 from router.domain.notes import InternalNote
 from router.domain.offers import Offer, OfferState
 from router.domain.presence import DESK, Presence, PresenceState
-from router.domain.routing import AgentProfile, Match, load_of
+from router.domain.routing import AgentProfile, Match
 from router.domain.survey import Survey, SurveyState
 from router.domain.transfers import Transfer
 from router.service.errors import DuplicateDelivery
-from router.service.repositories import AtDesk
+from router.service.repositories import AtDesk, NextItem
 
 OPEN_ITEM = (QueueState.WAITING, QueueState.ASSIGNED)
-# session.info key: the (class, id) of rows this transaction locked (claim_next).
-LOCKED = "kanal_locked"
 
 
 def _rank() -> tuple:
@@ -56,45 +55,6 @@ def raise_duplicate_delivery(session: Session, exc: IntegrityError) -> None:
     if "provider_id" in str(exc.orig):
         session.rollback()
         raise DuplicateDelivery("This message was received already.") from exc
-
-
-@functools.cache
-def _claim_statement(by_queue: bool, by_language: bool):  # noqa: ANN202
-    """The claim's item statement, built once per shape (its parameters bound at each call:
-    building and keying a statement costs more than running it)."""
-    offered_elsewhere = (
-        select(Offer.id)
-        .where(
-            Offer.queue_item_id == QueueItem.id,
-            Offer.state == OfferState.OFFERED,
-            Offer.agent_id != bindparam("agent_id"),
-        )
-        .exists()
-    )
-    stmt = (
-        select(QueueItem, Contact, Citizen)
-        .join(Contact, Contact.id == QueueItem.contact_id)
-        .outerjoin(Citizen, Citizen.id == Contact.citizen_id)
-        .where(
-            QueueItem.state == QueueState.WAITING,
-            QueueItem.channel.is_(None)
-            | QueueItem.channel.in_(bindparam("channels", expanding=True)),
-            ~offered_elsewhere,
-        )
-    )
-    if by_queue:
-        stmt = stmt.where(QueueItem.queue.in_(bindparam("queues", expanding=True)))
-    if by_language:
-        stmt = stmt.where(
-            QueueItem.language.is_(None)
-            | QueueItem.language.in_(bindparam("languages", expanding=True))
-        )
-    return (
-        stmt.order_by(*_rank())
-        .limit(1)
-        .with_for_update(skip_locked=True, of=(QueueItem, Contact))
-        .execution_options(populate_existing=True)
-    )
 
 
 @functools.cache
@@ -156,39 +116,29 @@ def _turn_statements() -> dict[str, object]:
 
 
 @functools.cache
-def _at_desk_statement():  # noqa: ANN202
-    """An agent's presence (locked), profile, holdings by channel and open offers' count."""
-    agent_id = bindparam("agent_id")
-    held = (
-        select(func.aggregate_strings(Contact.channel, ","))
-        .where(Contact.agent_id == agent_id, Contact.state == ContactState.ASSIGNED)
-        .scalar_subquery()
-    )
-    offered = (
-        select(func.count(Offer.id))
-        .where(Offer.agent_id == agent_id, Offer.state == OfferState.OFFERED)
-        .scalar_subquery()
-    )
-    return (
-        select(Presence, AgentProfile, held, offered)
-        .outerjoin(AgentProfile, AgentProfile.user_id == Presence.agent_id)
-        .where(Presence.agent_id == agent_id)
-        .with_for_update(of=Presence)
-        .execution_options(populate_existing=True)
-    )
+def _latest_statement(types: tuple[str, ...]):  # noqa: ANN202
+    """The latest event of each of these types (EventLog.latest), a union of index seeks."""
+    e = contact_events.c
+    latest = [
+        select(e.id, e.type, e.at, e.channel, e.contact_id, e.citizen, e.need, e.data)
+        .where(e.type == type_)
+        .order_by(e.at.desc(), e.id.desc())
+        .limit(1)
+        .subquery()
+        for type_ in types
+    ]
+    both = union_all(*(select(q) for q in latest))
+    return select(ContactEvent).from_statement(both)
 
 
 class _Repository:
     def __init__(self, session: Session) -> None:
         self.session = session
 
-    def _locked(self, *objs: object) -> None:
-        """Note rows this transaction holds locked (the unit of work forgets them at its end)."""
-        held = self.session.info.setdefault(LOCKED, set())
-        held.update((type(o), o.id) for o in objs if o is not None)
-
-    def _holds(self, cls: type, id_: int) -> bool:
-        return (cls, id_) in self.session.info.get(LOCKED, ())
+    def _claimed(self, cls: type, id_: object):  # noqa: ANN202
+        """The object a claim read (and locked) for this row in this transaction, if any:
+        the same row is one object (router/adapters/claiming.py)."""
+        return claiming.tracked(self.session, cls, id_)
 
     def add(self, obj):
         """Add an object and flush so it has its id."""
@@ -203,7 +153,7 @@ class _Repository:
 
 class SqlCitizenRepository(_Repository):
     def get(self, citizen_id: int) -> Citizen | None:
-        return self.session.get(Citizen, citizen_id)
+        return self._claimed(Citizen, citizen_id) or self.session.get(Citizen, citizen_id)
 
     def by_phone(self, phone: str) -> Citizen | None:
         stmt = _turn_statements()["citizen_by_phone"]
@@ -258,7 +208,10 @@ class SqlContactRepository(_Repository):
             )
 
     def get(self, contact_id: int, *, for_update: bool = False) -> Contact | None:
-        if for_update and not self._holds(Contact, contact_id):
+        claimed = self._claimed(Contact, contact_id)
+        if claimed is not None:
+            return claimed
+        if for_update:
             stmt = _turn_statements()["contact_for_update"]
             return self.session.scalars(stmt, {"id": contact_id}).first()
         return self.session.get(Contact, contact_id)
@@ -524,28 +477,22 @@ class SqlQueueRepository(_Repository):
         one counted statement, a range of the rank index (state, rank_at) up to its item."""
         return self.session.scalar(_position_statement(), {"contact_id": contact_id}) or 0
 
-    def claim_next(self, match: Match) -> QueueItem | None:
+    def claim_next(self, match: Match) -> NextItem | None:
         """Lock and return the next waiting item the agent may take, by rank (priority plus
         aging, then the oldest), passing over items offered to another agent; its contact
-        is locked with it and its citizen read (for the log's pseudonym), in one statement.
+        is locked with it, its citizen read (for the log's pseudonym) and what the agent
+        holds read again, in one statement (router/adapters/claiming.py).
 
         The rows stay locked until the transaction ends, so only this caller may claim the
         item: on PostgreSQL `FOR UPDATE SKIP LOCKED` lets many web processes hand out work
         at once, each passing over the items (and contacts) others hold; SQLite has a single
         writer (BEGIN IMMEDIATE).
         """
-        params: dict[str, object] = {"agent_id": match.agent_id, "channels": list(match.channels)}
-        if match.queues is not None:
-            params["queues"] = list(match.queues)
-        if match.languages is not None:
-            params["languages"] = list(match.languages)
-        stmt = _claim_statement(match.queues is not None, match.languages is not None)
-        row = self.session.execute(stmt, params).first()
-        if row is None:
+        found = claiming.next_item(self.session, match)
+        if found is None:
             return None
-        item, contact, _citizen = row
-        self._locked(item, contact)
-        return item
+        item, channels, open_offers = found
+        return NextItem(item, claiming.held_of(channels), open_offers)
 
     def offerable(self, limit: int = 200) -> list[QueueItem]:
         """Return waiting items with no open offer, by rank (for the offers job)."""
@@ -565,8 +512,9 @@ class SqlQueueRepository(_Repository):
     def lock(self, item_id: int) -> QueueItem | None:
         """Lock and return an item as committed now (another transaction may have claimed it);
         one this transaction locked already is as it holds it (no statement)."""
-        if self._holds(QueueItem, item_id):
-            return self.session.get(QueueItem, item_id)
+        claimed = self._claimed(QueueItem, item_id)
+        if claimed is not None:
+            return claimed
         stmt = (
             select(QueueItem)
             .where(QueueItem.id == item_id)
@@ -726,6 +674,7 @@ class SqlEventLog(_Repository):
     def write(self) -> None:
         """Insert the transaction's events (one executemany), before its commit."""
         if not self.pending:
+            claiming.write(self.session, [])
             return
         rows = [
             {
@@ -740,7 +689,10 @@ class SqlEventLog(_Repository):
             for e in self.pending
         ]
         self.pending = []
-        self.session.execute(insert(contact_events), rows)
+        # A claim's rows are written here too: on PostgreSQL with the events, in one statement.
+        rows = claiming.write(self.session, rows)
+        if rows:
+            self.session.execute(insert(contact_events), rows)
 
     def for_contact(self, contact_id: int) -> list[ContactEvent]:
         stmt = (
@@ -766,20 +718,10 @@ class SqlEventLog(_Repository):
 
     def latest(self, types: tuple[str, ...]) -> ContactEvent | None:
         """Return the latest event of these types: one statement, one seek of (type, at)
-        per type (each turn asks it, for surge mode)."""
-        e = contact_events.c
-        latest = [
-            select(e.id, e.type, e.at, e.channel, e.contact_id, e.citizen, e.need, e.data)
-            .where(e.type == type_)
-            .order_by(e.at.desc(), e.id.desc())
-            .limit(1)
-            .subquery()
-            for type_ in types
-        ]
-        if not latest:
+        per type (each turn asks it, for surge mode), built once per set of types."""
+        if not types:
             return None
-        both = union_all(*(select(q) for q in latest))
-        found = self.session.scalars(select(ContactEvent).from_statement(both)).all()
+        found = self.session.scalars(_latest_statement(tuple(types))).all()
         return max(found, key=lambda ev: (ev.at, ev.id), default=None)
 
     def recent(self, type_: str, since: datetime, limit: int = 500) -> list[ContactEvent]:
@@ -872,13 +814,12 @@ class SqlPresenceRepository(_Repository):
     def lock_at_desk(self, agent_id: int) -> AtDesk:
         """Lock the agent's presence and read their profile, what they hold by channel and
         their open offers' count in the same statement (a claim's first of two)."""
-        stmt = _at_desk_statement()
-        row = self.session.execute(stmt, {"agent_id": agent_id}).first()
-        if row is None:
-            self.lock(agent_id)  # their first time at the desk: offline, then as above
-            row = self.session.execute(stmt, {"agent_id": agent_id}).one()
-        presence, profile, channels, open_offers = row
-        return AtDesk(presence, profile, load_of((channels or "").split(",")), int(open_offers))
+        found = claiming.at_desk(self.session, agent_id)
+        if found is None:
+            self._insert_offline(agent_id)  # their first time at the desk
+            found = claiming.at_desk(self.session, agent_id)
+        presence, profile, channels, open_offers = found
+        return AtDesk(presence, profile, claiming.held_of(channels), open_offers)
 
     def lock(self, agent_id: int) -> Presence:
         """Return the agent's presence locked until the transaction ends (made offline if
@@ -886,6 +827,10 @@ class SqlPresenceRepository(_Repository):
         found = self.get(agent_id, for_update=True)
         if found is not None:
             return found
+        self._insert_offline(agent_id)
+        return self.get(agent_id, for_update=True)
+
+    def _insert_offline(self, agent_id: int) -> None:
         dialect = self.session.get_bind().dialect.name
         insert_ = pg_insert if dialect == "postgresql" else sqlite_insert
         self.session.execute(
@@ -893,9 +838,11 @@ class SqlPresenceRepository(_Repository):
             .values(agent_id=agent_id, state=str(PresenceState.OFFLINE))
             .on_conflict_do_nothing(index_elements=["agent_id"])
         )
-        return self.get(agent_id, for_update=True)
 
     def get(self, agent_id: int, *, for_update: bool = False) -> Presence | None:
+        claimed = self._claimed(Presence, agent_id)
+        if claimed is not None:
+            return claimed
         if for_update:
             stmt = (
                 select(Presence)

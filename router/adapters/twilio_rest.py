@@ -51,6 +51,23 @@ def rest_client(
     return Client(account_sid, auth_token, http_client=http_client)
 
 
+class TwilioAdapter:
+    """An adapter that sends or calls from the agency's number through Twilio's REST client
+    (the SMS sender, the caller): built from `client_settings`."""
+
+    def __init__(
+        self,
+        account_sid: str,
+        auth_token: str,
+        from_number: str,
+        *,
+        sandbox_url: str | None = None,
+        timeout: float = 10.0,
+    ) -> None:
+        self.client = rest_client(account_sid, auth_token, sandbox_url=sandbox_url, timeout=timeout)
+        self.from_number = from_number
+
+
 def client_settings(config: Mapping[str, Any]) -> dict[str, Any]:
     """Return the keyword arguments of an adapter from kanal's configuration.
 

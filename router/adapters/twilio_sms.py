@@ -7,27 +7,15 @@ from datetime import datetime
 import requests
 from twilio.base.exceptions import TwilioException
 
-from router.adapters.twilio_rest import attempt, client_settings, rest_client
+from router.adapters.twilio_rest import TwilioAdapter, attempt, client_settings
 from router.service.ports import SendResult
 
 # How many of a number's newest messages are read when asking whether one went.
 LOOKUP_PAGE = 50
 
 
-class TwilioSmsSender:
+class TwilioSmsSender(TwilioAdapter):
     """Hand SMS to Twilio with `twilio.rest.Client` and say whether a retry is safe."""
-
-    def __init__(
-        self,
-        account_sid: str,
-        auth_token: str,
-        from_number: str,
-        *,
-        sandbox_url: str | None = None,
-        timeout: float = 10.0,
-    ) -> None:
-        self.client = rest_client(account_sid, auth_token, sandbox_url=sandbox_url, timeout=timeout)
-        self.from_number = from_number
 
     def send(self, to: str, body: str, *, status_callback: str | None = None) -> SendResult:
         """Create one message; map every failure to retry, uncertain or rejected."""

@@ -2,27 +2,15 @@
 
 from __future__ import annotations
 
-from router.adapters.twilio_rest import attempt, client_settings, rest_client
+from router.adapters.twilio_rest import TwilioAdapter, attempt, client_settings
 from router.service.ports import CallResult
 
 # The call's progress kanal wants to hear about (Twilio's default is "completed" only).
 STATUS_EVENTS = ["initiated", "ringing", "answered", "completed"]
 
 
-class TwilioCaller:
+class TwilioCaller(TwilioAdapter):
     """Place calls with `twilio.rest.Client.calls.create` and say whether a retry is safe."""
-
-    def __init__(
-        self,
-        account_sid: str,
-        auth_token: str,
-        from_number: str,
-        *,
-        sandbox_url: str | None = None,
-        timeout: float = 10.0,
-    ) -> None:
-        self.client = rest_client(account_sid, auth_token, sandbox_url=sandbox_url, timeout=timeout)
-        self.from_number = from_number
 
     def place(self, to: str, *, url: str, status_callback: str) -> CallResult:
         """Create one call; map every failure to retry, uncertain or rejected."""

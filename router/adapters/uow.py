@@ -9,11 +9,12 @@ from sqlalchemy import event as orm_events
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, sessionmaker
 
+from router.adapters import claiming
 from router.adapters import repositories as repos
 from router.domain.model import Aggregate
 from router.service.journal import write_new_events
 
-_SEEN = "kanal_seen"  # session.info: the unit of work's aggregates, by id()
+_SEEN = claiming.SEEN  # session.info: the unit of work's aggregates, by id()
 _watched: weakref.WeakSet[sessionmaker] = weakref.WeakSet()
 
 
@@ -88,7 +89,6 @@ class SqlUnitOfWork:
             self.decisions.write()
             self.events.write()
             self.session.commit()
-            self.session.info.pop(repos.LOCKED, None)
             self.published.extend(self.after_commit)
             self.after_commit.clear()
         except IntegrityError as exc:
@@ -99,4 +99,4 @@ class SqlUnitOfWork:
     def rollback(self) -> None:
         self.after_commit.clear()
         self.session.rollback()
-        self.session.info.pop(repos.LOCKED, None)
+        claiming.forget(self.session)

@@ -27,6 +27,7 @@ from typing import Any
 
 from router.domain.routing import DEFAULT_AGING_SECONDS, DEFAULT_CAPACITY, Queue, Routing
 from router.domain.sla import DEFAULT_TARGET_WAIT
+from router.policy.tables import section, whole
 
 _KEYS = {
     "aging_seconds", "offer_seconds", "presence_timeout_seconds", "capacity", "queue",
@@ -57,14 +58,7 @@ def parse_routing(
     needs = {"skills": skills, "default_skill": default_skill}
     if raw is None:
         return Routing(queues=default_queues(skills, default_skill), **needs)
-    if not isinstance(raw, dict):
-        raise ValueError(f"{where} must be a table")
-    unknown = set(raw) - _KEYS
-    if unknown:
-        raise ValueError(
-            f"{where}: unknown setting(s) {', '.join(sorted(unknown))} "
-            f"(allowed: {', '.join(sorted(_KEYS))})"
-        )
+    raw = section(raw, where, _KEYS)
     capacity = dict(DEFAULT_CAPACITY)
     given = raw.get("capacity", {})
     if not isinstance(given, dict):
@@ -72,7 +66,7 @@ def parse_routing(
     for channel, most in given.items():
         if channel not in channels:
             raise ValueError(f"{where}: capacity names {channel!r}, not a channel here")
-        capacity[channel] = _whole(most, f"{where}: capacity.{channel}", 0, 100)
+        capacity[channel] = whole(most, f"{where}: capacity.{channel}", 0, 100)
     queues = raw.get("queue")
     if queues is None:
         parsed = default_queues(skills, default_skill)
@@ -86,29 +80,23 @@ def parse_routing(
     return Routing(
         queues=parsed,
         capacity=tuple(sorted(capacity.items())),
-        aging_seconds=_whole(
+        aging_seconds=whole(
             raw.get("aging_seconds", DEFAULT_AGING_SECONDS), f"{where}: aging_seconds", 1, 86400
         ),
-        offer_seconds=_whole(raw.get("offer_seconds", 30), f"{where}: offer_seconds", 5, 3600),
-        presence_timeout_seconds=_whole(
+        offer_seconds=whole(raw.get("offer_seconds", 30), f"{where}: offer_seconds", 5, 3600),
+        presence_timeout_seconds=whole(
             raw.get("presence_timeout_seconds", 300),
             f"{where}: presence_timeout_seconds",
             30,
             86400,
         ),  # fmt: skip
-        target_wait_seconds=_whole(
+        target_wait_seconds=whole(
             raw.get("target_wait_seconds", DEFAULT_TARGET_WAIT),
             f"{where}: target_wait_seconds",
             *_TARGET,
         ),
         **needs,
     )
-
-
-def _whole(value: Any, what: str, low: int, high: int) -> int:
-    if isinstance(value, bool) or not isinstance(value, int) or not low <= value <= high:
-        raise ValueError(f"{what} must be a whole number from {low} to {high}")
-    return value
 
 
 def _names(raw: dict, key: str, where: str, valid) -> tuple[str, ...]:  # noqa: ANN001
@@ -136,6 +124,6 @@ def _queue(raw: Any, i: int, where: str, channels: tuple[str, ...]) -> Queue:
         target_wait_seconds=(
             None
             if raw.get("target_wait_seconds") is None
-            else _whole(raw["target_wait_seconds"], f"{here}: target_wait_seconds", *_TARGET)
+            else whole(raw["target_wait_seconds"], f"{here}: target_wait_seconds", *_TARGET)
         ),
     )

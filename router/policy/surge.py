@@ -29,6 +29,7 @@ from typing import Any
 
 from router.domain.surge import SurgeThresholds
 from router.policy.context import Action, PolicyContext
+from router.policy.tables import section, whole
 
 Rule = Any  # router.policy.profile.Rule (which reads this section, so it is not imported here)
 
@@ -59,14 +60,7 @@ def parse_surge(
     where = "[surge]"
     if raw is None:
         return None
-    if not isinstance(raw, dict):
-        raise ValueError(f"{where} must be a table")
-    unknown = set(raw) - _KEYS
-    if unknown:
-        raise ValueError(
-            f"{where}: unknown setting(s) {', '.join(sorted(unknown))} "
-            f"(allowed: {', '.join(sorted(_KEYS))})"
-        )
+    raw = section(raw, where, _KEYS)
     enter = _seconds(raw.get("enter_wait_seconds", 900), f"{where}: enter_wait_seconds", 1)
     leave = _seconds(raw.get("exit_wait_seconds", 300), f"{where}: exit_wait_seconds", 0)
     if leave >= enter:
@@ -95,6 +89,4 @@ def parse_instead_of(raw: Any, where: str) -> tuple[Action, ...]:
 
 
 def _seconds(value: Any, what: str, low: int) -> int:
-    if isinstance(value, bool) or not isinstance(value, int) or not low <= value <= 86400:
-        raise ValueError(f"{what} must be a whole number of seconds from {low} to 86400")
-    return value
+    return whole(value, what, low, 86400, unit="seconds")

@@ -61,9 +61,10 @@ class Assignments:
         their queues, language and channels with room. Asking for work makes them available.
 
         One short transaction of two reads: the agent's presence locked with their profile
-        and what they hold (`lock_at_desk`), then the item locked with its contact
-        (`claim_next`, which the SQL pre-filters by the match); the domain decides and
-        records the rest, written at the commit.
+        and what they hold (`lock_at_desk`), then the item locked with its contact and what
+        they hold read again (`claim_next`, which the SQL pre-filters by the match); when
+        the two reads differ the claim starts again. The domain decides and records the
+        rest, written at the commit.
         """
         now = self.clock()
         for _ in range(attempts):
@@ -82,10 +83,16 @@ class Assignments:
                     match = match_of(self.routing, agent_id, desk.profile, desk.held, mine)
                     if queues:
                         match = replace(match, queues=tuple(queues))
-                    item = uow.queue.claim_next(match) if match.channels else None
-                    if item is None:
+                    found = uow.queue.claim_next(match) if match.channels else None
+                    if found is None:
                         uow.commit()  # the presence
                         return None
+                    if (found.held, found.open_offers) != (desk.held, desk.open_offers):
+                        # They took or were offered work while this claim waited for them
+                        # (a statement that waits for a lock reads the rest as it was when
+                        # it began): count again.
+                        continue
+                    item = found.item
                     if not match.allows(item.queue, item.channel, item.language):
                         uow.commit()  # the storage's pre-filter let through what may not be
                         return None

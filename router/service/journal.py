@@ -69,21 +69,10 @@ def record_for_citizen(
     """Append what an aggregate about a citizen recorded (an exemption's reminder), with the
     citizen's pseudonym only; `contact_id` is None when no conversation was opened for it."""
     for event in aggregate.collect_events():
-        if not isinstance(event, Happened):
-            continue
-        if contact_id is not None:  # live pages hear of a conversation's events
-            uow.after_commit.append(ContactChanged(contact_id, event.type))
-        uow.events.append(
-            ContactEvent(
-                type=event.type,
-                at=event.at or at,
-                channel=channel,
-                contact_id=contact_id,
-                citizen=pseudonym,
-                need=None,
-                data=dict(event.data),
-            )  # fmt: skip
-        )
+        if isinstance(event, Happened):
+            _append(
+                uow, channel, contact_id, pseudonym, None, event.type, event.at or at, event.data
+            )
 
 
 def record_for_service(uow: UnitOfWork, aggregate, *, channel: str, at: datetime) -> None:  # noqa: ANN001
@@ -91,17 +80,7 @@ def record_for_service(uow: UnitOfWork, aggregate, *, channel: str, at: datetime
     surge.py): no contact, no citizen."""
     for event in aggregate.collect_events():
         if isinstance(event, Happened):
-            uow.events.append(
-                ContactEvent(
-                    type=event.type,
-                    at=event.at or at,
-                    channel=channel,
-                    contact_id=None,
-                    citizen=None,
-                    need=None,
-                    data=dict(event.data),
-                )  # fmt: skip
-            )
+            _append(uow, channel, None, None, None, event.type, event.at or at, event.data)
 
 
 def write_new_events(uow: UnitOfWork) -> list[object]:
@@ -115,7 +94,9 @@ def write_new_events(uow: UnitOfWork) -> list[object]:
             uow.after_commit.append(event)
             continue
         if isinstance(aggregate, Presence):
-            _append_desk(uow, event)
+            # An agent's own event: about no contact, on the desk, so a supervisor can read
+            # an agent's day from the log.
+            _append(uow, DESK, None, None, None, event.type, event.at, event.data)
             # The board and the queue pages hear of it (no conversation's: contact id 0).
             if event.type in DESK_WIDE_KINDS:
                 uow.after_commit.append(ContactChanged(DESK_WIDE, event.type))
@@ -133,8 +114,9 @@ def write_new_events(uow: UnitOfWork) -> list[object]:
 
 
 def _append(uow, channel, contact_id, pseudonym, need, type_, at, data) -> None:  # noqa: ANN001
-    # Live pages hear of it after the commit (the message bus), by ids only.
-    uow.after_commit.append(ContactChanged(contact_id, type_))
+    """Append one event to the log: every builder of a `ContactEvent` comes here."""
+    if contact_id is not None:  # live pages hear of a conversation's events after the commit
+        uow.after_commit.append(ContactChanged(contact_id, type_))
     uow.events.append(
         ContactEvent(
             type=type_,
@@ -145,22 +127,6 @@ def _append(uow, channel, contact_id, pseudonym, need, type_, at, data) -> None:
             need=need,
             data=dict(data),
         )
-    )
-
-
-def _append_desk(uow: UnitOfWork, event: Happened) -> None:
-    """Append an agent's own event (their presence): about no contact, on the desk, so a
-    supervisor can read an agent's day from the log."""
-    uow.events.append(
-        ContactEvent(
-            type=event.type,
-            at=event.at,
-            channel=DESK,
-            contact_id=None,
-            citizen=None,
-            need=None,
-            data=dict(event.data),
-        )  # fmt: skip
     )
 
 

@@ -126,12 +126,13 @@ class QueueRepository(Repository, Protocol):
         counted, not read row by row."""
         ...
 
-    def claim_next(self, match: Match) -> QueueItem | None:
+    def claim_next(self, match: Match) -> NextItem | None:
         """Lock and return the next waiting item `match` allows, by rank (priority plus
         aging, then the oldest), passing over items other transactions hold and items
         offered to another agent. Its contact is locked with it (and its citizen read), in
         the same statement: `lock` and `contacts.get(..., for_update=True)` of them cost
-        nothing more in this transaction."""
+        nothing more in this transaction. What the agent holds is read again with it (the
+        caller compares it with what `presence.lock_at_desk` read)."""
         ...
 
     def offerable(self, limit: int = 200) -> list[QueueItem]:
@@ -257,6 +258,14 @@ class AgentRepository(Repository, Protocol):
 
     def get(self, user_id: int) -> AgentProfile | None: ...
     def all(self) -> list[AgentProfile]: ...
+
+
+class NextItem(NamedTuple):
+    """The next item an agent may take (locked), and what they hold as read with it."""
+
+    item: QueueItem
+    held: dict[str, int]  # their assigned contacts, by channel
+    open_offers: int  # how many offers wait for their answer
 
 
 class AtDesk(NamedTuple):

@@ -22,8 +22,8 @@ from channels.twilio_signature import sign
 from ivr import prompts as p
 from ivr.phone import Line, Phone, http_send
 from tests.conftest import scratch_postgres
-from tests.deploy.topology import deployment, wait_until
-from tests.faults.support import AGENCY, TWILIO_TOKEN, Tally
+from tests.deploy.topology import deployment
+from tests.faults.support import AGENCY, TWILIO_TOKEN, Tally, wait_for
 from tests.live_streams import open_stream
 
 # The first test brings the deployment up (Rasa takes most of a minute on loaded cores).
@@ -217,7 +217,7 @@ def test_chat_sms_and_phone_through_nginx_lose_and_double_nothing_when_a_web_pro
     senders = [threading.Thread(target=texter.citizen, args=(n, QUESTIONS)) for n in numbers]
     for sender in senders:
         sender.start()
-    wait_until(lambda: texter.acknowledged >= SMS_CITIZENS * SMS_EACH // 3, 120, "SMS to get going")
+    wait_for(lambda: texter.acknowledged >= SMS_CITIZENS * SMS_EACH // 3, 120, "SMS to get going")
     topology.kill("web-1")
 
     # The chat goes on, and a caller rings, while web-1 is dead: nginx sends them to web-2.
@@ -237,9 +237,9 @@ def test_chat_sms_and_phone_through_nginx_lose_and_double_nothing_when_a_web_pro
     expected = {("sms", sid) for sids in texter.sent.values() for sid in sids}
     expected |= {("webchat", f"{chat['session_id']}:{c}") for c in chat["client_ids"]}
     # Turns the dead process left are finished by the active scheduler's sweep.
-    wait_until(lambda: settled(topology, expected), 150, "every turn to finish", every=1.0)
+    wait_for(lambda: settled(topology, expected), 150, "every turn to finish", every=1.0)
     # The call's link, then the follow-up job's offer of a callback (due at once here).
-    to_caller = wait_until(
+    to_caller = wait_for(
         lambda: [c for c in topology.twilio.created if c.get("To") == caller][1:] and
         [c for c in topology.twilio.created if c.get("To") == caller],
         60, "the link and the follow-up's offer to reach the caller", every=0.5,
@@ -262,7 +262,7 @@ def test_chat_sms_and_phone_through_nginx_lose_and_double_nothing_when_a_web_pro
     standby = "scheduler-2" if active == ["scheduler-1"] else "scheduler-1"
     assert "standing by" in logs[standby]
     topology.kill(active[0])
-    wait_until(
+    wait_for(
         lambda: "scheduler active" in topology.log(standby, 400), 30, "the standby to take over"
     )
 
@@ -279,7 +279,7 @@ def test_losing_redis_sends_citizens_to_people_and_loses_nothing(topology):
         texter.citizen(number, QUESTIONS[:1])
     expected = {("sms", sid) for sids in texter.sent.values() for sid in sids}
     expected.add(("webchat", f"{chat['session_id']}:{chat['client_ids'][0]}"))
-    wait_until(lambda: settled(topology, expected), 90, "every turn to finish", every=1.0)
+    wait_for(lambda: settled(topology, expected), 90, "every turn to finish", every=1.0)
     texted = {c.get("To") for c in topology.twilio.created}
     assert set(numbers) <= texted, "every texter got an answer while Redis was gone"
     tally_of(topology, "deployment: Redis lost", expected).check(
@@ -293,7 +293,7 @@ def test_losing_redis_sends_citizens_to_people_and_loses_nothing(topology):
         reply = chat_turn(url, new_chat(url), "when will my pension be paid")
         return reply["state"] == "bot" and any(m["author"] == "bot" for m in reply["messages"])
 
-    wait_until(bot_answers, 60, "the bot to answer again after Redis came back", every=2.0)
+    wait_for(bot_answers, 60, "the bot to answer again after Redis came back", every=2.0)
 
 
 def test_nginx_refuses_oversized_requests_in_kanals_own_formats(topology):

@@ -24,7 +24,15 @@ from pathlib import Path
 import pytest
 import requests
 
-from tests.faults.support import KANAL, ROOT, FakeTwilio, kanal_env, run_quietly, stop_group
+from tests.faults.support import (
+    KANAL,
+    ROOT,
+    FakeTwilio,
+    kanal_env,
+    run_quietly,
+    stop_group,
+    wait_for,
+)
 
 IN_CI = bool(os.environ.get("CI"))
 NGINX = next(
@@ -112,7 +120,7 @@ class Topology:
             [REDIS, "--bind", "127.0.0.1", "--port", str(self.ports.redis), "--save", "",
              "--appendonly", "no", "--dir", str(self.logs)],
         )  # fmt: skip
-        wait_until(lambda: _answers_redis(self.ports.redis), 20, "redis-server to answer")
+        wait_for(lambda: _answers_redis(self.ports.redis), 20, "redis-server to answer")
 
     def wait_ready(self, timeout: float = 120) -> None:
         """Wait until nginx, both web processes, the stream process and Rasa answer."""
@@ -153,16 +161,6 @@ def _answers_redis(port: int) -> bool:
             return s.recv(16).startswith(b"+PONG")
     except OSError:
         return False
-
-
-def wait_until(check, timeout: float, what: str, every: float = 0.1):  # noqa: ANN001, ANN201
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        value = check()
-        if value:
-            return value
-        time.sleep(every)
-    pytest.fail(f"waited {timeout} s for {what}")
 
 
 def _missing_parts() -> str | None:

@@ -121,6 +121,19 @@ def staff_member(live: LiveKanal, username: str, role: str = "agent", name: str 
     return create_user(live.kanal.uow, username, AGENT[1], role, name or username).id
 
 
+def sign_in(page, base: str, username: str = AGENT[0], *, on_form=None) -> None:  # noqa: ANN001
+    """Sign in on the sign-in page as a member of staff does (password: 'correct horse') and
+    wait for the page their role lands on; `on_form(page)` runs on the form first (axe)."""
+    page.goto(f"{base}/login")
+    if on_form is not None:
+        on_form(page)
+    page.get_by_label("Username").fill(username)
+    page.get_by_label("Password").fill(AGENT[1])
+    with page.expect_navigation():
+        page.get_by_role("button", name="Sign in").click()
+    assert "/login" not in page.url, f"{username} could not sign in"
+
+
 @pytest.fixture(scope="session")
 def chromium():
     """Launch Debian's Chromium once per session (never a downloaded browser)."""

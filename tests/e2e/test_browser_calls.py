@@ -18,7 +18,7 @@ import requests
 from router.domain.citizens import pseudonym_for
 from router.domain.model import Citizen, Contact, ContactState, QueueItem
 from tests.conftest import SECRET
-from tests.e2e.conftest import AGENT, serious_violations
+from tests.e2e.conftest import AGENT, serious_violations, sign_in
 from tests.integration.sms_support import wait_for
 
 pytestmark = [pytest.mark.e2e, pytest.mark.browser]
@@ -55,14 +55,6 @@ def caller_waiting(kanal, phone: str, name: str = "Karen Caller") -> int:
         contact.enqueue(item)
         uow.commit()
         return contact.id
-
-
-def sign_in(page, base):
-    page.goto(f"{base}/desk/")
-    page.get_by_label("Username").fill(AGENT[0])
-    page.get_by_label("Password").fill(AGENT[1])
-    page.get_by_role("button", name="Sign in").click()
-    page.wait_for_url(re.compile(r".*/desk/$"))
 
 
 def test_an_agent_takes_a_queued_caller_and_connects_the_call(live_kanal, chromium, shots):

@@ -12,7 +12,7 @@ from channels.webchat import identity_token
 from router.domain.citizens import pseudonym_for
 from router.domain.model import Citizen
 from tests.conftest import SECRET
-from tests.e2e.conftest import AGENT
+from tests.e2e.conftest import AGENT, sign_in
 
 pytestmark = [pytest.mark.e2e, pytest.mark.browser]
 
@@ -94,11 +94,7 @@ def test_every_desk_page_passes_axe_at_wcag_21_aa_in_english_and_danish(live_kan
     ctx = chromium.new_context(locale="en-GB", viewport={"width": 1280, "height": 1000})
     try:
         page = ctx.new_page()
-        page.goto(f"{live_kanal.url}/login")
-        no_violations(page, "/login")
-        page.get_by_label("Username").fill(AGENT[0])
-        page.get_by_label("Password").fill(AGENT[1])
-        page.get_by_label("Password").press("Enter")
+        sign_in(page, live_kanal.url, on_form=lambda form: no_violations(form, "/login"))
         page.wait_for_url(re.compile(r".*/desk/$"))
         expect_text(page.locator("#queue-count"), "3 contacts waiting")
         no_violations(page, "the queue with three contacts waiting")
@@ -147,10 +143,7 @@ def test_the_supervisor_board_passes_axe_in_english_and_danish(live_kanal, chrom
     ctx = chromium.new_context(locale="en-GB", viewport={"width": 1280, "height": 1000})
     try:
         page = ctx.new_page()
-        page.goto(f"{live_kanal.url}/login")
-        page.get_by_label("Username").fill("boss1")
-        page.get_by_label("Password").fill("correct horse")
-        page.get_by_label("Password").press("Enter")
+        sign_in(page, live_kanal.url, "boss1")
         page.goto(f"{live_kanal.url}/desk/supervisor")
         expect_text(page.locator("h1"), "Supervisor board")
         assert "sla-breached" in (page.locator(f"#item-{item.id}").get_attribute("class") or "")
@@ -245,10 +238,7 @@ def test_an_offer_made_while_the_agent_watches_the_queue_is_drawn_without_a_relo
     ctx = chromium.new_context(locale="en-GB", viewport={"width": 1280, "height": 1000})
     try:
         page = ctx.new_page()
-        page.goto(f"{live_kanal.url}/login")
-        page.get_by_label("Username").fill(AGENT[0])
-        page.get_by_label("Password").fill(AGENT[1])
-        page.get_by_label("Password").press("Enter")
+        sign_in(page, live_kanal.url)
         page.wait_for_url(re.compile(r".*/desk/$"))
         page.evaluate("window.__same_page = true")  # gone if the page were loaded again
         kanal.assignments.set_presence(agent, "available")
@@ -281,10 +271,7 @@ def test_an_offer_is_accepted_by_keyboard_and_a_supervisor_reads_the_agents_day(
     ctx = chromium.new_context(locale="en-GB", viewport={"width": 1280, "height": 1000})
     try:
         page = ctx.new_page()
-        page.goto(f"{live_kanal.url}/login")
-        page.get_by_label("Username").fill(AGENT[0])
-        page.get_by_label("Password").fill(AGENT[1])
-        page.get_by_label("Password").press("Enter")
+        sign_in(page, live_kanal.url)
         page.wait_for_url(re.compile(r".*/desk/$"))
         expect_text(page.locator("#offers"), f"Contact {contact} is offered to you")
         expect_text(page.locator("#offers .offer-left"), "Time left:")
@@ -296,10 +283,7 @@ def test_an_offer_is_accepted_by_keyboard_and_a_supervisor_reads_the_agents_day(
 
         boss = chromium.new_context(locale="en-GB", viewport={"width": 1280, "height": 1000})
         board = boss.new_page()
-        board.goto(f"{live_kanal.url}/login")
-        board.get_by_label("Username").fill("boss2")
-        board.get_by_label("Password").fill("correct horse")
-        board.get_by_label("Password").press("Enter")
+        sign_in(board, live_kanal.url, "boss2")
         board.goto(f"{live_kanal.url}/desk/supervisor")
         board.get_by_role("link", name=AGENT[0]).click()
         expect_text(board.locator("h1"), f"{AGENT[0]}'s day")

@@ -12,7 +12,7 @@ import re
 import pytest
 
 from router.domain import events as ev
-from tests.e2e.conftest import AGENT, staff_member
+from tests.e2e.conftest import sign_in, staff_member
 from tests.e2e.test_browser_desk import expect_text, no_violations, queued_chat
 
 pytestmark = [pytest.mark.e2e, pytest.mark.browser]
@@ -31,12 +31,7 @@ def signed_in(chromium, live, username: str):
     """A browser context of its own, signed in as `username`; return (context, page)."""
     ctx = chromium.new_context(locale="en-GB", viewport={"width": 1280, "height": 1000})
     page = ctx.new_page()
-    page.goto(f"{live.url}/login")
-    page.get_by_label("Username").fill(username)
-    page.get_by_label("Password").fill(AGENT[1])
-    with page.expect_navigation():
-        page.get_by_label("Password").press("Enter")
-    assert "/login" not in page.url, f"{username} could not sign in"
+    sign_in(page, live.url, username)
     return ctx, page
 
 

@@ -11,7 +11,7 @@ import re
 
 import pytest
 
-from tests.e2e.conftest import AGENT, serious_violations
+from tests.e2e.conftest import AGENT, serious_violations, sign_in
 
 pytestmark = [pytest.mark.e2e, pytest.mark.browser]
 
@@ -202,10 +202,7 @@ def test_a_demo_citizen_registered_exempt_reaches_a_person_on_the_first_message(
         contact = live_kanal.kanal.views.contact_on("webchat", _session_id(page))
 
         desk = agent_ctx.new_page()
-        desk.goto(f"{live_kanal.url}/login")
-        desk.get_by_label("Username").fill(AGENT[0])
-        desk.get_by_label("Password").fill(AGENT[1])
-        desk.get_by_label("Password").press("Enter")
+        sign_in(desk, live_kanal.url)
         desk.get_by_role("button", name="Take next").click()
         desk.wait_for_url(re.compile(rf".*/desk/contacts/{contact.id}$"))
         facts = desk.locator("aside")

@@ -8,7 +8,7 @@ import re
 
 import pytest
 
-from tests.e2e.conftest import AGENT
+from tests.e2e.conftest import sign_in
 
 pytestmark = [pytest.mark.e2e, pytest.mark.browser]
 
@@ -43,10 +43,7 @@ def test_the_pages_run_under_their_policy_and_the_desk_cannot_be_framed(live_kan
 
         agent = agent_ctx.new_page()
         _watch(agent, violations)
-        agent.goto(f"{base}/login")
-        agent.get_by_label("Username").fill(AGENT[0])
-        agent.get_by_label("Password").fill(AGENT[1])
-        agent.get_by_role("button", name="Sign in").click()
+        sign_in(agent, base)
         agent.wait_for_url(re.compile(r".*/desk/$"))
         agent.get_by_role("button", name="Take next").click()
         agent.wait_for_url(re.compile(r".*/desk/contacts/\d+$"))

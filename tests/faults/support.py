@@ -83,26 +83,13 @@ class Tally:
 # -- Twilio that misbehaves ----------------------------------------------------------------
 
 
-class FakeTwilio(ThreadingHTTPServer):
-    """Twilio's Messages and Calls API, answering each request as `behaviour` says.
-
-    Behaviours: "ok" (201), "429" (nothing created), "500" (nothing created), "500-created"
-    (created, then a 500: the worst case of an unknown outcome), "slow-created" (created,
-    then an answer after the client gave up). `created` lists what Twilio would have sent.
-    """
+class LocalServer(ThreadingHTTPServer):
+    """A stand-in peer on loopback, served from a thread of its own once `serving()`."""
 
     daemon_threads = True
     allow_reuse_address = True
 
-    def __init__(self, port: int = 0, *, after: FakeTwilio | None = None) -> None:
-        super().__init__(("127.0.0.1", port), _TwilioHandler)
-        self.behaviour = "ok"
-        self.slow_seconds = 1.5
-        self.delay = 0.0  # seconds before every answer (a Twilio under load)
-        # Twilio back on the same address after an outage (`after`) remembers what it created.
-        self.created: list[dict[str, str]] = after.created if after else []
-        self.answers: Counter = after.answers if after else Counter()
-        self.lock = threading.Lock()
+    def serving(self) -> None:
         self._thread = threading.Thread(target=self.serve_forever, daemon=True)
         self._thread.start()
 
@@ -114,6 +101,26 @@ class FakeTwilio(ThreadingHTTPServer):
         self.shutdown()
         self.server_close()
         self._thread.join(5)
+
+
+class FakeTwilio(LocalServer):
+    """Twilio's Messages and Calls API, answering each request as `behaviour` says.
+
+    Behaviours: "ok" (201), "429" (nothing created), "500" (nothing created), "500-created"
+    (created, then a 500: the worst case of an unknown outcome), "slow-created" (created,
+    then an answer after the client gave up). `created` lists what Twilio would have sent.
+    """
+
+    def __init__(self, port: int = 0, *, after: FakeTwilio | None = None) -> None:
+        super().__init__(("127.0.0.1", port), _TwilioHandler)
+        self.behaviour = "ok"
+        self.slow_seconds = 1.5
+        self.delay = 0.0  # seconds before every answer (a Twilio under load)
+        # Twilio back on the same address after an outage (`after`) remembers what it created.
+        self.created: list[dict[str, str]] = after.created if after else []
+        self.answers: Counter = after.answers if after else Counter()
+        self.lock = threading.Lock()
+        self.serving()
 
     def created_for(self, message_id: int) -> int:
         """How many times Twilio created the message kanal stored as `message_id`."""
@@ -187,13 +194,11 @@ BOT_ANSWER = {
 }
 
 
-class FakeRasa(ThreadingHTTPServer):
+class FakeRasa(LocalServer):
     """kanal's Rasa channel, behaving as `mode` says: "ok", "empty" (an answer with no message,
     as Rasa gives when an action crashes), "hang" (no answer until `release` is set), "error"
-    (500); or "proxy" to a real Rasa at `upstream`. Stopped, nothing listens (refused)."""
-
-    daemon_threads = True
-    allow_reuse_address = True
+    (500); or "proxy" to a real Rasa at `upstream`. Stopped, nothing listens (refused) and the
+    connections kept open to it are closed, as when the Rasa process ends."""
 
     def __init__(self, port: int = 0, *, upstream: str | None = None) -> None:
         super().__init__(("127.0.0.1", port), _RasaHandler)
@@ -201,23 +206,30 @@ class FakeRasa(ThreadingHTTPServer):
         self.upstream = upstream
         self.release = threading.Event()
         self.received: Counter = Counter()
-        self._thread = threading.Thread(target=self.serve_forever, daemon=True)
-        self._thread.start()
-
-    @property
-    def url(self) -> str:
-        return f"http://127.0.0.1:{self.server_address[1]}"
+        self.open_connections: set[socket.socket] = set()
+        self.serving()
 
     def stop(self) -> None:
         self.release.set()
         self.shutdown()
         self.server_close()
+        for conn in list(self.open_connections):
+            with suppress(OSError):
+                conn.shutdown(socket.SHUT_RDWR)
         self._thread.join(5)
 
 
 class _RasaHandler(_JsonHandler):
     server: FakeRasa
     protocol_version = "HTTP/1.1"
+
+    def setup(self) -> None:
+        super().setup()
+        self.server.open_connections.add(self.connection)
+
+    def finish(self) -> None:
+        self.server.open_connections.discard(self.connection)
+        super().finish()
 
     def _forward(self, method: str, body: bytes | None = None) -> None:
         import requests

@@ -13,27 +13,14 @@ from __future__ import annotations
 import os
 import signal
 import time
-from datetime import UTC, datetime
 
 import pytest
 
-from router import create_app
-from router.config import from_env
 from router.domain.followups import FollowupState
 from router.domain.model import DeliveryState
-from router.entrypoints.bootstrap import kanal_of
-from router.service.contacts import open_contact
 from tests.conftest import scratch_postgres
-from tests.fakes import ScriptedBot
-from tests.faults.support import (
-    KANAL,
-    FakeTwilio,
-    Tally,
-    kanal_env,
-    kanal_process,
-    run_quietly,
-    wait_for,
-)
+from tests.faults.followups_due import book_followups, scheduler_kanal
+from tests.faults.support import FakeTwilio, Tally, kanal_process, wait_for
 
 pytestmark = pytest.mark.faults
 
@@ -44,33 +31,9 @@ SETTLE_SECONDS = 60  # the restarted scheduler's sweep writes lost jobs again at
 def kill_the_scheduler_mid_jobs(database_url: str, tmp_path, label: str) -> None:
     twilio = FakeTwilio()
     twilio.delay = 0.03
-    settings = {
-        "KANAL_INSTANCE_PATH": tmp_path,
-        "KANAL_DATABASE_URL": database_url,
-        "KANAL_RASA_URL": "http://127.0.0.1:9",
-        "KANAL_PUBLIC_URL": "http://127.0.0.1:9",
-        "KANAL_TWILIO_SANDBOX": "1",
-        "KANAL_TWILIO_SANDBOX_URL": twilio.url,
-        "KANAL_DEFLECTION_FOLLOWUP_HOURS": "0",  # due at once
-        "KANAL_SECRET_KEY": "faults",
-        "KANAL_LOG_LEVEL": "warning",
-    }
-    env = kanal_env(**settings)
-    upgraded = run_quietly([str(KANAL), "db", "upgrade"], env)
-    assert upgraded.returncode == 0, upgraded.stderr
-    kanal = kanal_of(create_app(from_env({**env, "KANAL_ALWAYS_OPEN": "1"}), bot=ScriptedBot()))
-    phones: dict[int, str] = {}
+    env, kanal = scheduler_kanal(database_url, tmp_path, twilio)
     try:
-        now = datetime.now(UTC)
-        with kanal.uow() as uow:
-            contacts = []
-            for n in range(FOLLOWUPS):
-                phone = f"+4532{n:06d}"
-                contacts.append((open_contact(uow, "voice", phone, now), phone))
-            uow.commit()
-            contact_phones = [(c.id, phone) for c, phone in contacts]
-        for contact_id, phone in contact_phones:
-            phones[kanal.followups.schedule(contact_id, "payment_date")] = phone
+        phones = book_followups(kanal, 0, FOLLOWUPS, "+4532")
 
         with kanal_process(["scheduler"], env, tmp_path / "scheduler-1.log") as first:
             wait_for(lambda: len(twilio.created) >= FOLLOWUPS // 3, 120, "offers to go out")

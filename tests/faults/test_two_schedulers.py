@@ -14,44 +14,16 @@ from __future__ import annotations
 
 import time
 from collections import Counter
-from datetime import UTC, datetime
 
 import pytest
 
-from router import create_app
-from router.config import from_env
-from router.entrypoints.bootstrap import kanal_of
-from router.service.contacts import open_contact
 from tests.conftest import scratch_postgres
-from tests.fakes import ScriptedBot
-from tests.faults.support import (
-    KANAL,
-    FakeTwilio,
-    Tally,
-    kanal_env,
-    kanal_process,
-    run_quietly,
-    wait_for,
-)
+from tests.faults.followups_due import book_followups, scheduler_kanal
+from tests.faults.support import FakeTwilio, Tally, kanal_process, wait_for
 
 pytestmark = pytest.mark.faults
 
 FOLLOWUPS = 60
-
-
-def book_followups(kanal, first: int, count: int) -> list[str]:
-    """Book `count` follow-ups due at once; return the citizens' numbers."""
-    now = datetime.now(UTC)
-    with kanal.uow() as uow:
-        contacts = [
-            (open_contact(uow, "voice", f"+4533{n:06d}", now), f"+4533{n:06d}")
-            for n in range(first, first + count)
-        ]
-        uow.commit()
-        ids = [(c.id, phone) for c, phone in contacts]
-    for contact_id, _phone in ids:
-        kanal.followups.schedule(contact_id, "payment_date")
-    return [phone for _, phone in ids]
 
 
 def active_and_standby(logs: dict[str, object]) -> tuple[list[str], list[str]]:
@@ -63,23 +35,11 @@ def active_and_standby(logs: dict[str, object]) -> tuple[list[str], list[str]]:
 
 def two_schedulers(database_url: str, tmp_path, label: str) -> None:
     twilio = FakeTwilio()
-    env = kanal_env(
-        KANAL_INSTANCE_PATH=tmp_path,
-        KANAL_DATABASE_URL=database_url,
-        KANAL_RASA_URL="http://127.0.0.1:9",
-        KANAL_PUBLIC_URL="http://127.0.0.1:9",
-        KANAL_TWILIO_SANDBOX="1",
-        KANAL_TWILIO_SANDBOX_URL=twilio.url,
-        KANAL_DEFLECTION_FOLLOWUP_HOURS="0",  # due at once
-        KANAL_SECRET_KEY="faults",
-        KANAL_LOG_LEVEL="info",  # the schedulers say which is active
-    )
-    upgraded = run_quietly([str(KANAL), "db", "upgrade"], env)
-    assert upgraded.returncode == 0, upgraded.stderr
-    kanal = kanal_of(create_app(from_env({**env, "KANAL_ALWAYS_OPEN": "1"}), bot=ScriptedBot()))
+    # At "info" the schedulers say which of them is active.
+    env, kanal = scheduler_kanal(database_url, tmp_path, twilio, log_level="info")
     logs = {name: tmp_path / f"{name}.log" for name in ("scheduler-1", "scheduler-2")}
     try:
-        phones = book_followups(kanal, 0, FOLLOWUPS)
+        phones = list(book_followups(kanal, 0, FOLLOWUPS, "+4533").values())
         with (
             kanal_process(["scheduler"], env, logs["scheduler-1"]) as first,
             kanal_process(["scheduler"], env, logs["scheduler-2"]) as second,
@@ -94,7 +54,7 @@ def two_schedulers(database_url: str, tmp_path, label: str) -> None:
             killed = first if active == ["scheduler-1"] else second
             killed.kill()  # SIGKILL: no goodbye, its lock goes with its connection
             killed.wait(10)
-            phones += book_followups(kanal, FOLLOWUPS, FOLLOWUPS // 3)
+            phones += book_followups(kanal, FOLLOWUPS, FOLLOWUPS // 3, "+4533").values()
             total = FOLLOWUPS + FOLLOWUPS // 3
             wait_for(lambda: len(twilio.created) >= total, 120, "the standby to take over")
             time.sleep(2.0)

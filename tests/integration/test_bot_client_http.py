@@ -136,3 +136,71 @@ def test_the_circuit_opens_on_a_failing_bot_and_recovers_when_it_answers_again(s
 
     assert recovered.ok and recovered.intent == "payment_date"
     assert bot.status() == {"state": "up", "model": "kanal.tar.gz", "circuit": "closed"}
+
+
+class KeepAliveHandler(Handler):
+    """The stand-in speaking HTTP/1.1: a connection stays open between calls (as Rasa's)."""
+
+    protocol_version = "HTTP/1.1"
+
+    def setup(self) -> None:
+        super().setup()
+        self.server.connections += 1
+
+    def do_POST(self) -> None:  # noqa: N802 - http.server's naming
+        super().do_POST()
+        if self.server.mode == "drop idle":  # closed afterwards without saying so
+            self.close_connection = True
+
+
+@pytest.fixture
+def keep_alive() -> Iterator[StandInBot]:
+    server = StandInBot()
+    server.RequestHandlerClass = KeepAliveHandler
+    server.connections = 0
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    yield server
+    server.shutdown()
+    server.server_close()
+    thread.join(timeout=5)
+
+
+def test_turns_one_after_another_go_over_one_kept_connection(keep_alive):
+    bot = RasaBot(keep_alive.url)
+
+    turns = [bot.turn(f"c-{i}", "when will my pension be paid") for i in range(5)]
+
+    assert all(t.ok for t in turns)
+    assert keep_alive.connections == 1
+    bot.close()
+
+
+def test_a_connection_the_bot_closed_while_idle_never_fails_a_turn(keep_alive):
+    keep_alive.mode = "drop idle"
+    bot = RasaBot(keep_alive.url, failure_threshold=1)
+
+    turns = []
+    for i in range(4):
+        turns.append(bot.turn(f"c-{i}", "when will my pension be paid"))
+        time.sleep(0.05)  # the server has closed the connection it answered on
+
+    assert [t.error for t in turns] == [None] * 4
+    assert keep_alive.connections == 4
+    assert bot.breaker.snapshot().state == "closed"
+
+
+def test_no_more_connections_are_opened_than_the_bulkhead_lets_calls_through(keep_alive):
+    bot = RasaBot(keep_alive.url, concurrency=2, timeout=10.0)
+    threads = [
+        threading.Thread(target=lambda i=i: bot.turn(f"c-{i}", "when is my pension paid"))
+        for i in range(8)
+    ]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=30)
+
+    assert len(keep_alive.requests) == 8
+    assert keep_alive.connections <= 2
+    bot.close()

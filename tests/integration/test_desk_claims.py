@@ -8,6 +8,7 @@ from collections import Counter
 import pytest
 
 from router.domain.commands import ClaimNext, ReceiveMessage
+from router.domain.presence import PresenceState
 from router.entrypoints.auth import create_user
 
 pytestmark = pytest.mark.integration
@@ -65,3 +66,40 @@ def test_a_claim_finds_only_what_is_waiting(kanal):
     assert kanal.desk.claim_next(ClaimNext(agent_id=agent)) is None
     kanal.turns.receive(ReceiveMessage(channel="webchat", address="s_1", text="hello"))
     assert kanal.desk.claim_next(ClaimNext(agent_id=agent)) is None  # still with the bot
+
+
+def test_one_agent_taking_next_from_two_places_at_once_stays_within_capacity(kanal):
+    """Two Take next of one agent at the same instant (two tabs, the desk and the API): the
+    second waits for the first and then counts what the first took, so an agent who may
+    hold one chat gets one, not two. On PostgreSQL a statement that waits for a row lock
+    still reads the rest as it was when it began: the holdings must be read after."""
+    agents = [create_user(kanal.uow, f"agent{i}", "correct horse", "agent").id for i in range(8)]
+    for agent_id in agents:
+        kanal.assignments.set_profile(agent_id, capacity={"webchat": 1, "sms": 0, "voice": 0})
+        # At the desk already: a Take next changes nothing of their presence.
+        kanal.assignments.set_presence(agent_id, PresenceState.AVAILABLE)
+    for n in range(2 * len(agents)):
+        kanal.turns.receive(
+            ReceiveMessage(channel="webchat", address=f"s_{n}", text="I want to talk to a person")
+        )
+    errors: list[BaseException] = []
+
+    def take(agent_id: int, start: threading.Barrier) -> None:
+        try:
+            start.wait()
+            kanal.desk.claim_next(ClaimNext(agent_id=agent_id))
+        except BaseException as exc:  # surfaced below: a thread's error must fail the test
+            errors.append(exc)
+
+    for agent_id in agents:
+        start = threading.Barrier(2)
+        twins = [threading.Thread(target=take, args=(agent_id, start)) for _ in range(2)]
+        for t in twins:
+            t.start()
+        for t in twins:
+            t.join(timeout=60)
+
+    assert not errors, errors
+    with kanal.uow() as uow:
+        held = {agent_id: sum(uow.contacts.held_by(agent_id).values()) for agent_id in agents}
+    assert held == {agent_id: 1 for agent_id in agents}, "an agent got more than they may hold"

@@ -2,7 +2,7 @@
 
 import time
 
-from router.domain.commands import AgentReply, ClaimNext
+from router.domain.commands import AgentReply, ClaimNext, ReceiveMessage
 from router.service import wording
 from router.service.translations import translator
 from tests.integration import sms_support
@@ -116,3 +116,24 @@ def test_a_danish_conversation_gets_its_keyword_answers_in_danish(live, bot):
     replies = wait_for(lambda: len(live.outbox(number)) == 3 and live.outbox(number), what="START")
     assert replies[2]["body"] == "Du modtager beskeder fra os igen."
     assert [m.segments for m in live.messages(number, "out")] == [1, 1, 1]
+
+
+def test_a_keyword_takes_its_turn_after_the_citizens_earlier_messages(live, bot):
+    # A message acknowledged but not yet taken (its turn still to come) when STOP arrives:
+    # the citizen sent it first, so it is answered first, and STOP then holds.
+    number = new_number()
+    earlier = live.kanal.turns.accept(
+        ReceiveMessage(channel="sms", address=number, text="When is my payment?",
+                       provider_id="SM" + "e" * 32)
+    )  # fmt: skip
+    assert earlier is not None
+    live.text(number, "STOP")
+    assert consent(live, number) is False  # in force before Twilio got its answer
+    live.kanal.worker.notify(earlier, f"sms:{number}")  # as the sweep would, if still waiting
+    live.settle()
+    inbound = live.messages(number, "in")
+    assert [m.text for m in inbound] == ["When is my payment?", "STOP"]
+    assert [text for _, text in bot.turns] == ["When is my payment?"]
+    answer = [m for m in live.messages(number, "out")]
+    assert answer and all(m.delivery_status != "blocked" for m in answer)
+    wait_for(lambda: live.outbox(number), what="the answer to the message sent before STOP")

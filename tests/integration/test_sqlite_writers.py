@@ -1,0 +1,158 @@
+"""SQLite's writers wait in a queue across processes and give their place back however their
+transaction ends (router/adapters/sqlite_writers.py). SQLite only: PostgreSQL has no such
+lock to wait for."""
+
+from __future__ import annotations
+
+import os
+import signal
+import subprocess
+import sys
+import textwrap
+import threading
+from pathlib import Path
+
+import pytest
+from sqlalchemy import text
+from sqlalchemy.exc import OperationalError
+
+from router.adapters import db
+from router.adapters.db import make_engine
+
+ROOT = Path(__file__).resolve().parents[2]
+WAIT = 20  # seconds a thread may take before the test calls it stuck
+
+
+@pytest.fixture
+def url(tmp_path):
+    url = f"sqlite:///{tmp_path / 'kanal.db'}"
+    engine = make_engine(url)
+    with engine.begin() as conn:
+        conn.execute(text("CREATE TABLE said (who TEXT)"))
+    engine.dispose()
+    return url
+
+
+def written(url: str) -> list[str]:
+    engine = make_engine(url, immediate=False)
+    with engine.connect() as conn:
+        found = [row[0] for row in conn.execute(text("SELECT who FROM said ORDER BY rowid"))]
+    engine.dispose()
+    return found
+
+
+def write_in_thread(engine, who: str) -> threading.Thread:  # noqa: ANN001
+    def write() -> None:
+        with engine.begin() as conn:
+            conn.execute(text("INSERT INTO said VALUES (:who)"), {"who": who})
+
+    thread = threading.Thread(target=write, daemon=True)
+    thread.start()
+    return thread
+
+
+@pytest.mark.parametrize("ending", ["commit", "rollback", "close", "invalidate"])
+def test_the_next_writer_goes_in_once_a_transaction_ends_however_it_ends(url, ending):
+    first, second = make_engine(url), make_engine(url)
+    conn = first.connect()
+    tx = conn.begin()
+    conn.execute(text("INSERT INTO said VALUES ('first')"))
+    waiting = write_in_thread(second, "second")
+    waiting.join(0.3)
+    assert waiting.is_alive(), "the second writer went in while the first held the lock"
+    if ending == "commit":
+        tx.commit()
+    elif ending == "rollback":
+        tx.rollback()
+    elif ending == "invalidate":  # the connection thrown away (as after an error) and closed
+        conn.invalidate()
+    conn.close()  # "close": the transaction never ended but its connection went back
+    waiting.join(WAIT)
+    assert not waiting.is_alive()
+    assert written(url) == (["first", "second"] if ending == "commit" else ["second"])
+    first.dispose(), second.dispose()
+
+
+def test_a_second_write_transaction_inside_the_first_fails_as_locked_instead_of_hanging(
+    url, monkeypatch
+):
+    monkeypatch.setattr(db, "BUSY_SECONDS", 0.3)
+    outer, inner = make_engine(url), make_engine(url)
+    failed: list[Exception] = []
+
+    def nested() -> None:
+        with outer.begin() as conn:
+            conn.execute(text("INSERT INTO said VALUES ('outer')"))
+            try:
+                with inner.begin() as again:
+                    again.execute(text("INSERT INTO said VALUES ('inner')"))
+            except OperationalError as exc:
+                failed.append(exc)
+
+    thread = threading.Thread(target=nested, daemon=True)
+    thread.start()
+    thread.join(WAIT)
+    assert not thread.is_alive(), "a thread waited for its own transaction"
+    assert failed and "locked" in str(failed[0])
+    assert written(url) == ["outer"]
+    # Both places were given back: the next writer goes straight in.
+    write_in_thread(inner, "after").join(WAIT)
+    assert written(url) == ["outer", "after"]
+    outer.dispose(), inner.dispose()
+
+
+HOLDER = textwrap.dedent(
+    """
+    import sys, time
+    from sqlalchemy import text
+    from router.adapters.db import make_engine
+    conn = make_engine(sys.argv[1]).connect()
+    conn.begin()
+    conn.execute(text("INSERT INTO said VALUES ('other process')"))
+    print("holding", flush=True)
+    time.sleep(600)
+    """
+)
+
+
+def hold_in_another_process(url: str) -> subprocess.Popen:
+    holder = subprocess.Popen(
+        [sys.executable, "-c", HOLDER, url], cwd=ROOT, stdout=subprocess.PIPE, text=True,
+        env={**os.environ, "PYTHONPATH": str(ROOT)},
+    )  # fmt: skip
+    assert holder.stdout.readline().strip() == "holding"
+    return holder
+
+
+def test_a_writer_waits_for_another_process_and_goes_in_when_it_is_killed(url):
+    holder = hold_in_another_process(url)
+    engine = make_engine(url)
+    try:
+        waiting = write_in_thread(engine, "here")
+        waiting.join(0.3)
+        assert waiting.is_alive(), "went in while another process held the lock"
+        os.kill(holder.pid, signal.SIGKILL)  # a worker killed mid-transaction
+        waiting.join(WAIT)
+        assert not waiting.is_alive()
+    finally:
+        holder.kill()
+        holder.wait()
+    assert written(url) == ["here"]  # the killed process' insert was never committed
+    engine.dispose()
+
+
+def test_a_writer_that_cannot_get_in_in_time_is_told_locked_and_the_next_one_still_gets_in(
+    url, monkeypatch
+):
+    monkeypatch.setattr(db, "BUSY_SECONDS", 0.5)
+    holder = hold_in_another_process(url)
+    engine = make_engine(url)
+    try:
+        with pytest.raises(OperationalError, match="locked"), engine.begin() as conn:
+            conn.execute(text("INSERT INTO said VALUES ('too late')"))
+    finally:
+        holder.kill()
+        holder.wait()
+    write_in_thread(engine, "next").join(WAIT)
+    assert written(url) == ["next"]
+    engine.dispose()
