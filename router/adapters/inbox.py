@@ -1,5 +1,9 @@
 """The Inbox port: an acknowledged message is one INSERT, idempotent on the provider's id.
 
+Acknowledgements made at the same time by one process' threads are committed together: one
+transaction for the batch (router/adapters/group_commit.py), each webhook answered once the
+transaction holding its row has committed, a duplicate still recognised by the unique key.
+
 On SQLite the inbox is a file of its own beside kanal's database, so acknowledging never
 waits for the write lock a turn holds on the main file; on PostgreSQL it is a table in the
 same database (row locks do not block inserts).
@@ -15,13 +19,14 @@ from __future__ import annotations
 import logging
 import threading
 import time as _time
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from contextlib import contextmanager, nullcontext
 from datetime import UTC, datetime
 
 from sqlalchemy import Engine, bindparam, delete, select, text, update
 from sqlalchemy.exc import DBAPIError, OperationalError
 
+from router.adapters.group_commit import GroupCommit
 from router.adapters.orm import UTC as UTC_TIMESTAMP
 from router.adapters.orm import inbox
 from router.domain.commands import ReceiveMessage
@@ -54,6 +59,17 @@ def dialect_insert(name: str):  # noqa: ANN201 - the dialect's insert() with ON 
         from sqlalchemy.dialects.postgresql import insert
     return insert
 
+
+# PostgreSQL: a batch of rows in one statement, one array per column (the rows in order, so
+# their ids follow the order they came in), each inserted row's id and key returned.
+_INSERT_MANY = (
+    "INSERT INTO inbox (channel, provider_id, address, text, kind, contact_id, received_at) "
+    "SELECT channel, provider_id, address, text, kind, contact_id, received_at FROM unnest("
+    "%s::varchar[], %s::varchar[], %s::varchar[], %s::text[], %s::varchar[], %s::bigint[], "
+    "%s::timestamptz[]) WITH ORDINALITY "
+    "AS r(channel, provider_id, address, text, kind, contact_id, received_at, n) ORDER BY n "
+    "ON CONFLICT (channel, provider_id) DO NOTHING RETURNING id, channel, provider_id"
+)
 
 # Built once: a statement built per call costs more than running it.
 _GET = select(inbox).where(inbox.c.id == bindparam("entry_id"), inbox.c.message_id.is_(None))
@@ -99,11 +115,15 @@ class SqlInbox:
         self.engine = engine
         # SQLite has one writer: threads of one process queue here, on a lock that wakes the
         # next at once, rather than in SQLite's busy handler, which sleeps and retries.
-        self._writing = threading.Lock() if engine.dialect.name == "sqlite" else nullcontext()
         self._sqlite = engine.dialect.name == "sqlite"
+        # SQLite has one writer: threads of one process queue here, on a lock that wakes the
+        # next at once, rather than in SQLite's busy handler, which sleeps and retries.
+        self._writing = threading.Lock() if self._sqlite else nullcontext()
         self._dbapi_error = engine.dialect.loaded_dbapi.Error
         self._insert, self._positional = _insert_statement(engine.dialect)
         self._timestamp = UTC_TIMESTAMP.bind_processor(engine.dialect)
+        # SQLite has one writer; PostgreSQL flushes the log of commits made at once together.
+        self._group = GroupCommit(self._insert_batch, writers=1 if self._sqlite else 2)
         if engine.dialect.name == "sqlite":
             for attempt in range(5):  # several web workers may start at once
                 try:
@@ -113,33 +133,89 @@ class SqlInbox:
                     _time.sleep(0.1 * (attempt + 1))
 
     def add(self, cmd: ReceiveMessage) -> int | None:
-        """Commit the message; return its entry id, or None if the provider sent it before."""
+        """Commit the message; return its entry id, or None if the provider sent it before.
+
+        Messages added at the same time by this process' threads are committed together
+        (router/adapters/group_commit.py); each call returns once its own row is committed.
+        """
+        return self._group.submit(self._row(cmd))
+
+    def _row(self, cmd: ReceiveMessage) -> tuple | dict:
+        """The INSERT's parameters for the message, in the driver's style."""
         values = (cmd.channel, cmd.provider_id, cmd.address, cmd.text, cmd.kind, cmd.contact_id,
                   self._timestamp(cmd.received_at or datetime.now(UTC)))  # fmt: skip
-        row = values if self._positional else dict(zip(_INSERTED, values, strict=True))
+        return values if self._positional else dict(zip(_INSERTED, values, strict=True))
+
+    def _insert_batch(self, rows: Sequence) -> list[int | None]:
+        """Insert the rows in one transaction; each one's entry id, None for a duplicate."""
         with self._writing:
             # Returned to the pool (which rolls back what was left open) whatever happens.
             try:
                 connection = self.engine.raw_connection()
             except self._dbapi_error as exc:  # no connection to be had: the server is down
-                raise self._wrapped(exc, None, None, row) from exc
+                raise self._wrapped(exc, None, None, rows) from exc
             cursor = None
             try:
                 cursor = connection.cursor()
-                cursor.execute(self._insert, row)
                 if self._sqlite:
-                    # Autocommit (db.py): the one statement was its own transaction.
-                    entry_id = cursor.lastrowid if cursor.rowcount == 1 else None
+                    ids = self._autocommit_batch(cursor, rows)
                 else:
-                    found = cursor.fetchone()
-                    entry_id = found[0] if found else None
+                    ids = self._returning_batch(cursor, rows)
                     connection.commit()
                 cursor.close()
             except self._dbapi_error as exc:
-                raise self._wrapped(exc, connection, cursor, row) from exc
+                raise self._wrapped(exc, connection, cursor, rows) from exc
             finally:
                 connection.close()
-        return entry_id
+        return ids
+
+    def _autocommit_batch(self, cursor, rows: Sequence) -> list[int | None]:  # noqa: ANN001
+        """SQLite, in autocommit (db.py): one row is its own transaction; more share one.
+        SQLite's rowcount and lastrowid say whether a row was new without a result."""
+        if len(rows) == 1:
+            cursor.execute(self._insert, rows[0])
+            return [cursor.lastrowid if cursor.rowcount == 1 else None]
+        cursor.execute("BEGIN IMMEDIATE")
+        try:
+            ids = []
+            for row in rows:  # a row whose provider's id came before (even in this batch): 0
+                cursor.execute(self._insert, row)
+                ids.append(cursor.lastrowid if cursor.rowcount == 1 else None)
+            cursor.execute("COMMIT")
+        except BaseException:
+            if cursor.connection.in_transaction:
+                cursor.execute("ROLLBACK")
+            raise
+        return ids
+
+    def _returning_batch(self, cursor, rows: Sequence) -> list[int | None]:  # noqa: ANN001
+        """PostgreSQL: the rows carrying a provider's id in one INSERT (a provider's id twice
+        in the batch: the first row is inserted, the later ones are duplicates), any others
+        one by one, in the same transaction."""
+        if len(rows) == 1:
+            return [self._insert_one(cursor, rows[0])]
+        firsts: dict[tuple[str, str], int] = {}
+        for i, row in enumerate(rows):
+            if row["provider_id"] is not None:
+                firsts.setdefault((row["channel"], row["provider_id"]), i)
+        sent = [rows[i] for i in sorted(firsts.values())]
+        inserted: dict[tuple[str, str], int] = {}
+        if sent:
+            cursor.execute(_INSERT_MANY, [[row[c] for row in sent] for c in _INSERTED])
+            inserted = {(channel, provider): id_ for id_, channel, provider in cursor.fetchall()}
+        ids: list[int | None] = []
+        for i, row in enumerate(rows):
+            key = (row["channel"], row["provider_id"])
+            if row["provider_id"] is None:
+                ids.append(self._insert_one(cursor, row))
+            else:
+                ids.append(inserted.get(key) if firsts[key] == i else None)
+        return ids
+
+    def _insert_one(self, cursor, row) -> int | None:  # noqa: ANN001
+        cursor.execute(self._insert, row)
+        found = cursor.fetchone()
+        return found[0] if found else None
 
     def _wrapped(self, exc: Exception, connection, cursor, row) -> DBAPIError:  # noqa: ANN001
         """The driver's error as SQLAlchemy would raise it on its own path (so a database that

@@ -141,3 +141,15 @@ def test_a_desk_session_that_times_out_ends_its_page_session(app, client, kanal,
 
     again = sign_in(app)  # at once, although the time-out is stamped ten minutes ahead
     assert again.get(conversation).status_code == 200
+
+
+def test_a_deactivated_member_of_staff_loses_the_session_they_hold(app, client, kanal, staff):
+    staff("agent1", "agent")
+    contact = queued_chat(client, kanal)
+    desk = sign_in(app)
+    assert desk.post("/desk/claim").status_code == 302
+    with kanal.uow() as uow:  # kanal has no command for it yet: an administrator's change
+        uow.users.by_username("agent1").active = False
+        uow.commit()
+    assert sent_to_sign_in(desk.get(f"/desk/contacts/{contact}"))
+    assert desk.post("/api/v1/desk/claim").status_code == 401
