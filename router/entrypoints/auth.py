@@ -107,6 +107,12 @@ class StaffUser(UserMixin):
         return self.role in roles or self.role == "admin"
 
 
+def session_began() -> datetime | None:
+    """When this request's page session began (signed in), if it carries it."""
+    began = session.get(SIGNED_IN)
+    return instant(began) if isinstance(began, int) else None
+
+
 def _load(uow_factory, user_id: str) -> StaffUser | None:  # noqa: ANN001
     """The member of staff a page session names, while it is theirs: active, and not signed
     out (nor timed out at the desk) since the session began. Otherwise the session is

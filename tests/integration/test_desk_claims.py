@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import threading
 from collections import Counter
+from datetime import timedelta
 
 import pytest
 
@@ -103,3 +104,30 @@ def test_one_agent_taking_next_from_two_places_at_once_stays_within_capacity(kan
     with kanal.uow() as uow:
         held = {agent_id: sum(uow.contacts.held_by(agent_id).values()) for agent_id in agents}
     assert held == {agent_id: 1 for agent_id in agents}, "an agent got more than they may hold"
+
+
+def test_a_claim_logs_the_assignment_with_the_citizens_pseudonym_never_their_number(
+    kanal, add_citizen
+):
+    """What a claim writes, as the log and the stored contact show it: the agent's presence
+    (they became available), the contact theirs, `agent_assigned` with the citizen's
+    pseudonym (the claim reads the citizen with the item) and no phone number."""
+    pseudonym = add_citizen("+4520001234", name="Karen Jensen")
+    kanal.turns.receive(
+        ReceiveMessage(channel="sms", address="+4520001234", text="I want to talk to a person")
+    )
+    agent = create_user(kanal.uow, "agent1", "correct horse", "agent").id
+    claimed = kanal.desk.claim_next(ClaimNext(agent_id=agent))
+
+    assert claimed is not None
+    assert kanal.views.contact(claimed.contact_id).agent_id == agent
+    assert kanal.assignments.presence(agent).state == PresenceState.AVAILABLE
+    with kanal.uow() as uow:
+        [assigned] = [
+            e for e in uow.events.for_contact(claimed.contact_id) if e.type == "agent_assigned"
+        ]
+        presence = uow.events.recent("presence_changed", assigned.at - timedelta(seconds=5))
+    assert assigned.citizen == pseudonym
+    assert assigned.data["agent_id"] == agent
+    assert "+4520001234" not in str(assigned.data) and assigned.citizen != "+4520001234"
+    assert [(e.data["from"], e.data["to"]) for e in presence] == [("offline", "available")]

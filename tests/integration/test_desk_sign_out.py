@@ -141,3 +141,30 @@ def test_a_desk_session_that_times_out_ends_its_page_session(app, client, kanal,
 
     again = sign_in(app)  # at once, although the time-out is stamped ten minutes ahead
     assert again.get(conversation).status_code == 200
+
+
+def test_a_deactivated_member_of_staff_loses_the_session_they_hold(app, client, kanal, staff):
+    staff("agent1", "agent")
+    contact = queued_chat(client, kanal)
+    desk = sign_in(app)
+    assert desk.post("/desk/claim").status_code == 302
+    with kanal.uow() as uow:  # kanal has no command for it yet: an administrator's change
+        uow.users.by_username("agent1").active = False
+        uow.commit()
+    assert sent_to_sign_in(desk.get(f"/desk/contacts/{contact}"))
+    assert desk.post("/api/v1/desk/claim").status_code == 401
+
+
+def test_signing_in_after_a_time_out_stamped_ahead_gives_a_live_token_that_works(
+    app, client, kanal, staff, streams
+):
+    staff("agent1", "agent")
+    queued_chat(client, kanal)
+    desk = sign_in(app)
+    assert desk.post("/desk/claim").status_code == 302
+    later = kanal.clock() + timedelta(minutes=10)  # the job's clock runs ahead of the web's
+    absent = Assignments(kanal.uow, kanal.settings.routing, lambda: later)
+    assert absent.time_out_absent() == 1
+
+    again = sign_in(app)  # the page session counts from after the time-out
+    assert status(f"{streams.url}/desk/live/queue", page_token(again)) == 200

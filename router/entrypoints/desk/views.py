@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
+from datetime import datetime
 from functools import wraps
 from urllib.parse import urlsplit
 from zoneinfo import ZoneInfo
@@ -33,7 +34,7 @@ from router.domain.commands import AgentReply, ClaimNext, Resolve
 from router.domain.model import STAFF_ROLES, ContactState
 from router.domain.replies import CannedReply
 from router.domain.wrapup import WRAP_UP_CODES, Outcome
-from router.entrypoints.auth import role_required
+from router.entrypoints.auth import role_required, session_began
 from router.entrypoints.desk import routing_views, supervisor_views
 from router.entrypoints.desk import words as w
 from router.entrypoints.desk.words import DeskWords, canned_replies, link_parts, waited
@@ -139,7 +140,7 @@ def blueprint(
     def _live():  # noqa: ANN202
         return {
             "live_url": live_url,
-            "live_token": lambda: desk_token(secret, _agent_id(), parts.views.clock()),
+            "live_token": lambda: desk_token(secret, _agent_id(), _issued(parts.views.clock())),
         }
 
     routes = (
@@ -264,6 +265,14 @@ def _audited(view, parts: DeskParts):  # noqa: ANN001, ANN202
 def _visible(parts: DeskParts, entries: list) -> list:
     """The waiting contacts of the agent's queues (a supervisor's: their teams')."""
     return parts.access.visible(_viewer(), entries) if parts.access else entries
+
+
+def _issued(now: datetime) -> datetime:
+    """When a live token is signed: not before its page session began, which counts from
+    after the last sign-out even when a clock running ahead stamped it (User.session_start),
+    so the stream process honours the token of a session it honours."""
+    began = session_began()
+    return max(now, began) if began is not None else now
 
 
 def _agent_id() -> int:
