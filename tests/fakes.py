@@ -370,6 +370,13 @@ class FakeMessageRepository(_FakeRepository):
     def for_contact(self, contact_id: int, after_id: int = 0) -> list[Message]:
         return self._rows.select(Message, lambda m: m.contact_id == contact_id and m.id > after_id)
 
+    def unfinished_of(self, contact_id: int) -> list[int]:
+        return [
+            m.id
+            for m in self._rows.select(Message, lambda m: m.contact_id == contact_id)
+            if m.direction == "in" and not m.processed
+        ]
+
     def unprocessed_inbound(self, before: datetime, limit: int = 100) -> list[Message]:
         return self._rows.select(
             Message, lambda m: m.direction == "in" and not m.processed and m.created_at <= before

@@ -112,6 +112,13 @@ def _turn_statements() -> dict[str, object]:
         .select_from(QueueItem)
         .where(QueueItem.state == QueueState.WAITING),
         "consent": select(Consent).where(Consent.channel == channel, Consent.address == address),
+        "message_unfinished_of": select(Message.id)
+        .where(
+            Message.contact_id == bindparam("contact_id"),
+            Message.direction == "in",
+            Message.processed.is_(False),
+        )
+        .order_by(Message.id),
     }
 
 
@@ -354,6 +361,10 @@ class SqlMessageRepository(_Repository):
             .order_by(Message.id)
         )
         return list(self.session.scalars(stmt))
+
+    def unfinished_of(self, contact_id: int) -> list[int]:
+        stmt = _turn_statements()["message_unfinished_of"]
+        return list(self.session.scalars(stmt, {"contact_id": contact_id}))
 
     def unprocessed_inbound(self, before: datetime, limit: int = 100) -> list[Message]:
         stmt = (

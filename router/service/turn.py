@@ -43,6 +43,7 @@ from router.service.turn_result import (
     AtBot,
     CallbackJobs,
     Finisher,
+    LeftBehind,
     SurveyReplies,
     TurnDecision,
     TurnResult,
@@ -195,7 +196,7 @@ class Turns(FinishingTurns):
         """Run the turn of one inbox entry; None when another worker has taken it."""
         return self.bus.handle(TakeTurn(entry_id))
 
-    def _take(self, entry_id: int) -> TurnResult | None:
+    def _take(self, entry_id: int, left_checked: bool = False) -> TurnResult | None:
         entry = self.inbox.get(entry_id)
         if entry is None:
             return None
@@ -203,7 +204,11 @@ class Turns(FinishingTurns):
             entry.provider_id = f"inbox:{entry.id}"
         try:
             with self.uow() as uow:
-                first = self._first(uow, entry, self.clock())
+                first = self._first(uow, entry, self.clock(), left_checked=left_checked)
+        except LeftBehind as left:  # the citizen's earlier turns first, then this one again
+            for message_id in left.message_ids:
+                self._resume(message_id)
+            return self._take(entry_id, left_checked=True)
         except DuplicateDelivery:  # filed before, by a turn that stopped: nothing more to do
             with self.uow() as uow:
                 filed = uow.messages.by_provider_id(entry.channel, entry.provider_id)
@@ -216,13 +221,20 @@ class Turns(FinishingTurns):
         return self._send(first) if isinstance(first, TurnResult) else self._at_bot(first)
 
     def _first(
-        self, uow: UnitOfWork, entry: InboxEntry, now: datetime, metadata: dict | None = None
+        self,
+        uow: UnitOfWork,
+        entry: InboxEntry,
+        now: datetime,
+        metadata: dict | None = None,
+        *,
+        left_checked: bool = True,
     ) -> TurnResult | AtBot:
         """File the message and decide; finish here unless the bot is to be asked.
 
         `metadata` may carry how the message was heard ("input", "confidence": recorded with
         it) and the language the citizen chose ("language": the bot's, when the register
-        does not know the citizen).
+        does not know the citizen). Unless `left_checked`, a message of the same contact
+        whose turn stopped halfway (its process died) raises LeftBehind, to be finished first.
         """
         metadata = metadata or {}
         if self.surveys is not None:
@@ -237,6 +249,8 @@ class Turns(FinishingTurns):
             return answered
         channel = self.channels[entry.channel]
         contact, citizen = filing.contact_for(uow, entry, channel, now)
+        if not left_checked and (left := uow.messages.unfinished_of(contact.id)):
+            raise LeftBehind(left)  # nothing written yet: the block rolls back
         heard = {k: metadata[k] for k in ("input", "confidence") if k in metadata}
         message = filing.file_message(
             uow, entry, contact, self.channels[entry.channel], now, **heard

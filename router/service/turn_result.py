@@ -69,6 +69,15 @@ class TurnResult:
         return ((self.message,) if self.message else ()) + self.replies
 
 
+class LeftBehind(Exception):
+    """The citizen's contact holds messages whose turn stopped halfway (a process died at
+    the bot): they are finished before a later message takes its turn."""
+
+    def __init__(self, message_ids: list[int]) -> None:
+        super().__init__(f"turns left behind: {message_ids}")
+        self.message_ids = message_ids
+
+
 @dataclass(frozen=True)
 class AtBot:
     """What transaction 1 hands to the bot call and to transaction 2."""
