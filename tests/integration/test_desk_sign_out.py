@@ -170,9 +170,7 @@ def test_signing_in_after_a_time_out_stamped_ahead_gives_a_live_token_that_works
     assert status(f"{streams.url}/desk/live/queue", page_token(again)) == 200
 
 
-def test_signing_out_ends_a_session_begun_after_a_time_out_stamped_ahead(
-    app, client, kanal, staff
-):
+def test_signing_out_ends_a_session_begun_after_a_time_out_stamped_ahead(app, client, kanal, staff):
     staff("agent1", "agent")
     contact = queued_chat(client, kanal)
     desk = sign_in(app)
