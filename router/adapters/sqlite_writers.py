@@ -58,6 +58,7 @@ class WriterQueue:
         # on behalf of the thread holding `_turn`, which waits for it at most `timeout`.
         self._cond = threading.Condition()
         self._asked = self._granted = False
+        self._held = False  # the file lock is a thread's place (changed under `_cond`)
         self._helper: threading.Thread | None = None
 
     def enter(self, timeout: float) -> bool:
@@ -82,20 +83,20 @@ class WriterQueue:
         """Give the place back (the transaction has ended)."""
         self._owner = None
         try:
-            if self._fd is not None:
-                fcntl.flock(self._fd, fcntl.LOCK_UN)
+            with self._cond:
+                self._held = False
+                if self._fd is not None:
+                    fcntl.flock(self._fd, fcntl.LOCK_UN)
         finally:
             self._turn.release()
 
     def _lock_file(self, deadline: float) -> bool:
         if self._fd is None:
             self._fd = os.open(self.path, os.O_RDWR | os.O_CREAT | os.O_CLOEXEC, 0o600)
-        try:
-            fcntl.flock(self._fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
-            return True
-        except BlockingIOError:
-            pass
         with self._cond:
+            if self._try_lock():
+                self._held = True
+                return True
             if self._helper is None:
                 self._helper = threading.Thread(
                     target=self._wait_in_kernel, name="kanal-sqlite-writers", daemon=True
@@ -110,7 +111,15 @@ class WriterQueue:
                     return False
                 self._cond.wait(left)
             self._granted = False
+            self._held = True
             return True
+
+    def _try_lock(self) -> bool:
+        try:
+            fcntl.flock(self._fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+            return True
+        except BlockingIOError:
+            return False
 
     def _wait_in_kernel(self) -> None:
         while True:
@@ -118,12 +127,17 @@ class WriterQueue:
                 while not self._asked:
                     self._cond.wait()
             fcntl.flock(self._fd, fcntl.LOCK_EX)  # blocks until the other process lets go
+            # Decided under `_cond`, on the lock as it is now: the file is opened once per
+            # process, so while the helper was being let in, a thread may have taken the lock
+            # at once (and even given it back) after the one that asked gave up.
             with self._cond:
+                if not self._try_lock():
+                    continue  # lost again meanwhile: wait again if still asked
                 if self._asked:
                     self._asked, self._granted = False, True
                     self._cond.notify_all()
-                    continue
-            fcntl.flock(self._fd, fcntl.LOCK_UN)  # asked for, then given up: pass it on
+                elif not self._held:  # asked for, then given up: pass it on
+                    fcntl.flock(self._fd, fcntl.LOCK_UN)
 
 
 class QueuedConnection(sqlite3.Connection):

@@ -794,7 +794,11 @@ class User:
 
     def sign_out(self, now: datetime) -> None:
         """They signed out, or their session at the desk timed out: what was signed for them
-        before now (the desk's live tokens) is no longer theirs to use."""
+        before now (the desk's live tokens) is no longer theirs to use. Never earlier than
+        the last one: a session begun after a sign-out stamped by a clock running ahead
+        (`session_start`) ends too, and so does what was signed in it."""
+        if self.signed_out_at is not None and now <= self.signed_out_at:
+            now = self.signed_out_at + timedelta(microseconds=1)
         self.signed_out_at = now
 
     def issued_in_session(self, issued_at: datetime) -> bool:

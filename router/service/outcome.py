@@ -203,7 +203,7 @@ def store_decisions(uow, contact, message, steps, now, pseudonym, profile: str) 
             reason=d.reason,
             profile=profile,
             # What the policy saw, so a period can be replayed under another profile
-            # (analytics/simulator.py); no personal data: the context holds none.
+            # (analytics/simulator/); no personal data: the context holds none.
             context=inputs,
             # A surge rule decided (the dashboard counts the surge's callbacks offered).
             **({"surge": True} if d.surge else {}),

@@ -168,3 +168,20 @@ def test_signing_in_after_a_time_out_stamped_ahead_gives_a_live_token_that_works
 
     again = sign_in(app)  # the page session counts from after the time-out
     assert status(f"{streams.url}/desk/live/queue", page_token(again)) == 200
+
+
+def test_signing_out_ends_a_session_begun_after_a_time_out_stamped_ahead(app, client, kanal, staff):
+    staff("agent1", "agent")
+    contact = queued_chat(client, kanal)
+    desk = sign_in(app)
+    assert desk.post("/desk/claim").status_code == 302
+    later = kanal.clock() + timedelta(minutes=10)  # the job's clock runs ahead of the web's
+    assert Assignments(kanal.uow, kanal.settings.routing, lambda: later).time_out_absent() == 1
+
+    again = sign_in(app)  # counts from just after the time-out
+    conversation = f"/desk/contacts/{contact}"
+    assert again.get(conversation).status_code == 200
+    copied = session_cookie(app, again)
+    assert again.post("/logout").status_code == 302  # on the web's clock, behind the job's
+    assert sent_to_sign_in(browser_with(app, copied).get(conversation))
+    assert browser_with(app, copied).post("/api/v1/desk/claim").status_code == 401

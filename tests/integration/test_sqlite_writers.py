@@ -4,12 +4,14 @@ lock to wait for."""
 
 from __future__ import annotations
 
+import fcntl
 import os
 import signal
 import subprocess
 import sys
 import textwrap
 import threading
+import time
 from pathlib import Path
 
 import pytest
@@ -156,3 +158,34 @@ def test_a_writer_that_cannot_get_in_in_time_is_told_locked_and_the_next_one_sti
     write_in_thread(engine, "next").join(WAIT)
     assert written(url) == ["next"]
     engine.dispose()
+
+
+def test_the_helper_let_in_late_never_lets_go_of_a_place_a_thread_holds(tmp_path, monkeypatch):
+    """A writer that gave up waiting leaves the helper thread waiting in the kernel; when the
+    other process lets go, the next writer of this process can get the file lock at once
+    (the same open file), and the helper, let in too, must not unlock it under that writer."""
+    from router.adapters import sqlite_writers
+
+    path = str(tmp_path / "kanal.db-writers.lock")
+    other = os.open(path, os.O_RDWR | os.O_CREAT)  # another process' place, held
+    fcntl.flock(other, fcntl.LOCK_EX)
+    real, helper_in, go_on = fcntl.flock, threading.Event(), threading.Event()
+
+    def flock(fd: int, how: int) -> None:  # the helper paused just after the kernel let it in
+        real(fd, how)
+        if threading.current_thread().name == "kanal-sqlite-writers" and how == fcntl.LOCK_EX:
+            helper_in.set()
+            go_on.wait(WAIT)
+
+    monkeypatch.setattr(sqlite_writers.fcntl, "flock", flock)
+    queue = sqlite_writers.WriterQueue(path)
+    assert not queue.enter(0.2)  # gave up: the helper still waits in the kernel
+    fcntl.flock(other, fcntl.LOCK_UN)
+    assert helper_in.wait(WAIT)
+    assert queue.enter(WAIT)  # the next writer of this process: in at once
+    go_on.set()
+    time.sleep(0.3)  # the helper decides what to do with what it was let in to
+    with pytest.raises(BlockingIOError):  # another process still cannot get in
+        real(other, fcntl.LOCK_EX | fcntl.LOCK_NB)
+    queue.leave()
+    real(other, fcntl.LOCK_EX | fcntl.LOCK_NB)  # and it can once the place is given back

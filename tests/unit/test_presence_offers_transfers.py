@@ -66,6 +66,15 @@ def test_a_sign_out_ends_what_was_signed_before_it_and_a_new_session_starts_afte
     assert not user.issued_in_session(later)  # deactivated: nothing of theirs is valid
 
 
+def test_a_sign_out_ends_a_session_begun_after_a_sign_out_stamped_ahead():
+    user = User(username="agent1", password_hash="x", role="agent")
+    user.sign_out(NOW + timedelta(minutes=10))  # a time-out stamped by a clock running ahead
+    start = user.session_start(NOW + timedelta(minutes=1))  # they sign in again at once
+    user.sign_out(NOW + timedelta(minutes=2))  # and sign out, on the web's clock
+    assert not user.issued_in_session(start)  # that session is over too
+    assert user.issued_in_session(user.session_start(NOW + timedelta(minutes=3)))
+
+
 def offer(**kw) -> Offer:
     return Offer(
         queue_item_id=1, contact_id=2, agent_id=7, channel="sms", offered_at=NOW,
