@@ -126,6 +126,11 @@ def ivr_turn(d: dict) -> list[dict]:
                         rasa["turn"]["p50_ms"], "ms", target="max < 1000 ms",
                         met=rasa["turn"]["max_ms"] < 1000, baseline=rasa["baseline"]["p50_ms"],
                         ratio=rasa.get("ratio_turn_to_rasa_direct_p50")))  # fmt: skip
+        added = rasa.get("added_p50_vs_rasa_p50")
+        if added is not None:
+            rows.append(row("phone turn: kanal's added p50 / Rasa direct's p50 (interleaved)",
+                            added, "", target="<= 0.5", met=at_most(added, 0.5),
+                            baseline=rasa["baseline"]["p50_ms"]))  # fmt: skip
     return rows
 
 

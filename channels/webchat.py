@@ -50,7 +50,7 @@ def _hash(token: str) -> str:
     return hashlib.sha256(token.encode()).hexdigest()
 
 
-def token_matches(contact, token: str) -> bool:  # noqa: ANN001 - a Contact
+def token_matches(contact, token: str) -> bool:  # noqa: ANN001 - a Contact or its SessionKey
     """Say whether `token` is the bearer token of the chat session `contact` is at."""
     return hmac.compare_digest(_hash(token.strip()), contact.secret_hash or "")
 
@@ -115,9 +115,10 @@ def _verified_pseudonym(secret: str, identity: str) -> str | None:
 
 
 def _session(services: ChannelServices):
-    """Return the contact behind the URL's session after checking the bearer token."""
+    """Return the session's key (the contact's id, state, token hash and language) after
+    checking the bearer token."""
     session_id = request.view_args["session_id"]
-    contact = services.views.contact_on(NAME, session_id)
+    contact = services.views.session_key(NAME, session_id)
     if contact is None:
         return None, json_error(404, "No such chat session.")
     scheme, _, token = request.headers.get("Authorization", "").partition(" ")

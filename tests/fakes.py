@@ -53,7 +53,7 @@ from router.service.dialling import CallbackSettings
 from router.service.errors import DuplicateDelivery
 from router.service.journal import write_new_events
 from router.service.ports import BotTurn, CallResult, SendResult
-from router.service.repositories import AtDesk, NextItem
+from router.service.repositories import AtDesk, NextItem, SessionKey
 from router.service.survey import SurveySettings
 
 T = TypeVar("T")
@@ -295,6 +295,12 @@ class FakeContactRepository(_FakeRepository):
         return self._one(
             Contact, lambda c: c.channel == channel and c.address == address, newest=True
         )
+
+    def key_on(self, channel: str, address: str) -> SessionKey | None:
+        found = self.latest_on(channel, address)
+        if found is None:
+            return None
+        return SessionKey(found.id, found.state, found.secret_hash, found.language)
 
     def resolved_on_need_since(
         self, citizen_id: int, need: str, since: datetime, exclude_id: int | None

@@ -98,6 +98,10 @@ class ThroughKanal:
         with self._lock:
             self.acknowledged.add(f"{conversation}:{client_id}"[:64])
         messages = answer.json().get("messages", [])
+        if not any(m.get("author") == "bot" for m in messages):
+            told = [m.get("text", "") for m in messages if m.get("author") != "citizen"]
+            if told:  # the turn ran and kanal answered without the bot (busy, timed out)
+                raise RuntimeError(f"answered without the bot: {told[0][:80]}")
         deadline = time.monotonic() + 30
         after = max((m["id"] for m in messages), default=0)
         while not any(m.get("author") == "bot" for m in messages):

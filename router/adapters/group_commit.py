@@ -35,7 +35,7 @@ class _Ticket(Generic[Row, Result]):
         self.result: Result | None = None
         self.error: BaseException | None = None
         self.leads = False  # handed the writing of the next batch
-        self.ready = threading.Event()
+        self.ready: threading.Event | None = None  # made for a thread that waits
 
 
 class GroupCommit(Generic[Row, Result]):
@@ -64,8 +64,10 @@ class GroupCommit(Generic[Row, Result]):
             self._waiting.append(ticket)
             leads = ticket.leads = self._leading < self._writers
             self._leading += leads
+            if not leads:
+                ready = ticket.ready = threading.Event()
         if not leads:
-            ticket.ready.wait()
+            ready.wait()
         if ticket.leads:
             self._lead(ticket)
         if ticket.error is not None:
@@ -100,9 +102,10 @@ class GroupCommit(Generic[Row, Result]):
             else:
                 following.leads = True
         for ticket in batch:
-            ticket.ready.set()
+            if ticket.ready is not None:  # the leader's own thread is not waiting
+                ticket.ready.set()
         if following is not None:
-            following.ready.set()
+            following.ready.set()  # type: ignore[union-attr] - it waits
 
 
 def _own_copy(exc: BaseException) -> BaseException:

@@ -136,8 +136,6 @@ class SqlInbox:
 
     def __init__(self, engine: Engine) -> None:
         self.engine = engine
-        # SQLite has one writer: threads of one process queue here, on a lock that wakes the
-        # next at once, rather than in SQLite's busy handler, which sleeps and retries.
         self._sqlite = engine.dialect.name == "sqlite"
         # SQLite has one writer: threads of one process queue here, on a lock that wakes the
         # next at once, rather than in SQLite's busy handler, which sleeps and retries.
@@ -151,6 +149,8 @@ class SqlInbox:
             for attempt in range(5):  # several web workers may start at once
                 try:
                     inbox.create(engine, checkfirst=True)
+                    for index in inbox.indexes:  # a file made before an index was added
+                        index.create(engine, checkfirst=True)
                     break
                 except OperationalError:
                     _time.sleep(0.1 * (attempt + 1))

@@ -259,6 +259,16 @@ inbox = Table(
     UniqueConstraint("channel", "provider_id", name="uq_inbox_channel_provider_id"),
     Index("ix_inbox_waiting", "message_id", "id"),
 )
+# A lane's entries not yet taken, oldest first (each turn asks before it takes its own): only
+# the waiting are in the index, so a backlog of other citizens' messages is never read.
+Index(
+    "ix_inbox_lane_waiting",
+    inbox.c.channel,
+    inbox.c.address,
+    inbox.c.id,
+    sqlite_where=inbox.c.message_id.is_(None),
+    postgresql_where=inbox.c.message_id.is_(None),
+)
 
 callbacks = Table(
     "callbacks",

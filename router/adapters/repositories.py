@@ -40,7 +40,7 @@ from router.domain.routing import AgentProfile, Match
 from router.domain.survey import Survey, SurveyState
 from router.domain.transfers import Transfer
 from router.service.errors import DuplicateDelivery
-from router.service.repositories import AtDesk, NextItem
+from router.service.repositories import AtDesk, NextItem, SessionKey
 
 OPEN_ITEM = (QueueState.WAITING, QueueState.ASSIGNED)
 
@@ -119,6 +119,11 @@ def _turn_statements() -> dict[str, object]:
             Message.processed.is_(False),
         )
         .order_by(Message.id),
+        # Every chat request checks its session's token: four columns, no contact loaded.
+        "key_on": select(Contact.id, Contact.state, Contact.secret_hash, Contact.language)
+        .where(Contact.channel == channel, Contact.address == address)
+        .order_by(Contact.id.desc())
+        .limit(1),
     }
 
 
@@ -249,6 +254,11 @@ class SqlContactRepository(_Repository):
             .order_by(Contact.id.desc())
         )
         return self.session.scalars(stmt).first()
+
+    def key_on(self, channel: str, address: str) -> SessionKey | None:
+        params = {"channel": channel, "address": address}
+        row = self.session.execute(_turn_statements()["key_on"], params).first()
+        return SessionKey(*row) if row is not None else None
 
     def resolved_on_need_since(
         self, citizen_id: int, need: str, since: datetime, exclude_id: int | None

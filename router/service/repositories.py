@@ -56,6 +56,16 @@ class CitizenRepository(Repository, Protocol):
     def count(self) -> int: ...
 
 
+class SessionKey(NamedTuple):
+    """What opening a conversation's session needs of its latest contact (web chat's bearer
+    check): read alone, without the whole contact."""
+
+    id: int
+    state: str
+    secret_hash: str | None
+    language: str | None
+
+
 class ContactRepository(Repository, Protocol):
     def lock_address(self, channel: str, address: str) -> None:
         """Hold a channel address until the transaction ends (one contact opens, not two)."""
@@ -69,6 +79,10 @@ class ContactRepository(Repository, Protocol):
 
     def stale_open_on(self, channel: str, address: str) -> list[Contact]: ...
     def latest_on(self, channel: str, address: str) -> Contact | None: ...
+
+    def key_on(self, channel: str, address: str) -> SessionKey | None:
+        """The latest contact on a channel address, as its session's key."""
+        ...
 
     def resolved_on_need_since(
         self, citizen_id: int, need: str, since: datetime, exclude_id: int | None

@@ -161,6 +161,12 @@ class Views:
         with self.uow() as uow:
             return _plain(uow.contacts.latest_on(channel, address))
 
+    def session_key(self, channel: str, address: str):
+        """Return the latest contact on a channel address as its session's key (id, state,
+        secret hash, language), or None: what every chat request checks, read alone."""
+        with self.uow() as uow:
+            return uow.contacts.key_on(channel, address)
+
     def contact(self, contact_id: int):
         """Return a contact, or None."""
         with self.uow() as uow:

@@ -74,6 +74,7 @@ RULES: dict[str, object] = {
     "desk_api.transfer": DESK_TOKEN,
     "desk_api.resolve": DESK_TOKEN,
     "desk_api.presence": DESK_TOKEN,
+    "desk_api.call_back": DESK_TOKEN,
     "desk.taking_calls": DESK,
     "desk.failed_callbacks": DESK,
     "desk.call_again": DESK,
