@@ -17,13 +17,14 @@ close. SQLite serves one machine: the turn worker's own lanes keep the order the
 from __future__ import annotations
 
 import logging
+import os
 import threading
 import time as _time
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager, nullcontext
 from datetime import UTC, datetime
 
-from sqlalchemy import Engine, bindparam, delete, select, text, update
+from sqlalchemy import Engine, bindparam, create_engine, delete, select, text, update
 from sqlalchemy.exc import DBAPIError, OperationalError
 
 from router.adapters.group_commit import GroupCommit
@@ -106,6 +107,28 @@ def inbox_url(database_url: str) -> str:
     if database_url.startswith("sqlite:///") and database_url.endswith(".db"):
         return database_url[: -len(".db")] + "-inbox.db"
     return database_url
+
+
+_lane_engines: dict[tuple[int, str], Engine] = {}
+_lane_engines_lock = threading.Lock()
+
+
+def _lane_engine(engine: Engine) -> Engine:
+    """The connections lanes are held on, apart from the engine's own pool: a lane's holder
+    takes its turn's connections from that pool while holding the lane, so lanes held on it
+    too (a burst of STOP webhooks, one per web thread) could take every connection and wait
+    for one another until the pool's timeout. This one never makes a holder wait (what it
+    opens beyond the few it keeps idle is closed when given back); one per process and
+    database."""
+    url = engine.url.render_as_string(hide_password=False)
+    key = (os.getpid(), url)
+    with _lane_engines_lock:
+        found = _lane_engines.get(key)
+        if found is None:
+            found = _lane_engines[key] = create_engine(
+                engine.url, pool_size=4, max_overflow=-1, pool_pre_ping=True
+            )
+        return found
 
 
 class SqlInbox:
@@ -272,7 +295,7 @@ class SqlInbox:
         key = {"lane": lane, "seed": _LANE_SEED}
         # Autocommit: a session lock outlives transactions, so none is opened (never idle in
         # one), and taking and releasing the lock are one round trip each.
-        conn = self.engine.connect().execution_options(isolation_level="AUTOCOMMIT")
+        conn = _lane_engine(self.engine).connect().execution_options(isolation_level="AUTOCOMMIT")
         try:
             conn.execute(_LANE_LOCK, key)
             yield
