@@ -76,6 +76,9 @@ class WriterQueue:
                 return True
         except OSError:  # the lock file cannot be opened: SQLite's own wait, as before
             pass
+        except BaseException:  # interrupted while waiting (a signal's handler raised)
+            self._turn.release()
+            raise
         self._turn.release()
         return False
 
@@ -104,12 +107,19 @@ class WriterQueue:
                 self._helper.start()
             self._asked = True
             self._cond.notify_all()
-            while not self._granted:
-                left = deadline - time.monotonic()
-                if left <= 0:
-                    self._asked = False  # the helper lets go of it if it comes later
-                    return False
-                self._cond.wait(left)
+            try:
+                while not self._granted:
+                    left = deadline - time.monotonic()
+                    if left <= 0:
+                        self._asked = False  # the helper lets go of it if it comes later
+                        return False
+                    self._cond.wait(left)
+            except BaseException:  # interrupted: nobody takes what the helper may be given
+                self._asked = False
+                if self._granted:
+                    self._granted = False
+                    fcntl.flock(self._fd, fcntl.LOCK_UN)
+                raise
             self._granted = False
             self._held = True
             return True

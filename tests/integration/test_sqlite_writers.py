@@ -189,3 +189,38 @@ def test_the_helper_let_in_late_never_lets_go_of_a_place_a_thread_holds(tmp_path
         real(other, fcntl.LOCK_EX | fcntl.LOCK_NB)
     queue.leave()
     real(other, fcntl.LOCK_EX | fcntl.LOCK_NB)  # and it can once the place is given back
+
+
+class _Interrupted(threading.Condition):
+    """A condition whose first wait is interrupted (a signal's handler raising in it)."""
+
+    interrupted = False
+
+    def wait(self, timeout=None):  # noqa: ANN001, ANN202
+        if not self.interrupted:
+            type(self).interrupted = True
+            super().wait(0.05)
+            raise KeyboardInterrupt
+        return super().wait(timeout)
+
+
+def test_a_writer_interrupted_while_it_waits_leaves_the_queue_as_it_found_it(tmp_path):
+    from router.adapters import sqlite_writers
+
+    path = str(tmp_path / "kanal.db-writers.lock")
+    other = os.open(path, os.O_RDWR | os.O_CREAT)  # another process' place, held
+    fcntl.flock(other, fcntl.LOCK_EX)
+    queue = sqlite_writers.WriterQueue(path)
+    queue._cond = _Interrupted()
+    with pytest.raises(KeyboardInterrupt):
+        queue.enter(WAIT)
+    fcntl.flock(other, fcntl.LOCK_UN)  # the other process is done
+
+    got: list[bool] = []
+    thread = threading.Thread(target=lambda: got.append(queue.enter(2)))
+    thread.start()
+    thread.join(WAIT)
+    assert got == [True]  # this process' next writer gets its place
+    queue.leave()
+    time.sleep(0.3)  # the helper, let in for the interrupted writer, decides
+    fcntl.flock(other, fcntl.LOCK_EX | fcntl.LOCK_NB)  # nobody keeps the place meanwhile
