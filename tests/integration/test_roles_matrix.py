@@ -25,6 +25,7 @@ def desk_api_routes(contact: int) -> list[tuple[str, dict]]:
         (f"{conversation}/transfer", {"queue": "general", "note": "for you"}),
         (f"{conversation}/resolve", {"wrap_up": "answered", "outcome": "resolved"}),
         ("/api/v1/desk/presence", {"status": "away"}),
+        (f"{conversation}/call-back", {}),
     ]
 
 
