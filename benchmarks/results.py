@@ -115,9 +115,25 @@ def write(name: str, data: dict, *, quick: bool = False, to: Path | None = None)
     target.parent.mkdir(parents=True, exist_ok=True)
     out = envelope(name, data, machine(quick))
     out["about"]["quick"] = quick
+    kept = _earlier(target, out)
+    if kept:  # profiles and runs recorded beside the figures, not written by this run
+        out.update(kept)
+        out["about"]["kept_from_earlier_runs"] = sorted(kept)
     text = json.dumps(out, indent=2, ensure_ascii=False, default=str)
     target.write_text(text + "\n", encoding="utf-8")
     return target
+
+
+def _earlier(target: Path, out: dict) -> dict:
+    """The keys of the file already at `target` that this run does not write: a profile or
+    an earlier run kept beside the figures (named in about.kept_from_earlier_runs)."""
+    try:
+        before = json.loads(target.read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return {}
+    if not isinstance(before, dict):
+        return {}
+    return {k: v for k, v in before.items() if k not in out}
 
 
 def name_of(file: Path) -> str:

@@ -70,3 +70,16 @@ def test_results_start_with_the_machine_and_the_headlines_then_keep_their_own(tm
     assert {k: data[k] for k in ("claimers", "target", "postgresql")} == {
         k: own[k] for k in ("claimers", "target", "postgresql")
     }
+
+
+def test_a_new_run_keeps_what_was_recorded_beside_the_figures_and_says_so(tmp_path):
+    target = tmp_path / "claims.json"
+    first = {"postgresql": {"ratio_p99": 3.0}, "profile_out_of_reach": {"cpu_ms": 4.4}}
+    results.write("claims", first, to=target)
+
+    results.write("claims", {"postgresql": {"ratio_p99": 2.0}}, to=target)
+
+    data = json.loads(target.read_text())
+    assert data["postgresql"] == {"ratio_p99": 2.0}  # the new run's own figures
+    assert data["profile_out_of_reach"] == {"cpu_ms": 4.4}  # kept, not dropped
+    assert data["about"]["kept_from_earlier_runs"] == ["profile_out_of_reach"]
