@@ -13,10 +13,11 @@ from flask import Blueprint, Response, request
 from sqlalchemy import Engine
 
 from analytics import api_doc as doc
-from analytics import metrics
+from analytics import metrics, surge_dashboard
 from analytics.conversations import COLUMNS as CONVERSATION_COLUMNS
 from analytics.conversations import conversations
 from analytics.report import FILTERS, Query, channel_shift_report, settings_of
+from analytics.report import describe as window_of
 from analytics.simulation import simulate_period
 from analytics.simulator import COSTS, SERVICE_LEVEL_SECONDS
 from router.openapi import Invalid, describe, parse_query
@@ -38,6 +39,8 @@ def blueprint(engine: Engine, config: Mapping, token_required: Callable) -> Blue
         ("/api/v1/simulate", bound(simulate, config, partial(_simulate, engine)), doc.SIMULATE),
         ("/api/v1/metrics/conversations.csv", bound(conversations_csv, config, engine),
          doc.CONVERSATIONS_CSV),
+        ("/api/v1/metrics/surges", bound(surges, config, surge_dashboard.reader(engine)),
+         doc.SURGES),
     )  # fmt: skip
     for rule, view, operation in routes:
         bp.add_url_rule(rule, view.__name__, describe(guard(view), operation))
@@ -162,6 +165,17 @@ def channel_shift(config: Mapping, report: Callable):
         return _error(exc)
     body = report(query, datetime.now(UTC))
     # json.dumps keeps the fields in the order they are defined (jsonify would sort them).
+    return Response(json.dumps(body, ensure_ascii=False), mimetype="application/json")
+
+
+def surges(config: Mapping, read: Callable):
+    """Answer surge mode in a window: the dashboard's section, with the window it covers."""
+    try:
+        query = _query(config)
+    except BadQuery as exc:
+        return _error(exc)
+    now = datetime.now(UTC)
+    body = {"window": window_of(query, now), **read(query.window, now)}
     return Response(json.dumps(body, ensure_ascii=False), mimetype="application/json")
 
 

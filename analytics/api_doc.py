@@ -208,6 +208,17 @@ class Simulation(BaseModel):
     assumptions: list[str]
 
 
+class Surges(BaseModel):
+    """Surge mode in a window (analytics/surge_periods.summary): the dashboard's section."""
+
+    model_config = ConfigDict(extra="allow")
+
+    window: dict[str, Any]
+    periods: list[dict[str, Any]]
+    days: list[dict[str, Any]]
+    total: dict[str, Any]
+
+
 _TAGS = ("metrics",)
 _ERRORS = {
     400: Answer(
@@ -265,4 +276,16 @@ SIMULATE = Operation(
     security="apiToken",
     query=SimulationQuery,
     answers={200: Answer("The simulation.", Simulation), **_ERRORS},
+)
+SURGES = Operation(
+    "Surge mode in a window: each surge, each day and the whole, from the event log",
+    _TAGS,
+    description="The dashboard's Surge mode section (docs/dashboard.md): when each surge "
+    "started and ended (in the agency's time zone), how long it lasted, the wait that started "
+    "it, the contacts answered while it was on (longest and mean wait) and the callbacks its "
+    "rules offered, booked and made. Surge mode is the whole service's, like occupancy: "
+    "`group_by` and the filters are accepted and do not change the answer.",
+    security="apiToken",
+    query=MetricsQuery,
+    answers={200: Answer("The surges.", Surges), **_ERRORS},
 )

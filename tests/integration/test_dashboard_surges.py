@@ -36,7 +36,7 @@ from datetime import UTC, datetime
 import pytest
 
 from router.domain.commands import ClaimNext, Resolve
-from router.entrypoints.auth import create_user
+from router.entrypoints.auth import create_token, create_user
 from tests.fakes import RecordingCaller
 from tests.integration.metrics_support import Citizen, Clock, clocked_app
 from tests.integration.test_dashboard import PASSWORD, Page, dashboard, sign_in, value
@@ -229,3 +229,41 @@ def test_without_a_surge_the_section_says_so(client, kanal):
     text = page.get_data(as_text=True)
     assert "Surge mode was not on in this period." in text
     assert 'id="surges-table"' not in text
+
+
+def test_the_metrics_api_answers_the_same_surges_as_the_dashboard(client, kanal, surges):
+    create_user(kanal.uow, "boss", PASSWORD, "manager")
+    token = {"Authorization": "Bearer " + create_token(kanal.uow, "reports", "boss")}
+    window = {"from": "2026-03-01", "to": "2026-03-04"}
+
+    answer = client.get("/api/v1/metrics/surges", query_string=window, headers=token)
+
+    assert answer.status_code == 200, answer.get_data(as_text=True)
+    body = answer.get_json()
+    assert body["window"]["from"] == "2026-03-01" and body["window"]["to"] == "2026-03-04"
+    first, second = body["periods"]
+    assert (first["started_at"], first["ended_at"]) == (
+        "2026-03-02T10:16:00+01:00", "2026-03-02T10:30:00+01:00"
+    )  # fmt: skip
+    assert {k: first[k] for k in ("lasted_seconds", "started_wait_seconds", *COUNTS)} == {
+        "lasted_seconds": 840, "started_wait_seconds": 960, "answered": 3,
+        "longest_wait_seconds": 1200, "mean_wait_seconds": 660, "callbacks_offered": 2,
+        "callbacks_booked": 1, "callbacks_made": 1,
+    }  # fmt: skip
+    assert second["ended_at"] == "2026-03-03T00:12:00+01:00" and second["answered"] == 1
+    days = {d["day"]: d for d in body["days"]}
+    assert set(days) == {"2026-03-02", "2026-03-03"}
+    assert (days["2026-03-02"]["surges_started"], days["2026-03-02"]["seconds"]) == (2, 1080)
+    assert (days["2026-03-03"]["surges_started"], days["2026-03-03"]["seconds"]) == (0, 720)
+    total = body["total"]
+    assert (total["surges"], total["seconds"], total["answered"]) == (2, 1800, 4)
+    assert (total["mean_wait_seconds"], total["callbacks_made"]) == (945, 1)
+    # The dashboard's section is the same reading.
+    assert sign_in(client, "manager").status_code == 302
+    page = dashboard(client, **window)
+    assert list(rows(page, "surges-table")) == [p["started_at"] for p in body["periods"]]
+    # A role that sees conversations only is refused.
+    create_user(kanal.uow, "ann", PASSWORD, "agent")
+    agent = {"Authorization": "Bearer " + create_token(kanal.uow, "mine", "ann")}
+    refused = client.get("/api/v1/metrics/surges", query_string=window, headers=agent)
+    assert refused.status_code == 403

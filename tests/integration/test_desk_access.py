@@ -83,6 +83,7 @@ RULES: dict[str, object] = {
     "analytics.export_csv": METRICS,
     "analytics.conversations_csv": METRICS,
     "analytics.simulate": METRICS,
+    "analytics.surges": METRICS,
     "openapi.document": PUBLIC,
     "integration_api.digital_completion": INTEGRATION,
     "webchat.static": PUBLIC,
