@@ -27,6 +27,7 @@ log = logging.getLogger(__name__)
 
 _KEY = "kanal:scheduler"
 _TRY = text("SELECT pg_try_advisory_lock(hashtextextended(:key, 0))")
+_UNLOCK = text("SELECT pg_advisory_unlock(hashtextextended(:key, 0))")
 _ALIVE = text("SELECT 1")
 # A connection whose server went quiet (no reset, no answer) counts as lost within seconds.
 _KEEPALIVE = {
@@ -73,6 +74,7 @@ class SchedulerLock:
     def release(self) -> None:
         """Let the lock go (the process is stopping)."""
         if self._engine is not None:
+            self._unlock()
             self._drop()
             self._engine.dispose()
         elif self._file is not None:
@@ -99,6 +101,15 @@ class SchedulerLock:
         else:
             conn.close()
         return got
+
+    def _unlock(self) -> None:
+        # Let go before closing: PostgreSQL frees a closed session's locks only once its
+        # backend has ended, a moment after the client returns, and a standby trying then
+        # would be refused.
+        if self._conn is not None:
+            with contextlib.suppress(Exception):
+                self._conn.execute(_UNLOCK, {"key": _KEY})
+                self._conn.commit()
 
     def _drop(self) -> None:
         if self._conn is not None:
