@@ -69,15 +69,19 @@ class Handler(BaseHTTPRequestHandler):
             self._send(200, PAYMENT)
 
 
-@pytest.fixture
-def stand_in() -> Iterator[StandInBot]:
-    server = StandInBot()
+def _serving(server: StandInBot) -> Iterator[StandInBot]:
+    """Serve `server` on a thread for the test, then stop it and close its socket."""
     thread = threading.Thread(target=server.serve_forever, daemon=True)
     thread.start()
     yield server
     server.shutdown()
     server.server_close()
     thread.join(timeout=5)
+
+
+@pytest.fixture
+def stand_in() -> Iterator[StandInBot]:
+    yield from _serving(StandInBot())
 
 
 def test_a_turn_over_http_returns_the_answer_and_the_intent(stand_in):
@@ -158,12 +162,7 @@ def keep_alive() -> Iterator[StandInBot]:
     server = StandInBot()
     server.RequestHandlerClass = KeepAliveHandler
     server.connections = 0
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    yield server
-    server.shutdown()
-    server.server_close()
-    thread.join(timeout=5)
+    yield from _serving(server)
 
 
 def test_turns_one_after_another_go_over_one_kept_connection(keep_alive):
