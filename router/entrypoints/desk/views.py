@@ -42,7 +42,7 @@ from router.entrypoints.live_tokens import desk_token
 from router.service.access import DeskAccess
 from router.service.callback_desk import CallbackDesk
 from router.service.desk import Desk
-from router.service.errors import ServiceError
+from router.service.errors import Busy, ServiceError
 from router.service.supervision import Supervision
 from router.service.translations import N_, language_code, translator
 from router.service.views import Views
@@ -360,7 +360,11 @@ def queue_json(parts: DeskParts):
 def claim(parts: DeskParts):
     """Take the next waiting contact and open it."""
     # Agents' skills arrive with the full desk; until then every agent takes every skill.
-    claimed = parts.desk.claim_next(ClaimNext(agent_id=_agent_id(), skills=()))
+    try:
+        claimed = parts.desk.claim_next(ClaimNext(agent_id=_agent_id(), skills=()))
+    except Busy:  # work may be waiting: never say "nobody is waiting" then
+        flash(_("Others are taking work at this very moment: try Take next again."), "error")
+        return redirect(url_for("desk.queue"))
     if claimed is None:
         flash(_("Nobody is waiting right now."), "info")
         return redirect(url_for("desk.queue"))
