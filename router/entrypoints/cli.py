@@ -241,9 +241,10 @@ def policy() -> None:
 
 
 @policy.command("check")
-@click.argument("path", type=click.Path(exists=True, dir_okay=False))
+@click.argument("path")
 def policy_check(path: str) -> None:
-    """Check that a profile keeps the no-citizen-trapped invariant."""
+    """Check that a profile (a .toml file or a shipped profile's name) keeps the
+    no-citizen-trapped invariant."""
     from router.entrypoints.bootstrap import channel_modules
     from router.policy import ProfileError, check_profile_file
 

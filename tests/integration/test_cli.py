@@ -186,6 +186,15 @@ def test_policy_check_accepts_a_shipped_profile(kanal_cli):
     assert "ok" in result.output
 
 
+def test_policy_check_takes_a_shipped_profile_by_its_name_as_kanal_policy_does(kanal_cli):
+    result = kanal_cli("policy", "check", "canada")
+    assert result.exit_code == 0, result.output
+    assert "profile 'canada'" in result.output and "ok" in result.output
+    unknown = kanal_cli("policy", "check", "narnia")
+    assert unknown.exit_code != 0
+    assert "unknown policy profile 'narnia'" in unknown.output
+
+
 TRAP = """
 name = "exempt-trap"
 description = "Exempt citizens are sent to the assistant like everyone else."
