@@ -167,14 +167,14 @@ class SandboxPeer:
             except (OSError, http.client.HTTPException) as exc:
                 log.warning("sandbox status callback failed: %s", type(exc).__name__)
 
-    def _poster(self) -> KeptAlive:
+    def _poster(self) -> CallbackConnections:
         poster = getattr(self._posters, "poster", None)
         if poster is None:
-            poster = self._posters.poster = KeptAlive()
+            poster = self._posters.poster = CallbackConnections()
         return poster
 
 
-class KeptAlive:
+class CallbackConnections:
     """One thread's HTTP connections, kept open between the form posts it makes."""
 
     def __init__(self) -> None:
