@@ -11,7 +11,6 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from functools import wraps
-from urllib.parse import urlsplit
 from zoneinfo import ZoneInfo
 
 from flask import (
@@ -46,7 +45,7 @@ from router.service.errors import Busy, ServiceError
 from router.service.supervision import Supervision
 from router.service.translations import N_, language_code, translator
 from router.service.views import Views
-from router.web import ID_CONVERTER, bound, parse_id
+from router.web import ID_CONVERTER, bound, local_path, parse_id
 
 DESK_ROLES = ("agent", "supervisor", "admin")
 MAX_REPLY = 2000
@@ -321,8 +320,7 @@ def choose_language(parts: DeskParts):
         session[LANGUAGE_KEY] = chosen
         g.page_language = chosen
     back = request.form.get("next", "")
-    target = urlsplit(back)
-    if target.scheme or target.netloc or not back.startswith("/desk/"):
+    if not local_path(back, "/desk/"):
         back = url_for("desk.queue")  # only a desk page of this site: no open redirect
     return redirect(back)
 
