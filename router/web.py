@@ -122,4 +122,3 @@ def local_path(target: str, prefix: str = "/") -> bool:
         return False
     parts = urlsplit(target)
     return not parts.scheme and not parts.netloc
-

@@ -133,7 +133,7 @@ def test_users_create_refuses_a_short_password_and_a_taken_name(kanal_cli, migra
     taken = kanal_cli("users", "create", "mette", "--role", "agent", input="long enough pw\n")
     bad_role = kanal_cli("users", "create", "x", "--role", "boss", input="long enough pw\n")
 
-    assert short.exit_code == 1 and "at least 8 characters" in short.output
+    assert short.exit_code == 1 and "at least 12 characters" in short.output
     assert taken.exit_code == 1 and "exists already" in taken.output
     assert bad_role.exit_code == 2 and "boss" in bad_role.output
 
