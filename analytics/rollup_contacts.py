@@ -100,7 +100,7 @@ def record(
 def aggregate(
     records: Iterable[Mapping], keys: tuple[str, ...], waits: tuple[str, ...]
 ) -> list[dict]:
-    """Return the daily rollup's rows (analytics.rollups.daily) summing the contacts' rows,
+    """Return the daily rollup's rows (analytics.rollup_tables.daily) summing the contacts' rows,
     one per day and group they fall in."""
     groups: dict[tuple, list[Mapping]] = {}
     for r in records:
@@ -144,7 +144,7 @@ def _bytes(values: np.ndarray) -> bytes | None:
 
 
 def openers(records: Iterable[Mapping]) -> list[dict]:
-    """Return the channel migration's rows (analytics.rollups.openers) of the contacts' rows
+    """Return the channel migration's rows (analytics.rollup_tables.openers) of the contacts' rows
     (each contact's channel is the first part of its group)."""
     found: dict[tuple[date, str], list[int]] = {}
     for r in records:
