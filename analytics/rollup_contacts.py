@@ -32,18 +32,12 @@ from sqlalchemy import (
 
 from analytics import metrics
 from analytics.log import contact_events as E
+from analytics.phone_queries import CALLBACK_EVENTS
 from router.domain import events as ev
 
 PAIRS = "<i4"  # a contact's (slot, value) pairs: little-endian signed 32-bit
 WAIT_SLOT = 100
 NAMED_SLOT = 1_000
-CALLBACK_TYPES = (
-    ev.CALLBACK_BOOKED,
-    ev.CALLBACK_PLACED,
-    ev.CALLBACK_ANSWERED,
-    ev.CALLBACK_FAILED,
-    ev.CALLBACK_CLOSED,
-)
 
 
 def table(metadata, keys: tuple[str, ...]) -> Table:  # noqa: ANN001
@@ -189,7 +183,7 @@ def touched(
         )
         found.update((r.contact_id, r.at) for r in conn.execute(around))
     ids = select(new.c.data["callback_id"].as_integer()).where(
-        *in_range, new.c.type.in_(CALLBACK_TYPES)
+        *in_range, new.c.type.in_(CALLBACK_EVENTS)
     )
     booked = E.alias("booked")
     first = select(booked.c.contact_id).where(

@@ -41,7 +41,16 @@ from zoneinfo import ZoneInfo
 
 from sqlalchemy import Connection, Engine, Table, delete, func, insert, select
 
-from analytics import metrics, queries, rollup_contacts, rollup_mark, rollup_rows, rollup_tables
+from analytics import (
+    contact_queries,
+    metrics,
+    phone_queries,
+    queries,
+    rollup_contacts,
+    rollup_mark,
+    rollup_rows,
+    rollup_tables,
+)
 from analytics.log import contact_events as E
 from analytics.queries import window_facts
 from analytics.rollup_mark import PENDING, put_mark, read_mark, write_mark
@@ -58,7 +67,7 @@ from analytics.rollup_tables import (
 from router.domain import events as ev
 
 # What a row holds and how its figures were computed: the source of the metrics (every module
-# of the package), the queries and the rollup's modules. Another version of them (a count
+# of the package), the queries' and the rollup's modules. Another version of them (a count
 # added, a definition changed) rebuilds.
 LAYOUT = hashlib.sha256(
     b"".join(
@@ -69,6 +78,8 @@ LAYOUT = hashlib.sha256(
                 Path(m.__file__)
                 for m in (
                     queries,
+                    contact_queries,
+                    phone_queries,
                     rollup_contacts,
                     rollup_tables,
                     rollup_rows,
