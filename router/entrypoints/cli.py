@@ -208,7 +208,7 @@ def tokens_create(name: str, username: str) -> None:
 
 @main.group()
 def audit() -> None:
-    """The desk's audit log: who viewed which citizen's data, and refused attempts."""
+    """The audit log: who viewed which citizen's data, refused attempts, account changes."""
 
 
 @audit.command("export")

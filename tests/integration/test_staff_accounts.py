@@ -32,8 +32,8 @@ def kanal_users(database_url, tmp_path, kanal):
         "KANAL_ENV": "development",
     }
 
-    def run(*args, input=None):
-        return runner.invoke(main, ["users", *args], input=input, env=env, catch_exceptions=False)
+    def run(*args, input=None, group="users"):
+        return runner.invoke(main, [group, *args], input=input, env=env, catch_exceptions=False)
 
     return run
 
@@ -78,6 +78,11 @@ def test_an_admin_creates_and_lists_accounts_with_no_secret_shown(kanal, kanal_u
         ("root", "user_created", "kanal users create ann --role agent", True),
         ("root", "user_created", "kanal users create sigrid --role supervisor", True),
     ]
+    exported = kanal_users("export", "--admin", "root", group="audit")
+    assert exported.exit_code == 0, exported.output
+    assert ",root,admin,user_created,kanal users create ann --role agent,,,True,admin" in (
+        exported.output
+    )
 
 
 def test_changes_need_an_active_admin_and_a_refusal_is_audited(kanal, kanal_users, root):
