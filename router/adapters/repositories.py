@@ -582,6 +582,13 @@ class SqlUserRepository(_Repository):
         )
         return self.session.scalars(stmt).first()
 
+    def everyone(self) -> list[User]:
+        return list(self.session.scalars(select(User).order_by(User.username)))
+
+    def tokens_of(self, user_id: int) -> list[ApiToken]:
+        stmt = select(ApiToken).where(ApiToken.user_id == user_id, ApiToken.revoked.is_(False))
+        return list(self.session.scalars(stmt.order_by(ApiToken.id)))
+
     def with_roles(self, *roles: str) -> list[User]:
         """Return the active staff of these roles, by name (the supervisor board)."""
         stmt = (
