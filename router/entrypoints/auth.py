@@ -45,7 +45,7 @@ from router.domain.staff import password_problem
 from router.entrypoints.front_door import landing
 from router.entrypoints.live_tokens import instant, micros
 from router.service.translations import N_, language_code, translator
-from router.web import bound
+from router.web import bound, local_path
 
 WRONG_PASSWORD = N_("Wrong username or password.")
 SIGNED_IN = "kanal_signed_in"  # the session's key: when it began, in µs since the epoch
@@ -233,7 +233,7 @@ def login(uow_factory, languages: tuple[str, ...] = (), clock=None):  # noqa: AN
             now = clock() if clock is not None else datetime.now(UTC)
             session[SIGNED_IN] = micros(user.session_start(now))
             target = request.args.get("next", "")
-            if not target.startswith("/") or target.startswith("//"):
+            if not local_path(target):  # no open redirect
                 target = landing(staff, g.get("page_language"))
             return redirect(target)
         flash(translator(g.get("page_language"))(WRONG_PASSWORD), "error")

@@ -16,7 +16,6 @@ from __future__ import annotations
 from collections.abc import Callable, Sequence
 from datetime import datetime
 from functools import wraps
-from urllib.parse import urlsplit
 from zoneinfo import ZoneInfo
 
 from flask import (
@@ -54,7 +53,7 @@ from router.service.desk import Desk
 from router.service.supervision import Supervision
 from router.service.translations import language_code, translator
 from router.service.views import Views
-from router.web import ID_CONVERTER, bound
+from router.web import ID_CONVERTER, bound, local_path
 
 LANGUAGE_KEY = "desk_language"  # the agent's choice of the desk's language, in the session
 DESK_ROLE = "a desk role"
@@ -217,7 +216,6 @@ def choose_language(parts: DeskParts):
         session[LANGUAGE_KEY] = chosen
         g.page_language = chosen
     back = request.form.get("next", "")
-    target = urlsplit(back)
-    if target.scheme or target.netloc or not back.startswith("/desk/"):
+    if not local_path(back, "/desk/"):
         back = url_for("desk.queue")  # only a desk page of this site: no open redirect
     return redirect(back)
