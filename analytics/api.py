@@ -13,7 +13,7 @@ from flask import Blueprint, Response, request
 from sqlalchemy import Engine
 
 from analytics import api_doc as doc
-from analytics import metrics, surge_dashboard
+from analytics import metrics, surge_csv, surge_dashboard
 from analytics.conversations import COLUMNS as CONVERSATION_COLUMNS
 from analytics.conversations import conversations
 from analytics.report import FILTERS, Query, channel_shift_report, settings_of
@@ -21,7 +21,7 @@ from analytics.report import describe as window_of
 from analytics.simulation import simulate_period
 from analytics.simulator import COSTS, SERVICE_LEVEL_SECONDS
 from router.openapi import Invalid, describe, parse_query
-from router.policy import load_profile
+from router.policy import available_profiles, load_profile
 from router.web import bound
 
 MANAGERS = ("manager", "supervisor")
@@ -41,6 +41,8 @@ def blueprint(engine: Engine, config: Mapping, token_required: Callable) -> Blue
          doc.CONVERSATIONS_CSV),
         ("/api/v1/metrics/surges", bound(surges, config, surge_dashboard.reader(engine)),
          doc.SURGES),
+        ("/api/v1/metrics/surges.csv",
+         bound(surges_csv, config, surge_dashboard.reader(engine)), doc.SURGES_CSV),
     )  # fmt: skip
     for rule, view, operation in routes:
         bp.add_url_rule(rule, view.__name__, describe(guard(view), operation))
@@ -104,7 +106,9 @@ def _parsed(model, args):  # noqa: ANN001, ANN202
     except Invalid as exc:
         name = (exc.field or "from").rstrip("_")
         message = str(exc).replace("`from_`", "`from`")
-        if "is missing" in message:
+        if "is missing" in message and name == "profile":
+            message = f"`profile` is missing: give one of {', '.join(available_profiles())}."
+        elif "is missing" in message:
             message = f"`{name}` is missing: give a day as YYYY-MM-DD."
         raise BadQuery(name, message) from None
 
@@ -177,6 +181,27 @@ def surges(config: Mapping, read: Callable):
     now = datetime.now(UTC)
     body = {"window": window_of(query, now), **read(query.window, now)}
     return Response(json.dumps(body, ensure_ascii=False), mimetype="application/json")
+
+
+def surges_csv(config: Mapping, read: Callable):
+    """Answer the same surges as CSV: each surge, each day and the whole (surge_csv.py)."""
+    try:
+        query = _query(config)
+    except BadQuery as exc:
+        return _error(exc)
+    out = io.StringIO()
+    writer = csv.writer(out, lineterminator="\r\n")
+    writer.writerow(surge_csv.COLUMNS)
+    for values in surge_csv.rows(read(query.window, datetime.now(UTC))):
+        writer.writerow([_cell(values.get(name)) for name in surge_csv.COLUMNS])
+    w = query.window
+    return Response(
+        out.getvalue(),
+        mimetype="text/csv",
+        headers={
+            "Content-Disposition": f'attachment; filename="surges_{w.first_day}_{w.last_day}.csv"'
+        },
+    )
 
 
 def simulation_settings(config: Mapping) -> dict:

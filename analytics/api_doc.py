@@ -16,6 +16,7 @@ from analytics.conversations import COLUMNS as CONVERSATION_COLUMNS
 from analytics.metrics.definitions import definitions
 from analytics.metrics.fairness import GROUPINGS
 from analytics.metrics.row import Row
+from analytics.surge_csv import COLUMNS as SURGE_CSV_COLUMNS
 from router.openapi import Answer, Error, Operation
 from router.policy import available_profiles
 
@@ -288,4 +289,19 @@ SURGES = Operation(
     security="apiToken",
     query=MetricsQuery,
     answers={200: Answer("The surges.", Surges), **_ERRORS},
+)
+SURGES_CSV = Operation(
+    "The same surges as CSV: each surge, each day and the whole",
+    _TAGS,
+    description="The figures of `/api/v1/metrics/surges` in one table (analytics/surge_csv.py): "
+    "a row per surge (`row` = surge), per day (`row` = day) and for the whole period "
+    "(`row` = total); columns " + ", ".join(SURGE_CSV_COLUMNS) + "; a column a kind of row "
+    "does not have is empty, and so is the `ended_at` of a surge still on. `group_by` and the "
+    "filters are accepted and do not change the answer.",
+    security="apiToken",
+    query=MetricsQuery,
+    answers={
+        200: Answer("CSV with a header row; empty cells for unknown values.", media="text/csv"),
+        **_ERRORS,
+    },
 )

@@ -33,9 +33,9 @@ from sqlalchemy import (
     select,
 )
 
-from analytics import occupancy, occupancy_log, rollups
+from analytics import occupancy, occupancy_log, rollup_tables
 from analytics.log import contact_events as E
-from analytics.rollups import marks
+from analytics.rollup_tables import marks
 from router.domain import events as ev
 
 metadata = MetaData(naming_convention={"pk": "pk_%(table_name)s"})
@@ -59,7 +59,7 @@ OVERLAP_EVENTS = 5_000  # as analytics.rollups: an event with a lower id can com
 
 def create_tables(engine: Engine) -> None:
     """Create the table if missing (a database made by `create_all`, as in the tests)."""
-    rollups.create_tables(engine)  # the marks
+    rollup_tables.create_tables(engine)  # the marks
     metadata.create_all(engine, checkfirst=True)
 
 

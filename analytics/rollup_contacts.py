@@ -32,18 +32,12 @@ from sqlalchemy import (
 
 from analytics import metrics
 from analytics.log import contact_events as E
+from analytics.phone_queries import CALLBACK_EVENTS
 from router.domain import events as ev
 
 PAIRS = "<i4"  # a contact's (slot, value) pairs: little-endian signed 32-bit
 WAIT_SLOT = 100
 NAMED_SLOT = 1_000
-CALLBACK_TYPES = (
-    ev.CALLBACK_BOOKED,
-    ev.CALLBACK_PLACED,
-    ev.CALLBACK_ANSWERED,
-    ev.CALLBACK_FAILED,
-    ev.CALLBACK_CLOSED,
-)
 
 
 def table(metadata, keys: tuple[str, ...]) -> Table:  # noqa: ANN001
@@ -100,7 +94,7 @@ def record(
 def aggregate(
     records: Iterable[Mapping], keys: tuple[str, ...], waits: tuple[str, ...]
 ) -> list[dict]:
-    """Return the daily rollup's rows (analytics.rollups.daily) summing the contacts' rows,
+    """Return the daily rollup's rows (analytics.rollup_tables.daily) summing the contacts' rows,
     one per day and group they fall in."""
     groups: dict[tuple, list[Mapping]] = {}
     for r in records:
@@ -144,7 +138,7 @@ def _bytes(values: np.ndarray) -> bytes | None:
 
 
 def openers(records: Iterable[Mapping]) -> list[dict]:
-    """Return the channel migration's rows (analytics.rollups.openers) of the contacts' rows
+    """Return the channel migration's rows (analytics.rollup_tables.openers) of the contacts' rows
     (each contact's channel is the first part of its group)."""
     found: dict[tuple[date, str], list[int]] = {}
     for r in records:
@@ -189,7 +183,7 @@ def touched(
         )
         found.update((r.contact_id, r.at) for r in conn.execute(around))
     ids = select(new.c.data["callback_id"].as_integer()).where(
-        *in_range, new.c.type.in_(CALLBACK_TYPES)
+        *in_range, new.c.type.in_(CALLBACK_EVENTS)
     )
     booked = E.alias("booked")
     first = select(booked.c.contact_id).where(

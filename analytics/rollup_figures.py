@@ -18,7 +18,7 @@ from sqlalchemy import Connection, select, type_coerce
 from sqlalchemy.types import NullType
 
 from analytics import metrics
-from analytics.rollups import COUNTS, KEYS, NUMBERS, WAITS, daily, names, openers
+from analytics.rollup_tables import COUNTS, KEYS, NUMBERS, WAITS, daily, names, openers
 
 _EMPTY = np.zeros(0, dtype=NUMBERS)
 

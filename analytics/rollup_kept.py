@@ -6,7 +6,7 @@ A figure is kept with the rollup's state it was read in: the database and the ma
 generation, which the job changes whenever it writes rows; its read position and settings).
 The mark is read again in the transaction the rows are read in, so the state kept is the one
 of the rows read. An incremental run writes its rows in several transactions and marks the
-generation pending until it is done (analytics.rollups.PENDING): a read then may hold half
+generation pending until it is done (analytics.rollup_mark.PENDING): a read then may hold half
 the run's rows, so it is not kept, and a figure kept from before the run answers instead.
 """
 
@@ -20,7 +20,7 @@ from typing import TypeVar
 
 from sqlalchemy import Connection
 
-from analytics import rollups
+from analytics import rollup_mark
 from analytics.rollup_figures import Period, matrix, read
 
 T = TypeVar("T")
@@ -75,8 +75,8 @@ def _kept(
     caller read `mark` is the one the rows are read in. While the job writes rows (pending)
     or rebuilds (no mark), the figure kept from the caller's `mark` answers, if any.
     """
-    now = rollups.current_mark(conn)
-    whole = now is not None and now["generation"] != rollups.PENDING
+    now = rollup_mark.current_mark(conn)
+    whole = now is not None and now["generation"] != rollup_mark.PENDING
     seen = now if whole else mark
     state = (_state(conn, seen), seen["generation"])
     with _LOCK:

@@ -44,7 +44,7 @@ def chart(section: dict, _: Callable) -> dict:
     }
 
 
-def duration(words, seconds: int | None) -> str:  # noqa: ANN001 - analytics.dashboard.Words
+def duration(words, seconds: int | None) -> str:  # noqa: ANN001 - analytics.dashboard_words.Words
     """Say a duration as hours and minutes ("1 h 05 min") or minutes ("12 min")."""
     if seconds is None:
         return "–"

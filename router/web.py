@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import functools
 import logging
+from urllib.parse import urlsplit
 
 from flask import Response, jsonify, request
 from werkzeug.exceptions import HTTPException, InternalServerError, RequestURITooLarge
@@ -107,3 +108,17 @@ def bound(view, *parts):  # noqa: ANN001, ANN201
     which a bare functools.partial lacks: the bound view keeps the function's.
     """
     return functools.update_wrapper(functools.partial(view, *parts), view)
+
+
+def local_path(target: str, prefix: str = "/") -> bool:
+    """Return True when `target` (a `next` parameter) is a path of this site under `prefix`,
+    safe to redirect to: no scheme or host, and no whitespace, control character or
+    backslash, which browsers drop or read as a slash ("/", tab, "/evil.example" and
+    "/", backslash, "evil.example" both lead to evil.example) and which a Location header
+    cannot always hold (a newline answered 500)."""
+    if not target.startswith(prefix) or target.startswith("//"):
+        return False
+    if "\\" in target or any(ord(ch) <= 0x20 or ord(ch) == 0x7F for ch in target):
+        return False
+    parts = urlsplit(target)
+    return not parts.scheme and not parts.netloc

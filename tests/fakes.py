@@ -547,6 +547,12 @@ class FakeUserRepository(_FakeRepository):
     def token_by_hash(self, token_hash: str) -> ApiToken | None:
         return self._one(ApiToken, lambda t: t.token_hash == token_hash and not t.revoked)
 
+    def everyone(self) -> list[User]:
+        return sorted(self._rows.table(User).values(), key=lambda u: u.username)
+
+    def tokens_of(self, user_id: int) -> list[ApiToken]:
+        return self._rows.select(ApiToken, lambda t: t.user_id == user_id and not t.revoked)
+
     def available_for_calls(self) -> list[User]:
         return self._rows.select(User, lambda u: u.active and u.available_for_calls)
 

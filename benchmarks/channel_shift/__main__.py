@@ -35,7 +35,7 @@ from pathlib import Path
 
 from sqlalchemy import create_engine, insert, text
 
-from analytics import metrics, rollups
+from analytics import metrics, rollup_tables, rollups
 from analytics.reader import reader_engine
 from analytics.report import Query, channel_shift_report
 from benchmarks import results
@@ -199,7 +199,7 @@ def timed(engine, writer, runs: int) -> dict:  # noqa: ANN001
     started = time.perf_counter()
     refreshed = rollups.refresh(engine, writer, MONTH.timezone)
     refresh = time.perf_counter() - started
-    rollups.drop_tables(writer)
+    rollup_tables.drop_tables(writer)
     medians = {k: statistics.median(v) for k, v in times.items()}
     return {
         "baseline_s": round(medians["baseline"], 3),

@@ -184,6 +184,7 @@ def _kanal_claimer(url: str, agent_id: int, start, out) -> None:  # noqa: ANN001
     from router.adapters.db import make_engine, make_session_factory
     from router.adapters.uow import SqlUnitOfWork
     from router.service.assignments import Assignments
+    from router.service.errors import Busy
 
     engine = make_engine(url)
     backends = _backends(engine)
@@ -198,7 +199,11 @@ def _kanal_claimer(url: str, agent_id: int, start, out) -> None:  # noqa: ANN001
     cpu = (_cpu_seconds(), _backend_seconds(backends))
     while True:
         t0 = time.perf_counter()
-        claimed = assignments.claim(agent_id)
+        try:
+            claimed = assignments.claim(agent_id)
+        except Busy:  # others' claims kept this one from finishing: work may wait, ask again
+            times.append(time.perf_counter() - t0)
+            continue
         times.append(time.perf_counter() - t0)
         if claimed is None:
             break

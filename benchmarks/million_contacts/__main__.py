@@ -36,7 +36,7 @@ from pathlib import Path
 
 from sqlalchemy import create_engine, text
 
-from analytics import occupancy_rollup, rollup_kept, rollups
+from analytics import occupancy_rollup, rollup_kept, rollup_tables, rollups
 from analytics.reader import reader_engine
 from benchmarks import results
 from benchmarks.million_contacts import cache
@@ -109,7 +109,7 @@ def refresh_times(url: str, rebuild: bool) -> dict:
     reader = reader_engine(writer)
     try:
         if rebuild:
-            rollups.clear(writer)
+            rollup_tables.clear(writer)
         out = {}
         for label in ("refresh", "refresh_again"):
             started, cpu = time.perf_counter(), time.process_time()

@@ -3,7 +3,10 @@
 Each row is one view of a citizen's data at the desk, or an attempt the access rule refused
 (router/domain/access.py): when, who (user id, username, role), what (action, route,
 contact id, the citizen's pseudonym) and why (allowed or refused, and the rule's reason).
-Nothing else of the citizen is in it: no phone number, no name.
+Nothing else of the citizen is in it: no phone number, no name. An administrator's change to
+a staff account is a row too (`kanal users`, router/service/staff_accounts.py): the action
+`user_created`, `user_password_set`, `user_deactivated` or `user_reactivated`, the command
+with the account's name as route, no contact.
 """
 
 from __future__ import annotations

@@ -41,10 +41,11 @@ from flask_wtf import CSRFProtect
 from werkzeug.security import check_password_hash, generate_password_hash
 
 from router.domain.model import ROLES, ApiToken, User
+from router.domain.staff import password_problem
 from router.entrypoints.front_door import landing
 from router.entrypoints.live_tokens import instant, micros
 from router.service.translations import N_, language_code, translator
-from router.web import bound
+from router.web import bound, local_path
 
 WRONG_PASSWORD = N_("Wrong username or password.")
 SIGNED_IN = "kanal_signed_in"  # the session's key: when it began, in µs since the epoch
@@ -129,11 +130,13 @@ def _load(uow_factory, user_id: str) -> StaffUser | None:  # noqa: ANN001
 def create_user(
     uow_factory, username: str, password: str, role: str, display_name: str = ""
 ) -> User:
-    """Create a member of staff with a hashed password."""
+    """Create a member of staff with a hashed password (the demo's and the tests' way; an
+    administrator's is `kanal users create`, audited: router/service/staff_accounts.py)."""
     if role not in ROLES:
         raise ValueError(f"role must be one of {', '.join(ROLES)}")
-    if len(password) < 8:
-        raise ValueError("password must have at least 8 characters")
+    problem = password_problem(password, username)
+    if problem is not None:
+        raise ValueError(problem)
     with uow_factory() as uow:
         if uow.users.by_username(username):
             raise ValueError(f"user {username!r} exists already")
@@ -230,7 +233,7 @@ def login(uow_factory, languages: tuple[str, ...] = (), clock=None):  # noqa: AN
             now = clock() if clock is not None else datetime.now(UTC)
             session[SIGNED_IN] = micros(user.session_start(now))
             target = request.args.get("next", "")
-            if not target.startswith("/") or target.startswith("//"):
+            if not local_path(target):  # no open redirect
                 target = landing(staff, g.get("page_language"))
             return redirect(target)
         flash(translator(g.get("page_language"))(WRONG_PASSWORD), "error")

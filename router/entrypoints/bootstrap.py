@@ -28,7 +28,7 @@ from router.entrypoints.container import (
     Storage,
 )
 from router.entrypoints.worker import Worker
-from router.policy import load_profile
+from router.policy import load_profile, refuse_traps
 from router.service import callbacks as callbacks_jobs
 from router.service import followups as followups_jobs
 from router.service.access import DeskAccess
@@ -278,10 +278,16 @@ def bootstrap(
         channel: Channel = module.channel(config, sender=(senders or {}).get(module.NAME))
         registry.add(channel)
     counters = ProcessCounters()  # this process' turns, bot failures, deliveries (/metrics)
-    delivery = Delivery(uow, registry, clock, counters=counters)
+    reports = None
+    if storage is not None:
+        from router.adapters.delivery_reports import SqlDeliveryReports
+
+        reports = SqlDeliveryReports(storage.engine)
+    delivery = Delivery(uow, registry, clock, counters=counters, reports=reports)
     bot = bot if bot is not None else _rasa_bot(config)
-    # The policy reads its profile against the channels installed here: a rule may name any.
-    profile = load_profile(config["KANAL_POLICY"], channels=registry.names())
+    # The policy reads its profile against the channels installed here: a rule may name any;
+    # one that could trap a citizen is refused at start, as `kanal policy check` refuses it.
+    profile = refuse_traps(load_profile(config["KANAL_POLICY"], channels=registry.names()))
     # Decisions name the profile by its own name: KANAL_POLICY may be a long file path.
     settings = replace(settings, policy_name=profile.name[:40], routing=profile.routing)
     if caller is None:

@@ -11,6 +11,7 @@ import click
 from analytics.cli import simulate as simulate_command
 from router.entrypoints import demo_traffic
 from router.entrypoints.agents import agents as agents_command
+from router.entrypoints.users import users as users_command
 
 
 @contextmanager
@@ -189,36 +190,6 @@ def seed() -> None:
 
 
 @main.group()
-def users() -> None:
-    """Staff accounts."""
-
-
-@users.command("create")
-@click.argument("name")
-@click.option(
-    "--role",
-    type=click.Choice(["agent", "supervisor", "manager", "admin", "integration"]),
-    required=True,
-    help="integration: an agency system's account, for API tokens (digital completions)",
-)
-@click.option("--display-name", default="")
-def users_create(name: str, role: str, display_name: str) -> None:
-    """Create a user; the password is read from standard input."""
-    from router.entrypoints.auth import create_user
-
-    if sys.stdin.isatty():
-        password = click.prompt("Password", hide_input=True, confirmation_prompt=True)
-    else:
-        password = sys.stdin.readline().rstrip("\n")
-    with _kanal() as kanal:
-        try:
-            create_user(kanal.uow, name, password, role, display_name)
-        except ValueError as exc:
-            raise click.ClickException(str(exc)) from exc
-    click.echo(f"created {role} {name}")
-
-
-@main.group()
 def tokens() -> None:
     """API tokens."""
 
@@ -239,7 +210,7 @@ def tokens_create(name: str, username: str) -> None:
 
 @main.group()
 def audit() -> None:
-    """The desk's audit log: who viewed which citizen's data, and refused attempts."""
+    """The audit log: who viewed which citizen's data, refused attempts, account changes."""
 
 
 @audit.command("export")
@@ -272,9 +243,10 @@ def policy() -> None:
 
 
 @policy.command("check")
-@click.argument("path", type=click.Path(exists=True, dir_okay=False))
+@click.argument("path")
 def policy_check(path: str) -> None:
-    """Check that a profile keeps the no-citizen-trapped invariant."""
+    """Check that a profile (a .toml file or a shipped profile's name) keeps the
+    no-citizen-trapped invariant."""
     from router.entrypoints.bootstrap import channel_modules
     from router.policy import ProfileError, check_profile_file
 
@@ -432,6 +404,7 @@ def requests_error() -> type[Exception]:
 main.add_command(simulate_command)  # analytics/cli.py: `kanal simulate`
 main.add_command(demo_traffic.demo)  # demo_traffic.py: `kanal demo traffic`
 main.add_command(agents_command)  # agents.py: `kanal agents set`
+main.add_command(users_command)  # users.py: `kanal users list|create|password|…`
 
 
 if __name__ == "__main__":  # `python -m router.entrypoints.cli` as well as the `kanal` script

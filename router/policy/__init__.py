@@ -16,6 +16,7 @@ from router.policy.invariant import (
     Violation,
     check_profile,
     check_profile_file,
+    refuse_traps,
 )
 from router.policy.profile import (
     Profile,
@@ -48,4 +49,5 @@ __all__ = [
     "decide",
     "load_profile",
     "parse_profile",
+    "refuse_traps",
 ]

@@ -41,10 +41,11 @@ from __future__ import annotations
 
 from collections import defaultdict
 from dataclasses import dataclass, field, fields, replace
+from functools import lru_cache
 
 from router.policy.context import ASSISTED_SERVICE, CHANNELS, Action, PolicyContext
 from router.policy.engine import first_rule
-from router.policy.profile import Profile, load_profile
+from router.policy.profile import Profile, ProfileError, load_profile
 from router.policy.search import TRIGGERS, Search, Step
 
 MAX_STEPS = 3
@@ -178,6 +179,20 @@ def surge_takes_person(search: Search) -> list[Violation]:
 def _triggers_met(path: tuple[Step, ...]) -> int:
     ctx = path[0].stages[0].context
     return bool(ctx.exemptions) + ctx.asked_for_person + (ctx.bot_failures >= 1)
+
+
+def refuse_traps(profile: Profile) -> Profile:
+    """Return the profile when it traps no citizen, else raise ProfileError with the report:
+    kanal runs no profile `kanal policy check` would refuse."""
+    report = _checked(profile)
+    if not report.ok:
+        raise ProfileError(f"{report.render()}\nkanal does not run a profile that traps citizens.")
+    return profile
+
+
+@lru_cache(maxsize=8)  # a Profile is immutable; every app of a process checks it once
+def _checked(profile: Profile) -> CheckReport:
+    return check_profile(profile)
 
 
 def check_profile_file(path, channels: tuple[str, ...] = CHANNELS) -> CheckReport:

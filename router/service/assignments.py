@@ -21,7 +21,7 @@ from router.domain.presence import Presence, PresenceState
 from router.domain.routing import AgentProfile, Routing, queues_of
 from router.domain.transfers import Transfer
 from router.service import contacts
-from router.service.errors import Conflict, Forbidden, NotFound
+from router.service.errors import Busy, Conflict, Forbidden, NotFound
 from router.service.handover import SEEN_EVERY, Claimed, hand_over, match_of
 from router.service.offers import Offers, make_offer
 from router.service.unit_of_work import UnitOfWork
@@ -29,6 +29,7 @@ from router.service.unit_of_work import UnitOfWork
 __all__ = ["Assignments", "Claimed", "Transferred"]
 
 TRANSFER_ROLES = ("agent", "supervisor", "admin")
+CLAIM_BUSY = "Others are taking work at this very moment: try Take next again."
 
 
 @dataclass(frozen=True)
@@ -64,7 +65,9 @@ class Assignments:
         and what they hold (`lock_at_desk`), then the item locked with its contact and what
         they hold read again (`claim_next`, which the SQL pre-filters by the match); when
         the two reads differ the claim starts again. The domain decides and records the
-        rest, written at the commit.
+        rest, written at the commit. When every attempt met a change (their own claims from
+        other tabs, items taken under their eyes), the claim says so (`Busy`) rather than
+        "nothing to take": items may well be waiting.
         """
         now = self.clock()
         for _ in range(attempts):
@@ -102,7 +105,7 @@ class Assignments:
                 claimed = hand_over(uow, item, offer, agent_id, now)
                 uow.commit()
                 return claimed
-        return None
+        raise Busy(CLAIM_BUSY)
 
     # -- offers (router/service/offers.py) ---------------------------------------------------
 

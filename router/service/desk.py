@@ -55,7 +55,8 @@ class Desk:
         """Assign the next contact the agent may take; None when nothing matches them.
 
         The routing rules (queues, language, capacity, offers, rank) and the locks are
-        `Assignments.claim`'s: two agents never get the same contact.
+        `Assignments.claim`'s: two agents never get the same contact. Raises `Busy` when
+        claims at the same moment kept it from finishing (work may be waiting).
         """
         return self.assignments.claim(cmd.agent_id, cmd.skills)
 

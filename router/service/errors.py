@@ -21,3 +21,11 @@ class Forbidden(ServiceError):
 
 class DuplicateDelivery(Conflict):
     """The same provider message was committed already (a retried webhook)."""
+
+
+class Busy(Conflict):
+    """Others' work on the same rows kept a step from finishing: asking again soon will do."""
+
+    def __init__(self, message: str, retry_after: int = 1) -> None:
+        super().__init__(message)
+        self.retry_after = retry_after  # seconds: what an HTTP answer's Retry-After says

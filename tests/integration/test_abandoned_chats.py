@@ -10,7 +10,7 @@ from datetime import timedelta
 import pytest
 
 from analytics import conversations, metrics
-from analytics.queries import contact_facts
+from analytics.contact_queries import contact_facts
 from channels.webchat import identity_token
 from router.domain.commands import ClaimNext, Resolve
 from router.entrypoints.auth import create_user

@@ -133,7 +133,7 @@ def test_users_create_refuses_a_short_password_and_a_taken_name(kanal_cli, migra
     taken = kanal_cli("users", "create", "mette", "--role", "agent", input="long enough pw\n")
     bad_role = kanal_cli("users", "create", "x", "--role", "boss", input="long enough pw\n")
 
-    assert short.exit_code == 1 and "at least 8 characters" in short.output
+    assert short.exit_code == 1 and "at least 12 characters" in short.output
     assert taken.exit_code == 1 and "exists already" in taken.output
     assert bad_role.exit_code == 2 and "boss" in bad_role.output
 
@@ -184,6 +184,15 @@ def test_policy_check_accepts_a_shipped_profile(kanal_cli):
 
     assert result.exit_code == 0, result.output
     assert "ok" in result.output
+
+
+def test_policy_check_takes_a_shipped_profile_by_its_name_as_kanal_policy_does(kanal_cli):
+    result = kanal_cli("policy", "check", "canada")
+    assert result.exit_code == 0, result.output
+    assert "profile 'canada'" in result.output and "ok" in result.output
+    unknown = kanal_cli("policy", "check", "narnia")
+    assert unknown.exit_code != 0
+    assert "unknown policy profile 'narnia'" in unknown.output
 
 
 TRAP = """

@@ -367,7 +367,7 @@ def test_every_figure_on_the_dashboard_is_the_apis_for_the_same_period(client, p
 def test_from_the_daily_rollup_the_page_shows_the_same_figures_and_says_so(
     client, people, history, kanal
 ):
-    from analytics import rollups
+    from analytics import rollup_tables
     from router.entrypoints.jobs import refresh_metric_rollups
 
     sign_in(client, "manager")
@@ -385,7 +385,7 @@ def test_from_the_daily_rollup_the_page_shows_the_same_figures_and_says_so(
         danish = client.get("/dashboard", query_string={**query, "lang": "da"})
         assert "Tallene er fra den daglige opsummering, opdateret" in danish.get_data(as_text=True)
     finally:
-        rollups.drop_tables(kanal.engine)
+        rollup_tables.drop_tables(kanal.engine)
 
 
 def test_narrowed_to_a_group_the_figures_are_the_apis_with_its_filter(client, people, history):

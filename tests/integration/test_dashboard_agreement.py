@@ -18,7 +18,8 @@ from html.parser import HTMLParser
 import pytest
 
 from analytics.api import _cell
-from analytics.dashboard import FAIRNESS_GROUPINGS, weeks
+from analytics.dashboard_figures import weeks
+from analytics.fairness_panel import FAIRNESS_GROUPINGS
 from router import create_app
 from router.entrypoints.auth import create_token, create_user
 from router.entrypoints.bootstrap import kanal_of

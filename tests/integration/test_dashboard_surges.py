@@ -267,3 +267,58 @@ def test_the_metrics_api_answers_the_same_surges_as_the_dashboard(client, kanal,
     agent = {"Authorization": "Bearer " + create_token(kanal.uow, "mine", "ann")}
     refused = client.get("/api/v1/metrics/surges", query_string=window, headers=agent)
     assert refused.status_code == 403
+
+
+def test_the_surges_csv_holds_the_figures_counted_by_hand_as_the_api_does(client, kanal, surges):
+    import csv
+    import io
+
+    create_user(kanal.uow, "boss", PASSWORD, "manager")
+    token = {"Authorization": "Bearer " + create_token(kanal.uow, "reports", "boss")}
+    window = {"from": "2026-03-01", "to": "2026-03-04"}
+
+    answer = client.get("/api/v1/metrics/surges.csv", query_string=window, headers=token)
+
+    assert answer.status_code == 200, answer.get_data(as_text=True)
+    assert answer.mimetype == "text/csv"
+    assert 'filename="surges_2026-03-01_2026-03-04.csv"' in answer.headers["Content-Disposition"]
+    table = list(csv.DictReader(io.StringIO(answer.get_data(as_text=True))))
+    assert [(r["row"], r["started_at"] or r["day"]) for r in table] == [
+        ("surge", "2026-03-02T10:16:00+01:00"), ("surge", "2026-03-02T23:56:00+01:00"),
+        ("day", "2026-03-02"), ("day", "2026-03-03"), ("total", ""),
+    ]  # fmt: skip
+    first, second, monday, tuesday, whole = table
+    assert first["ended_at"] == "2026-03-02T10:30:00+01:00"
+    assert {k: first[k] for k in ("lasted_seconds", "started_wait_seconds", *COUNTS)} == {
+        "lasted_seconds": "840", "started_wait_seconds": "960", "answered": "3",
+        "longest_wait_seconds": "1200", "mean_wait_seconds": "660", "callbacks_offered": "2",
+        "callbacks_booked": "1", "callbacks_made": "1",
+    }  # fmt: skip
+    assert (second["ended_at"], second["lasted_seconds"], second["answered"]) == (
+        "2026-03-03T00:12:00+01:00", "960", "1",
+    )  # fmt: skip
+    assert (monday["surges"], monday["seconds"], monday["answered"]) == ("2", "1080", "3")
+    assert (monday["longest_wait_seconds"], monday["mean_wait_seconds"]) == ("1200", "660")
+    assert (monday["callbacks_offered"], monday["callbacks_booked"]) == ("2", "1")
+    assert (tuesday["surges"], tuesday["seconds"], tuesday["answered"]) == ("0", "720", "1")
+    assert (tuesday["callbacks_offered"], tuesday["longest_wait_seconds"]) == ("0", "1800")
+    assert (whole["surges"], whole["seconds"], whole["answered"]) == ("2", "1800", "4")
+    assert (whole["longest_wait_seconds"], whole["mean_wait_seconds"]) == ("1800", "945")
+    assert (whole["callbacks_booked"], whole["callbacks_made"]) == ("1", "1")
+    # The same figures as the API's, cell for cell.
+    body = client.get("/api/v1/metrics/surges", query_string=window, headers=token).get_json()
+    for row, figures in zip(table, [*body["periods"], *body["days"], body["total"]], strict=True):
+        for name, cell in row.items():
+            if name in figures:
+                assert cell == ("" if figures[name] is None else str(figures[name])), name
+    # The dashboard's section links it; an agent's token is refused.
+    assert sign_in(client, "manager").status_code == 302
+    page = client.get("/dashboard", query_string=window).get_data(as_text=True)
+    assert (
+        'id="surges-csv" href="/api/v1/metrics/surges.csv?from=2026-03-01&amp;to=2026-03-04"'
+        in page
+    )
+    create_user(kanal.uow, "ann", PASSWORD, "agent")
+    agent = {"Authorization": "Bearer " + create_token(kanal.uow, "mine", "ann")}
+    refused = client.get("/api/v1/metrics/surges.csv", query_string=window, headers=agent)
+    assert refused.status_code == 403

@@ -131,3 +131,43 @@ def test_a_claim_logs_the_assignment_with_the_citizens_pseudonym_never_their_num
     assert assigned.data["agent_id"] == agent
     assert "+4520001234" not in str(assigned.data) and assigned.citizen != "+4520001234"
     assert [(e.data["from"], e.data["to"]) for e in presence] == [("offline", "available")]
+
+
+@pytest.fixture
+def contended(monkeypatch):
+    """Every claim finds what the agent holds changed between its two reads, as when their
+    own Take next from other tabs keeps landing in between: the claim never settles."""
+    from router.adapters.repositories import SqlQueueRepository
+
+    real = SqlQueueRepository.claim_next
+
+    def moving(self, match):  # noqa: ANN001, ANN202
+        found = real(self, match)
+        if found is None:
+            return None
+        return found._replace(held={**found.held, "webchat": found.held.get("webchat", 0) + 1})
+
+    monkeypatch.setattr(SqlQueueRepository, "claim_next", moving)
+
+
+def test_a_claim_that_never_settles_says_busy_not_nothing_to_take(app, client, kanal, contended):
+    """Items wait; the claim gives up after its attempts: the API answers 409 with a
+    Retry-After, the desk's page says to try again, and nothing was handed out."""
+    from router.entrypoints.auth import create_token
+    from tests.integration.test_desk import queued_chat, sign_in
+
+    contact_id = queued_chat(client, kanal)
+    create_user(kanal.uow, "ann", "correct horse", "agent")
+    ann = {"Authorization": f"Bearer {create_token(kanal.uow, 'ann', 'ann')}"}
+
+    answer = client.post("/api/v1/desk/claim", headers=ann)
+    assert answer.status_code == 409
+    assert answer.headers["Retry-After"] == "1"
+    assert "try Take next again" in answer.get_json()["error"]
+
+    desk = sign_in(app, lambda name, role: create_user(kanal.uow, name, "correct horse", role))
+    page = desk.post("/desk/claim", follow_redirects=True).get_data(as_text=True)
+    assert "try Take next again" in page
+    assert "Nobody is waiting right now." not in page
+    assert kanal.views.contact(contact_id).state == "queued"
+    assert [item.contact_id for item in kanal.views.queue()] == [contact_id]

@@ -10,7 +10,7 @@ from datetime import UTC, date, datetime, timedelta
 import pytest
 from sqlalchemy import create_engine, event, insert, text
 
-from analytics import exemption_reminders, queries, rollup_contacts
+from analytics import contact_queries, exemption_reminders, queries, rollup_contacts
 from analytics.metrics import Window
 from router.adapters.orm import contact_events
 from router.domain import events as ev
@@ -116,7 +116,7 @@ def test_recomputed_contacts_link_to_their_citizens_other_contacts_by_citizen(en
     (repeat contacts, needs continued) are read by citizen."""
     window = Window(date(2026, 2, 2), date(2026, 2, 2), "UTC")
     with engine.connect() as conn:
-        day = queries.contact_facts(conn, window.start, window.end)
+        day = contact_queries.contact_facts(conn, window.start, window.end)
     ids = [c.contact_id for c in day[:3]]
     facts = []
     _assert_by_index(engine, lambda c: facts.extend(queries.window_facts(c, window, ids=ids)))

@@ -11,7 +11,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from sqlalchemy import create_engine, delete, insert
 
-from analytics import metrics, rollups
+from analytics import metrics, rollup_tables, rollups
 from analytics.reader import reader_engine
 from analytics.report import Query, channel_shift_report, channel_shift_reports
 from router.adapters.orm import contact_events
@@ -30,7 +30,7 @@ def engines(database_url):
     writer = create_engine(database_url)
     reader = reader_engine(writer)
     yield reader, writer
-    rollups.drop_tables(writer)  # PostgreSQL's test database outlives the test
+    rollup_tables.drop_tables(writer)  # PostgreSQL's test database outlives the test
     if reader is not writer:
         reader.dispose()
     writer.dispose()
@@ -185,7 +185,7 @@ def test_the_rollup_answers_what_a_full_recomputation_answers(
     # The second refresh reads only the late events (no overlap): it recomputes only the
     # contacts they can change.
     monkeypatch.setattr(rollups, "OVERLAP_EVENTS", 0)
-    rollups.drop_tables(writer)
+    rollup_tables.drop_tables(writer)
     with writer.begin() as conn:
         conn.execute(delete(contact_events))
     events = history(specs)
@@ -336,4 +336,4 @@ def test_the_scheduler_job_keeps_the_rollup_the_api_answers_from(client, kanal):
         assert body["total"] == live.get_json()["total"]
         assert body["total"]["contacts"] == 1 and body["total"]["bot_in_progress"] == 1
     finally:
-        rollups.drop_tables(kanal.engine)
+        rollup_tables.drop_tables(kanal.engine)

@@ -13,7 +13,7 @@ from zoneinfo import ZoneInfo
 import pytest
 from sqlalchemy import create_engine, delete, insert
 
-from analytics import metrics, occupancy_rollup, rollups
+from analytics import metrics, occupancy_rollup, rollup_tables, rollups
 from analytics.reader import reader_engine
 from analytics.report import Query, channel_shift_report
 from router.adapters.orm import contact_events
@@ -87,7 +87,7 @@ def engines(database_url):
         conn.execute(delete(contact_events))
     yield reader, writer
     occupancy_rollup.metadata.drop_all(writer, checkfirst=True)
-    rollups.drop_tables(writer)
+    rollup_tables.drop_tables(writer)
     if reader is not writer:
         reader.dispose()
     writer.dispose()

@@ -17,7 +17,8 @@ from tests.integration.test_callbacks import agent_taking_calls, sandbox_calls
 live = sms_support.live
 
 # A profile whose rule calls back a citizen who asks for a person (in opening hours, so the
-# scheduler places the call at once).
+# scheduler places the call at once); one the bot fails twice, or exempt, is called back too
+# (kanal runs no profile that traps a citizen).
 PROFILE = """
 name = "callback-test"
 description = "Asking for a person books a callback."
@@ -27,6 +28,18 @@ id = "person-called-back"
 when = { asked_for_person = true }
 action = "callback"
 reason = "You asked for a person: a person will call you."
+
+[[rule]]
+id = "bot-failed-called-back"
+when = { bot_failures = { at_least = 2 } }
+action = "callback"
+reason = "The digital assistant could not help you: a person will call you."
+
+[[rule]]
+id = "exempt-called-back"
+when = { exempt = true }
+action = "callback"
+reason = "Registered exemption: a person will call you."
 
 [default]
 action = "self_service"

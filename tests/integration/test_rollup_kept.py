@@ -9,7 +9,7 @@ from datetime import date
 import pytest
 from sqlalchemy import create_engine, event, select
 
-from analytics import rollup_kept, rollups
+from analytics import rollup_kept, rollup_mark, rollup_rows, rollup_tables, rollups
 from analytics.reader import reader_engine
 from tests.integration.test_metric_rollups import TZ, Log, append, report, story
 
@@ -25,7 +25,7 @@ def engines(database_url):
     rollup_kept.forget()
     yield reader, writer
     rollup_kept.forget()
-    rollups.drop_tables(writer)  # PostgreSQL's test database outlives the test
+    rollup_tables.drop_tables(writer)  # PostgreSQL's test database outlives the test
     if reader is not writer:
         reader.dispose()
     writer.dispose()
@@ -50,9 +50,10 @@ def monday(reader) -> dict:  # noqa: ANN001
 def _seen(reader) -> tuple[str | None, tuple]:  # noqa: ANN001
     """Return the mark's generation and the rollup's rows, as one transaction reads them."""
     with reader.connect() as conn:
-        rollups._begin(conn)
-        mark = rollups.current_mark(conn)
-        rows = conn.execute(select(rollups.daily).order_by(*rollups.daily.primary_key)).all()
+        rollup_rows.begin_reading(conn)
+        mark = rollup_mark.current_mark(conn)
+        daily = rollup_tables.daily
+        rows = conn.execute(select(daily).order_by(*daily.primary_key)).all()
     return (mark or {}).get("generation"), tuple(tuple(r) for r in rows)
 
 
@@ -84,7 +85,7 @@ def test_a_generation_stands_for_one_set_of_rows(engines, monkeypatch, batch):
     assert done["contacts"] >= 3  # the new ones (and those the overlap reads again)
     rows_of: dict[str, set[tuple]] = {}
     for generation, rows in seen:
-        if generation not in (None, rollups.PENDING):
+        if generation not in (None, rollup_mark.PENDING):
             rows_of.setdefault(generation, set()).add(rows)
     assert len(rows_of) == 2  # before and after the run
     assert all(len(sets) == 1 for sets in rows_of.values()), "a generation with two sets of rows"

@@ -27,6 +27,24 @@ when = { channel = "throwaway" }
 action = "assisted"
 reason = "Messages from a pager go to a person."
 
+[[rule]]
+id = "person-anywhere-else"
+when = { asked_for_person = true }
+action = "assisted"
+reason = "You asked for a person."
+
+[[rule]]
+id = "exempt"
+when = { exempt = true }
+action = "assisted"
+reason = "Registered exemption."
+
+[[rule]]
+id = "bot-failed"
+when = { bot_failures = { at_least = 2 } }
+action = "assisted"
+reason = "The assistant could not help."
+
 [default]
 action = "self_service"
 reason = "The assistant answers first."

@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import io
+import re
 from functools import cache
+from html.parser import HTMLParser
 from pathlib import Path
 
 import pytest
@@ -104,3 +106,73 @@ def test_the_extractor_finds_each_profile_reason_once_with_its_rule():
     assert "You asked for a person: a person will take over." in reasons
     assert len(reasons) == len(set(reasons))
     assert all(line > 0 for line, *_ in found)
+
+
+JINJA = re.compile(r"\{\{.*?\}\}|\{%.*?%\}|\{#.*?#\}", re.S)
+WORDS = re.compile(r"[A-Za-zÆØÅæøå]{2,}")
+NOT_WORDS = {"kanal"}  # the product's name, the same in every language
+
+
+class _ShownText(HTMLParser):
+    """A template's literal text a reader sees or hears: text outside scripts and styles, the
+    attributes a screen reader says, the words on input buttons."""
+
+    def __init__(self) -> None:
+        super().__init__(convert_charrefs=True)
+        self.found: list[str] = []
+        self._hidden = 0
+
+    def handle_starttag(self, tag, attrs):  # noqa: ANN001, ANN201
+        self._hidden += tag in ("script", "style")
+        shown = ("aria-label", "title", "placeholder", "alt")
+        button = tag == "input" and dict(attrs).get("type") in ("submit", "button")
+        self.found += [v for k, v in attrs if v and (k in shown or (button and k == "value"))]
+
+    def handle_endtag(self, tag):  # noqa: ANN001, ANN201
+        self._hidden -= tag in ("script", "style")
+
+    def handle_data(self, data):  # noqa: ANN001, ANN201
+        if not self._hidden:
+            self.found.append(data)
+
+
+def _templates() -> list[Path]:
+    """The page templates `babel.cfg` has extracted (its jinja2 sections)."""
+    with (ROOT / "babel.cfg").open(encoding="utf-8") as cfg:
+        method_map, _options = parse_mapping_cfg(cfg)
+    globs = [pattern for pattern, method in method_map if method.startswith("jinja2")]
+    # babel's `dir/**.html` is any .html under dir, pathlib's `dir/**/*.html`
+    globs = [pattern.replace("**.", "**/*.") for pattern in globs]
+    return sorted({path for pattern in globs for path in ROOT.glob(pattern)})
+
+
+def test_the_pages_templates_mark_every_text_they_show():
+    """Literal words in a template are shown in English whatever the page's language: every
+    text must go through `_()` (the expressions and tags are left out before reading)."""
+    templates = _templates()
+    assert len(templates) > 10
+    unmarked = {}
+    for path in templates:
+        reader = _ShownText()
+        reader.feed(JINJA.sub("", path.read_text(encoding="utf-8")))
+        words = [t.strip() for t in reader.found if set(WORDS.findall(t)) - NOT_WORDS]
+        if words:
+            unmarked[path.relative_to(ROOT).as_posix()] = words
+    assert unmarked == {}, "mark these texts with _() and run `make translations`"
+
+
+# Words Danish shares with English, so their Danish "translation" is the same text.
+SAME_IN_DANISH = {
+    "15-64", "65-79", "Chat", "JSON (API)", "Link", "Pseudonym", "SMS", "Send", "Service",
+    "Status", "System", "Under {profile}", "offline", "pension", "under 15", "{minutes} min",
+    "{seconds} s",
+}  # fmt: skip
+
+
+def test_no_danish_translation_is_the_english_copied():
+    """A message "translated" by copying its English (to quiet the test above) still shows
+    English on Danish pages; only words both languages share may be the same."""
+    copied = {
+        m.id for m in catalogue("da") if m.id and not isinstance(m.id, tuple) and m.string == m.id
+    }
+    assert copied - SAME_IN_DANISH == set(), "translate these into Danish"

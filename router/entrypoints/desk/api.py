@@ -22,7 +22,7 @@ from router.openapi import Invalid, describe, parse_json
 from router.service.access import DeskAccess
 from router.service.callback_desk import CallbackDesk
 from router.service.desk import Desk
-from router.service.errors import ServiceError
+from router.service.errors import Busy, ServiceError
 from router.service.views import Views
 from router.web import ID_CONVERTER, bound
 
@@ -101,9 +101,15 @@ def _body(model):  # noqa: ANN001, ANN202
 
 
 def claim(desk: Desk, views: Views, access: DeskAccess):
-    """Take the next conversation the agent may take; 204 when nothing matches."""
+    """Take the next conversation the agent may take; 204 when nothing matches, 409 with
+    Retry-After when other claims kept it from finishing (work may be waiting)."""
     me = _viewer()
-    claimed = desk.assignments.claim(me.user_id)
+    try:
+        claimed = desk.assignments.claim(me.user_id)
+    except Busy as exc:  # items may be waiting: ask again, never "nothing to take"
+        response, status = _error(str(exc), 409)
+        response.headers["Retry-After"] = str(exc.retry_after)
+        return response, status
     if claimed is None:
         return Response(status=204)
     route = f"{request.method} {request.path}"

@@ -147,6 +147,12 @@ CLAIM = Operation(
         204: Answer("Nothing waiting matches the agent."),
         401: UNAUTHORISED,
         403: NOT_DESK,
+        409: Answer(
+            "Busy: other claims at the same moment (the agent's own, from another tab, or "
+            "items taken as they were looked at) kept this one from finishing; work may be "
+            "waiting. Ask again after the Retry-After seconds.",
+            Error,
+        ),
     },
 )
 MESSAGES = Operation(
