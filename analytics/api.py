@@ -21,7 +21,7 @@ from analytics.report import describe as window_of
 from analytics.simulation import simulate_period
 from analytics.simulator import COSTS, SERVICE_LEVEL_SECONDS
 from router.openapi import Invalid, describe, parse_query
-from router.policy import load_profile
+from router.policy import available_profiles, load_profile
 from router.web import bound
 
 MANAGERS = ("manager", "supervisor")
@@ -106,7 +106,9 @@ def _parsed(model, args):  # noqa: ANN001, ANN202
     except Invalid as exc:
         name = (exc.field or "from").rstrip("_")
         message = str(exc).replace("`from_`", "`from`")
-        if "is missing" in message:
+        if "is missing" in message and name == "profile":
+            message = f"`profile` is missing: give one of {', '.join(available_profiles())}."
+        elif "is missing" in message:
             message = f"`{name}` is missing: give a day as YYYY-MM-DD."
         raise BadQuery(name, message) from None
 

@@ -23,6 +23,7 @@ else (`match_for`, `Match.allows`, `QueueItem.claim`, `Contact.assign`, `Presenc
 from __future__ import annotations
 
 import functools
+from collections.abc import Iterable
 from typing import Any
 
 from sqlalchemy import String, bindparam, cast, func, insert, select, update
@@ -32,14 +33,17 @@ from sqlalchemy.orm.instrumentation import manager_of_class
 
 from router.adapters.orm import (
     agent_profiles,
+    calls,
     citizens,
     contact_events,
     contacts,
+    messages,
     offers,
     queue_items,
 )
 from router.adapters.orm import presence as presence_table
-from router.domain.model import Citizen, Contact, ContactState, QueueItem, QueueState
+from router.domain.calls import Call
+from router.domain.model import Citizen, Contact, ContactState, Message, QueueItem, QueueState
 from router.domain.offers import OfferState
 from router.domain.presence import Presence
 from router.domain.routing import AgentProfile, Match
@@ -48,8 +52,11 @@ from router.domain.routing import AgentProfile, Match
 # unit of work's aggregates, by id() (router/adapters/uow.py), which collect their events.
 TRACKED = "kanal_tracked"
 SEEN = "kanal_seen"
-TABLES = {QueueItem: queue_items, Contact: contacts, Presence: presence_table, Citizen: citizens}
-KEYS = {QueueItem: "id", Contact: "id", Presence: "agent_id", Citizen: "id"}
+# The turn's contact and message rows are tracked the same way (router/adapters/conversations.py).
+TABLES = {QueueItem: queue_items, Contact: contacts, Presence: presence_table, Citizen: citizens,
+          Message: messages, Call: calls}  # fmt: skip
+KEYS = {QueueItem: "id", Contact: "id", Presence: "agent_id", Citizen: "id", Message: "id",
+        Call: "id"}  # fmt: skip
 
 
 class Tracked:
@@ -62,8 +69,9 @@ class Tracked:
         self.values = values
 
     def changes(self) -> dict[str, Any]:
-        now = {name: getattr(self.obj, name) for name in self.values}
-        return {name: _copy(v) for name, v in now.items() if v != self.values[name]}
+        was = self.values
+        now = _values(self.obj, was)
+        return {name: _copy(v) for name, v in now.items() if v != was[name]}
 
 
 def tracked(session: Session, cls: type, id_: object) -> Any | None:
@@ -72,8 +80,17 @@ def tracked(session: Session, cls: type, id_: object) -> Any | None:
     return found.obj if found is not None else None
 
 
-def _track(session: Session, obj: object, names: tuple[str, ...]) -> Any:
-    values = {name: _copy(getattr(obj, name)) for name in names}
+def _values(obj: object, names: Iterable[str]) -> dict[str, Any]:
+    """The object's columns' values (read from its dictionary: each is set, as loaded or made)."""
+    found = obj.__dict__
+    try:
+        return {name: found[name] for name in names}
+    except KeyError:  # one not set yet: as the attribute answers it
+        return {name: getattr(obj, name) for name in names}
+
+
+def track(session: Session, obj: object, names: tuple[str, ...]) -> Any:
+    values = {name: _copy(v) for name, v in _values(obj, names).items()}
     key = (type(obj), getattr(obj, KEYS[type(obj)]))
     session.info.setdefault(TRACKED, {})[key] = Tracked(obj, values)
     seen = session.info.get(SEEN)
@@ -86,13 +103,13 @@ def _copy(value: Any) -> Any:
     return type(value)(value) if isinstance(value, list | dict) else value
 
 
-def _build(session: Session, cls: type, names: tuple[str, ...], values: tuple) -> Any:
+def build(session: Session, cls: type, names: tuple[str, ...], values: tuple) -> Any:
     """The domain's object for a row, made as the ORM loads one (its constructor is not
     run: 7 µs, not 66), tracked from now."""
-    return _track(session, _made(cls, names, values), names)
+    return track(session, made(cls, names, values), names)
 
 
-def _made(cls: type, names: tuple[str, ...], values: tuple) -> Any:
+def made(cls: type, names: tuple[str, ...], values: tuple) -> Any:
     obj = manager_of_class(cls).new_instance()
     obj.__dict__.update(zip(names, values, strict=True))
     return obj
@@ -133,6 +150,8 @@ PROFILE = tuple(c.name for c in agent_profiles.c)
 ITEM = tuple(c.name for c in queue_items.c)
 CONTACT = tuple(c.name for c in contacts.c)
 CITIZEN = tuple(c.name for c in citizens.c)
+MESSAGE = tuple(c.name for c in messages.c)
+CALL = tuple(c.name for c in calls.c)
 
 
 @functools.cache
@@ -160,8 +179,8 @@ def at_desk(
         return None
     p, q = len(PRESENCE), len(PRESENCE) + len(PROFILE)
     found = tracked(session, Presence, agent_id)
-    presence = found or _build(session, Presence, PRESENCE, tuple(row[:p]))
-    profile = _made(AgentProfile, PROFILE, tuple(row[p:q])) if row[p] is not None else None
+    presence = found or build(session, Presence, PRESENCE, tuple(row[:p]))
+    profile = made(AgentProfile, PROFILE, tuple(row[p:q])) if row[p] is not None else None
     return presence, profile, row[q], int(row[q + 1])
 
 
@@ -219,10 +238,10 @@ def next_item(session: Session, match: Match) -> tuple[QueueItem, str | None, in
         return None
     a, b = len(ITEM), len(ITEM) + len(CONTACT)
     c = b + len(CITIZEN)
-    item = _build(session, QueueItem, ITEM, tuple(row[:a]))
-    _build(session, Contact, CONTACT, tuple(row[a:b]))
+    item = build(session, QueueItem, ITEM, tuple(row[:a]))
+    build(session, Contact, CONTACT, tuple(row[a:b]))
     if row[b] is not None:
-        _build(session, Citizen, CITIZEN, tuple(row[b:c]))
+        build(session, Citizen, CITIZEN, tuple(row[b:c]))
     return item, row[c], int(row[c + 1])
 
 

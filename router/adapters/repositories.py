@@ -11,8 +11,9 @@ from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, aliased
 
-from router.adapters import claiming
-from router.adapters.orm import contact_events, routing_decisions
+from router.adapters import claiming, conversations
+from router.adapters.orm import contact_events, queue_items, routing_decisions
+from router.adapters.orm import contacts as contacts_table
 from router.adapters.orm import presence as presence_table
 from router.domain.access import AuditEntry
 from router.domain.callbacks import PENDING, Callback, CallbackState
@@ -89,28 +90,23 @@ def _position_statement():  # noqa: ANN202
 @functools.cache
 def _turn_statements() -> dict[str, object]:
     channel, address = bindparam("channel"), bindparam("address")
+    c = contacts_table.c  # statements on the table run without the ORM's work per statement
     open_at = select(Contact).where(
         Contact.channel == channel, Contact.address == address, Contact.state != ContactState.CLOSED
     )
     return {
         "citizen_by_phone": select(Citizen).where(Citizen.phone == bindparam("phone")),
-        "contact_for_update": select(Contact)
-        .where(Contact.id == bindparam("id"))
-        .with_for_update(),
         "contact_open_on": open_at.where(
             (Contact.state != ContactState.BOT)
             | (Contact.last_activity_at >= bindparam("active_since"))
         ).order_by(Contact.id.desc()),
         "contact_stale_open_on": open_at,
-        "message_for_update": select(Message)
-        .where(Message.id == bindparam("id"))
-        .with_for_update(),
         "message_by_provider_id": select(Message).where(
             Message.channel == channel, Message.provider_id == bindparam("provider_id")
         ),
         "queue_waiting_count": select(func.count())
-        .select_from(QueueItem)
-        .where(QueueItem.state == QueueState.WAITING),
+        .select_from(queue_items)
+        .where(queue_items.c.state == QueueState.WAITING),
         "consent": select(Consent).where(Consent.channel == channel, Consent.address == address),
         "message_unfinished_of": select(Message.id)
         .where(
@@ -120,9 +116,9 @@ def _turn_statements() -> dict[str, object]:
         )
         .order_by(Message.id),
         # Every chat request checks its session's token: four columns, no contact loaded.
-        "key_on": select(Contact.id, Contact.state, Contact.secret_hash, Contact.language)
-        .where(Contact.channel == channel, Contact.address == address)
-        .order_by(Contact.id.desc())
+        "key_on": select(c.id, c.state, c.secret_hash, c.language)
+        .where(c.channel == channel, c.address == address)
+        .order_by(c.id.desc())
         .limit(1),
     }
 
@@ -139,8 +135,7 @@ def _latest_statement(types: tuple[str, ...]):  # noqa: ANN202
         .subquery()
         for type_ in types
     ]
-    both = union_all(*(select(q) for q in latest))
-    return select(ContactEvent).from_statement(both)
+    return union_all(*(select(q) for q in latest))
 
 
 class _Repository:
@@ -220,13 +215,9 @@ class SqlContactRepository(_Repository):
             )
 
     def get(self, contact_id: int, *, for_update: bool = False) -> Contact | None:
-        claimed = self._claimed(Contact, contact_id)
-        if claimed is not None:
-            return claimed
-        if for_update:
-            stmt = _turn_statements()["contact_for_update"]
-            return self.session.scalars(stmt, {"id": contact_id}).first()
-        return self.session.get(Contact, contact_id)
+        if for_update:  # read with Core, tracked (router/adapters/conversations.py)
+            return conversations.locked_contact(self.session, contact_id)
+        return self._claimed(Contact, contact_id) or self.session.get(Contact, contact_id)
 
     def open_on(self, channel: str, address: str, active_since: datetime) -> Contact | None:
         """Return the citizen's open contact on a channel address, if active since then."""
@@ -257,7 +248,8 @@ class SqlContactRepository(_Repository):
 
     def key_on(self, channel: str, address: str) -> SessionKey | None:
         params = {"channel": channel, "address": address}
-        row = self.session.execute(_turn_statements()["key_on"], params).first()
+        stmt = _turn_statements()["key_on"]
+        row = conversations.connection(self.session).execute(stmt, params).first()
         return SessionKey(*row) if row is not None else None
 
     def resolved_on_need_since(
@@ -327,11 +319,18 @@ class SqlContactRepository(_Repository):
 
 
 class SqlMessageRepository(_Repository):
+    """Messages are read and inserted with Core and tracked (router/adapters/conversations.py):
+    a turn files one and answers it, the ORM cost more than SQLite."""
+
+    def add(self, obj: Message) -> Message:
+        try:
+            return conversations.add_message(self.session, obj)
+        except IntegrityError as exc:
+            raise_duplicate_delivery(self.session, exc)
+            raise
+
     def get(self, message_id: int, *, for_update: bool = False) -> Message | None:
-        if for_update:
-            stmt = _turn_statements()["message_for_update"]
-            return self.session.scalars(stmt, {"id": message_id}).first()
-        return self.session.get(Message, message_id)
+        return conversations.message(self.session, message_id, for_update=for_update)
 
     def count_outbound_by_status(self) -> dict[tuple[str, str], int]:
         """Count outbound messages by (channel, delivery status)."""
@@ -428,7 +427,7 @@ class SqlDecisionRepository(_Repository):
         for row in rows:  # the column's default, as the ORM would give it
             row["priority"] = row["priority"] or 0
         self.pending = []
-        self.session.execute(insert(routing_decisions), rows)
+        self.session.connection().execute(insert(routing_decisions), rows)
 
     def for_contact(self, contact_id: int) -> list[RoutingDecision]:
         self.write()  # this transaction's own, as the session's autoflush would
@@ -491,7 +490,8 @@ class SqlQueueRepository(_Repository):
         return list(self.session.scalars(stmt))
 
     def waiting_count(self) -> int:
-        return self.session.scalar(_turn_statements()["queue_waiting_count"]) or 0
+        stmt = _turn_statements()["queue_waiting_count"]
+        return conversations.connection(self.session).execute(stmt).scalar() or 0
 
     def position(self, contact_id: int) -> int:
         """Return the contact's place among the waiting by rank (1 = next; 0: not waiting):
@@ -556,12 +556,14 @@ class SqlQueueRepository(_Repository):
 
 
 class SqlCallRepository(_Repository):
+    """Calls are read with Core and tracked (router/adapters/conversations.py): each phone
+    turn reads its call."""
+
     def by_sid(self, call_sid: str) -> Call | None:
-        return self.session.scalars(select(Call).where(Call.call_sid == call_sid)).first()
+        return conversations.call_by_sid(self.session, call_sid)
 
     def for_contact(self, contact_id: int) -> list[Call]:
-        stmt = select(Call).where(Call.contact_id == contact_id).order_by(Call.id)
-        return list(self.session.scalars(stmt))
+        return conversations.calls_of(self.session, contact_id)
 
 
 class SqlUserRepository(_Repository):
@@ -720,7 +722,7 @@ class SqlEventLog(_Repository):
         # A claim's rows are written here too: on PostgreSQL with the events, in one statement.
         rows = claiming.write(self.session, rows)
         if rows:
-            self.session.execute(insert(contact_events), rows)
+            self.session.connection().execute(insert(contact_events), rows)
 
     def for_contact(self, contact_id: int) -> list[ContactEvent]:
         stmt = (
@@ -749,7 +751,7 @@ class SqlEventLog(_Repository):
         per type (each turn asks it, for surge mode), built once per set of types."""
         if not types:
             return None
-        found = self.session.scalars(_latest_statement(tuple(types))).all()
+        found = conversations.events(self.session, _latest_statement(tuple(types)))
         return max(found, key=lambda ev: (ev.at, ev.id), default=None)
 
     def recent(self, type_: str, since: datetime, limit: int = 500) -> list[ContactEvent]:

@@ -9,13 +9,33 @@ from sqlalchemy import event as orm_events
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, sessionmaker
 
-from router.adapters import claiming
+from router.adapters import claiming, conversations
 from router.adapters import repositories as repos
 from router.domain.model import Aggregate
 from router.service.journal import write_new_events
 
 _SEEN = claiming.SEEN  # session.info: the unit of work's aggregates, by id()
 _watched: weakref.WeakSet[sessionmaker] = weakref.WeakSet()
+REPOSITORIES = {
+    "citizens": repos.SqlCitizenRepository,
+    "contacts": repos.SqlContactRepository,
+    "messages": repos.SqlMessageRepository,
+    "decisions": repos.SqlDecisionRepository,
+    "queue": repos.SqlQueueRepository,
+    "users": repos.SqlUserRepository,
+    "consents": repos.SqlConsentRepository,
+    "events": repos.SqlEventLog,
+    "callbacks": repos.SqlCallbackRepository,
+    "followups": repos.SqlFollowupRepository,
+    "calls": repos.SqlCallRepository,
+    "surveys": repos.SqlSurveyRepository,
+    "audit": repos.SqlAuditLog,
+    "agents": repos.SqlAgentRepository,
+    "presence": repos.SqlPresenceRepository,
+    "offers": repos.SqlOfferRepository,
+    "transfers": repos.SqlTransferRepository,
+    "notes": repos.SqlNoteRepository,
+}
 
 
 def _hold(session: Session, obj: object) -> None:
@@ -36,25 +56,8 @@ class SqlUnitOfWork:
 
     def __enter__(self) -> SqlUnitOfWork:
         self.session = self.session_factory()
-        s = self.session
-        self.citizens = repos.SqlCitizenRepository(s)
-        self.contacts = repos.SqlContactRepository(s)
-        self.messages = repos.SqlMessageRepository(s)
-        self.decisions = repos.SqlDecisionRepository(s)
-        self.queue = repos.SqlQueueRepository(s)
-        self.users = repos.SqlUserRepository(s)
-        self.consents = repos.SqlConsentRepository(s)
-        self.events = repos.SqlEventLog(s)
-        self.callbacks = repos.SqlCallbackRepository(s)
-        self.followups = repos.SqlFollowupRepository(s)
-        self.calls = repos.SqlCallRepository(s)
-        self.surveys = repos.SqlSurveyRepository(s)
-        self.audit = repos.SqlAuditLog(s)
-        self.agents = repos.SqlAgentRepository(s)
-        self.presence = repos.SqlPresenceRepository(s)
-        self.offers = repos.SqlOfferRepository(s)
-        self.transfers = repos.SqlTransferRepository(s)
-        self.notes = repos.SqlNoteRepository(s)
+        for name in REPOSITORIES:  # made when first asked for (`__getattr__`)
+            self.__dict__.pop(name, None)
         self.after_commit: list[object] = []
         self.published: list[object] = []
         # The session holds a flushed, unchanged object only weakly: an aggregate a handler
@@ -62,8 +65,16 @@ class SqlUnitOfWork:
         # aggregate this unit of work loads or adds is held here until the block ends
         # (`_hold`, listening on the session factory once rather than on every session).
         self._seen: dict[int, Aggregate] = {}
-        s.info[_SEEN] = self._seen
+        self.session.info[_SEEN] = self._seen
         return self
+
+    def __getattr__(self, name: str) -> object:
+        """A repository, made on first use: a turn asks for a few of the eighteen."""
+        made = REPOSITORIES.get(name)
+        if made is None or "session" not in self.__dict__:
+            raise AttributeError(name)
+        repository = self.__dict__[name] = made(self.session)
+        return repository
 
     def __exit__(self, *exc: object) -> None:
         # close() rolls back what was not committed and detaches objects without expiring
@@ -86,7 +97,8 @@ class SqlUnitOfWork:
     def commit(self) -> None:
         try:
             write_new_events(self)
-            self.decisions.write()
+            if "decisions" in self.__dict__:  # asked for in this unit of work
+                self.decisions.write()
             self.events.write()
             self.session.commit()
             self.published.extend(self.after_commit)
@@ -100,3 +112,4 @@ class SqlUnitOfWork:
         self.after_commit.clear()
         self.session.rollback()
         claiming.forget(self.session)
+        self.session.info.pop(conversations.UNLOCKED, None)
