@@ -127,8 +127,10 @@ def post_all(url: str, hooks: list[Webhook], concurrency: int = 16) -> Burst:
     lock = threading.Lock()
 
     def post(hook: Webhook) -> None:
-        session = getattr(local, "session", None) or requests.Session()
-        local.session = session
+        session = getattr(local, "session", None)
+        if session is None:
+            session = local.session = requests.Session()
+            session.trust_env = False  # loopback: no proxy to look up for every request
         headers = {
             "Content-Type": "application/x-www-form-urlencoded",
             "X-Twilio-Signature": hook.signature,

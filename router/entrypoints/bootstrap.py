@@ -278,7 +278,12 @@ def bootstrap(
         channel: Channel = module.channel(config, sender=(senders or {}).get(module.NAME))
         registry.add(channel)
     counters = ProcessCounters()  # this process' turns, bot failures, deliveries (/metrics)
-    delivery = Delivery(uow, registry, clock, counters=counters)
+    reports = None
+    if storage is not None:
+        from router.adapters.delivery_reports import SqlDeliveryReports
+
+        reports = SqlDeliveryReports(storage.engine)
+    delivery = Delivery(uow, registry, clock, counters=counters, reports=reports)
     bot = bot if bot is not None else _rasa_bot(config)
     # The policy reads its profile against the channels installed here: a rule may name any;
     # one that could trap a citizen is refused at start, as `kanal policy check` refuses it.
