@@ -15,7 +15,7 @@ from collections.abc import Sequence
 from sqlalchemy import Engine, bindparam, func, or_, select, update
 
 from router.adapters.orm import citizens, contacts, messages
-from router.service.ports import ContactFacts
+from router.service.ports import ReportedConversation
 
 _statements: dict[tuple[str, ...], object] = {}
 
@@ -56,10 +56,10 @@ class SqlDeliveryReports:
         self.engine = engine
         self.read_engine = read_engine or engine
 
-    def contact_facts(self, contact_id: int) -> ContactFacts | None:
+    def contact_facts(self, contact_id: int) -> ReportedConversation | None:
         with self.read_engine.connect() as conn:
             row = conn.execute(_FACTS, {"contact_id": contact_id}).first()
-        return ContactFacts(row.channel, row.need, row.pseudonym) if row else None
+        return ReportedConversation(row.channel, row.need, row.pseudonym) if row else None
 
     def advance(
         self, message_id: int, provider_id: str, status: str, behind: Sequence[str]

@@ -97,7 +97,7 @@ class SentLookup(Protocol):
 
 
 @dataclass(frozen=True)
-class ContactFacts:
+class ReportedConversation:
     """What an event in the log says about its conversation (router/service/journal.py)."""
 
     channel: str
@@ -118,7 +118,7 @@ class DeliveryReports(Protocol):
         True if it moved, False if it was left as it was."""
         ...
 
-    def contact_facts(self, contact_id: int) -> ContactFacts | None:
+    def contact_facts(self, contact_id: int) -> ReportedConversation | None:
         """The conversation's channel, need and citizen's pseudonym; None if no such one."""
         ...
 
