@@ -151,7 +151,7 @@ def bootstrap(
     if storage is not None:
         from router.adapters.delivery_reports import SqlDeliveryReports
 
-        reports = SqlDeliveryReports(storage.engine)
+        reports = SqlDeliveryReports(storage.engine, storage.read_engine)
     delivery = Delivery(uow, registry, clock, counters=counters, reports=reports)
     bot = bot if bot is not None else rasa_bot(config)
     # The policy reads its profile against the channels installed here: a rule may name any;
