@@ -127,6 +127,8 @@ def read_query(
     if first > last:
         raise BadQuery("from", f"`from` ({first}) is after `to` ({last}).")
     filters = {name: getattr(asked, name) for name in FILTERS if getattr(asked, name) is not None}
+    if "exempt" in filters:  # `yes`/`no` as documented, or the group's own name
+        filters["exempt"] = doc.EXEMPT_FILTER[filters["exempt"]]
     compare = None
     if asked.compare_from is not None or asked.compare_to is not None:
         if asked.compare_from is None or asked.compare_to is None:

@@ -12,9 +12,10 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
-from sqlalchemy import Engine, bindparam, func, or_, update
+from sqlalchemy import Engine, bindparam, func, or_, select, update
 
-from router.adapters.orm import messages
+from router.adapters.orm import citizens, contacts, messages
+from router.service.ports import ReportedConversation
 
 _statements: dict[tuple[str, ...], object] = {}
 
@@ -39,11 +40,26 @@ def _advance(behind: Sequence[str]):  # noqa: ANN202 - an UPDATE built once per 
     return found
 
 
-class SqlDeliveryReports:
-    """The DeliveryReports port on kanal's database."""
+# What a report's event in the log says about its conversation, in one read.
+_FACTS = (
+    select(contacts.c.channel, contacts.c.need, citizens.c.pseudonym)
+    .select_from(contacts.outerjoin(citizens, citizens.c.id == contacts.c.citizen_id))
+    .where(contacts.c.id == bindparam("contact_id"))
+)
 
-    def __init__(self, engine: Engine) -> None:
+
+class SqlDeliveryReports:
+    """The DeliveryReports port on kanal's database (`read_engine`: reads that never take
+    SQLite's write lock, so a caller inside a write transaction may read beside it)."""
+
+    def __init__(self, engine: Engine, read_engine: Engine | None = None) -> None:
         self.engine = engine
+        self.read_engine = read_engine or engine
+
+    def contact_facts(self, contact_id: int) -> ReportedConversation | None:
+        with self.read_engine.connect() as conn:
+            row = conn.execute(_FACTS, {"contact_id": contact_id}).first()
+        return ReportedConversation(row.channel, row.need, row.pseudonym) if row else None
 
     def advance(
         self, message_id: int, provider_id: str, status: str, behind: Sequence[str]

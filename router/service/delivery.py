@@ -195,11 +195,27 @@ class Delivery(Review):
             # A callback proves the provider has it, even after a send that timed out.
             message.provider_id = message.provider_id or provider_id
             message.reported(now, status, error_code)
+            self._log_report(uow, message, now)
             failed = (DeliveryState.UNDELIVERED, DeliveryState.FAILED)
             if error_code == OPTED_OUT_AT_PROVIDER and message.delivery_status in failed:
                 set_consent(uow, message.channel, message.address, False, "carrier", now)
             uow.commit()
             return message.delivery_status
+
+    def _log_report(self, uow: UnitOfWork, message: Message, now: datetime) -> None:
+        """Append what the report recorded (delivered, undelivered...) with its
+        conversation's facts read in one query, rather than the contact and the citizen
+        loaded whole when the unit of work commits: a tenth of the web's CPU per SMS)."""
+        if self.reports is None or message.contact_id is None:
+            return  # the commit appends it (write_new_events)
+        facts = self.reports.contact_facts(message.contact_id)
+        if facts is None:
+            return
+        others = record_events(
+            uow, message, channel=facts.channel, contact_id=message.contact_id,
+            pseudonym=facts.pseudonym, need=facts.need, at=now,
+        )  # fmt: skip
+        uow.after_commit.extend(others)
 
     # -- steps ----------------------------------------------------------------------------
 
