@@ -21,7 +21,7 @@ from analytics.report import describe as window_of
 from analytics.simulation import simulate_period
 from analytics.simulator import COSTS, SERVICE_LEVEL_SECONDS
 from router.openapi import Invalid, describe, parse_query
-from router.policy import load_profile
+from router.policy import available_profiles, load_profile
 from router.web import bound
 
 MANAGERS = ("manager", "supervisor")
@@ -106,7 +106,9 @@ def _parsed(model, args):  # noqa: ANN001, ANN202
     except Invalid as exc:
         name = (exc.field or "from").rstrip("_")
         message = str(exc).replace("`from_`", "`from`")
-        if "is missing" in message:
+        if "is missing" in message and name == "profile":
+            message = f"`profile` is missing: give one of {', '.join(available_profiles())}."
+        elif "is missing" in message:
             message = f"`{name}` is missing: give a day as YYYY-MM-DD."
         raise BadQuery(name, message) from None
 
@@ -125,6 +127,8 @@ def read_query(
     if first > last:
         raise BadQuery("from", f"`from` ({first}) is after `to` ({last}).")
     filters = {name: getattr(asked, name) for name in FILTERS if getattr(asked, name) is not None}
+    if "exempt" in filters:  # `yes`/`no` as documented, or the group's own name
+        filters["exempt"] = doc.EXEMPT_FILTER[filters["exempt"]]
     compare = None
     if asked.compare_from is not None or asked.compare_to is not None:
         if asked.compare_from is None or asked.compare_to is None:

@@ -18,7 +18,7 @@ from analytics.metrics.fairness import GROUPINGS
 from analytics.metrics.row import Row
 from analytics.surge_csv import COLUMNS as SURGE_CSV_COLUMNS
 from router.openapi import Answer, Error, Operation
-from router.policy import available_profiles
+from router.policy import AGE_BANDS, available_profiles
 
 # Days a report may cover: kanal holds nothing older, and the window's arithmetic (the next
 # day, the repeat window, the time zone) stays far from datetime's limits (years 1-9999).
@@ -27,6 +27,17 @@ FIRST_DAY, LAST_DAY = date(2000, 1, 1), date(2999, 12, 31)
 DAY_PATTERN = r"^2[0-9]{3}-(0[1-9]|1[0-2])-(0[1-9]|[12][0-9]|3[01])$"
 _DAY = re.compile(r"\d{4}-\d{2}-\d{2}")
 FILTERS = tuple(g for g in GROUPINGS if g != "none")
+# The closed sets a filter may name: any other value could only answer nothing (it did, with
+# 200 and no contacts, for the `exempt=yes` this document offered: the rows say `exempt`).
+EXEMPT_FILTER = {
+    "yes": "exempt",
+    "no": "not_exempt",
+    "exempt": "exempt",
+    "not_exempt": "not_exempt",
+    "unidentified": "unidentified",
+}
+EXEMPT_VALUES = tuple(EXEMPT_FILTER)
+AGE_BAND_VALUES = (*AGE_BANDS, "unknown", "unidentified")
 
 
 def day(value: str, info: ValidationInfo) -> str:
@@ -74,8 +85,17 @@ class MetricsQuery(Window):
     group_by: Grouping = Field("channel", description="One row per value of this attribute.")
     channel: Group | None = Field(None, description="Only contacts on this channel.")
     need: Group | None = Field(None, description="Only contacts with this need.")
-    exempt: Group | None = Field(None, description="Only exempt (`yes`) or other (`no`) ones.")
-    age_band: Group | None = Field(None, description="Only contacts in this age band.")
+    exempt: Literal[EXEMPT_VALUES] | None = Field(  # type: ignore[valid-type]
+        None,
+        description="Only identified citizens' contacts with a valid exemption (`yes`, or "
+        "the group's name `exempt`) or without one (`no`, `not_exempt`), or contacts of no "
+        "identified citizen (`unidentified`).",
+    )
+    age_band: Literal[AGE_BAND_VALUES] | None = Field(  # type: ignore[valid-type]
+        None,
+        description="Only contacts in this age band (`unknown`: no birth year known; "
+        "`unidentified`: no identified citizen).",
+    )
     language: Group | None = Field(None, description="Only contacts in this language.")
     compare_from: Day | None = Field(
         None,

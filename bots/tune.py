@@ -29,12 +29,11 @@ from typing import Any
 
 import yaml
 
-from bots.evaluate import (
+from bots.evaluation_scores import Prediction, Scores
+from bots.evaluation_sets import (
     DATA_DIR,
     LANGUAGES,
     Example,
-    Prediction,
-    Scores,
     benefit_names,
     read_examples,
     training_files,

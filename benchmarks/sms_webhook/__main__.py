@@ -144,7 +144,8 @@ def main(argv: list[str]) -> int:
     print(f"work dir (logs, databases): {work}", flush=True)
     results: dict = {"about": about(args), "notes": []}
     env = servers.base_env(work)
-    with servers.sandbox(work, args.callback_delay) as sandbox_url:
+    args.sandbox_groups = {}
+    with servers.sandbox(work, args.callback_delay, args.sandbox_groups) as sandbox_url:
         env["KANAL_TWILIO_SANDBOX_URL"] = sandbox_url
         sms(work, env, args, results)
         if "d" in args.only:

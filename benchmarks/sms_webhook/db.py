@@ -19,6 +19,11 @@ PROCESSED_SMS = (
     "SELECT count(*) FROM messages WHERE channel = 'sms' AND direction = 'in' AND processed"
 )
 REPLIES_SMS = "SELECT count(*) FROM messages WHERE channel = 'sms' AND direction = 'out'"
+# A reply whose last status callback (delivered) the web server has recorded.
+DELIVERED_SMS = (
+    "SELECT count(*) FROM messages WHERE channel = 'sms' AND direction = 'out' "
+    "AND delivery_status = 'delivered'"
+)
 INBOUND_CHAT = "SELECT provider_id FROM messages WHERE channel = 'webchat' AND direction = 'in'"
 INBOX_TABLES = ("inbox", "inbox_items", "inbound_inbox")
 INBOX_SID_COLUMNS = ("message_sid", "provider_id", "sid", "external_id")
@@ -76,6 +81,16 @@ class Database:
                 return time.monotonic()
             time.sleep(poll)
         return None
+
+    def wait_for_delivered(self, count: int, timeout: float, poll: float = 0.1) -> int:
+        """Wait until `count` SMS replies are reported delivered (every status callback of
+        the run recorded) or `timeout` seconds pass; return how many are."""
+        deadline = time.monotonic() + timeout
+        while True:
+            delivered = self._scalar(DELIVERED_SMS)
+            if delivered >= count or time.monotonic() >= deadline:
+                return delivered
+            time.sleep(poll)
 
 
 def check_stored(db: Database, acknowledged: set[str]) -> dict:

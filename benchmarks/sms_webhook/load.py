@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import http.client
 import json
 import os
 import secrets
@@ -11,9 +12,7 @@ import time
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
-from urllib.parse import urlencode
-
-import requests
+from urllib.parse import urlencode, urlsplit
 
 from benchmarks.sms_webhook.servers import HERE, TOKEN
 from channels.twilio_signature import sign
@@ -121,24 +120,35 @@ class Burst:
 
 
 def post_all(url: str, hooks: list[Webhook], concurrency: int = 16) -> Burst:
-    """POST every webhook (threads, one pooled session each); record each one's status."""
+    """POST every webhook (threads, one kept-alive connection each); record each one's
+    status (0: the connection failed, so it is delivered again like any unacknowledged one).
+
+    http.client rather than requests: the driver shares the two cores with what it measures,
+    and requests cost it three times as much CPU per webhook."""
     local = threading.local()
     burst = Burst()
     lock = threading.Lock()
+    target = urlsplit(url)
+    path = target.path.rstrip("/") + "/twilio/sms"
 
     def post(hook: Webhook) -> None:
-        session = getattr(local, "session", None) or requests.Session()
-        local.session = session
         headers = {
             "Content-Type": "application/x-www-form-urlencoded",
             "X-Twilio-Signature": hook.signature,
             "I-Twilio-Idempotency-Token": hook.signature,
         }
+        connection = getattr(local, "connection", None)
+        if connection is None:
+            connection = local.connection = http.client.HTTPConnection(target.netloc, timeout=15)
         try:
-            status = session.post(
-                url + "/twilio/sms", data=hook.body, headers=headers, timeout=15
-            ).status_code
-        except requests.RequestException:
+            connection.request("POST", path, hook.body, headers)
+            response = connection.getresponse()
+            response.read()
+            status = response.status
+            if response.will_close:
+                connection.close()
+        except (OSError, http.client.HTTPException):
+            connection.close()  # opened again by the next request
             status = 0
         with lock:
             burst.status[hook.sid] = status

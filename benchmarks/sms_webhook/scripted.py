@@ -40,11 +40,10 @@ def create_app() -> Flask:
 
 def run_worker() -> None:
     """`python -m benchmarks.sms_webhook.scripted`: the turn worker with the scripted bot."""
-    import os
-
     from router.entrypoints.bootstrap import kanal_of
+    from router.entrypoints.priority import give_way
 
-    os.nice(10)  # as `kanal worker`: acknowledgements first
+    give_way()  # as `kanal worker`: acknowledgements first
     kanal_of(create_app()).worker.run_forever()
 
 

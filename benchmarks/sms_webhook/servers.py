@@ -163,8 +163,10 @@ def base_env(work: Path) -> dict:
 
 
 @contextlib.contextmanager
-def sandbox(work: Path, callback_delay: float) -> Iterator[str]:
-    """Run the Twilio-compatible sandbox in its own gunicorn; yield its /sandbox/twilio URL."""
+def sandbox(work: Path, callback_delay: float, groups: dict | None = None) -> Iterator[str]:
+    """Run the Twilio-compatible sandbox in its own gunicorn; yield its /sandbox/twilio URL.
+
+    `groups`, if given, gets the sandbox's process group under "kanal" (its own server)."""
     env = {
         **base_env(work),
         "KANAL_SANDBOX_DATABASE_URL": f"sqlite:///{work / 'twilio-sandbox.db'}",
@@ -172,7 +174,12 @@ def sandbox(work: Path, callback_delay: float) -> Iterator[str]:
     }
     log = work / "sandbox.log"
     with gunicorn(
-        "benchmarks.sms_webhook.sandbox_app:create_app()", env, log, workers=1, threads=8
+        "benchmarks.sms_webhook.sandbox_app:create_app()",
+        env,
+        log,
+        workers=1,
+        threads=8,
+        groups=groups,
     ) as url:
         yield url + "/sandbox/twilio"
 
@@ -191,8 +198,8 @@ def kanal(
     """Migrate a fresh database, serve kanal from `factory`; yield (URL, database URL).
 
     `worker_cmd` (for a design whose turns run in a separate process) starts alongside it
-    with the same environment. `database_url`: an empty database to use (PostgreSQL)
-    instead of a fresh SQLite file.
+    with the same environment (its process group in `groups` under "worker").
+    `database_url`: an empty database to use (PostgreSQL) instead of a fresh SQLite file.
     """
     database_url = database_url or f"sqlite:///{work / f'{name}.db'}"
     env = {**env, "KANAL_DATABASE_URL": database_url}
@@ -203,6 +210,8 @@ def kanal(
         if worker_cmd:
             worker_env = {**env, "KANAL_PUBLIC_URL": url, "KANAL_PORT": url.rsplit(":", 1)[1]}
             worker = spawn(shlex.split(worker_cmd), worker_env, work / f"{name}-worker.log")
+            if groups is not None:
+                groups["worker"] = worker.pid
         try:
             check_sandbox_outside(url)
             yield url, database_url

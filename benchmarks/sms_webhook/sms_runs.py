@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
+import os
 import time
 from pathlib import Path
 
-from benchmarks.sms_webhook import load
+from benchmarks.sms_webhook import cpu, load
 from benchmarks.sms_webhook.db import Database, check_stored
 from benchmarks.sms_webhook.servers import free_port, gunicorn, kanal
 
@@ -105,21 +106,47 @@ def turns(work: Path, env: dict, args, database_url: str | None = None) -> dict:
     count = args.burst
     hooks = load.make_webhooks(f"http://127.0.0.1:{port}/twilio/sms", count, args.citizens, "32")
     name = "turns" if database_url is None else "turns-pg"
-    with kanal(name, work, env, SCRIPTED, port, args.worker_cmd, database_url) as (
+    groups: dict = {}
+    with kanal(name, work, env, SCRIPTED, port, args.worker_cmd, database_url, groups) as (
         url,
         database_url,
     ):
+        roles = cpu.Roles(
+            {
+                "kanal_web": groups["kanal"],
+                "kanal_turn_worker": groups["worker"],
+                "twilio_sandbox": args.sandbox_groups["kanal"],
+            },
+            None if database_url.startswith("sqlite") else database_url.rsplit("/", 1)[1],
+        )
         db = Database(database_url)
         try:
+            before, started = cpu.snapshot(roles), time.monotonic()
             burst = load.post_all(url, hooks, concurrency=args.connections)
             unacked = {h.sid for h in hooks} - burst.acked
             still = load.redeliver(url, hooks, unacked)
             done = db.wait_for_turns(count, timeout=args.drain_timeout)
+            # Every answered SMS's work includes its status callbacks: count until recorded.
+            delivered = db.wait_for_delivered(count, timeout=60)
+            after, settled = cpu.snapshot(roles), time.monotonic()
             processed, replies = db.turns()
             accounting = check_stored(db, {h.sid for h in hooks} - still)
         finally:
             db.close()
     seconds = (done - burst.started) if done else float("nan")
+    spent = cpu.per_item(before, after, count)
+    spent["replies_reported_delivered"] = delivered
+    # Over the whole window (burst to the last status callback), against two cores' worth.
+    window = settled - started
+    spent["window_s"] = round(window, 3)
+    spent["cpu_cores_used_by_run_processes"] = round(
+        spent["all_run_processes_cpu_ms_per_answered_sms"] * count / 1000 / window, 2
+    )
+    spent["cores_needed_at_measured_rate"] = (
+        round(spent["all_run_processes_cpu_ms_per_answered_sms"] * count / 1000 / seconds, 2)
+        if done
+        else None
+    )
     accounting.update(redelivered=len(unacked), never_acknowledged=len(still))
     if done is None:
         accounting["problems"].append(
@@ -134,5 +161,7 @@ def turns(work: Path, env: dict, args, database_url: str | None = None) -> dict:
         "routed_inbound": processed,
         "replies_written": replies,
         "accounting": accounting,
+        "cpu": spent,
+        "load_average_at_end": [round(x, 2) for x in os.getloadavg()],
         "measured_at": time.strftime("%Y-%m-%dT%H:%M:%S"),
     }

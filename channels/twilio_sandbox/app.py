@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from flask import Blueprint, jsonify, render_template, request
 
-from channels.twilio_sandbox import messages, voice
+from channels.twilio_sandbox import messages, voice, voice_answers, voice_queues
 from channels.twilio_sandbox.api import API
 from channels.twilio_sandbox.peer import SandboxPeer
 from router.web import bound
@@ -19,10 +19,10 @@ def blueprint(peer: SandboxPeer) -> Blueprint:
         (API + "/Messages/<sid>.json", messages.fetch_message, "GET"),
         (API + "/Calls.json", voice.create_call, "POST"),
         (API + "/Calls/<sid>.json", voice.fetch_call, "GET"),
-        ("/voice/answers", voice.set_answer, "POST"),
-        ("/voice/queues/<name>/members", voice.join_queue, "POST"),
-        ("/voice/queues/<name>/members/<call_sid>", voice.leave_queue, "DELETE"),
-        ("/voice/calls/<call_sid>", voice.member_state, "GET"),
+        ("/voice/answers", voice_answers.set_answer, "POST"),
+        ("/voice/queues/<name>/members", voice_queues.join_queue, "POST"),
+        ("/voice/queues/<name>/members/<call_sid>", voice_queues.leave_queue, "DELETE"),
+        ("/voice/calls/<call_sid>", voice_queues.member_state, "GET"),
         ("/outbox.json", outbox_json, "GET"),
         ("/outbox", outbox_page, "GET"),
     )

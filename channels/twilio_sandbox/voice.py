@@ -13,36 +13,25 @@ is not answered reports its busy, no-answer or failed status with the completed 
 The voice queues stand in for Twilio's `<Enqueue>`: the phone simulator puts its caller in
 a queue (`POST /sandbox/voice/queues/<name>/members`), takes them out when they hang up, and
 reads whether an agent's leg bridged them (`GET /sandbox/voice/calls/<CallSid>`).
+
+How numbers answer is in voice_answers.py, a placed call's progress in call_progress.py and
+the voice queues in voice_queues.py.
 """
 
 from __future__ import annotations
 
-import logging
 import secrets
-import time
-import xml.etree.ElementTree as ET
 from datetime import UTC, datetime
 from email.utils import format_datetime
 from types import SimpleNamespace
-from urllib.parse import urljoin
 
-import requests
 from flask import jsonify, request
-from sqlalchemy import delete, select, update
+from sqlalchemy import select
 
 from channels.twilio_sandbox.api import authorised, twilio_error, valid_number
+from channels.twilio_sandbox.call_progress import EVENTS, place_call
 from channels.twilio_sandbox.peer import SandboxPeer, newest
-from channels.twilio_signature import sign
 
-log = logging.getLogger(__name__)
-
-ANSWERS = ("answer", "busy", "no-answer", "failed")
-# Numbers that always answer one way, as Twilio's test numbers do (README, "Voice sandbox").
-MAGIC_ANSWERS = {
-    "+15005550010": "busy",
-    "+15005550011": "no-answer",
-    "+15005550012": "failed",
-}
 # Twilio's test-credential numbers for calls, refused when the call is created.
 MAGIC_ERRORS = {
     "+15005550001": (21217, "Phone number does not appear to be valid"),
@@ -54,8 +43,6 @@ MAGIC_ERRORS = {
     ),
     "+15005550004": (21216, "Account not allowed to call +15005550004"),
 }
-EVENTS = ("initiated", "ringing", "answered", "completed")
-APPLICATION_ERROR = "We are sorry, an application error has occurred. Goodbye."
 
 
 def _now() -> str:
@@ -95,27 +82,6 @@ def _resource(row, account_sid: str) -> dict:
         "trunk_sid": None,
         "uri": base + ".json",
     }
-
-
-def _answer_for(peer: SandboxPeer, number: str) -> str:
-    """Return how `number` answers this call (and use up a counted answer)."""
-    if number in MAGIC_ANSWERS:
-        return MAGIC_ANSWERS[number]
-    answers = peer.voice_answers
-    with peer.engine.begin() as conn:
-        row = conn.execute(select(answers).where(answers.c.number == number)).first()
-        if row is None:
-            return "answer"
-        if row.remaining is not None:
-            if row.remaining <= 1:
-                conn.execute(delete(answers).where(answers.c.number == number))
-            else:
-                conn.execute(
-                    update(answers)
-                    .where(answers.c.number == number)
-                    .values(remaining=row.remaining - 1)
-                )
-        return row.answer
 
 
 def create_call(peer: SandboxPeer, account_sid: str):
@@ -177,198 +143,6 @@ def fetch_call(peer: SandboxPeer, account_sid: str, sid: str):
     if row is None:
         return twilio_error(404, 20404, f"The requested resource {request.path} was not found")
     return jsonify(_resource(row, account_sid))
-
-
-def _set(peer: SandboxPeer, sid: str, **values) -> None:
-    with peer.engine.begin() as conn:
-        conn.execute(update(peer.calls).where(peer.calls.c.sid == sid).values(**values))
-
-
-def _signed_post(peer: SandboxPeer, url: str, form: dict[str, str]) -> requests.Response | None:
-    headers = {"X-Twilio-Signature": sign(url, form, peer.auth_token)}
-    try:
-        return requests.post(url, data=form, headers=headers, timeout=10)
-    except requests.RequestException as exc:
-        log.warning("sandbox voice request failed: %s", type(exc).__name__)
-        return None
-
-
-def place_call(peer: SandboxPeer, sid: str) -> None:
-    """Play Twilio's part in one outbound call: ring, answer or not, follow the TwiML."""
-    with peer.engine.connect() as conn:
-        call = conn.execute(select(peer.calls).where(peer.calls.c.sid == sid)).first()
-    events = set(call.events.split())
-    params = {
-        "AccountSid": call.account_sid,
-        "ApiVersion": "2010-04-01",
-        "CallSid": sid,
-        "From": call.from_,
-        "To": call.to,
-        "Direction": "outbound-api",
-        "Called": call.to,
-        "Caller": call.from_,
-    }
-
-    def report(event: str, status: str, **extra: str) -> None:
-        _set(peer, sid, status=status)
-        if call.status_callback and event in events:
-            form = {**params, "CallStatus": status, "CallbackSource": "call-progress-events"}
-            form.update({"Timestamp": format_datetime(datetime.now(UTC)), **extra})
-            if event != "completed" or status != "completed":
-                form.setdefault("SequenceNumber", str(EVENTS.index(event)))
-            _signed_post(peer, call.status_callback, form)
-
-    delay = peer.callback_delay
-    report("initiated", "initiated")
-    time.sleep(delay)
-    report("ringing", "ringing")
-    time.sleep(delay)
-    answer = _answer_for(peer, call.to)
-    if answer != "answer":
-        report("completed", answer, CallDuration="0")
-        return
-    report("answered", "in-progress")
-    twiml = call.twiml
-    if call.url:
-        response = _signed_post(peer, call.url, {**params, "CallStatus": "in-progress"})
-        if response is None or response.status_code >= 400:
-            # As Twilio: the callee hears that an application error occurred, and the
-            # answered call completes.
-            _set(peer, sid, said=APPLICATION_ERROR)
-            time.sleep(delay)
-            _set(peer, sid, duration=1)
-            report("completed", "completed", CallDuration="1")
-            return
-        twiml = response.text
-    _follow(peer, sid, twiml or "", params, call.url or "")
-    time.sleep(delay)
-    _set(peer, sid, duration=1)
-    report("completed", "completed", CallDuration="1")
-
-
-def _follow(peer: SandboxPeer, sid: str, twiml: str, params: dict[str, str], base: str) -> None:
-    """Follow a call's TwiML: note what it says, and connect its `<Dial>`."""
-    try:
-        root = ET.fromstring(twiml)
-    except ET.ParseError:
-        _set(peer, sid, said="(TwiML the sandbox cannot read)")
-        return
-    said = " ".join((el.text or "").strip() for el in root.iter("Say") if el.text)
-    _set(peer, sid, said=said or None)
-    dial = root.find("Dial")
-    if dial is None:
-        return
-    queue = dial.find("Queue")
-    target = dial.find("Client")
-    number = dial.find("Number")
-    status = "completed"
-    if queue is not None:
-        status = _bridge(peer, sid, (queue.text or "").strip(), queue.get("url"))
-    elif target is not None:
-        identity = (target.text or "").strip()
-        if target.find("Identity") is not None:
-            identity = (target.find("Identity").text or "").strip()
-        _set(peer, sid, connected_to="client:" + identity)
-    elif number is not None:
-        _set(peer, sid, connected_to=(number.text or "").strip())
-    _set(peer, sid, dial_status=status)
-    action = dial.get("action")
-    if action:
-        url = urljoin(base, action)
-        if url.startswith("http"):
-            _signed_post(peer, url, {**params, "DialCallStatus": status})
-
-
-def _bridge(peer: SandboxPeer, sid: str, name: str, announce_url: str | None) -> str:
-    """Bridge the first caller waiting in queue `name` to this call; say how the Dial ended."""
-    members = peer.queue_members
-    with peer.engine.connect() as conn:
-        call = conn.execute(select(peer.calls).where(peer.calls.c.sid == sid)).first()
-    with peer.engine.begin() as conn:
-        first = conn.execute(
-            select(members)
-            .where(members.c.queue == name, members.c.state == "queued")
-            .order_by(members.c.id)
-            .limit(1)
-        ).first()
-        if first is None:
-            conn.execute(
-                update(peer.calls).where(peer.calls.c.sid == sid).values(connected_to=None)
-            )
-            return "no-answer"
-        conn.execute(
-            update(members)
-            .where(members.c.id == first.id, members.c.state == "queued")
-            .values(state="bridged", bridged_to=call.to, announce_url=announce_url)
-        )
-        conn.execute(
-            update(peer.calls).where(peer.calls.c.sid == sid).values(connected_to=f"queue:{name}")
-        )
-    return "completed"
-
-
-def set_answer(peer: SandboxPeer):
-    """Tell the sandbox how a number answers calls: answer, busy, no-answer or failed.
-
-    Form: `To`, `Answer`, and optionally `Times` (that many calls, then it answers again).
-    """
-    number = request.form.get("To", "").strip()
-    answer = request.form.get("Answer", "").strip()
-    times = request.form.get("Times", "").strip()
-    if not number or answer not in ANSWERS:
-        return jsonify(error=f"Give `To` and `Answer`, one of {', '.join(ANSWERS)}."), 400
-    if times and (not times.isdigit() or int(times) < 1):
-        return jsonify(error="`Times` must be a positive whole number."), 400
-    answers = peer.voice_answers
-    with peer.engine.begin() as conn:
-        conn.execute(delete(answers).where(answers.c.number == number))
-        if answer != "answer":
-            conn.execute(
-                answers.insert().values(
-                    number=number, answer=answer, remaining=int(times) if times else None
-                )
-            )
-    return jsonify(to=number, answer=answer, times=int(times) if times else None), 200
-
-
-def join_queue(peer: SandboxPeer, name: str):
-    """Put a caller in a voice queue (the simulator's `<Enqueue>`)."""
-    sid = request.form.get("CallSid", "").strip()
-    if not sid:
-        return jsonify(error="`CallSid` is required."), 400
-    if len(name) > 64:
-        return jsonify(error="A queue name has at most 64 characters."), 400
-    members = peer.queue_members
-    with peer.engine.begin() as conn:
-        conn.execute(delete(members).where(members.c.call_sid == sid))
-        conn.execute(members.insert().values(call_sid=sid, queue=name, state="queued", at=_now()))
-    return jsonify(call_sid=sid, queue=name, state="queued"), 201
-
-
-def leave_queue(peer: SandboxPeer, name: str, call_sid: str):
-    """Take a caller out of a queue (they hung up, or left it)."""
-    members = peer.queue_members
-    with peer.engine.begin() as conn:
-        done = conn.execute(
-            update(members)
-            .where(members.c.call_sid == call_sid, members.c.queue == name)
-            .values(state="left")
-        )
-    if done.rowcount == 0:
-        return jsonify(error=f"{call_sid} is not in queue {name}."), 404
-    return "", 204
-
-
-def member_state(peer: SandboxPeer, call_sid: str):
-    """Answer whether a queued caller still waits, was bridged to an agent, or left."""
-    members = peer.queue_members
-    with peer.engine.connect() as conn:
-        row = conn.execute(select(members).where(members.c.call_sid == call_sid)).first()
-    if row is None:
-        return jsonify(error=f"No call {call_sid} has waited in a sandbox queue."), 404
-    return jsonify(
-        state=row.state, queue=row.queue, bridged_to=row.bridged_to, announce_url=row.announce_url
-    )
 
 
 def call_rows(peer: SandboxPeer, to: str | None = None, limit: int = 200) -> list[dict]:

@@ -9,6 +9,7 @@ blindly; any other 4xx is Twilio refusing it for good.
 from __future__ import annotations
 
 import logging
+import os
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Any
@@ -48,7 +49,23 @@ def rest_client(
         http_client = SandboxHttpClient(sandbox_url, timeout=timeout, logger=http_log)
     else:
         http_client = TwilioHttpClient(timeout=timeout, logger=http_log)
+    environment_read_once(http_client.session, sandbox_url or TWILIO_API)
     return Client(account_sid, auth_token, http_client=http_client)
+
+
+def environment_read_once(session: requests.Session, url: str) -> None:
+    """Read the proxy and CA bundle the environment sets for `url` once, not per request.
+
+    requests looks them up again for every request of a session that trusts the environment
+    (every proxy variable and the no-proxy list scanned: a tenth of an SMS's send); the
+    environment of a running kanal does not change, so the session keeps what it said at
+    start (the Twilio library passes its own credentials, so no netrc is read either way).
+    """
+    session.proxies.update(requests.utils.get_environ_proxies(url))
+    bundle = os.environ.get("REQUESTS_CA_BUNDLE") or os.environ.get("CURL_CA_BUNDLE")
+    if bundle:
+        session.verify = bundle
+    session.trust_env = False
 
 
 class TwilioAdapter:

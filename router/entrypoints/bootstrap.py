@@ -9,23 +9,29 @@ it built (`router.entrypoints.app.create_app`), and the unit tests call it with 
 
 from __future__ import annotations
 
-import importlib
-import logging
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import replace
-from datetime import UTC, datetime, time, timedelta
-from pathlib import Path
-from types import ModuleType
+from datetime import UTC, datetime, timedelta
 from zoneinfo import ZoneInfo
 
-from router import config as cfg
-from router.adapters.language import LinguaIdentifier, UnknownLanguage
 from router.domain.events import ContactChanged
+from router.entrypoints.configuration import (
+    callback_settings,
+    configuration,
+    router_settings,
+    survey_settings,
+)
 from router.entrypoints.container import (
     DurableJob,
     DurableJobRegistry,
     Kanal,
-    Storage,
+)
+from router.entrypoints.peers import (
+    channel_modules,
+    language_identifier,
+    live_updates,
+    rasa_bot,
+    storage_of,
 )
 from router.entrypoints.worker import Worker
 from router.policy import load_profile, refuse_traps
@@ -40,7 +46,7 @@ from router.service.channels import Channel, Channels
 from router.service.counters import ProcessCounters
 from router.service.delivery import Delivery
 from router.service.desk import Desk
-from router.service.dialling import CallbackSettings, Dialling
+from router.service.dialling import Dialling
 from router.service.exemption_reminders import ExemptionReminders
 from router.service.followups import Followups
 from router.service.left_chats import LeftChats
@@ -54,21 +60,17 @@ from router.service.ports import (
     LiveUpdates,
     Sender,
 )
-from router.service.settings import BusinessHours, RouterSettings
 from router.service.sla_callbacks import SlaCallbacks, either
 from router.service.sla_timers import SlaTimers
 from router.service.supervision import Supervision
 from router.service.surges import SurgeWatch
-from router.service.survey import Surveys, SurveySettings
-from router.service.translations import available as available_languages
+from router.service.survey import Surveys
 from router.service.turn import Turns
 from router.service.unit_of_work import UnitOfWork
 from router.service.views import Views
 
 __all__ = ["Kanal", "bootstrap", "configuration", "kanal_of"]
 
-log = logging.getLogger(__name__)
-_DAYS = ["mon", "tue", "wed", "thu", "fri", "sat", "sun"]
 # `identify=` not given: build the real identifier (None means "identify no language").
 _BUILD = object()
 
@@ -80,139 +82,6 @@ def utcnow() -> datetime:
 def kanal_of(app) -> Kanal:  # noqa: ANN001 - a Flask app
     """Return the container a web app was made around (the CLI and tests use it)."""
     return app.extensions["kanal"]
-
-
-def configuration(overrides: Mapping | None = None, env: Mapping | None = None) -> dict:
-    """Return kanal's configuration: the environment's `KANAL_*` values, then `overrides`.
-
-    `env` replaces the process environment (the unit tests give `{}`: no variable of the
-    machine they run on reaches them). The result is checked (router.config.check).
-    """
-    config = cfg.from_env(None if env is None else dict(env))
-    config.update(overrides or {})
-    if isinstance(config["KANAL_LANGUAGES"], str):  # given as in the environment: "da,en"
-        config["KANAL_LANGUAGES"] = cfg.languages(config["KANAL_LANGUAGES"])
-    cfg.check(config)
-    return config
-
-
-def _weekdays(spec: str) -> tuple[int, ...]:
-    if "-" in spec:
-        first, last = (s.strip().lower()[:3] for s in spec.split("-", 1))
-        return tuple(range(_DAYS.index(first), _DAYS.index(last) + 1))
-    return tuple(_DAYS.index(d.strip().lower()[:3]) for d in spec.split(","))
-
-
-def router_settings(config: Mapping) -> RouterSettings:
-    """Build the service layer's settings from the configuration."""
-    opens, closes = (
-        time.fromisoformat(t.strip()) for t in config["KANAL_BUSINESS_HOURS"].split("-")
-    )
-    hours = BusinessHours(
-        opens=opens,
-        closes=closes,
-        weekdays=_weekdays(config["KANAL_BUSINESS_DAYS"]),
-        timezone=config["KANAL_TIMEZONE"],
-        always_open=config["KANAL_ALWAYS_OPEN"],
-    )
-    return RouterSettings(
-        policy_name=config["KANAL_POLICY"],
-        business_hours=hours,
-        repeat_window_days=config["KANAL_REPEAT_WINDOW_DAYS"],
-        languages=tuple(config["KANAL_LANGUAGES"]),
-    )
-
-
-def survey_settings(config: Mapping) -> SurveySettings:
-    """Build the satisfaction survey's settings from the configuration."""
-    return SurveySettings(
-        share=cfg.share(str(config["KANAL_SURVEY_SHARE"])),
-        channels=cfg.names(config["KANAL_SURVEY_CHANNELS"]),
-        answer_window=timedelta(hours=float(config["KANAL_SURVEY_ANSWER_HOURS"])),
-    )
-
-
-def callback_settings(config: Mapping) -> CallbackSettings:
-    """Build the callbacks' settings from the configuration."""
-    return CallbackSettings(
-        attempts=config["KANAL_CALLBACK_ATTEMPTS"],
-        retry_after=timedelta(minutes=config["KANAL_CALLBACK_RETRY_MINUTES"]),
-        recheck=timedelta(seconds=config["KANAL_CALLBACK_RECHECK_SECONDS"]),
-        hours=router_settings(config).business_hours,
-    )
-
-
-def _rasa_bot(config: Mapping) -> BotPort:
-    from bots.client import RasaBot
-
-    return RasaBot(
-        config["KANAL_RASA_URL"],
-        timeout=config["KANAL_BOT_TIMEOUT"],
-        failure_threshold=config["KANAL_BOT_FAILURES"],
-        reset_after=config["KANAL_BOT_RESET_SECONDS"],
-        concurrency=config["KANAL_BOT_CONCURRENCY"],
-    )
-
-
-def _language_identifier(languages: tuple[str, ...]) -> LinguaIdentifier:
-    """Identify messages among the agency's languages; say so when kanal lacks a catalogue."""
-    try:
-        identifier = LinguaIdentifier(languages)
-    except UnknownLanguage as exc:
-        raise cfg.ConfigError(f"KANAL_LANGUAGES: {exc}") from None
-    missing = [code for code in languages if code not in available_languages()]
-    if missing:
-        log.warning(
-            "no catalogue for %s: kanal's own texts fall back to English (docs/translations.md)",
-            ", ".join(missing),
-        )
-    return identifier
-
-
-def channel_modules(names: Iterable[str] | None = None) -> list[ModuleType]:
-    """Return the channel modules named (default: those listed in `channels.INSTALLED`)."""
-    if names is None:
-        from channels import INSTALLED
-
-        names = INSTALLED
-    return [importlib.import_module(name) for name in names]
-
-
-def _storage(config: Mapping) -> tuple[Storage, Callable, Callable]:
-    """Open kanal's databases; return them with the unit-of-work factories over them."""
-    from analytics.reader import reader_engine
-    from router.adapters.db import make_engine, make_session_factory
-    from router.adapters.inbox import inbox_url as default_inbox_url
-    from router.adapters.uow import SqlUnitOfWork
-
-    url = config["KANAL_DATABASE_URL"]
-    if url.startswith("sqlite:///"):
-        Path(url.removeprefix("sqlite:///")).parent.mkdir(parents=True, exist_ok=True)
-    engine = make_engine(url)
-    sessions = make_session_factory(engine)
-    # Reads (the channels' and the desk's views, staff sign-in) never take SQLite's write
-    # lock: a transaction that only reads begins DEFERRED and sees one WAL snapshot.
-    read_engine = make_engine(url, immediate=False) if url.startswith("sqlite") else engine
-    read_sessions = make_session_factory(read_engine)
-    inbox_url = config["KANAL_INBOX_DATABASE_URL"] or default_inbox_url(url)
-    inbox_engine = engine if inbox_url == url else make_engine(inbox_url, immediate=False)
-    storage = Storage(engine, read_engine, inbox_engine, reader_engine(engine))
-
-    def uow() -> SqlUnitOfWork:
-        return SqlUnitOfWork(sessions)
-
-    def read_uow() -> SqlUnitOfWork:
-        return SqlUnitOfWork(read_sessions)
-
-    return storage, uow, read_uow
-
-
-def _live_updates(storage: Storage | None) -> LiveUpdates:
-    from router.adapters.live import NoNotices, PgNotify
-
-    if storage is not None and storage.engine.dialect.name == "postgresql":
-        return PgNotify(storage.engine)
-    return NoNotices()
 
 
 def bootstrap(
@@ -244,17 +113,17 @@ def bootstrap(
     clock = clock or utcnow
     settings = router_settings(config)
     if identify is _BUILD:
-        identify = _language_identifier(settings.languages)  # refuses a language it cannot tell
+        identify = language_identifier(settings.languages)  # refuses a language it cannot tell
     storage = None
     if uow is None:
-        storage, uow, read_uow = _storage(config)
+        storage, uow, read_uow = storage_of(config)
     else:
         if inbox is None or jobs is None:
             raise ValueError("bootstrap(uow=...) needs the inbox and the durable jobs too")
         read_uow = uow
     # One bus for the whole kanal: every service works in its units of work, so what a
     # commit changed is announced to the live pages after it (router/service/messagebus.py).
-    live = live if live is not None else _live_updates(storage)
+    live = live if live is not None else live_updates(storage)
     bus = MessageBus(uow)
     bus.on_event(ContactChanged, live.publish)
     uow = bus.uow
@@ -278,8 +147,13 @@ def bootstrap(
         channel: Channel = module.channel(config, sender=(senders or {}).get(module.NAME))
         registry.add(channel)
     counters = ProcessCounters()  # this process' turns, bot failures, deliveries (/metrics)
-    delivery = Delivery(uow, registry, clock, counters=counters)
-    bot = bot if bot is not None else _rasa_bot(config)
+    reports = None
+    if storage is not None:
+        from router.adapters.delivery_reports import SqlDeliveryReports
+
+        reports = SqlDeliveryReports(storage.engine, storage.read_engine)
+    delivery = Delivery(uow, registry, clock, counters=counters, reports=reports)
+    bot = bot if bot is not None else rasa_bot(config)
     # The policy reads its profile against the channels installed here: a rule may name any;
     # one that could trap a citizen is refused at start, as `kanal policy check` refuses it.
     profile = refuse_traps(load_profile(config["KANAL_POLICY"], channels=registry.names()))

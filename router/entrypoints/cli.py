@@ -99,7 +99,9 @@ def worker() -> None:
 
     Needed when KANAL_TURN_WORKER=process; the web process then only acknowledges.
     """
-    os.nice(10)  # acknowledgements first: Twilio waits at most 15 s for them
+    from router.entrypoints.priority import give_way
+
+    give_way()  # acknowledgements first: Twilio waits at most 15 s for them
     with _kanal() as kanal:
         kanal.worker.run_forever()
 

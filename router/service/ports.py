@@ -7,6 +7,7 @@ the fakes of `tests/fakes.py`, which implement the same ports.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from contextlib import AbstractContextManager
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -93,6 +94,33 @@ class SentLookup(Protocol):
     """
 
     def find_sent(self, to: str, body: str, since: datetime) -> SendResult | None: ...
+
+
+@dataclass(frozen=True)
+class ReportedConversation:
+    """What an event in the log says about its conversation (router/service/journal.py)."""
+
+    channel: str
+    need: str | None
+    pseudonym: str | None
+
+
+class DeliveryReports(Protocol):
+    """Where a provider's report that changes nothing but a message's state is applied at
+    once, without a unit of work (router/service/delivery.py decides which reports), and
+    where a logged report reads its conversation's facts in one query."""
+
+    def advance(
+        self, message_id: int, provider_id: str, status: str, behind: Sequence[str]
+    ) -> bool:
+        """Move the outbound message `message_id` to `status` if its state is one of
+        `behind` (or none) and its provider's id is `provider_id` (or none yet, then set);
+        True if it moved, False if it was left as it was."""
+        ...
+
+    def contact_facts(self, contact_id: int) -> ReportedConversation | None:
+        """The conversation's channel, need and citizen's pseudonym; None if no such one."""
+        ...
 
 
 class Inbox(Protocol):

@@ -8,7 +8,9 @@ from __future__ import annotations
 
 import pytest
 
-from bots.evaluate import LANGUAGES, evaluate, load_thresholds, report, shortfalls
+from bots.evaluate import evaluate, report
+from bots.evaluation_scores import load_thresholds, shortfalls
+from bots.evaluation_sets import LANGUAGES
 
 pytestmark = pytest.mark.rasa
 

@@ -14,7 +14,7 @@ import pytest
 import requests
 
 from bots.client import WEBHOOK_PATH, RasaBot
-from bots.evaluate import (
+from bots.evaluation_sets import (
     LANGUAGES,
     heldout_file,
     read_examples,

@@ -180,6 +180,18 @@ def test_fairness_views_by_exemption_and_age(client, traffic, manager):
     }
 
 
+def test_the_exempt_filter_takes_yes_and_no_as_documented(client, traffic, manager):
+    # Counted by hand from `traffic`: Eva is exempt; Anna, Bo and Carl are not; two chats
+    # are anonymous. Before, `exempt=yes` and `exempt=no` answered 200 with no contacts.
+    def contacts(**narrowed):
+        return report(client, manager, group_by="none", **narrowed)["total"]["contacts"]
+
+    assert contacts(exempt="yes") == contacts(exempt="exempt") == 1
+    assert contacts(exempt="no") == contacts(exempt="not_exempt") == 3
+    assert contacts(exempt="unidentified") == 2
+    assert contacts(age_band="65_79") == 2
+
+
 def test_the_window_is_whole_days_in_the_agencys_time_zone(client, traffic, manager):
     body = report(client, manager, **{"from": "2026-03-03", "to": "2026-03-05"})
     assert body["window"]["start"] == "2026-03-02T23:00:00+00:00"
@@ -364,6 +376,8 @@ def test_channel_migration_between_two_periods(client, traffic, manager):
     ("params", "parameter"),
     [
         ({"channel": ""}, "channel"),
+        ({"exempt": "maybe"}, "exempt"),  # answered 200 with no contacts
+        ({"age_band": "elderly"}, "age_band"),
         ({"compare_from": "2026-03-01"}, "compare_to"),
         ({"compare_from": "2026-03-05", "compare_to": "2026-03-01"}, "compare_from"),
     ],

@@ -123,6 +123,16 @@ def test_a_bad_profile_or_day_is_a_clear_400(client, manager):
     assert client.get(URL, query_string={"profile": "france"}).status_code == 401
 
 
+def test_a_missing_profile_is_named_with_the_profiles_to_choose_from(client, manager):
+    response = client.get(URL, query_string={"from": "2026-03-02", "to": "2026-03-02"},
+                          headers=manager)  # fmt: skip
+    assert response.status_code == 400
+    assert response.get_json() == {
+        "error": "`profile` is missing: give one of australia, canada, denmark, france.",
+        "parameter": "profile",
+    }  # it said: give a day as YYYY-MM-DD
+
+
 def test_kanal_simulate_prints_the_comparison(traffic, database_url, monkeypatch):
     monkeypatch.setenv("KANAL_DATABASE_URL", database_url)
     runner = CliRunner()

@@ -6,7 +6,8 @@ from collections import Counter
 
 import pytest
 
-from bots.evaluate import LANGUAGES, SETS, Example, Prediction, Scores, read_examples, shortfalls
+from bots.evaluation_scores import Prediction, Scores, shortfalls
+from bots.evaluation_sets import LANGUAGES, SETS, Example, read_examples
 
 NEEDS = (
     "payment_date", "missing_payment", "apply_benefit", "application_status", "change_address",

@@ -12,7 +12,7 @@ from functools import cache
 
 import pytest
 
-from bots.evaluate import (
+from bots.evaluation_sets import (
     LANGUAGES,
     TESTS_DIR,
     heldout_file,

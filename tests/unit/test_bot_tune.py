@@ -6,7 +6,7 @@ from collections import Counter
 
 import yaml
 
-from bots.evaluate import Example
+from bots.evaluation_sets import Example
 from bots.tune import folds, twins
 
 

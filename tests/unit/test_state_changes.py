@@ -154,4 +154,4 @@ ok = contact.state == ContactState.CLOSED and kind == "message" and state_of(x) 
 
 
 def test_the_domain_itself_is_where_states_change():
-    assert findings((ROOT / "router/domain/model.py").read_text())
+    assert findings((ROOT / "router/domain/model/contact.py").read_text())

@@ -9,14 +9,15 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from flask import flash, g, redirect, request, url_for
+from flask import flash, redirect, request, url_for
 from flask_login import current_user
 
 from router.domain.presence import PresenceState, parse_status
 from router.domain.transfers import MAX_NOTE
+from router.entrypoints.desk.parts import _, agent_id
 from router.service.assignments import Assignments
 from router.service.errors import ServiceError
-from router.service.translations import N_, translator
+from router.service.translations import N_
 
 PRESENCE_WORDS = {
     PresenceState.AVAILABLE: N_("available"),
@@ -24,14 +25,6 @@ PRESENCE_WORDS = {
     PresenceState.AWAY: N_("away"),
     PresenceState.OFFLINE: N_("offline"),
 }
-
-
-def _(message: str, **values: object) -> str:
-    return translator(g.get("page_language"))(message, **values)
-
-
-def _me() -> int:
-    return int(current_user.id)
 
 
 def routes(id_converter: str) -> tuple:
@@ -61,7 +54,7 @@ def offers_shown(parts) -> list[OfferShown]:  # noqa: ANN001 - the desk's DeskPa
     assignments: Assignments = parts.desk.assignments
     now = assignments.clock()
     shown = []
-    for offer in assignments.offers_for(_me()):
+    for offer in assignments.offers_for(agent_id()):
         contact = parts.views.contact(offer.contact_id)
         shown.append(
             OfferShown(
@@ -76,7 +69,7 @@ def offers_shown(parts) -> list[OfferShown]:  # noqa: ANN001 - the desk's DeskPa
 def accept_offer(parts, offer_id: int):  # noqa: ANN001, ANN201
     """The agent takes the contact offered to them, and opens it."""
     try:
-        claimed = parts.desk.assignments.accept(_me(), offer_id)
+        claimed = parts.desk.assignments.accept(agent_id(), offer_id)
     except ServiceError as exc:
         flash(_(str(exc)), "error")
         return redirect(url_for("desk.queue"))
@@ -87,7 +80,7 @@ def accept_offer(parts, offer_id: int):  # noqa: ANN001, ANN201
 def decline_offer(parts, offer_id: int):  # noqa: ANN001, ANN201
     """The agent says no: the contact is offered to the next agent."""
     try:
-        parts.desk.assignments.decline(_me(), offer_id)
+        parts.desk.assignments.decline(agent_id(), offer_id)
     except ServiceError as exc:
         flash(_(str(exc)), "error")
     else:
@@ -101,11 +94,11 @@ def template_values(parts) -> dict:  # noqa: ANN001 - the desk's DeskParts
     assignments = parts.desk.assignments
     if request.blueprint != "desk" or not current_user.is_authenticated:
         return {}
-    assignments.seen(_me())
+    assignments.seen(agent_id())
     return {
         "PRESENCE_WORDS": PRESENCE_WORDS,
         "routing_queues": assignments.queues,
-        "presence_of": lambda: assignments.presence(_me()).state,
+        "presence_of": lambda: assignments.presence(agent_id()).state,
         "transfers_of": assignments.transfers,
     }
 
@@ -115,7 +108,7 @@ def presence(parts):  # noqa: ANN001, ANN201
     assignments = parts.desk.assignments
     try:
         status = parse_status(request.form.get("status", ""))
-        assignments.set_presence(_me(), status)
+        assignments.set_presence(agent_id(), status)
     except (ValueError, ServiceError) as exc:
         flash(str(exc), "error")
     else:
@@ -135,7 +128,7 @@ def transfer(parts, contact_id: int):  # noqa: ANN001, ANN201
         return redirect(back + "#transfer")
     try:
         agent = assignments.agent_named(username) if username else None
-        done = assignments.transfer(_me(), contact_id, queue=queue, agent=agent, note=note)
+        done = assignments.transfer(agent_id(), contact_id, queue=queue, agent=agent, note=note)
     except ServiceError as exc:
         flash(str(exc), "error")
         return redirect(back + "#transfer")

@@ -8,13 +8,12 @@ written to the audit log, as the board lists waiting contacts.
 
 from __future__ import annotations
 
-from flask import abort, flash, g, redirect, render_template, request, url_for
-from flask_login import current_user
+from flask import abort, flash, redirect, render_template, request, url_for
 
 from router.domain import sla
-from router.domain.access import Viewer
+from router.entrypoints.desk.parts import _, viewer
 from router.service.errors import ServiceError
-from router.service.translations import N_, translator
+from router.service.translations import N_
 
 SUPERVISOR_ROLES = ("supervisor", "admin")
 SUPERVISOR_VIEWS = ("supervisor", "move_item", "change_priority", "agent_day")
@@ -35,10 +34,6 @@ STAGE_WORDS = {
 }
 
 
-def _(message: str, **values: object) -> str:
-    return translator(g.get("page_language"))(message, **values)
-
-
 def routes(id_converter: str) -> tuple:
     """The board's routes: (rule, view, method), views taking the desk's parts."""
     return (
@@ -47,12 +42,6 @@ def routes(id_converter: str) -> tuple:
         (f"/supervisor/items/<{id_converter}:item_id>/move", move_item, "POST"),
         (f"/supervisor/items/<{id_converter}:item_id>/priority", change_priority, "POST"),
         (f"/supervisor/agents/<{id_converter}:agent_id>/day", agent_day, "GET"),
-    )
-
-
-def _viewer() -> Viewer:
-    return Viewer(
-        user_id=int(current_user.id), username=current_user.username, role=current_user.role
     )
 
 
@@ -72,7 +61,7 @@ def _board(parts, template: str):  # noqa: ANN001, ANN202
     calls = parts.callbacks
     return render_template(
         template,
-        board=parts.supervision.board(_viewer()),
+        board=parts.supervision.board(viewer()),
         queue_names=parts.supervision.queues(),
         priorities=list(sla.PRIORITIES),
         STAGE_WORDS=STAGE_WORDS,
@@ -85,7 +74,7 @@ def agent_day(parts, agent_id: int):  # noqa: ANN001, ANN201
     if parts.supervision is None:
         abort(404)
     try:
-        day = parts.supervision.agent_day(_viewer(), agent_id)
+        day = parts.supervision.agent_day(viewer(), agent_id)
     except ServiceError as exc:
         abort(exc.status)
     return render_template("desk/agent_day.html", day=day, WHY_WORDS=WHY_WORDS)
@@ -96,7 +85,7 @@ def move_item(parts, item_id: int):  # noqa: ANN001, ANN201
     queue = request.form.get("queue", "").strip()
     return _act(
         parts,
-        lambda s: s.move(_viewer(), item_id, queue),
+        lambda s: s.move(viewer(), item_id, queue),
         _("Item {id} moved to {queue}.", id=item_id, queue=queue),
     )
 
@@ -109,7 +98,7 @@ def change_priority(parts, item_id: int):  # noqa: ANN001, ANN201
         return supervisor(parts), 400
     return _act(
         parts,
-        lambda s: s.set_priority(_viewer(), item_id, int(raw)),
+        lambda s: s.set_priority(viewer(), item_id, int(raw)),
         _("Item {id} now has priority {priority}.", id=item_id, priority=int(raw)),
     )
 
