@@ -14,6 +14,7 @@ import logging
 from urllib.parse import urlsplit
 
 from flask import Response, jsonify, request
+from flask.json.provider import DefaultJSONProvider
 from werkzeug.exceptions import HTTPException, InternalServerError, RequestURITooLarge
 
 log = logging.getLogger(__name__)
@@ -122,3 +123,15 @@ def local_path(target: str, prefix: str = "/") -> bool:
         return False
     parts = urlsplit(target)
     return not parts.scheme and not parts.netloc
+
+
+class JSONBodies(DefaultJSONProvider):
+    """Flask's JSON, reading a body nested too deeply for Python's parser (a few thousand
+    brackets fit in any size limit) as malformed JSON: the view's own "must be a JSON
+    object" answer (400), where the parser's RecursionError answered 500."""
+
+    def loads(self, s: str | bytes, **kwargs: object) -> object:
+        try:
+            return super().loads(s, **kwargs)
+        except RecursionError:
+            raise ValueError("The JSON is nested too deeply.") from None

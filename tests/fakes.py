@@ -370,6 +370,12 @@ class FakeMessageRepository(_FakeRepository):
     def get(self, message_id: int, *, for_update: bool = False) -> Message | None:
         return self._rows.table(Message).get(message_id)
 
+    def with_contact(self, message_id: int) -> tuple[Message | None, Contact | None]:
+        message = self.get(message_id)
+        if message is None or message.contact_id is None:
+            return message, None
+        return message, self._rows.table(Contact).get(message.contact_id)
+
     def by_provider_id(self, channel: str, provider_id: str) -> Message | None:
         return self._one(Message, lambda m: m.channel == channel and m.provider_id == provider_id)
 

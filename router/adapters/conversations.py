@@ -50,6 +50,10 @@ def _statements() -> dict[str, Any]:
         "message": message,
         "message_locked": message.with_for_update(),
         "lock_message": select(messages.c.id).where(messages.c.id == by_id).with_for_update(),
+        "message_with_contact": select(*messages.c, *contacts.c)
+        .select_from(messages.join(contacts, contacts.c.id == messages.c.contact_id))
+        .where(messages.c.id == by_id)
+        .with_for_update(of=contacts),
         "insert_message": insert(messages),
         "calls_of": select(*calls.c)
         .where(calls.c.contact_id == bindparam("contact_id"))
@@ -107,6 +111,29 @@ def message(session: Session, message_id: int, *, for_update: bool = False) -> M
     if not for_update:
         unlocked.add(message_id)
     return claiming.build(session, Message, MESSAGE, tuple(row))
+
+
+def message_with_contact(
+    session: Session, message_id: int
+) -> tuple[Message | None, Contact | None]:
+    """The message and its contact (locked until the transaction ends) in one statement;
+    as `message` and `locked_contact` one after the other when this unit of work holds
+    either already."""
+    held = session.info.get(claiming.TRACKED) or session.identity_map
+    if held:
+        found = message(session, message_id)
+        if found is None or found.contact_id is None:
+            return found, None
+        return found, locked_contact(session, found.contact_id)
+    params = {"id": message_id}
+    row = session.connection().execute(_statements()["message_with_contact"], params).first()
+    if row is None:  # no such message, or one of no contact
+        found = message(session, message_id)
+        return found, None
+    cut = len(MESSAGE)
+    session.info.setdefault(UNLOCKED, set()).add(message_id)
+    found = claiming.build(session, Message, MESSAGE, tuple(row[:cut]))
+    return found, claiming.build(session, Contact, CONTACT, tuple(row[cut:]))
 
 
 def add_message(session: Session, obj: Message) -> Message:

@@ -145,6 +145,10 @@ class SqlInbox:
         self._timestamp = UTC_TIMESTAMP.bind_processor(engine.dialect)
         # SQLite has one writer; PostgreSQL flushes the log of commits made at once together.
         self._group = GroupCommit(self._insert_batch, writers=1 if self._sqlite else 2)
+        # SQLite: the connection batches are written on, kept between them (one writer at a
+        # time, under `_writing`): the pool's checkout and reset cost a sixth of an
+        # acknowledgement. (pid, connection); given back to the pool after an error.
+        self._kept: tuple[int, object] | None = None
         if engine.dialect.name == "sqlite":
             for attempt in range(5):  # several web workers may start at once
                 try:
@@ -172,11 +176,7 @@ class SqlInbox:
     def _insert_batch(self, rows: Sequence) -> list[int | None]:
         """Insert the rows in one transaction; each one's entry id, None for a duplicate."""
         with self._writing:
-            # Returned to the pool (which rolls back what was left open) whatever happens.
-            try:
-                connection = self.engine.raw_connection()
-            except self._dbapi_error as exc:  # no connection to be had: the server is down
-                raise self._wrapped(exc, None, None, rows) from exc
+            connection = self._connection(rows)
             cursor = None
             try:
                 cursor = connection.cursor()
@@ -187,10 +187,27 @@ class SqlInbox:
                     connection.commit()
                 cursor.close()
             except self._dbapi_error as exc:
+                connection.close()  # to the pool, which rolls back what was left open
                 raise self._wrapped(exc, connection, cursor, rows) from exc
-            finally:
+            except BaseException:
+                connection.close()
+                raise
+            if self._sqlite:
+                self._kept = (os.getpid(), connection)
+            else:
                 connection.close()
         return ids
+
+    def _connection(self, rows: Sequence):  # noqa: ANN202 - the pool's DBAPI connection
+        """The connection to write the batch on: SQLite's kept one (not one a forked process
+        inherited), else one from the pool."""
+        kept, self._kept = self._kept, None
+        if kept is not None and kept[0] == os.getpid():
+            return kept[1]
+        try:
+            return self.engine.raw_connection()
+        except self._dbapi_error as exc:  # no connection to be had: the server is down
+            raise self._wrapped(exc, None, None, rows) from exc
 
     def _autocommit_batch(self, cursor, rows: Sequence) -> list[int | None]:  # noqa: ANN001
         """SQLite, in autocommit (db.py): one row is its own transaction; more share one.

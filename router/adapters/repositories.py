@@ -332,6 +332,9 @@ class SqlMessageRepository(_Repository):
     def get(self, message_id: int, *, for_update: bool = False) -> Message | None:
         return conversations.message(self.session, message_id, for_update=for_update)
 
+    def with_contact(self, message_id: int) -> tuple[Message | None, Contact | None]:
+        return conversations.message_with_contact(self.session, message_id)
+
     def count_outbound_by_status(self) -> dict[tuple[str, str], int]:
         """Count outbound messages by (channel, delivery status)."""
         stmt = (

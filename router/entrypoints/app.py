@@ -18,6 +18,7 @@ from router.entrypoints.bootstrap import bootstrap, kanal_of
 from router.entrypoints.container import Kanal
 from router.entrypoints.logs import configure_logging
 from router.service.services import ChannelServices
+from router.web import JSONBodies
 
 __all__ = ["create_app", "kanal_of"]
 
@@ -37,6 +38,7 @@ def create_app(kanal: Kanal | Mapping | None = None, **parts: object) -> Flask:
         raise TypeError("create_app(kanal) takes no parts: give them to bootstrap()")
     configure_logging(kanal.config["KANAL_LOG_LEVEL"])  # the process's: JSON lines
     app = Flask(__name__, instance_relative_config=False)
+    app.json = JSONBodies(app)  # a body nested too deeply is a 400, not a 500
     app.config.from_mapping(kanal.config)
     app.extensions["kanal"] = kanal
     proxies = int(kanal.config.get("KANAL_PROXIES") or 0)

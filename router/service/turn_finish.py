@@ -57,8 +57,7 @@ class FinishingTurns:
     def _finish_after(self, at_bot: AtBot, turn: BotTurn | None) -> TurnResult:
         now = self.clock()
         with self.uow() as uow:
-            message = uow.messages.get(at_bot.message_id)
-            contact = uow.contacts.get(at_bot.contact_id, for_update=True)
+            message, contact = uow.messages.with_contact(at_bot.message_id)
             if message.processed:  # another worker finished it meanwhile
                 return TurnResult(contact.id, contact.state, message.id)
             citizen = uow.citizens.get(at_bot.citizen_id) if at_bot.citizen_id else None

@@ -38,6 +38,29 @@ def post_raw(client, url, raw: str, headers=None):
     return client.post(url, data=raw, content_type="application/json", headers=headers or {})
 
 
+# -- JSON bodies ------------------------------------------------------------------------------
+
+# 5,000 brackets: 10 KB, far under the body limit, far past what Python's parser recurses.
+DEEP = "[" * 5000 + "]" * 5000
+
+
+def test_a_json_body_nested_too_deeply_is_a_400_on_every_json_route(client, kanal):
+    create_user(kanal.uow, "admin1", "correct horse", "admin")
+    admin = {"Authorization": f"Bearer {create_token(kanal.uow, 'api', 'admin1')}"}
+    sid, chat = open_chat(client)
+    for url, headers, body in (
+        ("/api/v1/chat/sessions", {}, DEEP),
+        (f"/api/v1/chat/sessions/{sid}/messages", chat, DEEP),
+        (f"/api/v1/chat/sessions/{sid}/messages", chat, '{"text": ' + DEEP + "}"),
+        (f"/api/v1/chat/sessions/{sid}/survey", chat, DEEP),
+        ("/api/v1/desk/presence", admin, DEEP),
+        ("/api/v1/events/digital-completion", admin, DEEP),
+    ):
+        response = post_raw(client, url, body, headers)  # answered 500 (RecursionError)
+        assert response.status_code == 400, (url, response.status_code)
+        assert "must be a JSON object" in response.get_json()["error"], url
+
+
 # -- a. identities ----------------------------------------------------------------------------
 
 
