@@ -167,20 +167,26 @@ def _facts(r) -> ContactFacts:
     )
 
 
-def later_contacts(
-    conn: Connection, window: Window, until: datetime, assisted: bool = False
-) -> list[ContactFacts]:
-    """Return the contacts, opened from the window's start until `until`, of the citizens
-    who opened a contact in the window: the candidates for repeat contacts (and, with
-    `assisted`, for another assisted contact after a deflection)."""
-    o = E.alias("o")  # an alias, so the subquery is not correlated with the outer query
+def citizens_in(window: Window, ids=None):
+    """The citizens who opened a contact in the window (of those contacts, with `ids`), as a
+    subquery on an alias of the event log, so that it is not correlated with the outer query."""
+    o = E.alias("o")
     citizens = select(o.c.citizen).where(
         o.c.type == ev.CONTACT_OPENED,
         o.c.at >= window.start,
         o.c.at < window.end,
         o.c.citizen.is_not(None),
     )
-    opened = _opened(window.start, until).where(E.c.citizen.in_(citizens))
+    return citizens if ids is None else citizens.where(o.c.contact_id.in_(ids))
+
+
+def later_contacts(
+    conn: Connection, window: Window, until: datetime, assisted: bool = False
+) -> list[ContactFacts]:
+    """Return the contacts, opened from the window's start until `until`, of the citizens
+    who opened a contact in the window: the candidates for repeat contacts (and, with
+    `assisted`, for another assisted contact after a deflection)."""
+    opened = _opened(window.start, until).where(E.c.citizen.in_(citizens_in(window)))
     f = _folded(opened, full=False, assisted=assisted)
     need = E.alias("n")
     stmt = select(f, need.c.need).join(need, need.c.id == f.c.need_id)

@@ -14,7 +14,7 @@ from datetime import datetime, timedelta
 
 from sqlalchemy import Connection, select
 
-from analytics.contact_queries import contact_facts
+from analytics.contact_queries import citizens_in, contact_facts
 from analytics.log import contact_events as E
 from analytics.metrics.deflection import deflections_completed
 from analytics.metrics.facts import CallbackFacts, Completion, ContactFacts
@@ -63,15 +63,7 @@ def window_facts(conn: Connection, window: Window, now: datetime | None = None, 
         else c
         for c in cohort
     ]
-    o = E.alias("o")  # an alias, so the subquery is not correlated with the outer query
-    citizens = select(o.c.citizen).where(
-        o.c.type == ev.CONTACT_OPENED,
-        o.c.at >= window.start,
-        o.c.at < window.end,
-        o.c.citizen.is_not(None),
-    )
-    if ids is not None:
-        citizens = citizens.where(o.c.contact_id.in_(ids))
+    citizens = citizens_in(window, ids)
     look_back = window.start - window.repeat_window - LOOK_BACK_MARGIN
     ends = [c.ended_at for c in cohort if c.ended_at is not None]
     accepted = [c.deflection_accepted_at for c in cohort if c.deflection_accepted_at]
