@@ -84,6 +84,7 @@ RULES: dict[str, object] = {
     "analytics.conversations_csv": METRICS,
     "analytics.simulate": METRICS,
     "analytics.surges": METRICS,
+    "analytics.surges_csv": METRICS,
     "openapi.document": PUBLIC,
     "integration_api.digital_completion": INTEGRATION,
     "webchat.static": PUBLIC,

@@ -71,7 +71,7 @@ def test_upgrading_an_empty_database_builds_exactly_the_mapped_schema(
     assert differences(empty_url) == []
 
 
-@pytest.mark.parametrize("module", ["rollups", "recordings", "occupancy_rollup"])
+@pytest.mark.parametrize("module", ["rollup_tables", "recordings", "occupancy_rollup"])
 def test_migrations_build_analytics_own_tables_as_analytics_describes_them(empty_url, module):
     import importlib
 
