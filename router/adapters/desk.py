@@ -9,7 +9,7 @@ from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 
 from router.adapters import claiming
-from router.adapters.orm import presence as presence_table
+from router.adapters.desk_tables import presence as presence_table
 from router.adapters.sql_repository import SqlRepository
 from router.domain.notes import InternalNote
 from router.domain.offers import Offer, OfferState
