@@ -1,6 +1,7 @@
 """The repositories the service layer works with, as Protocols (adapters implement them).
 
-`router.adapters.repositories` implements them on SQLAlchemy; `tests/fakes.py` in memory.
+`router.adapters.repositories`, `.desk`, `.followups` and `.staff` implement them on SQLAlchemy;
+`tests/fakes.py` in memory.
 """
 
 from __future__ import annotations
