@@ -25,7 +25,7 @@ from router.domain.commands import ReceiveMessage, StartChat
 from router.domain.model import ContactState
 from router.openapi import Invalid, describe, parse_json
 from router.service.channels import Channel
-from router.service.errors import ServiceError
+from router.service.errors import Ended, ServiceError, Unauthorized
 from router.service.ports import Sender
 from router.service.services import ChannelServices
 from router.service.translations import language_code, translator
@@ -39,6 +39,9 @@ _VISIBLE = re.compile(doc.VISIBLE)
 # and cap how many one process serves, so open chat pages never starve the desk and webhooks.
 STREAM_SECONDS = 55
 KEEPALIVE_SECONDS = 5
+NO_SESSION = "No such chat session."
+TOKEN_ERROR = "Send the session's token: Authorization: Bearer <token>."
+ENDED = "This conversation has ended. Please start a new one."
 AFTER_ERROR = "`after` must be a message id: an integer from 0 to 9223372036854775807."
 WIDGET_JS = Path(__file__).parent / "static" / "widget.js"
 # Each language's name in that language, for the widget's language switch.
@@ -120,11 +123,17 @@ def _session(services: ChannelServices):
     session_id = request.view_args["session_id"]
     contact = services.views.session_key(NAME, session_id)
     if contact is None:
-        return None, json_error(404, "No such chat session.")
+        return None, json_error(404, NO_SESSION)
     scheme, _, token = request.headers.get("Authorization", "").partition(" ")
     if scheme.lower() != "bearer" or not token_matches(contact, token):
-        return None, json_error(401, "Send the session's token: Authorization: Bearer <token>.")
+        return None, json_error(401, TOKEN_ERROR)
     return contact, None
+
+
+def _bearer_hash() -> str:
+    """The hash of the request's bearer token ("" when it carries none)."""
+    scheme, _, token = request.headers.get("Authorization", "").partition(" ")
+    return _hash(token.strip()) if scheme.lower() == "bearer" else ""
 
 
 def _http_error(exc: HTTPException):
@@ -167,56 +176,77 @@ def start_session(services: ChannelServices):
 
 
 def post_message(services: ChannelServices, session_id: str):
-    """Take the citizen's message, route it, and answer what the citizen should see now."""
-    contact, error = _session(services)
-    if error:
-        return error
+    """Take the citizen's message, route it, and answer what the citizen should see now.
+
+    The session's token is checked in the turn's first transaction; a request it would
+    refuse (no such session, another token) is refused before its body's faults."""
     body = request.get_json(silent=True)
-    text = body.get("text") if isinstance(body, dict) else None
-    if isinstance(text, str) and not storable(text):
-        return json_error(
-            400, "The message must be valid Unicode text without NUL characters.", field="text"
-        )
-    if isinstance(text, str) and len(text.strip()) > MAX_TEXT:
-        return json_error(400, f"The message is longer than {MAX_TEXT} characters.",
-                          field="text", limit=MAX_TEXT)  # fmt: skip
-    if isinstance(text, str) and not _VISIBLE.search(text):
-        return json_error(400, "The message is empty.", field="text")
-    client_id = body.get("client_id") if isinstance(body, dict) else None
-    if isinstance(client_id, str) and not storable(client_id):
-        return json_error(
-            400, "`client_id` must be valid Unicode text without NUL characters.",
-            field="client_id",
-        )  # fmt: skip
-    try:
-        message = parse_json(doc.NewMessage, body)
-    except Invalid as exc:
-        return json_error(400, f'{exc} Send JSON like {{"text": "your message"}}.',
-                          field=exc.field)  # fmt: skip
+    message, problem = _new_message(body)
+    if problem is not None:
+        _contact, error = _session(services)
+        return error or problem
     text, client_id = message.text.strip(), message.client_id
     provider_id = (
         f"{session_id}:{client_id}"[:64] if isinstance(client_id, str) and client_id else None
     )
-    if contact.state == ContactState.CLOSED and not _came_back(services, contact):
-        return json_error(409, "This conversation has ended. Please start a new one.")
-    result = services.turns.receive(
-        ReceiveMessage(
-            channel=NAME,
-            address=session_id,
-            text=text,
-            provider_id=provider_id,
-            contact_id=contact.id,
-        )
+    cmd = ReceiveMessage(
+        channel=NAME,
+        address=session_id,
+        text=text,
+        provider_id=provider_id,
+        secret_hash=_bearer_hash(),
     )
+    try:
+        result = _receive(services, cmd)
+    except Unauthorized:
+        return json_error(401, TOKEN_ERROR)
+    except Ended:
+        return json_error(409, ENDED)
     if result is not None and result.message is not None:
         messages, state, language = result.transcript(), result.state, result.language
     else:  # the same client_id again (or a turn another request finished): read what it got
+        contact = services.views.session_key(NAME, session_id)
         first = services.views.message_id_of(NAME, provider_id) if provider_id else None
         since = (first - 1) if first else 0
         messages = services.views.messages(contact.id, since)
         now = services.views.contact(contact.id)
         state, language = now.state, now.language
     return {"messages": [message_view(m) for m in messages], "state": state, "language": language}
+
+
+def _receive(services: ChannelServices, cmd: ReceiveMessage):
+    """The message's turn; an abandoned chat whose citizen writes again waits again first."""
+    try:
+        return services.turns.receive(cmd)
+    except Ended as ended:
+        if not _came_back(services, ended.contact_id):
+            raise
+    return services.turns.receive(cmd)
+
+
+def _new_message(body: object):
+    """Return the message the body carries, or the answer refusing it."""
+    text = body.get("text") if isinstance(body, dict) else None
+    if isinstance(text, str) and not storable(text):
+        return None, json_error(
+            400, "The message must be valid Unicode text without NUL characters.", field="text"
+        )
+    if isinstance(text, str) and len(text.strip()) > MAX_TEXT:
+        return None, json_error(400, f"The message is longer than {MAX_TEXT} characters.",
+                                field="text", limit=MAX_TEXT)  # fmt: skip
+    if isinstance(text, str) and not _VISIBLE.search(text):
+        return None, json_error(400, "The message is empty.", field="text")
+    client_id = body.get("client_id") if isinstance(body, dict) else None
+    if isinstance(client_id, str) and not storable(client_id):
+        return None, json_error(
+            400, "`client_id` must be valid Unicode text without NUL characters.",
+            field="client_id",
+        )  # fmt: skip
+    try:
+        return parse_json(doc.NewMessage, body), None
+    except Invalid as exc:
+        return None, json_error(400, f'{exc} Send JSON like {{"text": "your message"}}.',
+                                field=exc.field)  # fmt: skip
 
 
 def list_messages(services: ChannelServices, session_id: str):
@@ -229,7 +259,7 @@ def list_messages(services: ChannelServices, session_id: str):
     except ValueError:
         return json_error(400, AFTER_ERROR)
     if services.left_chats is not None:  # a widget that polls is there too
-        if contact.state == ContactState.CLOSED and _came_back(services, contact):
+        if contact.state == ContactState.CLOSED and _came_back(services, contact.id):
             contact = services.views.contact(contact.id)
         elif contact.state == ContactState.QUEUED:
             services.left_chats.present([contact.id])
@@ -241,9 +271,9 @@ def list_messages(services: ChannelServices, session_id: str):
     }
 
 
-def _came_back(services: ChannelServices, contact) -> bool:  # noqa: ANN001 - a Contact
+def _came_back(services: ChannelServices, contact_id: int) -> bool:
     """An abandoned chat whose citizen returned waits again (router/service/left_chats.py)."""
-    return services.left_chats is not None and services.left_chats.come_back(contact.id)
+    return services.left_chats is not None and services.left_chats.come_back(contact_id)
 
 
 def stream(slots: threading.BoundedSemaphore, services: ChannelServices, session_id: str):
@@ -256,7 +286,7 @@ def stream(slots: threading.BoundedSemaphore, services: ChannelServices, session
     except ValueError:
         return json_error(400, AFTER_ERROR)
     if contact.state == ContactState.CLOSED:
-        _came_back(services, contact)  # an abandoned chat's citizen is back: queued again
+        _came_back(services, contact.id)  # an abandoned chat's citizen is back: queued again
     read = services.views
     contact_id = contact.id
     if not slots.acquire(blocking=False):

@@ -205,7 +205,9 @@ class SqlContactRepository(SqlRepository):
         )
         return {(c, st): n for c, st, n in self.session.execute(stmt)}
 
-    def latest_on(self, channel: str, address: str) -> Contact | None:
+    def latest_on(self, channel: str, address: str, *, for_update: bool = False) -> Contact | None:
+        if for_update:  # read with Core, tracked (router/adapters/conversations.py)
+            return conversations.latest_locked_contact(self.session, channel, address)
         stmt = (
             select(Contact)
             .where(Contact.channel == channel, Contact.address == address)
