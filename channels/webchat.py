@@ -11,15 +11,13 @@ import threading
 import time
 from collections.abc import Mapping
 from datetime import timedelta
-from functools import lru_cache
-from pathlib import Path
 
-from babel.messages.extract import extract
-from flask import Blueprint, Response, render_template, request, stream_with_context
+from flask import Blueprint, Response, request, stream_with_context
 from werkzeug.exceptions import HTTPException
 
 from channels import webchat_doc as doc
 from channels.base import json_error, message_view
+from channels.webchat_widget import demo_page, served, widget_texts
 from router.domain.channels import WEBCHAT
 from router.domain.commands import ReceiveMessage, StartChat
 from router.domain.model import ContactState
@@ -28,7 +26,7 @@ from router.service.channels import Channel
 from router.service.errors import Ended, ServiceError, Unauthorized
 from router.service.ports import Sender
 from router.service.services import ChannelServices
-from router.service.translations import language_code, translator
+from router.service.translations import language_code
 from router.web import bound, parse_id, storable
 
 NAME = WEBCHAT
@@ -43,10 +41,6 @@ NO_SESSION = "No such chat session."
 TOKEN_ERROR = "Send the session's token: Authorization: Bearer <token>."
 ENDED = "This conversation has ended. Please start a new one."
 AFTER_ERROR = "`after` must be a message id: an integer from 0 to 9223372036854775807."
-WIDGET_JS = Path(__file__).parent / "static" / "widget.js"
-# Each language's name in that language, for the widget's language switch.
-LANGUAGE_NAMES = {"da": "Dansk", "en": "English", "sv": "Svenska", "de": "Deutsch",
-                  "fr": "Français", "nb": "Norsk", "ar": "العربية"}  # fmt: skip
 
 
 def _hash(token: str) -> str:
@@ -354,51 +348,3 @@ def answer_survey(services: ChannelServices, session_id: str):
     if services.surveys is None:
         return json_error(409, "No survey was asked in this conversation.")
     return services.surveys.answer_chat(contact.id, score).as_dict()
-
-
-@lru_cache(maxsize=1)
-def widget_messages() -> tuple[str, ...]:
-    """Return the message ids of the widget's own words, as pybabel finds them in widget.js."""
-    with WIDGET_JS.open("rb") as js:
-        found = (m[1] for m in extract("javascript", js))
-        return tuple(dict.fromkeys(m for m in found if isinstance(m, str)))
-
-
-def served(services: ChannelServices) -> tuple[str, ...]:
-    return tuple(services.config["KANAL_LANGUAGES"])
-
-
-def page_language(services: ChannelServices) -> str:
-    """The page's language: ?lang=, else the browser's Accept-Language, else the agency's first."""
-    languages = served(services)
-    asked = language_code(request.args.get("lang"))
-    if asked in languages:
-        return asked
-    return request.accept_languages.best_match(languages) or languages[0]
-
-
-def widget_texts(services: ChannelServices, language: str):
-    """Answer the widget's own words in a language the agency serves."""
-    if language_code(language) not in served(services):
-        return json_error(404, f"This agency serves {', '.join(served(services))}.")
-    _ = translator(language)
-    response = {"language": _.language, "texts": _.all(widget_messages())}
-    return response, 200, {"Cache-Control": "public, max-age=300"}
-
-
-def demo_page(services: ChannelServices):
-    """A demo page embedding the chat widget; in development it can sign in demo citizens."""
-    demo = services.demo_identities() if services.demo_identities else []
-    _ = translator(page_language(services))
-    languages = [(code, LANGUAGE_NAMES.get(code, code)) for code in served(services)]
-    return render_template(
-        "chat.html",
-        demo=demo,
-        _=_,
-        chosen=language_code(request.args.get("lang")) == _.language,
-        lang=_.language,
-        languages=languages,
-        texts=_.all(widget_messages()),
-        stream_url=services.config["KANAL_STREAM_URL"],
-        timezone=services.config.get("KANAL_TIMEZONE", "Europe/Copenhagen"),
-    )

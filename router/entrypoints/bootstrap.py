@@ -279,12 +279,11 @@ def bootstrap(
 
 
 def spoken(config: Mapping) -> tuple[str, ...]:
-    """Return the languages kanal speaks (KANAL_LANGUAGES, then KANAL_VOICE_LANGUAGES) as
-    two-letter codes: the policy check wants a queue for each."""
+    """Return the languages a conversation can be held in (KANAL_LANGUAGES, as two-letter
+    codes; every channel's, the phone's too: router/service/languages.py keeps a contact's
+    language among them): the policy check wants a queue for each."""
     from router.service.translations import language_code
 
-    codes: list[str | None] = []
-    for key in ("KANAL_LANGUAGES", "KANAL_VOICE_LANGUAGES"):
-        value = config.get(key) or ()
-        codes += [language_code(v) for v in (value.split(",") if isinstance(value, str) else value)]
+    value = config.get("KANAL_LANGUAGES") or ()
+    codes = [language_code(v) for v in (value.split(",") if isinstance(value, str) else value)]
     return tuple(dict.fromkeys(c for c in codes if c))

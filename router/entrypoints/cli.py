@@ -249,8 +249,8 @@ def policy() -> None:
 @click.option(
     "--languages",
     default=None,
-    help="Languages that need a queue, e.g. da,en (default: KANAL_LANGUAGES and "
-    "KANAL_VOICE_LANGUAGES, as kanal checks at start).",
+    help="Languages that need a queue, e.g. da,en (default: KANAL_LANGUAGES, as kanal "
+    "checks at start).",
 )
 def policy_check(path: str, languages: str | None) -> None:
     """Check that a profile (a .toml file or a shipped profile's name) keeps the
@@ -262,12 +262,7 @@ def policy_check(path: str, languages: str | None) -> None:
 
     installed = tuple(module.NAME for module in channel_modules())  # a rule may name any
     if languages is None:
-        spoken_here = spoken(
-            {
-                "KANAL_LANGUAGES": os.environ.get("KANAL_LANGUAGES") or "da,en",
-                "KANAL_VOICE_LANGUAGES": os.environ.get("KANAL_VOICE_LANGUAGES", "da,en"),
-            }
-        )
+        spoken_here = spoken({"KANAL_LANGUAGES": os.environ.get("KANAL_LANGUAGES") or "da,en"})
     else:
         spoken_here = spoken({"KANAL_LANGUAGES": languages})
     try:

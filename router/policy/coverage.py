@@ -12,7 +12,8 @@ profile as they refuse a rule that traps a citizen in a digital route (docs/doma
   rule can fire on;
 - a skill `[skills]` maps a need to, or `default_skill` (the skill of a rule that names none,
   and of every callback), that no queue takes on some channel;
-- a language kanal speaks (`KANAL_LANGUAGES`, `KANAL_VOICE_LANGUAGES`) in which one of those
+- a language kanal speaks (`KANAL_LANGUAGES`, on every channel: a contact's language is one of
+  them, router/service/languages.py) in which one of those
   skills has no queue on some channel: its speakers are unstaffed;
 - a channel whose `[routing] capacity` is 0: no agent holds a contact there unless their own
   capacity says otherwise, so every citizen sent to a person on it waits for nobody.

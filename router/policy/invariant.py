@@ -17,6 +17,10 @@ availability, and whether the citizen asks for a person) may be anything on any 
 
 The triggers, each watched from the turn where it first holds:
 - request: the citizen asks for a person in that turn and keeps asking in every later turn;
+  on each turn either kanal hears the request in the words before the bot
+  (`asked_for_person` from the first decision on), or only the bot does: the first decision
+  runs without it, and the bot answers with the request understood (its `request_person`
+  intent, or a handoff payload under any need and confidence);
 - failures: the citizen starts the turn with a failed bot turn behind them and fails every bot
   turn from then on (so the second failure comes, at the latest, at the first bot turn watched);
 - exemption: the citizen has a valid exemption (any turn may be the first watched).
