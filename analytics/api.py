@@ -5,7 +5,8 @@ from __future__ import annotations
 import csv
 import io
 import json
-from collections.abc import Callable, Mapping
+import re
+from collections.abc import Callable, Iterable, Mapping
 from datetime import UTC, date, datetime, timedelta
 from functools import partial
 
@@ -20,29 +21,37 @@ from analytics.report import FILTERS, Query, channel_shift_report, settings_of
 from analytics.report import describe as window_of
 from analytics.simulation import simulate_period
 from analytics.simulator import COSTS, SERVICE_LEVEL_SECONDS
+from router.domain.channels import CHANNELS
 from router.openapi import Invalid, describe, parse_query
 from router.policy import available_profiles, load_profile
 from router.web import bound
 
 MANAGERS = ("manager", "supervisor")
+_LANGUAGE = re.compile(r"[a-z]{2}")  # ISO 639-1, as the conversations store it
 
 
-def blueprint(engine: Engine, config: Mapping, token_required: Callable) -> Blueprint:
-    """Return the metrics API over a read-only engine; `token_required(*roles)` guards it."""
+def blueprint(
+    engine: Engine,
+    config: Mapping,
+    token_required: Callable,
+    channels: Callable[[], Iterable[str]] = lambda: CHANNELS,
+) -> Blueprint:
+    """Return the metrics API over a read-only engine; `token_required(*roles)` guards it;
+    `channels()` names the channels a `channel` filter may name (the running registry's)."""
     bp = Blueprint("analytics", __name__)
     guard = token_required(*MANAGERS)
     report = partial(channel_shift_report, engine)
+    ask = partial(_query, config, channels)
     routes = (
-        ("/api/v1/metrics/channel-shift", bound(channel_shift, config, report),
-         doc.CHANNEL_SHIFT),
-        ("/api/v1/metrics/export.csv", bound(export_csv, config, report), doc.EXPORT_CSV),
+        ("/api/v1/metrics/channel-shift", bound(channel_shift, ask, report), doc.CHANNEL_SHIFT),
+        ("/api/v1/metrics/export.csv", bound(export_csv, ask, report), doc.EXPORT_CSV),
         ("/api/v1/simulate", bound(simulate, config, partial(_simulate, engine)), doc.SIMULATE),
-        ("/api/v1/metrics/conversations.csv", bound(conversations_csv, config, engine),
+        ("/api/v1/metrics/conversations.csv", bound(conversations_csv, ask, engine),
          doc.CONVERSATIONS_CSV),
-        ("/api/v1/metrics/surges", bound(surges, config, surge_dashboard.reader(engine)),
+        ("/api/v1/metrics/surges", bound(surges, ask, surge_dashboard.reader(engine)),
          doc.SURGES),
         ("/api/v1/metrics/surges.csv",
-         bound(surges_csv, config, surge_dashboard.reader(engine)), doc.SURGES_CSV),
+         bound(surges_csv, ask, surge_dashboard.reader(engine)), doc.SURGES_CSV),
     )  # fmt: skip
     for rule, view, operation in routes:
         bp.add_url_rule(rule, view.__name__, describe(guard(view), operation))
@@ -119,14 +128,29 @@ def read_query(
     repeat_days: int,
     followup_hours: float = metrics.FOLLOWUP_WINDOW_HOURS,
     settings: metrics.Settings | None = None,
+    channels: Iterable[str] = CHANNELS,
 ) -> Query:
     """Return the report's window, grouping, filters and comparison period from query
-    parameters, or raise BadQuery."""
+    parameters, or raise BadQuery. A `channel` filter must name one of `channels`."""
     asked = _parsed(doc.MetricsQuery, args)
     first, last = date.fromisoformat(asked.from_), date.fromisoformat(asked.to)
     if first > last:
         raise BadQuery("from", f"`from` ({first}) is after `to` ({last}).")
     filters = {name: getattr(asked, name) for name in FILTERS if getattr(asked, name) is not None}
+    known = tuple(channels)
+    if "channel" in filters and filters["channel"] not in known:
+        # Any other name could only answer nothing, as if the channel had no contacts.
+        raise BadQuery(
+            "channel",
+            f"`channel` must be one of {', '.join(known)}, not {filters['channel'][:20]!r}.",
+        )
+    language = filters.get("language")
+    if language is not None and language != "unknown" and not _LANGUAGE.fullmatch(language):
+        raise BadQuery(
+            "language",
+            "`language` must be a two-letter code such as da or en (or `unknown`), "
+            f"not {language[:20]!r}.",
+        )
     if "exempt" in filters:  # `yes`/`no` as documented, or the group's own name
         filters["exempt"] = doc.EXEMPT_FILTER[filters["exempt"]]
     compare = None
@@ -153,20 +177,21 @@ def _error(exc: BadQuery) -> Response:
     return Response(json.dumps(body), status=400, mimetype="application/json")
 
 
-def _query(config: Mapping) -> Query:
+def _query(config: Mapping, channels: Callable[[], Iterable[str]] = lambda: CHANNELS) -> Query:
     return read_query(
         request.args,
         config.get("KANAL_TIMEZONE", "Europe/Copenhagen"),
         int(config.get("KANAL_REPEAT_WINDOW_DAYS", metrics.REPEAT_WINDOW_DAYS)),
         float(config.get("KANAL_DEFLECTION_FOLLOWUP_HOURS", metrics.FOLLOWUP_WINDOW_HOURS)),
         settings_of(config),
+        channels(),
     )
 
 
-def channel_shift(config: Mapping, report: Callable):
+def channel_shift(ask: Callable[[], Query], report: Callable):
     """Answer the channel-shift figures of a window, one row per group, with definitions."""
     try:
-        query = _query(config)
+        query = ask()
     except BadQuery as exc:
         return _error(exc)
     body = report(query, datetime.now(UTC))
@@ -174,10 +199,10 @@ def channel_shift(config: Mapping, report: Callable):
     return Response(json.dumps(body, ensure_ascii=False), mimetype="application/json")
 
 
-def surges(config: Mapping, read: Callable):
+def surges(ask: Callable[[], Query], read: Callable):
     """Answer surge mode in a window: the dashboard's section, with the window it covers."""
     try:
-        query = _query(config)
+        query = ask()
     except BadQuery as exc:
         return _error(exc)
     now = datetime.now(UTC)
@@ -185,10 +210,10 @@ def surges(config: Mapping, read: Callable):
     return Response(json.dumps(body, ensure_ascii=False), mimetype="application/json")
 
 
-def surges_csv(config: Mapping, read: Callable):
+def surges_csv(ask: Callable[[], Query], read: Callable):
     """Answer the same surges as CSV: each surge, each day and the whole (surge_csv.py)."""
     try:
-        query = _query(config)
+        query = ask()
     except BadQuery as exc:
         return _error(exc)
     out = io.StringIO()
@@ -251,10 +276,10 @@ def _cell(value) -> str:
     return "'" + text if text[:1] in FORMULA_STARTS else text
 
 
-def export_csv(config: Mapping, report: Callable):
+def export_csv(ask: Callable[[], Query], report: Callable):
     """Answer the same figures as CSV, one row per group."""
     try:
-        query = _query(config)
+        query = ask()
     except BadQuery as exc:
         return _error(exc)
     rows = report(query, datetime.now(UTC))["rows"]
@@ -272,10 +297,10 @@ def export_csv(config: Mapping, report: Callable):
     )
 
 
-def conversations_csv(config: Mapping, engine: Engine):
+def conversations_csv(ask: Callable[[], Query], engine: Engine):
     """Answer one row per conversation of the window (streamed), with the same parameters."""
     try:
-        query = _query(config)
+        query = ask()
     except BadQuery as exc:
         return _error(exc)
     rows = conversations(engine, query)

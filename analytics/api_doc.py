@@ -83,7 +83,11 @@ class Window(BaseModel):
 
 class MetricsQuery(Window):
     group_by: Grouping = Field("channel", description="One row per value of this attribute.")
-    channel: Group | None = Field(None, description="Only contacts on this channel.")
+    channel: Group | None = Field(
+        None,
+        description="Only contacts on this channel: one of the running kanal's channels "
+        "(webchat, sms, voice as shipped); any other name is a 400 listing them.",
+    )
     need: Group | None = Field(None, description="Only contacts with this need.")
     exempt: Literal[EXEMPT_VALUES] | None = Field(  # type: ignore[valid-type]
         None,
@@ -96,7 +100,11 @@ class MetricsQuery(Window):
         description="Only contacts in this age band (`unknown`: no birth year known; "
         "`unidentified`: no identified citizen).",
     )
-    language: Group | None = Field(None, description="Only contacts in this language.")
+    language: Group | None = Field(
+        None,
+        description="Only contacts in this language: a two-letter code (`da`, `en`), or "
+        "`unknown` for conversations whose language is not known.",
+    )
     compare_from: Day | None = Field(
         None,
         description="With `compare_to`: an earlier period; the answer adds `migration`, "
@@ -276,7 +284,10 @@ CONVERSATIONS_CSV = Operation(
     "One row per conversation of the window (streamed CSV)",
     _TAGS,
     description="The same parameters as channel-shift (`group_by` is accepted and does not "
-    "change the rows). Columns: " + ", ".join(CONVERSATION_COLUMNS) + ". The citizen is their "
+    "change the rows). Columns: " + ", ".join(CONVERSATION_COLUMNS) + ". `handed_off` is "
+    "1 for a bot conversation the policy passed to a person, as the metric of that name counts "
+    "it (the column sums to the report's `handed_off`); `to_person_rule` names the rule that "
+    "passed a conversation to a person, with or without the bot. The citizen is their "
     "pseudonym; no name, phone number or citizen text. A cell that would start with =, +, -, "
     "@, a tab or a carriage return is prefixed with ' so that no spreadsheet runs it as a "
     "formula.",

@@ -91,6 +91,12 @@ def simulate(profile: str, first: str, last: str, as_json: bool) -> None:
     if first_day > last_day:
         raise click.BadParameter(f"--from ({first_day}) is after --to ({last_day})")
     config = from_env()
+    from router.policy import check_profile
+
+    checked = check_profile(chosen, languages=tuple(config["KANAL_LANGUAGES"]))
+    if not checked.ok:  # a manager may still look, but not take it for something kanal runs
+        warning = f"warning: kanal would refuse to run this profile.\n{checked.render()}"
+        click.echo(warning, err=True)
     settings = simulation_settings(config)
     engine = reader_engine(create_engine(config["KANAL_DATABASE_URL"]))
     result = simulate_period(

@@ -38,6 +38,7 @@ COLUMNS = (
     "cost",
     "satisfaction",
     "repeat",
+    "to_person_rule",
 )
 
 
@@ -75,8 +76,11 @@ def row_of(
         "profile": c.profile,
         "decisions": " > ".join(f"{rule}:{action}" for rule, action in decided),
         "bot_turns": c.bot_turns,
-        "handed_off": int(c.handed_off),
-        "handoff_reason": c.handoff_rule if c.handed_off else None,
+        # As the metric `handed_off` counts them: a bot conversation the policy passed to a
+        # person, so the column sums to the report's figure (an exempt caller sent to a person
+        # before any bot turn was never in a bot conversation: 0 here, see to_person_rule).
+        "handed_off": int(metrics.is_handed_off(c)),
+        "handoff_reason": c.handoff_rule if metrics.is_handed_off(c) else None,
         "queue": queue[0] if queue else None,
         "queue_wait_seconds": queue[1] if queue and queue[0] in ("answered", "abandoned") else None,
         "handle_seconds": metrics.handle_seconds(c),
@@ -85,6 +89,8 @@ def row_of(
         "cost": float(settings.costs.get(metrics.cost_kind(c), 0)),
         "satisfaction": c.satisfaction,
         "repeat": int(bool(c.repeats_after)) if c.ended_at is not None else None,
+        # The rule that passed the conversation to a person, with or without the bot.
+        "to_person_rule": c.handoff_rule if c.handed_off else None,
     }
 
 

@@ -47,6 +47,8 @@ def flag(row: Mapping, total: Mapping, figure: str, base: str, kind: str) -> str
         if everyone >= mine * WAIT_RATIO and everyone - mine >= WAIT_MARGIN:
             return "below"
         return None
-    if abs(mine - everyone) < FAIRNESS_GAP:
+    # Rates are given to 4 places; in floating point 0.6 - 0.5 is 0.0999...: a gap of exactly
+    # 10 points went unflagged for some pairs of rates and flagged for others (0.8 - 0.7).
+    if round(abs(mine - everyone), 4) < FAIRNESS_GAP:
         return None
     return "above" if mine > everyone else "below"

@@ -11,24 +11,22 @@ import threading
 import time
 from collections.abc import Mapping
 from datetime import timedelta
-from functools import lru_cache
-from pathlib import Path
 
-from babel.messages.extract import extract
-from flask import Blueprint, Response, render_template, request, stream_with_context
+from flask import Blueprint, Response, request, stream_with_context
 from werkzeug.exceptions import HTTPException
 
 from channels import webchat_doc as doc
 from channels.base import json_error, message_view
+from channels.webchat_widget import demo_page, served, widget_texts
 from router.domain.channels import WEBCHAT
 from router.domain.commands import ReceiveMessage, StartChat
 from router.domain.model import ContactState
 from router.openapi import Invalid, describe, parse_json
 from router.service.channels import Channel
-from router.service.errors import ServiceError
+from router.service.errors import Ended, ServiceError, Unauthorized
 from router.service.ports import Sender
 from router.service.services import ChannelServices
-from router.service.translations import language_code, translator
+from router.service.translations import language_code
 from router.web import bound, parse_id, storable
 
 NAME = WEBCHAT
@@ -39,11 +37,10 @@ _VISIBLE = re.compile(doc.VISIBLE)
 # and cap how many one process serves, so open chat pages never starve the desk and webhooks.
 STREAM_SECONDS = 55
 KEEPALIVE_SECONDS = 5
+NO_SESSION = "No such chat session."
+TOKEN_ERROR = "Send the session's token: Authorization: Bearer <token>."
+ENDED = "This conversation has ended. Please start a new one."
 AFTER_ERROR = "`after` must be a message id: an integer from 0 to 9223372036854775807."
-WIDGET_JS = Path(__file__).parent / "static" / "widget.js"
-# Each language's name in that language, for the widget's language switch.
-LANGUAGE_NAMES = {"da": "Dansk", "en": "English", "sv": "Svenska", "de": "Deutsch",
-                  "fr": "Français", "nb": "Norsk", "ar": "العربية"}  # fmt: skip
 
 
 def _hash(token: str) -> str:
@@ -120,11 +117,17 @@ def _session(services: ChannelServices):
     session_id = request.view_args["session_id"]
     contact = services.views.session_key(NAME, session_id)
     if contact is None:
-        return None, json_error(404, "No such chat session.")
+        return None, json_error(404, NO_SESSION)
     scheme, _, token = request.headers.get("Authorization", "").partition(" ")
     if scheme.lower() != "bearer" or not token_matches(contact, token):
-        return None, json_error(401, "Send the session's token: Authorization: Bearer <token>.")
+        return None, json_error(401, TOKEN_ERROR)
     return contact, None
+
+
+def _bearer_hash() -> str:
+    """The hash of the request's bearer token ("" when it carries none)."""
+    scheme, _, token = request.headers.get("Authorization", "").partition(" ")
+    return _hash(token.strip()) if scheme.lower() == "bearer" else ""
 
 
 def _http_error(exc: HTTPException):
@@ -167,56 +170,77 @@ def start_session(services: ChannelServices):
 
 
 def post_message(services: ChannelServices, session_id: str):
-    """Take the citizen's message, route it, and answer what the citizen should see now."""
-    contact, error = _session(services)
-    if error:
-        return error
+    """Take the citizen's message, route it, and answer what the citizen should see now.
+
+    The session's token is checked in the turn's first transaction; a request it would
+    refuse (no such session, another token) is refused before its body's faults."""
     body = request.get_json(silent=True)
-    text = body.get("text") if isinstance(body, dict) else None
-    if isinstance(text, str) and not storable(text):
-        return json_error(
-            400, "The message must be valid Unicode text without NUL characters.", field="text"
-        )
-    if isinstance(text, str) and len(text.strip()) > MAX_TEXT:
-        return json_error(400, f"The message is longer than {MAX_TEXT} characters.",
-                          field="text", limit=MAX_TEXT)  # fmt: skip
-    if isinstance(text, str) and not _VISIBLE.search(text):
-        return json_error(400, "The message is empty.", field="text")
-    client_id = body.get("client_id") if isinstance(body, dict) else None
-    if isinstance(client_id, str) and not storable(client_id):
-        return json_error(
-            400, "`client_id` must be valid Unicode text without NUL characters.",
-            field="client_id",
-        )  # fmt: skip
-    try:
-        message = parse_json(doc.NewMessage, body)
-    except Invalid as exc:
-        return json_error(400, f'{exc} Send JSON like {{"text": "your message"}}.',
-                          field=exc.field)  # fmt: skip
+    message, problem = _new_message(body)
+    if problem is not None:
+        _contact, error = _session(services)
+        return error or problem
     text, client_id = message.text.strip(), message.client_id
     provider_id = (
         f"{session_id}:{client_id}"[:64] if isinstance(client_id, str) and client_id else None
     )
-    if contact.state == ContactState.CLOSED and not _came_back(services, contact):
-        return json_error(409, "This conversation has ended. Please start a new one.")
-    result = services.turns.receive(
-        ReceiveMessage(
-            channel=NAME,
-            address=session_id,
-            text=text,
-            provider_id=provider_id,
-            contact_id=contact.id,
-        )
+    cmd = ReceiveMessage(
+        channel=NAME,
+        address=session_id,
+        text=text,
+        provider_id=provider_id,
+        secret_hash=_bearer_hash(),
     )
+    try:
+        result = _receive(services, cmd)
+    except Unauthorized:
+        return json_error(401, TOKEN_ERROR)
+    except Ended:
+        return json_error(409, ENDED)
     if result is not None and result.message is not None:
         messages, state, language = result.transcript(), result.state, result.language
     else:  # the same client_id again (or a turn another request finished): read what it got
+        contact = services.views.session_key(NAME, session_id)
         first = services.views.message_id_of(NAME, provider_id) if provider_id else None
         since = (first - 1) if first else 0
         messages = services.views.messages(contact.id, since)
         now = services.views.contact(contact.id)
         state, language = now.state, now.language
     return {"messages": [message_view(m) for m in messages], "state": state, "language": language}
+
+
+def _receive(services: ChannelServices, cmd: ReceiveMessage):
+    """The message's turn; an abandoned chat whose citizen writes again waits again first."""
+    try:
+        return services.turns.receive(cmd)
+    except Ended as ended:
+        if not _came_back(services, ended.contact_id):
+            raise
+    return services.turns.receive(cmd)
+
+
+def _new_message(body: object):
+    """Return the message the body carries, or the answer refusing it."""
+    text = body.get("text") if isinstance(body, dict) else None
+    if isinstance(text, str) and not storable(text):
+        return None, json_error(
+            400, "The message must be valid Unicode text without NUL characters.", field="text"
+        )
+    if isinstance(text, str) and len(text.strip()) > MAX_TEXT:
+        return None, json_error(400, f"The message is longer than {MAX_TEXT} characters.",
+                                field="text", limit=MAX_TEXT)  # fmt: skip
+    if isinstance(text, str) and not _VISIBLE.search(text):
+        return None, json_error(400, "The message is empty.", field="text")
+    client_id = body.get("client_id") if isinstance(body, dict) else None
+    if isinstance(client_id, str) and not storable(client_id):
+        return None, json_error(
+            400, "`client_id` must be valid Unicode text without NUL characters.",
+            field="client_id",
+        )  # fmt: skip
+    try:
+        return parse_json(doc.NewMessage, body), None
+    except Invalid as exc:
+        return None, json_error(400, f'{exc} Send JSON like {{"text": "your message"}}.',
+                                field=exc.field)  # fmt: skip
 
 
 def list_messages(services: ChannelServices, session_id: str):
@@ -229,7 +253,7 @@ def list_messages(services: ChannelServices, session_id: str):
     except ValueError:
         return json_error(400, AFTER_ERROR)
     if services.left_chats is not None:  # a widget that polls is there too
-        if contact.state == ContactState.CLOSED and _came_back(services, contact):
+        if contact.state == ContactState.CLOSED and _came_back(services, contact.id):
             contact = services.views.contact(contact.id)
         elif contact.state == ContactState.QUEUED:
             services.left_chats.present([contact.id])
@@ -241,9 +265,9 @@ def list_messages(services: ChannelServices, session_id: str):
     }
 
 
-def _came_back(services: ChannelServices, contact) -> bool:  # noqa: ANN001 - a Contact
+def _came_back(services: ChannelServices, contact_id: int) -> bool:
     """An abandoned chat whose citizen returned waits again (router/service/left_chats.py)."""
-    return services.left_chats is not None and services.left_chats.come_back(contact.id)
+    return services.left_chats is not None and services.left_chats.come_back(contact_id)
 
 
 def stream(slots: threading.BoundedSemaphore, services: ChannelServices, session_id: str):
@@ -256,7 +280,7 @@ def stream(slots: threading.BoundedSemaphore, services: ChannelServices, session
     except ValueError:
         return json_error(400, AFTER_ERROR)
     if contact.state == ContactState.CLOSED:
-        _came_back(services, contact)  # an abandoned chat's citizen is back: queued again
+        _came_back(services, contact.id)  # an abandoned chat's citizen is back: queued again
     read = services.views
     contact_id = contact.id
     if not slots.acquire(blocking=False):
@@ -324,51 +348,3 @@ def answer_survey(services: ChannelServices, session_id: str):
     if services.surveys is None:
         return json_error(409, "No survey was asked in this conversation.")
     return services.surveys.answer_chat(contact.id, score).as_dict()
-
-
-@lru_cache(maxsize=1)
-def widget_messages() -> tuple[str, ...]:
-    """Return the message ids of the widget's own words, as pybabel finds them in widget.js."""
-    with WIDGET_JS.open("rb") as js:
-        found = (m[1] for m in extract("javascript", js))
-        return tuple(dict.fromkeys(m for m in found if isinstance(m, str)))
-
-
-def served(services: ChannelServices) -> tuple[str, ...]:
-    return tuple(services.config["KANAL_LANGUAGES"])
-
-
-def page_language(services: ChannelServices) -> str:
-    """The page's language: ?lang=, else the browser's Accept-Language, else the agency's first."""
-    languages = served(services)
-    asked = language_code(request.args.get("lang"))
-    if asked in languages:
-        return asked
-    return request.accept_languages.best_match(languages) or languages[0]
-
-
-def widget_texts(services: ChannelServices, language: str):
-    """Answer the widget's own words in a language the agency serves."""
-    if language_code(language) not in served(services):
-        return json_error(404, f"This agency serves {', '.join(served(services))}.")
-    _ = translator(language)
-    response = {"language": _.language, "texts": _.all(widget_messages())}
-    return response, 200, {"Cache-Control": "public, max-age=300"}
-
-
-def demo_page(services: ChannelServices):
-    """A demo page embedding the chat widget; in development it can sign in demo citizens."""
-    demo = services.demo_identities() if services.demo_identities else []
-    _ = translator(page_language(services))
-    languages = [(code, LANGUAGE_NAMES.get(code, code)) for code in served(services)]
-    return render_template(
-        "chat.html",
-        demo=demo,
-        _=_,
-        chosen=language_code(request.args.get("lang")) == _.language,
-        lang=_.language,
-        languages=languages,
-        texts=_.all(widget_messages()),
-        stream_url=services.config["KANAL_STREAM_URL"],
-        timezone=services.config.get("KANAL_TIMEZONE", "Europe/Copenhagen"),
-    )

@@ -19,7 +19,6 @@ from __future__ import annotations
 from collections.abc import Mapping
 from datetime import timedelta
 from urllib.parse import urlencode
-from zoneinfo import ZoneInfo
 
 from flask import Blueprint, Response, request
 
@@ -27,10 +26,10 @@ from channels.twilio_signature import twilio_signed
 from ivr import flow, twiml
 from ivr import prompts as p
 from ivr import voice_doc as doc
+from ivr.perform import calls_of, local, perform_for
 from router.config import names, share
 from router.domain.channels import VOICE
 from router.openapi import describe
-from router.service.calls import Calls, Input, Spoken
 from router.service.channels import Channel
 from router.service.errors import ServiceError
 from router.service.ports import Sender
@@ -99,12 +98,6 @@ def blueprint(services: ChannelServices) -> Blueprint:
 # -- helpers ------------------------------------------------------------------------------
 
 
-def _calls(services: ChannelServices) -> Calls:
-    if services.calls is None:
-        raise RuntimeError("the voice channel needs ChannelServices.calls")
-    return services.calls
-
-
 def _twiml(response) -> Response:  # noqa: ANN001 - a VoiceResponse
     return Response(str(response), mimetype="text/xml")
 
@@ -152,52 +145,8 @@ def _heard() -> flow.Heard:
     return flow.Heard(speech=speech, confidence=value, digits=digits)
 
 
-def _outcome(spoken: Spoken) -> flow.TurnOutcome:
-    """The service's account of a phone turn, in the flow's words."""
-    return flow.TurnOutcome(
-        spoken.action, understood=spoken.understood, said=spoken.said, open=spoken.open,
-        waiting=spoken.waiting, again=spoken.again, surge=spoken.surge,
-    )  # fmt: skip
-
-
-def _local(calls, at):  # noqa: ANN001, ANN202
-    """Return a time in the agency's time zone, as the caller hears it (None stays None)."""
-    return at.astimezone(ZoneInfo(calls.settings.business_hours.timezone)) if at else None
-
-
-def _perform(services: ChannelServices, number: str, call_sid: str):  # noqa: ANN202
-    calls = _calls(services)
-    hours = calls.settings.business_hours
-
-    def perform(task: flow.Task, call: flow.CallState):  # noqa: ANN202
-        heard = Input(call_sid, call.n)
-        if isinstance(task, flow.CallerTurn):
-            spoken = calls.turn(
-                call.contact, number, heard, task.text,
-                confidence=task.confidence, input=task.input, language=call.lang or "en",
-            )  # fmt: skip
-            return _outcome(spoken)
-        if isinstance(task, flow.NotUnderstood):
-            return _outcome(calls.escalate(call.contact, heard, task.why, task.confidence))
-        if isinstance(task, flow.TextLink):
-            template = p.text(call.lang or "en", "link_sms", link="{link}")
-            return flow.Texted(calls.text_link(call.contact, call_sid, template))
-        if isinstance(task, flow.CancelCallback):
-            return flow.Cancelled(calls.cancel_callback(call.contact))
-        if isinstance(task, flow.Rate):
-            surveys = services.surveys
-            return flow.Rated(surveys is not None and surveys.rate_call(call.contact, task.score))
-        booking = calls.book(call.contact, call_sid, task.reason)
-        at = _local(calls, booking.at)
-        return flow.CallbackTime(
-            booking.ok, at, booking.open, (f"{hours.opens:%H:%M}", f"{hours.closes:%H:%M}")
-        )
-
-    return perform
-
-
 def _answer(services: ChannelServices, reply: flow.Reply, call_sid: str) -> Response:
-    calls = _calls(services)
+    calls = calls_of(services)
     queue = calls.queue_name(reply.state.contact)
     if reply.next == "enqueue":
         calls.enqueued(call_sid, reply.state.contact)
@@ -216,15 +165,15 @@ def incoming_call(services: ChannelServices, settings: flow.LineSettings):
     call_sid, number = request.form.get("CallSid", ""), request.form.get("From", "").strip()
     if not call_sid or not number:
         return _bad("CallSid and From are required.")
-    calls = _calls(services)
+    calls = calls_of(services)
     answered = calls.answer(call_sid[:64], number[:64])
     known_language = answered.language if answered.language in settings.languages else ""
     pending = None
     if answered.callback_pending:
-        pending = flow.CallbackTime(True, _local(calls, answered.callback_at))
+        pending = flow.CallbackTime(True, local(calls, answered.callback_at))
     state = flow.CallState(contact=answered.contact_id, lang=known_language, known=answered.known,
                       pending=pending)  # fmt: skip
-    reply = flow.respond("start", state, flow.Heard(), _perform(services, number, call_sid),
+    reply = flow.respond("start", state, flow.Heard(), perform_for(services, number, call_sid),
                          settings)  # fmt: skip
     return _answer(services, reply, call_sid)
 
@@ -241,9 +190,9 @@ def caller_input(services: ChannelServices, settings: flow.LineSettings, step: s
     if not state.contact:
         return _bad("`c` (the call's contact id) is required.")
     if step == "language":
-        _calls(services).choose_language(call_sid, flow.chosen_language(_heard(), settings))
+        calls_of(services).choose_language(call_sid, flow.chosen_language(_heard(), settings))
     try:
-        reply = flow.respond(step, state, _heard(), _perform(services, number, call_sid),
+        reply = flow.respond(step, state, _heard(), perform_for(services, number, call_sid),
                              settings)  # fmt: skip
     except ServiceError:  # the conversation has ended meanwhile (an agent closed it)
         lang = p.language_of(state.lang, settings.languages)
@@ -259,7 +208,7 @@ def queue_wait(services: ChannelServices, settings: flow.LineSettings):
         queue_seconds = parse_id(request.form.get("QueueTime"), 0)
     except ValueError:
         return _bad("QueueTime and the URL's call state must be whole numbers.")
-    place = _calls(services).place(state.contact)
+    place = calls_of(services).place(state.contact)
     reply = flow.wait(state, place.position, place.wait_seconds, queue_seconds, settings)
     return _answer(services, reply, request.form.get("CallSid", ""))
 
@@ -274,8 +223,8 @@ def queue_ended(services: ChannelServices, settings: flow.LineSettings):
         state = _state()
     except ValueError as exc:
         return _bad(f"The URL's call state is malformed: {exc}")
-    _calls(services).wait_ended(call_sid, result)
-    reply = flow.queued(state, result, _perform(services, number, call_sid))
+    calls_of(services).wait_ended(call_sid, result)
+    reply = flow.queued(state, result, perform_for(services, number, call_sid))
     return _answer(services, reply, call_sid)
 
 
@@ -289,13 +238,13 @@ def call_status(services: ChannelServices, settings: flow.LineSettings):
         seconds = parse_id(request.form.get("CallDuration"))
     except ValueError:
         return _bad("CallDuration must be a whole number of seconds.")
-    _calls(services).ended(call_sid, status, seconds)
+    calls_of(services).ended(call_sid, status, seconds)
     return Response(status=204)
 
 
 def agent_leg(services: ChannelServices, settings: flow.LineSettings, contact_id: int):
     """The agent's leg: `<Dial><Queue>` the contact's own queue, announced to the caller."""
-    calls = _calls(services)
+    calls = calls_of(services)
     found = calls.call_for_contact(contact_id)
     lang = p.language_of(found.language if found else None, settings.languages)
     base = services.config["KANAL_PUBLIC_URL"].rstrip("/") + BASE
@@ -307,5 +256,5 @@ def connecting(services: ChannelServices, settings: flow.LineSettings):
     """Said to the caller just before the adviser is bridged, in the caller's language."""
     lang = p.language_of(request.args.get("l"), settings.languages)
     if request.form.get("CallSid"):  # the queued caller's call, being bridged to the agent
-        _calls(services).connected(request.form["CallSid"])
+        calls_of(services).connected(request.form["CallSid"])
     return _twiml(twiml.render(flow.connecting(lang), lambda step: step))

@@ -291,7 +291,7 @@ class FakeContactRepository(_FakeRepository):
             Contact, lambda c: c.channel == channel and c.address == address and c.state != "closed"
         )
 
-    def latest_on(self, channel: str, address: str) -> Contact | None:
+    def latest_on(self, channel: str, address: str, *, for_update: bool = False) -> Contact | None:
         return self._one(
             Contact, lambda c: c.channel == channel and c.address == address, newest=True
         )

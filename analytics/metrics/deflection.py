@@ -20,7 +20,8 @@ def deflections_completed(
     A deflection is completed when a completion names its contact, or its citizen and need,
     from the moment the link was texted until `within` after, and in that time the citizen
     neither asked for a callback about it (the follow-up's offer) nor opened another assisted
-    contact (`others`: contacts that entered the queue) on the same need.
+    contact (`others`: contacts that entered the queue) on the same need, or on a need never
+    learnt.
     """
     by_contact: dict[int, list[datetime]] = {}
     by_need: dict[tuple[str, str | None], list[datetime]] = {}
@@ -29,9 +30,11 @@ def deflections_completed(
             by_contact.setdefault(x.contact_id, []).append(x.at)
         if x.citizen is not None:
             by_need.setdefault((x.citizen, x.need), []).append(x.at)
-    assisted: dict[tuple[str, str], list[ContactFacts]] = {}
+    # An assisted contact whose need was never learnt (the citizen asked for a person at once)
+    # may be about the same need: it counts against the deflection, as one on the same need.
+    assisted: dict[tuple[str, str | None], list[ContactFacts]] = {}
     for o in others:
-        if o.citizen and o.need:
+        if o.citizen:
             assisted.setdefault((o.citizen, o.need), []).append(o)
     found: set[int] = set()
     for c in contacts:
@@ -47,8 +50,8 @@ def deflections_completed(
             times += by_need.get((c.citizen, need), ())
         if not any(start <= at <= end for at in times):
             continue
-        if c.citizen is not None and need is not None:
-            again = assisted.get((c.citizen, need), ())
+        if c.citizen is not None:
+            again = (*assisted.get((c.citizen, need), ()), *assisted.get((c.citizen, None), ()))
             if any(o.contact_id != c.contact_id and start < o.opened_at <= end for o in again):
                 continue
         found.add(c.contact_id)

@@ -49,12 +49,19 @@ class Accepting:
 
 
 class Counter:
-    def __init__(self, engines) -> None:  # noqa: ANN001
+    """Statements and transactions on kanal's engines; `reader`: the engine of the reads
+    that never write (on SQLite a pool of its own: its transactions begin and roll back,
+    counted when they begin, as the main database's)."""
+
+    def __init__(self, engines, reader=None) -> None:  # noqa: ANN001
         self.statements = self.transactions = self.main = 0
         self.main_engine = engines[0]
         for engine in dict.fromkeys(engines):  # PostgreSQL: the inbox is the same engine
             event.listen(engine, "before_cursor_execute", self._statement)
             event.listen(engine, "commit", self._commit(engine))
+        if reader is not None and reader not in engines:
+            event.listen(reader, "before_cursor_execute", self._statement)
+            event.listen(reader, "begin", self._commit(self.main_engine))
 
     def _statement(self, *args) -> None:  # noqa: ANN002
         self.statements += 1
@@ -88,6 +95,37 @@ def measure(name: str, turns: int, run, counter: Counter) -> dict:  # noqa: ANN0
         "cpu_ms_per_turn": round(cpu / turns * 1000, 2),
         "wall_ms_per_turn": round(wall / turns * 1000, 2),
     }
+
+
+def chat_messages(app, turns: int):  # noqa: ANN001, ANN201
+    """A citizen's chat message through the API, as the widget sends it (a WSGI call: the
+    session's bearer token checked, the turn, the JSON answer); the sessions are opened
+    beforehand, one per message."""
+    import io
+
+    from werkzeug.test import EnvironBuilder
+
+    client = app.test_client()
+    prepared = []
+    for _ in range(turns + 20):
+        opened = client.post("/api/v1/chat/sessions").get_json()
+        environ = EnvironBuilder(
+            path=f"/api/v1/chat/sessions/{opened['session_id']}/messages", method="POST",
+            json={"text": "when is my payment", "client_id": secrets.token_hex(8)},
+            headers={"Authorization": f"Bearer {opened['token']}"},
+        ).get_environ()  # fmt: skip
+        prepared.append((environ, environ["wsgi.input"].read()))
+
+    def run(i: int) -> None:
+        environ, body = prepared[i + 20]
+        status = []
+        answer = b"".join(
+            app.wsgi_app({**environ, "wsgi.input": io.BytesIO(body)},
+                         lambda s, h, e=None: status.append(s))
+        )  # fmt: skip
+        assert status[0].startswith("200") and b'"bot"' in answer, (status, answer[:200])
+
+    return run
 
 
 def spoken_turn(app, turns: int):  # noqa: ANN001, ANN201
@@ -240,7 +278,7 @@ def build(database_url: str, work: Path):  # noqa: ANN201 - (app, kanal, Counter
     kanal = kanal_of(app)
     create_all(kanal.engine)
     turns_ = kanal.turns
-    counter = Counter([kanal.engine, turns_.inbox.engine])
+    counter = Counter([kanal.engine, turns_.inbox.engine], reader=kanal.read_engine)
     if hasattr(turns_.inbox, "_insert"):
         # Its INSERT runs on the DBAPI connection, which the engine's events do not see.
         add = turns_.inbox.add
@@ -352,6 +390,8 @@ def main(argv: list[str]) -> int:
     chat_turn = measure("chat, bot answers (opening the session included)", turns,
                         chat_with_bot, counter)  # fmt: skip
     results.append(chat_turn)
+    results.append(measure("chat, a message through the API (token check, turn, JSON; WSGI "
+                           "call)", turns, chat_messages(app, turns), counter))  # fmt: skip
     results.append(measure("phone, one spoken turn (answered with the SMS offer)", turns,
                            spoken_turn(app, turns), counter))  # fmt: skip
     results.append(measure("sms, a follow-up reply CALL (callback booked, reply sent)", turns,

@@ -31,17 +31,9 @@ from sqlalchemy.engine import Connection
 from sqlalchemy.orm import Session
 from sqlalchemy.orm.instrumentation import manager_of_class
 
-from router.adapters.orm import (
-    agent_profiles,
-    calls,
-    citizens,
-    contact_events,
-    contacts,
-    messages,
-    offers,
-    queue_items,
-)
-from router.adapters.orm import presence as presence_table
+from router.adapters.desk_tables import agent_profiles, offers
+from router.adapters.desk_tables import presence as presence_table
+from router.adapters.orm import calls, citizens, contact_events, contacts, messages, queue_items
 from router.domain.calls import Call
 from router.domain.model import Citizen, Contact, ContactState, Message, QueueItem, QueueState
 from router.domain.offers import OfferState

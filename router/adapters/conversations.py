@@ -47,6 +47,13 @@ def _statements() -> dict[str, Any]:
     message = select(*messages.c).where(messages.c.id == by_id)
     return {
         "contact_locked": contact.with_for_update(),
+        "latest_contact_locked": select(*contacts.c)
+        .where(
+            contacts.c.channel == bindparam("channel"), contacts.c.address == bindparam("address")
+        )
+        .order_by(contacts.c.id.desc())
+        .limit(1)
+        .with_for_update(),
         "message": message,
         "message_locked": message.with_for_update(),
         "lock_message": select(messages.c.id).where(messages.c.id == by_id).with_for_update(),
@@ -87,6 +94,20 @@ def locked_contact(session: Session, contact_id: int) -> Contact | None:
     if mapped is not None:
         return mapped
     return claiming.build(session, Contact, CONTACT, tuple(row))
+
+
+def latest_locked_contact(session: Session, channel: str, address: str) -> Contact | None:
+    """Lock the latest contact's row on a channel address (a chat session's) and return its
+    object."""
+    params = {"channel": channel, "address": address}
+    row = session.connection().execute(_statements()["latest_contact_locked"], params).first()
+    if row is None:
+        return None
+    contact_id = row[CONTACT.index("id")]
+    found = claiming.tracked(session, Contact, contact_id)
+    if found is None:
+        found = _mapped(session, Contact, contact_id)
+    return found if found is not None else claiming.build(session, Contact, CONTACT, tuple(row))
 
 
 def message(session: Session, message_id: int, *, for_update: bool = False) -> Message | None:

@@ -1,29 +1,31 @@
-"""Storage schema: SQLAlchemy 2 tables, mapped imperatively onto the domain dataclasses."""
+"""Storage schema: SQLAlchemy 2 tables, mapped imperatively onto the domain dataclasses.
+
+Here are the tables of the conversation (citizens, contacts, messages, decisions, the queue,
+consents, events, the inbox, calls) and the mapping of every table; the staff's, the desk's
+and those of what follows a contact are in `staff_tables`, `desk_tables` and
+`followup_tables`, all on the one MetaData of `schema`.
+"""
 
 from __future__ import annotations
 
-from datetime import UTC
-
 from sqlalchemy import (
     JSON,
-    BigInteger,
     Boolean,
     Column,
     Date,
-    DateTime,
     ForeignKey,
     Index,
     Integer,
-    MetaData,
     String,
     Table,
     Text,
     UniqueConstraint,
-    false,
 )
-from sqlalchemy.orm import registry
-from sqlalchemy.types import TypeDecorator
 
+from router.adapters.desk_tables import agent_profiles, notes, offers, presence, transfers
+from router.adapters.followup_tables import callbacks, followups, surveys
+from router.adapters.schema import UTC, Id, mapper_registry, metadata
+from router.adapters.staff_tables import api_tokens, audit_log, users
 from router.domain import callbacks as callback_model
 from router.domain import calls as call_model
 from router.domain import followups as followup_model
@@ -34,42 +36,6 @@ from router.domain.offers import Offer
 from router.domain.presence import Presence
 from router.domain.survey import Survey
 from router.domain.transfers import Transfer
-
-_utc = UTC
-
-metadata = MetaData(
-    naming_convention={
-        "ix": "ix_%(column_0_label)s",
-        "uq": "uq_%(table_name)s_%(column_0_name)s",
-        "ck": "ck_%(table_name)s_%(constraint_name)s",
-        "fk": "fk_%(table_name)s_%(column_0_name)s_%(referred_table_name)s",
-        "pk": "pk_%(table_name)s",
-    }
-)
-mapper_registry = registry(metadata=metadata)
-
-# BigInteger ids on PostgreSQL, INTEGER PRIMARY KEY (rowid) on SQLite.
-Id = BigInteger().with_variant(Integer(), "sqlite")
-
-
-class UTCDateTime(TypeDecorator):
-    """A timestamp stored in UTC and always read back timezone-aware (SQLite forgets)."""
-
-    impl = DateTime(timezone=True)
-    cache_ok = True
-
-    def process_bind_param(self, value, dialect):  # noqa: ANN001
-        if value is not None and value.tzinfo is None:
-            raise ValueError("naive datetime; kanal stores aware UTC timestamps only")
-        return value.astimezone(_utc) if value is not None else None
-
-    def process_result_value(self, value, dialect):  # noqa: ANN001
-        if value is not None and value.tzinfo is None:
-            return value.replace(tzinfo=_utc)
-        return value
-
-
-UTC = UTCDateTime()
 
 citizens = Table(
     "citizens",
@@ -97,32 +63,6 @@ exemptions = Table(
     UniqueConstraint(
         "citizen_id", "ground", "valid_from", name="uq_exemptions_citizen_ground_from"
     ),
-)
-
-users = Table(
-    "users",
-    metadata,
-    Column("id", Id, primary_key=True, autoincrement=True),
-    Column("username", String(80), nullable=False, unique=True),
-    Column("password_hash", String(255), nullable=False),
-    Column("role", String(16), nullable=False),
-    Column("display_name", String(120), nullable=False, default=""),
-    Column("active", Boolean, nullable=False, default=True),
-    Column("created_at", UTC),
-    Column("available_for_calls", Boolean, nullable=False, default=False, server_default=false()),
-    # The last sign-out (or desk session timed out): live tokens signed before it are refused.
-    Column("signed_out_at", UTC),
-)
-
-api_tokens = Table(
-    "api_tokens",
-    metadata,
-    Column("id", Id, primary_key=True, autoincrement=True),
-    Column("name", String(80), nullable=False),
-    Column("token_hash", String(64), nullable=False, unique=True),
-    Column("user_id", Id, ForeignKey("users.id"), nullable=False),
-    Column("created_at", UTC, nullable=False),
-    Column("revoked", Boolean, nullable=False, default=False),
 )
 
 contacts = Table(
@@ -270,41 +210,6 @@ Index(
     postgresql_where=inbox.c.message_id.is_(None),
 )
 
-callbacks = Table(
-    "callbacks",
-    metadata,
-    Column("id", Id, primary_key=True, autoincrement=True),
-    Column("contact_id", Id, ForeignKey("contacts.id"), nullable=False, index=True),
-    Column("reason", String(32), nullable=False),
-    Column("state", String(16), nullable=False),
-    Column("booked_at", UTC, nullable=False),
-    Column("not_before", UTC),
-    Column("attempts", Integer, nullable=False, default=0),
-    Column("next_attempt_at", UTC),
-    Column("agent_id", Id, ForeignKey("users.id")),
-    Column("call_sid", String(64)),
-    Column("last_status", String(32)),
-    Column("note", Text),
-    Column("closed_by", Id, ForeignKey("users.id")),
-    Column("closed_at", UTC),
-    Index("ix_callbacks_state", "state", "booked_at"),
-)
-
-followups = Table(
-    "followups",
-    metadata,
-    Column("id", Id, primary_key=True, autoincrement=True),
-    Column("contact_id", Id, ForeignKey("contacts.id"), nullable=False, index=True),
-    Column("citizen_id", Id, ForeignKey("citizens.id"), index=True),
-    Column("need", String(40), nullable=False),
-    Column("state", String(16), nullable=False),
-    Column("scheduled_at", UTC, nullable=False),
-    Column("due_at", UTC, nullable=False),
-    Column("offered_at", UTC),
-    Column("offer_contact_id", Id, ForeignKey("contacts.id")),
-    Column("callback_id", Id, ForeignKey("callbacks.id")),
-)
-
 calls = Table(
     "calls",
     metadata,
@@ -319,101 +224,6 @@ calls = Table(
     Column("link", String(500)),
     Column("started_at", UTC, nullable=False),
     Column("ended_at", UTC),
-)
-
-# The satisfaction question asked about a closed contact (router/domain/survey.py): at most
-# one per contact.
-surveys = Table(
-    "surveys",
-    metadata,
-    Column("id", Id, primary_key=True, autoincrement=True),
-    Column("contact_id", Id, ForeignKey("contacts.id"), nullable=False, unique=True),
-    Column("channel", String(16), nullable=False),
-    Column("language", String(8), nullable=False),
-    Column("need", String(40)),
-    Column("state", String(16), nullable=False),
-    Column("asked_at", UTC, nullable=False),
-    Column("score", Integer),
-    Column("answered_at", UTC),
-    Index("ix_surveys_state_asked_at", "state", "asked_at"),
-)
-
-# Who viewed a citizen's data at the desk, or tried to (router/domain/access.py): the
-# citizen only by pseudonym. Append-only; `kanal audit export` reads it.
-audit_log = Table(
-    "audit_log",
-    metadata,
-    Column("id", Id, primary_key=True, autoincrement=True),
-    Column("at", UTC, nullable=False),
-    Column("user_id", Id, nullable=False),
-    Column("username", String(80), nullable=False),
-    Column("role", String(20), nullable=False),
-    Column("action", String(40), nullable=False),
-    Column("route", String(300), nullable=False),
-    Column("allowed", Boolean, nullable=False),
-    Column("reason", String(120), nullable=False),
-    Column("contact_id", Id),
-    Column("citizen", String(40)),
-    Index("ix_audit_log_at", "at"),
-)
-
-# Routing of assisted work (router/domain/routing.py, presence.py, offers.py, transfers.py).
-agent_profiles = Table(
-    "agent_profiles",
-    metadata,
-    Column("user_id", Id, ForeignKey("users.id"), primary_key=True, autoincrement=False),
-    Column("skills", JSON, nullable=False),
-    Column("languages", JSON, nullable=False),
-    Column("teams", JSON, nullable=False),
-    Column("capacity", JSON, nullable=False),
-)
-
-presence = Table(
-    "presence",
-    metadata,
-    Column("agent_id", Id, ForeignKey("users.id"), primary_key=True, autoincrement=False),
-    Column("state", String(16), nullable=False),
-    Column("since", UTC),
-    Column("seen_at", UTC),
-)
-
-offers = Table(
-    "offers",
-    metadata,
-    Column("id", Id, primary_key=True, autoincrement=True),
-    Column("queue_item_id", Id, ForeignKey("queue_items.id"), nullable=False, index=True),
-    Column("contact_id", Id, ForeignKey("contacts.id"), nullable=False),
-    Column("agent_id", Id, ForeignKey("users.id"), nullable=False),
-    Column("channel", String(16)),
-    Column("state", String(16), nullable=False),
-    Column("offered_at", UTC, nullable=False),
-    Column("expires_at", UTC, nullable=False),
-    Column("closed_at", UTC),
-    Index("ix_offers_state_agent", "state", "agent_id"),
-)
-
-transfers = Table(
-    "transfers",
-    metadata,
-    Column("id", Id, primary_key=True, autoincrement=True),
-    Column("contact_id", Id, ForeignKey("contacts.id"), nullable=False, index=True),
-    Column("by_id", Id, ForeignKey("users.id"), nullable=False),
-    Column("from_queue", String(40), nullable=False),
-    Column("to_queue", String(40), nullable=False),
-    Column("to_agent_id", Id, ForeignKey("users.id")),
-    Column("note", Text, nullable=False),
-    Column("at", UTC, nullable=False),
-)
-
-# Internal notes on a contact (router/domain/notes.py): for colleagues, never sent.
-notes = Table(
-    "notes",
-    metadata,
-    Column("id", Id, primary_key=True, autoincrement=True),
-    Column("contact_id", Id, ForeignKey("contacts.id"), nullable=False, index=True),
-    Column("agent_id", Id, ForeignKey("users.id"), nullable=False),
-    Column("text", Text, nullable=False),
-    Column("at", UTC, nullable=False),
 )
 
 _MAPPED = False

@@ -1,4 +1,9 @@
-"""Repositories: the queries the service layer needs, in its own words."""
+"""Repositories: the queries the service layer needs, in its own words.
+
+Here are those of the turn and the queue (citizens, contacts, messages, decisions, calls,
+consents, the event log); the desk's are in `desk`, what follows a contact's in `followups`,
+the staff's in `staff`.
+"""
 
 from __future__ import annotations
 
@@ -6,22 +11,16 @@ import functools
 from datetime import date, datetime, timedelta
 
 from sqlalchemy import bindparam, func, insert, select, text, union_all
-from sqlalchemy.dialects.postgresql import insert as pg_insert
-from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, aliased
 
 from router.adapters import claiming, conversations
 from router.adapters.orm import contact_events, queue_items, routing_decisions
 from router.adapters.orm import contacts as contacts_table
-from router.adapters.orm import presence as presence_table
-from router.domain.access import AuditEntry
-from router.domain.callbacks import PENDING, Callback, CallbackState
+from router.adapters.sql_repository import SqlRepository, raise_duplicate_delivery
 from router.domain.calls import Call
-from router.domain.followups import Followup, FollowupState
 from router.domain.model import (
     CLAIMABLE,
-    ApiToken,
     Citizen,
     Consent,
     Contact,
@@ -32,16 +31,11 @@ from router.domain.model import (
     QueueItem,
     QueueState,
     RoutingDecision,
-    User,
 )
-from router.domain.notes import InternalNote
 from router.domain.offers import Offer, OfferState
-from router.domain.presence import DESK, Presence, PresenceState
-from router.domain.routing import AgentProfile, Match
-from router.domain.survey import Survey, SurveyState
-from router.domain.transfers import Transfer
-from router.service.errors import DuplicateDelivery
-from router.service.repositories import AtDesk, NextItem, SessionKey
+from router.domain.presence import DESK
+from router.domain.routing import Match
+from router.service.repositories import NextItem, SessionKey
 
 OPEN_ITEM = (QueueState.WAITING, QueueState.ASSIGNED)
 
@@ -49,13 +43,6 @@ OPEN_ITEM = (QueueState.WAITING, QueueState.ASSIGNED)
 def _rank() -> tuple:
     """The order the waiting are served in (router/domain/routing.py, rank_at)."""
     return (QueueItem.rank_at, QueueItem.id)
-
-
-def raise_duplicate_delivery(session: Session, exc: IntegrityError) -> None:
-    """Turn a clash on a provider's message id into DuplicateDelivery (a retried webhook)."""
-    if "provider_id" in str(exc.orig):
-        session.rollback()
-        raise DuplicateDelivery("This message was received already.") from exc
 
 
 @functools.cache
@@ -138,27 +125,7 @@ def _latest_statement(types: tuple[str, ...]):  # noqa: ANN202
     return union_all(*(select(q) for q in latest))
 
 
-class _Repository:
-    def __init__(self, session: Session) -> None:
-        self.session = session
-
-    def _claimed(self, cls: type, id_: object):  # noqa: ANN202
-        """The object a claim read (and locked) for this row in this transaction, if any:
-        the same row is one object (router/adapters/claiming.py)."""
-        return claiming.tracked(self.session, cls, id_)
-
-    def add(self, obj):
-        """Add an object and flush so it has its id."""
-        self.session.add(obj)
-        try:
-            self.session.flush()
-        except IntegrityError as exc:
-            raise_duplicate_delivery(self.session, exc)
-            raise
-        return obj
-
-
-class SqlCitizenRepository(_Repository):
+class SqlCitizenRepository(SqlRepository):
     def get(self, citizen_id: int) -> Citizen | None:
         return self._claimed(Citizen, citizen_id) or self.session.get(Citizen, citizen_id)
 
@@ -201,7 +168,7 @@ class SqlCitizenRepository(_Repository):
         return self.session.scalar(select(func.count()).select_from(Citizen)) or 0
 
 
-class SqlContactRepository(_Repository):
+class SqlContactRepository(SqlRepository):
     def lock_address(self, channel: str, address: str) -> None:
         """Hold the citizen's address on a channel until the transaction ends.
 
@@ -238,7 +205,9 @@ class SqlContactRepository(_Repository):
         )
         return {(c, st): n for c, st, n in self.session.execute(stmt)}
 
-    def latest_on(self, channel: str, address: str) -> Contact | None:
+    def latest_on(self, channel: str, address: str, *, for_update: bool = False) -> Contact | None:
+        if for_update:  # read with Core, tracked (router/adapters/conversations.py)
+            return conversations.latest_locked_contact(self.session, channel, address)
         stmt = (
             select(Contact)
             .where(Contact.channel == channel, Contact.address == address)
@@ -318,7 +287,7 @@ class SqlContactRepository(_Repository):
         return set(self.session.scalars(stmt))
 
 
-class SqlMessageRepository(_Repository):
+class SqlMessageRepository(SqlRepository):
     """Messages are read and inserted with Core and tracked (router/adapters/conversations.py):
     a turn files one and answers it, the ORM cost more than SQLite."""
 
@@ -407,7 +376,7 @@ class SqlMessageRepository(_Repository):
         return list(self.session.scalars(stmt))
 
 
-class SqlDecisionRepository(_Repository):
+class SqlDecisionRepository(SqlRepository):
     """Decisions are written at commit, a transaction's in one executemany (like events):
     nothing needs a decision's id, and the ORM inserts rows of this table one at a time."""
 
@@ -457,7 +426,7 @@ class SqlDecisionRepository(_Repository):
         return {d.contact_id: d for d in self.session.scalars(stmt)}
 
 
-class SqlQueueRepository(_Repository):
+class SqlQueueRepository(SqlRepository):
     def get(self, item_id: int) -> QueueItem | None:
         return self.session.get(QueueItem, item_id)
 
@@ -558,7 +527,7 @@ class SqlQueueRepository(_Repository):
         return list(self.session.scalars(stmt))
 
 
-class SqlCallRepository(_Repository):
+class SqlCallRepository(SqlRepository):
     """Calls are read with Core and tracked (router/adapters/conversations.py): each phone
     turn reads its call."""
 
@@ -569,130 +538,13 @@ class SqlCallRepository(_Repository):
         return conversations.calls_of(self.session, contact_id)
 
 
-class SqlUserRepository(_Repository):
-    def get(self, user_id: int) -> User | None:
-        return self.session.get(User, user_id)
-
-    def by_username(self, username: str) -> User | None:
-        return self.session.scalars(select(User).where(User.username == username)).first()
-
-    def count(self) -> int:
-        return self.session.scalar(select(func.count()).select_from(User)) or 0
-
-    def token_by_hash(self, token_hash: str) -> ApiToken | None:
-        stmt = select(ApiToken).where(
-            ApiToken.token_hash == token_hash, ApiToken.revoked.is_(False)
-        )
-        return self.session.scalars(stmt).first()
-
-    def everyone(self) -> list[User]:
-        return list(self.session.scalars(select(User).order_by(User.username)))
-
-    def tokens_of(self, user_id: int) -> list[ApiToken]:
-        stmt = select(ApiToken).where(ApiToken.user_id == user_id, ApiToken.revoked.is_(False))
-        return list(self.session.scalars(stmt.order_by(ApiToken.id)))
-
-    def with_roles(self, *roles: str) -> list[User]:
-        """Return the active staff of these roles, by name (the supervisor board)."""
-        stmt = (
-            select(User).where(User.active.is_(True), User.role.in_(roles)).order_by(User.username)
-        )
-        return list(self.session.scalars(stmt))
-
-    def available_for_calls(self) -> list[User]:
-        stmt = (
-            select(User)
-            .where(User.active.is_(True), User.available_for_calls.is_(True))
-            .order_by(User.id)
-        )
-        return list(self.session.scalars(stmt))
-
-
-class SqlConsentRepository(_Repository):
+class SqlConsentRepository(SqlRepository):
     def get(self, channel: str, address: str) -> Consent | None:
         stmt = _turn_statements()["consent"]
         return self.session.scalars(stmt, {"channel": channel, "address": address}).first()
 
 
-class SqlCallbackRepository(_Repository):
-    def get(self, callback_id: int, *, for_update: bool = False) -> Callback | None:
-        if for_update:
-            stmt = select(Callback).where(Callback.id == callback_id).with_for_update()
-            return self.session.scalars(stmt).first()
-        return self.session.get(Callback, callback_id)
-
-    def for_contact(self, contact_id: int) -> list[Callback]:
-        stmt = select(Callback).where(Callback.contact_id == contact_id).order_by(Callback.id)
-        return list(self.session.scalars(stmt))
-
-    def in_states(self, states: tuple[str, ...], limit: int = 200) -> list[Callback]:
-        stmt = (
-            select(Callback)
-            .where(Callback.state.in_(states))
-            .order_by(Callback.booked_at, Callback.id)
-            .limit(limit)
-        )
-        return list(self.session.scalars(stmt))
-
-    def agents_calling(self) -> set[int]:
-        stmt = select(Callback.agent_id).where(
-            Callback.state == CallbackState.CALLING, Callback.agent_id.is_not(None)
-        )
-        return set(self.session.scalars(stmt))
-
-    def pending_for(self, citizen_id: int | None, channel: str, address: str) -> Callback | None:
-        if citizen_id is not None:
-            whose = Contact.citizen_id == citizen_id
-        else:
-            whose = (Contact.channel == channel) & (Contact.address == address)
-        stmt = (
-            select(Callback)
-            .join(Contact, Contact.id == Callback.contact_id)
-            .where(Callback.state.in_(PENDING), whose)
-            .order_by(Callback.id)
-            .limit(1)
-        )
-        return self.session.scalars(stmt).first()
-
-
-class SqlFollowupRepository(_Repository):
-    def get(self, followup_id: int, *, for_update: bool = False) -> Followup | None:
-        if for_update:
-            stmt = select(Followup).where(Followup.id == followup_id).with_for_update()
-            return self.session.scalars(stmt).first()
-        return self.session.get(Followup, followup_id)
-
-    def scheduled_on_need(
-        self, need: str, *, citizen_id: int | None = None, contact_id: int | None = None
-    ) -> list[Followup]:
-        stmt = select(Followup).where(
-            Followup.need == need, Followup.state == FollowupState.SCHEDULED
-        )
-        if citizen_id is not None:
-            stmt = stmt.where(Followup.citizen_id == citizen_id)
-        if contact_id is not None:
-            stmt = stmt.where(Followup.contact_id == contact_id)
-        return list(self.session.scalars(stmt.order_by(Followup.id)))
-
-    def offered_to(self, citizen_id: int) -> Followup | None:
-        stmt = (
-            select(Followup)
-            .where(Followup.citizen_id == citizen_id, Followup.state == FollowupState.OFFERED)
-            .order_by(Followup.id.desc())
-        )
-        return self.session.scalars(stmt).first()
-
-    def waiting(self, limit: int = 1000) -> list[Followup]:
-        stmt = (
-            select(Followup)
-            .where(Followup.state == FollowupState.SCHEDULED)
-            .order_by(Followup.due_at, Followup.id)
-            .limit(limit)
-        )
-        return list(self.session.scalars(stmt))
-
-
-class SqlEventLog(_Repository):
+class SqlEventLog(SqlRepository):
     """The append-only log: a transaction's events are written in one statement at commit."""
 
     def __init__(self, session: Session) -> None:
@@ -763,187 +615,5 @@ class SqlEventLog(_Repository):
             .where(ContactEvent.type == type_, ContactEvent.at >= since)
             .order_by(ContactEvent.at.desc(), ContactEvent.id.desc())
             .limit(limit)
-        )
-        return list(self.session.scalars(stmt))
-
-
-class SqlSurveyRepository(_Repository):
-    def for_contact(self, contact_id: int, *, for_update: bool = False) -> Survey | None:
-        stmt = select(Survey).where(Survey.contact_id == contact_id)
-        if for_update:
-            stmt = stmt.with_for_update()
-        return self.session.scalars(stmt).first()
-
-    def asked_on(self, channel: str, address: str, since: datetime) -> Survey | None:
-        stmt = (
-            select(Survey)
-            .join(Contact, Contact.id == Survey.contact_id)
-            .where(
-                Contact.channel == channel,
-                Contact.address == address,
-                Survey.state == SurveyState.ASKED,
-                Survey.asked_at >= since,
-            )
-            .order_by(Survey.id.desc())
-            .limit(1)
-            .with_for_update()
-        )
-        return self.session.scalars(stmt).first()
-
-    def closed_unasked(
-        self, channels: tuple[str, ...], since: datetime, limit: int = 200
-    ) -> list[Contact]:
-        wrote = (
-            select(Message.id)
-            .where(
-                Message.contact_id == Contact.id,
-                Message.direction == "in",
-                Message.kind == "message",
-            )
-            .exists()
-        )
-        asked = select(Survey.id).where(Survey.contact_id == Contact.id).exists()
-        stmt = (
-            select(Contact)
-            .where(
-                Contact.channel.in_(channels),
-                Contact.state == ContactState.CLOSED,
-                Contact.closed_at >= since,
-                wrote,
-                ~asked,
-            )
-            .order_by(Contact.closed_at, Contact.id)
-            .limit(limit)
-        )
-        return list(self.session.scalars(stmt))
-
-
-class SqlAuditLog(_Repository):
-    def append(self, entry: AuditEntry) -> AuditEntry:
-        return self.add(entry)
-
-    def between(
-        self, since: datetime | None = None, until: datetime | None = None, limit: int = 100_000
-    ) -> list[AuditEntry]:
-        stmt = select(AuditEntry)
-        if since is not None:
-            stmt = stmt.where(AuditEntry.at >= since)
-        if until is not None:
-            stmt = stmt.where(AuditEntry.at < until)
-        return list(self.session.scalars(stmt.order_by(AuditEntry.id).limit(limit)))
-
-
-class SqlAgentRepository(_Repository):
-    """Agents' routing profiles (skills, languages, teams, capacity)."""
-
-    def get(self, user_id: int) -> AgentProfile | None:
-        return self.session.get(AgentProfile, user_id)
-
-    def all(self) -> list[AgentProfile]:
-        return list(self.session.scalars(select(AgentProfile).order_by(AgentProfile.user_id)))
-
-
-class SqlPresenceRepository(_Repository):
-    def lock_at_desk(self, agent_id: int) -> AtDesk:
-        """Lock the agent's presence and read their profile, what they hold by channel and
-        their open offers' count in the same statement (a claim's first of two)."""
-        found = claiming.at_desk(self.session, agent_id)
-        if found is None:
-            self._insert_offline(agent_id)  # their first time at the desk
-            found = claiming.at_desk(self.session, agent_id)
-        presence, profile, channels, open_offers = found
-        return AtDesk(presence, profile, claiming.held_of(channels), open_offers)
-
-    def lock(self, agent_id: int) -> Presence:
-        """Return the agent's presence locked until the transaction ends (made offline if
-        they had none): one agent's claims and offers queue behind it."""
-        found = self.get(agent_id, for_update=True)
-        if found is not None:
-            return found
-        self._insert_offline(agent_id)
-        return self.get(agent_id, for_update=True)
-
-    def _insert_offline(self, agent_id: int) -> None:
-        dialect = self.session.get_bind().dialect.name
-        insert_ = pg_insert if dialect == "postgresql" else sqlite_insert
-        self.session.execute(
-            insert_(presence_table)
-            .values(agent_id=agent_id, state=str(PresenceState.OFFLINE))
-            .on_conflict_do_nothing(index_elements=["agent_id"])
-        )
-
-    def get(self, agent_id: int, *, for_update: bool = False) -> Presence | None:
-        claimed = self._claimed(Presence, agent_id)
-        if claimed is not None:
-            return claimed
-        if for_update:
-            stmt = (
-                select(Presence)
-                .where(Presence.agent_id == agent_id)
-                .with_for_update()
-                .execution_options(populate_existing=True)
-            )
-            return self.session.scalars(stmt).first()
-        return self.session.get(Presence, agent_id)
-
-    def online(self) -> list[Presence]:
-        stmt = (
-            select(Presence)
-            .where(Presence.state != PresenceState.OFFLINE)
-            .order_by(Presence.agent_id)
-        )
-        return list(self.session.scalars(stmt))
-
-
-class SqlOfferRepository(_Repository):
-    def get(self, offer_id: int) -> Offer | None:
-        return self.session.get(Offer, offer_id)
-
-    def open_for_agent(self, agent_id: int) -> list[Offer]:
-        stmt = (
-            select(Offer)
-            .where(Offer.agent_id == agent_id, Offer.state == OfferState.OFFERED)
-            .order_by(Offer.id)
-        )
-        return list(self.session.scalars(stmt))
-
-    def open_for_item(self, item_id: int) -> Offer | None:
-        stmt = select(Offer).where(
-            Offer.queue_item_id == item_id, Offer.state == OfferState.OFFERED
-        )
-        return self.session.scalars(stmt).first()
-
-    def overdue(self, now: datetime, limit: int = 200) -> list[Offer]:
-        stmt = (
-            select(Offer)
-            .where(Offer.state == OfferState.OFFERED, Offer.expires_at <= now)
-            .order_by(Offer.id)
-            .limit(limit)
-            .with_for_update(skip_locked=True)
-        )
-        return list(self.session.scalars(stmt))
-
-    def passed_over(self, item_id: int) -> set[int]:
-        """Return the agents who let this item's offer expire or declined it."""
-        stmt = select(Offer.agent_id).where(
-            Offer.queue_item_id == item_id,
-            Offer.state.in_((OfferState.EXPIRED, OfferState.DECLINED)),
-        )
-        return set(self.session.scalars(stmt))
-
-
-class SqlTransferRepository(_Repository):
-    def for_contact(self, contact_id: int) -> list[Transfer]:
-        stmt = select(Transfer).where(Transfer.contact_id == contact_id).order_by(Transfer.id)
-        return list(self.session.scalars(stmt))
-
-
-class SqlNoteRepository(_Repository):
-    def for_contact(self, contact_id: int) -> list[InternalNote]:
-        """Return a contact's internal notes, oldest first."""
-        stmt = (
-            select(InternalNote)
-            .where(InternalNote.contact_id == contact_id)
-            .order_by(InternalNote.id)
         )
         return list(self.session.scalars(stmt))

@@ -9,8 +9,9 @@ from sqlalchemy import event as orm_events
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, sessionmaker
 
-from router.adapters import claiming, conversations
+from router.adapters import claiming, conversations, desk, followups, staff
 from router.adapters import repositories as repos
+from router.adapters.sql_repository import raise_duplicate_delivery
 from router.domain.model import Aggregate
 from router.service.journal import write_new_events
 
@@ -22,19 +23,19 @@ REPOSITORIES = {
     "messages": repos.SqlMessageRepository,
     "decisions": repos.SqlDecisionRepository,
     "queue": repos.SqlQueueRepository,
-    "users": repos.SqlUserRepository,
+    "users": staff.SqlUserRepository,
     "consents": repos.SqlConsentRepository,
     "events": repos.SqlEventLog,
-    "callbacks": repos.SqlCallbackRepository,
-    "followups": repos.SqlFollowupRepository,
+    "callbacks": followups.SqlCallbackRepository,
+    "followups": followups.SqlFollowupRepository,
     "calls": repos.SqlCallRepository,
-    "surveys": repos.SqlSurveyRepository,
-    "audit": repos.SqlAuditLog,
-    "agents": repos.SqlAgentRepository,
-    "presence": repos.SqlPresenceRepository,
-    "offers": repos.SqlOfferRepository,
-    "transfers": repos.SqlTransferRepository,
-    "notes": repos.SqlNoteRepository,
+    "surveys": followups.SqlSurveyRepository,
+    "audit": staff.SqlAuditLog,
+    "agents": desk.SqlAgentRepository,
+    "presence": desk.SqlPresenceRepository,
+    "offers": desk.SqlOfferRepository,
+    "transfers": desk.SqlTransferRepository,
+    "notes": desk.SqlNoteRepository,
 }
 
 
@@ -105,7 +106,7 @@ class SqlUnitOfWork:
             self.after_commit.clear()
         except IntegrityError as exc:
             # Two deliveries of one provider message raced; the other one was committed.
-            repos.raise_duplicate_delivery(self.session, exc)
+            raise_duplicate_delivery(self.session, exc)
             raise
 
     def rollback(self) -> None:

@@ -13,7 +13,9 @@ class ReceiveMessage:
     `address` is the citizen's address on the channel (a chat session id, a phone number);
     `provider_id` makes delivery idempotent per channel (MessageSid, a client message id).
     `kind` lets a channel mark keyword-only messages (opt_out, opt_in, help) that never
-    reach the bot.
+    reach the bot. `secret_hash` (web chat): the hash of the session token the request
+    carried ("" if none); the message then belongs to the latest contact on `address`,
+    which must hold that hash (checked in the turn's first transaction).
     """
 
     channel: str
@@ -24,6 +26,7 @@ class ReceiveMessage:
     contact_id: int | None = None
     received_at: datetime | None = None
     metadata: dict = field(default_factory=dict)
+    secret_hash: str | None = None
 
 
 @dataclass(frozen=True)

@@ -135,7 +135,9 @@ def _register(app: Flask, kanal: Kanal) -> None:
     )
     app.register_blueprint(desk_api)
     staff.csrf.exempt(desk_api)
-    api = analytics_api.blueprint(kanal.analytics_engine, kanal.config, staff.token_required)
+    api = analytics_api.blueprint(
+        kanal.analytics_engine, kanal.config, staff.token_required, kanal.channels.names
+    )
     app.register_blueprint(api)
     staff.csrf.exempt(api)
     app.register_blueprint(openapi.blueprint(_api_info(kanal), PUBLIC))

@@ -156,7 +156,10 @@ def bootstrap(
     bot = bot if bot is not None else rasa_bot(config)
     # The policy reads its profile against the channels installed here: a rule may name any;
     # one that could trap a citizen is refused at start, as `kanal policy check` refuses it.
-    profile = refuse_traps(load_profile(config["KANAL_POLICY"], channels=registry.names()))
+    # Every person it promises must have a queue, in every language kanal speaks.
+    profile = refuse_traps(
+        load_profile(config["KANAL_POLICY"], channels=registry.names()), spoken(config)
+    )
     # Decisions name the profile by its own name: KANAL_POLICY may be a long file path.
     settings = replace(settings, policy_name=profile.name[:40], routing=profile.routing)
     if caller is None:
@@ -273,3 +276,14 @@ def bootstrap(
         sla_timers=SlaTimers(uow, settings.routing, clock, registry, delivery),
         surge_watch=surge_watch,
     )
+
+
+def spoken(config: Mapping) -> tuple[str, ...]:
+    """Return the languages a conversation can be held in (KANAL_LANGUAGES, as two-letter
+    codes; every channel's, the phone's too: router/service/languages.py keeps a contact's
+    language among them): the policy check wants a queue for each."""
+    from router.service.translations import language_code
+
+    value = config.get("KANAL_LANGUAGES") or ()
+    codes = [language_code(v) for v in (value.split(",") if isinstance(value, str) else value)]
+    return tuple(dict.fromkeys(c for c in codes if c))

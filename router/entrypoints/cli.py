@@ -245,15 +245,27 @@ def policy() -> None:
 
 @policy.command("check")
 @click.argument("path")
-def policy_check(path: str) -> None:
+@click.option(
+    "--languages",
+    default=None,
+    help="Languages that need a queue, e.g. da,en (default: KANAL_LANGUAGES, as kanal "
+    "checks at start).",
+)
+def policy_check(path: str, languages: str | None) -> None:
     """Check that a profile (a .toml file or a shipped profile's name) keeps the
-    no-citizen-trapped invariant."""
-    from router.entrypoints.bootstrap import channel_modules
+    no-citizen-trapped invariant, and that every person it promises has a queue."""
+    import os
+
+    from router.entrypoints.bootstrap import channel_modules, spoken
     from router.policy import ProfileError, check_profile_file
 
     installed = tuple(module.NAME for module in channel_modules())  # a rule may name any
+    if languages is None:
+        spoken_here = spoken({"KANAL_LANGUAGES": os.environ.get("KANAL_LANGUAGES") or "da,en"})
+    else:
+        spoken_here = spoken({"KANAL_LANGUAGES": languages})
     try:
-        report = check_profile_file(path, installed)
+        report = check_profile_file(path, installed, spoken_here)
     except ProfileError as exc:
         raise click.ClickException(str(exc)) from exc
     click.echo(report.render())

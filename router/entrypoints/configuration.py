@@ -28,18 +28,46 @@ def configuration(overrides: Mapping | None = None, env: Mapping | None = None) 
     return config
 
 
+def _day(name: str, spec: str) -> int:
+    day = name.strip().lower()[:3]
+    if day not in _DAYS or len(name.strip()) < 3:
+        raise cfg.ConfigError(
+            f"KANAL_BUSINESS_DAYS names days as mon, tue, ... sun, in a range (mon-fri) or a "
+            f"list (mon,wed,fri) (got {spec!r})."
+        )
+    return _DAYS.index(day)
+
+
 def _weekdays(spec: str) -> tuple[int, ...]:
+    """Read KANAL_BUSINESS_DAYS: a range ("mon-fri", or "fri-mon" across the weekend) or a
+    list ("mon,wed,fri"); days an agency is never open would leave callbacks unplaced."""
     if "-" in spec:
-        first, last = (s.strip().lower()[:3] for s in spec.split("-", 1))
-        return tuple(range(_DAYS.index(first), _DAYS.index(last) + 1))
-    return tuple(_DAYS.index(d.strip().lower()[:3]) for d in spec.split(","))
+        first, last = (_day(s, spec) for s in spec.split("-", 1))
+        return tuple(sorted((first + n) % 7 for n in range((last - first) % 7 + 1)))
+    return tuple(sorted({_day(d, spec) for d in spec.split(",")}))
+
+
+def _hours(spec: str) -> tuple[time, time]:
+    """Read KANAL_BUSINESS_HOURS ("08:00-16:00"); equal times mean never open (callbacks
+    only), a closing before the opening is refused (it read as never open, silently)."""
+    try:
+        opens, closes = (time.fromisoformat(t.strip()) for t in spec.split("-"))
+    except ValueError:
+        raise cfg.ConfigError(
+            f"KANAL_BUSINESS_HOURS must be the opening and closing times as HH:MM-HH:MM, "
+            f"e.g. 08:00-16:00 (got {spec!r})."
+        ) from None
+    if closes < opens:
+        raise cfg.ConfigError(
+            f"KANAL_BUSINESS_HOURS closes before it opens ({spec!r}): an opening across "
+            "midnight is not supported; use KANAL_ALWAYS_OPEN=1 for service round the clock."
+        )
+    return opens, closes
 
 
 def router_settings(config: Mapping) -> RouterSettings:
     """Build the service layer's settings from the configuration."""
-    opens, closes = (
-        time.fromisoformat(t.strip()) for t in config["KANAL_BUSINESS_HOURS"].split("-")
-    )
+    opens, closes = _hours(config["KANAL_BUSINESS_HOURS"])
     hours = BusinessHours(
         opens=opens,
         closes=closes,

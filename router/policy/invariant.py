@@ -17,6 +17,10 @@ availability, and whether the citizen asks for a person) may be anything on any 
 
 The triggers, each watched from the turn where it first holds:
 - request: the citizen asks for a person in that turn and keeps asking in every later turn;
+  on each turn either kanal hears the request in the words before the bot
+  (`asked_for_person` from the first decision on), or only the bot does: the first decision
+  runs without it, and the bot answers with the request understood (its `request_person`
+  intent, or a handoff payload under any need and confidence);
 - failures: the citizen starts the turn with a failed bot turn behind them and fails every bot
   turn from then on (so the second failure comes, at the latest, at the first bot turn watched);
 - exemption: the citizen has a valid exemption (any turn may be the first watched).
@@ -44,6 +48,7 @@ from dataclasses import dataclass, field, fields, replace
 from functools import lru_cache
 
 from router.policy.context import ASSISTED_SERVICE, CHANNELS, Action, PolicyContext
+from router.policy.coverage import Gap, gaps
 from router.policy.engine import first_rule
 from router.policy.profile import Profile, ProfileError, load_profile
 from router.policy.search import TRIGGERS, Search, Step
@@ -110,10 +115,14 @@ class CheckReport:
     violations: list[Violation] = field(default_factory=list)
     starting_states: int = 0  # starting states searched, over all triggers and channels
     surge: bool = False  # the profile has surge rules, searched with the rest
+    # Where it sends a citizen to a person no queue takes (router/policy/coverage.py).
+    gaps: list[Gap] = field(default_factory=list)
+    queues: tuple[str, ...] = ()
+    languages: tuple[str, ...] = ()
 
     @property
     def ok(self) -> bool:
-        return not self.violations
+        return not self.violations and not self.gaps
 
     def render(self) -> str:
         """Return the report as text for the command line."""
@@ -123,16 +132,36 @@ class CheckReport:
                 f"{head} ok: a request for a person, two failed bot turns or a valid exemption "
                 f"reach a person within {self.max_steps} steps on every channel"
                 + (", with surge mode on or off" if self.surge else "")
-                + f" ({self.starting_states} starting states searched)."
+                + f" ({self.starting_states} starting states searched); every skill it sends "
+                + "citizens to has a queue"
+                + (f" in {', '.join(self.languages)}" if self.languages else "")
+                + "."
             )
-        body = "\n".join(v.describe(self.max_steps) for v in self.violations)
-        return f"{head} {len(self.violations)} rule(s) trap citizens.\n{body}"
+        lines = []
+        if self.violations:
+            lines.append(f"{head} {len(self.violations)} rule(s) trap citizens.")
+            lines += [v.describe(self.max_steps) for v in self.violations]
+        if self.gaps:
+            spoken = ", ".join(self.languages) or "none given"
+            lines.append(
+                f"{head} {len(self.gaps)} place(s) send citizens to a person no queue has "
+                f"(languages checked: {spoken}):"
+            )
+            lines += [f"  {g.describe(self.queues)}" for g in self.gaps]
+        return "\n".join(lines)
 
 
-def check_profile(profile: Profile, max_steps: int = MAX_STEPS) -> CheckReport:
-    """Search every course of every trigger; report the first counter-example per rule."""
+def check_profile(
+    profile: Profile, max_steps: int = MAX_STEPS, languages: tuple[str, ...] = ()
+) -> CheckReport:
+    """Search every course of every trigger; report the first counter-example per rule, and
+    every skill or language (of `languages`, those kanal speaks) that no queue takes."""
     search = Search(profile)
-    report = CheckReport(profile.name, profile.source, max_steps, surge=profile.surge is not None)
+    report = CheckReport(
+        profile.name, profile.source, max_steps, surge=profile.surge is not None,
+        gaps=gaps(profile, languages), queues=profile.routing.names(),
+        languages=tuple(languages),
+    )  # fmt: skip
     found: dict[str, dict[str, tuple[str, tuple[Step, ...]]]] = defaultdict(dict)
     for trigger in TRIGGERS:
         for state in search.starts(trigger):
@@ -181,23 +210,26 @@ def _triggers_met(path: tuple[Step, ...]) -> int:
     return bool(ctx.exemptions) + ctx.asked_for_person + (ctx.bot_failures >= 1)
 
 
-def refuse_traps(profile: Profile) -> Profile:
-    """Return the profile when it traps no citizen, else raise ProfileError with the report:
-    kanal runs no profile `kanal policy check` would refuse."""
-    report = _checked(profile)
+def refuse_traps(profile: Profile, languages: tuple[str, ...] = ()) -> Profile:
+    """Return the profile when it traps no citizen and every person it promises has a queue
+    (in each of `languages`), else raise ProfileError with the report: kanal runs no profile
+    `kanal policy check` would refuse."""
+    report = _checked(profile, tuple(languages))
     if not report.ok:
         raise ProfileError(f"{report.render()}\nkanal does not run a profile that traps citizens.")
     return profile
 
 
 @lru_cache(maxsize=8)  # a Profile is immutable; every app of a process checks it once
-def _checked(profile: Profile) -> CheckReport:
-    return check_profile(profile)
+def _checked(profile: Profile, languages: tuple[str, ...]) -> CheckReport:
+    return check_profile(profile, languages=languages)
 
 
-def check_profile_file(path, channels: tuple[str, ...] = CHANNELS) -> CheckReport:
+def check_profile_file(
+    path, channels: tuple[str, ...] = CHANNELS, languages: tuple[str, ...] = ()
+) -> CheckReport:
     """Load a profile file (ProfileError when it is invalid) and check it."""
-    return check_profile(load_profile(path, channels))
+    return check_profile(load_profile(path, channels), languages=languages)
 
 
 _USUAL = PolicyContext(channel="")

@@ -141,7 +141,9 @@ class Search:
     def courses(self, state: State, trigger: str):
         """Yield every way one turn can go, as its stages: ((context, rule),) when the first
         decision is not self-service, else ((context, rule), (after the bot, rule))."""
-        asking = (True,) if trigger == "request" else self.flag("asked_for_person", False)
+        # A request is heard from the words before the bot (router/domain/needs.py), or only
+        # by the bot (its request_person intent or a handoff payload, under any need).
+        asking = (True, False) if trigger == "request" else self.flag("asked_for_person", False)
         for asked in asking:
             for open_, wait, surge in self._moments():
                 ctx = PolicyContext(
@@ -195,8 +197,10 @@ class Search:
     def _bot_answers(self, ctx: PolicyContext, trigger: str):
         """Yield the contexts after every answer the bot can give: good answers first."""
         answers = []
+        # The request is the bot's to hear: it answers, understanding it (any need).
+        heard = trigger == "request" and not ctx.asked_for_person
         for failed in (False, True):
-            if not failed and trigger == "failures":
+            if (not failed and trigger == "failures") or (failed and heard):
                 continue
             needs = ("nlu_fallback", *self.needs) if failed else self.needs
             confidences = self.confidences
@@ -206,7 +210,7 @@ class Search:
                 if need in FAILED_NEEDS and not failed:
                     continue
                 answers += [(need, confidence, True, failed) for confidence in confidences]
-        if "bot_available" in self.named:
+        if "bot_available" in self.named and not heard:
             answers.append((None, None, False, True))  # down: no need, no confidence, a failure
         for need, confidence, available, failed in answers:
             for repeat in self.flag("repeat_contact", False):
@@ -216,7 +220,7 @@ class Search:
                     confidence=confidence,
                     bot_available=available,
                     bot_failures=min(ctx.bot_failures + 1, self.cap) if failed else 0,
-                    asked_for_person=ctx.asked_for_person or need == "request_person",
+                    asked_for_person=heard or ctx.asked_for_person or need == "request_person",
                     repeat_contact=repeat,
                 )
 

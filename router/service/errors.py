@@ -15,6 +15,20 @@ class Conflict(ServiceError):
     status = 409
 
 
+class Unauthorized(ServiceError):
+    """The request's credentials are not those of what it asks for (a chat session's token)."""
+
+    status = 401
+
+
+class Ended(Conflict):
+    """The conversation a message was sent to has ended (`contact_id`: its contact)."""
+
+    def __init__(self, message: str, contact_id: int) -> None:
+        super().__init__(message)
+        self.contact_id = contact_id
+
+
 class Forbidden(ServiceError):
     status = 403
 

@@ -4,6 +4,7 @@ language."""
 
 from __future__ import annotations
 
+import hmac
 from datetime import datetime
 
 from router.domain.channels import WEBCHAT
@@ -11,7 +12,7 @@ from router.domain.commands import ReceiveMessage, StartChat
 from router.domain.model import CLOSED_INACTIVE, Citizen, Contact, ContactState, InboxEntry, Message
 from router.service import contacts, languages
 from router.service.channels import Channel
-from router.service.errors import Conflict, NotFound
+from router.service.errors import Ended, NotFound, Unauthorized
 from router.service.journal import pseudonym_of
 from router.service.unit_of_work import UnitOfWork
 
@@ -29,6 +30,18 @@ def entry_of(cmd: ReceiveMessage) -> InboxEntry:
     )
 
 
+def session_contact(uow: UnitOfWork, channel: str, address: str, secret_hash: str) -> Contact:
+    """Return the contact of a chat session (the latest on its address, its row locked)
+    once `secret_hash`, the hash of the token the request carried, is the session's."""
+    contact = uow.contacts.latest_on(channel, address, for_update=True)
+    if contact is None:
+        raise NotFound("No such chat session.")
+    kept = contact.secret_hash
+    if not (secret_hash and kept and hmac.compare_digest(secret_hash, kept)):
+        raise Unauthorized("The session's token does not match.")
+    return contact
+
+
 def contact_for(
     uow: UnitOfWork, entry: InboxEntry, channel: Channel, now: datetime
 ) -> tuple[Contact, Citizen | None]:
@@ -38,7 +51,7 @@ def contact_for(
         if contact is None:
             raise NotFound("No such contact.")
         if contact.state == ContactState.CLOSED:
-            raise Conflict("This conversation has ended. Please start a new one.")
+            raise Ended("This conversation has ended. Please start a new one.", contact.id)
     else:
         uow.contacts.lock_address(entry.channel, entry.address)
         contact = uow.contacts.open_on(entry.channel, entry.address, now - channel.inactivity)

@@ -1,6 +1,7 @@
 """The repositories the service layer works with, as Protocols (adapters implement them).
 
-`router.adapters.repositories` implements them on SQLAlchemy; `tests/fakes.py` in memory.
+`router.adapters.repositories`, `.desk`, `.followups` and `.staff` implement them on SQLAlchemy;
+`tests/fakes.py` in memory.
 """
 
 from __future__ import annotations
@@ -78,7 +79,9 @@ class ContactRepository(Repository, Protocol):
         ...
 
     def stale_open_on(self, channel: str, address: str) -> list[Contact]: ...
-    def latest_on(self, channel: str, address: str) -> Contact | None: ...
+    def latest_on(self, channel: str, address: str, *, for_update: bool = False) -> Contact | None:
+        """The latest contact on a channel address (its row locked if `for_update`)."""
+        ...
 
     def key_on(self, channel: str, address: str) -> SessionKey | None:
         """The latest contact on a channel address, as its session's key."""

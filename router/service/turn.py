@@ -119,6 +119,8 @@ class Turns(FinishingTurns):
 
         The citizen waits for the answer, so no inbox is needed: transaction 1 commits the
         message before the bot is asked. None when the same message was received before.
+        A chat message's session token is checked in transaction 1 (NotFound, Unauthorized;
+        Ended when its conversation has ended).
         """
         return self.bus.handle(cmd)
 
@@ -127,6 +129,9 @@ class Turns(FinishingTurns):
         entry = filing.entry_of(cmd)
         try:
             with self.uow() as uow:
+                if cmd.secret_hash is not None:  # web chat: its session's token, checked here
+                    contact = filing.session_contact(uow, cmd.channel, cmd.address, cmd.secret_hash)
+                    entry.contact_id = contact.id
                 first = self._first(uow, entry, self.clock(), cmd.metadata)
         except DuplicateDelivery:
             return None

@@ -12,6 +12,7 @@ from router.adapters.migrate import current, head
 from router.domain.citizens import pseudonym_for
 from router.entrypoints.bootstrap import kanal_of
 from router.entrypoints.cli import main
+from router.policy import ProfileError
 from tests.fakes import ScriptedBot
 
 pytestmark = pytest.mark.integration
@@ -268,3 +269,54 @@ def test_policy_check_explains_an_invalid_file(kanal_cli, tmp_path):
 
     assert result.exit_code == 1
     assert "Error:" in result.output and "Traceback" not in result.output
+
+
+DANISH_ONLY = """
+[routing]
+[[routing.queue]]
+name = "danish"
+languages = ["da"]
+"""
+
+
+def test_policy_check_refuses_a_language_kanal_speaks_that_no_queue_takes(kanal_cli, tmp_path):
+    denmark = (PROFILES / "denmark.toml").read_text(encoding="utf-8")
+    agency = tmp_path / "agency.toml"
+    agency.write_text(denmark + DANISH_ONLY, encoding="utf-8")
+
+    # KANAL_LANGUAGES defaults to da,en: English speakers have no queue.
+    result = kanal_cli("policy", "check", str(agency))
+    assert result.exit_code == 1
+    assert "citizens speaking 'en' sent to skill 'general' have no queue" in result.output
+    assert "language 'en' is unstaffed" in result.output
+
+    only_danish = kanal_cli("policy", "check", str(agency), "--languages", "da")
+    assert only_danish.exit_code == 0, only_danish.output
+    assert "has a queue in da." in only_danish.output
+
+
+def test_kanal_refuses_at_start_a_profile_sending_exempt_citizens_to_no_queue(db_url, tmp_path):
+    denmark = (PROFILES / "denmark.toml").read_text(encoding="utf-8")
+    agency = tmp_path / "agency.toml"
+    rule = '[[rule]]\nid = "exempt-out-of-hours"'
+    agency.write_text(denmark.replace(rule, rule + '\nskill = "nowhere"', 1), encoding="utf-8")
+    config = {"KANAL_DATABASE_URL": db_url, "SECRET_KEY": SECRET, "KANAL_POLICY": str(agency)}
+
+    with pytest.raises(ProfileError) as refused:
+        create_app(config, bot=ScriptedBot())
+    message = str(refused.value)
+    assert "rule 'exempt-out-of-hours' sends citizens to skill 'nowhere'" in message
+    assert "kanal does not run a profile that traps citizens" in message
+
+
+def test_kanal_starts_with_a_queue_per_language_it_holds_conversations_in(db_url, tmp_path):
+    denmark = (PROFILES / "denmark.toml").read_text(encoding="utf-8")
+    agency = tmp_path / "agency.toml"
+    agency.write_text(denmark + DANISH_ONLY, encoding="utf-8")
+    config = {"KANAL_DATABASE_URL": db_url, "SECRET_KEY": SECRET, "KANAL_POLICY": str(agency)}
+
+    # The phone may offer English: a call is still held in one of KANAL_LANGUAGES.
+    danish = {**config, "KANAL_LANGUAGES": "da", "KANAL_VOICE_LANGUAGES": ("da", "en")}
+    kanal_of(create_app(danish, bot=ScriptedBot())).close()
+    with pytest.raises(ProfileError, match="language 'en' is unstaffed"):
+        create_app({**config, "KANAL_LANGUAGES": "da,en"}, bot=ScriptedBot())

@@ -388,6 +388,52 @@ def test_a_wrong_filter_or_comparison_is_400(client, manager, params, parameter)
     assert response.status_code == 400 and response.get_json()["parameter"] == parameter
 
 
+@pytest.mark.parametrize(
+    "url",
+    [
+        URL,
+        "/api/v1/metrics/export.csv",
+        "/api/v1/metrics/conversations.csv",
+        "/api/v1/metrics/surges",
+        "/api/v1/metrics/surges.csv",
+    ],
+)
+def test_a_channel_kanal_does_not_have_is_400_listing_the_channels(client, manager, url):
+    # Before: 200 with no contacts, as if the channel had been quiet all day.
+    query = {"from": "2026-03-02", "to": "2026-03-02", "channel": "fax"}
+    response = client.get(url, query_string=query, headers=manager)
+    assert response.status_code == 400
+    body = response.get_json()
+    assert body["parameter"] == "channel"
+    assert "'fax'" in body["error"]
+    for name in ("webchat", "sms", "voice"):
+        assert name in body["error"]
+
+
+def test_a_channel_filter_names_the_running_kanals_channels(client, kanal, traffic, manager):
+    # voice is registered by the test's kanal (metrics_support.clocked_app): it is accepted.
+    assert "voice" in kanal.channels.names()
+    assert report(client, manager, group_by="none", channel="voice")["total"]["contacts"] == 1
+    assert report(client, manager, group_by="none", channel="sms")["total"]["contacts"] == 1
+
+
+@pytest.mark.parametrize("language", ["english", "EN", "d", "da-DK"])
+def test_a_language_that_is_not_a_two_letter_code_is_400(client, manager, language):
+    query = {"from": "2026-03-02", "to": "2026-03-02", "language": language}
+    response = client.get(URL, query_string=query, headers=manager)
+    assert response.status_code == 400
+    assert response.get_json()["parameter"] == "language"
+    assert "two-letter code" in response.get_json()["error"]
+
+
+def test_a_language_filter_takes_a_code_or_unknown(client, traffic, manager):
+    # Counted by hand from `traffic`: Anna, Bo, Carl and Eva are registered in English (the
+    # `add_citizen` default); the two anonymous chats have no language.
+    assert report(client, manager, group_by="none", language="en")["total"]["contacts"] == 4
+    assert report(client, manager, group_by="none", language="unknown")["total"]["contacts"] == 2
+    assert report(client, manager, group_by="none", language="da")["rows"] == []
+
+
 def conversations_csv(client, headers, **params):
     query = {"from": "2026-03-02", "to": "2026-03-02", **params}
     response = client.get("/api/v1/metrics/conversations.csv", query_string=query, headers=headers)

@@ -20,6 +20,7 @@ from analytics.simulator import simulate as replay
 from router.entrypoints.auth import create_token, create_user
 from router.entrypoints.jobs import JOBS, refresh_recorded_contacts
 from router.policy import load_profile
+from router.policy.profile import PROFILES_DIR
 from tests.integration.metrics_support import Citizen, Clock, clocked_app, serve
 
 pytestmark = pytest.mark.integration
@@ -144,6 +145,23 @@ def test_kanal_simulate_prints_the_comparison(traffic, database_url, monkeypatch
     assert "assumptions:" in result.output
     wrong = runner.invoke(simulate_command, ["--profile", "nowhere", *args[2:]])
     assert wrong.exit_code == 2 and "unknown policy profile" in wrong.output
+    assert "warning" not in result.output
+
+
+def test_kanal_simulate_warns_that_kanal_would_not_run_a_profile_that_traps(
+    traffic, database_url, monkeypatch, tmp_path
+):
+    monkeypatch.setenv("KANAL_DATABASE_URL", database_url)
+    trap = tmp_path / "trap.toml"
+    denmark = (PROFILES_DIR / "denmark.toml").read_text(encoding="utf-8")
+    rule = '[[rule]]\nid = "exempt-to-person"'
+    trap.write_text(denmark.replace(rule, rule + '\nskill = "nowhere"', 1), encoding="utf-8")
+    args = ["--profile", str(trap), "--from", "2026-03-02", "--to", "2026-03-02"]
+    result = CliRunner().invoke(simulate_command, args)
+    assert result.exit_code == 0, result.output  # the comparison is still shown
+    assert "warning: kanal would refuse to run this profile" in result.stderr
+    assert "rule 'exempt-to-person' sends citizens to skill 'nowhere'" in result.stderr
+    assert "replayed under denmark" in result.stdout
 
 
 def from_the_log(kanal, profile: str) -> dict:

@@ -126,6 +126,9 @@ def test_a_message_sent_twice_with_the_same_client_id_is_stored_once(client, kan
         ({"Authorization": "Bearer wrong"}, True, {"text": "hi"}, 401, "token"),
         ({}, True, {"text": "hi"}, 401, "token"),
         (None, False, {"text": "hi"}, 404, "No such chat session"),
+        # The session is checked before the body: a stranger learns nothing of its faults.
+        ({"Authorization": "Bearer wrong"}, True, {"text": "   "}, 401, "token"),
+        (None, False, {"words": "hi"}, 404, "No such chat session"),
         (None, True, {"text": "   "}, 400, "empty"),
         (None, True, {"text": "x" * 2001}, 400, "2000"),
         (None, True, {"words": "hi"}, 400, "text"),
@@ -142,6 +145,18 @@ def test_bad_requests_get_a_clear_json_error(client, headers, sid_ok, body, stat
     )
     assert response.status_code == status
     assert words in response.get_json()["error"]
+
+
+def test_another_sessions_token_is_refused_and_nothing_is_stored(client):
+    sid, auth = start(client)
+    _other, other_auth = start(client)
+    refused = say(client, sid, other_auth, "When will my pension be paid?")
+    assert refused.status_code == 401
+    assert "token" in refused.get_json()["error"]
+    mine = client.get(f"/api/v1/chat/sessions/{sid}/messages", headers=auth).get_json()
+    assert mine["messages"] == []
+    said = say(client, sid, auth, "When will my pension be paid?").get_json()
+    assert [m["author"] for m in said["messages"]] == ["citizen", "bot"]
 
 
 def test_a_body_over_64_kb_is_refused_with_413(client):

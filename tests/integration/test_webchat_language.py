@@ -3,7 +3,8 @@ words, on SQLite and PostgreSQL."""
 
 from __future__ import annotations
 
-from channels.webchat import identity_token, widget_messages
+from channels.webchat import identity_token
+from channels.webchat_widget import widget_messages
 from router.service import wording
 from router.service.translations import translator
 from tests.conftest import SECRET

@@ -10,7 +10,7 @@ from router.adapters.replies_file import DEFAULT, load_replies
 from router.domain.model import IllegalTransition
 from router.domain.notes import NOTE_ADDED, InternalNote
 from router.domain.replies import CannedReply, fill, next_payment_date, replies_for
-from router.entrypoints.desk.words import canned_replies
+from router.entrypoints.desk.canned import canned_replies
 
 pytestmark = pytest.mark.unit
 

@@ -54,3 +54,36 @@ def test_a_language_the_identifier_cannot_tell_is_refused_at_start(tmp_path):
     conf = {"KANAL_LANGUAGES": "da,xx", "KANAL_INSTANCE_PATH": str(tmp_path)}
     with pytest.raises(cfg.ConfigError, match="xx"):
         bootstrap(conf, env={}, bot=object())
+
+
+def _hours(**env):
+    from router.entrypoints.configuration import configuration, router_settings
+
+    return router_settings(configuration(env={**env, "KANAL_INSTANCE_PATH": "/tmp"})).business_hours
+
+
+def test_opening_days_across_the_weekend_are_open_days():
+    from datetime import UTC, datetime
+
+    # Before, "fri-mon" read as range(4, 1): no day at all, so kanal was never open and
+    # every citizen asking for a person got an out-of-hours callback.
+    hours = _hours(KANAL_BUSINESS_DAYS="fri-mon")
+    assert hours.weekdays == (0, 4, 5, 6)
+    saturday_ten = datetime(2026, 3, 7, 9, 0, tzinfo=UTC)  # 10:00 in Copenhagen
+    assert hours.open_at(saturday_ten)
+    assert not hours.open_at(datetime(2026, 3, 4, 9, 0, tzinfo=UTC))  # a Wednesday
+    assert _hours(KANAL_BUSINESS_DAYS="mon,wed").weekdays == (0, 2)
+
+
+@pytest.mark.parametrize(
+    ("env", "says"),
+    [
+        ({"KANAL_BUSINESS_HOURS": "8-16"}, "HH:MM-HH:MM"),  # before: ValueError, a traceback
+        ({"KANAL_BUSINESS_HOURS": "16:00-08:00"}, "closes before it opens"),  # never open
+        ({"KANAL_BUSINESS_DAYS": "weekdays"}, "KANAL_BUSINESS_DAYS names days"),
+        ({"KANAL_BUSINESS_DAYS": "mon-funday"}, "got 'mon-funday'"),
+    ],
+)
+def test_opening_hours_kanal_cannot_read_are_refused_saying_how_to_write_them(env, says):
+    with pytest.raises(cfg.ConfigError, match=says):
+        _hours(**env)

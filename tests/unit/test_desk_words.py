@@ -7,7 +7,8 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
-from router.entrypoints.desk.words import DeskWords, link_parts
+from router.entrypoints.desk.links import link_parts
+from router.entrypoints.desk.words import DeskWords
 from router.service.translations import translator
 
 pytestmark = pytest.mark.unit

@@ -6,6 +6,7 @@ from typing import Protocol
 
 import pytest
 
+from router.adapters import desk, followups, staff
 from router.adapters import repositories as sql
 from router.adapters.inbox import SqlInbox
 from router.adapters.uow import SqlUnitOfWork
@@ -22,19 +23,19 @@ REPOSITORIES = {
     r.MessageRepository: (fakes.FakeMessageRepository, sql.SqlMessageRepository),
     r.DecisionRepository: (fakes.FakeDecisionRepository, sql.SqlDecisionRepository),
     r.QueueRepository: (fakes.FakeQueueRepository, sql.SqlQueueRepository),
-    r.UserRepository: (fakes.FakeUserRepository, sql.SqlUserRepository),
+    r.UserRepository: (fakes.FakeUserRepository, staff.SqlUserRepository),
     r.ConsentRepository: (fakes.FakeConsentRepository, sql.SqlConsentRepository),
     r.EventLog: (fakes.FakeEventLog, sql.SqlEventLog),
-    r.CallbackRepository: (fakes.FakeCallbackRepository, sql.SqlCallbackRepository),
-    r.FollowupRepository: (fakes.FakeFollowupRepository, sql.SqlFollowupRepository),
+    r.CallbackRepository: (fakes.FakeCallbackRepository, followups.SqlCallbackRepository),
+    r.FollowupRepository: (fakes.FakeFollowupRepository, followups.SqlFollowupRepository),
     r.CallRepository: (fakes.FakeCallRepository, sql.SqlCallRepository),
-    r.SurveyRepository: (fakes.FakeSurveyRepository, sql.SqlSurveyRepository),
-    r.AuditLog: (fakes.FakeAuditLog, sql.SqlAuditLog),
-    r.AgentRepository: (fakes.FakeAgentRepository, sql.SqlAgentRepository),
-    r.PresenceRepository: (fakes.FakePresenceRepository, sql.SqlPresenceRepository),
-    r.OfferRepository: (fakes.FakeOfferRepository, sql.SqlOfferRepository),
-    r.TransferRepository: (fakes.FakeTransferRepository, sql.SqlTransferRepository),
-    r.NoteRepository: (fakes.FakeNoteRepository, sql.SqlNoteRepository),
+    r.SurveyRepository: (fakes.FakeSurveyRepository, followups.SqlSurveyRepository),
+    r.AuditLog: (fakes.FakeAuditLog, staff.SqlAuditLog),
+    r.AgentRepository: (fakes.FakeAgentRepository, desk.SqlAgentRepository),
+    r.PresenceRepository: (fakes.FakePresenceRepository, desk.SqlPresenceRepository),
+    r.OfferRepository: (fakes.FakeOfferRepository, desk.SqlOfferRepository),
+    r.TransferRepository: (fakes.FakeTransferRepository, desk.SqlTransferRepository),
+    r.NoteRepository: (fakes.FakeNoteRepository, desk.SqlNoteRepository),
 }
 PORTS = {
     ports.BotPort: fakes.ScriptedBot,

@@ -80,6 +80,13 @@ HOSTILE = {
         rule("long-wait-hang-up", "{ queue_wait_seconds = { at_least = 3600 } }", "close")
     ),
     "bot-down-hang-up": profile(rule("bot-down-hang-up", "{ bot_available = false }", "close")),
+    # A request only the bot hears (words kanal's own list does not know): before, accepted.
+    "request-heard-by-bot-ignored": profile(
+        rule("request-heard-by-bot-ignored", '{ need = "request_person" }', "self_service")
+    ),
+    "sure-bot-keeps-them": profile(
+        rule("sure-bot-keeps-them", "{ confidence = { above = 0.95 } }", "self_service")
+    ),
     "default": profile("", default='\n[default]\naction = "close"\nreason = "Goodbye."\n'),
 }
 

@@ -265,6 +265,10 @@ def test_another_assisted_contact_in_the_window_undoes_the_completion():
     other_need = replace(within, need="tax_card")
     assert deflections_completed([accepted(1)], done, [within], HOURS48) == frozenset()
     assert deflections_completed([accepted(1)], done, [after, other_need], HOURS48) == {1}
+    # A person asked for at once (no need learnt) in the window: possibly the same need, so
+    # the digital route did not settle it. Before, this counted as a completed deflection.
+    unknown_need = replace(within, need=None)
+    assert deflections_completed([accepted(1)], done, [unknown_need], HOURS48) == frozenset()
 
 
 def test_a_callback_asked_for_after_the_link_undoes_the_completion():

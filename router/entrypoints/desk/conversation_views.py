@@ -10,8 +10,9 @@ from router.domain.commands import AgentReply, Resolve
 from router.domain.model import ContactState
 from router.domain.wrapup import WRAP_UP_CODES, Outcome
 from router.entrypoints.desk import words as w
+from router.entrypoints.desk.canned import canned_replies
 from router.entrypoints.desk.parts import DeskParts, _, agent_id
-from router.entrypoints.desk.words import DeskWords, canned_replies
+from router.entrypoints.desk.words import DeskWords
 from router.service.errors import ServiceError
 from router.service.translations import N_, translator
 from router.web import parse_id

@@ -44,8 +44,9 @@ from router.entrypoints.desk import (
 )
 from router.entrypoints.desk import words as w
 from router.entrypoints.desk.conversation_views import OUTCOME_WORDS, WRAP_UP_WORDS
+from router.entrypoints.desk.links import link_parts
 from router.entrypoints.desk.parts import DESK_ROLES, DeskParts, _, agent_id, viewer
-from router.entrypoints.desk.words import DeskWords, link_parts, waited
+from router.entrypoints.desk.words import DeskWords, waited
 from router.entrypoints.live_tokens import desk_token
 from router.service.access import DeskAccess
 from router.service.callback_desk import CallbackDesk

@@ -8,17 +8,14 @@ in words ("Payment date — pension", "99 %", "Person requested").
 
 from __future__ import annotations
 
-import re
-from collections.abc import Callable, Iterable, Iterator
-from dataclasses import dataclass
-from datetime import date, datetime
+from collections.abc import Callable
+from datetime import datetime
 from zoneinfo import ZoneInfo
 
 from babel.dates import format_date
 from babel.numbers import format_percent
 
 from router.domain.channels import SMS, VOICE, WEBCHAT
-from router.domain.replies import CannedReply, fill, next_payment_date, replies_for, unfilled
 from router.policy.context import GROUND_WORDS, reason_text
 from router.service.translations import N_, Translator
 
@@ -235,40 +232,6 @@ class DeskWords:
         return f"{day} {local.strftime('%H:%M')}"
 
 
-@dataclass(frozen=True)
-class Canned:
-    """A canned reply ready for the reply box: filled in, in the citizen's language."""
-
-    title: str
-    text: str
-    language: str
-    unfilled: tuple[str, ...]  # placeholders the agent must still replace
-
-
-def canned_replies(
-    replies: Iterable[CannedReply],
-    need: str | None,
-    *,
-    language: str,
-    name: str | None,
-    today: date,
-    agency: str,
-) -> list[Canned]:
-    """Return the canned replies for a need, filled in for the citizen, in their language."""
-    found = []
-    for reply in replies_for(replies, need):
-        lang = reply.language_for((language, "en"))
-        values = {
-            "first_name": name.split()[0] if name and name.split() else "",
-            "next_payment_date": format_date(next_payment_date(today), "long", locale=lang),
-            "agency": agency,
-        }
-        text = fill(reply.texts[lang], values)
-        title = reply.titles.get(lang) or next(iter(reply.titles.values()), reply.need)
-        found.append(Canned(title, text, lang, tuple(sorted(unfilled(text)))))
-    return found
-
-
 def _humane(code: str) -> str:
     words = code.replace("_", " ").replace("-", " ").strip()
     return words[:1].upper() + words[1:]
@@ -283,29 +246,3 @@ def waited(seconds: int) -> str:
         return f"{minutes} min {secs:02d} s"
     hours, minutes = divmod(minutes, 60)
     return f"{hours} h {minutes:02d} min"
-
-
-# http(s) links only: a message's text is never HTML, and no other scheme becomes a link.
-_LINK = re.compile(r"https?://[^\s<>\"']+", re.IGNORECASE)
-_TRAILING = ".,;:!?)]}'\""
-
-
-def link_parts(text: str) -> Iterator[tuple[str, bool]]:
-    """Split a message's text into (part, is_link) pieces, links being http(s) URLs.
-
-    Punctuation that ends a sentence after a link ("see https://x.org/a.") stays text.
-    The caller escapes every piece; a link's piece is its href and its words.
-    """
-    at = 0
-    for match in _LINK.finditer(text):
-        url = match.group(0)
-        while url and url[-1] in _TRAILING:
-            if url[-1] == ")" and url.count("(") >= url.count(")"):
-                break
-            url = url[:-1]
-        if match.start() > at:
-            yield text[at : match.start()], False
-        yield url, True
-        at = match.start() + len(url)
-    if at < len(text):
-        yield text[at:], False
