@@ -107,6 +107,9 @@ def _turn_statements() -> dict[str, object]:
         .where(c.channel == channel, c.address == address)
         .order_by(c.id.desc())
         .limit(1),
+        # Built once: a statement's cache key is computed once per object (13 µs each time).
+        "insert_events": insert(contact_events),
+        "insert_decisions": insert(routing_decisions),
     }
 
 
@@ -399,7 +402,7 @@ class SqlDecisionRepository(SqlRepository):
         for row in rows:  # the column's default, as the ORM would give it
             row["priority"] = row["priority"] or 0
         self.pending = []
-        self.session.connection().execute(insert(routing_decisions), rows)
+        self.session.connection().execute(_turn_statements()["insert_decisions"], rows)
 
     def for_contact(self, contact_id: int) -> list[RoutingDecision]:
         self.write()  # this transaction's own, as the session's autoflush would
@@ -577,7 +580,7 @@ class SqlEventLog(SqlRepository):
         # A claim's rows are written here too: on PostgreSQL with the events, in one statement.
         rows = claiming.write(self.session, rows)
         if rows:
-            self.session.connection().execute(insert(contact_events), rows)
+            self.session.connection().execute(_turn_statements()["insert_events"], rows)
 
     def for_contact(self, contact_id: int) -> list[ContactEvent]:
         stmt = (

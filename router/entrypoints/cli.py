@@ -100,10 +100,12 @@ def worker() -> None:
 
     Needed when KANAL_TURN_WORKER=process; the web process then only acknowledges.
     """
+    from router.entrypoints.peers import load_language_models
     from router.entrypoints.priority import give_way
 
     give_way()  # acknowledgements first: Twilio waits at most 15 s for them
     with _kanal() as kanal:
+        load_language_models(kanal.turns.identify)  # before the first turn, not in it
         kanal.worker.run_forever()
 
 
