@@ -151,6 +151,7 @@ def _register(app: Flask, kanal: Kanal) -> None:
         kanal.config,
         auth.role_required(*dashboard.DASHBOARD_ROLES),
         front_door.speaker(kanal.settings.languages),
+        kanal.channels.names,
     )
     app.register_blueprint(page)
     events_api = integration_api.blueprint(kanal.followups, staff.token_required)

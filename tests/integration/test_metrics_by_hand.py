@@ -164,6 +164,8 @@ def test_the_csvs_handed_off_is_the_metric_of_the_same_name(client, day, manager
     assert (bo["handed_off"], bo["handoff_reason"], bo["to_person_rule"]) == (
         "1", "person-requested", "person-requested",
     )  # fmt: skip
+    # Carl came back on 4 March, after the window: his chat is followed by a repeat.
+    assert by_id[day["carl"]]["repeat"] == "1" and by_id[day["anna"]]["repeat"] == "0"
     # Eva reached a person by the exemption rule, before any bot: said in its own column.
     assert (eva["handed_off"], eva["handoff_reason"], eva["to_person_rule"]) == (
         "0", "", "exempt-to-person",
