@@ -54,7 +54,7 @@ MESSAGE_BLOCKED = "message_blocked"  # {"message_id", "why"}
 DELIVERY_UPDATED = "delivery_updated"  # {"message_id", "status"}
 RESOLVED = (
     "resolved"  # {"wrap_up", "by": "bot"|"agent"|"system", "completed": bool, "digital": bool,
-    # "outcome" (an agent's: resolved, assisted_digital, referred, not_resolved)}
+    # "outcome" (an agent's: resolved, assisted_digital, referred, not_resolved, ineligible)}
 )
 # Supervision and SLA timers (router/domain/sla.py): a waiting item reached 80 % of its
 # queue's target wait {"queue_item_id", "queue", "target_seconds", "waited_seconds"}, or all

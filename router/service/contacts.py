@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import secrets
 from datetime import datetime
+from zoneinfo import ZoneInfo
 
 from router.domain.citizens import age_band
 from router.domain.model import Citizen, Contact, QueueItem
@@ -12,9 +13,12 @@ from router.service.journal import record_all
 from router.service.unit_of_work import UnitOfWork
 
 
-def valid_grounds(uow: UnitOfWork, citizen: Citizen, now: datetime) -> tuple[str, ...]:
-    """Return the citizen's exemption grounds valid today, sorted."""
-    today = now.date()
+def valid_grounds(
+    uow: UnitOfWork, citizen: Citizen, now: datetime, timezone: str | None = None
+) -> tuple[str, ...]:
+    """Return the citizen's exemption grounds valid today, sorted: today in the agency's
+    `timezone`, whose calendar days the register's dates are (UTC's when none is given)."""
+    today = now.astimezone(ZoneInfo(timezone)).date() if timezone else now.date()
     return tuple(
         sorted({e.ground for e in uow.citizens.exemptions(citizen.id) if e.is_valid_on(today)})
     )
