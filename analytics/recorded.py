@@ -174,7 +174,8 @@ def fold(rows: Iterable[tuple], decision: Decision, contacts: dict[int, Folded])
         elif type_ == ev.AGENT_ASSIGNED:
             if c.assigned_at is None or when < c.assigned_at:
                 d = data_of(data)
-                c.assigned_at, c.agent_id, c.wait = when, d.get("agent_id"), d.get("wait_seconds")
+                c.assigned_at, c.agent_id = when, d.get("agent_id")
+                c.wait = d.get("wait_exact_seconds", d.get("wait_seconds"))
         elif type_ == ev.RESOLVED:
             if c.resolved_at is None or when < c.resolved_at:
                 d = data_of(data)
