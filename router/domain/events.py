@@ -25,7 +25,8 @@ DIGITAL_OFFERED = "digital_offered"  # {"route"}
 # when the policy's callback could not be made (no phone number for a written contact).
 HANDED_OFF = "handed_off"
 QUEUED = "queued"  # {"queue_item_id", "skill", "priority"}
-AGENT_ASSIGNED = "agent_assigned"  # {"queue_item_id", "agent_id", "wait_seconds"}
+# {"queue_item_id", "agent_id", "wait_seconds" (whole, rounded down), "wait_exact_seconds"}
+AGENT_ASSIGNED = "agent_assigned"
 AGENT_REPLIED = "agent_replied"  # {"message_id", "agent_id", "first": bool}
 # The policy chose a callback that kanal does not book itself: {"rule_id"}; booked on the
 # phone: {"reason", "call_at"}.
