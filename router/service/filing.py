@@ -43,9 +43,14 @@ def session_contact(uow: UnitOfWork, channel: str, address: str, secret_hash: st
 
 
 def contact_for(
-    uow: UnitOfWork, entry: InboxEntry, channel: Channel, now: datetime
+    uow: UnitOfWork,
+    entry: InboxEntry,
+    channel: Channel,
+    now: datetime,
+    timezone: str | None = None,
 ) -> tuple[Contact, Citizen | None]:
-    """Return the contact the message belongs to, opening one when needed."""
+    """Return the contact the message belongs to, opening one when needed (the citizen's
+    exemptions as on the agency's day in `timezone`)."""
     if entry.contact_id is not None:
         contact = uow.contacts.get(entry.contact_id, for_update=True)
         if contact is None:
@@ -63,7 +68,10 @@ def contact_for(
             uow, stale, now, CLOSED_INACTIVE, pseudonym_of(uow, stale), digital=channel.digital
         )
     citizen = uow.citizens.by_phone(entry.address) if channel.address_is_phone else None
-    return contacts.open_contact(uow, entry.channel, entry.address, now, citizen=citizen), citizen
+    opened = contacts.open_contact(
+        uow, entry.channel, entry.address, now, citizen=citizen, timezone=timezone
+    )
+    return opened, citizen
 
 
 def file_message(
@@ -107,16 +115,22 @@ def conversation_language(
 
 
 def open_chat(
-    uow: UnitOfWork, cmd: StartChat, address: str, now: datetime, served: tuple[str, ...]
+    uow: UnitOfWork,
+    cmd: StartChat,
+    address: str,
+    now: datetime,
+    served: tuple[str, ...],
+    timezone: str | None = None,
 ) -> Contact:
-    """Open a web-chat contact, identified when the session carries a citizen."""
+    """Open a web-chat contact, identified when the session carries a citizen (its
+    exemptions as on the agency's day in `timezone`)."""
     citizen = None
     if cmd.citizen_pseudonym:
         citizen = uow.citizens.by_pseudonym(cmd.citizen_pseudonym)
         if citizen is None:
             raise NotFound("Unknown citizen.")
     contact = contacts.open_contact(
-        uow, WEBCHAT, address, now, citizen=citizen, secret_hash=cmd.secret_hash
+        uow, WEBCHAT, address, now, citizen=citizen, secret_hash=cmd.secret_hash, timezone=timezone
     )
     if cmd.language in served:
         contact.language = cmd.language  # chosen by the citizen; the register still wins

@@ -191,7 +191,10 @@ class Turns(FinishingTurns):
     def start_chat(self, cmd: StartChat, address: str) -> int:
         """Open a web-chat contact, identified when the session carries a citizen."""
         with self.uow() as uow:
-            contact = filing.open_chat(uow, cmd, address, self.clock(), self.settings.languages)
+            contact = filing.open_chat(
+                uow, cmd, address, self.clock(), self.settings.languages,
+                self.settings.business_hours.timezone,
+            )  # fmt: skip
             uow.commit()
             return contact.id
 
@@ -253,7 +256,8 @@ class Turns(FinishingTurns):
             uow.commit()
             return answered
         channel = self.channels[entry.channel]
-        contact, citizen = filing.contact_for(uow, entry, channel, now)
+        zone = self.settings.business_hours.timezone
+        contact, citizen = filing.contact_for(uow, entry, channel, now, zone)
         if not left_checked and (left := uow.messages.unfinished_of(contact.id)):
             raise LeftBehind(left)  # nothing written yet: the block rolls back
         heard = {k: metadata[k] for k in ("input", "confidence") if k in metadata}

@@ -88,3 +88,18 @@ def test_the_desk_shows_an_exemption_from_today_as_valid_just_after_local_midnig
     (exemption,) = kanal.views.conversation(contact_id).citizen.exemptions
     assert exemption.valid_now  # before: "Not valid today" (the UTC date, 1 March)
     assert kanal.views.conversation(contact_id).citizen.exempt
+
+
+@pytest.mark.parametrize("channel", ["sms", "webchat"])
+def test_a_written_contact_just_after_local_midnight_is_recorded_exempt(
+    kanal, add_citizen, channel
+):
+    karen = add_citizen(phone="+4522000005")
+    exempt_from(kanal, karen, date(2026, 3, 2))
+    writes = Citizen(kanal.turns, karen, "+4522000005")
+    if channel == "sms":
+        contact_id = writes.text("sms", "When is my pension paid?")
+    else:
+        contact_id = writes.chat("When is my pension paid?")
+    data = identified(kanal, contact_id)
+    assert (data["exempt"], data["grounds"]) == (True, ["impairment"])
