@@ -63,6 +63,7 @@ def row_of(
     c: metrics.ContactFacts, decided: list[tuple[str, str]], settings: metrics.Settings
 ) -> dict:
     queue = metrics.queue_outcome(c)
+    waited = queue is not None and queue[0] in ("answered", "abandoned")
     return {
         "conversation": c.contact_id,
         "citizen": c.citizen,
@@ -82,7 +83,7 @@ def row_of(
         "handed_off": int(metrics.is_handed_off(c)),
         "handoff_reason": c.handoff_rule if metrics.is_handed_off(c) else None,
         "queue": queue[0] if queue else None,
-        "queue_wait_seconds": queue[1] if queue and queue[0] in ("answered", "abandoned") else None,
+        "queue_wait_seconds": metrics.in_seconds(queue[1]) if waited else None,
         "handle_seconds": metrics.handle_seconds(c),
         "outcome": outcome(c),
         "wrap_up": c.wrap_up,

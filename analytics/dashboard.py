@@ -20,7 +20,7 @@ page (`simulator_page`).
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from datetime import UTC, datetime
 from functools import partial
 
@@ -79,6 +79,7 @@ def overview(
     speak: Callable,
     targets: Mapping,
     surges: Callable | None = None,
+    channels: Iterable[str] = CHANNELS,
 ):
     """The dashboard for a period, a grouping and a group (query parameters as the API's);
     `surges(window, now)` reads the surge mode section (analytics/surge_dashboard.py)."""
@@ -96,7 +97,13 @@ def overview(
     page = {
         "args": args,
         "groupings": GROUPINGS,
-        "narrowing": [(f"{g}:{v}", words.group(v)) for g, v in NARROWING],
+        "narrowing": [
+            (f"{g}:{v}", words.group(v))
+            for g, v in (
+                *(("channel", c) for c in channels),
+                *(n for n in NARROWING if n[0] != "channel"),
+            )
+        ],
         "narrowed_to": only,
         "words": words,
         "switch": language_switch(config, args, _.language),
@@ -108,6 +115,7 @@ def overview(
             int(config.get("KANAL_REPEAT_WINDOW_DAYS", metrics.REPEAT_WINDOW_DAYS)),
             float(config.get("KANAL_DEFLECTION_FOLLOWUP_HOURS", metrics.FOLLOWUP_WINDOW_HOURS)),
             settings_of(config),
+            channels,
         )
         days = (query.window.last_day - query.window.first_day).days + 1
         if days > MAX_DAYS:
@@ -152,7 +160,13 @@ def overview(
     )
 
 
-def blueprint(engine: Engine, config: Mapping, guard: Callable, speak: Callable) -> Blueprint:
+def blueprint(
+    engine: Engine,
+    config: Mapping,
+    guard: Callable,
+    speak: Callable,
+    channels: Callable[[], Iterable[str]] = lambda: CHANNELS,
+) -> Blueprint:
     """Return the dashboard's pages over a read-only engine, reading the API's report.
 
     `guard(view)` admits managers and supervisors; `speak()` picks the page's language.
@@ -169,7 +183,7 @@ def blueprint(engine: Engine, config: Mapping, guard: Callable, speak: Callable)
     )
 
     def view():
-        return overview(report, config, speak, chosen, surges)
+        return overview(report, config, speak, chosen, surges, tuple(channels()))
 
     def simulator_view():
         return simulator(engine, config, speak)

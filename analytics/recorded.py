@@ -85,15 +85,15 @@ class Folded:
 
     __slots__ = (
         "id", "channel", "opened_at", "until", "need", "turns", "exempt", "age_band",
-        "assisted", "agent_id", "assigned_at", "wait", "resolved_at", "completed", "digital",
-        "by_agent", "offered", "accepted", "abandoned", "need_id",
+        "assisted", "agent_id", "queued_at", "assigned_at", "wait", "resolved_at", "completed",
+        "digital", "by_agent", "offered", "accepted", "abandoned", "need_id",
     )  # fmt: skip
 
     def __init__(self, contact_id: int, channel: str, opened_at: datetime) -> None:
         self.id, self.channel, self.opened_at = contact_id, channel, opened_at
         self.until = opened_at + FOLLOW_UP
         self.need = self.exempt = self.age_band = self.agent_id = None
-        self.assigned_at = self.wait = self.resolved_at = None
+        self.queued_at = self.assigned_at = self.wait = self.resolved_at = None
         self.turns: list = []
         self.assisted = self.completed = self.digital = self.by_agent = False
         self.offered = self.accepted = self.abandoned = False
@@ -104,6 +104,14 @@ class Folded:
         if self.by_agent and self.assigned_at is not None and self.resolved_at is not None:
             return max(0.0, (self.resolved_at - self.assigned_at).total_seconds())
         return None
+
+    @property
+    def wait_seconds(self) -> float | None:
+        """The exact wait from the first queued event to the first agent (the event's own
+        `wait_seconds` is whole seconds, rounded down: only when the queued one is missing)."""
+        if self.assigned_at is not None and self.queued_at is not None:
+            return max(0.0, (self.assigned_at - self.queued_at).total_seconds())
+        return self.wait
 
     @property
     def took_offer(self) -> bool:
@@ -122,7 +130,7 @@ class Folded:
             age_band=self.age_band,
             assisted=self.assisted,
             agent_id=self.agent_id,
-            wait_seconds=self.wait,
+            wait_seconds=self.wait_seconds,
             handle_seconds=self.handle_seconds,
             completed=self.completed,
             digital=self.digital,
@@ -161,10 +169,13 @@ def fold(rows: Iterable[tuple], decision: Decision, contacts: dict[int, Folded])
             c.exempt, c.age_band = bool(d.get("exempt")), d.get("age_band")
         elif type_ == ev.QUEUED:
             c.assisted = True
+            if c.queued_at is None or when < c.queued_at:
+                c.queued_at = when
         elif type_ == ev.AGENT_ASSIGNED:
             if c.assigned_at is None or when < c.assigned_at:
                 d = data_of(data)
-                c.assigned_at, c.agent_id, c.wait = when, d.get("agent_id"), d.get("wait_seconds")
+                c.assigned_at, c.agent_id = when, d.get("agent_id")
+                c.wait = d.get("wait_exact_seconds", d.get("wait_seconds"))
         elif type_ == ev.RESOLVED:
             if c.resolved_at is None or when < c.resolved_at:
                 d = data_of(data)

@@ -58,8 +58,8 @@ metadata = MetaData(
     }
 )
 # What the job writes: another version (a change to the fold or to these tables) means the
-# recordings are folded again (benchmarks.simulator keys its cache on it).
-FOLD_VERSION = 1
+# recordings are folded again (MARK below; benchmarks.simulator keys its cache on it too).
+FOLD_VERSION = 2  # 2: exact waits (from the events' times, not their whole seconds)
 
 contacts_table = Table(
     "recorded_contacts",
@@ -99,7 +99,9 @@ marks = Table(
     Column("refreshed_at", DateTime(timezone=True), nullable=False),
 )
 
-MARK = "contacts"
+# The mark names the fold's version: recordings folded by another version have no mark here,
+# so readers fold from the log and the next run folds every contact again.
+MARK = f"contacts:{FOLD_VERSION}"
 # Each run also folds again the contacts of this many events before the mark: on PostgreSQL an
 # event with a lower id can commit after one with a higher id (folding again is harmless).
 OVERLAP_EVENTS = 5_000
@@ -239,7 +241,7 @@ def refresh(reader: Engine, writer: Engine, now: datetime | None = None) -> dict
             if rows:
                 conn.execute(insert(contacts_table), rows)
     with writer.begin() as conn:
-        conn.execute(delete(marks).where(marks.c.name == MARK))
+        conn.execute(delete(marks))  # another version's mark too
         conn.execute(
             insert(marks).values(name=MARK, event_id=last, refreshed_at=now or datetime.now(UTC))
         )

@@ -134,7 +134,7 @@ class Period:
 
 class Sorted(metrics.Seconds):
     """A group's waits as one sorted array (one entry per contact): what a row reads of them
-    (`metrics.Seconds`' counts below or at most a threshold, mean, percentiles) by binary
+    (`metrics.Seconds`' counts below or at most a threshold, percentiles) by binary
     search, the same figures as the histogram's."""
 
     __slots__ = ("array",)
@@ -151,9 +151,6 @@ class Sorted(metrics.Seconds):
 
     def at_most(self, seconds: int) -> int:
         return int(np.searchsorted(self.array, seconds, "right"))
-
-    def mean(self) -> float | None:
-        return round(int(self.array.sum()) / self.total, 1) if self.total else None
 
     def percentile(self, share: float) -> int | None:
         """The smallest value with at least `share` of the entries at or below it."""

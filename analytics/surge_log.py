@@ -36,7 +36,10 @@ def _within(type_: str, piece: sp.Piece):  # noqa: ANN202
 
 def figures_of(conn: Connection, piece: sp.Piece) -> sp.WhileOn:
     """Return what happened while surge mode was on in one piece of a surge."""
-    wait = E.c.data["wait_seconds"].as_integer()
+    # The exact wait (events before it carry whole seconds only, rounded down).
+    wait = func.coalesce(
+        E.c.data["wait_exact_seconds"].as_float(), E.c.data["wait_seconds"].as_integer()
+    )
     answered, total, longest = conn.execute(
         select(func.count(), func.sum(wait), func.max(wait)).where(
             *_within(ev.AGENT_ASSIGNED, piece)
@@ -63,8 +66,8 @@ def figures_of(conn: Connection, piece: sp.Piece) -> sp.WhileOn:
     return sp.WhileOn(
         seconds=int((piece.end - piece.start).total_seconds()),
         answered=answered or 0,
-        wait_seconds_sum=int(total or 0),
-        longest_wait_seconds=longest,
+        wait_seconds_sum=float(total or 0),
+        longest_wait_seconds=None if longest is None else float(longest),
         offered=offered or 0,
         booked=booked,
     )

@@ -9,7 +9,9 @@ midnight counts on both days) and adds up, per piece:
 - *wait when it started*: the wait surge mode watched when it started (`surge_started`'s
   `wait_seconds`: the longer of the longest wait then and the wait behind everyone waiting);
 - *answered*, *longest wait*, *mean wait*: the contacts agents took from the queue while it
-  was on (`agent_assigned`) and the waits they had had (`wait_seconds`);
+  was on (`agent_assigned`) and the waits they had had (`wait_exact_seconds`; the whole
+  `wait_seconds` of older events): the longest in whole seconds rounded up (never
+  understated, as the report's p90), the mean of the exact waits rounded to whole seconds;
 - *callbacks offered*: the policy's surge rules chose a callback (`decision_made` with
   `surge` and the action `callback`), whether it could be booked or not (no phone number);
 - *callbacks booked*: callbacks booked for the surge (`callback_booked` with the reason
@@ -20,6 +22,7 @@ midnight counts on both days) and adds up, per piece:
 
 from __future__ import annotations
 
+import math
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta
@@ -52,8 +55,8 @@ class WhileOn:
 
     seconds: int = 0
     answered: int = 0
-    wait_seconds_sum: int = 0
-    longest_wait_seconds: int | None = None
+    wait_seconds_sum: float = 0.0  # exact
+    longest_wait_seconds: float | None = None
     offered: int = 0
     booked: set[int] = field(default_factory=set)  # callback ids
     made: set[int] = field(default_factory=set)  # of the booked, answered by the citizen
@@ -72,7 +75,9 @@ class WhileOn:
         return {
             "seconds": self.seconds,
             "answered": self.answered,
-            "longest_wait_seconds": self.longest_wait_seconds,
+            "longest_wait_seconds": (
+                None if self.longest_wait_seconds is None else math.ceil(self.longest_wait_seconds)
+            ),
             "mean_wait_seconds": mean,
             "callbacks_offered": self.offered,
             "callbacks_booked": len(self.booked),
@@ -80,7 +85,7 @@ class WhileOn:
         }
 
 
-def _max(a: int | None, b: int | None) -> int | None:
+def _max(a: float | None, b: float | None) -> float | None:
     return b if a is None else a if b is None else max(a, b)
 
 

@@ -12,7 +12,6 @@ from __future__ import annotations
 
 import base64
 import functools
-import hashlib
 import hmac
 import logging
 from collections.abc import Callable, Iterable, Mapping
@@ -53,15 +52,10 @@ def _form_signature(token: str, url: str, form) -> str:  # noqa: ANN001 - a Mult
 
 def form_signature(token: str, url: str, fields: Iterable[tuple[str, str]]) -> str:
     """Return Twilio's HMAC-SHA1 signature of a form POST of `fields` (name, value) to `url`:
-    the URL, then every name with each of its distinct values, both in sorted order."""
-    values: dict[str, set[str]] = {}
-    for name, value in fields:
-        values.setdefault(name, set()).add(value)
-    signed = url + "".join(
-        name + value for name in sorted(values) for value in sorted(values[name])
-    )
-    digest = hmac.new(token.encode(), signed.encode(), hashlib.sha1).digest()
-    return base64.b64encode(digest).decode()
+    the URL, then every name with each of its distinct values, both in sorted order (the
+    distinct pairs sorted: by name, then by value)."""
+    signed = url + "".join([name + value for name, value in sorted(set(fields))])
+    return base64.b64encode(hmac.digest(token.encode(), signed.encode(), "sha1")).decode()
 
 
 def is_signed_by_twilio(public_url: str, token: str) -> bool:

@@ -127,7 +127,7 @@ def _session(services: ChannelServices):
 def _bearer_hash() -> str:
     """The hash of the request's bearer token ("" when it carries none)."""
     scheme, _, token = request.headers.get("Authorization", "").partition(" ")
-    return _hash(token.strip()) if scheme.lower() == "bearer" else ""
+    return _hash(token.strip()) if scheme.lower() == "bearer" and token.strip() else ""
 
 
 def _http_error(exc: HTTPException):
@@ -173,12 +173,15 @@ def post_message(services: ChannelServices, session_id: str):
     """Take the citizen's message, route it, and answer what the citizen should see now.
 
     The session's token is checked in the turn's first transaction; a request it would
-    refuse (no such session, another token) is refused before its body's faults."""
+    refuse (no such session, another token) is refused before its body's faults, and one
+    with no token at all on a read, as every fault of the body is."""
     body = request.get_json(silent=True)
     message, problem = _new_message(body)
-    if problem is not None:
+    bearer = _bearer_hash()
+    if problem is not None or not bearer:  # refused on a read, without the turn's write lock
         _contact, error = _session(services)
-        return error or problem
+        if error is not None or problem is not None:
+            return error or problem
     text, client_id = message.text.strip(), message.client_id
     provider_id = (
         f"{session_id}:{client_id}"[:64] if isinstance(client_id, str) and client_id else None
@@ -188,7 +191,7 @@ def post_message(services: ChannelServices, session_id: str):
         address=session_id,
         text=text,
         provider_id=provider_id,
-        secret_hash=_bearer_hash(),
+        secret_hash=bearer,
     )
     try:
         result = _receive(services, cmd)

@@ -188,12 +188,16 @@ DEFINITIONS = {
     ),
     "service_level": (
         "Contacts answered within {service_level} seconds of entering the queue ÷ (queued − "
-        "short_abandons) (Amazon Connect); answered_in_time is the numerator."
+        "short_abandons) (Amazon Connect); answered_in_time is the numerator. Waits are "
+        "exact: a wait of {service_level}.0 seconds is within, one of {service_level}.1 is "
+        "not; an abandon of exactly {short_abandon} seconds is not short."
     ),
     "abandonment_rate": "abandoned ÷ (queued − short_abandons) (Amazon Connect).",
     "asa_seconds": (
         "Average speed of answer: mean queue wait of answered contacts, with the p50 and p90 "
-        "waits (answer_p50_seconds, answer_p90_seconds), because a mean hides the long tail."
+        "waits (answer_p50_seconds, answer_p90_seconds), because a mean hides the long tail. "
+        "The mean is of the exact waits, in seconds rounded to one decimal; p50 and p90 are "
+        "whole seconds rounded up (the fewest seconds within which that share was answered)."
     ),
     "aht_seconds": (
         "Average handle time: mean time from an agent taking the contact to its end, over "

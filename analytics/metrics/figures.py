@@ -1,10 +1,11 @@
-"""How a figure is written: a ratio rounded to 4 places, and histograms of whole seconds
-(waits) read for counts below a threshold, the mean and percentiles."""
+"""How a figure is written: a ratio rounded to 4 places, a mean wait to a tenth of a second,
+and histograms of whole seconds (waits) read for counts below a threshold and percentiles."""
 
 from __future__ import annotations
 
 from bisect import bisect_left, bisect_right
 from collections.abc import Mapping, Sequence
+from fractions import Fraction
 from itertools import accumulate
 
 
@@ -15,6 +16,15 @@ def ratio(numerator: int, denominator: int) -> float | None:
     return round(numerator / denominator, 4)
 
 
+def mean_seconds(seconds: int, microseconds: int, count: int) -> float | None:
+    """Return the mean of `count` waits summing to seconds + microseconds, to a tenth of a
+    second (computed exactly, then rounded as Python rounds: a tie to the even tenth), or None
+    when there is none."""
+    if not count:
+        return None
+    return float(round(Fraction(seconds * 1_000_000 + microseconds, count * 1_000_000), 1))
+
+
 def percentile(histogram: Mapping[int, int], share: float) -> int | None:
     """Return the smallest value with at least `share` of the counts at or below it."""
     return Seconds.of(histogram).percentile(share)
@@ -22,20 +32,16 @@ def percentile(histogram: Mapping[int, int], share: float) -> int | None:
 
 class Seconds:
     """A histogram of whole seconds, sorted, with running counts: what a row reads of the
-    waits (counts below or at most a threshold, the mean, percentiles) in a few lookups, and
-    the same whether it came from a tally's {"seconds": count} or from the rollup's arrays."""
+    waits (counts below or at most a threshold, percentiles) in a few lookups, and the same
+    whether it came from a tally's {"seconds": count} or from the rollup's arrays. The mean
+    is not read here: the seconds are rounded (analytics/metrics/service_level.py), and the
+    tally keeps the waits' exact sum for it."""
 
-    __slots__ = ("values", "running", "weighted")
+    __slots__ = ("values", "running")
 
-    def __init__(self, values: Sequence[int], counts: Sequence[int], weighted: int | None = None):
+    def __init__(self, values: Sequence[int], counts: Sequence[int]):
         self.values = list(values)  # ascending, distinct
         self.running: list[int] = list(accumulate(counts))
-        # The sum of value × count (the mean's numerator), exact in integers.
-        self.weighted = (
-            sum(v * n for v, n in zip(self.values, counts, strict=True))
-            if weighted is None
-            else weighted
-        )
 
     @classmethod
     def of(cls, histogram: Mapping) -> Seconds:
@@ -55,9 +61,6 @@ class Seconds:
     def at_most(self, seconds: int) -> int:
         i = bisect_right(self.values, seconds)
         return self.running[i - 1] if i else 0
-
-    def mean(self) -> float | None:
-        return round(self.weighted / self.total, 1) if self.total else None
 
     def percentile(self, share: float) -> int | None:
         """The smallest value with at least `share` of the counts at or below it."""

@@ -10,7 +10,7 @@ from functools import partial
 from analytics.metrics.cost import DEFAULT_COSTS
 from analytics.metrics.facts import ContactFacts
 from analytics.metrics.fairness import group_of
-from analytics.metrics.figures import Seconds, ratio
+from analytics.metrics.figures import Seconds, mean_seconds, ratio
 from analytics.metrics.service_level import SERVICE_LEVEL_SECONDS, SHORT_ABANDON_SECONDS
 from analytics.metrics.tally import tally
 
@@ -203,7 +203,9 @@ def from_tally(
         short_abandons=short,
         service_level=ratio(in_time, queued - short),
         abandonment_rate=ratio(abandoned_all - short, queued - short),
-        asa_seconds=answered_waits.mean(),
+        asa_seconds=mean_seconds(
+            t["answered_wait_seconds"], t["answered_wait_microseconds"], answered
+        ),
         answer_p50_seconds=answered_waits.percentile(0.5),
         answer_p90_seconds=answered_waits.percentile(0.9),
         handled=t["handled"],

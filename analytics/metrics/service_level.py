@@ -1,5 +1,13 @@
 """The queue's figures: what became of a queued contact and its wait (service level, speed of
-answer, abandonment with the short-abandon threshold) and an agent's handle time."""
+answer, abandonment with the short-abandon threshold) and an agent's handle time.
+
+A wait is exact (a timedelta, to the microsecond the events carry). The tallies keep it in
+whole seconds rounded the way its threshold reads it, so that a comparison with a whole
+number of seconds stays exact: an answered contact's wait rounded up (wait ≤ Y exactly when
+`seconds_up(wait)` ≤ Y: 20.9 s is not within 20 s, 20.0 s is; a percentile of them is never
+understated), an abandon's rounded down (wait < T exactly when `seconds_down(wait)` < T: a
+4.9 s abandon is short under 5 s, a 5.0 s one is not), and the answered waits' exact sum
+beside them for the mean."""
 
 from __future__ import annotations
 
@@ -27,26 +35,56 @@ def is_short_abandon(c: ContactFacts, threshold: int = SHORT_ABANDON_SECONDS) ->
     return c.call_ended_at - c.queued_at < timedelta(seconds=threshold)
 
 
+SECOND = timedelta(seconds=1)
+MICROSECOND = timedelta(microseconds=1)
+
+
 def seconds_between(later: datetime, earlier: datetime) -> int:
+    """Return the whole seconds between two moments (rounded down; none below zero)."""
     return max(0, int((later - earlier).total_seconds()))
 
 
-def queue_outcome(c: ContactFacts) -> tuple[str, int] | None:
-    """Return what became of a contact that entered the queue, on any channel, with its wait
-    in seconds: answered (an agent took it), abandoned (a caller hung up, or a written contact
+def wait_between(later: datetime, earlier: datetime) -> timedelta:
+    """Return the exact time between two moments (none below zero)."""
+    return max(timedelta(0), later - earlier)
+
+
+def seconds_up(wait: timedelta) -> int:
+    """Return a wait in whole seconds rounded up: ≤ a whole number of seconds as the wait is."""
+    return -(-wait // SECOND)
+
+
+def seconds_down(wait: timedelta) -> int:
+    """Return a wait in whole seconds rounded down: < a whole number of seconds as the wait is."""
+    return wait // SECOND
+
+
+def microseconds(wait: timedelta) -> int:
+    return wait // MICROSECOND
+
+
+def in_seconds(wait: timedelta) -> int | float:
+    """Return a wait as written out: exact seconds, whole ones without a fraction (12, 20.9)."""
+    seconds = wait.total_seconds()
+    return int(seconds) if seconds.is_integer() else seconds
+
+
+def queue_outcome(c: ContactFacts) -> tuple[str, timedelta] | None:
+    """Return what became of a contact that entered the queue, on any channel, with its exact
+    wait: answered (an agent took it), abandoned (a caller hung up, or a written contact
     was left while waiting), in_progress (still waiting), other (it left the queue another
     way: a callback booked, closed by staff). None: never queued, or a callback's contact."""
     if c.queued_at is None or c.reopens is not None:
         return None
     if c.assigned_at is not None:
-        return "answered", seconds_between(c.assigned_at, c.queued_at)
+        return "answered", wait_between(c.assigned_at, c.queued_at)
     if c.channel == PHONE and c.abandoned and c.call_ended_at is not None:
-        return "abandoned", seconds_between(c.call_ended_at, c.queued_at)
+        return "abandoned", wait_between(c.call_ended_at, c.queued_at)
     if c.left_queue and c.ended_at is not None:
-        return "abandoned", seconds_between(c.ended_at, c.queued_at)
+        return "abandoned", wait_between(c.ended_at, c.queued_at)
     if c.ended_at is None and not (c.channel == PHONE and c.call_ended_at is not None):
-        return "in_progress", 0
-    return "other", 0
+        return "in_progress", timedelta(0)
+    return "other", timedelta(0)
 
 
 def handle_seconds(c: ContactFacts) -> int | None:

@@ -12,8 +12,11 @@ from analytics.metrics.service_level import (
     handle_seconds,
     is_abandoned,
     is_queued_caller,
+    microseconds,
     queue_outcome,
-    seconds_between,
+    seconds_down,
+    seconds_up,
+    wait_between,
 )
 from analytics.metrics.take_up import completion, is_in_progress, is_resolved
 
@@ -37,6 +40,10 @@ COUNTS = (
     "resolved_with_repeat",
     "queue_in_progress",
     "queue_other",
+    # The answered contacts' waits summed exactly (the mean's numerator): whole seconds, and
+    # the microseconds past them (under a second a contact: each fits the rollup's 32 bits).
+    "answered_wait_seconds",
+    "answered_wait_microseconds",
     "handled",
     "handle_seconds",
     "identified_contacts",
@@ -53,7 +60,8 @@ COUNTS = (
     "phone_queued",
     "phone_abandoned",
 )
-# Counts by a name (reasons, scores, cost kinds) and histograms of seconds.
+# Counts by a name (reasons, scores, cost kinds) and histograms of whole seconds: answered waits
+# rounded up, abandons' rounded down (analytics/metrics/service_level.py says why).
 NAMED = (
     "handoff_reasons",
     "callback_reasons",
@@ -110,9 +118,12 @@ def add_contact(t: dict, c: ContactFacts, repeats: frozenset[int] = frozenset())
     if queue is not None:
         what, wait = queue
         if what == "answered":
-            _bump(t["answered_waits"], wait)
+            _bump(t["answered_waits"], seconds_up(wait))
+            whole, rest = divmod(microseconds(wait), 1_000_000)
+            t["answered_wait_seconds"] += whole
+            t["answered_wait_microseconds"] += rest
         elif what == "abandoned":
-            _bump(t["abandoned_waits"], wait)
+            _bump(t["abandoned_waits"], seconds_down(wait))
         else:
             t["queue_" + what] += 1
     seconds = handle_seconds(c)
@@ -148,7 +159,8 @@ def add_contact(t: dict, c: ContactFacts, repeats: frozenset[int] = frozenset())
         if is_abandoned(c):
             t["phone_abandoned"] += 1
             if c.call_ended_at is not None:
-                _bump(t["phone_abandoned_waits"], seconds_between(c.call_ended_at, c.queued_at))
+                waited = wait_between(c.call_ended_at, c.queued_at)
+                _bump(t["phone_abandoned_waits"], seconds_down(waited))
 
 
 def tally(contacts: Iterable[ContactFacts], repeats: frozenset[int] = frozenset()) -> dict:

@@ -116,17 +116,21 @@ def targets(results: dict) -> list[dict]:
 
 
 def accounting(results: dict) -> list[tuple[str, dict]]:
-    """Every run's exactly-once accounting, by run."""
-    found = []
-    for name, section in results.items():
-        if isinstance(section, dict) and "accounting" in section:
-            found.append((name, section["accounting"]))
-        elif isinstance(section, dict):
-            found += [
-                (f"{name}.{k}", v["accounting"])
-                for k, v in section.items()
-                if isinstance(v, dict) and "accounting" in v
-            ]
+    """Every run's exactly-once accounting, by run (each round's, where runs are in rounds)."""
+    found: list[tuple[str, dict]] = []
+
+    def walk(name: str, node: object) -> None:
+        if isinstance(node, dict):
+            if "accounting" in node:
+                found.append((name, node["accounting"]))
+                return
+            for key, value in node.items():
+                walk(f"{name}.{key}" if name else key, value)
+        elif isinstance(node, list):
+            for i, value in enumerate(node):
+                walk(f"{name}[{i}]", value)
+
+    walk("", results)
     return found
 
 
@@ -137,10 +141,22 @@ def show(results: dict) -> None:
         value = "-" if t["value"] is None else f"{t['value']:g}"
         print(f"{t['id']:<16} {value:>10} {t['target']:>9}  {t['verdict']:<7}  {t['what']}")
     a = results.get("a_ack_distinct_webhooks")
+    for i, r in enumerate((a or {}).get("rounds", []), 1):
+        floor = r["floor_bare_flask_one_sqlite_insert"]
+        print(
+            f"round {i} (load {r['load_average_before'][0]:g} -> "
+            f"{r['load_average_after'][0]:g}): bare Flask "
+            f"{r['baseline_bare_flask']['requests_per_s']:g} req/s "
+            f"(p99 {r['baseline_bare_flask']['p99_ms']:g} ms), floor "
+            f"{floor['requests_per_s']:g} (p99 {floor['p99_ms']:g}), kanal "
+            f"{r['kanal']['requests_per_s']:g} (p99 {r['kanal']['p99_ms']:g}): ratio "
+            f"{r['ratio_kanal_to_baseline_rps']:.2f}"
+        )
     if a:
         base = a["baseline_bare_flask"]
         print(
-            f"context: bare Flask under the same load: {base['requests_per_s']:g} req/s, "
+            f"context (medians of the rounds): bare Flask under the same load: "
+            f"{base['requests_per_s']:g} req/s, "
             f"p50 {base['p50_ms']:g} ms, p99 {base['p99_ms']:g} ms"
         )
         floor = a.get("floor_bare_flask_one_sqlite_insert")

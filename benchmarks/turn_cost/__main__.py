@@ -3,13 +3,16 @@
     .venv/bin/python -m benchmarks.turn_cost [--turns 500]
 
 Kinds of turn: an SMS the bot answers (scripted in-process bot, reply sent through a
-recording sender), a chat message the bot answers, a message that needs no bot (an exempt
-citizen's: to a person), a message to a contact already waiting for a person, one spoken
-phone turn (a signed Twilio Voice webhook: the caller's words answered with the SMS offer)
-and one SMS reply of CALL to a deflection follow-up's offer (the callback booked, the
-confirmation sent). Transactions are counted on the main database apart from the inbox's
-acknowledgement and the durable job store (each a connection of its own on SQLite); the
-target for the phone turn and the follow-up reply is at most two on the main database.
+recording sender), a chat message the bot answers (the turn alone, with its session's
+opening; and as the API serves it: the bearer token checked, the turn, the JSON answer, one
+WSGI call per message), a message that needs no bot (an exempt citizen's: to a person), a
+message to a contact already waiting for a person, one spoken phone turn (a signed Twilio
+Voice webhook: the caller's words answered with the SMS offer) and one SMS reply of CALL to
+a deflection follow-up's offer (the callback booked, the confirmation sent). Transactions
+are counted on the main database apart from the inbox's acknowledgement and the durable job
+store (each a connection of its own on SQLite), the reads' own pool (SQLite: transactions
+that begin and roll back) with the main database; the target for the phone turn and the
+follow-up reply is at most two on the main database.
 Writes benchmarks/results/turn_cost.json.
 """
 

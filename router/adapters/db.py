@@ -9,7 +9,9 @@ from sqlalchemy import Engine, create_engine, event
 from sqlalchemy.engine import make_url
 from sqlalchemy.orm import sessionmaker
 
+from router.adapters import sqlite_checkpoints
 from router.adapters.orm import metadata, start_mappers
+from router.adapters.sqlite_checkpoints import on_commit
 from router.adapters.sqlite_writers import QueuedConnection, queue_for
 
 BUSY_SECONDS = 30  # how long a connection waits for SQLite's write lock before failing
@@ -41,6 +43,9 @@ def make_engine(url: str, *, immediate: bool = True) -> Engine:
             cur.execute("PRAGMA synchronous=NORMAL")
             cur.execute("PRAGMA foreign_keys=ON")
             cur.execute(f"PRAGMA busy_timeout={int(busy * 1000)}")
+            # Checkpoints run in a thread of their own (sqlite_checkpoints); a commit only
+            # checkpoints past the WAL's bound.
+            cur.execute(f"PRAGMA wal_autocheckpoint={sqlite_checkpoints.WAL_BOUND_PAGES}")
             cur.close()
             if isinstance(dbapi_conn, QueuedConnection):
                 dbapi_conn.writers, dbapi_conn.wait_seconds = queue_for(database), busy
@@ -59,6 +64,7 @@ def make_engine(url: str, *, immediate: bool = True) -> Engine:
                     raw.give_back()
                 raise
 
+        event.listen(engine, "commit", on_commit(database))  # checkpoints soon, apart
         return engine
     return create_engine(url, pool_pre_ping=True, pool_size=10, max_overflow=10)
 

@@ -2,11 +2,11 @@
 
 from __future__ import annotations
 
-from sqlalchemy import func, insert, select
+from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from router.adapters.orm import routing_decisions
 from router.adapters.sql_repository import SqlRepository
+from router.adapters.turn_statements import turn_statements
 from router.domain.model import RoutingDecision
 
 
@@ -33,7 +33,7 @@ class SqlDecisionRepository(SqlRepository):
         for row in rows:  # the column's default, as the ORM would give it
             row["priority"] = row["priority"] or 0
         self.pending = []
-        self.session.connection().execute(insert(routing_decisions), rows)
+        self.session.connection().execute(turn_statements()["insert_decisions"], rows)
 
     def for_contact(self, contact_id: int) -> list[RoutingDecision]:
         self.write()  # this transaction's own, as the session's autoflush would

@@ -5,12 +5,13 @@ from __future__ import annotations
 import functools
 from datetime import datetime
 
-from sqlalchemy import insert, select, union_all
+from sqlalchemy import select, union_all
 from sqlalchemy.orm import Session
 
 from router.adapters import claiming, conversations
 from router.adapters.orm import contact_events
 from router.adapters.sql_repository import SqlRepository
+from router.adapters.turn_statements import turn_statements
 from router.domain.model import ContactEvent
 from router.domain.presence import DESK
 
@@ -63,7 +64,7 @@ class SqlEventLog(SqlRepository):
         # A claim's rows are written here too: on PostgreSQL with the events, in one statement.
         rows = claiming.write(self.session, rows)
         if rows:
-            self.session.connection().execute(insert(contact_events), rows)
+            self.session.connection().execute(turn_statements()["insert_events"], rows)
 
     def for_contact(self, contact_id: int) -> list[ContactEvent]:
         stmt = (

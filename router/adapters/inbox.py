@@ -30,6 +30,8 @@ from sqlalchemy.exc import DBAPIError, OperationalError
 from router.adapters.group_commit import GroupCommit
 from router.adapters.orm import UTC as UTC_TIMESTAMP
 from router.adapters.orm import inbox
+from router.adapters.sqlite_checkpoints import on_commit
+from router.adapters.sqlite_writers import QueuedWrites
 from router.domain.commands import ReceiveMessage
 from router.domain.model import InboxEntry
 
@@ -137,9 +139,12 @@ class SqlInbox:
     def __init__(self, engine: Engine) -> None:
         self.engine = engine
         self._sqlite = engine.dialect.name == "sqlite"
-        # SQLite has one writer: threads of one process queue here, on a lock that wakes the
-        # next at once, rather than in SQLite's busy handler, which sleeps and retries.
-        self._writing = threading.Lock() if self._sqlite else nullcontext()
+        # SQLite has one writer: threads of one process, then processes, queue here
+        # (sqlite_writers), woken at once, rather than in SQLite's busy handler, which sleeps
+        # and retries.
+        self._writing = QueuedWrites(engine.url.database or "") if self._sqlite else nullcontext()
+        # SQLite: the batches commit outside the engine's events; its checkpoints run apart.
+        self._wrote = on_commit(engine.url.database or "") if self._sqlite else None
         self._dbapi_error = engine.dialect.loaded_dbapi.Error
         self._insert, self._positional = _insert_statement(engine.dialect)
         self._timestamp = UTC_TIMESTAMP.bind_processor(engine.dialect)
@@ -194,6 +199,7 @@ class SqlInbox:
                 raise
             if self._sqlite:
                 self._kept = (os.getpid(), connection)
+                self._wrote()
             else:
                 connection.close()
         return ids

@@ -44,6 +44,18 @@ class LinguaIdentifier:
                 self._detector = LanguageDetectorBuilder.from_languages(*self._by_lingua).build()
             return self._detector
 
+    def load(self) -> None:
+        """Load the models now. Lingua holds the GIL while it loads them (1-2 s on a busy
+        machine), so none of the process' other threads runs meanwhile: a process that
+        serves should load them before it does, not on a citizen's first message."""
+        if len(self._by_lingua) > 1:
+            self._built()
+
+    @property
+    def loaded(self) -> bool:
+        """Whether identifying a message is now only the identification itself."""
+        return len(self._by_lingua) == 1 or self._detector is not None
+
     def identify(self, text: str) -> str | None:
         """Return the language of `text` when Lingua is confident, else None."""
         if len(self._by_lingua) == 1:

@@ -4,10 +4,10 @@ from __future__ import annotations
 
 import functools
 
-from sqlalchemy import bindparam, func, select
+from sqlalchemy import bindparam, func, insert, select
 
+from router.adapters.orm import contact_events, queue_items, routing_decisions
 from router.adapters.orm import contacts as contacts_table
-from router.adapters.orm import queue_items
 from router.domain.model import Citizen, Consent, Contact, ContactState, Message, QueueState
 
 
@@ -46,4 +46,7 @@ def turn_statements() -> dict[str, object]:
         .where(c.channel == channel, c.address == address)
         .order_by(c.id.desc())
         .limit(1),
+        # Built once: a statement's cache key is computed once per object (13 µs each time).
+        "insert_events": insert(contact_events),
+        "insert_decisions": insert(routing_decisions),
     }

@@ -4,7 +4,15 @@ from __future__ import annotations
 
 import hashlib
 import hmac
-from datetime import date
+from datetime import date, datetime
+from zoneinfo import ZoneInfo
+
+
+def register_day(now: datetime, timezone: str | None) -> date:
+    """Return the day it is in the agency's `timezone` (UTC's when none is given): the
+    register's exemption dates and birth years are the agency's calendar days, so at 00:30
+    in Copenhagen an exemption from that day applies though UTC still says the day before."""
+    return now.astimezone(ZoneInfo(timezone)).date() if timezone else now.date()
 
 
 def pseudonym_for(secret: str, natural_key: str) -> str:

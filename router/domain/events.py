@@ -25,7 +25,8 @@ DIGITAL_OFFERED = "digital_offered"  # {"route"}
 # when the policy's callback could not be made (no phone number for a written contact).
 HANDED_OFF = "handed_off"
 QUEUED = "queued"  # {"queue_item_id", "skill", "priority"}
-AGENT_ASSIGNED = "agent_assigned"  # {"queue_item_id", "agent_id", "wait_seconds"}
+# {"queue_item_id", "agent_id", "wait_seconds" (whole, rounded down), "wait_exact_seconds"}
+AGENT_ASSIGNED = "agent_assigned"
 AGENT_REPLIED = "agent_replied"  # {"message_id", "agent_id", "first": bool}
 # The policy chose a callback that kanal does not book itself: {"rule_id"}; booked on the
 # phone: {"reason", "call_at"}.
@@ -54,7 +55,7 @@ MESSAGE_BLOCKED = "message_blocked"  # {"message_id", "why"}
 DELIVERY_UPDATED = "delivery_updated"  # {"message_id", "status"}
 RESOLVED = (
     "resolved"  # {"wrap_up", "by": "bot"|"agent"|"system", "completed": bool, "digital": bool,
-    # "outcome" (an agent's: resolved, assisted_digital, referred, not_resolved)}
+    # "outcome" (an agent's: resolved, assisted_digital, referred, not_resolved, ineligible)}
 )
 # Supervision and SLA timers (router/domain/sla.py): a waiting item reached 80 % of its
 # queue's target wait {"queue_item_id", "queue", "target_seconds", "waited_seconds"}, or all

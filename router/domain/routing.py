@@ -105,6 +105,22 @@ class Routing:
     def queue(self, name: str) -> Queue | None:
         return next((q for q in self.queues if q.name == name), None)
 
+    def misfit(self, name: str, channel: str | None, language: str | None) -> str | None:
+        """Say why a contact of this channel and language does not belong in the queue
+        `name` (moved or transferred there, nobody who serves that queue would take it),
+        or None when it does. The skill is not asked: a move takes the queue's skill."""
+        queue = self.queue(name)
+        if queue is None:
+            return None
+        if not _any_or(queue.languages, language):
+            return (
+                f"Queue {name} takes contacts in {', '.join(queue.languages)}, "
+                f"not this one in {language}."
+            )
+        if not _any_or(queue.channels, channel):
+            return f"Queue {name} takes contacts on {', '.join(queue.channels)}, not {channel}."
+        return None
+
     def names(self) -> tuple[str, ...]:
         return tuple(q.name for q in self.queues)
 

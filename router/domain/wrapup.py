@@ -2,7 +2,9 @@
 
 The outcome is what the managers' figures read (docs/domain.md §4): `resolved` and
 `assisted_digital` (a person helped the citizen through the digital service, GDS's "assisted
-digital") complete the citizen's need; `referred` (sent elsewhere) and `not_resolved` do not.
+digital") complete the citizen's need, and so does `ineligible` (the citizen's need was settled:
+they are not entitled; GOV.UK's completion rate counts an ineligible outcome as completed);
+`referred` (sent elsewhere) and `not_resolved` do not.
 """
 
 from __future__ import annotations
@@ -17,10 +19,11 @@ class Outcome(StrEnum):
     ASSISTED_DIGITAL = "assisted_digital"
     REFERRED = "referred"
     NOT_RESOLVED = "not_resolved"
+    INELIGIBLE = "ineligible"
 
 
 # Outcomes that complete the citizen's need (completed=true on the `resolved` event).
-COMPLETES = frozenset({Outcome.RESOLVED, Outcome.ASSISTED_DIGITAL})
+COMPLETES = frozenset({Outcome.RESOLVED, Outcome.ASSISTED_DIGITAL, Outcome.INELIGIBLE})
 
 # Wrap-up codes: what the agent did. Stored on the contact and its `resolved` event.
 WRAP_UP_CODES = (

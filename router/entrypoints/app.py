@@ -17,6 +17,7 @@ from sqlalchemy.exc import InterfaceError, OperationalError
 from router.entrypoints.bootstrap import bootstrap, kanal_of
 from router.entrypoints.container import Kanal
 from router.entrypoints.logs import configure_logging
+from router.entrypoints.peers import load_language_models
 from router.service.services import ChannelServices
 from router.web import JSONBodies
 
@@ -37,6 +38,8 @@ def create_app(kanal: Kanal | Mapping | None = None, **parts: object) -> Flask:
     elif parts:
         raise TypeError("create_app(kanal) takes no parts: give them to bootstrap()")
     configure_logging(kanal.config["KANAL_LOG_LEVEL"])  # the process's: JSON lines
+    # Chat and phone turns run in the web's requests: their language models load now.
+    load_language_models(kanal.turns.identify)
     app = Flask(__name__, instance_relative_config=False)
     app.json = JSONBodies(app)  # a body nested too deeply is a 400, not a 500
     app.config.from_mapping(kanal.config)
@@ -148,6 +151,7 @@ def _register(app: Flask, kanal: Kanal) -> None:
         kanal.config,
         auth.role_required(*dashboard.DASHBOARD_ROLES),
         front_door.speaker(kanal.settings.languages),
+        kanal.channels.names,
     )
     app.register_blueprint(page)
     events_api = integration_api.blueprint(kanal.followups, staff.token_required)

@@ -223,7 +223,7 @@ def bootstrap(
         turns=turns,
         desk=Desk(uow, registry, delivery, clock, assignments),
         assignments=assignments,
-        views=Views(read_uow, channels=registry),
+        views=Views(read_uow, clock, channels=registry, timezone=settings.business_hours.timezone),
         worker=worker,
         clock=clock,
         callbacks=callbacks,

@@ -56,8 +56,9 @@ def web(workers: int | None) -> None:
         "8190",
         "--access-logfile",
         "-",
-        "--access-logformat",
-        '{"msg":"%(m)s %(U)s %(s)s","duration_ms":%(M)s}',
+        # One JSON line per request, built from four fields (gunicorn's format fills ~30).
+        "--logger-class",
+        "router.entrypoints.access_log.AccessLog",
         "router:create_app()",
     ]
     os.execvp(sys.executable, [sys.executable, "-m", *args])
@@ -99,10 +100,12 @@ def worker() -> None:
 
     Needed when KANAL_TURN_WORKER=process; the web process then only acknowledges.
     """
+    from router.entrypoints.peers import load_language_models
     from router.entrypoints.priority import give_way
 
     give_way()  # acknowledgements first: Twilio waits at most 15 s for them
     with _kanal() as kanal:
+        load_language_models(kanal.turns.identify)  # before the first turn, not in it
         kanal.worker.run_forever()
 
 

@@ -48,6 +48,13 @@ def language_identifier(languages: tuple[str, ...]) -> LinguaIdentifier:
     return identifier
 
 
+def load_language_models(identify: object) -> None:
+    """Load the language identifier's models before the process serves (its first
+    identification would otherwise hold every thread of the process while they load)."""
+    if isinstance(identify, LinguaIdentifier):
+        identify.load()
+
+
 def channel_modules(names: Iterable[str] | None = None) -> list[ModuleType]:
     """Return the channel modules named (default: those listed in `channels.INSTALLED`)."""
     if names is None:

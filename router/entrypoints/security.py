@@ -94,7 +94,14 @@ def _origin(url: str) -> str:
     return f"{parts.scheme}://{parts.netloc}"
 
 
+HOOKS = ("before_request_funcs", "after_request_funcs", "teardown_request_funcs")
+
+
 def _limit_sign_in(app: Flask) -> Limiter:
+    """Limit the sign-in view; Flask-Limiter's hooks run for the sign-in blueprint's requests
+    only, not on every route (the webhooks', the chat API's, the desk's) where no limit
+    applies: it registers them for the whole app."""
+    before = {hooks: len(getattr(app, hooks)[None]) for hooks in HOOKS}
     limiter = Limiter(
         get_remote_address,
         app=app,
@@ -104,6 +111,11 @@ def _limit_sign_in(app: Flask) -> Limiter:
         headers_enabled=True,
         on_breach=_too_many,
     )
+    blueprint = LOGIN_ENDPOINT.partition(".")[0]
+    for hooks, count in before.items():
+        registered = getattr(app, hooks)
+        registered[blueprint] = registered[blueprint] + registered[None][count:]
+        del registered[None][count:]
     view = app.view_functions[LOGIN_ENDPOINT]
     failed = limiter.limit(
         app.config.get("KANAL_LOGIN_LOCKOUT") or "5 per 15 minutes",

@@ -258,6 +258,9 @@ class Assignments:
                 if agent == by:
                     raise Conflict("The contact is yours already.")
             to_queue = queue or item.queue
+            misfit = self.routing.misfit(to_queue, contact.channel, contact.language)
+            if queue is not None and misfit is not None:
+                raise Conflict(misfit)
             item.transfer(now)
             skill = self._skill_of(to_queue, item.skill)
             new = uow.queue.add(

@@ -122,7 +122,10 @@ class Calls(CallerInQueue, CallbacksOnThePhone, LinkByText):
                 known = CallAnswered(contact.id, citizen is not None, call.language)
                 return self._pending(uow, known, contact, now)
             citizen = uow.citizens.by_phone(number)
-            contact = contacts.open_contact(uow, self.phone, number, now, citizen=citizen)
+            contact = contacts.open_contact(
+                uow, self.phone, number, now, citizen=citizen,
+                timezone=self.settings.business_hours.timezone,
+            )  # fmt: skip
             language = citizen.language if citizen else None
             uow.calls.add(Call.answered(call_sid, contact.id, language, now))
             uow.commit()

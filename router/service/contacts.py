@@ -5,16 +5,19 @@ from __future__ import annotations
 import secrets
 from datetime import datetime
 
-from router.domain.citizens import age_band
+from router.domain.citizens import age_band, register_day
 from router.domain.model import Citizen, Contact, QueueItem
 from router.domain.routing import Routing, rank_at
 from router.service.journal import record_all
 from router.service.unit_of_work import UnitOfWork
 
 
-def valid_grounds(uow: UnitOfWork, citizen: Citizen, now: datetime) -> tuple[str, ...]:
-    """Return the citizen's exemption grounds valid today, sorted."""
-    today = now.date()
+def valid_grounds(
+    uow: UnitOfWork, citizen: Citizen, now: datetime, timezone: str | None = None
+) -> tuple[str, ...]:
+    """Return the citizen's exemption grounds valid today, sorted: today in the agency's
+    `timezone`, whose calendar days the register's dates are (UTC's when none is given)."""
+    today = register_day(now, timezone)
     return tuple(
         sorted({e.ground for e in uow.citizens.exemptions(citizen.id) if e.is_valid_on(today)})
     )
@@ -28,8 +31,10 @@ def open_contact(
     *,
     citizen: Citizen | None = None,
     secret_hash: str | None = None,
+    timezone: str | None = None,
 ) -> Contact:
-    """Open a contact for a citizen (identified once, if known) and record both."""
+    """Open a contact for a citizen (identified once, if known) and record both; the
+    citizen's exemptions and age band as on the agency's day (`timezone`, see register_day)."""
     contact = uow.contacts.add(
         Contact(
             channel=channel,
@@ -44,8 +49,9 @@ def open_contact(
     if citizen is None:
         contact.opened(now)
     else:
-        grounds = valid_grounds(uow, citizen, now)
-        contact.opened(now, grounds=grounds, age_band=age_band(citizen.birth_year, now.date()))
+        grounds = valid_grounds(uow, citizen, now, timezone)
+        today = register_day(now, timezone)
+        contact.opened(now, grounds=grounds, age_band=age_band(citizen.birth_year, today))
     return contact
 
 

@@ -29,10 +29,14 @@ def before_bot(
 ) -> PolicyContext:
     """Return what the policy may look at before the bot has seen the message (`surge`:
     surge mode is under way, router/service/surges.py)."""
+    # The register's dates are the agency's calendar days: at 00:30 in Copenhagen an
+    # exemption from that day applies, though it is still the day before in UTC.
+    zone = settings.business_hours.timezone
+    today = settings.business_hours.local(now).date()
     return PolicyContext(
         channel=contact.channel,
-        exemptions=contacts.valid_grounds(uow, citizen, now) if citizen else (),
-        age_band=age_band(citizen.birth_year, now.date()) if citizen else None,
+        exemptions=contacts.valid_grounds(uow, citizen, now, zone) if citizen else (),
+        age_band=age_band(citizen.birth_year, today) if citizen else None,
         identified=citizen is not None,
         bot_failures=contact.bot_failures,
         asked_for_person=asks_for_person(message.text),

@@ -219,6 +219,9 @@ class Supervision:
         now = self.clock()
         with self.uow() as uow:
             item = self._waiting(uow, viewer, item_id)
+            misfit = self.routing.misfit(queue, item.channel, item.language)
+            if misfit is not None:
+                raise Conflict(misfit)
             skill = item.skill
             if found is not None and found.skills and skill not in found.skills:
                 skill = found.skills[0]

@@ -12,7 +12,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, date, datetime
 
 from router.domain import events as ev
-from router.domain.citizens import age_band
+from router.domain.citizens import age_band, register_day
 from router.service.background import Background, background
 from router.service.channels import Channels
 from router.service.unit_of_work import UnitOfWork
@@ -151,10 +151,12 @@ class Views:
         uow_factory: Callable[[], UnitOfWork],
         clock: Callable[[], datetime] | None = None,
         channels: Channels | None = None,
+        timezone: str | None = None,
     ) -> None:
         self.uow = uow_factory
         self.channels = channels or Channels()
         self.clock = clock or (lambda: datetime.now(UTC))
+        self.timezone = timezone  # the agency's: its day is the register's (valid now, age)
 
     def contact_on(self, channel: str, address: str):
         """Return the latest contact on a channel address, or None."""
@@ -228,7 +230,7 @@ class Views:
 
     def conversation(self, contact_id: int, after: int = 0) -> Conversation | None:
         """Return a contact with everything the desk shows about it; None if unknown."""
-        today = self.clock().date()
+        today = register_day(self.clock(), self.timezone)
         with self.uow() as uow:
             contact = uow.contacts.get(contact_id)
             if contact is None:

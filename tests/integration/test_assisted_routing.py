@@ -197,3 +197,29 @@ def test_two_agents_receive_only_what_matches_within_capacity_best_ranked_first(
     assert [o.contact_id for o in kanal.assignments.offers_for(second)] == [late.contact_id]
     assert kanal.assignments.offers_for(first[0]) == []
     assert kanal.desk.claim_next(ClaimNext(agent_id=second)).contact_id == late.contact_id
+
+
+def test_a_contact_is_not_moved_or_transferred_to_a_queue_of_another_language(routed):
+    from router.domain.access import Viewer
+    from router.service.errors import Conflict
+
+    kanal, clock = routed
+    register(kanal, "+4529000001", "en", exempt=True)
+    clock.advance(seconds=10)
+    english = kanal.turns.receive(ReceiveMessage("sms", "+4529000001", ASK["en"], provider_id="e"))
+    with kanal.uow() as uow:
+        item = uow.queue.open_for_contact(english.contact_id)
+    assert (item.queue, item.language) == ("english", "en")
+    boss = agent(kanal, "boss", languages=["da", "en"])
+    with kanal.uow() as uow:
+        uow.users.get(boss).role = "supervisor"
+        uow.commit()
+    # Before, the move was done: an English citizen waited where only Danish is served.
+    with pytest.raises(Conflict, match="Queue danish takes contacts in da, not this one in en"):
+        kanal.supervision.move(Viewer(boss, "boss", "supervisor"), item.id, "danish")
+    taker = agent(kanal, "eve", languages=["en"])
+    assert kanal.desk.claim_next(ClaimNext(agent_id=taker)).contact_id == english.contact_id
+    with pytest.raises(Conflict, match="Queue danish takes contacts in da"):
+        kanal.assignments.transfer(taker, english.contact_id, queue="danish", note="dansk?")
+    with kanal.uow() as uow:
+        assert uow.queue.open_for_contact(english.contact_id).queue == "english"

@@ -508,3 +508,16 @@ def test_a_profile_that_is_not_shipped_answers_400(client, people):
     response = client.get("/dashboard/simulate?profile=../../etc/passwd&lang=en")
     assert response.status_code == 400
     assert 'role="alert"' in response.get_data(as_text=True)
+
+
+def test_narrowing_to_a_channel_kanal_does_not_have_answers_400_and_offers_its_own(
+    client, kanal, people
+):
+    sign_in(client, "manager")
+    refused = client.get("/dashboard?only=channel:fax&lang=en")
+    assert refused.status_code == 400 and 'role="alert"' in refused.get_data(as_text=True)
+    # The channels offered are the running kanal's (its registry), the ones it accepts.
+    page = client.get("/dashboard?lang=en").get_data(as_text=True)
+    for name in kanal.channels.names():
+        assert f'value="channel:{name}"' in page
+        assert client.get(f"/dashboard?only=channel:{name}&lang=en").status_code == 200

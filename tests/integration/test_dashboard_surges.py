@@ -31,7 +31,7 @@ longest 1,800, mean (1,200 + 300 + 480 + 1,800) / 4 = 945 s.
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 
 import pytest
 
@@ -229,6 +229,37 @@ def test_without_a_surge_the_section_says_so(client, kanal):
     text = page.get_data(as_text=True)
     assert "Surge mode was not on in this period." in text
     assert 'id="surges-table"' not in text
+
+
+def test_the_surges_waits_are_exact(client, kanal, clock, add_citizen):
+    # Dora waits 1,200.4 s, an anonymous chat 300.9 s while surge mode is on: the longest
+    # wait is 1,201 s in whole seconds rounded up (never understated), the mean (1,200.4 +
+    # 300.9) ÷ 2 = 750.65 s, 751 to the second (whole seconds rounded down said 1,200, 750).
+    agent = create_user(kanal.uow, "agent1", PASSWORD, "agent").id
+    create_user(kanal.uow, "boss", PASSWORD, "manager")
+    token = {"Authorization": "Bearer " + create_token(kanal.uow, "reports", "boss")}
+    dora = Citizen(kanal.turns, add_citizen(phone="+4520009011"))
+    anonymous = Citizen(kanal.turns)  # no phone: the surge's callback cannot be booked
+    clock.at(at(2, 9, 0))
+    dora.chat("I want to talk to a person")
+    clock.at(at(2, 9, 16))
+    assert kanal.surge_watch.check().active
+    clock.at(at(2, 9, 15) + timedelta(seconds=59.1))
+    anonymous.chat("I want to talk to a person", "person")
+    for waited in (at(2, 9, 20) + timedelta(seconds=0.4), at(2, 9, 21)):
+        clock.at(waited)
+        claimed = kanal.desk.claim_next(ClaimNext(agent_id=agent))
+        kanal.desk.resolve(Resolve(agent, claimed.contact_id, "answered", completed=True))
+    clock.at(at(2, 9, 30))
+    assert not kanal.surge_watch.check().active
+    window = {"from": "2026-03-02", "to": "2026-03-02"}
+
+    answer = client.get("/api/v1/metrics/surges", query_string=window, headers=token)
+
+    assert answer.status_code == 200, answer.get_data(as_text=True)
+    total = answer.get_json()["total"]
+    assert total["answered"] == 2
+    assert (total["longest_wait_seconds"], total["mean_wait_seconds"]) == (1201, 751)
 
 
 def test_the_metrics_api_answers_the_same_surges_as_the_dashboard(client, kanal, surges):

@@ -148,3 +148,22 @@ def test_every_post_form_in_the_templates_carries_the_csrf_token():
         for form in re.findall(r"<form\b[^>]*>.*?</form>", html, re.S | re.I):
             if re.search(r'method="post"', form, re.I):
                 assert "csrf_token()" in form, f"{template}: a form without its CSRF token"
+
+
+def test_the_sign_in_limits_are_looked_up_for_sign_in_only(app, staff, monkeypatch):
+    """Flask-Limiter's hooks run for the sign-in pages, not for every request of the app
+    (the limits above still hold: they run there)."""
+    from flask_limiter import Limiter
+
+    looked_up = []
+    identify = Limiter.identify_request
+    monkeypatch.setattr(
+        Limiter, "identify_request", lambda self: looked_up.append(1) or identify(self)
+    )
+    client = app.test_client()
+    assert client.get("/healthz").status_code == 200
+    assert client.get("/").status_code in (200, 302)
+    assert looked_up == []
+    staff("agent2", "agent")
+    answer = client.post("/login", data={"username": "agent2", "password": "wrong"})
+    assert answer.status_code == 401 and looked_up

@@ -79,7 +79,7 @@ def story(log: Log, cid: int, spec: dict) -> None:
         waited = t + timedelta(seconds=spec["wait"])
         if how == "agent":
             add(ev.AGENT_ASSIGNED, waited, channel, cid, citizen, need, queue_item_id=cid,
-                agent_id=1, wait_seconds=spec["wait"])  # fmt: skip
+                agent_id=1, wait_seconds=int(spec["wait"]))  # fmt: skip
             done = waited + timedelta(minutes=spec["length"])
             add(ev.RESOLVED, done, channel, cid, citizen, need, by="agent",
                 wrap_up=spec["wrap_up"], completed=spec["wrap_up"] != "referred",
@@ -129,7 +129,9 @@ contact_spec = st.fixed_dictionaries(
         "bot_turns": st.lists(st.booleans(), max_size=3),
         "how": st.sampled_from(("bot", "agent", "abandon", "waiting", "callback", "deflected")),
         "length": st.integers(1, 600),
-        "wait": st.integers(0, 400),
+        # Waits to the millisecond: the rollup keeps whole seconds (rounded up for answered
+        # contacts, down for abandons) and the exact sum, and must answer as the events do.
+        "wait": st.integers(0, 400_000).map(lambda ms: ms / 1000),
         "wrap_up": st.sampled_from(("answered", "referred", "digital_route_shown")),
         "callback_hours": st.integers(1, 40),
         "callback_answered": st.booleans(),

@@ -164,7 +164,30 @@ def test_the_csvs_handed_off_is_the_metric_of_the_same_name(client, day, manager
     assert (bo["handed_off"], bo["handoff_reason"], bo["to_person_rule"]) == (
         "1", "person-requested", "person-requested",
     )  # fmt: skip
+    # Carl came back on 4 March, after the window: his chat is followed by a repeat.
+    assert by_id[day["carl"]]["repeat"] == "1" and by_id[day["anna"]]["repeat"] == "0"
     # Eva reached a person by the exemption rule, before any bot: said in its own column.
     assert (eva["handed_off"], eva["handoff_reason"], eva["to_person_rule"]) == (
         "0", "", "exempt-to-person",
     )  # fmt: skip
+
+
+def test_an_ineligible_outcome_counts_as_a_completed_need(
+    client, kanal, clock, manager, add_citizen
+):
+    # DOMAIN: completion rate = completed ÷ started; an ineligible outcome counts as completed.
+    # Two citizens ask for a person on SMS; one is told they are not entitled (ineligible),
+    # the other is referred elsewhere: 2 needs started, 1 completed (by a person: other).
+    agent = create_user(kanal.uow, "agent1", "correct horse", "agent").id
+    ids = []
+    for n, outcome in ((1, "ineligible"), (2, "referred")):
+        phone = f"+452300000{n}"
+        citizen = Citizen(kanal.turns, add_citizen(phone=phone), phone)
+        clock.at(DAY + timedelta(minutes=n))
+        ids.append(citizen.text("sms", "I want to talk to a person"))
+        claimed = kanal.desk.claim_next(ClaimNext(agent_id=agent))
+        kanal.desk.reply(AgentReply(agent, claimed.contact_id, "Let me look."))
+        kanal.desk.resolve(Resolve(agent, claimed.contact_id, "answered", outcome=outcome))
+    t = report(client, manager)["total"]
+    assert (t["needs_started"], t["completed_needs"], t["completed_other"]) == (2, 1, 1)
+    assert t["completion_rate"] == 0.5

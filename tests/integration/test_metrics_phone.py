@@ -342,6 +342,67 @@ def test_abandonment_counts_callers_who_hung_up_while_queued(client, kanal, cloc
     assert chat is None  # nothing but calls today
 
 
+def test_waits_are_exact_to_the_tenth_of_a_second(client, kanal, clock, manager, agent):
+    # Hand-computed: four callers answered after 19.9, 20.0, 20.4 and 20.9 s; five hang up
+    # after 4.2, 4.9, 5.0, 5.1 and 5.5 s. Service level 20 s, short abandons under 5 s.
+    answered, abandoned = (19.9, 20.0, 20.4, 20.9), (4.2, 4.9, 5.0, 5.1, 5.5)
+    waits = {}
+    for n, wait in enumerate(answered):
+        caller = waiting_caller(kanal, f"+452000508{n}")
+        clock.later(seconds=wait)
+        claimed = kanal.desk.claim_next(ClaimNext(agent_id=agent))
+        assert claimed.contact_id == caller.contact_id
+        kanal.desk.reply(AgentReply(agent, caller.contact_id, "Hello"))
+        kanal.calls.wait_ended(caller.sid, "bridged")
+        kanal.calls.ended(caller.sid, "completed", 120)
+        kanal.desk.resolve(Resolve(agent, caller.contact_id, "answered", completed=True))
+        waits[caller.contact_id] = wait
+        clock.later(minutes=5)
+    for n, wait in enumerate(abandoned):
+        caller = waiting_caller(kanal, f"+452000509{n}")
+        clock.later(seconds=wait)
+        caller.hang_up_waiting()
+        waits[caller.contact_id] = wait
+        clock.later(minutes=5)
+    clock.later(days=1)
+
+    def check(row: dict) -> None:
+        # Within 20 s: 19.9 and 20.0 (20.4 and 20.9 are not). Short: 4.2 and 4.9 (5.0 is not).
+        assert (row["queued"], row["answered"], row["answered_in_time"]) == (9, 4, 2)
+        assert (row["abandoned"], row["short_abandons"]) == (3, 2)
+        assert row["service_level"] == 0.2857  # 2 ÷ (9 − 2)
+        assert row["abandonment_rate"] == 0.4286  # 3 ÷ (9 − 2)
+        assert row["asa_seconds"] == 20.3  # (19.9 + 20.0 + 20.4 + 20.9) ÷ 4 = 81.2 ÷ 4
+        # p50: the 2nd of 4 (20.0 s); p90: the 4th (20.9 s), in whole seconds rounded up.
+        assert (row["answer_p50_seconds"], row["answer_p90_seconds"]) == (20, 21)
+        assert (row["phone_queued"], row["phone_abandoned"], row["phone_short_abandons"]) == (
+            9, 5, 2,
+        )  # fmt: skip
+        assert row["phone_abandonment_rate"] == 0.4286  # (5 − 2) ÷ (9 − 2)
+
+    body = report(client, manager)
+    assert body["window"]["source"] == "events"
+    check(phone_row(client, manager))
+    response = client.get(
+        "/api/v1/metrics/conversations.csv",
+        query_string={"from": "2026-03-02", "to": "2026-03-02"},
+        headers=manager,
+    )
+    rows = csv.DictReader(io.StringIO(response.get_data(as_text=True)))
+    written = {int(r["conversation"]): r["queue_wait_seconds"] for r in rows}
+    assert written == {cid: f"{wait:g}" for cid, wait in waits.items()}  # 19.9, 20, 20.4...
+    # The daily rollup the dashboard reads answers the same.
+    from analytics import rollup_tables
+    from router.entrypoints.jobs import refresh_metric_rollups
+
+    try:
+        refresh_metric_rollups(kanal)
+        assert report(client, manager)["window"]["source"] == "rollup"
+        check(phone_row(client, manager))
+    finally:
+        rollup_tables.drop_tables(kanal.engine)
+
+
 # -- every grouping, the CSV, and what the answer says -----------------------------------------
 
 

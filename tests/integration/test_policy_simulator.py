@@ -12,6 +12,7 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 from click.testing import CliRunner
+from sqlalchemy import select
 
 from analytics import recordings, simulation
 from analytics.cli import simulate as simulate_command
@@ -203,3 +204,28 @@ def test_the_recordings_answer_as_the_event_log_does_and_keep_up_with_it(
     assert simulate(client, manager, "france") == body
     assert recordings.refresh(kanal.analytics_engine, kanal.engine)["built"]
     assert read_from(kanal) == "recordings"
+
+
+def test_recordings_of_an_older_fold_are_folded_again_with_exact_waits(client, kept, clock, kanal):
+    # Fold version 1 kept the agent_assigned event's whole seconds (20 for 20.9 s); its
+    # recordings are not read, and the job folds them again from the events' times.
+    agent = create_user(kanal.uow, "agent1", "correct horse", "agent").id
+    contact_id = Citizen(kanal.turns).chat("hello", "I want to talk to a person")
+    clock.at(DAY1 + timedelta(seconds=20.9))
+    assert serve(kanal.desk, agent) == contact_id
+    assert recordings.refresh(kanal.analytics_engine, kanal.engine)["built"]
+
+    def wait() -> float:
+        table = recordings.contacts_table
+        with kanal.engine.connect() as conn:
+            return conn.execute(
+                select(table.c.wait_seconds).where(table.c.contact_id == contact_id)
+            ).scalar_one()
+
+    assert wait() == 20.9
+    with kanal.engine.begin() as conn:  # as version 1 left them
+        conn.execute(recordings.contacts_table.update().values(wait_seconds=20))
+        conn.execute(recordings.marks.update().values(name="contacts"))
+    assert read_from(kanal) == "events"
+    assert recordings.refresh(kanal.analytics_engine, kanal.engine)["built"]
+    assert read_from(kanal) == "recordings" and wait() == 20.9

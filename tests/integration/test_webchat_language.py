@@ -89,3 +89,8 @@ def test_a_language_chosen_on_the_page_starts_the_conversation(client, kanal, bo
     response = client.post("/api/v1/chat/sessions", json={"language": "xx"})
     assert response.status_code == 400
     assert "da" in response.get_json()["error"]
+
+
+def test_the_web_app_has_its_language_models_before_the_first_message(kanal):
+    # Loading them holds every thread of the process for a second or two: not in a request.
+    assert kanal.turns.identify.loaded

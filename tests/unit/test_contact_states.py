@@ -66,8 +66,20 @@ def test_assigning_a_queued_contact_gives_it_to_the_agent_and_measures_the_wait(
     happened = c.assign(waiting_item(minutes_ago=4), agent_id=5, now=NOW)
     assert (c.state, c.agent_id, c.last_activity_at) == (ContactState.ASSIGNED, 5, NOW)
     assert [(h.type, h.data) for h in happened] == [
-        (ev.AGENT_ASSIGNED, {"queue_item_id": 3, "agent_id": 5, "wait_seconds": 240})
+        (
+            ev.AGENT_ASSIGNED,
+            {"queue_item_id": 3, "agent_id": 5, "wait_seconds": 240, "wait_exact_seconds": 240.0},
+        )
     ]
+
+
+def test_the_wait_is_recorded_exactly_beside_its_whole_seconds():
+    # The desk shows whole seconds (rounded down); the managers' figures need the exact wait.
+    c = contact(ContactState.QUEUED)
+    (happened,) = c.assign(
+        waiting_item(minutes_ago=4), agent_id=5, now=NOW + timedelta(seconds=0.9)
+    )
+    assert (happened.data["wait_seconds"], happened.data["wait_exact_seconds"]) == (240, 240.9)
 
 
 @pytest.mark.parametrize(

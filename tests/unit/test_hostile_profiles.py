@@ -80,6 +80,27 @@ HOSTILE = {
         rule("long-wait-hang-up", "{ queue_wait_seconds = { at_least = 3600 } }", "close")
     ),
     "bot-down-hang-up": profile(rule("bot-down-hang-up", "{ bot_available = false }", "close")),
+    # By channel, hours, exemption ground, age, identification, repeat, a digital offer.
+    "phone-exempt-bot": profile(
+        rule("phone-exempt-bot", '{ exempt = true, channel = "voice" }', "self_service")
+    ),
+    "night-exempt-offered": profile(
+        rule("night-exempt-offered", "{ exempt = true, business_hours = false }", "offer_digital")
+    ),
+    "language-ground-bot": profile(
+        rule("language-ground-bot", '{ exemption = "language" }', "self_service")
+    ),
+    "oldest-closed": profile(rule("oldest-closed", '{ age_band = "80_plus" }', "close")),
+    "minors-closed": profile(rule("minors-closed", '{ age_band = "under_15" }', "close")),
+    "unknown-closed": profile(rule("unknown-closed", "{ identified = false }", "close")),
+    "repeat-closed": profile(rule("repeat-closed", "{ repeat_contact = true }", "close")),
+    "offered-closed": profile(rule("offered-closed", "{ digital_offered = true }", "close")),
+    "surge-flag-exempt-bot": profile(
+        rule("surge-flag-exempt-bot", "{ surge = true, exempt = true }", "self_service")
+    ),
+    "surge-asked-bot": profile(
+        "", surge=surge_rule("surge-asked-bot", "{ asked_for_person = true }", "self_service")
+    ),
     # A request only the bot hears (words kanal's own list does not know): before, accepted.
     "request-heard-by-bot-ignored": profile(
         rule("request-heard-by-bot-ignored", '{ need = "request_person" }', "self_service")

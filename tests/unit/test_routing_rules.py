@@ -131,3 +131,20 @@ name = "rest"
 def test_a_routing_section_with_a_mistake_is_refused_saying_what(section, says):
     with pytest.raises(ProfileError, match=says):
         parse_profile(BASE + section)
+
+
+def test_a_queue_says_why_a_contact_of_another_language_or_channel_does_not_belong():
+    from router.domain.routing import Queue, Routing
+
+    routing = Routing(
+        queues=(
+            Queue("danish-chat", languages=("da",), channels=("webchat",)),
+            Queue("anything"),
+        )
+    )
+    assert routing.misfit("danish-chat", "webchat", "da") is None
+    assert routing.misfit("danish-chat", "webchat", None) is None  # language not known yet
+    assert "in da, not this one in en" in routing.misfit("danish-chat", "webchat", "en")
+    assert "on webchat, not sms" in routing.misfit("danish-chat", "sms", "da")
+    assert routing.misfit("anything", "voice", "en") is None
+    assert routing.misfit("not-configured", "voice", "en") is None  # a skill's own queue

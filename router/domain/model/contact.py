@@ -84,8 +84,12 @@ class Contact(Aggregate):
         self.state = ContactState.ASSIGNED
         self.agent_id = agent_id
         self.last_activity_at = now
-        wait = max(0, int((now - item.enqueued_at).total_seconds()))
-        data = {"queue_item_id": item.id, "agent_id": agent_id, "wait_seconds": wait}
+        exact = max(0.0, (now - item.enqueued_at).total_seconds())
+        # Whole seconds (rounded down) for the desk; the exact wait for the managers' figures.
+        data = {
+            "queue_item_id": item.id, "agent_id": agent_id, "wait_seconds": int(exact),
+            "wait_exact_seconds": exact,
+        }  # fmt: skip
         return [self._happened(ev.AGENT_ASSIGNED, now, **data)]
 
     def abandon(self, item: QueueItem | None, now: datetime) -> list[Happened]:

@@ -36,6 +36,7 @@ OUTCOME_WORDS = {
     Outcome.ASSISTED_DIGITAL: N_("Resolved digitally with help (assisted digital)"),
     Outcome.REFERRED: N_("Referred"),
     Outcome.NOT_RESOLVED: N_("Not resolved"),
+    Outcome.INELIGIBLE: N_("Not eligible (need settled)"),
 }
 
 

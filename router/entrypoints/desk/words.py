@@ -143,6 +143,7 @@ OUTCOME_WORDS = {
     "assisted_digital": N_("Resolved digitally with help (assisted digital)"),
     "referred": N_("Referred"),
     "not_resolved": N_("Not resolved"),
+    "ineligible": N_("Not eligible (need settled)"),
 }
 YES, NO = N_("yes"), N_("no")
 # Each language's name in that language, for the desk's language switch.
