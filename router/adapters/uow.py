@@ -9,7 +9,17 @@ from sqlalchemy import event as orm_events
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, sessionmaker
 
-from router.adapters import claiming, conversations, desk, followups, staff
+from router.adapters import (
+    citizens,
+    claiming,
+    conversations,
+    decisions,
+    desk,
+    event_log,
+    followups,
+    queue,
+    staff,
+)
 from router.adapters import repositories as repos
 from router.adapters.sql_repository import raise_duplicate_delivery
 from router.domain.model import Aggregate
@@ -18,14 +28,14 @@ from router.service.journal import write_new_events
 _SEEN = claiming.SEEN  # session.info: the unit of work's aggregates, by id()
 _watched: weakref.WeakSet[sessionmaker] = weakref.WeakSet()
 REPOSITORIES = {
-    "citizens": repos.SqlCitizenRepository,
+    "citizens": citizens.SqlCitizenRepository,
     "contacts": repos.SqlContactRepository,
     "messages": repos.SqlMessageRepository,
-    "decisions": repos.SqlDecisionRepository,
-    "queue": repos.SqlQueueRepository,
+    "decisions": decisions.SqlDecisionRepository,
+    "queue": queue.SqlQueueRepository,
     "users": staff.SqlUserRepository,
     "consents": repos.SqlConsentRepository,
-    "events": repos.SqlEventLog,
+    "events": event_log.SqlEventLog,
     "callbacks": followups.SqlCallbackRepository,
     "followups": followups.SqlFollowupRepository,
     "calls": repos.SqlCallRepository,

@@ -1,7 +1,8 @@
 """The repositories the service layer works with, as Protocols (adapters implement them).
 
-`router.adapters.repositories`, `.desk`, `.followups` and `.staff` implement them on SQLAlchemy;
-`tests/fakes.py` in memory.
+`router.adapters.repositories` and the modules beside it (`.citizens`, `.queue`, `.decisions`,
+`.event_log`, `.desk`, `.followups`, `.staff`) implement them on SQLAlchemy; `tests/fakes.py`
+in memory.
 """
 
 from __future__ import annotations

@@ -137,7 +137,7 @@ def test_a_claim_logs_the_assignment_with_the_citizens_pseudonym_never_their_num
 def contended(monkeypatch):
     """Every claim finds what the agent holds changed between its two reads, as when their
     own Take next from other tabs keeps landing in between: the claim never settles."""
-    from router.adapters.repositories import SqlQueueRepository
+    from router.adapters.queue import SqlQueueRepository
 
     real = SqlQueueRepository.claim_next
 

@@ -6,7 +6,7 @@ from typing import Protocol
 
 import pytest
 
-from router.adapters import desk, followups, staff
+from router.adapters import citizens, decisions, desk, event_log, followups, queue, staff
 from router.adapters import repositories as sql
 from router.adapters.inbox import SqlInbox
 from router.adapters.uow import SqlUnitOfWork
@@ -18,14 +18,14 @@ from tests import fakes
 pytestmark = pytest.mark.unit
 
 REPOSITORIES = {
-    r.CitizenRepository: (fakes.FakeCitizenRepository, sql.SqlCitizenRepository),
+    r.CitizenRepository: (fakes.FakeCitizenRepository, citizens.SqlCitizenRepository),
     r.ContactRepository: (fakes.FakeContactRepository, sql.SqlContactRepository),
     r.MessageRepository: (fakes.FakeMessageRepository, sql.SqlMessageRepository),
-    r.DecisionRepository: (fakes.FakeDecisionRepository, sql.SqlDecisionRepository),
-    r.QueueRepository: (fakes.FakeQueueRepository, sql.SqlQueueRepository),
+    r.DecisionRepository: (fakes.FakeDecisionRepository, decisions.SqlDecisionRepository),
+    r.QueueRepository: (fakes.FakeQueueRepository, queue.SqlQueueRepository),
     r.UserRepository: (fakes.FakeUserRepository, staff.SqlUserRepository),
     r.ConsentRepository: (fakes.FakeConsentRepository, sql.SqlConsentRepository),
-    r.EventLog: (fakes.FakeEventLog, sql.SqlEventLog),
+    r.EventLog: (fakes.FakeEventLog, event_log.SqlEventLog),
     r.CallbackRepository: (fakes.FakeCallbackRepository, followups.SqlCallbackRepository),
     r.FollowupRepository: (fakes.FakeFollowupRepository, followups.SqlFollowupRepository),
     r.CallRepository: (fakes.FakeCallRepository, sql.SqlCallRepository),
