@@ -1,28 +1,43 @@
 """How a figure is written: a ratio rounded to 4 places, a mean wait to a tenth of a second,
-and histograms of whole seconds (waits) read for counts below a threshold and percentiles."""
+money to the cent, each computed exactly and rounded half up (as a hand count or a
+spreadsheet rounds: 20.25 s is 20.3 s, 2.675 is 2.68), and histograms of whole seconds (waits)
+read for counts below a threshold and percentiles."""
 
 from __future__ import annotations
 
 from bisect import bisect_left, bisect_right
 from collections.abc import Mapping, Sequence
+from decimal import ROUND_HALF_UP, Decimal
 from fractions import Fraction
 from itertools import accumulate
 
 
+def half_up(value: Fraction | Decimal | int, places: int) -> float:
+    """Return the exact `value` rounded to `places` decimals, a tie away from zero."""
+    if isinstance(value, Fraction):
+        value = Decimal(value.numerator) / Decimal(value.denominator)
+    return float(Decimal(value).quantize(Decimal(1).scaleb(-places), rounding=ROUND_HALF_UP))
+
+
+def money(amount: float | int | str | Decimal) -> Decimal:
+    """Return an amount of money as written (0.1 is 0.1, not the float nearest it)."""
+    return amount if isinstance(amount, Decimal) else Decimal(str(amount))
+
+
 def ratio(numerator: int, denominator: int) -> float | None:
-    """Return numerator ÷ denominator rounded to 4 places, or None when nothing to divide."""
+    """Return numerator ÷ denominator rounded half up to 4 places, or None when nothing to
+    divide."""
     if denominator == 0:
         return None
-    return round(numerator / denominator, 4)
+    return half_up(Fraction(numerator, denominator), 4)
 
 
 def mean_seconds(seconds: int, microseconds: int, count: int) -> float | None:
     """Return the mean of `count` waits summing to seconds + microseconds, to a tenth of a
-    second (computed exactly, then rounded as Python rounds: a tie to the even tenth), or None
-    when there is none."""
+    second (computed exactly, then rounded half up), or None when there is none."""
     if not count:
         return None
-    return float(round(Fraction(seconds * 1_000_000 + microseconds, count * 1_000_000), 1))
+    return half_up(Fraction(seconds * 1_000_000 + microseconds, count * 1_000_000), 1)
 
 
 def percentile(histogram: Mapping[int, int], share: float) -> int | None:

@@ -5,12 +5,14 @@ from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field, replace
+from decimal import Decimal
+from fractions import Fraction
 from functools import partial
 
 from analytics.metrics.cost import DEFAULT_COSTS
 from analytics.metrics.facts import ContactFacts
 from analytics.metrics.fairness import group_of
-from analytics.metrics.figures import Seconds, mean_seconds, ratio
+from analytics.metrics.figures import Seconds, half_up, mean_seconds, money, ratio
 from analytics.metrics.service_level import SERVICE_LEVEL_SECONDS, SHORT_ABANDON_SECONDS
 from analytics.metrics.tally import tally
 
@@ -130,8 +132,9 @@ def from_tally(
     answers = sum(scores.values())
     costs = settings.costs
     kinds = t["cost_kinds"]
-    cost = round(sum(n * float(costs.get(k, 0)) for k, n in kinds.items()), 2)
-    phone_cost = round(t["contacts"] * float(costs.get("phone", 0)), 2)
+    exact_cost = sum((n * money(costs.get(k, 0)) for k, n in kinds.items()), Decimal(0))
+    cost = half_up(exact_cost, 2)
+    phone_cost = half_up(t["contacts"] * money(costs.get("phone", 0)), 2)
     done = t["completed_needs"]
     cb = t["callbacks_booked"]
     cb_answered, cb_failed, cb_settled = (
@@ -209,7 +212,9 @@ def from_tally(
         answer_p50_seconds=answered_waits.percentile(0.5),
         answer_p90_seconds=answered_waits.percentile(0.9),
         handled=t["handled"],
-        aht_seconds=round(t["handle_seconds"] / t["handled"], 1) if t["handled"] else None,
+        aht_seconds=half_up(Fraction(t["handle_seconds"], t["handled"]), 1)
+        if t["handled"]
+        else None,
         occupancy=None,  # agency-wide: the report's occupancy section (analytics/occupancy.py)
         agent_handling_seconds=t["handle_seconds"],
         identified_contacts=t["identified_contacts"],
@@ -219,10 +224,10 @@ def from_tally(
         exempt_citizens=exempt_people,
         exemption_share=ratio(exempt_people, people) if people is not None else None,
         cost=cost,
-        cost_per_contact=round(cost / t["contacts"], 2) if t["contacts"] else None,
-        cost_per_transaction=round(cost / done, 2) if done else None,
+        cost_per_contact=half_up(money(cost) / t["contacts"], 2) if t["contacts"] else None,
+        cost_per_transaction=half_up(money(cost) / done, 2) if done else None,
         phone_cost_same_demand=phone_cost,
-        savings=round(phone_cost - cost, 2),
+        savings=half_up(money(phone_cost) - money(cost), 2),
     )
 
 

@@ -246,6 +246,21 @@ def test_cost_per_contact_and_savings_against_the_phone():
     assert (cheap.cost, cheap.savings) == (10.0, 10.0)  # 1 + 1 + 3 + 5; 20 − 10
 
 
+def test_figures_are_rounded_half_up_as_counted_by_hand():
+    # Waits 20, 20, 20, 21 s: ASA 81 / 4 = 20.25 s, written 20.3 (Python's round gave 20.2).
+    # Handle times 300, 300, 300, 301 s: AHT 300.25 s, written 300.3.
+    contacts = [agent_done(i, wait=w, handle=h) for i, (w, h) in
+                enumerate([(20, 300), (20, 300), (20, 300), (21, 301)], 1)]  # fmt: skip
+    r = linked_row(contacts)
+    assert (r.asa_seconds, r.aht_seconds) == (20.3, 300.3)
+    # 1 completed need on the phone at £2.675: £2.675, written 2.68 (round(2.675, 2) is 2.67).
+    r = linked_row([agent_done(1)], Settings(costs={"phone": 2.675}))
+    assert (r.cost, r.cost_per_contact, r.phone_cost_same_demand) == (2.68, 2.68, 2.68)
+    # 3 contacts at £0.10: £0.30 exactly, not 0.30000000000000004; savings 3 × 0.1 − 0.3 = 0.
+    r = linked_row([bot_done(i) for i in (1, 2, 3)], Settings(costs={"digital": 0.1, "phone": 0.1}))
+    assert (r.cost, r.savings) == (0.3, 0.0)
+
+
 # -- migration, groups and filters, tallies -------------------------------------------------
 
 
