@@ -6,7 +6,6 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from decimal import Decimal
-from fractions import Fraction
 from functools import partial
 
 from analytics.metrics.cost import DEFAULT_COSTS
@@ -212,11 +211,9 @@ def from_tally(
         answer_p50_seconds=answered_waits.percentile(0.5),
         answer_p90_seconds=answered_waits.percentile(0.9),
         handled=t["handled"],
-        aht_seconds=half_up(Fraction(t["handle_seconds"], t["handled"]), 1)
-        if t["handled"]
-        else None,
+        aht_seconds=mean_seconds(t["handle_seconds"], t["handle_microseconds"], t["handled"]),
         occupancy=None,  # agency-wide: the report's occupancy section (analytics/occupancy.py)
-        agent_handling_seconds=t["handle_seconds"],
+        agent_handling_seconds=t["handle_seconds"] + t["handle_microseconds"] // 1_000_000,
         identified_contacts=t["identified_contacts"],
         exempt_contacts=t["exempt_contacts"],
         exemption_share_contacts=ratio(t["exempt_contacts"], t["identified_contacts"]),

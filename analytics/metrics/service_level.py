@@ -87,9 +87,15 @@ def queue_outcome(c: ContactFacts) -> tuple[str, timedelta] | None:
     return "other", timedelta(0)
 
 
-def handle_seconds(c: ContactFacts) -> int | None:
-    """Return an agent's handling time: from taking the contact to its end (no hold or
+def handle_time(c: ContactFacts) -> timedelta | None:
+    """Return an agent's handling time, exact: from taking the contact to its end (no hold or
     after-contact work is recorded), or None when no agent finished it."""
     if c.assigned_at is None or c.ended_at is None:
         return None
-    return seconds_between(c.ended_at, c.assigned_at)
+    return max(c.ended_at - c.assigned_at, timedelta(0))
+
+
+def handle_seconds(c: ContactFacts) -> int | None:
+    """Return an agent's handling time in whole seconds (rounded down), or None."""
+    handled = handle_time(c)
+    return None if handled is None else seconds_down(handled)

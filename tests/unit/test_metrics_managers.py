@@ -253,6 +253,9 @@ def test_figures_are_rounded_half_up_as_counted_by_hand():
                 enumerate([(20, 300), (20, 300), (20, 300), (21, 301)], 1)]  # fmt: skip
     r = linked_row(contacts)
     assert (r.asa_seconds, r.aht_seconds) == (20.3, 300.3)
+    # Handle times 300.9 and 301.2 s: AHT 301.05 s, written 301.1 (whole seconds read 300.5).
+    r = linked_row([agent_done(1, handle=300.9), agent_done(2, handle=301.2)])
+    assert (r.aht_seconds, r.agent_handling_seconds) == (301.1, 602)
     # 1 completed need on the phone at £2.675: £2.675, written 2.68 (round(2.675, 2) is 2.67).
     r = linked_row([agent_done(1)], Settings(costs={"phone": 2.675}))
     assert (r.cost, r.cost_per_contact, r.phone_cost_same_demand) == (2.68, 2.68, 2.68)
