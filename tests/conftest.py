@@ -172,6 +172,15 @@ def staff(kanal):
     return make
 
 
+@pytest.fixture
+def manager(kanal):
+    """Create the manager 'boss' and return the headers of their dashboard API token."""
+    from router.entrypoints.auth import create_token, create_user
+
+    create_user(kanal.uow, "boss", "correct horse", "manager")
+    return {"Authorization": "Bearer " + create_token(kanal.uow, "dashboard", "boss")}
+
+
 def pytest_collection_modifyitems(config, items):
     """Mark each test with its tier from the folder it lives in."""
     for item in items:

@@ -183,12 +183,6 @@ def test_a_signed_status_callback_for_an_unknown_message_is_still_acknowledged(l
 # -- d. days outside the reports' range -------------------------------------------------------
 
 
-@pytest.fixture
-def manager(kanal):
-    create_user(kanal.uow, "boss", "correct horse", "manager")
-    return {"Authorization": "Bearer " + create_token(kanal.uow, "dashboard", "boss")}
-
-
 @pytest.mark.parametrize("url", ["/api/v1/metrics/channel-shift", "/api/v1/metrics/export.csv"])
 @pytest.mark.parametrize(
     ("first", "last", "culprit"),

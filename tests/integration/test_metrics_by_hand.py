@@ -24,7 +24,7 @@ from datetime import UTC, datetime, timedelta
 import pytest
 
 from router.domain.commands import AgentReply, ClaimNext, Resolve
-from router.entrypoints.auth import create_token, create_user
+from router.entrypoints.auth import create_user
 from router.service.housekeeping import close_inactive
 from tests.integration.metrics_support import Citizen, Clock, clocked_app
 
@@ -42,12 +42,6 @@ def clock():
 @pytest.fixture
 def app(app_config, bot, clock):
     yield from clocked_app(app_config, bot, clock)
-
-
-@pytest.fixture
-def manager(kanal):
-    create_user(kanal.uow, "boss", "correct horse", "manager")
-    return {"Authorization": "Bearer " + create_token(kanal.uow, "dashboard", "boss")}
 
 
 def take_and_resolve(kanal, clock, agent: int, contact_id: int, taken: datetime, done: datetime):

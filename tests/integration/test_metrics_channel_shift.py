@@ -34,12 +34,6 @@ def app(app_config, bot, clock):
 
 
 @pytest.fixture
-def manager(kanal):
-    create_user(kanal.uow, "boss", "correct horse", "manager")
-    return {"Authorization": "Bearer " + create_token(kanal.uow, "dashboard", "boss")}
-
-
-@pytest.fixture
 def traffic(kanal, clock, bot, add_citizen):
     """Make one day of contacts and the follow-ups; return their ids by name."""
     turns, desk = kanal.turns, kanal.desk

@@ -65,12 +65,6 @@ def app(app_config, bot, clock):
 
 
 @pytest.fixture
-def manager(kanal):
-    create_user(kanal.uow, "boss", "correct horse", "manager")
-    return {"Authorization": "Bearer " + create_token(kanal.uow, "dashboard", "boss")}
-
-
-@pytest.fixture
 def portal(kanal):
     """The agency's self-service, reporting completed needs."""
     create_user(kanal.uow, "portal", "correct horse", "integration")

@@ -18,7 +18,7 @@ from analytics import recordings, simulation
 from analytics.cli import simulate as simulate_command
 from analytics.recorded import period_bounds, recorded_contacts
 from analytics.simulator import simulate as replay
-from router.entrypoints.auth import create_token, create_user
+from router.entrypoints.auth import create_user
 from router.entrypoints.jobs import JOBS, refresh_recorded_contacts
 from router.policy import load_profile
 from router.policy.profile import PROFILES_DIR
@@ -45,12 +45,6 @@ def kept(kanal):
     """The recordings' tables, dropped afterwards (PostgreSQL's test database outlives a test)."""
     yield kanal
     recordings.drop_tables(kanal.engine)
-
-
-@pytest.fixture
-def manager(kanal):
-    create_user(kanal.uow, "boss", "correct horse", "manager")
-    return {"Authorization": "Bearer " + create_token(kanal.uow, "dashboard", "boss")}
 
 
 @pytest.fixture
