@@ -28,6 +28,9 @@ API_PREFIX = "/api/"
 # not gunicorn's HTML page, answers; only a request line past 8190 bytes still gets that page.
 MAX_URL = 4096
 TWILIO_PREFIX = "/twilio/"
+# The Flask app's extension (app.extensions) naming, by path, the lanes `kanal web`'s server
+# hands the requests it reads itself to (router/entrypoints/web_worker.py): {path: lane}.
+SERVER_LANES = "kanal.server_lanes"
 
 
 def parse_id(value: str | None, default: int | None = None) -> int | None:

@@ -890,6 +890,15 @@ class FakeInbox:
         entries[entry.id] = entry
         return entry.id
 
+    def add_later(self, cmd: ReceiveMessage, done) -> None:
+        """`add`, its outcome told to `done` before returning."""
+        try:
+            entry_id = self.add(cmd)
+        except Exception as exc:
+            done(None, exc)
+        else:
+            done(entry_id, None)
+
     def get(self, entry_id: int) -> InboxEntry | None:
         """Return a copy of the entry while its turn has not been taken, else None."""
         entry = self.store.table(InboxEntry).get(entry_id)

@@ -21,6 +21,12 @@ TOKEN = "benchmark-twilio-token"
 ACCOUNT_SID = "ACbenchmark000000000000000000000"
 # The gunicorn settings of `kanal web` on this machine; the baseline runs with the same ones.
 WORKERS, THREADS = 2, 8
+# `kanal web`'s worker class (gthread whose requests may be answered after their handler
+# returned); every server here runs on it, the baselines too, so all run on the same server.
+# KANAL_BENCH_WORKER_CLASS=gthread runs them all on gunicorn's own, for comparison.
+WORKER_CLASS = (
+    os.environ.get("KANAL_BENCH_WORKER_CLASS") or "router.entrypoints.web_worker.WebWorker"
+)
 KANAL_WEB = "kanal web"  # as an app: kanal's own command, as `make run` starts it
 
 
@@ -132,7 +138,7 @@ def gunicorn_command(app: str, port: int, workers: int, threads: int) -> list[st
         "--threads",
         str(threads),
         "--worker-class",
-        "gthread",
+        WORKER_CLASS,
         "--bind",
         f"127.0.0.1:{port}",
         app,

@@ -20,7 +20,7 @@ import logging
 import os
 import threading
 import time as _time
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager, nullcontext
 from datetime import UTC, datetime
 
@@ -171,6 +171,14 @@ class SqlInbox:
         (router/adapters/group_commit.py); each call returns once its own row is committed.
         """
         return self._group.submit(self._row(cmd))
+
+    def add_later(
+        self, cmd: ReceiveMessage, done: Callable[[int | None, BaseException | None], None]
+    ) -> None:
+        """`add` without waiting: the message joins the next batch, and `done(entry id or
+        None, error or None)` is called once that batch has committed (or failed), in the
+        thread that wrote it."""
+        self._group.submit_later(self._row(cmd), done)
 
     def _row(self, cmd: ReceiveMessage) -> tuple | dict:
         """The INSERT's parameters for the message, in the driver's style."""

@@ -25,9 +25,15 @@ class AccessLog(Logger):
         status = resp.status
         if isinstance(status, str):
             status = status.split(None, 1)[0]
-        what = f"{environ.get('REQUEST_METHOD')} {environ.get('PATH_INFO')} {status}"
         millis = request_time.seconds * 1000 + request_time.microseconds // 1000
+        self.access_line(environ.get("REQUEST_METHOD"), environ.get("PATH_INFO"), status, millis)
+
+    def access_line(self, method: object, path: object, status: object, millis: float) -> None:
+        """The line of a request the worker answered itself (router/entrypoints/web_worker.py)."""
+        if not self.access_log_enabled:
+            return
+        what = f"{method} {path} {status}"
         try:
-            self.access_log.info('{"msg":%s,"duration_ms":%d}', json.dumps(what), millis)
+            self.access_log.info('{"msg":%s,"duration_ms":%d}', json.dumps(what), int(millis))
         except Exception:
             self.exception("the access log line could not be written")

@@ -19,7 +19,7 @@ from router.entrypoints.container import Kanal
 from router.entrypoints.logs import configure_logging
 from router.entrypoints.peers import load_language_models
 from router.service.services import ChannelServices
-from router.web import JSONBodies
+from router.web import SERVER_LANES, JSONBodies
 
 __all__ = ["create_app", "kanal_of"]
 
@@ -186,6 +186,8 @@ def _register(app: Flask, kanal: Kanal) -> None:
         if hasattr(module, "wsgi_lane"):  # a webhook answered before Flask (channels/sms.py)
             lane = module.wsgi_lane(app.wsgi_app, services, security.response_headers(app.config))
             app.wsgi_app = lane
+            if hasattr(lane, "take"):  # `kanal web`'s server hands it what it reads itself
+                app.extensions.setdefault(SERVER_LANES, {})[lane.PATH] = lane
     from ivr import legs
 
     bp = legs.blueprint(services)  # outbound calls: callbacks answered, calls' statuses

@@ -49,6 +49,10 @@ def web(workers: int | None) -> None:
         str(workers or config["KANAL_WEB_WORKERS"]),
         "--threads",
         str(config["KANAL_WEB_THREADS"]),
+        # gthread, whose requests may be answered after their handler returned (an SMS
+        # webhook once its message is committed, without a thread waiting for it).
+        "--worker-class",
+        "router.entrypoints.web_worker.WebWorker",
         "--bind",
         f"{config['KANAL_HOST']}:{config['KANAL_PORT']}",
         # Its maximum: kanal itself answers URLs over router.web.MAX_URL (414 in JSON).

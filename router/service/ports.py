@@ -7,7 +7,7 @@ the fakes of `tests/fakes.py`, which implement the same ports.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from contextlib import AbstractContextManager
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -134,6 +134,14 @@ class Inbox(Protocol):
     """
 
     def add(self, cmd: ReceiveMessage) -> int | None: ...
+
+    def add_later(
+        self, cmd: ReceiveMessage, done: Callable[[int | None, BaseException | None], None]
+    ) -> None:
+        """`add` for a caller that does not wait: `done(entry id or None, None)` once the
+        message is committed, `done(None, error)` if it could not be (maybe in another
+        thread, maybe before this returns)."""
+        ...
 
     def get(self, entry_id: int) -> InboxEntry | None:
         """Return the entry while its turn has not been taken, else None."""

@@ -114,6 +114,13 @@ class Turns(FinishingTurns):
         """Commit a message to the inbox; None when the provider delivered it before."""
         return self.inbox.add(self._fit(cmd))
 
+    def accept_later(
+        self, cmd: ReceiveMessage, done: Callable[[int | None, BaseException | None], None]
+    ) -> None:
+        """`accept` without waiting: `done(entry id or None, error or None)` once committed
+        (or not), maybe in another thread (the web worker answers Twilio from there)."""
+        self.inbox.add_later(self._fit(cmd), done)
+
     def receive(self, cmd: ReceiveMessage) -> TurnResult | None:
         """Take a message's turn now, in the request (web chat answers with the replies).
 

@@ -9,7 +9,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from channels.sms import form_fields
+from channels.sms_lane import form_fields
 
 
 def standard(body: bytes) -> list[tuple[str, str]] | type[Exception]:
