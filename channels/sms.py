@@ -11,18 +11,25 @@ and the citizen is told so.
 from __future__ import annotations
 
 import logging
-import threading
-from collections import OrderedDict
 from collections.abc import Mapping
 from datetime import timedelta
 
 from flask import Blueprint, Response, request
-from twilio.twiml.messaging_response import MessagingResponse
 
 from channels import twilio_doc as doc
+from channels.sms_lane import (  # noqa: F401 - keyword_kind, RecentTokens: the channel's too
+    EMPTY_TWIML,
+    HELP,
+    OPT_IN,
+    OPT_OUT,
+    AcknowledgingLane,
+    RecentTokens,
+    inbound,
+    keyword_kind,
+)
+from channels.sms_lane import NAME as SMS
 from channels.twilio_signature import twilio_signed
 from router.adapters.twilio_sms import sender_from_config
-from router.domain.commands import ReceiveMessage
 from router.domain.segments import MAX_BODY
 from router.openapi import describe
 from router.service.channels import Channel
@@ -33,12 +40,7 @@ from router.web import bound, parse_id
 
 log = logging.getLogger(__name__)
 
-NAME = "sms"
-# Twilio's default opt-out, opt-in and help keywords (docs/domain.md §5.5).
-OPT_OUT = frozenset({"STOP", "STOPALL", "UNSUBSCRIBE", "CANCEL", "END", "QUIT", "REVOKE", "OPTOUT"})
-OPT_IN = frozenset({"START", "YES", "UNSTOP"})
-HELP = frozenset({"HELP", "INFO"})
-MAX_REMEMBERED_TOKENS = 10_000
+NAME = SMS  # the channel's name (channels/sms_lane.py)
 MAX_SMS_TEXT = MAX_BODY  # Twilio's longest message body, in characters
 
 
@@ -58,37 +60,6 @@ def channel(config: Mapping, sender: Sender | None = None) -> Channel:
     )
 
 
-def keyword_kind(body: str) -> str:
-    """Return opt_out, opt_in or help for a keyword-only message, else message."""
-    word = body.strip().strip(".!").strip().upper()
-    if word in OPT_OUT:
-        return "opt_out"
-    if word in OPT_IN:
-        return "opt_in"
-    if word in HELP:
-        return "help"
-    return "message"
-
-
-class RecentTokens:
-    """Idempotency tokens this process has answered; the inbox stays the real guard."""
-
-    def __init__(self, size: int = MAX_REMEMBERED_TOKENS) -> None:
-        self._seen: OrderedDict[str, None] = OrderedDict()
-        self._size = size
-        self._lock = threading.Lock()
-
-    def __contains__(self, token: str) -> bool:
-        with self._lock:
-            return token in self._seen
-
-    def add(self, token: str) -> None:
-        with self._lock:
-            self._seen[token] = None
-            if len(self._seen) > self._size:
-                self._seen.popitem(last=False)
-
-
 def blueprint(services: ChannelServices) -> Blueprint:
     """Return the SMS webhooks; Twilio signs them (checked), so they need no CSRF token."""
     bp = Blueprint(NAME, __name__)
@@ -100,32 +71,9 @@ def blueprint(services: ChannelServices) -> Blueprint:
     return bp
 
 
-EMPTY_TWIML = str(MessagingResponse())  # built once: every acknowledgement answers it
-
-
 def empty_twiml() -> Response:
     """Answer Twilio with nothing to send: replies go out through the REST API."""
     return Response(EMPTY_TWIML, mimetype="text/xml")
-
-
-def inbound(form: Mapping[str, str]) -> ReceiveMessage | None:
-    """Return the message an inbound webhook's form carries; None without MessageSid or From."""
-    sid = form.get("MessageSid") or form.get("SmsSid")
-    number = form.get("From", "").strip()
-    if not sid or not number:
-        return None
-    # PostgreSQL's text refuses NUL characters; no real SMS carries them.
-    body = form.get("Body", "").replace("\x00", "")
-    text = body.strip() or (
-        "(a picture or file without text)" if form.get("NumMedia", "0") != "0" else ""
-    )
-    return ReceiveMessage(
-        channel=NAME,
-        address=number,
-        text=text or "(empty message)",
-        provider_id=sid,
-        kind=keyword_kind(body),
-    )
 
 
 def receive_sms(services: ChannelServices, tokens: RecentTokens):
@@ -166,8 +114,6 @@ def delivery_status(services: ChannelServices):
     return Response(status=204)
 
 
-def wsgi_lane(app, services: ChannelServices, headers: Mapping[str, str]):  # noqa: ANN001, ANN201 - a WSGI app
+def wsgi_lane(app, services: ChannelServices, headers: Mapping[str, str]) -> AcknowledgingLane:  # noqa: ANN001 - a WSGI app
     """Put the acknowledging lane (channels/sms_lane.py) in front of the web app `app`."""
-    from channels.sms_lane import AcknowledgingLane
-
     return AcknowledgingLane(app, services, headers)

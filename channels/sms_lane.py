@@ -1,5 +1,6 @@
-"""The SMS webhooks' own lane in front of the web app: what Twilio sends nearly always (a
-form signed with the auth token) is checked and handled without Flask's request, session,
+"""An inbound SMS as Twilio sends it: its form read as a message (`inbound`, Twilio's
+keywords), and the SMS webhooks' own lane in front of the web app: what Twilio sends nearly
+always (a form signed with the auth token) is checked and handled without Flask's request, session,
 limits and form parser, each inbound message committed to the inbox before it is
 acknowledged. `kanal web`'s server hands it the signed inbound webhooks it reads itself
 (`take`, router/entrypoints/web_worker.py); other servers call it as WSGI middleware.
@@ -10,17 +11,82 @@ from __future__ import annotations
 import hmac
 import io
 import logging
+import threading
+from collections import OrderedDict
 from collections.abc import Callable, Mapping
 from urllib.parse import parse_qsl, unquote
 
-from channels.sms import EMPTY_TWIML, NAME, RecentTokens, inbound
+from twilio.twiml.messaging_response import MessagingResponse
+
 from channels.twilio_signature import form_signature
+from router.domain.commands import ReceiveMessage
 from router.service.services import ChannelServices
 from router.web import parse_id
 
 log = logging.getLogger(__name__)
 
+NAME = "sms"
 FORM = "application/x-www-form-urlencoded"
+
+# Twilio's default opt-out, opt-in and help keywords (docs/domain.md §5.5).
+OPT_OUT = frozenset({"STOP", "STOPALL", "UNSUBSCRIBE", "CANCEL", "END", "QUIT", "REVOKE", "OPTOUT"})
+OPT_IN = frozenset({"START", "YES", "UNSTOP"})
+HELP = frozenset({"HELP", "INFO"})
+MAX_REMEMBERED_TOKENS = 10_000
+
+
+def keyword_kind(body: str) -> str:
+    """Return opt_out, opt_in or help for a keyword-only message, else message."""
+    word = body.strip().strip(".!").strip().upper()
+    if word in OPT_OUT:
+        return "opt_out"
+    if word in OPT_IN:
+        return "opt_in"
+    if word in HELP:
+        return "help"
+    return "message"
+
+
+class RecentTokens:
+    """Idempotency tokens this process has answered; the inbox stays the real guard."""
+
+    def __init__(self, size: int = MAX_REMEMBERED_TOKENS) -> None:
+        self._seen: OrderedDict[str, None] = OrderedDict()
+        self._size = size
+        self._lock = threading.Lock()
+
+    def __contains__(self, token: str) -> bool:
+        with self._lock:
+            return token in self._seen
+
+    def add(self, token: str) -> None:
+        with self._lock:
+            self._seen[token] = None
+            if len(self._seen) > self._size:
+                self._seen.popitem(last=False)
+
+
+EMPTY_TWIML = str(MessagingResponse())  # built once: every acknowledgement answers it
+
+
+def inbound(form: Mapping[str, str]) -> ReceiveMessage | None:
+    """Return the message an inbound webhook's form carries; None without MessageSid or From."""
+    sid = form.get("MessageSid") or form.get("SmsSid")
+    number = form.get("From", "").strip()
+    if not sid or not number:
+        return None
+    # PostgreSQL's text refuses NUL characters; no real SMS carries them.
+    body = form.get("Body", "").replace("\x00", "")
+    text = body.strip() or (
+        "(a picture or file without text)" if form.get("NumMedia", "0") != "0" else ""
+    )
+    return ReceiveMessage(
+        channel=NAME,
+        address=number,
+        text=text or "(empty message)",
+        provider_id=sid,
+        kind=keyword_kind(body),
+    )
 
 
 class AcknowledgingLane:

@@ -82,8 +82,8 @@ def about(args) -> dict:
         "cpus": os.cpu_count(),
         "python": platform.python_version(),
         "database": "SQLite (WAL), a fresh file per kanal run",
-        "gunicorn": f"{servers.WORKERS} workers x {servers.THREADS} threads (gthread), both "
-        "kanal and the bare Flask baseline",
+        "gunicorn": f"{servers.WORKERS} workers x {servers.THREADS} threads, worker class "
+        f"{servers.WORKER_CLASS}, kanal and the bare Flask baseline alike",
         "wrk": f"-t{args.connections} -c{args.connections} -d{args.duration}s --timeout 15s",
         "twilio_sandbox": "its own gunicorn process (KANAL_TWILIO_SANDBOX_URL), not in kanal",
         "quick": args.quick,

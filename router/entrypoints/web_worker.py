@@ -229,7 +229,10 @@ class WebWorker(ThreadWorker):
 def _send_all(sock: socket.socket, data: bytes) -> None:
     """Send it all on a non-blocking socket (an acknowledgement fits its buffer nearly
     always; else wait for the rest, briefly)."""
-    sent = sock.send(data)
+    try:
+        sent = sock.send(data)
+    except BlockingIOError:
+        sent = 0
     if sent < len(data):
         sock.setblocking(True)
         sock.settimeout(5)
