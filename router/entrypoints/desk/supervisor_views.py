@@ -27,6 +27,7 @@ WHY_WORDS = {
     "signed out": N_("signed out"),
     "timed out": N_("not seen at the desk"),
 }
+PRIORITY_WORDS = {str(priority) for priority in sla.PRIORITIES}
 STAGE_WORDS = {
     sla.ON_TIME: N_("on time"),
     sla.WARNING: N_("near the target (80 %)"),
@@ -93,7 +94,8 @@ def move_item(parts, item_id: int):  # noqa: ANN001, ANN201
 def change_priority(parts, item_id: int):  # noqa: ANN001, ANN201
     """Set a waiting item's priority."""
     raw = request.form.get("priority", "").strip()
-    if not raw.isdigit():
+    # One of the priorities as written (str.isdigit() takes "²" and "٣" too).
+    if raw not in PRIORITY_WORDS:
         flash(_("Choose a priority from 0 to 9."), "error")
         return supervisor(parts), 400
     return _act(
