@@ -48,8 +48,8 @@ from router.service.translations import N_, language_code, translator
 from router.web import bound, local_path
 
 WRONG_PASSWORD = N_("Wrong username or password.")
-SIGNED_IN = "kanal_signed_in"
-SAFE_METHODS = ("GET", "HEAD", "OPTIONS")  # requests that only read  # the session's key: when it began, in µs since the epoch
+SIGNED_IN = "kanal_signed_in"  # the session's key: when it began, in µs since the epoch
+SAFE_METHODS = ("GET", "HEAD", "OPTIONS")  # requests that only read
 
 
 class StaffSignIn:
