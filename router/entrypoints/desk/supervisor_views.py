@@ -11,7 +11,7 @@ from __future__ import annotations
 from flask import abort, flash, redirect, render_template, request, url_for
 
 from router.domain import sla
-from router.entrypoints.desk.parts import _, viewer
+from router.entrypoints.desk.parts import _, viewer, visible_failed_callbacks
 from router.service.errors import ServiceError
 from router.service.translations import N_
 
@@ -59,14 +59,13 @@ def supervisor_board(parts):  # noqa: ANN001, ANN201
 def _board(parts, template: str):  # noqa: ANN001, ANN202
     if parts.supervision is None:
         abort(404)
-    calls = parts.callbacks
     return render_template(
         template,
         board=parts.supervision.board(viewer()),
         queue_names=parts.supervision.queues(),
         priorities=list(sla.PRIORITIES),
         STAGE_WORDS=STAGE_WORDS,
-        failed_count=len(calls.failed()) if calls else 0,
+        failed_count=len(visible_failed_callbacks(parts)),
     )
 
 
