@@ -219,3 +219,15 @@ def test_a_page_session_alone_cannot_act_through_the_api_so_a_forged_form_cannot
         assert figures.status_code == 200, figures.get_data(as_text=True)
     finally:
         kanal_of(app).close()
+
+
+@pytest.mark.parametrize("username", ["agent1\x00", "\x00", "a\x00gent1"])
+def test_a_username_with_a_nul_character_is_a_wrong_sign_in_not_a_server_error(
+    app, staff, username
+):
+    """PostgreSQL's text cannot hold NUL, and no username does: a stranger's form with one is
+    answered as any wrong username, on both databases."""
+    staff("agent1", "agent")
+    answer = app.test_client().post("/login", data={"username": username, "password": PASSWORD})
+    assert answer.status_code == 401
+    assert "Wrong username or password." in answer.get_data(as_text=True)
