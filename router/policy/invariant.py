@@ -38,7 +38,9 @@ digital route); a callback may still be offered to them while they keep their pl
 
 The search is exhaustive: each field takes only the values the profile's conditions can tell
 apart (every value a rule names, one value no rule names, numbers just below, at and above each
-threshold), so these values stand for every possible context.
+threshold), so these values stand for every possible context. Their combinations are decided
+by boxes (router/policy/turns.py): cut only where a rule tells values apart, citizens and
+channels included, with the verdict of deciding each combination (`exhaustive=True`).
 """
 
 from __future__ import annotations
