@@ -172,16 +172,16 @@ def start_session(services: ChannelServices):
 def post_message(services: ChannelServices, session_id: str):
     """Take the citizen's message, route it, and answer what the citizen should see now.
 
-    The session's token is checked in the turn's first transaction; a request it would
-    refuse (no such session, another token) is refused before its body's faults, and one
-    with no token at all on a read, as every fault of the body is."""
+    The session and its token are checked on a read first, so a request without the
+    session's token (none, or another) never waits for the turn's write lock that the
+    session's own messages hold; it is refused (404, 401) before its body's faults. The
+    turn checks the token again in its first transaction."""
     body = request.get_json(silent=True)
     message, problem = _new_message(body)
+    _contact, error = _session(services)
+    if error is not None or problem is not None:
+        return error or problem
     bearer = _bearer_hash()
-    if problem is not None or not bearer:  # refused on a read, without the turn's write lock
-        _contact, error = _session(services)
-        if error is not None or problem is not None:
-            return error or problem
     text, client_id = message.text.strip(), message.client_id
     provider_id = (
         f"{session_id}:{client_id}"[:64] if isinstance(client_id, str) and client_id else None
