@@ -343,7 +343,8 @@ def phone(from_number: str, url: str | None) -> None:
     Words are speech, digits are keys, an empty line is silence, `wait` waits 30 seconds in
     the queue, `hangup` ends the call.
     """
-    from ivr.phone import CallFailed, Line, Phone, http_send
+    from ivr.phone import CallFailed, Line, Phone
+    from ivr.phone_transport import http_send
     from router.config import from_env
 
     config = from_env()

@@ -6,7 +6,7 @@ import threading
 
 import pytest
 
-from channels.webchat import identity_token
+from channels.webchat_session import identity_token
 from router import create_app
 from router.domain.commands import AgentReply, ClaimNext
 from router.entrypoints.bootstrap import kanal_of
