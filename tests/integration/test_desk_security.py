@@ -169,9 +169,7 @@ def test_the_sign_in_limits_are_looked_up_for_sign_in_only(app, staff, monkeypat
     assert answer.status_code == 401 and looked_up
 
 
-def test_a_page_session_alone_cannot_act_through_the_api_so_a_forged_form_cannot(
-    app_config, bot
-):
+def test_a_page_session_alone_cannot_act_through_the_api_so_a_forged_form_cannot(app_config, bot):
     """The API takes no CSRF token: a signed-in agent's cookie, which a form on another site
     could make the browser send, must not claim work, set presence or report completions
     there. Reading the figures with the page session (the dashboard) still works."""
