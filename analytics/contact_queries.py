@@ -73,6 +73,7 @@ def _folded(opened, full: bool, assisted: bool = False):
             func.max(case((bot_turn, E.c.id))).label("last_bot_id"),
             func.max(case((E.c.type == ev.BOT_ANSWERED, E.c.id))).label("last_answer_id"),
             func.min(case((E.c.type == ev.AGENT_ASSIGNED, E.c.at))).label("assigned_at"),
+            func.sum(case((E.c.type == ev.QUEUED, 1), else_=0)).label("queued_count"),
             case((closed, last_closed)).label("closed_id"),
             func.max(case((E.c.type == ev.DECISION_MADE, E.c.id))).label("decision_id"),
         ]
@@ -122,10 +123,37 @@ def contact_facts(
         .outerjoin(decision, decision.c.id == f.c.decision_id)
         .order_by(f.c.contact_id)
     )
-    return [_facts(r) for r in conn.execute(stmt)]
+    rows = conn.execute(stmt).all()
+    again = [r.contact_id for r in rows if r.assigned_at is not None and r.queued_count > 1]
+    waits = _requeued_waits(conn, again) if again else {}
+    return [_facts(r, waits.get(r.contact_id)) for r in rows]
 
 
-def _facts(r) -> ContactFacts:
+def _requeued_waits(conn: Connection, ids: list[int]) -> dict[int, timedelta]:
+    """Return, for contacts queued again after an agent took them (a transfer), the time they
+    waited in a queue with no agent after the first agent took them: not handling time."""
+    stmt = (
+        select(E.c.contact_id, E.c.type, E.c.at)
+        .where(E.c.contact_id.in_(ids))
+        .where(E.c.type.in_((ev.QUEUED, ev.AGENT_ASSIGNED, ev.CLOSED)))
+        .order_by(E.c.contact_id, E.c.id)
+    )
+    out: dict[int, timedelta] = {}
+    held: dict[int, bool] = {}
+    since: dict[int, datetime] = {}
+    for contact_id, kind, at in conn.execute(stmt):
+        if kind == ev.AGENT_ASSIGNED:
+            held[contact_id] = True
+        elif contact_id in held and contact_id not in since and kind == ev.QUEUED:
+            since[contact_id] = at  # back in a queue after an agent held it
+            continue
+        if contact_id in since and kind != ev.QUEUED:
+            start = since.pop(contact_id)
+            out[contact_id] = out.get(contact_id, timedelta(0)) + max(at - start, timedelta(0))
+    return out
+
+
+def _facts(r, requeued: timedelta | None = None) -> ContactFacts:
     resolved = r.resolved_id is not None
     digital = r.digital
     if digital is None:  # events written before `digital` was recorded
@@ -163,6 +191,7 @@ def _facts(r) -> ContactFacts:
         wrap_up=r.wrap_up,
         outcome=r.outcome,
         assigned_at=r.assigned_at,
+        requeued=requeued or timedelta(0),
         left_queue=r.state_before == "queued" and r.channel != PHONE,
     )
 

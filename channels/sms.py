@@ -36,11 +36,12 @@ from router.service.channels import Channel
 from router.service.lanes import take_in_order
 from router.service.ports import Sender
 from router.service.services import ChannelServices
-from router.web import bound, parse_id
+from router.web import MAX_KEY, bound, parse_id
 
 log = logging.getLogger(__name__)
 
 NAME = SMS  # the channel's name (channels/sms_lane.py)
+INBOUND_ERROR = f"MessageSid and From are required: each 1 to {MAX_KEY} characters, without NUL."
 MAX_SMS_TEXT = MAX_BODY  # Twilio's longest message body, in characters
 
 
@@ -80,7 +81,7 @@ def receive_sms(services: ChannelServices, tokens: RecentTokens):
     """Commit an inbound SMS to the inbox once and acknowledge it; the turn runs after."""
     cmd = inbound(request.form)
     if cmd is None:
-        return Response("MessageSid and From are required.", status=400, mimetype="text/plain")
+        return Response(INBOUND_ERROR, status=400, mimetype="text/plain")
     token = request.headers.get("I-Twilio-Idempotency-Token", "")
     if token and token in tokens:
         return empty_twiml()

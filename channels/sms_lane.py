@@ -21,7 +21,7 @@ from twilio.twiml.messaging_response import MessagingResponse
 from channels.twilio_signature import form_signature
 from router.domain.commands import ReceiveMessage
 from router.service.services import ChannelServices
-from router.web import parse_id
+from router.web import parse_id, storable_key
 
 log = logging.getLogger(__name__)
 
@@ -70,10 +70,11 @@ EMPTY_TWIML = str(MessagingResponse())  # built once: every acknowledgement answ
 
 
 def inbound(form: Mapping[str, str]) -> ReceiveMessage | None:
-    """Return the message an inbound webhook's form carries; None without MessageSid or From."""
+    """Return the message an inbound webhook's form carries; None without a MessageSid or a
+    From that storage keeps (`storable_key`)."""
     sid = form.get("MessageSid") or form.get("SmsSid")
     number = form.get("From", "").strip()
-    if not sid or not number:
+    if not storable_key(sid or "") or not storable_key(number):
         return None
     # PostgreSQL's text refuses NUL characters; no real SMS carries them.
     body = form.get("Body", "").replace("\x00", "")

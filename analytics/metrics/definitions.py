@@ -64,10 +64,11 @@ DEFINITIONS = {
         "Needs completed, not contacts: a contact completes a need when its resolved event "
         "says completed=true (the agent's wrap-up code) or, for a bot conversation, when a "
         "need was recognised and the bot's last turn answered it (not a failure) before the "
-        "conversation ended without a person; an accepted deflection completed digitally "
-        "completes its contact's need too. A contact whose citizen completed the same need in "
-        "an earlier contact ended within {days} days before is the same need, not counted "
-        "again."
+        "conversation ended without a person; a call whose citizen took the digital route "
+        "(the link texted) and met no person completes its need only as a deflection "
+        "completed digitally within the follow-up window (digital). A contact whose citizen "
+        "completed the same need in an earlier contact ended within {days} days before is "
+        "the same need, not counted again."
     ),
     "completed_digital": (
         "Completed needs completed by self-service on a digital channel (web chat, SMS) with "
@@ -180,7 +181,10 @@ DEFINITIONS = {
         "Contacts opened to call someone back are not counted; contacts still waiting are "
         "queue_in_progress."
     ),
-    "answered": "Queued contacts an agent took (agent_assigned).",
+    "answered": (
+        "Queued contacts an agent took while they waited (agent_assigned); a caller who "
+        "booked a callback and hung up left the queue unanswered, whoever called back."
+    ),
     "abandoned": (
         "Queued contacts left before an agent took them: a caller who hung up, or a web chat "
         "or SMS conversation closed while waiting; abandons under {short_abandon} seconds "
@@ -200,9 +204,10 @@ DEFINITIONS = {
         "whole seconds rounded up (the fewest seconds within which that share was answered)."
     ),
     "aht_seconds": (
-        "Average handle time: mean time from an agent taking the contact to its end, over "
-        "handled contacts. kanal records no hold or after-contact work, so both are inside "
-        "this time or missing from it."
+        "Average handle time: mean time from an agent taking the contact to its end, less "
+        "any wait in a queue after a transfer (no agent held it then), over handled "
+        "contacts. kanal records no hold or after-contact work, so both are inside this time "
+        "or missing from it."
     ),
     "occupancy": (
         "Agents' handling time ÷ their staffed time (COPC; ICMI), agency-wide, per day in the "

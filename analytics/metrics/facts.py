@@ -4,7 +4,7 @@ records `analytics.queries` folds the log into and every figure is computed from
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 
 PHONE = "voice"  # the phone's channel name
 
@@ -70,6 +70,8 @@ class ContactFacts:
     wrap_up: str | None = None
     outcome: str | None = None  # the agent's outcome: resolved, assisted_digital, referred, …
     assigned_at: datetime | None = None  # first agent_assigned event
+    # Time back in a queue after an agent took it (a transfer), until the next agent took it.
+    requeued: timedelta = timedelta(0)
     left_queue: bool = False  # a written contact closed while waiting in the queue
     satisfaction: int | None = None  # the last satisfaction answer (1-5)
     # Links to the same citizen's other contacts on the same need (`link`).

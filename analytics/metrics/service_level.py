@@ -76,7 +76,7 @@ def queue_outcome(c: ContactFacts) -> tuple[str, timedelta] | None:
     way: a callback booked, closed by staff). None: never queued, or a callback's contact."""
     if c.queued_at is None or c.reopens is not None:
         return None
-    if c.assigned_at is not None:
+    if c.assigned_at is not None and not _left_before_answer(c):
         return "answered", wait_between(c.assigned_at, c.queued_at)
     if c.channel == PHONE and c.abandoned and c.call_ended_at is not None:
         return "abandoned", wait_between(c.call_ended_at, c.queued_at)
@@ -87,12 +87,19 @@ def queue_outcome(c: ContactFacts) -> tuple[str, timedelta] | None:
     return "other", timedelta(0)
 
 
+def _left_before_answer(c: ContactFacts) -> bool:
+    """Return True for a caller whose call ended before an agent took the contact: they left
+    the queue (a callback booked), and the agent who took it later called them back."""
+    return c.channel == PHONE and c.call_ended_at is not None and c.call_ended_at < c.assigned_at
+
+
 def handle_time(c: ContactFacts) -> timedelta | None:
     """Return an agent's handling time, exact: from taking the contact to its end (no hold or
-    after-contact work is recorded), or None when no agent finished it."""
+    after-contact work is recorded), less the time it waited in a queue again after a
+    transfer (no agent held it then), or None when no agent finished it."""
     if c.assigned_at is None or c.ended_at is None:
         return None
-    return max(c.ended_at - c.assigned_at, timedelta(0))
+    return max(c.ended_at - c.assigned_at - c.requeued, timedelta(0))
 
 
 def handle_seconds(c: ContactFacts) -> int | None:

@@ -29,9 +29,14 @@ def is_completed(c: ContactFacts) -> bool:
 
     An agent's wrap-up says so; a bot conversation completed a need only when a need was
     recognised and the bot's last turn answered it (not a failure) before the conversation
-    ended without a person.
+    ended without a person. A call on which the citizen took the digital route (the link
+    texted) and no person served them handed the need to that route: the call did not
+    complete it, whatever the phone's assistant said before the link; the self-service's
+    report within the follow-up window does (a completed deflection, `completion`).
     """
     if not c.completed:
+        return False
+    if c.deflection_accepted_at is not None and not is_served_by_person(c):
         return False
     if c.resolved_by == "bot":
         return c.need is not None and c.bot_answered_last and not c.handed_off

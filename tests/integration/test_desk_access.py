@@ -35,7 +35,9 @@ SANDBOX = "the local Twilio sandbox (refused in production)"
 CONVERSATION = "the access rule of router/domain/access.py"
 METRICS = frozenset({"manager", "supervisor", "admin"})  # analytics.api.MANAGERS and admin
 SUPERVISORS = frozenset({"supervisor", "admin"})  # the supervisor board
-INTEGRATION = frozenset({"integration", "admin"})
+# A partner's API token (integration, or admin): the API acts for a token only, never for
+# a page session (tests/integration/test_roles_matrix.py holds its role matrix).
+INTEGRATION_TOKEN = "an integration's API token"
 # The desk API: a desk member's API token, then the same rules as the pages
 # (tests/integration/test_desk_api.py holds its role × route matrix).
 DESK_TOKEN = "a desk member's API token"
@@ -77,6 +79,7 @@ RULES: dict[str, object] = {
     "desk_api.call_back": DESK_TOKEN,
     "desk.taking_calls": DESK,
     "desk.failed_callbacks": DESK,
+    # Then the access rule of the callback's conversation (tests/integration/test_desk_calls.py).
     "desk.call_again": DESK,
     "desk.close_callback": DESK,
     "analytics.channel_shift": METRICS,
@@ -86,7 +89,7 @@ RULES: dict[str, object] = {
     "analytics.surges": METRICS,
     "analytics.surges_csv": METRICS,
     "openapi.document": PUBLIC,
-    "integration_api.digital_completion": INTEGRATION,
+    "integration_api.digital_completion": INTEGRATION_TOKEN,
     "webchat.static": PUBLIC,
     "front_door.home": PUBLIC,
     "dashboard.static": PUBLIC,
@@ -187,7 +190,7 @@ def test_the_roles_matrix_as_tested(app, client, kanal, staff):
 def test_an_agent_cannot_open_a_bot_only_conversation_and_the_attempt_is_audited(
     app, client, kanal, staff, add_citizen
 ):
-    from channels.webchat import identity_token
+    from channels.webchat_session import identity_token
 
     pseudonym = add_citizen(phone="+4512345678", name="Karen Jensen")
     sid, _auth, _last = chat(
@@ -252,7 +255,7 @@ def _export(database_url, tmp_path, *args):
 def test_an_admin_exports_the_audit_log_without_phone_numbers_or_names(
     app, client, kanal, staff, add_citizen, database_url, tmp_path
 ):
-    from channels.webchat import identity_token
+    from channels.webchat_session import identity_token
 
     pseudonym = add_citizen(phone="+4587654321", name="Ole Hansen")
     handed = queued_chat(client, kanal, identity=identity_token(SECRET, pseudonym))
