@@ -23,7 +23,7 @@ from router.policy.context import (
 )
 from router.policy.engine import decision_of
 from router.policy.profile import Profile
-from router.policy.turns import Turns
+from router.policy.turns import TurnBoxes
 
 TRIGGERS = ("request", "failures", "exemption")
 _OTHER_NEEDS = ("payment_date", "apply_benefit", "application_status", "complaint")
@@ -71,7 +71,7 @@ class Search:
         # Decide every combination of values (the reference the tests and the benchmark
         # compare with), else only the boxes the rules tell apart (router/policy/turns.py).
         self.exhaustive = exhaustive
-        self.truths: dict = {}  # (condition, variable, values) -> where it holds, for Turns
+        self.truths: dict = {}  # (condition, variable, values) -> where it holds, for TurnBoxes
         named: dict[str, list] = defaultdict(list)
         for rule in (*profile.rules, *profile.surge_rules):
             for c in rule.when:
@@ -169,7 +169,7 @@ class Search:
         exhaustive, one per combination of values (router/policy/combinations.py)."""
         if self.exhaustive:
             return every_course(self, state, trigger)
-        return Turns(self, state, trigger).courses()
+        return TurnBoxes(self, state, trigger).courses()
 
     def _turns(self, state: State, trigger: str) -> tuple[tuple[tuple, State], ...]:
         """Return the ways one turn can leave the citizen without a person (as the stages
@@ -179,7 +179,7 @@ class Search:
         """
         kept: dict[tuple[str, State], tuple] = {}
         if not self.exhaustive:  # the contexts made only for the examples kept
-            turns = Turns(self, state, trigger)
+            turns = TurnBoxes(self, state, trigger)
             for leaf in turns.leaves():
                 who = leaf[0].get("who")
                 self._keep(kept, state, leaf, turns.failures(leaf), turns.stages, who)
@@ -201,7 +201,7 @@ class Search:
         self, kept: dict, state: State, course: tuple, failures: int, stages=None, who=None
     ) -> None:
         """Keep the first example of each way out that reaches no person: the stages of
-        the course, or of a leaf of Turns (`stages` makes them, only for the first; `who`:
+        the course, or of a leaf of TurnBoxes (`stages` makes them, only for the first; `who`:
         the citizens of the leaf's box)."""
         rule = course[-1][1] if stages is None else (course[3] or course[1])
         if rule.action in ASSISTED_SERVICE:

@@ -43,13 +43,13 @@ _WHO = dict.fromkeys(("channel", "exempt", "exemption", "age_band", "identified"
 _REQUEST = "request_person"
 
 
-class Turns:
+class TurnBoxes:
     """The courses of one turn from one state, for one trigger, as decided boxes."""
 
     def __init__(self, search, state, trigger: str) -> None:  # noqa: ANN001 - a Search
         self.search = search
         self.profile = search.profile
-        self.state = state
+        self.start = state  # the state the turn starts from
         self.trigger = trigger
         self.truths: dict = search.truths  # the conditions' tables, shared by all turns
         asking = search.flag("asked_for_person", False)
@@ -93,8 +93,8 @@ class Turns:
         """The failed bot turns the citizen has after the leaf's turn."""
         mode = leaf[2]
         if mode is None:
-            return self.state.failures
-        return min(self.state.failures + 1, self.search.cap) if mode[1] else 0
+            return self.start.failures
+        return min(self.start.failures + 1, self.search.cap) if mode[1] else 0
 
     # --- the bot's answer ----------------------------------------------------------------
 
