@@ -5,6 +5,7 @@ from __future__ import annotations
 import csv
 import io
 import json
+import numbers
 import re
 from collections.abc import Callable, Iterable, Mapping
 from datetime import UTC, date, datetime, timedelta
@@ -269,15 +270,17 @@ FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
 
 
 def _cell(value) -> str:
-    """Return a CSV cell that no spreadsheet runs as a formula."""
+    """Return a CSV cell that no spreadsheet runs as a formula: a number (int, float, Decimal)
+    as it is, so that -0.05 stays a number a spreadsheet sums; text starting with one of
+    FORMULA_STARTS behind a `'`, which the spreadsheet shows as text and does not run."""
     if value is None:
         return ""
+    if isinstance(value, numbers.Number) and not isinstance(value, bool):
+        return str(value)  # digits, a point, a sign, an exponent: never a formula
     if isinstance(value, dict):
         text = "; ".join(f"{k}={v}" for k, v in value.items())
     else:
         text = str(value)
-    if isinstance(value, int | float) and not isinstance(value, bool) and value >= 0:
-        return text
     return "'" + text if text[:1] in FORMULA_STARTS else text
 
 

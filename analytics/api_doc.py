@@ -288,9 +288,9 @@ CONVERSATIONS_CSV = Operation(
     "1 for a bot conversation the policy passed to a person, as the metric of that name counts "
     "it (the column sums to the report's `handed_off`); `to_person_rule` names the rule that "
     "passed a conversation to a person, with or without the bot. The citizen is their "
-    "pseudonym; no name, phone number or citizen text. A cell that would start with =, +, -, "
-    "@, a tab or a carriage return is prefixed with ' so that no spreadsheet runs it as a "
-    "formula.",
+    "pseudonym; no name, phone number or citizen text. Numbers are written as numbers, a "
+    "negative one too; a text cell that would start with =, +, -, @, a tab or a carriage "
+    "return is prefixed with ' so that no spreadsheet runs it as a formula.",
     security="apiToken",
     query=MetricsQuery,
     answers={

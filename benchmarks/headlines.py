@@ -307,6 +307,21 @@ def surge_end(at: dict, base: dict) -> list[dict]:
     ]  # fmt: skip
 
 
+def policy_check(d: dict) -> list[dict]:
+    base, rows = d["baseline_denmark_s"], []
+    for r in d["sizes"]:
+        rows.append(row(f"policy check of a hostile profile of {r['rules']} rules (by boxes; "
+                        "baseline: the Danish profile's check)", r["after_s"], "s",
+                        baseline=base, ratio=r["after_ratio_to_baseline"]))  # fmt: skip
+        before = r["before_s"]  # None: stopped at the limit, its lower bound is shown
+        stopped = "" if before is not None else ": more than this, stopped there"
+        rows.append(row(f"the same, deciding every combination (the check before){stopped}",
+                        r["before_over_s"] if before is None else before, "s", baseline=base,
+                        ratio=r["before_ratio_to_baseline"],
+                        target="same verdict", met=r["same_verdict_as_before"]))  # fmt: skip
+    return rows
+
+
 def from_targets(d: dict) -> list[dict]:
     """The rows of a `targets` list (`id`/`what`, `value`/`figure`, `target`, verdict)."""
     rows = []
@@ -323,6 +338,7 @@ READERS: dict[str, Callable[[dict], list[dict]]] = {
     "ivr_turn": ivr_turn,
     "language_id": language_id,
     "million_contacts": million_contacts,
+    "policy_check": policy_check,
     "rasa_memory": rasa_memory,
     "simulator": simulator,
     "sms_webhook": sms_webhook,

@@ -1,22 +1,31 @@
-"""Web chat: a JSON API and a push stream for the citizen's chat widget."""
+"""Web chat: a JSON API and a push stream for the citizen's chat widget.
+
+The session's guards (its token, a portal citizen's signed identity) are in
+webchat_session.py, the push stream in webchat_stream.py, the widget's page and texts in
+webchat_widget.py and the API's description in webchat_doc.py."""
 
 from __future__ import annotations
 
-import hashlib
-import hmac
-import json
 import re
 import secrets
 import threading
-import time
 from collections.abc import Mapping
 from datetime import timedelta
 
-from flask import Blueprint, Response, request, stream_with_context
+from flask import Blueprint, request
 from werkzeug.exceptions import HTTPException
 
 from channels import webchat_doc as doc
 from channels.base import json_error, message_view
+from channels.webchat_session import (
+    TOKEN_ERROR,
+    bearer_hash,
+    came_back,
+    session,
+    token_hash,
+    verified_pseudonym,
+)
+from channels.webchat_stream import AFTER_ERROR, stream
 from channels.webchat_widget import demo_page, served, widget_texts
 from router.domain.channels import WEBCHAT
 from router.domain.commands import ReceiveMessage, StartChat
@@ -33,29 +42,7 @@ NAME = WEBCHAT
 
 MAX_TEXT = doc.MAX_TEXT
 _VISIBLE = re.compile(doc.VISIBLE)
-# A stream holds a worker thread: keep it short (the widget reconnects with after=<last id>)
-# and cap how many one process serves, so open chat pages never starve the desk and webhooks.
-STREAM_SECONDS = 55
-KEEPALIVE_SECONDS = 5
-NO_SESSION = "No such chat session."
-TOKEN_ERROR = "Send the session's token: Authorization: Bearer <token>."
 ENDED = "This conversation has ended. Please start a new one."
-AFTER_ERROR = "`after` must be a message id: an integer from 0 to 9223372036854775807."
-
-
-def _hash(token: str) -> str:
-    return hashlib.sha256(token.encode()).hexdigest()
-
-
-def token_matches(contact, token: str) -> bool:  # noqa: ANN001 - a Contact or its SessionKey
-    """Say whether `token` is the bearer token of the chat session `contact` is at."""
-    return hmac.compare_digest(_hash(token.strip()), contact.secret_hash or "")
-
-
-def identity_token(secret: str, pseudonym: str) -> str:
-    """Return a signed identity for a citizen already signed in on the agency's portal."""
-    mac = hmac.new(secret.encode(), b"chat-identity:" + pseudonym.encode(), hashlib.sha256)
-    return f"{pseudonym}.{mac.hexdigest()[:32]}"
 
 
 def channel(config: Mapping, sender: Sender | None = None) -> Channel:
@@ -101,35 +88,6 @@ def blueprint(services: ChannelServices) -> Blueprint:
     return bp
 
 
-def _verified_pseudonym(secret: str, identity: str) -> str | None:
-    if not storable(identity):
-        return None
-    pseudonym, _, _mac = identity.rpartition(".")
-    expected = identity_token(secret, pseudonym)
-    # Bytes: compare_digest refuses str holding anything but ASCII (TypeError, then 500).
-    matches = hmac.compare_digest(expected.encode(), identity.encode())
-    return pseudonym if pseudonym and matches else None
-
-
-def _session(services: ChannelServices):
-    """Return the session's key (the contact's id, state, token hash and language) after
-    checking the bearer token."""
-    session_id = request.view_args["session_id"]
-    contact = services.views.session_key(NAME, session_id)
-    if contact is None:
-        return None, json_error(404, NO_SESSION)
-    scheme, _, token = request.headers.get("Authorization", "").partition(" ")
-    if scheme.lower() != "bearer" or not token_matches(contact, token):
-        return None, json_error(401, TOKEN_ERROR)
-    return contact, None
-
-
-def _bearer_hash() -> str:
-    """The hash of the request's bearer token ("" when it carries none)."""
-    scheme, _, token = request.headers.get("Authorization", "").partition(" ")
-    return _hash(token.strip()) if scheme.lower() == "bearer" and token.strip() else ""
-
-
 def _http_error(exc: HTTPException):
     if exc.code == 413:
         return json_error(413, "The request body is larger than 64 KB.")
@@ -148,7 +106,7 @@ def start_session(services: ChannelServices):
         return json_error(400, str(exc), field=exc.field)
     pseudonym = None
     if asked.identity:
-        pseudonym = _verified_pseudonym(services.config["SECRET_KEY"], asked.identity)
+        pseudonym = verified_pseudonym(services.config["SECRET_KEY"], asked.identity)
         if pseudonym is None:
             return json_error(400, "The identity is not signed by this agency.", field="identity")
     language = asked.language
@@ -160,7 +118,7 @@ def start_session(services: ChannelServices):
     token = secrets.token_urlsafe(32)
     services.turns.start_chat(
         StartChat(
-            secret_hash=_hash(token),
+            secret_hash=token_hash(token),
             citizen_pseudonym=pseudonym,
             language=language_code(language) if language else None,
         ),
@@ -172,16 +130,16 @@ def start_session(services: ChannelServices):
 def post_message(services: ChannelServices, session_id: str):
     """Take the citizen's message, route it, and answer what the citizen should see now.
 
-    The session's token is checked in the turn's first transaction; a request it would
-    refuse (no such session, another token) is refused before its body's faults, and one
-    with no token at all on a read, as every fault of the body is."""
+    The session and its token are checked on a read first, so a request without the
+    session's token (none, or another) never waits for the turn's write lock that the
+    session's own messages hold; it is refused (404, 401) before its body's faults. The
+    turn checks the token again in its first transaction."""
     body = request.get_json(silent=True)
     message, problem = _new_message(body)
-    bearer = _bearer_hash()
-    if problem is not None or not bearer:  # refused on a read, without the turn's write lock
-        _contact, error = _session(services)
-        if error is not None or problem is not None:
-            return error or problem
+    _contact, error = session(services)
+    if error is not None or problem is not None:
+        return error or problem
+    bearer = bearer_hash()
     text, client_id = message.text.strip(), message.client_id
     provider_id = (
         f"{session_id}:{client_id}"[:64] if isinstance(client_id, str) and client_id else None
@@ -216,7 +174,7 @@ def _receive(services: ChannelServices, cmd: ReceiveMessage):
     try:
         return services.turns.receive(cmd)
     except Ended as ended:
-        if not _came_back(services, ended.contact_id):
+        if not came_back(services, ended.contact_id):
             raise
     return services.turns.receive(cmd)
 
@@ -248,7 +206,7 @@ def _new_message(body: object):
 
 def list_messages(services: ChannelServices, session_id: str):
     """Answer the messages after a cursor (message id) and the conversation's state."""
-    contact, error = _session(services)
+    contact, error = session(services)
     if error:
         return error
     try:
@@ -256,7 +214,7 @@ def list_messages(services: ChannelServices, session_id: str):
     except ValueError:
         return json_error(400, AFTER_ERROR)
     if services.left_chats is not None:  # a widget that polls is there too
-        if contact.state == ContactState.CLOSED and _came_back(services, contact.id):
+        if contact.state == ContactState.CLOSED and came_back(services, contact.id):
             contact = services.views.contact(contact.id)
         elif contact.state == ContactState.QUEUED:
             services.left_chats.present([contact.id])
@@ -268,66 +226,10 @@ def list_messages(services: ChannelServices, session_id: str):
     }
 
 
-def _came_back(services: ChannelServices, contact_id: int) -> bool:
-    """An abandoned chat whose citizen returned waits again (router/service/left_chats.py)."""
-    return services.left_chats is not None and services.left_chats.come_back(contact_id)
-
-
-def stream(slots: threading.BoundedSemaphore, services: ChannelServices, session_id: str):
-    """Push new messages and state changes as server-sent events."""
-    contact, error = _session(services)
-    if error:
-        return error
-    try:
-        after = parse_id(request.args.get("after") or request.headers.get("Last-Event-ID"), 0)
-    except ValueError:
-        return json_error(400, AFTER_ERROR)
-    if contact.state == ContactState.CLOSED:
-        _came_back(services, contact.id)  # an abandoned chat's citizen is back: queued again
-    read = services.views
-    contact_id = contact.id
-    if not slots.acquire(blocking=False):
-        response = json_error(503, "Too many live streams here now; poll GET .../messages?after=.")
-        response[0].headers["Retry-After"] = "5"
-        return response
-
-    def events():
-        try:
-            yield from _events()
-        finally:
-            slots.release()
-
-    def _events():
-        nonlocal after
-        state = language = None
-        deadline = time.monotonic() + STREAM_SECONDS
-        quiet_since = time.monotonic()
-        yield "retry: 2000\n\n"
-        while time.monotonic() < deadline:
-            for m in read.messages(contact_id, after):
-                after = m.id
-                quiet_since = time.monotonic()
-                yield f"id: {m.id}\nevent: message\ndata: {json.dumps(message_view(m))}\n\n"
-            now = read.contact(contact_id)
-            if (now.state, now.language) != (state, language):
-                state, language = now.state, now.language
-                data = json.dumps({"state": state, "language": language})
-                yield f"event: state\ndata: {data}\n\n"
-            if state == ContactState.CLOSED:
-                return
-            if time.monotonic() - quiet_since > KEEPALIVE_SECONDS:
-                quiet_since = time.monotonic()
-                yield ": keep-alive\n\n"
-            time.sleep(1.0)
-
-    headers = {"Cache-Control": "no-cache", "X-Accel-Buffering": "no"}
-    return Response(stream_with_context(events()), mimetype="text/event-stream", headers=headers)
-
-
 def survey(services: ChannelServices, session_id: str):
     """Answer the satisfaction question once the conversation has ended (asked once, of the
     share of conversations the agency asks): `{"state": "none"}` when there is none."""
-    contact, error = _session(services)
+    contact, error = session(services)
     if error:
         return error
     if services.surveys is None:
@@ -338,7 +240,7 @@ def survey(services: ChannelServices, session_id: str):
 def answer_survey(services: ChannelServices, session_id: str):
     """Record the citizen's answer, `{"score": 1..5}` (5 very satisfied), or
     `{"score": null}` to decline; once (409 after that)."""
-    contact, error = _session(services)
+    contact, error = session(services)
     if error:
         return error
     try:

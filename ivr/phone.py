@@ -5,8 +5,8 @@ CallStatus, Direction, then SpeechResult + Confidence or Digits at each <Gather>
 TwiML answers with ElementTree, collects what <Say> says, follows <Redirect>, and plays the
 queue: <Enqueue> requests the wait URL with QueueTime as the wait goes on, <Leave> and hanging
 up post the Enqueue action with QueueResult, and the end of the call posts the status
-callback. `Phone.post` is the only way out, so the tests drive it through Flask's test client
-and `kanal phone` through HTTP.
+callback. Its `send` is the only way out, so the tests drive it through Flask's test client
+and `kanal phone` through HTTP (ivr/phone_transport.py).
 
 In sandbox mode the caller's place in the Twilio queue is held by the sandbox's voice queue
 endpoints (POST/DELETE /sandbox/voice/queues/<name>/members, GET /sandbox/voice/calls/<sid>):
@@ -24,9 +24,7 @@ from dataclasses import dataclass, field
 from urllib.parse import urlsplit
 
 from channels.twilio_signature import sign
-
-# send(method, url, form, headers) -> (status, body): the transport the driver speaks through.
-Send = Callable[[str, str, dict, dict], tuple[int, str]]
+from ivr.phone_transport import Send
 
 
 class CallFailed(RuntimeError):
@@ -271,31 +269,3 @@ class Phone:
         status, _ = self.send(method, self._absolute(path), form, {})
         if status in (404, 405):
             self.sandbox_queue = False  # this kanal has no sandbox voice queues
-
-
-def http_send(base_url: str, public_url: str, timeout: float = 15.0) -> Send:
-    """Return a transport over HTTP to kanal at `base_url` (URLs are signed for `public_url`)."""
-    import requests
-
-    session = requests.Session()
-
-    def send(method: str, url: str, form: dict, headers: dict) -> tuple[int, str]:
-        if url.startswith(public_url.rstrip("/")):
-            url = base_url.rstrip("/") + url[len(public_url.rstrip("/")) :]
-        response = session.request(method, url, data=form or None, headers=headers,
-                                   timeout=timeout)  # fmt: skip
-        return response.status_code, response.text
-
-    return send
-
-
-def flask_send(client, public_url: str) -> Send:  # noqa: ANN001 - a Flask test client
-    """Return a transport through a Flask test client (the tests' phone)."""
-
-    def send(method: str, url: str, form: dict, headers: dict) -> tuple[int, str]:
-        parts = urlsplit(url)
-        path = parts.path + (f"?{parts.query}" if parts.query else "")
-        response = client.open(path, method=method, data=form or None, headers=headers)
-        return response.status_code, response.get_data(as_text=True)
-
-    return send

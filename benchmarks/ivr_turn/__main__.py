@@ -79,7 +79,8 @@ def _app(work: Path, bot):  # noqa: ANN001, ANN202
 
 
 def _phone(app, i: int):  # noqa: ANN001, ANN202
-    from ivr.phone import Line, Phone, flask_send
+    from ivr.phone import Line, Phone
+    from ivr.phone_transport import flask_send
 
     line = Line(public_url=PUBLIC, auth_token=app.config["TWILIO_AUTH_TOKEN"])
     return Phone(line, f"+4540{i:06d}", flask_send(app.test_client(), PUBLIC))

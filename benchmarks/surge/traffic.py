@@ -22,8 +22,9 @@ from urllib.parse import urlencode
 import requests
 
 from channels.twilio_signature import sign
-from channels.webchat import identity_token
-from ivr.phone import CallFailed, Line, Phone, http_send
+from channels.webchat_session import identity_token
+from ivr.phone import CallFailed, Line, Phone
+from ivr.phone_transport import http_send
 
 ASK_BOT = "When is my payment?"
 ASK_PERSON = "I want to talk to a person"

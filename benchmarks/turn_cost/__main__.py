@@ -133,7 +133,8 @@ def chat_messages(app, turns: int):  # noqa: ANN001, ANN201
 
 def spoken_turn(app, turns: int):  # noqa: ANN001, ANN201
     """One spoken input on a call already answered (the greetings are made beforehand)."""
-    from ivr.phone import Line, Phone, flask_send
+    from ivr.phone import Line, Phone
+    from ivr.phone_transport import flask_send
 
     line = Line(public_url=PUBLIC, auth_token=app.config["TWILIO_AUTH_TOKEN"])
     client = app.test_client()

@@ -278,6 +278,14 @@ class SqlInbox:
             self._insert, row, exc, self._dbapi_error, connection_invalidated=gone, dialect=dialect
         )
 
+    def close(self) -> None:
+        """Give the connection kept between SQLite batches back to the pool, so that disposing
+        the engine closes it (engine.dispose() leaves checked-out connections open)."""
+        with self._writing:  # not while a batch writes on it
+            kept, self._kept = self._kept, None
+        if kept is not None and kept[0] == os.getpid():  # never a parent's, after a fork
+            kept[1].close()
+
     def get(self, entry_id: int) -> InboxEntry | None:
         """Return the entry while its turn has not been taken, else None."""
         with self.engine.connect() as conn:

@@ -47,10 +47,12 @@ class ImportReport:
 
 
 def import_csv(
-    uow_factory, path: str | Path, secret: str, registered_by: str, today: date | None = None
+    uow_factory, path: str | Path, secret: str, registered_by: str, *, today: date
 ) -> ImportReport:
-    """Validate the whole file, then import it in one unit of work, or not at all."""
-    today = today or date.today()
+    """Validate the whole file, then import it in one unit of work, or not at all.
+
+    `today` is the agency's register day (`register_day`), not the server's: an exemption
+    "from today" starts on it and its default end follows from it."""
     try:
         text = Path(path).read_text(encoding="utf-8-sig")
     except UnicodeDecodeError:

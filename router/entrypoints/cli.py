@@ -286,9 +286,11 @@ def citizens() -> None:
 def citizens_import(path: str, registered_by: str) -> None:
     """Import citizens and exemptions from a CSV file (all or nothing)."""
     from router.adapters.register import import_csv
+    from router.domain.citizens import register_day
 
     with _kanal() as kanal:
-        report = import_csv(kanal.uow, path, kanal.config["SECRET_KEY"], registered_by)
+        today = register_day(kanal.clock(), kanal.config["KANAL_TIMEZONE"])
+        report = import_csv(kanal.uow, path, kanal.config["SECRET_KEY"], registered_by, today=today)
     for line in report.lines():
         click.echo(line)
     if not report.ok:
@@ -341,7 +343,8 @@ def phone(from_number: str, url: str | None) -> None:
     Words are speech, digits are keys, an empty line is silence, `wait` waits 30 seconds in
     the queue, `hangup` ends the call.
     """
-    from ivr.phone import CallFailed, Line, Phone, http_send
+    from ivr.phone import CallFailed, Line, Phone
+    from ivr.phone_transport import http_send
     from router.config import from_env
 
     config = from_env()

@@ -153,6 +153,9 @@ class Kanal:
     def close(self) -> None:
         """Stop the worker and release database connections (tests, shutdown)."""
         self.worker.stop()
+        close_inbox = getattr(self.turns.inbox, "close", None)
+        if close_inbox is not None:  # before the engines: it gives back a kept connection
+            close_inbox()
         if self.storage is not None:
             self.storage.close()
         if self.sandbox is not None:

@@ -57,7 +57,7 @@ def seed_demo(uow_factory, secret: str) -> list[str]:  # noqa: ANN001
 
 def demo_identities(uow_factory, secret: str) -> list[dict[str, str]]:  # noqa: ANN001
     """Return the signed chat identities of the demo citizens in the database, for /chat."""
-    from channels.webchat import identity_token
+    from channels.webchat_session import identity_token
 
     today = date.today()
     found = []

@@ -35,7 +35,7 @@ class Journeys:
         return who, language, texts
 
     def chat(self, before: datetime) -> None:
-        from channels.webchat import identity_token
+        from channels.webchat_session import identity_token
         from router.domain.model import ContactState
 
         who, _, texts = self._story()
@@ -127,7 +127,8 @@ class Journeys:
         )  # fmt: skip
 
     def call(self, before: datetime) -> None:
-        from ivr.phone import CallFailed, Line, Phone, flask_send
+        from ivr.phone import CallFailed, Line, Phone
+        from ivr.phone_transport import flask_send
 
         who, language, texts = self._story()
         number = who["phone"] if who else f"+452814{self.rng.randrange(10**4):04d}"

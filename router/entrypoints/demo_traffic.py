@@ -35,6 +35,7 @@ from zoneinfo import ZoneInfo
 import click
 
 from router.domain.channels import SMS, VOICE, WEBCHAT
+from router.domain.citizens import register_day
 from router.entrypoints.demo_citizens import (
     AGE_BIRTH_YEARS,
     CHANNELS,
@@ -102,7 +103,11 @@ class Driver(Journeys):
             writer.writerows(rows)
         try:
             report = import_csv(
-                self.kanal.uow, f.name, self.config["SECRET_KEY"], "kanal demo traffic"
+                self.kanal.uow,
+                f.name,
+                self.config["SECRET_KEY"],
+                "kanal demo traffic",
+                today=register_day(self.kanal.clock(), self.kanal.config["KANAL_TIMEZONE"]),
             )
         finally:
             os.unlink(f.name)

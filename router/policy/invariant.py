@@ -38,7 +38,9 @@ digital route); a callback may still be offered to them while they keep their pl
 
 The search is exhaustive: each field takes only the values the profile's conditions can tell
 apart (every value a rule names, one value no rule names, numbers just below, at and above each
-threshold), so these values stand for every possible context.
+threshold), so these values stand for every possible context. Their combinations are decided
+by boxes (router/policy/turns.py): cut only where a rule tells values apart, citizens and
+channels included, with the verdict of deciding each combination (`exhaustive=True`).
 """
 
 from __future__ import annotations
@@ -152,11 +154,17 @@ class CheckReport:
 
 
 def check_profile(
-    profile: Profile, max_steps: int = MAX_STEPS, languages: tuple[str, ...] = ()
+    profile: Profile,
+    max_steps: int = MAX_STEPS,
+    languages: tuple[str, ...] = (),
+    *,
+    exhaustive: bool = False,
 ) -> CheckReport:
     """Search every course of every trigger; report the first counter-example per rule, and
-    every skill or language (of `languages`, those kanal speaks) that no queue takes."""
-    search = Search(profile)
+    every skill or language (of `languages`, those kanal speaks) that no queue takes.
+    `exhaustive`: decide every combination of values one by one (the slow reference the
+    tests and benchmarks/policy_check compare the search by boxes with)."""
+    search = Search(profile, exhaustive=exhaustive)
     report = CheckReport(
         profile.name, profile.source, max_steps, surge=profile.surge is not None,
         gaps=gaps(profile, languages), queues=profile.routing.names(),
@@ -165,9 +173,10 @@ def check_profile(
     found: dict[str, dict[str, tuple[str, tuple[Step, ...]]]] = defaultdict(dict)
     for trigger in TRIGGERS:
         for state in search.starts(trigger):
-            report.starting_states += 1
-            for rule_id, example in search.traps(state, trigger, max_steps).items():
-                found[rule_id].setdefault(trigger, example)
+            report.starting_states += len(state.who)
+            for rule_id, (problem, path) in search.traps(state, trigger, max_steps).items():
+                if trigger not in found[rule_id]:
+                    found[rule_id][trigger] = (problem, search.steps(path))
     order = [r.id for r in (*profile.rules, *profile.surge_rules, profile.default)]
     for rule_id in sorted(found, key=order.index):
         examples = found[rule_id]

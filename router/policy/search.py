@@ -11,7 +11,7 @@ from dataclasses import dataclass, replace
 from functools import cache
 from itertools import combinations
 
-from router.domain.needs import NOT_UNDERSTOOD
+from router.policy.combinations import every_course
 from router.policy.conditions import NO_NEED
 from router.policy.context import (
     AGE_BANDS,
@@ -21,11 +21,11 @@ from router.policy.context import (
     Decision,
     PolicyContext,
 )
-from router.policy.engine import decision_of, first_rule
+from router.policy.engine import decision_of
 from router.policy.profile import Profile
+from router.policy.turns import Turns
 
 TRIGGERS = ("request", "failures", "exemption")
-FAILED_NEEDS = tuple(sorted(NOT_UNDERSTOOD))
 _OTHER_NEEDS = ("payment_date", "apply_benefit", "application_status", "complaint")
 
 
@@ -49,12 +49,16 @@ class Step:
         return self.stages[-1].decision
 
 
+Who = tuple[str, bool, tuple[str, ...], str | None]  # channel, identified, grounds, age band
+
+
 @dataclass(frozen=True)
 class State:
-    channel: str
-    exemptions: tuple[str, ...]
-    age_band: str | None
-    identified: bool
+    """Where a watched course stands: the citizens (on their channels) it stands for, the
+    failed bot turns behind them, and whether a digital route was offered. Exhaustive: one
+    citizen; else all those the rules have not told apart on the way here."""
+
+    who: tuple[Who, ...]
     failures: int
     offered: bool
 
@@ -62,8 +66,12 @@ class State:
 class Search:
     """The values that matter for one profile, and a memoised depth-bounded search."""
 
-    def __init__(self, profile: Profile) -> None:
+    def __init__(self, profile: Profile, *, exhaustive: bool = False) -> None:
         self.profile = profile
+        # Decide every combination of values (the reference the tests and the benchmark
+        # compare with), else only the boxes the rules tell apart (router/policy/turns.py).
+        self.exhaustive = exhaustive
+        self.truths: dict = {}  # (condition, variable, values) -> where it holds, for Turns
         named: dict[str, list] = defaultdict(list)
         for rule in (*profile.rules, *profile.surge_rules):
             for c in rule.when:
@@ -122,58 +130,63 @@ class Search:
             for age in ages:
                 if grounds or age or "identified" in self.named:
                     citizens.append((True, grounds, age))
+        if not self.exhaustive:
+            citizens = list(self._unlike(citizens).values())
+        who = [
+            (channel, identified, grounds, age)
+            for channel in self.profile.channels
+            for identified, grounds, age in citizens
+            if grounds or trigger != "exemption"
+        ]
         low = 1 if trigger == "failures" else 0
-        for channel in self.profile.channels:
-            for identified, grounds, age in citizens:
-                if trigger == "exemption" and not grounds:
-                    continue
-                for failures in range(low, self.cap + 1):
-                    for offered in (False, True):
-                        yield State(channel, grounds, age, identified, failures, offered)
+        groups = [(w,) for w in who] if self.exhaustive else [tuple(who)]
+        for group in groups:
+            for failures in range(low, self.cap + 1):
+                for offered in (False, True):
+                    yield State(group, failures, offered)
 
-    def _moments(self):
-        """Yield (business hours, queue wait, surge) for every moment the profile tells apart."""
-        for open_ in self.flag("business_hours", True):
-            for wait in self.waits:
-                for surge in self.surges:
-                    yield open_, wait, surge
+    def _unlike(self, citizens: list) -> dict:
+        """One citizen of each kind the rules tell apart: the same answer to every condition
+        on who they are (and exempt or not, which decides whether they are watched as exempt)
+        makes the same decisions on every turn, so one stands for all of that kind."""
+        tests = [
+            c
+            for rule in (*self.profile.rules, *self.profile.surge_rules)
+            for c in rule.when
+            if c.field in ("exempt", "exemption", "age_band", "identified")
+        ]
+        kinds: dict = {}
+        for identified, grounds, age in citizens:
+            ctx = PolicyContext("", grounds, age, identified)
+            kind = (bool(grounds), *(c.holds(ctx) for c in tests))
+            kinds.setdefault(kind, (identified, grounds, age))
+        return kinds
 
     def courses(self, state: State, trigger: str):
         """Yield every way one turn can go, as its stages: ((context, rule),) when the first
-        decision is not self-service, else ((context, rule), (after the bot, rule))."""
-        # A request is heard from the words before the bot (router/domain/needs.py), or only
-        # by the bot (its request_person intent or a handoff payload, under any need).
-        asking = (True, False) if trigger == "request" else self.flag("asked_for_person", False)
-        for asked in asking:
-            for open_, wait, surge in self._moments():
-                ctx = PolicyContext(
-                    channel=state.channel,
-                    exemptions=state.exemptions,
-                    age_band=state.age_band,
-                    identified=state.identified,
-                    bot_failures=state.failures,
-                    asked_for_person=asked,
-                    business_hours=open_,
-                    queue_wait_seconds=wait,
-                    digital_offered=state.offered,
-                    surge=surge,
-                )
-                rule = first_rule(ctx, self.profile)
-                if rule.action != Action.SELF_SERVICE:
-                    yield ((ctx, rule),)
-                    continue
-                for after in self._bot_answers(ctx, trigger):
-                    yield ((ctx, rule), (after, first_rule(after, self.profile)))
+        decision is not self-service, else ((context, rule), (after the bot, rule)): one
+        course per box of values the rules cannot tell apart (router/policy/turns.py), or,
+        exhaustive, one per combination of values (router/policy/combinations.py)."""
+        if self.exhaustive:
+            return every_course(self, state, trigger)
+        return Turns(self, state, trigger).courses()
 
-    def _turns(self, state: State, trigger: str) -> tuple[tuple[Step, State], ...]:
-        """Return the ways one turn can leave the citizen without a person, and where to.
+    def _turns(self, state: State, trigger: str) -> tuple[tuple[tuple, State], ...]:
+        """Return the ways one turn can leave the citizen without a person (as the stages
+        courses() yields), and where to.
 
         One example is kept per outcome rule and next state: the search needs no more.
         """
-        kept: dict[tuple[str, State], Step] = {}
+        kept: dict[tuple[str, State], tuple] = {}
+        if not self.exhaustive:  # the contexts made only for the examples kept
+            turns = Turns(self, state, trigger)
+            for leaf in turns.leaves():
+                who = leaf[0].get("who")
+                self._keep(kept, state, leaf, turns.failures(leaf), turns.stages, who)
+            return tuple((stages, nxt) for (_, nxt), stages in kept.items())
         for stages in self.courses(state, trigger):
             self._keep(kept, state, stages, stages[-1][0].bot_failures)
-        return tuple((step, nxt) for (_, nxt), step in kept.items())
+        return tuple((stages, nxt) for (_, nxt), stages in kept.items())
 
     def step(self, stages: tuple) -> Step:
         """Return the stages of a turn as a Step (its decisions made)."""
@@ -184,56 +197,42 @@ class Search:
             )
         )
 
-    def _keep(self, kept: dict, state: State, stages: tuple, failures: int) -> None:
-        """Keep the first example of each way out that reaches no person."""
-        rule = stages[-1][1]
+    def _keep(
+        self, kept: dict, state: State, course: tuple, failures: int, stages=None, who=None
+    ) -> None:
+        """Keep the first example of each way out that reaches no person: the stages of
+        the course, or of a leaf of Turns (`stages` makes them, only for the first; `who`:
+        the citizens of the leaf's box)."""
+        rule = course[-1][1] if stages is None else (course[3] or course[1])
         if rule.action in ASSISTED_SERVICE:
             return
         offered = state.offered or rule.action == Action.OFFER_DIGITAL
-        key = (rule.id, replace(state, failures=failures, offered=offered))
+        key = (rule.id, State(who or state.who, failures, offered))
         if key not in kept:
-            kept[key] = self.step(stages)
-
-    def _bot_answers(self, ctx: PolicyContext, trigger: str):
-        """Yield the contexts after every answer the bot can give: good answers first."""
-        answers = []
-        # The request is the bot's to hear: it answers, understanding it (any need).
-        heard = trigger == "request" and not ctx.asked_for_person
-        for failed in (False, True):
-            if (not failed and trigger == "failures") or (failed and heard):
-                continue
-            needs = ("nlu_fallback", *self.needs) if failed else self.needs
-            confidences = self.confidences
-            if failed:
-                confidences = (0.1,) if len(confidences) == 1 else tuple(reversed(confidences))
-            for need in dict.fromkeys(needs):
-                if need in FAILED_NEEDS and not failed:
-                    continue
-                answers += [(need, confidence, True, failed) for confidence in confidences]
-        if "bot_available" in self.named and not heard:
-            answers.append((None, None, False, True))  # down: no need, no confidence, a failure
-        for need, confidence, available, failed in answers:
-            for repeat in self.flag("repeat_contact", False):
-                yield replace(
-                    ctx,
-                    need=need,
-                    confidence=confidence,
-                    bot_available=available,
-                    bot_failures=min(ctx.bot_failures + 1, self.cap) if failed else 0,
-                    asked_for_person=heard or ctx.asked_for_person or need == "request_person",
-                    repeat_contact=repeat,
-                )
+            kept[key] = course if stages is None else stages(course)
 
     def _traps(self, state: State, trigger: str, remaining: int) -> dict:
-        """Return, per rule, the first course of `remaining` turns that reaches no person."""
-        found: dict[str, tuple[str, tuple[Step, ...]]] = {}
-        for step, after in self.turns(state, trigger):
-            outcome = step.outcome
+        """Return, per rule, the first course of `remaining` turns that reaches no person:
+        (problem, the stages of each turn); `steps()` makes them Steps."""
+        found: dict[str, tuple[str, tuple[tuple, ...]]] = {}
+        for stages, after in self.turns(state, trigger):
+            outcome, turn = stages[-1][1], (stages, after.who)
             if outcome.action == Action.CLOSE:
-                found.setdefault(outcome.rule_id, ("closed", (step,)))
+                found.setdefault(outcome.id, ("closed", (turn,)))
             elif remaining == 1:
-                found.setdefault(outcome.rule_id, ("no person", (step,)))
+                found.setdefault(outcome.id, ("no person", (turn,)))
             else:
                 for rule_id, (problem, path) in self.traps(after, trigger, remaining - 1).items():
-                    found.setdefault(rule_id, (problem, (step, *path)))
+                    found.setdefault(rule_id, (problem, (turn, *path)))
         return found
+
+    def steps(self, path: tuple[tuple, ...]) -> tuple[Step, ...]:
+        """Return a course found by traps() as Steps, each decision made, for one citizen:
+        each turn's citizens include those of the turns after it, so one of the last turn's
+        has taken every turn of the course."""
+        channel, identified, grounds, age = path[-1][1][0]
+        citizen = {"channel": channel, "identified": identified, "exemptions": grounds}
+        return tuple(
+            self.step(tuple((replace(ctx, **citizen, age_band=age), r) for ctx, r in stages))
+            for stages, _ in path
+        )

@@ -20,7 +20,8 @@ from sqlalchemy import create_engine, text
 
 from channels.twilio_signature import sign
 from ivr import prompts as p
-from ivr.phone import Line, Phone, http_send
+from ivr.phone import Line, Phone
+from ivr.phone_transport import http_send
 from tests.conftest import scratch_postgres
 from tests.deploy.topology import deployment
 from tests.faults.support import AGENCY, TWILIO_TOKEN, Tally, wait_for

@@ -8,7 +8,7 @@ import re
 
 import pytest
 
-from channels.webchat import identity_token
+from channels.webchat_session import identity_token
 from router.domain.citizens import pseudonym_for
 from router.domain.model import Citizen
 from tests.conftest import SECRET

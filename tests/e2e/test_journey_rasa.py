@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from channels.webchat import identity_token
+from channels.webchat_session import identity_token
 from router import create_app
 from router.domain.commands import AgentReply, ClaimNext
 from router.entrypoints.bootstrap import kanal_of

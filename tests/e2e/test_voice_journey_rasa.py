@@ -3,7 +3,8 @@
 import pytest
 
 from ivr import prompts as p
-from ivr.phone import Line, Phone, http_send
+from ivr.phone import Line, Phone
+from ivr.phone_transport import http_send
 from tests.integration import sms_support
 from tests.integration.sms_support import TOKEN, new_number, wait_for
 

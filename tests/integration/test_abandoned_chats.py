@@ -11,7 +11,7 @@ import pytest
 
 from analytics import conversations, metrics
 from analytics.contact_queries import contact_facts
-from channels.webchat import identity_token
+from channels.webchat_session import identity_token
 from router.domain.commands import ClaimNext, Resolve
 from router.entrypoints.auth import create_user
 from router.service.left_chats import LeftChats

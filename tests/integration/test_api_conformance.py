@@ -22,7 +22,7 @@ from schemathesis.config import SchemathesisConfig
 from schemathesis.engine import Status, events, from_schema
 from werkzeug.serving import make_server
 
-from channels import webchat
+from channels import webchat_stream
 from router.entrypoints.auth import create_token, create_user
 
 pytestmark = pytest.mark.integration
@@ -74,7 +74,7 @@ def _config(manager: str, integration: str) -> SchemathesisConfig:
 @pytest.mark.timeout(600)
 @pytest.mark.parametrize("database_url", ["sqlite"], indirect=True)
 def test_every_check_and_phase_of_schemathesis_passes(app, kanal, monkeypatch):
-    monkeypatch.setattr(webchat, "STREAM_SECONDS", 0)
+    monkeypatch.setattr(webchat_stream, "STREAM_SECONDS", 0)
     create_user(kanal.uow, "conf-manager", "correct horse", "manager")
     manager = create_token(kanal.uow, "conf", "conf-manager")
     create_user(kanal.uow, "conf-portal", "correct horse", "integration")

@@ -21,7 +21,7 @@ from schemathesis import GenerationMode
 from schemathesis.checks import not_a_server_error
 from schemathesis.specs.openapi.checks import response_schema_conformance
 
-from channels import webchat
+from channels import webchat_stream
 from router.entrypoints.auth import create_token, create_user
 from tests.fakes import RecordingCaller
 
@@ -34,7 +34,7 @@ CHECKS = [not_a_server_error, response_schema_conformance]
 @pytest.fixture
 def schema(app, monkeypatch):
     # A stream otherwise stays open for a minute; one pass of its loop is enough here.
-    monkeypatch.setattr(webchat, "STREAM_SECONDS", 0)
+    monkeypatch.setattr(webchat_stream, "STREAM_SECONDS", 0)
     return schemathesis.openapi.from_wsgi("/api/v1/openapi.json", app)
 
 

@@ -12,7 +12,7 @@ import requests
 
 from channels.sms import MAX_SMS_TEXT
 from channels.twilio_signature import sign
-from channels.webchat import identity_token
+from channels.webchat_session import identity_token
 from router.entrypoints.auth import create_token, create_user
 from router.entrypoints.bootstrap import kanal_of
 from router.web import MAX_ID

@@ -1,6 +1,7 @@
 """The administrator's `kanal` commands, run as a shell would, against a SQLite file."""
 
 import re
+from datetime import UTC, date, datetime
 from pathlib import Path
 
 import pytest
@@ -115,6 +116,51 @@ def test_citizens_import_with_errors_exits_1_and_imports_nothing(
     assert "nothing imported: 1 error(s)" in result.output
     with kanal_of(read_app()).uow() as uow:
         assert uow.citizens.count() == 0
+
+
+@pytest.mark.parametrize(
+    ("utc", "agency_day"),
+    [
+        # 00:30 on New Year's Day in Copenhagen, still the old year in UTC.
+        (datetime(2026, 12, 31, 23, 30, tzinfo=UTC), date(2027, 1, 1)),
+        # 00:30 on 1 July in Copenhagen (summer time, UTC+2), still 30 June in UTC.
+        (datetime(2027, 6, 30, 22, 30, tzinfo=UTC), date(2027, 7, 1)),
+    ],
+)
+def test_citizens_import_starts_an_exemption_from_today_on_the_agencys_day(
+    database_url, tmp_path, monkeypatch, utc, agency_day
+):
+    # An exemption given no start starts "today", and its default end (1 November two years
+    # on) follows from that day: the day is the agency's, whatever the server's clock says.
+    monkeypatch.setattr("router.entrypoints.bootstrap.utcnow", lambda: utc)
+    path = tmp_path / "register.csv"
+    path.write_text(
+        "national_id,name,phone,language,birth_year,exemption_ground\n"
+        "0101401234,Inge Hansen,20 11 22 33,da,1940,impairment\n",
+        encoding="utf-8",
+    )
+    env = {
+        "KANAL_DATABASE_URL": database_url,
+        "KANAL_SECRET_KEY": SECRET,
+        "KANAL_INSTANCE_PATH": str(tmp_path),
+        "KANAL_ENV": "development",
+        "KANAL_TIMEZONE": "Europe/Copenhagen",
+    }
+
+    result = CliRunner().invoke(main, ["citizens", "import", str(path)], env=env)
+
+    assert result.exit_code == 0, result.output
+    app = create_app({"KANAL_DATABASE_URL": database_url, "SECRET_KEY": SECRET}, bot=ScriptedBot())
+    try:
+        with kanal_of(app).uow() as uow:
+            inge = uow.citizens.by_pseudonym(pseudonym_for(SECRET, "0101401234"))
+            (exemption,) = uow.citizens.exemptions(inge.id)
+            assert (exemption.valid_from, exemption.valid_until) == (
+                agency_day,
+                date(agency_day.year + 2, 11, 1),
+            )
+    finally:
+        kanal_of(app).close()
 
 
 def test_users_create_reads_the_password_from_stdin(kanal_cli, migrated, read_app):

@@ -6,7 +6,7 @@ import re
 
 import pytest
 
-from channels.webchat import identity_token
+from channels.webchat_session import identity_token
 from router import create_app
 from router.domain.commands import ReceiveMessage
 from router.entrypoints.bootstrap import kanal_of

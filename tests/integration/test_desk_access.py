@@ -187,7 +187,7 @@ def test_the_roles_matrix_as_tested(app, client, kanal, staff):
 def test_an_agent_cannot_open_a_bot_only_conversation_and_the_attempt_is_audited(
     app, client, kanal, staff, add_citizen
 ):
-    from channels.webchat import identity_token
+    from channels.webchat_session import identity_token
 
     pseudonym = add_citizen(phone="+4512345678", name="Karen Jensen")
     sid, _auth, _last = chat(
@@ -252,7 +252,7 @@ def _export(database_url, tmp_path, *args):
 def test_an_admin_exports_the_audit_log_without_phone_numbers_or_names(
     app, client, kanal, staff, add_citizen, database_url, tmp_path
 ):
-    from channels.webchat import identity_token
+    from channels.webchat_session import identity_token
 
     pseudonym = add_citizen(phone="+4587654321", name="Ole Hansen")
     handed = queued_chat(client, kanal, identity=identity_token(SECRET, pseudonym))

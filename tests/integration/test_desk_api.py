@@ -25,7 +25,7 @@ def token(kanal):
 def test_an_agent_claims_answers_transfers_and_another_resolves_through_the_api(
     client, kanal, token, add_citizen
 ):
-    from channels.webchat import identity_token
+    from channels.webchat_session import identity_token
     from tests.conftest import SECRET
 
     pseudonym = add_citizen(phone="+4512345678", name="Karen Jensen", exempt_ground="homeless")
@@ -145,7 +145,7 @@ def test_an_agent_who_takes_a_contact_waiting_for_its_callback_calls_back_throug
     (the desk's Call back now): the citizen's phone rings, the callback is being made."""
     from datetime import UTC, datetime, timedelta
 
-    from channels.webchat import identity_token
+    from channels.webchat_session import identity_token
     from router.service.surges import SurgeWatch
     from tests.conftest import SECRET
     from tests.fakes import RecordingCaller

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import pytest
 
-from channels.webchat import identity_token
+from channels.webchat_session import identity_token
 from tests.conftest import SECRET
 from tests.integration.test_desk import chat, page, queued_chat, sign_in
 

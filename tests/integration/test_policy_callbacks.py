@@ -7,7 +7,7 @@ from __future__ import annotations
 import pytest
 import requests
 
-from channels.webchat import identity_token
+from channels.webchat_session import identity_token
 from router.domain.citizens import pseudonym_for
 from tests.conftest import SECRET
 from tests.integration import sms_support

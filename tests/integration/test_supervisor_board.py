@@ -37,7 +37,7 @@ def _timers(kanal, at, target=100):
 def test_sla_timers_warn_then_raise_the_priority_and_offer_a_callback_once(
     client, kanal, add_citizen
 ):
-    from channels.webchat import identity_token
+    from channels.webchat_session import identity_token
     from tests.conftest import SECRET
 
     pseudonym = add_citizen(phone="+4512345678", name="Karen Jensen")

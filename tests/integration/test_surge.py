@@ -12,7 +12,7 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
-from channels.webchat import identity_token
+from channels.webchat_session import identity_token
 from router.domain.surge import SURGE_ENDED, SURGE_EVENTS, SURGE_STARTED
 from router.service.surges import SurgeWatch
 from tests.conftest import SECRET
@@ -257,7 +257,8 @@ def test_in_a_surge_an_sms_citizen_is_told_why_and_keeps_their_turn(live, add_ci
 
 def test_in_a_surge_a_caller_is_offered_the_link_first_then_booked_a_callback(live, add_citizen):
     from ivr import prompts as p
-    from ivr.phone import Line, Phone, http_send
+    from ivr.phone import Line, Phone
+    from ivr.phone_transport import http_send
 
     waiting, number = new_number(), new_number()
     add_citizen(phone=number)

@@ -6,7 +6,8 @@ from __future__ import annotations
 import pytest
 
 from ivr import prompts as p
-from ivr.phone import Line, Phone, http_send
+from ivr.phone import Line, Phone
+from ivr.phone_transport import http_send
 from router.domain import events as ev
 from router.domain.calls import Call
 from tests.integration.sms_support import TOKEN, live, new_number  # noqa: F401

@@ -7,7 +7,8 @@ import pytest
 import requests
 
 from ivr import prompts as p
-from ivr.phone import CallFailed, Line, Phone, http_send
+from ivr.phone import CallFailed, Line, Phone
+from ivr.phone_transport import http_send
 from router.domain.calls import Call
 from tests.integration.sms_support import TOKEN, live, new_number, wait_for  # noqa: F401
 

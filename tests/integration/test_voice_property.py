@@ -13,7 +13,8 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from ivr import prompts as p
-from ivr.phone import Line, Phone, flask_send
+from ivr.phone import Line, Phone
+from ivr.phone_transport import flask_send
 from router.domain.calls import Call
 
 pytestmark = pytest.mark.integration

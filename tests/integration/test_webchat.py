@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import threading
+
 import pytest
 
-from channels.webchat import identity_token
+from channels.webchat_session import identity_token
 from router import create_app
 from router.domain.commands import AgentReply, ClaimNext
 from router.entrypoints.bootstrap import kanal_of
@@ -157,6 +159,29 @@ def test_another_sessions_token_is_refused_and_nothing_is_stored(client):
     assert mine["messages"] == []
     said = say(client, sid, auth, "When will my pension be paid?").get_json()
     assert [m["author"] for m in said["messages"]] == ["citizen", "bot"]
+
+
+def test_another_sessions_token_is_refused_while_the_sessions_turn_holds_its_lock(app, kanal):
+    # A turn of the session holds its contact for update (on SQLite, the write lock) while
+    # the bot answers; a request with the wrong token is refused at once on a read.
+    client = app.test_client()
+    sid, auth = start(client)
+    _other, other_auth = start(client)
+    answers = []
+
+    def post_with_the_wrong_token():
+        answers.append(say(app.test_client(), sid, other_auth, "let me in").status_code)
+
+    with kanal.uow() as uow:
+        uow.contacts.latest_on("webchat", sid, for_update=True)  # the turn's lock, held
+        poster = threading.Thread(target=post_with_the_wrong_token)
+        poster.start()
+        poster.join(timeout=10)  # liveness, not speed: before, it waited for the commit
+        refused_while_held = list(answers)
+    poster.join()
+    assert refused_while_held == [401]
+    mine = client.get(f"/api/v1/chat/sessions/{sid}/messages", headers=auth).get_json()
+    assert mine["messages"] == []
 
 
 def test_a_body_over_64_kb_is_refused_with_413(client):

@@ -3,7 +3,7 @@ words, on SQLite and PostgreSQL."""
 
 from __future__ import annotations
 
-from channels.webchat import identity_token
+from channels.webchat_session import identity_token
 from channels.webchat_widget import widget_messages
 from router.service import wording
 from router.service.translations import translator

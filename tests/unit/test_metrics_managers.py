@@ -5,6 +5,7 @@ comments beside them.
 """
 
 from datetime import UTC, datetime, timedelta
+from decimal import Decimal
 
 import pytest
 
@@ -302,9 +303,14 @@ def test_tallies_of_parts_add_up_to_the_tally_of_the_whole():
         ("@SUM(A1)", "'@SUM(A1)"),
         ("\tx", "'\tx"),
         ("\rx", "'\rx"),
-        (-3, "'-3"),
+        (-3, "-3"),  # a number stays a number a spreadsheet sums, negative or not
+        (-0.05, "-0.05"),
+        (Decimal("-1.50"), "-1.50"),
         (3, "3"),
         (0.15, "0.15"),
+        # What a citizen could type, were it ever written out: text, so guarded.
+        ("-2+3+cmd|' /C calc'!A0", "'-2+3+cmd|' /C calc'!A0"),
+        ("=1+1", "'=1+1"),
         (None, ""),
         ({"=a": 1, "b": 2}, "'=a=1; b=2"),
         ("payment_date", "payment_date"),

@@ -78,6 +78,7 @@ class World:
     bot_up: bool = True
     bot_fails: bool = False
     repeat: bool = False
+    handoff: bool = False  # the bot hands over (its payload), whatever the intent
 
 
 @dataclass
@@ -112,7 +113,7 @@ class Conversation:
                 confidence=world.confidence if world.bot_up else None,
                 bot_failures=self.failures,
                 bot_available=world.bot_up,
-                asked_for_person=world.asks or world.need == "request_person",
+                asked_for_person=world.asks or world.handoff or world.need == "request_person",
                 repeat_contact=world.repeat,
             )
             decision = decide(context, self.profile)
@@ -328,6 +329,8 @@ def replay(profile: Profile, violation) -> list[Decision]:
                 bot_up=after.bot_available,
                 bot_fails=after.bot_failures > 0,
                 repeat=after.repeat_contact,
+                # A request only the bot heard, under another need: its handoff payload.
+                handoff=after.asked_for_person and not before.asked_for_person,
             )
         turns.append(world)
     return Conversation(profile, citizen, first.bot_failures, first.digital_offered).play(turns)

@@ -29,7 +29,7 @@ from aiohttp import web
 
 from channels.base import message_view
 from channels.webchat import NAME as CHAT
-from channels.webchat import token_matches
+from channels.webchat_session import token_matches
 from router.domain.access import Viewer
 from router.domain.model import ContactState
 from router.entrypoints.container import Kanal
