@@ -32,7 +32,7 @@ from router.service.channels import Channel
 from router.service.lanes import take_in_order
 from router.service.ports import Sender
 from router.service.services import ChannelServices
-from router.web import bound, parse_id
+from router.web import MAX_KEY, bound, parse_id, storable_key
 
 log = logging.getLogger(__name__)
 
@@ -42,6 +42,7 @@ OPT_OUT = frozenset({"STOP", "STOPALL", "UNSUBSCRIBE", "CANCEL", "END", "QUIT", 
 OPT_IN = frozenset({"START", "YES", "UNSTOP"})
 HELP = frozenset({"HELP", "INFO"})
 MAX_REMEMBERED_TOKENS = 10_000
+INBOUND_ERROR = f"MessageSid and From are required: each 1 to {MAX_KEY} characters, without NUL."
 MAX_SMS_TEXT = MAX_BODY  # Twilio's longest message body, in characters
 
 
@@ -112,10 +113,11 @@ def empty_twiml() -> Response:
 
 
 def inbound(form: Mapping[str, str]) -> ReceiveMessage | None:
-    """Return the message an inbound webhook's form carries; None without MessageSid or From."""
+    """Return the message an inbound webhook's form carries; None without a MessageSid or a
+    From that storage keeps (`storable_key`)."""
     sid = form.get("MessageSid") or form.get("SmsSid")
     number = form.get("From", "").strip()
-    if not sid or not number:
+    if not storable_key(sid or "") or not storable_key(number):
         return None
     # PostgreSQL's text refuses NUL characters; no real SMS carries them.
     body = form.get("Body", "").replace("\x00", "")
@@ -135,7 +137,7 @@ def receive_sms(services: ChannelServices, tokens: RecentTokens):
     """Commit an inbound SMS to the inbox once and acknowledge it; the turn runs after."""
     cmd = inbound(request.form)
     if cmd is None:
-        return Response("MessageSid and From are required.", status=400, mimetype="text/plain")
+        return Response(INBOUND_ERROR, status=400, mimetype="text/plain")
     token = request.headers.get("I-Twilio-Idempotency-Token", "")
     if token and token in tokens:
         return empty_twiml()

@@ -16,6 +16,7 @@ texted through the SMS channel.
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Mapping
 from datetime import timedelta
 from urllib.parse import urlencode
@@ -34,12 +35,13 @@ from router.service.channels import Channel
 from router.service.errors import ServiceError
 from router.service.ports import Sender
 from router.service.services import ChannelServices
-from router.web import ID_CONVERTER, bound, parse_id
+from router.web import ID_CONVERTER, MAX_KEY, bound, parse_id, storable_key
 
 NAME = VOICE
 BASE = "/twilio/voice"
 # The steps that take the caller's input (each its own URL, each in the OpenAPI document).
 INPUT_STEPS = ("language", "heard", "more", "offer", "wait-choice", "pending", "rating")
+KEYS = ("CallSid", "From", "QueueResult")  # kept in columns of at most 64 characters
 MAX_SPEECH = 1000  # characters of SpeechResult kept (Twilio's transcripts are far shorter)
 
 
@@ -80,7 +82,7 @@ def blueprint(services: ChannelServices) -> Blueprint:
     signed = twilio_signed(services.config)
 
     def add(rule: str, endpoint: str, operation, view, *parts) -> None:  # noqa: ANN001
-        view = signed(bound(view, services, settings, *parts))
+        view = signed(_storable_keys(bound(view, services, settings, *parts)))
         bp.add_url_rule(rule, endpoint, describe(view, operation), methods=["POST"])
 
     add(BASE, "incoming_call", doc.INCOMING, incoming_call)
@@ -104,6 +106,21 @@ def _twiml(response) -> Response:  # noqa: ANN001 - a VoiceResponse
 
 def _bad(message: str) -> Response:
     return Response(message, status=400, mimetype="text/plain")
+
+
+def _storable_keys(view):  # noqa: ANN001, ANN202
+    """Refuse a webhook whose call's keys no column keeps (a NUL, past 64 characters): no
+    CallSid, From or QueueResult of Twilio's is one. Absent ones are the views' to refuse."""
+
+    @functools.wraps(view)
+    def checked(*args, **kwargs):  # noqa: ANN202
+        for name in KEYS:
+            value = request.form.get(name)
+            if value and not storable_key(value):
+                return _bad(f"{name} must be 1 to {MAX_KEY} characters, without NUL.")
+        return view(*args, **kwargs)
+
+    return checked
 
 
 def _state() -> flow.CallState:

@@ -47,6 +47,15 @@ def parse_id(value: str | None, default: int | None = None) -> int | None:
     return number
 
 
+MAX_KEY = 64  # the longest provider id or address kept (a Twilio sid has 34 characters)
+
+
+def storable_key(text: str) -> bool:
+    """Return True when a provider's id or an address (a Twilio sid, a phone number) fits the
+    columns that keep them: 1 to 64 characters, storable."""
+    return 0 < len(text) <= MAX_KEY and storable(text)
+
+
 def storable(text: str) -> bool:
     """Return True when a database column can store the text as it is.
 

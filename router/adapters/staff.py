@@ -16,6 +16,8 @@ class SqlUserRepository(SqlRepository):
         return self.session.get(User, user_id)
 
     def by_username(self, username: str) -> User | None:
+        if "\x00" in username:  # no username holds NUL, and PostgreSQL's text refuses it
+            return None
         return self.session.scalars(select(User).where(User.username == username)).first()
 
     def count(self) -> int:

@@ -49,6 +49,7 @@ from router.web import bound, local_path
 
 WRONG_PASSWORD = N_("Wrong username or password.")
 SIGNED_IN = "kanal_signed_in"  # the session's key: when it began, in µs since the epoch
+SAFE_METHODS = ("GET", "HEAD", "OPTIONS")  # requests that only read
 
 
 class StaffSignIn:
@@ -177,7 +178,8 @@ def create_token(uow_factory, name: str, username: str) -> str:
 
 
 def token_required(uow_factory, *roles: str):  # noqa: ANN001, ANN201
-    """Require `Authorization: Bearer <token>` of a user with one of `roles` (admin always)."""
+    """Require `Authorization: Bearer <token>` of a user with one of `roles` (admin always);
+    a signed-in page session of such a user stands in for the token on reads only."""
 
     def wrap(view):
         @wraps(view)
@@ -185,7 +187,10 @@ def token_required(uow_factory, *roles: str):  # noqa: ANN001, ANN201
             header = request.headers.get("Authorization", "")
             scheme, _, token = header.partition(" ")
             if scheme.lower() != "bearer" or not token:
-                if current_user.is_authenticated and current_user.has_role(*roles):
+                # A page session may read (the dashboard's figures), never act: the API
+                # takes no CSRF token, and a form on another site can send the cookie.
+                reads = request.method in SAFE_METHODS
+                if reads and current_user.is_authenticated and current_user.has_role(*roles):
                     g.api_user = current_user.user
                     return view(*args, **kwargs)
                 return jsonify(error="Send an API token: Authorization: Bearer <token>."), 401

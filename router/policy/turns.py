@@ -214,8 +214,13 @@ class Turns:
 
     def _table(self, condition, variable: str, values: tuple, reads: dict) -> dict:
         """{value of the variable: whether the condition holds}, shared by all turns."""
-        if variable == "who":  # the citizens: a table per citizen, many sets of them
-            return {who: self._of(condition, who) for who in values}
+        if variable == "who":  # the citizens: many states share the same set of them
+            key = ("who", id(condition), id(values))
+            kept = self.truths.get(key)
+            if kept is None or kept[0] is not values:  # the set kept alive with its table
+                kept = values, {who: self._of(condition, who) for who in values}
+                self.truths[key] = kept
+            return kept[1]
         key = (condition, variable, values)
         if key not in self.truths:
             read = reads.get(condition.field, lambda value: value)
@@ -227,7 +232,7 @@ class Turns:
 
     def _of(self, condition, who) -> bool:
         """Whether a condition on who the citizen is holds for this one (on its channel)."""
-        key = (condition, who)
+        key = (id(condition), who)  # the profile keeps its conditions alive
         if key not in self.truths:
             channel, identified, grounds, age = who
             self.truths[key] = condition.holds(PolicyContext(channel, grounds, age, identified))

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from dataclasses import replace
 from datetime import UTC, datetime
 
@@ -68,12 +68,7 @@ class DeskAccess:
             if contact is None:
                 access, citizen = None, None
             else:
-                handed_to = tuple(
-                    e.data.get("to_queue") or e.data.get("queue") or e.data.get("skill") or ""
-                    for e in uow.events.for_contact(contact_id)
-                    if e.type in (ev.QUEUED, ev.QUEUE_ITEM_MOVED)  # moved by a supervisor
-                )
-                access = may_open(viewer, assigned_to=contact.agent_id, handed_to=handed_to)
+                access = self._decide(uow, viewer, contact)
                 found = uow.citizens.get(contact.citizen_id) if contact.citizen_id else None
                 citizen = found.pseudonym if found else None
             uow.audit.append(
@@ -88,6 +83,23 @@ class DeskAccess:
             )
             uow.commit()
         return access
+
+    def openable(self, viewer: Viewer, contact_ids: Iterable[int]) -> set[int]:
+        """Return the contacts of `contact_ids` the viewer may open, to list only those (the
+        list's view is audited once, by `record`)."""
+        with self.uow() as uow:
+            scoped = self.scope(uow, viewer)
+            found = (uow.contacts.get(contact_id) for contact_id in set(contact_ids))
+            return {c.id for c in found if c is not None and self._decide(uow, scoped, c).allowed}
+
+    @staticmethod
+    def _decide(uow: UnitOfWork, viewer: Viewer, contact) -> Access:  # noqa: ANN001 - a Contact
+        handed_to = tuple(
+            e.data.get("to_queue") or e.data.get("queue") or e.data.get("skill") or ""
+            for e in uow.events.for_contact(contact.id)
+            if e.type in (ev.QUEUED, ev.QUEUE_ITEM_MOVED)  # moved by a supervisor
+        )
+        return may_open(viewer, assigned_to=contact.agent_id, handed_to=handed_to)
 
     def record(self, viewer: Viewer, *, action: str, route: str, reason: str) -> None:
         """Audit an allowed view of citizens' data that is not one conversation (a list)."""

@@ -33,6 +33,12 @@ class CallbackDesk:
         with self.uow() as uow:
             return uow.callbacks.in_states((CallbackState.FAILED,), limit)
 
+    def contact_of(self, callback_id: int) -> int | None:
+        """Return the contact a callback was booked on; None when there is no such callback."""
+        with self.uow() as uow:
+            callback = uow.callbacks.get(callback_id)
+            return callback.contact_id if callback is not None else None
+
     def for_contact(self, contact_id: int) -> list[Callback]:
         """Return the contact's callbacks, oldest first."""
         return self.callbacks.for_contact(contact_id)

@@ -35,7 +35,9 @@ SANDBOX = "the local Twilio sandbox (refused in production)"
 CONVERSATION = "the access rule of router/domain/access.py"
 METRICS = frozenset({"manager", "supervisor", "admin"})  # analytics.api.MANAGERS and admin
 SUPERVISORS = frozenset({"supervisor", "admin"})  # the supervisor board
-INTEGRATION = frozenset({"integration", "admin"})
+# A partner's API token (integration, or admin): the API acts for a token only, never for
+# a page session (tests/integration/test_roles_matrix.py holds its role matrix).
+INTEGRATION_TOKEN = "an integration's API token"
 # The desk API: a desk member's API token, then the same rules as the pages
 # (tests/integration/test_desk_api.py holds its role × route matrix).
 DESK_TOKEN = "a desk member's API token"
@@ -77,6 +79,7 @@ RULES: dict[str, object] = {
     "desk_api.call_back": DESK_TOKEN,
     "desk.taking_calls": DESK,
     "desk.failed_callbacks": DESK,
+    # Then the access rule of the callback's conversation (tests/integration/test_desk_calls.py).
     "desk.call_again": DESK,
     "desk.close_callback": DESK,
     "analytics.channel_shift": METRICS,
@@ -86,7 +89,7 @@ RULES: dict[str, object] = {
     "analytics.surges": METRICS,
     "analytics.surges_csv": METRICS,
     "openapi.document": PUBLIC,
-    "integration_api.digital_completion": INTEGRATION,
+    "integration_api.digital_completion": INTEGRATION_TOKEN,
     "webchat.static": PUBLIC,
     "front_door.home": PUBLIC,
     "dashboard.static": PUBLIC,

@@ -160,3 +160,50 @@ def test_the_desk_shows_the_caller_connected_then_gone(app, staff, kanal):
     html = page(desk.get(f"/desk/contacts/{contact_id}"))
     assert "The call has ended: the caller hung up" in html
     assert "Connect call</button>" not in html and "Resolve and close" in html
+
+
+def test_only_staff_who_may_open_its_conversation_see_and_act_on_a_failed_callback(
+    app, staff, kanal
+):
+    """A failed callback is a citizen's conversation too: an agent of another queue, or a
+    supervisor of another team, neither sees it on the list nor calls again or closes it
+    (403, audited); an id that is no callback is a 404."""
+    kanal.dialling.dialler.caller = RecordingCaller(default="rejected")
+    anyone = sign_in(app, staff, "ann")  # no queues set: serves every queue
+    anyone.post("/desk/calls/taking", data={"taking": "yes"})
+    housing = sign_in(app, staff, "bo")
+    south = sign_in(app, staff, "sam", "supervisor")
+    kanal.assignments.set_profile(user_id(kanal, "bo"), skills=["housing"], teams=["south"])
+    kanal.assignments.set_profile(user_id(kanal, "sam"), teams=["south"])
+    contact_id = waiting_call(kanal, "+4520002009")
+    callback_id = kanal.callbacks.book(contact_id, reason="asked")
+    assert kanal.dialling.run(callback_id) == "failed"
+    assert housing.get(f"/desk/contacts/{contact_id}").status_code == 403
+
+    for outsider in (housing, south):
+        assert f'id="callback-{callback_id}"' not in page(outsider.get("/desk/callbacks/failed"))
+        again = outsider.post(f"/desk/callbacks/{callback_id}/call-again")
+        closed = outsider.post(f"/desk/callbacks/{callback_id}/close", data={"note": "done"})
+        assert (again.status_code, closed.status_code) == (403, 403)
+    assert "failed callback to act on" not in page(housing.get("/desk/"))
+    assert "failed callback to settle" not in page(south.get("/desk/supervisor"))
+    assert kanal.views.contact(contact_id).state != "closed"
+    assert [c.state for c in kanal.callbacks.for_contact(contact_id)] == ["failed"]
+    assert housing.post("/desk/callbacks/999999/close", data={"note": "x"}).status_code == 404
+    with kanal.uow() as uow:
+        refused = [(e.username, e.action, e.contact_id, e.reason) for e in uow.audit.between()
+                   if not e.allowed and e.action != "conversation"]  # fmt: skip
+    assert refused == [
+        ("bo", "call_again", contact_id, "another queue's conversation"),
+        ("bo", "close_callback", contact_id, "another queue's conversation"),
+        ("sam", "call_again", contact_id, "another team's conversation"),
+        ("sam", "close_callback", contact_id, "another team's conversation"),
+    ]
+
+    assert f'id="callback-{callback_id}"' in page(anyone.get("/desk/callbacks/failed"))
+    assert "1 failed callback to act on" in page(anyone.get("/desk/"))
+    closed = anyone.post(
+        f"/desk/callbacks/{callback_id}/close", data={"note": "Wrote a letter."},
+        follow_redirects=True,
+    )  # fmt: skip
+    assert f"Callback {callback_id} is closed" in page(closed)

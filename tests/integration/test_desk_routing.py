@@ -94,3 +94,18 @@ def test_the_queue_page_lists_only_the_agents_queues(app, client, kanal, staff):
     assert [e["contact_id"] for e in listed["waiting"]] == [contact]
     assert housing.get("/desk/queue.json").get_json()["waiting"] == []
     assert f"/desk/contacts/{contact}" not in housing.get("/desk/").get_data(as_text=True)
+
+
+def test_a_transfer_to_an_agent_named_with_a_nul_character_is_no_such_agent(
+    app, client, kanal, staff
+):
+    contact = queued_chat(client, kanal)
+    ann = sign_in(app, staff, "ann")
+    sign_in(app, staff, "bo")
+    ann.post("/desk/claim")
+    answer = ann.post(
+        f"/desk/contacts/{contact}/transfer", data={"agent": "bo\x00"}, follow_redirects=True
+    )
+    assert answer.status_code == 200
+    assert "No such agent: bo" in answer.get_data(as_text=True)
+    assert kanal.views.contact(contact).agent_id == user_id(kanal, "ann")

@@ -167,3 +167,65 @@ def test_the_sign_in_limits_are_looked_up_for_sign_in_only(app, staff, monkeypat
     staff("agent2", "agent")
     answer = client.post("/login", data={"username": "agent2", "password": "wrong"})
     assert answer.status_code == 401 and looked_up
+
+
+def test_a_page_session_alone_cannot_act_through_the_api_so_a_forged_form_cannot(app_config, bot):
+    """The API takes no CSRF token: a signed-in agent's cookie, which a form on another site
+    could make the browser send, must not claim work, set presence or report completions
+    there. Reading the figures with the page session (the dashboard) still works."""
+    from router.entrypoints.auth import create_user
+    from tests.integration.test_desk import queued_chat
+
+    app = create_app({**app_config, "WTF_CSRF_ENABLED": True}, bot=bot)
+    try:
+        kanal = kanal_of(app)
+        contact = queued_chat(app.test_client(), kanal)
+        clients = {}
+        for username, role in (("agent1", "agent"), ("admin1", "admin"), ("boss", "manager")):
+            create_user(kanal.uow, username, PASSWORD, role)
+            browser = app.test_client()
+            token = re.search(r'name="csrf_token" value="([^"]+)"', browser.get("/login").text)[1]
+            signed = browser.post(
+                "/login", data={"username": username, "password": PASSWORD, "csrf_token": token}
+            )
+            assert signed.status_code == 302
+            clients[role] = browser
+        forged = [
+            ("/api/v1/desk/claim", {"data": "", "content_type": "text/plain"}),
+            ("/api/v1/desk/claim", {"json": {}}),
+            ("/api/v1/desk/presence", {"json": {"status": "available"}}),
+            (f"/api/v1/desk/conversations/{contact}/messages", {"json": {"text": "hi"}}),
+            (
+                "/api/v1/events/digital-completion",
+                {"json": {"contact_id": contact, "need": "pension"}},
+            ),
+        ]
+        for role in ("agent", "admin"):
+            for path, body in forged:
+                answer = clients[role].post(path, **body)
+                assert answer.status_code == 401, (role, path, answer.status_code)
+                assert "Authorization: Bearer" in answer.get_json()["error"]
+        assert kanal.views.contact(contact).state == "queued"
+        assert kanal.views.contact(contact).agent_id is None
+        assert [m.author for m in kanal.views.messages(contact)].count("agent") == 0
+        with kanal.uow() as uow:
+            agent = uow.users.by_username("agent1")
+        assert kanal.assignments.presence(agent.id).state == "offline"
+        figures = clients["manager"].get(
+            "/api/v1/metrics/channel-shift?from=2026-01-01&to=2026-01-31"
+        )
+        assert figures.status_code == 200, figures.get_data(as_text=True)
+    finally:
+        kanal_of(app).close()
+
+
+@pytest.mark.parametrize("username", ["agent1\x00", "\x00", "a\x00gent1"])
+def test_a_username_with_a_nul_character_is_a_wrong_sign_in_not_a_server_error(
+    app, staff, username
+):
+    """PostgreSQL's text cannot hold NUL, and no username does: a stranger's form with one is
+    answered as any wrong username, on both databases."""
+    staff("agent1", "agent")
+    answer = app.test_client().post("/login", data={"username": username, "password": PASSWORD})
+    assert answer.status_code == 401
+    assert "Wrong username or password." in answer.get_data(as_text=True)

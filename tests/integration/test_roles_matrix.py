@@ -53,6 +53,25 @@ def test_every_desk_api_route_role_by_role(client, kanal):
             assert got == ("allowed" if role in DESK else "refused"), (path, role)
 
 
+def test_only_an_integration_or_an_admin_reports_a_completion_and_only_with_a_token(
+    app, client, kanal
+):
+    """The partner's route role by role with tokens; a page session, whatever its role, is
+    not a token (the API takes no CSRF token)."""
+    contact = queued_chat(client, kanal)
+    path, body = "/api/v1/events/digital-completion", {"contact_id": contact, "need": "pension"}
+    assert outcome(client.post(path, json=body)) == "refused"
+    for role in ROLES:
+        create_user(kanal.uow, f"{role}1", "correct horse", role)
+        token = {"Authorization": f"Bearer {create_token(kanal.uow, role, f'{role}1')}"}
+        got = outcome(client.post(path, json=body, headers=token))
+        assert got == ("allowed" if role in ("integration", "admin") else "refused"), role
+        browser = app.test_client()
+        signed = browser.post("/login", data={"username": f"{role}1", "password": "correct horse"})
+        assert signed.status_code == 302
+        assert browser.post(path, json=body).status_code == 401, role
+
+
 def test_only_an_admin_exports_the_audit_log(kanal, database_url, tmp_path):
     for role in ("agent", "supervisor", "manager", "admin"):
         create_user(kanal.uow, f"{role}1", "correct horse", role)

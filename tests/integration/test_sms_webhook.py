@@ -2,6 +2,7 @@
 
 from concurrent.futures import ThreadPoolExecutor
 
+import pytest
 import requests
 
 from channels.twilio_signature import sign
@@ -98,3 +99,29 @@ def test_a_message_and_a_keyword_are_answered_alike_though_the_keyword_takes_its
         assert message.headers[name] == keyword.headers[name], name
     live.settle()
     assert sorted(m.text for m in live.messages(number, "in")) == ["HELP", "When is my payment?"]
+
+
+@pytest.mark.parametrize(
+    "field, value",
+    [
+        ("From", "+4520\x00000"),
+        ("From", "+45" + "1" * 70),
+        ("MessageSid", "SM\x00" + "a" * 31),
+        ("MessageSid", "SM" + "a" * 70),
+    ],
+)
+def test_a_signed_webhook_whose_sid_or_number_no_column_keeps_is_refused_saying_so(
+    live, field, value
+):
+    """Twilio's sids are 34 characters and numbers E.164: a NUL or more than 64 characters is
+    not one (a server error on PostgreSQL before, stored as sent on SQLite); nothing is kept."""
+    number = new_number()
+    form = {"MessageSid": SID, "From": number, "To": "+4570000000", "Body": "hello", field: value}
+    headers = {"X-Twilio-Signature": sign(live.base_url + "/twilio/sms", form, TOKEN)}
+    response = requests.post(live.base_url + "/twilio/sms", data=form, headers=headers)
+    assert response.status_code == 400, response.text
+    assert field in response.text and "64 characters" in response.text
+    assert live.messages(number) == []
+    if "\x00" not in value:  # PostgreSQL cannot even be asked about a NUL
+        with live.kanal.uow() as uow:
+            assert uow.contacts.latest_on("sms", value) is None

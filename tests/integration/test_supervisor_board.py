@@ -157,3 +157,19 @@ def test_service_level_today_counts_answers_within_the_threshold(app, client, ka
     html = board.get("/desk/supervisor").get_data(as_text=True)
     row = html[html.index(f'id="queue-{queue}"') :].split("</tr>")[0]
     assert "50" in row and "(1/2)" in row, row
+
+
+@pytest.mark.parametrize("raw", ["²", "٣", "1e3", " 7 7", "-1", "10", "99999999999999999999"])
+def test_a_priority_that_is_not_one_digit_from_0_to_9_is_refused_saying_so(
+    app, client, kanal, staff, raw
+):
+    """Digits a browser can send that Python's isdigit() accepts (superscripts, other scripts)
+    are not a priority either: 400 with the board's words, the item as it was."""
+    contact_id = queued_chat(client, kanal)
+    item = _item(kanal, contact_id)
+    board = sign_in(app, staff, "boss", "supervisor")
+    answer = board.post(f"/desk/supervisor/items/{item.id}/priority", data={"priority": raw})
+    assert answer.status_code == 400, answer.status_code
+    html = answer.get_data(as_text=True)
+    assert "Choose a priority from 0 to 9." in html or "whole number from 0 to 9" in html
+    assert _item(kanal, contact_id).priority == item.priority

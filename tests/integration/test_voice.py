@@ -269,3 +269,32 @@ def test_a_caller_who_calls_again_before_the_callback_keeps_or_cancels_it(live, 
     assert phone(live, number).dial().said == [
         p.text("en", "welcome_known", agency="kanal"), p.text("en", "ask", menu=p.menu("en"))
     ]  # fmt: skip
+
+
+@pytest.mark.parametrize(
+    "path, field, value",
+    [
+        ("/twilio/voice", "CallSid", "CA\x00" + "1" * 31),
+        ("/twilio/voice", "CallSid", "CA" + "1" * 70),
+        ("/twilio/voice/connecting", "CallSid", "CA\x00"),
+        ("/twilio/voice/status", "CallSid", "CA\x00"),
+        ("/twilio/voice/queued", "QueueResult", "hangup\x00"),
+    ],
+)
+def test_a_signed_call_whose_sid_or_result_no_column_keeps_is_refused_saying_so(
+    live,  # noqa: F811
+    path,
+    field,
+    value,
+):
+    """A NUL or more than 64 characters is no CallSid nor QueueResult of Twilio's (a server
+    error on PostgreSQL before): 400 naming the field, no call kept."""
+    from channels.twilio_signature import sign
+
+    form = {"CallSid": "CA" + "2" * 32, "From": new_number(), "To": "+4570000000",
+            "CallStatus": "completed", "QueueResult": "hangup", field: value}  # fmt: skip
+    headers = {"X-Twilio-Signature": sign(live.base_url + path, form, TOKEN)}
+    answer = requests.post(live.base_url + path, data=form, headers=headers, timeout=10)
+    assert answer.status_code == 400, answer.text
+    assert field in answer.text and "64 characters" in answer.text
+    assert calls(live) == []

@@ -8,11 +8,12 @@ from flask import abort, flash, redirect, render_template, request, url_for
 
 from router.domain.callbacks import CallbackState
 from router.entrypoints.desk.conversation_views import MAX_NOTE
-from router.entrypoints.desk.parts import DeskParts, _, agent_id
+from router.entrypoints.desk.parts import DeskParts, _, agent_id, visible_failed_callbacks
 from router.service.errors import ServiceError
 
 # Pages that show citizens' data without being one conversation: each view is audited.
-AUDITED_LISTS = ("failed_callbacks", "call_again", "close_callback")
+AUDITED_LISTS = ("failed_callbacks",)
+# Acting on one callback follows the access rule of its contact's conversation (views.py).
 
 
 def routes(id_converter: str) -> tuple:
@@ -82,7 +83,7 @@ def failed_callbacks(parts: DeskParts):
     """List the callbacks whose attempts are used up, for staff to call again or close."""
     if parts.callbacks is None:
         abort(404)
-    return render_template("desk/failed_callbacks.html", failed=parts.callbacks.failed())
+    return render_template("desk/failed_callbacks.html", failed=visible_failed_callbacks(parts))
 
 
 def call_again(parts: DeskParts, callback_id: int):

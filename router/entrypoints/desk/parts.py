@@ -59,3 +59,15 @@ def viewer() -> Viewer:
 def visible(parts: DeskParts, entries: list) -> list:
     """The waiting contacts of the agent's queues (a supervisor's: their teams')."""
     return parts.access.visible(viewer(), entries) if parts.access else entries
+
+
+def visible_failed_callbacks(parts: DeskParts) -> list:
+    """The failed callbacks on contacts the signed-in member of staff may open (an agent:
+    their queues'; a supervisor: their teams'), oldest first."""
+    if parts.callbacks is None:
+        return []
+    failed = parts.callbacks.failed()
+    if parts.access is None:
+        return failed
+    theirs = parts.access.openable(viewer(), [callback.contact_id for callback in failed])
+    return [callback for callback in failed if callback.contact_id in theirs]

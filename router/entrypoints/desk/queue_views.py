@@ -8,7 +8,7 @@ from flask import flash, g, jsonify, redirect, render_template, url_for
 from router.domain.commands import ClaimNext
 from router.entrypoints.desk import routing_views
 from router.entrypoints.desk import words as w
-from router.entrypoints.desk.parts import DeskParts, _, agent_id, visible
+from router.entrypoints.desk.parts import DeskParts, _, agent_id, visible, visible_failed_callbacks
 from router.entrypoints.desk.words import DeskWords, waited
 from router.service.errors import Busy
 from router.service.translations import translator
@@ -54,7 +54,7 @@ def queue(parts: DeskParts):
         waiting=visible(parts, views.queue()),
         mine=views.assigned_to(agent_id()),
         taking_calls=parts.desk.taking_calls(agent_id()) if calls else False,
-        failed_count=len(calls.failed()) if calls else 0,
+        failed_count=len(visible_failed_callbacks(parts)),
     )
 
 

@@ -11,7 +11,7 @@ from __future__ import annotations
 from flask import abort, flash, redirect, render_template, request, url_for
 
 from router.domain import sla
-from router.entrypoints.desk.parts import _, viewer
+from router.entrypoints.desk.parts import _, viewer, visible_failed_callbacks
 from router.service.errors import ServiceError
 from router.service.translations import N_
 
@@ -27,6 +27,7 @@ WHY_WORDS = {
     "signed out": N_("signed out"),
     "timed out": N_("not seen at the desk"),
 }
+PRIORITY_WORDS = {str(priority) for priority in sla.PRIORITIES}
 STAGE_WORDS = {
     sla.ON_TIME: N_("on time"),
     sla.WARNING: N_("near the target (80 %)"),
@@ -58,14 +59,13 @@ def supervisor_board(parts):  # noqa: ANN001, ANN201
 def _board(parts, template: str):  # noqa: ANN001, ANN202
     if parts.supervision is None:
         abort(404)
-    calls = parts.callbacks
     return render_template(
         template,
         board=parts.supervision.board(viewer()),
         queue_names=parts.supervision.queues(),
         priorities=list(sla.PRIORITIES),
         STAGE_WORDS=STAGE_WORDS,
-        failed_count=len(calls.failed()) if calls else 0,
+        failed_count=len(visible_failed_callbacks(parts)),
     )
 
 
@@ -93,7 +93,8 @@ def move_item(parts, item_id: int):  # noqa: ANN001, ANN201
 def change_priority(parts, item_id: int):  # noqa: ANN001, ANN201
     """Set a waiting item's priority."""
     raw = request.form.get("priority", "").strip()
-    if not raw.isdigit():
+    # One of the priorities as written (str.isdigit() takes "²" and "٣" too).
+    if raw not in PRIORITY_WORDS:
         flash(_("Choose a priority from 0 to 9."), "error")
         return supervisor(parts), 400
     return _act(

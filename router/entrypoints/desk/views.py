@@ -124,6 +124,8 @@ def blueprint(
             guarded = role_required(*roles)(_audited(bound(view, parts), parts))
         elif "contact_id" in rule:
             guarded = role_required(*STAFF_ROLES)(_conversation_rule(bound(view, parts), parts))
+        elif "callback_id" in rule:
+            guarded = role_required(*DESK_ROLES)(_callback_rule(bound(view, parts), parts))
         elif view.__name__ in callback_views.AUDITED_LISTS:
             guarded = role_required(*DESK_ROLES)(_audited(bound(view, parts), parts))
         else:
@@ -178,16 +180,41 @@ def _conversation_rule(view, parts: DeskParts):  # noqa: ANN001, ANN202
             if not current_user.has_role(*DESK_ROLES):
                 return render_template("forbidden.html"), 403
             return view(contact_id=contact_id, **kwargs)
-        found = parts.access.open(viewer(), contact_id, action=view.__name__, route=_route())
-        if found is None:
-            abort(404)
-        if not found.allowed:
-            if request.path.endswith(".json"):
-                return jsonify(error=_("You may not open this conversation.")), 403
-            return render_template("forbidden.html", reason=found.reason), 403
-        return view(contact_id=contact_id, **kwargs)
+        refused = _refusal(parts, contact_id, view.__name__)
+        return refused or view(contact_id=contact_id, **kwargs)
 
     return checked
+
+
+def _callback_rule(view, parts: DeskParts):  # noqa: ANN001, ANN202
+    """Let staff act on a callback only when the access rule lets them open its contact's
+    conversation (an agent of another queue may not close it); audit every attempt."""
+
+    @wraps(view)
+    def checked(callback_id: int):  # noqa: ANN202
+        contact_id = parts.callbacks.contact_of(callback_id) if parts.callbacks else None
+        if contact_id is None:
+            abort(404)
+        if parts.access is not None:
+            refused = _refusal(parts, contact_id, view.__name__)
+            if refused:
+                return refused
+        return view(callback_id=callback_id)
+
+    return checked
+
+
+def _refusal(parts: DeskParts, contact_id: int, action: str):  # noqa: ANN202
+    """Apply the access rule to a conversation and audit it: the refusal to answer (404,
+    403), or None when the viewer may go on."""
+    found = parts.access.open(viewer(), contact_id, action=action, route=_route())
+    if found is None:
+        abort(404)
+    if found.allowed:
+        return None
+    if request.path.endswith(".json"):
+        return jsonify(error=_("You may not open this conversation.")), 403
+    return render_template("forbidden.html", reason=found.reason), 403
 
 
 def _audited(view, parts: DeskParts):  # noqa: ANN001, ANN202
