@@ -233,11 +233,16 @@ def surges_csv(ask: Callable[[], Query], read: Callable):
 
 
 def simulation_settings(config: Mapping) -> dict:
-    """Return the simulator's settings from the configuration (costs, service level's Y)."""
+    """Return the simulator's settings from the configuration (costs, service level's Y, and
+    the report's repeat and follow-up windows, which say which needs were completed)."""
     costs = {k: float(config.get(f"KANAL_COST_{k.upper()}", v)) for k, v in COSTS.items()}
+    repeat = int(config.get("KANAL_REPEAT_WINDOW_DAYS", metrics.REPEAT_WINDOW_DAYS))
+    followup = float(config.get("KANAL_DEFLECTION_FOLLOWUP_HOURS", metrics.FOLLOWUP_WINDOW_HOURS))
     return {
         "costs": costs,
         "threshold": float(config.get("KANAL_SERVICE_LEVEL_SECONDS", SERVICE_LEVEL_SECONDS)),
+        "repeat_window": timedelta(days=repeat),
+        "followup_window": timedelta(hours=followup),
     }
 
 

@@ -5,17 +5,27 @@ simulator uses (one GROUP BY in the database: a million contacts of a month come
 about 85,000 classes), their decisions once per distinct list; the contacts touched since the
 recordings' job last ran are folded from the event log, so the answer is the log's as it is
 now. With no recordings yet (or far behind), the whole period is folded from the log.
+
+Whether and how a contact completed a need is the report's, not the fold's: the window's
+contacts are read as the report reads them (`analytics.queries.window_facts`: links to the
+same citizen's contacts, completed deflections) and counted by the same rule
+(`metrics.need_completion`), so the recorded column's completed needs and digital take-up are
+the report's (docs/domain.md §4.4).
 """
 
 from __future__ import annotations
 
 import json
+from collections import Counter
 from collections.abc import Iterable, Mapping
-from datetime import UTC, date, datetime
+from dataclasses import replace
+from datetime import UTC, date, datetime, timedelta
 
-from sqlalchemy import Connection, Engine, and_, bindparam, case, func, select
+from sqlalchemy import Connection, Engine, Text, and_, bindparam, case, cast, func, select
 
+from analytics import metrics
 from analytics.log import contact_events as E
+from analytics.queries import window_facts
 from analytics.recorded import Folded, fold, period_bounds, recorded_contacts, shared_turns, turn_of
 from analytics.recordings import (
     OVERLAP_EVENTS,
@@ -34,9 +44,33 @@ from router.policy import Profile
 MAX_TAIL = 20_000
 
 
-def classes_statement(start: datetime, end: datetime, threshold: float, tail: bool):  # noqa: ANN201
+# How a contact completed a need, as the report counts it, by contact id (`need_completions`).
+Kinds = Mapping[int, str | None]
+
+
+def need_completions(conn: Connection, window: metrics.Window) -> dict[int, str | None]:
+    """Return, for each contact opened in the window, how it completed a need as the report
+    counts it: the report's facts and rule (digital, assisted_digital, other; None: no need
+    completed, or one completed before and counted there)."""
+    return {c.contact_id: metrics.need_completion(c) for c in window_facts(conn, window)}
+
+
+def as_counted(c: Recorded, kind: str | None) -> Recorded:
+    """Return the contact with `completed` and `digital` as the report counts it: a need
+    completed, and completed in a way digital take-up counts (self-service, a completed
+    deflection, or assisted digital)."""
+    completed, digital = kind is not None, kind in metrics.TAKE_UP
+    if c.completed == completed and c.digital == digital:
+        return c
+    return replace(c, completed=completed, digital=digital)
+
+
+def classes_statement(  # noqa: ANN201
+    start: datetime, end: datetime, threshold: float, tail: bool, members: str | None = None
+):
     """Return the statement reading the period's stored contacts as classes: contacts alike
-    in everything the simulator uses, counted (bound `tail`: contacts left out)."""
+    in everything the simulator uses, counted (bound `tail`: contacts left out); with
+    `members` (the database's dialect), each class's contact ids too, comma separated."""
     R = R_TABLE.c
     within = case((and_(R.assisted, R.wait_seconds <= threshold), 1), else_=0)
     handled = case((R.handle_seconds > 0, 1), else_=0)
@@ -50,10 +84,19 @@ def classes_statement(start: datetime, end: datetime, threshold: float, tail: bo
         func.sum(R.handle_seconds),
         func.max(R.wait_seconds),
         func.min(R.contact_id),
+        *_members(members),
     ).where(R.opened_at >= start, R.opened_at < end)
     if tail:
         stmt = stmt.where(R.contact_id.not_in(bindparam("tail", expanding=True)))
     return stmt.group_by(*keys)
+
+
+def _members(dialect: str | None) -> tuple:
+    if dialect is None:
+        return ()
+    if dialect == "postgresql":
+        return (func.string_agg(cast(R_TABLE.c.contact_id, Text), ","),)
+    return (func.group_concat(R_TABLE.c.contact_id),)
 
 
 class _Turns:
@@ -88,11 +131,18 @@ def _hour_start(hours: dict[int, datetime], hour: int) -> datetime:
 
 
 def stored_classes(
-    conn: Connection, start: datetime, end: datetime, threshold: float, tail: list[int]
+    conn: Connection,
+    start: datetime,
+    end: datetime,
+    threshold: float,
+    tail: list[int],
+    kinds: Kinds | None = None,
 ) -> tuple[list[Recorded], dict[datetime, set]]:
     """Return the period's stored contacts (but the `tail`) as classes, and the agents who
-    took contacts opened in each hour."""
-    stmt = classes_statement(start, end, threshold, bool(tail))
+    took contacts opened in each hour. With `kinds`, a class is split by how its contacts
+    completed a need as the report counts it (`as_counted`)."""
+    dialect = conn.dialect.name if kinds is not None else None
+    stmt = classes_statement(start, end, threshold, bool(tail), dialect)
     params = {"tail": tail} if tail else {}
     rows = conn.execute(stmt, params).all()
     turns = _Turns(conn)
@@ -101,27 +151,33 @@ def stored_classes(
     classes = []
     for (
         hour, channel, need, exempt, age_band, decisions, assisted, completed, digital,
-        offered, accepted, _within, handled, n, handle, wait, first,
+        offered, accepted, _within, handled, n, handle, wait, first, *members,
     ) in rows:  # fmt: skip
-        classes.append(
-            Recorded(
-                contact_id=first,
-                channel=channel,
-                opened_at=_hour_start(hours, hour),
-                turns=turns.path(decisions),
-                need=need,
-                exempt=None if exempt is None else bool(exempt),
-                age_band=age_band,
-                assisted=bool(assisted),
-                wait_seconds=wait,
-                handle_seconds=handle / n if handled and handle else None,
-                completed=bool(completed),
-                digital=bool(digital),
-                offered=bool(offered),
-                accepted=bool(accepted),
-                count=n,
-            )
+        alike = Recorded(
+            contact_id=first,
+            channel=channel,
+            opened_at=_hour_start(hours, hour),
+            turns=turns.path(decisions),
+            need=need,
+            exempt=None if exempt is None else bool(exempt),
+            age_band=age_band,
+            assisted=bool(assisted),
+            wait_seconds=wait,
+            handle_seconds=handle / n if handled and handle else None,
+            completed=bool(completed),
+            digital=bool(digital),
+            offered=bool(offered),
+            accepted=bool(accepted),
+            count=n,
         )
+        if kinds is None:
+            classes.append(alike)
+            continue
+        # Alike as folded, perhaps not as counted (one link's deflection completed, another's
+        # not): one class per kind, each with the class's mean agent time.
+        by_kind = Counter(kinds.get(int(i)) for i in members[0].split(","))
+        for kind, count in sorted(by_kind.items(), key=lambda kv: kv[0] or ""):
+            classes.append(replace(as_counted(alike, kind), count=count))
     R = R_TABLE.c
     agents = (
         select(R.opened_hour, R.agent_id)
@@ -137,11 +193,17 @@ def stored_classes(
 
 
 def period_contacts(
-    conn: Connection, start: datetime, end: datetime, threshold: float
+    conn: Connection, start: datetime, end: datetime, threshold: float, kinds: Kinds | None = None
 ) -> tuple[list[Recorded], dict[datetime, int] | None, str]:
     """Return the contacts opened in [start, end) (classes of alike contacts where the table
     has them), the agents per hour (None: the contacts carry their agents) and where they
-    were read from."""
+    were read from; with `kinds` (`need_completions`), completed as the report counts them."""
+
+    def counted(contacts: list[Recorded]) -> list[Recorded]:
+        if kinds is None:
+            return contacts
+        return [as_counted(c, kinds.get(c.contact_id)) for c in contacts]
+
     mark = mark_of(conn)
     tail: list[int] = []
     last = conn.execute(select(func.max(E.c.id))).scalar() or 0
@@ -149,11 +211,11 @@ def period_contacts(
         after = max(0, mark - OVERLAP_EVENTS)
         tail = touched_since(conn, after, last) if last > after else []
     if mark is None or mark > last or len(tail) > MAX_TAIL:
-        return recorded_contacts(conn, start, end), None, "events"
-    classes, agents = stored_classes(conn, start, end, threshold, tail)
+        return counted(recorded_contacts(conn, start, end)), None, "events"
+    classes, agents = stored_classes(conn, start, end, threshold, tail, kinds)
     folded: dict[int, Folded] = {}
     fold(events_of_contacts(conn, tail), shared_turns(), folded)
-    fresh = [c.recorded() for c in folded.values() if start <= c.opened_at < end]
+    fresh = counted([c.recorded() for c in folded.values() if start <= c.opened_at < end])
     for c in fresh:
         if c.agent_id is not None:
             hour = c.opened_at.replace(minute=0, second=0, microsecond=0)
@@ -170,18 +232,24 @@ def simulate_period(
     timezone: str,
     costs: Mapping[str, float] = COSTS,
     threshold: float = SERVICE_LEVEL_SECONDS,
+    repeat_window: timedelta = timedelta(days=metrics.REPEAT_WINDOW_DAYS),
+    followup_window: timedelta = timedelta(hours=metrics.FOLLOWUP_WINDOW_HOURS),
 ) -> dict:
-    """Replay the contacts opened on the given days under `profile` (see analytics.simulator)."""
+    """Replay the contacts opened on the given days under `profile` (see analytics.simulator),
+    their needs completed as the report counts them with the same repeat and follow-up
+    windows."""
     start, end = period_bounds(first_day, last_day, timezone)
+    window = metrics.Window(first_day, last_day, timezone, repeat_window, followup_window)
     with engine.connect() as conn:
         if conn.dialect.name == "postgresql":
             conn.execution_options(isolation_level="REPEATABLE READ", postgresql_readonly=True)
-        contacts, staffing, _source = period_contacts(conn, start, end, threshold)
-    window = {
+        kinds = need_completions(conn, window)
+        contacts, staffing, _source = period_contacts(conn, start, end, threshold, kinds)
+    described = {
         "from": first_day.isoformat(),
         "to": last_day.isoformat(),
         "timezone": timezone,
         "start": start.isoformat(),
         "end": end.isoformat(),
     }
-    return {"window": window, **simulate(contacts, profile, costs, threshold, staffing=staffing)}
+    return {"window": described, **simulate(contacts, profile, costs, threshold, staffing=staffing)}

@@ -52,6 +52,7 @@ from analytics.metrics.service_level import (
 from analytics.metrics.take_up import (
     ASSISTED_DIGITAL_OUTCOME,
     ASSISTED_DIGITAL_WRAP_UP,
+    TAKE_UP,
     completion,
     digital_take_up,
     is_completed,
@@ -59,6 +60,7 @@ from analytics.metrics.take_up import (
     is_in_progress,
     is_resolved,
     is_served_by_person,
+    need_completion,
 )
 from analytics.metrics.tally import COUNTS, NAMED, add_contact, empty_tally, merge, tally
 from analytics.metrics.window import FOLLOWUP_WINDOW_HOURS, REPEAT_WINDOW_DAYS, Window
@@ -78,6 +80,7 @@ __all__ = [
     "SATISFIED",
     "SERVICE_LEVEL_SECONDS",
     "SHORT_ABANDON_SECONDS",
+    "TAKE_UP",
     "CallbackFacts",
     "Completion",
     "ContactFacts",
@@ -117,6 +120,7 @@ __all__ = [
     "linked",
     "matches",
     "merge",
+    "need_completion",
     "percentile",
     "queue_outcome",
     "ratio",

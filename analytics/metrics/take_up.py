@@ -13,6 +13,9 @@ from analytics.metrics.figures import ratio
 # the wrap-up code alone.
 ASSISTED_DIGITAL_OUTCOME = "assisted_digital"
 ASSISTED_DIGITAL_WRAP_UP = "digital_route_shown"
+# The ways of completing a need that digital take-up counts (§4.1: self-service, or assisted
+# digital); "other" (a person, or the phone) is the rest of the completed needs.
+TAKE_UP = ("digital", "assisted_digital")
 
 
 def is_in_progress(c: ContactFacts) -> bool:
@@ -60,6 +63,14 @@ def completion(c: ContactFacts) -> str | None:
     return None
 
 
+def need_completion(c: ContactFacts) -> str | None:
+    """Return how the contact completed a need as the figures count it: `completion`, but
+    None for a need the same citizen completed in an earlier contact within the repeat window
+    (the same need, not counted again). Completed needs and digital take-up count these, in
+    the report and in the policy simulator alike."""
+    return None if c.completes_again else completion(c)
+
+
 def is_completed_digital(c: ContactFacts) -> bool:
     return completion(c) == "digital"
 
@@ -71,6 +82,5 @@ def is_resolved(c: ContactFacts) -> bool:
 
 def digital_take_up(contacts: Iterable[ContactFacts]) -> float | None:
     """Return needs completed digitally (self-service or assisted digital) ÷ completed needs."""
-    kinds = [completion(c) for c in contacts if not c.completes_again]
-    done = [k for k in kinds if k is not None]
-    return ratio(sum(1 for k in done if k in ("digital", "assisted_digital")), len(done))
+    done = [k for k in map(need_completion, contacts) if k is not None]
+    return ratio(sum(1 for k in done if k in TAKE_UP), len(done))

@@ -18,7 +18,7 @@ from analytics.metrics.service_level import (
     seconds_up,
     wait_between,
 )
-from analytics.metrics.take_up import completion, is_in_progress, is_resolved
+from analytics.metrics.take_up import is_in_progress, is_resolved, need_completion
 
 # Plain counts a tally holds; they add up across contacts and days.
 COUNTS = (
@@ -105,8 +105,8 @@ def add_contact(t: dict, c: ContactFacts, repeats: frozenset[int] = frozenset())
     t["assisted"] += c.assisted
     if not c.continues:
         t["needs_started"] += 1
-    kind = completion(c)
-    if kind is not None and not c.completes_again:
+    kind = need_completion(c)
+    if kind is not None:
         t["completed_needs"] += 1
         t["completed_" + kind] += 1
     if is_resolved(c):

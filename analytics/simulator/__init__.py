@@ -16,6 +16,12 @@ went the new way, weighted by the behaviour rates observed in the same period:
   agent time per assisted contact;
 - the conversation is closed (`close`): the group's observed self-service outcome.
 
+A contact's `completed` and `digital` are the report's (analytics.simulation reads them with
+the report's rule, metrics.need_completion). A projection takes the group's share of completed
+needs, but the channel of completion is the new route's: self-service is digital on web chat
+and SMS only (the phone's assistant is the phone), a need completed after a digital route
+taken is digital, a person's service digital only in the group's assisted-digital share.
+
 A group is channel × need × exemption, falling back to channel × need, then channel, then the
 whole period when it has fewer than `MIN_SAMPLE` contacts; a rate the period cannot give at
 all takes a stated default, and the report says which defaults were used. Projections are

@@ -35,8 +35,8 @@ class Recorded:
     agent_id: int | None = None
     wait_seconds: float | None = None  # queue wait until an agent took it
     handle_seconds: float | None = None  # agent time, from taking it to resolving it
-    completed: bool = False
-    digital: bool = False  # completed digitally
+    completed: bool = False  # completed a need, as the report counts needs (§4.2)
+    digital: bool = False  # ... in a way digital take-up counts (digital, assisted digital)
     offered: bool = False  # a digital route was offered
     accepted: bool = False  # and taken (the link texted; on a written channel: no person)
     abandoned: bool = False

@@ -3,6 +3,8 @@ profile, and a contact whose route changes projected from the observed behaviour
 
 from __future__ import annotations
 
+from dataclasses import replace
+
 from analytics.simulator.behaviour import Behaviour, group_keys
 from analytics.simulator.records import ExpectedOutcome, Recorded, Turn
 from router.domain.events import DIGITAL_CHANNELS
@@ -83,14 +85,31 @@ class Replayer:
                 out.digital, out.agent_seconds,
             )  # fmt: skip
         if action == Action.CLOSE:
-            return b.route("self_served", c)
+            return self._self_served(c)
         if action == Action.OFFER_DIGITAL:
             accept = b.rate("acceptance", c)
             declined = self._bot(c) if c.channel in DIGITAL_CHANNELS else b.route("assisted", c)
-            return b.route("accepted", c).times(accept) + declined.times(1 - accept)
+            return self._accepted(c).times(accept) + declined.times(1 - accept)
         return self._bot(c)
 
     def _bot(self, c: Recorded) -> ExpectedOutcome:
         contain = self.behaviour.rate("containment", c)
-        b = self.behaviour
-        return b.route("self_served", c).times(contain) + b.route("assisted", c).times(1 - contain)
+        assisted = self.behaviour.route("assisted", c)
+        return self._self_served(c).times(contain) + assisted.times(1 - contain)
+
+    # How a projected need is completed follows the report's definitions (docs/domain.md
+    # §4.2), whatever group the rate was observed in: the share completed is the group's,
+    # the channel of completion the contact's new route. A person serves: the group's
+    # assisted-digital share is digital, the rest other, as observed.
+
+    def _self_served(self, c: Recorded) -> ExpectedOutcome:
+        """Self-service completes a need digitally on web chat or SMS only: on the phone the
+        assistant's answer is the phone (other), even when the rate is borrowed from chats."""
+        out = self.behaviour.route("self_served", c)
+        return replace(out, digital=out.completed if c.channel in DIGITAL_CHANNELS else 0.0)
+
+    def _accepted(self, c: Recorded) -> ExpectedOutcome:
+        """A need completed after the citizen took the offered digital route is digital (a
+        completed deflection on the phone, self-service after the offer in writing)."""
+        out = self.behaviour.route("accepted", c)
+        return replace(out, digital=out.completed)

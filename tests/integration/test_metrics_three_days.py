@@ -395,3 +395,26 @@ def test_the_simulator_replays_the_three_days_under_france(client, kanal, manage
     # The recorded cost is the report's, by hand: 20 calls × 2.83 + 8 written contacts with a
     # person × 2.83 + 14 self-service × 0.15 = 56.60 + 22.64 + 2.10 = 81.34.
     assert body["recorded"]["cost"] == 81.34 and body["recorded"]["assisted"] == 22
+    # The recorded needs are the report's (WHOLE, counted above): 29 completed needs, of them
+    # 13 digital (11 bot + the deflections of Esha and Ela) + 1 assisted digital (Deepa):
+    # take-up 14 ÷ 29 = 0.48276 → 0.4828, as the report answers. (Before, the simulator
+    # counted completed contacts, a person on chat or SMS as digital, the link's calls as
+    # completed and Tara's second completion again: 18 ÷ 33 = 0.5455.)
+    recorded = body["recorded"]
+    assert (recorded["completed"], recorded["completed_digitally"]) == (29, 14)
+    assert recorded["digital_take_up"] == round(14 / 29, 4) == 0.4828
+    assert report(client, manager)["total"]["digital_take_up"] == recorded["digital_take_up"]
+    # Projected, a need's channel of completion is its new route's: France texts no link, so
+    # the 7 calls rerouted to the phone's assistant (every group under 30 contacts: the whole
+    # period's rates) are contained at 19 ÷ 25 bot conversations without a person, and
+    # complete a need then as the 14 self-served contacts did, 12 ÷ 14 (c19 counted before,
+    # Jaya's c35 open), but on the phone: other, never digital, though 11 of those 12 were
+    # chats; the other 6 ÷ 25 reach a person, who completes 15 ÷ 22 queued contacts, 1 of
+    # them assisted digital (Deepa). Each call: completed 0.76 × 12/14 + 0.24 × 15/22,
+    # digital 0.24 × 1/22. With the 8 calls not rerouted (completed, other), the phone's
+    # take-up 2 ÷ 12 = 0.1667 → 7 × 0.24/22 ÷ (8 + 7 × 0.81506) = 0.0764 ÷ 13.705 = 0.0056.
+    voice = {r["group"]: r for r in body["fairness"]["channel"]}["voice"]
+    assert voice["recorded"]["digital_take_up"] == VOICE["digital_take_up"] == 0.1667
+    each = (0.76 * 12 / 14 + 0.24 * 15 / 22, 0.24 / 22)
+    assert voice["projected"]["digital_take_up"] == round(7 * each[1] / (8 + 7 * each[0]), 4)
+    assert voice["projected"]["digital_take_up"] == 0.0056
