@@ -5,10 +5,8 @@ queue, language and channel kanal routes contacts to with no agent whose profile
 from __future__ import annotations
 
 import pytest
-from click.testing import CliRunner
 
-from router.entrypoints.cli import main
-from tests.conftest import SECRET
+from tests.conftest import kanal_command
 from tests.integration.test_desk import PASSWORD
 
 pytestmark = pytest.mark.integration
@@ -16,19 +14,7 @@ pytestmark = pytest.mark.integration
 
 @pytest.fixture
 def kanal_cli(database_url, tmp_path, kanal):
-    runner = CliRunner()
-    env = {
-        "KANAL_DATABASE_URL": database_url,
-        "KANAL_SECRET_KEY": SECRET,
-        "KANAL_INSTANCE_PATH": str(tmp_path),
-        "KANAL_ENV": "development",
-        "KANAL_LANGUAGES": "da,en",
-    }
-
-    def run(*args, input=None):
-        return runner.invoke(main, list(args), input=input, env=env, catch_exceptions=False)
-
-    return run
+    return kanal_command(database_url, tmp_path, KANAL_LANGUAGES="da,en")
 
 
 def test_the_check_lists_what_no_agent_serves_and_set_warns_when_a_language_is_left(
