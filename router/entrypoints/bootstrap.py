@@ -227,7 +227,8 @@ def bootstrap(
         turns=turns,
         desk=Desk(uow, registry, delivery, clock, assignments),
         assignments=assignments,
-        views=Views(read_uow, clock, channels=registry, timezone=settings.business_hours.timezone),
+        # The agency's day (KANAL_TIMEZONE), as the supervisor board's and the dashboard's.
+        views=Views(read_uow, clock, channels=registry, timezone=config["KANAL_TIMEZONE"]),
         worker=worker,
         clock=clock,
         callbacks=callbacks,
