@@ -23,7 +23,14 @@ SCRIPT = (
 class ScriptedBot:
     """A bot port that answers at once from a keyword script, without HTTP."""
 
-    def turn(self, conversation_id: str, text: str, *, language: str | None = None) -> BotTurn:
+    def turn(
+        self,
+        conversation_id: str,
+        text: str,
+        *,
+        language: str | None = None,
+        wait: float | None = None,
+    ) -> BotTurn:
         lowered = text.lower()
         for keyword, intent in SCRIPT:
             if keyword in lowered:

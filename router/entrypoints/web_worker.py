@@ -10,8 +10,9 @@ for, and a durable acknowledgement cost about half of what bare Flask serves.
 
 Here, when a kept-alive connection becomes readable, the loop peeks at the request line;
 any other route (a chat message, a page) goes to a request thread unread, as under gthread.
-What may be an SMS webhook the loop reads. If it is one whole `POST /twilio/sms` of the plainest kind (HTTP/1.1, a Content-Length body,
-no Expect, no Transfer-Encoding, no repeated header, nothing after it) and the SMS lane
+What may be an SMS webhook the loop reads. If it is one whole `POST /twilio/sms` of the
+plainest kind (HTTP/1.1, a Content-Length body, no Expect, no Transfer-Encoding, no repeated
+header, nothing after it) and the SMS lane
 takes it (a form Twilio signed for this URL, not a keyword: channels/sms_lane.py `take`),
 its message goes to the inbox's writer and the loop goes on to other connections; when the
 batch holding it has committed, the loop writes the acknowledgement and keeps the

@@ -5,15 +5,14 @@ from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 
 import pytest
-from click.testing import CliRunner
 from werkzeug.security import check_password_hash
 
 from router import create_app
 from router.adapters.migrate import current, head
 from router.domain.citizens import pseudonym_for
 from router.entrypoints.bootstrap import kanal_of
-from router.entrypoints.cli import main
 from router.policy import ProfileError
+from tests.conftest import kanal_command
 from tests.fakes import ScriptedBot
 
 pytestmark = pytest.mark.integration
@@ -36,18 +35,7 @@ def db_url(tmp_path):
 @pytest.fixture
 def kanal_cli(db_url, tmp_path):
     """Run `kanal ARGS...` with the environment a shell would give it; return the result."""
-    runner = CliRunner()
-    env = {
-        "KANAL_DATABASE_URL": db_url,
-        "KANAL_SECRET_KEY": SECRET,
-        "KANAL_INSTANCE_PATH": str(tmp_path / "instance"),
-        "KANAL_ENV": "development",
-    }
-
-    def run(*args, input=None):
-        return runner.invoke(main, list(args), input=input, env=env, catch_exceptions=False)
-
-    return run
+    return kanal_command(db_url, tmp_path / "instance", KANAL_SECRET_KEY=SECRET)
 
 
 @pytest.fixture
@@ -139,15 +127,11 @@ def test_citizens_import_starts_an_exemption_from_today_on_the_agencys_day(
         "0101401234,Inge Hansen,20 11 22 33,da,1940,impairment\n",
         encoding="utf-8",
     )
-    env = {
-        "KANAL_DATABASE_URL": database_url,
-        "KANAL_SECRET_KEY": SECRET,
-        "KANAL_INSTANCE_PATH": str(tmp_path),
-        "KANAL_ENV": "development",
-        "KANAL_TIMEZONE": "Europe/Copenhagen",
-    }
+    kanal = kanal_command(
+        database_url, tmp_path, KANAL_SECRET_KEY=SECRET, KANAL_TIMEZONE="Europe/Copenhagen"
+    )
 
-    result = CliRunner().invoke(main, ["citizens", "import", str(path)], env=env)
+    result = kanal("citizens", "import", str(path), catch=True)
 
     assert result.exit_code == 0, result.output
     app = create_app({"KANAL_DATABASE_URL": database_url, "SECRET_KEY": SECRET}, bot=ScriptedBot())
