@@ -255,7 +255,7 @@ _ERRORS = {
         "`to`, or `group_by` is unknown; `parameter` names the culprit.",
         QueryError,
     ),
-    401: Answer("No API token, or a token that is not valid.", Error),
+    401: Answer("No API token, or a token that is not valid, revoked or expired.", Error),
     403: Answer("The token's user is neither a manager nor a supervisor (nor an admin).", Error),
 }
 CHANNEL_SHIFT = Operation(

@@ -80,12 +80,14 @@ def overview(
     targets: Mapping,
     surges: Callable | None = None,
     channels: Iterable[str] = CHANNELS,
+    clock: Callable[[], datetime] | None = None,
 ):
     """The dashboard for a period, a grouping and a group (query parameters as the API's);
-    `surges(window, now)` reads the surge mode section (analytics/surge_dashboard.py)."""
+    `surges(window, now)` reads the surge mode section (analytics/surge_dashboard.py).
+    Today is `clock()`'s day in KANAL_TIMEZONE, as on the desk and the supervisor board."""
     _ = speak()
     words = Words(_)
-    now = datetime.now(UTC)
+    now = clock() if clock is not None else datetime.now(UTC)
     timezone = config.get("KANAL_TIMEZONE", "Europe/Copenhagen")
     args = request.args.to_dict()
     _narrowing(args)
@@ -166,10 +168,12 @@ def blueprint(
     guard: Callable,
     speak: Callable,
     channels: Callable[[], Iterable[str]] = lambda: CHANNELS,
+    clock: Callable[[], datetime] | None = None,
 ) -> Blueprint:
     """Return the dashboard's pages over a read-only engine, reading the API's report.
 
-    `guard(view)` admits managers and supervisors; `speak()` picks the page's language.
+    `guard(view)` admits managers and supervisors; `speak()` picks the page's language;
+    `clock()` is kanal's (its day in KANAL_TIMEZONE ends the period shown by default).
     """
     chosen = targets(str(config.get("KANAL_TARGETS", "")))
     report = partial(channel_shift_reports, engine)
@@ -183,10 +187,10 @@ def blueprint(
     )
 
     def view():
-        return overview(report, config, speak, chosen, surges, tuple(channels()))
+        return overview(report, config, speak, chosen, surges, tuple(channels()), clock)
 
     def simulator_view():
-        return simulator(engine, config, speak)
+        return simulator(engine, config, speak, clock)
 
     view.__name__ = "overview"
     simulator_view.__name__ = "simulator"

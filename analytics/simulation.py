@@ -6,11 +6,10 @@ about 85,000 classes), their decisions once per distinct list; the contacts touc
 recordings' job last ran are folded from the event log, so the answer is the log's as it is
 now. With no recordings yet (or far behind), the whole period is folded from the log.
 
-Whether and how a contact completed a need is the report's, not the fold's: the window's
-contacts are read as the report reads them (`analytics.queries.window_facts`: links to the
-same citizen's contacts, completed deflections) and counted by the same rule
-(`metrics.need_completion`), so the recorded column's completed needs and digital take-up are
-the report's (docs/domain.md §4.4).
+Whether and how a contact completed a need is the report's, not the fold's
+(analytics/needs_completed.py: the daily rollup's contacts, those touched since its mark read
+as the report reads them; without a rollup, the whole window), so the recorded column's
+completed needs and digital take-up are the report's (docs/domain.md §4.4).
 """
 
 from __future__ import annotations
@@ -25,7 +24,7 @@ from sqlalchemy import Connection, Engine, Text, and_, bindparam, case, cast, fu
 
 from analytics import metrics
 from analytics.log import contact_events as E
-from analytics.queries import window_facts
+from analytics.needs_completed import need_completions
 from analytics.recorded import Folded, fold, period_bounds, recorded_contacts, shared_turns, turn_of
 from analytics.recordings import (
     OVERLAP_EVENTS,
@@ -46,13 +45,6 @@ MAX_TAIL = 20_000
 
 # How a contact completed a need, as the report counts it, by contact id (`need_completions`).
 Kinds = Mapping[int, str | None]
-
-
-def need_completions(conn: Connection, window: metrics.Window) -> dict[int, str | None]:
-    """Return, for each contact opened in the window, how it completed a need as the report
-    counts it: the report's facts and rule (digital, assisted_digital, other; None: no need
-    completed, or one completed before and counted there)."""
-    return {c.contact_id: metrics.need_completion(c) for c in window_facts(conn, window)}
 
 
 def as_counted(c: Recorded, kind: str | None) -> Recorded:

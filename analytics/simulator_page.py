@@ -76,12 +76,13 @@ def simulator_words(body: Mapping, _: Callable, words: Words) -> dict:
     }
 
 
-def simulator(engine: Engine, config: Mapping, speak: Callable):
+def simulator(engine: Engine, config: Mapping, speak: Callable, clock: Callable | None = None):
     """The policy simulator's page: a period replayed under another profile, as the API's
-    `GET /api/v1/simulate` answers it (the same function, analytics.simulation.simulate_period)."""
+    `GET /api/v1/simulate` answers it (the same function, analytics.simulation.simulate_period).
+    Today is `clock()`'s day (kanal's clock) in KANAL_TIMEZONE."""
     _ = speak()
     words = Words(_)
-    now = datetime.now(UTC)
+    now = clock() if clock is not None else datetime.now(UTC)
     timezone = config.get("KANAL_TIMEZONE", "Europe/Copenhagen")
     args = request.args.to_dict()
     first, last = default_period(timezone, now)

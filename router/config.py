@@ -70,6 +70,7 @@ def from_env(env: dict[str, str] | None = None, instance_path: str | None = None
         ),
         "KANAL_BOT_TIMEOUT": float(env.get("KANAL_BOT_TIMEOUT", "2.5")),
         "KANAL_BOT_CONCURRENCY": int(env.get("KANAL_BOT_CONCURRENCY", "4")),
+        "KANAL_BOT_WAIT_SECONDS": float(env.get("KANAL_BOT_WAIT_SECONDS", "10")),
         "KANAL_BOT_FAILURES": int(env.get("KANAL_BOT_FAILURES", "3")),
         "KANAL_BOT_RESET_SECONDS": float(env.get("KANAL_BOT_RESET_SECONDS", "30")),
         "KANAL_BUSINESS_HOURS": env.get("KANAL_BUSINESS_HOURS", "08:00-16:00"),
@@ -141,6 +142,8 @@ def from_env(env: dict[str, str] | None = None, instance_path: str | None = None
         # Days before an exemption from digital-first ends that the citizen is texted a
         # reminder, once per end date (docs/domain.md §2.5).
         "KANAL_EXEMPTION_REMINDER_DAYS": int(env.get("KANAL_EXEMPTION_REMINDER_DAYS", "30")),
+        # Days an API token lasts from when it is issued (`kanal tokens create --days`).
+        "KANAL_API_TOKEN_DAYS": int(env.get("KANAL_API_TOKEN_DAYS", "90")),
         "KANAL_HOST": env.get("KANAL_HOST", "127.0.0.1"),
         "KANAL_WEB_WORKERS": int(env.get("KANAL_WEB_WORKERS", "2")),
         "KANAL_WEB_THREADS": int(env.get("KANAL_WEB_THREADS", "24")),

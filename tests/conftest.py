@@ -127,6 +127,33 @@ def kanal(app):
     return kanal_of(app)
 
 
+def kanal_command(database_url: str, instance: Path, **more: str):
+    """Return a function that runs `kanal ARGS...` as a shell would, on this database."""
+    from click.testing import CliRunner
+
+    from router.entrypoints.cli import main
+
+    runner = CliRunner()
+    env = {
+        "KANAL_DATABASE_URL": database_url,
+        "KANAL_SECRET_KEY": SECRET,
+        "KANAL_INSTANCE_PATH": str(instance),
+        "KANAL_ENV": "development",
+        **more,
+    }
+
+    def run(*args: str, input: str | None = None, catch: bool = False):  # noqa: A002
+        return runner.invoke(main, list(args), input=input, env=env, catch_exceptions=catch)
+
+    return run
+
+
+@pytest.fixture
+def kanal_cli(database_url, tmp_path, kanal):
+    """`kanal ARGS...` on the app's database (the app made first: its tables are there)."""
+    return kanal_command(database_url, tmp_path)
+
+
 @pytest.fixture
 def add_citizen(kanal):
     """Register a citizen (optionally exempt) and return their pseudonym."""

@@ -255,7 +255,9 @@ DEFINITIONS = {
         "conversation still open at query time is in progress (bot_in_progress), not yet "
         "contained nor failed. Containment is provisional until {days} days after the "
         "window's end. "
-        "Keyword-only SMS (STOP, START, HELP) open contacts but never bot conversations. "
+        "Keyword-only SMS (START, HELP, and STOP within an open conversation) open contacts "
+        "but never bot conversations; a STOP from a number with no open conversation opens "
+        "no contact (its opt-out is recorded all the same). "
         "Callbacks and phone abandonment are counted as they stand at query time."
     ),
 }

@@ -29,7 +29,6 @@ Results: benchmarks/results/simulator.json (--quick: simulator.quick.json).
 
 from __future__ import annotations
 
-import hashlib
 import json
 import os
 import platform
@@ -40,83 +39,22 @@ from pathlib import Path
 
 from sqlalchemy import create_engine, text
 
-from analytics import recordings, simulation
+from analytics import simulation
+from analytics.metrics import Window
 from analytics.reader import reader_engine
 from analytics.recorded import period_bounds, recorded_contacts
 from analytics.simulator import simulate
 from benchmarks import results
 from benchmarks.million_contacts import cache
+from benchmarks.simulator.prepared import TZ, prepare
 from router.policy import decide, load_profile
 
 HERE = Path(__file__).resolve().parent
 ROOT = HERE.parents[1]
 RESULTS = HERE.parent / "results" / "simulator.json"
-TZ = "Europe/Copenhagen"
 FIRST, LAST = date(2026, 3, 1), date(2026, 3, 30)
 PROFILES = ("denmark", "france")
 TARGET_S = 60  # for a million contacts
-
-
-def _digest(*paths: str) -> str:
-    h = hashlib.sha256()
-    for p in paths:
-        h.update((ROOT / p).read_bytes())
-    return h.hexdigest()[:10]
-
-
-FOLD_KEY = f"{_digest('analytics/recorded.py')}:{recordings.FOLD_VERSION}"  # the fold
-
-
-def _marks(url: str) -> dict:
-    engine = create_engine(url)
-    try:
-        with engine.begin() as conn:
-            conn.execute(text("CREATE TABLE IF NOT EXISTS bench_cache (name VARCHAR(20), k TEXT)"))
-            return dict(conn.execute(text("SELECT name, k FROM bench_cache")).all())
-    finally:
-        engine.dispose()
-
-
-def _mark(url: str, name: str, key: str) -> None:
-    engine = create_engine(url)
-    try:
-        with engine.begin() as conn:
-            conn.execute(text("DELETE FROM bench_cache WHERE name = :n"), {"n": name})
-            conn.execute(text("INSERT INTO bench_cache VALUES (:n, :k)"), {"n": name, "k": key})
-    finally:
-        engine.dispose()
-
-
-def prepare(database: str, contacts: int, fresh: bool) -> tuple[str, dict]:
-    """Return the URL of the shared history (benchmarks/million_contacts/cache.py: loaded
-    once for both benchmarks) folded into the recordings, folding it unless already done."""
-    out: dict = {}
-    if database == "sqlite":
-        url, loaded = cache.sqlite(contacts, fresh)
-    else:
-        url, loaded = cache.postgres(database, contacts, fresh)
-    out["load"] = "reused (cached)" if "reused" in loaded else loaded
-    marks = _marks(url)
-    if "reused" not in loaded:
-        marks.pop("fold", None)
-    writer = create_engine(url)
-    try:
-        if marks.get("fold") == FOLD_KEY:
-            out["fold"] = "reused (cached)"
-        else:
-            recordings.drop_tables(writer)
-            started, cpu = time.perf_counter(), time.process_time()
-            done = recordings.refresh(reader_engine(writer), writer)
-            out["fold"] = {
-                "contacts": done["contacts"],
-                "seconds": round(time.perf_counter() - started, 1),
-                "cpu_s": round(time.process_time() - cpu, 1),
-            }
-            _mark(url, "fold", FOLD_KEY)
-    finally:
-        writer.dispose()
-    print(f"  prepared: {out}", flush=True)
-    return url, out
 
 
 def _server_cpu(engine) -> dict[int, float] | None:  # noqa: ANN001
@@ -192,6 +130,10 @@ def measure(url: str, from_events: bool) -> dict:
                 "wall_s": round(time.perf_counter() - started, 2),
                 "cpu_s": round(time.process_time() - cpu, 2),
             }
+        with Timer(engine) as needs, engine.connect() as conn:  # the recorded needs alone
+            kinds = simulation.need_completions(conn, Window(FIRST, LAST, TZ))
+        out["need_completions"] = needs.figures(contacts)
+        out["need_completions"]["completed"] = sum(k is not None for k in kinds.values())
         for name in PROFILES:
             with Timer(engine) as timed:  # what `kanal simulate` runs
                 result = simulation.simulate_period(engine, load_profile(name), FIRST, LAST, TZ)

@@ -31,6 +31,8 @@ api_tokens = Table(
     Column("user_id", Id, ForeignKey("users.id"), nullable=False),
     Column("created_at", UTC, nullable=False),
     Column("revoked", Boolean, nullable=False, default=False),
+    # When the token stops working (KANAL_API_TOKEN_DAYS after it was issued).
+    Column("expires_at", UTC),
 )
 
 # Who viewed a citizen's data at the desk, or tried to (router/domain/access.py): the

@@ -57,6 +57,7 @@ def agents_set(username: str, skills, languages, teams, capacity) -> None:  # no
             capacity=_capacity(capacity),
         )
         queues = kanal.assignments.queues_of(user.id)
+        gaps = _unserved(kanal)
     finally:
         kanal.close()
     click.echo(
@@ -64,3 +65,40 @@ def agents_set(username: str, skills, languages, teams, capacity) -> None:  # no
         f"{','.join(profile.languages) or 'all'}; teams {','.join(profile.teams) or '-'}; "
         f"capacity {profile.capacity or 'default'}; queues {','.join(queues or ()) or 'all'}"
     )
+    _warn_of(gaps, err=True)
+
+
+@agents.command("check")
+@click.option("--strict", is_flag=True, help="Exit 1 when some work has nobody to serve it.")
+def agents_check(strict: bool) -> None:
+    """List the queues, languages and channels no agent's profile covers."""
+    from router.entrypoints.bootstrap import bootstrap
+
+    kanal = bootstrap()
+    try:
+        gaps = _unserved(kanal)
+    finally:
+        kanal.close()
+    if not gaps:
+        click.echo("Every queue, language and channel kanal routes to has an agent who serves it.")
+        return
+    _warn_of(gaps)
+    if strict:
+        raise SystemExit(1)
+
+
+def _unserved(kanal) -> list:  # noqa: ANN001 - the bootstrapped kanal
+    from router.entrypoints.bootstrap import spoken
+    from router.service.staffing import unserved_work
+
+    return unserved_work(kanal.uow, kanal.settings.routing, spoken(kanal.config))
+
+
+def _warn_of(gaps: list, err: bool = False) -> None:
+    """Say which work nobody serves: contacts routed there would wait for nobody."""
+    for work in gaps:
+        click.echo(
+            f"warning: no agent serves queue {work.queue} in {work.language} on {work.channel}: "
+            "contacts routed there wait until an agent's profile covers it",
+            err=err,
+        )

@@ -152,6 +152,7 @@ def _register(app: Flask, kanal: Kanal) -> None:
         auth.role_required(*dashboard.DASHBOARD_ROLES),
         front_door.speaker(kanal.settings.languages),
         kanal.channels.names,
+        kanal.clock,  # one clock and one zone (KANAL_TIMEZONE) for every figure's day
     )
     app.register_blueprint(page)
     events_api = integration_api.blueprint(kanal.followups, staff.token_required)

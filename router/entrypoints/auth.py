@@ -7,13 +7,11 @@ API (`token_required`). Nothing here is kept at module level.
 A page session (Flask's signed cookie) carries when it began; it is honoured only while its
 user is active and has not signed out, nor timed out at the desk, since (`User.signed_out_at`):
 a copy of the cookie taken before the sign-out is refused like a stranger's, with the way to
-the sign-in page. API tokens keep their own rule (revoked, or the user inactive).
+the sign-in page. API tokens keep their own rule (revoked, expired, or the user inactive).
 """
 
 from __future__ import annotations
 
-import hashlib
-import secrets
 from datetime import UTC, datetime
 from functools import wraps
 
@@ -40,8 +38,9 @@ from flask_login import (
 from flask_wtf import CSRFProtect
 from werkzeug.security import check_password_hash, generate_password_hash
 
-from router.domain.model import ROLES, ApiToken, User
+from router.domain.model import ROLES, User
 from router.domain.staff import password_problem
+from router.entrypoints.api_tokens import create_token, hash_token  # noqa: F401 - tests' way in
 from router.entrypoints.front_door import landing
 from router.entrypoints.live_tokens import instant, micros
 from router.service.translations import N_, language_code, translator
@@ -92,7 +91,7 @@ class StaffSignIn:
 
     def token_required(self, *roles: str):  # noqa: ANN201
         """Require `Authorization: Bearer <token>` of a user with one of `roles` (admin always)."""
-        return token_required(self.uow_factory, *roles)
+        return token_required(self.uow_factory, *roles, clock=self.clock)
 
 
 class StaffUser(UserMixin):
@@ -154,32 +153,11 @@ def create_user(
         return user
 
 
-def hash_token(token: str) -> str:
-    return hashlib.sha256(token.encode()).hexdigest()
-
-
-def create_token(uow_factory, name: str, username: str) -> str:
-    """Create an API token for a user; only its hash is stored, the token is shown once."""
-    token = "knl_" + secrets.token_urlsafe(32)
-    with uow_factory() as uow:
-        user = uow.users.by_username(username)
-        if user is None:
-            raise ValueError(f"no user {username!r}")
-        uow.users.add(
-            ApiToken(
-                name=name,
-                token_hash=hash_token(token),
-                user_id=user.id,
-                created_at=datetime.now(UTC),
-            )
-        )
-        uow.commit()
-    return token
-
-
-def token_required(uow_factory, *roles: str):  # noqa: ANN001, ANN201
-    """Require `Authorization: Bearer <token>` of a user with one of `roles` (admin always);
-    a signed-in page session of such a user stands in for the token on reads only."""
+def token_required(uow_factory, *roles: str, clock=None):  # noqa: ANN001, ANN201
+    """Require `Authorization: Bearer <token>` of a user with one of `roles` (admin always),
+    not expired by `clock`; a signed-in page session of such a user stands in for the token
+    on reads only."""
+    clock = clock or (lambda: datetime.now(UTC))
 
     def wrap(view):
         @wraps(view)
@@ -199,6 +177,9 @@ def token_required(uow_factory, *roles: str):  # noqa: ANN001, ANN201
                 user = uow.users.get(found.user_id) if found else None
             if user is None or not user.active:
                 return jsonify(error="The API token is not valid."), 401
+            if found.expired(clock()):
+                ended = found.expires_at.date().isoformat() if found.expires_at else "-"
+                return jsonify(error=f"The API token expired on {ended}; ask for a new one."), 401
             if user.role not in roles and user.role != "admin":
                 return jsonify(error=f"This needs the role {' or '.join(roles)}."), 403
             g.api_user = user

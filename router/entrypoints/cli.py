@@ -11,6 +11,7 @@ import click
 from analytics.cli import simulate as simulate_command
 from router.entrypoints import demo_traffic
 from router.entrypoints.agents import agents as agents_command
+from router.entrypoints.tokens import tokens as tokens_command
 from router.entrypoints.users import users as users_command
 
 
@@ -194,25 +195,6 @@ def seed() -> None:
 
 
 # -- administration ----------------------------------------------------------------------
-
-
-@main.group()
-def tokens() -> None:
-    """API tokens."""
-
-
-@tokens.command("create")
-@click.argument("name")
-@click.option("--user", "username", required=True, help="The user the token acts as.")
-def tokens_create(name: str, username: str) -> None:
-    """Create an API token and print it once."""
-    from router.entrypoints.auth import create_token
-
-    with _kanal() as kanal:
-        try:
-            click.echo(create_token(kanal.uow, name, username))
-        except ValueError as exc:
-            raise click.ClickException(str(exc)) from exc
 
 
 @main.group()
@@ -427,6 +409,7 @@ main.add_command(simulate_command)  # analytics/cli.py: `kanal simulate`
 main.add_command(demo_traffic.demo)  # demo_traffic.py: `kanal demo traffic`
 main.add_command(agents_command)  # agents.py: `kanal agents set`
 main.add_command(users_command)  # users.py: `kanal users list|create|password|…`
+main.add_command(tokens_command)  # tokens.py: `kanal tokens create|list|revoke`
 
 
 if __name__ == "__main__":  # `python -m router.entrypoints.cli` as well as the `kanal` script

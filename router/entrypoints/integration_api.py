@@ -78,7 +78,7 @@ DIGITAL_COMPLETION = Operation(
             "value is malformed; `field` names the culprit.",
             FieldError,
         ),  # fmt: skip
-        401: Answer("No API token, or a token that is not valid.", Error),
+        401: Answer("No API token, or a token that is not valid, revoked or expired.", Error),
         403: Answer("The token's user is not an integration (nor an admin).", Error),
         404: Answer("No citizen with that pseudonymous id, or no such contact.", Error),
         413: Answer("The body is larger than 64 KB.", Error),

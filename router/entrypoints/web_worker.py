@@ -8,9 +8,11 @@ worker waited at once, and they woke together to fight for the interpreter. guni
 parser and Flask then took about three times as long per request as with nothing to wait
 for, and a durable acknowledgement cost about half of what bare Flask serves.
 
-Here, when a kept-alive connection becomes readable, the loop reads what has arrived. If
-it is one whole `POST /twilio/sms` of the plainest kind (HTTP/1.1, a Content-Length body,
-no Expect, no Transfer-Encoding, no repeated header, nothing after it) and the SMS lane
+Here, when a kept-alive connection becomes readable, the loop peeks at the request line;
+any other route (a chat message, a page) goes to a request thread unread, as under gthread.
+What may be an SMS webhook the loop reads. If it is one whole `POST /twilio/sms` of the
+plainest kind (HTTP/1.1, a Content-Length body, no Expect, no Transfer-Encoding, no repeated
+header, nothing after it) and the SMS lane
 takes it (a form Twilio signed for this URL, not a keyword: channels/sms_lane.py `take`),
 its message goes to the inbox's writer and the loop goes on to other connections; when the
 batch holding it has committed, the loop writes the acknowledgement and keeps the
@@ -112,6 +114,9 @@ class WebWorker(ThreadWorker):
         lane = self._sms_lane()
         if lane is None or conn.is_http2 or conn.parser.unreader.buf.getvalue():
             self._to_a_thread(conn, data)
+            return
+        if not data and not _may_be_sms(conn.sock):
+            self._to_a_thread(conn, data)  # another route: gunicorn reads it untouched
             return
         try:
             chunk = conn.sock.recv(MAX_READ - len(data))
@@ -224,6 +229,20 @@ class WebWorker(ThreadWorker):
         line: Callable | None = getattr(self.log, "access_line", None)
         if line is not None:
             line("POST", SMS_PATH, status, (time.monotonic() - started) * 1000)
+
+
+def _may_be_sms(sock: socket.socket) -> bool:
+    """Whether what has arrived may begin an SMS webhook's request line (peeked, not read):
+    any other request (a chat message, a page) is left to gunicorn without a read and a
+    put-back in the loop."""
+    line = REQUEST_LINE + b"\r\n"
+    try:
+        start = sock.recv(len(line), socket.MSG_PEEK)
+    except (BlockingIOError, InterruptedError):
+        return True  # nothing yet after all: the read below finds out
+    except OSError:
+        return True  # the read below meets the error and hands it to a thread
+    return not start or line.startswith(start)
 
 
 def _send_all(sock: socket.socket, data: bytes) -> None:

@@ -22,7 +22,10 @@ SECURITY_SCHEMES = {
     "apiToken": {
         "type": "http",
         "scheme": "bearer",
-        "description": "A staff API token: `kanal tokens create NAME --user U`.",
+        "description": "A staff API token: `kanal tokens create NAME --user U [--days N]`. "
+        "It expires KANAL_API_TOKEN_DAYS (default 90) days after it was issued (`kanal tokens "
+        "list` shows when) and can be revoked (`kanal tokens revoke NAME --user U`); an "
+        "expired token is answered 401 with an error that says it expired.",
     },
     "twilioSignature": {
         "type": "apiKey",

@@ -16,6 +16,7 @@ from router.service import callbacks, contacts, surges, wording
 from router.service.channels import Channel
 from router.service.delivery import Delivery
 from router.service.filing import conversation_language
+from router.service.opt_outs import keyword_of
 from router.service.outbox import say, set_consent
 from router.service.ports import BotTurn
 from router.service.settings import RouterSettings
@@ -163,7 +164,7 @@ def answer_keyword(  # noqa: ANN001
     consent does not block): carriers' messaging rules expect it, and it is the one reply an
     opted-out number still gets.
     """
-    keyword = message.text.strip().upper()[:16]
+    keyword = keyword_of(message.text)
     if message.kind == "opt_out":
         set_consent(uow, contact.channel, contact.address, False, keyword, now)
         contact.consent_changed(now, opted_in=False, keyword=keyword)

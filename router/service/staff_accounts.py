@@ -131,7 +131,7 @@ class StaffAccounts:
             self._end_sessions(uow, user, now, why="deactivated")
             tokens = uow.users.tokens_of(user.id)
             for token in tokens:
-                token.revoked = True
+                token.revoke()
             returned = tuple(self._return_held(uow, user, actor, now))
             self._audit(uow, actor, staff.DEACTIVATED, route, now)
             uow.commit()

@@ -21,15 +21,16 @@ from router.domain import sla
 from router.domain.access import SUPERVISOR, Viewer
 from router.domain.model import IllegalTransition, QueueItem, QueueState
 from router.domain.routing import Routing, capacity_of
+from router.domain.staffing import StaffingGap, Work, gap_of, waiting_by_work
 from router.service.access import DeskAccess
 from router.service.agent_day import AgentDay, read_day
 from router.service.errors import Conflict, Forbidden, NotFound
 from router.service.ratings import LowRating, low_ratings
+from router.service.staffing import AGENT_ROLES, presence_of, staff_of
 from router.service.surges import SurgeView, SurgeWatch
 from router.service.unit_of_work import UnitOfWork
 
 BOARD_ROLES = ("supervisor", "admin")
-AGENT_ROLES = ("agent", "supervisor")
 
 
 @dataclass(frozen=True)
@@ -72,6 +73,15 @@ class AgentFigures:
     capacity: dict[str, int]
 
 
+@dataclass(frozen=True)
+class Stranded:
+    """Contacts waiting where no agent at the desk can take them (router/domain/staffing.py)."""
+
+    work: Work
+    waiting: int
+    gap: StaffingGap
+
+
 @dataclass
 class Board:
     queues: list[QueueFigures] = field(default_factory=list)
@@ -80,6 +90,8 @@ class Board:
     # Surge mode: on since when and why, or off (None: the profile has no surge rules).
     surge: SurgeView | None = None
     low_ratings: list[LowRating] = field(default_factory=list)  # 1 or 2 of 5, newest first
+    # Waiting work no signed-in agent can take (their skills, languages, capacity).
+    stranded: list[Stranded] = field(default_factory=list)
 
     @property
     def breached(self) -> int:
@@ -151,6 +163,7 @@ class Supervision:
                 self._count_left(figures[item.queue], item)
             board.queues = sorted(figures.values(), key=lambda q: q.name)
             board.agents = self._agents(uow, scoped)
+            board.stranded = self._stranded(uow, board.waiting)
             board.low_ratings = low_ratings(uow, scoped, now)
         if self.surge is not None and self.surge.profile.surge is not None:
             board.surge = self.surge.show()
@@ -186,15 +199,27 @@ class Supervision:
         for user in uow.users.with_roles(*AGENT_ROLES):
             if user.id == viewer.user_id or not (everyone or user.id in viewer.team):
                 continue
-            presence = uow.presence.get(user.id)
             shown.append(
                 AgentFigures(
-                    user.id, user.username, str(presence.state) if presence else "offline",
+                    user.id, user.username, presence_of(uow, user.id),
                     uow.contacts.held_by(user.id),
                     capacity_of(uow.agents.get(user.id), self.routing),
                 )
             )  # fmt: skip
         return shown
+
+    def _stranded(self, uow: UnitOfWork, waiting: list[WaitingItem]) -> list[Stranded]:
+        """The waiting work nobody at the desk can take, whoever's team they are in."""
+        if not waiting:
+            return []
+        staff = staff_of(uow)
+        counted = waiting_by_work((i.queue, i.language, i.channel) for i in waiting)
+        stranded = []
+        for work, count in sorted(counted.items(), key=lambda wc: str(wc[0])):
+            gap = gap_of(work, staff, self.routing)
+            if gap is not None:
+                stranded.append(Stranded(work, count, gap))
+        return stranded
 
     def agent_day(self, viewer: Viewer, agent_id: int) -> AgentDay:
         """Return an agent's day so far (their presence changes, time in each state), for a

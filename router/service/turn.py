@@ -29,7 +29,7 @@ from datetime import datetime
 from router.domain.commands import Escalate, ReceiveMessage, ResumeTurn, StartChat, TakeTurn
 from router.domain.model import Citizen, Contact, ContactState, InboxEntry, Message
 from router.policy import Action, Profile, decide
-from router.service import filing, languages, policy_contexts, surges
+from router.service import filing, languages, opt_outs, policy_contexts, surges
 from router.service.channels import Channels
 from router.service.counters import ProcessCounters
 from router.service.delivery import ClaimedReplies, Delivery
@@ -50,7 +50,8 @@ from router.service.turn_result import (
 )
 from router.service.unit_of_work import UnitOfWork
 
-# An inbox entry that can never become a message (its conversation has ended).
+# An inbox entry that never becomes a message (its conversation has ended, or it was an
+# opt-out recorded without a contact: router/service/opt_outs.py).
 REFUSED = 0
 
 
@@ -142,7 +143,7 @@ class Turns(FinishingTurns):
                 first = self._first(uow, entry, self.clock(), cmd.metadata)
         except DuplicateDelivery:
             return None
-        return self._send(first) if isinstance(first, TurnResult) else self._at_bot(first)
+        return self._next(first)
 
     def escalate(
         self, contact_id: int, text: str, provider_id: str, **heard: object
@@ -232,7 +233,13 @@ class Turns(FinishingTurns):
         except ServiceError:
             self.inbox.taken(entry_id, REFUSED)  # never a turn: the conversation is gone
             raise
-        self.inbox.taken(entry_id, entry.message_id)
+        self.inbox.taken(entry_id, REFUSED if entry.message_id is None else entry.message_id)
+        return self._next(first)
+
+    def _next(self, first: TurnResult | AtBot | None) -> TurnResult | None:
+        """Go on from transaction 1: send what it decided, or ask the bot."""
+        if first is None:  # an opt-out recorded without a contact: nothing to say
+            return None
         return self._send(first) if isinstance(first, TurnResult) else self._at_bot(first)
 
     def _first(
@@ -243,7 +250,7 @@ class Turns(FinishingTurns):
         metadata: dict | None = None,
         *,
         left_checked: bool = True,
-    ) -> TurnResult | AtBot:
+    ) -> TurnResult | AtBot | None:
         """File the message and decide; finish here unless the bot is to be asked.
 
         `metadata` may carry how the message was heard ("input", "confidence": recorded with
@@ -263,6 +270,9 @@ class Turns(FinishingTurns):
             uow.commit()
             return answered
         channel = self.channels[entry.channel]
+        if opt_outs.opted_out_alone(uow, entry, channel, now):  # STOP, no conversation open
+            uow.commit()
+            return None
         zone = self.settings.business_hours.timezone
         contact, citizen = filing.contact_for(uow, entry, channel, now, zone)
         if not left_checked and (left := uow.messages.unfinished_of(contact.id)):
@@ -292,7 +302,7 @@ class Turns(FinishingTurns):
             contact = uow.contacts.get(message.contact_id, for_update=True)
             citizen = uow.citizens.get(contact.citizen_id) if contact.citizen_id else None
             first = self._decide(uow, contact, citizen, message, self.clock())
-        return self._send(first) if isinstance(first, TurnResult) else self._at_bot(first)
+        return self._next(first)
 
     def _decide(
         self,

@@ -295,6 +295,30 @@ def kanal_process(args: list[str], env: dict[str, str], log: Path) -> Iterator[s
         stop_group(proc)
 
 
+def acknowledging_web(
+    database_url: str, tmp_path: Path, *, workers: int, threads: int, secret: str
+) -> tuple[str, dict[str, str]]:
+    """`kanal web` that only acknowledges (turns are left to a turn worker that is not run),
+    its database migrated: its base URL and environment, for `kanal_process(["web"], ...)`."""
+    port = free_port()
+    base = f"http://127.0.0.1:{port}"
+    env = kanal_env(
+        KANAL_INSTANCE_PATH=tmp_path,
+        KANAL_DATABASE_URL=database_url,
+        KANAL_PORT=port,
+        KANAL_PUBLIC_URL=base,
+        KANAL_RASA_URL=f"http://127.0.0.1:{free_port()}",
+        KANAL_TURN_WORKER="process",
+        KANAL_WEB_WORKERS=workers,
+        KANAL_WEB_THREADS=threads,
+        KANAL_SECRET_KEY=secret,
+        KANAL_LOG_LEVEL="warning",
+    )
+    upgraded = run_quietly([str(KANAL), "db", "upgrade"], env)
+    assert upgraded.returncode == 0, upgraded.stderr
+    return base, env
+
+
 def stop_group(proc: subprocess.Popen) -> None:
     if proc.poll() is None:
         try:

@@ -18,15 +18,12 @@ import pytest
 
 from tests.conftest import scratch_postgres
 from tests.faults.support import (
-    KANAL,
     Tally,
     Webhooks,
+    acknowledging_web,
     children_of,
-    free_port,
     inbox_counts,
-    kanal_env,
     kanal_process,
-    run_quietly,
     sockets_of,
     wait_for,
     web_up,
@@ -39,22 +36,7 @@ CONNECTIONS = 32
 
 
 def kill_a_worker_under_load(database_url: str, tmp_path, label: str) -> None:
-    port = free_port()
-    base = f"http://127.0.0.1:{port}"
-    env = kanal_env(
-        KANAL_INSTANCE_PATH=tmp_path,
-        KANAL_DATABASE_URL=database_url,
-        KANAL_PORT=port,
-        KANAL_PUBLIC_URL=base,
-        KANAL_RASA_URL=f"http://127.0.0.1:{free_port()}",
-        KANAL_TURN_WORKER="process",  # the web only acknowledges; turns are not this test's
-        KANAL_WEB_WORKERS=2,
-        KANAL_WEB_THREADS=8,
-        KANAL_SECRET_KEY="faults",
-        KANAL_LOG_LEVEL="warning",
-    )
-    upgraded = run_quietly([str(KANAL), "db", "upgrade"], env)
-    assert upgraded.returncode == 0, upgraded.stderr
+    base, env = acknowledging_web(database_url, tmp_path, workers=2, threads=8, secret="faults")
     hooks = Webhooks(base, WEBHOOKS)
     kill_at = threading.Event()
 

@@ -1,19 +1,18 @@
 """The administrator's `kanal` commands, run as a shell would, against a SQLite file."""
 
 import re
-from datetime import UTC, date, datetime
+from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 
 import pytest
-from click.testing import CliRunner
 from werkzeug.security import check_password_hash
 
 from router import create_app
 from router.adapters.migrate import current, head
 from router.domain.citizens import pseudonym_for
 from router.entrypoints.bootstrap import kanal_of
-from router.entrypoints.cli import main
 from router.policy import ProfileError
+from tests.conftest import kanal_command
 from tests.fakes import ScriptedBot
 
 pytestmark = pytest.mark.integration
@@ -36,18 +35,7 @@ def db_url(tmp_path):
 @pytest.fixture
 def kanal_cli(db_url, tmp_path):
     """Run `kanal ARGS...` with the environment a shell would give it; return the result."""
-    runner = CliRunner()
-    env = {
-        "KANAL_DATABASE_URL": db_url,
-        "KANAL_SECRET_KEY": SECRET,
-        "KANAL_INSTANCE_PATH": str(tmp_path / "instance"),
-        "KANAL_ENV": "development",
-    }
-
-    def run(*args, input=None):
-        return runner.invoke(main, list(args), input=input, env=env, catch_exceptions=False)
-
-    return run
+    return kanal_command(db_url, tmp_path / "instance", KANAL_SECRET_KEY=SECRET)
 
 
 @pytest.fixture
@@ -139,15 +127,11 @@ def test_citizens_import_starts_an_exemption_from_today_on_the_agencys_day(
         "0101401234,Inge Hansen,20 11 22 33,da,1940,impairment\n",
         encoding="utf-8",
     )
-    env = {
-        "KANAL_DATABASE_URL": database_url,
-        "KANAL_SECRET_KEY": SECRET,
-        "KANAL_INSTANCE_PATH": str(tmp_path),
-        "KANAL_ENV": "development",
-        "KANAL_TIMEZONE": "Europe/Copenhagen",
-    }
+    kanal = kanal_command(
+        database_url, tmp_path, KANAL_SECRET_KEY=SECRET, KANAL_TIMEZONE="Europe/Copenhagen"
+    )
 
-    result = CliRunner().invoke(main, ["citizens", "import", str(path)], env=env)
+    result = kanal("citizens", "import", str(path), catch=True)
 
     assert result.exit_code == 0, result.output
     app = create_app({"KANAL_DATABASE_URL": database_url, "SECRET_KEY": SECRET}, bot=ScriptedBot())
@@ -191,7 +175,7 @@ def test_a_token_from_tokens_create_authenticates_the_metrics_api(kanal_cli, mig
     result = kanal_cli("tokens", "create", "dashboard", "--user", "lars")
 
     assert result.exit_code == 0, result.output
-    token = result.output.strip()
+    token = result.stdout.strip()  # the token alone: its expiry goes to standard error
     client = read_app().test_client()
     url = "/api/v1/metrics/channel-shift?from=2026-01-01&to=2026-01-31&group_by=channel"
     assert client.get(url, headers={"Authorization": f"Bearer {token}"}).status_code == 200
@@ -366,3 +350,25 @@ def test_kanal_starts_with_a_queue_per_language_it_holds_conversations_in(db_url
     kanal_of(create_app(danish, bot=ScriptedBot())).close()
     with pytest.raises(ProfileError, match="language 'en' is unstaffed"):
         create_app({**config, "KANAL_LANGUAGES": "da,en"}, bot=ScriptedBot())
+
+
+def test_tokens_expire_are_listed_with_their_end_and_can_be_revoked(kanal_cli, migrated, read_app):
+    kanal_cli("users", "create", "lars", "--role", "manager", input="long enough pw\n")
+    made = kanal_cli("tokens", "create", "dashboard", "--user", "lars", "--days", "30")
+    kept = kanal_cli("tokens", "create", "reports", "--user", "lars")
+    token, other = made.stdout.strip(), kept.stdout.strip()
+    ends = (datetime.now(UTC) + timedelta(days=30)).date().isoformat()
+    assert ends in made.stderr  # shown when issued, apart from the token itself
+
+    listed = kanal_cli("tokens", "list")
+    assert listed.exit_code == 0, listed.output
+    assert re.search(rf"dashboard\s+lars\s+manager\s+\S+ \S+\s+{ends}", listed.output)
+    assert token not in listed.output and other not in listed.output
+
+    revoked = kanal_cli("tokens", "revoke", "dashboard", "--user", "lars")
+    assert revoked.exit_code == 0 and "revoked 1" in revoked.output
+    client = read_app().test_client()
+    url = "/api/v1/metrics/channel-shift?from=2026-01-01&to=2026-01-31&group_by=channel"
+    assert client.get(url, headers={"Authorization": f"Bearer {token}"}).status_code == 401
+    assert client.get(url, headers={"Authorization": f"Bearer {other}"}).status_code == 200
+    assert "dashboard" not in kanal_cli("tokens", "list").output

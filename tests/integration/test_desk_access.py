@@ -12,10 +12,8 @@ import json
 import re
 
 import pytest
-from click.testing import CliRunner
 
-from router.entrypoints.cli import main
-from tests.conftest import SECRET
+from tests.conftest import SECRET, kanal_command
 from tests.integration.test_desk import PASSWORD, chat, queued_chat
 
 pytestmark = pytest.mark.integration
@@ -243,13 +241,7 @@ def test_each_view_of_a_conversation_is_audited_with_who_what_when_and_why(
 
 
 def _export(database_url, tmp_path, *args):
-    env = {
-        "KANAL_DATABASE_URL": database_url,
-        "KANAL_SECRET_KEY": SECRET,
-        "KANAL_INSTANCE_PATH": str(tmp_path / "cli"),
-        "KANAL_ENV": "development",
-    }
-    return CliRunner().invoke(main, ["audit", "export", *args], env=env, catch_exceptions=False)
+    return kanal_command(database_url, tmp_path / "cli")("audit", "export", *args)
 
 
 def test_an_admin_exports_the_audit_log_without_phone_numbers_or_names(

@@ -137,11 +137,12 @@ import io
 
 import pytest
 
-from analytics import rollup_tables
+from analytics import needs_completed, recordings, rollup_tables, simulation
 from analytics.fairness_panel import flag
+from analytics.queries import window_facts
 from router import create_app
 from router.entrypoints.bootstrap import kanal_of
-from router.entrypoints.jobs import refresh_metric_rollups
+from router.entrypoints.jobs import refresh_metric_rollups, refresh_recorded_contacts
 from tests.fakes import FakeJobs, RecordingCaller, RecordingSender
 from tests.integration.three_days_story import Clock, Story, at, play
 
@@ -418,3 +419,53 @@ def test_the_simulator_replays_the_three_days_under_france(client, kanal, manage
     each = (0.76 * 12 / 14 + 0.24 * 15 / 22, 0.24 / 22)
     assert voice["projected"]["digital_take_up"] == round(7 * each[1] / (8 + 7 * each[0]), 4)
     assert voice["projected"]["digital_take_up"] == 0.0056
+
+
+def test_the_simulators_take_up_is_the_reports_with_events_since_the_jobs_ran(
+    client, kanal, manager, story, monkeypatch
+):
+    # The scheduler's jobs (the simulator's recordings, the daily rollup) last ran just before
+    # Esha completed online (4 November 06:00): the rest of the story is the log's tail, her
+    # completed deflection among it (v04, a need not completed in the rollup's row). No events
+    # are re-read before the marks here (on SQLite none commits out of order).
+    monkeypatch.setattr(needs_completed, "OVERLAP_EVENTS", 0)
+    monkeypatch.setattr(simulation, "OVERLAP_EVENTS", 0)
+    complete = story.complete
+
+    def jobs_then(name, moment):
+        if name == "esha":
+            refresh_recorded_contacts(kanal)
+            refresh_metric_rollups(kanal)
+        complete(name, moment)
+
+    monkeypatch.setattr(story, "complete", jobs_then)
+    read = []
+
+    def reading(conn, window, now=None, ids=None):
+        read.append(ids)
+        return window_facts(conn, window, now, ids)
+
+    monkeypatch.setattr(needs_completed, "window_facts", reading)
+    query = {"profile": "france", "from": FROM, "to": TO}
+    try:
+        play(story)
+        body = client.get("/api/v1/simulate", query_string=query, headers=manager).get_json()
+        # The report's needs over the log as it is now (WHOLE, counted by hand): 14 ÷ 29.
+        recorded = body["recorded"]
+        assert (recorded["completed"], recorded["completed_digitally"]) == (29, 14)
+        assert recorded["digital_take_up"] == WHOLE["digital_take_up"] == 0.4828
+        # Read from the log: only the contacts the tail's events can change (Esha's call, not
+        # Bilal's chat or Deepa's SMS of the day before, whose citizens did nothing since).
+        [ids] = read
+        assert ids is not None and story.ids["v04"] in ids
+        assert story.ids["c02"] not in ids and story.ids["c03"] not in ids
+        # Once the jobs have run again, the report from the rollup says the same.
+        refresh_metric_rollups(kanal)
+        refresh_recorded_contacts(kanal)
+        assert report(client, manager)["window"]["source"] == "rollup"
+        assert report(client, manager)["total"]["digital_take_up"] == recorded["digital_take_up"]
+        again = client.get("/api/v1/simulate", query_string=query, headers=manager).get_json()
+        assert again == body and read[1:] == []
+    finally:
+        rollup_tables.drop_tables(kanal.engine)
+        recordings.drop_tables(kanal.engine)

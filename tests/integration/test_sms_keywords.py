@@ -137,3 +137,17 @@ def test_a_keyword_takes_its_turn_after_the_citizens_earlier_messages(live, bot)
     answer = [m for m in live.messages(number, "out")]
     assert answer and all(m.delivery_status != "blocked" for m in answer)
     wait_for(lambda: live.outbox(number), what="the answer to the message sent before STOP")
+
+
+def test_stop_from_a_number_never_seen_opens_no_contact_and_still_holds(live, bot):
+    number = new_number()
+    live.text(number, "STOP")
+    assert consent(live, number) is False
+    live.settle()  # the inbox entry is taken, not left waiting for the sweep
+    with live.kanal.uow() as uow:
+        assert uow.contacts.latest_on("sms", number) is None  # nothing in queues or figures
+    live.text(number, "When is my payment?")
+    live.settle()
+    time.sleep(0.3)
+    assert live.outbox(number) == []  # the opt-out still holds
+    assert [text for _, text in bot.turns] == ["When is my payment?"]

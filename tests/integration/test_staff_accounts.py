@@ -6,11 +6,8 @@ conversations go back to the queue for the next agent; every change is in the au
 from __future__ import annotations
 
 import pytest
-from click.testing import CliRunner
 
 from router.entrypoints.auth import create_token
-from router.entrypoints.cli import main
-from tests.conftest import SECRET
 from tests.integration.test_desk import PASSWORD, page, queued_chat
 from tests.integration.test_desk_sign_out import page_token, sign_in, status
 from tests.live_streams import StreamServer
@@ -22,18 +19,11 @@ NEW_PASSWORD = "a brand new passphrase"
 
 
 @pytest.fixture
-def kanal_users(database_url, tmp_path, kanal):
+def kanal_users(kanal_cli):
     """Run `kanal users ARGS...` as a shell would, on the app's database."""
-    runner = CliRunner()
-    env = {
-        "KANAL_DATABASE_URL": database_url,
-        "KANAL_SECRET_KEY": SECRET,
-        "KANAL_INSTANCE_PATH": str(tmp_path),
-        "KANAL_ENV": "development",
-    }
 
     def run(*args, input=None, group="users"):
-        return runner.invoke(main, [group, *args], input=input, env=env, catch_exceptions=False)
+        return kanal_cli(group, *args, input=input)
 
     return run
 

@@ -173,3 +173,33 @@ def test_a_priority_that_is_not_one_digit_from_0_to_9_is_refused_saying_so(
     html = answer.get_data(as_text=True)
     assert "Choose a priority from 0 to 9." in html or "whole number from 0 to 9" in html
     assert _item(kanal, contact_id).priority == item.priority
+
+
+def test_the_board_says_when_nobody_at_the_desk_can_take_waiting_contacts(
+    app, client, kanal, staff
+):
+    from router.domain.presence import PresenceState
+
+    contact_id = queued_chat(client, kanal)
+    item = _item(kanal, contact_id)
+    assert item.language == "en"
+    board = sign_in(app, staff, "boss", "supervisor")
+    named = kanal.assignments.agent_named
+    kanal.assignments.set_profile(named("boss"), skills=["supervision"], languages=["da"])
+    staff("dansk", "agent")
+    kanal.assignments.set_profile(named("dansk"), languages=["da"])
+    kanal.assignments.set_presence(named("dansk"), PresenceState.AVAILABLE)
+
+    html = board.get("/desk/supervisor").get_data(as_text=True)
+    assert 'id="stranded"' in html and 'class="gap-nobody_serves"' in html
+    assert f"1 contact in queue {item.queue} (English, web chat)" in html
+    danish = board.get("/desk/supervisor?lang=da").get_data(as_text=True)
+    assert f"1 henvendelse i køen {item.queue} (engelsk, webchat)" in danish
+
+    staff("english", "agent")  # never signed in: offline
+    kanal.assignments.set_profile(named("english"), languages=["en"])
+    html = board.get("/desk/supervisor").get_data(as_text=True)
+    assert 'class="gap-nobody_signed_in"' in html and "gap-nobody_serves" not in html
+
+    kanal.assignments.set_presence(named("english"), PresenceState.AVAILABLE)
+    assert 'id="stranded"' not in board.get("/desk/supervisor").get_data(as_text=True)

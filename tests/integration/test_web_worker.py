@@ -16,14 +16,11 @@ from channels.sms import EMPTY_TWIML
 from channels.twilio_signature import sign
 from tests.conftest import scratch_postgres
 from tests.faults.support import (
-    KANAL,
     TWILIO_TOKEN,
     Webhooks,
-    free_port,
+    acknowledging_web,
     inbox_counts,
-    kanal_env,
     kanal_process,
-    run_quietly,
     sms_form,
     wait_for,
     web_up,
@@ -42,22 +39,9 @@ def database_url(request, tmp_path):
 
 
 def serve(database_url: str, tmp_path, threads: int, workers: int = 1):
-    port = free_port()
-    base = f"http://127.0.0.1:{port}"
-    env = kanal_env(
-        KANAL_INSTANCE_PATH=tmp_path,
-        KANAL_DATABASE_URL=database_url,
-        KANAL_PORT=port,
-        KANAL_PUBLIC_URL=base,
-        KANAL_RASA_URL=f"http://127.0.0.1:{free_port()}",
-        KANAL_TURN_WORKER="process",  # the web only acknowledges; turns are not this test's
-        KANAL_WEB_WORKERS=workers,
-        KANAL_WEB_THREADS=threads,
-        KANAL_SECRET_KEY="web-worker",
-        KANAL_LOG_LEVEL="warning",
+    base, env = acknowledging_web(
+        database_url, tmp_path, workers=workers, threads=threads, secret="web-worker"
     )
-    upgraded = run_quietly([str(KANAL), "db", "upgrade"], env)
-    assert upgraded.returncode == 0, upgraded.stderr
     return base, kanal_process(["web"], env, tmp_path / "web.log")
 
 

@@ -1,9 +1,11 @@
 """What `kanal web`'s loop reads itself: one whole, plain `POST /twilio/sms`; anything else,
 however slightly unusual, is left to gunicorn's parser (router/entrypoints/web_worker.py)."""
 
+import socket
+
 import pytest
 
-from router.entrypoints.web_worker import MORE, plain_request
+from router.entrypoints.web_worker import MORE, _may_be_sms, plain_request
 
 pytestmark = pytest.mark.unit
 
@@ -68,3 +70,36 @@ def test_anything_less_plain_is_left_to_gunicorn(data):
 )
 def test_a_request_that_may_become_plain_is_waited_for(data):
     assert plain_request(data) == MORE
+
+
+@pytest.mark.parametrize(
+    ("arrived", "may_be"),
+    [
+        (b"POST /api/v1/chat/sessions/s_1/messages HTTP/1.1\r\nHost: x\r\n\r\n", False),
+        (b"GET /healthz HTTP/1.1\r\n\r\n", False),
+        (b"POST /twilio/smsX HTTP/1.1\r\n", False),
+        (b"POST /twi", True),  # the rest of the line is on its way
+        (b"POST /twilio/sms HTTP/1.1\r\nContent-Length: 0\r\n\r\n", True),
+    ],
+)
+def test_the_loop_peeks_and_leaves_other_requests_unread(arrived, may_be):
+    """A chat message or a page is left on the socket for gunicorn's parser: the loop only
+    peeks at the request line, and reads nothing it would have to put back."""
+    ours, theirs = socket.socketpair()
+    try:
+        ours.setblocking(False)
+        theirs.sendall(arrived)
+        assert _may_be_sms(ours) is may_be
+        assert ours.recv(len(arrived) + 10) == arrived  # nothing was consumed
+    finally:
+        ours.close()
+        theirs.close()
+
+
+def test_a_closed_connection_is_left_to_the_read_that_meets_it():
+    ours, theirs = socket.socketpair()
+    theirs.close()
+    try:
+        assert _may_be_sms(ours) is True
+    finally:
+        ours.close()

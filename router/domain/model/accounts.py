@@ -52,7 +52,7 @@ class User:
 
 @dataclass
 class ApiToken:
-    """A bearer token for the API, stored hashed."""
+    """A bearer token for the API, stored hashed; it ends when revoked or at `expires_at`."""
 
     name: str
     token_hash: str
@@ -60,3 +60,13 @@ class ApiToken:
     created_at: datetime
     revoked: bool = False
     id: int | None = None
+    # None only on a row from before expiry existed (migration 0028 gave those one).
+    expires_at: datetime | None = None
+
+    def expired(self, now: datetime) -> bool:
+        """True once its time is up (a token without an end date has none left either)."""
+        return self.expires_at is None or now >= self.expires_at
+
+    def revoke(self) -> None:
+        """End the token for good (revoked tokens are never found again by their hash)."""
+        self.revoked = True

@@ -122,7 +122,7 @@ class PresenceNow(BaseModel):
     since: datetime | None
 
 
-UNAUTHORISED = Answer("No API token, or a token that is not valid.", Error)
+UNAUTHORISED = Answer("No API token, or a token that is not valid, revoked or expired.", Error)
 NOT_DESK = Answer("The token's user is not an agent, supervisor or admin.", Error)
 REFUSED = Answer(
     "The access rule refuses it (another queue's or team's conversation, or one only the "

@@ -12,6 +12,7 @@ from collections.abc import Callable
 from datetime import datetime
 from zoneinfo import ZoneInfo
 
+from babel import Locale, UnknownLocaleError
 from babel.dates import format_date
 from babel.numbers import format_percent
 
@@ -164,6 +165,15 @@ class DeskWords:
             return ""
         found = table.get(str(value))
         return self._(found) if found else str(value)
+
+    def language_name(self, code: str | None) -> str:
+        """Return a language's name in the page's language ("dansk", "Danish")."""
+        if not code:
+            return self._("language not known yet")
+        try:
+            return Locale.parse(self.language).languages.get(code, code)
+        except (ValueError, UnknownLocaleError):
+            return code
 
     def need(self, need: str | None) -> str:
         """Return a need in words: "payment_date:pension" reads "Payment date — pension"."""
