@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import threading
 import time
+from collections import deque
 
 
 class Bulkhead:
@@ -25,19 +26,30 @@ class Bulkhead:
         self.limit = most
         self.in_flight = 0
         self._answered = 0
+        self._waiting: deque[object] = deque()  # turns waiting for a slot, first come first
         self._cond = threading.Condition()
 
     def enter(self, wait: float) -> bool:
-        """Take a slot, waiting at most `wait` seconds; False when none came free."""
+        """Take a slot, waiting at most `wait` seconds; False when none came free. Turns get
+        their slots in the order they asked: a citizen who waited longest goes first."""
         deadline = time.monotonic() + wait
         with self._cond:
-            while self.in_flight >= self.limit:
-                left = deadline - time.monotonic()
-                if left <= 0:
-                    return False
-                self._cond.wait(left)
-            self.in_flight += 1
-            return True
+            if self.in_flight < self.limit and not self._waiting:
+                self.in_flight += 1
+                return True
+            me = object()
+            self._waiting.append(me)
+            try:
+                while self._waiting[0] is not me or self.in_flight >= self.limit:
+                    left = deadline - time.monotonic()
+                    if left <= 0:
+                        return False
+                    self._cond.wait(left)
+                self.in_flight += 1
+                return True
+            finally:
+                self._waiting.remove(me)
+                self._cond.notify_all()  # the next in line looks again
 
     def leave(self, slow: bool | None) -> None:
         """Give the slot back: `slow` True (past its time) halves the limit, False (answered)

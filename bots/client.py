@@ -31,16 +31,18 @@ class RasaBot:
     Rasa down, slow, answering an error or nothing at all is a failed turn (`ok=False`),
     which the policy counts as a bot failure and escalates on.
 
-    A turn has a time budget (`timeout`, KANAL_BOT_TIMEOUT): it waits at most half of it for
-    one of the `concurrency` slots of this process' bulkhead (KANAL_BOT_CONCURRENCY), and the
-    call gets the rest. The circuit breaker (bots/breaker.py) counts only outages: a refused
-    connection, a 5xx, a call that timed out when Rasa has answered nothing (no call, no
-    `/status`) for `down_after` seconds (4 budgets): a Rasa that answers other calls is slow
-    (an unsure message costs it seconds on a busy machine), not down. A 4xx for one message,
-    an empty answer, a slow timeout, or a turn that found no free slot ("busy") fail that
-    turn only. While the circuit is open a
-    probe of Rasa's `/status` every `reset_after` seconds closes it when Rasa is back, even if
-    no citizen writes.
+    A turn has a time budget (`timeout`, KANAL_BOT_TIMEOUT): a spoken turn waits at most half
+    of it for one of the `concurrency` slots of this process' bulkhead (KANAL_BOT_CONCURRENCY),
+    and the call gets the rest; a written turn waits its `wait` (KANAL_BOT_WAIT_SECONDS) for a
+    slot, first come first served, and its call gets the whole budget: a burst of chats is
+    answered by the bot a few seconds later rather than handed to people.
+    The circuit breaker (bots/breaker.py) counts only outages: a refused connection, a 5xx, a
+    call that timed out when Rasa has answered nothing (no call, no `/status`) for
+    `down_after` seconds (4 budgets): a Rasa that answers other calls is slow (an unsure
+    message costs it seconds on a busy machine), not down. A 4xx for one message, an empty
+    answer, a slow timeout, or a turn that found no free slot ("busy") fail that turn only.
+    While the circuit is open a probe of Rasa's `/status` every `reset_after` seconds closes
+    it when Rasa is back, even if no citizen writes.
     """
 
     def __init__(
@@ -87,8 +89,19 @@ class RasaBot:
             session = self._local.session = self._session_factory()
         return session
 
-    def turn(self, conversation_id: str, text: str, *, language: str | None = None) -> BotTurn:
-        """Send one citizen message under its opaque conversation id; return the bot's turn."""
+    def turn(
+        self,
+        conversation_id: str,
+        text: str,
+        *,
+        language: str | None = None,
+        wait: float | None = None,
+    ) -> BotTurn:
+        """Send one citizen message under its opaque conversation id; return the bot's turn.
+
+        `wait`: how long the turn may wait for a free slot, its call then getting the whole
+        budget (a written turn: the citizen reads the answer when it comes); None: at most
+        half the budget, the call the rest (a caller on the line hears silence meanwhile)."""
         started = self._clock()
         try:
             body = payload(conversation_id, text, language)
@@ -100,13 +113,16 @@ class RasaBot:
             return BotTurn(ok=False, error="circuit-open")
         if self._last_answer is None:
             self._last_answer = started  # the silence is counted from the first call
-        if not self.bulkhead.enter(self.timeout / 2):
+        slot_wait = self.timeout / 2 if wait is None else wait
+        if not self.bulkhead.enter(slot_wait):
             self.breaker.record(ticket, Outcome.NEUTRAL)
-            logger.warning("bot turn failed: busy (no free slot in %.1f s)", self.timeout / 2)
+            logger.warning("bot turn failed: busy (no free slot in %.1f s)", slot_wait)
             return BotTurn(ok=False, error="busy")
         turn, outcome = BotTurn(ok=False, error="unexpected"), NEUTRAL
         try:
-            budget_left = max(self.timeout - (self._clock() - started), self.timeout / 2)
+            budget_left = self.timeout
+            if wait is None:
+                budget_left = max(self.timeout - (self._clock() - started), self.timeout / 2)
             turn, outcome = self._ask(body, budget_left)
         except Exception as exc:  # noqa: BLE001 - any surprise is a failed turn, never a crash
             turn, outcome = BotTurn(ok=False, error=f"unexpected: {type(exc).__name__}"), NEUTRAL

@@ -70,6 +70,7 @@ def from_env(env: dict[str, str] | None = None, instance_path: str | None = None
         ),
         "KANAL_BOT_TIMEOUT": float(env.get("KANAL_BOT_TIMEOUT", "2.5")),
         "KANAL_BOT_CONCURRENCY": int(env.get("KANAL_BOT_CONCURRENCY", "4")),
+        "KANAL_BOT_WAIT_SECONDS": float(env.get("KANAL_BOT_WAIT_SECONDS", "10")),
         "KANAL_BOT_FAILURES": int(env.get("KANAL_BOT_FAILURES", "3")),
         "KANAL_BOT_RESET_SECONDS": float(env.get("KANAL_BOT_RESET_SECONDS", "30")),
         "KANAL_BUSINESS_HOURS": env.get("KANAL_BUSINESS_HOURS", "08:00-16:00"),

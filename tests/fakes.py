@@ -77,10 +77,19 @@ class ScriptedBot:
         self.down = False
         self.turns: list[tuple[str, str]] = []
         self.languages: list[str | None] = []  # the language kanal passed on each turn
+        self.waits: list[float | None] = []  # how long each turn might wait for the bot
 
-    def turn(self, conversation_id: str, text: str, *, language: str | None = None) -> BotTurn:
+    def turn(
+        self,
+        conversation_id: str,
+        text: str,
+        *,
+        language: str | None = None,
+        wait: float | None = None,
+    ) -> BotTurn:
         self.turns.append((conversation_id, text))
         self.languages.append(language)
+        self.waits.append(wait)
         if self.down:
             return BotTurn(ok=False, error="connection refused")
         lowered = text.lower()

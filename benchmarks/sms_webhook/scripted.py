@@ -5,6 +5,9 @@ gunicorn 'benchmarks.sms_webhook.scripted:create_app()'
 
 from __future__ import annotations
 
+import os
+from pathlib import Path
+
 from flask import Flask
 
 from benchmarks.sms_webhook.factory import make_app
@@ -23,7 +26,14 @@ SCRIPT = (
 class ScriptedBot:
     """A bot port that answers at once from a keyword script, without HTTP."""
 
-    def turn(self, conversation_id: str, text: str, *, language: str | None = None) -> BotTurn:
+    def turn(
+        self,
+        conversation_id: str,
+        text: str,
+        *,
+        language: str | None = None,
+        wait: float | None = None,
+    ) -> BotTurn:
         lowered = text.lower()
         for keyword, intent in SCRIPT:
             if keyword in lowered:
@@ -44,7 +54,11 @@ def run_worker() -> None:
     from router.entrypoints.priority import give_way
 
     give_way()  # as `kanal worker`: acknowledgements first
-    kanal_of(create_app()).worker.run_forever()
+    worker = kanal_of(create_app()).worker
+    ready = os.environ.get("KANAL_BENCH_WORKER_READY")  # the harness waits for it (servers.py)
+    if ready:
+        Path(ready).touch()
+    worker.run_forever()
 
 
 if __name__ == "__main__":

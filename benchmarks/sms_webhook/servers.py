@@ -215,15 +215,38 @@ def kanal(
         worker = None
         if worker_cmd:
             worker_env = {**env, "KANAL_PUBLIC_URL": url, "KANAL_PORT": url.rsplit(":", 1)[1]}
+            ready = work / f"{name}-worker.ready"
+            worker_env[WORKER_READY] = str(ready)
             worker = spawn(shlex.split(worker_cmd), worker_env, work / f"{name}-worker.log")
             if groups is not None:
                 groups["worker"] = worker.pid
+            if SCRIPTED_WORKER in worker_cmd:
+                wait_worker_ready(ready, worker, work / f"{name}-worker.log")
         try:
             check_sandbox_outside(url)
             yield url, database_url
         finally:
             if worker is not None:
                 stop(worker)
+
+
+# The scripted worker (benchmarks/sms_webhook/scripted.py) touches this file once built,
+# so a run measures turns, not the worker's start (1-3 s of CPU on a loaded machine).
+WORKER_READY = "KANAL_BENCH_WORKER_READY"
+SCRIPTED_WORKER = "benchmarks.sms_webhook.scripted"
+
+
+def wait_worker_ready(
+    ready: Path, worker: subprocess.Popen, log: Path, timeout: float = 120.0
+) -> None:
+    """Wait until the turn worker has started (its app built, its models loaded)."""
+    deadline = time.monotonic() + timeout
+    while not ready.exists():
+        if worker.poll() is not None:
+            raise SystemExit(f"the turn worker exited at start: see {log}")
+        if time.monotonic() > deadline:
+            raise SystemExit(f"the turn worker was not ready in {timeout:.0f} s: see {log}")
+        time.sleep(0.05)
 
 
 def check_sandbox_outside(url: str) -> None:

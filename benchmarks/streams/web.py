@@ -13,7 +13,14 @@ from router.service.ports import BotTurn
 class HandingBot:
     """Hands a citizen who asks for a person over; answers anything else at once."""
 
-    def turn(self, conversation_id: str, text: str, *, language: str | None = None) -> BotTurn:
+    def turn(
+        self,
+        conversation_id: str,
+        text: str,
+        *,
+        language: str | None = None,
+        wait: float | None = None,
+    ) -> BotTurn:
         if "person" in text.lower():
             return BotTurn(True, ("Let me find a person for you.",), "request_person", 0.97, True)
         return BotTurn(True, ("See https://example.org/help",), "payment_date", 0.9)

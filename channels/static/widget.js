@@ -30,6 +30,17 @@
   var stateLine = document.getElementById("kchat-state");
   var errorLine = document.getElementById("kchat-error");
   var newButton = document.getElementById("kchat-new");
+  // Said while a message's answer is slow to come (the bot busy with others): the citizen
+  // knows it was received and the answer is on its way.
+  var WAIT_SAID_AFTER_MS = 1000;
+  var waitLine = document.getElementById("kchat-wait");
+  if (!waitLine) {
+    waitLine = document.createElement("p");
+    waitLine.id = "kchat-wait";
+    waitLine.className = "kchat-wait";
+    waitLine.setAttribute("role", "status");
+    log.parentNode.insertBefore(waitLine, log.nextSibling);
+  }
   var identity = document.getElementById("kchat-identity");
   var surveyBox = null;  // the satisfaction question, shown once the conversation has ended
 
@@ -436,6 +447,9 @@
     send.disabled = true;
     send.textContent = gettext("Sending\u2026");
     showError("");
+    var slow = setTimeout(function () {
+      waitLine.textContent = gettext("Your message was received. The answer is on its way\u2026");
+    }, WAIT_SAID_AFTER_MS);
     post(message).then(function () {
       text.value = "";
     }).catch(function (err) {
@@ -446,6 +460,8 @@
         : gettext("Your message was not sent. Please try again.");
       showError(said);
     }).then(function () {
+      clearTimeout(slow);
+      waitLine.textContent = "";
       sending = false;
       send.textContent = gettext(LABELS[SEND_ID]);
       send.disabled = state === "closed";

@@ -20,6 +20,8 @@ from twilio.http.http_client import TwilioHttpClient
 from twilio.rest import Client
 from urllib3.exceptions import NewConnectionError
 
+from router.adapters.twilio_http import KeptAliveHttpClient
+
 # The library logs each request in five INFO lines; kanal logs the outcomes that matter itself.
 http_log = logging.getLogger("kanal.twilio.http")
 
@@ -42,14 +44,23 @@ class SandboxHttpClient(TwilioHttpClient):
 def rest_client(
     account_sid: str, auth_token: str, *, sandbox_url: str | None = None, timeout: float = 10.0
 ) -> Client:
-    """Return a `twilio.rest.Client` speaking to Twilio, or to the sandbox at `sandbox_url`."""
+    """Return a `twilio.rest.Client` speaking to Twilio, or to the sandbox at `sandbox_url`:
+    on kept-alive connections of its own (router/adapters/twilio_http.py), or through
+    requests when the environment names a proxy for it."""
     if http_log.level == logging.NOTSET:
         http_log.setLevel(logging.WARNING)
-    if sandbox_url:
-        http_client = SandboxHttpClient(sandbox_url, timeout=timeout, logger=http_log)
+    target = sandbox_url or TWILIO_API
+    if requests.utils.get_environ_proxies(target):
+        if sandbox_url:
+            http_client = SandboxHttpClient(sandbox_url, timeout=timeout, logger=http_log)
+        else:
+            http_client = TwilioHttpClient(timeout=timeout, logger=http_log)
+        environment_read_once(http_client.session, target)
     else:
-        http_client = TwilioHttpClient(timeout=timeout, logger=http_log)
-    environment_read_once(http_client.session, sandbox_url or TWILIO_API)
+        http_client = KeptAliveHttpClient(
+            http_log, timeout=timeout, base_url=sandbox_url, rewrite_from=TWILIO_API,
+            ca_bundle=os.environ.get("REQUESTS_CA_BUNDLE") or os.environ.get("CURL_CA_BUNDLE"),
+        )  # fmt: skip
     return Client(account_sid, auth_token, http_client=http_client)
 
 

@@ -127,10 +127,13 @@ def bootstrap(
     bus = MessageBus(uow)
     bus.on_event(ContactChanged, live.publish)
     uow = bus.uow
+    commits = None  # to the inbox's SQLite file: a poll of `kanal worker` skips a quiet inbox
     if inbox is None:
         from router.adapters.inbox import SqlInbox
+        from router.adapters.sqlite_changes import commits_to
 
         inbox = SqlInbox(storage.inbox_engine)
+        commits = commits_to(storage.inbox_engine.url)
     if jobs is None:
         from router.adapters.durable_jobs import SqlDurableJobs
 
@@ -186,6 +189,7 @@ def bootstrap(
         threads=config["KANAL_TURN_THREADS"],
         poll_seconds=1.0 if in_web else 0.05,
         poll_age=timedelta(seconds=5) if in_web else timedelta(0),
+        commits=None if in_web else commits,
     )
     followups = Followups(
         uow,

@@ -80,6 +80,7 @@ def router_settings(config: Mapping) -> RouterSettings:
         business_hours=hours,
         repeat_window_days=config["KANAL_REPEAT_WINDOW_DAYS"],
         languages=tuple(config["KANAL_LANGUAGES"]),
+        bot_wait_seconds=config["KANAL_BOT_WAIT_SECONDS"],
     )
 
 

@@ -12,10 +12,12 @@ from __future__ import annotations
 import logging
 import queue
 import threading
+import time
 from collections import deque
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from datetime import datetime, timedelta
+from typing import Protocol
 
 from router.service.lanes import take_in_order
 from router.service.turn import Turns
@@ -24,6 +26,17 @@ log = logging.getLogger(__name__)
 
 # Entries in hand per turn thread below which the worker reads the inbox for more.
 AHEAD = 8
+# With `commits` given, the inbox is read at least this often even when it says nothing new
+# came (an entry whose turn failed is retried by these reads).
+READ_AT_LEAST_EVERY = 1.0
+
+
+class InboxCommits(Protocol):
+    """Whether anything was committed to the inbox since last asked (cheaper than reading it)."""
+
+    def none_since_asked(self) -> bool: ...
+
+    def close(self) -> None: ...
 
 
 class Worker:
@@ -37,6 +50,7 @@ class Worker:
         threads: int = 4,
         poll_seconds: float = 1.0,
         poll_age: timedelta = timedelta(0),
+        commits: InboxCommits | None = None,
     ) -> None:
         self.turns = turns
         self.clock = clock
@@ -45,6 +59,10 @@ class Worker:
         # Beside a web process that hands entries over at once, the poll only looks for
         # entries left behind (older than this), not ones another process is about to take.
         self.poll_age = poll_age
+        # Commits to the inbox (SQLite's data_version, router/adapters/sqlite_changes.py):
+        # a poll skips the read when there were none since the last.
+        self.commits = commits
+        self._last_read = 0.0
         self._new: queue.SimpleQueue[tuple[int, str]] = queue.SimpleQueue()
         self._busy: set[int] = set()
         # One citizen's messages are taken one after another, in the order they came.
@@ -74,6 +92,8 @@ class Worker:
             self._feeder.join(5)
         if self._pool is not None:
             self._pool.shutdown(wait=wait)
+        if self.commits is not None:
+            self.commits.close()
 
     def run_forever(self) -> None:
         """Run until interrupted (the `kanal worker` process)."""
@@ -95,7 +115,7 @@ class Worker:
             try:
                 ids = [self._new.get(timeout=self.poll_seconds)]
             except queue.Empty:
-                ids = self._waiting() if self._has_room() else []
+                ids = self._waiting() if self._has_room() and self._may_have_new() else []
             for entry_id, lane in ids:
                 if entry_id >= 0:
                     self._submit(entry_id, lane)
@@ -107,6 +127,23 @@ class Worker:
         worker's CPU in a burst of 3,000 SMS)."""
         with self._lock:
             return len(self._busy) < self.threads * AHEAD
+
+    def _may_have_new(self) -> bool:
+        """Whether reading the inbox may find what the last read did not: something was
+        committed to it since, or the last read is a second old. Asked before the read, so
+        an entry committed during a read is seen by the next poll."""
+        if self.commits is None:
+            return True
+        try:
+            quiet = self.commits.none_since_asked()
+        except Exception:  # cannot tell: read
+            log.exception("asking the inbox for changes failed")
+            quiet = False
+        now = time.monotonic()
+        if quiet and now - self._last_read < READ_AT_LEAST_EVERY:
+            return False
+        self._last_read = now
+        return True
 
     def _waiting(self) -> list[tuple[int, str]]:
         try:

@@ -37,8 +37,16 @@ class BotTurn:
 class BotPort(Protocol):
     """A self-service bot reached by opaque conversation id."""
 
-    def turn(self, conversation_id: str, text: str, *, language: str | None = None) -> BotTurn:
-        """Send one citizen message and return the bot's answer and what it understood."""
+    def turn(
+        self,
+        conversation_id: str,
+        text: str,
+        *,
+        language: str | None = None,
+        wait: float | None = None,
+    ) -> BotTurn:
+        """Send one citizen message and return the bot's answer and what it understood.
+        `wait`: how long the turn may wait for the bot to be free (None: the bot's own)."""
         ...
 
     def status(self) -> dict[str, object]:

@@ -56,6 +56,9 @@ class RouterSettings:
     average_handle_seconds: int = 240
     # The languages the agency serves (ISO 639-1); the first is used when unsure.
     languages: tuple[str, ...] = ("da", "en")
+    # How long a written turn (chat, SMS) waits for the bot to be free before it goes to a
+    # person (KANAL_BOT_WAIT_SECONDS); a spoken turn waits the bot's own, shorter, time.
+    bot_wait_seconds: float = 10.0
     # Queues, capacities, aging and the offers' and presence's timers (the profile's
     # [routing] section, router/policy/queues.py).
     routing: Routing = field(default_factory=Routing)

@@ -9,6 +9,7 @@ import logging
 from collections.abc import Callable
 from datetime import datetime
 
+from router.domain.channels import WRITTEN
 from router.domain.model import Citizen, Contact, ContactState, Message
 from router.domain.needs import not_understood
 from router.policy import Profile, decide
@@ -41,8 +42,10 @@ class FinishingTurns:
     # -- bot: no transaction --------------------------------------------------------------
 
     def _at_bot(self, at_bot: AtBot) -> TurnResult:
-        turn = self.bot.turn(at_bot.bot_sender, at_bot.text, language=at_bot.language)
-        self._count(at_bot.first.context.channel, turn)
+        channel = at_bot.first.context.channel
+        wait = self.settings.bot_wait_seconds if channel in WRITTEN else None
+        turn = self.bot.turn(at_bot.bot_sender, at_bot.text, language=at_bot.language, wait=wait)
+        self._count(channel, turn)
         return self._finish_after(at_bot, turn)
 
     def _count(self, channel: str, turn: BotTurn) -> None:

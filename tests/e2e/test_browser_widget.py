@@ -4,11 +4,14 @@ from __future__ import annotations
 
 import json
 import re
+import time
 
 import pytest
 
 from router.domain.commands import AgentReply, ClaimNext
 from router.entrypoints.auth import create_user
+from tests.e2e.conftest import LiveKanal
+from tests.fakes import ScriptedBot
 
 pytestmark = [pytest.mark.e2e, pytest.mark.browser]
 
@@ -180,5 +183,30 @@ def test_the_satisfaction_question_after_the_chat_ends_is_five_named_buttons(liv
                 if e.type == ev.SATISFACTION
             ]
         assert scores == [4]
+    finally:
+        ctx.close()
+
+
+class SlowBot(ScriptedBot):
+    """The bot busy with other citizens: its answer comes after a few seconds."""
+
+    def turn(self, conversation_id, text, *, language=None, wait=None):
+        time.sleep(2.5)
+        return super().turn(conversation_id, text, language=language, wait=wait)
+
+
+def test_a_slow_answer_is_announced_and_the_bots_answer_follows(tmp_path, chromium):
+    ctx = chromium.new_context()
+    try:
+        with LiveKanal(tmp_path, SlowBot()) as live:
+            page = ctx.new_page()
+            page.goto(f"{live.url}/chat")
+            page.get_by_label("Your message").fill("When is my pension paid?")
+            page.keyboard.press("Enter")
+            waiting = page.locator("#kchat-wait")
+            expect_text(waiting, "The answer is on its way", timeout=2_000)
+            assert waiting.get_attribute("role") == "status"  # read out by screen readers
+            expect_text(page.locator("#kchat-log"), "[payment_date]")
+            assert waiting.text_content() == ""
     finally:
         ctx.close()

@@ -276,3 +276,66 @@ def test_status_tells_whether_the_bot_can_answer(answer, expected):
 
     assert {k: status[k] for k in expected} == expected
     assert session.gets == ["http://rasa.test:5005/status"]
+
+
+class HeldSession(StandInSession):
+    """A session whose first call is held until `release` is set (Rasa busy on one message)."""
+
+    def __init__(self) -> None:
+        super().__init__(channel_answer(PAYMENT_TEXT))
+        self.release = threading.Event()
+        self.entered = threading.Event()
+        self._first = True
+        self._lock = threading.Lock()
+
+    def post(self, url: str, json: dict, timeout: object) -> Answer:
+        with self._lock:
+            first, self._first = self._first, False
+        if first:
+            self.entered.set()
+            self.release.wait(5)
+        return super().post(url, json, timeout)
+
+
+def _one_slot_busy(**kwargs):
+    session = HeldSession()
+    bot = bot_with(session, concurrency=1, timeout=0.4, **kwargs)
+    holder = threading.Thread(target=bot.turn, args=("k_held", "when is my pension paid"))
+    holder.start()
+    assert session.entered.wait(2)
+    return bot, session, holder
+
+
+def test_a_spoken_turn_that_finds_the_bot_busy_fails_within_half_its_budget():
+    bot, session, holder = _one_slot_busy()
+    try:
+        assert bot.turn("k_caller", "when is my pension paid").error == "busy"
+    finally:
+        session.release.set()
+        holder.join(2)
+
+
+def test_a_written_turn_waits_its_longer_wait_for_the_bot_and_gets_the_whole_budget():
+    bot, session, holder = _one_slot_busy()
+    threading.Timer(0.6, session.release.set).start()  # past the spoken turn's 0.2 s
+    turn = bot.turn("k_writer", "when is my pension paid", wait=3.0)
+    holder.join(2)
+    assert turn.ok and turn.intent == "payment_date"
+    assert session.posts[-1][2] == 0.4  # the call's timeout: the whole budget, not what was left
+
+
+def test_turns_waiting_for_the_bot_get_it_in_the_order_they_came():
+    bot, session, holder = _one_slot_busy()
+    order: list[str] = []
+    waiters = []
+    for name in ("first", "second", "third"):
+        waiter = threading.Thread(
+            target=lambda n=name: order.append(n) if bot.turn(f"k_{n}", "hi", wait=3).ok else 0
+        )
+        waiter.start()
+        waiters.append(waiter)
+        threading.Event().wait(0.05)  # they ask one after another
+    session.release.set()
+    for waiter in [holder, *waiters]:
+        waiter.join(3)
+    assert order == ["first", "second", "third"]

@@ -97,7 +97,7 @@ def test_status_callbacks_move_a_message_forward_only():
 
 def test_a_long_reply_is_split_into_messages_that_each_leave_once():
     class Verbose:
-        def turn(self, conversation_id, text, *, language=None):
+        def turn(self, conversation_id, text, *, language=None, wait=None):
             return BotTurn(True, ("word " * 400,), "payment_date", 0.9)
 
         def status(self):

@@ -215,3 +215,14 @@ def test_a_channel_that_cannot_carry_links_names_the_website_instead():
     text = "See https://selvbetjening.example.gov/payments/dates (log in first)."
     assert for_channel(phone, text) == "See the agency's website (log in first)."
     assert for_channel(Channel("sms"), text) == text
+
+
+def test_written_turns_wait_longer_for_a_busy_bot_than_a_caller_on_the_line():
+    bot = ScriptedBot()
+    kanal = fake_kanal(bot=bot)
+    _, write = chat(kanal)
+    write("When is my pension paid?")
+    kanal.turns.receive(ReceiveMessage("sms", NUMBER, "When is my pension paid?", provider_id="S"))
+    kanal.turns.receive(ReceiveMessage("voice", "call-1", "when is my pension paid"))
+    written = kanal.turns.settings.bot_wait_seconds
+    assert written >= 5 and bot.waits == [written, written, None]

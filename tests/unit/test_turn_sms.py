@@ -133,7 +133,7 @@ class StopsOnce(ScriptedBot):
         super().__init__()
         self.crashed = False
 
-    def turn(self, conversation_id, text, *, language=None):
+    def turn(self, conversation_id, text, *, language=None, wait=None):
         if not self.crashed:
             self.crashed = True
             raise KeyboardInterrupt("the worker stopped")
