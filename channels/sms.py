@@ -26,6 +26,7 @@ from channels.sms_lane import (  # noqa: F401 - keyword_kind, RecentTokens: the 
     RecentTokens,
     inbound,
     keyword_kind,
+    status_problem,
 )
 from channels.sms_lane import NAME as SMS
 from channels.twilio_signature import twilio_signed
@@ -104,6 +105,9 @@ def delivery_status(services: ChannelServices):
     status = (request.form.get("MessageStatus") or request.form.get("SmsStatus") or "").lower()
     if not sid or not status:
         return Response("MessageSid and MessageStatus are required.", 400, mimetype="text/plain")
+    problem = status_problem(sid, status, request.form.get("ErrorCode") or None)
+    if problem is not None:  # no Twilio callback carries it; PostgreSQL would refuse it
+        return Response(problem, 400, mimetype="text/plain")
     try:
         # kanal signs `m` into the callback URL; a value past 64 bits was never one of ours.
         message_id = parse_id(request.args.get("m"))

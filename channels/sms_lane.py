@@ -21,7 +21,7 @@ from twilio.twiml.messaging_response import MessagingResponse
 from channels.twilio_signature import form_signature
 from router.domain.commands import ReceiveMessage
 from router.service.services import ChannelServices
-from router.web import parse_id, storable_key
+from router.web import MAX_KEY, parse_id, storable, storable_key
 
 log = logging.getLogger(__name__)
 
@@ -256,8 +256,26 @@ class AcknowledgingLane:
         if not sid or not status:
             return False
         error_code = form.get("ErrorCode") or None
+        if status_problem(sid, status, error_code) is not None:
+            return False  # the app answers 400, naming the field
         self.services.delivery.record_status(NAME, message_id, sid, status, error_code)
         return True
+
+
+MAX_STATUS = 32  # Twilio's longest status, partially_delivered, has 19 characters
+MAX_ERROR_CODE = 16  # Twilio's error codes are five digits
+
+
+def status_problem(sid: str, status: str, error_code: str | None) -> str | None:
+    """Say what no column keeps in a status callback (a NUL, or longer than any Twilio
+    sends); None when it can be recorded."""
+    if not storable_key(sid):
+        return f"MessageSid must be 1 to {MAX_KEY} characters, without NUL."
+    if len(status) > MAX_STATUS or not storable(status):
+        return f"MessageStatus must be at most {MAX_STATUS} characters, without NUL."
+    if error_code is not None and (len(error_code) > MAX_ERROR_CODE or not storable(error_code)):
+        return f"ErrorCode must be at most {MAX_ERROR_CODE} characters, without NUL."
+    return None
 
 
 def form_fields(body: bytes) -> list[tuple[str, str]]:

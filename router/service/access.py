@@ -29,24 +29,7 @@ class DeskAccess:
 
     def scope(self, uow: UnitOfWork, viewer: Viewer) -> Viewer:
         """Return the viewer with the queues and team their routing profile gives them."""
-        if viewer.queues or viewer.team:
-            return viewer
-        mine = uow.agents.get(viewer.user_id)
-        if viewer.role == AGENT:
-            return replace(viewer, queues=queues_of(mine, self.routing) or ())
-        if viewer.role != SUPERVISOR or mine is None or not mine.teams:
-            return viewer
-        members = [
-            p
-            for p in uow.agents.all()
-            if set(p.teams) & set(mine.teams) and p.user_id != viewer.user_id
-        ]
-        queues: set[str] = set()
-        for member in members:
-            served = queues_of(member, self.routing)
-            queues |= set(self.routing.names() if served is None else served)
-        team = frozenset(p.user_id for p in members)
-        return replace(viewer, queues=tuple(sorted(queues)) or ("-",), team=team)
+        return scope_of(uow, self.routing, viewer)
 
     def visible(self, viewer: Viewer, entries: list) -> list:
         """Keep the queue entries (anything with a `queue`) of the viewer's queues: an agent
@@ -142,3 +125,35 @@ class DeskAccess:
             contact_id=contact_id,
             citizen=citizen,
         )
+
+
+def scope_of(uow: UnitOfWork, routing: Routing, viewer: Viewer) -> Viewer:
+    """Return the viewer with the queues and team their routing profile gives them."""
+    if viewer.queues or viewer.team:
+        return viewer
+    mine = uow.agents.get(viewer.user_id)
+    if viewer.role == AGENT:
+        return replace(viewer, queues=queues_of(mine, routing) or ())
+    if viewer.role != SUPERVISOR or mine is None or not mine.teams:
+        return viewer
+    members = [
+        p
+        for p in uow.agents.all()
+        if set(p.teams) & set(mine.teams) and p.user_id != viewer.user_id
+    ]
+    queues: set[str] = set()
+    for member in members:
+        served = queues_of(member, routing)
+        queues |= set(routing.names() if served is None else served)
+    team = frozenset(p.user_id for p in members)
+    return replace(viewer, queues=tuple(sorted(queues)) or ("-",), team=team)
+
+
+def team_queues(uow: UnitOfWork, routing: Routing, user_id: int) -> tuple[str, ...] | None:
+    """Return the queues a supervisor in a team may take work from, their teams' (the ones
+    the rule lets them open); None for anyone else (an agent takes from their skills')."""
+    user = uow.users.get(user_id)
+    if user is None or user.role != SUPERVISOR:
+        return None
+    scoped = scope_of(uow, routing, Viewer(user_id, user.username, user.role))
+    return scoped.queues if scoped.team or scoped.queues else None

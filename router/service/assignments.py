@@ -22,7 +22,7 @@ from router.domain.routing import AgentProfile, Routing, queues_of
 from router.domain.transfers import Transfer
 from router.service import contacts
 from router.service.errors import Busy, Conflict, Forbidden, NotFound
-from router.service.handover import SEEN_EVERY, Claimed, hand_over, match_of
+from router.service.handover import SEEN_EVERY, Claimed, hand_over, match_of, within_team
 from router.service.offers import Offers, make_offer
 from router.service.unit_of_work import UnitOfWork
 
@@ -84,6 +84,7 @@ class Assignments:
                         continue
                 else:
                     match = match_of(self.routing, agent_id, desk.profile, desk.held, mine)
+                    match = within_team(uow, self.routing, match)
                     if queues:
                         match = replace(match, queues=tuple(queues))
                     found = uow.queue.claim_next(match) if match.channels else None

@@ -8,12 +8,13 @@ closes an offer of it. Claims (router/service/assignments.py) and offers
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
 
 from router.domain.model import QueueItem
 from router.domain.offers import Offer
 from router.domain.routing import AgentProfile, Match, Routing, load_of, match_for
+from router.service.access import team_queues
 from router.service.unit_of_work import UnitOfWork
 
 # Presence is written at most this often for an agent who is only seen at the desk.
@@ -63,4 +64,17 @@ def match(
     if offers is None:
         offers = uow.offers.open_for_agent(agent_id)
     held = uow.contacts.held_by(agent_id)
-    return match_of(routing, agent_id, uow.agents.get(agent_id), held, offers)
+    return within_team(
+        uow, routing, match_of(routing, agent_id, uow.agents.get(agent_id), held, offers)
+    )
+
+
+def within_team(uow: UnitOfWork, routing: Routing, found: Match) -> Match:
+    """Narrow a supervisor's match to their teams' queues: Take next and offers never hand
+    them a conversation the access rule would not let them open (another team's)."""
+    team = team_queues(uow, routing, found.agent_id)
+    if team is None:
+        return found
+    # Their own skills, if they have any, within the team's queues.
+    queues = team if found.queues is None else tuple(q for q in found.queues if q in team)
+    return replace(found, queues=queues or ("-",))

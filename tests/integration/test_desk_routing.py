@@ -109,3 +109,31 @@ def test_a_transfer_to_an_agent_named_with_a_nul_character_is_no_such_agent(
     assert answer.status_code == 200
     assert "No such agent: bo" in answer.get_data(as_text=True)
     assert kanal.views.contact(contact).agent_id == user_id(kanal, "ann")
+
+
+def test_a_supervisor_takes_next_only_from_their_teams_queues(app, client, kanal, staff):
+    from router.entrypoints.auth import create_token
+
+    queued_chat(client, kanal)  # the general queue: the north team's
+    sign_in(app, staff, "bo")
+    south = sign_in(app, staff, "sam", "supervisor")
+    kanal.assignments.set_profile(user_id(kanal, "bo"), skills=["housing"], teams=["south"])
+    kanal.assignments.set_profile(user_id(kanal, "sam"), teams=["south"])
+    token = {"Authorization": "Bearer " + create_token(kanal.uow, "desk", "sam")}
+
+    taken = south.post("/desk/claim", follow_redirects=True)
+    assert "Nobody is waiting right now." in taken.get_data(as_text=True)
+    assert client.post("/api/v1/desk/claim", headers=token).status_code == 204
+    assert kanal.views.queue()[0].state == "waiting"  # still there for the north team
+
+
+def test_a_supervisor_is_never_offered_another_teams_conversation(app, client, kanal, staff):
+    queued_chat(client, kanal)  # the general queue: the north team's
+    sign_in(app, staff, "bo")
+    sign_in(app, staff, "sam", "supervisor")
+    kanal.assignments.set_profile(user_id(kanal, "bo"), skills=["housing"], teams=["south"])
+    kanal.assignments.set_profile(user_id(kanal, "sam"), teams=["south"])
+    kanal.assignments.set_presence(user_id(kanal, "sam"), "available")
+
+    assert kanal.assignments.offer_waiting()["offered"] == 0
+    assert kanal.assignments.offers_for(user_id(kanal, "sam")) == []

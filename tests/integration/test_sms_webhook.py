@@ -125,3 +125,28 @@ def test_a_signed_webhook_whose_sid_or_number_no_column_keeps_is_refused_saying_
     if "\x00" not in value:  # PostgreSQL cannot even be asked about a NUL
         with live.kanal.uow() as uow:
             assert uow.contacts.latest_on("sms", value) is None
+
+
+@pytest.mark.parametrize(
+    "field, value",
+    [
+        ("MessageSid", "SM\x00" + "a" * 31),
+        ("MessageSid", "SM" + "a" * 70),
+        ("MessageStatus", "deliv\x00ered"),
+        ("MessageStatus", "d" * 40),
+        ("ErrorCode", "300\x0005"),
+        ("ErrorCode", "3" * 40),
+    ],
+)
+@pytest.mark.parametrize("query", ["", "?m=1"])
+def test_a_signed_status_callback_whose_fields_no_column_keeps_is_refused_saying_so(
+    live, field, value, query
+):
+    """A status callback with a NUL or an overlong sid, status or error code is not Twilio's
+    (a server error on PostgreSQL before): 400 naming the field, on the app and the lane."""
+    url = live.base_url + "/twilio/sms/status" + query
+    form = {"MessageSid": SID, "MessageStatus": "delivered", field: value}
+    headers = {"X-Twilio-Signature": sign(url, form, TOKEN)}
+    response = requests.post(url, data=form, headers=headers)
+    assert response.status_code == 400, response.text
+    assert field in response.text
