@@ -31,7 +31,7 @@ v10|3 10:35|Lata, phone         |person                          |  |19.5  |300|
 v11|3 10:45|Manu ex 65_79, phone|to a person                     |  |20.0  |180|O   |R|   |2.83
 v12|3 10:50|Nila, phone         |person                          |  |25    |120|O   |R|   |2.83
 v13|3 11:00|Om 65_79, phone     |callback booked at 60 s         |  |left  |300|O   |R|   |2.83
-c14|3 11:30|Priya, SMS          |STOP (a keyword)                |  |      |   |-   | |   |0.15
+c14|3 11:30|Priya, SMS          |STOP, her first text: no contact|  |      |   |    | |   |
 c15|3 11:40|Ravi, chat          |fails twice; transferred        |HO|30    |270|O   |R|   |2.83
 c16|3 12:00|Tara 65_79, chat    |pension?; closed 12:31          |B |      |   |D   |R|1  |0.15
 c17|3 23:50|Sara ex 80+, chat   |to a person; to 00:10           |  |590   |610|O   |R|   |2.83
@@ -72,18 +72,19 @@ deflection is not completed). Om books a callback at 60 s and hangs up; the dial
 11:42, agent 2 takes it 11:43, done 11:46: 90 + 180 = 270 s with an agent. Sara's chat runs
 over local midnight (taken 23:59:50, done 4 Nov 00:10) and Dinesh's too (23:55 to 00:05): the
 day is the opening's. Tara's c19 continues c16's need and completes it again (not counted).
-Vik leaves the queue and is swept at 11:02:30. Priya's STOP on 3 Nov opens a contact with no
-bot; on 5 Nov she writes again, opted out.
+Vik leaves the queue and is swept at 11:02:30. Priya's STOP on 3 Nov, her first text, records
+her opt-out and opens no contact (c14 is not one; docs/domain.md §5.5); on 5 Nov she writes
+again, opted out.
 
-Whole range (42 contacts: 17 + 12 + 13 by local day):
+Whole range (41 contacts: 16 + 12 + 13 by local day):
 - Bot conversations 25 (7 + 8 + 10); handed off 6 (person-requested 5, bot-failed-twice 1):
   6 ÷ 25 = 0.24. Contained (ended, no person, no repeat): v04 v05 v06 | c19 c24 c25 c26 c28
   c29 | v31 c34 c38 c40 c41 v42 = 3 + 6 + 6 = 15; with a repeat: c01 c16 v18 = 3; in
   progress c35: containment 15 ÷ (25 − 1) = 0.625.
-- Needs started 42 − 2 (c19 continues c16, v30 continues v18) = 40. Completed: D = 11 bot
+- Needs started 41 − 2 (c19 continues c16, v30 continues v18) = 39. Completed: D = 11 bot
   (c01 c16 c24 c25 c26 c28 c29 c34 c38 c40 c41; c19 is c16's need again) + 2 deflections
   (v04, v31) = 13; AD 1 (c03); O 15 (c02 v10 v11 v12 v13 c15 c17 v23 v27 v30 v32 c33 v36
-  c37 v42) → 29. Take-up (13 + 1) ÷ 29 = 0.48276 → 0.4828; completion 29 ÷ 40 = 0.725;
+  c37 v42) → 29. Take-up (13 + 1) ÷ 29 = 0.48276 → 0.4828; completion 29 ÷ 39 = 0.7436;
   assisted digital 1 ÷ 29 = 0.0345.
 - Resolved 28 (12 bot incl. c19, AD 1, O 15); followed by a repeat: c01 (Asha 10 Nov), c16
   (c19), c33 (Gopal 7 Nov) = 3: repeat rate 3 ÷ 28 = 0.10714 → 0.1071, FCR 25 ÷ 28 = 0.8929.
@@ -99,19 +100,20 @@ Whole range (42 contacts: 17 + 12 + 13 by local day):
 - Phone queue: 14 callers, 5 hung up, 2 short: (5 − 2) ÷ (14 − 2) = 0.25. Callbacks: 1 booked,
   placed, answered.
 - Cost: 20 calls × 2.83 = 56.60 + 8 written with a person (c02 c03 c15 c17 c20 c21 c33 c37)
-  × 2.83 = 22.64 + 14 self-service × 0.15 = 2.10 → 81.34; per contact 81.34 ÷ 42 = 1.937 →
-  1.94; per transaction 81.34 ÷ 29 = 2.805 → 2.80; all by phone 42 × 2.83 = 118.86, savings
-  37.52.
-- Citizens 39 (Tara, Hari and Priya twice), exempt 5 (Deepa, Manu, Sara, Uma, Bina):
-  5 ÷ 39 = 0.1282; contacts 5 ÷ 42 = 0.119.
+  × 2.83 = 22.64 + 13 self-service × 0.15 = 1.95 → 81.19; per contact 81.19 ÷ 41 = 1.980 →
+  1.98; per transaction 81.19 ÷ 29 = 2.7997 → 2.80; all by phone 41 × 2.83 = 116.03, savings
+  34.84.
+- Citizens 39 (Tara and Hari twice), exempt 5 (Deepa, Manu, Sara, Uma, Bina):
+  5 ÷ 39 = 0.1282; contacts 5 ÷ 41 = 0.122.
 
 Each day (DAYS below): 3 Nov: take-up (3 + 1) ÷ 11 = 0.3636; service level 4 ÷ (11 − 1) =
 0.4; ASA (15 + 20 + 19.5 + 20 + 25 + 30 + 590) ÷ 7 = 719.5 ÷ 7 = 102.8; AHT 2,260 ÷ 8 = 282.5;
-cost 10 × 2.83 + 4 × 2.83 + 3 × 0.15 = 40.07. 4 Nov: take-up 5 ÷ 7 = 0.7143; needs 12 − 1;
+needs 16, completion 11 ÷ 16 = 0.6875; cost 10 × 2.83 + 4 × 2.83 + 2 × 0.15 = 39.92.
+4 Nov: take-up 5 ÷ 7 = 0.7143; needs 12 − 1;
 service level 2 ÷ 5 (Wen's 5.0 s counts) = 0.4; ASA (8 + 4 + 30) ÷ 3 = 14.0; AHT 840 ÷ 3 =
 280.0; cost 4 × 2.83 + 2 × 2.83 + 6 × 0.15 = 17.88. 5 Nov: take-up 5 ÷ 11 = 0.4545;
 containment 6 ÷ 9; service level 2 ÷ (6 − 1) = 0.4; ASA 141 ÷ 5 = 28.2; AHT 520 ÷ 5 = 104.0;
-cost 6 × 2.83 + 2 × 2.83 + 5 × 0.15 = 23.39. (40.07 + 17.88 + 23.39 = 81.34.)
+cost 6 × 2.83 + 2 × 2.83 + 5 × 0.15 = 23.39. (39.92 + 17.88 + 23.39 = 81.19.)
 The phone (VOICE): 20 calls, take-up 2 ÷ 12 = 0.1667; service level 5 ÷ (14 − 2) = 0.4167;
 ASA (19.5 + 20 + 25 + 4 + 30 + 10 + 15 + 21) ÷ 8 = 144.5 ÷ 8 = 18.06 → 18.1; AHT 1,790 ÷ 9 =
 198.9. Exempt (EXEMPT): 5 contacts, all queued and answered, 3 within 20 s: 0.6; ASA 668 ÷ 5
@@ -186,13 +188,13 @@ def story(kanal, client, clock, add_citizen):
 # Each figure as counted by hand in the table above; the report answers exactly these.
 
 WHOLE = {
-    "contacts": 42, "bot_conversations": 25, "handed_off": 6, "handoff_rate": 0.24,
+    "contacts": 41, "bot_conversations": 25, "handed_off": 6, "handoff_rate": 0.24,
     "handoff_reasons": {"person-requested": 5, "bot-failed-twice": 1},
     "bot_contained": 15, "bot_repeat_contacts": 3, "bot_in_progress": 1,
     "bot_containment": 0.625, "in_progress": 1,
-    "needs_started": 40, "completed_needs": 29, "completed_digital": 13,
+    "needs_started": 39, "completed_needs": 29, "completed_digital": 13,
     "completed_assisted_digital": 1, "completed_other": 15, "digital_take_up": 0.4828,
-    "completion_rate": 0.725, "assisted_digital_share": 0.0345,
+    "completion_rate": 0.7436, "assisted_digital_share": 0.0345,
     "resolved_contacts": 28, "repeat_contacts": 3, "repeat_rate": 0.1071,
     "first_contact_resolution": 0.8929,
     "queued": 22, "answered": 15, "answered_in_time": 8, "abandoned": 4, "short_abandons": 2,
@@ -205,17 +207,17 @@ WHOLE = {
     "callback_reasons": {"waited_too_long": 1},
     "phone_queued": 14, "phone_abandoned": 5, "phone_short_abandons": 2,
     "phone_abandonment_rate": 0.25,
-    "identified_contacts": 42, "exempt_contacts": 5, "exemption_share_contacts": 0.119,
+    "identified_contacts": 41, "exempt_contacts": 5, "exemption_share_contacts": 0.122,
     "citizens": 39, "exempt_citizens": 5, "exemption_share": 0.1282,
-    "cost": 81.34, "cost_per_contact": 1.94, "cost_per_transaction": 2.8,
-    "phone_cost_same_demand": 118.86, "savings": 37.52,
+    "cost": 81.19, "cost_per_contact": 1.98, "cost_per_transaction": 2.8,
+    "phone_cost_same_demand": 116.03, "savings": 34.84,
 }  # fmt: skip
 DAYS = {
     "2026-11-03": {
-        "contacts": 17, "bot_conversations": 7, "handed_off": 2, "bot_contained": 3,
-        "bot_containment": 0.4286, "needs_started": 17, "completed_needs": 11,
+        "contacts": 16, "bot_conversations": 7, "handed_off": 2, "bot_contained": 3,
+        "bot_containment": 0.4286, "needs_started": 16, "completed_needs": 11,
         "completed_digital": 3, "completed_assisted_digital": 1, "completed_other": 7,
-        "digital_take_up": 0.3636, "completion_rate": 0.6471,
+        "digital_take_up": 0.3636, "completion_rate": 0.6875,
         "resolved_contacts": 10, "repeat_contacts": 2, "repeat_rate": 0.2,
         "first_contact_resolution": 0.8,
         "queued": 11, "answered": 7, "answered_in_time": 4, "abandoned": 2,
@@ -224,7 +226,7 @@ DAYS = {
         "aht_seconds": 282.5, "deflection_offered": 3, "deflection_accepted": 3,
         "deflection_completed": 1, "phone_queued": 7, "phone_abandoned": 3,
         "phone_short_abandons": 1, "phone_abandonment_rate": 0.3333,
-        "cost": 40.07, "citizens": 17, "exempt_citizens": 3,
+        "cost": 39.92, "citizens": 16, "exempt_citizens": 3,
     },
     "2026-11-04": {
         "contacts": 12, "bot_conversations": 8, "handed_off": 1, "bot_contained": 6,
@@ -342,7 +344,7 @@ def check_every_view(client, manager, source: str) -> None:
     ages = {r["group"]: r for r in report(client, manager, group_by="age_band")["rows"]}
     expect(ages["80_plus"], EIGHTY_PLUS, f"{source}: 80+")
     assert flag(ages["80_plus"], total, "asa_seconds", "answered", "seconds") is None
-    assert sum(r["contacts"] for r in ages.values()) == 42
+    assert sum(r["contacts"] for r in ages.values()) == 41
     expect(report(client, manager, age_band="80_plus")["total"], EIGHTY_PLUS, f"{source}: 80+")
 
 
@@ -356,7 +358,7 @@ def test_three_days_in_kolkata_as_counted_by_hand(client, kanal, manager, story)
         int(r["conversation"]): r
         for r in csv.DictReader(io.StringIO(response.get_data(as_text=True)))
     }
-    assert len(rows) == 42 and sum(int(r["handed_off"]) for r in rows.values()) == 6
+    assert len(rows) == 41 and sum(int(r["handed_off"]) for r in rows.values()) == 6
     ids = story.ids
     assert (rows[ids["v13"]]["queue"], rows[ids["v13"]]["handle_seconds"]) == ("other", "300")
     assert (rows[ids["c15"]]["queue_wait_seconds"], rows[ids["c15"]]["handle_seconds"]) == (
@@ -379,7 +381,7 @@ def test_the_simulator_replays_the_three_days_under_france(client, kanal, manage
     response = client.get("/api/v1/simulate", query_string=query, headers=manager)
     assert response.status_code == 200, response.get_json()
     body = response.get_json()
-    assert body["contacts"] == 42
+    assert body["contacts"] == 41
     changes = {(c["recorded"], c["simulated"]): c["count"] for c in body["decisions"]["changes"]}
     # By hand: France has no digital route offered on the phone: the 7 offers (Esha, Farid,
     # Gita, Hari twice, Ela, Sunil) become France's default (the assistant answers); Ravi's
@@ -394,8 +396,8 @@ def test_the_simulator_replays_the_three_days_under_france(client, kanal, manage
     # Ravi (a person → the digital support offered) = 8; the exempt five keep a person.
     assert body["contacts_rerouted"] == 8
     # The recorded cost is the report's, by hand: 20 calls × 2.83 + 8 written contacts with a
-    # person × 2.83 + 14 self-service × 0.15 = 56.60 + 22.64 + 2.10 = 81.34.
-    assert body["recorded"]["cost"] == 81.34 and body["recorded"]["assisted"] == 22
+    # person × 2.83 + 13 self-service × 0.15 = 56.60 + 22.64 + 1.95 = 81.19.
+    assert body["recorded"]["cost"] == 81.19 and body["recorded"]["assisted"] == 22
     # The recorded needs are the report's (WHOLE, counted above): 29 completed needs, of them
     # 13 digital (11 bot + the deflections of Esha and Ela) + 1 assisted digital (Deepa):
     # take-up 14 ÷ 29 = 0.48276 → 0.4828, as the report answers. (Before, the simulator
@@ -408,7 +410,8 @@ def test_the_simulator_replays_the_three_days_under_france(client, kanal, manage
     # Projected, a need's channel of completion is its new route's: France texts no link, so
     # the 7 calls rerouted to the phone's assistant (every group under 30 contacts: the whole
     # period's rates) are contained at 19 ÷ 25 bot conversations without a person, and
-    # complete a need then as the 14 self-served contacts did, 12 ÷ 14 (c19 counted before,
+    # complete a need then as the 14 bot conversations kept by the bot with no link did
+    # (written, and Sunil's v42), 12 ÷ 14 (c19 counted before,
     # Jaya's c35 open), but on the phone: other, never digital, though 11 of those 12 were
     # chats; the other 6 ÷ 25 reach a person, who completes 15 ÷ 22 queued contacts, 1 of
     # them assisted digital (Deepa). Each call: completed 0.76 × 12/14 + 0.24 × 15/22,

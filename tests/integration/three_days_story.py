@@ -231,7 +231,8 @@ def play(s: Story) -> None:
     s.take("c15", at(3, "11:43:00"), agent=1)
     s.resolve("c15", at(3, "11:46:00"), agent=1)
     s.chat("c16", "tara", at(3, "12:00:00"), "pension payment?", born=1950)
-    assert s.sweep_bots(at(3, "12:31:00")) == 2  # Tara, and Priya's STOP
+    assert "c14" not in s.ids  # Priya's STOP, her first text: her opt-out, and no contact
+    assert s.sweep_bots(at(3, "12:31:00")) == 1  # Tara
     s.chat("c17", "sara", at(3, "23:50:00"), "I need help with my pension", born=1940,
            exempt="homeless")  # fmt: skip
     s.take("c17", at(3, "23:59:50"))
