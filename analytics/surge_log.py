@@ -10,7 +10,7 @@ over the same index. A period with no surge costs one statement.
 from __future__ import annotations
 
 from collections.abc import Sequence
-from datetime import date, datetime
+from datetime import date, datetime, timedelta
 from zoneinfo import ZoneInfo
 
 from sqlalchemy import Connection, func, select
@@ -89,11 +89,14 @@ def section(conn: Connection, days: Sequence[date], timezone: str, now: datetime
     zone = ZoneInfo(timezone)
     if not days:
         return sp.summary([], [], [], zone, now)
-    # Every surge event up to now (a surge that ended after the last day ended), few.
-    pieces = sp.periods(surge_events(conn, now), now)
+    # Every surge event up to now (a surge that ended after the last day ended), few. What
+    # was recorded at `now` itself has happened: the cut is just after it (a surge still on,
+    # read at the instant a callback was booked in it, counts that callback).
+    until = now + timedelta(microseconds=1)
+    pieces = sp.periods(surge_events(conn, until), until)
     cut = sp.by_day(pieces, days, zone)
     figures = [figures_of(conn, piece) for _day, _i, piece in cut]
-    answered = made(conn, set().union(*(f.booked for f in figures)), now)
+    answered = made(conn, set().union(*(f.booked for f in figures)), until)
     for f in figures:
         f.made = f.booked & answered
     return sp.summary(pieces, cut, figures, zone, now)
