@@ -21,7 +21,7 @@ from router.domain import sla
 from router.domain.access import SUPERVISOR, Viewer
 from router.domain.model import IllegalTransition, QueueItem, QueueState
 from router.domain.routing import Routing, capacity_of
-from router.domain.staffing import StaffingGap, Work, gap_of, waiting_by_work
+from router.domain.staffing import StaffingGap, Work, gaps, waiting_by_work
 from router.service.access import DeskAccess
 from router.service.agent_day import AgentDay, read_day
 from router.service.errors import Conflict, Forbidden, NotFound
@@ -212,14 +212,9 @@ class Supervision:
         """The waiting work nobody at the desk can take, whoever's team they are in."""
         if not waiting:
             return []
-        staff = staff_of(uow)
         counted = waiting_by_work((i.queue, i.language, i.channel) for i in waiting)
-        stranded = []
-        for work, count in sorted(counted.items(), key=lambda wc: str(wc[0])):
-            gap = gap_of(work, staff, self.routing)
-            if gap is not None:
-                stranded.append(Stranded(work, count, gap))
-        return stranded
+        found = gaps(counted, staff_of(uow), self.routing)
+        return [Stranded(work, counted[work], gap) for work, gap in found.items()]
 
     def agent_day(self, viewer: Viewer, agent_id: int) -> AgentDay:
         """Return an agent's day so far (their presence changes, time in each state), for a
